@@ -1,0 +1,21 @@
+// The public face of the generated contracts: one namespace per proto package, so the
+// gateway's SearchRequest and the search service's SearchRequest never collide.
+import { readFileSync } from 'node:fs';
+
+export * as commonv1 from './gen/feedmesh/common/v1/common.js';
+export * as eventsv1 from './gen/feedmesh/events/v1/events.js';
+export * as gatewayv1 from './gen/feedmesh/gateway/v1/gateway.js';
+export * as candidatesv1 from './gen/feedmesh/candidates/v1/candidate_generation.js';
+export * as featuresv1 from './gen/feedmesh/features/v1/feature_store.js';
+export * as rankerv1 from './gen/feedmesh/ranker/v1/ranker.js';
+export * as searchv1 from './gen/feedmesh/search/v1/search.js';
+export * as notificationv1 from './gen/feedmesh/notification/v1/notification.js';
+export * as echov1 from './gen/feedmesh/echo/v1/echo.js';
+
+let descriptorSet: Buffer | undefined;
+
+/** The compiled FileDescriptorSet of every Feedmesh proto (`buf build`), for server reflection. */
+export function feedmeshDescriptorSet(): Buffer {
+  descriptorSet ??= readFileSync(new URL('../descriptor.binpb', import.meta.url));
+  return descriptorSet;
+}
