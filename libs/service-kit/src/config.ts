@@ -1,0 +1,55 @@
+import { ConfigError } from '@feedmesh/errors';
+import { z } from 'zod';
+
+/**
+ * Reads a service's configuration from environment variables: the schema's keys are the
+ * variable names. Returns a frozen, typed object, or throws a ConfigError naming the first
+ * variable that is wrong, at start rather than at first use.
+ */
+export function loadConfig<Shape extends z.ZodRawShape>(
+  shape: Shape,
+  env: Record<string, string | undefined> = process.env,
+): Readonly<z.infer<z.ZodObject<Shape>>> {
+  const parsed = z.object(shape).safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = issue?.path.map(String).join('.') || '(environment)';
+    throw new ConfigError(variable, issue?.message ?? 'invalid');
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Reusable variable types. Environment values are strings; these parse and bound them. */
+export const env = {
+  /** A host:port to listen on or dial, e.g. `127.0.0.1:50051` (port 0 picks a free one). */
+  address: (fallback: string) =>
+    z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'expected host:port')
+      .default(fallback),
+  int: (fallback: number, min: number, max: number) =>
+    z.coerce.number().int().min(min).max(max).default(fallback),
+  bool: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  redisUrl: () =>
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+      .optional(),
+  string: (fallback: string) => z.string().min(1).default(fallback),
+};
+
+/** The settings every gRPC service shares; spread into a service's own schema. */
+export const serverConfigShape = {
+  /** Where the gRPC server listens. */
+  GRPC_LISTEN: env.address('127.0.0.1:0'),
+  /** Largest message the server accepts or sends, bytes. */
+  GRPC_MAX_MESSAGE_BYTES: env.int(16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+  /** Unary calls are cut off after this long even if the client set no deadline, ms. */
+  GRPC_UNARY_TIMEOUT_MS: env.int(30_000, 1, 3_600_000),
+  /** On SIGTERM, in-flight calls get this long to finish before the server is forced down, ms. */
+  GRPC_DRAIN_TIMEOUT_MS: env.int(10_000, 0, 600_000),
+};

@@ -1,0 +1,16 @@
+export { loadConfig, env, serverConfigShape } from './config.js';
+export { errorMappingMiddleware, grpcStatusOf } from './error-mapping.js';
+export { callLimitsMiddleware } from './call-limits.js';
+export type { Logger } from './logger.js';
+export {
+  bindService,
+  startGrpcServer,
+  shutdownOnSignals,
+  type GrpcServerOptions,
+  type RunningServer,
+  type ServiceBinding,
+} from './server.js';
+export { createServiceClient, type ClientHandle, type ClientOptions, type ServiceClient } from './client.js';
+export * from './validation.js';
+export { Status, ServerError, ClientError } from 'nice-grpc-common';
+export { echoService } from './echo-service.js';

@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { echov1 } from '@feedmesh/contracts';
+import { InternalError, InvalidArgumentError } from '@feedmesh/errors';
+import { createLogger } from '@feedmesh/telemetry';
+import { createChannel, createClient } from 'nice-grpc';
+import { ClientError, ServerError, Status } from 'nice-grpc-common';
+import { HealthDefinition, HealthCheckResponse_ServingStatus } from 'nice-grpc-server-health';
+import { ServerReflectionService } from 'nice-grpc-server-reflection';
+import { ServerReflectionRequest } from 'nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_pb.js';
+import { createServiceClient } from './client.js';
+import { echoService } from './echo-service.js';
+import { bindService, startGrpcServer, type RunningServer } from './server.js';
+
+const silent = createLogger('test', { level: 'silent' });
+
+function startEcho(extra: Partial<Parameters<typeof startGrpcServer>[0]> = {}): Promise<RunningServer> {
+  return startGrpcServer({
+    name: 'echo',
+    listen: '127.0.0.1:0',
+    maxMessageBytes: 8 * 1024 * 1024,
+    unaryTimeoutMs: 5_000,
+    drainTimeoutMs: 2_000,
+    services: [echoService()],
+    logger: silent,
+    ...extra,
+  });
+}
+
+describe('service-kit server', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startEcho();
+  });
+  after(() => server.shutdown());
+
+  it('answers grpc.health.v1 Check with SERVING for the server and each service', async () => {
+    const channel = createChannel(server.address);
+    const health = createClient(HealthDefinition, channel);
+    const overall = await health.check({ service: '' });
+    const echo = await health.check({ service: echov1.EchoServiceDefinition.fullName });
+    channel.close();
+    assert.equal(overall.status, HealthCheckResponse_ServingStatus.SERVING);
+    assert.equal(echo.status, HealthCheckResponse_ServingStatus.SERVING);
+  });
+
+  it('lists its services through server reflection', async () => {
+    const channel = createChannel(server.address);
+    const reflection = createClient(ServerReflectionService, channel);
+    async function* requests() {
+      yield new ServerReflectionRequest().setListServices('*');
+    }
+    const names: string[] = [];
+    for await (const response of reflection.serverReflectionInfo(requests())) {
+      for (const service of response.getListServicesResponse()?.getServiceList() ?? []) {
+        names.push(service.getName());
+      }
+    }
+    channel.close();
+    assert.deepEqual(names, ['feedmesh.echo.v1.EchoService']);
+  });
+
+  it('rejects a bad request with INVALID_ARGUMENT naming the field', async () => {
+    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, { deadlineMs: 2_000 });
+    const error = await client.echo({ payload: Buffer.from('x'), delayMs: 90_000 }).catch((e: unknown) => e);
+    close();
+    assert.ok(error instanceof ClientError);
+    assert.equal(error.code, Status.INVALID_ARGUMENT);
+    assert.match(error.details, /^delay_ms: must be between 0 and 60000, got 90000$/);
+  });
+
+  it('echoes a payload through a typed client', async () => {
+    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, { deadlineMs: 2_000 });
+    const payload = Buffer.from('hello feedmesh');
+    const response = await client.echo({ payload, delayMs: 0 });
+    close();
+    assert.deepEqual(response.payload, payload);
+  });
+});
+
+describe('service-kit error mapping', () => {
+  let server: RunningServer;
+  let attempts = 0;
+  before(async () => {
+    server = await startGrpcServer({
+      name: 'faulty',
+      listen: '127.0.0.1:0',
+      maxMessageBytes: 1024 * 1024,
+      unaryTimeoutMs: 200,
+      drainTimeoutMs: 1_000,
+      logger: silent,
+      services: [
+        bindService(echov1.EchoServiceDefinition, {
+          async echo(request, context) {
+            const mode = request.payload.toString();
+            if (mode === 'internal') throw new Error('secret connection string redis://hunter2');
+            if (mode === 'bug') throw new InternalError('invariant broken: secret');
+            if (mode === 'domain') throw new InvalidArgumentError('user_id', 'is required');
+            if (mode === 'flaky' && ++attempts < 2) throw new ServerError(Status.UNAVAILABLE, 'try again');
+            if (mode === 'slow') await new Promise((_, reject) => context.signal.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))));
+            return { payload: request.payload };
+          },
+        }),
+      ],
+    });
+  });
+  after(() => server.shutdown());
+
+  const call = async (mode: string) => {
+    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, { deadlineMs: 2_000 });
+    try {
+      return await client.echo({ payload: Buffer.from(mode), delayMs: 0 });
+    } catch (error) {
+      return error;
+    } finally {
+      close();
+    }
+  };
+
+  it('maps an unknown error to INTERNAL without leaking its message', async () => {
+    const error = await call('internal');
+    assert.ok(error instanceof ClientError);
+    assert.equal(error.code, Status.INTERNAL);
+    assert.equal(error.details, 'internal error');
+  });
+
+  it('maps InternalError to INTERNAL without leaking its message', async () => {
+    const error = await call('bug');
+    assert.ok(error instanceof ClientError);
+    assert.equal(error.code, Status.INTERNAL);
+    assert.doesNotMatch(error.details, /secret/);
+  });
+
+  it('maps a domain error to its status with its message', async () => {
+    const error = await call('domain');
+    assert.ok(error instanceof ClientError);
+    assert.equal(error.code, Status.INVALID_ARGUMENT);
+    assert.equal(error.details, 'user_id: is required');
+  });
+
+  it('retries an idempotent call that failed with UNAVAILABLE', async () => {
+    attempts = 0;
+    const response = await call('flaky');
+    assert.ok(!(response instanceof Error));
+    assert.equal(attempts, 2);
+  });
+
+  it('cuts off a unary call at the server limit with DEADLINE_EXCEEDED', async () => {
+    const error = await call('slow');
+    assert.ok(error instanceof ClientError);
+    assert.equal(error.code, Status.DEADLINE_EXCEEDED);
+  });
+});
+
+describe('service-kit graceful drain', () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    child?.kill('SIGKILL');
+  });
+
+  it('on SIGTERM finishes an in-flight call, refuses new ones, and exits 0', async () => {
+    child = spawn(process.execPath, [new URL('./test-fixtures/echo-server.js', import.meta.url).pathname], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+    });
+    const lines = createInterface({ input: child.stdout! });
+    let address = '';
+    for await (const line of lines) {
+      const match = /^LISTENING (\S+)$/.exec(line);
+      if (match?.[1]) {
+        address = match[1];
+        break;
+      }
+    }
+    const exited = once(child, 'exit');
+    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, address, { deadlineMs: 5_000, retryMaxAttempts: 1 });
+    const inFlight = client.echo({ payload: Buffer.from('in flight'), delayMs: 700 });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    child.kill('SIGTERM');
+    const response = await inFlight;
+    assert.equal(response.payload.toString(), 'in flight');
+    const [code] = await exited;
+    assert.equal(code, 0);
+    const after = await client.echo({ payload: Buffer.from('late'), delayMs: 0 }).catch((e: unknown) => e);
+    close();
+    assert.ok(after instanceof ClientError);
+    assert.equal(after.code, Status.UNAVAILABLE);
+  });
+});

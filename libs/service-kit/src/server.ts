@@ -1,0 +1,118 @@
+import { feedmeshDescriptorSet } from '@feedmesh/contracts';
+import { createServer, type CompatServiceDefinition, type Server, type ServiceImplementation } from 'nice-grpc';
+import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
+import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
+import { callLimitsMiddleware } from './call-limits.js';
+import { errorMappingMiddleware } from './error-mapping.js';
+import type { Logger } from './logger.js';
+import { serverTelemetry } from './telemetry.js';
+
+/** One gRPC service to serve: its generated definition and a plain implementation object. */
+export interface ServiceBinding {
+  readonly fullName: string;
+  add(server: Server): void;
+}
+
+/** Pairs a definition with its implementation, type-checked against the contract. */
+export function bindService<D extends CompatServiceDefinition & { fullName: string }>(
+  definition: D,
+  implementation: ServiceImplementation<D>,
+): ServiceBinding {
+  return {
+    fullName: definition.fullName,
+    add: (server) => server.add(definition, implementation),
+  };
+}
+
+export interface GrpcServerOptions {
+  /** The service's name in logs, traces and metrics, e.g. "ranker". */
+  readonly name: string;
+  readonly listen: string;
+  readonly maxMessageBytes: number;
+  /** Unary calls are cut off after this long, ms (streams are not). */
+  readonly unaryTimeoutMs: number;
+  /** On shutdown, in-flight calls get this long before the server is forced down, ms. */
+  readonly drainTimeoutMs: number;
+  readonly services: readonly ServiceBinding[];
+  readonly logger: Logger;
+  /** Runs after the server stopped taking calls: stop consumers, close connections. */
+  readonly onShutdown?: () => Promise<void>;
+}
+
+export interface RunningServer {
+  /** host:port actually bound (port 0 resolved). */
+  readonly address: string;
+  readonly port: number;
+  readonly health: HealthState;
+  /** Stops taking calls, lets in-flight calls finish (streams are told to end), then closes. */
+  shutdown(reason?: string): Promise<void>;
+}
+
+/**
+ * Starts a gRPC server with what every Feedmesh service has: grpc.health.v1, server
+ * reflection, telemetry, error mapping, call time limits and a graceful drain.
+ */
+export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningServer> {
+  const draining = new AbortController();
+  const server = createServer({
+    'grpc.max_receive_message_length': options.maxMessageBytes,
+    'grpc.max_send_message_length': options.maxMessageBytes,
+  })
+    .use(serverTelemetry(options.name))
+    .use(errorMappingMiddleware(options.logger))
+    .use(callLimitsMiddleware({ unaryTimeoutMs: options.unaryTimeoutMs, draining: draining.signal }));
+
+  const health = HealthState();
+  server.add(HealthDefinition, HealthServiceImpl(health));
+  const names = options.services.map((s) => s.fullName);
+  server.add(ServerReflectionService, ServerReflection(feedmeshDescriptorSet(), names));
+  for (const service of options.services) service.add(server);
+
+  const port = await server.listen(options.listen);
+  const host = options.listen.slice(0, options.listen.lastIndexOf(':'));
+  const address = `${host}:${port}`;
+  for (const name of names) health.setStatus('healthy', name);
+  options.logger.info({ address, services: names }, `${options.name} listening`);
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason = 'shutdown') =>
+    (stopping ??= (async () => {
+      options.logger.info({ reason }, `${options.name} draining`);
+      health.setStatus('unhealthy');
+      for (const name of names) health.setStatus('unhealthy', name);
+      draining.abort();
+      let timer: NodeJS.Timeout | undefined;
+      const forced = new Promise<'forced'>((resolve) => {
+        timer = setTimeout(() => resolve('forced'), options.drainTimeoutMs);
+      });
+      const outcome = await Promise.race([server.shutdown().then(() => 'drained' as const), forced]);
+      clearTimeout(timer);
+      if (outcome === 'forced') {
+        options.logger.warn({ drainTimeoutMs: options.drainTimeoutMs }, 'drain timed out; forcing shutdown');
+        server.forceShutdown();
+      }
+      await options.onShutdown?.();
+      options.logger.info({ outcome }, `${options.name} stopped`);
+    })());
+
+  return { address, port, health, shutdown };
+}
+
+/** Drains the server on SIGTERM or SIGINT, then exits. Returns a function that uninstalls it. */
+export function shutdownOnSignals(server: RunningServer, logger: Logger): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    server.shutdown(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}
