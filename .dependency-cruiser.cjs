@@ -11,7 +11,8 @@ module.exports = {
     {
       name: 'no-deep-imports',
       severity: 'error',
-      comment: "Another package is reached through its public face (src/index.ts), never its files.",
+      comment:
+        'Another package is reached through its public face (src/index.ts), never its files.',
       from: { path: '^(libs|services|tools|test)/([^/]+)/' },
       to: {
         dependencyTypes: ['local'],
@@ -38,6 +39,9 @@ module.exports = {
     exclude: { path: '(^|/)(dist|node_modules)/|/src/gen/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.base.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
   },
 };

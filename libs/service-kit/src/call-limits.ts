@@ -31,7 +31,10 @@ export function callLimitsMiddleware(options: { unaryTimeoutMs: number; draining
       return yield* call.next(call.request, { ...context, signal: controller.signal });
     } catch (error) {
       if (isAbortError(error) && cause === 'timeout') {
-        throw new ServerError(Status.DEADLINE_EXCEEDED, `call exceeded the server limit of ${options.unaryTimeoutMs} ms`);
+        throw new ServerError(
+          Status.DEADLINE_EXCEEDED,
+          `call exceeded the server limit of ${options.unaryTimeoutMs} ms`,
+        );
       }
       if (isAbortError(error) && cause === 'drain') {
         throw new ServerError(Status.UNAVAILABLE, 'server is shutting down; reconnect');

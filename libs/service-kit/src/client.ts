@@ -10,7 +10,10 @@ import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-
 import { Status } from 'nice-grpc-common';
 import { clientTelemetry } from './telemetry.js';
 
-export type ServiceClient<D extends CompatServiceDefinition> = Client<D, DeadlineOptions & RetryOptions>;
+export type ServiceClient<D extends CompatServiceDefinition> = Client<
+  D,
+  DeadlineOptions & RetryOptions
+>;
 
 export interface ClientOptions {
   /** Every call gets this deadline unless the call names its own, ms. */

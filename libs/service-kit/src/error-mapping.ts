@@ -1,6 +1,12 @@
 import { FeedmeshError, type ErrorKind } from '@feedmesh/errors';
 import { isAbortError } from 'abort-controller-x';
-import { ClientError, ServerError, Status, type CallContext, type ServerMiddlewareCall } from 'nice-grpc-common';
+import {
+  ClientError,
+  ServerError,
+  Status,
+  type CallContext,
+  type ServerMiddlewareCall,
+} from 'nice-grpc-common';
 
 /** The one place where the project's errors become gRPC status codes. */
 const statusOf: Record<ErrorKind, Status> = {
@@ -62,7 +68,10 @@ function toServerError(
     const passThrough = [Status.INVALID_ARGUMENT, Status.NOT_FOUND, Status.DEADLINE_EXCEEDED];
     if (passThrough.includes(error.code)) return new ServerError(error.code, error.details);
     logger.error({ err: error, method }, 'downstream call failed');
-    return new ServerError(Status.UNAVAILABLE, `downstream ${error.path} failed: ${Status[error.code]}`);
+    return new ServerError(
+      Status.UNAVAILABLE,
+      `downstream ${error.path} failed: ${Status[error.code]}`,
+    );
   }
   logger.error({ err: error, method }, 'unhandled error');
   return new ServerError(Status.INTERNAL, 'internal error');

@@ -10,7 +10,12 @@ export {
   type RunningServer,
   type ServiceBinding,
 } from './server.js';
-export { createServiceClient, type ClientHandle, type ClientOptions, type ServiceClient } from './client.js';
+export {
+  createServiceClient,
+  type ClientHandle,
+  type ClientOptions,
+  type ServiceClient,
+} from './client.js';
 export * from './validation.js';
 export { Status, ServerError, ClientError } from 'nice-grpc-common';
 export { echoService } from './echo-service.js';

@@ -7,16 +7,19 @@ import { InternalError, InvalidArgumentError } from '@feedmesh/errors';
 import { createLogger } from '@feedmesh/telemetry';
 import { createChannel, createClient } from 'nice-grpc';
 import { ClientError, ServerError, Status } from 'nice-grpc-common';
-import { HealthDefinition, HealthCheckResponse_ServingStatus } from 'nice-grpc-server-health';
+import { HealthDefinition } from 'nice-grpc-server-health';
+import { HealthCheckResponse_ServingStatus } from 'nice-grpc-server-health/lib/proto/grpc/health/v1/health.js';
 import { ServerReflectionService } from 'nice-grpc-server-reflection';
-import { ServerReflectionRequest } from 'nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_pb.js';
+import reflectionPb from 'nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_pb.js';
 import { createServiceClient } from './client.js';
 import { echoService } from './echo-service.js';
 import { bindService, startGrpcServer, type RunningServer } from './server.js';
 
 const silent = createLogger('test', { level: 'silent' });
 
-function startEcho(extra: Partial<Parameters<typeof startGrpcServer>[0]> = {}): Promise<RunningServer> {
+function startEcho(
+  extra: Partial<Parameters<typeof startGrpcServer>[0]> = {},
+): Promise<RunningServer> {
   return startGrpcServer({
     name: 'echo',
     listen: '127.0.0.1:0',
@@ -50,7 +53,7 @@ describe('service-kit server', () => {
     const channel = createChannel(server.address);
     const reflection = createClient(ServerReflectionService, channel);
     async function* requests() {
-      yield new ServerReflectionRequest().setListServices('*');
+      yield new reflectionPb.ServerReflectionRequest().setListServices('*');
     }
     const names: string[] = [];
     for await (const response of reflection.serverReflectionInfo(requests())) {
@@ -63,8 +66,12 @@ describe('service-kit server', () => {
   });
 
   it('rejects a bad request with INVALID_ARGUMENT naming the field', async () => {
-    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, { deadlineMs: 2_000 });
-    const error = await client.echo({ payload: Buffer.from('x'), delayMs: 90_000 }).catch((e: unknown) => e);
+    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, {
+      deadlineMs: 2_000,
+    });
+    const error = await client
+      .echo({ payload: Buffer.from('x'), delayMs: 90_000 })
+      .catch((e: unknown) => e);
     close();
     assert.ok(error instanceof ClientError);
     assert.equal(error.code, Status.INVALID_ARGUMENT);
@@ -72,7 +79,9 @@ describe('service-kit server', () => {
   });
 
   it('echoes a payload through a typed client', async () => {
-    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, { deadlineMs: 2_000 });
+    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, {
+      deadlineMs: 2_000,
+    });
     const payload = Buffer.from('hello feedmesh');
     const response = await client.echo({ payload, delayMs: 0 });
     close();
@@ -98,8 +107,14 @@ describe('service-kit error mapping', () => {
             if (mode === 'internal') throw new Error('secret connection string redis://hunter2');
             if (mode === 'bug') throw new InternalError('invariant broken: secret');
             if (mode === 'domain') throw new InvalidArgumentError('user_id', 'is required');
-            if (mode === 'flaky' && ++attempts < 2) throw new ServerError(Status.UNAVAILABLE, 'try again');
-            if (mode === 'slow') await new Promise((_, reject) => context.signal.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))));
+            if (mode === 'flaky' && ++attempts < 2)
+              throw new ServerError(Status.UNAVAILABLE, 'try again');
+            if (mode === 'slow')
+              await new Promise((_, reject) =>
+                context.signal.addEventListener('abort', () =>
+                  reject(Object.assign(new Error('aborted'), { name: 'AbortError' })),
+                ),
+              );
             return { payload: request.payload };
           },
         }),
@@ -109,7 +124,9 @@ describe('service-kit error mapping', () => {
   after(() => server.shutdown());
 
   const call = async (mode: string) => {
-    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, { deadlineMs: 2_000 });
+    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, {
+      deadlineMs: 2_000,
+    });
     try {
       return await client.echo({ payload: Buffer.from(mode), delayMs: 0 });
     } catch (error) {
@@ -161,10 +178,14 @@ describe('service-kit graceful drain', () => {
   });
 
   it('on SIGTERM finishes an in-flight call, refuses new ones, and exits 0', async () => {
-    child = spawn(process.execPath, [new URL('./test-fixtures/echo-server.js', import.meta.url).pathname], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, LOG_LEVEL: 'silent' },
-    });
+    child = spawn(
+      process.execPath,
+      [new URL('./test-fixtures/echo-server.js', import.meta.url).pathname],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, LOG_LEVEL: 'silent' },
+      },
+    );
     const lines = createInterface({ input: child.stdout! });
     let address = '';
     for await (const line of lines) {
@@ -175,7 +196,10 @@ describe('service-kit graceful drain', () => {
       }
     }
     const exited = once(child, 'exit');
-    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, address, { deadlineMs: 5_000, retryMaxAttempts: 1 });
+    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, address, {
+      deadlineMs: 5_000,
+      retryMaxAttempts: 1,
+    });
     const inFlight = client.echo({ payload: Buffer.from('in flight'), delayMs: 700 });
     await new Promise((resolve) => setTimeout(resolve, 150));
     child.kill('SIGTERM');
@@ -183,7 +207,9 @@ describe('service-kit graceful drain', () => {
     assert.equal(response.payload.toString(), 'in flight');
     const [code] = await exited;
     assert.equal(code, 0);
-    const after = await client.echo({ payload: Buffer.from('late'), delayMs: 0 }).catch((e: unknown) => e);
+    const after = await client
+      .echo({ payload: Buffer.from('late'), delayMs: 0 })
+      .catch((e: unknown) => e);
     close();
     assert.ok(after instanceof ClientError);
     assert.equal(after.code, Status.UNAVAILABLE);

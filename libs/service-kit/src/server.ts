@@ -1,5 +1,10 @@
 import { feedmeshDescriptorSet } from '@feedmesh/contracts';
-import { createServer, type CompatServiceDefinition, type Server, type ServiceImplementation } from 'nice-grpc';
+import {
+  createServer,
+  type CompatServiceDefinition,
+  type Server,
+  type ServiceImplementation,
+} from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
 import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
 import { callLimitsMiddleware } from './call-limits.js';
@@ -60,7 +65,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   })
     .use(serverTelemetry(options.name))
     .use(errorMappingMiddleware(options.logger))
-    .use(callLimitsMiddleware({ unaryTimeoutMs: options.unaryTimeoutMs, draining: draining.signal }));
+    .use(
+      callLimitsMiddleware({ unaryTimeoutMs: options.unaryTimeoutMs, draining: draining.signal }),
+    );
 
   const health = HealthState();
   server.add(HealthDefinition, HealthServiceImpl(health));
@@ -85,10 +92,16 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
       const forced = new Promise<'forced'>((resolve) => {
         timer = setTimeout(() => resolve('forced'), options.drainTimeoutMs);
       });
-      const outcome = await Promise.race([server.shutdown().then(() => 'drained' as const), forced]);
+      const outcome = await Promise.race([
+        server.shutdown().then(() => 'drained' as const),
+        forced,
+      ]);
       clearTimeout(timer);
       if (outcome === 'forced') {
-        options.logger.warn({ drainTimeoutMs: options.drainTimeoutMs }, 'drain timed out; forcing shutdown');
+        options.logger.warn(
+          { drainTimeoutMs: options.drainTimeoutMs },
+          'drain timed out; forcing shutdown',
+        );
         server.forceShutdown();
       }
       await options.onShutdown?.();

@@ -10,7 +10,8 @@ export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export function requireId(value: string, field: string): string {
   if (value === '') throw new InvalidArgumentError(field, 'is required');
-  if (value.length > 64) throw new InvalidArgumentError(field, `must be at most 64 characters, got ${value.length}`);
+  if (value.length > 64)
+    throw new InvalidArgumentError(field, `must be at most 64 characters, got ${value.length}`);
   if (!ID_PATTERN.test(value)) {
     throw new InvalidArgumentError(field, 'may contain only letters, digits and _ . : -');
   }
@@ -22,7 +23,11 @@ export function optionalId(value: string, field: string): string {
   return value === '' ? value : requireId(value, field);
 }
 
-export function requireIds(values: readonly string[], field: string, max: number): readonly string[] {
+export function requireIds(
+  values: readonly string[],
+  field: string,
+  max: number,
+): readonly string[] {
   requireMaxItems(values, field, max);
   values.forEach((value, i) => requireId(value, `${field}[${i}]`));
   return values;
@@ -35,9 +40,17 @@ export function requireMaxItems<T>(values: readonly T[], field: string, max: num
   return values;
 }
 
-export function requireItems<T>(values: readonly T[], field: string, min: number, max: number): readonly T[] {
+export function requireItems<T>(
+  values: readonly T[],
+  field: string,
+  min: number,
+  max: number,
+): readonly T[] {
   if (values.length < min) {
-    throw new InvalidArgumentError(field, min === 1 ? 'must not be empty' : `must have at least ${min} items`);
+    throw new InvalidArgumentError(
+      field,
+      min === 1 ? 'must not be empty' : `must have at least ${min} items`,
+    );
   }
   return requireMaxItems(values, field, max);
 }
@@ -61,10 +74,16 @@ export function requireText(
 ): string {
   const min = limits.min ?? 0;
   if (value.length < min) {
-    throw new InvalidArgumentError(field, min === 1 ? 'is required' : `must be at least ${min} characters`);
+    throw new InvalidArgumentError(
+      field,
+      min === 1 ? 'is required' : `must be at least ${min} characters`,
+    );
   }
   if (value.length > limits.max) {
-    throw new InvalidArgumentError(field, `must be at most ${limits.max} characters, got ${value.length}`);
+    throw new InvalidArgumentError(
+      field,
+      `must be at most ${limits.max} characters, got ${value.length}`,
+    );
   }
   return value;
 }
@@ -79,8 +98,11 @@ export function requireEnum<E extends Record<string, string | number>>(
   field: string,
   options: { allowUnspecified?: boolean } = {},
 ): number {
-  const known = Object.values(enumObject).filter((v): v is number => typeof v === 'number' && v >= 0);
+  const known = Object.values(enumObject).filter(
+    (v): v is number => typeof v === 'number' && v >= 0,
+  );
   if (!known.includes(value)) throw new InvalidArgumentError(field, `unknown value ${value}`);
-  if (value === 0 && !options.allowUnspecified) throw new InvalidArgumentError(field, 'must be set');
+  if (value === 0 && !options.allowUnspecified)
+    throw new InvalidArgumentError(field, 'must be set');
   return value;
 }

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { echov1 } from '@feedmesh/contracts';
+import {
+  ClientError,
+  createChannel,
+  createClientFactory,
+  createServer,
+  ServerError,
+  Status,
+  type Channel,
+  type Client,
+  type Server,
+} from 'nice-grpc';
+import {
+  clientTelemetryMiddleware,
+  runAsService,
+  serverTelemetryMiddleware,
+  startTelemetry,
+  withSpan,
+  type InMemoryTelemetry,
+} from './index.js';
+
+const ECHO = 'feedmesh.echo.v1.EchoService/Echo';
+
+describe('gRPC telemetry middleware', () => {
+  let telemetry: InMemoryTelemetry;
+  let server: Server;
+  let channel: Channel;
+  let client: Client<typeof echov1.EchoServiceDefinition>;
+
+  before(async () => {
+    telemetry = startTelemetry({ serviceName: 'rpc-telemetry-test', inMemory: true });
+    server = createServer().use(serverTelemetryMiddleware('echo'));
+    server.add(echov1.EchoServiceDefinition, {
+      async echo(request) {
+        if (request.payload.toString() === 'missing')
+          throw new ServerError(Status.NOT_FOUND, 'no such echo');
+        return withSpan('echo.work', {}, () => ({ payload: request.payload }));
+      },
+    });
+    const port = await server.listen('127.0.0.1:0');
+    channel = createChannel(`127.0.0.1:${port}`);
+    client = createClientFactory()
+      .use(clientTelemetryMiddleware())
+      .create(echov1.EchoServiceDefinition, channel);
+  });
+
+  after(async () => {
+    channel.close();
+    await server.shutdown();
+    await telemetry.shutdown();
+  });
+
+  beforeEach(() => telemetry.resetSpans());
+
+  it('makes the server span a child of the client span, in one trace', async () => {
+    await runAsService('gateway', () => client.echo({ payload: Buffer.from('hi') }));
+
+    const clientSpan = onlySpan(telemetry.finishedSpans(), ECHO, SpanKind.CLIENT);
+    const serverSpan = onlySpan(telemetry.finishedSpans(), ECHO, SpanKind.SERVER);
+    const work = onlySpan(telemetry.finishedSpans(), 'echo.work', SpanKind.INTERNAL);
+    assert.equal(serverSpan.spanContext().traceId, clientSpan.spanContext().traceId);
+    assert.equal(serverSpan.parentSpanContext?.spanId, clientSpan.spanContext().spanId);
+    assert.equal(work.parentSpanContext?.spanId, serverSpan.spanContext().spanId);
+    assert.equal(clientSpan.attributes['feedmesh.service'], 'gateway');
+    assert.equal(serverSpan.attributes['feedmesh.service'], 'echo');
+    assert.equal(
+      work.attributes['feedmesh.service'],
+      'echo',
+      'the handler runs as the serving service',
+    );
+    assert.equal(serverSpan.attributes['rpc.method'], 'Echo');
+  });
+
+  it('records the status code of a failing call on both spans', async () => {
+    await assert.rejects(
+      client.echo({ payload: Buffer.from('missing') }),
+      (error) => error instanceof ClientError && error.code === Status.NOT_FOUND,
+    );
+
+    for (const kind of [SpanKind.CLIENT, SpanKind.SERVER]) {
+      const span = onlySpan(telemetry.finishedSpans(), ECHO, kind);
+      assert.equal(span.status.code, SpanStatusCode.ERROR);
+      assert.equal(span.attributes['rpc.grpc.status_code'], Status.NOT_FOUND);
+    }
+  });
+
+  it('counts each call in the latency histogram of its method and status code', async () => {
+    const before = await callsCounted();
+    await client.echo({ payload: Buffer.from('hi') });
+    await assert.rejects(client.echo({ payload: Buffer.from('missing') }));
+    const after = await callsCounted();
+
+    for (const side of ['server', 'client'] as const) {
+      for (const code of [Status.OK, Status.NOT_FOUND]) {
+        const key = `${side} ${code}`;
+        assert.equal((after.get(key) ?? 0) - (before.get(key) ?? 0), 1, key);
+      }
+    }
+  });
+
+  /** Echo calls counted so far, by `side code`. */
+  async function callsCounted(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const side of ['server', 'client']) {
+      const metric = findMetric(await telemetry.collectMetrics(), `rpc.${side}.duration`);
+      assert.equal(metric.descriptor.unit, 'ms');
+      for (const point of metric.dataPoints as DataPoint<Histogram>[]) {
+        if (point.attributes['rpc.method'] !== 'Echo') continue;
+        assert.ok(point.value.sum !== undefined && point.value.sum > 0, 'latency is recorded');
+        const key = `${side} ${String(point.attributes['rpc.grpc.status_code'])}`;
+        counts.set(key, (counts.get(key) ?? 0) + point.value.count);
+      }
+    }
+    return counts;
+  }
+});
+
+function onlySpan(spans: ReadableSpan[], name: string, kind: SpanKind): ReadableSpan {
+  const matching = spans.filter((span) => span.name === name && span.kind === kind);
+  assert.equal(matching.length, 1, `one ${SpanKind[kind]} span named ${name}`);
+  return matching[0]!;
+}
+
+function findMetric(metrics: MetricData[], name: string): MetricData {
+  const metric = metrics.find((candidate) => candidate.descriptor.name === name);
+  assert.ok(metric, `metric ${name} is recorded`);
+  return metric;
+}
