@@ -19,3 +19,12 @@ export {
 export * from './validation.js';
 export { Status, ServerError, ClientError } from 'nice-grpc-common';
 export { echoService } from './echo-service.js';
+export {
+  runtimeConfigShape,
+  connectRedis,
+  createRuntime,
+  type Runtime,
+  type RuntimeConfig,
+  type RedisClient,
+} from './runtime.js';
+export { runServiceMain } from './run-service-main.js';

@@ -1,0 +1,84 @@
+import { hostname } from 'node:os';
+import { createEventLog, type EventLog } from '@feedmesh/events';
+import { Cluster, Redis } from 'ioredis';
+import { env } from './config.js';
+import type { Logger } from './logger.js';
+
+/**
+ * What every stateful service reads from the environment besides its server settings.
+ * Without REDIS_URL a service runs embedded: in-memory event log and stores (the playground).
+ */
+export const runtimeConfigShape = {
+  /** Redis for the event log and the service's state; unset means in-memory (embedded). */
+  REDIS_URL: env.redisUrl(),
+  /** `true` when REDIS_URL is one node of a Redis Cluster. */
+  REDIS_CLUSTER: env.bool(false),
+  /** Prefix of every key this deployment writes; services add their own segment. */
+  REDIS_PREFIX: env.string('feedmesh'),
+  /** Partitions of the event log; fixed for a deployment. */
+  EVENT_PARTITIONS: env.int(8, 1, 1024),
+  /** This replica's consumer name, unique in its group and stable across restarts. */
+  CONSUMER_NAME: env.string(`${hostname()}-${process.pid}`),
+};
+
+export interface RuntimeConfig {
+  readonly REDIS_URL?: string | undefined;
+  readonly REDIS_CLUSTER: boolean;
+  readonly REDIS_PREFIX: string;
+  readonly EVENT_PARTITIONS: number;
+  readonly CONSUMER_NAME: string;
+}
+
+export type RedisClient = Redis | Cluster;
+
+/** A Redis (or Redis Cluster) client with the mesh's defaults: fail fast while disconnected. */
+export function connectRedis(
+  url: string,
+  options: { cluster?: boolean; logger?: Logger } = {},
+): RedisClient {
+  const common = { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false };
+  const client: RedisClient = options.cluster
+    ? new Cluster([url], { redisOptions: common, scaleReads: 'master' })
+    : new Redis(url, common);
+  client.on('error', (error: Error) =>
+    options.logger?.warn({ err: error }, 'redis connection error'),
+  );
+  return client;
+}
+
+/**
+ * The shared dependencies of a service process: its Redis client (if any) and the event log.
+ * The playground builds one of these for all services in one process instead.
+ */
+export interface Runtime {
+  readonly redis: RedisClient | undefined;
+  readonly eventLog: EventLog;
+  readonly prefix: string;
+  readonly consumerName: string;
+  close(): Promise<void>;
+}
+
+export function createRuntime(config: RuntimeConfig, logger: Logger): Runtime {
+  const redis = config.REDIS_URL
+    ? connectRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, logger })
+    : undefined;
+  const eventLog = redis
+    ? createEventLog({
+        kind: 'redis',
+        client: redis,
+        prefix: `${config.REDIS_PREFIX}:events`,
+        partitions: config.EVENT_PARTITIONS,
+        logger,
+      })
+    : createEventLog({ kind: 'memory', partitions: config.EVENT_PARTITIONS, logger });
+  return {
+    redis,
+    eventLog,
+    prefix: config.REDIS_PREFIX,
+    consumerName: config.CONSUMER_NAME,
+    async close() {
+      await eventLog.close();
+      await redis?.quit().catch(() => undefined);
+    },
+  };
+}

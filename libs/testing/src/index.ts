@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+
+/** Redis for tests: REDIS_URL, or the local default. */
+export function testRedisUrl(): string {
+  return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+}
+
+/** A key prefix no other test run uses, so suites can share one Redis. */
+export function uniquePrefix(name: string): string {
+  return `test:${name}:${randomBytes(4).toString('hex')}`;
+}
+
+/** Connects to the test Redis; `cleanup()` deletes every key under the prefix and quits. */
+export function testRedis(prefix: string): Redis & { cleanup(): Promise<void> } {
+  const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 2 });
+  return Object.assign(redis, {
+    async cleanup() {
+      await deleteKeys(redis, prefix);
+      await redis.quit();
+    },
+  });
+}
+
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+/**
+ * Polls `check` until it returns a value other than undefined/false, or fails with `what`
+ * after `timeoutMs`. For conditions that become true eventually (a consumer caught up).
+ */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
+  }
+}
