@@ -1,0 +1,310 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { eventsv1 } from '@feedmesh/contracts';
+import { InvalidArgumentError } from '@feedmesh/errors';
+import type {
+  ConsumeOptions,
+  Consumer,
+  ConsumerStats,
+  EventHandler,
+  EventLogLogger,
+  StartFrom,
+} from './event-log.js';
+
+/** One entry of a partition, as delivered to a consumer. */
+export interface StreamEntry {
+  readonly partition: number;
+  readonly id: string;
+  readonly eventId: string;
+  /** The stored bytes, copied as they are to the dead-letter stream. */
+  readonly bytes: Uint8Array;
+  /** Undefined when `bytes` do not decode. */
+  readonly event: eventsv1.Event | undefined;
+  readonly deliveries: number;
+}
+
+export interface ClaimedEntries {
+  readonly entries: StreamEntry[];
+  /** Where the next scan of the pending list resumes; undefined once it went all the way. */
+  readonly cursor: string | undefined;
+}
+
+/** The store operations a consumer runs; each EventLog implementation provides them. */
+export interface GroupStreams {
+  readonly partitions: number;
+  /** Creates the group in every partition that lacks it; leaves existing ones alone. */
+  createGroup(group: string, startFrom: StartFrom): Promise<void>;
+  /** Up to `count` entries never delivered to the group, now pending for `consumer`. */
+  readNew(
+    partition: number,
+    group: string,
+    consumer: string,
+    count: number,
+  ): Promise<StreamEntry[]>;
+  /** Up to `count` entries pending for at least `minIdleMs`, now pending for `consumer`. */
+  claimIdle(
+    partition: number,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+    cursor: string | undefined,
+  ): Promise<ClaimedEntries>;
+  isProcessed(group: string, partition: number, eventId: string): Promise<boolean>;
+  /** Sets the entry's processed-marker (if not set) and acknowledges it. */
+  settle(group: string, entry: StreamEntry): Promise<void>;
+  /** Copies the entry to the group's dead-letter stream, then acknowledges it. */
+  deadLetter(group: string, consumer: string, entry: StreamEntry, error: string): Promise<void>;
+}
+
+interface ConsumerSettings {
+  readonly group: string;
+  readonly consumer: string;
+  readonly handler: EventHandler;
+  readonly batchSize: number;
+  readonly pollIntervalMs: number;
+  readonly claimIdleMs: number;
+  readonly maxDeliveries: number;
+  readonly startFrom: StartFrom;
+}
+
+const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** Group and consumer names become part of Redis keys, so they are kept to a safe alphabet. */
+export function checkName(field: string, name: string): void {
+  if (!NAME.test(name)) {
+    throw new InvalidArgumentError(field, 'must be 1-64 characters of [A-Za-z0-9_.:-]');
+  }
+}
+
+function positiveInteger(field: string, value: number | undefined, fallback: number): number {
+  const chosen = value ?? fallback;
+  if (!Number.isSafeInteger(chosen) || chosen < 1) {
+    throw new InvalidArgumentError(field, 'must be a positive integer');
+  }
+  return chosen;
+}
+
+function settingsFrom(options: ConsumeOptions): ConsumerSettings {
+  checkName('group', options.group);
+  checkName('consumer', options.consumer);
+  return {
+    group: options.group,
+    consumer: options.consumer,
+    handler: options.handler,
+    batchSize: positiveInteger('batchSize', options.batchSize, 100),
+    pollIntervalMs: positiveInteger('pollIntervalMs', options.pollIntervalMs, 100),
+    claimIdleMs: positiveInteger('claimIdleMs', options.claimIdleMs, 60_000),
+    maxDeliveries: positiveInteger('maxDeliveries', options.maxDeliveries, 5),
+    startFrom: options.startFrom ?? 'beginning',
+  };
+}
+
+const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * One consumer of a group: reads every partition in turn, takes over entries left pending
+ * too long, and hands events to the handler one at a time, in partition order. Store failures
+ * never escape: the loop logs them, backs off and retries (re-creating the group, which a
+ * Redis restarted without persistence has lost), so a Redis outage pauses consumption.
+ */
+export class ConsumerRunner implements Consumer {
+  private readonly counts = {
+    processed: 0,
+    duplicates: 0,
+    failed: 0,
+    deadLettered: 0,
+    reclaimed: 0,
+  };
+  /** Per partition, where the next scan for idle pending entries resumes. */
+  private readonly claimCursors: (string | undefined)[];
+  private stopping = false;
+  private wakeUp: (() => void) | undefined;
+  private running: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly streams: GroupStreams,
+    private readonly settings: ConsumerSettings,
+    private readonly logger: EventLogLogger,
+  ) {
+    this.claimCursors = new Array<string | undefined>(streams.partitions).fill(undefined);
+  }
+
+  /** Validates the options, joins the group, and starts the loop. */
+  static async start(
+    streams: GroupStreams,
+    options: ConsumeOptions,
+    logger: EventLogLogger,
+  ): Promise<ConsumerRunner> {
+    const settings = settingsFrom(options);
+    await streams.createGroup(settings.group, settings.startFrom);
+    const runner = new ConsumerRunner(streams, settings, logger);
+    runner.running = runner.run();
+    logger.info(
+      { group: settings.group, consumer: settings.consumer },
+      'event log consumer started',
+    );
+    return runner;
+  }
+
+  get group(): string {
+    return this.settings.group;
+  }
+
+  get name(): string {
+    return this.settings.consumer;
+  }
+
+  stats(): ConsumerStats {
+    return { ...this.counts };
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeUp?.();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const { group, consumer, startFrom, claimIdleMs, pollIntervalMs } = this.settings;
+    let failures = 0;
+    let nextClaimAt = 0;
+    while (!this.stopping) {
+      try {
+        if (failures > 0) await this.streams.createGroup(group, startFrom);
+        let handled = 0;
+        if (Date.now() >= nextClaimAt) {
+          handled += await this.reclaimIdle();
+          // A scan stopped at batchSize resumes next round, so a dead consumer's whole
+          // backlog is taken over at once; otherwise scan twice per idle period, so an
+          // abandoned entry waits at most 1.5 × claimIdleMs.
+          const scanUnfinished = this.claimCursors.some((cursor) => cursor !== undefined);
+          nextClaimAt = scanUnfinished ? 0 : Date.now() + claimIdleMs / 2;
+        }
+        handled += await this.readEachPartition();
+        failures = 0;
+        // An in-memory log answers without I/O: yield so a backlog cannot starve timers.
+        await (handled === 0 ? this.sleep(pollIntervalMs) : yieldToEventLoop());
+      } catch (error) {
+        failures += 1;
+        this.logger.warn(
+          { err: error, group, consumer, failures },
+          'event log consumer cannot read or settle entries; retrying',
+        );
+        await this.sleep(Math.min(100 * 2 ** (failures - 1), MAX_BACKOFF_MS));
+      }
+    }
+    this.logger.info({ group, consumer }, 'event log consumer stopped');
+  }
+
+  private async reclaimIdle(): Promise<number> {
+    const { group, consumer, claimIdleMs, batchSize } = this.settings;
+    let handled = 0;
+    for (let partition = 0; partition < this.streams.partitions && !this.stopping; partition++) {
+      const cursor = this.claimCursors[partition];
+      const claimed = await this.streams.claimIdle(
+        partition,
+        group,
+        consumer,
+        claimIdleMs,
+        batchSize,
+        cursor,
+      );
+      this.claimCursors[partition] = claimed.cursor;
+      this.counts.reclaimed += claimed.entries.length;
+      await this.handleBatch(claimed.entries);
+      handled += claimed.entries.length;
+    }
+    return handled;
+  }
+
+  private async readEachPartition(): Promise<number> {
+    const { group, consumer, batchSize } = this.settings;
+    let handled = 0;
+    for (let partition = 0; partition < this.streams.partitions && !this.stopping; partition++) {
+      const entries = await this.streams.readNew(partition, group, consumer, batchSize);
+      await this.handleBatch(entries);
+      handled += entries.length;
+    }
+    return handled;
+  }
+
+  /** Handles a whole batch even when stopping: entries already delivered are not abandoned. */
+  private async handleBatch(entries: readonly StreamEntry[]): Promise<void> {
+    for (const entry of entries) await this.handleEntry(entry);
+  }
+
+  private async handleEntry(entry: StreamEntry): Promise<void> {
+    const { group, consumer, handler, maxDeliveries } = this.settings;
+    if (entry.event === undefined) {
+      return this.deadLetter(entry, 'the stored bytes do not decode as a feedmesh.events.v1.Event');
+    }
+    if (entry.deliveries > maxDeliveries) {
+      // A handler that kills its process never reaches the catch below.
+      return this.deadLetter(
+        entry,
+        `not acknowledged after ${entry.deliveries - 1} deliveries (its consumers stopped while handling it)`,
+      );
+    }
+    if (await this.streams.isProcessed(group, entry.partition, entry.eventId)) {
+      await this.streams.settle(group, entry);
+      this.counts.duplicates += 1;
+      return;
+    }
+    try {
+      await handler(entry.event, {
+        group,
+        consumer,
+        partition: entry.partition,
+        entryId: entry.id,
+        deliveries: entry.deliveries,
+      });
+    } catch (error) {
+      this.counts.failed += 1;
+      if (entry.deliveries >= maxDeliveries) return this.deadLetter(entry, messageOf(error));
+      this.logger.warn(
+        { err: error, group, consumer, eventId: entry.eventId, deliveries: entry.deliveries },
+        'event handler failed; the event stays pending and will be redelivered',
+      );
+      return;
+    }
+    // The window of at-least-once: a crash here, after the handler applied the event and
+    // before the marker is set, makes the next delivery apply it again.
+    await this.streams.settle(group, entry);
+    this.counts.processed += 1;
+  }
+
+  private async deadLetter(entry: StreamEntry, error: string): Promise<void> {
+    const { group, consumer } = this.settings;
+    await this.streams.deadLetter(group, consumer, entry, error);
+    this.counts.deadLettered += 1;
+    this.logger.error(
+      {
+        group,
+        consumer,
+        eventId: entry.eventId,
+        partition: entry.partition,
+        entryId: entry.id,
+        error,
+      },
+      'event moved to the dead-letter stream',
+    );
+  }
+
+  /** Waits `ms`, or less if `stop()` is called meanwhile. */
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      this.wakeUp = finish;
+    });
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

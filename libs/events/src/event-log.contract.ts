@@ -1,0 +1,483 @@
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { eventsv1 } from '@feedmesh/contracts';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@feedmesh/errors';
+import type {
+  ConsumeOptions,
+  Consumer,
+  Delivery,
+  EventHandler,
+  EventLog,
+  EventLogOptions,
+} from './event-log.js';
+import { partitionOf } from './partition.js';
+import { eventually, Gate, like, likes } from './test-fixtures/events.js';
+
+export interface EventLogFixture {
+  readonly log: EventLog;
+  /** Closes the log and deletes whatever the test stored. */
+  dispose(): Promise<void>;
+}
+
+/** Opens a fresh, empty log for one test. */
+export type OpenEventLog = (options: EventLogOptions) => Promise<EventLogFixture>;
+
+/** Test consumers poll often and, unless a test is about taking entries over, never do. */
+const QUICK = { pollIntervalMs: 10, claimIdleMs: 60_000 } as const;
+
+/** Resolves once the group has nothing undelivered or pending. */
+async function drained(log: EventLog, group: string): Promise<void> {
+  await eventually(`${group} has drained`, async () => {
+    const { undelivered, pending } = await log.lag(group);
+    return undelivered === 0 && pending === 0;
+  });
+}
+
+/** Every event a group's handlers applied, in order, with where it came from. */
+class Applications {
+  readonly seen: { readonly event: eventsv1.Event; readonly delivery: Delivery }[] = [];
+
+  readonly handler: EventHandler = async (event, delivery) => {
+    this.seen.push({ event, delivery });
+  };
+
+  ids(): string[] {
+    return this.seen.map(({ event }) => event.eventId);
+  }
+
+  count(eventId: string): number {
+    return this.ids().filter((id) => id === eventId).length;
+  }
+
+  record(event: eventsv1.Event, delivery: Delivery): void {
+    this.seen.push({ event, delivery });
+  }
+}
+
+/**
+ * The semantics every `EventLog` shares (DESIGN.md "The event log"), written once and run
+ * against each implementation.
+ */
+export function describeEventLogContract(name: string, open: OpenEventLog): void {
+  describe(`${name}: the EventLog contract`, function () {
+    let fixture: EventLogFixture | undefined;
+    let consumers: Consumer[] = [];
+    let gates: Gate[] = [];
+
+    async function openLog(options: EventLogOptions = {}): Promise<EventLog> {
+      fixture = await open(options);
+      return fixture.log;
+    }
+
+    async function consume(log: EventLog, options: ConsumeOptions): Promise<Consumer> {
+      const consumer = await log.consume({ ...QUICK, ...options });
+      consumers.push(consumer);
+      return consumer;
+    }
+
+    function gate(): Gate {
+      const created = new Gate();
+      gates.push(created);
+      return created;
+    }
+
+    afterEach(async function () {
+      // A failed test may leave a handler waiting on a gate, and stop() waits for handlers.
+      for (const pending of gates) pending.open();
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      await fixture?.dispose();
+      fixture = undefined;
+      consumers = [];
+      gates = [];
+    });
+
+    it('delivers each partition in append order, every event once, decoded as appended', async function () {
+      const log = await openLog({ partitions: 4 });
+      const events = Array.from({ length: 40 }, (_, index) => like(`e${index}`, `u${index % 5}`));
+      await log.append(events.slice(0, 25));
+      await log.append(events.slice(25));
+      const applied = new Applications();
+
+      await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler, batchSize: 7 });
+
+      await eventually('all 40 events are applied', () => applied.seen.length === 40);
+      for (let partition = 0; partition < 4; partition++) {
+        const appendedHere = events.filter((event) => partitionOf(event, 4) === partition);
+        const appliedHere = applied.seen.filter(({ delivery }) => delivery.partition === partition);
+        assert.deepEqual(
+          appliedHere.map(({ event }) => event),
+          appendedHere,
+          `partition ${partition}`,
+        );
+      }
+      assert.ok(applied.seen.every(({ delivery }) => delivery.deliveries === 1));
+    });
+
+    it('splits a group between its consumers, giving each event to exactly one of them', async function () {
+      const log = await openLog();
+      const applied = new Applications();
+      const slowly: EventHandler = async (event, delivery) => {
+        await delay(1);
+        applied.record(event, delivery);
+      };
+      await consume(log, { group: 'g', consumer: 'c1', handler: slowly, batchSize: 5 });
+      await consume(log, { group: 'g', consumer: 'c2', handler: slowly, batchSize: 5 });
+
+      const events = Array.from({ length: 120 }, (_, index) => like(`e${index}`, `u${index % 30}`));
+      await log.append(events);
+
+      await drained(log, 'g');
+      assert.equal(applied.seen.length, 120, 'an event was delivered to both consumers');
+      const byConsumer = (consumer: string): number =>
+        applied.seen.filter(({ delivery }) => delivery.consumer === consumer).length;
+      assert.ok(byConsumer('c1') > 0 && byConsumer('c2') > 0, 'one consumer did all the work');
+    });
+
+    it('gives every group every event', async function () {
+      const log = await openLog();
+      const search = new Applications();
+      const features = new Applications();
+      await consume(log, { group: 'search', consumer: 'c1', handler: search.handler });
+      await consume(log, { group: 'features', consumer: 'c1', handler: features.handler });
+
+      const events = Array.from({ length: 30 }, (_, index) => like(`e${index}`, `u${index % 7}`));
+      await log.append(events);
+
+      const all = events.map((event) => event.eventId).sort();
+      await eventually('both groups applied 30 events', () =>
+        [search, features].every((group) => group.seen.length >= 30),
+      );
+      assert.deepEqual(search.ids().sort(), all);
+      assert.deepEqual(features.ids().sort(), all);
+    });
+
+    it('acknowledges an event only once its handler succeeded, and redelivers a failed one', async function () {
+      const log = await openLog({ partitions: 1 });
+      const applied = new Applications();
+      let failedOnce = false;
+      await consume(log, {
+        group: 'g',
+        consumer: 'flaky',
+        handler: async (event, delivery) => {
+          if (event.eventId === 'e1' && !failedOnce) {
+            failedOnce = true;
+            throw new Error('transient failure');
+          }
+          applied.record(event, delivery);
+        },
+      });
+      await log.append(likes(5, 'u1'));
+
+      await eventually('the events after e1 are applied', () => applied.count('e4') === 1);
+      assert.deepEqual(applied.ids(), ['e0', 'e2', 'e3', 'e4'], 'the failure blocked the others');
+      await eventually('only e1 is pending', async () => (await log.lag('g')).pending === 1);
+
+      const rescuer = await consume(log, {
+        group: 'g',
+        consumer: 'rescuer',
+        handler: applied.handler,
+        claimIdleMs: 100,
+      });
+
+      await eventually('e1 is applied', () => applied.count('e1') === 1);
+      const retried = applied.seen.find(({ event }) => event.eventId === 'e1');
+      assert.equal(retried?.delivery.consumer, 'rescuer');
+      assert.equal(retried?.delivery.deliveries, 2);
+      await drained(log, 'g');
+      assert.equal(rescuer.stats().reclaimed, 1);
+    });
+
+    it('lets another consumer finish what a crashed one left pending, applying each event once', async function () {
+      const log = await openLog({ partitions: 1 });
+      await log.append(likes(20, 'u1'));
+      const applied = new Applications();
+      const crash = gate();
+      const hung = new Gate();
+      let appliedByDoomed = 0;
+      const doomed = await consume(log, {
+        group: 'g',
+        consumer: 'doomed',
+        batchSize: 10,
+        handler: async (event, delivery) => {
+          if (appliedByDoomed === 3) {
+            // Dies in the middle of its batch: the rest of the batch stays pending for it.
+            hung.open();
+            await crash.opened;
+            throw new Error('crashed');
+          }
+          appliedByDoomed += 1;
+          applied.record(event, delivery);
+        },
+      });
+      await hung.opened;
+
+      const survivor = await consume(log, {
+        group: 'g',
+        consumer: 'survivor',
+        batchSize: 10,
+        claimIdleMs: 150,
+        handler: applied.handler,
+      });
+
+      await eventually('all 20 events are applied', () => new Set(applied.ids()).size === 20);
+      await drained(log, 'g');
+      // The crashed consumer comes back to life: it must not apply what the survivor did.
+      crash.open();
+      await doomed.stop();
+
+      for (let index = 0; index < 20; index++)
+        assert.equal(applied.count(`e${index}`), 1, `e${index}`);
+      assert.equal(survivor.stats().reclaimed, 7);
+      assert.deepEqual(doomed.stats(), {
+        processed: 3,
+        duplicates: 6,
+        failed: 1,
+        deadLettered: 0,
+        reclaimed: 0,
+      });
+    });
+
+    it('dead-letters an event after maxDeliveries failures and goes on with the others', async function () {
+      const log = await openLog({ partitions: 1 });
+      const events = likes(3, 'u1');
+      await log.append(events);
+      const applied = new Applications();
+      let attempts = 0;
+      const consumer = await consume(log, {
+        group: 'g',
+        consumer: 'c1',
+        claimIdleMs: 50,
+        maxDeliveries: 3,
+        handler: async (event, delivery) => {
+          if (event.eventId === 'e1') {
+            attempts += 1;
+            throw new Error(`poison, attempt ${attempts}`);
+          }
+          applied.record(event, delivery);
+        },
+      });
+
+      await eventually(
+        'e1 is dead-lettered',
+        async () => (await log.deadLetters('g')).length === 1,
+      );
+      const [deadLetter] = await log.deadLetters('g');
+      assert.equal(deadLetter?.eventId, 'e1');
+      assert.deepEqual(deadLetter?.event, events[1]);
+      assert.equal(deadLetter?.error, 'poison, attempt 3');
+      assert.equal(deadLetter?.deliveries, 3);
+      assert.equal(deadLetter?.consumer, 'c1');
+      assert.equal(attempts, 3);
+
+      await log.append([like('later', 'u1')]);
+      await eventually('a later event is applied', () => applied.count('later') === 1);
+      assert.deepEqual(applied.ids(), ['e0', 'e2', 'later']);
+      await drained(log, 'g');
+      assert.equal(consumer.stats().deadLettered, 1);
+      assert.equal(consumer.stats().failed, 3);
+      assert.equal(await log.isProcessed('g', like('e1', 'u1')), false);
+    });
+
+    it('dead-letters an event whose consumers keep dying while handling it', async function () {
+      const log = await openLog({ partitions: 1 });
+      await log.append(likes(1, 'u1'));
+      const crash = gate();
+      const hung = new Gate();
+      await consume(log, {
+        group: 'g',
+        consumer: 'doomed',
+        handler: async () => {
+          hung.open();
+          await crash.opened;
+          throw new Error('crashed');
+        },
+      });
+      await hung.opened;
+      const applied = new Applications();
+      const survivor = await consume(log, {
+        group: 'g',
+        consumer: 'survivor',
+        claimIdleMs: 50,
+        maxDeliveries: 1,
+        handler: applied.handler,
+      });
+
+      await eventually(
+        'e0 is dead-lettered',
+        async () => (await log.deadLetters('g')).length === 1,
+      );
+      const [deadLetter] = await log.deadLetters('g');
+      assert.equal(deadLetter?.deliveries, 2);
+      assert.match(deadLetter?.error ?? '', /not acknowledged after 1 deliveries/);
+      assert.deepEqual(applied.ids(), [], 'the survivor handled an event past maxDeliveries');
+      assert.equal(survivor.stats().deadLettered, 1);
+    });
+
+    it('does not apply a republished event_id twice', async function () {
+      const log = await openLog();
+      const applied = new Applications();
+      const consumer = await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler });
+      await log.append([like('once', 'u1')]);
+      await eventually('the event is applied', () => applied.count('once') === 1);
+
+      // A producer retrying a publish it thinks failed, then publishing something new.
+      await log.append([like('once', 'u1'), like('next', 'u1')]);
+
+      await eventually('the next event is applied', () => applied.count('next') === 1);
+      assert.deepEqual(applied.ids(), ['once', 'next']);
+      assert.equal(consumer.stats().duplicates, 1);
+      assert.equal(await log.isProcessed('g', like('once', 'u1')), true);
+      assert.equal(await log.isProcessed('other-group', like('once', 'u1')), false);
+    });
+
+    it('skips an event whose processed-marker a handler set itself', async function () {
+      const log = await openLog();
+      const applied = new Applications();
+      const consumer = await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler });
+
+      assert.equal(await log.markProcessed('g', like('pre-applied', 'u1')), true);
+      assert.equal(await log.markProcessed('g', like('pre-applied', 'u1')), false);
+      await log.append([like('pre-applied', 'u1'), like('fresh', 'u1')]);
+
+      await eventually('the fresh event is applied', () => applied.count('fresh') === 1);
+      assert.deepEqual(applied.ids(), ['fresh']);
+      assert.equal(consumer.stats().duplicates, 1);
+    });
+
+    it('reports lag as entries not yet delivered plus delivered but unacknowledged', async function () {
+      const log = await openLog({ partitions: 2 });
+      await log.append(likes(10, 'u1'));
+      const release = gate();
+      const started = new Gate();
+      const applied = new Applications();
+      await consume(log, {
+        group: 'g',
+        consumer: 'c1',
+        batchSize: 4,
+        handler: async (event, delivery) => {
+          started.open();
+          await release.opened;
+          applied.record(event, delivery);
+        },
+      });
+
+      await started.opened;
+      assert.deepEqual(await log.lag('g'), { undelivered: 6, pending: 4 });
+      release.open();
+      await drained(log, 'g');
+      assert.equal(applied.seen.length, 10);
+      await assert.rejects(log.lag('nobody'), NotFoundError);
+    });
+
+    it("skips the history when a new group starts from the 'end'", async function () {
+      const log = await openLog();
+      await log.append(likes(5, 'u1', 'old'));
+      const applied = new Applications();
+      await consume(log, {
+        group: 'late',
+        consumer: 'c1',
+        startFrom: 'end',
+        handler: applied.handler,
+      });
+
+      await log.append(likes(3, 'u1', 'new'));
+
+      await eventually('the new events are applied', () => applied.seen.length >= 3);
+      await drained(log, 'late');
+      assert.deepEqual(applied.ids(), ['new0', 'new1', 'new2']);
+    });
+
+    it('trims each partition to about maxLen, dropping the oldest entries', async function () {
+      const log = await openLog({ partitions: 1, maxLen: 10 });
+      const events = likes(500, 'u1');
+      for (let start = 0; start < 500; start += 100)
+        await log.append(events.slice(start, start + 100));
+      const applied = new Applications();
+
+      await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler });
+
+      await eventually('the newest event is applied', () => applied.count('e499') === 1);
+      const kept = applied.ids();
+      // Approximate trimming: Redis removes whole radix-tree nodes (100 entries by default).
+      assert.ok(kept.length >= 10 && kept.length < 500, `${kept.length} entries kept`);
+      assert.deepEqual(
+        kept,
+        events.slice(-kept.length).map((event) => event.eventId),
+      );
+    });
+
+    it('finishes and acknowledges the batch in hand when stopped', async function () {
+      const log = await openLog({ partitions: 1 });
+      await log.append(likes(10, 'u1'));
+      const release = gate();
+      const midBatch = new Gate();
+      const applied = new Applications();
+      const consumer = await consume(log, {
+        group: 'g',
+        consumer: 'c1',
+        batchSize: 5,
+        handler: async (event, delivery) => {
+          if (event.eventId === 'e1') {
+            midBatch.open();
+            await release.opened;
+          }
+          applied.record(event, delivery);
+        },
+      });
+      await midBatch.opened;
+
+      const stopped = consumer.stop();
+      release.open();
+      await stopped;
+
+      assert.deepEqual(applied.ids(), ['e0', 'e1', 'e2', 'e3', 'e4']);
+      assert.deepEqual(await log.lag('g'), { undelivered: 5, pending: 0 });
+    });
+
+    it('rejects a batch with an event lacking event_id or payload, appending none of it', async function () {
+      const log = await openLog();
+      const applied = new Applications();
+      await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler });
+
+      await assert.rejects(
+        log.append([like('valid', 'u1'), like('', 'u1')]),
+        (error: unknown) =>
+          error instanceof InvalidArgumentError && error.field === 'events[1].event_id',
+      );
+      await assert.rejects(
+        log.append([{ eventId: 'empty', atMs: 0, payload: undefined }]),
+        (error: unknown) =>
+          error instanceof InvalidArgumentError && error.field === 'events[0].payload',
+      );
+      await log.append([like('after', 'u1')]);
+
+      await eventually('the later event is applied', () => applied.count('after') === 1);
+      assert.deepEqual(applied.ids(), ['after']);
+    });
+
+    it('rejects consumer names that cannot be part of a key', async function () {
+      const log = await openLog();
+      await assert.rejects(
+        log.consume({ group: 'has space', consumer: 'c1', handler: async () => {} }),
+        (error: unknown) => error instanceof InvalidArgumentError && error.field === 'group',
+      );
+      await assert.rejects(
+        log.consume({ group: 'g', consumer: 'c1', handler: async () => {}, batchSize: 0 }),
+        (error: unknown) => error instanceof InvalidArgumentError && error.field === 'batchSize',
+      );
+    });
+
+    it('stops its consumers on close and refuses to append afterwards', async function () {
+      const log = await openLog();
+      const applied = new Applications();
+      const consumer = await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler });
+      await log.append([like('before', 'u1')]);
+      await eventually('the event is applied', () => applied.count('before') === 1);
+
+      await log.close();
+
+      await consumer.stop();
+      await assert.rejects(log.append([like('after', 'u1')]), FailedPreconditionError);
+    });
+  });
+}

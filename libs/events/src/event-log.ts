@@ -1,0 +1,171 @@
+import type { eventsv1 } from '@feedmesh/contracts';
+
+/**
+ * The event log every service learns about the world from (DESIGN.md "The event log").
+ *
+ * Delivery is at least once. Events are split into a fixed number of partitions by their
+ * entity (`partitionKey`), so the events of one entity keep their append order within a
+ * partition. A service reads with its own consumer group; the group's consumers (replicas)
+ * share the work.
+ *
+ * Idempotency: a consumer calls the handler only if the group's processed-marker for the
+ * `event_id` is not set, and sets it together with the acknowledgement once the handler
+ * succeeded. An event is still applied twice when the process dies after the handler and
+ * before the marker, or when two consumers hold the same `event_id` at once (a republish
+ * racing the original, or an entry reclaimed from a consumer that was slow, not dead). A
+ * handler that cannot tolerate that sets the marker itself, atomically with its own write
+ * (`markProcessed`, `RedisStreamsEventLog.processedMarker`).
+ *
+ * Ordering is per partition and per consumer: one consumer sees a partition's events in log
+ * order, but two replicas of a group read the same partitions concurrently, and a retried or
+ * reclaimed event comes back after later ones. Handlers must tolerate reordering across
+ * events of one entity (compare `at_ms`, keep last-write-wins state).
+ */
+export interface EventLog {
+  /**
+   * Appends the events and resolves once every one is in the log. Throws
+   * `InvalidArgumentError` for an event without an `event_id` or payload (nothing is
+   * appended), `UnavailableError` when the store cannot be reached (some events may have been
+   * appended: retrying the batch is safe, consumers skip an `event_id` they already applied).
+   */
+  append(events: readonly eventsv1.Event[]): Promise<void>;
+
+  /**
+   * Joins `options.group` as `options.consumer` (creating the group on first use) and starts
+   * delivering events to the handler. Resolves once the group exists in every partition.
+   */
+  consume(options: ConsumeOptions): Promise<Consumer>;
+
+  /** Entries of the group's partitions not yet delivered, and delivered but not acknowledged. */
+  lag(group: string): Promise<GroupLag>;
+
+  /** The oldest `limit` (default 100) events the group gave up on, oldest first. */
+  deadLetters(group: string, limit?: number): Promise<DeadLetter[]>;
+
+  /**
+   * The dedupe check the consumer runs before every handler call: whether `group` has
+   * already applied `event` (its processed-marker exists and has not expired).
+   */
+  isProcessed(group: string, event: eventsv1.Event): Promise<boolean>;
+
+  /**
+   * Sets `group`'s processed-marker for `event`; false when it was already set. The runner
+   * sets it after the handler succeeds; a handler that must never apply twice can set it
+   * itself, atomically with its own write (see `RedisStreamsEventLog.processedMarker`).
+   */
+  markProcessed(group: string, event: eventsv1.Event): Promise<boolean>;
+
+  /** Stops every consumer gracefully, then releases the connections the log owns. */
+  close(): Promise<void>;
+}
+
+/**
+ * Applies one event. Throwing leaves the entry pending: it is redelivered after
+ * `claimIdleMs`, and dead-lettered once it has failed `maxDeliveries` times.
+ */
+export type EventHandler = (event: eventsv1.Event, delivery: Delivery) => Promise<void>;
+
+/** Where a delivered event sits in the log. */
+export interface Delivery {
+  readonly group: string;
+  readonly consumer: string;
+  readonly partition: number;
+  /** The entry's id within its partition: a Redis stream id, or a sequence number in memory. */
+  readonly entryId: string;
+  /** 1 on first delivery; each redelivery (after a failure or a crash) adds one. */
+  readonly deliveries: number;
+}
+
+/** Where a new group starts reading: the whole retained history, or only what comes next. */
+export type StartFrom = 'beginning' | 'end';
+
+export interface ConsumeOptions {
+  /** The reading service, e.g. `feature-store`. 1-64 chars [A-Za-z0-9_.:-]. */
+  readonly group: string;
+  /** This replica, unique within the group and stable across restarts (e.g. the pod name). */
+  readonly consumer: string;
+  readonly handler: EventHandler;
+  /** Most entries read from one partition at a time. Default 100. */
+  readonly batchSize?: number;
+  /**
+   * How long a consumer waits before reading again after a round over every partition found
+   * nothing. Partitions are read with separate non-blocking reads (they live in different
+   * cluster slots), so this bounds an idle consumer's delivery latency. Default 100 ms.
+   */
+  readonly pollIntervalMs?: number;
+  /**
+   * How long an entry stays pending (delivered, not acknowledged) before a live consumer of
+   * the group takes it over: the consumer that had it died, or its handler failed. Must
+   * exceed the slowest handler's batch, or a live consumer's work gets taken. Default 60 s.
+   */
+  readonly claimIdleMs?: number;
+  /** Deliveries an entry gets before it goes to the dead-letter stream. Default 5. */
+  readonly maxDeliveries?: number;
+  /** Only used when the group does not exist yet. Default `beginning`. */
+  readonly startFrom?: StartFrom;
+}
+
+export interface Consumer {
+  readonly group: string;
+  readonly name: string;
+  /** A snapshot of what this consumer has done since it started. */
+  stats(): ConsumerStats;
+  /**
+   * Finishes the batch in hand (every event of it handled and acknowledged, or left pending
+   * if its handler failed), then stops reading. Safe to call more than once.
+   */
+  stop(): Promise<void>;
+}
+
+export interface ConsumerStats {
+  /** Events the handler applied and the consumer acknowledged. */
+  readonly processed: number;
+  /** Entries acknowledged without calling the handler: their event_id was already applied. */
+  readonly duplicates: number;
+  /** Handler calls that threw. */
+  readonly failed: number;
+  readonly deadLettered: number;
+  /** Entries taken over from a consumer that left them pending for `claimIdleMs`. */
+  readonly reclaimed: number;
+}
+
+export interface GroupLag {
+  /** Entries appended after the last one delivered to the group. */
+  readonly undelivered: number;
+  /** Entries delivered to a consumer of the group and not acknowledged yet. */
+  readonly pending: number;
+}
+
+/** An event a group gave up on, with why. */
+export interface DeadLetter {
+  readonly eventId: string;
+  /** Undefined when the stored bytes could not be decoded (see `error`). */
+  readonly event: eventsv1.Event | undefined;
+  readonly partition: number;
+  readonly entryId: string;
+  readonly consumer: string;
+  readonly deliveries: number;
+  readonly error: string;
+}
+
+/** The subset of a pino logger the log uses; the default discards everything. */
+export interface EventLogLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/** Settings both implementations share. */
+export interface EventLogOptions {
+  /** Fixed for a deployment: changing it moves entities to other partitions. Default 8. */
+  readonly partitions?: number;
+  /**
+   * Retention: each partition (and each dead-letter stream) is trimmed to about this many
+   * entries on append. Entries trimmed before a group read them are lost to it, and pending
+   * ones are dropped from its pending list. Default: no trimming.
+   */
+  readonly maxLen?: number;
+  /** How long a processed-marker outlives its event. Default 7 days. */
+  readonly processedTtlMs?: number;
+  readonly logger?: EventLogLogger;
+}

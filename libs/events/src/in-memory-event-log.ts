@@ -1,0 +1,292 @@
+import { eventsv1 } from '@feedmesh/contracts';
+import { FailedPreconditionError, InternalError, NotFoundError } from '@feedmesh/errors';
+import {
+  checkName,
+  ConsumerRunner,
+  type ClaimedEntries,
+  type GroupStreams,
+  type StreamEntry,
+} from './consumer-runner.js';
+import type {
+  ConsumeOptions,
+  Consumer,
+  DeadLetter,
+  EventLog,
+  EventLogOptions,
+  GroupLag,
+  StartFrom,
+} from './event-log.js';
+import { checkAppendable, logSettingsFrom, type LogSettings } from './log-settings.js';
+import { partitionOf } from './partition.js';
+
+interface StoredEntry {
+  readonly seq: number;
+  readonly eventId: string;
+  readonly bytes: Uint8Array;
+}
+
+interface PendingEntry {
+  consumer: string;
+  deliveredAt: number;
+  deliveries: number;
+}
+
+interface GroupCursor {
+  /** Sequence number of the first entry not yet delivered to the group. */
+  nextSeq: number;
+  /** By sequence number, like a Redis stream's pending entries list. */
+  readonly pending: Map<number, PendingEntry>;
+}
+
+const TRIM_STEP = 100;
+
+/** One partition: a Redis stream's semantics, with sequence numbers for entry ids. */
+class Partition {
+  /** The retained entries; `entries[i].seq === firstSeq + i`. */
+  readonly entries: StoredEntry[] = [];
+  firstSeq = 0;
+  nextSeq = 0;
+  readonly groups = new Map<string, GroupCursor>();
+
+  at(seq: number): StoredEntry | undefined {
+    return this.entries[seq - this.firstSeq];
+  }
+
+  /** Trims like `MAXLEN ~`: in steps of TRIM_STEP entries, so an append stays cheap. */
+  append(eventId: string, bytes: Uint8Array, maxLen: number | undefined): void {
+    this.entries.push({ seq: this.nextSeq, eventId, bytes });
+    this.nextSeq += 1;
+    if (maxLen !== undefined && this.entries.length >= maxLen + TRIM_STEP) {
+      const dropped = this.entries.length - maxLen;
+      this.entries.splice(0, dropped);
+      this.firstSeq += dropped;
+    }
+  }
+}
+
+/**
+ * Processed-markers of one group with a fixed time to live. Insertion order is expiry order
+ * (a marker is never refreshed), so expired markers are always at the front of the map.
+ */
+class ProcessedMarkers {
+  private readonly expiries = new Map<string, number>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  has(eventId: string): boolean {
+    return (this.expiries.get(eventId) ?? 0) > Date.now();
+  }
+
+  add(eventId: string): boolean {
+    const now = Date.now();
+    for (const [id, expiresAt] of this.expiries) {
+      if (expiresAt > now) break;
+      this.expiries.delete(id);
+    }
+    if (this.expiries.has(eventId)) return false;
+    this.expiries.set(eventId, now + this.ttlMs);
+    return true;
+  }
+}
+
+/**
+ * The event log in process memory, for the single-process playground and unit tests: the
+ * same partitions, consumer groups, pending lists, processed-markers and dead-letter streams
+ * as `RedisStreamsEventLog`, and nothing survives the process.
+ */
+export class InMemoryEventLog implements EventLog {
+  private readonly settings: LogSettings;
+  private readonly partitions: Partition[];
+  private readonly markers = new Map<string, ProcessedMarkers>();
+  private readonly deadLetterStreams = new Map<string, DeadLetter[]>();
+  private readonly consumers = new Set<ConsumerRunner>();
+  private closed = false;
+
+  /** What consumers run against; kept off the class so its public face stays `EventLog`. */
+  private readonly groupStreams: GroupStreams;
+
+  constructor(options: EventLogOptions = {}) {
+    this.settings = logSettingsFrom(options);
+    this.partitions = Array.from({ length: this.settings.partitions }, () => new Partition());
+    this.groupStreams = {
+      partitions: this.settings.partitions,
+      createGroup: async (group, startFrom) => this.createGroup(group, startFrom),
+      readNew: async (partition, group, consumer, count) =>
+        this.readNew(partition, group, consumer, count),
+      claimIdle: async (partition, group, consumer, minIdleMs, count, cursor) =>
+        this.claimIdle(partition, group, consumer, minIdleMs, count, cursor),
+      isProcessed: async (group, _partition, eventId) => this.markersOf(group).has(eventId),
+      settle: async (group, entry) => {
+        this.markersOf(group).add(entry.eventId);
+        this.acknowledge(group, entry);
+      },
+      deadLetter: async (group, consumer, entry, error) =>
+        this.deadLetter(group, consumer, entry, error),
+    };
+  }
+
+  async append(events: readonly eventsv1.Event[]): Promise<void> {
+    this.checkOpen();
+    checkAppendable(events);
+    for (const event of events) {
+      const partition = this.partition(partitionOf(event, this.settings.partitions));
+      partition.append(event.eventId, eventsv1.Event.encode(event).finish(), this.settings.maxLen);
+    }
+  }
+
+  async consume(options: ConsumeOptions): Promise<Consumer> {
+    this.checkOpen();
+    const runner = await ConsumerRunner.start(this.groupStreams, options, this.settings.logger);
+    this.consumers.add(runner);
+    return runner;
+  }
+
+  async lag(group: string): Promise<GroupLag> {
+    checkName('group', group);
+    let undelivered = 0;
+    let pending = 0;
+    for (const partition of this.partitions) {
+      const cursor = this.cursorOf(partition, group);
+      undelivered += partition.nextSeq - Math.max(cursor.nextSeq, partition.firstSeq);
+      pending += cursor.pending.size;
+    }
+    return { undelivered, pending };
+  }
+
+  async deadLetters(group: string, limit = 100): Promise<DeadLetter[]> {
+    checkName('group', group);
+    return (this.deadLetterStreams.get(group) ?? []).slice(0, limit);
+  }
+
+  async isProcessed(group: string, event: eventsv1.Event): Promise<boolean> {
+    checkName('group', group);
+    return this.markersOf(group).has(event.eventId);
+  }
+
+  async markProcessed(group: string, event: eventsv1.Event): Promise<boolean> {
+    checkName('group', group);
+    return this.markersOf(group).add(event.eventId);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new FailedPreconditionError('the event log is closed');
+  }
+
+  private partition(index: number): Partition {
+    const partition = this.partitions[index];
+    if (partition === undefined) throw new InternalError(`no partition ${index}`);
+    return partition;
+  }
+
+  private cursorOf(partition: Partition, group: string): GroupCursor {
+    const cursor = partition.groups.get(group);
+    if (cursor === undefined) throw new NotFoundError('consumer group', group);
+    return cursor;
+  }
+
+  private markersOf(group: string): ProcessedMarkers {
+    let markers = this.markers.get(group);
+    if (markers === undefined) {
+      markers = new ProcessedMarkers(this.settings.processedTtlMs);
+      this.markers.set(group, markers);
+    }
+    return markers;
+  }
+
+  private createGroup(group: string, startFrom: StartFrom): void {
+    for (const partition of this.partitions) {
+      if (partition.groups.has(group)) continue;
+      const nextSeq = startFrom === 'end' ? partition.nextSeq : partition.firstSeq;
+      partition.groups.set(group, { nextSeq, pending: new Map() });
+    }
+  }
+
+  private readNew(index: number, group: string, consumer: string, count: number): StreamEntry[] {
+    const partition = this.partition(index);
+    const cursor = this.cursorOf(partition, group);
+    const from = Math.max(cursor.nextSeq, partition.firstSeq);
+    const to = Math.min(partition.nextSeq, from + count);
+    const delivered: StreamEntry[] = [];
+    for (let seq = from; seq < to; seq++) {
+      const stored = partition.at(seq);
+      if (stored === undefined) continue;
+      cursor.pending.set(seq, { consumer, deliveredAt: Date.now(), deliveries: 1 });
+      delivered.push(toStreamEntry(index, stored, 1));
+    }
+    cursor.nextSeq = to;
+    return delivered;
+  }
+
+  private claimIdle(
+    index: number,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+    resumeAt: string | undefined,
+  ): ClaimedEntries {
+    const partition = this.partition(index);
+    const { pending } = this.cursorOf(partition, group);
+    const from = resumeAt === undefined ? 0 : Number(resumeAt);
+    const candidates = [...pending.keys()].filter((seq) => seq >= from).sort((a, b) => a - b);
+    const now = Date.now();
+    const entries: StreamEntry[] = [];
+    for (const seq of candidates) {
+      if (entries.length === count) return { entries, cursor: String(seq) };
+      const claim = pending.get(seq);
+      if (claim === undefined || now - claim.deliveredAt < minIdleMs) continue;
+      const stored = partition.at(seq);
+      if (stored === undefined) {
+        // Trimmed while pending: Redis 7 drops such entries from the pending list here too.
+        pending.delete(seq);
+        continue;
+      }
+      claim.consumer = consumer;
+      claim.deliveredAt = now;
+      claim.deliveries += 1;
+      entries.push(toStreamEntry(index, stored, claim.deliveries));
+    }
+    return { entries, cursor: undefined };
+  }
+
+  private acknowledge(group: string, entry: StreamEntry): void {
+    const partition = this.partition(entry.partition);
+    this.cursorOf(partition, group).pending.delete(Number(entry.id));
+  }
+
+  private deadLetter(group: string, consumer: string, entry: StreamEntry, error: string): void {
+    let stream = this.deadLetterStreams.get(group);
+    if (stream === undefined) {
+      stream = [];
+      this.deadLetterStreams.set(group, stream);
+    }
+    stream.push({
+      eventId: entry.eventId,
+      event: entry.event,
+      partition: entry.partition,
+      entryId: entry.id,
+      consumer,
+      deliveries: entry.deliveries,
+      error,
+    });
+    const { maxLen } = this.settings;
+    if (maxLen !== undefined && stream.length > maxLen) stream.splice(0, stream.length - maxLen);
+    this.acknowledge(group, entry);
+  }
+}
+
+function toStreamEntry(partition: number, stored: StoredEntry, deliveries: number): StreamEntry {
+  return {
+    partition,
+    id: String(stored.seq),
+    eventId: stored.eventId,
+    bytes: stored.bytes,
+    event: eventsv1.Event.decode(stored.bytes),
+    deliveries,
+  };
+}

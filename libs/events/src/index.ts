@@ -1,0 +1,31 @@
+/**
+ * The event log (DESIGN.md "The event log"): `createEventLog` picks Redis Streams or the
+ * in-memory log; producers `append`, each service `consume`s with its own group.
+ *
+ *   const log = createEventLog({ kind: 'redis', url, prefix: 'feedmesh:events' });
+ *   const consumer = await log.consume({ group: 'search', consumer: podName, handler });
+ *   ...
+ *   await log.close(); // stops the consumers gracefully, then quits the connection
+ */
+export type {
+  ConsumeOptions,
+  Consumer,
+  ConsumerStats,
+  DeadLetter,
+  Delivery,
+  EventHandler,
+  EventLog,
+  EventLogLogger,
+  EventLogOptions,
+  GroupLag,
+  StartFrom,
+} from './event-log.js';
+export { createEventLog, type EventLogConfig } from './create-event-log.js';
+export { InMemoryEventLog } from './in-memory-event-log.js';
+export {
+  RedisStreamsEventLog,
+  type ProcessedMarker,
+  type RedisConnection,
+  type RedisStreamsEventLogOptions,
+} from './redis-streams-event-log.js';
+export { partitionKey, partitionOf } from './partition.js';

@@ -1,0 +1,51 @@
+import type { eventsv1 } from '@feedmesh/contracts';
+import { InvalidArgumentError } from '@feedmesh/errors';
+import type { EventLogLogger, EventLogOptions } from './event-log.js';
+
+/** `EventLogOptions` with the defaults filled in and the numbers checked. */
+export interface LogSettings {
+  readonly partitions: number;
+  readonly maxLen: number | undefined;
+  readonly processedTtlMs: number;
+  readonly logger: EventLogLogger;
+}
+
+const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1000;
+const MAX_PARTITIONS = 1024;
+
+const silent: EventLogLogger = { info() {}, warn() {}, error() {} };
+
+export function logSettingsFrom(options: EventLogOptions): LogSettings {
+  const partitions = options.partitions ?? 8;
+  if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+    throw new InvalidArgumentError('partitions', `must be an integer from 1 to ${MAX_PARTITIONS}`);
+  }
+  if (
+    options.maxLen !== undefined &&
+    !(Number.isSafeInteger(options.maxLen) && options.maxLen > 0)
+  ) {
+    throw new InvalidArgumentError('maxLen', 'must be a positive integer');
+  }
+  const processedTtlMs = options.processedTtlMs ?? SEVEN_DAYS_MS;
+  if (!Number.isSafeInteger(processedTtlMs) || processedTtlMs < 1) {
+    throw new InvalidArgumentError('processedTtlMs', 'must be a positive integer');
+  }
+  return { partitions, maxLen: options.maxLen, processedTtlMs, logger: options.logger ?? silent };
+}
+
+/**
+ * The log itself needs an event_id (dedupe) and a payload (partitioning); the gateway checks
+ * everything else. Checked for the whole batch before anything is appended.
+ */
+export function checkAppendable(events: readonly eventsv1.Event[]): void {
+  events.forEach((event, index) => {
+    if (event.eventId === '')
+      throw new InvalidArgumentError(`events[${index}].event_id`, 'must be set');
+    if (event.payload === undefined) {
+      throw new InvalidArgumentError(
+        `events[${index}].payload`,
+        'exactly one event type must be set',
+      );
+    }
+  });
+}

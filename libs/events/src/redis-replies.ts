@@ -1,0 +1,67 @@
+import { InternalError } from '@feedmesh/errors';
+
+/** A stream entry as Redis returns it in Buffer mode: its id and its flat field list. */
+export type RawEntry = readonly [id: Buffer, fields: Buffer[] | null];
+
+/** The reply of a single-stream `XREADGROUP`: null, or `[[key, entries]]`. */
+export function parseReadReply(reply: unknown): RawEntry[] {
+  if (reply === null) return [];
+  const [stream] = arrayOf(reply, 'XREADGROUP');
+  const [, entries] = arrayOf(stream, 'XREADGROUP stream');
+  return arrayOf(entries, 'XREADGROUP entries') as RawEntry[];
+}
+
+/** The reply of `XAUTOCLAIM` (Redis 7): `[next cursor, entries, deleted ids]`. */
+export function parseClaimReply(reply: unknown): { next: string; entries: RawEntry[] } {
+  const [next, entries] = arrayOf(reply, 'XAUTOCLAIM');
+  return {
+    next: String(next),
+    entries: arrayOf(entries, 'XAUTOCLAIM entries') as RawEntry[],
+  };
+}
+
+/** The delivery count from `XPENDING key group id id 1`; undefined when the id is not pending. */
+export function parsePendingDeliveries(reply: unknown): number | undefined {
+  const [summary] = arrayOf(reply, 'XPENDING');
+  if (summary === undefined) return undefined;
+  return Number(arrayOf(summary, 'XPENDING entry')[3]);
+}
+
+export interface GroupInfo {
+  readonly name: string;
+  readonly pending: number;
+  /** Null when Redis cannot compute it. */
+  readonly lag: number | null;
+}
+
+/** The reply of `XINFO GROUPS`: one flat `[field, value, ...]` list per group. */
+export function parseGroupInfos(reply: unknown): GroupInfo[] {
+  return arrayOf(reply, 'XINFO GROUPS').map((group) => {
+    const fields = new Map<string, unknown>();
+    const flat = arrayOf(group, 'XINFO GROUPS group');
+    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), flat[i + 1]);
+    const lag = fields.get('lag');
+    return {
+      name: String(fields.get('name')),
+      pending: Number(fields.get('pending')),
+      lag: lag === null || lag === undefined ? null : Number(lag),
+    };
+  });
+}
+
+/** A flat `[name, value, ...]` field list as a map from name to value. */
+export function fieldsOf(fields: readonly Buffer[] | null): Map<string, Buffer> {
+  const byName = new Map<string, Buffer>();
+  if (fields === null) return byName;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i];
+    const value = fields[i + 1];
+    if (name !== undefined && value !== undefined) byName.set(name.toString(), value);
+  }
+  return byName;
+}
+
+function arrayOf(value: unknown, what: string): unknown[] {
+  if (!Array.isArray(value)) throw new InternalError(`unexpected ${what} reply from Redis`);
+  return value;
+}

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import type { Consumer } from './event-log.js';
+import { partitionOf } from './partition.js';
+import { RedisStreamsEventLog } from './redis-streams-event-log.js';
+import { countOnce } from './test-fixtures/apply-once.js';
+import { eventually, like, likes } from './test-fixtures/events.js';
+import { deleteKeys, redisUrl, uniquePrefix } from './test-fixtures/redis.js';
+
+describe('RedisStreamsEventLog', function () {
+  let redis: Redis;
+  let prefix: string;
+  let log: RedisStreamsEventLog | undefined;
+  let consumers: Consumer[] = [];
+
+  beforeEach(function () {
+    redis = new Redis(redisUrl);
+    prefix = uniquePrefix();
+  });
+
+  afterEach(async function () {
+    await Promise.all(consumers.map((consumer) => consumer.stop()));
+    consumers = [];
+    await log?.close();
+    log = undefined;
+    await deleteKeys(redis, prefix);
+    await redis.quit();
+  });
+
+  it('keeps each partition and its processed-markers under one hash tag', async function () {
+    log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 4 });
+    const events = Array.from({ length: 20 }, (_, index) => like(`e${index}`, `u${index}`));
+    await log.append(events);
+
+    for (let partition = 0; partition < 4; partition++) {
+      const expected = events.filter((event) => partitionOf(event, 4) === partition).length;
+      assert.equal(await redis.xlen(`{${prefix}:p${partition}}`), expected);
+    }
+    const event = events[7] ?? assert.fail();
+    const marker = log.processedMarker('search', event);
+    assert.equal(
+      marker.key,
+      `{${prefix}:p${partitionOf(event, 4)}}:done:search:e7`,
+      'a marker must share its partition stream hash tag',
+    );
+  });
+
+  it('keeps consuming after its connection drops and Redis loses the group', async function () {
+    log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 2 });
+    const applied: string[] = [];
+    const consumer = await log.consume({
+      group: 'g',
+      consumer: 'c1',
+      pollIntervalMs: 10,
+      handler: async (event) => {
+        applied.push(event.eventId);
+      },
+    });
+    consumers.push(consumer);
+    await log.append([like('before', 'u1')]);
+    await eventually('the first event is applied', () => applied.includes('before'));
+
+    const admin = new Redis(redisUrl);
+    try {
+      // What a Redis restart without persistence looks like to the consumer.
+      await admin.client('KILL', 'ID', String(await redis.client('ID')));
+      await deleteKeys(admin, prefix);
+    } finally {
+      await admin.quit();
+    }
+    await log.append([like('after', 'u1')]);
+
+    await eventually('the event appended after the outage is applied', () =>
+      applied.includes('after'),
+    );
+    assert.deepEqual(applied, ['before', 'after']);
+    assert.equal(consumer.stats().processed, 2);
+  });
+
+  it('reclaims the batch of a consumer process killed mid-batch, applying every event once', async function () {
+    const group = 'counter';
+    const countsKey = `{${prefix}:counts}`;
+    log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 1 });
+    await log.append(likes(20, 'u1'));
+
+    const child = startConsumerProcess({
+      REDIS_URL: redisUrl,
+      PREFIX: prefix,
+      PARTITIONS: '1',
+      GROUP: group,
+      CONSUMER: 'doomed',
+      COUNTS_KEY: countsKey,
+      BATCH_SIZE: '10',
+      LINGER_MS: '300',
+    });
+    try {
+      // Killed while lingering after its third event: applied and marked, not acknowledged.
+      await appliedLines(child, 3);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    } finally {
+      child.kill('SIGKILL');
+    }
+    assert.deepEqual(await pendingOf(redis, prefix, group), { doomed: 8 });
+
+    const activeLog = log;
+    const survivor = await activeLog.consume({
+      group,
+      consumer: 'survivor',
+      batchSize: 10,
+      claimIdleMs: 200,
+      pollIntervalMs: 10,
+      handler: (event) => countOnce(redis, activeLog, group, event, countsKey),
+    });
+    consumers.push(survivor);
+
+    await eventually('the group has drained', async () => {
+      const { undelivered, pending } = await activeLog.lag(group);
+      return undelivered === 0 && pending === 0;
+    });
+    const counts = await redis.hgetall(countsKey);
+    assert.deepEqual(
+      counts,
+      Object.fromEntries(Array.from({ length: 20 }, (_, index) => [`e${index}`, '1'])),
+    );
+    assert.equal(survivor.stats().reclaimed, 8);
+    assert.equal(
+      survivor.stats().duplicates,
+      1,
+      'the killed consumer applied e2 but never acked it',
+    );
+    assert.equal(survivor.stats().processed, 17);
+  });
+});
+
+function startConsumerProcess(env: Record<string, string>): ChildProcess {
+  const script = fileURLToPath(new URL('./test-fixtures/consumer-process.js', import.meta.url));
+  return spawn(process.execPath, [script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+/** Resolves once the child has printed `count` "applied" lines; fails if it exits first. */
+async function appliedLines(child: ChildProcess, count: number): Promise<void> {
+  const stdout = child.stdout ?? assert.fail('the child has no stdout');
+  let seen = 0;
+  const enough = (async () => {
+    for await (const line of createInterface({ input: stdout })) {
+      if (line.startsWith('applied ')) seen += 1;
+      if (seen === count) return true;
+    }
+    return false;
+  })();
+  if (!(await enough)) assert.fail(`the consumer process exited after ${seen} events`);
+}
+
+/** Pending entries of the group's partition 0, by consumer. */
+async function pendingOf(
+  redis: Redis,
+  prefix: string,
+  group: string,
+): Promise<Record<string, number>> {
+  const [, , , byConsumer] = (await redis.xpending(`{${prefix}:p0}`, group)) as [
+    number,
+    string | null,
+    string | null,
+    [string, string][] | null,
+  ];
+  return Object.fromEntries((byConsumer ?? []).map(([name, count]) => [name, Number(count)]));
+}

@@ -1,0 +1,461 @@
+import { eventsv1 } from '@feedmesh/contracts';
+import {
+  FailedPreconditionError,
+  FeedmeshError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
+} from '@feedmesh/errors';
+import { Redis, type Cluster } from 'ioredis';
+import {
+  checkName,
+  ConsumerRunner,
+  messageOf,
+  type ClaimedEntries,
+  type GroupStreams,
+  type StreamEntry,
+} from './consumer-runner.js';
+import type {
+  ConsumeOptions,
+  Consumer,
+  DeadLetter,
+  EventLog,
+  EventLogOptions,
+  GroupLag,
+  StartFrom,
+} from './event-log.js';
+import { checkAppendable, logSettingsFrom, type LogSettings } from './log-settings.js';
+import { partitionOf } from './partition.js';
+import {
+  fieldsOf,
+  parseClaimReply,
+  parseGroupInfos,
+  parsePendingDeliveries,
+  parseReadReply,
+  type RawEntry,
+} from './redis-replies.js';
+
+export type RedisConnection =
+  /** Connects to this URL; `close()` quits the connection. */
+  | { readonly url: string; readonly client?: undefined }
+  /** Uses this client; `close()` leaves it open for its owner. */
+  | { readonly client: Redis | Cluster; readonly url?: undefined };
+
+export type RedisStreamsEventLogOptions = EventLogOptions &
+  RedisConnection & {
+    /** Namespace of every key the log writes. No braces. Default `feedmesh:events`. */
+    readonly prefix?: string;
+  };
+
+/** Where a processed-marker lives, for a handler that sets it atomically with its own write. */
+export interface ProcessedMarker {
+  readonly key: string;
+  readonly ttlMs: number;
+}
+
+/**
+ * The production event log on Redis Streams (Redis 7 or later, standalone or Cluster).
+ *
+ * Keys, with `P` the prefix and `n` a partition:
+ * - `{P:pn}`: partition n's stream; each entry has `event_id` and `event` (protobuf bytes).
+ * - `{P:pn}:done:<group>:<event_id>`: the group's processed-marker, with a TTL.
+ * - `{P:dead:<group>}`: the group's dead-letter stream.
+ * The hash tag of a partition's stream also tags its markers, so a marker and the entry's
+ * acknowledgement are written in one MULTI, and no command ever spans two partitions (each
+ * partition is read with its own XREADGROUP), which is what Redis Cluster requires.
+ *
+ * An appended entry is as durable as the Redis deployment makes it: with `appendonly yes`
+ * and `appendfsync everysec`, a Redis crash loses at most about a second of writes.
+ */
+export class RedisStreamsEventLog implements EventLog {
+  private readonly settings: LogSettings;
+  private readonly prefix: string;
+  private readonly client: Redis | Cluster;
+  private readonly ownsClient: boolean;
+  private readonly consumers = new Set<ConsumerRunner>();
+  private closed = false;
+
+  /** What consumers run against; kept off the class so its public face stays `EventLog`. */
+  private readonly groupStreams: GroupStreams;
+
+  constructor(options: RedisStreamsEventLogOptions) {
+    this.settings = logSettingsFrom(options);
+    this.prefix = options.prefix ?? 'feedmesh:events';
+    if (this.prefix === '' || /[{}]/.test(this.prefix)) {
+      throw new InvalidArgumentError('prefix', 'must be non-empty and without braces');
+    }
+    if (options.client !== undefined) {
+      this.client = options.client;
+      this.ownsClient = false;
+    } else if (options.url !== undefined) {
+      this.client = new Redis(options.url);
+      this.ownsClient = true;
+      // ioredis reconnects by itself; without a listener it would print every failed attempt.
+      this.client.on('error', (error: unknown) =>
+        this.settings.logger.warn({ err: error }, 'event log: Redis connection error'),
+      );
+    } else {
+      throw new InvalidArgumentError('url', 'either url or client must be given');
+    }
+    this.groupStreams = {
+      partitions: this.settings.partitions,
+      createGroup: (group, startFrom) => this.createGroup(group, startFrom),
+      readNew: (partition, group, consumer, count) =>
+        this.readNew(partition, group, consumer, count),
+      claimIdle: (partition, group, consumer, minIdleMs, count, cursor) =>
+        this.claimIdle(partition, group, consumer, minIdleMs, count, cursor),
+      isProcessed: (group, partition, eventId) => this.markerExists(group, partition, eventId),
+      settle: (group, entry) => this.settle(group, entry),
+      deadLetter: (group, consumer, entry, error) => this.deadLetter(group, consumer, entry, error),
+    };
+  }
+
+  /**
+   * Appends with one XADD per event, pipelined: one round trip for the whole batch (on a
+   * Cluster, one pipeline per partition, sent together, since a pipeline cannot span slots).
+   */
+  async append(events: readonly eventsv1.Event[]): Promise<void> {
+    this.checkOpen();
+    checkAppendable(events);
+    if (events.length === 0) return;
+    const placed = events.map((event) => ({
+      partition: partitionOf(event, this.settings.partitions),
+      event,
+    }));
+    const batches = this.client.isCluster ? groupByPartition(placed) : [placed];
+    await unavailableOnFailure('append', () =>
+      Promise.all(batches.map((batch) => this.appendPipelined(batch))),
+    );
+  }
+
+  async consume(options: ConsumeOptions): Promise<Consumer> {
+    this.checkOpen();
+    const runner = await unavailableOnFailure('consume', () =>
+      ConsumerRunner.start(this.groupStreams, options, this.settings.logger),
+    );
+    this.consumers.add(runner);
+    return runner;
+  }
+
+  /** From XINFO GROUPS of each partition: cheap (O(groups)), fine to poll every few seconds. */
+  async lag(group: string): Promise<GroupLag> {
+    checkName('group', group);
+    const perPartition = await unavailableOnFailure('lag', () =>
+      Promise.all(this.partitionIndexes().map((partition) => this.partitionLag(partition, group))),
+    );
+    let undelivered = 0;
+    let pending = 0;
+    for (const partitionLag of perPartition) {
+      if (partitionLag === undefined) throw new NotFoundError('consumer group', group);
+      undelivered += partitionLag.undelivered;
+      pending += partitionLag.pending;
+    }
+    return { undelivered, pending };
+  }
+
+  async deadLetters(group: string, limit = 100): Promise<DeadLetter[]> {
+    checkName('group', group);
+    const entries = await unavailableOnFailure('deadLetters', () =>
+      this.client.xrangeBuffer(this.deadLetterKey(group), '-', '+', 'COUNT', limit),
+    );
+    return entries.map(([, fields]) => toDeadLetter(fieldsOf(fields)));
+  }
+
+  async isProcessed(group: string, event: eventsv1.Event): Promise<boolean> {
+    checkName('group', group);
+    const partition = partitionOf(event, this.settings.partitions);
+    return unavailableOnFailure('isProcessed', () =>
+      this.markerExists(group, partition, event.eventId),
+    );
+  }
+
+  async markProcessed(group: string, event: eventsv1.Event): Promise<boolean> {
+    const { key, ttlMs } = this.processedMarker(group, event);
+    const reply = await unavailableOnFailure('markProcessed', () =>
+      this.client.set(key, '1', 'PX', ttlMs, 'NX'),
+    );
+    return reply === 'OK';
+  }
+
+  /**
+   * The key and TTL of `group`'s processed-marker for `event`. A handler that must apply an
+   * event exactly once can run `SET key 1 PX ttlMs NX` and its own write in one Lua script,
+   * writing only when the SET succeeded. On a Cluster the script's other keys must share the
+   * marker's hash tag (the event's partition).
+   */
+  processedMarker(group: string, event: eventsv1.Event): ProcessedMarker {
+    checkName('group', group);
+    const partition = partitionOf(event, this.settings.partitions);
+    return {
+      key: this.markerKey(group, partition, event.eventId),
+      ttlMs: this.settings.processedTtlMs,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+    if (!this.ownsClient) return;
+    if (this.client.status === 'ready') {
+      await this.client.quit().catch(() => this.client.disconnect());
+    } else {
+      // QUIT would wait in the offline queue for a Redis that is not there.
+      this.client.disconnect();
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new FailedPreconditionError('the event log is closed');
+  }
+
+  private partitionIndexes(): number[] {
+    return Array.from({ length: this.settings.partitions }, (_, partition) => partition);
+  }
+
+  private streamKey(partition: number): string {
+    return `{${this.prefix}:p${partition}}`;
+  }
+
+  private markerKey(group: string, partition: number, eventId: string): string {
+    return `${this.streamKey(partition)}:done:${group}:${eventId}`;
+  }
+
+  private deadLetterKey(group: string): string {
+    return `{${this.prefix}:dead:${group}}`;
+  }
+
+  private trimArgs(): string[] {
+    const { maxLen } = this.settings;
+    return maxLen === undefined ? [] : ['MAXLEN', '~', String(maxLen)];
+  }
+
+  private async appendPipelined(batch: readonly PlacedEvent[]): Promise<void> {
+    const pipeline = this.client.pipeline();
+    for (const { partition, event } of batch) {
+      pipeline.xadd(
+        this.streamKey(partition),
+        ...this.trimArgs(),
+        '*',
+        'event_id',
+        event.eventId,
+        'event',
+        asBuffer(eventsv1.Event.encode(event).finish()),
+      );
+    }
+    await execOrThrow(pipeline.exec());
+  }
+
+  private async createGroup(group: string, startFrom: StartFrom): Promise<void> {
+    const id = startFrom === 'end' ? '$' : '0';
+    await Promise.all(
+      this.partitionIndexes().map((partition) =>
+        this.client
+          .xgroup('CREATE', this.streamKey(partition), group, id, 'MKSTREAM')
+          .catch((error: unknown) => {
+            if (!messageOf(error).startsWith('BUSYGROUP')) throw error;
+          }),
+      ),
+    );
+  }
+
+  private async readNew(
+    partition: number,
+    group: string,
+    consumer: string,
+    count: number,
+  ): Promise<StreamEntry[]> {
+    const reply = await this.client.callBuffer('XREADGROUP', [
+      'GROUP',
+      group,
+      consumer,
+      'COUNT',
+      count,
+      'STREAMS',
+      this.streamKey(partition),
+      '>',
+    ]);
+    return parseReadReply(reply).map((raw) => toStreamEntry(partition, raw, 1));
+  }
+
+  /**
+   * XAUTOCLAIM moves idle entries to `consumer` and counts the delivery, but does not say
+   * how many deliveries an entry has had; XPENDING on each claimed id does, in one round trip.
+   */
+  private async claimIdle(
+    partition: number,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+    cursor: string | undefined,
+  ): Promise<ClaimedEntries> {
+    const key = this.streamKey(partition);
+    const reply = await this.client.callBuffer('XAUTOCLAIM', [
+      key,
+      group,
+      consumer,
+      minIdleMs,
+      cursor ?? '0-0',
+      'COUNT',
+      count,
+    ]);
+    const { next, entries } = parseClaimReply(reply);
+    const deliveries = await Promise.all(
+      entries.map(async ([id]) =>
+        parsePendingDeliveries(await this.client.xpending(key, group, id, id, 1)),
+      ),
+    );
+    const claimed: StreamEntry[] = [];
+    entries.forEach((raw, index) => {
+      const count = deliveries[index];
+      // Acknowledged by its previous owner since the claim: nothing left to do.
+      if (count !== undefined) claimed.push(toStreamEntry(partition, raw, count));
+    });
+    return { entries: claimed, cursor: next === '0-0' ? undefined : next };
+  }
+
+  private async markerExists(group: string, partition: number, eventId: string): Promise<boolean> {
+    return (await this.client.exists(this.markerKey(group, partition, eventId))) === 1;
+  }
+
+  private async settle(group: string, entry: StreamEntry): Promise<void> {
+    await execOrThrow(
+      this.client
+        .multi()
+        .set(
+          this.markerKey(group, entry.partition, entry.eventId),
+          '1',
+          'PX',
+          this.settings.processedTtlMs,
+          'NX',
+        )
+        .xack(this.streamKey(entry.partition), group, entry.id)
+        .exec(),
+    );
+  }
+
+  /**
+   * The dead-letter stream has its own hash tag, so the copy and the acknowledgement are two
+   * commands: a crash between them dead-letters the entry twice, never loses it.
+   */
+  private async deadLetter(
+    group: string,
+    consumer: string,
+    entry: StreamEntry,
+    error: string,
+  ): Promise<void> {
+    await this.client.xadd(
+      this.deadLetterKey(group),
+      ...this.trimArgs(),
+      '*',
+      'event_id',
+      entry.eventId,
+      'event',
+      asBuffer(entry.bytes),
+      'partition',
+      String(entry.partition),
+      'entry_id',
+      entry.id,
+      'consumer',
+      consumer,
+      'deliveries',
+      String(entry.deliveries),
+      'error',
+      error,
+    );
+    await this.client.xack(this.streamKey(entry.partition), group, entry.id);
+  }
+
+  /** Undefined when the group does not exist in this partition. */
+  private async partitionLag(partition: number, group: string): Promise<GroupLag | undefined> {
+    const key = this.streamKey(partition);
+    const reply = await this.client.xinfo('GROUPS', key).catch((error: unknown) => {
+      if (messageOf(error).includes('no such key')) return undefined;
+      throw error;
+    });
+    if (reply === undefined) return undefined;
+    const info = parseGroupInfos(reply).find((candidate) => candidate.name === group);
+    if (info === undefined) return undefined;
+    // Redis cannot compute `lag` after entries were deleted from the middle of the stream
+    // (XDEL, which this log never issues); the stream's length then bounds it from above.
+    const undelivered = info.lag ?? (await this.client.xlen(key));
+    return { undelivered, pending: info.pending };
+  }
+}
+
+interface PlacedEvent {
+  readonly partition: number;
+  readonly event: eventsv1.Event;
+}
+
+function groupByPartition(placed: readonly PlacedEvent[]): PlacedEvent[][] {
+  const byPartition = new Map<number, PlacedEvent[]>();
+  for (const item of placed) {
+    const batch = byPartition.get(item.partition);
+    if (batch === undefined) byPartition.set(item.partition, [item]);
+    else batch.push(item);
+  }
+  return [...byPartition.values()];
+}
+
+/** A Buffer over the same memory: ioredis sends Buffers as binary, other views as text. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function toStreamEntry(partition: number, [id, fields]: RawEntry, deliveries: number): StreamEntry {
+  const byName = fieldsOf(fields);
+  const bytes = byName.get('event') ?? Buffer.alloc(0);
+  return {
+    partition,
+    id: id.toString(),
+    eventId: byName.get('event_id')?.toString() ?? '',
+    bytes,
+    event: decodeEvent(bytes),
+    deliveries,
+  };
+}
+
+function toDeadLetter(fields: Map<string, Buffer>): DeadLetter {
+  const text = (name: string): string => fields.get(name)?.toString() ?? '';
+  const bytes = fields.get('event');
+  return {
+    eventId: text('event_id'),
+    event: bytes === undefined ? undefined : decodeEvent(bytes),
+    partition: Number(text('partition')),
+    entryId: text('entry_id'),
+    consumer: text('consumer'),
+    deliveries: Number(text('deliveries')),
+    error: text('error'),
+  };
+}
+
+/** Undefined for bytes that are not an Event, or none at all (an entry without `event`). */
+function decodeEvent(bytes: Uint8Array): eventsv1.Event | undefined {
+  if (bytes.length === 0) return undefined;
+  try {
+    return eventsv1.Event.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Throws the first error of a pipeline or transaction; ioredis reports them per command. */
+async function execOrThrow(
+  results: Promise<[error: Error | null, result: unknown][] | null>,
+): Promise<void> {
+  const replies = await results;
+  if (replies === null) throw new UnavailableError('redis', 'the transaction was discarded');
+  for (const [error] of replies) if (error !== null) throw error;
+}
+
+/** Turns a Redis failure into `UnavailableError`; the project's own errors pass through. */
+async function unavailableOnFailure<T>(action: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof FeedmeshError) throw error;
+    throw new UnavailableError('redis', `${action} failed: ${messageOf(error)}`, { cause: error });
+  }
+}
