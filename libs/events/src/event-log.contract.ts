@@ -113,6 +113,27 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       assert.ok(applied.seen.every(({ delivery }) => delivery.deliveries === 1));
     });
 
+    it('replays the whole retained history to a batch reader, without joining a group', async function () {
+      const log = await openLog({ partitions: 3 });
+      const events = Array.from({ length: 30 }, (_, index) => like(`h${index}`, `u${index % 7}`));
+      await log.append(events);
+
+      const read: string[] = [];
+      for await (const event of log.history({ chunkSize: 4 })) read.push(event.eventId);
+
+      assert.deepEqual([...read].sort(), events.map((event) => event.eventId).sort());
+      for (let partition = 0; partition < 3; partition++) {
+        const appendedHere = events.filter((event) => partitionOf(event, 3) === partition);
+        const readHere = read.filter((id) => appendedHere.some((event) => event.eventId === id));
+        assert.deepEqual(
+          readHere,
+          appendedHere.map((event) => event.eventId),
+          `partition ${partition}`,
+        );
+      }
+      await assert.rejects(log.lag('any-group'));
+    });
+
     it('splits a group between its consumers, giving each event to exactly one of them', async function () {
       const log = await openLog();
       const applied = new Applications();

@@ -55,6 +55,13 @@ export interface EventLog {
    */
   markProcessed(group: string, event: eventsv1.Event): Promise<boolean>;
 
+  /**
+   * Reads the whole retained history, partition by partition, oldest first within each,
+   * without joining a group: for batch jobs (the trainer, rebuilding an index, backfills)
+   * that want every event each run. Entries that cannot be decoded are skipped.
+   */
+  history(options?: HistoryOptions): AsyncIterable<eventsv1.Event>;
+
   /** Stops every consumer gracefully, then releases the connections the log owns. */
   close(): Promise<void>;
 }
@@ -74,6 +81,11 @@ export interface Delivery {
   readonly entryId: string;
   /** 1 on first delivery; each redelivery (after a failure or a crash) adds one. */
   readonly deliveries: number;
+}
+
+export interface HistoryOptions {
+  /** Entries fetched per round trip. Default 1,000. */
+  readonly chunkSize?: number;
 }
 
 /** Where a new group starts reading: the whole retained history, or only what comes next. */

@@ -168,6 +168,19 @@ export class InMemoryEventLog implements EventLog {
     return this.markersOf(group).add(event.eventId);
   }
 
+  async *history(): AsyncIterable<eventsv1.Event> {
+    for (const partition of this.partitions) {
+      // A copy: consumers may append while the caller iterates.
+      for (const entry of [...partition.entries]) {
+        try {
+          yield eventsv1.Event.decode(entry.bytes);
+        } catch {
+          // not an Event: skipped, as the Redis log does
+        }
+      }
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.consumers].map((consumer) => consumer.stop()));

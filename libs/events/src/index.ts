@@ -18,6 +18,7 @@ export type {
   EventLogLogger,
   EventLogOptions,
   GroupLag,
+  HistoryOptions,
   StartFrom,
 } from './event-log.js';
 export { createEventLog, type EventLogConfig } from './create-event-log.js';

@@ -22,6 +22,7 @@ import type {
   EventLog,
   EventLogOptions,
   GroupLag,
+  HistoryOptions,
   StartFrom,
 } from './event-log.js';
 import { checkAppendable, logSettingsFrom, type LogSettings } from './log-settings.js';
@@ -135,6 +136,24 @@ export class RedisStreamsEventLog implements EventLog {
     );
     this.consumers.add(runner);
     return runner;
+  }
+
+  async *history(options: HistoryOptions = {}): AsyncIterable<eventsv1.Event> {
+    const chunk = options.chunkSize ?? 1_000;
+    for (const partition of this.partitionIndexes()) {
+      let start = '-';
+      for (;;) {
+        const entries = (await unavailableOnFailure('history', () =>
+          this.client.xrangeBuffer(this.streamKey(partition), start, '+', 'COUNT', chunk),
+        )) as unknown as RawEntry[];
+        for (const [id, fields] of entries) {
+          const event = decodeEvent(fieldsOf(fields).get('event') ?? Buffer.alloc(0));
+          if (event) yield event;
+          start = `(${id.toString()}`;
+        }
+        if (entries.length < chunk) break;
+      }
+    }
   }
 
   /** From XINFO GROUPS of each partition: cheap (O(groups)), fine to poll every few seconds. */
