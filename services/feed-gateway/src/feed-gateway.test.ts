@@ -1,0 +1,404 @@
+import assert from 'node:assert/strict';
+import { commonv1, eventsv1, gatewayv1 } from '@feedmesh/contracts';
+import { InMemoryEventLog } from '@feedmesh/events';
+import {
+  ClientError,
+  createServiceClient,
+  loadConfig,
+  Status,
+  type RunningServer,
+  type Runtime,
+  type ServiceClient,
+} from '@feedmesh/service-kit';
+import { createLogger } from '@feedmesh/telemetry';
+import { waitFor } from '@feedmesh/testing';
+import { feedGatewayConfigShape, startFeedGateway } from './index.js';
+import { candidate, FakeMesh } from './test-support/fake-mesh.js';
+
+type Gateway = ServiceClient<typeof gatewayv1.FeedGatewayServiceDefinition>;
+
+const DASHBOARD = commonv1.Surface.SURFACE_DASHBOARD;
+
+async function events(log: InMemoryEventLog): Promise<eventsv1.Event[]> {
+  const all: eventsv1.Event[] = [];
+  for await (const event of log.history()) all.push(event);
+  return all;
+}
+
+async function statusOf(call: Promise<unknown>): Promise<{ code: Status; details: string }> {
+  const error = await call.then(
+    () => assert.fail('expected the call to fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof ClientError, `expected a ClientError, got ${String(error)}`);
+  return { code: error.code, details: error.details };
+}
+
+describe('feed-gateway', () => {
+  let mesh: FakeMesh;
+  let log: InMemoryEventLog;
+  let server: RunningServer;
+  let gateway: Gateway;
+  let closeClient: () => void;
+
+  beforeEach(async () => {
+    mesh = await new FakeMesh().start();
+    log = new InMemoryEventLog();
+    const runtime: Runtime = {
+      redis: undefined,
+      eventLog: log,
+      prefix: 'test',
+      consumerName: 't',
+      close: async () => {},
+    };
+    const address = mesh.address;
+    const config = loadConfig(feedGatewayConfigShape, {
+      FEATURE_STORE_ADDR: address,
+      CANDIDATE_GENERATION_ADDR: address,
+      RANKER_ADDR: address,
+      SEARCH_ADDR: address,
+      NOTIFICATION_ADDR: address,
+      FEED_DEADLINE_MS: '2000',
+      CURSOR_SECRET: 'a-test-secret-of-some-length',
+    });
+    server = await startFeedGateway({
+      config,
+      runtime,
+      logger: createLogger('gateway', { level: 'silent' }),
+    });
+    const handle = createServiceClient(gatewayv1.FeedGatewayServiceDefinition, server.address, {
+      deadlineMs: 5_000,
+    });
+    gateway = handle.client;
+    closeClient = handle.close;
+  });
+
+  afterEach(async () => {
+    closeClient();
+    await server.shutdown();
+    await mesh.stop();
+    await log.close();
+  });
+
+  describe('PublishEvents', () => {
+    const like = (id: string, postId: string): eventsv1.Event => ({
+      eventId: id,
+      atMs: 0,
+      payload: {
+        $case: 'engagement',
+        value: { userId: 'u1', postId, kind: commonv1.EngagementKind.ENGAGEMENT_KIND_LIKE },
+      },
+    });
+
+    it('appends a valid batch before answering, stamping at_ms when it is 0', async () => {
+      const response = await gateway.publishEvents({
+        events: [like('e1', 'p1'), like('e2', 'p2')],
+      });
+      assert.equal(response.accepted, 2);
+      const logged = await events(log);
+      assert.deepEqual(logged.map((e) => e.eventId).sort(), ['e1', 'e2']);
+      assert.ok(logged.every((e) => e.atMs > 0));
+    });
+
+    it('rejects a mixed batch whole, naming the index and field of the first bad event', async () => {
+      const { code, details } = await statusOf(
+        gateway.publishEvents({
+          events: [like('e1', 'p1'), like('e2', ''), like('e3', 'bad id!')],
+        }),
+      );
+      assert.equal(code, Status.INVALID_ARGUMENT);
+      assert.match(details, /^events\[1\]\.engagement\.post_id: is required$/);
+      assert.deepEqual(await events(log), []);
+    });
+
+    it('rejects an empty batch, a batch over 1,000, an event without a payload and an unknown kind', async () => {
+      assert.match(
+        (await statusOf(gateway.publishEvents({ events: [] }))).details,
+        /^events: must not be empty/,
+      );
+      const many = Array.from({ length: 1_001 }, (_, i) => like(`e${i}`, 'p1'));
+      assert.match(
+        (await statusOf(gateway.publishEvents({ events: many }))).details,
+        /^events: must have at most 1000/,
+      );
+      const bare = { eventId: 'e1', atMs: 0, payload: undefined };
+      assert.match(
+        (await statusOf(gateway.publishEvents({ events: [bare] }))).details,
+        /^events\[0\]\.payload:/,
+      );
+      const odd = like('e1', 'p1');
+      (odd.payload as { value: { kind: number } }).value.kind = 42;
+      assert.match(
+        (await statusOf(gateway.publishEvents({ events: [odd] }))).details,
+        /^events\[0\]\.engagement\.kind: unknown value 42/,
+      );
+    });
+
+    it('rejects an event stamped more than 5 minutes in the future', async () => {
+      const future = { ...like('e1', 'p1'), atMs: Date.now() + 3_600_000 };
+      assert.match(
+        (await statusOf(gateway.publishEvents({ events: [future] }))).details,
+        /^events\[0\]\.at_ms:/,
+      );
+    });
+  });
+
+  describe('GetFeed', () => {
+    const feed = (overrides: Partial<gatewayv1.GetFeedRequest> = {}) =>
+      gateway.getFeed({
+        userId: 'u1',
+        surface: DASHBOARD,
+        tag: '',
+        pageSize: 10,
+        cursor: '',
+        ...overrides,
+      });
+
+    it('orders by the ranker, says why, and reports the model', async () => {
+      mesh.candidates = [
+        candidate('p1', 'b1', [['following', 1]]),
+        candidate('p2', 'b2', [
+          ['popular', 5],
+          ['tags', 1],
+        ]),
+      ];
+      mesh.rankerValues = new Map([
+        ['p1', 0.2],
+        ['p2', 0.9],
+      ]);
+      const response = await feed();
+      assert.deepEqual(
+        response.items.map((i) => i.postId),
+        ['p2', 'p1'],
+      );
+      assert.equal(response.items[0]!.source, 'popular');
+      assert.deepEqual(response.items[0]!.sources, ['popular', 'tags']);
+      assert.equal(response.items[0]!.reason, 'popular reason');
+      assert.equal(response.model, 'feed@v1');
+      assert.deepEqual(response.degraded, []);
+      assert.match(response.requestId, /^req_/);
+    });
+
+    it('filters hidden posts, blocked and own blogs, what was served, and duplicate reblogs', async () => {
+      mesh.candidates = [
+        candidate('keep', 'b1', [['popular', 1]]),
+        candidate('hidden', 'b1', [['popular', 1]]),
+        candidate('reblog-of-hidden', 'b2', [['popular', 1]], { reblogOf: 'hidden' }),
+        candidate('blocked', 'b-blocked', [['popular', 1]]),
+        candidate('own', 'b-own', [['popular', 1]]),
+        candidate('served', 'b3', [['popular', 1]]),
+        candidate('root', 'b4', [
+          ['popular', 1],
+          ['tags', 1],
+        ]),
+        candidate('reblog-of-root', 'b5', [['popular', 1]], { reblogOf: 'root' }),
+        candidate('deleted', 'b6', [['popular', 1]]),
+      ];
+      mesh.deletedPosts = new Set(['deleted']);
+      mesh.userFeatures = {
+        hiddenPostIds: ['hidden'],
+        blockedBlogIds: ['b-blocked'],
+        ownBlogIds: ['b-own'],
+        servedPostIds: ['served'],
+      };
+      const response = await feed();
+      assert.deepEqual(response.items.map((i) => i.postId).sort(), ['keep', 'root']);
+    });
+
+    it('serves page 2 with no post of page 1, and ends with an empty cursor', async () => {
+      mesh.candidates = Array.from({ length: 15 }, (_, i) =>
+        candidate(`p${i}`, `b${i}`, [['popular', 15 - i]]),
+      );
+      const first = await feed({ pageSize: 10 });
+      assert.equal(first.items.length, 10);
+      assert.notEqual(first.nextCursor, '');
+      const second = await feed({ pageSize: 10, cursor: first.nextCursor });
+      const firstIds = new Set(first.items.map((i) => i.postId));
+      assert.equal(second.items.length, 5);
+      assert.ok(second.items.every((i) => !firstIds.has(i.postId)));
+      assert.equal(second.items[0]!.position, 10);
+      assert.equal(second.nextCursor, '');
+    });
+
+    it('still answers with the ranker down, ordered by source score, and says so in degraded', async () => {
+      mesh.candidates = [
+        candidate('low', 'b1', [['popular', 1]]),
+        candidate('high', 'b2', [['popular', 9]]),
+      ];
+      mesh.down.add('ranker');
+      const response = await feed();
+      assert.deepEqual(
+        response.items.map((i) => i.postId),
+        ['high', 'low'],
+      );
+      assert.deepEqual(
+        response.degraded.map((d) => d.component),
+        ['ranker'],
+      );
+      assert.equal(response.model, '');
+    });
+
+    it('serves the cached popular list when candidate-generation is down', async () => {
+      mesh.candidates = [
+        candidate('pop', 'b1', [['popular', 3]]),
+        candidate('mine', 'b2', [['following', 3]]),
+      ];
+      await feed();
+      mesh.down.add('candidate-generation');
+      const response = await feed({ userId: 'u2' });
+      assert.deepEqual(
+        response.items.map((i) => i.postId),
+        ['pop'],
+      );
+      assert.deepEqual(
+        response.degraded.map((d) => d.component),
+        ['candidate-generation'],
+      );
+    });
+
+    it('gives an unknown user a feed when the feature store is down, and says so', async () => {
+      mesh.candidates = [candidate('pop', 'b1', [['popular', 3]])];
+      mesh.down.add('feature-store');
+      const response = await feed({ userId: 'stranger' });
+      assert.deepEqual(
+        response.items.map((i) => i.postId),
+        ['pop'],
+      );
+      assert.deepEqual(
+        response.degraded.map((d) => d.component),
+        ['feature-store'],
+      );
+    });
+
+    it('logs an impression per served item with the features the ranker saw', async () => {
+      mesh.candidates = [candidate('p1', 'b1', [['popular', 1]])];
+      mesh.rankerValues = new Map([['p1', 0.5]]);
+      const response = await feed();
+      const impressions = await waitFor('the impression', async () => {
+        const found = (await events(log)).filter((e) => e.payload?.$case === 'impression');
+        return found.length > 0 ? found : undefined;
+      });
+      const impression = impressions[0]!.payload as {
+        $case: 'impression';
+        value: eventsv1.Impression;
+      };
+      assert.equal(impression.value.requestId, response.requestId);
+      assert.equal(impression.value.postId, 'p1');
+      assert.equal(impression.value.model, 'feed@v1');
+      assert.equal(impression.value.featureSchema, 'test');
+      assert.deepEqual(impression.value.featureValues, [1, 0, 0.5]);
+    });
+
+    it('spreads one blog over the page', async () => {
+      mesh.candidates = [
+        candidate('a1', 'A', [['popular', 1]]),
+        candidate('a2', 'A', [['popular', 1]]),
+        candidate('b1', 'B', [['popular', 1]]),
+      ];
+      mesh.rankerValues = new Map([
+        ['a1', 1],
+        ['a2', 0.9],
+        ['b1', 0.6],
+      ]);
+      const response = await feed();
+      assert.deepEqual(
+        response.items.map((i) => i.postId),
+        ['a1', 'b1', 'a2'],
+      );
+    });
+
+    it('rejects bad requests with INVALID_ARGUMENT naming the field', async () => {
+      const cases: Array<[Partial<gatewayv1.GetFeedRequest>, RegExp]> = [
+        [{ userId: '' }, /^user_id: is required/],
+        [{ userId: 'u'.repeat(65) }, /^user_id: must be at most 64/],
+        [{ pageSize: 0 }, /^page_size: must be between 1 and 100/],
+        [{ pageSize: 101 }, /^page_size: must be between 1 and 100/],
+        [{ surface: 77 as commonv1.Surface }, /^surface: unknown value 77/],
+        [{ surface: commonv1.Surface.SURFACE_TAG }, /^tag: is required/],
+        [{ cursor: 'forged.cursor' }, /^cursor: was not issued/],
+      ];
+      for (const [request, message] of cases) {
+        const { code, details } = await statusOf(feed(request));
+        assert.equal(code, Status.INVALID_ARGUMENT, JSON.stringify(request));
+        assert.match(details, message);
+      }
+    });
+
+    it("refuses another user's cursor", async () => {
+      mesh.candidates = Array.from({ length: 5 }, (_, i) =>
+        candidate(`p${i}`, `b${i}`, [['popular', 1]]),
+      );
+      const first = await feed({ pageSize: 2 });
+      const { details } = await statusOf(
+        feed({ userId: 'u2', pageSize: 2, cursor: first.nextCursor }),
+      );
+      assert.match(details, /^cursor: was issued for another user/);
+    });
+  });
+
+  describe('Search', () => {
+    const hit = (postId: string, score: number) => ({
+      postId,
+      blogId: 'b1',
+      score,
+      tags: [],
+      createdAtMs: 0,
+      highlights: [],
+    });
+    const search = (overrides: Partial<gatewayv1.SearchRequest> = {}) =>
+      gateway.search({
+        userId: '',
+        query: 'cats',
+        tags: [],
+        blogId: '',
+        order: 0,
+        pageSize: 10,
+        cursor: '',
+        ...overrides,
+      });
+
+    it('keeps text order without a user', async () => {
+      mesh.searchHits = [hit('t1', 3), hit('t2', 2)];
+      const response = await search();
+      assert.equal(response.ranking, gatewayv1.SearchRanking.SEARCH_RANKING_TEXT);
+      assert.deepEqual(
+        response.hits.map((h) => h.postId),
+        ['t1', 't2'],
+      );
+    });
+
+    it('re-ranks for a user, blending text relevance with the ranker', async () => {
+      mesh.searchHits = [hit('t1', 3), hit('t2', 2.9)];
+      mesh.rankerValues = new Map([
+        ['t1', 0],
+        ['t2', 1],
+      ]);
+      const response = await search({ userId: 'u1' });
+      assert.equal(response.ranking, gatewayv1.SearchRanking.SEARCH_RANKING_PERSONALIZED);
+      assert.deepEqual(
+        response.hits.map((h) => h.postId),
+        ['t2', 't1'],
+      );
+    });
+
+    it('falls back to text order when the ranker is down, and says so', async () => {
+      mesh.searchHits = [hit('t1', 3), hit('t2', 2.9)];
+      mesh.down.add('ranker');
+      const response = await search({ userId: 'u1' });
+      assert.equal(response.ranking, gatewayv1.SearchRanking.SEARCH_RANKING_TEXT);
+      assert.deepEqual(
+        response.degraded.map((d) => d.component),
+        ['ranker'],
+      );
+    });
+
+    it('rejects an empty query, an over-long one and a page size of 0', async () => {
+      assert.match((await statusOf(search({ query: '  ' }))).details, /^query: is required/);
+      assert.match(
+        (await statusOf(search({ query: 'q'.repeat(513) }))).details,
+        /^query: must be at most 512/,
+      );
+      assert.match((await statusOf(search({ pageSize: 0 }))).details, /^page_size:/);
+    });
+  });
+});

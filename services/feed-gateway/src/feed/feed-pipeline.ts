@@ -1,0 +1,309 @@
+import type { commonv1, gatewayv1, rankerv1 } from '@feedmesh/contracts';
+import type { EventLog } from '@feedmesh/events';
+import type { Logger } from '@feedmesh/service-kit';
+import { withSpan } from '@feedmesh/telemetry';
+import type { Downstream } from '../downstream.js';
+import { CursorCodec, postHash } from './cursor.js';
+import {
+  column,
+  FeaturesHydrator,
+  servedFeatureValues,
+  type HydratedFeatures,
+} from './features.hydrator.js';
+import {
+  UNKNOWN_USER,
+  type FeedCandidate,
+  type FeedQuery,
+  type Filter,
+  type Selector,
+} from './feed-query.js';
+import { BlockedCreatorFilter } from './filters/blocked-creator.filter.js';
+import { DuplicateReblogFilter } from './filters/duplicate-reblog.filter.js';
+import { HiddenPostFilter } from './filters/hidden-post.filter.js';
+import { OwnPostFilter } from './filters/own-post.filter.js';
+import { PreviouslyServedFilter } from './filters/previously-served.filter.js';
+import { ImpressionLoggingSideEffect, type ServedItem } from './impression-logging.side-effect.js';
+import { MeshCandidateSource, PopularFallback } from './mesh-candidate.source.js';
+import { RankerScorer, SourceScoreScorer } from './scorers.js';
+import { AuthorDiversitySelector } from './selectors/author-diversity.selector.js';
+import { StageClock } from './stage-clock.js';
+import { UserContextHydrator } from './user-context.hydrator.js';
+import { newRequestId } from '../request-id.js';
+
+export interface FeedPipelineConfig {
+  /** The whole GetFeed, ms. */
+  readonly deadlineMs: number;
+  /** Per-stage budgets, ms; each stage also stops at what is left of the deadline. */
+  readonly budgets: {
+    readonly userContext: number;
+    readonly candidates: number;
+    readonly features: number;
+    readonly ranking: number;
+  };
+  readonly maxCandidates: number;
+  readonly model: string;
+  readonly weights: readonly rankerv1.ObjectiveWeight[];
+  readonly authorDiversityDecay: number;
+}
+
+export interface FeedRequest {
+  readonly userId: string;
+  readonly surface: commonv1.Surface;
+  readonly tag: string;
+  readonly pageSize: number;
+  readonly cursor: string;
+}
+
+const DEFAULT_REASONS: Record<string, string> = {
+  following: 'from a blog you follow',
+  popular: 'popular right now',
+  fresh: 'new creator',
+  tags: 'from a tag you like',
+  trending: 'trending',
+};
+
+/**
+ * GetFeed as configuration (DESIGN.md "The feed pipeline"): query hydration, candidates,
+ * filters (cheapest first), candidate hydration, scoring, selection, side effects. Every
+ * stage past the request's own validation fails open: the feed gets smaller or less
+ * personal, and `degraded` says which stage and why.
+ */
+export class FeedPipeline {
+  private readonly userContext: UserContextHydrator;
+  private readonly candidateSource: MeshCandidateSource;
+  private readonly popularFallback = new PopularFallback();
+  /** Cheapest first: set lookups, then the per-root grouping. */
+  private readonly filters: readonly Filter[] = [
+    new PreviouslyServedFilter(),
+    new HiddenPostFilter(),
+    new BlockedCreatorFilter(),
+    new OwnPostFilter(),
+    new DuplicateReblogFilter(),
+  ];
+  private readonly featuresHydrator: FeaturesHydrator;
+  private readonly rankerScorer: RankerScorer;
+  private readonly fallbackScorer = new SourceScoreScorer();
+  private readonly selectors: readonly Selector[];
+  private readonly impressions: ImpressionLoggingSideEffect;
+
+  constructor(
+    private readonly deps: {
+      readonly downstream: Downstream;
+      readonly eventLog: EventLog;
+      readonly cursors: CursorCodec;
+      readonly logger: Logger;
+      readonly config: FeedPipelineConfig;
+      readonly now: () => number;
+    },
+  ) {
+    this.userContext = new UserContextHydrator(deps.downstream.featureStore);
+    this.candidateSource = new MeshCandidateSource(
+      deps.downstream.candidates,
+      deps.config.maxCandidates,
+    );
+    this.featuresHydrator = new FeaturesHydrator(deps.downstream.featureStore);
+    this.rankerScorer = new RankerScorer(deps.downstream.ranker);
+    this.selectors = [new AuthorDiversitySelector(deps.config.authorDiversityDecay)];
+    this.impressions = new ImpressionLoggingSideEffect(deps.eventLog, deps.logger);
+  }
+
+  async run(request: FeedRequest, signal: AbortSignal): Promise<gatewayv1.GetFeedResponse> {
+    const { config } = this.deps;
+    const cursor = request.cursor
+      ? this.deps.cursors.decode(request.cursor, request)
+      : { position: 0, served: [] as number[] };
+    const query: FeedQuery = {
+      requestId: newRequestId(),
+      userId: request.userId,
+      surface: request.surface,
+      tag: request.tag,
+      pageSize: request.pageSize,
+      position: cursor.position,
+      servedInSession: new Set(cursor.served),
+      clock: new StageClock(config.deadlineMs, signal, this.deps.now),
+      user: UNKNOWN_USER,
+    };
+    const degraded: commonv1.Degradation[] = [];
+
+    query.user =
+      (await this.stage(
+        degraded,
+        'feature-store',
+        'user context unavailable; not personalized',
+        () =>
+          this.userContext.hydrate(
+            query.userId,
+            query.clock.budget('user-context', config.budgets.userContext),
+            signal,
+          ),
+      )) ?? UNKNOWN_USER;
+
+    let candidates = await this.candidates(query, degraded);
+    for (const filter of this.filters) {
+      candidates = await withSpan(
+        `filter ${filter.name}`,
+        { 'feedmesh.candidates.in': candidates.length },
+        () => filter.filter(query, candidates),
+      );
+    }
+
+    const features = candidates.length
+      ? await this.stage(
+          degraded,
+          'feature-store',
+          'features unavailable; ordered by source score and recency',
+          () =>
+            this.featuresHydrator.hydrate(
+              query.userId,
+              candidates,
+              query.clock.budget('features', config.budgets.features),
+              signal,
+            ),
+        )
+      : undefined;
+    const rows = new Map(candidates.map((candidate, row) => [candidate, row]));
+    if (features) candidates = dropDeleted(candidates, features);
+
+    let model = '';
+    if (features && candidates.length > 0) {
+      const scored = this.keepRows(candidates, rows, features);
+      model =
+        (await this.stage(
+          degraded,
+          'ranker',
+          'ranker unavailable; ordered by source score and recency',
+          () =>
+            this.rankerScorer.score(
+              candidates,
+              scored,
+              { model: config.model, weights: [...config.weights] },
+              query.clock.budget('ranking', config.budgets.ranking),
+              signal,
+            ),
+        )) ?? '';
+    }
+    if (!model) this.fallbackScorer.score(candidates, this.deps.now());
+
+    for (const selector of this.selectors) candidates = selector.select(query, candidates);
+    const page = candidates.slice(0, query.pageSize);
+
+    const served: ServedItem[] = page.map((candidate, index) => ({
+      item: toFeedItem(candidate, query.position + index),
+      featureValues:
+        features && rows.has(candidate) ? servedFeatureValues(features, rows.get(candidate)!) : [],
+    }));
+    this.impressions.run(query, served, {
+      model,
+      featureSchema: features?.schema ?? '',
+      atMs: this.deps.now(),
+    });
+
+    const nextCursor =
+      page.length === query.pageSize && candidates.length > page.length
+        ? this.deps.cursors.encode({
+            userId: query.userId,
+            surface: query.surface,
+            tag: query.tag,
+            position: query.position + page.length,
+            served: [...cursor.served, ...page.map((c) => postHash(c.postId))],
+          })
+        : '';
+    return {
+      requestId: query.requestId,
+      items: served.map((s) => s.item),
+      nextCursor,
+      degraded,
+      experiments: [],
+      model,
+    };
+  }
+
+  private async candidates(
+    query: FeedQuery,
+    degraded: commonv1.Degradation[],
+  ): Promise<FeedCandidate[]> {
+    const exclude = [...query.user.hiddenPosts];
+    const generated = await this.stage(
+      degraded,
+      'candidate-generation',
+      'candidate generation unavailable; served the cached popular list',
+      () =>
+        this.candidateSource.generate(
+          { userId: query.userId, surface: query.surface, tag: query.tag, exclude },
+          query.clock.budget('candidates', this.deps.config.budgets.candidates),
+          query.clock.signal,
+        ),
+    );
+    if (!generated) return this.popularFallback.candidates();
+    for (const source of generated.droppedSources) {
+      degraded.push({ component: `source:${source.source}`, reason: source.error || 'dropped' });
+    }
+    this.popularFallback.remember(generated.candidates);
+    return generated.candidates;
+  }
+
+  /** The feature rows of the candidates still standing, in their order. */
+  private keepRows(
+    candidates: readonly FeedCandidate[],
+    rows: ReadonlyMap<FeedCandidate, number>,
+    features: HydratedFeatures,
+  ): HydratedFeatures {
+    const width = features.candidates.names.length;
+    const values: number[] = [];
+    for (const candidate of candidates) {
+      const row = rows.get(candidate) ?? 0;
+      for (let i = row * width; i < (row + 1) * width; i++)
+        values.push(features.candidates.values[i] ?? 0);
+    }
+    return {
+      ...features,
+      candidates: {
+        names: features.candidates.names,
+        rows: candidates.length,
+        values,
+        missing: Buffer.alloc(0),
+      },
+    };
+  }
+
+  /** Runs a stage that may fail open: on any error, records the degradation and returns undefined. */
+  private async stage<T>(
+    degraded: commonv1.Degradation[],
+    component: string,
+    reason: string,
+    run: () => Promise<T>,
+  ): Promise<T | undefined> {
+    try {
+      return await run();
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      this.deps.logger.warn({ err: error, component }, 'feed stage failed open');
+      if (!degraded.some((d) => d.component === component))
+        degraded.push({ component, reason: `${reason} (${detail})` });
+      return undefined;
+    }
+  }
+}
+
+function dropDeleted(candidates: FeedCandidate[], features: HydratedFeatures): FeedCandidate[] {
+  const deleted = column(features.candidates, 'post.deleted');
+  if (!deleted) return candidates;
+  return candidates.filter((_, row) => deleted(row) < 0.5);
+}
+
+function toFeedItem(candidate: FeedCandidate, position: number): gatewayv1.FeedItem {
+  const best = candidate.sources[0];
+  const source = best?.source ?? 'unknown';
+  return {
+    postId: candidate.postId,
+    blogId: candidate.blogId,
+    source,
+    sources: candidate.sources.map((s) => s.source),
+    score: candidate.score,
+    reason: best?.reason || DEFAULT_REASONS[source] || `from ${source}`,
+    position,
+    tags: [...candidate.tags],
+    createdAtMs: candidate.createdAtMs,
+    summary: candidate.summary,
+  };
+}

@@ -1,0 +1,75 @@
+import type { candidatesv1, commonv1, featuresv1 } from '@feedmesh/contracts';
+import type { StageClock } from './stage-clock.js';
+
+/** What the pipeline knows about the reader once query hydration ran (or failed open). */
+export interface UserContext {
+  readonly known: boolean;
+  readonly features: featuresv1.FeatureVector | undefined;
+  readonly served: ReadonlySet<string>;
+  readonly hiddenPosts: ReadonlySet<string>;
+  readonly blockedBlogs: ReadonlySet<string>;
+  readonly followedBlogs: ReadonlySet<string>;
+  readonly ownBlogs: ReadonlySet<string>;
+}
+
+export const UNKNOWN_USER: UserContext = {
+  known: false,
+  features: undefined,
+  served: new Set(),
+  hiddenPosts: new Set(),
+  blockedBlogs: new Set(),
+  followedBlogs: new Set(),
+  ownBlogs: new Set(),
+};
+
+export interface FeedQuery {
+  readonly requestId: string;
+  readonly userId: string;
+  readonly surface: commonv1.Surface;
+  readonly tag: string;
+  readonly pageSize: number;
+  /** 0-based position of this page's first item across pages. */
+  readonly position: number;
+  /** Hashes of the posts earlier pages of this session served (see cursor.ts). */
+  readonly servedInSession: ReadonlySet<number>;
+  readonly clock: StageClock;
+  user: UserContext;
+}
+
+export interface FeedCandidate {
+  readonly postId: string;
+  readonly blogId: string;
+  readonly createdAtMs: number;
+  readonly reblogOf: string;
+  readonly tags: readonly string[];
+  readonly summary: string;
+  /** Every source that proposed it, best first. */
+  readonly sources: readonly candidatesv1.SourceScore[];
+  /** Ranking value; set by the scorer. */
+  score: number;
+}
+
+/** A filter removes candidates the reader must not see. Cheap filters run first. */
+export interface Filter {
+  readonly name: string;
+  filter(query: FeedQuery, candidates: readonly FeedCandidate[]): FeedCandidate[];
+}
+
+/** A selector reorders or trims the scored candidates (diversity, quotas, the page). */
+export interface Selector {
+  readonly name: string;
+  select(query: FeedQuery, candidates: readonly FeedCandidate[]): FeedCandidate[];
+}
+
+export function fromGenerated(candidate: candidatesv1.Candidate): FeedCandidate {
+  return {
+    postId: candidate.postId,
+    blogId: candidate.blogId,
+    createdAtMs: candidate.createdAtMs,
+    reblogOf: candidate.reblogOf,
+    tags: candidate.tags,
+    summary: candidate.summary,
+    sources: candidate.sources,
+    score: 0,
+  };
+}

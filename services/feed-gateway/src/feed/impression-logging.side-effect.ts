@@ -1,0 +1,54 @@
+import type { eventsv1, gatewayv1 } from '@feedmesh/contracts';
+import type { EventLog } from '@feedmesh/events';
+import type { Logger } from '@feedmesh/service-kit';
+import type { FeedQuery } from './feed-query.js';
+
+export interface ServedItem {
+  readonly item: gatewayv1.FeedItem;
+  /** The feature values the ranker saw for this item (empty when features were unavailable). */
+  readonly featureValues: readonly number[];
+}
+
+/**
+ * Logs one Impression per served item, with the features the ranker saw, so training data is
+ * exactly what was served. Runs off the response path: a failure is logged, not returned.
+ */
+export class ImpressionLoggingSideEffect {
+  readonly name = 'impression-logging';
+
+  constructor(
+    private readonly eventLog: EventLog,
+    private readonly logger: Logger,
+  ) {}
+
+  run(
+    query: FeedQuery,
+    served: readonly ServedItem[],
+    meta: { model: string; featureSchema: string; atMs: number },
+  ): void {
+    if (served.length === 0) return;
+    const events: eventsv1.Event[] = served.map(({ item, featureValues }) => ({
+      eventId: `imp:${query.requestId}:${item.position}`,
+      atMs: meta.atMs,
+      payload: {
+        $case: 'impression',
+        value: {
+          userId: query.userId,
+          postId: item.postId,
+          requestId: query.requestId,
+          position: item.position,
+          surface: query.surface,
+          experiments: [],
+          source: item.source,
+          model: meta.model,
+          score: item.score,
+          featureSchema: featureValues.length > 0 ? meta.featureSchema : '',
+          featureValues: [...featureValues],
+        },
+      },
+    }));
+    this.eventLog.append(events).catch((error: unknown) => {
+      this.logger.warn({ err: error, requestId: query.requestId }, 'impressions not logged');
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import { candidatesv1, type commonv1 } from '@feedmesh/contracts';
+import type { CandidateGenerationClient } from '../downstream.js';
+import { fromGenerated, type FeedCandidate } from './feed-query.js';
+
+export interface GeneratedCandidates {
+  readonly candidates: FeedCandidate[];
+  /** Sources that candidate-generation dropped (timed out or failed). */
+  readonly droppedSources: readonly candidatesv1.SourceReport[];
+}
+
+/** Candidates from candidate-generation's sources, which run in parallel behind one call. */
+export class MeshCandidateSource {
+  readonly name = 'candidate-generation';
+
+  constructor(
+    private readonly client: CandidateGenerationClient,
+    private readonly maxCandidates: number,
+  ) {}
+
+  async generate(
+    request: { userId: string; surface: commonv1.Surface; tag: string; exclude: readonly string[] },
+    deadlineMs: number,
+    signal: AbortSignal,
+  ): Promise<GeneratedCandidates> {
+    const response = await this.client.generate(
+      {
+        userId: request.userId,
+        surface: request.surface,
+        tag: request.tag,
+        maxCandidates: this.maxCandidates,
+        sourceBudgets: [],
+        excludePostIds: request.exclude.slice(0, 5_000),
+      },
+      { deadline: deadlineMs, signal },
+    );
+    return {
+      candidates: response.candidates.map(fromGenerated),
+      droppedSources: response.sources.filter(
+        (s) =>
+          s.status === candidatesv1.SourceStatus.SOURCE_STATUS_TIMED_OUT ||
+          s.status === candidatesv1.SourceStatus.SOURCE_STATUS_FAILED,
+      ),
+    };
+  }
+}
+
+/**
+ * The last popular candidates candidate-generation returned, kept in memory: what the feed
+ * serves when candidate-generation itself is down.
+ */
+export class PopularFallback {
+  private cached: FeedCandidate[] = [];
+
+  constructor(private readonly capacity = 500) {}
+
+  remember(candidates: readonly FeedCandidate[]): void {
+    const popular = candidates.filter((c) => c.sources.some((s) => s.source === 'popular'));
+    if (popular.length > 0) this.cached = popular.slice(0, this.capacity);
+  }
+
+  candidates(): FeedCandidate[] {
+    return this.cached.map((c) => ({ ...c, score: 0 }));
+  }
+}

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { rankerv1 } from '@feedmesh/contracts';
+import {
+  env,
+  runtimeConfigShape,
+  serverConfigShape,
+  startGrpcServer,
+  type Logger,
+  type RunningServer,
+  type Runtime,
+} from '@feedmesh/service-kit';
+import { z } from 'zod';
+import { connectDownstream } from './downstream.js';
+import { CursorCodec } from './feed/cursor.js';
+import { FeedPipeline } from './feed/feed-pipeline.js';
+import { feedGatewayService } from './gateway-service.js';
+import { PersonalSearch } from './personal-search.js';
+
+export const feedGatewayConfigShape = {
+  ...serverConfigShape,
+  ...runtimeConfigShape,
+  FEATURE_STORE_ADDR: env.address('127.0.0.1:50053'),
+  CANDIDATE_GENERATION_ADDR: env.address('127.0.0.1:50052'),
+  RANKER_ADDR: env.address('127.0.0.1:50054'),
+  SEARCH_ADDR: env.address('127.0.0.1:50055'),
+  NOTIFICATION_ADDR: env.address('127.0.0.1:50056'),
+  /** The whole GetFeed, ms; stages fail open past their share of it. */
+  FEED_DEADLINE_MS: env.int(300, 20, 10_000),
+  FEED_BUDGET_USER_CONTEXT_MS: env.int(60, 1, 10_000),
+  FEED_BUDGET_CANDIDATES_MS: env.int(120, 1, 10_000),
+  FEED_BUDGET_FEATURES_MS: env.int(80, 1, 10_000),
+  FEED_BUDGET_RANKING_MS: env.int(80, 1, 10_000),
+  /** Candidates asked of candidate-generation per feed. */
+  FEED_MAX_CANDIDATES: env.int(1_000, 1, 5_000),
+  /** The ranker model the feed uses. */
+  FEED_MODEL: env.string('feed'),
+  /** Score kept by a blog's k-th post on a page: decay^k. */
+  FEED_AUTHOR_DIVERSITY_DECAY: z.coerce.number().gt(0).lte(1).default(0.5),
+  /** Share of text relevance when search results are personalized (the rest is the ranker). */
+  SEARCH_TEXT_WEIGHT: z.coerce.number().min(0).max(1).default(0.7),
+  SEARCH_DEADLINE_MS: env.int(500, 20, 10_000),
+  /**
+   * Signs feed cursors. Replicas must share it, or a cursor from one is refused by another;
+   * unset means a random secret per process (fine for one replica and the playground).
+   */
+  CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+};
+
+export type FeedGatewayConfig = Readonly<z.infer<z.ZodObject<typeof feedGatewayConfigShape>>>;
+
+export interface FeedGatewayOptions {
+  readonly config: FeedGatewayConfig;
+  readonly runtime: Runtime;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+}
+
+/** Objective weights of the feed's value when the experiment config names none. */
+export const DEFAULT_OBJECTIVE_WEIGHTS: readonly rankerv1.ObjectiveWeight[] = [];
+
+export async function startFeedGateway(options: FeedGatewayOptions): Promise<RunningServer> {
+  const { config, runtime, logger } = options;
+  const now = options.clock ?? Date.now;
+  if (!config.CURSOR_SECRET) {
+    logger.warn({}, 'CURSOR_SECRET is not set: cursors are signed with a per-process secret');
+  }
+  const downstream = connectDownstream(
+    {
+      featureStore: config.FEATURE_STORE_ADDR,
+      candidates: config.CANDIDATE_GENERATION_ADDR,
+      ranker: config.RANKER_ADDR,
+      search: config.SEARCH_ADDR,
+      notification: config.NOTIFICATION_ADDR,
+    },
+    config.FEED_DEADLINE_MS,
+  );
+  const pipeline = new FeedPipeline({
+    downstream,
+    eventLog: runtime.eventLog,
+    cursors: new CursorCodec(
+      config.CURSOR_SECRET ? Buffer.from(config.CURSOR_SECRET) : randomBytes(32),
+    ),
+    logger,
+    now,
+    config: {
+      deadlineMs: config.FEED_DEADLINE_MS,
+      budgets: {
+        userContext: config.FEED_BUDGET_USER_CONTEXT_MS,
+        candidates: config.FEED_BUDGET_CANDIDATES_MS,
+        features: config.FEED_BUDGET_FEATURES_MS,
+        ranking: config.FEED_BUDGET_RANKING_MS,
+      },
+      maxCandidates: config.FEED_MAX_CANDIDATES,
+      model: config.FEED_MODEL,
+      weights: DEFAULT_OBJECTIVE_WEIGHTS,
+      authorDiversityDecay: config.FEED_AUTHOR_DIVERSITY_DECAY,
+    },
+  });
+  const search = new PersonalSearch(downstream, logger, {
+    deadlineMs: config.SEARCH_DEADLINE_MS,
+    textWeight: config.SEARCH_TEXT_WEIGHT,
+    model: config.FEED_MODEL,
+  });
+  return startGrpcServer({
+    name: 'feed-gateway',
+    listen: config.GRPC_LISTEN,
+    maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
+    unaryTimeoutMs: config.GRPC_UNARY_TIMEOUT_MS,
+    drainTimeoutMs: config.GRPC_DRAIN_TIMEOUT_MS,
+    logger,
+    services: [
+      feedGatewayService({ pipeline, search, downstream, eventLog: runtime.eventLog, now }),
+    ],
+    onShutdown: async () => downstream.close(),
+  });
+}

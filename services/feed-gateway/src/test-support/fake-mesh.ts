@@ -1,0 +1,140 @@
+import { candidatesv1, featuresv1, notificationv1, rankerv1, searchv1 } from '@feedmesh/contracts';
+import { createLogger } from '@feedmesh/telemetry';
+import { UnavailableError } from '@feedmesh/errors';
+import { bindService, startGrpcServer, type RunningServer } from '@feedmesh/service-kit';
+
+/**
+ * Stand-ins for the gateway's downstream services, served over real gRPC on 127.0.0.1:0, so
+ * the gateway's pipeline is tested through its real clients. Each answer is a field a test
+ * sets; `down` makes a service fail with UNAVAILABLE. The real services are tested end to
+ * end in test/.
+ */
+export class FakeMesh {
+  candidates: candidatesv1.Candidate[] = [];
+  userFeatures: Partial<featuresv1.GetUserFeaturesResponse> = {};
+  deletedPosts = new Set<string>();
+  /** Post id -> ranker value. */
+  rankerValues = new Map<string, number>();
+  searchHits: searchv1.SearchHit[] = [];
+  down = new Set<'feature-store' | 'candidate-generation' | 'ranker' | 'search' | 'notification'>();
+  generateRequests: candidatesv1.GenerateRequest[] = [];
+  private server: RunningServer | undefined;
+
+  get address(): string {
+    if (!this.server) throw new Error('FakeMesh not started');
+    return this.server.address;
+  }
+
+  async start(): Promise<this> {
+    const fail = (name: typeof this.down extends Set<infer N> ? N : never) => {
+      if (this.down.has(name)) throw new UnavailableError(name, 'down for the test');
+    };
+    this.server = await startGrpcServer({
+      name: 'fake-mesh',
+      listen: '127.0.0.1:0',
+      maxMessageBytes: 16 * 1024 * 1024,
+      unaryTimeoutMs: 5_000,
+      drainTimeoutMs: 500,
+      logger: createLogger('fake-mesh', { level: 'silent' }),
+      services: [
+        bindService(featuresv1.FeatureStoreServiceDefinition, {
+          getUserFeatures: async (request) => {
+            fail('feature-store');
+            return {
+              schema: 'test',
+              features: { names: ['user.x'], values: [1], missing: Buffer.alloc(1) },
+              interests: [],
+              servedPostIds: [],
+              engagedPostIds: [],
+              hiddenPostIds: [],
+              blockedBlogIds: [],
+              followedBlogIds: [],
+              ownBlogIds: [],
+              lastSessionAtMs: 0,
+              known: request.userId !== 'stranger',
+              ...this.userFeatures,
+            };
+          },
+          getFeatures: async (request) => {
+            fail('feature-store');
+            const names = ['post.deleted', 'post.value'];
+            const values = request.postIds.flatMap((id) => [
+              this.deletedPosts.has(id) ? 1 : 0,
+              this.rankerValues.get(id) ?? 0,
+            ]);
+            return {
+              schema: 'test',
+              user: { names: ['user.x'], values: [1], missing: Buffer.alloc(1) },
+              candidates: {
+                names,
+                rows: request.postIds.length,
+                values,
+                missing: Buffer.alloc(Math.ceil(values.length / 8)),
+              },
+            };
+          },
+        }),
+        bindService(candidatesv1.CandidateGenerationServiceDefinition, {
+          generate: async (request) => {
+            fail('candidate-generation');
+            this.generateRequests.push(request);
+            return { candidates: this.candidates, sources: [] };
+          },
+          trending: async () => ({ tags: [], posts: [] }),
+        }),
+        bindService(rankerv1.RankerServiceDefinition, {
+          rank: async (request) => {
+            fail('ranker');
+            // Scores come from the features the gateway sent: proves rows stay aligned.
+            const matrix = request.candidates!;
+            const width = matrix.names.length;
+            const valueAt = matrix.names.indexOf('post.value');
+            const values = Array.from(
+              { length: matrix.rows },
+              (_, row) => matrix.values[row * width + valueAt] ?? 0,
+            );
+            return { model: 'feed', modelVersion: 'v1', objectives: [], probabilities: [], values };
+          },
+          listModels: async () => ({ models: [] }),
+        }),
+        bindService(searchv1.SearchServiceDefinition, {
+          search: async () => {
+            fail('search');
+            return { hits: this.searchHits, totalHits: this.searchHits.length, nextCursor: '' };
+          },
+          suggest: async () => ({ suggestions: [] }),
+        }),
+        bindService(notificationv1.NotificationServiceDefinition, {
+          listInbox: async () => ({ notifications: [], nextCursor: '', unreadCount: 0 }),
+          markRead: async () => ({ unreadCount: 0 }),
+          async *subscribe() {},
+          getPreferences: async () => ({ preferences: undefined }),
+          setPreferences: async (request) => ({ preferences: request.preferences }),
+        }),
+      ],
+    });
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.shutdown();
+  }
+}
+
+export function candidate(
+  postId: string,
+  blogId: string,
+  sources: Array<[string, number]>,
+  extra: Partial<candidatesv1.Candidate> = {},
+): candidatesv1.Candidate {
+  return {
+    postId,
+    blogId,
+    sources: sources.map(([source, score]) => ({ source, score, reason: `${source} reason` })),
+    createdAtMs: 1_700_000_000_000,
+    reblogOf: '',
+    tags: ['art'],
+    summary: `post ${postId}`,
+    ...extra,
+  };
+}
