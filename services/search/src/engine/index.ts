@@ -1,0 +1,40 @@
+/**
+ * The search engine, independent of gRPC: an evaluation tool or benchmark drives it in-process.
+ *
+ *   const index = new SearchIndex();
+ *   index.addPost({ postId, blogId, text, tags, createdAtMs });
+ *   const query = { ...parseQueryText('"red panda" #cute', index.analyzer), blogIds: [], order: 'relevance' };
+ *   index.search(query, { offset: 0, limit: 10 });
+ */
+export {
+  EnglishAnalyzer,
+  foldCase,
+  normalizeKeyword,
+  type Analyzer,
+  type Token,
+} from './analyzer.js';
+export { parseQueryText, type ParsedText } from './query-parser.js';
+export {
+  DEFAULT_BM25F,
+  SearchIndex,
+  type AddOutcome,
+  type Bm25fParams,
+  type BlogSuggestion,
+  type Coordination,
+  type FieldWeight,
+  type IndexStats,
+  type PostInput,
+  type SearchIndexOptions,
+  type TagSuggestion,
+} from './search-index.js';
+export type {
+  Highlight,
+  PageRequest,
+  PhraseClause,
+  SearchHit,
+  SearchOrder,
+  SearchQuery,
+  SearchResult,
+} from './search-query.js';
+export { MAX_SNIPPET_LENGTH, OPEN_MARK, CLOSE_MARK } from './highlighter.js';
+export type { IndexSnapshot, IndexSnapshotStore } from './index-snapshot.js';

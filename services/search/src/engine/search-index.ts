@@ -1,0 +1,611 @@
+import { EnglishAnalyzer, normalizeKeyword, type Analyzer, type Token } from './analyzer.js';
+import { BlogDirectory, nameLength, type Blog } from './blog-directory.js';
+import { markAll, matchedSpans, MAX_SNIPPET_LENGTH, snippet } from './highlighter.js';
+import { PrefixSuggester, type Completion } from './prefix-suggester.js';
+import { QueryScratch } from './query-scratch.js';
+import type {
+  Highlight,
+  PageRequest,
+  PhraseClause,
+  SearchHit,
+  SearchQuery,
+  SearchResult,
+} from './search-query.js';
+import { Segment } from './segment.js';
+import { topK } from './top-k.js';
+
+/** A field's BM25F weight and length normalization. */
+export interface FieldWeight {
+  readonly weight: number;
+  readonly b: number;
+}
+
+export interface Bm25fParams {
+  readonly k1: number;
+  readonly text: FieldWeight;
+  readonly tags: FieldWeight;
+  readonly blog: FieldWeight;
+}
+
+/** Lucene's BM25 constants; tags and blog names are short and deliberate, so they weigh more. */
+export const DEFAULT_BM25F: Bm25fParams = {
+  k1: 1.2,
+  text: { weight: 1, b: 0.75 },
+  tags: { weight: 2, b: 0.75 },
+  blog: { weight: 1.5, b: 0.75 },
+};
+
+/**
+ * How matching more clauses counts. `tiered`: a post matching more distinct query terms and
+ * phrases always ranks first, BM25F orders within a tier (what a search box user expects).
+ * `none`: pure BM25F, as in IR evaluations with long queries.
+ */
+export type Coordination = 'tiered' | 'none';
+
+export interface SearchIndexOptions {
+  readonly analyzer?: Analyzer;
+  readonly bm25f?: Bm25fParams;
+  readonly coordination?: Coordination;
+  /** Compact when deleted documents exceed this share of the ids handed out. Default 0.25. */
+  readonly compactDeletedRatio?: number;
+  /** ...and there are at least this many of them. Default 10,000. */
+  readonly compactMinDeleted?: number;
+}
+
+export interface PostInput {
+  readonly postId: string;
+  readonly blogId: string;
+  readonly text: string;
+  readonly tags: readonly string[];
+  readonly createdAtMs: number;
+}
+
+export type AddOutcome = 'added' | 'duplicate' | 'deleted';
+
+export interface TagSuggestion {
+  readonly tag: string;
+  readonly count: number;
+}
+
+export interface BlogSuggestion {
+  readonly blogId: string;
+  readonly name: string;
+  readonly count: number;
+}
+
+export interface IndexStats {
+  readonly documents: number;
+  readonly deletedDocuments: number;
+  readonly textTerms: number;
+  readonly tags: number;
+  readonly blogs: number;
+  readonly postingBytes: number;
+  readonly generation: number;
+}
+
+const NO_DOCS = new Uint32Array(0);
+
+/**
+ * The full-text index of posts: body text, tags and blog name as separate BM25F fields,
+ * phrase queries over positions, tag and blog filters, relevance or recency order, highlight
+ * snippets, and tag / blog-name completion. Synchronous and independent of gRPC, so services,
+ * evaluations and benchmarks drive the same code.
+ *
+ * Scoring (Robertson & Zaragoza's BM25F with Lucene's BM25 idf): per query term t and post d,
+ *   tf~ = Σ_field weight · tf_field / (1 − b + b · length_field(d) / avgLength_field)
+ *   score += idf(t) · tf~ / (k1 + tf~),   idf = ln(1 + (N − df + 0.5) / (df + 0.5))
+ * where N counts live posts and df the live posts with t in any field. A phrase is scored the
+ * same way with its occurrences as tf.
+ */
+export class SearchIndex {
+  readonly analyzer: Analyzer;
+  private readonly params: Bm25fParams;
+  private readonly coordination: Coordination;
+  private readonly compactRatio: number;
+  private readonly compactMin: number;
+  private segment: Segment;
+  private generationNumber = 0;
+  private readonly blogs: BlogDirectory;
+  private readonly tagSuggester = new PrefixSuggester<string>();
+  private readonly blogSuggester = new PrefixSuggester<number>();
+  /** Deleted post ids, so a PostCreated arriving after its PostDeleted stays out. */
+  private readonly removed = new Set<string>();
+  private blogLengthSum = 0;
+  private readonly scratch = new QueryScratch();
+
+  constructor(options: SearchIndexOptions = {}) {
+    this.analyzer = options.analyzer ?? new EnglishAnalyzer();
+    this.params = options.bm25f ?? DEFAULT_BM25F;
+    this.coordination = options.coordination ?? 'tiered';
+    this.compactRatio = options.compactDeletedRatio ?? 0.25;
+    this.compactMin = options.compactMinDeleted ?? 10_000;
+    this.segment = new Segment(this.analyzer);
+    this.blogs = new BlogDirectory(this.analyzer);
+  }
+
+  /** Bumped by each compaction, which renumbers documents. */
+  get generation(): number {
+    return this.generationNumber;
+  }
+
+  stats(): IndexStats {
+    const segment = this.segment;
+    return {
+      documents: segment.liveDocs,
+      deletedDocuments: segment.docCount - segment.liveDocs,
+      textTerms: segment.text.termCount,
+      tags: this.tagSuggester.size,
+      blogs: this.blogs.size,
+      postingBytes: segment.pool.allocatedBytes,
+      generation: this.generationNumber,
+    };
+  }
+
+  has(postId: string): boolean {
+    return this.segment.docOf.has(postId);
+  }
+
+  /** Indexes a post. A post id seen before, live or deleted, is left as it is. */
+  addPost(post: PostInput): AddOutcome {
+    if (this.removed.has(post.postId)) return 'deleted';
+    if (this.segment.docOf.has(post.postId)) return 'duplicate';
+    const blog = this.blogs.ensure(post.blogId);
+    const tagKeys = [...new Set(post.tags.map(normalizeKeyword))].filter((key) => key !== '');
+    this.segment.add({
+      postId: post.postId,
+      blogOrdinal: blog.ordinal,
+      text: post.text,
+      tags: post.tags,
+      tagKeys,
+      createdAtMs: post.createdAtMs,
+    });
+    for (const key of tagKeys) this.tagSuggester.add(key, key, 1);
+    blog.livePosts += 1;
+    this.blogLengthSum += nameLength(blog);
+    if (blog.name !== '') this.blogSuggester.add(blogKey(blog), blog.ordinal, 1);
+    return 'added';
+  }
+
+  /** Removes a post for good; true when it was indexed. Idempotent. */
+  deletePost(postId: string): boolean {
+    this.removed.add(postId);
+    const doc = this.segment.docOf.get(postId);
+    if (doc === undefined) return false;
+    const stored = this.segment.stored(doc);
+    this.segment.delete(doc);
+    for (const key of stored.tagKeys) this.tagSuggester.add(key, key, -1);
+    const blog = this.blogs.get(stored.blogOrdinal);
+    if (blog !== undefined) {
+      blog.livePosts -= 1;
+      this.blogLengthSum -= nameLength(blog);
+      if (blog.name !== '') this.blogSuggester.add(blogKey(blog), blog.ordinal, -1);
+    }
+    const deleted = this.segment.docCount - this.segment.liveDocs;
+    if (deleted >= this.compactMin && deleted > this.segment.docCount * this.compactRatio) {
+      this.compact();
+    }
+    return true;
+  }
+
+  /** Names a blog (its BlogCreated); a later `atMs` wins. Posts already indexed follow. */
+  nameBlog(blogId: string, name: string, atMs: number): boolean {
+    const blog = this.blogs.ensure(blogId);
+    const previousKey = blog.name === '' ? undefined : blogKey(blog);
+    const previousLength = nameLength(blog);
+    if (!this.blogs.rename(blog, name, atMs)) return false;
+    this.blogLengthSum += (nameLength(blog) - previousLength) * blog.livePosts;
+    if (previousKey !== undefined) this.blogSuggester.delete(previousKey);
+    this.blogSuggester.add(blogKey(blog), blog.ordinal, blog.livePosts);
+    return true;
+  }
+
+  /**
+   * Rebuilds the postings from the live documents, dropping deleted ones for good. Blocks
+   * for as long as indexing them takes; document ids change (see `generation`).
+   */
+  compact(): void {
+    const old = this.segment;
+    const fresh = new Segment(this.analyzer);
+    for (let doc = 0; doc < old.docCount; doc += 1) {
+      if (old.isLive(doc)) fresh.add(old.stored(doc));
+    }
+    this.segment = fresh;
+    this.generationNumber += 1;
+  }
+
+  /** Tags by prefix (normalized), most used first. */
+  suggestTags(prefix: string, limit: number): TagSuggestion[] {
+    return this.tagSuggester
+      .complete(normalizeKeyword(prefix), limit)
+      .map((c: Completion<string>) => ({ tag: c.value, count: c.count }));
+  }
+
+  /** Blogs by name prefix, most posts first; blogs that have not posted yet come last. */
+  suggestBlogs(prefix: string, limit: number): BlogSuggestion[] {
+    const key = normalizeKeyword(prefix);
+    if (key === '') return [];
+    return this.blogSuggester.complete(key, limit, true).flatMap((c) => {
+      const blog = this.blogs.get(c.value);
+      return blog === undefined ? [] : [{ blogId: blog.id, name: blog.name, count: c.count }];
+    });
+  }
+
+  search(query: SearchQuery, page: PageRequest): SearchResult {
+    const segment = this.segment;
+    const scratch = this.scratch;
+    const queryStamp = scratch.begin(segment.docCount);
+    const bounded = page.maxDoc !== undefined && page.generation === this.generationNumber;
+    const maxDoc = Math.min(bounded ? (page.maxDoc ?? 0) : Infinity, segment.docCount - 1);
+    const empty: SearchResult = {
+      hits: [],
+      totalHits: 0,
+      maxDoc,
+      generation: this.generationNumber,
+    };
+
+    const filtered = this.filteredDocs(query);
+    let allowStamp = 0;
+    if (filtered !== undefined) {
+      if (filtered.length === 0) return empty;
+      allowStamp = scratch.nextStamp();
+      for (const doc of filtered) scratch.allowedStamp[doc] = allowStamp;
+    }
+    const allowed = (doc: number) =>
+      doc <= maxDoc && (filtered === undefined || scratch.allowedStamp[doc] === allowStamp);
+
+    const hasClauses = query.terms.length + query.phrases.length > 0;
+    if (!hasClauses) {
+      if (filtered === undefined) return empty;
+      for (const doc of filtered) {
+        if (doc <= maxDoc && segment.isLive(doc)) scratch.docs.push(doc);
+      }
+    } else {
+      for (const term of query.terms)
+        this.scoreClause(this.termWeights(term), false, allowed, queryStamp);
+      for (const phrase of query.phrases) {
+        this.scoreClause(this.phraseWeights(phrase), true, allowed, queryStamp);
+      }
+    }
+
+    const candidates = this.qualifying(query, hasClauses);
+    const order = hasClauses && query.order === 'relevance' ? this.byRelevance() : this.byRecency();
+    const ranked = topK(candidates, page.offset + page.limit, order);
+    const wanted = new Set([...query.terms, ...query.phrases.flatMap((p) => p.terms)]);
+    const hits = ranked
+      .slice(page.offset)
+      .map((doc) => this.hit(doc, wanted, query.tags, queryStamp));
+    return { hits, totalHits: candidates.length, maxDoc, generation: this.generationNumber };
+  }
+
+  /** Documents every filter admits (ascending), or undefined when the query has no filter. */
+  private filteredDocs(query: SearchQuery): Uint32Array | undefined {
+    const sets: Uint32Array[] = [];
+    for (const tag of query.tags) sets.push(this.segment.tagKeys.documents(tag));
+    if (query.blogs.length > 0) {
+      sets.push(this.postsOfBlogs(query.blogs.flatMap((b) => this.blogs.matching(b))));
+    }
+    if (query.blogIds.length > 0) {
+      const blogs = query.blogIds.flatMap((id) => this.blogs.byBlogId(id) ?? []);
+      sets.push(this.postsOfBlogs(blogs));
+    }
+    if (sets.length === 0) return undefined;
+    sets.sort((a, b) => a.length - b.length);
+    return sets.reduce(intersect);
+  }
+
+  private postsOfBlogs(blogs: readonly Blog[]): Uint32Array {
+    if (blogs.length === 0) return NO_DOCS;
+    const lists = blogs.map((blog) => this.segment.blogPosts.documents(String(blog.ordinal)));
+    if (lists.length === 1) return lists[0] ?? NO_DOCS;
+    const merged = new Uint32Array(lists.reduce((n, list) => n + list.length, 0));
+    let at = 0;
+    for (const list of lists) {
+      merged.set(list, at);
+      at += list.length;
+    }
+    return merged.sort();
+  }
+
+  /**
+   * One clause's pass: `weigh` reports each live post's field-weighted, length-normalized
+   * frequency; then the clause's BM25 saturation and idf are added to the post's score.
+   */
+  private scoreClause(
+    weigh: (add: (doc: number, weight: number) => void) => void,
+    isPhrase: boolean,
+    allowed: (doc: number) => boolean,
+    queryStamp: number,
+  ): void {
+    const scratch = this.scratch;
+    const stamp = scratch.nextStamp();
+    const termDocs = scratch.termDocs;
+    termDocs.clear();
+    weigh((doc, weight) => {
+      if (scratch.termStamp[doc] !== stamp) {
+        scratch.termStamp[doc] = stamp;
+        scratch.termWeight[doc] = 0;
+        termDocs.push(doc);
+      }
+      scratch.termWeight[doc] = (scratch.termWeight[doc] ?? 0) + weight;
+    });
+    const n = this.segment.liveDocs;
+    const df = termDocs.length;
+    if (df === 0) return;
+    const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+    const k1 = this.params.k1;
+    const docs = termDocs.view();
+    for (let i = 0; i < docs.length; i += 1) {
+      const doc = docs[i] ?? 0;
+      if (!allowed(doc)) continue;
+      if (scratch.docStamp[doc] !== queryStamp) {
+        scratch.docStamp[doc] = queryStamp;
+        scratch.score[doc] = 0;
+        scratch.matched[doc] = 0;
+        scratch.phrasesMatched[doc] = 0;
+        scratch.docs.push(doc);
+      }
+      const tf = scratch.termWeight[doc] ?? 0;
+      scratch.score[doc] = (scratch.score[doc] ?? 0) + (idf * tf) / (k1 + tf);
+      scratch.matched[doc] = (scratch.matched[doc] ?? 0) + 1;
+      if (isPhrase) scratch.phrasesMatched[doc] = (scratch.phrasesMatched[doc] ?? 0) + 1;
+    }
+  }
+
+  private termWeights(term: string) {
+    return (add: (doc: number, weight: number) => void) => {
+      const segment = this.segment;
+      const { text, tags } = this.params;
+      const avgText = this.average(segment.textLengthSum);
+      const avgTags = this.average(segment.tagsLengthSum);
+      const inText = segment.text.postings(term);
+      if (inText !== undefined) {
+        while (inText.next()) {
+          const doc = inText.doc;
+          if (segment.deleted.has(doc)) continue;
+          const norm = 1 - text.b + (text.b * segment.textLengths.get(doc)) / avgText;
+          add(doc, (text.weight * inText.freq) / norm);
+        }
+      }
+      const inTags = segment.tags.postings(term);
+      if (inTags !== undefined) {
+        while (inTags.next()) {
+          const doc = inTags.doc;
+          if (segment.deleted.has(doc)) continue;
+          const norm = 1 - tags.b + (tags.b * segment.tagsLengths.get(doc)) / avgTags;
+          add(doc, (tags.weight * inTags.freq) / norm);
+        }
+      }
+      for (const [ordinal, freq] of this.blogs.withTerm(term)) this.weighBlog(ordinal, freq, add);
+    };
+  }
+
+  private phraseWeights(phrase: PhraseClause) {
+    return (add: (doc: number, weight: number) => void) => {
+      const segment = this.segment;
+      const { text, tags } = this.params;
+      const avgText = this.average(segment.textLengthSum);
+      const avgTags = this.average(segment.tagsLengthSum);
+      this.phraseOccurrences(segment, 'text', phrase, (doc, freq) => {
+        const norm = 1 - text.b + (text.b * segment.textLengths.get(doc)) / avgText;
+        add(doc, (text.weight * freq) / norm);
+      });
+      this.phraseOccurrences(segment, 'tags', phrase, (doc, freq) => {
+        const norm = 1 - tags.b + (tags.b * segment.tagsLengths.get(doc)) / avgTags;
+        add(doc, (tags.weight * freq) / norm);
+      });
+      const first = phrase.terms[0] ?? '';
+      for (const ordinal of this.blogs.withTerm(first).keys()) {
+        const blog = this.blogs.get(ordinal);
+        const freq = blog === undefined ? 0 : phraseFreq(blog.nameTokens, phrase);
+        if (freq > 0) this.weighBlog(ordinal, freq, add);
+      }
+    };
+  }
+
+  private weighBlog(ordinal: number, freq: number, add: (doc: number, weight: number) => void) {
+    const blog = this.blogs.get(ordinal);
+    if (blog === undefined || blog.livePosts === 0) return;
+    const { blog: field } = this.params;
+    const norm = 1 - field.b + (field.b * nameLength(blog)) / this.average(this.blogLengthSum);
+    const weight = (field.weight * freq) / norm;
+    const posts = this.segment.blogPosts.postings(String(ordinal));
+    if (posts === undefined) return;
+    while (posts.next()) if (!this.segment.deleted.has(posts.doc)) add(posts.doc, weight);
+  }
+
+  /** Documents where the phrase's terms all occur at their offsets, with the count. */
+  private phraseOccurrences(
+    segment: Segment,
+    field: 'text' | 'tags',
+    phrase: PhraseClause,
+    found: (doc: number, freq: number) => void,
+  ): void {
+    const index = segment[field];
+    const cursors = phrase.terms.map((term) => index.postings(term));
+    if (cursors.some((c) => c === undefined) || cursors.length === 0) return;
+    const lists = cursors as NonNullable<(typeof cursors)[number]>[];
+    for (const cursor of lists) if (!cursor.next()) return;
+    const scratchPositions = lists.map(() => [] as number[]);
+    for (;;) {
+      let target = 0;
+      for (const cursor of lists) target = Math.max(target, cursor.doc);
+      let aligned = true;
+      for (const cursor of lists) {
+        if (!cursor.advance(target)) return;
+        if (cursor.doc !== target) aligned = false;
+      }
+      if (!aligned) continue;
+      if (!segment.deleted.has(target)) {
+        const positions = lists.map((cursor, i) => cursor.positions(scratchPositions[i]));
+        const freq = countPhrase(positions, phrase.offsets);
+        if (freq > 0) found(target, freq);
+      }
+      for (const cursor of lists) if (!cursor.next()) return;
+    }
+  }
+
+  private average(sum: number): number {
+    const n = this.segment.liveDocs;
+    return n > 0 && sum > 0 ? sum / n : 1;
+  }
+
+  /** Scored documents that match every phrase (and at least one clause). */
+  private qualifying(query: SearchQuery, hasClauses: boolean): Uint32Array {
+    const scratch = this.scratch;
+    const docs = scratch.docs.view();
+    if (!hasClauses) return docs.slice();
+    const phrases = query.phrases.length;
+    const kept = new Uint32Array(docs.length);
+    let n = 0;
+    for (let i = 0; i < docs.length; i += 1) {
+      const doc = docs[i] ?? 0;
+      if ((scratch.phrasesMatched[doc] ?? 0) >= phrases) kept[n++] = doc;
+    }
+    return kept.subarray(0, n);
+  }
+
+  private byRelevance(): (a: number, b: number) => boolean {
+    const { score, matched } = this.scratch;
+    const createdAt = this.segment.createdAt;
+    const tiered = this.coordination === 'tiered';
+    return (a, b) => {
+      if (tiered && matched[a] !== matched[b]) return (matched[a] ?? 0) > (matched[b] ?? 0);
+      const sa = score[a] ?? 0;
+      const sb = score[b] ?? 0;
+      if (sa !== sb) return sa > sb;
+      const ta = createdAt.get(a);
+      const tb = createdAt.get(b);
+      return ta !== tb ? ta > tb : a > b;
+    };
+  }
+
+  private byRecency(): (a: number, b: number) => boolean {
+    const createdAt = this.segment.createdAt;
+    return (a, b) => {
+      const ta = createdAt.get(a);
+      const tb = createdAt.get(b);
+      return ta !== tb ? ta > tb : a > b;
+    };
+  }
+
+  private hit(
+    doc: number,
+    wanted: ReadonlySet<string>,
+    tagFilters: readonly string[],
+    queryStamp: number,
+  ): SearchHit {
+    const stored = this.segment.stored(doc);
+    const blog = this.blogs.get(stored.blogOrdinal);
+    const scratch = this.scratch;
+    const highlights: Highlight[] = [];
+    const textSnippet = snippet(
+      stored.text,
+      matchedSpans(this.analyzer.analyze(stored.text), wanted),
+    );
+    if (textSnippet !== undefined) highlights.push({ field: 'text', snippet: textSnippet });
+    const tagSnippet = this.tagsSnippet(stored.tags, wanted, new Set(tagFilters));
+    if (tagSnippet !== undefined) highlights.push({ field: 'tags', snippet: tagSnippet });
+    if (blog !== undefined && blog.name !== '') {
+      const spans = matchedSpans(blog.nameTokens, wanted);
+      if (spans.length > 0) highlights.push({ field: 'blog', snippet: markAll(blog.name, spans) });
+    }
+    const scored = scratch.docStamp[doc] === queryStamp;
+    return {
+      postId: stored.postId,
+      blogId: blog?.id ?? '',
+      score: scored ? (scratch.score[doc] ?? 0) : 0,
+      matchedClauses: scored ? (scratch.matched[doc] ?? 0) : 0,
+      tags: stored.tags,
+      createdAtMs: stored.createdAtMs,
+      highlights,
+    };
+  }
+
+  private tagsSnippet(
+    tags: readonly string[],
+    wanted: ReadonlySet<string>,
+    filters: ReadonlySet<string>,
+  ): string | undefined {
+    let any = false;
+    const parts = tags.map((tag) => {
+      if (filters.has(normalizeKeyword(tag))) {
+        any = true;
+        return markAll(tag, [{ start: 0, end: tag.length, term: '' }]);
+      }
+      const spans = matchedSpans(this.analyzer.analyze(tag), wanted);
+      if (spans.length === 0) return tag;
+      any = true;
+      return markAll(tag, spans);
+    });
+    if (!any) return undefined;
+    let out = '';
+    for (const part of parts) {
+      const next = out === '' ? part : `${out}, ${part}`;
+      if (next.length > MAX_SNIPPET_LENGTH) break;
+      out = next;
+    }
+    return out === '' ? undefined : out;
+  }
+}
+
+function blogKey(blog: Blog): string {
+  return `${normalizeKeyword(blog.name)}\u0000${blog.id}`;
+}
+
+function intersect(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const out = new Uint32Array(Math.min(a.length, b.length));
+  let i = 0;
+  let j = 0;
+  let n = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i] ?? 0;
+    const y = b[j] ?? 0;
+    if (x === y) {
+      out[n++] = x;
+      i += 1;
+      j += 1;
+    } else if (x < y) i += 1;
+    else j += 1;
+  }
+  return out.subarray(0, n);
+}
+
+/** Start positions of the first term from which every term sits at its offset. */
+function countPhrase(positions: readonly number[][], offsets: readonly number[]): number {
+  const first = positions[0] ?? [];
+  let count = 0;
+  for (const start of first) {
+    let all = true;
+    for (let i = 1; i < positions.length && all; i += 1) {
+      all = binaryHas(positions[i] ?? [], start + (offsets[i] ?? 0));
+    }
+    if (all) count += 1;
+  }
+  return count;
+}
+
+function phraseFreq(tokens: readonly Token[], phrase: PhraseClause): number {
+  const byTerm = new Map<string, number[]>();
+  for (const token of tokens) {
+    let list = byTerm.get(token.term);
+    if (list === undefined) byTerm.set(token.term, (list = []));
+    list.push(token.position);
+  }
+  return countPhrase(
+    phrase.terms.map((term) => byTerm.get(term) ?? []),
+    phrase.offsets,
+  );
+}
+
+function binaryHas(sorted: readonly number[], value: number): boolean {
+  let low = 0;
+  let high = sorted.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const v = sorted[mid] ?? 0;
+    if (v === value) return true;
+    if (v < value) low = mid + 1;
+    else high = mid - 1;
+  }
+  return false;
+}

@@ -1,0 +1,15 @@
+import { createLogger, startTelemetry } from '@feedmesh/telemetry';
+
+startTelemetry({ serviceName: 'search' });
+const logger = createLogger('search');
+const { runServiceMain } = await import('@feedmesh/service-kit');
+const { startSearch, searchConfigShape } = await import('./index.js');
+
+// The conventional port unless GRPC_LISTEN says otherwise (a pod listens on 0.0.0.0:50055).
+await runServiceMain({
+  name: 'search',
+  configShape: searchConfigShape,
+  logger,
+  start: startSearch,
+  env: { GRPC_LISTEN: '127.0.0.1:50055', ...process.env },
+});

@@ -1,0 +1,48 @@
+import type { eventsv1 } from '@feedmesh/contracts';
+import { InvalidArgumentError } from '@feedmesh/errors';
+import { requireId } from '@feedmesh/service-kit';
+import type { SearchIndex } from './engine/index.js';
+
+const MAX_BLOG_NAME_LENGTH = 64;
+
+/**
+ * Applies the events search cares about (PostCreated, PostDeleted, BlogCreated) to the index;
+ * ignores the rest. Idempotent and order-tolerant, as at-least-once delivery needs: a post
+ * id is indexed once, a deletion is remembered so a late PostCreated stays out, and a blog
+ * keeps the name of its latest BlogCreated. A malformed event throws InvalidArgumentError,
+ * which sends it to the group's dead-letter stream.
+ */
+export class PostIndexer {
+  constructor(private readonly index: SearchIndex) {}
+
+  apply(event: eventsv1.Event): void {
+    const payload = event.payload;
+    switch (payload?.$case) {
+      case 'postCreated': {
+        const post = payload.value;
+        this.index.addPost({
+          postId: requireId(post.postId, 'post_created.post_id'),
+          blogId: requireId(post.blogId, 'post_created.blog_id'),
+          text: post.text,
+          tags: post.tags,
+          createdAtMs: event.atMs,
+        });
+        return;
+      }
+      case 'postDeleted':
+        this.index.deletePost(requireId(payload.value.postId, 'post_deleted.post_id'));
+        return;
+      case 'blogCreated': {
+        const blog = payload.value;
+        const name = blog.name.trim();
+        if (name === '' || name.length > MAX_BLOG_NAME_LENGTH) {
+          throw new InvalidArgumentError('blog_created.name', 'must be 1-64 characters');
+        }
+        this.index.nameBlog(requireId(blog.blogId, 'blog_created.blog_id'), name, event.atMs);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}
