@@ -1,0 +1,90 @@
+import { NotFoundError } from '@feedmesh/errors';
+import { parseModelDocument, type ModelDocument } from './model-document.js';
+import {
+  byNameThenNewest,
+  checkModelName,
+  DEFAULT_MAX_VERSIONS_PER_NAME,
+  describeVersion,
+  versionsToPrune,
+  type ModelRegistry,
+  type ModelRegistryOptions,
+  type ModelVersion,
+  type PublishOptions,
+  type StoredModel,
+} from './model-registry.js';
+
+interface Entry {
+  readonly info: ModelVersion;
+  /** Kept serialized, as in Redis: a caller mutating its object cannot change a version. */
+  readonly json: string;
+}
+
+/** The registry for one process (playground, tests): the same semantics as Redis. */
+export class InMemoryModelRegistry implements ModelRegistry {
+  private readonly versions = new Map<string, Map<string, Entry>>();
+  private readonly sequences = new Map<string, number>();
+  private readonly pointers = new Map<string, string>();
+  private readonly maxVersions: number;
+  private readonly clock: () => number;
+
+  constructor(options: ModelRegistryOptions = {}) {
+    this.maxVersions = options.maxVersionsPerName ?? DEFAULT_MAX_VERSIONS_PER_NAME;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  async publish(
+    name: string,
+    model: ModelDocument,
+    options: PublishOptions,
+  ): Promise<ModelVersion> {
+    checkModelName(name);
+    const sequence = (this.sequences.get(name) ?? 0) + 1;
+    const version = `v${sequence}`;
+    const info = describeVersion(name, version, model, options, this.clock());
+    this.sequences.set(name, sequence);
+    let versions = this.versions.get(name);
+    if (versions === undefined) {
+      versions = new Map();
+      this.versions.set(name, versions);
+    }
+    versions.set(version, { info, json: JSON.stringify(model) });
+    if (options.promote) this.pointers.set(name, version);
+    for (const old of versionsToPrune(
+      [...versions.keys()],
+      this.pointers.get(name),
+      this.maxVersions,
+    )) {
+      versions.delete(old);
+    }
+    return info;
+  }
+
+  async promote(name: string, version: string): Promise<void> {
+    if (!this.versions.get(name)?.has(version)) {
+      throw new NotFoundError('model version', `${name}@${version}`);
+    }
+    this.pointers.set(name, version);
+  }
+
+  async current(name: string): Promise<ModelVersion | undefined> {
+    const version = this.pointers.get(name);
+    return version === undefined ? undefined : this.versions.get(name)?.get(version)?.info;
+  }
+
+  async currentVersions(): Promise<ReadonlyMap<string, string>> {
+    return new Map(this.pointers);
+  }
+
+  async list(name?: string): Promise<ModelVersion[]> {
+    const names = name === undefined ? [...this.versions.keys()] : [name];
+    return names
+      .flatMap((n) => [...(this.versions.get(n)?.values() ?? [])].map((e) => e.info))
+      .sort(byNameThenNewest);
+  }
+
+  async get(name: string, version: string): Promise<StoredModel | undefined> {
+    const entry = this.versions.get(name)?.get(version);
+    if (entry === undefined) return undefined;
+    return { info: entry.info, model: parseModelDocument(JSON.parse(entry.json)) };
+  }
+}

@@ -1,0 +1,135 @@
+import { InvalidArgumentError } from '@feedmesh/errors';
+import {
+  featureNamesOf,
+  objectivesOf,
+  parseModelDocument,
+  type ModelDocument,
+} from './model-document.js';
+import { HEURISTIC_MODEL_NAME } from './heuristic.model.js';
+import type { ObjectiveName } from './objectives.js';
+
+/** What the registry knows about one published version (everything but the parameters). */
+export interface ModelVersion {
+  readonly name: string;
+  /** `v1`, `v2`, ...: assigned by the registry at publish, increasing per name. */
+  readonly version: string;
+  readonly family: string;
+  /** When the training data was cut, ms since the epoch. */
+  readonly trainedAtMs: number;
+  readonly publishedAtMs: number;
+  readonly featureNames: readonly string[];
+  readonly objectives: readonly ObjectiveName[];
+  /** Held-out metrics at training time (`auc_like`, `logloss_like`, ...). */
+  readonly metrics: Readonly<Record<string, number>>;
+  /** Free-form provenance: the trainer run, the data window, why it was (not) promoted. */
+  readonly notes: Readonly<Record<string, string>>;
+}
+
+export interface StoredModel {
+  readonly info: ModelVersion;
+  readonly model: ModelDocument;
+}
+
+export interface PublishOptions {
+  readonly trainedAtMs: number;
+  readonly metrics?: Readonly<Record<string, number>>;
+  readonly notes?: Readonly<Record<string, string>>;
+  /** Also point the name at the new version. Default false. */
+  readonly promote?: boolean;
+}
+
+/**
+ * Versions of the ranker's models. Versions are immutable once published; the only mutable
+ * thing is each name's current pointer, which `promote` moves (to a newer version, or back to
+ * an older one for a rollback). The ranker polls `currentVersions` and hot-reloads.
+ */
+export interface ModelRegistry {
+  /**
+   * Stores `model` as the name's next version. Throws InvalidArgumentError for a bad name or
+   * a malformed model (field paths inside the document).
+   */
+  publish(name: string, model: ModelDocument, options: PublishOptions): Promise<ModelVersion>;
+  /** Points `name` at `version`. Throws NotFoundError when that version is not stored. */
+  promote(name: string, version: string): Promise<void>;
+  /** The version `name` points to; undefined when it has none. */
+  current(name: string): Promise<ModelVersion | undefined>;
+  /** Every name's current version, in one round trip: what the ranker polls. */
+  currentVersions(): Promise<ReadonlyMap<string, string>>;
+  /** Stored versions, of one name or all; by name, then newest first. */
+  list(name?: string): Promise<ModelVersion[]>;
+  get(name: string, version: string): Promise<StoredModel | undefined>;
+}
+
+export interface ModelRegistryOptions {
+  /** Versions kept per name; older ones are deleted at publish, except the current one. */
+  readonly maxVersionsPerName?: number;
+  /** ms since the epoch; tests pass a fake. */
+  readonly clock?: () => number;
+}
+
+export const DEFAULT_MAX_VERSIONS_PER_NAME = 20;
+
+const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export function checkModelName(name: string, field = 'name'): string {
+  if (!NAME_PATTERN.test(name)) {
+    throw new InvalidArgumentError(field, 'must be 1-64 characters from [A-Za-z0-9_.:-]');
+  }
+  if (name === HEURISTIC_MODEL_NAME) {
+    throw new InvalidArgumentError(field, `"${HEURISTIC_MODEL_NAME}" is the built-in model`);
+  }
+  return name;
+}
+
+export function versionNumber(version: string): number {
+  const n = Number(version.slice(1));
+  return version.startsWith('v') && Number.isInteger(n) ? n : -1;
+}
+
+/** Builds the metadata of a new version; validates the model on the way. */
+export function describeVersion(
+  name: string,
+  version: string,
+  model: ModelDocument,
+  options: PublishOptions,
+  publishedAtMs: number,
+): ModelVersion {
+  parseModelDocument(model);
+  for (const [key, value] of Object.entries(options.metrics ?? {})) {
+    if (typeof value !== 'number') {
+      throw new InvalidArgumentError(`metrics.${key}`, 'must be a number');
+    }
+  }
+  return {
+    name,
+    version,
+    family: model.family,
+    trainedAtMs: options.trainedAtMs,
+    publishedAtMs,
+    featureNames: featureNamesOf(model),
+    objectives: objectivesOf(model),
+    // JSON has no NaN: an undefined metric (AUC with one class) is left out rather than stored as null.
+    metrics: Object.fromEntries(
+      Object.entries(options.metrics ?? {}).filter(([, v]) => Number.isFinite(v)),
+    ),
+    notes: { ...(options.notes ?? {}) },
+  };
+}
+
+export function byNameThenNewest(a: ModelVersion, b: ModelVersion): number {
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return versionNumber(b.version) - versionNumber(a.version);
+}
+
+/** Versions beyond the cap (the current one counts toward it and is never pruned), oldest first. */
+export function versionsToPrune(
+  versions: readonly string[],
+  current: string | undefined,
+  max: number,
+): string[] {
+  const kept = current !== undefined && versions.includes(current) ? 1 : 0;
+  const others = versions
+    .filter((v) => v !== current)
+    .sort((a, b) => versionNumber(b) - versionNumber(a));
+  return others.slice(Math.max(0, max - kept)).reverse();
+}

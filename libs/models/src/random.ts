@@ -1,0 +1,31 @@
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+
+/** A seeded random source: the same seed gives the same splits, samples and shuffles. */
+export interface SeededRandom {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Uniform integer in [from, to], both included. */
+  int(from: number, to: number): number;
+  /** Shuffles `items` in place (Fisher-Yates) and returns it. */
+  shuffle<T>(items: T[]): T[];
+}
+
+export function seededRandom(seed: number): SeededRandom {
+  const rng = xoroshiro128plus(seed | 0);
+  const random: SeededRandom = {
+    next: () => uniformFloat64(rng),
+    int: (from, to) => uniformInt(rng, from, to),
+    shuffle(items) {
+      for (let i = items.length - 1; i > 0; i -= 1) {
+        const j = uniformInt(rng, 0, i);
+        const held = items[i] as (typeof items)[number];
+        items[i] = items[j] as (typeof items)[number];
+        items[j] = held;
+      }
+      return items;
+    },
+  };
+  return random;
+}

@@ -1,0 +1,186 @@
+import { NotFoundError, UnavailableError } from '@feedmesh/errors';
+import { traceRedis } from '@feedmesh/telemetry';
+import type { Cluster, Redis } from 'ioredis';
+import { parseModelDocument, type ModelDocument } from './model-document.js';
+import {
+  byNameThenNewest,
+  checkModelName,
+  DEFAULT_MAX_VERSIONS_PER_NAME,
+  describeVersion,
+  versionsToPrune,
+  type ModelRegistry,
+  type ModelRegistryOptions,
+  type ModelVersion,
+  type PublishOptions,
+  type StoredModel,
+} from './model-registry.js';
+
+export interface RedisModelRegistryOptions extends ModelRegistryOptions {
+  readonly redis: Redis | Cluster;
+  /** Every key starts with it, e.g. `feedmesh:models`. */
+  readonly keyPrefix: string;
+}
+
+// Moves the pointer only if the version is still stored, so a concurrent prune cannot leave
+// a name pointing at nothing.
+const PROMOTE = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+  return 1
+end
+return 0`;
+
+// Deletes old versions, re-reading the pointer at delete time so a version promoted after
+// the caller listed them survives.
+const PRUNE = `
+local current = redis.call('HGET', KEYS[2], ARGV[1])
+local deleted = 0
+for i = 2, #ARGV do
+  if ARGV[i] ~= current then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    redis.call('DEL', KEYS[i + 1])
+    deleted = deleted + 1
+  end
+end
+return deleted`;
+
+/**
+ * The registry in Redis. Every key shares the `{models}` hash tag: the registry is small (a
+ * few names, a capped number of versions each), and one slot lets scripts and MULTI touch a
+ * version's metadata, its parameters and the pointers atomically on Redis Cluster too.
+ *
+ *   <prefix>:{models}:names                  SET of model names
+ *   <prefix>:{models}:current                HASH name -> current version
+ *   <prefix>:{models}:seq                    HASH name -> last version number
+ *   <prefix>:{models}:versions:<name>        HASH version -> metadata JSON
+ *   <prefix>:{models}:model:<name>:<version> STRING model document JSON
+ *
+ * Nothing expires: versions are capped per name (`maxVersionsPerName`, oldest deleted first,
+ * never the current one).
+ */
+export class RedisModelRegistry implements ModelRegistry {
+  private readonly redis: Redis | Cluster;
+  private readonly base: string;
+  private readonly maxVersions: number;
+  private readonly clock: () => number;
+
+  constructor(options: RedisModelRegistryOptions) {
+    this.redis = options.redis;
+    this.base = `${options.keyPrefix}:{models}`;
+    this.maxVersions = options.maxVersionsPerName ?? DEFAULT_MAX_VERSIONS_PER_NAME;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  async publish(
+    name: string,
+    model: ModelDocument,
+    options: PublishOptions,
+  ): Promise<ModelVersion> {
+    checkModelName(name);
+    // Validate before taking a version number, so a bad model leaves no gap.
+    describeVersion(name, 'v0', model, options, 0);
+    const sequence = await this.call('HINCRBY', () => this.redis.hincrby(this.key('seq'), name, 1));
+    const version = `v${sequence}`;
+    const info = describeVersion(name, version, model, options, this.clock());
+    const multi = this.redis
+      .multi()
+      .hset(this.versionsKey(name), version, JSON.stringify(info))
+      .set(this.modelKey(name, version), JSON.stringify(model))
+      .sadd(this.key('names'), name);
+    if (options.promote) multi.hset(this.key('current'), name, version);
+    await this.call('MULTI publish', () => multi.exec());
+    await this.prune(name);
+    return info;
+  }
+
+  async promote(name: string, version: string): Promise<void> {
+    const moved = await this.call('EVAL promote', () =>
+      this.redis.eval(PROMOTE, 2, this.versionsKey(name), this.key('current'), version, name),
+    );
+    if (moved !== 1) throw new NotFoundError('model version', `${name}@${version}`);
+  }
+
+  async current(name: string): Promise<ModelVersion | undefined> {
+    const version = await this.call('HGET', () => this.redis.hget(this.key('current'), name));
+    if (version === null) return undefined;
+    const json = await this.call('HGET', () => this.redis.hget(this.versionsKey(name), version));
+    return json === null ? undefined : parseInfo(json);
+  }
+
+  async currentVersions(): Promise<ReadonlyMap<string, string>> {
+    const pointers = await this.call('HGETALL', () => this.redis.hgetall(this.key('current')));
+    return new Map(Object.entries(pointers));
+  }
+
+  async list(name?: string): Promise<ModelVersion[]> {
+    const names =
+      name === undefined
+        ? await this.call('SMEMBERS', () => this.redis.smembers(this.key('names')))
+        : [name];
+    if (names.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const n of names) pipeline.hvals(this.versionsKey(n));
+    const replies = (await this.call('HVALS', () => pipeline.exec())) ?? [];
+    const out: ModelVersion[] = [];
+    for (const [error, values] of replies) {
+      if (error) throw new UnavailableError('redis', error.message, { cause: error });
+      for (const json of values as string[]) out.push(parseInfo(json));
+    }
+    return out.sort(byNameThenNewest);
+  }
+
+  async get(name: string, version: string): Promise<StoredModel | undefined> {
+    const replies = await this.call('MULTI get', () =>
+      this.redis
+        .multi()
+        .hget(this.versionsKey(name), version)
+        .get(this.modelKey(name, version))
+        .exec(),
+    );
+    const info = replies?.[0]?.[1];
+    const model = replies?.[1]?.[1];
+    if (typeof info !== 'string' || typeof model !== 'string') return undefined;
+    return { info: parseInfo(info), model: parseModelDocument(JSON.parse(model)) };
+  }
+
+  private async prune(name: string): Promise<void> {
+    const [versions, current] = await Promise.all([
+      this.call('HKEYS', () => this.redis.hkeys(this.versionsKey(name))),
+      this.call('HGET', () => this.redis.hget(this.key('current'), name)),
+    ]);
+    const old = versionsToPrune(versions, current ?? undefined, this.maxVersions);
+    if (old.length === 0) return;
+    const keys = [
+      this.versionsKey(name),
+      this.key('current'),
+      ...old.map((v) => this.modelKey(name, v)),
+    ];
+    await this.call('EVAL prune', () => this.redis.eval(PRUNE, keys.length, ...keys, name, ...old));
+  }
+
+  private key(what: string): string {
+    return `${this.base}:${what}`;
+  }
+
+  private versionsKey(name: string): string {
+    return this.key(`versions:${name}`);
+  }
+
+  private modelKey(name: string, version: string): string {
+    return this.key(`model:${name}:${version}`);
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await traceRedis(operation, fn);
+    } catch (error) {
+      throw new UnavailableError('redis', error instanceof Error ? error.message : String(error), {
+        cause: error,
+      });
+    }
+  }
+}
+
+function parseInfo(json: string): ModelVersion {
+  return JSON.parse(json) as ModelVersion;
+}

@@ -1,0 +1,73 @@
+import { rankerv1 } from '@feedmesh/contracts';
+import { modelRegistryFor, type ModelRegistry } from '@feedmesh/models';
+import {
+  bindService,
+  env,
+  runtimeConfigShape,
+  serverConfigShape,
+  startGrpcServer,
+  type Logger,
+  type RunningServer,
+  type Runtime,
+} from '@feedmesh/service-kit';
+import { z } from 'zod';
+import { ModelLoader } from './model-loader.js';
+import { rankerService } from './ranker-service.js';
+
+export const rankerConfigShape = {
+  ...serverConfigShape,
+  ...runtimeConfigShape,
+  /** The model an empty RankRequest.model means; until it is trained, the heuristic ranks. */
+  RANKER_DEFAULT_MODEL: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 characters from [A-Za-z0-9_.:-]')
+    .default('feed'),
+  /** How often the ranker polls the registry's current pointers for new versions, ms. */
+  RANKER_RELOAD_INTERVAL_MS: env.int(5_000, 50, 3_600_000),
+};
+
+export type RankerConfig = Readonly<z.infer<z.ZodObject<typeof rankerConfigShape>>>;
+
+export interface RankerOptions {
+  readonly config: RankerConfig;
+  readonly runtime: Runtime;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+  /**
+   * Where models come from. Default: the Redis registry when `runtime.redis` is set, else an
+   * in-memory one (the playground passes one registry to both ranker and trainer).
+   */
+  readonly registry?: ModelRegistry;
+}
+
+/**
+ * Starts the ranker: loads the registry's current models (falling back to the built-in
+ * heuristic), serves RankerService, and hot-reloads new versions every
+ * RANKER_RELOAD_INTERVAL_MS until shutdown.
+ */
+export async function startRanker(options: RankerOptions): Promise<RunningServer> {
+  const { config, logger } = options;
+  const registry =
+    options.registry ??
+    modelRegistryFor(options.runtime, options.clock ? { clock: options.clock } : {});
+  const loader = new ModelLoader({
+    registry,
+    defaultModel: config.RANKER_DEFAULT_MODEL,
+    reloadIntervalMs: config.RANKER_RELOAD_INTERVAL_MS,
+    logger,
+  });
+  await loader.start();
+  return startGrpcServer({
+    name: 'ranker',
+    listen: config.GRPC_LISTEN,
+    maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
+    unaryTimeoutMs: config.GRPC_UNARY_TIMEOUT_MS,
+    drainTimeoutMs: config.GRPC_DRAIN_TIMEOUT_MS,
+    services: [bindService(rankerv1.RankerServiceDefinition, rankerService({ loader, registry }))],
+    logger,
+    onShutdown: () => loader.stop(),
+  });
+}
+
+export { ModelLoader, type LoadedModel, type ModelLoaderOptions } from './model-loader.js';
+export { parseRankRequest, MAX_CANDIDATES, type RankInput } from './rank-request.js';

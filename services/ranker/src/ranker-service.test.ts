@@ -1,0 +1,406 @@
+import assert from 'node:assert/strict';
+import { rankerv1, type featuresv1 } from '@feedmesh/contracts';
+import {
+  heuristicModel,
+  InMemoryModelRegistry,
+  modelRegistryFor,
+  type LogisticModelDocument,
+  type ModelRegistry,
+} from '@feedmesh/models';
+import {
+  createRuntime,
+  createServiceClient,
+  loadConfig,
+  type ClientHandle,
+  type RunningServer,
+  type Runtime,
+} from '@feedmesh/service-kit';
+import { createLogger } from '@feedmesh/telemetry';
+import { deleteKeys, testRedisUrl, uniquePrefix, waitFor } from '@feedmesh/testing';
+import { ClientError, Status } from 'nice-grpc-common';
+import { rankerConfigShape, startRanker } from './index.js';
+
+const { Objective } = rankerv1;
+const silent = createLogger('ranker-test', { level: 'silent' });
+
+/** A one-objective model whose like probability rises with `post.quality`. */
+function qualityModel(slope: number): LogisticModelDocument {
+  return {
+    format: 'feedmesh.model/v1',
+    family: 'logistic',
+    features: [{ name: 'post.quality', default: 0, transform: 'identity' }],
+    normalization: { mean: [0], scale: [1] },
+    objectives: [{ objective: 'like', intercept: 0, coefficients: [slope] }],
+    defaultWeights: { like: 1 },
+  };
+}
+
+function candidates(names: string[], rows: number[][]): featuresv1.FeatureMatrix {
+  return { names, rows: rows.length, values: rows.flat(), missing: Buffer.alloc(0) };
+}
+
+function rankRequest(overrides: Partial<rankerv1.RankRequest> = {}): rankerv1.RankRequest {
+  return {
+    model: '',
+    modelVersion: '',
+    user: undefined,
+    candidates: candidates(['post.quality'], [[1], [-1]]),
+    weights: [],
+    ...overrides,
+  };
+}
+
+interface Harness {
+  server: RunningServer;
+  handle: ClientHandle<typeof rankerv1.RankerServiceDefinition>;
+  client: ClientHandle<typeof rankerv1.RankerServiceDefinition>['client'];
+  registry: ModelRegistry;
+  runtime: Runtime;
+  close(): Promise<void>;
+}
+
+async function startHarness(
+  options: { registry?: ModelRegistry; env?: Record<string, string> } = {},
+): Promise<Harness> {
+  const config = loadConfig(rankerConfigShape, {
+    RANKER_RELOAD_INTERVAL_MS: '50',
+    ...options.env,
+  });
+  const runtime = createRuntime(config, silent);
+  const registry = options.registry ?? modelRegistryFor(runtime);
+  const server = await startRanker({ config, runtime, logger: silent, registry });
+  const handle = createServiceClient(rankerv1.RankerServiceDefinition, server.address, {
+    deadlineMs: 5_000,
+  });
+  return {
+    server,
+    handle,
+    client: handle.client,
+    registry,
+    runtime,
+    async close() {
+      handle.close();
+      await server.shutdown();
+      await runtime.close();
+    },
+  };
+}
+
+async function statusOf(call: Promise<unknown>): Promise<ClientError> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof ClientError, `expected a ClientError, got ${String(error)}`);
+  return error;
+}
+
+describe('ranker over gRPC', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ registry: new InMemoryModelRegistry() });
+  });
+  afterEach(() => h.close());
+
+  it('ranks with the heuristic, and says so, while the default model has no version', async () => {
+    const user = { names: ['user.sessions_7d'], values: [3], missing: Buffer.alloc(0) };
+    const response = await h.client.rank(
+      rankRequest({
+        user,
+        candidates: candidates(
+          ['post.like_rate', 'post.hide_rate', 'user_blog.follows'],
+          [
+            [0.02, 0.1, 0],
+            [0.3, 0, 1],
+          ],
+        ),
+      }),
+    );
+    assert.equal(response.model, 'heuristic');
+    assert.equal(response.modelVersion, 'builtin-1');
+    assert.deepEqual(response.objectives, [
+      Objective.OBJECTIVE_LIKE,
+      Objective.OBJECTIVE_REBLOG,
+      Objective.OBJECTIVE_REPLY,
+      Objective.OBJECTIVE_FOLLOW,
+      Objective.OBJECTIVE_HIDE,
+    ]);
+    assert.equal(response.probabilities.length, 2 * 5);
+    assert.ok(response.probabilities.every((p) => p >= 0 && p <= 1));
+    assert.equal(response.values.length, 2);
+    // Liked by many, from a followed blog, never hidden: ranked above the hidden one.
+    assert.ok(response.values[1]! > response.values[0]!);
+  });
+
+  it('answers NOT_FOUND naming model for an unknown explicitly named model', async () => {
+    const error = await statusOf(h.client.rank(rankRequest({ model: 'experiment-7' })));
+    assert.equal(error.code, Status.NOT_FOUND);
+    assert.match(error.details, /^model "experiment-7" not found/);
+  });
+
+  it('ranks with the promoted version once loaded, and with a pinned older one', async () => {
+    await h.registry.publish('feed', qualityModel(1), { trainedAtMs: 1, promote: true });
+    await h.registry.publish('feed', qualityModel(-1), { trainedAtMs: 2, promote: true });
+    const response = await waitFor('v2 to load', async () => {
+      const r = await h.client.rank(rankRequest());
+      return r.modelVersion === 'v2' ? r : undefined;
+    });
+    assert.equal(response.model, 'feed');
+    assert.deepEqual(response.objectives, [Objective.OBJECTIVE_LIKE]);
+    assert.ok(Math.abs(response.probabilities[0]! - 1 / (1 + Math.exp(1))) < 1e-6);
+    assert.ok(response.values[0]! < response.values[1]!);
+
+    const pinned = await h.client.rank(rankRequest({ model: 'feed', modelVersion: 'v1' }));
+    assert.equal(pinned.modelVersion, 'v1');
+    assert.ok(pinned.values[0]! > pinned.values[1]!);
+  });
+
+  it('answers NOT_FOUND naming model_version for a version the registry lacks', async () => {
+    await h.registry.publish('feed', qualityModel(1), { trainedAtMs: 1, promote: true });
+    const error = await statusOf(h.client.rank(rankRequest({ modelVersion: 'v42' })));
+    assert.equal(error.code, Status.NOT_FOUND);
+    assert.match(error.details, /^model_version "feed@v42" not found/);
+    const builtIn = await statusOf(
+      h.client.rank(rankRequest({ model: 'heuristic', modelVersion: 'v1' })),
+    );
+    assert.equal(builtIn.code, Status.NOT_FOUND);
+  });
+
+  it('weighs objectives by the request weights', async () => {
+    const base = await h.client.rank(rankRequest({ model: 'heuristic' }));
+    const likeOnly = await h.client.rank(
+      rankRequest({
+        model: 'heuristic',
+        weights: [
+          { objective: Objective.OBJECTIVE_LIKE, weight: 1 },
+          { objective: Objective.OBJECTIVE_REBLOG, weight: 0 },
+          { objective: Objective.OBJECTIVE_REPLY, weight: 0 },
+          { objective: Objective.OBJECTIVE_FOLLOW, weight: 0 },
+          { objective: Objective.OBJECTIVE_HIDE, weight: 0 },
+        ],
+      }),
+    );
+    assert.deepEqual(likeOnly.probabilities, base.probabilities);
+    assert.ok(Math.abs(likeOnly.values[0]! - likeOnly.probabilities[0]!) < 1e-6);
+    assert.notDeepEqual(likeOnly.values, base.values);
+  });
+
+  it('scores 5,000 candidates, the most a request may carry', async () => {
+    const rows = Array.from({ length: 5_000 }, (_, i) => [i / 5_000]);
+    const response = await h.client.rank(
+      rankRequest({ model: 'heuristic', candidates: candidates(['post.like_rate'], rows) }),
+    );
+    assert.equal(response.values.length, 5_000);
+    assert.ok(response.values[4_999]! > response.values[0]!);
+  });
+
+  it('lists the built-in model and every stored version with its flags', async () => {
+    await h.registry.publish('feed', qualityModel(1), {
+      trainedAtMs: 111,
+      metrics: { auc_like: 0.75 },
+      promote: true,
+    });
+    await h.registry.publish('feed', qualityModel(2), { trainedAtMs: 222 });
+    await waitFor(
+      'v1 to load',
+      async () => (await h.client.rank(rankRequest())).modelVersion === 'v1',
+    );
+    const { models } = await h.client.listModels({});
+    const byKey = new Map(models.map((m) => [`${m.name}@${m.version}`, m]));
+    assert.deepEqual([...byKey.keys()], ['heuristic@builtin-1', 'feed@v2', 'feed@v1']);
+    const v1 = byKey.get('feed@v1')!;
+    assert.equal(v1.current, true);
+    assert.equal(v1.loaded, true);
+    assert.equal(v1.family, 'logistic');
+    assert.equal(v1.trainedAtMs, 111);
+    assert.deepEqual(v1.featureNames, ['post.quality']);
+    assert.deepEqual(v1.objectives, [Objective.OBJECTIVE_LIKE]);
+    assert.deepEqual(v1.metrics, { auc_like: 0.75 });
+    const v2 = byKey.get('feed@v2')!;
+    assert.equal(v2.current, false);
+    assert.equal(v2.loaded, false);
+    const builtIn = byKey.get('heuristic@builtin-1')!;
+    assert.equal(builtIn.current, true);
+    assert.equal(builtIn.loaded, true);
+    assert.equal(builtIn.featureNames.length, heuristicModel().features.length);
+  });
+
+  describe('rejects bad input with INVALID_ARGUMENT naming the field', () => {
+    const oneRow = candidates(['post.quality'], [[1]]);
+    const cases: [string, string, Partial<rankerv1.RankRequest>][] = [
+      ['model', 'with a space', { model: 'has spaces' }],
+      ['model', '65 characters', { model: 'x'.repeat(65) }],
+      ['model_version', 'with a slash', { modelVersion: 'v1/../' }],
+      ['candidates.rows', 'over 5,000', { candidates: { ...oneRow, rows: 5_001, values: [] } }],
+      [
+        'candidates.values',
+        'more than rows * names',
+        { candidates: { ...oneRow, values: [1, 2] } },
+      ],
+      ['candidates.values', 'fewer than rows * names', { candidates: { ...oneRow, rows: 2 } }],
+      ['candidates.names[1]', 'a duplicate', { candidates: candidates(['a', 'a'], [[1, 2]]) }],
+      ['candidates.names[0]', 'empty', { candidates: candidates([''], [[1]]) }],
+      [
+        'candidates.missing',
+        'longer than the values',
+        { candidates: { ...oneRow, missing: Buffer.alloc(2) } },
+      ],
+      [
+        'user.values',
+        'fewer than names',
+        { user: { names: ['user.a', 'user.b'], values: [1], missing: Buffer.alloc(0) } },
+      ],
+      [
+        'user.names[1]',
+        'a duplicate',
+        { user: { names: ['u', 'u'], values: [1, 1], missing: Buffer.alloc(0) } },
+      ],
+      [
+        'weights[0].objective',
+        'unspecified',
+        { weights: [{ objective: Objective.OBJECTIVE_UNSPECIFIED, weight: 1 }] },
+      ],
+      [
+        'weights[0].objective',
+        'unknown',
+        { weights: [{ objective: 99 as rankerv1.Objective, weight: 1 }] },
+      ],
+      [
+        'weights[1].objective',
+        'named twice',
+        {
+          weights: [
+            { objective: Objective.OBJECTIVE_LIKE, weight: 1 },
+            { objective: Objective.OBJECTIVE_LIKE, weight: 2 },
+          ],
+        },
+      ],
+      [
+        'weights[0].weight',
+        'NaN',
+        { weights: [{ objective: Objective.OBJECTIVE_HIDE, weight: NaN }] },
+      ],
+      [
+        'weights[0].weight',
+        'infinite',
+        { weights: [{ objective: Objective.OBJECTIVE_HIDE, weight: -Infinity }] },
+      ],
+    ];
+    for (const [field, what, overrides] of cases) {
+      it(`${field}: ${what}`, async () => {
+        const error = await statusOf(h.client.rank(rankRequest(overrides)));
+        assert.equal(error.code, Status.INVALID_ARGUMENT);
+        assert.ok(
+          error.details.startsWith(`${field}: `),
+          `expected details to name ${field}, got "${error.details}"`,
+        );
+      });
+    }
+
+    it('accepts a request with no candidates and answers with no rows', async () => {
+      const response = await h.client.rank(rankRequest({ candidates: undefined }));
+      assert.equal(response.values.length, 0);
+      assert.equal(response.probabilities.length, 0);
+    });
+  });
+});
+
+describe('ranker hot reload', () => {
+  it('swaps to a promoted version while Rank calls run, failing none', async () => {
+    const h = await startHarness({ registry: new InMemoryModelRegistry() });
+    try {
+      await h.registry.publish('feed', qualityModel(1), { trainedAtMs: 1, promote: true });
+      await waitFor('v1', async () => (await h.client.rank(rankRequest())).modelVersion === 'v1');
+
+      const seen: string[] = [];
+      const failures: unknown[] = [];
+      let stop = false;
+      const loop = (async () => {
+        // Bounded: the swap happens within a few reload intervals.
+        for (let i = 0; i < 20_000 && !stop; i += 1) {
+          try {
+            const r = await h.client.rank(rankRequest());
+            seen.push(r.modelVersion);
+            if (r.modelVersion === 'v2') {
+              // The new model's answer, never a mix: like prob for quality 1 is sigmoid(-3).
+              assert.ok(Math.abs(r.probabilities[0]! - 1 / (1 + Math.exp(3))) < 1e-6);
+            }
+          } catch (error) {
+            failures.push(error);
+          }
+        }
+      })();
+      await waitFor('some calls on v1', () => seen.length >= 20);
+      await h.registry.publish('feed', qualityModel(-3), { trainedAtMs: 2, promote: true });
+      await waitFor('calls on v2', () => seen.filter((v) => v === 'v2').length >= 20, {
+        timeoutMs: 10_000,
+      });
+      stop = true;
+      await loop;
+
+      assert.deepEqual(failures, []);
+      const firstV2 = seen.indexOf('v2');
+      assert.ok(firstV2 > 0);
+      assert.ok(seen.slice(0, firstV2).every((v) => v === 'v1'));
+      assert.ok(
+        seen.slice(firstV2).every((v) => v === 'v2'),
+        'a call after the swap was answered by the old version',
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('keeps serving what it has while the registry cannot be read', async () => {
+    const registry = new InMemoryModelRegistry();
+    let down = false;
+    const flaky: ModelRegistry = {
+      publish: (...args) => registry.publish(...args),
+      promote: (...args) => registry.promote(...args),
+      current: (...args) => registry.current(...args),
+      list: (...args) => registry.list(...args),
+      get: (...args) => registry.get(...args),
+      currentVersions: () =>
+        down ? Promise.reject(new Error('connection refused')) : registry.currentVersions(),
+    };
+    await registry.publish('feed', qualityModel(1), { trainedAtMs: 1, promote: true });
+    const h = await startHarness({ registry: flaky });
+    try {
+      assert.equal((await h.client.rank(rankRequest())).modelVersion, 'v1');
+      down = true;
+      await registry.publish('feed', qualityModel(2), { trainedAtMs: 2, promote: true });
+      for (let i = 0; i < 10; i += 1) {
+        assert.equal((await h.client.rank(rankRequest())).modelVersion, 'v1');
+      }
+      down = false;
+      await waitFor(
+        'v2 after recovery',
+        async () => (await h.client.rank(rankRequest())).modelVersion === 'v2',
+      );
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('ranker on Redis', () => {
+  it('serves what was published to the deployment registry in Redis', async () => {
+    const prefix = uniquePrefix('ranker');
+    const h = await startHarness({ env: { REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix } });
+    try {
+      // A separate handle on the same Redis prefix, as the trainer would open.
+      const trainerSide = modelRegistryFor(h.runtime);
+      await trainerSide.publish('feed', qualityModel(2), { trainedAtMs: 5, promote: true });
+      const response = await waitFor('the Redis model', async () => {
+        const r = await h.client.rank(rankRequest());
+        return r.model === 'feed' ? r : undefined;
+      });
+      assert.equal(response.modelVersion, 'v1');
+      const { models } = await h.client.listModels({});
+      assert.ok(models.some((m) => m.name === 'feed' && m.version === 'v1' && m.current));
+    } finally {
+      if (h.runtime.redis) await deleteKeys(h.runtime.redis as never, prefix);
+      await h.close();
+    }
+  });
+});

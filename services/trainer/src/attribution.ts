@@ -1,0 +1,70 @@
+import type { ObjectiveName } from '@feedmesh/models';
+import { EngagementKind, type SiteHistory } from './site-history.js';
+
+const OBJECTIVE_OF_KIND = new Map<number, ObjectiveName>([
+  [EngagementKind.ENGAGEMENT_KIND_LIKE, 'like'],
+  [EngagementKind.ENGAGEMENT_KIND_REBLOG, 'reblog'],
+  [EngagementKind.ENGAGEMENT_KIND_REPLY, 'reply'],
+  [EngagementKind.ENGAGEMENT_KIND_HIDE, 'hide'],
+]);
+
+/** The objective an engagement kind counts for; SHARE, CLICK and REPORT count for none. */
+export function objectiveOfKind(kind: number): ObjectiveName | undefined {
+  return OBJECTIVE_OF_KIND.get(kind);
+}
+
+const pair = (a: string, b: string) => `${a}\u0000${b}`;
+
+/**
+ * Labels what a user did to a post within the attribution window after meeting it at `atMs`:
+ * an engagement of each kind, and a follow of the post's blog (the post won them over).
+ */
+export class Attribution {
+  private readonly engagements = new Map<string, { kind: number; atMs: number }[]>();
+  private readonly follows = new Map<string, number[]>();
+
+  constructor(
+    private readonly history: SiteHistory,
+    private readonly windowMs: number,
+  ) {
+    for (const e of history.engagements) {
+      const key = pair(e.userId, e.postId);
+      let list = this.engagements.get(key);
+      if (list === undefined) this.engagements.set(key, (list = []));
+      list.push({ kind: e.kind, atMs: e.atMs });
+    }
+    for (const f of history.follows) {
+      const key = pair(f.userId, f.blogId);
+      let list = this.follows.get(key);
+      if (list === undefined) this.follows.set(key, (list = []));
+      list.push(f.atMs);
+    }
+  }
+
+  labels(userId: string, postId: string, atMs: number): Record<ObjectiveName, 0 | 1> {
+    const labels: Record<ObjectiveName, 0 | 1> = {
+      like: 0,
+      reblog: 0,
+      reply: 0,
+      follow: 0,
+      hide: 0,
+    };
+    const until = atMs + this.windowMs;
+    for (const e of this.engagements.get(pair(userId, postId)) ?? []) {
+      if (e.atMs < atMs || e.atMs > until) continue;
+      const objective = objectiveOfKind(e.kind);
+      if (objective) labels[objective] = 1;
+    }
+    const blogId = this.history.posts.get(postId)?.blogId;
+    if (blogId !== undefined) {
+      const followed = this.follows.get(pair(userId, blogId)) ?? [];
+      if (followed.some((t) => t >= atMs && t <= until)) labels.follow = 1;
+    }
+    return labels;
+  }
+
+  /** Every kind of engagement the user had with the post, at any time. */
+  engaged(userId: string, postId: string): boolean {
+    return this.engagements.has(pair(userId, postId));
+  }
+}

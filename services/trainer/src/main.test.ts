@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createEventLog } from '@feedmesh/events';
+import { deleteKeys, testRedis, testRedisUrl, uniquePrefix } from '@feedmesh/testing';
+import { syntheticWorld } from './synthetic-world.fixture.js';
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+async function runMain(
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { REDIS_URL: _ignored, ...inherited } = process.env;
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...inherited, LOG_LEVEL: 'silent', OTEL_SDK_DISABLED: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number];
+  return { code, stdout, stderr };
+}
+
+describe('trainer main (the CronJob entry)', () => {
+  it('runs once and exits 0 with its report, even with nothing to learn from', async () => {
+    // Embedded (no REDIS_URL): an empty in-memory log, so nothing reaches the feature store.
+    const { code, stdout } = await runMain({});
+    assert.equal(code, 0);
+    const report = JSON.parse(stdout) as { source: string; promoted: boolean; reason: string };
+    assert.equal(report.source, 'none');
+    assert.equal(report.promoted, false);
+  });
+
+  it('exits 1 naming the variable when the configuration is wrong', async () => {
+    const { code, stderr } = await runMain({ TRAINER_HOLDOUT_FRACTION: '0.9' });
+    assert.equal(code, 1);
+    assert.match(stderr, /^trainer: configuration TRAINER_HOLDOUT_FRACTION: /m);
+  });
+
+  it('exits 1 with the reason when the feature store cannot be reached', async () => {
+    const prefix = uniquePrefix('trainer');
+    const redis = testRedis(prefix);
+    const log = createEventLog({
+      kind: 'redis',
+      client: redis,
+      prefix: `${prefix}:events`,
+      partitions: 8,
+    });
+    try {
+      await log.append(syntheticWorld({ users: 5, posts: 20, days: 4 }).events);
+      const { code, stderr } = await runMain({
+        REDIS_URL: testRedisUrl(),
+        REDIS_PREFIX: prefix,
+        FEATURE_STORE_ADDR: '127.0.0.1:1',
+        FEATURE_STORE_DEADLINE_MS: '500',
+      });
+      assert.equal(code, 1);
+      assert.match(stderr, /^trainer: training failed: .+/m);
+    } finally {
+      await deleteKeys(redis, prefix);
+      await log.close();
+      await redis.quit().catch(() => undefined);
+    }
+  });
+});

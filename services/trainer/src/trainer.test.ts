@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict';
+import type { eventsv1 } from '@feedmesh/contracts';
+import { InMemoryEventLog } from '@feedmesh/events';
+import { auc, InMemoryModelRegistry, Scorer, type ModelRegistry } from '@feedmesh/models';
+import { loadConfig, type Runtime } from '@feedmesh/service-kit';
+import { createLogger } from '@feedmesh/telemetry';
+import { runTrainer, trainerConfigShape } from './index.js';
+import {
+  syntheticWorld,
+  WorldFeatureSource,
+  DAY,
+  T0,
+  type World,
+} from './synthetic-world.fixture.js';
+
+const silent = createLogger('trainer-test', { level: 'silent' });
+
+async function runtimeWith(events: readonly eventsv1.Event[]): Promise<Runtime> {
+  const eventLog = new InMemoryEventLog({ partitions: 4 });
+  // Appended in shuffled chunks by partition, as a real log interleaves them.
+  await eventLog.append(events);
+  return {
+    redis: undefined,
+    eventLog,
+    prefix: 'test',
+    consumerName: 'trainer-test',
+    close: () => eventLog.close(),
+  };
+}
+
+function configWith(env: Record<string, string> = {}) {
+  return loadConfig(trainerConfigShape, { TRAINER_SEED: '11', ...env });
+}
+
+/**
+ * An independent check with the ranker's own inference: the published model scored on
+ * posts users liked in the last days (which it never trained on) against posts they were
+ * never seen to like.
+ */
+async function heldOutLikeAuc(
+  world: World,
+  registry: ModelRegistry,
+  version: string,
+): Promise<number> {
+  const stored = await registry.get('feed', version);
+  assert.ok(stored);
+  const scorer = new Scorer(stored.model);
+  const source = new WorldFeatureSource(world.events);
+  const recent = world.endMs - 3 * DAY;
+  const liked = new Map<string, Set<string>>();
+  for (const e of world.events) {
+    if (e.payload?.$case === 'engagement' && e.payload.value.kind === 1) {
+      const set = liked.get(e.payload.value.userId) ?? new Set<string>();
+      set.add(e.payload.value.postId);
+      liked.set(e.payload.value.userId, set);
+    }
+  }
+  const labels: number[] = [];
+  const scores: number[] = [];
+  for (const e of world.events) {
+    if (e.atMs < recent || e.payload?.$case !== 'engagement' || e.payload.value.kind !== 1)
+      continue;
+    const { userId, postId } = e.payload.value;
+    const negative = `p${(Number(postId.slice(1)) * 7 + 13) % 240}`;
+    const posts = liked.get(userId)?.has(negative) ? [postId] : [postId, negative];
+    const rows = await source.getFeatures(userId, posts);
+    const scored = scorer.score(rows);
+    posts.forEach((_, i) => {
+      labels.push(i === 0 ? 1 : 0);
+      scores.push(scored.probabilities[i * scorer.objectives.length]!);
+    });
+  }
+  return auc(labels, scores);
+}
+
+describe('trainer', () => {
+  it('learns from engagements with sampled negatives, and promotes the first version', async () => {
+    const world = syntheticWorld();
+    const runtime = await runtimeWith(world.events);
+    const registry = new InMemoryModelRegistry();
+    const source = new WorldFeatureSource(world.events, { maxPostsPerCall: 50 });
+    try {
+      const report = await runTrainer({
+        config: configWith(),
+        runtime,
+        logger: silent,
+        registry,
+        featureSource: source,
+        clock: () => world.endMs,
+      });
+      assert.equal(report.source, 'engagements');
+      assert.equal(report.version, 'v1');
+      assert.equal(report.promoted, true);
+      assert.equal(report.reason, 'no current version');
+      assert.ok(report.positives.like > 100, `likes ${report.positives.like}`);
+      assert.ok(report.positives.reblog > 0);
+      assert.ok(report.positives.hide > 0);
+      // Four sampled negatives per positive (a few fewer if sampling ran out of candidates).
+      const positives = report.examples.total - report.sampledNegatives;
+      assert.ok(positives >= report.positives.like);
+      assert.ok(report.sampledNegatives > positives * 3.9, `${report.sampledNegatives} negatives`);
+      assert.ok(report.sampledNegatives <= positives * 4);
+      assert.equal(report.examples.train + report.examples.heldOut, report.examples.total);
+      assert.ok(report.examples.heldOut >= report.examples.total * 0.15);
+      assert.ok(
+        report.heldOutMetrics.candidate.auc_like! > 0.7,
+        `auc ${report.heldOutMetrics.candidate.auc_like}`,
+      );
+      assert.ok(report.caveats.some((c) => c.includes('as of training time')));
+      assert.ok(source.calls > 60, 'posts are fetched in batches of at most 50');
+
+      const current = await registry.current('feed');
+      assert.equal(current?.version, 'v1');
+      assert.equal(current?.trainedAtMs, world.endMs);
+      assert.equal(current?.metrics.auc_like, report.heldOutMetrics.candidate.auc_like);
+      assert.ok(current?.featureNames.includes('user_tag.affinity'));
+      assert.ok((await heldOutLikeAuc(world, registry, 'v1')) > 0.7);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('publishes but does not promote a version that is worse on the held-out metric', async () => {
+    const world = syntheticWorld();
+    const runtime = await runtimeWith(world.events);
+    const registry = new InMemoryModelRegistry();
+    const featureSource = new WorldFeatureSource(world.events);
+    try {
+      const first = await runTrainer({
+        config: configWith(),
+        runtime,
+        logger: silent,
+        registry,
+        featureSource,
+      });
+      assert.equal(first.promoted, true);
+      const worse = await runTrainer({
+        config: configWith({ TRAINER_FEATURES: 'post.noise' }),
+        runtime,
+        logger: silent,
+        registry,
+        featureSource,
+      });
+      assert.equal(worse.version, 'v2');
+      assert.equal(worse.promoted, false);
+      assert.equal(worse.currentVersion, 'v1');
+      assert.deepEqual(worse.featureNames, ['post.noise']);
+      assert.ok(worse.heldOutMetrics.candidate.auc_like! < worse.heldOutMetrics.current!.auc_like!);
+      assert.match(worse.reason, /^auc_like 0\.\d+ <= current 0\.\d+$/);
+      assert.equal((await registry.current('feed'))?.version, 'v1');
+      const v2 = (await registry.list('feed')).find((v) => v.version === 'v2');
+      assert.equal(v2?.notes.promotion, worse.reason);
+      assert.equal(v2?.notes.compared_with, 'feed@v1');
+
+      // The same data and seed again: as good as the current one, not better, so not promoted.
+      const again = await runTrainer({
+        config: configWith(),
+        runtime,
+        logger: silent,
+        registry,
+        featureSource,
+      });
+      assert.equal(again.promoted, false);
+      assert.equal(again.heldOutMetrics.candidate.auc_like, again.heldOutMetrics.current?.auc_like);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('gives the same model for the same log and seed', async () => {
+    const world = syntheticWorld({ users: 30, posts: 120 });
+    const runtime = await runtimeWith(world.events);
+    const featureSource = new WorldFeatureSource(world.events);
+    try {
+      const a = new InMemoryModelRegistry();
+      const b = new InMemoryModelRegistry();
+      await runTrainer({
+        config: configWith(),
+        runtime,
+        logger: silent,
+        registry: a,
+        featureSource,
+      });
+      await runTrainer({
+        config: configWith(),
+        runtime,
+        logger: silent,
+        registry: b,
+        featureSource,
+      });
+      assert.deepEqual((await a.get('feed', 'v1'))?.model, (await b.get('feed', 'v1'))?.model);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('learns from served impressions and what followed when impressions are logged', async () => {
+    const world = syntheticWorld({ impressions: true });
+    const runtime = await runtimeWith(world.events);
+    const registry = new InMemoryModelRegistry();
+    try {
+      const report = await runTrainer({
+        config: configWith({ TRAINER_ATTRIBUTION_WINDOW_MS: String(6 * 3_600_000) }),
+        runtime,
+        logger: silent,
+        registry,
+        featureSource: new WorldFeatureSource(world.events),
+      });
+      assert.equal(report.source, 'impressions');
+      assert.equal(report.promoted, true);
+      assert.equal(report.sampledNegatives, 0);
+      // The last sessions' window has not closed by the newest event: left for the next run.
+      assert.ok(report.immatureImpressions > 0);
+      assert.ok(report.positives.like > 100);
+      assert.ok(
+        report.heldOutMetrics.candidate.auc_like! > 0.7,
+        `auc ${report.heldOutMetrics.candidate.auc_like}`,
+      );
+      assert.ok((await heldOutLikeAuc(world, registry, 'v1')) > 0.7);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('trains nothing and says why when the log holds nothing to learn from', async () => {
+    const runtime = await runtimeWith([
+      {
+        eventId: 'only',
+        atMs: T0,
+        payload: { $case: 'sessionStarted', value: { userId: 'u1' } },
+      },
+    ]);
+    const registry = new InMemoryModelRegistry();
+    try {
+      const report = await runTrainer({
+        config: configWith(),
+        runtime,
+        logger: silent,
+        registry,
+        featureSource: new WorldFeatureSource([]),
+      });
+      assert.equal(report.source, 'none');
+      assert.equal(report.version, undefined);
+      assert.equal(report.promoted, false);
+      assert.equal(report.events, 1);
+      assert.match(report.reason, /nothing|no engagement/);
+      assert.deepEqual(await registry.list(), []);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('fails the run naming a feature to train on that the source does not serve', async () => {
+    const world = syntheticWorld({ users: 20, posts: 60 });
+    const runtime = await runtimeWith(world.events);
+    try {
+      await assert.rejects(
+        runTrainer({
+          config: configWith({ TRAINER_FEATURES: 'post.likes_by_others,post.nope' }),
+          runtime,
+          logger: silent,
+          registry: new InMemoryModelRegistry(),
+          featureSource: new WorldFeatureSource(world.events),
+        }),
+        /post\.nope/,
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
+});

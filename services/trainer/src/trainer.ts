@@ -1,0 +1,283 @@
+import { FailedPreconditionError } from '@feedmesh/errors';
+import type { EventLog } from '@feedmesh/events';
+import {
+  countPositives,
+  evaluateModel,
+  isMissing,
+  OBJECTIVES,
+  Scorer,
+  seededRandom,
+  selectRows,
+  setMissing,
+  trainLogistic,
+  type LabeledExamples,
+  type ModelRegistry,
+  type ObjectiveName,
+} from '@feedmesh/models';
+import type { Logger } from '@feedmesh/service-kit';
+import { examplesFromEngagements } from './engagement-examples.js';
+import { hydrateExamples } from './example-features.js';
+import type { FeatureSource } from './feature-source.js';
+import { splitByTime } from './holdout.js';
+import { examplesFromImpressions } from './impression-examples.js';
+import { readSiteHistory } from './site-history.js';
+import { NO_LABELS, type TrainingExample } from './training-example.js';
+
+export interface TrainingSettings {
+  readonly modelName: string;
+  readonly attributionWindowMs: number;
+  readonly negativesPerPositive: number;
+  readonly holdoutFraction: number;
+  readonly seed: number;
+  readonly l2: number;
+  /** Train on these features only (by name); empty means every feature served. */
+  readonly features: readonly string[];
+  /** The held-out metric a new version must beat the current one on. */
+  readonly promotionMetric: string;
+}
+
+export interface TrainerDeps {
+  readonly eventLog: EventLog;
+  readonly registry: ModelRegistry;
+  readonly featureSource: FeatureSource;
+  readonly logger: Logger;
+  readonly clock: () => number;
+}
+
+export interface TrainerReport {
+  readonly modelName: string;
+  /** Where the examples came from; `none` when there was nothing to learn from. */
+  readonly source: 'impressions' | 'engagements' | 'none';
+  readonly events: number;
+  readonly examples: { readonly total: number; readonly train: number; readonly heldOut: number };
+  /** Without impressions: examples that are sampled negatives (posts the user did not engage with). */
+  readonly sampledNegatives: number;
+  /** Impressions left for a later run because their attribution window is still open. */
+  readonly immatureImpressions: number;
+  readonly positives: Readonly<Record<ObjectiveName, number>>;
+  readonly heldOutPositives: Readonly<Record<ObjectiveName, number>>;
+  /** Examples at or after this time were held out (split by time). */
+  readonly holdoutCutoffMs: number;
+  readonly featureNames: readonly string[];
+  readonly promotionMetric: string;
+  /** Held-out metrics of the model trained now and of the current version on the same slice. */
+  readonly heldOutMetrics: {
+    readonly candidate: Readonly<Record<string, number>>;
+    readonly current?: Readonly<Record<string, number>>;
+  };
+  readonly currentVersion?: string;
+  /** The version published by this run; undefined when the run trained nothing. */
+  readonly version?: string;
+  readonly promoted: boolean;
+  readonly reason: string;
+  /** What a reader of the metrics should know about how they were made. */
+  readonly caveats: readonly string[];
+}
+
+const LEAKAGE = [
+  'features are fetched from the feature store as of training time, not as they were when',
+  'each example happened, so counts include the engagement being predicted: held-out metrics',
+  'are optimistic until impressions carry their served features with a named schema',
+].join(' ');
+
+const ZERO: Readonly<Record<ObjectiveName, number>> = {
+  like: 0,
+  reblog: 0,
+  reply: 0,
+  follow: 0,
+  hide: 0,
+};
+
+/**
+ * One training run: history -> examples -> features -> time split -> logistic model per
+ * objective -> held-out comparison with the current version -> publish, and promote only a
+ * version that beats the current one on `promotionMetric`.
+ */
+export async function train(settings: TrainingSettings, deps: TrainerDeps): Promise<TrainerReport> {
+  const { logger } = deps;
+  const history = await readSiteHistory(deps.eventLog);
+  const fromImpressions = examplesFromImpressions(history, settings.attributionWindowMs);
+  let source: TrainerReport['source'] = 'impressions';
+  let examples: TrainingExample[] = fromImpressions.examples;
+  if (examples.length === 0) {
+    source = 'engagements';
+    examples = examplesFromEngagements(history, {
+      attributionWindowMs: settings.attributionWindowMs,
+      negativesPerPositive: settings.negativesPerPositive,
+      random: seededRandom(settings.seed),
+    });
+  }
+  const sampledNegatives =
+    source === 'engagements' ? examples.filter((e) => e.labels === NO_LABELS).length : 0;
+  logger.info(
+    {
+      events: history.events,
+      source,
+      examples: examples.length,
+      immature: fromImpressions.immature,
+    },
+    'training examples built',
+  );
+
+  const split = splitByTime(examples, settings.holdoutFraction);
+  const skipped = (reason: string, extra: Partial<TrainerReport> = {}): TrainerReport => ({
+    modelName: settings.modelName,
+    source: examples.length === 0 ? 'none' : source,
+    events: history.events,
+    examples: { total: examples.length, train: split.train.length, heldOut: split.heldOut.length },
+    sampledNegatives,
+    immatureImpressions: fromImpressions.immature,
+    positives: ZERO,
+    heldOutPositives: ZERO,
+    holdoutCutoffMs: split.cutoffMs,
+    featureNames: [],
+    promotionMetric: settings.promotionMetric,
+    heldOutMetrics: { candidate: {} },
+    promoted: false,
+    reason,
+    caveats: [],
+    ...extra,
+  });
+  if (examples.length === 0) return skipped('no engagement or matured impression to learn from');
+  if (split.train.length === 0 || split.heldOut.length === 0) {
+    return skipped('every example happened at one time: no earlier slice to train on');
+  }
+
+  const hydrated = await hydrateExamples(examples, deps.featureSource);
+  const all = settings.features.length > 0 ? keepColumns(hydrated, settings.features) : hydrated;
+  const trainSet = selectRows(all, split.train);
+  // Both models are judged on every served feature: a restriction applies to training only.
+  const heldOutSet = selectRows(hydrated, split.heldOut);
+  const positives = withAllObjectives(countPositives(all));
+  const heldOutPositives = withAllObjectives(countPositives(heldOutSet));
+  if (positives.like === 0) return skipped('no like among the examples', { positives });
+
+  const trainedAtMs = deps.clock();
+  const { model, fits } = trainLogistic(trainSet, {
+    l2: settings.l2,
+    description: `logistic, ${source} examples up to ${new Date(history.horizonMs).toISOString()}`,
+  });
+  const candidate = evaluateModel(new Scorer(model), heldOutSet).metrics;
+
+  const currentInfo = await deps.registry.current(settings.modelName);
+  const currentStored = currentInfo
+    ? await deps.registry.get(settings.modelName, currentInfo.version)
+    : undefined;
+  const current = currentStored
+    ? evaluateModel(new Scorer(currentStored.model), heldOutSet).metrics
+    : undefined;
+
+  const decision = decide(settings.promotionMetric, candidate, current);
+  const published = await deps.registry.publish(settings.modelName, model, {
+    trainedAtMs,
+    metrics: {
+      ...candidate,
+      train_examples: split.train.length,
+      heldout_examples: split.heldOut.length,
+    },
+    notes: {
+      source,
+      holdout: `time: examples at or after ${split.cutoffMs} ms`,
+      promotion: decision.reason,
+      ...(currentInfo ? { compared_with: `${currentInfo.name}@${currentInfo.version}` } : {}),
+      constant_objectives:
+        fits
+          .filter((f) => f.constant)
+          .map((f) => f.objective)
+          .join(',') || '-',
+      leakage: LEAKAGE,
+    },
+  });
+  if (decision.promote) await deps.registry.promote(settings.modelName, published.version);
+  logger.info(
+    {
+      model: settings.modelName,
+      version: published.version,
+      promoted: decision.promote,
+      reason: decision.reason,
+      metric: settings.promotionMetric,
+      candidate: candidate[settings.promotionMetric],
+      current: current?.[settings.promotionMetric],
+    },
+    decision.promote ? 'model promoted' : 'model published, not promoted',
+  );
+
+  return {
+    modelName: settings.modelName,
+    source,
+    events: history.events,
+    examples: { total: examples.length, train: split.train.length, heldOut: split.heldOut.length },
+    sampledNegatives,
+    immatureImpressions: fromImpressions.immature,
+    positives,
+    heldOutPositives,
+    holdoutCutoffMs: split.cutoffMs,
+    featureNames: model.features.map((f) => f.name),
+    promotionMetric: settings.promotionMetric,
+    heldOutMetrics: current ? { candidate, current } : { candidate },
+    ...(currentInfo ? { currentVersion: currentInfo.version } : {}),
+    version: published.version,
+    promoted: decision.promote,
+    reason: decision.reason,
+    caveats:
+      source === 'engagements'
+        ? [
+            LEAKAGE,
+            'negatives are sampled posts the user never engaged with, not ignored impressions',
+          ]
+        : [LEAKAGE],
+  };
+}
+
+function decide(
+  metric: string,
+  candidate: Readonly<Record<string, number>>,
+  current: Readonly<Record<string, number>> | undefined,
+): { promote: boolean; reason: string } {
+  const mine = candidate[metric];
+  if (current === undefined) return { promote: true, reason: 'no current version' };
+  const theirs = current[metric];
+  if (mine === undefined || !Number.isFinite(mine)) {
+    return { promote: false, reason: `${metric} undefined on the held-out slice` };
+  }
+  if (theirs === undefined || !Number.isFinite(theirs)) {
+    return { promote: true, reason: `current version has no ${metric} on the held-out slice` };
+  }
+  return mine > theirs
+    ? { promote: true, reason: `${metric} ${mine.toFixed(4)} > current ${theirs.toFixed(4)}` }
+    : { promote: false, reason: `${metric} ${mine.toFixed(4)} <= current ${theirs.toFixed(4)}` };
+}
+
+function withAllObjectives(
+  counts: Partial<Record<ObjectiveName, number>>,
+): Record<ObjectiveName, number> {
+  return Object.fromEntries(OBJECTIVES.map((o) => [o, counts[o] ?? 0])) as Record<
+    ObjectiveName,
+    number
+  >;
+}
+
+/** The examples restricted to the named columns (in that order); unknown names fail the run. */
+function keepColumns(examples: LabeledExamples, names: readonly string[]): LabeledExamples {
+  const from = names.map((name) => {
+    const index = examples.names.indexOf(name);
+    if (index === -1) {
+      throw new FailedPreconditionError(
+        `feature ${name} was requested for training but the feature source does not serve it`,
+      );
+    }
+    return index;
+  });
+  const width = examples.names.length;
+  const values = new Float32Array(examples.rows * names.length);
+  const missing = new Uint8Array(Math.ceil(values.length / 8));
+  for (let r = 0; r < examples.rows; r += 1) {
+    from.forEach((c, k) => {
+      const source = r * width + c;
+      const target = r * names.length + k;
+      values[target] = examples.values[source] as number;
+      if (isMissing(examples.missing, source)) setMissing(missing, target);
+    });
+  }
+  return { names: [...names], rows: examples.rows, values, missing, labels: examples.labels };
+}

@@ -1,0 +1,18 @@
+import type { ObjectiveName } from '@feedmesh/models';
+
+/** One (user, post) pair to learn from, before its features are fetched. */
+export interface TrainingExample {
+  readonly userId: string;
+  readonly postId: string;
+  /** When the user met the post: the impression, or the first engagement; orders the split. */
+  readonly atMs: number;
+  readonly labels: Readonly<Record<ObjectiveName, 0 | 1>>;
+}
+
+export const NO_LABELS: Readonly<Record<ObjectiveName, 0 | 1>> = Object.freeze({
+  like: 0,
+  reblog: 0,
+  reply: 0,
+  follow: 0,
+  hide: 0,
+});

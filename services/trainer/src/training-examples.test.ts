@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { commonv1, type eventsv1 } from '@feedmesh/contracts';
+import { InMemoryEventLog } from '@feedmesh/events';
+import { isMissing, seededRandom } from '@feedmesh/models';
+import { examplesFromEngagements } from './engagement-examples.js';
+import { hydrateExamples } from './example-features.js';
+import type { FeatureSource } from './feature-source.js';
+import { splitByTime } from './holdout.js';
+import { examplesFromImpressions } from './impression-examples.js';
+import { readSiteHistory, type SiteHistory } from './site-history.js';
+import { NO_LABELS, type TrainingExample } from './training-example.js';
+
+const { EngagementKind } = commonv1;
+const HOUR = 3_600_000;
+
+class Events {
+  readonly list: eventsv1.Event[] = [];
+  private next = 0;
+  private add(atMs: number, payload: eventsv1.Event['payload'], id?: string) {
+    this.list.push({ eventId: id ?? `e${this.next++}`, atMs, payload });
+    return this;
+  }
+  blog(blogId: string, owner: string, at = 0) {
+    return this.add(at, {
+      $case: 'blogCreated',
+      value: { blogId, ownerUserId: owner, name: blogId, title: '' },
+    });
+  }
+  post(postId: string, blogId: string, at: number) {
+    return this.add(at, {
+      $case: 'postCreated',
+      value: { postId, blogId, text: '', tags: [], mediaKind: 0, reblogOf: '' },
+    });
+  }
+  engage(userId: string, postId: string, kind: commonv1.EngagementKind, at: number, id?: string) {
+    return this.add(at, { $case: 'engagement', value: { userId, postId, kind } }, id);
+  }
+  follow(userId: string, blogId: string, at: number) {
+    return this.add(at, { $case: 'follow', value: { userId, blogId } });
+  }
+  impression(userId: string, postId: string, at: number, requestId = 'r1') {
+    return this.add(at, {
+      $case: 'impression',
+      value: {
+        userId,
+        postId,
+        requestId,
+        position: 0,
+        surface: 1,
+        experiments: [],
+        source: 's',
+        model: '',
+        score: 0,
+        featureSchema: '',
+        featureValues: [],
+      },
+    });
+  }
+  async history(): Promise<SiteHistory> {
+    const log = new InMemoryEventLog({ partitions: 3 });
+    await log.append(this.list);
+    const history = await readSiteHistory(log);
+    await log.close();
+    return history;
+  }
+}
+
+describe('examples from impressions (log and wait)', () => {
+  it('labels what the user did within the attribution window after each impression', async () => {
+    const history = await new Events()
+      .post('p1', 'b1', 0)
+      .post('p2', 'b2', 0)
+      .post('p3', 'b3', 0)
+      .impression('u', 'p1', 10 * HOUR)
+      .engage('u', 'p1', EngagementKind.ENGAGEMENT_KIND_LIKE, 11 * HOUR)
+      .follow('u', 'b1', 12 * HOUR)
+      .impression('u', 'p2', 10 * HOUR)
+      // Too late: outside the 6-hour window.
+      .engage('u', 'p2', EngagementKind.ENGAGEMENT_KIND_LIKE, 17 * HOUR)
+      // Before the impression: not caused by it.
+      .engage('u', 'p3', EngagementKind.ENGAGEMENT_KIND_REBLOG, 9 * HOUR)
+      .impression('u', 'p3', 10 * HOUR)
+      .engage('u', 'p3', EngagementKind.ENGAGEMENT_KIND_HIDE, 10 * HOUR + 1)
+      .impression('u', 'p3', 10 * HOUR)
+      // Still inside its window when the log ends.
+      .impression('u', 'p1', 30 * HOUR, 'r2')
+      .engage('v', 'p1', EngagementKind.ENGAGEMENT_KIND_CLICK, 32 * HOUR)
+      .history();
+    const { examples, immature } = examplesFromImpressions(history, 6 * HOUR);
+    assert.equal(immature, 1);
+    const byPost = new Map(examples.map((e) => [e.postId, e]));
+    assert.equal(examples.length, 3, 'the repeated p3 impression of one request counts once');
+    assert.deepEqual(byPost.get('p1')?.labels, {
+      like: 1,
+      reblog: 0,
+      reply: 0,
+      follow: 1,
+      hide: 0,
+    });
+    assert.deepEqual(byPost.get('p2')?.labels, NO_LABELS);
+    assert.deepEqual(byPost.get('p3')?.labels, {
+      like: 0,
+      reblog: 0,
+      reply: 0,
+      follow: 0,
+      hide: 1,
+    });
+  });
+});
+
+describe('examples from engagements with sampled negatives', () => {
+  async function world(): Promise<SiteHistory> {
+    const events = new Events().blog('own-blog', 'u1');
+    for (let i = 0; i < 40; i += 1) events.post(`p${i}`, i < 5 ? 'own-blog' : `b${i}`, i * HOUR);
+    events
+      .engage('u1', 'p10', EngagementKind.ENGAGEMENT_KIND_LIKE, 20 * HOUR)
+      .engage('u1', 'p10', EngagementKind.ENGAGEMENT_KIND_REPLY, 21 * HOUR)
+      .engage('u1', 'p11', EngagementKind.ENGAGEMENT_KIND_CLICK, 22 * HOUR)
+      .engage('u1', 'p12', EngagementKind.ENGAGEMENT_KIND_HIDE, 25 * HOUR)
+      .engage('u1', 'p12', EngagementKind.ENGAGEMENT_KIND_HIDE, 25 * HOUR, 'e-retried')
+      .engage('u1', 'p12', EngagementKind.ENGAGEMENT_KIND_HIDE, 25 * HOUR, 'e-retried')
+      .follow('u1', 'b10', 20 * HOUR + 5);
+    return events.history();
+  }
+
+  it('makes one positive per engaged pair and k negatives the user never touched', async () => {
+    const history = await world();
+    const examples = examplesFromEngagements(history, {
+      attributionWindowMs: 6 * HOUR,
+      negativesPerPositive: 3,
+      random: seededRandom(5),
+    });
+    const positives = examples.filter((e) => e.labels !== NO_LABELS);
+    assert.deepEqual(
+      positives.map((e) => [e.postId, e.labels]),
+      [
+        ['p10', { like: 1, reblog: 0, reply: 1, follow: 1, hide: 0 }],
+        ['p12', { like: 0, reblog: 0, reply: 0, follow: 0, hide: 1 }],
+      ],
+    );
+    const negatives = examples.filter((e) => e.labels === NO_LABELS);
+    assert.equal(negatives.length, 6);
+    for (const negative of negatives) {
+      const n = Number(negative.postId.slice(1));
+      assert.ok(![10, 11, 12].includes(n), `sampled an engaged post ${negative.postId}`);
+      assert.ok(n >= 5, `sampled the user's own post ${negative.postId}`);
+      // p10's negatives existed at 20 h; p12's at 25 h.
+      assert.ok(n * HOUR <= negative.atMs, `sampled ${negative.postId} before it existed`);
+    }
+    assert.equal(
+      new Set(negatives.map((e) => e.postId)).size,
+      6,
+      'no post sampled twice for a user',
+    );
+  });
+
+  it('samples the same negatives for the same seed and others for another', async () => {
+    const history = await world();
+    const run = (seed: number) =>
+      examplesFromEngagements(history, {
+        attributionWindowMs: HOUR,
+        negativesPerPositive: 3,
+        random: seededRandom(seed),
+      }).map((e) => e.postId);
+    assert.deepEqual(run(5), run(5));
+    assert.notDeepEqual(run(5), run(6));
+  });
+});
+
+describe('time split', () => {
+  it('holds out the latest examples, never splitting examples of one time', () => {
+    const at = [5, 1, 3, 3, 3, 2, 4, 4];
+    const examples: TrainingExample[] = at.map((t, i) => ({
+      userId: 'u',
+      postId: `p${i}`,
+      atMs: t,
+      labels: NO_LABELS,
+    }));
+    const split = splitByTime(examples, 0.25);
+    assert.deepEqual(
+      split.heldOut.map((i) => at[i]),
+      [4, 4, 5],
+    );
+    assert.equal(split.cutoffMs, 4);
+    assert.ok(split.train.every((i) => at[i]! < 4));
+    assert.equal(split.train.length + split.heldOut.length, at.length);
+  });
+});
+
+describe('feature hydration', () => {
+  it('lays user and post features side by side, flagging columns a response lacked', async () => {
+    const layouts: Record<string, string[]> = { u1: ['post.a', 'post.b'], u2: ['post.b'] };
+    const source: FeatureSource = {
+      maxPostsPerCall: 2,
+      async getFeatures(userId, postIds) {
+        const names = layouts[userId]!;
+        return {
+          user: { names: ['user.x'], values: [userId === 'u1' ? 1 : 2], missing: Uint8Array.of(0) },
+          candidates: {
+            names,
+            rows: postIds.length,
+            values: postIds.flatMap((p) =>
+              names.map((n) => Number(p.slice(1)) * (n === 'post.a' ? 10 : 1)),
+            ),
+            missing: Uint8Array.of(0, 0),
+          },
+        };
+      },
+    };
+    const example = (userId: string, postId: string, like: 0 | 1): TrainingExample => ({
+      userId,
+      postId,
+      atMs: 0,
+      labels: { ...NO_LABELS, like },
+    });
+    const examples = [
+      example('u1', 'p1', 1),
+      example('u2', 'p2', 0),
+      example('u1', 'p3', 0),
+      example('u1', 'p4', 1),
+    ];
+    const hydrated = await hydrateExamples(examples, source);
+    assert.deepEqual(hydrated.names, ['user.x', 'post.a', 'post.b']);
+    assert.deepEqual(Array.from(hydrated.values), [1, 10, 1, 2, 0, 2, 1, 30, 3, 1, 40, 4]);
+    assert.deepEqual(Array.from(hydrated.labels.like!), [1, 0, 0, 1]);
+    // u2's response had no post.a: row 1, column 1 is flagged missing, nothing else is.
+    const flagged = Array.from({ length: 12 }, (_, i) => isMissing(hydrated.missing, i));
+    assert.deepEqual(
+      flagged.map((f, i) => (f ? i : -1)).filter((i) => i >= 0),
+      [4],
+    );
+  });
+});
