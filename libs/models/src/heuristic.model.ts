@@ -21,12 +21,12 @@ interface HeuristicFeature {
  * ranks sensibly before the trainer has published anything. Each row reads "one more unit of
  * this feature multiplies the odds of that objective by e^effect":
  *
- * - `post.like_rate`, `post.hide_rate`: Bayesian rates in [0, 1]; what others did with the
+ * - `post.like_rate_7d`, `post.hide_rate_7d`: Bayesian rates in [0, 1]; what others did with the
  *   post is the strongest cold signal (a 10-point like rate ~ +0.6 log-odds of a like).
  * - `post.likes_1d`, `post.reblogs_1d`: decayed counts, log1p so a viral post cannot swamp
  *   everything else (one e-fold of likes ~ +0.25).
  * - `post.age_hours`: log1p; older posts slowly lose (a day old ~ -0.5 vs an hour old).
- * - `user_blog.follows` (0/1), `user_blog.engagements_30d`, `user_tag.affinity`: the user's
+ * - `user_blog.follows` (0/1), `user_blog.engagements_30d`, `user_tag.affinity_max`: the user's
  *   own relationship with the creator and the post's tags; following makes follow moot.
  * - `user_blog.hides_30d`: the user said "show less" of this creator before.
  *
@@ -34,8 +34,8 @@ interface HeuristicFeature {
  * store does not serve, simply contributes nothing. Intercepts are rough site-wide base rates.
  */
 const FEATURES: readonly HeuristicFeature[] = [
-  { name: 'post.like_rate', transform: 'identity', effect: { like: 6, reblog: 4, reply: 2 } },
-  { name: 'post.hide_rate', transform: 'identity', effect: { like: -3, hide: 8 } },
+  { name: 'post.like_rate_7d', transform: 'identity', effect: { like: 6, reblog: 4, reply: 2 } },
+  { name: 'post.hide_rate_7d', transform: 'identity', effect: { like: -3, hide: 8 } },
   { name: 'post.likes_1d', transform: 'log1p', effect: { like: 0.25, reblog: 0.2, reply: 0.1 } },
   { name: 'post.reblogs_1d', transform: 'log1p', effect: { reblog: 0.3, like: 0.1 } },
   {
@@ -55,7 +55,7 @@ const FEATURES: readonly HeuristicFeature[] = [
   },
   { name: 'user_blog.hides_30d', transform: 'log1p', effect: { like: -1, hide: 1.5, follow: -2 } },
   {
-    name: 'user_tag.affinity',
+    name: 'user_tag.affinity_max',
     transform: 'log1p',
     effect: { like: 0.5, reblog: 0.4, reply: 0.2, follow: 0.3, hide: -0.2 },
   },

@@ -108,7 +108,7 @@ describe('ranker over gRPC', () => {
       rankRequest({
         user,
         candidates: candidates(
-          ['post.like_rate', 'post.hide_rate', 'user_blog.follows'],
+          ['post.like_rate_7d', 'post.hide_rate_7d', 'user_blog.follows'],
           [
             [0.02, 0.1, 0],
             [0.3, 0, 1],
@@ -188,7 +188,7 @@ describe('ranker over gRPC', () => {
   it('scores 5,000 candidates, the most a request may carry', async () => {
     const rows = Array.from({ length: 5_000 }, (_, i) => [i / 5_000]);
     const response = await h.client.rank(
-      rankRequest({ model: 'heuristic', candidates: candidates(['post.like_rate'], rows) }),
+      rankRequest({ model: 'heuristic', candidates: candidates(['post.like_rate_7d'], rows) }),
     );
     assert.equal(response.values.length, 5_000);
     assert.ok(response.values[4_999]! > response.values[0]!);

@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict';
+import type { eventsv1 } from '@feedmesh/contracts';
+import { InvalidArgumentError } from '@feedmesh/errors';
+import { InMemoryEventLog, RedisStreamsEventLog, type EventLog } from '@feedmesh/events';
+import { testRedis, uniquePrefix, waitFor } from '@feedmesh/testing';
+import { FeatureMaterializer } from './event-materializer.js';
+import { featureSchema } from './feature-schema.js';
+import type { FeatureStore } from './feature-store.js';
+import { isMissing } from './missing-mask.js';
+import { InMemoryFeatureStore } from './in-memory-feature-store.js';
+import { RedisFeatureStore } from './redis-feature-store.js';
+import { DAY, engaged, HOUR, Kind, postCreated, sampleWorld, T0 } from './test-fixtures/events.js';
+import { assertSameSnapshot, snapshotOf, type Snapshot } from './test-fixtures/snapshot.js';
+
+const USERS = ['u1', 'u2', 'u8', 'u9', 'stranger'];
+const POSTS = ['p1', 'p2', 'p3', 'unknown'];
+const NOW = T0 + 18 * HOUR;
+const limits = { setCap: 100, interestCap: 100 };
+
+async function applyAll(store: FeatureStore, events: readonly eventsv1.Event[]): Promise<void> {
+  const materializer = new FeatureMaterializer(store);
+  for (const event of events) await materializer.apply(event);
+}
+
+/** A seeded shuffle (mulberry32), so a failing order can be replayed. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
+function column(snapshot: Snapshot, userId: string, postId: string, name: string): number {
+  const { candidates } = snapshot.users[userId]!;
+  const row = POSTS.indexOf(postId);
+  return candidates.values[row * candidates.names.length + candidates.names.indexOf(name)]!;
+}
+
+function userFeature(snapshot: Snapshot, userId: string, name: string): number {
+  const { features } = snapshot.users[userId]!;
+  return features.values[features.names.indexOf(name)]!;
+}
+
+function close(actual: number, expected: number): void {
+  assert.ok(Math.abs(actual - expected) < 1e-9, `${actual} ≉ ${expected}`);
+}
+
+describe('FeatureMaterializer', () => {
+  let expected: Snapshot;
+
+  before(async () => {
+    const store = new InMemoryFeatureStore(limits);
+    await applyAll(store, sampleWorld());
+    expected = await snapshotOf(store, USERS, POSTS, NOW);
+  });
+
+  it('materializes post counters, rates and attributes as computed by hand', () => {
+    // u1 liked p1 at 1h and u2 at 4h; read at 18h with half-lives of 1 and 7 days.
+    const likes1d = 2 ** (-17 / 24) + 2 ** (-14 / 24);
+    close(column(expected, 'u1', 'p1', 'post.likes_1d'), likes1d);
+    close(column(expected, 'u1', 'p1', 'post.likes_7d'), 2 ** (-17 / 168) + 2 ** (-14 / 168));
+    const likes7d = 2 ** (-17 / 168) + 2 ** (-14 / 168);
+    const impressions7d = 2 ** (-8 / 168) + 2 ** (-6 / 168);
+    close(column(expected, 'u1', 'p1', 'post.like_rate_7d'), (likes7d + 1) / (impressions7d + 50));
+    close(column(expected, 'u1', 'p1', 'post.age_hours'), 18 - 2_000 / HOUR);
+    assert.equal(column(expected, 'u1', 'p1', 'post.tag_count'), 2);
+    assert.equal(column(expected, 'u1', 'p1', 'post.text_length'), 5);
+    assert.equal(column(expected, 'u1', 'p2', 'post.is_reblog'), 1);
+    assert.equal(column(expected, 'u1', 'p2', 'post.deleted'), 1);
+    assert.equal(column(expected, 'u1', 'p1', 'post.deleted'), 0);
+  });
+
+  it('materializes blogs: followers net of unfollows, age, new creator, posting rate', () => {
+    assert.equal(column(expected, 'u1', 'p1', 'blog.followers'), 2);
+    assert.equal(column(expected, 'u1', 'p2', 'blog.followers'), 0);
+    close(column(expected, 'u1', 'p1', 'blog.age_days'), 18 / 24);
+    assert.equal(column(expected, 'u1', 'p1', 'blog.is_new_creator'), 1);
+    // b1 posted p1 at 2 s and p3 at 14 h.
+    close(
+      column(expected, 'u1', 'p1', 'blog.posts_7d'),
+      2 ** (-(NOW - T0 - 2_000) / (7 * DAY)) + 2 ** (-4 / 168),
+    );
+  });
+
+  it('materializes what a user did to blogs and tags, a hide pushing them away', () => {
+    assert.equal(column(expected, 'u1', 'p1', 'user_blog.follows'), 1);
+    assert.equal(column(expected, 'u1', 'p2', 'user_blog.follows'), 0);
+    // u1 liked (1) and reblogged (3) p1 of b1, tagged cats and art.
+    const affinity = 2 ** (-17 / 720) + 3 * 2 ** (-16 / 720);
+    close(column(expected, 'u1', 'p1', 'user_blog.affinity_30d'), affinity);
+    close(column(expected, 'u1', 'p1', 'user_tag.affinity_sum'), 2 * affinity);
+    close(column(expected, 'u1', 'p1', 'user_tag.affinity_max'), affinity);
+    // u1 hid p2 of b2 (tag dogs).
+    close(column(expected, 'u1', 'p2', 'user_blog.affinity_30d'), -4 * 2 ** (-15 / 720));
+    close(column(expected, 'u1', 'p2', 'user_blog.hides_30d'), 2 ** (-15 / 720));
+    close(column(expected, 'u1', 'p2', 'user_tag.affinity_max'), -4 * 2 ** (-15 / 720));
+  });
+
+  it('joins an engagement that arrived before its post once the post is created', () => {
+    // u2 replied to p3 before p3's PostCreated was applied; p3 is b1's, tagged art.
+    const like = 2 ** (-14 / 720);
+    const reply = 2 * 2 ** (-3 / 720);
+    close(column(expected, 'u2', 'p3', 'user_tag.affinity_sum'), like + reply);
+    close(
+      column(expected, 'u2', 'p3', 'user_blog.engagements_30d'),
+      2 ** (-14 / 720) + 2 ** (-3 / 720),
+    );
+    // b1's posts received likes at 1 h and 4 h, a reblog at 2 h and the reply at 15 h.
+    const received = [17, 16, 14, 3].reduce((sum, age) => sum + 2 ** (-age / 168), 0);
+    close(column(expected, 'u2', 'p3', 'blog.engagements_7d'), received);
+  });
+
+  it("materializes a user's sets, counters, session and interests", () => {
+    const u1 = expected.users['u1']!;
+    assert.deepEqual(u1.sets, {
+      served: ['p2', 'p1'],
+      engaged: ['p1'],
+      hidden: ['p2'],
+      owned_blogs: [],
+      following: ['b1'],
+      blocked: ['b2'],
+    });
+    assert.deepEqual(expected.users['u9']!.sets.owned_blogs, ['b1']);
+    assert.equal(u1.lastSessionAtMs, T0 + 13 * HOUR);
+    assert.equal(userFeature(expected, 'u1', 'user.follows'), 1);
+    close(userFeature(expected, 'u1', 'user.hours_since_last_session'), 5);
+    close(userFeature(expected, 'u1', 'user.engagements_7d'), 2 ** (-17 / 168) + 2 ** (-16 / 168));
+    close(userFeature(expected, 'u1', 'user.hides_30d'), 2 ** (-15 / 720));
+    assert.deepEqual(
+      u1.interests.map(({ kind, name }) => [kind, name]),
+      [
+        [1, 'art'],
+        [1, 'cats'],
+        [2, 'b1'],
+      ],
+    );
+  });
+
+  it('serves defaults flagged missing for a user and a post it never saw', () => {
+    const stranger = expected.users['stranger']!;
+    const { user } = featureSchema;
+    assert.deepEqual(
+      stranger.features.values,
+      user.map((f) => f.default),
+    );
+    user.forEach((_, i) => assert.ok(isMissing(stranger.features.missing, i), user[i]!.name));
+    const unknownRow = POSTS.indexOf('unknown');
+    const width = stranger.candidates.names.length;
+    for (let column = 0; column < width; column++) {
+      assert.ok(isMissing(stranger.candidates.missing, unknownRow * width + column));
+    }
+    // A known post's own columns are not flagged, even for a stranger.
+    assert.ok(!isMissing(stranger.candidates.missing, POSTS.indexOf('p1') * width));
+  });
+
+  for (const seed of [1, 2, 3, 4, 5]) {
+    it(`builds the same state when the events arrive shuffled (seed ${seed})`, async () => {
+      const store = new InMemoryFeatureStore(limits);
+      await applyAll(store, shuffled(sampleWorld(), seed));
+      assertSameSnapshot(await snapshotOf(store, USERS, POSTS, NOW), expected);
+    });
+  }
+
+  it('builds the same state in Redis as in memory, from a shuffled log', async () => {
+    const prefix = uniquePrefix('fs-materializer');
+    const redis = testRedis(prefix);
+    try {
+      const store = new RedisFeatureStore({ redis, prefix, ...limits });
+      await applyAll(store, shuffled(sampleWorld(), 42));
+      assertSameSnapshot(await snapshotOf(store, USERS, POSTS, NOW), expected);
+    } finally {
+      await redis.cleanup();
+    }
+  });
+
+  it('counts a post once for its blog when its PostCreated is applied twice', async () => {
+    const store = new InMemoryFeatureStore(limits);
+    const created = postCreated('e1', T0, { postId: 'p1', blogId: 'b1', tags: ['art'] });
+    const liked = engaged('e2', T0, 'u1', 'p1', Kind.ENGAGEMENT_KIND_LIKE);
+    await applyAll(store, [liked, created, created]);
+    const snapshot = await snapshotOf(store, ['u1'], ['p1'], T0);
+    const names = snapshot.users['u1']!.candidates.names;
+    const values = snapshot.users['u1']!.candidates.values;
+    assert.equal(values[names.indexOf('blog.posts_7d')], 1);
+    assert.equal(values[names.indexOf('blog.engagements_7d')], 1);
+    assert.equal(values[names.indexOf('user_tag.affinity_sum')], 1);
+  });
+
+  it('rejects an event it cannot apply, naming the field', async () => {
+    const materializer = new FeatureMaterializer(new InMemoryFeatureStore(limits));
+    const cases: [eventsv1.Event, string][] = [
+      [engaged('e1', T0, 'bad id', 'p1', Kind.ENGAGEMENT_KIND_LIKE), 'engagement.user_id'],
+      [engaged('e2', T0, 'u1', 'p1', Kind.ENGAGEMENT_KIND_UNSPECIFIED), 'engagement.kind'],
+      [engaged('e3', 0, 'u1', 'p1', Kind.ENGAGEMENT_KIND_LIKE), 'at_ms'],
+      [{ eventId: 'e4', atMs: T0, payload: undefined }, 'payload'],
+      [postCreated('e5', T0, { postId: 'p1', blogId: '' }), 'post_created.blog_id'],
+    ];
+    for (const [event, field] of cases) {
+      await assert.rejects(
+        materializer.apply(event),
+        (error: unknown) => error instanceof InvalidArgumentError && error.field === field,
+        field,
+      );
+    }
+  });
+
+  describe('replaying the log', () => {
+    const GROUP = 'feature-store';
+
+    async function replayTwice(log: EventLog, store: FeatureStore): Promise<void> {
+      const materializer = new FeatureMaterializer(store);
+      const consumer = await log.consume({
+        group: GROUP,
+        consumer: 'c1',
+        handler: (event) => materializer.apply(event),
+        pollIntervalMs: 10,
+      });
+      const drained = () =>
+        waitFor('the group to drain', async () => {
+          const { undelivered, pending } = await log.lag(GROUP);
+          return undelivered === 0 && pending === 0;
+        });
+      try {
+        await log.append(sampleWorld());
+        await drained();
+        assertSameSnapshot(await snapshotOf(store, USERS, POSTS, NOW), expected);
+        await log.append(sampleWorld());
+        await drained();
+        assertSameSnapshot(await snapshotOf(store, USERS, POSTS, NOW), expected);
+        assert.equal(consumer.stats().duplicates, sampleWorld().length);
+      } finally {
+        await consumer.stop();
+      }
+    }
+
+    it('gives the same state twice through the in-memory log', async () => {
+      const log = new InMemoryEventLog({ partitions: 4 });
+      try {
+        await replayTwice(log, new InMemoryFeatureStore(limits));
+      } finally {
+        await log.close();
+      }
+    });
+
+    it('gives the same state twice through Redis Streams into the Redis store', async () => {
+      const prefix = uniquePrefix('fs-replay');
+      const redis = testRedis(prefix);
+      const log = new RedisStreamsEventLog({
+        client: redis,
+        prefix: `${prefix}:events`,
+        partitions: 4,
+      });
+      try {
+        await replayTwice(log, new RedisFeatureStore({ redis, prefix, ...limits }));
+      } finally {
+        await log.close();
+        await redis.cleanup();
+      }
+    });
+  });
+});

@@ -1,0 +1,58 @@
+import type { UserSet } from './feature-registry.js';
+
+/**
+ * The Redis store's key layout, under `<REDIS_PREFIX>:fs`. Everything of one user shares the
+ * hash tag `{u:<id>}` (state, per-blog and per-tag state, sets, interest indexes), so a user's
+ * writes are one pipeline and a user's reads one MGET, on one Cluster node. A post's state,
+ * meta and parked engagements share `{p:<id>}` (one script reads and writes all three); a
+ * blog's state is `{b:<id>}`. Reads across posts or blogs span slots: `SlotBatch` splits them.
+ */
+export class FeatureKeys {
+  private readonly root: string;
+
+  constructor(prefix: string) {
+    this.root = `${prefix}:fs`;
+  }
+
+  user(userId: string): string {
+    return `${this.userTag(userId)}:s`;
+  }
+
+  userBlog(userId: string, blogId: string): string {
+    return `${this.userTag(userId)}:b:${blogId}`;
+  }
+
+  /** Tags are free text; anything after the hash tag is fine in a key. */
+  userTagState(userId: string, tag: string): string {
+    return `${this.userTag(userId)}:t:${tag}`;
+  }
+
+  userSet(userId: string, set: UserSet): string {
+    return `${this.userTag(userId)}:set:${set}`;
+  }
+
+  /** The tags or blogs the user touched, scored by the time of the latest touch. */
+  interestIndex(userId: string, kind: 'tags' | 'blogs'): string {
+    return `${this.userTag(userId)}:idx:${kind}`;
+  }
+
+  post(postId: string): string {
+    return `${this.root}:{p:${postId}}:s`;
+  }
+
+  postMeta(postId: string): string {
+    return `${this.root}:{p:${postId}}:m`;
+  }
+
+  parkedEngagements(postId: string): string {
+    return `${this.root}:{p:${postId}}:parked`;
+  }
+
+  blog(blogId: string): string {
+    return `${this.root}:{b:${blogId}}:s`;
+  }
+
+  private userTag(userId: string): string {
+    return `${this.root}:{u:${userId}}`;
+  }
+}

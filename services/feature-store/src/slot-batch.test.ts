@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import type { RedisClient } from '@feedmesh/service-kit';
+import { testRedis, uniquePrefix } from '@feedmesh/testing';
+import calculateSlot from 'cluster-key-slot';
+import type { ChainableCommander } from 'ioredis';
+import { SlotBatch } from './slot-batch.js';
+
+describe('SlotBatch', () => {
+  let prefix: string;
+  let redis: ReturnType<typeof testRedis>;
+  /** The keys each pipeline carried, one entry per pipeline sent. */
+  let pipelines: string[][];
+
+  beforeEach(() => {
+    prefix = uniquePrefix('fs-batch');
+    redis = testRedis(prefix);
+    pipelines = [];
+  });
+  afterEach(() => redis.cleanup());
+
+  /** The test Redis, seen as a Cluster or not, recording the keys of each pipeline. */
+  function recording(isCluster: boolean): RedisClient {
+    const pipeline = (): ChainableCommander => {
+      const real = redis.pipeline();
+      const keys: string[] = [];
+      pipelines.push(keys);
+      return new Proxy(real, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver) as unknown;
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            for (const arg of args) {
+              if (typeof arg === 'string' && arg.startsWith(prefix)) keys.push(arg);
+            }
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    };
+    return new Proxy(redis, {
+      get(target, property) {
+        if (property === 'isCluster') return isCluster;
+        if (property === 'pipeline') return pipeline;
+        return Reflect.get(target, property) as unknown;
+      },
+    }) as unknown as RedisClient;
+  }
+
+  const keysOf = (tags: string[]) => tags.map((tag) => `${prefix}:{${tag}}:s`);
+
+  it('sends a batch as one pipeline with one MGET on a single Redis', async () => {
+    const keys = keysOf(['a', 'b', 'c']);
+    await redis.set(keys[0]!, 'A');
+    await redis.set(keys[2]!, 'C');
+    const batch = new SlotBatch(recording(false));
+    const values = batch.mget(keys);
+    const other = batch.add(keys[1]!, (p) => p.get(keys[1]!));
+    const replies = await batch.exec('test');
+    assert.deepEqual(
+      values(replies).map((v) => v?.toString() ?? null),
+      ['A', null, 'C'],
+    );
+    assert.equal(other(replies), null);
+    assert.equal(pipelines.length, 1);
+  });
+
+  it('splits a batch into one pipeline per slot on a Cluster, keeping reply order', async () => {
+    const keys = keysOf(['u:1', 'p:1', 'u:1', 'p:2', 'b:9']);
+    await Promise.all(keys.map((key, i) => redis.set(key, `v${i}`)));
+    const batch = new SlotBatch(recording(true));
+    const values = batch.mget(keys);
+    const replies = await batch.exec('test');
+    assert.deepEqual(
+      values(replies).map((v) => v?.toString()),
+      ['v2', 'v1', 'v2', 'v3', 'v4'],
+    );
+    assert.equal(pipelines.length, 4);
+    for (const carried of pipelines) {
+      assert.equal(new Set(carried.map((key) => calculateSlot(key))).size, 1, carried.join(' '));
+    }
+  });
+
+  it('sends nothing for an empty batch', async () => {
+    const batch = new SlotBatch(recording(false));
+    const values = batch.mget([]);
+    assert.deepEqual(values(await batch.exec('test')), []);
+    assert.equal(pipelines.length, 0);
+  });
+});
