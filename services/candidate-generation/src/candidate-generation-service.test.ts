@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { candidatesv1, commonv1, type eventsv1 } from '@feedmesh/contracts';
+import {
+  createRuntime,
+  createServiceClient,
+  loadConfig,
+  Status,
+  ClientError,
+  type ClientHandle,
+  type RunningServer,
+  type Runtime,
+} from '@feedmesh/service-kit';
+import { testRedis, testRedisUrl, uniquePrefix, waitFor } from '@feedmesh/testing';
+import { candidateGenerationConfigShape, startCandidateGeneration } from './index.js';
+import {
+  blogCreated,
+  engagement,
+  follow,
+  postCreated,
+  postDeleted,
+} from './test-fixtures/events.js';
+import { DAY, HOUR, MINUTE, NOW, silentLogger } from './test-fixtures/world.js';
+
+const { Surface } = commonv1;
+const Definition = candidatesv1.CandidateGenerationServiceDefinition;
+
+for (const mode of ['embedded', 'Redis'] as const) {
+  describe(`CandidateGenerationService over gRPC (${mode})`, () => {
+    let runtime: Runtime;
+    let server: RunningServer;
+    let handle: ClientHandle<typeof Definition>;
+    let cleanup: () => Promise<void>;
+
+    before(async () => {
+      const prefix = uniquePrefix('cg-service');
+      const config = loadConfig(candidateGenerationConfigShape, {
+        GRPC_LISTEN: '127.0.0.1:0',
+        REDIS_PREFIX: prefix,
+        EVENT_PARTITIONS: '2',
+        CONSUMER_NAME: 'test-consumer',
+        CANDIDATES_TRENDING_CACHE_MS: '0',
+        ...(mode === 'Redis' ? { REDIS_URL: testRedisUrl() } : {}),
+      });
+      runtime = createRuntime(config, silentLogger);
+      server = await startCandidateGeneration({
+        config,
+        runtime,
+        logger: silentLogger,
+        clock: () => NOW,
+      });
+      handle = createServiceClient(Definition, server.address, { deadlineMs: 10_000 });
+      cleanup = async () => {
+        if (mode === 'Redis') await testRedis(prefix).cleanup();
+      };
+      await publish(
+        blogCreated('b1', NOW - 300 * DAY, 'catblog'),
+        blogCreated('b2', NOW - 2 * DAY, 'newbie'),
+        postCreated('p1', 'b1', NOW - 2 * HOUR, { tags: ['cats'], text: 'a cat' }),
+        postCreated('p2', 'b2', NOW - HOUR, { tags: ['cats'] }),
+        postCreated('p3', 'b1', NOW - HOUR, { tags: ['dogs'] }),
+        follow('u1', 'b1', NOW - 10 * DAY),
+        postDeleted('p3', NOW - MINUTE),
+      );
+      for (let i = 0; i < 12; i++) {
+        await publish(engagement(`fan${i}`, 'p1', NOW - 30 * MINUTE + i * MINUTE));
+      }
+    });
+
+    after(async () => {
+      handle?.close();
+      await server?.shutdown();
+      await runtime?.close();
+      await cleanup?.();
+    });
+
+    function publish(...events: eventsv1.Event[]): Promise<void> {
+      return runtime.eventLog.append(events);
+    }
+
+    it('answers Generate from the event log: followed, popular and new-creator posts', async () => {
+      const response = await waitFor('the consumer to apply the events', async () => {
+        const r = await handle.client.generate({
+          userId: 'u1',
+          surface: Surface.SURFACE_DASHBOARD,
+          maxCandidates: 100,
+        });
+        const ids = r.candidates.map((c) => c.postId).sort();
+        return ids.join() === 'p1,p2' && r.candidates[0]?.sources.length === 3 ? r : undefined;
+      });
+      const p1 = response.candidates.find((c) => c.postId === 'p1')!;
+      assert.deepEqual(
+        p1.sources.map((s) => [s.source, s.reason]),
+        [
+          ['following', 'you follow @catblog'],
+          ['trending', 'trending in #cats'],
+          ['popular', 'popular right now'],
+        ],
+      );
+      assert.equal(p1.summary, 'a cat');
+      assert.deepEqual(p1.tags, ['cats']);
+      const p2 = response.candidates.find((c) => c.postId === 'p2')!;
+      assert.deepEqual(
+        p2.sources.map((s) => [s.source, s.reason]),
+        [['fresh', 'new creator @newbie']],
+      );
+      const statuses = new Map(response.sources.map((r) => [r.source, r.status]));
+      assert.equal(statuses.get('following'), candidatesv1.SourceStatus.SOURCE_STATUS_OK);
+      assert.equal(statuses.size, 6);
+    });
+
+    it('serves Trending with observed and expected counts', async () => {
+      const response = await waitFor('the burst to be counted', async () => {
+        const r = await handle.client.trending({ limit: 10, windowS: 3_600 });
+        return r.tags[0]?.observed === 12 ? r : undefined;
+      });
+      assert.deepEqual(
+        response.tags.map((t) => [t.tag, t.observed, t.expected]),
+        [['cats', 12, 0]],
+      );
+      assert.deepEqual(
+        response.posts.map((p) => [p.postId, p.blogId]),
+        [['p1', 'b1']],
+      );
+      assert.ok(response.tags[0]!.score > 2);
+      const limited = await handle.client.trending({ limit: 1, windowS: 0 });
+      assert.equal(limited.tags.length, 1);
+    });
+
+    it('rejects a bad request with INVALID_ARGUMENT naming the field', async () => {
+      const generate = await handle.client
+        .generate({
+          userId: 'u1',
+          surface: Surface.SURFACE_FOR_YOU,
+          maxCandidates: 10,
+          sourceBudgets: [
+            { source: 'popular', maxCandidates: 1, timeoutMs: 0 },
+            { source: 'psychic', maxCandidates: 1, timeoutMs: 0 },
+          ],
+        })
+        .catch((e: unknown) => e);
+      assert.ok(generate instanceof ClientError);
+      assert.equal(generate.code, Status.INVALID_ARGUMENT);
+      assert.match(generate.details, /^source_budgets\[1\]\.source: unknown source "psychic"/);
+
+      const trending = await handle.client
+        .trending({ limit: 0, windowS: 0 })
+        .catch((e: unknown) => e);
+      assert.ok(trending instanceof ClientError);
+      assert.equal(trending.code, Status.INVALID_ARGUMENT);
+      assert.match(trending.details, /^limit: /);
+    });
+  });
+}

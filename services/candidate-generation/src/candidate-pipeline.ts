@@ -1,0 +1,85 @@
+import type { Logger } from '@feedmesh/service-kit';
+import { CandidateGenerator } from './candidate-generator.js';
+import { CandidateIndexer } from './candidate-indexer.js';
+import type { CandidateSettings } from './candidate-settings.js';
+import type { CandidateSource } from './candidate-source.js';
+import { DEFAULT_STORE_LIMITS, type CandidateStore, type StoreLimits } from './candidate-store.js';
+import {
+  CoEngagementCandidateSource,
+  DEFAULT_CO_ENGAGEMENT_SETTINGS,
+} from './co-engagement.source.js';
+import { FollowingCandidateSource, DEFAULT_FOLLOWING_SETTINGS } from './following.source.js';
+import {
+  DEFAULT_FRESH_CREATORS_LIMITS,
+  FreshCreatorsCandidateSource,
+} from './fresh-creators.source.js';
+import { PopularCandidateSource } from './popular.source.js';
+import { DEFAULT_SOURCE_BUDGETS, type SurfaceBudgets } from './source-budgets.js';
+import type { SourceMetrics } from './source-metrics.js';
+import { DEFAULT_TAGS_LIMITS, TagsCandidateSource } from './tags.source.js';
+import { TrendingDetector } from './trending-detector.js';
+import { TrendingCandidateSource } from './trending.source.js';
+
+export interface CandidatePipelineOptions {
+  readonly store: CandidateStore;
+  readonly settings: CandidateSettings;
+  readonly storeLimits?: StoreLimits;
+  readonly clock: () => number;
+  readonly logger: Logger;
+  readonly metrics?: SourceMetrics;
+  readonly defaultBudgets?: Readonly<Record<number, SurfaceBudgets>>;
+  /** Replaces the built sources (tests inject slow or failing ones). */
+  readonly sources?: (built: readonly CandidateSource[]) => readonly CandidateSource[];
+}
+
+export interface CandidatePipeline {
+  readonly indexer: CandidateIndexer;
+  readonly generator: CandidateGenerator;
+  readonly trending: TrendingDetector;
+  /** The sources the generator runs, in report order. */
+  readonly sources: readonly CandidateSource[];
+}
+
+/** Assembles the indexer, the sources (in report order), the generator and the detector. */
+export function assembleCandidatePipeline(options: CandidatePipelineOptions): CandidatePipeline {
+  const { store, settings } = options;
+  const limits = options.storeLimits ?? DEFAULT_STORE_LIMITS;
+  const trending = new TrendingDetector(store, settings.trending, limits.trendBuckets);
+  const built: CandidateSource[] = [
+    new FollowingCandidateSource(store, {
+      ...DEFAULT_FOLLOWING_SETTINGS,
+      recencyHalfLife: settings.recencyHalfLife,
+      maxAgeMs: settings.retentionMs,
+    }),
+    new TagsCandidateSource(store, {
+      ...DEFAULT_TAGS_LIMITS,
+      affinityHalfLife: settings.affinityHalfLife,
+      popularityHalfLife: settings.popularityHalfLife,
+      recencyHalfLife: settings.recencyHalfLife,
+    }),
+    new CoEngagementCandidateSource(store, DEFAULT_CO_ENGAGEMENT_SETTINGS),
+    new TrendingCandidateSource(trending, settings.trending.defaultWindowMs),
+    new PopularCandidateSource(store, settings.popularityHalfLife),
+    new FreshCreatorsCandidateSource(store, {
+      ...DEFAULT_FRESH_CREATORS_LIMITS,
+      maxAgeMs: settings.newCreatorMaxAgeMs,
+      popularityHalfLife: settings.popularityHalfLife,
+    }),
+  ];
+  const sources = options.sources ? options.sources(built) : built;
+  const generator = new CandidateGenerator({
+    store,
+    sources,
+    defaultBudgets: options.defaultBudgets ?? DEFAULT_SOURCE_BUDGETS,
+    defaultTimeoutMs: settings.defaultSourceTimeoutMs,
+    clock: options.clock,
+    logger: options.logger,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
+  return {
+    indexer: new CandidateIndexer(store, settings),
+    generator,
+    trending,
+    sources,
+  };
+}

@@ -1,0 +1,67 @@
+import type { commonv1 } from '@feedmesh/contracts';
+import type { PostState } from './candidate-store.js';
+import type { RequestLookup } from './request-lookup.js';
+
+/** The sources this service runs, in the order they are reported. */
+export const SOURCE_NAMES = [
+  'following',
+  'tags',
+  'co-engagement',
+  'trending',
+  'popular',
+  'fresh',
+] as const;
+
+export type SourceName = (typeof SOURCE_NAMES)[number];
+
+/**
+ * Names the contract lists for sources not built yet. A request may budget them (an
+ * experiment configured ahead of the rollout); they are reported SKIPPED, not rejected.
+ */
+export const PLANNED_SOURCE_NAMES: ReadonlyMap<string, string> = new Map([
+  ['embeddings', 'not available yet: no embedding index is served'],
+]);
+
+/** What a source knows about the request. */
+export interface SourceQuery {
+  readonly userId: string;
+  readonly surface: commonv1.Surface;
+  /** The normalized tag of a SURFACE_TAG request. */
+  readonly tag: string | undefined;
+  /** Posts the caller filters anyway: a source never proposes them. */
+  readonly exclude: ReadonlySet<string>;
+  /** Request time from the service's clock, ms since the epoch. */
+  readonly nowMs: number;
+  /** Post and blog reads shared by the request's sources, so each is read once. */
+  readonly lookup: RequestLookup;
+}
+
+export interface SourceBudget {
+  /** Candidates at most, at least 1 (a zero budget never reaches the source). */
+  readonly maxCandidates: number;
+  readonly timeoutMs: number;
+}
+
+/** One source's proposal: a live post, its source-specific score and why. */
+export interface ProposedCandidate {
+  readonly post: PostState;
+  readonly score: number;
+  readonly reason: string;
+}
+
+/**
+ * Proposes posts for a request from one index. Returns at most `budget.maxCandidates`
+ * candidates, best first, never a deleted or excluded post. It should stop early when
+ * `signal` aborts (its time budget ran out, or the caller went away): its answer would be
+ * dropped anyway.
+ */
+export interface CandidateSource {
+  readonly name: SourceName;
+  /** Surfaces the source makes sense for; elsewhere it is skipped even if budgeted. */
+  readonly surfaces: ReadonlySet<commonv1.Surface>;
+  candidates(
+    query: SourceQuery,
+    budget: SourceBudget,
+    signal: AbortSignal,
+  ): Promise<ProposedCandidate[]>;
+}

@@ -1,0 +1,108 @@
+import { commonv1 } from '@feedmesh/contracts';
+import { blogLabel } from './blog-label.js';
+import type {
+  CandidateSource,
+  ProposedCandidate,
+  SourceBudget,
+  SourceQuery,
+} from './candidate-source.js';
+import type { CandidateStore, PostState, Scored } from './candidate-store.js';
+import { decayedValue, type HalfLife } from './decay.js';
+
+const Surface = commonv1.Surface;
+
+export interface FreshCreatorsSettings {
+  /** A blog younger than this at request time is new, ms. */
+  readonly maxAgeMs: number;
+  readonly popularityHalfLife: HalfLife;
+  /** Newest new blogs read per request. */
+  readonly maxBlogs: number;
+  /** Newest posts read per new blog: spreads exploration over many creators. */
+  readonly postsPerBlog: number;
+}
+
+export const DEFAULT_FRESH_CREATORS_LIMITS = { maxBlogs: 500, postsPerBlog: 5 } as const;
+
+/**
+ * Posts ranked per request: a few times the budget, so "best-engaged first" has a choice
+ * without hydrating every post of every new blog.
+ */
+const POOL_PER_CANDIDATE = 3;
+const MIN_POOL = 150;
+
+/**
+ * Recent posts of new blogs, best-engaged first, newest first among equals: exploration, so
+ * new creators get an audience before they have followers.
+ */
+export class FreshCreatorsCandidateSource implements CandidateSource {
+  readonly name = 'fresh';
+  readonly surfaces: ReadonlySet<commonv1.Surface> = new Set([
+    Surface.SURFACE_DASHBOARD,
+    Surface.SURFACE_FOR_YOU,
+    Surface.SURFACE_EXPLORE,
+  ]);
+
+  constructor(
+    private readonly store: CandidateStore,
+    private readonly settings: FreshCreatorsSettings,
+  ) {}
+
+  async candidates(
+    query: SourceQuery,
+    budget: SourceBudget,
+    signal: AbortSignal,
+  ): Promise<ProposedCandidate[]> {
+    const since = query.nowMs - this.settings.maxAgeMs;
+    const pool = Math.max(POOL_PER_CANDIDATE * budget.maxCandidates, MIN_POOL);
+    // No more blogs than pool slots: each one read contributes at least its newest post.
+    const blogs = await this.store.newBlogs(since, Math.min(this.settings.maxBlogs, pool));
+    if (blogs.length === 0) return [];
+    signal.throwIfAborted();
+    const byBlog = await this.store.blogPosts(
+      blogs.map((blog) => blog.id),
+      this.settings.postsPerBlog,
+      since,
+    );
+    const postIds = roundRobin([...byBlog.values()], pool);
+    const live = await query.lookup.firstLive(postIds, query.exclude, postIds.length, signal);
+    const engagement = (post: PostState) =>
+      post.popularity === undefined
+        ? 0
+        : decayedValue(post.popularity, query.nowMs, this.settings.popularityHalfLife);
+    const ranked = live
+      .map((post) => ({ post, score: engagement(post) }))
+      .sort(
+        (a, b) =>
+          b.score - a.score ||
+          b.post.createdAtMs - a.post.createdAtMs ||
+          (a.post.postId < b.post.postId ? -1 : 1),
+      )
+      .slice(0, budget.maxCandidates);
+    const names = await query.lookup.blogs([...new Set(ranked.map(({ post }) => post.blogId))]);
+    return ranked.map(({ post, score }) => ({
+      post,
+      score,
+      reason: `new creator ${blogLabel(post.blogId, names)}`,
+    }));
+  }
+}
+
+/**
+ * Each blog's newest post (newest blogs first), then each one's second newest, and so on, up
+ * to `limit`: a bounded pool that still gives every new creator a chance.
+ */
+function roundRobin(perBlog: readonly Scored[][], limit: number): string[] {
+  const ids: string[] = [];
+  for (let round = 0; ids.length < limit; round++) {
+    let any = false;
+    for (const posts of perBlog) {
+      const entry = posts[round];
+      if (!entry) continue;
+      any = true;
+      ids.push(entry.id);
+      if (ids.length >= limit) break;
+    }
+    if (!any) break;
+  }
+  return ids;
+}

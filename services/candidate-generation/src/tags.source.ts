@@ -1,0 +1,127 @@
+import { commonv1 } from '@feedmesh/contracts';
+import type {
+  CandidateSource,
+  ProposedCandidate,
+  SourceBudget,
+  SourceQuery,
+} from './candidate-source.js';
+import type { CandidateStore, PostState } from './candidate-store.js';
+import { decayedValue, recency, type HalfLife } from './decay.js';
+
+const Surface = commonv1.Surface;
+
+export interface TagsSettings {
+  readonly affinityHalfLife: HalfLife;
+  readonly popularityHalfLife: HalfLife;
+  readonly recencyHalfLife: HalfLife;
+  /** The user's strongest tags used per request. */
+  readonly maxTags: number;
+  /** Tags weaker than this share of the strongest one are left out. */
+  readonly minRelativeAffinity: number;
+}
+
+export const DEFAULT_TAGS_LIMITS = { maxTags: 5, minRelativeAffinity: 0.05 } as const;
+
+interface WeightedTag {
+  readonly tag: string;
+  /** The tag's affinity relative to the strongest one, (0, 1]. */
+  readonly weight: number;
+}
+
+/**
+ * Posts of the user's strongest tags (on a tag page, of that tag): for each tag its most
+ * popular and its newest posts, each scored half by popularity within the tag and half by
+ * recency, weighted by how much the user likes the tag. The affinities are this service's
+ * own, learned from engagements on tagged posts.
+ */
+export class TagsCandidateSource implements CandidateSource {
+  readonly name = 'tags';
+  readonly surfaces: ReadonlySet<commonv1.Surface> = new Set([
+    Surface.SURFACE_DASHBOARD,
+    Surface.SURFACE_FOR_YOU,
+    Surface.SURFACE_TAG,
+    Surface.SURFACE_NOTIFICATIONS,
+  ]);
+
+  constructor(
+    private readonly store: CandidateStore,
+    private readonly settings: TagsSettings,
+  ) {}
+
+  async candidates(
+    query: SourceQuery,
+    budget: SourceBudget,
+    signal: AbortSignal,
+  ): Promise<ProposedCandidate[]> {
+    const tags = await this.tagsFor(query);
+    if (tags.length === 0) return [];
+    signal.throwIfAborted();
+    const totalWeight = tags.reduce((sum, { weight }) => sum + weight, 0);
+    const perTag = (weight: number) =>
+      Math.max(10, Math.ceil((budget.maxCandidates * weight) / totalWeight)) +
+      Math.min(query.exclude.size, budget.maxCandidates);
+    const [popular, recent] = await Promise.all([
+      Promise.all(tags.map(({ tag, weight }) => this.store.popularPosts(tag, perTag(weight)))),
+      this.store.recentTagPosts(
+        tags.map(({ tag }) => tag),
+        perTag(tags[0]!.weight),
+      ),
+    ]);
+    const ids = tags.flatMap(({ tag }, i) => [
+      ...(popular[i] ?? []).map((entry) => entry.id),
+      ...(recent.get(tag) ?? []).map((entry) => entry.id),
+    ]);
+    const live = await query.lookup.firstLive(ids, query.exclude, ids.length, signal);
+    const posts = new Map(live.map((post) => [post.postId, post]));
+
+    const best = new Map<string, { post: PostState; score: number; tag: string }>();
+    tags.forEach(({ tag, weight }, i) => {
+      const popularInTag = popular[i] ?? [];
+      const top = popularInTag[0];
+      const topPopularity = top
+        ? decayedValue(top.score, query.nowMs, this.settings.popularityHalfLife)
+        : 0;
+      const inTag = [...popularInTag, ...(recent.get(tag) ?? [])];
+      for (const { id } of inTag) {
+        const post = posts.get(id);
+        if (!post) continue;
+        const score = weight * this.itemScore(post, topPopularity, query.nowMs);
+        const current = best.get(id);
+        if (!current || score > current.score) best.set(id, { post, score, tag });
+      }
+    });
+    const onTagPage = query.surface === Surface.SURFACE_TAG;
+    return [...best.values()]
+      .sort((a, b) => b.score - a.score || (a.post.postId < b.post.postId ? -1 : 1))
+      .slice(0, budget.maxCandidates)
+      .map(({ post, score, tag }) => ({
+        post,
+        score,
+        reason: onTagPage ? `in #${tag}` : `you like #${tag}`,
+      }));
+  }
+
+  private async tagsFor(query: SourceQuery): Promise<WeightedTag[]> {
+    if (query.surface === Surface.SURFACE_TAG) {
+      return query.tag === undefined ? [] : [{ tag: query.tag, weight: 1 }];
+    }
+    const strongest = await this.store.userTags(query.userId, this.settings.maxTags);
+    const top = strongest[0];
+    if (!top) return [];
+    // Relative weights need no decay factor: every affinity shares the same one.
+    return strongest
+      .map((entry) => ({ tag: entry.id, weight: Math.exp(entry.score - top.score) }))
+      .filter(({ weight }) => weight >= this.settings.minRelativeAffinity);
+  }
+
+  private itemScore(post: PostState, topPopularity: number, nowMs: number): number {
+    const popularity =
+      post.popularity === undefined || topPopularity <= 0
+        ? 0
+        : Math.min(
+            1,
+            decayedValue(post.popularity, nowMs, this.settings.popularityHalfLife) / topPopularity,
+          );
+    return 0.5 * popularity + 0.5 * recency(post.createdAtMs, nowMs, this.settings.recencyHalfLife);
+  }
+}

@@ -1,0 +1,71 @@
+import type { BucketWidth, CandidateStore, TrendSubject } from './candidate-store.js';
+import type { TrendingSettings } from './candidate-settings.js';
+import { scoreTrend, trendWindow, type TrendScore } from './trend-score.js';
+
+export interface Trend extends TrendScore {
+  /** The tag, or the post id. */
+  readonly id: string;
+}
+
+export interface TrendingNow {
+  /** Most trending first; only what passed the minimum count and score. */
+  readonly tags: readonly Trend[];
+  readonly posts: readonly Trend[];
+}
+
+/**
+ * Finds the tags and posts rising faster than their baseline: scores the most recently
+ * active ones (a capped index kept by the store) on their bucketed engagement counts.
+ * A ranking is reused for `cacheMs` of wall time per window: it changes on the scale of
+ * buckets, and every trending source call and Trending call would otherwise recompute it.
+ */
+export class TrendingDetector {
+  private readonly cache = new Map<number, { at: number; result: Promise<TrendingNow> }>();
+
+  constructor(
+    private readonly store: CandidateStore,
+    private readonly settings: TrendingSettings,
+    private readonly retainedBuckets: Readonly<Record<BucketWidth, number>>,
+    private readonly wallClock: () => number = () => performance.now(),
+  ) {}
+
+  trending(windowMs: number, nowMs: number): Promise<TrendingNow> {
+    const cached = this.cache.get(windowMs);
+    const wall = this.wallClock();
+    if (cached && wall - cached.at < this.settings.cacheMs) return cached.result;
+    const result = this.compute(windowMs, nowMs);
+    if (this.settings.cacheMs > 0) {
+      this.cache.set(windowMs, { at: wall, result });
+      result.catch(() => {
+        if (this.cache.get(windowMs)?.result === result) this.cache.delete(windowMs);
+      });
+    }
+    return result;
+  }
+
+  private async compute(windowMs: number, nowMs: number): Promise<TrendingNow> {
+    const [tags, posts] = await Promise.all([
+      this.rank('tag', this.settings.tagPool, windowMs, nowMs),
+      this.rank('post', this.settings.postPool, windowMs, nowMs),
+    ]);
+    return { tags, posts };
+  }
+
+  private async rank(
+    subject: TrendSubject,
+    pool: number,
+    windowMs: number,
+    nowMs: number,
+  ): Promise<Trend[]> {
+    const active = await this.store.activeTrendSubjects(subject, pool);
+    if (active.length === 0) return [];
+    const window = trendWindow(windowMs, nowMs, this.retainedBuckets);
+    const ids = active.map((entry) => entry.id);
+    const counts = await this.store.trendCounts(subject, ids, window.width);
+    const { minCount, minScore } = this.settings;
+    return ids
+      .map((id) => ({ id, ...scoreTrend(counts.get(id) ?? new Map(), window) }))
+      .filter((trend) => trend.observed >= minCount && trend.score >= minScore)
+      .sort((a, b) => b.score - a.score || b.observed - a.observed || (a.id < b.id ? -1 : 1));
+  }
+}

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { commonv1 } from '@feedmesh/contracts';
+import { engagement, postCreated, postDeleted } from './test-fixtures/events.js';
+import { DAY, HOUR, ids, MINUTE, NOW, TEST_SETTINGS, TestWorld } from './test-fixtures/world.js';
+
+const { Surface } = commonv1;
+
+/**
+ * #knitting gets 3 likes every 5 minutes for 14 hours (longer than the baseline looks back); #eclipse nothing until 20 likes in the
+ * last 20 minutes; #tiny 3 likes in the last hour.
+ */
+async function burstAndSteady(world: TestWorld) {
+  await world.apply(
+    postCreated('knit', 'b1', NOW - DAY, { tags: ['knitting'] }),
+    postCreated('eclipse', 'b2', NOW - DAY, { tags: ['eclipse', 'sky'] }),
+    postCreated('tiny', 'b3', NOW - DAY, { tags: ['tiny'] }),
+  );
+  for (let t = NOW - 14 * HOUR; t < NOW; t += 5 * MINUTE) {
+    for (let i = 0; i < 3; i++) await world.apply(engagement(`k${i}`, 'knit', t + MINUTE));
+  }
+  for (let i = 0; i < 20; i++) {
+    await world.apply(engagement(`e${i}`, 'eclipse', NOW - 20 * MINUTE + i * MINUTE));
+  }
+  for (let i = 0; i < 3; i++) await world.apply(engagement(`t${i}`, 'tiny', NOW - 30 * MINUTE));
+}
+
+describe('TrendingDetector', () => {
+  it('makes a burst on a tag trend while a steady tag does not', async () => {
+    const world = new TestWorld();
+    await burstAndSteady(world);
+    const trending = await world.pipeline.trending.trending(HOUR, NOW);
+    assert.deepEqual(
+      trending.tags.map((t) => t.id),
+      ['eclipse', 'sky'],
+    );
+    const eclipse = trending.tags[0]!;
+    assert.equal(eclipse.observed, 20);
+    assert.equal(eclipse.expected, 0);
+    assert.ok(eclipse.score >= 19);
+    assert.deepEqual(
+      trending.posts.map((t) => t.id),
+      ['eclipse'],
+    );
+  });
+
+  it('scores a steady tag near zero: observed matches expected', async () => {
+    const world = new TestWorld();
+    await burstAndSteady(world);
+    const relaxed = new TestWorld({
+      store: world.store,
+      settings: {
+        ...TEST_SETTINGS,
+        trending: { ...TEST_SETTINGS.trending, minScore: -1_000, minCount: 1 },
+      },
+    });
+    const all = await relaxed.pipeline.trending.trending(HOUR, NOW);
+    const knitting = all.tags.find((t) => t.id === 'knitting');
+    assert.ok(knitting, 'knitting is scored');
+    assert.equal(knitting.observed, 33);
+    assert.ok(Math.abs(knitting.expected - 33) < 1e-6, `expected ${knitting.expected}`);
+    assert.ok(Math.abs(knitting.score) < 1e-6);
+  });
+
+  it('does not let a few engagements trend, however new the tag', async () => {
+    const world = new TestWorld();
+    await burstAndSteady(world);
+    const trending = await world.pipeline.trending.trending(HOUR, NOW);
+    assert.ok(!trending.tags.some((t) => t.id === 'tiny'));
+  });
+
+  it('measures a week-long window in hourly buckets', async () => {
+    const world = new TestWorld();
+    await burstAndSteady(world);
+    const trending = await world.pipeline.trending.trending(7 * DAY, NOW);
+    // Over a week, everything here is new: all three busy tags rose from nothing.
+    assert.deepEqual(
+      trending.tags.map((t) => t.id),
+      ['knitting', 'eclipse', 'sky'],
+    );
+  });
+});
+
+describe('TrendingCandidateSource', () => {
+  it('proposes trending posts, saying which trending tag they carry', async () => {
+    const world = new TestWorld();
+    await burstAndSteady(world);
+    const proposed = await world.propose('trending', { userId: 'u1' });
+    assert.deepEqual(ids(proposed), ['eclipse']);
+    assert.equal(proposed[0]!.reason, 'trending in #eclipse');
+  });
+
+  it('on a tag page, proposes only trending posts with the tag', async () => {
+    const world = new TestWorld();
+    await burstAndSteady(world);
+    const onSky = await world.propose('trending', {
+      userId: 'u1',
+      surface: Surface.SURFACE_TAG,
+      tag: 'sky',
+    });
+    assert.deepEqual(ids(onSky), ['eclipse']);
+    const onKnitting = await world.propose('trending', {
+      userId: 'u1',
+      surface: Surface.SURFACE_TAG,
+      tag: 'knitting',
+    });
+    assert.deepEqual(onKnitting, []);
+  });
+
+  it('never proposes a trending post once it is deleted', async () => {
+    const world = new TestWorld();
+    await burstAndSteady(world);
+    await world.apply(postDeleted('eclipse', NOW));
+    assert.deepEqual(await world.propose('trending', { userId: 'u1' }), []);
+  });
+});
