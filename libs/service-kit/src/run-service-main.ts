@@ -20,6 +20,8 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
     logger: Logger;
   }) => Promise<RunningServer>;
   readonly env?: Record<string, string | undefined>;
+  /** The process's telemetry: flushed last on shutdown, so the final spans are not lost. */
+  readonly telemetry?: { shutdown(): Promise<void> };
 }): Promise<RunningServer> {
   let config: Readonly<z.infer<z.ZodObject<Shape>>>;
   try {
@@ -38,6 +40,7 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
     shutdown: async (reason) => {
       await server.shutdown(reason);
       await runtime.close();
+      await options.telemetry?.shutdown();
     },
   };
   shutdownOnSignals(withRuntime, options.logger);

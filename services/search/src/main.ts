@@ -1,12 +1,13 @@
 import { createLogger, startTelemetry } from '@feedmesh/telemetry';
 
-startTelemetry({ serviceName: 'search' });
+const telemetry = startTelemetry({ serviceName: 'search' });
 const logger = createLogger('search');
 const { runServiceMain } = await import('@feedmesh/service-kit');
 const { startSearch, searchConfigShape } = await import('./index.js');
 
 // The conventional port unless GRPC_LISTEN says otherwise (a pod listens on 0.0.0.0:50055).
 await runServiceMain({
+  telemetry,
   name: 'search',
   configShape: searchConfigShape,
   logger,

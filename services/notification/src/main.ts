@@ -1,0 +1,16 @@
+import { createLogger, startTelemetry } from '@feedmesh/telemetry';
+
+// Telemetry first: it must be installed before anything loads gRPC.
+startTelemetry({ serviceName: 'notification' });
+const logger = createLogger('notification');
+const { runServiceMain } = await import('@feedmesh/service-kit');
+const { startNotification, notificationConfigShape } = await import('./index.js');
+
+await runServiceMain({
+  name: 'notification',
+  configShape: notificationConfigShape,
+  logger,
+  start: startNotification,
+  // The conventional port when run as its own process; GRPC_LISTEN overrides it.
+  env: { GRPC_LISTEN: '127.0.0.1:50056', ...process.env },
+});
