@@ -1,12 +1,13 @@
 import { createLogger, startTelemetry } from '@feedmesh/telemetry';
 
 // Telemetry first: it must be installed before anything loads gRPC.
-startTelemetry({ serviceName: 'notification' });
+const telemetry = startTelemetry({ serviceName: 'notification' });
 const logger = createLogger('notification');
 const { runServiceMain } = await import('@feedmesh/service-kit');
 const { startNotification, notificationConfigShape } = await import('./index.js');
 
 await runServiceMain({
+  telemetry,
   name: 'notification',
   configShape: notificationConfigShape,
   logger,

@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import { commonv1, notificationv1 } from '@feedmesh/contracts';
+import type { DigestSubject } from './activity.js';
+import type { DigestEntry, DigestSettings, DigestStore, PendingDigest } from './digest-store.js';
+import { T0 } from './test-fixtures/events.js';
+
+export interface DigestFixture {
+  readonly store: DigestStore;
+  dispose(): Promise<void>;
+}
+
+export type OpenDigests = (settings: DigestSettings) => Promise<DigestFixture>;
+
+const WINDOW = 60_000;
+const LEASE = 30_000;
+const SETTINGS: DigestSettings = { windowMs: WINDOW, eventMemoryMs: 60 * 60 * 1000 };
+
+const { EngagementKind } = commonv1;
+
+function subject(overrides: Partial<DigestSubject> = {}): DigestSubject {
+  return {
+    userId: 'owner',
+    type: notificationv1.NotificationType.NOTIFICATION_TYPE_ACTIVITY,
+    activityKind: EngagementKind.ENGAGEMENT_KIND_LIKE,
+    postId: 'post-1',
+    blogId: 'blog-1',
+    ...overrides,
+  };
+}
+
+let counter = 0;
+
+function entry(actorId: string, atMs: number, about: DigestSubject = subject()): DigestEntry {
+  counter += 1;
+  return { subject: about, eventId: `e${counter}`, actorId, atMs };
+}
+
+/** The DigestStore semantics, run against each implementation. */
+export function describeDigestStoreContract(name: string, open: OpenDigests): void {
+  describe(`${name}: the DigestStore contract`, () => {
+    let fixture: DigestFixture | undefined;
+
+    async function openStore(settings: Partial<DigestSettings> = {}): Promise<DigestStore> {
+      fixture = await open({ ...SETTINGS, ...settings });
+      return fixture.store;
+    }
+
+    afterEach(async () => {
+      await fixture?.dispose();
+      fixture = undefined;
+    });
+
+    it('merges activity on one subject within the window into one digest', async () => {
+      const store = await openStore();
+      const first = entry('alice', T0);
+      await store.add(first, T0);
+      await store.add(entry('bob', T0 + 10_000), T0 + 10_000);
+      await store.add(entry('carol', T0 + 20_000), T0 + 20_000);
+      await store.add(entry('alice', T0 + 30_000), T0 + 30_000);
+      assert.deepEqual(await store.claimDue(T0 + WINDOW - 1, 10, LEASE), []);
+      const [digest, ...others] = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.deepEqual(others, []);
+      assert.deepEqual(digest, {
+        digestId: first.eventId,
+        subject: subject(),
+        actorIds: ['alice', 'carol', 'bob'],
+        actorCount: 3,
+        count: 4,
+        firstAtMs: T0,
+        lastAtMs: T0 + 30_000,
+        flushAtMs: T0 + WINDOW,
+      } satisfies PendingDigest);
+    });
+
+    it('digests an event once however often it is added', async () => {
+      const store = await openStore();
+      const like = entry('alice', T0);
+      assert.equal(await store.add(like, T0), 'added');
+      assert.equal(await store.add(like, T0 + 1), 'duplicate');
+      const [digest] = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.equal(digest?.count, 1);
+    });
+
+    it('remembers a digested event after its digest was flushed', async () => {
+      const store = await openStore();
+      const like = entry('alice', T0);
+      await store.add(like, T0);
+      const [digest] = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.ok(digest);
+      await store.complete(digest);
+      assert.equal(await store.add(like, T0 + WINDOW + 1), 'duplicate');
+      assert.equal(await store.pendingCount(), 0);
+    });
+
+    it('opens a new digest for activity at or after the open one is due', async () => {
+      const store = await openStore();
+      await store.add(entry('alice', T0), T0);
+      await store.add(entry('bob', T0 + WINDOW), T0 + WINDOW);
+      const due = await store.claimDue(T0 + 2 * WINDOW, 10, LEASE);
+      assert.deepEqual(
+        due.map((d) => [d.actorIds, d.flushAtMs]),
+        [
+          [['alice'], T0 + WINDOW],
+          [['bob'], T0 + 2 * WINDOW],
+        ],
+      );
+    });
+
+    it('keeps subjects apart: kinds, posts, follows and recipients', async () => {
+      const store = await openStore();
+      const subjects = [
+        subject(),
+        subject({ activityKind: EngagementKind.ENGAGEMENT_KIND_REBLOG }),
+        subject({ postId: 'post-2' }),
+        subject({ postId: '', activityKind: EngagementKind.ENGAGEMENT_KIND_UNSPECIFIED }),
+        subject({ userId: 'someone-else' }),
+      ];
+      for (const about of subjects) await store.add(entry('alice', T0, about), T0);
+      const due = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.equal(due.length, subjects.length);
+      assert.deepEqual(
+        new Set(due.map((d) => JSON.stringify(d.subject))),
+        new Set(subjects.map((s) => JSON.stringify(s))),
+      );
+      assert.ok(due.every((d) => d.count === 1));
+    });
+
+    it('lets a late event join the open digest and moves its first time back', async () => {
+      const store = await openStore();
+      await store.add(entry('alice', T0 + 5_000), T0 + 5_000);
+      await store.add(entry('bob', T0), T0 + 6_000);
+      const [digest] = await store.claimDue(T0 + 5_000 + WINDOW, 10, LEASE);
+      assert.equal(digest?.firstAtMs, T0);
+      assert.equal(digest?.count, 2);
+    });
+
+    it('is due a window after it was added at the latest, whatever the event time says', async () => {
+      const store = await openStore();
+      await store.add(entry('alice', T0 + 5 * WINDOW), T0);
+      const [digest] = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.equal(digest?.flushAtMs, T0 + WINDOW);
+    });
+
+    it('closes a claimed digest: later activity opens a new one instead of being lost', async () => {
+      const store = await openStore({ windowMs: 10 * WINDOW });
+      await store.add(entry('alice', T0), T0);
+      const [claimed] = await store.claimDue(T0 + 10 * WINDOW, 10, LEASE);
+      assert.ok(claimed);
+      await store.add(entry('bob', T0 + 1), T0 + 10 * WINDOW + 1);
+      await store.complete(claimed);
+      const [next] = await store.claimDue(T0 + 20 * WINDOW, 10, LEASE);
+      assert.deepEqual(next?.actorIds, ['bob']);
+    });
+
+    it('offers a claimed digest again once its lease ends, unless completed', async () => {
+      const store = await openStore();
+      await store.add(entry('alice', T0), T0);
+      const [claimed] = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.ok(claimed);
+      assert.deepEqual(await store.claimDue(T0 + WINDOW + LEASE - 1, 10, LEASE), []);
+      const [again] = await store.claimDue(T0 + WINDOW + LEASE, 10, LEASE);
+      assert.equal(again?.digestId, claimed.digestId);
+      await store.complete(again);
+      assert.deepEqual(await store.claimDue(T0 + 100 * WINDOW, 10, LEASE), []);
+      assert.equal(await store.pendingCount(), 0);
+    });
+
+    it('postpones a digest to a later time and keeps merging activity into it', async () => {
+      const store = await openStore();
+      await store.add(entry('alice', T0), T0);
+      const [claimed] = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.ok(claimed);
+      await store.postpone(claimed, T0 + 10 * WINDOW);
+      await store.add(entry('bob', T0 + 2 * WINDOW), T0 + 2 * WINDOW);
+      assert.deepEqual(await store.claimDue(T0 + 10 * WINDOW - 1, 10, LEASE), []);
+      const due = await store.claimDue(T0 + 10 * WINDOW, 10, LEASE);
+      assert.equal(due.length, 1);
+      assert.deepEqual(due[0]?.actorIds, ['bob', 'alice']);
+      assert.equal(due[0]?.count, 2);
+      assert.equal(due[0]?.flushAtMs, T0 + 10 * WINDOW);
+    });
+
+    it('leaves new activity with a digest opened while another was being postponed', async () => {
+      const store = await openStore();
+      await store.add(entry('alice', T0), T0);
+      const [claimed] = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.ok(claimed);
+      await store.add(entry('bob', T0 + WINDOW), T0 + WINDOW);
+      await store.postpone(claimed, T0 + 10 * WINDOW);
+      await store.add(entry('carol', T0 + WINDOW + 1), T0 + WINDOW + 1);
+      const due = await store.claimDue(T0 + 10 * WINDOW, 10, LEASE);
+      assert.deepEqual(
+        due.map((d) => d.actorIds),
+        [['carol', 'bob'], ['alice']],
+      );
+    });
+
+    it('claims at most `limit` digests, the longest due first, and the rest next time', async () => {
+      const store = await openStore();
+      for (let i = 0; i < 5; i++) {
+        await store.add(entry('alice', T0 + i, subject({ userId: `owner-${i}` })), T0 + i);
+      }
+      const first = await store.claimDue(T0 + 2 * WINDOW, 3, LEASE);
+      const second = await store.claimDue(T0 + 2 * WINDOW, 3, LEASE);
+      assert.equal(first.length, 3);
+      assert.equal(second.length, 2);
+      const owners = [...first, ...second].map((d) => d.subject.userId).sort();
+      assert.deepEqual(owners, ['owner-0', 'owner-1', 'owner-2', 'owner-3', 'owner-4']);
+      const firstTimes = first.map((d) => d.flushAtMs);
+      assert.deepEqual(
+        [...firstTimes].sort((a, b) => a - b),
+        firstTimes,
+      );
+    });
+
+    it('lists the 20 most recent actors and counts them all', async () => {
+      const store = await openStore();
+      for (let i = 0; i < 30; i++) {
+        await store.add(entry(`fan-${String(i).padStart(2, '0')}`, T0 + i), T0 + i);
+      }
+      const [digest] = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.equal(digest?.actorCount, 30);
+      assert.equal(digest?.count, 30);
+      assert.deepEqual(
+        digest?.actorIds,
+        Array.from({ length: 20 }, (_, i) => `fan-${String(29 - i).padStart(2, '0')}`),
+      );
+    });
+  });
+}

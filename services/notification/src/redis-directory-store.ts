@@ -1,0 +1,142 @@
+import { eventsv1 } from '@feedmesh/contracts';
+import type { RedisClient } from '@feedmesh/service-kit';
+import type {
+  DirectorySettings,
+  DirectoryStore,
+  EntityRef,
+  KnownBlog,
+  KnownPost,
+} from './directory-store.js';
+import { LuaScript, redisCall } from './redis-call.js';
+import type { NotificationKeys } from './redis-keys.js';
+
+/** A user's name is their earliest blog's, whatever order the BlogCreated events arrive in. */
+const RECORD_NAME = new LuaScript(
+  'notification.directory.record-name',
+  `
+local current = redis.call('HGET', KEYS[1], 'atMs')
+if not current or tonumber(ARGV[2]) < tonumber(current) then
+  redis.call('HSET', KEYS[1], 'name', ARGV[1], 'atMs', ARGV[2])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`,
+);
+
+/**
+ * Keys: `{p:P}:post` (hash blog, deleted), `{b:B}:blog` (hash owner, name), `{u:U}:name`
+ * (hash name, atMs), and `{p:P}:parked` / `{b:B}:parked` (lists of proto-JSON events, newest
+ * first). Directory entries expire `entryTtlMs` after they were last recorded or looked up;
+ * a like on a post older than that is parked, then dropped.
+ */
+export class RedisDirectoryStore implements DirectoryStore {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: NotificationKeys,
+    private readonly settings: DirectorySettings,
+  ) {}
+
+  async recordPost(postId: string, blogId: string): Promise<void> {
+    await this.writeHash(this.postKey(postId), ['blog', blogId]);
+  }
+
+  async recordPostDeleted(postId: string): Promise<void> {
+    await this.writeHash(this.postKey(postId), ['deleted', '1']);
+  }
+
+  async recordBlog(blogId: string, ownerUserId: string, name: string, atMs: number): Promise<void> {
+    await Promise.all([
+      this.writeHash(this.blogKey(blogId), ['owner', ownerUserId, 'name', name]),
+      RECORD_NAME.run(
+        this.redis,
+        [`${this.keys.user(ownerUserId)}:name`],
+        [name, atMs, this.settings.entryTtlMs],
+      ),
+    ]);
+  }
+
+  async post(postId: string): Promise<KnownPost | undefined> {
+    const fields = await this.readHash(this.postKey(postId));
+    if (fields === undefined) return undefined;
+    return { blogId: fields['blog'] ?? '', deleted: fields['deleted'] === '1' };
+  }
+
+  async blog(blogId: string): Promise<KnownBlog | undefined> {
+    const fields = await this.readHash(this.blogKey(blogId));
+    if (fields?.['owner'] === undefined) return undefined;
+    return { ownerUserId: fields['owner'], name: fields['name'] ?? '' };
+  }
+
+  /** One command per user: on a Cluster their keys live in different slots. */
+  async userNames(userIds: readonly string[]): Promise<Map<string, string>> {
+    const names = await Promise.all(
+      userIds.map((userId) =>
+        redisCall('HGET', () => this.redis.hget(`${this.keys.user(userId)}:name`, 'name')),
+      ),
+    );
+    const found = new Map<string, string>();
+    userIds.forEach((userId, index) => {
+      const name = names[index];
+      if (name !== null && name !== undefined) found.set(userId, name);
+    });
+    return found;
+  }
+
+  async park(entity: EntityRef, event: eventsv1.Event): Promise<void> {
+    const key = this.parkedKey(entity);
+    const json = JSON.stringify(eventsv1.Event.toJSON(event));
+    await redisCall('MULTI LPUSH', () =>
+      this.redis
+        .multi()
+        .lpush(key, json)
+        .ltrim(key, 0, this.settings.parkCap - 1)
+        .pexpire(key, this.settings.parkTtlMs)
+        .exec(),
+    );
+  }
+
+  async parked(entity: EntityRef): Promise<eventsv1.Event[]> {
+    const key = this.parkedKey(entity);
+    const items = await redisCall('LRANGE', () => this.redis.lrange(key, 0, -1));
+    return items.reverse().map((json) => eventsv1.Event.fromJSON(JSON.parse(json) as unknown));
+  }
+
+  /** Newer events parked meanwhile sit at the head of the list and stay. */
+  async unpark(entity: EntityRef, count: number): Promise<void> {
+    if (count <= 0) return;
+    const key = this.parkedKey(entity);
+    await redisCall('LTRIM', () => this.redis.ltrim(key, 0, -(count + 1)));
+  }
+
+  private async writeHash(key: string, fields: string[]): Promise<void> {
+    await redisCall('MULTI HSET', () =>
+      this.redis
+        .multi()
+        .hset(key, ...fields)
+        .pexpire(key, this.settings.entryTtlMs)
+        .exec(),
+    );
+  }
+
+  /** Reading refreshes the entry: a post still being engaged with stays known. */
+  private async readHash(key: string): Promise<Record<string, string> | undefined> {
+    const reply = await redisCall('MULTI HGETALL', () =>
+      this.redis.multi().hgetall(key).pexpire(key, this.settings.entryTtlMs).exec(),
+    );
+    const fields = reply?.[0]?.[1] as Record<string, string> | undefined;
+    return fields === undefined || Object.keys(fields).length === 0 ? undefined : fields;
+  }
+
+  private postKey(postId: string): string {
+    return `${this.keys.post(postId)}:post`;
+  }
+
+  private blogKey(blogId: string): string {
+    return `${this.keys.blog(blogId)}:blog`;
+  }
+
+  private parkedKey(entity: EntityRef): string {
+    const root = entity.kind === 'post' ? this.keys.post(entity.id) : this.keys.blog(entity.id);
+    return `${root}:parked`;
+  }
+}

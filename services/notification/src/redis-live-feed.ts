@@ -1,0 +1,95 @@
+import type { Logger, RedisClient } from '@feedmesh/service-kit';
+import { LocalFanout, type LiveFeed } from './live-feed.js';
+import { messageOf, redisCall } from './redis-call.js';
+import type { NotificationKeys } from './redis-keys.js';
+
+/**
+ * The live feed across replicas over Redis pub/sub, one channel per user with listeners here:
+ * a delivery costs one PUBLISH, and a replica hears only about the users it serves (polling
+ * the inboxes instead would cost a read per subscriber per interval, 10,000 subscribers or
+ * not). Pub/sub drops messages while a connection is down; the inbox does not, so after every
+ * reconnect all local listeners are told to re-read it.
+ *
+ * On Redis Cluster, PUBLISH reaches every node; sharded pub/sub (SPUBLISH) is the next step
+ * when that traffic matters.
+ */
+export class RedisLiveFeed implements LiveFeed {
+  private readonly fanout = new LocalFanout();
+  private readonly subscriber: RedisClient;
+  /** Per user with listeners: the SUBSCRIBE they wait for. */
+  private readonly subscriptions = new Map<string, Promise<unknown>>();
+  private readonly channelUsers = new Map<string, string>();
+  private connectedBefore = false;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: NotificationKeys,
+    private readonly logger: Logger,
+  ) {
+    this.subscriber = redis.duplicate();
+    this.subscriber.on('error', (error: unknown) =>
+      this.logger.warn({ err: error }, 'live feed: Redis subscriber connection error'),
+    );
+    this.subscriber.on('message', (channel: string) => {
+      const userId = this.channelUsers.get(channel);
+      if (userId !== undefined) this.fanout.notify(userId);
+    });
+    this.subscriber.on('ready', () => {
+      if (!this.connectedBefore) {
+        this.connectedBefore = true;
+        return;
+      }
+      // ioredis resubscribes right after 'ready'; a PING queued behind those SUBSCRIBEs
+      // answers once they are in effect, and only then is a re-read sure to miss nothing.
+      setImmediate(() => {
+        this.subscriber.ping().then(
+          () => this.fanout.notifyAll(),
+          (error: unknown) =>
+            this.logger.warn({ err: messageOf(error) }, 'live feed: resync after reconnect failed'),
+        );
+      });
+    });
+  }
+
+  async publish(userId: string): Promise<void> {
+    const channel = this.keys.liveChannel(userId);
+    await redisCall('PUBLISH', () => this.redis.publish(channel, userId));
+  }
+
+  async listen(userId: string, onChange: () => void): Promise<() => Promise<void>> {
+    const channel = this.keys.liveChannel(userId);
+    if (this.fanout.add(userId, onChange)) {
+      this.channelUsers.set(channel, userId);
+      this.subscriptions.set(
+        userId,
+        redisCall('SUBSCRIBE', () => this.subscriber.subscribe(channel)),
+      );
+    }
+    const subscribed = this.subscriptions.get(userId);
+    try {
+      await subscribed;
+    } catch (error) {
+      // Let the next listener try again rather than wait on a failed SUBSCRIBE.
+      if (this.subscriptions.get(userId) === subscribed) this.subscriptions.delete(userId);
+      await this.stop(userId, channel, onChange);
+      throw error;
+    }
+    return () => this.stop(userId, channel, onChange);
+  }
+
+  listenerCount(): number {
+    return this.fanout.size;
+  }
+
+  async close(): Promise<void> {
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+  }
+
+  /** Unsubscribes with the user's last listener; a later SUBSCRIBE on this connection wins. */
+  private async stop(userId: string, channel: string, onChange: () => void): Promise<void> {
+    if (!this.fanout.remove(userId, onChange)) return;
+    this.subscriptions.delete(userId);
+    this.channelUsers.delete(channel);
+    await this.subscriber.unsubscribe(channel).catch(() => undefined);
+  }
+}
