@@ -6,12 +6,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export type ServiceName =
-  | 'feature-store'
-  | 'candidate-generation'
-  | 'ranker'
-  | 'search'
-  | 'notification'
-  | 'feed-gateway';
+  'feature-store' | 'candidate-generation' | 'ranker' | 'search' | 'notification' | 'feed-gateway';
 
 /** One service running as its own process, as in production. */
 export class ServiceProcess {
@@ -40,7 +35,10 @@ export class ServiceProcess {
     child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     const lines = createInterface({ input: child.stdout! });
     const address = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name} did not start in 20 s:\n${output.join('')}`)), 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`${name} did not start in 20 s:\n${output.join('')}`)),
+        20_000,
+      );
       child.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`${name} exited with ${code} before listening:\n${output.join('')}`));
@@ -79,7 +77,9 @@ export class ServiceProcess {
 }
 
 /** Runs the trainer job once as a process; resolves with its exit code and output. */
-export async function runTrainerProcess(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export async function runTrainerProcess(
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [`${ROOT}services/trainer/dist/main.js`], {
     cwd: ROOT,
     env: { ...process.env, ...env },

@@ -107,7 +107,32 @@ export class FeedPipeline {
     this.impressions = new ImpressionLoggingSideEffect(deps.eventLog, deps.logger);
   }
 
-  async run(request: FeedRequest, signal: AbortSignal): Promise<gatewayv1.GetFeedResponse> {
+  run(request: FeedRequest, signal: AbortSignal): Promise<gatewayv1.GetFeedResponse> {
+    return withSpan(
+      'feed.pipeline',
+      {
+        'feedmesh.user_id': request.userId,
+        'feedmesh.surface': request.surface,
+        'feedmesh.page_size': request.pageSize,
+      },
+      async (span) => {
+        const response = await this.runStages(request, signal, span);
+        span.setAttributes({
+          'feedmesh.request_id': response.requestId,
+          'feedmesh.items': response.items.length,
+          'feedmesh.model': response.model,
+          'feedmesh.degraded': response.degraded.map((d) => d.component),
+        });
+        return response;
+      },
+    );
+  }
+
+  private async runStages(
+    request: FeedRequest,
+    signal: AbortSignal,
+    span: { setAttribute(key: string, value: number): unknown },
+  ): Promise<gatewayv1.GetFeedResponse> {
     const { config } = this.deps;
     const cursor = request.cursor
       ? this.deps.cursors.decode(request.cursor, request)
@@ -139,6 +164,7 @@ export class FeedPipeline {
       )) ?? UNKNOWN_USER;
 
     let candidates = await this.candidates(query, degraded);
+    span.setAttribute('feedmesh.candidates.generated', candidates.length);
     for (const filter of this.filters) {
       candidates = await withSpan(
         `filter ${filter.name}`,
@@ -147,6 +173,7 @@ export class FeedPipeline {
       );
     }
 
+    span.setAttribute('feedmesh.candidates.filtered', candidates.length);
     const features = candidates.length
       ? await this.stage(
           degraded,
