@@ -336,6 +336,53 @@ describe('feed-gateway', () => {
     });
   });
 
+  describe('notifications', () => {
+    it('rejects bad ids, page sizes and batches with INVALID_ARGUMENT naming the field', async () => {
+      const list = (overrides: Partial<gatewayv1.ListNotificationsRequest>) =>
+        gateway.listNotifications({
+          userId: 'u1',
+          pageSize: 10,
+          cursor: '',
+          unreadOnly: false,
+          ...overrides,
+        });
+      assert.match((await statusOf(list({ userId: '' }))).details, /^user_id: is required/);
+      assert.match(
+        (await statusOf(list({ userId: 'x'.repeat(65) }))).details,
+        /^user_id: must be at most 64/,
+      );
+      assert.match((await statusOf(list({ pageSize: 0 }))).details, /^page_size:/);
+      assert.match((await statusOf(list({ pageSize: 101 }))).details, /^page_size:/);
+      const mark = (ids: string[]) =>
+        gateway.markNotificationsRead({ userId: 'u1', notificationIds: ids, all: false });
+      assert.match(
+        (await statusOf(mark(['n1', '']))).details,
+        /^notification_ids\[1\]: is required/,
+      );
+      assert.match(
+        (await statusOf(mark(Array.from({ length: 1_001 }, (_, i) => `n${i}`)))).details,
+        /^notification_ids: must have at most 1000/,
+      );
+      const subscribe = async (request: gatewayv1.SubscribeNotificationsRequest) => {
+        for await (const _ of gateway.subscribeNotifications(request)) break;
+      };
+      assert.match(
+        (await statusOf(subscribe({ userId: 'u1', afterNotificationId: 'bad id' }))).details,
+        /^after_notification_id:/,
+      );
+    });
+
+    it('passes a valid call through to the notification service', async () => {
+      const response = await gateway.listNotifications({
+        userId: 'u1',
+        pageSize: 10,
+        cursor: '',
+        unreadOnly: false,
+      });
+      assert.equal(response.unreadCount, 0);
+    });
+  });
+
   describe('Search', () => {
     const hit = (postId: string, score: number) => ({
       postId,
@@ -390,6 +437,18 @@ describe('feed-gateway', () => {
         response.degraded.map((d) => d.component),
         ['ranker'],
       );
+    });
+
+    it('rejects an unknown order, too many tags and a bad blog id', async () => {
+      assert.match(
+        (await statusOf(search({ order: 9 as never }))).details,
+        /^order: unknown value 9/,
+      );
+      assert.match(
+        (await statusOf(search({ tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }))).details,
+        /^tags: must have at most 10/,
+      );
+      assert.match((await statusOf(search({ blogId: 'no spaces' }))).details, /^blog_id:/);
     });
 
     it('rejects an empty query, an over-long one and a page size of 0', async () => {
