@@ -1,0 +1,8 @@
+export {
+  averagePrecisionAt,
+  binaryNdcgAt,
+  mean,
+  ndcgAt,
+  precisionAt,
+  recallAt,
+} from './ranking-metrics.js';
