@@ -70,10 +70,15 @@ describe('the mesh end to end: every service its own process, on real Redis', fu
     const envFor = (name: ServiceName) =>
       // Digest likes for 200 ms, not the production minute, so the inbox test is quick.
       name === 'notification' ? { ...commonEnv, NOTIFICATION_DIGEST_WINDOW_MS: '200' } : commonEnv;
-    const started = await Promise.all(
+    const starting = await Promise.allSettled(
       downstream.map((name) => ServiceProcess.start(name, envFor(name))),
     );
-    started.forEach((service) => services.set(service.name, service));
+    for (const result of starting) {
+      if (result.status === 'fulfilled') services.set(result.value.name, result.value);
+    }
+    // `after` stops whatever did start, so a failed start leaves no process behind.
+    const failed = starting.find((result) => result.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
     const address = (name: ServiceName) => services.get(name)!.address;
     const gatewayProcess = await ServiceProcess.start('feed-gateway', {
       ...commonEnv,

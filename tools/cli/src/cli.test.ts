@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './cli-errors.js';
+import { runCliForTest } from './test-support/fake-gateway.js';
+
+describe('feedmesh command line', () => {
+  const usageErrors: [string, string[], RegExp][] = [
+    ['no command', [], /Usage: feedmesh/],
+    ['an unknown command', ['fed'], /unknown command 'fed'[\s\S]*Did you mean feed\?/],
+    ['an unknown option', ['feed', '--user', 'u1', '--colour'], /unknown option '--colour'/],
+    ['a missing --user', ['feed'], /required option '--user <id>' not specified/],
+    [
+      'a page size out of range',
+      ['feed', '--user', 'u1', '--page-size', '500'],
+      /'--page-size <n>' argument '500' is invalid\. expected an integer from 1 to 100/,
+    ],
+    [
+      'a page size that is not a number',
+      ['notifications', '--user', 'u1', '--page-size', 'ten'],
+      /'--page-size <n>' argument 'ten' is invalid/,
+    ],
+    [
+      'an unknown surface',
+      ['feed', '--user', 'u1', '--surface', 'home'],
+      /argument 'home' is invalid\. Allowed choices are dashboard, for-you, explore, tag/,
+    ],
+    [
+      'a tag surface without a tag',
+      ['feed', '--user', 'u1', '--surface', 'tag'],
+      /error: --surface tag needs --tag <tag>/,
+    ],
+    [
+      'a tag on another surface',
+      ['feed', '--user', 'u1', '--surface', 'explore', '--tag', 'cats'],
+      /--tag only applies to --surface tag, not explore/,
+    ],
+    [
+      'an address without a port',
+      ['feed', '--user', 'u1', '--addr', 'localhost'],
+      /'--addr <host:port>' argument 'localhost' is invalid\. expected host:port/,
+    ],
+    ['a search without words', ['search'], /missing required argument 'query'/],
+    [
+      'an unknown order',
+      ['search', 'cats', '--order', 'random'],
+      /Allowed choices are relevance, recency/,
+    ],
+    [
+      '--after without --follow',
+      ['notifications', '--user', 'u1', '--after', 'n1'],
+      /--after only applies with --follow/,
+    ],
+    ['publish without a file', ['publish'], /missing required argument 'file'/],
+    [
+      'a batch over the gateway limit',
+      ['publish', 'x.jsonl', '--batch', '1001'],
+      /expected an integer from 1 to 1000/,
+    ],
+    [
+      'an unknown world preset',
+      ['world', '--preset', 'huge'],
+      /Allowed choices are small, default, medium, large/,
+    ],
+    ['a negative seed', ['world', '--seed', '-1'], /'--seed <n>' argument '-1' is invalid/],
+    ['a bad --now', ['world', '--now', 'yesterday'], /expected ms since the epoch or an ISO date/],
+  ];
+  for (const [what, argv, message] of usageErrors) {
+    it(`exits 2 with a clear message on ${what}`, async () => {
+      const run = await runCliForTest(argv);
+      assert.equal(run.code, EXIT_USAGE, run.stderr);
+      assert.match(run.stderr, message);
+      assert.equal(run.stdout, '');
+    });
+  }
+
+  it('prints help on stdout and exits 0 for --help', async () => {
+    const run = await runCliForTest(['feed', '--help']);
+    assert.equal(run.code, EXIT_OK);
+    assert.match(run.stdout, /--surface <surface>/);
+    assert.match(run.stdout, /--page-size <n>/);
+  });
+
+  it('says how to start the playground when nothing listens at --addr', async () => {
+    const run = await runCliForTest(['feed', '--user', 'u1', '--addr', '127.0.0.1:1']);
+    assert.equal(run.code, EXIT_FAILED);
+    assert.match(run.stderr, /^error: UNAVAILABLE: /);
+    assert.match(
+      run.stderr,
+      /hint: nothing answers at 127\.0\.0\.1:1; start the playground with `npm start`/,
+    );
+    assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  describe('with FEEDMESH_ADDR set', () => {
+    // Commander reads option defaults from the process environment.
+    afterEach(() => {
+      delete process.env['FEEDMESH_ADDR'];
+    });
+
+    it('takes the gateway address from it', async () => {
+      process.env['FEEDMESH_ADDR'] = '127.0.0.1:2';
+      const run = await runCliForTest(['feed', '--user', 'u1']);
+      assert.equal(run.code, EXIT_FAILED);
+      assert.match(run.stderr, /nothing answers at 127\.0\.0\.1:2/);
+    });
+
+    it('exits 2 naming the variable when it is not host:port', async () => {
+      process.env['FEEDMESH_ADDR'] = 'gateway';
+      const run = await runCliForTest(['feed', '--user', 'u1']);
+      assert.equal(run.code, EXIT_USAGE);
+      assert.match(run.stderr, /from env 'FEEDMESH_ADDR' is invalid\. expected host:port/);
+    });
+  });
+});

@@ -1,0 +1,66 @@
+import type { Command } from '@commander-js/extra-typings';
+import { gatewayv1 } from '@feedmesh/contracts';
+import { UsageError } from '../cli-errors.js';
+import { wantsColor, type CliIo } from '../cli-io.js';
+import { withGateway } from '../gateway-client.js';
+import { followNotifications } from '../notification-follower.js';
+import { integerIn } from '../option-parsers.js';
+import { renderInbox, renderLiveNotification } from '../render/notification-list.js';
+import { addressOption, explicitAddress, jsonOption } from './gateway-options.js';
+
+export function registerNotificationsCommand(program: Command, io: CliIo): void {
+  program
+    .command('notifications')
+    .description("list a user's notifications; --follow prints new ones as they arrive")
+    .requiredOption('--user <id>', 'whose notifications')
+    .option('--unread', 'only unread ones')
+    .option('--follow', 'then stay connected and print each new one (Ctrl-C to stop)')
+    .option('--after <notification-id>', 'with --follow: first replay what came after this one')
+    .option('--page-size <n>', 'notifications per page', integerIn(1, 100), 20)
+    .option('--cursor <cursor>', "the previous page's next cursor")
+    .addOption(addressOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      if (options.after !== undefined && !options.follow) {
+        throw new UsageError('--after only applies with --follow');
+      }
+      await withGateway(options.addr, async (client) => {
+        const inbox = await client.listNotifications({
+          userId: options.user,
+          pageSize: options.pageSize,
+          cursor: options.cursor ?? '',
+          unreadOnly: options.unread ?? false,
+        });
+        if (options.json) {
+          const json = gatewayv1.ListNotificationsResponse.toJSON(inbox);
+          io.stdout.write(`${JSON.stringify(json, null, options.follow ? undefined : 2)}\n`);
+        } else {
+          const query = {
+            userId: options.user,
+            unreadOnly: options.unread ?? false,
+            pageSize: options.pageSize,
+            address: explicitAddress(options.addr),
+          };
+          io.stdout.write(renderInbox(inbox, query, { color: wantsColor(io) }));
+        }
+        if (!options.follow) return;
+
+        io.stderr.write(`following ${options.user}'s notifications; Ctrl-C to stop\n`);
+        await followNotifications(client, {
+          userId: options.user,
+          afterNotificationId: options.after ?? '',
+          signal: io.interrupt,
+          onNotification: (response) => {
+            if (options.json) {
+              const json = gatewayv1.SubscribeNotificationsResponse.toJSON(response);
+              io.stdout.write(`${JSON.stringify(json)}\n`);
+            } else if (response.notification !== undefined) {
+              io.stdout.write(renderLiveNotification(response.notification, response.replayed));
+            }
+          },
+          onReconnect: (reason, delayMs) =>
+            io.stderr.write(`${reason}; subscribing again in ${(delayMs / 1000).toFixed(1)} s\n`),
+        });
+      });
+    });
+}

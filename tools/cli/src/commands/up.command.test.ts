@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { gatewayv1 } from '@feedmesh/contracts';
+import { waitFor } from '@feedmesh/testing';
+import { EXIT_FAILED, EXIT_OK } from '../cli-errors.js';
+import { runCliForTest } from '../test-support/fake-gateway.js';
+
+const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+
+/**
+ * The real playground, as `npm start` runs it (the small world, on a free port): the one test
+ * that every service, the world, publishing, training and the feed work together.
+ */
+describe('feedmesh up', function () {
+  this.timeout(120_000);
+  let child: ChildProcess | undefined;
+  let stdout = '';
+  let stderr = '';
+
+  before(async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
+    delete env['REDIS_URL'];
+    delete env['GRPC_LISTEN'];
+    child = spawn(process.execPath, [MAIN, 'up', '--world', 'small', '--port', '0'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await waitFor(
+      'the playground to be ready',
+      () => /ready in /.test(stderr) || child?.exitCode !== null,
+      {
+        timeoutMs: 100_000,
+        intervalMs: 100,
+      },
+    );
+    assert.equal(child.exitCode, null, `the playground exited:\n${stderr}`);
+  });
+
+  after(() => {
+    if (child?.exitCode === null) child.kill('SIGKILL');
+  });
+
+  const gateway = () => /gateway at (\S+)\. Ctrl-C/.exec(stderr)?.[1] ?? assert.fail(stderr);
+  const sampleUser = () => /^(u\d+) · dashboard · /m.exec(stdout)?.[1] ?? assert.fail(stdout);
+
+  it('loads the world, trains a model and prints a ranked feed with what to try next', () => {
+    assert.match(stderr, /published [\d,]+ events/);
+    assert.match(stderr, /every consumer caught up/);
+    assert.match(stderr, /trained feed@v\d+ on [\d,]+ examples/);
+    assert.match(stdout, /· 10 items · model feed@v\d+/);
+    assert.match(
+      stdout,
+      /try next:\n  npm run feedmesh -- feed --user u\d+ --surface for-you --addr /,
+    );
+    assert.match(stdout, /notifications --user u\d+ --follow/);
+  });
+
+  it('serves feeds and search to the CLI at the address it printed', async () => {
+    const feed = await runCliForTest([
+      'feed',
+      '--user',
+      sampleUser(),
+      '--json',
+      '--addr',
+      gateway(),
+    ]);
+    assert.equal(feed.code, EXIT_OK, feed.stderr);
+    const page = gatewayv1.GetFeedResponse.fromJSON(JSON.parse(feed.stdout));
+    assert.equal(page.items.length, 20);
+    assert.match(page.model, /^feed@v\d+$/);
+
+    const search = await runCliForTest(['search', 'finally', '--json', '--addr', gateway()]);
+    assert.equal(search.code, EXIT_OK, search.stderr);
+    assert.ok(gatewayv1.SearchResponse.fromJSON(JSON.parse(search.stdout)).totalHits > 0);
+  });
+
+  it('publishes through it, and names the line of an event the gateway rejects', async () => {
+    const good = { eventId: `e2e-${Date.now()}`, sessionStarted: { userId: sampleUser() } };
+    const bad = {
+      eventId: 'e2e-bad',
+      engagement: { userId: 'u1', postId: 'p1', kind: 'ENGAGEMENT_KIND_UNSPECIFIED' },
+    };
+    const run = await runCliForTest(['publish', '-', '--addr', gateway()], {
+      stdin: [good, bad].map((event) => JSON.stringify(event)).join('\n'),
+    });
+    assert.equal(run.code, EXIT_FAILED);
+    assert.match(
+      run.stderr,
+      /^error: line 2: INVALID_ARGUMENT: events\[1\]\.engagement\.kind: must be set\n/,
+    );
+    const ok = await runCliForTest(['publish', '-', '--addr', gateway()], {
+      stdin: JSON.stringify(good),
+    });
+    assert.equal(ok.code, EXIT_OK, ok.stderr);
+    assert.match(ok.stderr, /published 1 event in 1 batch /);
+  });
+
+  it('drains everything and exits 0 on Ctrl-C', async () => {
+    const exited = once(child!, 'exit');
+    child!.kill('SIGINT');
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /stopping: draining the gateway, then the services\nstopped\n/);
+  });
+});

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventsv1 } from '@feedmesh/contracts';
+import { generateWorld } from '@feedmesh/world';
+import { EXIT_OK, EXIT_USAGE } from '../cli-errors.js';
+import { runCliForTest } from '../test-support/fake-gateway.js';
+
+describe('feedmesh world', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'feedmesh-world-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  const size = ['--users', '30', '--blogs', '8', '--posts', '120', '--engagements', '300'];
+
+  it('writes the world as JSON lines that read back as the same events', async () => {
+    const out = join(dir, 'world.jsonl');
+    const run = await runCliForTest([
+      'world',
+      ...size,
+      '--seed',
+      '5',
+      '--now',
+      '2025-06-01T12:00:00Z',
+      '--out',
+      out,
+    ]);
+    assert.equal(run.code, EXIT_OK, run.stderr);
+    const expected = generateWorld({
+      users: 30,
+      blogs: 8,
+      posts: 120,
+      engagements: 300,
+      seed: 5,
+      now: Date.UTC(2025, 5, 1, 12),
+    });
+    const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
+    assert.deepEqual(
+      lines.map((line) => eventsv1.Event.fromJSON(JSON.parse(line))),
+      expected.events,
+    );
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `wrote ${expected.events.length} events \\(seed 5: 30 users, 8 blogs, 120 posts\\) to ${out}`,
+      ),
+    );
+  });
+
+  it('writes to stdout without --out, the same bytes for the same seed and now', async () => {
+    const argv = ['world', ...size, '--now', '1748779200000'];
+    const first = await runCliForTest(argv);
+    const second = await runCliForTest(argv);
+    assert.equal(first.code, EXIT_OK);
+    assert.ok(first.stdout.length > 10_000);
+    assert.equal(second.stdout, first.stdout);
+    const other = await runCliForTest([...argv, '--seed', '2']);
+    assert.notEqual(other.stdout, first.stdout);
+  });
+
+  it('makes a short world with --days', async () => {
+    const now = 1748779200000;
+    const run = await runCliForTest(['world', ...size, '--days', '3', '--now', String(now)]);
+    assert.equal(run.code, EXIT_OK, run.stderr);
+    const events = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => eventsv1.Event.fromJSON(JSON.parse(l)));
+    const activity = events.filter(
+      (e) => e.payload?.$case === 'postCreated' || e.payload?.$case === 'sessionStarted',
+    );
+    assert.ok(activity.length > 120);
+    assert.ok(activity.every((e) => e.atMs >= now - 3 * 86_400_000 && e.atMs < now));
+  });
+
+  it('refuses sizes out of range as a usage error', async () => {
+    const run = await runCliForTest(['world', '--users', '0']);
+    assert.equal(run.code, EXIT_USAGE);
+    assert.match(run.stderr, /'--users <n>' argument '0' is invalid/);
+  });
+});

@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import {
+  candidateGenerationConfigShape,
+  CONSUMER_GROUP as CANDIDATE_GENERATION_GROUP,
+  startCandidateGeneration,
+} from '@feedmesh/candidate-generation';
+import {
+  FEATURE_STORE_GROUP,
+  featureStoreConfigShape,
+  startFeatureStore,
+} from '@feedmesh/feature-store';
+import { feedGatewayConfigShape, startFeedGateway } from '@feedmesh/feed-gateway';
+import { modelRegistryFor, type ModelRegistry } from '@feedmesh/models';
+import {
+  NOTIFICATION_GROUP,
+  notificationConfigShape,
+  startNotification,
+} from '@feedmesh/notification';
+import { rankerConfigShape, startRanker } from '@feedmesh/ranker';
+import { searchConfigShape, searchGroupName, startSearch } from '@feedmesh/search';
+import {
+  createRuntime,
+  loadConfig,
+  runtimeConfigShape,
+  type Logger,
+  type RunningServer,
+  type Runtime,
+} from '@feedmesh/service-kit';
+import { runTrainer, trainerConfigShape, type TrainerReport } from '@feedmesh/trainer';
+
+/**
+ * The playground's wiring: every service in this process on local ports, sharing one
+ * runtime (the in-memory event log, or Redis when REDIS_URL is set) and one model registry,
+ * the gateway in front. This is the one place that knows how the services fit together in a
+ * single process; `process-playground.ts` does the same with a process per service.
+ */
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** The services in start order: what the gateway calls comes up before it. */
+export const PLAYGROUND_SERVICES = [
+  'feature-store',
+  'candidate-generation',
+  'ranker',
+  'search',
+  'notification',
+  'feed-gateway',
+] as const;
+export type PlaygroundService = (typeof PLAYGROUND_SERVICES)[number];
+
+/** The conventional ports (docs/service-conventions.md), used when services run as processes. */
+export const CONVENTIONAL_PORTS: Readonly<Record<PlaygroundService, number>> = {
+  'feed-gateway': 50051,
+  'candidate-generation': 50052,
+  'feature-store': 50053,
+  ranker: 50054,
+  search: 50055,
+  notification: 50056,
+};
+
+/** The downstream address variables the gateway (and the trainer) read. */
+export function downstreamEnv(
+  addresses: Readonly<Partial<Record<PlaygroundService, string>>>,
+): Env {
+  return {
+    FEATURE_STORE_ADDR: addresses['feature-store'],
+    CANDIDATE_GENERATION_ADDR: addresses['candidate-generation'],
+    RANKER_ADDR: addresses.ranker,
+    SEARCH_ADDR: addresses.search,
+    NOTIFICATION_ADDR: addresses.notification,
+  };
+}
+
+/**
+ * Settings the playground changes from the services' defaults, unless the environment sets
+ * them: the ranker looks for new models often, so the first feed after training uses one;
+ * feed cursors are signed with a secret of this run (one gateway, cursors die with it).
+ */
+export function playgroundDefaults(): Env {
+  return {
+    RANKER_RELOAD_INTERVAL_MS: '500',
+    CURSOR_SECRET: randomBytes(24).toString('hex'),
+  };
+}
+
+/** A running playground, however it runs its services. */
+export interface Playground {
+  readonly mode: 'embedded' | 'processes';
+  readonly gatewayAddress: string;
+  readonly addresses: Readonly<Record<PlaygroundService, string>>;
+  /** The event log (and Redis) the services share: for reading lag and history. */
+  readonly runtime: Runtime;
+  /** Every consumer group that must catch up before the world is fully loaded. */
+  readonly consumerGroups: readonly string[];
+  /** One run of the trainer, publishing where the ranker loads models from. */
+  train(): Promise<TrainerReport>;
+  /** Drains the gateway, then the services, then closes the runtime. Safe to call twice. */
+  shutdown(): Promise<void>;
+}
+
+export interface EmbeddedPlaygroundOptions {
+  /** Where the gateway listens, e.g. `127.0.0.1:50051`. The others take free ports. */
+  readonly gatewayListen: string;
+  /** The environment services read their settings from (REDIS_URL, their own variables). */
+  readonly env: Env;
+  readonly logger: Logger;
+}
+
+/** Starts every service in this process. On a failure, what started is stopped again. */
+export async function startEmbeddedPlayground(
+  options: EmbeddedPlaygroundOptions,
+): Promise<Playground> {
+  const base: Env = { ...playgroundDefaults(), ...options.env };
+  const runtime = createRuntime(loadConfig(runtimeConfigShape, base), options.logger);
+  // One registry for trainer and ranker: in memory, or the deployment's in Redis.
+  const registry: ModelRegistry = modelRegistryFor(runtime);
+  const started: { name: PlaygroundService; server: RunningServer }[] = [];
+  const addresses: Partial<Record<PlaygroundService, string>> = {};
+  const deps = (listen: string, extra: Env = {}) => ({
+    runtime,
+    logger: options.logger,
+    env: { ...base, GRPC_LISTEN: listen, ...extra },
+  });
+  const start = async (name: PlaygroundService, run: () => Promise<RunningServer>) => {
+    const server = await run();
+    started.push({ name, server });
+    addresses[name] = server.address;
+  };
+
+  const stopStarted = async () => {
+    // The gateway first, so nothing calls a service that is already gone.
+    for (const { server } of [...started].reverse()) {
+      await server
+        .shutdown('playground stopping')
+        .catch((error: unknown) =>
+          options.logger.error({ err: error }, 'a service failed to stop'),
+        );
+    }
+  };
+
+  try {
+    const local = '127.0.0.1:0';
+    await start('feature-store', () => {
+      const { env, ...rest } = deps(local);
+      return startFeatureStore({ ...rest, config: loadConfig(featureStoreConfigShape, env) });
+    });
+    await start('candidate-generation', () => {
+      const { env, ...rest } = deps(local);
+      return startCandidateGeneration({
+        ...rest,
+        config: loadConfig(candidateGenerationConfigShape, env),
+      });
+    });
+    await start('ranker', () => {
+      const { env, ...rest } = deps(local);
+      return startRanker({ ...rest, registry, config: loadConfig(rankerConfigShape, env) });
+    });
+    await start('search', () => {
+      const { env, ...rest } = deps(local);
+      return startSearch({ ...rest, config: loadConfig(searchConfigShape, env) });
+    });
+    await start('notification', () => {
+      const { env, ...rest } = deps(local);
+      return startNotification({ ...rest, config: loadConfig(notificationConfigShape, env) });
+    });
+    await start('feed-gateway', () => {
+      const { env, ...rest } = deps(options.gatewayListen, downstreamEnv(addresses));
+      return startFeedGateway({ ...rest, config: loadConfig(feedGatewayConfigShape, env) });
+    });
+  } catch (error) {
+    await stopStarted();
+    await runtime.close();
+    throw error;
+  }
+
+  const complete = addresses as Record<PlaygroundService, string>;
+  let stopping: Promise<void> | undefined;
+  return {
+    mode: 'embedded',
+    gatewayAddress: complete['feed-gateway'],
+    addresses: complete,
+    runtime,
+    consumerGroups: consumerGroupsOf(runtime.consumerName),
+    train: () => trainOnce(runtime, registry, base, complete['feature-store'], options.logger),
+    shutdown: () =>
+      (stopping ??= (async () => {
+        await stopStarted();
+        await runtime.close();
+      })()),
+  };
+}
+
+/** The groups that read the log: one per service, search one per replica (its consumer name). */
+export function consumerGroupsOf(searchConsumerName: string): string[] {
+  return [
+    FEATURE_STORE_GROUP,
+    CANDIDATE_GENERATION_GROUP,
+    NOTIFICATION_GROUP,
+    searchGroupName(searchConsumerName),
+  ];
+}
+
+/** Runs the trainer once against the playground's log, feature store and registry. */
+export function trainOnce(
+  runtime: Runtime,
+  registry: ModelRegistry,
+  env: Env,
+  featureStoreAddress: string,
+  logger: Logger,
+): Promise<TrainerReport> {
+  const config = loadConfig(trainerConfigShape, {
+    ...env,
+    FEATURE_STORE_ADDR: featureStoreAddress,
+  });
+  return runTrainer({ config, runtime, logger, registry });
+}

@@ -1,0 +1,187 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { modelRegistryFor } from '@feedmesh/models';
+import { createRuntime, loadConfig, runtimeConfigShape, type Logger } from '@feedmesh/service-kit';
+import type { Output } from './cli-io.js';
+import { CommandFailedError } from './cli-errors.js';
+import {
+  consumerGroupsOf,
+  CONVENTIONAL_PORTS,
+  downstreamEnv,
+  playgroundDefaults,
+  PLAYGROUND_SERVICES,
+  trainOnce,
+  type Env,
+  type Playground,
+  type PlaygroundService,
+} from './playground.js';
+
+export interface ProcessPlaygroundOptions {
+  /** Where the gateway listens; the others take their conventional ports on the same host. */
+  readonly gatewayListen: string;
+  /** Passed to every child; must hold REDIS_URL (the services meet through Redis). */
+  readonly env: Env;
+  readonly logger: Logger;
+  /** Where the children's output goes, each line prefixed with the service's name. */
+  readonly output: Output;
+  /** How long a child gets to start listening, ms. */
+  readonly startTimeoutMs?: number;
+  /**
+   * Ctrl-C: once aborted, a child exiting is expected. The terminal sends SIGINT to the whole
+   * foreground process group, so the children start draining on their own.
+   */
+  readonly interrupt?: AbortSignal;
+}
+
+/** A playground whose services run as child processes; `failed` settles if one dies. */
+export interface ProcessPlayground extends Playground {
+  /** Rejects when a service exits while the playground is meant to be running. */
+  readonly failed: Promise<never>;
+}
+
+/** Searches run in a process of their own, so their consumer group follows its name. */
+const consumerNameOf = (service: PlaygroundService) => `playground-${service}`;
+
+/**
+ * Starts each service as `node services/<name>/dist/main.js` with GRPC_LISTEN, the downstream
+ * *_ADDR variables and REDIS_URL, forwards their logs prefixed, and waits until each listens.
+ * The trainer runs in this process against the same Redis.
+ */
+export async function startProcessPlayground(
+  options: ProcessPlaygroundOptions,
+): Promise<ProcessPlayground> {
+  const redisUrl = options.env['REDIS_URL'];
+  if (!redisUrl)
+    throw new CommandFailedError('--processes needs REDIS_URL: the services meet through Redis');
+  const host = options.gatewayListen.slice(0, options.gatewayListen.lastIndexOf(':'));
+  const addresses = Object.fromEntries(
+    PLAYGROUND_SERVICES.map((name) => [
+      name,
+      name === 'feed-gateway' ? options.gatewayListen : `${host}:${CONVENTIONAL_PORTS[name]}`,
+    ]),
+  ) as Record<PlaygroundService, string>;
+  const base: Env = { ...playgroundDefaults(), ...options.env };
+
+  const children = new Map<PlaygroundService, ChildProcess>();
+  let stopping = false;
+  let reportFailure: (error: Error) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    reportFailure = reject;
+  });
+  failed.catch(() => undefined);
+
+  for (const name of PLAYGROUND_SERVICES) {
+    const child = spawn(process.execPath, [await mainOf(name)], {
+      env: {
+        ...base,
+        GRPC_LISTEN: addresses[name],
+        CONSUMER_NAME: consumerNameOf(name),
+        ...(name === 'feed-gateway' ? downstreamEnv(addresses) : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.set(name, child);
+    forwardLines(child, name, options.output);
+    child.once('exit', (code, signal) => {
+      if (stopping || options.interrupt?.aborted) return;
+      reportFailure(
+        new CommandFailedError(
+          `${name} exited (${signal ?? `code ${code}`}); its output is above, prefixed [${name}]`,
+        ),
+      );
+    });
+  }
+
+  const stopChildren = async () => {
+    stopping = true;
+    const gateway = children.get('feed-gateway');
+    if (gateway !== undefined) await stopChild(gateway);
+    await Promise.all([...children.values()].map(stopChild));
+  };
+
+  try {
+    await Promise.race([
+      Promise.all(
+        PLAYGROUND_SERVICES.map((name) =>
+          waitUntilListening(addresses[name], options.startTimeoutMs ?? 60_000, name),
+        ),
+      ),
+      failed,
+    ]);
+  } catch (error) {
+    await stopChildren();
+    throw error;
+  }
+
+  const runtime = createRuntime(loadConfig(runtimeConfigShape, base), options.logger);
+  const registry = modelRegistryFor(runtime);
+  let shutdown: Promise<void> | undefined;
+  return {
+    mode: 'processes',
+    gatewayAddress: addresses['feed-gateway'],
+    addresses,
+    runtime,
+    consumerGroups: consumerGroupsOf(consumerNameOf('search')),
+    failed,
+    train: () => trainOnce(runtime, registry, base, addresses['feature-store'], options.logger),
+    shutdown: () =>
+      (shutdown ??= (async () => {
+        await stopChildren();
+        await runtime.close();
+      })()),
+  };
+}
+
+async function mainOf(service: PlaygroundService): Promise<string> {
+  // The service's public face is dist/index.js; its process entry sits beside it.
+  return fileURLToPath(new URL('./main.js', import.meta.resolve(`@feedmesh/${service}`)));
+}
+
+function forwardLines(child: ChildProcess, name: string, output: Output): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream === null) continue;
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) =>
+      output.write(`[${name}] ${line}\n`),
+    );
+  }
+}
+
+/** SIGTERM (the services drain on it), then SIGKILL if it has not exited in time. */
+async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const outcome = await Promise.race([exited.then(() => 'exited'), sleep(graceMs, 'late')]);
+  if (outcome === 'late') {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** Polls until something accepts TCP connections at `address`: the server is listening. */
+async function waitUntilListening(address: string, timeoutMs: number, name: string): Promise<void> {
+  const separator = address.lastIndexOf(':');
+  const host = address.slice(0, separator).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(separator + 1));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) {
+      throw new CommandFailedError(
+        `${name} did not start listening at ${address} within ${timeoutMs} ms`,
+      );
+    }
+    await sleep(100);
+  }
+}
