@@ -7,8 +7,9 @@ import {
 } from 'nice-grpc';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
-import { Status } from 'nice-grpc-common';
+import { Metadata, Status, type CallOptions, type ClientMiddlewareCall } from 'nice-grpc-common';
 import { clientTelemetry } from './telemetry.js';
+import { channelCredentials, type TlsMaterial } from './tls.js';
 
 export type ServiceClient<D extends CompatServiceDefinition> = Client<
   D,
@@ -21,6 +22,10 @@ export interface ClientOptions {
   /** Attempts for idempotent methods (marked in the proto); other methods are never retried. */
   readonly retryMaxAttempts?: number;
   readonly maxMessageBytes?: number;
+  /** Mutual TLS material; plaintext when undefined. */
+  readonly tls?: TlsMaterial | undefined;
+  /** Sent as `authorization: Bearer <token>` on every call (the gateway's internal callers). */
+  readonly bearerToken?: string | undefined;
 }
 
 export interface ClientHandle<D extends CompatServiceDefinition> {
@@ -39,11 +44,12 @@ export function createServiceClient<D extends CompatServiceDefinition>(
   options: ClientOptions,
 ): ClientHandle<D> {
   const maxBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
-  const channel = createChannel(address, undefined, {
+  const channel = createChannel(address, channelCredentials(options.tls), {
     'grpc.max_receive_message_length': maxBytes,
     'grpc.max_send_message_length': maxBytes,
   });
   const client = createClientFactory()
+    .use(bearerToken(options.bearerToken))
     .use(clientTelemetry())
     .use(retryMiddleware)
     .use(deadlineMiddleware)
@@ -57,4 +63,16 @@ export function createServiceClient<D extends CompatServiceDefinition>(
       },
     }) as ServiceClient<D>;
   return { client, channel, close: () => channel.close() };
+}
+
+/** Adds the caller's token to every call; a no-op without one. */
+function bearerToken(token: string | undefined) {
+  return async function* withToken<Request, Response>(
+    call: ClientMiddlewareCall<Request, Response>,
+    options: CallOptions,
+  ): AsyncGenerator<Response, Response | void, undefined> {
+    if (token === undefined) return yield* call.next(call.request, options);
+    const metadata = Metadata(options.metadata).set('authorization', `Bearer ${token}`);
+    return yield* call.next(call.request, { ...options, metadata });
+  };
 }

@@ -1,5 +1,6 @@
 import { ConfigError } from '@feedmesh/errors';
 import { z } from 'zod';
+import { tlsConfigShape } from './tls.js';
 
 /**
  * Reads a service's configuration from environment variables: the schema's keys are the
@@ -52,4 +53,5 @@ export const serverConfigShape = {
   GRPC_UNARY_TIMEOUT_MS: env.int(30_000, 1, 3_600_000),
   /** On SIGTERM, in-flight calls get this long to finish before the server is forced down, ms. */
   GRPC_DRAIN_TIMEOUT_MS: env.int(10_000, 0, 600_000),
+  ...tlsConfigShape,
 };

@@ -28,3 +28,11 @@ export {
   type RedisClient,
 } from './runtime.js';
 export { runServiceMain } from './run-service-main.js';
+export {
+  tlsConfigShape,
+  loadTls,
+  serverCredentials,
+  channelCredentials,
+  type TlsMaterial,
+} from './tls.js';
+export { bearerTokenMiddleware } from './auth.js';

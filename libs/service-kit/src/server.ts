@@ -3,6 +3,7 @@ import {
   createServer,
   type CompatServiceDefinition,
   type Server,
+  type ServerMiddleware,
   type ServiceImplementation,
 } from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
@@ -11,6 +12,7 @@ import { callLimitsMiddleware } from './call-limits.js';
 import { errorMappingMiddleware } from './error-mapping.js';
 import type { Logger } from './logger.js';
 import { serverTelemetry } from './telemetry.js';
+import { serverCredentials, type TlsMaterial } from './tls.js';
 
 /** One gRPC service to serve: its generated definition and a plain implementation object. */
 export interface ServiceBinding {
@@ -40,6 +42,10 @@ export interface GrpcServerOptions {
   readonly drainTimeoutMs: number;
   readonly services: readonly ServiceBinding[];
   readonly logger: Logger;
+  /** Mutual TLS material (see tls.ts); plaintext when undefined. */
+  readonly tls?: TlsMaterial | undefined;
+  /** Runs after error mapping, before the handler: authentication, for the gateway. */
+  readonly middleware?: readonly ServerMiddleware[];
   /** Runs after the server stopped taking calls: stop consumers, close connections. */
   readonly onShutdown?: () => Promise<void>;
 }
@@ -59,15 +65,16 @@ export interface RunningServer {
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningServer> {
   const draining = new AbortController();
-  const server = createServer({
+  let server: Server = createServer({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
   })
     .use(serverTelemetry(options.name))
-    .use(errorMappingMiddleware(options.logger))
-    .use(
-      callLimitsMiddleware({ unaryTimeoutMs: options.unaryTimeoutMs, draining: draining.signal }),
-    );
+    .use(errorMappingMiddleware(options.logger));
+  for (const middleware of options.middleware ?? []) server = server.use(middleware);
+  server = server.use(
+    callLimitsMiddleware({ unaryTimeoutMs: options.unaryTimeoutMs, draining: draining.signal }),
+  );
 
   const health = HealthState();
   server.add(HealthDefinition, HealthServiceImpl(health));
@@ -75,7 +82,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   server.add(ServerReflectionService, ServerReflection(feedmeshDescriptorSet(), names));
   for (const service of options.services) service.add(server);
 
-  const port = await server.listen(options.listen);
+  const port = await server.listen(options.listen, serverCredentials(options.tls));
   const host = options.listen.slice(0, options.listen.lastIndexOf(':'));
   const address = `${host}:${port}`;
   for (const name of names) health.setStatus('healthy', name);

@@ -1,5 +1,10 @@
 import { candidatesv1, featuresv1, notificationv1, rankerv1, searchv1 } from '@feedmesh/contracts';
-import { createServiceClient, type ClientHandle, type ServiceClient } from '@feedmesh/service-kit';
+import {
+  createServiceClient,
+  type ClientHandle,
+  type ServiceClient,
+  type TlsMaterial,
+} from '@feedmesh/service-kit';
 
 export type FeatureStoreClient = ServiceClient<typeof featuresv1.FeatureStoreServiceDefinition>;
 export type CandidateGenerationClient = ServiceClient<
@@ -34,8 +39,9 @@ export interface DownstreamAddresses {
 export function connectDownstream(
   addresses: DownstreamAddresses,
   defaultDeadlineMs: number,
+  tls?: TlsMaterial,
 ): Downstream {
-  const options = { deadlineMs: defaultDeadlineMs, retryMaxAttempts: 2 };
+  const options = { deadlineMs: defaultDeadlineMs, retryMaxAttempts: 2, tls };
   const handles: ClientHandle<never>[] = [];
   const connect = <D extends Parameters<typeof createServiceClient>[0]>(
     definition: D,

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { rankerv1 } from '@feedmesh/contracts';
+import { gatewayv1, rankerv1 } from '@feedmesh/contracts';
 import {
+  bearerTokenMiddleware,
   env,
+  loadTls,
   runtimeConfigShape,
   serverConfigShape,
   startGrpcServer,
@@ -44,6 +46,24 @@ export const feedGatewayConfigShape = {
    * unset means a random secret per process (fine for one replica and the playground).
    */
   CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Tokens internal callers must present (`authorization: Bearer <token>`), comma-separated;
+   * unset means no token is asked for (the playground, a network that authenticates callers).
+   */
+  GATEWAY_AUTH_TOKENS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((token) => token.trim())
+        .filter(Boolean),
+    )
+    .refine((tokens) => tokens.length > 0, 'must list at least one token')
+    .refine(
+      (tokens) => tokens.every((token) => token.length >= 16),
+      'every token must be at least 16 characters',
+    )
+    .optional(),
 };
 
 export type FeedGatewayConfig = Readonly<z.infer<z.ZodObject<typeof feedGatewayConfigShape>>>;
@@ -64,6 +84,7 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
   if (!config.CURSOR_SECRET) {
     logger.warn({}, 'CURSOR_SECRET is not set: cursors are signed with a per-process secret');
   }
+  const tls = loadTls(config);
   const downstream = connectDownstream(
     {
       featureStore: config.FEATURE_STORE_ADDR,
@@ -73,6 +94,7 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
       notification: config.NOTIFICATION_ADDR,
     },
     config.FEED_DEADLINE_MS,
+    tls,
   );
   const pipeline = new FeedPipeline({
     downstream,
@@ -108,6 +130,15 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
     unaryTimeoutMs: config.GRPC_UNARY_TIMEOUT_MS,
     drainTimeoutMs: config.GRPC_DRAIN_TIMEOUT_MS,
     logger,
+    tls,
+    middleware: config.GATEWAY_AUTH_TOKENS
+      ? [
+          bearerTokenMiddleware({
+            tokens: config.GATEWAY_AUTH_TOKENS,
+            services: [gatewayv1.FeedGatewayServiceDefinition.fullName],
+          }),
+        ]
+      : [],
     services: [
       feedGatewayService({ pipeline, search, downstream, eventLog: runtime.eventLog, now }),
     ],

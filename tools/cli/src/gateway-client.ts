@@ -15,9 +15,17 @@ export const DEFAULT_GATEWAY_ADDRESS = '127.0.0.1:50051';
 /** Deadline of one CLI call: generous, a person is waiting but the playground may be busy. */
 const CALL_DEADLINE_MS = 30_000;
 
-export function connectGateway(address: string): ClientHandle<GatewayDefinition> {
+/**
+ * A gateway client. A gateway run with GATEWAY_AUTH_TOKENS wants one of them: the CLI sends
+ * FEEDMESH_TOKEN (an environment variable, so the secret stays out of shell history).
+ */
+export function connectGateway(
+  address: string,
+  token: string | undefined = process.env.FEEDMESH_TOKEN || undefined,
+): ClientHandle<GatewayDefinition> {
   return createServiceClient(gatewayv1.FeedGatewayServiceDefinition, address, {
     deadlineMs: CALL_DEADLINE_MS,
+    bearerToken: token,
   });
 }
 
