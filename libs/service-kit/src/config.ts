@@ -1,6 +1,6 @@
 import { ConfigError } from '@feedmesh/errors';
 import { z } from 'zod';
-import { tlsConfigShape } from './tls.js';
+import { loadTls, tlsConfigShape } from './tls.js';
 
 /**
  * Reads a service's configuration from environment variables: the schema's keys are the
@@ -55,3 +55,25 @@ export const serverConfigShape = {
   GRPC_DRAIN_TIMEOUT_MS: env.int(10_000, 0, 600_000),
   ...tlsConfigShape,
 };
+
+/**
+ * The server settings of `serverConfigShape`, as `startGrpcServer` takes them (TLS material
+ * read from its files): every service spreads this instead of copying five fields.
+ */
+export function serverOptionsFrom(config: {
+  readonly GRPC_LISTEN: string;
+  readonly GRPC_MAX_MESSAGE_BYTES: number;
+  readonly GRPC_UNARY_TIMEOUT_MS: number;
+  readonly GRPC_DRAIN_TIMEOUT_MS: number;
+  readonly GRPC_TLS_CERT_FILE?: string | undefined;
+  readonly GRPC_TLS_KEY_FILE?: string | undefined;
+  readonly GRPC_TLS_CA_FILE?: string | undefined;
+}) {
+  return {
+    listen: config.GRPC_LISTEN,
+    maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
+    unaryTimeoutMs: config.GRPC_UNARY_TIMEOUT_MS,
+    drainTimeoutMs: config.GRPC_DRAIN_TIMEOUT_MS,
+    tls: loadTls(config),
+  };
+}

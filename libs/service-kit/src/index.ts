@@ -1,4 +1,4 @@
-export { loadConfig, env, serverConfigShape } from './config.js';
+export { loadConfig, env, serverConfigShape, serverOptionsFrom } from './config.js';
 export { errorMappingMiddleware, grpcStatusOf } from './error-mapping.js';
 export { callLimitsMiddleware } from './call-limits.js';
 export type { Logger } from './logger.js';

@@ -4,6 +4,7 @@ import {
   bearerTokenMiddleware,
   env,
   loadTls,
+  serverOptionsFrom,
   runtimeConfigShape,
   serverConfigShape,
   startGrpcServer,
@@ -125,12 +126,8 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
   });
   return startGrpcServer({
     name: 'feed-gateway',
-    listen: config.GRPC_LISTEN,
-    maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
-    unaryTimeoutMs: config.GRPC_UNARY_TIMEOUT_MS,
-    drainTimeoutMs: config.GRPC_DRAIN_TIMEOUT_MS,
+    ...serverOptionsFrom(config),
     logger,
-    tls,
     middleware: config.GATEWAY_AUTH_TOKENS
       ? [
           bearerTokenMiddleware({
