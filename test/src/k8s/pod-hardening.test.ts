@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { RUN_AS_USER } from './support/feedmesh-services.js';
+import { parseImage } from './support/kustomize.js';
+import { REPO_ROOT, RENDERING_NAMES, rendering } from './support/renderings.js';
+import { named, quantity, workloads, type Workload } from './support/workloads.js';
+
+/** A container's security setting, falling back to the pod's as Kubernetes does. */
+function effective<K extends 'runAsNonRoot' | 'runAsUser' | 'runAsGroup' | 'seccompProfile'>(
+  target: Workload,
+  container: IContainer,
+  key: K,
+) {
+  return container.securityContext?.[key] ?? target.podSpec.securityContext?.[key];
+}
+
+describe('k8s: every pod is least-privileged and bounded', () => {
+  for (const name of RENDERING_NAMES) {
+    describe(name, () => {
+      it('every container runs as a fixed non-root uid, read-only, unprivileged, all capabilities dropped, RuntimeDefault seccomp', async () => {
+        const { objects } = await rendering(name);
+        for (const target of workloads(objects)) {
+          const spec = target.podSpec;
+          assert.notEqual(spec.hostNetwork, true, target.name);
+          assert.notEqual(spec.hostPID, true, target.name);
+          assert.notEqual(spec.hostIPC, true, target.name);
+          for (const container of [...target.containers, ...(spec.initContainers ?? [])]) {
+            const where = `${target.name}/${container.name}`;
+            const context = container.securityContext;
+            assert.equal(effective(target, container, 'runAsNonRoot'), true, where);
+            assert.equal(effective(target, container, 'runAsUser'), RUN_AS_USER, where);
+            assert.equal(effective(target, container, 'runAsGroup'), RUN_AS_USER, where);
+            assert.equal(
+              effective(target, container, 'seccompProfile')?.type,
+              'RuntimeDefault',
+              where,
+            );
+            assert.equal(context?.readOnlyRootFilesystem, true, where);
+            assert.equal(context?.allowPrivilegeEscalation, false, where);
+            assert.notEqual(context?.privileged, true, where);
+            assert.deepEqual(context?.capabilities?.drop, ['ALL'], where);
+            assert.equal(context?.capabilities?.add, undefined, where);
+          }
+        }
+      });
+
+      it('every container requests and is limited in CPU and memory; the V8 heap fits the limit', async () => {
+        const { objects } = await rendering(name);
+        for (const target of workloads(objects)) {
+          for (const container of target.containers) {
+            const where = `${target.name}/${container.name}`;
+            const { requests = {}, limits = {} } = container.resources ?? {};
+            for (const resource of ['cpu', 'memory']) {
+              const request = quantity(requests[resource]);
+              const limit = quantity(limits[resource]);
+              assert.ok(request > 0, `${where} requests ${resource}`);
+              assert.ok(
+                limit >= request,
+                `${where}: ${resource} limit ${limits[resource]} >= request`,
+              );
+            }
+            const heap = /--max-old-space-size=(\d+)/.exec(
+              container.env?.find((v) => v.name === 'NODE_OPTIONS')?.value ?? '',
+            );
+            if (heap !== null) {
+              const heapBytes = Number(heap[1]) * 2 ** 20;
+              assert.ok(
+                heapBytes <= 0.8 * quantity(limits['memory']),
+                `${where}: an old space of ${heap[1]} MiB leaves a fifth of the memory limit for the rest`,
+              );
+            }
+          }
+        }
+      });
+
+      it('every pod has its own ServiceAccount and no API token', async () => {
+        const { objects } = await rendering(name);
+        for (const target of workloads(objects)) {
+          const account = target.podSpec.serviceAccountName;
+          assert.ok(
+            account !== undefined && account !== 'default',
+            `${target.name} names its account`,
+          );
+          assert.equal(target.podSpec.automountServiceAccountToken, false, target.name);
+          const object = named<IServiceAccount>(objects, 'ServiceAccount', account);
+          assert.ok(object, `${target.name}: ServiceAccount ${account} is rendered`);
+          assert.equal(object.automountServiceAccountToken, false, account);
+        }
+      });
+
+      it('every image is pinned, and every Feedmesh image is built from a service of this repo', async () => {
+        const { objects } = await rendering(name);
+        for (const target of workloads(objects)) {
+          for (const container of target.containers) {
+            const image = parseImage(container.image ?? '');
+            assert.ok(
+              image.tag !== undefined || image.digest !== undefined,
+              `${container.image} is pinned`,
+            );
+            assert.notEqual(image.tag, 'latest', container.image);
+            const service = /^feedmesh\/(.+)$/.exec(image.name)?.[1];
+            if (service === undefined) continue;
+            assert.equal(service, target.name, `${target.name} runs its own image`);
+            await access(join(REPO_ROOT, 'services', service, 'src', 'main.ts'));
+          }
+        }
+      });
+    });
+  }
+});

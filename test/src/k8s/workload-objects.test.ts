@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
+import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IService } from 'kubernetes-models/v1/Service';
+import { parseYaml } from './support/kustomize.js';
+import { AUTOSCALED, SERVERS } from './support/feedmesh-services.js';
+import { RENDERING_NAMES, rendering } from './support/renderings.js';
+import { named, ofKind, resolveEnv, selects, workload, workloads } from './support/workloads.js';
+
+interface CollectorConfig {
+  extensions: { health_check: { endpoint: string } };
+  receivers: { otlp: { protocols: { grpc: { endpoint: string }; http: { endpoint: string } } } };
+  processors: Record<string, unknown>;
+  exporters: Record<string, unknown>;
+  service: {
+    pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }>;
+  };
+}
+
+describe('k8s: the objects around each workload', () => {
+  for (const name of RENDERING_NAMES) {
+    describe(name, () => {
+      it('autoscales exactly the services whose state is all in Redis, and leaves them the replica count', async () => {
+        const { objects } = await rendering(name);
+        const autoscalers = ofKind<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler');
+        assert.deepEqual(
+          autoscalers.map((a) => a.spec?.scaleTargetRef.name).sort(),
+          [...AUTOSCALED].sort(),
+        );
+        for (const autoscaler of autoscalers) {
+          const ref = autoscaler.spec!.scaleTargetRef;
+          assert.equal(ref.kind, 'Deployment');
+          const target = workload(objects, ref.name);
+          assert.equal(target.kind, 'Deployment');
+          // A replicas field would be reapplied on every `kubectl apply`, fighting the autoscaler.
+          assert.equal(
+            (target.object['spec'] as { replicas?: number }).replicas,
+            undefined,
+            ref.name,
+          );
+          const { minReplicas = 1, maxReplicas } = autoscaler.spec!;
+          assert.ok(minReplicas >= 1 && minReplicas <= maxReplicas, ref.name);
+          assert.deepEqual(
+            autoscaler.spec?.metrics?.map((m) => m.resource?.name),
+            ['cpu'],
+            `${ref.name} scales on CPU, which every container requests`,
+          );
+        }
+      });
+
+      it("every service has a PodDisruptionBudget selecting its pods and no one else's", async () => {
+        const { objects } = await rendering(name);
+        const budgets = ofKind<IPodDisruptionBudget>(objects, 'PodDisruptionBudget');
+        for (const service of SERVERS) {
+          const mine = budgets.filter((b) =>
+            selects(b.spec?.selector, workload(objects, service).podLabels),
+          );
+          assert.equal(mine.length, 1, `${service} has one PodDisruptionBudget`);
+          const others = workloads(objects).filter(
+            (w) => w.name !== service && selects(mine[0]!.spec?.selector, w.podLabels),
+          );
+          assert.deepEqual(
+            others.map((w) => w.name),
+            [],
+          );
+          // maxUnavailable, so that a single replica never blocks a node drain.
+          assert.equal(mine[0]!.spec?.maxUnavailable, 1);
+        }
+      });
+
+      it('search is a StatefulSet: stable replica names, a snapshot volume, a startup probe, no autoscaler', async () => {
+        const { objects } = await rendering(name);
+        const search = workload(objects, 'search');
+        assert.equal(search.kind, 'StatefulSet');
+        const spec = (search.object as IStatefulSet).spec!;
+        assert.equal(spec.podManagementPolicy, 'Parallel');
+        const governing = named<IService>(objects, 'Service', spec.serviceName ?? '');
+        assert.equal(governing?.spec?.clusterIP, 'None', 'the governing Service is headless');
+        const container = search.containers[0]!;
+        assert.ok(
+          container.startupProbe?.grpc,
+          'a startupProbe covers the replay before it listens',
+        );
+        const budget =
+          (container.startupProbe.periodSeconds ?? 10) *
+          (container.startupProbe.failureThreshold ?? 3);
+        assert.ok(budget >= 600, `${budget} s to rebuild the index`);
+        const dir = resolveEnv(objects, search, container).values['SEARCH_SNAPSHOT_DIR'];
+        const mount = container.volumeMounts?.find((m) => m.mountPath === dir);
+        assert.ok(mount, `SEARCH_SNAPSHOT_DIR ${dir} is a mounted volume`);
+        assert.ok(
+          spec.volumeClaimTemplates?.some((t) => t.metadata?.name === mount.name),
+          'one persistent volume per replica',
+        );
+      });
+
+      it('runs the trainer as a CronJob that never overlaps itself', async () => {
+        const { objects } = await rendering(name);
+        const cronJob = named<ICronJob>(objects, 'CronJob', 'trainer');
+        assert.ok(cronJob);
+        assert.equal(cronJob.spec?.concurrencyPolicy, 'Forbid');
+        const pod = cronJob.spec?.jobTemplate.spec?.template.spec;
+        assert.equal(pod?.restartPolicy, 'Never');
+        assert.match(pod?.containers[0]?.image ?? '', /^feedmesh\/trainer:/);
+        const trainer = workload(objects, 'trainer');
+        const env = resolveEnv(objects, trainer, trainer.containers[0]!).values;
+        assert.equal(env['FEATURE_STORE_ADDR'], 'feature-store:50053');
+      });
+
+      it('mounts the experiment config at /etc/feedmesh/experiments.yaml in the gateway', async () => {
+        const { objects } = await rendering(name);
+        const config = named<IConfigMap>(objects, 'ConfigMap', 'feedmesh-experiments');
+        const text = config?.data?.['experiments.yaml'];
+        assert.ok(text !== undefined, 'the ConfigMap holds experiments.yaml');
+        assert.deepEqual(
+          parseYaml(text, 'experiments.yaml'),
+          [{ layers: [] }],
+          'no experiments yet',
+        );
+
+        const gateway = workload(objects, 'feed-gateway');
+        const mount = gateway.containers[0]!.volumeMounts?.find(
+          (m) => m.mountPath === '/etc/feedmesh',
+        );
+        assert.ok(
+          mount && mount.readOnly === true && mount.subPath === undefined,
+          'the directory, read-only',
+        );
+        const volume = gateway.podSpec.volumes?.find((v) => v.name === mount.name);
+        assert.equal(volume?.configMap?.name, 'feedmesh-experiments');
+        assert.equal(volume?.configMap?.items, undefined, 'every key, under its own name');
+      });
+    });
+  }
+
+  it('dev runs Redis in the cluster; production has none and talks to a Redis Cluster', async () => {
+    const dev = await rendering('overlays/dev');
+    const redis = workload(dev.objects, 'redis');
+    assert.equal(redis.kind, 'StatefulSet');
+    assert.ok(named<IService>(dev.objects, 'Service', 'redis'));
+    const args = redis.containers[0]!.args ?? [];
+    assert.equal(
+      args[args.indexOf('--appendonly') + 1],
+      'yes',
+      'acknowledged events survive a restart',
+    );
+    assert.equal(
+      args[args.indexOf('--maxmemory-policy') + 1],
+      'noeviction',
+      'streams are never evicted',
+    );
+    const gatewayDev = workload(dev.objects, 'feed-gateway');
+    const devEnv = resolveEnv(dev.objects, gatewayDev, gatewayDev.containers[0]!);
+    assert.equal(devEnv.values['REDIS_URL'], 'redis://redis:6379');
+    assert.equal(devEnv.values['REDIS_CLUSTER'], 'false');
+    assert.deepEqual(devEnv.operatorSecrets, [], 'dev needs no Secret made by hand');
+
+    for (const name of [
+      'overlays/production',
+      'overlays/production + components/tracing',
+    ] as const) {
+      const production = await rendering(name);
+      assert.equal(
+        workloads(production.objects).find((w) => w.name === 'redis'),
+        undefined,
+        name,
+      );
+      assert.equal(
+        named(production.objects, 'Secret', 'feedmesh-redis'),
+        undefined,
+        'the operator creates it',
+      );
+      const gateway = workload(production.objects, 'feed-gateway');
+      const env = resolveEnv(production.objects, gateway, gateway.containers[0]!);
+      assert.equal(env.values['REDIS_CLUSTER'], 'true', name);
+      assert.deepEqual([...new Set(env.operatorSecrets)].sort(), [
+        'feedmesh-cursors',
+        'feedmesh-gateway-auth',
+        'feedmesh-redis',
+      ]);
+      assert.ok(env.values['GATEWAY_AUTH_TOKENS'], 'production gateways ask callers for a token');
+    }
+  });
+
+  it('the tracing component runs a collector whose receivers listen where the Service and probes point', async () => {
+    const { objects } = await rendering('overlays/dev + components/tracing');
+    const collector = workload(objects, 'otel-collector');
+    const container = collector.containers[0]!;
+    const mount = container.volumeMounts?.find((m) => m.name === 'config');
+    const configArg = container.args?.find((a) => a.startsWith('--config='));
+    assert.equal(configArg, `--config=${mount?.mountPath}/config.yaml`);
+    const text =
+      named<IConfigMap>(objects, 'ConfigMap', 'otel-collector')?.data?.['config.yaml'] ?? '';
+    const [config] = parseYaml(text, 'otel-collector config.yaml') as unknown as [CollectorConfig];
+    const portOf = (endpoint: string | undefined) => Number(endpoint?.split(':')[1]);
+    const ports = Object.fromEntries((container.ports ?? []).map((p) => [p.name, p.containerPort]));
+    assert.equal(portOf(config.receivers.otlp.protocols.grpc.endpoint), ports['otlp-grpc']);
+    assert.equal(portOf(config.receivers.otlp.protocols.http.endpoint), ports['otlp-http']);
+    assert.equal(portOf(config.extensions.health_check.endpoint), ports['health']);
+    assert.equal(container.readinessProbe?.httpGet?.port, 'health');
+    for (const [signal, pipeline] of Object.entries(config.service.pipelines)) {
+      for (const receiver of pipeline.receivers)
+        assert.ok(receiver in config.receivers, `${signal}: ${receiver}`);
+      for (const processor of pipeline.processors)
+        assert.ok(processor in config.processors, `${signal}: ${processor}`);
+      for (const exporter of pipeline.exporters)
+        assert.ok(exporter in config.exporters, `${signal}: ${exporter}`);
+    }
+    assert.deepEqual(Object.keys(config.service.pipelines).sort(), ['metrics', 'traces']);
+  });
+
+  it('production runs more replicas of every service than dev', async () => {
+    const minimum = async (name: 'overlays/dev' | 'overlays/production', service: string) => {
+      const { objects } = await rendering(name);
+      const autoscaler = ofKind<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler').find(
+        (a) => a.spec?.scaleTargetRef.name === service,
+      );
+      if (autoscaler !== undefined) return autoscaler.spec?.minReplicas ?? 1;
+      return (workload(objects, service).object['spec'] as { replicas?: number }).replicas ?? 1;
+    };
+    for (const service of SERVERS) {
+      const dev = await minimum('overlays/dev', service);
+      const production = await minimum('overlays/production', service);
+      assert.ok(
+        production > dev && production >= 2,
+        `${service}: ${production} in production, ${dev} in dev`,
+      );
+    }
+  });
+});
