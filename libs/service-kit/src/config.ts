@@ -20,14 +20,15 @@ export function loadConfig<Shape extends z.ZodRawShape>(
   return Object.freeze(parsed.data);
 }
 
+function hostPort() {
+  return z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'expected host:port');
+}
+
 /** Reusable variable types. Environment values are strings; these parse and bound them. */
 export const env = {
   /** A host:port to listen on or dial, e.g. `127.0.0.1:50051` (port 0 picks a free one). */
-  address: (fallback: string) =>
-    z
-      .string()
-      .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'expected host:port')
-      .default(fallback),
+  address: (fallback: string) => hostPort().default(fallback),
+  optionalAddress: () => hostPort().optional(),
   int: (fallback: number, min: number, max: number) =>
     z.coerce.number().int().min(min).max(max).default(fallback),
   bool: (fallback: boolean) =>
@@ -53,6 +54,16 @@ export const serverConfigShape = {
   GRPC_UNARY_TIMEOUT_MS: env.int(30_000, 1, 3_600_000),
   /** On SIGTERM, in-flight calls get this long to finish before the server is forced down, ms. */
   GRPC_DRAIN_TIMEOUT_MS: env.int(10_000, 0, 600_000),
+  /**
+   * A second, plaintext listener serving only grpc.health.v1: kubelet's gRPC probes cannot
+   * present client certificates, so with mutual TLS on the main port they probe this one.
+   */
+  GRPC_HEALTH_LISTEN: env.optionalAddress(),
+  /**
+   * Connections are closed (gracefully) after this long, so clients reconnect and spread over
+   * replicas added since; 0 keeps them open. A ClusterIP Service balances connections, not calls.
+   */
+  GRPC_MAX_CONNECTION_AGE_MS: env.int(0, 0, 86_400_000),
   ...tlsConfigShape,
 };
 
@@ -65,6 +76,8 @@ export function serverOptionsFrom(config: {
   readonly GRPC_MAX_MESSAGE_BYTES: number;
   readonly GRPC_UNARY_TIMEOUT_MS: number;
   readonly GRPC_DRAIN_TIMEOUT_MS: number;
+  readonly GRPC_HEALTH_LISTEN?: string | undefined;
+  readonly GRPC_MAX_CONNECTION_AGE_MS?: number | undefined;
   readonly GRPC_TLS_CERT_FILE?: string | undefined;
   readonly GRPC_TLS_KEY_FILE?: string | undefined;
   readonly GRPC_TLS_CA_FILE?: string | undefined;
@@ -74,6 +87,8 @@ export function serverOptionsFrom(config: {
     maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
     unaryTimeoutMs: config.GRPC_UNARY_TIMEOUT_MS,
     drainTimeoutMs: config.GRPC_DRAIN_TIMEOUT_MS,
+    healthListen: config.GRPC_HEALTH_LISTEN,
+    maxConnectionAgeMs: config.GRPC_MAX_CONNECTION_AGE_MS,
     tls: loadTls(config),
   };
 }

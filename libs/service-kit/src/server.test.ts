@@ -215,3 +215,26 @@ describe('service-kit graceful drain', () => {
     assert.equal(after.code, Status.UNAVAILABLE);
   });
 });
+
+describe('service-kit connection age', () => {
+  it('keeps calls succeeding while connections are recycled after GRPC_MAX_CONNECTION_AGE_MS', async () => {
+    const server = await startEcho({ maxConnectionAgeMs: 100, drainTimeoutMs: 500 });
+    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, {
+      deadlineMs: 2_000,
+    });
+    try {
+      const until = Date.now() + 600;
+      let calls = 0;
+      while (Date.now() < until) {
+        const response = await client.echo({ payload: Buffer.from(`c${calls}`), delayMs: 0 });
+        assert.equal(response.payload.toString(), `c${calls}`);
+        calls++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(calls > 5);
+    } finally {
+      close();
+      await server.shutdown();
+    }
+  });
+});

@@ -42,6 +42,10 @@ export interface GrpcServerOptions {
   readonly drainTimeoutMs: number;
   readonly services: readonly ServiceBinding[];
   readonly logger: Logger;
+  /** A plaintext listener serving only grpc.health.v1, for probes when the main port uses mTLS. */
+  readonly healthListen?: string | undefined;
+  /** Close connections gracefully after this long (0 or undefined: never), ms. */
+  readonly maxConnectionAgeMs?: number | undefined;
   /** Mutual TLS material (see tls.ts); plaintext when undefined. */
   readonly tls?: TlsMaterial | undefined;
   /** Runs after error mapping, before the handler: authentication, for the gateway. */
@@ -54,6 +58,8 @@ export interface RunningServer {
   /** host:port actually bound (port 0 resolved). */
   readonly address: string;
   readonly port: number;
+  /** host:port of the plaintext health listener, when there is one. */
+  readonly healthAddress?: string | undefined;
   readonly health: HealthState;
   /** Stops taking calls, lets in-flight calls finish (streams are told to end), then closes. */
   shutdown(reason?: string): Promise<void>;
@@ -68,6 +74,13 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   let server: Server = createServer({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
+    ...(options.maxConnectionAgeMs
+      ? {
+          'grpc.max_connection_age_ms': options.maxConnectionAgeMs,
+          // Streams (Subscribe) get the drain timeout to finish before the connection goes.
+          'grpc.max_connection_age_grace_ms': options.drainTimeoutMs,
+        }
+      : {}),
   })
     .use(serverTelemetry(options.name))
     .use(errorMappingMiddleware(options.logger));
@@ -83,10 +96,16 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   for (const service of options.services) service.add(server);
 
   const port = await server.listen(options.listen, serverCredentials(options.tls));
-  const host = options.listen.slice(0, options.listen.lastIndexOf(':'));
-  const address = `${host}:${port}`;
+  const address = `${hostOf(options.listen)}:${port}`;
+  const healthServer = options.healthListen ? createServer() : undefined;
+  let healthAddress: string | undefined;
+  if (healthServer && options.healthListen) {
+    healthServer.add(HealthDefinition, HealthServiceImpl(health));
+    const healthPort = await healthServer.listen(options.healthListen);
+    healthAddress = `${hostOf(options.healthListen)}:${healthPort}`;
+  }
   for (const name of names) health.setStatus('healthy', name);
-  options.logger.info({ address, services: names }, `${options.name} listening`);
+  options.logger.info({ address, healthAddress, services: names }, `${options.name} listening`);
 
   let stopping: Promise<void> | undefined;
   const shutdown = (reason = 'shutdown') =>
@@ -111,11 +130,16 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
         );
         server.forceShutdown();
       }
+      healthServer?.forceShutdown();
       await options.onShutdown?.();
       options.logger.info({ outcome }, `${options.name} stopped`);
     })());
 
-  return { address, port, health, shutdown };
+  return { address, port, healthAddress, health, shutdown };
+}
+
+function hostOf(listen: string): string {
+  return listen.slice(0, listen.lastIndexOf(':'));
 }
 
 /** Drains the server on SIGTERM or SIGINT, then exits. Returns a function that uninstalls it. */
