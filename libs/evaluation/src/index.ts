@@ -6,3 +6,5 @@ export {
   precisionAt,
   recallAt,
 } from './ranking-metrics.js';
+export * from './cranfield.js';
+export * from './movielens-exports.js';

@@ -69,4 +69,11 @@ describe('searchGroupName', () => {
     assert.equal(searchGroupName('x'.repeat(100)), long);
     assert.notEqual(searchGroupName('x'.repeat(99)), long);
   });
+
+  it('names the other slots of the snapshot rotation apart, long names included', () => {
+    assert.equal(searchGroupName('pod-1', 2), 'search:pod-1:2');
+    const slots = [0, 1, 2].map((slot) => searchGroupName('y'.repeat(100), slot));
+    assert.equal(new Set(slots).size, 3);
+    for (const name of slots) assert.match(name, /^[A-Za-z0-9_.:-]{1,64}$/);
+  });
 });

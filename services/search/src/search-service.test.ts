@@ -130,6 +130,19 @@ function searchServiceSuite(kind: 'memory' | 'redis') {
       assert.deepEqual(await postIds('otter blog:b-other'), ['otter-3']);
     });
 
+    it('matches a quoted phrase only in order, and requires it beside free words', async () => {
+      await publish(
+        postCreated('phrase-1', 'the snow leopard sleeps on the ridge'),
+        postCreated('phrase-2', 'a leopard in the snow'),
+        postCreated('phrase-3', 'snow leopard cubs and a ridge walk'),
+      );
+      await eventually('the leopard posts', 'leopard', ['phrase-1', 'phrase-2', 'phrase-3']);
+      assert.deepEqual((await postIds('"snow leopard"')).sort(), ['phrase-1', 'phrase-3']);
+      assert.deepEqual((await postIds('"leopard snow"')).sort(), []);
+      assert.deepEqual(await postIds('"snow leopard" sleeping'), ['phrase-1', 'phrase-3']);
+      assert.deepEqual(await postIds('"leopard in the snow"'), ['phrase-2']);
+    });
+
     it('returns highlights, tags and creation time with each hit', async () => {
       await publish(
         postCreated('lemur-1', 'The ring-tailed lemur sunbathes every morning', {

@@ -56,6 +56,24 @@ export class BlogDirectory {
     return blog;
   }
 
+  /** Every blog in ordinal order, for a snapshot. */
+  records(): BlogRecord[] {
+    return this.blogs.map(({ id, name, namedAtMs, livePosts }) => ({
+      id,
+      name,
+      namedAtMs,
+      livePosts,
+    }));
+  }
+
+  /** Re-creates a blog of a snapshot; records must come back in ordinal order. */
+  restore(record: BlogRecord): Blog {
+    const blog = this.ensure(record.id);
+    if (record.name !== '') this.rename(blog, record.name, record.namedAtMs);
+    blog.livePosts = record.livePosts;
+    return blog;
+  }
+
   /** Sets the name unless a later one is already known; returns whether it changed. */
   rename(blog: Blog, name: string, atMs: number): boolean {
     if (atMs < blog.namedAtMs || (atMs === blog.namedAtMs && name === blog.name)) return false;
@@ -105,6 +123,14 @@ export class BlogDirectory {
 }
 
 const EMPTY: ReadonlyMap<number, number> = new Map();
+
+/** A blog as a snapshot keeps it; its ordinal is its place in the list. */
+export interface BlogRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly namedAtMs: number;
+  readonly livePosts: number;
+}
 
 /** How many words the name counts for in BM25F length normalization. */
 export function nameLength(blog: Blog): number {

@@ -36,6 +36,22 @@ export class ByteBlockPool {
   /** Address of the next free byte. Starts at 1: address 0 never names a stream. */
   private next = 1;
 
+  /** A pool over pages written before (a snapshot): `next` is the next free address. */
+  static restore(pages: readonly Uint8Array[], next: number): ByteBlockPool {
+    const pool = new ByteBlockPool();
+    for (const page of pages) {
+      if (page.length !== PAGE_SIZE) throw new RangeError('byte pool page of the wrong size');
+      pool.pages.push(page);
+    }
+    pool.next = next;
+    return pool;
+  }
+
+  /** The pages and next free address, for a snapshot (the pages are shared, not copied). */
+  exportPages(): { pages: readonly Uint8Array[]; next: number } {
+    return { pages: this.pages, next: this.next };
+  }
+
   /** Bytes held by the pool's pages (allocated capacity). */
   get allocatedBytes(): number {
     return this.pages.length * PAGE_SIZE;
@@ -72,6 +88,35 @@ export class ByteBlockPool {
       rest = Math.floor(rest / 128);
     }
     this.writeByte(state, rest);
+  }
+
+  /**
+   * Copies one stream's bytes (from `start` to its writer's `end`) into `into.bytes`, growing
+   * it as needed, and returns their count: slices become one contiguous run, so a reader
+   * decodes varints in a tight loop instead of following links byte by byte.
+   */
+  copyStream(start: number, end: number, into: { bytes: Uint8Array }): number {
+    let length = 0;
+    let address = start;
+    let level = 0;
+    for (;;) {
+      const sliceEnd = address + sliceSize(level) - LINK_BYTES;
+      const last = end >= address && end <= sliceEnd;
+      const stop = last ? end : sliceEnd;
+      const count = stop - address;
+      if (length + count > into.bytes.length) {
+        const grown = new Uint8Array(Math.max(into.bytes.length * 2, length + count, 1024));
+        grown.set(into.bytes.subarray(0, length));
+        into.bytes = grown;
+      }
+      const page = this.pageOf(address);
+      const offset = address & PAGE_MASK;
+      into.bytes.set(page.subarray(offset, offset + count), length);
+      length += count;
+      if (last) return length;
+      address = this.readLink(sliceEnd);
+      level = Math.min(level + 1, MAX_LEVEL);
+    }
   }
 
   readByteAt(address: number): number {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ByteBlockPool, SLICE_SIZES } from './byte-block-pool.js';
-import { FieldIndex } from './field-index.js';
+import { FieldIndex, PostingsBuffer } from './field-index.js';
 
 describe('FieldIndex postings in the byte block pool', () => {
   it('reads back every posting, frequency and position across slices and pages', () => {
@@ -53,12 +53,33 @@ describe('FieldIndex postings in the byte block pool', () => {
     assert.throws(() => field.add(4, 'cats'), RangeError);
   });
 
-  it('keeps a term seen once in one small slice', () => {
+  it('keeps a term seen once in two small slices, documents and positions', () => {
     const pool = new ByteBlockPool();
     const field = new FieldIndex(pool, true);
-    for (let t = 0; t < 5_000; t += 1) field.add(1, `rare${t}`, [0]);
-    // 5,000 one-posting lists fit in the first 64 KiB page: one small slice each.
+    for (let t = 0; t < 3_000; t += 1) field.add(1, `rare${t}`, [0]);
+    // 3,000 one-posting lists fit in the first 64 KiB page: two 8-byte slices each.
     assert.equal(pool.allocatedBytes, 65_536);
-    assert.ok(5_000 * SLICE_SIZES[0] < 65_536);
+    assert.ok(3_000 * 2 * SLICE_SIZES[0] < 65_536);
+  });
+
+  it('decodes a whole list into reused buffers, as the scorer reads it', () => {
+    const field = new FieldIndex(new ByteBlockPool(), true);
+    const docs = Array.from({ length: 5_000 }, (_, i) => i * 3 + (i % 7) * 1_000_000);
+    docs.sort((a, b) => a - b);
+    docs.forEach((doc, i) =>
+      field.add(
+        doc,
+        'x',
+        Array.from({ length: 1 + (i % 4) }, (_, p) => p),
+      ),
+    );
+    const buffer = new PostingsBuffer();
+    const id = field.termId('x') ?? -1;
+    assert.equal(field.readPostings(id, buffer), docs.length);
+    assert.deepEqual([...buffer.docs.subarray(0, docs.length)], docs);
+    assert.deepEqual(
+      [...buffer.freqs.subarray(0, docs.length)],
+      docs.map((_, i) => 1 + (i % 4)),
+    );
   });
 });

@@ -15,6 +15,17 @@ export class GrowableArray<T extends NumericArray> {
     this.data = new make(Math.max(1, initialCapacity));
   }
 
+  /** A column holding a copy of `values` (a snapshot's). */
+  static from<A extends NumericArray>(
+    make: new (length: number) => A,
+    values: ArrayLike<number>,
+  ): GrowableArray<A> {
+    const column = new GrowableArray(make, Math.max(16, values.length));
+    column.data.set(values as never);
+    column.size = values.length;
+    return column;
+  }
+
   get length(): number {
     return this.size;
   }
@@ -59,6 +70,17 @@ export class GrowableArray<T extends NumericArray> {
 /** One bit per document: the tombstones of deleted documents. */
 export class BitSet {
   private words = new Uint32Array(64);
+
+  static from(words: Uint32Array): BitSet {
+    const set = new BitSet();
+    set.words = Uint32Array.from(words.length === 0 ? new Uint32Array(64) : words);
+    return set;
+  }
+
+  /** The bits, 32 per word: hot loops test `words[doc >>> 5] & (1 << (doc & 31))` inline. */
+  get raw(): Uint32Array {
+    return this.words;
+  }
 
   has(index: number): boolean {
     return ((this.words[index >>> 5] ?? 0) & (1 << (index & 31))) !== 0;

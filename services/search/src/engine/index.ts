@@ -24,6 +24,7 @@ export {
   type FieldWeight,
   type IndexStats,
   type PostInput,
+  type SearchIndexData,
   type SearchIndexOptions,
   type TagSuggestion,
 } from './search-index.js';
@@ -37,4 +38,11 @@ export type {
   SearchResult,
 } from './search-query.js';
 export { MAX_SNIPPET_LENGTH, OPEN_MARK, CLOSE_MARK } from './highlighter.js';
-export type { IndexSnapshot, IndexSnapshotStore } from './index-snapshot.js';
+export {
+  readIndexSnapshot,
+  SNAPSHOT_FORMAT,
+  SnapshotFormatError,
+  writeIndexSnapshot,
+  type SnapshotMeta,
+} from './index-snapshot.js';
+export type { FeedbackParams } from './relevance-feedback.js';

@@ -1,9 +1,7 @@
-import { GrowableArray } from './growable-array.js';
-
 /**
  * Per-document accumulators reused across queries (the engine is synchronous, so one query
  * at a time). A slot is valid only when its stamp equals the current one, so nothing is
- * cleared between queries.
+ * cleared between queries: a query costs what it touches, not the size of the index.
  */
 export class QueryScratch {
   score = new Float64Array(0);
@@ -13,11 +11,14 @@ export class QueryScratch {
   termWeight = new Float64Array(0);
   termStamp = new Uint32Array(0);
   allowedStamp = new Uint32Array(0);
-  readonly docs = new GrowableArray(Uint32Array, 1024);
-  readonly termDocs = new GrowableArray(Uint32Array, 1024);
+  /** Documents the query has scored, in the order first touched; `docCount` of them. */
+  docs = new Uint32Array(0);
+  docCount = 0;
+  /** Documents of the clause being scored; `termDocCount` of them. */
+  termDocs = new Uint32Array(0);
   private stamp = 0;
 
-  /** Makes room for `size` documents and starts a new query. */
+  /** Makes room for `size` documents and starts a new query; returns its stamp. */
   begin(size: number): number {
     if (this.score.length < size) {
       const capacity = Math.max(size, this.score.length * 2, 1024);
@@ -28,6 +29,8 @@ export class QueryScratch {
       this.termWeight = new Float64Array(capacity);
       this.termStamp = new Uint32Array(capacity);
       this.allowedStamp = new Uint32Array(capacity);
+      this.docs = new Uint32Array(capacity);
+      this.termDocs = new Uint32Array(capacity);
       this.stamp = 0;
     }
     // Reset long before the counter could wrap within a query (a query takes a few stamps).
@@ -37,7 +40,7 @@ export class QueryScratch {
       this.allowedStamp.fill(0);
       this.stamp = 0;
     }
-    this.docs.clear();
+    this.docCount = 0;
     return this.nextStamp();
   }
 

@@ -1,5 +1,5 @@
 import { EnglishAnalyzer, normalizeKeyword, type Analyzer, type Token } from './analyzer.js';
-import { BlogDirectory, nameLength, type Blog } from './blog-directory.js';
+import { BlogDirectory, nameLength, type Blog, type BlogRecord } from './blog-directory.js';
 import { markAll, matchedSpans, MAX_SNIPPET_LENGTH, snippet } from './highlighter.js';
 import { PrefixSuggester, type Completion } from './prefix-suggester.js';
 import { QueryScratch } from './query-scratch.js';
@@ -11,8 +11,15 @@ import type {
   SearchQuery,
   SearchResult,
 } from './search-query.js';
-import { Segment } from './segment.js';
-import { topK } from './top-k.js';
+import { FieldIndex, PostingsBuffer } from './field-index.js';
+import {
+  expandQuery,
+  type FeedbackParams,
+  type FeedbackSource,
+  type WeightedTerm,
+} from './relevance-feedback.js';
+import { Segment, tagKeysOf, type SegmentData } from './segment.js';
+import { TopDocs } from './top-k.js';
 
 /** A field's BM25F weight and length normalization. */
 export interface FieldWeight {
@@ -50,6 +57,19 @@ export interface SearchIndexOptions {
   readonly compactDeletedRatio?: number;
   /** ...and there are at least this many of them. Default 10,000. */
   readonly compactMinDeleted?: number;
+  /**
+   * RM3 pseudo-relevance feedback for relevance-ordered queries; off by default (it helps
+   * long, descriptive queries such as Cranfield's, and costs a second pass).
+   */
+  readonly feedback?: FeedbackParams;
+}
+
+/** Where one clause's scores may land. */
+interface ClauseScope {
+  readonly queryStamp: number;
+  /** Non-zero when filters apply: allowed documents carry this stamp. */
+  readonly allowStamp: number;
+  readonly maxDoc: number;
 }
 
 export interface PostInput {
@@ -85,6 +105,16 @@ export interface IndexStats {
 
 const NO_DOCS = new Uint32Array(0);
 
+/** Everything an index holds, as plain strings and typed arrays (see `index-snapshot.ts`). */
+export interface SearchIndexData {
+  readonly generation: number;
+  readonly segment: SegmentData;
+  readonly blogs: readonly BlogRecord[];
+  readonly removed: readonly string[];
+  readonly tagKeys: readonly string[];
+  readonly tagCounts: Uint32Array;
+}
+
 /**
  * The full-text index of posts: body text, tags and blog name as separate BM25F fields,
  * phrase queries over positions, tag and blog filters, relevance or recency order, highlight
@@ -112,6 +142,9 @@ export class SearchIndex {
   private readonly removed = new Set<string>();
   private blogLengthSum = 0;
   private readonly scratch = new QueryScratch();
+  private readonly postings = new PostingsBuffer();
+  private readonly top = new TopDocs();
+  private readonly feedback: FeedbackParams | undefined;
 
   constructor(options: SearchIndexOptions = {}) {
     this.analyzer = options.analyzer ?? new EnglishAnalyzer();
@@ -119,8 +152,44 @@ export class SearchIndex {
     this.coordination = options.coordination ?? 'tiered';
     this.compactRatio = options.compactDeletedRatio ?? 0.25;
     this.compactMin = options.compactMinDeleted ?? 10_000;
+    this.feedback = options.feedback;
     this.segment = new Segment(this.analyzer);
     this.blogs = new BlogDirectory(this.analyzer);
+  }
+
+  /**
+   * The index's state for a snapshot. Shares the live arrays: encode it before the next
+   * change (the snapshot writer does, synchronously).
+   */
+  exportData(): SearchIndexData {
+    const tags = this.tagSuggester.entriesWithCounts();
+    return {
+      generation: this.generationNumber,
+      segment: this.segment.exportData(),
+      blogs: this.blogs.records(),
+      removed: [...this.removed],
+      tagKeys: tags.map(([key]) => key),
+      tagCounts: Uint32Array.from(tags, ([, count]) => count),
+    };
+  }
+
+  /** An index in the state `exportData` captured, with these (current) settings. */
+  static restore(data: SearchIndexData, options: SearchIndexOptions = {}): SearchIndex {
+    const index = new SearchIndex(options);
+    index.segment = Segment.restore(index.analyzer, data.segment);
+    index.generationNumber = data.generation;
+    for (const id of data.removed) index.removed.add(id);
+    index.tagSuggester.addMany(
+      data.tagKeys.map((key, i) => [key, key, data.tagCounts[i] ?? 0] as const),
+    );
+    const named: [string, number, number][] = [];
+    for (const record of data.blogs) {
+      const blog = index.blogs.restore(record);
+      index.blogLengthSum += nameLength(blog) * blog.livePosts;
+      if (blog.name !== '') named.push([blogKey(blog), blog.ordinal, blog.livePosts]);
+    }
+    index.blogSuggester.addMany(named);
+    return index;
   }
 
   /** Bumped by each compaction, which renumbers documents. */
@@ -150,13 +219,12 @@ export class SearchIndex {
     if (this.removed.has(post.postId)) return 'deleted';
     if (this.segment.docOf.has(post.postId)) return 'duplicate';
     const blog = this.blogs.ensure(post.blogId);
-    const tagKeys = [...new Set(post.tags.map(normalizeKeyword))].filter((key) => key !== '');
+    const tagKeys = tagKeysOf(post.tags);
     this.segment.add({
       postId: post.postId,
       blogOrdinal: blog.ordinal,
       text: post.text,
       tags: post.tags,
-      tagKeys,
       createdAtMs: post.createdAtMs,
     });
     for (const key of tagKeys) this.tagSuggester.add(key, key, 1);
@@ -173,7 +241,7 @@ export class SearchIndex {
     if (doc === undefined) return false;
     const stored = this.segment.stored(doc);
     this.segment.delete(doc);
-    for (const key of stored.tagKeys) this.tagSuggester.add(key, key, -1);
+    for (const key of tagKeysOf(stored.tags)) this.tagSuggester.add(key, key, -1);
     const blog = this.blogs.get(stored.blogOrdinal);
     if (blog !== undefined) {
       blog.livePosts -= 1;
@@ -232,8 +300,6 @@ export class SearchIndex {
 
   search(query: SearchQuery, page: PageRequest): SearchResult {
     const segment = this.segment;
-    const scratch = this.scratch;
-    const queryStamp = scratch.begin(segment.docCount);
     const bounded = page.maxDoc !== undefined && page.generation === this.generationNumber;
     const maxDoc = Math.min(bounded ? (page.maxDoc ?? 0) : Infinity, segment.docCount - 1);
     const empty: SearchResult = {
@@ -242,45 +308,287 @@ export class SearchIndex {
       maxDoc,
       generation: this.generationNumber,
     };
-
-    const filtered = this.filteredDocs(query);
-    let allowStamp = 0;
-    if (filtered !== undefined) {
-      if (filtered.length === 0) return empty;
-      allowStamp = scratch.nextStamp();
-      for (const doc of filtered) scratch.allowedStamp[doc] = allowStamp;
-    }
-    const allowed = (doc: number) =>
-      doc <= maxDoc && (filtered === undefined || scratch.allowedStamp[doc] === allowStamp);
-
     const hasClauses = query.terms.length + query.phrases.length > 0;
-    if (!hasClauses) {
-      if (filtered === undefined) return empty;
-      for (const doc of filtered) {
-        if (doc <= maxDoc && segment.isLive(doc)) scratch.docs.push(doc);
-      }
-    } else {
-      for (const term of query.terms)
-        this.scoreClause(this.termWeights(term), false, allowed, queryStamp);
-      for (const phrase of query.phrases) {
-        this.scoreClause(this.phraseWeights(phrase), true, allowed, queryStamp);
+    const filtered = this.filteredDocs(query);
+    if (filtered?.length === 0 || (!hasClauses && filtered === undefined)) return empty;
+
+    const clauses = query.terms.map((term) => ({ term, weight: 1, counts: true }));
+    let queryStamp = this.scoreQuery(clauses, query.phrases, filtered, maxDoc);
+    const feedback = this.feedback;
+    if (feedback !== undefined && query.order === 'relevance' && clauses.length > 0) {
+      const expanded = expandQuery(
+        this.feedbackSource(),
+        clauses,
+        this.topDocs(feedback.docs, query.phrases.length),
+        feedback,
+      );
+      if (expanded !== undefined) {
+        queryStamp = this.scoreQuery(expanded, query.phrases, filtered, maxDoc);
       }
     }
 
-    const candidates = this.qualifying(query, hasClauses);
     const order = hasClauses && query.order === 'relevance' ? this.byRelevance() : this.byRecency();
-    const ranked = topK(candidates, page.offset + page.limit, order);
+    const top = this.top;
+    top.reset(page.offset + page.limit, order);
+    const scratch = this.scratch;
+    const docs = scratch.docs;
+    const phrasesMatched = scratch.phrasesMatched;
+    const phrases = hasClauses ? query.phrases.length : 0;
+    let totalHits = 0;
+    for (let i = 0; i < scratch.docCount; i += 1) {
+      const doc = docs[i] as number;
+      if ((phrasesMatched[doc] as number) < phrases) continue;
+      totalHits += 1;
+      top.offer(doc);
+    }
+    const ranked = top.drain();
     const wanted = new Set([...query.terms, ...query.phrases.flatMap((p) => p.terms)]);
     const hits = ranked
       .slice(page.offset)
-      .map((doc) => this.hit(doc, wanted, query.tags, queryStamp));
-    return { hits, totalHits: candidates.length, maxDoc, generation: this.generationNumber };
+      .map((doc) => this.hit(doc, wanted, query.tags, queryStamp, page.highlight !== false));
+    return { hits, totalHits, maxDoc, generation: this.generationNumber };
+  }
+
+  /**
+   * Scores every clause into the scratch accumulators, term at a time, and returns the
+   * query's stamp. Without clauses, the filtered documents are the candidates.
+   */
+  private scoreQuery(
+    clauses: readonly WeightedTerm[],
+    phrases: readonly PhraseClause[],
+    filtered: Uint32Array | undefined,
+    maxDoc: number,
+  ): number {
+    const segment = this.segment;
+    const scratch = this.scratch;
+    const queryStamp = scratch.begin(segment.docCount);
+    let allowStamp = 0;
+    if (filtered !== undefined) {
+      allowStamp = scratch.nextStamp();
+      for (const doc of filtered) scratch.allowedStamp[doc] = allowStamp;
+    }
+    if (clauses.length + phrases.length === 0) {
+      const docs = scratch.docs;
+      let n = 0;
+      for (const doc of filtered ?? []) {
+        if (doc <= maxDoc && segment.isLive(doc)) {
+          scratch.phrasesMatched[doc] = 0;
+          docs[n++] = doc;
+        }
+      }
+      scratch.docCount = n;
+      return queryStamp;
+    }
+    const scope: ClauseScope = { queryStamp, allowStamp, maxDoc };
+    for (const clause of clauses) {
+      const n = this.stageTerm(clause.term);
+      this.accumulate(n, clause.weight, clause.counts, false, scope);
+    }
+    for (const phrase of phrases) {
+      const n = this.stagePhrase(phrase);
+      this.accumulate(n, 1, true, true, scope);
+    }
+    return queryStamp;
+  }
+
+  /**
+   * Stages one term's field-weighted, length-normalized frequency per live document
+   * (BM25F's tf~) in `termWeight`, listing the documents in `termDocs`; returns how many.
+   */
+  private stageTerm(term: string): number {
+    const segment = this.segment;
+    const stamp = this.scratch.nextStamp();
+    let n = 0;
+    const textId = segment.text.termId(term);
+    if (textId !== undefined) {
+      n = this.stageField(
+        segment.text,
+        textId,
+        this.params.text,
+        segment.textLengths.view(),
+        segment.textLengthSum,
+        stamp,
+        n,
+      );
+    }
+    const tagsId = segment.tags.termId(term);
+    if (tagsId !== undefined) {
+      n = this.stageField(
+        segment.tags,
+        tagsId,
+        this.params.tags,
+        segment.tagsLengths.view(),
+        segment.tagsLengthSum,
+        stamp,
+        n,
+      );
+    }
+    for (const [ordinal, freq] of this.blogs.withTerm(term)) {
+      n = this.stageBlog(ordinal, freq, stamp, n);
+    }
+    return n;
+  }
+
+  private stageField(
+    field: FieldIndex,
+    termId: number,
+    weight: FieldWeight,
+    lengths: Uint16Array,
+    lengthSum: number,
+    stamp: number,
+    first: number,
+  ): number {
+    const buffer = this.postings;
+    const size = field.readPostings(termId, buffer);
+    const docs = buffer.docs;
+    const freqs = buffer.freqs;
+    const deleted = this.segment.deleted.raw;
+    const { termStamp, termWeight, termDocs } = this.scratch;
+    const base = 1 - weight.b;
+    const slope = weight.b / this.average(lengthSum);
+    const w = weight.weight;
+    let n = first;
+    for (let i = 0; i < size; i += 1) {
+      const doc = docs[i] as number;
+      if (((deleted[doc >>> 5] ?? 0) & (1 << (doc & 31))) !== 0) continue;
+      const tf = (w * (freqs[i] as number)) / (base + slope * (lengths[doc] as number));
+      if (termStamp[doc] !== stamp) {
+        termStamp[doc] = stamp;
+        termWeight[doc] = tf;
+        termDocs[n++] = doc;
+      } else {
+        termWeight[doc] = (termWeight[doc] as number) + tf;
+      }
+    }
+    return n;
+  }
+
+  /** A blog-name match counts for every live post of the blog (the name is stored once). */
+  private stageBlog(ordinal: number, freq: number, stamp: number, first: number): number {
+    const blog = this.blogs.get(ordinal);
+    const termId = this.segment.blogPosts.termId(String(ordinal));
+    if (blog === undefined || blog.livePosts === 0 || termId === undefined) return first;
+    const { blog: field } = this.params;
+    const norm = 1 - field.b + (field.b * nameLength(blog)) / this.average(this.blogLengthSum);
+    const tf = (field.weight * freq) / norm;
+    const buffer = this.postings;
+    const size = this.segment.blogPosts.readPostings(termId, buffer);
+    const deleted = this.segment.deleted.raw;
+    const { termStamp, termWeight, termDocs } = this.scratch;
+    let n = first;
+    for (let i = 0; i < size; i += 1) {
+      const doc = buffer.docs[i] as number;
+      if (((deleted[doc >>> 5] ?? 0) & (1 << (doc & 31))) !== 0) continue;
+      if (termStamp[doc] !== stamp) {
+        termStamp[doc] = stamp;
+        termWeight[doc] = tf;
+        termDocs[n++] = doc;
+      } else {
+        termWeight[doc] = (termWeight[doc] as number) + tf;
+      }
+    }
+    return n;
+  }
+
+  /** Stages a phrase like a term, with its in-order occurrences as the frequency. */
+  private stagePhrase(phrase: PhraseClause): number {
+    const segment = this.segment;
+    const stamp = this.scratch.nextStamp();
+    const { termStamp, termWeight, termDocs } = this.scratch;
+    const { text, tags } = this.params;
+    let n = 0;
+    const add = (doc: number, tf: number) => {
+      if (termStamp[doc] !== stamp) {
+        termStamp[doc] = stamp;
+        termWeight[doc] = tf;
+        termDocs[n++] = doc;
+      } else {
+        termWeight[doc] = (termWeight[doc] as number) + tf;
+      }
+    };
+    const avgText = this.average(segment.textLengthSum);
+    const avgTags = this.average(segment.tagsLengthSum);
+    this.phraseOccurrences(segment, 'text', phrase, (doc, freq) => {
+      const norm = 1 - text.b + (text.b * segment.textLengths.get(doc)) / avgText;
+      add(doc, (text.weight * freq) / norm);
+    });
+    this.phraseOccurrences(segment, 'tags', phrase, (doc, freq) => {
+      const norm = 1 - tags.b + (tags.b * segment.tagsLengths.get(doc)) / avgTags;
+      add(doc, (tags.weight * freq) / norm);
+    });
+    const first = phrase.terms[0] ?? '';
+    for (const ordinal of this.blogs.withTerm(first).keys()) {
+      const blog = this.blogs.get(ordinal);
+      const freq = blog === undefined ? 0 : phraseFreq(blog.nameTokens, phrase);
+      if (freq > 0) n = this.stageBlog(ordinal, freq, stamp, n);
+    }
+    return n;
+  }
+
+  /**
+   * Adds a staged clause to the documents' scores: BM25 saturation times idf (df counts the
+   * clause's live documents, before filters), times the clause's weight.
+   */
+  private accumulate(
+    n: number,
+    weight: number,
+    counts: boolean,
+    isPhrase: boolean,
+    scope: ClauseScope,
+  ): void {
+    if (n === 0) return;
+    const scratch = this.scratch;
+    const { termDocs, termWeight, allowedStamp, docStamp, score, matched, phrasesMatched, docs } =
+      scratch;
+    const { queryStamp, allowStamp, maxDoc } = scope;
+    const live = this.segment.liveDocs;
+    const idf = weight * Math.log(1 + (live - n + 0.5) / (n + 0.5));
+    const k1 = this.params.k1;
+    const countsOne = counts ? 1 : 0;
+    const phraseOne = isPhrase ? 1 : 0;
+    let docCount = scratch.docCount;
+    for (let i = 0; i < n; i += 1) {
+      const doc = termDocs[i] as number;
+      if (doc > maxDoc || (allowStamp !== 0 && allowedStamp[doc] !== allowStamp)) continue;
+      if (docStamp[doc] !== queryStamp) {
+        docStamp[doc] = queryStamp;
+        score[doc] = 0;
+        matched[doc] = 0;
+        phrasesMatched[doc] = 0;
+        docs[docCount++] = doc;
+      }
+      const tf = termWeight[doc] as number;
+      score[doc] = (score[doc] as number) + (idf * tf) / (k1 + tf);
+      matched[doc] = (matched[doc] as number) + countsOne;
+      phrasesMatched[doc] = (phrasesMatched[doc] as number) + phraseOne;
+    }
+    scratch.docCount = docCount;
+  }
+
+  /** The best `k` scored documents that match every phrase, best first (for feedback). */
+  private topDocs(k: number, phrases: number): number[] {
+    const top = this.top;
+    const scratch = this.scratch;
+    top.reset(k, this.byRelevance());
+    for (let i = 0; i < scratch.docCount; i += 1) {
+      const doc = scratch.docs[i] as number;
+      if ((scratch.phrasesMatched[doc] as number) >= phrases) top.offer(doc);
+    }
+    return top.drain();
+  }
+
+  private feedbackSource(): FeedbackSource {
+    return {
+      analyzer: this.analyzer,
+      score: (doc) => this.scratch.score[doc] ?? 0,
+      fields: (doc) => [this.segment.bodyOf(doc), ...this.segment.tagsOf(doc)],
+    };
   }
 
   /** Documents every filter admits (ascending), or undefined when the query has no filter. */
   private filteredDocs(query: SearchQuery): Uint32Array | undefined {
     const sets: Uint32Array[] = [];
-    for (const tag of query.tags) sets.push(this.segment.tagKeys.documents(tag));
+    for (const tag of query.tags) sets.push(this.segment.tagKeys.documents(tag, this.postings));
     if (query.blogs.length > 0) {
       sets.push(this.postsOfBlogs(query.blogs.flatMap((b) => this.blogs.matching(b))));
     }
@@ -295,7 +603,9 @@ export class SearchIndex {
 
   private postsOfBlogs(blogs: readonly Blog[]): Uint32Array {
     if (blogs.length === 0) return NO_DOCS;
-    const lists = blogs.map((blog) => this.segment.blogPosts.documents(String(blog.ordinal)));
+    const lists = blogs.map((blog) =>
+      this.segment.blogPosts.documents(String(blog.ordinal), this.postings),
+    );
     if (lists.length === 1) return lists[0] ?? NO_DOCS;
     const merged = new Uint32Array(lists.reduce((n, list) => n + list.length, 0));
     let at = 0;
@@ -304,113 +614,6 @@ export class SearchIndex {
       at += list.length;
     }
     return merged.sort();
-  }
-
-  /**
-   * One clause's pass: `weigh` reports each live post's field-weighted, length-normalized
-   * frequency; then the clause's BM25 saturation and idf are added to the post's score.
-   */
-  private scoreClause(
-    weigh: (add: (doc: number, weight: number) => void) => void,
-    isPhrase: boolean,
-    allowed: (doc: number) => boolean,
-    queryStamp: number,
-  ): void {
-    const scratch = this.scratch;
-    const stamp = scratch.nextStamp();
-    const termDocs = scratch.termDocs;
-    termDocs.clear();
-    weigh((doc, weight) => {
-      if (scratch.termStamp[doc] !== stamp) {
-        scratch.termStamp[doc] = stamp;
-        scratch.termWeight[doc] = 0;
-        termDocs.push(doc);
-      }
-      scratch.termWeight[doc] = (scratch.termWeight[doc] ?? 0) + weight;
-    });
-    const n = this.segment.liveDocs;
-    const df = termDocs.length;
-    if (df === 0) return;
-    const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-    const k1 = this.params.k1;
-    const docs = termDocs.view();
-    for (let i = 0; i < docs.length; i += 1) {
-      const doc = docs[i] ?? 0;
-      if (!allowed(doc)) continue;
-      if (scratch.docStamp[doc] !== queryStamp) {
-        scratch.docStamp[doc] = queryStamp;
-        scratch.score[doc] = 0;
-        scratch.matched[doc] = 0;
-        scratch.phrasesMatched[doc] = 0;
-        scratch.docs.push(doc);
-      }
-      const tf = scratch.termWeight[doc] ?? 0;
-      scratch.score[doc] = (scratch.score[doc] ?? 0) + (idf * tf) / (k1 + tf);
-      scratch.matched[doc] = (scratch.matched[doc] ?? 0) + 1;
-      if (isPhrase) scratch.phrasesMatched[doc] = (scratch.phrasesMatched[doc] ?? 0) + 1;
-    }
-  }
-
-  private termWeights(term: string) {
-    return (add: (doc: number, weight: number) => void) => {
-      const segment = this.segment;
-      const { text, tags } = this.params;
-      const avgText = this.average(segment.textLengthSum);
-      const avgTags = this.average(segment.tagsLengthSum);
-      const inText = segment.text.postings(term);
-      if (inText !== undefined) {
-        while (inText.next()) {
-          const doc = inText.doc;
-          if (segment.deleted.has(doc)) continue;
-          const norm = 1 - text.b + (text.b * segment.textLengths.get(doc)) / avgText;
-          add(doc, (text.weight * inText.freq) / norm);
-        }
-      }
-      const inTags = segment.tags.postings(term);
-      if (inTags !== undefined) {
-        while (inTags.next()) {
-          const doc = inTags.doc;
-          if (segment.deleted.has(doc)) continue;
-          const norm = 1 - tags.b + (tags.b * segment.tagsLengths.get(doc)) / avgTags;
-          add(doc, (tags.weight * inTags.freq) / norm);
-        }
-      }
-      for (const [ordinal, freq] of this.blogs.withTerm(term)) this.weighBlog(ordinal, freq, add);
-    };
-  }
-
-  private phraseWeights(phrase: PhraseClause) {
-    return (add: (doc: number, weight: number) => void) => {
-      const segment = this.segment;
-      const { text, tags } = this.params;
-      const avgText = this.average(segment.textLengthSum);
-      const avgTags = this.average(segment.tagsLengthSum);
-      this.phraseOccurrences(segment, 'text', phrase, (doc, freq) => {
-        const norm = 1 - text.b + (text.b * segment.textLengths.get(doc)) / avgText;
-        add(doc, (text.weight * freq) / norm);
-      });
-      this.phraseOccurrences(segment, 'tags', phrase, (doc, freq) => {
-        const norm = 1 - tags.b + (tags.b * segment.tagsLengths.get(doc)) / avgTags;
-        add(doc, (tags.weight * freq) / norm);
-      });
-      const first = phrase.terms[0] ?? '';
-      for (const ordinal of this.blogs.withTerm(first).keys()) {
-        const blog = this.blogs.get(ordinal);
-        const freq = blog === undefined ? 0 : phraseFreq(blog.nameTokens, phrase);
-        if (freq > 0) this.weighBlog(ordinal, freq, add);
-      }
-    };
-  }
-
-  private weighBlog(ordinal: number, freq: number, add: (doc: number, weight: number) => void) {
-    const blog = this.blogs.get(ordinal);
-    if (blog === undefined || blog.livePosts === 0) return;
-    const { blog: field } = this.params;
-    const norm = 1 - field.b + (field.b * nameLength(blog)) / this.average(this.blogLengthSum);
-    const weight = (field.weight * freq) / norm;
-    const posts = this.segment.blogPosts.postings(String(ordinal));
-    if (posts === undefined) return;
-    while (posts.next()) if (!this.segment.deleted.has(posts.doc)) add(posts.doc, weight);
   }
 
   /** Documents where the phrase's terms all occur at their offsets, with the count. */
@@ -449,41 +652,30 @@ export class SearchIndex {
     return n > 0 && sum > 0 ? sum / n : 1;
   }
 
-  /** Scored documents that match every phrase (and at least one clause). */
-  private qualifying(query: SearchQuery, hasClauses: boolean): Uint32Array {
-    const scratch = this.scratch;
-    const docs = scratch.docs.view();
-    if (!hasClauses) return docs.slice();
-    const phrases = query.phrases.length;
-    const kept = new Uint32Array(docs.length);
-    let n = 0;
-    for (let i = 0; i < docs.length; i += 1) {
-      const doc = docs[i] ?? 0;
-      if ((scratch.phrasesMatched[doc] ?? 0) >= phrases) kept[n++] = doc;
-    }
-    return kept.subarray(0, n);
-  }
-
   private byRelevance(): (a: number, b: number) => boolean {
     const { score, matched } = this.scratch;
-    const createdAt = this.segment.createdAt;
+    const createdAt = this.segment.createdAt.view();
     const tiered = this.coordination === 'tiered';
     return (a, b) => {
-      if (tiered && matched[a] !== matched[b]) return (matched[a] ?? 0) > (matched[b] ?? 0);
-      const sa = score[a] ?? 0;
-      const sb = score[b] ?? 0;
+      if (tiered) {
+        const ma = matched[a] as number;
+        const mb = matched[b] as number;
+        if (ma !== mb) return ma > mb;
+      }
+      const sa = score[a] as number;
+      const sb = score[b] as number;
       if (sa !== sb) return sa > sb;
-      const ta = createdAt.get(a);
-      const tb = createdAt.get(b);
+      const ta = createdAt[a] as number;
+      const tb = createdAt[b] as number;
       return ta !== tb ? ta > tb : a > b;
     };
   }
 
   private byRecency(): (a: number, b: number) => boolean {
-    const createdAt = this.segment.createdAt;
+    const createdAt = this.segment.createdAt.view();
     return (a, b) => {
-      const ta = createdAt.get(a);
-      const tb = createdAt.get(b);
+      const ta = createdAt[a] as number;
+      const tb = createdAt[b] as number;
       return ta !== tb ? ta > tb : a > b;
     };
   }
@@ -493,10 +685,26 @@ export class SearchIndex {
     wanted: ReadonlySet<string>,
     tagFilters: readonly string[],
     queryStamp: number,
+    highlight: boolean,
   ): SearchHit {
-    const stored = this.segment.stored(doc);
-    const blog = this.blogs.get(stored.blogOrdinal);
+    const segment = this.segment;
     const scratch = this.scratch;
+    const blog = this.blogs.get(segment.blogOrdinals.get(doc));
+    const scored = scratch.docStamp[doc] === queryStamp;
+    const score = scored ? (scratch.score[doc] ?? 0) : 0;
+    const matchedClauses = scored ? (scratch.matched[doc] ?? 0) : 0;
+    if (!highlight) {
+      return {
+        postId: segment.postIds[doc] ?? '',
+        blogId: blog?.id ?? '',
+        score,
+        matchedClauses,
+        tags: segment.tagsOf(doc),
+        createdAtMs: segment.createdAt.get(doc),
+        highlights: [],
+      };
+    }
+    const stored = segment.stored(doc);
     const highlights: Highlight[] = [];
     const textSnippet = snippet(
       stored.text,
@@ -509,12 +717,11 @@ export class SearchIndex {
       const spans = matchedSpans(blog.nameTokens, wanted);
       if (spans.length > 0) highlights.push({ field: 'blog', snippet: markAll(blog.name, spans) });
     }
-    const scored = scratch.docStamp[doc] === queryStamp;
     return {
       postId: stored.postId,
       blogId: blog?.id ?? '',
-      score: scored ? (scratch.score[doc] ?? 0) : 0,
-      matchedClauses: scored ? (scratch.matched[doc] ?? 0) : 0,
+      score,
+      matchedClauses,
       tags: stored.tags,
       createdAtMs: stored.createdAtMs,
       highlights,

@@ -34,6 +34,8 @@ export interface PageRequest {
    */
   readonly maxDoc?: number;
   readonly generation?: number;
+  /** Build highlight snippets (default true); evaluations that only need ids turn it off. */
+  readonly highlight?: boolean;
 }
 
 export interface Highlight {

@@ -1,11 +1,13 @@
-import type { Analyzer } from './analyzer.js';
+import { normalizeKeyword, type Analyzer } from './analyzer.js';
 import { ByteBlockPool } from './byte-block-pool.js';
-import { FieldIndex } from './field-index.js';
+import { FieldIndex, type FieldIndexData } from './field-index.js';
 import { BitSet, GrowableArray } from './growable-array.js';
 
 /** Positions between two tags of a post, so a phrase never spans them. */
 const TAG_POSITION_GAP = 100;
 const MAX_STORED_LENGTH = 0xffff;
+/** Joins a post's tags into one stored string: one string per post instead of an array. */
+const TAG_SEPARATOR = '\u001f';
 
 /** What the index stores of a post, enough to re-index it on compaction and to answer hits. */
 export interface StoredPost {
@@ -13,9 +15,27 @@ export interface StoredPost {
   readonly blogOrdinal: number;
   readonly text: string;
   readonly tags: readonly string[];
-  /** Normalized, distinct. */
-  readonly tagKeys: readonly string[];
   readonly createdAtMs: number;
+}
+
+/** A segment's state as plain strings and typed arrays, for a snapshot. */
+export interface SegmentData {
+  readonly pages: readonly Uint8Array[];
+  readonly poolNext: number;
+  readonly fields: Readonly<Record<'text' | 'tags' | 'tagKeys' | 'blogPosts', FieldIndexData>>;
+  readonly postIds: readonly string[];
+  readonly texts: readonly string[];
+  readonly tags: readonly string[];
+  readonly deleted: Uint32Array;
+  readonly blogOrdinals: Uint32Array;
+  readonly createdAt: Float64Array;
+  readonly textLengths: Uint16Array;
+  readonly tagsLengths: Uint16Array;
+}
+
+/** Distinct normalized tags of a post: its tag-filter keys and typeahead entries. */
+export function tagKeysOf(tags: readonly string[]): string[] {
+  return [...new Set(tags.map(normalizeKeyword))].filter((key) => key !== '');
 }
 
 /**
@@ -24,32 +44,44 @@ export interface StoredPost {
  * builds a new segment from the live documents.
  */
 export class Segment {
-  readonly pool = new ByteBlockPool();
+  readonly pool: ByteBlockPool;
   /** Analyzed body text, positional. */
-  readonly text = new FieldIndex(this.pool, true);
+  readonly text: FieldIndex;
   /** Analyzed tags, positional. */
-  readonly tags = new FieldIndex(this.pool, true);
+  readonly tags: FieldIndex;
   /** Exact tags (normalized) → documents: the tag filter. */
-  readonly tagKeys = new FieldIndex(this.pool, false);
+  readonly tagKeys: FieldIndex;
   /** Blog ordinal → documents: blog filters and the blog-name field. */
-  readonly blogPosts = new FieldIndex(this.pool, false);
+  readonly blogPosts: FieldIndex;
 
   readonly postIds: string[] = [];
   readonly docOf = new Map<string, number>();
-  readonly deleted = new BitSet();
-  readonly blogOrdinals = new GrowableArray(Uint32Array, 1024);
-  readonly createdAt = new GrowableArray(Float64Array, 1024);
-  readonly textLengths = new GrowableArray(Uint16Array, 1024);
-  readonly tagsLengths = new GrowableArray(Uint16Array, 1024);
+  deleted = new BitSet();
+  blogOrdinals = new GrowableArray(Uint32Array, 1024);
+  createdAt = new GrowableArray(Float64Array, 1024);
+  textLengths = new GrowableArray(Uint16Array, 1024);
+  tagsLengths = new GrowableArray(Uint16Array, 1024);
   private readonly texts: string[] = [];
-  private readonly tagLists: (readonly string[])[] = [];
-  private readonly tagKeyLists: (readonly string[])[] = [];
+  private readonly tagStrings: string[] = [];
 
   liveDocs = 0;
   textLengthSum = 0;
   tagsLengthSum = 0;
 
-  constructor(private readonly analyzer: Analyzer) {}
+  constructor(
+    private readonly analyzer: Analyzer,
+    restored?: { pool: ByteBlockPool; fields: SegmentData['fields'] },
+  ) {
+    this.pool = restored?.pool ?? new ByteBlockPool();
+    const field = (name: keyof SegmentData['fields'], positional: boolean) =>
+      restored === undefined
+        ? new FieldIndex(this.pool, positional)
+        : FieldIndex.restore(this.pool, positional, restored.fields[name]);
+    this.text = field('text', true);
+    this.tags = field('tags', true);
+    this.tagKeys = field('tagKeys', false);
+    this.blogPosts = field('blogPosts', false);
+  }
 
   /** Document ids handed out so far (live and deleted). */
   get docCount(): number {
@@ -61,14 +93,15 @@ export class Segment {
     this.postIds.push(post.postId);
     this.docOf.set(post.postId, doc);
     this.texts.push(post.text);
-    this.tagLists.push(post.tags);
-    this.tagKeyLists.push(post.tagKeys);
+    this.tagStrings.push(
+      post.tags.map((tag) => tag.replaceAll(TAG_SEPARATOR, ' ')).join(TAG_SEPARATOR),
+    );
     this.blogOrdinals.push(post.blogOrdinal);
     this.createdAt.push(post.createdAtMs);
 
     const textLength = this.invert(doc, this.text, [post.text]);
     const tagsLength = this.invert(doc, this.tags, post.tags);
-    for (const key of post.tagKeys) this.tagKeys.add(doc, key);
+    for (const key of tagKeysOf(post.tags)) this.tagKeys.add(doc, key);
     this.blogPosts.add(doc, String(post.blogOrdinal));
 
     this.textLengths.push(Math.min(textLength, MAX_STORED_LENGTH));
@@ -100,14 +133,73 @@ export class Segment {
       postId: this.postIds[doc] ?? '',
       blogOrdinal: this.blogOrdinals.get(doc),
       text: this.texts[doc] ?? '',
-      tags: this.tagLists[doc] ?? [],
-      tagKeys: this.tagKeyLists[doc] ?? [],
+      tags: this.tagsOf(doc),
       createdAtMs: this.createdAt.get(doc),
     };
   }
 
+  tagsOf(doc: number): string[] {
+    const joined = this.tagStrings[doc] ?? '';
+    return joined === '' ? [] : joined.split(TAG_SEPARATOR);
+  }
+
   bodyOf(doc: number): string {
     return this.texts[doc] ?? '';
+  }
+
+  /** The segment's state for a snapshot: shares the arrays, so write it before the next add. */
+  exportData(): SegmentData {
+    const { pages, next } = this.pool.exportPages();
+    return {
+      pages,
+      poolNext: next,
+      fields: {
+        text: this.text.exportData(),
+        tags: this.tags.exportData(),
+        tagKeys: this.tagKeys.exportData(),
+        blogPosts: this.blogPosts.exportData(),
+      },
+      postIds: this.postIds,
+      texts: this.texts,
+      tags: this.tagStrings,
+      deleted: this.deleted.raw,
+      blogOrdinals: this.blogOrdinals.view(),
+      createdAt: this.createdAt.view(),
+      textLengths: this.textLengths.view(),
+      tagsLengths: this.tagsLengths.view(),
+    };
+  }
+
+  static restore(analyzer: Analyzer, data: SegmentData): Segment {
+    const n = data.postIds.length;
+    const columns = [data.texts, data.tags, data.blogOrdinals, data.createdAt];
+    if (columns.some((column) => column.length !== n)) {
+      throw new RangeError('snapshot segment columns disagree on the document count');
+    }
+    if (data.textLengths.length !== n || data.tagsLengths.length !== n) {
+      throw new RangeError('snapshot segment lengths disagree on the document count');
+    }
+    const pool = ByteBlockPool.restore(data.pages, data.poolNext);
+    const segment = new Segment(analyzer, { pool, fields: data.fields });
+    // Loops, not push(...spread): a million arguments would overflow the stack.
+    for (let doc = 0; doc < n; doc += 1) {
+      segment.postIds.push(data.postIds[doc] ?? '');
+      segment.texts.push(data.texts[doc] ?? '');
+      segment.tagStrings.push(data.tags[doc] ?? '');
+    }
+    segment.deleted = BitSet.from(data.deleted);
+    segment.blogOrdinals = GrowableArray.from(Uint32Array, data.blogOrdinals);
+    segment.createdAt = GrowableArray.from(Float64Array, data.createdAt);
+    segment.textLengths = GrowableArray.from(Uint16Array, data.textLengths);
+    segment.tagsLengths = GrowableArray.from(Uint16Array, data.tagsLengths);
+    for (let doc = 0; doc < n; doc += 1) {
+      if (segment.deleted.has(doc)) continue;
+      segment.docOf.set(data.postIds[doc] ?? '', doc);
+      segment.liveDocs += 1;
+      segment.textLengthSum += segment.textLengths.get(doc);
+      segment.tagsLengthSum += segment.tagsLengths.get(doc);
+    }
+    return segment;
   }
 
   /** Indexes the values of one field; returns the field's length in positions. */

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { parseMovies, parseRatings, formatRatings, type Rating } from './movielens.js';
+import { splitRatingRows } from './movielens-split.js';
+
+const ratings: Rating[] = [];
+for (let u = 1; u <= 3; u++) {
+  for (let i = 1; i <= 8; i++)
+    ratings.push({ userId: `${u}`, itemId: `${i}`, rating: 4, timestamp: 100 * i + u });
+}
+
+describe('MovieLens', () => {
+  it('reads both headers and writes the project one', () => {
+    const ours = parseRatings('user_id,item_id,rating,timestamp\n1,2,3.5,99\n');
+    const theirs = parseRatings('userId,movieId,rating,timestamp\r\n1,2,3.5,99\r\n');
+    assert.deepEqual(ours, theirs);
+    assert.deepEqual(parseRatings(formatRatings(ours)), ours);
+    assert.throws(() => parseRatings('a,b\n'), /ratings:1: expected the header/);
+    assert.throws(() => parseRatings('userId,movieId,rating,timestamp\n1,2,x,4\n'), /ratings:2/);
+  });
+
+  it('reads quoted titles and genres', () => {
+    const movies = parseMovies(
+      'movieId,title,genres\n11,"American President, The (1995)",Comedy|Drama|Romance\n12,X,(no genres listed)\n',
+    );
+    assert.equal(movies.get('11')?.title, 'American President, The (1995)');
+    assert.deepEqual(movies.get('11')?.genres, ['Comedy', 'Drama', 'Romance']);
+    assert.deepEqual(movies.get('12')?.genres, []);
+  });
+
+  it('splits 75/25 per user at random, the same way for a seed', () => {
+    const a = splitRatingRows(ratings, { seed: 1 });
+    assert.equal(a.train.length, 18);
+    assert.equal(a.test.length, 6);
+    for (const u of ['1', '2', '3']) assert.equal(a.test.filter((r) => r.userId === u).length, 2);
+    assert.deepEqual(splitRatingRows(ratings, { seed: 1 }), a);
+    assert.notDeepEqual(splitRatingRows(ratings, { seed: 2 }).test, a.test);
+  });
+
+  it('tests on each user’s last 20% in time with the temporal protocol', () => {
+    const { test } = splitRatingRows(ratings, { protocol: 'temporal' });
+    assert.deepEqual(
+      test.filter((r) => r.userId === '2').map((r) => r.itemId),
+      ['7', '8'],
+    );
+  });
+});

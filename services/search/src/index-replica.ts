@@ -1,0 +1,357 @@
+import { rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NotFoundError } from '@feedmesh/errors';
+import type { Consumer } from '@feedmesh/events';
+import type { Logger, Runtime } from '@feedmesh/service-kit';
+import { withSpan } from '@feedmesh/telemetry';
+import {
+  readIndexSnapshot,
+  SearchIndex,
+  SnapshotFormatError,
+  writeIndexSnapshot,
+  type SearchIndexOptions,
+} from './engine/index.js';
+import { PostIndexer } from './post-indexer.js';
+import { GROUP_SLOTS, searchGroupName } from './search-group.js';
+
+export interface SnapshotSettings {
+  /** The snapshot file of this replica. */
+  readonly path: string;
+  /** How often a snapshot is taken while running, ms. */
+  readonly intervalMs: number;
+  /** How long a snapshot round waits for the next group to catch up before giving up, ms. */
+  readonly catchUpTimeoutMs: number;
+  /** Take one when shutting down (the fast path of a rolling restart). */
+  readonly onShutdown: boolean;
+}
+
+export type SnapshotEvent =
+  | { readonly kind: 'restored'; readonly documents: number; readonly group: string }
+  | { readonly kind: 'rebuilt'; readonly events: number; readonly reason: string }
+  | {
+      readonly kind: 'written';
+      readonly documents: number;
+      readonly bytes: number;
+      readonly group: string;
+      readonly ms: number;
+    }
+  | { readonly kind: 'failed'; readonly reason: string };
+
+export interface IndexReplicaOptions {
+  readonly runtime: Runtime;
+  readonly logger: Logger;
+  readonly index?: SearchIndexOptions;
+  readonly pollIntervalMs: number;
+  /** Undefined: no snapshots; every start indexes the retained log. */
+  readonly snapshots?: SnapshotSettings;
+  /** Told of every snapshot restored, written or given up on (logs, tests). */
+  readonly onSnapshot?: (event: SnapshotEvent) => void;
+}
+
+/** How often lag is polled while waiting for a group to catch up, ms. */
+const LAG_POLL_MS = 20;
+/** How long a consumer must have handled nothing to count as caught up despite its lag. */
+const QUIET_MS = 1_000;
+
+/**
+ * The replica's index and how it stays complete across restarts: it follows the log with a
+ * consumer group of its own, snapshots the index to disk, and on start restores the snapshot
+ * and catches up from the log, instead of indexing the whole retained history again.
+ *
+ * A snapshot is only good together with a consumer group that stopped exactly where the
+ * snapshot ends, so the replica rotates through three groups (`searchGroupName` slots):
+ * - **live**: delivers events to the index;
+ * - **paired**: stopped where the durable snapshot ends; only read again on restart;
+ * - **idle**: neither; the next live one.
+ * A round starts the idle group (new groups start at the log's end), waits until both it and
+ * the live group have nothing undelivered (so the live group has passed the idle one's start:
+ * no event falls between them), stops the live group, and writes the snapshot, paired with
+ * the group just stopped. The idle group is live from then on; the old paired group is idle.
+ * Until the new file is renamed into place the old snapshot and its untouched group stay a
+ * valid pair, so a crash at any point loses nothing. Events both groups deliver are applied
+ * twice, which indexing tolerates (it is idempotent).
+ *
+ * On start, the snapshot is loaded, the file is removed (its group is about to move on, so
+ * the pair would no longer hold), its group resumes as the live one and catches up, and a
+ * round runs at once to make a new pair. Without a usable snapshot, the retained log is
+ * indexed from its `history()` while a live group follows new events.
+ */
+export class IndexReplica {
+  private liveSlot = 0;
+  private live: Consumer | undefined;
+  private pairedSlot: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> | undefined;
+  private stopping = false;
+  private lastSnapshotAtMs: number | undefined;
+
+  private constructor(
+    private readonly options: IndexReplicaOptions,
+    readonly index: SearchIndex,
+  ) {}
+
+  /** Restores or rebuilds the index; resolves once it is complete and followed live. */
+  static async start(options: IndexReplicaOptions): Promise<IndexReplica> {
+    const restored = await IndexReplica.restore(options);
+    if ('index' in restored) {
+      const replica = new IndexReplica(options, restored.index);
+      await replica.resume(restored.slot);
+      return replica;
+    }
+    const replica = new IndexReplica(options, new SearchIndex(options.index));
+    await replica.rebuild(restored.reason);
+    return replica;
+  }
+
+  /** The group delivering events now (for the lag gauge). */
+  get liveGroup(): string {
+    return this.group(this.liveSlot);
+  }
+
+  /** Seconds since the last snapshot was written by this process, if one was. */
+  get snapshotAgeSeconds(): number | undefined {
+    return this.lastSnapshotAtMs === undefined
+      ? undefined
+      : (Date.now() - this.lastSnapshotAtMs) / 1000;
+  }
+
+  /** Starts taking snapshots every interval (after a first one soon, when `soon`). */
+  startSnapshots(soon: boolean): void {
+    const settings = this.options.snapshots;
+    if (settings === undefined) return;
+    this.timer = setInterval(() => void this.snapshot(), settings.intervalMs);
+    this.timer.unref();
+    if (soon) setImmediate(() => void this.snapshot());
+  }
+
+  /** One snapshot round (see the class comment). Never throws; outcomes go to `onSnapshot`. */
+  snapshot(): Promise<void> {
+    if (this.round === undefined && !this.stopping && this.options.snapshots !== undefined) {
+      this.round = this.rotate().finally(() => {
+        this.round = undefined;
+      });
+    }
+    return this.round ?? Promise.resolve();
+  }
+
+  /** Stops following the log and, when configured, writes a last snapshot. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.round;
+    await this.live?.stop();
+    const settings = this.options.snapshots;
+    if (settings?.onShutdown === true && this.live !== undefined) {
+      // The live group just stopped where the index ends: it pairs with this snapshot.
+      await this.write(settings, this.liveSlot);
+    }
+    this.live = undefined;
+  }
+
+  private group(slot: number): string {
+    return searchGroupName(this.options.runtime.consumerName, slot);
+  }
+
+  private emit(event: SnapshotEvent): void {
+    this.options.onSnapshot?.(event);
+  }
+
+  private consume(slot: number): Promise<Consumer> {
+    const indexer = new PostIndexer(this.index);
+    return this.options.runtime.eventLog.consume({
+      group: this.group(slot),
+      consumer: this.options.runtime.consumerName,
+      // A new group starts at the end: what came before is in the history pass or a snapshot.
+      startFrom: 'end',
+      pollIntervalMs: this.options.pollIntervalMs,
+      handler: async (event) => indexer.apply(event),
+    });
+  }
+
+  private static async restore(
+    options: IndexReplicaOptions,
+  ): Promise<{ index: SearchIndex; slot: number } | { reason: string }> {
+    const settings = options.snapshots;
+    if (settings === undefined) return { reason: 'snapshots off' };
+    const { logger, runtime } = options;
+    try {
+      const loaded = await readIndexSnapshot(settings.path, options.index);
+      if (loaded === undefined) return { reason: 'no snapshot' };
+      const slot = Number(loaded.meta['slot']);
+      const group = searchGroupName(runtime.consumerName, slot);
+      if (!Number.isInteger(slot) || slot < 0 || slot >= GROUP_SLOTS) {
+        throw new SnapshotFormatError(`no group slot in its metadata`, settings.path);
+      }
+      // The group must still be where the snapshot left it: a log that lost it (flushed,
+      // recreated) cannot be caught up from, so the snapshot is no use.
+      await runtime.eventLog.lag(group);
+      return { index: loaded.index, slot };
+    } catch (error) {
+      if (!(error instanceof SnapshotFormatError || error instanceof NotFoundError)) throw error;
+      logger.warn({ err: error, path: settings.path }, 'search snapshot not usable; rebuilding');
+      return { reason: `unusable snapshot: ${(error as Error).message}` };
+    }
+  }
+
+  /** Catches up from a restored snapshot's group, which becomes the live one. */
+  private async resume(slot: number): Promise<void> {
+    const settings = this.options.snapshots;
+    if (settings !== undefined) await rm(settings.path, { force: true });
+    this.liveSlot = slot;
+    await withSpan(
+      'search.catch_up',
+      { 'messaging.consumer.group.name': this.group(slot) },
+      async () => {
+        this.live = await this.consume(slot);
+        // Delivered entries stay pending until handled, so wait for those too. An entry
+        // whose handler keeps failing stays pending until dead-lettered: past the timeout
+        // the replica serves anyway, and the group goes on catching up.
+        const timeoutMs = settings?.catchUpTimeoutMs ?? Infinity;
+        if (!(await this.caughtUp([{ slot, consumer: this.live }], timeoutMs, true))) {
+          this.options.logger.warn(
+            { group: this.group(slot), timeoutMs },
+            'search serves before its catch-up settled: entries of the log are still pending',
+          );
+        }
+      },
+    );
+    this.options.logger.info(
+      { group: this.group(slot), ...this.index.stats() },
+      'search index restored from its snapshot and caught up from the log',
+    );
+    this.emit({
+      kind: 'restored',
+      documents: this.index.stats().documents,
+      group: this.group(slot),
+    });
+  }
+
+  /** Indexes the retained history while the live group follows what comes next. */
+  private async rebuild(reason: string): Promise<void> {
+    const { runtime, logger } = this.options;
+    const indexer = new PostIndexer(this.index);
+    this.liveSlot = 0;
+    this.live = await this.consume(0);
+    const group = this.group(0);
+    await withSpan('search.rebuild', { 'messaging.consumer.group.name': group }, async (span) => {
+      let events = 0;
+      let rejected = 0;
+      for await (const event of runtime.eventLog.history()) {
+        events += 1;
+        try {
+          indexer.apply(event);
+        } catch (error) {
+          // The group will meet it again and dead-letter it; the rebuild goes on.
+          rejected += 1;
+          logger.warn({ err: error, eventId: event.eventId }, 'search skipped a bad event');
+        }
+      }
+      span.setAttributes({
+        'feedmesh.search.events': events,
+        'feedmesh.search.rejected': rejected,
+      });
+      logger.info(
+        { events, rejected, reason, ...this.index.stats() },
+        'search index rebuilt from the log',
+      );
+      this.emit({ kind: 'rebuilt', events, reason });
+    });
+  }
+
+  /**
+   * Whether each group caught up with the log before the deadline: seen with nothing
+   * undelivered (and, with `settled`, nothing pending), or, since Redis overstates a group's
+   * lag for good once entries were trimmed before it read them (7.0: `lag` then still counts
+   * the trimmed ones), seen quiet: its consumer handled nothing for a while, nothing pending,
+   * and the lag did not move.
+   */
+  private async caughtUp(
+    groups: readonly { readonly slot: number; readonly consumer: Consumer }[],
+    timeoutMs: number,
+    settled = false,
+  ): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const quietMs = Math.max(QUIET_MS, 20 * this.options.pollIntervalMs);
+    const watch = groups.map(() => ({ handled: -1, undelivered: -1, since: Date.now() }));
+    const done = new Set<number>();
+    while (done.size < groups.length) {
+      if (Date.now() > deadline || this.stopping) return false;
+      const lags = await Promise.all(
+        groups.map(({ slot }) => this.options.runtime.eventLog.lag(this.group(slot))),
+      );
+      const now = Date.now();
+      lags.forEach((lag, i) => {
+        const { consumer } = groups[i] as (typeof groups)[number];
+        const seen = watch[i] as (typeof watch)[number];
+        const stats = consumer.stats();
+        const handled =
+          stats.processed + stats.duplicates + stats.failed + stats.deadLettered + stats.reclaimed;
+        if (handled !== seen.handled || lag.undelivered !== seen.undelivered) {
+          Object.assign(seen, { handled, undelivered: lag.undelivered, since: now });
+        }
+        const drained = lag.undelivered === 0 && (!settled || lag.pending === 0);
+        const quiet = lag.pending === 0 && now - seen.since >= quietMs;
+        if (drained || quiet) done.add(i);
+      });
+      if (done.size < groups.length) await sleep(LAG_POLL_MS);
+    }
+    return true;
+  }
+
+  private async rotate(): Promise<void> {
+    const settings = this.options.snapshots;
+    if (settings === undefined || this.live === undefined) return;
+    const { logger } = this.options;
+    const next = [0, 1, 2].find((slot) => slot !== this.liveSlot && slot !== this.pairedSlot) ?? 0;
+    try {
+      const nextConsumer = await this.consume(next);
+      const groups = [
+        { slot: this.liveSlot, consumer: this.live },
+        { slot: next, consumer: nextConsumer },
+      ];
+      if (!(await this.caughtUp(groups, settings.catchUpTimeoutMs))) {
+        await nextConsumer.stop();
+        if (this.stopping) return;
+        logger.warn(
+          { group: this.group(next), timeoutMs: settings.catchUpTimeoutMs },
+          'search snapshot skipped: the groups did not catch up with the log in time',
+        );
+        this.emit({ kind: 'failed', reason: 'catch-up timed out' });
+        return;
+      }
+      const stopped = this.liveSlot;
+      await this.live.stop();
+      this.live = nextConsumer;
+      this.liveSlot = next;
+      await this.write(settings, stopped);
+    } catch (error) {
+      logger.error({ err: error }, 'search snapshot round failed');
+      this.emit({ kind: 'failed', reason: String(error) });
+    }
+  }
+
+  /** Writes the snapshot paired with `slot` (a stopped group); never throws. */
+  private async write(settings: SnapshotSettings, slot: number): Promise<void> {
+    const group = this.group(slot);
+    const started = Date.now();
+    try {
+      const { bytes } = await withSpan(
+        'search.snapshot',
+        { 'messaging.consumer.group.name': group },
+        () => writeIndexSnapshot(settings.path, this.index, { slot, group, takenAtMs: started }),
+      );
+      this.pairedSlot = slot;
+      this.lastSnapshotAtMs = Date.now();
+      const documents = this.index.stats().documents;
+      this.options.logger.info({ group, bytes, documents }, 'search snapshot written');
+      this.emit({ kind: 'written', documents, bytes, group, ms: Date.now() - started });
+    } catch (error) {
+      // Whether the file made it is unknown: remove it, so a restart rebuilds rather than
+      // trusting a pair that may not hold. The next round pairs a fresh one.
+      this.pairedSlot = undefined;
+      await rm(settings.path, { force: true }).catch(() => undefined);
+      this.options.logger.error({ err: error, path: settings.path }, 'search snapshot failed');
+      this.emit({ kind: 'failed', reason: String(error) });
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import {
+  env,
+  runtimeConfigShape,
+  serverConfigShape,
+  startGrpcServer,
+  type Logger,
+  type RunningServer,
+  type Runtime,
+} from '@feedmesh/service-kit';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { registerObservableGauge, runAsService } from '@feedmesh/telemetry';
+import { z } from 'zod';
+import type { SearchIndexOptions } from './engine/index.js';
+import { IndexReplica, type SnapshotEvent } from './index-replica.js';
+import { SearchCursorCodec } from './search-cursor.js';
+import { searchService } from './search-service.js';
+
+export const searchConfigShape = {
+  ...serverConfigShape,
+  ...runtimeConfigShape,
+  /** Signs page cursors; every replica must share it, since page 2 may hit another replica. */
+  SEARCH_CURSOR_SECRET: env.string('feedmesh-search-cursor'),
+  /** How long an idle consumer waits before reading the log again, ms: bounds freshness. */
+  SEARCH_POLL_INTERVAL_MS: env.int(50, 5, 1_000),
+  /**
+   * Where this replica keeps its index snapshot (a volume that outlives the process). Empty:
+   * no snapshots, and every start indexes the whole retained log.
+   */
+  SEARCH_SNAPSHOT_DIR: z.string().default(''),
+  /** How often a running replica snapshots its index, ms. */
+  SEARCH_SNAPSHOT_INTERVAL_MS: env.int(300_000, 50, 86_400_000),
+  /** How long a snapshot round waits for its next consumer group to catch up, ms. */
+  SEARCH_SNAPSHOT_CATCH_UP_TIMEOUT_MS: env.int(60_000, 100, 3_600_000),
+  /** Snapshot on shutdown too, so a rolling restart catches up only what it missed. */
+  SEARCH_SNAPSHOT_ON_SHUTDOWN: env.bool(true),
+};
+export type SearchConfig = Readonly<z.infer<z.ZodObject<typeof searchConfigShape>>>;
+
+export interface SearchOptions {
+  readonly config: SearchConfig;
+  /** redis (unused: the index lives in memory), eventLog, prefix, consumerName. */
+  readonly runtime: Runtime;
+  readonly logger: Logger;
+  /** Engine settings (BM25F weights, coordination); the defaults suit the search box. */
+  readonly index?: SearchIndexOptions;
+  /** Told of every snapshot restored, written or given up on. */
+  readonly onSnapshot?: (event: SnapshotEvent) => void;
+}
+
+/** The snapshot file of a replica in `dir`: one per CONSUMER_NAME, so replicas may share it. */
+export function snapshotPath(dir: string, consumerName: string): string {
+  return join(dir, `search-${consumerName.replace(/[^A-Za-z0-9_.-]/g, '_')}.snapshot`);
+}
+
+/**
+ * Starts the search service: restores the index from this replica's snapshot and catches up
+ * from the log (or, without one, indexes the retained log), then follows the log with the
+ * replica's own consumer groups (see `IndexReplica`) and serves Search and Suggest. The
+ * server listens only once the index is complete, so readiness means a complete index.
+ */
+export async function startSearch(options: SearchOptions): Promise<RunningServer> {
+  const { config, runtime, logger } = options;
+  const snapshots =
+    config.SEARCH_SNAPSHOT_DIR === ''
+      ? undefined
+      : {
+          path: snapshotPath(config.SEARCH_SNAPSHOT_DIR, runtime.consumerName),
+          intervalMs: config.SEARCH_SNAPSHOT_INTERVAL_MS,
+          catchUpTimeoutMs: config.SEARCH_SNAPSHOT_CATCH_UP_TIMEOUT_MS,
+          onShutdown: config.SEARCH_SNAPSHOT_ON_SHUTDOWN,
+        };
+  if (snapshots !== undefined) await mkdir(config.SEARCH_SNAPSHOT_DIR, { recursive: true });
+  const replica = await runAsService('search', () =>
+    IndexReplica.start({
+      runtime,
+      logger,
+      pollIntervalMs: config.SEARCH_POLL_INTERVAL_MS,
+      ...(options.index === undefined ? {} : { index: options.index }),
+      ...(snapshots === undefined ? {} : { snapshots }),
+      ...(options.onSnapshot === undefined ? {} : { onSnapshot: options.onSnapshot }),
+    }),
+  );
+  const index = replica.index;
+  const stopGauges = [
+    registerObservableGauge('search.index.posts', { unit: '{post}' }, () => [
+      { value: index.stats().documents },
+    ]),
+    registerObservableGauge('search.snapshot.age', { unit: 's' }, () => {
+      const age = replica.snapshotAgeSeconds;
+      return age === undefined ? [] : [{ value: age }];
+    }),
+    registerObservableGauge('messaging.consumer.lag', { unit: '{message}' }, async () => {
+      const group = replica.liveGroup;
+      const lag = await runtime.eventLog.lag(group).catch(() => undefined);
+      return lag === undefined
+        ? []
+        : [
+            {
+              value: lag.undelivered + lag.pending,
+              attributes: { 'messaging.consumer.group.name': group },
+            },
+          ];
+    }),
+  ];
+  const stop = async () => {
+    for (const stopGauge of stopGauges) stopGauge();
+    await replica.stop();
+  };
+
+  try {
+    const server = await startGrpcServer({
+      name: 'search',
+      listen: config.GRPC_LISTEN,
+      maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
+      unaryTimeoutMs: config.GRPC_UNARY_TIMEOUT_MS,
+      drainTimeoutMs: config.GRPC_DRAIN_TIMEOUT_MS,
+      services: [
+        searchService({ index, cursors: new SearchCursorCodec(config.SEARCH_CURSOR_SECRET) }),
+      ],
+      logger,
+      onShutdown: stop,
+    });
+    // A restored replica has no valid snapshot until its first round: take one right away.
+    replica.startSnapshots(true);
+    return server;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
