@@ -1,6 +1,8 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { CommandFailedError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './cli-errors.js';
 import type { CliIo } from './cli-io.js';
+import { registerBenchCommand } from './commands/bench.command.js';
+import { registerEvalCommand } from './commands/eval.command.js';
 import { registerFeedCommand } from './commands/feed.command.js';
 import { registerNotificationsCommand } from './commands/notifications.command.js';
 import { registerPublishCommand } from './commands/publish.command.js';
@@ -27,6 +29,8 @@ export function buildProgram(io: CliIo): Command {
   registerFeedCommand(program, io);
   registerSearchCommand(program, io);
   registerNotificationsCommand(program, io);
+  registerEvalCommand(program, io);
+  registerBenchCommand(program, io);
   return program;
 }
 

@@ -1,0 +1,48 @@
+import type { Command } from '@commander-js/extra-typings';
+import { runSearchBench } from '@feedmesh/search';
+import type { CliIo } from '../cli-io.js';
+import { integerIn } from '../option-parsers.js';
+import { ms, printReport } from './report-output.js';
+
+/** `feedmesh bench <what>`: benchmarks that report numbers (never pass/fail). */
+export function registerBenchCommand(program: Command, io: CliIo): void {
+  const bench = program.command('bench').description('benchmarks: numbers, measured side by side');
+
+  bench
+    .command('search')
+    .description('index generated posts; query through gRPC and in-process, beside MiniSearch')
+    .option('--posts <n>', 'posts to index', integerIn(1, 5_000_000), 100_000)
+    .option('--queries <n>', 'queries per engine', integerIn(1, 1_000_000))
+    .option('--seed <n>', 'world seed', integerIn(0, 2 ** 32 - 1), 1)
+    .option('--no-grpc', 'skip the gRPC measurement')
+    .option('--no-minisearch', 'skip MiniSearch')
+    .option('--json', 'print the whole report as JSON')
+    .action(async (options) => {
+      const report = await runSearchBench({
+        posts: options.posts,
+        queries: options.queries,
+        seed: options.seed,
+        grpc: options.grpc,
+        minisearch: options.minisearch,
+      });
+      await printReport(io, report, options, () => {
+        const lines = [`${report.posts} posts, load average ${report.loadAverage.join(' ')}`];
+        for (const [name, engine] of [
+          ['feedmesh', report.feedmesh],
+          ['minisearch', report.minisearch],
+        ] as const) {
+          if (!engine) continue;
+          lines.push(
+            `${name.padEnd(10)} index ${ms(engine.indexMs)}, ${((engine.memoryBytes ?? 0) / 2 ** 20).toFixed(0)} MiB;` +
+              ` ${engine.search.queriesPerSecond.toFixed(0)} queries/s, p50 ${ms(engine.search.p50Ms)}, p99 ${ms(engine.search.p99Ms)}`,
+          );
+        }
+        if (report.grpc) {
+          lines.push(
+            `gRPC       p50 ${ms(report.grpc.sequential.p50Ms)}, p99 ${ms(report.grpc.sequential.p99Ms)} (one at a time)`,
+          );
+        }
+        return lines;
+      });
+    });
+}
