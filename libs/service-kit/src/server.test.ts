@@ -238,3 +238,38 @@ describe('service-kit connection age', () => {
     }
   });
 });
+
+describe('service-kit undecodable requests', () => {
+  it('answers INVALID_ARGUMENT, not INTERNAL, to bytes that are not the request message', async () => {
+    const server = await startEcho();
+    const { Client, credentials } = await import('@grpc/grpc-js');
+    const raw = new Client(server.address, credentials.createInsecure());
+    try {
+      const status = await new Promise<{ code: number; details: string }>((resolve) => {
+        raw.makeUnaryRequest(
+          '/feedmesh.echo.v1.EchoService/Echo',
+          (bytes: Buffer) => bytes,
+          (bytes: Buffer) => bytes,
+          Buffer.from('CgI=', 'base64'), // field 1, length 2, then nothing: truncated
+          (error) => resolve({ code: error?.code ?? 0, details: error?.details ?? '' }),
+        );
+      });
+      assert.equal(status.code, Status.INVALID_ARGUMENT);
+      assert.match(
+        status.details,
+        /^request: not a valid \/feedmesh\.echo\.v1\.EchoService\/Echo request message/,
+      );
+      const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, {
+        deadlineMs: 2_000,
+      });
+      assert.equal(
+        (await client.echo({ payload: Buffer.from('ok'), delayMs: 0 })).payload.toString(),
+        'ok',
+      );
+      close();
+    } finally {
+      raw.close();
+      await server.shutdown();
+    }
+  });
+});

@@ -12,6 +12,7 @@ import { callLimitsMiddleware } from './call-limits.js';
 import { errorMappingMiddleware } from './error-mapping.js';
 import type { Logger } from './logger.js';
 import { serverTelemetry } from './telemetry.js';
+import { undecodableRequestMiddleware, withTolerantDecoding } from './undecodable-request.js';
 import { serverCredentials, type TlsMaterial } from './tls.js';
 
 /** One gRPC service to serve: its generated definition and a plain implementation object. */
@@ -27,7 +28,7 @@ export function bindService<D extends CompatServiceDefinition & { fullName: stri
 ): ServiceBinding {
   return {
     fullName: definition.fullName,
-    add: (server) => server.add(definition, implementation),
+    add: (server) => server.add(withTolerantDecoding(definition), implementation),
   };
 }
 
@@ -83,6 +84,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
       : {}),
   })
     .use(serverTelemetry(options.name))
+    .use(undecodableRequestMiddleware)
     .use(errorMappingMiddleware(options.logger));
   for (const middleware of options.middleware ?? []) server = server.use(middleware);
   server = server.use(
