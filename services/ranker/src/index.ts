@@ -9,6 +9,7 @@ import {
   type Logger,
   type RunningServer,
   type Runtime,
+  serverOptionsFrom,
 } from '@feedmesh/service-kit';
 import { z } from 'zod';
 import { ModelLoader } from './model-loader.js';
@@ -59,10 +60,7 @@ export async function startRanker(options: RankerOptions): Promise<RunningServer
   await loader.start();
   return startGrpcServer({
     name: 'ranker',
-    listen: config.GRPC_LISTEN,
-    maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
-    unaryTimeoutMs: config.GRPC_UNARY_TIMEOUT_MS,
-    drainTimeoutMs: config.GRPC_DRAIN_TIMEOUT_MS,
+    ...serverOptionsFrom(config),
     services: [bindService(rankerv1.RankerServiceDefinition, rankerService({ loader, registry }))],
     logger,
     onShutdown: () => loader.stop(),

@@ -6,6 +6,7 @@ import {
   type Logger,
   type RunningServer,
   type Runtime,
+  serverOptionsFrom,
 } from '@feedmesh/service-kit';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -111,10 +112,7 @@ export async function startSearch(options: SearchOptions): Promise<RunningServer
   try {
     const server = await startGrpcServer({
       name: 'search',
-      listen: config.GRPC_LISTEN,
-      maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
-      unaryTimeoutMs: config.GRPC_UNARY_TIMEOUT_MS,
-      drainTimeoutMs: config.GRPC_DRAIN_TIMEOUT_MS,
+      ...serverOptionsFrom(config),
       services: [
         searchService({ index, cursors: new SearchCursorCodec(config.SEARCH_CURSOR_SECRET) }),
       ],
