@@ -1,6 +1,6 @@
 import { commonv1, type eventsv1 } from '@feedmesh/contracts';
 import { NOTIFYING_ENGAGEMENTS, type Activity } from './activity.js';
-import type { DirectoryStore, EntityRef } from './directory-store.js';
+import type { DirectoryLookups, DirectoryStore, EntityRef } from './directory-store.js';
 
 export type TriggerResult =
   | { readonly kind: 'activity'; readonly activity: Activity }
@@ -37,7 +37,11 @@ export class ActivityTrigger {
     private readonly clock: () => number,
   ) {}
 
-  async evaluate(event: eventsv1.Event): Promise<TriggerResult> {
+  /** `lookups`: the directory as seen by the handling of this event (shared reads). */
+  async evaluate(
+    event: eventsv1.Event,
+    lookups: DirectoryLookups = this.directory,
+  ): Promise<TriggerResult> {
     const target = targetOf(event);
     if (target === undefined) return { kind: 'ignored', reason: 'not-activity' };
     if (target.actorId === '' || (target.postId === '' && target.blogId === '')) {
@@ -48,14 +52,14 @@ export class ActivityTrigger {
 
     let blogId = target.blogId;
     if (target.postId !== '') {
-      const post = await this.directory.post(target.postId);
+      const post = await lookups.post(target.postId);
       if (post?.deleted) return { kind: 'ignored', reason: 'deleted-post' };
       if (post === undefined || post.blogId === '') {
         return { kind: 'waiting', on: { kind: 'post', id: target.postId } };
       }
       blogId = post.blogId;
     }
-    const blog = await this.directory.blog(blogId);
+    const blog = await lookups.blog(blogId);
     if (blog === undefined) return { kind: 'waiting', on: { kind: 'blog', id: blogId } };
     if (blog.ownerUserId === target.actorId) return { kind: 'ignored', reason: 'own-activity' };
 

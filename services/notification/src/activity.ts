@@ -26,13 +26,21 @@ export const NOTIFYING_ENGAGEMENTS: ReadonlySet<commonv1.EngagementKind> = new S
   commonv1.EngagementKind.ENGAGEMENT_KIND_REPLY,
 ]);
 
-/** What a digest is about, and so which pending digest an activity joins. */
+/**
+ * What a digest is about, and so which pending digest an activity joins. Fields a type does
+ * not use are empty (or UNSPECIFIED):
+ * - ACTIVITY: activity of one kind on one post (`postId`), or follows of one blog (`blogId`);
+ * - NEW_POST: new posts of the recipient's favourite blogs, all blogs together;
+ * - TRENDING: one trending tag (`topic`);
+ * - REACTIVATION: one "what you missed" digest (`topic` names the lapse it answers).
+ */
 export interface DigestSubject {
   readonly userId: string;
   readonly type: notificationv1.NotificationType;
   readonly activityKind: commonv1.EngagementKind;
   readonly postId: string;
   readonly blogId: string;
+  readonly topic: string;
 }
 
 export function subjectOf(activity: Activity): DigestSubject {
@@ -42,14 +50,15 @@ export function subjectOf(activity: Activity): DigestSubject {
     activityKind: activity.kind,
     postId: activity.postId,
     blogId: activity.blogId,
+    topic: '',
   };
 }
 
 /**
- * The identity of a digest's subject: activity of one kind on one post (or follows of one blog)
- * for one user. `|` never occurs in ids.
+ * The identity of a digest's subject. `|` never occurs in ids, and the topic (which may hold
+ * any tag) comes last, so the parts cannot run into each other.
  */
 export function groupKeyOf(subject: DigestSubject): string {
-  const target = subject.postId === '' ? `blog:${subject.blogId}` : `post:${subject.postId}`;
-  return `${subject.userId}|${subject.type}|${subject.activityKind}|${target}`;
+  const { userId, type, activityKind, postId, blogId, topic } = subject;
+  return `${userId}|${type}|${activityKind}|${postId}|${blogId}|${topic}`;
 }

@@ -6,6 +6,7 @@ import type { NotificationMetrics } from './metrics.js';
 import type { NotificationCandidate } from './notification-candidate.js';
 import type { NotificationPolicy } from './notification-policy.js';
 import type { NotificationRenderer } from './notification-text.js';
+import type { QuotaClaim, QuotaStore } from './quota-store.js';
 
 export type PipelineOutcome =
   | { readonly outcome: 'delivered'; readonly notification: notificationv1.Notification }
@@ -20,12 +21,14 @@ export type PipelineOutcome =
     };
 
 /**
- * Policies, then words, then delivery: what every candidate goes through, whatever produced it.
- * The policies and their order are chosen where the service is assembled (index.ts).
+ * Policies, then the quotas they claimed, then words, then delivery: what every candidate goes
+ * through, whatever produced it. The policies and their order are chosen where the service is
+ * assembled (index.ts): that order decides which policy a drop or delay is attributed to.
  */
 export class DeliveryPipeline {
   constructor(
     private readonly policies: readonly NotificationPolicy[],
+    private readonly quotas: QuotaStore,
     private readonly renderer: NotificationRenderer,
     private readonly delivery: InboxDelivery,
     private readonly metrics: NotificationMetrics,
@@ -51,17 +54,44 @@ export class DeliveryPipeline {
     candidate: NotificationCandidate,
     nowMs: number,
   ): Promise<PipelineOutcome> {
-    for (const policy of this.policies) {
-      const verdict = await policy.decide(candidate, nowMs);
+    // Policies only look (spending is the quota's, below), so they are asked at once; the
+    // first verdict that drops or delays, in the listed order, decides.
+    const verdicts = await Promise.all(this.policies.map((p) => p.decide(candidate, nowMs)));
+    const claims: {
+      readonly policy: string;
+      readonly reason: string;
+      readonly claim: QuotaClaim;
+    }[] = [];
+    for (const [i, verdict] of verdicts.entries()) {
+      const policy = this.policies[i]?.name ?? 'unknown';
       if (verdict.action === 'drop') {
-        return { outcome: 'dropped', policy: policy.name, reason: verdict.reason };
+        return { outcome: 'dropped', policy, reason: verdict.reason };
       }
       if (verdict.action === 'delay') {
-        const { reason, untilMs } = verdict;
-        return { outcome: 'delayed', policy: policy.name, reason, untilMs };
+        return { outcome: 'delayed', policy, reason: verdict.reason, untilMs: verdict.untilMs };
       }
+      if (verdict.action === 'spend')
+        claims.push({ policy, reason: verdict.reason, claim: verdict.claim });
     }
-    const draft = await this.renderer.render(candidate, nowMs);
+    // The words are read while the quotas are spent: one round trip less per delivery, at the
+    // cost of rendering a candidate the quotas hold back.
+    const [decision, draft] = await Promise.all([
+      this.quotas.acquire(
+        candidate.subject.userId,
+        claims.map((c) => c.claim),
+        nowMs,
+      ),
+      this.renderer.render(candidate, nowMs),
+    ]);
+    if (!decision.granted) {
+      const refused = claims[decision.refused] ?? claims[0];
+      return {
+        outcome: 'delayed',
+        policy: refused?.policy ?? 'quota',
+        reason: refused?.reason ?? 'quota',
+        untilMs: decision.retryAtMs,
+      };
+    }
     const result = await this.delivery.deliver(
       candidate.subject.userId,
       draft,

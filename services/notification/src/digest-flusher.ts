@@ -24,8 +24,10 @@ export type FlushCounts = Record<PipelineOutcome['outcome'] | 'failed', number>;
  */
 export class DigestFlusher {
   private stopping = false;
-  private kicked = false;
+  /** Users with an entry due at once since the last look (see `kick`). */
+  private readonly hinted = new Set<string>();
   private wakeUp: (() => void) | undefined;
+  private stopWake: (() => void) | undefined;
   private running: Promise<void> | undefined;
 
   constructor(
@@ -40,45 +42,64 @@ export class DigestFlusher {
     this.running ??= this.loop();
   }
 
-  /** Looks for due digests now (or right after the flush in progress). */
-  kick(): void {
-    this.kicked = true;
+  /**
+   * `userId` has an entry due now: look at its shard at once (or right after the flush in
+   * progress) rather than at the next tick, which looks at every shard.
+   */
+  kick(userId: string): void {
+    this.hinted.add(userId);
     this.wakeUp?.();
   }
 
-  /** Flushes everything due now; returns what became of it. */
-  async flushDue(): Promise<FlushCounts> {
+  /**
+   * Flushes everything due now (with `users`, what is due in their shards); returns what
+   * became of it.
+   */
+  async flushDue(users?: readonly string[]): Promise<FlushCounts> {
     const counts: FlushCounts = { delivered: 0, duplicate: 0, dropped: 0, delayed: 0, failed: 0 };
     for (;;) {
       const { batchSize, leaseMs } = this.settings;
-      const due = await this.store.claimDue(this.clock(), batchSize, leaseMs);
+      const due = await this.store.claimDue(this.clock(), batchSize, leaseMs, users);
       const outcomes = await Promise.all(due.map((digest) => this.flush(digest)));
       for (const outcome of outcomes) counts[outcome] += 1;
-      if (due.length < batchSize || this.stopping) return counts;
+      if (due.length === 0 || this.stopping) return counts;
     }
   }
 
   /** Lets the flush in progress finish, then stops. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wakeUp?.();
+    this.stopWake?.();
     await this.running;
   }
 
+  /**
+   * Every `intervalMs` a look at every shard; in between, at once, a look at the shards of
+   * users kicked meanwhile. Time here is the wall clock's: the ticks pace Redis reads, whatever
+   * the service's clock says.
+   */
   private async loop(): Promise<void> {
     let failures = 0;
+    let nextTick = 0;
     while (!this.stopping) {
-      this.kicked = false;
+      const tick = Date.now() >= nextTick;
+      const users = [...this.hinted];
+      this.hinted.clear();
       try {
-        await this.flushDue();
+        await (tick ? this.flushDue() : this.flushDue(users));
         failures = 0;
       } catch (error) {
         failures += 1;
+        // The kicked users' entries are still due: the next tick (or kick) finds them.
         this.logger.warn({ err: error, failures }, 'digest flush failed; retrying');
       }
-      // Back off while the store is down rather than log and fail every interval.
-      const backoff = Math.min(this.settings.intervalMs * 2 ** failures, MAX_BACKOFF_MS);
-      await this.sleep(Math.max(backoff, this.settings.intervalMs));
+      if (tick) {
+        // Back off while the store is down rather than log and fail every interval.
+        const backoff = Math.min(this.settings.intervalMs * 2 ** failures, MAX_BACKOFF_MS);
+        nextTick = Date.now() + Math.max(backoff, this.settings.intervalMs);
+      }
+      // While the store fails, kicks wait for the next (backed-off) tick too.
+      await this.sleep(nextTick - Date.now(), failures === 0);
     }
   }
 
@@ -103,8 +124,9 @@ export class DigestFlusher {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping || this.kicked) return Promise.resolve();
+  /** Until `ms` passed, or stop, or (if `kickable`) a kick. */
+  private sleep(ms: number, kickable: boolean): Promise<void> {
+    if (this.stopping || ms <= 0 || (kickable && this.hinted.size > 0)) return Promise.resolve();
     return new Promise((resolve) => {
       const finish = (): void => {
         clearTimeout(timer);
@@ -112,7 +134,8 @@ export class DigestFlusher {
         resolve();
       };
       const timer = setTimeout(finish, ms);
-      this.wakeUp = finish;
+      this.wakeUp = kickable ? finish : undefined;
+      this.stopWake = finish;
     });
   }
 }

@@ -16,6 +16,7 @@ const LEASE = 30_000;
 const SETTINGS: DigestSettings = { windowMs: WINDOW, eventMemoryMs: 60 * 60 * 1000 };
 
 const { EngagementKind } = commonv1;
+const { NotificationType } = notificationv1;
 
 function subject(overrides: Partial<DigestSubject> = {}): DigestSubject {
   return {
@@ -24,6 +25,7 @@ function subject(overrides: Partial<DigestSubject> = {}): DigestSubject {
     activityKind: EngagementKind.ENGAGEMENT_KIND_LIKE,
     postId: 'post-1',
     blogId: 'blog-1',
+    topic: '',
     ...overrides,
   };
 }
@@ -32,7 +34,17 @@ let counter = 0;
 
 function entry(actorId: string, atMs: number, about: DigestSubject = subject()): DigestEntry {
   counter += 1;
-  return { subject: about, eventId: `e${counter}`, actorId, atMs };
+  return { subject: about, eventId: `e${counter}`, actorIds: [actorId], atMs };
+}
+
+/** Claims until nothing due is left. */
+async function claimAll(store: DigestStore, nowMs: number): Promise<PendingDigest[]> {
+  const all: PendingDigest[] = [];
+  for (let claim = await store.claimDue(nowMs, 10, LEASE); claim.length > 0;) {
+    all.push(...claim);
+    claim = await store.claimDue(nowMs, 10, LEASE);
+  }
+  return all;
 }
 
 /** The DigestStore semantics, run against each implementation. */
@@ -65,6 +77,7 @@ export function describeDigestStoreContract(name: string, open: OpenDigests): vo
         subject: subject(),
         actorIds: ['alice', 'carol', 'bob'],
         actorCount: 3,
+        postIds: [],
         count: 4,
         firstAtMs: T0,
         lastAtMs: T0 + 30_000,
@@ -114,9 +127,11 @@ export function describeDigestStoreContract(name: string, open: OpenDigests): vo
         subject({ postId: 'post-2' }),
         subject({ postId: '', activityKind: EngagementKind.ENGAGEMENT_KIND_UNSPECIFIED }),
         subject({ userId: 'someone-else' }),
+        subject({ type: NotificationType.NOTIFICATION_TYPE_TRENDING, topic: 'cats' }),
+        subject({ type: NotificationType.NOTIFICATION_TYPE_TRENDING, topic: 'dogs' }),
       ];
       for (const about of subjects) await store.add(entry('alice', T0, about), T0);
-      const due = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      const due = await claimAll(store, T0 + WINDOW);
       assert.equal(due.length, subjects.length);
       assert.deepEqual(
         new Set(due.map((d) => JSON.stringify(d.subject))),
@@ -195,22 +210,29 @@ export function describeDigestStoreContract(name: string, open: OpenDigests): vo
       );
     });
 
-    it('claims at most `limit` digests, the longest due first, and the rest next time', async () => {
+    it('claims about `limit` digests at a time, the longest due first, and the rest next time', async () => {
       const store = await openStore();
       for (let i = 0; i < 5; i++) {
         await store.add(entry('alice', T0 + i, subject({ userId: `owner-${i}` })), T0 + i);
       }
-      const first = await store.claimDue(T0 + 2 * WINDOW, 3, LEASE);
-      const second = await store.claimDue(T0 + 2 * WINDOW, 3, LEASE);
-      assert.equal(first.length, 3);
-      assert.equal(second.length, 2);
-      const owners = [...first, ...second].map((d) => d.subject.userId).sort();
+      const claims: PendingDigest[][] = [];
+      for (let claim = await store.claimDue(T0 + 2 * WINDOW, 1, LEASE); claim.length > 0;) {
+        claims.push(claim);
+        claim = await store.claimDue(T0 + 2 * WINDOW, 1, LEASE);
+      }
+      assert.ok(claims.length >= 2, 'a limit of 1 cannot take all five at once');
+      const owners = claims
+        .flat()
+        .map((d) => d.subject.userId)
+        .sort();
       assert.deepEqual(owners, ['owner-0', 'owner-1', 'owner-2', 'owner-3', 'owner-4']);
-      const firstTimes = first.map((d) => d.flushAtMs);
-      assert.deepEqual(
-        [...firstTimes].sort((a, b) => a - b),
-        firstTimes,
-      );
+      for (const claim of claims) {
+        const times = claim.map((d) => d.flushAtMs);
+        assert.deepEqual(
+          [...times].sort((a, b) => a - b),
+          times,
+        );
+      }
     });
 
     it('lists the 20 most recent actors and counts them all', async () => {
@@ -225,6 +247,47 @@ export function describeDigestStoreContract(name: string, open: OpenDigests): vo
         digest?.actorIds,
         Array.from({ length: 20 }, (_, i) => `fan-${String(29 - i).padStart(2, '0')}`),
       );
+    });
+
+    it('keeps the most recent posts its entries name, and several actors per entry', async () => {
+      const store = await openStore();
+      const newPosts = subject({
+        type: NotificationType.NOTIFICATION_TYPE_NEW_POST,
+        postId: '',
+        blogId: '',
+      });
+      for (let i = 0; i < 25; i++) {
+        counter += 1;
+        await store.add(
+          {
+            subject: newPosts,
+            eventId: `e${counter}`,
+            actorIds: [`blog-${i % 3}`, ''],
+            postIds: [`p${String(i).padStart(2, '0')}`],
+            atMs: T0 + i,
+          },
+          T0 + i,
+        );
+      }
+      const [digest] = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.equal(digest?.count, 25);
+      assert.deepEqual(digest?.actorIds, ['blog-0', 'blog-2', 'blog-1']);
+      assert.deepEqual(
+        digest?.postIds,
+        Array.from({ length: 20 }, (_, i) => `p${String(24 - i).padStart(2, '0')}`),
+      );
+    });
+
+    it("uses an entry's own window, so a window of 0 is due at once", async () => {
+      const store = await openStore();
+      const trend = subject({ type: NotificationType.NOTIFICATION_TYPE_TRENDING, topic: 'cats' });
+      counter += 1;
+      await store.add(
+        { subject: trend, eventId: `e${counter}`, actorIds: [], atMs: T0, windowMs: 0 },
+        T0,
+      );
+      const [digest] = await store.claimDue(T0, 10, LEASE);
+      assert.deepEqual([digest?.subject, digest?.actorIds, digest?.actorCount], [trend, [], 0]);
     });
   });
 }

@@ -1,8 +1,10 @@
-import { testRedis, uniquePrefix } from '@feedmesh/testing';
 import { describeDigestStoreContract } from './digest-store.contract.js';
+import { sharedTestRedis } from './test-fixtures/shared-redis.js';
 import { InMemoryDigestStore } from './digest-store.js';
 import { RedisDigestStore } from './redis-digest-store.js';
 import { NotificationKeys } from './redis-keys.js';
+
+const nextNotificationDigests = sharedTestRedis('notification-digests');
 
 describeDigestStoreContract('InMemoryDigestStore', async (settings) => ({
   store: new InMemoryDigestStore(settings),
@@ -10,11 +12,10 @@ describeDigestStoreContract('InMemoryDigestStore', async (settings) => ({
 }));
 
 describeDigestStoreContract('RedisDigestStore', async (settings) => {
-  const prefix = uniquePrefix('notification-digests');
-  const redis = testRedis(prefix);
+  const { redis, prefix } = nextNotificationDigests();
   return {
     // Several shards, so claims are seen to gather across them.
     store: new RedisDigestStore(redis, new NotificationKeys(prefix), { ...settings, shards: 4 }),
-    dispose: () => redis.cleanup(),
+    dispose: async () => {},
   };
 });

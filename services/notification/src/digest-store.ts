@@ -2,24 +2,32 @@ import type { DigestSubject } from './activity.js';
 import { groupKeyOf } from './activity.js';
 import { ExpiringMap } from './expiring-map.js';
 
-/** One activity to fold into its subject's pending digest. */
+/** One thing to fold into its subject's pending digest: an activity, a new post, a trend. */
 export interface DigestEntry {
   readonly subject: DigestSubject;
+  /** Unique per entry and recipient: what makes adding it twice harmless. */
   readonly eventId: string;
-  readonly actorId: string;
+  /** Who (or, for NEW_POST and REACTIVATION, which blogs) it is from; may be empty. */
+  readonly actorIds: readonly string[];
+  /** Posts it is about when the subject spans several (NEW_POST, TRENDING, REACTIVATION). */
+  readonly postIds?: readonly string[];
   readonly atMs: number;
+  /** The subject's digest window; the store's default when undefined. 0 is due at once. */
+  readonly windowMs?: number;
 }
 
 /** A digest as claimed for flushing: everything needed to render and deliver it. */
 export interface PendingDigest {
-  /** The event id of its first activity: unique, and stable across flush retries. */
+  /** The event id of its first entry: unique, and stable across flush retries. */
   readonly digestId: string;
   readonly subject: DigestSubject;
   /** Distinct actors, most recent first, at most LISTED_ACTORS. */
   readonly actorIds: readonly string[];
   /** Distinct actors (see TRACKED_ACTORS for very large digests). */
   readonly actorCount: number;
-  /** Activities digested. */
+  /** Posts named by its entries, most recent first, at most LISTED_POSTS. */
+  readonly postIds: readonly string[];
+  /** Entries digested. */
   readonly count: number;
   readonly firstAtMs: number;
   readonly lastAtMs: number;
@@ -30,7 +38,7 @@ export interface PendingDigest {
 /**
  * Pending digests: activity on one subject within a window merges into one notification.
  *
- * A digest opens with its first activity and is due `windowMs` after it (event time, but never
+ * A digest opens with its first entry and is due its window after it (event time, but never
  * later than `windowMs` after it was added, so an event stamped in the future cannot hold a
  * digest back). Activity joins the open digest of its subject while its `at_ms` is before the
  * digest's flush time; later activity opens a new one. Claiming a due digest closes it (new
@@ -44,10 +52,17 @@ export interface PendingDigest {
 export interface DigestStore {
   add(entry: DigestEntry, nowMs: number): Promise<'added' | 'duplicate'>;
   /**
-   * Up to `limit` digests due at `nowMs`, closed and leased for `leaseMs`: the longest due
-   * first (on Redis, within each shard; shards take turns).
+   * About `limit` digests due at `nowMs`, closed and leased for `leaseMs`, the longest due
+   * first (on Redis, up to ceil(limit / shards) from each shard, so a little more than `limit`
+   * in all). Claim again until nothing is left. With `users`, only where their digests are
+   * (on Redis, their shards, with whatever else is due there; in memory, their digests).
    */
-  claimDue(nowMs: number, limit: number, leaseMs: number): Promise<PendingDigest[]>;
+  claimDue(
+    nowMs: number,
+    limit: number,
+    leaseMs: number,
+    users?: readonly string[],
+  ): Promise<PendingDigest[]>;
   /** The digest was delivered or dropped: forget it. */
   complete(digest: PendingDigest): Promise<void>;
   /**
@@ -60,6 +75,7 @@ export interface DigestStore {
 }
 
 export interface DigestSettings {
+  /** The window of entries that do not name their own. */
   readonly windowMs: number;
   /**
    * How long an event id is remembered as digested. Must outlast the oldest activity the
@@ -70,6 +86,9 @@ export interface DigestSettings {
 
 /** The proto lists at most 20 actors. */
 export const LISTED_ACTORS = 20;
+
+/** Posts a digest keeps (the most recent): a notification links to a handful at most. */
+export const LISTED_POSTS = 20;
 
 /**
  * Distinct actors remembered per digest. Beyond it the least recent are forgotten and counted,
@@ -94,6 +113,7 @@ interface StoredDigest {
   dueAtMs: number;
   readonly actors: Map<string, number>;
   forgottenActors: number;
+  readonly posts: Map<string, number>;
 }
 
 /** The embedded store: the same semantics as the Redis one, gone with the process. */
@@ -111,7 +131,7 @@ export class InMemoryDigestStore implements DigestStore {
     const openId = this.open.get(groupKey);
     let digest = openId === undefined ? undefined : this.digests.get(openId);
     if (digest === undefined || entry.atMs >= digest.flushAtMs) {
-      const flushAtMs = flushAtOf(entry.atMs, nowMs, this.settings.windowMs);
+      const flushAtMs = flushAtOf(entry.atMs, nowMs, entry.windowMs ?? this.settings.windowMs);
       digest = {
         digestId: entry.eventId,
         groupKey,
@@ -123,6 +143,7 @@ export class InMemoryDigestStore implements DigestStore {
         dueAtMs: flushAtMs,
         actors: new Map(),
         forgottenActors: 0,
+        posts: new Map(),
       };
       this.digests.set(digest.digestId, digest);
       this.open.set(groupKey, digest.digestId);
@@ -130,19 +151,37 @@ export class InMemoryDigestStore implements DigestStore {
     digest.count += 1;
     digest.firstAtMs = Math.min(digest.firstAtMs, entry.atMs);
     digest.lastAtMs = Math.max(digest.lastAtMs, entry.atMs);
-    const seen = digest.actors.get(entry.actorId);
-    if (seen === undefined || entry.atMs > seen) digest.actors.set(entry.actorId, entry.atMs);
-    if (digest.actors.size > TRACKED_ACTORS) {
-      const [leastRecent] = byRecency(digest.actors).slice(-1);
-      if (leastRecent !== undefined) digest.actors.delete(leastRecent);
-      digest.forgottenActors += 1;
+    // The i-th actor (and post) of an entry counts as i ms older: an entry's order is kept.
+    entry.actorIds.forEach((actorId, i) => {
+      if (actorId === '') return;
+      const seen = digest.actors.get(actorId);
+      if (seen === undefined || entry.atMs - i > seen) digest.actors.set(actorId, entry.atMs - i);
+    });
+    const excess = digest.actors.size - TRACKED_ACTORS;
+    if (excess > 0) {
+      for (const leastRecent of byRecency(digest.actors).slice(-excess)) {
+        digest.actors.delete(leastRecent);
+      }
+      digest.forgottenActors += excess;
     }
+    (entry.postIds ?? []).forEach((postId, i) => {
+      const seen = digest.posts.get(postId);
+      if (seen === undefined || entry.atMs - i > seen) digest.posts.set(postId, entry.atMs - i);
+    });
+    for (const stale of byRecency(digest.posts).slice(LISTED_POSTS)) digest.posts.delete(stale);
     return 'added';
   }
 
-  async claimDue(nowMs: number, limit: number, leaseMs: number): Promise<PendingDigest[]> {
+  async claimDue(
+    nowMs: number,
+    limit: number,
+    leaseMs: number,
+    users?: readonly string[],
+  ): Promise<PendingDigest[]> {
+    const only = users === undefined ? undefined : new Set(users);
     const due = [...this.digests.values()]
       .filter((digest) => digest.dueAtMs <= nowMs)
+      .filter((digest) => only === undefined || only.has(digest.subject.userId))
       .sort((a, b) => a.dueAtMs - b.dueAtMs || compare(a.digestId, b.digestId))
       .slice(0, limit);
     for (const digest of due) {
@@ -178,6 +217,7 @@ function snapshot(digest: StoredDigest): PendingDigest {
     subject: digest.subject,
     actorIds: byRecency(digest.actors).slice(0, LISTED_ACTORS),
     actorCount: digest.actors.size + digest.forgottenActors,
+    postIds: byRecency(digest.posts),
     count: digest.count,
     firstAtMs: digest.firstAtMs,
     lastAtMs: digest.lastAtMs,
@@ -186,8 +226,8 @@ function snapshot(digest: StoredDigest): PendingDigest {
 }
 
 /** Most recent first; ties by id descending, as ZREVRANGE orders equal scores. */
-function byRecency(actors: ReadonlyMap<string, number>): string[] {
-  return [...actors.entries()]
+function byRecency(members: ReadonlyMap<string, number>): string[] {
+  return [...members.entries()]
     .sort(([idA, atA], [idB, atB]) => atB - atA || compare(idB, idA))
     .map(([id]) => id);
 }

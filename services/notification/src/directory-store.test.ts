@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { testRedis, uniquePrefix } from '@feedmesh/testing';
+import { sharedTestRedis } from './test-fixtures/shared-redis.js';
 import {
   InMemoryDirectoryStore,
   type DirectorySettings,
@@ -8,6 +8,8 @@ import {
 import { RedisDirectoryStore } from './redis-directory-store.js';
 import { NotificationKeys } from './redis-keys.js';
 import { like, T0 } from './test-fixtures/events.js';
+
+const nextNotificationDirectory = sharedTestRedis('notification-directory');
 
 const SETTINGS: DirectorySettings = { entryTtlMs: 60 * 60 * 1000, parkTtlMs: 60_000, parkCap: 3 };
 
@@ -31,17 +33,21 @@ function describeDirectoryStoreContract(name: string, open: OpenDirectory): void
     });
 
     it('records posts and blogs with their owners', async () => {
-      await store.recordPost('p1', 'b1');
+      await store.recordPost('p1', 'b1', ['Cats', '#dogs', 'cats']);
       await store.recordBlog('b1', 'u1', 'alice', T0);
-      assert.deepEqual(await store.post('p1'), { blogId: 'b1', deleted: false });
+      assert.deepEqual(await store.post('p1'), {
+        blogId: 'b1',
+        deleted: false,
+        tags: ['cats', 'dogs'],
+      });
       assert.deepEqual(await store.blog('b1'), { ownerUserId: 'u1', name: 'alice' });
     });
 
     it('keeps a deleted post deleted even when its creation arrives afterwards', async () => {
       await store.recordPostDeleted('p1');
-      assert.deepEqual(await store.post('p1'), { blogId: '', deleted: true });
+      assert.deepEqual(await store.post('p1'), { blogId: '', deleted: true, tags: [] });
       await store.recordPost('p1', 'b1');
-      assert.deepEqual(await store.post('p1'), { blogId: 'b1', deleted: true });
+      assert.deepEqual(await store.post('p1'), { blogId: 'b1', deleted: true, tags: [] });
     });
 
     it('names a user after their earliest blog, whatever order the blogs arrive in', async () => {
@@ -88,10 +94,9 @@ describeDirectoryStoreContract('InMemoryDirectoryStore', async () => ({
 }));
 
 describeDirectoryStoreContract('RedisDirectoryStore', async () => {
-  const prefix = uniquePrefix('notification-directory');
-  const redis = testRedis(prefix);
+  const { redis, prefix } = nextNotificationDirectory();
   return {
     store: new RedisDirectoryStore(redis, new NotificationKeys(prefix), SETTINGS),
-    dispose: () => redis.cleanup(),
+    dispose: async () => {},
   };
 });

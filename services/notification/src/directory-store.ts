@@ -4,6 +4,22 @@ import type { eventsv1 } from '@feedmesh/contracts';
 export interface KnownPost {
   readonly blogId: string;
   readonly deleted: boolean;
+  /** Normalized (lower case), at most MAX_POST_TAGS. */
+  readonly tags: readonly string[];
+}
+
+/** Tags kept per post: enough to match a trend and to learn interests from. */
+export const MAX_POST_TAGS = 10;
+
+/** Tags as the candidate-generation service matches them: case-insensitive, without '#'. */
+export function normalizeTags(tags: readonly string[]): string[] {
+  const normalized = new Set<string>();
+  for (const tag of tags) {
+    const clean = tag.trim().replace(/^#+/, '').toLowerCase();
+    if (clean !== '' && clean.length <= 64 && !clean.includes(',')) normalized.add(clean);
+    if (normalized.size >= MAX_POST_TAGS) break;
+  }
+  return [...normalized];
 }
 
 export interface KnownBlog {
@@ -27,7 +43,7 @@ export interface DirectorySettings {
 }
 
 /**
- * Who owns what, learned from the log: post -> blog (PostCreated), deleted posts (PostDeleted,
+ * Who owns what, learned from the log: post -> blog and tags (PostCreated), deleted posts (PostDeleted,
  * a tombstone that a late PostCreated cannot undo), blog -> owner and name (BlogCreated), and a
  * user's display name (the name of their earliest blog).
  *
@@ -35,7 +51,7 @@ export interface DirectorySettings {
  * orders events per entity, not across them): parked on that entity until it is recorded.
  */
 export interface DirectoryStore {
-  recordPost(postId: string, blogId: string): Promise<void>;
+  recordPost(postId: string, blogId: string, tags?: readonly string[]): Promise<void>;
   recordPostDeleted(postId: string): Promise<void>;
   recordBlog(blogId: string, ownerUserId: string, name: string, atMs: number): Promise<void>;
   post(postId: string): Promise<KnownPost | undefined>;
@@ -64,12 +80,14 @@ export class InMemoryDirectoryStore implements DirectoryStore {
 
   constructor(private readonly settings: DirectorySettings) {}
 
-  async recordPost(postId: string, blogId: string): Promise<void> {
-    this.posts.set(postId, { blogId, deleted: this.posts.get(postId)?.deleted ?? false });
+  async recordPost(postId: string, blogId: string, tags: readonly string[] = []): Promise<void> {
+    const deleted = this.posts.get(postId)?.deleted ?? false;
+    this.posts.set(postId, { blogId, deleted, tags: normalizeTags(tags) });
   }
 
   async recordPostDeleted(postId: string): Promise<void> {
-    this.posts.set(postId, { blogId: this.posts.get(postId)?.blogId ?? '', deleted: true });
+    const known = this.posts.get(postId);
+    this.posts.set(postId, { blogId: known?.blogId ?? '', deleted: true, tags: known?.tags ?? [] });
   }
 
   async recordBlog(blogId: string, ownerUserId: string, name: string, atMs: number): Promise<void> {
@@ -128,4 +146,34 @@ export class InMemoryDirectoryStore implements DirectoryStore {
 
 function refKey(entity: EntityRef): string {
   return `${entity.kind}:${entity.id}`;
+}
+
+/** What the triggers read of the directory. */
+export type DirectoryLookups = Pick<DirectoryStore, 'post' | 'blog'>;
+
+/**
+ * Lookups remembered for the handling of one event: the activity trigger and the interest
+ * learner read the same post and blog, concurrently, in one round trip each.
+ */
+export function memoizedLookups(directory: DirectoryLookups): DirectoryLookups {
+  const posts = new Map<string, Promise<KnownPost | undefined>>();
+  const blogs = new Map<string, Promise<KnownBlog | undefined>>();
+  return {
+    post(postId) {
+      let found = posts.get(postId);
+      if (found === undefined) {
+        found = directory.post(postId);
+        posts.set(postId, found);
+      }
+      return found;
+    },
+    blog(blogId) {
+      let found = blogs.get(blogId);
+      if (found === undefined) {
+        found = directory.blog(blogId);
+        blogs.set(blogId, found);
+      }
+      return found;
+    },
+  };
 }

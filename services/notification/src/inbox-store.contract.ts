@@ -210,5 +210,20 @@ export function describeInboxStoreContract(name: string, open: OpenInbox): void 
       const ids = await fill(store, 'u1', 3);
       assert.equal(await store.latestId('u1'), ids[2]);
     });
+
+    it('finds one notification by id, with its read flag, and nothing for unknown ids', async () => {
+      const store = await openStore();
+      const ids = await fill(store, 'u1', 2);
+      await store.markRead('u1', [ids[0] ?? '']);
+      const first = await store.find('u1', ids[0] ?? '');
+      const second = await store.find('u1', ids[1] ?? '');
+      assert.deepEqual([first?.notificationId, first?.read], [ids[0], true]);
+      assert.deepEqual(
+        [second?.notificationId, second?.userId, second?.read],
+        [ids[1], 'u1', false],
+      );
+      assert.equal(await store.find('u1', '0000000000000001'), undefined);
+      assert.equal(await store.find('u2', ids[0] ?? ''), undefined);
+    });
   });
 }

@@ -1,8 +1,10 @@
-import { testRedis, uniquePrefix } from '@feedmesh/testing';
 import { describeInboxStoreContract } from './inbox-store.contract.js';
+import { sharedTestRedis } from './test-fixtures/shared-redis.js';
 import { InMemoryInboxStore } from './inbox-store.js';
 import { RedisInboxStore } from './redis-inbox-store.js';
 import { NotificationKeys } from './redis-keys.js';
+
+const nextNotificationInbox = sharedTestRedis('notification-inbox');
 
 describeInboxStoreContract('InMemoryInboxStore', async (settings) => ({
   store: new InMemoryInboxStore(settings),
@@ -10,10 +12,9 @@ describeInboxStoreContract('InMemoryInboxStore', async (settings) => ({
 }));
 
 describeInboxStoreContract('RedisInboxStore', async (settings) => {
-  const prefix = uniquePrefix('notification-inbox');
-  const redis = testRedis(prefix);
+  const { redis, prefix } = nextNotificationInbox();
   return {
     store: new RedisInboxStore(redis, new NotificationKeys(prefix), settings),
-    dispose: () => redis.cleanup(),
+    dispose: async () => {},
   };
 });

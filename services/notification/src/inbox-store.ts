@@ -50,6 +50,8 @@ export interface InboxStore {
   after(userId: string, afterId: string, limit: number): Promise<notificationv1.Notification[]>;
   /** The newest id, or '' for an empty inbox. */
   latestId(userId: string): Promise<string>;
+  /** One notification by id; undefined when unknown or no longer kept. */
+  find(userId: string, notificationId: string): Promise<notificationv1.Notification | undefined>;
   /** Marks the ids (unknown ones ignored), or every notification, read; returns the unread count. */
   markRead(userId: string, ids: readonly string[] | 'all'): Promise<number>;
   unreadCount(userId: string): Promise<number>;
@@ -144,6 +146,15 @@ export class InMemoryInboxStore implements InboxStore {
   async latestId(userId: string): Promise<string> {
     const notifications = this.inboxes.get(userId)?.notifications ?? [];
     return notifications[notifications.length - 1]?.notificationId ?? '';
+  }
+
+  async find(
+    userId: string,
+    notificationId: string,
+  ): Promise<notificationv1.Notification | undefined> {
+    const inbox = this.inboxes.get(userId);
+    const found = inbox?.notifications.find((n) => n.notificationId === notificationId);
+    return inbox === undefined || found === undefined ? undefined : this.view(inbox, found);
   }
 
   async markRead(userId: string, ids: readonly string[] | 'all'): Promise<number> {

@@ -1,8 +1,7 @@
-import { notificationv1 } from '@feedmesh/contracts';
+import { modelRegistryFor, type ModelRegistry } from '@feedmesh/models';
 import {
-  env,
-  runtimeConfigShape,
-  serverConfigShape,
+  loadTls,
+  serverOptionsFrom,
   startGrpcServer,
   type Logger,
   type RunningServer,
@@ -10,56 +9,37 @@ import {
 } from '@feedmesh/service-kit';
 import type { Consumer } from '@feedmesh/events';
 import { registerObservableGauge, runAsService } from '@feedmesh/telemetry';
-import type { z } from 'zod';
 import { ActivityTrigger } from './activity.trigger.js';
+import { DailyBudgetPolicy } from './daily-budget.policy.js';
 import { DeduplicationPolicy } from './deduplication.policy.js';
 import { DeletedPostPolicy } from './deleted-post.policy.js';
 import { DeliveryPipeline } from './delivery-pipeline.js';
 import { DigestFlusher } from './digest-flusher.js';
+import type { DigestEntry } from './digest-store.js';
 import { FatiguePolicy } from './fatigue.policy.js';
+import { FreshnessPolicy } from './freshness.policy.js';
 import { InboxDelivery } from './inbox-delivery.js';
+import { InterestLearner } from './interest-learner.js';
+import { connectMesh, type MeshClients } from './mesh-clients.js';
 import { createNotificationMetrics } from './metrics.js';
+import { NewPostTrigger } from './new-post.trigger.js';
+import type { NotificationConfig } from './notification-config.js';
 import { NotificationEventHandler } from './notification-events.js';
 import type { NotificationPolicy } from './notification-policy.js';
 import { notificationService } from './notification-service.js';
 import { createNotificationStores, type NotificationStores } from './notification-stores.js';
 import { NotificationRenderer } from './notification-text.js';
+import { OpenModelSource } from './open-model-source.js';
+import { OpenProbabilityPolicy } from './open-probability.policy.js';
+import { PeriodicJob } from './periodic-job.js';
 import { PreferencesPolicy } from './preferences.policy.js';
+import { QuietHoursPolicy } from './quiet-hours.policy.js';
+import { ReactivationJob } from './reactivation.job.js';
+import { ReactivationPicker } from './reactivation.picker.js';
+import { TrendingJob } from './trending.job.js';
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
+const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-
-export const notificationConfigShape = {
-  ...serverConfigShape,
-  ...runtimeConfigShape,
-  /**
-   * Activity of one kind on one post (or follows of one blog) within this long merges into one
-   * notification; 0 sends each at once, ms.
-   */
-  NOTIFICATION_DIGEST_WINDOW_MS: env.int(60_000, 0, DAY_MS),
-  /** How often the flusher looks for due digests, ms. */
-  NOTIFICATION_FLUSH_INTERVAL_MS: env.int(250, 10, MINUTE_MS),
-  /** A digest claimed by a replica that died is flushed by another after this, ms. */
-  NOTIFICATION_FLUSH_LEASE_MS: env.int(30_000, 1_000, 10 * MINUTE_MS),
-  /** Pending digests are spread over this many Redis slots. Fixed for a deployment. */
-  NOTIFICATION_DIGEST_SHARDS: env.int(16, 1, 1024),
-  /** Notifications kept per user. */
-  NOTIFICATION_INBOX_CAP: env.int(500, 1, 10_000),
-  /** An inbox with no delivery for this long is deleted, ms. */
-  NOTIFICATION_INBOX_TTL_MS: env.int(90 * DAY_MS, HOUR_MS, 365 * DAY_MS),
-  /** ACTIVITY notifications per user per fatigue window; more wait for a free slot. */
-  NOTIFICATION_ACTIVITY_MAX_PER_WINDOW: env.int(30, 1, 10_000),
-  NOTIFICATION_ACTIVITY_FATIGUE_WINDOW_MS: env.int(HOUR_MS, 1_000, 7 * DAY_MS),
-  /** Activity older than this when consumed is not notified (a replay, a long backlog), ms. */
-  NOTIFICATION_MAX_ACTIVITY_AGE_MS: env.int(6 * HOUR_MS, 1_000, 30 * DAY_MS),
-  /** Activity on a post or blog not known yet waits this long for it, ms. */
-  NOTIFICATION_PARK_TTL_MS: env.int(10 * MINUTE_MS, 1_000, DAY_MS),
-  /** Posts and blogs are forgotten this long after they were last seen, ms. */
-  NOTIFICATION_DIRECTORY_TTL_MS: env.int(180 * DAY_MS, HOUR_MS, 3650 * DAY_MS),
-};
-
-export type NotificationConfig = Readonly<z.infer<z.ZodObject<typeof notificationConfigShape>>>;
 
 export interface NotificationOptions {
   readonly config: NotificationConfig;
@@ -68,6 +48,8 @@ export interface NotificationOptions {
   readonly logger: Logger;
   /** ms since epoch; tests pass a fake. */
   readonly clock?: () => number;
+  /** Where the open-probability model is read from; the runtime's registry by default. */
+  readonly registry?: ModelRegistry;
 }
 
 /** A delivered key stays a duplicate far longer than any flush retry takes. */
@@ -76,16 +58,23 @@ const DELIVERY_MEMORY_MS = 2 * DAY_MS;
 const PARK_CAP = 1_000;
 /** Digests claimed per round trip. */
 const FLUSH_BATCH = 50;
+/** Strongest blogs and tags kept per user. */
+const INTERESTS_KEPT = 50;
+/** Preferences read by policies are reused this long, ms. */
+const PREFERENCES_CACHE_MS = 1_000;
+const LAPSE_CHECK_BATCH = 20;
 
 /**
- * The notification service: consumes the log as group `notification`, digests activity on
- * users' posts and blogs, passes each digest through the policies and delivers it to the
- * inbox and live subscribers. Serves NotificationService.
+ * The notification service: consumes the log as group `notification`, turns activity, new
+ * posts, trends and lapses into candidates, passes each through the policies and delivers it
+ * to the inbox and live subscribers. Serves NotificationService.
  */
 export async function startNotification(options: NotificationOptions): Promise<RunningServer> {
   const { config, runtime, logger } = options;
   const core = assembleNotification(options);
   runAsService('notification', () => core.flusher.start());
+  core.trending.start();
+  core.reactivation.start();
   const stopGauges = [
     registerObservableGauge(
       'feedmesh.notification.subscribers',
@@ -115,21 +104,22 @@ export async function startNotification(options: NotificationOptions): Promise<R
   const stop = async (): Promise<void> => {
     for (const stopGauge of stopGauges) stopGauge();
     await consumer?.stop();
+    await Promise.all([core.trending.stop(), core.reactivation.stop(), core.openModel.stop()]);
     await core.flusher.stop();
+    core.mesh.close();
     await core.stores.live.close();
   };
   try {
+    await core.openModel.start();
     consumer = await runtime.eventLog.consume({
       group: NOTIFICATION_GROUP,
       consumer: runtime.consumerName,
+      pollIntervalMs: config.NOTIFICATION_CONSUMER_POLL_MS,
       handler: (event) => runAsService('notification', () => core.handler.handle(event)),
     });
     return await startGrpcServer({
       name: 'notification',
-      listen: config.GRPC_LISTEN,
-      maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
-      unaryTimeoutMs: config.GRPC_UNARY_TIMEOUT_MS,
-      drainTimeoutMs: config.GRPC_DRAIN_TIMEOUT_MS,
+      ...serverOptionsFrom(config),
       services: [notificationService(core.stores)],
       logger,
       onShutdown: stop,
@@ -148,11 +138,20 @@ export interface NotificationCore {
   readonly handler: NotificationEventHandler;
   readonly pipeline: DeliveryPipeline;
   readonly flusher: DigestFlusher;
+  readonly trendingJob: TrendingJob;
+  readonly reactivationJob: ReactivationJob;
+  /** The jobs' periodic runners. */
+  readonly trending: PeriodicJob;
+  readonly reactivation: PeriodicJob;
+  readonly openModel: OpenModelSource;
+  readonly openProbability: OpenProbabilityPolicy;
+  readonly mesh: MeshClients;
 }
 
 /**
- *   trigger (ActivityTrigger) -> digest (DigestStore, DigestFlusher)
- *     -> policies (preferences, deleted post, deduplication, fatigue) -> words -> delivery
+ *   triggers (activity, new posts, trending job, reactivation job) -> digests -> flusher
+ *     -> policies (preferences, freshness, deleted post, deduplication, quiet hours,
+ *        open probability, fatigue + daily budget) -> words -> delivery
  */
 export function assembleNotification(options: NotificationOptions): NotificationCore {
   const { config, runtime, logger } = options;
@@ -167,37 +166,66 @@ export function assembleNotification(options: NotificationOptions): Notification
       digestWindowMs: config.NOTIFICATION_DIGEST_WINDOW_MS,
       // Outlasts the age limit, so a redelivered event is remembered or too old to notify.
       eventMemoryMs: config.NOTIFICATION_MAX_ACTIVITY_AGE_MS + HOUR_MS,
-      digestShards: config.NOTIFICATION_DIGEST_SHARDS,
+      shards: config.NOTIFICATION_DIGEST_SHARDS,
       directoryTtlMs: config.NOTIFICATION_DIRECTORY_TTL_MS,
       parkTtlMs: config.NOTIFICATION_PARK_TTL_MS,
       parkCap: PARK_CAP,
+      interests: {
+        halfLifeMs: config.NOTIFICATION_INTEREST_HALF_LIFE_MS,
+        keptPerUser: INTERESTS_KEPT,
+        fansPerTarget: Math.max(
+          config.NOTIFICATION_NEW_POST_MAX_FANS,
+          config.NOTIFICATION_TRENDING_MAX_FANS,
+        ),
+        ttlMs: config.NOTIFICATION_DIRECTORY_TTL_MS,
+      },
+      sessions: {
+        lapseMs: config.NOTIFICATION_LAPSE_MS,
+        memoryMs: config.NOTIFICATION_MAX_LAPSE_MS + DAY_MS,
+      },
+      preferencesCacheMs: PREFERENCES_CACHE_MS,
     },
     logger,
   );
+  const openModel = new OpenModelSource(
+    options.registry ?? modelRegistryFor(runtime),
+    config.NOTIFICATION_OPEN_MODEL,
+    config.NOTIFICATION_MODEL_RELOAD_MS,
+    logger,
+  );
+  const openProbability = new OpenProbabilityPolicy(
+    config.NOTIFICATION_OPEN_THRESHOLDS,
+    stores.openStats,
+    stores.sessions,
+    stores.preferences,
+    openModel,
+  );
 
-  // Cheapest first; fatigue last because passing it spends a slot. The next policies (quiet
-  // hours, daily budget, open probability) go before fatigue.
+  // Cheapest first; those that only look before those that spend. Fatigue and the budget
+  // are spent together once everything else passed (DeliveryPipeline).
   const policies: NotificationPolicy[] = [
     new PreferencesPolicy(stores.preferences),
+    new FreshnessPolicy(config.NOTIFICATION_MAX_AGE),
     new DeletedPostPolicy(stores.directory),
     new DeduplicationPolicy(stores.inbox),
-    new FatiguePolicy(
-      stores.fatigue,
-      new Map([
-        [
-          notificationv1.NotificationType.NOTIFICATION_TYPE_ACTIVITY,
-          {
-            max: config.NOTIFICATION_ACTIVITY_MAX_PER_WINDOW,
-            windowMs: config.NOTIFICATION_ACTIVITY_FATIGUE_WINDOW_MS,
-          },
-        ],
-      ]),
-    ),
+    new QuietHoursPolicy(stores.preferences),
+    openProbability,
+    new FatiguePolicy(config.NOTIFICATION_FATIGUE),
+    new DailyBudgetPolicy(config.NOTIFICATION_DAILY_BUDGET),
   ];
   const pipeline = new DeliveryPipeline(
     policies,
+    stores.quotas,
     new NotificationRenderer(stores.directory),
-    new InboxDelivery(stores.inbox, stores.live, runtime.eventLog, metrics, logger),
+    new InboxDelivery(
+      stores.inbox,
+      stores.live,
+      runtime.eventLog,
+      stores.experiments,
+      stores.openStats,
+      metrics,
+      logger,
+    ),
     metrics,
   );
   const flusher = new DigestFlusher(stores.digests, pipeline, clock, logger, {
@@ -205,22 +233,121 @@ export function assembleNotification(options: NotificationOptions): Notification
     batchSize: FLUSH_BATCH,
     leaseMs: config.NOTIFICATION_FLUSH_LEASE_MS,
   });
-  const undigested = config.NOTIFICATION_DIGEST_WINDOW_MS === 0;
-  const handler = new NotificationEventHandler(
-    stores.directory,
-    new ActivityTrigger(
+  // An entry due at once is flushed now rather than at the next tick.
+  const onDigested = (entry: DigestEntry): void => {
+    if ((entry.windowMs ?? config.NOTIFICATION_DIGEST_WINDOW_MS) === 0) {
+      flusher.kick(entry.subject.userId);
+    }
+  };
+  const handler = new NotificationEventHandler({
+    directory: stores.directory,
+    activity: new ActivityTrigger(
       stores.directory,
       { maxAgeMs: config.NOTIFICATION_MAX_ACTIVITY_AGE_MS },
       clock,
     ),
-    stores.digests,
-    // Without a window the digest is due at once: flush now rather than at the next tick.
-    () => (undigested ? flusher.kick() : undefined),
+    newPosts: new NewPostTrigger(
+      stores.directory,
+      stores.interests,
+      {
+        topBlogs: config.NOTIFICATION_NEW_POST_TOP_BLOGS,
+        maxFans: config.NOTIFICATION_NEW_POST_MAX_FANS,
+        maxAgeMs: config.NOTIFICATION_MAX_ACTIVITY_AGE_MS,
+        windowMs: config.NOTIFICATION_NEW_POST_WINDOW_MS,
+      },
+      clock,
+    ),
+    learner: new InterestLearner(stores.directory, stores.interests),
+    digests: stores.digests,
+    sessions: stores.sessions,
+    inbox: stores.inbox,
+    openStats: stores.openStats,
+    experiments: stores.experiments,
+    onDigested,
     metrics,
+    logger,
+    clock,
+  });
+
+  const mesh = connectMesh(
+    {
+      candidateGeneration: config.CANDIDATE_GENERATION_ADDR,
+      featureStore: config.FEATURE_STORE_ADDR,
+      ranker: config.RANKER_ADDR,
+    },
+    config.NOTIFICATION_DOWNSTREAM_DEADLINE_MS,
+    loadTls(config),
+  );
+  const trendingJob = new TrendingJob(
+    mesh.candidates,
+    stores.directory,
+    stores.interests,
+    stores.digests,
+    stores.jobLeases,
+    runtime.consumerName,
+    {
+      limit: 50,
+      minScore: config.NOTIFICATION_TRENDING_MIN_SCORE,
+      topTags: config.NOTIFICATION_TRENDING_TOP_TAGS,
+      maxFans: config.NOTIFICATION_TRENDING_MAX_FANS,
+      postsPerTag: 3,
+      intervalMs: config.NOTIFICATION_TRENDING_INTERVAL_MS,
+    },
+    onDigested,
     clock,
   );
-  return { stores, handler, pipeline, flusher };
+  const reactivationJob = new ReactivationJob(
+    stores.sessions,
+    new ReactivationPicker(mesh, stores.directory, {
+      posts: config.NOTIFICATION_REACTIVATION_POSTS,
+      candidates: 200,
+      perBlog: 2,
+      model: config.NOTIFICATION_REACTIVATION_MODEL,
+    }),
+    stores.digests,
+    {
+      batchSize: LAPSE_CHECK_BATCH,
+      // Longer than a batch of picks can take at the downstream deadline.
+      leaseMs: Math.max(60_000, 4 * config.NOTIFICATION_DOWNSTREAM_DEADLINE_MS),
+      lapseMs: config.NOTIFICATION_LAPSE_MS,
+      maxLapseMs: config.NOTIFICATION_MAX_LAPSE_MS,
+    },
+    onDigested,
+    clock,
+    logger,
+  );
+  return {
+    stores,
+    handler,
+    pipeline,
+    flusher,
+    trendingJob,
+    reactivationJob,
+    trending: new PeriodicJob(
+      'trending',
+      config.NOTIFICATION_TRENDING_INTERVAL_MS,
+      async () => void (await trendingJob.runLeased()),
+      logger,
+    ),
+    reactivation: new PeriodicJob(
+      'reactivation',
+      config.NOTIFICATION_REACTIVATION_INTERVAL_MS,
+      async () => void (await reactivationJob.runOnce()),
+      logger,
+    ),
+    openModel,
+    openProbability,
+    mesh,
+  };
 }
 
+export { notificationConfigShape, type NotificationConfig } from './notification-config.js';
 export type { RunningServer } from '@feedmesh/service-kit';
 export type { NotificationStores } from './notification-stores.js';
+export { OPEN_FEATURE_NAMES } from './open-features.js';
+export {
+  runNotificationBench,
+  type LatencySummary,
+  type NotificationBenchOptions,
+  type NotificationBenchReport,
+} from './bench/notification-bench.js';

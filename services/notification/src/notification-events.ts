@@ -1,82 +1,185 @@
 import type { eventsv1 } from '@feedmesh/contracts';
-import type { ActivityTrigger } from './activity.trigger.js';
-import { subjectOf, type Activity } from './activity.js';
-import type { DigestStore } from './digest-store.js';
-import type { DirectoryStore, EntityRef } from './directory-store.js';
+import type { Logger } from '@feedmesh/service-kit';
+import type { ActivityTrigger, TriggerResult } from './activity.trigger.js';
+import { subjectOf } from './activity.js';
+import type { DigestEntry, DigestStore } from './digest-store.js';
+import { memoizedLookups, type DirectoryStore, type EntityRef } from './directory-store.js';
+import type { ExperimentStore } from './experiment-store.js';
+import type { InboxStore } from './inbox-store.js';
+import type { InterestLearner } from './interest-learner.js';
 import type { NotificationMetrics } from './metrics.js';
+import type { NewPostTrigger } from './new-post.trigger.js';
+import type { OpenStatsStore } from './open-stats-store.js';
+import type { SessionStore } from './session-store.js';
+
+/** What the handler works with; the triggers decide, the stores remember. */
+export interface EventHandlerDeps {
+  readonly directory: DirectoryStore;
+  readonly activity: ActivityTrigger;
+  readonly newPosts: NewPostTrigger;
+  readonly learner: InterestLearner;
+  readonly digests: DigestStore;
+  readonly sessions: SessionStore;
+  readonly inbox: InboxStore;
+  readonly openStats: OpenStatsStore;
+  readonly experiments: ExperimentStore;
+  /** Called with each entry digested: lets the flusher look at once when it is due now. */
+  readonly onDigested: (entry: DigestEntry) => void;
+  readonly metrics: NotificationMetrics;
+  readonly logger: Logger;
+  readonly clock: () => number;
+}
 
 /**
- * The `notification` group's handler: keeps the directory (who owns what) and feeds activity
- * through the trigger into the digest. Events that name a post or blog not recorded yet are
- * parked on it and resumed when it is: the log orders a post's own events, not a post's
- * events relative to the likes of it, so a like can come first. Parking costs little (bounded
- * lists with a TTL); dropping would lose notifications whenever one partition lags another.
- * Parked events that expire are the difference between the `parked` and `resumed` counts.
+ * The `notification` group's handler. It keeps the directory (who owns what, post tags), learns
+ * interests, sessions, experiment variants and opens, and feeds the triggers' output into the
+ * digests:
+ *
+ *   BlogCreated, PostCreated, PostDeleted  → directory (+ NEW_POST to the blog's fans)
+ *   Engagement, Follow                     → ACTIVITY for the owner, interests of the actor
+ *   Unfollow, Block                        → the actor's interest in the blog forgotten
+ *   SessionStarted                         → last session, lapse check rescheduled
+ *   NotificationOpened                     → marked read, counted for P(open)
+ *   Impression                             → the user's experiment variants
+ *
+ * Events that name a post or blog not recorded yet are parked on it and resumed when it is:
+ * the log orders a post's own events, not a post's events relative to the likes of it, so a
+ * like can come first. Parking costs little (bounded lists with a TTL); dropping would lose
+ * notifications whenever one partition lags another. Parked events that expire are the
+ * difference between the `parked` and `resumed` counts.
  */
 export class NotificationEventHandler {
-  constructor(
-    private readonly directory: DirectoryStore,
-    private readonly trigger: ActivityTrigger,
-    private readonly digests: DigestStore,
-    private readonly onDigested: (activity: Activity) => void,
-    private readonly metrics: NotificationMetrics,
-    private readonly clock: () => number,
-  ) {}
+  constructor(private readonly deps: EventHandlerDeps) {}
 
   readonly handle = async (event: eventsv1.Event): Promise<void> => {
+    const { directory, learner, sessions } = this.deps;
     const payload = event.payload;
     switch (payload?.$case) {
       case 'blogCreated': {
         const { blogId, ownerUserId, name } = payload.value;
         // Consumers go on past what the gateway should have refused rather than dead-letter it.
         if (blogId === '' || ownerUserId === '') return;
-        await this.directory.recordBlog(blogId, ownerUserId, name, event.atMs);
+        await directory.recordBlog(blogId, ownerUserId, name, event.atMs);
         return this.resume({ kind: 'blog', id: blogId });
       }
       case 'postCreated': {
-        const { postId, blogId } = payload.value;
+        const { postId, blogId, tags } = payload.value;
         if (postId === '' || blogId === '') return;
-        await this.directory.recordPost(postId, blogId);
+        await directory.recordPost(postId, blogId, tags);
+        await this.digestAll(await this.deps.newPosts.entries(event));
         return this.resume({ kind: 'post', id: postId });
       }
       case 'postDeleted':
         if (payload.value.postId === '') return;
-        return this.directory.recordPostDeleted(payload.value.postId);
+        return directory.recordPostDeleted(payload.value.postId);
       case 'engagement':
-      case 'follow':
+        return this.onEngagement(event, 'fresh');
+      case 'follow': {
+        const { userId, blogId } = payload.value;
+        await learner.learnFollow(userId, blogId, event.atMs);
         return this.onActivity(event, false);
+      }
+      case 'unfollow':
+      case 'block':
+        return learner.forgetBlog(payload.value.userId, payload.value.blogId);
+      case 'sessionStarted':
+        if (payload.value.userId === '') return;
+        return sessions.record(
+          payload.value.userId,
+          event.atMs > 0 ? event.atMs : this.deps.clock(),
+        );
+      case 'notificationOpened':
+        return this.onOpened(payload.value.userId, payload.value.notificationId);
+      case 'impression': {
+        const { userId, experiments } = payload.value;
+        if (userId === '') return;
+        return this.deps.experiments.record(userId, experiments, event.atMs);
+      }
       default:
         return;
     }
   };
 
+  /**
+   * An engagement teaches interests and may be activity. Both need its post, so both run at
+   * once on shared lookups; when the post is not known, the event waits for it. Resumed after
+   * waiting on the post's blog, the post was known and the interests learned before it was
+   * parked, so only the activity is looked at again.
+   */
+  private async onEngagement(
+    event: eventsv1.Event,
+    from: 'fresh' | 'post' | 'blog',
+  ): Promise<void> {
+    const lookups = memoizedLookups(this.deps.directory);
+    const [learned, result] = await Promise.all([
+      from === 'blog' ? ('ignored' as const) : this.deps.learner.learnEngagement(event, lookups),
+      this.deps.activity.evaluate(event, lookups),
+    ]);
+    if (learned === 'waiting') {
+      const postId = event.payload?.$case === 'engagement' ? event.payload.value.postId : '';
+      return this.park({ kind: 'post', id: postId }, event, from !== 'fresh');
+    }
+    return this.onTriggered(event, result, from !== 'fresh');
+  }
+
   private async onActivity(event: eventsv1.Event, resumed: boolean): Promise<void> {
-    const result = await this.trigger.evaluate(event);
-    if (resumed) this.metrics.activity('resumed');
+    return this.onTriggered(event, await this.deps.activity.evaluate(event), resumed);
+  }
+
+  private async onTriggered(
+    event: eventsv1.Event,
+    result: TriggerResult,
+    resumed: boolean,
+  ): Promise<void> {
+    const { digests, metrics } = this.deps;
     switch (result.kind) {
       case 'ignored':
-        this.metrics.activity(result.reason);
+        if (resumed) metrics.activity('resumed');
+        metrics.activity(result.reason);
         return;
       case 'waiting':
-        await this.directory.park(result.on, event, this.clock());
-        this.metrics.activity('parked');
-        return;
+        return this.park(result.on, event, resumed);
       case 'activity': {
-        const { activity } = result;
-        const added = await this.digests.add(
-          {
-            subject: subjectOf(activity),
-            eventId: activity.eventId,
-            actorId: activity.actorId,
-            atMs: activity.atMs,
-          },
-          this.clock(),
-        );
-        this.metrics.activity(added === 'added' ? 'digested' : 'duplicate');
-        if (added === 'added') this.onDigested(activity);
+        if (resumed) metrics.activity('resumed');
+        const entry: DigestEntry = {
+          subject: subjectOf(result.activity),
+          eventId: result.activity.eventId,
+          actorIds: [result.activity.actorId],
+          atMs: result.activity.atMs,
+        };
+        const added = await digests.add(entry, this.deps.clock());
+        metrics.activity(added === 'added' ? 'digested' : 'duplicate');
+        if (added === 'added') this.deps.onDigested(entry);
         return;
       }
     }
+  }
+
+  private async park(on: EntityRef, event: eventsv1.Event, resumed: boolean): Promise<void> {
+    if (resumed) this.deps.metrics.activity('resumed');
+    await this.deps.directory.park(on, event, this.deps.clock());
+    this.deps.metrics.activity('parked');
+  }
+
+  private async digestAll(entries: readonly DigestEntry[]): Promise<void> {
+    const nowMs = this.deps.clock();
+    const added = await Promise.all(entries.map((entry) => this.deps.digests.add(entry, nowMs)));
+    entries.forEach((entry, i) => {
+      if (added[i] === 'added') this.deps.onDigested(entry);
+    });
+  }
+
+  /** Opening a notification reads it, and is the evidence P(open) learns from. */
+  private async onOpened(userId: string, notificationId: string): Promise<void> {
+    if (userId === '' || notificationId === '') return;
+    const { inbox, openStats } = this.deps;
+    const notification = await inbox.find(userId, notificationId);
+    // Not (or no longer) in the inbox: nothing to mark, and its type is unknown.
+    if (notification === undefined) return;
+    await Promise.all([
+      openStats.recordOpen(userId, notificationId, notification.type),
+      notification.read ? undefined : inbox.markRead(userId, [notificationId]),
+    ]);
   }
 
   /**
@@ -85,9 +188,13 @@ export class NotificationEventHandler {
    * already done when they come round again.
    */
   private async resume(entity: EntityRef): Promise<void> {
-    const waiting = await this.directory.parked(entity, this.clock());
+    const { directory } = this.deps;
+    const waiting = await directory.parked(entity, this.deps.clock());
     if (waiting.length === 0) return;
-    for (const event of waiting) await this.onActivity(event, true);
-    await this.directory.unpark(entity, waiting.length);
+    for (const event of waiting) {
+      if (event.payload?.$case === 'engagement') await this.onEngagement(event, entity.kind);
+      else await this.onActivity(event, true);
+    }
+    await directory.unpark(entity, waiting.length);
   }
 }

@@ -253,10 +253,7 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
     });
 
     it('holds digests over the fatigue limit back, and later delivers them with what they gathered', async () => {
-      open({
-        NOTIFICATION_ACTIVITY_MAX_PER_WINDOW: '2',
-        NOTIFICATION_ACTIVITY_FATIGUE_WINDOW_MS: String(10 * WINDOW_MS),
-      });
+      open({ NOTIFICATION_FATIGUE: 'ACTIVITY=2/10m/0' });
       await h.apply(
         ...worldEvents(),
         postCreated('p2', OWNER_BLOG),

@@ -1,15 +1,22 @@
 import type { NotificationCandidate } from './notification-candidate.js';
+import type { QuotaClaim } from './quota-store.js';
 
 export type PolicyVerdict =
   | { readonly action: 'deliver' }
   | { readonly action: 'drop'; readonly reason: string }
   /** Not now: try again at `untilMs`, still merging new activity (quiet hours, fatigue). */
-  | { readonly action: 'delay'; readonly untilMs: number; readonly reason: string };
+  | { readonly action: 'delay'; readonly untilMs: number; readonly reason: string }
+  /**
+   * Deliver only if the send can be counted against `claim`. The pipeline spends the claims of
+   * every policy together once all of them passed (QuotaStore.acquire), so a refusal by one
+   * wastes no other's slot; a refused claim delays the candidate until it has room.
+   */
+  | { readonly action: 'spend'; readonly claim: QuotaClaim; readonly reason: string };
 
 /**
- * One rule a candidate must pass before delivery. Policies run in the order the pipeline lists
- * them and the first verdict other than deliver wins, so a policy that consumes something
- * (a fatigue slot, a budget) goes after the ones that only look.
+ * One rule a candidate must pass before delivery. `decide` only looks: it changes nothing (a
+ * policy that spends something says so with a `spend` verdict), so the pipeline asks every
+ * policy at once, and the first verdict that drops or delays in the listed order wins.
  */
 export interface NotificationPolicy {
   /** For metrics and traces: `preferences`, `fatigue`... */

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { sharedTestRedis } from './test-fixtures/shared-redis.js';
 import { notificationv1 } from '@feedmesh/contracts';
-import { testRedis, uniquePrefix } from '@feedmesh/testing';
 import { NotificationKeys } from './redis-keys.js';
 import {
   InMemoryPreferencesStore,
   RedisPreferencesStore,
   type PreferencesStore,
 } from './preferences-store.js';
+
+const nextNotificationPreferences = sharedTestRedis('notification-preferences');
 
 const { NotificationType, Channel } = notificationv1;
 
@@ -61,10 +63,9 @@ describePreferencesStoreContract('InMemoryPreferencesStore', async () => ({
 }));
 
 describePreferencesStoreContract('RedisPreferencesStore', async () => {
-  const prefix = uniquePrefix('notification-preferences');
-  const redis = testRedis(prefix);
+  const { redis, prefix } = nextNotificationPreferences();
   return {
     store: new RedisPreferencesStore(redis, new NotificationKeys(prefix)),
-    dispose: () => redis.cleanup(),
+    dispose: async () => {},
   };
 });

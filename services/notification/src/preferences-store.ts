@@ -54,3 +54,39 @@ export class RedisPreferencesStore implements PreferencesStore {
     return `${this.keys.user(userId)}:prefs`;
   }
 }
+
+/**
+ * Remembers what `inner` answered for `ttlMs`: several policies read the same user's
+ * preferences for every candidate, and a flush holds many candidates of few users. A change
+ * made through this process is seen at once; one made through another replica within `ttlMs`.
+ */
+export class CachedPreferencesStore implements PreferencesStore {
+  private readonly cache = new Map<
+    string,
+    { readonly value: Promise<notificationv1.Preferences | undefined>; readonly expiresAt: number }
+  >();
+
+  constructor(
+    private readonly inner: PreferencesStore,
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  get(userId: string): Promise<notificationv1.Preferences | undefined> {
+    const now = Date.now();
+    const cached = this.cache.get(userId);
+    if (cached !== undefined && cached.expiresAt > now) return cached.value;
+    const value = this.inner.get(userId);
+    // A failed read is not remembered: the next candidate asks again.
+    value.catch(() => this.cache.delete(userId));
+    if (this.cache.size >= this.maxEntries) this.cache.clear();
+    this.cache.set(userId, { value, expiresAt: now + this.ttlMs });
+    return value;
+  }
+
+  async set(userId: string, preferences: notificationv1.Preferences): Promise<void> {
+    this.cache.delete(userId);
+    await this.inner.set(userId, preferences);
+    this.cache.delete(userId);
+  }
+}

@@ -4,6 +4,7 @@ import { groupKeyOf } from './activity.js';
 import {
   flushAtOf,
   LISTED_ACTORS,
+  LISTED_POSTS,
   TRACKED_ACTORS,
   type DigestEntry,
   type DigestSettings,
@@ -11,6 +12,7 @@ import {
   type PendingDigest,
 } from './digest-store.js';
 import { LuaScript, redisCall } from './redis-call.js';
+import { shardOf } from './shard.js';
 import type { NotificationKeys } from './redis-keys.js';
 
 /**
@@ -19,15 +21,18 @@ import type { NotificationKeys } from './redis-keys.js';
  * - `:open:<group>`   the id of the digest its subject's activity currently joins
  * - `:d:<id>`         hash: the subject, count, first/last activity, flush time
  * - `:d:<id>:actors`  zset actor -> time of their latest activity (capped at TRACKED_ACTORS)
- * - `:ev:<event id>`  marks an event as digested, for `eventMemoryMs`
+ * - `:d:<id>:posts`   zset post -> time of its latest entry (capped at LISTED_POSTS)
+ * - `:ev:<event id>`  marks an entry as digested, for `eventMemoryMs`
  * A digest and its shard's due index share a hash tag, so every operation is one script.
+ * ARGV[15] actors follow from ARGV[17], then ARGV[16] posts; the i-th of an entry's actors (and
+ * posts) is scored `atMs - i`, so the order an entry lists them in is kept.
  */
 const ADD = new LuaScript(
   'notification.digest.add',
   `
 local shard, eventId, group = ARGV[1], ARGV[2], ARGV[3]
-local atMs, flushAt = tonumber(ARGV[10]), ARGV[11]
-if not redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[12]) then return 0 end
+local atMs, flushAt = tonumber(ARGV[11]), ARGV[12]
+if not redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[13]) then return 0 end
 local id = redis.call('GET', KEYS[2])
 local d
 if id then
@@ -39,23 +44,28 @@ if not id then
   id = eventId
   d = shard .. ':d:' .. id
   redis.call('HSET', d, 'group', group, 'userId', ARGV[4], 'type', ARGV[5], 'kind', ARGV[6],
-    'postId', ARGV[7], 'blogId', ARGV[8], 'count', 0, 'firstAt', atMs, 'lastAt', atMs,
-    'flushAt', flushAt, 'forgotten', 0)
+    'postId', ARGV[7], 'blogId', ARGV[8], 'topic', ARGV[9], 'count', 0, 'firstAt', atMs,
+    'lastAt', atMs, 'flushAt', flushAt, 'forgotten', 0)
   redis.call('ZADD', KEYS[1], flushAt, id)
-  redis.call('SET', KEYS[2], id, 'PX', ARGV[13])
+  redis.call('SET', KEYS[2], id, 'PX', ARGV[14])
 end
 redis.call('HINCRBY', d, 'count', 1)
 if atMs < tonumber(redis.call('HGET', d, 'firstAt')) then redis.call('HSET', d, 'firstAt', atMs) end
 if atMs > tonumber(redis.call('HGET', d, 'lastAt')) then redis.call('HSET', d, 'lastAt', atMs) end
-local actors = d .. ':actors'
-redis.call('ZADD', actors, 'GT', atMs, ARGV[9])
-local excess = redis.call('ZCARD', actors) - tonumber(ARGV[14])
+local actors, posts = d .. ':actors', d .. ':posts'
+local nActors, nPosts = tonumber(ARGV[15]), tonumber(ARGV[16])
+for i = 1, nActors do redis.call('ZADD', actors, 'GT', atMs - i + 1, ARGV[16 + i]) end
+for i = 1, nPosts do redis.call('ZADD', posts, 'GT', atMs - i + 1, ARGV[16 + nActors + i]) end
+local excess = redis.call('ZCARD', actors) - tonumber(ARGV[10])
 if excess > 0 then
   redis.call('ZPOPMIN', actors, excess)
   redis.call('HINCRBY', d, 'forgotten', excess)
 end
-redis.call('PEXPIRE', d, ARGV[13])
-redis.call('PEXPIRE', actors, ARGV[13])
+local extraPosts = redis.call('ZCARD', posts) - ${LISTED_POSTS}
+if extraPosts > 0 then redis.call('ZPOPMIN', posts, extraPosts) end
+redis.call('PEXPIRE', d, ARGV[14])
+redis.call('PEXPIRE', actors, ARGV[14])
+redis.call('PEXPIRE', posts, ARGV[14])
 return 1
 `,
 );
@@ -77,7 +87,7 @@ for _, id in ipairs(ids) do
     if redis.call('GET', open) == id then redis.call('DEL', open) end
     local actors = d .. ':actors'
     claimed[#claimed + 1] = {id, fields, redis.call('ZREVRANGE', actors, 0, tonumber(ARGV[5]) - 1),
-      redis.call('ZCARD', actors)}
+      redis.call('ZCARD', actors), redis.call('ZREVRANGE', d .. ':posts', 0, -1)}
   end
 end
 return claimed
@@ -89,7 +99,7 @@ const COMPLETE = new LuaScript(
   `
 redis.call('ZREM', KEYS[1], ARGV[1])
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-redis.call('DEL', KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
 return 1
 `,
 );
@@ -103,6 +113,7 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 redis.call('PEXPIRE', KEYS[4], ARGV[3])
+redis.call('PEXPIRE', KEYS[5], ARGV[3])
 return 1
 `,
 );
@@ -120,8 +131,6 @@ export interface RedisDigestSettings extends DigestSettings {
  * deliver them. See DigestStore for the semantics.
  */
 export class RedisDigestStore implements DigestStore {
-  private nextShard = 0;
-
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: NotificationKeys,
@@ -132,7 +141,9 @@ export class RedisDigestStore implements DigestStore {
     const { subject } = entry;
     const shard = this.shardKey(subject.userId);
     const group = groupKeyOf(subject);
-    const flushAtMs = flushAtOf(entry.atMs, nowMs, this.settings.windowMs);
+    const flushAtMs = flushAtOf(entry.atMs, nowMs, entry.windowMs ?? this.settings.windowMs);
+    const actorIds = entry.actorIds.filter((actorId) => actorId !== '');
+    const postIds = entry.postIds ?? [];
     const reply = await ADD.run(
       this.redis,
       [`${shard}:due`, `${shard}:open:${group}`, `${shard}:ev:${entry.eventId}`],
@@ -145,34 +156,48 @@ export class RedisDigestStore implements DigestStore {
         subject.activityKind,
         subject.postId,
         subject.blogId,
-        entry.actorId,
+        subject.topic,
+        TRACKED_ACTORS,
         entry.atMs,
         flushAtMs,
         this.settings.eventMemoryMs,
         DIGEST_KEY_TTL_MS,
-        TRACKED_ACTORS,
+        actorIds.length,
+        postIds.length,
+        ...actorIds,
+        ...postIds,
       ],
     );
     return reply === 1 ? 'added' : 'duplicate';
   }
 
-  /** Visits the shards round-robin from where the last claim stopped, so none starves. */
-  async claimDue(nowMs: number, limit: number, leaseMs: number): Promise<PendingDigest[]> {
-    const claimed: PendingDigest[] = [];
-    const { shards } = this.settings;
-    for (let visited = 0; visited < shards && claimed.length < limit; visited++) {
-      const shard = this.nextShard;
-      this.nextShard = (this.nextShard + 1) % shards;
-      const key = this.keys.digestShard(shard);
-      const reply = await CLAIM.run(
-        this.redis,
-        [`${key}:due`],
-        [key, nowMs, limit - claimed.length, nowMs + leaseMs, LISTED_ACTORS],
-        { traced: false },
-      );
-      claimed.push(...parseClaimed(reply));
-    }
-    return claimed.sort((a, b) => a.flushAtMs - b.flushAtMs);
+  /**
+   * Claims from every shard (or the users' shards) at once, up to ceil(limit / shards) from
+   * each: one round trip's latency however many shards, and no shard starves another.
+   */
+  async claimDue(
+    nowMs: number,
+    limit: number,
+    leaseMs: number,
+    users?: readonly string[],
+  ): Promise<PendingDigest[]> {
+    const shards =
+      users === undefined
+        ? Array.from({ length: this.settings.shards }, (_, shard) => shard)
+        : [...new Set(users.map((userId) => shardOf(userId, this.settings.shards)))];
+    const perShard = Math.max(1, Math.ceil(limit / Math.max(1, shards.length)));
+    const replies = await Promise.all(
+      shards.map((shard) => {
+        const key = this.keys.digestShard(shard);
+        return CLAIM.run(
+          this.redis,
+          [`${key}:due`],
+          [key, nowMs, perShard, nowMs + leaseMs, LISTED_ACTORS],
+          { traced: false },
+        );
+      }),
+    );
+    return replies.flatMap(parseClaimed).sort((a, b) => a.flushAtMs - b.flushAtMs);
   }
 
   async complete(digest: PendingDigest): Promise<void> {
@@ -199,19 +224,26 @@ export class RedisDigestStore implements DigestStore {
   }
 
   private shardKey(userId: string): string {
-    return this.keys.digestShard(fnv1a32(userId) % this.settings.shards);
+    return this.keys.digestShard(shardOf(userId, this.settings.shards));
   }
 
   private digestKeys(shard: string, digest: PendingDigest): string[] {
     const d = `${shard}:d:${digest.digestId}`;
-    return [`${shard}:due`, `${shard}:open:${groupKeyOf(digest.subject)}`, d, `${d}:actors`];
+    const open = `${shard}:open:${groupKeyOf(digest.subject)}`;
+    return [`${shard}:due`, open, d, `${d}:actors`, `${d}:posts`];
   }
 }
 
 function parseClaimed(reply: unknown): PendingDigest[] {
   if (!Array.isArray(reply)) return [];
   return reply.map((item: unknown) => {
-    const [digestId, flat, actorIds, actorCount] = item as [string, string[], string[], number];
+    const [digestId, flat, actorIds, actorCount, postIds] = item as [
+      string,
+      string[],
+      string[],
+      number,
+      string[],
+    ];
     const fields = new Map<string, string>();
     for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] ?? '', flat[i + 1] ?? '');
     const number = (name: string): number => Number(fields.get(name) ?? 0);
@@ -221,23 +253,18 @@ function parseClaimed(reply: unknown): PendingDigest[] {
       activityKind: number('kind'),
       postId: fields.get('postId') ?? '',
       blogId: fields.get('blogId') ?? '',
+      topic: fields.get('topic') ?? '',
     };
     return {
       digestId,
       subject,
       actorIds,
       actorCount: actorCount + number('forgotten'),
+      postIds,
       count: number('count'),
       firstAtMs: number('firstAt'),
       lastAtMs: number('lastAt'),
       flushAtMs: number('flushAt'),
     };
   });
-}
-
-/** 32-bit FNV-1a over UTF-8: the same shard for a user in every process and version. */
-function fnv1a32(text: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(text, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193);
-  return hash >>> 0;
 }

@@ -1,11 +1,12 @@
 import { eventsv1 } from '@feedmesh/contracts';
 import type { RedisClient } from '@feedmesh/service-kit';
-import type {
-  DirectorySettings,
-  DirectoryStore,
-  EntityRef,
-  KnownBlog,
-  KnownPost,
+import {
+  normalizeTags,
+  type DirectorySettings,
+  type DirectoryStore,
+  type EntityRef,
+  type KnownBlog,
+  type KnownPost,
 } from './directory-store.js';
 import { LuaScript, redisCall } from './redis-call.js';
 import type { NotificationKeys } from './redis-keys.js';
@@ -23,21 +24,34 @@ return 1
 `,
 );
 
+/** Blogs remembered in process, and how often a remembered one's entry TTL is refreshed. */
+const BLOGS_CACHED = 50_000;
+const BLOG_REFRESH_MS = 24 * 60 * 60 * 1000;
+
 /**
- * Keys: `{p:P}:post` (hash blog, deleted), `{b:B}:blog` (hash owner, name), `{u:U}:name`
+ * Keys: `{p:P}:post` (hash blog, deleted, tags), `{b:B}:blog` (hash owner, name), `{u:U}:name`
  * (hash name, atMs), and `{p:P}:parked` / `{b:B}:parked` (lists of proto-JSON events, newest
  * first). Directory entries expire `entryTtlMs` after they were last recorded or looked up;
  * a like on a post older than that is parked, then dropped.
  */
 export class RedisDirectoryStore implements DirectoryStore {
+  /** Blogs read lately, oldest first (a FIFO bound, enough for a working set). */
+  private readonly blogs = new Map<string, { readonly blog: KnownBlog; refreshedAt: number }>();
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: NotificationKeys,
     private readonly settings: DirectorySettings,
   ) {}
 
-  async recordPost(postId: string, blogId: string): Promise<void> {
-    await this.writeHash(this.postKey(postId), ['blog', blogId]);
+  /** Tags are stored comma-joined: the gateway refuses tags with commas. */
+  async recordPost(postId: string, blogId: string, tags: readonly string[] = []): Promise<void> {
+    await this.writeHash(this.postKey(postId), [
+      'blog',
+      blogId,
+      'tags',
+      normalizeTags(tags).join(','),
+    ]);
   }
 
   async recordPostDeleted(postId: string): Promise<void> {
@@ -45,6 +59,7 @@ export class RedisDirectoryStore implements DirectoryStore {
   }
 
   async recordBlog(blogId: string, ownerUserId: string, name: string, atMs: number): Promise<void> {
+    this.blogs.delete(blogId);
     await Promise.all([
       this.writeHash(this.blogKey(blogId), ['owner', ownerUserId, 'name', name]),
       RECORD_NAME.run(
@@ -58,13 +73,36 @@ export class RedisDirectoryStore implements DirectoryStore {
   async post(postId: string): Promise<KnownPost | undefined> {
     const fields = await this.readHash(this.postKey(postId));
     if (fields === undefined) return undefined;
-    return { blogId: fields['blog'] ?? '', deleted: fields['deleted'] === '1' };
+    const tags = fields['tags'] ?? '';
+    return {
+      blogId: fields['blog'] ?? '',
+      deleted: fields['deleted'] === '1',
+      tags: tags === '' ? [] : tags.split(','),
+    };
   }
 
+  /**
+   * A blog's owner and name never change once created, so they are remembered in process
+   * (every like reads its post's blog). A remembered blog still has its entry's TTL refreshed
+   * now and then, so a blog that is only ever read from memory does not expire in Redis.
+   */
   async blog(blogId: string): Promise<KnownBlog | undefined> {
+    const cached = this.blogs.get(blogId);
+    const now = Date.now();
+    if (cached !== undefined) {
+      if (now - cached.refreshedAt > BLOG_REFRESH_MS) {
+        cached.refreshedAt = now;
+        const key = this.blogKey(blogId);
+        void this.redis.pexpire(key, this.settings.entryTtlMs).catch(() => undefined);
+      }
+      return cached.blog;
+    }
     const fields = await this.readHash(this.blogKey(blogId));
     if (fields?.['owner'] === undefined) return undefined;
-    return { ownerUserId: fields['owner'], name: fields['name'] ?? '' };
+    const blog = { ownerUserId: fields['owner'], name: fields['name'] ?? '' };
+    if (this.blogs.size >= BLOGS_CACHED) this.blogs.delete(this.blogs.keys().next().value ?? '');
+    this.blogs.set(blogId, { blog, refreshedAt: now });
+    return blog;
   }
 
   /** One command per user: on a Cluster their keys live in different slots. */

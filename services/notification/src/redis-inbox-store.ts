@@ -154,6 +154,20 @@ export class RedisInboxStore implements InboxStore {
     return id ?? '';
   }
 
+  async find(
+    userId: string,
+    notificationId: string,
+  ): Promise<notificationv1.Notification | undefined> {
+    const k = this.inboxKeys(userId);
+    const reply = await redisCall('MULTI HGET', () =>
+      this.redis.multi().hget(k.bodies, notificationId).zscore(k.unread, notificationId).exec(),
+    );
+    const body = reply?.[0]?.[1];
+    if (typeof body !== 'string') return undefined;
+    const stored = notificationv1.Notification.fromJSON(JSON.parse(body));
+    return { ...stored, notificationId, userId, read: reply?.[1]?.[1] === null };
+  }
+
   async markRead(userId: string, ids: readonly string[] | 'all'): Promise<number> {
     const args = ids === 'all' ? ['all'] : ['ids', ...ids];
     return Number(await MARK_READ.run(this.redis, [this.inboxKeys(userId).unread], args));

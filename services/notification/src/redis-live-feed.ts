@@ -27,6 +27,8 @@ export class RedisLiveFeed implements LiveFeed {
     private readonly logger: Logger,
   ) {
     this.subscriber = redis.duplicate();
+    // Every stream opened while connecting waits for 'ready': thousands at a restart.
+    this.subscriber.setMaxListeners(0);
     this.subscriber.on('error', (error: unknown) =>
       this.logger.warn({ err: error }, 'live feed: Redis subscriber connection error'),
     );
@@ -62,7 +64,9 @@ export class RedisLiveFeed implements LiveFeed {
       this.channelUsers.set(channel, userId);
       this.subscriptions.set(
         userId,
-        redisCall('SUBSCRIBE', () => this.subscriber.subscribe(channel)),
+        this.whenReady().then(() =>
+          redisCall('SUBSCRIBE', () => this.subscriber.subscribe(channel)),
+        ),
       );
     }
     const subscribed = this.subscriptions.get(userId);
@@ -75,6 +79,29 @@ export class RedisLiveFeed implements LiveFeed {
       throw error;
     }
     return () => this.stop(userId, channel, onChange);
+  }
+
+  /**
+   * Resolves once the subscriber connection is ready. ioredis writes a SUBSCRIBE at once while
+   * the connection is up but its ready check is still running (SUBSCRIBE is allowed during
+   * loading), and such a subscription is sometimes lost: a stream opened in the first moments
+   * after start, or after a reconnect, would then hear nothing. Subscriptions made once ready
+   * are restored by ioredis itself after a reconnect.
+   */
+  private whenReady(): Promise<void> {
+    if (this.subscriber.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const settle = (error?: Error): void => {
+        this.subscriber.off('ready', onReady);
+        this.subscriber.off('end', onEnd);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onReady = (): void => settle();
+      const onEnd = (): void => settle(new Error('the live feed connection was closed'));
+      this.subscriber.on('ready', onReady);
+      this.subscriber.on('end', onEnd);
+    });
   }
 
   listenerCount(): number {

@@ -87,9 +87,91 @@ describe('notification across a restart (Redis)', () => {
         page.notifications.map((n) => [n.title, n.count]),
         [['3 people liked your post', 3]],
       );
-      assert.equal(await pending.pendingCount(), 0);
+      // The digest is completed just after its delivery.
+      await waitFor('the digest completed', async () => (await pending.pendingCount()) === 0);
     } finally {
       close();
     }
+  });
+});
+
+describe('a digest held back across a restart (Redis)', () => {
+  const prefix = uniquePrefix('notification-restart-held');
+  const redis = testRedis(prefix);
+  const keys = new NotificationKeys(prefix);
+  const stops: (() => Promise<void>)[] = [];
+
+  after(async () => {
+    for (const stop of stops) await stop();
+    await redis.cleanup();
+  });
+
+  async function startInstance(offsetMs: number) {
+    const fixture = testRuntime('redis', { NOTIFICATION_DIGEST_WINDOW_MS: '0' }, prefix);
+    const server = await startNotification({
+      config: fixture.config,
+      runtime: fixture.runtime,
+      logger: silentLogger,
+      clock: () => Date.now() + offsetMs,
+    });
+    const { client, close } = createServiceClient(
+      notificationv1.NotificationServiceDefinition,
+      server.address,
+      { deadlineMs: 5_000 },
+    );
+    const stop = async () => {
+      close();
+      await server.shutdown();
+      await fixture.dispose();
+    };
+    stops.push(stop);
+    return { client, runtime: fixture.runtime, stop };
+  }
+
+  /** When each pending digest is due, from any shard. */
+  async function dueTimes(): Promise<number[]> {
+    const times: number[] = [];
+    for (let shard = 0; shard < 4; shard++) {
+      const entries = await redis.zrange(`${keys.digestShard(shard)}:due`, 0, -1, 'WITHSCORES');
+      for (let i = 1; i < entries.length; i += 2) times.push(Number(entries[i]));
+    }
+    return times;
+  }
+
+  it('delivers a notification delayed by quiet hours after a restart, once they end', async () => {
+    const first = await startInstance(0);
+    // Quiet hours from an hour ago to an hour from now, UTC.
+    const minute = Math.floor(Date.now() / 60_000) % 1_440;
+    await first.client.setPreferences({
+      userId: OWNER,
+      preferences: {
+        types: [],
+        timeZone: 'UTC',
+        quietStartMinute: (minute + 1_440 - 60) % 1_440,
+        quietEndMinute: (minute + 60) % 1_440,
+      },
+    });
+    await first.runtime.eventLog.append([...worldEvents(), like('u-alice', POST, Date.now())]);
+    const [heldUntil] = await waitFor('the like held until the quiet hours end', async () => {
+      const times = await dueTimes();
+      return times.length === 1 && (times[0] ?? 0) > Date.now() + 30 * 60_000 && times;
+    });
+    assert.equal(
+      (await first.client.listInbox({ userId: OWNER, pageSize: 10 })).notifications.length,
+      0,
+    );
+    await first.stop();
+
+    // The next instance runs past the end of the quiet hours.
+    const second = await startInstance((heldUntil ?? 0) - Date.now() + 1_000);
+    const page = await waitFor('the held notification in the inbox', async () => {
+      const response = await second.client.listInbox({ userId: OWNER, pageSize: 10 });
+      return response.notifications.length > 0 && response;
+    });
+    assert.deepEqual(
+      page.notifications.map((n) => n.title),
+      ['alice liked your post'],
+    );
+    await waitFor('the digest completed', async () => (await dueTimes()).length === 0);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { commonv1, notificationv1 } from '@feedmesh/contracts';
-import { testRedis, uniquePrefix, waitFor } from '@feedmesh/testing';
+import { waitFor } from '@feedmesh/testing';
 import { isAbortError } from 'abort-controller-x';
 import { InMemoryInboxStore, type InboxStore } from './inbox-store.js';
 import { InMemoryLiveFeed, type LiveFeed } from './live-feed.js';
@@ -10,7 +10,9 @@ import { RedisLiveFeed } from './redis-live-feed.js';
 import { notificationStream } from './subscription.js';
 import { T0 } from './test-fixtures/events.js';
 import { silentLogger, type StoreKind } from './test-fixtures/harness.js';
+import { sharedTestRedis } from './test-fixtures/shared-redis.js';
 
+const nextRedis = sharedTestRedis('notification-subscribe');
 const SETTINGS = { cap: 500, ttlMs: 60 * 60_000, dedupeMemoryMs: 60 * 60_000 };
 const USER = 'u1';
 
@@ -34,15 +36,13 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
         dispose = async () => {};
         return;
       }
-      const prefix = uniquePrefix('notification-subscribe');
-      const redis = testRedis(prefix);
+      const { redis, prefix } = nextRedis();
       const keys = new NotificationKeys(prefix);
       inbox = new RedisInboxStore(redis, keys, SETTINGS);
       const feed = new RedisLiveFeed(redis, keys, silentLogger);
       live = feed;
       dispose = async () => {
         await feed.close();
-        await redis.cleanup();
       };
     });
 

@@ -23,7 +23,12 @@ export function blogCreated(
   };
 }
 
-export function postCreated(postId: string, blogId: string, atMs = T0): eventsv1.Event {
+export function postCreated(
+  postId: string,
+  blogId: string,
+  atMs = T0,
+  tags: string[] = [],
+): eventsv1.Event {
   return {
     eventId: nextEventId('post'),
     atMs,
@@ -33,7 +38,7 @@ export function postCreated(postId: string, blogId: string, atMs = T0): eventsv1
         postId,
         blogId,
         text: 'hello',
-        tags: [],
+        tags,
         mediaKind: commonv1.MediaKind.MEDIA_KIND_TEXT,
         reblogOf: '',
       },

@@ -1,13 +1,15 @@
 import { createRuntime, loadConfig, type Logger, type Runtime } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
-import { testRedis, testRedisUrl, uniquePrefix } from '@feedmesh/testing';
+import { testRedisUrl } from '@feedmesh/testing';
 import {
   assembleNotification,
   notificationConfigShape,
   type NotificationConfig,
   type NotificationCore,
+  type NotificationOptions,
 } from '../index.js';
 import { blogCreated, FakeClock, postCreated } from './events.js';
+import { sharedTestRedis } from './shared-redis.js';
 import type { eventsv1 } from '@feedmesh/contracts';
 
 export const silentLogger: Logger = createLogger('notification-test', { level: 'silent' });
@@ -31,16 +33,26 @@ export function testConfig(
     NOTIFICATION_DIGEST_WINDOW_MS: String(WINDOW_MS),
     NOTIFICATION_FLUSH_INTERVAL_MS: '20',
     NOTIFICATION_DIGEST_SHARDS: '4',
+    NOTIFICATION_CONSUMER_POLL_MS: '10',
+    // The periodic jobs run when a test runs them; no mesh is there to call unless it starts one.
+    NOTIFICATION_TRENDING_INTERVAL_MS: '0',
+    NOTIFICATION_REACTIVATION_INTERVAL_MS: '0',
     ...(kind === 'redis' ? { REDIS_URL: testRedisUrl() } : {}),
     ...overrides,
   });
 }
 
-/** A runtime (and its key prefix) of the given kind; `dispose` closes it and deletes its keys. */
+const nextRedis = sharedTestRedis('notification');
+
+/**
+ * A runtime (and its key prefix) of the given kind; `dispose` closes it. Keys under the default
+ * prefixes are deleted once the run's tests are done; a test that passes its own prefix
+ * deletes its keys itself.
+ */
 export function testRuntime(
   kind: StoreKind,
   overrides: Record<string, string> = {},
-  prefix = uniquePrefix('notification'),
+  prefix = kind === 'redis' ? nextRedis().prefix : 'notification-memory',
 ): { runtime: Runtime; config: NotificationConfig; prefix: string; dispose(): Promise<void> } {
   const config = testConfig(kind, prefix, overrides);
   const runtime = createRuntime(config, silentLogger);
@@ -50,7 +62,6 @@ export function testRuntime(
     prefix,
     async dispose() {
       await runtime.close();
-      if (kind === 'redis') await testRedis(prefix).cleanup();
     },
   };
 }
@@ -65,10 +76,20 @@ export interface CoreHarness {
   dispose(): Promise<void>;
 }
 
-export function openCore(kind: StoreKind, overrides: Record<string, string> = {}): CoreHarness {
+export function openCore(
+  kind: StoreKind,
+  overrides: Record<string, string> = {},
+  extra: Partial<Pick<NotificationOptions, 'registry'>> = {},
+): CoreHarness {
   const clock = new FakeClock();
   const { runtime, config, dispose } = testRuntime(kind, overrides);
-  const core = assembleNotification({ config, runtime, logger: silentLogger, clock: clock.now });
+  const core = assembleNotification({
+    config,
+    runtime,
+    logger: silentLogger,
+    clock: clock.now,
+    ...extra,
+  });
   return {
     core,
     clock,
@@ -77,6 +98,8 @@ export function openCore(kind: StoreKind, overrides: Record<string, string> = {}
       for (const event of events) await core.handler.handle(event);
     },
     async dispose() {
+      core.mesh.close();
+      await core.openModel.stop();
       await core.stores.live.close();
       await dispose();
     },

@@ -1,0 +1,402 @@
+import assert from 'node:assert/strict';
+import { commonv1, notificationv1, type eventsv1 } from '@feedmesh/contracts';
+import { InMemoryModelRegistry, MODEL_FORMAT, type ModelDocument } from '@feedmesh/models';
+import {
+  blogCreated,
+  engagement,
+  follow,
+  like,
+  postCreated,
+  postDeleted,
+  T0,
+} from './test-fixtures/events.js';
+import {
+  OWNER,
+  OWNER_BLOG,
+  openCore,
+  WINDOW_MS,
+  worldEvents,
+  type CoreHarness,
+  type StoreKind,
+} from './test-fixtures/harness.js';
+
+const { NotificationType } = notificationv1;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) {
+  describe(`notification policies (${kind} stores)`, () => {
+    let h: CoreHarness;
+
+    function open(
+      overrides: Record<string, string> = {},
+      extra: Parameters<typeof openCore>[2] = {},
+    ): CoreHarness {
+      h = openCore(kind, overrides, extra);
+      return h;
+    }
+
+    afterEach(() => h.dispose());
+
+    async function inbox(userId = OWNER): Promise<notificationv1.Notification[]> {
+      return (await h.core.stores.inbox.page(userId, { pageSize: 100, unreadOnly: false }))
+        .notifications;
+    }
+
+    function preferences(p: Partial<notificationv1.Preferences>): notificationv1.Preferences {
+      return { types: [], timeZone: 'UTC', quietStartMinute: 0, quietEndMinute: 0, ...p };
+    }
+
+    describe('fatigue and the daily budget', () => {
+      it('hold under a burst of 1,000 likes, and every like is delivered in the end', async () => {
+        open({ NOTIFICATION_FATIGUE: 'ACTIVITY=5/10m/0', NOTIFICATION_DAILY_BUDGET: '12' });
+        const posts = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
+        await h.apply(
+          ...worldEvents(),
+          ...posts.map((postId) => postCreated(postId, OWNER_BLOG)),
+          ...Array.from({ length: 1_000 }, (_, i) =>
+            like(`fan-${i}`, posts[i % posts.length] ?? '', T0 + i),
+          ),
+        );
+        const sent: { atMs: number; count: number }[] = [];
+        const flushAt = async (atMs: number) => {
+          h.clock.nowMs = atMs;
+          const before = (await inbox()).length;
+          const counts = await h.core.flusher.flushDue();
+          const notifications = await inbox();
+          for (const n of notifications.slice(0, notifications.length - before)) {
+            sent.push({ atMs, count: n.count });
+          }
+          return counts;
+        };
+
+        // The burst's 20 digests are due together: fatigue lets 5 through per 10 minutes...
+        const first = await flushAt(T0 + WINDOW_MS);
+        assert.deepEqual([first.delivered, first.delayed], [5, 15]);
+        assert.equal((await flushAt(T0 + WINDOW_MS + 5 * MINUTE_MS)).delivered, 0);
+        assert.equal((await flushAt(T0 + WINDOW_MS + 10 * MINUTE_MS)).delivered, 5);
+        // ...and the budget stops the day at 12.
+        assert.equal((await flushAt(T0 + WINDOW_MS + 20 * MINUTE_MS)).delivered, 2);
+        for (let step = 3; step < 12; step++) {
+          assert.equal((await flushAt(T0 + WINDOW_MS + step * 10 * MINUTE_MS)).delivered, 0);
+        }
+        assert.equal(sent.length, 12);
+        assert.equal(await h.core.stores.digests.pendingCount(), 8);
+
+        // The next days deliver the rest, within the same limits: nothing was dropped.
+        for (let day = 1; day <= 2; day++) {
+          for (let step = 0; step < 3; step++) {
+            await flushAt(T0 + WINDOW_MS + day * DAY_MS + step * 10 * MINUTE_MS);
+          }
+        }
+        assert.equal(await h.core.stores.digests.pendingCount(), 0);
+        assert.equal(sent.length, 20);
+        assert.equal(
+          sent.reduce((sum, s) => sum + s.count, 0),
+          1_000,
+        );
+        for (const { atMs } of sent) {
+          const inDay = sent.filter((s) => s.atMs > atMs - DAY_MS && s.atMs <= atMs).length;
+          const inWindow = sent.filter((s) => s.atMs > atMs - 10 * MINUTE_MS && s.atMs <= atMs);
+          assert.ok(inDay <= 12, `${inDay} sends in the day before ${atMs - T0}`);
+          assert.ok(inWindow.length <= 5, `${inWindow.length} sends in 10 minutes`);
+        }
+      });
+
+      it('keeps the minimum gap between two notifications of a type', async () => {
+        open({ NOTIFICATION_FATIGUE: 'ACTIVITY=10/1h/5m', NOTIFICATION_DIGEST_WINDOW_MS: '0' });
+        await h.apply(...worldEvents(), postCreated('p2', OWNER_BLOG));
+        await h.apply(like('u-alice', 'p1'), like('u-bob', 'p2'));
+        const first = await h.core.flusher.flushDue();
+        assert.deepEqual([first.delivered, first.delayed], [1, 1]);
+        h.clock.advance(5 * MINUTE_MS - 1);
+        assert.equal((await h.core.flusher.flushDue()).delivered, 0);
+        h.clock.advance(1);
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+      });
+
+      it('counts every type against the daily budget, and a refusal spends no fatigue slot', async () => {
+        open({ NOTIFICATION_DAILY_BUDGET: '1', NOTIFICATION_DIGEST_WINDOW_MS: '0' });
+        await h.apply(...worldEvents(), postCreated('p2', OWNER_BLOG));
+        await h.apply(like('u-alice', 'p1'), like('u-bob', 'p2'));
+        const counts = await h.core.flusher.flushDue();
+        assert.deepEqual([counts.delivered, counts.delayed], [1, 1]);
+        // A day later the held one goes out: its earlier refusal did not use an ACTIVITY slot.
+        h.clock.advance(DAY_MS);
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+      });
+    });
+
+    describe('quiet hours', () => {
+      // T0 is 2027-01-15 08:00 UTC: 03:00 in New York.
+      const nightInNewYork = preferences({
+        timeZone: 'America/New_York',
+        quietStartMinute: 22 * 60,
+        quietEndMinute: 7 * 60,
+      });
+
+      it("delay a notification to the end of the quiet hours in the user's zone, then deliver it with what it gathered", async () => {
+        open();
+        await h.core.stores.preferences.set(OWNER, nightInNewYork);
+        await h.apply(...worldEvents(), like('u-alice', 'p1', T0));
+        h.clock.advance(WINDOW_MS);
+        const held = await h.core.flusher.flushDue();
+        assert.deepEqual([held.delivered, held.delayed], [0, 1]);
+        await h.apply(like('u-bob', 'p1', T0 + HOUR_MS), like('u-carol', 'p1', T0 + 2 * HOUR_MS));
+        // 07:00 in New York is 12:00 UTC, four hours after T0.
+        h.clock.nowMs = T0 + 4 * HOUR_MS - 1;
+        assert.equal((await h.core.flusher.flushDue()).delivered, 0);
+        assert.deepEqual(await inbox(), []);
+        h.clock.nowMs = T0 + 4 * HOUR_MS;
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        const [morning] = await inbox();
+        assert.deepEqual([morning?.title, morning?.count], ['3 people liked your post', 3]);
+        assert.equal(morning?.createdAtMs, T0 + 4 * HOUR_MS);
+      });
+
+      it('leave users without quiet hours, or outside them, alone', async () => {
+        open({ NOTIFICATION_DIGEST_WINDOW_MS: '0' });
+        await h.core.stores.preferences.set(
+          OWNER,
+          preferences({
+            timeZone: 'Asia/Tokyo',
+            quietStartMinute: 22 * 60,
+            quietEndMinute: 7 * 60,
+          }),
+        );
+        // 08:00 UTC is 17:00 in Tokyo.
+        await h.apply(...worldEvents(), like('u-alice', 'p1'));
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+      });
+    });
+
+    describe('new posts of the blogs a user engages with most', () => {
+      const fanEvents = (): eventsv1.Event[] => [
+        ...worldEvents(),
+        blogCreated('b-quiet', 'u-quiet', 'quietblog'),
+        postCreated('old-1', OWNER_BLOG, T0 - DAY_MS),
+        postCreated('q-1', 'b-quiet', T0 - DAY_MS),
+        // alice: the owner's blog is her favourite (a reblog, a like, a follow).
+        engagement(commonv1.EngagementKind.ENGAGEMENT_KIND_REBLOG, 'u-alice', 'old-1', T0 - DAY_MS),
+        like('u-alice', 'old-1', T0 - DAY_MS),
+        follow('u-alice', OWNER_BLOG, T0 - DAY_MS),
+        // bob likes the owner's blog once, but six other blogs more.
+        like('u-bob', 'old-1', T0 - 2 * DAY_MS),
+        ...Array.from({ length: 6 }, (_, i) => [
+          blogCreated(`b-fav-${i}`, `u-fav-${i}`, `fav${i}`),
+          postCreated(`fav-${i}`, `b-fav-${i}`, T0 - DAY_MS),
+          engagement(
+            commonv1.EngagementKind.ENGAGEMENT_KIND_REBLOG,
+            'u-bob',
+            `fav-${i}`,
+            T0 - DAY_MS,
+          ),
+        ]).flat(),
+      ];
+
+      it('tells a user whose favourite blog posted, digested across posts, and not a user who cares more for others', async () => {
+        open({ NOTIFICATION_NEW_POST_WINDOW_MS: String(10 * MINUTE_MS) });
+        await h.apply(
+          ...fanEvents(),
+          postCreated('new-1', OWNER_BLOG, T0),
+          postCreated('new-2', OWNER_BLOG, T0 + MINUTE_MS),
+          // A reblog is not news from the blog.
+          {
+            ...postCreated('new-reblog', OWNER_BLOG, T0 + MINUTE_MS),
+            payload: {
+              $case: 'postCreated',
+              value: {
+                postId: 'new-reblog',
+                blogId: OWNER_BLOG,
+                text: '',
+                tags: [],
+                mediaKind: commonv1.MediaKind.MEDIA_KIND_TEXT,
+                reblogOf: 'q-1',
+              },
+            },
+          },
+        );
+        h.clock.advance(10 * MINUTE_MS);
+        await h.core.flusher.flushDue();
+        const [news, ...rest] = await inbox('u-alice');
+        assert.deepEqual(rest, []);
+        assert.deepEqual(
+          [news?.type, news?.title, news?.body, news?.postIds, news?.actorIds, news?.count],
+          [
+            NotificationType.NOTIFICATION_TYPE_NEW_POST,
+            'New from ownerblog',
+            '2 new posts',
+            ['new-2', 'new-1'],
+            [OWNER_BLOG],
+            2,
+          ],
+        );
+        assert.deepEqual(await inbox('u-bob'), [], 'six blogs matter more to bob');
+        assert.deepEqual(await inbox(OWNER), [], 'nobody hears of their own post');
+      });
+
+      it('sends nothing for a type switched off, nor for posts deleted before the digest was due', async () => {
+        open();
+        await h.core.stores.preferences.set(
+          'u-alice',
+          preferences({
+            types: [
+              { type: NotificationType.NOTIFICATION_TYPE_NEW_POST, enabled: false, channels: [] },
+            ],
+          }),
+        );
+        await h.apply(...fanEvents(), postCreated('new-1', OWNER_BLOG, T0));
+        await h.apply(
+          follow('u-carol', OWNER_BLOG, T0 - DAY_MS),
+          postCreated('new-2', OWNER_BLOG, T0),
+        );
+        await h.apply(postDeleted('new-2', T0));
+        h.clock.advance(20 * MINUTE_MS);
+        const counts = await h.core.flusher.flushDue();
+        assert.equal(counts.delivered, 0);
+        assert.deepEqual(await inbox('u-alice'), []);
+        assert.deepEqual(await inbox('u-carol'), []);
+      });
+    });
+
+    describe('opens and the open-probability threshold', () => {
+      it('marks an opened notification read and drops a type the user never opens', async () => {
+        open({
+          NOTIFICATION_DIGEST_WINDOW_MS: '0',
+          NOTIFICATION_FATIGUE: 'ACTIVITY=1000/1h/0',
+          NOTIFICATION_DAILY_BUDGET: '1000',
+          NOTIFICATION_OPEN_THRESHOLDS: 'ACTIVITY=0.2',
+        });
+        await h.apply(...worldEvents());
+        await h.apply(like('u-alice', 'p1'));
+        await h.core.flusher.flushDue();
+        const [first] = await inbox();
+        assert.ok(first);
+        await h.apply(opened(OWNER, first.notificationId), opened(OWNER, first.notificationId));
+        assert.deepEqual(
+          [(await inbox())[0]?.read, await h.core.stores.openStats.stats(OWNER, 1)],
+          [true, { sent: 1, opened: 1 }],
+        );
+        // Then 30 more, never opened: the smoothed open rate sinks below 0.2.
+        for (let i = 0; i < 30; i++) {
+          await h.apply(like(`ignored-${i}`, 'p1', T0 + i + 1));
+          await h.core.flusher.flushDue();
+        }
+        const sent = (await inbox()).length;
+        assert.ok(sent < 31, `${sent} sent`);
+        const stats = await h.core.stores.openStats.stats(OWNER, 1);
+        assert.equal(stats.sent, sent);
+        await h.apply(like('u-zed', 'p1', T0 + 100));
+        assert.equal((await h.core.flusher.flushDue()).dropped, 1);
+      });
+
+      it('scores P(open) with the registry model once one is published', async () => {
+        const registry = new InMemoryModelRegistry();
+        open(
+          { NOTIFICATION_DIGEST_WINDOW_MS: '0', NOTIFICATION_OPEN_THRESHOLDS: 'ACTIVITY=0.5' },
+          { registry },
+        );
+        await h.apply(...worldEvents());
+        await h.apply(like('u-alice', 'p1'));
+        assert.equal((await h.core.flusher.flushDue()).dropped, 1, 'the heuristic says 0.3');
+
+        await registry.publish('notification-open', openModel(3), {
+          trainedAtMs: T0,
+          promote: true,
+        });
+        await h.core.openModel.reload();
+        assert.equal(h.core.openModel.version, 'notification-open@v1');
+        await h.apply(like('u-bob', 'p1'));
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1, 'the model says 0.95');
+      });
+    });
+
+    it("logs each send with the experiment variants of the user's latest impression", async () => {
+      open({ NOTIFICATION_DIGEST_WINDOW_MS: '0' });
+      const variants = [
+        { experiment: 'ranker-v2', variant: 'treatment' },
+        { experiment: 'digest-window', variant: 'control' },
+      ];
+      await h.apply(
+        ...worldEvents(),
+        impression(OWNER, [{ experiment: 'ranker-v2', variant: 'control' }], T0 - 1_000),
+        impression(OWNER, variants, T0),
+        impression(OWNER, [], T0 - 2_000),
+        like('u-alice', 'p1'),
+      );
+      await h.core.flusher.flushDue();
+      const sent = [];
+      for await (const event of h.runtime.eventLog.history()) {
+        if (event.payload?.$case === 'notificationSent') sent.push(event.payload.value);
+      }
+      assert.deepEqual(
+        sent.map((s) => [s.type, s.experiments]),
+        [['ACTIVITY', [variants[1], variants[0]]]],
+      );
+    });
+
+    it('drops news that went stale while held back', async () => {
+      open({ NOTIFICATION_MAX_AGE: 'NEW_POST=1h' });
+      await h.core.stores.preferences.set(
+        'u-alice',
+        preferences({ timeZone: 'UTC', quietStartMinute: 8 * 60, quietEndMinute: 20 * 60 }),
+      );
+      await h.apply(...worldEvents(), follow('u-alice', OWNER_BLOG, T0 - DAY_MS));
+      await h.apply(postCreated('new-1', OWNER_BLOG, T0));
+      h.clock.advance(20 * MINUTE_MS);
+      assert.equal((await h.core.flusher.flushDue()).delayed, 1, 'quiet hours until 20:00');
+      h.clock.nowMs = T0 + 12 * HOUR_MS;
+      const counts = await h.core.flusher.flushDue();
+      assert.deepEqual([counts.delivered, counts.dropped], [0, 1]);
+      assert.deepEqual(await inbox('u-alice'), []);
+    });
+  });
+}
+
+function opened(userId: string, notificationId: string): eventsv1.Event {
+  return {
+    eventId: `opened-${userId}-${notificationId}-${Math.random()}`,
+    atMs: T0,
+    payload: { $case: 'notificationOpened', value: { userId, notificationId } },
+  };
+}
+
+function impression(
+  userId: string,
+  experiments: commonv1.ExperimentAssignment[],
+  atMs: number,
+): eventsv1.Event {
+  return {
+    eventId: `impression-${userId}-${atMs}-${Math.random()}`,
+    atMs,
+    payload: {
+      $case: 'impression',
+      value: {
+        userId,
+        postId: 'p1',
+        requestId: 'r1',
+        position: 0,
+        surface: commonv1.Surface.SURFACE_DASHBOARD,
+        experiments,
+        source: 'following',
+        model: '',
+        score: 0,
+        featureSchema: '',
+        featureValues: [],
+      },
+    },
+  };
+}
+
+/** A one-feature open model: logit = 3 · type_activity, so P(open) of ACTIVITY ≈ 0.95. */
+function openModel(weight: number): ModelDocument {
+  return {
+    format: MODEL_FORMAT,
+    family: 'logistic',
+    features: [{ name: 'notification.type_activity', default: 0, transform: 'identity' }],
+    normalization: { mean: [0], scale: [1] },
+    objectives: [{ objective: 'like', intercept: 0, coefficients: [weight] }],
+    defaultWeights: { like: 1 },
+  };
+}

@@ -1,0 +1,125 @@
+import { commonv1, notificationv1 } from '@feedmesh/contracts';
+import type { Logger } from '@feedmesh/service-kit';
+import { withSpan } from '@feedmesh/telemetry';
+import type { DigestEntry, DigestStore } from './digest-store.js';
+import type { ReactivationPicker } from './reactivation.picker.js';
+import type { LapseCheck, SessionStore } from './session-store.js';
+
+export interface ReactivationJobSettings {
+  /** Lapse checks claimed per round trip. */
+  readonly batchSize: number;
+  /** A claimed check is due again after this if the job died, ms. */
+  readonly leaseMs: number;
+  /** Lapsed at least this long, ms (the sessions' schedule uses the same). */
+  readonly lapseMs: number;
+  /** Lapsed longer than this is churn, not a lapse: no digest, ms. */
+  readonly maxLapseMs: number;
+}
+
+export interface ReactivationRunReport {
+  readonly checked: number;
+  /** Reactivation digests queued for delivery. */
+  readonly queued: number;
+  /** Came back, already reactivated for this lapse, lapsed too long, or nothing to show. */
+  readonly skipped: number;
+  /** Checks left for a later run (the mesh could not pick). */
+  readonly failed: number;
+}
+
+/**
+ * The periodic reactivation job: claims the users whose lapse check is due (SessionStore: no
+ * session for `lapseMs`), and for each one still lapsed and not yet reactivated for this lapse,
+ * picks their best candidates from candidate-generation and the ranker (ReactivationPicker) and
+ * queues one REACTIVATION digest. The digest then goes through the policies like any other
+ * (quiet hours delay it, fatigue and the budget hold it, preferences drop it).
+ *
+ * One digest per lapse: the entry's id names the user and the session the lapse follows, and
+ * the session records which lapse was answered. A user who comes back and lapses again is a
+ * new lapse. A pick that fails leaves the check claimed; its lease ends and a later run retries.
+ */
+export class ReactivationJob {
+  constructor(
+    private readonly sessions: SessionStore,
+    private readonly picker: ReactivationPicker,
+    private readonly digests: DigestStore,
+    private readonly settings: ReactivationJobSettings,
+    private readonly onDigested: (entry: DigestEntry) => void,
+    private readonly clock: () => number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Handles every check due now, a batch at a time. */
+  runOnce(): Promise<ReactivationRunReport> {
+    return withSpan('notification.reactivation.run', {}, async (span) => {
+      const report = { checked: 0, queued: 0, skipped: 0, failed: 0 };
+      for (;;) {
+        const { batchSize, leaseMs } = this.settings;
+        const checks = await this.sessions.claimDue(this.clock(), batchSize, leaseMs);
+        const outcomes = await Promise.all(checks.map((check) => this.handle(check)));
+        for (const outcome of outcomes) report[outcome] += 1;
+        report.checked += checks.length;
+        if (checks.length < batchSize) break;
+      }
+      span.setAttribute('notification.checked', report.checked);
+      span.setAttribute('notification.queued', report.queued);
+      return report;
+    });
+  }
+
+  private async handle(check: LapseCheck): Promise<'queued' | 'skipped' | 'failed'> {
+    const { userId } = check;
+    const nowMs = this.clock();
+    const session = await this.sessions.get(userId);
+    const lapsedMs = session === undefined ? Infinity : nowMs - session.lastAtMs;
+    if (
+      session === undefined ||
+      lapsedMs < this.settings.lapseMs ||
+      lapsedMs > this.settings.maxLapseMs ||
+      session.reactivatedForMs >= session.lastAtMs
+    ) {
+      await this.sessions.complete(check);
+      return 'skipped';
+    }
+    let pick;
+    try {
+      pick = await this.picker.pick(userId, session.lastAtMs);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, userId },
+        'reactivation candidates unavailable; retrying later',
+      );
+      return 'failed';
+    }
+    if (pick.postIds.length > 0) {
+      const entry = reactivationEntry(userId, session.lastAtMs, pick.postIds, pick.blogIds, nowMs);
+      if ((await this.digests.add(entry, nowMs)) === 'added') this.onDigested(entry);
+    }
+    await this.sessions.markReactivated(userId, session.lastAtMs);
+    await this.sessions.complete(check);
+    return pick.postIds.length > 0 ? 'queued' : 'skipped';
+  }
+}
+
+function reactivationEntry(
+  userId: string,
+  lastSessionAtMs: number,
+  postIds: readonly string[],
+  blogIds: readonly string[],
+  nowMs: number,
+): DigestEntry {
+  return {
+    subject: {
+      userId,
+      type: notificationv1.NotificationType.NOTIFICATION_TYPE_REACTIVATION,
+      activityKind: commonv1.EngagementKind.ENGAGEMENT_KIND_UNSPECIFIED,
+      postId: '',
+      blogId: '',
+      topic: '',
+    },
+    eventId: `reactivation|${userId}|${lastSessionAtMs}`,
+    actorIds: blogIds,
+    postIds,
+    atMs: nowMs,
+    windowMs: 0,
+  };
+}
