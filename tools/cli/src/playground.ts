@@ -160,8 +160,13 @@ export async function startEmbeddedPlayground(
       return startSearch({ ...rest, config: loadConfig(searchConfigShape, env) });
     });
     await start('notification', () => {
-      const { env, ...rest } = deps(local);
-      return startNotification({ ...rest, config: loadConfig(notificationConfigShape, env) });
+      // Reactivation and trending call candidate-generation, the feature store and the ranker.
+      const { env, ...rest } = deps(local, downstreamEnv(addresses));
+      return startNotification({
+        ...rest,
+        registry,
+        config: loadConfig(notificationConfigShape, env),
+      });
     });
     await start('feed-gateway', () => {
       const { env, ...rest } = deps(options.gatewayListen, downstreamEnv(addresses));

@@ -79,7 +79,9 @@ export async function startProcessPlayground(
         ...base,
         GRPC_LISTEN: addresses[name],
         CONSUMER_NAME: consumerNameOf(name),
-        ...(name === 'feed-gateway' ? downstreamEnv(addresses) : {}),
+        // Addresses are fixed up front, so every service may know every other (the gateway
+        // calls them all; notification's reactivation and trending call three of them).
+        ...downstreamEnv(addresses),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
