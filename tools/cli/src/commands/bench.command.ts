@@ -1,4 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
+import { runNotificationBench } from '@feedmesh/notification';
 import { runSearchBench } from '@feedmesh/search';
 import type { CliIo } from '../cli-io.js';
 import { integerIn } from '../option-parsers.js';
@@ -44,5 +45,46 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         }
         return lines;
       });
+    });
+
+  bench
+    .command('notifications')
+    .description(
+      'Like at the gateway to its notification on Subscribe; subscribers one process holds',
+    )
+    .option('--likes <n>', 'likes published one by one', integerIn(1, 1_000_000), 600)
+    .option('--rate <n>', 'likes per second', integerIn(1, 100_000), 50)
+    .option('--owners <n>', 'post owners subscribed while likes arrive', integerIn(1, 100_000), 100)
+    .option(
+      '--subscribers <n>',
+      'concurrent Subscribe streams to hold (0 skips)',
+      integerIn(0, 1_000_000),
+      10_000,
+    )
+    .option(
+      '--redis <url>',
+      'Redis for the two processes',
+      process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    )
+    .option('--json', 'print the whole report as JSON')
+    .action(async (options) => {
+      const report = await runNotificationBench({
+        redisUrl: options.redis,
+        likes: options.likes,
+        ratePerSecond: options.rate,
+        owners: options.owners,
+        subscribers: options.subscribers,
+        log: (line: string) => io.stderr.write(`${line}\n`),
+      });
+      await printReport(io, report, options, () => [
+        `load average ${report.machine.loadAverage1mBefore} before, ${report.machine.loadAverage1mAfter} after`,
+        `Like -> Subscribe: p50 ${ms(report.latency.p50Ms)}, p99 ${ms(report.latency.p99Ms)} (${report.latency.sent} likes)`,
+        ...(report.subscribers
+          ? [
+              `subscribers held: ${report.subscribers.held} of ${report.subscribers.target}` +
+                ` (${report.subscribers.rssKbPerSubscriber.toFixed(1)} KB each)`,
+            ]
+          : []),
+      ]);
     });
 }
