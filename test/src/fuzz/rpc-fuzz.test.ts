@@ -10,9 +10,6 @@ const PER_RPC = Number(process.env.FUZZ_PER_RPC ?? 500);
 /** "Rare": fewer than 0.1% of all calls may reach their (generous) deadline. */
 const MAX_DEADLINE_SHARE = 0.001;
 
-/** Bugs this suite found, reported and left to their owners: skipped unless asked for. */
-const knownBug = process.env.FEEDMESH_FUZZ_KNOWN_BUGS === '1' ? it : it.skip;
-
 describe(`fuzz: every public RPC of every service, ${PER_RPC} random and malformed requests each`, function () {
   this.timeout(900_000);
 
@@ -67,9 +64,9 @@ describe(`fuzz: every public RPC of every service, ${PER_RPC} random and malform
     assert.deepEqual(found, []);
   });
 
-  // Known bug (service-kit): bytes that do not decode as the request get INTERNAL from grpc-js
-  // before any handler runs, instead of INVALID_ARGUMENT.
-  knownBug('answers a request that does not decode with INVALID_ARGUMENT, not INTERNAL', () => {
+  // grpc-js itself answers INTERNAL to bytes that do not decode; service-kit's tolerant
+  // decoding turns that into INVALID_ARGUMENT (this suite found the bug).
+  it('answers a request that does not decode with INVALID_ARGUMENT, not INTERNAL', () => {
     const found = report.rpcs
       .filter((rpc) => rpc.outcomes[UNDECODABLE])
       .map((rpc) => `${rpc.rpc}: ${rpc.outcomes[UNDECODABLE]}`);
