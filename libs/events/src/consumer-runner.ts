@@ -2,9 +2,12 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import type {
+  BatchEventHandler,
+  BatchFailure,
   ConsumeOptions,
   Consumer,
   ConsumerStats,
+  Delivery,
   EventHandler,
   EventLogLogger,
   StartFrom,
@@ -50,8 +53,12 @@ export interface GroupStreams {
     cursor: string | undefined,
   ): Promise<ClaimedEntries>;
   isProcessed(group: string, partition: number, eventId: string): Promise<boolean>;
+  /** `isProcessed` for several events of one partition, in one round trip. */
+  areProcessed(group: string, partition: number, eventIds: readonly string[]): Promise<boolean[]>;
   /** Sets the entry's processed-marker (if not set) and acknowledges it. */
   settle(group: string, entry: StreamEntry): Promise<void>;
+  /** `settle` for several entries of one partition, atomically, in one round trip. */
+  settleAll(group: string, partition: number, entries: readonly StreamEntry[]): Promise<void>;
   /** Copies the entry to the group's dead-letter stream, then acknowledges it. */
   deadLetter(group: string, consumer: string, entry: StreamEntry, error: string): Promise<void>;
 }
@@ -59,7 +66,9 @@ export interface GroupStreams {
 interface ConsumerSettings {
   readonly group: string;
   readonly consumer: string;
-  readonly handler: EventHandler;
+  /** Exactly one of the two is set. */
+  readonly handler: EventHandler | undefined;
+  readonly batchHandler: BatchEventHandler | undefined;
   readonly batchSize: number;
   readonly pollIntervalMs: number;
   readonly claimIdleMs: number;
@@ -87,10 +96,18 @@ function positiveInteger(field: string, value: number | undefined, fallback: num
 function settingsFrom(options: ConsumeOptions): ConsumerSettings {
   checkName('group', options.group);
   checkName('consumer', options.consumer);
+  // Checked at run time too: JavaScript callers are not held to the union type.
+  if ((options.handler === undefined) === (options.batchHandler === undefined)) {
+    throw new InvalidArgumentError(
+      'handler',
+      'exactly one of handler and batchHandler must be set',
+    );
+  }
   return {
     group: options.group,
     consumer: options.consumer,
     handler: options.handler,
+    batchHandler: options.batchHandler,
     batchSize: positiveInteger('batchSize', options.batchSize, 100),
     pollIntervalMs: positiveInteger('pollIntervalMs', options.pollIntervalMs, 100),
     claimIdleMs: positiveInteger('claimIdleMs', options.claimIdleMs, 60_000),
@@ -103,7 +120,8 @@ const MAX_BACKOFF_MS = 5_000;
 
 /**
  * One consumer of a group: reads every partition in turn, takes over entries left pending
- * too long, and hands events to the handler one at a time, in partition order. Store failures
+ * too long, and hands events to the handler one at a time, in partition order (or each read
+ * at once to a batch handler). Store failures
  * never escape: the loop logs them, backs off and retries (re-creating the group, which a
  * Redis restarted without persistence has lost), so a Redis outage pauses consumption.
  */
@@ -230,47 +248,151 @@ export class ConsumerRunner implements Consumer {
 
   /** Handles a whole batch even when stopping: entries already delivered are not abandoned. */
   private async handleBatch(entries: readonly StreamEntry[]): Promise<void> {
-    for (const entry of entries) await this.handleEntry(entry);
+    const { handler, batchHandler } = this.settings;
+    if (batchHandler !== undefined) {
+      if (entries.length > 0) await this.handleAtOnce(entries, batchHandler);
+      return;
+    }
+    if (handler === undefined) return;
+    for (const entry of entries) await this.handleEntry(entry, handler);
   }
 
-  private async handleEntry(entry: StreamEntry): Promise<void> {
-    const { group, consumer, handler, maxDeliveries } = this.settings;
-    if (entry.event === undefined) {
-      return this.deadLetter(entry, 'the stored bytes do not decode as a feedmesh.events.v1.Event');
-    }
-    if (entry.deliveries > maxDeliveries) {
-      // A handler that kills its process never reaches the catch below.
-      return this.deadLetter(
-        entry,
-        `not acknowledged after ${entry.deliveries - 1} deliveries (its consumers stopped while handling it)`,
-      );
-    }
+  private async handleEntry(entry: StreamEntry, handler: EventHandler): Promise<void> {
+    const { group } = this.settings;
+    if (await this.deadLetterUndeliverable(entry)) return;
     if (await this.streams.isProcessed(group, entry.partition, entry.eventId)) {
       await this.streams.settle(group, entry);
       this.counts.duplicates += 1;
       return;
     }
     try {
-      await handler(entry.event, {
-        group,
-        consumer,
-        partition: entry.partition,
-        entryId: entry.id,
-        deliveries: entry.deliveries,
-      });
+      await handler(entry.event!, this.deliveryOf(entry));
     } catch (error) {
-      this.counts.failed += 1;
-      if (entry.deliveries >= maxDeliveries) return this.deadLetter(entry, messageOf(error));
-      this.logger.warn(
-        { err: error, group, consumer, eventId: entry.eventId, deliveries: entry.deliveries },
-        'event handler failed; the event stays pending and will be redelivered',
-      );
+      await this.failed(entry, error);
       return;
     }
     // The window of at-least-once: a crash here, after the handler applied the event and
     // before the marker is set, makes the next delivery apply it again.
     await this.streams.settle(group, entry);
     this.counts.processed += 1;
+  }
+
+  /**
+   * Batch mode: the same steps as `handleEntry`, each taken for the whole read at once (one
+   * marker check, one handler call, one settle), so a read costs a few round trips, not a few
+   * per event. The entries are one partition's (each read is).
+   */
+  private async handleAtOnce(
+    entries: readonly StreamEntry[],
+    batchHandler: BatchEventHandler,
+  ): Promise<void> {
+    const { group } = this.settings;
+    const partition = entries[0]!.partition;
+    const live: StreamEntry[] = [];
+    for (const entry of entries) {
+      if (!(await this.deadLetterUndeliverable(entry))) live.push(entry);
+    }
+    // A repeat of an event_id within the read shares the fate of its first occurrence, as it
+    // would one at a time (settled as a duplicate once the first is applied).
+    const firsts: StreamEntry[] = [];
+    const repeats = new Map<string, StreamEntry[]>();
+    for (const entry of live) {
+      const earlier = repeats.get(entry.eventId);
+      if (earlier === undefined) {
+        repeats.set(entry.eventId, []);
+        firsts.push(entry);
+      } else {
+        earlier.push(entry);
+      }
+    }
+    const processed = await this.streams.areProcessed(
+      group,
+      partition,
+      firsts.map((entry) => entry.eventId),
+    );
+    const fresh = firsts.filter((_, i) => !processed[i]);
+    const freshEntries = new Set(fresh);
+    const duplicates = live.filter((entry) => !freshEntries.has(entry));
+    let failures: ReadonlyMap<number, unknown>;
+    try {
+      failures = fresh.length === 0 ? new Map() : await this.applyAtOnce(fresh, batchHandler);
+    } catch (error) {
+      failures = new Map(fresh.map((_, index) => [index, error]));
+    }
+    const applied = fresh.filter((_, index) => !failures.has(index));
+    const failedIds = new Set<string>();
+    for (const [index, error] of failures) {
+      const entry = fresh[index]!;
+      failedIds.add(entry.eventId);
+      await this.failed(entry, error);
+    }
+    // Repeats of a failed event stay pending with it: the group has not applied it yet.
+    const settled = [...applied, ...duplicates.filter((entry) => !failedIds.has(entry.eventId))];
+    // The window of at-least-once, as in handleEntry, is now the whole batch.
+    if (settled.length > 0) await this.streams.settleAll(group, partition, settled);
+    this.counts.processed += applied.length;
+    this.counts.duplicates += settled.length - applied.length;
+  }
+
+  /** Calls the batch handler; resolves with its failures by index into `fresh`. */
+  private async applyAtOnce(
+    fresh: readonly StreamEntry[],
+    batchHandler: BatchEventHandler,
+  ): Promise<Map<number, unknown>> {
+    const outcome = await batchHandler(
+      fresh.map((entry) => entry.event!),
+      fresh.map((entry) => this.deliveryOf(entry)),
+    );
+    const failures = new Map<number, unknown>();
+    for (const { index, error } of (outcome ?? []) as readonly BatchFailure[]) {
+      if (!Number.isSafeInteger(index) || index < 0 || index >= fresh.length) {
+        // Which events it applied is unknown: none is acknowledged.
+        throw new Error(
+          `the batch handler reported a failure at index ${index} of ${fresh.length}`,
+        );
+      }
+      failures.set(index, error);
+    }
+    return failures;
+  }
+
+  /** Dead-letters an entry that cannot be handed to a handler; true when it did. */
+  private async deadLetterUndeliverable(entry: StreamEntry): Promise<boolean> {
+    if (entry.event === undefined) {
+      await this.deadLetter(entry, 'the stored bytes do not decode as a feedmesh.events.v1.Event');
+      return true;
+    }
+    if (entry.deliveries > this.settings.maxDeliveries) {
+      // A handler that kills its process never reaches the failure handling.
+      await this.deadLetter(
+        entry,
+        `not acknowledged after ${entry.deliveries - 1} deliveries (its consumers stopped while handling it)`,
+      );
+      return true;
+    }
+    return false;
+  }
+
+  /** A handler failed on `entry`: it stays pending, or is dead-lettered at maxDeliveries. */
+  private async failed(entry: StreamEntry, error: unknown): Promise<void> {
+    const { group, consumer, maxDeliveries } = this.settings;
+    this.counts.failed += 1;
+    if (entry.deliveries >= maxDeliveries) return this.deadLetter(entry, messageOf(error));
+    this.logger.warn(
+      { err: error, group, consumer, eventId: entry.eventId, deliveries: entry.deliveries },
+      'event handler failed; the event stays pending and will be redelivered',
+    );
+  }
+
+  private deliveryOf(entry: StreamEntry): Delivery {
+    const { group, consumer } = this.settings;
+    return {
+      group,
+      consumer,
+      partition: entry.partition,
+      entryId: entry.id,
+      deliveries: entry.deliveries,
+    };
   }
 
   private async deadLetter(entry: StreamEntry, error: string): Promise<void> {

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { eventsv1 } from '@feedmesh/contracts';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@feedmesh/errors';
 import type {
+  BatchEventHandler,
   ConsumeOptions,
   Consumer,
   Delivery,
@@ -51,6 +52,35 @@ class Applications {
 
   record(event: eventsv1.Event, delivery: Delivery): void {
     this.seen.push({ event, delivery });
+  }
+}
+
+/** Every batch a batch handler received, in order, with where each event came from. */
+class Batches {
+  readonly received: { readonly events: eventsv1.Event[]; readonly deliveries: Delivery[] }[] = [];
+
+  readonly handler: BatchEventHandler = async (events, deliveries) => {
+    this.record(events, deliveries);
+  };
+
+  record(events: readonly eventsv1.Event[], deliveries: readonly Delivery[]): void {
+    this.received.push({ events: [...events], deliveries: [...deliveries] });
+  }
+
+  ids(): string[] {
+    return this.received.flatMap(({ events }) => events.map((event) => event.eventId));
+  }
+
+  count(eventId: string): number {
+    return this.ids().filter((id) => id === eventId).length;
+  }
+
+  deliveryOf(eventId: string): Delivery | undefined {
+    for (const { events, deliveries } of this.received) {
+      const index = events.findIndex((event) => event.eventId === eventId);
+      if (index >= 0) return deliveries[index];
+    }
+    return undefined;
   }
 }
 
@@ -486,6 +516,244 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         log.consume({ group: 'g', consumer: 'c1', handler: async () => {}, batchSize: 0 }),
         (error: unknown) => error instanceof InvalidArgumentError && error.field === 'batchSize',
       );
+    });
+
+    describe('in batch mode', function () {
+      it('hands each read over at once: one partition, in append order, at most batchSize', async function () {
+        const log = await openLog({ partitions: 4 });
+        const events = Array.from({ length: 40 }, (_, index) => like(`e${index}`, `u${index % 5}`));
+        await log.append(events);
+        const batches = new Batches();
+
+        const consumer = await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          batchHandler: batches.handler,
+          batchSize: 7,
+        });
+
+        await drained(log, 'g');
+        assert.deepEqual([...batches.ids()].sort(), events.map((event) => event.eventId).sort());
+        for (const { events: batch, deliveries } of batches.received) {
+          assert.ok(batch.length >= 1 && batch.length <= 7, `a batch of ${batch.length}`);
+          assert.equal(new Set(deliveries.map((d) => d.partition)).size, 1, 'mixed partitions');
+          assert.ok(deliveries.every((d) => d.deliveries === 1 && d.consumer === 'c1'));
+        }
+        for (let partition = 0; partition < 4; partition++) {
+          const appendedHere = events.filter((event) => partitionOf(event, 4) === partition);
+          const appliedHere = batches.received
+            .filter(({ deliveries }) => deliveries[0]?.partition === partition)
+            .flatMap(({ events: batch }) => batch);
+          assert.deepEqual(appliedHere, appendedHere, `partition ${partition}`);
+        }
+        assert.equal(consumer.stats().processed, 40);
+      });
+
+      it('settles events the group already applied, and repeats within a read, as duplicates', async function () {
+        const log = await openLog({ partitions: 1 });
+        const batches = new Batches();
+        assert.equal(await log.markProcessed('g', like('pre-applied', 'u1')), true);
+        await log.append([
+          like('pre-applied', 'u1'),
+          like('a', 'u1'),
+          like('a', 'u1'),
+          like('b', 'u1'),
+        ]);
+
+        const consumer = await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          batchHandler: batches.handler,
+        });
+
+        await drained(log, 'g');
+        assert.deepEqual(batches.ids(), ['a', 'b']);
+        assert.deepEqual(consumer.stats(), {
+          processed: 2,
+          duplicates: 2,
+          failed: 0,
+          deadLettered: 0,
+          reclaimed: 0,
+        });
+        assert.equal(await log.isProcessed('g', like('a', 'u1')), true);
+      });
+
+      it('acknowledges what the handler applied and redelivers only the events it reports failed', async function () {
+        const log = await openLog({ partitions: 1 });
+        await log.append(likes(5, 'u1'));
+        const batches = new Batches();
+        let failedOnce = false;
+        const flaky = await consume(log, {
+          group: 'g',
+          consumer: 'flaky',
+          batchHandler: async (events, deliveries) => {
+            const index = events.findIndex((event) => event.eventId === 'e1');
+            const applied = events.filter((_, i) => failedOnce || i !== index);
+            batches.record(
+              applied,
+              deliveries.filter((_, i) => failedOnce || i !== index),
+            );
+            if (index < 0 || failedOnce) return;
+            failedOnce = true;
+            return [{ index, error: new Error('transient failure') }];
+          },
+        });
+
+        await eventually('only e1 is pending', async () => {
+          const { undelivered, pending } = await log.lag('g');
+          return undelivered === 0 && pending === 1;
+        });
+        assert.deepEqual(batches.ids(), ['e0', 'e2', 'e3', 'e4']);
+        assert.equal(flaky.stats().failed, 1);
+
+        const rescuer = await consume(log, {
+          group: 'g',
+          consumer: 'rescuer',
+          batchHandler: batches.handler,
+          claimIdleMs: 100,
+        });
+
+        await drained(log, 'g');
+        assert.equal(batches.count('e1'), 1);
+        assert.deepEqual(
+          {
+            consumer: batches.deliveryOf('e1')?.consumer,
+            deliveries: batches.deliveryOf('e1')?.deliveries,
+          },
+          { consumer: 'rescuer', deliveries: 2 },
+        );
+        assert.equal(rescuer.stats().reclaimed, 1);
+      });
+
+      it('leaves the whole read pending when the batch handler throws, then applies it once', async function () {
+        const log = await openLog({ partitions: 1 });
+        await log.append(likes(3, 'u1'));
+        const batches = new Batches();
+        let calls = 0;
+        const consumer = await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          claimIdleMs: 50,
+          batchHandler: async (events, deliveries) => {
+            calls += 1;
+            if (calls === 1) throw new Error('redis went away');
+            batches.record(events, deliveries);
+          },
+        });
+
+        await drained(log, 'g');
+        assert.deepEqual(batches.ids(), ['e0', 'e1', 'e2']);
+        assert.ok(
+          batches.received.every(({ deliveries }) => deliveries.every((d) => d.deliveries === 2)),
+        );
+        assert.deepEqual(consumer.stats(), {
+          processed: 3,
+          duplicates: 0,
+          failed: 3,
+          deadLettered: 0,
+          reclaimed: 3,
+        });
+      });
+
+      it('dead-letters an event reported failed maxDeliveries times and goes on with the others', async function () {
+        const log = await openLog({ partitions: 1 });
+        const events = likes(3, 'u1');
+        await log.append(events);
+        const batches = new Batches();
+        const consumer = await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          claimIdleMs: 50,
+          maxDeliveries: 3,
+          batchHandler: async (batch, deliveries) => {
+            const poison = batch.findIndex((event) => event.eventId === 'e1');
+            batches.record(
+              batch.filter((_, i) => i !== poison),
+              deliveries.filter((_, i) => i !== poison),
+            );
+            return poison < 0 ? [] : [{ index: poison, error: new Error('poison') }];
+          },
+        });
+
+        await eventually(
+          'e1 is dead-lettered',
+          async () => (await log.deadLetters('g')).length === 1,
+        );
+        const [deadLetter] = await log.deadLetters('g');
+        assert.deepEqual(
+          {
+            eventId: deadLetter?.eventId,
+            error: deadLetter?.error,
+            deliveries: deadLetter?.deliveries,
+          },
+          { eventId: 'e1', error: 'poison', deliveries: 3 },
+        );
+        await drained(log, 'g');
+        assert.deepEqual(batches.ids(), ['e0', 'e2']);
+        assert.equal(consumer.stats().deadLettered, 1);
+        assert.equal(consumer.stats().failed, 3);
+        assert.equal(await log.isProcessed('g', events[1]!), false);
+      });
+
+      it('leaves the read pending when the handler reports a failure it was never given', async function () {
+        const log = await openLog({ partitions: 1 });
+        await log.append(likes(2, 'u1'));
+        const reported = new Gate();
+        const consumer = await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          batchHandler: async () => {
+            reported.open();
+            return [{ index: 2, error: new Error('no such event') }];
+          },
+        });
+        await reported.opened;
+
+        await eventually('the failure is counted', () => consumer.stats().failed === 2);
+        assert.deepEqual(await log.lag('g'), { undelivered: 0, pending: 2 });
+        assert.equal(consumer.stats().processed, 0);
+      });
+
+      it('finishes and acknowledges the read in hand when stopped', async function () {
+        const log = await openLog({ partitions: 1 });
+        await log.append(likes(10, 'u1'));
+        const release = gate();
+        const inHand = new Gate();
+        const batches = new Batches();
+        const consumer = await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          batchSize: 5,
+          batchHandler: async (events, deliveries) => {
+            inHand.open();
+            await release.opened;
+            batches.record(events, deliveries);
+          },
+        });
+        await inHand.opened;
+
+        const stopped = consumer.stop();
+        release.open();
+        await stopped;
+
+        assert.deepEqual(batches.ids(), ['e0', 'e1', 'e2', 'e3', 'e4']);
+        assert.deepEqual(await log.lag('g'), { undelivered: 5, pending: 0 });
+      });
+
+      it('refuses options with both handlers, or neither', async function () {
+        const log = await openLog();
+        const isHandlerError = (error: unknown) =>
+          error instanceof InvalidArgumentError && error.field === 'handler';
+        const both = {
+          group: 'g',
+          consumer: 'c1',
+          handler: async () => {},
+          batchHandler: async () => {},
+        } as unknown as ConsumeOptions;
+        await assert.rejects(log.consume(both), isHandlerError);
+        const neither = { group: 'g', consumer: 'c1' } as unknown as ConsumeOptions;
+        await assert.rejects(log.consume(neither), isHandlerError);
+      });
     });
 
     it('stops its consumers on close and refuses to append afterwards', async function () {

@@ -72,6 +72,32 @@ export interface EventLog {
  */
 export type EventHandler = (event: eventsv1.Event, delivery: Delivery) => Promise<void>;
 
+/**
+ * Applies the events of one read (one partition's, in log order, at most `batchSize`) at once,
+ * so a consumer can combine their writes into a few round trips. `deliveries[i]` is where
+ * `events[i]` sits. The events it receives are those the group has not applied yet: events
+ * whose processed-marker is set, and repeats of an `event_id` within the read, are settled as
+ * duplicates without it, as the per-event handler's are.
+ *
+ * Resolve with nothing when every event was applied: they are acknowledged together, with
+ * their processed-markers. Resolve with the failures to leave only those events pending (the
+ * rest are acknowledged); each failure counts toward its event's `maxDeliveries` as a thrown
+ * per-event handler does. Throwing leaves the whole batch pending. A batch that failed midway
+ * is delivered again in full, so its writes must tolerate being applied twice, as at-least-once
+ * delivery already requires.
+ */
+export type BatchEventHandler = (
+  events: readonly eventsv1.Event[],
+  deliveries: readonly Delivery[],
+) => Promise<void | readonly BatchFailure[]>;
+
+/** An event of a batch its handler could not apply. */
+export interface BatchFailure {
+  /** The event's index in the batch handed to the handler. */
+  readonly index: number;
+  readonly error: unknown;
+}
+
 /** Where a delivered event sits in the log. */
 export interface Delivery {
   readonly group: string;
@@ -91,12 +117,21 @@ export interface HistoryOptions {
 /** Where a new group starts reading: the whole retained history, or only what comes next. */
 export type StartFrom = 'beginning' | 'end';
 
-export interface ConsumeOptions {
+/**
+ * How a consumer reads: exactly one of `handler` (one event at a time) and `batchHandler`
+ * (each read at once) is set.
+ */
+export type ConsumeOptions = ConsumeSettings &
+  (
+    | { readonly handler: EventHandler; readonly batchHandler?: undefined }
+    | { readonly batchHandler: BatchEventHandler; readonly handler?: undefined }
+  );
+
+export interface ConsumeSettings {
   /** The reading service, e.g. `feature-store`. 1-64 chars [A-Za-z0-9_.:-]. */
   readonly group: string;
   /** This replica, unique within the group and stable across restarts (e.g. the pod name). */
   readonly consumer: string;
-  readonly handler: EventHandler;
   /** Most entries read from one partition at a time. Default 100. */
   readonly batchSize?: number;
   /**

@@ -116,9 +116,17 @@ export class InMemoryEventLog implements EventLog {
       claimIdle: async (partition, group, consumer, minIdleMs, count, cursor) =>
         this.claimIdle(partition, group, consumer, minIdleMs, count, cursor),
       isProcessed: async (group, _partition, eventId) => this.markersOf(group).has(eventId),
+      areProcessed: async (group, _partition, eventIds) =>
+        eventIds.map((eventId) => this.markersOf(group).has(eventId)),
       settle: async (group, entry) => {
         this.markersOf(group).add(entry.eventId);
         this.acknowledge(group, entry);
+      },
+      settleAll: async (group, _partition, entries) => {
+        for (const entry of entries) {
+          this.markersOf(group).add(entry.eventId);
+          this.acknowledge(group, entry);
+        }
       },
       deadLetter: async (group, consumer, entry, error) =>
         this.deadLetter(group, consumer, entry, error),

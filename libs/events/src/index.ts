@@ -8,7 +8,10 @@
  *   await log.close(); // stops the consumers gracefully, then quits the connection
  */
 export type {
+  BatchEventHandler,
+  BatchFailure,
   ConsumeOptions,
+  ConsumeSettings,
   Consumer,
   ConsumerStats,
   DeadLetter,

@@ -98,6 +98,8 @@ export class RedisStreamsEventLog implements EventLog {
     } else {
       throw new InvalidArgumentError('url', 'either url or client must be given');
     }
+    // Idempotent: a client shared by several logs gets the same definition again.
+    this.client.defineCommand('feedmeshEventLogSettle', { lua: SETTLE_ALL });
     this.groupStreams = {
       partitions: this.settings.partitions,
       createGroup: (group, startFrom) => this.createGroup(group, startFrom),
@@ -106,7 +108,9 @@ export class RedisStreamsEventLog implements EventLog {
       claimIdle: (partition, group, consumer, minIdleMs, count, cursor) =>
         this.claimIdle(partition, group, consumer, minIdleMs, count, cursor),
       isProcessed: (group, partition, eventId) => this.markerExists(group, partition, eventId),
+      areProcessed: (group, partition, eventIds) => this.markersExist(group, partition, eventIds),
       settle: (group, entry) => this.settle(group, entry),
+      settleAll: (group, partition, entries) => this.settleAll(group, partition, entries),
       deadLetter: (group, consumer, entry, error) => this.deadLetter(group, consumer, entry, error),
     };
   }
@@ -338,6 +342,45 @@ export class RedisStreamsEventLog implements EventLog {
     return (await this.client.exists(this.markerKey(group, partition, eventId))) === 1;
   }
 
+  /** One MGET: the markers share their partition's hash tag, hence one slot. */
+  private async markersExist(
+    group: string,
+    partition: number,
+    eventIds: readonly string[],
+  ): Promise<boolean[]> {
+    if (eventIds.length === 0) return [];
+    const markers = await this.client.mget(
+      ...eventIds.map((eventId) => this.markerKey(group, partition, eventId)),
+    );
+    return markers.map((marker) => marker !== null);
+  }
+
+  /**
+   * Every marker and one XACK of every id in one script: a crash lands before or after all
+   * of it, as with MULTI, and the client sends one command rather than one per event.
+   */
+  private async settleAll(
+    group: string,
+    partition: number,
+    entries: readonly StreamEntry[],
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    const keys = [
+      this.streamKey(partition),
+      ...entries.map((entry) => this.markerKey(group, partition, entry.eventId)),
+    ];
+    const settle = this.client as unknown as {
+      feedmeshEventLogSettle(...args: (string | number)[]): Promise<unknown>;
+    };
+    await settle.feedmeshEventLogSettle(
+      keys.length,
+      ...keys,
+      group,
+      this.settings.processedTtlMs,
+      ...entries.map((entry) => entry.id),
+    );
+  }
+
   private async settle(group: string, entry: StreamEntry): Promise<void> {
     await execOrThrow(
       this.client
@@ -402,6 +445,21 @@ export class RedisStreamsEventLog implements EventLog {
     return { undelivered, pending: info.pending };
   }
 }
+
+/**
+ * KEYS: the partition's stream, then one processed-marker per entry. ARGV: the group, the
+ * markers' time to live in ms, then the entries' ids. Sets each marker that is not set, then
+ * acknowledges every entry.
+ */
+const SETTLE_ALL = `
+for i = 2, #KEYS do redis.call('SET', KEYS[i], '1', 'PX', ARGV[2], 'NX') end
+local acked = 0
+-- In slices: unpack has a limit on how many values it returns at once.
+for i = 3, #ARGV, 1000 do
+  acked = acked + redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+return acked
+`;
 
 interface PlacedEvent {
   readonly partition: number;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
-import { InMemoryEventLog, RedisStreamsEventLog, type EventLog } from '@feedmesh/events';
-import { testRedis, uniquePrefix, waitFor } from '@feedmesh/testing';
+import { InMemoryEventLog, RedisStreamsEventLog } from '@feedmesh/events';
+import { testRedis, uniquePrefix } from '@feedmesh/testing';
 import { FeatureMaterializer } from './event-materializer.js';
 import { featureSchema } from './feature-schema.js';
 import type { FeatureStore } from './feature-store.js';
@@ -10,6 +10,7 @@ import { isMissing } from './missing-mask.js';
 import { InMemoryFeatureStore } from './in-memory-feature-store.js';
 import { RedisFeatureStore } from './redis-feature-store.js';
 import { DAY, engaged, HOUR, Kind, postCreated, sampleWorld, T0 } from './test-fixtures/events.js';
+import { applyInBatches, replayTwice } from './test-fixtures/replay.js';
 import { assertSameSnapshot, snapshotOf, type Snapshot } from './test-fixtures/snapshot.js';
 
 const USERS = ['u1', 'u2', 'u8', 'u9', 'stranger'];
@@ -51,8 +52,12 @@ function userFeature(snapshot: Snapshot, userId: string, name: string): number {
   return features.values[features.names.indexOf(name)]!;
 }
 
+/** Equal as served: values travel as float32, exact to about 7 significant digits. */
 function close(actual: number, expected: number): void {
-  assert.ok(Math.abs(actual - expected) < 1e-9, `${actual} ≉ ${expected}`);
+  assert.ok(
+    Math.abs(actual - expected) <= 1e-6 * Math.max(1, Math.abs(expected)),
+    `${actual} ≉ ${expected}`,
+  );
 }
 
 describe('FeatureMaterializer', () => {
@@ -150,8 +155,8 @@ describe('FeatureMaterializer', () => {
     const stranger = expected.users['stranger']!;
     const { user } = featureSchema;
     assert.deepEqual(
-      stranger.features.values,
-      user.map((f) => f.default),
+      Array.from(stranger.features.values),
+      user.map((f) => Math.fround(f.default)),
     );
     user.forEach((_, i) => assert.ok(isMissing(stranger.features.missing, i), user[i]!.name));
     const unknownRow = POSTS.indexOf('unknown');
@@ -214,45 +219,54 @@ describe('FeatureMaterializer', () => {
     }
   });
 
-  describe('replaying the log', () => {
-    const GROUP = 'feature-store';
+  for (const size of [2, 5, 100]) {
+    it(`builds the same state from batches of ${size} events, shuffled`, async () => {
+      const store = new InMemoryFeatureStore(limits);
+      await applyInBatches(store, shuffled(sampleWorld(), size), size);
+      assertSameSnapshot(await snapshotOf(store, USERS, POSTS, NOW), expected);
+    });
+  }
 
-    async function replayTwice(log: EventLog, store: FeatureStore): Promise<void> {
-      const materializer = new FeatureMaterializer(store);
-      const consumer = await log.consume({
-        group: GROUP,
-        consumer: 'c1',
-        handler: (event) => materializer.apply(event),
-        pollIntervalMs: 10,
-      });
-      const drained = () =>
-        waitFor('the group to drain', async () => {
-          const { undelivered, pending } = await log.lag(GROUP);
-          return undelivered === 0 && pending === 0;
-        });
-      try {
-        await log.append(sampleWorld());
-        await drained();
-        assertSameSnapshot(await snapshotOf(store, USERS, POSTS, NOW), expected);
-        await log.append(sampleWorld());
-        await drained();
-        assertSameSnapshot(await snapshotOf(store, USERS, POSTS, NOW), expected);
-        assert.equal(consumer.stats().duplicates, sampleWorld().length);
-      } finally {
-        await consumer.stop();
-      }
+  it('builds the same state in Redis from batches, shuffled', async () => {
+    const prefix = uniquePrefix('fs-materializer');
+    const redis = testRedis(prefix);
+    try {
+      const store = new RedisFeatureStore({ redis, prefix, ...limits });
+      await applyInBatches(store, shuffled(sampleWorld(), 7), 4);
+      assertSameSnapshot(await snapshotOf(store, USERS, POSTS, NOW), expected);
+    } finally {
+      await redis.cleanup();
     }
+  });
 
-    it('gives the same state twice through the in-memory log', async () => {
+  it('applies the events of a batch it can, reporting the others by index and field', async () => {
+    const store = new InMemoryFeatureStore(limits);
+    const materializer = new FeatureMaterializer(store);
+    const events = sampleWorld();
+    const bad = engaged('bad', T0, 'u1', 'p1', Kind.ENGAGEMENT_KIND_UNSPECIFIED);
+    const failures = await materializer.applyBatch([
+      ...events.slice(0, 3),
+      bad,
+      ...events.slice(3),
+    ]);
+    assert.deepEqual(
+      failures.map(({ index, error }) => [index, (error as InvalidArgumentError).field]),
+      [[3, 'engagement.kind']],
+    );
+    assertSameSnapshot(await snapshotOf(store, USERS, POSTS, NOW), expected);
+  });
+
+  describe('replaying the log twice through the consumer, in batches', () => {
+    it('gives the same state through the in-memory log', async () => {
       const log = new InMemoryEventLog({ partitions: 4 });
       try {
-        await replayTwice(log, new InMemoryFeatureStore(limits));
+        await replayTwice(log, new InMemoryFeatureStore(limits), expected);
       } finally {
         await log.close();
       }
     });
 
-    it('gives the same state twice through Redis Streams into the Redis store', async () => {
+    it('gives the same state through Redis Streams into the Redis store', async () => {
       const prefix = uniquePrefix('fs-replay');
       const redis = testRedis(prefix);
       const log = new RedisStreamsEventLog({
@@ -261,7 +275,7 @@ describe('FeatureMaterializer', () => {
         partitions: 4,
       });
       try {
-        await replayTwice(log, new RedisFeatureStore({ redis, prefix, ...limits }));
+        await replayTwice(log, new RedisFeatureStore({ redis, prefix, ...limits }), expected);
       } finally {
         await log.close();
         await redis.cleanup();

@@ -1,223 +1,298 @@
 import type { eventsv1 } from '@feedmesh/contracts';
-import { InvalidArgumentError } from '@feedmesh/errors';
-import { optionalId, requireId } from '@feedmesh/service-kit';
-import type { FeatureStore, ParkedEngagement, PostMeta } from './feature-store.js';
+import type { BatchFailure } from '@feedmesh/events';
+import { factOf, type EventFact } from './event-facts.js';
+import type { FeatureStore, ParkedEngagement, PostMeta, Prefetched } from './feature-store.js';
+import { relationOutcome } from './relation-rules.js';
 import {
-  activity,
   ENGAGEMENT_RULES,
-  engagementChanges,
-  postCreatedChange,
+  ownSignals,
+  receivedSignals,
   type EngagementRule,
 } from './update-rules.js';
+import { WritePlanBuilder } from './write-plan-builder.js';
+
+type Fact<K extends EventFact['kind']> = Extract<EventFact, { kind: K }>;
 
 /**
- * Turns events of the log into store writes. Times come from the events' `at_ms`, never the
- * wall clock, and every write folds its event in by that time, so replaying the log (in any
- * interleaving of its partitions) builds the same state. The consumer runner skips an
- * `event_id` the group already applied; within the runner's crash window an event may still
- * apply twice, as the log's at-least-once delivery allows.
+ * Turns events of the log into store writes, a batch at a time: one prefetch (the metas,
+ * parked engagements and relations the batch depends on), one write (every entity the batch
+ * touches, each once, its events folded together), and, only when another consumer raced
+ * this one between the two, a small correcting write.
  *
- * An event this cannot make sense of (no payload, bad ids, unknown engagement kind) throws:
- * the runner retries it and then dead-letters it, and consumption goes on.
+ * Times come from the events' `at_ms`, never the wall clock, and every write folds its events
+ * in by that time, so replaying the log (in any interleaving of its partitions, in batches of
+ * any size) builds the same state. The consumer runner skips the `event_id`s its group
+ * already applied; a batch that fails midway is delivered again whole, and its events may
+ * then count twice, as the log's at-least-once delivery allows.
  */
 export class FeatureMaterializer {
   constructor(private readonly store: FeatureStore) {}
 
+  /** Applies one event; throws what a batch would report for it. */
   async apply(event: eventsv1.Event): Promise<void> {
-    const atMs = event.atMs;
-    if (!Number.isSafeInteger(atMs) || atMs <= 0) {
-      throw new InvalidArgumentError('at_ms', `must be a positive time in ms, got ${atMs}`);
+    const [failure] = await this.applyBatch([event]);
+    if (failure !== undefined) throw failure.error;
+  }
+
+  /**
+   * Applies the events it can make sense of, and reports the others (by index) with the
+   * `InvalidArgumentError` naming the field at fault. A store failure throws: nothing of the
+   * batch is known to be applied.
+   */
+  async applyBatch(events: readonly eventsv1.Event[]): Promise<BatchFailure[]> {
+    const failures: BatchFailure[] = [];
+    const facts: EventFact[] = [];
+    events.forEach((event, index) => {
+      try {
+        const fact = factOf(event);
+        if (fact !== undefined) facts.push(fact);
+      } catch (error) {
+        failures.push({ index, error });
+      }
+    });
+    if (facts.length > 0) await new BatchMaterialization(this.store, facts).run();
+    return failures;
+  }
+}
+
+/** One batch's materialization: prefetch, plan, write, correct. */
+class BatchMaterialization {
+  private readonly builder = new WritePlanBuilder();
+  /** Metas the batch knows: prefetched, or created by a PostCreated in it. */
+  private readonly metas = new Map<string, PostMeta>();
+  /** Posts whose PostCreated this batch expects to store the meta of, with when. */
+  private readonly creating = new Map<string, { meta: PostMeta; atMs: number }>();
+  /** By (user, relation, blog): the score prefetched, and the one this batch leaves. */
+  private readonly relations = new Map<string, { score: number | undefined; predicted: number }>();
+
+  constructor(
+    private readonly store: FeatureStore,
+    private readonly facts: readonly EventFact[],
+  ) {}
+
+  async run(): Promise<void> {
+    const prefetched = await this.prefetch();
+    for (const fact of this.facts) this.plan(fact, prefetched);
+    this.planFollowerCounts();
+    const outcome = await this.store.write(this.builder.build());
+    await this.correct(outcome);
+  }
+
+  private of<K extends EventFact['kind']>(kind: K): Fact<K>[] {
+    return this.facts.filter((fact): fact is Fact<K> => fact.kind === kind);
+  }
+
+  private async prefetch(): Promise<Prefetched> {
+    const created = [...new Set(this.of('post_created').map((fact) => fact.postId))];
+    const engaged = this.of('engagement').map((fact) => fact.postId);
+    const relationKeys = new Map<
+      string,
+      { userId: string; relation: 'following' | 'blocked'; blogId: string }
+    >();
+    for (const { userId, relation, blogId } of this.of('relation')) {
+      relationKeys.set(relationKey(userId, relation, blogId), { userId, relation, blogId });
     }
-    const payload = event.payload;
-    switch (payload?.$case) {
-      case 'postCreated':
-        return this.postCreated(payload.value, atMs);
-      case 'postDeleted': {
-        const postId = requireId(payload.value.postId, 'post_deleted.post_id');
-        await this.store.updatePost({
-          postId,
-          atMs,
-          change: { attributes: [{ attribute: 'deleted', value: 1 }] },
-        });
+    const relations = [...relationKeys.values()];
+    const prefetched = await this.store.prefetch({
+      metas: [...new Set([...created, ...engaged])],
+      // A post whose meta turns out stored has nothing parked: reading its empty list is
+      // cheaper than a round trip to learn which posts those are.
+      parked: created,
+      relations,
+    });
+    for (const [postId, meta] of prefetched.metas) this.metas.set(postId, meta);
+    [...relationKeys.keys()].forEach((key, i) => {
+      const score = prefetched.relationScores[i];
+      this.relations.set(key, { score, predicted: score ?? Number.NaN });
+    });
+    // The first PostCreated of a post without a stored meta creates it; its meta serves
+    // every engagement of the batch, wherever it sits in the batch.
+    for (const { postId, meta, atMs } of this.of('post_created')) {
+      if (this.metas.has(postId)) continue;
+      this.metas.set(postId, meta);
+      this.creating.set(postId, { meta, atMs });
+    }
+    return prefetched;
+  }
+
+  private plan(fact: EventFact, prefetched: Prefetched): void {
+    const { builder } = this;
+    switch (fact.kind) {
+      case 'post_created': {
+        const { postId, atMs, meta } = fact;
+        const post = builder.post(postId);
+        post.delta
+          .mergeAttribute('created_at', atMs)
+          .mergeAttribute('tag_count', meta.tags.length)
+          .mergeAttribute('text_length', fact.textLength)
+          .mergeAttribute('is_reblog', meta.reblogOf === '' ? 0 : 1);
+        const creation = this.creating.get(postId);
+        if (creation === undefined || post.create !== undefined) return;
+        const parked = dedupe(prefetched.parked.get(postId) ?? []);
+        post.create = {
+          meta: creation.meta,
+          parkedRead: prefetched.parked.get(postId)?.length ?? 0,
+        };
+        // Only the write that stores the meta counts the post for its blog: a redelivered
+        // PostCreated must not count it twice.
+        builder.blog(creation.meta.blogId).addSignal('post', 1, creation.atMs);
+        for (const engagement of parked) joinParked(builder, engagement, creation.meta);
         return;
       }
-      case 'blogCreated':
-        return this.blogCreated(payload.value, atMs);
-      case 'engagement':
-        return this.engagement(payload.value, event.eventId, atMs);
-      case 'follow':
-      case 'unfollow': {
-        const field = payload.$case;
-        const userId = requireId(payload.value.userId, `${field}.user_id`);
-        const blogId = requireId(payload.value.blogId, `${field}.blog_id`);
-        const { relationDelta } = await this.store.updateUser({
-          userId,
-          atMs,
-          user: activity(atMs),
-          relation: {
-            relation: 'following',
-            blogId,
-            active: field === 'follow',
-            countedIn: 'follows',
-          },
-        });
-        if (relationDelta !== 0) {
-          // Another slot: a crash between the two writes leaves the count off by one.
-          await this.store.updateBlog({
-            blogId,
-            atMs,
-            change: { attributes: [{ attribute: 'followers', value: relationDelta }] },
-          });
+      case 'post_deleted':
+        builder.post(fact.postId).delta.mergeAttribute('deleted', 1);
+        return;
+      case 'blog_created': {
+        builder.blog(fact.blogId).mergeAttribute('created_at', fact.atMs);
+        if (fact.ownerId === '') return;
+        this.active(fact.ownerId, fact.atMs);
+        builder.touch(fact.ownerId, 'owned_blogs', fact.blogId, fact.atMs);
+        return;
+      }
+      case 'engagement': {
+        const { userId, postId, atMs, rule } = fact;
+        const post = builder.post(postId);
+        const user = this.active(userId, atMs);
+        for (const signal of ownSignals(rule)) {
+          post.delta.addSignal(signal, 1, atMs);
+          user.delta.addSignal(signal, 1, atMs);
+        }
+        builder.touch(userId, rule.set, postId, atMs);
+        const meta = this.metas.get(postId);
+        if (meta !== undefined) {
+          join(builder, userId, rule, atMs, meta);
+        } else {
+          const { eventId, engagementKind: kind } = fact;
+          post.park.push({ eventId, userId, kind, atMs });
         }
         return;
       }
-      case 'block':
-      case 'unblock': {
-        const field = payload.$case;
-        await this.store.updateUser({
-          userId: requireId(payload.value.userId, `${field}.user_id`),
+      case 'relation': {
+        const { userId, relation, blogId, atMs, active } = fact;
+        this.active(userId, atMs).relations.push({
+          relation,
+          blogId,
           atMs,
-          user: activity(atMs),
-          relation: {
-            relation: 'blocked',
-            blogId: requireId(payload.value.blogId, `${field}.blog_id`),
-            active: field === 'block',
-          },
+          active,
+          ...(relation === 'following' ? { countedIn: 'follows' as const } : {}),
         });
+        const known = this.relations.get(relationKey(userId, relation, blogId))!;
+        const stored = Number.isNaN(known.predicted) ? undefined : known.predicted;
+        const { score } = relationOutcome(stored, atMs, active);
+        if (score !== undefined) known.predicted = score;
         return;
       }
       case 'impression': {
-        const userId = requireId(payload.value.userId, 'impression.user_id');
-        const postId = requireId(payload.value.postId, 'impression.post_id');
-        const counters = [{ signal: 'impression' as const, weight: 1 }];
-        await Promise.all([
-          this.store.updatePost({ postId, atMs, change: { counters } }),
-          this.store.updateUser({
-            userId,
-            atMs,
-            user: activity(atMs, counters),
-            sets: [{ set: 'served', id: postId }],
-          }),
-        ]);
+        const { userId, postId, atMs } = fact;
+        builder.post(postId).delta.addSignal('impression', 1, atMs);
+        this.active(userId, atMs).delta.addSignal('impression', 1, atMs);
+        builder.touch(userId, 'served', postId, atMs);
         return;
       }
-      case 'sessionStarted': {
-        await this.store.updateUser({
-          userId: requireId(payload.value.userId, 'session_started.user_id'),
-          atMs,
-          user: activity(
-            atMs,
-            [{ signal: 'session', weight: 1 }],
-            [{ attribute: 'last_session_at', value: atMs }],
-          ),
-        });
+      case 'session': {
+        const { userId, atMs } = fact;
+        this.active(userId, atMs)
+          .delta.addSignal('session', 1, atMs)
+          .mergeAttribute('last_session_at', atMs);
         return;
       }
-      case 'notificationSent':
-      case 'notificationOpened':
-        return;
-      case undefined:
-        throw new InvalidArgumentError('payload', 'must be set');
     }
   }
 
-  private async postCreated(post: eventsv1.PostCreated, atMs: number): Promise<void> {
-    const postId = requireId(post.postId, 'post_created.post_id');
-    const meta: PostMeta = {
-      blogId: requireId(post.blogId, 'post_created.blog_id'),
-      tags: [...new Set(post.tags.filter((tag) => tag !== ''))],
-      reblogOf: optionalId(post.reblogOf, 'post_created.reblog_of'),
-    };
-    const { created, parked } = await this.store.createPost({
-      postId,
-      atMs,
-      meta,
-      change: postCreatedChange(atMs, { text: post.text, ...meta }),
-    });
-    // Only the delivery that stored the meta counts the post for its blog: a redelivered
-    // PostCreated must not count it twice.
-    if (!created) return;
-    const waiting = [...new Map(parked.map((e) => [e.eventId, e])).values()];
-    await Promise.all([
-      this.store.updateBlog({
-        blogId: meta.blogId,
-        atMs,
-        change: { counters: [{ signal: 'post', weight: 1 }] },
-      }),
-      ...waiting.map((engagement) => this.joinParked(engagement, meta)),
-    ]);
+  /**
+   * A follow's effect on its blog's follower count is written with the batch, predicted from
+   * the relation as prefetched; the user's write reports what it did, and `correct` makes up
+   * any difference (another consumer changed the relation in between).
+   */
+  private planFollowerCounts(): void {
+    for (const [key, { score, predicted }] of this.relations) {
+      const [, relation, blogId] = key.split('\u0000') as [string, string, string];
+      if (relation !== 'following') continue;
+      const change = isActive(predicted) - isActive(score);
+      if (change !== 0) this.builder.blog(blogId).mergeAttribute('followers', change);
+    }
   }
 
-  private async blogCreated(blog: eventsv1.BlogCreated, atMs: number): Promise<void> {
-    const blogId = requireId(blog.blogId, 'blog_created.blog_id');
-    const ownerId = optionalId(blog.ownerUserId, 'blog_created.owner_user_id');
-    await Promise.all([
-      this.store.updateBlog({
-        blogId,
-        atMs,
-        change: { attributes: [{ attribute: 'created_at', value: atMs }] },
-      }),
-      ownerId === ''
-        ? undefined
-        : this.store.updateUser({
-            userId: ownerId,
-            atMs,
-            user: activity(atMs),
-            sets: [{ set: 'owned_blogs', id: blogId }],
-          }),
-    ]);
+  /** Every event of a user marks them active (and known) at its time. */
+  private active(userId: string, atMs: number) {
+    const user = this.builder.user(userId);
+    user.delta.mergeAttribute('last_active_at', atMs);
+    return user;
   }
 
-  private async engagement(
-    engagement: eventsv1.Engagement,
-    eventId: string,
-    atMs: number,
-  ): Promise<void> {
-    const userId = requireId(engagement.userId, 'engagement.user_id');
-    const postId = requireId(engagement.postId, 'engagement.post_id');
-    const rule = ruleOf(engagement.kind);
-    const changes = engagementChanges(rule, atMs);
-    const meta = await this.store.updatePost({
-      postId,
-      atMs,
-      change: changes.post,
-      park: { eventId, userId, kind: engagement.kind, atMs },
-    });
-    await Promise.all([
-      this.store.updateUser({
-        userId,
-        atMs,
-        user: changes.user,
-        sets: [{ set: rule.set, id: postId }],
-        ...(meta === undefined ? {} : joined(meta, changes)),
-      }),
-      meta && this.store.updateBlog({ blogId: meta.blogId, atMs, change: changes.blog }),
-    ]);
-  }
-
-  /** The parts of a parked engagement that needed its post's blog and tags. */
-  private async joinParked(engagement: ParkedEngagement, meta: PostMeta): Promise<void> {
-    const rule = ENGAGEMENT_RULES.get(engagement.kind);
-    if (rule === undefined) return;
-    const { userId, atMs } = engagement;
-    const changes = engagementChanges(rule, atMs);
-    await Promise.all([
-      this.store.updateUser({ userId, atMs, user: {}, ...joined(meta, changes) }),
-      this.store.updateBlog({ blogId: meta.blogId, atMs, change: changes.blog }),
-    ]);
+  /** Makes up for what another consumer changed between this batch's prefetch and write. */
+  private async correct(outcome: Awaited<ReturnType<FeatureStore['write']>>): Promise<void> {
+    const corrections = new WritePlanBuilder();
+    for (const [postId, written] of outcome.posts) {
+      const creation = this.creating.get(postId);
+      if (creation !== undefined && written.created === false) {
+        // Another delivery stored the meta first: it counted the post for the blog.
+        corrections.blog(creation.meta.blogId).addSignal('post', -1, creation.atMs);
+      }
+      if (creation !== undefined && written.parkedSince.length > 0) {
+        for (const engagement of dedupe(written.parkedSince)) {
+          joinParked(corrections, engagement, creation.meta);
+        }
+      }
+      if (written.meta !== undefined) {
+        // The post was created meanwhile: what this batch meant to park joins it now.
+        const parked = this.builder.post(postId).park;
+        for (const engagement of parked) joinParked(corrections, engagement, written.meta);
+      }
+    }
+    const made = new Map<string, number>();
+    for (const [userId, deltas] of outcome.relationDeltas) {
+      this.builder.user(userId).relations.forEach(({ relation, blogId }, i) => {
+        const key = relationKey(userId, relation, blogId);
+        made.set(key, (made.get(key) ?? 0) + (deltas[i] ?? 0));
+      });
+    }
+    for (const [key, { score, predicted }] of this.relations) {
+      const [, relation, blogId] = key.split('\u0000') as [string, string, string];
+      if (relation !== 'following') continue;
+      const expected = isActive(predicted) - isActive(score);
+      const change = made.get(key) ?? 0;
+      if (change !== expected)
+        corrections.blog(blogId).mergeAttribute('followers', change - expected);
+    }
+    if (!corrections.isEmpty) await this.store.write(corrections.build());
   }
 }
 
-function ruleOf(kind: number): EngagementRule {
-  const rule = ENGAGEMENT_RULES.get(kind);
-  if (rule === undefined)
-    throw new InvalidArgumentError('engagement.kind', `unknown value ${kind}`);
-  return rule;
+/** The parts of an engagement that need its post's blog and tags. */
+function join(
+  builder: WritePlanBuilder,
+  userId: string,
+  rule: EngagementRule,
+  atMs: number,
+  meta: PostMeta,
+): void {
+  const blog = builder.blog(meta.blogId);
+  const userBlog = builder.userBlog(userId, meta.blogId);
+  for (const signal of receivedSignals(rule)) {
+    blog.addSignal(signal, 1, atMs);
+    userBlog.addSignal(signal, 1, atMs);
+  }
+  userBlog.addSignal('affinity', rule.affinity, atMs);
+  for (const tag of meta.tags)
+    builder.userTag(userId, tag).addSignal('affinity', rule.affinity, atMs);
 }
 
-function joined(meta: PostMeta, changes: ReturnType<typeof engagementChanges>) {
-  return {
-    blogs: [{ blogId: meta.blogId, change: changes.userBlog }],
-    tags: meta.tags.map((tag) => ({ tag, change: changes.userTag })),
-  };
+function joinParked(builder: WritePlanBuilder, engagement: ParkedEngagement, meta: PostMeta): void {
+  const rule = ENGAGEMENT_RULES.get(engagement.kind);
+  if (rule !== undefined) join(builder, engagement.userId, rule, engagement.atMs, meta);
+}
+
+function relationKey(userId: string, relation: string, blogId: string): string {
+  return `${userId}\u0000${relation}\u0000${blogId}`;
+}
+
+/** 1 for the score of an active relation, else 0 (ended, none: NaN or undefined). */
+function isActive(score: number | undefined): number {
+  return score !== undefined && score > 0 ? 1 : 0;
+}
+
+/** A parked engagement redelivered (and parked twice) joins once. */
+function dedupe(parked: readonly ParkedEngagement[]): ParkedEngagement[] {
+  return [...new Map(parked.map((engagement) => [engagement.eventId, engagement])).values()];
 }

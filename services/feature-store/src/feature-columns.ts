@@ -1,140 +1,223 @@
 import type { EntityKind, FeatureDeclaration } from './feature-registry.js';
-import type { MissingMask } from './missing-mask.js';
-import { LAYOUTS, type StateLayout } from './state-layout.js';
+import { LAYOUTS, TIME_CELL, type StateLayout } from './state-layout.js';
 
-/** The stored state a row of features is computed from; undefined where the entity is unknown. */
-export interface EntityStates {
-  readonly user?: Float64Array | undefined;
-  readonly post?: Float64Array | undefined;
-  /** The post's blog. */
-  readonly blog?: Float64Array | undefined;
-  /** The user and the post's blog. */
-  readonly user_blog?: Float64Array | undefined;
-  /** Whether the user follows the post's blog; undefined without a known user or blog. */
-  readonly following?: boolean | undefined;
-  /**
-   * The user's state for each distinct tag of the post (undefined for a tag they never touched);
-   * undefined itself when the user or the post's tags are unknown.
-   */
-  readonly user_tag?: readonly (Float64Array | undefined)[] | undefined;
-}
+/**
+ * How a column is computed from its entity's cells (see `compile`). Plain numbers rather than
+ * an enum: the switch in `fill` compares constants, not property loads.
+ */
+const Op = {
+  /** cells[a] decayed at half-life h. */
+  Decayed: 0,
+  /** (cells[a] decayed at h + p) / (cells[b] decayed at h2 + q): a rate with its prior. */
+  Rate: 1,
+  /** cells[a] as stored (NaN while unset). */
+  Attribute: 2,
+  /** min(q, max(0, now - cells[a]) / p): time since a stored moment. */
+  Elapsed: 3,
+  /** 1 while now - cells[a] < p, else 0. */
+  Within: 4,
+  /** Not computed from the entity's own cells (relations): always unknown here. */
+  Unknown: 5,
+} as const;
+type Op = (typeof Op)[keyof typeof Op];
 
-/** A feature's value at request time, or undefined to serve its default as missing. */
-type Evaluate = (states: EntityStates, nowMs: number) => number | undefined;
-
-/** Computes features, in a given order, from stored states at the request's time. */
-export class FeatureColumns {
+/**
+ * Computes the features of one entity kind, in the given order, from that entity's cells.
+ * Each feature is compiled once into a small instruction (what to read, which decay, which
+ * parameters); a row is then a loop over plain numbers with one power per distinct half-life,
+ * and no allocation.
+ */
+export class EntityColumns<E extends EntityKind> {
   readonly names: readonly string[];
-  private readonly evaluators: readonly Evaluate[];
-  private readonly defaults: readonly number[];
+  readonly defaults: Float64Array;
+  private readonly ops: Uint8Array;
+  private readonly a: Int32Array;
+  private readonly b: Int32Array;
+  private readonly h: Int32Array;
+  private readonly h2: Int32Array;
+  private readonly p: Float64Array;
+  private readonly q: Float64Array;
+  private readonly factors: Float64Array;
+  /** -ln 2 / half-life, per distinct half-life: a decay is one exp, cheaper than a power. */
+  private readonly rates: Float64Array;
 
-  constructor(features: readonly FeatureDeclaration[]) {
-    this.names = features.map((feature) => feature.name);
-    this.evaluators = features.map(evaluatorOf);
-    this.defaults = features.map((feature) => feature.default);
+  constructor(
+    readonly layout: StateLayout<E>,
+    features: readonly FeatureDeclaration[],
+  ) {
+    const n = features.length;
+    this.names = features.map((f) => f.name);
+    this.defaults = Float64Array.from(features, (f) => f.default);
+    this.ops = new Uint8Array(n);
+    this.a = new Int32Array(n);
+    this.b = new Int32Array(n);
+    this.h = new Int32Array(n);
+    this.h2 = new Int32Array(n);
+    this.p = new Float64Array(n);
+    this.q = new Float64Array(n);
+    features.forEach((feature, i) => this.compile(i, feature, layout as StateLayout<EntityKind>));
+    this.factors = new Float64Array(layout.halfLives.length);
+    this.rates = Float64Array.from(layout.halfLives, (halfLifeMs) => -Math.LN2 / halfLifeMs);
   }
 
   get size(): number {
     return this.names.length;
   }
 
-  /** Writes one row at `values[offset...]`, marking each default it serves in `missing`. */
+  /**
+   * Writes the entity's values at `out[offset...]`: defaults flagged in `missing` (from bit
+   * `offset`) for an unknown entity (`cells` undefined) or an unknown value. The entity's
+   * cells start at `cells[base]`.
+   */
   fill(
-    states: EntityStates,
+    cells: Float64Array | undefined,
+    base: number,
     nowMs: number,
-    values: number[],
+    out: Float32Array,
     offset: number,
-    missing: MissingMask,
+    missing: Uint8Array,
   ): void {
-    for (let i = 0; i < this.evaluators.length; i++) {
-      const value = this.evaluators[i]!(states, nowMs);
-      if (value === undefined || !Number.isFinite(value)) {
-        values[offset + i] = this.defaults[i]!;
-        missing.set(offset + i);
+    const ops = this.ops;
+    const a = this.a;
+    const h = this.h;
+    const p = this.p;
+    const q = this.q;
+    const factors = this.factors;
+    const defaults = this.defaults;
+    const count = ops.length;
+    if (cells === undefined) {
+      for (let i = 0; i < count; i++) {
+        out[offset + i] = defaults[i]!;
+        setBit(missing, offset + i);
+      }
+      return;
+    }
+    const elapsed = Math.max(0, nowMs - cells[base + TIME_CELL]!);
+    const rates = this.rates;
+    for (let i = 0; i < rates.length; i++) factors[i] = Math.exp(elapsed * rates[i]!);
+    for (let i = 0; i < count; i++) {
+      let value: number;
+      switch (ops[i]) {
+        case 0: // Op.Decayed
+          value = cells[base + a[i]!]! * factors[h[i]!]!;
+          break;
+        case 1: // Op.Rate
+          value =
+            (cells[base + a[i]!]! * factors[h[i]!]! + p[i]!) /
+            (cells[base + this.b[i]!]! * factors[this.h2[i]!]! + q[i]!);
+          break;
+        case 2: // Op.Attribute
+          value = cells[base + a[i]!]!;
+          break;
+        case 3: // Op.Elapsed
+          // NaN (never set) stays NaN through the arithmetic: unknown.
+          value = Math.min(q[i]!, Math.max(0, nowMs - cells[base + a[i]!]!) / p[i]!);
+          break;
+        case 4: {
+          // Op.Within
+          const moment = cells[base + a[i]!]!;
+          value = moment !== moment ? Number.NaN : nowMs - moment < p[i]! ? 1 : 0;
+          break;
+        }
+        default:
+          value = Number.NaN;
+      }
+      if (value - value === 0) {
+        out[offset + i] = value;
       } else {
-        values[offset + i] = value;
+        // NaN or infinite: served as the default, flagged.
+        out[offset + i] = defaults[i]!;
+        setBit(missing, offset + i);
       }
     }
   }
-}
 
-/** The layout with its signal and attribute names widened, for code generic over entities. */
-function layoutOf(entity: EntityKind): StateLayout<EntityKind> {
-  return LAYOUTS[entity] as StateLayout<EntityKind>;
-}
-
-export function evaluatorOf(feature: FeatureDeclaration): Evaluate {
-  const { entity, aggregation } = feature;
-  const layout = layoutOf(entity);
-  if (entity === 'user_tag') {
-    if (aggregation.kind !== 'decayed_count') {
-      throw new Error(`${feature.name}: user_tag features are decayed counts`);
-    }
-    const affinity = layout.counterReader(aggregation.signal, aggregation.halfLifeMs);
-    const reduce = aggregation.reduce;
-    return (states, nowMs) => {
-      const tags = states.user_tag;
-      if (tags === undefined) return undefined;
-      if (tags.length === 0) return 0;
-      if (tags.every((cells) => cells === undefined)) return undefined;
-      // A tag the user never touched is an affinity of 0, not an unknown.
-      const values = tags.map((cells) => (cells === undefined ? 0 : affinity(cells, nowMs)));
-      return reduce === 'max' ? Math.max(...values) : values.reduce((sum, v) => sum + v, 0);
+  private compile(i: number, feature: FeatureDeclaration, layout: StateLayout<EntityKind>): void {
+    const { aggregation } = feature;
+    const counter = (signal: string, halfLifeMs: number) => {
+      const found = layout.counters.find((c) => c.signal === signal && c.halfLifeMs === halfLifeMs);
+      if (found === undefined)
+        throw new Error(`${feature.name}: no counter ${signal}@${halfLifeMs}`);
+      return found;
     };
-  }
-  const known = (states: EntityStates): Float64Array | undefined => states[entity];
-  switch (aggregation.kind) {
-    case 'decayed_count': {
-      const count = layout.counterReader(aggregation.signal, aggregation.halfLifeMs);
-      return (states, nowMs) => {
-        const cells = known(states);
-        return cells && count(cells, nowMs);
-      };
-    }
-    case 'decayed_rate': {
-      const { numerator, denominator, halfLifeMs, prior } = aggregation;
-      const hits = layout.counterReader(numerator, halfLifeMs);
-      const trials = layout.counterReader(denominator, halfLifeMs);
-      return (states, nowMs) => {
-        const cells = known(states);
-        if (cells === undefined) return undefined;
-        return (
-          (hits(cells, nowMs) + prior.rate * prior.weight) / (trials(cells, nowMs) + prior.weight)
+    switch (aggregation.kind) {
+      case 'decayed_count': {
+        const { cell, halfLife } = counter(aggregation.signal, aggregation.halfLifeMs);
+        this.set(i, Op.Decayed, cell, 0, halfLife, 0, 0, 0);
+        return;
+      }
+      case 'decayed_rate': {
+        const hits = counter(aggregation.numerator, aggregation.halfLifeMs);
+        const trials = counter(aggregation.denominator, aggregation.halfLifeMs);
+        const { rate, weight } = aggregation.prior;
+        this.set(
+          i,
+          Op.Rate,
+          hits.cell,
+          trials.cell,
+          hits.halfLife,
+          trials.halfLife,
+          rate * weight,
+          weight,
         );
-      };
+        return;
+      }
+      case 'attribute':
+        this.set(i, Op.Attribute, layout.attribute(aggregation.attribute).cell, 0, 0, 0, 0, 0);
+        return;
+      case 'elapsed': {
+        const { cell } = layout.attribute(aggregation.since);
+        const max = aggregation.max ?? Number.POSITIVE_INFINITY;
+        this.set(i, Op.Elapsed, cell, 0, 0, 0, aggregation.unitMs, max);
+        return;
+      }
+      case 'within':
+        this.set(
+          i,
+          Op.Within,
+          layout.attribute(aggregation.since).cell,
+          0,
+          0,
+          0,
+          aggregation.windowMs,
+          0,
+        );
+        return;
+      case 'relation':
+        this.set(i, Op.Unknown, 0, 0, 0, 0, 0, 0);
+        return;
     }
-    case 'attribute': {
-      const read = layout.attributeReader(aggregation.attribute);
-      return (states) => {
-        const cells = known(states);
-        return cells && nanToUndefined(read(cells));
-      };
-    }
-    case 'elapsed': {
-      const { unitMs, max = Number.POSITIVE_INFINITY } = aggregation;
-      const since = layout.attributeReader(aggregation.since);
-      return (states, nowMs) => {
-        const cells = known(states);
-        const moment = cells && nanToUndefined(since(cells));
-        if (moment === undefined) return undefined;
-        return Math.min(max, Math.max(0, nowMs - moment) / unitMs);
-      };
-    }
-    case 'within': {
-      const { windowMs } = aggregation;
-      const since = layout.attributeReader(aggregation.since);
-      return (states, nowMs) => {
-        const cells = known(states);
-        const moment = cells && nanToUndefined(since(cells));
-        if (moment === undefined) return undefined;
-        return nowMs - moment < windowMs ? 1 : 0;
-      };
-    }
-    case 'relation':
-      return (states) => (states.following === undefined ? undefined : Number(states.following));
+  }
+
+  private set(
+    i: number,
+    op: Op,
+    a: number,
+    b: number,
+    h: number,
+    h2: number,
+    p: number,
+    q: number,
+  ): void {
+    this.ops[i] = op;
+    this.a[i] = a;
+    this.b[i] = b;
+    this.h[i] = h;
+    this.h2[i] = h2;
+    this.p[i] = p;
+    this.q[i] = q;
   }
 }
 
-function nanToUndefined(value: number): number | undefined {
-  return Number.isNaN(value) ? undefined : value;
+export function setBit(bits: Uint8Array, index: number): void {
+  bits[index >> 3]! |= 1 << (index & 7);
+}
+
+export function hasBit(bits: Uint8Array, index: number): boolean {
+  return ((bits[index >> 3] ?? 0) & (1 << (index & 7))) !== 0;
+}
+
+/** The columns of the user features: GetFeatures' `user` and GetUserFeatures' `features`. */
+export function userColumns(features: readonly FeatureDeclaration[]): EntityColumns<'user'> {
+  return new EntityColumns(LAYOUTS.user, features);
 }

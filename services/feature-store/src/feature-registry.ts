@@ -179,9 +179,17 @@ export type Aggregation<E extends EntityKind> =
   /** user_blog only: 1 when the user follows the blog. */
   | { readonly kind: 'relation'; readonly relation: 'following' };
 
+/**
+ * What a value means to a model: a real number, a whole number (counts of things, not decayed
+ * counts), or 0/1. Values always travel as floats; the type documents them and lets a trainer
+ * or a CLI format them.
+ */
+export type FeatureType = 'float' | 'integer' | 'boolean';
+
 export interface FeatureOf<E extends EntityKind> {
   readonly name: `${E}.${string}`;
   readonly entity: E;
+  readonly type: FeatureType;
   readonly aggregation: Aggregation<E>;
   /** Served when the entity (or the moment an aggregation needs) is unknown. */
   readonly default: number;
@@ -201,6 +209,7 @@ const decayed =
   ): FeatureOf<E> => ({
     name,
     entity,
+    type: 'float',
     aggregation: { kind: 'decayed_count', signal, halfLifeMs, ...(reduce ? { reduce } : {}) },
     default: 0,
     description,
@@ -233,6 +242,7 @@ export const FEATURES: readonly FeatureDeclaration[] = [
   {
     name: 'user.engagement_rate_7d',
     entity: 'user',
+    type: 'float',
     aggregation: {
       kind: 'decayed_rate',
       numerator: 'engagement',
@@ -248,13 +258,23 @@ export const FEATURES: readonly FeatureDeclaration[] = [
   {
     name: 'user.hours_since_last_session',
     entity: 'user',
+    type: 'float',
     aggregation: { kind: 'elapsed', since: 'last_session_at', unitMs: HOUR_MS, max: 90 * 24 },
     default: 90 * 24,
     description: 'Hours since the latest session, at most 90 days (lapse).',
   },
   {
+    name: 'user.hours_since_last_active',
+    entity: 'user',
+    type: 'float',
+    aggregation: { kind: 'elapsed', since: 'last_active_at', unitMs: HOUR_MS, max: 90 * 24 },
+    default: 90 * 24,
+    description: 'Hours since any event of the user (last seen), at most 90 days.',
+  },
+  {
     name: 'user.follows',
     entity: 'user',
+    type: 'integer',
     aggregation: { kind: 'attribute', attribute: 'follows' },
     default: 0,
     description: 'Blogs the user follows.',
@@ -273,6 +293,7 @@ export const FEATURES: readonly FeatureDeclaration[] = [
   {
     name: 'post.like_rate_7d',
     entity: 'post',
+    type: 'float',
     aggregation: {
       kind: 'decayed_rate',
       numerator: 'like',
@@ -286,6 +307,7 @@ export const FEATURES: readonly FeatureDeclaration[] = [
   {
     name: 'post.hide_rate_7d',
     entity: 'post',
+    type: 'float',
     aggregation: {
       kind: 'decayed_rate',
       numerator: 'hide',
@@ -299,6 +321,7 @@ export const FEATURES: readonly FeatureDeclaration[] = [
   {
     name: 'post.age_hours',
     entity: 'post',
+    type: 'float',
     aggregation: { kind: 'elapsed', since: 'created_at', unitMs: HOUR_MS },
     default: 0,
     description: 'Hours since the post was created, at request time.',
@@ -306,6 +329,7 @@ export const FEATURES: readonly FeatureDeclaration[] = [
   {
     name: 'post.tag_count',
     entity: 'post',
+    type: 'integer',
     aggregation: { kind: 'attribute', attribute: 'tag_count' },
     default: 0,
     description: 'Distinct tags on the post.',
@@ -313,6 +337,7 @@ export const FEATURES: readonly FeatureDeclaration[] = [
   {
     name: 'post.is_reblog',
     entity: 'post',
+    type: 'boolean',
     aggregation: { kind: 'attribute', attribute: 'is_reblog' },
     default: 0,
     description: '1 when the post reblogs another.',
@@ -320,6 +345,7 @@ export const FEATURES: readonly FeatureDeclaration[] = [
   {
     name: 'post.text_length',
     entity: 'post',
+    type: 'integer',
     aggregation: { kind: 'attribute', attribute: 'text_length' },
     default: 0,
     description: 'Body length in UTF-16 code units.',
@@ -327,6 +353,7 @@ export const FEATURES: readonly FeatureDeclaration[] = [
   {
     name: 'post.deleted',
     entity: 'post',
+    type: 'boolean',
     aggregation: { kind: 'attribute', attribute: 'deleted' },
     default: 0,
     description: '1 once the post was deleted: the gateway filters it out.',
@@ -335,6 +362,7 @@ export const FEATURES: readonly FeatureDeclaration[] = [
   {
     name: 'blog.followers',
     entity: 'blog',
+    type: 'integer',
     aggregation: { kind: 'attribute', attribute: 'followers' },
     default: 0,
     description: 'Users following the blog.',
@@ -342,6 +370,7 @@ export const FEATURES: readonly FeatureDeclaration[] = [
   {
     name: 'blog.age_days',
     entity: 'blog',
+    type: 'float',
     aggregation: { kind: 'elapsed', since: 'created_at', unitMs: DAY_MS },
     default: 0,
     description: 'Days since the blog was created.',
@@ -349,6 +378,7 @@ export const FEATURES: readonly FeatureDeclaration[] = [
   {
     name: 'blog.is_new_creator',
     entity: 'blog',
+    type: 'boolean',
     aggregation: { kind: 'within', since: 'created_at', windowMs: 30 * DAY_MS },
     default: 0,
     description: '1 while the blog is less than 30 days old.',
@@ -360,6 +390,7 @@ export const FEATURES: readonly FeatureDeclaration[] = [
   {
     name: 'user_blog.follows',
     entity: 'user_blog',
+    type: 'boolean',
     aggregation: { kind: 'relation', relation: 'following' },
     default: 0,
     description: '1 when the user follows the blog.',

@@ -1,77 +1,57 @@
 import { featuresv1 } from '@feedmesh/contracts';
-import { FeatureColumns, type EntityStates } from './feature-columns.js';
+import {
+  CandidateMatrixBuilder,
+  type PackedMatrix,
+  type PackedVector,
+} from './candidate-matrix.js';
+import { userColumns } from './feature-columns.js';
 import { INTERESTS } from './feature-registry.js';
 import { featureSchema } from './feature-schema.js';
 import type { CandidateStates, UserStates } from './feature-store.js';
-import { MissingMask } from './missing-mask.js';
 import { LAYOUTS } from './state-layout.js';
 
-const userColumns = new FeatureColumns(featureSchema.user);
-const candidateColumns = new FeatureColumns(featureSchema.candidate);
+const users = userColumns(featureSchema.user);
+const candidates = new CandidateMatrixBuilder(featureSchema);
 
-export function userVector(
-  state: Float64Array | undefined,
-  nowMs: number,
-): featuresv1.FeatureVector {
-  const values = new Array<number>(userColumns.size).fill(0);
-  const missing = new MissingMask(userColumns.size);
-  userColumns.fill({ user: state }, nowMs, values, 0, missing);
-  return { names: [...userColumns.names], values, missing: missing.toBuffer() };
+export function userVector(state: Float64Array | undefined, nowMs: number): PackedVector {
+  const values = new Float32Array(users.size);
+  const missing = new Uint8Array(Math.ceil(users.size / 8));
+  users.fill(state, 0, nowMs, values, 0, missing);
+  return { names: users.names, values, missing };
 }
 
-/** One row per requested post, duplicates included; each distinct post is computed once. */
+/**
+ * One row per requested post, duplicates included, in the registry's candidate columns.
+ * `rows` gives each row's index in `states.posts`; without it, rows are looked up by id.
+ */
 export function candidateMatrix(
   userId: string | undefined,
   states: CandidateStates,
   postIds: readonly string[],
   nowMs: number,
-): featuresv1.FeatureMatrix {
-  const width = candidateColumns.size;
-  const values = new Array<number>(postIds.length * width).fill(0);
-  const missing = new MissingMask(values.length);
-  const firstRow = new Map<string, number>();
-  postIds.forEach((postId, row) => {
-    const offset = row * width;
-    const earlier = firstRow.get(postId);
-    if (earlier === undefined) {
-      firstRow.set(postId, row);
-      candidateColumns.fill(rowStates(userId, states, postId), nowMs, values, offset, missing);
-      return;
-    }
-    for (let column = 0; column < width; column++) {
-      values[offset + column] = values[earlier * width + column]!;
-      if (missing.has(earlier * width + column)) missing.set(offset + column);
-    }
-  });
-  return {
-    names: [...candidateColumns.names],
-    rows: postIds.length,
-    values,
-    missing: missing.toBuffer(),
-  };
+  rows?: ArrayLike<number>,
+): PackedMatrix {
+  const index = rows ?? rowsOf(states.posts.ids, postIds);
+  return candidates.build(userId, states, index, nowMs);
 }
 
-function rowStates(
-  userId: string | undefined,
-  states: CandidateStates,
-  postId: string,
-): EntityStates {
-  const post = states.posts.get(postId);
-  const meta = post?.meta;
-  const blogId = meta?.blogId;
-  const withUser = userId !== undefined;
-  let following: boolean | undefined;
-  if (withUser && blogId !== undefined) {
-    // Not following is only a fact for a user the store knows.
-    following = states.following.has(blogId) ? true : states.user === undefined ? undefined : false;
-  }
+/** Each requested post's index among distinct ids (every requested id must be among them). */
+export function rowsOf(distinct: readonly string[], postIds: readonly string[]): Int32Array {
+  const at = new Map(distinct.map((postId, i) => [postId, i]));
+  return Int32Array.from(postIds, (postId) => {
+    const i = at.get(postId);
+    if (i === undefined) throw new Error(`post ${postId} was not read`);
+    return i;
+  });
+}
+
+/** A packed vector as the generated types carry it (GetUserFeatures). */
+export function toFeatureVector(vector: PackedVector): featuresv1.FeatureVector {
+  const { missing } = vector;
   return {
-    post: post?.state,
-    blog: blogId === undefined ? undefined : states.blogs.get(blogId),
-    user_blog: withUser && blogId !== undefined ? states.userBlogs.get(blogId) : undefined,
-    following,
-    user_tag:
-      withUser && meta !== undefined ? meta.tags.map((tag) => states.userTags.get(tag)) : undefined,
+    names: [...vector.names],
+    values: Array.from(vector.values),
+    missing: Buffer.from(missing.buffer, missing.byteOffset, missing.byteLength),
   };
 }
 
@@ -98,6 +78,7 @@ export function interestsOf(user: UserStates, nowMs: number, limit: number): fea
 
 /** Milliseconds since the epoch of the user's latest session; 0 when never seen. */
 export function lastSessionOf(state: Float64Array | undefined): number {
-  const at = state === undefined ? Number.NaN : LAYOUTS.user.attribute(state, 'last_session_at');
+  const at =
+    state === undefined ? Number.NaN : LAYOUTS.user.attributeValue(state, 'last_session_at');
   return Number.isNaN(at) ? 0 : at;
 }

@@ -47,6 +47,7 @@ describe('feature schema', () => {
       {
         name: 'user_tag.no_reduce',
         entity: 'user_tag',
+        type: 'float',
         aggregation: { kind: 'decayed_count', signal: 'affinity', halfLifeMs: 1 },
         default: 0,
         description: 'x',
@@ -54,6 +55,7 @@ describe('feature schema', () => {
       {
         name: 'post.bad_prior',
         entity: 'post',
+        type: 'float',
         aggregation: {
           kind: 'decayed_rate',
           numerator: 'like',

@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
-import type { FeatureStore, ParkedEngagement, PostMeta, StoreLimits } from './feature-store.js';
-import { LAYOUTS } from './state-layout.js';
+import type {
+  FeatureStore,
+  ParkedEngagement,
+  PostMeta,
+  PostWrite,
+  StoreLimits,
+  UserWrite,
+  WritePlan,
+} from './feature-store.js';
+import { joinsById } from './test-fixtures/states.js';
+import { EntityDelta } from './state-delta.js';
+import { LAYOUTS, type StateLayout } from './state-layout.js';
+import type { EntityKind } from './feature-registry.js';
 
 export interface StoreFixture {
   readonly store: FeatureStore;
@@ -14,7 +25,6 @@ const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const META: PostMeta = { blogId: 'b1', tags: ['cats', 'art'], reblogOf: '' };
-const like = { counters: [{ signal: 'like' as const, weight: 1 }] };
 
 const parked = (eventId: string, userId: string, atMs: number): ParkedEngagement => ({
   eventId,
@@ -30,6 +40,41 @@ function close(actual: number, expected: number): void {
   );
 }
 
+export function deltaOf<E extends EntityKind>(
+  entity: E,
+  change: (delta: EntityDelta<E>) => unknown = () => undefined,
+): EntityDelta<E> {
+  const delta = new EntityDelta(LAYOUTS[entity] as StateLayout<E>);
+  change(delta);
+  return delta;
+}
+
+export const plan = (parts: Partial<WritePlan>): WritePlan => ({
+  posts: [],
+  users: [],
+  blogs: [],
+  ...parts,
+});
+
+export const postWrite = (postId: string, parts: Partial<PostWrite> = {}): PostWrite => ({
+  postId,
+  delta: deltaOf('post'),
+  park: [],
+  ...parts,
+});
+
+export const userWrite = (userId: string, parts: Partial<UserWrite> = {}): UserWrite => ({
+  userId,
+  delta: deltaOf('user'),
+  blogs: new Map(),
+  tags: new Map(),
+  touches: [],
+  relations: [],
+  ...parts,
+});
+
+const liked = (atMs: number) => deltaOf('post', (d) => d.addSignal('like', 1, atMs));
+
 /** The semantics every FeatureStore shares, written once and run against each implementation. */
 export function featureStoreContract(name: string, open: OpenStore): void {
   describe(`${name}: the FeatureStore contract`, () => {
@@ -43,82 +88,125 @@ export function featureStoreContract(name: string, open: OpenStore): void {
     });
     afterEach(() => fixture.dispose());
 
-    it('folds post counters by event time, whichever order the updates arrive in', async () => {
+    const write = (parts: Partial<WritePlan>) => store.write(plan(parts));
+
+    it('folds post counters by event time, whichever order the writes arrive in', async () => {
       const times = [T0, T0 + 2 * DAY, T0 + DAY, T0 + 3 * DAY];
-      for (const atMs of times) await store.updatePost({ postId: 'p1', atMs, change: like });
+      for (const atMs of times) await write({ posts: [postWrite('p1', { delta: liked(atMs) })] });
       for (const atMs of [...times].reverse()) {
-        await store.updatePost({ postId: 'p2', atMs, change: like });
+        await write({ posts: [postWrite('p2', { delta: liked(atMs) })] });
       }
-      const { posts } = await store.readCandidates(undefined, ['p1', 'p2']);
+      const batched = deltaOf('post');
+      for (const atMs of times) batched.addSignal('like', 1, atMs);
+      await write({ posts: [postWrite('p3', { delta: batched })] });
+      const { posts } = await store.readCandidates(undefined, ['p1', 'p2', 'p3']);
       const now = T0 + 4 * DAY;
       const expected = 2 ** -4 + 2 ** -2 + 2 ** -3 + 2 ** -1;
-      for (const postId of ['p1', 'p2']) {
+      for (const postId of ['p1', 'p2', 'p3']) {
         const state = posts.get(postId)?.state;
         assert.ok(state, postId);
         close(LAYOUTS.post.counter(state, 'like', DAY, now), expected);
       }
     });
 
-    it('hands back the engagements parked before their post was created, once', async () => {
-      const first = parked('e1', 'u1', T0 + 2);
-      const second = parked('e2', 'u2', T0 + 3);
-      assert.equal(
-        await store.updatePost({ postId: 'p1', atMs: T0 + 2, change: like, park: first }),
-        undefined,
-      );
-      await store.updatePost({ postId: 'p1', atMs: T0 + 3, change: like, park: second });
-      const created = await store.createPost({ postId: 'p1', atMs: T0, meta: META, change: {} });
-      assert.deepEqual(created, { created: true, parked: [first, second] });
-      const again = await store.createPost({ postId: 'p1', atMs: T0, meta: META, change: {} });
-      assert.deepEqual(again, { created: false, parked: [] });
-      assert.deepEqual(await store.updatePost({ postId: 'p1', atMs: T0 + 4, change: like }), META);
+    it('stores the first meta of a post, and says which write stored it', async () => {
+      const created = await write({
+        posts: [postWrite('p1', { create: { meta: META, parkedRead: 0 } })],
+      });
+      assert.deepEqual(created.posts.get('p1'), { created: true, parkedSince: [] });
+      const other = { blogId: 'b2', tags: [], reblogOf: 'p0' };
+      const again = await write({
+        posts: [postWrite('p1', { create: { meta: other, parkedRead: 0 } })],
+      });
+      assert.deepEqual(again.posts.get('p1'), { created: false, parkedSince: [] });
+      assert.deepEqual((await store.readCandidates(undefined, ['p1'])).posts.get('p1')?.meta, META);
+      const { metas } = await store.prefetch({ metas: ['p1', 'p9'], parked: [], relations: [] });
+      assert.deepEqual([...metas], [['p1', META]]);
     });
 
-    it('keeps the first meta when a post is created twice', async () => {
-      await store.createPost({ postId: 'p1', atMs: T0, meta: META, change: {} });
-      const other = { blogId: 'b2', tags: [], reblogOf: 'p0' };
-      await store.createPost({ postId: 'p1', atMs: T0, meta: other, change: {} });
+    it('parks engagements until the post is created, handing back those parked since the read', async () => {
+      const first = parked('e1', 'u1', T0 + 2);
+      const second = parked('e2', 'u2', T0 + 3);
+      const late = parked('e3', 'u3', T0 + 4);
+      await write({ posts: [postWrite('p1', { delta: liked(T0 + 2), park: [first] })] });
+      await write({ posts: [postWrite('p1', { delta: liked(T0 + 3), park: [second] })] });
+      const read = await store.prefetch({ metas: ['p1'], parked: ['p1'], relations: [] });
+      assert.deepEqual(read.parked.get('p1'), [first, second]);
+      assert.equal(read.metas.size, 0);
+      // Another consumer parks one more between this batch's read and its write.
+      await write({ posts: [postWrite('p1', { park: [late] })] });
+
+      const created = await write({
+        posts: [postWrite('p1', { create: { meta: META, parkedRead: 2 } })],
+      });
+      assert.deepEqual(created.posts.get('p1'), { created: true, parkedSince: [late] });
+      const after = await store.prefetch({ metas: [], parked: ['p1'], relations: [] });
+      assert.equal(after.parked.size, 0);
+      // Once the post has a meta nothing is parked: the write hands the meta back instead.
+      const parking = await write({ posts: [postWrite('p1', { park: [parked('e4', 'u1', T0)] })] });
+      assert.deepEqual(parking.posts.get('p1'), { parkedSince: [], meta: META });
       const { posts } = await store.readCandidates(undefined, ['p1']);
-      assert.deepEqual(posts.get('p1')?.meta, META);
+      close(
+        LAYOUTS.post.counter(posts.get('p1')!.state!, 'like', DAY, T0 + 3),
+        1 + 2 ** (-1 / DAY),
+      );
     });
 
     it('lets the newest of follow and unfollow win in any order, counting each change once', async () => {
-      const follow = (atMs: number, active: boolean) =>
-        store.updateUser({
-          userId: 'u1',
-          atMs,
-          user: {},
-          relation: { relation: 'following', blogId: 'b1', active, countedIn: 'follows' },
-        });
+      const follow = async (atMs: number, active: boolean) => {
+        const relations = [
+          {
+            relation: 'following' as const,
+            blogId: 'b1',
+            atMs,
+            active,
+            countedIn: 'follows' as const,
+          },
+        ];
+        const outcome = await write({ users: [userWrite('u1', { relations })] });
+        return outcome.relationDeltas.get('u1')?.[0];
+      };
       const follows = async () => {
         const { state, sets } = await store.readUser('u1', 10);
-        return { count: state && LAYOUTS.user.attribute(state, 'follows'), sets: sets.following };
+        return {
+          count: state && LAYOUTS.user.attributeValue(state, 'follows'),
+          sets: sets.following,
+        };
       };
-      assert.equal((await follow(T0 + 2, true)).relationDelta, 1);
-      assert.equal((await follow(T0 + 1, false)).relationDelta, 0);
-      assert.equal((await follow(T0 + 2, true)).relationDelta, 0);
+      assert.equal(await follow(T0 + 2, true), 1);
+      assert.equal(await follow(T0 + 1, false), 0);
+      assert.equal(await follow(T0 + 2, true), 0);
       assert.deepEqual(await follows(), { count: 1, sets: ['b1'] });
-      assert.equal((await follow(T0 + 3, false)).relationDelta, -1);
-      assert.equal((await follow(T0 + 2, true)).relationDelta, 0);
+      const { relationScores } = await store.prefetch({
+        metas: [],
+        parked: [],
+        relations: [
+          { userId: 'u1', relation: 'following', blogId: 'b1' },
+          { userId: 'u1', relation: 'following', blogId: 'b2' },
+        ],
+      });
+      assert.deepEqual(relationScores, [T0 + 2, undefined]);
+      assert.equal(await follow(T0 + 3, false), -1);
+      assert.equal(await follow(T0 + 2, true), 0);
       assert.deepEqual(await follows(), { count: 0, sets: [] });
     });
 
-    it('breaks a tie between ending and starting a relation at one instant toward active', async () => {
-      const block = (active: boolean) =>
-        store.updateUser({
-          userId: 'u1',
-          atMs: T0,
-          user: {},
-          relation: { relation: 'blocked', blogId: 'b1', active },
-        });
-      assert.equal((await block(true)).relationDelta, 1);
-      assert.equal((await block(false)).relationDelta, 0);
+    it('applies the relation changes of one write in order, reporting each', async () => {
+      const relations = [
+        { relation: 'blocked' as const, blogId: 'b1', atMs: T0, active: true },
+        { relation: 'blocked' as const, blogId: 'b1', atMs: T0, active: false },
+        { relation: 'blocked' as const, blogId: 'b2', atMs: T0 + 1, active: true },
+        { relation: 'blocked' as const, blogId: 'b2', atMs: T0 + 2, active: false },
+      ];
+      const outcome = await write({ users: [userWrite('u1', { relations })] });
+      // A tie between ending and starting at one instant goes to active.
+      assert.deepEqual(outcome.relationDeltas.get('u1'), [1, 0, 1, -1]);
       assert.deepEqual((await store.readUser('u1', 10)).sets.blocked, ['b1']);
     });
 
     it('keeps sets newest first, moves a repeated id to its latest time, and caps them', async () => {
       const serve = (postId: string, atMs: number) =>
-        store.updateUser({ userId: 'u1', atMs, user: {}, sets: [{ set: 'served', id: postId }] });
+        write({ users: [userWrite('u1', { touches: [{ set: 'served', id: postId, atMs }] })] });
       await serve('p1', T0 + 1);
       await serve('p2', T0 + 2);
       await serve('p3', T0 + 3);
@@ -131,15 +219,18 @@ export function featureStoreContract(name: string, open: OpenStore): void {
       assert.deepEqual((await store.readUser('u1', 2)).sets.served, ['p4', 'p1']);
     });
 
-    it('tracks the tags and blogs touched most recently, at most interestCap of each', async () => {
-      const affinity = { counters: [{ signal: 'affinity' as const, weight: 1 }] };
+    it('keeps the state of the tags and blogs touched most recently, at most interestCap of each', async () => {
       for (const [i, tag] of ['a', 'b', 'c'].entries()) {
-        await store.updateUser({
-          userId: 'u1',
-          atMs: T0 + i,
-          user: {},
-          tags: [{ tag, change: affinity }],
-          blogs: [{ blogId: `b${i}`, change: affinity }],
+        const atMs = T0 + i;
+        await write({
+          users: [
+            userWrite('u1', {
+              tags: new Map([[tag, deltaOf('user_tag', (d) => d.addSignal('affinity', 1, atMs))]]),
+              blogs: new Map([
+                [`b${i}`, deltaOf('user_blog', (d) => d.addSignal('affinity', 1, atMs))],
+              ]),
+            }),
+          ],
         });
       }
       const user = await store.readUser('u1', 10);
@@ -152,41 +243,55 @@ export function featureStoreContract(name: string, open: OpenStore): void {
         ['b2', 'b1'],
       );
       close(LAYOUTS.user_tag.counter(user.tags[0]!.state, 'affinity', 30 * DAY, T0 + 2), 1);
+      // The state of the tag pushed out is gone, not only its place in the index.
+      await write({
+        posts: [
+          postWrite('p1', {
+            create: { meta: { blogId: 'b0', tags: ['a'], reblogOf: '' }, parkedRead: 0 },
+          }),
+        ],
+      });
+      const { userTags, userBlogs } = joinsById(await store.readCandidates('u1', ['p1']));
+      assert.deepEqual([userTags.size, userBlogs.size], [0, 0]);
     });
 
     it("reads a batch: the posts' metas lead to their blogs and the user's affinities", async () => {
-      await store.createPost({ postId: 'p1', atMs: T0, meta: META, change: {} });
-      await store.updateBlog({
-        blogId: 'b1',
-        atMs: T0,
-        change: { attributes: [{ attribute: 'followers', value: 1 }] },
+      await write({
+        posts: [postWrite('p1', { create: { meta: META, parkedRead: 0 } })],
+        blogs: [{ blogId: 'b1', delta: deltaOf('blog', (d) => d.mergeAttribute('followers', 1)) }],
+        users: [
+          userWrite('u1', {
+            delta: deltaOf('user', (d) => d.mergeAttribute('last_active_at', T0)),
+            blogs: new Map([['b1', deltaOf('user_blog', (d) => d.addSignal('engagement', 1, T0))]]),
+            tags: new Map([['art', deltaOf('user_tag', (d) => d.addSignal('affinity', 2, T0))]]),
+            relations: [
+              { relation: 'following', blogId: 'b1', atMs: T0, active: true },
+              { relation: 'following', blogId: 'b9', atMs: T0, active: true },
+            ],
+          }),
+        ],
       });
-      await store.updateUser({
-        userId: 'u1',
-        atMs: T0,
-        user: {},
-        blogs: [{ blogId: 'b1', change: { counters: [{ signal: 'engagement', weight: 1 }] } }],
-        tags: [{ tag: 'art', change: { counters: [{ signal: 'affinity', weight: 2 }] } }],
-        relation: { relation: 'following', blogId: 'b1', active: true },
-      });
-      await store.updateUser({
-        userId: 'u1',
-        atMs: T0,
-        user: {},
-        relation: { relation: 'following', blogId: 'b9', active: true },
-      });
-      const states = await store.readCandidates('u1', ['p1', 'unknown']);
-      assert.ok(states.user);
-      assert.deepEqual(states.posts.get('unknown'), { state: undefined, meta: undefined });
-      assert.deepEqual(states.posts.get('p1')?.meta, META);
-      assert.deepEqual([...states.blogs.keys()], ['b1']);
-      assert.equal(LAYOUTS.blog.attribute(states.blogs.get('b1')!, 'followers'), 1);
-      assert.deepEqual([...states.userBlogs.keys()], ['b1']);
-      assert.deepEqual([...states.following], ['b1']);
-      assert.deepEqual([...states.userTags.keys()], ['art']);
-
-      const anonymous = await store.readCandidates(undefined, ['p1']);
-      assert.equal(anonymous.user, undefined);
+      for (const pass of ['first read', 'second read (metas remembered)']) {
+        const states = await store.readCandidates('u1', ['p1', 'unknown']);
+        assert.ok(states.user, pass);
+        assert.deepEqual(states.posts.get('unknown'), { state: undefined, meta: undefined });
+        assert.deepEqual(states.posts.get('p1')?.meta, META);
+        const joins = joinsById(states);
+        assert.deepEqual([...joins.blogs.keys()], ['b1']);
+        assert.equal(LAYOUTS.blog.attributeValue(joins.blogs.get('b1')!, 'followers'), 1);
+        assert.deepEqual([...joins.userBlogs.keys()], ['b1']);
+        assert.deepEqual([...joins.following], ['b1']);
+        assert.deepEqual([...joins.userTags.keys()], ['art']);
+        const { blogSlots, tagFrom, tagCount, tagSlots } = states.posts.slots;
+        assert.equal(states.blogIds[blogSlots[0]!], 'b1');
+        const p1Tags = Array.from(tagSlots.subarray(tagFrom[0]!, tagFrom[0]! + tagCount[0]!));
+        assert.deepEqual(
+          p1Tags.map((slot) => states.tags[slot]),
+          META.tags,
+        );
+        assert.equal(blogSlots[1], -1, 'the unknown post joins nothing');
+      }
+      const anonymous = joinsById(await store.readCandidates(undefined, ['p1']));
       assert.equal(
         anonymous.userBlogs.size + anonymous.userTags.size + anonymous.following.size,
         0,
@@ -194,13 +299,115 @@ export function featureStoreContract(name: string, open: OpenStore): void {
       assert.deepEqual([...anonymous.blogs.keys()], ['b1']);
     });
 
+    it('answers reads in flight together as it answers them one at a time', async () => {
+      const metaOf = (i: number): PostMeta => ({
+        blogId: `b${i % 5}`,
+        // Two tags: the contract keeps the state of two per user (interestCap).
+        tags: [`t${i % 2}`, `t${(i + 1) % 2}`],
+        reblogOf: '',
+      });
+      await write({
+        posts: Array.from({ length: 40 }, (_, i) =>
+          postWrite(`p${i}`, { create: { meta: metaOf(i), parkedRead: 0 } }),
+        ),
+        blogs: Array.from({ length: 5 }, (_, i) => ({
+          blogId: `b${i}`,
+          delta: deltaOf('blog', (d) => d.mergeAttribute('followers', i)),
+        })),
+        users: ['u1', 'u2'].map((userId, u) =>
+          userWrite(userId, {
+            delta: deltaOf('user', (d) => d.mergeAttribute('last_active_at', T0)),
+            tags: new Map(
+              ['t0', 't1'].map((tag, t) => [
+                tag,
+                deltaOf('user_tag', (d) => d.addSignal('affinity', 1 + t + 10 * u, T0)),
+              ]),
+            ),
+          }),
+        ),
+      });
+      const requests = [
+        { userId: 'u1', postIds: Array.from({ length: 30 }, (_, i) => `p${i}`) },
+        { userId: 'u2', postIds: Array.from({ length: 30 }, (_, i) => `p${39 - i}`) },
+        { userId: 'u1', postIds: ['p7', 'unknown', 'p3'] },
+      ];
+      /** Each post's blog followers and the user's affinity to its tags, read off the joins. */
+      const view = (states: Awaited<ReturnType<FeatureStore['readCandidates']>>) =>
+        states.posts.ids.map((_, i) => {
+          const { blogSlots, tagFrom, tagCount, tagSlots } = states.posts.slots;
+          const blog = blogSlots[i]! < 0 ? undefined : states.blogs[blogSlots[i]!];
+          const tags = Array.from(tagSlots.subarray(tagFrom[i]!, tagFrom[i]! + tagCount[i]!));
+          return {
+            followers: blog && LAYOUTS.blog.attributeValue(blog, 'followers'),
+            tags: tags.map((slot) => [
+              states.tags[slot],
+              LAYOUTS.user_tag.counter(states.userTags[slot]!, 'affinity', 30 * DAY, T0),
+            ]),
+          };
+        });
+      const together = await Promise.all(
+        requests.map(({ userId, postIds }) => store.readCandidates(userId, postIds)),
+      );
+      for (const [i, { userId, postIds }] of requests.entries()) {
+        const alone = await store.readCandidates(userId, postIds);
+        assert.deepEqual(view(together[i]!), view(alone), `request ${i}`);
+      }
+      assert.deepEqual(view(together[2]!)[0], {
+        followers: 2,
+        tags: [
+          ['t1', 2],
+          ['t0', 1],
+        ],
+      });
+    });
+
+    it('writes a batch of many entities at once as it would write them one by one', async () => {
+      const ids = Array.from({ length: 450 }, (_, i) => `p${i}`);
+      await write({
+        posts: ids.map((postId, i) =>
+          postWrite(postId, {
+            delta: deltaOf('post', (d) => d.addSignal('impression', i + 1, T0)),
+            create: {
+              meta: { blogId: `b${i % 7}`, tags: [`t${i % 3}`], reblogOf: '' },
+              parkedRead: 0,
+            },
+          }),
+        ),
+        users: Array.from({ length: 250 }, (_, i) =>
+          userWrite(`u${i}`, {
+            delta: deltaOf('user', (d) =>
+              d.addSignal('session', 1, T0).mergeAttribute('last_session_at', T0),
+            ),
+            touches: [{ set: 'served', id: `p${i}`, atMs: T0 }],
+          }),
+        ),
+        blogs: Array.from({ length: 7 }, (_, i) => ({
+          blogId: `b${i}`,
+          delta: deltaOf('blog', (d) => d.addSignal('post', i, T0)),
+        })),
+      });
+      const read = await store.readCandidates(undefined, ids);
+      const { posts } = read;
+      const { blogs } = joinsById(read);
+      ids.forEach((postId, i) => {
+        assert.equal(LAYOUTS.post.counter(posts.get(postId)!.state!, 'impression', DAY, T0), i + 1);
+        assert.equal(posts.get(postId)!.meta?.blogId, `b${i % 7}`);
+      });
+      assert.equal(LAYOUTS.blog.counter(blogs.get('b6')!, 'post', 7 * DAY, T0), 6);
+      const last = await store.readUser('u249', 10);
+      assert.deepEqual(last.sets.served, ['p249']);
+      assert.equal(LAYOUTS.user.attributeValue(last.state!, 'last_session_at'), T0);
+    });
+
     it('reads nothing for a user it never saw, and keeps users apart', async () => {
-      await store.updateUser({
-        userId: 'u1',
-        atMs: T0,
-        user: like,
-        sets: [{ set: 'engaged', id: 'p1' }],
-        tags: [{ tag: 'art', change: { counters: [{ signal: 'affinity', weight: 1 }] } }],
+      await write({
+        users: [
+          userWrite('u1', {
+            delta: deltaOf('user', (d) => d.addSignal('like', 1, T0)),
+            touches: [{ set: 'engaged', id: 'p1', atMs: T0 }],
+            tags: new Map([['art', deltaOf('user_tag', (d) => d.addSignal('affinity', 1, T0))]]),
+          }),
+        ],
       });
       const stranger = await store.readUser('u2', 10);
       assert.equal(stranger.state, undefined);

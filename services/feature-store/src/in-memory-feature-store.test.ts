@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { ENTITIES, USER_SETS } from './feature-registry.js';
-import { featureStoreContract } from './feature-store.contract.js';
+import {
+  deltaOf,
+  featureStoreContract,
+  plan,
+  postWrite,
+  userWrite,
+} from './feature-store.contract.js';
 import { InMemoryFeatureStore } from './in-memory-feature-store.js';
+import { joinsById } from './test-fixtures/states.js';
 
 featureStoreContract('InMemoryFeatureStore', async (limits) => ({
   store: new InMemoryFeatureStore(limits),
@@ -9,26 +16,40 @@ featureStoreContract('InMemoryFeatureStore', async (limits) => ({
 }));
 
 describe('InMemoryFeatureStore', () => {
-  it('forgets an entity one time to live after its last write, like a Redis key', async () => {
+  it('forgets each key class one time to live after its last write, like a Redis key', async () => {
     let wallClock = 0;
     const store = new InMemoryFeatureStore({ setCap: 10, interestCap: 10, now: () => wallClock });
-    const like = { counters: [{ signal: 'like' as const, weight: 1 }] };
-    await store.updatePost({ postId: 'p1', atMs: 1, change: like });
-    await store.updateUser({
-      userId: 'u1',
-      atMs: 1,
-      user: {},
-      sets: [{ set: 'served', id: 'p1' }],
-    });
+    const liked = (atMs: number) => deltaOf('post', (d) => d.addSignal('like', 1, atMs));
+    const meta = { blogId: 'b1', tags: ['art'], reblogOf: '' };
+    await store.write(
+      plan({
+        posts: [postWrite('p1', { delta: liked(1), create: { meta, parkedRead: 0 } })],
+        users: [
+          userWrite('u1', {
+            delta: deltaOf('user', (d) => d.mergeAttribute('last_active_at', 1)),
+            touches: [{ set: 'served', id: 'p1', atMs: 1 }],
+            tags: new Map([['art', deltaOf('user_tag', (d) => d.addSignal('affinity', 1, 1))]]),
+          }),
+        ],
+      }),
+    );
 
     wallClock = ENTITIES.post.ttlMs - 1;
-    await store.updatePost({ postId: 'p1', atMs: 2, change: like });
+    await store.write(plan({ posts: [postWrite('p1', { delta: liked(2) })] }));
     wallClock = ENTITIES.post.ttlMs + 1;
-    assert.ok((await store.readCandidates(undefined, ['p1'])).posts.get('p1')?.state);
+    // The post was written again: alive, meta and all. The served set's 14 days are over.
+    const read = await store.readCandidates('u1', ['p1']);
+    assert.deepEqual(read.posts.get('p1')?.meta, meta);
     assert.deepEqual((await store.readUser('u1', 10)).sets.served, []);
     assert.ok(USER_SETS.served.ttlMs < ENTITIES.post.ttlMs);
+    // User state and the user's tag state live 90 days from their write.
+    assert.ok(read.user && joinsById(read).userTags.has('art'));
+    wallClock = ENTITIES.user.ttlMs + 1;
+    const later = await store.readCandidates('u1', ['p1']);
+    assert.deepEqual([later.user, joinsById(later).userTags.size], [undefined, 0]);
 
     wallClock = 2 * ENTITIES.post.ttlMs;
-    assert.equal((await store.readCandidates(undefined, ['p1'])).posts.get('p1')?.state, undefined);
+    const gone = (await store.readCandidates(undefined, ['p1'])).posts.get('p1');
+    assert.deepEqual(gone, { state: undefined, meta: undefined });
   });
 });

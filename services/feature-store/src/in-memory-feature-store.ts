@@ -1,4 +1,3 @@
-import { applyCellOps } from './cell-ops.js';
 import { ExpiringMap } from './expiring-map.js';
 import {
   ENTITIES,
@@ -11,22 +10,24 @@ import {
   type UserSet,
 } from './feature-registry.js';
 import type {
-  BlogUpdate,
   CandidateStates,
   FeatureStore,
   ParkedEngagement,
-  PostCreated,
-  PostCreation,
   PostMeta,
-  PostUpdate,
-  StoredPost,
+  PostWritten,
+  Prefetched,
+  PrefetchRequest,
   StoreLimits,
   UserStates,
-  UserUpdate,
-  UserUpdated,
+  UserWrite,
+  WriteOutcome,
+  WritePlan,
 } from './feature-store.js';
+import { postBatchOf, SlotAssigner } from './post-batch.js';
+import { relationOutcome } from './relation-rules.js';
 import { ScoredSet } from './scored-set.js';
-import { LAYOUTS, type EntityChange, type StateLayout } from './state-layout.js';
+import { applyDelta, type EntityDelta } from './state-delta.js';
+import { LAYOUTS, TIME_CELL, type StateLayout } from './state-layout.js';
 
 export interface InMemoryFeatureStoreOptions extends StoreLimits {
   /** The clock time to live is measured on (like Redis's); tests pass a fake. */
@@ -37,8 +38,9 @@ export interface InMemoryFeatureStoreOptions extends StoreLimits {
 const pair = (userId: string, other: string) => `${userId}\u0000${other}`;
 
 /**
- * The embedded store (playground, tests): the Redis store's semantics in process memory,
- * with the same time to live per key class and the same caps.
+ * The embedded store (playground, tests, point-in-time replays): the Redis store's semantics
+ * in process memory, with the same time to live per key class and the same caps. Every
+ * write is synchronous, so nothing races its prefetch.
  */
 export class InMemoryFeatureStore implements FeatureStore {
   private readonly states: { readonly [E in EntityKind]: ExpiringMap<string, Float64Array> };
@@ -70,104 +72,84 @@ export class InMemoryFeatureStore implements FeatureStore {
     this.indexes = { tags: map(ENTITIES.user_tag.ttlMs), blogs: map(ENTITIES.user_blog.ttlMs) };
   }
 
-  async updatePost({ postId, atMs, change, park }: PostUpdate): Promise<PostMeta | undefined> {
-    this.change('post', postId, atMs, change);
-    const meta = this.postMetas.get(postId);
-    if (meta !== undefined) {
-      this.postMetas.set(postId, meta);
-      return meta;
+  async prefetch(request: PrefetchRequest): Promise<Prefetched> {
+    const metas = new Map<string, PostMeta>();
+    for (const postId of request.metas) {
+      const meta = this.postMetas.get(postId);
+      if (meta !== undefined) metas.set(postId, meta);
     }
-    if (park !== undefined) {
-      const parked = [...(this.parked.get(postId) ?? []), park].slice(-PARKED_ENGAGEMENTS_CAP);
-      this.parked.set(postId, parked);
+    const parked = new Map<string, readonly ParkedEngagement[]>();
+    for (const postId of request.parked) {
+      const entries = this.parked.get(postId);
+      if (entries !== undefined && entries.length > 0) parked.set(postId, [...entries]);
     }
-    return undefined;
+    const relationScores = request.relations.map(({ userId, relation, blogId }) =>
+      this.sets[relation].get(userId)?.score(blogId),
+    );
+    return { metas, parked, relationScores };
   }
 
-  async createPost({ postId, atMs, meta, change }: PostCreation): Promise<PostCreated> {
-    this.change('post', postId, atMs, change);
-    const existing = this.postMetas.get(postId);
-    this.postMetas.set(postId, existing ?? meta);
-    if (existing !== undefined) return { created: false, parked: [] };
-    const parked = this.parked.get(postId) ?? [];
-    this.parked.delete(postId);
-    return { created: true, parked };
-  }
-
-  async updateBlog({ blogId, atMs, change }: BlogUpdate): Promise<void> {
-    this.change('blog', blogId, atMs, change);
-  }
-
-  async updateUser(update: UserUpdate): Promise<UserUpdated> {
-    const { userId, atMs } = update;
-    this.change('user', userId, atMs, update.user);
-    for (const { blogId, change } of update.blogs ?? []) {
-      this.change('user_blog', pair(userId, blogId), atMs, change);
-      this.touch(this.indexes.blogs, userId, blogId, atMs, this.options.interestCap);
+  async write(plan: WritePlan): Promise<WriteOutcome> {
+    for (const { blogId, delta } of plan.blogs) this.change('blog', blogId, delta);
+    const relationDeltas = new Map<string, readonly number[]>();
+    for (const write of plan.users) relationDeltas.set(write.userId, this.writeUser(write));
+    const posts = new Map<string, PostWritten>();
+    for (const { postId, delta, create, park } of plan.posts) {
+      this.change('post', postId, delta);
+      let meta = this.postMetas.get(postId);
+      let written: PostWritten = { parkedSince: [] };
+      if (create !== undefined) {
+        if (meta === undefined) {
+          meta = create.meta;
+          const since = (this.parked.get(postId) ?? []).slice(create.parkedRead);
+          this.parked.delete(postId);
+          written = { created: true, parkedSince: since };
+        } else {
+          written = { created: false, parkedSince: [] };
+        }
+      }
+      if (park.length > 0) {
+        if (meta === undefined) {
+          const entries = [...(this.parked.get(postId) ?? []), ...park];
+          this.parked.set(postId, entries.slice(-PARKED_ENGAGEMENTS_CAP));
+        } else {
+          written = { ...written, meta };
+        }
+      }
+      // The meta lives as long as the post's state, as in one Redis value.
+      if (meta !== undefined) this.postMetas.set(postId, meta);
+      posts.set(postId, written);
     }
-    for (const { tag, change } of update.tags ?? []) {
-      this.change('user_tag', pair(userId, tag), atMs, change);
-      this.touch(this.indexes.tags, userId, tag, atMs, this.options.interestCap);
-    }
-    for (const { set, id } of update.sets ?? []) {
-      this.touch(this.sets[set], userId, id, atMs, this.options.setCap);
-    }
-    if (update.relation === undefined) return { relationDelta: 0 };
-    const { relation, blogId, active, countedIn } = update.relation;
-    const relations = this.sets[relation];
-    const members = relations.get(userId) ?? new ScoredSet();
-    const score = members.score(blogId);
-    const was = score !== undefined && score > 0;
-    if (score !== undefined) {
-      const last = Math.abs(score);
-      if (atMs < last || (atMs === last && (was || !active))) return { relationDelta: 0 };
-    }
-    members.set(blogId, active ? atMs : -atMs);
-    members.removeBetween(RELATION_TOMBSTONE_MS - atMs, 0);
-    members.trim(RELATION_CAP);
-    relations.set(userId, members);
-    const relationDelta = ((active ? 1 : 0) - (was ? 1 : 0)) as -1 | 0 | 1;
-    if (relationDelta !== 0 && countedIn !== undefined) {
-      this.change('user', userId, atMs, {
-        attributes: [{ attribute: countedIn, value: relationDelta }],
-      });
-    }
-    return { relationDelta };
+    return { posts, relationDeltas };
   }
 
   async readCandidates(
     userId: string | undefined,
     postIds: readonly string[],
   ): Promise<CandidateStates> {
-    const posts = new Map<string, StoredPost>();
-    const blogIds = new Set<string>();
-    const tags = new Set<string>();
-    for (const postId of postIds) {
-      const meta = this.postMetas.get(postId);
-      posts.set(postId, { state: this.state('post', postId), meta });
-      if (meta === undefined) continue;
-      blogIds.add(meta.blogId);
-      for (const tag of meta.tags) tags.add(tag);
-    }
-    const blogs = collect(blogIds, (blogId) => this.state('blog', blogId));
-    if (userId === undefined) {
-      return {
-        user: undefined,
-        posts,
-        blogs,
-        userBlogs: new Map(),
-        following: new Set(),
-        userTags: new Map(),
-      };
-    }
-    const following = this.sets.following.get(userId);
+    const states = postIds.map((postId) => this.state('post', postId));
+    const metas = postIds.map((postId, i) =>
+      states[i] === undefined ? undefined : this.postMetas.get(postId),
+    );
+    const assigner = new SlotAssigner();
+    const posts = postBatchOf(postIds, states, metas, assigner);
+    const { blogIds, tags } = assigner;
+    const following = this.sets.following.get(userId ?? '');
+    const forUser = <T>(read: (userId: string) => T) =>
+      userId === undefined ? undefined : read(userId);
     return {
-      user: this.state('user', userId),
+      user: forUser((id) => this.state('user', id)),
       posts,
-      blogs,
-      userBlogs: collect(blogIds, (blogId) => this.state('user_blog', pair(userId, blogId))),
-      following: new Set([...blogIds].filter((blogId) => (following?.score(blogId) ?? 0) > 0)),
-      userTags: collect(tags, (tag) => this.state('user_tag', pair(userId, tag))),
+      blogIds,
+      blogs: blogIds.map((blogId) => this.state('blog', blogId)),
+      userBlogs: blogIds.map((blogId) =>
+        forUser((id) => this.state('user_blog', pair(id, blogId))),
+      ),
+      following: Uint8Array.from(blogIds, (blogId) =>
+        userId !== undefined && (following?.score(blogId) ?? 0) > 0 ? 1 : 0,
+      ),
+      tags,
+      userTags: tags.map((tag) => forUser((id) => this.state('user_tag', pair(id, tag)))),
     };
   }
 
@@ -197,43 +179,81 @@ export class InMemoryFeatureStore implements FeatureStore {
     };
   }
 
+  /** The same steps, in the same order, as the user script in redis-scripts.ts. */
+  private writeUser(write: UserWrite): number[] {
+    const { userId } = write;
+    const { setCap, interestCap } = this.options;
+    let cells: Float64Array | undefined;
+    if (!write.delta.isEmpty) cells = this.change('user', userId, write.delta);
+    const touchedSets = new Set<UserSet>();
+    for (const { set, id, atMs } of write.touches) {
+      const members = this.sets[set].get(userId) ?? new ScoredSet();
+      members.raise(id, atMs);
+      this.sets[set].set(userId, members);
+      touchedSets.add(set);
+    }
+    for (const set of touchedSets) {
+      const members = this.sets[set].get(userId)!;
+      members.trim(setCap);
+      this.sets[set].set(userId, members);
+    }
+    const deltas: number[] = [];
+    for (const { relation, blogId, atMs, active, countedIn } of write.relations) {
+      const relations = this.sets[relation];
+      const members = relations.get(userId) ?? new ScoredSet();
+      const { score, delta } = relationOutcome(members.score(blogId), atMs, active);
+      if (score !== undefined) {
+        members.set(blogId, score);
+        members.removeBetween(RELATION_TOMBSTONE_MS - atMs, 0);
+        members.trim(RELATION_CAP);
+      }
+      if (members.size > 0) relations.set(userId, members);
+      deltas.push(delta);
+      if (delta !== 0 && countedIn !== undefined) {
+        cells ??= this.states.user.get(userId) ?? LAYOUTS.user.empty();
+        cells[LAYOUTS.user.attribute(countedIn).cell]! += delta;
+        this.states.user.set(userId, cells);
+      }
+    }
+    this.writeInterests(userId, 'blogs', 'user_blog', write.blogs, interestCap);
+    this.writeInterests(userId, 'tags', 'user_tag', write.tags, interestCap);
+    return deltas;
+  }
+
+  /** Per-blog or per-tag states, their index touched at each state's time, capped. */
+  private writeInterests<E extends 'user_blog' | 'user_tag'>(
+    userId: string,
+    kind: 'tags' | 'blogs',
+    entity: E,
+    deltas: ReadonlyMap<string, EntityDelta<E>>,
+    cap: number,
+  ): void {
+    if (deltas.size === 0) return;
+    const index = this.indexes[kind].get(userId) ?? new ScoredSet();
+    for (const [id, delta] of deltas) {
+      const cells = this.change(entity, pair(userId, id), delta);
+      index.raise(id, cells[TIME_CELL]!);
+    }
+    for (const gone of index.trim(cap)) this.states[entity].delete(pair(userId, gone));
+    this.indexes[kind].set(userId, index);
+  }
+
+  /** Applies a delta to an entity's state (created empty), restarting its time to live. */
   private change<E extends EntityKind>(
     entity: E,
     key: string,
-    atMs: number,
-    change: EntityChange<E>,
-  ): void {
+    delta: EntityDelta<E>,
+  ): Float64Array {
     const layout = LAYOUTS[entity] as StateLayout<E>;
     const states = this.states[entity];
     const cells = states.get(key) ?? layout.empty();
-    applyCellOps(cells, atMs, layout.compile(change));
+    applyDelta(cells, delta);
     states.set(key, cells);
+    return cells;
   }
 
   /** A copy: callers compute from it after further events may have changed the original. */
   private state(entity: EntityKind, key: string): Float64Array | undefined {
     return this.states[entity].get(key)?.slice();
   }
-
-  private touch(
-    sets: ExpiringMap<string, ScoredSet>,
-    userId: string,
-    member: string,
-    atMs: number,
-    cap: number,
-  ): void {
-    const members = sets.get(userId) ?? new ScoredSet();
-    members.raise(member, atMs);
-    members.trim(cap);
-    sets.set(userId, members);
-  }
-}
-
-function collect<V>(ids: Iterable<string>, read: (id: string) => V | undefined): Map<string, V> {
-  const found = new Map<string, V>();
-  for (const id of ids) {
-    const value = read(id);
-    if (value !== undefined) found.set(id, value);
-  }
-  return found;
 }

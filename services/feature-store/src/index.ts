@@ -1,39 +1,44 @@
 import type { eventsv1 } from '@feedmesh/contracts';
 import {
-  env,
-  runtimeConfigShape,
-  serverConfigShape,
   startGrpcServer,
   type Logger,
   type RunningServer,
   type Runtime,
 } from '@feedmesh/service-kit';
-import { meter, registerObservableGauge, runAsService } from '@feedmesh/telemetry';
-import type { z } from 'zod';
+import { meter, registerObservableGauge, runAsService, withSpan } from '@feedmesh/telemetry';
+import { FEATURE_STORE_GROUP, type FeatureStoreConfig } from './config.js';
 import { FeatureMaterializer } from './event-materializer.js';
 import type { FeatureStore } from './feature-store.js';
 import { featureStoreService } from './feature-store-service.js';
 import { InMemoryFeatureStore } from './in-memory-feature-store.js';
 import { RedisFeatureStore } from './redis-feature-store.js';
 
+export { FEATURE_STORE_GROUP, featureStoreConfigShape, type FeatureStoreConfig } from './config.js';
 export { featureSchema, type FeatureSchema } from './feature-schema.js';
 export { FEATURES, type FeatureDeclaration } from './feature-registry.js';
+export {
+  fetchEntityFeatures,
+  formatEntityFeatures,
+  type EntityFeatures,
+  type EntityFeaturesRequest,
+  type NamedFeature,
+} from './entity-features.js';
+export {
+  featuresAsOf,
+  PointInTimeFeatureSource,
+  type FeatureRequestAt,
+  type FeaturesAt,
+  type PointInTimeOptions,
+} from './point-in-time.js';
+export {
+  runFeatureBench,
+  type FeatureBenchOptions,
+  type FeatureBenchReport,
+} from './bench/feature-bench.js';
+export type { LatencySummary } from './bench/latency.js';
+export type { PackedMatrix, PackedVector } from './candidate-matrix.js';
 
 const SERVICE = 'feature-store';
-/** The consumer group this service reads the event log with. */
-export const FEATURE_STORE_GROUP = 'feature-store';
-
-export const featureStoreConfigShape = {
-  ...serverConfigShape,
-  ...runtimeConfigShape,
-  /** Ids kept per user in each set (served, engaged, hidden, owned blogs). */
-  FEATURE_STORE_LIST_CAP: env.int(1_000, 1, 100_000),
-  /** Tags, and blogs, whose affinity is tracked per user for GetUserFeatures' interests. */
-  FEATURE_STORE_INTEREST_CAP: env.int(200, 1, 10_000),
-};
-
-export type FeatureStoreConfig = Readonly<z.infer<z.ZodObject<typeof featureStoreConfigShape>>>;
-
 export interface FeatureStoreOptions {
   readonly config: FeatureStoreConfig;
   /** Redis (undefined when embedded: in-memory store) and the event log. */
@@ -55,7 +60,12 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
     interestCap: config.FEATURE_STORE_INTEREST_CAP,
   };
   const store: FeatureStore = runtime.redis
-    ? new RedisFeatureStore({ redis: runtime.redis, prefix: runtime.prefix, ...limits })
+    ? new RedisFeatureStore({
+        redis: runtime.redis,
+        prefix: runtime.prefix,
+        metaCacheSize: config.FEATURE_STORE_META_CACHE,
+        ...limits,
+      })
     : new InMemoryFeatureStore(limits);
   const materializer = new FeatureMaterializer(store);
   const applied = meter('@feedmesh/feature-store').createCounter(
@@ -65,10 +75,23 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
   const consumer = await runtime.eventLog.consume({
     group: FEATURE_STORE_GROUP,
     consumer: runtime.consumerName,
-    handler: (event: eventsv1.Event) =>
+    batchSize: config.FEATURE_STORE_BATCH_SIZE,
+    batchHandler: (events: readonly eventsv1.Event[]) =>
       runAsService(SERVICE, async () => {
-        await materializer.apply(event);
-        applied.add(1, { 'feedmesh.event.type': event.payload?.$case ?? 'none' });
+        const failures = await withSpan(
+          'feature-store.apply-batch',
+          { 'feedmesh.events': events.length },
+          () => materializer.applyBatch(events),
+        );
+        const failed = new Set(failures.map((failure) => failure.index));
+        const byType = new Map<string, number>();
+        events.forEach((event, index) => {
+          if (failed.has(index)) return;
+          const type = event.payload?.$case ?? 'none';
+          byType.set(type, (byType.get(type) ?? 0) + 1);
+        });
+        for (const [type, count] of byType) applied.add(count, { 'feedmesh.event.type': type });
+        return failures;
       }),
   });
   const stopLagGauge = registerObservableGauge(

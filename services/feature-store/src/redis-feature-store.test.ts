@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { UnavailableError } from '@feedmesh/errors';
-import { testRedis, testRedisUrl, uniquePrefix } from '@feedmesh/testing';
+import { testRedis, testRedisUrl, uniquePrefix, waitFor } from '@feedmesh/testing';
 import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { FeatureMaterializer } from './event-materializer.js';
-import { featureStoreContract } from './feature-store.contract.js';
+import { ENTITIES, PARKED_ENGAGEMENT_TTL_MS, USER_SETS } from './feature-registry.js';
+import { deltaOf, featureStoreContract, plan, postWrite } from './feature-store.contract.js';
 import { FeatureKeys } from './redis-keys.js';
 import { RedisFeatureStore } from './redis-feature-store.js';
 import { LAYOUTS } from './state-layout.js';
@@ -19,11 +20,42 @@ featureStoreContract('RedisFeatureStore', async (limits) => {
   };
 });
 
+// Every read takes the path of a post met for the first time: metas parsed from the values,
+// blogs and tags read in a second round trip.
+featureStoreContract('RedisFeatureStore without a meta cache', async (limits) => {
+  const prefix = uniquePrefix('fs');
+  const redis = testRedis(prefix);
+  return {
+    store: new RedisFeatureStore({ redis, prefix, metaCacheSize: 0, ...limits }),
+    dispose: () => redis.cleanup(),
+  };
+});
+
+/** The time to live each key class is written with, by the end of its key. */
+function declaredTtl(key: string): number {
+  const rules: [RegExp, number][] = [
+    [/\{u:[^}]+\}:s$/, ENTITIES.user.ttlMs],
+    [/\{u:[^}]+\}:b:/, ENTITIES.user_blog.ttlMs],
+    [/\{u:[^}]+\}:t:/, ENTITIES.user_tag.ttlMs],
+    [/\{u:[^}]+\}:idx:blogs$/, ENTITIES.user_blog.ttlMs],
+    [/\{u:[^}]+\}:idx:tags$/, ENTITIES.user_tag.ttlMs],
+    ...Object.entries(USER_SETS).map(
+      ([set, { ttlMs }]) => [new RegExp(`:set:${set}$`), ttlMs] as [RegExp, number],
+    ),
+    [/\{p:[^}]+\}:v$/, ENTITIES.post.ttlMs],
+    [/\{p:[^}]+\}:parked$/, PARKED_ENGAGEMENT_TTL_MS],
+    [/\{b:[^}]+\}:s$/, ENTITIES.blog.ttlMs],
+  ];
+  const rule = rules.find(([pattern]) => pattern.test(key));
+  assert.ok(rule, `no key class for ${key}`);
+  return rule[1];
+}
+
 describe('RedisFeatureStore', () => {
   let prefix: string;
   let redis: ReturnType<typeof testRedis>;
   let store: RedisFeatureStore;
-  const like = { counters: [{ signal: 'like' as const, weight: 1 }] };
+  const liked = deltaOf('post', (d) => d.addSignal('like', 1, T0));
 
   beforeEach(() => {
     prefix = uniquePrefix('fs');
@@ -43,16 +75,33 @@ describe('RedisFeatureStore', () => {
     return keys;
   }
 
-  it('gives every key it writes a time to live', async () => {
+  it('gives every key it writes the time to live of its key class', async () => {
     const materializer = new FeatureMaterializer(store);
-    for (const event of sampleWorld()) await materializer.apply(event);
+    // One at a time, so that p3's engagement is parked before its PostCreated arrives.
+    for (const event of sampleWorld().slice(0, 18)) await materializer.apply(event);
     const keys = await keysUnder();
     assert.ok(keys.length > 20, `only ${keys.length} keys`);
+    assert.ok(keys.some((key) => key.endsWith(':parked')));
     const ttls = await Promise.all(keys.map((key) => redis.pttl(key)));
-    assert.deepEqual(
-      keys.filter((_, i) => !(ttls[i]! > 0)),
-      [],
+    const wrong = keys.filter((key, i) => {
+      const declared = declaredTtl(key);
+      return !(ttls[i]! <= declared && ttls[i]! > declared - 60_000);
+    });
+    assert.deepEqual(wrong, []);
+  });
+
+  it('forgets an entity once its time to live runs out: it reads as unknown again', async () => {
+    await store.write(plan({ posts: [postWrite('p1', { delta: liked })] }));
+    assert.ok((await store.readCandidates(undefined, ['p1'])).posts.get('p1')?.state);
+    await redis.pexpire(new FeatureKeys(prefix).post('p1'), 1);
+    await waitFor(
+      'the post key to expire',
+      async () => (await redis.exists(new FeatureKeys(prefix).post('p1'))) === 0,
     );
+    assert.deepEqual((await store.readCandidates(undefined, ['p1'])).posts.get('p1'), {
+      state: undefined,
+      meta: undefined,
+    });
   });
 
   it("keeps each user's keys in one slot, and each post's", async () => {
@@ -65,15 +114,19 @@ describe('RedisFeatureStore', () => {
       new Set(userKeys.map((key) => calculateSlot(key))),
       new Set([calculateSlot(keys.user('u1'))]),
     );
-    assert.equal(calculateSlot(keys.postMeta('p1')), calculateSlot(keys.post('p1')));
     assert.equal(calculateSlot(keys.parkedEngagements('p1')), calculateSlot(keys.post('p1')));
   });
 
-  it('stores a post as one packed value of the layout', async () => {
-    await store.updatePost({ postId: 'p1', atMs: T0, change: like });
-    const bytes = await redis.getBuffer(new FeatureKeys(prefix).post('p1'));
-    assert.equal(bytes?.length, LAYOUTS.post.cellCount * 8);
-    assert.equal(bytes?.readDoubleLE(0), LAYOUTS.post.fingerprint);
+  it("stores a post as its meta's length, its meta, then one packed value of the layout", async () => {
+    const meta = { blogId: 'b1', tags: ['art'], reblogOf: '' };
+    await store.write(
+      plan({ posts: [postWrite('p1', { delta: liked, create: { meta, parkedRead: 0 } })] }),
+    );
+    const bytes = (await redis.getBuffer(new FeatureKeys(prefix).post('p1')))!;
+    const metaLength = bytes.readUInt32LE(0);
+    assert.deepEqual(JSON.parse(bytes.toString('utf8', 4, 4 + metaLength)), ['b1', '', ['art']]);
+    assert.equal(bytes.length - 4 - metaLength, LAYOUTS.post.cellCount * 8);
+    assert.equal(bytes.readDoubleLE(4 + metaLength), LAYOUTS.post.fingerprint);
   });
 
   it('loses no update when replicas write the same post at once', async () => {
@@ -87,7 +140,9 @@ describe('RedisFeatureStore', () => {
     try {
       await Promise.all(
         Array.from({ length: 200 }, (_, i) =>
-          (i % 2 === 0 ? store : replica).updatePost({ postId: 'p1', atMs: T0, change: like }),
+          (i % 2 === 0 ? store : replica).write(
+            plan({ posts: [postWrite('p1', { delta: liked })] }),
+          ),
         ),
       );
     } finally {
@@ -97,16 +152,21 @@ describe('RedisFeatureStore', () => {
     assert.equal(LAYOUTS.post.counter(posts.get('p1')!.state!, 'like', 86_400_000, T0), 200);
   });
 
-  it('ignores a value packed by another layout, and rebuilds it from empty', async () => {
+  it('ignores cells packed by another layout, rebuilding them from empty and keeping the meta', async () => {
     const key = new FeatureKeys(prefix).post('p1');
-    const foreign = Buffer.alloc(LAYOUTS.post.cellCount * 8);
-    foreign.writeDoubleLE(12345, 0);
-    foreign.writeDoubleLE(99, 8);
+    const meta = Buffer.from(JSON.stringify(['b1', '', []]));
+    const foreign = Buffer.alloc(4 + meta.length + LAYOUTS.post.cellCount * 8);
+    foreign.writeUInt32LE(meta.length, 0);
+    meta.copy(foreign, 4);
+    foreign.writeDoubleLE(12345, 4 + meta.length);
+    foreign.writeDoubleLE(99, 12 + meta.length);
     await redis.set(key, foreign, 'PX', 60_000);
-    assert.equal((await store.readCandidates(undefined, ['p1'])).posts.get('p1')?.state, undefined);
-    await store.updatePost({ postId: 'p1', atMs: T0, change: like });
-    const state = (await store.readCandidates(undefined, ['p1'])).posts.get('p1')?.state;
-    assert.equal(LAYOUTS.post.counter(state!, 'like', 86_400_000, T0), 1);
+    const before = (await store.readCandidates(undefined, ['p1'])).posts.get('p1');
+    assert.deepEqual(before, { state: undefined, meta: { blogId: 'b1', tags: [], reblogOf: '' } });
+    await store.write(plan({ posts: [postWrite('p1', { delta: liked })] }));
+    const after = (await store.readCandidates(undefined, ['p1'])).posts.get('p1');
+    assert.equal(LAYOUTS.post.counter(after!.state!, 'like', 86_400_000, T0), 1);
+    assert.equal(after?.meta?.blogId, 'b1');
   });
 
   it('reports an unreachable Redis as unavailable', async () => {
@@ -119,7 +179,7 @@ describe('RedisFeatureStore', () => {
     const unreachable = new RedisFeatureStore({ redis: down, prefix, setCap: 1, interestCap: 1 });
     await assert.rejects(unreachable.readCandidates('u1', ['p1']), UnavailableError);
     await assert.rejects(
-      unreachable.updatePost({ postId: 'p1', atMs: T0, change: like }),
+      unreachable.write(plan({ posts: [postWrite('p1', { delta: liked })] })),
       UnavailableError,
     );
     down.disconnect();

@@ -1,5 +1,4 @@
 import type { RedisClient } from '@feedmesh/service-kit';
-import type { CellOp } from './cell-ops.js';
 import {
   ENTITIES,
   PARKED_ENGAGEMENT_TTL_MS,
@@ -8,194 +7,230 @@ import {
   RELATION_TOMBSTONE_MS,
   USER_SETS,
   type EntityKind,
+  type Relation,
   type UserSet,
 } from './feature-registry.js';
 import type {
-  BlogUpdate,
+  BlogWrite,
   CandidateStates,
   FeatureStore,
   ParkedEngagement,
-  PostCreated,
-  PostCreation,
   PostMeta,
-  PostUpdate,
-  StoredPost,
+  PostWrite,
+  PostWritten,
+  Prefetched,
+  PrefetchRequest,
   StoreLimits,
+  TouchedSet,
   UserStates,
-  UserUpdate,
-  UserUpdated,
+  UserWrite,
+  WriteOutcome,
+  WritePlan,
 } from './feature-store.js';
+import { PostBatch, type JoinSlots } from './post-batch.js';
+import {
+  decodeMeta,
+  encodeMeta,
+  PostMetaCache,
+  type JoinNumbers,
+  type MetaGeneration,
+} from './post-meta.js';
 import { FeatureKeys } from './redis-keys.js';
-import { defineScripts, queueScript, type ScriptArgument } from './redis-scripts.js';
-import { SlotBatch } from './slot-batch.js';
-import { LAYOUTS, type EntityChange, type StateLayout } from './state-layout.js';
+import {
+  defineScripts,
+  queueScript,
+  type ScriptArgument,
+  type ScriptName,
+} from './redis-scripts.js';
+import { ScriptProgram } from './script-program.js';
+import { groupBy, SlotBatch, type Reply } from './slot-batch.js';
+import type { EntityDelta } from './state-delta.js';
+import { LAYOUTS, type StateLayout } from './state-layout.js';
 
 export interface RedisFeatureStoreOptions extends StoreLimits {
   /** A client the caller owns (the runtime's); the store defines its scripts on it. */
   readonly redis: RedisClient;
   /** REDIS_PREFIX; the store writes under `<prefix>:fs`. */
   readonly prefix: string;
+  /** Post metas remembered in process (they never change once stored). Default 200,000. */
+  readonly metaCacheSize?: number;
 }
 
 const RELATION_SETS: readonly UserSet[] = ['following', 'blocked'];
+/** The order the user script numbers sets and relations in. */
+const TOUCHED_SETS: readonly TouchedSet[] = ['served', 'engaged', 'hidden', 'owned_blogs'];
+const RELATIONS: readonly Relation[] = ['following', 'blocked'];
+/**
+ * Entities per script call. A call runs atomically, so it holds Redis for its whole length:
+ * these keep one call to about a millisecond.
+ */
+const POSTS_PER_CALL = 200;
+const USERS_PER_CALL = 100;
+const CELLS_PER_CALL = 300;
+
+const PARKED_STATUS = { none: 0, created: 1, existed: 2, hasMeta: 3 } as const;
 
 /**
- * The production store. Each entity's state is one packed value (see StateLayout), so a
- * batch of posts is one MGET and a write is one Lua script per entity; everything one event
- * changes under one user is one pipeline. Every key is written with a time to live.
+ * The production store. Each entity's state is one packed value (see StateLayout; a post's
+ * also holds its meta), so a batch of posts is one MGET. A batch of events is written with
+ * one script call per entity kind (per slot on a Cluster), each applying every entity's
+ * pre-folded delta. Every key is written with a time to live.
  */
 export class RedisFeatureStore implements FeatureStore {
   private readonly redis: RedisClient;
   private readonly keys: FeatureKeys;
+  private readonly metas: PostMetaCache;
+  private readonly postKey = (postId: string) => this.keys.post(postId);
 
   constructor(private readonly options: RedisFeatureStoreOptions) {
     this.redis = options.redis;
     this.keys = new FeatureKeys(options.prefix);
+    this.metas = new PostMetaCache(options.metaCacheSize ?? 200_000);
     defineScripts(this.redis);
   }
 
-  async updatePost({ postId, atMs, change, park }: PostUpdate): Promise<PostMeta | undefined> {
+  /** One round trip: the posts' values (metas not cached), parked lists, relation scores. */
+  async prefetch(request: PrefetchRequest): Promise<Prefetched> {
+    const metas = new Map<string, PostMeta>();
+    const uncached = request.metas.filter((postId) => {
+      const cached = this.metas.get(postId);
+      if (cached !== undefined) metas.set(postId, cached);
+      return cached === undefined;
+    });
     const batch = new SlotBatch(this.redis);
-    const reply = batch.add(this.keys.post(postId), (pipeline) =>
-      queueScript(pipeline, 'featureStoreUpdatePost', this.postKeys(postId), [
-        LAYOUTS.post.templateBytes,
-        ENTITIES.post.ttlMs,
-        atMs,
-        park === undefined ? '' : encodeParked(park),
-        PARKED_ENGAGEMENTS_CAP,
-        PARKED_ENGAGEMENT_TTL_MS,
-        ...opArguments(LAYOUTS.post, change),
-      ]),
-    );
-    const meta = reply(await batch.exec('feature-store.update-post'));
-    return typeof meta === 'string' ? decodeMeta(meta) : undefined;
+    const values = batch.mget(uncached.map((postId) => this.keys.post(postId)));
+    const parkedReplies = request.parked.map((postId) => {
+      const key = this.keys.parkedEngagements(postId);
+      return batch.add(key, (pipeline) => pipeline.lrange(key, 0, -1));
+    });
+    const byMembers = groupBy(request.relations.length, (i) => {
+      const { userId, relation } = request.relations[i]!;
+      return this.keys.userSet(userId, relation);
+    });
+    const scoreReplies = [...byMembers].map(([key, indexes]) => ({
+      indexes,
+      reply: batch.add(key, (pipeline) =>
+        pipeline.zmscore(key, ...indexes.map((i) => request.relations[i]!.blogId)),
+      ),
+    }));
+    const replies = await batch.exec('feature-store.prefetch');
+
+    const got = values(replies);
+    uncached.forEach((postId, i) => {
+      const meta = metaOfValue(got[i]);
+      if (meta === undefined) return;
+      metas.set(postId, meta);
+      this.metas.set(postId, meta);
+    });
+    const parked = new Map<string, ParkedEngagement[]>();
+    request.parked.forEach((postId, i) => {
+      const entries = (parkedReplies[i]!(replies) as string[]).flatMap(decodeParked);
+      if (entries.length > 0) parked.set(postId, entries);
+    });
+    const relationScores = new Array<number | undefined>(request.relations.length);
+    for (const { indexes, reply } of scoreReplies) {
+      const scores = reply(replies) as (string | null)[];
+      indexes.forEach((index, i) => {
+        const score = scores[i];
+        relationScores[index] = score === null || score === undefined ? undefined : Number(score);
+      });
+    }
+    return { metas, parked, relationScores };
   }
 
-  async createPost({ postId, atMs, meta, change }: PostCreation): Promise<PostCreated> {
+  async write(plan: WritePlan): Promise<WriteOutcome> {
     const batch = new SlotBatch(this.redis);
-    const reply = batch.add(this.keys.post(postId), (pipeline) =>
-      queueScript(pipeline, 'featureStoreCreatePost', this.postKeys(postId), [
-        LAYOUTS.post.templateBytes,
-        ENTITIES.post.ttlMs,
-        atMs,
-        JSON.stringify(meta),
-        ...opArguments(LAYOUTS.post, change),
-      ]),
-    );
-    const [created, ...parked] = reply(await batch.exec('feature-store.create-post')) as [
-      number,
-      ...string[],
-    ];
-    return { created: created === 1, parked: parked.flatMap(decodeParked) };
-  }
+    this.queueBlogs(batch, plan.blogs);
+    const users = this.queueUsers(batch, plan.users);
+    const posts = this.queuePosts(batch, plan.posts);
+    const replies = await batch.exec('feature-store.write');
 
-  async updateBlog({ blogId, atMs, change }: BlogUpdate): Promise<void> {
-    const batch = new SlotBatch(this.redis);
-    this.queueCells(batch, this.keys.blog(blogId), LAYOUTS.blog, atMs, change);
-    await batch.exec('feature-store.update-blog');
-  }
-
-  async updateUser(update: UserUpdate): Promise<UserUpdated> {
-    const { userId, atMs } = update;
-    const { setCap, interestCap } = this.options;
-    const batch = new SlotBatch(this.redis);
-    this.queueCells(batch, this.keys.user(userId), LAYOUTS.user, atMs, update.user);
-    for (const { blogId, change } of update.blogs ?? []) {
-      this.queueCells(batch, this.keys.userBlog(userId, blogId), LAYOUTS.user_blog, atMs, change);
-      const index = this.keys.interestIndex(userId, 'blogs');
-      this.queueTouch(batch, index, blogId, atMs, interestCap, ENTITIES.user_blog.ttlMs);
-    }
-    for (const { tag, change } of update.tags ?? []) {
-      this.queueCells(batch, this.keys.userTagState(userId, tag), LAYOUTS.user_tag, atMs, change);
-      const index = this.keys.interestIndex(userId, 'tags');
-      this.queueTouch(batch, index, tag, atMs, interestCap, ENTITIES.user_tag.ttlMs);
-    }
-    for (const { set, id } of update.sets ?? []) {
-      const key = this.keys.userSet(userId, set);
-      this.queueTouch(batch, key, id, atMs, setCap, USER_SETS[set].ttlMs);
-    }
-    let delta: ((replies: readonly unknown[]) => unknown) | undefined;
-    if (update.relation !== undefined) {
-      const { relation, blogId, active, countedIn } = update.relation;
-      const key = this.keys.userSet(userId, relation);
-      delta = batch.add(key, (pipeline) =>
-        queueScript(
-          pipeline,
-          'featureStoreUpdateRelation',
-          [key, this.keys.user(userId)],
-          [
-            blogId,
-            atMs,
-            active ? 1 : 0,
-            USER_SETS[relation].ttlMs,
-            RELATION_TOMBSTONE_MS,
-            RELATION_CAP,
-            LAYOUTS.user.templateBytes,
-            countedIn === undefined ? -1 : LAYOUTS.user.attributeCellIndex(countedIn),
-            ENTITIES.user.ttlMs,
-          ],
-        ),
+    const relationDeltas = new Map<string, readonly number[]>();
+    for (const { writes, reply } of users) {
+      const perUser = reply(replies) as number[][];
+      writes.forEach((write, i) =>
+        relationDeltas.set(write.userId, (perUser[i] ?? []).map(Number)),
       );
     }
-    const replies = await batch.exec('feature-store.update-user');
-    return { relationDelta: (delta === undefined ? 0 : Number(delta(replies))) as -1 | 0 | 1 };
+    const written = new Map<string, PostWritten>();
+    for (const { writes, reply } of posts) {
+      const perPost = reply(replies) as [number, string, ...string[]][];
+      writes.forEach((write, i) => {
+        const [status, meta, ...since] = perPost[i] ?? [PARKED_STATUS.none, ''];
+        written.set(write.postId, this.postWritten(write, Number(status), meta, since));
+      });
+    }
+    return { posts: written, relationDeltas };
   }
 
   /**
-   * Two round trips: the posts (state and meta, one MGET) with the user, then what the posts'
-   * metas point at: their blogs (one MGET) and the user's state with those blogs and tags (one
-   * MGET and one ZMSCORE, pipelined in the user's slot).
+   * One round trip when the posts' metas are cached (the posts, their blogs and the user's
+   * state with them, pipelined); a second for the blogs and tags of posts met for the first
+   * time. Each entity kind is one MGET (one per slot on a Cluster).
    */
   async readCandidates(
     userId: string | undefined,
     postIds: readonly string[],
   ): Promise<CandidateStates> {
-    const first = new SlotBatch(this.redis);
-    const postValues = first.mget(
-      postIds.flatMap((postId) => [this.keys.post(postId), this.keys.postMeta(postId)]),
-    );
-    const userValue =
-      userId === undefined
-        ? undefined
-        : first.add(this.keys.user(userId), (p) => p.getBuffer(this.keys.user(userId)));
-    const firstReplies = await first.exec('feature-store.read-posts');
-    const values = postValues(firstReplies);
-    const posts = new Map<string, StoredPost>();
-    const blogIds = new Set<string>();
-    const tags = new Set<string>();
-    postIds.forEach((postId, i) => {
-      const meta = decodeMeta(values[2 * i + 1]);
-      posts.set(postId, { state: LAYOUTS.post.decode(values[2 * i]), meta });
-      if (meta === undefined) return;
-      blogIds.add(meta.blogId);
-      for (const tag of meta.tags) tags.add(tag);
-    });
-    const user = userValue && LAYOUTS.user.decode(userValue(firstReplies) as Buffer | null);
+    const joins = new CandidateJoinReads(this.redis, this.keys, userId, postIds.length);
+    const metas: (PostMeta | undefined)[] = new Array(postIds.length);
+    const generation = this.metas.current;
+    const postKeys = new Array<string>(postIds.length);
+    for (let i = 0; i < postIds.length; i++) {
+      const postId = postIds[i]!;
+      const offset = generation.offsetOf(postId);
+      if (offset < 0) {
+        postKeys[i] = this.keys.post(postId);
+        continue;
+      }
+      postKeys[i] = generation.keyAt(offset, postId, this.postKey);
+      metas[i] = generation.metaAt(offset);
+      joins.place(i, generation, offset);
+    }
+    const postValues = joins.batch.mget(postKeys);
+    const firstReplies = await joins.send('feature-store.read-candidates');
 
-    const blogList = [...blogIds];
-    const tagList = [...tags];
-    const second = new SlotBatch(this.redis);
-    const blogValues = second.mget(blogList.map((blogId) => this.keys.blog(blogId)));
-    let userBlogValues: ((replies: readonly unknown[]) => (Buffer | null)[]) | undefined;
-    let followScores: ((replies: readonly unknown[]) => unknown) | undefined;
-    let userTagValues: ((replies: readonly unknown[]) => (Buffer | null)[]) | undefined;
-    if (userId !== undefined && blogList.length > 0) {
-      userBlogValues = second.mget(blogList.map((blogId) => this.keys.userBlog(userId, blogId)));
-      const following = this.keys.userSet(userId, 'following');
-      followScores = second.add(following, (p) => p.zmscore(following, ...blogList));
+    const values = postValues(firstReplies);
+    const { cellCount, fingerprint } = LAYOUTS.post;
+    const cells = new Float64Array(postIds.length * cellCount);
+    const bytes = new Uint8Array(cells.buffer);
+    const offsets = new Int32Array(postIds.length).fill(-1);
+    let used = 0;
+    for (let i = 0; i < postIds.length; i++) {
+      const value = values[i];
+      if (value === null || value === undefined || value.length < 4) {
+        // An expired post's meta is no longer a fact about it.
+        metas[i] = undefined;
+        joins.unplace(i);
+        continue;
+      }
+      const metaLength = value.readUInt32LE(0);
+      if (metas[i] === undefined && metaLength > 0) {
+        const meta = decodeMeta(value.toString('utf8', 4, 4 + metaLength));
+        if (meta !== undefined) {
+          metas[i] = meta;
+          const offset = this.metas.set(postIds[i]!, meta);
+          if (offset >= 0) joins.place(i, this.metas.current, offset);
+          else joins.placeUncached(i, meta);
+        }
+      }
+      const start = 4 + metaLength;
+      if (value.length - start !== cellCount * 8) continue;
+      if (isLittleEndian) {
+        value.copy(bytes, used * 8, start);
+        if (cells[used] !== fingerprint) continue;
+      } else {
+        const decoded = LAYOUTS.post.decode(value, start);
+        if (decoded === undefined) continue;
+        cells.set(decoded, used);
+      }
+      offsets[i] = used;
+      used += cellCount;
     }
-    if (userId !== undefined && tagList.length > 0) {
-      userTagValues = second.mget(tagList.map((tag) => this.keys.userTagState(userId, tag)));
-    }
-    const replies = await second.exec('feature-store.read-blogs-and-affinities');
-    const scores = (followScores?.(replies) ?? []) as (string | null)[];
+    if (joins.hasUnsent) await joins.send('feature-store.read-candidate-joins');
     return {
-      user,
-      posts,
-      blogs: decodeAll(blogList, blogValues(replies), LAYOUTS.blog),
-      userBlogs: decodeAll(blogList, userBlogValues?.(replies) ?? [], LAYOUTS.user_blog),
-      following: new Set(blogList.filter((_, i) => Number(scores[i] ?? 0) > 0)),
-      userTags: decodeAll(tagList, userTagValues?.(replies) ?? [], LAYOUTS.user_tag),
+      posts: new PostBatch(postIds, cells, offsets, metas, joins.slots()),
+      ...joins.states(),
     };
   }
 
@@ -240,54 +275,382 @@ export class RedisFeatureStore implements FeatureStore {
     };
   }
 
-  private postKeys(postId: string): string[] {
-    return [
-      this.keys.post(postId),
-      this.keys.postMeta(postId),
-      this.keys.parkedEngagements(postId),
+  private postWritten(
+    write: PostWrite,
+    status: number,
+    meta: string,
+    since: readonly string[],
+  ): PostWritten {
+    if (write.create !== undefined && status === PARKED_STATUS.created) {
+      this.metas.set(write.postId, write.create.meta);
+    }
+    const stored = status === PARKED_STATUS.hasMeta ? decodeMeta(meta) : undefined;
+    if (stored !== undefined) this.metas.set(write.postId, stored);
+    return {
+      ...(write.create === undefined ? {} : { created: status === PARKED_STATUS.created }),
+      parkedSince: since.flatMap(decodeParked),
+      ...(stored === undefined ? {} : { meta: stored }),
+    };
+  }
+
+  private queueBlogs(batch: SlotBatch, writes: readonly BlogWrite[]): void {
+    const layout = LAYOUTS.blog;
+    for (const chunk of chunksBySlot(
+      batch,
+      writes,
+      (w) => this.keys.blog(w.blogId),
+      CELLS_PER_CALL,
+    )) {
+      const program = new ScriptProgram();
+      for (const { delta } of chunk) writeDelta(program, delta);
+      this.queueCall(
+        batch,
+        'featureStoreCells',
+        chunk.map((w) => this.keys.blog(w.blogId)),
+        [layout.descriptorBytes, layout.templateBytes, layout.ttlMs, program.toBuffer()],
+      );
+    }
+  }
+
+  private queuePosts(
+    batch: SlotBatch,
+    writes: readonly PostWrite[],
+  ): { writes: readonly PostWrite[]; reply: Reply<unknown> }[] {
+    const layout = LAYOUTS.post;
+    return chunksBySlot(batch, writes, (w) => this.keys.post(w.postId), POSTS_PER_CALL).map(
+      (chunk) => {
+        const program = new ScriptProgram();
+        for (const write of chunk) {
+          writeDelta(program, write.delta);
+          program
+            .str(write.create === undefined ? '' : encodeMeta(write.create.meta))
+            .f64(write.create?.parkedRead ?? 0)
+            .u16(write.park.length);
+          for (const engagement of write.park) program.str(encodeParked(engagement));
+        }
+        const args: ScriptArgument[] = [
+          layout.descriptorBytes,
+          layout.templateBytes,
+          layout.ttlMs,
+          PARKED_ENGAGEMENTS_CAP,
+          PARKED_ENGAGEMENT_TTL_MS,
+          program.toBuffer(),
+        ];
+        const keys = chunk.map((w) => this.keys.post(w.postId));
+        return { writes: chunk, reply: this.queueCall(batch, 'featureStorePosts', keys, args) };
+      },
+    );
+  }
+
+  private queueUsers(
+    batch: SlotBatch,
+    writes: readonly UserWrite[],
+  ): { writes: readonly UserWrite[]; reply: Reply<unknown> }[] {
+    const { setCap, interestCap } = this.options;
+    const header: ScriptArgument[] = [
+      LAYOUTS.user.descriptorBytes,
+      LAYOUTS.user.templateBytes,
+      LAYOUTS.user_blog.descriptorBytes,
+      LAYOUTS.user_blog.templateBytes,
+      LAYOUTS.user_tag.descriptorBytes,
+      LAYOUTS.user_tag.templateBytes,
+      ENTITIES.user.ttlMs,
+      ENTITIES.user_blog.ttlMs,
+      ENTITIES.user_tag.ttlMs,
+      interestCap,
+      ...TOUCHED_SETS.flatMap((set) => [setCap, USER_SETS[set].ttlMs]),
+      RELATION_CAP,
+      USER_SETS.following.ttlMs,
+      USER_SETS.blocked.ttlMs,
+      RELATION_TOMBSTONE_MS,
     ];
-  }
-
-  private queueCells<E extends EntityKind>(
-    batch: SlotBatch,
-    key: string,
-    layout: StateLayout<E>,
-    atMs: number,
-    change: EntityChange<E>,
-  ): void {
-    batch.add(key, (pipeline) =>
-      queueScript(
-        pipeline,
-        'featureStoreUpdateCells',
-        [key],
-        [layout.templateBytes, layout.ttlMs, atMs, ...opArguments(layout, change)],
-      ),
+    return chunksBySlot(batch, writes, (w) => this.keys.user(w.userId), USERS_PER_CALL).map(
+      (chunk) => {
+        const program = new ScriptProgram();
+        for (const write of chunk) {
+          program.str(this.keys.userRoot(write.userId));
+          writeDelta(program, write.delta);
+          program.u16(write.touches.length);
+          for (const { set, id, atMs } of write.touches) {
+            program
+              .u8(TOUCHED_SETS.indexOf(set) + 1)
+              .str(id)
+              .f64(atMs);
+          }
+          program.u16(write.relations.length);
+          for (const { relation, blogId, atMs, active, countedIn } of write.relations) {
+            const countCell = countedIn === undefined ? -1 : LAYOUTS.user.attribute(countedIn).cell;
+            program
+              .u8(RELATIONS.indexOf(relation) + 1)
+              .str(blogId)
+              .f64(atMs)
+              .u8(active ? 1 : 0)
+              .f64(countCell);
+          }
+          program.u16(write.blogs.size);
+          for (const [blogId, delta] of write.blogs) writeDelta(program.str(blogId), delta);
+          program.u16(write.tags.size);
+          for (const [tag, delta] of write.tags) writeDelta(program.str(tag), delta);
+        }
+        const keys = chunk.map((w) => this.keys.user(w.userId));
+        const args = [...header, program.toBuffer()];
+        return { writes: chunk, reply: this.queueCall(batch, 'featureStoreUsers', keys, args) };
+      },
     );
   }
 
-  /** ZADD GT, then trim to the cap (the least recent go), then refresh the time to live. */
-  private queueTouch(
+  private queueCall(
     batch: SlotBatch,
-    key: string,
-    member: string,
-    atMs: number,
-    cap: number,
-    ttlMs: number,
-  ): void {
-    batch.add(key, (pipeline) =>
-      pipeline
-        .zadd(key, 'GT', atMs, member)
-        .zremrangebyrank(key, 0, -(cap + 1))
-        .pexpire(key, ttlMs),
-    );
+    script: ScriptName,
+    keys: readonly string[],
+    args: readonly ScriptArgument[],
+  ): Reply<unknown> {
+    return batch.add(keys[0]!, (pipeline) => queueScript(pipeline, script, keys, args));
   }
 }
 
-function opArguments<E extends EntityKind>(
+/** Tells one read from another: a number's slot is this read's only under its stamp. */
+let lastRead = 0;
+
+/**
+ * The reads GetFeatures needs besides the posts: the posts' blogs, the user's state and the
+ * user's state with those blogs and tags. Each blog and tag gets a slot the first time a post
+ * of the read names it (by the meta cache's numbering: an integer compare in a flat array,
+ * not a string hash), and is asked for in whichever round trip first knows it.
+ */
+class CandidateJoinReads {
+  batch: SlotBatch;
+  private readonly stamp = ++lastRead;
+  private readonly blogIds: string[] = [];
+  /** Per blog slot: its blog's key, made once per blog by the meta cache's numbering. */
+  private readonly blogKeys: string[] = [];
+  private readonly tags: string[] = [];
+  private readonly blogSlots: Int32Array;
+  private readonly tagFrom: Int32Array;
+  private readonly tagCount: Int32Array;
+  /** Grown by doubling: a thousand posts' tags without a thousand pushes' bookkeeping. */
+  private tagSlots: Int32Array;
+  private tagSlotCount = 0;
+  private sentBlogs = 0;
+  private sentTags = 0;
+  private userSent = false;
+  private user: Float64Array | undefined;
+  private readonly blogs: (Float64Array | undefined)[] = [];
+  private readonly userBlogs: (Float64Array | undefined)[] = [];
+  /** The blogs the user follows (usually a few; at most the relation cap). */
+  private followed: ReadonlySet<string> = new Set();
+  private readonly userTags: (Float64Array | undefined)[] = [];
+
+  private readonly blogKey = (blogId: string) => this.keys.blog(blogId);
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: FeatureKeys,
+    private readonly userId: string | undefined,
+    posts: number,
+  ) {
+    this.batch = new SlotBatch(redis);
+    this.blogSlots = new Int32Array(posts).fill(-1);
+    this.tagFrom = new Int32Array(posts);
+    this.tagCount = new Int32Array(posts);
+    this.tagSlots = new Int32Array(Math.max(16, posts * 4));
+  }
+
+  /** Gives post `i` the slots of the blog and tags of its entry at `offset` in `generation`. */
+  place(i: number, generation: MetaGeneration, offset: number): void {
+    const pool = generation.pool;
+    const blog = pool[offset + 1]!;
+    const slot = this.slotOf(blog, generation.blogs, this.blogIds);
+    if (slot === this.blogKeys.length)
+      this.blogKeys.push(generation.blogs.keyOf(blog, this.blogKey));
+    this.blogSlots[i] = slot;
+    const count = pool[offset + 2]!;
+    this.reserveTags(count);
+    this.tagFrom[i] = this.tagSlotCount;
+    this.tagCount[i] = count;
+    const numbers = generation.tags;
+    for (let t = 0; t < count; t++) {
+      this.tagSlots[this.tagSlotCount++] = this.slotOf(pool[offset + 3 + t]!, numbers, this.tags);
+    }
+  }
+
+  /** `place` for a meta the cache does not keep (a cache of size 0): by id. */
+  placeUncached(i: number, meta: PostMeta): void {
+    this.blogKeys.push(this.keys.blog(meta.blogId));
+    this.blogSlots[i] = this.blogIds.push(meta.blogId) - 1;
+    this.reserveTags(meta.tags.length);
+    this.tagFrom[i] = this.tagSlotCount;
+    this.tagCount[i] = meta.tags.length;
+    for (const tag of meta.tags) this.tagSlots[this.tagSlotCount++] = this.tags.push(tag) - 1;
+  }
+
+  private reserveTags(count: number): void {
+    if (this.tagSlotCount + count <= this.tagSlots.length) return;
+    const grown = new Int32Array(Math.max(2 * this.tagSlots.length, this.tagSlotCount + count));
+    grown.set(this.tagSlots);
+    this.tagSlots = grown;
+  }
+
+  /** Post `i` turned out unknown: it joins nothing (what was read for it is unused). */
+  unplace(i: number): void {
+    this.blogSlots[i] = -1;
+    this.tagCount[i] = 0;
+  }
+
+  get hasUnsent(): boolean {
+    return this.sentBlogs < this.blogIds.length || this.sentTags < this.tags.length;
+  }
+
+  /** Sends what the batch holds plus every blog and tag placed since the last send. */
+  async send(operation: string): Promise<unknown[]> {
+    const { batch, keys, userId } = this;
+    const firstBlog = this.sentBlogs;
+    const firstTag = this.sentTags;
+    const blogIds = this.blogIds.slice(firstBlog);
+    const tags = this.tags.slice(firstTag);
+    this.sentBlogs = this.blogIds.length;
+    this.sentTags = this.tags.length;
+    const blogValues = batch.mget(this.blogKeys.slice(firstBlog));
+    let user: Reply<unknown> | undefined;
+    let userBlogValues: Reply<(Buffer | null)[]> | undefined;
+    let followed: Reply<unknown> | undefined;
+    let userTagValues: Reply<(Buffer | null)[]> | undefined;
+    if (userId !== undefined) {
+      if (!this.userSent) {
+        const key = keys.user(userId);
+        user = batch.add(key, (pipeline) => pipeline.getBuffer(key));
+        // Every blog the user follows, rather than a score per candidate blog: a user follows
+        // a few blogs, a request names hundreds.
+        const following = keys.userSet(userId, 'following');
+        followed = batch.add(following, (pipeline) =>
+          pipeline.zrangebyscore(following, '(0', '+inf'),
+        );
+        this.userSent = true;
+      }
+      if (blogIds.length > 0) {
+        userBlogValues = batch.mget(blogIds.map((blogId) => keys.userBlog(userId, blogId)));
+      }
+      if (tags.length > 0) {
+        userTagValues = batch.mget(tags.map((tag) => keys.userTagState(userId, tag)));
+      }
+    }
+    const replies = await batch.exec(operation);
+    this.batch = new SlotBatch(this.redis);
+
+    if (user !== undefined) this.user = LAYOUTS.user.decode(user(replies) as Buffer | null);
+    decodeInto(this.blogs, firstBlog, blogValues(replies), LAYOUTS.blog);
+    if (userBlogValues !== undefined) {
+      decodeInto(this.userBlogs, firstBlog, userBlogValues(replies), LAYOUTS.user_blog);
+    }
+    if (followed !== undefined) this.followed = new Set(followed(replies) as string[]);
+    if (userTagValues !== undefined) {
+      decodeInto(this.userTags, firstTag, userTagValues(replies), LAYOUTS.user_tag);
+    }
+    return replies;
+  }
+
+  slots(): JoinSlots {
+    const { blogSlots, tagFrom, tagCount } = this;
+    return { blogSlots, tagFrom, tagCount, tagSlots: this.tagSlots.subarray(0, this.tagSlotCount) };
+  }
+
+  states(): Omit<CandidateStates, 'posts'> {
+    return {
+      user: this.user,
+      blogIds: this.blogIds,
+      blogs: padded(this.blogs, this.blogIds.length),
+      userBlogs: padded(this.userBlogs, this.blogIds.length),
+      following: Uint8Array.from(this.blogIds, (blogId) => (this.followed.has(blogId) ? 1 : 0)),
+      tags: this.tags,
+      userTags: padded(this.userTags, this.tags.length),
+    };
+  }
+
+  private slotOf(number: number, numbering: JoinNumbers, ids: string[]): number {
+    if (numbering.stamps[number] !== this.stamp) {
+      // Not placed by this read yet (or another read, or another numbering, placed it since:
+      // a second slot, read twice, never a wrong one).
+      numbering.stamps[number] = this.stamp;
+      numbering.slots[number] = ids.length;
+      ids.push(numbering.ids[number]!);
+    }
+    return numbering.slots[number]!;
+  }
+}
+
+/** `values` with a length of `length` (unread entries undefined). */
+function padded<T>(values: T[], length: number): (T | undefined)[] {
+  if (values.length < length) values.length = length;
+  return values;
+}
+
+const isLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Entities grouped by their key's slot, in calls of at most `size`. */
+function chunksBySlot<T>(
+  batch: SlotBatch,
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  size: number,
+): T[][] {
+  const chunks: T[][] = [];
+  for (const indexes of groupBy(items.length, (i) => batch.slotOf(keyOf(items[i]!))).values()) {
+    for (let from = 0; from < indexes.length; from += size) {
+      chunks.push(indexes.slice(from, from + size).map((i) => items[i]!));
+    }
+  }
+  return chunks;
+}
+
+/** A delta as a blob of the program; empty when nothing changed. */
+function writeDelta<E extends EntityKind>(program: ScriptProgram, delta: EntityDelta<E>): void {
+  if (delta.isEmpty) {
+    program.u32(0);
+    return;
+  }
+  program.blob(delta.maxEncodedBytes, (into, offset) => delta.encodeInto(into, offset));
+}
+
+/** The meta part of a post's stored value. */
+function metaOfValue(value: Buffer | null | undefined): PostMeta | undefined {
+  if (!value || value.length < 4) return undefined;
+  const length = value.readUInt32LE(0);
+  return length === 0 ? undefined : decodeMeta(value.toString('utf8', 4, 4 + length));
+}
+
+/**
+ * Decodes a reply's values into one Float64Array: each state is a view of it, so a few
+ * hundred blogs cost one allocation each and one buffer, not three each.
+ */
+function decodeInto<E extends EntityKind>(
+  into: (Float64Array | undefined)[],
+  first: number,
+  values: readonly (Buffer | null)[],
   layout: StateLayout<E>,
-  change: EntityChange<E>,
-): ScriptArgument[] {
-  return layout.compile(change).flatMap((op: CellOp) => [op.code, op.cell, op.a, op.b]);
+): void {
+  const { cellCount, fingerprint } = layout;
+  const size = cellCount * 8;
+  const arena = new Float64Array(values.length * cellCount);
+  const bytes = new Uint8Array(arena.buffer);
+  let used = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value === null || value === undefined || value.length !== size) {
+      into[first + i] = undefined;
+      continue;
+    }
+    if (!isLittleEndian) {
+      into[first + i] = layout.decode(value);
+      continue;
+    }
+    value.copy(bytes, used * 8);
+    if (arena[used] !== fingerprint) {
+      into[first + i] = undefined;
+      continue;
+    }
+    into[first + i] = arena.subarray(used, used + cellCount);
+    used += cellCount;
+  }
 }
 
 function decodeAll<E extends EntityKind>(
@@ -303,26 +666,11 @@ function decodeAll<E extends EntityKind>(
   return decoded;
 }
 
-function decodeMeta(raw: Buffer | string | null | undefined): PostMeta | undefined {
-  if (raw === null || raw === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(raw.toString()) as Partial<PostMeta>;
-    if (typeof parsed.blogId !== 'string' || !Array.isArray(parsed.tags)) return undefined;
-    return {
-      blogId: parsed.blogId,
-      tags: parsed.tags.filter((tag): tag is string => typeof tag === 'string'),
-      reblogOf: typeof parsed.reblogOf === 'string' ? parsed.reblogOf : '',
-    };
-  } catch {
-    return undefined;
-  }
-}
-
 function encodeParked(engagement: ParkedEngagement): string {
   return JSON.stringify(engagement);
 }
 
-/** A list entry that does not parse is dropped rather than failing the PostCreated. */
+/** A list entry that does not parse is dropped rather than failing the batch. */
 function decodeParked(raw: string): ParkedEngagement[] {
   try {
     const parsed = JSON.parse(raw) as Partial<ParkedEngagement>;

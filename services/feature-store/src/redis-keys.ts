@@ -3,9 +3,8 @@ import type { UserSet } from './feature-registry.js';
 /**
  * The Redis store's key layout, under `<REDIS_PREFIX>:fs`. Everything of one user shares the
  * hash tag `{u:<id>}` (state, per-blog and per-tag state, sets, interest indexes), so a user's
- * writes are one pipeline and a user's reads one MGET, on one Cluster node. A post's state,
- * meta and parked engagements share `{p:<id>}` (one script reads and writes all three); a
- * blog's state is `{b:<id>}`. Reads across posts or blogs span slots: `SlotBatch` splits them.
+ * writes are one script and a user's reads one pipeline, on one Cluster node. A post's value
+ * (meta and state) and parked engagements share `{p:<id>}`; a blog's state is `{b:<id>}`. Reads across posts or blogs span slots: `SlotBatch` splits them.
  */
 export class FeatureKeys {
   private readonly root: string;
@@ -36,12 +35,14 @@ export class FeatureKeys {
     return `${this.userTag(userId)}:idx:${kind}`;
   }
 
-  post(postId: string): string {
-    return `${this.root}:{p:${postId}}:s`;
+  /** The user's keys start with this: the Lua scripts name a dropped tag or blog state from it. */
+  userRoot(userId: string): string {
+    return `${this.userTag(userId)}:`;
   }
 
-  postMeta(postId: string): string {
-    return `${this.root}:{p:${postId}}:m`;
+  /** The post's meta and state in one value (see UPDATE_POSTS in redis-scripts.ts). */
+  post(postId: string): string {
+    return `${this.root}:{p:${postId}}:v`;
   }
 
   parkedEngagements(postId: string): string {

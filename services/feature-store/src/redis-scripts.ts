@@ -3,161 +3,367 @@ import type { ChainableCommander } from 'ioredis';
 
 /**
  * The Redis store's writes: read-modify-write of packed state, atomic per entity so replicas
- * consuming the same group never lose each other's updates. Every key a script touches is in
- * KEYS and shares one hash tag, as Redis Cluster requires.
+ * consuming the same group never lose each other's updates. A script call writes many
+ * entities of one kind (one batch's worth, all in one slot: the whole batch on a single
+ * Redis, one entity's keys on a Cluster), so a batch of events costs a handful of calls, not
+ * a few per event. Every key a script touches shares one hash tag with the call's KEYS.
  *
- * The cell operations mirror `applyCellOps` in cell-ops.ts; a change to one is a change to both.
- * Cell indexes arrive 0-based, as in TypeScript.
+ * `apply_delta` mirrors `applyDelta` in state-delta.ts, `relation` mirrors `relationOutcome`
+ * in relation-rules.ts: a change to one is a change to both (the store contract suite runs
+ * the same cases against both stores). Cells arrive 0-based, as in TypeScript.
  */
-const CELLS = `
-local function load_cells(key, template)
-  local n = #template / 8
-  local format = '<' .. string.rep('d', n)
-  local cells
-  local stored = redis.call('GET', key)
-  if stored and #stored == #template then
-    cells = { struct.unpack(format, stored) }
-    -- A value packed by another layout (the registry changed) is not misread: start over.
-    if cells[1] ~= struct.unpack('<d', template) then cells = nil end
-  end
-  if not cells then cells = { struct.unpack(format, template) } end
-  cells[n + 1] = nil
-  return cells, format, n
+const LIBRARY = `
+local function read_doubles(s, pos, n)
+  if n == 0 then return {}, pos end
+  local t = { struct.unpack('<' .. string.rep('d', n), s, pos) }
+  local next_pos = t[n + 1]
+  t[n + 1] = nil
+  return t, next_pos
 end
 
-local function apply_ops(cells, at, argv, first)
-  for i = first, #argv, 4 do
-    local code = argv[i]
-    local c = tonumber(argv[i + 1]) + 1
-    local a = tonumber(argv[i + 2])
-    local b = tonumber(argv[i + 3])
-    local v = cells[c]
-    if code == 'd' then
-      local t = cells[c + 1]
-      if at >= t then
-        cells[c] = v * 2 ^ (-(at - t) / a) + b
-        cells[c + 1] = at
-      else
-        cells[c] = v + b * 2 ^ (-(t - at) / a)
+-- desc: cell count, counter count, each counter's half-life (packed doubles).
+local function layout_of(desc, template)
+  local n, k = struct.unpack('<dd', desc)
+  local half_lives = read_doubles(desc, 17, k)
+  return {
+    n = n, k = k, hl = half_lives, template = template,
+    format = '<' .. string.rep('d', n),
+    fingerprint = struct.unpack('<d', template),
+  }
+end
+
+-- The stored cells, or the template for a missing value or one of another layout.
+local function cells_from(layout, bytes)
+  if bytes and #bytes == layout.n * 8 then
+    local cells = { struct.unpack(layout.format, bytes) }
+    cells[layout.n + 1] = nil
+    if cells[1] == layout.fingerprint then return cells end
+  end
+  local cells = { struct.unpack(layout.format, layout.template) }
+  cells[layout.n + 1] = nil
+  return cells
+end
+
+local function pack_cells(layout, cells)
+  return struct.pack(layout.format, unpack(cells, 1, layout.n))
+end
+
+-- Every counter forward by elapsed ms: one power per distinct half-life.
+local function decay(layout, cells, elapsed)
+  local factors = {}
+  for i = 1, layout.k do
+    local h = layout.hl[i]
+    local factor = factors[h]
+    if not factor then
+      factor = 2 ^ (-elapsed / h)
+      factors[h] = factor
+    end
+    cells[2 + i] = cells[2 + i] * factor
+  end
+end
+
+-- delta: at, #counters, (cell, weight)..., #attributes, (merge code, cell, value)...
+local function apply_delta(layout, cells, delta)
+  if delta == nil or delta == '' then return false end
+  local at, nc, pos = struct.unpack('<dd', delta)
+  if nc > 0 then
+    local t = cells[2]
+    if at >= t then
+      if t > 0 and at > t then decay(layout, cells, at - t) end
+      cells[2] = at
+      for _ = 1, nc do
+        local c, w
+        c, w, pos = struct.unpack('<dd', delta, pos)
+        cells[c + 1] = cells[c + 1] + w
       end
-    elseif code == 'x' then
-      if v ~= v or a > v then cells[c] = a end
-    elseif code == 'n' then
-      if v ~= v or a < v then cells[c] = a end
-    elseif code == 's' then
-      cells[c] = a
-    elseif code == '+' then
-      cells[c] = v + a
+    else
+      for _ = 1, nc do
+        local c, w
+        c, w, pos = struct.unpack('<dd', delta, pos)
+        cells[c + 1] = cells[c + 1] + w * 2 ^ (-(t - at) / layout.hl[c - 1])
+      end
     end
   end
-end
-
-local function save_cells(key, cells, format, n, ttl)
-  redis.call('SET', key, struct.pack(format, unpack(cells, 1, n)), 'PX', ttl)
+  local na
+  na, pos = struct.unpack('<d', delta, pos)
+  for _ = 1, na do
+    local code, c, v
+    code, c, v, pos = struct.unpack('<ddd', delta, pos)
+    local current = cells[c + 1]
+    if code == 1 then
+      if current ~= current or v > current then cells[c + 1] = v end
+    elseif code == 2 then
+      if current ~= current or v < current then cells[c + 1] = v end
+    elseif code == 3 then
+      cells[c + 1] = current + v
+    else
+      cells[c + 1] = v
+    end
+  end
+  return true
 end
 `;
 
-/** KEYS: state. ARGV: template, ttl ms, at ms, then ops (code, cell, a, b)... */
-const UPDATE_CELLS = `${CELLS}
-local cells, format, n = load_cells(KEYS[1], ARGV[1])
-apply_ops(cells, tonumber(ARGV[3]), ARGV, 4)
-save_cells(KEYS[1], cells, format, n, ARGV[2])
-return 1
+/** Reads a packed program (see script-program.ts) from position 1 of `program`. */
+const PROGRAM = `
+local program, pos = '', 1
+local function start(bytes)
+  program = bytes
+  pos = 1
+end
+local function u8()
+  local v
+  v, pos = struct.unpack('<B', program, pos)
+  return v
+end
+local function u16()
+  local v
+  v, pos = struct.unpack('<H', program, pos)
+  return v
+end
+local function f64()
+  local v
+  v, pos = struct.unpack('<d', program, pos)
+  return v
+end
+local function str()
+  local n = u16()
+  local s = string.sub(program, pos, pos + n - 1)
+  pos = pos + n
+  return s
+end
+local function blob()
+  local n
+  n, pos = struct.unpack('<I4', program, pos)
+  local s = string.sub(program, pos, pos + n - 1)
+  pos = pos + n
+  return s
+end
 `;
 
 /**
- * KEYS: post state, post meta, parked engagements.
- * ARGV: template, ttl ms, at ms, parked engagement ('' for none), parked cap, parked ttl ms, ops...
- * Returns the meta, or nil after parking the engagement.
+ * KEYS: one state per entity. ARGV: layout descriptor, template, ttl ms, program: one delta
+ * blob per key (empty for none: the key's time to live restarts all the same).
  */
-const UPDATE_POST = `${CELLS}
-local cells, format, n = load_cells(KEYS[1], ARGV[1])
-apply_ops(cells, tonumber(ARGV[3]), ARGV, 7)
-save_cells(KEYS[1], cells, format, n, ARGV[2])
-local meta = redis.call('GET', KEYS[2])
-if meta then
-  redis.call('PEXPIRE', KEYS[2], ARGV[2])
-  return meta
+const UPDATE_CELLS = `${LIBRARY}${PROGRAM}
+local layout = layout_of(ARGV[1], ARGV[2])
+start(ARGV[4])
+for i = 1, #KEYS do
+  local delta = blob()
+  local cells = cells_from(layout, redis.call('GET', KEYS[i]))
+  apply_delta(layout, cells, delta)
+  redis.call('SET', KEYS[i], pack_cells(layout, cells), 'PX', ARGV[3])
 end
-if ARGV[4] ~= '' then
-  redis.call('RPUSH', KEYS[3], ARGV[4])
-  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
-  redis.call('PEXPIRE', KEYS[3], ARGV[6])
-end
-return false
+return #KEYS
 `;
 
 /**
- * KEYS: post state, post meta, parked engagements. ARGV: template, ttl ms, at ms, meta, ops...
- * Returns {1, parked...} when the meta is new (the parked engagements are handed over and
- * deleted), {0} when it was already there.
+ * A post's value is its meta (u32 length, then JSON; length 0 before PostCreated) followed by
+ * its cells, so one GET (or MGET) reads both, and a registry change keeps the meta. Its parked
+ * engagements are a list beside it: the value's key with `:parked` for `:v` (one hash tag).
+ *
+ * KEYS: one value per post. ARGV: layout descriptor, template, ttl ms, parked cap, parked
+ * ttl ms, program: per post, delta blob, meta to store (empty for none), how many parked
+ * engagements the caller read (and joins itself) as f64, how many to park (u16), each entry.
+ *
+ * Returns, per post, {status, meta, parked...}: status 1 when it stored the meta (with the
+ * engagements parked since the caller read them), 2 when it had one already, 3 when it has a
+ * meta so nothing was parked (the meta follows), 0 otherwise.
  */
-const CREATE_POST = `${CELLS}
-local cells, format, n = load_cells(KEYS[1], ARGV[1])
-apply_ops(cells, tonumber(ARGV[3]), ARGV, 5)
-save_cells(KEYS[1], cells, format, n, ARGV[2])
-if not redis.call('SET', KEYS[2], ARGV[4], 'NX', 'PX', ARGV[2]) then
-  redis.call('PEXPIRE', KEYS[2], ARGV[2])
-  return {0}
+const UPDATE_POSTS = `${LIBRARY}${PROGRAM}
+local layout = layout_of(ARGV[1], ARGV[2])
+local ttl, cap, parked_ttl = ARGV[3], tonumber(ARGV[4]), ARGV[5]
+start(ARGV[6])
+local out = {}
+for p = 1, #KEYS do
+  local value_key = KEYS[p]
+  local parked_key = string.sub(value_key, 1, -2) .. 'parked'
+  local delta, create, read, parking = blob(), str(), f64(), u16()
+  local stored = redis.call('GET', value_key)
+  local meta, cell_bytes = '', nil
+  if stored and #stored >= 4 then
+    local length = struct.unpack('<I4', stored)
+    meta = string.sub(stored, 5, 4 + length)
+    cell_bytes = string.sub(stored, 5 + length)
+  end
+  local cells = cells_from(layout, cell_bytes)
+  apply_delta(layout, cells, delta)
+  local result = {0, ''}
+  if create ~= '' then
+    if meta == '' then
+      meta = create
+      result = {1, ''}
+      local since = redis.call('LRANGE', parked_key, read, -1)
+      for i = 1, #since do result[2 + i] = since[i] end
+      redis.call('DEL', parked_key)
+    else
+      result = {2, ''}
+    end
+  end
+  if parking > 0 then
+    local entries = {}
+    for i = 1, parking do entries[i] = str() end
+    if meta == '' then
+      redis.call('RPUSH', parked_key, unpack(entries))
+      redis.call('LTRIM', parked_key, -cap, -1)
+      redis.call('PEXPIRE', parked_key, parked_ttl)
+    else
+      result = {3, meta}
+    end
+  end
+  redis.call('SET', value_key, struct.pack('<I4', #meta) .. meta .. pack_cells(layout, cells), 'PX', ttl)
+  out[p] = result
 end
-local parked = redis.call('LRANGE', KEYS[3], 0, -1)
-redis.call('DEL', KEYS[3])
-local reply = {1}
-for i = 1, #parked do reply[i + 1] = parked[i] end
-return reply
+return out
 `;
 
 /**
- * A relation (following, blocked) as a ZSET: score +at while active, -at once ended (a
- * tombstone), so a late event older than the last change is ignored whatever the order.
- * KEYS: relation, user state.
- * ARGV: member, at ms, active (1/0), ttl ms, tombstone retention ms, cap, user template,
- * count cell (-1 for none), user ttl ms. Returns the change in active members: -1, 0 or 1.
+ * Everything a batch changes under some users (all in one slot).
+ *
+ * KEYS: one per user, its state. Each user's other keys share its hash tag (the slot Redis
+ * Cluster checks), and are named from its key root as FeatureKeys names them: set:<set>,
+ * idx:tags, idx:blogs, b:<blog>, t:<tag>.
+ *
+ * ARGV: the user, user x blog and user x tag layouts (descriptor, template each), their ttls,
+ * the interest cap; cap and ttl of the served, engaged, hidden and owned_blogs sets; the
+ * relation cap, the following and blocked ttls, the tombstone retention; then the program,
+ * per user: key root, delta blob, #touches (u16), each (set 1-4 u8, member, at f64),
+ * #relations (u16), each (relation 1-2 u8, blog, at f64, active u8, count cell f64 or -1),
+ * #blogs (u16), each (blog, delta blob), #tags (u16), each (tag, delta blob).
+ *
+ * Returns, per user, the change in active members of each relation change (-1, 0 or 1).
  */
-const UPDATE_RELATION = `${CELLS}
-local member = ARGV[1]
-local at = tonumber(ARGV[2])
-local active = ARGV[3] == '1'
-local was = false
-local score = redis.call('ZSCORE', KEYS[1], member)
-if score then
-  score = tonumber(score)
-  was = score > 0
-  local last = math.abs(score)
-  if at < last or (at == last and (was or not active)) then return 0 end
+const UPDATE_USERS = `${LIBRARY}${PROGRAM}
+local user_layout = layout_of(ARGV[1], ARGV[2])
+local blog_layout = layout_of(ARGV[3], ARGV[4])
+local tag_layout = layout_of(ARGV[5], ARGV[6])
+local user_ttl, blog_ttl, tag_ttl, interest_cap = ARGV[7], ARGV[8], ARGV[9], tonumber(ARGV[10])
+local set_names = { 'served', 'engaged', 'hidden', 'owned_blogs' }
+local set_caps = { tonumber(ARGV[11]), tonumber(ARGV[13]), tonumber(ARGV[15]), tonumber(ARGV[17]) }
+local set_ttls = { ARGV[12], ARGV[14], ARGV[16], ARGV[18] }
+local relation_names = { 'following', 'blocked' }
+local relation_cap, tombstone_ms = tonumber(ARGV[19]), tonumber(ARGV[22])
+local relation_ttls = { ARGV[20], ARGV[21] }
+start(ARGV[23])
+
+local function trim(key, cap, ttl, root, kind)
+  local excess = redis.call('ZCARD', key) - cap
+  if excess > 0 then
+    if root then
+      -- A tag or blog that falls out of the index takes its state with it: per-user state
+      -- stays bounded by the cap, not only by the time to live.
+      local gone = redis.call('ZRANGE', key, 0, excess - 1)
+      for i = 1, #gone do redis.call('DEL', root .. kind .. gone[i]) end
+    end
+    redis.call('ZREMRANGEBYRANK', key, 0, excess - 1)
+  end
+  redis.call('PEXPIRE', key, ttl)
 end
-redis.call('ZADD', KEYS[1], active and at or -at, member)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], string.format('(%.17g', tonumber(ARGV[5]) - at), '(0')
-local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[6])
-if excess > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1) end
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-local delta = (active and 1 or 0) - (was and 1 or 0)
-local count_cell = tonumber(ARGV[8])
-if delta ~= 0 and count_cell >= 0 then
-  local cells, format, n = load_cells(KEYS[2], ARGV[7])
-  cells[count_cell + 1] = cells[count_cell + 1] + delta
-  save_cells(KEYS[2], cells, format, n, ARGV[9])
+
+local function relation(key, member, at, active)
+  local was = false
+  local score = redis.call('ZSCORE', key, member)
+  if score then
+    score = tonumber(score)
+    was = score > 0
+    local last = math.abs(score)
+    if at < last or (at == last and (was or not active)) then return 0 end
+  end
+  redis.call('ZADD', key, active and at or -at, member)
+  redis.call('ZREMRANGEBYSCORE', key, string.format('(%.17g', tombstone_ms - at), '(0')
+  local excess = redis.call('ZCARD', key) - relation_cap
+  if excess > 0 then redis.call('ZREMRANGEBYRANK', key, 0, excess - 1) end
+  return (active and 1 or 0) - (was and 1 or 0)
 end
-return delta
+
+local out = {}
+for u = 1, #KEYS do
+  local state_key = KEYS[u]
+  local root = str()
+  local delta = blob()
+
+  local cells = nil
+  local dirty = false
+  if delta ~= '' then
+    cells = cells_from(user_layout, redis.call('GET', state_key))
+    dirty = apply_delta(user_layout, cells, delta)
+  end
+
+  local touched = {}
+  for _ = 1, u16() do
+    local set = u8()
+    local member = str()
+    redis.call('ZADD', root .. 'set:' .. set_names[set], 'GT', f64(), member)
+    touched[set] = true
+  end
+  for set = 1, 4 do
+    if touched[set] then trim(root .. 'set:' .. set_names[set], set_caps[set], set_ttls[set]) end
+  end
+
+  local deltas = {}
+  for r = 1, u16() do
+    local which = u8()
+    local member = str()
+    local at = f64()
+    local active = u8() == 1
+    local count_cell = f64()
+    local key = root .. 'set:' .. relation_names[which]
+    local change = relation(key, member, at, active)
+    redis.call('PEXPIRE', key, relation_ttls[which])
+    deltas[r] = change
+    if change ~= 0 and count_cell >= 0 then
+      if not cells then cells = cells_from(user_layout, redis.call('GET', state_key)) end
+      cells[count_cell + 1] = cells[count_cell + 1] + change
+      dirty = true
+    end
+  end
+  out[u] = deltas
+  if dirty then redis.call('SET', state_key, pack_cells(user_layout, cells), 'PX', user_ttl) end
+
+  local blogs = u16()
+  for _ = 1, blogs do
+    local blog = str()
+    local key = root .. 'b:' .. blog
+    local blog_cells = cells_from(blog_layout, redis.call('GET', key))
+    apply_delta(blog_layout, blog_cells, blob())
+    redis.call('SET', key, pack_cells(blog_layout, blog_cells), 'PX', blog_ttl)
+    redis.call('ZADD', root .. 'idx:blogs', 'GT', blog_cells[2], blog)
+  end
+  if blogs > 0 then trim(root .. 'idx:blogs', interest_cap, blog_ttl, root, 'b:') end
+
+  local tags = u16()
+  for _ = 1, tags do
+    local tag = str()
+    local key = root .. 't:' .. tag
+    local tag_cells = cells_from(tag_layout, redis.call('GET', key))
+    apply_delta(tag_layout, tag_cells, blob())
+    redis.call('SET', key, pack_cells(tag_layout, tag_cells), 'PX', tag_ttl)
+    redis.call('ZADD', root .. 'idx:tags', 'GT', tag_cells[2], tag)
+  end
+  if tags > 0 then trim(root .. 'idx:tags', interest_cap, tag_ttl, root, 't:') end
+end
+return out
 `;
 
 const SCRIPTS = {
-  featureStoreUpdateCells: { numberOfKeys: 1, lua: UPDATE_CELLS },
-  featureStoreUpdatePost: { numberOfKeys: 3, lua: UPDATE_POST },
-  featureStoreCreatePost: { numberOfKeys: 3, lua: CREATE_POST },
-  featureStoreUpdateRelation: { numberOfKeys: 2, lua: UPDATE_RELATION },
+  featureStoreCells: { lua: UPDATE_CELLS },
+  featureStorePosts: { lua: UPDATE_POSTS },
+  featureStoreUsers: { lua: UPDATE_USERS },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
 
 /** Idempotent: a client shared by several stores gets the same definitions again. */
 export function defineScripts(redis: RedisClient): void {
-  for (const [name, definition] of Object.entries(SCRIPTS)) redis.defineCommand(name, definition);
+  for (const [name, { lua }] of Object.entries(SCRIPTS)) redis.defineCommand(name, { lua });
 }
 
 export type ScriptArgument = string | number | Buffer;
 
-/** Queues a script on a pipeline (ioredis adds defined commands to pipelines, untyped). */
+/**
+ * Queues a script on a pipeline (ioredis adds defined commands to pipelines, untyped). The
+ * number of keys travels with each call: each batch passes as many as it writes.
+ */
 export function queueScript(
   pipeline: ChainableCommander,
   name: ScriptName,
@@ -165,5 +371,5 @@ export function queueScript(
   args: readonly ScriptArgument[],
 ): void {
   const commands = pipeline as unknown as Record<ScriptName, (...args: ScriptArgument[]) => void>;
-  commands[name](...keys, ...args);
+  commands[name](keys.length, ...keys, ...args);
 }

@@ -31,15 +31,24 @@ export class ScoredSet {
     }
   }
 
-  /** ZREMRANGEBYRANK 0 -(cap+1): keeps the `cap` highest. */
-  trim(cap: number): void {
-    while (this.scores.size > cap) {
+  /** ZREMRANGEBYRANK 0 -(cap+1): keeps the `cap` highest; returns the members removed. */
+  trim(cap: number): string[] {
+    if (this.scores.size <= cap) return [];
+    if (this.scores.size === cap + 1) {
+      // The common case, one over after one touch: a scan, not a sort.
       let lowest: [string, number] | undefined;
       for (const entry of this.scores) {
         if (lowest === undefined || compare(entry, lowest) < 0) lowest = entry;
       }
       this.scores.delete(lowest![0]);
+      return [lowest![0]];
     }
+    const removed = [...this.scores]
+      .sort(compare)
+      .slice(0, this.scores.size - cap)
+      .map(([member]) => member);
+    for (const member of removed) this.scores.delete(member);
+    return removed;
   }
 
   /** ZREVRANGEBYSCORE +inf (min LIMIT 0 limit: highest first. */

@@ -19,7 +19,7 @@ describe('SlotBatch', () => {
   afterEach(() => redis.cleanup());
 
   /** The test Redis, seen as a Cluster or not, recording the keys of each pipeline. */
-  function recording(isCluster: boolean): RedisClient {
+  function recording(isCluster: boolean, slots?: string[][]): RedisClient {
     const pipeline = (): ChainableCommander => {
       const real = redis.pipeline();
       const keys: string[] = [];
@@ -40,6 +40,7 @@ describe('SlotBatch', () => {
     return new Proxy(redis, {
       get(target, property) {
         if (property === 'isCluster') return isCluster;
+        if (property === 'slots') return slots;
         if (property === 'pipeline') return pipeline;
         return Reflect.get(target, property) as unknown;
       },
@@ -77,6 +78,29 @@ describe('SlotBatch', () => {
     assert.equal(pipelines.length, 4);
     for (const carried of pipelines) {
       assert.equal(new Set(carried.map((key) => calculateSlot(key))).size, 1, carried.join(' '));
+    }
+  });
+
+  it('sends the per-slot commands of one node in one pipeline', async () => {
+    const keys = keysOf(['u:1', 'p:1', 'p:2', 'b:9', 'b:10']);
+    await Promise.all(keys.map((key, i) => redis.set(key, `v${i}`)));
+    // Two nodes: slots below 8192 on one, the rest on the other.
+    const slots = Array.from({ length: 16384 }, (_, slot) => [slot < 8192 ? 'n1' : 'n2']);
+    const batch = new SlotBatch(recording(true, slots));
+    const values = batch.mget(keys);
+    const replies = await batch.exec('test');
+    assert.deepEqual(
+      values(replies).map((v) => v?.toString()),
+      ['v0', 'v1', 'v2', 'v3', 'v4'],
+    );
+    const nodes = new Set(keys.map((key) => (calculateSlot(key) < 8192 ? 'n1' : 'n2')));
+    assert.equal(pipelines.length, nodes.size);
+    for (const carried of pipelines) {
+      assert.equal(
+        new Set(carried.map((key) => calculateSlot(key) < 8192)).size,
+        1,
+        carried.join(' '),
+      );
     }
   });
 

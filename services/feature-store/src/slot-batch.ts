@@ -2,7 +2,7 @@ import { UnavailableError } from '@feedmesh/errors';
 import type { RedisClient } from '@feedmesh/service-kit';
 import { traceRedis } from '@feedmesh/telemetry';
 import calculateSlot from 'cluster-key-slot';
-import type { ChainableCommander } from 'ioredis';
+import type { ChainableCommander, Cluster } from 'ioredis';
 
 type Enqueue = (pipeline: ChainableCommander) => void;
 
@@ -11,11 +11,12 @@ export type Reply<T> = (replies: readonly unknown[]) => T;
 
 /**
  * Commands sent together in one round trip. On a single Redis that is one pipeline. On a
- * Cluster a pipeline (and an MGET) must stay within one slot, so the batch becomes one
- * pipeline per slot, sent concurrently: still one round trip of latency, spread over nodes.
+ * Cluster each command (an MGET, a script) must stay within one slot, and a pipeline within
+ * one node: the batch becomes one pipeline per node, sent concurrently, still one round trip
+ * of latency.
  */
 export class SlotBatch {
-  private readonly queued: { readonly slot: number; readonly enqueue: Enqueue }[] = [];
+  private readonly queued: { readonly group: string; readonly enqueue: Enqueue }[] = [];
 
   constructor(private readonly redis: RedisClient) {}
 
@@ -23,37 +24,34 @@ export class SlotBatch {
     return this.queued.length;
   }
 
+  /** The slot of a key on a Cluster; 0 on a single Redis, where every key goes together. */
+  slotOf(key: string): number {
+    return this.redis.isCluster ? calculateSlot(key) : 0;
+  }
+
   /** Queues a command whose keys all share `key`'s hash tag. */
   add(key: string, enqueue: Enqueue): Reply<unknown> {
     const index = this.queued.length;
-    this.queued.push({ slot: this.slotOf(key), enqueue });
+    this.queued.push({ group: this.nodeOf(this.slotOf(key)), enqueue });
     return (replies) => replies[index];
   }
 
   /** GETs `keys` (binary): one MGET, or one per slot on a Cluster. */
   mget(keys: readonly string[]): Reply<(Buffer | null)[]> {
-    const groups = new Map<number, { keys: string[]; positions: number[] }>();
-    keys.forEach((key, position) => {
-      const slot = this.slotOf(key);
-      let group = groups.get(slot);
-      if (group === undefined) {
-        group = { keys: [], positions: [] };
-        groups.set(slot, group);
-      }
-      group.keys.push(key);
-      group.positions.push(position);
-    });
-    const parts = [...groups.values()].map((group) => ({
-      positions: group.positions,
-      reply: this.add(group.keys[0]!, (pipeline) => pipeline.mgetBuffer(...group.keys)),
+    if (keys.length === 0) return () => [];
+    const bySlot = groupBy(keys.length, (i) => this.slotOf(keys[i]!));
+    const parts = [...bySlot.values()].map((positions) => ({
+      positions,
+      reply: this.add(keys[positions[0]!]!, (pipeline) =>
+        pipeline.mgetBuffer(...positions.map((i) => keys[i]!)),
+      ),
     }));
+    if (parts.length === 1) return (replies) => parts[0]!.reply(replies) as (Buffer | null)[];
     return (replies) => {
-      const values = new Array<Buffer | null>(keys.length).fill(null);
+      const values = new Array<Buffer | null>(keys.length);
       for (const { positions, reply } of parts) {
         const got = reply(replies) as (Buffer | null)[];
-        positions.forEach((position, i) => {
-          values[position] = got[i] ?? null;
-        });
+        for (let i = 0; i < positions.length; i++) values[positions[i]!] = got[i] ?? null;
       }
       return values;
     };
@@ -65,12 +63,7 @@ export class SlotBatch {
    */
   async exec(operation: string): Promise<unknown[]> {
     if (this.queued.length === 0) return [];
-    const groups = new Map<number, number[]>();
-    this.queued.forEach(({ slot }, index) => {
-      const group = groups.get(slot);
-      if (group === undefined) groups.set(slot, [index]);
-      else group.push(index);
-    });
+    const groups = groupBy(this.queued.length, (i) => this.queued[i]!.group);
     const replies = new Array<unknown>(this.queued.length);
     const run = async () => {
       await Promise.all(
@@ -78,10 +71,11 @@ export class SlotBatch {
           const pipeline = this.redis.pipeline();
           for (const index of indexes) this.queued[index]!.enqueue(pipeline);
           const results = (await pipeline.exec()) ?? [];
-          results.forEach(([error, reply], i) => {
+          for (let i = 0; i < indexes.length; i++) {
+            const [error, reply] = results[i] ?? [new Error('no reply')];
             if (error) throw error;
             replies[indexes[i]!] = reply;
-          });
+          }
         }),
       );
     };
@@ -99,7 +93,25 @@ export class SlotBatch {
     return replies;
   }
 
-  private slotOf(key: string): number {
-    return this.redis.isCluster ? calculateSlot(key) : 0;
+  /**
+   * The node serving a slot, as the client last saw the Cluster's slot map; a slot it does
+   * not know yet stands alone (the client routes it, and redirects if the map moved).
+   */
+  private nodeOf(slot: number): string {
+    if (!this.redis.isCluster) return '';
+    const nodes = (this.redis as Partial<Cluster>).slots?.[slot];
+    return nodes?.[0] ?? `slot:${slot}`;
   }
+}
+
+/** Indexes 0..count-1 grouped by a key, in first-seen order. */
+export function groupBy<K>(count: number, keyOf: (index: number) => K): Map<K, number[]> {
+  const groups = new Map<K, number[]>();
+  for (let i = 0; i < count; i++) {
+    const key = keyOf(i);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [i]);
+    else group.push(i);
+  }
+  return groups;
 }

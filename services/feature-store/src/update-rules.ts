@@ -1,6 +1,5 @@
 import { commonv1 } from '@feedmesh/contracts';
 import type { SignalOf } from './feature-registry.js';
-import type { EntityChange } from './state-layout.js';
 
 /**
  * What each kind of engagement means for the counters and affinities. The registry declares
@@ -42,57 +41,21 @@ export const ENGAGEMENT_RULES: ReadonlyMap<number, EngagementRule> = new Map([
   ],
 ] satisfies [number, EngagementRule][]);
 
-type Counters<E extends 'user' | 'post' | 'blog' | 'user_blog' | 'user_tag'> = {
-  signal: SignalOf<E>;
-  weight: number;
-}[];
+/** Signals shared by posts and users (what a user does, and what a post receives). */
+type OwnSignal = SignalOf<'post'> & SignalOf<'user'>;
 
-/** The changes one engagement makes, per entity. */
-export interface EngagementChanges {
-  readonly post: EntityChange<'post'>;
-  readonly user: EntityChange<'user'>;
-  /** Of the post's blog: what its posts received. */
-  readonly blog: EntityChange<'blog'>;
-  readonly userBlog: EntityChange<'user_blog'>;
-  /** For each tag of the post. */
-  readonly userTag: EntityChange<'user_tag'>;
+/** What the engaging user and the post count: the rule's signals, plus `engagement` if positive. */
+export function ownSignals(rule: EngagementRule): readonly OwnSignal[] {
+  return rule.positive ? [...rule.signals, 'engagement'] : rule.signals;
 }
 
-export function engagementChanges(rule: EngagementRule, atMs: number): EngagementChanges {
-  const hides = rule.signals.includes('hide');
-  const own: Counters<'post'> = rule.signals.map((signal) => ({ signal, weight: 1 }));
-  if (rule.positive) own.push({ signal: 'engagement', weight: 1 });
-  const received: { signal: 'engagement' | 'hide'; weight: number }[] = [];
-  if (rule.positive) received.push({ signal: 'engagement', weight: 1 });
-  if (hides) received.push({ signal: 'hide', weight: 1 });
-  return {
-    post: { counters: own },
-    user: activity(atMs, own),
-    blog: { counters: received },
-    userBlog: { counters: [...received, { signal: 'affinity', weight: rule.affinity }] },
-    userTag: { counters: [{ signal: 'affinity', weight: rule.affinity }] },
-  };
-}
-
-/** Every event of a user marks them active (and known) at its time. */
-export function activity(
-  atMs: number,
-  counters: Counters<'user'> = [],
-  attributes: NonNullable<EntityChange<'user'>['attributes']> = [],
-): EntityChange<'user'> {
-  return { counters, attributes: [{ attribute: 'last_active_at', value: atMs }, ...attributes] };
-}
-
-export function postCreatedChange(
-  atMs: number,
-  post: { readonly text: string; readonly tags: readonly string[]; readonly reblogOf: string },
-): EntityChange<'post'> {
-  return {
-    attributes: [
-      { attribute: 'created_at', value: atMs },
-      { attribute: 'tag_count', value: post.tags.length },
-      { attribute: 'text_length', value: post.text.length },
-      { attribute: 'is_reblog', value: post.reblogOf === '' ? 0 : 1 },
-    ],
-  };
+/**
+ * What the post's blog, and the user's state with that blog, count of it: `engagement` when
+ * positive, `hide` when it hides.
+ */
+export function receivedSignals(rule: EngagementRule): readonly ('engagement' | 'hide')[] {
+  const received: ('engagement' | 'hide')[] = [];
+  if (rule.positive) received.push('engagement');
+  if (rule.signals.includes('hide')) received.push('hide');
+  return received;
 }

@@ -2,9 +2,18 @@ import type { NamedMatrix, NamedVector } from '@feedmesh/models';
 
 /** What the feature store answers for one user and a batch of posts (GetFeatures). */
 export interface FeatureRows {
+  /** The registry version that laid out the columns (GetFeaturesResponse.schema), if known. */
+  readonly schema?: string;
   readonly user: NamedVector;
   /** One row per requested post, in request order. */
   readonly candidates: NamedMatrix;
+}
+
+/** Features wanted as they were at an instant (a point-in-time read). */
+export interface FeatureRequestAt {
+  readonly userId: string;
+  readonly postIds: readonly string[];
+  readonly atMs: number;
 }
 
 /**
@@ -13,7 +22,14 @@ export interface FeatureRows {
  * another way.
  */
 export interface FeatureSource {
-  /** At most `maxPostsPerCall` posts per call. */
+  /** Today's features. At most `maxPostsPerCall` posts per call. */
   getFeatures(userId: string, postIds: readonly string[]): Promise<FeatureRows>;
   readonly maxPostsPerCall: number;
+  /**
+   * Features as they were at each request's instant, one answer per request, in order: no
+   * leakage of what happened after. Optional: a source that can rebuild the past (the
+   * feature store's `PointInTimeFeatureSource`, which replays the log) offers it; without
+   * it the trainer falls back to today's features.
+   */
+  getFeaturesAsOf?(requests: readonly FeatureRequestAt[]): Promise<FeatureRows[]>;
 }

@@ -18,6 +18,7 @@ export class FeatureStoreFeatureSource implements FeatureSource {
   async getFeatures(userId: string, postIds: readonly string[]): Promise<FeatureRows> {
     const response = await this.handle.client.getFeatures({ userId, postIds: [...postIds] });
     return {
+      schema: response.schema,
       user: response.user ?? { names: [], values: [], missing: Buffer.alloc(0) },
       candidates: response.candidates ?? {
         names: [],

@@ -35,6 +35,9 @@ export function examplesFromImpressions(
       postId: impression.postId,
       atMs: impression.atMs,
       labels: attribution.labels(impression.userId, impression.postId, impression.atMs),
+      ...(impression.featureSchema !== '' && impression.featureValues.length > 0
+        ? { served: { schema: impression.featureSchema, values: impression.featureValues } }
+        : {}),
     });
   }
   return { examples, immature };

@@ -96,5 +96,12 @@ export async function runTrainer(options: TrainerOptions): Promise<TrainerReport
 }
 
 export type { TrainerReport } from './trainer.js';
-export type { FeatureRows, FeatureSource } from './feature-source.js';
+export type { FeatureRequestAt, FeatureRows, FeatureSource } from './feature-source.js';
+export type { FeatureProvenance } from './example-features.js';
 export { FeatureStoreFeatureSource } from './feature-store.source.js';
+export {
+  runEmbeddingsJob,
+  type EmbeddingsJobOptions,
+  type EmbeddingsJobReport,
+} from './embeddings-job.js';
+export { embeddingsJobConfigShape, type EmbeddingsJobConfig } from './embeddings-config.js';

@@ -21,6 +21,10 @@ export interface ImpressionFact {
   readonly postId: string;
   readonly requestId: string;
   readonly atMs: number;
+  /** The feature registry version of `featureValues`; empty when none were logged. */
+  readonly featureSchema: string;
+  /** The user's then the post's feature values the ranker saw, in `featureSchema` order. */
+  readonly featureValues: readonly number[];
 }
 
 export interface FollowFact {
@@ -82,8 +86,8 @@ export async function readSiteHistory(log: EventLog): Promise<SiteHistory> {
         return;
       }
       case 'impression': {
-        const { userId, postId, requestId } = payload.value;
-        impressions.push({ userId, postId, requestId, atMs: at });
+        const { userId, postId, requestId, featureSchema, featureValues } = payload.value;
+        impressions.push({ userId, postId, requestId, atMs: at, featureSchema, featureValues });
         return;
       }
       case 'follow':

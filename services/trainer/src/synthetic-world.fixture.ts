@@ -13,6 +13,11 @@ export interface WorldOptions {
   readonly days?: number;
   /** Log an Impression for every post a user is shown (else only engagements are logged). */
   readonly impressions?: boolean;
+  /**
+   * Log the served features with each impression under this schema, in WorldFeatureSource's
+   * layout (user.likes_total, then the four post columns), as the gateway does.
+   */
+  readonly featureSchema?: string;
 }
 
 export interface World {
@@ -99,8 +104,17 @@ export function syntheticWorld(options: WorldOptions = {}): World {
               source: 'popular',
               model: '',
               score: 0,
-              featureSchema: '',
-              featureValues: [],
+              featureSchema: options.featureSchema ?? '',
+              featureValues:
+                options.featureSchema === undefined
+                  ? []
+                  : [
+                      0,
+                      0,
+                      20 + Math.floor(quality.get(post.postId)! * 400),
+                      0.25,
+                      noise(post.postId),
+                    ],
             },
           });
         }
@@ -137,13 +151,31 @@ export function syntheticWorld(options: WorldOptions = {}): World {
 export class WorldFeatureSource implements FeatureSource {
   readonly maxPostsPerCall: number;
   calls = 0;
+  /** Requests answered as of a past instant (when `pointInTime` is on). */
+  readonly asOf: number[] = [];
+  getFeaturesAsOf?: FeatureSource['getFeaturesAsOf'];
+  private readonly schema: string | undefined;
   private readonly likers = new Map<string, Set<string>>();
   private readonly textLength = new Map<string, number>();
   private readonly tagOf = new Map<string, string>();
   private readonly likedByUser = new Map<string, Set<string>>();
 
-  constructor(events: readonly eventsv1.Event[], options: { maxPostsPerCall?: number } = {}) {
+  constructor(
+    events: readonly eventsv1.Event[],
+    options: { maxPostsPerCall?: number; schema?: string; pointInTime?: boolean } = {},
+  ) {
     this.maxPostsPerCall = options.maxPostsPerCall ?? 5_000;
+    this.schema = options.schema;
+    if (options.pointInTime) {
+      // Answered from the same (whole-log) features: the test looks at what is asked.
+      this.getFeaturesAsOf = async (requests) =>
+        Promise.all(
+          requests.map(({ userId, postIds, atMs }) => {
+            this.asOf.push(atMs);
+            return this.getFeatures(userId, postIds);
+          }),
+        );
+    }
     for (const event of events) {
       const payload = event.payload;
       if (payload?.$case === 'postCreated') {
@@ -186,6 +218,7 @@ export class WorldFeatureSource implements FeatureSource {
       );
     }
     return {
+      ...(this.schema === undefined ? {} : { schema: this.schema }),
       user: { names: ['user.likes_total'], values: [liked.size] },
       candidates: { names, rows: postIds.length, values },
     };

@@ -222,6 +222,86 @@ describe('trainer', () => {
     }
   });
 
+  it("trains on the values logged with each impression when they are in the store's schema", async () => {
+    const world = syntheticWorld({ impressions: true, featureSchema: 'fs-now' });
+    const runtime = await runtimeWith(world.events);
+    const source = new WorldFeatureSource(world.events, { schema: 'fs-now' });
+    try {
+      const report = await runTrainer({
+        config: configWith({ TRAINER_ATTRIBUTION_WINDOW_MS: String(6 * 3_600_000) }),
+        runtime,
+        logger: silent,
+        registry: new InMemoryModelRegistry(),
+        featureSource: source,
+      });
+      assert.equal(report.source, 'impressions');
+      assert.deepEqual(report.featureProvenance, {
+        logged: report.examples.total,
+        pointInTime: 0,
+        current: 0,
+      });
+      // One call, to learn the store's schema and its names; no refetching.
+      assert.equal(source.calls, 1);
+      assert.ok(!report.caveats.some((c) => c.includes('as of training time')));
+      assert.ok(report.caveats.some((c) => c.includes('no missing mask')));
+      // Text length is logged as served and predicts likes in this world.
+      assert.ok(report.heldOutMetrics.candidate.auc_like! > 0.6);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('refetches, and says it leaks, when the logged schema is not the one the store serves', async () => {
+    const world = syntheticWorld({ impressions: true, featureSchema: 'fs-old', users: 30 });
+    const runtime = await runtimeWith(world.events);
+    const source = new WorldFeatureSource(world.events, { schema: 'fs-new' });
+    try {
+      const report = await runTrainer({
+        config: configWith({ TRAINER_ATTRIBUTION_WINDOW_MS: String(6 * 3_600_000) }),
+        runtime,
+        logger: silent,
+        registry: new InMemoryModelRegistry(),
+        featureSource: source,
+      });
+      assert.deepEqual(report.featureProvenance, {
+        logged: 0,
+        pointInTime: 0,
+        current: report.examples.total,
+      });
+      assert.ok(report.caveats.some((c) => c.includes('as of training time')));
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it("rebuilds features as of each example's time when the source can, instead of today's", async () => {
+    const world = syntheticWorld({ impressions: true, users: 30 });
+    const runtime = await runtimeWith(world.events);
+    const source = new WorldFeatureSource(world.events, { pointInTime: true });
+    try {
+      const report = await runTrainer({
+        config: configWith({ TRAINER_ATTRIBUTION_WINDOW_MS: String(6 * 3_600_000) }),
+        runtime,
+        logger: silent,
+        registry: new InMemoryModelRegistry(),
+        featureSource: source,
+      });
+      assert.deepEqual(report.featureProvenance, {
+        logged: 0,
+        pointInTime: report.examples.total,
+        current: 0,
+      });
+      assert.equal(source.calls, source.asOf.length, 'every fetch was a point-in-time one');
+      const impressionTimes = new Set(
+        world.events.filter((e) => e.payload?.$case === 'impression').map((e) => e.atMs),
+      );
+      assert.ok(source.asOf.every((atMs) => impressionTimes.has(atMs)));
+      assert.ok(!report.caveats.some((c) => c.includes('as of training time')));
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it('trains nothing and says why when the log holds nothing to learn from', async () => {
     const runtime = await runtimeWith([
       {

@@ -16,7 +16,7 @@ import {
 } from '@feedmesh/models';
 import type { Logger } from '@feedmesh/service-kit';
 import { examplesFromEngagements } from './engagement-examples.js';
-import { hydrateExamples } from './example-features.js';
+import { hydrateExamples, type FeatureProvenance } from './example-features.js';
 import type { FeatureSource } from './feature-source.js';
 import { splitByTime } from './holdout.js';
 import { examplesFromImpressions } from './impression-examples.js';
@@ -59,6 +59,8 @@ export interface TrainerReport {
   /** Examples at or after this time were held out (split by time). */
   readonly holdoutCutoffMs: number;
   readonly featureNames: readonly string[];
+  /** How many examples had their features logged, rebuilt as of their time, or fetched today. */
+  readonly featureProvenance: FeatureProvenance;
   readonly promotionMetric: string;
   /** Held-out metrics of the model trained now and of the current version on the same slice. */
   readonly heldOutMetrics: {
@@ -74,11 +76,22 @@ export interface TrainerReport {
   readonly caveats: readonly string[];
 }
 
-const LEAKAGE = [
-  'features are fetched from the feature store as of training time, not as they were when',
-  'each example happened, so counts include the engagement being predicted: held-out metrics',
-  'are optimistic until impressions carry their served features with a named schema',
+/** Said of the examples whose features were fetched today. */
+function leakage(current: number, total: number): string {
+  return [
+    `${current} of ${total} examples have features fetched from the feature store as of training`,
+    'time, not as they were when each example happened (no logged values in the current',
+    'schema, and the source cannot rebuild the past), so counts include the engagement being',
+    'predicted: held-out metrics are optimistic',
+  ].join(' ');
+}
+
+const NO_MISSING_MASK = [
+  'logged feature values carry no missing mask (Impression has none): a default served for an',
+  'unknown entity counts as a real value in those examples',
 ].join(' ');
+
+const NO_PROVENANCE: FeatureProvenance = { logged: 0, pointInTime: 0, current: 0 };
 
 const ZERO: Readonly<Record<ObjectiveName, number>> = {
   like: 0,
@@ -131,6 +144,7 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
     heldOutPositives: ZERO,
     holdoutCutoffMs: split.cutoffMs,
     featureNames: [],
+    featureProvenance: NO_PROVENANCE,
     promotionMetric: settings.promotionMetric,
     heldOutMetrics: { candidate: {} },
     promoted: false,
@@ -144,13 +158,20 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
   }
 
   const hydrated = await hydrateExamples(examples, deps.featureSource);
+  const provenance = hydrated.provenance;
+  const featureCaveats = [
+    ...(provenance.current > 0 ? [leakage(provenance.current, examples.length)] : []),
+    ...(provenance.logged > 0 ? [NO_MISSING_MASK] : []),
+  ];
   const all = settings.features.length > 0 ? keepColumns(hydrated, settings.features) : hydrated;
   const trainSet = selectRows(all, split.train);
   // Both models are judged on every served feature: a restriction applies to training only.
   const heldOutSet = selectRows(hydrated, split.heldOut);
   const positives = withAllObjectives(countPositives(all));
   const heldOutPositives = withAllObjectives(countPositives(heldOutSet));
-  if (positives.like === 0) return skipped('no like among the examples', { positives });
+  if (positives.like === 0) {
+    return skipped('no like among the examples', { positives, featureProvenance: provenance });
+  }
 
   const trainedAtMs = deps.clock();
   const { model, fits } = trainLogistic(trainSet, {
@@ -185,7 +206,8 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
           .filter((f) => f.constant)
           .map((f) => f.objective)
           .join(',') || '-',
-      leakage: LEAKAGE,
+      features: `logged ${provenance.logged}, point-in-time ${provenance.pointInTime}, current ${provenance.current}`,
+      ...(provenance.current > 0 ? { leakage: leakage(provenance.current, examples.length) } : {}),
     },
   });
   if (decision.promote) await deps.registry.promote(settings.modelName, published.version);
@@ -213,6 +235,7 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
     heldOutPositives,
     holdoutCutoffMs: split.cutoffMs,
     featureNames: model.features.map((f) => f.name),
+    featureProvenance: provenance,
     promotionMetric: settings.promotionMetric,
     heldOutMetrics: current ? { candidate, current } : { candidate },
     ...(currentInfo ? { currentVersion: currentInfo.version } : {}),
@@ -222,10 +245,10 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
     caveats:
       source === 'engagements'
         ? [
-            LEAKAGE,
+            ...featureCaveats,
             'negatives are sampled posts the user never engaged with, not ignored impressions',
           ]
-        : [LEAKAGE],
+        : featureCaveats,
   };
 }
 

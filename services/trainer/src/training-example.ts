@@ -7,6 +7,11 @@ export interface TrainingExample {
   /** When the user met the post: the impression, or the first engagement; orders the split. */
   readonly atMs: number;
   readonly labels: Readonly<Record<ObjectiveName, 0 | 1>>;
+  /**
+   * The feature values served with the impression (user then post, in the schema's order),
+   * when the gateway logged them: what the ranker saw, so no refetch and no leakage.
+   */
+  readonly served?: { readonly schema: string; readonly values: readonly number[] };
 }
 
 export const NO_LABELS: Readonly<Record<ObjectiveName, 0 | 1>> = Object.freeze({

@@ -3,6 +3,7 @@ import { CommandFailedError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from
 import type { CliIo } from './cli-io.js';
 import { registerBenchCommand } from './commands/bench.command.js';
 import { registerEvalCommand } from './commands/eval.command.js';
+import { registerFeaturesCommand } from './commands/features.command.js';
 import { registerFeedCommand } from './commands/feed.command.js';
 import { registerNotificationsCommand } from './commands/notifications.command.js';
 import { registerPublishCommand } from './commands/publish.command.js';
@@ -29,6 +30,7 @@ export function buildProgram(io: CliIo): Command {
   registerFeedCommand(program, io);
   registerSearchCommand(program, io);
   registerNotificationsCommand(program, io);
+  registerFeaturesCommand(program, io);
   registerEvalCommand(program, io);
   registerBenchCommand(program, io);
   return program;

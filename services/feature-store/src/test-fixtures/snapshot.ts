@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { featuresv1 } from '@feedmesh/contracts';
+import type { PackedMatrix, PackedVector } from '../candidate-matrix.js';
 import { candidateMatrix, interestsOf, lastSessionOf, userVector } from '../feature-responses.js';
 import type { FeatureStore } from '../feature-store.js';
 
@@ -8,8 +9,8 @@ export interface Snapshot {
   readonly users: Record<
     string,
     {
-      readonly features: featuresv1.FeatureVector;
-      readonly candidates: featuresv1.FeatureMatrix;
+      readonly features: PackedVector;
+      readonly candidates: PackedMatrix;
       readonly sets: Record<string, readonly string[]>;
       readonly interests: featuresv1.Interest[];
       readonly lastSessionAtMs: number;
@@ -48,7 +49,8 @@ export function assertSameSnapshot(actual: Snapshot, expected: Snapshot): void {
 
 function rounded(value: unknown): unknown {
   if (typeof value === 'number') return Number(value.toPrecision(10));
-  if (Buffer.isBuffer(value)) return value.toString('hex');
+  if (value instanceof Float32Array) return Array.from(value, rounded);
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
   if (Array.isArray(value)) return value.map(rounded);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]));

@@ -1,4 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
+import { runFeatureBench } from '@feedmesh/feature-store';
 import { runNotificationBench } from '@feedmesh/notification';
 import { runSearchBench } from '@feedmesh/search';
 import type { CliIo } from '../cli-io.js';
@@ -85,6 +86,35 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
                 ` (${report.subscribers.rssKbPerSubscriber.toFixed(1)} KB each)`,
             ]
           : []),
+      ]);
+    });
+
+  bench
+    .command('features')
+    .description(
+      'GetFeatures for 1,000 posts through gRPC beside the raw MGET of the same keys; ingestion rate',
+    )
+    .option('--preset <name>', 'world to load (medium: 100,000 posts)', 'medium')
+    .option('--seed <n>', 'world seed', integerIn(0, 2 ** 32 - 1), 1)
+    .option('--posts <n>', 'posts per GetFeatures', integerIn(1, 5_000), 1_000)
+    .option('--requests <n>', 'timed GetFeatures calls', integerIn(1, 1_000_000), 1_000)
+    .option('--redis <url>', 'Redis to run on', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+    .option('--json', 'print the whole report as JSON')
+    .action(async (options) => {
+      const report = await runFeatureBench({
+        redisUrl: options.redis,
+        preset: options.preset as never,
+        seed: options.seed,
+        postsPerRequest: options.posts,
+        requests: options.requests,
+        log: (line: string) => io.stderr.write(`${line}\n`),
+      });
+      await printReport(io, report, options, () => [
+        `${report.world.posts} posts, ${report.world.events} events`,
+        `ingestion      ${report.ingestion.eventsPerSecond.toFixed(0)} events/s`,
+        `GetFeatures    p50 ${ms(report.getFeatures.p50)}, p95 ${ms(report.getFeatures.p95)}, p99 ${ms(report.getFeatures.p99)}`,
+        `raw MGET       p50 ${ms(report.rawMget.p50)}, p95 ${ms(report.rawMget.p95)}, p99 ${ms(report.rawMget.p99)} (${report.rawMget.keys} keys)`,
+        `ratio          p50 ${report.ratio.p50.toFixed(2)}, p95 ${report.ratio.p95.toFixed(2)}, p99 ${report.ratio.p99.toFixed(2)}`,
       ]);
     });
 }

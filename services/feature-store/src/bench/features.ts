@@ -1,0 +1,95 @@
+/**
+ * Runs the feature store benchmark now, until `feedmesh bench features` calls it:
+ *
+ *   node services/feature-store/dist/bench/features.js --json [--preset medium] [--requests 1000]
+ *     [--warmup 200] [--posts-per-request 1000] [--batch-size 500] [--partitions 8] [--seed 1]
+ *     [--posts N] [--redis-url redis://...] [--prefix bench:fs:x] [--keep-data]
+ *
+ * Progress goes to stderr; the report to stdout (JSON with --json, else a short summary).
+ */
+import { parseArgs } from 'node:util';
+import { WORLD_PRESET_NAMES, type WorldPresetName } from '@feedmesh/world';
+import { runFeatureBench, type FeatureBenchOptions } from './feature-bench.js';
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    preset: { type: 'string' },
+    seed: { type: 'string' },
+    posts: { type: 'string' },
+    'posts-per-request': { type: 'string' },
+    requests: { type: 'string' },
+    warmup: { type: 'string' },
+    partitions: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'keep-data': { type: 'boolean', default: false },
+    prefix: { type: 'string' },
+    'redis-url': { type: 'string' },
+  },
+});
+
+function integer(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    process.stderr.write(`--${name}: expected a positive integer, got ${raw}\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const preset = values.preset as WorldPresetName | undefined;
+if (preset !== undefined && !WORLD_PRESET_NAMES.includes(preset)) {
+  process.stderr.write(`--preset: expected one of ${WORLD_PRESET_NAMES.join(', ')}\n`);
+  process.exit(2);
+}
+const options: FeatureBenchOptions = {
+  ...(preset === undefined ? {} : { preset }),
+  ...Object.fromEntries(
+    (
+      [
+        ['seed', 'seed'],
+        ['posts', 'posts'],
+        ['postsPerRequest', 'posts-per-request'],
+        ['requests', 'requests'],
+        ['warmup', 'warmup'],
+        ['partitions', 'partitions'],
+        ['batchSize', 'batch-size'],
+      ] as const
+    ).flatMap(([option, flag]) => {
+      const value = integer(flag, values[flag]);
+      return value === undefined ? [] : [[option, value]];
+    }),
+  ),
+  keepData: values['keep-data'],
+  ...(values.prefix === undefined ? {} : { prefix: values.prefix }),
+  ...(values['redis-url'] === undefined ? {} : { redisUrl: values['redis-url'] }),
+  log: (line) => process.stderr.write(`${line}\n`),
+};
+
+const report = await runFeatureBench(options);
+if (values.json) {
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+} else {
+  const {
+    ingestion,
+    getFeatures,
+    getFeaturesPackedClient: packed,
+    inProcess,
+    rawMget,
+    ratio,
+  } = report;
+  process.stdout.write(
+    [
+      `ingestion: ${ingestion.eventsPerSecond} events/s (${ingestion.events} events, ${ingestion.seconds} s)`,
+      `GetFeatures (${getFeatures.posts} posts, gRPC): p50 ${getFeatures.p50} ms, p95 ${getFeatures.p95} ms, p99 ${getFeatures.p99} ms`,
+      `GetFeatures, packed client: p50 ${packed.p50} ms, p95 ${packed.p95} ms, p99 ${packed.p99} ms`,
+      `same work in process (no gRPC): p50 ${inProcess.p50} ms, p95 ${inProcess.p95} ms, p99 ${inProcess.p99} ms`,
+      `raw MGET (${rawMget.keys} keys): p50 ${rawMget.p50} ms, p95 ${rawMget.p95} ms, p99 ${rawMget.p99} ms`,
+      `ratio to raw MGET: p50 ${ratio.p50}, p95 ${ratio.p95}, p99 ${ratio.p99}` +
+        ` (packed client: p99 ${report.ratioPackedClient.p99})`,
+      `load average: ${JSON.stringify(report.machine.loadAverage)}`,
+      '',
+    ].join('\n'),
+  );
+}

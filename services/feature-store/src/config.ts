@@ -1,0 +1,20 @@
+import { env, runtimeConfigShape, serverConfigShape } from '@feedmesh/service-kit';
+import type { z } from 'zod';
+
+/** The consumer group this service reads the event log with. */
+export const FEATURE_STORE_GROUP = 'feature-store';
+
+export const featureStoreConfigShape = {
+  ...serverConfigShape,
+  ...runtimeConfigShape,
+  /** Ids kept per user in each set (served, engaged, hidden, owned blogs). */
+  FEATURE_STORE_LIST_CAP: env.int(1_000, 1, 100_000),
+  /** Tags, and blogs, whose state is kept per user (the least recently touched go first). */
+  FEATURE_STORE_INTEREST_CAP: env.int(200, 1, 10_000),
+  /** Events read from a partition, and applied together, at a time. */
+  FEATURE_STORE_BATCH_SIZE: env.int(500, 1, 10_000),
+  /** Post metas (blog, tags) remembered in process: they never change once stored. */
+  FEATURE_STORE_META_CACHE: env.int(200_000, 0, 10_000_000),
+};
+
+export type FeatureStoreConfig = Readonly<z.infer<z.ZodObject<typeof featureStoreConfigShape>>>;

@@ -1,0 +1,141 @@
+import type { eventsv1 } from '@feedmesh/contracts';
+import { InvalidArgumentError } from '@feedmesh/errors';
+import { optionalId, requireId } from '@feedmesh/service-kit';
+import type { Relation } from './feature-registry.js';
+import type { PostMeta } from './feature-store.js';
+import { ENGAGEMENT_RULES, type EngagementRule } from './update-rules.js';
+
+/** What one event of the log says, checked: the materializer's input. */
+export type EventFact =
+  | {
+      readonly kind: 'post_created';
+      readonly atMs: number;
+      readonly postId: string;
+      readonly meta: PostMeta;
+      readonly textLength: number;
+    }
+  | { readonly kind: 'post_deleted'; readonly atMs: number; readonly postId: string }
+  | {
+      readonly kind: 'blog_created';
+      readonly atMs: number;
+      readonly blogId: string;
+      /** Empty when the blog names no owner. */
+      readonly ownerId: string;
+    }
+  | {
+      readonly kind: 'engagement';
+      readonly eventId: string;
+      readonly atMs: number;
+      readonly userId: string;
+      readonly postId: string;
+      /** A `commonv1.EngagementKind`. */
+      readonly engagementKind: number;
+      readonly rule: EngagementRule;
+    }
+  | {
+      readonly kind: 'relation';
+      readonly atMs: number;
+      readonly userId: string;
+      readonly blogId: string;
+      readonly relation: Relation;
+      readonly active: boolean;
+    }
+  | {
+      readonly kind: 'impression';
+      readonly atMs: number;
+      readonly userId: string;
+      readonly postId: string;
+    }
+  | { readonly kind: 'session'; readonly atMs: number; readonly userId: string };
+
+/**
+ * The fact an event states, or undefined for an event the store has no use for. Throws
+ * `InvalidArgumentError` naming the field for an event it cannot make sense of (no payload,
+ * bad ids, an unknown engagement kind, no time): the consumer retries, then dead-letters it.
+ */
+export function factOf(event: eventsv1.Event): EventFact | undefined {
+  const atMs = event.atMs;
+  if (!Number.isSafeInteger(atMs) || atMs <= 0) {
+    throw new InvalidArgumentError('at_ms', `must be a positive time in ms, got ${atMs}`);
+  }
+  const payload = event.payload;
+  switch (payload?.$case) {
+    case 'postCreated': {
+      const post = payload.value;
+      return {
+        kind: 'post_created',
+        atMs,
+        postId: requireId(post.postId, 'post_created.post_id'),
+        meta: {
+          blogId: requireId(post.blogId, 'post_created.blog_id'),
+          tags: [...new Set(post.tags.filter((tag) => tag !== ''))],
+          reblogOf: optionalId(post.reblogOf, 'post_created.reblog_of'),
+        },
+        textLength: post.text.length,
+      };
+    }
+    case 'postDeleted':
+      return {
+        kind: 'post_deleted',
+        atMs,
+        postId: requireId(payload.value.postId, 'post_deleted.post_id'),
+      };
+    case 'blogCreated':
+      return {
+        kind: 'blog_created',
+        atMs,
+        blogId: requireId(payload.value.blogId, 'blog_created.blog_id'),
+        ownerId: optionalId(payload.value.ownerUserId, 'blog_created.owner_user_id'),
+      };
+    case 'engagement': {
+      const { userId, postId, kind } = payload.value;
+      const rule = ENGAGEMENT_RULES.get(kind);
+      const checkedUser = requireId(userId, 'engagement.user_id');
+      const checkedPost = requireId(postId, 'engagement.post_id');
+      if (rule === undefined) {
+        throw new InvalidArgumentError('engagement.kind', `unknown value ${kind}`);
+      }
+      return {
+        kind: 'engagement',
+        eventId: event.eventId,
+        atMs,
+        userId: checkedUser,
+        postId: checkedPost,
+        engagementKind: kind,
+        rule,
+      };
+    }
+    case 'follow':
+    case 'unfollow':
+    case 'block':
+    case 'unblock': {
+      const field = payload.$case;
+      return {
+        kind: 'relation',
+        atMs,
+        userId: requireId(payload.value.userId, `${field}.user_id`),
+        blogId: requireId(payload.value.blogId, `${field}.blog_id`),
+        relation: field === 'follow' || field === 'unfollow' ? 'following' : 'blocked',
+        active: field === 'follow' || field === 'block',
+      };
+    }
+    case 'impression':
+      return {
+        kind: 'impression',
+        atMs,
+        userId: requireId(payload.value.userId, 'impression.user_id'),
+        postId: requireId(payload.value.postId, 'impression.post_id'),
+      };
+    case 'sessionStarted':
+      return {
+        kind: 'session',
+        atMs,
+        userId: requireId(payload.value.userId, 'session_started.user_id'),
+      };
+    case 'notificationSent':
+    case 'notificationOpened':
+      return undefined;
+    case undefined:
+      throw new InvalidArgumentError('payload', 'must be set');
+  }
+}

@@ -1,0 +1,177 @@
+/** What the store keeps of a post besides its counters: what joins it to blogs and tags. */
+export interface PostMeta {
+  readonly blogId: string;
+  /** Distinct, in the post's order. */
+  readonly tags: readonly string[];
+  /** The root post of a reblog; empty for an original post. */
+  readonly reblogOf: string;
+}
+
+export interface StoredPost {
+  readonly state: Float64Array | undefined;
+  readonly meta: PostMeta | undefined;
+}
+
+/** A post's meta as the Redis store keeps it: `[blogId, reblogOf, [tags...]]`. */
+export function encodeMeta(meta: PostMeta): string {
+  return JSON.stringify([meta.blogId, meta.reblogOf, meta.tags]);
+}
+
+/** Undefined for anything that is not an encoded meta (an empty string: no meta yet). */
+export function decodeMeta(raw: string): PostMeta | undefined {
+  if (raw === '') return undefined;
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    if (!Array.isArray(parsed) || parsed.length !== 3) return undefined;
+    const [blogId, reblogOf, tags] = parsed as unknown[];
+    if (typeof blogId !== 'string' || typeof reblogOf !== 'string' || !Array.isArray(tags)) {
+      return undefined;
+    }
+    return { blogId, reblogOf, tags: tags.filter((tag): tag is string => typeof tag === 'string') };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Blog ids and tags numbered as the meta cache meets them, with one stamp and slot per number,
+ * so a read dedupes the blogs and tags of a thousand posts by comparing integers in two flat
+ * arrays, not by hashing strings or chasing an object per tag.
+ */
+export class JoinNumbers {
+  readonly ids: string[] = [];
+  /**
+   * Per number: the read that last gave it a slot, and that slot (valid only under the stamp).
+   * Stamps count reads from 1 in float64: they never wrap, and 0 is no read.
+   */
+  stamps = new Float64Array(1_024);
+  slots = new Int32Array(1_024);
+  /** Per number: a Redis key the store derived from the id once (see `keyOf`). */
+  private readonly keys: (string | undefined)[] = [];
+  private readonly numbers = new Map<string, number>();
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  /** The key `make` derives from the id of `number`, made once: no string built per read. */
+  keyOf(number: number, make: (id: string) => string): string {
+    return (this.keys[number] ??= make(this.ids[number]!));
+  }
+
+  numberOf(id: string): number {
+    let number = this.numbers.get(id);
+    if (number === undefined) {
+      number = this.ids.length;
+      this.numbers.set(id, number);
+      this.ids.push(id);
+      if (number >= this.stamps.length) {
+        const stamps = new Float64Array(2 * this.stamps.length);
+        stamps.set(this.stamps);
+        this.stamps = stamps;
+        const slots = new Int32Array(2 * this.slots.length);
+        slots.set(this.slots);
+        this.slots = slots;
+      }
+    }
+    return number;
+  }
+}
+
+/**
+ * One filling of the meta cache. Each post's join is a few integers in one flat array (its
+ * meta's index, its blog's number, its tag count, its tags' numbers), so placing a thousand
+ * random posts touches a thousand spots of one array, not an object graph per post.
+ */
+export class MetaGeneration {
+  readonly blogs = new JoinNumbers();
+  readonly tags = new JoinNumbers();
+  /** Per entry, from its offset: meta index, blog number, tag count, tag numbers. */
+  pool = new Int32Array(4_096);
+  private used = 0;
+  private readonly metas: PostMeta[] = [];
+  private readonly keys: (string | undefined)[] = [];
+  private readonly offsets = new Map<string, number>();
+
+  get size(): number {
+    return this.metas.length;
+  }
+
+  get numbered(): number {
+    return this.blogs.size + this.tags.size;
+  }
+
+  /** The entry's offset in `pool`, or -1. */
+  offsetOf(postId: string): number {
+    return this.offsets.get(postId) ?? -1;
+  }
+
+  metaAt(offset: number): PostMeta {
+    return this.metas[this.pool[offset]!]!;
+  }
+
+  /** The post's Redis key, derived by `make` once: no string built per read. */
+  keyAt(offset: number, postId: string, make: (postId: string) => string): string {
+    return (this.keys[this.pool[offset]!] ??= make(postId));
+  }
+
+  add(postId: string, meta: PostMeta): number {
+    const known = this.offsets.get(postId);
+    if (known !== undefined) return known;
+    const needed = 3 + meta.tags.length;
+    if (this.used + needed > this.pool.length) {
+      const pool = new Int32Array(Math.max(2 * this.pool.length, this.used + needed));
+      pool.set(this.pool.subarray(0, this.used));
+      this.pool = pool;
+    }
+    const offset = this.used;
+    this.pool[offset] = this.metas.length;
+    this.pool[offset + 1] = this.blogs.numberOf(meta.blogId);
+    this.pool[offset + 2] = meta.tags.length;
+    meta.tags.forEach((tag, t) => (this.pool[offset + 3 + t] = this.tags.numberOf(tag)));
+    this.used += needed;
+    this.metas.push(meta);
+    this.offsets.set(postId, offset);
+    return offset;
+  }
+}
+
+/**
+ * Post metas this process has read or written. A meta never changes once stored (the first
+ * PostCreated wins), so a cached one is never stale: the store reads a post's blog and tags
+ * in the same round trip as the post itself, and a batch of engagements needs no read for
+ * the posts it has seen. Bounded: when it holds `capacity` posts, or its numbered blogs and
+ * tags outgrow that (tags come and go), it starts a new generation and relearns; reads in
+ * flight keep the generation they started with.
+ */
+export class PostMetaCache {
+  private generation = new MetaGeneration();
+
+  constructor(readonly capacity: number) {}
+
+  /** The generation offsets currently refer to: read it before `offsetOf`, after `add`. */
+  get current(): MetaGeneration {
+    return this.generation;
+  }
+
+  get size(): number {
+    return this.generation.size;
+  }
+
+  get(postId: string): PostMeta | undefined {
+    const offset = this.generation.offsetOf(postId);
+    return offset < 0 ? undefined : this.generation.metaAt(offset);
+  }
+
+  /** Caches the meta (unless the post has one) and returns its offset in `current`. */
+  set(postId: string, meta: PostMeta): number {
+    if (this.capacity <= 0) return -1;
+    const generation = this.generation;
+    if (generation.offsetOf(postId) < 0) {
+      if (generation.size >= this.capacity || generation.numbered > 4 * this.capacity) {
+        this.generation = new MetaGeneration();
+      }
+    }
+    return this.generation.add(postId, meta);
+  }
+}

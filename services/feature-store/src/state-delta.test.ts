@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { DAY_MS } from './feature-registry.js';
+import { applyDelta, EntityDelta } from './state-delta.js';
+import { FIRST_COUNTER_CELL, LAYOUTS, MERGE_CODES, TIME_CELL } from './state-layout.js';
+
+const T0 = 1_700_000_000_000;
+const post = LAYOUTS.post;
+
+function close(actual: number, expected: number): void {
+  assert.ok(
+    Math.abs(actual - expected) < 1e-12 * Math.max(1, Math.abs(expected)),
+    `${actual} ≉ ${expected}`,
+  );
+}
+
+/** Likes at these times, each written as its own delta, in this order. */
+function oneByOne(times: readonly number[]): Float64Array {
+  const cells = post.empty();
+  for (const at of times) applyDelta(cells, new EntityDelta(post).addSignal('like', 1, at));
+  return cells;
+}
+
+describe('EntityDelta', () => {
+  const times = [T0 + 2 * DAY_MS, T0, T0 + 3 * DAY_MS, T0 + DAY_MS];
+  const now = T0 + 4 * DAY_MS;
+  // Σ 2^(-age/h) at 4 days for likes 4, 3, 2 and 1 days old.
+  const expected1d = 2 ** -4 + 2 ** -3 + 2 ** -2 + 2 ** -1;
+  const expected7d = [4, 3, 2, 1].reduce((sum, days) => sum + 2 ** (-days / 7), 0);
+
+  it('folds a counter to the same value whichever order its events arrive in', () => {
+    for (const order of [times, [...times].reverse(), [...times].sort()]) {
+      const cells = oneByOne(order);
+      assert.equal(cells[TIME_CELL], T0 + 3 * DAY_MS);
+      close(post.counter(cells, 'like', DAY_MS, now), expected1d);
+      close(post.counter(cells, 'like', 7 * DAY_MS, now), expected7d);
+    }
+  });
+
+  it('writes a batch folded into one delta exactly as its events one by one', () => {
+    const delta = new EntityDelta(post);
+    for (const at of times) delta.addSignal('like', 1, at);
+    const stored = oneByOne([T0 - DAY_MS]);
+    applyDelta(stored, delta);
+    close(post.counter(stored, 'like', DAY_MS, now), expected1d + 2 ** -5);
+
+    const halves = [new EntityDelta(post), new EntityDelta(post)];
+    times.forEach((at, i) => halves[i % 2]!.addSignal('like', 1, at));
+    const merged = halves[1]!.add(halves[0]!);
+    const cells = post.empty();
+    applyDelta(cells, merged);
+    close(post.counter(cells, 'like', 7 * DAY_MS, now), expected7d);
+  });
+
+  it('decays every counter of an entity to its latest event, one time for all', () => {
+    const cells = post.empty();
+    applyDelta(cells, new EntityDelta(post).addSignal('like', 1, T0));
+    applyDelta(cells, new EntityDelta(post).addSignal('impression', 4, T0 + DAY_MS));
+    assert.equal(cells[TIME_CELL], T0 + DAY_MS);
+    close(post.counter(cells, 'like', DAY_MS, T0 + DAY_MS), 0.5);
+    close(post.counter(cells, 'impression', DAY_MS, T0 + 2 * DAY_MS), 2);
+  });
+
+  it('merges attributes by their rule: max, min, add, and set for values written once', () => {
+    const cells = post.empty();
+    assert.ok(Number.isNaN(post.attributeValue(cells, 'created_at')));
+    const delta = new EntityDelta(post)
+      .mergeAttribute('created_at', T0 + 5)
+      .mergeAttribute('created_at', T0 + 2)
+      .mergeAttribute('deleted', 1)
+      .mergeAttribute('tag_count', 3);
+    applyDelta(cells, delta);
+    applyDelta(cells, new EntityDelta(post).mergeAttribute('created_at', T0 + 9));
+    assert.equal(post.attributeValue(cells, 'created_at'), T0 + 2);
+    assert.equal(post.attributeValue(cells, 'deleted'), 1);
+    assert.equal(post.attributeValue(cells, 'tag_count'), 3);
+
+    const blog = LAYOUTS.blog;
+    const blogCells = blog.empty();
+    applyDelta(
+      blogCells,
+      new EntityDelta(blog).mergeAttribute('followers', 1).mergeAttribute('followers', 1),
+    );
+    applyDelta(blogCells, new EntityDelta(blog).mergeAttribute('followers', -1));
+    assert.equal(blog.attributeValue(blogCells, 'followers'), 1);
+  });
+
+  it('encodes what the Lua scripts read: time, raised counters, touched attributes', () => {
+    const delta = new EntityDelta(post).addSignal('hide', 2, T0).mergeAttribute('deleted', 1);
+    const bytes = delta.encode();
+    const numbers = Array.from({ length: bytes.length / 8 }, (_, i) => bytes.readDoubleLE(i * 8));
+    const hides = ['hide'].flatMap(() =>
+      post.counters.flatMap((c) => (c.signal === 'hide' ? [c.cell, 2] : [])),
+    );
+    const deleted = post.attribute('deleted');
+    assert.deepEqual(numbers, [
+      T0,
+      hides.length / 2,
+      ...hides,
+      1,
+      MERGE_CODES.max,
+      deleted.cell,
+      1,
+    ]);
+    assert.ok(hides.every((value, i) => i % 2 === 1 || value >= FIRST_COUNTER_CELL));
+    assert.equal(new EntityDelta(post).isEmpty, true);
+  });
+});
