@@ -10,6 +10,12 @@ import {
   type RunningServer,
   type Runtime,
 } from '@feedmesh/service-kit';
+import {
+  embeddingStoreFor,
+  InMemoryEmbeddingStore,
+  trainEmbeddings,
+  type EmbeddingStore,
+} from '@feedmesh/embeddings';
 import { testRedis, testRedisUrl, uniquePrefix, waitFor } from '@feedmesh/testing';
 import { candidateGenerationConfigShape, startCandidateGeneration } from './index.js';
 import {
@@ -42,11 +48,28 @@ for (const mode of ['embedded', 'Redis'] as const) {
         ...(mode === 'Redis' ? { REDIS_URL: testRedisUrl() } : {}),
       });
       runtime = createRuntime(config, silentLogger);
+      // The trainer's side: embeddings published before the service starts (Redis: where the
+      // trainer job publishes; embedded: a store the playground would share).
+      const embeddingStore: EmbeddingStore =
+        mode === 'Redis' ? embeddingStoreFor(runtime) : new InMemoryEmbeddingStore();
+      await embeddingStore.publish(
+        trainEmbeddings(
+          [
+            { userId: 'u1', postId: 'p0', weight: 1 },
+            { userId: 'fan0', postId: 'p0', weight: 1 },
+            { userId: 'fan0', postId: 'p1', weight: 1 },
+            { userId: 'fan1', postId: 'p1', weight: 1 },
+          ],
+          [{ postId: 'p1', blogId: 'b1', tags: ['cats'] }],
+          { trainedAtMs: NOW - DAY, factors: 2, iterations: 3 },
+        ),
+      );
       server = await startCandidateGeneration({
         config,
         runtime,
         logger: silentLogger,
         clock: () => NOW,
+        embeddingStore,
       });
       handle = createServiceClient(Definition, server.address, { deadlineMs: 10_000 });
       cleanup = async () => {
@@ -83,6 +106,8 @@ for (const mode of ['embedded', 'Redis'] as const) {
           userId: 'u1',
           surface: Surface.SURFACE_DASHBOARD,
           maxCandidates: 100,
+          // Checked on its own below.
+          sourceBudgets: [{ source: 'embeddings', maxCandidates: 0, timeoutMs: 0 }],
         });
         const ids = r.candidates.map((c) => c.postId).sort();
         return ids.join() === 'p1,p2' && r.candidates[0]?.sources.length === 3 ? r : undefined;
@@ -103,9 +128,19 @@ for (const mode of ['embedded', 'Redis'] as const) {
         p2.sources.map((s) => [s.source, s.reason]),
         [['fresh', 'new creator @newbie']],
       );
+      const embedded = await handle.client.generate({
+        userId: 'u1',
+        surface: Surface.SURFACE_FOR_YOU,
+        maxCandidates: 100,
+        sourceBudgets: [{ source: 'embeddings', maxCandidates: 10, timeoutMs: 0 }],
+      });
+      assert.ok(
+        embedded.candidates.some((c) => c.sources.some((s) => s.source === 'embeddings')),
+        'the published embeddings are served',
+      );
       const statuses = new Map(response.sources.map((r) => [r.source, r.status]));
       assert.equal(statuses.get('following'), candidatesv1.SourceStatus.SOURCE_STATUS_OK);
-      assert.equal(statuses.size, 6);
+      assert.equal(statuses.size, 7);
     });
 
     it('serves Trending with observed and expected counts', async () => {

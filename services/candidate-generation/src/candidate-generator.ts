@@ -32,7 +32,12 @@ export interface CandidateGeneratorOptions {
 
 /** A source as one request will run it, or why it will not. */
 type Plan =
-  | { readonly name: string; readonly source: CandidateSource; readonly budget: SourceBudget }
+  | {
+      readonly name: string;
+      readonly source: CandidateSource;
+      readonly budget: SourceBudget;
+      readonly weight: number;
+    }
   | { readonly name: string; readonly skipped: string };
 
 interface SourceOutcome {
@@ -64,13 +69,18 @@ export class CandidateGenerator {
       'candidates.generate',
       { 'feedmesh.user': query.userId, 'feedmesh.surface': surface },
       async (span) => {
+        // What the user blocked or hid is left out by every source, not filtered afterwards,
+        // so it does not cost them part of their budget.
+        const hidden = await this.options.store.hiddenFrom(query.userId);
+        const exclude =
+          hidden.posts.size === 0 ? query.exclude : new Set([...query.exclude, ...hidden.posts]);
         const sourceQuery: SourceQuery = {
           userId: query.userId,
           surface: query.surface,
           tag: query.tag,
-          exclude: query.exclude,
+          exclude,
           nowMs: this.options.clock(),
-          lookup: new RequestLookup(this.options.store),
+          lookup: new RequestLookup(this.options.store, hidden.blogs),
         };
         const plans = this.plan(query);
         const outcomes = await Promise.all(
@@ -87,11 +97,18 @@ export class CandidateGenerator {
           const why = ran.map((report) => `${report.source}: ${report.error}`).join('; ');
           throw new UnavailableError('candidate sources', `every source failed (${why})`);
         }
-        const answers: SourceAnswer[] = outcomes.map((outcome) => ({
-          source: outcome.report.source,
-          candidates: outcome.candidates,
-        }));
+        const answers: SourceAnswer[] = outcomes.map((outcome, i) => {
+          const plan = plans[i]!;
+          return {
+            source: outcome.report.source,
+            candidates: outcome.candidates,
+            weight: 'weight' in plan ? plan.weight : 1,
+          };
+        });
         const candidates = mergeCandidates(answers, query.maxCandidates);
+        const summaries = await this.options.store.summaries(candidates.map((c) => c.postId));
+        for (const candidate of candidates)
+          candidate.summary = summaries.get(candidate.postId) ?? '';
         span.setAttribute('feedmesh.candidates', candidates.length);
         span.setAttribute(
           'feedmesh.sources.dropped',
@@ -122,7 +139,8 @@ export class CandidateGenerator {
       } else {
         const timeoutMs = setting.timeoutMs || this.options.defaultTimeoutMs;
         const maxCandidates = Math.min(setting.maxCandidates, query.maxCandidates);
-        plans.push({ name, source, budget: { maxCandidates, timeoutMs } });
+        const weight = defaults[source.name]?.weight ?? 1;
+        plans.push({ name, source, budget: { maxCandidates, timeoutMs }, weight });
       }
     }
     for (const [name, why] of PLANNED_SOURCE_NAMES) {

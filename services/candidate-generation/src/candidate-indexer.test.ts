@@ -22,11 +22,11 @@ describe('CandidateIndexer', () => {
       tags: ['cats', 'dogs'],
       createdAtMs: NOW,
       reblogOf: 'root',
-      // Cut before the emoji rather than through it.
-      summary: 'a'.repeat(279),
       popularity: undefined,
       engagements: 0,
     });
+    // Cut before the emoji rather than through it.
+    assert.equal((await world.store.summaries(['p1'])).get('p1'), 'a'.repeat(279));
   });
 
   it('ignores events it has no use for', async () => {

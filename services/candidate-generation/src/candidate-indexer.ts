@@ -1,9 +1,11 @@
-import type { eventsv1 } from '@feedmesh/contracts';
+import { commonv1, type eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { requireId } from '@feedmesh/service-kit';
 import type { CandidateSettings } from './candidate-settings.js';
 import type { CandidateStore } from './candidate-store.js';
 import { logIncrement } from './decay.js';
+import type { EmbeddingIndex } from './embedding-index.js';
+import { SeenEvents } from './seen-events.js';
 import { engagementWeight } from './engagement-weights.js';
 import { normalizeTags, summarize } from './tags.js';
 import { bucketsOf } from './trend-buckets.js';
@@ -11,8 +13,9 @@ import { bucketsOf } from './trend-buckets.js';
 /**
  * Applies the event log to the candidate indexes. Times come from each event's `at_ms`, so
  * replaying the log builds the same indexes; every write is safe to repeat or reorder
- * (sets, last-write-wins follows, tombstoned deletes), except that an engagement applied
- * twice counts twice.
+ * (sets, last-write-wins follows and blocks, tombstoned deletes, order-free decayed sums), and
+ * an engagement whose event id was applied recently is skipped (`SeenEvents`), so the
+ * overlap between a rebuild and the live group counts once.
  *
  * An event this service cannot use is skipped; one that is malformed throws, so the
  * consumer retries it and then dead-letters it where an operator can see it.
@@ -24,6 +27,9 @@ export class CandidateIndexer {
       CandidateSettings,
       'popularityHalfLife' | 'affinityHalfLife' | 'activityHalfLife'
     >,
+    /** Told about posts and engagements, to fold new posts into the served vectors. */
+    private readonly embeddings?: EmbeddingIndex,
+    private readonly seen: SeenEvents = new SeenEvents(),
   ) {}
 
   async apply(event: eventsv1.Event): Promise<void> {
@@ -33,11 +39,22 @@ export class CandidateIndexer {
     switch (payload.$case) {
       case 'postCreated':
         return this.postCreated(payload.value, checkTime(atMs));
-      case 'postDeleted':
-        return this.store.deletePost(
-          requireId(payload.value.postId, 'post_deleted.post_id'),
+      case 'postDeleted': {
+        const postId = requireId(payload.value.postId, 'post_deleted.post_id');
+        await this.store.deletePost(postId, checkTime(atMs));
+        this.embeddings?.postDeleted(postId);
+        return;
+      }
+      case 'block':
+      case 'unblock': {
+        const field = payload.$case;
+        return this.store.setBlock(
+          requireId(payload.value.userId, `${field}.user_id`),
+          requireId(payload.value.blogId, `${field}.blog_id`),
           checkTime(atMs),
+          field === 'block',
         );
+      }
       case 'blogCreated':
         return this.store.putBlog({
           blogId: requireId(payload.value.blogId, 'blog_created.blog_id'),
@@ -56,30 +73,40 @@ export class CandidateIndexer {
         );
       }
       case 'engagement':
-        return this.engagement(payload.value, checkTime(atMs));
+        return this.engagement(event.eventId, payload.value, checkTime(atMs));
       default:
         return;
     }
   }
 
   private async postCreated(post: eventsv1.PostCreated, atMs: number): Promise<void> {
-    await this.store.putPost({
+    const record = {
       postId: requireId(post.postId, 'post_created.post_id'),
       blogId: requireId(post.blogId, 'post_created.blog_id'),
       tags: normalizeTags(post.tags),
       createdAtMs: atMs,
       reblogOf: post.reblogOf,
       summary: summarize(post.text),
-    });
+    };
+    if (await this.store.putPost(record)) {
+      this.embeddings?.postCreated(record.postId, record.blogId, record.tags);
+    }
   }
 
-  private async engagement(engagement: eventsv1.Engagement, atMs: number): Promise<void> {
+  private async engagement(
+    eventId: string,
+    engagement: eventsv1.Engagement,
+    atMs: number,
+  ): Promise<void> {
     const userId = requireId(engagement.userId, 'engagement.user_id');
     const postId = requireId(engagement.postId, 'engagement.post_id');
+    if (HIDING_KINDS.has(engagement.kind)) return this.store.hidePost(userId, postId, atMs);
     const weight = engagementWeight(engagement.kind);
     if (!weight) return;
     const target = await this.store.postForWrite(postId);
     if (target.state === 'deleted') return;
+    if (eventId !== '' && !this.seen.add(eventId)) return;
+    if (weight.positive) this.embeddings?.engaged(userId, postId);
     const { settings } = this;
     await this.store.recordEngagement({
       userId,
@@ -100,6 +127,12 @@ export class CandidateIndexer {
     });
   }
 }
+
+/** "Show less" and a report: the post is never proposed to that user again. */
+const HIDING_KINDS: ReadonlySet<commonv1.EngagementKind> = new Set([
+  commonv1.EngagementKind.ENGAGEMENT_KIND_HIDE,
+  commonv1.EngagementKind.ENGAGEMENT_KIND_REPORT,
+]);
 
 function checkTime(atMs: number): number {
   if (!Number.isFinite(atMs) || atMs <= 0) {

@@ -7,7 +7,14 @@ import { DEFAULT_STORE_LIMITS, type CandidateStore, type StoreLimits } from './c
 import {
   CoEngagementCandidateSource,
   DEFAULT_CO_ENGAGEMENT_SETTINGS,
+  type CoEngagementSettings,
 } from './co-engagement.source.js';
+import { EmbeddingIndex } from './embedding-index.js';
+import {
+  DEFAULT_EMBEDDINGS_SETTINGS,
+  EmbeddingsCandidateSource,
+  type EmbeddingsSettings,
+} from './embeddings.source.js';
 import { FollowingCandidateSource, DEFAULT_FOLLOWING_SETTINGS } from './following.source.js';
 import {
   DEFAULT_FRESH_CREATORS_LIMITS,
@@ -28,12 +35,18 @@ export interface CandidatePipelineOptions {
   readonly logger: Logger;
   readonly metrics?: SourceMetrics;
   readonly defaultBudgets?: Readonly<Record<number, SurfaceBudgets>>;
+  /** The served embeddings (loaded by the caller); default: an empty index. */
+  readonly embeddings?: EmbeddingIndex;
+  /** Per-source settings other than the defaults (the offline evaluation widens them). */
+  readonly coEngagement?: CoEngagementSettings;
+  readonly embeddingsSource?: EmbeddingsSettings;
   /** Replaces the built sources (tests inject slow or failing ones). */
   readonly sources?: (built: readonly CandidateSource[]) => readonly CandidateSource[];
 }
 
 export interface CandidatePipeline {
   readonly indexer: CandidateIndexer;
+  readonly embeddings: EmbeddingIndex;
   readonly generator: CandidateGenerator;
   readonly trending: TrendingDetector;
   /** The sources the generator runs, in report order. */
@@ -45,6 +58,7 @@ export function assembleCandidatePipeline(options: CandidatePipelineOptions): Ca
   const { store, settings } = options;
   const limits = options.storeLimits ?? DEFAULT_STORE_LIMITS;
   const trending = new TrendingDetector(store, settings.trending, limits.trendBuckets);
+  const embeddings = options.embeddings ?? new EmbeddingIndex();
   const built: CandidateSource[] = [
     new FollowingCandidateSource(store, {
       ...DEFAULT_FOLLOWING_SETTINGS,
@@ -57,7 +71,12 @@ export function assembleCandidatePipeline(options: CandidatePipelineOptions): Ca
       popularityHalfLife: settings.popularityHalfLife,
       recencyHalfLife: settings.recencyHalfLife,
     }),
-    new CoEngagementCandidateSource(store, DEFAULT_CO_ENGAGEMENT_SETTINGS),
+    new CoEngagementCandidateSource(store, options.coEngagement ?? DEFAULT_CO_ENGAGEMENT_SETTINGS),
+    new EmbeddingsCandidateSource(
+      store,
+      embeddings,
+      options.embeddingsSource ?? DEFAULT_EMBEDDINGS_SETTINGS,
+    ),
     new TrendingCandidateSource(trending, settings.trending.defaultWindowMs),
     new PopularCandidateSource(store, settings.popularityHalfLife),
     new FreshCreatorsCandidateSource(store, {
@@ -77,7 +96,8 @@ export function assembleCandidatePipeline(options: CandidatePipelineOptions): Ca
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   return {
-    indexer: new CandidateIndexer(store, settings),
+    indexer: new CandidateIndexer(store, settings, embeddings),
+    embeddings,
     generator,
     trending,
     sources,

@@ -60,8 +60,10 @@ export function candidateStoreContract(name: string, create: () => Promise<Store
         assert.equal(await store.putPost(record), true);
         const found = await store.posts(['p1', 'nope']);
         assert.deepEqual([...found.keys()], ['p1']);
-        assert.deepEqual(found.get('p1'), { ...record, popularity: undefined, engagements: 0 });
-        assert.deepEqual(await store.postForWrite('p1'), { state: 'live', post: record });
+        const { summary, ...info } = record;
+        assert.deepEqual(found.get('p1'), { ...info, popularity: undefined, engagements: 0 });
+        assert.deepEqual(await store.postForWrite('p1'), { state: 'live', post: info });
+        assert.deepEqual(await store.summaries(['p1', 'nope']), new Map([['p1', summary]]));
         assert.deepEqual(await store.postForWrite('nope'), { state: 'unknown' });
       });
 
@@ -147,6 +149,41 @@ export function candidateStoreContract(name: string, create: () => Promise<Store
           { id: 'b1', score: T },
         ]);
         assert.deepEqual(ids(await store.newBlogs(0, 1)), ['b2']);
+      });
+    });
+
+    describe('hidden content', () => {
+      it('lists blocked blogs (the later of block and unblock wins) and hidden posts', async () => {
+        await store.setBlock('u1', 'b1', T + 2, true);
+        await store.setBlock('u1', 'b1', T + 1, false);
+        await store.setBlock('u1', 'b2', T, true);
+        await store.setBlock('u1', 'b2', T, false);
+        await store.hidePost('u1', 'p9', T);
+        assert.deepEqual(await store.hiddenFrom('u1'), {
+          blogs: new Set(['b1']),
+          posts: new Set(['p9']),
+        });
+        assert.deepEqual(await store.hiddenFrom('u2'), { blogs: new Set(), posts: new Set() });
+      });
+    });
+
+    describe('fan-out on read', () => {
+      it('merges the newest posts of several blogs, at most perBlog of each, from a time on', async () => {
+        for (let i = 0; i < 4; i++) {
+          await store.putPost(post(`a${i}`, { blogId: 'ba', createdAtMs: T + 10 * i }));
+          await store.putPost(post(`b${i}`, { blogId: 'bb', createdAtMs: T + 10 * i + 5 }));
+        }
+        assert.deepEqual(ids(await store.newestOfBlogs(['ba', 'bb', 'nope'], 10, 2, T)), [
+          'b3',
+          'a3',
+          'b2',
+          'a2',
+        ]);
+        assert.deepEqual(ids(await store.newestOfBlogs(['ba', 'bb'], 3, 10, T + 12)), [
+          'b3',
+          'a3',
+          'b2',
+        ]);
       });
     });
 
@@ -268,6 +305,42 @@ export function candidateStoreContract(name: string, create: () => Promise<Store
         assert.deepEqual(mine.get('u3'), []);
         const engagers = await store.recentEngagers(['p1'], 10);
         assert.deepEqual(ids(engagers.get('p1')!), ['u2', 'u1']);
+      });
+
+      it('walks from the user’s posts to their co-engagers’ posts, damped by popularity', async () => {
+        const engage = (userId: string, postId: string) =>
+          store.recordEngagement({
+            userId,
+            postId,
+            atMs: T,
+            tags: [],
+            popularity: 1,
+            coEngagement: true,
+          });
+        for (const p of ['seed', 'niche', 'hit']) await store.putPost(post(p));
+        await engage('me', 'seed');
+        await engage('twin', 'seed');
+        await engage('twin', 'niche');
+        await engage('twin', 'hit');
+        for (const fan of ['f1', 'f2']) await engage(fan, 'hit');
+        const walk = { seeds: 10, engagersPerSeed: 10, maxEngagers: 10, postsPerEngager: 10 };
+        const damped = await store.coEngagementWalk('me', { ...walk, damping: 1 }, new Set(), 10);
+        assert.deepEqual(ids(damped), ['niche', 'hit']);
+        // Seed → twin (its only other engager): 1; twin → each of 3 posts: 1/3; / engagements.
+        assert.ok(Math.abs(damped[0]!.score - 1 / 3) < 1e-9, `${damped[0]!.score}`);
+        assert.ok(Math.abs(damped[1]!.score - 1 / 9) < 1e-9, `${damped[1]!.score}`);
+        const excluded = await store.coEngagementWalk(
+          'me',
+          { ...walk, damping: 1 },
+          new Set(['niche']),
+          10,
+        );
+        assert.deepEqual(ids(excluded), ['hit']);
+        assert.deepEqual(await store.engagementCounts(['hit', 'nope']), [3, 0]);
+        assert.deepEqual(
+          await store.coEngagementWalk('nobody', { ...walk, damping: 1 }, new Set(), 10),
+          [],
+        );
       });
 
       it('records nothing a write leaves out', async () => {

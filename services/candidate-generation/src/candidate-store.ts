@@ -1,6 +1,7 @@
 /**
- * The indexes candidate generation keeps, behind one interface with an in-memory and a Redis
- * implementation (one contract suite, `candidate-store.contract.ts`, holds both to it).
+ * The indexes candidate generation keeps, behind one small interface (the contract suite,
+ * `candidate-store.contract.ts`, holds implementations to it). The service keeps them in
+ * process, rebuilt from the event log: see README "State" for why not Redis.
  *
  * Writes come from the event log and carry event times, so a replay builds the same state;
  * decisions that need configuration (half-lives, weights, what counts as trending) are made by
@@ -20,17 +21,25 @@ export interface PostRecord {
   readonly summary: string;
 }
 
+/** A post as sources read it: everything but the summary, which only the answer needs. */
+export type PostInfo = Omit<PostRecord, 'summary'>;
+
 /** A live post with what engagement has taught about it. */
-export interface PostState extends PostRecord {
+export interface PostState extends PostInfo {
   /** Forward-decayed popularity log-score (see decay.ts); undefined before any engagement. */
   readonly popularity: number | undefined;
   /** Positive engagements ever counted. */
   readonly engagements: number;
 }
 
+export interface PostStats {
+  readonly popularity: Float64Array;
+  readonly createdAtMs: Float64Array;
+}
+
 /** What an engagement needs to know about its post before it is recorded. */
 export type PostForWrite =
-  | { readonly state: 'live'; readonly post: PostRecord }
+  | { readonly state: 'live'; readonly post: PostInfo }
   | { readonly state: 'deleted' }
   /** Not created yet (or expired): the engagement may arrive before its PostCreated. */
   | { readonly state: 'unknown' };
@@ -49,6 +58,20 @@ export interface Scored {
 }
 
 export type TrendSubject = 'tag' | 'post';
+
+/** How far the co-engagement walk reaches; see `CoEngagementCandidateSource`. */
+export interface CoEngagementWalk {
+  /** The user's most recent engagements the walk starts from. */
+  readonly seeds: number;
+  /** Most recent engagers read per seed post. */
+  readonly engagersPerSeed: number;
+  /** Engagers followed at most: those the walk reaches with the most weight. */
+  readonly maxEngagers: number;
+  /** Most recent engagements read per engager. */
+  readonly postsPerEngager: number;
+  /** Popularity damping β: arrival weight / engagements^β. */
+  readonly damping: number;
+}
 
 /** Bucket widths for trend counts: fine buckets for short windows, coarse for long ones. */
 export type BucketWidth = '5m' | '1h';
@@ -89,12 +112,38 @@ export interface CandidateStore {
   setFollow(userId: string, blogId: string, atMs: number, following: boolean): Promise<void>;
   postForWrite(postId: string): Promise<PostForWrite>;
   recordEngagement(engagement: EngagementWrite): Promise<void>;
+  /** Last write wins by `atMs`; at equal times an unblock wins. */
+  setBlock(userId: string, blogId: string, atMs: number, blocked: boolean): Promise<void>;
+  /** The user asked to see less of the post ("show less"): it is never proposed to them again. */
+  hidePost(userId: string, postId: string, atMs: number): Promise<void>;
 
   // Reads, for requests.
 
   /** Live posts among `postIds`; deleted and unknown ones are left out. */
   posts(postIds: readonly string[]): Promise<Map<string, PostState>>;
+  /** Positive engagements counted per post, in order (0 for unknown or deleted posts). */
+  engagementCounts(postIds: readonly string[]): Promise<number[]>;
+  /**
+   * What ranking needs of each post, in order, without building post objects: popularity
+   * log-score (NaN before any engagement), creation time (NaN when unknown or deleted).
+   */
+  postStats(postIds: readonly string[]): Promise<PostStats>;
+  /** The summaries of the live posts among `postIds`. */
+  summaries(postIds: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * The co-engagement walk (`CoEngagementCandidateSource`) run where the lists live: the
+   * `limit` posts with the highest damped arrival weight, best first (score: that weight),
+   * never one of the user's seeds, an excluded post or a deleted one.
+   */
+  coEngagementWalk(
+    userId: string,
+    walk: CoEngagementWalk,
+    exclude: ReadonlySet<string>,
+    limit: number,
+  ): Promise<Scored[]>;
   blogs(blogIds: readonly string[]): Promise<Map<string, BlogRecord>>;
+  /** What the user asked never to see: blogs they block and posts they hid. */
+  hiddenFrom(userId: string): Promise<{ blogs: Set<string>; posts: Set<string> }>;
   /** Blogs the user follows, most recently followed first. */
   followedBlogs(userId: string, limit: number): Promise<string[]>;
   /** Per blog, its posts created at or after `sinceMs`, newest first (score: created time). */
@@ -103,6 +152,17 @@ export interface CandidateStore {
     perBlog: number,
     sinceMs: number,
   ): Promise<Map<string, Scored[]>>;
+  /**
+   * The newest `limit` posts created at or after `sinceMs` across the given blogs, at most
+   * `perBlog` of each, newest first (score: created time): fan-out on read, merged where the
+   * lists live.
+   */
+  newestOfBlogs(
+    blogIds: readonly string[],
+    limit: number,
+    perBlog: number,
+    sinceMs: number,
+  ): Promise<Scored[]>;
   /** Blogs created at or after `sinceMs`, newest first (score: created time). */
   newBlogs(sinceMs: number, limit: number): Promise<Scored[]>;
   /** Most popular posts (score: popularity log-score), globally or within one tag. */
@@ -143,6 +203,9 @@ export interface StoreLimits {
   readonly tagsPerUser: number;
   /** Most recent engagements kept per user. */
   readonly engagementsPerUser: number;
+  /** Most recently blocked blogs and hidden posts kept per user. */
+  readonly blocksPerUser: number;
+  readonly hiddenPostsPerUser: number;
   /** Most recent engagers kept per post. */
   readonly engagersPerPost: number;
   /** Most active tags and posts kept as trend candidates. */
@@ -172,6 +235,8 @@ export const DEFAULT_STORE_LIMITS: StoreLimits = {
   followsPerUser: 5_000,
   tagsPerUser: 200,
   engagementsPerUser: 100,
+  blocksPerUser: 5_000,
+  hiddenPostsPerUser: 1_000,
   engagersPerPost: 500,
   trendTags: 2_000,
   trendPosts: 5_000,

@@ -53,16 +53,14 @@ export class FollowingCandidateSource implements CandidateSource {
     if (blogIds.length === 0) return [];
     signal.throwIfAborted();
     // Excluded posts (already seen) are usually the newest of a followed blog: read past them.
-    const perBlog = Math.min(budget.maxCandidates + query.exclude.size, this.settings.postsPerBlog);
-    const byBlog = await this.store.blogPosts(
-      blogIds,
-      perBlog,
-      query.nowMs - this.settings.maxAgeMs,
-    );
-    const newestFirst = [...byBlog.values()]
-      .flat()
-      .sort((a, b) => b.score - a.score || (a.id < b.id ? 1 : -1))
-      .map((entry) => entry.id);
+    const newestFirst = (
+      await this.store.newestOfBlogs(
+        blogIds,
+        budget.maxCandidates + query.exclude.size + Math.ceil(budget.maxCandidates / 10),
+        this.settings.postsPerBlog,
+        query.nowMs - this.settings.maxAgeMs,
+      )
+    ).map((entry) => entry.id);
     const posts = await query.lookup.firstLive(
       newestFirst,
       query.exclude,

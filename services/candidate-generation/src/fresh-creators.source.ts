@@ -6,7 +6,7 @@ import type {
   SourceBudget,
   SourceQuery,
 } from './candidate-source.js';
-import type { CandidateStore, PostState, Scored } from './candidate-store.js';
+import type { CandidateStore, Scored } from './candidate-store.js';
 import { decayedValue, type HalfLife } from './decay.js';
 
 const Surface = commonv1.Surface;
@@ -63,21 +63,27 @@ export class FreshCreatorsCandidateSource implements CandidateSource {
       this.settings.postsPerBlog,
       since,
     );
-    const postIds = roundRobin([...byBlog.values()], pool);
-    const live = await query.lookup.firstLive(postIds, query.exclude, postIds.length, signal);
-    const engagement = (post: PostState) =>
-      post.popularity === undefined
+    const pooled = roundRobin([...byBlog.values()], pool).filter((id) => !query.exclude.has(id));
+    // Ranked on the store's numbers first; only the best are read as posts.
+    const stats = await this.store.postStats(pooled);
+    const engagement = (i: number) => {
+      const popularity = stats.popularity[i]!;
+      return Number.isNaN(popularity)
         ? 0
-        : decayedValue(post.popularity, query.nowMs, this.settings.popularityHalfLife);
-    const ranked = live
-      .map((post) => ({ post, score: engagement(post) }))
-      .sort(
-        (a, b) =>
-          b.score - a.score ||
-          b.post.createdAtMs - a.post.createdAtMs ||
-          (a.post.postId < b.post.postId ? -1 : 1),
-      )
-      .slice(0, budget.maxCandidates);
+        : decayedValue(popularity, query.nowMs, this.settings.popularityHalfLife);
+    };
+    const order = pooled
+      .map((id, i) => ({ id, score: engagement(i), createdAtMs: stats.createdAtMs[i]! }))
+      .filter(({ createdAtMs }) => !Number.isNaN(createdAtMs))
+      .sort((a, b) => b.score - a.score || b.createdAtMs - a.createdAtMs || (a.id < b.id ? -1 : 1));
+    const scores = new Map(order.map(({ id, score }) => [id, score]));
+    const live = await query.lookup.firstLive(
+      order.map(({ id }) => id),
+      query.exclude,
+      budget.maxCandidates,
+      signal,
+    );
+    const ranked = live.map((post) => ({ post, score: scores.get(post.postId)! }));
     const names = await query.lookup.blogs([...new Set(ranked.map(({ post }) => post.blogId))]);
     return ranked.map(({ post, score }) => ({
       post,

@@ -2,34 +2,46 @@
  * Candidate generation: keeps, from the event log, the indexes that propose posts (each a
  * candidate source) and serves Generate and Trending over gRPC.
  */
+import { embeddingStoreFor, type EmbeddingStore } from '@feedmesh/embeddings';
 import {
   env,
   runtimeConfigShape,
   serverConfigShape,
+  serverOptionsFrom,
   startGrpcServer,
   type Logger,
   type RunningServer,
   type Runtime,
 } from '@feedmesh/service-kit';
-import { meter, registerObservableGauge } from '@feedmesh/telemetry';
-import type { z } from 'zod';
+import { meter, registerObservableGauge, runAsService, withSpan } from '@feedmesh/telemetry';
+import { z } from 'zod';
 import { candidateGenerationService } from './candidate-generation-service.js';
-import { assembleCandidatePipeline } from './candidate-pipeline.js';
+import { assembleCandidatePipeline, type CandidatePipeline } from './candidate-pipeline.js';
 import { DEFAULT_SETTINGS, type CandidateSettings } from './candidate-settings.js';
-import { DAY_MS, DEFAULT_STORE_LIMITS, type CandidateStore } from './candidate-store.js';
+import { DAY_MS, DEFAULT_STORE_LIMITS } from './candidate-store.js';
 import { halfLifeOf } from './decay.js';
+import { EmbeddingIndex, DEFAULT_EMBEDDING_INDEX_SETTINGS } from './embedding-index.js';
+import { EmbeddingsLoader } from './embeddings-loader.js';
 import { InMemoryCandidateStore } from './in-memory-candidate-store.js';
-import { RedisCandidateStore } from './redis-candidate-store.js';
 import { createSourceMetrics } from './source-metrics.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 
-/** The consumer group this service reads the event log with. */
+/** The consumer group this service reads the event log with, unless configured otherwise. */
 export const CONSUMER_GROUP = 'candidate-generation';
 
 export const candidateGenerationConfigShape = {
   ...serverConfigShape,
   ...runtimeConfigShape,
+  /**
+   * The consumer group this replica follows the log with. Every replica holds every index in
+   * memory, so every replica needs every event: with more than one replica, give each its own
+   * group (e.g. `candidate-generation:$(CONSUMER_NAME)`), stable across its restarts.
+   */
+  CANDIDATES_CONSUMER_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 characters from [A-Za-z0-9_.:-]')
+    .default(CONSUMER_GROUP),
   /** A source's time budget when neither the request nor the surface defaults set one, ms. */
   CANDIDATES_SOURCE_TIMEOUT_MS: env.int(100, 1, 10_000),
   /** A blog younger than this (at request time) is a new creator, days. */
@@ -38,7 +50,7 @@ export const candidateGenerationConfigShape = {
   CANDIDATES_POPULARITY_HALF_LIFE_HOURS: env.int(24, 1, 24 * 365),
   /** Half-life of a user's tag affinity, days. Stored scores depend on it too. */
   CANDIDATES_AFFINITY_HALF_LIFE_DAYS: env.int(14, 1, 365),
-  /** Posts older than this are not proposed by recency; per-entity keys expire after it, days. */
+  /** Posts older than this are not proposed by recency, days. */
   CANDIDATES_RETENTION_DAYS: env.int(30, 1, 365),
   /** Engagements a tag or post needs in the window before it can trend. */
   CANDIDATES_TRENDING_MIN_COUNT: env.int(5, 1, 1_000_000),
@@ -46,6 +58,10 @@ export const candidateGenerationConfigShape = {
   CANDIDATES_TRENDING_MIN_SCORE: env.int(2, 0, 1_000),
   /** How long a trending ranking is reused before it is computed again, ms (0: never). */
   CANDIDATES_TRENDING_CACHE_MS: env.int(10_000, 0, 600_000),
+  /** How often to look for newly published embeddings, ms (0: only at start). */
+  CANDIDATES_EMBEDDINGS_POLL_MS: env.int(60_000, 0, 86_400_000),
+  /** Inverted lists of the embedding index scanned per search: recall against latency. */
+  CANDIDATES_EMBEDDINGS_PROBE: env.int(DEFAULT_EMBEDDING_INDEX_SETTINGS.probe, 1, 4_096),
 };
 
 export type CandidateGenerationConfig = Readonly<
@@ -54,11 +70,13 @@ export type CandidateGenerationConfig = Readonly<
 
 export interface CandidateGenerationOptions {
   readonly config: CandidateGenerationConfig;
-  /** Redis (undefined: embedded, in-memory store) and the event log. */
+  /** The event log, and Redis for the embeddings store when set. */
   readonly runtime: Runtime;
   readonly logger: Logger;
   /** ms since the epoch; tests pass a fake. */
   readonly clock?: () => number;
+  /** Where the trainer publishes embeddings; default `embeddingStoreFor(runtime)`. */
+  readonly embeddingStore?: EmbeddingStore;
 }
 
 /** The settings the config describes. */
@@ -80,9 +98,15 @@ export function candidateSettingsFrom(config: CandidateGenerationConfig): Candid
 }
 
 /**
- * Starts consuming the event log (group `candidate-generation`) into the store, and serves
- * CandidateGenerationService. `shutdown()` drains gRPC, then stops the consumer; the runtime
- * belongs to the caller.
+ * Rebuilds the indexes in memory from the event log's history, follows the log with this
+ * replica's group, loads the trainer's embeddings (and newer ones as they are published), and
+ * serves CandidateGenerationService. gRPC starts only once the rebuild is done.
+ *
+ * Why a history pass and a group: the group is joined first (from the end, when it is new), so
+ * nothing appended during the rebuild is missed; after a restart it resumes where the last
+ * process stopped, and the history pass restores what that process had built. Events both
+ * deliver are applied once (see `CandidateIndexer`). `shutdown()` drains gRPC, then stops the
+ * consumer and the loader; the runtime belongs to the caller.
  */
 export async function startCandidateGeneration(
   options: CandidateGenerationOptions,
@@ -91,9 +115,7 @@ export async function startCandidateGeneration(
   const clock = options.clock ?? Date.now;
   const settings = candidateSettingsFrom(config);
   const storeLimits = { ...DEFAULT_STORE_LIMITS, retentionMs: settings.retentionMs };
-  const store: CandidateStore = runtime.redis
-    ? new RedisCandidateStore(runtime.redis, `${runtime.prefix}:cg`, storeLimits)
-    : new InMemoryCandidateStore(storeLimits);
+  const store = new InMemoryCandidateStore(storeLimits);
   const pipeline = assembleCandidatePipeline({
     store,
     settings,
@@ -101,38 +123,40 @@ export async function startCandidateGeneration(
     clock,
     logger,
     metrics: createSourceMetrics(),
+    embeddings: new EmbeddingIndex({
+      ...DEFAULT_EMBEDDING_INDEX_SETTINGS,
+      probe: config.CANDIDATES_EMBEDDINGS_PROBE,
+    }),
   });
+  const group = config.CANDIDATES_CONSUMER_GROUP;
 
   const consumer = await runtime.eventLog.consume({
-    group: CONSUMER_GROUP,
+    group,
     consumer: runtime.consumerName,
+    startFrom: 'end',
     handler: (event) => pipeline.indexer.apply(event),
   });
-  const stopLagGauge = registerObservableGauge(
-    'messaging.consumer.lag',
-    {
-      description: 'Event log entries not yet applied by the group: undelivered plus pending',
-      unit: '{message}',
-      meter: meter('@feedmesh/candidate-generation'),
-    },
-    async () => {
-      const lag = await runtime.eventLog.lag(CONSUMER_GROUP);
-      return [
-        {
-          value: lag.undelivered + lag.pending,
-          attributes: { 'messaging.consumer.group.name': CONSUMER_GROUP },
-        },
-      ];
-    },
-  );
+  const loader = new EmbeddingsLoader({
+    store: options.embeddingStore ?? embeddingStoreFor(runtime),
+    index: pipeline.embeddings,
+    isLive: (postId) => store.isLive(postId),
+    pollMs: config.CANDIDATES_EMBEDDINGS_POLL_MS,
+    logger,
+  });
+  const stopGauges: (() => void)[] = [];
+  const stop = async () => {
+    for (const stopGauge of stopGauges) stopGauge();
+    loader.stop();
+    await consumer.stop();
+  };
 
   try {
+    await rebuild(pipeline, runtime, logger, group);
+    await loader.start();
+    stopGauges.push(...registerGauges(runtime, group, store, pipeline));
     return await startGrpcServer({
       name: 'candidate-generation',
-      listen: config.GRPC_LISTEN,
-      maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
-      unaryTimeoutMs: config.GRPC_UNARY_TIMEOUT_MS,
-      drainTimeoutMs: config.GRPC_DRAIN_TIMEOUT_MS,
+      ...serverOptionsFrom(config),
       logger,
       services: [
         candidateGenerationService({
@@ -143,16 +167,98 @@ export async function startCandidateGeneration(
           clock,
         }),
       ],
-      onShutdown: async () => {
-        stopLagGauge();
-        await consumer.stop();
-      },
+      onShutdown: stop,
     });
   } catch (error) {
-    stopLagGauge();
-    await consumer.stop();
+    await stop();
     throw error;
   }
+}
+
+async function rebuild(
+  pipeline: CandidatePipeline,
+  runtime: Runtime,
+  logger: Logger,
+  group: string,
+): Promise<void> {
+  await runAsService('candidate-generation', () =>
+    withSpan('candidates.rebuild', { 'messaging.consumer.group.name': group }, async (span) => {
+      const started = performance.now();
+      let events = 0;
+      let rejected = 0;
+      for await (const event of runtime.eventLog.history()) {
+        events += 1;
+        try {
+          await pipeline.indexer.apply(event);
+        } catch (error) {
+          // The group meets it again and dead-letters it; the rebuild goes on.
+          rejected += 1;
+          logger.warn({ err: error, eventId: event.eventId }, 'rebuild skipped a bad event');
+        }
+      }
+      const ms = Math.round(performance.now() - started);
+      span.setAttributes({
+        'feedmesh.candidates.events': events,
+        'feedmesh.candidates.rejected': rejected,
+      });
+      logger.info({ events, rejected, ms }, 'candidate indexes rebuilt from the log');
+    }),
+  );
+}
+
+function registerGauges(
+  runtime: Runtime,
+  group: string,
+  store: InMemoryCandidateStore,
+  pipeline: CandidatePipeline,
+): (() => void)[] {
+  const scope = meter('@feedmesh/candidate-generation');
+  return [
+    registerObservableGauge(
+      'messaging.consumer.lag',
+      {
+        description: 'Event log entries not yet applied by the group: undelivered plus pending',
+        unit: '{message}',
+        meter: scope,
+      },
+      async () => {
+        const lag = await runtime.eventLog.lag(group).catch(() => undefined);
+        return lag === undefined
+          ? []
+          : [
+              {
+                value: lag.undelivered + lag.pending,
+                attributes: { 'messaging.consumer.group.name': group },
+              },
+            ];
+      },
+    ),
+    registerObservableGauge(
+      'feedmesh.candidates.index.size',
+      { description: 'Entries of the in-process indexes, by kind', unit: '{entry}', meter: scope },
+      () => {
+        const s = store.stats();
+        const e = pipeline.embeddings.stats;
+        return [
+          { value: s.livePosts, attributes: { 'feedmesh.index': 'posts' } },
+          { value: s.users, attributes: { 'feedmesh.index': 'users' } },
+          { value: s.listEntries, attributes: { 'feedmesh.index': 'list_entries' } },
+          { value: e.posts, attributes: { 'feedmesh.index': 'embedded_posts' } },
+        ];
+      },
+    ),
+    registerObservableGauge(
+      'feedmesh.candidates.index.bytes',
+      { description: 'Bytes of the typed arrays behind the indexes', unit: 'By', meter: scope },
+      () => [
+        { value: store.stats().arrayBytes, attributes: { 'feedmesh.index': 'store' } },
+        {
+          value: pipeline.embeddings.stats.vectorBytes,
+          attributes: { 'feedmesh.index': 'vectors' },
+        },
+      ],
+    ),
+  ];
 }
 
 export { SOURCE_NAMES, type SourceName } from './candidate-source.js';

@@ -5,14 +5,24 @@ import type { BlogRecord, CandidateStore, PostState } from './candidate-store.js
  * often propose the same posts), so each is read from the store once.
  */
 export class RequestLookup {
-  private readonly postReads = new Map<string, Promise<PostState | undefined>>();
-  private readonly blogReads = new Map<string, Promise<BlogRecord | undefined>>();
+  private readonly postReads = new Map<string, PostState | null>();
+  private readonly blogReads = new Map<string, BlogRecord | null>();
 
-  constructor(private readonly store: CandidateStore) {}
+  constructor(
+    private readonly store: CandidateStore,
+    /** Blogs the requesting user blocked: their posts are never read for this request. */
+    private readonly blockedBlogs: ReadonlySet<string> = new Set(),
+  ) {}
 
-  /** The live posts among `postIds`: deleted and unknown ones are left out. */
+  /** The live posts among `postIds`: deleted, unknown and blocked ones are left out. */
   posts(postIds: readonly string[]): Promise<Map<string, PostState>> {
-    return this.read(postIds, this.postReads, (ids) => this.store.posts(ids));
+    return this.read(postIds, this.postReads, async (ids) => {
+      const found = await this.store.posts(ids);
+      if (this.blockedBlogs.size > 0) {
+        for (const [id, post] of found) if (this.blockedBlogs.has(post.blogId)) found.delete(id);
+      }
+      return found;
+    });
   }
 
   blogs(blogIds: readonly string[]): Promise<Map<string, BlogRecord>> {
@@ -48,26 +58,21 @@ export class RequestLookup {
 
   private async read<T>(
     ids: readonly string[],
-    cache: Map<string, Promise<T | undefined>>,
+    cache: Map<string, T | null>,
     load: (ids: string[]) => Promise<Map<string, T>>,
   ): Promise<Map<string, T>> {
-    const missing = [...new Set(ids)].filter((id) => !cache.has(id));
+    const missing = ids.filter((id) => !cache.has(id));
     if (missing.length > 0) {
-      const batch = load(missing);
-      // A failed read is not cached: the source that asked fails, a later one may retry.
-      batch.catch(() => missing.forEach((id) => cache.delete(id)));
-      for (const id of missing)
-        cache.set(
-          id,
-          batch.then((found) => found.get(id)),
-        );
+      // Two sources may read the same id at once: both load it, which costs less than
+      // tracking reads in flight. A failed read caches nothing.
+      const loaded = await load(missing);
+      for (const id of missing) cache.set(id, loaded.get(id) ?? null);
     }
     const found = new Map<string, T>();
-    const values = await Promise.all(ids.map((id) => cache.get(id)!));
-    ids.forEach((id, i) => {
-      const value = values[i];
-      if (value !== undefined) found.set(id, value);
-    });
+    for (const id of ids) {
+      const value = cache.get(id);
+      if (value !== undefined && value !== null) found.set(id, value);
+    }
     return found;
   }
 }

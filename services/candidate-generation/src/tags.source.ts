@@ -5,7 +5,7 @@ import type {
   SourceBudget,
   SourceQuery,
 } from './candidate-source.js';
-import type { CandidateStore, PostState } from './candidate-store.js';
+import type { CandidateStore } from './candidate-store.js';
 import { decayedValue, recency, type HalfLife } from './decay.js';
 
 const Surface = commonv1.Surface;
@@ -67,38 +67,53 @@ export class TagsCandidateSource implements CandidateSource {
         perTag(tags[0]!.weight),
       ),
     ]);
-    const ids = tags.flatMap(({ tag }, i) => [
-      ...(popular[i] ?? []).map((entry) => entry.id),
-      ...(recent.get(tag) ?? []).map((entry) => entry.id),
-    ]);
-    const live = await query.lookup.firstLive(ids, query.exclude, ids.length, signal);
-    const posts = new Map(live.map((post) => [post.postId, post]));
+    // Scored on the store's numbers first; only the best are read as posts.
+    const ids = [
+      ...new Set(
+        tags.flatMap(({ tag }, i) => [
+          ...(popular[i] ?? []).map((entry) => entry.id),
+          ...(recent.get(tag) ?? []).map((entry) => entry.id),
+        ]),
+      ),
+    ].filter((id) => !query.exclude.has(id));
+    const stats = await this.store.postStats(ids);
+    const index = new Map(ids.map((id, i) => [id, i]));
 
-    const best = new Map<string, { post: PostState; score: number; tag: string }>();
+    const best = new Map<string, { score: number; tag: string }>();
     tags.forEach(({ tag, weight }, i) => {
       const popularInTag = popular[i] ?? [];
       const top = popularInTag[0];
       const topPopularity = top
         ? decayedValue(top.score, query.nowMs, this.settings.popularityHalfLife)
         : 0;
-      const inTag = [...popularInTag, ...(recent.get(tag) ?? [])];
-      for (const { id } of inTag) {
-        const post = posts.get(id);
-        if (!post) continue;
-        const score = weight * this.itemScore(post, topPopularity, query.nowMs);
+      for (const { id } of [...popularInTag, ...(recent.get(tag) ?? [])]) {
+        const at = index.get(id);
+        if (at === undefined || Number.isNaN(stats.createdAtMs[at]!)) continue;
+        const popularity = stats.popularity[at]!;
+        const score =
+          weight *
+          this.itemScore(
+            Number.isNaN(popularity) ? undefined : popularity,
+            stats.createdAtMs[at]!,
+            topPopularity,
+            query.nowMs,
+          );
         const current = best.get(id);
-        if (!current || score > current.score) best.set(id, { post, score, tag });
+        if (!current || score > current.score) best.set(id, { score, tag });
       }
     });
+    const order = [...best].sort((a, b) => b[1].score - a[1].score || (a[0] < b[0] ? -1 : 1));
+    const live = await query.lookup.firstLive(
+      order.map(([id]) => id),
+      query.exclude,
+      budget.maxCandidates,
+      signal,
+    );
     const onTagPage = query.surface === Surface.SURFACE_TAG;
-    return [...best.values()]
-      .sort((a, b) => b.score - a.score || (a.post.postId < b.post.postId ? -1 : 1))
-      .slice(0, budget.maxCandidates)
-      .map(({ post, score, tag }) => ({
-        post,
-        score,
-        reason: onTagPage ? `in #${tag}` : `you like #${tag}`,
-      }));
+    return live.map((post) => {
+      const { score, tag } = best.get(post.postId)!;
+      return { post, score, reason: onTagPage ? `in #${tag}` : `you like #${tag}` };
+    });
   }
 
   private async tagsFor(query: SourceQuery): Promise<WeightedTag[]> {
@@ -114,14 +129,19 @@ export class TagsCandidateSource implements CandidateSource {
       .filter(({ weight }) => weight >= this.settings.minRelativeAffinity);
   }
 
-  private itemScore(post: PostState, topPopularity: number, nowMs: number): number {
-    const popularity =
-      post.popularity === undefined || topPopularity <= 0
+  private itemScore(
+    popularity: number | undefined,
+    createdAtMs: number,
+    topPopularity: number,
+    nowMs: number,
+  ): number {
+    const share =
+      popularity === undefined || topPopularity <= 0
         ? 0
         : Math.min(
             1,
-            decayedValue(post.popularity, nowMs, this.settings.popularityHalfLife) / topPopularity,
+            decayedValue(popularity, nowMs, this.settings.popularityHalfLife) / topPopularity,
           );
-    return 0.5 * popularity + 0.5 * recency(post.createdAtMs, nowMs, this.settings.recencyHalfLife);
+    return 0.5 * share + 0.5 * recency(createdAtMs, nowMs, this.settings.recencyHalfLife);
   }
 }

@@ -1,17 +1,5 @@
-/** Tags are matched case-insensitively: "Cats", "#cats" and "cats" are one tag. */
-export function normalizeTag(raw: string): string {
-  return raw.trim().replace(/^#+/, '').trim().toLowerCase();
-}
-
-/** A post's tags, normalized, without duplicates or empty ones, in their first order. */
-export function normalizeTags(raw: readonly string[]): string[] {
-  const tags = new Set<string>();
-  for (const tag of raw) {
-    const normalized = normalizeTag(tag);
-    if (normalized !== '' && normalized.length <= 64) tags.add(normalized);
-  }
-  return [...tags];
-}
+/** Tags are matched case-insensitively: the rule lives with the embeddings, which share it. */
+export { normalizeTag, normalizeTags } from '@feedmesh/embeddings';
 
 /** The first `max` UTF-16 units of `text`, not cutting a surrogate pair in half. */
 export function summarize(text: string, max = 280): string {

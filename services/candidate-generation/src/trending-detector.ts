@@ -17,10 +17,15 @@ export interface TrendingNow {
  * Finds the tags and posts rising faster than their baseline: scores the most recently
  * active ones (a capped index kept by the store) on their bucketed engagement counts.
  * A ranking is reused for `cacheMs` of wall time per window: it changes on the scale of
- * buckets, and every trending source call and Trending call would otherwise recompute it.
+ * buckets, and every trending source call and Trending call would otherwise recompute it. Once
+ * stale it is still served while a new one is computed in the background, so no request waits
+ * for a computation except the very first.
  */
 export class TrendingDetector {
-  private readonly cache = new Map<number, { at: number; result: Promise<TrendingNow> }>();
+  private readonly cache = new Map<
+    number,
+    { at: number; result: Promise<TrendingNow>; refreshing: boolean }
+  >();
 
   constructor(
     private readonly store: CandidateStore,
@@ -30,17 +35,30 @@ export class TrendingDetector {
   ) {}
 
   trending(windowMs: number, nowMs: number): Promise<TrendingNow> {
+    if (this.settings.cacheMs <= 0) return this.compute(windowMs, nowMs);
     const cached = this.cache.get(windowMs);
     const wall = this.wallClock();
-    if (cached && wall - cached.at < this.settings.cacheMs) return cached.result;
-    const result = this.compute(windowMs, nowMs);
-    if (this.settings.cacheMs > 0) {
-      this.cache.set(windowMs, { at: wall, result });
+    if (!cached) {
+      const result = this.compute(windowMs, nowMs);
+      this.cache.set(windowMs, { at: wall, result, refreshing: false });
       result.catch(() => {
         if (this.cache.get(windowMs)?.result === result) this.cache.delete(windowMs);
       });
+      return result;
     }
-    return result;
+    if (wall - cached.at >= this.settings.cacheMs && !cached.refreshing) {
+      cached.refreshing = true;
+      this.compute(windowMs, nowMs).then(
+        (fresh) =>
+          this.cache.set(windowMs, {
+            at: this.wallClock(),
+            result: Promise.resolve(fresh),
+            refreshing: false,
+          }),
+        () => (cached.refreshing = false),
+      );
+    }
+    return cached.result;
   }
 
   private async compute(windowMs: number, nowMs: number): Promise<TrendingNow> {

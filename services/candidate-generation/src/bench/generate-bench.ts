@@ -1,0 +1,303 @@
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { candidatesv1, commonv1 } from '@feedmesh/contracts';
+import { createServiceClient, startGrpcServer } from '@feedmesh/service-kit';
+import { candidateGenerationService } from '../candidate-generation-service.js';
+import { trainEmbeddings, type WeightedEngagement } from '@feedmesh/embeddings';
+import { createLogger } from '@feedmesh/telemetry';
+import { createWorld, type WorldPresetName } from '@feedmesh/world';
+import { assembleCandidatePipeline } from '../candidate-pipeline.js';
+import { DEFAULT_SETTINGS } from '../candidate-settings.js';
+import { engagementWeight } from '../engagement-weights.js';
+import { InMemoryCandidateStore } from '../in-memory-candidate-store.js';
+import { normalizeTags } from '../tags.js';
+import { summarizeLatencies, type LatencySummary } from './latency-summary.js';
+
+export interface GenerateBenchOptions {
+  /** libs/world preset. Default `large` (1,000,000 posts, 100,000 users). */
+  readonly preset?: WorldPresetName;
+  readonly seed?: number;
+  /** Measured Generate calls (after `warmup` unmeasured ones). Default 2,000. */
+  readonly requests?: number;
+  readonly warmup?: number;
+  /** max_candidates of each call. Default 1,000. */
+  readonly maxCandidates?: number;
+  /** Embedding factors trained on the world (0: no embeddings source). Default 32. */
+  readonly factors?: number;
+  /** ALS alternations. Default 8. */
+  readonly iterations?: number;
+  /**
+   * Also measure through gRPC: the service's binding on a real server on 127.0.0.1:0, called
+   * by a real client (serialization both ways included). Default false: in process.
+   */
+  readonly grpc?: boolean;
+  /** Writes a CPU profile of the measured requests here (a .cpuprofile file). */
+  readonly profile?: string;
+  /** Progress lines (rebuild), e.g. to stderr. */
+  readonly progress?: (line: string) => void;
+}
+
+export interface GenerateBenchReport {
+  readonly preset: WorldPresetName;
+  readonly world: { readonly events: number; readonly posts: number; readonly users: number };
+  readonly rebuild: {
+    readonly ms: number;
+    readonly eventsPerSecond: number;
+    readonly rejected: number;
+    /** JS heap growth while indexing, MB (after a GC when node runs with --expose-gc). */
+    readonly heapMb: number;
+  };
+  /** The trainer's part (not on the serving path) and the serving side's load of its model. */
+  readonly embeddings: {
+    readonly factors: number;
+    readonly trainMs: number;
+    readonly loadMs: number;
+    readonly posts: number;
+    readonly users: number;
+    readonly lists: number;
+    readonly vectorMb: number;
+  };
+  /** Index sizes after the rebuild. */
+  readonly state: Readonly<Record<string, number>>;
+  readonly generate: LatencySummary & { readonly meanCandidates: number };
+  /** The same calls through gRPC on loopback, when asked for. */
+  readonly grpc?: LatencySummary;
+  /**
+   * CPU time of this process per call (process.cpuUsage: main thread plus GC helpers), ms:
+   * what the wall time would approach on an idle machine. The wall time includes waiting for
+   * a core when other processes load the machine.
+   */
+  readonly cpu: LatencySummary;
+  /** Resident set size after the run, MB (heap, typed arrays, vectors). */
+  readonly rssMb: number;
+  /** Per source: wall time within Generate, and candidates returned. */
+  readonly sources: Readonly<Record<string, LatencySummary & { readonly meanCount: number }>>;
+  readonly load: readonly number[];
+}
+
+const NOW = Date.UTC(2025, 5, 1);
+
+/**
+ * `Generate` latency on a generated world: streams the world's events through the real
+ * indexer into the in-process indexes (timing the rebuild), then calls the real generator
+ * for users drawn from the world with `maxCandidates` candidates on SURFACE_FOR_YOU.
+ */
+export async function runGenerateBench(
+  options: GenerateBenchOptions = {},
+): Promise<GenerateBenchReport> {
+  const preset = options.preset ?? 'large';
+  const requests = options.requests ?? 2_000;
+  const warmup = options.warmup ?? 200;
+  const maxCandidates = options.maxCandidates ?? 1_000;
+  const progress = options.progress ?? (() => undefined);
+  const world = createWorld({ preset, seed: options.seed ?? 1, now: NOW });
+  const store = new InMemoryCandidateStore();
+  const pipeline = assembleCandidatePipeline({
+    store,
+    settings: DEFAULT_SETTINGS,
+    clock: () => NOW,
+    logger: createLogger('bench', { level: 'silent' }),
+  });
+
+  const heapBefore = heapUsed();
+  const started = performance.now();
+  let events = 0;
+  let rejected = 0;
+  const factors = options.factors ?? 32;
+  // What the trainer would read from the log: positive engagements, and each post's content.
+  const engagements: WeightedEngagement[] = [];
+  const contents: { postId: string; blogId: string; tags: string[] }[] = [];
+  for (const event of world.events()) {
+    events += 1;
+    try {
+      await pipeline.indexer.apply(event);
+    } catch {
+      rejected += 1;
+    }
+    if (factors > 0 && event.payload?.$case === 'engagement') {
+      const { userId, postId, kind } = event.payload.value;
+      const weight = engagementWeight(kind);
+      if (weight?.positive) engagements.push({ userId, postId, weight: weight.popularity });
+    } else if (factors > 0 && event.payload?.$case === 'postCreated') {
+      const { postId, blogId, tags } = event.payload.value;
+      contents.push({ postId, blogId, tags: normalizeTags(tags) });
+    }
+    if (events % 500_000 === 0) {
+      progress(`${events} events, ${Math.round(performance.now() - started)} ms`);
+    }
+  }
+  const rebuildMs = performance.now() - started;
+  const heapMb = (heapUsed() - heapBefore) / 1e6;
+
+  const state = store.stats();
+
+  let embeddings: GenerateBenchReport['embeddings'] = {
+    factors: 0,
+    trainMs: 0,
+    loadMs: 0,
+    posts: 0,
+    users: 0,
+    lists: 0,
+    vectorMb: 0,
+  };
+  if (factors > 0) {
+    progress(`training embeddings on ${engagements.length} engagements`);
+    const trainStarted = performance.now();
+    const artifact = trainEmbeddings(engagements, contents, {
+      trainedAtMs: NOW,
+      factors,
+      iterations: options.iterations ?? 8,
+    });
+    const trainMs = performance.now() - trainStarted;
+    engagements.length = 0;
+    contents.length = 0;
+    const loadStarted = performance.now();
+    pipeline.embeddings.load(artifact, (postId) => store.isLive(postId));
+    const loadMs = performance.now() - loadStarted;
+    const stats = pipeline.embeddings.stats;
+    embeddings = {
+      factors,
+      trainMs: Math.round(trainMs),
+      loadMs: Math.round(loadMs),
+      posts: stats.posts,
+      users: stats.users,
+      lists: stats.lists,
+      vectorMb: Math.round(stats.vectorBytes / 1e6),
+    };
+    progress(`embeddings: ${JSON.stringify(embeddings)}`);
+  }
+
+  const users = world.truth.users;
+  let next = 12345;
+  const pickUser = () => {
+    next = (Math.imul(next, 1103515245) + 12345) >>> 0;
+    return users[next % users.length]!.id;
+  };
+  const latencies: number[] = [];
+  const cpuTimes: number[] = [];
+  const candidateCounts: number[] = [];
+  const bySource = new Map<string, { ms: number[]; counts: number[] }>();
+  const session = options.profile ? new Session() : undefined;
+  for (let i = 0; i < warmup + requests; i++) {
+    if (session && i === warmup) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const response = await pipeline.generator.generate(
+      {
+        userId: pickUser(),
+        surface: commonv1.Surface.SURFACE_FOR_YOU,
+        tag: undefined,
+        maxCandidates,
+        budgets: new Map(),
+        exclude: new Set(),
+      },
+      new AbortController().signal,
+    );
+    const elapsed = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
+    if (i < warmup) continue;
+    latencies.push(elapsed);
+    cpuTimes.push((cpu.user + cpu.system) / 1000);
+    candidateCounts.push(response.candidates.length);
+    for (const report of response.sources) {
+      let entry = bySource.get(report.source);
+      if (!entry) bySource.set(report.source, (entry = { ms: [], counts: [] }));
+      entry.ms.push(report.elapsedMs);
+      entry.counts.push(report.count);
+    }
+  }
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(options.profile!, JSON.stringify(profile));
+    session.disconnect();
+  }
+  const grpc = options.grpc
+    ? await benchGrpc(pipeline, store, warmup, requests, maxCandidates, pickUser)
+    : undefined;
+  const mean = (values: readonly number[]) =>
+    values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
+  return {
+    preset,
+    world: { events, posts: world.truth.parameters.posts, users: users.length },
+    rebuild: {
+      ms: Math.round(rebuildMs),
+      eventsPerSecond: Math.round(events / (rebuildMs / 1000)),
+      rejected,
+      heapMb: Math.round(heapMb),
+    },
+    embeddings,
+    state: { ...state },
+    generate: { ...summarizeLatencies(latencies), meanCandidates: mean(candidateCounts) },
+    ...(grpc ? { grpc } : {}),
+    cpu: summarizeLatencies(cpuTimes),
+    rssMb: Math.round(process.memoryUsage().rss / 1e6),
+    sources: Object.fromEntries(
+      [...bySource].map(([name, { ms, counts }]) => [
+        name,
+        { ...summarizeLatencies(ms), meanCount: mean(counts) },
+      ]),
+    ),
+    load: (await import('node:os')).loadavg(),
+  };
+}
+
+async function benchGrpc(
+  pipeline: ReturnType<typeof assembleCandidatePipeline>,
+  store: InMemoryCandidateStore,
+  warmup: number,
+  requests: number,
+  maxCandidates: number,
+  pickUser: () => string,
+): Promise<LatencySummary> {
+  const logger = createLogger('bench', { level: 'silent' });
+  const server = await startGrpcServer({
+    name: 'candidate-generation',
+    listen: '127.0.0.1:0',
+    maxMessageBytes: 16 * 1024 * 1024,
+    unaryTimeoutMs: 10_000,
+    drainTimeoutMs: 1_000,
+    logger,
+    services: [
+      candidateGenerationService({
+        generator: pipeline.generator,
+        trending: pipeline.trending,
+        store,
+        defaultTrendingWindowMs: DEFAULT_SETTINGS.trending.defaultWindowMs,
+        clock: () => NOW,
+      }),
+    ],
+  });
+  const handle = createServiceClient(
+    candidatesv1.CandidateGenerationServiceDefinition,
+    server.address,
+    {
+      deadlineMs: 10_000,
+    },
+  );
+  const latencies: number[] = [];
+  try {
+    for (let i = 0; i < warmup + requests; i++) {
+      const t0 = performance.now();
+      await handle.client.generate({
+        userId: pickUser(),
+        surface: commonv1.Surface.SURFACE_FOR_YOU,
+        maxCandidates,
+      });
+      if (i >= warmup) latencies.push(performance.now() - t0);
+    }
+  } finally {
+    handle.close();
+    await server.shutdown();
+  }
+  return summarizeLatencies(latencies);
+}
+
+function heapUsed(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}

@@ -1,0 +1,308 @@
+import { commonv1, type eventsv1 } from '@feedmesh/contracts';
+import { trainEmbeddings, type ImplicitAlsOptions } from '@feedmesh/embeddings';
+import { mean, readMovies, readRatings, recallAt, type Rating } from '@feedmesh/evaluation';
+import { createLogger } from '@feedmesh/telemetry';
+import { assembleCandidatePipeline } from '../candidate-pipeline.js';
+import { DEFAULT_SETTINGS, type CandidateSettings } from '../candidate-settings.js';
+import { SOURCE_NAMES } from '../candidate-source.js';
+import { DAY_MS, DEFAULT_STORE_LIMITS, type StoreLimits } from '../candidate-store.js';
+import {
+  DEFAULT_CO_ENGAGEMENT_SETTINGS,
+  type CoEngagementSettings,
+} from '../co-engagement.source.js';
+import { halfLifeOf } from '../decay.js';
+import { InMemoryCandidateStore } from '../in-memory-candidate-store.js';
+import { DEFAULT_SOURCE_BUDGETS } from '../source-budgets.js';
+
+export interface CandidateEvalOptions {
+  /** Training ratings CSV (`user_id,item_id,rating,timestamp` or MovieLens's header). */
+  readonly train: string;
+  /** Test ratings CSV, same format. */
+  readonly test: string;
+  /** MovieLens movies.csv: each movie's genres become its post's tags. */
+  readonly movies?: string;
+  /** Cut-offs. Default 100, 500, 1,000. */
+  readonly ks?: readonly number[];
+  /** Evaluate only the first N test users (in id order): for a quick run. Default all. */
+  readonly users?: number;
+  /** Sources measured alone (the union always uses every source). Default all. */
+  readonly sources?: readonly string[];
+  /** Implicit ALS settings of the embedding training (defaults below). */
+  readonly embeddings?: ImplicitAlsOptions;
+  readonly coEngagement?: Partial<CoEngagementSettings>;
+  /** Fusion weights of the union by source; default: the SURFACE_FOR_YOU defaults. */
+  readonly weights?: Readonly<Record<string, number>>;
+  readonly progress?: (line: string) => void;
+}
+
+export interface CandidateEvalReport {
+  readonly data: {
+    readonly trainRatings: number;
+    readonly testRatings: number;
+    readonly items: number;
+    readonly users: number;
+    readonly tags: number;
+  };
+  readonly ks: readonly number[];
+  /** Mean over test users of hits in the top k / the user's test ratings, per source and union. */
+  readonly recall: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** How the union is ranked and cut. */
+  readonly union: string;
+  readonly embeddings: { readonly factors: number; readonly trainMs: number };
+  readonly timings: { readonly replayMs: number; readonly evaluateMs: number };
+}
+
+const BLOG = 'movielens';
+const SURFACE = commonv1.Surface.SURFACE_FOR_YOU;
+
+/**
+ * The offline evaluation of candidate generation on a ratings data set (ml-latest-small and
+ * its protocol, ../shared/data/README.md): replays the training ratings as events through the
+ * real indexer (each rated item a post, its genres its tags, each rating a like at its time),
+ * trains the embeddings on the same ratings with the trainer's code, and for every test user
+ * asks the real generator for candidates, excluding what the user rated in training:
+ * - each source alone, with a budget of max(ks);
+ * - the union: every source with a budget of K and max_candidates K, i.e. what Generate
+ *   returns (reciprocal rank fusion, cut at K, so at most K items), once per K.
+ * Recall@k counts every test rating as relevant, including items never seen in training.
+ */
+export async function runCandidateEval(
+  options: CandidateEvalOptions,
+): Promise<CandidateEvalReport> {
+  const ks = [...(options.ks ?? [100, 500, 1000])].sort((a, b) => a - b);
+  const maxK = ks[ks.length - 1]!;
+  const progress = options.progress ?? (() => undefined);
+  const [train, test, movies] = await Promise.all([
+    readRatings(options.train),
+    readRatings(options.test),
+    options.movies ? readMovies(options.movies) : Promise.resolve(undefined),
+  ]);
+  const tagsOf = (itemId: string) => movies?.get(itemId)?.genres ?? [];
+
+  const store = new InMemoryCandidateStore(EVAL_STORE_LIMITS);
+  const nowMs = Math.max(...train.map((r) => r.timestamp)) * 1000 + 1000;
+  const pipeline = assembleCandidatePipeline({
+    store,
+    settings: EVAL_SETTINGS,
+    storeLimits: EVAL_STORE_LIMITS,
+    clock: () => nowMs,
+    logger: createLogger('candidate-eval', { level: 'silent' }),
+    coEngagement: { ...EVAL_CO_ENGAGEMENT, ...options.coEngagement },
+    embeddingsSource: { recentEngagements: EVAL_STORE_LIMITS.engagementsPerUser },
+    defaultBudgets: {
+      [SURFACE]: Object.fromEntries(
+        SOURCE_NAMES.map((name) => [
+          name,
+          {
+            maxCandidates: 0,
+            weight: options.weights?.[name] ?? DEFAULT_SOURCE_BUDGETS[SURFACE]?.[name]?.weight ?? 1,
+          },
+        ]),
+      ),
+    },
+  });
+
+  const replayStarted = performance.now();
+  for (const event of replayEvents(train, tagsOf)) await pipeline.indexer.apply(event);
+  const replayMs = performance.now() - replayStarted;
+  progress(`replayed ${train.length} ratings in ${Math.round(replayMs)} ms`);
+
+  const als = { ...EVAL_ALS, ...options.embeddings };
+  const items = new Set(train.map((r) => r.itemId));
+  const artifact = trainEmbeddings(
+    train.map((r) => ({ userId: r.userId, postId: postIdOf(r.itemId), weight: 1 })),
+    [...items].map((itemId) => ({
+      postId: postIdOf(itemId),
+      blogId: BLOG,
+      tags: tagsOf(itemId).map(normalize),
+    })),
+    { ...als, trainedAtMs: nowMs },
+  );
+  pipeline.embeddings.load(artifact);
+  progress(`trained embeddings (${artifact.dim} factors) in ${artifact.metrics['train_ms']} ms`);
+
+  const trainedBy = groupItems(train);
+  const testedBy = groupItems(test);
+  const users = [...testedBy.keys()].sort(byId).slice(0, options.users ?? Infinity);
+  const sources = SOURCE_NAMES.filter((name) =>
+    pipeline.sources.some((s) => s.name === name && s.surfaces.has(SURFACE)),
+  );
+  const alone = sources.filter((name) => !options.sources || options.sources.includes(name));
+  const recalls = new Map<string, number[][]>(
+    [...alone, 'union'].map((name) => [name, ks.map(() => [])]),
+  );
+  const evaluateStarted = performance.now();
+  for (const [n, userId] of users.entries()) {
+    const relevant = new Set([...testedBy.get(userId)!].map(postIdOf));
+    const exclude = new Set([...(trainedBy.get(userId) ?? [])].map(postIdOf));
+    const ask = async (budgets: ReadonlyMap<string, number>, maxCandidates: number) => {
+      const response = await pipeline.generator.generate(
+        {
+          userId,
+          surface: SURFACE,
+          tag: undefined,
+          maxCandidates,
+          budgets: new Map(
+            sources.map((name) => [
+              name,
+              { maxCandidates: budgets.get(name) ?? 0, timeoutMs: 10_000 },
+            ]),
+          ),
+          exclude,
+        },
+        new AbortController().signal,
+      );
+      return response.candidates.map((c) => c.postId);
+    };
+    for (const source of alone) {
+      const ranked = await ask(new Map([[source, maxK]]), maxK);
+      ks.forEach((k, i) => recalls.get(source)![i]!.push(recallAt(ranked, relevant, k)));
+    }
+    for (const [i, k] of ks.entries()) {
+      const ranked = await ask(new Map(sources.map((name) => [name, k])), k);
+      if (ranked.length > k) throw new Error(`the union at ${k} has ${ranked.length} items`);
+      recalls.get('union')![i]!.push(recallAt(ranked, relevant, k));
+    }
+    if ((n + 1) % 100 === 0) progress(`${n + 1} of ${users.length} users`);
+  }
+  const evaluateMs = performance.now() - evaluateStarted;
+
+  const round = (v: number) => Math.round(v * 10_000) / 10_000;
+  return {
+    data: {
+      trainRatings: train.length,
+      testRatings: test.filter((r) => users.includes(r.userId)).length,
+      items: items.size,
+      users: users.length,
+      tags: new Set([...items].flatMap(tagsOf)).size,
+    },
+    ks,
+    recall: Object.fromEntries(
+      [...recalls].map(([name, perK]) => [
+        name,
+        Object.fromEntries(ks.map((k, i) => [`@${k}`, round(mean(perK[i]!))])),
+      ]),
+    ),
+    union:
+      'every source with a budget of K and max_candidates K, merged by reciprocal rank fusion ' +
+      '(sum over proposing sources of 1/(60 + rank)) and cut at K: what Generate returns',
+    embeddings: { factors: artifact.dim, trainMs: artifact.metrics['train_ms'] ?? 0 },
+    timings: { replayMs: Math.round(replayMs), evaluateMs: Math.round(evaluateMs) },
+  };
+}
+
+/** Large enough to hold all of ml-latest-small: production caps are set for latency instead. */
+export const EVAL_STORE_LIMITS: StoreLimits = {
+  ...DEFAULT_STORE_LIMITS,
+  recentPostsPerTag: 20_000,
+  popularPostsPerTag: 20_000,
+  popularPosts: 20_000,
+  tagsPerUser: 1_000,
+  engagementsPerUser: 5_000,
+  engagersPerPost: 5_000,
+};
+
+/** The walk over the whole history rather than its recent part. */
+export const EVAL_CO_ENGAGEMENT: CoEngagementSettings = {
+  ...DEFAULT_CO_ENGAGEMENT_SETTINGS,
+  seeds: 5_000,
+  engagersPerSeed: 5_000,
+  maxEngagers: 5_000,
+  postsPerEngager: 5_000,
+  damping: 0.6,
+};
+
+/** Ratings span 22 years: decay over years, not the feed's hours and days. */
+const TEN_YEARS = halfLifeOf(10 * 365 * DAY_MS);
+export const EVAL_SETTINGS: CandidateSettings = {
+  ...DEFAULT_SETTINGS,
+  popularityHalfLife: TEN_YEARS,
+  affinityHalfLife: TEN_YEARS,
+  recencyHalfLife: TEN_YEARS,
+  retentionMs: 100 * 365 * DAY_MS,
+  defaultSourceTimeoutMs: 10_000,
+};
+
+export const EVAL_ALS: ImplicitAlsOptions = {
+  factors: 128,
+  iterations: 15,
+  regularization: 30,
+  alpha: 5,
+  seed: 42,
+};
+
+function* replayEvents(
+  train: readonly Rating[],
+  tagsOf: (itemId: string) => readonly string[],
+): Generator<eventsv1.Event> {
+  const firstRating = new Map<string, number>();
+  for (const r of train) {
+    firstRating.set(r.itemId, Math.min(firstRating.get(r.itemId) ?? Infinity, r.timestamp));
+  }
+  const start = Math.min(...firstRating.values()) * 1000 - DAY_MS;
+  yield {
+    eventId: 'ml-blog',
+    atMs: start,
+    payload: {
+      $case: 'blogCreated',
+      value: { blogId: BLOG, ownerUserId: 'movielens', name: 'movielens', title: '' },
+    },
+  };
+  // Each movie becomes a post a second before its first rating, so it exists when rated.
+  for (const [itemId, first] of firstRating) {
+    yield {
+      eventId: `ml-post-${itemId}`,
+      atMs: first * 1000 - 1000,
+      payload: {
+        $case: 'postCreated',
+        value: {
+          postId: postIdOf(itemId),
+          blogId: BLOG,
+          text: '',
+          tags: [...tagsOf(itemId)],
+          mediaKind: commonv1.MediaKind.MEDIA_KIND_TEXT,
+          reblogOf: '',
+        },
+      },
+    };
+  }
+  let n = 0;
+  for (const r of train) {
+    yield {
+      eventId: `ml-rating-${n++}`,
+      atMs: r.timestamp * 1000,
+      payload: {
+        $case: 'engagement',
+        value: {
+          userId: r.userId,
+          postId: postIdOf(r.itemId),
+          kind: commonv1.EngagementKind.ENGAGEMENT_KIND_LIKE,
+        },
+      },
+    };
+  }
+}
+
+function postIdOf(itemId: string): string {
+  return `m${itemId}`;
+}
+
+function normalize(tag: string): string {
+  return tag.trim().toLowerCase();
+}
+
+function groupItems(ratings: readonly Rating[]): Map<string, Set<string>> {
+  const byUser = new Map<string, Set<string>>();
+  for (const r of ratings) {
+    const items = byUser.get(r.userId);
+    if (items) items.add(r.itemId);
+    else byUser.set(r.userId, new Set([r.itemId]));
+  }
+  return byUser;
+}
+
+function byId(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  return Number.isFinite(na) && Number.isFinite(nb) ? na - nb : a < b ? -1 : a > b ? 1 : 0;
+}
