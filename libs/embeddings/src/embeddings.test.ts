@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { testRedis, uniquePrefix } from '@feedmesh/testing';
+import { decodeArtifact, encodeArtifact } from './embedding-artifact.js';
+import {
+  InMemoryEmbeddingStore,
+  RedisEmbeddingStore,
+  type EmbeddingStore,
+} from './embedding-store.js';
+import { foldIn } from './fold-in.js';
+import { trainIvf } from './ivf-training.js';
+import { seededUniform } from './seeded.js';
+import { trainEmbeddings, type WeightedEngagement } from './train-embeddings.js';
+import { VectorIndex } from './vector-index.js';
+
+/** Two communities: users u0-u19 like posts a0-a29, users v0-v19 like posts b0-b29. */
+function twoCommunities(): WeightedEngagement[] {
+  const random = seededUniform(3);
+  const out: WeightedEngagement[] = [];
+  for (const [users, posts] of [
+    ['u', 'a'],
+    ['v', 'b'],
+  ] as const) {
+    for (let user = 0; user < 20; user++) {
+      for (let post = 0; post < 30; post++) {
+        if (random() < 0.4)
+          out.push({ userId: `${users}${user}`, postId: `${posts}${post}`, weight: 1 });
+      }
+    }
+  }
+  return out;
+}
+
+const contents = Array.from({ length: 30 }, (_, n) => [
+  { postId: `a${n}`, blogId: 'blog-a', tags: ['apples'] },
+  { postId: `b${n}`, blogId: 'blog-b', tags: ['bikes'] },
+]).flat();
+
+function train() {
+  return trainEmbeddings(twoCommunities(), contents, {
+    trainedAtMs: 1,
+    factors: 8,
+    iterations: 10,
+    regularization: 1,
+    alpha: 10,
+  });
+}
+
+describe('trainEmbeddings (implicit ALS)', () => {
+  it('puts a user nearer the posts of their community than the other one', () => {
+    const artifact = train();
+    const index = new VectorIndex(artifact.dim);
+    artifact.items.ids.forEach((id, n) =>
+      index.upsert(id, artifact.items.vectors.subarray(n * 8, n * 8 + 8)),
+    );
+    const u = artifact.users.ids.indexOf('u3');
+    const top = index.search(artifact.users.vectors.subarray(u * 8, u * 8 + 8), 20);
+    assert.equal(top.filter((n) => n.id.startsWith('a')).length, 20);
+  });
+
+  it('gives tags and blogs the mean vector of their posts', () => {
+    const artifact = train();
+    assert.deepEqual([...artifact.tags.ids].sort(), ['apples', 'bikes']);
+    assert.deepEqual([...artifact.blogs.ids].sort(), ['blog-a', 'blog-b']);
+  });
+
+  it('is deterministic for a seed', () => {
+    assert.deepEqual(train().items.vectors, train().items.vectors);
+  });
+});
+
+describe('foldIn', () => {
+  it('places a new post from its first engagers next to their community’s posts', () => {
+    const a = train();
+    const d = a.dim;
+    const vectorOf = (table: typeof a.users, id: string) => {
+      const n = table.ids.indexOf(id);
+      return table.vectors.subarray(n * d, (n + 1) * d);
+    };
+    const engagers = ['v1', 'v2', 'v5'].map((id) => vectorOf(a.users, id));
+    const post = foldIn(d, {
+      gram: a.userGram,
+      regularization: a.regularization,
+      alpha: a.alpha,
+      vectors: engagers,
+      weights: [1, 1, 1],
+      prior: vectorOf(a.tags, 'bikes'),
+    })!;
+    const index = new VectorIndex(d);
+    a.users.ids.forEach((id, n) => index.upsert(id, a.users.vectors.subarray(n * d, (n + 1) * d)));
+    const fans = index.search(post, 10);
+    assert.ok(
+      fans.every((n) => n.id.startsWith('v')),
+      fans.map((n) => n.id).join(),
+    );
+  });
+
+  it('answers nothing without evidence or prior', () => {
+    assert.equal(
+      foldIn(2, {
+        gram: new Float64Array(4),
+        regularization: 1,
+        alpha: 1,
+        vectors: [],
+        weights: [],
+      }),
+      undefined,
+    );
+  });
+});
+
+describe('VectorIndex', () => {
+  it('finds with inverted lists about what an exact scan finds', () => {
+    const d = 16;
+    const n = 4_000;
+    const random = seededUniform(11);
+    const vectors = new Float32Array(n * d).map(() => random() - 0.5);
+    const layout = trainIvf(vectors, d, { lists: 32, seed: 1 });
+    const exact = new VectorIndex(d);
+    const ivf = new VectorIndex(d, { centroids: layout.centroids, probe: 8, exactBelow: 0 });
+    for (let i = 0; i < n; i++) {
+      const v = vectors.subarray(i * d, (i + 1) * d);
+      exact.upsert(`p${i}`, v);
+      ivf.upsert(`p${i}`, v, layout.assignment[i]);
+    }
+    let found = 0;
+    for (let q = 0; q < 20; q++) {
+      const query = Float32Array.from({ length: d }, () => random() - 0.5);
+      const truth = new Set(exact.search(query, 50).map((h) => h.id));
+      found += ivf.search(query, 50).filter((h) => truth.has(h.id)).length;
+    }
+    assert.ok(found / (20 * 50) > 0.6, `recall ${found / 1000}`);
+  });
+
+  it('skips removed and excluded vectors, and takes a new one without rebuilding', () => {
+    const index = new VectorIndex(2);
+    index.upsert('x', [1, 0]);
+    index.upsert('y', [0.9, 0]);
+    index.upsert('z', [0, 1]);
+    index.remove('x');
+    assert.deepEqual(
+      index.search([1, 0], 2, (id) => id === 'z').map((h) => h.id),
+      ['y'],
+    );
+    index.upsert('w', [2, 0]);
+    assert.equal(index.search([1, 0], 1)[0]!.id, 'w');
+    assert.equal(index.size, 3);
+  });
+});
+
+for (const kind of ['in memory', 'Redis'] as const) {
+  describe(`EmbeddingStore (${kind})`, () => {
+    let store: EmbeddingStore;
+    let cleanup: () => Promise<void> = async () => undefined;
+    beforeEach(() => {
+      if (kind === 'in memory') {
+        store = new InMemoryEmbeddingStore();
+      } else {
+        const prefix = uniquePrefix('embeddings');
+        const redis = testRedis(prefix);
+        store = new RedisEmbeddingStore({ redis, keyPrefix: prefix, keep: 1 });
+        cleanup = () => redis.cleanup();
+      }
+    });
+    afterEach(() => cleanup());
+
+    it('serves the latest complete version, vectors intact', async () => {
+      assert.equal(await store.current(), undefined);
+      const artifact = train();
+      await store.publish(artifact, 5);
+      const second = await store.publish({ ...artifact, trainedAtMs: 2 }, 6);
+      assert.equal(second.version, 'v2');
+      const current = await store.current();
+      assert.deepEqual(current, second);
+      const loaded = await store.load(second.version);
+      assert.deepEqual(loaded?.items.vectors, artifact.items.vectors);
+      assert.deepEqual(loaded?.users.ids, artifact.users.ids);
+      assert.equal(loaded?.trainedAtMs, 2);
+      if (kind === 'Redis') assert.equal(await store.load('v1'), undefined, 'v1 pruned');
+    });
+  });
+}
+
+describe('artifact encoding', () => {
+  it('round-trips and rejects a broken artifact naming the part', () => {
+    const artifact = train();
+    const decoded = decodeArtifact(encodeArtifact(artifact));
+    assert.deepEqual(decoded.userGram, artifact.userGram);
+    assert.throws(
+      () => encodeArtifact({ ...artifact, dim: 7 }),
+      /users\.vectors: must hold 40 × 7 numbers/,
+    );
+  });
+});
