@@ -1,5 +1,6 @@
 import type { eventsv1 } from '@feedmesh/contracts';
 import {
+  serverOptionsFrom,
   startGrpcServer,
   type Logger,
   type RunningServer,
@@ -110,10 +111,7 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
   try {
     return await startGrpcServer({
       name: SERVICE,
-      listen: config.GRPC_LISTEN,
-      maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
-      unaryTimeoutMs: config.GRPC_UNARY_TIMEOUT_MS,
-      drainTimeoutMs: config.GRPC_DRAIN_TIMEOUT_MS,
+      ...serverOptionsFrom(config),
       services: [featureStoreService({ store, clock: options.clock ?? Date.now })],
       logger,
       onShutdown: async () => {
