@@ -1,5 +1,5 @@
 import { featuresv1 } from '@feedmesh/contracts';
-import { createServiceClient, type ClientHandle } from '@feedmesh/service-kit';
+import { createServiceClient, type ClientHandle, type TlsMaterial } from '@feedmesh/service-kit';
 import type { FeatureRows, FeatureSource } from './feature-source.js';
 
 /** The feature store's GetFeatures, as a FeatureSource. */
@@ -8,10 +8,11 @@ export class FeatureStoreFeatureSource implements FeatureSource {
   readonly maxPostsPerCall = 5_000;
   private readonly handle: ClientHandle<typeof featuresv1.FeatureStoreServiceDefinition>;
 
-  constructor(address: string, options: { deadlineMs: number }) {
+  constructor(address: string, options: { deadlineMs: number; tls?: TlsMaterial | undefined }) {
     this.handle = createServiceClient(featuresv1.FeatureStoreServiceDefinition, address, {
       deadlineMs: options.deadlineMs,
       retryMaxAttempts: 3,
+      tls: options.tls,
     });
   }
 

@@ -1,5 +1,12 @@
 import { modelRegistryFor, type ModelRegistry } from '@feedmesh/models';
-import { env, runtimeConfigShape, type Logger, type Runtime } from '@feedmesh/service-kit';
+import {
+  env,
+  loadTls,
+  runtimeConfigShape,
+  tlsConfigShape,
+  type Logger,
+  type Runtime,
+} from '@feedmesh/service-kit';
 import { z } from 'zod';
 import type { FeatureSource } from './feature-source.js';
 import { FeatureStoreFeatureSource } from './feature-store.source.js';
@@ -14,6 +21,8 @@ const fraction = (fallback: number, min: number, max: number) =>
 
 export const trainerConfigShape = {
   ...runtimeConfigShape,
+  // The trainer calls the feature store: with mutual TLS on, it presents a certificate too.
+  ...tlsConfigShape,
   /** The feature store's gRPC address (GetFeatures for every example). */
   FEATURE_STORE_ADDR: env.address('127.0.0.1:50053'),
   /** Deadline of one GetFeatures call, ms. */
@@ -69,6 +78,7 @@ export async function runTrainer(options: TrainerOptions): Promise<TrainerReport
     ? undefined
     : new FeatureStoreFeatureSource(config.FEATURE_STORE_ADDR, {
         deadlineMs: config.FEATURE_STORE_DEADLINE_MS,
+        tls: loadTls(config),
       });
   try {
     return await train(
