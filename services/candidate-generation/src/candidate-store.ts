@@ -121,8 +121,6 @@ export interface CandidateStore {
 
   /** Live posts among `postIds`; deleted and unknown ones are left out. */
   posts(postIds: readonly string[]): Promise<Map<string, PostState>>;
-  /** Positive engagements counted per post, in order (0 for unknown or deleted posts). */
-  engagementCounts(postIds: readonly string[]): Promise<number[]>;
   /**
    * What ranking needs of each post, in order, without building post objects: popularity
    * log-score (NaN before any engagement), creation time (NaN when unknown or deleted).

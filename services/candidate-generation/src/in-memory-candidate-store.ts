@@ -333,13 +333,6 @@ export class InMemoryCandidateStore implements CandidateStore {
     return p !== -1 && this.postDeletedAt[p] === 0 && !Number.isNaN(this.postCreated[p]!);
   }
 
-  async engagementCounts(postIds: readonly string[]): Promise<number[]> {
-    return postIds.map((postId) => {
-      const p = this.postIds.find(postId);
-      return p === -1 ? 0 : this.postEngagements[p]!;
-    });
-  }
-
   async postStats(postIds: readonly string[]): Promise<PostStats> {
     const popularity = new Float64Array(postIds.length).fill(NaN);
     const createdAtMs = new Float64Array(postIds.length).fill(NaN);

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { candidatesv1, commonv1 } from '@feedmesh/contracts';
-import { createServiceClient, startGrpcServer } from '@feedmesh/service-kit';
+import { Worker } from 'node:worker_threads';
+import { commonv1 } from '@feedmesh/contracts';
+import { startGrpcServer } from '@feedmesh/service-kit';
 import { candidateGenerationService } from '../candidate-generation-service.js';
 import { trainEmbeddings, type WeightedEngagement } from '@feedmesh/embeddings';
 import { createLogger } from '@feedmesh/telemetry';
@@ -28,7 +29,8 @@ export interface GenerateBenchOptions {
   readonly iterations?: number;
   /**
    * Also measure through gRPC: the service's binding on a real server on 127.0.0.1:0, called
-   * by a real client (serialization both ways included). Default false: in process.
+   * by a real client in a worker thread (its own event loop and heap, like a caller in its
+   * own process). Default false: in process only.
    */
   readonly grpc?: boolean;
   /** Writes a CPU profile of the measured requests here (a .cpuprofile file). */
@@ -271,29 +273,20 @@ async function benchGrpc(
       }),
     ],
   });
-  const handle = createServiceClient(
-    candidatesv1.CandidateGenerationServiceDefinition,
-    server.address,
-    {
-      deadlineMs: 10_000,
-    },
-  );
-  const latencies: number[] = [];
   try {
-    for (let i = 0; i < warmup + requests; i++) {
-      const t0 = performance.now();
-      await handle.client.generate({
-        userId: pickUser(),
-        surface: commonv1.Surface.SURFACE_FOR_YOU,
-        maxCandidates,
-      });
-      if (i >= warmup) latencies.push(performance.now() - t0);
-    }
+    const userIds = Array.from({ length: warmup + requests }, pickUser);
+    const worker = new Worker(new URL('./grpc-client.worker.js', import.meta.url), {
+      workerData: { address: server.address, userIds, warmup, maxCandidates },
+    });
+    const latencies = await new Promise<number[]>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    return summarizeLatencies(latencies);
   } finally {
-    handle.close();
     await server.shutdown();
   }
-  return summarizeLatencies(latencies);
 }
 
 function heapUsed(): number {
