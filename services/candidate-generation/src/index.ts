@@ -268,3 +268,14 @@ export {
   type SurfaceBudgets,
 } from './source-budgets.js';
 export type { CandidateSettings, TrendingSettings } from './candidate-settings.js';
+export {
+  runGenerateBench,
+  type GenerateBenchOptions,
+  type GenerateBenchReport,
+} from './bench/generate-bench.js';
+export {
+  runCandidateEval,
+  type CandidateEvalOptions,
+  type CandidateEvalReport,
+} from './evaluation/candidate-eval.js';
+export { EmbeddingIndex, type EmbeddingIndexSettings } from './embedding-index.js';

@@ -44,11 +44,11 @@ export const DEFAULT_SOURCE_BUDGETS: Readonly<Record<number, SurfaceBudgets>> = 
   // them out of the cut, so they keep a share for breadth and cold start only.
   [Surface.SURFACE_FOR_YOU]: {
     following: { maxCandidates: 50 },
-    tags: { maxCandidates: 250, weight: 0.25 },
+    tags: { maxCandidates: 250, weight: 0.1 },
     'co-engagement': { maxCandidates: 300 },
     embeddings: { maxCandidates: 300 },
     trending: { maxCandidates: 100, weight: 0.5 },
-    popular: { maxCandidates: 150, weight: 0.25 },
+    popular: { maxCandidates: 150, weight: 0.1 },
     fresh: { maxCandidates: 100, weight: 0.5 },
   },
   [Surface.SURFACE_EXPLORE]: {
