@@ -3,7 +3,6 @@ import { gatewayv1, rankerv1 } from '@feedmesh/contracts';
 import {
   bearerTokenMiddleware,
   env,
-  loadTls,
   serverOptionsFrom,
   runtimeConfigShape,
   serverConfigShape,
@@ -85,7 +84,9 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
   if (!config.CURSOR_SECRET) {
     logger.warn({}, 'CURSOR_SECRET is not set: cursors are signed with a per-process secret');
   }
-  const tls = loadTls(config);
+  // Read once: the server's TLS material is also what the gateway presents downstream.
+  const serverOptions = serverOptionsFrom(config);
+  const tls = serverOptions.tls;
   const downstream = connectDownstream(
     {
       featureStore: config.FEATURE_STORE_ADDR,
@@ -126,7 +127,7 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
   });
   return startGrpcServer({
     name: 'feed-gateway',
-    ...serverOptionsFrom(config),
+    ...serverOptions,
     logger,
     middleware: config.GATEWAY_AUTH_TOKENS
       ? [
