@@ -2,6 +2,7 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { CommandFailedError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './cli-errors.js';
 import type { CliIo } from './cli-io.js';
 import { registerBenchCommand } from './commands/bench.command.js';
+import { registerDataCommand } from './commands/data.command.js';
 import { registerEvalCommand } from './commands/eval.command.js';
 import { registerFeaturesCommand } from './commands/features.command.js';
 import { registerFeedCommand } from './commands/feed.command.js';
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIo): Command {
   registerSearchCommand(program, io);
   registerNotificationsCommand(program, io);
   registerFeaturesCommand(program, io);
+  registerDataCommand(program, io);
   registerEvalCommand(program, io);
   registerBenchCommand(program, io);
   return program;

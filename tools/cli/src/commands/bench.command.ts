@@ -1,4 +1,5 @@
-import type { Command } from '@commander-js/extra-typings';
+import { Option, type Command } from '@commander-js/extra-typings';
+import { runGenerateBench } from '@feedmesh/candidate-generation';
 import { runFeatureBench } from '@feedmesh/feature-store';
 import { runNotificationBench } from '@feedmesh/notification';
 import { runSearchBench } from '@feedmesh/search';
@@ -115,6 +116,47 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         `GetFeatures    p50 ${ms(report.getFeatures.p50)}, p95 ${ms(report.getFeatures.p95)}, p99 ${ms(report.getFeatures.p99)}`,
         `raw MGET       p50 ${ms(report.rawMget.p50)}, p95 ${ms(report.rawMget.p95)}, p99 ${ms(report.rawMget.p99)} (${report.rawMget.keys} keys)`,
         `ratio          p50 ${report.ratio.p50.toFixed(2)}, p95 ${report.ratio.p95.toFixed(2)}, p99 ${report.ratio.p99.toFixed(2)}`,
+      ]);
+    });
+
+  bench
+    .command('candidates')
+    .description(
+      'index a generated world in candidate generation; Generate latency in process and through gRPC',
+    )
+    .addOption(
+      new Option('--preset <name>', 'world (large: 1,000,000 posts, 100,000 users)')
+        .choices(['small', 'default', 'medium', 'large'] as const)
+        .default('large' as const),
+    )
+    .option('--seed <n>', 'world seed', integerIn(0, 2 ** 32 - 1), 1)
+    .option('--requests <n>', 'timed Generate calls', integerIn(1, 1_000_000), 2_000)
+    .option('--candidates <n>', 'max_candidates per call', integerIn(1, 10_000), 1_000)
+    .option('--factors <n>', 'embedding factors (0: no embeddings source)', integerIn(0, 512), 32)
+    .option('--no-grpc', 'skip the gRPC measurement')
+    .option('--profile <file>', 'write a CPU profile of the timed calls (.cpuprofile)')
+    .option('--json', 'print the whole report as JSON')
+    .action(async (options) => {
+      const report = await runGenerateBench({
+        preset: options.preset,
+        seed: options.seed,
+        requests: options.requests,
+        maxCandidates: options.candidates,
+        factors: options.factors,
+        grpc: options.grpc,
+        profile: options.profile,
+        progress: (line) => void io.stderr.write(`${line}\n`),
+      });
+      await printReport(io, report, options, () => [
+        `${report.preset} world: ${report.world.posts} posts, ${report.world.users} users,` +
+          ` ${report.world.events} events indexed in ${ms(report.rebuild.ms)}` +
+          ` (${report.rebuild.eventsPerSecond.toFixed(0)} events/s)`,
+        `Generate in process  p50 ${ms(report.generate.p50)}, p99 ${ms(report.generate.p99)},` +
+          ` ${report.generate.meanCandidates.toFixed(0)} candidates per call`,
+        ...(report.grpc
+          ? [`Generate via gRPC    p50 ${ms(report.grpc.p50)}, p99 ${ms(report.grpc.p99)}`]
+          : []),
+        `load average ${report.load.map((v) => v.toFixed(2)).join(' ')}`,
       ]);
     });
 }

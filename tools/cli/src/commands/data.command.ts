@@ -1,0 +1,40 @@
+import { Option, type Command } from '@commander-js/extra-typings';
+import { splitRatings, type SplitProtocol } from '@feedmesh/evaluation';
+import type { CliIo } from '../cli-io.js';
+import { integerIn } from '../option-parsers.js';
+import { printReport } from './report-output.js';
+
+/** `feedmesh data <what>`: prepares evaluation data (../shared/data/README.md). */
+export function registerDataCommand(program: Command, io: CliIo): void {
+  const data = program.command('data').description('prepare evaluation data sets');
+
+  data
+    .command('split')
+    .description(
+      "split a ratings CSV into train.csv and test.csv: 'random' keeps 75% of each user's " +
+        "ratings for training (the README's protocol), 'temporal' each user's first 80% by time",
+    )
+    .requiredOption('--ratings <file>', 'ratings CSV (MovieLens ratings.csv or this project’s)')
+    .requiredOption('--out <dir>', 'where train.csv and test.csv are written')
+    .addOption(
+      new Option('--protocol <name>', 'how to split')
+        .choices(['random', 'temporal'] as const satisfies readonly SplitProtocol[])
+        .default('random' as const),
+    )
+    .option('--seed <n>', 'shuffle seed of the random split', integerIn(0, 2 ** 32 - 1), 42)
+    .option('--json', 'print the report as JSON')
+    .action(async (options) => {
+      const report = await splitRatings({
+        ratings: options.ratings,
+        outDir: options.out,
+        protocol: options.protocol,
+        seed: options.seed,
+      });
+      await printReport(io, report, options, () => [
+        `${report.protocol} split (seed ${report.seed}) of ${report.users} users:` +
+          ` ${report.train} training ratings, ${report.test} test ratings`,
+        `train: ${report.trainPath}`,
+        `test:  ${report.testPath}`,
+      ]);
+    });
+}
