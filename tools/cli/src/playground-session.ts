@@ -228,6 +228,7 @@ async function train(
       `${metric === undefined ? '' : `; held-out ${report.promotionMetric} ${metric.toFixed(3)}`}` +
       `; ${report.promoted ? 'promoted' : `not promoted: ${report.reason}`}`,
   );
+  await trainEmbeddings(playground, say);
   if (!report.promoted || report.version === undefined) return;
   const wanted = `${report.modelName}@${report.version}`;
   const deadline = Date.now() + 10_000;
@@ -301,4 +302,22 @@ function nextCommands(
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Learns the first user and post embeddings, which candidate generation loads within a
+ * second (the playground's poll). A failure only leaves the embeddings source empty.
+ */
+async function trainEmbeddings(playground: Playground, say: (line: string) => void) {
+  try {
+    const report = await playground.trainEmbeddings();
+    say(
+      report.published === undefined
+        ? 'no engagement to learn embeddings from yet'
+        : `trained embeddings ${report.published.version} from ` +
+            `${formatCount(report.engagements)} engagements in ${Math.round(report.trainMs)} ms`,
+    );
+  } catch (error) {
+    say(`embeddings training failed (${messageOf(error)}); candidates come without them`);
+  }
 }

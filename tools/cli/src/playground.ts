@@ -9,6 +9,7 @@ import {
   featureStoreConfigShape,
   startFeatureStore,
 } from '@feedmesh/feature-store';
+import { embeddingStoreFor, type EmbeddingStore } from '@feedmesh/embeddings';
 import { feedGatewayConfigShape, startFeedGateway } from '@feedmesh/feed-gateway';
 import { modelRegistryFor, type ModelRegistry } from '@feedmesh/models';
 import {
@@ -26,7 +27,14 @@ import {
   type RunningServer,
   type Runtime,
 } from '@feedmesh/service-kit';
-import { runTrainer, trainerConfigShape, type TrainerReport } from '@feedmesh/trainer';
+import {
+  embeddingsJobConfigShape,
+  runEmbeddingsJob,
+  runTrainer,
+  trainerConfigShape,
+  type EmbeddingsJobReport,
+  type TrainerReport,
+} from '@feedmesh/trainer';
 
 /**
  * The playground's wiring: every service in this process on local ports, sharing one
@@ -73,12 +81,14 @@ export function downstreamEnv(
 
 /**
  * Settings the playground changes from the services' defaults, unless the environment sets
- * them: the ranker looks for new models often, so the first feed after training uses one;
- * feed cursors are signed with a secret of this run (one gateway, cursors die with it).
+ * them: the ranker and candidate generation look for new models and embeddings often, so the
+ * first feed after training uses them; feed cursors are signed with a secret of this run (one
+ * gateway, cursors die with it).
  */
 export function playgroundDefaults(): Env {
   return {
     RANKER_RELOAD_INTERVAL_MS: '500',
+    CANDIDATES_EMBEDDINGS_POLL_MS: '1000',
     CURSOR_SECRET: randomBytes(24).toString('hex'),
   };
 }
@@ -94,6 +104,8 @@ export interface Playground {
   readonly consumerGroups: readonly string[];
   /** One run of the trainer, publishing where the ranker loads models from. */
   train(): Promise<TrainerReport>;
+  /** One run of the embeddings job, publishing where candidate generation loads them from. */
+  trainEmbeddings(): Promise<EmbeddingsJobReport>;
   /** Drains the gateway, then the services, then closes the runtime. Safe to call twice. */
   shutdown(): Promise<void>;
 }
@@ -114,6 +126,8 @@ export async function startEmbeddedPlayground(
   const runtime = createRuntime(loadConfig(runtimeConfigShape, base), options.logger);
   // One registry for trainer and ranker: in memory, or the deployment's in Redis.
   const registry: ModelRegistry = modelRegistryFor(runtime);
+  // Likewise one embeddings store for the embeddings job and candidate generation.
+  const embeddingStore = embeddingStoreFor(runtime);
   const started: { name: PlaygroundService; server: RunningServer }[] = [];
   const addresses: Partial<Record<PlaygroundService, string>> = {};
   const deps = (listen: string, extra: Env = {}) => ({
@@ -148,6 +162,7 @@ export async function startEmbeddedPlayground(
       const { env, ...rest } = deps(local);
       return startCandidateGeneration({
         ...rest,
+        embeddingStore,
         config: loadConfig(candidateGenerationConfigShape, env),
       });
     });
@@ -187,6 +202,7 @@ export async function startEmbeddedPlayground(
     runtime,
     consumerGroups: consumerGroupsOf(runtime.consumerName),
     train: () => trainOnce(runtime, registry, base, complete['feature-store'], options.logger),
+    trainEmbeddings: () => trainEmbeddingsOnce(runtime, embeddingStore, base, options.logger),
     shutdown: () =>
       (stopping ??= (async () => {
         await stopStarted();
@@ -218,4 +234,27 @@ export function trainOnce(
     FEATURE_STORE_ADDR: featureStoreAddress,
   });
   return runTrainer({ config, runtime, logger, registry });
+}
+
+/** Runs the embeddings job once against the playground's log and embeddings store. */
+export function trainEmbeddingsOnce(
+  runtime: Runtime,
+  store: EmbeddingStore,
+  env: Env,
+  logger: Logger,
+): Promise<EmbeddingsJobReport> {
+  const config = loadConfig(embeddingsJobConfigShape, env);
+  return runEmbeddingsJob({
+    eventLog: runtime.eventLog,
+    store,
+    logger,
+    clock: Date.now,
+    als: {
+      factors: config.EMBEDDINGS_FACTORS,
+      iterations: config.EMBEDDINGS_ITERATIONS,
+      regularization: config.EMBEDDINGS_REGULARIZATION,
+      alpha: config.EMBEDDINGS_ALPHA,
+      seed: config.EMBEDDINGS_SEED,
+    },
+  });
 }

@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { embeddingStoreFor } from '@feedmesh/embeddings';
 import { modelRegistryFor } from '@feedmesh/models';
 import { createRuntime, loadConfig, runtimeConfigShape, type Logger } from '@feedmesh/service-kit';
 import type { Output } from './cli-io.js';
@@ -13,6 +14,7 @@ import {
   downstreamEnv,
   playgroundDefaults,
   PLAYGROUND_SERVICES,
+  trainEmbeddingsOnce,
   trainOnce,
   type Env,
   type Playground,
@@ -129,6 +131,9 @@ export async function startProcessPlayground(
     consumerGroups: consumerGroupsOf(consumerNameOf('search')),
     failed,
     train: () => trainOnce(runtime, registry, base, addresses['feature-store'], options.logger),
+    // The processes' candidate generation polls the same Redis store.
+    trainEmbeddings: () =>
+      trainEmbeddingsOnce(runtime, embeddingStoreFor(runtime), base, options.logger),
     shutdown: () =>
       (shutdown ??= (async () => {
         await stopChildren();
