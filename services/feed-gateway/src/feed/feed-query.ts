@@ -47,6 +47,8 @@ export interface FeedCandidate {
   readonly sources: readonly candidatesv1.SourceScore[];
   /** Ranking value; set by the scorer. */
   score: number;
+  /** Its blog is a new creator's, as the feature store says (set at candidate hydration). */
+  newCreator?: boolean;
 }
 
 /** A filter removes candidates the reader must not see. Cheap filters run first. */

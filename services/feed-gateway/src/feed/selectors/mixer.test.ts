@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { commonv1 } from '@feedmesh/contracts';
+import { UNKNOWN_USER, type FeedCandidate, type FeedQuery } from '../feed-query.js';
+import { StageClock } from '../stage-clock.js';
+import { FreshnessSelector } from './freshness.selector.js';
+import { InNetworkBalanceSelector } from './in-network-balance.selector.js';
+import {
+  DEFAULT_MIXER_PARAMS,
+  mixerOverridesSchema,
+  mixerParamsWith,
+  type MixerParams,
+} from './mixer-params.js';
+import { NewCreatorQuotaSelector } from './new-creator-quota.selector.js';
+import { withMinimumInPage } from './slot-quota.js';
+
+const HOUR = 3_600_000;
+const NOW = Date.UTC(2025, 5, 1);
+
+function candidate(
+  postId: string,
+  score: number,
+  extra: Partial<FeedCandidate> = {},
+): FeedCandidate {
+  return {
+    postId,
+    blogId: `b-${postId}`,
+    createdAtMs: NOW - 48 * HOUR,
+    reblogOf: '',
+    tags: [],
+    summary: '',
+    sources: [{ source: 'popular', score, reason: '' }],
+    score,
+    ...extra,
+  };
+}
+
+function query(pageSize: number, extra: Partial<FeedQuery> = {}): FeedQuery {
+  return {
+    requestId: 'r1',
+    userId: 'u1',
+    surface: commonv1.Surface.SURFACE_DASHBOARD,
+    tag: '',
+    pageSize,
+    position: 0,
+    servedInSession: new Set(),
+    clock: new StageClock(1_000, new AbortController().signal, () => NOW),
+    user: UNKNOWN_USER,
+    ...extra,
+  };
+}
+
+const ids = (candidates: readonly FeedCandidate[]) => candidates.map((c) => c.postId);
+const params = (overrides: Partial<MixerParams>) => () => ({
+  ...DEFAULT_MIXER_PARAMS,
+  ...overrides,
+});
+
+describe('the mixer', () => {
+  describe('a minimum share of the page (withMinimumInPage)', () => {
+    const ranked = ['a', 'b', 'c', 'd', 'e', 'X', 'f', 'Y', 'Z'].map((id, i) =>
+      candidate(id, 10 - i),
+    );
+    const upper = (c: FeedCandidate) => c.postId === c.postId.toUpperCase();
+
+    it('pulls the group’s best into evenly spread slots, keeping the others in order', () => {
+      const result = withMinimumInPage(ranked, 4, 2, upper);
+      assert.deepEqual(ids(result).slice(0, 4), ['a', 'X', 'b', 'Y']);
+      assert.deepEqual(ids(result).slice(4), ['c', 'd', 'e', 'f', 'Z']);
+    });
+
+    it('changes nothing when the page already holds enough of the group', () => {
+      assert.deepEqual(ids(withMinimumInPage(ranked, 6, 1, upper)), ids(ranked));
+    });
+
+    it('gives the group what it has when it has fewer than the minimum', () => {
+      const result = withMinimumInPage(ranked, 5, 5, upper);
+      assert.equal(result.slice(0, 5).filter(upper).length, 3);
+      assert.equal(result.length, ranked.length, 'no candidate is lost');
+    });
+  });
+
+  describe('NewCreatorQuotaSelector', () => {
+    const ranked = [
+      ...Array.from({ length: 10 }, (_, i) => candidate(`old${i}`, 100 - i)),
+      candidate('new-by-feature', 5, { newCreator: true }),
+      candidate('new-by-source', 4, { sources: [{ source: 'fresh', score: 1, reason: '' }] }),
+      candidate('new-worse', 1, { newCreator: true }),
+    ];
+
+    it('gives new creators their share of the page, the best of them first', () => {
+      const page = new NewCreatorQuotaSelector(params({ newCreatorShare: 0.2 }))
+        .select(query(10), ranked)
+        .slice(0, 10);
+      assert.deepEqual(
+        page.filter((c) => c.postId.startsWith('new')).map((c) => c.postId),
+        ['new-by-feature', 'new-by-source'],
+      );
+    });
+
+    it('leaves the order alone with a share of 0', () => {
+      const result = new NewCreatorQuotaSelector(params({ newCreatorShare: 0 })).select(
+        query(10),
+        ranked,
+      );
+      assert.deepEqual(ids(result), ids(ranked));
+    });
+  });
+
+  describe('InNetworkBalanceSelector', () => {
+    const followed = new Set(['b-f1', 'b-f2', 'b-f3', 'b-f4']);
+    const ranked = [
+      ...['r1', 'r2', 'r3', 'r4', 'r5', 'r6'].map((id, i) => candidate(id, 100 - i)),
+      ...['f1', 'f2', 'f3', 'f4'].map((id, i) => candidate(id, 50 - i)),
+    ];
+    const reader = { ...UNKNOWN_USER, followedBlogs: followed };
+
+    it('fills the dashboard page with the share of followed blogs it is given', () => {
+      const page = new InNetworkBalanceSelector(params({ inNetworkShare: 0.5 }))
+        .select(query(6, { user: reader }), ranked)
+        .slice(0, 6);
+      assert.equal(page.filter((c) => followed.has(c.blogId)).length, 3);
+      assert.deepEqual(ids(page.filter((c) => !followed.has(c.blogId))), ['r1', 'r2', 'r3']);
+    });
+
+    it('also keeps recommendations when followed blogs would take the whole page', () => {
+      const inNetworkFirst = [...ranked].sort((a, b) =>
+        followed.has(a.blogId) === followed.has(b.blogId) ? 0 : followed.has(a.blogId) ? -1 : 1,
+      );
+      const page = new InNetworkBalanceSelector(params({ inNetworkShare: 0.5 }))
+        .select(query(4, { user: reader }), inNetworkFirst)
+        .slice(0, 4);
+      assert.equal(page.filter((c) => followed.has(c.blogId)).length, 2);
+    });
+
+    it('does nothing off the dashboard or without a share', () => {
+      const onExplore = query(6, { user: reader, surface: commonv1.Surface.SURFACE_EXPLORE });
+      const balanced = new InNetworkBalanceSelector(params({ inNetworkShare: 0.5 }));
+      assert.deepEqual(ids(balanced.select(onExplore, ranked)), ids(ranked));
+      const unset = new InNetworkBalanceSelector(params({}));
+      assert.deepEqual(ids(unset.select(query(6, { user: reader }), ranked)), ids(ranked));
+    });
+  });
+
+  describe('FreshnessSelector', () => {
+    it('lifts a post published now above an older one it trailed, by 1 + boost', () => {
+      const older = candidate('older', 10, { createdAtMs: NOW - 240 * HOUR });
+      const fresh = candidate('fresh', 6, { createdAtMs: NOW });
+      const result = new FreshnessSelector(
+        params({ freshnessBoost: 1, freshnessHalfLifeHours: 6 }),
+        () => NOW,
+      ).select(query(10), [older, fresh]);
+      assert.deepEqual(ids(result), ['fresh', 'older']);
+      assert.equal(result[0]!.score, 12);
+      assert.ok(Math.abs(result[1]!.score - 10 * (1 + 2 ** -40)) < 1e-9);
+    });
+  });
+
+  describe('parameters', () => {
+    it('applies overrides in order over the defaults', () => {
+      const merged = mixerParamsWith(DEFAULT_MIXER_PARAMS, { newCreatorShare: 0.1 }, undefined, {
+        newCreatorShare: 0.3,
+        freshnessBoost: 2,
+      });
+      assert.equal(merged.newCreatorShare, 0.3);
+      assert.equal(merged.freshnessBoost, 2);
+      assert.equal(merged.authorDiversityDecay, DEFAULT_MIXER_PARAMS.authorDiversityDecay);
+    });
+
+    it('rejects an out-of-range or unknown override, naming it', () => {
+      const bad = mixerOverridesSchema.safeParse({ newCreatorShare: 1.5 });
+      assert.equal(bad.success, false);
+      assert.deepEqual(bad.error?.issues[0]?.path, ['newCreatorShare']);
+      const unknown = mixerOverridesSchema.safeParse({ newCreatorShares: 0.1 });
+      assert.equal(unknown.success, false);
+      assert.match(JSON.stringify(unknown.error?.issues), /newCreatorShares/);
+    });
+  });
+});
