@@ -286,7 +286,7 @@ describe('feed-gateway', () => {
       assert.equal(impression.value.postId, 'p1');
       assert.equal(impression.value.model, 'feed@v1');
       assert.equal(impression.value.featureSchema, 'test');
-      assert.deepEqual(impression.value.featureValues, [1, 0, 0.5]);
+      assert.deepEqual(impression.value.featureValues, [1, 0, 0.5, 0]);
     });
 
     it('spreads one blog over the page', async () => {
@@ -304,6 +304,26 @@ describe('feed-gateway', () => {
       assert.deepEqual(
         response.items.map((i) => i.postId),
         ['a1', 'b1', 'a2'],
+      );
+    });
+
+    it("gives a new creator's post a slot on the page though it ranks below it", async () => {
+      mesh.candidates = [
+        ...Array.from({ length: 12 }, (_, i) => candidate(`old${i}`, `b${i}`, [['popular', 1]])),
+        candidate('newcomer', 'nb', [['popular', 1]]),
+      ];
+      mesh.rankerValues = new Map([
+        ...Array.from({ length: 12 }, (_, i) => [`old${i}`, 1 - i / 100] as [string, number]),
+        ['newcomer', 0.01],
+      ]);
+      mesh.newCreatorPosts = new Set(['newcomer']);
+      // FEED_NEW_CREATOR_SHARE defaults to 0.1: one slot of a 10-item page.
+      const page = (await feed({ pageSize: 10 })).items.map((i) => i.postId);
+      assert.equal(page.length, 10);
+      assert.ok(page.includes('newcomer'), page.join(' '));
+      assert.deepEqual(
+        page.slice(0, 9),
+        Array.from({ length: 9 }, (_, i) => `old${i}`),
       );
     });
 

@@ -38,6 +38,16 @@ export const feedGatewayConfigShape = {
   FEED_MODEL: env.string('feed'),
   /** Score kept by a blog's k-th post on a page: decay^k. */
   FEED_AUTHOR_DIVERSITY_DECAY: z.coerce.number().gt(0).lte(1).default(0.5),
+  /**
+   * Share of a dashboard page for followed blogs (the rest recommendations) when both sides
+   * have enough candidates; unset: score order decides.
+   */
+  FEED_IN_NETWORK_SHARE: z.coerce.number().min(0).max(1).optional(),
+  /** Share of each page reserved for new creators' posts when there are any. */
+  FEED_NEW_CREATOR_SHARE: z.coerce.number().min(0).max(1).default(0.1),
+  /** Lift of a brand-new post's score, 1 + boost halving every half-life (0: off). */
+  FEED_FRESHNESS_BOOST: z.coerce.number().min(0).max(100).default(0),
+  FEED_FRESHNESS_HALF_LIFE_HOURS: z.coerce.number().positive().max(8_760).default(6),
   /** Share of text relevance when search results are personalized (the rest is the ranker). */
   SEARCH_TEXT_WEIGHT: z.coerce.number().min(0).max(1).default(0.7),
   SEARCH_DEADLINE_MS: env.int(500, 20, 10_000),
@@ -117,7 +127,13 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
       maxCandidates: config.FEED_MAX_CANDIDATES,
       model: config.FEED_MODEL,
       weights: DEFAULT_OBJECTIVE_WEIGHTS,
-      authorDiversityDecay: config.FEED_AUTHOR_DIVERSITY_DECAY,
+      mixer: {
+        authorDiversityDecay: config.FEED_AUTHOR_DIVERSITY_DECAY,
+        inNetworkShare: config.FEED_IN_NETWORK_SHARE,
+        newCreatorShare: config.FEED_NEW_CREATOR_SHARE,
+        freshnessBoost: config.FEED_FRESHNESS_BOOST,
+        freshnessHalfLifeHours: config.FEED_FRESHNESS_HALF_LIFE_HOURS,
+      },
     },
   });
   const search = new PersonalSearch(downstream, logger, {

@@ -26,6 +26,10 @@ import { ImpressionLoggingSideEffect, type ServedItem } from './impression-loggi
 import { MeshCandidateSource, PopularFallback } from './mesh-candidate.source.js';
 import { RankerScorer, SourceScoreScorer } from './scorers.js';
 import { AuthorDiversitySelector } from './selectors/author-diversity.selector.js';
+import { FreshnessSelector } from './selectors/freshness.selector.js';
+import { InNetworkBalanceSelector } from './selectors/in-network-balance.selector.js';
+import type { MixerParams } from './selectors/mixer-params.js';
+import { NewCreatorQuotaSelector } from './selectors/new-creator-quota.selector.js';
 import { StageClock } from './stage-clock.js';
 import { UserContextHydrator } from './user-context.hydrator.js';
 import { newRequestId } from '../request-id.js';
@@ -43,7 +47,8 @@ export interface FeedPipelineConfig {
   readonly maxCandidates: number;
   readonly model: string;
   readonly weights: readonly rankerv1.ObjectiveWeight[];
-  readonly authorDiversityDecay: number;
+  /** The mixer's defaults; an experiment variant may override them per request. */
+  readonly mixer: MixerParams;
 }
 
 export interface FeedRequest {
@@ -103,7 +108,15 @@ export class FeedPipeline {
     );
     this.featuresHydrator = new FeaturesHydrator(deps.downstream.featureStore);
     this.rankerScorer = new RankerScorer(deps.downstream.ranker);
-    this.selectors = [new AuthorDiversitySelector(deps.config.authorDiversityDecay)];
+    // Rescore, then spread authors, then the page's quotas: the later a selector, the surer
+    // its guarantee holds on the page.
+    const mixer = (query: FeedQuery) => query.mixer;
+    this.selectors = [
+      new FreshnessSelector(mixer, deps.now),
+      new AuthorDiversitySelector(mixer),
+      new InNetworkBalanceSelector(mixer),
+      new NewCreatorQuotaSelector(mixer),
+    ];
     this.impressions = new ImpressionLoggingSideEffect(deps.eventLog, deps.logger);
   }
 
@@ -147,6 +160,7 @@ export class FeedPipeline {
       servedInSession: new Set(cursor.served),
       clock: new StageClock(config.deadlineMs, signal, this.deps.now),
       user: UNKNOWN_USER,
+      mixer: config.mixer,
     };
     const degraded: commonv1.Degradation[] = [];
 
@@ -189,7 +203,10 @@ export class FeedPipeline {
         )
       : undefined;
     const rows = new Map(candidates.map((candidate, row) => [candidate, row]));
-    if (features) candidates = dropDeleted(candidates, features);
+    if (features) {
+      candidates = dropDeleted(candidates, features);
+      markNewCreators(candidates, rows, features);
+    }
 
     let model = '';
     if (features && candidates.length > 0) {
@@ -316,6 +333,20 @@ function dropDeleted(candidates: FeedCandidate[], features: HydratedFeatures): F
   const deleted = column(features.candidates, 'post.deleted');
   if (!deleted) return candidates;
   return candidates.filter((_, row) => deleted(row) < 0.5);
+}
+
+/** Candidate hydration's note for the new-creator quota: the store's `blog.is_new_creator`. */
+function markNewCreators(
+  candidates: readonly FeedCandidate[],
+  rows: ReadonlyMap<FeedCandidate, number>,
+  features: HydratedFeatures,
+): void {
+  const isNew = column(features.candidates, 'blog.is_new_creator');
+  if (!isNew) return;
+  for (const candidate of candidates) {
+    const row = rows.get(candidate);
+    if (row !== undefined) candidate.newCreator = isNew(row) >= 0.5;
+  }
 }
 
 function toFeedItem(candidate: FeedCandidate, position: number): gatewayv1.FeedItem {

@@ -1,4 +1,5 @@
 import type { candidatesv1, commonv1, featuresv1 } from '@feedmesh/contracts';
+import type { MixerParams } from './selectors/mixer-params.js';
 import type { StageClock } from './stage-clock.js';
 
 /** What the pipeline knows about the reader once query hydration ran (or failed open). */
@@ -34,6 +35,8 @@ export interface FeedQuery {
   readonly servedInSession: ReadonlySet<number>;
   readonly clock: StageClock;
   user: UserContext;
+  /** How the selection stage composes the page: the defaults with the experiment's overrides. */
+  readonly mixer: MixerParams;
 }
 
 export interface FeedCandidate {

@@ -13,6 +13,8 @@ export class FakeMesh {
   candidates: candidatesv1.Candidate[] = [];
   userFeatures: Partial<featuresv1.GetUserFeaturesResponse> = {};
   deletedPosts = new Set<string>();
+  /** Posts whose blog the feature store calls a new creator's (`blog.is_new_creator`). */
+  newCreatorPosts = new Set<string>();
   /** Post id -> ranker value. */
   rankerValues = new Map<string, number>();
   searchHits: searchv1.SearchHit[] = [];
@@ -57,10 +59,11 @@ export class FakeMesh {
           },
           getFeatures: async (request) => {
             fail('feature-store');
-            const names = ['post.deleted', 'post.value'];
+            const names = ['post.deleted', 'post.value', 'blog.is_new_creator'];
             const values = request.postIds.flatMap((id) => [
               this.deletedPosts.has(id) ? 1 : 0,
               this.rankerValues.get(id) ?? 0,
+              this.newCreatorPosts.has(id) ? 1 : 0,
             ]);
             return {
               schema: 'test',

@@ -1,4 +1,5 @@
 import type { FeedCandidate, FeedQuery, Selector } from '../feed-query.js';
+import type { MixerParams } from './mixer-params.js';
 
 /**
  * Spreads one blog's posts out: the k-th post of a blog keeps decay^k of its score, and the
@@ -7,9 +8,10 @@ import type { FeedCandidate, FeedQuery, Selector } from '../feed-query.js';
 export class AuthorDiversitySelector implements Selector {
   readonly name = 'author-diversity';
 
-  constructor(private readonly decay = 0.5) {}
+  constructor(private readonly params: (query: FeedQuery) => MixerParams) {}
 
   select(query: FeedQuery, candidates: readonly FeedCandidate[]): FeedCandidate[] {
+    const decay = this.params(query).authorDiversityDecay;
     const head = [...candidates].sort((a, b) => b.score - a.score);
     const shown = new Map<string, number>();
     const ordered: FeedCandidate[] = [];
@@ -18,7 +20,7 @@ export class AuthorDiversitySelector implements Selector {
       let bestIndex = 0;
       let bestValue = -Infinity;
       head.forEach((candidate, index) => {
-        const value = penalized(candidate.score, shown.get(candidate.blogId) ?? 0, this.decay);
+        const value = penalized(candidate.score, shown.get(candidate.blogId) ?? 0, decay);
         if (value > bestValue) {
           bestValue = value;
           bestIndex = index;

@@ -34,7 +34,7 @@ function candidate(
   };
 }
 
-function query(pageSize: number, extra: Partial<FeedQuery> = {}): FeedQuery {
+function query(pageSize: number, extra: Partial<Omit<FeedQuery, 'mixer'>> = {}): FeedQuery {
   return {
     requestId: 'r1',
     userId: 'u1',
@@ -45,6 +45,7 @@ function query(pageSize: number, extra: Partial<FeedQuery> = {}): FeedQuery {
     servedInSession: new Set(),
     clock: new StageClock(1_000, new AbortController().signal, () => NOW),
     user: UNKNOWN_USER,
+    mixer: DEFAULT_MIXER_PARAMS,
     ...extra,
   };
 }
