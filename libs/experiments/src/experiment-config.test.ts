@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import {
+  ExperimentConfigError,
+  parseExperimentsConfig,
+  validateExperimentsConfig,
+} from './experiment-config.js';
+import { EXAMPLE_CONFIG } from './test-support/example-config.js';
+
+function issuesOf(text: string): { path: string; problem: string }[] {
+  try {
+    parseExperimentsConfig(text, 'test.yaml');
+  } catch (error) {
+    assert.ok(error instanceof ExperimentConfigError, String(error));
+    return [...error.issues];
+  }
+  assert.fail('expected the config to be rejected');
+}
+
+/** A config whose second experiment has the given variants (YAML list lines). */
+function withVariants(variants: string): string {
+  return `
+layers:
+  - id: ranking
+    experiments:
+      - key: first
+        namespace: [0, 0.5]
+        variants: [{ name: a }, { name: b }]
+      - key: second
+        namespace: [0.5, 1]
+        variants:
+${variants}
+`;
+}
+
+describe('the experiment config', () => {
+  it('loads layers, experiments, seeds, traffic and overrides from YAML', () => {
+    const config = parseExperimentsConfig(EXAMPLE_CONFIG);
+    assert.deepEqual(
+      config.layers.map((layer) => [layer.id, layer.experiments.map((e) => e.key)]),
+      [
+        ['ranking', ['feed-model-v2', 'objective-weights']],
+        ['mixing', ['new-creator-quota']],
+      ],
+    );
+    const [model, weights] = config.layers[0]?.experiments ?? [];
+    assert.equal(model?.seed, 'feed-model-v2', 'the seed defaults to the key');
+    assert.equal(model?.hashVersion, 2);
+    assert.equal(model?.startAtMs, Date.UTC(2026, 10, 1));
+    assert.deepEqual(model?.variants[1]?.overrides, {
+      model: 'feed-v2',
+      objectiveWeights: { like: 1, reblog: 2, hide: -4 },
+    });
+    assert.deepEqual(weights?.ranges, [
+      [0, 0.25],
+      [0.5, 0.75],
+    ]);
+    assert.deepEqual(
+      weights?.variants.map((v) => v.weight),
+      [0.5, 0.5],
+    );
+    const quota = config.layers[1]?.experiments[0];
+    assert.equal(quota?.seed, 'ncq-2026-11');
+    assert.deepEqual(quota?.variants[1]?.overrides.sourceBudgets, {
+      fresh: { maxCandidates: 80, timeoutMs: 40 },
+    });
+    assert.ok(
+      Object.isFrozen(quota?.variants[1]?.overrides),
+      'the loaded config cannot be changed by a caller',
+    );
+  });
+
+  it('accepts an empty file as no experiments', () => {
+    assert.deepEqual(parseExperimentsConfig('').layers, []);
+  });
+
+  it('names the path of a variant weight out of range', () => {
+    const issues = issuesOf(
+      withVariants(
+        '          - { name: a, weight: 0.5 }\n          - { name: b, weight: 0.25 }\n          - { name: c, weight: 1.25 }',
+      ),
+    );
+    assert.ok(
+      issues.some(
+        (i) =>
+          i.path === 'layers[0].experiments[1].variants[2].weight' &&
+          /between 0 and 1/.test(i.problem),
+      ),
+      JSON.stringify(issues),
+    );
+  });
+
+  it('rejects weights that do not add up to 1, naming the variants', () => {
+    const issues = issuesOf(
+      withVariants('          - { name: a, weight: 0.5 }\n          - { name: b, weight: 0.4 }'),
+    );
+    assert.deepEqual(issues, [
+      {
+        path: 'layers[0].experiments[1].variants',
+        problem: 'weights must add up to 1, they add up to 0.9',
+      },
+    ]);
+  });
+
+  it('rejects a weight missing on one variant when others set theirs', () => {
+    const issues = issuesOf(
+      withVariants('          - { name: a, weight: 0.5 }\n          - { name: b }'),
+    );
+    assert.equal(issues[0]?.path, 'layers[0].experiments[1].variants[1].weight');
+  });
+
+  it('rejects experiments of one layer whose namespaces overlap', () => {
+    const issues = issuesOf(`
+layers:
+  - id: l
+    experiments:
+      - { key: a, namespace: [0, 0.6], variants: [{ name: x }, { name: y }] }
+      - { key: b, namespace: [0.5, 1], variants: [{ name: x }, { name: y }] }
+`);
+    assert.equal(issues[0]?.path, 'layers[0].experiments[1].namespace');
+    assert.match(issues[0]?.problem ?? '', /overlaps layers\[0\]\.experiments\[0\]\.namespace/);
+  });
+
+  it('rejects a duplicate experiment key, layer id or variant name', () => {
+    const issues = issuesOf(`
+layers:
+  - id: l
+    experiments:
+      - { key: a, variants: [{ name: x }, { name: x }] }
+  - id: l
+    experiments:
+      - { key: a, variants: [{ name: x }, { name: y }] }
+`);
+    const paths = issues.map((i) => i.path);
+    assert.ok(paths.includes('layers[0].experiments[0].variants[1].name'), paths.join());
+    assert.ok(paths.includes('layers[1].id'), paths.join());
+    assert.ok(paths.includes('layers[1].experiments[0].key'), paths.join());
+  });
+
+  it('rejects two layers overriding the same pipeline parameter', () => {
+    const issues = issuesOf(`
+layers:
+  - id: ranking
+    experiments:
+      - { key: a, variants: [{ name: x }, { name: y, overrides: { model: m2 } }] }
+  - id: mixing
+    experiments:
+      - { key: b, variants: [{ name: x }, { name: y, overrides: { model: m3 } }] }
+`);
+    assert.equal(issues[0]?.path, 'layers[1].experiments[0].variants[1].overrides');
+    assert.match(issues[0]?.problem ?? '', /model, which layer "ranking" already overrides/);
+  });
+
+  it('rejects unknown fields, unknown objectives and bad ids with their paths', () => {
+    const issues = issuesOf(`
+layers:
+  - id: l
+    experiments:
+      - key: "bad key"
+        trafic: 0.5
+        variants:
+          - { name: x, overrides: { objectiveWeights: { clicks: 1 } } }
+          - { name: y, overrides: { sourceBudgets: { fresh: { maxCandidates: -1 } } } }
+`);
+    const paths = issues.map((i) => i.path);
+    assert.ok(paths.includes('layers[0].experiments[0].key'), paths.join());
+    assert.ok(
+      paths.some(
+        (p) =>
+          p.startsWith('layers[0].experiments[0]') &&
+          issues.find((i) => i.path === p)?.problem.includes('trafic'),
+      ),
+      JSON.stringify(issues),
+    );
+    assert.ok(
+      paths.some((p) =>
+        p.startsWith('layers[0].experiments[0].variants[0].overrides.objectiveWeights'),
+      ),
+      paths.join(),
+    );
+    assert.ok(
+      paths.includes(
+        'layers[0].experiments[0].variants[1].overrides.sourceBudgets.fresh.maxCandidates',
+      ),
+      paths.join(),
+    );
+  });
+
+  it('reports a YAML syntax error with its line', () => {
+    const issues = issuesOf('layers:\n  - id: l\n    experiments: [\n');
+    assert.match(issues[0]?.path ?? '', /^line \d+ column \d+$/);
+  });
+
+  it('puts the first path and the file in the error message', () => {
+    assert.throws(
+      () =>
+        validateExperimentsConfig(
+          { layers: [{ id: 'l', experiments: [{ key: 'k', variants: [{ name: 'a' }] }] }] },
+          'x.yaml',
+        ),
+      (error: unknown) =>
+        error instanceof ExperimentConfigError &&
+        error.variable === 'layers[0].experiments[0].variants' &&
+        /at least 2 variants/.test(error.message) &&
+        /x\.yaml/.test(error.message),
+    );
+  });
+});

@@ -1,0 +1,519 @@
+import { InvalidArgumentError } from '@feedmesh/errors';
+import type { eventsv1 } from '@feedmesh/contracts';
+import {
+  findExperiment,
+  type ExperimentConfig,
+  type ExperimentsConfig,
+} from './experiment-config.js';
+import {
+  compareRatios,
+  cuped,
+  meanInterval,
+  mixtureSequentialTest,
+  ratioInterval,
+  sampleRatioMismatch,
+  summarize,
+  summarizeRatio,
+  welchTTest,
+  type Comparison,
+  type SampleRatioCheck,
+} from './statistics.js';
+import {
+  SUCCESS_METRICS,
+  type MetricContext,
+  type MetricDefinition,
+  type MetricKind,
+} from './success-metrics.js';
+import {
+  aggregateExperimentEvents,
+  cumulativeCounts,
+  type AggregationOptions,
+  type EventSource,
+  type ExperimentAggregates,
+  type UserAggregate,
+} from './user-aggregates.js';
+
+const DAY_MS = 24 * 3_600_000;
+
+export interface ReportOptions {
+  /** Variant weights from the config, by variant name: the SRM check's expectation. */
+  readonly weights: Readonly<Record<string, number>>;
+  /** The baseline variant. Default: "control" if there is one, else the first variant. */
+  readonly control?: string;
+  /** Significance level. Default 0.05. */
+  readonly alpha?: number;
+  /** SRM warning threshold on the chi-square p-value. Default 0.001 (GrowthBook's). */
+  readonly srmThreshold?: number;
+  /** Retention delay after first exposure, ms. Default 1 day. */
+  readonly retentionAfterMs?: number;
+  /**
+   * The effect size the sequential test is tuned for, in per-user standard deviations: the
+   * mSPRT mixture's spread τ. Default 0.1.
+   */
+  readonly sequentialEffectSize?: number;
+  /** Which metrics; default every success metric. */
+  readonly metrics?: readonly MetricDefinition[];
+  /** The report's timestamp, ms; default now. */
+  readonly generatedAtMs?: number;
+}
+
+export interface VariantCount {
+  readonly variant: string;
+  readonly users: number;
+  readonly expectedShare: number;
+  readonly observedShare: number;
+}
+
+export interface VariantValue {
+  readonly variant: string;
+  /** Users in the metric's population. */
+  readonly n: number;
+  readonly value: number;
+  readonly ci: readonly [number, number];
+  /** The mean after CUPED (mean metrics with a covariate). */
+  readonly cupedValue?: number;
+}
+
+export interface CupedComparison {
+  readonly difference: number;
+  readonly ci: readonly [number, number];
+  readonly pValue: number;
+  readonly theta: number;
+  readonly varianceReduction: number;
+}
+
+export interface VariantComparison extends Comparison {
+  readonly variant: string;
+  readonly control: string;
+  readonly significant: boolean;
+  /** Significant and in the metric's good direction. */
+  readonly improvement: boolean;
+  readonly cuped?: CupedComparison;
+  /** mSPRT after the last look: valid however often the report was read. */
+  readonly sequential: { readonly pValue: number; readonly ci: readonly [number, number] };
+}
+
+export interface SeriesPoint {
+  readonly atMs: number;
+  readonly n: number;
+  readonly value: number;
+  readonly ci: readonly [number, number];
+}
+
+export interface DifferencePoint {
+  readonly atMs: number;
+  readonly difference: number;
+  readonly ci: readonly [number, number];
+  readonly sequentialCi: readonly [number, number];
+  readonly sequentialPValue: number;
+}
+
+export interface MetricResult {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly kind: MetricKind;
+  readonly format: 'number' | 'percent';
+  readonly higherIsBetter: boolean;
+  readonly variants: readonly VariantValue[];
+  readonly comparisons: readonly VariantComparison[];
+  /** Cumulative values at each look (bin end), for the charts. */
+  readonly series: {
+    readonly variants: readonly {
+      readonly variant: string;
+      readonly points: readonly SeriesPoint[];
+    }[];
+    readonly differences: readonly {
+      readonly variant: string;
+      readonly points: readonly DifferencePoint[];
+    }[];
+  };
+}
+
+export interface ExperimentReport {
+  readonly experiment: string;
+  readonly generatedAtMs: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly prePeriodMs: number;
+  readonly alpha: number;
+  readonly control: string;
+  readonly variants: readonly VariantCount[];
+  readonly srm: SampleRatioCheck;
+  /** Loud problems: SRM, users in two variants, too few users. */
+  readonly warnings: readonly string[];
+  readonly multipleVariantUsers: number;
+  readonly duplicateEvents: number;
+  readonly metrics: readonly MetricResult[];
+}
+
+/**
+ * The experiment report: per variant and metric the value, the difference from control with
+ * its confidence interval and p-value, the CUPED-adjusted difference, the always-valid
+ * sequential p-value, the values over time, and the sample-ratio-mismatch check.
+ */
+export function buildExperimentReport(
+  aggregates: ExperimentAggregates,
+  options: ReportOptions,
+): ExperimentReport {
+  const alpha = options.alpha ?? 0.05;
+  const names = variantNames(aggregates, options.weights);
+  const control = options.control ?? (names.includes('control') ? 'control' : names[0]);
+  if (control === undefined || !names.includes(control)) {
+    throw new InvalidArgumentError('control', `no variant named ${JSON.stringify(control ?? '')}`);
+  }
+  const usersOf = (variant: string) => aggregates.variants.get(variant) ?? [];
+  const counts = names.map((variant) => usersOf(variant).length);
+  const weights = names.map((variant) => options.weights[variant] ?? 0);
+  const srm = sampleRatioMismatch(counts, weights, options.srmThreshold ?? 0.001);
+  const total = counts.reduce((sum, n) => sum + n, 0);
+  const weightTotal = weights.reduce((sum, w) => sum + w, 0) || 1;
+  const variants = names.map((variant, i) => ({
+    variant,
+    users: counts[i] ?? 0,
+    expectedShare: (weights[i] ?? 0) / weightTotal,
+    observedShare: total > 0 ? (counts[i] ?? 0) / total : 0,
+  }));
+
+  const warnings: string[] = [];
+  if (srm.mismatch) {
+    warnings.push(
+      `Sample ratio mismatch: users per variant ${variants.map((v) => `${v.variant} ${v.users} (${pct(v.observedShare)} vs ${pct(v.expectedShare)} expected)`).join(', ')}; chi-square ${srm.chiSquare.toFixed(2)}, p = ${srm.pValue.toExponential(2)} < ${srm.threshold}. Assignment or exposure logging is broken: do not trust the metrics below.`,
+    );
+  }
+  if (aggregates.multipleVariantUsers > 0) {
+    warnings.push(
+      `${aggregates.multipleVariantUsers} users were logged in more than one variant and were left out.`,
+    );
+  }
+  for (const v of variants) {
+    if (v.users < 30)
+      warnings.push(`Variant ${v.variant} has only ${v.users} users: intervals are unreliable.`);
+  }
+
+  const context = (cutoffMs: number): MetricContext => ({
+    cutoffMs,
+    retentionAfterMs: options.retentionAfterMs ?? DAY_MS,
+  });
+  const metrics = (options.metrics ?? SUCCESS_METRICS).map((metric) =>
+    analyseMetric(
+      metric,
+      aggregates,
+      names,
+      control,
+      context,
+      alpha,
+      options.sequentialEffectSize ?? 0.1,
+    ),
+  );
+  return {
+    experiment: aggregates.experiment,
+    generatedAtMs: options.generatedAtMs ?? Date.now(),
+    startMs: aggregates.startMs,
+    endMs: aggregates.endMs,
+    prePeriodMs: aggregates.prePeriodMs,
+    alpha,
+    control,
+    variants,
+    srm,
+    warnings,
+    multipleVariantUsers: aggregates.multipleVariantUsers,
+    duplicateEvents: aggregates.duplicateEvents,
+    metrics,
+  };
+}
+
+function variantNames(
+  aggregates: ExperimentAggregates,
+  weights: Readonly<Record<string, number>>,
+): string[] {
+  const names = Object.keys(weights);
+  for (const name of aggregates.variants.keys()) if (!names.includes(name)) names.push(name);
+  return names;
+}
+
+/** One look of one metric for one variant: the population's values. */
+interface LookData {
+  readonly users: UserAggregate[];
+  readonly values: number[];
+  readonly numerators: number[];
+  readonly denominators: number[];
+}
+
+function lookData(
+  metric: MetricDefinition,
+  users: readonly UserAggregate[],
+  look: number,
+  context: MetricContext,
+): LookData {
+  const data: LookData = { users: [], values: [], numerators: [], denominators: [] };
+  for (const user of users) {
+    if (user.firstExposureMs >= context.cutoffMs) continue;
+    const counts = cumulativeCounts(user, look);
+    if (metric.kind === 'ratio') {
+      data.users.push(user);
+      data.numerators.push(metric.numerator(counts));
+      data.denominators.push(metric.denominator(counts));
+    } else {
+      const value = metric.value(user, counts, context);
+      if (value === undefined) continue;
+      data.users.push(user);
+      data.values.push(value);
+    }
+  }
+  return data;
+}
+
+interface Estimate {
+  readonly n: number;
+  readonly value: number;
+  readonly ci: readonly [number, number];
+  /** Variance of `value` as an estimate. */
+  readonly variance: number;
+}
+
+function estimate(metric: MetricDefinition, data: LookData, alpha: number): Estimate {
+  if (metric.kind === 'ratio') {
+    const summary = summarizeRatio(data.numerators, data.denominators);
+    return {
+      n: summary.n,
+      value: summary.ratio,
+      ci: ratioInterval(summary, alpha),
+      variance: summary.variance,
+    };
+  }
+  const summary = summarize(data.values);
+  return {
+    n: summary.n,
+    value: summary.mean,
+    ci: meanInterval(summary, alpha),
+    variance: summary.n > 0 ? summary.variance / summary.n : 0,
+  };
+}
+
+function compare(
+  metric: MetricDefinition,
+  control: LookData,
+  treatment: LookData,
+  alpha: number,
+): Comparison {
+  if (metric.kind === 'ratio') {
+    return compareRatios(
+      summarizeRatio(control.numerators, control.denominators),
+      summarizeRatio(treatment.numerators, treatment.denominators),
+      alpha,
+    );
+  }
+  return welchTTest(summarize(control.values), summarize(treatment.values), alpha);
+}
+
+function analyseMetric(
+  metric: MetricDefinition,
+  aggregates: ExperimentAggregates,
+  names: readonly string[],
+  control: string,
+  context: (cutoffMs: number) => MetricContext,
+  alpha: number,
+  effectSize: number,
+): MetricResult {
+  const looks = aggregates.cutoffs.map((cutoffMs, look) => {
+    const byVariant = new Map<string, LookData>();
+    for (const name of names) {
+      byVariant.set(
+        name,
+        lookData(metric, aggregates.variants.get(name) ?? [], look, context(cutoffMs)),
+      );
+    }
+    return { cutoffMs, byVariant };
+  });
+  const last = looks[looks.length - 1];
+  const finalData = (name: string): LookData =>
+    last?.byVariant.get(name) ?? { users: [], values: [], numerators: [], denominators: [] };
+
+  const variantValues: VariantValue[] = names.map((name) => {
+    const e = estimate(metric, finalData(name), alpha);
+    return { variant: name, n: e.n, value: e.value, ci: e.ci };
+  });
+
+  const cupedResult =
+    metric.kind !== 'ratio' && metric.covariate
+      ? cuped(
+          names.map((name) => {
+            const data = finalData(name);
+            return { y: data.values, x: data.users.map((user) => metric.covariate?.(user) ?? 0) };
+          }),
+        )
+      : undefined;
+  if (cupedResult) {
+    names.forEach((name, i) => {
+      const value = variantValues[i];
+      if (value)
+        variantValues[i] = { ...value, cupedValue: summarize(cupedResult.adjusted[i] ?? []).mean };
+    });
+  }
+
+  const controlIndex = names.indexOf(control);
+  const comparisons: VariantComparison[] = [];
+  const differences: { variant: string; points: DifferencePoint[] }[] = [];
+  names.forEach((name, i) => {
+    if (name === control) return;
+    const comparison = compare(metric, finalData(control), finalData(name), alpha);
+    const perLook = looks.map((look) =>
+      compare(
+        metric,
+        look.byVariant.get(control) ?? emptyLook(),
+        look.byVariant.get(name) ?? emptyLook(),
+        alpha,
+      ),
+    );
+    // τ in metric units: the effect size in per-user standard deviations, the per-user
+    // spread read off the final look's control variance (Var(estimate) · n).
+    const controlFinal = estimate(metric, finalData(control), alpha);
+    const perUserSd = Math.sqrt(controlFinal.variance * Math.max(1, controlFinal.n));
+    const tau = effectSize * (perUserSd > 0 ? perUserSd : Math.abs(controlFinal.value) || 1);
+    const sequential = mixtureSequentialTest(
+      perLook.map((c) => ({ difference: c.difference, variance: c.standardError ** 2 })),
+      tau * tau,
+      alpha,
+    );
+    let cupedComparison: CupedComparison | undefined;
+    if (cupedResult) {
+      const adjusted = welchTTest(
+        summarize(cupedResult.adjusted[controlIndex] ?? []),
+        summarize(cupedResult.adjusted[i] ?? []),
+        alpha,
+      );
+      cupedComparison = {
+        difference: adjusted.difference,
+        ci: adjusted.ci,
+        pValue: adjusted.pValue,
+        theta: cupedResult.theta,
+        varianceReduction: cupedResult.varianceReduction,
+      };
+    }
+    const significant = comparison.pValue < alpha;
+    comparisons.push({
+      ...comparison,
+      variant: name,
+      control,
+      significant,
+      improvement: significant && comparison.difference > 0 === metric.higherIsBetter,
+      ...(cupedComparison ? { cuped: cupedComparison } : {}),
+      sequential: {
+        pValue: sequential.pValues[sequential.pValues.length - 1] ?? 1,
+        ci: sequential.intervals[sequential.intervals.length - 1] ?? [-Infinity, Infinity],
+      },
+    });
+    differences.push({
+      variant: name,
+      points: perLook.map((c, k) => ({
+        atMs: looks[k]?.cutoffMs ?? 0,
+        difference: c.difference,
+        ci: c.ci,
+        sequentialCi: sequential.intervals[k] ?? [-Infinity, Infinity],
+        sequentialPValue: sequential.pValues[k] ?? 1,
+      })),
+    });
+  });
+
+  return {
+    id: metric.id,
+    name: metric.name,
+    description: metric.description,
+    kind: metric.kind,
+    format: metric.format,
+    higherIsBetter: metric.higherIsBetter,
+    variants: variantValues,
+    comparisons,
+    series: {
+      variants: names.map((name) => ({
+        variant: name,
+        points: looks.map((look) => {
+          const e = estimate(metric, look.byVariant.get(name) ?? emptyLook(), alpha);
+          return { atMs: look.cutoffMs, n: e.n, value: e.value, ci: e.ci };
+        }),
+      })),
+      differences,
+    },
+  };
+}
+
+function emptyLook(): LookData {
+  return { users: [], values: [], numerators: [], denominators: [] };
+}
+
+function pct(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
+
+export interface ExperimentReportFromEventsOptions
+  extends Partial<Omit<AggregationOptions, 'experiment'>>, Omit<ReportOptions, 'weights'> {
+  /** The log, readable twice (e.g. `() => eventLog.history()`). */
+  readonly events: EventSource;
+  readonly config: ExperimentsConfig;
+  /** The experiment key. */
+  readonly experiment: string;
+}
+
+/**
+ * The report for one experiment of a config, straight from the log: the window is the
+ * config's startAt/endAt unless given, else from the first exposure to the last event.
+ * What `feedmesh experiment report <id>` calls.
+ */
+export async function experimentReportFromEvents(
+  options: ExperimentReportFromEventsOptions,
+): Promise<ExperimentReport> {
+  const experiment: ExperimentConfig | undefined = findExperiment(
+    options.config,
+    options.experiment,
+  );
+  if (!experiment)
+    throw new InvalidArgumentError(
+      'experiment',
+      `no experiment ${JSON.stringify(options.experiment)} in the config`,
+    );
+  let startMs = options.startMs ?? experiment.startAtMs;
+  let endMs = options.endMs ?? experiment.endAtMs;
+  if (startMs === undefined || endMs === undefined) {
+    const span = await exposureSpan(options.events, experiment.key);
+    startMs ??= span.firstExposureMs;
+    endMs ??= span.lastEventMs + 1;
+  }
+  if (startMs === undefined || endMs === undefined || !(endMs > startMs)) {
+    throw new InvalidArgumentError(
+      'experiment',
+      `no exposure to ${JSON.stringify(experiment.key)} in the log`,
+    );
+  }
+  const aggregates = await aggregateExperimentEvents(options.events, {
+    ...options,
+    experiment: experiment.key,
+    startMs,
+    endMs,
+  });
+  const weights = Object.fromEntries(
+    experiment.variants.map((variant) => [variant.name, variant.weight]),
+  );
+  return buildExperimentReport(aggregates, { ...options, weights });
+}
+
+async function exposureSpan(
+  source: EventSource,
+  experiment: string,
+): Promise<{ firstExposureMs: number | undefined; lastEventMs: number }> {
+  let firstExposureMs: number | undefined;
+  let lastEventMs = -Infinity;
+  const iterable = typeof source === 'function' ? source() : source;
+  for await (const event of iterable as AsyncIterable<eventsv1.Event>) {
+    lastEventMs = Math.max(lastEventMs, event.atMs);
+    const payload = event.payload;
+    const assignments =
+      payload?.$case === 'impression' || payload?.$case === 'notificationSent'
+        ? payload.value.experiments
+        : [];
+    if (assignments.some((a) => a.experiment === experiment)) {
+      firstExposureMs = Math.min(firstExposureMs ?? Infinity, event.atMs);
+    }
+  }
+  return { firstExposureMs, lastEventMs };
+}

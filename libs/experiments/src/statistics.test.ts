@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import {
+  compareRatios,
+  cuped,
+  meanInterval,
+  mixtureSequentialTest,
+  sampleRatioMismatch,
+  summarize,
+  summarizeRatio,
+  welchTTest,
+} from './statistics.js';
+import { seededRandom } from './test-support/synthetic-log.js';
+
+function close(actual: number, expected: number, tolerance: number, what: string): void {
+  assert.ok(
+    Math.abs(actual - expected) <= tolerance,
+    `${what}: ${actual} is not within ${tolerance} of ${expected}`,
+  );
+}
+
+function normal(random: () => number): number {
+  // Box-Muller; 1 - u keeps log away from 0.
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+describe('experiment statistics', () => {
+  it("reproduces R's Welch t-test on Student's sleep data", () => {
+    // R: t.test(extra ~ group, data = sleep) → t = -1.8608, df = 17.776, p-value = 0.07939,
+    // 95 percent CI -3.3654832 0.2054832 (group 1 minus group 2; here treatment minus control).
+    const group1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0];
+    const group2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4];
+    const result = welchTTest(summarize(group1), summarize(group2));
+    close(result.difference, 1.58, 1e-12, 'difference');
+    close(result.statistic, 1.8608, 1e-4, 't');
+    close(result.df, 17.776, 1e-3, 'df');
+    close(result.pValue, 0.07939, 1e-5, 'p');
+    close(result.ci[0], -0.2054832, 1e-6, 'ci low');
+    close(result.ci[1], 3.3654832, 1e-6, 'ci high');
+  });
+
+  it('computes a mean and its t interval by hand', () => {
+    const summary = summarize([2, 4, 4, 4, 5, 5, 7, 9]);
+    assert.equal(summary.mean, 5);
+    close(summary.variance, 32 / 7, 1e-12, 'variance');
+    // t(0.975, 7) = 2.364624; se = sqrt(32/7/8).
+    const [low, high] = meanInterval(summary);
+    close(high - 5, 2.364624 * Math.sqrt(32 / 7 / 8), 1e-5, 'half width');
+    close(5 - low, high - 5, 1e-12, 'symmetric');
+  });
+
+  it('gives the delta-method variance of a ratio of sums as computed by hand', () => {
+    // x̄ = 1.4, ȳ = 11, s²x = 1.3, s²y = 32, sxy = 6.25, R = 1.4/11;
+    // Var = (1.3 − 2R·6.25 + R²·32) / (5 · 11²).
+    const summary = summarizeRatio([1, 2, 0, 3, 1], [10, 12, 5, 20, 8]);
+    const r = 1.4 / 11;
+    close(summary.ratio, r, 1e-15, 'ratio');
+    close(summary.variance, (1.3 - 2 * r * 6.25 + r * r * 32) / (5 * 121), 1e-15, 'variance');
+  });
+
+  it('reduces the delta method to the plain standard error when every denominator is 1', () => {
+    const random = seededRandom(3);
+    const xs = Array.from({ length: 200 }, () => random() * 10);
+    const ys = Array.from({ length: 250 }, () => random() * 10 + 1);
+    const ones = (n: number) => new Array<number>(n).fill(1);
+    const ratio = compareRatios(summarizeRatio(xs, ones(200)), summarizeRatio(ys, ones(250)));
+    const welch = welchTTest(summarize(xs), summarize(ys));
+    close(ratio.standardError, welch.standardError, 1e-12, 'standard error');
+    close(ratio.difference, welch.difference, 1e-12, 'difference');
+  });
+
+  it('CUPED removes the variance the pre-period explains and keeps the difference unbiased', () => {
+    const random = seededRandom(5);
+    const group = (effect: number) => {
+      const x = Array.from({ length: 2000 }, () => 10 + 3 * normal(random));
+      const y = x.map((value) => value + effect + 0.5 * normal(random));
+      return { x, y };
+    };
+    const control = group(0);
+    const treatment = group(0.2);
+    const result = cuped([control, treatment]);
+    close(result.theta, 1, 0.02, 'theta');
+    assert.ok(result.varianceReduction > 0.9, `variance reduction ${result.varianceReduction}`);
+    const raw = welchTTest(summarize(control.y), summarize(treatment.y));
+    const adjusted = welchTTest(
+      summarize(result.adjusted[0] ?? []),
+      summarize(result.adjusted[1] ?? []),
+    );
+    close(adjusted.difference, 0.2, 0.05, 'adjusted difference');
+    assert.ok(
+      adjusted.standardError < raw.standardError / 3,
+      `${adjusted.standardError} vs ${raw.standardError}`,
+    );
+    assert.ok(
+      adjusted.pValue < 0.001 && raw.pValue > 0.01,
+      `raw p ${raw.pValue}, CUPED p ${adjusted.pValue}`,
+    );
+  });
+
+  it('CUPED adjusts each value by θ(x − x̄) as computed by hand', () => {
+    // Pooled x = [1,2,3,4], y = [2,4,5,9]: x̄ = 2.5, ȳ = 5, Sxy = 4.5 + 0.5 + 0 + 6 = 11, Sxx = 5, θ = 2.2.
+    const result = cuped([
+      { x: [1, 2], y: [2, 4] },
+      { x: [3, 4], y: [5, 9] },
+    ]);
+    close(result.theta, 2.2, 1e-12, 'theta');
+    const expected = [
+      [2 - 2.2 * -1.5, 4 - 2.2 * -0.5],
+      [5 - 2.2 * 0.5, 9 - 2.2 * 1.5],
+    ];
+    result.adjusted.forEach((group, g) =>
+      group.forEach((value, i) => close(value, expected[g]?.[i] ?? NaN, 1e-12, `y[${g}][${i}]`)),
+    );
+  });
+
+  it('flags a 55/45 split of a 50/50 experiment as a sample ratio mismatch', () => {
+    const check = sampleRatioMismatch([5500, 4500], [0.5, 0.5]);
+    assert.equal(check.chiSquare, 100);
+    assert.ok(check.pValue < 1e-20, `p = ${check.pValue}`);
+    assert.equal(check.mismatch, true);
+  });
+
+  it('reads the chi-square tail as the textbook tables: 3.841 at 1 df and 5.991 at 2 df are p = 0.05', () => {
+    // 50/50 with 5098 vs 4902 users gives chi-square 3.8416.
+    const one = sampleRatioMismatch([5098, 4902], [1, 1]);
+    close(one.chiSquare, 3.8416, 1e-9, 'chi-square');
+    close(one.pValue, 0.05, 1e-3, 'p at 1 df');
+    assert.equal(one.mismatch, false);
+    // Three equal cells; chi-square = 5.9915 needs counts (n + d, n − d, n) with 2d²/n = 5.9915.
+    const n = 10_000;
+    const d = Math.sqrt((5.991465 * n) / 2);
+    const two = sampleRatioMismatch([n + d, n - d, n], [1, 1, 1]);
+    close(two.pValue, 0.05, 1e-4, 'p at 2 df');
+  });
+
+  it('keeps the always-valid p-value honest under daily peeking, where a t-test is not', () => {
+    const random = seededRandom(9);
+    const runs = 300;
+    const looks = 20;
+    const perLook = 50;
+    let peekingFalsePositives = 0;
+    let sequentialFalsePositives = 0;
+    for (let run = 0; run < runs; run++) {
+      const a: number[] = [];
+      const b: number[] = [];
+      const sequence: { difference: number; variance: number }[] = [];
+      let peekedSignificant = false;
+      for (let look = 0; look < looks; look++) {
+        for (let i = 0; i < perLook; i++) {
+          a.push(normal(random));
+          b.push(normal(random));
+        }
+        const t = welchTTest(summarize(a), summarize(b));
+        if (t.pValue < 0.05) peekedSignificant = true;
+        sequence.push({ difference: t.difference, variance: t.standardError ** 2 });
+      }
+      if (peekedSignificant) peekingFalsePositives += 1;
+      const { pValues } = mixtureSequentialTest(sequence, 0.1 ** 2);
+      if ((pValues[pValues.length - 1] ?? 1) < 0.05) sequentialFalsePositives += 1;
+    }
+    assert.ok(
+      sequentialFalsePositives / runs <= 0.05,
+      `mSPRT false positives ${sequentialFalsePositives}/${runs}`,
+    );
+    assert.ok(
+      peekingFalsePositives / runs > 0.1,
+      `peeking false positives ${peekingFalsePositives}/${runs}`,
+    );
+  });
+
+  it('finds a real effect with the always-valid p-value, and never lets it rise', () => {
+    const random = seededRandom(13);
+    const a: number[] = [];
+    const b: number[] = [];
+    const sequence: { difference: number; variance: number }[] = [];
+    for (let look = 0; look < 10; look++) {
+      for (let i = 0; i < 200; i++) {
+        a.push(normal(random));
+        b.push(normal(random) + 0.3);
+      }
+      const t = welchTTest(summarize(a), summarize(b));
+      sequence.push({ difference: t.difference, variance: t.standardError ** 2 });
+    }
+    const { pValues, intervals } = mixtureSequentialTest(sequence, 0.1 ** 2);
+    assert.ok((pValues[pValues.length - 1] ?? 1) < 0.001, `p ${pValues.join()}`);
+    pValues.slice(1).forEach((p, i) => assert.ok(p <= (pValues[i] ?? 1), 'monotone'));
+    const last = intervals[intervals.length - 1];
+    assert.ok(last && last[0] > 0 && last[0] < 0.3 && last[1] > 0.3, `interval ${last?.join()}`);
+  });
+});

@@ -1,0 +1,320 @@
+import chiSquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
+import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
+import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
+import tCdf from '@stdlib/stats-base-dists-t-cdf';
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+
+/**
+ * The statistics of an online experiment, as in Kohavi, Tang and Xu, "Trustworthy Online
+ * Controlled Experiments": Welch's t-test for per-user means, the delta method for ratio
+ * metrics, CUPED with a pre-period covariate, the sample-ratio-mismatch check, and an
+ * always-valid (mSPRT) p-value for looking at results every day.
+ */
+
+export interface Summary {
+  readonly n: number;
+  readonly mean: number;
+  /** Sample variance (n - 1 in the denominator); 0 below two values. */
+  readonly variance: number;
+}
+
+/** Treatment minus control, with its uncertainty. */
+export interface Comparison {
+  readonly difference: number;
+  /** difference / control mean; NaN when the control mean is 0. */
+  readonly relativeDifference: number;
+  readonly standardError: number;
+  /** t or z statistic. */
+  readonly statistic: number;
+  /** Degrees of freedom of the t distribution; Infinity for a z-test. */
+  readonly df: number;
+  /** Two-sided. */
+  readonly pValue: number;
+  readonly ci: readonly [low: number, high: number];
+}
+
+export function summarize(values: readonly number[]): Summary {
+  const n = values.length;
+  if (n === 0) return { n: 0, mean: 0, variance: 0 };
+  let mean = 0;
+  let m2 = 0;
+  // Welford: one pass, no catastrophic cancellation on large counts.
+  values.forEach((value, i) => {
+    const delta = value - mean;
+    mean += delta / (i + 1);
+    m2 += delta * (value - mean);
+  });
+  return { n, mean, variance: n > 1 ? m2 / (n - 1) : 0 };
+}
+
+/** Confidence interval of one group's mean (t distribution). */
+export function meanInterval(summary: Summary, alpha = 0.05): readonly [number, number] {
+  if (summary.n < 2) return [summary.mean, summary.mean];
+  const se = Math.sqrt(summary.variance / summary.n);
+  const t = tQuantile(1 - alpha / 2, summary.n - 1);
+  return [summary.mean - t * se, summary.mean + t * se];
+}
+
+/** Welch's unequal-variances t-test of treatment minus control (Welch-Satterthwaite df). */
+export function welchTTest(control: Summary, treatment: Summary, alpha = 0.05): Comparison {
+  if (control.n < 2 || treatment.n < 2)
+    return notComputable(treatment.mean - control.mean, control.mean);
+  const vc = control.n > 0 ? control.variance / control.n : 0;
+  const vt = treatment.n > 0 ? treatment.variance / treatment.n : 0;
+  const difference = treatment.mean - control.mean;
+  const se = Math.sqrt(vc + vt);
+  const df =
+    control.n > 1 && treatment.n > 1 && se > 0
+      ? (vc + vt) ** 2 / (vc ** 2 / (control.n - 1) + vt ** 2 / (treatment.n - 1))
+      : Math.max(1, control.n + treatment.n - 2);
+  return finish(difference, se, df, control.mean, alpha);
+}
+
+/** Per-user numerators and denominators of a ratio metric (likes / impressions). */
+export interface RatioSummary {
+  readonly n: number;
+  /** sum(numerators) / sum(denominators). */
+  readonly ratio: number;
+  /** Delta-method variance of `ratio`. */
+  readonly variance: number;
+  readonly numeratorMean: number;
+  readonly denominatorMean: number;
+}
+
+/**
+ * A ratio of sums across users. Users, not impressions, are the independent units, so the
+ * variance comes from the delta method over per-user (numerator, denominator) pairs:
+ * Var(X̄/Ȳ) ≈ (σx² − 2R σxy + R² σy²) / (n Ȳ²), with R = X̄/Ȳ.
+ */
+export function summarizeRatio(
+  numerators: readonly number[],
+  denominators: readonly number[],
+): RatioSummary {
+  const n = Math.min(numerators.length, denominators.length);
+  if (n === 0) return { n: 0, ratio: 0, variance: 0, numeratorMean: 0, denominatorMean: 0 };
+  let sx = 0;
+  let sy = 0;
+  for (let i = 0; i < n; i++) {
+    sx += numerators[i] ?? 0;
+    sy += denominators[i] ?? 0;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  if (my === 0) return { n, ratio: 0, variance: 0, numeratorMean: mx, denominatorMean: 0 };
+  let vxx = 0;
+  let vyy = 0;
+  let vxy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (numerators[i] ?? 0) - mx;
+    const dy = (denominators[i] ?? 0) - my;
+    vxx += dx * dx;
+    vyy += dy * dy;
+    vxy += dx * dy;
+  }
+  const d = n > 1 ? n - 1 : 1;
+  vxx /= d;
+  vyy /= d;
+  vxy /= d;
+  const ratio = mx / my;
+  const variance = Math.max(0, (vxx - 2 * ratio * vxy + ratio * ratio * vyy) / (n * my * my));
+  return { n, ratio, variance, numeratorMean: mx, denominatorMean: my };
+}
+
+/** z-test of two independent ratio metrics (delta-method variances). */
+export function compareRatios(
+  control: RatioSummary,
+  treatment: RatioSummary,
+  alpha = 0.05,
+): Comparison {
+  if (
+    control.n < 2 ||
+    treatment.n < 2 ||
+    control.denominatorMean === 0 ||
+    treatment.denominatorMean === 0
+  ) {
+    return notComputable(treatment.ratio - control.ratio, control.ratio);
+  }
+  const se = Math.sqrt(control.variance + treatment.variance);
+  return finish(treatment.ratio - control.ratio, se, Infinity, control.ratio, alpha);
+}
+
+export function ratioInterval(summary: RatioSummary, alpha = 0.05): readonly [number, number] {
+  const half = normalQuantile(1 - alpha / 2, 0, 1) * Math.sqrt(summary.variance);
+  return [summary.ratio - half, summary.ratio + half];
+}
+
+export interface CupedResult {
+  /** Regression coefficient of the metric on its pre-period value, pooled over all groups. */
+  readonly theta: number;
+  /** Each group's adjusted values: y − θ (x − mean of x over every group). */
+  readonly adjusted: number[][];
+  /** 1 − Var(adjusted) / Var(y), pooled: how much noise the pre-period explained. */
+  readonly varianceReduction: number;
+}
+
+/**
+ * CUPED (Deng et al. 2013): subtracts the part of each user's metric that their pre-period
+ * value predicts. θ and the covariate's mean are pooled across groups so the adjustment is
+ * the same for everyone and the difference of means stays unbiased; only its variance falls.
+ */
+export function cuped(
+  groups: readonly { readonly y: readonly number[]; readonly x: readonly number[] }[],
+): CupedResult {
+  const ys = groups.flatMap((group) => group.y);
+  const xs = groups.flatMap((group) => group.x);
+  const n = Math.min(ys.length, xs.length);
+  const mx = n > 0 ? xs.reduce((sum, value) => sum + value, 0) / n : 0;
+  const my = n > 0 ? ys.reduce((sum, value) => sum + value, 0) / n : 0;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (xs[i] ?? 0) - mx;
+    sxy += dx * ((ys[i] ?? 0) - my);
+    sxx += dx * dx;
+  }
+  const theta = sxx > 0 ? sxy / sxx : 0;
+  const adjusted = groups.map((group) =>
+    group.y.map((value, i) => value - theta * ((group.x[i] ?? mx) - mx)),
+  );
+  const before = summarize(ys).variance;
+  const after = summarize(adjusted.flat()).variance;
+  return { theta, adjusted, varianceReduction: before > 0 ? 1 - after / before : 0 };
+}
+
+export interface SampleRatioCheck {
+  readonly observed: readonly number[];
+  readonly expected: readonly number[];
+  readonly chiSquare: number;
+  readonly df: number;
+  readonly pValue: number;
+  /** p below the threshold (GrowthBook and Kohavi use 0.001): the split is broken. */
+  readonly mismatch: boolean;
+  readonly threshold: number;
+}
+
+/**
+ * Pearson's chi-square goodness of fit of the users per variant against the configured
+ * weights. A mismatch means assignment or logging is broken and no other number in the
+ * report can be trusted.
+ */
+export function sampleRatioMismatch(
+  observed: readonly number[],
+  weights: readonly number[],
+  threshold = 0.001,
+): SampleRatioCheck {
+  const total = observed.reduce((sum, count) => sum + count, 0);
+  const weightTotal = weights.reduce((sum, weight) => sum + weight, 0);
+  const expected = weights.map((weight) => (weightTotal > 0 ? (total * weight) / weightTotal : 0));
+  let chiSquare = 0;
+  observed.forEach((count, i) => {
+    const e = expected[i] ?? 0;
+    if (e > 0) chiSquare += (count - e) ** 2 / e;
+  });
+  const df = Math.max(1, observed.length - 1);
+  // For one degree of freedom use the normal tail: 1 − cdf underflows to 0 long before p does.
+  const pValue =
+    total === 0
+      ? 1
+      : df === 1
+        ? 2 * normalCdf(-Math.sqrt(chiSquare), 0, 1)
+        : 1 - chiSquareCdf(chiSquare, df);
+  return { observed, expected, chiSquare, df, pValue, mismatch: pValue < threshold, threshold };
+}
+
+/** One look at a running experiment: the difference so far and its variance. */
+export interface SequentialLook {
+  readonly difference: number;
+  readonly variance: number;
+}
+
+export interface SequentialResult {
+  /** Always-valid p-value after each look: the running minimum of 1 / Λ. */
+  readonly pValues: number[];
+  /** Always-valid confidence interval after each look (intersected with the earlier ones). */
+  readonly intervals: (readonly [number, number])[];
+}
+
+/**
+ * The mixture sequential probability ratio test (Johari, Pekelis and Walsh, "Always Valid
+ * Inference", 2017) for a normal estimate with known variance V and a N(0, τ²) mixture over
+ * the effect: Λ = sqrt(V / (V + τ²)) · exp(θ̂² τ² / (2 V (V + τ²))). Its p-value may be read
+ * after every look without inflating false positives, unlike a t-test peeked at daily.
+ */
+export function mixtureSequentialTest(
+  looks: readonly SequentialLook[],
+  mixtureVariance: number,
+  alpha = 0.05,
+): SequentialResult {
+  const tau2 = mixtureVariance;
+  const pValues: number[] = [];
+  const intervals: (readonly [number, number])[] = [];
+  let p = 1;
+  let low = -Infinity;
+  let high = Infinity;
+  for (const { difference, variance } of looks) {
+    if (variance > 0 && tau2 > 0) {
+      const total = variance + tau2;
+      const logLambda =
+        0.5 * Math.log(variance / total) +
+        (difference * difference * tau2) / (2 * variance * total);
+      p = Math.min(p, Math.min(1, Math.exp(-logLambda)));
+      const half = Math.sqrt(
+        ((variance * total) / tau2) * (2 * Math.log(1 / alpha) + Math.log(total / variance)),
+      );
+      low = Math.max(low, difference - half);
+      high = Math.min(high, difference + half);
+    }
+    pValues.push(p);
+    intervals.push([low, high]);
+  }
+  return { pValues, intervals };
+}
+
+/** Too few users to say anything: NaN p-value and interval (null in JSON), never significant. */
+function notComputable(difference: number, controlMean: number): Comparison {
+  return {
+    difference,
+    relativeDifference: controlMean !== 0 ? difference / Math.abs(controlMean) : NaN,
+    standardError: NaN,
+    statistic: NaN,
+    df: NaN,
+    pValue: NaN,
+    ci: [NaN, NaN],
+  };
+}
+
+function finish(
+  difference: number,
+  se: number,
+  df: number,
+  controlMean: number,
+  alpha: number,
+): Comparison {
+  const relativeDifference = controlMean !== 0 ? difference / Math.abs(controlMean) : NaN;
+  if (!(se > 0)) {
+    return {
+      difference,
+      relativeDifference,
+      standardError: 0,
+      statistic: difference === 0 ? 0 : Math.sign(difference) * Infinity,
+      df,
+      pValue: difference === 0 ? 1 : 0,
+      ci: [difference, difference],
+    };
+  }
+  const statistic = difference / se;
+  const normal = !Number.isFinite(df);
+  const pValue = normal
+    ? 2 * normalCdf(-Math.abs(statistic), 0, 1)
+    : 2 * tCdf(-Math.abs(statistic), df);
+  const critical = normal ? normalQuantile(1 - alpha / 2, 0, 1) : tQuantile(1 - alpha / 2, df);
+  return {
+    difference,
+    relativeDifference,
+    standardError: se,
+    statistic,
+    df,
+    pValue,
+    ci: [difference - critical * se, difference + critical * se],
+  };
+}
