@@ -27,6 +27,12 @@ export {
 } from './experiment-config.js';
 export { assign, assignExperiment, mergedOverrides, type Assignment } from './assignment.js';
 export {
+  exposureOf,
+  mixerNumber,
+  objectiveWeightsOf,
+  sourceBudgetsOf,
+} from './pipeline-overrides.js';
+export {
   ExperimentConfigWatcher,
   type ExperimentConfigWatcherOptions,
 } from './experiment-config-watcher.js';

@@ -14,6 +14,7 @@ import {
 import { z } from 'zod';
 import { connectDownstream } from './downstream.js';
 import { CursorCodec } from './feed/cursor.js';
+import { FeedExperiments } from './feed/feed-experiments.js';
 import { FeedPipeline } from './feed/feed-pipeline.js';
 import { feedGatewayService } from './gateway-service.js';
 import { PersonalSearch } from './personal-search.js';
@@ -36,6 +37,11 @@ export const feedGatewayConfigShape = {
   FEED_MAX_CANDIDATES: env.int(1_000, 1, 5_000),
   /** The ranker model the feed uses. */
   FEED_MODEL: env.string('feed'),
+  /**
+   * The experiment config (YAML: layers, experiments, variants and their overrides; see
+   * libs/experiments), reloaded when it changes. Unset: no experiments.
+   */
+  EXPERIMENTS_FILE: z.string().min(1).optional(),
   /** Score kept by a blog's k-th post on a page: decay^k. */
   FEED_AUTHOR_DIVERSITY_DECAY: z.coerce.number().gt(0).lte(1).default(0.5),
   /**
@@ -94,6 +100,8 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
   if (!config.CURSOR_SECRET) {
     logger.warn({}, 'CURSOR_SECRET is not set: cursors are signed with a per-process secret');
   }
+  // First: a bad experiment config stops the start before anything is opened.
+  const experiments = await FeedExperiments.open(config.EXPERIMENTS_FILE, logger);
   // Read once: the server's TLS material is also what the gateway presents downstream.
   const serverOptions = serverOptionsFrom(config);
   const tls = serverOptions.tls;
@@ -109,6 +117,7 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
     tls,
   );
   const pipeline = new FeedPipeline({
+    experiments,
     downstream,
     eventLog: runtime.eventLog,
     cursors: new CursorCodec(
@@ -141,6 +150,10 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
     textWeight: config.SEARCH_TEXT_WEIGHT,
     model: config.FEED_MODEL,
   });
+  const stop = async () => {
+    experiments.close();
+    await downstream.close();
+  };
   return startGrpcServer({
     name: 'feed-gateway',
     ...serverOptions,
@@ -156,6 +169,9 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
     services: [
       feedGatewayService({ pipeline, search, downstream, eventLog: runtime.eventLog, now }),
     ],
-    onShutdown: async () => downstream.close(),
+    onShutdown: stop,
+  }).catch(async (error: unknown) => {
+    await stop();
+    throw error;
   });
 }

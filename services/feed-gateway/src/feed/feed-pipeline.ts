@@ -22,6 +22,7 @@ import { DuplicateReblogFilter } from './filters/duplicate-reblog.filter.js';
 import { HiddenPostFilter } from './filters/hidden-post.filter.js';
 import { OwnPostFilter } from './filters/own-post.filter.js';
 import { PreviouslyServedFilter } from './filters/previously-served.filter.js';
+import type { FeedExperiments } from './feed-experiments.js';
 import { ImpressionLoggingSideEffect, type ServedItem } from './impression-logging.side-effect.js';
 import { MeshCandidateSource, PopularFallback } from './mesh-candidate.source.js';
 import { RankerScorer, SourceScoreScorer } from './scorers.js';
@@ -98,6 +99,7 @@ export class FeedPipeline {
       readonly cursors: CursorCodec;
       readonly logger: Logger;
       readonly config: FeedPipelineConfig;
+      readonly experiments: FeedExperiments;
       readonly now: () => number;
     },
   ) {
@@ -150,6 +152,7 @@ export class FeedPipeline {
     const cursor = request.cursor
       ? this.deps.cursors.decode(request.cursor, request)
       : { position: 0, served: [] as number[] };
+    const variant = this.deps.experiments.variantFor(request.userId);
     const query: FeedQuery = {
       requestId: newRequestId(),
       userId: request.userId,
@@ -160,7 +163,9 @@ export class FeedPipeline {
       servedInSession: new Set(cursor.served),
       clock: new StageClock(config.deadlineMs, signal, this.deps.now),
       user: UNKNOWN_USER,
-      mixer: config.mixer,
+      mixer: variant.mixer(config.mixer),
+      exposure: variant.exposure,
+      sourceBudgets: variant.sourceBudgets,
     };
     const degraded: commonv1.Degradation[] = [];
 
@@ -220,7 +225,10 @@ export class FeedPipeline {
             this.rankerScorer.score(
               candidates,
               scored,
-              { model: config.model, weights: [...config.weights] },
+              {
+                model: variant.model ?? config.model,
+                weights: [...(variant.objectiveWeights ?? config.weights)],
+              },
               query.clock.budget('ranking', config.budgets.ranking),
               signal,
             ),
@@ -257,7 +265,7 @@ export class FeedPipeline {
       items: served.map((s) => s.item),
       nextCursor,
       degraded,
-      experiments: [],
+      experiments: [...query.exposure],
       model,
     };
   }
@@ -273,7 +281,13 @@ export class FeedPipeline {
       'candidate generation unavailable; served the cached popular list',
       () =>
         this.candidateSource.generate(
-          { userId: query.userId, surface: query.surface, tag: query.tag, exclude },
+          {
+            userId: query.userId,
+            surface: query.surface,
+            tag: query.tag,
+            exclude,
+            sourceBudgets: query.sourceBudgets,
+          },
           query.clock.budget('candidates', this.deps.config.budgets.candidates),
           query.clock.signal,
         ),

@@ -37,6 +37,10 @@ export interface FeedQuery {
   user: UserContext;
   /** How the selection stage composes the page: the defaults with the experiment's overrides. */
   readonly mixer: MixerParams;
+  /** The experiments and variants the reader is in: logged with every impression. */
+  readonly exposure: readonly commonv1.ExperimentAssignment[];
+  /** Candidate source budgets the reader's variants set (empty: the surface's defaults). */
+  readonly sourceBudgets: readonly candidatesv1.SourceBudget[];
 }
 
 export interface FeedCandidate {

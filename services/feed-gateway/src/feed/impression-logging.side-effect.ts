@@ -38,7 +38,7 @@ export class ImpressionLoggingSideEffect {
           requestId: query.requestId,
           position: item.position,
           surface: query.surface,
-          experiments: [],
+          experiments: [...query.exposure],
           source: item.source,
           model: meta.model,
           score: item.score,

@@ -18,7 +18,13 @@ export class MeshCandidateSource {
   ) {}
 
   async generate(
-    request: { userId: string; surface: commonv1.Surface; tag: string; exclude: readonly string[] },
+    request: {
+      userId: string;
+      surface: commonv1.Surface;
+      tag: string;
+      exclude: readonly string[];
+      sourceBudgets?: readonly candidatesv1.SourceBudget[];
+    },
     deadlineMs: number,
     signal: AbortSignal,
   ): Promise<GeneratedCandidates> {
@@ -28,7 +34,7 @@ export class MeshCandidateSource {
         surface: request.surface,
         tag: request.tag,
         maxCandidates: this.maxCandidates,
-        sourceBudgets: [],
+        sourceBudgets: [...(request.sourceBudgets ?? [])],
         excludePostIds: request.exclude.slice(0, 5_000),
       },
       { deadline: deadlineMs, signal },

@@ -20,6 +20,7 @@ export class FakeMesh {
   searchHits: searchv1.SearchHit[] = [];
   down = new Set<'feature-store' | 'candidate-generation' | 'ranker' | 'search' | 'notification'>();
   generateRequests: candidatesv1.GenerateRequest[] = [];
+  rankRequests: rankerv1.RankRequest[] = [];
   private server: RunningServer | undefined;
 
   get address(): string {
@@ -88,6 +89,7 @@ export class FakeMesh {
         bindService(rankerv1.RankerServiceDefinition, {
           rank: async (request) => {
             fail('ranker');
+            this.rankRequests.push(request);
             // Scores come from the features the gateway sent: proves rows stay aligned.
             const matrix = request.candidates!;
             const width = matrix.names.length;

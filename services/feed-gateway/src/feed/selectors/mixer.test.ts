@@ -34,7 +34,10 @@ function candidate(
   };
 }
 
-function query(pageSize: number, extra: Partial<Omit<FeedQuery, 'mixer'>> = {}): FeedQuery {
+function query(
+  pageSize: number,
+  extra: Partial<Omit<FeedQuery, 'mixer' | 'exposure' | 'sourceBudgets'>> = {},
+): FeedQuery {
   return {
     requestId: 'r1',
     userId: 'u1',
@@ -46,6 +49,8 @@ function query(pageSize: number, extra: Partial<Omit<FeedQuery, 'mixer'>> = {}):
     clock: new StageClock(1_000, new AbortController().signal, () => NOW),
     user: UNKNOWN_USER,
     mixer: DEFAULT_MIXER_PARAMS,
+    exposure: [],
+    sourceBudgets: [],
     ...extra,
   };
 }

@@ -16,7 +16,7 @@ export class NewCreatorQuotaSelector implements Selector {
   select(query: FeedQuery, candidates: readonly FeedCandidate[]): FeedCandidate[] {
     const { newCreatorShare } = this.params(query);
     if (newCreatorShare <= 0) return [...candidates];
-    const minimum = Math.ceil(newCreatorShare * query.pageSize);
+    const minimum = Math.round(newCreatorShare * query.pageSize);
     return withMinimumInPage(candidates, query.pageSize, minimum, isNewCreator);
   }
 }
