@@ -4,6 +4,7 @@ import type { CliIo } from './cli-io.js';
 import { registerBenchCommand } from './commands/bench.command.js';
 import { registerDataCommand } from './commands/data.command.js';
 import { registerEvalCommand } from './commands/eval.command.js';
+import { registerExperimentCommand } from './commands/experiment.command.js';
 import { registerFeaturesCommand } from './commands/features.command.js';
 import { registerFeedCommand } from './commands/feed.command.js';
 import { registerNotificationsCommand } from './commands/notifications.command.js';
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo): Command {
   registerDataCommand(program, io);
   registerEvalCommand(program, io);
   registerBenchCommand(program, io);
+  registerExperimentCommand(program, io);
   return program;
 }
 

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { commonv1, eventsv1 } from '@feedmesh/contracts';
+import { assign, parseExperimentsConfig } from '@feedmesh/experiments';
+import { EXIT_FAILED, EXIT_OK } from '../cli-errors.js';
+import { runCliForTest } from '../test-support/fake-gateway.js';
+
+const CONFIG = `
+layers:
+  - id: feed
+    experiments:
+      - key: more-likes
+        variants:
+          - { name: control, weight: 0.5 }
+          - { name: treatment, weight: 0.5, overrides: { mixer: { newCreatorShare: 0.2 } } }
+`;
+const START = Date.UTC(2026, 10, 1);
+const HOUR = 3_600_000;
+
+/** 400 readers, each served a page on day one; the treatment's like three times as often. */
+function experimentLog(): eventsv1.Event[] {
+  const config = parseExperimentsConfig(CONFIG);
+  const events: eventsv1.Event[] = [];
+  for (let n = 0; n < 400; n++) {
+    const userId = `u${n}`;
+    const [assignment] = assign(userId, config);
+    const at = START + (n % 24) * HOUR;
+    events.push({
+      eventId: `s${n}`,
+      atMs: at,
+      payload: { $case: 'sessionStarted', value: { userId } },
+    });
+    for (let position = 0; position < 5; position++) {
+      const postId = `p${(n * 7 + position) % 50}`;
+      events.push({
+        eventId: `i${n}-${position}`,
+        atMs: at + position,
+        payload: {
+          $case: 'impression',
+          value: {
+            ...eventsv1.Impression.fromPartial({ userId, postId, position }),
+            requestId: `r${n}`,
+            surface: commonv1.Surface.SURFACE_DASHBOARD,
+            experiments: [{ experiment: 'more-likes', variant: assignment!.variant }],
+          },
+        },
+      });
+      const likes = assignment!.variant === 'treatment' ? position < 3 : position < 1;
+      if (likes) {
+        events.push({
+          eventId: `l${n}-${position}`,
+          atMs: at + 100 + position,
+          payload: {
+            $case: 'engagement',
+            value: { userId, postId, kind: commonv1.EngagementKind.ENGAGEMENT_KIND_LIKE },
+          },
+        });
+      }
+    }
+  }
+  return events;
+}
+
+describe('feedmesh experiment report', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'feedmesh-report-'));
+    await writeFile(join(dir, 'experiments.yaml'), CONFIG);
+    const lines = experimentLog().map((event) => JSON.stringify(eventsv1.Event.toJSON(event)));
+    await writeFile(join(dir, 'events.jsonl'), `${lines.join('\n')}\n`);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const report = (...extra: string[]) =>
+    runCliForTest([
+      'experiment',
+      'report',
+      'more-likes',
+      '--config',
+      join(dir, 'experiments.yaml'),
+      '--events',
+      join(dir, 'events.jsonl'),
+      ...extra,
+    ]);
+
+  it('finds the variant that engages more, significant, with no sample ratio mismatch', async () => {
+    const run = await report('--json');
+    assert.equal(run.code, EXIT_OK, run.stderr);
+    const parsed = JSON.parse(run.stdout) as {
+      srm: { mismatch: boolean };
+      variants: { variant: string; users: number }[];
+      metrics: {
+        id: string;
+        comparisons: { variant: string; difference: number; significant: boolean }[];
+      }[];
+    };
+    assert.equal(parsed.srm.mismatch, false);
+    assert.equal(
+      parsed.variants.reduce((sum, v) => sum + v.users, 0),
+      400,
+    );
+    const engaged = parsed.metrics.find((m) => m.id.includes('engagement'));
+    assert.ok(engaged, parsed.metrics.map((m) => m.id).join(', '));
+    const [comparison] = engaged.comparisons;
+    assert.equal(comparison?.variant, 'treatment');
+    assert.ok((comparison?.difference ?? 0) > 0);
+    assert.equal(comparison?.significant, true);
+  });
+
+  it('writes the HTML report beside a readable summary', async () => {
+    const html = join(dir, 'report.html');
+    const run = await report('--html', html);
+    assert.equal(run.code, EXIT_OK, run.stderr);
+    assert.match(run.stdout, /experiment more-likes: control \d+ users/);
+    assert.match(run.stdout, /HTML report written to/);
+    const page = await readFile(html, 'utf8');
+    assert.match(page, /<svg/);
+    assert.match(page, /more-likes/);
+  });
+
+  it('exits 1 naming an experiment the config does not have', async () => {
+    const run = await runCliForTest([
+      'experiment',
+      'report',
+      'nope',
+      '--config',
+      join(dir, 'experiments.yaml'),
+      '--events',
+      join(dir, 'events.jsonl'),
+    ]);
+    assert.equal(run.code, EXIT_FAILED);
+    assert.match(run.stderr, /no experiment "nope" in the config/);
+  });
+});

@@ -1,0 +1,101 @@
+import { createReadStream } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Command } from '@commander-js/extra-typings';
+import type { eventsv1 } from '@feedmesh/contracts';
+import {
+  experimentReportFromEvents,
+  parseExperimentsConfig,
+  renderExperimentReportHtml,
+  type ExperimentReport,
+} from '@feedmesh/experiments';
+import { createRuntime, loadConfig, runtimeConfigShape } from '@feedmesh/service-kit';
+import { createLogger } from '@feedmesh/telemetry';
+import { write, type CliIo } from '../cli-io.js';
+import { readEventLines } from '../event-lines.js';
+import { instant } from '../option-parsers.js';
+import { printReport } from './report-output.js';
+
+/** `feedmesh experiment report <id>`: an experiment's success metrics, from the event log. */
+export function registerExperimentCommand(program: Command, io: CliIo): void {
+  const experiment = program.command('experiment').description('online experiments');
+
+  experiment
+    .command('report')
+    .description(
+      'per variant: the success metrics from the event log, the difference from control with ' +
+        'its interval and p-value, CUPED, the always-valid sequential p-value, the SRM check',
+    )
+    .argument('<id>', 'the experiment key')
+    .requiredOption('--config <file>', 'the experiment config (what the gateway runs)')
+    .option(
+      '--events <file.jsonl>',
+      'read the events from JSON lines instead of the deployment’s log (REDIS_URL, REDIS_PREFIX)',
+    )
+    .option(
+      '--start <time>',
+      'window start (default: the config’s startAt, else first exposure)',
+      instant,
+    )
+    .option(
+      '--end <time>',
+      'window end (default: the config’s endAt, else the last event)',
+      instant,
+    )
+    .option('--html <file>', 'also write the report as a self-contained HTML page with charts')
+    .option('--json', 'print the whole report as JSON')
+    .action(async (id, options) => {
+      const config = parseExperimentsConfig(await readFile(options.config, 'utf8'), options.config);
+      const fromFile = options.events;
+      const runtime = fromFile
+        ? undefined
+        : createRuntime(
+            loadConfig(runtimeConfigShape, io.env),
+            createLogger('experiment-report', {
+              destination: io.stderr,
+              env: io.env as NodeJS.ProcessEnv,
+              ...(io.env['LOG_LEVEL'] ? {} : { level: 'warn' as const }),
+            }),
+          );
+      try {
+        const report = await experimentReportFromEvents({
+          events: fromFile ? () => eventsFrom(fromFile) : () => runtime!.eventLog.history(),
+          config,
+          experiment: id,
+          ...(options.start !== undefined ? { startMs: options.start } : {}),
+          ...(options.end !== undefined ? { endMs: options.end } : {}),
+        });
+        if (options.html) await writeFile(options.html, renderExperimentReportHtml(report));
+        for (const warning of report.warnings) await write(io.stderr, `WARNING: ${warning}\n`);
+        await printReport(io, report, options, () => summary(report, options.html));
+      } finally {
+        await runtime?.close();
+      }
+    });
+}
+
+async function* eventsFrom(file: string): AsyncGenerator<eventsv1.Event> {
+  for await (const { event } of readEventLines(createReadStream(file))) yield event;
+}
+
+function summary(report: ExperimentReport, html: string | undefined): string[] {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const lines = [
+    `experiment ${report.experiment}: ` +
+      report.variants
+        .map((v) => `${v.variant} ${v.users} users (${pct(v.observedShare)})`)
+        .join(', ') +
+      `; SRM p = ${report.srm.pValue.toPrecision(3)}${report.srm.mismatch ? ' MISMATCH' : ''}`,
+  ];
+  for (const metric of report.metrics) {
+    for (const c of metric.comparisons) {
+      const diff = c.difference;
+      lines.push(
+        `${metric.name.padEnd(34)} ${c.variant} vs ${c.control}: ${diff >= 0 ? '+' : ''}${diff.toPrecision(3)}` +
+          ` [${c.ci[0].toPrecision(3)}, ${c.ci[1].toPrecision(3)}] p = ${c.pValue.toPrecision(3)}` +
+          `${c.significant ? (c.improvement ? '  better' : '  worse') : ''}`,
+      );
+    }
+  }
+  if (html) lines.push(`HTML report written to ${html}`);
+  return lines;
+}
