@@ -1,0 +1,60 @@
+import { stemmer } from 'stemmer';
+import { eng } from 'stopword';
+
+const URL_PATTERN = /\b(?:https?:\/\/|www\.)[^\s<>"']+/giu;
+const WORD_PATTERN = /[\p{L}\p{N}][\p{L}\p{N}'’]*/gu;
+const STOPWORDS: ReadonlySet<string> = new Set(eng);
+
+/** The links in a text (http(s) URLs and bare www. addresses). */
+export function findLinks(text: string): string[] {
+  return text.match(URL_PATTERN) ?? [];
+}
+
+/** Lower-cased words of a text, links removed, apostrophes dropped ("don't" is "dont"). */
+export function words(text: string): string[] {
+  const withoutLinks = text.replace(URL_PATTERN, ' ');
+  const found = withoutLinks.toLowerCase().match(WORD_PATTERN) ?? [];
+  return found.map((word) => word.replace(/['’]/gu, ''));
+}
+
+export function isStopword(word: string): boolean {
+  return STOPWORDS.has(word);
+}
+
+/** A word as an index term: its Porter stem (English; other languages pass through lower-cased). */
+export function stem(word: string): string {
+  return /^[a-z]+$/.test(word) ? stemmer(word) : word;
+}
+
+/** A term and the first word of the text it came from, to show a stem as a word. */
+export interface Term {
+  readonly term: string;
+  readonly word: string;
+}
+
+/**
+ * The index terms of a text: words without stopwords, one-letter words and bare numbers
+ * (years stay: four digits say when), stemmed, in text order with repeats.
+ */
+export function terms(text: string): Term[] {
+  const out: Term[] = [];
+  for (const word of words(text)) {
+    if (word.length < 2 || isStopword(word)) continue;
+    if (/^\p{N}+$/u.test(word) && word.length !== 4) continue;
+    out.push({ term: stem(word), word });
+  }
+  return out;
+}
+
+/**
+ * Overlapping k-word shingles of a text, for near-duplicate detection: stopwords kept (they
+ * carry the phrasing), links dropped (reposts often swap them).
+ */
+export function shingles(text: string, size = 3): string[] {
+  const tokens = words(text);
+  if (tokens.length === 0) return [];
+  if (tokens.length <= size) return [tokens.join(' ')];
+  const out: string[] = [];
+  for (let i = 0; i + size <= tokens.length; i++) out.push(tokens.slice(i, i + size).join(' '));
+  return out;
+}
