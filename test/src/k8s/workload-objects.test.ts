@@ -6,9 +6,41 @@ import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { parseYaml } from './support/kustomize.js';
-import { AUTOSCALED, SERVERS } from './support/feedmesh-services.js';
+import { loadConfig } from '@feedmesh/service-kit';
+import { CONSUMER_GROUP } from '@feedmesh/candidate-generation';
+import {
+  AUTOSCALED,
+  IN_MEMORY_INDEXED,
+  JOBS,
+  SERVERS,
+  configShape,
+  type ServerName,
+} from './support/feedmesh-services.js';
 import { RENDERING_NAMES, rendering } from './support/renderings.js';
-import { named, ofKind, resolveEnv, selects, workload, workloads } from './support/workloads.js';
+import {
+  named,
+  ofKind,
+  podNameOf,
+  quantity,
+  resolveEnv,
+  selects,
+  workload,
+  workloads,
+} from './support/workloads.js';
+import { parseExperimentsConfig } from '@feedmesh/experiments';
+
+/**
+ * How long a replica may take to build its index before liveness applies, at least, s. Search
+ * may replay the whole retained log; candidate-generation rebuilt the large world (7.6 M
+ * events) in 136 s where it was measured.
+ */
+const STARTUP_BUDGET_S: Partial<Record<ServerName, number>> = {
+  search: 600,
+  'candidate-generation': 180,
+};
+
+/** candidate-generation's RSS on the large world (1 M posts, 100 k users), bytes. */
+const MEASURED_CANDIDATES_RSS = 3.5e9;
 
 interface CollectorConfig {
   extensions: { health_check: { endpoint: string } };
@@ -71,23 +103,42 @@ describe('k8s: the objects around each workload', () => {
         }
       });
 
-      it('search is a StatefulSet: stable replica names, a snapshot volume, a startup probe, no autoscaler', async () => {
+      for (const service of IN_MEMORY_INDEXED) {
+        it(`${service} is a StatefulSet: stable replica names, a headless governing Service, a set replica count, a startup probe over its rebuild, no autoscaler`, async () => {
+          const { objects } = await rendering(name);
+          const target = workload(objects, service);
+          assert.equal(target.kind, 'StatefulSet');
+          const spec = (target.object as IStatefulSet).spec!;
+          assert.equal(spec.podManagementPolicy, 'Parallel');
+          assert.ok((spec.replicas ?? 0) >= 1, 'replicas set by hand');
+          const governing = named<IService>(objects, 'Service', spec.serviceName ?? '');
+          assert.equal(governing?.spec?.clusterIP, 'None', 'the governing Service is headless');
+          assert.ok(selects({ matchLabels: governing.spec?.selector }, target.podLabels));
+          const container = target.containers[0]!;
+          assert.ok(
+            container.startupProbe?.grpc,
+            'a startupProbe covers the rebuild before it listens',
+          );
+          const budget =
+            (container.startupProbe.periodSeconds ?? 10) *
+            (container.startupProbe.failureThreshold ?? 3);
+          const minimum = STARTUP_BUDGET_S[service];
+          assert.ok(minimum !== undefined && budget >= minimum, `${budget} s to rebuild the index`);
+          assert.equal(
+            ofKind<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler').find(
+              (a) => a.spec?.scaleTargetRef.name === service,
+            ),
+            undefined,
+            'no autoscaler: a replica is ready only after its rebuild',
+          );
+        });
+      }
+
+      it('search keeps its index snapshot on a persistent volume per replica', async () => {
         const { objects } = await rendering(name);
         const search = workload(objects, 'search');
-        assert.equal(search.kind, 'StatefulSet');
         const spec = (search.object as IStatefulSet).spec!;
-        assert.equal(spec.podManagementPolicy, 'Parallel');
-        const governing = named<IService>(objects, 'Service', spec.serviceName ?? '');
-        assert.equal(governing?.spec?.clusterIP, 'None', 'the governing Service is headless');
         const container = search.containers[0]!;
-        assert.ok(
-          container.startupProbe?.grpc,
-          'a startupProbe covers the replay before it listens',
-        );
-        const budget =
-          (container.startupProbe.periodSeconds ?? 10) *
-          (container.startupProbe.failureThreshold ?? 3);
-        assert.ok(budget >= 600, `${budget} s to rebuild the index`);
         const dir = resolveEnv(objects, search, container).values['SEARCH_SNAPSHOT_DIR'];
         const mount = container.volumeMounts?.find((m) => m.mountPath === dir);
         assert.ok(mount, `SEARCH_SNAPSHOT_DIR ${dir} is a mounted volume`);
@@ -97,14 +148,62 @@ describe('k8s: the objects around each workload', () => {
         );
       });
 
-      it('runs the trainer as a CronJob that never overlaps itself', async () => {
+      it('every candidate-generation replica follows the log with a consumer group of its own, named after the replica', async () => {
         const { objects } = await rendering(name);
-        const cronJob = named<ICronJob>(objects, 'CronJob', 'trainer');
-        assert.ok(cronJob);
-        assert.equal(cronJob.spec?.concurrencyPolicy, 'Forbid');
-        const pod = cronJob.spec?.jobTemplate.spec?.template.spec;
-        assert.equal(pod?.restartPolicy, 'Never');
-        assert.match(pod?.containers[0]?.image ?? '', /^feedmesh\/trainer:/);
+        const target = workload(objects, 'candidate-generation');
+        const shape = await configShape('candidate-generation');
+        const replicas = (target.object['spec'] as { replicas?: number }).replicas ?? 1;
+        // Three at least: a group per replica must hold however far the count is raised.
+        const groups = Array.from({ length: Math.max(replicas, 3) }, (_, replica) => {
+          const podName = podNameOf(target, replica);
+          const { values } = resolveEnv(objects, target, target.containers[0]!, podName);
+          const config = loadConfig(shape, values) as { CANDIDATES_CONSUMER_GROUP: string };
+          return config.CANDIDATES_CONSUMER_GROUP;
+        });
+        assert.equal(new Set(groups).size, groups.length, `one group each: ${groups.join(', ')}`);
+        assert.ok(
+          !groups.includes(CONSUMER_GROUP),
+          `no replica reads with the shared default group ${CONSUMER_GROUP}`,
+        );
+        // Named after the pod, whose name a StatefulSet keeps: a restart resumes its own group.
+        assert.equal(groups[0], `candidate-generation:${podNameOf(target, 0)}`);
+      });
+
+      it('candidate-generation has the memory its in-memory indexes take, and semi-spaces sized for the hot path', async () => {
+        const { objects } = await rendering(name);
+        const container = workload(objects, 'candidate-generation').containers[0]!;
+        const request = quantity(container.resources?.requests?.['memory']);
+        const limit = quantity(container.resources?.limits?.['memory']);
+        assert.ok(
+          request >= MEASURED_CANDIDATES_RSS,
+          `requests ${request} bytes, the large world measured ${MEASURED_CANDIDATES_RSS}`,
+        );
+        assert.ok(limit >= 1.25 * MEASURED_CANDIDATES_RSS, 'a quarter above the measured RSS');
+        const options = container.env?.find((v) => v.name === 'NODE_OPTIONS')?.value ?? '';
+        assert.match(options, /--max-semi-space-size=256\b/);
+        assert.match(options, /--max-old-space-size=\d+/);
+      });
+
+      for (const job of JOBS) {
+        it(`runs ${job} as a CronJob that never overlaps itself`, async () => {
+          const { objects } = await rendering(name);
+          const cronJob = named<ICronJob>(objects, 'CronJob', job);
+          assert.ok(cronJob);
+          assert.equal(cronJob.spec?.concurrencyPolicy, 'Forbid');
+          const jobSpec = cronJob.spec?.jobTemplate.spec;
+          assert.ok((jobSpec?.activeDeadlineSeconds ?? 0) > 0, 'a run that hangs is ended');
+          const pod = jobSpec?.template.spec;
+          assert.equal(pod?.restartPolicy, 'Never');
+          assert.match(pod?.containers[0]?.image ?? '', /^feedmesh\/trainer:/);
+        });
+      }
+
+      it("the trainer's jobs run at different times, the ranking trainer calling the feature store", async () => {
+        const { objects } = await rendering(name);
+        const schedules = JOBS.map(
+          (job) => named<ICronJob>(objects, 'CronJob', job)?.spec?.schedule,
+        );
+        assert.equal(new Set(schedules).size, JOBS.length, schedules.join(' / '));
         const trainer = workload(objects, 'trainer');
         const env = resolveEnv(objects, trainer, trainer.containers[0]!).values;
         assert.equal(env['FEATURE_STORE_ADDR'], 'feature-store:50053');
@@ -132,6 +231,15 @@ describe('k8s: the objects around each workload', () => {
         const volume = gateway.podSpec.volumes?.find((v) => v.name === mount.name);
         assert.equal(volume?.configMap?.name, 'feedmesh-experiments');
         assert.equal(volume?.configMap?.items, undefined, 'every key, under its own name');
+
+        const env = resolveEnv(objects, gateway, gateway.containers[0]!).values;
+        assert.equal(
+          env['EXPERIMENTS_FILE'],
+          '/etc/feedmesh/experiments.yaml',
+          'the gateway reads it',
+        );
+        // What the gateway would load at start: a config it refuses would stop every pod.
+        assert.doesNotThrow(() => parseExperimentsConfig(text, 'experiments.yaml'));
       });
     });
   }

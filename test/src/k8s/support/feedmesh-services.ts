@@ -25,16 +25,33 @@ export type ServerName = (typeof SERVERS)[number];
 /** The uid every container runs as, and the Dockerfile's USER. */
 export const RUN_AS_USER = 65532;
 
-/** Batch jobs: no port, run by a CronJob. */
-export const JOBS = ['trainer'] as const;
+/** Batch jobs: no port, each run by a CronJob. */
+export const JOBS = ['trainer', 'trainer-embeddings'] as const;
+export type JobName = (typeof JOBS)[number];
 
-/** Services whose replicas share all state through Redis, so an autoscaler may add and remove them. */
-export const AUTOSCALED: readonly ServerName[] = [
-  'feed-gateway',
-  'ranker',
-  'candidate-generation',
-  'feature-store',
-];
+/** What a job runs: the image (a folder of services/) and the script, relative to its dist/. */
+export const JOB_ENTRIES: Readonly<Record<JobName, { service: string; script: string }>> = {
+  trainer: { service: 'trainer', script: 'main.js' },
+  'trainer-embeddings': { service: 'trainer', script: 'embeddings-main.js' },
+};
+
+/** What a workload runs: a job's entry, or a service's own image and main.js. */
+export function entryOf(workload: string): { service: string; script: string } {
+  const entries: Readonly<Record<string, { service: string; script: string }>> = JOB_ENTRIES;
+  return entries[workload] ?? { service: workload, script: 'main.js' };
+}
+
+/**
+ * Services whose replicas share all state through Redis, so an autoscaler may add and remove
+ * them. candidate-generation left it: its indexes are in each replica's memory now.
+ */
+export const AUTOSCALED: readonly ServerName[] = ['feed-gateway', 'ranker', 'feature-store'];
+
+/**
+ * Services each of whose replicas holds a whole index in memory, built from the event log and
+ * kept current through consumer groups named after the replica: StatefulSets, never autoscaled.
+ */
+export const IN_MEMORY_INDEXED: readonly ServerName[] = ['candidate-generation', 'search'];
 
 /** The calls between Feedmesh workloads that the design has (caller, callee). */
 export const DESIGN_CALLS: readonly (readonly [string, ServerName])[] = [
@@ -58,10 +75,17 @@ export async function conventionalPort(service: ServerName): Promise<number> {
   return Number(match[1]);
 }
 
+/** Config shapes that do not follow the `<name>ConfigShape` convention: [package, export]. */
+const CONFIG_SHAPE_EXPORTS: Readonly<Record<string, readonly [string, string]>> = {
+  'trainer-embeddings': ['@feedmesh/trainer', 'embeddingsJobConfigShape'],
+};
+
 /** The environment schema a service or job validates at start. */
 export async function configShape(name: string): Promise<ConfigShape> {
-  const exportName = `${name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}ConfigShape`;
-  const specifier = `@feedmesh/${name}`;
+  const [specifier, exportName] = CONFIG_SHAPE_EXPORTS[name] ?? [
+    `@feedmesh/${name}`,
+    `${name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}ConfigShape`,
+  ];
   const module = (await import(specifier)) as Record<string, ConfigShape | undefined>;
   const shape = module[exportName];
   if (shape === undefined) throw new Error(`${specifier} exports no ${exportName}`);

@@ -1,8 +1,10 @@
 /**
  * Decides whether NetworkPolicies let one pod open a connection to another, by the rules of
  * the networking.k8s.io/v1 API: a pod selected by any Ingress policy accepts only what one of
- * those policies' rules admits; a pod no policy selects accepts everything. Peers are pods:
- * ipBlock rules admit no pod here (the manifests use none).
+ * those policies' rules admits; a pod no policy selects accepts everything. Egress is the
+ * mirror image: a pod selected by any Egress policy opens only what one of those admits. Peers
+ * are pods; ipBlock rules admit no pod here, and an ipBlock in an egress rule is refused (the
+ * manifests use none, and an address outside the cluster is modelled only as "outside").
  */
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer';
@@ -27,8 +29,68 @@ export function podOf(workload: Workload): Pod {
   };
 }
 
-/** Whether `source` may connect to `target` on TCP `port` (a number). */
+/** Whether `source` may connect to `target` on TCP `port` (a number): its egress and the target's ingress. */
 export function allowsConnection(
+  objects: readonly K8sObject[],
+  source: Pod,
+  target: Workload,
+  port: number,
+): boolean {
+  return (
+    allowsEgress(objects, source, { pod: podOf(target), workload: target }, port) &&
+    allowsIngress(objects, source, target, port)
+  );
+}
+
+/** Where a connection goes: a pod (of a workload of the rendering, or not), or outside the cluster. */
+export type Destination = { readonly pod: Pod; readonly workload?: Workload } | 'outside';
+
+/** Whether the policies let `source` open a connection to `destination` on `port`. */
+export function allowsEgress(
+  objects: readonly K8sObject[],
+  source: Pod,
+  destination: Destination,
+  port: number,
+  protocol: 'TCP' | 'UDP' = 'TCP',
+): boolean {
+  // Policies select pods of their own namespace: the manifests' only.
+  if (source.namespace !== HOME_NAMESPACE) return true;
+  const policies = ofKind<INetworkPolicy>(objects, 'NetworkPolicy').filter(
+    (policy) =>
+      (policy.spec?.policyTypes ?? []).includes('Egress') &&
+      selects(policy.spec?.podSelector, source.labels),
+  );
+  if (policies.length === 0) return true;
+  return policies.some((policy) =>
+    (policy.spec?.egress ?? []).some(
+      (rule) =>
+        (rule.to === undefined ||
+          rule.to.length === 0 ||
+          rule.to.some((peer) => {
+            if (peer.ipBlock !== undefined) {
+              throw new Error(`${policy.metadata?.name}: ipBlock egress is not modelled`);
+            }
+            return destination !== 'outside' && peerMatches(peer, destination.pod);
+          })) &&
+        (rule.ports === undefined ||
+          rule.ports.length === 0 ||
+          rule.ports.some((p) => {
+            if ((p.protocol ?? 'TCP') !== protocol) return false;
+            if (p.port === undefined) return true;
+            const first =
+              typeof p.port === 'number'
+                ? p.port
+                : destination !== 'outside' && destination.workload !== undefined
+                  ? numericPort(destination.workload, p.port)
+                  : undefined;
+            return first !== undefined && port >= first && port <= (p.endPort ?? first);
+          })),
+    ),
+  );
+}
+
+/** Whether the target's Ingress policies admit `source` on TCP `port`. */
+function allowsIngress(
   objects: readonly K8sObject[],
   source: Pod,
   target: Workload,

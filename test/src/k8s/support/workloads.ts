@@ -129,20 +129,27 @@ export interface ResolvedEnv {
   readonly operatorSecrets: readonly string[];
 }
 
+/** A name the workload's pods may have: `search-0`, or a Deployment's `ranker-5d8f9c7b6-x2k4q`. */
+export function podNameOf(target: Workload, replica = 0): string {
+  return target.kind === 'StatefulSet'
+    ? `${target.name}-${replica}`
+    : `${target.name}-5d8f9c7b6-${['x2k4q', 'h7rtn', 'p9wzc', 'b4mxs'][replica % 4]}`;
+}
+
 /**
  * The container's environment as the pod would see it: literal values with `$(VAR)` expanded
  * from earlier variables, the downward API, and ConfigMap and Secret keys from the rendering.
  * A key that does not exist is an error, as it is for the kubelet (the pod would not start).
+ * `podName` is what `metadata.name` reads (default: the first replica's).
  */
 export function resolveEnv(
   objects: readonly K8sObject[],
   target: Workload,
   container: IContainer,
+  podName = podNameOf(target),
 ): ResolvedEnv {
   const values: Record<string, string> = {};
   const operatorSecrets: string[] = [];
-  const podName =
-    target.kind === 'StatefulSet' ? `${target.name}-0` : `${target.name}-5d8f9c7b6-x2k4q`;
   for (const variable of container.env ?? []) {
     values[variable.name] = resolveOne(variable);
   }
