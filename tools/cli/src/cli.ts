@@ -8,6 +8,7 @@ import { registerExperimentCommand } from './commands/experiment.command.js';
 import { registerFeaturesCommand } from './commands/features.command.js';
 import { registerFeedCommand } from './commands/feed.command.js';
 import { registerNotificationsCommand } from './commands/notifications.command.js';
+import { registerProfileCommand } from './commands/profile.command.js';
 import { registerPublishCommand } from './commands/publish.command.js';
 import { registerSearchCommand } from './commands/search.command.js';
 import { registerUpCommand } from './commands/up.command.js';
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIo): Command {
   registerSearchCommand(program, io);
   registerNotificationsCommand(program, io);
   registerFeaturesCommand(program, io);
+  registerProfileCommand(program, io);
   registerDataCommand(program, io);
   registerEvalCommand(program, io);
   registerBenchCommand(program, io);

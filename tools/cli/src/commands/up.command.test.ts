@@ -79,6 +79,35 @@ describe('feedmesh up', function () {
     assert.ok(gatewayv1.SearchResponse.fromJSON(JSON.parse(search.stdout)).totalHits > 0);
   });
 
+  it("prints a user's interest profile from the feature store it printed", async () => {
+    const featureStore =
+      /feature-store\s+(\S+:\d+)/.exec(stderr)?.[1] ??
+      assert.fail(`no feature-store in:\n${stderr}`);
+    const run = await runCliForTest([
+      'profile',
+      '--user',
+      sampleUser(),
+      '--json',
+      '--addr',
+      featureStore,
+    ]);
+    assert.equal(run.code, EXIT_OK, run.stderr);
+    const profile = JSON.parse(run.stdout) as {
+      known: boolean;
+      tags: { name: string; weight: number; share: number }[];
+    };
+    assert.equal(profile.known, true);
+    assert.ok(profile.tags.length > 0, 'a user of the generated world has tag interests');
+    const weights = profile.tags.map((tag) => tag.weight);
+    assert.deepEqual(
+      weights,
+      [...weights].sort((a, b) => b - a),
+      'strongest first',
+    );
+    const shares = profile.tags.reduce((sum, tag) => sum + tag.share, 0);
+    assert.ok(Math.abs(shares - 1) < 1e-9, `shares sum to 1, not ${shares}`);
+  });
+
   it('publishes through it, and names the line of an event the gateway rejects', async () => {
     const good = { eventId: `e2e-${Date.now()}`, sessionStarted: { userId: sampleUser() } };
     const bad = {
