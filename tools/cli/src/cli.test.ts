@@ -61,6 +61,12 @@ describe('feedmesh command line', () => {
       /Allowed choices are small, default, medium, large/,
     ],
     ['a negative seed', ['world', '--seed', '-1'], /'--seed <n>' argument '-1' is invalid/],
+    ['a simulation of no days', ['simulate', '--days', '0'], /expected an integer from 1 to 365/],
+    [
+      'a simulation world that does not exist',
+      ['simulate', '--world', 'tiny'],
+      /Allowed choices are small, default, medium, large/,
+    ],
     ['a bad --now', ['world', '--now', 'yesterday'], /expected ms since the epoch or an ISO date/],
   ];
   for (const [what, argv, message] of usageErrors) {

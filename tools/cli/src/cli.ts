@@ -11,6 +11,7 @@ import { registerNotificationsCommand } from './commands/notifications.command.j
 import { registerProfileCommand } from './commands/profile.command.js';
 import { registerPublishCommand } from './commands/publish.command.js';
 import { registerSearchCommand } from './commands/search.command.js';
+import { registerSimulateCommand } from './commands/simulate.command.js';
 import { registerUpCommand } from './commands/up.command.js';
 import { registerWorldCommand } from './commands/world.command.js';
 
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIo): Command {
   registerEvalCommand(program, io);
   registerBenchCommand(program, io);
   registerExperimentCommand(program, io);
+  registerSimulateCommand(program, io);
   return program;
 }
 

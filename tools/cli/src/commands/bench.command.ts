@@ -3,6 +3,9 @@ import { runGenerateBench } from '@feedmesh/candidate-generation';
 import { runFeatureBench } from '@feedmesh/feature-store';
 import { runNotificationBench } from '@feedmesh/notification';
 import { runSearchBench } from '@feedmesh/search';
+import { WORLD_PRESET_NAMES, type WorldPresetName } from '@feedmesh/world';
+import { renderFeedBench, runFeedBench } from '../bench-feed/index.js';
+import { duration, integerList, ratio } from '../bench-feed/option-parsers.js';
 import type { CliIo } from '../cli-io.js';
 import { integerIn } from '../option-parsers.js';
 import { ms, printReport } from './report-output.js';
@@ -158,5 +161,71 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
           : []),
         `load average ${report.load.map((v) => v.toFixed(2)).join(' ')}`,
       ]);
+    });
+
+  bench
+    .command('feed')
+    .description(
+      'GetFeed under closed-loop load on the mesh as processes, beside a bare echo RPC of the same size',
+    )
+    .addOption(
+      new Option('--world <preset>', 'the generated world to load')
+        .choices(WORLD_PRESET_NAMES)
+        .default('medium' as const),
+    )
+    .option('--seed <n>', 'world seed', integerIn(0, 2 ** 32 - 1), 1)
+    .option('--duration <time>', 'length of each level, e.g. 20s', duration, 20_000)
+    .option(
+      '--concurrency <list>',
+      'closed-loop callers per level',
+      integerList(4_096),
+      [1, 4, 16, 32],
+    )
+    .option(
+      '--rate <n>',
+      'feeds/s of the fixed-rate (open-loop) run; 0 skips it',
+      integerIn(0, 100_000),
+      100,
+    )
+    .option('--warmup <time>', 'load before measuring', duration, 5_000)
+    .option('--page-size <n>', 'items per feed', integerIn(1, 100), 20)
+    .option(
+      '--candidates <n>',
+      'candidates generated and scored per feed',
+      integerIn(1, 5_000),
+      1_000,
+    )
+    .option('--no-echo', 'skip the echo measurement')
+    .option('--trace-ratio <share>', 'share of feeds traced for stage timings', ratio, 0.05)
+    .option('--redis <url>', 'Redis to run on', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+    .option('--prefix <prefix>', 'Redis key prefix (default feedmesh-bench-<world>-<seed>)')
+    .option('--port <n>', 'gateway port', integerIn(1, 65_535), 50_051)
+    .option('--reload', 'publish the world even when an earlier run left it loaded')
+    .option('--service-node-options <flags>', 'added to NODE_OPTIONS of every service')
+    .option('--cpu-prof <dir>', 'write a CPU profile of each service process into <dir>')
+    .option('--json', 'print the whole report as JSON')
+    .action(async (options) => {
+      const report = await runFeedBench({
+        redisUrl: options.redis,
+        redisPrefix: options.prefix,
+        world: options.world as WorldPresetName,
+        seed: options.seed,
+        durationMs: options.duration,
+        concurrency: options.concurrency,
+        fixedRatePerSecond: options.rate,
+        warmupMs: options.warmup,
+        pageSize: options.pageSize,
+        maxCandidates: options.candidates,
+        echo: options.echo,
+        traceSampleRatio: options.traceRatio,
+        gatewayListen: `127.0.0.1:${options.port}`,
+        reload: options.reload === true,
+        serviceNodeOptions: options.serviceNodeOptions,
+        cpuProfileDir: options.cpuProf,
+        log: (line: string) => io.stderr.write(`${line}\n`),
+        output: io.stderr,
+        signal: io.interrupt,
+      });
+      await printReport(io, report, options, () => [renderFeedBench(report).trimEnd()]);
     });
 }
