@@ -23,6 +23,10 @@ export {
   type LogisticModelDocument,
   type LogisticObjective,
   type ModelDocument,
+  type RegressionTree,
+  type TreeEnsembleModelDocument,
+  type TreeEnsembleObjective,
+  type TreeFeatureSpec,
 } from './model-document.js';
 export {
   anyMissing,
@@ -52,6 +56,17 @@ export {
   expectedCalibrationError,
   type CalibrationBucket,
 } from './metrics.js';
+export {
+  trainGbdt,
+  type GbdtFit,
+  type GbdtLoss,
+  type GbdtTrainingOptions,
+  type GbdtTrainingResult,
+} from './gbdt.training.js';
+export { fitPlatt } from './platt.js';
+export { importXgboostModels, type XgboostImportOptions } from './xgboost-import.js';
+export { binFeatures, binWith, type BinnedFeatures } from './feature-bins.js';
+export { lambdaRankGradients, meanNdcgAt, queryOffsets } from './lambda-rank.js';
 export { evaluateModel, type Evaluation } from './evaluation.js';
 export {
   checkModelName,

@@ -47,8 +47,57 @@ export interface LogisticModelDocument {
   readonly defaultWeights: Readonly<Partial<Record<ObjectiveName, number>>>;
 }
 
-/** Every family the ranker can run. Later families (trees, factorization) join this union. */
-export type ModelDocument = LogisticModelDocument;
+/**
+ * One regression tree as parallel arrays (XGBoost's JSON layout): node 0 is the root; an
+ * inner node sends `x < threshold[n]` to `left[n]`, anything else to `right[n]`, and a missing
+ * input to `left[n]` when `missingLeft[n]` is 1; a leaf (`feature[n] === -1`) adds `value[n]`
+ * to the objective's margin.
+ */
+export interface RegressionTree {
+  readonly feature: readonly number[];
+  readonly threshold: readonly number[];
+  readonly left: readonly number[];
+  readonly right: readonly number[];
+  readonly missingLeft: readonly number[];
+  readonly value: readonly number[];
+}
+
+/**
+ * One objective of a tree ensemble: margin = baseMargin + the sum of each tree's leaf, and
+ * p = sigmoid(calibration.slope * margin + calibration.intercept) (slope 1, intercept 0 when
+ * absent). A ranking objective (LambdaMART) gives margins that only order well; the trainer
+ * then fits `calibration` on held-out rows so the margin reads as a probability again.
+ */
+export interface TreeEnsembleObjective {
+  readonly objective: ObjectiveName;
+  readonly baseMargin: number;
+  readonly trees: readonly RegressionTree[];
+  readonly calibration?: { readonly slope: number; readonly intercept: number };
+}
+
+/** A tree's feature default may be null: the input is missing and follows `missingLeft`. */
+export interface TreeFeatureSpec {
+  readonly name: string;
+  readonly default: number | null;
+  readonly transform: FeatureTransform;
+}
+
+export interface TreeEnsembleModelDocument {
+  readonly format: typeof MODEL_FORMAT;
+  readonly family: 'gbdt';
+  readonly description?: string;
+  readonly features: readonly TreeFeatureSpec[];
+  /**
+   * Compare inputs rounded to 32-bit floats, as XGBoost does (its thresholds are float32):
+   * set on imported models so a value equal to a threshold goes the same way as in XGBoost.
+   */
+  readonly float32Inputs?: boolean;
+  readonly objectives: readonly TreeEnsembleObjective[];
+  readonly defaultWeights: Readonly<Partial<Record<ObjectiveName, number>>>;
+}
+
+/** Every family the ranker can run. */
+export type ModelDocument = LogisticModelDocument | TreeEnsembleModelDocument;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
@@ -79,20 +128,60 @@ const logisticDocument = z.object({
   defaultWeights: z.partialRecord(z.enum(OBJECTIVES), finite),
 });
 
+const MAX_TREE_NODES = 1 << 16;
+const nodeIndex = z.number().int().min(-1).max(MAX_TREE_NODES);
+
+const regressionTree = z.object({
+  feature: z.array(z.number().int().min(-1)).min(1).max(MAX_TREE_NODES),
+  threshold: z.array(finite),
+  left: z.array(nodeIndex),
+  right: z.array(nodeIndex),
+  missingLeft: z.array(z.number().int().min(0).max(1)),
+  value: z.array(finite),
+});
+
+const treeEnsembleDocument = z.object({
+  format: z.literal(MODEL_FORMAT),
+  family: z.literal('gbdt'),
+  description: z.string().max(1024).optional(),
+  features: z
+    .array(
+      z.object({
+        name: z.string().min(1).max(128),
+        default: finite.nullable(),
+        transform: z.enum(['identity', 'log1p']).default('identity'),
+      }),
+    )
+    .max(4096),
+  float32Inputs: z.boolean().optional(),
+  objectives: z
+    .array(
+      z.object({
+        objective: z.enum(OBJECTIVES),
+        baseMargin: finite,
+        trees: z.array(regressionTree).max(10_000),
+        calibration: z.object({ slope: finite, intercept: finite }).optional(),
+      }),
+    )
+    .min(1),
+  defaultWeights: z.partialRecord(z.enum(OBJECTIVES), finite),
+});
+
+const anyDocument = z.discriminatedUnion('family', [logisticDocument, treeEnsembleDocument]);
+
 /**
  * Checks a model read from the registry or a file: shape, finite numbers, one parameter per
- * feature, unique feature names and objectives. Throws InvalidArgumentError naming the path
- * inside the document.
+ * feature (logistic) or well-formed trees over known features (gbdt), unique feature names
+ * and objectives. Throws InvalidArgumentError naming the path inside the document.
  */
 export function parseModelDocument(input: unknown): ModelDocument {
-  const parsed = logisticDocument.safeParse(input);
+  const parsed = anyDocument.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue ? pathOf(issue.path) : '(document)';
     throw new InvalidArgumentError(field || '(document)', issue?.message ?? 'invalid model');
   }
   const doc = parsed.data;
-  const width = doc.features.length;
   const seen = new Set<string>();
   doc.features.forEach((feature, i) => {
     if (seen.has(feature.name)) {
@@ -100,18 +189,29 @@ export function parseModelDocument(input: unknown): ModelDocument {
     }
     seen.add(feature.name);
   });
-  if (doc.normalization.mean.length !== width) {
-    throw new InvalidArgumentError('normalization.mean', `must have ${width} entries`);
-  }
-  if (doc.normalization.scale.length !== width) {
-    throw new InvalidArgumentError('normalization.scale', `must have ${width} entries`);
-  }
   const objectives = new Set<string>();
   doc.objectives.forEach((objective, i) => {
     if (objectives.has(objective.objective)) {
       throw new InvalidArgumentError(`objectives[${i}].objective`, 'duplicate objective');
     }
     objectives.add(objective.objective);
+  });
+  if (doc.family === 'gbdt') {
+    doc.objectives.forEach((objective, i) => {
+      objective.trees.forEach((tree, t) =>
+        checkTree(tree, doc.features.length, `objectives[${i}].trees[${t}]`),
+      );
+    });
+    return doc as ModelDocument;
+  }
+  const width = doc.features.length;
+  if (doc.normalization.mean.length !== width) {
+    throw new InvalidArgumentError('normalization.mean', `must have ${width} entries`);
+  }
+  if (doc.normalization.scale.length !== width) {
+    throw new InvalidArgumentError('normalization.scale', `must have ${width} entries`);
+  }
+  doc.objectives.forEach((objective, i) => {
     if (objective.coefficients.length !== width) {
       throw new InvalidArgumentError(
         `objectives[${i}].coefficients`,
@@ -120,6 +220,35 @@ export function parseModelDocument(input: unknown): ModelDocument {
     }
   });
   return doc as ModelDocument;
+}
+
+/**
+ * Every array one entry per node, features in range, children pointing forward (so a
+ * traversal always ends at a leaf and no tree holds a cycle).
+ */
+function checkTree(tree: z.infer<typeof regressionTree>, width: number, at: string): void {
+  const nodes = tree.feature.length;
+  for (const key of ['threshold', 'left', 'right', 'missingLeft', 'value'] as const) {
+    if (tree[key].length !== nodes) {
+      throw new InvalidArgumentError(`${at}.${key}`, `must have ${nodes} entries, one per node`);
+    }
+  }
+  for (let n = 0; n < nodes; n += 1) {
+    const feature = tree.feature[n] as number;
+    if (feature === -1) continue;
+    if (feature >= width) {
+      throw new InvalidArgumentError(`${at}.feature[${n}]`, `must be below ${width}`);
+    }
+    for (const side of ['left', 'right'] as const) {
+      const child = tree[side][n] as number;
+      if (child <= n || child >= nodes) {
+        throw new InvalidArgumentError(
+          `${at}.${side}[${n}]`,
+          `must name a later node, below ${nodes}`,
+        );
+      }
+    }
+  }
 }
 
 function pathOf(path: readonly PropertyKey[]): string {

@@ -68,6 +68,7 @@ export function modelRegistryContract(
       const stored = await registry.get('feed', 'v1');
       assert.ok(stored);
       assert.equal(stored.info.version, 'v1');
+      assert.equal(stored.model.family, 'logistic');
       assert.equal(stored.model.objectives[0]?.intercept, -1);
       assert.equal(await registry.get('feed', 'v9'), undefined);
       assert.equal(await registry.get('nothing', 'v1'), undefined);

@@ -3,6 +3,7 @@ import { anyMissing, type NamedMatrix, type NamedVector } from './feature-input.
 import { LogisticPredictor } from './logistic.predictor.js';
 import type { FeatureTransform, ModelDocument } from './model-document.js';
 import type { ObjectiveName } from './objectives.js';
+import { TreeEnsemblePredictor } from './tree-ensemble.predictor.js';
 import type { Predictor } from './predictor.js';
 
 export interface ScoreRequest {
@@ -45,7 +46,8 @@ export class Scorer {
     this.objectives = this.predictor.objectives;
     this.featureNames = model.features.map((f) => f.name);
     this.mappings = new ColumnMappingCache(this.featureNames);
-    this.defaults = Float64Array.from(model.features, (f) => f.default);
+    // A null default (trees only) is a missing input: NaN, which each split routes.
+    this.defaults = Float64Array.from(model.features, (f) => f.default ?? Number.NaN);
     this.log1p = Uint8Array.from(model.features, (f) => (f.transform === 'log1p' ? 1 : 0));
     this.defaultWeights = Float64Array.from(
       this.objectives,
@@ -129,6 +131,8 @@ function compile(model: ModelDocument): Predictor {
   switch (model.family) {
     case 'logistic':
       return new LogisticPredictor(model);
+    case 'gbdt':
+      return new TreeEnsemblePredictor(model);
   }
 }
 

@@ -6,6 +6,7 @@ import {
   modelRegistryFor,
   type LogisticModelDocument,
   type ModelRegistry,
+  type TreeEnsembleModelDocument,
 } from '@feedmesh/models';
 import {
   createRuntime,
@@ -31,6 +32,32 @@ function qualityModel(slope: number): LogisticModelDocument {
     features: [{ name: 'post.quality', default: 0, transform: 'identity' }],
     normalization: { mean: [0], scale: [1] },
     objectives: [{ objective: 'like', intercept: 0, coefficients: [slope] }],
+    defaultWeights: { like: 1 },
+  };
+}
+
+/** One tree on `post.quality`: below 0 gives margin -2, else +2 (missing goes right). */
+function qualityTrees(): TreeEnsembleModelDocument {
+  return {
+    format: 'feedmesh.model/v1',
+    family: 'gbdt',
+    features: [{ name: 'post.quality', default: null, transform: 'identity' }],
+    objectives: [
+      {
+        objective: 'like',
+        baseMargin: 0,
+        trees: [
+          {
+            feature: [0, -1, -1],
+            threshold: [0, 0, 0],
+            left: [1, -1, -1],
+            right: [2, -1, -1],
+            missingLeft: [0, 0, 0],
+            value: [0, -2, 2],
+          },
+        ],
+      },
+    ],
     defaultWeights: { like: 1 },
   };
 }
@@ -346,6 +373,60 @@ describe('ranker hot reload', () => {
         seen.slice(firstV2).every((v) => v === 'v2'),
         'a call after the swap was answered by the old version',
       );
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('swaps a logistic model for a tree model under concurrent load, losing no request', async () => {
+    const h = await startHarness({ registry: new InMemoryModelRegistry() });
+    const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+    // What each version answers for quality 1 and -1: any other answer is a lost or mixed call.
+    const expected: Record<string, [number, number]> = {
+      v1: [sigmoid(1), sigmoid(-1)],
+      v2: [sigmoid(2), sigmoid(-2)],
+    };
+    try {
+      await h.registry.publish('feed', qualityModel(1), { trainedAtMs: 1, promote: true });
+      await waitFor('v1', async () => (await h.client.rank(rankRequest())).modelVersion === 'v1');
+
+      const answered: string[] = [];
+      const failures: unknown[] = [];
+      let stop = false;
+      const worker = async () => {
+        for (let i = 0; i < 5_000 && !stop; i += 1) {
+          try {
+            const r = await h.client.rank(rankRequest());
+            const [high, low] = expected[r.modelVersion] ?? [Number.NaN, Number.NaN];
+            if (
+              Math.abs(r.probabilities[0]! - high) > 1e-6 ||
+              Math.abs(r.probabilities[1]! - low) > 1e-6
+            ) {
+              failures.push(new Error(`${r.modelVersion} answered ${r.probabilities.join(',')}`));
+            }
+            answered.push(r.modelVersion);
+          } catch (error) {
+            failures.push(error);
+          }
+        }
+      };
+      const workers = Array.from({ length: 16 }, () => worker());
+      await waitFor('calls on v1', () => answered.length >= 100);
+      const published = await h.registry.publish('feed', qualityTrees(), {
+        trainedAtMs: 2,
+        promote: true,
+      });
+      assert.equal(published.family, 'gbdt');
+      await waitFor('calls on v2', () => answered.filter((v) => v === 'v2').length >= 200, {
+        timeoutMs: 20_000,
+      });
+      stop = true;
+      await Promise.all(workers);
+
+      assert.deepEqual(failures, []);
+      assert.ok(answered.includes('v1') && answered.includes('v2'));
+      const listed = await h.client.listModels({});
+      assert.ok(listed.models.some((m) => m.version === 'v2' && m.family === 'gbdt'));
     } finally {
       await h.close();
     }

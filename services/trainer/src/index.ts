@@ -39,6 +39,13 @@ export const trainerConfigShape = {
   TRAINER_ATTRIBUTION_WINDOW_MS: env.int(86_400_000, 1_000, 30 * 86_400_000),
   /** L2 penalty on standardized coefficients. */
   TRAINER_L2: fraction(1e-3, 0, 100),
+  /**
+   * The model family trained: `logistic` (one regression per objective) or `gbdt`
+   * (gradient-boosted trees per objective, which learn interactions between features).
+   */
+  TRAINER_MODEL_FAMILY: z.enum(['logistic', 'gbdt']).default('logistic'),
+  /** Boosting rounds of a `gbdt` model. */
+  TRAINER_GBDT_TREES: env.int(100, 1, 2_000),
   /** Comma-separated feature names to train on; empty means every feature served. */
   TRAINER_FEATURES: z
     .string()
@@ -89,6 +96,8 @@ export async function runTrainer(options: TrainerOptions): Promise<TrainerReport
         holdoutFraction: config.TRAINER_HOLDOUT_FRACTION,
         seed: config.TRAINER_SEED,
         l2: config.TRAINER_L2,
+        family: config.TRAINER_MODEL_FAMILY,
+        gbdtTrees: config.TRAINER_GBDT_TREES,
         features: config.TRAINER_FEATURES,
         promotionMetric: options.promotionMetric ?? 'auc_like',
       },

@@ -167,6 +167,58 @@ describe('trainer', () => {
     }
   });
 
+  it('trains gradient-boosted trees when configured, and promotes them only over a worse current model', async () => {
+    const world = syntheticWorld();
+    const runtime = await runtimeWith(world.events);
+    const registry = new InMemoryModelRegistry();
+    const featureSource = new WorldFeatureSource(world.events);
+    try {
+      const noise = await runTrainer({
+        config: configWith({ TRAINER_FEATURES: 'post.noise' }),
+        runtime,
+        logger: silent,
+        registry,
+        featureSource,
+      });
+      assert.equal(noise.promoted, true);
+      const trees = await runTrainer({
+        config: configWith({ TRAINER_MODEL_FAMILY: 'gbdt', TRAINER_GBDT_TREES: '40' }),
+        runtime,
+        logger: silent,
+        registry,
+        featureSource,
+      });
+      assert.equal(trees.version, 'v2');
+      assert.equal(trees.promoted, true, trees.reason);
+      assert.ok(trees.heldOutMetrics.candidate.auc_like! > 0.7);
+      const current = await registry.current('feed');
+      assert.equal(current?.version, 'v2');
+      assert.equal(current?.family, 'gbdt');
+      assert.equal(
+        (await registry.list('feed')).find((v) => v.version === 'v2')?.notes.family,
+        'gbdt',
+      );
+      assert.ok((await heldOutLikeAuc(world, registry, 'v2')) > 0.7);
+
+      // Trees on noise alone are worse than the current trees on the held-out slice.
+      const worse = await runTrainer({
+        config: configWith({
+          TRAINER_MODEL_FAMILY: 'gbdt',
+          TRAINER_GBDT_TREES: '40',
+          TRAINER_FEATURES: 'post.noise',
+        }),
+        runtime,
+        logger: silent,
+        registry,
+        featureSource,
+      });
+      assert.equal(worse.promoted, false);
+      assert.equal((await registry.current('feed'))?.version, 'v2');
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it('gives the same model for the same log and seed', async () => {
     const world = syntheticWorld({ users: 30, posts: 120 });
     const runtime = await runtimeWith(world.events);

@@ -9,8 +9,10 @@ import {
   seededRandom,
   selectRows,
   setMissing,
+  trainGbdt,
   trainLogistic,
   type LabeledExamples,
+  type ModelDocument,
   type ModelRegistry,
   type ObjectiveName,
 } from '@feedmesh/models';
@@ -30,6 +32,9 @@ export interface TrainingSettings {
   readonly holdoutFraction: number;
   readonly seed: number;
   readonly l2: number;
+  readonly family: 'logistic' | 'gbdt';
+  /** Boosting rounds when the family is `gbdt`. */
+  readonly gbdtTrees: number;
   /** Train on these features only (by name); empty means every feature served. */
   readonly features: readonly string[];
   /** The held-out metric a new version must beat the current one on. */
@@ -174,10 +179,18 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
   }
 
   const trainedAtMs = deps.clock();
-  const { model, fits } = trainLogistic(trainSet, {
-    l2: settings.l2,
-    description: `logistic, ${source} examples up to ${new Date(history.horizonMs).toISOString()}`,
-  });
+  const upTo = new Date(history.horizonMs).toISOString();
+  const { model, constantObjectives } =
+    settings.family === 'gbdt'
+      ? {
+          model: trainGbdt(trainSet, {
+            trees: settings.gbdtTrees,
+            seed: settings.seed,
+            description: `gbdt, ${source} examples up to ${upTo}`,
+          }).model,
+          constantObjectives: [],
+        }
+      : fitLogistic(trainSet, settings.l2, `logistic, ${source} examples up to ${upTo}`);
   const candidate = evaluateModel(new Scorer(model), heldOutSet).metrics;
 
   const currentInfo = await deps.registry.current(settings.modelName);
@@ -201,11 +214,8 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
       holdout: `time: examples at or after ${split.cutoffMs} ms`,
       promotion: decision.reason,
       ...(currentInfo ? { compared_with: `${currentInfo.name}@${currentInfo.version}` } : {}),
-      constant_objectives:
-        fits
-          .filter((f) => f.constant)
-          .map((f) => f.objective)
-          .join(',') || '-',
+      family: model.family,
+      constant_objectives: constantObjectives.join(',') || '-',
       features: `logged ${provenance.logged}, point-in-time ${provenance.pointInTime}, current ${provenance.current}`,
       ...(provenance.current > 0 ? { leakage: leakage(provenance.current, examples.length) } : {}),
     },
@@ -303,4 +313,13 @@ function keepColumns(examples: LabeledExamples, names: readonly string[]): Label
     });
   }
   return { names: [...names], rows: examples.rows, values, missing, labels: examples.labels };
+}
+
+function fitLogistic(
+  examples: Parameters<typeof trainLogistic>[0],
+  l2: number,
+  description: string,
+): { model: ModelDocument; constantObjectives: string[] } {
+  const { model, fits } = trainLogistic(examples, { l2, description });
+  return { model, constantObjectives: fits.filter((f) => f.constant).map((f) => f.objective) };
 }

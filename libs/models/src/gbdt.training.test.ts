@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'mocha';
+import { auc } from './metrics.js';
+import { meanNdcgAt, queryOffsets } from './lambda-rank.js';
+import type { LabeledExamples } from './labeled-examples.js';
+import { parseModelDocument } from './model-document.js';
+import { seededRandom } from './random.js';
+import { Scorer } from './scorer.js';
+import { trainGbdt } from './gbdt.training.js';
+
+/** y = 1 mostly when exactly one of a, b is positive: no linear model can separate it. */
+function xorExamples(rows: number, seed: number): LabeledExamples {
+  const random = seededRandom(seed);
+  const values = new Float32Array(rows * 3);
+  const like = new Uint8Array(rows);
+  for (let r = 0; r < rows; r += 1) {
+    const a = random.next() * 2 - 1;
+    const b = random.next() * 2 - 1;
+    values.set([a, b, random.next()], r * 3);
+    const p = a > 0 !== b > 0 ? 0.9 : 0.1;
+    like[r] = random.next() < p ? 1 : 0;
+  }
+  return { names: ['post.a', 'post.b', 'post.noise'], rows, values, labels: { like } };
+}
+
+function probabilities(scorer: Scorer, examples: LabeledExamples): Float64Array {
+  return Float64Array.from(scorer.score({ candidates: examples }).probabilities);
+}
+
+describe('trainGbdt', () => {
+  it('learns an interaction a linear model cannot, and the Scorer serves what it learned', () => {
+    const { model } = trainGbdt(xorExamples(4000, 1), { trees: 60, maxLeaves: 8, seed: 1 });
+    const heldOut = xorExamples(2000, 2);
+    const p = probabilities(
+      new Scorer(parseModelDocument(JSON.parse(JSON.stringify(model)))),
+      heldOut,
+    );
+    assert.ok(auc(heldOut.labels.like!, p) > 0.85, `held-out AUC ${auc(heldOut.labels.like!, p)}`);
+    // Log loss gives log-odds margins: the mean prediction is close to the base rate.
+    const mean = p.reduce((s, v) => s + v, 0) / p.length;
+    const rate = heldOut.labels.like!.reduce((s, v) => s + v, 0) / heldOut.rows;
+    assert.ok(Math.abs(mean - rate) < 0.03, `mean ${mean} vs rate ${rate}`);
+  });
+
+  it('gives the same model for the same examples and seed', () => {
+    const examples = xorExamples(1000, 3);
+    const options = { trees: 10, rowSubsample: 0.7, featureSubsample: 0.7, seed: 9 };
+    assert.deepEqual(trainGbdt(examples, options).model, trainGbdt(examples, options).model);
+  });
+
+  it('learns where missing values go', () => {
+    // Missing a means a positive; present a says nothing.
+    const random = seededRandom(4);
+    const rows = 2000;
+    const values = new Float32Array(rows);
+    const missing = new Uint8Array(Math.ceil(rows / 8));
+    const like = new Uint8Array(rows);
+    for (let r = 0; r < rows; r += 1) {
+      values[r] = random.next();
+      if (r % 2 === 0) {
+        missing[r >> 3] = (missing[r >> 3] ?? 0) | (1 << (r & 7));
+        like[r] = 1;
+      }
+    }
+    const { model } = trainGbdt(
+      { names: ['post.a'], rows, values, missing, labels: { like } },
+      { trees: 20, seed: 1 },
+    );
+    const scorer = new Scorer(model);
+    const absent = scorer.score({ candidates: { names: [], rows: 1, values: [] } });
+    const present = scorer.score({ candidates: { names: ['post.a'], rows: 1, values: [0.5] } });
+    assert.ok(absent.probabilities[0]! > 0.9, `absent ${absent.probabilities[0]}`);
+    assert.ok(present.probabilities[0]! < 0.1, `present ${present.probabilities[0]}`);
+  });
+
+  it('ranks with LambdaMART within queries, stops on held-out nDCG and calibrates the margins', () => {
+    // Per query, relevance follows a hidden score from two features; a third is noise.
+    const make = (queries: number, seed: number) => {
+      const random = seededRandom(seed);
+      const perQuery = 30;
+      const values = new Float32Array(queries * perQuery * 3);
+      const like = new Uint8Array(queries * perQuery);
+      const groups = new Int32Array(queries * perQuery);
+      for (let r = 0; r < queries * perQuery; r += 1) {
+        const a = random.next();
+        const b = random.next();
+        values.set([a, b, random.next()], r * 3);
+        like[r] = random.next() < a * b ? 1 : 0;
+        groups[r] = Math.floor(r / perQuery);
+      }
+      const examples: LabeledExamples = {
+        names: ['post.a', 'post.b', 'post.noise'],
+        rows: like.length,
+        values,
+        labels: { like },
+      };
+      return { examples, groups };
+    };
+    const train = make(200, 5);
+    const check = make(60, 6);
+    const { model, fits } = trainGbdt(train.examples, {
+      loss: 'lambdarank',
+      groups: train.groups,
+      validation: check,
+      trees: 80,
+      maxLeaves: 8,
+      l2: 1e-3,
+      seed: 1,
+    });
+    const fit = fits[0]!;
+    assert.equal(fit.trees, model.objectives[0]!.trees.length);
+    assert.ok(fit.trees < 80 || fit.validationCurve.length === 80);
+    assert.ok(model.objectives[0]!.calibration, 'a ranking objective carries its calibration');
+    const p = probabilities(new Scorer(model), check.examples);
+    const offsets = queryOffsets(check.groups);
+    const learned = meanNdcgAt(p, check.examples.labels.like!, offsets, 10);
+    const noise = meanNdcgAt(
+      Float64Array.from(
+        { length: check.examples.rows },
+        (_, r) => check.examples.values[r * 3 + 2]!,
+      ),
+      check.examples.labels.like!,
+      offsets,
+      10,
+    );
+    assert.ok(learned > noise + 0.1, `nDCG ${learned} vs ${noise} for noise`);
+    const mean = p.reduce((s, v) => s + v, 0) / p.length;
+    const rate = check.examples.labels.like!.reduce((s, v) => s + v, 0) / check.examples.rows;
+    assert.ok(Math.abs(mean - rate) < 0.05, `calibrated mean ${mean} vs rate ${rate}`);
+  });
+});

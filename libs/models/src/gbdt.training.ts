@@ -1,0 +1,562 @@
+import { binFeatures, binWith, type BinnedFeatures } from './feature-bins.js';
+import type { LabeledExamples } from './labeled-examples.js';
+import { lambdaRankGradients, meanNdcgAt, queryOffsets } from './lambda-rank.js';
+import {
+  MODEL_FORMAT,
+  type RegressionTree,
+  type TreeEnsembleModelDocument,
+  type TreeEnsembleObjective,
+} from './model-document.js';
+import { DEFAULT_OBJECTIVE_WEIGHTS, OBJECTIVES, type ObjectiveName } from './objectives.js';
+import { sigmoid } from './predictor.js';
+import { fitPlatt } from './platt.js';
+import { seededRandom } from './random.js';
+
+export type GbdtLoss = 'logistic' | 'lambdarank';
+
+export interface GbdtTrainingOptions {
+  /** Objectives to fit; default: every objective the examples have labels for. */
+  readonly objectives?: readonly ObjectiveName[];
+  /**
+   * `logistic` (log loss: margins are log-odds) or `lambdarank` (LambdaMART: pairwise,
+   * weighed by the nDCG change of swapping the pair, within each query of `groups`).
+   */
+  readonly loss?: GbdtLoss;
+  /** Query id of each row, rows of a query contiguous; required by `lambdarank`. */
+  readonly groups?: ArrayLike<number>;
+  /** Boosting rounds (an upper bound with early stopping). Default 200. */
+  readonly trees?: number;
+  readonly learningRate?: number;
+  /** Leaves per tree, grown best-first. Default 31. */
+  readonly maxLeaves?: number;
+  readonly maxDepth?: number;
+  /** Fewest training rows a leaf may hold. Default 20. */
+  readonly minRowsInLeaf?: number;
+  /** Smallest hessian sum a leaf may hold. Default 1e-3. */
+  readonly minHessianInLeaf?: number;
+  /** L2 penalty on leaf values. Default 1. */
+  readonly l2?: number;
+  /** Quantile bins per feature, at most 255. Default 63. */
+  readonly bins?: number;
+  /** Share of rows each tree is grown on. Default 1. */
+  readonly rowSubsample?: number;
+  /** Share of features each tree may split on. Default 1. */
+  readonly featureSubsample?: number;
+  readonly seed?: number;
+  /** The cut-off of nDCG for `lambdarank`'s early stopping metric. Default 10. */
+  readonly ndcgAt?: number;
+  /**
+   * Held-out rows: training stops once the metric (nDCG@k when `groups` are given, log loss
+   * otherwise) has not improved for `earlyStoppingRounds`, keeping the best round, and a
+   * lambdarank objective is calibrated on them.
+   */
+  readonly validation?: { readonly examples: LabeledExamples; readonly groups?: ArrayLike<number> };
+  readonly earlyStoppingRounds?: number;
+  readonly defaultWeights?: Readonly<Partial<Record<ObjectiveName, number>>>;
+  readonly description?: string;
+}
+
+export interface GbdtFit {
+  readonly objective: ObjectiveName;
+  readonly trees: number;
+  /**
+   * The validation metric after each round, when validation was given: nDCG@k when it has
+   * queries (`validation.groups`), log loss otherwise.
+   */
+  readonly validationCurve: readonly number[];
+  readonly bestValidation: number | undefined;
+}
+
+export interface GbdtTrainingResult {
+  readonly model: TreeEnsembleModelDocument;
+  readonly fits: readonly GbdtFit[];
+}
+
+interface Settings {
+  readonly trees: number;
+  readonly learningRate: number;
+  readonly maxLeaves: number;
+  readonly maxDepth: number;
+  readonly minRows: number;
+  readonly minHessian: number;
+  readonly l2: number;
+  readonly rowSubsample: number;
+  readonly featureSubsample: number;
+  readonly earlyStopping: number;
+  readonly ndcgAt: number;
+}
+
+/**
+ * Histogram gradient-boosted trees (LightGBM's recipe: quantile bins, leaf-wise growth, the
+ * smaller child's histogram built and the larger one's subtracted, the missing-value
+ * direction learned per split), one ensemble per objective, written as a `gbdt` model the
+ * Scorer serves. Deterministic for a seed.
+ */
+export function trainGbdt(
+  examples: LabeledExamples,
+  options: GbdtTrainingOptions = {},
+): GbdtTrainingResult {
+  const loss = options.loss ?? 'logistic';
+  const objectives =
+    options.objectives ?? OBJECTIVES.filter((objective) => examples.labels[objective]);
+  if (objectives.length === 0) throw new Error('trainGbdt: no labelled objective to fit');
+  if (loss === 'lambdarank' && options.groups === undefined) {
+    throw new Error('trainGbdt: lambdarank needs the query of each row (groups)');
+  }
+  const settings: Settings = {
+    trees: options.trees ?? 200,
+    learningRate: options.learningRate ?? 0.1,
+    maxLeaves: Math.max(2, options.maxLeaves ?? 31),
+    maxDepth: options.maxDepth ?? 12,
+    minRows: Math.max(1, options.minRowsInLeaf ?? 20),
+    minHessian: options.minHessianInLeaf ?? 1e-3,
+    l2: options.l2 ?? 1,
+    rowSubsample: options.rowSubsample ?? 1,
+    featureSubsample: options.featureSubsample ?? 1,
+    earlyStopping: options.earlyStoppingRounds ?? 20,
+    ndcgAt: options.ndcgAt ?? 10,
+  };
+  const binned = binFeatures(examples, options.bins ?? 63);
+  const validation = options.validation;
+  const validationBins = validation ? binWith(validation.examples, binned.thresholds) : undefined;
+  const seeded = seededRandom(options.seed ?? 1);
+  const random = () => seeded.next();
+
+  const fits: GbdtFit[] = [];
+  const fitted: TreeEnsembleObjective[] = [];
+  for (const objective of objectives) {
+    const labels = examples.labels[objective];
+    if (labels === undefined) throw new Error(`trainGbdt: no labels for ${objective}`);
+    const heldOutLabels = validation?.examples.labels[objective];
+    const booster = new Booster(binned, settings, random);
+    const result = booster.fit({
+      loss,
+      labels,
+      groups: options.groups ? queryOffsets(options.groups) : undefined,
+      validation:
+        validationBins && heldOutLabels
+          ? {
+              bins: validationBins,
+              labels: heldOutLabels,
+              groups: validation?.groups ? queryOffsets(validation.groups) : undefined,
+            }
+          : undefined,
+    });
+    let calibration: TreeEnsembleObjective['calibration'];
+    if (loss === 'lambdarank') {
+      // Margins of a ranking loss order candidates but are not log-odds: map them back on
+      // held-out rows when there are some (the training rows' margins are optimistic).
+      const margins = result.validationMargins ?? result.trainingMargins;
+      const calibrationLabels = result.validationMargins ? heldOutLabels! : labels;
+      calibration = fitPlatt(margins, calibrationLabels);
+    }
+    fitted.push({
+      objective,
+      baseMargin: result.baseMargin,
+      trees: result.trees,
+      ...(calibration ? { calibration } : {}),
+    });
+    fits.push({
+      objective,
+      trees: result.trees.length,
+      validationCurve: result.curve,
+      bestValidation: result.best,
+    });
+  }
+
+  const defaults = options.defaultWeights ?? DEFAULT_OBJECTIVE_WEIGHTS;
+  const defaultWeights: Partial<Record<ObjectiveName, number>> = {};
+  for (const objective of objectives) defaultWeights[objective] = defaults[objective] ?? 0;
+  return {
+    model: {
+      format: MODEL_FORMAT,
+      family: 'gbdt',
+      description:
+        options.description ??
+        `gradient-boosted trees (${loss}) over ${examples.names.length} features`,
+      // Trees split on raw values; a missing input follows each split's learned direction.
+      features: examples.names.map((name) => ({ name, default: null, transform: 'identity' })),
+      objectives: fitted,
+      defaultWeights,
+    },
+    fits,
+  };
+}
+
+interface FitInput {
+  readonly loss: GbdtLoss;
+  readonly labels: Uint8Array;
+  readonly groups: Int32Array | undefined;
+  readonly validation:
+    { bins: BinnedFeatures; labels: Uint8Array; groups: Int32Array | undefined } | undefined;
+}
+
+interface FitOutput {
+  readonly baseMargin: number;
+  readonly trees: RegressionTree[];
+  readonly curve: number[];
+  readonly best: number | undefined;
+  readonly trainingMargins: Float64Array;
+  readonly validationMargins: Float64Array | undefined;
+}
+
+/** A tree while it grows: the served arrays plus each inner node's split bin. */
+interface GrowingTree {
+  feature: number[];
+  threshold: number[];
+  left: number[];
+  right: number[];
+  missingLeft: number[];
+  value: number[];
+  bin: number[];
+}
+
+interface Split {
+  gain: number;
+  feature: number;
+  bin: number;
+  missingLeft: boolean;
+}
+
+interface Leaf {
+  node: number;
+  depth: number;
+  rows: Int32Array;
+  histogram: Float64Array;
+  gradient: number;
+  hessian: number;
+  split: Split | undefined;
+}
+
+class Booster {
+  private readonly rows: number;
+  private readonly width: number;
+  /** Value bins per feature plus the missing bin. */
+  private readonly binsPerFeature: number;
+  private readonly gradients: Float64Array;
+  private readonly hessians: Float64Array;
+
+  constructor(
+    private readonly data: BinnedFeatures,
+    private readonly settings: Settings,
+    private readonly random: () => number,
+  ) {
+    this.rows = data.rows;
+    this.width = data.width;
+    this.binsPerFeature = 2 + Math.max(0, ...data.thresholds.map((t) => t.length));
+    this.gradients = new Float64Array(this.rows);
+    this.hessians = new Float64Array(this.rows);
+  }
+
+  fit(input: FitInput): FitOutput {
+    const { labels, loss } = input;
+    const n = this.rows;
+    let positives = 0;
+    for (let r = 0; r < n; r += 1) positives += labels[r] as number;
+    const rate = (positives + 0.5) / (n + 1);
+    const baseMargin = loss === 'logistic' ? Math.log(rate / (1 - rate)) : 0;
+    const margins = new Float64Array(n).fill(baseMargin);
+    const validation = input.validation;
+    const heldOut = validation
+      ? new Float64Array(validation.bins.rows).fill(baseMargin)
+      : undefined;
+    const trees: RegressionTree[] = [];
+    const curve: number[] = [];
+    let best: number | undefined;
+    let bestRounds = 0;
+
+    for (let round = 0; round < this.settings.trees; round += 1) {
+      this.computeGradients(input, margins);
+      const tree = this.growTree();
+      if (tree === undefined) break;
+      trees.push(serve(tree));
+      addTree(tree, this.data, margins);
+      if (validation && heldOut) {
+        addTree(tree, validation.bins, heldOut);
+        // With queries, stop on what the list is for (nDCG@k) whatever the loss.
+        const byNdcg = validation.groups !== undefined;
+        const metric = byNdcg
+          ? meanNdcgAt(heldOut, validation.labels, validation.groups!, this.settings.ndcgAt)
+          : -logLossOf(heldOut, validation.labels);
+        curve.push(byNdcg ? metric : -metric);
+        if (best === undefined || metric > best) {
+          best = metric;
+          bestRounds = trees.length;
+        } else if (trees.length - bestRounds >= this.settings.earlyStopping) {
+          break;
+        }
+      }
+    }
+    const kept = validation ? trees.slice(0, bestRounds) : trees;
+    let trainingMargins: Float64Array = margins;
+    let validationMargins: Float64Array | undefined = heldOut;
+    if (kept.length !== trees.length) {
+      // Margins as of the best round, for the calibration fitted on them.
+      trainingMargins = marginsOf(kept, this.data, baseMargin);
+      validationMargins = validation ? marginsOf(kept, validation.bins, baseMargin) : undefined;
+    }
+    return {
+      baseMargin,
+      trees: kept,
+      curve,
+      best: best === undefined || validation?.groups !== undefined ? best : -best,
+      trainingMargins,
+      validationMargins,
+    };
+  }
+
+  private computeGradients(input: FitInput, margins: Float64Array): void {
+    const { gradients, hessians } = this;
+    if (input.loss === 'lambdarank') {
+      lambdaRankGradients(margins, input.labels, input.groups!, gradients, hessians);
+      return;
+    }
+    for (let r = 0; r < this.rows; r += 1) {
+      const p = sigmoid(margins[r] as number);
+      gradients[r] = p - (input.labels[r] as number);
+      hessians[r] = Math.max(p * (1 - p), 1e-12);
+    }
+  }
+
+  private growTree(): GrowingTree | undefined {
+    const s = this.settings;
+    const rows = this.sampleRows();
+    if (rows.length < 2 * s.minRows) return undefined;
+    const allowed = this.sampleFeatures();
+    const tree: GrowingTree = {
+      feature: [-1],
+      threshold: [0],
+      left: [-1],
+      right: [-1],
+      missingLeft: [0],
+      value: [0],
+      bin: [0],
+    };
+    const root = this.leafOf(0, 0, rows, this.histogramOf(rows), allowed);
+    const leaves: Leaf[] = [root];
+    while (leaves.length < s.maxLeaves) {
+      let pick = -1;
+      for (let i = 0; i < leaves.length; i += 1) {
+        const split = leaves[i]!.split;
+        if (split && (pick === -1 || split.gain > leaves[pick]!.split!.gain)) pick = i;
+      }
+      if (pick === -1) break;
+      const leaf = leaves[pick]!;
+      const split = leaf.split!;
+      const [leftRows, rightRows] = this.partition(leaf.rows, split);
+      const leftNode = tree.feature.length;
+      const rightNode = leftNode + 1;
+      tree.feature[leaf.node] = split.feature;
+      tree.threshold[leaf.node] = this.data.thresholds[split.feature]![split.bin - 1]!;
+      tree.left[leaf.node] = leftNode;
+      tree.right[leaf.node] = rightNode;
+      tree.missingLeft[leaf.node] = split.missingLeft ? 1 : 0;
+      tree.bin[leaf.node] = split.bin;
+      for (let k = 0; k < 2; k += 1) {
+        tree.feature.push(-1);
+        tree.threshold.push(0);
+        tree.left.push(-1);
+        tree.right.push(-1);
+        tree.missingLeft.push(0);
+        tree.value.push(0);
+        tree.bin.push(0);
+      }
+      // Build the smaller child's histogram; the larger one is the parent's minus it.
+      const leftSmaller = leftRows.length <= rightRows.length;
+      const small = this.histogramOf(leftSmaller ? leftRows : rightRows);
+      const large = leaf.histogram;
+      for (let i = 0; i < large.length; i += 1)
+        large[i] = (large[i] as number) - (small[i] as number);
+      const depth = leaf.depth + 1;
+      const leftLeaf = this.leafOf(leftNode, depth, leftRows, leftSmaller ? small : large, allowed);
+      const rightLeaf = this.leafOf(
+        rightNode,
+        depth,
+        rightRows,
+        leftSmaller ? large : small,
+        allowed,
+      );
+      leaves.splice(pick, 1, leftLeaf, rightLeaf);
+    }
+    if (leaves.length === 1) return undefined;
+    for (const leaf of leaves) {
+      tree.value[leaf.node] = (-leaf.gradient / (leaf.hessian + s.l2)) * s.learningRate;
+    }
+    return tree;
+  }
+
+  private leafOf(
+    node: number,
+    depth: number,
+    rows: Int32Array,
+    histogram: Float64Array,
+    allowed: Uint8Array,
+  ): Leaf {
+    let gradient = 0;
+    let hessian = 0;
+    for (let i = 0; i < rows.length; i += 1) {
+      const r = rows[i] as number;
+      gradient += this.gradients[r] as number;
+      hessian += this.hessians[r] as number;
+    }
+    const split =
+      depth < this.settings.maxDepth && rows.length >= 2 * this.settings.minRows
+        ? this.bestSplit(histogram, gradient, hessian, rows.length, allowed)
+        : undefined;
+    return { node, depth, rows, histogram, gradient, hessian, split };
+  }
+
+  /** Per feature and bin: gradient sum, hessian sum, row count. */
+  private histogramOf(rows: Int32Array): Float64Array {
+    const nb = this.binsPerFeature;
+    const histogram = new Float64Array(this.width * nb * 3);
+    const { codes } = this.data;
+    const { gradients, hessians } = this;
+    const n = this.rows;
+    for (let f = 0; f < this.width; f += 1) {
+      const base = f * n;
+      const offset = f * nb;
+      for (let i = 0; i < rows.length; i += 1) {
+        const r = rows[i] as number;
+        const at = (offset + (codes[base + r] as number)) * 3;
+        histogram[at] = (histogram[at] as number) + (gradients[r] as number);
+        histogram[at + 1] = (histogram[at + 1] as number) + (hessians[r] as number);
+        histogram[at + 2] = (histogram[at + 2] as number) + 1;
+      }
+    }
+    return histogram;
+  }
+
+  private bestSplit(
+    histogram: Float64Array,
+    gradient: number,
+    hessian: number,
+    count: number,
+    allowed: Uint8Array,
+  ): Split | undefined {
+    const { l2, minRows, minHessian } = this.settings;
+    const nb = this.binsPerFeature;
+    const parentScore = (gradient * gradient) / (hessian + l2);
+    let best: Split | undefined;
+    for (let f = 0; f < this.width; f += 1) {
+      if (allowed[f] === 0) continue;
+      const valueBins = (this.data.thresholds[f] as Float64Array).length + 1;
+      if (valueBins < 2) continue;
+      const base = f * nb * 3;
+      const mg = histogram[base] as number;
+      const mh = histogram[base + 1] as number;
+      const mc = histogram[base + 2] as number;
+      let lg = 0;
+      let lh = 0;
+      let lc = 0;
+      for (let b = 1; b < valueBins; b += 1) {
+        const at = base + b * 3;
+        lg += histogram[at] as number;
+        lh += histogram[at + 1] as number;
+        lc += histogram[at + 2] as number;
+        for (let side = 0; side < 2; side += 1) {
+          // side 0: missing values go right; side 1: they go left.
+          if (side === 1 && mc === 0) break;
+          const g = side === 1 ? lg + mg : lg;
+          const h = side === 1 ? lh + mh : lh;
+          const c = side === 1 ? lc + mc : lc;
+          const rg = gradient - g;
+          const rh = hessian - h;
+          if (c < minRows || count - c < minRows || h < minHessian || rh < minHessian) continue;
+          const gain = (g * g) / (h + l2) + (rg * rg) / (rh + l2) - parentScore;
+          if (gain > 1e-12 && (best === undefined || gain > best.gain)) {
+            best = { gain, feature: f, bin: b, missingLeft: side === 1 };
+          }
+        }
+      }
+    }
+    return best;
+  }
+
+  private partition(rows: Int32Array, split: Split): [Int32Array, Int32Array] {
+    const { codes } = this.data;
+    const base = split.feature * this.rows;
+    const left: number[] = [];
+    const right: number[] = [];
+    for (let i = 0; i < rows.length; i += 1) {
+      const r = rows[i] as number;
+      const code = codes[base + r] as number;
+      if (code === 0 ? split.missingLeft : code <= split.bin) left.push(r);
+      else right.push(r);
+    }
+    return [Int32Array.from(left), Int32Array.from(right)];
+  }
+
+  private sampleRows(): Int32Array {
+    const share = this.settings.rowSubsample;
+    if (share >= 1) return Int32Array.from({ length: this.rows }, (_, i) => i);
+    const rows: number[] = [];
+    for (let r = 0; r < this.rows; r += 1) if (this.random() < share) rows.push(r);
+    return Int32Array.from(rows);
+  }
+
+  private sampleFeatures(): Uint8Array {
+    const share = this.settings.featureSubsample;
+    const allowed = new Uint8Array(this.width).fill(1);
+    if (share >= 1) return allowed;
+    let kept = 0;
+    for (let f = 0; f < this.width; f += 1) {
+      if (this.random() >= share) allowed[f] = 0;
+      else kept += 1;
+    }
+    if (kept === 0) allowed[Math.floor(this.random() * this.width)] = 1;
+    return allowed;
+  }
+}
+
+function serve(tree: GrowingTree): RegressionTree {
+  return {
+    feature: tree.feature,
+    threshold: tree.threshold,
+    left: tree.left,
+    right: tree.right,
+    missingLeft: tree.missingLeft,
+    value: tree.value,
+  };
+}
+
+/** Adds a growing tree's leaf to each row's margin, walking the binned codes. */
+function addTree(tree: GrowingTree, data: BinnedFeatures, margins: Float64Array): void {
+  const n = data.rows;
+  for (let r = 0; r < n; r += 1) {
+    let node = 0;
+    let f = tree.feature[0] as number;
+    while (f !== -1) {
+      const code = data.codes[f * n + r] as number;
+      const goLeft = code === 0 ? tree.missingLeft[node] === 1 : code <= (tree.bin[node] as number);
+      node = (goLeft ? tree.left[node] : tree.right[node]) as number;
+      f = tree.feature[node] as number;
+    }
+    margins[r] = (margins[r] as number) + (tree.value[node] as number);
+  }
+}
+
+/** Margins of served trees over binned rows: thresholds are bin edges, so codes decide. */
+function marginsOf(
+  trees: readonly RegressionTree[],
+  data: BinnedFeatures,
+  base: number,
+): Float64Array {
+  const margins = new Float64Array(data.rows).fill(base);
+  for (const tree of trees) {
+    const bins = tree.feature.map((f, node) =>
+      f === -1 ? 0 : 1 + data.thresholds[f]!.indexOf(tree.threshold[node] as number),
+    );
+    addTree({ ...tree, bin: bins } as GrowingTree, data, margins);
+  }
+  return margins;
+}
+
+function logLossOf(margins: Float64Array, labels: Uint8Array): number {
+  let total = 0;
+  for (let r = 0; r < margins.length; r += 1) {
+    const p = Math.min(1 - 1e-7, Math.max(1e-7, sigmoid(margins[r] as number)));
+    total -= labels[r] === 1 ? Math.log(p) : Math.log(1 - p);
+  }
+  return margins.length === 0 ? 0 : total / margins.length;
+}

@@ -1,0 +1,16 @@
+/**
+ * Offline evaluation of the recommendation pipeline on MovieLens (issue 6): `runRecsEval`
+ * returns a JSON report the `feedmesh eval recs` command prints.
+ */
+export {
+  runRecsEval,
+  type CalibrationReport,
+  type MethodFigures,
+  type RecsEvalOptions,
+  type RecsEvalReport,
+  type SplitReport,
+} from './recs-eval.js';
+export { easeRetriever, type EaseOptions } from './ease.retriever.js';
+export { rp3BetaRetriever, type Rp3BetaOptions } from './rp3beta.retriever.js';
+export { popularityRetriever } from './popularity.retriever.js';
+export { RANKING_FEATURES } from './ranking-features.js';

@@ -1,0 +1,518 @@
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import {
+  averagePrecisionAt,
+  binaryNdcgAt,
+  mean,
+  precisionAt,
+  readMovies,
+  readRatings,
+  recallAt,
+  splitRatingRows,
+  type Movie,
+  type Rating,
+  type SplitProtocol,
+} from '@feedmesh/evaluation';
+import {
+  Scorer,
+  calibrationByDecile,
+  expectedCalibrationError,
+  logLoss,
+  seededRandom,
+  trainGbdt,
+  type CalibrationBucket,
+  type GbdtTrainingOptions,
+  type LabeledExamples,
+  type TreeEnsembleModelDocument,
+} from '@feedmesh/models';
+import { easeRetriever } from './ease.retriever.js';
+import { catalogOf, interactionsOf, type Catalog, type Interactions } from './interactions.js';
+import { popularityRetriever } from './popularity.retriever.js';
+import {
+  candidateRows,
+  type CandidateRows,
+  type CandidateSettings,
+  type FeatureContext,
+} from './ranking-features.js';
+import { topItems, type Retriever } from './retriever.js';
+import { rp3BetaRetriever } from './rp3beta.retriever.js';
+
+export interface RecsEvalOptions {
+  /** A folder with MovieLens's ratings.csv and movies.csv (../shared/data/ml-latest-small). */
+  readonly dataDir: string;
+  /** Seed of the random split (and of the validation split carved from training). Default 42. */
+  readonly seed?: number;
+  readonly split?: SplitProtocol | 'both';
+  /** List length evaluated. Default 10. */
+  readonly k?: number;
+  /** Use only this many users (the first ones of the ratings file): for quick runs and tests. */
+  readonly maxUsers?: number;
+  readonly candidates?: Partial<CandidateSettings>;
+  /**
+   * Share of each user's training ratings held out as the ranker's labels (the rest fits the
+   * retrievers that make its features). Smaller keeps those retrievers closer to the ones
+   * fitted on all training ratings at test time; larger gives more labels. Default 0.15.
+   */
+  readonly validationShare?: number;
+  /** Validation splits (each another draw) whose examples the ranker learns from. Default 3. */
+  readonly validationFolds?: number;
+  readonly ease?: { readonly lambda?: number; readonly minRatings?: number };
+  readonly rp3?: { readonly beta?: number; readonly minRatings?: number };
+  readonly ranker?: Partial<GbdtTrainingOptions>;
+}
+
+export interface MethodFigures {
+  readonly method: string;
+  readonly ndcg: number;
+  readonly precision: number;
+  readonly recall: number;
+  readonly map: number;
+}
+
+export interface CalibrationReport {
+  /** Candidates scored for test users; a candidate is positive when it is in the test file. */
+  readonly rows: number;
+  readonly baseRate: number;
+  readonly meanPredicted: number;
+  /** Equal-count bins, lowest predictions first. */
+  readonly bins: readonly CalibrationBucket[];
+  readonly ece: number;
+  readonly brier: number;
+  readonly logLoss: number;
+}
+
+export interface SplitReport {
+  readonly protocol: SplitProtocol;
+  readonly users: number;
+  readonly trainRatings: number;
+  readonly testRatings: number;
+  readonly methods: readonly MethodFigures[];
+  readonly ranker: {
+    readonly trees: number;
+    readonly validationNdcg: number | undefined;
+    readonly trainingRows: number;
+    readonly candidatesPerUser: number;
+    /** Share of test ratings found among the candidates the ranker orders. */
+    readonly candidateRecall: number;
+  };
+  readonly calibration: CalibrationReport;
+  readonly timingsMs: Readonly<Record<string, number>>;
+}
+
+export interface RecsEvalReport {
+  readonly dataset: string;
+  readonly seed: number;
+  readonly k: number;
+  readonly splits: readonly SplitReport[];
+  readonly wallMs: number;
+  /** 1, 5 and 15 minute load averages at the end: the machine is shared. */
+  readonly loadAverage: readonly number[];
+}
+
+const PIPELINE = 'pipeline (retrievers + GBDT ranker)';
+
+const DEFAULT_CANDIDATES: CandidateSettings = { perRetriever: 150, popular: 30 };
+
+/**
+ * The offline evaluation of the two-stage recommender on MovieLens, per split protocol:
+ * retrievers (EASE, RP3beta, popularity) propose candidates, a LambdaMART ranker over their
+ * scores and content and history features orders them. The ranker learns on a validation
+ * split carved from the training ratings (retrievers fitted on the rest), then the retrievers
+ * are refitted on all training ratings and the test users are scored through the same
+ * `Scorer` the ranker service serves. The test ratings are read only to measure.
+ */
+export async function runRecsEval(options: RecsEvalOptions): Promise<RecsEvalReport> {
+  const started = performance.now();
+  const seed = options.seed ?? 42;
+  const k = options.k ?? 10;
+  let ratings = await readRatings(join(options.dataDir, 'ratings.csv'));
+  const movies = await readMovies(join(options.dataDir, 'movies.csv'));
+  if (options.maxUsers !== undefined) {
+    const kept = new Set([...new Set(ratings.map((r) => r.userId))].slice(0, options.maxUsers));
+    ratings = ratings.filter((r) => kept.has(r.userId));
+  }
+  const protocols: SplitProtocol[] =
+    options.split === undefined || options.split === 'both'
+      ? ['random', 'temporal']
+      : [options.split];
+  const splits: SplitReport[] = [];
+  for (const protocol of protocols) {
+    splits.push(evaluateSplit(ratings, movies, protocol, seed, k, options));
+  }
+  return {
+    dataset: options.dataDir,
+    seed,
+    k,
+    splits,
+    wallMs: Math.round(performance.now() - started),
+    loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
+  };
+}
+
+interface FittedFold {
+  readonly data: Interactions;
+  readonly context: FeatureContext;
+  readonly popularity: Retriever;
+}
+
+function evaluateSplit(
+  ratings: readonly Rating[],
+  movies: ReadonlyMap<string, Movie>,
+  protocol: SplitProtocol,
+  seed: number,
+  k: number,
+  options: RecsEvalOptions,
+): SplitReport {
+  const timings: Record<string, number> = {};
+  const time = <T>(label: string, run: () => T): T => {
+    const from = performance.now();
+    const result = run();
+    timings[label] = (timings[label] ?? 0) + Math.round(performance.now() - from);
+    return result;
+  };
+  const candidates = { ...DEFAULT_CANDIDATES, ...options.candidates };
+  const { train, test } = splitRatingRows(ratings, { protocol, seed });
+  const catalog = catalogOf(train);
+  const users = catalog.userIds.map((_, u) => u);
+
+  // Stage 1: learn the ranker on validation splits of the training ratings: each holds out
+  // a share of every user's ratings as labels and fits the retrievers on the rest.
+  const share = options.validationShare ?? 0.15;
+  const folds: LabeledFold[] = [];
+  let universeCounts: Int32Array | undefined;
+  for (let f = 0; f < (options.validationFolds ?? 3); f += 1) {
+    const inner = validationSplit(train, protocol, share, seed + 1 + f);
+    // Each fold picks its retrievers' items on its own counts (counts that included the
+    // held-out labels would make "modelled at all" a leak); the final fit keeps the first's.
+    const counts = interactionsOf(catalog, inner.train).itemCounts;
+    universeCounts ??= counts;
+    const fitted = time(`fit_validation_retrievers_ms`, () =>
+      fitFold(catalog, inner.train, movies, options, counts),
+    );
+    const rows = time('validation_features_ms', () =>
+      candidateRows(fitted.context, users, candidates),
+    );
+    folds.push({ rows, relevant: relevantSets(catalog, inner.test) });
+  }
+  const { model, trees, validationNdcg, trainingRows } = time('train_ranker_ms', () =>
+    trainRanker(folds, users.length, seed, options.ranker),
+  );
+
+  // Stage 2: refit on all training ratings, rank every test user's candidates.
+  const fold = time('fit_retrievers_ms', () =>
+    fitFold(catalog, train, movies, options, universeCounts!),
+  );
+  const relevant = relevantSets(catalog, test);
+  const testUsers = users.filter((u) => (relevant.get(u)?.size ?? 0) > 0);
+  const rows = time('features_ms', () => candidateRows(fold.context, testUsers, candidates));
+  const scorer = new Scorer(withHoldoutShift(model, share, protocol === 'random' ? 0.25 : 0.2));
+  const probabilities = time('rank_ms', () => scorer.score({ candidates: rows }).probabilities);
+
+  const lists = new Map<string, Map<number, number[]>>();
+  lists.set(PIPELINE, rankedByRow(rows, probabilities, k));
+  time('baselines_ms', () => {
+    for (const retriever of [fold.popularity, fold.context.ease, fold.context.rp3]) {
+      const byUser = new Map<number, number[]>();
+      const scores = new Float32Array(catalog.itemIds.length);
+      for (const u of testUsers) {
+        retriever.scoreUser(u, scores);
+        byUser.set(u, topItems(scores, k, fold.data.history[u] as Int32Array));
+      }
+      lists.set(retriever.name, byUser);
+    }
+  });
+
+  const methods: MethodFigures[] = [];
+  for (const [method, byUser] of lists) {
+    methods.push(figuresOf(method, byUser, relevant, testUsers, k));
+  }
+  return {
+    protocol,
+    users: testUsers.length,
+    trainRatings: train.length,
+    testRatings: test.length,
+    methods,
+    ranker: {
+      trees,
+      validationNdcg,
+      trainingRows,
+      candidatesPerUser: rows.rows / Math.max(1, testUsers.length),
+      candidateRecall: candidateRecall(rows, relevant),
+    },
+    calibration: calibrationOf(rows, probabilities, relevant),
+    timingsMs: timings,
+  };
+}
+
+/**
+ * Holds out `share` of each user's ratings, by the split's own rule: at random, or the latest.
+ */
+function validationSplit(
+  ratings: readonly Rating[],
+  protocol: SplitProtocol,
+  share: number,
+  seed: number,
+): { train: Rating[]; test: Rating[] } {
+  const random = seededRandom(seed);
+  const byUser = new Map<string, number[]>();
+  ratings.forEach((r, i) => {
+    const rows = byUser.get(r.userId);
+    if (rows) rows.push(i);
+    else byUser.set(r.userId, [i]);
+  });
+  const heldOut = new Uint8Array(ratings.length);
+  for (const rows of byUser.values()) {
+    if (protocol === 'random') random.shuffle(rows);
+    else rows.sort((a, b) => ratings[a]!.timestamp - ratings[b]!.timestamp || a - b);
+    const keep = rows.length - Math.round(share * rows.length);
+    for (const row of rows.slice(keep)) heldOut[row] = 1;
+  }
+  return {
+    train: ratings.filter((_, i) => heldOut[i] === 0),
+    test: ratings.filter((_, i) => heldOut[i] === 1),
+  };
+}
+
+function fitFold(
+  catalog: Catalog,
+  ratings: readonly Rating[],
+  movies: ReadonlyMap<string, Movie>,
+  options: RecsEvalOptions,
+  universeCounts: Int32Array,
+): FittedFold {
+  const data = interactionsOf(catalog, ratings);
+  const ease = easeRetriever(data, {
+    universeCounts,
+    lambda: options.ease?.lambda ?? 300,
+    minRatings: options.ease?.minRatings ?? 10,
+  });
+  const rp3 = rp3BetaRetriever(data, {
+    universeCounts,
+    beta: options.rp3?.beta ?? 0.6,
+    minRatings: options.rp3?.minRatings ?? 3,
+  });
+  return { data, context: { data, ease, rp3, movies }, popularity: popularityRetriever(data) };
+}
+
+function relevantSets(catalog: Catalog, ratings: readonly Rating[]): Map<number, Set<number>> {
+  const out = new Map<number, Set<number>>();
+  let unseen = 0;
+  for (const r of ratings) {
+    const u = catalog.userOf.get(r.userId);
+    if (u === undefined) continue;
+    let set = out.get(u);
+    if (!set) out.set(u, (set = new Set()));
+    // An item never seen in training still counts as relevant: a miss for every method.
+    unseen += 1;
+    set.add(catalog.itemOf.get(r.itemId) ?? -unseen);
+  }
+  return out;
+}
+
+function labelsOf(rows: CandidateRows, relevant: Map<number, Set<number>>): Uint8Array {
+  return Uint8Array.from(rows.users, (u, r) =>
+    relevant.get(u)?.has(rows.items[r] as number) ? 1 : 0,
+  );
+}
+
+interface LabeledFold {
+  readonly rows: CandidateRows;
+  readonly relevant: Map<number, Set<number>>;
+}
+
+function trainRanker(
+  folds: readonly LabeledFold[],
+  userCount: number,
+  seed: number,
+  overrides: Partial<GbdtTrainingOptions> | undefined,
+): {
+  model: TreeEnsembleModelDocument;
+  trees: number;
+  validationNdcg: number | undefined;
+  trainingRows: number;
+} {
+  // A fifth of the users (the same in every fold) are held out to stop boosting.
+  const random = seededRandom(seed);
+  const heldOut = new Set<number>();
+  for (let u = 0; u < userCount; u += 1) if (random.next() < 0.2) heldOut.add(u);
+  const names = folds[0]!.rows.names;
+  const width = names.length;
+  const build = (check: boolean): { examples: LabeledExamples; groups: Int32Array } => {
+    const values: number[] = [];
+    const labels: number[] = [];
+    const groups: number[] = [];
+    folds.forEach(({ rows, relevant }, f) => {
+      for (let r = 0; r < rows.rows; r += 1) {
+        const u = rows.users[r] as number;
+        if (!relevant.has(u) || heldOut.has(u) !== check) continue;
+        for (let c = 0; c < width; c += 1) values.push(rows.values[r * width + c] as number);
+        labels.push(relevant.get(u)!.has(rows.items[r] as number) ? 1 : 0);
+        groups.push(f * userCount + u);
+      }
+    });
+    return {
+      examples: {
+        names,
+        rows: labels.length,
+        values: Float32Array.from(values),
+        labels: { like: Uint8Array.from(labels) },
+      },
+      groups: Int32Array.from(groups),
+    };
+  };
+  const fit = build(false);
+  const check = build(true);
+  const result = trainGbdt(fit.examples, {
+    // Log loss ranked as well as LambdaMART on the validation users (measured), and its
+    // margins are log-odds already; nDCG@10 on held-out users decides when to stop.
+    loss: 'logistic',
+    groups: fit.groups,
+    validation: check,
+    trees: 400,
+    learningRate: 0.05,
+    maxLeaves: 15,
+    minRowsInLeaf: 100,
+    l2: 1,
+    bins: 255,
+    earlyStoppingRounds: 30,
+    seed,
+    objectives: ['like'],
+    defaultWeights: { like: 1 },
+    description:
+      'MovieLens two-stage ranker: boosted trees over retriever, popularity, content and history features',
+    ...overrides,
+  });
+  const fitted = result.fits[0];
+  return {
+    model: result.model,
+    trees: fitted?.trees ?? 0,
+    validationNdcg: fitted?.bestValidation,
+    trainingRows: fit.examples.rows,
+  };
+}
+
+function rankedByRow(rows: CandidateRows, scores: Float32Array, k: number): Map<number, number[]> {
+  const byUser = new Map<number, number[]>();
+  const width = rows.names.length;
+  const easeRank = rows.names.indexOf('ease.rank');
+  let from = 0;
+  while (from < rows.rows) {
+    const u = rows.users[from] as number;
+    let to = from;
+    while (to < rows.rows && rows.users[to] === u) to += 1;
+    // Trees give piecewise-constant scores: ties go to the better EASE rank.
+    const order = Array.from({ length: to - from }, (_, i) => from + i).sort(
+      (a, b) =>
+        (scores[b] as number) - (scores[a] as number) ||
+        (rows.values[a * width + easeRank] as number) -
+          (rows.values[b * width + easeRank] as number) ||
+        a - b,
+    );
+    byUser.set(
+      u,
+      order.slice(0, k).map((r) => rows.items[r] as number),
+    );
+    from = to;
+  }
+  return byUser;
+}
+
+function figuresOf(
+  method: string,
+  byUser: Map<number, number[]>,
+  relevant: Map<number, Set<number>>,
+  users: readonly number[],
+  k: number,
+): MethodFigures {
+  const ndcg: number[] = [];
+  const precision: number[] = [];
+  const recall: number[] = [];
+  const map: number[] = [];
+  for (const u of users) {
+    const ranked = (byUser.get(u) ?? []).map(String);
+    const wanted = new Set([...(relevant.get(u) ?? [])].map(String));
+    ndcg.push(binaryNdcgAt(ranked, wanted, k));
+    precision.push(precisionAt(ranked, wanted, k));
+    recall.push(recallAt(ranked, wanted, k));
+    map.push(averagePrecisionAt(ranked, wanted, k));
+  }
+  return {
+    method,
+    ndcg: round(mean(ndcg)),
+    precision: round(mean(precision)),
+    recall: round(mean(recall)),
+    map: round(mean(map)),
+  };
+}
+
+function candidateRecall(rows: CandidateRows, relevant: Map<number, Set<number>>): number {
+  let found = 0;
+  let total = 0;
+  for (const set of relevant.values()) total += set.size;
+  for (let r = 0; r < rows.rows; r += 1) {
+    if (relevant.get(rows.users[r] as number)?.has(rows.items[r] as number)) found += 1;
+  }
+  return round(total === 0 ? 0 : found / total);
+}
+
+function calibrationOf(
+  rows: CandidateRows,
+  probabilities: Float32Array,
+  relevant: Map<number, Set<number>>,
+): CalibrationReport {
+  const labels = labelsOf(rows, relevant);
+  const predicted = Float64Array.from(probabilities);
+  const bins = calibrationByDecile(labels, predicted).map((b) => ({
+    ...b,
+    meanPredicted: round(b.meanPredicted),
+    observedRate: round(b.observedRate),
+  }));
+  let brier = 0;
+  let positives = 0;
+  let sum = 0;
+  for (let r = 0; r < labels.length; r += 1) {
+    const p = predicted[r] as number;
+    brier += (p - (labels[r] as number)) ** 2;
+    positives += labels[r] as number;
+    sum += p;
+  }
+  const n = Math.max(1, labels.length);
+  return {
+    rows: labels.length,
+    baseRate: round(positives / n),
+    meanPredicted: round(sum / n),
+    bins,
+    ece: round(expectedCalibrationError(calibrationByDecile(labels, predicted))),
+    brier: round(brier / n),
+    logLoss: round(logLoss(labels, predicted)),
+  };
+}
+
+/**
+ * The ranker learned P(held out | candidate) where a validation split held out `learnedShare`
+ * of each user's ratings; the test split holds out another share of the ratings the user has
+ * (relative to what training kept). Both odds scale with held-out / kept, so the margin moves
+ * by the log of their ratio (a prior-shift correction, with no refit).
+ */
+function withHoldoutShift(
+  model: TreeEnsembleModelDocument,
+  learnedShare: number,
+  servedShare: number,
+): TreeEnsembleModelDocument {
+  const odds = (share: number) => share / (1 - share);
+  const shift = Math.log(odds(servedShare) / odds(learnedShare));
+  return {
+    ...model,
+    objectives: model.objectives.map((objective) => ({
+      ...objective,
+      calibration: {
+        slope: objective.calibration?.slope ?? 1,
+        intercept: (objective.calibration?.intercept ?? 0) + shift,
+      },
+    })),
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
+}
