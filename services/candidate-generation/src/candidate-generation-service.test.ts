@@ -17,7 +17,7 @@ import {
   type EmbeddingStore,
 } from '@feedmesh/embeddings';
 import { testRedis, testRedisUrl, uniquePrefix, waitFor } from '@feedmesh/testing';
-import { candidateGenerationConfigShape, startCandidateGeneration } from './index.js';
+import { candidateGenerationConfigShape, SOURCE_NAMES, startCandidateGeneration } from './index.js';
 import {
   blogCreated,
   engagement,
@@ -140,7 +140,7 @@ for (const mode of ['embedded', 'Redis'] as const) {
       );
       const statuses = new Map(response.sources.map((r) => [r.source, r.status]));
       assert.equal(statuses.get('following'), candidatesv1.SourceStatus.SOURCE_STATUS_OK);
-      assert.equal(statuses.size, 7);
+      assert.equal(statuses.size, SOURCE_NAMES.length);
     });
 
     it('serves Trending with observed and expected counts', async () => {

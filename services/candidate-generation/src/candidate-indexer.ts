@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '@feedmesh/errors';
 import { requireId } from '@feedmesh/service-kit';
 import type { CandidateSettings } from './candidate-settings.js';
 import type { CandidateStore } from './candidate-store.js';
+import type { ContentIndex } from './content-index.js';
 import { logIncrement } from './decay.js';
 import type { EmbeddingIndex } from './embedding-index.js';
 import { SeenEvents } from './seen-events.js';
@@ -30,6 +31,8 @@ export class CandidateIndexer {
     /** Told about posts and engagements, to fold new posts into the served vectors. */
     private readonly embeddings?: EmbeddingIndex,
     private readonly seen: SeenEvents = new SeenEvents(),
+    /** Told about posts (their text) and positive engagements, for the content source. */
+    private readonly content?: ContentIndex,
   ) {}
 
   async apply(event: eventsv1.Event): Promise<void> {
@@ -43,6 +46,7 @@ export class CandidateIndexer {
         const postId = requireId(payload.value.postId, 'post_deleted.post_id');
         await this.store.deletePost(postId, checkTime(atMs));
         this.embeddings?.postDeleted(postId);
+        this.content?.postDeleted(postId);
         return;
       }
       case 'block':
@@ -90,6 +94,12 @@ export class CandidateIndexer {
     };
     if (await this.store.putPost(record)) {
       this.embeddings?.postCreated(record.postId, record.blogId, record.tags);
+      this.content?.postCreated(record.postId, {
+        text: post.text,
+        tags: post.tags,
+        blogId: record.blogId,
+        createdAtMs: atMs,
+      });
     }
   }
 
@@ -106,7 +116,10 @@ export class CandidateIndexer {
     const target = await this.store.postForWrite(postId);
     if (target.state === 'deleted') return;
     if (eventId !== '' && !this.seen.add(eventId)) return;
-    if (weight.positive) this.embeddings?.engaged(userId, postId);
+    if (weight.positive) {
+      this.embeddings?.engaged(userId, postId);
+      this.content?.engaged(userId, postId, weight.affinity, atMs);
+    }
     const { settings } = this;
     await this.store.recordEngagement({
       userId,

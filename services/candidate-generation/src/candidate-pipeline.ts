@@ -9,6 +9,12 @@ import {
   DEFAULT_CO_ENGAGEMENT_SETTINGS,
   type CoEngagementSettings,
 } from './co-engagement.source.js';
+import { ContentIndex } from './content-index.js';
+import {
+  ContentCandidateSource,
+  DEFAULT_CONTENT_SOURCE_SETTINGS,
+  type ContentSourceSettings,
+} from './content.source.js';
 import { EmbeddingIndex } from './embedding-index.js';
 import {
   DEFAULT_EMBEDDINGS_SETTINGS,
@@ -22,6 +28,11 @@ import {
 } from './fresh-creators.source.js';
 import { PopularCandidateSource } from './popular.source.js';
 import { DEFAULT_SOURCE_BUDGETS, type SurfaceBudgets } from './source-budgets.js';
+import {
+  DEFAULT_SESSION_SETTINGS,
+  SessionCandidateSource,
+  type SessionSettings,
+} from './session.source.js';
 import type { SourceMetrics } from './source-metrics.js';
 import { DEFAULT_TAGS_LIMITS, TagsCandidateSource } from './tags.source.js';
 import { TrendingDetector } from './trending-detector.js';
@@ -40,6 +51,10 @@ export interface CandidatePipelineOptions {
   /** Per-source settings other than the defaults (the offline evaluation widens them). */
   readonly coEngagement?: CoEngagementSettings;
   readonly embeddingsSource?: EmbeddingsSettings;
+  readonly session?: SessionSettings;
+  /** What posts are about and what users like; default: an index without trained models. */
+  readonly content?: ContentIndex;
+  readonly contentSource?: ContentSourceSettings;
   /** Replaces the built sources (tests inject slow or failing ones). */
   readonly sources?: (built: readonly CandidateSource[]) => readonly CandidateSource[];
 }
@@ -47,6 +62,7 @@ export interface CandidatePipelineOptions {
 export interface CandidatePipeline {
   readonly indexer: CandidateIndexer;
   readonly embeddings: EmbeddingIndex;
+  readonly content: ContentIndex;
   readonly generator: CandidateGenerator;
   readonly trending: TrendingDetector;
   /** The sources the generator runs, in report order. */
@@ -59,6 +75,7 @@ export function assembleCandidatePipeline(options: CandidatePipelineOptions): Ca
   const limits = options.storeLimits ?? DEFAULT_STORE_LIMITS;
   const trending = new TrendingDetector(store, settings.trending, limits.trendBuckets);
   const embeddings = options.embeddings ?? new EmbeddingIndex();
+  const content = options.content ?? new ContentIndex();
   const built: CandidateSource[] = [
     new FollowingCandidateSource(store, {
       ...DEFAULT_FOLLOWING_SETTINGS,
@@ -72,10 +89,16 @@ export function assembleCandidatePipeline(options: CandidatePipelineOptions): Ca
       recencyHalfLife: settings.recencyHalfLife,
     }),
     new CoEngagementCandidateSource(store, options.coEngagement ?? DEFAULT_CO_ENGAGEMENT_SETTINGS),
+    new SessionCandidateSource(store, options.session ?? DEFAULT_SESSION_SETTINGS),
     new EmbeddingsCandidateSource(
       store,
       embeddings,
       options.embeddingsSource ?? DEFAULT_EMBEDDINGS_SETTINGS,
+    ),
+    new ContentCandidateSource(
+      store,
+      content,
+      options.contentSource ?? DEFAULT_CONTENT_SOURCE_SETTINGS,
     ),
     new TrendingCandidateSource(trending, settings.trending.defaultWindowMs),
     new PopularCandidateSource(store, settings.popularityHalfLife),
@@ -96,8 +119,9 @@ export function assembleCandidatePipeline(options: CandidatePipelineOptions): Ca
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   return {
-    indexer: new CandidateIndexer(store, settings, embeddings),
+    indexer: new CandidateIndexer(store, settings, embeddings, undefined, content),
     embeddings,
+    content,
     generator,
     trending,
     sources,

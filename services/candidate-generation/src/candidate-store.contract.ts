@@ -342,6 +342,39 @@ export function candidateStoreContract(name: string, create: () => Promise<Store
         );
       });
 
+      it('walks from the user’s posts to what their engagers engaged with next to them', async () => {
+        const engage = (userId: string, postId: string, atMs: number) =>
+          store.recordEngagement({
+            userId,
+            postId,
+            atMs,
+            tags: [],
+            popularity: 1,
+            coEngagement: true,
+          });
+        for (const p of ['seed', 'before', 'after', 'next', 'far']) await store.putPost(post(p));
+        await engage('me', 'seed', T);
+        // twin: before, seed, after. pal: seed, next, far (two places from the seed).
+        await engage('twin', 'after', T + 3);
+        await engage('twin', 'before', T + 1);
+        await engage('twin', 'seed', T + 2);
+        await engage('pal', 'seed', T + 1);
+        await engage('pal', 'next', T + 2);
+        await engage('pal', 'far', T + 3);
+        const walk = { seeds: 10, engagersPerSeed: 10, window: 1, damping: 0 };
+        const walked = await store.sessionWalk('me', walk, new Set(), 10);
+        // The seed hands out 1 in all, over the three neighbours within the window.
+        assert.deepEqual(ids(walked), ['after', 'before', 'next']);
+        for (const { score } of walked) assert.ok(Math.abs(score - 1 / 3) < 1e-9, `${score}`);
+        for (const fan of ['f1', 'f2', 'f3']) await engage(fan, 'after', T + 5);
+        const damped = await store.sessionWalk('me', { ...walk, damping: 1 }, new Set(), 10);
+        assert.deepEqual(ids(damped), ['before', 'next', 'after']);
+        assert.ok(Math.abs(damped[2]!.score - 1 / 12) < 1e-9, `${damped[2]!.score}`);
+        const excluded = await store.sessionWalk('me', walk, new Set(['before']), 10);
+        assert.deepEqual(ids(excluded), ['after', 'next']);
+        assert.deepEqual(await store.sessionWalk('nobody', walk, new Set(), 10), []);
+      });
+
       it('records nothing a write leaves out', async () => {
         await store.putPost(post('p1'));
         await store.recordEngagement({ userId: 'u1', postId: 'p1', atMs: T, tags: ['cats'] });

@@ -73,6 +73,21 @@ export interface CoEngagementWalk {
   readonly damping: number;
 }
 
+/** How far the session walk reaches (`SessionCandidateSource`). */
+export interface SessionWalk {
+  /** The user's most recent engagements the walk starts from. */
+  readonly seeds: number;
+  /** Most recent engagers read per seed post. */
+  readonly engagersPerSeed: number;
+  /**
+   * Neighbours read on each side of the seed in an engager's time-ordered engagements; the
+   * one d places away weighs 1/sqrt(d).
+   */
+  readonly window: number;
+  /** Popularity damping β: arrival weight / engagements^β. */
+  readonly damping: number;
+}
+
 /** Bucket widths for trend counts: fine buckets for short windows, coarse for long ones. */
 export type BucketWidth = '5m' | '1h';
 
@@ -136,6 +151,17 @@ export interface CandidateStore {
   coEngagementWalk(
     userId: string,
     walk: CoEngagementWalk,
+    exclude: ReadonlySet<string>,
+    limit: number,
+  ): Promise<Scored[]>;
+  /**
+   * The session walk (`SessionCandidateSource`): from each seed to what its engagers engaged
+   * with just before and after it. The `limit` posts with the highest damped weight, best
+   * first, never a seed, an excluded post or a deleted one.
+   */
+  sessionWalk(
+    userId: string,
+    walk: SessionWalk,
     exclude: ReadonlySet<string>,
     limit: number,
   ): Promise<Scored[]>;

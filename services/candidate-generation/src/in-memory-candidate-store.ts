@@ -11,6 +11,7 @@ import {
   type PostRecord,
   type PostState,
   type Scored,
+  type SessionWalk,
   type StoreLimits,
   type TrendSubject,
 } from './candidate-store.js';
@@ -420,6 +421,92 @@ export class InMemoryCandidateStore implements CandidateStore {
       .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
   }
 
+  async sessionWalk(
+    userId: string,
+    walk: SessionWalk,
+    exclude: ReadonlySet<string>,
+    limit: number,
+  ): Promise<Scored[]> {
+    const u = this.userIds.find(userId);
+    if (u === -1 || limit <= 0 || walk.window < 1) return [];
+    const scratch = this.walkScratch();
+    const { arrival, mark, posts } = scratch;
+    posts.length = 0;
+    const stamp = ++scratch.stamp;
+    const mine = this.userRecent;
+    const seedsEnd = mine.length(u);
+    const seedsFrom = Math.max(0, seedsEnd - walk.seeds);
+    for (let i = seedsFrom; i < seedsEnd; i++) mark[mine.key(u, i)] = stamp;
+    for (const postId of exclude) {
+      const p = this.postIds.find(postId);
+      if (p !== -1) mark[p] = stamp;
+    }
+    const near = sessionWeights(walk.window);
+    for (let i = seedsFrom; i < seedsEnd; i++) {
+      const seed = mine.key(u, i);
+      const n = this.postEngagers.length(seed);
+      const from = Math.max(0, n - walk.engagersPerSeed);
+      // Each seed hands out a total weight of 1 (a row-normalized transition), so a seed
+      // with many engagers does not outvote the rest of the user's history.
+      let total = 0;
+      for (let j = from; j < n; j++) {
+        const v = this.postEngagers.key(seed, j);
+        if (v === u) continue;
+        const at = this.positionOf(v, seed, this.postEngagers.value(seed, j));
+        if (at === -1) continue;
+        const len = mine.length(v);
+        total += near.prefix[Math.min(walk.window, at)]!;
+        total += near.prefix[Math.min(walk.window, len - 1 - at)]!;
+      }
+      if (total === 0) continue;
+      for (let j = from; j < n; j++) {
+        const v = this.postEngagers.key(seed, j);
+        if (v === u) continue;
+        const at = this.positionOf(v, seed, this.postEngagers.value(seed, j));
+        if (at === -1) continue;
+        const lo = Math.max(0, at - walk.window);
+        const hi = Math.min(mine.length(v) - 1, at + walk.window);
+        for (let k = lo; k <= hi; k++) {
+          if (k === at) continue;
+          const q = mine.key(v, k);
+          if (mark[q] === stamp) continue;
+          if (arrival[q] === 0) posts.push(q);
+          arrival[q]! += near.weight[Math.abs(k - at)]! / total;
+        }
+      }
+    }
+    const best = new TopK(Math.min(limit, posts.length));
+    for (const q of posts) {
+      const weight = arrival[q]!;
+      arrival[q] = 0;
+      if (this.postDeletedAt[q] !== 0 || Number.isNaN(this.postCreated[q]!)) continue;
+      best.offer(weight / Math.pow(Math.max(1, this.postEngagements[q]!), walk.damping), q);
+    }
+    return best
+      .sorted()
+      .map(({ slot, score }) => ({ id: this.postIds.name(slot), score }))
+      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * Where post `p`, engaged at `atMs`, sits in user `v`'s time-ordered engagements, or -1
+   * (trimmed since): a binary search on the time, then a scan over equal times.
+   */
+  private positionOf(v: number, p: number, atMs: number): number {
+    const list = this.userRecent;
+    let lo = 0;
+    let hi = list.length(v);
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list.value(v, mid) < atMs) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo; k < list.length(v) && list.value(v, k) === atMs; k++) {
+      if (list.key(v, k) === p) return k;
+    }
+    return -1;
+  }
+
   async blogs(blogIds: readonly string[]): Promise<Map<string, BlogRecord>> {
     const found = new Map<string, BlogRecord>();
     for (const blogId of blogIds) {
@@ -708,6 +795,24 @@ export class InMemoryCandidateStore implements CandidateStore {
 }
 
 /** A binary heap ordered by `first` (true when a comes before b). */
+const sessionWeightCache = new Map<number, { weight: Float64Array; prefix: Float64Array }>();
+
+/** 1/sqrt(d) for d = 1..window (weight[d]), and their running sums (prefix[d]). */
+function sessionWeights(window: number): { weight: Float64Array; prefix: Float64Array } {
+  let cached = sessionWeightCache.get(window);
+  if (!cached) {
+    const weight = new Float64Array(window + 1);
+    const prefix = new Float64Array(window + 1);
+    for (let d = 1; d <= window; d++) {
+      weight[d] = 1 / Math.sqrt(d);
+      prefix[d] = prefix[d - 1]! + weight[d]!;
+    }
+    cached = { weight, prefix };
+    sessionWeightCache.set(window, cached);
+  }
+  return cached;
+}
+
 class BinaryHeap<T> {
   private readonly items: T[];
 

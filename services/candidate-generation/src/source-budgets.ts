@@ -22,11 +22,13 @@ export type SurfaceBudgets = Readonly<Partial<Record<SourceName, BudgetSetting>>
  * are off unless a request turns them on.
  *
  * - Dashboard: mostly what the user follows, some recommendations.
- * - For you: recommendations from the user's tags, co-engagement and embeddings, popular and
+ * - For you: recommendations from the user's tags, sessions, co-engagement and embeddings, popular and
  *   new creators for breadth, a little from follows.
  * - Explore: what is trending and popular across the site, new creators.
  * - Tag page: the tag's posts, its popular and trending posts.
  * - Notifications: new posts from followed blogs and the user's interests, for digests.
+ * - Content (dashboard, for you, notifications): new posts about what the user likes, by
+ *   their text and tags, with no engagement needed.
  * - Search: no query-aware source lives here; popular and trending fill empty queries.
  */
 export const DEFAULT_SOURCE_BUDGETS: Readonly<Record<number, SurfaceBudgets>> = {
@@ -34,19 +36,26 @@ export const DEFAULT_SOURCE_BUDGETS: Readonly<Record<number, SurfaceBudgets>> = 
     following: { maxCandidates: 500 },
     tags: { maxCandidates: 150 },
     'co-engagement': { maxCandidates: 100 },
+    session: { maxCandidates: 100 },
     embeddings: { maxCandidates: 100 },
+    content: { maxCandidates: 50 },
     trending: { maxCandidates: 50 },
     popular: { maxCandidates: 50 },
     fresh: { maxCandidates: 50 },
   },
-  // Weights from the ml-latest-small evaluation (README "Evaluation"): the two learned
-  // sources carry recall; popular and tags alone recall far less, and at full weight crowd
-  // them out of the cut, so they keep a share for breadth and cold start only.
+  // Weights from the ml-latest-small evaluation (README "Evaluation"): session, embeddings
+  // and co-engagement carry recall, session the most; co-engagement mostly agrees with the
+  // other two, so it counts half. Popular and tags alone recall far less, and at full weight
+  // crowd the learned sources out of the cut, so they keep a share for breadth and cold start.
   [Surface.SURFACE_FOR_YOU]: {
     following: { maxCandidates: 50 },
     tags: { maxCandidates: 250, weight: 0.1 },
-    'co-engagement': { maxCandidates: 300 },
+    'co-engagement': { maxCandidates: 300, weight: 0.5 },
+    session: { maxCandidates: 300, weight: 1.5 },
     embeddings: { maxCandidates: 300 },
+    // New posts by what they say, before any engagement: a share, like tags, so its
+    // breadth does not crowd the learned sources out of the cut.
+    content: { maxCandidates: 200, weight: 0.3 },
     trending: { maxCandidates: 100, weight: 0.5 },
     popular: { maxCandidates: 150, weight: 0.1 },
     fresh: { maxCandidates: 100, weight: 0.5 },
@@ -65,7 +74,9 @@ export const DEFAULT_SOURCE_BUDGETS: Readonly<Record<number, SurfaceBudgets>> = 
     following: { maxCandidates: 100 },
     tags: { maxCandidates: 50 },
     'co-engagement': { maxCandidates: 50 },
+    session: { maxCandidates: 50 },
     embeddings: { maxCandidates: 50 },
+    content: { maxCandidates: 50 },
     trending: { maxCandidates: 50 },
     popular: { maxCandidates: 20 },
   },

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { Worker } from 'node:worker_threads';
-import { commonv1 } from '@feedmesh/contracts';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { candidatesv1, commonv1 } from '@feedmesh/contracts';
 import { startGrpcServer } from '@feedmesh/service-kit';
 import { candidateGenerationService } from '../candidate-generation-service.js';
 import { trainEmbeddings, type WeightedEngagement } from '@feedmesh/embeddings';
@@ -29,8 +30,8 @@ export interface GenerateBenchOptions {
   readonly iterations?: number;
   /**
    * Also measure through gRPC: the service's binding on a real server on 127.0.0.1:0, called
-   * by a real client in a worker thread (its own event loop and heap, like a caller in its
-   * own process). Default false: in process only.
+   * by a real client in a child process (its own event loop, heap and V8 flags, as the
+   * gateway). Default false: in process only.
    */
   readonly grpc?: boolean;
   /** Writes a CPU profile of the measured requests here (a .cpuprofile file). */
@@ -64,6 +65,12 @@ export interface GenerateBenchReport {
   readonly generate: LatencySummary & { readonly meanCandidates: number };
   /** The same calls through gRPC on loopback, when asked for. */
   readonly grpc?: LatencySummary;
+  /**
+   * The protobuf GenerateResponse of each measured call (encoded apart from the timed call):
+   * its size in KB and the time to encode it, ms. The gRPC call adds both ends of this plus
+   * the client's decode, which costs several times the encode (a string object per field).
+   */
+  readonly response: { readonly kb: LatencySummary; readonly encodeMs: LatencySummary };
   /**
    * CPU time of this process per call (process.cpuUsage: main thread plus GC helpers), ms:
    * what the wall time would approach on an idle machine. The wall time includes waiting for
@@ -178,6 +185,8 @@ export async function runGenerateBench(
   const latencies: number[] = [];
   const cpuTimes: number[] = [];
   const candidateCounts: number[] = [];
+  const encodeTimes: number[] = [];
+  const responseKb: number[] = [];
   const bySource = new Map<string, { ms: number[]; counts: number[] }>();
   const session = options.profile ? new Session() : undefined;
   for (let i = 0; i < warmup + requests; i++) {
@@ -205,6 +214,10 @@ export async function runGenerateBench(
     latencies.push(elapsed);
     cpuTimes.push((cpu.user + cpu.system) / 1000);
     candidateCounts.push(response.candidates.length);
+    const e0 = performance.now();
+    const encoded = candidatesv1.GenerateResponse.encode(response).finish();
+    encodeTimes.push(performance.now() - e0);
+    responseKb.push(encoded.length / 1024);
     for (const report of response.sources) {
       let entry = bySource.get(report.source);
       if (!entry) bySource.set(report.source, (entry = { ms: [], counts: [] }));
@@ -235,6 +248,7 @@ export async function runGenerateBench(
     state: { ...state },
     generate: { ...summarizeLatencies(latencies), meanCandidates: mean(candidateCounts) },
     ...(grpc ? { grpc } : {}),
+    response: { kb: summarizeLatencies(responseKb), encodeMs: summarizeLatencies(encodeTimes) },
     cpu: summarizeLatencies(cpuTimes),
     rssMb: Math.round(process.memoryUsage().rss / 1e6),
     sources: Object.fromEntries(
@@ -275,14 +289,21 @@ async function benchGrpc(
   });
   try {
     const userIds = Array.from({ length: warmup + requests }, pickUser);
-    const worker = new Worker(new URL('./grpc-client.worker.js', import.meta.url), {
-      workerData: { address: server.address, userIds, warmup, maxCandidates },
+    // The caller is its own process, as the gateway is: V8 flags are per process, so a worker
+    // thread inherited this process's --max-semi-space-size=256, and under --trace-gc its
+    // scavenges kept ~100 MB alive and took 150-390 ms each (load average 10): they were the
+    // gRPC tail. The gateway runs with V8's default young generation, so the caller does too.
+    const caller = fork(fileURLToPath(new URL('./grpc-client.process.js', import.meta.url)), {
+      execArgv: [],
+      serialization: 'advanced',
     });
     const latencies = await new Promise<number[]>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
+      caller.once('message', (message) => resolve(message as number[]));
+      caller.once('error', reject);
+      caller.once('exit', (code) => reject(new Error(`the gRPC caller exited with ${code}`)));
+      caller.send({ address: server.address, userIds, warmup, maxCandidates });
     });
-    await worker.terminate();
+    caller.kill();
     return summarizeLatencies(latencies);
   } finally {
     await server.shutdown();

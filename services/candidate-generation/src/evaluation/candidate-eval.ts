@@ -1,6 +1,18 @@
 import { commonv1, type eventsv1 } from '@feedmesh/contracts';
 import { trainEmbeddings, type ImplicitAlsOptions } from '@feedmesh/embeddings';
-import { mean, readMovies, readRatings, recallAt, type Rating } from '@feedmesh/evaluation';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidArgumentError } from '@feedmesh/errors';
+import {
+  mean,
+  readMovies,
+  readRatings,
+  recallAt,
+  splitRatings,
+  type Rating,
+} from '@feedmesh/evaluation';
 import { createLogger } from '@feedmesh/telemetry';
 import { assembleCandidatePipeline } from '../candidate-pipeline.js';
 import { DEFAULT_SETTINGS, type CandidateSettings } from '../candidate-settings.js';
@@ -12,13 +24,25 @@ import {
 } from '../co-engagement.source.js';
 import { halfLifeOf } from '../decay.js';
 import { InMemoryCandidateStore } from '../in-memory-candidate-store.js';
+import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from '../session.source.js';
 import { DEFAULT_SOURCE_BUDGETS } from '../source-budgets.js';
 
 export interface CandidateEvalOptions {
   /** Training ratings CSV (`user_id,item_id,rating,timestamp` or MovieLens's header). */
-  readonly train: string;
+  readonly train?: string;
   /** Test ratings CSV, same format. */
-  readonly test: string;
+  readonly test?: string;
+  /** The same as `train` and `test`, under the names `splitRatings` reports them with. */
+  readonly trainPath?: string;
+  readonly testPath?: string;
+  /**
+   * A MovieLens folder (ratings.csv, movies.csv), e.g. ../shared/data/ml-latest-small: used
+   * when no train and test files are given, split by the README protocol (`splitRatings`,
+   * random 75/25 per user) with `seed`; its movies.csv is the default `movies`.
+   */
+  readonly dataDir?: string;
+  /** Seed of the split of `dataDir`. Default 42. */
+  readonly seed?: number;
   /** MovieLens movies.csv: each movie's genres become its post's tags. */
   readonly movies?: string;
   /** Cut-offs. Default 100, 500, 1,000. */
@@ -30,6 +54,7 @@ export interface CandidateEvalOptions {
   /** Implicit ALS settings of the embedding training (defaults below). */
   readonly embeddings?: ImplicitAlsOptions;
   readonly coEngagement?: Partial<CoEngagementSettings>;
+  readonly session?: Partial<SessionSettings>;
   /** Fusion weights of the union by source; default: the SURFACE_FOR_YOU defaults. */
   readonly weights?: Readonly<Record<string, number>>;
   readonly progress?: (line: string) => void;
@@ -72,11 +97,12 @@ export async function runCandidateEval(
   const ks = [...(options.ks ?? [100, 500, 1000])].sort((a, b) => a - b);
   const maxK = ks[ks.length - 1]!;
   const progress = options.progress ?? (() => undefined);
+  const files = await ratingFiles(options);
   const [train, test, movies] = await Promise.all([
-    readRatings(options.train),
-    readRatings(options.test),
-    options.movies ? readMovies(options.movies) : Promise.resolve(undefined),
-  ]);
+    readRatings(files.train),
+    readRatings(files.test),
+    files.movies ? readMovies(files.movies) : Promise.resolve(undefined),
+  ]).finally(files.cleanup);
   const tagsOf = (itemId: string) => movies?.get(itemId)?.genres ?? [];
 
   const store = new InMemoryCandidateStore(EVAL_STORE_LIMITS);
@@ -88,6 +114,7 @@ export async function runCandidateEval(
     clock: () => nowMs,
     logger: createLogger('candidate-eval', { level: 'silent' }),
     coEngagement: { ...EVAL_CO_ENGAGEMENT, ...options.coEngagement },
+    session: { ...EVAL_SESSION, ...options.session },
     embeddingsSource: { recentEngagements: EVAL_STORE_LIMITS.engagementsPerUser },
     defaultBudgets: {
       [SURFACE]: Object.fromEntries(
@@ -184,8 +211,9 @@ export async function runCandidateEval(
       ]),
     ),
     union:
-      'every source with a budget of K and max_candidates K, merged by reciprocal rank fusion ' +
-      '(sum over proposing sources of 1/(60 + rank)) and cut at K: what Generate returns',
+      'every source with a budget of K and max_candidates K, merged by weighted reciprocal ' +
+      'rank fusion (sum over proposing sources of weight / (60 + rank); the FOR_YOU weights ' +
+      'unless `weights` names others) and cut at K: what Generate returns',
     embeddings: { factors: artifact.dim, trainMs: artifact.metrics['train_ms'] ?? 0 },
     timings: { replayMs: Math.round(replayMs), evaluateMs: Math.round(evaluateMs) },
   };
@@ -212,6 +240,15 @@ export const EVAL_CO_ENGAGEMENT: CoEngagementSettings = {
   damping: 0.6,
 };
 
+/** Every rating a seed, every rater of a seed read, as in the prototype. */
+export const EVAL_SESSION: SessionSettings = {
+  ...DEFAULT_SESSION_SETTINGS,
+  seeds: 5_000,
+  engagersPerSeed: 5_000,
+  window: 100,
+  damping: 0.5,
+};
+
 /** Ratings span 22 years: decay over years, not the feed's hours and days. */
 const TEN_YEARS = halfLifeOf(10 * 365 * DAY_MS);
 export const EVAL_SETTINGS: CandidateSettings = {
@@ -230,6 +267,36 @@ export const EVAL_ALS: ImplicitAlsOptions = {
   alpha: 5,
   seed: 42,
 };
+
+/** The train and test files the options name, or a seeded split of `dataDir` written to a temp folder. */
+async function ratingFiles(options: CandidateEvalOptions): Promise<{
+  train: string;
+  test: string;
+  movies: string | undefined;
+  cleanup?: () => Promise<void>;
+}> {
+  const train = options.train ?? options.trainPath;
+  const test = options.test ?? options.testPath;
+  const dataMovies = options.dataDir ? join(options.dataDir, 'movies.csv') : undefined;
+  const movies = options.movies ?? (dataMovies && existsSync(dataMovies) ? dataMovies : undefined);
+  if (train && test) return { train, test, movies };
+  if (train || test) throw new InvalidArgumentError(train ? 'test' : 'train', 'give both files');
+  if (!options.dataDir) {
+    throw new InvalidArgumentError('train', 'give train and test files, or a data_dir to split');
+  }
+  const outDir = await mkdtemp(join(tmpdir(), 'candidate-eval-'));
+  const split = await splitRatings({
+    ratings: join(options.dataDir, 'ratings.csv'),
+    outDir,
+    seed: options.seed ?? 42,
+  });
+  return {
+    train: split.trainPath,
+    test: split.testPath,
+    movies,
+    cleanup: () => rm(outDir, { recursive: true, force: true }),
+  };
+}
 
 function* replayEvents(
   train: readonly Rating[],
