@@ -12,6 +12,7 @@ import {
   type SearchIndexOptions,
 } from './engine/index.js';
 import { PostIndexer } from './post-indexer.js';
+import type { PostTagger } from './post-tagger.js';
 import { GROUP_SLOTS, searchGroupName } from './search-group.js';
 
 export interface SnapshotSettings {
@@ -46,6 +47,8 @@ export interface IndexReplicaOptions {
   readonly snapshots?: SnapshotSettings;
   /** Told of every snapshot restored, written or given up on (logs, tests). */
   readonly onSnapshot?: (event: SnapshotEvent) => void;
+  /** Derives canonical and inferred tags for each post; default: rules only, no models. */
+  readonly tagger?: PostTagger;
 }
 
 /** How often lag is polled while waiting for a group to catch up, ms. */
@@ -157,7 +160,7 @@ export class IndexReplica {
   }
 
   private consume(slot: number): Promise<Consumer> {
-    const indexer = new PostIndexer(this.index);
+    const indexer = new PostIndexer(this.index, this.options.tagger);
     return this.options.runtime.eventLog.consume({
       group: this.group(slot),
       consumer: this.options.runtime.consumerName,
@@ -229,7 +232,7 @@ export class IndexReplica {
   /** Indexes the retained history while the live group follows what comes next. */
   private async rebuild(reason: string): Promise<void> {
     const { runtime, logger } = this.options;
-    const indexer = new PostIndexer(this.index);
+    const indexer = new PostIndexer(this.index, this.options.tagger);
     this.liveSlot = 0;
     this.live = await this.consume(0);
     const group = this.group(0);

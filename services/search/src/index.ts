@@ -4,6 +4,7 @@
  */
 export {
   searchConfigShape,
+  loadContentModels,
   snapshotPath,
   startSearch,
   type SearchConfig,
@@ -21,6 +22,7 @@ export type {
   SearchBenchReport,
 } from './bench/search-bench.js';
 export { PostIndexer } from './post-indexer.js';
+export { PostTagger, type PostTaggerOptions } from './post-tagger.js';
 export { SearchCursorCodec } from './search-cursor.js';
 export { MAX_RESULT_WINDOW } from './search-service.js';
 export * from './engine/index.js';

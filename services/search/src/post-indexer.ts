@@ -2,6 +2,7 @@ import type { eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { requireId } from '@feedmesh/service-kit';
 import type { SearchIndex } from './engine/index.js';
+import { PostTagger } from './post-tagger.js';
 
 const MAX_BLOG_NAME_LENGTH = 64;
 
@@ -13,18 +14,27 @@ const MAX_BLOG_NAME_LENGTH = 64;
  * which sends it to the group's dead-letter stream.
  */
 export class PostIndexer {
-  constructor(private readonly index: SearchIndex) {}
+  constructor(
+    private readonly index: SearchIndex,
+    /** Derives canonical and inferred tags; default: the normalization rules, no models. */
+    private readonly tagger: PostTagger = new PostTagger(),
+  ) {}
 
   apply(event: eventsv1.Event): void {
     const payload = event.payload;
     switch (payload?.$case) {
       case 'postCreated': {
         const post = payload.value;
+        const postId = requireId(post.postId, 'post_created.post_id');
+        const blogId = requireId(post.blogId, 'post_created.blog_id');
+        // A post indexed already (a redelivery) is not understood again.
+        if (this.index.has(postId)) return;
         this.index.addPost({
-          postId: requireId(post.postId, 'post_created.post_id'),
-          blogId: requireId(post.blogId, 'post_created.blog_id'),
+          postId,
+          blogId,
           text: post.text,
           tags: post.tags,
+          derivedTags: this.tagger.derivedTags(post.text, post.tags),
           createdAtMs: event.atMs,
         });
         return;

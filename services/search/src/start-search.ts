@@ -8,12 +8,14 @@ import {
   type Runtime,
   serverOptionsFrom,
 } from '@feedmesh/service-kit';
-import { mkdir } from 'node:fs/promises';
+import { decodeContentModels, type ContentModels } from '@feedmesh/content';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { registerObservableGauge, runAsService } from '@feedmesh/telemetry';
 import { z } from 'zod';
 import type { SearchIndexOptions } from './engine/index.js';
 import { IndexReplica, type SnapshotEvent } from './index-replica.js';
+import { PostTagger } from './post-tagger.js';
 import { SearchCursorCodec } from './search-cursor.js';
 import { searchService } from './search-service.js';
 
@@ -35,6 +37,12 @@ export const searchConfigShape = {
   SEARCH_SNAPSHOT_CATCH_UP_TIMEOUT_MS: env.int(60_000, 100, 3_600_000),
   /** Snapshot on shutdown too, so a rolling restart catches up only what it missed. */
   SEARCH_SNAPSHOT_ON_SHUTDOWN: env.bool(true),
+  /**
+   * The trainer's content models (`encodeContentModels` JSON): their tag vocabulary and tag
+   * inferrer add canonical and inferred tags to each post's tags. Empty: the normalization
+   * rules only. Read at start; posts indexed before a change keep their derived tags.
+   */
+  SEARCH_CONTENT_MODELS_FILE: z.string().default(''),
 };
 export type SearchConfig = Readonly<z.infer<z.ZodObject<typeof searchConfigShape>>>;
 
@@ -47,6 +55,14 @@ export interface SearchOptions {
   readonly index?: SearchIndexOptions;
   /** Told of every snapshot restored, written or given up on. */
   readonly onSnapshot?: (event: SnapshotEvent) => void;
+  /** Content models to derive tags with, instead of SEARCH_CONTENT_MODELS_FILE's. */
+  readonly contentModels?: ContentModels;
+}
+
+/** The content models `SEARCH_CONTENT_MODELS_FILE` names, or none. */
+export async function loadContentModels(path: string): Promise<ContentModels> {
+  if (path === '') return {};
+  return decodeContentModels(JSON.parse(await readFile(path, 'utf8')));
 }
 
 /** The snapshot file of a replica in `dir`: one per CONSUMER_NAME, so replicas may share it. */
@@ -72,11 +88,15 @@ export async function startSearch(options: SearchOptions): Promise<RunningServer
           onShutdown: config.SEARCH_SNAPSHOT_ON_SHUTDOWN,
         };
   if (snapshots !== undefined) await mkdir(config.SEARCH_SNAPSHOT_DIR, { recursive: true });
+  const tagger = new PostTagger(
+    options.contentModels ?? (await loadContentModels(config.SEARCH_CONTENT_MODELS_FILE)),
+  );
   const replica = await runAsService('search', () =>
     IndexReplica.start({
       runtime,
       logger,
       pollIntervalMs: config.SEARCH_POLL_INTERVAL_MS,
+      tagger,
       ...(options.index === undefined ? {} : { index: options.index }),
       ...(snapshots === undefined ? {} : { snapshots }),
       ...(options.onSnapshot === undefined ? {} : { onSnapshot: options.onSnapshot }),

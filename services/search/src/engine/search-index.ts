@@ -77,6 +77,8 @@ export interface PostInput {
   readonly blogId: string;
   readonly text: string;
   readonly tags: readonly string[];
+  /** Searched and filtered as tags, not shown or suggested: see `PostTagger`. */
+  readonly derivedTags?: readonly string[];
   readonly createdAtMs: number;
 }
 
@@ -225,6 +227,7 @@ export class SearchIndex {
       blogOrdinal: blog.ordinal,
       text: post.text,
       tags: post.tags,
+      ...(post.derivedTags?.length ? { derivedTags: post.derivedTags } : {}),
       createdAtMs: post.createdAtMs,
     });
     for (const key of tagKeys) this.tagSuggester.add(key, key, 1);

@@ -8,6 +8,11 @@ const TAG_POSITION_GAP = 100;
 const MAX_STORED_LENGTH = 0xffff;
 /** Joins a post's tags into one stored string: one string per post instead of an array. */
 const TAG_SEPARATOR = '\u001f';
+/**
+ * Parts the stored tag string: the author's tags, then the derived ones when there are any.
+ * A snapshot from before derived tags reads as author tags only, so the format stands.
+ */
+const DERIVED_SEPARATOR = '\u001e';
 
 /** What the index stores of a post, enough to re-index it on compaction and to answer hits. */
 export interface StoredPost {
@@ -15,6 +20,11 @@ export interface StoredPost {
   readonly blogOrdinal: number;
   readonly text: string;
   readonly tags: readonly string[];
+  /**
+   * Tags the index derived (canonical forms of the author's, inferred ones): searched and
+   * filtered like tags, never shown as the post's own.
+   */
+  readonly derivedTags?: readonly string[];
   readonly createdAtMs: number;
 }
 
@@ -93,15 +103,21 @@ export class Segment {
     this.postIds.push(post.postId);
     this.docOf.set(post.postId, doc);
     this.texts.push(post.text);
+    const derived = post.derivedTags ?? [];
     this.tagStrings.push(
-      post.tags.map((tag) => tag.replaceAll(TAG_SEPARATOR, ' ')).join(TAG_SEPARATOR),
+      derived.length === 0
+        ? joinTags(post.tags)
+        : `${joinTags(post.tags)}${DERIVED_SEPARATOR}${joinTags(derived)}`,
     );
     this.blogOrdinals.push(post.blogOrdinal);
     this.createdAt.push(post.createdAtMs);
 
     const textLength = this.invert(doc, this.text, [post.text]);
-    const tagsLength = this.invert(doc, this.tags, post.tags);
-    for (const key of tagKeysOf(post.tags)) this.tagKeys.add(doc, key);
+    const tagsLength = this.invert(doc, this.tags, [
+      ...post.tags,
+      ...this.newTerms(post.tags, derived),
+    ]);
+    for (const key of tagKeysOf([...post.tags, ...derived])) this.tagKeys.add(doc, key);
     this.blogPosts.add(doc, String(post.blogOrdinal));
 
     this.textLengths.push(Math.min(textLength, MAX_STORED_LENGTH));
@@ -134,13 +150,20 @@ export class Segment {
       blogOrdinal: this.blogOrdinals.get(doc),
       text: this.texts[doc] ?? '',
       tags: this.tagsOf(doc),
+      derivedTags: this.derivedTagsOf(doc),
       createdAtMs: this.createdAt.get(doc),
     };
   }
 
+  /** The author's tags. */
   tagsOf(doc: number): string[] {
+    return splitTags((this.tagStrings[doc] ?? '').split(DERIVED_SEPARATOR, 1)[0]!);
+  }
+
+  derivedTagsOf(doc: number): string[] {
     const joined = this.tagStrings[doc] ?? '';
-    return joined === '' ? [] : joined.split(TAG_SEPARATOR);
+    const at = joined.indexOf(DERIVED_SEPARATOR);
+    return at < 0 ? [] : splitTags(joined.slice(at + 1));
   }
 
   bodyOf(doc: number): string {
@@ -202,6 +225,17 @@ export class Segment {
     return segment;
   }
 
+  /**
+   * The derived tags that add a term to the author's: "cat" beside "Cats" is the same stem, and
+   * counting it again would only inflate the tag field's term frequency. The filter still
+   * gets every derived tag's key.
+   */
+  private newTerms(tags: readonly string[], derived: readonly string[]): readonly string[] {
+    if (derived.length === 0) return derived;
+    const known = new Set(tags.flatMap((tag) => this.analyzer.analyze(tag, 0).map((t) => t.term)));
+    return derived.filter((tag) => this.analyzer.analyze(tag, 0).some((t) => !known.has(t.term)));
+  }
+
   /** Indexes the values of one field; returns the field's length in positions. */
   private invert(doc: number, field: FieldIndex, values: readonly string[]): number {
     const positions = new Map<string, number[]>();
@@ -221,4 +255,14 @@ export class Segment {
     for (const [term, list] of positions) field.add(doc, term, list);
     return used.size;
   }
+}
+
+function joinTags(tags: readonly string[]): string {
+  return tags
+    .map((tag) => tag.replaceAll(TAG_SEPARATOR, ' ').replaceAll(DERIVED_SEPARATOR, ' '))
+    .join(TAG_SEPARATOR);
+}
+
+function splitTags(joined: string): string[] {
+  return joined === '' ? [] : joined.split(TAG_SEPARATOR);
 }
