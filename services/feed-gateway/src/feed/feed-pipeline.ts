@@ -66,6 +66,10 @@ const DEFAULT_REASONS: Record<string, string> = {
   fresh: 'new creator',
   tags: 'from a tag you like',
   trending: 'trending',
+  content: 'about something you like',
+  session: 'engaged right before or after what you engaged with',
+  embeddings: 'similar to what you engaged with',
+  'co-engagement': 'liked by people who like what you like',
 };
 
 /**
