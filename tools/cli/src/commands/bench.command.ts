@@ -174,7 +174,11 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         .default('medium' as const),
     )
     .option('--seed <n>', 'world seed', integerIn(0, 2 ** 32 - 1), 1)
-    .option('--duration <time>', 'length of each level, e.g. 20s', duration, 20_000)
+    .addOption(
+      new Option('--duration <time>', 'length of each level, e.g. 20s or 1500ms')
+        .argParser(duration)
+        .default(20_000, '20s'),
+    )
     .option(
       '--concurrency <list>',
       'closed-loop callers per level',
@@ -187,7 +191,11 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
       integerIn(0, 100_000),
       100,
     )
-    .option('--warmup <time>', 'load before measuring', duration, 5_000)
+    .addOption(
+      new Option('--warmup <time>', 'load before measuring')
+        .argParser(duration)
+        .default(5_000, '5s'),
+    )
     .option('--page-size <n>', 'items per feed', integerIn(1, 100), 20)
     .option(
       '--candidates <n>',

@@ -1,0 +1,541 @@
+import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gatewayv1, commonv1 } from '@feedmesh/contracts';
+import { CONSUMER_GROUP as CANDIDATE_GENERATION_GROUP } from '@feedmesh/candidate-generation';
+import { FEATURE_STORE_GROUP } from '@feedmesh/feature-store';
+import { connectRedis } from '@feedmesh/service-kit';
+import { createLogger } from '@feedmesh/telemetry';
+import type { World, WorldPresetName } from '@feedmesh/world';
+import type { Output } from '../cli-io.js';
+import { buildWorld } from '../commands/world.command.js';
+import { connectGateway, type GatewayClient } from '../gateway-client.js';
+import { CONVENTIONAL_PORTS, PLAYGROUND_SERVICES } from '../playground.js';
+import { startProcessPlayground, type ProcessPlayground } from '../process-playground.js';
+import { publishWorld, waitForConsumers } from '../world-loader.js';
+import { startEchoProcess, type EchoProcess } from './echo-process.js';
+import {
+  candidateCounts,
+  ratioOf,
+  stageTimings,
+  summarizeRun,
+  type CandidateCounts,
+  type RunSummary,
+  type StageTiming,
+} from './feed-bench-report.js';
+import { runLoadInWorker, type LoadTarget } from './load-generator.js';
+import type { LoadShape } from './load-loop.js';
+import {
+  processesNamed,
+  serviceChildren,
+  startCpuMeter,
+  type WatchedProcess,
+} from './process-cpu.js';
+import { startSpanRecorder, type SpanRecorder } from './span-recorder.js';
+
+export interface FeedBenchOptions {
+  readonly redisUrl: string;
+  /** Keys of this run; the loaded world is kept under it and reused by the next run. */
+  readonly redisPrefix?: string;
+  readonly world: WorldPresetName;
+  readonly seed?: number;
+  /** Closed-loop callers at each level. */
+  readonly concurrency: readonly number[];
+  /** Length of each level (and of the fixed-rate run), ms. */
+  readonly durationMs: number;
+  /** The open-loop run's rate, feeds/s; 0 skips it. */
+  readonly fixedRatePerSecond?: number;
+  /** Closed-loop load before measuring (JIT, connections, caches), ms. */
+  readonly warmupMs?: number;
+  readonly pageSize?: number;
+  /** FEED_MAX_CANDIDATES: candidates asked of candidate-generation, and so scored, per feed. */
+  readonly maxCandidates?: number;
+  /** Measure the bare echo RPC beside each level. */
+  readonly echo?: boolean;
+  /** Share of traces the services export to the bench for stage timings (0 turns it off). */
+  readonly traceSampleRatio?: number;
+  /** Where the gateway listens; the other services take their conventional ports. */
+  readonly gatewayListen?: string;
+  /** Publish the world even when the last run left it loaded under the prefix. */
+  readonly reload?: boolean;
+  /** Added to every service process's NODE_OPTIONS. */
+  readonly serviceNodeOptions?: string;
+  /** Each service writes a CPU profile of its whole run here (`<service>-<pid>.cpuprofile`). */
+  readonly cpuProfileDir?: string;
+  /** The services' LOG_LEVEL (default error: a log line per degraded feed would be load too). */
+  readonly serviceLogLevel?: string;
+  /** Progress lines. */
+  readonly log: (line: string) => void;
+  /** Where the services' output and progress bars go. */
+  readonly output: Output;
+  readonly signal?: AbortSignal;
+}
+
+export interface FeedBenchLevel {
+  readonly concurrency: number;
+  readonly feed: RunSummary & { readonly candidates: CandidateCounts };
+  readonly echo: RunSummary | undefined;
+  /** feeds/s ÷ echo calls/s at this concurrency. */
+  readonly ratio: number | undefined;
+}
+
+export interface FeedBenchReport {
+  readonly machine: {
+    readonly cpus: number;
+    readonly loadAverageBefore: readonly number[];
+    readonly loadAverageAfter: readonly number[];
+  };
+  readonly world: {
+    readonly preset: WorldPresetName;
+    readonly seed: number;
+    readonly users: number;
+    readonly posts: number;
+    /** Events published by this run; 0 when the previous run's world was reused. */
+    readonly publishedEvents: number;
+  };
+  readonly settings: {
+    readonly durationMs: number;
+    readonly pageSize: number;
+    readonly maxCandidates: number;
+    readonly traceSampleRatio: number;
+    /** Encoded GetFeedResponse size (median of a sample): the echo payload. */
+    readonly responseBytes: number;
+  };
+  readonly model: string;
+  /** Events each consumer group had yet to apply when measuring began (GetFeed's are 0). */
+  readonly backgroundLag: Readonly<Record<string, number>>;
+  readonly levels: readonly FeedBenchLevel[];
+  readonly fixedRate:
+    | (RunSummary & { readonly targetPerSecond: number; readonly candidates: CandidateCounts })
+    | undefined;
+  readonly peak: {
+    readonly feedsPerSecond: number;
+    readonly atConcurrency: number;
+    readonly echoPerSecond: number | undefined;
+    readonly ratio: number | undefined;
+  };
+  readonly targets: {
+    readonly p99At100PerSecond: {
+      readonly targetMs: 50;
+      readonly measuredMs: number | undefined;
+      readonly met: boolean | undefined;
+    };
+    readonly peakOverEcho: {
+      readonly target: 0.25;
+      readonly measured: number | undefined;
+      readonly met: boolean | undefined;
+    };
+  };
+  /** Span durations from the sampled traces of every feed run, slowest mean first. */
+  readonly stages: readonly StageTiming[];
+}
+
+const WORLD_MARKER = 'bench-feed:world';
+/** The consumer groups whose state GetFeed reads. */
+const FEED_PATH_GROUPS = [FEATURE_STORE_GROUP, CANDIDATE_GENERATION_GROUP];
+/** A reused world older than this has drifted too far from "now" for recency-based sources. */
+const MAX_WORLD_AGE_MS = 6 * 3_600_000;
+
+/**
+ * `feedmesh bench feed`: the mesh as separate processes on Redis with a generated world,
+ * trained once; closed-loop GetFeed at each concurrency beside the bare echo RPC with a payload
+ * of the same size, then an open-loop run at a fixed rate. Returns a JSON-able report.
+ */
+export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBenchReport> {
+  const loadAverageBefore = loadavg().map((v) => Number(v.toFixed(2)));
+  const seed = options.seed ?? 1;
+  const prefix = options.redisPrefix ?? `feedmesh-bench-${options.world}-${seed}`;
+  const pageSize = options.pageSize ?? 20;
+  const maxCandidates = options.maxCandidates ?? 1_000;
+  const sampleRatio = options.traceSampleRatio ?? 0.05;
+  const gatewayListen = options.gatewayListen ?? `127.0.0.1:${CONVENTIONAL_PORTS['feed-gateway']}`;
+  const signal = options.signal ?? new AbortController().signal;
+  const { log } = options;
+
+  await requireFreePorts(gatewayListen);
+  const worldKey = `${options.world}:${seed}`;
+  const reuse = !options.reload && (await worldLoaded(options.redisUrl, prefix, worldKey));
+  if (!reuse) await deletePrefix(options.redisUrl, prefix);
+
+  const recorder = sampleRatio > 0 ? await startSpanRecorder() : undefined;
+  const env = serviceEnv(options, prefix, maxCandidates, sampleRatio, recorder);
+  const logger = createLogger('bench-feed', { destination: options.output, level: 'warn' });
+  log(`starting the mesh as processes on ${options.redisUrl} (prefix ${prefix})`);
+  const playground = await startProcessPlayground({
+    gatewayListen,
+    env,
+    logger,
+    output: options.output,
+  });
+  let echo: EchoProcess | undefined;
+  const gateway = connectGateway(playground.gatewayAddress);
+  try {
+    if (options.echo !== false) echo = await startEchoProcess(env);
+    const world = buildWorld({ preset: options.world, seed });
+    let publishedEvents = 0;
+    if (reuse) {
+      log(
+        `reusing the ${worldKey} world loaded under ${prefix} by an earlier run (--reload publishes it again)`,
+      );
+    } else {
+      publishedEvents = await publish(playground, gateway.client, world, options, signal);
+      await markWorld(options.redisUrl, prefix, worldKey);
+    }
+    // GetFeed reads only these two; notification and search may still be catching up (their
+    // CPU is reported with the rest), which on a busy two-core machine takes many minutes.
+    await waitForConsumers(playground.runtime.eventLog, FEED_PATH_GROUPS, {
+      stderr: options.output,
+      signal,
+    });
+    log(`${FEED_PATH_GROUPS.join(' and ')} caught up`);
+    const backgroundLag = await lagOf(playground);
+    const report = await playground.train();
+    log(
+      `trained ${report.modelName}@${report.version ?? '-'}: ` +
+        `${report.promoted ? 'promoted' : `not promoted (${report.reason})`}`,
+    );
+    const userIds = activeUsers(world, seed);
+    const model = await waitForModel(
+      gateway.client,
+      userIds[0] ?? 'u1',
+      report.promoted ? `${report.modelName}@${report.version}` : undefined,
+    );
+    log(`the ranker serves ${model || 'no model (heuristic)'}`);
+    const responseBytes = await responseSize(gateway.client, userIds.slice(0, 25), pageSize);
+
+    const feedTarget: LoadTarget = {
+      kind: 'feed',
+      address: playground.gatewayAddress,
+      userIds,
+      pageSize,
+      token: process.env['FEEDMESH_TOKEN'] || undefined,
+    };
+    const echoTarget: LoadTarget | undefined = echo && {
+      kind: 'echo',
+      address: echo.address,
+      payloadBytes: responseBytes,
+    };
+    const watched: WatchedProcess[] = [
+      ...serviceChildren(),
+      ...(echo ? [{ name: 'echo', pid: echo.pid }] : []),
+      { name: 'bench (load, trainer)', pid: process.pid },
+      ...processesNamed('redis-server'),
+    ];
+    const measure = async (target: LoadTarget, shape: LoadShape, durationMs: number) => {
+      signal.throwIfAborted();
+      const startedMs = Date.now();
+      const meter = startCpuMeter(watched);
+      const run = await runLoadInWorker({ target, shape, durationMs, deadlineMs: 5_000 });
+      const cpu = meter.stop();
+      return {
+        summary: summarizeRun(run, cpu, loadavg()[0] ?? 0),
+        window: [startedMs, Date.now()] as const,
+      };
+    };
+
+    const warmupMs = options.warmupMs ?? 5_000;
+    log(`warming up for ${warmupMs} ms; feed response ${responseBytes} bytes`);
+    await measure(feedTarget, { kind: 'closed', concurrency: 4 }, warmupMs);
+    if (echoTarget)
+      await measure(echoTarget, { kind: 'closed', concurrency: 4 }, Math.min(warmupMs, 2_000));
+
+    const feedWindows: (readonly [number, number])[] = [];
+    const pending: {
+      concurrency: number;
+      feed: RunSummary;
+      window: readonly [number, number];
+      echo: RunSummary | undefined;
+    }[] = [];
+    for (const concurrency of options.concurrency) {
+      const feed = await measure(feedTarget, { kind: 'closed', concurrency }, options.durationMs);
+      feedWindows.push(feed.window);
+      log(
+        `feed c=${concurrency}: ${feed.summary.callsPerSecond} feeds/s, p99 ${feed.summary.latency.p99Ms} ms, ${feed.summary.errors} errors`,
+      );
+      const echoRun = echoTarget
+        ? (await measure(echoTarget, { kind: 'closed', concurrency }, options.durationMs)).summary
+        : undefined;
+      if (echoRun)
+        log(
+          `echo c=${concurrency}: ${echoRun.callsPerSecond} calls/s, p99 ${echoRun.latency.p99Ms} ms`,
+        );
+      pending.push({ concurrency, feed: feed.summary, window: feed.window, echo: echoRun });
+    }
+
+    const rate = options.fixedRatePerSecond ?? 100;
+    const fixed =
+      rate > 0
+        ? await measure(
+            feedTarget,
+            { kind: 'open', ratePerSecond: rate, maxInFlight: 1_000 },
+            options.durationMs,
+          )
+        : undefined;
+    if (fixed) {
+      feedWindows.push(fixed.window);
+      log(
+        `feed at ${rate}/s: ${fixed.summary.callsPerSecond} feeds/s, p99 ${fixed.summary.latency.p99Ms} ms`,
+      );
+    }
+    // The services export their sampled spans in batches: let the last batch arrive.
+    if (recorder) await sleep(1_500);
+    const spansIn = (window: readonly [number, number]) =>
+      recorder?.spansBetween(window[0], window[1]) ?? [];
+
+    const levels: FeedBenchLevel[] = pending.map((level) => ({
+      concurrency: level.concurrency,
+      feed: { ...level.feed, candidates: candidateCounts(spansIn(level.window)) },
+      echo: level.echo,
+      ratio: ratioOf(level.feed.callsPerSecond, level.echo?.callsPerSecond),
+    }));
+    const best = levels.reduce<FeedBenchLevel | undefined>(
+      (top, level) =>
+        top === undefined || level.feed.callsPerSecond > top.feed.callsPerSecond ? level : top,
+      undefined,
+    );
+    const echoPeak = levels.some((l) => l.echo)
+      ? Math.max(...levels.map((l) => l.echo?.callsPerSecond ?? 0))
+      : undefined;
+    const peakRatio = ratioOf(best?.feed.callsPerSecond ?? 0, echoPeak);
+    const fixedP99 = fixed?.summary.latency.p99Ms;
+    return {
+      machine: {
+        cpus: cpus().length,
+        loadAverageBefore,
+        loadAverageAfter: loadavg().map((v) => Number(v.toFixed(2))),
+      },
+      world: {
+        preset: options.world,
+        seed,
+        users: world.truth.parameters.users,
+        posts: world.truth.parameters.posts,
+        publishedEvents,
+      },
+      settings: {
+        durationMs: options.durationMs,
+        pageSize,
+        maxCandidates,
+        traceSampleRatio: sampleRatio,
+        responseBytes,
+      },
+      model,
+      backgroundLag,
+      levels,
+      fixedRate: fixed && {
+        ...fixed.summary,
+        targetPerSecond: rate,
+        candidates: candidateCounts(spansIn(fixed.window)),
+      },
+      peak: {
+        feedsPerSecond: best?.feed.callsPerSecond ?? 0,
+        atConcurrency: best?.concurrency ?? 0,
+        echoPerSecond: echoPeak,
+        ratio: peakRatio,
+      },
+      targets: {
+        p99At100PerSecond: {
+          targetMs: 50,
+          measuredMs: fixedP99,
+          met:
+            fixed && rate === 100
+              ? (fixedP99 ?? Infinity) <= 50 && fixed.summary.errors === 0
+              : undefined,
+        },
+        peakOverEcho: {
+          target: 0.25,
+          measured: peakRatio,
+          met: peakRatio === undefined ? undefined : peakRatio >= 0.25,
+        },
+      },
+      stages: stageTimings(feedWindows.flatMap(spansIn)),
+    };
+  } finally {
+    gateway.close();
+    await echo?.stop();
+    await playground.shutdown();
+    await recorder?.close();
+  }
+}
+
+function serviceEnv(
+  options: FeedBenchOptions,
+  prefix: string,
+  maxCandidates: number,
+  sampleRatio: number,
+  recorder: SpanRecorder | undefined,
+): Record<string, string | undefined> {
+  const { GRPC_LISTEN: _ignored, ...inherited } = process.env;
+  const profiler = options.cpuProfileDir
+    ? `--import=${new URL('./cpu-profile.preload.js', import.meta.url).href}`
+    : undefined;
+  const nodeOptions = [inherited['NODE_OPTIONS'], options.serviceNodeOptions, profiler]
+    .filter(Boolean)
+    .join(' ');
+  return {
+    ...inherited,
+    REDIS_URL: options.redisUrl,
+    REDIS_PREFIX: prefix,
+    FEED_MAX_CANDIDATES: String(maxCandidates),
+    LOG_LEVEL: options.serviceLogLevel ?? 'error',
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    ...(options.cpuProfileDir ? { BENCH_CPU_PROFILE_DIR: resolve(options.cpuProfileDir) } : {}),
+    ...(recorder
+      ? {
+          OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+          OTEL_TRACES_SAMPLER_ARG: String(sampleRatio),
+          OTEL_TRACES_EXPORTER: 'otlp',
+          OTEL_METRICS_EXPORTER: 'none',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_EXPORTER_OTLP_ENDPOINT: recorder.url,
+          OTEL_BSP_SCHEDULE_DELAY: '500',
+        }
+      : {
+          OTEL_TRACES_SAMPLER: 'always_off',
+          OTEL_TRACES_EXPORTER: 'none',
+          OTEL_METRICS_EXPORTER: 'none',
+        }),
+  };
+}
+
+/** The process playground binds fixed ports: say which one is taken instead of a late EADDRINUSE. */
+async function requireFreePorts(gatewayListen: string): Promise<void> {
+  const gatewayPort = Number(gatewayListen.slice(gatewayListen.lastIndexOf(':') + 1));
+  const ports = PLAYGROUND_SERVICES.map((name) =>
+    name === 'feed-gateway' ? gatewayPort : CONVENTIONAL_PORTS[name],
+  ).filter((port) => port > 0);
+  for (const port of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (!free)
+      throw new Error(
+        `port ${port} is in use: the mesh's services need their conventional ports (is a playground running?)`,
+      );
+  }
+}
+
+async function withRedis<T>(
+  url: string,
+  work: (redis: ReturnType<typeof connectRedis>) => Promise<T>,
+): Promise<T> {
+  const redis = connectRedis(url);
+  try {
+    return await work(redis);
+  } finally {
+    await redis.quit().catch(() => undefined);
+  }
+}
+
+async function worldLoaded(url: string, prefix: string, worldKey: string): Promise<boolean> {
+  return withRedis(url, async (redis) => {
+    const marker = await redis.get(`${prefix}:${WORLD_MARKER}`);
+    if (marker === null) return false;
+    const { world, loadedAtMs } = JSON.parse(marker) as { world: string; loadedAtMs: number };
+    return world === worldKey && Date.now() - loadedAtMs < MAX_WORLD_AGE_MS;
+  });
+}
+
+async function markWorld(url: string, prefix: string, worldKey: string): Promise<void> {
+  await withRedis(url, (redis) =>
+    redis.set(
+      `${prefix}:${WORLD_MARKER}`,
+      JSON.stringify({ world: worldKey, loadedAtMs: Date.now() }),
+    ),
+  );
+}
+
+/** Starts from nothing: every key of an earlier, different or partial load goes. */
+async function deletePrefix(url: string, prefix: string): Promise<void> {
+  await withRedis(url, async (redis) => {
+    if (!('scan' in redis)) return;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  });
+}
+
+async function publish(
+  playground: ProcessPlayground,
+  client: GatewayClient,
+  world: World,
+  options: FeedBenchOptions,
+  signal: AbortSignal,
+): Promise<number> {
+  const summary = await publishWorld(client, world, {
+    address: playground.gatewayAddress,
+    batchSize: 1000,
+    stderr: options.output,
+    signal,
+  });
+  options.log(`published ${summary.published} events in ${summary.seconds.toFixed(1)} s`);
+  await waitForConsumers(playground.runtime.eventLog, playground.consumerGroups, {
+    stderr: options.output,
+    signal,
+  });
+  options.log('every consumer caught up');
+  return summary.published;
+}
+
+async function lagOf(playground: ProcessPlayground): Promise<Record<string, number>> {
+  const lags = await Promise.all(
+    playground.consumerGroups.map(async (group) => {
+      const lag = await playground.runtime.eventLog.lag(group);
+      return [group, lag.undelivered + lag.pending] as const;
+    }),
+  );
+  return Object.fromEntries(lags);
+}
+
+/** Users who still open the app, in a seeded order: the load spreads over the world. */
+export function activeUsers(world: World, seed: number): string[] {
+  const ids = world.truth.users.filter((u) => u.lapsedAfterMs === undefined).map((u) => u.id);
+  let state = seed >>> 0 || 1;
+  for (let i = ids.length - 1; i > 0; i--) {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    const j = state % (i + 1);
+    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+  }
+  return ids;
+}
+
+/** Waits until feeds are scored by `wanted` (or by any model when undefined); returns its name. */
+async function waitForModel(
+  client: GatewayClient,
+  userId: string,
+  wanted: string | undefined,
+): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  let model = '';
+  while (Date.now() < deadline) {
+    const page = await client.getFeed(feedRequest(userId, 1)).catch(() => undefined);
+    model = page?.model ?? '';
+    if (wanted === undefined ? model !== '' : model === wanted) return model;
+    await sleep(200);
+  }
+  return model;
+}
+
+/** The median encoded size of a few real responses, bytes. */
+async function responseSize(
+  client: GatewayClient,
+  userIds: readonly string[],
+  pageSize: number,
+): Promise<number> {
+  const sizes: number[] = [];
+  for (const userId of userIds) {
+    const page = await client.getFeed(feedRequest(userId, pageSize));
+    sizes.push(gatewayv1.GetFeedResponse.encode(page).finish().length);
+  }
+  sizes.sort((a, b) => a - b);
+  return sizes[Math.floor(sizes.length / 2)] ?? 1_000;
+}
+
+function feedRequest(userId: string, pageSize: number): gatewayv1.GetFeedRequest {
+  return { userId, surface: commonv1.Surface.SURFACE_DASHBOARD, tag: '', pageSize, cursor: '' };
+}
