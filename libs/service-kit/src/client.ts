@@ -22,6 +22,12 @@ export interface ClientOptions {
   /** Attempts for idempotent methods (marked in the proto); other methods are never retried. */
   readonly retryMaxAttempts?: number;
   readonly maxMessageBytes?: number;
+  /**
+   * The HTTP/2 receive window the client advertises, bytes. Default 4 MiB: with grpc-js's
+   * 64 KiB a response of a few hundred kilobytes (GetFeatures, Generate) stalls until the
+   * client's WINDOW_UPDATE reaches the server, a round trip that a busy event loop delays.
+   */
+  readonly flowControlWindowBytes?: number;
   /** Mutual TLS material; plaintext when undefined. */
   readonly tls?: TlsMaterial | undefined;
   /** Sent as `authorization: Bearer <token>` on every call (the gateway's internal callers). */
@@ -47,6 +53,7 @@ export function createServiceClient<D extends CompatServiceDefinition>(
   const channel = createChannel(address, channelCredentials(options.tls), {
     'grpc.max_receive_message_length': maxBytes,
     'grpc.max_send_message_length': maxBytes,
+    'grpc-node.flow_control_window': options.flowControlWindowBytes ?? 4 * 1024 * 1024,
   });
   const client = createClientFactory()
     .use(bearerToken(options.bearerToken))

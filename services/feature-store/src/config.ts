@@ -15,6 +15,13 @@ export const featureStoreConfigShape = {
   FEATURE_STORE_BATCH_SIZE: env.int(500, 1, 10_000),
   /** Post metas (blog, tags) remembered in process: they never change once stored. */
   FEATURE_STORE_META_CACHE: env.int(200_000, 0, 10_000_000),
+  /**
+   * How long an entity remembers the events it counted, so a batch written but not
+   * acknowledged and delivered again counts nothing twice: at least as long as the event log
+   * keeps its processed-markers (7 days) and as a batch can wait to be delivered again. 0 keeps
+   * no markers: at-least-once, a batch delivered again may count twice (cheaper ingestion).
+   */
+  FEATURE_STORE_COUNTED_TTL_MS: env.int(7 * 24 * 3_600_000, 0, 365 * 24 * 3_600_000),
 };
 
 export type FeatureStoreConfig = Readonly<z.infer<z.ZodObject<typeof featureStoreConfigShape>>>;

@@ -5,8 +5,10 @@ import type { Relation } from './feature-registry.js';
 import type { PostMeta } from './feature-store.js';
 import { ENGAGEMENT_RULES, type EngagementRule } from './update-rules.js';
 
-/** What one event of the log says, checked: the materializer's input. */
-export type EventFact =
+/** What one event of the log says, checked, with its `event_id`: the materializer's input. */
+export type EventFact = FactBody & { readonly eventId: string };
+
+type FactBody =
   | {
       readonly kind: 'post_created';
       readonly atMs: number;
@@ -24,7 +26,6 @@ export type EventFact =
     }
   | {
       readonly kind: 'engagement';
-      readonly eventId: string;
       readonly atMs: number;
       readonly userId: string;
       readonly postId: string;
@@ -54,6 +55,11 @@ export type EventFact =
  * bad ids, an unknown engagement kind, no time): the consumer retries, then dead-letters it.
  */
 export function factOf(event: eventsv1.Event): EventFact | undefined {
+  const body = factBodyOf(event);
+  return body === undefined ? undefined : { ...body, eventId: event.eventId };
+}
+
+function factBodyOf(event: eventsv1.Event): FactBody | undefined {
   const atMs = event.atMs;
   if (!Number.isSafeInteger(atMs) || atMs <= 0) {
     throw new InvalidArgumentError('at_ms', `must be a positive time in ms, got ${atMs}`);
@@ -97,7 +103,6 @@ export function factOf(event: eventsv1.Event): EventFact | undefined {
       }
       return {
         kind: 'engagement',
-        eventId: event.eventId,
         atMs,
         userId: checkedUser,
         postId: checkedPost,

@@ -1,7 +1,14 @@
 import type { eventsv1 } from '@feedmesh/contracts';
-import type { BatchFailure } from '@feedmesh/events';
+import type { BatchFailure, Delivery } from '@feedmesh/events';
 import { factOf, type EventFact } from './event-facts.js';
-import type { FeatureStore, ParkedEngagement, PostMeta, Prefetched } from './feature-store.js';
+import {
+  countedKey,
+  type FeatureStore,
+  type ParkedEngagement,
+  type PostMeta,
+  type Prefetched,
+  type WriteOutcome,
+} from './feature-store.js';
 import { relationOutcome } from './relation-rules.js';
 import {
   ENGAGEMENT_RULES,
@@ -9,7 +16,7 @@ import {
   receivedSignals,
   type EngagementRule,
 } from './update-rules.js';
-import { WritePlanBuilder } from './write-plan-builder.js';
+import { WritePlanBuilder, type CountedAlready } from './write-plan-builder.js';
 
 type Fact<K extends EventFact['kind']> = Extract<EventFact, { kind: K }>;
 
@@ -22,10 +29,15 @@ type Fact<K extends EventFact['kind']> = Extract<EventFact, { kind: K }>;
  * Times come from the events' `at_ms`, never the wall clock, and every write folds its events
  * in by that time, so replaying the log (in any interleaving of its partitions, in batches of
  * any size) builds the same state. The consumer runner skips the `event_id`s its group
- * already applied; a batch that fails midway is delivered again whole, and its events may
- * then count twice, as the log's at-least-once delivery allows.
+ * already acknowledged. What it cannot skip, a batch written (wholly or partly) but not
+ * acknowledged and delivered again, counts once all the same: each entity write is marked
+ * with the events it counts, atomically with its changes (see `EntityWrite`), and a batch
+ * delivered again first asks which entities counted which of its events and leaves those out.
  */
 export class FeatureMaterializer {
+  /** Plans after a conflict (another delivery of an event wrote first) before giving up. */
+  private static readonly ATTEMPTS = 4;
+
   constructor(private readonly store: FeatureStore) {}
 
   /** Applies one event; throws what a batch would report for it. */
@@ -37,9 +49,13 @@ export class FeatureMaterializer {
   /**
    * Applies the events it can make sense of, and reports the others (by index) with the
    * `InvalidArgumentError` naming the field at fault. A store failure throws: nothing of the
-   * batch is known to be applied.
+   * batch is known to be applied. `deliveries` (the log's) tell a batch delivered again, whose
+   * events some entities may have counted already.
    */
-  async applyBatch(events: readonly eventsv1.Event[]): Promise<BatchFailure[]> {
+  async applyBatch(
+    events: readonly eventsv1.Event[],
+    deliveries?: readonly Delivery[],
+  ): Promise<BatchFailure[]> {
     const failures: BatchFailure[] = [];
     const facts: EventFact[] = [];
     events.forEach((event, index) => {
@@ -50,32 +66,81 @@ export class FeatureMaterializer {
         failures.push({ index, error });
       }
     });
-    if (facts.length > 0) await new BatchMaterialization(this.store, facts).run();
-    return failures;
+    if (facts.length === 0) return failures;
+    let deliveredBefore = deliveries?.some((delivery) => delivery.deliveries > 1) ?? false;
+    for (let attempt = 1; ; attempt++) {
+      const conflicts = await new BatchMaterialization(this.store, facts, deliveredBefore).run();
+      if (!conflicts) return failures;
+      if (attempt === FeatureMaterializer.ATTEMPTS) {
+        throw new Error(`a batch kept meeting other deliveries of its events ${attempt} times`);
+      }
+      deliveredBefore = true;
+    }
   }
 }
 
 /** One batch's materialization: prefetch, plan, write, correct. */
 class BatchMaterialization {
-  private readonly builder = new WritePlanBuilder();
+  private builder = new WritePlanBuilder();
   /** Metas the batch knows: prefetched, or created by a PostCreated in it. */
   private readonly metas = new Map<string, PostMeta>();
   /** Posts whose PostCreated this batch expects to store the meta of, with when. */
-  private readonly creating = new Map<string, { meta: PostMeta; atMs: number }>();
+  private readonly creating = new Map<string, { meta: PostMeta; atMs: number; eventId: string }>();
+
   /** By (user, relation, blog): the score prefetched, and the one this batch leaves. */
   private readonly relations = new Map<string, { score: number | undefined; predicted: number }>();
+  /** Follows whose user and blog parts are both in the plan: what each should change. */
+  private followerChanges: { userId: string; blogId: string; eventId: string; change: number }[] =
+    [];
+  /** For a batch delivered again: by user and event, the change a relation event made. */
+  private recorded = new Map<string, number>();
 
   constructor(
     private readonly store: FeatureStore,
     private readonly facts: readonly EventFact[],
+    /** Some entity may have counted some of the events already (a batch delivered again). */
+    private readonly deliveredBefore: boolean,
   ) {}
 
-  async run(): Promise<void> {
+  /** Resolves with whether the store met a conflict: what it did not write is to plan again. */
+  async run(): Promise<boolean> {
     const prefetched = await this.prefetch();
-    for (const fact of this.facts) this.plan(fact, prefetched);
-    this.planFollowerCounts();
+    const countedAlready = this.deliveredBefore ? await this.countedAlready(prefetched) : undefined;
+    this.planAll(prefetched, countedAlready);
     const outcome = await this.store.write(this.builder.build());
     await this.correct(outcome);
+    return outcome.conflicts;
+  }
+
+  private planAll(prefetched: Prefetched, countedAlready: CountedAlready | undefined): void {
+    this.builder = new WritePlanBuilder(countedAlready);
+    this.followerChanges = [];
+    for (const known of this.relations.values()) known.predicted = known.score ?? Number.NaN;
+    for (const fact of this.facts) this.plan(fact, prefetched);
+    this.builder.countingFor(undefined);
+  }
+
+  /** A second round trip, for a batch delivered again: which entities counted which events. */
+  private async countedAlready(prefetched: Prefetched): Promise<CountedAlready | undefined> {
+    this.planAll(prefetched, undefined);
+    const checks = this.builder.countedChecks();
+    if (checks.length === 0) return undefined;
+    const { counted, relationChanges } = await this.store.prefetch({
+      metas: [],
+      parked: [],
+      relations: [],
+      counted: checks,
+    });
+    checks.forEach(({ id, eventId }, i) => {
+      const change = relationChanges[i];
+      if (change !== undefined) this.recorded.set(`${id}\u0000${eventId}`, change);
+    });
+    const done = new Set(
+      checks
+        .filter((_, i) => counted[i] === true)
+        .map(({ entity, id, eventId }) => `${countedKey(entity, id)}\u0000${eventId}`),
+    );
+    return (entity, id, eventId) => done.has(`${countedKey(entity, id)}\u0000${eventId}`);
   }
 
   private of<K extends EventFact['kind']>(kind: K): Fact<K>[] {
@@ -99,6 +164,7 @@ class BatchMaterialization {
       // cheaper than a round trip to learn which posts those are.
       parked: created,
       relations,
+      ...(this.deliveredBefore ? { joined: created } : {}),
     });
     for (const [postId, meta] of prefetched.metas) this.metas.set(postId, meta);
     [...relationKeys.keys()].forEach((key, i) => {
@@ -107,16 +173,19 @@ class BatchMaterialization {
     });
     // The first PostCreated of a post without a stored meta creates it; its meta serves
     // every engagement of the batch, wherever it sits in the batch.
-    for (const { postId, meta, atMs } of this.of('post_created')) {
+    for (const { postId, meta, atMs, eventId } of this.of('post_created')) {
       if (this.metas.has(postId)) continue;
       this.metas.set(postId, meta);
-      this.creating.set(postId, { meta, atMs });
+      this.creating.set(postId, { meta, atMs, eventId });
     }
     return prefetched;
   }
 
   private plan(fact: EventFact, prefetched: Prefetched): void {
     const { builder } = this;
+    // Counters and counts are marked with the event that adds to them; the rest (attributes
+    // merged by max or min, sets, relations) come out the same however often applied.
+    builder.countingFor(undefined);
     switch (fact.kind) {
       case 'post_created': {
         const { postId, atMs, meta } = fact;
@@ -127,16 +196,20 @@ class BatchMaterialization {
           .mergeAttribute('text_length', fact.textLength)
           .mergeAttribute('is_reblog', meta.reblogOf === '' ? 0 : 1);
         const creation = this.creating.get(postId);
-        if (creation === undefined || post.create !== undefined) return;
-        const parked = dedupe(prefetched.parked.get(postId) ?? []);
+        if (creation === undefined) {
+          this.creationAgain(fact, prefetched);
+          return;
+        }
+        if (post.create !== undefined) return;
         post.create = {
           meta: creation.meta,
           parkedRead: prefetched.parked.get(postId)?.length ?? 0,
+          eventId: fact.eventId,
         };
-        // Only the write that stores the meta counts the post for its blog: a redelivered
-        // PostCreated must not count it twice.
-        builder.blog(creation.meta.blogId).addSignal('post', 1, creation.atMs);
-        for (const engagement of parked) joinParked(builder, engagement, creation.meta);
+        // Only the write that stores the meta counts the post for its blog: a PostCreated
+        // published twice must not count it twice.
+        const parked = dedupe(prefetched.parked.get(postId) ?? []);
+        countCreation(builder, fact.eventId, creation.meta, creation.atMs, parked);
         return;
       }
       case 'post_deleted':
@@ -151,6 +224,7 @@ class BatchMaterialization {
       }
       case 'engagement': {
         const { userId, postId, atMs, rule } = fact;
+        builder.countingFor(fact.eventId);
         const post = builder.post(postId);
         const user = this.active(userId, atMs);
         for (const signal of ownSignals(rule)) {
@@ -168,22 +242,38 @@ class BatchMaterialization {
         return;
       }
       case 'relation': {
-        const { userId, relation, blogId, atMs, active } = fact;
+        const { userId, relation, blogId, atMs, active, eventId } = fact;
+        // Marked, though last-write-wins, for the follower count it moves in another slot.
+        builder.countingFor(eventId);
+        const landed = builder.hasCounted('user', userId);
         this.active(userId, atMs).relations.push({
           relation,
           blogId,
           atMs,
           active,
+          eventId,
           ...(relation === 'following' ? { countedIn: 'follows' as const } : {}),
         });
         const known = this.relations.get(relationKey(userId, relation, blogId))!;
+        const before = isActive(known.predicted);
         const stored = Number.isNaN(known.predicted) ? undefined : known.predicted;
         const { score } = relationOutcome(stored, atMs, active);
         if (score !== undefined) known.predicted = score;
+        if (relation !== 'following') return;
+        // The blog's follower count moves by the change the user's write makes: predicted from
+        // the relation as prefetched (\`correct\` makes up a difference), or, when the user's
+        // part landed in an earlier delivery, the change it recorded then.
+        const change = landed
+          ? (this.recorded.get(`${userId}\u0000${eventId}`) ?? 0)
+          : isActive(known.predicted) - before;
+        const blogPlanned = !builder.hasCounted('blog', blogId);
+        builder.blog(blogId).mergeAttribute('followers', change);
+        if (!landed && blogPlanned) this.followerChanges.push({ userId, blogId, eventId, change });
         return;
       }
       case 'impression': {
         const { userId, postId, atMs } = fact;
+        builder.countingFor(fact.eventId);
         builder.post(postId).delta.addSignal('impression', 1, atMs);
         this.active(userId, atMs).delta.addSignal('impression', 1, atMs);
         builder.touch(userId, 'served', postId, atMs);
@@ -191,6 +281,7 @@ class BatchMaterialization {
       }
       case 'session': {
         const { userId, atMs } = fact;
+        builder.countingFor(fact.eventId);
         this.active(userId, atMs)
           .delta.addSignal('session', 1, atMs)
           .mergeAttribute('last_session_at', atMs);
@@ -200,17 +291,16 @@ class BatchMaterialization {
   }
 
   /**
-   * A follow's effect on its blog's follower count is written with the batch, predicted from
-   * the relation as prefetched; the user's write reports what it did, and `correct` makes up
-   * any difference (another consumer changed the relation in between).
+   * A PostCreated delivered again whose first delivery created the post: that write may have
+   * been cut short (a crash between its calls), so what the creation counts elsewhere (the
+   * blog's posts, the parked engagements' joins) is counted again, where the markers say it
+   * is missing. Only for the PostCreated that created the post, as the post keeps it.
    */
-  private planFollowerCounts(): void {
-    for (const [key, { score, predicted }] of this.relations) {
-      const [, relation, blogId] = key.split('\u0000') as [string, string, string];
-      if (relation !== 'following') continue;
-      const change = isActive(predicted) - isActive(score);
-      if (change !== 0) this.builder.blog(blogId).mergeAttribute('followers', change);
-    }
+  private creationAgain(fact: Fact<'post_created'>, prefetched: Prefetched): void {
+    const joined = prefetched.joined.get(fact.postId);
+    const meta = this.metas.get(fact.postId);
+    if (joined?.creator !== fact.eventId || meta === undefined) return;
+    countCreation(this.builder, fact.eventId, meta, fact.atMs, dedupe(joined.engagements));
   }
 
   /** Every event of a user marks them active (and known) at its time. */
@@ -220,8 +310,14 @@ class BatchMaterialization {
     return user;
   }
 
-  /** Makes up for what another consumer changed between this batch's prefetch and write. */
-  private async correct(outcome: Awaited<ReturnType<FeatureStore['write']>>): Promise<void> {
+  /**
+   * Makes up for what another consumer changed between this batch's prefetch and write. After
+   * a conflict only what was written counts here; the rest is planned again (a post created
+   * by this write then comes back through `creationAgain`).
+   */
+  private async correct(outcome: WriteOutcome): Promise<void> {
+    const written = (entity: 'user' | 'post' | 'blog', id: string) =>
+      !outcome.unwritten.has(countedKey(entity, id));
     const corrections = new WritePlanBuilder();
     for (const [postId, written] of outcome.posts) {
       const creation = this.creating.get(postId);
@@ -231,8 +327,10 @@ class BatchMaterialization {
       }
       if (creation !== undefined && written.parkedSince.length > 0) {
         for (const engagement of dedupe(written.parkedSince)) {
+          corrections.countingFor(joinId(creation.eventId, engagement));
           joinParked(corrections, engagement, creation.meta);
         }
+        corrections.countingFor(undefined);
       }
       if (written.meta !== undefined) {
         // The post was created meanwhile: what this batch meant to park joins it now.
@@ -240,20 +338,20 @@ class BatchMaterialization {
         for (const engagement of parked) joinParked(corrections, engagement, written.meta);
       }
     }
+    // A follow whose user and blog parts were both written: the blog got the predicted
+    // change, the user's write reports the one it made (another consumer may have moved the
+    // relation in between). Any other follow is finished by the next delivery, which finds
+    // what landed marked, and the change the user's part made recorded with its marker.
     const made = new Map<string, number>();
     for (const [userId, deltas] of outcome.relationDeltas) {
-      this.builder.user(userId).relations.forEach(({ relation, blogId }, i) => {
-        const key = relationKey(userId, relation, blogId);
-        made.set(key, (made.get(key) ?? 0) + (deltas[i] ?? 0));
+      this.builder.user(userId).relations.forEach(({ eventId }, i) => {
+        made.set(`${userId}\u0000${eventId}`, deltas[i] ?? 0);
       });
     }
-    for (const [key, { score, predicted }] of this.relations) {
-      const [, relation, blogId] = key.split('\u0000') as [string, string, string];
-      if (relation !== 'following') continue;
-      const expected = isActive(predicted) - isActive(score);
-      const change = made.get(key) ?? 0;
-      if (change !== expected)
-        corrections.blog(blogId).mergeAttribute('followers', change - expected);
+    for (const { userId, blogId, eventId, change } of this.followerChanges) {
+      const actual = made.get(`${userId}\u0000${eventId}`);
+      if (actual === undefined || !written('blog', blogId) || actual === change) continue;
+      corrections.blog(blogId).mergeAttribute('followers', actual - change);
     }
     if (!corrections.isEmpty) await this.store.write(corrections.build());
   }
@@ -276,6 +374,31 @@ function join(
   userBlog.addSignal('affinity', rule.affinity, atMs);
   for (const tag of meta.tags)
     builder.userTag(userId, tag).addSignal('affinity', rule.affinity, atMs);
+}
+
+/**
+ * A post's creation: the post counted for its blog, and each engagement parked with it joined
+ * (each its own event for the markers: the creation's and the engagement's ids together).
+ */
+function countCreation(
+  builder: WritePlanBuilder,
+  eventId: string,
+  meta: PostMeta,
+  atMs: number,
+  parked: readonly ParkedEngagement[],
+): void {
+  builder.countingFor(eventId);
+  builder.blog(meta.blogId).addSignal('post', 1, atMs);
+  for (const engagement of parked) {
+    builder.countingFor(joinId(eventId, engagement));
+    joinParked(builder, engagement, meta);
+  }
+  builder.countingFor(undefined);
+}
+
+/** The marker of a parked engagement joined by its post's creation. */
+function joinId(creatorEventId: string, engagement: ParkedEngagement): string {
+  return `${creatorEventId}>${engagement.eventId}`;
 }
 
 function joinParked(builder: WritePlanBuilder, engagement: ParkedEngagement, meta: PostMeta): void {

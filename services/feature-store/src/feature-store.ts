@@ -29,6 +29,42 @@ export interface RelationChange {
   readonly active: boolean;
   /** A user attribute that counts the relation's active members. */
   readonly countedIn?: AttributeOf<'user'>;
+  /**
+   * The event's: the change the relation made (-1, 0, 1) is recorded with the user's marker
+   * for it (`Prefetched.relationChanges`), for the blog's follower count of a delivery again.
+   */
+  readonly eventId?: string;
+}
+
+/** The entities a write can mark as having counted an event (the keys of one hash tag). */
+export type CountingEntity = 'user' | 'post' | 'blog';
+
+/** How long an entity remembers that it counted an event: as long as the log's processed-markers. */
+export const COUNTED_TTL_MS = 7 * 24 * 3_600_000;
+
+/** An entity's name in `WriteOutcome.unwritten`. */
+export function countedKey(entity: CountingEntity, id: string): string {
+  return `${entity}\u0000${id}`;
+}
+
+/** Whether `entity` `id` has counted the event `eventId` (see `EntityWrite.eventIds`). */
+export interface CountedCheck {
+  readonly entity: CountingEntity;
+  readonly id: string;
+  readonly eventId: string;
+}
+
+/**
+ * A write of one entity that carries the additive changes (counters, counts) of some events.
+ * The store writes it at most once per event: it marks the entity with each event in the same
+ * atomic step as the changes, and writes nothing of the entity when one of its events is
+ * marked already (`WriteOutcome.conflicts`). A batch applied but not acknowledged (a crash, a
+ * lost connection), delivered again, therefore counts nothing twice: the materializer asks
+ * which entities counted which events (`PrefetchRequest.counted`) and leaves those out.
+ */
+export interface EntityWrite {
+  /** Events whose additive changes this write holds; none: written unconditionally. */
+  readonly eventIds?: readonly string[];
 }
 
 /** What a batch reads before it writes (see FeatureMaterializer). */
@@ -42,6 +78,16 @@ export interface PrefetchRequest {
     readonly relation: Relation;
     readonly blogId: string;
   }[];
+  /** Entities that may have counted an event already (a batch delivered again). */
+  readonly counted?: readonly CountedCheck[];
+  /** Posts whose creation this batch may be delivering again: what their creation joined. */
+  readonly joined?: readonly string[];
+}
+
+/** What a post's creation joined: its PostCreated's id, and the engagements parked till then. */
+export interface JoinedAtCreation {
+  readonly creator: string;
+  readonly engagements: readonly ParkedEngagement[];
 }
 
 export interface Prefetched {
@@ -54,9 +100,15 @@ export interface Prefetched {
    * undefined when the pair has none.
    */
   readonly relationScores: readonly (number | undefined)[];
+  /** One per `counted` check: whether the entity has counted the event (within its marker's TTL). */
+  readonly counted: readonly boolean[];
+  /** One per `counted` check of a relation event on its user: the change it made then. */
+  readonly relationChanges: readonly (number | undefined)[];
+  /** By post of `joined` that was created (within the parked engagements' time to live). */
+  readonly joined: ReadonlyMap<string, JoinedAtCreation>;
 }
 
-export interface PostWrite {
+export interface PostWrite extends EntityWrite {
   readonly postId: string;
   readonly delta: EntityDelta<'post'>;
   /**
@@ -64,13 +116,18 @@ export interface PostWrite {
    * back: the first `parkedRead` (which the prefetch returned, and the batch joins itself) are
    * dropped, any parked since are returned in the outcome.
    */
-  readonly create?: { readonly meta: PostMeta; readonly parkedRead: number };
+  readonly create?: {
+    readonly meta: PostMeta;
+    readonly parkedRead: number;
+    /** The PostCreated's: kept with the engagements it joins, for a delivery of it again. */
+    readonly eventId?: string;
+  };
   /** Parked with the post unless it has a meta, which the outcome then returns. */
   readonly park: readonly ParkedEngagement[];
 }
 
 /** Everything a batch changes under one user: one atomic write in the user's slot. */
-export interface UserWrite {
+export interface UserWrite extends EntityWrite {
   readonly userId: string;
   readonly delta: EntityDelta<'user'>;
   /** By blog: the user's state with it; each also marks the blog touched at the delta's time. */
@@ -87,7 +144,7 @@ export interface UserWrite {
   readonly relations: readonly RelationChange[];
 }
 
-export interface BlogWrite {
+export interface BlogWrite extends EntityWrite {
   readonly blogId: string;
   readonly delta: EntityDelta<'blog'>;
 }
@@ -109,6 +166,15 @@ export interface PostWritten {
 }
 
 export interface WriteOutcome {
+  /**
+   * Some entity was not written because it had counted one of its write's events already
+   * (another delivery of the event got there first). Only written entities are reported
+   * below; the caller plans again what is left, with `PrefetchRequest.counted`.
+   */
+  readonly conflicts: boolean;
+  /** With conflicts: the entities not written, as `countedKey(entity, id)`. */
+  readonly unwritten: ReadonlySet<string>;
+  /** The posts written. */
   readonly posts: ReadonlyMap<string, PostWritten>;
   /** By user: the change in active members each relation change made (-1, 0 or 1). */
   readonly relationDeltas: ReadonlyMap<string, readonly number[]>;

@@ -8,9 +8,15 @@ import {
   userWrite,
 } from './feature-store.contract.js';
 import { InMemoryFeatureStore } from './in-memory-feature-store.js';
+import { redeliverySuite } from './redelivery.suite.js';
 import { joinsById } from './test-fixtures/states.js';
 
 featureStoreContract('InMemoryFeatureStore', async (limits) => ({
+  store: new InMemoryFeatureStore(limits),
+  dispose: async () => undefined,
+}));
+
+redeliverySuite('InMemoryFeatureStore', async (limits) => ({
   store: new InMemoryFeatureStore(limits),
   dispose: async () => undefined,
 }));

@@ -9,19 +9,24 @@ import {
   type EntityKind,
   type UserSet,
 } from './feature-registry.js';
-import type {
-  CandidateStates,
-  FeatureStore,
-  ParkedEngagement,
-  PostMeta,
-  PostWritten,
-  Prefetched,
-  PrefetchRequest,
-  StoreLimits,
-  UserStates,
-  UserWrite,
-  WriteOutcome,
-  WritePlan,
+import {
+  COUNTED_TTL_MS,
+  countedKey,
+  type CandidateStates,
+  type CountingEntity,
+  type EntityWrite,
+  type FeatureStore,
+  type JoinedAtCreation,
+  type ParkedEngagement,
+  type PostMeta,
+  type PostWritten,
+  type Prefetched,
+  type PrefetchRequest,
+  type StoreLimits,
+  type UserStates,
+  type UserWrite,
+  type WriteOutcome,
+  type WritePlan,
 } from './feature-store.js';
 import { postBatchOf, SlotAssigner } from './post-batch.js';
 import { relationOutcome } from './relation-rules.js';
@@ -32,10 +37,19 @@ import { LAYOUTS, TIME_CELL, type StateLayout } from './state-layout.js';
 export interface InMemoryFeatureStoreOptions extends StoreLimits {
   /** The clock time to live is measured on (like Redis's); tests pass a fake. */
   readonly now?: () => number;
+  /**
+   * How long an entity remembers that it counted an event (see `EntityWrite`); 0 remembers
+   * nothing (a replay of a history that holds each event once). Default 7 days, as the log's
+   * processed-markers.
+   */
+  readonly countedTtlMs?: number;
 }
 
 /** Ids never hold NUL (they are [A-Za-z0-9_.:-]), so it separates a pair's parts. */
 const pair = (userId: string, other: string) => `${userId}\u0000${other}`;
+
+const markerOf = (entity: CountingEntity, id: string, eventId: string) =>
+  `${countedKey(entity, id)}\u0000${eventId}`;
 
 /**
  * The embedded store (playground, tests, point-in-time replays): the Redis store's semantics
@@ -46,12 +60,18 @@ export class InMemoryFeatureStore implements FeatureStore {
   private readonly states: { readonly [E in EntityKind]: ExpiringMap<string, Float64Array> };
   private readonly postMetas: ExpiringMap<string, PostMeta>;
   private readonly parked: ExpiringMap<string, ParkedEngagement[]>;
+  private readonly joined: ExpiringMap<string, JoinedAtCreation>;
   private readonly sets: Record<UserSet, ExpiringMap<string, ScoredSet>>;
   private readonly indexes: Record<'tags' | 'blogs', ExpiringMap<string, ScoredSet>>;
+  /** `countedKey(entity, id)` NUL event id, for each event an entity counted. */
+  /** The value: true, or for a relation event on its user the change it made. */
+  private readonly counted: ExpiringMap<string, true | number> | undefined;
 
   constructor(private readonly options: InMemoryFeatureStoreOptions) {
     const now = options.now ?? Date.now;
     const map = <V>(ttlMs: number) => new ExpiringMap<string, V>(ttlMs, now);
+    const countedTtlMs = options.countedTtlMs ?? COUNTED_TTL_MS;
+    this.counted = countedTtlMs > 0 ? map(countedTtlMs) : undefined;
     this.states = {
       user: map(ENTITIES.user.ttlMs),
       post: map(ENTITIES.post.ttlMs),
@@ -61,6 +81,7 @@ export class InMemoryFeatureStore implements FeatureStore {
     };
     this.postMetas = map(ENTITIES.post.ttlMs);
     this.parked = map(PARKED_ENGAGEMENT_TTL_MS);
+    this.joined = map(PARKED_ENGAGEMENT_TTL_MS);
     this.sets = {
       served: map(USER_SETS.served.ttlMs),
       engaged: map(USER_SETS.engaged.ttlMs),
@@ -86,23 +107,65 @@ export class InMemoryFeatureStore implements FeatureStore {
     const relationScores = request.relations.map(({ userId, relation, blogId }) =>
       this.sets[relation].get(userId)?.score(blogId),
     );
-    return { metas, parked, relationScores };
+    const marks = (request.counted ?? []).map(({ entity, id, eventId }) =>
+      this.counted?.get(markerOf(entity, id, eventId)),
+    );
+    const counted = marks.map((mark) => mark !== undefined);
+    const relationChanges = marks.map((mark) => (typeof mark === 'number' ? mark : undefined));
+    const joined = new Map<string, JoinedAtCreation>();
+    for (const postId of request.joined ?? []) {
+      const entry = this.joined.get(postId);
+      if (entry !== undefined) joined.set(postId, entry);
+    }
+    return { metas, parked, relationScores, counted, relationChanges, joined };
   }
 
   async write(plan: WritePlan): Promise<WriteOutcome> {
-    for (const { blogId, delta } of plan.blogs) this.change('blog', blogId, delta);
+    const unwritten = new Set<string>();
+    // As the Redis store's scripts: an entity that counted one of its write's events already
+    // is not written at all; the others are marked with their events as they are written.
+    const writes = <W extends EntityWrite>(
+      entity: CountingEntity,
+      all: readonly W[],
+      idOf: (write: W) => string,
+    ): W[] =>
+      all.filter((write) => {
+        const id = idOf(write);
+        const markers = (write.eventIds ?? []).map((eventId) => markerOf(entity, id, eventId));
+        if (this.counted === undefined) return true;
+        if (markers.some((marker) => this.counted!.get(marker) !== undefined)) {
+          unwritten.add(countedKey(entity, id));
+          return false;
+        }
+        for (const marker of markers) this.counted.set(marker, true);
+        return true;
+      });
+    for (const { blogId, delta } of writes('blog', plan.blogs, (w) => w.blogId)) {
+      this.change('blog', blogId, delta);
+    }
     const relationDeltas = new Map<string, readonly number[]>();
-    for (const write of plan.users) relationDeltas.set(write.userId, this.writeUser(write));
+    for (const write of writes('user', plan.users, (w) => w.userId)) {
+      const deltas = this.writeUser(write);
+      relationDeltas.set(write.userId, deltas);
+      write.relations.forEach(({ eventId }, i) => {
+        const marker = eventId === undefined ? undefined : markerOf('user', write.userId, eventId);
+        if (marker !== undefined && this.counted?.get(marker) !== undefined) {
+          this.counted.set(marker, deltas[i]!);
+        }
+      });
+    }
     const posts = new Map<string, PostWritten>();
-    for (const { postId, delta, create, park } of plan.posts) {
+    for (const { postId, delta, create, park } of writes('post', plan.posts, (w) => w.postId)) {
       this.change('post', postId, delta);
       let meta = this.postMetas.get(postId);
       let written: PostWritten = { parkedSince: [] };
       if (create !== undefined) {
         if (meta === undefined) {
           meta = create.meta;
-          const since = (this.parked.get(postId) ?? []).slice(create.parkedRead);
+          const entries = this.parked.get(postId) ?? [];
+          const since = entries.slice(create.parkedRead);
           this.parked.delete(postId);
+          this.joined.set(postId, { creator: create.eventId ?? '', engagements: entries });
           written = { created: true, parkedSince: since };
         } else {
           written = { created: false, parkedSince: [] };
@@ -120,7 +183,7 @@ export class InMemoryFeatureStore implements FeatureStore {
       if (meta !== undefined) this.postMetas.set(postId, meta);
       posts.set(postId, written);
     }
-    return { posts, relationDeltas };
+    return { conflicts: unwritten.size > 0, unwritten, posts, relationDeltas };
   }
 
   async readCandidates(

@@ -1,4 +1,5 @@
 import type { eventsv1 } from '@feedmesh/contracts';
+import type { Delivery } from '@feedmesh/events';
 import {
   serverOptionsFrom,
   startGrpcServer,
@@ -65,9 +66,10 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
         redis: runtime.redis,
         prefix: runtime.prefix,
         metaCacheSize: config.FEATURE_STORE_META_CACHE,
+        countedTtlMs: config.FEATURE_STORE_COUNTED_TTL_MS,
         ...limits,
       })
-    : new InMemoryFeatureStore(limits);
+    : new InMemoryFeatureStore({ ...limits, countedTtlMs: config.FEATURE_STORE_COUNTED_TTL_MS });
   const materializer = new FeatureMaterializer(store);
   const applied = meter('@feedmesh/feature-store').createCounter(
     'feedmesh.feature_store.events_applied',
@@ -77,12 +79,12 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
     group: FEATURE_STORE_GROUP,
     consumer: runtime.consumerName,
     batchSize: config.FEATURE_STORE_BATCH_SIZE,
-    batchHandler: (events: readonly eventsv1.Event[]) =>
+    batchHandler: (events: readonly eventsv1.Event[], deliveries: readonly Delivery[]) =>
       runAsService(SERVICE, async () => {
         const failures = await withSpan(
           'feature-store.apply-batch',
           { 'feedmesh.events': events.length },
-          () => materializer.applyBatch(events),
+          () => materializer.applyBatch(events, deliveries),
         );
         const failed = new Set(failures.map((failure) => failure.index));
         const byType = new Map<string, number>();

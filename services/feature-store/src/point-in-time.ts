@@ -55,6 +55,8 @@ export async function featuresAsOf(
     setCap: options.setCap ?? 1_000,
     interestCap: options.interestCap ?? 200,
     now: () => clock,
+    // The history is deduplicated by event id before the replay: nothing to remember.
+    countedTtlMs: 0,
   });
   const materializer = new FeatureMaterializer(store);
   const batchSize = options.batchSize ?? 1_000;

@@ -6,6 +6,7 @@ import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { featureStoreContract } from './feature-store.contract.js';
 import { serviceSuite } from './feature-store-service.suite.js';
+import { redeliverySuite } from './redelivery.suite.js';
 import { FeatureKeys } from './redis-keys.js';
 import { RedisFeatureStore } from './redis-feature-store.js';
 import { startRedisCluster, type LocalRedisCluster } from './test-fixtures/redis-cluster.js';
@@ -44,6 +45,15 @@ describe('on a Redis Cluster of three masters', function () {
       dispose: async () => undefined,
     };
   });
+
+  redeliverySuite('RedisFeatureStore on a Cluster', async (limits) => ({
+    store: new RedisFeatureStore({
+      redis: connect(),
+      prefix: uniquePrefix('fs-cluster'),
+      ...limits,
+    }),
+    dispose: async () => undefined,
+  }));
 
   it('spreads one batch over every master, each key where the cluster wants it', async function () {
     const redis = connect();

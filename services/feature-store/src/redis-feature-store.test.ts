@@ -5,13 +5,24 @@ import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { FeatureMaterializer } from './event-materializer.js';
 import { ENTITIES, PARKED_ENGAGEMENT_TTL_MS, USER_SETS } from './feature-registry.js';
+import { COUNTED_TTL_MS } from './feature-store.js';
 import { deltaOf, featureStoreContract, plan, postWrite } from './feature-store.contract.js';
+import { redeliverySuite } from './redelivery.suite.js';
 import { FeatureKeys } from './redis-keys.js';
 import { RedisFeatureStore } from './redis-feature-store.js';
 import { LAYOUTS } from './state-layout.js';
 import { sampleWorld, T0 } from './test-fixtures/events.js';
 
 featureStoreContract('RedisFeatureStore', async (limits) => {
+  const prefix = uniquePrefix('fs');
+  const redis = testRedis(prefix);
+  return {
+    store: new RedisFeatureStore({ redis, prefix, ...limits }),
+    dispose: () => redis.cleanup(),
+  };
+});
+
+redeliverySuite('RedisFeatureStore', async (limits) => {
   const prefix = uniquePrefix('fs');
   const redis = testRedis(prefix);
   return {
@@ -44,7 +55,9 @@ function declaredTtl(key: string): number {
     ),
     [/\{p:[^}]+\}:v$/, ENTITIES.post.ttlMs],
     [/\{p:[^}]+\}:parked$/, PARKED_ENGAGEMENT_TTL_MS],
+    [/\{p:[^}]+\}:joined$/, PARKED_ENGAGEMENT_TTL_MS],
     [/\{b:[^}]+\}:s$/, ENTITIES.blog.ttlMs],
+    [/\{[upb]:[^}]+\}:e:/, COUNTED_TTL_MS],
   ];
   const rule = rules.find(([pattern]) => pattern.test(key));
   assert.ok(rule, `no key class for ${key}`);

@@ -10,22 +10,27 @@ import {
   type Relation,
   type UserSet,
 } from './feature-registry.js';
-import type {
-  BlogWrite,
-  CandidateStates,
-  FeatureStore,
-  ParkedEngagement,
-  PostMeta,
-  PostWrite,
-  PostWritten,
-  Prefetched,
-  PrefetchRequest,
-  StoreLimits,
-  TouchedSet,
-  UserStates,
-  UserWrite,
-  WriteOutcome,
-  WritePlan,
+import {
+  COUNTED_TTL_MS,
+  countedKey,
+  type BlogWrite,
+  type CandidateStates,
+  type CountingEntity,
+  type EntityWrite,
+  type FeatureStore,
+  type JoinedAtCreation,
+  type ParkedEngagement,
+  type PostMeta,
+  type PostWrite,
+  type PostWritten,
+  type Prefetched,
+  type PrefetchRequest,
+  type StoreLimits,
+  type TouchedSet,
+  type UserStates,
+  type UserWrite,
+  type WriteOutcome,
+  type WritePlan,
 } from './feature-store.js';
 import { PostBatch, type JoinSlots } from './post-batch.js';
 import {
@@ -54,6 +59,11 @@ export interface RedisFeatureStoreOptions extends StoreLimits {
   readonly prefix: string;
   /** Post metas remembered in process (they never change once stored). Default 200,000. */
   readonly metaCacheSize?: number;
+  /**
+   * How long an entity remembers an event it counted (see `EntityWrite`). Default 7 days; 0
+   * keeps no markers (a batch delivered again may count twice).
+   */
+  readonly countedTtlMs?: number;
 }
 
 const RELATION_SETS: readonly UserSet[] = ['following', 'blocked'];
@@ -113,6 +123,14 @@ export class RedisFeatureStore implements FeatureStore {
         pipeline.zmscore(key, ...indexes.map((i) => request.relations[i]!.blogId)),
       ),
     }));
+    const joinedReplies = (request.joined ?? []).map((postId) => {
+      const key = this.keys.joinedEngagements(postId);
+      return batch.add(key, (pipeline) => pipeline.lrange(key, 0, -1));
+    });
+    const countedReplies = (request.counted ?? []).map(({ entity, id, eventId }) => {
+      const key = this.keys.counted(entity, id, eventId);
+      return batch.add(key, (pipeline) => pipeline.get(key));
+    });
     const replies = await batch.exec('feature-store.prefetch');
 
     const got = values(replies);
@@ -135,32 +153,61 @@ export class RedisFeatureStore implements FeatureStore {
         relationScores[index] = score === null || score === undefined ? undefined : Number(score);
       });
     }
-    return { metas, parked, relationScores };
+    // '1', or `c<change>` for a relation event on its user (see UPDATE_USERS).
+    const marks = countedReplies.map((reply) => reply(replies) as string | null);
+    const counted = marks.map((mark) => mark !== null);
+    const relationChanges = marks.map((mark) =>
+      mark?.startsWith('c') ? Number(mark.slice(1)) : undefined,
+    );
+    const joined = new Map<string, JoinedAtCreation>();
+    (request.joined ?? []).forEach((postId, i) => {
+      const [creator, ...entries] = joinedReplies[i]!(replies) as string[];
+      if (creator !== undefined) {
+        joined.set(postId, { creator, engagements: entries.flatMap(decodeParked) });
+      }
+    });
+    return { metas, parked, relationScores, counted, relationChanges, joined };
   }
 
   async write(plan: WritePlan): Promise<WriteOutcome> {
     const batch = new SlotBatch(this.redis);
-    this.queueBlogs(batch, plan.blogs);
+    const blogs = this.queueBlogs(batch, plan.blogs);
     const users = this.queueUsers(batch, plan.users);
     const posts = this.queuePosts(batch, plan.posts);
     const replies = await batch.exec('feature-store.write');
 
+    // A call that met an event counted already wrote none of its entities (see COUNTED).
+    const unwritten = new Set<string>();
+    const conflicted = <W>(
+      entity: CountingEntity,
+      calls: readonly { writes: readonly W[]; reply: Reply<unknown> }[],
+      idOf: (write: W) => string,
+    ) =>
+      calls.filter(({ writes, reply }) => {
+        if (reply(replies) !== null) return true;
+        for (const write of writes) unwritten.add(countedKey(entity, idOf(write)));
+        return false;
+      });
+    conflicted('blog', blogs, (w) => w.blogId);
+    const writtenUsers = conflicted('user', users, (w) => w.userId);
+    const writtenPosts = conflicted('post', posts, (w) => w.postId);
+
     const relationDeltas = new Map<string, readonly number[]>();
-    for (const { writes, reply } of users) {
+    for (const { writes, reply } of writtenUsers) {
       const perUser = reply(replies) as number[][];
       writes.forEach((write, i) =>
         relationDeltas.set(write.userId, (perUser[i] ?? []).map(Number)),
       );
     }
     const written = new Map<string, PostWritten>();
-    for (const { writes, reply } of posts) {
+    for (const { writes, reply } of writtenPosts) {
       const perPost = reply(replies) as [number, string, ...string[]][];
       writes.forEach((write, i) => {
         const [status, meta, ...since] = perPost[i] ?? [PARKED_STATUS.none, ''];
         written.set(write.postId, this.postWritten(write, Number(status), meta, since));
       });
     }
-    return { posts: written, relationDeltas };
+    return { conflicts: unwritten.size > 0, unwritten, posts: written, relationDeltas };
   }
 
   /**
@@ -293,23 +340,40 @@ export class RedisFeatureStore implements FeatureStore {
     };
   }
 
-  private queueBlogs(batch: SlotBatch, writes: readonly BlogWrite[]): void {
+  private queueBlogs(
+    batch: SlotBatch,
+    writes: readonly BlogWrite[],
+  ): { writes: readonly BlogWrite[]; reply: Reply<unknown> }[] {
     const layout = LAYOUTS.blog;
-    for (const chunk of chunksBySlot(
-      batch,
-      writes,
-      (w) => this.keys.blog(w.blogId),
-      CELLS_PER_CALL,
-    )) {
-      const program = new ScriptProgram();
-      for (const { delta } of chunk) writeDelta(program, delta);
-      this.queueCall(
-        batch,
-        'featureStoreCells',
-        chunk.map((w) => this.keys.blog(w.blogId)),
-        [layout.descriptorBytes, layout.templateBytes, layout.ttlMs, program.toBuffer()],
-      );
+    return chunksBySlot(batch, writes, (w) => this.keys.blog(w.blogId), CELLS_PER_CALL).map(
+      (chunk) => {
+        const program = new ScriptProgram();
+        for (const { delta } of chunk) writeDelta(program, delta);
+        const keys = chunk.map((w) => this.keys.blog(w.blogId));
+        const args: ScriptArgument[] = [
+          layout.descriptorBytes,
+          layout.templateBytes,
+          layout.ttlMs,
+          program.toBuffer(),
+          ...this.guard(chunk),
+        ];
+        return { writes: chunk, reply: this.queueCall(batch, 'featureStoreCells', keys, args) };
+      },
+    );
+  }
+
+  /** The COUNTED arguments of a call: each entity's events, and the markers' ttl. */
+  private guard(writes: readonly EntityWrite[]): ScriptArgument[] {
+    const ttl = this.options.countedTtlMs ?? COUNTED_TTL_MS;
+    if (ttl === 0 || writes.every((write) => (write.eventIds?.length ?? 0) === 0)) {
+      return ['', ttl];
     }
+    const program = new ScriptProgram(256);
+    for (const { eventIds = [] } of writes) {
+      program.u16(eventIds.length);
+      for (const eventId of eventIds) program.str(eventId);
+    }
+    return [program.toBuffer(), ttl];
   }
 
   private queuePosts(
@@ -324,6 +388,7 @@ export class RedisFeatureStore implements FeatureStore {
           writeDelta(program, write.delta);
           program
             .str(write.create === undefined ? '' : encodeMeta(write.create.meta))
+            .str(write.create?.eventId ?? '')
             .f64(write.create?.parkedRead ?? 0)
             .u16(write.park.length);
           for (const engagement of write.park) program.str(encodeParked(engagement));
@@ -335,6 +400,7 @@ export class RedisFeatureStore implements FeatureStore {
           PARKED_ENGAGEMENTS_CAP,
           PARKED_ENGAGEMENT_TTL_MS,
           program.toBuffer(),
+          ...this.guard(chunk),
         ];
         const keys = chunk.map((w) => this.keys.post(w.postId));
         return { writes: chunk, reply: this.queueCall(batch, 'featureStorePosts', keys, args) };
@@ -378,14 +444,15 @@ export class RedisFeatureStore implements FeatureStore {
               .f64(atMs);
           }
           program.u16(write.relations.length);
-          for (const { relation, blogId, atMs, active, countedIn } of write.relations) {
+          for (const { relation, blogId, atMs, active, countedIn, eventId } of write.relations) {
             const countCell = countedIn === undefined ? -1 : LAYOUTS.user.attribute(countedIn).cell;
             program
               .u8(RELATIONS.indexOf(relation) + 1)
               .str(blogId)
               .f64(atMs)
               .u8(active ? 1 : 0)
-              .f64(countCell);
+              .f64(countCell)
+              .str(eventId ?? '');
           }
           program.u16(write.blogs.size);
           for (const [blogId, delta] of write.blogs) writeDelta(program.str(blogId), delta);
@@ -393,7 +460,7 @@ export class RedisFeatureStore implements FeatureStore {
           for (const [tag, delta] of write.tags) writeDelta(program.str(tag), delta);
         }
         const keys = chunk.map((w) => this.keys.user(w.userId));
-        const args = [...header, program.toBuffer()];
+        const args = [...header, program.toBuffer(), ...this.guard(chunk)];
         return { writes: chunk, reply: this.queueCall(batch, 'featureStoreUsers', keys, args) };
       },
     );

@@ -49,8 +49,25 @@ export class FeatureKeys {
     return `${this.root}:{p:${postId}}:parked`;
   }
 
+  /** The PostCreated that created the post, then the engagements its creation joined. */
+  joinedEngagements(postId: string): string {
+    return `${this.root}:{p:${postId}}:joined`;
+  }
+
   blog(blogId: string): string {
     return `${this.root}:{b:${blogId}}:s`;
+  }
+
+  /**
+   * The marker that an entity counted an event (see `EntityWrite`): beside the entity's main
+   * key, whose last character the scripts replace with `e:<event id>`.
+   */
+  counted(entity: 'user' | 'post' | 'blog', id: string, eventId: string): string {
+    const tag =
+      entity === 'user'
+        ? this.userTag(id)
+        : `${this.root}:{${entity === 'post' ? 'p' : 'b'}:${id}}`;
+    return `${tag}:e:${eventId}`;
   }
 
   private userTag(userId: string): string {

@@ -142,10 +142,41 @@ end
 `;
 
 /**
- * KEYS: one state per entity. ARGV: layout descriptor, template, ttl ms, program: one delta
- * blob per key (empty for none: the key's time to live restarts all the same).
+ * Every write script starts with it: marks each entity with the events its write counts
+ * (\`SET <key less its last character>e:<event id> 1 PX ttl NX\`), in the same atomic call as
+ * the write, so an event is counted once per entity however often it is delivered. When one
+ * is marked already (another delivery wrote first), it removes the marks it made and the
+ * script writes nothing and returns nil: the caller plans again without that event.
+ * The guard program: per key, #events (u16), each event id; empty when nothing counts.
  */
-const UPDATE_CELLS = `${LIBRARY}${PROGRAM}
+const COUNTED = `
+local function mark_counted(guard, ttl)
+  if guard == '' then return true end
+  start(guard)
+  local made = {}
+  for i = 1, #KEYS do
+    local root = string.sub(KEYS[i], 1, -2) .. 'e:'
+    for _ = 1, u16() do
+      local marker = root .. str()
+      if redis.call('SET', marker, '1', 'PX', ttl, 'NX') then
+        made[#made + 1] = marker
+      else
+        for m = 1, #made do redis.call('DEL', made[m]) end
+        return false
+      end
+    end
+  end
+  return true
+end
+`;
+
+/**
+ * KEYS: one state per entity. ARGV: layout descriptor, template, ttl ms, program: one delta
+ * blob per key (empty for none: the key's time to live restarts all the same), the guard
+ * program and the markers' ttl ms (see COUNTED).
+ */
+const UPDATE_CELLS = `${LIBRARY}${PROGRAM}${COUNTED}
+if not mark_counted(ARGV[5], ARGV[6]) then return false end
 local layout = layout_of(ARGV[1], ARGV[2])
 start(ARGV[4])
 for i = 1, #KEYS do
@@ -163,14 +194,17 @@ return #KEYS
  * engagements are a list beside it: the value's key with `:parked` for `:v` (one hash tag).
  *
  * KEYS: one value per post. ARGV: layout descriptor, template, ttl ms, parked cap, parked
- * ttl ms, program: per post, delta blob, meta to store (empty for none), how many parked
- * engagements the caller read (and joins itself) as f64, how many to park (u16), each entry.
+ * ttl ms, program: per post, delta blob, meta to store (empty for none), the id of the
+ * PostCreated storing it (kept first in \`:joined\` with the engagements joined), how many parked
+ * engagements the caller read (and joins itself) as f64, how many to park (u16), each entry;
+ * the guard program and the markers' ttl ms (see COUNTED).
  *
  * Returns, per post, {status, meta, parked...}: status 1 when it stored the meta (with the
  * engagements parked since the caller read them), 2 when it had one already, 3 when it has a
  * meta so nothing was parked (the meta follows), 0 otherwise.
  */
-const UPDATE_POSTS = `${LIBRARY}${PROGRAM}
+const UPDATE_POSTS = `${LIBRARY}${PROGRAM}${COUNTED}
+if not mark_counted(ARGV[7], ARGV[8]) then return false end
 local layout = layout_of(ARGV[1], ARGV[2])
 local ttl, cap, parked_ttl = ARGV[3], tonumber(ARGV[4]), ARGV[5]
 start(ARGV[6])
@@ -178,7 +212,8 @@ local out = {}
 for p = 1, #KEYS do
   local value_key = KEYS[p]
   local parked_key = string.sub(value_key, 1, -2) .. 'parked'
-  local delta, create, read, parking = blob(), str(), f64(), u16()
+  local joined_key = string.sub(value_key, 1, -2) .. 'joined'
+  local delta, create, creator, read, parking = blob(), str(), str(), f64(), u16()
   local stored = redis.call('GET', value_key)
   local meta, cell_bytes = '', nil
   if stored and #stored >= 4 then
@@ -193,9 +228,14 @@ for p = 1, #KEYS do
     if meta == '' then
       meta = create
       result = {1, ''}
-      local since = redis.call('LRANGE', parked_key, read, -1)
-      for i = 1, #since do result[2 + i] = since[i] end
-      redis.call('DEL', parked_key)
+      local entries = redis.call('LRANGE', parked_key, 0, -1)
+      for i = read + 1, #entries do result[2 + i - read] = entries[i] end
+      redis.call('DEL', parked_key, joined_key)
+      -- Kept for a delivery of the same PostCreated again after a write cut short: it may
+      -- have to join them where this write's companions (other slots) did not land.
+      redis.call('RPUSH', joined_key, creator)
+      for i = 1, #entries do redis.call('RPUSH', joined_key, entries[i]) end
+      redis.call('PEXPIRE', joined_key, parked_ttl)
     else
       result = {2, ''}
     end
@@ -228,12 +268,15 @@ return out
  * the interest cap; cap and ttl of the served, engaged, hidden and owned_blogs sets; the
  * relation cap, the following and blocked ttls, the tombstone retention; then the program,
  * per user: key root, delta blob, #touches (u16), each (set 1-4 u8, member, at f64),
- * #relations (u16), each (relation 1-2 u8, blog, at f64, active u8, count cell f64 or -1),
- * #blogs (u16), each (blog, delta blob), #tags (u16), each (tag, delta blob).
+ * #relations (u16), each (relation 1-2 u8, blog, at f64, active u8, count cell f64 or -1,
+ * event id or empty),
+ * #blogs (u16), each (blog, delta blob), #tags (u16), each (tag, delta blob); the guard
+ * program and the markers' ttl ms (see COUNTED).
  *
  * Returns, per user, the change in active members of each relation change (-1, 0 or 1).
  */
-const UPDATE_USERS = `${LIBRARY}${PROGRAM}
+const UPDATE_USERS = `${LIBRARY}${PROGRAM}${COUNTED}
+if not mark_counted(ARGV[24], ARGV[25]) then return false end
 local user_layout = layout_of(ARGV[1], ARGV[2])
 local blog_layout = layout_of(ARGV[3], ARGV[4])
 local tag_layout = layout_of(ARGV[5], ARGV[6])
@@ -307,8 +350,14 @@ for u = 1, #KEYS do
     local at = f64()
     local active = u8() == 1
     local count_cell = f64()
+    local event_id = str()
     local key = root .. 'set:' .. relation_names[which]
     local change = relation(key, member, at, active)
+    -- The change, kept with the event's marker (set above, when this write counts the event):
+    -- a delivery again moves the blog's follower count by it, if that part did not land.
+    if event_id ~= '' then
+      redis.call('SET', root .. 'e:' .. event_id, 'c' .. change, 'XX', 'KEEPTTL')
+    end
     redis.call('PEXPIRE', key, relation_ttls[which])
     deltas[r] = change
     if change ~= 0 and count_cell >= 0 then

@@ -21,9 +21,6 @@ const CANNOT_ACK: RedisUser = {
   rules: '+@all -xack',
 };
 
-/** Bugs this suite found, reported and left to the service's owner: skipped unless asked for. */
-const knownBug = process.env.FEEDMESH_CHAOS_KNOWN_BUGS === '1' ? it : it.skip;
-
 describe('chaos: the feature store killed in the middle of a batch', function () {
   this.timeout(400_000);
 
@@ -104,40 +101,37 @@ describe('chaos: the feature store killed in the middle of a batch', function ()
 
   // Known bug (feature-store): a batch applied but not acknowledged is applied again in full
   // on redelivery, so decayed counters count it twice.
-  knownBug(
-    'counts every like once when killed between applying a batch and acknowledging it',
-    async () => {
-      const m = mesh!;
-      const r = redis!;
-      const atMs = Date.now() - 1_000;
-      const { targets, setup, likes } = burst('window', 5, 500, atMs);
-      await publish(setup);
-      await inspector!.waitUntilDrained(30_000, [GROUP]);
+  it('counts every like once when killed between applying a batch and acknowledging it', async () => {
+    const m = mesh!;
+    const r = redis!;
+    const atMs = Date.now() - 1_000;
+    const { targets, setup, likes } = burst('window', 5, 500, atMs);
+    await publish(setup);
+    await inspector!.waitUntilDrained(30_000, [GROUP]);
 
-      await m.crash('feature-store');
-      await m.restart('feature-store', { REDIS_URL: r.url(CANNOT_ACK) });
-      await publish(likes);
-      const expected = likesPerPost(likes);
-      // Every like applied, none acknowledged: the state the window between the two leaves.
-      await waitFor(
-        'the batch applied and not acknowledged',
-        async () => {
-          const counted = await countedLikes(m.address('feature-store'), targets, atMs);
-          const applied = targets.every((p) => Math.abs(counted.get(p)! - expected.get(p)!) < 0.25);
-          return applied && (await inspector!.lag(GROUP)).pending === likes.length;
-        },
-        { timeoutMs: 30_000, intervalMs: 100 },
-      );
-      await m.crash('feature-store');
-      await m.restart('feature-store');
-      await inspector!.waitUntilDrained(DRAIN_TIMEOUT_MS, [GROUP]);
+    await m.crash('feature-store');
+    await m.restart('feature-store', { REDIS_URL: r.url(CANNOT_ACK) });
+    await publish(likes);
+    const expected = likesPerPost(likes);
+    // Every like applied, none acknowledged: the state the window between the two leaves.
+    await waitFor(
+      'the batch applied and not acknowledged',
+      async () => {
+        const counted = await countedLikes(m.address('feature-store'), targets, atMs);
+        const applied = targets.every((p) => Math.abs(counted.get(p)! - expected.get(p)!) < 0.25);
+        return applied && (await inspector!.lag(GROUP)).pending === likes.length;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    await m.crash('feature-store');
+    await m.restart('feature-store');
+    await inspector!.waitUntilDrained(DRAIN_TIMEOUT_MS, [GROUP]);
 
-      const counted = await countedLikes(m.address('feature-store'), targets, atMs);
-      assert.deepEqual(
-        targets.map((p) => `${p}: ${counted.get(p)!.toFixed(2)}`),
-        targets.map((p) => `${p}: ${expected.get(p)!.toFixed(2)}`),
-        'likes counted per post after the redelivery',
-      );
-    },
-  );
+    const counted = await countedLikes(m.address('feature-store'), targets, atMs);
+    assert.deepEqual(
+      targets.map((p) => `${p}: ${counted.get(p)!.toFixed(2)}`),
+      targets.map((p) => `${p}: ${expected.get(p)!.toFixed(2)}`),
+      'likes counted per post after the redelivery',
+    );
+  });
 });

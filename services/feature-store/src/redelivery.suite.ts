@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import type { eventsv1 } from '@feedmesh/contracts';
+import type { Delivery } from '@feedmesh/events';
+import { FeatureMaterializer } from './event-materializer.js';
+import type {
+  CandidateStates,
+  FeatureStore,
+  Prefetched,
+  PrefetchRequest,
+  UserStates,
+  WriteOutcome,
+  WritePlan,
+} from './feature-store.js';
+import type { OpenStore, StoreFixture } from './feature-store.contract.js';
+import { sampleWorld } from './test-fixtures/events.js';
+import {
+  LIMITS,
+  SAMPLE_NOW,
+  SAMPLE_POSTS,
+  SAMPLE_USERS,
+  sampleSnapshot,
+} from './test-fixtures/replay.js';
+import { assertSameSnapshot, snapshotOf, type Snapshot } from './test-fixtures/snapshot.js';
+
+/** Where the log says each event of a batch sits: `count`th delivery of each. */
+function deliveries(events: readonly eventsv1.Event[], count: number): Delivery[] {
+  return events.map((_, i) => ({
+    group: 'feature-store',
+    consumer: 'c1',
+    partition: 0,
+    entryId: `0-${i}`,
+    deliveries: count,
+  }));
+}
+
+function inBatches<T>(items: readonly T[], size: number): T[][] {
+  const batches: T[][] = [];
+  for (let from = 0; from < items.length; from += size) {
+    batches.push(items.slice(from, from + size));
+  }
+  return batches;
+}
+
+/**
+ * A store whose next write is cut short: only the parts named land (as when Redis or the
+ * process goes down between the calls of one write), then it throws.
+ */
+class CutShortStore implements FeatureStore {
+  cutting = false;
+
+  constructor(
+    private readonly store: FeatureStore,
+    private readonly lands: readonly (keyof WritePlan)[],
+  ) {}
+
+  prefetch(request: PrefetchRequest): Promise<Prefetched> {
+    return this.store.prefetch(request);
+  }
+
+  async write(plan: WritePlan): Promise<WriteOutcome> {
+    if (!this.cutting) return this.store.write(plan);
+    const part = <K extends keyof WritePlan>(key: K) => (this.lands.includes(key) ? plan[key] : []);
+    await this.store.write({ posts: part('posts'), users: part('users'), blogs: part('blogs') });
+    throw new Error('crashed between the calls of a write');
+  }
+
+  readCandidates(userId: string | undefined, postIds: readonly string[]): Promise<CandidateStates> {
+    return this.store.readCandidates(userId, postIds);
+  }
+
+  readUser(userId: string, limit: number): Promise<UserStates> {
+    return this.store.readUser(userId, limit);
+  }
+}
+
+/**
+ * Exactly once in effect: the log delivers a batch again when its consumer wrote it (wholly
+ * or partly) and did not acknowledge it (a crash, Redis going away), and may deliver an event
+ * twice at once (a republish racing the original). Whatever the batches, the store serves
+ * what one clean pass over the log gives.
+ */
+export function redeliverySuite(name: string, open: OpenStore): void {
+  describe(`${name}: events delivered again count once`, () => {
+    let expected: Snapshot;
+    let fixture: StoreFixture;
+
+    before(async () => {
+      expected = await sampleSnapshot();
+    });
+    beforeEach(async () => {
+      fixture = await open(LIMITS);
+    });
+    afterEach(() => fixture.dispose());
+
+    const served = () => snapshotOf(fixture.store, SAMPLE_USERS, SAMPLE_POSTS, SAMPLE_NOW);
+
+    it('counts a batch written but not acknowledged once when it is delivered again', async () => {
+      const materializer = new FeatureMaterializer(fixture.store);
+      for (const batch of inBatches(sampleWorld(), 5)) {
+        assert.deepEqual(await materializer.applyBatch(batch, deliveries(batch, 1)), []);
+        // The consumer died before acknowledging: the same entries come back.
+        assert.deepEqual(await materializer.applyBatch(batch, deliveries(batch, 2)), []);
+      }
+      assertSameSnapshot(await served(), expected);
+    });
+
+    it('gives the same state when the whole log is delivered again, in other batches', async () => {
+      const materializer = new FeatureMaterializer(fixture.store);
+      for (const batch of inBatches(sampleWorld(), 7)) {
+        await materializer.applyBatch(batch, deliveries(batch, 1));
+      }
+      for (const batch of inBatches(sampleWorld(), 3)) {
+        await materializer.applyBatch(batch, deliveries(batch, 2));
+      }
+      assertSameSnapshot(await served(), expected);
+    });
+
+    it('counts an event once when a second first delivery of it races the first', async () => {
+      const materializer = new FeatureMaterializer(fixture.store);
+      for (const batch of inBatches(sampleWorld(), 5)) {
+        await materializer.applyBatch(batch, deliveries(batch, 1));
+        // Neither knows of the other: the store's markers turn the second away.
+        await materializer.applyBatch(batch, deliveries(batch, 1));
+      }
+      assertSameSnapshot(await served(), expected);
+    });
+
+    for (const lands of [['posts', 'blogs'], ['users']] as const) {
+      for (const size of [1, 5]) {
+        it(`counts once a batch of ${size} delivered again after a crash landed only its ${lands.join(' and ')}`, async () => {
+          const cut = new CutShortStore(fixture.store, lands);
+          const materializer = new FeatureMaterializer(cut);
+          for (const batch of inBatches(sampleWorld(), size)) {
+            cut.cutting = true;
+            await assert.rejects(materializer.applyBatch(batch, deliveries(batch, 1)), /crashed/);
+            cut.cutting = false;
+            await materializer.applyBatch(batch, deliveries(batch, 2));
+          }
+          assertSameSnapshot(await served(), expected);
+        });
+      }
+    }
+  });
+}
