@@ -120,3 +120,16 @@ export {
   type MovieLensContent,
   type MovieTag,
 } from './movielens-content.js';
+export {
+  InMemoryContentModelStore,
+  RedisContentModelStore,
+  contentModelStoreFor,
+  type ContentModelStore,
+  type ContentModelsVersion,
+  type RedisContentModelStoreOptions,
+} from './content-model-store.js';
+export {
+  ContentModelsWatcher,
+  type ContentModelsWatcherOptions,
+  type WatcherLogger,
+} from './content-models-watcher.js';

@@ -14,6 +14,11 @@ export interface TagInferrerOptions {
   readonly neighbours?: number;
   /** Votes weigh similarity^sharpness: higher trusts the closest neighbours more. */
   readonly sharpness?: number;
+  /**
+   * Examples kept per feature, heaviest first: a feature on thousands of posts weighs little in
+   * each (low IDF), and reading all of them is what makes inference slow on a large site.
+   */
+  readonly maxPostings?: number;
 }
 
 export interface InferredTag {
@@ -40,7 +45,10 @@ export class TagInferrer {
   readonly sharpness: number;
   readonly #df: DocumentFrequencies;
   readonly #examples: readonly TaggedExample[];
-  readonly #postings = new Map<string, Array<{ example: number; weight: number }>>();
+  /** Per feature, its examples and weights, heaviest first, at most `maxPostings`. */
+  readonly #postings = new Map<string, { examples: Int32Array; weights: Float32Array }>();
+  /** Similarity accumulators, one per example, zeroed again after every query. */
+  readonly #scores: Float64Array;
 
   private constructor(
     examples: readonly TaggedExample[],
@@ -54,13 +62,26 @@ export class TagInferrer {
     }
     this.#df = df;
     this.#examples = examples;
+    this.#scores = new Float64Array(examples.length);
+    const maxPostings = options.maxPostings ?? DEFAULT_MAX_POSTINGS;
+    const lists = new Map<string, Array<{ example: number; weight: number }>>();
     examples.forEach((example, i) => {
       for (const [feature, weight] of tfidfVector(example.features, df)) {
-        let list = this.#postings.get(feature);
-        if (!list) this.#postings.set(feature, (list = []));
+        let list = lists.get(feature);
+        if (!list) lists.set(feature, (list = []));
         list.push({ example: i, weight });
       }
     });
+    for (const [feature, list] of lists) {
+      if (list.length > maxPostings) {
+        list.sort((a, b) => b.weight - a.weight || a.example - b.example);
+        list.length = maxPostings;
+      }
+      this.#postings.set(feature, {
+        examples: Int32Array.from(list, (p) => p.example),
+        weights: Float32Array.from(list, (p) => p.weight),
+      });
+    }
   }
 
   static train(examples: readonly TaggedExample[], options: TagInferrerOptions = {}): TagInferrer {
@@ -95,10 +116,7 @@ export class TagInferrer {
   ): InferredTag[] {
     const limit = options.limit ?? 5;
     const exclude = new Set(options.exclude ?? []);
-    const scores = this.#similarities(tfidfVector(features, this.#df));
-    const nearest = [...scores]
-      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-      .slice(0, this.neighbours);
+    const nearest = this.#nearest(tfidfVector(features, this.#df));
     const votes = new Map<string, number>();
     let total = 0;
     for (const [example, similarity] of nearest) {
@@ -116,13 +134,94 @@ export class TagInferrer {
       .slice(0, limit);
   }
 
-  #similarities(query: SparseVector): Map<number, number> {
-    const scores = new Map<number, number>();
+  /**
+   * The `neighbours` examples most similar to the query (dot product of TF-IDF vectors), best
+   * first, ties to the earlier example: accumulated in a dense array, selected with a heap.
+   */
+  #nearest(query: SparseVector): Array<[number, number]> {
+    const scores = this.#scores;
+    const touched: number[] = [];
     for (const [feature, weight] of query) {
-      for (const posting of this.#postings.get(feature) ?? []) {
-        scores.set(posting.example, (scores.get(posting.example) ?? 0) + weight * posting.weight);
+      const list = this.#postings.get(feature);
+      if (!list) continue;
+      const { examples, weights } = list;
+      for (let i = 0; i < examples.length; i++) {
+        const example = examples[i]!;
+        if (scores[example] === 0) touched.push(example);
+        scores[example]! += weight * weights[i]!;
       }
     }
-    return scores;
+    const heap = new NearestHeap(this.neighbours);
+    for (const example of touched) {
+      heap.offer(example, scores[example]!);
+      scores[example] = 0;
+    }
+    return heap.best();
+  }
+}
+
+/** Postings kept per feature by default (see `TagInferrerOptions.maxPostings`). */
+const DEFAULT_MAX_POSTINGS = 5_000;
+
+/** The k best (example, score) pairs seen: a min-heap whose root is the worst kept. */
+class NearestHeap {
+  readonly #examples: number[] = [];
+  readonly #scores: number[] = [];
+
+  constructor(private readonly k: number) {}
+
+  offer(example: number, score: number): void {
+    const n = this.#examples.length;
+    if (n < this.k) {
+      this.#examples.push(example);
+      this.#scores.push(score);
+      this.#up(n);
+    } else if (this.#better(example, score, 0)) {
+      this.#examples[0] = example;
+      this.#scores[0] = score;
+      this.#down(0);
+    }
+  }
+
+  best(): Array<[number, number]> {
+    return this.#examples
+      .map((example, i): [number, number] => [example, this.#scores[i]!])
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  }
+
+  /** Whether (example, score) ranks above the entry at slot i. */
+  #better(example: number, score: number, i: number): boolean {
+    const other = this.#scores[i]!;
+    return score > other || (score === other && example < this.#examples[i]!);
+  }
+
+  #swap(i: number, j: number): void {
+    [this.#examples[i], this.#examples[j]] = [this.#examples[j]!, this.#examples[i]!];
+    [this.#scores[i], this.#scores[j]] = [this.#scores[j]!, this.#scores[i]!];
+  }
+
+  #up(i: number): void {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.#better(this.#examples[parent]!, this.#scores[parent]!, i)) return;
+      this.#swap(i, parent);
+      i = parent;
+    }
+  }
+
+  #down(i: number): void {
+    const n = this.#examples.length;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let worst = i;
+      if (left < n && !this.#better(this.#examples[left]!, this.#scores[left]!, worst))
+        worst = left;
+      if (right < n && !this.#better(this.#examples[right]!, this.#scores[right]!, worst))
+        worst = right;
+      if (worst === i) return;
+      this.#swap(i, worst);
+      i = worst;
+    }
   }
 }

@@ -7,7 +7,10 @@ import {
 import { normalizeKeyword } from './engine/index.js';
 
 export interface PostTaggerOptions {
-  /** Posts with fewer canonical tags than this get inferred ones (as `understandPost`). */
+  /**
+   * Posts with fewer canonical tags than this get inferred ones. Default 2: none or one tag
+   * (about a millisecond a post with a large site's models, so not for well-tagged posts).
+   */
   readonly inferBelowTags?: number;
   readonly inferredTagLimit?: number;
   /** Inferred tags below this share of the neighbours' votes are not indexed. */
@@ -25,13 +28,21 @@ export interface PostTaggerOptions {
  * detection and the MinHash signature are most of its cost, and search needs neither.
  */
 export class PostTagger {
-  private readonly vocabulary: TagVocabulary;
-  private readonly inferrer: TagInferrer | undefined;
+  private vocabulary!: TagVocabulary;
+  private inferrer: TagInferrer | undefined;
 
   constructor(
     models: ContentModels = {},
     private readonly options: PostTaggerOptions = {},
   ) {
+    this.useModels(models);
+  }
+
+  /**
+   * Tags the posts indexed from now on with newly trained models (the trainer's latest
+   * publish); posts indexed before keep the tags they were given.
+   */
+  useModels(models: ContentModels): void {
     this.vocabulary = models.vocabulary ?? TagVocabulary.empty();
     this.inferrer = models.tagInferrer;
   }
@@ -40,7 +51,7 @@ export class PostTagger {
   derivedTags(text: string, authorTags: readonly string[]): string[] {
     const canonical = this.vocabulary.normalize(authorTags);
     const inferred =
-      this.inferrer && canonical.length < (this.options.inferBelowTags ?? 3)
+      this.inferrer && canonical.length < (this.options.inferBelowTags ?? 2)
         ? this.inferrer
             .infer(contentFeatures(text, canonical), {
               limit: this.options.inferredTagLimit ?? 3,

@@ -8,7 +8,13 @@ import {
   type Runtime,
   serverOptionsFrom,
 } from '@feedmesh/service-kit';
-import { decodeContentModels, type ContentModels } from '@feedmesh/content';
+import {
+  ContentModelsWatcher,
+  contentModelStoreFor,
+  decodeContentModels,
+  type ContentModels,
+  type ContentModelStore,
+} from '@feedmesh/content';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { registerObservableGauge, runAsService } from '@feedmesh/telemetry';
@@ -43,6 +49,12 @@ export const searchConfigShape = {
    * rules only. Read at start; posts indexed before a change keep their derived tags.
    */
   SEARCH_CONTENT_MODELS_FILE: z.string().default(''),
+  /**
+   * With Redis: how often to look for content models newly published by the trainer, ms (0:
+   * only at start). A published version replaces SEARCH_CONTENT_MODELS_FILE's for the posts
+   * indexed after it loads.
+   */
+  SEARCH_CONTENT_MODELS_POLL_MS: env.int(60_000, 0, 86_400_000),
 };
 export type SearchConfig = Readonly<z.infer<z.ZodObject<typeof searchConfigShape>>>;
 
@@ -57,6 +69,12 @@ export interface SearchOptions {
   readonly onSnapshot?: (event: SnapshotEvent) => void;
   /** Content models to derive tags with, instead of SEARCH_CONTENT_MODELS_FILE's. */
   readonly contentModels?: ContentModels;
+  /**
+   * Where the trainer publishes content models, followed for newer versions. Default: the
+   * deployment's store when the runtime has Redis, else none (embedded: the file, or the
+   * playground passes its shared store).
+   */
+  readonly contentModelStore?: ContentModelStore;
 }
 
 /** The content models `SEARCH_CONTENT_MODELS_FILE` names, or none. */
@@ -91,6 +109,19 @@ export async function startSearch(options: SearchOptions): Promise<RunningServer
   const tagger = new PostTagger(
     options.contentModels ?? (await loadContentModels(config.SEARCH_CONTENT_MODELS_FILE)),
   );
+  const modelStore =
+    options.contentModelStore ?? (runtime.redis ? contentModelStoreFor(runtime) : undefined);
+  const watcher =
+    options.contentModels || !modelStore
+      ? undefined
+      : new ContentModelsWatcher({
+          store: modelStore,
+          pollMs: config.SEARCH_CONTENT_MODELS_POLL_MS,
+          logger,
+          onLoad: (models) => tagger.useModels(models),
+        });
+  // Before the replica indexes the log, so the posts of the history get the trained tags.
+  await watcher?.start();
   const replica = await runAsService('search', () =>
     IndexReplica.start({
       runtime,
@@ -101,7 +132,10 @@ export async function startSearch(options: SearchOptions): Promise<RunningServer
       ...(snapshots === undefined ? {} : { snapshots }),
       ...(options.onSnapshot === undefined ? {} : { onSnapshot: options.onSnapshot }),
     }),
-  );
+  ).catch((error: unknown) => {
+    watcher?.stop();
+    throw error;
+  });
   const index = replica.index;
   const stopGauges = [
     registerObservableGauge('search.index.posts', { unit: '{post}' }, () => [
@@ -126,6 +160,7 @@ export async function startSearch(options: SearchOptions): Promise<RunningServer
   ];
   const stop = async () => {
     for (const stopGauge of stopGauges) stopGauge();
+    watcher?.stop();
     await replica.stop();
   };
 
