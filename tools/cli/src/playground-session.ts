@@ -229,6 +229,7 @@ async function train(
       `; ${report.promoted ? 'promoted' : `not promoted: ${report.reason}`}`,
   );
   await trainEmbeddings(playground, say);
+  await trainContentModels(playground, say);
   if (!report.promoted || report.version === undefined) return;
   const wanted = `${report.modelName}@${report.version}`;
   const deadline = Date.now() + 10_000;
@@ -319,5 +320,20 @@ async function trainEmbeddings(playground: Playground, say: (line: string) => vo
     );
   } catch (error) {
     say(`embeddings training failed (${messageOf(error)}); candidates come without them`);
+  }
+}
+
+/** Learns the first content models (tag inference, content vectors) for candidates and search. */
+async function trainContentModels(playground: Playground, say: (line: string) => void) {
+  try {
+    const report = await playground.trainContentModels();
+    say(
+      report.published === undefined
+        ? 'no tagged post to learn content models from yet'
+        : `trained content models ${report.published.version} from ` +
+            `${formatCount(report.posts)} posts in ${Math.round(report.trainMs)} ms`,
+    );
+  } catch (error) {
+    say(`content models training failed (${messageOf(error)}); tags are not inferred yet`);
   }
 }

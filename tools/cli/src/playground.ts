@@ -9,6 +9,7 @@ import {
   featureStoreConfigShape,
   startFeatureStore,
 } from '@feedmesh/feature-store';
+import { contentModelStoreFor, type ContentModelStore } from '@feedmesh/content';
 import { embeddingStoreFor, type EmbeddingStore } from '@feedmesh/embeddings';
 import { feedGatewayConfigShape, startFeedGateway } from '@feedmesh/feed-gateway';
 import { modelRegistryFor, type ModelRegistry } from '@feedmesh/models';
@@ -28,10 +29,13 @@ import {
   type Runtime,
 } from '@feedmesh/service-kit';
 import {
+  contentModelsJobConfigShape,
   embeddingsJobConfigShape,
+  runContentModelsJob,
   runEmbeddingsJob,
   runTrainer,
   trainerConfigShape,
+  type ContentModelsJobReport,
   type EmbeddingsJobReport,
   type TrainerReport,
 } from '@feedmesh/trainer';
@@ -89,6 +93,8 @@ export function playgroundDefaults(): Env {
   return {
     RANKER_RELOAD_INTERVAL_MS: '500',
     CANDIDATES_EMBEDDINGS_POLL_MS: '1000',
+    CANDIDATES_CONTENT_MODELS_POLL_MS: '1000',
+    SEARCH_CONTENT_MODELS_POLL_MS: '1000',
     CURSOR_SECRET: randomBytes(24).toString('hex'),
   };
 }
@@ -106,6 +112,8 @@ export interface Playground {
   train(): Promise<TrainerReport>;
   /** One run of the embeddings job, publishing where candidate generation loads them from. */
   trainEmbeddings(): Promise<EmbeddingsJobReport>;
+  /** One run of the content models job, for candidate generation and search. */
+  trainContentModels(): Promise<ContentModelsJobReport>;
   /** Drains the gateway, then the services, then closes the runtime. Safe to call twice. */
   shutdown(): Promise<void>;
 }
@@ -128,6 +136,7 @@ export async function startEmbeddedPlayground(
   const registry: ModelRegistry = modelRegistryFor(runtime);
   // Likewise one embeddings store for the embeddings job and candidate generation.
   const embeddingStore = embeddingStoreFor(runtime);
+  const contentModelStore = contentModelStoreFor(runtime);
   const started: { name: PlaygroundService; server: RunningServer }[] = [];
   const addresses: Partial<Record<PlaygroundService, string>> = {};
   const deps = (listen: string, extra: Env = {}) => ({
@@ -163,6 +172,7 @@ export async function startEmbeddedPlayground(
       return startCandidateGeneration({
         ...rest,
         embeddingStore,
+        contentModelStore,
         config: loadConfig(candidateGenerationConfigShape, env),
       });
     });
@@ -172,7 +182,11 @@ export async function startEmbeddedPlayground(
     });
     await start('search', () => {
       const { env, ...rest } = deps(local);
-      return startSearch({ ...rest, config: loadConfig(searchConfigShape, env) });
+      return startSearch({
+        ...rest,
+        contentModelStore,
+        config: loadConfig(searchConfigShape, env),
+      });
     });
     await start('notification', () => {
       // Reactivation and trending call candidate-generation, the feature store and the ranker.
@@ -203,6 +217,8 @@ export async function startEmbeddedPlayground(
     consumerGroups: consumerGroupsOf(runtime.consumerName),
     train: () => trainOnce(runtime, registry, base, complete['feature-store'], options.logger),
     trainEmbeddings: () => trainEmbeddingsOnce(runtime, embeddingStore, base, options.logger),
+    trainContentModels: () =>
+      trainContentModelsOnce(runtime, contentModelStore, base, options.logger),
     shutdown: () =>
       (stopping ??= (async () => {
         await stopStarted();
@@ -255,6 +271,28 @@ export function trainEmbeddingsOnce(
       regularization: config.EMBEDDINGS_REGULARIZATION,
       alpha: config.EMBEDDINGS_ALPHA,
       seed: config.EMBEDDINGS_SEED,
+    },
+  });
+}
+
+/** Runs the content models job once against the playground's log and content model store. */
+export function trainContentModelsOnce(
+  runtime: Runtime,
+  store: ContentModelStore,
+  env: Env,
+  logger: Logger,
+): Promise<ContentModelsJobReport> {
+  const config = loadConfig(contentModelsJobConfigShape, env);
+  return runContentModelsJob({
+    eventLog: runtime.eventLog,
+    store,
+    logger,
+    clock: Date.now,
+    settings: {
+      dim: config.CONTENT_MODELS_DIM,
+      neighbours: config.CONTENT_MODELS_NEIGHBOURS,
+      maxPosts: config.CONTENT_MODELS_MAX_POSTS,
+      seed: config.CONTENT_MODELS_SEED,
     },
   });
 }

@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { contentModelStoreFor } from '@feedmesh/content';
 import { embeddingStoreFor } from '@feedmesh/embeddings';
 import { modelRegistryFor } from '@feedmesh/models';
 import { createRuntime, loadConfig, runtimeConfigShape, type Logger } from '@feedmesh/service-kit';
@@ -14,6 +15,7 @@ import {
   downstreamEnv,
   playgroundDefaults,
   PLAYGROUND_SERVICES,
+  trainContentModelsOnce,
   trainEmbeddingsOnce,
   trainOnce,
   type Env,
@@ -134,6 +136,8 @@ export async function startProcessPlayground(
     // The processes' candidate generation polls the same Redis store.
     trainEmbeddings: () =>
       trainEmbeddingsOnce(runtime, embeddingStoreFor(runtime), base, options.logger),
+    trainContentModels: () =>
+      trainContentModelsOnce(runtime, contentModelStoreFor(runtime), base, options.logger),
     shutdown: () =>
       (shutdown ??= (async () => {
         await stopChildren();

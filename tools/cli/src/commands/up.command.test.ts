@@ -52,6 +52,7 @@ describe('feedmesh up', function () {
     assert.match(stderr, /every consumer caught up/);
     assert.match(stderr, /trained feed@v\d+ on [\d,]+ examples/);
     assert.match(stderr, /trained embeddings v\d+ from [\d,]+ engagements/);
+    assert.match(stderr, /trained content models v\d+ from [\d,]+ posts/);
     assert.match(stdout, /· 10 items · model feed@v\d+/);
     assert.match(
       stdout,
