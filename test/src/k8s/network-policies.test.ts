@@ -39,6 +39,7 @@ const SHARED_PORTS = [6379, 4317, 4318];
  */
 const EGRESS_ALLOWED: Readonly<Record<string, readonly number[]>> = {
   'trainer-embeddings': [6379, 53, 4317],
+  'trainer-content-models': [6379, 53, 4317],
 };
 
 /** The cluster's DNS server, in its own namespace. */
@@ -113,37 +114,39 @@ describe('k8s: NetworkPolicies allow exactly the calls the design has', () => {
       }
     });
 
-    it(`${name}: the embeddings job may open connections to Redis and DNS only, and to the collector when tracing is on`, async () => {
-      const r = await rendering(name);
-      const all = workloads(r.objects);
-      const job = podOf(workload(r.objects, 'trainer-embeddings'));
-      // Production's Redis Cluster is outside the cluster: reachable on the Redis port only.
-      assert.equal(allowsEgress(r.objects, job, 'outside', 6379), true, 'an external Redis');
-      for (const port of [80, 443, 6380, 50053])
-        assert.equal(allowsEgress(r.objects, job, 'outside', port), false, `outside:${port}`);
-      for (const protocol of ['UDP', 'TCP'] as const)
-        assert.equal(allowsEgress(r.objects, job, { pod: CLUSTER_DNS }, 53, protocol), true);
-      const reached: string[] = [];
-      for (const target of all) {
-        for (const port of portsOf(target)) {
-          if (allowsConnection(r.objects, job, target, port))
-            reached.push(`${target.name}:${port}`);
+    for (const jobName of ['trainer-embeddings', 'trainer-content-models'] as const) {
+      it(`${name}: ${jobName} may open connections to Redis and DNS only, and to the collector when tracing is on`, async () => {
+        const r = await rendering(name);
+        const all = workloads(r.objects);
+        const job = podOf(workload(r.objects, jobName));
+        // Production's Redis Cluster is outside the cluster: reachable on the Redis port only.
+        assert.equal(allowsEgress(r.objects, job, 'outside', 6379), true, 'an external Redis');
+        for (const port of [80, 443, 6380, 50053])
+          assert.equal(allowsEgress(r.objects, job, 'outside', port), false, `outside:${port}`);
+        for (const protocol of ['UDP', 'TCP'] as const)
+          assert.equal(allowsEgress(r.objects, job, { pod: CLUSTER_DNS }, 53, protocol), true);
+        const reached: string[] = [];
+        for (const target of all) {
+          for (const port of portsOf(target)) {
+            if (allowsConnection(r.objects, job, target, port))
+              reached.push(`${target.name}:${port}`);
+          }
         }
-      }
-      const expected = [
-        ...(all.some((w) => w.name === 'redis') ? ['redis:6379'] : []),
-        ...(r.tracing ? ['otel-collector:4317'] : []),
-      ];
-      assert.deepEqual(reached.sort(), expected.sort());
+        const expected = [
+          ...(all.some((w) => w.name === 'redis') ? ['redis:6379'] : []),
+          ...(r.tracing ? ['otel-collector:4317'] : []),
+        ];
+        assert.deepEqual(reached.sort(), expected.sort());
 
-      // The restriction is the embeddings job's own: the ranking trainer still calls the feature store.
-      const trainer = podOf(workload(r.objects, 'trainer'));
-      assert.equal(
-        allowsConnection(r.objects, trainer, workload(r.objects, 'feature-store'), 50053),
-        true,
-      );
-      assert.equal(allowsEgress(r.objects, trainer, 'outside', 443), true);
-    });
+        // The restriction is the job's own: the ranking trainer still calls the feature store.
+        const trainer = podOf(workload(r.objects, 'trainer'));
+        assert.equal(
+          allowsConnection(r.objects, trainer, workload(r.objects, 'feature-store'), 50053),
+          true,
+        );
+        assert.equal(allowsEgress(r.objects, trainer, 'outside', 443), true);
+      });
+    }
 
     it(`${name}: every Feedmesh pod is isolated for ingress, the trainer's jobs included`, async () => {
       const r = await rendering(name);

@@ -26,13 +26,14 @@ export type ServerName = (typeof SERVERS)[number];
 export const RUN_AS_USER = 65532;
 
 /** Batch jobs: no port, each run by a CronJob. */
-export const JOBS = ['trainer', 'trainer-embeddings'] as const;
+export const JOBS = ['trainer', 'trainer-embeddings', 'trainer-content-models'] as const;
 export type JobName = (typeof JOBS)[number];
 
 /** What a job runs: the image (a folder of services/) and the script, relative to its dist/. */
 export const JOB_ENTRIES: Readonly<Record<JobName, { service: string; script: string }>> = {
   trainer: { service: 'trainer', script: 'main.js' },
   'trainer-embeddings': { service: 'trainer', script: 'embeddings-main.js' },
+  'trainer-content-models': { service: 'trainer', script: 'content-models-main.js' },
 };
 
 /** What a workload runs: a job's entry, or a service's own image and main.js. */
@@ -78,6 +79,7 @@ export async function conventionalPort(service: ServerName): Promise<number> {
 /** Config shapes that do not follow the `<name>ConfigShape` convention: [package, export]. */
 const CONFIG_SHAPE_EXPORTS: Readonly<Record<string, readonly [string, string]>> = {
   'trainer-embeddings': ['@feedmesh/trainer', 'embeddingsJobConfigShape'],
+  'trainer-content-models': ['@feedmesh/trainer', 'contentModelsJobConfigShape'],
 };
 
 /** The environment schema a service or job validates at start. */
