@@ -1,3 +1,4 @@
+import { qualitySignals, spamScore, tagKey } from '@feedmesh/content';
 import type { eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { optionalId, requireId } from '@feedmesh/service-kit';
@@ -15,6 +16,8 @@ type FactBody =
       readonly postId: string;
       readonly meta: PostMeta;
       readonly textLength: number;
+      readonly linkCount: number;
+      readonly spamScore: number;
     }
   | { readonly kind: 'post_deleted'; readonly atMs: number; readonly postId: string }
   | {
@@ -78,6 +81,7 @@ function factBodyOf(event: eventsv1.Event): FactBody | undefined {
           reblogOf: optionalId(post.reblogOf, 'post_created.reblog_of'),
         },
         textLength: post.text.length,
+        ...contentQualityOf(post.text, post.tags),
       };
     }
     case 'postDeleted':
@@ -143,4 +147,14 @@ function factBodyOf(event: eventsv1.Event): FactBody | undefined {
     case undefined:
       throw new InvalidArgumentError('payload', 'must be set');
   }
+}
+
+/** What the post's own text and tags say of its quality, before anyone engaged with it. */
+function contentQualityOf(
+  text: string,
+  tags: readonly string[],
+): { linkCount: number; spamScore: number } {
+  const normalized = new Set(tags.map(tagKey).filter((tag) => tag !== '')).size;
+  const signals = qualitySignals(text, tags, normalized);
+  return { linkCount: signals.linkCount, spamScore: spamScore(signals) };
 }

@@ -85,6 +85,30 @@ describe('FeatureMaterializer', () => {
     assert.equal(column(expected, 'u1', 'p1', 'post.deleted'), 0);
   });
 
+  it('scores a post full of links and stuffed tags as spam from its content alone', async () => {
+    const store = new InMemoryFeatureStore(limits);
+    const links = Array.from({ length: 6 }, (_, i) => `https://spam.example/${i}`).join(' ');
+    await applyAll(store, [
+      postCreated('s1', T0, {
+        postId: 'p1',
+        blogId: 'b1',
+        text: `cheap pills ${links}`,
+        tags: Array.from({ length: 40 }, (_, i) => `deal${i}`),
+      }),
+      postCreated('s2', T0, {
+        postId: 'p3',
+        blogId: 'b2',
+        text: 'A long walk by the river this morning, the light on the water was lovely.',
+        tags: ['walks', 'river'],
+      }),
+    ]);
+    const snapshot = await snapshotOf(store, USERS, POSTS, NOW);
+    assert.equal(column(snapshot, 'u1', 'p1', 'post.link_count'), 6);
+    assert.ok(column(snapshot, 'u1', 'p1', 'post.spam_score') > 0.9);
+    assert.equal(column(snapshot, 'u1', 'p3', 'post.link_count'), 0);
+    assert.equal(column(snapshot, 'u1', 'p3', 'post.spam_score'), 0);
+  });
+
   it('materializes blogs: followers net of unfollows, age, new creator, posting rate', () => {
     assert.equal(column(expected, 'u1', 'p1', 'blog.followers'), 2);
     assert.equal(column(expected, 'u1', 'p2', 'blog.followers'), 0);

@@ -194,6 +194,8 @@ class BatchMaterialization {
           .mergeAttribute('created_at', atMs)
           .mergeAttribute('tag_count', meta.tags.length)
           .mergeAttribute('text_length', fact.textLength)
+          .mergeAttribute('link_count', fact.linkCount)
+          .mergeAttribute('spam_score', fact.spamScore)
           .mergeAttribute('is_reblog', meta.reblogOf === '' ? 0 : 1);
         const creation = this.creating.get(postId);
         if (creation === undefined) {

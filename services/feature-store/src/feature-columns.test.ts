@@ -172,6 +172,8 @@ describe('feature columns', () => {
       'post.tag_count',
       'post.is_reblog',
       'post.text_length',
+      'post.link_count',
+      'post.spam_score',
     ]);
     assert.equal(row.value('post.likes_1d'), 1);
     assert.equal(row.value('post.deleted'), 0);

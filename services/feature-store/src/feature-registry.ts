@@ -81,6 +81,12 @@ export const ENTITIES = {
       created_at: { merge: 'min', initial: UNSET, description: 'PostCreated time, ms.' },
       tag_count: { merge: 'set', initial: UNSET, description: 'Distinct tags.' },
       text_length: { merge: 'set', initial: UNSET, description: 'Body length, UTF-16 units.' },
+      link_count: { merge: 'set', initial: UNSET, description: 'Links in the body.' },
+      spam_score: {
+        merge: 'set',
+        initial: UNSET,
+        description: 'Link spam, tag stuffing or shouting, 0-1 (libs/content spamScore).',
+      },
       is_reblog: { merge: 'set', initial: UNSET, description: '1 for a reblog, else 0.' },
       deleted: { merge: 'max', initial: 0, description: '1 once PostDeleted was seen.' },
     },
@@ -110,7 +116,15 @@ export type AttributeOf<E extends EntityKind> = (typeof ATTRIBUTE_NAMES)[E][numb
 /** Spelled out so that `AttributeOf` does not depend on `ENTITIES` (which uses it). */
 const ATTRIBUTE_NAMES = {
   user: ['last_session_at', 'last_active_at', 'follows'],
-  post: ['created_at', 'tag_count', 'text_length', 'is_reblog', 'deleted'],
+  post: [
+    'created_at',
+    'tag_count',
+    'text_length',
+    'link_count',
+    'spam_score',
+    'is_reblog',
+    'deleted',
+  ],
   blog: ['created_at', 'followers'],
   user_blog: [],
   user_tag: [],
@@ -349,6 +363,24 @@ export const FEATURES: readonly FeatureDeclaration[] = [
     aggregation: { kind: 'attribute', attribute: 'text_length' },
     default: 0,
     description: 'Body length in UTF-16 code units.',
+  },
+  {
+    name: 'post.link_count',
+    entity: 'post',
+    type: 'integer',
+    aggregation: { kind: 'attribute', attribute: 'link_count' },
+    default: 0,
+    description: 'Links in the body: link-heavy posts are often spam.',
+  },
+  {
+    name: 'post.spam_score',
+    entity: 'post',
+    type: 'float',
+    aggregation: { kind: 'attribute', attribute: 'spam_score' },
+    default: 0,
+    description:
+      'Content quality from the text and tags alone, 0 (clean) to 1: the largest of link spam, ' +
+      'tag stuffing and shouting (libs/content), known before any engagement.',
   },
   {
     name: 'post.deleted',

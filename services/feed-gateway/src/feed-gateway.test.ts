@@ -179,7 +179,7 @@ describe('feed-gateway', () => {
       assert.match(response.requestId, /^req_/);
     });
 
-    it('filters hidden posts, blocked and own blogs, what was served, and duplicate reblogs', async () => {
+    it('filters hidden posts, blocked and own blogs, what was served, duplicate reblogs and spam', async () => {
       mesh.candidates = [
         candidate('keep', 'b1', [['popular', 1]]),
         candidate('hidden', 'b1', [['popular', 1]]),
@@ -193,8 +193,10 @@ describe('feed-gateway', () => {
         ]),
         candidate('reblog-of-root', 'b5', [['popular', 1]], { reblogOf: 'root' }),
         candidate('deleted', 'b6', [['popular', 1]]),
+        candidate('spam', 'b7', [['popular', 1]]),
       ];
       mesh.deletedPosts = new Set(['deleted']);
+      mesh.spamPosts = new Set(['spam']);
       mesh.userFeatures = {
         hiddenPostIds: ['hidden'],
         blockedBlogIds: ['b-blocked'],
@@ -286,7 +288,7 @@ describe('feed-gateway', () => {
       assert.equal(impression.value.postId, 'p1');
       assert.equal(impression.value.model, 'feed@v1');
       assert.equal(impression.value.featureSchema, 'test');
-      assert.deepEqual(impression.value.featureValues, [1, 0, 0.5, 0]);
+      assert.deepEqual(impression.value.featureValues, [1, 0, 0.5, 0, 0]);
     });
 
     it('spreads one blog over the page', async () => {

@@ -49,6 +49,8 @@ export const feedGatewayConfigShape = {
    * have enough candidates; unset: score order decides.
    */
   FEED_IN_NETWORK_SHARE: z.coerce.number().min(0).max(1).optional(),
+  /** Posts whose content spam score (post.spam_score, 0-1) reaches this are not served. */
+  FEED_SPAM_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.9),
   /** Share of each page reserved for new creators' posts when there are any. */
   FEED_NEW_CREATOR_SHARE: z.coerce.number().min(0).max(1).default(0.1),
   /** Lift of a brand-new post's score, 1 + boost halving every half-life (0: off). */
@@ -136,6 +138,7 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
       maxCandidates: config.FEED_MAX_CANDIDATES,
       model: config.FEED_MODEL,
       weights: DEFAULT_OBJECTIVE_WEIGHTS,
+      spamThreshold: config.FEED_SPAM_THRESHOLD,
       mixer: {
         authorDiversityDecay: config.FEED_AUTHOR_DIVERSITY_DECAY,
         inNetworkShare: config.FEED_IN_NETWORK_SHARE,

@@ -48,6 +48,8 @@ export interface FeedPipelineConfig {
   readonly maxCandidates: number;
   readonly model: string;
   readonly weights: readonly rankerv1.ObjectiveWeight[];
+  /** Candidates whose `post.spam_score` reaches this are filtered out (1: keep all). */
+  readonly spamThreshold: number;
   /** The mixer's defaults; an experiment variant may override them per request. */
   readonly mixer: MixerParams;
 }
@@ -214,6 +216,7 @@ export class FeedPipeline {
     const rows = new Map(candidates.map((candidate, row) => [candidate, row]));
     if (features) {
       candidates = dropDeleted(candidates, features);
+      candidates = dropSpam(candidates, rows, features, config.spamThreshold);
       markNewCreators(candidates, rows, features);
     }
 
@@ -345,6 +348,18 @@ export class FeedPipeline {
       return undefined;
     }
   }
+}
+
+/** Posts whose own text and tags score as spam (`post.spam_score`, libs/content) are not served. */
+function dropSpam(
+  candidates: FeedCandidate[],
+  rows: ReadonlyMap<FeedCandidate, number>,
+  features: HydratedFeatures,
+  threshold: number,
+): FeedCandidate[] {
+  const spam = column(features.candidates, 'post.spam_score');
+  if (!spam || threshold >= 1) return candidates;
+  return candidates.filter((candidate) => spam(rows.get(candidate) ?? -1) < threshold);
 }
 
 function dropDeleted(candidates: FeedCandidate[], features: HydratedFeatures): FeedCandidate[] {

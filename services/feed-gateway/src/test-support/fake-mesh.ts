@@ -15,6 +15,8 @@ export class FakeMesh {
   deletedPosts = new Set<string>();
   /** Posts whose blog the feature store calls a new creator's (`blog.is_new_creator`). */
   newCreatorPosts = new Set<string>();
+  /** Posts the feature store scores as spam (`post.spam_score` 1). */
+  spamPosts = new Set<string>();
   /** Post id -> ranker value. */
   rankerValues = new Map<string, number>();
   searchHits: searchv1.SearchHit[] = [];
@@ -60,11 +62,12 @@ export class FakeMesh {
           },
           getFeatures: async (request) => {
             fail('feature-store');
-            const names = ['post.deleted', 'post.value', 'blog.is_new_creator'];
+            const names = ['post.deleted', 'post.value', 'blog.is_new_creator', 'post.spam_score'];
             const values = request.postIds.flatMap((id) => [
               this.deletedPosts.has(id) ? 1 : 0,
               this.rankerValues.get(id) ?? 0,
               this.newCreatorPosts.has(id) ? 1 : 0,
+              this.spamPosts.has(id) ? 1 : 0,
             ]);
             return {
               schema: 'test',
