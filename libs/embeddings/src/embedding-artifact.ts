@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@feedmesh/errors';
+import { checkNeighbours, type ItemNeighbours } from './item-neighbours.js';
 
 export const EMBEDDINGS_FORMAT = 'feedmesh.embeddings/v1';
 
@@ -32,6 +33,8 @@ export interface EmbeddingArtifact {
   readonly itemGram: Float64Array;
   /** Inverted-file layout of `items`: unit centroids and each item's list. */
   readonly ivf?: { readonly centroids: Float32Array; readonly assignment: Int32Array };
+  /** An item-to-item model trained on the same engagements (session EASE), when asked for. */
+  readonly neighbours?: ItemNeighbours;
   readonly metrics: Readonly<Record<string, number>>;
   readonly notes: Readonly<Record<string, string>>;
 }
@@ -47,6 +50,12 @@ interface Header {
   tags: string[];
   blogs: string[];
   ivfLists: number;
+  /**
+   * Byte lengths of the sections after the fixed ones (neighbour offsets, targets, weights),
+   * listed here rather than in the fixed table so that older readers still decode the rest.
+   */
+  extra?: number[];
+  neighbourIds?: string[];
   metrics: Record<string, number>;
   notes: Record<string, string>;
 }
@@ -76,6 +85,16 @@ export function encodeArtifact(artifact: EmbeddingArtifact): Buffer {
     tags: [...artifact.tags.ids],
     blogs: [...artifact.blogs.ids],
     ivfLists: artifact.ivf ? artifact.ivf.centroids.length / artifact.dim : 0,
+    ...(artifact.neighbours
+      ? {
+          extra: [
+            artifact.neighbours.offsets.byteLength,
+            artifact.neighbours.targets.byteLength,
+            artifact.neighbours.weights.byteLength,
+          ],
+          neighbourIds: [...artifact.neighbours.ids],
+        }
+      : {}),
     metrics: { ...artifact.metrics },
     notes: { ...artifact.notes },
   };
@@ -89,10 +108,15 @@ export function encodeArtifact(artifact: EmbeddingArtifact): Buffer {
     artifact.itemGram,
     artifact.ivf?.centroids ?? new Float32Array(0),
     artifact.ivf?.assignment ?? new Int32Array(0),
+    ...(artifact.neighbours
+      ? [artifact.neighbours.offsets, artifact.neighbours.targets, artifact.neighbours.weights]
+      : []),
   ];
   const lengths = Buffer.alloc(4 + SECTIONS.length * 4);
   lengths.writeUInt32LE(json.length, 0);
-  parts.forEach((part, i) => lengths.writeUInt32LE(part.byteLength, 4 + i * 4));
+  parts
+    .slice(0, SECTIONS.length)
+    .forEach((part, i) => lengths.writeUInt32LE(part.byteLength, 4 + i * 4));
   // Sections start 8-byte aligned, so decoding can view them without copying.
   const chunks: Buffer[] = [lengths, json];
   let size = lengths.length + json.length;
@@ -119,7 +143,7 @@ export function decodeArtifact(bytes: Buffer): EmbeddingArtifact {
     throw new InvalidArgumentError('header', 'is not JSON');
   }
   offset += headerLength;
-  const sections = sectionLengths.map((length) => {
+  const sections = [...sectionLengths, ...(header.extra ?? [])].map((length) => {
     offset += (8 - (offset % 8)) % 8;
     const at = offset;
     offset += length;
@@ -130,6 +154,7 @@ export function decodeArtifact(bytes: Buffer): EmbeddingArtifact {
   const f64 = (i: number) =>
     new Float64Array(copy.buffer, sections[i]!.at, sections[i]!.length / 8);
   const ivfCentroids = f32(6);
+  const i32 = (i: number) => new Int32Array(copy.buffer, sections[i]!.at, sections[i]!.length / 4);
   const artifact: EmbeddingArtifact = {
     format: header.format as typeof EMBEDDINGS_FORMAT,
     dim: header.dim,
@@ -146,7 +171,17 @@ export function decodeArtifact(bytes: Buffer): EmbeddingArtifact {
       ? {
           ivf: {
             centroids: ivfCentroids,
-            assignment: new Int32Array(copy.buffer, sections[7]!.at, sections[7]!.length / 4),
+            assignment: i32(7),
+          },
+        }
+      : {}),
+    ...(header.neighbourIds && (header.extra?.length ?? 0) >= 3
+      ? {
+          neighbours: {
+            ids: header.neighbourIds,
+            offsets: i32(SECTIONS.length),
+            targets: i32(SECTIONS.length + 1),
+            weights: f32(SECTIONS.length + 2),
           },
         }
       : {}),
@@ -199,6 +234,7 @@ export function checkArtifact(a: EmbeddingArtifact): void {
       throw new InvalidArgumentError('ivf.assignment', `lists must be in 0-${lists - 1}`);
     }
   }
+  if (a.neighbours) checkNeighbours(a.neighbours);
   if (!(a.regularization >= 0) || !(a.alpha >= 0)) {
     throw new InvalidArgumentError('regularization', 'λ and alpha must be non-negative');
   }

@@ -38,6 +38,15 @@ export {
   type PostContent,
   type WeightedEngagement,
 } from './train-embeddings.js';
+export {
+  DEFAULT_SESSION_EASE,
+  checkNeighbours,
+  trainSessionEase,
+  type ItemNeighbours,
+  type SessionEaseOptions,
+  type TimedEngagement,
+} from './item-neighbours.js';
+export { invertSymmetricPositiveDefinite } from './spd-inverse.js';
 export { dot, gram } from './dense.js';
 export { normalizeTag, normalizeTags } from './post-tags.js';
 export { TopK } from './top-k.js';

@@ -8,12 +8,19 @@ import { meanVector } from './fold-in.js';
 import { buildInteractions } from './interactions.js';
 import { trainImplicitAls, type ImplicitAlsOptions } from './implicit-als.js';
 import { trainIvf, type IvfTrainingOptions } from './ivf-training.js';
+import {
+  trainSessionEase,
+  type SessionEaseOptions,
+  type TimedEngagement,
+} from './item-neighbours.js';
 
 /** One positive engagement, weighted by its kind (a reblog says more than a like). */
 export interface WeightedEngagement {
   readonly userId: string;
   readonly postId: string;
   readonly weight: number;
+  /** When it happened, ms since the epoch: the item-to-item model needs the order. */
+  readonly atMs?: number;
 }
 
 /** What a post is about, for the tag and blog vectors that seed new posts. */
@@ -32,6 +39,11 @@ export interface EmbeddingTrainingOptions extends ImplicitAlsOptions {
    */
   readonly ivf?: IvfTrainingOptions | false;
   readonly ivfAbove?: number;
+  /**
+   * Also fits the item-to-item model (session EASE) on the engagements that carry `atMs`,
+   * with these options; default none.
+   */
+  readonly neighbours?: SessionEaseOptions | false;
   readonly notes?: Readonly<Record<string, string>>;
 }
 
@@ -50,8 +62,12 @@ export function trainEmbeddings(
   const u: number[] = [];
   const i: number[] = [];
   const w: number[] = [];
+  const timed: TimedEngagement[] = [];
   for (const e of engagements) {
     if (!(e.weight > 0)) continue;
+    if (options.neighbours && e.atMs !== undefined) {
+      timed.push({ userId: e.userId, postId: e.postId, atMs: e.atMs });
+    }
     let un = users.get(e.userId);
     if (un === undefined) users.set(e.userId, (un = users.size));
     let inum = items.get(e.postId);
@@ -86,6 +102,12 @@ export function trainEmbeddings(
     options.ivf !== false && itemIds.length > ivfAbove
       ? trainIvf(model.itemVectors, d, options.ivf || {})
       : undefined;
+  const neighboursStarted = performance.now();
+  const neighbours =
+    options.neighbours && timed.length > 0
+      ? trainSessionEase(timed, options.neighbours)
+      : undefined;
+  const neighboursMs = performance.now() - neighboursStarted;
   return {
     format: EMBEDDINGS_FORMAT,
     dim: d,
@@ -99,11 +121,19 @@ export function trainEmbeddings(
     userGram: gram(model.userVectors, users.size, d),
     itemGram: gram(model.itemVectors, items.size, d),
     ...(ivf ? { ivf } : {}),
+    ...(neighbours ? { neighbours } : {}),
     metrics: {
       users: users.size,
       items: items.size,
       interactions: data.userItems.length,
       train_ms: Math.round(trainMs),
+      ...(neighbours
+        ? {
+            neighbour_items: neighbours.ids.length,
+            neighbour_entries: neighbours.targets.length,
+            neighbours_ms: Math.round(neighboursMs),
+          }
+        : {}),
     },
     notes: { method: 'implicit ALS (conjugate gradient)', ...(options.notes ?? {}) },
   };

@@ -27,6 +27,12 @@ import {
   FreshCreatorsCandidateSource,
 } from './fresh-creators.source.js';
 import { PopularCandidateSource } from './popular.source.js';
+import { RelatedIndex } from './related-index.js';
+import {
+  DEFAULT_RELATED_SETTINGS,
+  RelatedCandidateSource,
+  type RelatedSettings,
+} from './related.source.js';
 import { DEFAULT_SOURCE_BUDGETS, type SurfaceBudgets } from './source-budgets.js';
 import {
   DEFAULT_SESSION_SETTINGS,
@@ -52,6 +58,9 @@ export interface CandidatePipelineOptions {
   readonly coEngagement?: CoEngagementSettings;
   readonly embeddingsSource?: EmbeddingsSettings;
   readonly session?: SessionSettings;
+  /** The trainer's item-to-item model (loaded by the caller); default: an empty index. */
+  readonly related?: RelatedIndex;
+  readonly relatedSource?: RelatedSettings;
   /** What posts are about and what users like; default: an index without trained models. */
   readonly content?: ContentIndex;
   readonly contentSource?: ContentSourceSettings;
@@ -63,6 +72,7 @@ export interface CandidatePipeline {
   readonly indexer: CandidateIndexer;
   readonly embeddings: EmbeddingIndex;
   readonly content: ContentIndex;
+  readonly related: RelatedIndex;
   readonly generator: CandidateGenerator;
   readonly trending: TrendingDetector;
   /** The sources the generator runs, in report order. */
@@ -76,6 +86,7 @@ export function assembleCandidatePipeline(options: CandidatePipelineOptions): Ca
   const trending = new TrendingDetector(store, settings.trending, limits.trendBuckets);
   const embeddings = options.embeddings ?? new EmbeddingIndex();
   const content = options.content ?? new ContentIndex();
+  const related = options.related ?? new RelatedIndex();
   const built: CandidateSource[] = [
     new FollowingCandidateSource(store, {
       ...DEFAULT_FOLLOWING_SETTINGS,
@@ -95,6 +106,7 @@ export function assembleCandidatePipeline(options: CandidatePipelineOptions): Ca
       embeddings,
       options.embeddingsSource ?? DEFAULT_EMBEDDINGS_SETTINGS,
     ),
+    new RelatedCandidateSource(store, related, options.relatedSource ?? DEFAULT_RELATED_SETTINGS),
     new ContentCandidateSource(
       store,
       content,
@@ -122,6 +134,7 @@ export function assembleCandidatePipeline(options: CandidatePipelineOptions): Ca
     indexer: new CandidateIndexer(store, settings, embeddings, undefined, content),
     embeddings,
     content,
+    related,
     generator,
     trending,
     sources,

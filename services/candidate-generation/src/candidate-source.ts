@@ -9,6 +9,7 @@ export const SOURCE_NAMES = [
   'co-engagement',
   'session',
   'embeddings',
+  'related',
   'content',
   'trending',
   'popular',

@@ -49,8 +49,12 @@ export const DEFAULT_CONTENT_INDEX_SETTINGS: ContentIndexSettings = {
 
 const RULES_ONLY = TagVocabulary.empty();
 const KEYWORDS_PER_POST = 10;
-/** As `understandPost`: posts with fewer canonical tags than this get inferred ones. */
-const INFER_BELOW_TAGS = 3;
+/**
+ * Posts with fewer canonical tags than this get inferred ones: those with none or one, whose
+ * author said too little to match on. Inference costs about a millisecond a post with a large
+ * site's models, so posts the author described well enough are not worth it.
+ */
+const INFER_BELOW_TAGS = 2;
 
 /** Engagements kept per post that has not arrived: its first engagers say enough. */
 const PENDING_PER_POST = 20;
@@ -146,13 +150,22 @@ export class ContentIndex {
   constructor(
     private readonly settings: ContentIndexSettings = DEFAULT_CONTENT_INDEX_SETTINGS,
     /** Trained parts (tag vocabulary, tag inferrer, document frequencies), when there are. */
-    private readonly models: ContentModels = {},
+    private models: ContentModels = {},
   ) {
     // Learned online from every post, starting from the trained counts when there are.
     const trained = models.documentFrequencies;
     this.documentFrequencies = trained
       ? DocumentFrequencies.fromJSON(trained.toJSON())
       : new DocumentFrequencies();
+  }
+
+  /**
+   * Understands the posts that arrive from now on with newly trained models (the trainer's
+   * latest publish): their vocabulary and tag inferrer. Posts indexed before keep their terms,
+   * and the document frequencies stay the ones learned online from the posts seen here.
+   */
+  useModels(models: ContentModels): void {
+    this.models = models;
   }
 
   get stats() {

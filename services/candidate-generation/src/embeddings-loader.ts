@@ -1,10 +1,13 @@
 import type { EmbeddingStore } from '@feedmesh/embeddings';
 import type { Logger } from '@feedmesh/service-kit';
 import type { EmbeddingIndex } from './embedding-index.js';
+import type { RelatedIndex } from './related-index.js';
 
 export interface EmbeddingsLoaderOptions {
   readonly store: EmbeddingStore;
   readonly index: EmbeddingIndex;
+  /** Also serves the artifact's item-to-item model (the related source), if it ships one. */
+  readonly related?: RelatedIndex;
   /** Posts deleted since training are left out of the index. */
   readonly isLive: (postId: string) => boolean;
   /** How often to look for a newer version, ms; 0 looks only at start. */
@@ -54,6 +57,7 @@ export class EmbeddingsLoader {
       const artifact = await store.load(current.version);
       if (!artifact) return;
       index.load(artifact, this.options.isLive);
+      this.options.related?.load(artifact.neighbours);
       this.loaded = current.version;
       logger.info(
         {

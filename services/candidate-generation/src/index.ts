@@ -2,6 +2,7 @@
  * Candidate generation: keeps, from the event log, the indexes that propose posts (each a
  * candidate source) and serves Generate and Trending over gRPC.
  */
+import { contentModelStoreFor, type ContentModelStore } from '@feedmesh/content';
 import { embeddingStoreFor, type EmbeddingStore } from '@feedmesh/embeddings';
 import {
   env,
@@ -22,6 +23,7 @@ import { DAY_MS, DEFAULT_STORE_LIMITS } from './candidate-store.js';
 import { halfLifeOf } from './decay.js';
 import { EmbeddingIndex, DEFAULT_EMBEDDING_INDEX_SETTINGS } from './embedding-index.js';
 import { EmbeddingsLoader } from './embeddings-loader.js';
+import { contentModelsLoader } from './content-models-loader.js';
 import { InMemoryCandidateStore } from './in-memory-candidate-store.js';
 import { createSourceMetrics } from './source-metrics.js';
 
@@ -60,6 +62,8 @@ export const candidateGenerationConfigShape = {
   CANDIDATES_TRENDING_CACHE_MS: env.int(10_000, 0, 600_000),
   /** How often to look for newly published embeddings, ms (0: only at start). */
   CANDIDATES_EMBEDDINGS_POLL_MS: env.int(60_000, 0, 86_400_000),
+  /** How often to look for newly published content models, ms (0: only at start). */
+  CANDIDATES_CONTENT_MODELS_POLL_MS: env.int(60_000, 0, 86_400_000),
   /** Inverted lists of the embedding index scanned per search: recall against latency. */
   CANDIDATES_EMBEDDINGS_PROBE: env.int(DEFAULT_EMBEDDING_INDEX_SETTINGS.probe, 1, 4_096),
 };
@@ -77,6 +81,8 @@ export interface CandidateGenerationOptions {
   readonly clock?: () => number;
   /** Where the trainer publishes embeddings; default `embeddingStoreFor(runtime)`. */
   readonly embeddingStore?: EmbeddingStore;
+  /** Where the trainer publishes content models; default `contentModelStoreFor(runtime)`. */
+  readonly contentModelStore?: ContentModelStore;
 }
 
 /** The settings the config describes. */
@@ -139,18 +145,28 @@ export async function startCandidateGeneration(
   const loader = new EmbeddingsLoader({
     store: options.embeddingStore ?? embeddingStoreFor(runtime),
     index: pipeline.embeddings,
+    related: pipeline.related,
     isLive: (postId) => store.isLive(postId),
     pollMs: config.CANDIDATES_EMBEDDINGS_POLL_MS,
+    logger,
+  });
+  const contentModels = contentModelsLoader({
+    store: options.contentModelStore ?? contentModelStoreFor(runtime),
+    index: pipeline.content,
+    pollMs: config.CANDIDATES_CONTENT_MODELS_POLL_MS,
     logger,
   });
   const stopGauges: (() => void)[] = [];
   const stop = async () => {
     for (const stopGauge of stopGauges) stopGauge();
     loader.stop();
+    contentModels.stop();
     await consumer.stop();
   };
 
   try {
+    // Before the rebuild, so the posts of the history are understood with the trained models.
+    await contentModels.start();
     await rebuild(pipeline, runtime, logger, group);
     await loader.start();
     stopGauges.push(...registerGauges(runtime, group, store, pipeline));

@@ -16,6 +16,17 @@ export const embeddingsJobConfigShape = {
   /** Confidence per unit of engagement weight. */
   EMBEDDINGS_ALPHA: positive(5, 10_000),
   EMBEDDINGS_SEED: env.int(42, 0, 2_147_483_647),
+  /**
+   * Posts in the related source's item-to-item model (session EASE), the most engaged first;
+   * 0 trains none. Its training is cubic in this: 4,500 take about 2 minutes on a shared core.
+   */
+  EMBEDDINGS_NEIGHBOUR_POSTS: env.int(0, 0, 20_000),
+  /** Targets kept per post. */
+  EMBEDDINGS_NEIGHBOURS: env.int(1_000, 1, 10_000),
+  /** Engagements up to this many places apart in a user's history count as one session. */
+  EMBEDDINGS_NEIGHBOUR_WINDOW: env.int(100, 1, 1_000),
+  /** λ of the item-to-item weights. */
+  EMBEDDINGS_NEIGHBOUR_REGULARIZATION: positive(50, 100_000),
 };
 
 export type EmbeddingsJobConfig = Readonly<z.infer<z.ZodObject<typeof embeddingsJobConfigShape>>>;

@@ -55,6 +55,31 @@ describe('runEmbeddingsJob', () => {
     await eventLog.close();
   });
 
+  it('ships the related source’s item-to-item model when asked, in engagement order', async () => {
+    const eventLog = new InMemoryEventLog({ partitions: 2 });
+    const store = new InMemoryEmbeddingStore();
+    const events = ['p1', 'p2', 'p3', 'p4'].map((id) => post(id, []));
+    // Everyone reads p1 → p2 → p3 → p4 in that order.
+    for (const user of ['u1', 'u2', 'u3', 'u4']) {
+      for (const id of ['p1', 'p2', 'p3', 'p4']) events.push(like(user, id));
+    }
+    await eventLog.append(events);
+    await runEmbeddingsJob({
+      eventLog,
+      store,
+      logger: silent,
+      clock: () => T + 1_000,
+      als: { factors: 2, iterations: 2 },
+      neighbours: { window: 1, regularization: 10 },
+    });
+    const { neighbours } = (await store.load('v1'))!;
+    assert.ok(neighbours, 'the artifact carries the model');
+    const p2 = neighbours.ids.indexOf('p2');
+    const first = neighbours.targets[neighbours.offsets[p2]!]!;
+    assert.ok(['p1', 'p3'].includes(neighbours.ids[first]!), 'p2 relates most to p1 or p3');
+    await eventLog.close();
+  });
+
   it('publishes nothing when no one engaged', async () => {
     const eventLog = new InMemoryEventLog({ partitions: 2 });
     const store = new InMemoryEmbeddingStore();

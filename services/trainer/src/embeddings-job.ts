@@ -6,6 +6,7 @@ import {
   type EmbeddingsVersion,
   type ImplicitAlsOptions,
   type PostContent,
+  type SessionEaseOptions,
   type WeightedEngagement,
 } from '@feedmesh/embeddings';
 import type { EventLog } from '@feedmesh/events';
@@ -31,6 +32,11 @@ export interface EmbeddingsJobOptions {
   readonly logger: Logger;
   readonly clock: () => number;
   readonly als: ImplicitAlsOptions;
+  /**
+   * Also fits the related source's item-to-item model (session EASE) and ships it in the same
+   * artifact; default none.
+   */
+  readonly neighbours?: SessionEaseOptions | false;
 }
 
 export interface EmbeddingsJobReport {
@@ -93,6 +99,7 @@ export async function runEmbeddingsJob(
     [...contents.values()].filter((post) => !deleted.has(post.postId)),
     {
       ...options.als,
+      ...(options.neighbours ? { neighbours: options.neighbours } : {}),
       trainedAtMs: newest,
       notes: { source: 'event log history', engagements: String(live.length) },
     },

@@ -27,6 +27,13 @@ try {
         alpha: config.EMBEDDINGS_ALPHA,
         seed: config.EMBEDDINGS_SEED,
       },
+      neighbours: config.EMBEDDINGS_NEIGHBOUR_POSTS > 0 && {
+        maxItems: config.EMBEDDINGS_NEIGHBOUR_POSTS,
+        minEngagers: 2,
+        neighbours: config.EMBEDDINGS_NEIGHBOURS,
+        window: config.EMBEDDINGS_NEIGHBOUR_WINDOW,
+        regularization: config.EMBEDDINGS_NEIGHBOUR_REGULARIZATION,
+      },
     });
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {

@@ -124,3 +124,13 @@ export {
   type EmbeddingsJobReport,
 } from './embeddings-job.js';
 export { embeddingsJobConfigShape, type EmbeddingsJobConfig } from './embeddings-config.js';
+export {
+  runContentModelsJob,
+  type ContentModelsJobOptions,
+  type ContentModelsJobReport,
+  type ContentModelsJobSettings,
+} from './content-models-job.js';
+export {
+  contentModelsJobConfigShape,
+  type ContentModelsJobConfig,
+} from './content-models-config.js';

@@ -28,6 +28,8 @@ export interface GenerateBenchOptions {
   readonly factors?: number;
   /** ALS alternations. Default 8. */
   readonly iterations?: number;
+  /** Posts in the related source's item-to-item model (session EASE); 0, the default: none. */
+  readonly neighbourPosts?: number;
   /**
    * Also measure through gRPC: the service's binding on a real server on 127.0.0.1:0, called
    * by a real client in a child process (its own event loop, heap and V8 flags, as the
@@ -126,7 +128,9 @@ export async function runGenerateBench(
     if (factors > 0 && event.payload?.$case === 'engagement') {
       const { userId, postId, kind } = event.payload.value;
       const weight = engagementWeight(kind);
-      if (weight?.positive) engagements.push({ userId, postId, weight: weight.popularity });
+      if (weight?.positive) {
+        engagements.push({ userId, postId, weight: weight.popularity, atMs: event.atMs });
+      }
     } else if (factors > 0 && event.payload?.$case === 'postCreated') {
       const { postId, blogId, tags } = event.payload.value;
       contents.push({ postId, blogId, tags: normalizeTags(tags) });
@@ -156,12 +160,14 @@ export async function runGenerateBench(
       trainedAtMs: NOW,
       factors,
       iterations: options.iterations ?? 8,
+      ...(options.neighbourPosts ? { neighbours: { maxItems: options.neighbourPosts } } : {}),
     });
     const trainMs = performance.now() - trainStarted;
     engagements.length = 0;
     contents.length = 0;
     const loadStarted = performance.now();
     pipeline.embeddings.load(artifact, (postId) => store.isLive(postId));
+    pipeline.related.load(artifact.neighbours);
     const loadMs = performance.now() - loadStarted;
     const stats = pipeline.embeddings.stats;
     embeddings = {

@@ -23,6 +23,7 @@ describe('runCandidateEval (ml-latest-small, first 30 users)', function () {
       users: 30,
       sources: ['popular', 'session'],
       embeddings: { factors: 16, iterations: 4 },
+      neighbours: { maxItems: 500 }, // the related source's model, small: its fit is cubic
     });
     assert.equal(report.data.users, 30);
     assert.equal(report.data.trainRatings, 75_703, 'the README protocol: 75% per user, seed 42');
