@@ -22,10 +22,14 @@ export function testRedis(prefix: string): Redis & { cleanup(): Promise<void> } 
   });
 }
 
+/**
+ * Deletes every key containing `prefix`. SCAN walks the whole keyspace whatever MATCH says, so
+ * a large COUNT keeps the round trips few when the shared Redis holds millions of other keys.
+ */
 export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 50_000);
     cursor = next;
     if (keys.length > 0) await redis.unlink(...keys);
   } while (cursor !== '0');
