@@ -59,3 +59,5 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
   }
 }
+
+export { startRedisCluster, type LocalRedisCluster } from './redis-cluster.js';

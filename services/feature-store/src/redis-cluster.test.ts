@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { RedisStreamsEventLog } from '@feedmesh/events';
 import { connectRedis, type RedisClient } from '@feedmesh/service-kit';
-import { uniquePrefix } from '@feedmesh/testing';
+import { startRedisCluster, uniquePrefix, type LocalRedisCluster } from '@feedmesh/testing';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { featureStoreContract } from './feature-store.contract.js';
@@ -9,7 +9,6 @@ import { serviceSuite } from './feature-store-service.suite.js';
 import { redeliverySuite } from './redelivery.suite.js';
 import { FeatureKeys } from './redis-keys.js';
 import { RedisFeatureStore } from './redis-feature-store.js';
-import { startRedisCluster, type LocalRedisCluster } from './test-fixtures/redis-cluster.js';
 import { applyInBatches, LIMITS, replayTwice, sampleSnapshot } from './test-fixtures/replay.js';
 import { sampleWorld } from './test-fixtures/events.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { notificationv1, type eventsv1 } from '@feedmesh/contracts';
 import { createRuntime, createServiceClient } from '@feedmesh/service-kit';
-import { waitFor } from '@feedmesh/testing';
+import { startRedisCluster, waitFor, type LocalRedisCluster } from '@feedmesh/testing';
 import { assembleNotification, startNotification } from './index.js';
 import { FakeClock, follow, like, postCreated, T0 } from './test-fixtures/events.js';
 import { FakeMesh } from './test-fixtures/fake-mesh.js';
@@ -13,7 +13,6 @@ import {
   testConfig,
   worldEvents,
 } from './test-fixtures/harness.js';
-import { startTestCluster, type TestCluster } from './test-fixtures/redis-cluster.js';
 
 const DAY_MS = 86_400_000;
 
@@ -24,15 +23,15 @@ const DAY_MS = 86_400_000;
  */
 describe('notification on Redis Cluster', function () {
   this.timeout(60_000);
-  let cluster: TestCluster;
+  let cluster: LocalRedisCluster;
   let mesh: FakeMesh;
 
   before(async () => {
-    [cluster, mesh] = await Promise.all([startTestCluster(), FakeMesh.start()]);
+    [cluster, mesh] = await Promise.all([startRedisCluster(), FakeMesh.start()]);
   });
   after(async () => {
     await mesh?.shutdown();
-    await cluster?.shutdown();
+    await cluster?.stop();
   });
 
   function clusterConfig(overrides: Record<string, string> = {}) {

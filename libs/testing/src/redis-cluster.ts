@@ -21,7 +21,7 @@ export interface LocalRedisCluster {
  * `redis-cli --cluster create` (no replicas), then waits for `cluster_state:ok` on each.
  */
 export async function startRedisCluster(): Promise<LocalRedisCluster> {
-  const dir = await mkdtemp(join(tmpdir(), 'feature-store-cluster-'));
+  const dir = await mkdtemp(join(tmpdir(), 'feedmesh-redis-cluster-'));
   const ports: number[] = [];
   const stop = async () => {
     await Promise.all(
