@@ -1,3 +1,4 @@
+import { splitCsvLine } from '@feedmesh/evaluation';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readMovies, readRatings, type Movie, type Rating } from '@feedmesh/evaluation';
@@ -51,26 +52,4 @@ export function splitTitle(title: string): { name: string; year: number | undefi
   return match
     ? { name: match[1]!, year: Number(match[2]) }
     : { name: title.trim(), year: undefined };
-}
-
-function splitCsvLine(line: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      fields.push(field);
-      field = '';
-    } else field += c;
-  }
-  fields.push(field);
-  return fields;
 }

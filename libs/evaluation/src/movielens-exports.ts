@@ -5,6 +5,7 @@ export {
   parseRatings,
   readMovies,
   readRatings,
+  splitCsvLine,
   type Movie,
   type Rating,
 } from './movielens.js';

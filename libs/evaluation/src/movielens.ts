@@ -86,7 +86,7 @@ export async function readMovies(path: string): Promise<Map<string, Movie>> {
 }
 
 /** Fields of one CSV line: commas split, double quotes group, "" is a quote. */
-function splitCsvLine(line: string): string[] {
+export function splitCsvLine(line: string): string[] {
   const fields: string[] = [];
   let field = '';
   let quoted = false;
