@@ -1,3 +1,4 @@
+import type { ContentModelsJobSettings } from './content-models-job.js';
 import { env, runtimeConfigShape } from '@feedmesh/service-kit';
 import { z } from 'zod';
 
@@ -16,3 +17,15 @@ export const contentModelsJobConfigShape = {
 export type ContentModelsJobConfig = Readonly<
   z.infer<z.ZodObject<typeof contentModelsJobConfigShape>>
 >;
+
+/** The job's training settings as the config gives them (the main entry and the playground). */
+export function contentModelsSettingsFrom(
+  config: ContentModelsJobConfig,
+): ContentModelsJobSettings {
+  return {
+    dim: config.CONTENT_MODELS_DIM,
+    neighbours: config.CONTENT_MODELS_NEIGHBOURS,
+    maxPosts: config.CONTENT_MODELS_MAX_POSTS,
+    seed: config.CONTENT_MODELS_SEED,
+  };
+}

@@ -1,3 +1,4 @@
+import type { EmbeddingsJobOptions } from './embeddings-job.js';
 import { env, runtimeConfigShape } from '@feedmesh/service-kit';
 import { z } from 'zod';
 
@@ -30,3 +31,25 @@ export const embeddingsJobConfigShape = {
 };
 
 export type EmbeddingsJobConfig = Readonly<z.infer<z.ZodObject<typeof embeddingsJobConfigShape>>>;
+
+/** The job's training settings as the config gives them (the main entry and the playground). */
+export function embeddingsSettingsFrom(
+  config: EmbeddingsJobConfig,
+): Pick<EmbeddingsJobOptions, 'als' | 'neighbours'> {
+  return {
+    als: {
+      factors: config.EMBEDDINGS_FACTORS,
+      iterations: config.EMBEDDINGS_ITERATIONS,
+      regularization: config.EMBEDDINGS_REGULARIZATION,
+      alpha: config.EMBEDDINGS_ALPHA,
+      seed: config.EMBEDDINGS_SEED,
+    },
+    neighbours: config.EMBEDDINGS_NEIGHBOUR_POSTS > 0 && {
+      maxItems: config.EMBEDDINGS_NEIGHBOUR_POSTS,
+      minEngagers: 2,
+      neighbours: config.EMBEDDINGS_NEIGHBOURS,
+      window: config.EMBEDDINGS_NEIGHBOUR_WINDOW,
+      regularization: config.EMBEDDINGS_NEIGHBOUR_REGULARIZATION,
+    },
+  };
+}

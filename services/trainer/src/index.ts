@@ -123,7 +123,11 @@ export {
   type EmbeddingsJobOptions,
   type EmbeddingsJobReport,
 } from './embeddings-job.js';
-export { embeddingsJobConfigShape, type EmbeddingsJobConfig } from './embeddings-config.js';
+export {
+  embeddingsJobConfigShape,
+  embeddingsSettingsFrom,
+  type EmbeddingsJobConfig,
+} from './embeddings-config.js';
 export {
   runContentModelsJob,
   type ContentModelsJobOptions,
@@ -132,5 +136,6 @@ export {
 } from './content-models-job.js';
 export {
   contentModelsJobConfigShape,
+  contentModelsSettingsFrom,
   type ContentModelsJobConfig,
 } from './content-models-config.js';

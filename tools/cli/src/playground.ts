@@ -30,7 +30,9 @@ import {
 } from '@feedmesh/service-kit';
 import {
   contentModelsJobConfigShape,
+  contentModelsSettingsFrom,
   embeddingsJobConfigShape,
+  embeddingsSettingsFrom,
   runContentModelsJob,
   runEmbeddingsJob,
   runTrainer,
@@ -265,13 +267,7 @@ export function trainEmbeddingsOnce(
     store,
     logger,
     clock: Date.now,
-    als: {
-      factors: config.EMBEDDINGS_FACTORS,
-      iterations: config.EMBEDDINGS_ITERATIONS,
-      regularization: config.EMBEDDINGS_REGULARIZATION,
-      alpha: config.EMBEDDINGS_ALPHA,
-      seed: config.EMBEDDINGS_SEED,
-    },
+    ...embeddingsSettingsFrom(config),
   });
 }
 
@@ -288,11 +284,6 @@ export function trainContentModelsOnce(
     store,
     logger,
     clock: Date.now,
-    settings: {
-      dim: config.CONTENT_MODELS_DIM,
-      neighbours: config.CONTENT_MODELS_NEIGHBOURS,
-      maxPosts: config.CONTENT_MODELS_MAX_POSTS,
-      seed: config.CONTENT_MODELS_SEED,
-    },
+    settings: contentModelsSettingsFrom(config),
   });
 }
