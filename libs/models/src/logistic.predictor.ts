@@ -31,16 +31,20 @@ export class LogisticPredictor implements Predictor {
     });
   }
 
-  predictRow(inputs: Float64Array, out: Float32Array, offset: number): void {
+  predictRows(inputs: Float64Array, rows: number, out: Float32Array): void {
     const width = this.width;
     const weights = this.weights;
-    for (let k = 0; k < this.objectives.length; k += 1) {
-      let logit = this.intercepts[k] as number;
-      const base = k * width;
-      for (let j = 0; j < width; j += 1) {
-        logit += (weights[base + j] as number) * (inputs[j] as number);
+    const objectives = this.objectives.length;
+    for (let r = 0; r < rows; r += 1) {
+      const row = r * width;
+      for (let k = 0; k < objectives; k += 1) {
+        let logit = this.intercepts[k] as number;
+        const base = k * width;
+        for (let j = 0; j < width; j += 1) {
+          logit += (weights[base + j] as number) * (inputs[row + j] as number);
+        }
+        out[r * objectives + k] = sigmoid(logit);
       }
-      out[offset + k] = sigmoid(logit);
     }
   }
 }

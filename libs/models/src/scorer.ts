@@ -3,6 +3,7 @@ import { anyMissing, type NamedMatrix, type NamedVector } from './feature-input.
 import { LogisticPredictor } from './logistic.predictor.js';
 import type { FeatureTransform, ModelDocument } from './model-document.js';
 import type { ObjectiveName } from './objectives.js';
+import { QuickScorerPredictor, fitsQuickScorer } from './quick-scorer.predictor.js';
 import { TreeEnsemblePredictor } from './tree-ensemble.predictor.js';
 import type { Predictor } from './predictor.js';
 
@@ -80,7 +81,7 @@ export class Scorer {
     const mapping = this.mappings.mappingFor(candidates.names, userNames);
 
     // Inputs not taken from candidate columns are the same for every row: fill them once.
-    const inputs = new Float64Array(width);
+    const shared = new Float64Array(width);
     for (let j = 0; j < width; j += 1) {
       if (mapping.candidateColumn[j] !== -1) continue;
       const u = mapping.userIndex[j] as number;
@@ -91,21 +92,20 @@ export class Scorer {
           raw = value;
         }
       }
-      inputs[j] = prepare(raw, this.log1p[j] === 1);
+      shared[j] = prepare(raw, this.log1p[j] === 1);
     }
 
-    const probabilities = new Float32Array(rows * k);
-    const values = new Float64Array(rows);
-    const weights = this.weightsFor(request.weights);
+    const inputs = new Float64Array(rows * width);
     const fromCandidates = mapping.candidateFeatures;
     const candidateColumn = mapping.candidateColumn;
     const source = candidates.values;
     const missing = anyMissing(candidates.missing);
     const defaults = this.defaults;
     const log1p = this.log1p;
-
     for (let r = 0; r < rows; r += 1) {
       const rowBase = r * columns;
+      const inputBase = r * width;
+      inputs.set(shared, inputBase);
       for (let f = 0; f < fromCandidates.length; f += 1) {
         const j = fromCandidates[f] as number;
         const at = rowBase + (candidateColumn[j] as number);
@@ -113,13 +113,18 @@ export class Scorer {
         if (!Number.isFinite(raw) || (missing !== undefined && bit(missing, at))) {
           raw = defaults[j] as number;
         }
-        inputs[j] = log1p[j] === 1 ? signedLog1p(raw) : raw;
+        inputs[inputBase + j] = log1p[j] === 1 ? signedLog1p(raw) : raw;
       }
-      const offset = r * k;
-      this.predictor.predictRow(inputs, probabilities, offset);
+    }
+
+    const probabilities = new Float32Array(rows * k);
+    this.predictor.predictRows(inputs, rows, probabilities);
+    const values = new Float64Array(rows);
+    const weights = this.weightsFor(request.weights);
+    for (let r = 0; r < rows; r += 1) {
       let value = 0;
       for (let o = 0; o < k; o += 1) {
-        value += (weights[o] as number) * (probabilities[offset + o] as number);
+        value += (weights[o] as number) * (probabilities[r * k + o] as number);
       }
       values[r] = value;
     }
@@ -132,7 +137,10 @@ function compile(model: ModelDocument): Predictor {
     case 'logistic':
       return new LogisticPredictor(model);
     case 'gbdt':
-      return new TreeEnsemblePredictor(model);
+      // Trees of at most 32 leaves (every model the trainer writes) take QuickScorer.
+      return fitsQuickScorer(model)
+        ? new QuickScorerPredictor(model)
+        : new TreeEnsemblePredictor(model);
   }
 }
 

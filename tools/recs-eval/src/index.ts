@@ -13,4 +13,5 @@ export {
 export { easeRetriever, type EaseOptions } from './ease.retriever.js';
 export { rp3BetaRetriever, type Rp3BetaOptions } from './rp3beta.retriever.js';
 export { popularityRetriever } from './popularity.retriever.js';
+export { userKnnRetriever, type UserKnnOptions } from './user-knn.retriever.js';
 export { RANKING_FEATURES } from './ranking-features.js';

@@ -8,6 +8,7 @@ import { catalogOf, interactionsOf } from './interactions.js';
 import { runRecsEval } from './recs-eval.js';
 import { topItems } from './retriever.js';
 import { invertSymmetricPositiveDefinite } from './spd-inverse.js';
+import { userKnnRetriever } from './user-knn.retriever.js';
 
 /**
  * Two taste groups: even users rate mostly even movies, odd users odd ones, and movie m is
@@ -74,6 +75,29 @@ describe('recs eval', () => {
     assert.deepEqual(top, ['3']);
   });
 
+  it("recommends with user-kNN what the user's nearest neighbours rated", () => {
+    const ratings = [
+      ['a', '1'],
+      ['a', '2'],
+      ['b', '1'],
+      ['b', '2'],
+      ['b', '3'],
+      ['c', '4'],
+      ['c', '5'],
+      ['c', '6'],
+      ['c', '3'],
+    ].map(([userId, itemId], t) => ({ userId: userId!, itemId: itemId!, rating: 4, timestamp: t }));
+    const catalog = catalogOf(ratings);
+    const data = interactionsOf(catalog, ratings);
+    const scores = new Float32Array(catalog.itemIds.length);
+    const a = catalog.userOf.get('a')!;
+    userKnnRetriever(data, { neighbors: 1 }).scoreUser(a, scores);
+    // Only b (who shares a's movies) votes: its unseen movie scores, c's do not.
+    const top = topItems(scores, 1, data.history[a]!).map((i) => catalog.itemIds[i]);
+    assert.deepEqual(top, ['3']);
+    assert.equal(scores[catalog.itemOf.get('4')!], 0);
+  });
+
   it('reports every method on both splits, beating popularity where taste decides', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'recs-eval-'));
     try {
@@ -100,6 +124,7 @@ describe('recs eval', () => {
           'pipeline (retrievers + GBDT ranker)',
           'popularity',
           'rp3beta',
+          'user-knn',
         ]);
         for (const m of split.methods) {
           for (const value of [m.ndcg, m.precision, m.recall, m.map]) {
