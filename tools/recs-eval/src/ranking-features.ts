@@ -34,6 +34,8 @@ export const RANKING_FEATURES = [
   'user_post.days_after_first',
   'user_post.window_popularity',
   'user_post.session_popularity',
+  'als.rank',
+  'user_post.als_zscore',
 ] as const;
 
 export interface CandidateSettings {
@@ -57,6 +59,8 @@ export interface FeatureContext {
   readonly data: Interactions;
   readonly ease: Retriever;
   readonly rp3: Retriever & { readonly graph: ItemGraph };
+  /** Implicit ALS, a feature only (its list adds no candidates). */
+  readonly als?: Retriever;
   readonly movies: ReadonlyMap<string, Movie>;
 }
 
@@ -73,7 +77,7 @@ export function candidateRows(
   users: readonly number[],
   settings: CandidateSettings,
 ): CandidateRows {
-  const { data, ease, rp3, movies } = context;
+  const { data, ease, rp3, als, movies } = context;
   const items = data.catalog.itemIds.length;
   const item = itemStatistics(data, movies);
   const popular = Int32Array.from({ length: items }, (_, i) => i).sort(
@@ -100,6 +104,8 @@ export function candidateRows(
   const rp3Scores = new Float32Array(items);
   const easeRank = new Float32Array(items);
   const rp3Rank = new Float32Array(items);
+  const alsScores = new Float32Array(items).fill(Number.NaN);
+  const alsRank = new Float32Array(items).fill(settings.perRetriever);
   const genreProfile = new Map<string, number>();
 
   for (const user of users) {
@@ -113,6 +119,11 @@ export function candidateRows(
     rp3Rank.fill(settings.perRetriever);
     easeTop.forEach((i, r) => (easeRank[i] = r));
     rp3Top.forEach((i, r) => (rp3Rank[i] = r));
+    if (als) {
+      als.scoreUser(user, alsScores);
+      alsRank.fill(settings.perRetriever);
+      topItems(alsScores, settings.perRetriever, seen).forEach((i, r) => (alsRank[i] = r));
+    }
     const candidates = new Set<number>([...easeTop, ...rp3Top]);
     for (let p = 0, taken = 0; p < popular.length && taken < settings.popular; p += 1) {
       const i = popular[p] as number;
@@ -209,11 +220,14 @@ export function candidateRows(
         (lastTime - firstSeen) / DAY,
         countBetween(item.times[i] as Float64Array, firstTime - DAY, lastTime + DAY) / windowTotal,
         sessionCount(item.itemDays[i] as Map<number, number>, days) / sessionTotal,
+        alsRank[i] as number,
+        finiteOr(alsScores[i] as number),
       );
       rowUsers.push(user);
       rowItems.push(i);
     }
     scaleToUserMaximum(values, firstRow, rowUsers.length);
+    standardizeWithinUser(values, firstRow, rowUsers.length);
   }
   return {
     names: RANKING_FEATURES,
@@ -255,6 +269,37 @@ function scaleToUserMaximum(values: number[], fromRow: number, toRow: number): v
     if (max <= 0) continue;
     for (let r = fromRow; r < toRow; r += 1) {
       values[r * width + f] = (values[r * width + f] as number) / max;
+    }
+  }
+}
+
+/**
+ * ALS dot products have no fixed sign or scale (dividing by the maximum would flip order
+ * for a negative one), so they become standard deviations from the mean of the user's
+ * candidates. The same for EASE and RP3beta scores changed nothing (0.4142 against 0.4151).
+ */
+const STANDARDIZED = ['user_post.als_zscore'].map((name) =>
+  RANKING_FEATURES.indexOf(name as (typeof RANKING_FEATURES)[number]),
+);
+
+function standardizeWithinUser(values: number[], fromRow: number, toRow: number): void {
+  const width = RANKING_FEATURES.length;
+  for (const f of STANDARDIZED) {
+    let sum = 0;
+    let squares = 0;
+    let count = 0;
+    for (let r = fromRow; r < toRow; r += 1) {
+      const v = values[r * width + f] as number;
+      if (Number.isNaN(v)) continue;
+      sum += v;
+      squares += v * v;
+      count += 1;
+    }
+    const mean = count > 0 ? sum / count : 0;
+    const sd = count > 1 ? Math.sqrt(Math.max(0, squares / count - mean * mean)) : 0;
+    for (let r = fromRow; r < toRow; r += 1) {
+      const at = r * width + f;
+      values[at] = sd > 0 ? ((values[at] as number) - mean) / sd : 0;
     }
   }
 }

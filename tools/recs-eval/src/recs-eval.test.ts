@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'mocha';
+import { alsRetriever } from './als.retriever.js';
 import { easeRetriever } from './ease.retriever.js';
 import { catalogOf, interactionsOf } from './interactions.js';
 import { runRecsEval } from './recs-eval.js';
@@ -73,6 +74,33 @@ describe('recs eval', () => {
     ease.scoreUser(a, scores);
     const top = topItems(scores, 1, data.history[a]!).map((i) => catalog.itemIds[i]);
     assert.deepEqual(top, ['3']);
+  });
+
+  it("recommends with implicit ALS from the user's taste group, never a movie nobody rated", () => {
+    const ratings = [
+      ['a', '1'],
+      ['a', '2'],
+      ['b', '1'],
+      ['b', '2'],
+      ['b', '3'],
+      ['e', '1'],
+      ['e', '3'],
+      ['c', '4'],
+      ['c', '5'],
+      ['c', '6'],
+      ['d', '4'],
+      ['d', '5'],
+      ['d', '6'],
+    ].map(([userId, itemId], t) => ({ userId: userId!, itemId: itemId!, rating: 4, timestamp: t }));
+    const catalog = catalogOf(ratings);
+    // Movie 7 is in the catalog but not in this fold: it has no vector worth scoring.
+    const data = interactionsOf({ ...catalog, itemIds: [...catalog.itemIds, '7'] }, ratings);
+    const scores = new Float32Array(catalog.itemIds.length + 1);
+    const a = catalog.userOf.get('a')!;
+    alsRetriever(data, { factors: 2, regularization: 0.1, iterations: 20 }).scoreUser(a, scores);
+    const top = topItems(scores, 1, data.history[a]!).map((i) => catalog.itemIds[i]);
+    assert.deepEqual(top, ['3']);
+    assert.equal(scores[catalog.itemIds.length], Number.NEGATIVE_INFINITY);
   });
 
   it("recommends with user-kNN what the user's nearest neighbours rated", () => {

@@ -1,3 +1,4 @@
+import { alsRetriever, type AlsSettings } from './als.retriever.js';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -61,6 +62,11 @@ export interface RecsEvalOptions {
   readonly validationFolds?: number;
   readonly ease?: { readonly lambda?: number; readonly minRatings?: number };
   readonly rp3?: { readonly beta?: number; readonly minRatings?: number };
+  /**
+   * Implicit ALS as ranker features (its rank and z-score among the user's candidates).
+   * Default off: it changed nothing measurable (0.4188 against 0.4189) for 20 s per fit.
+   */
+  readonly als?: AlsSettings;
   readonly userKnn?: { readonly neighbors?: number; readonly exponent?: number };
   readonly ranker?: Partial<GbdtTrainingOptions>;
 }
@@ -121,7 +127,7 @@ export interface RecsEvalReport {
 
 const PIPELINE = 'pipeline (retrievers + GBDT ranker)';
 
-const DEFAULT_CANDIDATES: CandidateSettings = { perRetriever: 150, popular: 30 };
+const DEFAULT_CANDIDATES: CandidateSettings = { perRetriever: 250, popular: 30 };
 
 /**
  * The offline evaluation of the two-stage recommender on MovieLens, per split protocol:
@@ -308,7 +314,14 @@ function fitFold(
     beta: options.rp3?.beta ?? 0.6,
     minRatings: options.rp3?.minRatings ?? 3,
   });
-  return { data, context: { data, ease, rp3, movies }, popularity: popularityRetriever(data) };
+  const als = options.als
+    ? alsRetriever(data, { seed: options.seed ?? 42, ...options.als })
+    : undefined;
+  return {
+    data,
+    context: { data, ease, rp3, als, movies },
+    popularity: popularityRetriever(data),
+  };
 }
 
 function relevantSets(catalog: Catalog, ratings: readonly Rating[]): Map<number, Set<number>> {
