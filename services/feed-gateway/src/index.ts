@@ -102,11 +102,11 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
   if (!config.CURSOR_SECRET) {
     logger.warn({}, 'CURSOR_SECRET is not set: cursors are signed with a per-process secret');
   }
-  // First: a bad experiment config stops the start before anything is opened.
-  const experiments = await FeedExperiments.open(config.EXPERIMENTS_FILE, logger);
   // Read once: the server's TLS material is also what the gateway presents downstream.
   const serverOptions = serverOptionsFrom(config);
   const tls = serverOptions.tls;
+  // Before the clients: a bad experiment config stops the start with nothing to close.
+  const experiments = await FeedExperiments.open(config.EXPERIMENTS_FILE, logger);
   const downstream = connectDownstream(
     {
       featureStore: config.FEATURE_STORE_ADDR,

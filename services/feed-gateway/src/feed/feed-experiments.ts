@@ -14,6 +14,7 @@ import type { Logger } from '@feedmesh/service-kit';
 import {
   mixerOverridesSchema,
   mixerParamsWith,
+  type MixerOverrides,
   type MixerParams,
 } from './selectors/mixer-params.js';
 
@@ -84,7 +85,9 @@ export class FeedExperiments {
     const assignments = assign(userId, this.config);
     if (assignments.length === 0) return CONTROL;
     const overrides = mergedOverrides(assignments);
-    const mixer = mixerOverridesSchema.parse(overrides.mixer ?? {});
+    // Every variant's mixer overrides passed mixerOverridesSchema when the config loaded, and
+    // layers never override the same parameter: no need to parse again per request.
+    const mixer = (overrides.mixer ?? {}) as MixerOverrides;
     return {
       exposure: exposureOf(assignments),
       model: overrides.model,
