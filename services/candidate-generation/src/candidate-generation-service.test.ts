@@ -143,6 +143,63 @@ for (const mode of ['embedded', 'Redis'] as const) {
       assert.equal(statuses.size, SOURCE_NAMES.length);
     });
 
+    it('leaves display fields out of a RANKING view, and DescribePosts gives them for the served', async () => {
+      const request = {
+        userId: 'u1',
+        surface: Surface.SURFACE_DASHBOARD,
+        maxCandidates: 100,
+        sourceBudgets: [{ source: 'embeddings', maxCandidates: 0, timeoutMs: 0 }],
+      };
+      await waitFor('the consumer to apply the events', async () => {
+        const r = await handle.client.generate(request);
+        return r.candidates.find((c) => c.postId === 'p1')?.sources.length === 3 ? r : undefined;
+      });
+      const full = await handle.client.generate(request);
+      const ranking = await handle.client.generate({
+        ...request,
+        view: candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING,
+      });
+      const p1 = ranking.candidates.find((c) => c.postId === 'p1')!;
+      assert.equal(p1.summary, '');
+      assert.deepEqual(p1.tags, []);
+      assert.deepEqual(
+        p1.sources.map((s) => [s.source, s.reason]),
+        [
+          ['following', 'you follow @catblog'],
+          ['trending', ''],
+          ['popular', ''],
+        ],
+      );
+      // The same candidates, in the same order, with the same blogs, times and scores.
+      assert.deepEqual(
+        ranking.candidates.map((c) => [
+          c.postId,
+          c.blogId,
+          c.createdAtMs,
+          c.sources.map((s) => s.score),
+        ]),
+        full.candidates.map((c) => [
+          c.postId,
+          c.blogId,
+          c.createdAtMs,
+          c.sources.map((s) => s.score),
+        ]),
+      );
+
+      const described = await handle.client.describePosts({
+        postIds: ['p2', 'nope', 'p3', 'p1'],
+      });
+      assert.deepEqual(
+        described.posts.map((p) => [p.postId, p.blogId, p.tags, p.summary]),
+        [
+          ['p2', 'b2', ['cats'], 'post p2'],
+          ['p1', 'b1', ['cats'], 'a cat'],
+        ],
+        'in request order; the unknown p-nope and the deleted p3 are left out',
+      );
+      assert.equal(described.posts[1]!.createdAtMs, NOW - 2 * HOUR);
+    });
+
     it('serves Trending with observed and expected counts', async () => {
       const response = await waitFor('the burst to be counted', async () => {
         const r = await handle.client.trending({ limit: 10, windowS: 3_600 });
@@ -176,6 +233,30 @@ for (const mode of ['embedded', 'Redis'] as const) {
       assert.ok(generate instanceof ClientError);
       assert.equal(generate.code, Status.INVALID_ARGUMENT);
       assert.match(generate.details, /^source_budgets\[1\]\.source: unknown source "psychic"/);
+
+      const view = await handle.client
+        .generate({
+          userId: 'u1',
+          surface: Surface.SURFACE_FOR_YOU,
+          maxCandidates: 10,
+          view: 9 as candidatesv1.CandidateView,
+        })
+        .catch((e: unknown) => e);
+      assert.ok(view instanceof ClientError);
+      assert.match(view.details, /^view: unknown value 9/);
+
+      for (const [postIds, field] of [
+        [[], /^post_ids: is required/],
+        [['p1', ''], /^post_ids\[1\]: /],
+        [Array.from({ length: 501 }, (_, i) => `p${i}`), /^post_ids: must have at most 500/],
+      ] as const) {
+        const describe = await handle.client
+          .describePosts({ postIds: [...postIds] })
+          .catch((e: unknown) => e);
+        assert.ok(describe instanceof ClientError);
+        assert.equal(describe.code, Status.INVALID_ARGUMENT);
+        assert.match(describe.details, field);
+      }
 
       const trending = await handle.client
         .trending({ limit: 0, windowS: 0 })

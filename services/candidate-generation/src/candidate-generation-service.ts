@@ -4,7 +4,11 @@ import type { CallContext } from 'nice-grpc-common';
 import type { CandidateGenerator } from './candidate-generator.js';
 import type { CandidateStore } from './candidate-store.js';
 import { RequestLookup } from './request-lookup.js';
-import { parseGenerateRequest, parseTrendingRequest } from './requests.js';
+import {
+  parseDescribePostsRequest,
+  parseGenerateRequest,
+  parseTrendingRequest,
+} from './requests.js';
 import type { TrendingDetector } from './trending-detector.js';
 
 export interface CandidateGenerationServiceDeps {
@@ -24,6 +28,30 @@ export function candidateGenerationService(deps: CandidateGenerationServiceDeps)
     ): Promise<candidatesv1.GenerateResponse> {
       const query = parseGenerateRequest(request, deps.generator.sourceNames);
       return deps.generator.generate(query, context.signal);
+    },
+
+    async describePosts(
+      request: candidatesv1.DescribePostsRequest,
+    ): Promise<candidatesv1.DescribePostsResponse> {
+      const postIds = parseDescribePostsRequest(request);
+      const [posts, summaries] = await Promise.all([
+        deps.store.posts(postIds),
+        deps.store.summaries(postIds),
+      ]);
+      const described: candidatesv1.PostDescription[] = [];
+      for (const postId of postIds) {
+        const post = posts.get(postId);
+        if (post === undefined) continue;
+        described.push({
+          postId,
+          blogId: post.blogId,
+          tags: [...post.tags],
+          summary: summaries.get(postId) ?? '',
+          createdAtMs: post.createdAtMs,
+          reblogOf: post.reblogOf,
+        });
+      }
+      return { posts: described };
     },
 
     async trending(

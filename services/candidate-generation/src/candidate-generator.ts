@@ -106,9 +106,17 @@ export class CandidateGenerator {
           };
         });
         const candidates = mergeCandidates(answers, query.maxCandidates);
-        const summaries = await this.options.store.summaries(candidates.map((c) => c.postId));
-        for (const candidate of candidates)
-          candidate.summary = summaries.get(candidate.postId) ?? '';
+        if (query.view === candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING) {
+          // What a ranker reads: the caller describes only what it serves (DescribePosts).
+          for (const candidate of candidates) {
+            candidate.tags = [];
+            for (let i = 1; i < candidate.sources.length; i++) candidate.sources[i]!.reason = '';
+          }
+        } else {
+          const summaries = await this.options.store.summaries(candidates.map((c) => c.postId));
+          for (const candidate of candidates)
+            candidate.summary = summaries.get(candidate.postId) ?? '';
+        }
         span.setAttribute('feedmesh.candidates', candidates.length);
         span.setAttribute(
           'feedmesh.sources.dropped',

@@ -19,6 +19,7 @@ export const LIMITS = {
   sourceBudgets: 32,
   excludePostIds: 5_000,
   tagLength: 64,
+  describePostIds: 500,
   trendingLimit: 100,
   trendingWindowS: 604_800,
 } as const;
@@ -38,6 +39,8 @@ export interface GenerateQuery {
   readonly maxCandidates: number;
   readonly budgets: ReadonlyMap<string, BudgetOverride>;
   readonly exclude: ReadonlySet<string>;
+  /** RANKING: no summaries or tags, a reason on the best source only (see the proto). FULL when unset. */
+  readonly view?: candidatesv1.CandidateView;
 }
 
 /**
@@ -84,7 +87,19 @@ export function parseGenerateRequest(
   const exclude = new Set(
     requireIds(request.excludePostIds, 'exclude_post_ids', LIMITS.excludePostIds),
   );
-  return { userId, surface, tag, maxCandidates, budgets, exclude };
+  const view =
+    (requireEnum(request.view, candidatesv1.CandidateView, 'view', {
+      allowUnspecified: true,
+    }) as candidatesv1.CandidateView) || candidatesv1.CandidateView.CANDIDATE_VIEW_FULL;
+  return { userId, surface, tag, maxCandidates, budgets, exclude, view };
+}
+
+/** A DescribePosts request, validated: its ids, 1-500, in order. */
+export function parseDescribePostsRequest(
+  request: candidatesv1.DescribePostsRequest,
+): readonly string[] {
+  if (request.postIds.length === 0) throw new InvalidArgumentError('post_ids', 'is required');
+  return requireIds(request.postIds, 'post_ids', LIMITS.describePostIds);
 }
 
 function parseTag(raw: string, surface: commonv1.Surface): string | undefined {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { commonv1, eventsv1, gatewayv1 } from '@feedmesh/contracts';
+import { candidatesv1, commonv1, eventsv1, gatewayv1 } from '@feedmesh/contracts';
 import { InMemoryEventLog } from '@feedmesh/events';
 import {
   ClientError,
@@ -177,6 +177,42 @@ describe('feed-gateway', () => {
       assert.equal(response.model, 'feed@v1');
       assert.deepEqual(response.degraded, []);
       assert.match(response.requestId, /^req_/);
+    });
+
+    it('asks for candidates without display fields and describes only the served page', async () => {
+      mesh.candidates = Array.from({ length: 30 }, (_, i) =>
+        candidate(`p${i}`, `b${i}`, [['popular', 30 - i]], { tags: [`tag${i}`] }),
+      );
+      const response = await feed({ pageSize: 5 });
+      assert.equal(
+        mesh.generateRequests[0]!.view,
+        candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING,
+      );
+      const served = response.items.map((i) => i.postId);
+      assert.deepEqual(
+        mesh.describeRequests.map((r) => r.postIds),
+        [served],
+      );
+      assert.equal(served.length, 5);
+      for (const item of response.items) {
+        assert.equal(item.summary, `post ${item.postId}`);
+        assert.deepEqual(item.tags, [`tag${item.postId.slice(1)}`]);
+      }
+    });
+
+    it('serves the page without summaries when DescribePosts fails, and says so', async () => {
+      mesh.candidates = [candidate('p1', 'b1', [['popular', 1]])];
+      mesh.describeDown = true;
+      const response = await feed();
+      assert.deepEqual(
+        response.items.map((i) => [i.postId, i.summary]),
+        [['p1', '']],
+      );
+      assert.deepEqual(
+        response.degraded.map((d) => d.component),
+        ['candidate-generation'],
+      );
+      assert.match(response.degraded[0]!.reason, /^post descriptions unavailable/);
     });
 
     it('filters hidden posts, blocked and own blogs, what was served, duplicate reblogs and spam', async () => {

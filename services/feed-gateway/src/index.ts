@@ -33,6 +33,7 @@ export const feedGatewayConfigShape = {
   FEED_BUDGET_CANDIDATES_MS: env.int(120, 1, 10_000),
   FEED_BUDGET_FEATURES_MS: env.int(80, 1, 10_000),
   FEED_BUDGET_RANKING_MS: env.int(80, 1, 10_000),
+  FEED_BUDGET_DESCRIBE_MS: env.int(30, 1, 10_000),
   /** Candidates asked of candidate-generation per feed. */
   FEED_MAX_CANDIDATES: env.int(1_000, 1, 5_000),
   /** The ranker model the feed uses. */
@@ -134,6 +135,7 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
         candidates: config.FEED_BUDGET_CANDIDATES_MS,
         features: config.FEED_BUDGET_FEATURES_MS,
         ranking: config.FEED_BUDGET_RANKING_MS,
+        describe: config.FEED_BUDGET_DESCRIBE_MS,
       },
       maxCandidates: config.FEED_MAX_CANDIDATES,
       model: config.FEED_MODEL,

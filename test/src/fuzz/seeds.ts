@@ -139,7 +139,11 @@ export function validRequests(): Record<string, Uint8Array[]> {
         maxCandidates: 100,
         sourceBudgets: [{ source: 'popular', maxCandidates: 50, timeoutMs: 100 }],
         excludePostIds: ['p1'],
+        view: candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING,
       }).finish(),
+    ],
+    '/feedmesh.candidates.v1.CandidateGenerationService/DescribePosts': [
+      candidatesv1.DescribePostsRequest.encode({ postIds: ['p1', 'p2'] }).finish(),
     ],
     '/feedmesh.candidates.v1.CandidateGenerationService/Trending': [
       candidatesv1.TrendingRequest.encode({ limit: 10, windowS: 3600 }).finish(),

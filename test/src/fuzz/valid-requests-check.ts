@@ -150,6 +150,15 @@ export async function checkValidRequests(mesh: Mesh): Promise<CheckResult[]> {
         `${r.candidates.length} candidates, none of alice-art`,
       );
     });
+    await check('candidate-generation DescribePosts', async () => {
+      const r = await cg.client.describePosts({ postIds: ['alice-1', 'no-such-post'] });
+      return expect(
+        r.posts.length === 1 &&
+          r.posts[0]!.postId === 'alice-1' &&
+          r.posts[0]!.blogId === 'alice-art',
+        JSON.stringify(r.posts.map((p) => [p.postId, p.blogId])),
+      );
+    });
     await check('candidate-generation Trending', async () => {
       await cg.client.trending({ limit: 10, windowS: 0 });
       return true;

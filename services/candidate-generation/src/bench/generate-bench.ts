@@ -65,14 +65,20 @@ export interface GenerateBenchReport {
   /** Index sizes after the rebuild. */
   readonly state: Readonly<Record<string, number>>;
   readonly generate: LatencySummary & { readonly meanCandidates: number };
-  /** The same calls through gRPC on loopback, when asked for. */
+  /**
+   * The same calls through gRPC on loopback, when asked for, in the ranking view (what the
+   * gateway asks for), and interleaved with them, the full view.
+   */
   readonly grpc?: LatencySummary;
+  readonly grpcFull?: LatencySummary;
   /**
    * The protobuf GenerateResponse of each measured call (encoded apart from the timed call):
-   * its size in KB and the time to encode it, ms. The gRPC call adds both ends of this plus
-   * the client's decode, which costs several times the encode (a string object per field).
+   * its size in KB and the time to encode it, ms, in the ranking view; `responseFull` the
+   * same call's response in the full view. The gRPC call adds both ends of this plus the
+   * client's decode, which costs several times the encode (a string object per field).
    */
   readonly response: { readonly kb: LatencySummary; readonly encodeMs: LatencySummary };
+  readonly responseFull: { readonly kb: LatencySummary; readonly encodeMs: LatencySummary };
   /**
    * CPU time of this process per call (process.cpuUsage: main thread plus GC helpers), ms:
    * what the wall time would approach on an idle machine. The wall time includes waiting for
@@ -193,6 +199,8 @@ export async function runGenerateBench(
   const candidateCounts: number[] = [];
   const encodeTimes: number[] = [];
   const responseKb: number[] = [];
+  const fullEncodeTimes: number[] = [];
+  const fullResponseKb: number[] = [];
   const bySource = new Map<string, { ms: number[]; counts: number[] }>();
   const session = options.profile ? new Session() : undefined;
   for (let i = 0; i < warmup + requests; i++) {
@@ -201,17 +209,18 @@ export async function runGenerateBench(
       await session.post('Profiler.enable');
       await session.post('Profiler.start');
     }
+    const query = {
+      userId: pickUser(),
+      surface: commonv1.Surface.SURFACE_FOR_YOU,
+      tag: undefined,
+      maxCandidates,
+      budgets: new Map(),
+      exclude: new Set<string>(),
+    };
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     const response = await pipeline.generator.generate(
-      {
-        userId: pickUser(),
-        surface: commonv1.Surface.SURFACE_FOR_YOU,
-        tag: undefined,
-        maxCandidates,
-        budgets: new Map(),
-        exclude: new Set(),
-      },
+      { ...query, view: candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING },
       new AbortController().signal,
     );
     const elapsed = performance.now() - t0;
@@ -224,6 +233,12 @@ export async function runGenerateBench(
     const encoded = candidatesv1.GenerateResponse.encode(response).finish();
     encodeTimes.push(performance.now() - e0);
     responseKb.push(encoded.length / 1024);
+    // The same request in the full view (untimed): what the response held before the views.
+    const full = await pipeline.generator.generate(query, new AbortController().signal);
+    const f0 = performance.now();
+    const fullEncoded = candidatesv1.GenerateResponse.encode(full).finish();
+    fullEncodeTimes.push(performance.now() - f0);
+    fullResponseKb.push(fullEncoded.length / 1024);
     for (const report of response.sources) {
       let entry = bySource.get(report.source);
       if (!entry) bySource.set(report.source, (entry = { ms: [], counts: [] }));
@@ -253,8 +268,12 @@ export async function runGenerateBench(
     embeddings,
     state: { ...state },
     generate: { ...summarizeLatencies(latencies), meanCandidates: mean(candidateCounts) },
-    ...(grpc ? { grpc } : {}),
+    ...(grpc ? { grpc: grpc.ranking, grpcFull: grpc.full } : {}),
     response: { kb: summarizeLatencies(responseKb), encodeMs: summarizeLatencies(encodeTimes) },
+    responseFull: {
+      kb: summarizeLatencies(fullResponseKb),
+      encodeMs: summarizeLatencies(fullEncodeTimes),
+    },
     cpu: summarizeLatencies(cpuTimes),
     rssMb: Math.round(process.memoryUsage().rss / 1e6),
     sources: Object.fromEntries(
@@ -274,7 +293,7 @@ async function benchGrpc(
   requests: number,
   maxCandidates: number,
   pickUser: () => string,
-): Promise<LatencySummary> {
+): Promise<{ ranking: LatencySummary; full: LatencySummary }> {
   const logger = createLogger('bench', { level: 'silent' });
   const server = await startGrpcServer({
     name: 'candidate-generation',
@@ -303,17 +322,26 @@ async function benchGrpc(
       execArgv: [],
       serialization: 'advanced',
     });
-    const latencies = await new Promise<number[]>((resolve, reject) => {
-      caller.once('message', (message) => resolve(message as number[]));
+    const latencies = await new Promise<CallerLatencies>((resolve, reject) => {
+      caller.once('message', (message) => resolve(message as CallerLatencies));
       caller.once('error', reject);
       caller.once('exit', (code) => reject(new Error(`the gRPC caller exited with ${code}`)));
       caller.send({ address: server.address, userIds, warmup, maxCandidates });
     });
     caller.kill();
-    return summarizeLatencies(latencies);
+    return {
+      ranking: summarizeLatencies(latencies.ranking),
+      full: summarizeLatencies(latencies.full),
+    };
   } finally {
     await server.shutdown();
   }
+}
+
+/** What the gRPC caller measured: each user asked in both views, alternating which goes first. */
+interface CallerLatencies {
+  readonly ranking: number[];
+  readonly full: number[];
 }
 
 function heapUsed(): number {

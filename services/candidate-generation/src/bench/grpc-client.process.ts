@@ -23,22 +23,30 @@ process.once('message', (message) => {
   );
 });
 
-async function run(job: Job): Promise<number[]> {
+/** Each user in both views, alternating which goes first, so both see the same machine. */
+async function run(job: Job): Promise<{ ranking: number[]; full: number[] }> {
   const handle = createServiceClient(
     candidatesv1.CandidateGenerationServiceDefinition,
     job.address,
     { deadlineMs: 10_000 },
   );
-  const latencies: number[] = [];
+  const latencies = { ranking: [] as number[], full: [] as number[] };
+  const views = [
+    ['ranking', candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING],
+    ['full', candidatesv1.CandidateView.CANDIDATE_VIEW_FULL],
+  ] as const;
   try {
     for (const [i, userId] of job.userIds.entries()) {
-      const t0 = performance.now();
-      await handle.client.generate({
-        userId,
-        surface: commonv1.Surface.SURFACE_FOR_YOU,
-        maxCandidates: job.maxCandidates,
-      });
-      if (i >= job.warmup) latencies.push(performance.now() - t0);
+      for (const [name, view] of i % 2 === 0 ? views : [...views].reverse()) {
+        const t0 = performance.now();
+        await handle.client.generate({
+          userId,
+          surface: commonv1.Surface.SURFACE_FOR_YOU,
+          maxCandidates: job.maxCandidates,
+          view,
+        });
+        if (i >= job.warmup) latencies[name].push(performance.now() - t0);
+      }
     }
   } finally {
     handle.close();

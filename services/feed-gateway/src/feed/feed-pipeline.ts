@@ -1,4 +1,4 @@
-import type { commonv1, gatewayv1, rankerv1 } from '@feedmesh/contracts';
+import type { candidatesv1, commonv1, gatewayv1, rankerv1 } from '@feedmesh/contracts';
 import type { EventLog } from '@feedmesh/events';
 import type { Logger } from '@feedmesh/service-kit';
 import { withSpan } from '@feedmesh/telemetry';
@@ -44,6 +44,8 @@ export interface FeedPipelineConfig {
     readonly candidates: number;
     readonly features: number;
     readonly ranking: number;
+    /** Describing the page's posts (summary, tags), after selection. */
+    readonly describe: number;
   };
   readonly maxCandidates: number;
   readonly model: string;
@@ -245,9 +247,23 @@ export class FeedPipeline {
 
     for (const selector of this.selectors) candidates = selector.select(query, candidates);
     const page = candidates.slice(0, query.pageSize);
+    // Candidates arrive without display fields (the ranking view): only the page is described.
+    const descriptions = page.length
+      ? await this.stage(
+          degraded,
+          'candidate-generation',
+          'post descriptions unavailable; items without summary and tags',
+          () =>
+            this.candidateSource.describe(
+              page,
+              query.clock.budget('describe', config.budgets.describe),
+              query.clock.signal,
+            ),
+        )
+      : undefined;
 
     const served: ServedItem[] = page.map((candidate, index) => ({
-      item: toFeedItem(candidate, query.position + index),
+      item: toFeedItem(candidate, query.position + index, descriptions?.get(candidate.postId)),
       featureValues:
         features && rows.has(candidate) ? servedFeatureValues(features, rows.get(candidate)!) : [],
     }));
@@ -382,7 +398,11 @@ function markNewCreators(
   }
 }
 
-function toFeedItem(candidate: FeedCandidate, position: number): gatewayv1.FeedItem {
+function toFeedItem(
+  candidate: FeedCandidate,
+  position: number,
+  description: candidatesv1.PostDescription | undefined,
+): gatewayv1.FeedItem {
   const best = candidate.sources[0];
   const source = best?.source ?? 'unknown';
   return {
@@ -393,8 +413,8 @@ function toFeedItem(candidate: FeedCandidate, position: number): gatewayv1.FeedI
     score: candidate.score,
     reason: best?.reason || DEFAULT_REASONS[source] || `from ${source}`,
     position,
-    tags: [...candidate.tags],
+    tags: [...(description?.tags ?? candidate.tags)],
     createdAtMs: candidate.createdAtMs,
-    summary: candidate.summary,
+    summary: description?.summary ?? candidate.summary,
   };
 }

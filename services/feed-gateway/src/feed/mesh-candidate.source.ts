@@ -36,6 +36,9 @@ export class MeshCandidateSource {
         maxCandidates: this.maxCandidates,
         sourceBudgets: [...(request.sourceBudgets ?? [])],
         excludePostIds: request.exclude.slice(0, 5_000),
+        // A thousand candidates without their summaries and tags: `describe` fetches those
+        // for the page alone.
+        view: candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING,
       },
       { deadline: deadlineMs, signal },
     );
@@ -47,6 +50,19 @@ export class MeshCandidateSource {
           s.status === candidatesv1.SourceStatus.SOURCE_STATUS_FAILED,
       ),
     };
+  }
+
+  /** The display fields (summary, tags) of the posts a page serves, by post id. */
+  async describe(
+    page: readonly FeedCandidate[],
+    deadlineMs: number,
+    signal: AbortSignal,
+  ): Promise<Map<string, candidatesv1.PostDescription>> {
+    const response = await this.client.describePosts(
+      { postIds: page.map((candidate) => candidate.postId) },
+      { deadline: deadlineMs, signal },
+    );
+    return new Map(response.posts.map((post) => [post.postId, post]));
   }
 }
 

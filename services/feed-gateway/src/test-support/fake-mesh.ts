@@ -22,6 +22,9 @@ export class FakeMesh {
   searchHits: searchv1.SearchHit[] = [];
   down = new Set<'feature-store' | 'candidate-generation' | 'ranker' | 'search' | 'notification'>();
   generateRequests: candidatesv1.GenerateRequest[] = [];
+  describeRequests: candidatesv1.DescribePostsRequest[] = [];
+  /** DescribePosts alone fails (UNAVAILABLE) while Generate answers. */
+  describeDown = false;
   rankRequests: rankerv1.RankRequest[] = [];
   private server: RunningServer | undefined;
 
@@ -85,7 +88,36 @@ export class FakeMesh {
           generate: async (request) => {
             fail('candidate-generation');
             this.generateRequests.push(request);
-            return { candidates: this.candidates, sources: [] };
+            // As the real service: the ranking view leaves the display fields out.
+            const ranking = request.view === candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING;
+            const candidates = ranking
+              ? this.candidates.map((c) => ({ ...c, summary: '', tags: [] }))
+              : this.candidates;
+            return { candidates, sources: [] };
+          },
+          // Display fields from the test's candidates (the generator's view aside).
+          describePosts: async (request) => {
+            fail('candidate-generation');
+            if (this.describeDown) throw new UnavailableError('describe', 'down for the test');
+            this.describeRequests.push(request);
+            const byId = new Map(this.candidates.map((c) => [c.postId, c]));
+            return {
+              posts: request.postIds.flatMap((postId) => {
+                const c = byId.get(postId);
+                return c === undefined
+                  ? []
+                  : [
+                      {
+                        postId,
+                        blogId: c.blogId,
+                        tags: c.tags,
+                        summary: c.summary,
+                        createdAtMs: c.createdAtMs,
+                        reblogOf: c.reblogOf,
+                      },
+                    ];
+              }),
+            };
           },
           trending: async () => ({ tags: [], posts: [] }),
         }),

@@ -60,6 +60,9 @@ export class FakeMesh {
         bindService(candidatesv1.CandidateGenerationServiceDefinition, {
           generate: async (request) => current().generate(request),
           trending: async () => current().answerTrending(),
+          describePosts: async () => {
+            throw new UnavailableError('fake-candidate-generation', 'not served');
+          },
         }),
         bindService(featuresv1.FeatureStoreServiceDefinition, {
           getFeatures: async (request) => current().features(request),
