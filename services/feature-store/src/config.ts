@@ -22,6 +22,11 @@ export const featureStoreConfigShape = {
    * no markers: at-least-once, a batch delivered again may count twice (cheaper ingestion).
    */
   FEATURE_STORE_COUNTED_TTL_MS: env.int(7 * 24 * 3_600_000, 0, 365 * 24 * 3_600_000),
+  /**
+   * Post and blog values GetFeatures keeps in process until Redis says they changed (Redis's
+   * client-side caching: CLIENT TRACKING). 0 turns it off; a Redis Cluster has it off.
+   */
+  FEATURE_STORE_NEAR_CACHE_ENTRIES: env.int(200_000, 0, 10_000_000),
 };
 
 export type FeatureStoreConfig = Readonly<z.infer<z.ZodObject<typeof featureStoreConfigShape>>>;

@@ -7,12 +7,14 @@ import {
   type RunningServer,
   type Runtime,
 } from '@feedmesh/service-kit';
+import type { Redis } from 'ioredis';
 import { meter, registerObservableGauge, runAsService, withSpan } from '@feedmesh/telemetry';
 import { FEATURE_STORE_GROUP, type FeatureStoreConfig } from './config.js';
 import { FeatureMaterializer } from './event-materializer.js';
 import type { FeatureStore } from './feature-store.js';
 import { featureStoreService } from './feature-store-service.js';
 import { InMemoryFeatureStore } from './in-memory-feature-store.js';
+import { TrackedNearCache } from './near-cache.js';
 import { RedisFeatureStore } from './redis-feature-store.js';
 
 export { FEATURE_STORE_GROUP, featureStoreConfigShape, type FeatureStoreConfig } from './config.js';
@@ -61,12 +63,14 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
     setCap: config.FEATURE_STORE_LIST_CAP,
     interestCap: config.FEATURE_STORE_INTEREST_CAP,
   };
+  const nearCache = await openNearCache(config, runtime, logger);
   const store: FeatureStore = runtime.redis
     ? new RedisFeatureStore({
         redis: runtime.redis,
         prefix: runtime.prefix,
         metaCacheSize: config.FEATURE_STORE_META_CACHE,
         countedTtlMs: config.FEATURE_STORE_COUNTED_TTL_MS,
+        ...(nearCache ? { nearCache } : {}),
         ...limits,
       })
     : new InMemoryFeatureStore({ ...limits, countedTtlMs: config.FEATURE_STORE_COUNTED_TTL_MS });
@@ -97,6 +101,24 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
         return failures;
       }),
   });
+  const stopCacheGauge = nearCache
+    ? registerObservableGauge(
+        'feedmesh.feature_store.near_cache.reads',
+        {
+          unit: '{key}',
+          description: 'Keys GetFeatures read through the near cache, by outcome (cumulative)',
+        },
+        () => {
+          const { hits, misses, invalidations, entries } = nearCache.stats;
+          return [
+            { value: hits, attributes: { 'feedmesh.outcome': 'hit' } },
+            { value: misses, attributes: { 'feedmesh.outcome': 'miss' } },
+            { value: invalidations, attributes: { 'feedmesh.outcome': 'invalidated' } },
+            { value: entries, attributes: { 'feedmesh.outcome': 'held' } },
+          ];
+        },
+      )
+    : () => undefined;
   const stopLagGauge = registerObservableGauge(
     'messaging.consumer.lag',
     { unit: '{message}', description: 'Events of the log not yet applied by the group' },
@@ -118,12 +140,33 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
       logger,
       onShutdown: async () => {
         stopLagGauge();
+        stopCacheGauge();
         await consumer.stop();
+        await nearCache?.close();
       },
     });
   } catch (error) {
     stopLagGauge();
+    stopCacheGauge();
     await consumer.stop();
+    await nearCache?.close();
     throw error;
   }
+}
+
+/** The near cache when configured and possible: a single Redis (see TrackedNearCache). */
+async function openNearCache(
+  config: FeatureStoreConfig,
+  runtime: Runtime,
+  logger: Logger,
+): Promise<TrackedNearCache | undefined> {
+  const redis = runtime.redis;
+  if (!redis || config.FEATURE_STORE_NEAR_CACHE_ENTRIES === 0) return undefined;
+  if (redis.isCluster) {
+    logger.info({}, 'near cache off: FEATURE_STORE_NEAR_CACHE_ENTRIES needs a single Redis');
+    return undefined;
+  }
+  return TrackedNearCache.open(redis as Redis, {
+    maxEntries: config.FEATURE_STORE_NEAR_CACHE_ENTRIES,
+  });
 }

@@ -8,6 +8,7 @@ import { ENTITIES, PARKED_ENGAGEMENT_TTL_MS, USER_SETS } from './feature-registr
 import { COUNTED_TTL_MS } from './feature-store.js';
 import { deltaOf, featureStoreContract, plan, postWrite } from './feature-store.contract.js';
 import { redeliverySuite } from './redelivery.suite.js';
+import { TrackedNearCache } from './near-cache.js';
 import { FeatureKeys } from './redis-keys.js';
 import { RedisFeatureStore } from './redis-feature-store.js';
 import { LAYOUTS } from './state-layout.js';
@@ -19,6 +20,21 @@ featureStoreContract('RedisFeatureStore', async (limits) => {
   return {
     store: new RedisFeatureStore({ redis, prefix, ...limits }),
     dispose: () => redis.cleanup(),
+  };
+});
+
+// Reads through Redis's client-side caching: the contract's read-after-write holds because the
+// store forgets what it writes, and what other writers change arrives as invalidations.
+featureStoreContract('RedisFeatureStore with a near cache', async (limits) => {
+  const prefix = uniquePrefix('fs');
+  const redis = testRedis(prefix);
+  const nearCache = await TrackedNearCache.open(redis, { maxEntries: 1_000 });
+  return {
+    store: new RedisFeatureStore({ redis, prefix, nearCache, ...limits }),
+    dispose: async () => {
+      await nearCache.close();
+      await redis.cleanup();
+    },
   };
 });
 

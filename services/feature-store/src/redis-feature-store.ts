@@ -1,3 +1,4 @@
+import { UnavailableError } from '@feedmesh/errors';
 import type { RedisClient } from '@feedmesh/service-kit';
 import {
   ENTITIES,
@@ -47,6 +48,7 @@ import {
   type ScriptArgument,
   type ScriptName,
 } from './redis-scripts.js';
+import type { TrackedNearCache } from './near-cache.js';
 import { ScriptProgram } from './script-program.js';
 import { groupBy, SlotBatch, type Reply } from './slot-batch.js';
 import type { EntityDelta } from './state-delta.js';
@@ -64,6 +66,11 @@ export interface RedisFeatureStoreOptions extends StoreLimits {
    * keeps no markers (a batch delivered again may count twice).
    */
   readonly countedTtlMs?: number;
+  /**
+   * Post and blog values kept in process until Redis says they changed (a single Redis
+   * only): GetFeatures then reads from Redis only what changed since it last read it.
+   */
+  readonly nearCache?: TrackedNearCache;
 }
 
 const RELATION_SETS: readonly UserSet[] = ['following', 'blocked'];
@@ -174,7 +181,16 @@ export class RedisFeatureStore implements FeatureStore {
     const blogs = this.queueBlogs(batch, plan.blogs);
     const users = this.queueUsers(batch, plan.users);
     const posts = this.queuePosts(batch, plan.posts);
-    const replies = await batch.exec('feature-store.write');
+    let replies: unknown[];
+    try {
+      replies = await batch.exec('feature-store.write');
+    } finally {
+      // Landed or not, this process reads what it wrote next (see TrackedNearCache.forget).
+      this.options.nearCache?.forget([
+        ...plan.posts.map((write) => this.keys.post(write.postId)),
+        ...plan.blogs.map((write) => this.keys.blog(write.blogId)),
+      ]);
+    }
 
     // A call that met an event counted already wrote none of its entities (see COUNTED).
     const unwritten = new Set<string>();
@@ -219,7 +235,8 @@ export class RedisFeatureStore implements FeatureStore {
     userId: string | undefined,
     postIds: readonly string[],
   ): Promise<CandidateStates> {
-    const joins = new CandidateJoinReads(this.redis, this.keys, userId, postIds.length);
+    const { nearCache } = this.options;
+    const joins = new CandidateJoinReads(this.redis, this.keys, userId, postIds.length, nearCache);
     const metas: (PostMeta | undefined)[] = new Array(postIds.length);
     const generation = this.metas.current;
     const postKeys = new Array<string>(postIds.length);
@@ -234,10 +251,11 @@ export class RedisFeatureStore implements FeatureStore {
       metas[i] = generation.metaAt(offset);
       joins.place(i, generation, offset);
     }
-    const postValues = joins.batch.mget(postKeys);
+    const cachedPosts = nearCache === undefined ? undefined : cachedRead(nearCache, postKeys);
+    const postValues = cachedPosts === undefined ? joins.batch.mget(postKeys) : undefined;
     const firstReplies = await joins.send('feature-store.read-candidates');
 
-    const values = postValues(firstReplies);
+    const values = cachedPosts === undefined ? postValues!(firstReplies) : await cachedPosts;
     const { cellCount, fingerprint } = LAYOUTS.post;
     const cells = new Float64Array(postIds.length * cellCount);
     const bytes = new Uint8Array(cells.buffer);
@@ -274,7 +292,9 @@ export class RedisFeatureStore implements FeatureStore {
       offsets[i] = used;
       used += cellCount;
     }
-    if (joins.hasUnsent) await joins.send('feature-store.read-candidate-joins');
+    // The blogs and tags of posts met for the first time, and the user's state with the
+    // candidates' blogs and tags (known once the user's interest indexes are).
+    while (joins.hasUnsent) await joins.send('feature-store.read-candidate-joins');
     return {
       posts: new PostBatch(postIds, cells, offsets, metas, joins.slots()),
       ...joins.states(),
@@ -500,6 +520,15 @@ class CandidateJoinReads {
   private tagSlotCount = 0;
   private sentBlogs = 0;
   private sentTags = 0;
+  /** Blogs and tags whose state with the user has been asked for (or found not to exist). */
+  private interestBlogs = 0;
+  private interestTags = 0;
+  /**
+   * The blogs and tags the user has any state with (their interest indexes): a user × blog or
+   * user × tag state exists only for a member (the write script keeps them together), so only
+   * candidates' blogs and tags among them are read, not one missing key per candidate blog.
+   */
+  private interestIndex: { blogs: ReadonlySet<string>; tags: ReadonlySet<string> } | undefined;
   private userSent = false;
   private user: Float64Array | undefined;
   private readonly blogs: (Float64Array | undefined)[] = [];
@@ -515,6 +544,7 @@ class CandidateJoinReads {
     private readonly keys: FeatureKeys,
     private readonly userId: string | undefined,
     posts: number,
+    private readonly nearCache: TrackedNearCache | undefined,
   ) {
     this.batch = new SlotBatch(redis);
     this.blogSlots = new Int32Array(posts).fill(-1);
@@ -565,23 +595,36 @@ class CandidateJoinReads {
   }
 
   get hasUnsent(): boolean {
-    return this.sentBlogs < this.blogIds.length || this.sentTags < this.tags.length;
+    return (
+      this.sentBlogs < this.blogIds.length ||
+      this.sentTags < this.tags.length ||
+      (this.userId !== undefined &&
+        (this.interestBlogs < this.blogIds.length || this.interestTags < this.tags.length))
+    );
   }
 
-  /** Sends what the batch holds plus every blog and tag placed since the last send. */
+  /**
+   * Sends what the batch holds plus every blog placed since the last send; with a user, the
+   * user's state, follows and interest indexes the first time, then the user's states with
+   * the blogs and tags placed since, those among the indexes.
+   */
   async send(operation: string): Promise<unknown[]> {
     const { batch, keys, userId } = this;
     const firstBlog = this.sentBlogs;
-    const firstTag = this.sentTags;
-    const blogIds = this.blogIds.slice(firstBlog);
-    const tags = this.tags.slice(firstTag);
+    const blogKeys = this.blogKeys.slice(firstBlog);
     this.sentBlogs = this.blogIds.length;
     this.sentTags = this.tags.length;
-    const blogValues = batch.mget(this.blogKeys.slice(firstBlog));
+    const cachedBlogs =
+      this.nearCache === undefined ? undefined : cachedRead(this.nearCache, blogKeys);
+    const blogValues = cachedBlogs === undefined ? batch.mget(blogKeys) : undefined;
     let user: Reply<unknown> | undefined;
-    let userBlogValues: Reply<(Buffer | null)[]> | undefined;
     let followed: Reply<unknown> | undefined;
-    let userTagValues: Reply<(Buffer | null)[]> | undefined;
+    let blogIndex: Reply<unknown> | undefined;
+    let tagIndex: Reply<unknown> | undefined;
+    const interest: {
+      blogs?: { slots: number[]; values: Reply<(Buffer | null)[]> };
+      tags?: { slots: number[]; values: Reply<(Buffer | null)[]> };
+    } = {};
     if (userId !== undefined) {
       if (!this.userSent) {
         const key = keys.user(userId);
@@ -592,26 +635,58 @@ class CandidateJoinReads {
         followed = batch.add(following, (pipeline) =>
           pipeline.zrangebyscore(following, '(0', '+inf'),
         );
+        const blogsKey = keys.interestIndex(userId, 'blogs');
+        blogIndex = batch.add(blogsKey, (pipeline) => pipeline.zrange(blogsKey, 0, -1));
+        const tagsKey = keys.interestIndex(userId, 'tags');
+        tagIndex = batch.add(tagsKey, (pipeline) => pipeline.zrange(tagsKey, 0, -1));
         this.userSent = true;
-      }
-      if (blogIds.length > 0) {
-        userBlogValues = batch.mget(blogIds.map((blogId) => keys.userBlog(userId, blogId)));
-      }
-      if (tags.length > 0) {
-        userTagValues = batch.mget(tags.map((tag) => keys.userTagState(userId, tag)));
+      } else if (this.interestIndex !== undefined) {
+        const index = this.interestIndex;
+        const blogSlots = range(this.interestBlogs, this.blogIds.length).filter((slot) =>
+          index.blogs.has(this.blogIds[slot]!),
+        );
+        const tagSlots = range(this.interestTags, this.tags.length).filter((slot) =>
+          index.tags.has(this.tags[slot]!),
+        );
+        this.interestBlogs = this.blogIds.length;
+        this.interestTags = this.tags.length;
+        if (blogSlots.length > 0) {
+          interest.blogs = {
+            slots: blogSlots,
+            values: batch.mget(blogSlots.map((slot) => keys.userBlog(userId, this.blogIds[slot]!))),
+          };
+        }
+        if (tagSlots.length > 0) {
+          interest.tags = {
+            slots: tagSlots,
+            values: batch.mget(tagSlots.map((slot) => keys.userTagState(userId, this.tags[slot]!))),
+          };
+        }
       }
     }
     const replies = await batch.exec(operation);
     this.batch = new SlotBatch(this.redis);
 
     if (user !== undefined) this.user = LAYOUTS.user.decode(user(replies) as Buffer | null);
-    decodeInto(this.blogs, firstBlog, blogValues(replies), LAYOUTS.blog);
-    if (userBlogValues !== undefined) {
-      decodeInto(this.userBlogs, firstBlog, userBlogValues(replies), LAYOUTS.user_blog);
-    }
+    const blogs = cachedBlogs === undefined ? blogValues!(replies) : await cachedBlogs;
+    decodeInto(this.blogs, firstBlog, blogs, LAYOUTS.blog);
     if (followed !== undefined) this.followed = new Set(followed(replies) as string[]);
-    if (userTagValues !== undefined) {
-      decodeInto(this.userTags, firstTag, userTagValues(replies), LAYOUTS.user_tag);
+    if (blogIndex !== undefined && tagIndex !== undefined) {
+      this.interestIndex = {
+        blogs: new Set(blogIndex(replies) as string[]),
+        tags: new Set(tagIndex(replies) as string[]),
+      };
+    }
+    if (interest.blogs !== undefined) {
+      decodeAt(
+        this.userBlogs,
+        interest.blogs.slots,
+        interest.blogs.values(replies),
+        LAYOUTS.user_blog,
+      );
+    }
+    if (interest.tags !== undefined) {
+      decodeAt(this.userTags, interest.tags.slots, interest.tags.values(replies), LAYOUTS.user_tag);
     }
     return replies;
   }
@@ -643,6 +718,37 @@ class CandidateJoinReads {
     }
     return numbering.slots[number]!;
   }
+}
+
+/** A near-cache read, failing as the store's other reads do when Redis cannot be reached. */
+async function cachedRead(
+  cache: TrackedNearCache,
+  keys: readonly string[],
+): Promise<(Buffer | null)[]> {
+  if (keys.length === 0) return [];
+  try {
+    return await cache.mget(keys);
+  } catch (error) {
+    throw new UnavailableError('redis', error instanceof Error ? error.message : String(error), {
+      cause: error,
+    });
+  }
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+}
+
+/** Decodes `values` into the entries of `into` at `slots` (the rest stay unread). */
+function decodeAt<E extends EntityKind>(
+  into: (Float64Array | undefined)[],
+  slots: readonly number[],
+  values: readonly (Buffer | null)[],
+  layout: StateLayout<E>,
+): void {
+  slots.forEach((slot, i) => {
+    into[slot] = layout.decode(values[i]);
+  });
 }
 
 /** `values` with a length of `length` (unread entries undefined). */

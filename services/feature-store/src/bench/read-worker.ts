@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { createChannel, createClient } from 'nice-grpc';
 import { candidateMatrix, userVector } from '../feature-responses.js';
 import { featureSchema } from '../feature-schema.js';
+import { TrackedNearCache } from '../near-cache.js';
 import { encodeFeaturesResponse, packedFeatureStoreDefinition } from '../packed-response.js';
 import { RedisFeatureStore } from '../redis-feature-store.js';
 import { timed } from './latency.js';
@@ -68,11 +69,14 @@ async function prepare(): Promise<{
     }
     case 'inProcess': {
       const redis = new Redis(data.redisUrl);
+      // As the service runs by default (FEATURE_STORE_NEAR_CACHE_ENTRIES).
+      const nearCache = await TrackedNearCache.open(redis, { maxEntries: 200_000 });
       const store = new RedisFeatureStore({
         redis,
         prefix: data.prefix,
         setCap: 1,
         interestCap: 1,
+        nearCache,
       });
       // The service learned every post's meta while consuming the log; this store learns them
       // here, so both answer from a warm meta cache (one round trip).
@@ -91,6 +95,7 @@ async function prepare(): Promise<{
           });
         },
         close: async () => {
+          await nearCache.close();
           await redis.quit();
         },
       };
