@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { UnavailableError } from '@feedmesh/errors';
+import { testRedisUrl, uniquePrefix } from '@feedmesh/testing';
+import { Redis } from 'ioredis';
+import {
+  artifactStoreFor,
+  InMemoryArtifactStore,
+  RedisArtifactStore,
+  type ArtifactStore,
+} from './artifact-store.js';
+
+interface TestInfo {
+  readonly trainedAtMs: number;
+  readonly notes: Readonly<Record<string, string>>;
+}
+
+const bytesOf = (length: number, seed: number) =>
+  Buffer.from(Array.from({ length }, (_, i) => (i * 31 + seed) % 256));
+
+function artifactStoreContract(make: () => ArtifactStore<TestInfo>) {
+  it('has no current version before the first publish', async () => {
+    assert.equal(await make().current(), undefined);
+  });
+
+  it('publishes numbered versions, each with its info, and gives back the very bytes', async () => {
+    const store = make();
+    const bytes = bytesOf(10_000, 1);
+    const v1 = await store.publish(bytes, { trainedAtMs: 10, notes: { by: 'test' } }, 100);
+    assert.deepEqual(v1, {
+      trainedAtMs: 10,
+      notes: { by: 'test' },
+      version: 'v1',
+      publishedAtMs: 100,
+      bytes: 10_000,
+    });
+    assert.deepEqual(await store.current(), v1);
+    assert.deepEqual(await store.load('v1'), bytes);
+    const v2 = await store.publish(bytesOf(5, 2), { trainedAtMs: 20, notes: {} }, 200);
+    assert.equal(v2.version, 'v2');
+    assert.deepEqual(await store.current(), v2);
+    assert.deepEqual(await store.load('v1'), bytes, 'an older kept version still loads');
+  });
+
+  it('answers undefined for a version it never had', async () => {
+    assert.equal(await make().load('v99'), undefined);
+  });
+}
+
+describe('InMemoryArtifactStore', () => {
+  artifactStoreContract(() => new InMemoryArtifactStore<TestInfo>());
+});
+
+describe('RedisArtifactStore', () => {
+  const prefix = uniquePrefix('artifacts');
+  const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 2 });
+  let n = 0;
+  const used: string[] = [];
+  // 4 KiB chunks: a 10,000-byte artifact is three of them.
+  const storeAt = (keyPrefix: string, keep = 3) => {
+    used.push(keyPrefix);
+    return new RedisArtifactStore<TestInfo>({
+      redis,
+      keyPrefix,
+      kind: 'test',
+      keep,
+      chunkBytes: 4096,
+    });
+  };
+  const keysOf = (keyPrefix: string, version: string) => [
+    `${keyPrefix}:{test}:info:${version}`,
+    ...[0, 1, 2].map((i) => `${keyPrefix}:{test}:chunk:${version}:${i}`),
+  ];
+
+  // The keys are known: deleting them beats a KEYS or SCAN of a Redis shared with big worlds.
+  after(async () => {
+    for (const keyPrefix of used) {
+      const base = `${keyPrefix}:{test}`;
+      const last = Number(await redis.get(`${base}:seq`));
+      const keys = [`${base}:seq`, `${base}:current`];
+      for (let v = 1; v <= last; v++) keys.push(...keysOf(keyPrefix, `v${v}`));
+      await redis.del(...keys);
+    }
+    await redis.quit();
+  });
+
+  artifactStoreContract(() => storeAt(`${prefix}:${++n}`));
+
+  it('stores an artifact in chunks under one hash tag', async () => {
+    const keyPrefix = `${prefix}:layout`;
+    const store = storeAt(keyPrefix);
+    await store.publish(bytesOf(10_000, 3), { trainedAtMs: 1, notes: {} }, 1);
+    const base = `${keyPrefix}:{test}`;
+    assert.equal(await redis.exists(...keysOf(keyPrefix, 'v1')), 4, 'info and three chunks');
+    assert.equal(await redis.exists(`${base}:chunk:v1:3`), 0);
+    assert.equal(await redis.strlen(`${base}:chunk:v1:2`), 10_000 - 2 * 4096);
+    assert.equal(await redis.get(`${base}:current`), 'v1');
+  });
+
+  it('deletes versions older than the ones it keeps, chunks and all', async () => {
+    const keyPrefix = `${prefix}:prune`;
+    const store = storeAt(keyPrefix, 2);
+    for (const t of [1, 2, 3]) {
+      await store.publish(bytesOf(9_000, t), { trainedAtMs: t, notes: {} }, t);
+    }
+    assert.equal(await store.load('v1'), undefined);
+    assert.deepEqual(await store.load('v2'), bytesOf(9_000, 2));
+    assert.equal(await redis.exists(...keysOf(keyPrefix, 'v1')), 0);
+  });
+
+  it('answers undefined, not half an artifact, when a chunk is gone', async () => {
+    const store = storeAt(`${prefix}:torn`);
+    await store.publish(bytesOf(10_000, 4), { trainedAtMs: 1, notes: {} }, 1);
+    await redis.del(`${prefix}:torn:{test}:chunk:v1:1`);
+    assert.equal(await store.load('v1'), undefined);
+  });
+
+  it('fails with UnavailableError naming the kind when Redis cannot be reached', async () => {
+    const down = new Redis('redis://127.0.0.1:1', {
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      lazyConnect: true,
+    });
+    down.on('error', () => undefined);
+    const store = new RedisArtifactStore<TestInfo>({ redis: down, keyPrefix: 'x', kind: 'test' });
+    await assert.rejects(store.current(), (error: unknown) => {
+      assert.ok(error instanceof UnavailableError);
+      assert.match(error.message, /test current failed/);
+      return true;
+    });
+    down.disconnect();
+  });
+
+  it('is the deployment store when the runtime has Redis, and private to the process without', () => {
+    assert.ok(artifactStoreFor({ redis, prefix }, 'test') instanceof RedisArtifactStore);
+    assert.ok(
+      artifactStoreFor({ redis: undefined, prefix }, 'test') instanceof InMemoryArtifactStore,
+    );
+  });
+});

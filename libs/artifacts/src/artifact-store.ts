@@ -1,0 +1,176 @@
+import { UnavailableError } from '@feedmesh/errors';
+import type { Cluster, Redis } from 'ioredis';
+
+/** What every stored version carries, besides what its kind describes (`Info`). */
+export interface ArtifactVersion {
+  /** `v1`, `v2`, ...: increasing. */
+  readonly version: string;
+  readonly publishedAtMs: number;
+  /** Size of the stored bytes. */
+  readonly bytes: number;
+}
+
+/**
+ * Where a trainer job publishes a model's bytes and the services that serve it pick them up.
+ * Publishing makes a version current only once it is completely stored, so a reader never sees
+ * half a model; `Info` is what readers may know of a version without loading it.
+ */
+export interface ArtifactStore<Info extends object> {
+  publish(bytes: Buffer, info: Info, publishedAtMs?: number): Promise<Info & ArtifactVersion>;
+  current(): Promise<(Info & ArtifactVersion) | undefined>;
+  /** A version's bytes; undefined once pruned (or pruned while being read: try again later). */
+  load(version: string): Promise<Buffer | undefined>;
+}
+
+/** Private to a process: the playground passes one store to the trainer and the services. */
+export class InMemoryArtifactStore<Info extends object> implements ArtifactStore<Info> {
+  private readonly versions = new Map<string, { info: Info & ArtifactVersion; bytes: Buffer }>();
+  private latest: string | undefined;
+  private sequence = 0;
+
+  async publish(bytes: Buffer, info: Info, publishedAtMs = Date.now()) {
+    const stored = { ...info, version: `v${++this.sequence}`, publishedAtMs, bytes: bytes.length };
+    this.versions.set(stored.version, { info: stored, bytes });
+    this.latest = stored.version;
+    return stored;
+  }
+
+  async current() {
+    return this.latest === undefined ? undefined : this.versions.get(this.latest)?.info;
+  }
+
+  async load(version: string) {
+    return this.versions.get(version)?.bytes;
+  }
+}
+
+export interface RedisArtifactStoreOptions {
+  readonly redis: Redis | Cluster;
+  /** e.g. `feedmesh:embeddings`. */
+  readonly keyPrefix: string;
+  /** The artifact's kind: its hash tag, and its name in errors (`embeddings`, `content-models`). */
+  readonly kind: string;
+  /** Versions kept; older ones are deleted at publish. Default 3. */
+  readonly keep?: number;
+  /** Size of the stored pieces. Default 4 MiB. */
+  readonly chunkBytes?: number;
+}
+
+const CHUNK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The store in Redis, under one hash tag so a publish's keys share a slot:
+ *
+ *   <prefix>:{<kind>}:seq                 last version number
+ *   <prefix>:{<kind>}:current             current version
+ *   <prefix>:{<kind>}:info:<version>      the version's info JSON, with its chunk count
+ *   <prefix>:{<kind>}:chunk:<version>:<i> pieces of the bytes
+ *
+ * A large world's model is a few hundred MB: chunks keep each value and each reply small.
+ */
+export class RedisArtifactStore<Info extends object> implements ArtifactStore<Info> {
+  private readonly base: string;
+  private readonly keep: number;
+  private readonly chunkBytes: number;
+
+  constructor(private readonly options: RedisArtifactStoreOptions) {
+    this.base = `${options.keyPrefix}:{${options.kind}}`;
+    this.keep = options.keep ?? 3;
+    this.chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+  }
+
+  async publish(bytes: Buffer, info: Info, publishedAtMs = Date.now()) {
+    return this.guard('publish', async () => {
+      const { redis } = this.options;
+      const n = await redis.incr(`${this.base}:seq`);
+      const stored = { ...info, version: `v${n}`, publishedAtMs, bytes: bytes.length };
+      const chunks = Math.ceil(bytes.length / this.chunkBytes);
+      for (let i = 0; i < chunks; i += 8) {
+        const pipeline = redis.pipeline();
+        for (let j = i; j < Math.min(chunks, i + 8); j++) {
+          pipeline.set(
+            `${this.base}:chunk:${stored.version}:${j}`,
+            bytes.subarray(j * this.chunkBytes, (j + 1) * this.chunkBytes),
+          );
+        }
+        await exec(pipeline);
+      }
+      await redis.set(`${this.base}:info:${stored.version}`, JSON.stringify({ ...stored, chunks }));
+      await redis.set(`${this.base}:current`, stored.version);
+      await this.prune(n);
+      return stored;
+    });
+  }
+
+  async current() {
+    return this.guard('current', async () => {
+      const version = await this.options.redis.get(`${this.base}:current`);
+      if (version === null) return undefined;
+      const info = await this.options.redis.get(`${this.base}:info:${version}`);
+      if (info === null) return undefined;
+      const { chunks: _chunks, ...rest } = JSON.parse(info) as Info &
+        ArtifactVersion & { chunks: number };
+      return rest as Info & ArtifactVersion;
+    });
+  }
+
+  async load(version: string) {
+    return this.guard('load', async () => {
+      const { redis } = this.options;
+      const infoJson = await redis.get(`${this.base}:info:${version}`);
+      if (infoJson === null) return undefined;
+      const { chunks, bytes } = JSON.parse(infoJson) as { chunks: number; bytes: number };
+      const parts: Buffer[] = [];
+      for (let i = 0; i < chunks; i++) {
+        const part = await redis.getBuffer(`${this.base}:chunk:${version}:${i}`);
+        if (part === null) return undefined; // pruned while we read: the caller retries later
+        parts.push(part);
+      }
+      const all = Buffer.concat(parts);
+      return all.length === bytes ? all : undefined;
+    });
+  }
+
+  private async prune(latest: number): Promise<void> {
+    const { redis } = this.options;
+    for (let n = latest - this.keep; n >= 1; n--) {
+      const version = `v${n}`;
+      const info = await redis.get(`${this.base}:info:${version}`);
+      if (info === null) break;
+      const { chunks } = JSON.parse(info) as { chunks: number };
+      const keys = [`${this.base}:info:${version}`];
+      for (let i = 0; i < chunks; i++) keys.push(`${this.base}:chunk:${version}:${i}`);
+      await redis.del(...keys);
+    }
+  }
+
+  private async guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new UnavailableError('redis', `${this.options.kind} ${operation} failed: ${message}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+/**
+ * The deployment's store of one kind: in Redis under `<prefix>:<kind>` when the runtime has
+ * Redis, else private to this process.
+ */
+export function artifactStoreFor<Info extends object>(
+  runtime: { readonly redis: Redis | Cluster | undefined; readonly prefix: string },
+  kind: string,
+  keyPrefix = `${runtime.prefix}:${kind}`,
+): ArtifactStore<Info> {
+  return runtime.redis
+    ? new RedisArtifactStore<Info>({ redis: runtime.redis, keyPrefix, kind })
+    : new InMemoryArtifactStore<Info>();
+}
+
+async function exec(pipeline: ReturnType<Redis['pipeline']>): Promise<void> {
+  const results = await pipeline.exec();
+  for (const [error] of results ?? []) if (error) throw error;
+}
