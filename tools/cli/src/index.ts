@@ -21,6 +21,6 @@ export {
   type Playground,
   type PlaygroundService,
   type EmbeddedPlaygroundOptions,
-} from './playground.js';
+} from '@feedmesh/playground';
 export { startProcessPlayground, type ProcessPlayground } from './process-playground.js';
 export { publishWorld, waitForConsumers } from './world-loader.js';

@@ -6,7 +6,7 @@ import { TOPICS, type World, type WorldPresetName } from '@feedmesh/world';
 import { wantsColor, type CliIo } from './cli-io.js';
 import { buildWorld } from './commands/world.command.js';
 import { connectGateway, DEFAULT_GATEWAY_ADDRESS, type GatewayClient } from './gateway-client.js';
-import { startEmbeddedPlayground, type Playground } from './playground.js';
+import { startEmbeddedPlayground, type Playground } from '@feedmesh/playground';
 import { startProcessPlayground, type ProcessPlayground } from './process-playground.js';
 import { renderFeed } from './render/feed-table.js';
 import { feedmeshCommand, formatCount, shellArg } from './render/text.js';

@@ -21,7 +21,7 @@ import {
   type Env,
   type Playground,
   type PlaygroundService,
-} from './playground.js';
+} from '@feedmesh/playground';
 
 export interface ProcessPlaygroundOptions {
   /** Where the gateway listens; the others take their conventional ports on the same host. */

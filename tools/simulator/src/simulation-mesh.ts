@@ -1,35 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  candidateGenerationConfigShape,
-  CONSUMER_GROUP as CANDIDATE_GENERATION_GROUP,
-  startCandidateGeneration,
-} from '@feedmesh/candidate-generation';
 import { gatewayv1, type eventsv1 } from '@feedmesh/contracts';
-import {
-  FEATURE_STORE_GROUP,
-  featureStoreConfigShape,
-  startFeatureStore,
-} from '@feedmesh/feature-store';
-import { feedGatewayConfigShape, startFeedGateway } from '@feedmesh/feed-gateway';
-import { modelRegistryFor } from '@feedmesh/models';
-import {
-  NOTIFICATION_GROUP,
-  notificationConfigShape,
-  startNotification,
-} from '@feedmesh/notification';
-import { rankerConfigShape, startRanker } from '@feedmesh/ranker';
-import { searchConfigShape, searchGroupName, startSearch } from '@feedmesh/search';
-import {
-  createRuntime,
-  createServiceClient,
-  loadConfig,
-  runtimeConfigShape,
-  type Logger,
-  type RunningServer,
-  type Runtime,
-} from '@feedmesh/service-kit';
-import { runTrainer, trainerConfigShape, type TrainerReport } from '@feedmesh/trainer';
+import { startEmbeddedPlayground } from '@feedmesh/playground';
+import { createServiceClient, type Logger, type Runtime } from '@feedmesh/service-kit';
+import type { TrainerReport } from '@feedmesh/trainer';
 import type { SimulatedClock } from './simulated-clock.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -56,85 +29,24 @@ export interface SimulationMesh {
 }
 
 const SILENT: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+/** How often the ranker looks for a new model: `train` waits two of these. */
+const RANKER_RELOAD_INTERVAL_MS = 200;
 
 /**
- * Starts every service in this process on one runtime and the simulated clock, as the
- * playground does, for simulations and experiment tests that must not wait for wall time.
+ * The playground's mesh (every service in this process, `@feedmesh/playground`) on the
+ * simulated clock, for simulations and experiment tests that must not wait for wall time.
  */
 export async function startSimulationMesh(options: SimulationMeshOptions): Promise<SimulationMesh> {
-  const logger = options.logger ?? SILENT;
-  const clock = () => options.clock.now();
-  const base: Env = {
-    RANKER_RELOAD_INTERVAL_MS: '200',
-    CURSOR_SECRET: randomBytes(24).toString('hex'),
-    ...options.env,
-    GRPC_LISTEN: '127.0.0.1:0',
-  };
-  const runtime = createRuntime(loadConfig(runtimeConfigShape, base), logger);
-  const registry = modelRegistryFor(runtime, { clock });
-  const rankerConfig = loadConfig(rankerConfigShape, base);
-  const started: RunningServer[] = [];
-  const common = { runtime, logger, clock };
-  const stopStarted = async () => {
-    for (const server of [...started].reverse()) {
-      await server.shutdown('simulation mesh stopping').catch(() => undefined);
-    }
-  };
-  let gatewayAddress: string;
-  let featureStoreAddress: string;
-  try {
-    const featureStore = await startFeatureStore({
-      ...common,
-      config: loadConfig(featureStoreConfigShape, base),
-    });
-    started.push(featureStore);
-    const candidates = await startCandidateGeneration({
-      ...common,
-      config: loadConfig(candidateGenerationConfigShape, base),
-    });
-    started.push(candidates);
-    const ranker = await startRanker({ ...common, registry, config: rankerConfig });
-    started.push(ranker);
-    const search = await startSearch({ ...common, config: loadConfig(searchConfigShape, base) });
-    started.push(search);
-    const downstream: Env = {
-      FEATURE_STORE_ADDR: featureStore.address,
-      CANDIDATE_GENERATION_ADDR: candidates.address,
-      RANKER_ADDR: ranker.address,
-      SEARCH_ADDR: search.address,
-    };
-    const notification = await startNotification({
-      ...common,
-      registry,
-      config: loadConfig(notificationConfigShape, { ...base, ...downstream }),
-    });
-    started.push(notification);
-    const gateway = await startFeedGateway({
-      ...common,
-      config: loadConfig(feedGatewayConfigShape, {
-        ...base,
-        ...downstream,
-        NOTIFICATION_ADDR: notification.address,
-      }),
-    });
-    started.push(gateway);
-    gatewayAddress = gateway.address;
-    featureStoreAddress = featureStore.address;
-  } catch (error) {
-    await stopStarted();
-    await runtime.close();
-    throw error;
-  }
-
-  const groups = [
-    FEATURE_STORE_GROUP,
-    CANDIDATE_GENERATION_GROUP,
-    NOTIFICATION_GROUP,
-    searchGroupName(runtime.consumerName),
-  ];
+  const playground = await startEmbeddedPlayground({
+    gatewayListen: '127.0.0.1:0',
+    env: { RANKER_RELOAD_INTERVAL_MS: String(RANKER_RELOAD_INTERVAL_MS), ...options.env },
+    logger: options.logger ?? SILENT,
+    clock: () => options.clock.now(),
+  });
+  const { runtime, gatewayAddress, consumerGroups } = playground;
   const settle = async () => {
     for (;;) {
-      const lags = await Promise.all(groups.map((group) => runtime.eventLog.lag(group)));
+      const lags = await Promise.all(consumerGroups.map((group) => runtime.eventLog.lag(group)));
       if (lags.every((lag) => lag.undelivered + lag.pending === 0)) return;
       await sleep(5);
     }
@@ -164,25 +76,16 @@ export async function startSimulationMesh(options: SimulationMeshOptions): Promi
       return published;
     },
     async train() {
-      const report = await runTrainer({
-        config: loadConfig(trainerConfigShape, {
-          ...base,
-          FEATURE_STORE_ADDR: featureStoreAddress,
-        }),
-        runtime,
-        logger,
-        registry,
-        clock,
-      });
+      const report = await playground.train();
       // Two reload periods: the ranker has swapped the new version in.
-      await sleep(2 * Number(rankerConfig.RANKER_RELOAD_INTERVAL_MS));
+      const interval = Number(options.env?.RANKER_RELOAD_INTERVAL_MS ?? RANKER_RELOAD_INTERVAL_MS);
+      await sleep(2 * interval);
       return report;
     },
     shutdown: () =>
       (stopping ??= (async () => {
         client.close();
-        await stopStarted();
-        await runtime.close();
+        await playground.shutdown();
       })()),
   };
 }

@@ -11,7 +11,7 @@ import type { World, WorldPresetName } from '@feedmesh/world';
 import type { Output } from '../cli-io.js';
 import { buildWorld } from '../commands/world.command.js';
 import { connectGateway, type GatewayClient } from '../gateway-client.js';
-import { CONVENTIONAL_PORTS, PLAYGROUND_SERVICES } from '../playground.js';
+import { CONVENTIONAL_PORTS, PLAYGROUND_SERVICES } from '@feedmesh/playground';
 import { startProcessPlayground, type ProcessPlayground } from '../process-playground.js';
 import { publishWorld, waitForConsumers } from '../world-loader.js';
 import { startEchoProcess, type EchoProcess } from './echo-process.js';

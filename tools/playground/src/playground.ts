@@ -46,7 +46,8 @@ import {
  * The playground's wiring: every service in this process on local ports, sharing one
  * runtime (the in-memory event log, or Redis when REDIS_URL is set) and one model registry,
  * the gateway in front. This is the one place that knows how the services fit together in a
- * single process; `process-playground.ts` does the same with a process per service.
+ * single process (the CLI's `up` and `feedmesh simulate` both run on it); the CLI's
+ * `process-playground.ts` does the same with a process per service.
  */
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -126,6 +127,11 @@ export interface EmbeddedPlaygroundOptions {
   /** The environment services read their settings from (REDIS_URL, their own variables). */
   readonly env: Env;
   readonly logger: Logger;
+  /**
+   * The clock every service, the registry and the jobs run on, ms since the epoch (a
+   * simulation's clock, so the log has one timeline). Default: the wall clock.
+   */
+  readonly clock?: () => number;
 }
 
 /** Starts every service in this process. On a failure, what started is stopped again. */
@@ -135,7 +141,8 @@ export async function startEmbeddedPlayground(
   const base: Env = { ...playgroundDefaults(), ...options.env };
   const runtime = createRuntime(loadConfig(runtimeConfigShape, base), options.logger);
   // One registry for trainer and ranker: in memory, or the deployment's in Redis.
-  const registry: ModelRegistry = modelRegistryFor(runtime);
+  const clock = options.clock ?? Date.now;
+  const registry: ModelRegistry = modelRegistryFor(runtime, { clock });
   // Likewise one embeddings store for the embeddings job and candidate generation.
   const embeddingStore = embeddingStoreFor(runtime);
   const contentModelStore = contentModelStoreFor(runtime);
@@ -144,6 +151,7 @@ export async function startEmbeddedPlayground(
   const deps = (listen: string, extra: Env = {}) => ({
     runtime,
     logger: options.logger,
+    clock,
     env: { ...base, GRPC_LISTEN: listen, ...extra },
   });
   const start = async (name: PlaygroundService, run: () => Promise<RunningServer>) => {
@@ -217,10 +225,12 @@ export async function startEmbeddedPlayground(
     addresses: complete,
     runtime,
     consumerGroups: consumerGroupsOf(runtime.consumerName),
-    train: () => trainOnce(runtime, registry, base, complete['feature-store'], options.logger),
-    trainEmbeddings: () => trainEmbeddingsOnce(runtime, embeddingStore, base, options.logger),
+    train: () =>
+      trainOnce(runtime, registry, base, complete['feature-store'], options.logger, clock),
+    trainEmbeddings: () =>
+      trainEmbeddingsOnce(runtime, embeddingStore, base, options.logger, clock),
     trainContentModels: () =>
-      trainContentModelsOnce(runtime, contentModelStore, base, options.logger),
+      trainContentModelsOnce(runtime, contentModelStore, base, options.logger, clock),
     shutdown: () =>
       (stopping ??= (async () => {
         await stopStarted();
@@ -246,12 +256,13 @@ export function trainOnce(
   env: Env,
   featureStoreAddress: string,
   logger: Logger,
+  clock: () => number = Date.now,
 ): Promise<TrainerReport> {
   const config = loadConfig(trainerConfigShape, {
     ...env,
     FEATURE_STORE_ADDR: featureStoreAddress,
   });
-  return runTrainer({ config, runtime, logger, registry });
+  return runTrainer({ config, runtime, logger, registry, clock });
 }
 
 /** Runs the embeddings job once against the playground's log and embeddings store. */
@@ -260,13 +271,14 @@ export function trainEmbeddingsOnce(
   store: EmbeddingStore,
   env: Env,
   logger: Logger,
+  clock: () => number = Date.now,
 ): Promise<EmbeddingsJobReport> {
   const config = loadConfig(embeddingsJobConfigShape, env);
   return runEmbeddingsJob({
     eventLog: runtime.eventLog,
     store,
     logger,
-    clock: Date.now,
+    clock,
     ...embeddingsSettingsFrom(config),
   });
 }
@@ -277,13 +289,14 @@ export function trainContentModelsOnce(
   store: ContentModelStore,
   env: Env,
   logger: Logger,
+  clock: () => number = Date.now,
 ): Promise<ContentModelsJobReport> {
   const config = loadConfig(contentModelsJobConfigShape, env);
   return runContentModelsJob({
     eventLog: runtime.eventLog,
     store,
     logger,
-    clock: Date.now,
+    clock,
     settings: contentModelsSettingsFrom(config),
   });
 }

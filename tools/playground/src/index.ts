@@ -1,0 +1,15 @@
+export {
+  consumerGroupsOf,
+  CONVENTIONAL_PORTS,
+  downstreamEnv,
+  PLAYGROUND_SERVICES,
+  playgroundDefaults,
+  startEmbeddedPlayground,
+  trainContentModelsOnce,
+  trainEmbeddingsOnce,
+  trainOnce,
+  type EmbeddedPlaygroundOptions,
+  type Env,
+  type Playground,
+  type PlaygroundService,
+} from './playground.js';
