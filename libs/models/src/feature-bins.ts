@@ -62,8 +62,10 @@ function valueAt(matrix: NamedMatrix, r: number, f: number, width: number): numb
  * the distinct values with their counts: a value shared by many rows (a rank cap, a zero)
  * gets a bin of its own instead of swallowing the cuts around it.
  */
-function cutPoints(values: number[], maxCuts: number): Float64Array {
-  values.sort((a, b) => a - b);
+function cutPoints(unsorted: number[], maxCuts: number): Float64Array {
+  // A typed array sorts numerically without a comparator call per pair (several times faster
+  // on 200k values); NaN never reaches here.
+  const values = Float64Array.from(unsorted).sort();
   const distinct: number[] = [];
   const counts: number[] = [];
   for (const v of values) {

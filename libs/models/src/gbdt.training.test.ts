@@ -6,6 +6,7 @@ import type { LabeledExamples } from './labeled-examples.js';
 import { parseModelDocument } from './model-document.js';
 import { seededRandom } from './random.js';
 import { Scorer } from './scorer.js';
+import { binFeatures, binWith } from './feature-bins.js';
 import { trainGbdt } from './gbdt.training.js';
 
 /** y = 1 mostly when exactly one of a, b is positive: no linear model can separate it. */
@@ -46,6 +47,35 @@ describe('trainGbdt', () => {
     const examples = xorExamples(1000, 3);
     const options = { trees: 10, rowSubsample: 0.7, featureSubsample: 0.7, seed: 9 };
     assert.deepEqual(trainGbdt(examples, options).model, trainGbdt(examples, options).model);
+  });
+
+  it('trains the same model on rows binned beforehand, as the models of a bag share them', () => {
+    const examples = xorExamples(1500, 7);
+    const heldOut = xorExamples(500, 8);
+    const options = { trees: 30, maxLeaves: 6, bins: 31, rowSubsample: 0.5, seed: 3 };
+    const alone = trainGbdt(examples, { ...options, validation: { examples: heldOut } });
+    const binned = binFeatures(examples, 31);
+    const shared = {
+      ...options,
+      binned,
+      validation: { examples: heldOut, binned: binWith(heldOut, binned.thresholds) },
+    };
+    assert.deepEqual(trainGbdt(examples, shared), alone);
+    // The second model on the same bins reuses the trainer's row-major copy of them.
+    assert.deepEqual(trainGbdt(examples, shared), alone);
+    assert.throws(
+      () => trainGbdt(examples, { ...options, binned: binFeatures(heldOut, 31) }),
+      /not those of the examples/,
+    );
+    assert.throws(
+      () =>
+        trainGbdt(examples, {
+          ...options,
+          binned,
+          validation: { examples: heldOut, binned: binFeatures(heldOut, 31) },
+        }),
+      /other cut points/,
+    );
   });
 
   it('learns where missing values go', () => {

@@ -50,7 +50,18 @@ export interface GbdtTrainingOptions {
    * otherwise) has not improved for `earlyStoppingRounds`, keeping the best round, and a
    * lambdarank objective is calibrated on them.
    */
-  readonly validation?: { readonly examples: LabeledExamples; readonly groups?: ArrayLike<number> };
+  readonly validation?: {
+    readonly examples: LabeledExamples;
+    readonly groups?: ArrayLike<number>;
+    /** The held-out rows binned with `binned`'s cut points (`binWith`), when it is given. */
+    readonly binned?: BinnedFeatures;
+  };
+  /**
+   * The examples already binned (`binFeatures(examples, bins)`; `bins` is then not read):
+   * models trained on the same rows (a bag) share the binning and the trainer's row-major
+   * copy of it instead of each making its own (seconds each on 470k rows).
+   */
+  readonly binned?: BinnedFeatures;
   readonly earlyStoppingRounds?: number;
   readonly defaultWeights?: Readonly<Partial<Record<ObjectiveName, number>>>;
   readonly description?: string;
@@ -116,9 +127,17 @@ export function trainGbdt(
     earlyStopping: options.earlyStoppingRounds ?? 20,
     ndcgAt: options.ndcgAt ?? 10,
   };
-  const binned = binFeatures(examples, options.bins ?? 63);
+  const binned = options.binned ?? binFeatures(examples, options.bins ?? 63);
+  if (binned.rows !== examples.rows || binned.width !== examples.names.length) {
+    throw new Error('trainGbdt: the binned features are not those of the examples');
+  }
   const validation = options.validation;
-  const validationBins = validation ? binWith(validation.examples, binned.thresholds) : undefined;
+  const validationBins = validation
+    ? (validation.binned ?? binWith(validation.examples, binned.thresholds))
+    : undefined;
+  if (validationBins && validationBins.thresholds !== binned.thresholds) {
+    throw new Error('trainGbdt: the validation rows are binned with other cut points');
+  }
   const seeded = seededRandom(options.seed ?? 1);
   const random = () => seeded.next();
 
@@ -128,7 +147,7 @@ export function trainGbdt(
     const labels = examples.labels[objective];
     if (labels === undefined) throw new Error(`trainGbdt: no labels for ${objective}`);
     const heldOutLabels = validation?.examples.labels[objective];
-    const booster = new Booster(binned, settings, random);
+    const booster = new Booster(binned, slotsOf(binned), settings, random);
     const result = booster.fit({
       loss,
       labels,
@@ -146,8 +165,9 @@ export function trainGbdt(
     if (loss === 'lambdarank') {
       // Margins of a ranking loss order candidates but are not log-odds: map them back on
       // held-out rows when there are some (the training rows' margins are optimistic).
-      const margins = result.validationMargins ?? result.trainingMargins;
-      const calibrationLabels = result.validationMargins ? heldOutLabels! : labels;
+      const { training, validation } = result.marginsAtBest();
+      const margins = validation ?? training;
+      const calibrationLabels = validation ? heldOutLabels! : labels;
       calibration = fitPlatt(margins, calibrationLabels);
     }
     fitted.push({
@@ -196,8 +216,12 @@ interface FitOutput {
   readonly trees: RegressionTree[];
   readonly curve: number[];
   readonly best: number | undefined;
-  readonly trainingMargins: Float64Array;
-  readonly validationMargins: Float64Array | undefined;
+  /**
+   * Margins as of the best round (training rows, held-out rows), for a ranking loss's
+   * calibration: worked out on demand, since re-walking every kept tree over every row costs
+   * seconds that log loss never needs.
+   */
+  readonly marginsAtBest: () => { training: Float64Array; validation: Float64Array | undefined };
 }
 
 /** A tree while it grows: the served arrays plus each inner node's split bin. */
@@ -228,22 +252,25 @@ interface Leaf {
   split: Split | undefined;
 }
 
+/** A leaf's rows with their gradient and hessian sums, added in row order. */
+interface RowSet {
+  rows: Int32Array;
+  gradient: number;
+  hessian: number;
+}
+
 class Booster {
   private readonly rows: number;
-  private readonly width: number;
-  /** Value bins per feature plus the missing bin. */
-  private readonly binsPerFeature: number;
   private readonly gradients: Float64Array;
   private readonly hessians: Float64Array;
 
   constructor(
     private readonly data: BinnedFeatures,
+    private readonly slots: HistogramSlots,
     private readonly settings: Settings,
     private readonly random: () => number,
   ) {
     this.rows = data.rows;
-    this.width = data.width;
-    this.binsPerFeature = 2 + Math.max(0, ...data.thresholds.map((t) => t.length));
     this.gradients = new Float64Array(this.rows);
     this.hessians = new Float64Array(this.rows);
   }
@@ -266,11 +293,13 @@ class Booster {
     let bestRounds = 0;
 
     for (let round = 0; round < this.settings.trees; round += 1) {
-      this.computeGradients(input, margins);
-      const tree = this.growTree();
-      if (tree === undefined) break;
+      const rows = this.sampleRows();
+      this.computeGradients(input, margins, rows);
+      const grown = this.growTree(rows);
+      if (grown === undefined) break;
+      const { tree, leaves } = grown;
       trees.push(serve(tree));
-      addTree(tree, this.data, margins);
+      addGrownTree(tree, leaves, rows, this.data, margins);
       if (validation && heldOut) {
         addTree(tree, validation.bins, heldOut);
         // With queries, stop on what the list is for (nDCG@k) whatever the loss.
@@ -288,39 +317,43 @@ class Booster {
       }
     }
     const kept = validation ? trees.slice(0, bestRounds) : trees;
-    let trainingMargins: Float64Array = margins;
-    let validationMargins: Float64Array | undefined = heldOut;
-    if (kept.length !== trees.length) {
-      // Margins as of the best round, for the calibration fitted on them.
-      trainingMargins = marginsOf(kept, this.data, baseMargin);
-      validationMargins = validation ? marginsOf(kept, validation.bins, baseMargin) : undefined;
-    }
+    const data = this.data;
+    const marginsAtBest = () =>
+      kept.length === trees.length
+        ? { training: margins, validation: heldOut }
+        : {
+            training: marginsOf(kept, data, baseMargin),
+            validation: validation ? marginsOf(kept, validation.bins, baseMargin) : undefined,
+          };
     return {
       baseMargin,
       trees: kept,
       curve,
       best: best === undefined || validation?.groups !== undefined ? best : -best,
-      trainingMargins,
-      validationMargins,
+      marginsAtBest,
     };
   }
 
-  private computeGradients(input: FitInput, margins: Float64Array): void {
+  /**
+   * Log loss needs the gradients of the tree's rows only (the others are never read); a
+   * ranking loss needs whole queries.
+   */
+  private computeGradients(input: FitInput, margins: Float64Array, rows: Int32Array): void {
     const { gradients, hessians } = this;
     if (input.loss === 'lambdarank') {
       lambdaRankGradients(margins, input.labels, input.groups!, gradients, hessians);
       return;
     }
-    for (let r = 0; r < this.rows; r += 1) {
+    for (let i = 0; i < rows.length; i += 1) {
+      const r = rows[i] as number;
       const p = sigmoid(margins[r] as number);
       gradients[r] = p - (input.labels[r] as number);
       hessians[r] = Math.max(p * (1 - p), 1e-12);
     }
   }
 
-  private growTree(): GrowingTree | undefined {
+  private growTree(rows: Int32Array): { tree: GrowingTree; leaves: Leaf[] } | undefined {
     const s = this.settings;
-    const rows = this.sampleRows();
     if (rows.length < 2 * s.minRows) return undefined;
     const allowed = this.sampleFeatures();
     const tree: GrowingTree = {
@@ -332,7 +365,7 @@ class Booster {
       value: [0],
       bin: [0],
     };
-    const root = this.leafOf(0, 0, rows, this.histogramOf(rows), allowed);
+    const root = this.leafOf(0, 0, this.sumsOf(rows), this.histogramOf(rows), allowed);
     const leaves: Leaf[] = [root];
     while (leaves.length < s.maxLeaves) {
       let pick = -1;
@@ -362,8 +395,8 @@ class Booster {
         tree.bin.push(0);
       }
       // Build the smaller child's histogram; the larger one is the parent's minus it.
-      const leftSmaller = leftRows.length <= rightRows.length;
-      const small = this.histogramOf(leftSmaller ? leftRows : rightRows);
+      const leftSmaller = leftRows.rows.length <= rightRows.rows.length;
+      const small = this.histogramOf(leftSmaller ? leftRows.rows : rightRows.rows);
       const large = leaf.histogram;
       for (let i = 0; i < large.length; i += 1)
         large[i] = (large[i] as number) - (small[i] as number);
@@ -382,23 +415,16 @@ class Booster {
     for (const leaf of leaves) {
       tree.value[leaf.node] = (-leaf.gradient / (leaf.hessian + s.l2)) * s.learningRate;
     }
-    return tree;
+    return { tree, leaves };
   }
 
   private leafOf(
     node: number,
     depth: number,
-    rows: Int32Array,
+    { rows, gradient, hessian }: RowSet,
     histogram: Float64Array,
     allowed: Uint8Array,
   ): Leaf {
-    let gradient = 0;
-    let hessian = 0;
-    for (let i = 0; i < rows.length; i += 1) {
-      const r = rows[i] as number;
-      gradient += this.gradients[r] as number;
-      hessian += this.hessians[r] as number;
-    }
     const split =
       depth < this.settings.maxDepth && rows.length >= 2 * this.settings.minRows
         ? this.bestSplit(histogram, gradient, hessian, rows.length, allowed)
@@ -406,22 +432,48 @@ class Booster {
     return { node, depth, rows, histogram, gradient, hessian, split };
   }
 
-  /** Per feature and bin: gradient sum, hessian sum, row count. */
+  private sumsOf(rows: Int32Array): RowSet {
+    let gradient = 0;
+    let hessian = 0;
+    for (let i = 0; i < rows.length; i += 1) {
+      const r = rows[i] as number;
+      gradient += this.gradients[r] as number;
+      hessian += this.hessians[r] as number;
+    }
+    return { rows, gradient, hessian };
+  }
+
+  /**
+   * Per histogram slot (feature and bin): gradient sum, hessian sum, row count. Two of a
+   * row's slots per step (about a fifth faster than one): they belong to two features, so
+   * they are never the same slot, and each slot still adds its rows in row order.
+   */
   private histogramOf(rows: Int32Array): Float64Array {
-    const nb = this.binsPerFeature;
-    const histogram = new Float64Array(this.width * nb * 3);
-    const { codes } = this.data;
+    const { perRow, rowSlots, total } = this.slots;
+    const histogram = new Float64Array(total * 3);
     const { gradients, hessians } = this;
-    const n = this.rows;
-    for (let f = 0; f < this.width; f += 1) {
-      const base = f * n;
-      const offset = f * nb;
-      for (let i = 0; i < rows.length; i += 1) {
-        const r = rows[i] as number;
-        const at = (offset + (codes[base + r] as number)) * 3;
-        histogram[at] = (histogram[at] as number) + (gradients[r] as number);
-        histogram[at + 1] = (histogram[at + 1] as number) + (hessians[r] as number);
-        histogram[at + 2] = (histogram[at + 2] as number) + 1;
+    const odd = perRow & 1;
+    for (let i = 0; i < rows.length; i += 1) {
+      const r = rows[i] as number;
+      const g = gradients[r] as number;
+      const h = hessians[r] as number;
+      const base = r * perRow;
+      const end = base + perRow - odd;
+      for (let at = base; at < end; at += 2) {
+        const a = rowSlots[at] as number;
+        const b = rowSlots[at + 1] as number;
+        histogram[a] = (histogram[a] as number) + g;
+        histogram[a + 1] = (histogram[a + 1] as number) + h;
+        histogram[a + 2] = (histogram[a + 2] as number) + 1;
+        histogram[b] = (histogram[b] as number) + g;
+        histogram[b + 1] = (histogram[b + 1] as number) + h;
+        histogram[b + 2] = (histogram[b + 2] as number) + 1;
+      }
+      if (odd === 1) {
+        const a = rowSlots[end] as number;
+        histogram[a] = (histogram[a] as number) + g;
+        histogram[a + 1] = (histogram[a + 1] as number) + h;
+        histogram[a + 2] = (histogram[a + 2] as number) + 1;
       }
     }
     return histogram;
@@ -435,14 +487,13 @@ class Booster {
     allowed: Uint8Array,
   ): Split | undefined {
     const { l2, minRows, minHessian } = this.settings;
-    const nb = this.binsPerFeature;
     const parentScore = (gradient * gradient) / (hessian + l2);
     let best: Split | undefined;
-    for (let f = 0; f < this.width; f += 1) {
+    for (let f = 0; f < this.data.width; f += 1) {
       if (allowed[f] === 0) continue;
       const valueBins = (this.data.thresholds[f] as Float64Array).length + 1;
       if (valueBins < 2) continue;
-      const base = f * nb * 3;
+      const base = (this.slots.offsets[f] as number) * 3;
       const mg = histogram[base] as number;
       const mh = histogram[base + 1] as number;
       const mc = histogram[base + 2] as number;
@@ -473,40 +524,117 @@ class Booster {
     return best;
   }
 
-  private partition(rows: Int32Array, split: Split): [Int32Array, Int32Array] {
+  /**
+   * The rows of each side, in row order, with their gradient and hessian sums added in that
+   * order (what summing each side's rows afterwards gives, without reading them again).
+   */
+  private partition(rows: Int32Array, split: Split): [RowSet, RowSet] {
     const { codes } = this.data;
+    const { gradients, hessians } = this;
     const base = split.feature * this.rows;
-    const left: number[] = [];
-    const right: number[] = [];
+    // Left rows fill the buffer from the front, right rows from the back (then reversed to
+    // keep the row order every histogram sums in).
+    const buffer = new Int32Array(rows.length);
+    let left = 0;
+    let right = rows.length;
+    let leftGradient = 0;
+    let leftHessian = 0;
+    let rightGradient = 0;
+    let rightHessian = 0;
     for (let i = 0; i < rows.length; i += 1) {
       const r = rows[i] as number;
       const code = codes[base + r] as number;
-      if (code === 0 ? split.missingLeft : code <= split.bin) left.push(r);
-      else right.push(r);
+      if (code === 0 ? split.missingLeft : code <= split.bin) {
+        buffer[left++] = r;
+        leftGradient += gradients[r] as number;
+        leftHessian += hessians[r] as number;
+      } else {
+        buffer[--right] = r;
+        rightGradient += gradients[r] as number;
+        rightHessian += hessians[r] as number;
+      }
     }
-    return [Int32Array.from(left), Int32Array.from(right)];
+    return [
+      { rows: buffer.slice(0, left), gradient: leftGradient, hessian: leftHessian },
+      { rows: buffer.slice(left).reverse(), gradient: rightGradient, hessian: rightHessian },
+    ];
   }
 
   private sampleRows(): Int32Array {
     const share = this.settings.rowSubsample;
-    if (share >= 1) return Int32Array.from({ length: this.rows }, (_, i) => i);
-    const rows: number[] = [];
-    for (let r = 0; r < this.rows; r += 1) if (this.random() < share) rows.push(r);
-    return Int32Array.from(rows);
+    const rows = new Int32Array(this.rows);
+    if (share >= 1) {
+      for (let r = 0; r < this.rows; r += 1) rows[r] = r;
+      return rows;
+    }
+    let kept = 0;
+    for (let r = 0; r < this.rows; r += 1) if (this.random() < share) rows[kept++] = r;
+    return rows.slice(0, kept);
   }
 
   private sampleFeatures(): Uint8Array {
     const share = this.settings.featureSubsample;
-    const allowed = new Uint8Array(this.width).fill(1);
+    const allowed = new Uint8Array(this.data.width).fill(1);
     if (share >= 1) return allowed;
     let kept = 0;
-    for (let f = 0; f < this.width; f += 1) {
+    for (let f = 0; f < this.data.width; f += 1) {
       if (this.random() >= share) allowed[f] = 0;
       else kept += 1;
     }
-    if (kept === 0) allowed[Math.floor(this.random() * this.width)] = 1;
+    if (kept === 0) allowed[Math.floor(this.random() * this.data.width)] = 1;
     return allowed;
   }
+}
+
+/**
+ * The codes again, row-major and as histogram slots: a histogram walks a leaf's rows once,
+ * reading each row's slots from one cache line and its gradient once, instead of once per
+ * feature (about twice as fast on 470k rows x 28 features; the sums are the same, added in
+ * the same row order). Each feature has its own bins' slots (missing first), and a feature
+ * with one value bin, which never splits, has none in the rows.
+ */
+interface HistogramSlots {
+  /** Slots a row fills: the features that can split. */
+  readonly perRow: number;
+  /**
+   * `rowSlots[r * perRow + j]`: where row r's code of the j-th such feature sums in the
+   * histogram (its slot times 3: gradient, hessian, count).
+   */
+  readonly rowSlots: Uint16Array | Uint32Array;
+  /** First slot of each feature (not times 3). */
+  readonly offsets: Int32Array;
+  readonly total: number;
+}
+
+/** Made once per binned matrix: the models of a bag share it. */
+const slotCache = new WeakMap<BinnedFeatures, HistogramSlots>();
+
+function slotsOf(data: BinnedFeatures): HistogramSlots {
+  const cached = slotCache.get(data);
+  if (cached) return cached;
+  const offsets = new Int32Array(data.width);
+  const splittable: number[] = [];
+  let total = 0;
+  for (let f = 0; f < data.width; f += 1) {
+    offsets[f] = total;
+    const valueBins = (data.thresholds[f] as Float64Array).length + 1;
+    if (valueBins < 2) continue;
+    splittable.push(f);
+    total += valueBins + 1;
+  }
+  const perRow = splittable.length;
+  const n = data.rows;
+  const rowSlots = total * 3 <= 0xffff ? new Uint16Array(n * perRow) : new Uint32Array(n * perRow);
+  splittable.forEach((f, j) => {
+    const base = f * n;
+    const offset = offsets[f] as number;
+    for (let r = 0; r < n; r += 1) {
+      rowSlots[r * perRow + j] = (offset + (data.codes[base + r] as number)) * 3;
+    }
+  });
+  const slots = { perRow, rowSlots, offsets, total };
+  slotCache.set(data, slots);
+  return slots;
 }
 
 function serve(tree: GrowingTree): RegressionTree {
@@ -518,6 +646,47 @@ function serve(tree: GrowingTree): RegressionTree {
     missingLeft: tree.missingLeft,
     value: tree.value,
   };
+}
+
+/**
+ * Adds a grown tree to the training margins: the rows it grew on get their leaf's value
+ * straight from the leaves that hold them, only the others walk the tree (the same leaf
+ * either way).
+ */
+function addGrownTree(
+  tree: GrowingTree,
+  leaves: readonly Leaf[],
+  sampled: Int32Array,
+  data: BinnedFeatures,
+  margins: Float64Array,
+): void {
+  for (const leaf of leaves) {
+    const value = tree.value[leaf.node] as number;
+    const rows = leaf.rows;
+    for (let i = 0; i < rows.length; i += 1) {
+      const r = rows[i] as number;
+      margins[r] = (margins[r] as number) + value;
+    }
+  }
+  if (sampled.length === data.rows) return;
+  const n = data.rows;
+  let next = 0;
+  for (let r = 0; r < n; r += 1) {
+    // The sample is in row order: step past the rows it holds.
+    if (next < sampled.length && sampled[next] === r) {
+      next += 1;
+      continue;
+    }
+    let node = 0;
+    let f = tree.feature[0] as number;
+    while (f !== -1) {
+      const code = data.codes[f * n + r] as number;
+      const goLeft = code === 0 ? tree.missingLeft[node] === 1 : code <= (tree.bin[node] as number);
+      node = (goLeft ? tree.left[node] : tree.right[node]) as number;
+      f = tree.feature[node] as number;
+    }
+    margins[r] = (margins[r] as number) + (tree.value[node] as number);
+  }
 }
 
 /** Adds a growing tree's leaf to each row's margin, walking the binned codes. */

@@ -17,16 +17,20 @@ export interface EaseOptions {
   readonly universeCounts?: Int32Array;
 }
 
+/** EASE with its item-item weights exposed: the ranker reads B between a candidate and the history. */
+export type EaseRetriever = Retriever & {
+  readonly universe: Int32Array;
+  /** Each catalog item's row in `weights` (-1: not modelled). */
+  readonly local: Int32Array;
+  /** The item-item weights B, universe x universe, row-major: B[a * n + b]. */
+  readonly weights: Float32Array;
+};
+
 /**
  * EASE: B = I - P diagMat(1 / diag(P)) with P = (X^T X + lambda I)^-1, a user's scores x_u B
  * (Steck, "Embarrassingly Shallow Autoencoders for Sparse Data", WWW 2019).
  */
-export function easeRetriever(
-  data: Interactions,
-  options: EaseOptions = {},
-): Retriever & {
-  readonly universe: Int32Array;
-} {
+export function easeRetriever(data: Interactions, options: EaseOptions = {}): EaseRetriever {
   const lambda = options.lambda ?? 300;
   const minRatings = options.minRatings ?? 1;
   const items = data.catalog.itemIds.length;
@@ -58,6 +62,8 @@ export function easeRetriever(
   return {
     name: 'ease',
     universe,
+    local,
+    weights,
     scoreUser(user, out) {
       row.fill(0);
       for (const item of data.history[user] ?? []) {

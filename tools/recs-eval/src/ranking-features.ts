@@ -1,4 +1,5 @@
 import type { Movie } from '@feedmesh/evaluation';
+import type { EaseRetriever } from './ease.retriever.js';
 import type { Interactions } from './interactions.js';
 import type { ItemGraph } from './rp3beta.retriever.js';
 import { topItems, type Retriever } from './retriever.js';
@@ -36,6 +37,12 @@ export const RANKING_FEATURES = [
   'user_post.session_popularity',
   'als.rank',
   'user_post.als_zscore',
+  'user_post.ease_last1',
+  'user_post.ease_last3',
+  'user_post.ease_last10',
+  'user_post.ease_max',
+  'user_post.ease_recent',
+  'user_post.ease_top3',
 ] as const;
 
 export interface CandidateSettings {
@@ -57,7 +64,7 @@ export interface CandidateRows {
 
 export interface FeatureContext {
   readonly data: Interactions;
-  readonly ease: Retriever;
+  readonly ease: EaseRetriever;
   readonly rp3: Retriever & { readonly graph: ItemGraph };
   /** Implicit ALS, a feature only (its list adds no candidates). */
   readonly als?: Retriever;
@@ -67,6 +74,8 @@ export interface FeatureContext {
 const DAY = 86_400;
 const RECENT_SHARE = 0.1;
 const RECENT_HISTORY = 10;
+/** Half-life, in ratings back from the latest, of `user_post.ease_recent`'s weights. */
+const EASE_HALF_LIFE = 10;
 
 /**
  * Proposes candidates for `users` (the union of each retriever's top list and the most
@@ -95,7 +104,6 @@ export function candidateRows(
   const sessionLinks = SESSION_SECONDS.map((seconds) =>
     sessionCooccurrence(data, local, n, seconds),
   );
-  const sessionSums = new Float64Array(SESSION_SECONDS.length);
 
   const values: number[] = [];
   const rowUsers: number[] = [];
@@ -155,6 +163,15 @@ export function candidateRows(
     const daysActive = times.length > 0 ? (lastTime - (times[0] as number)) / DAY : 0;
     const historyRows = Array.from(history, (i) => local[i] as number).filter((j) => j >= 0);
     const recentRows = historyRows.slice(-RECENT_HISTORY);
+    // Per history row, what the candidate loop would otherwise work out per candidate again.
+    const rootCount = (h: number) =>
+      Math.sqrt(Math.max(1, data.itemCounts[universe[h] as number] as number));
+    const historyRoots = historyRows.map(rootCount);
+    const recentRoots = recentRows.map(rootCount);
+    const easeHistory = Array.from(history, (i) => ease.local[i] as number).filter((a) => a >= 0);
+    const easeDecay = easeHistory.map(
+      (_, p) => 0.5 ** ((easeHistory.length - 1 - p) / EASE_HALF_LIFE),
+    );
     // What everyone rated while this user was rating: MovieLens users rate in sessions, and
     // the movies of an era (its releases, the site's prompts) are rated together.
     const firstTime = times.length > 0 ? (times[0] as number) : 0;
@@ -165,30 +182,24 @@ export function candidateRows(
     sessionTotal = Math.max(1, sessionTotal);
 
     const firstRow = rowUsers.length;
-    for (const i of [...candidates].sort((a, b) => a - b)) {
-      const j = local[i] as number;
-      let simMax = 0;
-      let simSum = 0;
-      let simRecent = 0;
-      sessionSums.fill(0);
-      if (j >= 0) {
-        const norm = Math.sqrt(Math.max(1, data.itemCounts[i] as number));
-        for (const h of historyRows) {
-          const sim =
-            (cooccurrence[h * n + j] as number) /
-            (norm * Math.sqrt(Math.max(1, data.itemCounts[universe[h] as number] as number)));
-          simSum += sim;
-          if (sim > simMax) simMax = sim;
-          for (let w = 0; w < sessionLinks.length; w += 1) {
-            sessionSums[w] = (sessionSums[w] as number) + (sessionLinks[w]![h * n + j] as number);
-          }
-        }
-        for (const h of recentRows) {
-          simRecent +=
-            (cooccurrence[h * n + j] as number) /
-            (norm * Math.sqrt(Math.max(1, data.itemCounts[universe[h] as number] as number)));
-        }
-      }
+    const ordered = [...candidates].sort((a, b) => a - b);
+    const links = historyLinks(
+      ordered,
+      local,
+      data.itemCounts,
+      { cooccurrence, sessionLinks, n },
+      { historyRows, historyRoots, recentRows, recentRoots },
+    );
+    const easeLinkValues = easeLinks(ease, easeHistory, easeDecay, ordered);
+    for (let c = 0; c < ordered.length; c += 1) {
+      const i = ordered[c] as number;
+      const simMax = links.max[c] as number;
+      const simSum = links.sum[c] as number;
+      const simRecent = links.recent[c] as number;
+      const sessionSums = links.session.subarray(
+        c * SESSION_SECONDS.length,
+        (c + 1) * SESSION_SECONDS.length,
+      );
       let affinity = 0;
       const genres = item.genres[i] ?? [];
       for (const genre of genres) affinity += (genreProfile.get(genre) ?? 0) / count;
@@ -222,6 +233,7 @@ export function candidateRows(
         sessionCount(item.itemDays[i] as Map<number, number>, days) / sessionTotal,
         alsRank[i] as number,
         finiteOr(alsScores[i] as number),
+        ...easeLinkValues.subarray(c * EASE_LINKS, (c + 1) * EASE_LINKS),
       );
       rowUsers.push(user);
       rowItems.push(i);
@@ -236,6 +248,154 @@ export function candidateRows(
     users: Int32Array.from(rowUsers),
     items: Int32Array.from(rowItems),
   };
+}
+
+/**
+ * The candidate's EASE weights from the user's history, B[h, candidate], beyond their sum
+ * (the EASE score): from the latest 1, 3 and 10 ratings, the largest, a sum halving every
+ * EASE_HALF_LIFE ratings back, and the mean of the three largest. EASE weighs a history
+ * from 2005 like last week's; these say which part of it the candidate follows from
+ * (validation nDCG@10 of the held-out users: random 0.1946 to 0.1978, temporal 0.1845 to 0.1851, one model each).
+ * Missing for an item EASE does not model.
+ */
+function easeLinks(
+  ease: EaseRetriever,
+  history: readonly number[],
+  decay: readonly number[],
+  candidates: readonly number[],
+): Float64Array {
+  const m = candidates.length;
+  const out = new Float64Array(m * EASE_LINKS);
+  const n = ease.universe.length;
+  const columns = Int32Array.from(candidates, (i) => ease.local[i] as number);
+  // Per candidate: last1, last3, last10, max, recent, then the three largest in order.
+  const state = new Float64Array(m * 8);
+  for (let c = 0; c < m; c += 1) {
+    state[c * 8 + 3] = Number.NEGATIVE_INFINITY;
+    state.fill(Number.NEGATIVE_INFINITY, c * 8 + 5, c * 8 + 8);
+  }
+  // History rows outside, candidates inside: each pass reads one row of B (the candidates'
+  // columns in order) instead of one column per candidate, and every candidate still adds
+  // its weights in history order, so the figures are the same.
+  for (let p = 0; p < history.length; p += 1) {
+    const base = (history[p] as number) * n;
+    const back = history.length - 1 - p;
+    // decay[p] is 0.5 ** (back / EASE_HALF_LIFE), worked out once per user.
+    const weight = decay[p] as number;
+    for (let c = 0; c < m; c += 1) {
+      const j = columns[c] as number;
+      if (j < 0) continue;
+      const w = ease.weights[base + j] as number;
+      const at = c * 8;
+      if (back < 1) state[at] = (state[at] as number) + w;
+      if (back < 3) state[at + 1] = (state[at + 1] as number) + w;
+      if (back < 10) state[at + 2] = (state[at + 2] as number) + w;
+      if (w > (state[at + 3] as number)) state[at + 3] = w;
+      state[at + 4] = (state[at + 4] as number) + w * weight;
+      // The three largest, kept in order.
+      if (w > (state[at + 5] as number)) {
+        state[at + 7] = state[at + 6] as number;
+        state[at + 6] = state[at + 5] as number;
+        state[at + 5] = w;
+      } else if (w > (state[at + 6] as number)) {
+        state[at + 7] = state[at + 6] as number;
+        state[at + 6] = w;
+      } else if (w > (state[at + 7] as number)) {
+        state[at + 7] = w;
+      }
+    }
+  }
+  const kept = Math.min(3, history.length);
+  for (let c = 0; c < m; c += 1) {
+    const row = out.subarray(c * EASE_LINKS, (c + 1) * EASE_LINKS);
+    if ((columns[c] as number) < 0) {
+      row.fill(Number.NaN);
+      continue;
+    }
+    const at = c * 8;
+    let topSum = 0;
+    for (let t = 0; t < kept; t += 1) topSum += state[at + 5 + t] as number;
+    row[0] = state[at] as number;
+    row[1] = state[at + 1] as number;
+    row[2] = state[at + 2] as number;
+    row[3] = history.length > 0 ? (state[at + 3] as number) : Number.NaN;
+    row[4] = state[at + 4] as number;
+    row[5] = topSum / Math.max(1, kept);
+  }
+  return out;
+}
+
+const EASE_LINKS = 6;
+
+interface LinkMatrices {
+  readonly cooccurrence: Float32Array;
+  readonly sessionLinks: readonly Float32Array[];
+  readonly n: number;
+}
+
+interface HistoryRows {
+  readonly historyRows: readonly number[];
+  /** sqrt(max(1, count)) of each history row's item. */
+  readonly historyRoots: readonly number[];
+  readonly recentRows: readonly number[];
+  readonly recentRoots: readonly number[];
+}
+
+/**
+ * Per candidate, its co-occurrence cosine to the history (max, mean's sum, the recent rows'
+ * sum) and its session links' sums. History rows outside, candidates inside: each pass reads
+ * one row of the n x n matrices (the candidates' columns in order) instead of one column per
+ * candidate, which missed the cache on every read; every candidate still adds in history
+ * order, so the figures are the same.
+ */
+function historyLinks(
+  candidates: readonly number[],
+  local: Int32Array,
+  itemCounts: Int32Array,
+  { cooccurrence, sessionLinks, n }: LinkMatrices,
+  { historyRows, historyRoots, recentRows, recentRoots }: HistoryRows,
+): { max: Float64Array; sum: Float64Array; recent: Float64Array; session: Float64Array } {
+  const m = candidates.length;
+  const windows = sessionLinks.length;
+  const columns = Int32Array.from(candidates, (i) => local[i] as number);
+  const norms = Float64Array.from(candidates, (i) =>
+    Math.sqrt(Math.max(1, itemCounts[i] as number)),
+  );
+  const max = new Float64Array(m);
+  const sum = new Float64Array(m);
+  const recent = new Float64Array(m);
+  const session = new Float64Array(m * windows);
+  for (let k = 0; k < historyRows.length; k += 1) {
+    const base = (historyRows[k] as number) * n;
+    const root = historyRoots[k] as number;
+    for (let c = 0; c < m; c += 1) {
+      const j = columns[c] as number;
+      if (j < 0) continue;
+      const sim = (cooccurrence[base + j] as number) / ((norms[c] as number) * root);
+      sum[c] = (sum[c] as number) + sim;
+      if (sim > (max[c] as number)) max[c] = sim;
+    }
+    for (let w = 0; w < windows; w += 1) {
+      const matrix = sessionLinks[w] as Float32Array;
+      for (let c = 0; c < m; c += 1) {
+        const j = columns[c] as number;
+        if (j < 0) continue;
+        const at = c * windows + w;
+        session[at] = (session[at] as number) + (matrix[base + j] as number);
+      }
+    }
+  }
+  for (let k = 0; k < recentRows.length; k += 1) {
+    const base = (recentRows[k] as number) * n;
+    const root = recentRoots[k] as number;
+    for (let c = 0; c < m; c += 1) {
+      const j = columns[c] as number;
+      if (j < 0) continue;
+      recent[c] =
+        (recent[c] as number) + (cooccurrence[base + j] as number) / ((norms[c] as number) * root);
+    }
+  }
+  return { max, sum, recent, session };
 }
 
 /**

@@ -6,7 +6,13 @@ import { describe, it } from 'mocha';
 import { alsRetriever } from './als.retriever.js';
 import { easeRetriever } from './ease.retriever.js';
 import { catalogOf, interactionsOf } from './interactions.js';
-import { runRecsEval } from './recs-eval.js';
+import {
+  MODEL_FORMAT,
+  Scorer,
+  seededRandom,
+  type TreeEnsembleModelDocument,
+} from '@feedmesh/models';
+import { averagedEnsemble, runRecsEval } from './recs-eval.js';
 import { topItems } from './retriever.js';
 import { invertSymmetricPositiveDefinite } from './spd-inverse.js';
 import { userKnnRetriever } from './user-knn.retriever.js';
@@ -51,6 +57,47 @@ describe('recs eval', () => {
         for (let k = 0; k < 3; k += 1) sum += copy[i * 3 + k]! * inverse[k * 3 + j]!;
         assert.ok(Math.abs(sum - (i === j ? 1 : 0)) < 1e-12, `(${i},${j}) = ${sum}`);
       }
+    }
+  });
+
+  it('inverts any size to the bit of one dot product at a time (two share a row)', () => {
+    // The plain Cholesky inverse the paired loops must reproduce exactly.
+    const reference = (a: Float64Array, n: number): Float64Array => {
+      const l = new Float64Array(n * n);
+      for (let i = 0; i < n; i += 1) {
+        for (let j = 0; j <= i; j += 1) {
+          let sum = a[i * n + j]!;
+          for (let k = 0; k < j; k += 1) sum -= l[i * n + k]! * l[j * n + k]!;
+          l[i * n + j] = i === j ? Math.sqrt(sum) : sum / l[j * n + j]!;
+        }
+      }
+      const u = new Float64Array(n * n);
+      for (let j = 0; j < n; j += 1) {
+        u[j * n + j] = 1 / l[j * n + j]!;
+        for (let i = j + 1; i < n; i += 1) {
+          let sum = 0;
+          for (let k = j; k < i; k += 1) sum += l[i * n + k]! * u[j * n + k]!;
+          u[j * n + i] = -sum / l[i * n + i]!;
+        }
+      }
+      const inverse = new Float64Array(n * n);
+      for (let x = 0; x < n; x += 1) {
+        for (let y = 0; y < n; y += 1) {
+          let sum = 0;
+          for (let k = Math.max(x, y); k < n; k += 1) sum += u[x * n + k]! * u[y * n + k]!;
+          inverse[x * n + y] = sum;
+        }
+      }
+      return inverse;
+    };
+    const random = seededRandom(5);
+    for (let n = 1; n <= 9; n += 1) {
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i += 1) {
+        for (let j = 0; j <= i; j += 1) a[i * n + j] = a[j * n + i] = random.int(0, 3);
+        a[i * n + i] = a[i * n + i]! + n;
+      }
+      assert.deepEqual(invertSymmetricPositiveDefinite(Float64Array.from(a), n), reference(a, n));
     }
   });
 
@@ -124,6 +171,48 @@ describe('recs eval', () => {
     const top = topItems(scores, 1, data.history[a]!).map((i) => catalog.itemIds[i]);
     assert.deepEqual(top, ['3']);
     assert.equal(scores[catalog.itemOf.get('4')!], 0);
+  });
+
+  it('averages rankers into one served ensemble whose margin is the mean of theirs', () => {
+    // One stump per model on feature 0 (x < 0.5 goes left), different leaves and bases.
+    const stump = (base: number, left: number, right: number): TreeEnsembleModelDocument => ({
+      format: MODEL_FORMAT,
+      family: 'gbdt',
+      description: 'stump',
+      features: [{ name: 'x', default: null, transform: 'identity' }],
+      objectives: [
+        {
+          objective: 'like',
+          baseMargin: base,
+          trees: [
+            {
+              feature: [0, -1, -1],
+              threshold: [0.5, 0, 0],
+              left: [1, -1, -1],
+              right: [2, -1, -1],
+              missingLeft: [1, 0, 0],
+              value: [0, left, right],
+            },
+          ],
+        },
+      ],
+      defaultWeights: { like: 1 },
+    });
+    const a = stump(-1, 0.4, -0.2);
+    const b = stump(-3, -0.6, 1.0);
+    const mean = averagedEnsemble([a, b]);
+    const rows = {
+      names: ['x'],
+      rows: 2,
+      values: Float32Array.from([0.2, 0.9]),
+      users: new Int32Array(2),
+      items: new Int32Array(2),
+    };
+    const margin = (p: number) => Math.log(p / (1 - p));
+    const [low, high] = new Scorer(mean).score({ candidates: rows }).probabilities;
+    assert.ok(Math.abs(margin(low!) - (-1 + 0.4 + -3 - 0.6) / 2) < 1e-5);
+    assert.ok(Math.abs(margin(high!) - (-1 - 0.2 + -3 + 1.0) / 2) < 1e-5);
+    assert.equal(mean.objectives[0]!.trees.length, 2);
   });
 
   it('reports every method on both splits, beating popularity where taste decides', async () => {
