@@ -68,6 +68,17 @@ describe('feedmesh command line', () => {
       /Allowed choices are small, default, medium, large/,
     ],
     ['a bad --now', ['world', '--now', 'yesterday'], /expected ms since the epoch or an ISO date/],
+    ['eval recs with neither --train nor --data', ['eval', 'recs'], /give --train and --out/],
+    [
+      'eval recs --train without --out',
+      ['eval', 'recs', '--train', 'train.csv', '--test', 'test.csv'],
+      /--train and --out go together/,
+    ],
+    [
+      'eval recs with both --train and --data',
+      ['eval', 'recs', '--train', 't.csv', '--out', 'r.csv', '--data', 'dir'],
+      /--data and --train are exclusive/,
+    ],
   ];
   for (const [what, argv, message] of usageErrors) {
     it(`exits 2 with a clear message on ${what}`, async () => {

@@ -1,9 +1,14 @@
 /**
  * Offline evaluation of the recommendation pipeline on MovieLens (issue 6): `runRecsEval`
- * returns a JSON report the `feedmesh eval recs` command prints.
+ * returns a JSON report the `feedmesh eval recs --data` command prints; `runRecommend` fits
+ * on a training file, writes every user's top k, then measures on a test file (`feedmesh eval
+ * recs --train --test --out`).
  */
 export {
+  runRecommend,
   runRecsEval,
+  type RecommendOptions,
+  type RecommendReport,
   type CalibrationReport,
   type MethodFigures,
   type RecsEvalOptions,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'mocha';
@@ -12,7 +12,7 @@ import {
   seededRandom,
   type TreeEnsembleModelDocument,
 } from '@feedmesh/models';
-import { averagedEnsemble, runRecsEval } from './recs-eval.js';
+import { averagedEnsemble, runRecommend, runRecsEval } from './recs-eval.js';
 import { topItems } from './retriever.js';
 import { invertSymmetricPositiveDefinite } from './spd-inverse.js';
 import { userKnnRetriever } from './user-knn.retriever.js';
@@ -262,6 +262,76 @@ describe('recs eval', () => {
       }
       assert.ok(report.wallMs > 0);
       assert.equal(report.loadAverage.length, 3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("writes every training user's top k from a training file, then measures on the test file it opens last", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'recs-eval-'));
+    try {
+      // Train: every user's ratings but the last three by time; test: those three.
+      const rows = syntheticRatings(60, 80).trim().split('\n').slice(1);
+      const byUser = new Map<string, string[]>();
+      for (const row of rows) {
+        const user = row.split(',')[0]!;
+        byUser.set(user, [...(byUser.get(user) ?? []), row]);
+      }
+      const train = ['user_id,item_id,rating,timestamp'];
+      const test = ['user_id,item_id,rating,timestamp'];
+      for (const ratings of byUser.values()) {
+        train.push(...ratings.slice(0, -3));
+        test.push(...ratings.slice(-3));
+      }
+      await writeFile(join(dir, 'train.csv'), `${train.join('\n')}\n`);
+      await writeFile(join(dir, 'movies.csv'), syntheticMovies(80));
+      const testPath = join(dir, 'test.csv');
+      const outPath = join(dir, 'recs.csv');
+      const report = await runRecommend({
+        trainPath: join(dir, 'train.csv'),
+        moviesPath: join(dir, 'movies.csv'),
+        testPath,
+        outPath,
+        k: 5,
+        protocol: 'temporal',
+        seed: 3,
+        validationFolds: 2,
+        ease: { minRatings: 2 },
+        rp3: { minRatings: 2 },
+        candidates: { perRetriever: 30, popular: 10 },
+        ranker: { trees: 30 },
+        // The test file exists only once the recommendations are written.
+        onWritten: () => writeFile(testPath, `${test.join('\n')}\n`),
+      });
+
+      const lines = (await readFile(outPath, 'utf8')).trim().split('\n');
+      assert.equal(lines[0], 'user_id,item_id,rank,score');
+      const rated = new Set(train.slice(1).map((row) => row.split(',').slice(0, 2).join(',')));
+      const perUser = new Map<string, { item: string; rank: number; score: number }[]>();
+      for (const line of lines.slice(1)) {
+        const [user, item, rank, score] = line.split(',');
+        assert.ok(!rated.has(`${user},${item}`), `${user} already rated ${item}`);
+        perUser.set(user!, [
+          ...(perUser.get(user!) ?? []),
+          { item: item!, rank: Number(rank), score: Number(score) },
+        ]);
+      }
+      assert.equal(perUser.size, 60);
+      for (const [user, list] of perUser) {
+        assert.deepEqual(
+          list.map((r) => r.rank),
+          [1, 2, 3, 4, 5],
+          user,
+        );
+        assert.equal(new Set(list.map((r) => r.item)).size, 5, user);
+        for (const r of list) assert.ok(r.score >= 0 && r.score <= 1, `${user}: ${r.score}`);
+      }
+      assert.equal(report.recommendations, 300);
+      assert.equal(report.test!.users, 60);
+      assert.equal(report.test!.ratings, 180);
+      for (const value of [report.test!.ndcg, report.test!.precision, report.test!.recall]) {
+        assert.ok(value > 0 && value <= 1, JSON.stringify(report.test));
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

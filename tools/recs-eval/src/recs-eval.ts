@@ -1,4 +1,5 @@
 import { alsRetriever, type AlsSettings } from './als.retriever.js';
+import { writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -183,28 +184,44 @@ interface FittedFold {
   readonly popularity: Retriever;
 }
 
-function evaluateSplit(
-  ratings: readonly Rating[],
-  movies: ReadonlyMap<string, Movie>,
-  protocol: SplitProtocol,
-  seed: number,
-  k: number,
-  options: RecsEvalOptions,
-): SplitReport {
-  const timings: Record<string, number> = {};
-  const time = <T>(label: string, run: () => T): T => {
+/** The two stages fitted on training ratings alone: what recommends, and what it learned. */
+interface FittedPipeline {
+  readonly catalog: Catalog;
+  readonly users: readonly number[];
+  readonly fold: FittedFold;
+  readonly candidates: CandidateSettings;
+  readonly scorer: Scorer;
+  readonly ranker: Omit<SplitReport['ranker'], 'candidatesPerUser' | 'candidateRecall'>;
+  readonly fusionWeight: number;
+}
+
+type Timer = <T>(label: string, run: () => T) => T;
+
+function timerInto(timings: Record<string, number>): Timer {
+  return (label, run) => {
     const from = performance.now();
     const result = run();
     timings[label] = (timings[label] ?? 0) + Math.round(performance.now() - from);
     return result;
   };
+}
+
+/**
+ * Stage 1 learns the ranker on validation splits of the training ratings (each holds out a
+ * share of every user's ratings, by the protocol's rule, as labels and fits the retrievers on
+ * the rest); stage 2 refits the retrievers on all of them. Reads nothing but `train`.
+ */
+function fitPipeline(
+  train: readonly Rating[],
+  movies: ReadonlyMap<string, Movie>,
+  protocol: SplitProtocol,
+  seed: number,
+  options: RecsEvalOptions | RecommendOptions,
+  time: Timer,
+): FittedPipeline {
   const candidates = { ...DEFAULT_CANDIDATES, ...options.candidates };
-  const { train, test } = splitRatingRows(ratings, { protocol, seed });
   const catalog = catalogOf(train);
   const users = catalog.userIds.map((_, u) => u);
-
-  // Stage 1: learn the ranker on validation splits of the training ratings: each holds out
-  // a share of every user's ratings as labels and fits the retrievers on the rest.
   const share = options.validationShare ?? 0.15;
   const folds: LabeledFold[] = [];
   let universeCounts: Int32Array | undefined;
@@ -236,19 +253,55 @@ function evaluateSplit(
         overrides: options.ranker,
       }),
   );
-
-  // Stage 2: refit on all training ratings, rank every test user's candidates.
   const fold = time('fit_retrievers_ms', () =>
     fitFold(catalog, train, movies, options, universeCounts!),
   );
-  const relevant = relevantSets(catalog, test);
-  const testUsers = users.filter((u) => (relevant.get(u)?.size ?? 0) > 0);
-  const rows = time('features_ms', () => candidateRows(fold.context, testUsers, candidates));
   const scorer = new Scorer(withHoldoutShift(model, share, protocol === 'random' ? 0.25 : 0.2));
-  const probabilities = time('rank_ms', () => scorer.score({ candidates: rows }).probabilities);
+  return {
+    catalog,
+    users,
+    fold,
+    candidates,
+    scorer,
+    ranker: {
+      trees,
+      treesPerModel,
+      validationLogLoss,
+      fusionWeight: fusion.weight,
+      fusionCurve: fusion.curve,
+      trainingRows,
+    },
+    fusionWeight: fusion.weight,
+  };
+}
+
+function evaluateSplit(
+  ratings: readonly Rating[],
+  movies: ReadonlyMap<string, Movie>,
+  protocol: SplitProtocol,
+  seed: number,
+  k: number,
+  options: RecsEvalOptions,
+): SplitReport {
+  const timings: Record<string, number> = {};
+  const time = timerInto(timings);
+  const { train, test } = splitRatingRows(ratings, { protocol, seed });
+  const pipeline = fitPipeline(train, movies, protocol, seed, options, time);
+  const { catalog, fold } = pipeline;
+
+  // Every test user's candidates, ranked as the ranker service would.
+  const relevant = relevantSets(catalog, test);
+  const testUsers = pipeline.users.filter((u) => (relevant.get(u)?.size ?? 0) > 0);
+  const rows = time('features_ms', () =>
+    candidateRows(fold.context, testUsers, pipeline.candidates),
+  );
+  const probabilities = time(
+    'rank_ms',
+    () => pipeline.scorer.score({ candidates: rows }).probabilities,
+  );
 
   const lists = new Map<string, Map<number, number[]>>();
-  lists.set(PIPELINE, rankedByRow(rows, probabilities, k, fusion.weight));
+  lists.set(PIPELINE, rankedByRow(rows, probabilities, k, pipeline.fusionWeight));
   time('baselines_ms', () => {
     for (const retriever of [
       fold.popularity,
@@ -277,17 +330,127 @@ function evaluateSplit(
     testRatings: test.length,
     methods,
     ranker: {
-      trees,
-      treesPerModel,
-      validationLogLoss,
-      fusionWeight: fusion.weight,
-      fusionCurve: fusion.curve,
-      trainingRows,
+      ...pipeline.ranker,
       candidatesPerUser: rows.rows / Math.max(1, testUsers.length),
       candidateRecall: candidateRecall(rows, relevant),
     },
     calibration: calibrationOf(rows, probabilities, relevant),
     timingsMs: timings,
+  };
+}
+
+export interface RecommendOptions extends Omit<
+  RecsEvalOptions,
+  'dataDir' | 'split' | 'maxUsers' | 'k'
+> {
+  /** Training ratings: `user_id,item_id,rating,timestamp` (or MovieLens's header). */
+  readonly trainPath: string;
+  /** Where `user_id,item_id,rank,score` is written: every training user's top k. */
+  readonly outPath: string;
+  /** Test ratings, read only after the recommendations are written, to measure them. */
+  readonly testPath?: string;
+  /** MovieLens's movies.csv: genres and release years as features (missing without it). */
+  readonly moviesPath?: string;
+  /** The rule the ranker's validation labels are held out by. Default `random`. */
+  readonly protocol?: SplitProtocol;
+  /** List length. Default 10. */
+  readonly k?: number;
+  /** Called once the recommendations are written, before the test file is opened. */
+  readonly onWritten?: () => Promise<void> | void;
+}
+
+export interface RecommendReport {
+  readonly train: string;
+  readonly out: string;
+  readonly k: number;
+  readonly protocol: SplitProtocol;
+  readonly users: number;
+  readonly trainRatings: number;
+  readonly recommendations: number;
+  readonly ranker: Omit<SplitReport['ranker'], 'candidatesPerUser' | 'candidateRecall'>;
+  /** With a test file: the figures of the users it has ratings for. */
+  readonly test?: {
+    readonly path: string;
+    readonly users: number;
+    readonly ratings: number;
+    readonly ndcg: number;
+    readonly precision: number;
+    readonly recall: number;
+    readonly map: number;
+  };
+  readonly timingsMs: Readonly<Record<string, number>>;
+  readonly wallMs: number;
+  readonly loadAverage: readonly number[];
+}
+
+/**
+ * `feedmesh eval recs --train --test --out`: fits the pipeline on the training file, writes
+ * every training user's top k (what they rated left out) as `user_id,item_id,rank,score`,
+ * and only then reads the test file, if given, to measure nDCG@k, P@k, R@k and MAP.
+ */
+export async function runRecommend(options: RecommendOptions): Promise<RecommendReport> {
+  const started = performance.now();
+  const seed = options.seed ?? 42;
+  const k = options.k ?? 10;
+  const protocol = options.protocol ?? 'random';
+  const timings: Record<string, number> = {};
+  const time = timerInto(timings);
+  const train = await readRatings(options.trainPath);
+  const movies = options.moviesPath ? await readMovies(options.moviesPath) : new Map();
+  const pipeline = fitPipeline(train, movies, protocol, seed, options, time);
+  const { catalog, fold, users } = pipeline;
+  const rows = time('features_ms', () => candidateRows(fold.context, users, pipeline.candidates));
+  const probabilities = time(
+    'rank_ms',
+    () => pipeline.scorer.score({ candidates: rows }).probabilities,
+  );
+  const ranked = rankedRows(rows, probabilities, k, pipeline.fusionWeight);
+  const lines = ['user_id,item_id,rank,score'];
+  const byUser = new Map<number, number[]>();
+  for (const [u, picked] of ranked) {
+    byUser.set(
+      u,
+      picked.map((r) => rows.items[r] as number),
+    );
+    picked.forEach((r, i) => {
+      const item = catalog.itemIds[rows.items[r] as number];
+      lines.push(
+        `${catalog.userIds[u]},${item},${i + 1},${(probabilities[r] as number).toFixed(6)}`,
+      );
+    });
+  }
+  await writeFile(options.outPath, `${lines.join('\n')}\n`);
+  await options.onWritten?.();
+
+  let test: RecommendReport['test'];
+  if (options.testPath !== undefined) {
+    const ratings = await readRatings(options.testPath);
+    const relevant = relevantSets(catalog, ratings);
+    const testUsers = users.filter((u) => (relevant.get(u)?.size ?? 0) > 0);
+    const figures = figuresOf(PIPELINE, byUser, relevant, testUsers, k);
+    test = {
+      path: options.testPath,
+      users: testUsers.length,
+      ratings: ratings.length,
+      ndcg: figures.ndcg,
+      precision: figures.precision,
+      recall: figures.recall,
+      map: figures.map,
+    };
+  }
+  return {
+    train: options.trainPath,
+    out: options.outPath,
+    k,
+    protocol,
+    users: users.length,
+    trainRatings: train.length,
+    recommendations: lines.length - 1,
+    ranker: pipeline.ranker,
+    ...(test ? { test } : {}),
+    timingsMs: timings,
+    wallMs: Math.round(performance.now() - started),
+    loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
   };
 }
 
@@ -324,7 +487,7 @@ function fitFold(
   catalog: Catalog,
   ratings: readonly Rating[],
   movies: ReadonlyMap<string, Movie>,
-  options: RecsEvalOptions,
+  options: RecsEvalOptions | RecommendOptions,
   universeCounts: Int32Array,
 ): FittedFold {
   const data = interactionsOf(catalog, ratings);
@@ -594,6 +757,23 @@ function rankedByRow(
   k: number,
   fusionWeight: number,
 ): Map<number, number[]> {
+  const byUser = new Map<number, number[]>();
+  for (const [u, picked] of rankedRows(rows, probabilities, k, fusionWeight)) {
+    byUser.set(
+      u,
+      picked.map((r) => rows.items[r] as number),
+    );
+  }
+  return byUser;
+}
+
+/** Each user's best `k` candidate rows, best first. */
+function rankedRows(
+  rows: CandidateRows,
+  probabilities: Float32Array,
+  k: number,
+  fusionWeight: number,
+): Map<number, number[]> {
   const scores = fusedScores(rows, probabilities, fusionWeight);
   const byUser = new Map<number, number[]>();
   const width = rows.names.length;
@@ -611,10 +791,7 @@ function rankedByRow(
           (rows.values[b * width + easeRank] as number) ||
         a - b,
     );
-    byUser.set(
-      u,
-      order.slice(0, k).map((r) => rows.items[r] as number),
-    );
+    byUser.set(u, order.slice(0, k));
     from = to;
   }
   return byUser;
