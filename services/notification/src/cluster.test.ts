@@ -94,6 +94,52 @@ describe('notification on Redis Cluster', function () {
     }
   });
 
+  it('applies a read of the log at once across slots (batch mode)', async () => {
+    const clock = new FakeClock();
+    const config = clusterConfig({ REDIS_PREFIX: 'cluster-batch' });
+    const runtime = createRuntime(config, silentLogger);
+    const core = assembleNotification({ config, runtime, logger: silentLogger, clock: clock.now });
+    try {
+      const failures = await core.handler.handleBatch([
+        ...worldEvents(),
+        follow('u-alice', OWNER_BLOG, T0 - DAY_MS),
+        like('u-bob', POST),
+        like('u-carol', 'p2'),
+        postCreated('p2', OWNER_BLOG, T0, ['cats', 'bread']),
+        like('u-dave', 'p2'),
+        {
+          eventId: 'session-b',
+          atMs: T0,
+          payload: { $case: 'sessionStarted', value: { userId: 'u-bob' } },
+        },
+      ]);
+      assert.deepEqual(failures, []);
+      assert.deepEqual((await core.stores.interests.fans('blog', OWNER_BLOG, 10)).sort(), [
+        'u-alice',
+        'u-bob',
+        'u-carol',
+        'u-dave',
+      ]);
+      assert.deepEqual((await core.stores.interests.fans('tag', 'cats', 10)).sort(), [
+        'u-carol',
+        'u-dave',
+      ]);
+      assert.equal((await core.stores.sessions.get('u-bob'))?.lastAtMs, T0);
+      clock.advance(DAY_MS / 24);
+      await core.flusher.flushDue();
+      // bob's like; carol's (resumed when p2 came) and dave's, digested together.
+      const page = await core.stores.inbox.page(OWNER, { pageSize: 10, unreadOnly: false });
+      assert.deepEqual(page.notifications.map((n) => n.title).sort(), [
+        '2 people liked your post',
+        'bob liked your post',
+      ]);
+    } finally {
+      core.mesh.close();
+      await core.stores.live.close();
+      await runtime.close();
+    }
+  });
+
   it('delivers a like from the log to a Subscribe stream', async () => {
     const config = clusterConfig({
       NOTIFICATION_DIGEST_WINDOW_MS: '0',

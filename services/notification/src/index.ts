@@ -7,8 +7,8 @@ import {
   type RunningServer,
   type Runtime,
 } from '@feedmesh/service-kit';
-import type { Consumer } from '@feedmesh/events';
-import { registerObservableGauge, runAsService } from '@feedmesh/telemetry';
+import type { ConsumeOptions, Consumer } from '@feedmesh/events';
+import { registerObservableGauge, runAsService, withSpan } from '@feedmesh/telemetry';
 import { ActivityTrigger } from './activity.trigger.js';
 import { DailyBudgetPolicy } from './daily-budget.policy.js';
 import { DeduplicationPolicy } from './deduplication.policy.js';
@@ -111,12 +111,7 @@ export async function startNotification(options: NotificationOptions): Promise<R
   };
   try {
     await core.openModel.start();
-    consumer = await runtime.eventLog.consume({
-      group: NOTIFICATION_GROUP,
-      consumer: runtime.consumerName,
-      pollIntervalMs: config.NOTIFICATION_CONSUMER_POLL_MS,
-      handler: (event) => runAsService('notification', () => core.handler.handle(event)),
-    });
+    consumer = await runtime.eventLog.consume(notificationConsumeOptions(core, options));
     return await startGrpcServer({
       name: 'notification',
       ...serverOptionsFrom(config),
@@ -131,6 +126,27 @@ export async function startNotification(options: NotificationOptions): Promise<R
 }
 
 export const NOTIFICATION_GROUP = 'notification';
+
+/** How the service consumes the log; the ingestion benchmark consumes the same way. */
+export function notificationConsumeOptions(
+  core: NotificationCore,
+  options: Pick<NotificationOptions, 'config' | 'runtime'>,
+): ConsumeOptions {
+  return {
+    group: NOTIFICATION_GROUP,
+    consumer: options.runtime.consumerName,
+    pollIntervalMs: options.config.NOTIFICATION_CONSUMER_POLL_MS,
+    batchSize: options.config.NOTIFICATION_CONSUMER_BATCH_SIZE,
+    // A read at once: events of different users and posts overlap, each entity's keep their
+    // order (NotificationEventHandler.handleBatch); failures stay pending, by index.
+    batchHandler: (events) =>
+      runAsService('notification', () =>
+        withSpan('notification.apply-batch', { 'feedmesh.events': events.length }, () =>
+          core.handler.handleBatch(events),
+        ),
+      ),
+  };
+}
 
 /** The service's parts, wired but not running: startNotification runs them. */
 export interface NotificationCore {

@@ -26,6 +26,14 @@ const REJECTIONS: ReadonlySet<commonv1.EngagementKind> = new Set([
 export type LearnResult = 'learned' | 'ignored' | 'waiting';
 
 /**
+ * Whether an engagement of this kind takes interest back (a hide or report) rather than adds
+ * to it. Adds commute (scores are sums); taking back does not commute with them.
+ */
+export function forgetsInterest(kind: commonv1.EngagementKind): boolean {
+  return REJECTIONS.has(kind);
+}
+
+/**
  * Learns from the log which blogs and tags each user engages with most (InterestStore), for the
  * NEW_POST and TRENDING triggers. It learns from the whole history, stale or not: decay by event
  * time makes old engagements count little, and a new consumer group must rebuild interests

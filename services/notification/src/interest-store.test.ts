@@ -65,6 +65,27 @@ function describeInterestStoreContract(name: string, open: OpenInterests): void 
       assert.deepEqual(await store.amongTop([], 'tag', 'dogs', 2), []);
     });
 
+    it('counts adds asked for at once as the same adds one after another', async () => {
+      // A batch of events handled at once: the Redis store writes these together.
+      await Promise.all([
+        store.add('twice', 'blog', 'b1', 1, T0),
+        store.add('once', 'blog', 'b1', 2, T0),
+        store.add('twice', 'blog', 'b1', 1.2, T0),
+        ...['b2', 'b3', 'b4'].map((blog, i) => store.add('u1', 'blog', blog, i + 1, T0)),
+        store.add('u1', 'tag', 'cats', 1, T0),
+        store.add('f1', 'tag', 'cats', 1, T0),
+      ]);
+      assert.deepEqual(await store.fans('blog', 'b1', 10), ['twice', 'once']);
+      assert.deepEqual(await store.amongTop(['u1'], 'blog', 'b4', 1), ['u1']);
+      assert.deepEqual(await store.amongTop(['u1'], 'tag', 'cats', 1), ['u1']);
+      assert.deepEqual(await store.fans('tag', 'cats', 10), ['u1', 'f1']);
+      // Past the cap, the weakest goes, as when added one by one.
+      await Promise.all(
+        ['f2', 'f3', 'f4'].map((fan, i) => store.add(fan, 'tag', 'cats', i + 2, T0)),
+      );
+      assert.deepEqual(await store.fans('tag', 'cats', 10), ['f4', 'f3', 'f2']);
+    });
+
     it('forgets what the user took back, on both sides', async () => {
       await store.add('u1', 'blog', 'b1', 1, T0);
       await store.forget('u1', 'blog', 'b1');

@@ -19,6 +19,11 @@ export const notificationConfigShape = {
   /** How long the consumer waits before reading again after finding nothing, ms. */
   NOTIFICATION_CONSUMER_POLL_MS: env.int(25, 1, 10_000),
   /**
+   * Events the consumer reads from a partition and handles at once (events of different users
+   * and posts overlap). Larger batches amortize round trips; a crash re-applies at most one.
+   */
+  NOTIFICATION_CONSUMER_BATCH_SIZE: env.int(500, 1, 5_000),
+  /**
    * Activity of one kind on one post (or follows of one blog) within this long merges into one
    * notification; 0 sends each at once, ms.
    */

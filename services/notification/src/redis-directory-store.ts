@@ -10,6 +10,7 @@ import {
 } from './directory-store.js';
 import { LuaScript, redisCall } from './redis-call.js';
 import type { NotificationKeys } from './redis-keys.js';
+import { resultOf, TickPipeline } from './tick-pipeline.js';
 
 /** A user's name is their earliest blog's, whatever order the BlogCreated events arrive in. */
 const RECORD_NAME = new LuaScript(
@@ -38,11 +39,16 @@ export class RedisDirectoryStore implements DirectoryStore {
   /** Blogs read lately, oldest first (a FIFO bound, enough for a working set). */
   private readonly blogs = new Map<string, { readonly blog: KnownBlog; refreshedAt: number }>();
 
+  /** Reads of one turn of the event loop (a batch's lookups) go as one pipeline. */
+  private readonly reads: TickPipeline;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: NotificationKeys,
     private readonly settings: DirectorySettings,
-  ) {}
+  ) {
+    this.reads = new TickPipeline(redis, 'HGETALL');
+  }
 
   /** Tags are stored comma-joined: the gateway refuses tags with commas. */
   async recordPost(postId: string, blogId: string, tags: readonly string[] = []): Promise<void> {
@@ -156,12 +162,15 @@ export class RedisDirectoryStore implements DirectoryStore {
     );
   }
 
-  /** Reading refreshes the entry: a post still being engaged with stays known. */
+  /**
+   * Reading refreshes the entry: a post still being engaged with stays known. Pipelined, not
+   * a transaction: the two need not be atomic, and MULTI/EXEC doubles the commands.
+   */
   private async readHash(key: string): Promise<Record<string, string> | undefined> {
-    const reply = await redisCall('MULTI HGETALL', () =>
-      this.redis.multi().hgetall(key).pexpire(key, this.settings.entryTtlMs).exec(),
+    const [read] = await this.reads.send((pipeline) =>
+      pipeline.hgetall(key).pexpire(key, this.settings.entryTtlMs),
     );
-    const fields = reply?.[0]?.[1] as Record<string, string> | undefined;
+    const fields = resultOf(read, 'HGETALL') as Record<string, string> | undefined;
     return fields === undefined || Object.keys(fields).length === 0 ? undefined : fields;
   }
 

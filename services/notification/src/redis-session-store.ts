@@ -1,8 +1,9 @@
 import type { RedisClient } from '@feedmesh/service-kit';
-import { LuaScript, redisCall } from './redis-call.js';
+import { isNoScript, LuaScript, redisCall } from './redis-call.js';
 import type { NotificationKeys } from './redis-keys.js';
 import type { LapseCheck, SessionRecord, SessionSettings, SessionStore } from './session-store.js';
 import { shardOf } from './shard.js';
+import { resultOf, TickPipeline } from './tick-pipeline.js';
 
 /** `{u:U}:session` hash `last`, `reactivatedFor`: keeps the larger of each. ARGV: field, ms, ttl. */
 const RAISE = new LuaScript(
@@ -47,19 +48,41 @@ export interface RedisSessionSettings extends SessionSettings {
  */
 export class RedisSessionStore implements SessionStore {
   private nextShard = 0;
+  private readonly writes: TickPipeline;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: NotificationKeys,
     private readonly settings: RedisSessionSettings,
-  ) {}
+  ) {
+    this.writes = new TickPipeline(redis, 'session.record');
+  }
 
+  /**
+   * Both writes go with the other writes of this turn of the event loop (a batch's). They are
+   * in two slots, so on a Cluster they go on their own.
+   */
   async record(userId: string, atMs: number): Promise<void> {
     const due = this.dueKey(shardOf(userId, this.settings.shards));
-    await Promise.all([
-      RAISE.run(this.redis, [this.sessionKey(userId)], ['last', atMs, this.settings.memoryMs]),
-      redisCall('ZADD GT', () => this.redis.zadd(due, 'GT', atMs + this.settings.lapseMs, userId)),
-    ]);
+    const raise = { keys: [this.sessionKey(userId)], args: ['last', atMs, this.settings.memoryMs] };
+    const dueAtMs = atMs + this.settings.lapseMs;
+    if (this.redis.isCluster) {
+      await Promise.all([
+        RAISE.run(this.redis, raise.keys, raise.args),
+        redisCall('ZADD GT', () => this.redis.zadd(due, 'GT', dueAtMs, userId)),
+      ]);
+      return;
+    }
+    const [raised, scheduled] = await this.writes.send((pipeline) => {
+      RAISE.addTo(pipeline, raise.keys, raise.args);
+      pipeline.zadd(due, 'GT', dueAtMs, userId);
+    });
+    resultOf(scheduled, 'ZADD GT');
+    if (raised?.[0] != null && isNoScript(raised[0])) {
+      await RAISE.run(this.redis, raise.keys, raise.args);
+    } else {
+      resultOf(raised, RAISE.name);
+    }
   }
 
   async get(userId: string): Promise<SessionRecord | undefined> {

@@ -73,6 +73,8 @@ export interface CoreHarness {
   readonly runtime: Runtime;
   /** Hands the events to the handler, in order, as the consumer would. */
   apply(...events: eventsv1.Event[]): Promise<void>;
+  /** Hands the events to the handler as one read (handleBatch); throws if any failed. */
+  applyBatch(...events: eventsv1.Event[]): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -96,6 +98,10 @@ export function openCore(
     runtime,
     async apply(...events) {
       for (const event of events) await core.handler.handle(event);
+    },
+    async applyBatch(...events) {
+      const failures = await core.handler.handleBatch(events);
+      if (failures.length > 0) throw failures[0]?.error;
     },
     async dispose() {
       core.mesh.close();
