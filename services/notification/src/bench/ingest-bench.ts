@@ -207,13 +207,16 @@ function commandDeltas(
     .sort((a, b) => b.calls - a.calls);
 }
 
+/** Everything under the prefix, the event log's keys too (`{<prefix>:events:p0}:...`). */
 async function deleteUnder(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5_000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  for (const pattern of [`${prefix}:*`, `{${prefix}:*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5_000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  }
 }
 
 function round1(value: number): number {
