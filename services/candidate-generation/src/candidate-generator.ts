@@ -105,14 +105,9 @@ export class CandidateGenerator {
             weight: 'weight' in plan ? plan.weight : 1,
           };
         });
-        const candidates = mergeCandidates(answers, query.maxCandidates);
-        if (query.view === candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING) {
-          // What a ranker reads: the caller describes only what it serves (DescribePosts).
-          for (const candidate of candidates) {
-            candidate.tags = [];
-            for (let i = 1; i < candidate.sources.length; i++) candidate.sources[i]!.reason = '';
-          }
-        } else {
+        const candidates = mergeCandidates(answers, query.maxCandidates, query.view);
+        // The ranking view has no summaries: the caller describes only what it serves.
+        if (query.view !== candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING) {
           const summaries = await this.options.store.summaries(candidates.map((c) => c.postId));
           for (const candidate of candidates)
             candidate.summary = summaries.get(candidate.postId) ?? '';

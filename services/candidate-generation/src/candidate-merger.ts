@@ -1,4 +1,4 @@
-import type { candidatesv1 } from '@feedmesh/contracts';
+import { candidatesv1 } from '@feedmesh/contracts';
 import type { ProposedCandidate } from './candidate-source.js';
 
 export interface SourceAnswer {
@@ -30,7 +30,10 @@ export const RRF_K = 60;
 export function mergeCandidates(
   answers: readonly SourceAnswer[],
   max: number,
+  view: candidatesv1.CandidateView = candidatesv1.CandidateView.CANDIDATE_VIEW_FULL,
 ): candidatesv1.Candidate[] {
+  // The ranking view carries no tags and a reason on the best source only (see the proto).
+  const ranking = view === candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING;
   interface Entry {
     readonly post: ProposedCandidate['post'];
     fused: number;
@@ -68,10 +71,12 @@ export function mergeCandidates(
   return kept.map(({ post, scores }) => ({
     postId: post.postId,
     blogId: post.blogId,
-    sources: scores,
+    sources: ranking
+      ? scores.map((score, i) => (i === 0 ? score : { ...score, reason: '' }))
+      : scores,
     createdAtMs: post.createdAtMs,
     reblogOf: post.reblogOf,
-    tags: [...post.tags],
+    tags: ranking ? [] : [...post.tags],
     // Read by the generator for the kept candidates only: sources never need it.
     summary: '',
   }));

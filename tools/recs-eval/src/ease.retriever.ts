@@ -1,4 +1,4 @@
-import type { Interactions } from './interactions.js';
+import { itemUniverse, type Interactions } from './interactions.js';
 import type { Retriever } from './retriever.js';
 import { invertSymmetricPositiveDefinite } from './spd-inverse.js';
 
@@ -33,13 +33,8 @@ export type EaseRetriever = Retriever & {
 export function easeRetriever(data: Interactions, options: EaseOptions = {}): EaseRetriever {
   const lambda = options.lambda ?? 300;
   const minRatings = options.minRatings ?? 1;
-  const items = data.catalog.itemIds.length;
-  const universe = Int32Array.from({ length: items }, (_, i) => i).filter(
-    (i) => ((options.universeCounts ?? data.itemCounts)[i] as number) >= minRatings,
-  );
+  const { universe, local } = itemUniverse(data, minRatings, options.universeCounts);
   const n = universe.length;
-  const local = new Int32Array(items).fill(-1);
-  universe.forEach((item, j) => (local[item] = j));
 
   const gram = new Float64Array(n * n);
   for (const history of data.history) {

@@ -58,3 +58,21 @@ export function interactionsOf(catalog: Catalog, ratings: readonly Rating[]): In
   }
   return { catalog, history, stars, times, itemCounts, lastTime };
 }
+
+/**
+ * The items a model covers (rated at least `minRatings` times in `counts`, the data's own by
+ * default) and each catalog item's index among them (-1 outside).
+ */
+export function itemUniverse(
+  data: Interactions,
+  minRatings: number,
+  counts: Int32Array = data.itemCounts,
+): { readonly universe: Int32Array; readonly local: Int32Array } {
+  const items = data.catalog.itemIds.length;
+  const universe = Int32Array.from({ length: items }, (_, i) => i).filter(
+    (i) => (counts[i] as number) >= minRatings,
+  );
+  const local = new Int32Array(items).fill(-1);
+  universe.forEach((item, j) => (local[item] = j));
+  return { universe, local };
+}

@@ -719,6 +719,34 @@ function chooseFusion(
 }
 
 /**
+ * Each user's candidate rows (the rows of a user are contiguous) ordered by `score`, higher
+ * first, ties to the better EASE rank, then to the earlier row.
+ */
+function eachUserOrder(
+  rows: CandidateRows,
+  score: ArrayLike<number>,
+  visit: (user: number, order: number[]) => void,
+): void {
+  const width = rows.names.length;
+  const easeRank = rows.names.indexOf('ease.rank');
+  let from = 0;
+  while (from < rows.rows) {
+    const u = rows.users[from] as number;
+    let to = from;
+    while (to < rows.rows && rows.users[to] === u) to += 1;
+    const order = Array.from({ length: to - from }, (_, i) => from + i).sort(
+      (a, b) =>
+        (score[b] as number) - (score[a] as number) ||
+        (rows.values[a * width + easeRank] as number) -
+          (rows.values[b * width + easeRank] as number) ||
+        a - b,
+    );
+    visit(u, order);
+    from = to;
+  }
+}
+
+/**
  * Per row, minus the weighed mean of its rank by the ranker within its user's candidates and
  * its EASE rank (higher is better).
  */
@@ -730,24 +758,12 @@ function fusedScores(
   const width = rows.names.length;
   const easeRank = rows.names.indexOf('ease.rank');
   const fused = new Float64Array(rows.rows);
-  let from = 0;
-  while (from < rows.rows) {
-    const u = rows.users[from] as number;
-    let to = from;
-    while (to < rows.rows && rows.users[to] === u) to += 1;
-    const order = Array.from({ length: to - from }, (_, i) => from + i).sort(
-      (a, b) =>
-        (probabilities[b] as number) - (probabilities[a] as number) ||
-        (rows.values[a * width + easeRank] as number) -
-          (rows.values[b * width + easeRank] as number) ||
-        a - b,
-    );
+  eachUserOrder(rows, probabilities, (_, order) => {
     order.forEach((r, rank) => {
       const ease = rows.values[r * width + easeRank] as number;
       fused[r] = -(weight * rank + (1 - weight) * ease);
     });
-    from = to;
-  }
+  });
   return fused;
 }
 
@@ -774,26 +790,10 @@ function rankedRows(
   k: number,
   fusionWeight: number,
 ): Map<number, number[]> {
-  const scores = fusedScores(rows, probabilities, fusionWeight);
   const byUser = new Map<number, number[]>();
-  const width = rows.names.length;
-  const easeRank = rows.names.indexOf('ease.rank');
-  let from = 0;
-  while (from < rows.rows) {
-    const u = rows.users[from] as number;
-    let to = from;
-    while (to < rows.rows && rows.users[to] === u) to += 1;
-    // Ties go to the better EASE rank.
-    const order = Array.from({ length: to - from }, (_, i) => from + i).sort(
-      (a, b) =>
-        (scores[b] as number) - (scores[a] as number) ||
-        (rows.values[a * width + easeRank] as number) -
-          (rows.values[b * width + easeRank] as number) ||
-        a - b,
-    );
-    byUser.set(u, order.slice(0, k));
-    from = to;
-  }
+  eachUserOrder(rows, fusedScores(rows, probabilities, fusionWeight), (u, order) =>
+    byUser.set(u, order.slice(0, k)),
+  );
   return byUser;
 }
 

@@ -1,4 +1,4 @@
-import type { Interactions } from './interactions.js';
+import { itemUniverse, type Interactions } from './interactions.js';
 import type { Retriever } from './retriever.js';
 
 export interface Rp3BetaOptions {
@@ -33,13 +33,8 @@ export function rp3BetaRetriever(
 ): Retriever & { readonly graph: ItemGraph } {
   const beta = options.beta ?? 0.6;
   const minRatings = options.minRatings ?? 2;
-  const items = data.catalog.itemIds.length;
-  const universe = Int32Array.from({ length: items }, (_, i) => i).filter(
-    (i) => ((options.universeCounts ?? data.itemCounts)[i] as number) >= minRatings,
-  );
+  const { universe, local } = itemUniverse(data, minRatings, options.universeCounts);
   const n = universe.length;
-  const local = new Int32Array(items).fill(-1);
-  universe.forEach((item, j) => (local[item] = j));
   const cooccurrence = new Float32Array(n * n);
   const walk = new Float32Array(n * n);
   for (const history of data.history) {
