@@ -13,6 +13,12 @@ export const featureStoreConfigShape = {
   FEATURE_STORE_INTEREST_CAP: env.int(200, 1, 10_000),
   /** Events read from a partition, and applied together, at a time. */
   FEATURE_STORE_BATCH_SIZE: env.int(500, 1, 10_000),
+  /**
+   * Consumers of the group this process runs (named CONSUMER_NAME, then CONSUMER_NAME.2, ...):
+   * each applies a batch at a time, so with two one batch is planned while Redis writes the
+   * other. Replicas of the service add theirs.
+   */
+  FEATURE_STORE_CONSUMERS: env.int(2, 1, 16),
   /** Post metas (blog, tags) remembered in process: they never change once stored. */
   FEATURE_STORE_META_CACHE: env.int(200_000, 0, 10_000_000),
   /**

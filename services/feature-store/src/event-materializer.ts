@@ -3,6 +3,8 @@ import type { BatchFailure, Delivery } from '@feedmesh/events';
 import { factOf, type EventFact } from './event-facts.js';
 import {
   countedKey,
+  type BatchUnit,
+  type EventMarker,
   type FeatureStore,
   type ParkedEngagement,
   type PostMeta,
@@ -34,11 +36,29 @@ type Fact<K extends EventFact['kind']> = Extract<EventFact, { kind: K }>;
  * with the events it counts, atomically with its changes (see `EntityWrite`), and a batch
  * delivered again first asks which entities counted which of its events and leaves those out.
  */
+export interface FeatureMaterializerOptions {
+  /**
+   * The log's processed-marker of an event (`RedisStreamsEventLog.processedMarker` for this
+   * service's group). Given, and with a store that opens batch units (a single Redis), each
+   * batch is written as one unit with its events' markers (see `BatchUnit`): no per-entity
+   * markers, and a batch delivered again is skipped by the consumer if it landed.
+   */
+  readonly markerOf?: (event: eventsv1.Event) => { readonly key: string; readonly ttlMs: number };
+}
+
 export class FeatureMaterializer {
   /** Plans after a conflict (another delivery of an event wrote first) before giving up. */
   private static readonly ATTEMPTS = 4;
+  /**
+   * Batch units refused (something the prefetch read changed: a new post created or engaged
+   * elsewhere, a parked list, a relation) before giving up; the batch is delivered again.
+   */
+  private static readonly UNIT_ATTEMPTS = 8;
 
-  constructor(private readonly store: FeatureStore) {}
+  constructor(
+    private readonly store: FeatureStore,
+    private readonly options: FeatureMaterializerOptions = {},
+  ) {}
 
   /** Applies one event; throws what a batch would report for it. */
   async apply(event: eventsv1.Event): Promise<void> {
@@ -58,15 +78,35 @@ export class FeatureMaterializer {
   ): Promise<BatchFailure[]> {
     const failures: BatchFailure[] = [];
     const facts: EventFact[] = [];
+    const { markerOf } = this.options;
+    const markers: EventMarker[] = [];
     events.forEach((event, index) => {
       try {
         const fact = factOf(event);
-        if (fact !== undefined) facts.push(fact);
+        if (fact === undefined) return;
+        facts.push(fact);
+        if (markerOf !== undefined) markers.push({ eventId: event.eventId, ...markerOf(event) });
       } catch (error) {
         failures.push({ index, error });
       }
     });
     if (facts.length === 0) return failures;
+    if (markerOf !== undefined && this.store.batchUnit !== undefined) {
+      for (let attempt = 1; ; attempt++) {
+        const unit = await this.store.batchUnit(markers, { readMarkers: attempt > 1 });
+        if (unit === undefined) break;
+        let refused: boolean;
+        try {
+          refused = await new BatchMaterialization(this.store, facts, false, unit).run();
+        } finally {
+          unit.release();
+        }
+        if (!refused) return failures;
+        if (attempt === FeatureMaterializer.UNIT_ATTEMPTS) {
+          throw new Error(`a batch's write was refused ${attempt} times (its reads kept changing)`);
+        }
+      }
+    }
     let deliveredBefore = deliveries?.some((delivery) => delivery.deliveries > 1) ?? false;
     for (let attempt = 1; ; attempt++) {
       const conflicts = await new BatchMaterialization(this.store, facts, deliveredBefore).run();
@@ -97,19 +137,43 @@ class BatchMaterialization {
 
   constructor(
     private readonly store: FeatureStore,
-    private readonly facts: readonly EventFact[],
+    private facts: readonly EventFact[],
     /** Some entity may have counted some of the events already (a batch delivered again). */
     private readonly deliveredBefore: boolean,
+    /** The unit the batch is read and written in, where the store opens one. */
+    private readonly unit?: BatchUnit,
   ) {}
 
   /** Resolves with whether the store met a conflict: what it did not write is to plan again. */
   async run(): Promise<boolean> {
+    if (this.unit !== undefined) return this.runAsUnit(this.unit);
     const prefetched = await this.prefetch();
     const countedAlready = this.deliveredBefore ? await this.countedAlready(prefetched) : undefined;
     this.planAll(prefetched, countedAlready);
     const outcome = await this.store.write(this.builder.build());
     await this.correct(outcome);
     return outcome.conflicts;
+  }
+
+  /**
+   * Prefetch, plan and write in one unit: the write lands whole, with the events' markers, and
+   * nothing it depends on changed since the prefetch, so there is nothing to correct after it
+   * (`correct` finds it so). Resolves with whether Redis refused it (to do again).
+   */
+  private async runAsUnit(unit: BatchUnit): Promise<boolean> {
+    let prefetched = await this.prefetch(unit);
+    if (prefetched.applied.size > 0) {
+      // Another consumer applied these (a republished event, a reclaimed entry): leave them
+      // out, and read again for the rest (their markers stay watched).
+      this.facts = this.facts.filter((fact) => !prefetched.applied.has(fact.eventId));
+      if (this.facts.length === 0) return false;
+      prefetched = await this.prefetch(unit);
+    }
+    this.planAll(prefetched, undefined);
+    const outcome = await unit.write(this.builder.build());
+    if (outcome.conflicts) return true;
+    await this.correct(outcome);
+    return false;
   }
 
   private planAll(prefetched: Prefetched, countedAlready: CountedAlready | undefined): void {
@@ -147,7 +211,12 @@ class BatchMaterialization {
     return this.facts.filter((fact): fact is Fact<K> => fact.kind === kind);
   }
 
-  private async prefetch(): Promise<Prefetched> {
+  private async prefetch(): Promise<Prefetched>;
+  private async prefetch(unit: BatchUnit): Promise<Prefetched & { applied: ReadonlySet<string> }>;
+  private async prefetch(unit?: BatchUnit): Promise<Prefetched> {
+    this.metas.clear();
+    this.creating.clear();
+    this.relations.clear();
     const created = [...new Set(this.of('post_created').map((fact) => fact.postId))];
     const engaged = this.of('engagement').map((fact) => fact.postId);
     const relationKeys = new Map<
@@ -158,7 +227,7 @@ class BatchMaterialization {
       relationKeys.set(relationKey(userId, relation, blogId), { userId, relation, blogId });
     }
     const relations = [...relationKeys.values()];
-    const prefetched = await this.store.prefetch({
+    const prefetched = await (unit ?? this.store).prefetch({
       metas: [...new Set([...created, ...engaged])],
       // A post whose meta turns out stored has nothing parked: reading its empty list is
       // cheaper than a round trip to learn which posts those are.

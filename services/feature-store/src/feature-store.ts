@@ -213,6 +213,48 @@ export interface UserStates {
   readonly blogs: readonly { readonly blogId: string; readonly state: Float64Array }[];
 }
 
+/** The event log's processed-marker of one event (`RedisStreamsEventLog.processedMarker`). */
+export interface EventMarker {
+  readonly eventId: string;
+  readonly key: string;
+  readonly ttlMs: number;
+}
+
+export interface BatchUnitOptions {
+  /**
+   * Whether the prefetch reads the markers (`applied`): not for a first attempt, which the
+   * consumer checked them for just before; a race for them makes its write refused, and the
+   * next attempt reads them.
+   */
+  readonly readMarkers: boolean;
+}
+
+/**
+ * One batch's prefetch and write as a unit (`FeatureStore.batchUnit`): nothing the prefetch
+ * read can change before the write lands, and the write lands whole, together with the log's
+ * processed-markers of the batch's events, or not at all. So the write needs no per-entity
+ * markers (`EntityWrite.eventIds` are ignored), its outcome is what the prefetch predicted,
+ * and a batch delivered again either finds its events marked processed (the consumer skips
+ * them) or finds nothing of them written.
+ */
+export interface BatchUnit {
+  /**
+   * As `FeatureStore.prefetch`, watched from here to the write; `applied` names the batch's
+   * events whose markers are set already (another consumer applied them): leave them out.
+   * Empty unless the unit was opened to read the markers; the write claims the others' only.
+   */
+  prefetch(
+    request: PrefetchRequest,
+  ): Promise<Prefetched & { readonly applied: ReadonlySet<string> }>;
+  /**
+   * Writes the plan and sets the markers, all at once. When something the prefetch read
+   * changed meanwhile, nothing is written: `conflicts` is set and every entity is unwritten.
+   */
+  write(plan: WritePlan): Promise<WriteOutcome>;
+  /** Gives the unit's connection back; call it whatever happened. */
+  release(): void;
+}
+
 /**
  * Where the materialized state lives. A batch of events is one prefetch (reads) and one
  * `write`: each entity's part of it is atomic, so replicas consuming the same group never
@@ -225,6 +267,15 @@ export interface FeatureStore {
   /** `postIds` distinct; `userId` undefined for an anonymous request. */
   readCandidates(userId: string | undefined, postIds: readonly string[]): Promise<CandidateStates>;
   readUser(userId: string, limit: number): Promise<UserStates>;
+  /**
+   * A store that can write a batch as one unit with the log's markers (a single Redis, where
+   * every key is on one node) opens one per batch; undefined where it cannot (a Cluster), and
+   * the store's per-entity markers keep deliveries again from counting twice.
+   */
+  batchUnit?(
+    markers: readonly EventMarker[],
+    options: BatchUnitOptions,
+  ): Promise<BatchUnit> | undefined;
 }
 
 /** How much a store keeps per user. */

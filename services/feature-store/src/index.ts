@@ -1,5 +1,5 @@
 import type { eventsv1 } from '@feedmesh/contracts';
-import type { Delivery } from '@feedmesh/events';
+import { RedisStreamsEventLog, type Delivery } from '@feedmesh/events';
 import {
   serverOptionsFrom,
   startGrpcServer,
@@ -74,33 +74,48 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
         ...limits,
       })
     : new InMemoryFeatureStore({ ...limits, countedTtlMs: config.FEATURE_STORE_COUNTED_TTL_MS });
-  const materializer = new FeatureMaterializer(store);
+  // On a single Redis each batch lands whole with the log's processed-markers of its events
+  // (see BatchUnit): the store's per-entity markers are kept for a Cluster only.
+  const { eventLog } = runtime;
+  const materializer = new FeatureMaterializer(store, {
+    ...(eventLog instanceof RedisStreamsEventLog
+      ? { markerOf: (event) => eventLog.processedMarker(FEATURE_STORE_GROUP, event) }
+      : {}),
+  });
   const applied = meter('@feedmesh/feature-store').createCounter(
     'feedmesh.feature_store.events_applied',
     { description: 'Events of the log applied to the feature store', unit: '{event}' },
   );
-  const consumer = await runtime.eventLog.consume({
-    group: FEATURE_STORE_GROUP,
-    consumer: runtime.consumerName,
-    batchSize: config.FEATURE_STORE_BATCH_SIZE,
-    batchHandler: (events: readonly eventsv1.Event[], deliveries: readonly Delivery[]) =>
-      runAsService(SERVICE, async () => {
-        const failures = await withSpan(
-          'feature-store.apply-batch',
-          { 'feedmesh.events': events.length },
-          () => materializer.applyBatch(events, deliveries),
-        );
-        const failed = new Set(failures.map((failure) => failure.index));
-        const byType = new Map<string, number>();
-        events.forEach((event, index) => {
-          if (failed.has(index)) return;
-          const type = event.payload?.$case ?? 'none';
-          byType.set(type, (byType.get(type) ?? 0) + 1);
-        });
-        for (const [type, count] of byType) applied.add(count, { 'feedmesh.event.type': type });
-        return failures;
+  const batchHandler = (events: readonly eventsv1.Event[], deliveries: readonly Delivery[]) =>
+    runAsService(SERVICE, async () => {
+      const failures = await withSpan(
+        'feature-store.apply-batch',
+        { 'feedmesh.events': events.length },
+        () => materializer.applyBatch(events, deliveries),
+      );
+      const failed = new Set(failures.map((failure) => failure.index));
+      const byType = new Map<string, number>();
+      events.forEach((event, index) => {
+        if (failed.has(index)) return;
+        const type = event.payload?.$case ?? 'none';
+        byType.set(type, (byType.get(type) ?? 0) + 1);
+      });
+      for (const [type, count] of byType) applied.add(count, { 'feedmesh.event.type': type });
+      return failures;
+    });
+  // In process memory a second consumer would only take turns with the first.
+  const consumerCount = runtime.redis ? config.FEATURE_STORE_CONSUMERS : 1;
+  const consumers = await Promise.all(
+    Array.from({ length: consumerCount }, (_, i) =>
+      runtime.eventLog.consume({
+        group: FEATURE_STORE_GROUP,
+        consumer: i === 0 ? runtime.consumerName : `${runtime.consumerName}.${i + 1}`,
+        batchSize: config.FEATURE_STORE_BATCH_SIZE,
+        batchHandler,
       }),
-  });
+    ),
+  );
+  const stopConsumers = () => Promise.all(consumers.map((consumer) => consumer.stop()));
   const stopCacheGauge = nearCache
     ? registerObservableGauge(
         'feedmesh.feature_store.near_cache.reads',
@@ -141,15 +156,17 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
       onShutdown: async () => {
         stopLagGauge();
         stopCacheGauge();
-        await consumer.stop();
+        await stopConsumers();
         await nearCache?.close();
+        if (store instanceof RedisFeatureStore) await store.close();
       },
     });
   } catch (error) {
     stopLagGauge();
     stopCacheGauge();
-    await consumer.stop();
+    await stopConsumers();
     await nearCache?.close();
+    if (store instanceof RedisFeatureStore) await store.close();
     throw error;
   }
 }

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { UnavailableError } from '@feedmesh/errors';
 import type { RedisClient } from '@feedmesh/service-kit';
+import type { Redis } from 'ioredis';
 import {
   ENTITIES,
   PARKED_ENGAGEMENT_TTL_MS,
@@ -14,10 +16,13 @@ import {
 import {
   COUNTED_TTL_MS,
   countedKey,
+  type BatchUnit,
+  type BatchUnitOptions,
   type BlogWrite,
   type CandidateStates,
   type CountingEntity,
   type EntityWrite,
+  type EventMarker,
   type FeatureStore,
   type JoinedAtCreation,
   type ParkedEngagement,
@@ -87,6 +92,9 @@ const CELLS_PER_CALL = 300;
 
 const PARKED_STATUS = { none: 0, created: 1, existed: 2, hasMeta: 3 } as const;
 
+/** A batch unit's veto key outlives its transaction only if the DEL after it is lost. */
+const VETO_TTL_MS = 60_000;
+
 /**
  * The production store. Each entity's state is one packed value (see StateLayout; a post's
  * also holds its meta), so a batch of posts is one MGET. A batch of events is written with
@@ -98,6 +106,11 @@ export class RedisFeatureStore implements FeatureStore {
   private readonly keys: FeatureKeys;
   private readonly metas: PostMetaCache;
   private readonly postKey = (postId: string) => this.keys.post(postId);
+  /** Batch units' connections (see `batchUnit`): all of them, and those not in use. */
+  private readonly units: Redis[] = [];
+  private readonly idleUnits: Redis[] = [];
+  /** Per unit connection: how often it closed (a reconnection loses its WATCH). */
+  private readonly unitEpochs = new WeakMap<Redis, number>();
 
   constructor(private readonly options: RedisFeatureStoreOptions) {
     this.redis = options.redis;
@@ -108,13 +121,136 @@ export class RedisFeatureStore implements FeatureStore {
 
   /** One round trip: the posts' values (metas not cached), parked lists, relation scores. */
   async prefetch(request: PrefetchRequest): Promise<Prefetched> {
+    const batch = new SlotBatch(this.redis);
+    const decode = this.queuePrefetch(batch, request);
+    return decode(await batch.exec('feature-store.prefetch'));
+  }
+
+  /**
+   * A batch's prefetch and write as one unit on a connection of its own (a single Redis):
+   * the prefetch WATCHes what a write's outcome depends on (the markers, the parked lists and
+   * relations it reads, the posts it finds without a meta) and the write is one MULTI/EXEC
+   * with the markers, which Redis refuses if any of them changed. See `BatchUnit`.
+   */
+  batchUnit(
+    markers: readonly EventMarker[],
+    options: BatchUnitOptions,
+  ): Promise<BatchUnit> | undefined {
+    if (this.redis.isCluster) return undefined;
+    return Promise.resolve(this.openUnit(markers, options));
+  }
+
+  /** Closes the connections batch units opened (the caller's client stays open). */
+  async close(): Promise<void> {
+    const units = this.units.splice(0);
+    this.idleUnits.length = 0;
+    await Promise.all(units.map((unit) => unit.quit().catch(() => unit.disconnect())));
+  }
+
+  private openUnit(markers: readonly EventMarker[], { readMarkers }: BatchUnitOptions): BatchUnit {
+    const connection = this.idleUnits.pop() ?? this.newUnitConnection();
+    const epoch = () => this.unitEpochs.get(connection) ?? 0;
+    let watchedSince: number | undefined;
+    let settled = false;
+    /** The markers to claim: not those the prefetch found set (their events are left out). */
+    let claiming = markers;
+    return {
+      prefetch: async (request) => {
+        watchedSince ??= epoch();
+        const batch = new SlotBatch(connection);
+        // Not the markers: WATCH costs time quadratic in the keys a connection watches, and
+        // the write's claim (see CLAIM) settles a race for them.
+        const watched = [
+          ...request.parked.map((postId) => this.keys.parkedEngagements(postId)),
+          ...new Set(
+            request.relations.map(({ userId, relation }) => this.keys.userSet(userId, relation)),
+          ),
+        ];
+        if (watched.length > 0) batch.add(watched[0]!, (pipeline) => pipeline.watch(...watched));
+        const marks = readMarkers ? batch.mget(markers.map((marker) => marker.key)) : () => [];
+        const decode = this.queuePrefetch(batch, request);
+        const replies = await batch.exec('feature-store.prefetch');
+        const prefetched = decode(replies);
+        // A post without a meta may get one (a PostCreated elsewhere) before this write: from
+        // here on that refuses the write, and its value is read again under the watch.
+        const unknown = request.metas.filter((postId) => !prefetched.metas.has(postId));
+        if (unknown.length > 0) {
+          const again = new SlotBatch(connection);
+          const keys = unknown.map((postId) => this.keys.post(postId));
+          again.add(keys[0]!, (pipeline) => pipeline.watch(...keys));
+          const values = again.mget(keys);
+          const got = values(await again.exec('feature-store.prefetch-unknown'));
+          unknown.forEach((postId, i) => {
+            const meta = metaOfValue(got[i]);
+            if (meta === undefined) return;
+            prefetched.metas.set(postId, meta);
+            this.metas.set(postId, meta);
+          });
+        }
+        const set = marks(replies);
+        const applied = new Set(
+          markers.filter((_, i) => (set[i] ?? null) !== null).map((marker) => marker.eventId),
+        );
+        claiming = markers.filter((marker) => !applied.has(marker.eventId));
+        return { ...prefetched, applied };
+      },
+      write: async (plan) => {
+        const batch = new SlotBatch(connection);
+        const veto = this.keys.veto(randomUUID());
+        const claimed = this.queueCall(
+          batch,
+          'featureStoreClaim',
+          [veto, ...claiming.map((marker) => marker.key)],
+          [VETO_TTL_MS, ...claiming.map((marker) => marker.ttlMs)],
+        );
+        const calls = this.queueWrite(batch, plan, veto);
+        batch.add(veto, (pipeline) => pipeline.del(veto));
+        // A connection that dropped since the prefetch lost its WATCH: a transaction sent
+        // now would not be refused for what changed meanwhile.
+        const intact = watchedSince === undefined || watchedSince === epoch();
+        let replies: unknown[] | undefined;
+        try {
+          replies = intact ? await batch.execAtomically('feature-store.write') : undefined;
+          // EXEC, run or refused, ends the WATCH; anything else leaves it to release().
+          settled = intact;
+        } finally {
+          this.forgetWritten(plan);
+        }
+        if (replies === undefined || claimed(replies) !== 1) return refusedOutcome(plan);
+        return this.outcomeOf(calls, replies);
+      },
+      release: () => {
+        if (!settled && watchedSince !== undefined)
+          void connection.unwatch().catch(() => undefined);
+        this.idleUnits.push(connection);
+      },
+    };
+  }
+
+  private newUnitConnection(): Redis {
+    const connection = (this.redis as Redis).duplicate();
+    defineScripts(connection);
+    connection.on('close', () =>
+      this.unitEpochs.set(connection, (this.unitEpochs.get(connection) ?? 0) + 1),
+    );
+    this.units.push(connection);
+    return connection;
+  }
+
+  /**
+   * Queues the prefetch's reads; the function it returns decodes them (and caches the metas
+   * it finds).
+   */
+  private queuePrefetch(
+    batch: SlotBatch,
+    request: PrefetchRequest,
+  ): (replies: readonly unknown[]) => Prefetched & { readonly metas: Map<string, PostMeta> } {
     const metas = new Map<string, PostMeta>();
     const uncached = request.metas.filter((postId) => {
       const cached = this.metas.get(postId);
       if (cached !== undefined) metas.set(postId, cached);
       return cached === undefined;
     });
-    const batch = new SlotBatch(this.redis);
     const values = batch.mget(uncached.map((postId) => this.keys.post(postId)));
     const parkedReplies = request.parked.map((postId) => {
       const key = this.keys.parkedEngagements(postId);
@@ -138,60 +274,80 @@ export class RedisFeatureStore implements FeatureStore {
       const key = this.keys.counted(entity, id, eventId);
       return batch.add(key, (pipeline) => pipeline.get(key));
     });
-    const replies = await batch.exec('feature-store.prefetch');
-
-    const got = values(replies);
-    uncached.forEach((postId, i) => {
-      const meta = metaOfValue(got[i]);
-      if (meta === undefined) return;
-      metas.set(postId, meta);
-      this.metas.set(postId, meta);
-    });
-    const parked = new Map<string, ParkedEngagement[]>();
-    request.parked.forEach((postId, i) => {
-      const entries = (parkedReplies[i]!(replies) as string[]).flatMap(decodeParked);
-      if (entries.length > 0) parked.set(postId, entries);
-    });
-    const relationScores = new Array<number | undefined>(request.relations.length);
-    for (const { indexes, reply } of scoreReplies) {
-      const scores = reply(replies) as (string | null)[];
-      indexes.forEach((index, i) => {
-        const score = scores[i];
-        relationScores[index] = score === null || score === undefined ? undefined : Number(score);
+    return (replies) => {
+      const got = values(replies);
+      uncached.forEach((postId, i) => {
+        const meta = metaOfValue(got[i]);
+        if (meta === undefined) return;
+        metas.set(postId, meta);
+        this.metas.set(postId, meta);
       });
-    }
-    // '1', or `c<change>` for a relation event on its user (see UPDATE_USERS).
-    const marks = countedReplies.map((reply) => reply(replies) as string | null);
-    const counted = marks.map((mark) => mark !== null);
-    const relationChanges = marks.map((mark) =>
-      mark?.startsWith('c') ? Number(mark.slice(1)) : undefined,
-    );
-    const joined = new Map<string, JoinedAtCreation>();
-    (request.joined ?? []).forEach((postId, i) => {
-      const [creator, ...entries] = joinedReplies[i]!(replies) as string[];
-      if (creator !== undefined) {
-        joined.set(postId, { creator, engagements: entries.flatMap(decodeParked) });
+      const parked = new Map<string, ParkedEngagement[]>();
+      request.parked.forEach((postId, i) => {
+        const entries = (parkedReplies[i]!(replies) as string[]).flatMap(decodeParked);
+        if (entries.length > 0) parked.set(postId, entries);
+      });
+      const relationScores = new Array<number | undefined>(request.relations.length);
+      for (const { indexes, reply } of scoreReplies) {
+        const scores = reply(replies) as (string | null)[];
+        indexes.forEach((index, i) => {
+          const score = scores[i];
+          relationScores[index] = score === null || score === undefined ? undefined : Number(score);
+        });
       }
-    });
-    return { metas, parked, relationScores, counted, relationChanges, joined };
+      // '1', or `c<change>` for a relation event on its user (see UPDATE_USERS).
+      const marks = countedReplies.map((reply) => reply(replies) as string | null);
+      const counted = marks.map((mark) => mark !== null);
+      const relationChanges = marks.map((mark) =>
+        mark?.startsWith('c') ? Number(mark.slice(1)) : undefined,
+      );
+      const joined = new Map<string, JoinedAtCreation>();
+      (request.joined ?? []).forEach((postId, i) => {
+        const [creator, ...entries] = joinedReplies[i]!(replies) as string[];
+        if (creator !== undefined) {
+          joined.set(postId, { creator, engagements: entries.flatMap(decodeParked) });
+        }
+      });
+      return { metas, parked, relationScores, counted, relationChanges, joined };
+    };
   }
 
   async write(plan: WritePlan): Promise<WriteOutcome> {
     const batch = new SlotBatch(this.redis);
-    const blogs = this.queueBlogs(batch, plan.blogs);
-    const users = this.queueUsers(batch, plan.users);
-    const posts = this.queuePosts(batch, plan.posts);
+    const calls = this.queueWrite(batch, plan);
     let replies: unknown[];
     try {
       replies = await batch.exec('feature-store.write');
     } finally {
-      // Landed or not, this process reads what it wrote next (see TrackedNearCache.forget).
-      this.options.nearCache?.forget([
-        ...plan.posts.map((write) => this.keys.post(write.postId)),
-        ...plan.blogs.map((write) => this.keys.blog(write.blogId)),
-      ]);
+      this.forgetWritten(plan);
     }
+    return this.outcomeOf(calls, replies);
+  }
 
+  /**
+   * One script call per entity kind (per slot on a Cluster), guarded by the entities' markers,
+   * or for a batch unit by its veto key (see CLAIM).
+   */
+  private queueWrite(batch: SlotBatch, plan: WritePlan, veto?: string): QueuedWrite {
+    return {
+      blogs: this.queueBlogs(batch, plan.blogs, veto),
+      users: this.queueUsers(batch, plan.users, veto),
+      posts: this.queuePosts(batch, plan.posts, veto),
+    };
+  }
+
+  /** Landed or not, this process reads what it wrote next (see TrackedNearCache.forget). */
+  private forgetWritten(plan: WritePlan): void {
+    this.options.nearCache?.forget([
+      ...plan.posts.map((write) => this.keys.post(write.postId)),
+      ...plan.blogs.map((write) => this.keys.blog(write.blogId)),
+    ]);
+  }
+
+  private outcomeOf(
+    { blogs, users, posts }: QueuedWrite,
+    replies: readonly unknown[],
+  ): WriteOutcome {
     // A call that met an event counted already wrote none of its entities (see COUNTED).
     const unwritten = new Set<string>();
     const conflicted = <W>(
@@ -363,6 +519,7 @@ export class RedisFeatureStore implements FeatureStore {
   private queueBlogs(
     batch: SlotBatch,
     writes: readonly BlogWrite[],
+    veto: string | undefined,
   ): { writes: readonly BlogWrite[]; reply: Reply<unknown> }[] {
     const layout = LAYOUTS.blog;
     return chunksBySlot(batch, writes, (w) => this.keys.blog(w.blogId), CELLS_PER_CALL).map(
@@ -375,30 +532,35 @@ export class RedisFeatureStore implements FeatureStore {
           layout.templateBytes,
           layout.ttlMs,
           program.toBuffer(),
-          ...this.guard(chunk),
+          ...this.guard(chunk, veto),
         ];
         return { writes: chunk, reply: this.queueCall(batch, 'featureStoreCells', keys, args) };
       },
     );
   }
 
-  /** The COUNTED arguments of a call: each entity's events, and the markers' ttl. */
-  private guard(writes: readonly EntityWrite[]): ScriptArgument[] {
+  /**
+   * The COUNTED arguments of a call: each entity's events, the markers' ttl, and the veto key;
+   * for a batch unit's write (`veto` given) no markers, as it lands whole with the log's.
+   */
+  private guard(writes: readonly EntityWrite[], veto: string | undefined): ScriptArgument[] {
+    if (veto !== undefined) return ['', 0, veto];
     const ttl = this.options.countedTtlMs ?? COUNTED_TTL_MS;
     if (ttl === 0 || writes.every((write) => (write.eventIds?.length ?? 0) === 0)) {
-      return ['', ttl];
+      return ['', ttl, ''];
     }
     const program = new ScriptProgram(256);
     for (const { eventIds = [] } of writes) {
       program.u16(eventIds.length);
       for (const eventId of eventIds) program.str(eventId);
     }
-    return [program.toBuffer(), ttl];
+    return [program.toBuffer(), ttl, ''];
   }
 
   private queuePosts(
     batch: SlotBatch,
     writes: readonly PostWrite[],
+    veto: string | undefined,
   ): { writes: readonly PostWrite[]; reply: Reply<unknown> }[] {
     const layout = LAYOUTS.post;
     return chunksBySlot(batch, writes, (w) => this.keys.post(w.postId), POSTS_PER_CALL).map(
@@ -420,7 +582,7 @@ export class RedisFeatureStore implements FeatureStore {
           PARKED_ENGAGEMENTS_CAP,
           PARKED_ENGAGEMENT_TTL_MS,
           program.toBuffer(),
-          ...this.guard(chunk),
+          ...this.guard(chunk, veto),
         ];
         const keys = chunk.map((w) => this.keys.post(w.postId));
         return { writes: chunk, reply: this.queueCall(batch, 'featureStorePosts', keys, args) };
@@ -431,6 +593,7 @@ export class RedisFeatureStore implements FeatureStore {
   private queueUsers(
     batch: SlotBatch,
     writes: readonly UserWrite[],
+    veto: string | undefined,
   ): { writes: readonly UserWrite[]; reply: Reply<unknown> }[] {
     const { setCap, interestCap } = this.options;
     const header: ScriptArgument[] = [
@@ -480,7 +643,7 @@ export class RedisFeatureStore implements FeatureStore {
           for (const [tag, delta] of write.tags) writeDelta(program.str(tag), delta);
         }
         const keys = chunk.map((w) => this.keys.user(w.userId));
-        const args = [...header, program.toBuffer(), ...this.guard(chunk)];
+        const args = [...header, program.toBuffer(), ...this.guard(chunk, veto)];
         return { writes: chunk, reply: this.queueCall(batch, 'featureStoreUsers', keys, args) };
       },
     );
@@ -494,6 +657,22 @@ export class RedisFeatureStore implements FeatureStore {
   ): Reply<unknown> {
     return batch.add(keys[0]!, (pipeline) => queueScript(pipeline, script, keys, args));
   }
+}
+
+interface QueuedWrite {
+  readonly blogs: readonly { writes: readonly BlogWrite[]; reply: Reply<unknown> }[];
+  readonly users: readonly { writes: readonly UserWrite[]; reply: Reply<unknown> }[];
+  readonly posts: readonly { writes: readonly PostWrite[]; reply: Reply<unknown> }[];
+}
+
+/** A batch unit's write that Redis refused: nothing of the plan was written. */
+function refusedOutcome(plan: WritePlan): WriteOutcome {
+  const unwritten = new Set([
+    ...plan.blogs.map((write) => countedKey('blog', write.blogId)),
+    ...plan.users.map((write) => countedKey('user', write.userId)),
+    ...plan.posts.map((write) => countedKey('post', write.postId)),
+  ]);
+  return { conflicts: true, unwritten, posts: new Map(), relationDeltas: new Map() };
 }
 
 /** Tells one read from another: a number's slot is this read's only under its stamp. */

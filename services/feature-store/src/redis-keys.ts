@@ -62,6 +62,11 @@ export class FeatureKeys {
    * The marker that an entity counted an event (see `EntityWrite`): beside the entity's main
    * key, whose last character the scripts replace with `e:<event id>`.
    */
+  /** A batch unit's veto (see CLAIM in redis-scripts.ts): a single Redis only, so no hash tag. */
+  veto(token: string): string {
+    return `${this.root}:veto:${token}`;
+  }
+
   counted(entity: 'user' | 'post' | 'blog', id: string, eventId: string): string {
     const tag =
       entity === 'user'

@@ -142,7 +142,7 @@ end
 `;
 
 /**
- * Every write script starts with it: marks each entity with the events its write counts
+ * Every write script starts with it, then: marks each entity with the events its write counts
  * (\`SET <key less its last character>e:<event id> 1 PX ttl NX\`), in the same atomic call as
  * the write, so an event is counted once per entity however often it is delivered. When one
  * is marked already (another delivery wrote first), it removes the marks it made and the
@@ -150,6 +150,11 @@ end
  * The guard program: per key, #events (u16), each event id; empty when nothing counts.
  */
 const COUNTED = `
+-- A batch unit's write (see CLAIM): its veto key, set when the unit's claim failed.
+local function vetoed(veto)
+  return veto ~= '' and redis.call('EXISTS', veto) == 1
+end
+
 local function mark_counted(guard, ttl)
   if guard == '' then return true end
   start(guard)
@@ -173,10 +178,10 @@ end
 /**
  * KEYS: one state per entity. ARGV: layout descriptor, template, ttl ms, program: one delta
  * blob per key (empty for none: the key's time to live restarts all the same), the guard
- * program and the markers' ttl ms (see COUNTED).
+ * program, the markers' ttl ms and the veto key (see COUNTED).
  */
 const UPDATE_CELLS = `${LIBRARY}${PROGRAM}${COUNTED}
-if not mark_counted(ARGV[5], ARGV[6]) then return false end
+if vetoed(ARGV[7]) or not mark_counted(ARGV[5], ARGV[6]) then return false end
 local layout = layout_of(ARGV[1], ARGV[2])
 start(ARGV[4])
 for i = 1, #KEYS do
@@ -197,14 +202,14 @@ return #KEYS
  * ttl ms, program: per post, delta blob, meta to store (empty for none), the id of the
  * PostCreated storing it (kept first in \`:joined\` with the engagements joined), how many parked
  * engagements the caller read (and joins itself) as f64, how many to park (u16), each entry;
- * the guard program and the markers' ttl ms (see COUNTED).
+ * the guard program, the markers' ttl ms and the veto key (see COUNTED).
  *
  * Returns, per post, {status, meta, parked...}: status 1 when it stored the meta (with the
  * engagements parked since the caller read them), 2 when it had one already, 3 when it has a
  * meta so nothing was parked (the meta follows), 0 otherwise.
  */
 const UPDATE_POSTS = `${LIBRARY}${PROGRAM}${COUNTED}
-if not mark_counted(ARGV[7], ARGV[8]) then return false end
+if vetoed(ARGV[9]) or not mark_counted(ARGV[7], ARGV[8]) then return false end
 local layout = layout_of(ARGV[1], ARGV[2])
 local ttl, cap, parked_ttl = ARGV[3], tonumber(ARGV[4]), ARGV[5]
 start(ARGV[6])
@@ -271,12 +276,12 @@ return out
  * #relations (u16), each (relation 1-2 u8, blog, at f64, active u8, count cell f64 or -1,
  * event id or empty),
  * #blogs (u16), each (blog, delta blob), #tags (u16), each (tag, delta blob); the guard
- * program and the markers' ttl ms (see COUNTED).
+ * program, the markers' ttl ms and the veto key (see COUNTED).
  *
  * Returns, per user, the change in active members of each relation change (-1, 0 or 1).
  */
 const UPDATE_USERS = `${LIBRARY}${PROGRAM}${COUNTED}
-if not mark_counted(ARGV[24], ARGV[25]) then return false end
+if vetoed(ARGV[26]) or not mark_counted(ARGV[24], ARGV[25]) then return false end
 local user_layout = layout_of(ARGV[1], ARGV[2])
 local blog_layout = layout_of(ARGV[3], ARGV[4])
 local tag_layout = layout_of(ARGV[5], ARGV[6])
@@ -394,7 +399,31 @@ end
 return out
 `;
 
+/**
+ * The first command of a batch unit's transaction (see `BatchUnit`): sets the log's
+ * processed-marker of every event of the batch, or, if another consumer set one first, none
+ * of them, and sets the veto key instead, so every write script queued after it in the same
+ * MULTI writes nothing (COUNTED's `vetoed`). Redis runs the MULTI without interleaving.
+ *
+ * KEYS: the veto key, then the markers. ARGV: the veto's ttl ms, then each marker's ttl ms.
+ * Returns 1 when it set them all, 0 when it vetoed.
+ */
+const CLAIM = `
+local made = {}
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'PX', ARGV[i], 'NX') then
+    made[#made + 1] = KEYS[i]
+  else
+    for m = 1, #made do redis.call('DEL', made[m]) end
+    redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+    return 0
+  end
+end
+return 1
+`;
+
 const SCRIPTS = {
+  featureStoreClaim: { lua: CLAIM },
   featureStoreCells: { lua: UPDATE_CELLS },
   featureStorePosts: { lua: UPDATE_POSTS },
   featureStoreUsers: { lua: UPDATE_USERS },

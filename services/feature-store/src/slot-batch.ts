@@ -94,6 +94,38 @@ export class SlotBatch {
   }
 
   /**
+   * Sends everything queued as one MULTI/EXEC (a single Redis: the keys need not share a
+   * slot). Resolves with every reply, or with undefined when Redis refused the transaction
+   * because a key the connection WATCHes changed since (nothing of it ran).
+   */
+  async execAtomically(operation: string): Promise<unknown[] | undefined> {
+    if (this.redis.isCluster) throw new Error('a transaction needs a single Redis');
+    if (this.queued.length === 0) return [];
+    let results: [Error | null, unknown][] | null = null;
+    const run = async () => {
+      const transaction = this.redis.multi();
+      for (const { enqueue } of this.queued) enqueue(transaction);
+      results = await transaction.exec();
+    };
+    try {
+      await traceRedis(operation, run, {
+        'feedmesh.redis.commands': this.queued.length,
+        'feedmesh.redis.transaction': true,
+      });
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ReplyError') throw error;
+      throw new UnavailableError('redis', error instanceof Error ? error.message : String(error), {
+        cause: error,
+      });
+    }
+    if (results === null) return undefined;
+    return (results as [Error | null, unknown][]).map(([error, reply]) => {
+      if (error) throw error;
+      return reply;
+    });
+  }
+
+  /**
    * The node serving a slot, as the client last saw the Cluster's slot map; a slot it does
    * not know yet stands alone (the client routes it, and redirects if the map moved).
    */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { eventsv1 } from '@feedmesh/contracts';
 import type { EventLog } from '@feedmesh/events';
 import { waitFor } from '@feedmesh/testing';
-import { FeatureMaterializer } from '../event-materializer.js';
+import { FeatureMaterializer, type FeatureMaterializerOptions } from '../event-materializer.js';
 import type { FeatureStore, StoreLimits } from '../feature-store.js';
 import { InMemoryFeatureStore } from '../in-memory-feature-store.js';
 import { HOUR, sampleWorld, T0 } from './events.js';
@@ -27,8 +27,9 @@ export async function applyInBatches(
   store: FeatureStore,
   events: readonly eventsv1.Event[],
   size: number,
+  options?: FeatureMaterializerOptions,
 ): Promise<void> {
-  const materializer = new FeatureMaterializer(store);
+  const materializer = new FeatureMaterializer(store, options);
   for (let from = 0; from < events.length; from += size) {
     const failures = await materializer.applyBatch(events.slice(from, from + size));
     assert.deepEqual(failures, []);
@@ -52,9 +53,10 @@ export async function replayTwice(
   store: FeatureStore,
   expected: Snapshot,
   batchSize = 5,
+  options?: FeatureMaterializerOptions,
 ): Promise<void> {
   const group = 'feature-store';
-  const materializer = new FeatureMaterializer(store);
+  const materializer = new FeatureMaterializer(store, options);
   const consumer = await log.consume({
     group,
     consumer: 'c1',

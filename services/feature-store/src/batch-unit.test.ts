@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict';
+import type { eventsv1 } from '@feedmesh/contracts';
+import { RedisStreamsEventLog } from '@feedmesh/events';
+import { testRedis, uniquePrefix, waitFor } from '@feedmesh/testing';
+import { FeatureMaterializer, type FeatureMaterializerOptions } from './event-materializer.js';
+import type { BatchUnit, FeatureStore } from './feature-store.js';
+import { InMemoryFeatureStore } from './in-memory-feature-store.js';
+import { RedisFeatureStore } from './redis-feature-store.js';
+import {
+  engaged,
+  followed,
+  Kind,
+  postCreated,
+  sampleWorld,
+  T0,
+  HOUR,
+} from './test-fixtures/events.js';
+import {
+  applyInBatches,
+  applyOneByOne,
+  LIMITS,
+  replayTwice,
+  SAMPLE_NOW,
+  SAMPLE_POSTS,
+  SAMPLE_USERS,
+  sampleSnapshot,
+} from './test-fixtures/replay.js';
+import { assertSameSnapshot, snapshotOf, type Snapshot } from './test-fixtures/snapshot.js';
+
+const MARKER_TTL_MS = 60_000;
+
+/** Markers as the log names them, under the test's prefix (one Redis, any key will do). */
+function markersUnder(prefix: string): FeatureMaterializerOptions {
+  return {
+    markerOf: (event) => ({ key: `${prefix}:done:${event.eventId}`, ttlMs: MARKER_TTL_MS }),
+  };
+}
+
+async function keysUnder(redis: ReturnType<typeof testRedis>, pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 10_000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return found;
+}
+
+/** What the in-memory store serves after `events`, one at a time in log order. */
+async function expectedAfter(events: readonly eventsv1.Event[]): Promise<Snapshot> {
+  const store = new InMemoryFeatureStore(LIMITS);
+  await applyOneByOne(store, events);
+  return snapshotOf(store, SAMPLE_USERS, SAMPLE_POSTS, SAMPLE_NOW);
+}
+
+/**
+ * The Redis store with its batch units' writes intercepted: `beforeWrite` runs just before
+ * each unit writes (as another consumer would, between its prefetch and its write).
+ */
+class InterceptedStore implements FeatureStore {
+  unitWrites = 0;
+  refused = 0;
+
+  constructor(
+    readonly store: RedisFeatureStore,
+    private readonly beforeWrite: (attempt: number) => Promise<void>,
+  ) {}
+
+  prefetch: FeatureStore['prefetch'] = (request) => this.store.prefetch(request);
+  write: FeatureStore['write'] = (plan) => this.store.write(plan);
+  readCandidates: FeatureStore['readCandidates'] = (userId, postIds) =>
+    this.store.readCandidates(userId, postIds);
+  readUser: FeatureStore['readUser'] = (userId, limit) => this.store.readUser(userId, limit);
+
+  async batchUnit(...args: Parameters<NonNullable<FeatureStore['batchUnit']>>): Promise<BatchUnit> {
+    const unit = (await this.store.batchUnit(...args))!;
+    return {
+      prefetch: (request) => unit.prefetch(request),
+      write: async (plan) => {
+        this.unitWrites += 1;
+        await this.beforeWrite(this.unitWrites);
+        const outcome = await unit.write(plan);
+        if (outcome.conflicts) this.refused += 1;
+        return outcome;
+      },
+      release: () => unit.release(),
+    };
+  }
+}
+
+describe('RedisFeatureStore batch units: a batch lands whole with its markers (a single Redis)', () => {
+  let expected: Snapshot;
+  let prefix: string;
+  let redis: ReturnType<typeof testRedis>;
+  let store: RedisFeatureStore;
+
+  before(async () => {
+    expected = await sampleSnapshot();
+  });
+
+  beforeEach(() => {
+    prefix = uniquePrefix('fs-unit');
+    redis = testRedis(prefix);
+    store = new RedisFeatureStore({ redis, prefix, ...LIMITS });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await redis.cleanup();
+  });
+
+  it('builds the same state as in memory from shuffled batches, marking each event once and no entity', async () => {
+    const events = sampleWorld().reverse();
+    await applyInBatches(store, events, 4, markersUnder(prefix));
+    assertSameSnapshot(await snapshotOf(store, SAMPLE_USERS, SAMPLE_POSTS, SAMPLE_NOW), expected);
+    const markers = await keysUnder(redis, `${prefix}:done:*`);
+    assert.equal(markers.length, events.length);
+    const ttl = await redis.pttl(markers[0]!);
+    assert.ok(ttl > 0 && ttl <= MARKER_TTL_MS, `marker ttl ${ttl}`);
+    // No per-entity marker (`…:e:<event>`), and no veto left behind.
+    assert.deepEqual(await keysUnder(redis, `${prefix}:fs:*:e:*`), []);
+    assert.deepEqual(await keysUnder(redis, `${prefix}:fs:veto:*`), []);
+  });
+
+  it('replays the log twice through Redis Streams with the log’s own markers, the second pass all duplicates', async () => {
+    const log = new RedisStreamsEventLog({
+      client: redis,
+      prefix: `${prefix}:events`,
+      partitions: 4,
+    });
+    try {
+      await replayTwice(log, store, expected, 5, {
+        markerOf: (event) => log.processedMarker('feature-store', event),
+      });
+      assert.deepEqual(await keysUnder(redis, `${prefix}:fs:*:e:*`), []);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('leaves out an event another consumer applied between the consumer’s check and the write', async () => {
+    const events = sampleWorld();
+    // e05 (u1 likes p1) was applied elsewhere: its marker is set, its effect is not ours to add.
+    await redis.set(`${prefix}:done:e05`, '1', 'PX', MARKER_TTL_MS);
+    const materializer = new FeatureMaterializer(store, markersUnder(prefix));
+    assert.deepEqual(await materializer.applyBatch(events), []);
+    assertSameSnapshot(
+      await snapshotOf(store, SAMPLE_USERS, SAMPLE_POSTS, SAMPLE_NOW),
+      await expectedAfter(events.filter((event) => event.eventId !== 'e05')),
+    );
+    assert.deepEqual(await keysUnder(redis, `${prefix}:fs:veto:*`), []);
+  });
+
+  it('writes nothing of a batch whose claim failed, then plans it again without the applied event', async () => {
+    const events = sampleWorld();
+    // The other consumer marks e08 after this one's prefetch, before its write.
+    const intercepted = new InterceptedStore(store, async (attempt) => {
+      if (attempt === 1) await redis.set(`${prefix}:done:e08`, '1', 'PX', MARKER_TTL_MS);
+    });
+    const materializer = new FeatureMaterializer(intercepted, markersUnder(prefix));
+    assert.deepEqual(await materializer.applyBatch(events), []);
+    assert.equal(intercepted.refused, 1);
+    assert.equal(intercepted.unitWrites, 2);
+    assertSameSnapshot(
+      await snapshotOf(store, SAMPLE_USERS, SAMPLE_POSTS, SAMPLE_NOW),
+      await expectedAfter(events.filter((event) => event.eventId !== 'e08')),
+    );
+  });
+
+  it('is refused when a post it found without a meta is created before its write, and joins it on the next attempt', async () => {
+    const base = sampleWorld();
+    const creation = postCreated('c1', T0 + 14 * HOUR, {
+      postId: 'p3',
+      blogId: 'b1',
+      tags: ['art'],
+    });
+    const reply = engaged('c2', T0 + 15 * HOUR, 'u2', 'p3', Kind.ENGAGEMENT_KIND_REPLY);
+    const rest = base.filter((event) => !['e18', 'e19'].includes(event.eventId));
+    await applyInBatches(store, rest, 50, markersUnder(prefix));
+    // A second consumer applies the PostCreated (in its own unit, on its own connection)
+    // after this one found p3 without a meta and before it writes the reply.
+    const other = new FeatureMaterializer(store, markersUnder(prefix));
+    const intercepted = new InterceptedStore(store, async (attempt) => {
+      if (attempt === 1) assert.deepEqual(await other.applyBatch([creation]), []);
+    });
+    const materializer = new FeatureMaterializer(intercepted, markersUnder(prefix));
+    assert.deepEqual(await materializer.applyBatch([reply]), []);
+    assert.equal(intercepted.refused, 1);
+    assertSameSnapshot(
+      await snapshotOf(store, SAMPLE_USERS, SAMPLE_POSTS, SAMPLE_NOW),
+      await expectedAfter([...rest, creation, reply]),
+    );
+  });
+
+  it('is refused when a relation it read changes before its write, and counts the change made', async () => {
+    const base = sampleWorld();
+    const follow = followed('c3', T0 + 8 * HOUR + 1, 'u2', 'b2');
+    const intercepted = new InterceptedStore(store, async (attempt) => {
+      // Another consumer applies the same user's follow of b2 meanwhile (a reclaimed entry).
+      if (attempt === 1) {
+        const other = new FeatureMaterializer(store, markersUnder(prefix));
+        assert.deepEqual(await other.applyBatch([follow]), []);
+      }
+    });
+    const materializer = new FeatureMaterializer(intercepted, markersUnder(prefix));
+    await applyInBatches(store, base, 50, markersUnder(prefix));
+    const again = followed('c4', T0 + 8 * HOUR + 2, 'u2', 'b2');
+    assert.deepEqual(await materializer.applyBatch([again]), []);
+    assert.equal(intercepted.refused, 1);
+    // b2 gained one follower, not two: the second follow found the first one's.
+    assertSameSnapshot(
+      await snapshotOf(store, SAMPLE_USERS, SAMPLE_POSTS, SAMPLE_NOW),
+      await expectedAfter([...base, follow, again]),
+    );
+  });
+
+  it('skips a batch that landed but was not acknowledged when it is delivered again', async () => {
+    const log = new RedisStreamsEventLog({
+      client: redis,
+      prefix: `${prefix}:events`,
+      partitions: 1,
+    });
+    const materializer = new FeatureMaterializer(store, {
+      markerOf: (event) => log.processedMarker('feature-store', event),
+    });
+    let crashes = 0;
+    const consumer = await log.consume({
+      group: 'feature-store',
+      consumer: 'c1',
+      batchSize: 100,
+      claimIdleMs: 50,
+      pollIntervalMs: 10,
+      batchHandler: async (events) => {
+        const failures = await materializer.applyBatch(events);
+        // The process "dies" after its write landed, before the log acknowledged the batch.
+        if (crashes++ === 0) throw new Error('lost after the write');
+        return failures;
+      },
+    });
+    try {
+      await log.append(sampleWorld());
+      await waitFor(
+        'the group to drain',
+        async () => {
+          const { undelivered, pending } = await log.lag('feature-store');
+          return undelivered === 0 && pending === 0;
+        },
+        { timeoutMs: 15_000 },
+      );
+      // Delivered again, every event was found applied: the handler was not called again.
+      assert.equal(crashes, 1);
+      assert.equal(consumer.stats().duplicates, sampleWorld().length);
+      assertSameSnapshot(await snapshotOf(store, SAMPLE_USERS, SAMPLE_POSTS, SAMPLE_NOW), expected);
+    } finally {
+      await consumer.stop();
+      await log.close();
+    }
+  });
+});
