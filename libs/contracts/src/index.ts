@@ -12,6 +12,27 @@ export * as searchv1 from './gen/feedmesh/search/v1/search.js';
 export * as notificationv1 from './gen/feedmesh/notification/v1/notification.js';
 export * as echov1 from './gen/feedmesh/echo/v1/echo.js';
 
+// Hand-written codecs for the float matrices on the feed's hot path: the same wire format as
+// the generated messages, read and written as typed arrays in one copy.
+export {
+  decodeFeaturesResponse,
+  encodeFeaturesResponse,
+  PackedGetFeaturesResponse,
+  packedFeatureStoreDefinition,
+  type PackedFeaturesResponse,
+  type PackedMatrix,
+  type PackedVector,
+} from './packed-features.js';
+export {
+  decodeRankRequest,
+  decodeRankResponse,
+  encodeRankRequest,
+  encodeRankResponse,
+  PackedRankRequest,
+  PackedRankResponse,
+  packedRankerDefinition,
+} from './packed-ranker.js';
+
 let descriptorSet: Buffer | undefined;
 
 /** The compiled FileDescriptorSet of every Feedmesh proto (`buf build`), for server reflection. */

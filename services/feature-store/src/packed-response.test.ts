@@ -1,119 +1,42 @@
 import assert from 'node:assert/strict';
 import { featuresv1 } from '@feedmesh/contracts';
+import type { PackedMatrix, PackedVector } from './candidate-matrix.js';
 import {
   decodeFeaturesResponse,
   encodeFeaturesResponse,
+  packedFeatureStoreDefinition,
   type PackedFeaturesResponse,
 } from './packed-response.js';
 
-const packed: PackedFeaturesResponse = {
-  schema: 'fs-0123456789abcdef',
-  user: {
-    names: ['user.a', 'user.b', 'user.ü'],
-    values: Float32Array.of(1.5, -2, 0.1),
-    missing: Uint8Array.of(0b010),
-  },
-  candidates: {
+// The codec itself is tested in libs/contracts; this checks what the feature store relies on.
+describe('GetFeaturesResponse, packed (as the feature store serves it)', () => {
+  const user: PackedVector = {
+    names: ['user.a'],
+    values: Float32Array.of(0.5),
+    missing: new Uint8Array(0),
+  };
+  const candidates: PackedMatrix = {
     names: ['post.a', 'blog.b'],
-    rows: 3,
-    values: Float32Array.of(1, 2, 3, 4, 5, Math.fround(1e-7)),
-    missing: Uint8Array.of(0b100001),
-  },
-};
+    rows: 2,
+    values: Float32Array.of(1, 2, 3, Math.fround(0.1)),
+    missing: Uint8Array.of(0b0100),
+  };
+  const response: PackedFeaturesResponse = { schema: 'fs-1', user, candidates };
 
-/** The same message as the generated types carry it. */
-const generated: featuresv1.GetFeaturesResponse = {
-  schema: packed.schema,
-  user: {
-    names: [...packed.user.names],
-    values: Array.from(packed.user.values),
-    missing: Buffer.from(packed.user.missing),
-  },
-  candidates: {
-    names: [...packed.candidates.names],
-    rows: 3,
-    values: Array.from(packed.candidates.values),
-    missing: Buffer.from(packed.candidates.missing),
-  },
-};
-
-describe('GetFeaturesResponse, packed', () => {
-  it('encodes exactly the bytes the generated encoder writes', () => {
-    const expected = featuresv1.GetFeaturesResponse.encode(generated).finish();
-    assert.deepEqual(Buffer.from(encodeFeaturesResponse(packed)), Buffer.from(expected));
+  it('takes the store’s own matrices and any client decodes them with the generated code', () => {
+    const decoded = featuresv1.GetFeaturesResponse.decode(encodeFeaturesResponse(response));
+    assert.deepEqual(decoded.candidates?.values, Array.from(candidates.values));
+    assert.equal(decoded.candidates?.rows, 2);
+    assert.deepEqual(decoded.user?.names, ['user.a']);
+    assert.deepEqual(decodeFeaturesResponse(encodeFeaturesResponse(response)), response);
   });
 
-  it('encodes empty values and masks as proto3 does, and any client decodes it', () => {
-    const empty: PackedFeaturesResponse = {
-      schema: '',
-      user: { names: ['user.a'], values: new Float32Array(0), missing: new Uint8Array(0) },
-      candidates: {
-        names: ['post.a'],
-        rows: 0,
-        values: new Float32Array(0),
-        missing: new Uint8Array(0),
-      },
-    };
-    const bytes = encodeFeaturesResponse(empty);
-    const decoded = featuresv1.GetFeaturesResponse.decode(bytes);
-    assert.deepEqual(decoded.candidates, {
-      names: ['post.a'],
-      rows: 0,
-      values: [],
-      missing: Buffer.alloc(0),
-    });
+  it('answers GetFeatures through the packed codec', () => {
+    const method = packedFeatureStoreDefinition.methods.getFeatures;
+    assert.equal(method.responseType.decode, decodeFeaturesResponse);
     assert.deepEqual(
-      Buffer.from(bytes),
-      Buffer.from(
-        featuresv1.GetFeaturesResponse.encode(
-          featuresv1.GetFeaturesResponse.fromPartial({
-            user: { names: ['user.a'] },
-            candidates: { names: ['post.a'] },
-          }),
-        ).finish(),
-      ),
+      Buffer.from(method.responseType.encode(response).finish()),
+      Buffer.from(encodeFeaturesResponse(response)),
     );
-  });
-
-  it('decodes what the generated encoder writes into Float32Arrays', () => {
-    const decoded = decodeFeaturesResponse(
-      featuresv1.GetFeaturesResponse.encode(generated).finish(),
-    );
-    assert.deepEqual(decoded, packed);
-  });
-
-  it('decodes unpacked floats and skips fields it does not know', () => {
-    const float = (value: number) => {
-      const bytes = Buffer.alloc(4);
-      bytes.writeFloatLE(value);
-      return [...bytes];
-    };
-    const name = [...Buffer.from('post.a')];
-    const ignored = [...Buffer.from('ignored')];
-    const matrix = [
-      (1 << 3) | 2,
-      name.length,
-      ...name,
-      (2 << 3) | 0,
-      2,
-      (3 << 3) | 5,
-      ...float(1.25),
-      (3 << 3) | 5,
-      ...float(-3),
-      (7 << 3) | 2,
-      ignored.length,
-      ...ignored,
-    ];
-    // An unknown varint field (99: a two-byte tag), then the matrix.
-    const bytes = Uint8Array.from([0x98, 0x06, 7, (3 << 3) | 2, matrix.length, ...matrix]);
-    const decoded = decodeFeaturesResponse(bytes);
-    assert.deepEqual(decoded.candidates.names, ['post.a']);
-    assert.equal(decoded.candidates.rows, 2);
-    assert.deepEqual(Array.from(decoded.candidates.values), [1.25, -3]);
-  });
-
-  it('refuses truncated bytes rather than inventing values', () => {
-    const bytes = encodeFeaturesResponse(packed);
-    assert.throws(() => decodeFeaturesResponse(bytes.subarray(0, bytes.length - 3)), /truncated/);
   });
 });

@@ -1,4 +1,10 @@
-import { candidatesv1, featuresv1, notificationv1, rankerv1, searchv1 } from '@feedmesh/contracts';
+import {
+  candidatesv1,
+  notificationv1,
+  packedFeatureStoreDefinition,
+  packedRankerDefinition,
+  searchv1,
+} from '@feedmesh/contracts';
 import {
   createServiceClient,
   type ClientHandle,
@@ -6,11 +12,16 @@ import {
   type TlsMaterial,
 } from '@feedmesh/service-kit';
 
-export type FeatureStoreClient = ServiceClient<typeof featuresv1.FeatureStoreServiceDefinition>;
+/**
+ * The feature store and the ranker are called through the packed definitions (same wire
+ * format): GetFeatures' matrix arrives as a Float32Array and goes on to Rank as one, a copy
+ * each way instead of a thousand rows of floats decoded and encoded one by one.
+ */
+export type FeatureStoreClient = ServiceClient<typeof packedFeatureStoreDefinition>;
 export type CandidateGenerationClient = ServiceClient<
   typeof candidatesv1.CandidateGenerationServiceDefinition
 >;
-export type RankerClient = ServiceClient<typeof rankerv1.RankerServiceDefinition>;
+export type RankerClient = ServiceClient<typeof packedRankerDefinition>;
 export type SearchClient = ServiceClient<typeof searchv1.SearchServiceDefinition>;
 export type NotificationClient = ServiceClient<typeof notificationv1.NotificationServiceDefinition>;
 
@@ -52,9 +63,9 @@ export function connectDownstream(
     return handle.client;
   };
   return {
-    featureStore: connect(featuresv1.FeatureStoreServiceDefinition, addresses.featureStore),
+    featureStore: connect(packedFeatureStoreDefinition, addresses.featureStore),
     candidates: connect(candidatesv1.CandidateGenerationServiceDefinition, addresses.candidates),
-    ranker: connect(rankerv1.RankerServiceDefinition, addresses.ranker),
+    ranker: connect(packedRankerDefinition, addresses.ranker),
     search: connect(searchv1.SearchServiceDefinition, addresses.search),
     notification: connect(notificationv1.NotificationServiceDefinition, addresses.notification),
     close: () => handles.forEach((handle) => handle.close()),

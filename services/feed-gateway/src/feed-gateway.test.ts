@@ -243,6 +243,46 @@ describe('feed-gateway', () => {
       assert.deepEqual(response.items.map((i) => i.postId).sort(), ['keep', 'root']);
     });
 
+    it('sends the ranker the feature rows of the posts left after deleted and spam, in order', async () => {
+      mesh.candidates = ['p1', 'gone', 'p2', 'junk', 'p3'].map((id) =>
+        candidate(id, `b-${id}`, [['popular', 1]]),
+      );
+      mesh.deletedPosts = new Set(['gone']);
+      mesh.spamPosts = new Set(['junk']);
+      mesh.rankerValues = new Map([
+        ['p1', 0.1],
+        ['gone', 9],
+        ['p2', 0.3],
+        ['junk', 9],
+        ['p3', 0.2],
+      ]);
+      const response = await feed();
+      assert.deepEqual(
+        response.items.map((i) => i.postId),
+        ['p2', 'p3', 'p1'],
+      );
+      const sent = mesh.rankRequests[0]!;
+      assert.deepEqual(sent.user?.values, [1]);
+      assert.equal(sent.candidates?.rows, 3);
+      // Columns: post.deleted, post.value, blog.is_new_creator, post.spam_score.
+      const row = (value: number) => [0, Math.fround(value), 0, 0];
+      assert.deepEqual(sent.candidates?.values, [...row(0.1), ...row(0.3), ...row(0.2)]);
+      assert.equal(sent.candidates?.missing.length, 0);
+      assert.equal(response.items[0]!.score, Math.fround(0.3));
+    });
+
+    it('passes the whole matrix on when no row is dropped, without the missing bitset', async () => {
+      mesh.candidates = ['p1', 'p2'].map((id) => candidate(id, `b-${id}`, [['popular', 1]]));
+      mesh.rankerValues = new Map([
+        ['p1', 2],
+        ['p2', 1],
+      ]);
+      await feed();
+      const sent = mesh.rankRequests[0]!;
+      assert.deepEqual(sent.candidates?.values, [0, 2, 0, 0, 0, 1, 0, 0]);
+      assert.equal(sent.candidates?.missing.length, 0);
+    });
+
     it('serves page 2 with no post of page 1, and ends with an empty cursor', async () => {
       mesh.candidates = Array.from({ length: 15 }, (_, i) =>
         candidate(`p${i}`, `b${i}`, [['popular', 15 - i]]),

@@ -1,4 +1,4 @@
-import { rankerv1 } from '@feedmesh/contracts';
+import { packedRankerDefinition } from '@feedmesh/contracts';
 import { modelRegistryFor, type ModelRegistry } from '@feedmesh/models';
 import {
   bindService,
@@ -61,11 +61,17 @@ export async function startRanker(options: RankerOptions): Promise<RunningServer
   return startGrpcServer({
     name: 'ranker',
     ...serverOptionsFrom(config),
-    services: [bindService(rankerv1.RankerServiceDefinition, rankerService({ loader, registry }))],
+    // Rank's request and response in the packed codec: the same wire format as generated.
+    services: [bindService(packedRankerDefinition, rankerService({ loader, registry }))],
     logger,
     onShutdown: () => loader.stop(),
   });
 }
 
 export { ModelLoader, type LoadedModel, type ModelLoaderOptions } from './model-loader.js';
-export { parseRankRequest, MAX_CANDIDATES, type RankInput } from './rank-request.js';
+export {
+  parseRankRequest,
+  MAX_CANDIDATES,
+  type RankInput,
+  type RankRequestMessage,
+} from './rank-request.js';

@@ -1,4 +1,4 @@
-import { rankerv1, type featuresv1 } from '@feedmesh/contracts';
+import { rankerv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import type { NamedMatrix, NamedVector, ObjectiveName } from '@feedmesh/models';
 import { optionalId, requireEnum, requireMaxItems } from '@feedmesh/service-kit';
@@ -22,12 +22,32 @@ export interface RankInput {
 
 const NO_CANDIDATES: NamedMatrix = { names: [], rows: 0, values: [] };
 
+/** A FeatureVector as the generated code (number[]) or the packed codec (Float32Array) reads it. */
+interface FeatureVectorMessage {
+  readonly names: readonly string[];
+  readonly values: ArrayLike<number>;
+  readonly missing: Uint8Array;
+}
+
+interface FeatureMatrixMessage extends FeatureVectorMessage {
+  readonly rows: number;
+}
+
+/** A RankRequest as `rankerv1.RankRequest` or the packed `PackedRankRequest` carries it. */
+export interface RankRequestMessage {
+  readonly model: string;
+  readonly modelVersion: string;
+  readonly user?: FeatureVectorMessage | undefined;
+  readonly candidates?: FeatureMatrixMessage | undefined;
+  readonly weights: readonly rankerv1.ObjectiveWeight[];
+}
+
 /**
  * Checks a RankRequest before anything is scored; throws InvalidArgumentError naming the
  * proto field. Feature values themselves are not checked here: a NaN or a value flagged
  * missing takes the model's default when scored.
  */
-export function parseRankRequest(request: rankerv1.RankRequest): RankInput {
+export function parseRankRequest(request: RankRequestMessage): RankInput {
   const model = optionalId(request.model, 'model');
   const modelVersion = optionalId(request.modelVersion, 'model_version');
   const user = request.user ? checkVector(request.user, 'user') : undefined;
@@ -37,7 +57,7 @@ export function parseRankRequest(request: rankerv1.RankRequest): RankInput {
   return { model, modelVersion, user, candidates, weights: checkWeights(request.weights) };
 }
 
-function checkVector(vector: featuresv1.FeatureVector, field: string): NamedVector {
+function checkVector(vector: FeatureVectorMessage, field: string): NamedVector {
   checkNames(vector.names, `${field}.names`);
   if (vector.values.length !== vector.names.length) {
     throw new InvalidArgumentError(
@@ -49,7 +69,7 @@ function checkVector(vector: featuresv1.FeatureVector, field: string): NamedVect
   return { names: vector.names, values: vector.values, missing: vector.missing };
 }
 
-function checkMatrix(matrix: featuresv1.FeatureMatrix, field: string): NamedMatrix {
+function checkMatrix(matrix: FeatureMatrixMessage, field: string): NamedMatrix {
   if (matrix.rows > MAX_CANDIDATES) {
     throw new InvalidArgumentError(
       `${field}.rows`,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { rankerv1, type featuresv1 } from '@feedmesh/contracts';
+import { packedRankerDefinition, rankerv1, type featuresv1 } from '@feedmesh/contracts';
 import {
   heuristicModel,
   InMemoryModelRegistry,
@@ -157,6 +157,43 @@ describe('ranker over gRPC', () => {
     assert.equal(response.values.length, 2);
     // Liked by many, from a followed blog, never hidden: ranked above the hidden one.
     assert.ok(response.values[1]! > response.values[0]!);
+  });
+
+  it('answers a packed client (Float32Array in, typed arrays out) as it answers a generated one', async () => {
+    const names = ['post.like_rate_7d', 'post.hide_rate_7d', 'user_blog.follows'];
+    const rows = [
+      [0.02, 0.1, 0],
+      [0.3, 0, 1],
+      [0.5, 0.25, 1],
+    ];
+    const weights = [{ objective: Objective.OBJECTIVE_HIDE, weight: -3 }];
+    const generated = await h.client.rank(
+      rankRequest({ candidates: candidates(names, rows), weights }),
+    );
+    const packed = createServiceClient(packedRankerDefinition, h.server.address, {
+      deadlineMs: 5_000,
+    });
+    try {
+      const response = await packed.client.rank({
+        model: '',
+        modelVersion: '',
+        user: undefined,
+        candidates: {
+          names,
+          rows: rows.length,
+          values: Float32Array.from(rows.flat()),
+          missing: new Uint8Array(0),
+        },
+        weights,
+      });
+      assert.ok(response.values instanceof Float64Array);
+      assert.deepEqual(Array.from(response.values), generated.values);
+      assert.deepEqual(Array.from(response.probabilities), generated.probabilities);
+      assert.deepEqual(response.objectives, generated.objectives);
+      assert.equal(response.model, generated.model);
+    } finally {
+      packed.close();
+    }
   });
 
   it('answers NOT_FOUND naming model for an unknown explicitly named model', async () => {

@@ -1,4 +1,4 @@
-import { rankerv1 } from '@feedmesh/contracts';
+import { packedRankerDefinition, type rankerv1 } from '@feedmesh/contracts';
 import type { ModelRegistry, ModelVersion } from '@feedmesh/models';
 import { withSpan } from '@feedmesh/telemetry';
 import type { ServiceImplementation } from 'nice-grpc';
@@ -13,7 +13,7 @@ export interface RankerServiceDeps {
 
 export function rankerService(
   deps: RankerServiceDeps,
-): ServiceImplementation<typeof rankerv1.RankerServiceDefinition> {
+): ServiceImplementation<typeof packedRankerDefinition> {
   return {
     async rank(request) {
       const input = parseRankRequest(request);
@@ -31,8 +31,9 @@ export function rankerService(
             model: loaded.name,
             modelVersion: loaded.version,
             objectives: scores.objectives.map(objectiveToProto),
-            probabilities: Array.from(scores.probabilities),
-            values: Array.from(scores.values),
+            // Typed arrays straight to the wire (packedRankerDefinition): no per-value copy.
+            probabilities: scores.probabilities,
+            values: scores.values,
           };
         },
       );

@@ -1,12 +1,12 @@
-import type { featuresv1 } from '@feedmesh/contracts';
+import type { PackedMatrix, PackedVector } from '@feedmesh/contracts';
 import type { FeatureStoreClient } from '../downstream.js';
 import type { FeedCandidate } from './feed-query.js';
 
 export interface HydratedFeatures {
   readonly schema: string;
-  readonly user: featuresv1.FeatureVector;
+  readonly user: PackedVector;
   /** One row per candidate, in the order of the candidates passed in. */
-  readonly candidates: featuresv1.FeatureMatrix;
+  readonly candidates: PackedMatrix;
 }
 
 /** Candidate hydration: one GetFeatures call for every surviving candidate. */
@@ -21,28 +21,15 @@ export class FeaturesHydrator {
     deadlineMs: number,
     signal: AbortSignal,
   ): Promise<HydratedFeatures> {
-    const response = await this.featureStore.getFeatures(
-      { userId, postIds: candidates.map((c) => c.postId) },
-      { deadline: deadlineMs, signal },
-    );
-    return {
-      schema: response.schema,
-      user: response.user ?? { names: [], values: [], missing: Buffer.alloc(0) },
-      candidates: response.candidates ?? {
-        names: [],
-        rows: 0,
-        values: [],
-        missing: Buffer.alloc(0),
-      },
-    };
+    const postIds = new Array<string>(candidates.length);
+    for (let i = 0; i < candidates.length; i++) postIds[i] = candidates[i]!.postId;
+    // The packed decoder gives a response without user or candidates empty ones.
+    return this.featureStore.getFeatures({ userId, postIds }, { deadline: deadlineMs, signal });
   }
 }
 
 /** The value of a named column for row `row`, or undefined when the store has no such feature. */
-export function column(
-  matrix: featuresv1.FeatureMatrix,
-  name: string,
-): ((row: number) => number) | undefined {
+export function column(matrix: PackedMatrix, name: string): ((row: number) => number) | undefined {
   const index = matrix.names.indexOf(name);
   if (index < 0) return undefined;
   const width = matrix.names.length;
@@ -51,9 +38,13 @@ export function column(
 
 /** The row's feature values as the ranker saw them: user features, then the candidate's. */
 export function servedFeatureValues(features: HydratedFeatures, row: number): number[] {
+  const user = features.user.values;
   const width = features.candidates.names.length;
-  return [
-    ...features.user.values,
-    ...features.candidates.values.slice(row * width, (row + 1) * width),
-  ];
+  const all = features.candidates.values;
+  const start = Math.min(row * width, all.length);
+  const end = Math.min(start + width, all.length);
+  const values = new Array<number>(user.length + end - start);
+  for (let i = 0; i < user.length; i++) values[i] = user[i]!;
+  for (let i = start; i < end; i++) values[user.length + i - start] = all[i]!;
+  return values;
 }

@@ -64,6 +64,8 @@ export interface FeedRequest {
   readonly cursor: string;
 }
 
+const NO_MISSING = new Uint8Array(0);
+
 const DEFAULT_REASONS: Record<string, string> = {
   following: 'from a blog you follow',
   popular: 'popular right now',
@@ -154,7 +156,7 @@ export class FeedPipeline {
   private async runStages(
     request: FeedRequest,
     signal: AbortSignal,
-    span: { setAttribute(key: string, value: number): unknown },
+    span: { setAttribute(key: string, value: number): unknown; isRecording(): boolean },
   ): Promise<gatewayv1.GetFeedResponse> {
     const { config } = this.deps;
     const cursor = request.cursor
@@ -192,12 +194,16 @@ export class FeedPipeline {
 
     let candidates = await this.candidates(query, degraded);
     span.setAttribute('feedmesh.candidates.generated', candidates.length);
+    // A filter's span only where the trace is recorded: an unsampled feed skips making five
+    // spans that would be dropped anyway.
+    const traced = span.isRecording();
     for (const filter of this.filters) {
-      candidates = await withSpan(
-        `filter ${filter.name}`,
-        { 'feedmesh.candidates.in': candidates.length },
-        () => filter.filter(query, candidates),
-      );
+      const input = candidates;
+      candidates = traced
+        ? await withSpan(`filter ${filter.name}`, { 'feedmesh.candidates.in': input.length }, () =>
+            filter.filter(query, input),
+          )
+        : filter.filter(query, input);
     }
 
     span.setAttribute('feedmesh.candidates.filtered', candidates.length);
@@ -323,27 +329,35 @@ export class FeedPipeline {
     return generated.candidates;
   }
 
-  /** The feature rows of the candidates still standing, in their order. */
+  /**
+   * The feature rows of the candidates still standing, in their order, without the missing
+   * bitset (the ranker takes them as sent). The usual case, nothing dropped, is the hydrated
+   * matrix itself.
+   */
   private keepRows(
     candidates: readonly FeedCandidate[],
     rows: ReadonlyMap<FeedCandidate, number>,
     features: HydratedFeatures,
   ): HydratedFeatures {
-    const width = features.candidates.names.length;
-    const values: number[] = [];
-    for (const candidate of candidates) {
-      const row = rows.get(candidate) ?? 0;
-      for (let i = row * width; i < (row + 1) * width; i++)
-        values.push(features.candidates.values[i] ?? 0);
+    const { names, values: all } = features.candidates;
+    const width = names.length;
+    const inOrder =
+      candidates.length === features.candidates.rows &&
+      candidates.every((candidate, i) => rows.get(candidate) === i);
+    let values: Float32Array;
+    if (inOrder && all.length === candidates.length * width) {
+      values = all;
+    } else {
+      // A row the store did not answer (a short matrix) is zeros, as it always was.
+      values = new Float32Array(candidates.length * width);
+      candidates.forEach((candidate, i) => {
+        const start = (rows.get(candidate) ?? 0) * width;
+        values.set(all.subarray(start, Math.min(start + width, all.length)), i * width);
+      });
     }
     return {
       ...features,
-      candidates: {
-        names: features.candidates.names,
-        rows: candidates.length,
-        values,
-        missing: Buffer.alloc(0),
-      },
+      candidates: { names, rows: candidates.length, values, missing: NO_MISSING },
     };
   }
 

@@ -71,16 +71,24 @@ export class MeshCandidateSource {
  * serves when candidate-generation itself is down.
  */
 export class PopularFallback {
-  private cached: FeedCandidate[] = [];
+  /** The last candidate list that held popular ones; filtered only when it is needed. */
+  private latest: readonly FeedCandidate[] = [];
 
   constructor(private readonly capacity = 500) {}
 
+  /** On every feed: a scan to the first popular candidate, no copy. */
   remember(candidates: readonly FeedCandidate[]): void {
-    const popular = candidates.filter((c) => c.sources.some((s) => s.source === 'popular'));
-    if (popular.length > 0) this.cached = popular.slice(0, this.capacity);
+    if (candidates.some(isPopular)) this.latest = candidates;
   }
 
   candidates(): FeedCandidate[] {
-    return this.cached.map((c) => ({ ...c, score: 0 }));
+    return this.latest
+      .filter(isPopular)
+      .slice(0, this.capacity)
+      .map((c) => ({ ...c, score: 0 }));
   }
+}
+
+function isPopular(candidate: FeedCandidate): boolean {
+  return candidate.sources.some((s) => s.source === 'popular');
 }

@@ -27,9 +27,8 @@ export class RankerScorer {
       },
       { deadline: deadlineMs, signal },
     );
-    candidates.forEach((candidate, i) => {
-      candidate.score = response.values[i] ?? 0;
-    });
+    const { values } = response;
+    for (let i = 0; i < candidates.length; i++) candidates[i]!.score = values[i] ?? 0;
     return response.modelVersion ? `${response.model}@${response.modelVersion}` : response.model;
   }
 }

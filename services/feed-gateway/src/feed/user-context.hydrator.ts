@@ -12,10 +12,12 @@ export class UserContextHydrator {
       { userId, maxListSize: 1_000 },
       { deadline: deadlineMs, signal },
     );
+    const served = new Set(response.servedPostIds);
+    for (const postId of response.engagedPostIds) served.add(postId);
     return {
       known: response.known,
       features: response.features,
-      served: new Set([...response.servedPostIds, ...response.engagedPostIds]),
+      served,
       hiddenPosts: new Set(response.hiddenPostIds),
       blockedBlogs: new Set(response.blockedBlogIds),
       followedBlogs: new Set(response.followedBlogIds),

@@ -6,8 +6,10 @@ export class PreviouslyServedFilter implements Filter {
   readonly name = 'previously-served';
 
   filter(query: FeedQuery, candidates: readonly FeedCandidate[]): FeedCandidate[] {
-    return candidates.filter(
-      (c) => !query.servedInSession.has(postHash(c.postId)) && !query.user.served.has(c.postId),
-    );
+    const session = query.servedInSession;
+    const before = query.user.served;
+    // A first page has no session to hash against.
+    if (session.size === 0) return candidates.filter((c) => !before.has(c.postId));
+    return candidates.filter((c) => !session.has(postHash(c.postId)) && !before.has(c.postId));
   }
 }

@@ -13,19 +13,25 @@ export class AuthorDiversitySelector implements Selector {
   select(query: FeedQuery, candidates: readonly FeedCandidate[]): FeedCandidate[] {
     const decay = this.params(query).authorDiversityDecay;
     const head = [...candidates].sort((a, b) => b.score - a.score);
+    // A penalty never raises a score (decay <= 1), so once a candidate's own score cannot beat
+    // the best penalized value, no later one can: the scan stops there. NaN scores leave the
+    // order undefined, and then every candidate is looked at.
+    const sorted = !head.some((candidate) => Number.isNaN(candidate.score));
     const shown = new Map<string, number>();
     const ordered: FeedCandidate[] = [];
     // Only the page needs the greedy pass; what follows keeps score order.
     while (head.length > 0 && ordered.length < query.pageSize) {
       let bestIndex = 0;
       let bestValue = -Infinity;
-      head.forEach((candidate, index) => {
+      for (let index = 0; index < head.length; index++) {
+        const candidate = head[index]!;
+        if (sorted && candidate.score <= bestValue) break;
         const value = penalized(candidate.score, shown.get(candidate.blogId) ?? 0, decay);
         if (value > bestValue) {
           bestValue = value;
           bestIndex = index;
         }
-      });
+      }
       const [chosen] = head.splice(bestIndex, 1);
       if (!chosen) break;
       shown.set(chosen.blogId, (shown.get(chosen.blogId) ?? 0) + 1);

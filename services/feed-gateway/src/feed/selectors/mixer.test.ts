@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { commonv1 } from '@feedmesh/contracts';
 import { UNKNOWN_USER, type FeedCandidate, type FeedQuery } from '../feed-query.js';
 import { StageClock } from '../stage-clock.js';
+import { AuthorDiversitySelector } from './author-diversity.selector.js';
 import { FreshnessSelector } from './freshness.selector.js';
 import { InNetworkBalanceSelector } from './in-network-balance.selector.js';
 import {
@@ -144,6 +145,80 @@ describe('the mixer', () => {
       assert.deepEqual(ids(balanced.select(onExplore, ranked)), ids(ranked));
       const unset = new InNetworkBalanceSelector(params({}));
       assert.deepEqual(ids(unset.select(query(6, { user: reader }), ranked)), ids(ranked));
+    });
+  });
+
+  describe('AuthorDiversitySelector', () => {
+    /** The greedy pass looking at every candidate for every slot: what the selector must equal. */
+    function everyCandidate(
+      candidates: readonly FeedCandidate[],
+      pageSize: number,
+      decay: number,
+    ): FeedCandidate[] {
+      const head = [...candidates].sort((a, b) => b.score - a.score);
+      const shown = new Map<string, number>();
+      const ordered: FeedCandidate[] = [];
+      while (head.length > 0 && ordered.length < pageSize) {
+        let bestIndex = 0;
+        let bestValue = -Infinity;
+        head.forEach((c, index) => {
+          const factor = decay ** (shown.get(c.blogId) ?? 0);
+          const value = c.score >= 0 ? c.score * factor : c.score / factor;
+          if (value > bestValue) {
+            bestValue = value;
+            bestIndex = index;
+          }
+        });
+        const [chosen] = head.splice(bestIndex, 1);
+        shown.set(chosen!.blogId, (shown.get(chosen!.blogId) ?? 0) + 1);
+        ordered.push(chosen!);
+      }
+      return ordered.concat(head);
+    }
+
+    it('picks the same page as looking at every candidate: ties, negative scores, few blogs', () => {
+      let seed = 7;
+      const random = () => (seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647;
+      for (let round = 0; round < 200; round++) {
+        const blogs = 1 + Math.floor(random() * 6);
+        const candidates = Array.from({ length: 1 + Math.floor(random() * 60) }, (_, i) =>
+          candidate(`p${i}`, Math.round((random() - 0.3) * 8) / 2, {
+            blogId: `b${Math.floor(random() * blogs)}`,
+          }),
+        );
+        const decay = [0.5, 1, 0.1, 0.9][round % 4]!;
+        const pageSize = 1 + Math.floor(random() * 25);
+        const selected = new AuthorDiversitySelector(
+          params({ authorDiversityDecay: decay }),
+        ).select(query(pageSize), candidates);
+        assert.deepEqual(ids(selected), ids(everyCandidate(candidates, pageSize, decay)));
+      }
+    });
+
+    it('keeps a NaN score from cutting the scan short', () => {
+      // With a NaN among them the sort leaves 4 behind a 0: a scan stopping at that 0 misses it.
+      const candidates = [0, 0, Number.NaN, 4, 0].map((score, i) =>
+        candidate(`p${i}`, score, { blogId: `b${i}` }),
+      );
+      const selected = new AuthorDiversitySelector(params({ authorDiversityDecay: 0.5 })).select(
+        query(5),
+        candidates,
+      );
+      assert.equal(selected[0]!.postId, 'p3');
+      assert.deepEqual(ids(selected), ids(everyCandidate(candidates, 5, 0.5)));
+    });
+
+    it('lets a blog’s second post fall below another blog’s first', () => {
+      const candidates = [
+        candidate('b1-first', 10, { blogId: 'b1' }),
+        candidate('b1-second', 9, { blogId: 'b1' }),
+        candidate('b2-first', 6, { blogId: 'b2' }),
+      ];
+      const selected = new AuthorDiversitySelector(params({ authorDiversityDecay: 0.5 })).select(
+        query(3),
+        candidates,
+      );
+      assert.deepEqual(ids(selected), ['b1-first', 'b2-first', 'b1-second']);
     });
   });
 

@@ -13,8 +13,12 @@ export function withMinimumInPage(
   minimum: number,
   inGroup: (candidate: FeedCandidate) => boolean,
 ): FeedCandidate[] {
-  const available = candidates.reduce((n, c) => (inGroup(c) ? n + 1 : n), 0);
-  const quota = Math.min(minimum, available, pageSize);
+  // Counting stops at the most the page can give the group.
+  const most = Math.min(minimum, pageSize);
+  let available = 0;
+  for (let i = 0; i < candidates.length && available < most; i++)
+    if (inGroup(candidates[i]!)) available += 1;
+  const quota = Math.min(most, available);
   if (quota <= 0) return [...candidates];
   const rest = [...candidates];
   const page: FeedCandidate[] = [];
