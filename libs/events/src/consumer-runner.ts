@@ -57,8 +57,16 @@ export interface GroupStreams {
   areProcessed(group: string, partition: number, eventIds: readonly string[]): Promise<boolean[]>;
   /** Sets the entry's processed-marker (if not set) and acknowledges it. */
   settle(group: string, entry: StreamEntry): Promise<void>;
-  /** `settle` for several entries of one partition, atomically, in one round trip. */
-  settleAll(group: string, partition: number, entries: readonly StreamEntry[]): Promise<void>;
+  /**
+   * `settle` for several entries of one partition, atomically, in one round trip; with
+   * `mark` false only the acknowledgement (the handler set the markers).
+   */
+  settleAll(
+    group: string,
+    partition: number,
+    entries: readonly StreamEntry[],
+    mark: boolean,
+  ): Promise<void>;
   /** Copies the entry to the group's dead-letter stream, then acknowledges it. */
   deadLetter(group: string, consumer: string, entry: StreamEntry, error: string): Promise<void>;
 }
@@ -74,6 +82,7 @@ interface ConsumerSettings {
   readonly claimIdleMs: number;
   readonly maxDeliveries: number;
   readonly startFrom: StartFrom;
+  readonly marksProcessed: boolean;
 }
 
 const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -103,6 +112,9 @@ function settingsFrom(options: ConsumeOptions): ConsumerSettings {
       'exactly one of handler and batchHandler must be set',
     );
   }
+  if (options.marksProcessed === true && options.batchHandler === undefined) {
+    throw new InvalidArgumentError('marksProcessed', 'is for a batchHandler only');
+  }
   return {
     group: options.group,
     consumer: options.consumer,
@@ -113,6 +125,7 @@ function settingsFrom(options: ConsumeOptions): ConsumerSettings {
     claimIdleMs: positiveInteger('claimIdleMs', options.claimIdleMs, 60_000),
     maxDeliveries: positiveInteger('maxDeliveries', options.maxDeliveries, 5),
     startFrom: options.startFrom ?? 'beginning',
+    marksProcessed: options.marksProcessed ?? false,
   };
 }
 
@@ -329,7 +342,9 @@ export class ConsumerRunner implements Consumer {
     // Repeats of a failed event stay pending with it: the group has not applied it yet.
     const settled = [...applied, ...duplicates.filter((entry) => !failedIds.has(entry.eventId))];
     // The window of at-least-once, as in handleEntry, is now the whole batch.
-    if (settled.length > 0) await this.streams.settleAll(group, partition, settled);
+    if (settled.length > 0) {
+      await this.streams.settleAll(group, partition, settled, !this.settings.marksProcessed);
+    }
     this.counts.processed += applied.length;
     this.counts.duplicates += settled.length - applied.length;
   }

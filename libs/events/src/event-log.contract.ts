@@ -549,6 +549,45 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         assert.equal(consumer.stats().processed, 40);
       });
 
+      it('only acknowledges with marksProcessed: the events the handler marked are skipped again, the others handed over again', async function () {
+        const log = await openLog({ partitions: 1 });
+        const batches = new Batches();
+        const consumer = await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          marksProcessed: true,
+          batchHandler: async (events, deliveries) => {
+            // The handler marks what it applies (atomically with its writes, in a real one).
+            for (const event of events) {
+              if (event.eventId !== 'unmarked') await log.markProcessed('g', event);
+            }
+            return batches.handler(events, deliveries);
+          },
+        });
+        await log.append([like('marked', 'u1'), like('unmarked', 'u1')]);
+        await drained(log, 'g');
+        assert.equal(await log.isProcessed('g', like('unmarked', 'u1')), false);
+        // Published again: the marked one is a duplicate, the unmarked one applied again.
+        await log.append([like('marked', 'u1'), like('unmarked', 'u1')]);
+        await drained(log, 'g');
+        assert.deepEqual(batches.ids(), ['marked', 'unmarked', 'unmarked']);
+        assert.equal(consumer.stats().duplicates, 1);
+      });
+
+      it('refuses marksProcessed for a handler of one event at a time, naming it', async function () {
+        const log = await openLog();
+        await assert.rejects(
+          log.consume({
+            group: 'g',
+            consumer: 'c1',
+            handler: async () => {},
+            marksProcessed: true,
+          }),
+          (error: unknown) =>
+            error instanceof InvalidArgumentError && error.field === 'marksProcessed',
+        );
+      });
+
       it('settles events the group already applied, and repeats within a read, as duplicates', async function () {
         const log = await openLog({ partitions: 1 });
         const batches = new Batches();

@@ -150,6 +150,13 @@ export interface ConsumeSettings {
   readonly maxDeliveries?: number;
   /** Only used when the group does not exist yet. Default `beginning`. */
   readonly startFrom?: StartFrom;
+  /**
+   * The batch handler sets the processed-marker of every event it applies itself, atomically
+   * with its own writes (`RedisStreamsEventLog.processedMarker`): settling a batch then only
+   * acknowledges it, one write per event less. An event the handler leaves unmarked is simply
+   * handed to it again if delivered again. Batch handlers only. Default false.
+   */
+  readonly marksProcessed?: boolean;
 }
 
 export interface Consumer {

@@ -122,9 +122,9 @@ export class InMemoryEventLog implements EventLog {
         this.markersOf(group).add(entry.eventId);
         this.acknowledge(group, entry);
       },
-      settleAll: async (group, _partition, entries) => {
+      settleAll: async (group, _partition, entries, mark) => {
         for (const entry of entries) {
-          this.markersOf(group).add(entry.eventId);
+          if (mark) this.markersOf(group).add(entry.eventId);
           this.acknowledge(group, entry);
         }
       },

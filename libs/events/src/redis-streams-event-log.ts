@@ -110,7 +110,10 @@ export class RedisStreamsEventLog implements EventLog {
       isProcessed: (group, partition, eventId) => this.markerExists(group, partition, eventId),
       areProcessed: (group, partition, eventIds) => this.markersExist(group, partition, eventIds),
       settle: (group, entry) => this.settle(group, entry),
-      settleAll: (group, partition, entries) => this.settleAll(group, partition, entries),
+      settleAll: (group, partition, entries, mark) =>
+        mark
+          ? this.settleAll(group, partition, entries)
+          : this.acknowledgeAll(group, partition, entries),
       deadLetter: (group, consumer, entry, error) => this.deadLetter(group, consumer, entry, error),
     };
   }
@@ -379,6 +382,16 @@ export class RedisStreamsEventLog implements EventLog {
       this.settings.processedTtlMs,
       ...entries.map((entry) => entry.id),
     );
+  }
+
+  /** One XACK of every id: the handler set the markers (`ConsumeSettings.marksProcessed`). */
+  private async acknowledgeAll(
+    group: string,
+    partition: number,
+    entries: readonly StreamEntry[],
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    await this.client.xack(this.streamKey(partition), group, ...entries.map((entry) => entry.id));
   }
 
   private async settle(group: string, entry: StreamEntry): Promise<void> {

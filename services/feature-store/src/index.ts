@@ -77,8 +77,12 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
   // On a single Redis each batch lands whole with the log's processed-markers of its events
   // (see BatchUnit): the store's per-entity markers are kept for a Cluster only.
   const { eventLog } = runtime;
+  const inUnits =
+    eventLog instanceof RedisStreamsEventLog &&
+    runtime.redis !== undefined &&
+    !runtime.redis.isCluster;
   const materializer = new FeatureMaterializer(store, {
-    ...(eventLog instanceof RedisStreamsEventLog
+    ...(inUnits
       ? { markerOf: (event) => eventLog.processedMarker(FEATURE_STORE_GROUP, event) }
       : {}),
   });
@@ -111,6 +115,8 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
         group: FEATURE_STORE_GROUP,
         consumer: i === 0 ? runtime.consumerName : `${runtime.consumerName}.${i + 1}`,
         batchSize: config.FEATURE_STORE_BATCH_SIZE,
+        // The units set the markers with their writes: the consumer only acknowledges.
+        marksProcessed: inUnits,
         batchHandler,
       }),
     ),
