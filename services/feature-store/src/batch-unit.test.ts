@@ -193,6 +193,31 @@ describe('RedisFeatureStore batch units: a batch lands whole with its markers (a
     );
   });
 
+  it('is not refused when another consumer only engages with a post it found without a meta', async () => {
+    const base = sampleWorld().filter((event) => !['e18', 'e19'].includes(event.eventId));
+    await applyInBatches(store, base, 50, markersUnder(prefix));
+    const theirs = engaged('c5', T0 + 15 * HOUR, 'u1', 'p3', Kind.ENGAGEMENT_KIND_LIKE);
+    const ours = engaged('c6', T0 + 15 * HOUR + 1, 'u2', 'p3', Kind.ENGAGEMENT_KIND_REPLY);
+    const creation = postCreated('c7', T0 + 14 * HOUR, {
+      postId: 'p3',
+      blogId: 'b1',
+      tags: ['art'],
+    });
+    const other = new FeatureMaterializer(store, markersUnder(prefix));
+    const intercepted = new InterceptedStore(store, async (attempt) => {
+      if (attempt === 1) assert.deepEqual(await other.applyBatch([theirs]), []);
+    });
+    const materializer = new FeatureMaterializer(intercepted, markersUnder(prefix));
+    assert.deepEqual(await materializer.applyBatch([ours]), []);
+    assert.equal(intercepted.refused, 0);
+    // Both wait with p3 and join it when it is created.
+    assert.deepEqual(await other.applyBatch([creation]), []);
+    assertSameSnapshot(
+      await snapshotOf(store, SAMPLE_USERS, SAMPLE_POSTS, SAMPLE_NOW),
+      await expectedAfter([...base, theirs, ours, creation]),
+    );
+  });
+
   it('is refused when a relation it read changes before its write, and counts the change made', async () => {
     const base = sampleWorld();
     const follow = followed('c3', T0 + 8 * HOUR + 1, 'u2', 'b2');

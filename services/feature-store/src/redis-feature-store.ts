@@ -94,6 +94,11 @@ const PARKED_STATUS = { none: 0, created: 1, existed: 2, hasMeta: 3 } as const;
 
 /** A batch unit's veto key outlives its transaction only if the DEL after it is lost. */
 const VETO_TTL_MS = 60_000;
+/**
+ * A post's `created` key (FeatureKeys.postCreated) only has to be set while a unit watches
+ * it, from before its second read to its write: a second or so.
+ */
+export const CREATED_TTL_MS = 60_000;
 
 /**
  * The production store. Each entity's state is one packed value (see StateLayout; a post's
@@ -172,13 +177,14 @@ export class RedisFeatureStore implements FeatureStore {
         const replies = await batch.exec('feature-store.prefetch');
         const prefetched = decode(replies);
         // A post without a meta may get one (a PostCreated elsewhere) before this write: from
-        // here on that refuses the write, and its value is read again under the watch.
+        // here on that refuses the write (its `created` key is set with the meta, while its
+        // value changes with every engagement), and its value is read again under the watch.
         const unknown = request.metas.filter((postId) => !prefetched.metas.has(postId));
         if (unknown.length > 0) {
           const again = new SlotBatch(connection);
-          const keys = unknown.map((postId) => this.keys.post(postId));
-          again.add(keys[0]!, (pipeline) => pipeline.watch(...keys));
-          const values = again.mget(keys);
+          const created = unknown.map((postId) => this.keys.postCreated(postId));
+          again.add(created[0]!, (pipeline) => pipeline.watch(...created));
+          const values = again.mget(unknown.map((postId) => this.keys.post(postId)));
           const got = values(await again.exec('feature-store.prefetch-unknown'));
           unknown.forEach((postId, i) => {
             const meta = metaOfValue(got[i]);
@@ -583,6 +589,7 @@ export class RedisFeatureStore implements FeatureStore {
           PARKED_ENGAGEMENT_TTL_MS,
           program.toBuffer(),
           ...this.guard(chunk, veto),
+          CREATED_TTL_MS,
         ];
         const keys = chunk.map((w) => this.keys.post(w.postId));
         return { writes: chunk, reply: this.queueCall(batch, 'featureStorePosts', keys, args) };

@@ -49,6 +49,14 @@ export class FeatureKeys {
     return `${this.root}:{p:${postId}}:parked`;
   }
 
+  /**
+   * Set (briefly) when the post's meta is stored: a batch unit that found the post without a
+   * meta WATCHes this rather than the post's value, which every engagement rewrites.
+   */
+  postCreated(postId: string): string {
+    return `${this.root}:{p:${postId}}:created`;
+  }
+
   /** The PostCreated that created the post, then the engagements its creation joined. */
   joinedEngagements(postId: string): string {
     return `${this.root}:{p:${postId}}:joined`;

@@ -62,10 +62,11 @@ local function decay(layout, cells, elapsed)
   end
 end
 
--- delta: at, #counters, (cell, weight)..., #attributes, (merge code, cell, value)...
+-- delta: at (f64), #counters (u16), (cell u16, weight f64)..., #attributes (u16),
+-- (merge code u8, cell u16, value f64)...
 local function apply_delta(layout, cells, delta)
   if delta == nil or delta == '' then return false end
-  local at, nc, pos = struct.unpack('<dd', delta)
+  local at, nc, pos = struct.unpack('<dH', delta)
   if nc > 0 then
     local t = cells[2]
     if at >= t then
@@ -73,22 +74,22 @@ local function apply_delta(layout, cells, delta)
       cells[2] = at
       for _ = 1, nc do
         local c, w
-        c, w, pos = struct.unpack('<dd', delta, pos)
+        c, w, pos = struct.unpack('<Hd', delta, pos)
         cells[c + 1] = cells[c + 1] + w
       end
     else
       for _ = 1, nc do
         local c, w
-        c, w, pos = struct.unpack('<dd', delta, pos)
+        c, w, pos = struct.unpack('<Hd', delta, pos)
         cells[c + 1] = cells[c + 1] + w * 2 ^ (-(t - at) / layout.hl[c - 1])
       end
     end
   end
   local na
-  na, pos = struct.unpack('<d', delta, pos)
+  na, pos = struct.unpack('<H', delta, pos)
   for _ = 1, na do
     local code, c, v
-    code, c, v, pos = struct.unpack('<ddd', delta, pos)
+    code, c, v, pos = struct.unpack('<BHd', delta, pos)
     local current = cells[c + 1]
     if code == 1 then
       if current ~= current or v > current then cells[c + 1] = v end
@@ -202,7 +203,8 @@ return #KEYS
  * ttl ms, program: per post, delta blob, meta to store (empty for none), the id of the
  * PostCreated storing it (kept first in \`:joined\` with the engagements joined), how many parked
  * engagements the caller read (and joins itself) as f64, how many to park (u16), each entry;
- * the guard program, the markers' ttl ms and the veto key (see COUNTED).
+ * the guard program, the markers' ttl ms and the veto key (see COUNTED); the ttl ms of the
+ * \`created\` key set with a stored meta (what a batch unit watches, FeatureKeys.postCreated).
  *
  * Returns, per post, {status, meta, parked...}: status 1 when it stored the meta (with the
  * engagements parked since the caller read them), 2 when it had one already, 3 when it has a
@@ -236,6 +238,7 @@ for p = 1, #KEYS do
       local entries = redis.call('LRANGE', parked_key, 0, -1)
       for i = read + 1, #entries do result[2 + i - read] = entries[i] end
       redis.call('DEL', parked_key, joined_key)
+      redis.call('SET', string.sub(value_key, 1, -2) .. 'created', '1', 'PX', ARGV[10])
       -- Kept for a delivery of the same PostCreated again after a write cut short: it may
       -- have to join them where this write's companions (other slots) did not land.
       redis.call('RPUSH', joined_key, creator)

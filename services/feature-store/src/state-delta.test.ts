@@ -87,7 +87,19 @@ describe('EntityDelta', () => {
   it('encodes what the Lua scripts read: time, raised counters, touched attributes', () => {
     const delta = new EntityDelta(post).addSignal('hide', 2, T0).mergeAttribute('deleted', 1);
     const bytes = delta.encode();
-    const numbers = Array.from({ length: bytes.length / 8 }, (_, i) => bytes.readDoubleLE(i * 8));
+    // at f64, #counters u16, (cell u16, weight f64)..., #attributes u16, (code u8, cell u16, value f64)...
+    const numbers: number[] = [bytes.readDoubleLE(0), bytes.readUInt16LE(8)];
+    let at = 10;
+    for (let i = 0; i < numbers[1]!; i++, at += 10) {
+      numbers.push(bytes.readUInt16LE(at), bytes.readDoubleLE(at + 2));
+    }
+    const attributes = bytes.readUInt16LE(at);
+    numbers.push(attributes);
+    at += 2;
+    for (let i = 0; i < attributes; i++, at += 11) {
+      numbers.push(bytes.readUInt8(at), bytes.readUInt16LE(at + 1), bytes.readDoubleLE(at + 3));
+    }
+    assert.equal(at, bytes.length);
     const hides = ['hide'].flatMap(() =>
       post.counters.flatMap((c) => (c.signal === 'hide' ? [c.cell, 2] : [])),
     );

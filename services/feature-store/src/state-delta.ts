@@ -103,47 +103,47 @@ export class EntityDelta<E extends EntityKind> {
 
   /** The most bytes `encodeInto` writes. */
   get maxEncodedBytes(): number {
-    return 8 * (3 + 2 * this.layout.counters.length + 3 * this.layout.attributes.length);
+    return 12 + 10 * this.layout.counters.length + 11 * this.layout.attributes.length;
   }
 
   /**
-   * Packed little-endian float64s for the Lua scripts: at, the number of counters raised,
-   * (cell, weight) for each, the number of attributes touched, (merge code, cell, value) each.
-   * Writes at `into[offset...]` and returns the bytes written.
+   * Packed little-endian for the Lua scripts: at (f64), the number of counters raised (u16),
+   * (cell u16, weight f64) for each, the number of attributes touched (u16), (merge code u8,
+   * cell u16, value f64) each: what ingestion sends Redis per entity, so kept small. Writes at
+   * `into[offset...]` and returns the bytes written.
    */
   encodeInto(into: Buffer, offset: number): number {
     let at = offset;
-    const put = (value: number) => {
-      into.writeDoubleLE(value, at);
-      at += 8;
-    };
-    put(this.at);
+    into.writeDoubleLE(this.at, at);
+    at += 8;
     const counters = this.counterWeights;
     const countAt = at;
-    put(0);
+    at += 2;
     let raised = 0;
     if (counters !== undefined) {
       for (let i = 0; i < counters.length; i++) {
         if (counters[i] === 0) continue;
-        put(FIRST_COUNTER_CELL + i);
-        put(counters[i]!);
+        into.writeUInt16LE(FIRST_COUNTER_CELL + i, at);
+        into.writeDoubleLE(counters[i]!, at + 2);
+        at += 10;
         raised += 1;
       }
     }
-    into.writeDoubleLE(raised, countAt);
+    into.writeUInt16LE(raised, countAt);
     const touchedAt = at;
-    put(0);
+    at += 2;
     let touched = 0;
     if (this.touchedAttributes !== undefined) {
       for (const attribute of this.layout.attributes) {
         if (!this.touchedAttributes[attribute.index]) continue;
-        put(MERGE_CODES[attribute.merge]);
-        put(attribute.cell);
-        put(this.attributeValues![attribute.index]!);
+        into.writeUInt8(MERGE_CODES[attribute.merge], at);
+        into.writeUInt16LE(attribute.cell, at + 1);
+        into.writeDoubleLE(this.attributeValues![attribute.index]!, at + 3);
+        at += 11;
         touched += 1;
       }
     }
-    into.writeDoubleLE(touched, touchedAt);
+    into.writeUInt16LE(touched, touchedAt);
     return at - offset;
   }
 

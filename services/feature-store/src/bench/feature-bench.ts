@@ -31,7 +31,7 @@ export interface FeatureBenchOptions {
   readonly warmup?: number;
   /** Event log partitions. Default 8. */
   readonly partitions?: number;
-  /** Events the consumer reads from a partition and applies at once. Default 500. */
+  /** Events the consumer reads from a partition and applies at once. Default 2,000 (the service's). */
   readonly batchSize?: number;
   /** Leave the loaded keys in Redis (under `prefix`) instead of deleting them. */
   readonly keepData?: boolean;
@@ -133,7 +133,7 @@ export async function runFeatureBench(
   const requests = options.requests ?? 1_000;
   const warmup = options.warmup ?? 200;
   const partitions = options.partitions ?? 8;
-  const batchSize = options.batchSize ?? 500;
+  const batchSize = options.batchSize ?? 2_000;
   const prefix = options.prefix ?? `bench:fs:${randomBytes(4).toString('hex')}`;
   const loadStart = loadavg()[0]!;
 
