@@ -34,50 +34,74 @@ export function mergeCandidates(
 ): candidatesv1.Candidate[] {
   // The ranking view carries no tags and a reason on the best source only (see the proto).
   const ranking = view === candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING;
-  interface Entry {
-    readonly post: ProposedCandidate['post'];
-    fused: number;
-    /** (rank, source index) of each proposal, as rank * 64 + index: sorts by both. */
-    readonly orders: number[];
-    readonly scores: candidatesv1.SourceScore[];
+  // About two thousand proposals a request, so no object per post or per proposal until the
+  // cut: entries (one per post) and proposals (one per post and source) are columns of typed
+  // arrays, each entry's proposals a list kept in (rank, source) order.
+  let total = 0;
+  for (const answer of answers) total += answer.candidates.length;
+  const entryOf = new Map<string, number>();
+  const posts: ProposedCandidate['post'][] = [];
+  const fused = new Float64Array(total);
+  const firstProposal = new Int32Array(total);
+  /** The last source that proposed the entry: a source proposing a post twice counts once. */
+  const lastSource = new Int32Array(total);
+  /** Per proposal: (rank, source index) as rank * 64 + index, which sorts by both. */
+  const order = new Int32Array(total);
+  const nextProposal = new Int32Array(total);
+  const proposals: ProposedCandidate[] = [];
+  for (let sourceIndex = 0; sourceIndex < answers.length; sourceIndex++) {
+    const { candidates, weight = 1 } = answers[sourceIndex]!;
+    for (let i = 0; i < candidates.length; i++) {
+      const proposal = candidates[i]!;
+      let entry = entryOf.get(proposal.post.postId);
+      if (entry === undefined) {
+        entry = posts.length;
+        entryOf.set(proposal.post.postId, entry);
+        posts.push(proposal.post);
+        firstProposal[entry] = -1;
+      } else if (lastSource[entry] === sourceIndex) {
+        continue;
+      }
+      lastSource[entry] = sourceIndex;
+      fused[entry]! += weight / (RRF_K + i + 1);
+      const p = proposals.length;
+      proposals.push(proposal);
+      order[p] = i * 64 + sourceIndex;
+      let before = -1;
+      let after = firstProposal[entry]!;
+      while (after !== -1 && order[after]! < order[p]!) {
+        before = after;
+        after = nextProposal[after]!;
+      }
+      nextProposal[p] = after;
+      if (before === -1) firstProposal[entry] = p;
+      else nextProposal[before] = p;
+    }
   }
-  const merged = new Map<string, Entry>();
-  answers.forEach(({ source, candidates, weight = 1 }, sourceIndex) => {
-    candidates.forEach(({ post, score, reason }, i) => {
-      let entry = merged.get(post.postId);
-      if (!entry) {
-        entry = { post, fused: 0, orders: [], scores: [] };
-        merged.set(post.postId, entry);
-      } else if (entry.scores.some((s) => s.source === source)) {
-        return;
-      }
-      entry.fused += weight / (RRF_K + i + 1);
-      const order = i * 64 + sourceIndex;
-      let slot = entry.orders.length;
-      while (slot > 0 && entry.orders[slot - 1]! > order) slot--;
-      // push when appending: splice allocates an array for what it removes, every time.
-      if (slot === entry.orders.length) {
-        entry.orders.push(order);
-        entry.scores.push({ source, score, reason });
-      } else {
-        entry.orders.splice(slot, 0, order);
-        entry.scores.splice(slot, 0, { source, score, reason });
-      }
-    });
+  const ranked = Array.from({ length: posts.length }, (_, entry) => entry).sort(
+    (a, b) => fused[b]! - fused[a]! || order[firstProposal[a]!]! - order[firstProposal[b]!]!,
+  );
+  const kept = ranked.length > max ? ranked.slice(0, max) : ranked;
+  return kept.map((entry) => {
+    const post = posts[entry]!;
+    const sources: candidatesv1.SourceScore[] = [];
+    for (let p = firstProposal[entry]!; p !== -1; p = nextProposal[p]!) {
+      const proposal = proposals[p]!;
+      sources.push({
+        source: answers[order[p]! & 63]!.source,
+        score: proposal.score,
+        reason: ranking && sources.length > 0 ? '' : proposal.reason,
+      });
+    }
+    return {
+      postId: post.postId,
+      blogId: post.blogId,
+      sources,
+      createdAtMs: post.createdAtMs,
+      reblogOf: post.reblogOf,
+      tags: ranking ? [] : [...post.tags],
+      // Read by the generator for the kept candidates only: sources never need it.
+      summary: '',
+    };
   });
-  const kept = [...merged.values()]
-    .sort((a, b) => b.fused - a.fused || a.orders[0]! - b.orders[0]!)
-    .slice(0, max);
-  return kept.map(({ post, scores }) => ({
-    postId: post.postId,
-    blogId: post.blogId,
-    sources: ranking
-      ? scores.map((score, i) => (i === 0 ? score : { ...score, reason: '' }))
-      : scores,
-    createdAtMs: post.createdAtMs,
-    reblogOf: post.reblogOf,
-    tags: ranking ? [] : [...post.tags],
-    // Read by the generator for the kept candidates only: sources never need it.
-    summary: '',
-  }));
 }

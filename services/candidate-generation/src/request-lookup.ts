@@ -5,7 +5,13 @@ import type { BlogRecord, CandidateStore, PostState } from './candidate-store.js
  * often propose the same posts), so each is read from the store once.
  */
 export class RequestLookup {
-  private readonly postReads = new Map<string, PostState | null>();
+  /** Per post id read, its slot in the columns below. */
+  private readonly postSlots = new Map<string, number>();
+  /** The post; null when deleted, unknown or blocked; undefined while its read is pending. */
+  private readonly postValues: (PostState | null | undefined)[] = [];
+  /** The `firstLive` call that last took the post: de-duplicates without a set per call. */
+  private readonly takenBy: number[] = [];
+  private firstLiveCalls = 0;
   private readonly blogReads = new Map<string, BlogRecord | null>();
 
   constructor(
@@ -15,14 +21,23 @@ export class RequestLookup {
   ) {}
 
   /** The live posts among `postIds`: deleted, unknown and blocked ones are left out. */
-  posts(postIds: readonly string[]): Promise<Map<string, PostState>> {
-    return this.read(postIds, this.postReads, async (ids) => {
-      const found = await this.store.posts(ids);
-      if (this.blockedBlogs.size > 0) {
-        for (const [id, post] of found) if (this.blockedBlogs.has(post.blogId)) found.delete(id);
+  async posts(postIds: readonly string[]): Promise<Map<string, PostState>> {
+    const missing: string[] = [];
+    const missingSlots: number[] = [];
+    for (const id of postIds) {
+      const slot = this.slotOf(id);
+      if (this.postValues[slot] === undefined) {
+        missing.push(id);
+        missingSlots.push(slot);
       }
-      return found;
-    });
+    }
+    if (missing.length > 0) await this.loadPosts(missing, missingSlots);
+    const found = new Map<string, PostState>();
+    for (const id of postIds) {
+      const post = this.postValues[this.postSlots.get(id)!];
+      if (post) found.set(id, post);
+    }
+    return found;
   }
 
   blogs(blogIds: readonly string[]): Promise<Map<string, BlogRecord>> {
@@ -30,8 +45,10 @@ export class RequestLookup {
   }
 
   /**
-   * The first `limit` live, non-excluded posts of `postIds`, in that order. Reads in chunks a
-   * little larger than needed, since some ids in an index may be of posts deleted since.
+   * The first `limit` live, non-excluded posts of `postIds`, in that order (each id once).
+   * Reads in chunks a little larger than needed, since some ids in an index may be of posts
+   * deleted since. One pass over the ids, each looked up once in the request's reads: this
+   * runs for every source of every request, on about two thousand ids.
    */
   async firstLive(
     postIds: readonly string[],
@@ -39,21 +56,59 @@ export class RequestLookup {
     limit: number,
     signal: AbortSignal,
   ): Promise<PostState[]> {
-    const candidates = [...new Set(postIds)].filter((id) => !exclude.has(id));
+    const call = ++this.firstLiveCalls;
     const live: PostState[] = [];
     let next = 0;
-    while (live.length < limit && next < candidates.length) {
+    while (live.length < limit && next < postIds.length) {
       signal.throwIfAborted();
       const wanted = limit - live.length;
-      const chunk = candidates.slice(next, next + wanted + Math.ceil(wanted / 10) + 5);
-      next += chunk.length;
-      const found = await this.posts(chunk);
-      for (const id of chunk) {
-        const post = found.get(id);
+      const size = wanted + Math.ceil(wanted / 10) + 5;
+      const chunk: number[] = [];
+      const missing: string[] = [];
+      const missingSlots: number[] = [];
+      while (chunk.length < size && next < postIds.length) {
+        const id = postIds[next++]!;
+        if (exclude.has(id)) continue;
+        const slot = this.slotOf(id);
+        if (this.takenBy[slot] === call) continue;
+        this.takenBy[slot] = call;
+        chunk.push(slot);
+        if (this.postValues[slot] === undefined) {
+          missing.push(id);
+          missingSlots.push(slot);
+        }
+      }
+      // Two sources may read the same id at once: both load it, which costs less than
+      // tracking reads in flight.
+      if (missing.length > 0) await this.loadPosts(missing, missingSlots);
+      for (const slot of chunk) {
+        const post = this.postValues[slot];
         if (post && live.length < limit) live.push(post);
       }
     }
     return live;
+  }
+
+  private slotOf(id: string): number {
+    let slot = this.postSlots.get(id);
+    if (slot === undefined) {
+      slot = this.postValues.length;
+      this.postSlots.set(id, slot);
+      this.postValues.push(undefined);
+      this.takenBy.push(0);
+    }
+    return slot;
+  }
+
+  /** Reads posts into their slots (null: deleted, unknown or blocked). A failed read sets none. */
+  private async loadPosts(ids: string[], slots: readonly number[]): Promise<void> {
+    const found = await this.store.posts(ids);
+    const blocked = this.blockedBlogs;
+    for (let i = 0; i < ids.length; i++) {
+      const post = found.get(ids[i]!);
+      this.postValues[slots[i]!] =
+        post === undefined || (blocked.size > 0 && blocked.has(post.blogId)) ? null : post;
+    }
   }
 
   private async read<T>(
