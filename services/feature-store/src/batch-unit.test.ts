@@ -158,9 +158,14 @@ describe('RedisFeatureStore batch units: a batch lands whole with its markers (a
     const intercepted = new InterceptedStore(store, async (attempt) => {
       if (attempt === 1) await redis.set(`${prefix}:done:e08`, '1', 'PX', MARKER_TTL_MS);
     });
-    const materializer = new FeatureMaterializer(intercepted, markersUnder(prefix));
+    let reported = 0;
+    const materializer = new FeatureMaterializer(intercepted, {
+      ...markersUnder(prefix),
+      onRefused: () => (reported += 1),
+    });
     assert.deepEqual(await materializer.applyBatch(events), []);
     assert.equal(intercepted.refused, 1);
+    assert.equal(reported, 1);
     assert.equal(intercepted.unitWrites, 2);
     assertSameSnapshot(
       await snapshotOf(store, SAMPLE_USERS, SAMPLE_POSTS, SAMPLE_NOW),

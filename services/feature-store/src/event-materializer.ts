@@ -44,6 +44,8 @@ export interface FeatureMaterializerOptions {
    * markers, and a batch delivered again is skipped by the consumer if it landed.
    */
   readonly markerOf?: (event: eventsv1.Event) => { readonly key: string; readonly ttlMs: number };
+  /** Called each time Redis refuses a batch unit's write (it is planned again). */
+  readonly onRefused?: () => void;
 }
 
 export class FeatureMaterializer {
@@ -102,6 +104,7 @@ export class FeatureMaterializer {
           unit.release();
         }
         if (!refused) return failures;
+        this.options.onRefused?.();
         if (attempt === FeatureMaterializer.UNIT_ATTEMPTS) {
           throw new Error(`a batch's write was refused ${attempt} times (its reads kept changing)`);
         }

@@ -81,15 +81,26 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
     eventLog instanceof RedisStreamsEventLog &&
     runtime.redis !== undefined &&
     !runtime.redis.isCluster;
-  const materializer = new FeatureMaterializer(store, {
-    ...(inUnits
-      ? { markerOf: (event) => eventLog.processedMarker(FEATURE_STORE_GROUP, event) }
-      : {}),
-  });
   const applied = meter('@feedmesh/feature-store').createCounter(
     'feedmesh.feature_store.events_applied',
     { description: 'Events of the log applied to the feature store', unit: '{event}' },
   );
+  const refused = meter('@feedmesh/feature-store').createCounter(
+    'feedmesh.feature_store.batch_refusals',
+    {
+      description:
+        'Batch writes Redis refused because what their prefetch read changed (planned again)',
+      unit: '{batch}',
+    },
+  );
+  const materializer = new FeatureMaterializer(store, {
+    ...(inUnits
+      ? {
+          markerOf: (event) => eventLog.processedMarker(FEATURE_STORE_GROUP, event),
+          onRefused: () => refused.add(1),
+        }
+      : {}),
+  });
   const batchHandler = (events: readonly eventsv1.Event[], deliveries: readonly Delivery[]) =>
     runAsService(SERVICE, async () => {
       const failures = await withSpan(
