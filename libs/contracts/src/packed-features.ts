@@ -1,5 +1,14 @@
 import * as featuresv1 from './gen/feedmesh/features/v1/feature_store.js';
-import { floats, LENGTH_DELIMITED, FIXED32, Reader, tagOf, VARINT, Writer } from './packed-wire.js';
+import {
+  floats,
+  LENGTH_DELIMITED,
+  FIXED32,
+  messageType,
+  Reader,
+  tagOf,
+  VARINT,
+  Writer,
+} from './packed-wire.js';
 
 /** A FeatureVector with its values as a Float32Array. */
 export interface PackedVector {
@@ -43,12 +52,10 @@ export const EMPTY_PACKED_MATRIX: PackedMatrix = Object.freeze({
 });
 
 /** A message type nice-grpc can carry GetFeatures' response with (see `packedFeatureStoreDefinition`). */
-export const PackedGetFeaturesResponse = {
-  encode(message: PackedFeaturesResponse): { finish(): Uint8Array } {
-    return { finish: () => encodeFeaturesResponse(message) };
-  },
-  decode: decodeFeaturesResponse,
-};
+export const PackedGetFeaturesResponse = messageType(
+  encodeFeaturesResponse,
+  decodeFeaturesResponse,
+);
 
 /**
  * FeatureStoreService as generated, except that GetFeatures answers with a

@@ -13,6 +13,7 @@ import {
   FIXED64,
   floats,
   LENGTH_DELIMITED,
+  messageType,
   Reader,
   tagOf,
   VARINT,
@@ -41,19 +42,9 @@ export interface PackedRankResponse {
   readonly values: Float64Array;
 }
 
-export const PackedRankRequest = {
-  encode(message: PackedRankRequest): { finish(): Uint8Array } {
-    return { finish: () => encodeRankRequest(message) };
-  },
-  decode: decodeRankRequest,
-};
+export const PackedRankRequest = messageType(encodeRankRequest, decodeRankRequest);
 
-export const PackedRankResponse = {
-  encode(message: PackedRankResponse): { finish(): Uint8Array } {
-    return { finish: () => encodeRankResponse(message) };
-  },
-  decode: decodeRankResponse,
-};
+export const PackedRankResponse = messageType(encodeRankResponse, decodeRankResponse);
 
 /**
  * RankerService as generated, except that Rank's request and response are the packed types

@@ -10,6 +10,17 @@ export const FIXED64 = 1;
 export const LENGTH_DELIMITED = 2;
 export const FIXED32 = 5;
 
+/**
+ * A message type nice-grpc can carry in a service definition, from a hand-written codec (what
+ * the generated types offer: \`encode(message).finish()\` and \`decode(bytes)\`).
+ */
+export function messageType<M>(
+  encode: (message: M) => Uint8Array,
+  decode: (bytes: Uint8Array) => M,
+): { encode(message: M): { finish(): Uint8Array }; decode(bytes: Uint8Array): M } {
+  return { encode: (message) => ({ finish: () => encode(message) }), decode };
+}
+
 export function tagOf(field: number, wireType: number): number {
   return (field << 3) | wireType;
 }

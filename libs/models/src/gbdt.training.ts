@@ -677,31 +677,29 @@ function addGrownTree(
       next += 1;
       continue;
     }
-    let node = 0;
-    let f = tree.feature[0] as number;
-    while (f !== -1) {
-      const code = data.codes[f * n + r] as number;
-      const goLeft = code === 0 ? tree.missingLeft[node] === 1 : code <= (tree.bin[node] as number);
-      node = (goLeft ? tree.left[node] : tree.right[node]) as number;
-      f = tree.feature[node] as number;
-    }
-    margins[r] = (margins[r] as number) + (tree.value[node] as number);
+    margins[r] = (margins[r] as number) + (tree.value[leafOf(tree, data, r)] as number);
   }
+}
+
+/** The node (a leaf) binned row `r` reaches in a growing tree. */
+function leafOf(tree: GrowingTree, data: BinnedFeatures, r: number): number {
+  const n = data.rows;
+  let node = 0;
+  let f = tree.feature[0] as number;
+  while (f !== -1) {
+    const code = data.codes[f * n + r] as number;
+    const goLeft = code === 0 ? tree.missingLeft[node] === 1 : code <= (tree.bin[node] as number);
+    node = (goLeft ? tree.left[node] : tree.right[node]) as number;
+    f = tree.feature[node] as number;
+  }
+  return node;
 }
 
 /** Adds a growing tree's leaf to each row's margin, walking the binned codes. */
 function addTree(tree: GrowingTree, data: BinnedFeatures, margins: Float64Array): void {
   const n = data.rows;
   for (let r = 0; r < n; r += 1) {
-    let node = 0;
-    let f = tree.feature[0] as number;
-    while (f !== -1) {
-      const code = data.codes[f * n + r] as number;
-      const goLeft = code === 0 ? tree.missingLeft[node] === 1 : code <= (tree.bin[node] as number);
-      node = (goLeft ? tree.left[node] : tree.right[node]) as number;
-      f = tree.feature[node] as number;
-    }
-    margins[r] = (margins[r] as number) + (tree.value[node] as number);
+    margins[r] = (margins[r] as number) + (tree.value[leafOf(tree, data, r)] as number);
   }
 }
 

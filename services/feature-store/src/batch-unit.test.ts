@@ -73,8 +73,8 @@ class InterceptedStore implements FeatureStore {
     this.store.readCandidates(userId, postIds);
   readUser: FeatureStore['readUser'] = (userId, limit) => this.store.readUser(userId, limit);
 
-  async batchUnit(...args: Parameters<NonNullable<FeatureStore['batchUnit']>>): Promise<BatchUnit> {
-    const unit = (await this.store.batchUnit(...args))!;
+  batchUnit(...args: Parameters<NonNullable<FeatureStore['batchUnit']>>): BatchUnit {
+    const unit = this.store.batchUnit(...args)!;
     return {
       prefetch: (request) => unit.prefetch(request),
       write: async (plan) => {

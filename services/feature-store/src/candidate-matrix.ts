@@ -1,23 +1,12 @@
+import type { PackedMatrix } from '@feedmesh/contracts';
 import { EntityColumns, hasBit, setBit } from './feature-columns.js';
 import type { FeatureDeclaration } from './feature-registry.js';
 import type { FeatureSchema } from './feature-schema.js';
 import type { CandidateStates } from './feature-store.js';
 import { decayedAt, LAYOUTS, TIME_CELL } from './state-layout.js';
 
-/** A dense row-major matrix of float32 values with its missing bitset, as it goes on the wire. */
-export interface PackedMatrix {
-  readonly names: readonly string[];
-  readonly rows: number;
-  readonly values: Float32Array;
-  readonly missing: Uint8Array;
-}
-
-/** One vector of float32 values with its missing bitset. */
-export interface PackedVector {
-  readonly names: readonly string[];
-  readonly values: Float32Array;
-  readonly missing: Uint8Array;
-}
+// The wire's packed matrix and vector (libs/contracts): the rows are built straight into them.
+export type { PackedMatrix, PackedVector } from '@feedmesh/contracts';
 
 interface TagFeature {
   readonly cell: number;

@@ -14,7 +14,7 @@ export const featureStoreConfigShape = {
   /**
    * Events read from a partition, and applied together, at a time (at most: a consumer that
    * keeps up reads what there is). Larger batches fold more events into each entity's write:
-   * 2,000 cost Redis about 15% less per event than 500 when catching up.
+   * 2,000 cost Redis 55 µs per event against 60 with 500 when catching up (medium world).
    */
   FEATURE_STORE_BATCH_SIZE: env.int(2_000, 1, 10_000),
   /**

@@ -95,7 +95,7 @@ export class FeatureMaterializer {
     if (facts.length === 0) return failures;
     if (markerOf !== undefined && this.store.batchUnit !== undefined) {
       for (let attempt = 1; ; attempt++) {
-        const unit = await this.store.batchUnit(markers, { readMarkers: attempt > 1 });
+        const unit = this.store.batchUnit(markers, { readMarkers: attempt > 1 });
         if (unit === undefined) break;
         let refused: boolean;
         try {

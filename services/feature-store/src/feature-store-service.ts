@@ -1,3 +1,4 @@
+import { packedFeatureStoreDefinition, type PackedFeaturesResponse } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import {
   bindService,
@@ -18,7 +19,6 @@ import {
 } from './feature-responses.js';
 import { featureSchema } from './feature-schema.js';
 import type { FeatureStore } from './feature-store.js';
-import { packedFeatureStoreDefinition, type PackedFeaturesResponse } from './packed-response.js';
 
 /** GetFeatures' post_ids limit, from the proto. */
 export const MAX_POST_IDS = 5_000;

@@ -272,10 +272,7 @@ export interface FeatureStore {
    * every key is on one node) opens one per batch; undefined where it cannot (a Cluster), and
    * the store's per-entity markers keep deliveries again from counting twice.
    */
-  batchUnit?(
-    markers: readonly EventMarker[],
-    options: BatchUnitOptions,
-  ): Promise<BatchUnit> | undefined;
+  batchUnit?(markers: readonly EventMarker[], options: BatchUnitOptions): BatchUnit | undefined;
 }
 
 /** How much a store keeps per user. */

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { featuresv1 } from '@feedmesh/contracts';
-import type { PackedMatrix, PackedVector } from './candidate-matrix.js';
 import {
   decodeFeaturesResponse,
   encodeFeaturesResponse,
+  featuresv1,
   packedFeatureStoreDefinition,
   type PackedFeaturesResponse,
-} from './packed-response.js';
+  type PackedMatrix,
+  type PackedVector,
+} from '@feedmesh/contracts';
 
 // The codec itself is tested in libs/contracts; this checks what the feature store relies on.
 describe('GetFeaturesResponse, packed (as the feature store serves it)', () => {

@@ -137,12 +137,8 @@ export class RedisFeatureStore implements FeatureStore {
    * relations it reads, the posts it finds without a meta) and the write is one MULTI/EXEC
    * with the markers, which Redis refuses if any of them changed. See `BatchUnit`.
    */
-  batchUnit(
-    markers: readonly EventMarker[],
-    options: BatchUnitOptions,
-  ): Promise<BatchUnit> | undefined {
-    if (this.redis.isCluster) return undefined;
-    return Promise.resolve(this.openUnit(markers, options));
+  batchUnit(markers: readonly EventMarker[], options: BatchUnitOptions): BatchUnit | undefined {
+    return this.redis.isCluster ? undefined : this.openUnit(markers, options);
   }
 
   /** Closes the connections batch units opened (the caller's client stays open). */

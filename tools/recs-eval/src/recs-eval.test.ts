@@ -46,6 +46,16 @@ function syntheticMovies(movies: number): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Settings small enough for the synthetic data sets: a run takes seconds. */
+const SMALL_RUN = {
+  seed: 3,
+  validationFolds: 2,
+  ease: { minRatings: 2 },
+  rp3: { minRatings: 2 },
+  candidates: { perRetriever: 30, popular: 10 },
+  ranker: { trees: 30 },
+} as const;
+
 describe('recs eval', () => {
   it('inverts a symmetric positive-definite matrix', () => {
     const a = Float64Array.from([4, 2, 0.6, 2, 5, 1, 0.6, 1, 3]);
@@ -222,12 +232,7 @@ describe('recs eval', () => {
       await writeFile(join(dir, 'movies.csv'), syntheticMovies(80));
       const report = await runRecsEval({
         dataDir: dir,
-        seed: 3,
-        validationFolds: 2,
-        ease: { minRatings: 2 },
-        rp3: { minRatings: 2 },
-        candidates: { perRetriever: 30, popular: 10 },
-        ranker: { trees: 30 },
+        ...SMALL_RUN,
       });
       assert.deepEqual(
         report.splits.map((s) => s.protocol),
@@ -294,12 +299,7 @@ describe('recs eval', () => {
         outPath,
         k: 5,
         protocol: 'temporal',
-        seed: 3,
-        validationFolds: 2,
-        ease: { minRatings: 2 },
-        rp3: { minRatings: 2 },
-        candidates: { perRetriever: 30, popular: 10 },
-        ranker: { trees: 30 },
+        ...SMALL_RUN,
         // The test file exists only once the recommendations are written.
         onWritten: () => writeFile(testPath, `${test.join('\n')}\n`),
       });

@@ -668,18 +668,23 @@ export function averagedEnsemble(
   };
 }
 
-function scoreExamples(
-  model: TreeEnsembleModelDocument,
-  examples: LabeledExamples,
-  groups: Int32Array,
-): Float32Array {
-  const rows: CandidateRows = {
+/** Labelled examples as the ranker's candidate rows (users by group; items unused). */
+function candidateRowsOf(examples: LabeledExamples, groups: Int32Array): CandidateRows {
+  return {
     names: examples.names,
     rows: examples.rows,
     values: examples.values,
     users: groups,
     items: new Int32Array(examples.rows),
   };
+}
+
+function scoreExamples(
+  model: TreeEnsembleModelDocument,
+  examples: LabeledExamples,
+  groups: Int32Array,
+): Float32Array {
+  const rows = candidateRowsOf(examples, groups);
   return new Scorer(model).score({ candidates: rows }).probabilities;
 }
 
@@ -700,13 +705,7 @@ function chooseFusion(
   examples: LabeledExamples,
   groups: Int32Array,
 ): Fusion {
-  const rows: CandidateRows = {
-    names: examples.names,
-    rows: examples.rows,
-    values: examples.values,
-    users: groups,
-    items: new Int32Array(examples.rows),
-  };
+  const rows = candidateRowsOf(examples, groups);
   const offsets = queryOffsets(groups);
   const labels = examples.labels.like!;
   const curve = FUSION_WEIGHTS.map((weight) => ({

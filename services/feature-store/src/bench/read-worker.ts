@@ -4,14 +4,17 @@
  * The benchmark hands every worker the same request, one worker at a time.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { featuresv1 } from '@feedmesh/contracts';
+import {
+  encodeFeaturesResponse,
+  featuresv1,
+  packedFeatureStoreDefinition,
+} from '@feedmesh/contracts';
 import { createServiceClient } from '@feedmesh/service-kit';
 import { Redis } from 'ioredis';
 import { createChannel, createClient } from 'nice-grpc';
 import { candidateMatrix, userVector } from '../feature-responses.js';
 import { featureSchema } from '../feature-schema.js';
 import { TrackedNearCache } from '../near-cache.js';
-import { encodeFeaturesResponse, packedFeatureStoreDefinition } from '../packed-response.js';
 import { RedisFeatureStore } from '../redis-feature-store.js';
 import { timed } from './latency.js';
 
