@@ -255,7 +255,8 @@ function startService(env: Record<string, string>): {
   address: Promise<string>;
 } {
   const script = fileURLToPath(new URL('./serve.js', import.meta.url));
-  const child = spawn(process.execPath, [script], {
+  // The young generation the deployment gives it (k8s/base/feature-store, package.json).
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', script], {
     env: { ...process.env, ...env, OTEL_SDK_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
