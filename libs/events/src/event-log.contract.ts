@@ -11,6 +11,7 @@ import type {
   EventLog,
   EventLogOptions,
 } from './event-log.js';
+import { waitUntilDrained } from './drained.js';
 import { partitionOf } from './partition.js';
 import { eventually, Gate, like, likes } from './test-fixtures/events.js';
 
@@ -28,10 +29,7 @@ const QUICK = { pollIntervalMs: 10, claimIdleMs: 60_000 } as const;
 
 /** Resolves once the group has nothing undelivered or pending. */
 async function drained(log: EventLog, group: string): Promise<void> {
-  await eventually(`${group} has drained`, async () => {
-    const { undelivered, pending } = await log.lag(group);
-    return undelivered === 0 && pending === 0;
-  });
+  await waitUntilDrained(log, group, { timeoutMs: 10_000, intervalMs: 10 });
 }
 
 /** Every event a group's handlers applied, in order, with where it came from. */
@@ -141,6 +139,38 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         );
       }
       assert.ok(applied.seen.every(({ delivery }) => delivery.deliveries === 1));
+    });
+
+    it('waitUntilDrained resolves only once a group exists and has applied everything', async function () {
+      const log = await openLog({ partitions: 3 });
+      await log.append(Array.from({ length: 20 }, (_, index) => like(`d${index}`, `u${index}`)));
+      const looks: number[] = [];
+      let resolved = false;
+      const waiting = waitUntilDrained(log, 'g', {
+        intervalMs: 5,
+        onLag: (remaining) => looks.push(remaining),
+      }).then(() => {
+        resolved = true;
+      });
+      await delay(50);
+      assert.equal(resolved, false, 'a group nobody consumes yet is not drained');
+
+      const applied = new Applications();
+      await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler, batchSize: 4 });
+      await waiting;
+      assert.equal(applied.seen.length, 20, 'every event applied when it resolves');
+      assert.equal(looks.at(-1), 0);
+    });
+
+    it('waitUntilDrained gives up after its timeout, naming the group and what is left', async function () {
+      const log = await openLog({ partitions: 2 });
+      await log.append([like('s1', 'u1'), like('s2', 'u2')]);
+      const held = gate();
+      await consume(log, { group: 'stuck', consumer: 'c1', handler: () => held.opened });
+      await assert.rejects(
+        waitUntilDrained(log, 'stuck', { timeoutMs: 100, intervalMs: 10 }),
+        /group stuck did not drain within 100 ms: \d+ undelivered, \d+ pending/,
+      );
     });
 
     it('replays the whole retained history to a batch reader, without joining a group', async function () {

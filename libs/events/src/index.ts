@@ -33,3 +33,4 @@ export {
   type RedisStreamsEventLogOptions,
 } from './redis-streams-event-log.js';
 export { partitionKey, partitionOf } from './partition.js';
+export { waitUntilDrained, type DrainWaitOptions } from './drained.js';

@@ -6,8 +6,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { eventsv1 } from '@feedmesh/contracts';
+import { waitUntilDrained } from '@feedmesh/events';
 import { createRuntime, loadConfig, type Runtime } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
+import { deleteKeys } from '@feedmesh/testing';
 import { createWorld, type WorldPresetName } from '@feedmesh/world';
 import { Redis } from 'ioredis';
 import { FEATURE_STORE_GROUP, featureStoreConfigShape } from '../config.js';
@@ -165,7 +167,14 @@ export async function runFeatureBench(
     const started = startService({ ...env, BENCH_CLOCK_MS: String(parameters.now) });
     service = started.child;
     const address = await started.address;
-    await drained(runtime, log);
+    let lastReport = performance.now();
+    await waitUntilDrained(runtime.eventLog, FEATURE_STORE_GROUP, {
+      onLag: (remaining) => {
+        if (performance.now() - lastReport < 10_000) return;
+        log(`  ${remaining} events to go`);
+        lastReport = performance.now();
+      },
+    });
     const seconds = (performance.now() - ingestStart) / 1000;
     const eventsPerSecond = Math.round(events / seconds);
     log(`ingested ${events} events in ${seconds.toFixed(1)} s: ${eventsPerSecond} events/s`);
@@ -243,7 +252,7 @@ export async function runFeatureBench(
     await runtime.close();
     if (!options.keepData) {
       log(`deleting the keys under ${prefix}`);
-      await deleteUnder(admin, prefix);
+      await deleteKeys(admin, prefix);
     }
     await admin.quit();
   }
@@ -313,22 +322,6 @@ async function appendWorld(
   await runtime.eventLog.append(chunk);
   count += chunk.length;
   return { events: count, appendSeconds: round3((performance.now() - start) / 1000), metas };
-}
-
-/** Waits until the feature store's group has nothing undelivered or pending. */
-async function drained(runtime: Runtime, log: (line: string) => void): Promise<void> {
-  let lastReport = performance.now();
-  for (;;) {
-    const { undelivered, pending } = await runtime.eventLog
-      .lag(FEATURE_STORE_GROUP)
-      .catch(() => ({ undelivered: 1, pending: 0 })); // the group does not exist yet
-    if (undelivered === 0 && pending === 0) return;
-    if (performance.now() - lastReport > 10_000) {
-      log(`  ${undelivered + pending} events to go`);
-      lastReport = performance.now();
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 interface ReadRun {
@@ -478,15 +471,6 @@ function keysRead(
   for (const blogId of blogs) read.push(blogKeys.get(blogId)!, keys.userBlog(userId, blogId));
   for (const tag of tags) read.push(keys.userTagState(userId, tag));
   return read;
-}
-
-async function deleteUnder(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 5_000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
 }
 
 function round3(value: number): number {

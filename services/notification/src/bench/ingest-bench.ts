@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import type { eventsv1 } from '@feedmesh/contracts';
+import { waitUntilDrained } from '@feedmesh/events';
 import { createRuntime, loadConfig } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
+import { deleteKeys } from '@feedmesh/testing';
 import { Redis } from 'ioredis';
 import {
   assembleNotification,
@@ -116,10 +118,16 @@ export async function runIngestBench(options: IngestBenchOptions): Promise<Inges
     let steady: { readonly remaining: number; readonly atMs: number } | undefined;
     const steadyRemaining = events - (options.steadyAfter ?? 200_000);
     try {
-      await drained(runtime, log, (remaining) => {
-        if (steady === undefined && remaining <= steadyRemaining) {
-          steady = { remaining, atMs: performance.now() };
-        }
+      let lastReport = performance.now();
+      await waitUntilDrained(runtime.eventLog, NOTIFICATION_GROUP, {
+        onLag: (remaining) => {
+          if (steady === undefined && remaining <= steadyRemaining) {
+            steady = { remaining, atMs: performance.now() };
+          }
+          if (performance.now() - lastReport < 10_000) return;
+          log(`  ${remaining} events to go`);
+          lastReport = performance.now();
+        },
       });
     } finally {
       await consumer.stop();
@@ -153,29 +161,8 @@ export async function runIngestBench(options: IngestBenchOptions): Promise<Inges
   } finally {
     log(`deleting the keys under ${prefix}`);
     await runtime.close();
-    await deleteUnder(admin, prefix);
+    await deleteKeys(admin, prefix);
     await admin.quit();
-  }
-}
-
-/** Waits until the group has nothing undelivered or pending. */
-async function drained(
-  runtime: ReturnType<typeof createRuntime>,
-  log: (line: string) => void,
-  onLag: (remaining: number) => void,
-): Promise<void> {
-  let lastReport = performance.now();
-  for (;;) {
-    const { undelivered, pending } = await runtime.eventLog
-      .lag(NOTIFICATION_GROUP)
-      .catch(() => ({ undelivered: 1, pending: 0 })); // the group does not exist yet
-    onLag(undelivered + pending);
-    if (undelivered === 0 && pending === 0) return;
-    if (performance.now() - lastReport > 10_000) {
-      log(`  ${undelivered + pending} events to go`);
-      lastReport = performance.now();
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -205,18 +192,6 @@ function commandDeltas(
     })
     .filter((delta) => delta.calls > 0)
     .sort((a, b) => b.calls - a.calls);
-}
-
-/** Everything under the prefix, the event log's keys too (`{<prefix>:events:p0}:...`). */
-async function deleteUnder(redis: Redis, prefix: string): Promise<void> {
-  for (const pattern of [`${prefix}:*`, `{${prefix}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5_000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  }
 }
 
 function round1(value: number): number {

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { commonv1, gatewayv1, notificationv1, type eventsv1 } from '@feedmesh/contracts';
-import { createEventLog } from '@feedmesh/events';
+import { createEventLog, waitUntilDrained } from '@feedmesh/events';
 import { createServiceClient, type ServiceClient } from '@feedmesh/service-kit';
+import { deleteKeys } from '@feedmesh/testing';
 import { isAbortError } from 'abort-controller-x';
 import { Redis } from 'ioredis';
 import { ServiceProcess } from './service-process.js';
@@ -176,7 +177,7 @@ export async function runNotificationBench(
       }
       await publish(events);
     }
-    await waitForConsumer(eventLog, 'the notification consumer to read the world');
+    await waitUntilDrained(eventLog, 'notification', { timeoutMs: 120_000 });
 
     log(
       `latency: ${settings.likes} likes at ${settings.ratePerSecond}/s to ${settings.owners} owners`,
@@ -375,7 +376,7 @@ async function measureSubscribers(
       }
       await publish(batch);
     }
-    await waitForConsumer(eventLog, 'the fan-out likes to be consumed', 300_000);
+    await waitUntilDrained(eventLog, 'notification', { timeoutMs: 300_000 });
     await waitUntil(() => received.size === users.length, 60_000);
     if (streams.errors.length > 0) {
       log(`capacity: ${streams.errors.length} streams failed: ${String(streams.errors[0])}`);
@@ -431,21 +432,6 @@ function summarize(latencies: readonly number[], sent: number): LatencySummary {
   };
 }
 
-async function waitForConsumer(
-  eventLog: ReturnType<typeof createEventLog>,
-  what: string,
-  timeoutMs = 120_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const lag = await eventLog.lag('notification');
-    if (lag.undelivered === 0 && lag.pending === 0) return;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(lag)}`);
-    await sleep(100);
-  }
-}
-
 const ownerId = (run: string, i: number): string => `bench-owner-${run}-${i}`;
 
 function blogCreated(run: string, i: number): eventsv1.Event {
@@ -499,13 +485,4 @@ function like(run: string, liker: string, owner: number, n: string): eventsv1.Ev
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
 }
