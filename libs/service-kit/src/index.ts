@@ -36,3 +36,4 @@ export {
   type TlsMaterial,
 } from './tls.js';
 export { bearerTokenMiddleware } from './auth.js';
+export { parseScriptArgs, integerFlag, integerFlagOr, type ScriptIo } from './script-args.js';

@@ -1,42 +1,32 @@
 /**
- * Runs the feature store benchmark now, until `feedmesh bench features` calls it:
- *
- *   node services/feature-store/dist/bench/features.js --json [--preset medium] [--requests 1000]
- *     [--warmup 200] [--posts-per-request 1000] [--batch-size 500] [--partitions 8] [--seed 1]
- *     [--posts N] [--redis-url redis://...] [--prefix bench:fs:x] [--keep-data]
+ * Runs the feature store benchmark now, until `feedmesh bench features` calls it (`--help`
+ * gives its flags).
  *
  * Progress goes to stderr; the report to stdout (JSON with --json, else a short summary).
  */
-import { parseArgs } from 'node:util';
+import { integerFlag, parseScriptArgs } from '@feedmesh/service-kit';
 import { WORLD_PRESET_NAMES, type WorldPresetName } from '@feedmesh/world';
 import { runFeatureBench, type FeatureBenchOptions } from './feature-bench.js';
 
-const { values } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    preset: { type: 'string' },
-    seed: { type: 'string' },
-    posts: { type: 'string' },
-    'posts-per-request': { type: 'string' },
-    requests: { type: 'string' },
-    warmup: { type: 'string' },
-    partitions: { type: 'string' },
-    'batch-size': { type: 'string' },
-    'keep-data': { type: 'boolean', default: false },
-    prefix: { type: 'string' },
-    'redis-url': { type: 'string' },
-  },
-});
+const USAGE = `node services/feature-store/dist/bench/features.js [--json] [--preset medium]
+  [--requests 1000] [--warmup 200] [--posts-per-request 1000] [--batch-size 2000]
+  [--partitions 8] [--seed 1] [--posts N] [--redis-url redis://...] [--prefix bench:fs:x]
+  [--keep-data]`;
 
-function integer(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    process.stderr.write(`--${name}: expected a positive integer, got ${raw}\n`);
-    process.exit(2);
-  }
-  return value;
-}
+const values = parseScriptArgs(USAGE, {
+  json: { type: 'boolean', default: false },
+  preset: { type: 'string' },
+  seed: { type: 'string' },
+  posts: { type: 'string' },
+  'posts-per-request': { type: 'string' },
+  requests: { type: 'string' },
+  warmup: { type: 'string' },
+  partitions: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'keep-data': { type: 'boolean', default: false },
+  prefix: { type: 'string' },
+  'redis-url': { type: 'string' },
+});
 
 const preset = values.preset as WorldPresetName | undefined;
 if (preset !== undefined && !WORLD_PRESET_NAMES.includes(preset)) {
@@ -57,7 +47,7 @@ const options: FeatureBenchOptions = {
         ['batchSize', 'batch-size'],
       ] as const
     ).flatMap(([option, flag]) => {
-      const value = integer(flag, values[flag]);
+      const value = integerFlag(flag, values[flag]);
       return value === undefined ? [] : [[option, value]];
     }),
   ),

@@ -7,32 +7,39 @@
  * Needs Redis (`npx tsc -b services/notification` builds it).
  * Progress goes to stderr. Profile with `node --cpu-prof --cpu-prof-dir=/tmp/prof ...`.
  */
-import { parseArgs } from 'node:util';
-import { createWorld, type WorldPresetName } from '@feedmesh/world';
+import { integerFlag, integerFlagOr, parseScriptArgs } from '@feedmesh/service-kit';
+import { createWorld, WORLD_PRESET_NAMES, type WorldPresetName } from '@feedmesh/world';
 import { runIngestBench } from './ingest-bench.js';
 
-const { values } = parseArgs({
-  options: {
+const values = parseScriptArgs(
+  `node services/notification/dist/bench/run-ingest-bench.js [--json] [--events 200000]
+  [--preset medium] [--seed 1] [--partitions 8] [--batch-size 200] [--redis redis://...]`,
+  {
     json: { type: 'boolean', default: false },
-    events: { type: 'string', default: '200000' },
+    events: { type: 'string' },
     preset: { type: 'string', default: 'medium' },
-    seed: { type: 'string', default: '1' },
-    partitions: { type: 'string', default: '8' },
+    seed: { type: 'string' },
+    partitions: { type: 'string' },
     'batch-size': { type: 'string' },
     redis: { type: 'string' },
   },
-});
+);
+if (!WORLD_PRESET_NAMES.includes(values.preset as WorldPresetName)) {
+  process.stderr.write(`--preset: expected one of ${WORLD_PRESET_NAMES.join(', ')}\n`);
+  process.exit(2);
+}
+const batchSize = integerFlag('batch-size', values['batch-size']);
 
 const report = await runIngestBench({
   events: createWorld({
     preset: values.preset as WorldPresetName,
-    seed: Number(values.seed),
+    seed: integerFlagOr('seed', values.seed, 1, 0),
   }).events(),
-  limit: Number(values.events),
-  partitions: Number(values.partitions),
-  ...(values['batch-size'] === undefined
+  limit: integerFlagOr('events', values.events, 200_000),
+  partitions: integerFlagOr('partitions', values.partitions, 8),
+  ...(batchSize === undefined
     ? {}
-    : { env: { NOTIFICATION_CONSUMER_BATCH_SIZE: values['batch-size'] } }),
+    : { env: { NOTIFICATION_CONSUMER_BATCH_SIZE: String(batchSize) } }),
   ...(values.redis === undefined ? {} : { redisUrl: values.redis }),
   log: (line) => process.stderr.write(`[ingest-bench] ${line}\n`),
 });

@@ -8,11 +8,14 @@
  * Needs Redis and the built gateway and notification services (`npx tsc -b
  * services/notification services/feed-gateway`). Progress goes to stderr.
  */
-import { parseArgs } from 'node:util';
+import { integerFlag, parseScriptArgs } from '@feedmesh/service-kit';
 import { runNotificationBench, type NotificationBenchReport } from './notification-bench.js';
 
-const { values } = parseArgs({
-  options: {
+const values = parseScriptArgs(
+  `node services/notification/dist/bench/run-notification-bench.js [--json] [--likes 600]
+  [--rate 50] [--owners 100] [--subscribers 10000] [--channels 10] [--redis redis://...]
+  [--node-flags='--cpu-prof --cpu-prof-dir=/tmp/prof']`,
+  {
     json: { type: 'boolean', default: false },
     likes: { type: 'string' },
     rate: { type: 'string' },
@@ -22,17 +25,9 @@ const { values } = parseArgs({
     redis: { type: 'string' },
     'node-flags': { type: 'string' },
   },
-});
+);
 
-function count(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) {
-    process.stderr.write(`--${name}: expected a whole number, got ${text}\n`);
-    process.exit(2);
-  }
-  return value;
-}
+const count = (name: string, text: string | undefined) => integerFlag(name, text, 0);
 
 const report = await runNotificationBench({
   ...(values.redis === undefined ? {} : { redisUrl: values.redis }),

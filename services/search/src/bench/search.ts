@@ -3,26 +3,27 @@
  *   node services/search/dist/bench/search.js [--posts 100000] [--queries 2000] [--seed 1]
  *     [--concurrency 4] [--no-grpc] [--no-minisearch] [--json]
  */
-import { parseArgs } from 'node:util';
+import { integerFlagOr, parseScriptArgs } from '@feedmesh/service-kit';
 import { runSearchBench } from './search-bench.js';
 
-const { values } = parseArgs({
-  options: {
-    posts: { type: 'string', default: '100000' },
-    queries: { type: 'string', default: '2000' },
-    seed: { type: 'string', default: '1' },
-    concurrency: { type: 'string', default: '4' },
+const values = parseScriptArgs(
+  'node services/search/dist/bench/search.js [--posts 100000] [--queries 2000] [--seed 1] [--concurrency 4] [--no-grpc] [--no-minisearch] [--json]',
+  {
+    posts: { type: 'string' },
+    queries: { type: 'string' },
+    seed: { type: 'string' },
+    concurrency: { type: 'string' },
     'no-grpc': { type: 'boolean', default: false },
     'no-minisearch': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
-});
+);
 
 const report = await runSearchBench({
-  posts: Number(values.posts),
-  queries: Number(values.queries),
-  seed: Number(values.seed),
-  concurrency: Number(values.concurrency),
+  posts: integerFlagOr('posts', values.posts, 100_000),
+  queries: integerFlagOr('queries', values.queries, 2_000),
+  seed: integerFlagOr('seed', values.seed, 1, 0),
+  concurrency: integerFlagOr('concurrency', values.concurrency, 4),
   grpc: !values['no-grpc'],
   minisearch: !values['no-minisearch'],
 });

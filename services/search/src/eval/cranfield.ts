@@ -3,17 +3,18 @@
  *   node services/search/dist/eval/cranfield.js --cranfield ../shared/data/cranfield \
  *     [--run run.tsv] [--no-feedback] [--json]
  */
-import { parseArgs } from 'node:util';
+import { parseScriptArgs } from '@feedmesh/service-kit';
 import { runCranfieldEval } from './cranfield-eval.js';
 
-const { values } = parseArgs({
-  options: {
+const values = parseScriptArgs(
+  'node services/search/dist/eval/cranfield.js [--cranfield ../shared/data/cranfield] [--run run.tsv] [--no-feedback] [--json]',
+  {
     cranfield: { type: 'string', default: '../shared/data/cranfield' },
     run: { type: 'string' },
     'no-feedback': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
-});
+);
 
 const report = await runCranfieldEval({
   dir: values.cranfield,

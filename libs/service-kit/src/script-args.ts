@@ -1,0 +1,81 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** What a script's command line was: `values` as node:util's parseArgs gives them. */
+export type ScriptValues<T extends Options> = ReturnType<
+  typeof parseArgs<{ options: T & { help: { type: 'boolean' } }; allowPositionals: false }>
+>['values'];
+
+/** Where a script writes and how it ends: the process by default, a recorder in tests. */
+export interface ScriptIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly exit: (code: number) => never;
+}
+
+const processIo: ScriptIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  exit: (code) => process.exit(code),
+};
+
+/**
+ * The command line of a benchmark or evaluation script (`node dist/bench/x.js --flag ...`):
+ * `--help` prints `usage` and exits 0; an unknown flag, a missing value or a stray argument
+ * prints what was wrong and the usage, and exits 2, instead of a stack trace.
+ */
+export function parseScriptArgs<T extends Options>(
+  usage: string,
+  options: T,
+  args: readonly string[] = process.argv.slice(2),
+  io: ScriptIo = processIo,
+): ScriptValues<T> {
+  let values: ScriptValues<T>;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: { ...options, help: { type: 'boolean' } },
+      allowPositionals: false,
+      strict: true,
+    }) as { values: ScriptValues<T> });
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\nusage: ${usage}\n`);
+    return io.exit(2);
+  }
+  if ((values as { help?: boolean }).help === true) {
+    io.out(`usage: ${usage}\n`);
+    return io.exit(0);
+  }
+  return values;
+}
+
+/**
+ * A flag's value as an integer of at least `min` (default 1), or undefined when it was not
+ * given; anything else prints `--<name>: expected ...` and exits 2.
+ */
+export function integerFlag(
+  name: string,
+  raw: string | undefined,
+  min = 1,
+  io: ScriptIo = processIo,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isSafeInteger(value) || value < min) {
+    io.err(`--${name}: expected an integer of at least ${min}, got ${JSON.stringify(raw)}\n`);
+    return io.exit(2);
+  }
+  return value;
+}
+
+/** As `integerFlag`, with a default for a flag not given. */
+export function integerFlagOr(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min = 1,
+  io: ScriptIo = processIo,
+): number {
+  return integerFlag(name, raw, min, io) ?? fallback;
+}
