@@ -12,6 +12,7 @@ import type {
   EventLogOptions,
 } from './event-log.js';
 import { waitUntilDrained } from './drained.js';
+import { inOrder } from './in-order.js';
 import { partitionOf } from './partition.js';
 import { eventually, Gate, like, likes } from './test-fixtures/events.js';
 
@@ -577,6 +578,40 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
           assert.deepEqual(appliedHere, appendedHere, `partition ${partition}`);
         }
         assert.equal(consumer.stats().processed, 40);
+      });
+
+      it('inOrder: a one-event handler applies each read in log order; a poison event is retried and dead-lettered alone', async function () {
+        const log = await openLog({ partitions: 1 });
+        const events = likes(5, 'u1');
+        await log.append(events);
+        const applied = new Applications();
+        let attempts = 0;
+        const consumer = await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          claimIdleMs: 50,
+          maxDeliveries: 2,
+          batchSize: 10,
+          batchHandler: inOrder(async (event, delivery) => {
+            if (event.eventId === 'e2') {
+              attempts += 1;
+              throw new Error(`poison, attempt ${attempts}`);
+            }
+            applied.record(event, delivery);
+          }),
+        });
+
+        await eventually(
+          'e2 is dead-lettered',
+          async () => (await log.deadLetters('g')).length === 1,
+        );
+        await drained(log, 'g');
+        assert.deepEqual(applied.ids(), ['e0', 'e1', 'e3', 'e4'], 'the others once, in order');
+        const [deadLetter] = await log.deadLetters('g');
+        assert.equal(deadLetter?.eventId, 'e2');
+        assert.equal(deadLetter?.error, 'poison, attempt 2');
+        assert.equal(attempts, 2);
+        assert.equal(consumer.stats().processed, 4);
       });
 
       it('only acknowledges with marksProcessed: the events the handler marked are skipped again, the others handed over again', async function () {

@@ -34,3 +34,4 @@ export {
 } from './redis-streams-event-log.js';
 export { partitionKey, partitionOf } from './partition.js';
 export { waitUntilDrained, type DrainWaitOptions } from './drained.js';
+export { inOrder } from './in-order.js';
