@@ -4,6 +4,7 @@
  */
 import { contentModelStoreFor, type ContentModelStore } from '@feedmesh/content';
 import { embeddingStoreFor, type EmbeddingStore } from '@feedmesh/embeddings';
+import { inOrder } from '@feedmesh/events';
 import {
   env,
   runtimeConfigShape,
@@ -140,7 +141,8 @@ export async function startCandidateGeneration(
     group,
     consumer: runtime.consumerName,
     startFrom: 'end',
-    handler: (event) => pipeline.indexer.apply(event),
+    // Batch mode: the indexes are in memory, so a read costs two round trips, not two an event.
+    batchHandler: inOrder((event) => pipeline.indexer.apply(event)),
   });
   const loader = new EmbeddingsLoader({
     store: options.embeddingStore ?? embeddingStoreFor(runtime),
