@@ -38,6 +38,8 @@ export interface ProcessPlaygroundOptions {
    * foreground process group, so the children start draining on their own.
    */
   readonly interrupt?: AbortSignal;
+  /** Node flags for a child (before its script), e.g. `--cpu-prof` ones from `bench feed`. */
+  readonly nodeFlags?: (service: PlaygroundService) => readonly string[];
 }
 
 /** A playground whose services run as child processes; `failed` settles if one dies. */
@@ -78,7 +80,8 @@ export async function startProcessPlayground(
   failed.catch(() => undefined);
 
   for (const name of PLAYGROUND_SERVICES) {
-    const child = spawn(process.execPath, [await mainOf(name)], {
+    const flags = options.nodeFlags?.(name) ?? [];
+    const child = spawn(process.execPath, [...flags, await mainOf(name)], {
       env: {
         ...base,
         GRPC_LISTEN: addresses[name],
@@ -105,7 +108,7 @@ export async function startProcessPlayground(
     stopping = true;
     const gateway = children.get('feed-gateway');
     if (gateway !== undefined) await stopChild(gateway);
-    await Promise.all([...children.values()].map(stopChild));
+    await Promise.all([...children.values()].map((child) => stopChild(child)));
   };
 
   try {

@@ -61,7 +61,10 @@ export interface FeedBenchOptions {
   readonly reload?: boolean;
   /** Added to every service process's NODE_OPTIONS. */
   readonly serviceNodeOptions?: string;
-  /** Each service writes a CPU profile of its whole run here (`<service>-<pid>.cpuprofile`). */
+  /**
+   * Each service process (and the echo) writes a CPU profile of its whole run here, as
+   * `<service>.cpuprofile`, with Node's own `--cpu-prof` (written on any orderly exit).
+   */
   readonly cpuProfileDir?: string;
   /** The services' LOG_LEVEL (default error: a log line per degraded feed would be load too). */
   readonly serviceLogLevel?: string;
@@ -167,11 +170,14 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
     env,
     logger,
     output: options.output,
+    nodeFlags: (service) => cpuProfileFlags(options.cpuProfileDir, service),
   });
   let echo: EchoProcess | undefined;
   const gateway = connectGateway(playground.gatewayAddress);
   try {
-    if (options.echo !== false) echo = await startEchoProcess(env);
+    if (options.echo !== false) {
+      echo = await startEchoProcess(env, cpuProfileFlags(options.cpuProfileDir, 'echo'));
+    }
     const world = buildWorld({ preset: options.world, seed });
     let publishedEvents = 0;
     if (reuse) {
@@ -358,6 +364,12 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
   }
 }
 
+/** Node's `--cpu-prof` flags for one process, or none without a directory. */
+function cpuProfileFlags(dir: string | undefined, name: string): string[] {
+  if (dir === undefined) return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`, `--cpu-prof-name=${name}.cpuprofile`];
+}
+
 function serviceEnv(
   options: FeedBenchOptions,
   prefix: string,
@@ -366,10 +378,7 @@ function serviceEnv(
   recorder: SpanRecorder | undefined,
 ): Record<string, string | undefined> {
   const { GRPC_LISTEN: _ignored, ...inherited } = process.env;
-  const profiler = options.cpuProfileDir
-    ? `--import=${new URL('./cpu-profile.preload.js', import.meta.url).href}`
-    : undefined;
-  const nodeOptions = [inherited['NODE_OPTIONS'], options.serviceNodeOptions, profiler]
+  const nodeOptions = [inherited['NODE_OPTIONS'], options.serviceNodeOptions]
     .filter(Boolean)
     .join(' ');
   return {
@@ -379,7 +388,6 @@ function serviceEnv(
     FEED_MAX_CANDIDATES: String(maxCandidates),
     LOG_LEVEL: options.serviceLogLevel ?? 'error',
     ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
-    ...(options.cpuProfileDir ? { BENCH_CPU_PROFILE_DIR: resolve(options.cpuProfileDir) } : {}),
     ...(recorder
       ? {
           OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
