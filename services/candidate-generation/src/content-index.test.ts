@@ -36,6 +36,34 @@ describe('ContentIndex', () => {
     assert.ok(['wool', 'knitting', 'pattern'].includes(matches[0]!.about), matches[0]!.about);
   });
 
+  it('fills the limit past skipped and deleted posts, asking only of the best-ranked', () => {
+    const index = new ContentIndex();
+    index.postCreated('seed', post('Merino wool scarf, hand knitting pattern.'));
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    // Older posts rank lower (rank: newer first), so a is best and e worst.
+    ids.forEach((id, i) =>
+      index.postCreated(id, post(`Merino wool scarf knitting pattern ${id}.`, [], T0 - i * DAY)),
+    );
+    index.postDeleted('b');
+    index.engaged('u', 'seed', 1, T0 + DAY);
+    const asked: string[] = [];
+    const matches = index.match('u', {
+      ...everything,
+      limit: 2,
+      skip: (id) => {
+        asked.push(id);
+        return id === 'seed' || id === 'a';
+      },
+      rank: (similarity, createdAtMs) => createdAtMs + similarity,
+    });
+    assert.deepEqual(
+      matches.map((m) => m.postId),
+      ['c', 'd'],
+    );
+    // The seed ranks first (newest); b is deleted, so never asked; e is past the limit.
+    assert.deepEqual(asked, ['seed', 'a', 'c', 'd']);
+  });
+
   it('counts an engagement that arrived before its post once the post arrives', () => {
     const index = new ContentIndex();
     index.engaged('u', 'wool', 1, T0 + DAY);

@@ -314,7 +314,10 @@ export class ContentIndex {
    */
   match(userId: string, options: MatchOptions): ContentMatch[] {
     const interests = this.interests(userId, options.queryTerms);
-    // Per matched post, a slot in the columns below; -1 for a post skipped.
+    // Per matched post, a slot in the columns below. Whether a post is still indexed and not
+    // skipped is asked only of the best-ranked ones, in rank order, until `limit` are kept:
+    // it does not change a post's rank, and two map lookups for each of a few thousand posts
+    // were most of a match's time.
     const slots = new Map<string, number>();
     const ids: string[] = [];
     const similarity: number[] = [];
@@ -331,17 +334,14 @@ export class ContentIndex {
         const postId = list.ids[i]!;
         let slot = slots.get(postId);
         if (slot === undefined) {
-          slot = !this.posts.has(postId) || options.skip(postId) ? -1 : ids.length;
+          slot = ids.length;
           slots.set(postId, slot);
-          if (slot >= 0) {
-            ids.push(postId);
-            similarity.push(0);
-            best.push(0);
-            about.push(term);
-            createdAtMs.push(created);
-          }
+          ids.push(postId);
+          similarity.push(0);
+          best.push(0);
+          about.push(term);
+          createdAtMs.push(created);
         }
-        if (slot < 0) continue;
         const contribution = weight * list.weights[i]!;
         similarity[slot]! += contribution;
         if (contribution > best[slot]!) {
@@ -353,21 +353,26 @@ export class ContentIndex {
     const minSimilarity = options.minSimilarity ?? 0;
     const rank = options.rank ?? ((s: number) => s);
     const ranks = new Float64Array(ids.length);
-    const kept: number[] = [];
+    const ranked: number[] = [];
     for (let n = 0; n < ids.length; n++) {
       if (similarity[n]! < minSimilarity) continue;
       ranks[n] = rank(similarity[n]!, createdAtMs[n]!);
-      kept.push(n);
+      ranked.push(n);
     }
-    return kept
-      .sort((a, b) => ranks[b]! - ranks[a]! || (ids[a]! < ids[b]! ? -1 : 1))
-      .slice(0, options.limit)
-      .map((n) => ({
-        postId: ids[n]!,
+    ranked.sort((a, b) => ranks[b]! - ranks[a]! || (ids[a]! < ids[b]! ? -1 : 1));
+    const matches: ContentMatch[] = [];
+    for (const n of ranked) {
+      if (matches.length >= options.limit) break;
+      const postId = ids[n]!;
+      if (!this.posts.has(postId) || options.skip(postId)) continue;
+      matches.push({
+        postId,
         similarity: similarity[n]!,
         createdAtMs: createdAtMs[n]!,
         about: this.words.get(about[n]!) ?? about[n]!,
-      }));
+      });
+    }
+    return matches;
   }
 
   /** Keeps an engagement of a post not seen yet, a few per post, for when it arrives. */

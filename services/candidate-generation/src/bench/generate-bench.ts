@@ -2,6 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { candidatesv1, commonv1 } from '@feedmesh/contracts';
 import { startGrpcServer } from '@feedmesh/service-kit';
 import { candidateGenerationService } from '../candidate-generation-service.js';
@@ -38,6 +40,12 @@ export interface GenerateBenchOptions {
   readonly grpc?: boolean;
   /** Writes a CPU profile of the measured requests here (a .cpuprofile file). */
   readonly profile?: string;
+  /**
+   * Writes a sampling heap profile of the measured requests here (a .heapprofile file), of
+   * the sampled objects not yet collected when the loop ends: what calls left in the old
+   * generation since its last mark-compact, plus the call in flight.
+   */
+  readonly heapProfile?: string;
   /** Progress lines (rebuild), e.g. to stderr. */
   readonly progress?: (line: string) => void;
 }
@@ -85,6 +93,19 @@ export interface GenerateBenchReport {
    * a core when other processes load the machine.
    */
   readonly cpu: LatencySummary;
+  /**
+   * Garbage collection during the measured in-process calls (the untimed full-view calls
+   * and encodes included): pauses by kind (PerformanceObserver), and what the calls left in
+   * the old generation (its growth over each call, summed: promotion by scavenges and objects
+   * allocated there directly), per call.
+   */
+  readonly gc: {
+    readonly scavenges: number;
+    readonly scavengeMs: LatencySummary;
+    readonly markCompacts: number;
+    readonly markCompactMs: LatencySummary;
+    readonly oldGrowthKbPerCall: number;
+  };
   /** Resident set size after the run, MB (heap, typed arrays, vectors). */
   readonly rssMb: number;
   /** Per source: wall time within Generate, and candidates returned. */
@@ -202,13 +223,37 @@ export async function runGenerateBench(
   const fullEncodeTimes: number[] = [];
   const fullResponseKb: number[] = [];
   const bySource = new Map<string, { ms: number[]; counts: number[] }>();
-  const session = options.profile ? new Session() : undefined;
-  for (let i = 0; i < warmup + requests; i++) {
-    if (session && i === warmup) {
-      session.connect();
-      await session.post('Profiler.enable');
-      await session.post('Profiler.start');
+  const session = options.profile || options.heapProfile ? new Session() : undefined;
+  const gcPauses = { minor: [] as number[], major: [] as number[] };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcPauses.minor.push(entry.duration);
+      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcPauses.major.push(entry.duration);
     }
+  });
+  let oldGrowth = 0;
+  for (let i = 0; i < warmup + requests; i++) {
+    if (i === warmup) {
+      gcObserver.observe({ entryTypes: ['gc'] });
+      if (session) session.connect();
+      if (session && options.profile) {
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+      }
+      if (session && options.heapProfile) {
+        await session.post('HeapProfiler.enable');
+        await session.post('HeapProfiler.startSampling', {
+          samplingInterval: 4096,
+          includeObjectsCollectedByMajorGC: false,
+          includeObjectsCollectedByMinorGC: false,
+        });
+      }
+    }
+    // Each call starts from the event loop, as a request reaches a server; without this the
+    // whole loop ran as one task (see README "Where the time goes on the large world").
+    await new Promise((resolve) => setImmediate(resolve));
+    const old0 = oldGenerationBytes();
     const query = {
       userId: pickUser(),
       surface: commonv1.Surface.SURFACE_FOR_YOU,
@@ -239,6 +284,7 @@ export async function runGenerateBench(
     const fullEncoded = candidatesv1.GenerateResponse.encode(full).finish();
     fullEncodeTimes.push(performance.now() - f0);
     fullResponseKb.push(fullEncoded.length / 1024);
+    oldGrowth += Math.max(0, oldGenerationBytes() - old0);
     for (const report of response.sources) {
       let entry = bySource.get(report.source);
       if (!entry) bySource.set(report.source, (entry = { ms: [], counts: [] }));
@@ -246,11 +292,19 @@ export async function runGenerateBench(
       entry.counts.push(report.count);
     }
   }
-  if (session) {
-    const { profile } = await session.post('Profiler.stop');
-    await writeFile(options.profile!, JSON.stringify(profile));
-    session.disconnect();
+  if (session && options.heapProfile) {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    await writeFile(options.heapProfile, JSON.stringify(profile));
   }
+  if (session && options.profile) {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(options.profile, JSON.stringify(profile));
+  }
+  session?.disconnect();
+  // Entries are delivered by a later turn of the event loop (the calls never yield to it):
+  // let them arrive.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  gcObserver.disconnect();
   const grpc = options.grpc
     ? await benchGrpc(pipeline, store, warmup, requests, maxCandidates, pickUser)
     : undefined;
@@ -275,6 +329,13 @@ export async function runGenerateBench(
       encodeMs: summarizeLatencies(fullEncodeTimes),
     },
     cpu: summarizeLatencies(cpuTimes),
+    gc: {
+      scavenges: gcPauses.minor.length,
+      scavengeMs: summarizeLatencies(gcPauses.minor),
+      markCompacts: gcPauses.major.length,
+      markCompactMs: summarizeLatencies(gcPauses.major),
+      oldGrowthKbPerCall: Math.round(oldGrowth / 1024 / Math.max(1, requests)),
+    },
     rssMb: Math.round(process.memoryUsage().rss / 1e6),
     sources: Object.fromEntries(
       [...bySource].map(([name, { ms, counts }]) => [
@@ -342,6 +403,17 @@ async function benchGrpc(
 interface CallerLatencies {
   readonly ranking: number[];
   readonly full: number[];
+}
+
+/** Bytes used by every heap space but the young generation's. */
+function oldGenerationBytes(): number {
+  let bytes = 0;
+  for (const space of getHeapSpaceStatistics()) {
+    if (space.space_name !== 'new_space' && space.space_name !== 'new_large_object_space') {
+      bytes += space.space_used_size;
+    }
+  }
+  return bytes;
 }
 
 function heapUsed(): number {

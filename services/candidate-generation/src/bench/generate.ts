@@ -1,6 +1,7 @@
 /**
  * node --expose-gc --max-old-space-size=8192 services/candidate-generation/dist/bench/generate.js \
- *   [--preset large] [--requests 2000] [--max-candidates 1000] [--json]
+ *   [--preset large] [--requests 2000] [--max-candidates 1000] [--grpc] [--json]
+ *   [--profile out.cpuprofile] [--heap-profile out.heapprofile]
  */
 import { parseArgs } from 'node:util';
 import type { WorldPresetName } from '@feedmesh/world';
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     factors: { type: 'string', default: '32' },
     iterations: { type: 'string', default: '8' },
     profile: { type: 'string' },
+    'heap-profile': { type: 'string' },
     grpc: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -28,6 +30,7 @@ const report = await runGenerateBench({
   factors: Number(values.factors),
   iterations: Number(values.iterations),
   ...(values.profile ? { profile: values.profile } : {}),
+  ...(values['heap-profile'] ? { heapProfile: values['heap-profile'] } : {}),
   grpc: values.grpc,
   progress: (line) => process.stderr.write(`${line}\n`),
 });
