@@ -28,6 +28,8 @@ import {
   workloads,
 } from './support/workloads.js';
 import { parseExperimentsConfig } from '@feedmesh/experiments';
+import { SERVICE_NODE_FLAGS } from '@feedmesh/playground';
+import { readFile } from 'node:fs/promises';
 
 /**
  * How long a replica may take to build its index before liveness applies, at least, s. Search
@@ -167,6 +169,24 @@ describe('k8s: the objects around each workload', () => {
         );
         // Named after the pod, whose name a StatefulSet keeps: a restart resumes its own group.
         assert.equal(groups[0], `candidate-generation:${podNameOf(target, 0)}`);
+      });
+
+      it('runs each service with the young generation the playground and benchmarks give it (SERVICE_NODE_FLAGS)', async () => {
+        const { objects } = await rendering(name);
+        for (const server of SERVERS) {
+          const container = workload(objects, server).containers[0]!;
+          const options = container.env?.find((v) => v.name === 'NODE_OPTIONS')?.value ?? '';
+          const semiSpace = (flags: string) => /--max-semi-space-size=(\d+)/.exec(flags)?.[1];
+          const expected = semiSpace(SERVICE_NODE_FLAGS[server].join(' '));
+          assert.equal(semiSpace(options), expected, `${server}: NODE_OPTIONS ${options}`);
+          const manifest = JSON.parse(
+            await readFile(
+              new URL(`../../../services/${server}/package.json`, import.meta.url),
+              'utf8',
+            ),
+          ) as { scripts: { start: string } };
+          assert.equal(semiSpace(manifest.scripts.start), expected, `${server}: npm start`);
+        }
       });
 
       it('candidate-generation has the memory its in-memory indexes take, and semi-spaces sized for the hot path', async () => {

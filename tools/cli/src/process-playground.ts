@@ -12,6 +12,7 @@ import { CommandFailedError } from './cli-errors.js';
 import {
   consumerGroupsOf,
   CONVENTIONAL_PORTS,
+  SERVICE_NODE_FLAGS,
   downstreamEnv,
   playgroundDefaults,
   PLAYGROUND_SERVICES,
@@ -80,7 +81,7 @@ export async function startProcessPlayground(
   failed.catch(() => undefined);
 
   for (const name of PLAYGROUND_SERVICES) {
-    const flags = options.nodeFlags?.(name) ?? [];
+    const flags = [...SERVICE_NODE_FLAGS[name], ...(options.nodeFlags?.(name) ?? [])];
     const child = spawn(process.execPath, [...flags, await mainOf(name)], {
       env: {
         ...base,

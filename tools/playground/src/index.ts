@@ -1,6 +1,7 @@
 export {
   consumerGroupsOf,
   CONVENTIONAL_PORTS,
+  SERVICE_NODE_FLAGS,
   downstreamEnv,
   PLAYGROUND_SERVICES,
   playgroundDefaults,
