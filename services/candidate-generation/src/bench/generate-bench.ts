@@ -41,9 +41,9 @@ export interface GenerateBenchOptions {
   /** Writes a CPU profile of the measured requests here (a .cpuprofile file). */
   readonly profile?: string;
   /**
-   * Writes a sampling heap profile of the measured requests here (a .heapprofile file), of
-   * the sampled objects not yet collected when the loop ends: what calls left in the old
-   * generation since its last mark-compact, plus the call in flight.
+   * Writes a sampling heap profile of the measured requests here (a .heapprofile file): the
+   * sampled objects no scavenge collected (those still in the young generation at the end
+   * included), by allocation site. What survives scavenges and fills the old generation.
    */
   readonly heapProfile?: string;
   /** Progress lines (rebuild), e.g. to stderr. */
@@ -245,7 +245,7 @@ export async function runGenerateBench(
         await session.post('HeapProfiler.enable');
         await session.post('HeapProfiler.startSampling', {
           samplingInterval: 4096,
-          includeObjectsCollectedByMajorGC: false,
+          includeObjectsCollectedByMajorGC: true,
           includeObjectsCollectedByMinorGC: false,
         });
       }
