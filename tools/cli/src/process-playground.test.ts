@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { PLAYGROUND_SERVICES } from '@feedmesh/playground';
 import { createLogger } from '@feedmesh/telemetry';
 import { testRedis, testRedisUrl, uniquePrefix } from '@feedmesh/testing';
-import { startProcessPlayground } from './process-playground.js';
+import { freePorts, startProcessPlayground } from './process-playground.js';
 
 describe('the process playground (every service a child process, on Redis)', function () {
   this.timeout(120_000);
@@ -14,8 +13,11 @@ describe('the process playground (every service a child process, on Redis)', fun
     const output = new PassThrough();
     const lines: string[] = [];
     output.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n')));
+    const ports = await freePorts(PLAYGROUND_SERVICES.length);
+    const byService = Object.fromEntries(PLAYGROUND_SERVICES.map((name, i) => [name, ports[i]!]));
     const playground = await startProcessPlayground({
-      gatewayListen: `127.0.0.1:${await freePort()}`,
+      gatewayListen: `127.0.0.1:${byService['feed-gateway']}`,
+      ports: byService,
       env: {
         ...process.env,
         REDIS_URL: testRedisUrl(),
@@ -25,11 +27,6 @@ describe('the process playground (every service a child process, on Redis)', fun
       },
       logger: createLogger('process-playground-test', { level: 'silent' }),
       output,
-    }).catch((error: unknown) => {
-      // The services take their conventional ports: a playground or benchmark running on this
-      // machine holds them.
-      if (/EADDRINUSE|listening/.test(String(error))) this.skip();
-      throw error;
     });
     try {
       await playground.shutdown();
@@ -41,17 +38,8 @@ describe('the process playground (every service a child process, on Redis)', fun
         lines.some(
           (line) => line.startsWith(`[${service}]`) && line.includes(`${service} stopped`),
         ),
-        `${service} drained and said so`,
+        `${service} drained and said so; its output:\n${lines.filter((line) => line.startsWith(`[${service}]`)).join('\n')}`,
       );
     }
   });
 });
-
-/** A port nothing listens on right now (the gateway's address must be known up front). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,8 @@ import {
 export interface ProcessPlaygroundOptions {
   /** Where the gateway listens; the others take their conventional ports on the same host. */
   readonly gatewayListen: string;
+  /** Ports other than the conventional ones, by service (a benchmark takes free ones). */
+  readonly ports?: Readonly<Partial<Record<PlaygroundService, number>>>;
   /** Passed to every child; must hold REDIS_URL (the services meet through Redis). */
   readonly env: Env;
   readonly logger: Logger;
@@ -67,7 +69,9 @@ export async function startProcessPlayground(
   const addresses = Object.fromEntries(
     PLAYGROUND_SERVICES.map((name) => [
       name,
-      name === 'feed-gateway' ? options.gatewayListen : `${host}:${CONVENTIONAL_PORTS[name]}`,
+      name === 'feed-gateway'
+        ? options.gatewayListen
+        : `${host}:${options.ports?.[name] ?? CONVENTIONAL_PORTS[name]}`,
     ]),
   ) as Record<PlaygroundService, string>;
   const base: Env = { ...playgroundDefaults(), ...options.env };
@@ -198,5 +202,26 @@ async function waitUntilListening(address: string, timeoutMs: number, name: stri
       );
     }
     await sleep(100);
+  }
+}
+
+/**
+ * Ports nothing listens on right now, one per call of `count`: the playground's addresses are
+ * fixed before its services start, so each is picked by binding port 0 and letting it go.
+ */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    return await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<number>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(0, host, () => resolve((server.address() as { port: number }).port));
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   }
 }

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,8 +10,12 @@ import type { World, WorldPresetName } from '@feedmesh/world';
 import type { Output } from '../cli-io.js';
 import { buildWorld } from '../commands/world.command.js';
 import { connectGateway, type GatewayClient } from '../gateway-client.js';
-import { CONVENTIONAL_PORTS, PLAYGROUND_SERVICES } from '@feedmesh/playground';
-import { startProcessPlayground, type ProcessPlayground } from '../process-playground.js';
+import { PLAYGROUND_SERVICES } from '@feedmesh/playground';
+import {
+  freePorts,
+  startProcessPlayground,
+  type ProcessPlayground,
+} from '../process-playground.js';
 import { publishWorld, waitForConsumers } from '../world-loader.js';
 import { startEchoProcess, type EchoProcess } from './echo-process.js';
 import {
@@ -55,7 +58,10 @@ export interface FeedBenchOptions {
   readonly echo?: boolean;
   /** Share of traces the services export to the bench for stage timings (0 turns it off). */
   readonly traceSampleRatio?: number;
-  /** Where the gateway listens; the other services take their conventional ports. */
+  /**
+   * Where the gateway listens (default: a free port on 127.0.0.1). The other services take free
+   * ports too, so a running playground or a port the kernel still holds is never in the way.
+   */
   readonly gatewayListen?: string;
   /** Publish the world even when the last run left it loaded under the prefix. */
   readonly reload?: boolean;
@@ -152,11 +158,12 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
   const pageSize = options.pageSize ?? 20;
   const maxCandidates = options.maxCandidates ?? 1_000;
   const sampleRatio = options.traceSampleRatio ?? 0.05;
-  const gatewayListen = options.gatewayListen ?? `127.0.0.1:${CONVENTIONAL_PORTS['feed-gateway']}`;
+  const ports = await freePorts(PLAYGROUND_SERVICES.length);
+  const servicePorts = Object.fromEntries(PLAYGROUND_SERVICES.map((name, i) => [name, ports[i]!]));
+  const gatewayListen = options.gatewayListen ?? `127.0.0.1:${servicePorts['feed-gateway']}`;
   const signal = options.signal ?? new AbortController().signal;
   const { log } = options;
 
-  await requireFreePorts(gatewayListen);
   const worldKey = `${options.world}:${seed}`;
   const reuse = !options.reload && (await worldLoaded(options.redisUrl, prefix, worldKey));
   if (!reuse) await deletePrefix(options.redisUrl, prefix);
@@ -167,6 +174,7 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
   log(`starting the mesh as processes on ${options.redisUrl} (prefix ${prefix})`);
   const playground = await startProcessPlayground({
     gatewayListen,
+    ports: servicePorts,
     env,
     logger,
     output: options.output,
@@ -404,25 +412,6 @@ function serviceEnv(
           OTEL_METRICS_EXPORTER: 'none',
         }),
   };
-}
-
-/** The process playground binds fixed ports: say which one is taken instead of a late EADDRINUSE. */
-async function requireFreePorts(gatewayListen: string): Promise<void> {
-  const gatewayPort = Number(gatewayListen.slice(gatewayListen.lastIndexOf(':') + 1));
-  const ports = PLAYGROUND_SERVICES.map((name) =>
-    name === 'feed-gateway' ? gatewayPort : CONVENTIONAL_PORTS[name],
-  ).filter((port) => port > 0);
-  for (const port of ports) {
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (!free)
-      throw new Error(
-        `port ${port} is in use: the mesh's services need their conventional ports (is a playground running?)`,
-      );
-  }
 }
 
 async function withRedis<T>(

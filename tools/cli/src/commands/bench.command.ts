@@ -207,7 +207,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .option('--trace-ratio <share>', 'share of feeds traced for stage timings', ratio, 0.05)
     .option('--redis <url>', 'Redis to run on', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
     .option('--prefix <prefix>', 'Redis key prefix (default feedmesh-bench-<world>-<seed>)')
-    .option('--port <n>', 'gateway port', integerIn(1, 65_535), 50_051)
+    .option('--port <n>', 'gateway port (default: a free one)', integerIn(1, 65_535))
     .option('--reload', 'publish the world even when an earlier run left it loaded')
     .option('--service-node-options <flags>', 'added to NODE_OPTIONS of every service')
     .option('--cpu-prof <dir>', 'write a CPU profile of each service process into <dir>')
@@ -226,7 +226,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         maxCandidates: options.candidates,
         echo: options.echo,
         traceSampleRatio: options.traceRatio,
-        gatewayListen: `127.0.0.1:${options.port}`,
+        ...(options.port === undefined ? {} : { gatewayListen: `127.0.0.1:${options.port}` }),
         reload: options.reload === true,
         serviceNodeOptions: options.serviceNodeOptions,
         cpuProfileDir: options.cpuProf,
