@@ -7,6 +7,9 @@ export interface DrainWaitOptions {
   readonly intervalMs?: number;
   /** Called with the events left (undelivered and pending) at each look. */
   readonly onLag?: (remaining: number) => void;
+  /** Called with the events left at most every `progressEveryMs` (default 10 s): a progress line. */
+  readonly progress?: (remaining: number) => void;
+  readonly progressEveryMs?: number;
 }
 
 /**
@@ -20,12 +23,17 @@ export async function waitUntilDrained(
   options: DrainWaitOptions = {},
 ): Promise<void> {
   const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+  let lastProgress = Date.now();
   for (;;) {
     const { undelivered, pending } = await log
       .lag(group)
       .catch(() => ({ undelivered: 1, pending: 0 }));
     options.onLag?.(undelivered + pending);
     if (undelivered === 0 && pending === 0) return;
+    if (options.progress && Date.now() - lastProgress >= (options.progressEveryMs ?? 10_000)) {
+      options.progress(undelivered + pending);
+      lastProgress = Date.now();
+    }
     if (Date.now() > deadline) {
       throw new Error(
         `the group ${group} did not drain within ${options.timeoutMs} ms: ${undelivered} undelivered, ${pending} pending`,

@@ -146,15 +146,20 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       const log = await openLog({ partitions: 3 });
       await log.append(Array.from({ length: 20 }, (_, index) => like(`d${index}`, `u${index}`)));
       const looks: number[] = [];
+      const progressLines: number[] = [];
       let resolved = false;
       const waiting = waitUntilDrained(log, 'g', {
         intervalMs: 5,
         onLag: (remaining) => looks.push(remaining),
+        progress: (remaining) => progressLines.push(remaining),
+        progressEveryMs: 20,
       }).then(() => {
         resolved = true;
       });
       await delay(50);
       assert.equal(resolved, false, 'a group nobody consumes yet is not drained');
+      assert.ok(progressLines.length >= 1, 'a progress line while it waits');
+      assert.ok(progressLines.length < looks.length / 2, 'progress lines are spaced out');
 
       const applied = new Applications();
       await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler, batchSize: 4 });

@@ -36,4 +36,10 @@ export {
   type TlsMaterial,
 } from './tls.js';
 export { bearerTokenMiddleware } from './auth.js';
-export { parseScriptArgs, integerFlag, integerFlagOr, type ScriptIo } from './script-args.js';
+export {
+  parseScriptArgs,
+  integerFlag,
+  integerFlagOr,
+  choiceFlag,
+  type ScriptIo,
+} from './script-args.js';

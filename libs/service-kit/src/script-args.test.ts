@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { integerFlag, parseScriptArgs, type ScriptIo } from './script-args.js';
+import { choiceFlag, integerFlag, parseScriptArgs, type ScriptIo } from './script-args.js';
 
 class Exited extends Error {
   constructor(readonly code: number) {
@@ -67,4 +67,19 @@ describe('integerFlag', () => {
       assert.match(io.errors.join(''), /^--requests: expected an integer of at least 1, got /);
     });
   }
+});
+
+describe('choiceFlag', () => {
+  const PRESETS = ['small', 'medium'] as const;
+
+  it('reads one of the choices, and undefined when the flag was not given', () => {
+    assert.equal(choiceFlag('preset', 'medium', PRESETS, recorder()), 'medium');
+    assert.equal(choiceFlag('preset', undefined, PRESETS, recorder()), undefined);
+  });
+
+  it('refuses anything else, naming the flag and the choices', () => {
+    const io = recorder();
+    assert.throws(() => choiceFlag('preset', 'huge', PRESETS, io), { code: 2 });
+    assert.equal(io.errors.join(''), '--preset: expected one of small, medium, got "huge"\n');
+  });
 });

@@ -79,3 +79,19 @@ export function integerFlagOr(
 ): number {
   return integerFlag(name, raw, min, io) ?? fallback;
 }
+
+/**
+ * A flag's value when it is one of `choices`, or undefined when it was not given; anything
+ * else prints `--<name>: expected one of ...` and exits 2.
+ */
+export function choiceFlag<C extends string>(
+  name: string,
+  raw: string | undefined,
+  choices: readonly C[],
+  io: ScriptIo = processIo,
+): C | undefined {
+  if (raw === undefined) return undefined;
+  if ((choices as readonly string[]).includes(raw)) return raw as C;
+  io.err(`--${name}: expected one of ${choices.join(', ')}, got ${JSON.stringify(raw)}\n`);
+  return io.exit(2);
+}

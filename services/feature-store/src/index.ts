@@ -17,7 +17,12 @@ import { InMemoryFeatureStore } from './in-memory-feature-store.js';
 import { TrackedNearCache } from './near-cache.js';
 import { RedisFeatureStore } from './redis-feature-store.js';
 
-export { FEATURE_STORE_GROUP, featureStoreConfigShape, type FeatureStoreConfig } from './config.js';
+export {
+  FEATURE_STORE_GROUP,
+  FEATURE_STORE_NODE_FLAGS,
+  featureStoreConfigShape,
+  type FeatureStoreConfig,
+} from './config.js';
 export { featureSchema, type FeatureSchema } from './feature-schema.js';
 export { FEATURES, type FeatureDeclaration } from './feature-registry.js';
 export {

@@ -25,7 +25,10 @@ import {
 } from '@feedmesh/playground';
 
 export interface ProcessPlaygroundOptions {
-  /** Where the gateway listens; the others take their conventional ports on the same host. */
+  /**
+   * Where the gateway listens; the others take their conventional ports on the same host,
+   * unless `ports` names others.
+   */
   readonly gatewayListen: string;
   /** Ports other than the conventional ones, by service (a benchmark takes free ones). */
   readonly ports?: Readonly<Partial<Record<PlaygroundService, number>>>;
@@ -206,7 +209,7 @@ async function waitUntilListening(address: string, timeoutMs: number, name: stri
 }
 
 /**
- * Ports nothing listens on right now, one per call of `count`: the playground's addresses are
+ * `count` ports nothing listens on right now: the playground's addresses are
  * fixed before its services start, so each is picked by binding port 0 and letting it go.
  */
 export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {

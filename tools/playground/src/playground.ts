@@ -6,6 +6,7 @@ import {
 } from '@feedmesh/candidate-generation';
 import {
   FEATURE_STORE_GROUP,
+  FEATURE_STORE_NODE_FLAGS,
   featureStoreConfigShape,
   startFeatureStore,
 } from '@feedmesh/feature-store';
@@ -84,7 +85,8 @@ export const CONVENTIONAL_PORTS: Readonly<Record<PlaygroundService, number>> = {
 export const SERVICE_NODE_FLAGS: Readonly<Record<PlaygroundService, readonly string[]>> = {
   'feed-gateway': ['--max-semi-space-size=64'],
   'candidate-generation': ['--max-semi-space-size=256'],
-  'feature-store': ['--max-semi-space-size=64'],
+  // The service's own: its benchmark starts it as a process too.
+  'feature-store': FEATURE_STORE_NODE_FLAGS,
   ranker: [],
   search: [],
   notification: [],

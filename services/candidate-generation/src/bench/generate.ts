@@ -3,8 +3,8 @@
  *   [--preset large] [--requests 2000] [--max-candidates 1000] [--grpc] [--json]
  *   [--profile out.cpuprofile] [--heap-profile out.heapprofile]
  */
-import { integerFlagOr, parseScriptArgs } from '@feedmesh/service-kit';
-import { WORLD_PRESET_NAMES, type WorldPresetName } from '@feedmesh/world';
+import { choiceFlag, integerFlagOr, parseScriptArgs } from '@feedmesh/service-kit';
+import { WORLD_PRESET_NAMES } from '@feedmesh/world';
 import { runGenerateBench } from './generate-bench.js';
 
 const values = parseScriptArgs(
@@ -12,7 +12,7 @@ const values = parseScriptArgs(
   [--factors 32] [--iterations 8] [--grpc] [--json] [--profile out.cpuprofile]
   [--heap-profile out.heapprofile]`,
   {
-    preset: { type: 'string', default: 'large' },
+    preset: { type: 'string' },
     seed: { type: 'string' },
     requests: { type: 'string' },
     'max-candidates': { type: 'string' },
@@ -24,13 +24,10 @@ const values = parseScriptArgs(
     json: { type: 'boolean', default: false },
   },
 );
-if (!WORLD_PRESET_NAMES.includes(values.preset as WorldPresetName)) {
-  process.stderr.write(`--preset: expected one of ${WORLD_PRESET_NAMES.join(', ')}\n`);
-  process.exit(2);
-}
+const preset = choiceFlag('preset', values.preset, WORLD_PRESET_NAMES) ?? 'large';
 
 const report = await runGenerateBench({
-  preset: values.preset as WorldPresetName,
+  preset,
   seed: integerFlagOr('seed', values.seed, 1, 0),
   requests: integerFlagOr('requests', values.requests, 2_000),
   maxCandidates: integerFlagOr('max-candidates', values['max-candidates'], 1_000),

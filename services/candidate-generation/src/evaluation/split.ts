@@ -3,7 +3,7 @@
  *   --out-dir dir [--seed 42] [--protocol random|temporal]
  */
 import { splitRatings, type SplitProtocol } from '@feedmesh/evaluation';
-import { integerFlagOr, parseScriptArgs } from '@feedmesh/service-kit';
+import { choiceFlag, integerFlagOr, parseScriptArgs } from '@feedmesh/service-kit';
 
 const USAGE =
   'split.js --ratings ratings.csv --out-dir dir [--seed 42] [--protocol random|temporal]';
@@ -11,9 +11,10 @@ const values = parseScriptArgs(USAGE, {
   ratings: { type: 'string' },
   'out-dir': { type: 'string' },
   seed: { type: 'string' },
-  protocol: { type: 'string', default: 'random' },
+  protocol: { type: 'string' },
 });
-if (!values.ratings || !values['out-dir'] || !['random', 'temporal'].includes(values.protocol)) {
+const protocol = choiceFlag('protocol', values.protocol, ['random', 'temporal'] as const);
+if (!values.ratings || !values['out-dir']) {
   process.stderr.write(`usage: ${USAGE}\n`);
   process.exit(2);
 }
@@ -21,6 +22,6 @@ const report = await splitRatings({
   ratings: values.ratings,
   outDir: values['out-dir'],
   seed: integerFlagOr('seed', values.seed, 42, 0),
-  protocol: values.protocol as SplitProtocol,
+  protocol: (protocol ?? 'random') satisfies SplitProtocol,
 });
 process.stdout.write(`${JSON.stringify(report)}\n`);

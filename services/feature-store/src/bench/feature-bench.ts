@@ -12,7 +12,11 @@ import { createLogger } from '@feedmesh/telemetry';
 import { deleteKeys } from '@feedmesh/testing';
 import { createWorld, type WorldPresetName } from '@feedmesh/world';
 import { Redis } from 'ioredis';
-import { FEATURE_STORE_GROUP, featureStoreConfigShape } from '../config.js';
+import {
+  FEATURE_STORE_GROUP,
+  FEATURE_STORE_NODE_FLAGS,
+  featureStoreConfigShape,
+} from '../config.js';
 import { FeatureKeys } from '../redis-keys.js';
 import { seededRandom, summarize, type LatencySummary } from './latency.js';
 import type { ReadPath, ReadRequest, ReadWorkerData } from './read-worker.js';
@@ -167,13 +171,8 @@ export async function runFeatureBench(
     const started = startService({ ...env, BENCH_CLOCK_MS: String(parameters.now) });
     service = started.child;
     const address = await started.address;
-    let lastReport = performance.now();
     await waitUntilDrained(runtime.eventLog, FEATURE_STORE_GROUP, {
-      onLag: (remaining) => {
-        if (performance.now() - lastReport < 10_000) return;
-        log(`  ${remaining} events to go`);
-        lastReport = performance.now();
-      },
+      progress: (remaining) => log(`  ${remaining} events to go`),
     });
     const seconds = (performance.now() - ingestStart) / 1000;
     const eventsPerSecond = Math.round(events / seconds);
@@ -264,8 +263,7 @@ function startService(env: Record<string, string>): {
   address: Promise<string>;
 } {
   const script = fileURLToPath(new URL('./serve.js', import.meta.url));
-  // The young generation the deployment gives it (k8s/base/feature-store, package.json).
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', script], {
+  const child = spawn(process.execPath, [...FEATURE_STORE_NODE_FLAGS, script], {
     env: { ...process.env, ...env, OTEL_SDK_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

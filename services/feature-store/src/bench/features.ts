@@ -4,8 +4,8 @@
  *
  * Progress goes to stderr; the report to stdout (JSON with --json, else a short summary).
  */
-import { integerFlag, parseScriptArgs } from '@feedmesh/service-kit';
-import { WORLD_PRESET_NAMES, type WorldPresetName } from '@feedmesh/world';
+import { choiceFlag, integerFlag, parseScriptArgs } from '@feedmesh/service-kit';
+import { WORLD_PRESET_NAMES } from '@feedmesh/world';
 import { runFeatureBench, type FeatureBenchOptions } from './feature-bench.js';
 
 const USAGE = `node services/feature-store/dist/bench/features.js [--json] [--preset medium]
@@ -28,11 +28,7 @@ const values = parseScriptArgs(USAGE, {
   'redis-url': { type: 'string' },
 });
 
-const preset = values.preset as WorldPresetName | undefined;
-if (preset !== undefined && !WORLD_PRESET_NAMES.includes(preset)) {
-  process.stderr.write(`--preset: expected one of ${WORLD_PRESET_NAMES.join(', ')}\n`);
-  process.exit(2);
-}
+const preset = choiceFlag('preset', values.preset, WORLD_PRESET_NAMES);
 const options: FeatureBenchOptions = {
   ...(preset === undefined ? {} : { preset }),
   ...Object.fromEntries(

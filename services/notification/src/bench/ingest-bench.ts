@@ -118,16 +118,13 @@ export async function runIngestBench(options: IngestBenchOptions): Promise<Inges
     let steady: { readonly remaining: number; readonly atMs: number } | undefined;
     const steadyRemaining = events - (options.steadyAfter ?? 200_000);
     try {
-      let lastReport = performance.now();
       await waitUntilDrained(runtime.eventLog, NOTIFICATION_GROUP, {
         onLag: (remaining) => {
           if (steady === undefined && remaining <= steadyRemaining) {
             steady = { remaining, atMs: performance.now() };
           }
-          if (performance.now() - lastReport < 10_000) return;
-          log(`  ${remaining} events to go`);
-          lastReport = performance.now();
         },
+        progress: (remaining) => log(`  ${remaining} events to go`),
       });
     } finally {
       await consumer.stop();

@@ -7,8 +7,8 @@
  * Needs Redis (`npx tsc -b services/notification` builds it).
  * Progress goes to stderr. Profile with `node --cpu-prof --cpu-prof-dir=/tmp/prof ...`.
  */
-import { integerFlag, integerFlagOr, parseScriptArgs } from '@feedmesh/service-kit';
-import { createWorld, WORLD_PRESET_NAMES, type WorldPresetName } from '@feedmesh/world';
+import { choiceFlag, integerFlag, integerFlagOr, parseScriptArgs } from '@feedmesh/service-kit';
+import { createWorld, WORLD_PRESET_NAMES } from '@feedmesh/world';
 import { runIngestBench } from './ingest-bench.js';
 
 const values = parseScriptArgs(
@@ -17,22 +17,19 @@ const values = parseScriptArgs(
   {
     json: { type: 'boolean', default: false },
     events: { type: 'string' },
-    preset: { type: 'string', default: 'medium' },
+    preset: { type: 'string' },
     seed: { type: 'string' },
     partitions: { type: 'string' },
     'batch-size': { type: 'string' },
     redis: { type: 'string' },
   },
 );
-if (!WORLD_PRESET_NAMES.includes(values.preset as WorldPresetName)) {
-  process.stderr.write(`--preset: expected one of ${WORLD_PRESET_NAMES.join(', ')}\n`);
-  process.exit(2);
-}
+const preset = choiceFlag('preset', values.preset, WORLD_PRESET_NAMES) ?? 'medium';
 const batchSize = integerFlag('batch-size', values['batch-size']);
 
 const report = await runIngestBench({
   events: createWorld({
-    preset: values.preset as WorldPresetName,
+    preset,
     seed: integerFlagOr('seed', values.seed, 1, 0),
   }).events(),
   limit: integerFlagOr('events', values.events, 200_000),
