@@ -64,6 +64,34 @@ describe('TrackedNearCache (Redis client-side caching)', () => {
     assert.equal(cache.stats.entries, 0);
   });
 
+  it('hands out entries that die when their key changes, is forgotten or the cache flushes', async () => {
+    await redis.set(key('a'), 'one');
+    await redis.set(key('b'), 'bee');
+    const [a, b] = await cache.read([key('a'), key('b')]);
+    assert.equal(String(a!.value), 'one');
+    assert.ok(a!.live && b!.live);
+    // Held by the caller, found again without the cache: the same entry until it dies.
+    assert.equal((await cache.read([key('a')]))[0], a);
+    await redis.set(key('a'), 'two');
+    await waitFor('the invalidation', async () => (a!.live ? undefined : true));
+    const [again] = await cache.read([key('a')]);
+    assert.equal(String(again!.value), 'two');
+    assert.ok(again!.live && again !== a);
+    cache.forget([key('a')]);
+    assert.equal(again!.live, false);
+    await cache.close();
+    assert.equal(b!.live, false);
+  });
+
+  it('serves a read that raced an invalidation as a dead entry', async () => {
+    await redis.set(key('a'), 'one');
+    const reading = cache.read([key('a')]);
+    (cache as unknown as { invalidate(message: unknown): void }).invalidate([key('a')]);
+    const [entry] = await reading;
+    assert.equal(String(entry!.value), 'one');
+    assert.equal(entry!.live, false);
+  });
+
   it('forgets what its own process wrote, at once', async () => {
     await redis.set(key('a'), 'one');
     await cache.mget([key('a')]);

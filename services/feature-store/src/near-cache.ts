@@ -21,6 +21,25 @@ export interface NearCacheOptions {
 type ReadToken = number;
 
 /**
+ * One value as read, for a holder to keep: while `live`, it is what Redis holds. It dies for
+ * good (Redis said the key changed, it was evicted, the cache flushed, or the read was never
+ * kept), and the holder then reads the key again. A holder that keeps the entry by an index of
+ * its own finds the value without hashing the key, and keeps its decoding of the value with it.
+ */
+export class NearCacheEntry {
+  live: boolean;
+  /** The holder's decoding of `value`, made once (undefined: not decoded yet). */
+  decoded: Float64Array | null | undefined = undefined;
+
+  constructor(
+    readonly value: Buffer | null,
+    live = true,
+  ) {
+    this.live = live;
+  }
+}
+
+/**
  * Values of Redis keys kept in this process and dropped the moment Redis says they changed:
  * Redis's server-assisted client-side caching (CLIENT TRACKING, two-connection mode). The
  * reading connection has tracking on, so Redis remembers every key it reads (missing ones
@@ -38,7 +57,7 @@ type ReadToken = number;
  * A single Redis only: on a Cluster each node would need its own pair of connections.
  */
 export class TrackedNearCache {
-  private readonly values = new Map<string, Buffer | null>();
+  private readonly values = new Map<string, NearCacheEntry>();
   private readonly pending = new Map<string, ReadToken>();
   private nextToken = 1;
   private readonly reader: Redis;
@@ -101,12 +120,20 @@ export class TrackedNearCache {
 
   /** GETs `keys` (binary), answering what it can from memory and the rest with one MGET. */
   async mget(keys: readonly string[]): Promise<(Buffer | null)[]> {
-    const out = new Array<Buffer | null>(keys.length);
+    return (await this.read(keys)).map((entry) => entry.value);
+  }
+
+  /**
+   * `mget`, as entries: a live one is kept here until its key changes; one whose read raced
+   * an invalidation (or came while tracking was off) is served dead, for this read only.
+   */
+  async read(keys: readonly string[]): Promise<NearCacheEntry[]> {
+    const out = new Array<NearCacheEntry>(keys.length);
     const missing: number[] = [];
     for (let i = 0; i < keys.length; i++) {
-      const value = this.values.get(keys[i]!);
-      if (value === undefined) missing.push(i);
-      else out[i] = value;
+      const entry = this.values.get(keys[i]!);
+      if (entry === undefined) missing.push(i);
+      else out[i] = entry;
     }
     this.counts.hits += keys.length - missing.length;
     this.counts.misses += missing.length;
@@ -128,11 +155,14 @@ export class TrackedNearCache {
     for (let j = 0; j < asked.length; j++) {
       const key = asked[j]!;
       const value = read[j] ?? null;
-      out[missing[j]!] = value;
+      let keepIt = false;
       if (keep && this.pending.get(key) === token) {
         this.pending.delete(key);
-        if (kept) this.remember(key, value);
+        keepIt = kept;
       }
+      const entry = new NearCacheEntry(value, keepIt);
+      out[missing[j]!] = entry;
+      if (keepIt) this.remember(key, entry);
     }
     return out;
   }
@@ -144,7 +174,7 @@ export class TrackedNearCache {
    */
   forget(keys: Iterable<string>): void {
     for (const key of keys) {
-      this.values.delete(key);
+      this.drop(key);
       this.pending.delete(key);
     }
   }
@@ -156,13 +186,22 @@ export class TrackedNearCache {
     this.invalidations.disconnect();
   }
 
-  private remember(key: string, value: Buffer | null): void {
-    if (this.values.size >= this.options.maxEntries && !this.values.has(key)) {
+  private remember(key: string, entry: NearCacheEntry): void {
+    const known = this.values.get(key);
+    if (known !== undefined) known.live = false;
+    else if (this.values.size >= this.options.maxEntries) {
       // The oldest entry: a Map iterates in insertion order.
       const oldest = this.values.keys().next().value;
-      if (oldest !== undefined) this.values.delete(oldest);
+      if (oldest !== undefined) this.drop(oldest);
     }
-    this.values.set(key, value);
+    this.values.set(key, entry);
+  }
+
+  private drop(key: string): void {
+    const entry = this.values.get(key);
+    if (entry === undefined) return;
+    entry.live = false;
+    this.values.delete(key);
   }
 
   /** `message`: the keys that changed, or null when Redis flushed its database. */
@@ -173,7 +212,7 @@ export class TrackedNearCache {
     }
     for (const raw of message) {
       const key = String(raw);
-      this.values.delete(key);
+      this.drop(key);
       this.pending.delete(key);
       this.counts.invalidations++;
     }
@@ -181,6 +220,7 @@ export class TrackedNearCache {
 
   private flush(): void {
     if (this.values.size > 0) this.counts.flushes++;
+    for (const entry of this.values.values()) entry.live = false;
     this.values.clear();
     this.pending.clear();
   }

@@ -1,3 +1,5 @@
+import type { NearCacheEntry } from './near-cache.js';
+
 /** What the store keeps of a post besides its counters: what joins it to blogs and tags. */
 export interface PostMeta {
   readonly blogId: string;
@@ -49,6 +51,8 @@ export class JoinNumbers {
   /** Per number: a Redis key the store derived from the id once (see `keyOf`). */
   private readonly keys: (string | undefined)[] = [];
   private readonly numbers = new Map<string, number>();
+  /** Per number: the near cache's entry for its key, found without hashing the key. */
+  readonly entries: (NearCacheEntry | undefined)[] = [];
 
   get size(): number {
     return this.ids.length;
@@ -91,6 +95,8 @@ export class MetaGeneration {
   private used = 0;
   private readonly metas: PostMeta[] = [];
   private readonly keys: (string | undefined)[] = [];
+  /** Per entry (by meta index): the near cache's entry for the post's key. */
+  private readonly values: (NearCacheEntry | undefined)[] = [];
   private readonly offsets = new Map<string, number>();
 
   get size(): number {
@@ -113,6 +119,15 @@ export class MetaGeneration {
   /** The post's Redis key, derived by `make` once: no string built per read. */
   keyAt(offset: number, postId: string, make: (postId: string) => string): string {
     return (this.keys[this.pool[offset]!] ??= make(postId));
+  }
+
+  /** The near cache's entry for the post's value, if one was kept here (live or not). */
+  valueAt(offset: number): NearCacheEntry | undefined {
+    return this.values[this.pool[offset]!];
+  }
+
+  keepValueAt(offset: number, entry: NearCacheEntry): void {
+    this.values[this.pool[offset]!] = entry;
   }
 
   add(postId: string, meta: PostMeta): number {

@@ -13,6 +13,7 @@ import { FeatureKeys } from './redis-keys.js';
 import { CREATED_TTL_MS, RedisFeatureStore } from './redis-feature-store.js';
 import { LAYOUTS } from './state-layout.js';
 import { sampleWorld, T0 } from './test-fixtures/events.js';
+import { joinsById } from './test-fixtures/states.js';
 
 featureStoreContract('RedisFeatureStore', async (limits) => {
   const prefix = uniquePrefix('fs');
@@ -98,7 +99,7 @@ describe('RedisFeatureStore', () => {
     const keys: string[] = [];
     let cursor = '0';
     do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 10_000);
       cursor = next;
       keys.push(...found);
     } while (cursor !== '0');
@@ -213,5 +214,69 @@ describe('RedisFeatureStore', () => {
       UnavailableError,
     );
     down.disconnect();
+  });
+});
+
+describe('RedisFeatureStore with a near cache, beside another writer', () => {
+  let prefix: string;
+  let redis: ReturnType<typeof testRedis>;
+  let nearCache: TrackedNearCache;
+  let store: RedisFeatureStore;
+  let writer: RedisFeatureStore;
+  const meta = { blogId: 'b1', tags: ['art'], reblogOf: '' };
+  const liked = deltaOf('post', (d) => d.addSignal('like', 1, T0));
+  const posted = deltaOf('blog', (d) => d.addSignal('post', 1, T0));
+  const likes = async () => {
+    const states = await store.readCandidates(undefined, ['p1']);
+    const post = states.posts.get('p1')!.state!;
+    const blog = joinsById(states).blogs.get('b1')!;
+    return {
+      post: LAYOUTS.post.counter(post, 'like', 86_400_000, T0),
+      blog: LAYOUTS.blog.counter(blog, 'post', 7 * 86_400_000, T0),
+    };
+  };
+
+  beforeEach(async () => {
+    prefix = uniquePrefix('fs');
+    redis = testRedis(prefix);
+    nearCache = await TrackedNearCache.open(redis, { maxEntries: 1_000 });
+    store = new RedisFeatureStore({ redis, prefix, nearCache, setCap: 100, interestCap: 100 });
+    // Another replica: it writes through its own connection, without this process's cache.
+    writer = new RedisFeatureStore({ redis, prefix, setCap: 100, interestCap: 100 });
+    await writer.write(
+      plan({
+        posts: [postWrite('p1', { delta: liked, create: { meta, parkedRead: 0 } })],
+        blogs: [{ blogId: 'b1', delta: posted }],
+      }),
+    );
+  });
+  afterEach(async () => {
+    await nearCache.close();
+    await redis.cleanup();
+  });
+
+  it('answers a read again from what it kept, without asking Redis for the post or blog', async () => {
+    assert.deepEqual(await likes(), { post: 1, blog: 1 });
+    const { hits, misses } = nearCache.stats;
+    assert.deepEqual(await likes(), { post: 1, blog: 1 });
+    // The second read found both values by the meta cache's numbers: not even a lookup by key.
+    assert.deepEqual(
+      { hits: nearCache.stats.hits - hits, misses: nearCache.stats.misses - misses },
+      { hits: 0, misses: 0 },
+    );
+  });
+
+  it("serves the other writer's change once Redis invalidates the keys it kept", async () => {
+    assert.deepEqual(await likes(), { post: 1, blog: 1 });
+    await writer.write(
+      plan({
+        posts: [postWrite('p1', { delta: liked })],
+        blogs: [{ blogId: 'b1', delta: posted }],
+      }),
+    );
+    await waitFor('both invalidations to be served', async () => {
+      const now = await likes();
+      return now.post === 2 && now.blog === 2 ? true : undefined;
+    });
   });
 });

@@ -53,7 +53,7 @@ import {
   type ScriptArgument,
   type ScriptName,
 } from './redis-scripts.js';
-import type { TrackedNearCache } from './near-cache.js';
+import { NearCacheEntry, type TrackedNearCache } from './near-cache.js';
 import { ScriptProgram } from './script-program.js';
 import { groupBy, SlotBatch, type Reply } from './slot-batch.js';
 import type { EntityDelta } from './state-delta.js';
@@ -397,39 +397,60 @@ export class RedisFeatureStore implements FeatureStore {
     const joins = new CandidateJoinReads(this.redis, this.keys, userId, postIds.length, nearCache);
     const metas: (PostMeta | undefined)[] = new Array(postIds.length);
     const generation = this.metas.current;
-    const postKeys = new Array<string>(postIds.length);
+    const { cellCount } = LAYOUTS.post;
+    const cells = new Float64Array(postIds.length * cellCount);
+    const offsets = new Int32Array(postIds.length).fill(-1);
+    let used = 0;
+    // Posts whose values are not at hand: read from Redis (through the near cache if any).
+    const unread: number[] = [];
+    const unreadKeys: string[] = [];
     for (let i = 0; i < postIds.length; i++) {
       const postId = postIds[i]!;
       const offset = generation.offsetOf(postId);
       if (offset < 0) {
-        postKeys[i] = this.keys.post(postId);
+        unread.push(i);
+        unreadKeys.push(this.keys.post(postId));
         continue;
       }
-      postKeys[i] = generation.keyAt(offset, postId, this.postKey);
       metas[i] = generation.metaAt(offset);
       joins.place(i, generation, offset);
+      const entry = generation.valueAt(offset);
+      if (entry === undefined || !entry.live) {
+        unread.push(i);
+        unreadKeys.push(generation.keyAt(offset, postId, this.postKey));
+      } else if (entry.value === null) {
+        // An expired post's meta is no longer a fact about it.
+        metas[i] = undefined;
+        joins.unplace(i);
+      } else if (entry.decoded) {
+        cells.set(entry.decoded, used);
+        offsets[i] = used;
+        used += cellCount;
+      }
     }
-    const cachedPosts = nearCache === undefined ? undefined : cachedRead(nearCache, postKeys);
-    const postValues = cachedPosts === undefined ? joins.batch.mget(postKeys) : undefined;
+    const cachedPosts =
+      nearCache === undefined || unread.length === 0
+        ? undefined
+        : cachedRead(nearCache, unreadKeys);
+    const postValues =
+      nearCache === undefined && unread.length > 0 ? joins.batch.mget(unreadKeys) : undefined;
     const firstReplies = await joins.send('feature-store.read-candidates');
 
-    const values = cachedPosts === undefined ? postValues!(firstReplies) : await cachedPosts;
-    const { cellCount, fingerprint } = LAYOUTS.post;
-    const cells = new Float64Array(postIds.length * cellCount);
-    const bytes = new Uint8Array(cells.buffer);
-    const offsets = new Int32Array(postIds.length).fill(-1);
-    let used = 0;
-    for (let i = 0; i < postIds.length; i++) {
-      const value = values[i];
-      if (value === null || value === undefined || value.length < 4) {
-        // An expired post's meta is no longer a fact about it.
+    const entries =
+      cachedPosts !== undefined
+        ? await cachedPosts
+        : (postValues?.(firstReplies) ?? []).map((value) => new NearCacheEntry(value, false));
+    for (let j = 0; j < unread.length; j++) {
+      const i = unread[j]!;
+      const entry = entries[j]!;
+      const { value } = entry;
+      if (value === null || value.length < 4) {
         metas[i] = undefined;
         joins.unplace(i);
         continue;
       }
-      const metaLength = value.readUInt32LE(0);
-      if (metas[i] === undefined && metaLength > 0) {
-        const meta = decodeMeta(value.toString('utf8', 4, 4 + metaLength));
+      if (metas[i] === undefined) {
+        const meta = metaOfValue(value);
         if (meta !== undefined) {
           metas[i] = meta;
           const offset = this.metas.set(postIds[i]!, meta);
@@ -437,16 +458,13 @@ export class RedisFeatureStore implements FeatureStore {
           else joins.placeUncached(i, meta);
         }
       }
-      const start = 4 + metaLength;
-      if (value.length - start !== cellCount * 8) continue;
-      if (isLittleEndian) {
-        value.copy(bytes, used * 8, start);
-        if (cells[used] !== fingerprint) continue;
-      } else {
-        const decoded = LAYOUTS.post.decode(value, start);
-        if (decoded === undefined) continue;
-        cells.set(decoded, used);
+      if (entry.decoded === undefined) entry.decoded = decodePostCells(value) ?? null;
+      if (entry.live && metas[i] !== undefined) {
+        const offset = this.metas.current.offsetOf(postIds[i]!);
+        if (offset >= 0) this.metas.current.keepValueAt(offset, entry);
       }
+      if (entry.decoded === null) continue;
+      cells.set(entry.decoded, used);
       offsets[i] = used;
       used += cellCount;
     }
@@ -693,6 +711,9 @@ class CandidateJoinReads {
   private readonly blogIds: string[] = [];
   /** Per blog slot: its blog's key, made once per blog by the meta cache's numbering. */
   private readonly blogKeys: string[] = [];
+  /** Per blog slot: the numbering that knows the blog (none for an uncached meta), its number. */
+  private readonly blogNumberings: (JoinNumbers | undefined)[] = [];
+  private readonly blogNumbers: number[] = [];
   private readonly tags: string[] = [];
   private readonly blogSlots: Int32Array;
   private readonly tagFrom: Int32Array;
@@ -702,15 +723,14 @@ class CandidateJoinReads {
   private tagSlotCount = 0;
   private sentBlogs = 0;
   private sentTags = 0;
-  /** Blogs and tags whose state with the user has been asked for (or found not to exist). */
+  /**
+   * Blogs and tags whose state with the user has been asked for. Only those among the user's
+   * interest indexes are read (a user × blog or user × tag state exists only for a member: the
+   * write script keeps them together), which READ_INTERESTS sorts out in Redis: not one missing
+   * key per candidate blog, nor the indexes sent here first.
+   */
   private interestBlogs = 0;
   private interestTags = 0;
-  /**
-   * The blogs and tags the user has any state with (their interest indexes): a user × blog or
-   * user × tag state exists only for a member (the write script keeps them together), so only
-   * candidates' blogs and tags among them are read, not one missing key per candidate blog.
-   */
-  private interestIndex: { blogs: ReadonlySet<string>; tags: ReadonlySet<string> } | undefined;
   private userSent = false;
   private user: Float64Array | undefined;
   private readonly blogs: (Float64Array | undefined)[] = [];
@@ -740,8 +760,11 @@ class CandidateJoinReads {
     const pool = generation.pool;
     const blog = pool[offset + 1]!;
     const slot = this.slotOf(blog, generation.blogs, this.blogIds);
-    if (slot === this.blogKeys.length)
+    if (slot === this.blogKeys.length) {
       this.blogKeys.push(generation.blogs.keyOf(blog, this.blogKey));
+      this.blogNumberings.push(generation.blogs);
+      this.blogNumbers.push(blog);
+    }
     this.blogSlots[i] = slot;
     const count = pool[offset + 2]!;
     this.reserveTags(count);
@@ -756,6 +779,8 @@ class CandidateJoinReads {
   /** `place` for a meta the cache does not keep (a cache of size 0): by id. */
   placeUncached(i: number, meta: PostMeta): void {
     this.blogKeys.push(this.keys.blog(meta.blogId));
+    this.blogNumberings.push(undefined);
+    this.blogNumbers.push(-1);
     this.blogSlots[i] = this.blogIds.push(meta.blogId) - 1;
     this.reserveTags(meta.tags.length);
     this.tagFrom[i] = this.tagSlotCount;
@@ -792,21 +817,27 @@ class CandidateJoinReads {
    */
   async send(operation: string): Promise<unknown[]> {
     const { batch, keys, userId } = this;
-    const firstBlog = this.sentBlogs;
-    const blogKeys = this.blogKeys.slice(firstBlog);
+    // The blogs placed since the last send: those whose kept entry is live are at hand.
+    const unreadBlogs: number[] = [];
+    const unreadBlogKeys: string[] = [];
+    for (let slot = this.sentBlogs; slot < this.blogIds.length; slot++) {
+      const entry = this.blogNumberings[slot]?.entries[this.blogNumbers[slot]!];
+      if (entry !== undefined && entry.live) this.blogs[slot] = entry.decoded ?? undefined;
+      else {
+        unreadBlogs.push(slot);
+        unreadBlogKeys.push(this.blogKeys[slot]!);
+      }
+    }
     this.sentBlogs = this.blogIds.length;
     this.sentTags = this.tags.length;
     const cachedBlogs =
-      this.nearCache === undefined ? undefined : cachedRead(this.nearCache, blogKeys);
-    const blogValues = cachedBlogs === undefined ? batch.mget(blogKeys) : undefined;
+      this.nearCache === undefined ? undefined : cachedRead(this.nearCache, unreadBlogKeys);
+    const blogValues = cachedBlogs === undefined ? batch.mget(unreadBlogKeys) : undefined;
     let user: Reply<unknown> | undefined;
     let followed: Reply<unknown> | undefined;
-    let blogIndex: Reply<unknown> | undefined;
-    let tagIndex: Reply<unknown> | undefined;
-    const interest: {
-      blogs?: { slots: number[]; values: Reply<(Buffer | null)[]> };
-      tags?: { slots: number[]; values: Reply<(Buffer | null)[]> };
-    } = {};
+    let interests: Reply<unknown> | undefined;
+    const firstBlog = this.interestBlogs;
+    const firstTag = this.interestTags;
     if (userId !== undefined) {
       if (!this.userSent) {
         const key = keys.user(userId);
@@ -817,58 +848,45 @@ class CandidateJoinReads {
         followed = batch.add(following, (pipeline) =>
           pipeline.zrangebyscore(following, '(0', '+inf'),
         );
-        const blogsKey = keys.interestIndex(userId, 'blogs');
-        blogIndex = batch.add(blogsKey, (pipeline) => pipeline.zrange(blogsKey, 0, -1));
-        const tagsKey = keys.interestIndex(userId, 'tags');
-        tagIndex = batch.add(tagsKey, (pipeline) => pipeline.zrange(tagsKey, 0, -1));
         this.userSent = true;
-      } else if (this.interestIndex !== undefined) {
-        const index = this.interestIndex;
-        const blogSlots = range(this.interestBlogs, this.blogIds.length).filter((slot) =>
-          index.blogs.has(this.blogIds[slot]!),
-        );
-        const tagSlots = range(this.interestTags, this.tags.length).filter((slot) =>
-          index.tags.has(this.tags[slot]!),
+      }
+      if (firstBlog < this.blogIds.length || firstTag < this.tags.length) {
+        const blogsKey = keys.interestIndex(userId, 'blogs');
+        const args = [
+          keys.userRoot(userId),
+          this.blogIds.length - firstBlog,
+          ...this.blogIds.slice(firstBlog),
+          ...this.tags.slice(firstTag),
+        ];
+        const indexes = [blogsKey, keys.interestIndex(userId, 'tags')];
+        interests = batch.add(blogsKey, (pipeline) =>
+          queueScript(pipeline, 'featureStoreReadInterestsBuffer', indexes, args),
         );
         this.interestBlogs = this.blogIds.length;
         this.interestTags = this.tags.length;
-        if (blogSlots.length > 0) {
-          interest.blogs = {
-            slots: blogSlots,
-            values: batch.mget(blogSlots.map((slot) => keys.userBlog(userId, this.blogIds[slot]!))),
-          };
-        }
-        if (tagSlots.length > 0) {
-          interest.tags = {
-            slots: tagSlots,
-            values: batch.mget(tagSlots.map((slot) => keys.userTagState(userId, this.tags[slot]!))),
-          };
-        }
       }
     }
     const replies = await batch.exec(operation);
     this.batch = new SlotBatch(this.redis);
 
     if (user !== undefined) this.user = LAYOUTS.user.decode(user(replies) as Buffer | null);
-    const blogs = cachedBlogs === undefined ? blogValues!(replies) : await cachedBlogs;
-    decodeInto(this.blogs, firstBlog, blogs, LAYOUTS.blog);
+    const blogs =
+      cachedBlogs === undefined
+        ? blogValues!(replies).map((value) => new NearCacheEntry(value, false))
+        : await cachedBlogs;
+    for (let j = 0; j < unreadBlogs.length; j++) {
+      const slot = unreadBlogs[j]!;
+      const entry = blogs[j]!;
+      if (entry.decoded === undefined) entry.decoded = LAYOUTS.blog.decode(entry.value) ?? null;
+      this.blogs[slot] = entry.decoded ?? undefined;
+      const numbering = this.blogNumberings[slot];
+      if (entry.live && numbering !== undefined) numbering.entries[this.blogNumbers[slot]!] = entry;
+    }
     if (followed !== undefined) this.followed = new Set(followed(replies) as string[]);
-    if (blogIndex !== undefined && tagIndex !== undefined) {
-      this.interestIndex = {
-        blogs: new Set(blogIndex(replies) as string[]),
-        tags: new Set(tagIndex(replies) as string[]),
-      };
-    }
-    if (interest.blogs !== undefined) {
-      decodeAt(
-        this.userBlogs,
-        interest.blogs.slots,
-        interest.blogs.values(replies),
-        LAYOUTS.user_blog,
-      );
-    }
-    if (interest.tags !== undefined) {
-      decodeAt(this.userTags, interest.tags.slots, interest.tags.values(replies), LAYOUTS.user_tag);
+    if (interests !== undefined) {
+      const [blogStates, tagStates] = interests(replies) as [unknown[], unknown[]];
+      decodePairs(this.userBlogs, firstBlog, blogStates, LAYOUTS.user_blog);
+      decodePairs(this.userTags, firstTag, tagStates, LAYOUTS.user_tag);
     }
     return replies;
   }
@@ -906,10 +924,10 @@ class CandidateJoinReads {
 async function cachedRead(
   cache: TrackedNearCache,
   keys: readonly string[],
-): Promise<(Buffer | null)[]> {
+): Promise<NearCacheEntry[]> {
   if (keys.length === 0) return [];
   try {
-    return await cache.mget(keys);
+    return await cache.read(keys);
   } catch (error) {
     throw new UnavailableError('redis', error instanceof Error ? error.message : String(error), {
       cause: error,
@@ -917,20 +935,19 @@ async function cachedRead(
   }
 }
 
-function range(from: number, to: number): number[] {
-  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
-}
-
-/** Decodes `values` into the entries of `into` at `slots` (the rest stay unread). */
-function decodeAt<E extends EntityKind>(
+/**
+ * Decodes READ_INTERESTS's (position, value) pairs into `into`, positions counted from
+ * `first` (the rest stay unread).
+ */
+function decodePairs<E extends EntityKind>(
   into: (Float64Array | undefined)[],
-  slots: readonly number[],
-  values: readonly (Buffer | null)[],
+  first: number,
+  pairs: readonly unknown[],
   layout: StateLayout<E>,
 ): void {
-  slots.forEach((slot, i) => {
-    into[slot] = layout.decode(values[i]);
-  });
+  for (let j = 0; j + 1 < pairs.length; j += 2) {
+    into[first + Number(pairs[j])] = layout.decode(pairs[j + 1] as Buffer | null);
+  }
 }
 
 /** `values` with a length of `length` (unread entries undefined). */
@@ -938,8 +955,6 @@ function padded<T>(values: T[], length: number): (T | undefined)[] {
   if (values.length < length) values.length = length;
   return values;
 }
-
-const isLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Entities grouped by their key's slot, in calls of at most `size`. */
 function chunksBySlot<T>(
@@ -966,46 +981,16 @@ function writeDelta<E extends EntityKind>(program: ScriptProgram, delta: EntityD
   program.blob(delta.maxEncodedBytes, (into, offset) => delta.encodeInto(into, offset));
 }
 
+/** The state part of a post's stored value; undefined when it is not of this layout. */
+function decodePostCells(value: Buffer): Float64Array | undefined {
+  return LAYOUTS.post.decode(value, 4 + value.readUInt32LE(0));
+}
+
 /** The meta part of a post's stored value. */
 function metaOfValue(value: Buffer | null | undefined): PostMeta | undefined {
   if (!value || value.length < 4) return undefined;
   const length = value.readUInt32LE(0);
   return length === 0 ? undefined : decodeMeta(value.toString('utf8', 4, 4 + length));
-}
-
-/**
- * Decodes a reply's values into one Float64Array: each state is a view of it, so a few
- * hundred blogs cost one allocation each and one buffer, not three each.
- */
-function decodeInto<E extends EntityKind>(
-  into: (Float64Array | undefined)[],
-  first: number,
-  values: readonly (Buffer | null)[],
-  layout: StateLayout<E>,
-): void {
-  const { cellCount, fingerprint } = layout;
-  const size = cellCount * 8;
-  const arena = new Float64Array(values.length * cellCount);
-  const bytes = new Uint8Array(arena.buffer);
-  let used = 0;
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    if (value === null || value === undefined || value.length !== size) {
-      into[first + i] = undefined;
-      continue;
-    }
-    if (!isLittleEndian) {
-      into[first + i] = layout.decode(value);
-      continue;
-    }
-    value.copy(bytes, used * 8);
-    if (arena[used] !== fingerprint) {
-      into[first + i] = undefined;
-      continue;
-    }
-    into[first + i] = arena.subarray(used, used + cellCount);
-    used += cellCount;
-  }
 }
 
 function decodeAll<E extends EntityKind>(

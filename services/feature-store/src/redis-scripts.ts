@@ -425,7 +425,47 @@ end
 return 1
 `;
 
+/**
+ * A read: the user's states with a request's blogs and tags, those among the user's interest
+ * indexes (a user × blog or user × tag state exists only for a member: UPDATE_USERS keeps them
+ * together), in one round trip rather than the indexes first and the states after.
+ *
+ * KEYS: the user's blog index, then tag index. ARGV: the user's key root, the number of blogs,
+ * the blogs, then the tags. Returns two flat lists, blogs then tags, of (position among the
+ * blogs or tags asked, value) for the members; a member whose state is gone has a nil value.
+ */
+const READ_INTERESTS = `
+local root = ARGV[1]
+local blogs = tonumber(ARGV[2])
+local function states(index_key, first, last, infix)
+  local members = redis.call('ZRANGE', index_key, 0, -1)
+  local out = {}
+  if #members == 0 then return out end
+  local index = {}
+  for i = 1, #members do index[members[i]] = true end
+  local positions, keys = {}, {}
+  for i = first, last do
+    if index[ARGV[i]] then
+      positions[#positions + 1] = i - first
+      keys[#keys + 1] = root .. infix .. ARGV[i]
+    end
+  end
+  -- MGET in chunks: unpack's stack is bounded.
+  for from = 1, #keys, 1000 do
+    local to = math.min(from + 999, #keys)
+    local values = redis.call('MGET', unpack(keys, from, to))
+    for j = from, to do
+      out[#out + 1] = positions[j]
+      out[#out + 1] = values[j - from + 1]
+    end
+  end
+  return out
+end
+return { states(KEYS[1], 3, 2 + blogs, 'b:'), states(KEYS[2], 3 + blogs, #ARGV, 't:') }
+`;
+
 const SCRIPTS = {
+  featureStoreReadInterests: { lua: READ_INTERESTS },
   featureStoreClaim: { lua: CLAIM },
   featureStoreCells: { lua: UPDATE_CELLS },
   featureStorePosts: { lua: UPDATE_POSTS },
@@ -447,10 +487,14 @@ export type ScriptArgument = string | number | Buffer;
  */
 export function queueScript(
   pipeline: ChainableCommander,
-  name: ScriptName,
+  /** `<name>Buffer`: its bulk replies as Buffers (ioredis defines both). */
+  name: ScriptName | `${ScriptName}Buffer`,
   keys: readonly string[],
   args: readonly ScriptArgument[],
 ): void {
-  const commands = pipeline as unknown as Record<ScriptName, (...args: ScriptArgument[]) => void>;
+  const commands = pipeline as unknown as Record<
+    ScriptName | `${ScriptName}Buffer`,
+    (...args: ScriptArgument[]) => void
+  >;
   commands[name](keys.length, ...keys, ...args);
 }
