@@ -60,7 +60,7 @@ if (values.json) {
   const {
     ingestion,
     getFeatures,
-    getFeaturesPackedClient: packed,
+    getFeaturesGeneratedClient: generated,
     inProcess,
     rawMget,
     ratio,
@@ -68,12 +68,12 @@ if (values.json) {
   process.stdout.write(
     [
       `ingestion: ${ingestion.eventsPerSecond} events/s (${ingestion.events} events, ${ingestion.seconds} s)`,
-      `GetFeatures (${getFeatures.posts} posts, gRPC): p50 ${getFeatures.p50} ms, p95 ${getFeatures.p95} ms, p99 ${getFeatures.p99} ms`,
-      `GetFeatures, packed client: p50 ${packed.p50} ms, p95 ${packed.p95} ms, p99 ${packed.p99} ms`,
+      `GetFeatures (${getFeatures.posts} posts, gRPC, feed-gateway's client): p50 ${getFeatures.p50} ms, p95 ${getFeatures.p95} ms, p99 ${getFeatures.p99} ms`,
+      `GetFeatures, generated client: p50 ${generated.p50} ms, p95 ${generated.p95} ms, p99 ${generated.p99} ms`,
       `same work in process (no gRPC): p50 ${inProcess.p50} ms, p95 ${inProcess.p95} ms, p99 ${inProcess.p99} ms`,
       `raw MGET (${rawMget.keys} keys): p50 ${rawMget.p50} ms, p95 ${rawMget.p95} ms, p99 ${rawMget.p99} ms`,
       `ratio to raw MGET: p50 ${ratio.p50}, p95 ${ratio.p95}, p99 ${ratio.p99}` +
-        ` (packed client: p99 ${report.ratioPackedClient.p99})`,
+        ` (generated client: p99 ${report.ratioGeneratedClient.p99})`,
       `load average: ${JSON.stringify(report.machine.loadAverage)}`,
       '',
     ].join('\n'),

@@ -11,7 +11,6 @@ import {
 } from '@feedmesh/contracts';
 import { createServiceClient } from '@feedmesh/service-kit';
 import { Redis } from 'ioredis';
-import { createChannel, createClient } from 'nice-grpc';
 import { candidateMatrix, userVector } from '../feature-responses.js';
 import { featureSchema } from '../feature-schema.js';
 import { TrackedNearCache } from '../near-cache.js';
@@ -19,7 +18,7 @@ import { RedisFeatureStore } from '../redis-feature-store.js';
 import { timed } from './latency.js';
 
 /** What a worker reads with. */
-export type ReadPath = 'getFeatures' | 'getFeaturesPackedClient' | 'inProcess' | 'rawMget';
+export type ReadPath = 'getFeatures' | 'getFeaturesGeneratedClient' | 'inProcess' | 'rawMget';
 
 export interface ReadWorkerData {
   readonly path: ReadPath;
@@ -39,6 +38,8 @@ export interface ReadRequest {
 }
 
 const data = workerData as ReadWorkerData;
+/** feed-gateway's client options (connectDownstream), with a deadline no read here reaches. */
+const CLIENT = { deadlineMs: 10_000, retryMaxAttempts: 2 };
 const port = parentPort!;
 
 /** Prepares the path and returns the call to time, and what to close afterwards. */
@@ -48,26 +49,25 @@ async function prepare(): Promise<{
 }> {
   switch (data.path) {
     case 'getFeatures': {
-      // The generated client with service-kit's defaults: what feed-gateway uses.
-      const handle = createServiceClient(featuresv1.FeatureStoreServiceDefinition, data.address, {
-        deadlineMs: 10_000,
-      });
+      // The packed definition through service-kit's client, as feed-gateway connects to the
+      // feature store (connectDownstream): the matrix arrives as typed arrays.
+      const handle = createServiceClient(packedFeatureStoreDefinition, data.address, CLIENT);
       return {
         call: ({ userId, postIds }) => handle.client.getFeatures({ userId, postIds: [...postIds] }),
         close: async () => handle.close(),
       };
     }
-    case 'getFeaturesPackedClient': {
-      // The packed decoder, and a 4 MiB HTTP/2 window: a response of a few hundred kilobytes
-      // arrives without waiting for grpc-js's 64 KiB window to be opened again.
-      const channel = createChannel(data.address, undefined, {
-        'grpc.max_receive_message_length': 64 * 1024 * 1024,
-        'grpc-node.flow_control_window': 4 * 1024 * 1024,
-      });
-      const client = createClient(packedFeatureStoreDefinition, channel);
+    case 'getFeaturesGeneratedClient': {
+      // The same client with ts-proto's generated decoder (one number pushed per value), for
+      // callers that use the generated definition.
+      const handle = createServiceClient(
+        featuresv1.FeatureStoreServiceDefinition,
+        data.address,
+        CLIENT,
+      );
       return {
-        call: ({ userId, postIds }) => client.getFeatures({ userId, postIds: [...postIds] }),
-        close: async () => channel.close(),
+        call: ({ userId, postIds }) => handle.client.getFeatures({ userId, postIds: [...postIds] }),
+        close: async () => handle.close(),
       };
     }
     case 'inProcess': {

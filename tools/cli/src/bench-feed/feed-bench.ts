@@ -175,6 +175,9 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
   const playground = await startProcessPlayground({
     gatewayListen,
     ports: servicePorts,
+    // On a kept world candidate generation replays the whole log before it listens: the
+    // medium world's 975,000 events take it a minute or more on a busy machine.
+    startTimeoutMs: 300_000,
     env,
     logger,
     output: options.output,
