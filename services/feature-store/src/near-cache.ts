@@ -30,12 +30,23 @@ export class NearCacheEntry {
   live: boolean;
   /** The holder's decoding of `value`, made once (undefined: not decoded yet). */
   decoded: Float64Array | null | undefined = undefined;
+  /**
+   * Called once when the entry dies, for a holder that keeps what it knows of the value in
+   * its own arrays (set only on a live entry).
+   */
+  onDeath: (() => void) | undefined = undefined;
 
   constructor(
     readonly value: Buffer | null,
     live = true,
   ) {
     this.live = live;
+  }
+
+  kill(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.onDeath?.();
   }
 }
 
@@ -188,7 +199,7 @@ export class TrackedNearCache {
 
   private remember(key: string, entry: NearCacheEntry): void {
     const known = this.values.get(key);
-    if (known !== undefined) known.live = false;
+    if (known !== undefined) known.kill();
     else if (this.values.size >= this.options.maxEntries) {
       // The oldest entry: a Map iterates in insertion order.
       const oldest = this.values.keys().next().value;
@@ -200,7 +211,7 @@ export class TrackedNearCache {
   private drop(key: string): void {
     const entry = this.values.get(key);
     if (entry === undefined) return;
-    entry.live = false;
+    entry.kill();
     this.values.delete(key);
   }
 
@@ -220,7 +231,7 @@ export class TrackedNearCache {
 
   private flush(): void {
     if (this.values.size > 0) this.counts.flushes++;
-    for (const entry of this.values.values()) entry.live = false;
+    for (const entry of this.values.values()) entry.kill();
     this.values.clear();
     this.pending.clear();
   }

@@ -266,6 +266,21 @@ describe('RedisFeatureStore with a near cache, beside another writer', () => {
     );
   });
 
+  it('answers an expired post as unknown, from what it kept of the expiry too', async () => {
+    assert.deepEqual(await likes(), { post: 1, blog: 1 });
+    await redis.pexpire(new FeatureKeys(prefix).post('p1'), 1);
+    const unknown = { state: undefined, meta: undefined };
+    await waitFor('the expiry to be served', async () => {
+      // Redis expires lazily or on its own cycle; asking for the key expires it.
+      await redis.exists(new FeatureKeys(prefix).post('p1'));
+      const { posts } = await store.readCandidates(undefined, ['p1']);
+      return posts.get('p1')?.meta === undefined ? true : undefined;
+    });
+    const { hits } = nearCache.stats;
+    assert.deepEqual((await store.readCandidates(undefined, ['p1'])).posts.get('p1'), unknown);
+    assert.equal(nearCache.stats.hits, hits, 'the missing value came from what the store held');
+  });
+
   it("serves the other writer's change once Redis invalidates the keys it kept", async () => {
     assert.deepEqual(await likes(), { post: 1, blog: 1 });
     await writer.write(

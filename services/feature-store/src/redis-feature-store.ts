@@ -43,6 +43,7 @@ import {
   decodeMeta,
   encodeMeta,
   PostMetaCache,
+  HeldValue,
   type JoinNumbers,
   type MetaGeneration,
 } from './post-meta.js';
@@ -414,16 +415,16 @@ export class RedisFeatureStore implements FeatureStore {
       }
       metas[i] = generation.metaAt(offset);
       joins.place(i, generation, offset);
-      const entry = generation.valueAt(offset);
-      if (entry === undefined || !entry.live) {
+      const held = generation.heldAt(offset);
+      if (held === HeldValue.None) {
         unread.push(i);
         unreadKeys.push(generation.keyAt(offset, postId, this.postKey));
-      } else if (entry.value === null) {
+      } else if (held === HeldValue.Missing) {
         // An expired post's meta is no longer a fact about it.
         metas[i] = undefined;
         joins.unplace(i);
-      } else if (entry.decoded) {
-        cells.set(entry.decoded, used);
+      } else if (held === HeldValue.Cells) {
+        generation.copyCellsAt(offset, cells, used);
         offsets[i] = used;
         used += cellCount;
       }
@@ -445,6 +446,11 @@ export class RedisFeatureStore implements FeatureStore {
       const entry = entries[j]!;
       const { value } = entry;
       if (value === null || value.length < 4) {
+        if (value === null && metas[i] !== undefined) {
+          // Held as missing too: the next read knows without asking, until the key is written.
+          const offset = this.metas.current.offsetOf(postIds[i]!);
+          if (offset >= 0) this.metas.current.hold(offset, entry, null);
+        }
         metas[i] = undefined;
         joins.unplace(i);
         continue;
@@ -461,7 +467,7 @@ export class RedisFeatureStore implements FeatureStore {
       if (entry.decoded === undefined) entry.decoded = decodePostCells(value) ?? null;
       if (entry.live && metas[i] !== undefined) {
         const offset = this.metas.current.offsetOf(postIds[i]!);
-        if (offset >= 0) this.metas.current.keepValueAt(offset, entry);
+        if (offset >= 0) this.metas.current.hold(offset, entry, entry.decoded);
       }
       if (entry.decoded === null) continue;
       cells.set(entry.decoded, used);
