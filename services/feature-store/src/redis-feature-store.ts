@@ -475,7 +475,7 @@ export class RedisFeatureStore implements FeatureStore {
       used += cellCount;
     }
     // The blogs and tags of posts met for the first time, and the user's state with the
-    // candidates' blogs and tags (known once the user's interest indexes are).
+    // blogs and tags those posts brought.
     while (joins.hasUnsent) await joins.send('feature-store.read-candidate-joins');
     return {
       posts: new PostBatch(postIds, cells, offsets, metas, joins.slots()),
@@ -817,9 +817,10 @@ class CandidateJoinReads {
   }
 
   /**
-   * Sends what the batch holds plus every blog placed since the last send; with a user, the
-   * user's state, follows and interest indexes the first time, then the user's states with
-   * the blogs and tags placed since, those among the indexes.
+   * Sends what the batch holds plus every blog placed since the last send (those not held
+   * already); with a user, the user's state and follows the first time, and each time the
+   * user's states with the blogs and tags placed since, those among the user's interest
+   * indexes (READ_INTERESTS).
    */
   async send(operation: string): Promise<unknown[]> {
     const { batch, keys, userId } = this;
