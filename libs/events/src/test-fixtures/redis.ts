@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 
-/** As `testRedisUrl` in @feedmesh/testing: database 15, apart from the benchmarks' worlds. */
-export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15';
+export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A key prefix no other test uses. */
 export function uniquePrefix(): string {
