@@ -446,11 +446,8 @@ export class RedisFeatureStore implements FeatureStore {
       const entry = entries[j]!;
       const { value } = entry;
       if (value === null || value.length < 4) {
-        if (value === null && metas[i] !== undefined) {
-          // Held as missing too: the next read knows without asking, until the key is written.
-          const offset = this.metas.current.offsetOf(postIds[i]!);
-          if (offset >= 0) this.metas.current.hold(offset, entry, null);
-        }
+        // Held as missing too: the next read knows without asking, until the key is written.
+        if (value === null && metas[i] !== undefined) this.holdPost(postIds[i]!, entry, null);
         metas[i] = undefined;
         joins.unplace(i);
         continue;
@@ -465,10 +462,7 @@ export class RedisFeatureStore implements FeatureStore {
         }
       }
       if (entry.decoded === undefined) entry.decoded = decodePostCells(value) ?? null;
-      if (entry.live && metas[i] !== undefined) {
-        const offset = this.metas.current.offsetOf(postIds[i]!);
-        if (offset >= 0) this.metas.current.hold(offset, entry, entry.decoded);
-      }
+      if (metas[i] !== undefined) this.holdPost(postIds[i]!, entry, entry.decoded);
       if (entry.decoded === null) continue;
       cells.set(entry.decoded, used);
       offsets[i] = used;
@@ -481,6 +475,13 @@ export class RedisFeatureStore implements FeatureStore {
       posts: new PostBatch(postIds, cells, offsets, metas, joins.slots()),
       ...joins.states(),
     };
+  }
+
+  /** Holds a post's value read through the near cache (see `MetaGeneration.hold`). */
+  private holdPost(postId: string, entry: NearCacheEntry, cells: Float64Array | null): void {
+    const generation = this.metas.current;
+    const offset = generation.offsetOf(postId);
+    if (offset >= 0) generation.hold(offset, entry, cells);
   }
 
   /** Two round trips in the user's slot: state, sets and indexes, then the indexed states. */

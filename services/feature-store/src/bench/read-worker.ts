@@ -48,23 +48,15 @@ async function prepare(): Promise<{
   close: () => Promise<void>;
 }> {
   switch (data.path) {
-    case 'getFeatures': {
-      // The packed definition through service-kit's client, as feed-gateway connects to the
-      // feature store (connectDownstream): the matrix arrives as typed arrays.
-      const handle = createServiceClient(packedFeatureStoreDefinition, data.address, CLIENT);
-      return {
-        call: ({ userId, postIds }) => handle.client.getFeatures({ userId, postIds: [...postIds] }),
-        close: async () => handle.close(),
-      };
-    }
+    case 'getFeatures':
     case 'getFeaturesGeneratedClient': {
-      // The same client with ts-proto's generated decoder (one number pushed per value), for
-      // callers that use the generated definition.
-      const handle = createServiceClient(
-        featuresv1.FeatureStoreServiceDefinition,
-        data.address,
-        CLIENT,
-      );
+      // service-kit's client, as feed-gateway connects to the feature store (connectDownstream):
+      // with the packed definition the matrix arrives as typed arrays; with the generated one
+      // (for callers that use it) ts-proto's decoder pushes one number per value.
+      const handle =
+        data.path === 'getFeatures'
+          ? createServiceClient(packedFeatureStoreDefinition, data.address, CLIENT)
+          : createServiceClient(featuresv1.FeatureStoreServiceDefinition, data.address, CLIENT);
       return {
         call: ({ userId, postIds }) => handle.client.getFeatures({ userId, postIds: [...postIds] }),
         close: async () => handle.close(),
