@@ -43,3 +43,4 @@ export {
   choiceFlag,
   type ScriptIo,
 } from './script-args.js';
+export { freePorts, ephemeralRangeStart, type FreePortOptions } from './free-ports.js';

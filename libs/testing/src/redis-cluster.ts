@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePorts } from '@feedmesh/service-kit';
 
 const run = promisify(execFile);
 
@@ -32,7 +32,9 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < 3; i++) ports.push(await freePort());
+    // Each node also listens on its port + 10,000 (the cluster bus): both stay below the
+    // ephemeral range, where no outgoing connection can take them before the node binds.
+    ports.push(...(await freePorts(3, { min: 10_000, offsets: [10_000] })));
     for (const port of ports) {
       await run('redis-server', [
         '--port',
@@ -75,19 +77,6 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
     await stop();
     throw error;
   }
-}
-
-/** A port the OS just handed out, released for the node to take. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function answers(port: number, command: string[], expected: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { gatewayv1 } from '@feedmesh/contracts';
 import { createServiceClient, type ServiceClient } from '@feedmesh/service-kit';
-import { freePort } from './free-port.js';
+import { freePorts } from './free-port.js';
 import { ServiceProcess, type ServiceName } from './mesh-processes.js';
 
 export type GatewayClient = ServiceClient<typeof gatewayv1.FeedGatewayServiceDefinition>;
@@ -57,9 +57,10 @@ export class Mesh {
   static async start(options: MeshOptions): Promise<Mesh> {
     const mesh = new Mesh(options);
     try {
-      for (const name of [...DOWNSTREAM, 'feed-gateway'] as const) {
-        mesh.ports.set(name, await freePort());
-      }
+      const names = [...DOWNSTREAM, 'feed-gateway'] as const;
+      // Chosen together, so no two services are given the same port.
+      const ports = await freePorts(names.length);
+      names.forEach((name, i) => mesh.ports.set(name, ports[i]!));
       const wanted = DOWNSTREAM.filter((name) => options.services?.includes(name) ?? true);
       const started = await Promise.allSettled(wanted.map((name) => mesh.launch(name)));
       const failed = started.find((result) => result.status === 'rejected');

@@ -1,12 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { contentModelStoreFor } from '@feedmesh/content';
 import { embeddingStoreFor } from '@feedmesh/embeddings';
 import { modelRegistryFor } from '@feedmesh/models';
-import { createRuntime, loadConfig, runtimeConfigShape, type Logger } from '@feedmesh/service-kit';
+import {
+  createRuntime,
+  freePorts as freePortsBelowEphemeral,
+  loadConfig,
+  runtimeConfigShape,
+  type Logger,
+} from '@feedmesh/service-kit';
 import type { Output } from './cli-io.js';
 import { CommandFailedError } from './cli-errors.js';
 import {
@@ -209,22 +215,11 @@ async function waitUntilListening(address: string, timeoutMs: number, name: stri
 }
 
 /**
- * `count` ports nothing listens on right now: the playground's addresses are
- * fixed before its services start, so each is picked by binding port 0 and letting it go.
+ * `count` ports nothing listens on right now, below the kernel's ephemeral range: the
+ * playground's addresses are fixed before its services start, and a port the kernel hands out
+ * can be taken meanwhile as the source port of any outgoing connection (service-kit's
+ * `freePorts` says more).
  */
 export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => createServer());
-  try {
-    return await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<number>((resolve, reject) => {
-            server.once('error', reject);
-            server.listen(0, host, () => resolve((server.address() as { port: number }).port));
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  }
+  return freePortsBelowEphemeral(count, { host });
 }
