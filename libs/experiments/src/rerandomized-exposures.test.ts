@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { assign } from './assignment.js';
+import { validateExperimentsConfig } from './experiment-config.js';
+import { experimentReportFromEvents } from './experiment-report.js';
+import { rerandomizedExposures } from './rerandomized-exposures.js';
+import { syntheticExperimentLog } from './test-support/synthetic-log.js';
+
+describe('rerandomizedExposures (an A/A check of the analysis on a real log)', () => {
+  const config = validateExperimentsConfig({
+    layers: [
+      {
+        id: 'ranking',
+        experiments: [{ key: 'lift', variants: [{ name: 'control' }, { name: 'better-model' }] }],
+      },
+    ],
+  });
+  const experiment = config.layers[0]!.experiments[0]!;
+  const events = syntheticExperimentLog({
+    experiment: 'lift',
+    users: 400,
+    variantOf: (user) => assign(user, config)[0]?.variant,
+    likeLift: { 'better-model': 1.5 },
+    days: 3,
+    seed: 7,
+  });
+  const likeRate = async (source: Parameters<typeof rerandomizedExposures>[0]) => {
+    const report = await experimentReportFromEvents({ events: source, config, experiment: 'lift' });
+    const metric = report.metrics.find((m) => m.id === 'like_rate')!;
+    return { report, comparison: metric.comparisons[0]! };
+  };
+
+  it('keeps every exposed user, one variant each, and leaves the rest of the log as it was', async () => {
+    const resplit = rerandomizedExposures(events, experiment, 'another-seed');
+    const seen: typeof events = [];
+    for await (const event of (resplit as () => AsyncIterable<(typeof events)[number]>)()) {
+      seen.push(event);
+    }
+    assert.equal(seen.length, events.length);
+    const variantsOf = new Map<string, Set<string>>();
+    let moved = 0;
+    seen.forEach((event, i) => {
+      const before = events[i]!;
+      const exposures =
+        event.payload?.$case === 'impression' ? event.payload.value.experiments : [];
+      if (exposures.length === 0) {
+        assert.equal(event, before, 'an event without an exposure is passed through');
+        return;
+      }
+      const [after] = exposures;
+      const [original] = (before.payload as { value: { experiments: typeof exposures } }).value
+        .experiments;
+      if (after!.variant !== original!.variant) moved += 1;
+      const userId = (event.payload as { value: { userId: string } }).value.userId;
+      const set = variantsOf.get(userId) ?? new Set();
+      set.add(after!.variant);
+      variantsOf.set(userId, set);
+    });
+    assert.ok(
+      [...variantsOf.values()].every((set) => set.size === 1),
+      'a user drew two variants',
+    );
+    assert.ok(moved > 0, 'no exposure changed variant');
+
+    const { report: original } = await likeRate(events);
+    const { report: again } = await likeRate(resplit);
+    const users = (r: typeof original) => r.variants.reduce((sum, v) => sum + v.users, 0);
+    assert.equal(users(again), users(original));
+    assert.equal(again.srm.mismatch, false, JSON.stringify(again.srm));
+  });
+
+  it('turns a real lift into chance: significant as logged, rarely across re-splits', async () => {
+    const { comparison: real } = await likeRate(events);
+    assert.ok(real.pValue < 0.001 && real.difference > 0, `as logged p = ${real.pValue}`);
+    let significant = 0;
+    const splits = 40;
+    for (let seed = 0; seed < splits; seed++) {
+      const { comparison } = await likeRate(rerandomizedExposures(events, experiment, `s${seed}`));
+      if (comparison.pValue < 0.05) significant += 1;
+    }
+    // About 5% by chance (2 of 40); a split that kept the lift would be significant every time.
+    assert.ok(significant <= 10, `${significant} of ${splits} re-splits significant`);
+  });
+});

@@ -1,0 +1,63 @@
+import type { eventsv1 } from '@feedmesh/contracts';
+import type { ExperimentConfig } from './experiment-config.js';
+import { growthbookHash } from './growthbook-hash.js';
+import type { EventSource } from './user-aggregates.js';
+
+/**
+ * The log as if `experiment` had split the same users with another hash seed: every exposure
+ * to it (an impression's or a sent notification's `experiments`) names the variant the user
+ * would have drawn with `seed`, by the variants' weights; nothing else changes. Who was exposed,
+ * and everything they did, stays as logged.
+ *
+ * Reports on many such splits of one log are an A/A check of the analysis (a re-randomization
+ * test): the variants then differ by chance alone, so each metric's p-value should fall below
+ * 0.05 in about 5% of the splits. More says the variance is underestimated for that metric on
+ * this data; for a live experiment's own split, the share of re-splits whose difference is at
+ * least as large as the real one is a permutation p-value that needs no normal approximation.
+ */
+export function rerandomizedExposures(
+  source: EventSource,
+  experiment: ExperimentConfig,
+  seed: string,
+): EventSource {
+  const total = experiment.variants.reduce((sum, variant) => sum + variant.weight, 0);
+  if (!(total > 0)) {
+    throw new RangeError(`experiment ${experiment.key} has no variant with a positive weight`);
+  }
+  const variants = new Map<string, string>();
+  const variantOf = (userId: string): string => {
+    let variant = variants.get(userId);
+    if (variant === undefined) {
+      const bucket = growthbookHash(seed, userId, experiment.hashVersion) * total;
+      let cumulative = 0;
+      variant = experiment.variants[experiment.variants.length - 1]!.name;
+      for (const candidate of experiment.variants) {
+        cumulative += candidate.weight;
+        if (bucket < cumulative) {
+          variant = candidate.name;
+          break;
+        }
+      }
+      variants.set(userId, variant);
+    }
+    return variant;
+  };
+  const reassign = (event: eventsv1.Event): eventsv1.Event => {
+    const payload = event.payload;
+    if (payload?.$case !== 'impression' && payload?.$case !== 'notificationSent') return event;
+    const { experiments, userId } = payload.value;
+    if (!experiments.some((a) => a.experiment === experiment.key)) return event;
+    const variant = variantOf(userId);
+    const value = {
+      ...payload.value,
+      experiments: experiments.map((a) =>
+        a.experiment === experiment.key ? { ...a, variant } : a,
+      ),
+    };
+    return { ...event, payload: { ...payload, value } as typeof payload };
+  };
+  return async function* () {
+    const events = typeof source === 'function' ? source() : source;
+    for await (const event of events) yield reassign(event);
+  };
+}
