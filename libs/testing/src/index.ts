@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
-/** Redis for tests: REDIS_URL, or the local default. */
+/**
+ * Redis for tests: REDIS_URL, or database 15 of the local Redis. Benchmarks and the playground
+ * keep their worlds in database 0 (millions of keys, for hours); SCAN walks its whole database,
+ * so a test's cleanup there would walk them all. In a database of their own it walks test keys.
+ */
 export function testRedisUrl(): string {
-  return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 }
 
 /** A key prefix no other test run uses, so suites can share one Redis. */

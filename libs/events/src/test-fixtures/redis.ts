@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 
-export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** As `testRedisUrl` in @feedmesh/testing: database 15, apart from the benchmarks' worlds. */
+export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 
 /** A key prefix no other test uses. */
 export function uniquePrefix(): string {
