@@ -43,6 +43,20 @@ export interface GroupStreams {
     consumer: string,
     count: number,
   ): Promise<StreamEntry[]>;
+  /**
+   * Up to `count` of the entries pending for `consumer` itself, after `cursor` (from the
+   * start when undefined), delivered to it again whatever their idle time: what a consumer
+   * left unsettled when it stopped, crashed or lost the store. `counted`: whether this
+   * delivery adds to each entry's count (not when the store, not the handler, failed).
+   */
+  readOwnPending(
+    partition: number,
+    group: string,
+    consumer: string,
+    count: number,
+    cursor: string | undefined,
+    counted: boolean,
+  ): Promise<ClaimedEntries>;
   /** Up to `count` entries pending for at least `minIdleMs`, now pending for `consumer`. */
   claimIdle(
     partition: number,
@@ -145,10 +159,20 @@ export class ConsumerRunner implements Consumer {
     failed: 0,
     deadLettered: 0,
     reclaimed: 0,
+    resumed: 0,
   };
   /** Per partition, where the next scan for idle pending entries resumes. */
   private readonly claimCursors: (string | undefined)[];
   private stopping = false;
+  /**
+   * When the consumer's own pending entries are to be read again before new ones: at the
+   * start (a restart under the same name, as a Kubernetes pod's container restart keeps it),
+   * counted as a delivery, since a handler that kills its process must still reach
+   * `maxDeliveries`; and after the store failed mid-batch (an outage, a Redis restart), not
+   * counted, since no handler failed. Without this they would wait `claimIdleMs` for
+   * `reclaimIdle`, as if their consumer were gone.
+   */
+  private ownPending: 'start' | 'after-store-failure' | undefined = 'start';
   private wakeUp: (() => void) | undefined;
   private running: Promise<void> = Promise.resolve();
 
@@ -203,6 +227,10 @@ export class ConsumerRunner implements Consumer {
       try {
         if (failures > 0) await this.streams.createGroup(group, startFrom);
         let handled = 0;
+        if (this.ownPending !== undefined) {
+          handled += await this.readOwnPending(this.ownPending === 'start');
+          this.ownPending = undefined;
+        }
         if (Date.now() >= nextClaimAt) {
           handled += await this.reclaimIdle();
           // A scan stopped at batchSize resumes next round, so a dead consumer's whole
@@ -217,6 +245,8 @@ export class ConsumerRunner implements Consumer {
         await (handled === 0 ? this.sleep(pollIntervalMs) : yieldToEventLoop());
       } catch (error) {
         failures += 1;
+        // Unless the start's reading itself failed: that one still counts when it succeeds.
+        this.ownPending ??= 'after-store-failure';
         this.logger.warn(
           { err: error, group, consumer, failures },
           'event log consumer cannot read or settle entries; retrying',
@@ -244,6 +274,30 @@ export class ConsumerRunner implements Consumer {
       this.counts.reclaimed += claimed.entries.length;
       await this.handleBatch(claimed.entries);
       handled += claimed.entries.length;
+    }
+    return handled;
+  }
+
+  /** Every partition's entries still pending for this consumer, in batches, in id order. */
+  private async readOwnPending(counted: boolean): Promise<number> {
+    const { group, consumer, batchSize } = this.settings;
+    let handled = 0;
+    for (let partition = 0; partition < this.streams.partitions && !this.stopping; partition++) {
+      let cursor: string | undefined;
+      do {
+        const own = await this.streams.readOwnPending(
+          partition,
+          group,
+          consumer,
+          batchSize,
+          cursor,
+          counted,
+        );
+        cursor = own.cursor;
+        this.counts.resumed += own.entries.length;
+        await this.handleBatch(own.entries);
+        handled += own.entries.length;
+      } while (cursor !== undefined && !this.stopping);
     }
     return handled;
   }

@@ -274,6 +274,40 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       assert.equal(rescuer.stats().reclaimed, 1);
     });
 
+    it('takes up its own pending entries at once when it starts again under the same name', async () => {
+      // As a Kubernetes pod's restarted container does: its name is the pod's, so the entries
+      // it left pending are its own, and waiting claimIdleMs (a minute here) would be idle.
+      const log = await openLog({ partitions: 2 });
+      await log.append(likes(7, 'u'));
+      let attempts = 0;
+      const first = await consume(log, {
+        group: 'g',
+        consumer: 'pod-0',
+        handler: async () => {
+          attempts += 1;
+          throw new Error('not yet');
+        },
+      });
+      await eventually('every event was tried once', () => attempts === 7);
+      await first.stop();
+      assert.equal((await log.lag('g')).pending, 7);
+
+      const applied = new Applications();
+      const again = await consume(log, {
+        group: 'g',
+        consumer: 'pod-0',
+        batchSize: 2,
+        handler: applied.handler,
+      });
+      await drained(log, 'g');
+      assert.deepEqual([...applied.ids()].sort(), ['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6']);
+      for (const { delivery } of applied.seen) assert.equal(delivery.deliveries, 2);
+      assert.deepEqual(
+        { resumed: again.stats().resumed, reclaimed: again.stats().reclaimed },
+        { resumed: 7, reclaimed: 0 },
+      );
+    });
+
     it('lets another consumer finish what a crashed one left pending, applying each event once', async function () {
       const log = await openLog({ partitions: 1 });
       await log.append(likes(20, 'u1'));
@@ -321,6 +355,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         failed: 1,
         deadLettered: 0,
         reclaimed: 0,
+        resumed: 0,
       });
     });
 
@@ -683,6 +718,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
           failed: 0,
           deadLettered: 0,
           reclaimed: 0,
+          resumed: 0,
         });
         assert.equal(await log.isProcessed('g', like('a', 'u1')), true);
       });
@@ -761,6 +797,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
           failed: 3,
           deadLettered: 0,
           reclaimed: 3,
+          resumed: 0,
         });
       });
 

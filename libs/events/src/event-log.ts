@@ -181,6 +181,11 @@ export interface ConsumerStats {
   readonly deadLettered: number;
   /** Entries taken over from a consumer that left them pending for `claimIdleMs`. */
   readonly reclaimed: number;
+  /**
+   * Entries this consumer had left pending itself, delivered to it again at its start (a
+   * restart under the same name) or after the store failed mid-batch, without the idle wait.
+   */
+  readonly resumed: number;
 }
 
 export interface GroupLag {

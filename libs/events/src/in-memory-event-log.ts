@@ -113,6 +113,8 @@ export class InMemoryEventLog implements EventLog {
       createGroup: async (group, startFrom) => this.createGroup(group, startFrom),
       readNew: async (partition, group, consumer, count) =>
         this.readNew(partition, group, consumer, count),
+      readOwnPending: async (partition, group, consumer, count, cursor, counted) =>
+        this.readOwnPending(partition, group, consumer, count, cursor, counted),
       claimIdle: async (partition, group, consumer, minIdleMs, count, cursor) =>
         this.claimIdle(partition, group, consumer, minIdleMs, count, cursor),
       isProcessed: async (group, _partition, eventId) => this.markersOf(group).has(eventId),
@@ -241,6 +243,37 @@ export class InMemoryEventLog implements EventLog {
     }
     cursor.nextSeq = to;
     return delivered;
+  }
+
+  private readOwnPending(
+    index: number,
+    group: string,
+    consumer: string,
+    count: number,
+    after: string | undefined,
+    counted: boolean,
+  ): ClaimedEntries {
+    const partition = this.partition(index);
+    const { pending } = this.cursorOf(partition, group);
+    const from = after === undefined ? -1 : Number(after);
+    const own = [...pending]
+      .filter(([seq, claim]) => seq > from && claim.consumer === consumer)
+      .sort(([a], [b]) => a - b);
+    const now = Date.now();
+    const entries: StreamEntry[] = [];
+    let last: number | undefined;
+    for (const [seq, claim] of own.slice(0, count)) {
+      last = seq;
+      const stored = partition.at(seq);
+      if (stored === undefined) {
+        pending.delete(seq);
+        continue;
+      }
+      claim.deliveredAt = now;
+      if (counted) claim.deliveries += 1;
+      entries.push(toStreamEntry(index, stored, claim.deliveries));
+    }
+    return { entries, cursor: own.length > count && last !== undefined ? String(last) : undefined };
   }
 
   private claimIdle(

@@ -20,6 +20,19 @@ export function parseClaimReply(reply: unknown): { next: string; entries: RawEnt
   };
 }
 
+/** The reply of `XCLAIM` (without JUSTID): the claimed entries; nil for one deleted (Redis 6). */
+export function parseClaimedEntries(reply: unknown): RawEntry[] {
+  return arrayOf(reply, 'XCLAIM').filter((entry) => entry !== null) as RawEntry[];
+}
+
+/** The extended form of `XPENDING` (a range): each pending id with its delivery count. */
+export function parsePendingList(reply: unknown): { id: string; deliveries: number }[] {
+  return arrayOf(reply, 'XPENDING').map((entry) => {
+    const [id, , , deliveries] = arrayOf(entry, 'XPENDING entry');
+    return { id: String(id), deliveries: Number(deliveries) };
+  });
+}
+
 /** The delivery count from `XPENDING key group id id 1`; undefined when the id is not pending. */
 export function parsePendingDeliveries(reply: unknown): number | undefined {
   const [summary] = arrayOf(reply, 'XPENDING');

@@ -82,6 +82,69 @@ describe('RedisStreamsEventLog', function () {
     assert.deepEqual(applied, ['before', 'after']);
   });
 
+  it('takes back the batch it could not settle once Redis answers again, without waiting or counting a delivery', async function () {
+    // Redis refusing the consumer's stream commands (an ACL change here; an outage or a
+    // restart in production) after its handler applied a batch: the batch stays pending for
+    // this consumer. It reads it back as soon as Redis answers, not after claimIdleMs (a
+    // minute here), and the store's failure does not count as a delivery of those events.
+    const user = `events-test-${prefix.slice(-12)}`;
+    const admin = new Redis(redisUrl);
+    await admin.acl('SETUSER', user, 'on', '>secret', '~*', '&*', '+@all');
+    const client = new Redis(redisUrl, { username: user, password: 'secret' });
+    try {
+      log = new RedisStreamsEventLog({ client, prefix, partitions: 1 });
+      await log.append(likes(5, 'u1'));
+      const seen: { eventId: string; deliveries: number }[] = [];
+      let refused = false;
+      const consumer = await log.consume({
+        group: 'g',
+        consumer: 'c1',
+        pollIntervalMs: 10,
+        claimIdleMs: 60_000,
+        batchHandler: async (events, deliveries) => {
+          events.forEach((event, i) =>
+            seen.push({ eventId: event.eventId, deliveries: deliveries[i]!.deliveries }),
+          );
+          if (!refused) {
+            refused = true;
+            // The settling script refused whole (a refusal inside it would keep its markers).
+            await admin.acl('SETUSER', user, '-@scripting', '-xack');
+            setTimeout(() => void admin.acl('SETUSER', user, '+@all'), 300);
+          }
+        },
+      });
+      consumers.push(consumer);
+      await eventually('the batch is settled', () => consumer.stats().processed === 5);
+      // Handled, refused, then handled again once or more (each retry backs off) until Redis
+      // settled it: the same five each time, never a delivery more.
+      const ids = ['e0', 'e1', 'e2', 'e3', 'e4'];
+      const rounds = seen.length / ids.length;
+      assert.ok(Number.isInteger(rounds) && rounds >= 2, `${seen.length} handled`);
+      assert.deepEqual(
+        seen.map(({ eventId }) => eventId),
+        Array.from({ length: rounds }, () => ids).flat(),
+      );
+      assert.ok(
+        seen.every(({ deliveries }) => deliveries === 1),
+        JSON.stringify(seen),
+      );
+      const { resumed, reclaimed, duplicates } = consumer.stats();
+      assert.deepEqual(
+        { resumed, reclaimed, duplicates },
+        { resumed: 5 * (rounds - 1), reclaimed: 0, duplicates: 0 },
+      );
+      assert.equal((await log.lag('g')).pending, 0);
+    } finally {
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      consumers = [];
+      await log?.close();
+      log = undefined;
+      await client.quit();
+      await admin.acl('DELUSER', user);
+      await admin.quit();
+    }
+  });
+
   it('reclaims the batch of a consumer process killed mid-batch, applying every event once', async function () {
     const group = 'counter';
     const countsKey = `{${prefix}:counts}`;

@@ -29,9 +29,11 @@ import { checkAppendable, logSettingsFrom, type LogSettings } from './log-settin
 import { partitionOf } from './partition.js';
 import {
   fieldsOf,
+  parseClaimedEntries,
   parseClaimReply,
   parseGroupInfos,
   parsePendingDeliveries,
+  parsePendingList,
   parseReadReply,
   type RawEntry,
 } from './redis-replies.js';
@@ -105,6 +107,8 @@ export class RedisStreamsEventLog implements EventLog {
       createGroup: (group, startFrom) => this.createGroup(group, startFrom),
       readNew: (partition, group, consumer, count) =>
         this.readNew(partition, group, consumer, count),
+      readOwnPending: (partition, group, consumer, count, cursor, counted) =>
+        this.readOwnPending(partition, group, consumer, count, cursor, counted),
       claimIdle: (partition, group, consumer, minIdleMs, count, cursor) =>
         this.claimIdle(partition, group, consumer, minIdleMs, count, cursor),
       isProcessed: (group, partition, eventId) => this.markerExists(group, partition, eventId),
@@ -302,6 +306,55 @@ export class RedisStreamsEventLog implements EventLog {
       '>',
     ]);
     return parseReadReply(reply).map((raw) => toStreamEntry(partition, raw, 1));
+  }
+
+  /**
+   * XPENDING lists the consumer's own pending ids with their delivery counts; XCLAIM of those
+   * ids to the same consumer (min idle 0) returns the entries, counts the delivery again
+   * unless told otherwise (RETRYCOUNT, one id at a time, since it sets one count), and drops
+   * from the pending list any trimmed from the stream meanwhile.
+   */
+  private async readOwnPending(
+    partition: number,
+    group: string,
+    consumer: string,
+    count: number,
+    after: string | undefined,
+    counted: boolean,
+  ): Promise<ClaimedEntries> {
+    const key = this.streamKey(partition);
+    const listed = parsePendingList(
+      await this.client.call(
+        'XPENDING',
+        key,
+        group,
+        after === undefined ? '-' : `(${after}`,
+        '+',
+        count,
+        consumer,
+      ),
+    );
+    if (listed.length === 0) return { entries: [], cursor: undefined };
+    const claim = (ids: readonly string[], retryCount?: number) =>
+      this.client.callBuffer('XCLAIM', [
+        key,
+        group,
+        consumer,
+        0,
+        ...ids,
+        ...(retryCount === undefined ? [] : ['RETRYCOUNT', retryCount]),
+      ]);
+    const replies = counted
+      ? [await claim(listed.map(({ id }) => id))]
+      : await Promise.all(listed.map(({ id, deliveries }) => claim([id], deliveries)));
+    const deliveries = new Map(
+      listed.map(({ id, deliveries }) => [id, counted ? deliveries + 1 : deliveries]),
+    );
+    const entries = replies
+      .flatMap(parseClaimedEntries)
+      .map((raw) => toStreamEntry(partition, raw, deliveries.get(String(raw[0])) ?? 1));
+    const cursor = listed.length === count ? listed[listed.length - 1]!.id : undefined;
+    return { entries, cursor };
   }
 
   /**
