@@ -170,7 +170,10 @@ export class ConsumerRunner implements Consumer {
    * counted as a delivery, since a handler that kills its process must still reach
    * `maxDeliveries`; and after the store failed mid-batch (an outage, a Redis restart), not
    * counted, since no handler failed. Without this they would wait `claimIdleMs` for
-   * `reclaimIdle`, as if their consumer were gone.
+   * `reclaimIdle`, as if their consumer were gone. Not counting is a choice: a Redis that
+   * answers reads but refuses writes (MISCONF, OOM) would otherwise dead-letter healthy events
+   * within seconds of retries; the consumer instead retries until the store takes them,
+   * warning at every failed round, and nothing is lost.
    */
   private ownPending: 'start' | 'after-store-failure' | undefined = 'start';
   private wakeUp: (() => void) | undefined;
