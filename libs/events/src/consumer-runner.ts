@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { eventsv1 } from '@feedmesh/contracts';
-import { InvalidArgumentError } from '@feedmesh/errors';
+import { InvalidArgumentError, UnavailableError } from '@feedmesh/errors';
 import type {
   BatchEventHandler,
   BatchFailure,
@@ -338,6 +338,8 @@ export class ConsumerRunner implements Consumer {
     try {
       await handler(entry.event!, this.deliveryOf(entry));
     } catch (error) {
+      // The handler's store is down: not the event's failure (see `ownPending`).
+      if (error instanceof UnavailableError) throw error;
       await this.failed(entry, error);
       return;
     }
@@ -391,10 +393,13 @@ export class ConsumerRunner implements Consumer {
     }
     const applied = fresh.filter((_, index) => !failures.has(index));
     const failedIds = new Set<string>();
+    let unavailable: UnavailableError | undefined;
     for (const [index, error] of failures) {
       const entry = fresh[index]!;
       failedIds.add(entry.eventId);
-      await this.failed(entry, error);
+      // The handler's store is down: left pending uncounted, read back once it answers.
+      if (error instanceof UnavailableError) unavailable ??= error;
+      else await this.failed(entry, error);
     }
     // Repeats of a failed event stay pending with it: the group has not applied it yet.
     const settled = [...applied, ...duplicates.filter((entry) => !failedIds.has(entry.eventId))];
@@ -404,6 +409,7 @@ export class ConsumerRunner implements Consumer {
     }
     this.counts.processed += applied.length;
     this.counts.duplicates += settled.length - applied.length;
+    if (unavailable !== undefined) throw unavailable;
   }
 
   /** Calls the batch handler; resolves with its failures by index into `fresh`. */

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { eventsv1 } from '@feedmesh/contracts';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@feedmesh/errors';
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
+} from '@feedmesh/errors';
 import type {
   BatchEventHandler,
   ConsumeOptions,
@@ -839,6 +844,43 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         assert.equal(consumer.stats().deadLettered, 1);
         assert.equal(consumer.stats().failed, 3);
         assert.equal(await log.isProcessed('g', events[1]!), false);
+      });
+
+      it('retries an event whose store was unavailable at once, without counting it failed', async function () {
+        // claimIdleMs is a minute: only the read back after a store failure can finish in time.
+        const log = await openLog({ partitions: 1 });
+        await log.append(likes(4, 'u1'));
+        const seen: { eventId: string; deliveries: number }[] = [];
+        let down = true;
+        const consumer = await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          batchHandler: async (events, deliveries) => {
+            events.forEach((event, i) =>
+              seen.push({ eventId: event.eventId, deliveries: deliveries[i]!.deliveries }),
+            );
+            const failures = events.flatMap((event, index) =>
+              down && event.eventId === 'e2'
+                ? [{ index, error: new UnavailableError('redis', 'connection is closed') }]
+                : [],
+            );
+            down = false;
+            return failures;
+          },
+        });
+        await drained(log, 'g');
+        assert.deepEqual(seen, [
+          { eventId: 'e0', deliveries: 1 },
+          { eventId: 'e1', deliveries: 1 },
+          { eventId: 'e2', deliveries: 1 },
+          { eventId: 'e3', deliveries: 1 },
+          { eventId: 'e2', deliveries: 1 },
+        ]);
+        const { processed, failed, resumed, deadLettered } = consumer.stats();
+        assert.deepEqual(
+          { processed, failed, resumed, deadLettered },
+          { processed: 4, failed: 0, resumed: 1, deadLettered: 0 },
+        );
       });
 
       it('leaves the read pending when the handler reports a failure it was never given', async function () {

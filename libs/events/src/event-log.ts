@@ -82,7 +82,10 @@ export type EventHandler = (event: eventsv1.Event, delivery: Delivery) => Promis
  * Resolve with nothing when every event was applied: they are acknowledged together, with
  * their processed-markers. Resolve with the failures to leave only those events pending (the
  * rest are acknowledged); each failure counts toward its event's `maxDeliveries` as a thrown
- * per-event handler does. Throwing leaves the whole batch pending. A batch that failed midway
+ * per-event handler does, except an `UnavailableError` (the handler's store is down, see
+ * `redisUnavailable`): that event stays pending uncounted, and the consumer reads it back as
+ * soon as its loop gets through again, rather than after `claimIdleMs`. A per-event handler
+ * throwing `UnavailableError` is treated the same. Throwing leaves the whole batch pending. A batch that failed midway
  * is delivered again in full, so its writes must tolerate being applied twice, as at-least-once
  * delivery already requires.
  */

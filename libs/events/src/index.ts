@@ -35,3 +35,4 @@ export {
 export { partitionKey, partitionOf } from './partition.js';
 export { waitUntilDrained, type DrainWaitOptions } from './drained.js';
 export { inOrder } from './in-order.js';
+export { redisUnavailable, asUnavailable } from './redis-unavailable.js';

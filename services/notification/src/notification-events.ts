@@ -1,4 +1,5 @@
 import type { eventsv1 } from '@feedmesh/contracts';
+import { asUnavailable } from '@feedmesh/events';
 import type { Logger } from '@feedmesh/service-kit';
 import type { ActivityTrigger, TriggerResult } from './activity.trigger.js';
 import { subjectOf } from './activity.js';
@@ -57,10 +58,15 @@ export class NotificationEventHandler {
    * would, but events of different entities overlap, so a batch costs about as many round
    * trips as its longest chain of events on one entity rather than several per event. Events
    * sharing an entity (orderingKeysOf) keep their log order. Resolves with the events that
-   * failed, by index; the others are applied.
+   * failed, by index; the others are applied. A failure because Redis was down is reported as
+   * `UnavailableError`, so the consumer retries it once Redis answers, uncounted, rather than
+   * after its idle claim as a failed delivery.
    */
-  readonly handleBatch = (events: readonly eventsv1.Event[]): Promise<ItemFailure[]> =>
-    runKeyOrdered(events, orderingKeysOf, (event) => this.handle(event));
+  readonly handleBatch = async (events: readonly eventsv1.Event[]): Promise<ItemFailure[]> =>
+    (await runKeyOrdered(events, orderingKeysOf, (event) => this.handle(event))).map((failure) => ({
+      ...failure,
+      error: asUnavailable(failure.error),
+    }));
 
   readonly handle = async (event: eventsv1.Event): Promise<void> => {
     const { directory, learner, sessions } = this.deps;

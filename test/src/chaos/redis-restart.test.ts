@@ -13,11 +13,11 @@ import { RetryingPublisher } from './retrying-publisher.js';
 const TARGETS = Array.from({ length: 10 }, (_, i) => `rr-target-${i}`);
 const WORD = 'zorblaxian';
 /**
- * A batch a consumer could not settle because Redis went away under it is read back by that
- * consumer as soon as Redis answers. One its handler reported failed (notification's batch
- * handler reports its store errors per event) waits for the event log's claimIdleMs (60 s,
- * which no service overrides), scanned for twice per period: at most 90 s. The drain is given
- * that plus 60 s for a loaded machine.
+ * A batch a consumer could not settle because Redis went away under it, or whose events its
+ * handler reported unavailable, is read back by that consumer as soon as Redis answers. An
+ * event its handler failed otherwise waits for the event log's claimIdleMs (60 s, which no
+ * service overrides), scanned for twice per period: at most 90 s. The drain is given that plus
+ * 60 s for a loaded machine.
  */
 const DRAIN_TIMEOUT_MS = 150_000;
 /** A count read back matches when within a quarter of one like (float32 and decay). */
