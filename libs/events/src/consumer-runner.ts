@@ -165,17 +165,21 @@ export class ConsumerRunner implements Consumer {
   private readonly claimCursors: (string | undefined)[];
   private stopping = false;
   /**
-   * When the consumer's own pending entries are to be read again before new ones: at the
-   * start (a restart under the same name, as a Kubernetes pod's container restart keeps it),
-   * counted as a delivery, since a handler that kills its process must still reach
-   * `maxDeliveries`; and after the store failed mid-batch (an outage, a Redis restart), not
-   * counted, since no handler failed. Without this they would wait `claimIdleMs` for
-   * `reclaimIdle`, as if their consumer were gone. Not counting is a choice: a Redis that
-   * answers reads but refuses writes (MISCONF, OOM) would otherwise dead-letter healthy events
-   * within seconds of retries; the consumer instead retries until the store takes them,
-   * warning at every failed round, and nothing is lost.
+   * When the consumer's own pending entries are next read again, before new ones (Infinity:
+   * not due): at the start (a restart under the same name, as a Kubernetes pod's container
+   * restart keeps it), counted as a delivery, since a handler that kills its process must
+   * still reach `maxDeliveries`; and after the store failed mid-batch (an outage, a Redis
+   * restart), not counted, since no handler failed. Without this they would wait
+   * `claimIdleMs` for `reclaimIdle`, as if their consumer were gone. Not counting is a
+   * choice: a Redis that answers reads but refuses writes (MISCONF, OOM) would otherwise
+   * dead-letter healthy events within seconds of retries.
+   *
+   * A pass that fails is tried again with a growing delay (up to half of `claimIdleMs`), or
+   * at the loop's next round after it failed, while the consumer goes on to new entries: a
+   * store that keeps refusing one batch (an acknowledgement it may not make) does not hold
+   * every later entry back.
    */
-  private ownPending: 'start' | 'after-store-failure' | undefined = 'start';
+  private ownPending = { dueAt: 0, counted: true, retries: 0 };
   private wakeUp: (() => void) | undefined;
   private running: Promise<void> = Promise.resolve();
 
@@ -230,10 +234,7 @@ export class ConsumerRunner implements Consumer {
       try {
         if (failures > 0) await this.streams.createGroup(group, startFrom);
         let handled = 0;
-        if (this.ownPending !== undefined) {
-          handled += await this.readOwnPending(this.ownPending === 'start');
-          this.ownPending = undefined;
-        }
+        if (Date.now() >= this.ownPending.dueAt) handled += await this.resumeOwnPending();
         if (Date.now() >= nextClaimAt) {
           handled += await this.reclaimIdle();
           // A scan stopped at batchSize resumes next round, so a dead consumer's whole
@@ -248,8 +249,10 @@ export class ConsumerRunner implements Consumer {
         await (handled === 0 ? this.sleep(pollIntervalMs) : yieldToEventLoop());
       } catch (error) {
         failures += 1;
-        // Unless the start's reading itself failed: that one still counts when it succeeds.
-        this.ownPending ??= 'after-store-failure';
+        // A pass as soon as the loop gets through again (the start's, not yet done, still
+        // counts a delivery when it runs).
+        const startPending = this.ownPending.dueAt !== Infinity && this.ownPending.counted;
+        this.ownPending = { dueAt: 0, counted: startPending, retries: 0 };
         this.logger.warn(
           { err: error, group, consumer, failures },
           'event log consumer cannot read or settle entries; retrying',
@@ -279,6 +282,25 @@ export class ConsumerRunner implements Consumer {
       handled += claimed.entries.length;
     }
     return handled;
+  }
+
+  /** A due pass over the consumer's own pending entries; a failed one is tried again later. */
+  private async resumeOwnPending(): Promise<number> {
+    const { group, consumer, claimIdleMs } = this.settings;
+    const { counted, retries } = this.ownPending;
+    try {
+      const handled = await this.readOwnPending(counted);
+      this.ownPending = { dueAt: Infinity, counted: false, retries: 0 };
+      return handled;
+    } catch (error) {
+      const delayMs = Math.min(100 * 2 ** retries, claimIdleMs / 2);
+      this.ownPending = { dueAt: Date.now() + delayMs, counted, retries: retries + 1 };
+      this.logger.warn(
+        { err: error, group, consumer, retries: retries + 1, delayMs },
+        'event log consumer cannot take back its own pending entries yet; reading new ones meanwhile',
+      );
+      return 0;
+    }
   }
 
   /** Every partition's entries still pending for this consumer, in batches, in id order. */

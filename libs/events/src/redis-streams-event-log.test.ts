@@ -145,6 +145,43 @@ describe('RedisStreamsEventLog', function () {
     }
   });
 
+  it('goes on to new entries while Redis keeps refusing to settle a batch it holds', async function () {
+    // An acknowledgement the consumer may never make (as the chaos suite's no-XACK user): its
+    // own pending batch is retried now and then, and new entries are not held back by it.
+    const user = `events-test-${prefix.slice(-12)}`;
+    const admin = new Redis(redisUrl);
+    await admin.acl('SETUSER', user, 'on', '>secret', '~*', '&*', '+@all', '-@scripting', '-xack');
+    const client = new Redis(redisUrl, { username: user, password: 'secret' });
+    try {
+      log = new RedisStreamsEventLog({ client, prefix, partitions: 1 });
+      const handled = new Set<string>();
+      const consumer = await log.consume({
+        group: 'g',
+        consumer: 'c1',
+        pollIntervalMs: 10,
+        claimIdleMs: 60_000,
+        batchHandler: async (events) => {
+          for (const event of events) handled.add(event.eventId);
+        },
+      });
+      consumers.push(consumer);
+      await log.append([like('first', 'u1')]);
+      await eventually('the first entry is handled', () => handled.has('first'));
+      await log.append([like('second', 'u2')]);
+      await eventually('a later entry is handled too', () => handled.has('second'));
+      assert.equal((await log.lag('g')).pending, 2, 'neither could be acknowledged');
+      assert.ok(consumer.stats().resumed >= 1, 'the refused batch was tried again');
+    } finally {
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      consumers = [];
+      await log?.close();
+      log = undefined;
+      await client.quit();
+      await admin.acl('DELUSER', user);
+      await admin.quit();
+    }
+  });
+
   it('reclaims the batch of a consumer process killed mid-batch, applying every event once', async function () {
     const group = 'counter';
     const countsKey = `{${prefix}:counts}`;
