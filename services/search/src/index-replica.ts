@@ -289,7 +289,12 @@ export class IndexReplica {
         const seen = watch[i] as (typeof watch)[number];
         const stats = consumer.stats();
         const handled =
-          stats.processed + stats.duplicates + stats.failed + stats.deadLettered + stats.reclaimed;
+          stats.processed +
+          stats.duplicates +
+          stats.failed +
+          stats.deadLettered +
+          stats.reclaimed +
+          stats.resumed;
         if (handled !== seen.handled || lag.undelivered !== seen.undelivered) {
           Object.assign(seen, { handled, undelivered: lag.undelivered, since: now });
         }
