@@ -67,6 +67,36 @@ export function candidateStoreContract(name: string, create: () => Promise<Store
         assert.deepEqual(await store.postForWrite('nope'), { state: 'unknown' });
       });
 
+      it('answers a post read again with what changed since: engagements, a new version, a deletion', async () => {
+        // Reads in between each change: a store that reuses what it handed out must not go stale.
+        await store.putPost(post('p1', { tags: ['cats'] }));
+        assert.equal((await store.posts(['p1'])).get('p1')?.engagements, 0);
+        await store.recordEngagement({
+          userId: 'u1',
+          postId: 'p1',
+          atMs: T,
+          tags: ['cats'],
+          popularity: 2,
+        });
+        const engaged = (await store.posts(['p1'])).get('p1')!;
+        assert.deepEqual([engaged.engagements, engaged.popularity], [1, 2]);
+        await store.recordEngagement({
+          userId: 'u2',
+          postId: 'p1',
+          atMs: T,
+          tags: ['cats'],
+          popularity: 3,
+        });
+        const again = (await store.posts(['p1'])).get('p1')!;
+        assert.equal(again.engagements, 2);
+        assert.ok(Math.abs(again.popularity! - logSumExp(2, 3)) < 1e-9);
+
+        await store.putPost(post('p1', { tags: ['dogs', 'birds'] }));
+        assert.deepEqual((await store.posts(['p1'])).get('p1')?.tags, ['dogs', 'birds']);
+        await store.deletePost('p1', T + 1);
+        assert.equal((await store.posts(['p1'])).has('p1'), false);
+      });
+
       it('indexes a post under its blog and tags, newest first, from a time on', async () => {
         await store.putPost(post('old', { createdAtMs: T - 10 }));
         await store.putPost(post('new', { createdAtMs: T + 10 }));

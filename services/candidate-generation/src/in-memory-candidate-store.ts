@@ -99,6 +99,17 @@ export class InMemoryCandidateStore implements CandidateStore {
     post: new ScoredSet(),
   };
 
+  /**
+   * The posts `posts` handed out lately, by slot, reused until the post changes: a Generate
+   * reads about 4,000 posts, and building each afresh (an object and a tags array) was most of
+   * what the collector's scavenges found alive and copied mid-call (README "What survives
+   * scavenges"). A reused post is old, so a scavenge passes over it. An engagement updates
+   * its popularity and count in place; a write or deletion drops it. Emptied whenever it holds
+   * `POST_CACHE_SIZE` posts.
+   */
+  private postStates: (Mutable<PostState> | undefined)[] = [];
+  private postStatesHeld = 0;
+
   constructor(limits: Partial<StoreLimits> = {}) {
     this.limits = { ...DEFAULT_STORE_LIMITS, ...limits };
   }
@@ -137,6 +148,7 @@ export class InMemoryCandidateStore implements CandidateStore {
   async putPost(post: PostRecord): Promise<boolean> {
     const p = this.internPost(post.postId);
     if (this.postDeletedAt[p] !== 0) return false;
+    this.postStates[p] = undefined;
     const blog = this.blogIds.intern(post.blogId);
     this.postBlog[p] = blog;
     this.postCreated[p] = post.createdAtMs;
@@ -181,6 +193,7 @@ export class InMemoryCandidateStore implements CandidateStore {
     this.postEngagers.clear(p);
     for (const width of WIDTHS) this.buckets.post[width].clear(p);
     this.postTags.clear(p);
+    this.postStates[p] = undefined;
     this.postBlog[p] = -1;
     this.postCreated[p] = NaN;
     this.postPopularity[p] = NaN;
@@ -272,6 +285,12 @@ export class InMemoryCandidateStore implements CandidateStore {
     if (e.popularity !== undefined) {
       this.postPopularity[p] = addLog(this.postPopularity[p]!, e.popularity);
       this.postEngagements[p]! += 1;
+      const state = this.postStates[p];
+      if (state !== undefined) {
+        const popularity = this.postPopularity[p]!;
+        state.popularity = Number.isNaN(popularity) ? undefined : popularity;
+        state.engagements = this.postEngagements[p]!;
+      }
       logAdd(this.popular, e.postId, e.popularity, this.limits.popularPosts);
       for (const tag of e.tags) {
         let set = this.popularByTag.get(tag);
@@ -312,17 +331,26 @@ export class InMemoryCandidateStore implements CandidateStore {
       if (p === -1 || this.postDeletedAt[p] !== 0) continue;
       const createdAtMs = this.postCreated[p]!;
       if (Number.isNaN(createdAtMs)) continue;
-      const popularity = this.postPopularity[p]!;
-      const reblog = this.postReblogOf[p]!;
-      const state: PostState = {
-        postId,
-        blogId: this.blogIds.name(this.postBlog[p]!),
-        tags: this.tagNames(p),
-        createdAtMs,
-        reblogOf: reblog === -1 ? '' : this.postIds.name(reblog),
-        popularity: Number.isNaN(popularity) ? undefined : popularity,
-        engagements: this.postEngagements[p]!,
-      };
+      let state = this.postStates[p];
+      if (state === undefined) {
+        if (this.postStatesHeld >= POST_CACHE_SIZE) {
+          this.postStates = [];
+          this.postStatesHeld = 0;
+        }
+        const popularity = this.postPopularity[p]!;
+        const reblog = this.postReblogOf[p]!;
+        state = {
+          postId,
+          blogId: this.blogIds.name(this.postBlog[p]!),
+          tags: this.tagNames(p),
+          createdAtMs,
+          reblogOf: reblog === -1 ? '' : this.postIds.name(reblog),
+          popularity: Number.isNaN(popularity) ? undefined : popularity,
+          engagements: this.postEngagements[p]!,
+        };
+        this.postStates[p] = state;
+        this.postStatesHeld += 1;
+      }
       found.set(postId, state);
     }
     return found;
@@ -901,3 +929,8 @@ function grow<T extends Int32Array | Float64Array>(array: T, size: number, fill:
   grown.set(array);
   return grown;
 }
+
+/** Posts `InMemoryCandidateStore.posts` keeps for reuse; at about 100 bytes each, ~20 MB. */
+const POST_CACHE_SIZE = 200_000;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
