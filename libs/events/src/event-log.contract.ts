@@ -279,6 +279,41 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       assert.equal(rescuer.stats().reclaimed, 1);
     });
 
+    it("gives every consumer the log's claimIdleMs unless the consumer sets its own", async () => {
+      const log = await openLog({ partitions: 1, claimIdleMs: 100 });
+      await log.append(likes(3, 'u'));
+      let attempts = 0;
+      const gone = await consume(log, {
+        group: 'g',
+        consumer: 'gone',
+        handler: async () => {
+          attempts += 1;
+          throw new Error('not yet');
+        },
+      });
+      await eventually('every event was tried once', () => attempts === 3);
+      await gone.stop();
+      const applied = new Applications();
+      // Not through `consume`, whose QUICK options set claimIdleMs: the log's 100 ms applies.
+      const other = await log.consume({
+        group: 'g',
+        consumer: 'other',
+        pollIntervalMs: 10,
+        handler: applied.handler,
+      });
+      consumers.push(other);
+      await drained(log, 'g');
+      assert.equal(other.stats().reclaimed, 3);
+      assert.deepEqual([...applied.ids()].sort(), ['e0', 'e1', 'e2']);
+    });
+
+    it('refuses a claimIdleMs that is not a positive integer, naming it', async () => {
+      await assert.rejects(
+        openLog({ claimIdleMs: 0 }),
+        (error: unknown) => error instanceof InvalidArgumentError && error.field === 'claimIdleMs',
+      );
+    });
+
     it('takes up its own pending entries at once when it starts again under the same name', async () => {
       // As a Kubernetes pod's restarted container does: its name is the pod's, so the entries
       // it left pending are its own, and waiting claimIdleMs (a minute here) would be idle.

@@ -229,5 +229,13 @@ export interface EventLogOptions {
   readonly maxLen?: number;
   /** How long a processed-marker outlives its event. Default 7 days. */
   readonly processedTtlMs?: number;
+  /**
+   * The `claimIdleMs` of every consumer of this log that does not set its own: how long an
+   * entry left pending by a consumer that is gone (a replaced pod) waits before another takes
+   * it. Shorter recovers sooner; too short takes over batches still being worked on (the
+   * processed-markers keep that exactly-once in effect, at the cost of doing them twice).
+   * Default 60 s.
+   */
+  readonly claimIdleMs?: number;
   readonly logger?: EventLogLogger;
 }

@@ -146,7 +146,11 @@ export class InMemoryEventLog implements EventLog {
 
   async consume(options: ConsumeOptions): Promise<Consumer> {
     this.checkOpen();
-    const runner = await ConsumerRunner.start(this.groupStreams, options, this.settings.logger);
+    const runner = await ConsumerRunner.start(
+      this.groupStreams,
+      { ...options, claimIdleMs: options.claimIdleMs ?? this.settings.claimIdleMs },
+      this.settings.logger,
+    );
     this.consumers.add(runner);
     return runner;
   }

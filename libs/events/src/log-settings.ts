@@ -7,6 +7,8 @@ export interface LogSettings {
   readonly partitions: number;
   readonly maxLen: number | undefined;
   readonly processedTtlMs: number;
+  /** Consumers' default `claimIdleMs`; undefined leaves the consumer's own default. */
+  readonly claimIdleMs: number | undefined;
   readonly logger: EventLogLogger;
 }
 
@@ -30,7 +32,17 @@ export function logSettingsFrom(options: EventLogOptions): LogSettings {
   if (!Number.isSafeInteger(processedTtlMs) || processedTtlMs < 1) {
     throw new InvalidArgumentError('processedTtlMs', 'must be a positive integer');
   }
-  return { partitions, maxLen: options.maxLen, processedTtlMs, logger: options.logger ?? silent };
+  const { claimIdleMs } = options;
+  if (claimIdleMs !== undefined && !(Number.isSafeInteger(claimIdleMs) && claimIdleMs > 0)) {
+    throw new InvalidArgumentError('claimIdleMs', 'must be a positive integer (milliseconds)');
+  }
+  return {
+    partitions,
+    maxLen: options.maxLen,
+    processedTtlMs,
+    claimIdleMs,
+    logger: options.logger ?? silent,
+  };
 }
 
 /**

@@ -143,7 +143,11 @@ export class RedisStreamsEventLog implements EventLog {
   async consume(options: ConsumeOptions): Promise<Consumer> {
     this.checkOpen();
     const runner = await unavailableOnFailure('consume', () =>
-      ConsumerRunner.start(this.groupStreams, options, this.settings.logger),
+      ConsumerRunner.start(
+        this.groupStreams,
+        { ...options, claimIdleMs: options.claimIdleMs ?? this.settings.claimIdleMs },
+        this.settings.logger,
+      ),
     );
     this.consumers.add(runner);
     return runner;

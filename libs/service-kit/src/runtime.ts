@@ -19,6 +19,12 @@ export const runtimeConfigShape = {
   EVENT_PARTITIONS: env.int(8, 1, 1024),
   /** This replica's consumer name, unique in its group and stable across restarts. */
   CONSUMER_NAME: env.string(`${hostname()}-${process.pid}`),
+  /**
+   * How long an entry left pending by a consumer that is gone (a replaced pod, whose name is
+   * new) waits before another consumer of its group takes it over, ms. A consumer restarted
+   * under its own name takes its entries back at once whatever this says.
+   */
+  EVENT_LOG_CLAIM_IDLE_MS: env.int(60_000, 1_000, 3_600_000),
 };
 
 export interface RuntimeConfig {
@@ -27,6 +33,8 @@ export interface RuntimeConfig {
   readonly REDIS_PREFIX: string;
   readonly EVENT_PARTITIONS: number;
   readonly CONSUMER_NAME: string;
+  /** Default 60,000 where a caller builds the config by hand. */
+  readonly EVENT_LOG_CLAIM_IDLE_MS?: number;
 }
 
 export type RedisClient = Redis | Cluster;
@@ -68,9 +76,15 @@ export function createRuntime(config: RuntimeConfig, logger: Logger): Runtime {
         client: redis,
         prefix: `${config.REDIS_PREFIX}:events`,
         partitions: config.EVENT_PARTITIONS,
+        claimIdleMs: config.EVENT_LOG_CLAIM_IDLE_MS,
         logger,
       })
-    : createEventLog({ kind: 'memory', partitions: config.EVENT_PARTITIONS, logger });
+    : createEventLog({
+        kind: 'memory',
+        partitions: config.EVENT_PARTITIONS,
+        claimIdleMs: config.EVENT_LOG_CLAIM_IDLE_MS,
+        logger,
+      });
   return {
     redis,
     eventLog,

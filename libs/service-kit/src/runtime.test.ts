@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { commonv1, type eventsv1 } from '@feedmesh/contracts';
+import { ConfigError } from '@feedmesh/errors';
+import { loadConfig } from './config.js';
+import { createRuntime, runtimeConfigShape } from './runtime.js';
+
+const like: eventsv1.Event = {
+  eventId: 'e1',
+  atMs: 1_700_000_000_000,
+  payload: {
+    $case: 'engagement',
+    value: { userId: 'u1', postId: 'p1', kind: commonv1.EngagementKind.ENGAGEMENT_KIND_LIKE },
+  },
+};
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('the runtime (event log and Redis of a service process)', () => {
+  it("hands EVENT_LOG_CLAIM_IDLE_MS to the event log as its consumers' claimIdleMs", async () => {
+    const runtime = createRuntime(
+      loadConfig(runtimeConfigShape, { EVENT_LOG_CLAIM_IDLE_MS: '1000' }),
+      silent,
+    );
+    try {
+      await runtime.eventLog.append([like]);
+      let failed = 0;
+      const gone = await runtime.eventLog.consume({
+        group: 'g',
+        consumer: 'gone',
+        pollIntervalMs: 10,
+        handler: async () => {
+          failed += 1;
+          throw new Error('not yet');
+        },
+      });
+      while (failed === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await gone.stop();
+      const started = Date.now();
+      const applied: string[] = [];
+      const other = await runtime.eventLog.consume({
+        group: 'g',
+        consumer: 'other',
+        pollIntervalMs: 10,
+        handler: async (event) => void applied.push(event.eventId),
+      });
+      while (applied.length === 0 && Date.now() - started < 10_000) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await other.stop();
+      // Taken over after the configured second, not the default minute.
+      assert.deepEqual(applied, ['e1']);
+      assert.equal(other.stats().reclaimed, 1);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('refuses a claim idle time under a second, naming the variable', () => {
+    assert.throws(
+      () => loadConfig(runtimeConfigShape, { EVENT_LOG_CLAIM_IDLE_MS: '0' }),
+      (error: unknown) =>
+        error instanceof ConfigError && error.variable === 'EVENT_LOG_CLAIM_IDLE_MS',
+    );
+  });
+});
