@@ -106,8 +106,8 @@ describe('experiments on simulated users, through the real gateway', function ()
     // Every metric is tested at a family-wise 0.1% (Bonferroni). Not 5%: with about 100 users
     // an arm the z-test's tails run heavy (next test: p < 0.01 in up to 2.5% of re-splits per
     // metric), so at 5% over eight metrics this one draw would fail roughly one run in ten; it
-    // failed twice in a row (like_rate, p = 0.0047 and 0.0055). A gateway that treated the twin
-    // differently would still show here far below 0.1%.
+    // failed twice in a row (like_rate, p = 0.0047 and 0.0055). What this still catches is a
+    // gross difference between the twins, such as a variant the gateway served another way.
     const alpha = 0.001 / aa.metrics.length;
     for (const m of aa.metrics) {
       for (const c of m.comparisons) {
