@@ -12,6 +12,7 @@ import type {
   EventLogLogger,
   StartFrom,
 } from './event-log.js';
+import type { LogSettings } from './log-settings.js';
 
 /** One entry of a partition, as delivered to a consumer. */
 export interface StreamEntry {
@@ -116,7 +117,8 @@ function positiveInteger(field: string, value: number | undefined, fallback: num
   return chosen;
 }
 
-function settingsFrom(options: ConsumeOptions): ConsumerSettings {
+/** The options checked, defaults filled in; `claimIdleMs` falls back to the log's, then 60 s. */
+function settingsFrom(options: ConsumeOptions, logClaimIdleMs?: number): ConsumerSettings {
   checkName('group', options.group);
   checkName('consumer', options.consumer);
   // Checked at run time too: JavaScript callers are not held to the union type.
@@ -136,7 +138,7 @@ function settingsFrom(options: ConsumeOptions): ConsumerSettings {
     batchHandler: options.batchHandler,
     batchSize: positiveInteger('batchSize', options.batchSize, 100),
     pollIntervalMs: positiveInteger('pollIntervalMs', options.pollIntervalMs, 100),
-    claimIdleMs: positiveInteger('claimIdleMs', options.claimIdleMs, 60_000),
+    claimIdleMs: positiveInteger('claimIdleMs', options.claimIdleMs, logClaimIdleMs ?? 60_000),
     maxDeliveries: positiveInteger('maxDeliveries', options.maxDeliveries, 5),
     startFrom: options.startFrom ?? 'beginning',
     marksProcessed: options.marksProcessed ?? false,
@@ -195,9 +197,10 @@ export class ConsumerRunner implements Consumer {
   static async start(
     streams: GroupStreams,
     options: ConsumeOptions,
-    logger: EventLogLogger,
+    log: Pick<LogSettings, 'logger' | 'claimIdleMs'>,
   ): Promise<ConsumerRunner> {
-    const settings = settingsFrom(options);
+    const { logger } = log;
+    const settings = settingsFrom(options, log.claimIdleMs);
     await streams.createGroup(settings.group, settings.startFrom);
     const runner = new ConsumerRunner(streams, settings, logger);
     runner.running = runner.run();

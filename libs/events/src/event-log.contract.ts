@@ -109,6 +109,24 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       return consumer;
     }
 
+    /**
+     * A consumer of group `g` that fails each of the `count` events in the log once and stops:
+     * they stay pending for it, delivered once.
+     */
+    async function leavePending(log: EventLog, consumer: string, count: number): Promise<void> {
+      let attempts = 0;
+      const leaving = await consume(log, {
+        group: 'g',
+        consumer,
+        handler: async () => {
+          attempts += 1;
+          throw new Error('not yet');
+        },
+      });
+      await eventually('every event was tried once', () => attempts === count);
+      await leaving.stop();
+    }
+
     function gate(): Gate {
       const created = new Gate();
       gates.push(created);
@@ -282,17 +300,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
     it("gives every consumer the log's claimIdleMs unless the consumer sets its own", async () => {
       const log = await openLog({ partitions: 1, claimIdleMs: 100 });
       await log.append(likes(3, 'u'));
-      let attempts = 0;
-      const gone = await consume(log, {
-        group: 'g',
-        consumer: 'gone',
-        handler: async () => {
-          attempts += 1;
-          throw new Error('not yet');
-        },
-      });
-      await eventually('every event was tried once', () => attempts === 3);
-      await gone.stop();
+      await leavePending(log, 'gone', 3);
       const applied = new Applications();
       // Not through `consume`, whose QUICK options set claimIdleMs: the log's 100 ms applies.
       const other = await log.consume({
@@ -319,17 +327,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       // it left pending are its own, and waiting claimIdleMs (a minute here) would be idle.
       const log = await openLog({ partitions: 2 });
       await log.append(likes(7, 'u'));
-      let attempts = 0;
-      const first = await consume(log, {
-        group: 'g',
-        consumer: 'pod-0',
-        handler: async () => {
-          attempts += 1;
-          throw new Error('not yet');
-        },
-      });
-      await eventually('every event was tried once', () => attempts === 7);
-      await first.stop();
+      await leavePending(log, 'pod-0', 7);
       assert.equal((await log.lag('g')).pending, 7);
 
       const applied = new Applications();

@@ -146,11 +146,7 @@ export class InMemoryEventLog implements EventLog {
 
   async consume(options: ConsumeOptions): Promise<Consumer> {
     this.checkOpen();
-    const runner = await ConsumerRunner.start(
-      this.groupStreams,
-      { ...options, claimIdleMs: options.claimIdleMs ?? this.settings.claimIdleMs },
-      this.settings.logger,
-    );
+    const runner = await ConsumerRunner.start(this.groupStreams, options, this.settings);
     this.consumers.add(runner);
     return runner;
   }

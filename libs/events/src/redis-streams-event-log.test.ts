@@ -31,6 +31,32 @@ describe('RedisStreamsEventLog', function () {
     await redis.quit();
   });
 
+  /**
+   * Runs `body` with a client logged in as a Redis user of its own, granted `rules` (`admin`
+   * may change them meanwhile). The consumers and the log, which use that client, are stopped
+   * before it quits and the user is deleted.
+   */
+  async function asRedisUser(
+    rules: readonly string[],
+    body: (session: { client: Redis; user: string; admin: Redis }) => Promise<void>,
+  ): Promise<void> {
+    const user = `events-test-${prefix.slice(-12)}`;
+    const admin = new Redis(redisUrl);
+    await admin.acl('SETUSER', user, 'on', '>secret', '~*', '&*', ...rules);
+    const client = new Redis(redisUrl, { username: user, password: 'secret' });
+    try {
+      await body({ client, user, admin });
+    } finally {
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      consumers = [];
+      await log?.close();
+      log = undefined;
+      await client.quit();
+      await admin.acl('DELUSER', user);
+      await admin.quit();
+    }
+  }
+
   it('keeps each partition and its processed-markers under one hash tag', async function () {
     log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 4 });
     const events = Array.from({ length: 20 }, (_, index) => like(`e${index}`, `u${index}`));
@@ -87,11 +113,7 @@ describe('RedisStreamsEventLog', function () {
     // restart in production) after its handler applied a batch: the batch stays pending for
     // this consumer. It reads it back as soon as Redis answers, not after claimIdleMs (a
     // minute here), and the store's failure does not count as a delivery of those events.
-    const user = `events-test-${prefix.slice(-12)}`;
-    const admin = new Redis(redisUrl);
-    await admin.acl('SETUSER', user, 'on', '>secret', '~*', '&*', '+@all');
-    const client = new Redis(redisUrl, { username: user, password: 'secret' });
-    try {
+    await asRedisUser(['+@all'], async ({ client, user, admin }) => {
       log = new RedisStreamsEventLog({ client, prefix, partitions: 1 });
       await log.append(likes(5, 'u1'));
       const seen: { eventId: string; deliveries: number }[] = [];
@@ -134,25 +156,13 @@ describe('RedisStreamsEventLog', function () {
         { resumed: 5 * (rounds - 1), reclaimed: 0, duplicates: 0 },
       );
       assert.equal((await log.lag('g')).pending, 0);
-    } finally {
-      await Promise.all(consumers.map((consumer) => consumer.stop()));
-      consumers = [];
-      await log?.close();
-      log = undefined;
-      await client.quit();
-      await admin.acl('DELUSER', user);
-      await admin.quit();
-    }
+    });
   });
 
   it('goes on to new entries while Redis keeps refusing to settle a batch it holds', async function () {
     // An acknowledgement the consumer may never make (as the chaos suite's no-XACK user): its
     // own pending batch is retried now and then, and new entries are not held back by it.
-    const user = `events-test-${prefix.slice(-12)}`;
-    const admin = new Redis(redisUrl);
-    await admin.acl('SETUSER', user, 'on', '>secret', '~*', '&*', '+@all', '-@scripting', '-xack');
-    const client = new Redis(redisUrl, { username: user, password: 'secret' });
-    try {
+    await asRedisUser(['+@all', '-@scripting', '-xack'], async ({ client }) => {
       log = new RedisStreamsEventLog({ client, prefix, partitions: 1 });
       const handled = new Set<string>();
       const consumer = await log.consume({
@@ -171,15 +181,7 @@ describe('RedisStreamsEventLog', function () {
       await eventually('a later entry is handled too', () => handled.has('second'));
       assert.equal((await log.lag('g')).pending, 2, 'neither could be acknowledged');
       assert.ok(consumer.stats().resumed >= 1, 'the refused batch was tried again');
-    } finally {
-      await Promise.all(consumers.map((consumer) => consumer.stop()));
-      consumers = [];
-      await log?.close();
-      log = undefined;
-      await client.quit();
-      await admin.acl('DELUSER', user);
-      await admin.quit();
-    }
+    });
   });
 
   it('reclaims the batch of a consumer process killed mid-batch, applying every event once', async function () {

@@ -143,11 +143,7 @@ export class RedisStreamsEventLog implements EventLog {
   async consume(options: ConsumeOptions): Promise<Consumer> {
     this.checkOpen();
     const runner = await unavailableOnFailure('consume', () =>
-      ConsumerRunner.start(
-        this.groupStreams,
-        { ...options, claimIdleMs: options.claimIdleMs ?? this.settings.claimIdleMs },
-        this.settings.logger,
-      ),
+      ConsumerRunner.start(this.groupStreams, options, this.settings),
     );
     this.consumers.add(runner);
     return runner;
@@ -315,8 +311,8 @@ export class RedisStreamsEventLog implements EventLog {
   /**
    * XPENDING lists the consumer's own pending ids with their delivery counts; XCLAIM of those
    * ids to the same consumer (min idle 0) returns the entries, counts the delivery again
-   * unless told otherwise (RETRYCOUNT, one id at a time, since it sets one count), and drops
-   * from the pending list any trimmed from the stream meanwhile.
+   * unless told otherwise (RETRYCOUNT, which sets one count: one XCLAIM per count the ids
+   * have, usually one), and drops from the pending list any trimmed from the stream meanwhile.
    */
   private async readOwnPending(
     partition: number,
@@ -348,9 +344,18 @@ export class RedisStreamsEventLog implements EventLog {
         ...ids,
         ...(retryCount === undefined ? [] : ['RETRYCOUNT', retryCount]),
       ]);
-    const replies = counted
-      ? [await claim(listed.map(({ id }) => id))]
-      : await Promise.all(listed.map(({ id, deliveries }) => claim([id], deliveries)));
+    let replies: unknown[];
+    if (counted) {
+      replies = [await claim(listed.map(({ id }) => id))];
+    } else {
+      const byCount = new Map<number, string[]>();
+      for (const { id, deliveries } of listed) {
+        const ids = byCount.get(deliveries);
+        if (ids === undefined) byCount.set(deliveries, [id]);
+        else ids.push(id);
+      }
+      replies = await Promise.all([...byCount].map(([retries, ids]) => claim(ids, retries)));
+    }
     const deliveries = new Map(
       listed.map(({ id, deliveries }) => [id, counted ? deliveries + 1 : deliveries]),
     );

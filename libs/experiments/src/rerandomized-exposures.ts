@@ -1,6 +1,6 @@
 import type { eventsv1 } from '@feedmesh/contracts';
 import type { ExperimentConfig } from './experiment-config.js';
-import { growthbookHash } from './growthbook-hash.js';
+import { bucketRanges, chooseVariant, growthbookHash } from './growthbook-hash.js';
 import type { EventSource } from './user-aggregates.js';
 
 /**
@@ -20,28 +20,16 @@ export function rerandomizedExposures(
   experiment: ExperimentConfig,
   seed: string,
 ): EventSource {
-  const total = experiment.variants.reduce((sum, variant) => sum + variant.weight, 0);
-  if (!(total > 0)) {
-    throw new RangeError(`experiment ${experiment.key} has no variant with a positive weight`);
-  }
-  const variants = new Map<string, string>();
-  const variantOf = (userId: string): string => {
-    let variant = variants.get(userId);
-    if (variant === undefined) {
-      const bucket = growthbookHash(seed, userId, experiment.hashVersion) * total;
-      let cumulative = 0;
-      variant = experiment.variants[experiment.variants.length - 1]!.name;
-      for (const candidate of experiment.variants) {
-        cumulative += candidate.weight;
-        if (bucket < cumulative) {
-          variant = candidate.name;
-          break;
-        }
-      }
-      variants.set(userId, variant);
-    }
-    return variant;
-  };
+  // The experiment's own split over the whole of [0, 1): every exposed user stays exposed.
+  const ranges = bucketRanges(
+    experiment.variants.length,
+    1,
+    experiment.variants.map((variant) => variant.weight),
+  );
+  const variantOf = (userId: string): string =>
+    experiment.variants[
+      chooseVariant(growthbookHash(seed, userId, experiment.hashVersion), ranges)
+    ]!.name;
   const reassign = (event: eventsv1.Event): eventsv1.Event => {
     const payload = event.payload;
     if (payload?.$case !== 'impression' && payload?.$case !== 'notificationSent') return event;

@@ -10,5 +10,3 @@ export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
   return port!;
 }
-
-export { freePorts };

@@ -1,6 +1,5 @@
 import { gatewayv1 } from '@feedmesh/contracts';
-import { createServiceClient, type ServiceClient } from '@feedmesh/service-kit';
-import { freePorts } from './free-port.js';
+import { createServiceClient, freePorts, type ServiceClient } from '@feedmesh/service-kit';
 import { ServiceProcess, type ServiceName } from './mesh-processes.js';
 
 export type GatewayClient = ServiceClient<typeof gatewayv1.FeedGatewayServiceDefinition>;

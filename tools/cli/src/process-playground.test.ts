@@ -3,7 +3,8 @@ import { PassThrough } from 'node:stream';
 import { PLAYGROUND_SERVICES } from '@feedmesh/playground';
 import { createLogger } from '@feedmesh/telemetry';
 import { testRedis, testRedisUrl, uniquePrefix } from '@feedmesh/testing';
-import { freePorts, startProcessPlayground } from './process-playground.js';
+import { freePorts } from '@feedmesh/service-kit';
+import { startProcessPlayground } from './process-playground.js';
 
 describe('the process playground (every service a child process, on Redis)', function () {
   this.timeout(120_000);

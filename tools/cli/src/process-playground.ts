@@ -6,13 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { contentModelStoreFor } from '@feedmesh/content';
 import { embeddingStoreFor } from '@feedmesh/embeddings';
 import { modelRegistryFor } from '@feedmesh/models';
-import {
-  createRuntime,
-  freePorts as freePortsBelowEphemeral,
-  loadConfig,
-  runtimeConfigShape,
-  type Logger,
-} from '@feedmesh/service-kit';
+import { createRuntime, loadConfig, runtimeConfigShape, type Logger } from '@feedmesh/service-kit';
 import type { Output } from './cli-io.js';
 import { CommandFailedError } from './cli-errors.js';
 import {
@@ -212,14 +206,4 @@ async function waitUntilListening(address: string, timeoutMs: number, name: stri
     }
     await sleep(100);
   }
-}
-
-/**
- * `count` ports nothing listens on right now, below the kernel's ephemeral range: the
- * playground's addresses are fixed before its services start, and a port the kernel hands out
- * can be taken meanwhile as the source port of any outgoing connection (service-kit's
- * `freePorts` says more).
- */
-export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
-  return freePortsBelowEphemeral(count, { host });
 }

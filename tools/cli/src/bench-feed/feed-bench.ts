@@ -4,18 +4,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gatewayv1, commonv1 } from '@feedmesh/contracts';
 import { CONSUMER_GROUP as CANDIDATE_GENERATION_GROUP } from '@feedmesh/candidate-generation';
 import { FEATURE_STORE_GROUP } from '@feedmesh/feature-store';
-import { connectRedis } from '@feedmesh/service-kit';
+import { connectRedis, freePorts } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
 import type { World, WorldPresetName } from '@feedmesh/world';
 import type { Output } from '../cli-io.js';
 import { buildWorld } from '../commands/world.command.js';
 import { connectGateway, type GatewayClient } from '../gateway-client.js';
 import { PLAYGROUND_SERVICES } from '@feedmesh/playground';
-import {
-  freePorts,
-  startProcessPlayground,
-  type ProcessPlayground,
-} from '../process-playground.js';
+import { startProcessPlayground, type ProcessPlayground } from '../process-playground.js';
 import { publishWorld, waitForConsumers } from '../world-loader.js';
 import { startEchoProcess, type EchoProcess } from './echo-process.js';
 import {
