@@ -174,7 +174,9 @@ function forwardLines(child: ChildProcess, name: string, output: Output): void {
 /** SIGTERM (the services drain on it), then SIGKILL if it has not exited in time. */
 async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close', not 'exit': it comes once the child's output is read to the end, so its last
+  // lines (that it stopped) are forwarded before the playground reports it stopped.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   child.kill('SIGTERM');
   const outcome = await Promise.race([exited.then(() => 'exited'), sleep(graceMs, 'late')]);
   if (outcome === 'late') {
