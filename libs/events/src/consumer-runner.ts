@@ -12,7 +12,7 @@ import type {
   EventLogLogger,
   StartFrom,
 } from './event-log.js';
-import type { LogSettings } from './log-settings.js';
+import { MIN_CONSUMER_TIMEOUT_MS, type LogSettings } from './log-settings.js';
 
 /** One entry of a partition, as delivered to a consumer. */
 export interface StreamEntry {
@@ -32,9 +32,30 @@ export interface ClaimedEntries {
   readonly cursor: string | undefined;
 }
 
+/**
+ * One consumer's wait for new entries: `readNew` of every partition at once, held open until
+ * an entry arrives (a blocking read), so an idle consumer neither polls nor waits a poll
+ * interval to see what was just appended.
+ */
+export interface NewEntryWaiter {
+  /**
+   * Up to `count` entries of each partition never delivered to the group, now pending for the
+   * consumer; waits up to `timeoutMs` for the first, and resolves with none if none came.
+   */
+  readNew(count: number, timeoutMs: number): Promise<StreamEntry[]>;
+  /** Ends a wait in progress (the entries it was handed are returned) and every later one. */
+  close(): Promise<void>;
+}
+
 /** The store operations a consumer runs; each EventLog implementation provides them. */
 export interface GroupStreams {
   readonly partitions: number;
+  /**
+   * A waiter for one consumer; undefined where the log cannot wait on every partition at once
+   * (on a Redis Cluster the partitions live in different slots): the consumer then reads
+   * again every `pollIntervalMs`.
+   */
+  waiter(group: string, consumer: string): NewEntryWaiter | undefined;
   /** Creates the group in every partition that lacks it; leaves existing ones alone. */
   createGroup(group: string, startFrom: StartFrom): Promise<void>;
   /** Up to `count` entries never delivered to the group, now pending for `consumer`. */
@@ -67,6 +88,31 @@ export interface GroupStreams {
     count: number,
     cursor: string | undefined,
   ): Promise<ClaimedEntries>;
+  /**
+   * Records that `consumer` is alive (its heartbeat): it counts as silent once `timeoutMs`
+   * pass without another, by the store's clock. Each consumer's own timeout decides.
+   */
+  beat(group: string, consumer: string, timeoutMs: number): Promise<void>;
+  /** The consumers of `group` silent now: their last beat's timeout has passed. */
+  silentConsumers(group: string): Promise<string[]>;
+  /**
+   * Up to `count` entries pending for `owner` for at least `minIdleMs`, now pending for
+   * `consumer`, each delivery counted.
+   */
+  takeOver(
+    partition: number,
+    group: string,
+    owner: string,
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+  ): Promise<StreamEntry[]>;
+  /**
+   * Removes `consumer` from `group` in every partition where nothing is pending for it; once
+   * that is every partition, also its beat (with `onlyIfSilent`, only if it is still silent:
+   * it may have come back). True when it is gone from the group.
+   */
+  forget(group: string, consumer: string, onlyIfSilent: boolean): Promise<boolean>;
   isProcessed(group: string, partition: number, eventId: string): Promise<boolean>;
   /** `isProcessed` for several events of one partition, in one round trip. */
   areProcessed(group: string, partition: number, eventIds: readonly string[]): Promise<boolean[]>;
@@ -95,6 +141,7 @@ interface ConsumerSettings {
   readonly batchSize: number;
   readonly pollIntervalMs: number;
   readonly claimIdleMs: number;
+  readonly consumerTimeoutMs: number;
   readonly maxDeliveries: number;
   readonly startFrom: StartFrom;
   readonly marksProcessed: boolean;
@@ -117,8 +164,14 @@ function positiveInteger(field: string, value: number | undefined, fallback: num
   return chosen;
 }
 
-/** The options checked, defaults filled in; `claimIdleMs` falls back to the log's, then 60 s. */
-function settingsFrom(options: ConsumeOptions, logClaimIdleMs?: number): ConsumerSettings {
+/**
+ * The options checked, defaults filled in; `claimIdleMs` and `consumerTimeoutMs` fall back to
+ * the log's, then 60 s and 15 s.
+ */
+function settingsFrom(
+  options: ConsumeOptions,
+  log: Pick<LogSettings, 'claimIdleMs' | 'consumerTimeoutMs'>,
+): ConsumerSettings {
   checkName('group', options.group);
   checkName('consumer', options.consumer);
   // Checked at run time too: JavaScript callers are not held to the union type.
@@ -138,19 +191,39 @@ function settingsFrom(options: ConsumeOptions, logClaimIdleMs?: number): Consume
     batchHandler: options.batchHandler,
     batchSize: positiveInteger('batchSize', options.batchSize, 100),
     pollIntervalMs: positiveInteger('pollIntervalMs', options.pollIntervalMs, 100),
-    claimIdleMs: positiveInteger('claimIdleMs', options.claimIdleMs, logClaimIdleMs ?? 60_000),
+    claimIdleMs: positiveInteger('claimIdleMs', options.claimIdleMs, log.claimIdleMs ?? 60_000),
+    consumerTimeoutMs: atLeast(
+      'consumerTimeoutMs',
+      options.consumerTimeoutMs ?? log.consumerTimeoutMs ?? 15_000,
+      MIN_CONSUMER_TIMEOUT_MS,
+    ),
     maxDeliveries: positiveInteger('maxDeliveries', options.maxDeliveries, 5),
     startFrom: options.startFrom ?? 'beginning',
     marksProcessed: options.marksProcessed ?? false,
   };
 }
 
+function atLeast(field: string, value: number, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new InvalidArgumentError(field, `must be an integer of at least ${min}`);
+  }
+  return value;
+}
+
 const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * The longest an idle consumer waits in one blocking read. Its timed work (taking over idle
+ * entries, retrying its own) shortens the wait; this only bounds how long a read is held
+ * open on a connection that might have gone quiet.
+ */
+export const MAX_WAIT_MS = 5_000;
 
 /**
  * One consumer of a group: reads every partition in turn, takes over entries left pending
  * too long, and hands events to the handler one at a time, in partition order (or each read
- * at once to a batch handler). Store failures
+ * at once to a batch handler). When a round finds nothing it waits for the next append (the
+ * log's `NewEntryWaiter`), or, where the log has none, sleeps `pollIntervalMs`. Store failures
  * never escape: the loop logs them, backs off and retries (re-creating the group, which a
  * Redis restarted without persistence has lost), so a Redis outage pauses consumption.
  */
@@ -184,6 +257,17 @@ export class ConsumerRunner implements Consumer {
   private ownPending = { dueAt: 0, counted: true, retries: 0 };
   private wakeUp: (() => void) | undefined;
   private running: Promise<void> = Promise.resolve();
+  private readonly waiter: NewEntryWaiter | undefined;
+  private waiterClosed: Promise<void> | undefined;
+  /** The heartbeat timer: every third of `consumerTimeoutMs`, whatever the loop is doing. */
+  private beating: ReturnType<typeof setInterval> | undefined;
+  private lastBeat: Promise<void> = Promise.resolve();
+  /**
+   * Since when every beat has landed (undefined after one failed). A consumer takes over from
+   * silent ones only after beating for a whole `consumerTimeoutMs` itself: after a Redis
+   * outage every consumer's last beat is old, and the live ones must get theirs in first.
+   */
+  private beatingSince: number | undefined;
 
   private constructor(
     private readonly streams: GroupStreams,
@@ -191,18 +275,24 @@ export class ConsumerRunner implements Consumer {
     private readonly logger: EventLogLogger,
   ) {
     this.claimCursors = new Array<string | undefined>(streams.partitions).fill(undefined);
+    this.waiter = streams.waiter(settings.group, settings.consumer);
   }
 
   /** Validates the options, joins the group, and starts the loop. */
   static async start(
     streams: GroupStreams,
     options: ConsumeOptions,
-    log: Pick<LogSettings, 'logger' | 'claimIdleMs'>,
+    log: Pick<LogSettings, 'logger' | 'claimIdleMs' | 'consumerTimeoutMs'>,
   ): Promise<ConsumerRunner> {
     const { logger } = log;
-    const settings = settingsFrom(options, log.claimIdleMs);
+    const settings = settingsFrom(options, log);
     await streams.createGroup(settings.group, settings.startFrom);
     const runner = new ConsumerRunner(streams, settings, logger);
+    await runner.beat();
+    runner.beating = setInterval(() => {
+      runner.lastBeat = runner.beat();
+    }, settings.consumerTimeoutMs / 3);
+    runner.beating.unref();
     runner.running = runner.run();
     logger.info(
       { group: settings.group, consumer: settings.consumer },
@@ -226,18 +316,31 @@ export class ConsumerRunner implements Consumer {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wakeUp?.();
+    this.waiterClosed ??= this.waiter?.close();
     await this.running;
+    await this.waiterClosed;
   }
 
   private async run(): Promise<void> {
-    const { group, consumer, startFrom, claimIdleMs, pollIntervalMs } = this.settings;
+    const { group, consumer, startFrom, claimIdleMs, consumerTimeoutMs, pollIntervalMs } =
+      this.settings;
     let failures = 0;
     let nextClaimAt = 0;
+    let nextTakeOverAt = 0;
     while (!this.stopping) {
       try {
         if (failures > 0) await this.streams.createGroup(group, startFrom);
         let handled = 0;
         if (Date.now() >= this.ownPending.dueAt) handled += await this.resumeOwnPending();
+        if (Date.now() >= nextTakeOverAt) {
+          const taken = await this.takeOverSilent();
+          handled += taken.handled;
+          // What is left past a full batch is taken next round; otherwise look twice per
+          // consumerTimeoutMs (or once this consumer has beaten that long).
+          nextTakeOverAt = taken.unfinished
+            ? 0
+            : (taken.notBefore ?? Date.now() + consumerTimeoutMs / 2);
+        }
         if (Date.now() >= nextClaimAt) {
           handled += await this.reclaimIdle();
           // A scan stopped at batchSize resumes next round, so a dead consumer's whole
@@ -247,9 +350,13 @@ export class ConsumerRunner implements Consumer {
           nextClaimAt = scanUnfinished ? 0 : Date.now() + claimIdleMs / 2;
         }
         handled += await this.readEachPartition();
+        if (handled === 0 && this.waiter !== undefined) {
+          handled += await this.waitForNew(this.waiter, Math.min(nextClaimAt, nextTakeOverAt));
+        }
         failures = 0;
+        if (handled === 0 && this.waiter === undefined) await this.sleep(pollIntervalMs);
         // An in-memory log answers without I/O: yield so a backlog cannot starve timers.
-        await (handled === 0 ? this.sleep(pollIntervalMs) : yieldToEventLoop());
+        else await yieldToEventLoop();
       } catch (error) {
         failures += 1;
         // A pass as soon as the loop gets through again (the start's, not yet done, still
@@ -263,7 +370,90 @@ export class ConsumerRunner implements Consumer {
         await this.sleep(Math.min(100 * 2 ** (failures - 1), MAX_BACKOFF_MS));
       }
     }
+    clearInterval(this.beating);
+    // A beat landing after the consumer left would list it again.
+    await this.lastBeat;
+    await this.leaveGroup();
     this.logger.info({ group, consumer }, 'event log consumer stopped');
+  }
+
+  private async beat(): Promise<void> {
+    const { group, consumer } = this.settings;
+    try {
+      await this.streams.beat(group, consumer, this.settings.consumerTimeoutMs);
+      this.beatingSince ??= Date.now();
+    } catch {
+      // The loop reports the store being down; a missed beat only delays taking over.
+      this.beatingSince = undefined;
+    }
+  }
+
+  /**
+   * A stopped consumer leaves no trace: it removes itself from the group where nothing is
+   * pending for it. Entries its handler left pending keep it listed, and its beat (no longer
+   * renewed) makes the others take them over after `consumerTimeoutMs`.
+   */
+  private async leaveGroup(): Promise<void> {
+    const { group, consumer } = this.settings;
+    try {
+      await this.streams.forget(group, consumer, false);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, group, consumer },
+        'event log consumer could not leave its group',
+      );
+    }
+  }
+
+  /**
+   * Takes over the entries of consumers of the group that stopped beating (a crashed or
+   * killed process, a replaced pod whose successor has another name) once they have been
+   * silent `consumerTimeoutMs`, instead of waiting `claimIdleMs`, and removes each from the
+   * group once nothing is pending for it. A live consumer stuck in a handler keeps beating:
+   * only `claimIdleMs` takes its entries.
+   */
+  private async takeOverSilent(): Promise<{
+    handled: number;
+    unfinished: boolean;
+    notBefore?: number;
+  }> {
+    const { group, consumer, consumerTimeoutMs, batchSize } = this.settings;
+    const since = this.beatingSince;
+    if (since === undefined) return { handled: 0, unfinished: false };
+    if (Date.now() - since < consumerTimeoutMs) {
+      return { handled: 0, unfinished: false, notBefore: since + consumerTimeoutMs };
+    }
+    const silent = await this.streams.silentConsumers(group);
+    let handled = 0;
+    let unfinished = false;
+    for (const owner of silent) {
+      if (owner === consumer || this.stopping) continue;
+      let emptied = true;
+      for (let partition = 0; partition < this.streams.partitions && !this.stopping; partition++) {
+        const entries = await this.streams.takeOver(
+          partition,
+          group,
+          owner,
+          consumer,
+          consumerTimeoutMs,
+          batchSize,
+        );
+        if (entries.length > 0) {
+          this.logger.warn(
+            { group, consumer, owner, partition, entries: entries.length },
+            'event log consumer takes over entries of a consumer that stopped beating',
+          );
+        }
+        this.counts.reclaimed += entries.length;
+        await this.handleBatch(entries);
+        handled += entries.length;
+        if (entries.length === batchSize) emptied = false;
+      }
+      // Entries not idle long enough yet keep it listed until a later round.
+      if (emptied) await this.streams.forget(group, owner, true);
+      else unfinished = true;
+    }
+    return { handled, unfinished };
   }
 
   private async reclaimIdle(): Promise<number> {
@@ -328,6 +518,25 @@ export class ConsumerRunner implements Consumer {
       } while (cursor !== undefined && !this.stopping);
     }
     return handled;
+  }
+
+  /**
+   * An idle consumer's wait: a blocking read of every partition, held until an entry comes or
+   * the consumer's next timed work is due (at most MAX_WAIT_MS); handles what it brings.
+   */
+  private async waitForNew(waiter: NewEntryWaiter, nextClaimAt: number): Promise<number> {
+    const dueInMs = Math.min(nextClaimAt, this.ownPending.dueAt, Date.now() + MAX_WAIT_MS);
+    const timeoutMs = Math.floor(dueInMs - Date.now());
+    if (timeoutMs < 1 || this.stopping) return 0;
+    const entries = await waiter.readNew(this.settings.batchSize, timeoutMs);
+    const byPartition = new Map<number, StreamEntry[]>();
+    for (const entry of entries) {
+      const batch = byPartition.get(entry.partition);
+      if (batch === undefined) byPartition.set(entry.partition, [entry]);
+      else batch.push(entry);
+    }
+    for (const batch of byPartition.values()) await this.handleBatch(batch);
+    return entries.length;
   }
 
   private async readEachPartition(): Promise<number> {

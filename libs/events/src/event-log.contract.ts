@@ -165,6 +165,46 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       assert.ok(applied.seen.every(({ delivery }) => delivery.deliveries === 1));
     });
 
+    it('hands an idle consumer what is appended as it comes, not at its next poll', async function () {
+      const log = await openLog({ partitions: 4 });
+      const applied = new Applications();
+      // A poll interval no test waits out: only the wait for the next append can deliver.
+      await consume(log, {
+        group: 'g',
+        consumer: 'c1',
+        handler: applied.handler,
+        pollIntervalMs: 600_000,
+      });
+      for (let round = 0; round < 3; round++) {
+        await delay(50);
+        await log.append([like(`idle${round}`, `u${round}`)]);
+        await eventually(
+          `idle${round} is applied`,
+          () => applied.count(`idle${round}`) === 1,
+          3_000,
+        );
+      }
+      // Several partitions at once, each still in append order.
+      const burst = Array.from({ length: 24 }, (_, index) => like(`b${index}`, `u${index % 6}`));
+      await delay(50);
+      await log.append(burst);
+      await eventually('the burst is applied', () => applied.seen.length === 27, 3_000);
+      for (let partition = 0; partition < 4; partition++) {
+        assert.deepEqual(
+          applied.seen
+            .filter(
+              ({ event, delivery }) =>
+                event.eventId.startsWith('b') && delivery.partition === partition,
+            )
+            .map(({ event }) => event.eventId),
+          burst
+            .filter((event) => partitionOf(event, 4) === partition)
+            .map((event) => event.eventId),
+          `partition ${partition}`,
+        );
+      }
+    });
+
     it('waitUntilDrained resolves only once a group exists and has applied everything', async function () {
       const log = await openLog({ partitions: 3 });
       await log.append(Array.from({ length: 20 }, (_, index) => like(`d${index}`, `u${index}`)));
@@ -395,6 +435,84 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         reclaimed: 0,
         resumed: 0,
       });
+    });
+
+    it('takes over what a consumer left pending once it stops beating, not after claimIdleMs', async function () {
+      const log = await openLog({ partitions: 1 });
+      await log.append(likes(4, 'u1'));
+      const applied = new Applications();
+      let refuse = true;
+      const first = await consume(log, {
+        group: 'g',
+        consumer: 'first',
+        consumerTimeoutMs: 300,
+        handler: async (event, delivery) => {
+          if (refuse && event.eventId === 'e1') throw new Error('not yet');
+          applied.record(event, delivery);
+        },
+      });
+      await eventually('the other three are applied', () => applied.seen.length === 3);
+      await first.stop();
+      refuse = false;
+
+      const second = await consume(log, {
+        group: 'g',
+        consumer: 'second',
+        consumerTimeoutMs: 300,
+        claimIdleMs: 60_000,
+        handler: applied.handler,
+      });
+      await eventually('e1 is applied', () => applied.count('e1') === 1);
+      assert.equal(second.stats().reclaimed, 1);
+      const taken = applied.seen.find(({ event }) => event.eventId === 'e1');
+      assert.equal(taken?.delivery.deliveries, 2, 'the takeover counts as a delivery');
+      await drained(log, 'g');
+    });
+
+    it('leaves a live consumer stuck in its handler its entries, however short consumerTimeoutMs', async function () {
+      const log = await openLog({ partitions: 1 });
+      await log.append(likes(5, 'u1'));
+      const stuck = gate();
+      const started = new Gate();
+      const slow = new Applications();
+      await consume(log, {
+        group: 'g',
+        consumer: 'slow',
+        consumerTimeoutMs: 300,
+        handler: async (event, delivery) => {
+          started.open();
+          await stuck.opened;
+          slow.record(event, delivery);
+        },
+      });
+      await started.opened;
+      const others = new Applications();
+      const watcher = await consume(log, {
+        group: 'g',
+        consumer: 'watcher',
+        consumerTimeoutMs: 300,
+        claimIdleMs: 60_000,
+        handler: others.handler,
+      });
+      // Five of its timeouts: it beats all along, from a timer, while its handler waits.
+      await delay(1_500);
+      assert.equal(watcher.stats().reclaimed, 0);
+      assert.deepEqual(others.ids(), []);
+      stuck.open();
+      await drained(log, 'g');
+      assert.deepEqual(slow.ids(), ['e0', 'e1', 'e2', 'e3', 'e4']);
+    });
+
+    it('refuses a consumerTimeoutMs under 300, naming it', async function () {
+      await assert.rejects(openLog({ consumerTimeoutMs: 100 }), (error: unknown) => {
+        return error instanceof InvalidArgumentError && error.field === 'consumerTimeoutMs';
+      });
+      const log = await openLog();
+      await assert.rejects(
+        log.consume({ group: 'g', consumer: 'c', consumerTimeoutMs: 0, handler: async () => {} }),
+        (error: unknown) =>
+          error instanceof InvalidArgumentError && error.field === 'consumerTimeoutMs',
+      );
     });
 
     it('dead-letters an event after maxDeliveries failures and goes on with the others', async function () {

@@ -139,8 +139,10 @@ export interface ConsumeSettings {
   readonly batchSize?: number;
   /**
    * How long a consumer waits before reading again after a round over every partition found
-   * nothing. Partitions are read with separate non-blocking reads (they live in different
-   * cluster slots), so this bounds an idle consumer's delivery latency. Default 100 ms.
+   * nothing, where the log cannot wait for the next append: on a Redis Cluster, whose
+   * partitions live in different slots and are read one by one. There it bounds an idle
+   * consumer's delivery latency. The in-memory log and a standalone Redis hand an idle
+   * consumer each entry as it is appended (a blocking read) and do not use it. Default 100 ms.
    */
   readonly pollIntervalMs?: number;
   /**
@@ -149,6 +151,17 @@ export interface ConsumeSettings {
    * exceed the slowest handler's batch, or a live consumer's work gets taken. Default 60 s.
    */
   readonly claimIdleMs?: number;
+  /**
+   * How long a consumer may go without a heartbeat before the live consumers of its group take
+   * over its pending entries and remove it from the group: a crashed or killed process, or a
+   * replaced pod whose successor has another name. Beats come from a timer every third of
+   * it, whatever the handler is doing, so a slow handler keeps its entries (only `claimIdleMs`
+   * takes those); only a process that died or froze goes silent. Each consumer's own timeout
+   * (recorded with its beats) decides when it counts as silent. A consumer takes over only
+   * after beating that long itself, so after a store outage the live ones beat again first.
+   * At least 300. Default: the log's, else 15 s.
+   */
+  readonly consumerTimeoutMs?: number;
   /** Deliveries an entry gets before it goes to the dead-letter stream. Default 5. */
   readonly maxDeliveries?: number;
   /** Only used when the group does not exist yet. Default `beginning`. */
@@ -182,7 +195,10 @@ export interface ConsumerStats {
   /** Handler calls that threw. */
   readonly failed: number;
   readonly deadLettered: number;
-  /** Entries taken over from a consumer that left them pending for `claimIdleMs`. */
+  /**
+   * Entries taken over from another consumer: one that left them pending for `claimIdleMs`,
+   * or one that stopped beating for `consumerTimeoutMs`.
+   */
   readonly reclaimed: number;
   /**
    * Entries this consumer had left pending itself, delivered to it again at its start (a
@@ -237,5 +253,7 @@ export interface EventLogOptions {
    * Default 60 s.
    */
   readonly claimIdleMs?: number;
+  /** The `consumerTimeoutMs` of every consumer of this log that does not set its own. */
+  readonly consumerTimeoutMs?: number;
   readonly logger?: EventLogLogger;
 }

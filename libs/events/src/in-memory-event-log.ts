@@ -5,6 +5,7 @@ import {
   ConsumerRunner,
   type ClaimedEntries,
   type GroupStreams,
+  type NewEntryWaiter,
   type StreamEntry,
 } from './consumer-runner.js';
 import type {
@@ -89,6 +90,40 @@ class ProcessedMarkers {
   }
 }
 
+/** Waits for the next append to any partition, as a blocking XREADGROUP of every one does. */
+class AppendWaiter implements NewEntryWaiter {
+  private wake: (() => void) | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly readAll: (count: number) => StreamEntry[],
+    private readonly appended: Set<() => void>,
+  ) {}
+
+  async readNew(count: number, timeoutMs: number): Promise<StreamEntry[]> {
+    if (this.closed) return [];
+    const ready = this.readAll(count);
+    if (ready.length > 0) return ready;
+    await new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.appended.delete(finish);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.appended.add(finish);
+      this.wake = finish;
+    });
+    return this.closed ? [] : this.readAll(count);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake?.();
+  }
+}
+
 /**
  * The event log in process memory, for the single-process playground and unit tests: the
  * same partitions, consumer groups, pending lists, processed-markers and dead-letter streams
@@ -100,6 +135,10 @@ export class InMemoryEventLog implements EventLog {
   private readonly markers = new Map<string, ProcessedMarkers>();
   private readonly deadLetterStreams = new Map<string, DeadLetter[]>();
   private readonly consumers = new Set<ConsumerRunner>();
+  /** Per group, when each consumer turns silent unless it beats again (ms). */
+  private readonly beats = new Map<string, Map<string, number>>();
+  /** Consumers waiting for the next append (see AppendWaiter). */
+  private readonly appended = new Set<() => void>();
   private closed = false;
 
   /** What consumers run against; kept off the class so its public face stays `EventLog`. */
@@ -110,6 +149,12 @@ export class InMemoryEventLog implements EventLog {
     this.partitions = Array.from({ length: this.settings.partitions }, () => new Partition());
     this.groupStreams = {
       partitions: this.settings.partitions,
+      waiter: (group, consumer) =>
+        new AppendWaiter(
+          (count) =>
+            this.partitions.flatMap((_, index) => this.readNew(index, group, consumer, count)),
+          this.appended,
+        ),
       createGroup: async (group, startFrom) => this.createGroup(group, startFrom),
       readNew: async (partition, group, consumer, count) =>
         this.readNew(partition, group, consumer, count),
@@ -117,6 +162,16 @@ export class InMemoryEventLog implements EventLog {
         this.readOwnPending(partition, group, consumer, count, cursor, counted),
       claimIdle: async (partition, group, consumer, minIdleMs, count, cursor) =>
         this.claimIdle(partition, group, consumer, minIdleMs, count, cursor),
+      beat: async (group, consumer, timeoutMs) => {
+        this.beatsOf(group).set(consumer, Date.now() + timeoutMs);
+      },
+      silentConsumers: async (group) =>
+        [...this.beatsOf(group)]
+          .filter(([, silentAt]) => silentAt < Date.now())
+          .map(([consumer]) => consumer),
+      takeOver: async (partition, group, owner, consumer, minIdleMs, count) =>
+        this.takeOver(partition, group, owner, consumer, minIdleMs, count),
+      forget: async (group, consumer, onlyIfSilent) => this.forget(group, consumer, onlyIfSilent),
       isProcessed: async (group, _partition, eventId) => this.markersOf(group).has(eventId),
       areProcessed: async (group, _partition, eventIds) =>
         eventIds.map((eventId) => this.markersOf(group).has(eventId)),
@@ -142,6 +197,7 @@ export class InMemoryEventLog implements EventLog {
       const partition = this.partition(partitionOf(event, this.settings.partitions));
       partition.append(event.eventId, eventsv1.Event.encode(event).finish(), this.settings.maxLen);
     }
+    for (const wake of [...this.appended]) wake();
   }
 
   async consume(options: ConsumeOptions): Promise<Consumer> {
@@ -306,6 +362,56 @@ export class InMemoryEventLog implements EventLog {
       entries.push(toStreamEntry(index, stored, claim.deliveries));
     }
     return { entries, cursor: undefined };
+  }
+
+  private beatsOf(group: string): Map<string, number> {
+    let beats = this.beats.get(group);
+    if (beats === undefined) {
+      beats = new Map();
+      this.beats.set(group, beats);
+    }
+    return beats;
+  }
+
+  private takeOver(
+    index: number,
+    group: string,
+    owner: string,
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+  ): StreamEntry[] {
+    const partition = this.partition(index);
+    const { pending } = this.cursorOf(partition, group);
+    const now = Date.now();
+    const entries: StreamEntry[] = [];
+    for (const [seq, claim] of [...pending].sort(([a], [b]) => a - b)) {
+      if (entries.length === count) break;
+      if (claim.consumer !== owner || now - claim.deliveredAt < minIdleMs) continue;
+      const stored = partition.at(seq);
+      if (stored === undefined) {
+        pending.delete(seq);
+        continue;
+      }
+      claim.consumer = consumer;
+      claim.deliveredAt = now;
+      claim.deliveries += 1;
+      entries.push(toStreamEntry(index, stored, claim.deliveries));
+    }
+    return entries;
+  }
+
+  /** No consumer list to leave here (pending entries name their consumer): only the beat. */
+  private forget(group: string, consumer: string, onlyIfSilent: boolean): boolean {
+    for (const partition of this.partitions) {
+      const cursor = partition.groups.get(group);
+      if (cursor === undefined) continue;
+      for (const claim of cursor.pending.values()) if (claim.consumer === consumer) return false;
+    }
+    const beats = this.beatsOf(group);
+    const silentAt = beats.get(consumer);
+    if (silentAt !== undefined && (!onlyIfSilent || silentAt < Date.now())) beats.delete(consumer);
+    return true;
   }
 
   private acknowledge(group: string, entry: StreamEntry): void {

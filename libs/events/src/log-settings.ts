@@ -2,6 +2,9 @@ import type { eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import type { EventLogLogger, EventLogOptions } from './event-log.js';
 
+/** Beats come every third of `consumerTimeoutMs`: at least 100 ms apart. */
+export const MIN_CONSUMER_TIMEOUT_MS = 300;
+
 /** `EventLogOptions` with the defaults filled in and the numbers checked. */
 export interface LogSettings {
   readonly partitions: number;
@@ -9,6 +12,8 @@ export interface LogSettings {
   readonly processedTtlMs: number;
   /** Consumers' default `claimIdleMs`; undefined leaves the consumer's own default. */
   readonly claimIdleMs: number | undefined;
+  /** Consumers' default `consumerTimeoutMs`; undefined leaves the consumer's own default. */
+  readonly consumerTimeoutMs: number | undefined;
   readonly logger: EventLogLogger;
 }
 
@@ -36,11 +41,22 @@ export function logSettingsFrom(options: EventLogOptions): LogSettings {
   if (claimIdleMs !== undefined && !(Number.isSafeInteger(claimIdleMs) && claimIdleMs > 0)) {
     throw new InvalidArgumentError('claimIdleMs', 'must be a positive integer (milliseconds)');
   }
+  const { consumerTimeoutMs } = options;
+  if (
+    consumerTimeoutMs !== undefined &&
+    !(Number.isSafeInteger(consumerTimeoutMs) && consumerTimeoutMs >= MIN_CONSUMER_TIMEOUT_MS)
+  ) {
+    throw new InvalidArgumentError(
+      'consumerTimeoutMs',
+      `must be an integer of at least ${MIN_CONSUMER_TIMEOUT_MS} (milliseconds)`,
+    );
+  }
   return {
     partitions,
     maxLen: options.maxLen,
     processedTtlMs,
     claimIdleMs,
+    consumerTimeoutMs,
     logger: options.logger ?? silent,
   };
 }

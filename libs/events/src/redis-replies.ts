@@ -11,6 +11,15 @@ export function parseReadReply(reply: unknown): RawEntry[] {
   return arrayOf(entries, 'XREADGROUP entries') as RawEntry[];
 }
 
+/** The reply of an `XREADGROUP` of several streams: null, or `[[key, entries], ...]`. */
+export function parseStreamsReply(reply: unknown): { key: string; entries: RawEntry[] }[] {
+  if (reply === null) return [];
+  return arrayOf(reply, 'XREADGROUP').map((stream) => {
+    const [key, entries] = arrayOf(stream, 'XREADGROUP stream');
+    return { key: String(key), entries: arrayOf(entries, 'XREADGROUP entries') as RawEntry[] };
+  });
+}
+
 /** The reply of `XAUTOCLAIM` (Redis 7): `[next cursor, entries, deleted ids]`. */
 export function parseClaimReply(reply: unknown): { next: string; entries: RawEntry[] } {
   const [next, entries] = arrayOf(reply, 'XAUTOCLAIM');

@@ -75,6 +75,82 @@ describe('RedisStreamsEventLog', function () {
     );
   });
 
+  /** The connections named `name` in CLIENT LIST, with the command each last ran. */
+  async function connectionsNamed(name: string): Promise<{ cmd: string }[]> {
+    const list = String(await redis.client('LIST'));
+    return list
+      .split('\n')
+      .filter((line) => line.includes(` name=${name} `))
+      .map((line) => ({ cmd: /\bcmd=(\S+)/.exec(line)?.[1] ?? '' }));
+  }
+
+  async function xreadgroupCalls(): Promise<number> {
+    const stats = String(await redis.info('commandstats'));
+    return Number(/cmdstat_xreadgroup:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+  }
+
+  it('waits idle in one blocking read of every partition, not polling, and ends it on stop', async function () {
+    log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 8 });
+    // Polling every 10 ms would be about 800 reads a second (8 partitions).
+    const consumer = await log.consume({
+      group: 'g',
+      consumer: 'idle',
+      pollIntervalMs: 10,
+      handler: async () => {},
+    });
+    consumers.push(consumer);
+    const waiting = 'feedmesh-events-wait:g:idle';
+    await eventually('the consumer waits in XREADGROUP on its own connection', async () =>
+      (await connectionsNamed(waiting)).some(({ cmd }) => cmd === 'xreadgroup'),
+    );
+    const before = await xreadgroupCalls();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const reads = (await xreadgroupCalls()) - before;
+    assert.ok(reads <= 20, `${reads} XREADGROUP calls in a second of idling`);
+
+    const started = Date.now();
+    await consumer.stop();
+    // Its wait may hold 5 s: stop ends it (CLIENT UNBLOCK) rather than waiting it out.
+    assert.ok(Date.now() - started < 3_000, `stop took ${Date.now() - started} ms`);
+    await eventually(
+      'the waiting connection is closed',
+      async () => (await connectionsNamed(waiting)).length === 0,
+    );
+  });
+
+  it('stops an idle consumer whose Redis user may not run CLIENT UNBLOCK', async function () {
+    await asRedisUser(['+@all', '-client|unblock'], async ({ client }) => {
+      log = new RedisStreamsEventLog({ client, prefix, partitions: 2 });
+      const applied: string[] = [];
+      const consumer = await log.consume({
+        group: 'g',
+        consumer: 'plain',
+        handler: async (event) => {
+          applied.push(event.eventId);
+        },
+      });
+      consumers.push(consumer);
+      const waiting = 'feedmesh-events-wait:g:plain';
+      await eventually('the consumer waits in XREADGROUP', async () =>
+        (await connectionsNamed(waiting)).some(({ cmd }) => cmd === 'xreadgroup'),
+      );
+      await log.append([like('woken', 'u1')]);
+      await eventually('the appended event is applied', () => applied.includes('woken'), 3_000);
+      await eventually('the consumer waits again', async () =>
+        (await connectionsNamed(waiting)).some(({ cmd }) => cmd === 'xreadgroup'),
+      );
+
+      const started = Date.now();
+      await consumer.stop();
+      // Without CLIENT UNBLOCK it drops the connection after a short grace.
+      assert.ok(Date.now() - started < 3_000, `stop took ${Date.now() - started} ms`);
+      await eventually(
+        'the waiting connection is closed',
+        async () => (await connectionsNamed(waiting)).length === 0,
+      );
+    });
+  });
+
   it('keeps consuming after its connection drops and Redis loses the group', async function () {
     log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 2 });
     const applied: string[] = [];
@@ -182,6 +258,124 @@ describe('RedisStreamsEventLog', function () {
       assert.equal((await log.lag('g')).pending, 2, 'neither could be acknowledged');
       assert.ok(consumer.stats().resumed >= 1, 'the refused batch was tried again');
     });
+  });
+
+  /** Per partition, the consumers XINFO CONSUMERS lists in the group. */
+  async function groupConsumers(group: string, partitions: number): Promise<string[][]> {
+    return Promise.all(
+      Array.from({ length: partitions }, async (_, partition) => {
+        const infos = (await redis.xinfo(
+          'CONSUMERS',
+          `{${prefix}:p${partition}}`,
+          group,
+        )) as unknown[][];
+        return infos.map((fields) => String(fields[fields.indexOf('name') + 1]));
+      }),
+    );
+  }
+
+  it('takes over what a killed consumer held once it stops beating, long before claimIdleMs, and removes it from the group', async function () {
+    const group = 'counter';
+    const countsKey = `{${prefix}:counts}`;
+    log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 2 });
+    await log.append(likes(20, 'u1'));
+
+    const child = startConsumerProcess({
+      REDIS_URL: redisUrl,
+      PREFIX: prefix,
+      PARTITIONS: '2',
+      GROUP: group,
+      CONSUMER: 'doomed',
+      COUNTS_KEY: countsKey,
+      BATCH_SIZE: '10',
+      LINGER_MS: '300',
+      CONSUMER_TIMEOUT_MS: '600',
+    });
+    try {
+      await appliedLines(child, 3);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const killedAt = Date.now();
+    const heldAtKill = (await pendingOf(redis, prefix, group))['doomed'] ?? 0;
+    assert.ok(heldAtKill > 0, 'the killed consumer held entries');
+
+    const activeLog = log;
+    // claimIdleMs alone would leave them for a minute.
+    const survivor = await activeLog.consume({
+      group,
+      consumer: 'survivor',
+      batchSize: 10,
+      claimIdleMs: 60_000,
+      consumerTimeoutMs: 600,
+      handler: (event) => countOnce(redis, activeLog, group, event, countsKey),
+    });
+    consumers.push(survivor);
+
+    await eventually(
+      'the group has drained',
+      async () => {
+        const { undelivered, pending } = await activeLog.lag(group);
+        return undelivered === 0 && pending === 0;
+      },
+      30_000,
+    );
+    const drainedMs = Date.now() - killedAt;
+    assert.ok(drainedMs < 30_000, `drained ${drainedMs} ms after the kill`);
+    assert.deepEqual(
+      await redis.hgetall(countsKey),
+      Object.fromEntries(Array.from({ length: 20 }, (_, index) => [`e${index}`, '1'])),
+    );
+    assert.equal(survivor.stats().reclaimed, heldAtKill);
+    await eventually('the killed consumer is gone from the group and its beats', async () => {
+      const listed = await groupConsumers(group, 2);
+      const beats = await redis.zrange(`{${prefix}:consumers:${group}}`, 0, -1);
+      return listed.every((names) => !names.includes('doomed')) && !beats.includes('doomed');
+    });
+  });
+
+  it('leaves the group when it stops with nothing pending, and stays listed while entries are', async function () {
+    log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 2 });
+    await log.append(likes(6, 'u1'));
+    let refuse = true;
+    const applied: string[] = [];
+    const consumer = await log.consume({
+      group: 'g',
+      consumer: 'leaving',
+      consumerTimeoutMs: 300,
+      handler: async (event) => {
+        if (refuse && event.eventId === 'e0') throw new Error('not yet');
+        applied.push(event.eventId);
+      },
+    });
+    await eventually('the other five are applied', () => applied.length === 5);
+    await consumer.stop();
+    // One user's likes share a partition: the other one it leaves, this one keeps it for e0.
+    const held = partitionOf(like('e0', 'u1'), 2);
+    assert.deepEqual(
+      await groupConsumers('g', 2),
+      [0, 1].map((partition) => (partition === held ? ['leaving'] : [])),
+    );
+    assert.deepEqual(await redis.zrange(`{${prefix}:consumers:g}`, 0, -1), ['leaving']);
+
+    // Another takes e0 over once the stopped one is silent, not after claimIdleMs.
+    refuse = false;
+    const next = await log.consume({
+      group: 'g',
+      consumer: 'next',
+      claimIdleMs: 60_000,
+      consumerTimeoutMs: 300,
+      handler: async (event) => {
+        applied.push(event.eventId);
+      },
+    });
+    consumers.push(next);
+    await eventually('e0 is applied', () => applied.includes('e0'), 30_000);
+    await next.stop();
+    assert.deepEqual(await groupConsumers('g', 2), [[], []]);
+    assert.equal(await redis.exists(`{${prefix}:consumers:g}`), 0, 'no beats left');
   });
 
   it('reclaims the batch of a consumer process killed mid-batch, applying every event once', async function () {

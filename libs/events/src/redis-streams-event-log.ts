@@ -7,6 +7,7 @@ import {
   UnavailableError,
 } from '@feedmesh/errors';
 import { Redis, type Cluster } from 'ioredis';
+import { BlockingRead } from './blocking-read.js';
 import {
   checkName,
   ConsumerRunner,
@@ -63,9 +64,14 @@ export interface ProcessedMarker {
  * - `{P:pn}`: partition n's stream; each entry has `event_id` and `event` (protobuf bytes).
  * - `{P:pn}:done:<group>:<event_id>`: the group's processed-marker, with a TTL.
  * - `{P:dead:<group>}`: the group's dead-letter stream.
+ * - `{P:consumers:<group>}`: the group's consumers' heartbeats (a sorted set, see
+ *   `consumerTimeoutMs`).
  * The hash tag of a partition's stream also tags its markers, so a marker and the entry's
  * acknowledgement are written in one MULTI, and no command ever spans two partitions (each
- * partition is read with its own XREADGROUP), which is what Redis Cluster requires.
+ * partition is read with its own XREADGROUP), which is what Redis Cluster requires. An idle
+ * consumer on a standalone Redis waits in one blocking XREADGROUP of every partition, on a
+ * connection of its own (`feedmesh-events-wait:<group>:<consumer>` in CLIENT LIST); on a
+ * Cluster it reads each partition again every `pollIntervalMs`.
  *
  * An appended entry is as durable as the Redis deployment makes it: with `appendonly yes`
  * and `appendfsync everysec`, a Redis crash loses at most about a second of writes.
@@ -102,8 +108,26 @@ export class RedisStreamsEventLog implements EventLog {
     }
     // Idempotent: a client shared by several logs gets the same definition again.
     this.client.defineCommand('feedmeshEventLogSettle', { lua: SETTLE_ALL });
+    this.client.defineCommand('feedmeshEventLogBeat', { numberOfKeys: 1, lua: BEAT });
+    this.client.defineCommand('feedmeshEventLogSilent', { numberOfKeys: 1, lua: SILENT });
+    this.client.defineCommand('feedmeshEventLogLeave', { numberOfKeys: 1, lua: LEAVE_PARTITION });
+    this.client.defineCommand('feedmeshEventLogUnbeat', { numberOfKeys: 1, lua: UNBEAT });
+    const client = this.client;
     this.groupStreams = {
       partitions: this.settings.partitions,
+      // A blocking read of every partition at once is one command only where they share a
+      // server: on a Cluster, consumers poll.
+      waiter: (group, consumer) =>
+        client instanceof Redis
+          ? new BlockingRead({
+              client,
+              streamKeys: this.partitionIndexes().map((partition) => this.streamKey(partition)),
+              group,
+              consumer,
+              toEntry: (partition, raw) => toStreamEntry(partition, raw, 1),
+              logger: this.settings.logger,
+            })
+          : undefined,
       createGroup: (group, startFrom) => this.createGroup(group, startFrom),
       readNew: (partition, group, consumer, count) =>
         this.readNew(partition, group, consumer, count),
@@ -111,6 +135,19 @@ export class RedisStreamsEventLog implements EventLog {
         this.readOwnPending(partition, group, consumer, count, cursor, counted),
       claimIdle: (partition, group, consumer, minIdleMs, count, cursor) =>
         this.claimIdle(partition, group, consumer, minIdleMs, count, cursor),
+      beat: async (group, consumer, timeoutMs) => {
+        await this.scripts.feedmeshEventLogBeat(
+          this.beatsKey(group),
+          consumer,
+          timeoutMs,
+          BEATS_TTL_MS,
+        );
+      },
+      silentConsumers: async (group) =>
+        (await this.scripts.feedmeshEventLogSilent(this.beatsKey(group))) as string[],
+      takeOver: (partition, group, owner, consumer, minIdleMs, count) =>
+        this.takeOver(partition, group, owner, consumer, minIdleMs, count),
+      forget: (group, consumer, onlyIfSilent) => this.forget(group, consumer, onlyIfSilent),
       isProcessed: (group, partition, eventId) => this.markerExists(group, partition, eventId),
       areProcessed: (group, partition, eventIds) => this.markersExist(group, partition, eventIds),
       settle: (group, entry) => this.settle(group, entry),
@@ -249,6 +286,11 @@ export class RedisStreamsEventLog implements EventLog {
 
   private markerKey(group: string, partition: number, eventId: string): string {
     return `${this.streamKey(partition)}:done:${group}:${eventId}`;
+  }
+
+  /** The group's heartbeats: a sorted set of consumer names scored by their last beat (ms). */
+  private beatsKey(group: string): string {
+    return `{${this.prefix}:consumers:${group}}`;
   }
 
   private deadLetterKey(group: string): string {
@@ -403,6 +445,53 @@ export class RedisStreamsEventLog implements EventLog {
     return { entries: claimed, cursor: next === '0-0' ? undefined : next };
   }
 
+  /**
+   * XPENDING with IDLE lists the owner's entries idle long enough; XCLAIM with the same min
+   * idle time takes them, skipping any another consumer took (or the owner read again)
+   * meanwhile, and counts the delivery.
+   */
+  private async takeOver(
+    partition: number,
+    group: string,
+    owner: string,
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+  ): Promise<StreamEntry[]> {
+    const key = this.streamKey(partition);
+    const listed = parsePendingList(
+      await this.client.call('XPENDING', key, group, 'IDLE', minIdleMs, '-', '+', count, owner),
+    );
+    if (listed.length === 0) return [];
+    const reply = await this.client.callBuffer('XCLAIM', [
+      key,
+      group,
+      consumer,
+      minIdleMs,
+      ...listed.map(({ id }) => id),
+    ]);
+    const deliveries = new Map(listed.map(({ id, deliveries }) => [id, deliveries + 1]));
+    return parseClaimedEntries(reply).map((raw) =>
+      toStreamEntry(partition, raw, deliveries.get(raw[0].toString()) ?? 1),
+    );
+  }
+
+  /** Per partition, one script (checks nothing is pending, then XGROUP DELCONSUMER). */
+  private async forget(group: string, consumer: string, onlyIfSilent: boolean): Promise<boolean> {
+    const left = await Promise.all(
+      this.partitionIndexes().map((partition) =>
+        this.scripts.feedmeshEventLogLeave(this.streamKey(partition), group, consumer),
+      ),
+    );
+    if (!left.every((reply) => Number(reply) === 1)) return false;
+    await this.scripts.feedmeshEventLogUnbeat(this.beatsKey(group), consumer, onlyIfSilent ? 1 : 0);
+    return true;
+  }
+
+  private get scripts(): LogScripts {
+    return this.client as unknown as LogScripts;
+  }
+
   private async markerExists(group: string, partition: number, eventId: string): Promise<boolean> {
     return (await this.client.exists(this.markerKey(group, partition, eventId))) === 1;
   }
@@ -535,6 +624,73 @@ for i = 3, #ARGV, 1000 do
 end
 return acked
 `;
+
+/** Redis's clock in ms, so consumers on hosts whose clocks disagree agree on who is silent. */
+const NOW_MS = `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+`;
+
+/**
+ * KEYS: the group's heartbeats. ARGV: the consumer, its timeout ms, the set's time to live ms.
+ * A consumer's score is when it turns silent unless it beats again.
+ */
+const BEAT = `${NOW_MS}
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return now
+`;
+
+/** KEYS: the group's heartbeats. The consumers silent now. */
+const SILENT = `${NOW_MS}
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+`;
+
+/**
+ * KEYS: a partition's stream. ARGV: the group, the consumer. Removes the consumer from the
+ * group there if nothing is pending for it (DELCONSUMER would drop its pending entries);
+ * 1 when it is not in the group there (any more), 0 when entries keep it.
+ */
+const LEAVE_PARTITION = `
+local ok, listed = pcall(redis.call, 'XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+if not ok then
+  local message = type(listed) == 'table' and listed.err or tostring(listed)
+  if string.find(message, 'NOGROUP', 1, true) then return 1 end
+  return redis.error_reply(message)
+end
+if #listed > 0 then return 0 end
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
+/**
+ * KEYS: the group's heartbeats. ARGV: the consumer, and 1 to remove its beat only if it is
+ * still silent (it may have come back since it was found silent), else 0.
+ */
+const UNBEAT = `
+if ARGV[2] == '1' then
+  local silent_at = redis.call('ZSCORE', KEYS[1], ARGV[1])
+  if not silent_at then return 0 end
+  ${NOW_MS}
+  if tonumber(silent_at) >= now then return 0 end
+end
+return redis.call('ZREM', KEYS[1], ARGV[1])
+`;
+
+/** A group's heartbeats outlive the last beat by a day, then go. */
+const BEATS_TTL_MS = 24 * 60 * 60 * 1000;
+
+interface LogScripts {
+  feedmeshEventLogBeat(
+    key: string,
+    consumer: string,
+    timeoutMs: number,
+    ttlMs: number,
+  ): Promise<unknown>;
+  feedmeshEventLogSilent(key: string): Promise<unknown>;
+  feedmeshEventLogLeave(key: string, group: string, consumer: string): Promise<unknown>;
+  feedmeshEventLogUnbeat(key: string, consumer: string, onlyIfSilent: 0 | 1): Promise<unknown>;
+}
 
 interface PlacedEvent {
   readonly partition: number;

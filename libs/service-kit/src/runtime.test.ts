@@ -55,6 +55,51 @@ describe('the runtime (event log and Redis of a service process)', () => {
     }
   });
 
+  it("hands EVENT_LOG_CONSUMER_TIMEOUT_MS to the event log as its consumers' consumerTimeoutMs", async () => {
+    const runtime = createRuntime(
+      loadConfig(runtimeConfigShape, { EVENT_LOG_CONSUMER_TIMEOUT_MS: '1000' }),
+      silent,
+    );
+    try {
+      await runtime.eventLog.append([like]);
+      let failed = 0;
+      const gone = await runtime.eventLog.consume({
+        group: 'g',
+        consumer: 'gone',
+        handler: async () => {
+          failed += 1;
+          throw new Error('not yet');
+        },
+      });
+      while (failed === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await gone.stop();
+      const started = Date.now();
+      const applied: string[] = [];
+      const other = await runtime.eventLog.consume({
+        group: 'g',
+        consumer: 'other',
+        handler: async (event) => void applied.push(event.eventId),
+      });
+      while (applied.length === 0 && Date.now() - started < 10_000) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await other.stop();
+      // Taken over once the stopped consumer was silent a second, not after the claim minute.
+      assert.deepEqual(applied, ['e1']);
+      assert.equal(other.stats().reclaimed, 1);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('refuses a consumer timeout under a second, naming the variable', () => {
+    assert.throws(
+      () => loadConfig(runtimeConfigShape, { EVENT_LOG_CONSUMER_TIMEOUT_MS: '500' }),
+      (error: unknown) =>
+        error instanceof ConfigError && error.variable === 'EVENT_LOG_CONSUMER_TIMEOUT_MS',
+    );
+  });
+
   it('refuses a claim idle time under a second, naming the variable', () => {
     assert.throws(
       () => loadConfig(runtimeConfigShape, { EVENT_LOG_CLAIM_IDLE_MS: '0' }),

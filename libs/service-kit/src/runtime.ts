@@ -25,6 +25,12 @@ export const runtimeConfigShape = {
    * under its own name takes its entries back at once whatever this says.
    */
   EVENT_LOG_CLAIM_IDLE_MS: env.int(60_000, 1_000, 3_600_000),
+  /**
+   * How long a consumer may go without a heartbeat (a crashed or killed process) before the
+   * other replicas of its group take over its pending entries and remove it from the group,
+   * ms. Beats come from a timer, so a slow handler does not go silent.
+   */
+  EVENT_LOG_CONSUMER_TIMEOUT_MS: env.int(15_000, 1_000, 600_000),
 };
 
 export interface RuntimeConfig {
@@ -35,6 +41,8 @@ export interface RuntimeConfig {
   readonly CONSUMER_NAME: string;
   /** Default 60,000 where a caller builds the config by hand. */
   readonly EVENT_LOG_CLAIM_IDLE_MS?: number;
+  /** Default 15,000 where a caller builds the config by hand. */
+  readonly EVENT_LOG_CONSUMER_TIMEOUT_MS?: number;
 }
 
 export type RedisClient = Redis | Cluster;
@@ -77,12 +85,14 @@ export function createRuntime(config: RuntimeConfig, logger: Logger): Runtime {
         prefix: `${config.REDIS_PREFIX}:events`,
         partitions: config.EVENT_PARTITIONS,
         claimIdleMs: config.EVENT_LOG_CLAIM_IDLE_MS,
+        consumerTimeoutMs: config.EVENT_LOG_CONSUMER_TIMEOUT_MS,
         logger,
       })
     : createEventLog({
         kind: 'memory',
         partitions: config.EVENT_PARTITIONS,
         claimIdleMs: config.EVENT_LOG_CLAIM_IDLE_MS,
+        consumerTimeoutMs: config.EVENT_LOG_CONSUMER_TIMEOUT_MS,
         logger,
       });
   return {

@@ -29,6 +29,9 @@ await log.consume({
   consumer: required('CONSUMER'),
   batchSize: Number(required('BATCH_SIZE')),
   pollIntervalMs: 10,
+  ...(process.env['CONSUMER_TIMEOUT_MS'] === undefined
+    ? {}
+    : { consumerTimeoutMs: Number(process.env['CONSUMER_TIMEOUT_MS']) }),
   handler: async (event) => {
     await countOnce(redis, log, group, event, countsKey);
     process.stdout.write(`applied ${event.eventId}\n`);

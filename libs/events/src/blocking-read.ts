@@ -1,0 +1,116 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { NewEntryWaiter, StreamEntry } from './consumer-runner.js';
+import type { EventLogLogger } from './event-log.js';
+import { parseStreamsReply, type RawEntry } from './redis-replies.js';
+
+export interface BlockingReadOptions {
+  /** The log's client: the waiter's own connection is a duplicate of it. */
+  readonly client: Redis;
+  /** Every partition's stream key, by partition. */
+  readonly streamKeys: readonly string[];
+  readonly group: string;
+  readonly consumer: string;
+  readonly toEntry: (partition: number, raw: RawEntry) => StreamEntry;
+  readonly logger: EventLogLogger;
+}
+
+/**
+ * How long a close waits for the reply of a read Redis had already answered (or had not yet
+ * begun) before it drops the connection; entries in a dropped reply stay pending for the
+ * consumer, taken back at its next start or by another consumer after `claimIdleMs`.
+ */
+const CLOSE_GRACE_MS = 250;
+
+/**
+ * An idle consumer's wait on a standalone Redis: one `XREADGROUP ... BLOCK ms STREAMS p0 ...
+ * pN > ... >` over every partition, on a connection of its own (a blocked connection answers
+ * nothing else). Redis hands over the first entries appended to any partition as they come.
+ *
+ * `close()` ends a wait in progress with `CLIENT UNBLOCK <id> TIMEOUT`, so nothing Redis
+ * delivered is dropped; where the log's user may not run it (an ACL without `client`), it
+ * drops the connection after a short grace instead. A client-side timer (`blockingTimeout`)
+ * gives up on a read whose connection died without closing, 10 s past its block time.
+ */
+export class BlockingRead implements NewEntryWaiter {
+  private connection: Redis | undefined;
+  private clientId: number | undefined;
+  private inFlight: Promise<unknown> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: BlockingReadOptions) {}
+
+  async readNew(count: number, timeoutMs: number): Promise<StreamEntry[]> {
+    const { streamKeys, group, consumer, toEntry } = this.options;
+    if (this.closed) return [];
+    const connection = this.connect();
+    try {
+      this.clientId ??= Number(await connection.client('ID'));
+      if (this.closed) return [];
+      const read = connection.callBuffer('XREADGROUP', [
+        'GROUP',
+        group,
+        consumer,
+        'COUNT',
+        count,
+        'BLOCK',
+        timeoutMs,
+        'STREAMS',
+        ...streamKeys,
+        ...streamKeys.map(() => '>'),
+      ]);
+      this.inFlight = read;
+      const reply = await read;
+      const partitionOf = new Map(streamKeys.map((key, partition) => [key, partition]));
+      return parseStreamsReply(reply).flatMap(({ key, entries }) => {
+        const partition = partitionOf.get(key);
+        return partition === undefined ? [] : entries.map((raw) => toEntry(partition, raw));
+      });
+    } catch (error) {
+      if (this.closed) return [];
+      throw error;
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const { connection, inFlight, clientId } = this;
+    if (connection === undefined) return;
+    if (inFlight !== undefined) {
+      const unblocked =
+        clientId === undefined
+          ? 0
+          : await this.options.client.call('CLIENT', 'UNBLOCK', clientId, 'TIMEOUT').catch(() => 0);
+      const settled = inFlight.then(
+        () => undefined,
+        () => undefined,
+      );
+      await (unblocked === 1 ? settled : Promise.race([settled, delay(CLOSE_GRACE_MS)]));
+    }
+    connection.disconnect();
+  }
+
+  private connect(): Redis {
+    if (this.connection !== undefined) return this.connection;
+    const { client, group, consumer, logger } = this.options;
+    const connection = client.duplicate({
+      connectionName: `feedmesh-events-wait:${group}:${consumer}`,
+      // Any positive value turns the client-side timer on; a read with a BLOCK time gets
+      // that time plus the grace.
+      blockingTimeout: 15_000,
+      blockingTimeoutGrace: 10_000,
+    });
+    connection.on('error', (error: unknown) =>
+      logger.warn({ err: error, group, consumer }, 'event log: waiting connection error'),
+    );
+    // A new connection has a new id (and ioredis sends an unanswered read again on it).
+    connection.on('close', () => {
+      this.clientId = undefined;
+    });
+    this.connection = connection;
+    return connection;
+  }
+}
