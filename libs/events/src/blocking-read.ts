@@ -23,9 +23,10 @@ export interface BlockingReadOptions {
 const CLOSE_GRACE_MS = 250;
 
 /**
- * An idle consumer's wait on a standalone Redis: one `XREADGROUP ... BLOCK ms STREAMS p0 ...
- * pN > ... >` over every partition, on a connection of its own (a blocked connection answers
- * nothing else). Redis hands over the first entries appended to any partition as they come.
+ * A consumer's read on a standalone Redis: one `XREADGROUP ... BLOCK ms STREAMS p0 ... pN >
+ * ... >` over every partition, on a connection of its own (a blocked connection answers
+ * nothing else). It returns at once what any partition holds; when none holds anything,
+ * Redis hands over the first entries appended to any partition as they come.
  *
  * `close()` ends a wait in progress with `CLIENT UNBLOCK <id> TIMEOUT`, so nothing Redis
  * delivered is dropped; where the log's user may not run it (an ACL without `client`), it
@@ -53,8 +54,8 @@ export class BlockingRead implements NewEntryWaiter {
         consumer,
         'COUNT',
         count,
-        'BLOCK',
-        timeoutMs,
+        // BLOCK 0 would wait for ever.
+        ...(timeoutMs > 0 ? ['BLOCK', timeoutMs] : []),
         'STREAMS',
         ...streamKeys,
         ...streamKeys.map(() => '>'),

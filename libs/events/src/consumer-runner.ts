@@ -33,14 +33,15 @@ export interface ClaimedEntries {
 }
 
 /**
- * One consumer's wait for new entries: `readNew` of every partition at once, held open until
- * an entry arrives (a blocking read), so an idle consumer neither polls nor waits a poll
- * interval to see what was just appended.
+ * One consumer's read of new entries: `readNew` of every partition in one command, held open
+ * until an entry arrives (a blocking read), so an idle consumer neither polls nor waits a poll
+ * interval to see what was just appended, and a busy one reads every partition at once.
  */
 export interface NewEntryWaiter {
   /**
    * Up to `count` entries of each partition never delivered to the group, now pending for the
-   * consumer; waits up to `timeoutMs` for the first, and resolves with none if none came.
+   * consumer; when there are none, waits up to `timeoutMs` (0: not at all) for the first, and
+   * resolves with none if none came.
    */
   readNew(count: number, timeoutMs: number): Promise<StreamEntry[]>;
   /** Ends a wait in progress (the entries it was handed are returned) and every later one. */
@@ -220,10 +221,18 @@ const MAX_BACKOFF_MS = 5_000;
 export const MAX_WAIT_MS = 5_000;
 
 /**
- * One consumer of a group: reads every partition in turn, takes over entries left pending
- * too long, and hands events to the handler one at a time, in partition order (or each read
- * at once to a batch handler). When a round finds nothing it waits for the next append (the
- * log's `NewEntryWaiter`), or, where the log has none, sleeps `pollIntervalMs`. Store failures
+ * Entries per partition of a read of every partition at once: enough for a trickle; a read
+ * that fills it means a backlog, read a partition at a time in full batches. One read of
+ * `batchSize` from every partition would hold partitions × batchSize decoded events at once.
+ */
+const ALL_PARTITIONS_COUNT = 100;
+
+/**
+ * One consumer of a group: reads new entries of every partition (in one blocking read where
+ * the log has a `NewEntryWaiter`, else one partition at a time, sleeping `pollIntervalMs`
+ * after a round that found nothing), takes over entries left pending too long or by a
+ * consumer that stopped beating, and hands events to the handler one at a time, in partition
+ * order (or each partition's read at once to a batch handler). Store failures
  * never escape: the loop logs them, backs off and retries (re-creating the group, which a
  * Redis restarted without persistence has lost), so a Redis outage pauses consumption.
  */
@@ -258,6 +267,11 @@ export class ConsumerRunner implements Consumer {
   private wakeUp: (() => void) | undefined;
   private running: Promise<void> = Promise.resolve();
   private readonly waiter: NewEntryWaiter | undefined;
+  /**
+   * Whether the last read filled a batch somewhere: then partitions are read one at a time,
+   * `batchSize` each (a backlog), rather than all at once, a few entries each (a trickle).
+   */
+  private backlog = false;
   private waiterClosed: Promise<void> | undefined;
   /** The heartbeat timer: every third of `consumerTimeoutMs`, whatever the loop is doing. */
   private beating: ReturnType<typeof setInterval> | undefined;
@@ -349,10 +363,10 @@ export class ConsumerRunner implements Consumer {
           const scanUnfinished = this.claimCursors.some((cursor) => cursor !== undefined);
           nextClaimAt = scanUnfinished ? 0 : Date.now() + claimIdleMs / 2;
         }
-        handled += await this.readEachPartition();
-        if (handled === 0 && this.waiter !== undefined) {
-          handled += await this.waitForNew(this.waiter, Math.min(nextClaimAt, nextTakeOverAt));
-        }
+        handled +=
+          this.waiter === undefined || this.backlog
+            ? await this.readEachPartition()
+            : await this.readAllPartitions(this.waiter, Math.min(nextClaimAt, nextTakeOverAt));
         failures = 0;
         if (handled === 0 && this.waiter === undefined) await this.sleep(pollIntervalMs);
         // An in-memory log answers without I/O: yield so a backlog cannot starve timers.
@@ -521,20 +535,24 @@ export class ConsumerRunner implements Consumer {
   }
 
   /**
-   * An idle consumer's wait: a blocking read of every partition, held until an entry comes or
-   * the consumer's next timed work is due (at most MAX_WAIT_MS); handles what it brings.
+   * One read of every partition: at once when any holds new entries, else held until an entry
+   * comes or the consumer's next timed work is due (at most MAX_WAIT_MS). Handles what it
+   * brings, each partition's entries as one batch. A round trip a round, however many
+   * partitions, where reading each in turn costs one per partition.
    */
-  private async waitForNew(waiter: NewEntryWaiter, nextClaimAt: number): Promise<number> {
-    const dueInMs = Math.min(nextClaimAt, this.ownPending.dueAt, Date.now() + MAX_WAIT_MS);
-    const timeoutMs = Math.floor(dueInMs - Date.now());
-    if (timeoutMs < 1 || this.stopping) return 0;
-    const entries = await waiter.readNew(this.settings.batchSize, timeoutMs);
+  private async readAllPartitions(waiter: NewEntryWaiter, nextDueAt: number): Promise<number> {
+    if (this.stopping) return 0;
+    const dueAt = Math.min(nextDueAt, this.ownPending.dueAt, Date.now() + MAX_WAIT_MS);
+    const timeoutMs = Math.max(0, Math.floor(dueAt - Date.now()));
+    const count = Math.min(this.settings.batchSize, ALL_PARTITIONS_COUNT);
+    const entries = await waiter.readNew(count, timeoutMs);
     const byPartition = new Map<number, StreamEntry[]>();
     for (const entry of entries) {
       const batch = byPartition.get(entry.partition);
       if (batch === undefined) byPartition.set(entry.partition, [entry]);
       else batch.push(entry);
     }
+    this.backlog = [...byPartition.values()].some((batch) => batch.length === count);
     for (const batch of byPartition.values()) await this.handleBatch(batch);
     return entries.length;
   }
@@ -542,11 +560,14 @@ export class ConsumerRunner implements Consumer {
   private async readEachPartition(): Promise<number> {
     const { group, consumer, batchSize } = this.settings;
     let handled = 0;
+    let full = false;
     for (let partition = 0; partition < this.streams.partitions && !this.stopping; partition++) {
       const entries = await this.streams.readNew(partition, group, consumer, batchSize);
+      full ||= entries.length === batchSize;
       await this.handleBatch(entries);
       handled += entries.length;
     }
+    this.backlog = full;
     return handled;
   }
 

@@ -103,7 +103,7 @@ class AppendWaiter implements NewEntryWaiter {
   async readNew(count: number, timeoutMs: number): Promise<StreamEntry[]> {
     if (this.closed) return [];
     const ready = this.readAll(count);
-    if (ready.length > 0) return ready;
+    if (ready.length > 0 || timeoutMs === 0) return ready;
     await new Promise<void>((resolve) => {
       const finish = (): void => {
         clearTimeout(timer);
