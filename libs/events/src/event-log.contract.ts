@@ -776,6 +776,28 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         assert.equal(consumer.stats().processed, 40);
       });
 
+      it('reads a backlog in batches of batchSize, not only the few entries a trickle brings', async function () {
+        const log = await openLog({ partitions: 2 });
+        const batches = new Batches();
+        await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          batchHandler: batches.handler,
+          batchSize: 500,
+        });
+        // One user's likes share a partition: 1,200 at once into a consumer that sat idle.
+        await delay(50);
+        await log.append(likes(1_200, 'u1'));
+        await eventually('all 1,200 are applied', () => batches.ids().length === 1_200);
+        const sizes = batches.received.map(({ events }) => events.length);
+        assert.ok(Math.max(...sizes) > 100, `batches of ${sizes.join(', ')}`);
+        assert.ok(Math.max(...sizes) <= 500, `batches of ${sizes.join(', ')}`);
+        assert.deepEqual(
+          batches.ids(),
+          likes(1_200, 'u1').map((event) => event.eventId),
+        );
+      });
+
       it('inOrder: a one-event handler applies each read in log order; a poison event is retried and dead-lettered alone', async function () {
         const log = await openLog({ partitions: 1 });
         const events = likes(5, 'u1');
