@@ -205,6 +205,64 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       }
     });
 
+    it('describes every group: its lag, its consumers with what they hold and whether they beat, its dead letters', async function () {
+      const log = await openLog({ partitions: 2 });
+      assert.deepEqual(await log.groups(), []);
+      await log.append(likes(4, 'u1'));
+      const poison = gate();
+      const started = new Gate();
+      // "busy" holds e0 in its handler; "dropper" dead-letters everything at once.
+      await consume(log, {
+        group: 'busy',
+        consumer: 'b1',
+        batchSize: 1,
+        handler: async () => {
+          started.open();
+          await poison.opened;
+        },
+      });
+      await started.opened;
+      const dropper = await consume(log, {
+        group: 'dropper',
+        consumer: 'd1',
+        maxDeliveries: 1,
+        handler: async () => {
+          throw new Error('no');
+        },
+      });
+      await eventually(
+        'the dropper dead-lettered all four',
+        () => dropper.stats().deadLettered === 4,
+      );
+
+      const groups = await log.groups();
+      assert.deepEqual(
+        groups.map(({ group }) => group),
+        ['busy', 'dropper'],
+      );
+      const [busy, dropped] = groups;
+      assert.deepEqual(
+        { undelivered: busy!.undelivered, pending: busy!.pending, deadLetters: busy!.deadLetters },
+        { undelivered: 3, pending: 1, deadLetters: 0 },
+      );
+      assert.deepEqual(busy!.consumers, [{ name: 'b1', pending: 1, heartbeat: 'alive' }]);
+      assert.deepEqual(
+        {
+          undelivered: dropped!.undelivered,
+          pending: dropped!.pending,
+          deadLetters: dropped!.deadLetters,
+        },
+        { undelivered: 0, pending: 0, deadLetters: 4 },
+      );
+      assert.deepEqual(dropped!.consumers, [{ name: 'd1', pending: 0, heartbeat: 'alive' }]);
+
+      // A consumer that stops with nothing pending is gone from its group's list.
+      await dropper.stop();
+      const after = await log.groups();
+      assert.deepEqual(after.find(({ group }) => group === 'dropper')?.consumers, []);
+      poison.open();
+    });
+
     it('waitUntilDrained resolves only once a group exists and has applied everything', async function () {
       const log = await openLog({ partitions: 3 });
       await log.append(Array.from({ length: 20 }, (_, index) => like(`d${index}`, `u${index}`)));

@@ -39,6 +39,13 @@ export interface EventLog {
   /** Entries of the group's partitions not yet delivered, and delivered but not acknowledged. */
   lag(group: string): Promise<GroupLag>;
 
+  /**
+   * Every consumer group reading the log, by name: its lag, its consumers (what each holds,
+   * whether it still beats) and how many events it dead-lettered. What an operator looks at
+   * first (`feedmesh events`). Reads only.
+   */
+  groups(): Promise<GroupStatus[]>;
+
   /** The oldest `limit` (default 100) events the group gave up on, oldest first. */
   deadLetters(group: string, limit?: number): Promise<DeadLetter[]>;
 
@@ -212,6 +219,27 @@ export interface GroupLag {
   readonly undelivered: number;
   /** Entries delivered to a consumer of the group and not acknowledged yet. */
   readonly pending: number;
+}
+
+export interface GroupStatus extends GroupLag {
+  readonly group: string;
+  /** By name. */
+  readonly consumers: readonly GroupConsumer[];
+  /** Events in the group's dead-letter stream. */
+  readonly deadLetters: number;
+}
+
+/** A consumer of a group, as the log sees it. */
+export interface GroupConsumer {
+  readonly name: string;
+  /** Entries delivered to it and not acknowledged. */
+  readonly pending: number;
+  /**
+   * `alive`: it beat within its `consumerTimeoutMs`. `silent`: it did not; the live consumers
+   * take its entries over and remove it. `unknown`: no beat on record (a consumer of a
+   * version before heartbeats, or one whose beats expired).
+   */
+  readonly heartbeat: 'alive' | 'silent' | 'unknown';
 }
 
 /** An event a group gave up on, with why. */

@@ -14,7 +14,9 @@ import type {
   DeadLetter,
   EventLog,
   EventLogOptions,
+  GroupConsumer,
   GroupLag,
+  GroupStatus,
   StartFrom,
 } from './event-log.js';
 import { checkAppendable, logSettingsFrom, type LogSettings } from './log-settings.js';
@@ -217,6 +219,39 @@ export class InMemoryEventLog implements EventLog {
       pending += cursor.pending.size;
     }
     return { undelivered, pending };
+  }
+
+  /** Consumers are those holding entries or beating: this log keeps no other list of them. */
+  async groups(): Promise<GroupStatus[]> {
+    const names = new Set(this.partitions.flatMap((partition) => [...partition.groups.keys()]));
+    return [...names].sort().map((group) => {
+      let undelivered = 0;
+      let pending = 0;
+      const held = new Map<string, number>();
+      for (const partition of this.partitions) {
+        const cursor = partition.groups.get(group);
+        if (cursor === undefined) continue;
+        undelivered += partition.nextSeq - Math.max(cursor.nextSeq, partition.firstSeq);
+        pending += cursor.pending.size;
+        for (const { consumer } of cursor.pending.values()) {
+          held.set(consumer, (held.get(consumer) ?? 0) + 1);
+        }
+      }
+      const beats = this.beatsOf(group);
+      const now = Date.now();
+      const consumers = [...new Set([...held.keys(), ...beats.keys()])]
+        .sort()
+        .map((name): GroupConsumer => {
+          const silentAt = beats.get(name);
+          return {
+            name,
+            pending: held.get(name) ?? 0,
+            heartbeat: silentAt === undefined ? 'unknown' : silentAt >= now ? 'alive' : 'silent',
+          };
+        });
+      const deadLetters = this.deadLetterStreams.get(group)?.length ?? 0;
+      return { group, undelivered, pending, consumers, deadLetters };
+    });
   }
 
   async deadLetters(group: string, limit = 100): Promise<DeadLetter[]> {

@@ -20,7 +20,9 @@ export type {
   EventLog,
   EventLogLogger,
   EventLogOptions,
+  GroupConsumer,
   GroupLag,
+  GroupStatus,
   HistoryOptions,
   StartFrom,
 } from './event-log.js';

@@ -71,6 +71,16 @@ export function parseGroupInfos(reply: unknown): GroupInfo[] {
   });
 }
 
+/** The reply of `XINFO CONSUMERS`: each consumer's name and pending count. */
+export function parseConsumerInfos(reply: unknown): { name: string; pending: number }[] {
+  return arrayOf(reply, 'XINFO CONSUMERS').map((consumer) => {
+    const fields = new Map<string, unknown>();
+    const flat = arrayOf(consumer, 'XINFO CONSUMERS consumer');
+    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), flat[i + 1]);
+    return { name: String(fields.get('name')), pending: Number(fields.get('pending')) };
+  });
+}
+
 /** A flat `[name, value, ...]` field list as a map from name to value. */
 export function fieldsOf(fields: readonly Buffer[] | null): Map<string, Buffer> {
   const byName = new Map<string, Buffer>();

@@ -22,7 +22,9 @@ import type {
   DeadLetter,
   EventLog,
   EventLogOptions,
+  GroupConsumer,
   GroupLag,
+  GroupStatus,
   HistoryOptions,
   StartFrom,
 } from './event-log.js';
@@ -32,6 +34,7 @@ import {
   fieldsOf,
   parseClaimedEntries,
   parseClaimReply,
+  parseConsumerInfos,
   parseGroupInfos,
   parsePendingDeliveries,
   parsePendingList,
@@ -218,6 +221,67 @@ export class RedisStreamsEventLog implements EventLog {
       pending += partitionLag.pending;
     }
     return { undelivered, pending };
+  }
+
+  /**
+   * XINFO GROUPS and XINFO CONSUMERS of each partition, the groups' heartbeats and the length
+   * of their dead-letter streams: a few commands per partition and group, for an operator.
+   */
+  async groups(): Promise<GroupStatus[]> {
+    return unavailableOnFailure('groups', async () => {
+      const found = new Map<
+        string,
+        { undelivered: number; pending: number; consumers: Map<string, number> }
+      >();
+      for (const partition of this.partitionIndexes()) {
+        const key = this.streamKey(partition);
+        const reply = await this.client.xinfo('GROUPS', key).catch((error: unknown) => {
+          if (messageOf(error).includes('no such key')) return [];
+          throw error;
+        });
+        for (const info of parseGroupInfos(reply)) {
+          let group = found.get(info.name);
+          if (group === undefined) {
+            group = { undelivered: 0, pending: 0, consumers: new Map() };
+            found.set(info.name, group);
+          }
+          group.undelivered += info.lag ?? (await this.client.xlen(key));
+          group.pending += info.pending;
+          const consumers = parseConsumerInfos(
+            await this.client.xinfo('CONSUMERS', key, info.name),
+          );
+          for (const { name, pending } of consumers) {
+            group.consumers.set(name, (group.consumers.get(name) ?? 0) + pending);
+          }
+        }
+      }
+      const [seconds, micros] = (await this.client.time()) as [number | string, number | string];
+      const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      const statuses: GroupStatus[] = [];
+      for (const [group, { undelivered, pending, consumers }] of [...found].sort(([a], [b]) =>
+        a < b ? -1 : a > b ? 1 : 0,
+      )) {
+        const beats = await this.client.zrange(this.beatsKey(group), 0, -1, 'WITHSCORES');
+        const silentAt = new Map<string, number>();
+        for (let i = 0; i + 1 < beats.length; i += 2) silentAt.set(beats[i]!, Number(beats[i + 1]));
+        const names = [...new Set([...consumers.keys(), ...silentAt.keys()])].sort();
+        statuses.push({
+          group,
+          undelivered,
+          pending,
+          consumers: names.map((name): GroupConsumer => {
+            const at = silentAt.get(name);
+            return {
+              name,
+              pending: consumers.get(name) ?? 0,
+              heartbeat: at === undefined ? 'unknown' : at >= nowMs ? 'alive' : 'silent',
+            };
+          }),
+          deadLetters: await this.client.xlen(this.deadLetterKey(group)),
+        });
+      }
+      return statuses;
+    });
   }
 
   async deadLetters(group: string, limit = 100): Promise<DeadLetter[]> {

@@ -4,6 +4,7 @@ import type { CliIo } from './cli-io.js';
 import { registerBenchCommand } from './commands/bench.command.js';
 import { registerDataCommand } from './commands/data.command.js';
 import { registerEvalCommand } from './commands/eval.command.js';
+import { registerEventsCommand } from './commands/events.command.js';
 import { registerExperimentCommand } from './commands/experiment.command.js';
 import { registerFeaturesCommand } from './commands/features.command.js';
 import { registerFeedCommand } from './commands/feed.command.js';
@@ -40,6 +41,7 @@ export function buildProgram(io: CliIo): Command {
   registerEvalCommand(program, io);
   registerBenchCommand(program, io);
   registerExperimentCommand(program, io);
+  registerEventsCommand(program, io);
   registerSimulateCommand(program, io);
   return program;
 }
