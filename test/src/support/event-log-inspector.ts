@@ -12,8 +12,8 @@ export class EventLogInspector {
   constructor(
     redisUrl: string,
     /** The mesh's REDIS_PREFIX; the log lives under `<prefix>:events`. */
-    private readonly prefix: string,
-    private readonly partitions = 8,
+    prefix: string,
+    partitions = 8,
   ) {
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
     this.redis.on('error', () => undefined);
@@ -26,20 +26,11 @@ export class EventLogInspector {
 
   /**
    * Every group reading the log, found in the partitions themselves rather than listed by
-   * name, so a group this test does not know of (a search replica's) is checked too. The
-   * stream key is the layout RedisStreamsEventLog documents: `{<prefix>:events:p<n>}`.
+   * name (`EventLog.groups`, what `feedmesh events groups` prints), so a group this test does
+   * not know of (a search replica's) is checked too.
    */
   async groups(): Promise<string[]> {
-    const names = new Set<string>();
-    for (let partition = 0; partition < this.partitions; partition++) {
-      const key = `{${this.prefix}:events:p${partition}}`;
-      const infos = (await this.redis.xinfo('GROUPS', key).catch(() => [])) as unknown[][];
-      for (const info of infos) {
-        const at = info.indexOf('name');
-        if (at >= 0) names.add(String(info[at + 1]));
-      }
-    }
-    return [...names].sort();
+    return (await this.log.groups()).map(({ group }) => group);
   }
 
   lag(group: string): Promise<GroupLag> {
