@@ -297,6 +297,8 @@ export class ConsumerRunner implements Consumer {
     streams: GroupStreams,
     options: ConsumeOptions,
     log: Pick<LogSettings, 'logger' | 'claimIdleMs' | 'consumerTimeoutMs'>,
+    /** Called once the consumer has stopped. */
+    onStopped: (runner: ConsumerRunner) => void = () => undefined,
   ): Promise<ConsumerRunner> {
     const { logger } = log;
     const settings = settingsFrom(options, log);
@@ -307,7 +309,7 @@ export class ConsumerRunner implements Consumer {
       runner.lastBeat = runner.beat();
     }, settings.consumerTimeoutMs / 3);
     runner.beating.unref();
-    runner.running = runner.run();
+    runner.running = runner.run().finally(() => onStopped(runner));
     logger.info(
       { group: settings.group, consumer: settings.consumer },
       'event log consumer started',

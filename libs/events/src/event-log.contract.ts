@@ -263,6 +263,31 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       poison.open();
     });
 
+    it('lists the consumers it runs, with their counts, until they stop', async function () {
+      const log = await openLog({ partitions: 2 });
+      await log.append(likes(3, 'u1'));
+      const a = await consume(log, { group: 'g', consumer: 'a', handler: async () => {} });
+      const b = await consume(log, { group: 'h', consumer: 'b', handler: async () => {} });
+      await drained(log, 'g');
+      await drained(log, 'h');
+      assert.deepEqual(
+        log
+          .consumers()
+          .map((consumer) => [consumer.group, consumer.name, consumer.stats().processed]),
+        [
+          ['g', 'a', 3],
+          ['h', 'b', 3],
+        ],
+      );
+      await a.stop();
+      assert.deepEqual(
+        log.consumers().map((consumer) => consumer.name),
+        ['b'],
+      );
+      await b.stop();
+      assert.deepEqual(log.consumers(), []);
+    });
+
     it('waitUntilDrained resolves only once a group exists and has applied everything', async function () {
       const log = await openLog({ partitions: 3 });
       await log.append(Array.from({ length: 20 }, (_, index) => like(`d${index}`, `u${index}`)));

@@ -46,6 +46,12 @@ export interface EventLog {
    */
   groups(): Promise<GroupStatus[]>;
 
+  /**
+   * The consumers started on this log object that are still running, for the process to
+   * report what they did (`Consumer.stats`). A stopped consumer leaves the list.
+   */
+  consumers(): readonly Consumer[];
+
   /** The oldest `limit` (default 100) events the group gave up on, oldest first. */
   deadLetters(group: string, limit?: number): Promise<DeadLetter[]>;
 

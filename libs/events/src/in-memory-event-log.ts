@@ -136,7 +136,7 @@ export class InMemoryEventLog implements EventLog {
   private readonly partitions: Partition[];
   private readonly markers = new Map<string, ProcessedMarkers>();
   private readonly deadLetterStreams = new Map<string, DeadLetter[]>();
-  private readonly consumers = new Set<ConsumerRunner>();
+  private readonly running = new Set<ConsumerRunner>();
   /** Per group, when each consumer turns silent unless it beats again (ms). */
   private readonly beats = new Map<string, Map<string, number>>();
   /** Consumers waiting for the next append (see AppendWaiter). */
@@ -204,8 +204,10 @@ export class InMemoryEventLog implements EventLog {
 
   async consume(options: ConsumeOptions): Promise<Consumer> {
     this.checkOpen();
-    const runner = await ConsumerRunner.start(this.groupStreams, options, this.settings);
-    this.consumers.add(runner);
+    const runner = await ConsumerRunner.start(this.groupStreams, options, this.settings, (runner) =>
+      this.running.delete(runner),
+    );
+    this.running.add(runner);
     return runner;
   }
 
@@ -254,6 +256,10 @@ export class InMemoryEventLog implements EventLog {
     });
   }
 
+  consumers(): readonly Consumer[] {
+    return [...this.running];
+  }
+
   async deadLetters(group: string, limit = 100): Promise<DeadLetter[]> {
     checkName('group', group);
     return (this.deadLetterStreams.get(group) ?? []).slice(0, limit);
@@ -284,7 +290,7 @@ export class InMemoryEventLog implements EventLog {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+    await Promise.all([...this.running].map((consumer) => consumer.stop()));
   }
 
   private checkOpen(): void {

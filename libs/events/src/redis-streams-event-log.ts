@@ -84,7 +84,7 @@ export class RedisStreamsEventLog implements EventLog {
   private readonly prefix: string;
   private readonly client: Redis | Cluster;
   private readonly ownsClient: boolean;
-  private readonly consumers = new Set<ConsumerRunner>();
+  private readonly running = new Set<ConsumerRunner>();
   private closed = false;
 
   /** What consumers run against; kept off the class so its public face stays `EventLog`. */
@@ -183,9 +183,11 @@ export class RedisStreamsEventLog implements EventLog {
   async consume(options: ConsumeOptions): Promise<Consumer> {
     this.checkOpen();
     const runner = await unavailableOnFailure('consume', () =>
-      ConsumerRunner.start(this.groupStreams, options, this.settings),
+      ConsumerRunner.start(this.groupStreams, options, this.settings, (runner) =>
+        this.running.delete(runner),
+      ),
     );
-    this.consumers.add(runner);
+    this.running.add(runner);
     return runner;
   }
 
@@ -284,6 +286,10 @@ export class RedisStreamsEventLog implements EventLog {
     });
   }
 
+  consumers(): readonly Consumer[] {
+    return [...this.running];
+  }
+
   async deadLetters(group: string, limit = 100): Promise<DeadLetter[]> {
     checkName('group', group);
     const entries = await unavailableOnFailure('deadLetters', () =>
@@ -326,7 +332,7 @@ export class RedisStreamsEventLog implements EventLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+    await Promise.all([...this.running].map((consumer) => consumer.stop()));
     if (!this.ownsClient) return;
     if (this.client.status === 'ready') {
       await this.client.quit().catch(() => this.client.disconnect());

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { createEventLog, type EventLog } from '@feedmesh/events';
 import { Cluster, Redis } from 'ioredis';
 import { env } from './config.js';
+import { observeConsumers } from './consumer-metrics.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -95,12 +96,14 @@ export function createRuntime(config: RuntimeConfig, logger: Logger): Runtime {
         consumerTimeoutMs: config.EVENT_LOG_CONSUMER_TIMEOUT_MS,
         logger,
       });
+  const stopObserving = observeConsumers(eventLog);
   return {
     redis,
     eventLog,
     prefix: config.REDIS_PREFIX,
     consumerName: config.CONSUMER_NAME,
     async close() {
+      stopObserving();
       await eventLog.close();
       await redis?.quit().catch(() => undefined);
     },

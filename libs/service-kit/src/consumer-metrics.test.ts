@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { commonv1, type eventsv1 } from '@feedmesh/contracts';
+import { InMemoryEventLog } from '@feedmesh/events';
+import { startTelemetry, type InMemoryTelemetry } from '@feedmesh/telemetry';
+import { observeConsumers } from './consumer-metrics.js';
+
+function like(eventId: string): eventsv1.Event {
+  return {
+    eventId,
+    atMs: 1_700_000_000_000,
+    payload: {
+      $case: 'engagement',
+      value: { userId: 'u1', postId: eventId, kind: commonv1.EngagementKind.ENGAGEMENT_KIND_LIKE },
+    },
+  };
+}
+
+describe('observeConsumers (what each consumer of the process did, as a metric)', () => {
+  let telemetry: InMemoryTelemetry;
+
+  before(() => {
+    telemetry = startTelemetry({ serviceName: 'consumer-metrics-test', inMemory: true });
+  });
+
+  after(() => telemetry.shutdown());
+
+  async function points(): Promise<Record<string, number>> {
+    const metric = (await telemetry.collectMetrics()).find(
+      (candidate) => candidate.descriptor.name === 'feedmesh.event_log.consumer.events',
+    );
+    const counts: Record<string, number> = {};
+    const dataPoints = (metric?.dataPoints ?? []) as {
+      attributes: Record<string, unknown>;
+      value: number;
+    }[];
+    for (const point of dataPoints) {
+      const { attributes } = point;
+      const key = `${String(attributes['messaging.consumer.group.name'])}/${String(attributes['feedmesh.event_log.consumer'])}/${String(attributes['feedmesh.event_log.outcome'])}`;
+      counts[key] = point.value;
+    }
+    return counts;
+  }
+
+  it('counts each running consumer’s events by outcome, consumers started later too', async () => {
+    const log = new InMemoryEventLog();
+    const stop = observeConsumers(log);
+    try {
+      await log.append([like('a'), like('poison'), like('b')]);
+      const consumer = await log.consume({
+        group: 'g',
+        consumer: 'c1',
+        maxDeliveries: 1,
+        handler: async (event) => {
+          if (event.eventId === 'poison') throw new Error('cannot');
+        },
+      });
+      while (!(consumer.stats().deadLettered === 1 && consumer.stats().processed === 2)) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const counts = await points();
+      assert.equal(counts['g/c1/processed'], 2);
+      assert.equal(counts['g/c1/failed'], 1);
+      assert.equal(counts['g/c1/dead_lettered'], 1);
+      assert.equal(counts['g/c1/reclaimed'], 0);
+
+      await consumer.stop();
+      // A consumer started later (a search replica's next group) is counted as it comes.
+      const next = await log.consume({ group: 'h', consumer: 'c2', handler: async () => {} });
+      while (next.stats().processed < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal((await points())['h/c2/processed'], 3);
+      await next.stop();
+    } finally {
+      stop();
+      await log.close();
+    }
+  });
+});
