@@ -235,6 +235,39 @@ export function describeDigestStoreContract(name: string, open: OpenDigests): vo
       }
     });
 
+    it('adds a fan-out at once as one add each would: outcomes in order, repeats duplicate', async () => {
+      const store = await openStore();
+      const fans = Array.from({ length: 50 }, (_, i) => `fan-${i}`);
+      const newPost = (userId: string): DigestEntry => ({
+        subject: subject({
+          userId,
+          type: NotificationType.NOTIFICATION_TYPE_NEW_POST,
+          activityKind: EngagementKind.ENGAGEMENT_KIND_UNSPECIFIED,
+          postId: '',
+          blogId: '',
+        }),
+        eventId: `post-9|${userId}`,
+        actorIds: ['blog-9'],
+        postIds: ['post-9'],
+        atMs: T0,
+      });
+      assert.deepEqual(await store.addAll([], T0), []);
+      const first = await store.addAll(fans.map(newPost), T0);
+      assert.deepEqual(
+        first,
+        fans.map(() => 'added'),
+      );
+      // Delivered again by the log, with one new fan: only the new one is added.
+      const again = await store.addAll([...fans.slice(0, 3), 'fan-new'].map(newPost), T0);
+      assert.deepEqual(again, ['duplicate', 'duplicate', 'duplicate', 'added']);
+      const due = await claimAll(store, T0 + WINDOW);
+      assert.deepEqual(
+        due.map((digest) => digest.subject.userId).sort(),
+        [...fans, 'fan-new'].sort(),
+      );
+      assert.ok(due.every((digest) => digest.count === 1 && digest.postIds?.[0] === 'post-9'));
+    });
+
     it('lists the 20 most recent actors and counts them all', async () => {
       const store = await openStore();
       for (let i = 0; i < 30; i++) {

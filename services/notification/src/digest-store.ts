@@ -52,6 +52,13 @@ export interface PendingDigest {
 export interface DigestStore {
   add(entry: DigestEntry, nowMs: number): Promise<'added' | 'duplicate'>;
   /**
+   * `add` of each entry (a new post's fan-out: one per recipient), in one round trip where
+   * the store can (one pipeline on a single Redis). Resolves with each entry's outcome, in
+   * order; rejects if any add failed (those that succeeded stay added: adding again is
+   * harmless).
+   */
+  addAll(entries: readonly DigestEntry[], nowMs: number): Promise<('added' | 'duplicate')[]>;
+  /**
    * About `limit` digests due at `nowMs`, closed and leased for `leaseMs`, the longest due
    * first (on Redis, up to ceil(limit / shards) from each shard, so a little more than `limit`
    * in all). Claim again until nothing is left. With `users`, only where their digests are
@@ -123,6 +130,12 @@ export class InMemoryDigestStore implements DigestStore {
   private readonly digestedEvents = new ExpiringMap<true>();
 
   constructor(private readonly settings: DigestSettings) {}
+
+  async addAll(entries: readonly DigestEntry[], nowMs: number): Promise<('added' | 'duplicate')[]> {
+    const outcomes: ('added' | 'duplicate')[] = [];
+    for (const entry of entries) outcomes.push(await this.add(entry, nowMs));
+    return outcomes;
+  }
 
   async add(entry: DigestEntry, nowMs: number): Promise<'added' | 'duplicate'> {
     const ttl = this.settings.eventMemoryMs;

@@ -179,8 +179,7 @@ export class NotificationEventHandler {
   }
 
   private async digestAll(entries: readonly DigestEntry[]): Promise<void> {
-    const nowMs = this.deps.clock();
-    const added = await Promise.all(entries.map((entry) => this.deps.digests.add(entry, nowMs)));
+    const added = await this.deps.digests.addAll(entries, this.deps.clock());
     entries.forEach((entry, i) => {
       if (added[i] === 'added') this.deps.onDigested(entry);
     });

@@ -138,16 +138,37 @@ export class RedisDigestStore implements DigestStore {
   ) {}
 
   async add(entry: DigestEntry, nowMs: number): Promise<'added' | 'duplicate'> {
+    const { keys, args } = this.addCall(entry, nowMs);
+    const reply = await ADD.run(this.redis, keys, args);
+    return reply === 1 ? 'added' : 'duplicate';
+  }
+
+  /** One pipeline of ADD calls on a single Redis (each on its own on a Cluster). */
+  async addAll(entries: readonly DigestEntry[], nowMs: number): Promise<('added' | 'duplicate')[]> {
+    if (entries.length === 0) return [];
+    const settled = await ADD.runAll(
+      this.redis,
+      entries.map((entry) => this.addCall(entry, nowMs)),
+    );
+    return settled.map((outcome) => {
+      if (outcome.status === 'rejected') throw outcome.reason;
+      return outcome.value === 1 ? 'added' : 'duplicate';
+    });
+  }
+
+  private addCall(
+    entry: DigestEntry,
+    nowMs: number,
+  ): { keys: string[]; args: (string | number)[] } {
     const { subject } = entry;
     const shard = this.shardKey(subject.userId);
     const group = groupKeyOf(subject);
     const flushAtMs = flushAtOf(entry.atMs, nowMs, entry.windowMs ?? this.settings.windowMs);
     const actorIds = entry.actorIds.filter((actorId) => actorId !== '');
     const postIds = entry.postIds ?? [];
-    const reply = await ADD.run(
-      this.redis,
-      [`${shard}:due`, `${shard}:open:${group}`, `${shard}:ev:${entry.eventId}`],
-      [
+    return {
+      keys: [`${shard}:due`, `${shard}:open:${group}`, `${shard}:ev:${entry.eventId}`],
+      args: [
         shard,
         entry.eventId,
         group,
@@ -167,8 +188,7 @@ export class RedisDigestStore implements DigestStore {
         ...actorIds,
         ...postIds,
       ],
-    );
-    return reply === 1 ? 'added' : 'duplicate';
+    };
   }
 
   /**
