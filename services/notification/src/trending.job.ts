@@ -76,15 +76,14 @@ export class TrendingJob {
         const fans = await this.interests.fans('tag', tag, this.settings.maxFans);
         const recipients = await this.interests.amongTop(fans, 'tag', tag, this.settings.topTags);
         const day = Math.floor(nowMs / DAY_MS);
-        const added = await Promise.all(
-          recipients.map(async (userId) => {
-            const entry = trendingEntry(userId, tag, postIds, day, nowMs);
-            const result = await this.digests.add(entry, nowMs);
-            if (result === 'added') this.onDigested(entry);
-            return result === 'added' ? 1 : 0;
-          }),
-        );
-        entries += added.reduce<number>((sum, n) => sum + n, 0);
+        const fanOut = recipients.map((userId) => trendingEntry(userId, tag, postIds, day, nowMs));
+        // One round trip for the tag's fans (DigestStore.addAll), not one per fan.
+        const added = await this.digests.addAll(fanOut, nowMs);
+        fanOut.forEach((entry, i) => {
+          if (added[i] !== 'added') return;
+          this.onDigested(entry);
+          entries += 1;
+        });
       }
       span.setAttribute('notification.trending_tags', tags.length);
       span.setAttribute('notification.entries', entries);
