@@ -513,26 +513,36 @@ export class ConsumerRunner implements Consumer {
   }
 
   /** Every partition's entries still pending for this consumer, in batches, in id order. */
+  /**
+   * A partition that fails (its settlement refused) does not keep the others' entries from
+   * being applied: each partition is tried, then the first failure is thrown.
+   */
   private async readOwnPending(counted: boolean): Promise<number> {
     const { group, consumer, batchSize } = this.settings;
     let handled = 0;
+    const failures: unknown[] = [];
     for (let partition = 0; partition < this.streams.partitions && !this.stopping; partition++) {
       let cursor: string | undefined;
-      do {
-        const own = await this.streams.readOwnPending(
-          partition,
-          group,
-          consumer,
-          batchSize,
-          cursor,
-          counted,
-        );
-        cursor = own.cursor;
-        this.counts.resumed += own.entries.length;
-        await this.handleBatch(own.entries);
-        handled += own.entries.length;
-      } while (cursor !== undefined && !this.stopping);
+      try {
+        do {
+          const own = await this.streams.readOwnPending(
+            partition,
+            group,
+            consumer,
+            batchSize,
+            cursor,
+            counted,
+          );
+          cursor = own.cursor;
+          this.counts.resumed += own.entries.length;
+          await this.handleBatch(own.entries);
+          handled += own.entries.length;
+        } while (cursor !== undefined && !this.stopping);
+      } catch (error) {
+        failures.push(error);
+      }
     }
+    if (failures.length > 0) throw failures[0];
     return handled;
   }
 
@@ -555,7 +565,13 @@ export class ConsumerRunner implements Consumer {
       else batch.push(entry);
     }
     this.backlog = [...byPartition.values()].some((batch) => batch.length === count);
-    for (const batch of byPartition.values()) await this.handleBatch(batch);
+    // Every partition's entries are now pending for this consumer: each is handled even if
+    // another fails (a settlement refused), so none is left delivered and never applied.
+    const failures: unknown[] = [];
+    for (const batch of byPartition.values()) {
+      await this.handleBatch(batch).catch((error: unknown) => failures.push(error));
+    }
+    if (failures.length > 0) throw failures[0];
     return entries.length;
   }
 

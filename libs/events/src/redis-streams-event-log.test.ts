@@ -260,6 +260,30 @@ describe('RedisStreamsEventLog', function () {
     });
   });
 
+  it('applies every partition of a read even while Redis refuses to settle any of them', async function () {
+    // One read hands over several partitions at once; the first one's refused acknowledgement
+    // must not leave the others delivered and never applied.
+    await asRedisUser(['+@all', '-@scripting', '-xack'], async ({ client }) => {
+      log = new RedisStreamsEventLog({ client, prefix, partitions: 4 });
+      const handled = new Set<string>();
+      const consumer = await log.consume({
+        group: 'g',
+        consumer: 'c1',
+        claimIdleMs: 60_000,
+        batchHandler: async (events) => {
+          for (const event of events) handled.add(event.eventId);
+        },
+      });
+      consumers.push(consumer);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const events = Array.from({ length: 12 }, (_, i) => like(`e${i}`, `u${i}`));
+      assert.ok(new Set(events.map((event) => partitionOf(event, 4))).size > 1);
+      await log.append(events);
+      await eventually('every event is applied', () => handled.size === 12, 15_000);
+      assert.equal((await log.lag('g')).pending, 12, 'none could be acknowledged');
+    });
+  });
+
   /** Per partition, the consumers XINFO CONSUMERS lists in the group. */
   async function groupConsumers(group: string, partitions: number): Promise<string[][]> {
     return Promise.all(
