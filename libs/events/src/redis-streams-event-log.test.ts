@@ -76,46 +76,60 @@ describe('RedisStreamsEventLog', function () {
   });
 
   /** The connections named `name` in CLIENT LIST, with the command each last ran. */
-  async function connectionsNamed(name: string): Promise<{ cmd: string }[]> {
+  /** The connections named `name` in CLIENT LIST: the command each last ran, its idle s. */
+  async function connectionsNamed(name: string): Promise<{ cmd: string; idle: number }[]> {
     const list = String(await redis.client('LIST'));
     return list
       .split('\n')
       .filter((line) => line.includes(` name=${name} `))
-      .map((line) => ({ cmd: /\bcmd=(\S+)/.exec(line)?.[1] ?? '' }));
-  }
-
-  async function xreadgroupCalls(): Promise<number> {
-    const stats = String(await redis.info('commandstats'));
-    return Number(/cmdstat_xreadgroup:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+      .map((line) => ({
+        cmd: /\bcmd=(\S+)/.exec(line)?.[1] ?? '',
+        idle: Number(/\bidle=(\d+)/.exec(line)?.[1] ?? -1),
+      }));
   }
 
   it('waits idle in one blocking read of every partition, not polling, and ends it on stop', async function () {
-    log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 8 });
-    // Polling every 10 ms would be about 800 reads a second (8 partitions).
-    const consumer = await log.consume({
-      group: 'g',
-      consumer: 'idle',
-      pollIntervalMs: 10,
-      handler: async () => {},
-    });
-    consumers.push(consumer);
-    const waiting = 'feedmesh-events-wait:g:idle';
-    await eventually('the consumer waits in XREADGROUP on its own connection', async () =>
-      (await connectionsNamed(waiting)).some(({ cmd }) => cmd === 'xreadgroup'),
-    );
-    const before = await xreadgroupCalls();
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const reads = (await xreadgroupCalls()) - before;
-    assert.ok(reads <= 20, `${reads} XREADGROUP calls in a second of idling`);
+    // The log on a connection of its own, named, so CLIENT LIST shows whether it is used.
+    const client = new Redis(redisUrl, { connectionName: `idle-log-${prefix.slice(-8)}` });
+    log = new RedisStreamsEventLog({ client, prefix, partitions: 8 });
+    try {
+      // Polling every 10 ms would read all the time; beats only every 20 s here.
+      const consumer = await log.consume({
+        group: 'g',
+        consumer: 'idle',
+        pollIntervalMs: 10,
+        consumerTimeoutMs: 60_000,
+        handler: async () => {},
+      });
+      consumers.push(consumer);
+      const waiting = 'feedmesh-events-wait:g:idle';
+      await eventually('the consumer waits in XREADGROUP on its own connection', async () =>
+        (await connectionsNamed(waiting)).some(({ cmd }) => cmd === 'xreadgroup'),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2_200));
+      const [logConnection] = await connectionsNamed(`idle-log-${prefix.slice(-8)}`);
+      assert.ok(
+        (logConnection?.idle ?? -1) >= 2,
+        `the log's connection idle ${logConnection?.idle} s: nothing polled on it for 2 s`,
+      );
+      assert.deepEqual(
+        (await connectionsNamed(waiting)).map(({ cmd }) => cmd),
+        ['xreadgroup'],
+      );
 
-    const started = Date.now();
-    await consumer.stop();
-    // Its wait may hold 5 s: stop ends it (CLIENT UNBLOCK) rather than waiting it out.
-    assert.ok(Date.now() - started < 3_000, `stop took ${Date.now() - started} ms`);
-    await eventually(
-      'the waiting connection is closed',
-      async () => (await connectionsNamed(waiting)).length === 0,
-    );
+      const started = Date.now();
+      await consumer.stop();
+      // Its wait may hold 5 s: stop ends it (CLIENT UNBLOCK) rather than waiting it out.
+      assert.ok(Date.now() - started < 3_000, `stop took ${Date.now() - started} ms`);
+      await eventually(
+        'the waiting connection is closed',
+        async () => (await connectionsNamed(waiting)).length === 0,
+      );
+    } finally {
+      await log.close();
+      log = undefined;
+      await client.quit();
+    }
   });
 
   it('stops an idle consumer whose Redis user may not run CLIENT UNBLOCK', async function () {
