@@ -70,11 +70,12 @@ export interface ProcessedMarker {
  * - `{P:consumers:<group>}`: the group's consumers' heartbeats (a sorted set, see
  *   `consumerTimeoutMs`).
  * The hash tag of a partition's stream also tags its markers, so a marker and the entry's
- * acknowledgement are written in one MULTI, and no command ever spans two partitions (each
- * partition is read with its own XREADGROUP), which is what Redis Cluster requires. An idle
- * consumer on a standalone Redis waits in one blocking XREADGROUP of every partition, on a
- * connection of its own (`feedmesh-events-wait:<group>:<consumer>` in CLIENT LIST); on a
- * Cluster it reads each partition again every `pollIntervalMs`.
+ * acknowledgement are written in one MULTI. On a Cluster no command spans two partitions (each
+ * is read with its own XREADGROUP, again every `pollIntervalMs` while idle), which is what a
+ * Cluster requires. On a standalone Redis a consumer reads every partition in one XREADGROUP
+ * (while events trickle), blocking while idle, on a connection of its own
+ * (`feedmesh-events-wait:<group>:<consumer>` in CLIENT LIST); a backlog is read a partition
+ * at a time.
  *
  * An appended entry is as durable as the Redis deployment makes it: with `appendonly yes`
  * and `appendfsync everysec`, a Redis crash loses at most about a second of writes.
