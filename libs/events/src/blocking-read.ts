@@ -38,8 +38,11 @@ export class BlockingRead implements NewEntryWaiter {
   private clientId: number | undefined;
   private inFlight: Promise<unknown> | undefined;
   private closed = false;
+  private readonly partitionOf: ReadonlyMap<string, number>;
 
-  constructor(private readonly options: BlockingReadOptions) {}
+  constructor(private readonly options: BlockingReadOptions) {
+    this.partitionOf = new Map(options.streamKeys.map((key, partition) => [key, partition]));
+  }
 
   async readNew(count: number, timeoutMs: number): Promise<StreamEntry[]> {
     const { streamKeys, group, consumer, toEntry } = this.options;
@@ -62,9 +65,8 @@ export class BlockingRead implements NewEntryWaiter {
       ]);
       this.inFlight = read;
       const reply = await read;
-      const partitionOf = new Map(streamKeys.map((key, partition) => [key, partition]));
       return parseStreamsReply(reply).flatMap(({ key, entries }) => {
-        const partition = partitionOf.get(key);
+        const partition = this.partitionOf.get(key);
         return partition === undefined ? [] : entries.map((raw) => toEntry(partition, raw));
       });
     } catch (error) {

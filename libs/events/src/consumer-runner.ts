@@ -157,10 +157,18 @@ export function checkName(field: string, name: string): void {
   }
 }
 
-function positiveInteger(field: string, value: number | undefined, fallback: number): number {
+function positiveInteger(
+  field: string,
+  value: number | undefined,
+  fallback: number,
+  min = 1,
+): number {
   const chosen = value ?? fallback;
-  if (!Number.isSafeInteger(chosen) || chosen < 1) {
-    throw new InvalidArgumentError(field, 'must be a positive integer');
+  if (!Number.isSafeInteger(chosen) || chosen < min) {
+    throw new InvalidArgumentError(
+      field,
+      min === 1 ? 'must be a positive integer' : `must be an integer of at least ${min}`,
+    );
   }
   return chosen;
 }
@@ -193,22 +201,16 @@ function settingsFrom(
     batchSize: positiveInteger('batchSize', options.batchSize, 100),
     pollIntervalMs: positiveInteger('pollIntervalMs', options.pollIntervalMs, 100),
     claimIdleMs: positiveInteger('claimIdleMs', options.claimIdleMs, log.claimIdleMs ?? 60_000),
-    consumerTimeoutMs: atLeast(
+    consumerTimeoutMs: positiveInteger(
       'consumerTimeoutMs',
-      options.consumerTimeoutMs ?? log.consumerTimeoutMs ?? 15_000,
+      options.consumerTimeoutMs,
+      log.consumerTimeoutMs ?? 15_000,
       MIN_CONSUMER_TIMEOUT_MS,
     ),
     maxDeliveries: positiveInteger('maxDeliveries', options.maxDeliveries, 5),
     startFrom: options.startFrom ?? 'beginning',
     marksProcessed: options.marksProcessed ?? false,
   };
-}
-
-function atLeast(field: string, value: number, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new InvalidArgumentError(field, `must be an integer of at least ${min}`);
-  }
-  return value;
 }
 
 const MAX_BACKOFF_MS = 5_000;
@@ -338,8 +340,7 @@ export class ConsumerRunner implements Consumer {
   }
 
   private async run(): Promise<void> {
-    const { group, consumer, startFrom, claimIdleMs, consumerTimeoutMs, pollIntervalMs } =
-      this.settings;
+    const { group, consumer, startFrom, claimIdleMs, pollIntervalMs } = this.settings;
     let failures = 0;
     let nextClaimAt = 0;
     let nextTakeOverAt = 0;
@@ -351,11 +352,7 @@ export class ConsumerRunner implements Consumer {
         if (Date.now() >= nextTakeOverAt) {
           const taken = await this.takeOverSilent();
           handled += taken.handled;
-          // What is left past a full batch is taken next round; otherwise look twice per
-          // consumerTimeoutMs (or once this consumer has beaten that long).
-          nextTakeOverAt = taken.unfinished
-            ? 0
-            : (taken.notBefore ?? Date.now() + consumerTimeoutMs / 2);
+          nextTakeOverAt = taken.nextAt;
         }
         if (Date.now() >= nextClaimAt) {
           handled += await this.reclaimIdle();
@@ -428,16 +425,14 @@ export class ConsumerRunner implements Consumer {
    * group once nothing is pending for it. A live consumer stuck in a handler keeps beating:
    * only `claimIdleMs` takes its entries.
    */
-  private async takeOverSilent(): Promise<{
-    handled: number;
-    unfinished: boolean;
-    notBefore?: number;
-  }> {
+  private async takeOverSilent(): Promise<{ handled: number; nextAt: number }> {
     const { group, consumer, consumerTimeoutMs, batchSize } = this.settings;
+    // Looked at twice per consumerTimeoutMs, or once this consumer has beaten that long.
+    const later = Date.now() + consumerTimeoutMs / 2;
     const since = this.beatingSince;
-    if (since === undefined) return { handled: 0, unfinished: false };
+    if (since === undefined) return { handled: 0, nextAt: later };
     if (Date.now() - since < consumerTimeoutMs) {
-      return { handled: 0, unfinished: false, notBefore: since + consumerTimeoutMs };
+      return { handled: 0, nextAt: since + consumerTimeoutMs };
     }
     const silent = await this.streams.silentConsumers(group);
     let handled = 0;
@@ -465,11 +460,12 @@ export class ConsumerRunner implements Consumer {
         handled += entries.length;
         if (entries.length === batchSize) emptied = false;
       }
-      // Entries not idle long enough yet keep it listed until a later round.
+      // What is left past a full batch is taken next round. `forget` leaves an owner listed
+      // while entries not idle long enough yet keep it there, for a later look.
       if (emptied) await this.streams.forget(group, owner, true);
       else unfinished = true;
     }
-    return { handled, unfinished };
+    return { handled, nextAt: unfinished ? 0 : later };
   }
 
   private async reclaimIdle(): Promise<number> {

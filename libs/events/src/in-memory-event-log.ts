@@ -361,14 +361,8 @@ export class InMemoryEventLog implements EventLog {
     let last: number | undefined;
     for (const [seq, claim] of own.slice(0, count)) {
       last = seq;
-      const stored = partition.at(seq);
-      if (stored === undefined) {
-        pending.delete(seq);
-        continue;
-      }
-      claim.deliveredAt = now;
-      if (counted) claim.deliveries += 1;
-      entries.push(toStreamEntry(index, stored, claim.deliveries));
+      const entry = redeliver(partition, index, pending, seq, claim, consumer, counted, now);
+      if (entry !== undefined) entries.push(entry);
     }
     return { entries, cursor: own.length > count && last !== undefined ? String(last) : undefined };
   }
@@ -391,16 +385,8 @@ export class InMemoryEventLog implements EventLog {
       if (entries.length === count) return { entries, cursor: String(seq) };
       const claim = pending.get(seq);
       if (claim === undefined || now - claim.deliveredAt < minIdleMs) continue;
-      const stored = partition.at(seq);
-      if (stored === undefined) {
-        // Trimmed while pending: Redis 7 drops such entries from the pending list here too.
-        pending.delete(seq);
-        continue;
-      }
-      claim.consumer = consumer;
-      claim.deliveredAt = now;
-      claim.deliveries += 1;
-      entries.push(toStreamEntry(index, stored, claim.deliveries));
+      const entry = redeliver(partition, index, pending, seq, claim, consumer, true, now);
+      if (entry !== undefined) entries.push(entry);
     }
     return { entries, cursor: undefined };
   }
@@ -429,15 +415,8 @@ export class InMemoryEventLog implements EventLog {
     for (const [seq, claim] of [...pending].sort(([a], [b]) => a - b)) {
       if (entries.length === count) break;
       if (claim.consumer !== owner || now - claim.deliveredAt < minIdleMs) continue;
-      const stored = partition.at(seq);
-      if (stored === undefined) {
-        pending.delete(seq);
-        continue;
-      }
-      claim.consumer = consumer;
-      claim.deliveredAt = now;
-      claim.deliveries += 1;
-      entries.push(toStreamEntry(index, stored, claim.deliveries));
+      const entry = redeliver(partition, index, pending, seq, claim, consumer, true, now);
+      if (entry !== undefined) entries.push(entry);
     }
     return entries;
   }
@@ -479,6 +458,31 @@ export class InMemoryEventLog implements EventLog {
     if (maxLen !== undefined && stream.length > maxLen) stream.splice(0, stream.length - maxLen);
     this.acknowledge(group, entry);
   }
+}
+
+/**
+ * Hands the pending entry `seq` to `consumer` again (a delivery, counted or not). Undefined,
+ * and dropped from the pending list, when it was trimmed while pending, as Redis 7 does.
+ */
+function redeliver(
+  partition: Partition,
+  index: number,
+  pending: Map<number, PendingEntry>,
+  seq: number,
+  claim: PendingEntry,
+  consumer: string,
+  counted: boolean,
+  now: number,
+): StreamEntry | undefined {
+  const stored = partition.at(seq);
+  if (stored === undefined) {
+    pending.delete(seq);
+    return undefined;
+  }
+  claim.consumer = consumer;
+  claim.deliveredAt = now;
+  if (counted) claim.deliveries += 1;
+  return toStreamEntry(index, stored, claim.deliveries);
 }
 
 function toStreamEntry(partition: number, stored: StoredEntry, deliveries: number): StreamEntry {

@@ -318,24 +318,13 @@ describe('RedisStreamsEventLog', function () {
     log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 2 });
     await log.append(likes(20, 'u1'));
 
-    const child = startConsumerProcess({
-      REDIS_URL: redisUrl,
+    await killConsumerProcessMidBatch({
       PREFIX: prefix,
       PARTITIONS: '2',
       GROUP: group,
-      CONSUMER: 'doomed',
       COUNTS_KEY: countsKey,
-      BATCH_SIZE: '10',
-      LINGER_MS: '300',
       CONSUMER_TIMEOUT_MS: '600',
     });
-    try {
-      await appliedLines(child, 3);
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    } finally {
-      child.kill('SIGKILL');
-    }
     const killedAt = Date.now();
     const heldAtKill = (await pendingOf(redis, prefix, group))['doomed'] ?? 0;
     assert.ok(heldAtKill > 0, 'the killed consumer held entries');
@@ -422,24 +411,12 @@ describe('RedisStreamsEventLog', function () {
     log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 1 });
     await log.append(likes(20, 'u1'));
 
-    const child = startConsumerProcess({
-      REDIS_URL: redisUrl,
+    await killConsumerProcessMidBatch({
       PREFIX: prefix,
       PARTITIONS: '1',
       GROUP: group,
-      CONSUMER: 'doomed',
       COUNTS_KEY: countsKey,
-      BATCH_SIZE: '10',
-      LINGER_MS: '300',
     });
-    try {
-      // Killed while lingering after its third event: applied and marked, not acknowledged.
-      await appliedLines(child, 3);
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    } finally {
-      child.kill('SIGKILL');
-    }
     assert.deepEqual(await pendingOf(redis, prefix, group), { doomed: 8 });
 
     const activeLog = log;
@@ -471,6 +448,28 @@ describe('RedisStreamsEventLog', function () {
     assert.equal(survivor.stats().processed, 17);
   });
 });
+
+/**
+ * Runs consumer "doomed" (test-fixtures/consumer-process.ts, batches of 10, lingering 300 ms
+ * after each event) as its own process with `env`, and SIGKILLs it while it lingers after its
+ * third event: applied and marked, not acknowledged, the rest of its batch pending for it.
+ */
+async function killConsumerProcessMidBatch(env: Record<string, string>): Promise<void> {
+  const child = startConsumerProcess({
+    REDIS_URL: redisUrl,
+    CONSUMER: 'doomed',
+    BATCH_SIZE: '10',
+    LINGER_MS: '300',
+    ...env,
+  });
+  try {
+    await appliedLines(child, 3);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
 
 function startConsumerProcess(env: Record<string, string>): ChildProcess {
   const script = fileURLToPath(new URL('./test-fixtures/consumer-process.js', import.meta.url));

@@ -39,6 +39,7 @@ import {
   parsePendingDeliveries,
   parsePendingList,
   parseReadReply,
+  type GroupInfo,
   type RawEntry,
 } from './redis-replies.js';
 
@@ -248,7 +249,7 @@ export class RedisStreamsEventLog implements EventLog {
             group = { undelivered: 0, pending: 0, consumers: new Map() };
             found.set(info.name, group);
           }
-          group.undelivered += info.lag ?? (await this.client.xlen(key));
+          group.undelivered += await this.undeliveredOf(info, key);
           group.pending += info.pending;
           const consumers = parseConsumerInfos(
             await this.client.xinfo('CONSUMERS', key, info.name),
@@ -674,10 +675,16 @@ export class RedisStreamsEventLog implements EventLog {
     if (reply === undefined) return undefined;
     const info = parseGroupInfos(reply).find((candidate) => candidate.name === group);
     if (info === undefined) return undefined;
-    // Redis cannot compute `lag` after entries were deleted from the middle of the stream
-    // (XDEL, which this log never issues); the stream's length then bounds it from above.
-    const undelivered = info.lag ?? (await this.client.xlen(key));
-    return { undelivered, pending: info.pending };
+    return { undelivered: await this.undeliveredOf(info, key), pending: info.pending };
+  }
+
+  /**
+   * The group's `lag` in the partition. Redis cannot compute it after entries were deleted
+   * from the middle of the stream (XDEL, which this log never issues); the stream's length
+   * then bounds it from above.
+   */
+  private async undeliveredOf(info: GroupInfo, key: string): Promise<number> {
+    return info.lag ?? (await this.client.xlen(key));
   }
 }
 

@@ -15,81 +15,60 @@ const like: eventsv1.Event = {
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+/**
+ * With a runtime built from `env`: consumer "gone" fails the log's one event and stops, leaving
+ * it pending; consumer "other" then runs until it applied it (or 10 s passed). What "other"
+ * applied, and how many entries it took over.
+ */
+async function takenOverAfterAStop(
+  env: Record<string, string>,
+): Promise<{ applied: string[]; reclaimed: number }> {
+  const runtime = createRuntime(loadConfig(runtimeConfigShape, env), silent);
+  try {
+    await runtime.eventLog.append([like]);
+    let failed = 0;
+    const gone = await runtime.eventLog.consume({
+      group: 'g',
+      consumer: 'gone',
+      handler: async () => {
+        failed += 1;
+        throw new Error('not yet');
+      },
+    });
+    while (failed === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await gone.stop();
+    const started = Date.now();
+    const applied: string[] = [];
+    const other = await runtime.eventLog.consume({
+      group: 'g',
+      consumer: 'other',
+      handler: async (event) => void applied.push(event.eventId),
+    });
+    while (applied.length === 0 && Date.now() - started < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await other.stop();
+    return { applied, reclaimed: other.stats().reclaimed };
+  } finally {
+    await runtime.close();
+  }
+}
+
 describe('the runtime (event log and Redis of a service process)', () => {
   it("hands EVENT_LOG_CLAIM_IDLE_MS to the event log as its consumers' claimIdleMs", async () => {
-    const runtime = createRuntime(
-      loadConfig(runtimeConfigShape, { EVENT_LOG_CLAIM_IDLE_MS: '1000' }),
-      silent,
-    );
-    try {
-      await runtime.eventLog.append([like]);
-      let failed = 0;
-      const gone = await runtime.eventLog.consume({
-        group: 'g',
-        consumer: 'gone',
-        pollIntervalMs: 10,
-        handler: async () => {
-          failed += 1;
-          throw new Error('not yet');
-        },
-      });
-      while (failed === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-      await gone.stop();
-      const started = Date.now();
-      const applied: string[] = [];
-      const other = await runtime.eventLog.consume({
-        group: 'g',
-        consumer: 'other',
-        pollIntervalMs: 10,
-        handler: async (event) => void applied.push(event.eventId),
-      });
-      while (applied.length === 0 && Date.now() - started < 10_000) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      await other.stop();
-      // Taken over after the configured second, not the default minute.
-      assert.deepEqual(applied, ['e1']);
-      assert.equal(other.stats().reclaimed, 1);
-    } finally {
-      await runtime.close();
-    }
+    const { applied, reclaimed } = await takenOverAfterAStop({ EVENT_LOG_CLAIM_IDLE_MS: '1000' });
+    // Taken over after the configured second, not the default minute.
+    assert.deepEqual(applied, ['e1']);
+    assert.equal(reclaimed, 1);
   });
 
   it("hands EVENT_LOG_CONSUMER_TIMEOUT_MS to the event log as its consumers' consumerTimeoutMs", async () => {
-    const runtime = createRuntime(
-      loadConfig(runtimeConfigShape, { EVENT_LOG_CONSUMER_TIMEOUT_MS: '1000' }),
-      silent,
-    );
-    try {
-      await runtime.eventLog.append([like]);
-      let failed = 0;
-      const gone = await runtime.eventLog.consume({
-        group: 'g',
-        consumer: 'gone',
-        handler: async () => {
-          failed += 1;
-          throw new Error('not yet');
-        },
-      });
-      while (failed === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-      await gone.stop();
-      const started = Date.now();
-      const applied: string[] = [];
-      const other = await runtime.eventLog.consume({
-        group: 'g',
-        consumer: 'other',
-        handler: async (event) => void applied.push(event.eventId),
-      });
-      while (applied.length === 0 && Date.now() - started < 10_000) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      await other.stop();
-      // Taken over once the stopped consumer was silent a second, not after the claim minute.
-      assert.deepEqual(applied, ['e1']);
-      assert.equal(other.stats().reclaimed, 1);
-    } finally {
-      await runtime.close();
-    }
+    const { applied, reclaimed } = await takenOverAfterAStop({
+      EVENT_LOG_CONSUMER_TIMEOUT_MS: '1000',
+    });
+    // Taken over once the stopped consumer was silent a second, not after the claim minute.
+    assert.deepEqual(applied, ['e1']);
+    assert.equal(reclaimed, 1);
   });
 
   it('refuses a consumer timeout under a second, naming the variable', () => {

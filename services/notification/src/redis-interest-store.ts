@@ -7,6 +7,7 @@ import {
 } from './interest-store.js';
 import { LuaScript, redisCall } from './redis-call.js';
 import type { NotificationKeys } from './redis-keys.js';
+import { resultOf, TickPipeline } from './tick-pipeline.js';
 
 /**
  * Adds log-space weights to members of capped zsets sharing a hash tag (see
@@ -55,12 +56,15 @@ interface SlotWrite {
 export class RedisInterestStore implements InterestStore {
   /** Adds not written yet, by hash tag; written on the next turn of the event loop. */
   private pending = new Map<string, SlotWrite>();
+  private readonly ranks: TickPipeline;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: NotificationKeys,
     private readonly settings: InterestSettings,
-  ) {}
+  ) {
+    this.ranks = new TickPipeline(redis, 'ZREVRANK');
+  }
 
   /**
    * Both sides of the affinity. Adds asked for in the same turn of the event loop (a batch
@@ -110,9 +114,9 @@ export class RedisInterestStore implements InterestStore {
   }
 
   /**
-   * One ZREVRANK per user (their lists live in different slots): one pipeline on a single
-   * Redis, one write and one traced round trip for a post's thousand fans rather than a
-   * thousand; each on its own on a Cluster, where a pipeline must stay in one slot.
+   * One ZREVRANK per user (their lists live in different slots), through a `TickPipeline`: a
+   * post's thousand fans go as one write and one traced round trip on a single Redis (with
+   * whatever else asked in the same turn), each on its own on a Cluster.
    */
   async amongTop(
     userIds: readonly string[],
@@ -120,21 +124,14 @@ export class RedisInterestStore implements InterestStore {
     target: string,
     top: number,
   ): Promise<string[]> {
-    if (userIds.length === 0) return [];
-    const ranks: unknown[] = this.redis.isCluster
-      ? await Promise.all(
-          userIds.map((userId) =>
-            redisCall('ZREVRANK', () => this.redis.zrevrank(this.topKey(userId, kind), target)),
-          ),
-        )
-      : await redisCall('ZREVRANK', async () => {
-          const pipeline = this.redis.pipeline();
-          for (const userId of userIds) pipeline.zrevrank(this.topKey(userId, kind), target);
-          return ((await pipeline.exec()) ?? []).map(([error, rank]) => {
-            if (error) throw error;
-            return rank;
-          });
-        });
+    const ranks = await Promise.all(
+      userIds.map(async (userId) => {
+        const [reply] = await this.ranks.send((pipeline) =>
+          pipeline.zrevrank(this.topKey(userId, kind), target),
+        );
+        return resultOf(reply, 'ZREVRANK');
+      }),
+    );
     return userIds.filter((_, i) => {
       const rank = ranks[i];
       return typeof rank === 'number' && rank < top;
