@@ -61,6 +61,16 @@ describe('feedmesh command line', () => {
       /Allowed choices are small, default, medium, large/,
     ],
     ['a negative seed', ['world', '--seed', '-1'], /'--seed <n>' argument '-1' is invalid/],
+    [
+      'a feature benchmark on an unknown world',
+      ['bench', 'features', '--preset', 'huge'],
+      /Allowed choices are small, default, medium, large/,
+    ],
+    [
+      'a feature benchmark batch size of 0',
+      ['bench', 'features', '--batch-size', '0'],
+      /'--batch-size <n>' argument '0' is invalid\. expected an integer from 1 to 100000/,
+    ],
     ['a simulation of no days', ['simulate', '--days', '0'], /expected an integer from 1 to 365/],
     [
       'a simulation world that does not exist',

@@ -98,19 +98,38 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .description(
       'GetFeatures for 1,000 posts through gRPC beside the raw MGET of the same keys; ingestion rate',
     )
-    .option('--preset <name>', 'world to load (medium: 100,000 posts)', 'medium')
+    .addOption(
+      new Option('--preset <name>', 'world to load (medium: 100,000 posts)')
+        .choices(WORLD_PRESET_NAMES)
+        .default('medium' as const),
+    )
     .option('--seed <n>', 'world seed', integerIn(0, 2 ** 32 - 1), 1)
     .option('--posts <n>', 'posts per GetFeatures', integerIn(1, 5_000), 1_000)
     .option('--requests <n>', 'timed GetFeatures calls', integerIn(1, 1_000_000), 1_000)
+    .option('--warmup <n>', 'untimed GetFeatures calls first', integerIn(0, 1_000_000), 200)
+    .option('--partitions <n>', 'event log partitions', integerIn(1, 1_024), 8)
+    .option(
+      '--batch-size <n>',
+      "the feature store's FEATURE_STORE_BATCH_SIZE",
+      integerIn(1, 100_000),
+      2_000,
+    )
+    .option('--prefix <prefix>', 'key prefix of the run (default: a random bench:fs:<hex>)')
+    .option('--keep-data', 'leave the ingested keys in Redis (deleted by default)')
     .option('--redis <url>', 'Redis to run on', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
     .option('--json', 'print the whole report as JSON')
     .action(async (options) => {
       const report = await runFeatureBench({
         redisUrl: options.redis,
-        preset: options.preset as never,
+        preset: options.preset,
         seed: options.seed,
         postsPerRequest: options.posts,
         requests: options.requests,
+        warmup: options.warmup,
+        partitions: options.partitions,
+        batchSize: options.batchSize,
+        keepData: options.keepData === true,
+        ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
         log: (line: string) => io.stderr.write(`${line}\n`),
       });
       await printReport(io, report, options, () => [
