@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { commonv1, notificationv1 } from '@feedmesh/contracts';
 import { describeDigestStoreContract } from './digest-store.contract.js';
 import { sharedTestRedis } from './test-fixtures/shared-redis.js';
 import { InMemoryDigestStore } from './digest-store.js';
@@ -18,4 +20,53 @@ describeDigestStoreContract('RedisDigestStore', async (settings) => {
     store: new RedisDigestStore(redis, new NotificationKeys(prefix), { ...settings, shards: 4 }),
     dispose: async () => {},
   };
+});
+
+describe('RedisDigestStore keys', () => {
+  it('gives every key it writes a time to live, sets a later entry creates included', async () => {
+    const { redis, prefix } = nextNotificationDigests();
+    const store = new RedisDigestStore(redis, new NotificationKeys(prefix), {
+      windowMs: 60_000,
+      eventMemoryMs: 3_600_000,
+      shards: 4,
+    });
+    const T0 = Date.UTC(2025, 0, 1);
+    const subject = {
+      userId: 'owner',
+      type: notificationv1.NotificationType.NOTIFICATION_TYPE_ACTIVITY,
+      activityKind: commonv1.EngagementKind.ENGAGEMENT_KIND_LIKE,
+      postId: 'post-1',
+      blogId: 'blog-1',
+      topic: '',
+    };
+    // Opened by an entry naming no post: its posts set is created by the one joining it.
+    await store.add({ subject, eventId: 'e1', actorIds: ['fan-1'], atMs: T0 }, T0);
+    await store.addAll(
+      [
+        { subject, eventId: 'e2', actorIds: ['fan-2'], postIds: ['post-1'], atMs: T0 + 1 },
+        ...['a', 'b', 'c', 'd', 'e'].map((fan) => ({
+          subject: { ...subject, userId: fan },
+          eventId: `e-${fan}`,
+          actorIds: ['blog-1'],
+          atMs: T0 + 2,
+        })),
+      ],
+      T0 + 2,
+    );
+    const keys: string[] = [];
+    for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
+      keys.push(...(batch as string[]));
+    }
+    assert.ok(keys.some((key) => key.endsWith(':posts')), 'a posts set was written');
+    const ttls = await Promise.all(keys.map(async (key) => [key, await redis.pttl(key)] as const));
+    // A shard's due index is the one key kept for good (it empties as digests complete).
+    assert.deepEqual(
+      ttls.filter(([key, ttl]) => ttl <= 0 && !key.endsWith(':due')),
+      [],
+    );
+    const [digest] = await store.claimDue(T0 + 60_000, 10, 30_000, ['owner']);
+    assert.equal(digest?.count, 2);
+    assert.deepEqual(digest?.actorIds, ['fan-2', 'fan-1']);
+    assert.deepEqual(digest?.postIds, ['post-1']);
+  });
 });

@@ -24,49 +24,78 @@ import type { NotificationKeys } from './redis-keys.js';
  * - `:d:<id>:posts`   zset post -> time of its latest entry (capped at LISTED_POSTS)
  * - `:ev:<event id>`  marks an entry as digested, for `eventMemoryMs`
  * A digest and its shard's due index share a hash tag, so every operation is one script.
- * ARGV[15] actors follow from ARGV[17], then ARGV[16] posts; the i-th of an entry's actors (and
- * posts) is scored `atMs - i`, so the order an entry lists them in is kept.
+ *
+ * ADD takes every entry of one shard in one call (a new post's fan-out puts hundreds in each):
+ * ARGV is the shard, TRACKED_ACTORS, the event memory and the keys' time to live (ms), the
+ * number of entries, then per entry: event id, group, user, type, kind, post, blog, topic,
+ * at (ms), flush at (ms), #actors, #posts, the actors, the posts. The i-th of an entry's actors
+ * (and posts) is scored `atMs - i`, so the order an entry lists them in is kept. Returns 1
+ * (added) or 0 (a duplicate) per entry, in order.
+ *
+ * The keys' time to live is a backstop (a digest is completed, and deleted, within its window
+ * or a postponement, which sets it again): it is set when a key is created, not on every entry.
  */
 const ADD = new LuaScript(
   'notification.digest.add',
   `
-local shard, eventId, group = ARGV[1], ARGV[2], ARGV[3]
-local atMs, flushAt = tonumber(ARGV[11]), ARGV[12]
-if not redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[13]) then return 0 end
-local id = redis.call('GET', KEYS[2])
-local d
-if id then
-  d = shard .. ':d:' .. id
-  local openFlushAt = tonumber(redis.call('HGET', d, 'flushAt') or '')
-  if not openFlushAt or atMs >= openFlushAt then id = false end
+local due, shard = KEYS[1], ARGV[1]
+local tracked, memory, ttl = tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local out, a = {}, 6
+for e = 1, tonumber(ARGV[5]) do
+  local b = a
+  local eventId, group = ARGV[b], ARGV[b + 1]
+  local atMs, flushAt = tonumber(ARGV[b + 8]), ARGV[b + 9]
+  local nActors, nPosts = tonumber(ARGV[b + 10]), tonumber(ARGV[b + 11])
+  a = b + 12 + nActors + nPosts
+  if not redis.call('SET', shard .. ':ev:' .. eventId, '1', 'NX', 'PX', memory) then
+    out[e] = 0
+  else
+    out[e] = 1
+    local open = shard .. ':open:' .. group
+    local id = redis.call('GET', open)
+    local d, times
+    if id then
+      d = shard .. ':d:' .. id
+      times = redis.call('HMGET', d, 'flushAt', 'firstAt', 'lastAt')
+      local openFlushAt = tonumber(times[1] or '')
+      if not openFlushAt or atMs >= openFlushAt then id = false end
+    end
+    if id then
+      redis.call('HINCRBY', d, 'count', 1)
+      if atMs < tonumber(times[2]) then redis.call('HSET', d, 'firstAt', atMs) end
+      if atMs > tonumber(times[3]) then redis.call('HSET', d, 'lastAt', atMs) end
+    else
+      id = eventId
+      d = shard .. ':d:' .. id
+      redis.call('HSET', d, 'group', group, 'userId', ARGV[b + 2], 'type', ARGV[b + 3],
+        'kind', ARGV[b + 4], 'postId', ARGV[b + 5], 'blogId', ARGV[b + 6], 'topic', ARGV[b + 7],
+        'count', 1, 'firstAt', atMs, 'lastAt', atMs, 'flushAt', flushAt, 'forgotten', 0)
+      redis.call('PEXPIRE', d, ttl)
+      redis.call('ZADD', due, flushAt, id)
+      redis.call('SET', open, id, 'PX', ttl)
+    end
+    local actors, posts = d .. ':actors', d .. ':posts'
+    for i = 1, nActors do redis.call('ZADD', actors, 'GT', atMs - i + 1, ARGV[b + 11 + i]) end
+    for i = 1, nPosts do
+      redis.call('ZADD', posts, 'GT', atMs - i + 1, ARGV[b + 11 + nActors + i])
+    end
+    if nActors > 0 then
+      local count = redis.call('ZCARD', actors)
+      -- No more members than this entry's: the set is new (or holds only these), so no TTL.
+      if count <= nActors then redis.call('PEXPIRE', actors, ttl) end
+      if count > tracked then
+        redis.call('ZPOPMIN', actors, count - tracked)
+        redis.call('HINCRBY', d, 'forgotten', count - tracked)
+      end
+    end
+    if nPosts > 0 then
+      local count = redis.call('ZCARD', posts)
+      if count <= nPosts then redis.call('PEXPIRE', posts, ttl) end
+      if count > ${LISTED_POSTS} then redis.call('ZPOPMIN', posts, count - ${LISTED_POSTS}) end
+    end
+  end
 end
-if not id then
-  id = eventId
-  d = shard .. ':d:' .. id
-  redis.call('HSET', d, 'group', group, 'userId', ARGV[4], 'type', ARGV[5], 'kind', ARGV[6],
-    'postId', ARGV[7], 'blogId', ARGV[8], 'topic', ARGV[9], 'count', 0, 'firstAt', atMs,
-    'lastAt', atMs, 'flushAt', flushAt, 'forgotten', 0)
-  redis.call('ZADD', KEYS[1], flushAt, id)
-  redis.call('SET', KEYS[2], id, 'PX', ARGV[14])
-end
-redis.call('HINCRBY', d, 'count', 1)
-if atMs < tonumber(redis.call('HGET', d, 'firstAt')) then redis.call('HSET', d, 'firstAt', atMs) end
-if atMs > tonumber(redis.call('HGET', d, 'lastAt')) then redis.call('HSET', d, 'lastAt', atMs) end
-local actors, posts = d .. ':actors', d .. ':posts'
-local nActors, nPosts = tonumber(ARGV[15]), tonumber(ARGV[16])
-for i = 1, nActors do redis.call('ZADD', actors, 'GT', atMs - i + 1, ARGV[16 + i]) end
-for i = 1, nPosts do redis.call('ZADD', posts, 'GT', atMs - i + 1, ARGV[16 + nActors + i]) end
-local excess = redis.call('ZCARD', actors) - tonumber(ARGV[10])
-if excess > 0 then
-  redis.call('ZPOPMIN', actors, excess)
-  redis.call('HINCRBY', d, 'forgotten', excess)
-end
-local extraPosts = redis.call('ZCARD', posts) - ${LISTED_POSTS}
-if extraPosts > 0 then redis.call('ZPOPMIN', posts, extraPosts) end
-redis.call('PEXPIRE', d, ARGV[14])
-redis.call('PEXPIRE', actors, ARGV[14])
-redis.call('PEXPIRE', posts, ARGV[14])
-return 1
+return out
 `,
 );
 
@@ -138,57 +167,72 @@ export class RedisDigestStore implements DigestStore {
   ) {}
 
   async add(entry: DigestEntry, nowMs: number): Promise<'added' | 'duplicate'> {
-    const { keys, args } = this.addCall(entry, nowMs);
-    const reply = await ADD.run(this.redis, keys, args);
-    return reply === 1 ? 'added' : 'duplicate';
+    const [outcome] = await this.addAll([entry], nowMs);
+    return outcome!;
   }
 
-  /** One pipeline of ADD calls on a single Redis (each on its own on a Cluster). */
+  /** One ADD call per shard the entries fall in, all in one pipeline on a single Redis. */
   async addAll(entries: readonly DigestEntry[], nowMs: number): Promise<('added' | 'duplicate')[]> {
     if (entries.length === 0) return [];
+    const byShard = new Map<string, number[]>();
+    entries.forEach((entry, index) => {
+      const shard = this.shardKey(entry.subject.userId);
+      const indexes = byShard.get(shard);
+      if (indexes === undefined) byShard.set(shard, [index]);
+      else indexes.push(index);
+    });
+    const shards = [...byShard];
     const settled = await ADD.runAll(
       this.redis,
-      entries.map((entry) => this.addCall(entry, nowMs)),
+      shards.map(([shard, indexes]) => this.addCall(shard, indexes, entries, nowMs)),
     );
-    return settled.map((outcome) => {
+    const outcomes = new Array<'added' | 'duplicate'>(entries.length);
+    settled.forEach((outcome, i) => {
       if (outcome.status === 'rejected') throw outcome.reason;
-      return outcome.value === 1 ? 'added' : 'duplicate';
+      const replies = outcome.value as number[];
+      shards[i]![1].forEach((index, j) => {
+        outcomes[index] = replies[j] === 1 ? 'added' : 'duplicate';
+      });
     });
+    return outcomes;
   }
 
   private addCall(
-    entry: DigestEntry,
+    shard: string,
+    indexes: readonly number[],
+    entries: readonly DigestEntry[],
     nowMs: number,
   ): { keys: string[]; args: (string | number)[] } {
-    const { subject } = entry;
-    const shard = this.shardKey(subject.userId);
-    const group = groupKeyOf(subject);
-    const flushAtMs = flushAtOf(entry.atMs, nowMs, entry.windowMs ?? this.settings.windowMs);
-    const actorIds = entry.actorIds.filter((actorId) => actorId !== '');
-    const postIds = entry.postIds ?? [];
-    return {
-      keys: [`${shard}:due`, `${shard}:open:${group}`, `${shard}:ev:${entry.eventId}`],
-      args: [
-        shard,
+    const args: (string | number)[] = [
+      shard,
+      TRACKED_ACTORS,
+      this.settings.eventMemoryMs,
+      DIGEST_KEY_TTL_MS,
+      indexes.length,
+    ];
+    for (const index of indexes) {
+      const entry = entries[index]!;
+      const { subject } = entry;
+      const actorIds = entry.actorIds.filter((actorId) => actorId !== '');
+      const postIds = entry.postIds ?? [];
+      args.push(
         entry.eventId,
-        group,
+        groupKeyOf(subject),
         subject.userId,
         subject.type,
         subject.activityKind,
         subject.postId,
         subject.blogId,
         subject.topic,
-        TRACKED_ACTORS,
         entry.atMs,
-        flushAtMs,
-        this.settings.eventMemoryMs,
-        DIGEST_KEY_TTL_MS,
+        flushAtOf(entry.atMs, nowMs, entry.windowMs ?? this.settings.windowMs),
         actorIds.length,
         postIds.length,
         ...actorIds,
         ...postIds,
-      ],
-    };
+      );
+    }
+    return { keys: [`${shard}:due`], args };
   }
 
   /**
