@@ -57,7 +57,10 @@ describe('RedisDigestStore keys', () => {
     for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
       keys.push(...(batch as string[]));
     }
-    assert.ok(keys.some((key) => key.endsWith(':posts')), 'a posts set was written');
+    assert.ok(
+      keys.some((key) => key.endsWith(':posts')),
+      'a posts set was written',
+    );
     const ttls = await Promise.all(keys.map(async (key) => [key, await redis.pttl(key)] as const));
     // A shard's due index is the one key kept for good (it empties as digests complete).
     assert.deepEqual(
