@@ -24,9 +24,11 @@ describe('observeConsumers (what each consumer of the process did, as a metric)'
 
   after(() => telemetry.shutdown());
 
-  async function points(): Promise<Record<string, number>> {
+  async function points(
+    name = 'feedmesh.event_log.consumer.events',
+  ): Promise<Record<string, number>> {
     const metric = (await telemetry.collectMetrics()).find(
-      (candidate) => candidate.descriptor.name === 'feedmesh.event_log.consumer.events',
+      (candidate) => candidate.descriptor.name === name,
     );
     const counts: Record<string, number> = {};
     const dataPoints = (metric?.dataPoints ?? []) as {
@@ -35,7 +37,14 @@ describe('observeConsumers (what each consumer of the process did, as a metric)'
     }[];
     for (const point of dataPoints) {
       const { attributes } = point;
-      const key = `${String(attributes['messaging.consumer.group.name'])}/${String(attributes['feedmesh.event_log.consumer'])}/${String(attributes['feedmesh.event_log.outcome'])}`;
+      const key = [
+        attributes['messaging.consumer.group.name'],
+        attributes['feedmesh.event_log.consumer'],
+        attributes['feedmesh.event_log.outcome'],
+      ]
+        .filter((part) => part !== undefined)
+        .map(String)
+        .join('/');
       counts[key] = point.value;
     }
     return counts;
@@ -70,6 +79,36 @@ describe('observeConsumers (what each consumer of the process did, as a metric)'
       assert.equal((await points())['h/c2/processed'], 3);
       await next.stop();
     } finally {
+      stop();
+      await log.close();
+    }
+  });
+
+  it('reports each consumed group’s lag: undelivered plus pending, 0 once applied', async () => {
+    const log = new InMemoryEventLog();
+    const stop = observeConsumers(log);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    try {
+      assert.equal(
+        (await points('messaging.consumer.lag'))['lagging'],
+        undefined,
+        'no consumer yet',
+      );
+      const consumer = await log.consume({
+        group: 'lagging',
+        consumer: 'c1',
+        batchSize: 1,
+        handler: () => held,
+      });
+      await log.append([like('a'), like('b'), like('c')]);
+      assert.equal((await points('messaging.consumer.lag'))['lagging'], 3);
+      release();
+      while (consumer.stats().processed < 3) await new Promise((r) => setTimeout(r, 10));
+      assert.equal((await points('messaging.consumer.lag'))['lagging'], 0);
+      await consumer.stop();
+    } finally {
+      release();
       stop();
       await log.close();
     }

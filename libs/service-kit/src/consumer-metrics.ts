@@ -14,10 +14,15 @@ const OUTCOMES: readonly (readonly [keyof ConsumerStats, string])[] = [
 ];
 
 /**
- * `feedmesh.event_log.consumer.events`: what each running consumer of `log` did since it
- * started, by outcome (a cumulative counter read from `Consumer.stats` at each collection),
- * with the group and the consumer as attributes. What an SRE alerts on: `dead_lettered` or
- * `failed` rising, `reclaimed` (a replica died or hung). Returns a function that stops it.
+ * The metrics of every running consumer of `log` (read at each collection, so a consumer
+ * started later, such as a search replica's next group, is counted as it comes); returns a
+ * function that stops them:
+ * - `feedmesh.event_log.consumer.events`: what each consumer did since it started, by outcome
+ *   (a cumulative counter read from `Consumer.stats`), with the group and the consumer as
+ *   attributes. What an SRE alerts on: `dead_lettered` or `failed` rising, `reclaimed` (a
+ *   replica died or hung).
+ * - `messaging.consumer.lag`: per group consumed here, the entries it has not applied yet
+ *   (undelivered plus pending), left out for a collection where the log does not answer.
  */
 export function observeConsumers(
   log: EventLog,
@@ -43,5 +48,24 @@ export function observeConsumers(
     }
   };
   counter.addCallback(observe);
-  return () => counter.removeCallback(observe);
+  const lag = scope.createObservableGauge('messaging.consumer.lag', {
+    description: 'Event log entries not yet applied by the group: undelivered plus pending',
+    unit: '{message}',
+  });
+  const observeLag: Parameters<typeof lag.addCallback>[0] = async (result) => {
+    const groups = [...new Set(log.consumers().map((consumer) => consumer.group))];
+    const lags = await Promise.all(groups.map((group) => log.lag(group).catch(() => undefined)));
+    groups.forEach((group, i) => {
+      const groupLag = lags[i];
+      if (groupLag === undefined) return;
+      result.observe(groupLag.undelivered + groupLag.pending, {
+        'messaging.consumer.group.name': group,
+      });
+    });
+  };
+  lag.addCallback(observeLag);
+  return () => {
+    counter.removeCallback(observe);
+    lag.removeCallback(observeLag);
+  };
 }

@@ -171,7 +171,7 @@ export async function startCandidateGeneration(
     await contentModels.start();
     await rebuild(pipeline, runtime, logger, group);
     await loader.start();
-    stopGauges.push(...registerGauges(runtime, group, store, pipeline));
+    stopGauges.push(...registerGauges(store, pipeline));
     return await startGrpcServer({
       name: 'candidate-generation',
       ...serverOptionsFrom(config),
@@ -225,32 +225,11 @@ async function rebuild(
 }
 
 function registerGauges(
-  runtime: Runtime,
-  group: string,
   store: InMemoryCandidateStore,
   pipeline: CandidatePipeline,
 ): (() => void)[] {
   const scope = meter('@feedmesh/candidate-generation');
   return [
-    registerObservableGauge(
-      'messaging.consumer.lag',
-      {
-        description: 'Event log entries not yet applied by the group: undelivered plus pending',
-        unit: '{message}',
-        meter: scope,
-      },
-      async () => {
-        const lag = await runtime.eventLog.lag(group).catch(() => undefined);
-        return lag === undefined
-          ? []
-          : [
-              {
-                value: lag.undelivered + lag.pending,
-                attributes: { 'messaging.consumer.group.name': group },
-              },
-            ];
-      },
-    ),
     registerObservableGauge(
       'feedmesh.candidates.index.size',
       { description: 'Entries of the in-process indexes, by kind', unit: '{entry}', meter: scope },

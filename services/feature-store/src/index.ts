@@ -156,19 +156,6 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
         },
       )
     : () => undefined;
-  const stopLagGauge = registerObservableGauge(
-    'messaging.consumer.lag',
-    { unit: '{message}', description: 'Events of the log not yet applied by the group' },
-    async () => {
-      const { undelivered, pending } = await runtime.eventLog.lag(FEATURE_STORE_GROUP);
-      return [
-        {
-          value: undelivered + pending,
-          attributes: { 'messaging.consumer.group.name': FEATURE_STORE_GROUP },
-        },
-      ];
-    },
-  );
   try {
     return await startGrpcServer({
       name: SERVICE,
@@ -176,7 +163,6 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
       services: [featureStoreService({ store, clock: options.clock ?? Date.now })],
       logger,
       onShutdown: async () => {
-        stopLagGauge();
         stopCacheGauge();
         await stopConsumers();
         await nearCache?.close();
@@ -184,7 +170,6 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
       },
     });
   } catch (error) {
-    stopLagGauge();
     stopCacheGauge();
     await stopConsumers();
     await nearCache?.close();

@@ -86,19 +86,6 @@ export async function startNotification(options: NotificationOptions): Promise<R
       { description: 'Digests waiting to be flushed, all replicas', unit: '{digest}' },
       async () => [{ value: await core.stores.digests.pendingCount() }],
     ),
-    registerObservableGauge(
-      'messaging.consumer.lag',
-      { unit: '{message}', description: 'Events of the log not yet applied by the group' },
-      async () => {
-        const { undelivered, pending } = await runtime.eventLog.lag(NOTIFICATION_GROUP);
-        return [
-          {
-            value: undelivered + pending,
-            attributes: { 'messaging.consumer.group.name': NOTIFICATION_GROUP },
-          },
-        ];
-      },
-    ),
   ];
   let consumer: Consumer | undefined;
   const stop = async (): Promise<void> => {

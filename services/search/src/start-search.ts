@@ -145,18 +145,6 @@ export async function startSearch(options: SearchOptions): Promise<RunningServer
       const age = replica.snapshotAgeSeconds;
       return age === undefined ? [] : [{ value: age }];
     }),
-    registerObservableGauge('messaging.consumer.lag', { unit: '{message}' }, async () => {
-      const group = replica.liveGroup;
-      const lag = await runtime.eventLog.lag(group).catch(() => undefined);
-      return lag === undefined
-        ? []
-        : [
-            {
-              value: lag.undelivered + lag.pending,
-              attributes: { 'messaging.consumer.group.name': group },
-            },
-          ];
-    }),
   ];
   const stop = async () => {
     for (const stopGauge of stopGauges) stopGauge();
