@@ -33,9 +33,10 @@ export interface ClaimedEntries {
 }
 
 /**
- * One consumer's read of new entries: `readNew` of every partition in one command, held open
- * until an entry arrives (a blocking read), so an idle consumer neither polls nor waits a poll
- * interval to see what was just appended, and a busy one reads every partition at once.
+ * One consumer's read of new entries: `readNew` of every partition at once (one command on a
+ * standalone Redis, one per partition on a Cluster), then, when none held anything, a wait
+ * for the next append (a blocking read, or on a Cluster the doorbell appends ring), so an
+ * idle consumer neither polls nor waits a poll interval to see what was just appended.
  */
 export interface NewEntryWaiter {
   /**
@@ -52,9 +53,8 @@ export interface NewEntryWaiter {
 export interface GroupStreams {
   readonly partitions: number;
   /**
-   * A waiter for one consumer; undefined where the log cannot wait on every partition at once
-   * (on a Redis Cluster the partitions live in different slots): the consumer then reads
-   * again every `pollIntervalMs`.
+   * A waiter for one consumer; undefined where the log cannot wait for an append (none of the
+   * logs here): the consumer then reads again every `pollIntervalMs`.
    */
   waiter(group: string, consumer: string): NewEntryWaiter | undefined;
   /** Creates the group in every partition that lacks it; leaves existing ones alone. */

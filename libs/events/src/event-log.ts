@@ -152,10 +152,10 @@ export interface ConsumeSettings {
   readonly batchSize?: number;
   /**
    * How long a consumer waits before reading again after a round over every partition found
-   * nothing, where the log cannot wait for the next append: on a Redis Cluster, whose
-   * partitions live in different slots and are read one by one. There it bounds an idle
-   * consumer's delivery latency. The in-memory log and a standalone Redis hand an idle
-   * consumer each entry as it is appended (a blocking read) and do not use it. Default 100 ms.
+   * nothing, for a log that cannot wait for the next append. The logs here all can, and do
+   * not use it: the in-memory log and a standalone Redis hand an idle consumer each entry as
+   * it is appended (a blocking read), and on a Redis Cluster an idle consumer waits for the
+   * doorbell every append rings (see `RedisStreamsEventLog`). Default 100 ms.
    */
   readonly pollIntervalMs?: number;
   /**

@@ -8,6 +8,7 @@ import {
 } from '@feedmesh/errors';
 import { Redis, type Cluster } from 'ioredis';
 import { BlockingRead } from './blocking-read.js';
+import { DOORBELL_RINGS_KEPT, DoorbellRead } from './doorbell-read.js';
 import {
   checkName,
   ConsumerRunner,
@@ -70,13 +71,15 @@ export interface ProcessedMarker {
  * - `{P:dead:<group>}`: the group's dead-letter stream.
  * - `{P:consumers:<group>}`: the group's consumers' heartbeats (a sorted set, see
  *   `consumerTimeoutMs`).
+ * - `{P:doorbell}`: on a Cluster, a stream every append adds a ring to (the last 100 or so
+ *   kept), which idle consumers wait on.
  * The hash tag of a partition's stream also tags its markers, so a marker and the entry's
- * acknowledgement are written in one MULTI. On a Cluster no command spans two partitions (each
- * is read with its own XREADGROUP, again every `pollIntervalMs` while idle), which is what a
- * Cluster requires. On a standalone Redis a consumer reads every partition in one XREADGROUP
- * (while events trickle), blocking while idle, on a connection of its own
- * (`feedmesh-events-wait:<group>:<consumer>` in CLIENT LIST); a backlog is read a partition
- * at a time.
+ * acknowledgement are written in one MULTI. On a standalone Redis a consumer reads every
+ * partition in one XREADGROUP (while events trickle), blocking while idle, on a connection of
+ * its own (`feedmesh-events-wait:<group>:<consumer>` in CLIENT LIST); a backlog is read a
+ * partition at a time. On a Cluster no command spans two partitions, which is what a Cluster
+ * requires: each is read with its own XREADGROUP, and an idle consumer waits for the doorbell
+ * (an XREAD BLOCK on a connection of its own, named the same) rather than polling.
  *
  * An appended entry is as durable as the Redis deployment makes it: with `appendonly yes`
  * and `appendfsync everysec`, a Redis crash loses at most about a second of writes.
@@ -121,7 +124,7 @@ export class RedisStreamsEventLog implements EventLog {
     this.groupStreams = {
       partitions: this.settings.partitions,
       // A blocking read of every partition at once is one command only where they share a
-      // server: on a Cluster, consumers poll.
+      // server; on a Cluster, consumers wait for the doorbell instead.
       waiter: (group, consumer) =>
         client instanceof Redis
           ? new BlockingRead({
@@ -132,7 +135,15 @@ export class RedisStreamsEventLog implements EventLog {
               toEntry: (partition, raw) => toStreamEntry(partition, raw, 1),
               logger: this.settings.logger,
             })
-          : undefined,
+          : new DoorbellRead({
+              client,
+              doorbellKey: this.doorbellKey(),
+              partitions: this.settings.partitions,
+              readPartition: (partition, count) => this.readNew(partition, group, consumer, count),
+              group,
+              consumer,
+              logger: this.settings.logger,
+            }),
       createGroup: (group, startFrom) => this.createGroup(group, startFrom),
       readNew: (partition, group, consumer, count) =>
         this.readNew(partition, group, consumer, count),
@@ -176,10 +187,30 @@ export class RedisStreamsEventLog implements EventLog {
       partition: partitionOf(event, this.settings.partitions),
       event,
     }));
-    const batches = this.client.isCluster ? groupByPartition(placed) : [placed];
+    if (!this.client.isCluster) {
+      await unavailableOnFailure('append', () => this.appendPipelined(placed));
+      return;
+    }
     await unavailableOnFailure('append', () =>
-      Promise.all(batches.map((batch) => this.appendPipelined(batch))),
+      Promise.all(groupByPartition(placed).map((batch) => this.appendPipelined(batch))),
     );
+    await this.ringDoorbell(events.length);
+  }
+
+  /**
+   * On a Cluster, after an append has landed: wakes the consumers waiting for new entries
+   * (see DoorbellRead). The events are stored already, so a failed ring fails nothing: the
+   * waiting consumers read them when their wait times out (at most 5 s).
+   */
+  private async ringDoorbell(events: number): Promise<void> {
+    await this.client
+      .xadd(this.doorbellKey(), 'MAXLEN', '~', String(DOORBELL_RINGS_KEPT), '*', 'events', events)
+      .catch((error: unknown) =>
+        this.settings.logger.warn(
+          { err: error },
+          'event log: the doorbell did not ring; waiting consumers read at their next timeout',
+        ),
+      );
   }
 
   async consume(options: ConsumeOptions): Promise<Consumer> {
@@ -363,6 +394,11 @@ export class RedisStreamsEventLog implements EventLog {
   /** The group's heartbeats: a sorted set of consumer names scored by their last beat (ms). */
   private beatsKey(group: string): string {
     return `{${this.prefix}:consumers:${group}}`;
+  }
+
+  /** Rung by every append on a Cluster (see DoorbellRead); a slot of its own. */
+  private doorbellKey(): string {
+    return `{${this.prefix}:doorbell}`;
   }
 
   private deadLetterKey(group: string): string {
