@@ -122,7 +122,6 @@ export function notificationConsumeOptions(
   return {
     group: NOTIFICATION_GROUP,
     consumer: options.runtime.consumerName,
-    pollIntervalMs: options.config.NOTIFICATION_CONSUMER_POLL_MS,
     batchSize: options.config.NOTIFICATION_CONSUMER_BATCH_SIZE,
     // A read at once: events of different users and posts overlap, each entity's keep their
     // order (NotificationEventHandler.handleBatch); failures stay pending, by index.

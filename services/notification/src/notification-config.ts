@@ -16,8 +16,6 @@ export const notificationConfigShape = {
   RANKER_ADDR: env.address('127.0.0.1:50054'),
   /** Deadline of each call to them, ms. */
   NOTIFICATION_DOWNSTREAM_DEADLINE_MS: env.int(2_000, 10, MINUTE_MS),
-  /** How long the consumer waits before reading again after finding nothing, ms. */
-  NOTIFICATION_CONSUMER_POLL_MS: env.int(25, 1, 10_000),
   /**
    * Events the consumer reads from a partition and handles at once (events of different users
    * and posts overlap). Larger batches amortize round trips; a crash re-applies at most one.

@@ -86,7 +86,6 @@ for (const kind of ['redis', 'embedded'] as const) {
       store = kind === 'redis' ? contentModelStoreFor(runtime) : new InMemoryContentModelStore();
       const config = loadConfig(searchConfigShape, {
         GRPC_LISTEN: '127.0.0.1:0',
-        SEARCH_POLL_INTERVAL_MS: '20',
         SEARCH_CONTENT_MODELS_POLL_MS: '20',
         CONSUMER_NAME: 'search-cm-0',
       });

@@ -42,7 +42,6 @@ export interface IndexReplicaOptions {
   readonly runtime: Runtime;
   readonly logger: Logger;
   readonly index?: SearchIndexOptions;
-  readonly pollIntervalMs: number;
   /** Undefined: no snapshots; every start indexes the retained log. */
   readonly snapshots?: SnapshotSettings;
   /** Told of every snapshot restored, written or given up on (logs, tests). */
@@ -166,7 +165,6 @@ export class IndexReplica {
       consumer: this.options.runtime.consumerName,
       // A new group starts at the end: what came before is in the history pass or a snapshot.
       startFrom: 'end',
-      pollIntervalMs: this.options.pollIntervalMs,
       // Batch mode: the index is in memory, so a read costs two round trips, not two an event.
       batchHandler: inOrder(async (event) => indexer.apply(event)),
     });
@@ -275,7 +273,6 @@ export class IndexReplica {
     settled = false,
   ): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    const quietMs = Math.max(QUIET_MS, 20 * this.options.pollIntervalMs);
     const watch = groups.map(() => ({ handled: -1, undelivered: -1, since: Date.now() }));
     const done = new Set<number>();
     while (done.size < groups.length) {
@@ -299,7 +296,7 @@ export class IndexReplica {
           Object.assign(seen, { handled, undelivered: lag.undelivered, since: now });
         }
         const drained = lag.undelivered === 0 && (!settled || lag.pending === 0);
-        const quiet = lag.pending === 0 && now - seen.since >= quietMs;
+        const quiet = lag.pending === 0 && now - seen.since >= QUIET_MS;
         if (drained || quiet) done.add(i);
       });
       if (done.size < groups.length) await sleep(LAG_POLL_MS);

@@ -63,7 +63,6 @@ function searchServiceSuite(kind: 'memory' | 'redis') {
     async function start() {
       const config = loadConfig(searchConfigShape, {
         GRPC_LISTEN: '127.0.0.1:0',
-        SEARCH_POLL_INTERVAL_MS: '20',
         CONSUMER_NAME: 'search-test-0',
       });
       server = await startSearch({ config, runtime, logger: silent });

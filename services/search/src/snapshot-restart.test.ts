@@ -58,7 +58,6 @@ function snapshotSuite(kind: 'memory' | 'redis') {
     async function start(settings: Record<string, string>) {
       const config = loadConfig(searchConfigShape, {
         GRPC_LISTEN: '127.0.0.1:0',
-        SEARCH_POLL_INTERVAL_MS: '10',
         SEARCH_SNAPSHOT_DIR: dir,
         ...settings,
       });

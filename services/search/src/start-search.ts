@@ -30,8 +30,6 @@ export const searchConfigShape = {
   ...runtimeConfigShape,
   /** Signs page cursors; every replica must share it, since page 2 may hit another replica. */
   SEARCH_CURSOR_SECRET: env.string('feedmesh-search-cursor'),
-  /** How long an idle consumer waits before reading the log again, ms: bounds freshness. */
-  SEARCH_POLL_INTERVAL_MS: env.int(50, 5, 1_000),
   /**
    * Where this replica keeps its index snapshot (a volume that outlives the process). Empty:
    * no snapshots, and every start indexes the whole retained log.
@@ -126,7 +124,6 @@ export async function startSearch(options: SearchOptions): Promise<RunningServer
     IndexReplica.start({
       runtime,
       logger,
-      pollIntervalMs: config.SEARCH_POLL_INTERVAL_MS,
       tagger,
       ...(options.index === undefined ? {} : { index: options.index }),
       ...(snapshots === undefined ? {} : { snapshots }),

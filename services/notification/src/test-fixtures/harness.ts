@@ -33,7 +33,6 @@ export function testConfig(
     NOTIFICATION_DIGEST_WINDOW_MS: String(WINDOW_MS),
     NOTIFICATION_FLUSH_INTERVAL_MS: '20',
     NOTIFICATION_DIGEST_SHARDS: '4',
-    NOTIFICATION_CONSUMER_POLL_MS: '10',
     // The periodic jobs run when a test runs them; no mesh is there to call unless it starts one.
     NOTIFICATION_TRENDING_INTERVAL_MS: '0',
     NOTIFICATION_REACTIVATION_INTERVAL_MS: '0',
