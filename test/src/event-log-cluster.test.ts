@@ -124,18 +124,21 @@ describe('the event log on a Redis Cluster of three masters', function () {
     }
   });
 
-  it('waits idle on the doorbell rather than polling every partition, and ends the wait on stop', async function () {
+  it('waits idle on the doorbell rather than polling, reads only the partitions a ring names, and ends the wait on stop', async function () {
     log = new RedisStreamsEventLog({
       client: client!,
       prefix: uniquePrefix('log-cluster'),
       partitions: 8,
     });
     // Polling every 10 ms would read 8 partitions 100 times a second.
+    let applied = 0;
     const consumer = await log.consume({
       group: 'g',
       consumer: 'idle',
       pollIntervalMs: 10,
-      handler: async () => {},
+      handler: async () => {
+        applied += 1;
+      },
     });
     consumers.push(consumer);
     const waiting = 'feedmesh-events-wait:g:idle';
@@ -147,6 +150,13 @@ describe('the event log on a Redis Cluster of three masters', function () {
     const reads = (await readGroupCalls()) - before;
     // At most one round of reads (8) when a wait of up to 5 s ends; polling would be 1,600.
     assert.ok(reads <= 16, `${reads} XREADGROUPs in 2 s of idling`);
+
+    // An append wakes it to read the partition its ring names, not all eight.
+    const beforeAppend = await readGroupCalls();
+    await log.append([like('one', 'u1')]);
+    await eventually('the appended event is applied', () => applied === 1);
+    const afterAppend = (await readGroupCalls()) - beforeAppend;
+    assert.ok(afterAppend <= 3, `${afterAppend} XREADGROUPs to pick up one event`);
 
     const started = Date.now();
     await consumers.pop()!.stop();

@@ -15,59 +15,72 @@ export interface DoorbellReadOptions {
   readonly logger: EventLogLogger;
 }
 
-/** The rings a doorbell keeps (appends only need the newest to be newer than a reader's). */
+/** The rings a doorbell keeps (a waiter only needs those newer than the last it saw). */
 export const DOORBELL_RINGS_KEPT = 100;
+
+/** A ring's field: the partitions the append added to, comma-separated. */
+export const RING_PARTITIONS_FIELD = 'partitions';
+
+type RingsReply = [string, [string, string[]][]][] | null;
 
 /**
  * A consumer's read on a Redis Cluster, where no command can read partitions of different
- * slots: every partition is read (one XREADGROUP each, not blocking), and when none holds
- * anything the consumer waits, on a connection of its own, for the next ring of the doorbell:
- * a small stream in a slot of its own that every append adds to after its entries have
- * landed (`XREAD BLOCK ms STREAMS <doorbell> <last ring seen>`).
+ * slots. Every append, once its entries have landed, rings the doorbell: it adds to a small
+ * stream in a slot of its own the partitions it appended to. A consumer waits for rings
+ * newer than the last it saw (`XREAD BLOCK ms STREAMS <doorbell> <id>`, on a connection of its
+ * own) and reads just the partitions they name, one XREADGROUP each; rings that came while it
+ * was busy are read at once, together.
  *
- * Nothing is missed between the reads and the wait: the wait starts from the newest ring seen
- * before the reads, so an append that landed after them has rung since and ends the wait at
- * once. A wait only reads the doorbell (XREAD, no group), so dropping its connection to stop
- * loses nothing.
+ * Nothing is missed: its first read takes every partition (what was appended before it
+ * started, rung before the newest ring it then knows), and a wait that ends with no ring
+ * reads every partition again, which also finds what an append whose ring failed left. A wait
+ * only reads the doorbell (XREAD, no group), so dropping its connection to stop loses nothing.
  */
 export class DoorbellRead implements NewEntryWaiter {
   private connection: Cluster | undefined;
   private closed = false;
-  /** The newest ring seen; `undefined` until the first read asks. */
+  /** The newest ring seen; `undefined` until the first read. */
   private lastRing: string | undefined;
 
   constructor(private readonly options: DoorbellReadOptions) {}
 
   async readNew(count: number, timeoutMs: number): Promise<StreamEntry[]> {
     if (this.closed) return [];
-    const { client, doorbellKey } = this.options;
+    const { client, doorbellKey, partitions } = this.options;
     if (this.lastRing === undefined) {
-      const [newest] = (await client.xrevrange(doorbellKey, '+', '-', 'COUNT', 1)) ?? [];
+      const [newest] = await client.xrevrange(doorbellKey, '+', '-', 'COUNT', 1);
       this.lastRing = newest?.[0] ?? '0-0';
+      return this.read(everyPartition(partitions), count);
     }
-    const since = this.lastRing;
-    const entries = await this.readEveryPartition(count);
-    if (entries.length > 0 || timeoutMs <= 0 || this.closed) return entries;
-    let rings: [string, [string, string[]][]][] | null;
+    let rings: RingsReply;
     try {
-      rings = (await this.connect().xread(
+      const args = [
         'COUNT',
         DOORBELL_RINGS_KEPT,
-        'BLOCK',
-        timeoutMs,
+        ...(timeoutMs > 0 ? ['BLOCK', timeoutMs] : []),
         'STREAMS',
         doorbellKey,
-        since,
-      )) as [string, [string, string[]][]][] | null;
+        this.lastRing,
+      ];
+      // A wait blocks its connection: only a wait goes on the waiter's own.
+      rings = (await (timeoutMs > 0 ? this.connect() : client).call('XREAD', args)) as RingsReply;
     } catch (error) {
       if (this.closed) return [];
       throw error;
     }
     if (this.closed) return [];
-    const rung = rings?.[0]?.[1];
-    if (rung === undefined || rung.length === 0) return [];
+    const rung = rings?.[0]?.[1] ?? [];
+    if (rung.length === 0) {
+      return timeoutMs > 0 ? this.read(everyPartition(partitions), count) : [];
+    }
     this.lastRing = rung[rung.length - 1]![0];
-    return this.readEveryPartition(count);
+    // As many rings as a read returns: older ones may have been trimmed, so read everything.
+    if (rung.length >= DOORBELL_RINGS_KEPT) return this.read(everyPartition(partitions), count);
+    const named = new Set<number>();
+    for (const [, fields] of rung) {
+      for (const partition of ringPartitions(fields, partitions)) named.add(partition);
+    }
+    return this.read([...named], count);
   }
 
   async close(): Promise<void> {
@@ -76,11 +89,9 @@ export class DoorbellRead implements NewEntryWaiter {
     this.connection?.disconnect();
   }
 
-  private async readEveryPartition(count: number): Promise<StreamEntry[]> {
-    const { partitions, readPartition } = this.options;
-    const reads = await Promise.all(
-      Array.from({ length: partitions }, (_, partition) => readPartition(partition, count)),
-    );
+  private async read(partitions: readonly number[], count: number): Promise<StreamEntry[]> {
+    const { readPartition } = this.options;
+    const reads = await Promise.all(partitions.map((partition) => readPartition(partition, count)));
     return reads.flat();
   }
 
@@ -102,4 +113,24 @@ export class DoorbellRead implements NewEntryWaiter {
     this.connection = connection;
     return connection;
   }
+}
+
+function everyPartition(partitions: number): number[] {
+  return Array.from({ length: partitions }, (_, partition) => partition);
+}
+
+/** The partitions a ring names; every partition for a ring it cannot read. */
+function ringPartitions(fields: readonly string[], partitions: number): number[] {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] !== RING_PARTITIONS_FIELD) continue;
+    const named = fields[i + 1]!.split(',').map(Number);
+    if (
+      named.every(
+        (partition) => Number.isInteger(partition) && partition >= 0 && partition < partitions,
+      )
+    ) {
+      return named;
+    }
+  }
+  return everyPartition(partitions);
 }

@@ -8,7 +8,7 @@ import {
 } from '@feedmesh/errors';
 import { Redis, type Cluster } from 'ioredis';
 import { BlockingRead } from './blocking-read.js';
-import { DOORBELL_RINGS_KEPT, DoorbellRead } from './doorbell-read.js';
+import { DOORBELL_RINGS_KEPT, DoorbellRead, RING_PARTITIONS_FIELD } from './doorbell-read.js';
 import {
   checkName,
   ConsumerRunner,
@@ -71,15 +71,16 @@ export interface ProcessedMarker {
  * - `{P:dead:<group>}`: the group's dead-letter stream.
  * - `{P:consumers:<group>}`: the group's consumers' heartbeats (a sorted set, see
  *   `consumerTimeoutMs`).
- * - `{P:doorbell}`: on a Cluster, a stream every append adds a ring to (the last 100 or so
- *   kept), which idle consumers wait on.
+ * - `{P:doorbell}`: on a Cluster, a stream every append adds a ring to, naming the partitions it
+ *   appended to (the last 100 or so kept), which idle consumers wait on.
  * The hash tag of a partition's stream also tags its markers, so a marker and the entry's
  * acknowledgement are written in one MULTI. On a standalone Redis a consumer reads every
  * partition in one XREADGROUP (while events trickle), blocking while idle, on a connection of
  * its own (`feedmesh-events-wait:<group>:<consumer>` in CLIENT LIST); a backlog is read a
  * partition at a time. On a Cluster no command spans two partitions, which is what a Cluster
  * requires: each is read with its own XREADGROUP, and an idle consumer waits for the doorbell
- * (an XREAD BLOCK on a connection of its own, named the same) rather than polling.
+ * (an XREAD BLOCK on a connection of its own, named the same) rather than polling, then reads
+ * the partitions the rings name.
  *
  * An appended entry is as durable as the Redis deployment makes it: with `appendonly yes`
  * and `appendfsync everysec`, a Redis crash loses at most about a second of writes.
@@ -191,10 +192,11 @@ export class RedisStreamsEventLog implements EventLog {
       await unavailableOnFailure('append', () => this.appendPipelined(placed));
       return;
     }
+    const batches = groupByPartition(placed);
     await unavailableOnFailure('append', () =>
-      Promise.all(groupByPartition(placed).map((batch) => this.appendPipelined(batch))),
+      Promise.all(batches.map((batch) => this.appendPipelined(batch))),
     );
-    await this.ringDoorbell(events.length);
+    await this.ringDoorbell(batches.map((batch) => batch[0]!.partition));
   }
 
   /**
@@ -202,9 +204,17 @@ export class RedisStreamsEventLog implements EventLog {
    * (see DoorbellRead). The events are stored already, so a failed ring fails nothing: the
    * waiting consumers read them when their wait times out (at most 5 s).
    */
-  private async ringDoorbell(events: number): Promise<void> {
+  private async ringDoorbell(partitions: readonly number[]): Promise<void> {
     await this.client
-      .xadd(this.doorbellKey(), 'MAXLEN', '~', String(DOORBELL_RINGS_KEPT), '*', 'events', events)
+      .xadd(
+        this.doorbellKey(),
+        'MAXLEN',
+        '~',
+        String(DOORBELL_RINGS_KEPT),
+        '*',
+        RING_PARTITIONS_FIELD,
+        partitions.join(','),
+      )
       .catch((error: unknown) =>
         this.settings.logger.warn(
           { err: error },
