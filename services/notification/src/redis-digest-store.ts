@@ -99,24 +99,31 @@ return out
 `,
 );
 
+/**
+ * Claims due digests of one or more shards: KEYS are the shards' due indexes, ARGV now (ms),
+ * the most to claim per shard, the lease's end (ms), LISTED_ACTORS, then each shard's key
+ * prefix. A standalone Redis takes every shard in one call; a Cluster one call per shard.
+ */
 const CLAIM = new LuaScript(
   'notification.digest.claim',
   `
-local shard = ARGV[1]
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 local claimed = {}
-for _, id in ipairs(ids) do
-  local d = shard .. ':d:' .. id
-  local fields = redis.call('HGETALL', d)
-  if #fields == 0 then
-    redis.call('ZREM', KEYS[1], id)
-  else
-    redis.call('ZADD', KEYS[1], ARGV[4], id)
-    local open = shard .. ':open:' .. redis.call('HGET', d, 'group')
-    if redis.call('GET', open) == id then redis.call('DEL', open) end
-    local actors = d .. ':actors'
-    claimed[#claimed + 1] = {id, fields, redis.call('ZREVRANGE', actors, 0, tonumber(ARGV[5]) - 1),
-      redis.call('ZCARD', actors), redis.call('ZREVRANGE', d .. ':posts', 0, -1)}
+for s = 1, #KEYS do
+  local due, shard = KEYS[s], ARGV[4 + s]
+  local ids = redis.call('ZRANGEBYSCORE', due, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+  for _, id in ipairs(ids) do
+    local d = shard .. ':d:' .. id
+    local fields = redis.call('HGETALL', d)
+    if #fields == 0 then
+      redis.call('ZREM', due, id)
+    else
+      redis.call('ZADD', due, ARGV[3], id)
+      local open = shard .. ':open:' .. redis.call('HGET', d, 'group')
+      if redis.call('GET', open) == id then redis.call('DEL', open) end
+      local actors = d .. ':actors'
+      claimed[#claimed + 1] = {id, fields, redis.call('ZREVRANGE', actors, 0, tonumber(ARGV[4]) - 1),
+        redis.call('ZCARD', actors), redis.call('ZREVRANGE', d .. ':posts', 0, -1)}
+    end
   end
 end
 return claimed
@@ -237,7 +244,9 @@ export class RedisDigestStore implements DigestStore {
 
   /**
    * Claims from every shard (or the users' shards) at once, up to ceil(limit / shards) from
-   * each: one round trip's latency however many shards, and no shard starves another.
+   * each: one script call on a standalone Redis (a flusher's idle look every
+   * NOTIFICATION_FLUSH_INTERVAL_MS is one command, not one per shard), one per shard sent
+   * together on a Cluster; no shard starves another.
    */
   async claimDue(
     nowMs: number,
@@ -250,16 +259,18 @@ export class RedisDigestStore implements DigestStore {
         ? Array.from({ length: this.settings.shards }, (_, shard) => shard)
         : [...new Set(users.map((userId) => shardOf(userId, this.settings.shards)))];
     const perShard = Math.max(1, Math.ceil(limit / Math.max(1, shards.length)));
+    const claim = (group: readonly number[]) => {
+      const prefixes = group.map((shard) => this.keys.digestShard(shard));
+      return CLAIM.run(
+        this.redis,
+        prefixes.map((prefix) => `${prefix}:due`),
+        [nowMs, perShard, nowMs + leaseMs, LISTED_ACTORS, ...prefixes],
+        { traced: false },
+      );
+    };
+    // One call for every shard where they share a server; on a Cluster, one per shard.
     const replies = await Promise.all(
-      shards.map((shard) => {
-        const key = this.keys.digestShard(shard);
-        return CLAIM.run(
-          this.redis,
-          [`${key}:due`],
-          [key, nowMs, perShard, nowMs + leaseMs, LISTED_ACTORS],
-          { traced: false },
-        );
-      }),
+      this.redis.isCluster ? shards.map((shard) => claim([shard])) : [claim(shards)],
     );
     return replies.flatMap(parseClaimed).sort((a, b) => a.flushAtMs - b.flushAtMs);
   }
