@@ -167,4 +167,33 @@ describe('the event log on a Redis Cluster of three masters', function () {
       async () => (await connectionsNamed(waiting)).length === 0,
     );
   });
+
+  it('acknowledges an append whose ring fails, and an idle consumer still gets it when its wait ends', async function () {
+    const prefix = uniquePrefix('log-cluster');
+    log = new RedisStreamsEventLog({ client: client!, prefix, partitions: 4 });
+    const seen: string[] = [];
+    consumers.push(
+      await log.consume({
+        group: 'g',
+        consumer: 'c1',
+        handler: async (event) => {
+          seen.push(event.eventId);
+        },
+      }),
+    );
+    await log.append([like('rung', 'u1')]);
+    await eventually('the first event is applied', () => seen.includes('rung'));
+    // The doorbell replaced by a value no XADD can add to: the ring fails, the append does not.
+    const doorbell = `{${prefix}:doorbell}`;
+    await client!.del(doorbell);
+    await client!.set(doorbell, 'not a stream');
+    await log.append([like('unrung', 'u2')]);
+    await client!.del(doorbell);
+    // Not at once (nothing rang), but when the consumer's wait of at most 5 s ends.
+    await eventually(
+      'the event appended without a ring is applied',
+      () => seen.includes('unrung'),
+      15_000,
+    );
+  });
 });
