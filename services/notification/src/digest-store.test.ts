@@ -22,7 +22,7 @@ describeDigestStoreContract('RedisDigestStore', async (settings) => {
   };
 });
 
-describe('RedisDigestStore keys', () => {
+describe('RedisDigestStore (Redis only)', () => {
   it('gives every key it writes a time to live, sets a later entry creates included', async () => {
     const { redis, prefix } = nextNotificationDigests();
     const store = new RedisDigestStore(redis, new NotificationKeys(prefix), {
@@ -71,5 +71,35 @@ describe('RedisDigestStore keys', () => {
     assert.equal(digest?.count, 2);
     assert.deepEqual(digest?.actorIds, ['fan-2', 'fan-1']);
     assert.deepEqual(digest?.postIds, ['post-1']);
+  });
+
+  it('answers a fan-out larger than one call per shard takes, each entry in its place', async () => {
+    const { redis, prefix } = nextNotificationDigests();
+    const store = new RedisDigestStore(redis, new NotificationKeys(prefix), {
+      windowMs: 60_000,
+      eventMemoryMs: 3_600_000,
+      shards: 2,
+    });
+    const T0 = Date.UTC(2025, 0, 1);
+    const newPost = (userId: string) => ({
+      subject: {
+        userId,
+        type: notificationv1.NotificationType.NOTIFICATION_TYPE_NEW_POST,
+        activityKind: commonv1.EngagementKind.ENGAGEMENT_KIND_UNSPECIFIED,
+        postId: '',
+        blogId: '',
+        topic: '',
+      },
+      eventId: `post-1|${userId}`,
+      actorIds: ['blog-1'],
+      postIds: ['post-1'],
+      atMs: T0,
+    });
+    // About 225 fans a shard: three calls each.
+    const fans = Array.from({ length: 450 }, (_, i) => `fan-${i}`);
+    assert.ok((await store.addAll(fans.map(newPost), T0)).every((outcome) => outcome === 'added'));
+    const again = await store.addAll([...fans, 'fan-new'].map(newPost), T0);
+    assert.deepEqual(again, [...fans.map(() => 'duplicate'), 'added']);
+    assert.equal(await store.pendingCount(), 451);
   });
 });
