@@ -95,7 +95,7 @@ describe('RedisDigestStore (Redis only)', () => {
       postIds: ['post-1'],
       atMs: T0,
     });
-    // About 225 fans a shard: three calls each.
+    // About 225 fans a shard: several calls each.
     const fans = Array.from({ length: 450 }, (_, i) => `fan-${i}`);
     assert.ok((await store.addAll(fans.map(newPost), T0)).every((outcome) => outcome === 'added'));
     const again = await store.addAll([...fans, 'fan-new'].map(newPost), T0);
