@@ -5,6 +5,7 @@ import { sharedTestRedis } from './test-fixtures/shared-redis.js';
 import { InMemoryDigestStore } from './digest-store.js';
 import { RedisDigestStore } from './redis-digest-store.js';
 import { NotificationKeys } from './redis-keys.js';
+import { T0 } from './test-fixtures/events.js';
 
 const nextNotificationDigests = sharedTestRedis('notification-digests');
 
@@ -23,14 +24,18 @@ describeDigestStoreContract('RedisDigestStore', async (settings) => {
 });
 
 describe('RedisDigestStore (Redis only)', () => {
-  it('gives every key it writes a time to live, sets a later entry creates included', async () => {
+  function openStore(shards: number) {
     const { redis, prefix } = nextNotificationDigests();
-    const store = new RedisDigestStore(redis, new NotificationKeys(prefix), {
-      windowMs: 60_000,
-      eventMemoryMs: 3_600_000,
-      shards: 4,
-    });
-    const T0 = Date.UTC(2025, 0, 1);
+    const settings = { windowMs: 60_000, eventMemoryMs: 3_600_000, shards };
+    return {
+      redis,
+      prefix,
+      store: new RedisDigestStore(redis, new NotificationKeys(prefix), settings),
+    };
+  }
+
+  it('gives every key it writes a time to live, sets a later entry creates included', async () => {
+    const { redis, prefix, store } = openStore(4);
     const subject = {
       userId: 'owner',
       type: notificationv1.NotificationType.NOTIFICATION_TYPE_ACTIVITY,
@@ -74,13 +79,7 @@ describe('RedisDigestStore (Redis only)', () => {
   });
 
   it('answers a fan-out larger than one call per shard takes, each entry in its place', async () => {
-    const { redis, prefix } = nextNotificationDigests();
-    const store = new RedisDigestStore(redis, new NotificationKeys(prefix), {
-      windowMs: 60_000,
-      eventMemoryMs: 3_600_000,
-      shards: 2,
-    });
-    const T0 = Date.UTC(2025, 0, 1);
+    const { store } = openStore(2);
     const newPost = (userId: string) => ({
       subject: {
         userId,
