@@ -56,11 +56,15 @@ async function expectedAfter(events: readonly eventsv1.Event[]): Promise<Snapsho
 
 /**
  * The Redis store with its batch units' writes intercepted: `beforeWrite` runs just before
- * each unit writes (as another consumer would, between its prefetch and its write).
+ * each unit writes (as another consumer would, between its prefetch and its write). A unit's
+ * writes reach the store in the order they were made, each after the one before it settled.
  */
 class InterceptedStore implements FeatureStore {
   unitWrites = 0;
   refused = 0;
+  /** The events of each write, in the order written. */
+  readonly parts: string[][] = [];
+  private lastWrite: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly store: RedisFeatureStore,
@@ -77,12 +81,17 @@ class InterceptedStore implements FeatureStore {
     const unit = this.store.batchUnit(...args)!;
     return {
       prefetch: (request) => unit.prefetch(request),
-      write: async (plan) => {
-        this.unitWrites += 1;
-        await this.beforeWrite(this.unitWrites);
-        const outcome = await unit.write(plan);
-        if (outcome.conflicts) this.refused += 1;
-        return outcome;
+      write: (plan, part) => {
+        const attempt = ++this.unitWrites;
+        this.parts.push(part.markers.map((marker) => marker.eventId));
+        const written = this.lastWrite
+          .then(() => this.beforeWrite(attempt))
+          .then(() => unit.write(plan, part));
+        this.lastWrite = written.catch(() => undefined);
+        return written.then((outcome) => {
+          if (outcome.conflicts) this.refused += 1;
+          return outcome;
+        });
       },
       release: () => unit.release(),
     };
@@ -121,6 +130,48 @@ describe('RedisFeatureStore batch units: a batch lands whole with its markers (a
     // No per-entity marker (`…:e:<event>`), and no veto left behind.
     assert.deepEqual(await keysUnder(redis, `${prefix}:fs:*:e:*`), []);
     assert.deepEqual(await keysUnder(redis, `${prefix}:fs:veto:*`), []);
+  });
+
+  it('builds the same state when each batch is written in parts of a few events, sent before the one before lands', async () => {
+    const events = sampleWorld().reverse();
+    await applyInBatches(store, events, 10, { ...markersUnder(prefix), unitPartEvents: 3 });
+    assertSameSnapshot(await snapshotOf(store, SAMPLE_USERS, SAMPLE_POSTS, SAMPLE_NOW), expected);
+    assert.equal((await keysUnder(redis, `${prefix}:done:*`)).length, events.length);
+    // Each part's `landed` key is gone with the part after it; the last part leaves none.
+    assert.deepEqual(await keysUnder(redis, `${prefix}:fs:landed:*`), []);
+    assert.deepEqual(await keysUnder(redis, `${prefix}:fs:veto:*`), []);
+  });
+
+  it('keeps the parts before a refused one and plans the refused part and those after it again', async () => {
+    const base = sampleWorld();
+    await applyInBatches(store, base, 50, markersUnder(prefix));
+    const follow = followed('c3', T0 + 8 * HOUR + 1, 'u2', 'b2');
+    const batch = [
+      engaged('c10', T0 + 16 * HOUR, 'u1', 'p1', Kind.ENGAGEMENT_KIND_LIKE),
+      followed('c11', T0 + 16 * HOUR + 1, 'u2', 'b2'),
+      engaged('c12', T0 + 16 * HOUR + 2, 'u3', 'p2', Kind.ENGAGEMENT_KIND_LIKE),
+    ];
+    const intercepted = new InterceptedStore(store, async (attempt) => {
+      // Another consumer changes the relation the second part read, before that part writes.
+      if (attempt === 2) {
+        const other = new FeatureMaterializer(store, markersUnder(prefix));
+        assert.deepEqual(await other.applyBatch([follow]), []);
+      }
+    });
+    const materializer = new FeatureMaterializer(intercepted, {
+      ...markersUnder(prefix),
+      unitPartEvents: 1,
+    });
+    assert.deepEqual(await materializer.applyBatch(batch), []);
+    // The second part was refused (its relation changed), the third with it (it lands only
+    // after the second); the first stayed, and only the other two were planned again.
+    assert.deepEqual(intercepted.parts, [['c10'], ['c11'], ['c12'], ['c11'], ['c12']]);
+    assert.equal(intercepted.refused, 2);
+    assertSameSnapshot(
+      await snapshotOf(store, SAMPLE_USERS, SAMPLE_POSTS, SAMPLE_NOW),
+      await expectedAfter([...base, follow, ...batch]),
+    );
+    assert.deepEqual(await keysUnder(redis, `${prefix}:fs:landed:*`), []);
   });
 
   it('replays the log twice through Redis Streams with the log’s own markers, the second pass all duplicates', async () => {

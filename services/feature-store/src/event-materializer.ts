@@ -9,6 +9,7 @@ import {
   type ParkedEngagement,
   type PostMeta,
   type Prefetched,
+  type RelationRead,
   type WriteOutcome,
 } from './feature-store.js';
 import { relationOutcome } from './relation-rules.js';
@@ -46,7 +47,16 @@ export interface FeatureMaterializerOptions {
   readonly markerOf?: (event: eventsv1.Event) => { readonly key: string; readonly ttlMs: number };
   /** Called each time Redis refuses a batch unit's write (it is planned again). */
   readonly onRefused?: () => void;
+  /**
+   * Events a batch unit writes at once (default 500): a larger batch is planned and written
+   * in parts of about this many, each sent as soon as it is planned, so that Redis runs one
+   * part while the service plans the next (see `BatchUnit`).
+   */
+  readonly unitPartEvents?: number;
 }
+
+/** See `FeatureMaterializerOptions.unitPartEvents`. */
+export const UNIT_PART_EVENTS = 500;
 
 export class FeatureMaterializer {
   /** Plans after a conflict (another delivery of an event wrote first) before giving up. */
@@ -94,16 +104,25 @@ export class FeatureMaterializer {
     });
     if (facts.length === 0) return failures;
     if (markerOf !== undefined && this.store.batchUnit !== undefined) {
+      const markerById = new Map(markers.map((marker) => [marker.eventId, marker]));
+      const partEvents = this.options.unitPartEvents ?? UNIT_PART_EVENTS;
+      let pending: readonly EventFact[] = facts;
       for (let attempt = 1; ; attempt++) {
-        const unit = this.store.batchUnit(markers, { readMarkers: attempt > 1 });
+        const unit = this.store.batchUnit(
+          pending.map((fact) => markerById.get(fact.eventId)!),
+          { readMarkers: attempt > 1 },
+        );
         if (unit === undefined) break;
-        let refused: boolean;
         try {
-          refused = await new BatchMaterialization(this.store, facts, false, unit).run();
+          pending = await new BatchMaterialization(this.store, pending, false).runAsUnit(
+            unit,
+            (eventId) => markerById.get(eventId)!,
+            partEvents,
+          );
         } finally {
           unit.release();
         }
-        if (!refused) return failures;
+        if (pending.length === 0) return failures;
         this.options.onRefused?.();
         if (attempt === FeatureMaterializer.UNIT_ATTEMPTS) {
           throw new Error(`a batch's write was refused ${attempt} times (its reads kept changing)`);
@@ -129,12 +148,13 @@ class BatchMaterialization {
   private readonly metas = new Map<string, PostMeta>();
   /** Posts whose PostCreated this batch expects to store the meta of, with when. */
   private readonly creating = new Map<string, { meta: PostMeta; atMs: number; eventId: string }>();
+  /** Posts of `creating` a write planned so far stores the meta of. */
+  private readonly created = new Set<string>();
 
   /** By (user, relation, blog): the score prefetched, and the one this batch leaves. */
   private readonly relations = new Map<string, { score: number | undefined; predicted: number }>();
   /** Follows whose user and blog parts are both in the plan: what each should change. */
-  private followerChanges: { userId: string; blogId: string; eventId: string; change: number }[] =
-    [];
+  private followerChanges: FollowerChange[] = [];
   /** For a batch delivered again: by user and event, the change a relation event made. */
   private recorded = new Map<string, number>();
 
@@ -143,46 +163,100 @@ class BatchMaterialization {
     private facts: readonly EventFact[],
     /** Some entity may have counted some of the events already (a batch delivered again). */
     private readonly deliveredBefore: boolean,
-    /** The unit the batch is read and written in, where the store opens one. */
-    private readonly unit?: BatchUnit,
   ) {}
 
   /** Resolves with whether the store met a conflict: what it did not write is to plan again. */
   async run(): Promise<boolean> {
-    if (this.unit !== undefined) return this.runAsUnit(this.unit);
     const prefetched = await this.prefetch();
     const countedAlready = this.deliveredBefore ? await this.countedAlready(prefetched) : undefined;
     this.planAll(prefetched, countedAlready);
     const outcome = await this.store.write(this.builder.build());
-    await this.correct(outcome);
+    await this.correct(outcome, this.builder, this.followerChanges);
     return outcome.conflicts;
   }
 
   /**
-   * Prefetch, plan and write in one unit: the write lands whole, with the events' markers, and
-   * nothing it depends on changed since the prefetch, so there is nothing to correct after it
-   * (`correct` finds it so). Resolves with whether Redis refused it (to do again).
+   * Prefetch once, then plan and write the batch in parts of about `partEvents` events, in log
+   * order, each part sent as soon as it is planned (Redis runs it while the next is planned).
+   * A part lands whole, with its events' markers, only if nothing it depends on changed since
+   * the prefetch and every earlier part landed, so there is nothing to correct after it
+   * (`correct` finds it so). Resolves with the facts of the parts that did not land (from the
+   * first part Redis refused on): to plan again.
    */
-  private async runAsUnit(unit: BatchUnit): Promise<boolean> {
+  async runAsUnit(
+    unit: BatchUnit,
+    markerOf: (eventId: string) => EventMarker,
+    partEvents: number,
+  ): Promise<readonly EventFact[]> {
     let prefetched = await this.prefetch(unit);
     if (prefetched.applied.size > 0) {
       // Another consumer applied these (a republished event, a reclaimed entry): leave them
-      // out, and read again for the rest (their markers stay watched).
+      // out, and read again for the rest.
       this.facts = this.facts.filter((fact) => !prefetched.applied.has(fact.eventId));
-      if (this.facts.length === 0) return false;
+      if (this.facts.length === 0) return [];
       prefetched = await this.prefetch(unit);
     }
-    this.planAll(prefetched, undefined);
-    const outcome = await unit.write(this.builder.build());
-    if (outcome.conflicts) return true;
-    await this.correct(outcome);
-    return false;
+    this.startPlan();
+    const parts = partsOf(this.facts, partEvents);
+    const writes: Promise<PartOutcome>[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const relations = this.relationReads(part);
+      this.builder = new WritePlanBuilder();
+      this.followerChanges = [];
+      for (const fact of part) this.plan(fact, prefetched);
+      this.builder.countingFor(undefined);
+      const { builder, followerChanges } = this;
+      writes.push(
+        unit
+          .write(builder.build(), {
+            markers: part.map((fact) => markerOf(fact.eventId)),
+            relations,
+            followed: i < parts.length - 1,
+          })
+          .then(
+            (outcome) => ({ outcome, builder, followerChanges }),
+            (error: unknown) => ({ error }),
+          ),
+      );
+      // Lets the part's transaction go out before the next part is planned.
+      if (i < parts.length - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const outcomes = await Promise.all(writes);
+    for (let i = 0; i < outcomes.length; i++) {
+      const landed = outcomes[i]!;
+      // The parts before it landed (their events are marked); the store is to blame.
+      if ('error' in landed) throw landed.error;
+      if (landed.outcome.conflicts) return parts.slice(i).flat();
+      await this.correct(landed.outcome, landed.builder, landed.followerChanges);
+    }
+    return [];
+  }
+
+  /** The relations a part reads, each with the score the parts before it leave. */
+  private relationReads(part: readonly EventFact[]): RelationRead[] {
+    const reads = new Map<string, RelationRead>();
+    for (const fact of part) {
+      if (fact.kind !== 'relation') continue;
+      const { userId, relation, blogId } = fact;
+      const key = relationKey(userId, relation, blogId);
+      if (reads.has(key)) continue;
+      const { predicted } = this.relations.get(key)!;
+      const score = Number.isNaN(predicted) ? undefined : predicted;
+      reads.set(key, { userId, relation, blogId, score });
+    }
+    return [...reads.values()];
+  }
+
+  private startPlan(countedAlready?: CountedAlready): void {
+    this.builder = new WritePlanBuilder(countedAlready);
+    this.followerChanges = [];
+    this.created.clear();
+    for (const known of this.relations.values()) known.predicted = known.score ?? Number.NaN;
   }
 
   private planAll(prefetched: Prefetched, countedAlready: CountedAlready | undefined): void {
-    this.builder = new WritePlanBuilder(countedAlready);
-    this.followerChanges = [];
-    for (const known of this.relations.values()) known.predicted = known.score ?? Number.NaN;
+    this.startPlan(countedAlready);
     for (const fact of this.facts) this.plan(fact, prefetched);
     this.builder.countingFor(undefined);
   }
@@ -274,7 +348,8 @@ class BatchMaterialization {
           this.creationAgain(fact, prefetched);
           return;
         }
-        if (post.create !== undefined) return;
+        if (this.created.has(postId)) return;
+        this.created.add(postId);
         post.create = {
           meta: creation.meta,
           parkedRead: prefetched.parked.get(postId)?.length ?? 0,
@@ -389,7 +464,11 @@ class BatchMaterialization {
    * a conflict only what was written counts here; the rest is planned again (a post created
    * by this write then comes back through `creationAgain`).
    */
-  private async correct(outcome: WriteOutcome): Promise<void> {
+  private async correct(
+    outcome: WriteOutcome,
+    builder: WritePlanBuilder,
+    followerChanges: readonly FollowerChange[],
+  ): Promise<void> {
     const written = (entity: 'user' | 'post' | 'blog', id: string) =>
       !outcome.unwritten.has(countedKey(entity, id));
     const corrections = new WritePlanBuilder();
@@ -408,7 +487,7 @@ class BatchMaterialization {
       }
       if (written.meta !== undefined) {
         // The post was created meanwhile: what this batch meant to park joins it now.
-        const parked = this.builder.post(postId).park;
+        const parked = builder.post(postId).park;
         for (const engagement of parked) joinParked(corrections, engagement, written.meta);
       }
     }
@@ -418,17 +497,46 @@ class BatchMaterialization {
     // what landed marked, and the change the user's part made recorded with its marker.
     const made = new Map<string, number>();
     for (const [userId, deltas] of outcome.relationDeltas) {
-      this.builder.user(userId).relations.forEach(({ eventId }, i) => {
+      builder.user(userId).relations.forEach(({ eventId }, i) => {
         made.set(`${userId}\u0000${eventId}`, deltas[i] ?? 0);
       });
     }
-    for (const { userId, blogId, eventId, change } of this.followerChanges) {
+    for (const { userId, blogId, eventId, change } of followerChanges) {
       const actual = made.get(`${userId}\u0000${eventId}`);
       if (actual === undefined || !written('blog', blogId) || actual === change) continue;
       corrections.blog(blogId).mergeAttribute('followers', actual - change);
     }
     if (!corrections.isEmpty) await this.store.write(corrections.build());
   }
+}
+
+interface FollowerChange {
+  readonly userId: string;
+  readonly blogId: string;
+  readonly eventId: string;
+  readonly change: number;
+}
+
+/** A batch unit's write, settled: its outcome and the plan it wrote, or what it threw. */
+type PartOutcome =
+  | {
+      readonly outcome: WriteOutcome;
+      readonly builder: WritePlanBuilder;
+      readonly followerChanges: readonly FollowerChange[];
+    }
+  | { readonly error: unknown };
+
+/**
+ * `facts` in log order, cut into about equal parts of at most `size` (one part when it holds
+ * them all).
+ */
+function partsOf(facts: readonly EventFact[], size: number): EventFact[][] {
+  if (facts.length === 0) return [];
+  const count = Math.ceil(facts.length / size);
+  const length = Math.ceil(facts.length / count);
+  const parts: EventFact[][] = [];
+  for (let i = 0; i < facts.length; i += length) parts.push(facts.slice(i, i + length));
+  return parts;
 }
 
 /** The parts of an engagement that need its post's blog and tags. */

@@ -230,29 +230,59 @@ export interface BatchUnitOptions {
 }
 
 /**
- * One batch's prefetch and write as a unit (`FeatureStore.batchUnit`): nothing the prefetch
- * read can change before the write lands, and the write lands whole, together with the log's
- * processed-markers of the batch's events, or not at all. So the write needs no per-entity
- * markers (`EntityWrite.eventIds` are ignored), its outcome is what the prefetch predicted,
- * and a batch delivered again either finds its events marked processed (the consumer skips
- * them) or finds nothing of them written.
+ * One batch's prefetch and writes as a unit (`FeatureStore.batchUnit`): each write lands
+ * whole, together with the log's processed-markers of the events it counts, or not at all,
+ * and only if nothing the prefetch read that it depends on has changed meanwhile (checked
+ * in Redis, in the write's own transaction) and every earlier write of the unit landed. So a
+ * write needs no per-entity markers (`EntityWrite.eventIds` are ignored), its outcome is what
+ * the plan predicted, and a batch delivered again either finds an event marked processed (the
+ * consumer skips it) or finds nothing of it written.
+ *
+ * A batch may be written in parts (`UnitWrite`), each sent as soon as it is planned: Redis
+ * runs one part while the service plans the next.
  */
 export interface BatchUnit {
   /**
-   * As `FeatureStore.prefetch`, watched from here to the write; `applied` names the batch's
-   * events whose markers are set already (another consumer applied them): leave them out.
-   * Empty unless the unit was opened to read the markers; the write claims the others' only.
+   * As `FeatureStore.prefetch`; `applied` names the batch's events whose markers are set
+   * already (another consumer applied them): leave them out. Empty unless the unit was
+   * opened to read the markers.
    */
   prefetch(
     request: PrefetchRequest,
   ): Promise<Prefetched & { readonly applied: ReadonlySet<string> }>;
   /**
-   * Writes the plan and sets the markers, all at once. When something the prefetch read
-   * changed meanwhile, nothing is written: `conflicts` is set and every entity is unwritten.
+   * Writes one part of the plan and sets its events' markers, all at once, after the unit's
+   * earlier writes (call it again before this one resolves to keep Redis busy). When
+   * something it depends on changed since the prefetch, when another consumer marked one of
+   * its events first, or when an earlier write of the unit did not land, nothing is written:
+   * `conflicts` is set and every entity is unwritten.
    */
-  write(plan: WritePlan): Promise<WriteOutcome>;
-  /** Gives the unit's connection back; call it whatever happened. */
+  write(plan: WritePlan, part: UnitWrite): Promise<WriteOutcome>;
+  /** Ends the unit; call it whatever happened. */
   release(): void;
+}
+
+/** What one write of a batch unit counts and depends on. */
+export interface UnitWrite {
+  /** The markers of the events the plan counts (those the prefetch found applied left out). */
+  readonly markers: readonly EventMarker[];
+  /**
+   * The relations the plan read, each with the score it took it to have (the prefetched
+   * one, or the one the unit's earlier writes leave): the write lands only if each has it.
+   * The posts it read without a meta (to park with, or to create) and the parked lists of
+   * those it creates are checked by the unit itself.
+   */
+  readonly relations: readonly RelationRead[];
+  /** Whether another write of the unit follows this one (it lands only if this one did). */
+  readonly followed: boolean;
+}
+
+export interface RelationRead {
+  readonly userId: string;
+  readonly relation: Relation;
+  readonly blogId: string;
+  /** +time while active, -time once ended; undefined: the pair has none. */
+  readonly score: number | undefined;
 }
 
 /**

@@ -103,6 +103,7 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
       ? {
           markerOf: (event) => eventLog.processedMarker(FEATURE_STORE_GROUP, event),
           onRefused: () => refused.add(1),
+          unitPartEvents: config.FEATURE_STORE_WRITE_PART_EVENTS,
         }
       : {}),
   });

@@ -10,7 +10,7 @@ import { deltaOf, featureStoreContract, plan, postWrite } from './feature-store.
 import { redeliverySuite } from './redelivery.suite.js';
 import { TrackedNearCache } from './near-cache.js';
 import { FeatureKeys } from './redis-keys.js';
-import { CREATED_TTL_MS, RedisFeatureStore } from './redis-feature-store.js';
+import { RedisFeatureStore } from './redis-feature-store.js';
 import { LAYOUTS } from './state-layout.js';
 import { sampleWorld, T0 } from './test-fixtures/events.js';
 import { joinsById } from './test-fixtures/states.js';
@@ -73,7 +73,6 @@ function declaredTtl(key: string): number {
     [/\{p:[^}]+\}:v$/, ENTITIES.post.ttlMs],
     [/\{p:[^}]+\}:parked$/, PARKED_ENGAGEMENT_TTL_MS],
     [/\{p:[^}]+\}:joined$/, PARKED_ENGAGEMENT_TTL_MS],
-    [/\{p:[^}]+\}:created$/, CREATED_TTL_MS],
     [/\{b:[^}]+\}:s$/, ENTITIES.blog.ttlMs],
     [/\{[upb]:[^}]+\}:e:/, COUNTED_TTL_MS],
   ];

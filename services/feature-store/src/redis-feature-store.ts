@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { UnavailableError } from '@feedmesh/errors';
 import type { RedisClient } from '@feedmesh/service-kit';
-import type { Redis } from 'ioredis';
 import {
   ENTITIES,
   PARKED_ENGAGEMENT_TTL_MS,
@@ -31,6 +30,7 @@ import {
   type PostWritten,
   type Prefetched,
   type PrefetchRequest,
+  type RelationRead,
   type StoreLimits,
   type TouchedSet,
   type UserStates,
@@ -91,33 +91,37 @@ const POSTS_PER_CALL = 200;
 const USERS_PER_CALL = 100;
 const CELLS_PER_CALL = 300;
 
+/** CLAIM's reply when it set the markers (see redis-scripts.ts for the others). */
+const CLAIMED = 1;
+
+/** What a batch unit's prefetch read that its writes depend on. */
+interface UnitReads {
+  /** Posts it found without a meta. */
+  readonly unmade: ReadonlySet<string>;
+  /** By post it read the parked list of: the list's length and last entry. */
+  readonly parked: ReadonlyMap<string, ParkedTail>;
+}
+
+interface ParkedTail {
+  readonly length: number;
+  readonly last: string;
+}
+
 const PARKED_STATUS = { none: 0, created: 1, existed: 2, hasMeta: 3 } as const;
 
 /** A batch unit's veto key outlives its transaction only if the DEL after it is lost. */
 const VETO_TTL_MS = 60_000;
 /**
- * A post's `created` key (FeatureKeys.postCreated) only has to be set while a unit watches
- * it, from before its second read to its write: a second or so.
+ * A batch unit's write that another follows leaves a `landed` key for it (the follower
+ * deletes it): it has to outlive the follower's planning, a fraction of a second.
  */
-export const CREATED_TTL_MS = 60_000;
+const LANDED_TTL_MS = 60_000;
 
-/**
- * The production store. Each entity's state is one packed value (see StateLayout; a post's
- * also holds its meta), so a batch of posts is one MGET. A batch of events is written with
- * one script call per entity kind (per slot on a Cluster), each applying every entity's
- * pre-folded delta. Every key is written with a time to live.
- */
 export class RedisFeatureStore implements FeatureStore {
   private readonly redis: RedisClient;
   private readonly keys: FeatureKeys;
   private readonly metas: PostMetaCache;
   private readonly postKey = (postId: string) => this.keys.post(postId);
-  /** Batch units' connections (see `batchUnit`): all of them, and those not in use. */
-  private readonly units: Redis[] = [];
-  private readonly idleUnits: Redis[] = [];
-  /** Per unit connection: how often it closed (a reconnection loses its WATCH). */
-  private readonly unitEpochs = new WeakMap<Redis, number>();
-
   constructor(private readonly options: RedisFeatureStoreOptions) {
     this.redis = options.redis;
     this.keys = new FeatureKeys(options.prefix);
@@ -133,111 +137,101 @@ export class RedisFeatureStore implements FeatureStore {
   }
 
   /**
-   * A batch's prefetch and write as one unit on a connection of its own (a single Redis):
-   * the prefetch WATCHes what a write's outcome depends on (the markers, the parked lists and
-   * relations it reads, the posts it finds without a meta) and the write is one MULTI/EXEC
-   * with the markers, which Redis refuses if any of them changed. See `BatchUnit`.
+   * A batch's prefetch and writes as one unit (a single Redis): each write is one MULTI/EXEC
+   * whose first command (see CLAIM) checks that what the plan read still holds and sets the
+   * markers, or vetoes every script queued after it. See `BatchUnit`.
    */
   batchUnit(markers: readonly EventMarker[], options: BatchUnitOptions): BatchUnit | undefined {
     return this.redis.isCluster ? undefined : this.openUnit(markers, options);
   }
 
-  /** Closes the connections batch units opened (the caller's client stays open). */
-  async close(): Promise<void> {
-    const units = this.units.splice(0);
-    this.idleUnits.length = 0;
-    await Promise.all(units.map((unit) => unit.quit().catch(() => unit.disconnect())));
-  }
+  /** Nothing to close: the store writes on the caller's client. */
+  async close(): Promise<void> {}
 
   private openUnit(markers: readonly EventMarker[], { readMarkers }: BatchUnitOptions): BatchUnit {
-    const connection = this.idleUnits.pop() ?? this.newUnitConnection();
-    const epoch = () => this.unitEpochs.get(connection) ?? 0;
-    let watchedSince: number | undefined;
-    let settled = false;
-    /** The markers to claim: not those the prefetch found set (their events are left out). */
-    let claiming = markers;
+    /** What the prefetch read that a write's outcome depends on (see `readGuard`). */
+    let reads: UnitReads = { unmade: new Set(), parked: new Map() };
+    /** The previous write's `landed` key, when one was sent that another follows. */
+    let previous: string | undefined;
     return {
       prefetch: async (request) => {
-        watchedSince ??= epoch();
-        const batch = new SlotBatch(connection);
-        // Not the markers: WATCH costs time quadratic in the keys a connection watches, and
-        // the write's claim (see CLAIM) settles a race for them.
-        const watched = [
-          ...request.parked.map((postId) => this.keys.parkedEngagements(postId)),
-          ...new Set(
-            request.relations.map(({ userId, relation }) => this.keys.userSet(userId, relation)),
-          ),
-        ];
-        if (watched.length > 0) batch.add(watched[0]!, (pipeline) => pipeline.watch(...watched));
+        const batch = new SlotBatch(this.redis);
         const marks = readMarkers ? batch.mget(markers.map((marker) => marker.key)) : () => [];
         const decode = this.queuePrefetch(batch, request);
         const replies = await batch.exec('feature-store.prefetch');
         const prefetched = decode(replies);
-        // A post without a meta may get one (a PostCreated elsewhere) before this write: from
-        // here on that refuses the write (its `created` key is set with the meta, while its
-        // value changes with every engagement), and its value is read again under the watch.
-        const unknown = request.metas.filter((postId) => !prefetched.metas.has(postId));
-        if (unknown.length > 0) {
-          const again = new SlotBatch(connection);
-          const created = unknown.map((postId) => this.keys.postCreated(postId));
-          again.add(created[0]!, (pipeline) => pipeline.watch(...created));
-          const values = again.mget(unknown.map((postId) => this.keys.post(postId)));
-          const got = values(await again.exec('feature-store.prefetch-unknown'));
-          unknown.forEach((postId, i) => {
-            const meta = metaOfValue(got[i]);
-            if (meta === undefined) return;
-            prefetched.metas.set(postId, meta);
-            this.metas.set(postId, meta);
-          });
-        }
+        reads = {
+          unmade: new Set(request.metas.filter((postId) => !prefetched.metas.has(postId))),
+          parked: prefetched.parkedTails,
+        };
         const set = marks(replies);
         const applied = new Set(
           markers.filter((_, i) => (set[i] ?? null) !== null).map((marker) => marker.eventId),
         );
-        claiming = markers.filter((marker) => !applied.has(marker.eventId));
         return { ...prefetched, applied };
       },
-      write: async (plan) => {
-        const batch = new SlotBatch(connection);
+      write: async (plan, { markers: claiming, relations, followed }) => {
+        const batch = new SlotBatch(this.redis);
         const veto = this.keys.veto(randomUUID());
+        const landed = followed ? this.keys.landed(randomUUID()) : '';
+        const after = previous ?? '';
+        previous = landed === '' ? undefined : landed;
         const claimed = this.queueCall(
           batch,
           'featureStoreClaim',
           [veto, ...claiming.map((marker) => marker.key)],
-          [VETO_TTL_MS, ...claiming.map((marker) => marker.ttlMs)],
+          [
+            VETO_TTL_MS,
+            landed,
+            LANDED_TTL_MS,
+            after,
+            this.readGuard(plan, reads, relations),
+            ...claiming.map((marker) => marker.ttlMs),
+          ],
         );
         const calls = this.queueWrite(batch, plan, veto);
         batch.add(veto, (pipeline) => pipeline.del(veto));
-        // A connection that dropped since the prefetch lost its WATCH: a transaction sent
-        // now would not be refused for what changed meanwhile.
-        const intact = watchedSince === undefined || watchedSince === epoch();
         let replies: unknown[] | undefined;
         try {
-          replies = intact ? await batch.execAtomically('feature-store.write') : undefined;
-          // EXEC, run or refused, ends the WATCH; anything else leaves it to release().
-          settled = intact;
+          replies = await batch.execAtomically('feature-store.write');
         } finally {
           this.forgetWritten(plan);
         }
-        if (replies === undefined || claimed(replies) !== 1) return refusedOutcome(plan);
+        if (replies === undefined || claimed(replies) !== CLAIMED) return refusedOutcome(plan);
         return this.outcomeOf(calls, replies);
       },
-      release: () => {
-        if (!settled && watchedSince !== undefined)
-          void connection.unwatch().catch(() => undefined);
-        this.idleUnits.push(connection);
-      },
+      release: () => undefined,
     };
   }
 
-  private newUnitConnection(): Redis {
-    const connection = (this.redis as Redis).duplicate();
-    defineScripts(connection);
-    connection.on('close', () =>
-      this.unitEpochs.set(connection, (this.unitEpochs.get(connection) ?? 0) + 1),
+  /**
+   * The CLAIM script's read guard for a unit's write: the posts the plan found without a meta
+   * (it parks with them, or creates them) still have none; the parked lists of those it
+   * creates still end with what the prefetch read; each relation it read has the score it
+   * planned on.
+   */
+  private readGuard(plan: WritePlan, reads: UnitReads, relations: readonly RelationRead[]): Buffer {
+    const program = new ScriptProgram(256);
+    const unmade = plan.posts.filter(
+      (write) =>
+        (write.create !== undefined || write.park.length > 0) && reads.unmade.has(write.postId),
     );
-    this.units.push(connection);
-    return connection;
+    program.u16(unmade.length);
+    for (const { postId } of unmade) program.str(this.keys.post(postId));
+    const created = plan.posts.filter((write) => write.create !== undefined);
+    program.u16(created.length);
+    for (const { postId } of created) {
+      const tail = reads.parked.get(postId) ?? { length: 0, last: '' };
+      program.str(this.keys.parkedEngagements(postId)).f64(tail.length).str(tail.last);
+    }
+    program.u16(relations.length);
+    for (const { userId, relation, blogId, score } of relations) {
+      program
+        .str(this.keys.userSet(userId, relation))
+        .str(blogId)
+        .f64(score ?? Number.NaN);
+    }
+    return program.toBuffer();
   }
 
   /**
@@ -247,7 +241,10 @@ export class RedisFeatureStore implements FeatureStore {
   private queuePrefetch(
     batch: SlotBatch,
     request: PrefetchRequest,
-  ): (replies: readonly unknown[]) => Prefetched & { readonly metas: Map<string, PostMeta> } {
+  ): (replies: readonly unknown[]) => Prefetched & {
+    readonly metas: Map<string, PostMeta>;
+    readonly parkedTails: Map<string, ParkedTail>;
+  } {
     const metas = new Map<string, PostMeta>();
     const uncached = request.metas.filter((postId) => {
       const cached = this.metas.get(postId);
@@ -286,8 +283,11 @@ export class RedisFeatureStore implements FeatureStore {
         this.metas.set(postId, meta);
       });
       const parked = new Map<string, ParkedEngagement[]>();
+      const parkedTails = new Map<string, ParkedTail>();
       request.parked.forEach((postId, i) => {
-        const entries = (parkedReplies[i]!(replies) as string[]).flatMap(decodeParked);
+        const raw = parkedReplies[i]!(replies) as string[];
+        if (raw.length > 0) parkedTails.set(postId, { length: raw.length, last: raw.at(-1)! });
+        const entries = raw.flatMap(decodeParked);
         if (entries.length > 0) parked.set(postId, entries);
       });
       const relationScores = new Array<number | undefined>(request.relations.length);
@@ -311,7 +311,7 @@ export class RedisFeatureStore implements FeatureStore {
           joined.set(postId, { creator, engagements: entries.flatMap(decodeParked) });
         }
       });
-      return { metas, parked, relationScores, counted, relationChanges, joined };
+      return { metas, parked, parkedTails, relationScores, counted, relationChanges, joined };
     };
   }
 
@@ -610,7 +610,6 @@ export class RedisFeatureStore implements FeatureStore {
           PARKED_ENGAGEMENT_TTL_MS,
           program.toBuffer(),
           ...this.guard(chunk, veto),
-          CREATED_TTL_MS,
         ];
         const keys = chunk.map((w) => this.keys.post(w.postId));
         return { writes: chunk, reply: this.queueCall(batch, 'featureStorePosts', keys, args) };

@@ -49,14 +49,6 @@ export class FeatureKeys {
     return `${this.root}:{p:${postId}}:parked`;
   }
 
-  /**
-   * Set (briefly) when the post's meta is stored: a batch unit that found the post without a
-   * meta WATCHes this rather than the post's value, which every engagement rewrites.
-   */
-  postCreated(postId: string): string {
-    return `${this.root}:{p:${postId}}:created`;
-  }
-
   /** The PostCreated that created the post, then the engagements its creation joined. */
   joinedEngagements(postId: string): string {
     return `${this.root}:{p:${postId}}:joined`;
@@ -70,6 +62,11 @@ export class FeatureKeys {
    * The marker that an entity counted an event (see `EntityWrite`): beside the entity's main
    * key, whose last character the scripts replace with `e:<event id>`.
    */
+  /** A batch unit's write that landed, which the unit's next write requires (see CLAIM). */
+  landed(token: string): string {
+    return `${this.root}:landed:${token}`;
+  }
+
   /** A batch unit's veto (see CLAIM in redis-scripts.ts): a single Redis only, so no hash tag. */
   veto(token: string): string {
     return `${this.root}:veto:${token}`;

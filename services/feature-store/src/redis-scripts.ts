@@ -203,8 +203,7 @@ return #KEYS
  * ttl ms, program: per post, delta blob, meta to store (empty for none), the id of the
  * PostCreated storing it (kept first in \`:joined\` with the engagements joined), how many parked
  * engagements the caller read (and joins itself) as f64, how many to park (u16), each entry;
- * the guard program, the markers' ttl ms and the veto key (see COUNTED); the ttl ms of the
- * \`created\` key set with a stored meta (what a batch unit watches, FeatureKeys.postCreated).
+ * the guard program, the markers' ttl ms and the veto key (see COUNTED).
  *
  * Returns, per post, {status, meta, parked...}: status 1 when it stored the meta (with the
  * engagements parked since the caller read them), 2 when it had one already, 3 when it has a
@@ -238,7 +237,6 @@ for p = 1, #KEYS do
       local entries = redis.call('LRANGE', parked_key, 0, -1)
       for i = read + 1, #entries do result[2 + i - read] = entries[i] end
       redis.call('DEL', parked_key, joined_key)
-      redis.call('SET', string.sub(value_key, 1, -2) .. 'created', '1', 'PX', ARGV[10])
       -- Kept for a delivery of the same PostCreated again after a write cut short: it may
       -- have to join them where this write's companions (other slots) did not land.
       redis.call('RPUSH', joined_key, creator)
@@ -403,25 +401,61 @@ return out
 `;
 
 /**
- * The first command of a batch unit's transaction (see `BatchUnit`): sets the log's
- * processed-marker of every event of the batch, or, if another consumer set one first, none
- * of them, and sets the veto key instead, so every write script queued after it in the same
- * MULTI writes nothing (COUNTED's `vetoed`). Redis runs the MULTI without interleaving.
+ * The first command of a batch unit's write (see \`BatchUnit\`): checks that what the write's
+ * plan read still holds, then sets the log's processed-marker of every event it counts. If a
+ * check fails, or another consumer set one of the markers first, it sets none of them and
+ * sets the veto key instead, so every write script queued after it in the same MULTI writes
+ * nothing (COUNTED's \`vetoed\`). Redis runs the MULTI without interleaving, so what the checks
+ * saw is what the scripts after them see.
  *
- * KEYS: the veto key, then the markers. ARGV: the veto's ttl ms, then each marker's ttl ms.
- * Returns 1 when it set them all, 0 when it vetoed.
+ * KEYS: the veto key, then the markers. ARGV: the veto's ttl ms; the key to set when the
+ * write lands ('' for none: no write of the unit follows) and its ttl ms; the previous write's
+ * landed key, which must exist ('' for none: the unit's first write); the read guard (a
+ * program: #posts (u16), each post value key, which must have no meta; #parked lists (u16),
+ * each key, length (f64) and last entry, which it must still have; #relations (u16), each set
+ * key, member and score (f64, NaN for none), which it must still have); then each marker's
+ * ttl ms.
+ *
+ * Returns 1 when it set the markers; else what vetoed: 0 a marker set already, 2 a read that
+ * changed, 3 an earlier write of the unit that did not land.
  */
-const CLAIM = `
+const CLAIM = `${PROGRAM}
+local function veto(reason)
+  redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+  if ARGV[4] ~= '' then redis.call('DEL', ARGV[4]) end
+  return reason
+end
+if ARGV[4] ~= '' and redis.call('EXISTS', ARGV[4]) == 0 then return veto(3) end
+start(ARGV[5])
+for _ = 1, u16() do
+  local value = redis.call('GET', str())
+  if value and #value >= 4 and struct.unpack('<I4', value) > 0 then return veto(2) end
+end
+for _ = 1, u16() do
+  local key, length, last = str(), f64(), str()
+  if redis.call('LLEN', key) ~= length then return veto(2) end
+  if length > 0 and redis.call('LINDEX', key, -1) ~= last then return veto(2) end
+end
+for _ = 1, u16() do
+  local key, member, score = str(), str(), f64()
+  local stored = redis.call('ZSCORE', key, member)
+  if stored then
+    if tonumber(stored) ~= score then return veto(2) end
+  elseif score == score then
+    return veto(2)
+  end
+end
 local made = {}
 for i = 2, #KEYS do
-  if redis.call('SET', KEYS[i], '1', 'PX', ARGV[i], 'NX') then
+  if redis.call('SET', KEYS[i], '1', 'PX', ARGV[i + 4], 'NX') then
     made[#made + 1] = KEYS[i]
   else
     for m = 1, #made do redis.call('DEL', made[m]) end
-    redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
-    return 0
+    return veto(0)
   end
 end
+if ARGV[2] ~= '' then redis.call('SET', ARGV[2], '1', 'PX', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('DEL', ARGV[4]) end
 return 1
 `;
 
