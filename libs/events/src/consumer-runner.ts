@@ -229,6 +229,9 @@ export const MAX_WAIT_MS = 5_000;
  */
 const ALL_PARTITIONS_COUNT = 100;
 
+/** A promise's outcome held as a value (never an unhandled rejection while it waits). */
+type Settled<T> = { readonly value: T } | { readonly error: unknown };
+
 /**
  * One consumer of a group: reads new entries of every partition (in one blocking read where
  * the log has a `NewEntryWaiter`, else one partition at a time, sleeping `pollIntervalMs`
@@ -571,14 +574,35 @@ export class ConsumerRunner implements Consumer {
     return entries.length;
   }
 
+  /**
+   * A backlog: each partition's next batch in turn. The next partition's read is sent before
+   * this one's batch is handled, so its entries arrive (and decode) while the handler waits on
+   * its store. A read sent is handled, even when stopping; when a handler fails, what the
+   * read ahead brought stays pending for this consumer, and its own-pending pass takes it.
+   */
   private async readEachPartition(): Promise<number> {
     const { group, consumer, batchSize } = this.settings;
+    const read = (partition: number): Promise<Settled<StreamEntry[]>> =>
+      this.streams.readNew(partition, group, consumer, batchSize).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
     let handled = 0;
     let full = false;
-    for (let partition = 0; partition < this.streams.partitions && !this.stopping; partition++) {
-      const entries = await this.streams.readNew(partition, group, consumer, batchSize);
+    let next = this.stopping ? undefined : read(0);
+    for (let partition = 0; next !== undefined; partition++) {
+      const got = await next;
+      if ('error' in got) throw got.error;
+      const entries = got.value;
+      const more = partition + 1 < this.streams.partitions && !this.stopping;
+      next = more ? read(partition + 1) : undefined;
       full ||= entries.length === batchSize;
-      await this.handleBatch(entries);
+      try {
+        await this.handleBatch(entries);
+      } catch (error) {
+        await next;
+        throw error;
+      }
       handled += entries.length;
     }
     this.backlog = full;
