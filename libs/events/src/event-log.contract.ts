@@ -1139,6 +1139,34 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         );
       });
 
+      it('applies a backlog read ahead of a batch whose store was unavailable, each event once', async function () {
+        // claimIdleMs is a minute: only the read back after a store failure can finish in time.
+        const log = await openLog({ partitions: 4 });
+        const events = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'].flatMap((user) =>
+          likes(4, user, `${user}-`),
+        );
+        await log.append(events);
+        const batches = new Batches();
+        let calls = 0;
+        const consumer = await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          // Reads fill up: after its first round the consumer reads a partition at a time, the
+          // next one ahead, as the sixth batch fails.
+          batchSize: 2,
+          batchHandler: async (batch, deliveries) => {
+            calls += 1;
+            if (calls === 6) throw new UnavailableError('redis', 'connection is closed');
+            batches.record(batch, deliveries);
+          },
+        });
+        await drained(log, 'g');
+        assert.deepEqual(batches.ids().sort(), events.map((event) => event.eventId).sort());
+        const { processed, failed, resumed } = consumer.stats();
+        assert.deepEqual({ processed, failed }, { processed: events.length, failed: 0 });
+        assert.ok(resumed >= 2, `resumed ${resumed}`);
+      });
+
       it('leaves the read pending when the handler reports a failure it was never given', async function () {
         const log = await openLog({ partitions: 1 });
         await log.append(likes(2, 'u1'));
