@@ -44,6 +44,23 @@ local function cells_from(layout, bytes)
   return cells
 end
 
+-- Values of many keys in as few calls as unpack's bounded stack allows (false: none).
+local function mget_all(keys)
+  local values = {}
+  for from = 1, #keys, 1000 do
+    local got = redis.call('MGET', unpack(keys, from, math.min(from + 999, #keys)))
+    for i = 1, #got do values[from + i - 1] = got[i] end
+  end
+  return values
+end
+
+-- ZADD GT of flat (score, member) pairs, in as few calls.
+local function zadd_gt(key, pairs)
+  for from = 1, #pairs, 1000 do
+    redis.call('ZADD', key, 'GT', unpack(pairs, from, math.min(from + 999, #pairs)))
+  end
+end
+
 local function pack_cells(layout, cells)
   return struct.pack(layout.format, unpack(cells, 1, layout.n))
 end
@@ -185,9 +202,10 @@ const UPDATE_CELLS = `${LIBRARY}${PROGRAM}${COUNTED}
 if vetoed(ARGV[7]) or not mark_counted(ARGV[5], ARGV[6]) then return false end
 local layout = layout_of(ARGV[1], ARGV[2])
 start(ARGV[4])
+local stored = mget_all(KEYS)
 for i = 1, #KEYS do
   local delta = blob()
-  local cells = cells_from(layout, redis.call('GET', KEYS[i]))
+  local cells = cells_from(layout, stored[i])
   apply_delta(layout, cells, delta)
   redis.call('SET', KEYS[i], pack_cells(layout, cells), 'PX', ARGV[3])
 end
@@ -215,12 +233,13 @@ local layout = layout_of(ARGV[1], ARGV[2])
 local ttl, cap, parked_ttl = ARGV[3], tonumber(ARGV[4]), ARGV[5]
 start(ARGV[6])
 local out = {}
+local values = mget_all(KEYS)
 for p = 1, #KEYS do
   local value_key = KEYS[p]
   local parked_key = string.sub(value_key, 1, -2) .. 'parked'
   local joined_key = string.sub(value_key, 1, -2) .. 'joined'
   local delta, create, creator, read, parking = blob(), str(), str(), f64(), u16()
-  local stored = redis.call('GET', value_key)
+  local stored = values[p]
   local meta, cell_bytes = '', nil
   if stored and #stored >= 4 then
     local length = struct.unpack('<I4', stored)
@@ -326,6 +345,7 @@ local function relation(key, member, at, active)
 end
 
 local out = {}
+local states = mget_all(KEYS)
 for u = 1, #KEYS do
   local state_key = KEYS[u]
   local root = str()
@@ -334,7 +354,7 @@ for u = 1, #KEYS do
   local cells = nil
   local dirty = false
   if delta ~= '' then
-    cells = cells_from(user_layout, redis.call('GET', state_key))
+    cells = cells_from(user_layout, states[u])
     dirty = apply_delta(user_layout, cells, delta)
   end
 
@@ -342,11 +362,21 @@ for u = 1, #KEYS do
   for _ = 1, u16() do
     local set = u8()
     local member = str()
-    redis.call('ZADD', root .. 'set:' .. set_names[set], 'GT', f64(), member)
-    touched[set] = true
+    local at = f64()
+    local entries = touched[set]
+    if not entries then
+      entries = {}
+      touched[set] = entries
+    end
+    entries[#entries + 1] = at
+    entries[#entries + 1] = member
   end
   for set = 1, 4 do
-    if touched[set] then trim(root .. 'set:' .. set_names[set], set_caps[set], set_ttls[set]) end
+    if touched[set] then
+      local key = root .. 'set:' .. set_names[set]
+      zadd_gt(key, touched[set])
+      trim(key, set_caps[set], set_ttls[set])
+    end
   end
 
   local deltas = {}
@@ -367,7 +397,7 @@ for u = 1, #KEYS do
     redis.call('PEXPIRE', key, relation_ttls[which])
     deltas[r] = change
     if change ~= 0 and count_cell >= 0 then
-      if not cells then cells = cells_from(user_layout, redis.call('GET', state_key)) end
+      if not cells then cells = cells_from(user_layout, states[u]) end
       cells[count_cell + 1] = cells[count_cell + 1] + change
       dirty = true
     end
@@ -375,27 +405,42 @@ for u = 1, #KEYS do
   out[u] = deltas
   if dirty then redis.call('SET', state_key, pack_cells(user_layout, cells), 'PX', user_ttl) end
 
+  -- The user's state with each blog, then each tag: read in one MGET, indexed in one ZADD each.
+  local names, deltas, keys = {}, {}, {}
   local blogs = u16()
-  for _ = 1, blogs do
-    local blog = str()
-    local key = root .. 'b:' .. blog
-    local blog_cells = cells_from(blog_layout, redis.call('GET', key))
-    apply_delta(blog_layout, blog_cells, blob())
-    redis.call('SET', key, pack_cells(blog_layout, blog_cells), 'PX', blog_ttl)
-    redis.call('ZADD', root .. 'idx:blogs', 'GT', blog_cells[2], blog)
+  for i = 1, blogs do
+    names[i] = str()
+    deltas[i] = blob()
+    keys[i] = root .. 'b:' .. names[i]
   end
-  if blogs > 0 then trim(root .. 'idx:blogs', interest_cap, blog_ttl, root, 'b:') end
-
   local tags = u16()
-  for _ = 1, tags do
-    local tag = str()
-    local key = root .. 't:' .. tag
-    local tag_cells = cells_from(tag_layout, redis.call('GET', key))
-    apply_delta(tag_layout, tag_cells, blob())
-    redis.call('SET', key, pack_cells(tag_layout, tag_cells), 'PX', tag_ttl)
-    redis.call('ZADD', root .. 'idx:tags', 'GT', tag_cells[2], tag)
+  for i = blogs + 1, blogs + tags do
+    names[i] = str()
+    deltas[i] = blob()
+    keys[i] = root .. 't:' .. names[i]
   end
-  if tags > 0 then trim(root .. 'idx:tags', interest_cap, tag_ttl, root, 't:') end
+  if blogs + tags > 0 then
+    local values = mget_all(keys)
+    local blog_scores, tag_scores = {}, {}
+    for i = 1, blogs + tags do
+      local is_blog = i <= blogs
+      local layout = is_blog and blog_layout or tag_layout
+      local pair_cells = cells_from(layout, values[i])
+      apply_delta(layout, pair_cells, deltas[i])
+      redis.call('SET', keys[i], pack_cells(layout, pair_cells), 'PX', is_blog and blog_ttl or tag_ttl)
+      local scores = is_blog and blog_scores or tag_scores
+      scores[#scores + 1] = pair_cells[2]
+      scores[#scores + 1] = names[i]
+    end
+    if blogs > 0 then
+      zadd_gt(root .. 'idx:blogs', blog_scores)
+      trim(root .. 'idx:blogs', interest_cap, blog_ttl, root, 'b:')
+    end
+    if tags > 0 then
+      zadd_gt(root .. 'idx:tags', tag_scores)
+      trim(root .. 'idx:tags', interest_cap, tag_ttl, root, 't:')
+    end
+  end
 end
 return out
 `;
