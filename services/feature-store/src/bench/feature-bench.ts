@@ -103,6 +103,13 @@ export interface FeatureBenchReport {
   readonly inProcess: LatencySummary;
   /** One MGET, from the benchmark, of every key that GetFeatures call reads. */
   readonly rawMget: LatencySummary & { readonly keys: number };
+  /**
+   * GetFeatures through feed-gateway's client to a server that does no work (floor-serve.ts:
+   * service-kit's server, a canned response of the same shape and size): what gRPC between
+   * two processes and the client's decoding cost on this machine alone. No GetFeatures can be
+   * faster than this.
+   */
+  readonly transportFloor: LatencySummary;
   /** GetFeatures (feed-gateway's client) over raw MGET, per percentile. */
   readonly ratio: { readonly p50: number; readonly p95: number; readonly p99: number };
   /** GetFeatures (generated client) over raw MGET. */
@@ -166,6 +173,7 @@ export async function runFeatureBench(
   const runtime = createRuntime(loadConfig(featureStoreConfigShape, env), silent);
   const admin = new Redis(redisUrl);
   let service: ChildProcess | undefined;
+  let floor: ChildProcess | undefined;
   try {
     const redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? 'unknown';
     log(`appending the ${preset} world (seed ${seed}) to the event log under ${prefix}`);
@@ -176,6 +184,12 @@ export async function runFeatureBench(
     const started = startService({ ...env, BENCH_CLOCK_MS: String(parameters.now) });
     service = started.child;
     const address = await started.address;
+    const floorStarted = startService(
+      {},
+      fileURLToPath(new URL('./floor-serve.js', import.meta.url)),
+    );
+    floor = floorStarted.child;
+    const floorAddress = await floorStarted.address;
     await waitUntilDrained(runtime.eventLog, FEATURE_STORE_GROUP, {
       progress: (remaining) => log(`  ${remaining} events to go`),
     });
@@ -186,6 +200,7 @@ export async function runFeatureBench(
 
     const latency = await measureReads({
       address,
+      floorAddress,
       admin,
       redisUrl,
       prefix,
@@ -204,6 +219,7 @@ export async function runFeatureBench(
     const getFeaturesGeneratedClient = summarize(latency.getFeaturesGeneratedClient);
     const inProcess = summarize(latency.inProcess);
     const rawMget = { ...summarize(latency.rawMget), keys: Math.round(latency.meanKeys) };
+    const transportFloor = summarize(latency.transportFloor);
     const ratioOf = (call: LatencySummary) => ({
       p50: round3(call.p50 / rawMget.p50),
       p95: round3(call.p95 / rawMget.p95),
@@ -238,6 +254,7 @@ export async function runFeatureBench(
       getFeaturesGeneratedClient,
       inProcess,
       rawMget,
+      transportFloor,
       ratio,
       ratioGeneratedClient: ratioOf(getFeaturesGeneratedClient),
       targets: {
@@ -253,6 +270,7 @@ export async function runFeatureBench(
     };
   } finally {
     if (service !== undefined && service.exitCode === null) await stopService(service);
+    if (floor !== undefined && floor.exitCode === null) await stopService(floor);
     await runtime.close();
     if (!options.keepData) {
       log(`deleting the keys under ${prefix}`);
@@ -262,12 +280,17 @@ export async function runFeatureBench(
   }
 }
 
-/** The feature store as its own process (serve.js); resolves with its address. */
-function startService(env: Record<string, string>): {
+/**
+ * The feature store as its own process (serve.js), or the transport floor (floor-serve.js);
+ * resolves with its address.
+ */
+function startService(
+  env: Record<string, string>,
+  script = fileURLToPath(new URL('./serve.js', import.meta.url)),
+): {
   child: ChildProcess;
   address: Promise<string>;
 } {
-  const script = fileURLToPath(new URL('./serve.js', import.meta.url));
   const child = spawn(process.execPath, [...FEATURE_STORE_NODE_FLAGS, script], {
     env: { ...process.env, ...env, OTEL_SDK_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -329,6 +352,7 @@ async function appendWorld(
 
 interface ReadRun {
   readonly address: string;
+  readonly floorAddress: string;
   readonly admin: Redis;
   readonly redisUrl: string;
   readonly prefix: string;
@@ -345,26 +369,34 @@ interface ReadRun {
 }
 
 /**
- * Each round: one random user and `postsPerRequest` distinct random posts, read four ways in
+ * Each round: one random user and `postsPerRequest` distinct random posts, read five ways in
  * rotating order (so none always runs first): GetFeatures through feed-gateway's client (the
- * packed decoder) and through the generated client, the service's work in process, and one MGET of the keys that
- * work reads (the posts, the user, the posts' blogs, the user's state with those blogs and
- * tags). Each way runs in its own worker thread, so none pays for another's garbage.
+ * packed decoder) and through the generated client, the service's work in process, one MGET
+ * of the keys that work reads (the posts, the user, the posts' blogs, the user's state with
+ * those blogs and tags), and GetFeatures from the transport floor (a server that does no
+ * work). Each way runs in its own worker thread, so none pays for another's garbage.
  */
 async function measureReads(run: ReadRun): Promise<{
   getFeatures: number[];
   getFeaturesGeneratedClient: number[];
   rawMget: number[];
   inProcess: number[];
+  transportFloor: number[];
   meanKeys: number;
 }> {
   const random = seededRandom(run.seed);
-  const paths: ReadPath[] = ['getFeatures', 'getFeaturesGeneratedClient', 'rawMget', 'inProcess'];
+  const paths: ReadPath[] = [
+    'getFeatures',
+    'getFeaturesGeneratedClient',
+    'rawMget',
+    'inProcess',
+    'transportFloor',
+  ];
   const workers = await Promise.all(
     paths.map((path) =>
       ReadWorker.start({
         path,
-        address: run.address,
+        address: path === 'transportFloor' ? run.floorAddress : run.address,
         redisUrl: run.redisUrl,
         prefix: run.prefix,
         nowMs: run.nowMs,
@@ -387,6 +419,7 @@ async function measureReads(run: ReadRun): Promise<{
     getFeaturesGeneratedClient: [],
     rawMget: [],
     inProcess: [],
+    transportFloor: [],
   };
   let keyCount = 0;
   try {

@@ -18,10 +18,12 @@ import { RedisFeatureStore } from '../redis-feature-store.js';
 import { timed } from './latency.js';
 
 /** What a worker reads with. */
-export type ReadPath = 'getFeatures' | 'getFeaturesGeneratedClient' | 'inProcess' | 'rawMget';
+export type ReadPath =
+  'getFeatures' | 'getFeaturesGeneratedClient' | 'inProcess' | 'rawMget' | 'transportFloor';
 
 export interface ReadWorkerData {
   readonly path: ReadPath;
+  /** The feature store's address; for `transportFloor`, the floor server's (floor-serve.ts). */
   readonly address: string;
   readonly redisUrl: string;
   readonly prefix: string;
@@ -49,12 +51,13 @@ async function prepare(): Promise<{
 }> {
   switch (data.path) {
     case 'getFeatures':
+    case 'transportFloor':
     case 'getFeaturesGeneratedClient': {
       // service-kit's client, as feed-gateway connects to the feature store (connectDownstream):
       // with the packed definition the matrix arrives as typed arrays; with the generated one
       // (for callers that use it) ts-proto's decoder pushes one number per value.
       const handle =
-        data.path === 'getFeatures'
+        data.path !== 'getFeaturesGeneratedClient'
           ? createServiceClient(packedFeatureStoreDefinition, data.address, CLIENT)
           : createServiceClient(featuresv1.FeatureStoreServiceDefinition, data.address, CLIENT);
       return {

@@ -137,6 +137,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         `ingestion      ${report.ingestion.eventsPerSecond.toFixed(0)} events/s`,
         `GetFeatures    p50 ${ms(report.getFeatures.p50)}, p95 ${ms(report.getFeatures.p95)}, p99 ${ms(report.getFeatures.p99)}`,
         `raw MGET       p50 ${ms(report.rawMget.p50)}, p95 ${ms(report.rawMget.p95)}, p99 ${ms(report.rawMget.p99)} (${report.rawMget.keys} keys)`,
+        `gRPC floor     p50 ${ms(report.transportFloor.p50)}, p95 ${ms(report.transportFloor.p95)}, p99 ${ms(report.transportFloor.p99)} (a server doing no work)`,
         `ratio          p50 ${report.ratio.p50.toFixed(2)}, p95 ${report.ratio.p95.toFixed(2)}, p99 ${report.ratio.p99.toFixed(2)}`,
       ]);
     });
