@@ -146,6 +146,7 @@ interface ConsumerSettings {
   readonly maxDeliveries: number;
   readonly startFrom: StartFrom;
   readonly marksProcessed: boolean;
+  readonly overlapBatches: boolean;
 }
 
 const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -193,6 +194,9 @@ function settingsFrom(
   if (options.marksProcessed === true && options.batchHandler === undefined) {
     throw new InvalidArgumentError('marksProcessed', 'is for a batchHandler only');
   }
+  if (options.overlapBatches === true && options.batchHandler === undefined) {
+    throw new InvalidArgumentError('overlapBatches', 'is for a batchHandler only');
+  }
   return {
     group: options.group,
     consumer: options.consumer,
@@ -210,6 +214,7 @@ function settingsFrom(
     maxDeliveries: positiveInteger('maxDeliveries', options.maxDeliveries, 5),
     startFrom: options.startFrom ?? 'beginning',
     marksProcessed: options.marksProcessed ?? false,
+    overlapBatches: options.overlapBatches ?? false,
   };
 }
 
@@ -590,20 +595,38 @@ export class ConsumerRunner implements Consumer {
     let handled = 0;
     let full = false;
     let next = this.stopping ? undefined : read(0);
-    for (let partition = 0; next !== undefined; partition++) {
-      const got = await next;
-      if ('error' in got) throw got.error;
-      const entries = got.value;
-      const more = partition + 1 < this.streams.partitions && !this.stopping;
-      next = more ? read(partition + 1) : undefined;
-      full ||= entries.length === batchSize;
-      try {
-        await this.handleBatch(entries);
-      } catch (error) {
-        await next;
-        throw error;
+    /** With `overlapBatches`, the previous batch's handling, not awaited yet. */
+    let previous: Promise<Settled<void>> | undefined;
+    try {
+      for (let partition = 0; next !== undefined; partition++) {
+        const got = await next;
+        next = undefined;
+        if ('error' in got) throw got.error;
+        const entries = got.value;
+        const more = partition + 1 < this.streams.partitions && !this.stopping;
+        next = more ? read(partition + 1) : undefined;
+        full ||= entries.length === batchSize;
+        handled += entries.length;
+        if (!this.settings.overlapBatches) {
+          await this.handleBatch(entries);
+          continue;
+        }
+        const handling = this.handleBatch(entries).then(
+          () => ({ value: undefined }),
+          (error: unknown) => ({ error }),
+        );
+        const before = await previous;
+        previous = handling;
+        if (before !== undefined && 'error' in before) throw before.error;
       }
-      handled += entries.length;
+      const last = await previous;
+      previous = undefined;
+      if (last !== undefined && 'error' in last) throw last.error;
+    } finally {
+      // A read sent and a batch handed in are waited for, whatever failed: what they delivered
+      // stays pending for the own-pending pass when they did not settle it.
+      await next;
+      await previous;
     }
     this.backlog = full;
     return handled;

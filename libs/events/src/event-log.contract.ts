@@ -954,6 +954,47 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         );
       });
 
+      it('refuses overlapBatches for a handler of one event at a time, naming it', async function () {
+        const log = await openLog();
+        await assert.rejects(
+          log.consume({
+            group: 'g',
+            consumer: 'c1',
+            handler: async () => {},
+            overlapBatches: true,
+          }),
+          (error: unknown) =>
+            error instanceof InvalidArgumentError && error.field === 'overlapBatches',
+        );
+      });
+
+      it('with overlapBatches, hands in a backlog’s next batch while the last is handled, two at most, each event once', async function () {
+        const log = await openLog({ partitions: 4 });
+        const events = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'].flatMap((user) =>
+          likes(5, user, `${user}-`),
+        );
+        await log.append(events);
+        const batches = new Batches();
+        let inFlight = 0;
+        let most = 0;
+        await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          batchSize: 2,
+          overlapBatches: true,
+          batchHandler: async (batch, deliveries) => {
+            inFlight += 1;
+            most = Math.max(most, inFlight);
+            batches.record(batch, deliveries);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            inFlight -= 1;
+          },
+        });
+        await drained(log, 'g');
+        assert.deepEqual(batches.ids().sort(), events.map((event) => event.eventId).sort());
+        assert.equal(most, 2);
+      });
+
       it('settles events the group already applied, and repeats within a read, as duplicates', async function () {
         const log = await openLog({ partitions: 1 });
         const batches = new Batches();

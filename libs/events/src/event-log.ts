@@ -186,6 +186,13 @@ export interface ConsumeSettings {
    * handed to it again if delivered again. Batch handlers only. Default false.
    */
   readonly marksProcessed?: boolean;
+  /**
+   * While catching up (a backlog, read a partition at a time), the batch handler is handed the
+   * next partition's batch before its call for the current one has resolved: at most two calls
+   * at once, in read order. For a handler that pipelines one batch's reads and planning with
+   * the previous batch's writes. Batch handlers only. Default false.
+   */
+  readonly overlapBatches?: boolean;
 }
 
 export interface Consumer {

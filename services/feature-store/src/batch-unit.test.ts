@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { eventsv1 } from '@feedmesh/contracts';
-import { RedisStreamsEventLog } from '@feedmesh/events';
+import { RedisStreamsEventLog, type Delivery } from '@feedmesh/events';
 import { testRedis, uniquePrefix, waitFor } from '@feedmesh/testing';
 import { FeatureMaterializer, type FeatureMaterializerOptions } from './event-materializer.js';
 import type { BatchUnit, FeatureStore } from './feature-store.js';
@@ -14,6 +14,7 @@ import {
   sampleWorld,
   T0,
   HOUR,
+  unfollowed,
 } from './test-fixtures/events.js';
 import {
   applyInBatches,
@@ -47,11 +48,26 @@ async function keysUnder(redis: ReturnType<typeof testRedis>, pattern: string): 
   return found;
 }
 
+/** How consumer `c1` of the group would have been handed `events`. */
+function deliveredTo(events: readonly eventsv1.Event[]): Delivery[] {
+  return events.map((_, i) => ({
+    group: 'feature-store',
+    consumer: 'c1',
+    partition: 0,
+    entryId: `0-${i}`,
+    deliveries: 1,
+  }));
+}
+
 /** What the in-memory store serves after `events`, one at a time in log order. */
-async function expectedAfter(events: readonly eventsv1.Event[]): Promise<Snapshot> {
+async function expectedAfter(
+  events: readonly eventsv1.Event[],
+  posts: readonly string[] = SAMPLE_POSTS,
+  users: readonly string[] = SAMPLE_USERS,
+): Promise<Snapshot> {
   const store = new InMemoryFeatureStore(LIMITS);
   await applyOneByOne(store, events);
-  return snapshotOf(store, SAMPLE_USERS, SAMPLE_POSTS, SAMPLE_NOW);
+  return snapshotOf(store, users, posts, SAMPLE_NOW);
 }
 
 /**
@@ -93,6 +109,7 @@ class InterceptedStore implements FeatureStore {
           return outcome;
         });
       },
+      assumeParked: (parked) => unit.assumeParked(parked),
       release: () => unit.release(),
     };
   }
@@ -174,6 +191,87 @@ describe('RedisFeatureStore batch units: a batch lands whole with its markers (a
     assert.deepEqual(await keysUnder(redis, `${prefix}:fs:landed:*`), []);
   });
 
+  describe('a consumer’s next batch, handed in while the last one is written', () => {
+    const base = () => sampleWorld().filter((event) => !['e18', 'e19'].includes(event.eventId));
+    const USERS = [...SAMPLE_USERS, 'u3'];
+    const POSTS = [...SAMPLE_POSTS, 'p4'];
+    // The first batch parks a reblog with p3, creates p4 and follows; the second creates p3
+    // (joining the reblog), likes p4 and ends the follow: each depends on what the first leaves.
+    const first = () => [
+      followed('c1', T0 + 8 * HOUR + 1, 'u2', 'b2'),
+      engaged('c2', T0 + 15 * HOUR, 'u1', 'p3', Kind.ENGAGEMENT_KIND_REBLOG),
+      postCreated('c3', T0 + 15 * HOUR + 1, { postId: 'p4', blogId: 'b2', tags: ['dogs'] }),
+    ];
+    const second = () => [
+      postCreated('c4', T0 + 14 * HOUR, { postId: 'p3', blogId: 'b1', tags: ['art'] }),
+      engaged('c5', T0 + 16 * HOUR, 'u3', 'p4', Kind.ENGAGEMENT_KIND_LIKE),
+      unfollowed('c6', T0 + 8 * HOUR + 2, 'u2', 'b2'),
+    ];
+
+    it('follows its writes, planning on what they leave, and is not refused', async () => {
+      await applyInBatches(store, base(), 50, markersUnder(prefix));
+      const intercepted = new InterceptedStore(store, async () => undefined);
+      const materializer = new FeatureMaterializer(intercepted, {
+        ...markersUnder(prefix),
+        unitPartEvents: 1,
+      });
+      const [a, b] = [first(), second()];
+      const applied = await Promise.all([
+        materializer.applyBatch(a, deliveredTo(a)),
+        materializer.applyBatch(b, deliveredTo(b)),
+      ]);
+      assert.deepEqual(applied, [[], []]);
+      assert.deepEqual(intercepted.parts, [['c1'], ['c2'], ['c3'], ['c4'], ['c5'], ['c6']]);
+      assert.equal(intercepted.refused, 0);
+      assertSameSnapshot(
+        await snapshotOf(store, USERS, POSTS, SAMPLE_NOW),
+        await expectedAfter([...base(), ...a, ...b], POSTS, USERS),
+      );
+      assert.deepEqual(await keysUnder(redis, `${prefix}:fs:landed:*`), []);
+    });
+
+    it('is refused with the batch it follows, and planned again once that one is done', async () => {
+      await applyInBatches(store, base(), 50, markersUnder(prefix));
+      const [a, b] = [first(), second()];
+      // Another consumer applies the second batch's PostCreated of p3 before the first batch's
+      // part that parks with p3 is written: that part is refused, and every write after it.
+      const intercepted = new InterceptedStore(store, async (attempt) => {
+        if (attempt === 2) {
+          const other = new FeatureMaterializer(store, markersUnder(prefix));
+          assert.deepEqual(await other.applyBatch([b[0]!]), []);
+        }
+      });
+      const materializer = new FeatureMaterializer(intercepted, {
+        ...markersUnder(prefix),
+        unitPartEvents: 1,
+      });
+      const applied = await Promise.all([
+        materializer.applyBatch(a, deliveredTo(a)),
+        materializer.applyBatch(b, deliveredTo(b)),
+      ]);
+      assert.deepEqual(applied, [[], []]);
+      // c2 and c3, then the whole second batch, refused; the first batch's rest planned again,
+      // then the second's without c4, which the other consumer applied.
+      assert.deepEqual(intercepted.parts, [
+        ['c1'],
+        ['c2'],
+        ['c3'],
+        ['c4'],
+        ['c5'],
+        ['c6'],
+        ['c2'],
+        ['c3'],
+        ['c5'],
+        ['c6'],
+      ]);
+      assert.equal(intercepted.refused, 5);
+      assertSameSnapshot(
+        await snapshotOf(store, USERS, POSTS, SAMPLE_NOW),
+        await expectedAfter([...base(), ...a, ...b], POSTS, USERS),
+      );
+    });
+  });
+
   it('replays the log twice through Redis Streams with the log’s own markers, the second pass all duplicates', async () => {
     const log = new RedisStreamsEventLog({
       client: redis,
@@ -184,6 +282,27 @@ describe('RedisFeatureStore batch units: a batch lands whole with its markers (a
       await replayTwice(log, store, expected, 5, {
         markerOf: (event) => log.processedMarker('feature-store', event),
       });
+      assert.deepEqual(await keysUnder(redis, `${prefix}:fs:*:e:*`), []);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('replays the log twice with each batch handed in while the last is written, following its writes', async () => {
+    const log = new RedisStreamsEventLog({
+      client: redis,
+      prefix: `${prefix}:events`,
+      partitions: 4,
+    });
+    try {
+      await replayTwice(
+        log,
+        store,
+        expected,
+        2,
+        { markerOf: (event) => log.processedMarker('feature-store', event), unitPartEvents: 1 },
+        true,
+      );
       assert.deepEqual(await keysUnder(redis, `${prefix}:fs:*:e:*`), []);
     } finally {
       await log.close();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { eventsv1 } from '@feedmesh/contracts';
 import type { BatchFailure, Delivery } from '@feedmesh/events';
 import { factOf, type EventFact } from './event-facts.js';
@@ -67,6 +68,13 @@ export class FeatureMaterializer {
    */
   private static readonly UNIT_ATTEMPTS = 8;
 
+  /**
+   * By consumer (group and name, from the deliveries): the batch it handed in last, while that
+   * batch is being written. A consumer that overlaps its batches hands in the next before the
+   * last resolved (`overlapBatches` of the log's `consume`); the next then follows it.
+   */
+  private readonly lanes = new Map<string, BatchLink>();
+
   constructor(
     private readonly store: FeatureStore,
     private readonly options: FeatureMaterializerOptions = {},
@@ -104,29 +112,16 @@ export class FeatureMaterializer {
     });
     if (facts.length === 0) return failures;
     if (markerOf !== undefined && this.store.batchUnit !== undefined) {
-      const markerById = new Map(markers.map((marker) => [marker.eventId, marker]));
-      const partEvents = this.options.unitPartEvents ?? UNIT_PART_EVENTS;
-      let pending: readonly EventFact[] = facts;
-      for (let attempt = 1; ; attempt++) {
-        const unit = this.store.batchUnit(
-          pending.map((fact) => markerById.get(fact.eventId)!),
-          { readMarkers: attempt > 1 },
-        );
-        if (unit === undefined) break;
-        try {
-          pending = await new BatchMaterialization(this.store, pending, false).runAsUnit(
-            unit,
-            (eventId) => markerById.get(eventId)!,
-            partEvents,
-          );
-        } finally {
-          unit.release();
-        }
-        if (pending.length === 0) return failures;
-        this.options.onRefused?.();
-        if (attempt === FeatureMaterializer.UNIT_ATTEMPTS) {
-          throw new Error(`a batch's write was refused ${attempt} times (its reads kept changing)`);
-        }
+      const lane = deliveries?.[0] && `${deliveries[0].group}\u0000${deliveries[0].consumer}`;
+      const link = new BatchLink();
+      const before = lane === undefined ? undefined : this.lanes.get(lane);
+      if (lane !== undefined) this.lanes.set(lane, link);
+      try {
+        const applied = await this.applyInUnits(facts, markers, link, before);
+        if (applied) return failures;
+      } finally {
+        link.finish();
+        if (lane !== undefined && this.lanes.get(lane) === link) this.lanes.delete(lane);
       }
     }
     let deliveredBefore = deliveries?.some((delivery) => delivery.deliveries > 1) ?? false;
@@ -139,6 +134,116 @@ export class FeatureMaterializer {
       deliveredBefore = true;
     }
   }
+
+  /**
+   * Writes the batch in units until every part landed; false when the store opens none (a
+   * Cluster). The first attempt follows `before` (the batch the consumer handed in before this
+   * one) when that batch's last part is still to be sent; otherwise this waits for it first.
+   */
+  private async applyInUnits(
+    facts: readonly EventFact[],
+    markers: readonly EventMarker[],
+    link: BatchLink,
+    before: BatchLink | undefined,
+  ): Promise<boolean> {
+    const markerById = new Map(markers.map((marker) => [marker.eventId, marker]));
+    const partEvents = this.options.unitPartEvents ?? UNIT_PART_EVENTS;
+    let pending: readonly EventFact[] = facts;
+    for (let attempt = 1; ; attempt++) {
+      let following: Following | undefined;
+      if (attempt === 1 && before !== undefined) {
+        if (before.lastSent) {
+          await before.done;
+        } else {
+          before.successor = true;
+          following = { tail: before.sent, partsSeen: before.partsSent };
+        }
+      }
+      const unit = this.store.batchUnit!(
+        pending.map((fact) => markerById.get(fact.eventId)!),
+        { readMarkers: attempt > 1 },
+      );
+      if (unit === undefined) return false;
+      let unlanded: readonly EventFact[] | undefined;
+      try {
+        unlanded = await new BatchMaterialization(this.store, pending, false).runAsUnit(unit, {
+          markerOf: (eventId) => markerById.get(eventId)!,
+          partEvents,
+          ...(following === undefined ? {} : { following }),
+          ...(attempt === 1 ? { link } : {}),
+        });
+      } finally {
+        unit.release();
+        link.markSent(undefined);
+      }
+      // Planned again after the batch it followed is done: its writes are then in what a new
+      // prefetch reads.
+      if (before !== undefined) await before.done;
+      if (unlanded === undefined) continue;
+      pending = unlanded;
+      if (pending.length === 0) return true;
+      this.options.onRefused?.();
+      if (attempt === FeatureMaterializer.UNIT_ATTEMPTS) {
+        throw new Error(`a batch's write was refused ${attempt} times (its reads kept changing)`);
+      }
+    }
+  }
+}
+
+/**
+ * A batch written in units (see \`BatchUnit\`), as the batch handed in after it sees it: the
+ * next batch of the same consumer follows it (its first write lands only after this batch's
+ * last one, and plans on what this batch's writes leave) when it arrives before this batch's
+ * last part is sent.
+ */
+class BatchLink {
+  /** Set by the next batch before this batch's last part is sent: that part leaves its key. */
+  successor = false;
+  /** Parts of the batch's first attempt sent so far. */
+  partsSent = 0;
+  /** The first attempt's last part was sent (or will not be). */
+  lastSent = false;
+  /** Resolves with what a follower plans on once the last part is sent; undefined: no chain. */
+  readonly sent: Promise<ChainTail | undefined>;
+  /** Resolves when the batch has been applied, or has failed. */
+  readonly done: Promise<void>;
+  private resolveSent!: (tail: ChainTail | undefined) => void;
+  private resolveDone!: () => void;
+
+  constructor() {
+    this.sent = new Promise((resolve) => (this.resolveSent = resolve));
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  markSent(tail: ChainTail | undefined): void {
+    if (this.lastSent) return;
+    this.lastSent = true;
+    this.resolveSent(tail);
+  }
+
+  finish(): void {
+    this.markSent(undefined);
+    this.resolveDone();
+  }
+}
+
+/** What a batch's writes leave that the batch following it plans on. */
+interface ChainTail {
+  /** The token its last write leaves when it lands (and every write before it did). */
+  readonly token: string;
+  /** The posts it creates. */
+  readonly metas: ReadonlyMap<string, PostMeta>;
+  /** Per part, in order: the engagements it parks, by post. */
+  readonly parks: readonly ReadonlyMap<string, readonly ParkedEngagement[]>[];
+  /** By relation key: the score it leaves (NaN: none). */
+  readonly relations: ReadonlyMap<string, number>;
+}
+
+/** A batch following another one's writes: what it waits for, and what it saw of them. */
+interface Following {
+  readonly tail: Promise<ChainTail | undefined>;
+  /** The other's parts sent before this batch's prefetch: their writes are in what it read. */
+  readonly partsSeen: number;
 }
 
 /** One batch's materialization: prefetch, plan, write, correct. */
@@ -150,6 +255,8 @@ class BatchMaterialization {
   private readonly creating = new Map<string, { meta: PostMeta; atMs: number; eventId: string }>();
   /** Posts of `creating` a write planned so far stores the meta of. */
   private readonly created = new Set<string>();
+  /** Following another batch's writes: the token its last one leaves (see `BatchLink`). */
+  private landedBefore: string | undefined;
 
   /** By (user, relation, blog): the score prefetched, and the one this batch leaves. */
   private readonly relations = new Map<string, { score: number | undefined; predicted: number }>();
@@ -185,20 +292,35 @@ class BatchMaterialization {
    */
   async runAsUnit(
     unit: BatchUnit,
-    markerOf: (eventId: string) => EventMarker,
-    partEvents: number,
-  ): Promise<readonly EventFact[]> {
-    let prefetched = await this.prefetch(unit);
+    {
+      markerOf,
+      partEvents,
+      following,
+      link,
+    }: {
+      readonly markerOf: (eventId: string) => EventMarker;
+      readonly partEvents: number;
+      /** The batch whose writes this one's follow (see `BatchLink`). */
+      readonly following?: Following;
+      /** This batch as the one after it sees it. */
+      readonly link?: BatchLink;
+    },
+  ): Promise<readonly EventFact[] | undefined> {
+    let prefetched = await this.prefetch(unit, following);
+    if (prefetched === undefined) return undefined;
     if (prefetched.applied.size > 0) {
       // Another consumer applied these (a republished event, a reclaimed entry): leave them
       // out, and read again for the rest.
-      this.facts = this.facts.filter((fact) => !prefetched.applied.has(fact.eventId));
+      const { applied } = prefetched;
+      this.facts = this.facts.filter((fact) => !applied.has(fact.eventId));
       if (this.facts.length === 0) return [];
-      prefetched = await this.prefetch(unit);
+      prefetched = (await this.prefetch(unit))!;
     }
     this.startPlan();
     const parts = partsOf(this.facts, partEvents);
     const writes: Promise<PartOutcome>[] = [];
+    const parks: ReadonlyMap<string, readonly ParkedEngagement[]>[] = [];
+    const tokens: (string | undefined)[] = [];
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
       const relations = this.relationReads(part);
@@ -207,20 +329,50 @@ class BatchMaterialization {
       for (const fact of part) this.plan(fact, prefetched);
       this.builder.countingFor(undefined);
       const { builder, followerChanges } = this;
+      const plan = builder.build();
+      const last = i === parts.length - 1;
+      // Each part follows the one before (the first, the batch this one follows, if any); the
+      // last leaves its token for the batch after this one, if that one follows.
+      const after = i === 0 ? this.landedBefore : tokens[i - 1];
+      const leaves = !last || link?.successor === true ? randomUUID() : undefined;
+      tokens.push(leaves);
+      parks.push(
+        new Map(
+          plan.posts.flatMap((post) => (post.park.length > 0 ? [[post.postId, post.park]] : [])),
+        ),
+      );
       writes.push(
         unit
-          .write(builder.build(), {
+          .write(plan, {
             markers: part.map((fact) => markerOf(fact.eventId)),
             relations,
-            followed: i < parts.length - 1,
+            ...(leaves === undefined ? {} : { leaves }),
+            ...(after === undefined ? {} : { after }),
           })
           .then(
             (outcome) => ({ outcome, builder, followerChanges }),
             (error: unknown) => ({ error }),
           ),
       );
+      if (link !== undefined) {
+        link.partsSent += 1;
+        if (last) {
+          link.markSent(
+            leaves !== undefined
+              ? {
+                  token: leaves,
+                  metas: new Map([...this.creating].map(([postId, { meta }]) => [postId, meta])),
+                  parks,
+                  relations: new Map(
+                    [...this.relations].map(([key, { predicted }]) => [key, predicted]),
+                  ),
+                }
+              : undefined,
+          );
+        }
+      }
       // Lets the part's transaction go out before the next part is planned.
-      if (i < parts.length - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!last) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     const outcomes = await Promise.all(writes);
     for (let i = 0; i < outcomes.length; i++) {
@@ -289,8 +441,12 @@ class BatchMaterialization {
   }
 
   private async prefetch(): Promise<Prefetched>;
-  private async prefetch(unit: BatchUnit): Promise<Prefetched & { applied: ReadonlySet<string> }>;
-  private async prefetch(unit?: BatchUnit): Promise<Prefetched> {
+  /** Undefined when the batch it follows gave way (it will not leave what this one plans on). */
+  private async prefetch(
+    unit: BatchUnit,
+    following?: Following,
+  ): Promise<(Prefetched & { applied: ReadonlySet<string> }) | undefined>;
+  private async prefetch(unit?: BatchUnit, following?: Following): Promise<Prefetched | undefined> {
     this.metas.clear();
     this.creating.clear();
     this.relations.clear();
@@ -312,9 +468,18 @@ class BatchMaterialization {
       relations,
       ...(this.deliveredBefore ? { joined: created } : {}),
     });
+    // Following another batch's writes: planned on what they leave, where the prefetch (sent
+    // before they landed) cannot have read it. Its first write lands only after their last.
+    const tail = following === undefined ? undefined : await following.tail;
+    if (following !== undefined && tail === undefined) return undefined;
+    this.landedBefore = tail?.token;
     for (const [postId, meta] of prefetched.metas) this.metas.set(postId, meta);
+    for (const [postId, meta] of tail?.metas ?? [])
+      if (!this.metas.has(postId)) this.metas.set(postId, meta);
     [...relationKeys.keys()].forEach((key, i) => {
-      const score = prefetched.relationScores[i];
+      const left = tail?.relations.get(key);
+      const score =
+        left === undefined ? prefetched.relationScores[i] : Number.isNaN(left) ? undefined : left;
       this.relations.set(key, { score, predicted: score ?? Number.NaN });
     });
     // The first PostCreated of a post without a stored meta creates it; its meta serves
@@ -324,7 +489,20 @@ class BatchMaterialization {
       this.metas.set(postId, meta);
       this.creating.set(postId, { meta, atMs, eventId });
     }
-    return prefetched;
+    if (tail === undefined) return prefetched;
+    // What the followed batch's parts sent after the prefetch park with posts this one creates.
+    const parked = new Map(prefetched.parked);
+    const assumed = new Map<string, ParkedEngagement[]>();
+    for (const postId of this.creating.keys()) {
+      const later = tail.parks
+        .slice(following!.partsSeen)
+        .flatMap((part) => part.get(postId) ?? []);
+      if (later.length === 0) continue;
+      parked.set(postId, [...(prefetched.parked.get(postId) ?? []), ...later]);
+      assumed.set(postId, later);
+    }
+    unit!.assumeParked(assumed);
+    return { ...prefetched, parked };
   }
 
   private plan(fact: EventFact, prefetched: Prefetched): void {

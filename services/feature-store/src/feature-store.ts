@@ -251,13 +251,18 @@ export interface BatchUnit {
     request: PrefetchRequest,
   ): Promise<Prefetched & { readonly applied: ReadonlySet<string> }>;
   /**
-   * Writes one part of the plan and sets its events' markers, all at once, after the unit's
-   * earlier writes (call it again before this one resolves to keep Redis busy). When
-   * something it depends on changed since the prefetch, when another consumer marked one of
-   * its events first, or when an earlier write of the unit did not land, nothing is written:
+   * Writes one part of the plan and sets its events' markers, all at once (call it again
+   * before this one resolves to keep Redis busy: writes go in call order). When something it
+   * depends on changed since the prefetch, when another consumer marked one of its events
+   * first, or when the write it follows (`after`) did not land, nothing is written:
    * `conflicts` is set and every entity is unwritten.
    */
   write(plan: WritePlan, part: UnitWrite): Promise<WriteOutcome>;
+  /**
+   * Takes the parked lists of these posts to end, when the unit writes, with these engagements
+   * too (parked by writes of another unit that land before this unit's first), and checks so.
+   */
+  assumeParked(parked: ReadonlyMap<string, readonly ParkedEngagement[]>): void;
   /** Ends the unit; call it whatever happened. */
   release(): void;
 }
@@ -273,8 +278,13 @@ export interface UnitWrite {
    * those it creates are checked by the unit itself.
    */
   readonly relations: readonly RelationRead[];
-  /** Whether another write of the unit follows this one (it lands only if this one did). */
-  readonly followed: boolean;
+  /**
+   * A token naming this write, when a later write (of this unit or another) follows it: the
+   * write leaves it in Redis when it lands (for a minute, until the follower takes it).
+   */
+  readonly leaves?: string;
+  /** The token of the write this one follows: it lands only if that one did. */
+  readonly after?: string;
 }
 
 export interface RelationRead {

@@ -132,8 +132,10 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
         group: FEATURE_STORE_GROUP,
         consumer: i === 0 ? runtime.consumerName : `${runtime.consumerName}.${i + 1}`,
         batchSize: config.FEATURE_STORE_BATCH_SIZE,
-        // The units set the markers with their writes: the consumer only acknowledges.
+        // The units set the markers with their writes: the consumer only acknowledges. While
+        // catching up, the next batch is read and planned while the last one is written.
         marksProcessed: inUnits,
+        overlapBatches: inUnits,
         batchHandler,
       }),
     ),

@@ -151,9 +151,19 @@ export class RedisFeatureStore implements FeatureStore {
   private openUnit(markers: readonly EventMarker[], { readMarkers }: BatchUnitOptions): BatchUnit {
     /** What the prefetch read that a write's outcome depends on (see `readGuard`). */
     let reads: UnitReads = { unmade: new Set(), parked: new Map() };
-    /** The previous write's `landed` key, when one was sent that another follows. */
-    let previous: string | undefined;
     return {
+      assumeParked: (parked) => {
+        const tails = new Map(reads.parked);
+        for (const [postId, engagements] of parked) {
+          if (engagements.length === 0) continue;
+          const tail = tails.get(postId) ?? { length: 0, last: '' };
+          tails.set(postId, {
+            length: tail.length + engagements.length,
+            last: encodeParked(engagements.at(-1)!),
+          });
+        }
+        reads = { ...reads, parked: tails };
+      },
       prefetch: async (request) => {
         const batch = new SlotBatch(this.redis);
         const marks = readMarkers ? batch.mget(markers.map((marker) => marker.key)) : () => [];
@@ -170,21 +180,18 @@ export class RedisFeatureStore implements FeatureStore {
         );
         return { ...prefetched, applied };
       },
-      write: async (plan, { markers: claiming, relations, followed }) => {
+      write: async (plan, { markers: claiming, relations, leaves, after }) => {
         const batch = new SlotBatch(this.redis);
         const veto = this.keys.veto(randomUUID());
-        const landed = followed ? this.keys.landed(randomUUID()) : '';
-        const after = previous ?? '';
-        previous = landed === '' ? undefined : landed;
         const claimed = this.queueCall(
           batch,
           'featureStoreClaim',
           [veto, ...claiming.map((marker) => marker.key)],
           [
             VETO_TTL_MS,
-            landed,
+            leaves === undefined ? '' : this.keys.landed(leaves),
             LANDED_TTL_MS,
-            after,
+            after === undefined ? '' : this.keys.landed(after),
             this.readGuard(plan, reads, relations),
             ...claiming.map((marker) => marker.ttlMs),
           ],

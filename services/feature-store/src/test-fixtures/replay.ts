@@ -54,6 +54,8 @@ export async function replayTwice(
   expected: Snapshot,
   batchSize = 5,
   options?: FeatureMaterializerOptions,
+  /** Hands a backlog's next batch in while the last is written, as the service does. */
+  overlapBatches = false,
 ): Promise<void> {
   const group = 'feature-store';
   const materializer = new FeatureMaterializer(store, options);
@@ -61,7 +63,8 @@ export async function replayTwice(
     group,
     consumer: 'c1',
     batchSize,
-    batchHandler: (events) => materializer.applyBatch(events),
+    batchHandler: (events, deliveries) => materializer.applyBatch(events, deliveries),
+    overlapBatches,
     pollIntervalMs: 10,
   });
   const drained = () =>
