@@ -191,7 +191,7 @@ export class FeatureMaterializer {
 }
 
 /**
- * A batch written in units (see \`BatchUnit\`), as the batch handed in after it sees it: the
+ * A batch written in units (see `BatchUnit`), as the batch handed in after it sees it: the
  * next batch of the same consumer follows it (its first write lands only after this batch's
  * last one, and plans on what this batch's writes leave) when it arrives before this batch's
  * last part is sent.
