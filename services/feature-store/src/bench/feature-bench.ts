@@ -10,14 +10,19 @@ import { waitUntilDrained } from '@feedmesh/events';
 import { createRuntime, loadConfig, type Runtime } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
 import { deleteKeys } from '@feedmesh/testing';
-import { createWorld, type WorldPresetName } from '@feedmesh/world';
+import { createWorld, type World, type WorldPresetName } from '@feedmesh/world';
 import { Redis } from 'ioredis';
 import {
   FEATURE_STORE_GROUP,
   FEATURE_STORE_NODE_FLAGS,
   featureStoreConfigShape,
 } from '../config.js';
+import { FeatureMaterializer } from '../event-materializer.js';
+import type { StoreLimits } from '../feature-store.js';
+import { InMemoryFeatureStore } from '../in-memory-feature-store.js';
+import { RedisFeatureStore } from '../redis-feature-store.js';
 import { FeatureKeys } from '../redis-keys.js';
+import { assertSameSnapshot, snapshotOf, type Snapshot } from '../test-fixtures/snapshot.js';
 import { seededRandom, summarize, type LatencySummary } from './latency.js';
 import type { ReadPath, ReadRequest, ReadWorkerData } from './read-worker.js';
 
@@ -43,9 +48,19 @@ export interface FeatureBenchOptions {
   readonly keepData?: boolean;
   /** Key prefix; default a fresh `bench:fs:<random>`. */
   readonly prefix?: string;
+  /**
+   * After ingestion, compare what the service built with what the in-memory store builds from
+   * the same world (its batches in log order): `VERIFY_USERS` random users' features with
+   * `VERIFY_POSTS` random posts, their sets and interests. The run fails if they differ.
+   */
+  readonly verify?: boolean;
   /** Progress lines (to stderr in the script). */
   readonly log?: (line: string) => void;
 }
+
+/** Users and posts a verifying run compares (see `FeatureBenchOptions.verify`). */
+export const VERIFY_USERS = 50;
+export const VERIFY_POSTS = 300;
 
 export interface FeatureBenchReport {
   readonly benchmark: 'features';
@@ -110,6 +125,8 @@ export interface FeatureBenchReport {
    * faster than this.
    */
   readonly transportFloor: LatencySummary;
+  /** With `verify`: what was compared; the run fails before reporting if anything differed. */
+  readonly verified?: { readonly users: number; readonly posts: number };
   /** GetFeatures (feed-gateway's client) over raw MGET, per percentile. */
   readonly ratio: { readonly p50: number; readonly p95: number; readonly p99: number };
   /** GetFeatures (generated client) over raw MGET. */
@@ -170,7 +187,8 @@ export async function runFeatureBench(
     GRPC_LISTEN: '127.0.0.1:0',
     FEATURE_STORE_BATCH_SIZE: String(batchSize),
   };
-  const runtime = createRuntime(loadConfig(featureStoreConfigShape, env), silent);
+  const config = loadConfig(featureStoreConfigShape, env);
+  const runtime = createRuntime(config, silent);
   const admin = new Redis(redisUrl);
   let service: ChildProcess | undefined;
   let floor: ChildProcess | undefined;
@@ -197,6 +215,19 @@ export async function runFeatureBench(
     const eventsPerSecond = Math.round(events / seconds);
     log(`ingested ${events} events in ${seconds.toFixed(1)} s: ${eventsPerSecond} events/s`);
     const afterIngestion = loadavg()[0]!;
+    const verified = options.verify
+      ? await verifyIngestion({
+          world,
+          redis: admin,
+          prefix,
+          limits: {
+            setCap: config.FEATURE_STORE_LIST_CAP,
+            interestCap: config.FEATURE_STORE_INTEREST_CAP,
+          },
+          seed,
+          log,
+        })
+      : undefined;
 
     const latency = await measureReads({
       address,
@@ -255,6 +286,7 @@ export async function runFeatureBench(
       inProcess,
       rawMget,
       transportFloor,
+      ...(verified === undefined ? {} : { verified }),
       ratio,
       ratioGeneratedClient: ratioOf(getFeaturesGeneratedClient),
       targets: {
@@ -278,6 +310,59 @@ export async function runFeatureBench(
     }
     await admin.quit();
   }
+}
+
+/**
+ * The service's state after ingestion against the in-memory store's from the same events: the
+ * features, sets and interests of random users with random posts, at the world's present.
+ */
+async function verifyIngestion(run: {
+  readonly world: World;
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly limits: StoreLimits;
+  readonly seed: number;
+  readonly log: (line: string) => void;
+}): Promise<{ users: number; posts: number }> {
+  const { users, posts, now } = run.world.truth.parameters;
+  run.log(`verifying: the same world into the in-memory store`);
+  const memory = new InMemoryFeatureStore(run.limits);
+  const materializer = new FeatureMaterializer(memory);
+  let batch: eventsv1.Event[] = [];
+  for (const event of run.world.events()) {
+    batch.push(event);
+    if (batch.length === 2_000) {
+      await materializer.applyBatch(batch);
+      batch = [];
+    }
+  }
+  await materializer.applyBatch(batch);
+  const random = seededRandom(run.seed + 1);
+  const userIds = [
+    ...new Set(Array.from({ length: VERIFY_USERS }, () => `u${1 + Math.floor(random() * users)}`)),
+  ];
+  const postIds = [
+    ...new Set(Array.from({ length: VERIFY_POSTS }, () => `p${1 + Math.floor(random() * posts)}`)),
+  ];
+  const store = new RedisFeatureStore({ redis: run.redis, prefix: run.prefix, ...run.limits });
+  const served = await snapshotOf(store, userIds, postIds, now);
+  const expected = await snapshotOf(memory, userIds, postIds, now);
+  for (const userId of userIds) {
+    const one = (snapshot: Snapshot): Snapshot => ({
+      users: { [userId]: snapshot.users[userId]! },
+    });
+    try {
+      assertSameSnapshot(one(served), one(expected));
+    } catch {
+      throw new Error(
+        `the service's state for ${userId} differs from what the in-memory store built from the same events`,
+      );
+    }
+  }
+  run.log(
+    `verified: ${userIds.length} users with ${postIds.length} posts as the in-memory store has them`,
+  );
+  return { users: userIds.length, posts: postIds.length };
 }
 
 /**

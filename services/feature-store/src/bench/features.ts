@@ -11,7 +11,7 @@ import { runFeatureBench, type FeatureBenchOptions } from './feature-bench.js';
 const USAGE = `node services/feature-store/dist/bench/features.js [--json] [--preset medium]
   [--requests 1000] [--warmup 200] [--posts-per-request 1000] [--batch-size 2000]
   [--partitions 8] [--seed 1] [--posts N] [--redis-url redis://...] [--prefix bench:fs:x]
-  [--keep-data]`;
+  [--keep-data] [--verify]`;
 
 const values = parseScriptArgs(USAGE, {
   json: { type: 'boolean', default: false },
@@ -24,6 +24,7 @@ const values = parseScriptArgs(USAGE, {
   partitions: { type: 'string' },
   'batch-size': { type: 'string' },
   'keep-data': { type: 'boolean', default: false },
+  verify: { type: 'boolean', default: false },
   prefix: { type: 'string' },
   'redis-url': { type: 'string' },
 });
@@ -48,6 +49,7 @@ const options: FeatureBenchOptions = {
     }),
   ),
   keepData: values['keep-data'],
+  verify: values.verify,
   ...(values.prefix === undefined ? {} : { prefix: values.prefix }),
   ...(values['redis-url'] === undefined ? {} : { redisUrl: values['redis-url'] }),
   log: (line) => process.stderr.write(`${line}\n`),

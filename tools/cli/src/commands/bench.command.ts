@@ -116,6 +116,10 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     )
     .option('--prefix <prefix>', 'key prefix of the run (default: a random bench:fs:<hex>)')
     .option('--keep-data', 'leave the ingested keys in Redis (deleted by default)')
+    .option(
+      '--verify',
+      'after ingestion, compare a sample of what the service built with the in-memory store fed the same world; fail if they differ',
+    )
     .option('--redis <url>', 'Redis to run on', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
     .option('--json', 'print the whole report as JSON')
     .action(async (options) => {
@@ -129,6 +133,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         partitions: options.partitions,
         batchSize: options.batchSize,
         keepData: options.keepData === true,
+        verify: options.verify === true,
         ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
         log: (line: string) => io.stderr.write(`${line}\n`),
       });

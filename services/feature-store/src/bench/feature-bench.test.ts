@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { testRedis, testRedisUrl, uniquePrefix } from '@feedmesh/testing';
+import { runFeatureBench } from './feature-bench.js';
+
+describe('the feature store benchmark (bench features)', function () {
+  this.timeout(120_000);
+
+  it('ingests a world through the service as the in-memory store builds it, reports every read path, and leaves no key', async () => {
+    const prefix = uniquePrefix('bench-fs');
+    const report = await runFeatureBench({
+      redisUrl: testRedisUrl(),
+      prefix,
+      preset: 'small',
+      postsPerRequest: 50,
+      requests: 5,
+      warmup: 1,
+      partitions: 4,
+      batchSize: 300,
+      verify: true,
+    });
+    assert.equal(report.ingestion.events, report.world.events);
+    assert.ok(report.ingestion.eventsPerSecond > 0);
+    assert.ok(report.verified !== undefined && report.verified.users > 0);
+    for (const path of [
+      report.getFeatures,
+      report.getFeaturesGeneratedClient,
+      report.inProcess,
+      report.rawMget,
+      report.transportFloor,
+    ]) {
+      assert.equal(path.count, 5);
+      assert.ok(path.p50 > 0 && path.p50 <= path.p99);
+    }
+    const redis = testRedis(prefix);
+    try {
+      assert.deepEqual(await redis.keys(`*${prefix}*`), []);
+    } finally {
+      await redis.quit();
+    }
+  });
+});
