@@ -995,6 +995,34 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         assert.equal(most, 2);
       });
 
+      it('with overlapBatches, finishes the batches it handed in and the read it sent when stopped', async function () {
+        const log = await openLog({ partitions: 4 });
+        const events = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'].flatMap((user) =>
+          likes(5, user, `${user}-`),
+        );
+        await log.append(events);
+        const batches = new Batches();
+        const started = new Gate();
+        const consumer = await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          batchSize: 2,
+          overlapBatches: true,
+          batchHandler: async (batch, deliveries) => {
+            batches.record(batch, deliveries);
+            if (batches.received.length === 3) started.open();
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          },
+        });
+        await started.opened;
+        await consumer.stop();
+        const { pending } = await log.lag('g');
+        assert.equal(pending, 0);
+        const ids = batches.ids();
+        assert.equal(new Set(ids).size, ids.length);
+        assert.ok(ids.length < events.length, `${ids.length} of ${events.length} handed in`);
+      });
+
       it('settles events the group already applied, and repeats within a read, as duplicates', async function () {
         const log = await openLog({ partitions: 1 });
         const batches = new Batches();
