@@ -940,33 +940,20 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         assert.equal(consumer.stats().duplicates, 1);
       });
 
-      it('refuses marksProcessed for a handler of one event at a time, naming it', async function () {
-        const log = await openLog();
-        await assert.rejects(
-          log.consume({
-            group: 'g',
-            consumer: 'c1',
-            handler: async () => {},
-            marksProcessed: true,
-          }),
-          (error: unknown) =>
-            error instanceof InvalidArgumentError && error.field === 'marksProcessed',
-        );
-      });
-
-      it('refuses overlapBatches for a handler of one event at a time, naming it', async function () {
-        const log = await openLog();
-        await assert.rejects(
-          log.consume({
-            group: 'g',
-            consumer: 'c1',
-            handler: async () => {},
-            overlapBatches: true,
-          }),
-          (error: unknown) =>
-            error instanceof InvalidArgumentError && error.field === 'overlapBatches',
-        );
-      });
+      for (const option of ['marksProcessed', 'overlapBatches'] as const) {
+        it(`refuses ${option} for a handler of one event at a time, naming it`, async function () {
+          const log = await openLog();
+          await assert.rejects(
+            log.consume({
+              group: 'g',
+              consumer: 'c1',
+              handler: async () => {},
+              [option]: true,
+            }),
+            (error: unknown) => error instanceof InvalidArgumentError && error.field === option,
+          );
+        });
+      }
 
       it('with overlapBatches, hands in a backlog’s next batch while the last is handled, two at most, each event once', async function () {
         const log = await openLog({ partitions: 4 });

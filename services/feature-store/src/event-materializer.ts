@@ -173,7 +173,6 @@ export class FeatureMaterializer {
           ...(attempt === 1 ? { link } : {}),
         });
       } finally {
-        unit.release();
         link.markSent(undefined);
       }
       // Planned again after the batch it followed is done: its writes are then in what a new

@@ -263,8 +263,6 @@ export interface BatchUnit {
    * too (parked by writes of another unit that land before this unit's first), and checks so.
    */
   assumeParked(parked: ReadonlyMap<string, readonly ParkedEngagement[]>): void;
-  /** Ends the unit; call it whatever happened. */
-  release(): void;
 }
 
 /** What one write of a batch unit counts and depends on. */

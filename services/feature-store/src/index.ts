@@ -169,14 +169,12 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
         stopCacheGauge();
         await stopConsumers();
         await nearCache?.close();
-        if (store instanceof RedisFeatureStore) await store.close();
       },
     });
   } catch (error) {
     stopCacheGauge();
     await stopConsumers();
     await nearCache?.close();
-    if (store instanceof RedisFeatureStore) await store.close();
     throw error;
   }
 }

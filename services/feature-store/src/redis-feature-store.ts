@@ -145,9 +145,6 @@ export class RedisFeatureStore implements FeatureStore {
     return this.redis.isCluster ? undefined : this.openUnit(markers, options);
   }
 
-  /** Nothing to close: the store writes on the caller's client. */
-  async close(): Promise<void> {}
-
   private openUnit(markers: readonly EventMarker[], { readMarkers }: BatchUnitOptions): BatchUnit {
     /** What the prefetch read that a write's outcome depends on (see `readGuard`). */
     let reads: UnitReads = { unmade: new Set(), parked: new Map() };
@@ -207,7 +204,6 @@ export class RedisFeatureStore implements FeatureStore {
         if (replies === undefined || claimed(replies) !== CLAIMED) return refusedOutcome(plan);
         return this.outcomeOf(calls, replies);
       },
-      release: () => undefined,
     };
   }
 

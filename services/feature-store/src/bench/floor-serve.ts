@@ -8,7 +8,13 @@
  * exits on SIGTERM.
  */
 import { packedFeatureStoreDefinition, type PackedFeaturesResponse } from '@feedmesh/contracts';
-import { bindService, startGrpcServer } from '@feedmesh/service-kit';
+import {
+  bindService,
+  loadConfig,
+  serverConfigShape,
+  serverOptionsFrom,
+  startGrpcServer,
+} from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
 import { featureSchema } from '../feature-schema.js';
 
@@ -44,10 +50,8 @@ function responseFor(rows: number): PackedFeaturesResponse {
 
 const server = await startGrpcServer({
   name: 'feature-store-floor',
-  listen: '127.0.0.1:0',
-  maxMessageBytes: 16 * 1024 * 1024,
-  unaryTimeoutMs: 10_000,
-  drainTimeoutMs: 1_000,
+  // The service's server settings, at their defaults (as the benchmark starts the service).
+  ...serverOptionsFrom(loadConfig(serverConfigShape, { GRPC_LISTEN: '127.0.0.1:0' })),
   logger,
   services: [
     bindService(packedFeatureStoreDefinition, {
