@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCandidateEval } from './candidate-eval.js';
@@ -16,7 +18,11 @@ describe('runCandidateEval (ml-latest-small, first 30 users)', function () {
   });
 
   it('splits the data folder with the seed and recalls more with the union than popular', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'candidate-eval-test-'));
+    after(() => rm(dir, { recursive: true, force: true }));
+    const listsPath = join(dir, 'lists.jsonl');
     const report = await runCandidateEval({
+      listsPath,
       dataDir: DATA,
       seed: 42,
       ks: [100, 500],
@@ -37,6 +43,30 @@ describe('runCandidateEval (ml-latest-small, first 30 users)', function () {
       );
     }
     assert.ok(popular!['@500']! > 0.3, 'popular is a real baseline, not an empty list');
+
+    // The lists written are the ones measured: their recall is the report's.
+    const lines = (await readFile(listsPath, 'utf8')).trim().split('\n');
+    assert.equal(lines.length, 30, 'one line per test user');
+    const entries = lines.map(
+      (line) => JSON.parse(line) as { lists: Record<string, string[]>; relevant: string[] },
+    );
+    for (const source of ['popular', 'session']) {
+      for (const k of [100, 500]) {
+        const mean =
+          entries.reduce((sum, { lists, relevant }) => {
+            const top = new Set(lists[source]!.slice(0, k));
+            return sum + relevant.filter((id) => top.has(id)).length / relevant.length;
+          }, 0) / entries.length;
+        assert.equal(
+          Math.round(mean * 10_000) / 10_000,
+          report.recall[source]![`@${k}`],
+          `${source} @${k}`,
+        );
+      }
+    }
+    assert.deepEqual(Object.keys(entries[0]!.lists).sort(), ['popular', 'session']);
+    assert.ok(entries.every(({ lists }) => lists['session']!.length <= 500));
+    assert.equal(report.listsPath, listsPath);
   });
 
   it('refuses a train file without its test file', async () => {

@@ -5,7 +5,7 @@ import {
   type SessionEaseOptions,
 } from '@feedmesh/embeddings';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@feedmesh/errors';
@@ -63,6 +63,12 @@ export interface CandidateEvalOptions {
   readonly session?: Partial<SessionSettings>;
   /** Fusion weights of the union by source; default: the SURFACE_FOR_YOU defaults. */
   readonly weights?: Readonly<Record<string, number>>;
+  /**
+   * Writes each test user's list from every source alone (top max(ks), best first) with their
+   * test items to this file, one JSON object a line (`{ userId, lists: { source: [postId] },
+   * relevant: [postId] }`): what offline fusion experiments start from.
+   */
+  readonly listsPath?: string;
   readonly progress?: (line: string) => void;
 }
 
@@ -81,6 +87,8 @@ export interface CandidateEvalReport {
   readonly union: string;
   readonly embeddings: { readonly factors: number; readonly trainMs: number };
   readonly timings: { readonly replayMs: number; readonly evaluateMs: number };
+  /** Where the per-source lists were written, when asked. */
+  readonly listsPath?: string;
 }
 
 const BLOG = 'movielens';
@@ -171,39 +179,48 @@ export async function runCandidateEval(
   const recalls = new Map<string, number[][]>(
     [...alone, 'union'].map((name) => [name, ks.map(() => [])]),
   );
+  const listsFile = options.listsPath ? await open(options.listsPath, 'w') : undefined;
   const evaluateStarted = performance.now();
-  for (const [n, userId] of users.entries()) {
-    const relevant = new Set([...testedBy.get(userId)!].map(postIdOf));
-    const exclude = new Set([...(trainedBy.get(userId) ?? [])].map(postIdOf));
-    const ask = async (budgets: ReadonlyMap<string, number>, maxCandidates: number) => {
-      const response = await pipeline.generator.generate(
-        {
-          userId,
-          surface: SURFACE,
-          tag: undefined,
-          maxCandidates,
-          budgets: new Map(
-            sources.map((name) => [
-              name,
-              { maxCandidates: budgets.get(name) ?? 0, timeoutMs: 10_000 },
-            ]),
-          ),
-          exclude,
-        },
-        new AbortController().signal,
-      );
-      return response.candidates.map((c) => c.postId);
-    };
-    for (const source of alone) {
-      const ranked = await ask(new Map([[source, maxK]]), maxK);
-      ks.forEach((k, i) => recalls.get(source)![i]!.push(recallAt(ranked, relevant, k)));
+  try {
+    for (const [n, userId] of users.entries()) {
+      const relevant = new Set([...testedBy.get(userId)!].map(postIdOf));
+      const exclude = new Set([...(trainedBy.get(userId) ?? [])].map(postIdOf));
+      const ask = async (budgets: ReadonlyMap<string, number>, maxCandidates: number) => {
+        const response = await pipeline.generator.generate(
+          {
+            userId,
+            surface: SURFACE,
+            tag: undefined,
+            maxCandidates,
+            budgets: new Map(
+              sources.map((name) => [
+                name,
+                { maxCandidates: budgets.get(name) ?? 0, timeoutMs: 10_000 },
+              ]),
+            ),
+            exclude,
+          },
+          new AbortController().signal,
+        );
+        return response.candidates.map((c) => c.postId);
+      };
+      const lists: Record<string, readonly string[]> = {};
+      for (const source of alone) {
+        const ranked = await ask(new Map([[source, maxK]]), maxK);
+        ks.forEach((k, i) => recalls.get(source)![i]!.push(recallAt(ranked, relevant, k)));
+        lists[source] = ranked;
+      }
+      if (listsFile)
+        await listsFile.write(`${JSON.stringify({ userId, lists, relevant: [...relevant] })}\n`);
+      for (const [i, k] of ks.entries()) {
+        const ranked = await ask(new Map(sources.map((name) => [name, k])), k);
+        if (ranked.length > k) throw new Error(`the union at ${k} has ${ranked.length} items`);
+        recalls.get('union')![i]!.push(recallAt(ranked, relevant, k));
+      }
+      if ((n + 1) % 100 === 0) progress(`${n + 1} of ${users.length} users`);
     }
-    for (const [i, k] of ks.entries()) {
-      const ranked = await ask(new Map(sources.map((name) => [name, k])), k);
-      if (ranked.length > k) throw new Error(`the union at ${k} has ${ranked.length} items`);
-      recalls.get('union')![i]!.push(recallAt(ranked, relevant, k));
-    }
-    if ((n + 1) % 100 === 0) progress(`${n + 1} of ${users.length} users`);
+  } finally {
+    await listsFile?.close();
   }
   const evaluateMs = performance.now() - evaluateStarted;
 
@@ -229,6 +246,7 @@ export async function runCandidateEval(
       'unless `weights` names others) and cut at K: what Generate returns',
     embeddings: { factors: artifact.dim, trainMs: artifact.metrics['train_ms'] ?? 0 },
     timings: { replayMs: Math.round(replayMs), evaluateMs: Math.round(evaluateMs) },
+    ...(options.listsPath ? { listsPath: options.listsPath } : {}),
   };
 }
 

@@ -9,7 +9,7 @@ import { runCandidateEval } from './candidate-eval.js';
 
 const USAGE =
   'candidates.js (--train train.csv --test test.csv | --data-dir ml-latest-small [--seed 42])\n' +
-  '  [--movies movies.csv] [--users N] [--weights source=w,...] [--json]';
+  '  [--movies movies.csv] [--users N] [--weights source=w,...] [--lists lists.jsonl] [--json]';
 const values = parseScriptArgs(USAGE, {
   train: { type: 'string' },
   test: { type: 'string' },
@@ -18,6 +18,7 @@ const values = parseScriptArgs(USAGE, {
   movies: { type: 'string' },
   users: { type: 'string' },
   weights: { type: 'string' },
+  lists: { type: 'string' },
   json: { type: 'boolean', default: false },
 });
 if (!(values.train && values.test) && !values['data-dir']) {
@@ -33,6 +34,8 @@ const report = await runCandidateEval({
   ...(seed === undefined ? {} : { seed }),
   ...(values.movies ? { movies: values.movies } : {}),
   ...(users === undefined ? {} : { users }),
+  // --lists out.jsonl: each test user's list from every source alone, and their test items.
+  ...(values.lists ? { listsPath: values.lists } : {}),
   // --weights popular=0.2,tags=0.1: fusion weights of the union (default: the FOR_YOU ones).
   ...(values.weights
     ? {

@@ -50,9 +50,14 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
     .option('--movies <file>', "MovieLens movies.csv: a movie's genres become its post's tags")
     .option('--users <n>', 'only the first N test users (a quick run)', integerIn(1, 10_000_000))
     .option('--source <name>', 'measure this source alone (repeatable; default all)', collect)
+    .option(
+      '--lists <file>',
+      "write each test user's list from every source alone and their test items (JSON lines)",
+    )
     .option('--json', 'print the whole report as JSON')
     .action(async (options) => {
       const report = await runCandidateEval({
+        listsPath: options.lists,
         train: options.train,
         test: options.test,
         movies: options.movies,
@@ -69,6 +74,7 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
             `${source.padEnd(16)}${report.ks.map((k) => fixed(byK[`@${k}`] ?? 0).padStart(13)).join('')}`,
         ),
         'for scale (ml-latest-small): most popular 0.583 @500, 0.743 @1000; EASE 0.741, 0.829',
+        ...(report.listsPath ? [`per-source lists written to ${report.listsPath}`] : []),
       ]);
     });
 
