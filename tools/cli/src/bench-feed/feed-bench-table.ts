@@ -36,10 +36,11 @@ export function renderFeedBench(report: FeedBenchReport): string {
       'scored',
       'echo/s',
       'echo p99',
+      'hollow/s',
       'ratio',
       'load',
     ],
-    colAligns: Array(12).fill('right'),
+    colAligns: Array(13).fill('right'),
     style: plain,
   });
   for (const level of report.levels) {
@@ -54,6 +55,7 @@ export function renderFeedBench(report: FeedBenchReport): string {
       level.feed.candidates.sampledFeeds ? level.feed.candidates.scoredMean.toFixed(0) : '-',
       level.echo ? level.echo.callsPerSecond.toFixed(0) : '-',
       ms(level.echo?.latency.p99Ms),
+      level.hollowMesh ? level.hollowMesh.callsPerSecond.toFixed(0) : '-',
       level.ratio === undefined ? '-' : level.ratio.toFixed(3),
       level.feed.loadAverage1m.toFixed(2),
     ]);
@@ -79,9 +81,24 @@ export function renderFeedBench(report: FeedBenchReport): string {
   const { p99At100PerSecond: p99, peakOverEcho: peak } = report.targets;
   lines.push(
     `target p99 <= 50 ms at 100 feeds/s: ${p99.measuredMs === undefined ? 'not measured' : `${ms(p99.measuredMs)} ms, ${p99.met ? 'met' : 'NOT met'}`}`,
+  );
+  if (p99.boundMs !== undefined) {
+    lines.push(
+      `  bound: the hollow mesh at 100/s (the feed's RPCs in turn, no work): p99 ${ms(p99.boundMs)} ms` +
+        (p99.boundMs > p99.targetMs ? ': no mesh of this shape can meet the target here' : ''),
+    );
+  }
+  lines.push(
     `target peak >= 1/4 of echo: ${report.peak.feedsPerSecond.toFixed(1)} feeds/s (at ${report.peak.atConcurrency} callers) / ` +
       `${report.peak.echoPerSecond?.toFixed(0) ?? '-'} echo/s = ${peak.measured?.toFixed(3) ?? '-'}, ${peak.met === undefined ? 'not measured' : peak.met ? 'met' : 'NOT met'}`,
   );
+  if (peak.bound !== undefined) {
+    lines.push(
+      `  bound: the hollow mesh (the echo through ${report.peak.hollowMeshCalls} RPCs in turn, as a feed makes them, no work) ` +
+        `peaked at ${report.peak.hollowMeshPerSecond?.toFixed(0) ?? '-'}/s = ${peak.bound.toFixed(3)} of the echo` +
+        (peak.bound < peak.target ? ': no mesh of this shape can reach the target here' : ''),
+    );
+  }
 
   const busiest = [...report.levels].sort(
     (a, b) => b.feed.callsPerSecond - a.feed.callsPerSecond,

@@ -14,6 +14,7 @@ import { PLAYGROUND_SERVICES } from '@feedmesh/playground';
 import { startProcessPlayground, type ProcessPlayground } from '../process-playground.js';
 import { publishWorld, waitForConsumers } from '../world-loader.js';
 import { startEchoProcess, type EchoProcess } from './echo-process.js';
+import { FEED_DOWNSTREAM_CALLS } from './relay-echo.js';
 import {
   candidateCounts,
   ratioOf,
@@ -50,7 +51,10 @@ export interface FeedBenchOptions {
   readonly pageSize?: number;
   /** FEED_MAX_CANDIDATES: candidates asked of candidate-generation, and so scored, per feed. */
   readonly maxCandidates?: number;
-  /** Measure the bare echo RPC beside each level. */
+  /**
+   * Measure the bare echo RPC beside each level, and the hollow mesh: an echo that first makes
+   * the feed's downstream calls to the echo, one after the other (relay-echo.ts).
+   */
   readonly echo?: boolean;
   /** Share of traces the services export to the bench for stage timings (0 turns it off). */
   readonly traceSampleRatio?: number;
@@ -81,6 +85,11 @@ export interface FeedBenchLevel {
   readonly concurrency: number;
   readonly feed: RunSummary & { readonly candidates: CandidateCounts };
   readonly echo: RunSummary | undefined;
+  /**
+   * The hollow mesh at this concurrency: the echo payload through a relay that passes each call
+   * on to the echo FEED_DOWNSTREAM_CALLS times, as the gateway calls its services, doing no work.
+   */
+  readonly hollowMesh: RunSummary | undefined;
   /** feeds/s ÷ echo calls/s at this concurrency. */
   readonly ratio: number | undefined;
 }
@@ -114,22 +123,36 @@ export interface FeedBenchReport {
   readonly fixedRate:
     | (RunSummary & { readonly targetPerSecond: number; readonly candidates: CandidateCounts })
     | undefined;
+  /** The hollow mesh at the same fixed rate: its latency with the feed path's RPCs and no work. */
+  readonly fixedRateHollowMesh: RunSummary | undefined;
   readonly peak: {
     readonly feedsPerSecond: number;
     readonly atConcurrency: number;
     readonly echoPerSecond: number | undefined;
     readonly ratio: number | undefined;
+    /** The hollow mesh's best calls/s, and that ÷ the echo's best. */
+    readonly hollowMeshPerSecond: number | undefined;
+    readonly hollowMeshRatio: number | undefined;
+    /** RPCs the hollow mesh makes per call: the one it answers and those it passes on. */
+    readonly hollowMeshCalls: number;
   };
   readonly targets: {
     readonly p99At100PerSecond: {
       readonly targetMs: 50;
       readonly measuredMs: number | undefined;
       readonly met: boolean | undefined;
+      /** The hollow mesh's p99 at the same rate: what the RPCs alone take, ms. */
+      readonly boundMs: number | undefined;
     };
     readonly peakOverEcho: {
       readonly target: 0.25;
       readonly measured: number | undefined;
       readonly met: boolean | undefined;
+      /**
+       * The most any mesh making GetFeed's calls can reach here: the hollow mesh's peak ÷ the
+       * echo's (peak.hollowMeshRatio). Below the target, no work in the services could meet it.
+       */
+      readonly bound: number | undefined;
     };
   };
   /** Span durations from the sampled traces of every feed run, slowest mean first. */
@@ -180,10 +203,19 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
     nodeFlags: (service) => cpuProfileFlags(options.cpuProfileDir, service),
   });
   let echo: EchoProcess | undefined;
+  let hollow: EchoProcess | undefined;
   const gateway = connectGateway(playground.gatewayAddress);
   try {
     if (options.echo !== false) {
       echo = await startEchoProcess(env, cpuProfileFlags(options.cpuProfileDir, 'echo'));
+      hollow = await startEchoProcess(
+        {
+          ...env,
+          ECHO_RELAY_TO: echo.address,
+          ECHO_RELAY_CALLS: String(FEED_DOWNSTREAM_CALLS),
+        },
+        cpuProfileFlags(options.cpuProfileDir, 'hollow-mesh'),
+      );
     }
     const world = buildWorld({ preset: options.world, seed });
     let publishedEvents = 0;
@@ -229,9 +261,15 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
       address: echo.address,
       payloadBytes: responseBytes,
     };
+    const hollowTarget: LoadTarget | undefined = hollow && {
+      kind: 'echo',
+      address: hollow.address,
+      payloadBytes: responseBytes,
+    };
     const watched: WatchedProcess[] = [
       ...serviceChildren(),
       ...(echo ? [{ name: 'echo', pid: echo.pid }] : []),
+      ...(hollow ? [{ name: 'hollow mesh (relay)', pid: hollow.pid }] : []),
       { name: 'bench (load, trainer)', pid: process.pid },
       ...processesNamed('redis-server'),
     ];
@@ -250,8 +288,10 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
     const warmupMs = options.warmupMs ?? 5_000;
     log(`warming up for ${warmupMs} ms; feed response ${responseBytes} bytes`);
     await measure(feedTarget, { kind: 'closed', concurrency: 4 }, warmupMs);
-    if (echoTarget)
-      await measure(echoTarget, { kind: 'closed', concurrency: 4 }, Math.min(warmupMs, 2_000));
+    for (const target of [echoTarget, hollowTarget]) {
+      if (target)
+        await measure(target, { kind: 'closed', concurrency: 4 }, Math.min(warmupMs, 2_000));
+    }
 
     const feedWindows: (readonly [number, number])[] = [];
     const pending: {
@@ -259,6 +299,7 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
       feed: RunSummary;
       window: readonly [number, number];
       echo: RunSummary | undefined;
+      hollowMesh: RunSummary | undefined;
     }[] = [];
     for (const concurrency of options.concurrency) {
       const feed = await measure(feedTarget, { kind: 'closed', concurrency }, options.durationMs);
@@ -273,7 +314,20 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
         log(
           `echo c=${concurrency}: ${echoRun.callsPerSecond} calls/s, p99 ${echoRun.latency.p99Ms} ms`,
         );
-      pending.push({ concurrency, feed: feed.summary, window: feed.window, echo: echoRun });
+      const hollowRun = hollowTarget
+        ? (await measure(hollowTarget, { kind: 'closed', concurrency }, options.durationMs)).summary
+        : undefined;
+      if (hollowRun)
+        log(
+          `hollow mesh c=${concurrency}: ${hollowRun.callsPerSecond} calls/s, p99 ${hollowRun.latency.p99Ms} ms`,
+        );
+      pending.push({
+        concurrency,
+        feed: feed.summary,
+        window: feed.window,
+        echo: echoRun,
+        hollowMesh: hollowRun,
+      });
     }
 
     const rate = options.fixedRatePerSecond ?? 100;
@@ -285,6 +339,21 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
             options.durationMs,
           )
         : undefined;
+    const fixedHollow =
+      rate > 0 && hollowTarget
+        ? (
+            await measure(
+              hollowTarget,
+              { kind: 'open', ratePerSecond: rate, maxInFlight: 1_000 },
+              options.durationMs,
+            )
+          ).summary
+        : undefined;
+    if (fixedHollow) {
+      log(
+        `hollow mesh at ${rate}/s: ${fixedHollow.callsPerSecond} calls/s, p99 ${fixedHollow.latency.p99Ms} ms`,
+      );
+    }
     if (fixed) {
       feedWindows.push(fixed.window);
       log(
@@ -300,6 +369,7 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
       concurrency: level.concurrency,
       feed: { ...level.feed, candidates: candidateCounts(spansIn(level.window)) },
       echo: level.echo,
+      hollowMesh: level.hollowMesh,
       ratio: ratioOf(level.feed.callsPerSecond, level.echo?.callsPerSecond),
     }));
     const best = levels.reduce<FeedBenchLevel | undefined>(
@@ -311,6 +381,10 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
       ? Math.max(...levels.map((l) => l.echo?.callsPerSecond ?? 0))
       : undefined;
     const peakRatio = ratioOf(best?.feed.callsPerSecond ?? 0, echoPeak);
+    const hollowPeak = levels.some((l) => l.hollowMesh)
+      ? Math.max(...levels.map((l) => l.hollowMesh?.callsPerSecond ?? 0))
+      : undefined;
+    const hollowRatio = hollowPeak === undefined ? undefined : ratioOf(hollowPeak, echoPeak);
     const fixedP99 = fixed?.summary.latency.p99Ms;
     return {
       machine: {
@@ -340,11 +414,15 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
         targetPerSecond: rate,
         candidates: candidateCounts(spansIn(fixed.window)),
       },
+      fixedRateHollowMesh: fixedHollow,
       peak: {
         feedsPerSecond: best?.feed.callsPerSecond ?? 0,
         atConcurrency: best?.concurrency ?? 0,
         echoPerSecond: echoPeak,
         ratio: peakRatio,
+        hollowMeshPerSecond: hollowPeak,
+        hollowMeshRatio: hollowRatio,
+        hollowMeshCalls: 1 + FEED_DOWNSTREAM_CALLS,
       },
       targets: {
         p99At100PerSecond: {
@@ -354,17 +432,20 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
             fixed && rate === 100
               ? (fixedP99 ?? Infinity) <= 50 && fixed.summary.errors === 0
               : undefined,
+          boundMs: rate === 100 ? fixedHollow?.latency.p99Ms : undefined,
         },
         peakOverEcho: {
           target: 0.25,
           measured: peakRatio,
           met: peakRatio === undefined ? undefined : peakRatio >= 0.25,
+          bound: hollowRatio,
         },
       },
       stages: stageTimings(feedWindows.flatMap(spansIn)),
     };
   } finally {
     gateway.close();
+    await hollow?.stop();
     await echo?.stop();
     await playground.shutdown();
     await recorder?.close();
