@@ -78,6 +78,11 @@ describe('feedmesh command line', () => {
       /Allowed choices are small, default, medium, large/,
     ],
     ['a bad --now', ['world', '--now', 'yesterday'], /expected ms since the epoch or an ISO date/],
+    [
+      'a candidate evaluation reading its sources less deep than the cut',
+      ['eval', 'candidates', '--train', 't.csv', '--test', 'u.csv', '--source-depth', '0.5'],
+      /'--source-depth <n>' argument '0.5' is invalid\. expected a number from 1 to 20/,
+    ],
     ['eval recs with neither --train nor --data', ['eval', 'recs'], /give --train and --out/],
     [
       'eval recs --train without --out',

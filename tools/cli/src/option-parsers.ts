@@ -16,6 +16,16 @@ export function integerIn(min: number, max: number): (value: string) => number {
   };
 }
 
+export function numberIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const parsed = value.trim() === '' ? Number.NaN : Number(value);
+    if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`expected a number from ${min} to ${max}`);
+    }
+    return parsed;
+  };
+}
+
 /** `host:port` (or `[v6]:port`), as the services' GRPC_LISTEN and *_ADDR take. */
 export function address(value: string): string {
   if (!/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(value)) {

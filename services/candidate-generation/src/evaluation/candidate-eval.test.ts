@@ -69,6 +69,13 @@ describe('runCandidateEval (ml-latest-small, first 30 users)', function () {
     assert.equal(report.listsPath, listsPath);
   });
 
+  it('refuses to read the sources less deep than the union is cut', async () => {
+    await assert.rejects(
+      runCandidateEval({ dataDir: DATA, sourceDepth: 0.5 }),
+      /source_depth: must be at least 1/,
+    );
+  });
+
   it('refuses a train file without its test file', async () => {
     await assert.rejects(
       runCandidateEval({ trainPath: join(DATA, 'ratings.csv') }),

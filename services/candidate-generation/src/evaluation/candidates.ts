@@ -9,7 +9,8 @@ import { runCandidateEval } from './candidate-eval.js';
 
 const USAGE =
   'candidates.js (--train train.csv --test test.csv | --data-dir ml-latest-small [--seed 42])\n' +
-  '  [--movies movies.csv] [--users N] [--weights source=w,...] [--lists lists.jsonl] [--json]';
+  '  [--movies movies.csv] [--users N] [--weights source=w,...] [--lists lists.jsonl]\n' +
+  '  [--source-depth 1] [--json]';
 const values = parseScriptArgs(USAGE, {
   train: { type: 'string' },
   test: { type: 'string' },
@@ -19,6 +20,7 @@ const values = parseScriptArgs(USAGE, {
   users: { type: 'string' },
   weights: { type: 'string' },
   lists: { type: 'string' },
+  'source-depth': { type: 'string' },
   json: { type: 'boolean', default: false },
 });
 if (!(values.train && values.test) && !values['data-dir']) {
@@ -36,6 +38,8 @@ const report = await runCandidateEval({
   ...(users === undefined ? {} : { users }),
   // --lists out.jsonl: each test user's list from every source alone, and their test items.
   ...(values.lists ? { listsPath: values.lists } : {}),
+  // --source-depth 2: the union at K asks every source for 2K candidates before its cut.
+  ...(values['source-depth'] === undefined ? {} : { sourceDepth: Number(values['source-depth']) }),
   // --weights popular=0.2,tags=0.1: fusion weights of the union (default: the FOR_YOU ones).
   ...(values.weights
     ? {

@@ -5,7 +5,7 @@ import { runRecommend, runRecsEval } from '@feedmesh/recs-eval';
 import { runCranfieldEval } from '@feedmesh/search';
 import { UsageError } from '../cli-errors.js';
 import { write, type CliIo } from '../cli-io.js';
-import { collect, integerIn } from '../option-parsers.js';
+import { collect, integerIn, numberIn } from '../option-parsers.js';
 import { fixed, printReport } from './report-output.js';
 
 /** `feedmesh eval <what>`: offline evaluations on the data sets in ../shared/data. */
@@ -54,10 +54,16 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
       '--lists <file>',
       "write each test user's list from every source alone and their test items (JSON lines)",
     )
+    .option(
+      '--source-depth <n>',
+      'the union at K asks every source for n times K candidates before its cut (default 1)',
+      numberIn(1, 20),
+    )
     .option('--json', 'print the whole report as JSON')
     .action(async (options) => {
       const report = await runCandidateEval({
         listsPath: options.lists,
+        sourceDepth: options.sourceDepth,
         train: options.train,
         test: options.test,
         movies: options.movies,
