@@ -40,6 +40,7 @@ export {
   parseScriptArgs,
   integerFlag,
   integerFlagOr,
+  numberFlag,
   choiceFlag,
   type ScriptIo,
 } from './script-args.js';

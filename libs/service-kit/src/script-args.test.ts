@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { choiceFlag, integerFlag, parseScriptArgs, type ScriptIo } from './script-args.js';
+import {
+  choiceFlag,
+  integerFlag,
+  numberFlag,
+  parseScriptArgs,
+  type ScriptIo,
+} from './script-args.js';
 
 class Exited extends Error {
   constructor(readonly code: number) {
@@ -65,6 +71,21 @@ describe('integerFlag', () => {
       const io = recorder();
       assert.throws(() => integerFlag('requests', raw, 1, io), { code: 2 });
       assert.match(io.errors.join(''), /^--requests: expected an integer of at least 1, got /);
+    });
+  }
+});
+
+describe('numberFlag', () => {
+  it('reads a number, fractions included, and undefined when the flag was not given', () => {
+    assert.equal(numberFlag('source-depth', '1.5', 1, recorder()), 1.5);
+    assert.equal(numberFlag('source-depth', undefined, 1, recorder()), undefined);
+  });
+
+  for (const raw of ['abc', '0.5', '', '1e400', 'NaN']) {
+    it(`refuses ${JSON.stringify(raw)}, naming the flag`, () => {
+      const io = recorder();
+      assert.throws(() => numberFlag('source-depth', raw, 1, io), { code: 2 });
+      assert.match(io.errors.join(''), /^--source-depth: expected a number of at least 1, got /);
     });
   }
 });

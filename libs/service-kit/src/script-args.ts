@@ -69,6 +69,25 @@ export function integerFlag(
   return value;
 }
 
+/**
+ * A finite number of at least `min`, or undefined when the flag was not given; anything else
+ * prints `--<name>: expected a number of at least <min>` and exits 2.
+ */
+export function numberFlag(
+  name: string,
+  raw: string | undefined,
+  min: number,
+  io: ScriptIo = processIo,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min) {
+    io.err(`--${name}: expected a number of at least ${min}, got ${JSON.stringify(raw)}\n`);
+    return io.exit(2);
+  }
+  return value;
+}
+
 /** As `integerFlag`, with a default for a flag not given. */
 export function integerFlagOr(
   name: string,

@@ -252,7 +252,7 @@ export async function runCandidateEval(
       ]),
     ),
     union:
-      `every source with a budget of ${sourceDepth === 1 ? 'K' : `${sourceDepth} K`} and max_candidates K, merged by weighted reciprocal ` +
+      `every source with a budget of ${sourceDepth === 1 ? 'K' : `${sourceDepth} × K`} and max_candidates K, merged by weighted reciprocal ` +
       'rank fusion (sum over proposing sources of weight / (60 + rank); the FOR_YOU weights ' +
       'unless `weights` names others) and cut at K: what Generate returns',
     embeddings: { factors: artifact.dim, trainMs: artifact.metrics['train_ms'] ?? 0 },

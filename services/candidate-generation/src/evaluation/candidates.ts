@@ -4,7 +4,7 @@
  * node services/candidate-generation/dist/evaluation/candidates.js \
  *   --data-dir ../shared/data/ml-latest-small [--seed 42] [--json]
  */
-import { integerFlag, parseScriptArgs } from '@feedmesh/service-kit';
+import { integerFlag, numberFlag, parseScriptArgs } from '@feedmesh/service-kit';
 import { runCandidateEval } from './candidate-eval.js';
 
 const USAGE =
@@ -29,6 +29,7 @@ if (!(values.train && values.test) && !values['data-dir']) {
 }
 const seed = integerFlag('seed', values.seed, 0);
 const users = integerFlag('users', values.users);
+const sourceDepth = numberFlag('source-depth', values['source-depth'], 1);
 const report = await runCandidateEval({
   ...(values.train ? { train: values.train } : {}),
   ...(values.test ? { test: values.test } : {}),
@@ -39,7 +40,7 @@ const report = await runCandidateEval({
   // --lists out.jsonl: each test user's list from every source alone, and their test items.
   ...(values.lists ? { listsPath: values.lists } : {}),
   // --source-depth 2: the union at K asks every source for 2K candidates before its cut.
-  ...(values['source-depth'] === undefined ? {} : { sourceDepth: Number(values['source-depth']) }),
+  ...(sourceDepth === undefined ? {} : { sourceDepth }),
   // --weights popular=0.2,tags=0.1: fusion weights of the union (default: the FOR_YOU ones).
   ...(values.weights
     ? {
