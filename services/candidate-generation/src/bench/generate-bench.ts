@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { candidatesv1, commonv1 } from '@feedmesh/contracts';
-import { startGrpcServer } from '@feedmesh/service-kit';
+import { bindService, startGrpcServer } from '@feedmesh/service-kit';
 import { candidateGenerationService } from '../candidate-generation-service.js';
 import { trainEmbeddings, type WeightedEngagement } from '@feedmesh/embeddings';
 import { createLogger } from '@feedmesh/telemetry';
@@ -14,6 +14,7 @@ import { assembleCandidatePipeline } from '../candidate-pipeline.js';
 import { DEFAULT_SETTINGS } from '../candidate-settings.js';
 import { engagementWeight } from '../engagement-weights.js';
 import { InMemoryCandidateStore } from '../in-memory-candidate-store.js';
+import { parseGenerateRequest } from '../requests.js';
 import { normalizeTags } from '../tags.js';
 import { summarizeLatencies, type LatencySummary } from './latency-summary.js';
 
@@ -79,6 +80,13 @@ export interface GenerateBenchReport {
    */
   readonly grpc?: LatencySummary;
   readonly grpcFull?: LatencySummary;
+  /**
+   * The transport's floor, asked by the same caller in turn with the others: a server that
+   * answers every Generate with one canned ranking-view response of a real call (the first
+   * measured user's), so the time is the gRPC stack's and the response's encoding and decoding
+   * alone.
+   */
+  readonly grpcFloor?: LatencySummary;
   /**
    * The protobuf GenerateResponse of each measured call (encoded apart from the timed call):
    * its size in KB and the time to encode it, ms, in the ranking view; `responseFull` the
@@ -322,7 +330,7 @@ export async function runGenerateBench(
     embeddings,
     state: { ...state },
     generate: { ...summarizeLatencies(latencies), meanCandidates: mean(candidateCounts) },
-    ...(grpc ? { grpc: grpc.ranking, grpcFull: grpc.full } : {}),
+    ...(grpc ? { grpc: grpc.ranking, grpcFull: grpc.full, grpcFloor: grpc.floor } : {}),
     response: { kb: summarizeLatencies(responseKb), encodeMs: summarizeLatencies(encodeTimes) },
     responseFull: {
       kb: summarizeLatencies(fullResponseKb),
@@ -354,8 +362,36 @@ async function benchGrpc(
   requests: number,
   maxCandidates: number,
   pickUser: () => string,
-): Promise<{ ranking: LatencySummary; full: LatencySummary }> {
+): Promise<{ ranking: LatencySummary; full: LatencySummary; floor: LatencySummary }> {
   const logger = createLogger('bench', { level: 'silent' });
+  const userIds = Array.from({ length: warmup + requests }, pickUser);
+  const canned = await pipeline.generator.generate(
+    parseGenerateRequest(
+      candidatesv1.GenerateRequest.fromPartial({
+        userId: userIds[warmup] ?? userIds[0] ?? 'u1',
+        surface: commonv1.Surface.SURFACE_FOR_YOU,
+        maxCandidates,
+        view: candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING,
+      }),
+      pipeline.generator.sourceNames,
+    ),
+    new AbortController().signal,
+  );
+  const floor = await startGrpcServer({
+    name: 'candidate-generation-floor',
+    listen: '127.0.0.1:0',
+    maxMessageBytes: 16 * 1024 * 1024,
+    unaryTimeoutMs: 10_000,
+    drainTimeoutMs: 1_000,
+    logger,
+    services: [
+      bindService(candidatesv1.CandidateGenerationServiceDefinition, {
+        generate: async () => canned,
+        describePosts: async () => ({ posts: [] }),
+        trending: async () => ({ tags: [], posts: [] }),
+      }),
+    ],
+  });
   const server = await startGrpcServer({
     name: 'candidate-generation',
     listen: '127.0.0.1:0',
@@ -374,7 +410,6 @@ async function benchGrpc(
     ],
   });
   try {
-    const userIds = Array.from({ length: warmup + requests }, pickUser);
     // The caller is its own process, as the gateway is: V8 flags are per process, so a worker
     // thread inherited this process's --max-semi-space-size=256, and under --trace-gc its
     // scavenges kept ~100 MB alive and took 150-390 ms each (load average 10): they were the
@@ -387,22 +422,31 @@ async function benchGrpc(
       caller.once('message', (message) => resolve(message as CallerLatencies));
       caller.once('error', reject);
       caller.once('exit', (code) => reject(new Error(`the gRPC caller exited with ${code}`)));
-      caller.send({ address: server.address, userIds, warmup, maxCandidates });
+      caller.send({
+        address: server.address,
+        floorAddress: floor.address,
+        userIds,
+        warmup,
+        maxCandidates,
+      });
     });
     caller.kill();
     return {
       ranking: summarizeLatencies(latencies.ranking),
       full: summarizeLatencies(latencies.full),
+      floor: summarizeLatencies(latencies.floor),
     };
   } finally {
     await server.shutdown();
+    await floor.shutdown();
   }
 }
 
-/** What the gRPC caller measured: each user asked in both views, alternating which goes first. */
+/** What the gRPC caller measured: each user asked of each, the order turning from user to user. */
 interface CallerLatencies {
   readonly ranking: number[];
   readonly full: number[];
+  readonly floor: number[];
 }
 
 /** Bytes used by every heap space but the young generation's. */

@@ -8,6 +8,8 @@ import { createServiceClient } from '@feedmesh/service-kit';
 
 interface Job {
   readonly address: string;
+  /** The transport floor: the same call answered with a canned response. */
+  readonly floorAddress: string;
   readonly userIds: readonly string[];
   readonly warmup: number;
   readonly maxCandidates: number;
@@ -23,23 +25,27 @@ process.once('message', (message) => {
   );
 });
 
-/** Each user in both views, alternating which goes first, so both see the same machine. */
-async function run(job: Job): Promise<{ ranking: number[]; full: number[] }> {
-  const handle = createServiceClient(
-    candidatesv1.CandidateGenerationServiceDefinition,
-    job.address,
-    { deadlineMs: 10_000 },
-  );
-  const latencies = { ranking: [] as number[], full: [] as number[] };
-  const views = [
-    ['ranking', candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING],
-    ['full', candidatesv1.CandidateView.CANDIDATE_VIEW_FULL],
+/**
+ * Each user in both views and of the floor, the order turning from user to user, so all three
+ * see the same machine.
+ */
+async function run(job: Job): Promise<{ ranking: number[]; full: number[]; floor: number[] }> {
+  const options = { deadlineMs: 10_000 };
+  const definition = candidatesv1.CandidateGenerationServiceDefinition;
+  const handle = createServiceClient(definition, job.address, options);
+  const floor = createServiceClient(definition, job.floorAddress, options);
+  const latencies = { ranking: [] as number[], full: [] as number[], floor: [] as number[] };
+  const asks = [
+    ['ranking', handle, candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING],
+    ['full', handle, candidatesv1.CandidateView.CANDIDATE_VIEW_FULL],
+    ['floor', floor, candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING],
   ] as const;
   try {
     for (const [i, userId] of job.userIds.entries()) {
-      for (const [name, view] of i % 2 === 0 ? views : [...views].reverse()) {
+      for (let k = 0; k < asks.length; k++) {
+        const [name, client, view] = asks[(i + k) % asks.length]!;
         const t0 = performance.now();
-        await handle.client.generate({
+        await client.client.generate({
           userId,
           surface: commonv1.Surface.SURFACE_FOR_YOU,
           maxCandidates: job.maxCandidates,
@@ -50,6 +56,7 @@ async function run(job: Job): Promise<{ ranking: number[]; full: number[] }> {
     }
   } finally {
     handle.close();
+    floor.close();
   }
   return latencies;
 }

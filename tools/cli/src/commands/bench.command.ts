@@ -184,6 +184,12 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         ...(report.grpc
           ? [`Generate via gRPC    p50 ${ms(report.grpc.p50)}, p99 ${ms(report.grpc.p99)}`]
           : []),
+        ...(report.grpcFloor
+          ? [
+              `the transport alone p50 ${ms(report.grpcFloor.p50)}, p99 ${ms(report.grpcFloor.p99)}` +
+                ' (a canned response of the same size, asked in turn)',
+            ]
+          : []),
         `load average ${report.load.map((v) => v.toFixed(2)).join(' ')}`,
       ]);
     });
