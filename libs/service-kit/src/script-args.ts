@@ -60,13 +60,7 @@ export function integerFlag(
   min = 1,
   io: ScriptIo = processIo,
 ): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isSafeInteger(value) || value < min) {
-    io.err(`--${name}: expected an integer of at least ${min}, got ${JSON.stringify(raw)}\n`);
-    return io.exit(2);
-  }
-  return value;
+  return boundedFlag(name, raw, min, 'an integer', Number.isSafeInteger, io);
 }
 
 /**
@@ -79,10 +73,22 @@ export function numberFlag(
   min: number,
   io: ScriptIo = processIo,
 ): number | undefined {
+  return boundedFlag(name, raw, min, 'a number', Number.isFinite, io);
+}
+
+/** The flag's number when `valid` and at least `min`; else `--<name>: expected <what> ...`, exit 2. */
+function boundedFlag(
+  name: string,
+  raw: string | undefined,
+  min: number,
+  what: string,
+  valid: (value: number) => boolean,
+  io: ScriptIo,
+): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < min) {
-    io.err(`--${name}: expected a number of at least ${min}, got ${JSON.stringify(raw)}\n`);
+  if (raw.trim() === '' || !valid(value) || value < min) {
+    io.err(`--${name}: expected ${what} of at least ${min}, got ${JSON.stringify(raw)}\n`);
     return io.exit(2);
   }
   return value;

@@ -377,13 +377,17 @@ async function benchGrpc(
     ),
     new AbortController().signal,
   );
-  const floor = await startGrpcServer({
-    name: 'candidate-generation-floor',
+  // The real server and the floor, served alike.
+  const serverOptions = {
     listen: '127.0.0.1:0',
     maxMessageBytes: 16 * 1024 * 1024,
     unaryTimeoutMs: 10_000,
     drainTimeoutMs: 1_000,
     logger,
+  };
+  const floor = await startGrpcServer({
+    ...serverOptions,
+    name: 'candidate-generation-floor',
     services: [
       bindService(candidatesv1.CandidateGenerationServiceDefinition, {
         generate: async () => canned,
@@ -393,12 +397,8 @@ async function benchGrpc(
     ],
   });
   const server = await startGrpcServer({
+    ...serverOptions,
     name: 'candidate-generation',
-    listen: '127.0.0.1:0',
-    maxMessageBytes: 16 * 1024 * 1024,
-    unaryTimeoutMs: 10_000,
-    drainTimeoutMs: 1_000,
-    logger,
     services: [
       candidateGenerationService({
         generator: pipeline.generator,
