@@ -76,6 +76,28 @@ describe('runCandidateEval (ml-latest-small, first 30 users)', function () {
     );
   });
 
+  it('refuses a source it does not have, naming the option and the sources it has', async () => {
+    await assert.rejects(
+      runCandidateEval({ dataDir: DATA, sources: ['session', 'sesion'] }),
+      /^InvalidArgumentError: sources: unknown source "sesion"; the sources are following, .*session/,
+    );
+    await assert.rejects(
+      runCandidateEval({ dataDir: DATA, weights: { populr: 1 } }),
+      /weights: unknown source "populr"/,
+    );
+    await assert.rejects(
+      runCandidateEval({ dataDir: DATA, weights: { popular: -1 } }),
+      /weights\.popular: must be a number at least 0, not -1/,
+    );
+  });
+
+  it('names the option whose file cannot be read', async () => {
+    await assert.rejects(
+      runCandidateEval({ trainPath: join(DATA, 'ratings.csv'), testPath: '/nonexistent/test.csv' }),
+      /^InvalidArgumentError: test: cannot read \/nonexistent\/test\.csv \(ENOENT\)/,
+    );
+  });
+
   it('refuses a train file without its test file', async () => {
     await assert.rejects(
       runCandidateEval({ trainPath: join(DATA, 'ratings.csv') }),

@@ -120,12 +120,22 @@ export async function runCandidateEval(
   if (!(sourceDepth >= 1)) {
     throw new InvalidArgumentError('source_depth', 'must be at least 1 (a multiple of K)');
   }
+  checkSourceNames('sources', options.sources ?? []);
+  checkSourceNames('weights', Object.keys(options.weights ?? {}));
+  for (const [name, weight] of Object.entries(options.weights ?? {})) {
+    if (!(Number.isFinite(weight) && weight >= 0)) {
+      throw new InvalidArgumentError(
+        `weights.${name}`,
+        `must be a number at least 0, not ${weight}`,
+      );
+    }
+  }
   const progress = options.progress ?? (() => undefined);
   const files = await ratingFiles(options);
   const [train, test, movies] = await Promise.all([
-    readRatings(files.train),
-    readRatings(files.test),
-    files.movies ? readMovies(files.movies) : Promise.resolve(undefined),
+    readFileAs('train', files.train, readRatings),
+    readFileAs('test', files.test, readRatings),
+    files.movies ? readFileAs('movies', files.movies, readMovies) : Promise.resolve(undefined),
   ]).finally(files.cleanup);
   const tagsOf = (itemId: string) => movies?.get(itemId)?.genres ?? [];
 
@@ -328,6 +338,32 @@ export const EVAL_NEIGHBOURS: SessionEaseOptions = {
   maxItems: 4_500,
   neighbours: 1_000,
 };
+
+/** Every name must be a source's: a misspelt one would otherwise be measured as nothing. */
+function checkSourceNames(field: string, names: readonly string[]): void {
+  const unknown = names.filter((name) => !(SOURCE_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(
+      field,
+      `unknown source ${unknown.map((name) => `"${name}"`).join(', ')}; the sources are ${SOURCE_NAMES.join(', ')}`,
+    );
+  }
+}
+
+/** Reads a file the options name; a file that cannot be read is reported under that option. */
+async function readFileAs<T>(
+  field: string,
+  path: string,
+  read: (path: string) => Promise<T>,
+): Promise<T> {
+  try {
+    return await read(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw error;
+    throw new InvalidArgumentError(field, `cannot read ${path} (${code})`);
+  }
+}
 
 /** The train and test files the options name, or a seeded split of `dataDir` written to a temp folder. */
 async function ratingFiles(options: CandidateEvalOptions): Promise<{
