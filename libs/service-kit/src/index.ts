@@ -45,3 +45,4 @@ export {
   type ScriptIo,
 } from './script-args.js';
 export { freePorts, ephemeralRangeStart, type FreePortOptions } from './free-ports.js';
+export { deleteKeysUnder, firstKeyUnder, keyPatternsUnder } from './prefix-keys.js';

@@ -38,4 +38,32 @@ describe('the feature store benchmark (bench features)', function () {
       await redis.quit();
     }
   });
+
+  it("refuses a named prefix that already holds keys, and leaves that prefix's keys alone", async () => {
+    const prefix = uniquePrefix('bench-fs-taken');
+    const redis = testRedis(prefix);
+    try {
+      await redis.set(`{${prefix}:p0}`, 'an earlier world');
+      await assert.rejects(
+        runFeatureBench({ redisUrl: testRedisUrl(), prefix, preset: 'small' }),
+        new RegExp(
+          `^InvalidArgumentError: prefix: ${prefix} already holds keys \\(\\{${prefix}:p0\\}\\)`,
+        ),
+      );
+      assert.equal(await redis.get(`{${prefix}:p0}`), 'an earlier world');
+    } finally {
+      await redis.cleanup();
+    }
+  });
+
+  it('refuses more posts per GetFeatures than the world has, naming the option', async () => {
+    await assert.rejects(
+      runFeatureBench({ redisUrl: testRedisUrl(), preset: 'small', postsPerRequest: 5_000 }),
+      /^InvalidArgumentError: posts: 5000 per GetFeatures is more than the small world's \d+ posts/,
+    );
+    await assert.rejects(
+      runFeatureBench({ redisUrl: testRedisUrl(), prefix: '' }),
+      /prefix: must not be empty/,
+    );
+  });
 });

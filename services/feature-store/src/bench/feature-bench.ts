@@ -7,9 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { eventsv1 } from '@feedmesh/contracts';
 import { waitUntilDrained } from '@feedmesh/events';
-import { createRuntime, loadConfig, type Runtime } from '@feedmesh/service-kit';
+import { InvalidArgumentError } from '@feedmesh/errors';
+import {
+  createRuntime,
+  deleteKeysUnder,
+  firstKeyUnder,
+  loadConfig,
+  type Runtime,
+} from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
-import { deleteKeys } from '@feedmesh/testing';
 import { createWorld, type World, type WorldPresetName } from '@feedmesh/world';
 import { Redis } from 'ioredis';
 import {
@@ -170,6 +176,7 @@ export async function runFeatureBench(
   const partitions = options.partitions ?? 8;
   const batchSize = options.batchSize ?? 2_000;
   const prefix = options.prefix ?? `bench:fs:${randomBytes(4).toString('hex')}`;
+  if (prefix === '') throw new InvalidArgumentError('prefix', 'must not be empty');
   const loadStart = loadavg()[0]!;
 
   const world = createWorld({
@@ -179,6 +186,14 @@ export async function runFeatureBench(
     ...(options.posts === undefined ? {} : { posts: options.posts }),
   });
   const { parameters } = world.truth;
+  if (postsPerRequest > parameters.posts) {
+    throw new InvalidArgumentError(
+      'posts',
+      `${postsPerRequest} per GetFeatures is more than the ${preset} world's ${parameters.posts} posts`,
+    );
+  }
+  // A fresh default prefix needs no look; a named one may hold a deployment's data.
+  if (options.prefix !== undefined) await assertPrefixUnused(redisUrl, prefix);
   const env = {
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
@@ -306,7 +321,7 @@ export async function runFeatureBench(
     await runtime.close();
     if (!options.keepData) {
       log(`deleting the keys under ${prefix}`);
-      await deleteKeys(admin, prefix);
+      await deleteKeysUnder(admin, prefix);
     }
     await admin.quit();
   }
@@ -596,4 +611,24 @@ function keysRead(
 
 function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
+}
+
+/**
+ * The run appends a world to the prefix's event log and deletes everything under the prefix
+ * afterwards: on a prefix that holds data it would double a world, or delete a deployment's.
+ */
+async function assertPrefixUnused(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+  try {
+    const key = await firstKeyUnder(redis, prefix);
+    if (key !== undefined) {
+      throw new InvalidArgumentError(
+        'prefix',
+        `${prefix} already holds keys (${key}); the benchmark needs a prefix of its own, ` +
+          'which it deletes afterwards',
+      );
+    }
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
 }

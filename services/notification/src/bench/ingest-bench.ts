@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import type { eventsv1 } from '@feedmesh/contracts';
 import { waitUntilDrained } from '@feedmesh/events';
-import { createRuntime, loadConfig } from '@feedmesh/service-kit';
+import { createRuntime, deleteKeysUnder, loadConfig } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
-import { deleteKeys } from '@feedmesh/testing';
 import { Redis } from 'ioredis';
 import {
   assembleNotification,
@@ -158,7 +157,7 @@ export async function runIngestBench(options: IngestBenchOptions): Promise<Inges
   } finally {
     log(`deleting the keys under ${prefix}`);
     await runtime.close();
-    await deleteKeys(admin, prefix);
+    await deleteKeysUnder(admin, prefix);
     await admin.quit();
   }
 }

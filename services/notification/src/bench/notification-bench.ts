@@ -3,8 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { commonv1, gatewayv1, notificationv1, type eventsv1 } from '@feedmesh/contracts';
 import { createEventLog, waitUntilDrained } from '@feedmesh/events';
-import { createServiceClient, type ServiceClient } from '@feedmesh/service-kit';
-import { deleteKeys } from '@feedmesh/testing';
+import { createServiceClient, deleteKeysUnder, type ServiceClient } from '@feedmesh/service-kit';
 import { isAbortError } from 'abort-controller-x';
 import { Redis } from 'ioredis';
 import { ServiceProcess } from './service-process.js';
@@ -215,7 +214,7 @@ export async function runNotificationBench(
     for (const close of closers) close();
     for (const service of processes.reverse()) await service.stop();
     await eventLog.close();
-    await deleteKeys(redis, prefix);
+    await deleteKeysUnder(redis, prefix);
     await redis.quit();
   }
 }

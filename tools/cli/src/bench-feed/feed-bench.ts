@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gatewayv1, commonv1 } from '@feedmesh/contracts';
 import { CONSUMER_GROUP as CANDIDATE_GENERATION_GROUP } from '@feedmesh/candidate-generation';
 import { FEATURE_STORE_GROUP } from '@feedmesh/feature-store';
-import { connectRedis, freePorts } from '@feedmesh/service-kit';
+import { connectRedis, deleteKeysUnder, freePorts } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
 import type { World, WorldPresetName } from '@feedmesh/world';
 import type { Output } from '../cli-io.js';
@@ -524,16 +524,14 @@ async function markWorld(url: string, prefix: string, worldKey: string): Promise
   );
 }
 
-/** Starts from nothing: every key of an earlier, different or partial load goes. */
+/**
+ * Starts from nothing: every key of an earlier, different or partial load goes, the event
+ * log's hash-tagged streams, consumer groups and dead letters (`{prefix:...}`) included, or
+ * the services would consume the old world's events beside the new one's.
+ */
 async function deletePrefix(url: string, prefix: string): Promise<void> {
   await withRedis(url, async (redis) => {
-    if (!('scan' in redis)) return;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteKeysUnder(redis, prefix);
   });
 }
 
