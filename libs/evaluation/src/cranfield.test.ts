@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
+  CRANFIELD_FILES,
   formatCranfieldRun,
+  loadCranfield,
   parseCranfieldDocuments,
   parseCranfieldJudgments,
   parseCranfieldQueries,
@@ -89,5 +94,20 @@ describe('Cranfield', () => {
     const ideal = 15 + 1 / Math.log2(3);
     assert.ok(Math.abs(scores.ndcgAt10 - dcg / ideal / 2) < 1e-12);
     assert.equal(formatCranfieldRun(run), '1\t13\n1\t12\n1\t99\n1\t11\n');
+  });
+
+  it('refuses a folder whose judgments file holds none, rather than scoring nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cranfield-empty-'));
+    try {
+      await writeFile(join(dir, CRANFIELD_FILES.documents), DOCUMENTS);
+      await writeFile(join(dir, CRANFIELD_FILES.queries), QUERIES);
+      await writeFile(join(dir, CRANFIELD_FILES.judgments), '\n');
+      await assert.rejects(loadCranfield(dir), /cranqrel: no judgments in it/);
+      await writeFile(join(dir, CRANFIELD_FILES.judgments), '1 1 2\n');
+      const collection = await loadCranfield(dir);
+      assert.ok(collection.judgments.size > 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -49,11 +49,19 @@ export async function loadCranfield(dir: string): Promise<CranfieldCollection> {
     readFile(join(dir, CRANFIELD_FILES.queries), 'utf8'),
     readFile(join(dir, CRANFIELD_FILES.judgments), 'utf8'),
   ]);
-  return {
+  const collection = {
     documents: parseCranfieldDocuments(documents),
     queries: parseCranfieldQueries(queries),
     judgments: parseCranfieldJudgments(judgments),
   };
+  // Scores are means over the judged queries: an empty file would score 0 or NaN, not fail.
+  const empty = (Object.keys(CRANFIELD_FILES) as (keyof typeof CRANFIELD_FILES)[]).find((part) =>
+    part === 'judgments' ? collection.judgments.size === 0 : collection[part].length === 0,
+  );
+  if (empty !== undefined) {
+    throw new Error(`${join(dir, CRANFIELD_FILES[empty])}: no ${empty} in it`);
+  }
+  return collection;
 }
 
 interface SmartRecord {

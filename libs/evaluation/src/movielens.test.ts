@@ -16,6 +16,10 @@ describe('MovieLens', () => {
     assert.deepEqual(parseRatings(formatRatings(ours)), ours);
     assert.throws(() => parseRatings('a,b\n'), /ratings:1: expected the header/);
     assert.throws(() => parseRatings('userId,movieId,rating,timestamp\n1,2,x,4\n'), /ratings:2/);
+    assert.throws(
+      () => parseRatings('user_id,item_id,rating,timestamp\n\n', 'train.csv'),
+      /^Error: train.csv: no ratings, only the header/,
+    );
   });
 
   it('reads quoted titles and genres', () => {

@@ -19,7 +19,7 @@ export interface Movie {
 /**
  * Parses a ratings CSV with the header `user_id,item_id,rating,timestamp` (this project's
  * split files) or MovieLens's `userId,movieId,rating,timestamp`. Throws naming the line of the
- * first malformed row.
+ * first malformed row, or when there is no row at all.
  */
 export function parseRatings(text: string, source = 'ratings'): Rating[] {
   const lines = text.split(/\r?\n/);
@@ -52,6 +52,8 @@ export function parseRatings(text: string, source = 'ratings'): Rating[] {
     }
     ratings.push({ userId, itemId, rating: value, timestamp: time });
   }
+  // Every evaluation divides by what it read: an empty file would score 0 or NaN, not fail.
+  if (ratings.length === 0) throw new Error(`${source}: no ratings, only the header`);
   return ratings;
 }
 

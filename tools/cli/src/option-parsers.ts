@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from '@commander-js/extra-typings';
+import { statSync, type Stats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 /**
  * Parsers for option values. They throw commander's InvalidArgumentError, which commander
@@ -48,4 +50,60 @@ export function instant(value: string): number {
 /** For repeatable options: `--tag a --tag b`. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** A file to read: it must exist and be a file, checked before any work starts. */
+export function existingFile(value: string): string {
+  const stats = statOrUndefined(value);
+  if (stats === undefined) throw new InvalidArgumentError('no such file');
+  if (!stats.isFile()) throw new InvalidArgumentError('expected a file, not a directory');
+  return value;
+}
+
+/** A folder to read holding `files`: checked before any work starts. */
+export function existingDir(...files: readonly string[]): (value: string) => string {
+  return (value) => {
+    const stats = statOrUndefined(value);
+    if (stats === undefined) throw new InvalidArgumentError('no such directory');
+    if (!stats.isDirectory()) throw new InvalidArgumentError('expected a directory, not a file');
+    const missing = files.filter((file) => !statOrUndefined(join(value, file))?.isFile());
+    if (missing.length > 0) {
+      throw new InvalidArgumentError(
+        `expected ${files.join(', ')} in it; missing ${missing.join(', ')}`,
+      );
+    }
+    return value;
+  };
+}
+
+/**
+ * A file to write at the end of a long run: its folder must exist, and the path must not be a
+ * folder, checked at the start, so a typo costs seconds rather than the run.
+ */
+export function outputFile(value: string): string {
+  if (statOrUndefined(value)?.isDirectory()) {
+    throw new InvalidArgumentError('expected a file to write, not a directory');
+  }
+  const folder = dirname(resolve(value));
+  if (!statOrUndefined(folder)?.isDirectory()) {
+    throw new InvalidArgumentError(`no such directory ${folder} to write it in`);
+  }
+  return value;
+}
+
+/** A folder to write into (created when missing): the path must not be a file. */
+export function outputDir(value: string): string {
+  const stats = statOrUndefined(value);
+  if (stats !== undefined && !stats.isDirectory()) {
+    throw new InvalidArgumentError('expected a directory, not a file');
+  }
+  return value;
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }

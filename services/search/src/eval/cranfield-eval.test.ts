@@ -16,6 +16,7 @@ describe('Cranfield evaluation', () => {
       const report = await runCranfieldEval({ dir: CRANFIELD, runPath });
       assert.equal(report.documents, 1_400);
       assert.equal(report.queries, 225);
+      assert.equal(report.judgedQueries, 225, 'every Cranfield query has judgments');
       assert.ok(report.map >= 0.3, `MAP ${report.map}`);
       const lines = (await readFile(runPath, 'utf8')).trimEnd().split('\n');
       const perQuery = new Map<string, number>();

@@ -38,6 +38,8 @@ export interface CranfieldEvalOptions {
 export interface CranfieldEvalReport {
   readonly documents: number;
   readonly queries: number;
+  /** Queries with relevance judgments: the scores are means over these. */
+  readonly judgedQueries: number;
   readonly map: number;
   readonly precisionAt10: number;
   readonly ndcgAt10: number;
@@ -100,6 +102,7 @@ export async function runCranfieldEval(
   return {
     documents: collection.documents.length,
     queries: collection.queries.length,
+    judgedQueries: scores.queries,
     map: scores.map,
     precisionAt10: scores.precisionAt10,
     ndcgAt10: scores.ndcgAt10,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../cli-errors.js';
 import { runCliForTest } from '../test-support/fake-gateway.js';
 
@@ -69,12 +70,12 @@ describe('feedmesh data split', () => {
     );
   });
 
-  it('exits 2 on an unknown protocol and 1 naming a missing ratings file', async () => {
+  it('exits 2 on an unknown protocol, and on a missing ratings file naming it', async () => {
     const usage = await runCliForTest([
       'data',
       'split',
       '--ratings',
-      'r.csv',
+      join(dir, 'ratings.csv'),
       '--out',
       dir,
       '--protocol',
@@ -91,14 +92,18 @@ describe('feedmesh data split', () => {
       '--out',
       dir,
     ]);
-    assert.equal(missing.code, EXIT_FAILED);
-    assert.match(missing.stderr, /nope\.csv/);
+    assert.equal(missing.code, EXIT_USAGE);
+    assert.match(
+      missing.stderr,
+      /'--ratings <file>' argument '.*nope\.csv' is invalid\. no such file/,
+    );
   });
 });
 
 describe('feedmesh eval candidates', () => {
   it('exits 2 when the test file is not given', async () => {
-    const run = await runCliForTest(['eval', 'candidates', '--train', 'train.csv']);
+    const train = fileURLToPath(import.meta.url); // any file that exists
+    const run = await runCliForTest(['eval', 'candidates', '--train', train]);
     assert.equal(run.code, EXIT_USAGE);
     assert.match(run.stderr, /required option '--test <file>' not specified/);
   });

@@ -1,7 +1,7 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { splitRatings, type SplitProtocol } from '@feedmesh/evaluation';
 import type { CliIo } from '../cli-io.js';
-import { integerIn } from '../option-parsers.js';
+import { existingFile, integerIn, outputDir } from '../option-parsers.js';
 import { printReport } from './report-output.js';
 
 /** `feedmesh data <what>`: prepares evaluation data (../shared/data/README.md). */
@@ -14,8 +14,12 @@ export function registerDataCommand(program: Command, io: CliIo): void {
       "split a ratings CSV into train.csv and test.csv: 'random' keeps 75% of each user's " +
         "ratings for training (the README's protocol), 'temporal' each user's first 80% by time",
     )
-    .requiredOption('--ratings <file>', 'ratings CSV (MovieLens ratings.csv or this project’s)')
-    .requiredOption('--out <dir>', 'where train.csv and test.csv are written')
+    .requiredOption(
+      '--ratings <file>',
+      'ratings CSV (MovieLens ratings.csv or this project’s)',
+      existingFile,
+    )
+    .requiredOption('--out <dir>', 'where train.csv and test.csv are written', outputDir)
     .addOption(
       new Option('--protocol <name>', 'how to split')
         .choices(['random', 'temporal'] as const satisfies readonly SplitProtocol[])
@@ -31,7 +35,7 @@ export function registerDataCommand(program: Command, io: CliIo): void {
         seed: options.seed,
       });
       await printReport(io, report, options, () => [
-        `${report.protocol} split (seed ${report.seed}) of ${report.users} users:` +
+        `${report.protocol} split${report.protocol === 'random' ? ` (seed ${report.seed})` : ''} of ${report.users} users:` +
           ` ${report.train} training ratings, ${report.test} test ratings`,
         `train: ${report.trainPath}`,
         `test:  ${report.testPath}`,

@@ -5,7 +5,16 @@ import { runRecommend, runRecsEval } from '@feedmesh/recs-eval';
 import { runCranfieldEval } from '@feedmesh/search';
 import { UsageError } from '../cli-errors.js';
 import { write, type CliIo } from '../cli-io.js';
-import { collect, integerIn, numberIn } from '../option-parsers.js';
+import {
+  collect,
+  existingDir,
+  existingFile,
+  integerIn,
+  numberIn,
+  outputFile,
+} from '../option-parsers.js';
+
+const MOVIELENS_FILES = ['ratings.csv', 'movies.csv'] as const;
 import { fixed, printReport } from './report-output.js';
 
 /** `feedmesh eval <what>`: offline evaluations on the data sets in ../shared/data. */
@@ -19,8 +28,16 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
     .description(
       'index Cranfield through the real search engine, run its 225 queries, score the run',
     )
-    .requiredOption('--cranfield <dir>', 'the Cranfield folder (cran.all.1400, cran.qry, cranqrel)')
-    .option('--run <file>', 'write the run: query_number<TAB>doc_id per line, in rank order')
+    .requiredOption(
+      '--cranfield <dir>',
+      'the Cranfield folder (cran.all.1400, cran.qry, cranqrel)',
+      existingDir('cran.all.1400', 'cran.qry', 'cranqrel'),
+    )
+    .option(
+      '--run <file>',
+      'write the run: query_number<TAB>doc_id per line, in rank order',
+      outputFile,
+    )
     .option('--no-feedback', 'plain BM25F, without RM3 pseudo-relevance feedback')
     .option('--json', 'print the whole report as JSON')
     .action(async (options) => {
@@ -31,6 +48,9 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
       });
       await printReport(io, report, options, () => [
         `Cranfield: ${report.documents} documents, ${report.queries} queries` +
+          (report.judgedQueries < report.queries
+            ? `, of which ${report.judgedQueries} judged (the scores are over those)`
+            : '') +
           ` (feedback ${report.settings.feedback ? 'on' : 'off'})`,
         `MAP      ${fixed(report.map)}   (Xapian BM25 0.3005)`,
         `P@10     ${fixed(report.precisionAt10)}   (Xapian BM25 0.2324)`,
@@ -45,14 +65,19 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
       'replay the training ratings as events through candidate generation; recall@K of the ' +
         'test ratings per source and for the union (make the files with `feedmesh data split`)',
     )
-    .requiredOption('--train <file>', 'training ratings CSV')
-    .requiredOption('--test <file>', 'test ratings CSV')
-    .option('--movies <file>', "MovieLens movies.csv: a movie's genres become its post's tags")
+    .requiredOption('--train <file>', 'training ratings CSV', existingFile)
+    .requiredOption('--test <file>', 'test ratings CSV', existingFile)
+    .option(
+      '--movies <file>',
+      "MovieLens movies.csv: a movie's genres become its post's tags",
+      existingFile,
+    )
     .option('--users <n>', 'only the first N test users (a quick run)', integerIn(1, 10_000_000))
     .option('--source <name>', 'measure this source alone (repeatable; default all)', collect)
     .option(
       '--lists <file>',
       "write each test user's list from every source alone and their test items (JSON lines)",
+      outputFile,
     )
     .option(
       '--source-depth <n>',
@@ -93,6 +118,7 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
     .requiredOption(
       '--data <dir>',
       'the ml-latest-small folder (movies.csv, ratings.csv, tags.csv)',
+      existingDir(...MOVIELENS_FILES, 'tags.csv'),
     )
     .option('--seed <n>', 'hold-out seed', integerIn(0, 2 ** 32 - 1), 42)
     .option('--json', 'print the whole report as JSON')
@@ -112,7 +138,11 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
     .description(
       'hold out the tags of 20% of the tagged movies and infer them from title and genres: precision@5',
     )
-    .requiredOption('--data <dir>', 'the ml-latest-small folder')
+    .requiredOption(
+      '--data <dir>',
+      'the ml-latest-small folder (movies.csv, ratings.csv, tags.csv)',
+      existingDir(...MOVIELENS_FILES, 'tags.csv'),
+    )
     .option('--seed <n>', 'hold-out seed', integerIn(0, 2 ** 32 - 1), 42)
     .option('--json', 'print the whole report as JSON')
     .action(async (options) => {
@@ -136,12 +166,28 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
         'measured on --test (read only after writing); with --data, nDCG@10, P@10, R@10 and MAP ' +
         "per method on MovieLens's random and temporal splits",
     )
-    .option('--train <file>', 'training ratings: user_id,item_id,rating,timestamp (or MovieLens)')
-    .option('--test <file>', 'test ratings, read after the recommendations are written')
-    .option('--out <file>', 'where to write user_id,item_id,rank,score (needs --train)')
-    .option('--movies <file>', "MovieLens's movies.csv, for genre and release-year features")
+    .option(
+      '--train <file>',
+      'training ratings: user_id,item_id,rating,timestamp (or MovieLens)',
+      existingFile,
+    )
+    .option(
+      '--test <file>',
+      'test ratings, read after the recommendations are written',
+      existingFile,
+    )
+    .option('--out <file>', 'where to write user_id,item_id,rank,score (needs --train)', outputFile)
+    .option(
+      '--movies <file>',
+      "MovieLens's movies.csv, for genre and release-year features (with --train; --data reads its own)",
+      existingFile,
+    )
     .option('--k <n>', 'recommendations per user', integerIn(1, 1_000), 10)
-    .option('--data <dir>', 'the ml-latest-small folder (ratings.csv, movies.csv): split it here')
+    .option(
+      '--data <dir>',
+      'the ml-latest-small folder (ratings.csv, movies.csv): split it here',
+      existingDir(...MOVIELENS_FILES),
+    )
     .addOption(
       new Option(
         '--split <protocol>',
@@ -157,7 +203,20 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
     .option('--json', 'print the whole report as JSON')
     .action(async (options) => {
       if (options.train !== undefined || options.out !== undefined || options.test !== undefined) {
-        if (options.data !== undefined) throw new UsageError('--data and --train are exclusive');
+        if (options.data !== undefined) {
+          const given =
+            options.train !== undefined
+              ? '--train'
+              : options.out !== undefined
+                ? '--out'
+                : '--test';
+          throw new UsageError(`--data and ${given} are exclusive`);
+        }
+        if (options.users !== undefined) {
+          throw new UsageError(
+            '--users applies to --data; with --train every user is recommended for',
+          );
+        }
         if (options.train === undefined || options.out === undefined) {
           throw new UsageError('--train and --out go together (and --test, to measure)');
         }
@@ -190,6 +249,11 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
       if (options.data === undefined) {
         throw new UsageError('give --train and --out (and --test), or --data');
       }
+      if (options.movies !== undefined) {
+        throw new UsageError(
+          '--movies applies to --train; --data reads the movies.csv in its folder',
+        );
+      }
       const report = await runRecsEval({
         dataDir: options.data,
         split: options.split ?? 'both',
@@ -209,7 +273,9 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
               `  R ${fixed(m.recall)}  MAP ${fixed(m.map)}`,
           ),
         ]),
-        'for scale (random split): EASE 0.400, most popular 0.210 (../shared/data/README.md)',
+        ...(report.k === 10 && report.splits.some((split) => split.protocol === 'random')
+          ? ['for scale (random split): EASE 0.400, most popular 0.210 (../shared/data/README.md)']
+          : []),
       ]);
     });
 }

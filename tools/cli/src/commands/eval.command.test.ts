@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXIT_FAILED, EXIT_USAGE } from '../cli-errors.js';
+import { runCliForTest } from '../test-support/fake-gateway.js';
+
+/**
+ * What `eval` and `data` refuse before any work starts: a run that fails only when it writes
+ * its results, or that scores an empty file as 0, costs minutes and misleads.
+ */
+describe('feedmesh eval and data: inputs checked up front', () => {
+  let dir: string;
+  let ratings: string;
+  let headerOnly: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'feedmesh-eval-args-'));
+    ratings = join(dir, 'ratings.csv');
+    await writeFile(ratings, 'userId,movieId,rating,timestamp\n1,1,4.0,1000\n1,2,3.0,1001\n');
+    headerOnly = join(dir, 'empty.csv');
+    await writeFile(headerOnly, 'user_id,item_id,rating,timestamp\n');
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  const refused = async (argv: string[], code: number, message: RegExp) => {
+    const run = await runCliForTest(argv);
+    assert.equal(run.code, code, `${argv.join(' ')}: ${run.stderr}`);
+    assert.match(run.stderr, message);
+    assert.equal(run.stdout, '');
+  };
+
+  it('names the option whose input file or folder is missing, or is the wrong kind', async () => {
+    await refused(
+      ['eval', 'candidates', '--train', join(dir, 'nope.csv'), '--test', ratings],
+      EXIT_USAGE,
+      /option '--train <file>' argument '.*nope\.csv' is invalid\. no such file/,
+    );
+    await refused(
+      ['data', 'split', '--ratings', dir, '--out', join(dir, 'split')],
+      EXIT_USAGE,
+      /option '--ratings <file>' argument .* is invalid\. expected a file, not a directory/,
+    );
+    await refused(
+      ['eval', 'search', '--cranfield', dir],
+      EXIT_USAGE,
+      /'--cranfield <dir>' .* expected cran\.all\.1400, cran\.qry, cranqrel in it; missing cran\.all\.1400, cran\.qry, cranqrel/,
+    );
+    await refused(
+      ['eval', 'cold-start', '--data', join(dir, 'nope')],
+      EXIT_USAGE,
+      /'--data <dir>' .* no such directory/,
+    );
+  });
+
+  it('refuses an output path whose folder does not exist before the run, not after it', async () => {
+    await refused(
+      [
+        'eval',
+        'candidates',
+        '--train',
+        ratings,
+        '--test',
+        ratings,
+        '--lists',
+        join(dir, 'no', 'l.jsonl'),
+      ],
+      EXIT_USAGE,
+      /'--lists <file>' .* no such directory .*no to write it in/,
+    );
+    await refused(
+      ['eval', 'recs', '--train', ratings, '--out', dir],
+      EXIT_USAGE,
+      /'--out <file>' .* expected a file to write, not a directory/,
+    );
+    await refused(
+      ['data', 'split', '--ratings', ratings, '--out', ratings],
+      EXIT_USAGE,
+      /'--out <dir>' .* expected a directory, not a file/,
+    );
+  });
+
+  it('refuses eval recs options the chosen mode would ignore, naming them', async () => {
+    const ml = join(dir, 'ml');
+    await mkdir(ml);
+    await writeFile(join(ml, 'ratings.csv'), 'userId,movieId,rating,timestamp\n1,1,4.0,1000\n');
+    await writeFile(join(ml, 'movies.csv'), 'movieId,title,genres\n1,Heat (1995),Action\n');
+    await refused(
+      ['eval', 'recs', '--data', ml, '--test', ratings],
+      EXIT_USAGE,
+      /--data and --test are exclusive/,
+    );
+    await refused(
+      ['eval', 'recs', '--data', ml, '--movies', join(ml, 'movies.csv')],
+      EXIT_USAGE,
+      /--movies applies to --train; --data reads the movies\.csv in its folder/,
+    );
+    await refused(
+      ['eval', 'recs', '--train', ratings, '--out', join(dir, 'recs.csv'), '--users', '3'],
+      EXIT_USAGE,
+      /--users applies to --data/,
+    );
+  });
+
+  it('fails on a ratings file with no ratings instead of scoring it', async () => {
+    await refused(
+      ['data', 'split', '--ratings', headerOnly, '--out', join(dir, 'split')],
+      EXIT_FAILED,
+      /empty\.csv: no ratings, only the header/,
+    );
+  });
+});
