@@ -27,6 +27,7 @@ export {
   type RuntimeConfig,
   type RedisClient,
 } from './runtime.js';
+export { connectReachableRedis, type ReachableRedisOptions } from './reachable-redis.js';
 export { runServiceMain } from './run-service-main.js';
 export {
   tlsConfigShape,

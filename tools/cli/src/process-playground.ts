@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,12 @@ export interface ProcessPlaygroundOptions {
 export interface ProcessPlayground extends Playground {
   /** Rejects when a service exits while the playground is meant to be running. */
   readonly failed: Promise<never>;
+  /**
+   * Runs `work` against the running services, and rejects with a service's exit as soon as
+   * one dies (what a call to the dead service would say instead tells less), aborting the
+   * signal `work` is given. `interrupt` (Ctrl-C) aborts that signal too.
+   */
+  whileRunning<T>(work: (signal: AbortSignal) => Promise<T>, interrupt?: AbortSignal): Promise<T>;
 }
 
 /** Searches run in a process of their own, so their consumer group follows its name. */
@@ -78,6 +84,14 @@ export async function startProcessPlayground(
     ]),
   ) as Record<PlaygroundService, string>;
   const base: Env = { ...playgroundDefaults(), ...options.env };
+
+  // Readiness is something accepting connections at the address: were that another server,
+  // the service would die of EADDRINUSE after the playground had reported it listening.
+  for (const name of PLAYGROUND_SERVICES) {
+    const problem = await whyCannotListen(addresses[name]);
+    if (problem !== undefined)
+      throw new CommandFailedError(`${name} cannot listen at ${addresses[name]}: ${problem}`);
+  }
 
   const children = new Map<PlaygroundService, ChildProcess>();
   let stopping = false;
@@ -143,6 +157,12 @@ export async function startProcessPlayground(
     runtime,
     consumerGroups: consumerGroupsOf(consumerNameOf('search')),
     failed,
+    whileRunning: async (work, interrupt) => {
+      const died = new AbortController();
+      failed.catch((error: unknown) => died.abort(error));
+      const signal = interrupt ? AbortSignal.any([interrupt, died.signal]) : died.signal;
+      return Promise.race([work(signal), failed]);
+    },
     train: () => trainOnce(runtime, registry, base, addresses['feature-store'], options.logger),
     // The processes' candidate generation polls the same Redis store.
     trainEmbeddings: () =>
@@ -185,11 +205,40 @@ async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
   }
 }
 
+/**
+ * Why a server could not listen at `address` now (`address in use (EADDRINUSE)`), found by
+ * listening there for a moment; undefined when it could.
+ */
+export async function whyCannotListen(address: string): Promise<string | undefined> {
+  const { host, port } = hostAndPort(address);
+  const probe = createServer();
+  const code = await new Promise<string | undefined>((resolve) => {
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    probe.listen({ host, port, exclusive: true }, () => resolve(undefined));
+  });
+  if (code === undefined) {
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    return undefined;
+  }
+  const reasons: Record<string, string> = {
+    EADDRINUSE: 'address in use',
+    EACCES: 'permission denied',
+    EADDRNOTAVAIL: 'no such local address',
+  };
+  return reasons[code] === undefined ? code : `${reasons[code]} (${code})`;
+}
+
+function hostAndPort(address: string): { host: string; port: number } {
+  const separator = address.lastIndexOf(':');
+  return {
+    host: address.slice(0, separator).replace(/^\[|\]$/g, ''),
+    port: Number(address.slice(separator + 1)),
+  };
+}
+
 /** Polls until something accepts TCP connections at `address`: the server is listening. */
 async function waitUntilListening(address: string, timeoutMs: number, name: string): Promise<void> {
-  const separator = address.lastIndexOf(':');
-  const host = address.slice(0, separator).replace(/^\[|\]$/g, '');
-  const port = Number(address.slice(separator + 1));
+  const { host, port } = hostAndPort(address);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {

@@ -66,4 +66,23 @@ describe('the feature store benchmark (bench features)', function () {
       /prefix: must not be empty/,
     );
   });
+
+  it('fails at once, naming the URL and the option, when Redis does not answer', async () => {
+    for (const prefix of [undefined, 'named']) {
+      await assert.rejects(
+        runFeatureBench({
+          redisUrl: 'redis://127.0.0.1:1',
+          redisUrlSource: '--redis',
+          preset: 'small',
+          ...(prefix === undefined ? {} : { prefix }),
+        }),
+        /^UnavailableError: redis: cannot reach redis:\/\/127\.0\.0\.1:1 \(--redis\): ECONNREFUSED$/,
+        `prefix ${prefix ?? 'of its own'}`,
+      );
+    }
+    await assert.rejects(
+      runFeatureBench({ redisUrl: 'redis://127.0.0.1:1', preset: 'small' }),
+      /cannot reach redis:\/\/127\.0\.0\.1:1 \(redisUrl\): ECONNREFUSED$/,
+    );
+  });
 });

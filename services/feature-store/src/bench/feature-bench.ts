@@ -9,6 +9,7 @@ import type { eventsv1 } from '@feedmesh/contracts';
 import { waitUntilDrained } from '@feedmesh/events';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import {
+  connectReachableRedis,
   createRuntime,
   deleteKeysUnder,
   firstKeyUnder,
@@ -17,7 +18,7 @@ import {
 } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
 import { createWorld, type World, type WorldPresetName } from '@feedmesh/world';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   FEATURE_STORE_GROUP,
   FEATURE_STORE_NODE_FLAGS,
@@ -35,6 +36,8 @@ import type { ReadPath, ReadRequest, ReadWorkerData } from './read-worker.js';
 export interface FeatureBenchOptions {
   /** Default REDIS_URL, else redis://127.0.0.1:6379. A single Redis (the raw MGET is one command). */
   readonly redisUrl?: string;
+  /** How an error names `redisUrl` (the CLI's `--redis`); default `redisUrl`. */
+  readonly redisUrlSource?: string;
   /** The generated world loaded into the store. Default `medium` (100,000 posts), seed 1. */
   readonly preset?: WorldPresetName;
   readonly seed?: number;
@@ -177,6 +180,7 @@ export async function runFeatureBench(
   const batchSize = options.batchSize ?? 2_000;
   const prefix = options.prefix ?? `bench:fs:${randomBytes(4).toString('hex')}`;
   if (prefix === '') throw new InvalidArgumentError('prefix', 'must not be empty');
+  const redisSource = options.redisUrlSource ?? 'redisUrl';
   const loadStart = loadavg()[0]!;
 
   const world = createWorld({
@@ -193,7 +197,7 @@ export async function runFeatureBench(
     );
   }
   // A fresh default prefix needs no look; a named one may hold a deployment's data.
-  if (options.prefix !== undefined) await assertPrefixUnused(redisUrl, prefix);
+  if (options.prefix !== undefined) await assertPrefixUnused(redisUrl, redisSource, prefix);
   const env = {
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
@@ -203,8 +207,9 @@ export async function runFeatureBench(
     FEATURE_STORE_BATCH_SIZE: String(batchSize),
   };
   const config = loadConfig(featureStoreConfigShape, env);
+  // Before the runtime, whose client would retry in the background: one error, at once.
+  const admin = await connectReachableRedis(redisUrl, { source: redisSource });
   const runtime = createRuntime(config, silent);
-  const admin = new Redis(redisUrl);
   let service: ChildProcess | undefined;
   let floor: ChildProcess | undefined;
   try {
@@ -617,8 +622,8 @@ function round3(value: number): number {
  * The run appends a world to the prefix's event log and deletes everything under the prefix
  * afterwards: on a prefix that holds data it would double a world, or delete a deployment's.
  */
-async function assertPrefixUnused(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+async function assertPrefixUnused(url: string, source: string, prefix: string): Promise<void> {
+  const redis = await connectReachableRedis(url, { source });
   try {
     const key = await firstKeyUnder(redis, prefix);
     if (key !== undefined) {

@@ -27,4 +27,11 @@ describe('runNotificationBench (small)', function () {
     );
     assert.equal(subscribers.latencyWhileHeld.received, 20);
   });
+
+  it('fails at once, naming the URL and the option, when Redis does not answer', async () => {
+    await assert.rejects(
+      runNotificationBench({ redisUrl: 'redis://127.0.0.1:1', redisUrlSource: '--redis' }),
+      /^UnavailableError: redis: cannot reach redis:\/\/127\.0\.0\.1:1 \(--redis\): ECONNREFUSED$/,
+    );
+  });
 });

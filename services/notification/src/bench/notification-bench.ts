@@ -3,14 +3,21 @@ import { setMaxListeners } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { commonv1, gatewayv1, notificationv1, type eventsv1 } from '@feedmesh/contracts';
 import { createEventLog, waitUntilDrained } from '@feedmesh/events';
-import { createServiceClient, deleteKeysUnder, type ServiceClient } from '@feedmesh/service-kit';
+import {
+  connectReachableRedis,
+  createServiceClient,
+  deleteKeysUnder,
+  type ServiceClient,
+} from '@feedmesh/service-kit';
 import { isAbortError } from 'abort-controller-x';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ServiceProcess } from './service-process.js';
 
 export interface NotificationBenchOptions {
   /** Redis the two processes share; default REDIS_URL or redis://127.0.0.1:6379. */
   readonly redisUrl?: string;
+  /** How an error names `redisUrl` (the CLI's `--redis`); default `redisUrl`. */
+  readonly redisUrlSource?: string;
   /** Latency phase: likes published at the gateway, one at a time at `ratePerSecond`. */
   readonly likes?: number;
   readonly ratePerSecond?: number;
@@ -116,7 +123,10 @@ export async function runNotificationBench(
     OTEL_SDK_DISABLED: 'true',
   };
   const loadBefore = loadavg()[0] ?? 0;
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  // Before any process starts: they would only log that they cannot reach it either.
+  const redis = await connectReachableRedis(redisUrl, {
+    source: options.redisUrlSource ?? 'redisUrl',
+  });
   const eventLog = createEventLog({
     kind: 'redis',
     client: redis,

@@ -4,14 +4,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gatewayv1, commonv1 } from '@feedmesh/contracts';
 import { CONSUMER_GROUP as CANDIDATE_GENERATION_GROUP } from '@feedmesh/candidate-generation';
 import { FEATURE_STORE_GROUP } from '@feedmesh/feature-store';
-import { connectRedis, deleteKeysUnder, freePorts } from '@feedmesh/service-kit';
+import { connectReachableRedis, deleteKeysUnder, freePorts } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
 import type { World, WorldPresetName } from '@feedmesh/world';
+import { CommandFailedError } from '../cli-errors.js';
 import type { Output } from '../cli-io.js';
 import { buildWorld } from '../commands/world.command.js';
 import { connectGateway, type GatewayClient } from '../gateway-client.js';
 import { PLAYGROUND_SERVICES } from '@feedmesh/playground';
-import { startProcessPlayground, type ProcessPlayground } from '../process-playground.js';
+import {
+  startProcessPlayground,
+  whyCannotListen,
+  type ProcessPlayground,
+} from '../process-playground.js';
 import { publishWorld, waitForConsumers } from '../world-loader.js';
 import { startEchoProcess, type EchoProcess } from './echo-process.js';
 import { FEED_DOWNSTREAM_CALLS } from './relay-echo.js';
@@ -59,8 +64,9 @@ export interface FeedBenchOptions {
   /** Share of traces the services export to the bench for stage timings (0 turns it off). */
   readonly traceSampleRatio?: number;
   /**
-   * Where the gateway listens (default: a free port on 127.0.0.1). The other services take free
-   * ports too, so a running playground or a port the kernel still holds is never in the way.
+   * Where the gateway listens (default: a free port on 127.0.0.1): `--port`. The other services
+   * take free ports, so a running playground or a port the kernel still holds is never in the
+   * way.
    */
   readonly gatewayListen?: string;
   /** Publish the world even when the last run left it loaded under the prefix. */
@@ -177,10 +183,10 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
   const pageSize = options.pageSize ?? 20;
   const maxCandidates = options.maxCandidates ?? 1_000;
   const sampleRatio = options.traceSampleRatio ?? 0.05;
+  if (options.gatewayListen !== undefined) await assertCanListen(options.gatewayListen);
   const ports = await freePorts(PLAYGROUND_SERVICES.length);
   const servicePorts = Object.fromEntries(PLAYGROUND_SERVICES.map((name, i) => [name, ports[i]!]));
   const gatewayListen = options.gatewayListen ?? `127.0.0.1:${servicePorts['feed-gateway']}`;
-  const signal = options.signal ?? new AbortController().signal;
   const { log } = options;
 
   const worldKey = `${options.world}:${seed}`;
@@ -205,244 +211,248 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
   let echo: EchoProcess | undefined;
   let hollow: EchoProcess | undefined;
   const gateway = connectGateway(playground.gatewayAddress);
+  // A service that dies mid-run ends it with its exit; its calls' errors would say less.
   try {
-    if (options.echo !== false) {
-      echo = await startEchoProcess(env, cpuProfileFlags(options.cpuProfileDir, 'echo'));
-      hollow = await startEchoProcess(
-        {
-          ...env,
-          ECHO_RELAY_TO: echo.address,
-          ECHO_RELAY_CALLS: String(FEED_DOWNSTREAM_CALLS),
-        },
-        cpuProfileFlags(options.cpuProfileDir, 'hollow-mesh'),
-      );
-    }
-    const world = buildWorld({ preset: options.world, seed });
-    let publishedEvents = 0;
-    if (reuse) {
-      log(
-        `reusing the ${worldKey} world loaded under ${prefix} by an earlier run (--reload publishes it again)`,
-      );
-    } else {
-      publishedEvents = await publish(playground, gateway.client, world, options, signal);
-      await markWorld(options.redisUrl, prefix, worldKey);
-    }
-    // GetFeed reads only these two; notification and search may still be catching up (their
-    // CPU is reported with the rest), which on a busy two-core machine takes many minutes.
-    await waitForConsumers(playground.runtime.eventLog, FEED_PATH_GROUPS, {
-      stderr: options.output,
-      signal,
-    });
-    log(`${FEED_PATH_GROUPS.join(' and ')} caught up`);
-    const backgroundLag = await lagOf(playground);
-    const report = await playground.train();
-    log(
-      `trained ${report.modelName}@${report.version ?? '-'}: ` +
-        `${report.promoted ? 'promoted' : `not promoted (${report.reason})`}`,
-    );
-    const userIds = activeUsers(world, seed);
-    const model = await waitForModel(
-      gateway.client,
-      userIds[0] ?? 'u1',
-      report.promoted ? `${report.modelName}@${report.version}` : undefined,
-    );
-    log(`the ranker serves ${model || 'no model (heuristic)'}`);
-    const responseBytes = await responseSize(gateway.client, userIds.slice(0, 25), pageSize);
-
-    const feedTarget: LoadTarget = {
-      kind: 'feed',
-      address: playground.gatewayAddress,
-      userIds,
-      pageSize,
-      token: process.env['FEEDMESH_TOKEN'] || undefined,
-    };
-    const echoTarget: LoadTarget | undefined = echo && {
-      kind: 'echo',
-      address: echo.address,
-      payloadBytes: responseBytes,
-    };
-    const hollowTarget: LoadTarget | undefined = hollow && {
-      kind: 'echo',
-      address: hollow.address,
-      payloadBytes: responseBytes,
-    };
-    const watched: WatchedProcess[] = [
-      ...serviceChildren(),
-      ...(echo ? [{ name: 'echo', pid: echo.pid }] : []),
-      ...(hollow ? [{ name: 'hollow mesh (relay)', pid: hollow.pid }] : []),
-      { name: 'bench (load, trainer)', pid: process.pid },
-      ...processesNamed('redis-server'),
-    ];
-    const measure = async (target: LoadTarget, shape: LoadShape, durationMs: number) => {
-      signal.throwIfAborted();
-      const startedMs = Date.now();
-      const meter = startCpuMeter(watched);
-      const run = await runLoadInWorker({ target, shape, durationMs, deadlineMs: 5_000 });
-      const cpu = meter.stop();
-      return {
-        summary: summarizeRun(run, cpu, loadavg()[0] ?? 0),
-        window: [startedMs, Date.now()] as const,
-      };
-    };
-
-    const warmupMs = options.warmupMs ?? 5_000;
-    log(`warming up for ${warmupMs} ms; feed response ${responseBytes} bytes`);
-    await measure(feedTarget, { kind: 'closed', concurrency: 4 }, warmupMs);
-    for (const target of [echoTarget, hollowTarget]) {
-      if (target)
-        await measure(target, { kind: 'closed', concurrency: 4 }, Math.min(warmupMs, 2_000));
-    }
-
-    const feedWindows: (readonly [number, number])[] = [];
-    const pending: {
-      concurrency: number;
-      feed: RunSummary;
-      window: readonly [number, number];
-      echo: RunSummary | undefined;
-      hollowMesh: RunSummary | undefined;
-    }[] = [];
-    for (const concurrency of options.concurrency) {
-      const feed = await measure(feedTarget, { kind: 'closed', concurrency }, options.durationMs);
-      feedWindows.push(feed.window);
-      log(
-        `feed c=${concurrency}: ${feed.summary.callsPerSecond} feeds/s, p99 ${feed.summary.latency.p99Ms} ms, ${feed.summary.errors} errors`,
-      );
-      const echoRun = echoTarget
-        ? (await measure(echoTarget, { kind: 'closed', concurrency }, options.durationMs)).summary
-        : undefined;
-      if (echoRun)
-        log(
-          `echo c=${concurrency}: ${echoRun.callsPerSecond} calls/s, p99 ${echoRun.latency.p99Ms} ms`,
+    return await playground.whileRunning(async (signal) => {
+      if (options.echo !== false) {
+        echo = await startEchoProcess(env, cpuProfileFlags(options.cpuProfileDir, 'echo'));
+        hollow = await startEchoProcess(
+          {
+            ...env,
+            ECHO_RELAY_TO: echo.address,
+            ECHO_RELAY_CALLS: String(FEED_DOWNSTREAM_CALLS),
+          },
+          cpuProfileFlags(options.cpuProfileDir, 'hollow-mesh'),
         );
-      const hollowRun = hollowTarget
-        ? (await measure(hollowTarget, { kind: 'closed', concurrency }, options.durationMs)).summary
-        : undefined;
-      if (hollowRun)
+      }
+      const world = buildWorld({ preset: options.world, seed });
+      let publishedEvents = 0;
+      if (reuse) {
         log(
-          `hollow mesh c=${concurrency}: ${hollowRun.callsPerSecond} calls/s, p99 ${hollowRun.latency.p99Ms} ms`,
+          `reusing the ${worldKey} world loaded under ${prefix} by an earlier run (--reload publishes it again)`,
         );
-      pending.push({
-        concurrency,
-        feed: feed.summary,
-        window: feed.window,
-        echo: echoRun,
-        hollowMesh: hollowRun,
+      } else {
+        publishedEvents = await publish(playground, gateway.client, world, options, signal);
+        await markWorld(options.redisUrl, prefix, worldKey);
+      }
+      // GetFeed reads only these two; notification and search may still be catching up (their
+      // CPU is reported with the rest), which on a busy two-core machine takes many minutes.
+      await waitForConsumers(playground.runtime.eventLog, FEED_PATH_GROUPS, {
+        stderr: options.output,
+        signal,
       });
-    }
+      log(`${FEED_PATH_GROUPS.join(' and ')} caught up`);
+      const backgroundLag = await lagOf(playground);
+      const report = await playground.train();
+      log(
+        `trained ${report.modelName}@${report.version ?? '-'}: ` +
+          `${report.promoted ? 'promoted' : `not promoted (${report.reason})`}`,
+      );
+      const userIds = activeUsers(world, seed);
+      const model = await waitForModel(
+        gateway.client,
+        userIds[0] ?? 'u1',
+        report.promoted ? `${report.modelName}@${report.version}` : undefined,
+      );
+      log(`the ranker serves ${model || 'no model (heuristic)'}`);
+      const responseBytes = await responseSize(gateway.client, userIds.slice(0, 25), pageSize);
 
-    const rate = options.fixedRatePerSecond ?? 100;
-    const fixed =
-      rate > 0
-        ? await measure(
-            feedTarget,
-            { kind: 'open', ratePerSecond: rate, maxInFlight: 1_000 },
-            options.durationMs,
-          )
-        : undefined;
-    const fixedHollow =
-      rate > 0 && hollowTarget
-        ? (
-            await measure(
-              hollowTarget,
+      const feedTarget: LoadTarget = {
+        kind: 'feed',
+        address: playground.gatewayAddress,
+        userIds,
+        pageSize,
+        token: process.env['FEEDMESH_TOKEN'] || undefined,
+      };
+      const echoTarget: LoadTarget | undefined = echo && {
+        kind: 'echo',
+        address: echo.address,
+        payloadBytes: responseBytes,
+      };
+      const hollowTarget: LoadTarget | undefined = hollow && {
+        kind: 'echo',
+        address: hollow.address,
+        payloadBytes: responseBytes,
+      };
+      const watched: WatchedProcess[] = [
+        ...serviceChildren(),
+        ...(echo ? [{ name: 'echo', pid: echo.pid }] : []),
+        ...(hollow ? [{ name: 'hollow mesh (relay)', pid: hollow.pid }] : []),
+        { name: 'bench (load, trainer)', pid: process.pid },
+        ...processesNamed('redis-server'),
+      ];
+      const measure = async (target: LoadTarget, shape: LoadShape, durationMs: number) => {
+        signal.throwIfAborted();
+        const startedMs = Date.now();
+        const meter = startCpuMeter(watched);
+        const run = await runLoadInWorker({ target, shape, durationMs, deadlineMs: 5_000 });
+        const cpu = meter.stop();
+        return {
+          summary: summarizeRun(run, cpu, loadavg()[0] ?? 0),
+          window: [startedMs, Date.now()] as const,
+        };
+      };
+
+      const warmupMs = options.warmupMs ?? 5_000;
+      log(`warming up for ${warmupMs} ms; feed response ${responseBytes} bytes`);
+      await measure(feedTarget, { kind: 'closed', concurrency: 4 }, warmupMs);
+      for (const target of [echoTarget, hollowTarget]) {
+        if (target)
+          await measure(target, { kind: 'closed', concurrency: 4 }, Math.min(warmupMs, 2_000));
+      }
+
+      const feedWindows: (readonly [number, number])[] = [];
+      const pending: {
+        concurrency: number;
+        feed: RunSummary;
+        window: readonly [number, number];
+        echo: RunSummary | undefined;
+        hollowMesh: RunSummary | undefined;
+      }[] = [];
+      for (const concurrency of options.concurrency) {
+        const feed = await measure(feedTarget, { kind: 'closed', concurrency }, options.durationMs);
+        feedWindows.push(feed.window);
+        log(
+          `feed c=${concurrency}: ${feed.summary.callsPerSecond} feeds/s, p99 ${feed.summary.latency.p99Ms} ms, ${feed.summary.errors} errors`,
+        );
+        const echoRun = echoTarget
+          ? (await measure(echoTarget, { kind: 'closed', concurrency }, options.durationMs)).summary
+          : undefined;
+        if (echoRun)
+          log(
+            `echo c=${concurrency}: ${echoRun.callsPerSecond} calls/s, p99 ${echoRun.latency.p99Ms} ms`,
+          );
+        const hollowRun = hollowTarget
+          ? (await measure(hollowTarget, { kind: 'closed', concurrency }, options.durationMs))
+              .summary
+          : undefined;
+        if (hollowRun)
+          log(
+            `hollow mesh c=${concurrency}: ${hollowRun.callsPerSecond} calls/s, p99 ${hollowRun.latency.p99Ms} ms`,
+          );
+        pending.push({
+          concurrency,
+          feed: feed.summary,
+          window: feed.window,
+          echo: echoRun,
+          hollowMesh: hollowRun,
+        });
+      }
+
+      const rate = options.fixedRatePerSecond ?? 100;
+      const fixed =
+        rate > 0
+          ? await measure(
+              feedTarget,
               { kind: 'open', ratePerSecond: rate, maxInFlight: 1_000 },
               options.durationMs,
             )
-          ).summary
-        : undefined;
-    if (fixedHollow) {
-      log(
-        `hollow mesh at ${rate}/s: ${fixedHollow.callsPerSecond} calls/s, p99 ${fixedHollow.latency.p99Ms} ms`,
-      );
-    }
-    if (fixed) {
-      feedWindows.push(fixed.window);
-      log(
-        `feed at ${rate}/s: ${fixed.summary.callsPerSecond} feeds/s, p99 ${fixed.summary.latency.p99Ms} ms`,
-      );
-    }
-    // The services export their sampled spans in batches: let the last batch arrive.
-    if (recorder) await sleep(1_500);
-    const spansIn = (window: readonly [number, number]) =>
-      recorder?.spansBetween(window[0], window[1]) ?? [];
+          : undefined;
+      const fixedHollow =
+        rate > 0 && hollowTarget
+          ? (
+              await measure(
+                hollowTarget,
+                { kind: 'open', ratePerSecond: rate, maxInFlight: 1_000 },
+                options.durationMs,
+              )
+            ).summary
+          : undefined;
+      if (fixedHollow) {
+        log(
+          `hollow mesh at ${rate}/s: ${fixedHollow.callsPerSecond} calls/s, p99 ${fixedHollow.latency.p99Ms} ms`,
+        );
+      }
+      if (fixed) {
+        feedWindows.push(fixed.window);
+        log(
+          `feed at ${rate}/s: ${fixed.summary.callsPerSecond} feeds/s, p99 ${fixed.summary.latency.p99Ms} ms`,
+        );
+      }
+      // The services export their sampled spans in batches: let the last batch arrive.
+      if (recorder) await sleep(1_500);
+      const spansIn = (window: readonly [number, number]) =>
+        recorder?.spansBetween(window[0], window[1]) ?? [];
 
-    const levels: FeedBenchLevel[] = pending.map((level) => ({
-      concurrency: level.concurrency,
-      feed: { ...level.feed, candidates: candidateCounts(spansIn(level.window)) },
-      echo: level.echo,
-      hollowMesh: level.hollowMesh,
-      ratio: ratioOf(level.feed.callsPerSecond, level.echo?.callsPerSecond),
-    }));
-    const best = levels.reduce<FeedBenchLevel | undefined>(
-      (top, level) =>
-        top === undefined || level.feed.callsPerSecond > top.feed.callsPerSecond ? level : top,
-      undefined,
-    );
-    const echoPeak = levels.some((l) => l.echo)
-      ? Math.max(...levels.map((l) => l.echo?.callsPerSecond ?? 0))
-      : undefined;
-    const peakRatio = ratioOf(best?.feed.callsPerSecond ?? 0, echoPeak);
-    const hollowPeak = levels.some((l) => l.hollowMesh)
-      ? Math.max(...levels.map((l) => l.hollowMesh?.callsPerSecond ?? 0))
-      : undefined;
-    const hollowRatio = hollowPeak === undefined ? undefined : ratioOf(hollowPeak, echoPeak);
-    const fixedP99 = fixed?.summary.latency.p99Ms;
-    return {
-      machine: {
-        cpus: cpus().length,
-        loadAverageBefore,
-        loadAverageAfter: loadavg().map((v) => Number(v.toFixed(2))),
-      },
-      world: {
-        preset: options.world,
-        seed,
-        users: world.truth.parameters.users,
-        posts: world.truth.parameters.posts,
-        publishedEvents,
-      },
-      settings: {
-        durationMs: options.durationMs,
-        pageSize,
-        maxCandidates,
-        traceSampleRatio: sampleRatio,
-        responseBytes,
-      },
-      model,
-      backgroundLag,
-      levels,
-      fixedRate: fixed && {
-        ...fixed.summary,
-        targetPerSecond: rate,
-        candidates: candidateCounts(spansIn(fixed.window)),
-      },
-      fixedRateHollowMesh: fixedHollow,
-      peak: {
-        feedsPerSecond: best?.feed.callsPerSecond ?? 0,
-        atConcurrency: best?.concurrency ?? 0,
-        echoPerSecond: echoPeak,
-        ratio: peakRatio,
-        hollowMeshPerSecond: hollowPeak,
-        hollowMeshRatio: hollowRatio,
-        hollowMeshCalls: 1 + FEED_DOWNSTREAM_CALLS,
-      },
-      targets: {
-        p99At100PerSecond: {
-          targetMs: 50,
-          measuredMs: fixedP99,
-          met:
-            fixed && rate === 100
-              ? (fixedP99 ?? Infinity) <= 50 && fixed.summary.errors === 0
-              : undefined,
-          boundMs: rate === 100 ? fixedHollow?.latency.p99Ms : undefined,
+      const levels: FeedBenchLevel[] = pending.map((level) => ({
+        concurrency: level.concurrency,
+        feed: { ...level.feed, candidates: candidateCounts(spansIn(level.window)) },
+        echo: level.echo,
+        hollowMesh: level.hollowMesh,
+        ratio: ratioOf(level.feed.callsPerSecond, level.echo?.callsPerSecond),
+      }));
+      const best = levels.reduce<FeedBenchLevel | undefined>(
+        (top, level) =>
+          top === undefined || level.feed.callsPerSecond > top.feed.callsPerSecond ? level : top,
+        undefined,
+      );
+      const echoPeak = levels.some((l) => l.echo)
+        ? Math.max(...levels.map((l) => l.echo?.callsPerSecond ?? 0))
+        : undefined;
+      const peakRatio = ratioOf(best?.feed.callsPerSecond ?? 0, echoPeak);
+      const hollowPeak = levels.some((l) => l.hollowMesh)
+        ? Math.max(...levels.map((l) => l.hollowMesh?.callsPerSecond ?? 0))
+        : undefined;
+      const hollowRatio = hollowPeak === undefined ? undefined : ratioOf(hollowPeak, echoPeak);
+      const fixedP99 = fixed?.summary.latency.p99Ms;
+      return {
+        machine: {
+          cpus: cpus().length,
+          loadAverageBefore,
+          loadAverageAfter: loadavg().map((v) => Number(v.toFixed(2))),
         },
-        peakOverEcho: {
-          target: 0.25,
-          measured: peakRatio,
-          met: peakRatio === undefined ? undefined : peakRatio >= 0.25,
-          bound: hollowRatio,
+        world: {
+          preset: options.world,
+          seed,
+          users: world.truth.parameters.users,
+          posts: world.truth.parameters.posts,
+          publishedEvents,
         },
-      },
-      stages: stageTimings(feedWindows.flatMap(spansIn)),
-    };
+        settings: {
+          durationMs: options.durationMs,
+          pageSize,
+          maxCandidates,
+          traceSampleRatio: sampleRatio,
+          responseBytes,
+        },
+        model,
+        backgroundLag,
+        levels,
+        fixedRate: fixed && {
+          ...fixed.summary,
+          targetPerSecond: rate,
+          candidates: candidateCounts(spansIn(fixed.window)),
+        },
+        fixedRateHollowMesh: fixedHollow,
+        peak: {
+          feedsPerSecond: best?.feed.callsPerSecond ?? 0,
+          atConcurrency: best?.concurrency ?? 0,
+          echoPerSecond: echoPeak,
+          ratio: peakRatio,
+          hollowMeshPerSecond: hollowPeak,
+          hollowMeshRatio: hollowRatio,
+          hollowMeshCalls: 1 + FEED_DOWNSTREAM_CALLS,
+        },
+        targets: {
+          p99At100PerSecond: {
+            targetMs: 50,
+            measuredMs: fixedP99,
+            met:
+              fixed && rate === 100
+                ? (fixedP99 ?? Infinity) <= 50 && fixed.summary.errors === 0
+                : undefined,
+            boundMs: rate === 100 ? fixedHollow?.latency.p99Ms : undefined,
+          },
+          peakOverEcho: {
+            target: 0.25,
+            measured: peakRatio,
+            met: peakRatio === undefined ? undefined : peakRatio >= 0.25,
+            bound: hollowRatio,
+          },
+        },
+        stages: stageTimings(feedWindows.flatMap(spansIn)),
+      };
+    }, options.signal);
   } finally {
     gateway.close();
     await hollow?.stop();
@@ -450,6 +460,21 @@ export async function runFeedBench(options: FeedBenchOptions): Promise<FeedBench
     await playground.shutdown();
     await recorder?.close();
   }
+}
+
+/**
+ * `--port` is taken or cannot be listened on: refused before anything starts. Otherwise the
+ * gateway dies of EADDRINUSE after the readiness check met whatever holds the port, and the
+ * benchmark talks to that.
+ */
+async function assertCanListen(address: string): Promise<void> {
+  const problem = await whyCannotListen(address);
+  if (problem === undefined) return;
+  const port = address.slice(address.lastIndexOf(':') + 1);
+  throw new CommandFailedError(
+    `--port ${port}: the gateway cannot listen at ${address}: ${problem}`,
+    'choose a free port, or leave --port out and the benchmark takes one',
+  );
 }
 
 /** Node's `--cpu-prof` flags for one process, or none without a directory. */
@@ -494,11 +519,12 @@ function serviceEnv(
   };
 }
 
+/** `--redis`, checked to answer: one clear error when it does not, before anything starts. */
 async function withRedis<T>(
   url: string,
-  work: (redis: ReturnType<typeof connectRedis>) => Promise<T>,
+  work: (redis: Awaited<ReturnType<typeof connectReachableRedis>>) => Promise<T>,
 ): Promise<T> {
-  const redis = connectRedis(url);
+  const redis = await connectReachableRedis(url, { source: '--redis' });
   try {
     return await work(redis);
   } finally {

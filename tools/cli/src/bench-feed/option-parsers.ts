@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@commander-js/extra-typings';
+import { numberIn } from '../option-parsers.js';
 
 /** `20s`, `1500ms`, `2m`, or a bare number of seconds; returns ms. */
 export function duration(value: string): number {
@@ -23,10 +24,5 @@ export function integerList(max: number): (value: string) => number[] {
   };
 }
 
-/** A share in [0, 1]. */
-export function ratio(value: string): number {
-  const parsed = Number(value);
-  if (!(parsed >= 0 && parsed <= 1))
-    throw new InvalidArgumentError('expected a number from 0 to 1');
-  return parsed;
-}
+/** A share in [0, 1]; a blank value is refused, not read as 0 (as `Number('')` would). */
+export const ratio: (value: string) => number = numberIn(0, 1);

@@ -18,7 +18,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .command('search')
     .description('index generated posts; query through gRPC and in-process, beside MiniSearch')
     .option('--posts <n>', 'posts to index', integerIn(1, 5_000_000), 100_000)
-    .option('--queries <n>', 'queries per engine', integerIn(1, 1_000_000))
+    .option('--queries <n>', 'queries per engine', integerIn(1, 1_000_000), 2_000)
     .option('--seed <n>', 'world seed', integerIn(0, 2 ** 32 - 1), 1)
     .option('--no-grpc', 'skip the gRPC measurement')
     .option('--no-minisearch', 'skip MiniSearch')
@@ -75,6 +75,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .action(async (options) => {
       const report = await runNotificationBench({
         redisUrl: options.redis,
+        redisUrlSource: '--redis',
         likes: options.likes,
         ratePerSecond: options.rate,
         owners: options.owners,
@@ -125,6 +126,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .action(async (options) => {
       const report = await runFeatureBench({
         redisUrl: options.redis,
+        redisUrlSource: '--redis',
         preset: options.preset,
         seed: options.seed,
         postsPerRequest: options.posts,
