@@ -1,8 +1,21 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './cli-errors.js';
 import { runCliForTest } from './test-support/fake-gateway.js';
 
 describe('feedmesh command line', () => {
+  // Files that exist, since `eval` checks its files before its other options (their content
+  // is never read: each line below fails first).
+  const files = join(tmpdir(), `feedmesh-cli-test-${process.pid}`);
+  const ratings = join(files, 'ratings.csv');
+  before(() => {
+    mkdirSync(files, { recursive: true });
+    writeFileSync(ratings, 'userId,movieId,rating,timestamp\n1,1,4.0,1000\n');
+    writeFileSync(join(files, 'movies.csv'), 'movieId,title,genres\n1,Heat (1995),Action\n');
+  });
+  after(() => rmSync(files, { recursive: true, force: true }));
   const usageErrors: [string, string[], RegExp][] = [
     ['no command', [], /Usage: feedmesh/],
     ['an unknown command', ['fed'], /unknown command 'fed'[\s\S]*Did you mean feed\?/],
@@ -80,18 +93,18 @@ describe('feedmesh command line', () => {
     ['a bad --now', ['world', '--now', 'yesterday'], /expected ms since the epoch or an ISO date/],
     [
       'a candidate evaluation reading its sources less deep than the cut',
-      ['eval', 'candidates', '--train', 't.csv', '--test', 'u.csv', '--source-depth', '0.5'],
+      ['eval', 'candidates', '--train', ratings, '--test', ratings, '--source-depth', '0.5'],
       /'--source-depth <n>' argument '0.5' is invalid\. expected a number from 1 to 20/,
     ],
     ['eval recs with neither --train nor --data', ['eval', 'recs'], /give --train and --out/],
     [
       'eval recs --train without --out',
-      ['eval', 'recs', '--train', 'train.csv', '--test', 'test.csv'],
+      ['eval', 'recs', '--train', ratings, '--test', ratings],
       /--train and --out go together/,
     ],
     [
       'eval recs with both --train and --data',
-      ['eval', 'recs', '--train', 't.csv', '--out', 'r.csv', '--data', 'dir'],
+      ['eval', 'recs', '--train', ratings, '--out', join(files, 'r.csv'), '--data', files],
       /--data and --train are exclusive/,
     ],
   ];
