@@ -7,7 +7,7 @@ import { WORLD_PRESET_NAMES, type WorldPresetName } from '@feedmesh/world';
 import { renderFeedBench, runFeedBench } from '../bench-feed/index.js';
 import { duration, integerList, ratio } from '../bench-feed/option-parsers.js';
 import type { CliIo } from '../cli-io.js';
-import { integerIn } from '../option-parsers.js';
+import { integerIn, outputDir, outputFile } from '../option-parsers.js';
 import { ms, printReport } from './report-output.js';
 
 /** `feedmesh bench <what>`: benchmarks that report numbers (never pass/fail). */
@@ -164,7 +164,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .option('--candidates <n>', 'max_candidates per call', integerIn(1, 10_000), 1_000)
     .option('--factors <n>', 'embedding factors (0: no embeddings source)', integerIn(0, 512), 32)
     .option('--no-grpc', 'skip the gRPC measurement')
-    .option('--profile <file>', 'write a CPU profile of the timed calls (.cpuprofile)')
+    .option('--profile <file>', 'write a CPU profile of the timed calls (.cpuprofile)', outputFile)
     .option('--json', 'print the whole report as JSON')
     .action(async (options) => {
       const report = await runGenerateBench({
@@ -243,7 +243,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .option('--port <n>', 'gateway port (default: a free one)', integerIn(1, 65_535))
     .option('--reload', 'publish the world even when an earlier run left it loaded')
     .option('--service-node-options <flags>', 'added to NODE_OPTIONS of every service')
-    .option('--cpu-prof <dir>', 'write a CPU profile of each service process into <dir>')
+    .option('--cpu-prof <dir>', 'write a CPU profile of each service process into <dir>', outputDir)
     .option('--json', 'print the whole report as JSON')
     .action(async (options) => {
       const report = await runFeedBench({

@@ -73,6 +73,11 @@ describe('feedmesh eval and data: inputs checked up front', () => {
       /'--out <file>' .* expected a file to write, not a directory/,
     );
     await refused(
+      ['bench', 'candidates', '--profile', join(dir, 'no', 'calls.cpuprofile')],
+      EXIT_USAGE,
+      /'--profile <file>' .* no such directory/,
+    );
+    await refused(
       ['data', 'split', '--ratings', ratings, '--out', ratings],
       EXIT_USAGE,
       /'--out <dir>' .* expected a directory, not a file/,
