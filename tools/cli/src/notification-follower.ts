@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { gatewayv1 } from '@feedmesh/contracts';
 import { ClientError, Status } from '@feedmesh/service-kit';
-import { isAbortError } from './cli-errors.js';
+import { isAbortError, withoutResolutionNote } from './cli-errors.js';
 import type { GatewayClient } from './gateway-client.js';
 
 export interface FollowOptions {
@@ -45,7 +45,7 @@ export async function followNotifications(
     } catch (error) {
       if (options.signal.aborted || isAbortError(error)) return;
       if (!(error instanceof ClientError) || !RECONNECTABLE.has(error.code)) throw error;
-      reason = `${Status[error.code]}: ${error.details}`;
+      reason = `${Status[error.code]}: ${withoutResolutionNote(error.details)}`;
     }
     failures += 1;
     const delayMs = Math.min(5_000, 250 * 2 ** Math.min(failures, 5));

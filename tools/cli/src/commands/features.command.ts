@@ -1,6 +1,8 @@
 import type { Command } from '@commander-js/extra-typings';
+import { featuresv1 } from '@feedmesh/contracts';
 import { fetchEntityFeatures, formatEntityFeatures } from '@feedmesh/feature-store';
 import { write, type CliIo } from '../cli-io.js';
+import { withServiceClient } from '../gateway-client.js';
 import { address } from '../option-parsers.js';
 
 /** `feedmesh features`: what the feature store knows of a user (and a post), by name. */
@@ -18,10 +20,12 @@ export function registerFeaturesCommand(program: Command, io: CliIo): void {
     )
     .option('--json', 'print the result as JSON')
     .action(async (options) => {
-      const features = await fetchEntityFeatures(options.addr, {
-        userId: options.user,
-        postId: options.post,
-      });
+      const features = await withServiceClient(
+        featuresv1.FeatureStoreServiceDefinition,
+        options.addr,
+        'feature store',
+        (client) => fetchEntityFeatures(client, { userId: options.user, postId: options.post }),
+      );
       await write(
         io.stdout,
         options.json

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server, type Socket } from 'node:net';
 import { commonv1, gatewayv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
+import { ServerError, Status } from '@feedmesh/service-kit';
 import { EXIT_FAILED, EXIT_OK } from '../cli-errors.js';
 import { renderFeed } from '../render/feed-table.js';
 import { runCliForTest, startFakeGateway, type FakeGateway } from '../test-support/fake-gateway.js';
@@ -125,6 +127,49 @@ describe('feedmesh feed', () => {
       gateway.feedError = undefined;
     }
   });
+
+  it('says to set FEEDMESH_TOKEN when the gateway wants a token', async () => {
+    gateway.feedError = new ServerError(Status.UNAUTHENTICATED, 'a bearer token is required');
+    try {
+      const run = await runCliForTest(['feed', '--user', 'u1', '--addr', gateway.address]);
+      assert.equal(run.code, EXIT_FAILED);
+      assert.equal(
+        run.stderr,
+        'error: UNAUTHENTICATED: a bearer token is required\n' +
+          'hint: the gateway wants a token: set FEEDMESH_TOKEN to one of its tokens ' +
+          '(GATEWAY_AUTH_TOKENS on the gateway)\n',
+      );
+    } finally {
+      gateway.feedError = undefined;
+    }
+  });
+
+  describe('against a peer that accepts TCP but never speaks gRPC', () => {
+    let bare: Server;
+    let address: string;
+    const sockets = new Set<Socket>();
+    before(async () => {
+      bare = createServer((socket) => sockets.add(socket));
+      await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+      address = `127.0.0.1:${(bare.address() as { port: number }).port}`;
+    });
+    after(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => bare.close(resolve));
+    });
+
+    it('gives up within seconds, saying TCP answered and gRPC did not', async () => {
+      const started = Date.now();
+      const run = await runCliForTest(['feed', '--user', 'u1', '--addr', address]);
+      assert.equal(run.code, EXIT_FAILED);
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+      assert.equal(
+        run.stderr,
+        `error: UNAVAILABLE: ${address} accepted a TCP connection but did not answer gRPC within 5 s\n` +
+          "hint: something other than a gRPC server listens there; point --addr at the gateway's gRPC address\n",
+      );
+    });
+  });
 });
 
 describe('renderFeed', () => {
@@ -176,6 +221,16 @@ describe('renderFeed', () => {
     assert.match(out, /u1 · explore · 0 items · no model/);
     assert.match(out, /\(no items\)/);
     assert.doesNotMatch(out, /next page/);
+  });
+
+  it('says "1 item" of a page of one', () => {
+    const one = gatewayv1.GetFeedResponse.fromPartial({ ...PAGE, items: PAGE.items.slice(0, 1) });
+    const out = renderFeed(
+      one,
+      { userId: 'u1', surface: 'explore', pageSize: 20 },
+      { color: false },
+    );
+    assert.match(out, /u1 · explore · 1 item · model feed@3/);
   });
 
   it('repeats the tag in the next page command of a tag page', () => {

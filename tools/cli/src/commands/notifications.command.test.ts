@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { commonv1, gatewayv1, notificationv1 } from '@feedmesh/contracts';
 import { waitFor } from '@feedmesh/testing';
-import { EXIT_OK } from '../cli-errors.js';
+import { InvalidArgumentError } from '@feedmesh/errors';
+import { EXIT_FAILED, EXIT_OK } from '../cli-errors.js';
 import {
   runCliForTest,
   startCliForTest,
@@ -39,7 +40,7 @@ describe('feedmesh notifications', () => {
       gateway.address,
     ]);
     assert.equal(run.code, EXIT_OK, run.stderr);
-    assert.match(run.stdout, /u1 · 1 notifications \(unread only\) · 1 unread/);
+    assert.match(run.stdout, /u1 · 1 notification \(unread only\) · 1 unread/);
     const row = run.stdout.split('\n').find((line) => line.includes('000000000042'));
     assert.match(
       row ?? '',
@@ -109,5 +110,32 @@ describe('feedmesh notifications', () => {
       notification: liked,
       replayed: false,
     });
+  });
+
+  it('with --follow names --after, not the wire field, when the gateway rejects its id', async () => {
+    gateway.subscribeError = new InvalidArgumentError(
+      'after_notification_id',
+      'is not a notification id from this service',
+    );
+    try {
+      const run = await runCliForTest([
+        'notifications',
+        '--user',
+        'u1',
+        '--follow',
+        '--after',
+        'bogus',
+        '--addr',
+        gateway.address,
+      ]);
+      assert.equal(run.code, EXIT_FAILED);
+      assert.match(
+        run.stderr,
+        /\nerror: INVALID_ARGUMENT: --after "bogus": is not a notification id from this service\nhint: /,
+      );
+      assert.doesNotMatch(run.stderr, /after_notification_id/);
+    } finally {
+      gateway.subscribeError = undefined;
+    }
   });
 });

@@ -1,6 +1,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { gatewayv1 } from '@feedmesh/contracts';
-import { UsageError } from '../cli-errors.js';
+import { ClientError, Status } from '@feedmesh/service-kit';
+import { CommandFailedError, UsageError } from '../cli-errors.js';
 import { wantsColor, type CliIo } from '../cli-io.js';
 import { withGateway } from '../gateway-client.js';
 import { followNotifications } from '../notification-follower.js';
@@ -46,21 +47,39 @@ export function registerNotificationsCommand(program: Command, io: CliIo): void 
         if (!options.follow) return;
 
         io.stderr.write(`following ${options.user}'s notifications; Ctrl-C to stop\n`);
-        await followNotifications(client, {
-          userId: options.user,
-          afterNotificationId: options.after ?? '',
-          signal: io.interrupt,
-          onNotification: (response) => {
-            if (options.json) {
-              const json = gatewayv1.SubscribeNotificationsResponse.toJSON(response);
-              io.stdout.write(`${JSON.stringify(json)}\n`);
-            } else if (response.notification !== undefined) {
-              io.stdout.write(renderLiveNotification(response.notification, response.replayed));
-            }
-          },
-          onReconnect: (reason, delayMs) =>
-            io.stderr.write(`${reason}; subscribing again in ${(delayMs / 1000).toFixed(1)} s\n`),
-        });
+        try {
+          await followNotifications(client, {
+            userId: options.user,
+            afterNotificationId: options.after ?? '',
+            signal: io.interrupt,
+            onNotification: (response) => {
+              if (options.json) {
+                const json = gatewayv1.SubscribeNotificationsResponse.toJSON(response);
+                io.stdout.write(`${JSON.stringify(json)}\n`);
+              } else if (response.notification !== undefined) {
+                io.stdout.write(renderLiveNotification(response.notification, response.replayed));
+              }
+            },
+            onReconnect: (reason, delayMs) =>
+              io.stderr.write(`${reason}; subscribing again in ${(delayMs / 1000).toFixed(1)} s\n`),
+          });
+        } catch (error) {
+          throw afterRejected(error, options.after) ?? error;
+        }
       });
     });
+}
+
+/**
+ * The gateway names the wire field (`after_notification_id`); the person typed --after. The
+ * inbox is already printed by then: whether an id is one is the notification service's call.
+ */
+function afterRejected(error: unknown, after: string | undefined): CommandFailedError | undefined {
+  if (!(error instanceof ClientError) || error.code !== Status.INVALID_ARGUMENT) return undefined;
+  const reason = /^after_notification_id:\s*(.*)$/s.exec(error.details)?.[1];
+  if (reason === undefined) return undefined;
+  return new CommandFailedError(
+    `INVALID_ARGUMENT: --after ${JSON.stringify(after ?? '')}: ${reason}`,
+    'pass the id of a notification listed above (the id column), or leave --after out',
+  );
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { gatewayv1, searchv1 } from '@feedmesh/contracts';
+import { SearchCursorCodec, type SearchQuery } from '@feedmesh/search';
 import { EXIT_OK } from '../cli-errors.js';
 import { runCliForTest, startFakeGateway, type FakeGateway } from '../test-support/fake-gateway.js';
 
@@ -71,6 +72,45 @@ describe('feedmesh search', () => {
       run.stdout,
       /next page: npm run feedmesh -- search 'sourdough starter' --order relevance --page-size 20 --addr \S+ --cursor s2/,
     );
+  });
+
+  it("numbers a later page's hits from where the page starts, as its cursor says", async () => {
+    const query: SearchQuery = {
+      terms: ['dungeon', 'master'],
+      phrases: [],
+      tags: [],
+      blogs: [],
+      blogIds: [],
+      order: 'relevance',
+    };
+    const cursor = new SearchCursorCodec('test-secret').encode(query, {
+      offset: 3,
+      maxDoc: 100,
+      generation: 1,
+    });
+    const run = await runCliForTest([
+      'search',
+      'dungeon master',
+      '--page-size',
+      '3',
+      '--cursor',
+      cursor,
+      '--addr',
+      gateway.address,
+    ]);
+    assert.equal(run.code, EXIT_OK, run.stderr);
+    assert.match(run.stdout, /\n  4\. p9 · b3/);
+  });
+
+  it('says "1 hit", not "1 hits"', async () => {
+    const saved = gateway.searchResponse;
+    gateway.searchResponse = { ...saved, totalHits: 1, nextCursor: '' };
+    try {
+      const run = await runCliForTest(['search', 'x', '--addr', gateway.address]);
+      assert.match(run.stdout, /^1 hit for "x" · /);
+    } finally {
+      gateway.searchResponse = saved;
+    }
   });
 
   it('prints the response as JSON with --json', async () => {

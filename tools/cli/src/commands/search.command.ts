@@ -57,6 +57,7 @@ export function registerSearchCommand(program: Command, io: CliIo): void {
             order: options.order,
             pageSize: options.pageSize,
             address: explicitAddress(options.addr),
+            cursor: options.cursor,
           },
           { color: wantsColor(io) },
         ),

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { gatewayv1 } from '@feedmesh/contracts';
-import { clip, feedmeshCommand, formatScore } from './text.js';
+import { clip, counted, feedmeshCommand, formatScore } from './text.js';
 
 /** What was asked for, to title the page and spell out the next page's command. */
 export interface FeedQuery {
@@ -32,7 +32,7 @@ export function renderFeed(
   const lines: string[] = [];
   const where = query.surface === 'tag' ? `#${query.tag ?? ''}` : query.surface;
   const model = response.model === '' ? 'no model' : `model ${response.model}`;
-  lines.push(`${query.userId} · ${where} · ${response.items.length} items · ${model}`);
+  lines.push(`${query.userId} · ${where} · ${counted(response.items.length, 'item')} · ${model}`);
 
   if (response.items.length === 0) {
     lines.push('(no items)');

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import { commonv1, notificationv1, type gatewayv1 } from '@feedmesh/contracts';
 import type { RenderOptions } from './feed-table.js';
-import { clip, feedmeshCommand, formatTime } from './text.js';
+import { clip, counted, feedmeshCommand, formatTime } from './text.js';
 
 export interface InboxQuery {
   readonly userId: string;
@@ -17,7 +17,7 @@ export function renderInbox(
   options: RenderOptions,
 ): string {
   const lines = [
-    `${query.userId} · ${response.notifications.length} notifications` +
+    `${query.userId} · ${counted(response.notifications.length, 'notification')}` +
       `${query.unreadOnly ? ' (unread only)' : ''} · ${response.unreadCount} unread`,
   ];
   if (response.notifications.length > 0) {

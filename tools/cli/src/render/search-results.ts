@@ -1,6 +1,6 @@
 import { gatewayv1, type searchv1 } from '@feedmesh/contracts';
 import type { RenderOptions } from './feed-table.js';
-import { clip, feedmeshCommand, formatCount, formatScore, formatTime } from './text.js';
+import { clip, counted, feedmeshCommand, formatScore, formatTime } from './text.js';
 
 export interface SearchQuery {
   readonly query: string;
@@ -11,6 +11,8 @@ export interface SearchQuery {
   readonly order: string;
   readonly pageSize: number;
   readonly address?: string | undefined;
+  /** The cursor this page was asked with; empty or undefined for the first page. */
+  readonly cursor?: string | undefined;
 }
 
 const SNIPPET_WIDTH = 200;
@@ -23,10 +25,10 @@ export function renderSearch(
 ): string {
   const ranking = gatewayv1.searchRankingToJSON(response.ranking).replace('SEARCH_RANKING_', '');
   const lines = [
-    `${formatCount(response.totalHits)} hits for ${JSON.stringify(query.query)} · ` +
+    `${counted(response.totalHits, 'hit')} for ${JSON.stringify(query.query)} · ` +
       `ranking ${ranking.toLowerCase()} · request ${response.requestId || '-'}`,
   ];
-  const firstPosition = 1;
+  const firstPosition = 1 + pageOffset(query.cursor ?? '');
   response.hits.forEach((hit, i) => {
     const tags = hit.tags.map((t) => `#${t}`).join(' ');
     lines.push(
@@ -44,6 +46,22 @@ export function renderSearch(
     lines.push(`next page: ${feedmeshCommand(nextPageArgs(query, response.nextCursor))}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Hits before this page. The response does not say, but the search service's cursor does: a
+ * signed `<base64url JSON>.<mac>` whose `o` is the offset it starts at. The CLI only reads it;
+ * one it cannot read (another format, a fake) numbers from 1 as before.
+ */
+export function pageOffset(cursor: string): number {
+  const payload = cursor.split('.')[0];
+  if (!payload) return 0;
+  try {
+    const body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { o?: unknown };
+    return Number.isSafeInteger(body.o) && (body.o as number) >= 0 ? (body.o as number) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Matches come wrapped in « »; on a terminal they are shown in bold instead. */

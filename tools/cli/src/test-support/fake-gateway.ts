@@ -24,6 +24,8 @@ export interface FakeGateway {
   inbox: gatewayv1.ListNotificationsResponse;
   /** Streamed to each subscriber, then the stream stays open until the client leaves. */
   live: gatewayv1.SubscribeNotificationsResponse[];
+  /** Thrown by SubscribeNotifications instead of streaming, when set. */
+  subscribeError: Error | undefined;
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startFakeGateway(): Promise<FakeGateway> {
     searchResponse: gatewayv1.SearchResponse.fromPartial({}),
     inbox: gatewayv1.ListNotificationsResponse.fromPartial({}),
     live: [],
+    subscribeError: undefined,
     stop: async () => server?.shutdown('test over'),
   };
   server = await startGrpcServer({
@@ -66,6 +69,7 @@ export async function startFakeGateway(): Promise<FakeGateway> {
           return fake.inbox;
         },
         async *subscribeNotifications(_request, context) {
+          if (fake.subscribeError !== undefined) throw fake.subscribeError;
           for (const response of fake.live) yield response;
           await new Promise<void>((resolve) =>
             context.signal.addEventListener('abort', () => resolve()),
