@@ -31,7 +31,7 @@ export function* simulateWorld(truth: WorldTruth): Generator<eventsv1.Event> {
   const parameters = truth.parameters;
   // A stream of its own, so the events do not depend on how many draws the cast took.
   const random = new SeededRandom((parameters.seed ^ 0x5bd1e995) >>> 0);
-  const ids = new EventIds(parameters.seed);
+  const ids = new EventIds(parameters);
   const blogs = truth.blogs;
   const ownerOf = blogs.map((blog) => Number(blog.ownerUserId.slice(1)) - 1);
   const followsOf: number[][] = truth.users.map(() => []);

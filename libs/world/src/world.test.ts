@@ -37,8 +37,30 @@ describe('generateWorld', () => {
     assert.deepEqual(first, small.events.slice(0, 3000));
   });
 
-  it('numbers event ids w<seed>-<n> in time order', () => {
-    small.events.forEach((event, i) => assert.equal(event.eventId, `w7-${i + 1}`));
+  it('numbers event ids w<seed>-<world>-<n> in time order', () => {
+    const world = /^w7-[0-9a-f]{8}-1$/.exec(small.events[0]!.eventId)?.[0].slice(0, -1);
+    assert.ok(world, small.events[0]!.eventId);
+    small.events.forEach((event, i) => assert.equal(event.eventId, `${world}${i + 1}`));
+  });
+
+  it('gives worlds of different sizes with the same seed no event id in common', () => {
+    const ids = (options: Parameters<typeof createWorld>[0]) =>
+      new Set(
+        Array.from(createWorld({ seed: 1, now: NOW, ...options }).events(), (e) => e.eventId),
+      );
+    const smallIds = ids({ preset: 'small' });
+    for (const other of [ids({ preset: 'default' }), ids({ preset: 'small', users: 201 })]) {
+      const shared = [...smallIds].filter((id) => other.has(id));
+      assert.deepEqual(shared.slice(0, 3), []);
+    }
+  });
+
+  it('keeps the event ids of the same world generated at another time', () => {
+    const later = generateWorld({ preset: 'small', seed: 7, now: NOW + 90 * 60_000 });
+    assert.deepEqual(
+      later.events.slice(0, 1000).map((e) => e.eventId),
+      small.events.slice(0, 1000).map((e) => e.eventId),
+    );
   });
 
   it('honours the sizes: users, blogs and posts exactly, engagements near the target', () => {
