@@ -47,6 +47,19 @@ export function instant(value: string): number {
   return parsed;
 }
 
+/** An `instant` no earlier than `earliest` (ms since the epoch), which the message names. */
+export function instantFrom(earliest: number): (value: string) => number {
+  return (value) => {
+    const parsed = instant(value);
+    if (parsed < earliest) {
+      throw new InvalidArgumentError(
+        `expected ${new Date(earliest).toISOString()} or later, got ${new Date(parsed).toISOString()}`,
+      );
+    }
+    return parsed;
+  };
+}
+
 /** For repeatable options: `--tag a --tag b`. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

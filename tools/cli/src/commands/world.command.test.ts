@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventsv1 } from '@feedmesh/contracts';
 import { generateWorld } from '@feedmesh/world';
-import { EXIT_OK, EXIT_USAGE } from '../cli-errors.js';
-import { runCliForTest } from '../test-support/fake-gateway.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../cli-errors.js';
+import { runCliForTest, startCliForTest } from '../test-support/fake-gateway.js';
 
 describe('feedmesh world', () => {
   let dir: string;
@@ -75,6 +75,58 @@ describe('feedmesh world', () => {
     assert.ok(activity.length > 120);
     assert.ok(activity.every((e) => e.atMs >= now - 3 * 86_400_000 && e.atMs < now));
   });
+
+  it('refuses a --now before 2000, whose oldest events would be before the epoch', async () => {
+    const run = await runCliForTest(['world', ...size, '--now', '1']);
+    assert.equal(run.code, EXIT_USAGE);
+    assert.match(
+      run.stderr,
+      /'--now <time>' argument '1' is invalid\. expected 2000-01-01T00:00:00\.000Z or later/,
+    );
+    assert.equal(run.stdout, '');
+  });
+
+  it('from the earliest --now, writes only events after the epoch', async () => {
+    const run = await runCliForTest(['world', ...size, '--now', '2000-01-01T00:00:00Z']);
+    assert.equal(run.code, EXIT_OK, run.stderr);
+    const events = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => eventsv1.Event.fromJSON(JSON.parse(l)));
+    assert.ok(events.length > 120);
+    assert.deepEqual(
+      events.filter((e) => e.atMs <= 0),
+      [],
+    );
+  });
+
+  for (const where of ['stdout', '--out'] as const) {
+    it(`stops at the first interrupt writing to ${where}, saying the output is partial`, async () => {
+      const out = join(dir, 'interrupted.jsonl');
+      const interrupt = new AbortController();
+      const running = startCliForTest(
+        ['world', '--now', '1748779200000', ...(where === '--out' ? ['--out', out] : [])],
+        { interrupt: interrupt.signal },
+      );
+      // Ctrl-C arrives as a signal, between turns of the event loop: so does this.
+      const started = setInterval(() => interrupt.abort(), 20);
+      const run = await running.finished.finally(() => clearInterval(started));
+      assert.equal(run.code, EXIT_FAILED, run.stderr);
+      const target = where === '--out' ? out : 'stdout';
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `error: interrupted; wrote [\\d,]+ events to ${target} before it, so it holds only the start of the world`,
+        ),
+      );
+      const text = where === '--out' ? await readFile(out, 'utf8') : run.stdout;
+      const lines = text.trimEnd().split('\n');
+      const whole = generateWorld({ now: 1748779200000 }).events.length;
+      assert.ok(lines.length < whole / 2, `${lines.length} of ${whole} events written`);
+      // Whole lines only: the last one parses.
+      assert.ok(eventsv1.Event.fromJSON(JSON.parse(lines[lines.length - 1]!)).eventId);
+    });
+  }
 
   it('refuses sizes out of range as a usage error', async () => {
     const run = await runCliForTest(['world', '--users', '0']);

@@ -3,11 +3,14 @@ import { finished } from 'node:stream/promises';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { eventsv1 } from '@feedmesh/contracts';
 import { createWorld, WORLD_PRESET_NAMES, type World, type WorldOptions } from '@feedmesh/world';
-import { UsageError } from '../cli-errors.js';
+import { CommandFailedError, UsageError } from '../cli-errors.js';
 import { write, type CliIo, type Output } from '../cli-io.js';
-import { instant, integerIn } from '../option-parsers.js';
+import { instantFrom, integerIn } from '../option-parsers.js';
 import { startProgress } from '../progress.js';
-import { formatCount } from '../render/text.js';
+import { counted, formatCount } from '../render/text.js';
+
+/** The earliest --now: 2000-01-01. */
+const EARLIEST_NOW = Date.UTC(2000, 0, 1);
 
 export function registerWorldCommand(program: Command, io: CliIo): void {
   program
@@ -25,8 +28,10 @@ export function registerWorldCommand(program: Command, io: CliIo): void {
     .option('--seed <n>', 'same seed, same world', integerIn(0, 2 ** 32 - 1), 1)
     .option(
       '--now <time>',
-      "the world's present, ms or ISO date (default: now, to the minute)",
-      instant,
+      "the world's present, ms or ISO date, 2000 or later (default: now, to the minute)",
+      // Its oldest blogs were started up to about four years before now: from 2000 on, the
+      // whole world is after the epoch, where publish accepts it.
+      instantFrom(EARLIEST_NOW),
     )
     .option('--days <n>', 'days of activity before now (default 30)', integerIn(2, 365))
     .option('--out <file>', 'write to this file instead of stdout')
@@ -50,20 +55,28 @@ export function registerWorldCommand(program: Command, io: CliIo): void {
             }),
       });
       const output = options.out === undefined ? io.stdout : createWriteStream(options.out);
+      const target = options.out ?? 'stdout';
       const started = performance.now();
-      const { written, complete } = await writeWorldLines(world, output, io.stderr);
+      const { written, ending } = await writeWorldLines(world, output, io.stderr, io.interrupt);
       // The reader went away (`| head`): nothing to report.
-      if (!complete) return;
+      if (ending === 'reader-gone') return;
       if (options.out !== undefined) {
         output.end();
         await finished(output);
+      }
+      if (ending === 'interrupted') {
+        throw new CommandFailedError(
+          `interrupted; wrote ${counted(written, 'event')} to ${target} before it, ` +
+            'so it holds only the start of the world',
+          'run it again to the end for the whole world',
+        );
       }
       const p = world.truth.parameters;
       const seconds = (performance.now() - started) / 1000;
       io.stderr.write(
         `wrote ${formatCount(written)} events (seed ${p.seed}: ${formatCount(p.users)} users, ` +
           `${formatCount(p.blogs)} blogs, ${formatCount(p.posts)} posts) ` +
-          `to ${options.out ?? 'stdout'} in ${seconds.toFixed(1)} s\n`,
+          `to ${target} in ${seconds.toFixed(1)} s\n`,
       );
     });
 }
@@ -81,15 +94,20 @@ export function buildWorld(options: WorldOptions): World {
   }
 }
 
+/** How writing a world ended: every event written, the reader gone (`| head`), or Ctrl-C. */
+export type WorldLinesEnding = 'complete' | 'reader-gone' | 'interrupted';
+
 /**
  * Streams the world's events as JSON lines, waiting on the output so memory stays flat; a
- * reader that goes away (`| head`) ends the stream quietly. Says how many were written, and whether all were.
+ * reader that goes away (`| head`) ends the stream quietly, and `interrupt` stops it after the
+ * chunk in hand. Says how many were written, and how it ended.
  */
 export async function writeWorldLines(
   world: World,
   output: Output,
   stderr: Output,
-): Promise<{ written: number; complete: boolean }> {
+  interrupt: AbortSignal,
+): Promise<{ written: number; ending: WorldLinesEnding }> {
   const { windowStartMs, nowMs } = world.truth;
   const progress = startProgress(stderr, {
     total: 100,
@@ -105,22 +123,27 @@ export async function writeWorldLines(
   try {
     for (const event of world.events()) {
       chunk.push(JSON.stringify(eventsv1.Event.toJSON(event)));
-      written += 1;
       if (chunk.length === 1000) {
         await write(output, `${chunk.join('\n')}\n`);
+        written += chunk.length;
         chunk = [];
         const share = (event.atMs - windowStartMs) / (nowMs - windowStartMs);
         progress.update(Math.max(0, Math.min(100, Math.floor(share * 100))), { events: written });
+        // A write to a file or a redirected stdout completes without a turn of the event loop,
+        // so a SIGINT would never be heard: let it in once a chunk.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (interrupt.aborted) return { written, ending: 'interrupted' };
       }
     }
     if (chunk.length > 0) await write(output, `${chunk.join('\n')}\n`);
+    written += chunk.length;
     progress.update(100, { events: written });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
-    return { written, complete: false };
+    return { written, ending: 'reader-gone' };
   } finally {
     output.off('error', ignore);
     progress.stop();
   }
-  return { written, complete: true };
+  return { written, ending: 'complete' };
 }
