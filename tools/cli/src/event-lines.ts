@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { eventsv1 } from '@feedmesh/contracts';
+import { commonv1, eventsv1 } from '@feedmesh/contracts';
 
 /** One event read from a JSON-lines file, with the (1-based) line it came from. */
 export interface EventLine {
@@ -43,8 +43,9 @@ const ENVELOPE_FIELDS = new Set(['eventId', 'event_id', 'atMs', 'at_ms']);
 
 /**
  * Reads JSON lines of events (ts-proto `Event.toJSON`, as `feedmesh world` writes them),
- * skipping blank lines. Checks the shape only: not JSON, not an object, an unknown field, no
- * payload or two. Field values are the gateway's to judge, so there is one set of rules.
+ * skipping blank lines. Checks the shape only: not JSON, not an object, an unknown field (at
+ * any depth), an enum value no enum has, no payload or two. Other field values are the
+ * gateway's to judge, so there is one set of rules.
  */
 export async function* readEventLines(input: Readable): AsyncGenerator<EventLine> {
   const lines = createInterface({ input, crlfDelay: Infinity });
@@ -81,7 +82,7 @@ export function parseEventLine(text: string, line: number): eventsv1.Event {
   if (payloads.length > 1) {
     throw new EventLineError(line, `more than one payload (${payloads.join(', ')})`);
   }
-  const payloadValue = (value as Record<string, unknown>)[
+  const payloadValue = (value as JsonObject)[
     Object.keys(value).find((k) => PAYLOAD_FIELDS.has(k)) as string
   ];
   if (typeof payloadValue !== 'object' || payloadValue === null || Array.isArray(payloadValue)) {
@@ -96,10 +97,104 @@ export function parseEventLine(text: string, line: number): eventsv1.Event {
   } catch (error) {
     throw new EventLineError(line, `not an event (${(error as Error).message})`);
   }
+  const payloadKey = Object.keys(value).find((k) => PAYLOAD_FIELDS.has(k)) as string;
+  checkFields(value as JsonObject, [payloadKey], payloadKey, line, event.payload?.value);
   if (!Number.isSafeInteger(event.atMs) || event.atMs < 0) {
     throw new EventLineError(line, 'atMs must be an integer number of ms since the epoch');
   }
   return event;
+}
+
+type JsonObject = Record<string, unknown>;
+type JsonPath = readonly (string | number)[];
+
+/**
+ * ts-proto's fromJSON drops fields it does not know and turns an enum name it does not know
+ * into -1, so a misspelt field would vanish and a misspelt enum reach the gateway as "unknown
+ * value -1". Checks the object at `path` (under the event's payload) against what it decodes
+ * to: every field it has must be one the message has, every enum value one the enum has.
+ */
+function checkFields(
+  event: JsonObject,
+  path: JsonPath,
+  name: string,
+  line: number,
+  decodedValue: unknown,
+): void {
+  const json = valueAt(event, path) as JsonObject;
+  const decoded = decodedValue as JsonObject;
+  for (const [key, value] of Object.entries(json)) {
+    const field = `${name}.${key}`;
+    const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (!Object.hasOwn(decoded, camel)) throw new EventLineError(line, `unknown field "${field}"`);
+    const inner = decoded[camel];
+    if (isObject(value) && isObject(inner)) {
+      checkFields(event, [...path, key], field, line, inner);
+    } else if (Array.isArray(value) && Array.isArray(inner)) {
+      value.forEach((item, i) => {
+        if (isObject(item) && isObject(inner[i])) {
+          checkFields(event, [...path, key, i], `${field}[${i}]`, line, inner[i]);
+        }
+      });
+    } else if (inner === -1 && (typeof value === 'string' || typeof value === 'number')) {
+      const known = enumAt(event, [...path, key]);
+      if (known !== undefined) {
+        throw new EventLineError(
+          line,
+          `${field}: unknown value ${JSON.stringify(value)}; expected one of ${known.join(', ')}`,
+        );
+      }
+    }
+  }
+}
+
+/** Every enum an event can hold, as ts-proto generates them (UNRECOGNIZED = -1). */
+const ENUMS = ([...Object.values(commonv1), ...Object.values(eventsv1)] as unknown[]).filter(
+  (candidate): candidate is Record<string, string | number> =>
+    isObject(candidate) && candidate['UNRECOGNIZED'] === -1,
+);
+
+/**
+ * The names the enum field at `path` accepts, but its unset (0) one; undefined when it is no
+ * enum (a number field holding -1). Found by trying each enum's names there.
+ */
+function enumAt(event: JsonObject, path: JsonPath): string[] | undefined {
+  for (const candidate of ENUMS) {
+    const names = Object.keys(candidate).filter(
+      (k) => typeof candidate[k] === 'number' && k !== 'UNRECOGNIZED',
+    );
+    const probe = names.find((k) => candidate[k] !== 0);
+    if (probe !== undefined && decodedAt(event, path, probe) === candidate[probe]) {
+      return names.filter((k) => candidate[k] !== 0);
+    }
+  }
+  return undefined;
+}
+
+function valueAt(event: JsonObject, path: JsonPath): unknown {
+  let value: unknown = event;
+  for (const step of path) value = (value as Record<string | number, unknown>)[step];
+  return value;
+}
+
+/** What `Event.fromJSON` makes of the event with `replacement` at `path`, at that path. */
+function decodedAt(event: JsonObject, path: JsonPath, replacement: unknown): unknown {
+  const copy = structuredClone(event);
+  const parent = valueAt(copy, path.slice(0, -1)) as Record<string | number, unknown>;
+  parent[path[path.length - 1] as string | number] = replacement;
+  let decoded: unknown = eventsv1.Event.fromJSON(copy).payload?.value;
+  for (const step of path.slice(1)) {
+    const key =
+      typeof step === 'string'
+        ? step.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
+        : step;
+    decoded = (decoded as Record<string | number, unknown> | undefined)?.[key];
+  }
+  return decoded;
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function describe(value: unknown): string {

@@ -75,6 +75,22 @@ describe('feedmesh publish', () => {
       ],
       ['{"eventId": "e1", "folow": {"userId": "u1"}}', /line 3: unknown field "folow"/],
       ['{"eventId": "e1", "atMs": "soon", "follow": {}}', /line 3: atMs must be an integer/],
+      [
+        '{"eventId": "e1", "engagement": {"userId": "u1", "postId": "p1", "kind": "LIKE"}}',
+        /line 3: engagement\.kind: unknown value "LIKE"; expected one of ENGAGEMENT_KIND_LIKE, ENGAGEMENT_KIND_REBLOG, /,
+      ],
+      [
+        '{"eventId": "e1", "post_created": {"post_id": "p1", "media_kind": 9}}',
+        /line 3: post_created\.media_kind: unknown value 9; expected one of MEDIA_KIND_TEXT, /,
+      ],
+      [
+        '{"eventId": "e1", "engagement": {"userId": "u1", "kind": "ENGAGEMENT_KIND_LIKE", "bogus": 1}}',
+        /line 3: unknown field "engagement\.bogus"/,
+      ],
+      [
+        '{"eventId": "e1", "impression": {"userId": "u1", "experiments": [{"experiment": "x", "varient": "a"}]}}',
+        /line 3: unknown field "impression\.experiments\[0\]\.varient"/,
+      ],
     ];
     for (const [bad, message] of cases) {
       const path = await file('bad-event.jsonl', [lines[0], '', bad, lines[1]].join('\n'));
@@ -102,6 +118,20 @@ describe('feedmesh publish', () => {
     assert.equal(gateway.batches.flat().length, 100);
   });
 
+  it('passes a number field holding -1 and fields spelt in snake case to the gateway', async () => {
+    const impression =
+      '{"eventId": "e1", "atMs": 5, "impression": {"user_id": "u1", "postId": "p1", "score": -1, ' +
+      '"surface": "SURFACE_FOR_YOU", "experiments": [{"experiment": "x", "variant": "a"}]}}';
+    const run = await runCliForTest(['publish', '-', '--addr', gateway.address], {
+      stdin: impression,
+    });
+    assert.equal(run.code, EXIT_OK, run.stderr);
+    const published = gateway.batches.flat()[0]?.payload;
+    assert.equal(published?.$case, 'impression');
+    assert.equal(published.value.score, -1);
+    assert.equal(published.value.userId, 'u1');
+  });
+
   it('reads events from stdin with -', async () => {
     const run = await runCliForTest(['publish', '-', '--addr', gateway.address, '--json'], {
       stdin: lines.slice(0, 30).join('\n'),
@@ -122,5 +152,12 @@ describe('feedmesh publish', () => {
     ]);
     assert.equal(run.code, EXIT_FAILED);
     assert.match(run.stderr, /error: cannot read .*missing\.jsonl: ENOENT/);
+  });
+
+  it('names a directory given as the file', async () => {
+    const run = await runCliForTest(['publish', dir, '--addr', gateway.address]);
+    assert.equal(run.code, EXIT_FAILED);
+    assert.equal(run.stderr, `error: cannot read ${dir}: not a file\n`);
+    assert.equal(gateway.batches.length, 0);
   });
 });

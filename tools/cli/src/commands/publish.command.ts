@@ -61,10 +61,13 @@ export function registerPublishCommand(program: Command, io: CliIo): void {
 }
 
 async function openFile(file: string) {
+  let stats;
   try {
-    await stat(file);
+    stats = await stat(file);
   } catch (error) {
     throw new CommandFailedError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code}`);
   }
+  // A directory opens without complaint and fails at the first read with a bare EISDIR.
+  if (!stats.isFile()) throw new CommandFailedError(`cannot read ${file}: not a file`);
   return createReadStream(file);
 }
