@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commonv1, eventsv1, type gatewayv1 } from '@feedmesh/contracts';
+import { connectReachableRedis } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
 import { TOPICS, type World, type WorldPresetName } from '@feedmesh/world';
 import { wantsColor, type CliIo } from './cli-io.js';
@@ -50,25 +51,50 @@ export async function runPlayground(options: PlaygroundSessionOptions, io: CliIo
       ? (GRPC_LISTEN ?? DEFAULT_GATEWAY_ADDRESS)
       : `127.0.0.1:${options.port}`;
 
+  // The services would retry an unreachable Redis in the background forever; fail instead.
+  const redisUrl = options.processes ? (env['REDIS_URL'] ?? DEFAULT_REDIS_URL) : env['REDIS_URL'];
+  if (redisUrl !== undefined) {
+    const source = env['REDIS_URL'] === undefined ? 'the default of --processes' : 'REDIS_URL';
+    const redis = await unlessInterrupted(
+      io.interrupt,
+      () => connectReachableRedis(redisUrl, { source }),
+      (late) => late.disconnect(),
+    );
+    if (redis === undefined) {
+      say('interrupted before the services started');
+      return;
+    }
+    redis.disconnect();
+  }
+
   say(
     options.processes
       ? 'feedmesh playground: starting each service as its own process (Redis)'
       : 'feedmesh playground: starting every service in this process ' +
           `(${env['REDIS_URL'] ? 'Redis' : 'in-memory event log and stores'})`,
   );
-  const playground: Playground & Partial<Pick<ProcessPlayground, 'failed'>> = await timings.time(
-    'services',
-    () =>
-      options.processes
-        ? startProcessPlayground({
-            gatewayListen,
-            env: { ...env, REDIS_URL: env['REDIS_URL'] ?? DEFAULT_REDIS_URL },
-            logger,
-            output: io.stderr,
-            interrupt: io.interrupt,
-          })
-        : startEmbeddedPlayground({ gatewayListen, env, logger }),
-  );
+  const playground: (Playground & Partial<Pick<ProcessPlayground, 'failed'>>) | undefined =
+    await timings.time('services', () =>
+      unlessInterrupted(
+        io.interrupt,
+        () =>
+          options.processes
+            ? startProcessPlayground({
+                gatewayListen,
+                env: { ...env, REDIS_URL: redisUrl },
+                logger,
+                output: io.stderr,
+                interrupt: io.interrupt,
+              })
+            : startEmbeddedPlayground({ gatewayListen, env, logger }),
+        // Stopped once up, in the background: a start that hangs must not hold Ctrl-C back.
+        (late) => late.shutdown(),
+      ),
+    );
+  if (playground === undefined) {
+    say('interrupted while the services were starting: stopping them once they are up');
+    return;
+  }
   for (const [name, address] of Object.entries(playground.addresses)) {
     say(`  ${name.padEnd(21)} ${address}`);
   }
@@ -77,6 +103,7 @@ export async function runPlayground(options: PlaygroundSessionOptions, io: CliIo
   const stop = new AbortController();
   const onInterrupt = () => stop.abort();
   io.interrupt.addEventListener('abort', onInterrupt, { once: true });
+  if (io.interrupt.aborted) stop.abort();
   let failure: unknown;
   playground.failed?.catch((error: unknown) => {
     failure = error;
@@ -126,6 +153,33 @@ export async function runPlayground(options: PlaygroundSessionOptions, io: CliIo
     say('stopping: draining the gateway, then the services');
     await playground.shutdown();
     say('stopped');
+  }
+}
+
+/**
+ * What `start` makes, or undefined once Ctrl-C comes first (then it is not called at all if
+ * Ctrl-C came before). What it makes after Ctrl-C goes to `discard`; a failure after it is
+ * dropped, since nobody waits for it any more.
+ */
+async function unlessInterrupted<T>(
+  interrupt: AbortSignal,
+  start: () => Promise<T>,
+  discard: (late: T) => unknown,
+): Promise<T | undefined> {
+  if (interrupt.aborted) return undefined;
+  const starting = start();
+  let onAbort: () => void = () => undefined;
+  const interrupted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    interrupt.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const first = await Promise.race([starting.then((value) => ({ value })), interrupted]);
+    if (first !== undefined) return first.value;
+    starting.then(discard).catch(() => undefined);
+    return undefined;
+  } finally {
+    interrupt.removeEventListener('abort', onAbort);
   }
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { gatewayv1 } from '@feedmesh/contracts';
 import { waitFor } from '@feedmesh/testing';
@@ -136,5 +137,71 @@ describe('feedmesh up', function () {
     const [code] = (await exited) as [number | null];
     assert.equal(code, 0, stderr);
     assert.match(stderr, /stopping: draining the gateway, then the services\nstopped\n/);
+  });
+});
+
+describe('feedmesh up, before any service starts', function () {
+  this.timeout(15_000);
+  const unreachable = { REDIS_URL: 'redis://127.0.0.1:1' };
+
+  it('fails at once with one line naming REDIS_URL when Redis does not answer', async () => {
+    const run = await runCliForTest(['up', '--world', 'none', '--port', '0'], { env: unreachable });
+    assert.equal(run.code, EXIT_FAILED);
+    assert.equal(
+      run.stderr,
+      'error: redis: cannot reach redis://127.0.0.1:1 (REDIS_URL): ECONNREFUSED\n',
+    );
+  });
+
+  it('with --processes, fails the same way before spawning a service', async () => {
+    // The gateway's port is taken: were Redis not checked first, this would fail naming it.
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const run = await runCliForTest(
+        ['up', '--processes', '--world', 'none', '--port', `${port}`],
+        {
+          env: unreachable,
+        },
+      );
+      assert.equal(run.code, EXIT_FAILED);
+      assert.equal(
+        run.stderr,
+        'error: redis: cannot reach redis://127.0.0.1:1 (REDIS_URL): ECONNREFUSED\n',
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
+  describe('with a Redis that accepts connections and never answers', () => {
+    let silent: Server;
+    const sockets = new Set<Socket>();
+    before(async () => {
+      silent = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+      });
+      silent.listen(0, '127.0.0.1');
+      await once(silent, 'listening');
+    });
+    after(() => {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    });
+
+    it('stops on the first Ctrl-C while it waits for Redis, without starting anything', async () => {
+      const port = (silent.address() as { port: number }).port;
+      const interrupt = new AbortController();
+      silent.once('connection', () => interrupt.abort());
+      const run = await runCliForTest(['up', '--world', 'none', '--port', '0'], {
+        env: { REDIS_URL: `redis://127.0.0.1:${port}` },
+        interrupt: interrupt.signal,
+      });
+      assert.equal(run.code, EXIT_OK, run.stderr);
+      assert.equal(run.stderr, 'interrupted before the services started\n');
+    });
   });
 });
