@@ -71,6 +71,47 @@ describe('feedmesh events (the deployment’s event log, for an operator)', func
     }
   });
 
+  it('refuses a group that does not read the log, naming the groups that do, rather than an all-clear', async function () {
+    const prefix = uniquePrefix('events-command');
+    const redis = testRedis(prefix);
+    const log = new RedisStreamsEventLog({ url: testRedisUrl(), prefix: `${prefix}:events` });
+    try {
+      await log.append([like(1)]);
+      const consumer = await log.consume({
+        group: 'feature-store',
+        consumer: 'feature-store-1',
+        handler: async () => undefined,
+      });
+      await waitFor('feature-store read like-1', () => consumer.stats().processed === 1);
+      const env = { REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix };
+
+      const typo = await runCliForTest(['events', 'dead-letters', 'feature_store'], { env });
+      assert.equal(typo.code, EXIT_FAILED);
+      assert.equal(
+        typo.stderr,
+        'error: no consumer group "feature_store" reads this log; its groups: feature-store\n',
+      );
+
+      const real = await runCliForTest(['events', 'dead-letters', 'feature-store'], { env });
+      assert.equal(real.code, EXIT_OK, real.stderr);
+      assert.equal(real.stdout, 'feature-store dead-lettered nothing\n');
+    } finally {
+      await log.close();
+      await redis.cleanup();
+    }
+  });
+
+  it('says in one line that it cannot reach REDIS_URL, without retrying', async function () {
+    const run = await runCliForTest(['events', 'groups'], {
+      env: { REDIS_URL: 'redis://127.0.0.1:1' },
+    });
+    assert.equal(run.code, EXIT_FAILED);
+    assert.equal(
+      run.stderr,
+      'error: redis: cannot reach redis://127.0.0.1:1 (REDIS_URL): ECONNREFUSED\n',
+    );
+  });
+
   it('says it needs REDIS_URL rather than showing an empty in-memory log', async function () {
     const run = await runCliForTest(['events', 'groups'], { env: {} });
     assert.equal(run.code, EXIT_FAILED);

@@ -1,7 +1,13 @@
 import type { Command } from '@commander-js/extra-typings';
 import { eventsv1 } from '@feedmesh/contracts';
 import type { DeadLetter, EventLog, GroupStatus } from '@feedmesh/events';
-import { createRuntime, loadConfig, runtimeConfigShape } from '@feedmesh/service-kit';
+import {
+  connectReachableRedis,
+  createRuntime,
+  loadConfig,
+  runtimeConfigShape,
+  type Runtime,
+} from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
 import { CommandFailedError } from '../cli-errors.js';
 import { write, type CliIo } from '../cli-io.js';
@@ -43,6 +49,8 @@ export function registerEventsCommand(program: Command, io: CliIo): void {
     .action(async (group, options) => {
       await withLog(io, async (log) => {
         const letters = await log.deadLetters(group, options.limit);
+        // A group that never existed has no dead letters either: not an all-clear.
+        if (letters.length === 0) await checkGroupExists(log, group);
         if (options.json) {
           const json = letters.map(({ event, ...letter }) => ({
             ...letter,
@@ -56,25 +64,45 @@ export function registerEventsCommand(program: Command, io: CliIo): void {
 }
 
 async function withLog(io: CliIo, body: (log: EventLog) => Promise<void>): Promise<void> {
-  const config = loadConfig(runtimeConfigShape, io.env);
-  if (!config.REDIS_URL) {
-    throw new CommandFailedError(
-      'feedmesh events reads a deployment’s event log: set REDIS_URL (and REDIS_PREFIX)',
-    );
-  }
-  const runtime = createRuntime(
-    config,
-    createLogger('events', {
-      destination: io.stderr,
-      env: io.env as NodeJS.ProcessEnv,
-      ...(io.env['LOG_LEVEL'] ? {} : { level: 'warn' as const }),
-    }),
-  );
+  const runtime = await openDeploymentRuntime(io, {
+    name: 'events',
+    unset: 'feedmesh events reads a deployment’s event log: set REDIS_URL (and REDIS_PREFIX)',
+  });
   try {
     await body(runtime.eventLog);
   } finally {
     await runtime.close();
   }
+}
+
+/**
+ * The deployment's runtime (REDIS_URL, REDIS_PREFIX, EVENT_PARTITIONS) for a command that
+ * reads its event log, once Redis answers: without REDIS_URL the runtime would be an empty
+ * in-memory log, and an unreachable Redis would be retried with a warning per attempt.
+ * `unset` is the error when REDIS_URL is not set; `name` names the log lines.
+ */
+export async function openDeploymentRuntime(
+  io: CliIo,
+  options: { readonly name: string; readonly unset: string },
+): Promise<Runtime> {
+  const config = loadConfig(runtimeConfigShape, io.env);
+  if (!config.REDIS_URL) throw new CommandFailedError(options.unset);
+  const logger = createLogger(options.name, {
+    destination: io.stderr,
+    env: io.env as NodeJS.ProcessEnv,
+    ...(io.env['LOG_LEVEL'] ? {} : { level: 'warn' as const }),
+  });
+  (await connectReachableRedis(config.REDIS_URL, { source: 'REDIS_URL' })).disconnect();
+  return createRuntime(config, logger);
+}
+
+async function checkGroupExists(log: EventLog, group: string): Promise<void> {
+  const groups = (await log.groups()).map((status) => status.group);
+  if (groups.includes(group)) return;
+  throw new CommandFailedError(
+    `no consumer group ${JSON.stringify(group)} reads this log; ` +
+      (groups.length === 0 ? 'none does yet' : `its groups: ${groups.join(', ')}`),
+  );
 }
 
 function renderGroups(groups: readonly GroupStatus[]): string {
