@@ -12,6 +12,15 @@ import { aggregateExperimentEvents } from './user-aggregates.js';
 
 const USERS = 1500;
 
+/** An experiment without startAt or endAt: the log decides its window. */
+function openEnded(key: string) {
+  return validateExperimentsConfig({
+    layers: [
+      { id: 'ranking', experiments: [{ key, variants: [{ name: 'control' }, { name: 'b' }] }] },
+    ],
+  });
+}
+
 function config(key: string) {
   return validateExperimentsConfig({
     layers: [
@@ -167,6 +176,51 @@ describe('the experiment report', () => {
     await assert.rejects(
       experimentReportFromEvents({ events: [], config: config('x'), experiment: 'missing' }),
       /no experiment "missing"/,
+    );
+  });
+
+  it('names the option and the config field that make the window empty', async () => {
+    // config('x') runs from START for seven days.
+    await assert.rejects(
+      experimentReportFromEvents({
+        events: [],
+        config: config('x'),
+        experiment: 'x',
+        endMs: START - DAY,
+        windowNames: { start: '--start', end: '--end' },
+      }),
+      {
+        message:
+          `--end: ${new Date(START - DAY).toISOString()} is not after startAt of experiment "x" ` +
+          `(${new Date(START).toISOString()}): the window is empty`,
+      },
+    );
+  });
+
+  it('names startMs when it comes after the last event, rather than finding no exposure', async () => {
+    const events = syntheticExperimentLog({
+      experiment: 'open',
+      users: 20,
+      variantOf: () => 'control',
+      days: 1,
+      seed: 3,
+    });
+    const lastMs = Math.max(...events.map((event) => event.atMs));
+    await assert.rejects(
+      experimentReportFromEvents({
+        events,
+        config: openEnded('open'),
+        experiment: 'open',
+        startMs: lastMs + DAY,
+      }),
+      /^InvalidArgumentError: startMs: .* is not before the end of the log \(.*\): the window is empty$/,
+    );
+  });
+
+  it('says the log holds no event, rather than that the experiment had no exposure', async () => {
+    await assert.rejects(
+      experimentReportFromEvents({ events: [], config: openEnded('open'), experiment: 'open' }),
+      { message: 'events: the log holds no event' },
     );
   });
 });

@@ -453,6 +453,11 @@ export interface ExperimentReportFromEventsOptions
   readonly config: ExperimentsConfig;
   /** The experiment key. */
   readonly experiment: string;
+  /**
+   * What the caller calls startMs and endMs, for errors about the window (a CLI: `--start`,
+   * `--end`). Default: startMs, endMs.
+   */
+  readonly windowNames?: { readonly start: string; readonly end: string };
 }
 
 /**
@@ -472,19 +477,7 @@ export async function experimentReportFromEvents(
       'experiment',
       `no experiment ${JSON.stringify(options.experiment)} in the config`,
     );
-  let startMs = options.startMs ?? experiment.startAtMs;
-  let endMs = options.endMs ?? experiment.endAtMs;
-  if (startMs === undefined || endMs === undefined) {
-    const span = await exposureSpan(options.events, experiment.key);
-    startMs ??= span.firstExposureMs;
-    endMs ??= span.lastEventMs + 1;
-  }
-  if (startMs === undefined || endMs === undefined || !(endMs > startMs)) {
-    throw new InvalidArgumentError(
-      'experiment',
-      `no exposure to ${JSON.stringify(experiment.key)} in the log`,
-    );
-  }
+  const { startMs, endMs } = await reportWindow(options, experiment);
   const aggregates = await aggregateExperimentEvents(options.events, {
     ...options,
     experiment: experiment.key,
@@ -495,6 +488,61 @@ export async function experimentReportFromEvents(
     experiment.variants.map((variant) => [variant.name, variant.weight]),
   );
   return buildExperimentReport(aggregates, { ...options, weights });
+}
+
+/** One end of the report's window, and what set it: an option, the config, or the log. */
+interface WindowEdge {
+  readonly ms: number;
+  readonly from: 'option' | 'config' | 'log';
+  /** How an error names it: `--start`, `endAt of experiment "x"`, `the end of the log`. */
+  readonly name: string;
+}
+
+/**
+ * The window: each end from the options, else the config, else the log (the first exposure,
+ * just after the last event). An empty window is blamed on an option before the config, and
+ * on the config before the log, naming both ends.
+ */
+async function reportWindow(
+  options: ExperimentReportFromEventsOptions,
+  experiment: ExperimentConfig,
+): Promise<{ startMs: number; endMs: number }> {
+  const names = options.windowNames ?? { start: 'startMs', end: 'endMs' };
+  const key = JSON.stringify(experiment.key);
+  const given = (
+    option: number | undefined,
+    optionName: string,
+    configured: number | undefined,
+    field: string,
+  ): WindowEdge | undefined => {
+    if (option !== undefined) return { ms: option, from: 'option', name: optionName };
+    if (configured !== undefined) {
+      return { ms: configured, from: 'config', name: `${field} of experiment ${key}` };
+    }
+    return undefined;
+  };
+  let start = given(options.startMs, names.start, experiment.startAtMs, 'startAt');
+  let end = given(options.endMs, names.end, experiment.endAtMs, 'endAt');
+  if (start === undefined || end === undefined) {
+    const span = await exposureSpan(options.events, experiment.key);
+    if (span.lastEventMs === -Infinity) {
+      throw new InvalidArgumentError('events', 'the log holds no event');
+    }
+    if (start === undefined && span.firstExposureMs === undefined) {
+      throw new InvalidArgumentError('experiment', `no exposure to ${key} in the log`);
+    }
+    start ??= { ms: span.firstExposureMs!, from: 'log', name: `the first exposure to ${key}` };
+    end ??= { ms: span.lastEventMs + 1, from: 'log', name: 'the end of the log' };
+  }
+  if (end.ms > start.ms) return { startMs: start.ms, endMs: end.ms };
+  const at = (ms: number) => new Date(ms).toISOString();
+  const rank = { option: 0, config: 1, log: 2 } as const;
+  const [culprit, other, relation] =
+    rank[start.from] <= rank[end.from] ? [start, end, 'before'] : [end, start, 'after'];
+  throw new InvalidArgumentError(
+    culprit.name,
+    `${at(culprit.ms)} is not ${relation} ${other.name} (${at(other.ms)}): the window is empty`,
+  );
 }
 
 async function exposureSpan(

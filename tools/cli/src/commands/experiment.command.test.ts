@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commonv1, eventsv1 } from '@feedmesh/contracts';
 import { assign, parseExperimentsConfig } from '@feedmesh/experiments';
-import { EXIT_FAILED, EXIT_OK } from '../cli-errors.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../cli-errors.js';
 import { runCliForTest } from '../test-support/fake-gateway.js';
 
 const CONFIG = `
@@ -132,5 +132,49 @@ describe('feedmesh experiment report', () => {
     ]);
     assert.equal(run.code, EXIT_FAILED);
     assert.match(run.stderr, /no experiment "nope" in the config/);
+  });
+
+  it('says that no event log was given, not that nobody was exposed, without --events or REDIS_URL', async () => {
+    const run = await runCliForTest(
+      ['experiment', 'report', 'more-likes', '--config', join(dir, 'experiments.yaml')],
+      { env: {} },
+    );
+    assert.equal(run.code, EXIT_FAILED);
+    assert.equal(
+      run.stderr,
+      'error: experiment report reads the deployment’s event log: set REDIS_URL (and ' +
+        'REDIS_PREFIX), or pass --events FILE\n',
+    );
+  });
+
+  it('says in one line that it cannot reach REDIS_URL', async () => {
+    const run = await runCliForTest(
+      ['experiment', 'report', 'more-likes', '--config', join(dir, 'experiments.yaml')],
+      { env: { REDIS_URL: 'redis://127.0.0.1:1' } },
+    );
+    assert.equal(run.code, EXIT_FAILED);
+    assert.equal(
+      run.stderr,
+      'error: redis: cannot reach redis://127.0.0.1:1 (REDIS_URL): ECONNREFUSED\n',
+    );
+  });
+
+  it('exits 2 naming --start and --end when the window they give is empty', async () => {
+    const run = await report('--start', '2026-11-02', '--end', '2026-11-01');
+    assert.equal(run.code, EXIT_USAGE);
+    assert.match(
+      run.stderr,
+      /^error: --start \(2026-11-02T00:00:00\.000Z\) must be before --end \(2026-11-01T00:00:00\.000Z\)\n/,
+    );
+  });
+
+  it('names --start when it comes after the last event in the log', async () => {
+    const run = await report('--start', '2026-11-03');
+    assert.equal(run.code, EXIT_FAILED);
+    assert.equal(
+      run.stderr,
+      'error: --start: 2026-11-03T00:00:00.000Z is not before the end of the log ' +
+        '(2026-11-01T23:00:00.103Z): the window is empty\n',
+    );
   });
 });

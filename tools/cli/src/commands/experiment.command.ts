@@ -8,11 +8,11 @@ import {
   renderExperimentReportHtml,
   type ExperimentReport,
 } from '@feedmesh/experiments';
-import { createRuntime, loadConfig, runtimeConfigShape } from '@feedmesh/service-kit';
-import { createLogger } from '@feedmesh/telemetry';
+import { UsageError } from '../cli-errors.js';
 import { write, type CliIo } from '../cli-io.js';
 import { readEventLines } from '../event-lines.js';
 import { instant } from '../option-parsers.js';
+import { openDeploymentRuntime } from './events.command.js';
 import { printReport } from './report-output.js';
 
 /** `feedmesh experiment report <id>`: an experiment's success metrics, from the event log. */
@@ -44,23 +44,34 @@ export function registerExperimentCommand(program: Command, io: CliIo): void {
     .option('--html <file>', 'also write the report as a self-contained HTML page with charts')
     .option('--json', 'print the whole report as JSON')
     .action(async (id, options) => {
+      if (
+        options.start !== undefined &&
+        options.end !== undefined &&
+        options.end <= options.start
+      ) {
+        throw new UsageError(
+          `--start (${new Date(options.start).toISOString()}) must be before --end ` +
+            `(${new Date(options.end).toISOString()})`,
+        );
+      }
       const config = parseExperimentsConfig(await readFile(options.config, 'utf8'), options.config);
       const fromFile = options.events;
+      // Without REDIS_URL the runtime's log is an empty one in memory: the experiment would
+      // seem to have no exposure.
       const runtime = fromFile
         ? undefined
-        : createRuntime(
-            loadConfig(runtimeConfigShape, io.env),
-            createLogger('experiment-report', {
-              destination: io.stderr,
-              env: io.env as NodeJS.ProcessEnv,
-              ...(io.env['LOG_LEVEL'] ? {} : { level: 'warn' as const }),
-            }),
-          );
+        : await openDeploymentRuntime(io, {
+            name: 'experiment-report',
+            unset:
+              'experiment report reads the deployment’s event log: set REDIS_URL (and ' +
+              'REDIS_PREFIX), or pass --events FILE',
+          });
       try {
         const report = await experimentReportFromEvents({
           events: fromFile ? () => eventsFrom(fromFile) : () => runtime!.eventLog.history(),
           config,
           experiment: id,
+          windowNames: { start: '--start', end: '--end' },
           ...(options.start !== undefined ? { startMs: options.start } : {}),
           ...(options.end !== undefined ? { endMs: options.end } : {}),
         });
