@@ -55,7 +55,8 @@ describe('the process playground (every service a child process, on Redis)', fun
   });
 
   it("refuses to start when a service's port is taken, naming the service and address, and starts none", async () => {
-    const options = await playgroundOptions(uniquePrefix('process-playground-taken'));
+    const prefix = uniquePrefix('process-playground-taken');
+    const options = await playgroundOptions(prefix);
     const holder = createServer();
     await new Promise<void>((resolve) =>
       holder.listen(options.ports['ranker'], '127.0.0.1', resolve),
@@ -70,6 +71,7 @@ describe('the process playground (every service a child process, on Redis)', fun
       assert.deepEqual(serviceChildren(), [], 'no service process started');
     } finally {
       await new Promise<void>((resolve) => holder.close(() => resolve()));
+      await testRedis(prefix).cleanup(); // nothing, unless a service did start
     }
   });
 
