@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { ConfigError } from '@feedmesh/errors';
+import { z } from 'zod';
 import { env, loadConfig, serverConfigShape } from './config.js';
 
 describe('loadConfig', () => {
@@ -26,6 +27,50 @@ describe('loadConfig', () => {
       () => loadConfig({ REDIS_URL: env.redisUrl() }, { REDIS_URL: 'localhost:6379' }),
       (error: unknown) => error instanceof ConfigError && error.variable === 'REDIS_URL',
     );
+  });
+
+  it('refuses a variable set to nothing, which would read as 0 or switch a secret off', () => {
+    for (const [variable, value] of [
+      ['GRPC_DRAIN_TIMEOUT_MS', ''],
+      ['GRPC_MAX_CONNECTION_AGE_MS', '  '],
+      ['SHARE', ''],
+    ] as const) {
+      assert.throws(
+        () =>
+          loadConfig(
+            { ...serverConfigShape, SHARE: z.coerce.number().min(0).max(1).optional() },
+            { [variable]: value },
+          ),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.variable === variable &&
+          /is set to nothing: give it a value, or unset it for its default/.test(error.message),
+      );
+    }
+    // Variables the service does not read may be blank.
+    assert.equal(loadConfig(serverConfigShape, { UNRELATED: '' }).GRPC_DRAIN_TIMEOUT_MS, 10_000);
+  });
+
+  it('refuses a port above 65535 and a Redis URL that does not parse, naming the variable', () => {
+    assert.throws(
+      () => loadConfig(serverConfigShape, { GRPC_LISTEN: '127.0.0.1:99999' }),
+      /configuration GRPC_LISTEN: the port must be at most 65535/,
+    );
+    assert.throws(
+      () =>
+        loadConfig({ REDIS_URL: env.redisUrl() }, { REDIS_URL: 'redis://127.0.0.1:notaport/9' }),
+      /configuration REDIS_URL: not a valid URL/,
+    );
+    assert.equal(
+      loadConfig({ REDIS_URL: env.redisUrl() }, { REDIS_URL: 'redis://:pw@127.0.0.1:6379/9' })
+        .REDIS_URL,
+      'redis://:pw@127.0.0.1:6379/9',
+    );
+  });
+
+  it('reads a fractional number where one is declared', () => {
+    assert.equal(loadConfig({ Z: env.number(2, 0, 10) }, { Z: '2.5' }).Z, 2.5);
+    assert.throws(() => loadConfig({ Z: env.int(2, 0, 10) }, { Z: '2.5' }), /configuration Z:/);
   });
 
   it('reads booleans the way operators write them', () => {

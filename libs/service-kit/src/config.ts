@@ -6,11 +6,24 @@ import { loadTls, tlsConfigShape } from './tls.js';
  * Reads a service's configuration from environment variables: the schema's keys are the
  * variable names. Returns a frozen, typed object, or throws a ConfigError naming the first
  * variable that is wrong, at start rather than at first use.
+ *
+ * A variable of the schema set to nothing (`VAR=` or blanks, as a template writes a missing
+ * value) is refused: read as a number it would become 0 without a word (`Number('')`),
+ * turning a drain window or a page share off, and taken as unset it would turn a secret such
+ * as GATEWAY_AUTH_TOKENS off. Leave it unset for its default.
  */
 export function loadConfig<Shape extends z.ZodRawShape>(
   shape: Shape,
   env: Record<string, string | undefined> = process.env,
 ): Readonly<z.infer<z.ZodObject<Shape>>> {
+  for (const variable of Object.keys(shape)) {
+    if (env[variable]?.trim() === '') {
+      throw new ConfigError(
+        variable,
+        'is set to nothing: give it a value, or unset it for its default',
+      );
+    }
+  }
   const parsed = z.object(shape).safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -21,7 +34,13 @@ export function loadConfig<Shape extends z.ZodRawShape>(
 }
 
 function hostPort() {
-  return z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'expected host:port');
+  return z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'expected host:port')
+    .refine(
+      (value) => Number(value.slice(value.lastIndexOf(':') + 1)) <= 65_535,
+      'the port must be at most 65535',
+    );
 }
 
 /** Reusable variable types. Environment values are strings; these parse and bound them. */
@@ -31,6 +50,9 @@ export const env = {
   optionalAddress: () => hostPort().optional(),
   int: (fallback: number, min: number, max: number) =>
     z.coerce.number().int().min(min).max(max).default(fallback),
+  /** A number that may have a fraction (a z-score, a share). */
+  number: (fallback: number, min: number, max: number) =>
+    z.coerce.number().min(min).max(max).default(fallback),
   bool: (fallback: boolean) =>
     z
       .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -40,6 +62,7 @@ export const env = {
     z
       .string()
       .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+      .refine((value) => URL.canParse(value), 'not a valid URL (host, port, /db)')
       .optional(),
   string: (fallback: string) => z.string().min(1).default(fallback),
 };

@@ -58,7 +58,7 @@ export const candidateGenerationConfigShape = {
   /** Engagements a tag or post needs in the window before it can trend. */
   CANDIDATES_TRENDING_MIN_COUNT: env.int(5, 1, 1_000_000),
   /** Standardized surprise (z-score) a tag or post needs to trend. */
-  CANDIDATES_TRENDING_MIN_SCORE: env.int(2, 0, 1_000),
+  CANDIDATES_TRENDING_MIN_SCORE: env.number(2, 0, 1_000),
   /** How long a trending ranking is reused before it is computed again, ms (0: never). */
   CANDIDATES_TRENDING_CACHE_MS: env.int(10_000, 0, 600_000),
   /** How often to look for newly published embeddings, ms (0: only at start). */
