@@ -2,7 +2,8 @@ import { ConfigError } from '@feedmesh/errors';
 import type { z } from 'zod';
 import { loadConfig } from './config.js';
 import type { Logger } from './logger.js';
-import { createRuntime, type Runtime, type RuntimeConfig } from './runtime.js';
+import { connectReachableRedis } from './reachable-redis.js';
+import { createRuntime, type RedisClient, type Runtime, type RuntimeConfig } from './runtime.js';
 import { shutdownOnSignals, type RunningServer } from './server.js';
 
 /**
@@ -23,18 +24,37 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
   /** The process's telemetry: flushed last on shutdown, so the final spans are not lost. */
   readonly telemetry?: { shutdown(): Promise<void> };
 }): Promise<RunningServer> {
-  let config: Readonly<z.infer<z.ZodObject<Shape>>>;
-  try {
-    config = loadConfig(options.configShape, options.env ?? process.env);
-  } catch (error) {
+  // A ConfigError from start (TLS files, a port in use, a missing file) is reported the same
+  // way as one from loadConfig: one line naming the variable, exit 1.
+  const refuse = (error: unknown): never => {
     if (error instanceof ConfigError) {
       process.stderr.write(`${options.name}: ${error.message}\n`);
       process.exit(1);
     }
     throw error;
+  };
+  let config: Readonly<z.infer<z.ZodObject<Shape>>>;
+  try {
+    config = loadConfig(options.configShape, options.env ?? process.env);
+  } catch (error) {
+    return refuse(error);
   }
-  const runtime = createRuntime(config as unknown as RuntimeConfig, options.logger);
-  const server = await options.start({ config, runtime, logger: options.logger });
+  const runtimeConfig = config as unknown as RuntimeConfig;
+  let runtime: Runtime;
+  try {
+    runtime = createRuntime(runtimeConfig, options.logger, {
+      redis: await reachRedis(runtimeConfig, options.logger),
+    });
+  } catch (error) {
+    return refuse(error);
+  }
+  let server: RunningServer;
+  try {
+    server = await options.start({ config, runtime, logger: options.logger });
+  } catch (error) {
+    if (error instanceof ConfigError) await runtime.close().catch(() => undefined);
+    return refuse(error);
+  }
   const withRuntime: RunningServer = {
     ...server,
     shutdown: async (reason) => {
@@ -45,4 +65,19 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
   };
   shutdownOnSignals(withRuntime, options.logger);
   return withRuntime;
+}
+
+/**
+ * A single Redis must answer before the service starts, or the process would rebuild nothing,
+ * retry forever or serve without its state. A cluster is left to connectRedis.
+ */
+async function reachRedis(config: RuntimeConfig, logger: Logger): Promise<RedisClient | undefined> {
+  if (!config.REDIS_URL || config.REDIS_CLUSTER) return undefined;
+  try {
+    return await connectReachableRedis(config.REDIS_URL, { logger });
+  } catch (error) {
+    // "redis: cannot reach <url>: ECONNREFUSED" without its dependency prefix.
+    const problem = (error as Error).message.replace(/^redis: /, '');
+    throw new ConfigError('REDIS_URL', problem);
+  }
 }

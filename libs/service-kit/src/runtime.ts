@@ -75,10 +75,17 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createRuntime(config: RuntimeConfig, logger: Logger): Runtime {
-  const redis = config.REDIS_URL
-    ? connectRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, logger })
-    : undefined;
+/** `options.redis`: a client already connected to REDIS_URL (see runServiceMain), used as is. */
+export function createRuntime(
+  config: RuntimeConfig,
+  logger: Logger,
+  options: { readonly redis?: RedisClient | undefined } = {},
+): Runtime {
+  const redis =
+    options.redis ??
+    (config.REDIS_URL
+      ? connectRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, logger })
+      : undefined);
   const eventLog = redis
     ? createEventLog({
         kind: 'redis',

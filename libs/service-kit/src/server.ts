@@ -1,4 +1,8 @@
+import { lookup } from 'node:dns/promises';
+import { createServer as createNetServer } from 'node:net';
 import { feedmeshDescriptorSet } from '@feedmesh/contracts';
+import { ConfigError } from '@feedmesh/errors';
+import type { ServerCredentials } from '@grpc/grpc-js';
 import {
   createServer,
   type CompatServiceDefinition,
@@ -45,6 +49,10 @@ export interface GrpcServerOptions {
   readonly logger: Logger;
   /** A plaintext listener serving only grpc.health.v1, for probes when the main port uses mTLS. */
   readonly healthListen?: string | undefined;
+  /** The variable `listen` came from, named when it cannot be bound; GRPC_LISTEN by default. */
+  readonly listenVariable?: string | undefined;
+  /** The variable `healthListen` came from; GRPC_HEALTH_LISTEN by default. */
+  readonly healthListenVariable?: string | undefined;
   /** Close connections gracefully after this long (0 or undefined: never), ms. */
   readonly maxConnectionAgeMs?: number | undefined;
   /** Mutual TLS material (see tls.ts); plaintext when undefined. */
@@ -64,6 +72,48 @@ export interface RunningServer {
   readonly health: HealthState;
   /** Stops taking calls, lets in-flight calls finish (streams are told to end), then closes. */
   shutdown(reason?: string): Promise<void>;
+}
+
+/**
+ * grpc-js refuses an address in use and an unresolvable host alike with "No address added
+ * out of total N resolved" (and logs it on stderr); the reason is only in its trace log. So
+ * the address is tried first with a plain socket, and a refusal names the variable and why.
+ */
+async function listenAt(
+  server: Server,
+  address: string,
+  variable: string,
+  credentials?: ServerCredentials,
+): Promise<number> {
+  const problem = await whyNotListening(address);
+  try {
+    if (problem !== undefined) throw new Error(problem);
+    return await server.listen(address, credentials);
+  } catch (error) {
+    throw new ConfigError(variable, `cannot listen at ${address}: ${(error as Error).message}`);
+  }
+}
+
+/** Why a TCP socket cannot listen at host:port, or undefined when it can. */
+async function whyNotListening(address: string): Promise<string | undefined> {
+  const host = hostOf(address).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  try {
+    const { address: resolved } = await lookup(host);
+    await new Promise<void>((resolve, reject) => {
+      const probe = createNetServer();
+      probe.once('error', reject);
+      probe.listen({ host: resolved, port, exclusive: true }, () => probe.close(() => resolve()));
+    });
+    return undefined;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') return 'address in use';
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve host ${host}`;
+    if (code === 'EADDRNOTAVAIL') return 'address not available on this machine';
+    if (code === 'EACCES') return 'permission denied';
+    return typeof code === 'string' ? code : (error as Error).message;
+  }
 }
 
 /**
@@ -97,13 +147,28 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   server.add(ServerReflectionService, ServerReflection(feedmeshDescriptorSet(), names));
   for (const service of options.services) service.add(server);
 
-  const port = await server.listen(options.listen, serverCredentials(options.tls));
+  const port = await listenAt(
+    server,
+    options.listen,
+    options.listenVariable ?? 'GRPC_LISTEN',
+    serverCredentials(options.tls),
+  );
   const address = `${hostOf(options.listen)}:${port}`;
   const healthServer = options.healthListen ? createServer() : undefined;
   let healthAddress: string | undefined;
   if (healthServer && options.healthListen) {
     healthServer.add(HealthDefinition, HealthServiceImpl(health));
-    const healthPort = await healthServer.listen(options.healthListen);
+    let healthPort: number;
+    try {
+      healthPort = await listenAt(
+        healthServer,
+        options.healthListen,
+        options.healthListenVariable ?? 'GRPC_HEALTH_LISTEN',
+      );
+    } catch (error) {
+      server.forceShutdown();
+      throw error;
+    }
     healthAddress = `${hostOf(options.healthListen)}:${healthPort}`;
   }
   for (const name of names) health.setStatus('healthy', name);

@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@feedmesh/errors';
 import { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
@@ -46,10 +47,33 @@ export function loadTls(config: {
       throw new ConfigError(variable, `cannot read ${path}: ${(error as Error).message}`);
     }
   };
+  // Parsed here, so a file that is not PEM is refused naming its variable, not later by
+  // grpc-js with OpenSSL's words only.
+  const parsed = (variable: string, path: string, parse: (pem: Buffer) => unknown): Buffer => {
+    const pem = read(variable, path);
+    try {
+      parse(pem);
+    } catch (error) {
+      throw new ConfigError(
+        variable,
+        `${path} is not ${what[variable]}: ${(error as Error).message}`,
+      );
+    }
+    return pem;
+  };
+  const what: Record<string, string> = {
+    GRPC_TLS_CERT_FILE: 'a PEM certificate',
+    GRPC_TLS_KEY_FILE: 'a PEM private key',
+    GRPC_TLS_CA_FILE: 'a PEM certificate',
+  };
   return {
-    cert: read('GRPC_TLS_CERT_FILE', files.GRPC_TLS_CERT_FILE!),
-    key: read('GRPC_TLS_KEY_FILE', files.GRPC_TLS_KEY_FILE!),
-    ca: read('GRPC_TLS_CA_FILE', files.GRPC_TLS_CA_FILE!),
+    cert: parsed(
+      'GRPC_TLS_CERT_FILE',
+      files.GRPC_TLS_CERT_FILE!,
+      (pem) => new X509Certificate(pem),
+    ),
+    key: parsed('GRPC_TLS_KEY_FILE', files.GRPC_TLS_KEY_FILE!, (pem) => createPrivateKey(pem)),
+    ca: parsed('GRPC_TLS_CA_FILE', files.GRPC_TLS_CA_FILE!, (pem) => new X509Certificate(pem)),
   };
 }
 

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Runs the echo fixture's main with `env`; resolves with its exit code, stdout and stderr. */
+async function runMain(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    [new URL('./test-fixtures/service-main.js', import.meta.url).pathname],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'silent', OTEL_SDK_DISABLED: 'true', ...env },
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+describe('runServiceMain refusing a start', () => {
+  let held: Server;
+  let heldPort = 0;
+  before(async () => {
+    held = createServer();
+    held.listen(0, '127.0.0.1');
+    await once(held, 'listening');
+    heldPort = (held.address() as { port: number }).port;
+  });
+  after(() => held.close());
+
+  it('starts and stops when nothing is wrong (the fixture itself works)', async () => {
+    const result = await runMain({});
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^LISTENING 127\.0\.0\.1:\d+$/m);
+  });
+
+  it('prints one line naming GRPC_LISTEN and exits 1 when its port is in use', async () => {
+    const result = await runMain({ GRPC_LISTEN: `127.0.0.1:${heldPort}` });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      `echo-main: configuration GRPC_LISTEN: cannot listen at 127.0.0.1:${heldPort}: address in use\n`,
+    );
+  });
+
+  it('names GRPC_HEALTH_LISTEN, not GRPC_LISTEN, when the health port is in use', async () => {
+    const result = await runMain({ GRPC_HEALTH_LISTEN: `127.0.0.1:${heldPort}` });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      `echo-main: configuration GRPC_HEALTH_LISTEN: cannot listen at 127.0.0.1:${heldPort}: address in use\n`,
+    );
+  });
+
+  it('names GRPC_LISTEN when its host does not resolve', async () => {
+    const result = await runMain({ GRPC_LISTEN: 'nohost.invalid:5000' });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^echo-main: configuration GRPC_LISTEN: cannot listen at nohost\.invalid:5000: cannot resolve host nohost\.invalid\n$/,
+    );
+  });
+
+  it('prints one line naming GRPC_TLS_CERT_FILE when the file is missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+    writeFileSync(join(dir, 'other.pem'), 'x');
+    const result = await runMain({
+      GRPC_TLS_CERT_FILE: '/nonexistent/cert.pem',
+      GRPC_TLS_KEY_FILE: join(dir, 'other.pem'),
+      GRPC_TLS_CA_FILE: join(dir, 'other.pem'),
+    });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^echo-main: configuration GRPC_TLS_CERT_FILE: cannot read \/nonexistent\/cert\.pem: ENOENT[^\n]*\n$/,
+    );
+  });
+
+  it('prints one line naming GRPC_TLS_CERT_FILE when the file is not PEM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+    const notPem = join(dir, 'not.pem');
+    writeFileSync(notPem, 'not a certificate\n');
+    const result = await runMain({
+      GRPC_TLS_CERT_FILE: notPem,
+      GRPC_TLS_KEY_FILE: notPem,
+      GRPC_TLS_CA_FILE: notPem,
+    });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^echo-main: configuration GRPC_TLS_CERT_FILE: \S+not\.pem is not a PEM certificate: [^\n]+\n$/,
+    );
+  });
+
+  it('prints one line naming REDIS_URL and exits 1 within seconds when Redis is unreachable', async () => {
+    const started = Date.now();
+    const result = await runMain({ REDIS_URL: 'redis://127.0.0.1:1' });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      'echo-main: configuration REDIS_URL: cannot reach redis://127.0.0.1:1: ECONNREFUSED\n',
+    );
+    assert.ok(Date.now() - started < 10_000);
+  });
+});
