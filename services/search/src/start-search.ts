@@ -16,6 +16,7 @@ import {
   type ContentModelStore,
 } from '@feedmesh/content';
 import { mkdir, readFile } from 'node:fs/promises';
+import { ConfigError } from '@feedmesh/errors';
 import { join } from 'node:path';
 import { registerObservableGauge, runAsService } from '@feedmesh/telemetry';
 import { z } from 'zod';
@@ -75,6 +76,20 @@ export interface SearchOptions {
   readonly contentModelStore?: ContentModelStore;
 }
 
+/** A start step whose failure (a file missing, unreadable or malformed) is the variable's. */
+async function namingVariable<T>(
+  variable: string,
+  what: string,
+  step: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(variable, `${what}: ${(error as Error).message}`);
+  }
+}
+
 /** The content models `SEARCH_CONTENT_MODELS_FILE` names, or none. */
 export async function loadContentModels(path: string): Promise<ContentModels> {
   if (path === '') return {};
@@ -103,9 +118,17 @@ export async function startSearch(options: SearchOptions): Promise<RunningServer
           catchUpTimeoutMs: config.SEARCH_SNAPSHOT_CATCH_UP_TIMEOUT_MS,
           onShutdown: config.SEARCH_SNAPSHOT_ON_SHUTDOWN,
         };
-  if (snapshots !== undefined) await mkdir(config.SEARCH_SNAPSHOT_DIR, { recursive: true });
+  if (snapshots !== undefined)
+    await namingVariable('SEARCH_SNAPSHOT_DIR', `cannot create ${config.SEARCH_SNAPSHOT_DIR}`, () =>
+      mkdir(config.SEARCH_SNAPSHOT_DIR, { recursive: true }),
+    );
   const tagger = new PostTagger(
-    options.contentModels ?? (await loadContentModels(config.SEARCH_CONTENT_MODELS_FILE)),
+    options.contentModels ??
+      (await namingVariable(
+        'SEARCH_CONTENT_MODELS_FILE',
+        `cannot load ${config.SEARCH_CONTENT_MODELS_FILE}`,
+        () => loadContentModels(config.SEARCH_CONTENT_MODELS_FILE),
+      )),
   );
   const modelStore =
     options.contentModelStore ?? (runtime.redis ? contentModelStoreFor(runtime) : undefined);

@@ -52,7 +52,7 @@ export class FeedExperiments {
   static async open(path: string | undefined, logger: Logger): Promise<FeedExperiments> {
     if (path === undefined) return new FeedExperiments(EMPTY_EXPERIMENTS_CONFIG, undefined);
     let experiments: FeedExperiments | undefined;
-    const watcher = await ExperimentConfigWatcher.open(path, {
+    const watcher = await openNamingVariable(path, {
       onReload: (config) => {
         try {
           checkMixerOverrides(config, path);
@@ -125,4 +125,17 @@ function describeUnknown(issue: { message: string; keys?: readonly string[] }): 
 
 function experimentKeys(config: ExperimentsConfig): string[] {
   return config.layers.flatMap((layer) => layer.experiments.map((e) => e.key));
+}
+
+/** ExperimentConfigWatcher.open, with a file that cannot be read refused naming EXPERIMENTS_FILE. */
+async function openNamingVariable(
+  path: string,
+  options: Parameters<typeof ExperimentConfigWatcher.open>[1],
+): Promise<ExperimentConfigWatcher> {
+  try {
+    return await ExperimentConfigWatcher.open(path, options);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError('EXPERIMENTS_FILE', `cannot load ${path}: ${(error as Error).message}`);
+  }
 }
