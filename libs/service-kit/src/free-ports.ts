@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 
@@ -108,4 +109,43 @@ function listen(port: number, host: string): Promise<Server | undefined> {
 
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Why nothing could listen at an address now: the socket error's code and its reading. */
+export interface ListenProblem {
+  /** EADDRINUSE, ENOTFOUND, ... */
+  readonly code: string;
+  /** `address in use`, `cannot resolve host x`, ...; the code itself when there is no reading. */
+  readonly reason: string;
+}
+
+/**
+ * Why a server could not listen at `host:port` now, found by resolving the host and listening
+ * there for a moment; undefined when it could. For refusing a start in one clear line before
+ * a server (grpc-js says "No address added" for every cause) or a child process finds out.
+ */
+export async function listenProblem(address: string): Promise<ListenProblem | undefined> {
+  const separator = address.lastIndexOf(':');
+  const host = address.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(address.slice(separator + 1));
+  try {
+    const { address: resolved } = await lookup(host);
+    await new Promise<void>((resolve, reject) => {
+      const probe = createServer();
+      probe.once('error', reject);
+      probe.listen({ host: resolved, port, exclusive: true }, () => probe.close(() => resolve()));
+    });
+    return undefined;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string') return { code: 'ERROR', reason: (error as Error).message };
+    const reasons: Record<string, string> = {
+      EADDRINUSE: 'address in use',
+      ENOTFOUND: `cannot resolve host ${host}`,
+      EAI_AGAIN: `cannot resolve host ${host}`,
+      EADDRNOTAVAIL: 'address not available on this machine',
+      EACCES: 'permission denied',
+    };
+    return { code, reason: reasons[code] ?? code };
+  }
 }

@@ -45,5 +45,11 @@ export {
   choiceFlag,
   type ScriptIo,
 } from './script-args.js';
-export { freePorts, ephemeralRangeStart, type FreePortOptions } from './free-ports.js';
+export {
+  freePorts,
+  ephemeralRangeStart,
+  listenProblem,
+  type FreePortOptions,
+  type ListenProblem,
+} from './free-ports.js';
 export { deleteKeysUnder, firstKeyUnder, keyPatternsUnder } from './prefix-keys.js';

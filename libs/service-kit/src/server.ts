@@ -1,7 +1,6 @@
-import { lookup } from 'node:dns/promises';
-import { createServer as createNetServer } from 'node:net';
 import { feedmeshDescriptorSet } from '@feedmesh/contracts';
 import { ConfigError } from '@feedmesh/errors';
+import { listenProblem } from './free-ports.js';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import {
   createServer,
@@ -85,34 +84,12 @@ async function listenAt(
   variable: string,
   credentials?: ServerCredentials,
 ): Promise<number> {
-  const problem = await whyNotListening(address);
+  const problem = await listenProblem(address);
   try {
-    if (problem !== undefined) throw new Error(problem);
+    if (problem !== undefined) throw new Error(problem.reason);
     return await server.listen(address, credentials);
   } catch (error) {
     throw new ConfigError(variable, `cannot listen at ${address}: ${(error as Error).message}`);
-  }
-}
-
-/** Why a TCP socket cannot listen at host:port, or undefined when it can. */
-async function whyNotListening(address: string): Promise<string | undefined> {
-  const host = hostOf(address).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(address.slice(address.lastIndexOf(':') + 1));
-  try {
-    const { address: resolved } = await lookup(host);
-    await new Promise<void>((resolve, reject) => {
-      const probe = createNetServer();
-      probe.once('error', reject);
-      probe.listen({ host: resolved, port, exclusive: true }, () => probe.close(() => resolve()));
-    });
-    return undefined;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'EADDRINUSE') return 'address in use';
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve host ${host}`;
-    if (code === 'EADDRNOTAVAIL') return 'address not available on this machine';
-    if (code === 'EACCES') return 'permission denied';
-    return typeof code === 'string' ? code : (error as Error).message;
   }
 }
 

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { Redis } from 'ioredis';
 
 /**
@@ -65,3 +67,29 @@ export async function waitFor<T>(
 }
 
 export { startRedisCluster, type LocalRedisCluster } from './redis-cluster.js';
+
+/**
+ * Runs a service's `node dist/main.js` embedded (REDIS_URL removed, so it runs in memory, on a
+ * free port, silent) with `env` added, and resolves with its exit code and stderr: for tests
+ * of what a process does at start, such as refusing a configuration in one line.
+ */
+export async function runMainProcess(
+  mainPath: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
+  const { REDIS_URL: _unset, ...inherited } = process.env;
+  const child = spawn(process.execPath, [mainPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...inherited,
+      GRPC_LISTEN: '127.0.0.1:0',
+      LOG_LEVEL: 'silent',
+      OTEL_SDK_DISABLED: 'true',
+      ...env,
+    },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stderr };
+}

@@ -1,12 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { contentModelStoreFor } from '@feedmesh/content';
 import { embeddingStoreFor } from '@feedmesh/embeddings';
 import { modelRegistryFor } from '@feedmesh/models';
-import { createRuntime, loadConfig, runtimeConfigShape, type Logger } from '@feedmesh/service-kit';
+import {
+  createRuntime,
+  listenProblem,
+  loadConfig,
+  runtimeConfigShape,
+  type Logger,
+} from '@feedmesh/service-kit';
 import type { Output } from './cli-io.js';
 import { CommandFailedError } from './cli-errors.js';
 import {
@@ -206,26 +212,13 @@ async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
 }
 
 /**
- * Why a server could not listen at `address` now (`address in use (EADDRINUSE)`), found by
- * listening there for a moment; undefined when it could.
+ * Why a server could not listen at `address` now (`address in use (EADDRINUSE)`), as
+ * service-kit's `listenProblem` finds it; undefined when it could.
  */
 export async function whyCannotListen(address: string): Promise<string | undefined> {
-  const { host, port } = hostAndPort(address);
-  const probe = createServer();
-  const code = await new Promise<string | undefined>((resolve) => {
-    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-    probe.listen({ host, port, exclusive: true }, () => resolve(undefined));
-  });
-  if (code === undefined) {
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    return undefined;
-  }
-  const reasons: Record<string, string> = {
-    EADDRINUSE: 'address in use',
-    EACCES: 'permission denied',
-    EADDRNOTAVAIL: 'no such local address',
-  };
-  return reasons[code] === undefined ? code : `${reasons[code]} (${code})`;
+  const problem = await listenProblem(address);
+  if (problem === undefined) return undefined;
+  return problem.reason === problem.code ? problem.code : `${problem.reason} (${problem.code})`;
 }
 
 function hostAndPort(address: string): { host: string; port: number } {

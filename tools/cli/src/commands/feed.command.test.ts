@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
 import { commonv1, gatewayv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { ServerError, Status } from '@feedmesh/service-kit';
 import { EXIT_FAILED, EXIT_OK } from '../cli-errors.js';
 import { renderFeed } from '../render/feed-table.js';
 import { runCliForTest, startFakeGateway, type FakeGateway } from '../test-support/fake-gateway.js';
+import { startSilentPeer, type SilentPeer } from '../test-support/silent-peer.js';
 
 const PAGE = gatewayv1.GetFeedResponse.fromPartial({
   requestId: 'req-7f3a',
@@ -145,18 +145,13 @@ describe('feedmesh feed', () => {
   });
 
   describe('against a peer that accepts TCP but never speaks gRPC', () => {
-    let bare: Server;
+    let peer: SilentPeer;
     let address: string;
-    const sockets = new Set<Socket>();
     before(async () => {
-      bare = createServer((socket) => sockets.add(socket));
-      await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
-      address = `127.0.0.1:${(bare.address() as { port: number }).port}`;
+      peer = await startSilentPeer();
+      address = peer.address;
     });
-    after(async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => bare.close(resolve));
-    });
+    after(() => peer.stop());
 
     it('gives up within seconds, saying TCP answered and gRPC did not', async () => {
       const started = Date.now();

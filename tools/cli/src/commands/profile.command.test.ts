@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
 import { featuresv1 } from '@feedmesh/contracts';
 import { EXIT_FAILED, EXIT_OK } from '../cli-errors.js';
 import { runCliForTest } from '../test-support/fake-gateway.js';
@@ -7,6 +6,7 @@ import {
   startFakeFeatureStore,
   type FakeFeatureStore,
 } from '../test-support/fake-feature-store.js';
+import { startSilentPeer, type SilentPeer } from '../test-support/silent-peer.js';
 import type { InterestProfile } from './profile.command.js';
 
 const TAG = featuresv1.InterestKind.INTEREST_KIND_TAG;
@@ -102,19 +102,13 @@ describe('feedmesh profile', () => {
   });
 
   describe('against a peer that accepts TCP but never speaks gRPC', () => {
-    let bare: Server;
+    let peer: SilentPeer;
     let address: string;
-    const sockets = new Set<Socket>();
     before(async () => {
-      bare = createServer((socket) => sockets.add(socket));
-      await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
-      const port = (bare.address() as { port: number }).port;
-      address = `127.0.0.1:${port}`;
+      peer = await startSilentPeer();
+      address = peer.address;
     });
-    after(async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => bare.close(resolve));
-    });
+    after(() => peer.stop());
 
     it('gives up within seconds, saying TCP answered and gRPC did not', async () => {
       const started = Date.now();
