@@ -97,12 +97,35 @@ export interface FeedGatewayOptions {
 /** Objective weights of the feed's value when the experiment config names none. */
 export const DEFAULT_OBJECTIVE_WEIGHTS: readonly rankerv1.ObjectiveWeight[] = [];
 
+const STAGE_BUDGET_VARIABLES = [
+  'FEED_BUDGET_USER_CONTEXT_MS',
+  'FEED_BUDGET_CANDIDATES_MS',
+  'FEED_BUDGET_FEATURES_MS',
+  'FEED_BUDGET_RANKING_MS',
+  'FEED_BUDGET_DESCRIBE_MS',
+] as const;
+
+/**
+ * A stage gets the smaller of its budget and what is left of FEED_DEADLINE_MS, so a budget
+ * above the deadline only reads as more time than the stage can have (typically after
+ * lowering the deadline and keeping the default budgets). Said at start rather than refused:
+ * the service still behaves as configured.
+ */
+export function budgetsBeyondDeadline(config: FeedGatewayConfig): string[] {
+  return STAGE_BUDGET_VARIABLES.filter((name) => config[name] > config.FEED_DEADLINE_MS).map(
+    (name) =>
+      `${name} (${config[name]} ms) is more than FEED_DEADLINE_MS (${config.FEED_DEADLINE_MS} ms): ` +
+      'the stage gets at most what is left of the deadline',
+  );
+}
+
 export async function startFeedGateway(options: FeedGatewayOptions): Promise<RunningServer> {
   const { config, runtime, logger } = options;
   const now = options.clock ?? Date.now;
   if (!config.CURSOR_SECRET) {
     logger.warn({}, 'CURSOR_SECRET is not set: cursors are signed with a per-process secret');
   }
+  for (const warning of budgetsBeyondDeadline(config)) logger.warn({}, warning);
   // Read once: the server's TLS material is also what the gateway presents downstream.
   const serverOptions = serverOptionsFrom(config);
   const tls = serverOptions.tls;
