@@ -53,3 +53,4 @@ export {
   type ListenProblem,
 } from './free-ports.js';
 export { deleteKeysUnder, firstKeyUnder, keyPatternsUnder } from './prefix-keys.js';
+export { makeDirectory } from './make-directory.js';

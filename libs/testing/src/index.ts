@@ -71,7 +71,9 @@ export { startRedisCluster, type LocalRedisCluster } from './redis-cluster.js';
 /**
  * Runs a service's `node dist/main.js` embedded (REDIS_URL removed, so it runs in memory, on a
  * free port, silent) with `env` added, and resolves with its exit code and stderr: for tests
- * of what a process does at start, such as refusing a configuration in one line.
+ * of what a process does at start, such as refusing a configuration in one line. A process
+ * still running after 20 s is killed (code null), so a start that hangs fails the test rather
+ * than outliving it.
  */
 export async function runMainProcess(
   mainPath: string,
@@ -80,6 +82,8 @@ export async function runMainProcess(
   const { REDIS_URL: _unset, ...inherited } = process.env;
   const child = spawn(process.execPath, [mainPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 20_000,
+    killSignal: 'SIGKILL',
     env: {
       ...inherited,
       GRPC_LISTEN: '127.0.0.1:0',

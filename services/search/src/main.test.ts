@@ -23,4 +23,14 @@ describe('search process refusing a start (node dist/main.js)', () => {
       /^search: configuration SEARCH_SNAPSHOT_DIR: cannot create \/etc\/hostname\/x: ENOTDIR[^\n]*\n$/,
     );
   });
+
+  it('fails rather than hangs on a SEARCH_SNAPSHOT_DIR under /proc', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const result = await runMainProcess(MAIN, { SEARCH_SNAPSHOT_DIR: '/proc/feedmesh-nope' });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^search: configuration SEARCH_SNAPSHOT_DIR: cannot create \/proc\/feedmesh-nope: ENOENT[^\n]*\n$/,
+    );
+  });
 });

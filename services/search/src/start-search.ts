@@ -1,5 +1,6 @@
 import {
   env,
+  makeDirectory,
   runtimeConfigShape,
   serverConfigShape,
   startGrpcServer,
@@ -15,7 +16,7 @@ import {
   type ContentModels,
   type ContentModelStore,
 } from '@feedmesh/content';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@feedmesh/errors';
 import { join } from 'node:path';
 import { registerObservableGauge, runAsService } from '@feedmesh/telemetry';
@@ -120,7 +121,7 @@ export async function startSearch(options: SearchOptions): Promise<RunningServer
         };
   if (snapshots !== undefined)
     await namingVariable('SEARCH_SNAPSHOT_DIR', `cannot create ${config.SEARCH_SNAPSHOT_DIR}`, () =>
-      mkdir(config.SEARCH_SNAPSHOT_DIR, { recursive: true }),
+      makeDirectory(config.SEARCH_SNAPSHOT_DIR),
     );
   const tagger = new PostTagger(
     options.contentModels ??

@@ -3,7 +3,7 @@
  *   --out-dir dir [--seed 42] [--protocol random|temporal]
  */
 import { splitRatings, type SplitProtocol } from '@feedmesh/evaluation';
-import { choiceFlag, integerFlagOr, parseScriptArgs } from '@feedmesh/service-kit';
+import { choiceFlag, integerFlagOr, makeDirectory, parseScriptArgs } from '@feedmesh/service-kit';
 
 const USAGE =
   'split.js --ratings ratings.csv --out-dir dir [--seed 42] [--protocol random|temporal]';
@@ -18,6 +18,8 @@ if (!values.ratings || !values['out-dir']) {
   process.stderr.write(`usage: ${USAGE}\n`);
   process.exit(2);
 }
+// Before splitRatings' own recursive mkdir, which spins forever under /proc.
+await makeDirectory(values['out-dir']);
 const report = await splitRatings({
   ratings: values.ratings,
   outDir: values['out-dir'],

@@ -98,6 +98,20 @@ describe('feedmesh data split', () => {
       /'--ratings <file>' argument '.*nope\.csv' is invalid\. no such file/,
     );
   });
+
+  it('fails naming --out when the folder cannot be made, under /proc too (where mkdir -p spins)', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const run = await runCliForTest([
+      'data',
+      'split',
+      '--ratings',
+      join(dir, 'ratings.csv'),
+      '--out',
+      '/proc/feedmesh-nope/split',
+    ]);
+    assert.equal(run.code, EXIT_FAILED);
+    assert.match(run.stderr, /--out \/proc\/feedmesh-nope\/split: cannot create it: ENOENT/);
+  });
 });
 
 describe('feedmesh eval candidates', () => {

@@ -1,5 +1,7 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { splitRatings, type SplitProtocol } from '@feedmesh/evaluation';
+import { makeDirectory } from '@feedmesh/service-kit';
+import { CommandFailedError } from '../cli-errors.js';
 import type { CliIo } from '../cli-io.js';
 import { existingFile, integerIn, outputDir } from '../option-parsers.js';
 import { printReport } from './report-output.js';
@@ -28,6 +30,10 @@ export function registerDataCommand(program: Command, io: CliIo): void {
     .option('--seed <n>', 'shuffle seed of the random split', integerIn(0, 2 ** 32 - 1), 42)
     .option('--json', 'print the report as JSON')
     .action(async (options) => {
+      // Before splitRatings' own recursive mkdir, which spins forever under /proc.
+      await makeDirectory(options.out).catch((error: Error) => {
+        throw new CommandFailedError(`--out ${options.out}: cannot create it: ${error.message}`);
+      });
       const report = await splitRatings({
         ratings: options.ratings,
         outDir: options.out,
