@@ -111,4 +111,27 @@ describe('runServiceMain refusing a start', () => {
     );
     assert.ok(Date.now() - started < 10_000);
   });
+
+  it('names REDIS_URL when REDIS_CLUSTER is on and the node answers, but not as a cluster', async () => {
+    const result = await runMain({
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15',
+      REDIS_CLUSTER: 'true',
+    });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^echo-main: configuration REDIS_URL: cannot reach \S+ as a Redis Cluster: ERR This instance has cluster support disabled\n$/,
+    );
+  });
+
+  it('names REDIS_URL within seconds when REDIS_CLUSTER is on and nothing answers', async () => {
+    const started = Date.now();
+    const result = await runMain({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_CLUSTER: 'true' });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^echo-main: configuration REDIS_URL: cannot reach redis:\/\/127\.0\.0\.1:1 as a Redis Cluster: ECONNREFUSED\n$/,
+    );
+    assert.ok(Date.now() - started < 10_000);
+  });
 });

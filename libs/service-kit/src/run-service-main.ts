@@ -68,13 +68,16 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
 }
 
 /**
- * A single Redis must answer before the service starts, or the process would rebuild nothing,
- * retry forever or serve without its state. A cluster is left to connectRedis.
+ * Redis (or, with REDIS_CLUSTER, the cluster) must answer before the service starts, or the
+ * process would rebuild nothing, retry forever or serve without its state.
  */
 async function reachRedis(config: RuntimeConfig, logger: Logger): Promise<RedisClient | undefined> {
-  if (!config.REDIS_URL || config.REDIS_CLUSTER) return undefined;
+  if (!config.REDIS_URL) return undefined;
   try {
-    return await connectReachableRedis(config.REDIS_URL, { logger });
+    return await connectReachableRedis(config.REDIS_URL, {
+      logger,
+      cluster: config.REDIS_CLUSTER,
+    });
   } catch (error) {
     // "redis: cannot reach <url>: ECONNREFUSED" without its dependency prefix.
     const problem = (error as Error).message.replace(/^redis: /, '');
