@@ -5,6 +5,7 @@ export {
   parseRatings,
   readMovies,
   readRatings,
+  releaseYearOf,
   splitCsvLine,
   type Movie,
   type Rating,

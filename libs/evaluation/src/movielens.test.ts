@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { parseMovies, parseRatings, formatRatings, type Rating } from './movielens.js';
+import {
+  parseMovies,
+  parseRatings,
+  formatRatings,
+  releaseYearOf,
+  type Rating,
+} from './movielens.js';
 import { splitRatingRows } from './movielens-split.js';
 
 const ratings: Rating[] = [];
@@ -46,5 +52,20 @@ describe('MovieLens', () => {
       test.filter((r) => r.userId === '2').map((r) => r.itemId),
       ['7', '8'],
     );
+  });
+});
+
+describe('releaseYearOf (the year in a MovieLens title)', () => {
+  const movie = (title: string) => ({ itemId: '1', title, genres: [] });
+
+  it('reads the year at the end of the title, and the first year of a span', () => {
+    assert.equal(releaseYearOf(movie('Heat (1995)')), 1995);
+    assert.equal(releaseYearOf(movie('Death Note: Desu nôto (2006–2007)')), 2006);
+    assert.equal(releaseYearOf(movie('Babylon 5 (1994-1998) ')), 1994);
+  });
+
+  it('has none when the title ends without one', () => {
+    assert.equal(releaseYearOf(movie('Babylon 5')), undefined);
+    assert.equal(releaseYearOf(movie('1984 (film) remake')), undefined);
   });
 });

@@ -83,6 +83,15 @@ export function parseMovies(text: string, source = 'movies'): Map<string, Movie>
   return movies;
 }
 
+/**
+ * The year in a MovieLens title, "Heat (1995)" → 1995 (a series' "(2007-2013)" → 2007), or
+ * undefined when the title has none: the data set's only release date.
+ */
+export function releaseYearOf(movie: Movie): number | undefined {
+  const match = /\((\d{4})(?:[-–]\d{0,4})?\)\s*$/.exec(movie.title);
+  return match ? Number(match[1]) : undefined;
+}
+
 export async function readMovies(path: string): Promise<Map<string, Movie>> {
   return parseMovies(await readFile(path, 'utf8'), path);
 }

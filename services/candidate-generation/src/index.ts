@@ -271,7 +271,9 @@ export {
   type GenerateBenchReport,
 } from './bench/generate-bench.js';
 export {
+  ASK_AT,
   runCandidateEval,
+  type AskAt,
   type CandidateEvalOptions,
   type CandidateEvalReport,
 } from './evaluation/candidate-eval.js';

@@ -1,4 +1,4 @@
-import type { Movie } from '@feedmesh/evaluation';
+import { releaseYearOf, type Movie } from '@feedmesh/evaluation';
 import type { EaseRetriever } from './ease.retriever.js';
 import type { Interactions } from './interactions.js';
 import type { ItemGraph } from './rp3beta.retriever.js';
@@ -565,8 +565,8 @@ function itemStatistics(data: Interactions, movies: ReadonlyMap<string, Movie>):
   data.catalog.itemIds.forEach((id, i) => {
     const movie = movies.get(id);
     genres.push(movie?.genres);
-    const match = movie ? /\((\d{4})\)\s*$/.exec(movie.title) : null;
-    if (match) year[i] = Number(match[1]);
+    const released = movie ? releaseYearOf(movie) : undefined;
+    if (released !== undefined) year[i] = released;
   });
   const starSum = new Float64Array(items);
   const firstTime = new Float64Array(items).fill(Number.NaN);

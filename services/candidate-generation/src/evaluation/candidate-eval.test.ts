@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readMovies, readRatings, releaseYearOf, splitRatings } from '@feedmesh/evaluation';
 import { runCandidateEval } from './candidate-eval.js';
 
 /** ../shared/data from the repository root (dist/evaluation is four levels below it). */
@@ -67,6 +68,77 @@ describe('runCandidateEval (ml-latest-small, first 30 users)', function () {
     assert.deepEqual(Object.keys(entries[0]!.lists).sort(), ['popular', 'session']);
     assert.ok(entries.every(({ lists }) => lists['session']!.length <= 500));
     assert.equal(report.listsPath, listsPath);
+  });
+
+  it('asked at last-activity, proposes no movie released after the user last rated', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'candidate-eval-test-'));
+    after(() => rm(dir, { recursive: true, force: true }));
+    const split = await splitRatings({ ratings: join(DATA, 'ratings.csv'), outDir: dir });
+    const listsPath = join(dir, 'lists.jsonl');
+    const report = await runCandidateEval({
+      train: split.trainPath,
+      test: split.testPath,
+      movies: join(DATA, 'movies.csv'),
+      askAt: 'last-activity',
+      listsPath,
+      ks: [100, 500],
+      users: 30,
+      sources: ['popular'],
+      embeddings: { factors: 8, iterations: 2 },
+      neighbours: false,
+    });
+    assert.equal(report.askAt.when, 'last-activity');
+    assert.ok(report.askAt.unreleasedPerUser > 0, 'some users last rated years ago');
+
+    const movies = await readMovies(join(DATA, 'movies.csv'));
+    const lastYear = new Map<string, number>();
+    for (const r of await readRatings(split.trainPath)) {
+      const year = new Date(r.timestamp * 1000).getUTCFullYear();
+      lastYear.set(r.userId, Math.max(lastYear.get(r.userId) ?? 0, year));
+    }
+    let checked = 0;
+    for (const line of (await readFile(listsPath, 'utf8')).trim().split('\n')) {
+      const { userId, lists } = JSON.parse(line) as {
+        userId: string;
+        lists: Record<string, string[]>;
+      };
+      assert.ok(lists['popular']!.length > 100, `user ${userId}: the list is still full`);
+      for (const postId of lists['popular']!) {
+        const year = releaseYearOf(movies.get(postId.slice(1))!);
+        if (year === undefined) continue;
+        assert.ok(year <= lastYear.get(userId)!, `user ${userId}: ${postId} of ${year}`);
+        checked += 1;
+      }
+    }
+    assert.ok(checked > 3_000, `${checked} movies checked`);
+  });
+
+  it('reads the union at each K from one Generate at the largest K, or asks once per K', async () => {
+    const common = {
+      dataDir: DATA,
+      ks: [100, 500],
+      users: 10,
+      sources: ['popular'],
+      embeddings: { factors: 8, iterations: 2 },
+      neighbours: false,
+    } as const;
+    const once = await runCandidateEval(common);
+    const perK = await runCandidateEval({ ...common, unionPerK: true });
+    assert.match(once.union, /^one Generate of 500 candidates .* read at each K$/);
+    assert.match(perK.union, /^asked once per K/);
+    // At the largest K both are the same request.
+    assert.equal(once.recall['union']!['@500'], perK.recall['union']!['@500']);
+    assert.ok(once.recall['union']!['@100']! > 0);
+  });
+
+  it('refuses to ask at last-activity without the titles of movies.csv', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'candidate-eval-test-'));
+    after(() => rm(dir, { recursive: true, force: true }));
+    const split = await splitRatings({ ratings: join(DATA, 'ratings.csv'), outDir: dir });
+    await assert.rejects(
+      runCandidateEval({ train: split.trainPath, test: split.testPath, askAt: 'last-activity' }),
+      /movies: is needed to ask at last-activity/,
+    );
   });
 
   it('refuses to read the sources less deep than the union is cut', async () => {

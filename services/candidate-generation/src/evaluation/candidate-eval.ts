@@ -14,7 +14,9 @@ import {
   readMovies,
   readRatings,
   recallAt,
+  releaseYearOf,
   splitRatings,
+  type Movie,
   type Rating,
 } from '@feedmesh/evaluation';
 import { createLogger } from '@feedmesh/telemetry';
@@ -64,18 +66,36 @@ export interface CandidateEvalOptions {
   /** Fusion weights of the union by source; default: the SURFACE_FOR_YOU defaults. */
   readonly weights?: Readonly<Record<string, number>>;
   /**
-   * The union at K asks every source for this many times K candidates (the request's
-   * `source_budgets`) and is cut at K (`max_candidates`). Default UNION_SOURCE_DEPTH.
+   * The union asks every source for this many times max(ks) candidates (the request's
+   * `source_budgets`; with `unionPerK`, times K) and is cut at max(ks) (`max_candidates`).
+   * Default UNION_SOURCE_DEPTH.
    */
   readonly sourceDepth?: number;
+  /**
+   * Ask for the union once per K (budgets and `max_candidates` K), as every figure before
+   * 2026-11-27 was measured, instead of once at max(ks) and read at each K. Default false.
+   */
+  readonly unionPerK?: boolean;
   /**
    * Writes each test user's list from every source alone (top max(ks), best first) with their
    * test items to this file, one JSON object a line (`{ userId, lists: { source: [postId] },
    * relevant: [postId] }`): what offline fusion experiments start from.
    */
   readonly listsPath?: string;
+  /**
+   * When each test user is asked. `end` (the default): at the end of the training data, as a
+   * service asked today would be. `last-activity`: as of the user's last training rating, the
+   * moment a replay of their history ends: a movie released after it (a title year later than
+   * that rating's) did not exist yet and is left out the way the caller's `exclude` leaves
+   * posts out. Needs `movies` (the titles). Only training data decides the moment.
+   */
+  readonly askAt?: AskAt;
   readonly progress?: (line: string) => void;
 }
+
+/** When the evaluation asks each test user: see `CandidateEvalOptions.askAt`. */
+export type AskAt = 'end' | 'last-activity';
+export const ASK_AT: readonly AskAt[] = ['end', 'last-activity'];
 
 export interface CandidateEvalReport {
   readonly data: {
@@ -86,6 +106,12 @@ export interface CandidateEvalReport {
     readonly tags: number;
   };
   readonly ks: readonly number[];
+  /** When each user was asked, and how many candidate movies were not released yet then. */
+  readonly askAt: {
+    readonly when: AskAt;
+    /** Mean over test users of the movies seen in training released after their moment. */
+    readonly unreleasedPerUser: number;
+  };
   /** Mean over test users of hits in the top k / the user's test ratings, per source and union. */
   readonly recall: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** How the union is ranked and cut. */
@@ -106,9 +132,10 @@ const SURFACE = commonv1.Surface.SURFACE_FOR_YOU;
  * trains the embeddings on the same ratings with the trainer's code, and for every test user
  * asks the real generator for candidates, excluding what the user rated in training:
  * - each source alone, with a budget of max(ks);
- * - the union: every source with a budget of K (times `sourceDepth`) and max_candidates K,
- *   i.e. what Generate returns (reciprocal rank fusion, cut at K, so at most K items), once
- *   per K.
+ * - the union: one Generate of max(ks) candidates with every source budgeted max(ks) (times
+ *   `sourceDepth`), what a caller asking for max(ks) gets (reciprocal rank fusion, cut at
+ *   max(ks)), and recall@K of its first K: the usual reading of one ranked list at several
+ *   cut-offs. `unionPerK` asks once per K instead.
  * Recall@k counts every test rating as relevant, including items never seen in training.
  */
 export async function runCandidateEval(
@@ -138,6 +165,16 @@ export async function runCandidateEval(
     files.movies ? readFileAs('movies', files.movies, readMovies) : Promise.resolve(undefined),
   ]).finally(files.cleanup);
   const tagsOf = (itemId: string) => movies?.get(itemId)?.genres ?? [];
+  const askAt = options.askAt ?? 'end';
+  if (!ASK_AT.includes(askAt)) {
+    throw new InvalidArgumentError('ask_at', `must be one of ${ASK_AT.join(', ')}, not ${askAt}`);
+  }
+  if (askAt === 'last-activity' && !movies) {
+    throw new InvalidArgumentError(
+      'movies',
+      'is needed to ask at last-activity: release years come from the titles',
+    );
+  }
 
   const store = new InMemoryCandidateStore(EVAL_STORE_LIMITS);
   const nowMs = Math.max(...train.map((r) => r.timestamp)) * 1000 + 1000;
@@ -191,6 +228,8 @@ export async function runCandidateEval(
 
   const trainedBy = groupItems(train);
   const testedBy = groupItems(test);
+  const unreleasedAt = askAt === 'last-activity' ? unreleasedAfter(train, movies!) : undefined;
+  const unreleasedCounts: number[] = [];
   const users = [...testedBy.keys()].sort(byId).slice(0, options.users ?? Infinity);
   const sources = SOURCE_NAMES.filter((name) =>
     pipeline.sources.some((s) => s.name === name && s.surfaces.has(SURFACE)),
@@ -205,6 +244,11 @@ export async function runCandidateEval(
     for (const [n, userId] of users.entries()) {
       const relevant = new Set([...testedBy.get(userId)!].map(postIdOf));
       const exclude = new Set([...(trainedBy.get(userId) ?? [])].map(postIdOf));
+      if (unreleasedAt) {
+        const unreleased = unreleasedAt(userId);
+        unreleasedCounts.push(unreleased.length);
+        for (const itemId of unreleased) exclude.add(postIdOf(itemId));
+      }
       const ask = async (budgets: ReadonlyMap<string, number>, maxCandidates: number) => {
         const response = await pipeline.generator.generate(
           {
@@ -232,10 +276,15 @@ export async function runCandidateEval(
       }
       if (listsFile)
         await listsFile.write(`${JSON.stringify({ userId, lists, relevant: [...relevant] })}\n`);
-      for (const [i, k] of ks.entries()) {
+      const askUnion = async (k: number) => {
         const budget = Math.ceil(k * sourceDepth);
         const ranked = await ask(new Map(sources.map((name) => [name, budget])), k);
         if (ranked.length > k) throw new Error(`the union at ${k} has ${ranked.length} items`);
+        return ranked;
+      };
+      const union = options.unionPerK ? undefined : await askUnion(maxK);
+      for (const [i, k] of ks.entries()) {
+        const ranked = union ?? (await askUnion(k));
         recalls.get('union')![i]!.push(recallAt(ranked, relevant, k));
       }
       if ((n + 1) % 100 === 0) progress(`${n + 1} of ${users.length} users`);
@@ -255,16 +304,23 @@ export async function runCandidateEval(
       tags: new Set([...items].flatMap(tagsOf)).size,
     },
     ks,
+    askAt: {
+      when: askAt,
+      unreleasedPerUser: Math.round(mean(unreleasedCounts) * 10) / 10 || 0,
+    },
     recall: Object.fromEntries(
       [...recalls].map(([name, perK]) => [
         name,
         Object.fromEntries(ks.map((k, i) => [`@${k}`, round(mean(perK[i]!))])),
       ]),
     ),
-    union:
-      `every source with a budget of ${sourceDepth === 1 ? 'K' : `${sourceDepth} × K`} and max_candidates K, merged by weighted reciprocal ` +
-      'rank fusion (sum over proposing sources of weight / (60 + rank); the FOR_YOU weights ' +
-      'unless `weights` names others) and cut at K: what Generate returns',
+    union: options.unionPerK
+      ? `asked once per K: every source with a budget of ${sourceDepth === 1 ? 'K' : `${sourceDepth} × K`} and max_candidates K, merged by weighted reciprocal ` +
+        'rank fusion (sum over proposing sources of weight / (60 + rank); the FOR_YOU weights ' +
+        'unless `weights` names others) and cut at K: what Generate returns'
+      : `one Generate of ${maxK} candidates (every source with a budget of ${Math.ceil(maxK * sourceDepth)}), merged by weighted reciprocal ` +
+        'rank fusion (sum over proposing sources of weight / (60 + rank); the FOR_YOU weights ' +
+        `unless \`weights\` names others) and cut at ${maxK}, read at each K`,
     embeddings: { factors: artifact.dim, trainMs: artifact.metrics['train_ms'] ?? 0 },
     timings: { replayMs: Math.round(replayMs), evaluateMs: Math.round(evaluateMs) },
     ...(options.listsPath ? { listsPath: options.listsPath } : {}),
@@ -272,10 +328,8 @@ export async function runCandidateEval(
 }
 
 /**
- * How deep the union reads each source, as a multiple of K: 1 asks every source for K
- * candidates. Deeper reads let a post several sources hold below their top K rise into the
- * cut; on a validation split that moved recall by less than 0.002 either way, so the default
- * stays 1 (README "Evaluation").
+ * How deep the union reads each source, as a multiple of max(ks) (or of K, per K): 1 asks
+ * every source for as many candidates as the union keeps (README "Evaluation").
  */
 export const UNION_SOURCE_DEPTH = 1;
 
@@ -445,6 +499,30 @@ function* replayEvents(
       },
     };
   }
+}
+
+/**
+ * For `askAt: 'last-activity'`: per user, the movies rated in training whose title year is
+ * later than the year of the user's last training rating (not released yet at that moment).
+ * Movies without a year in their title are never left out.
+ */
+function unreleasedAfter(
+  train: readonly Rating[],
+  movies: ReadonlyMap<string, Movie>,
+): (userId: string) => string[] {
+  const lastRating = new Map<string, number>();
+  for (const r of train)
+    lastRating.set(r.userId, Math.max(lastRating.get(r.userId) ?? 0, r.timestamp));
+  const byYear: { itemId: string; year: number }[] = [];
+  for (const itemId of new Set(train.map((r) => r.itemId))) {
+    const movie = movies.get(itemId);
+    const year = movie ? releaseYearOf(movie) : undefined;
+    if (year !== undefined) byYear.push({ itemId, year });
+  }
+  return (userId) => {
+    const year = new Date((lastRating.get(userId) ?? 0) * 1000).getUTCFullYear();
+    return byYear.filter((movie) => movie.year > year).map((movie) => movie.itemId);
+  };
 }
 
 function postIdOf(itemId: string): string {

@@ -4,13 +4,13 @@
  * node services/candidate-generation/dist/evaluation/candidates.js \
  *   --data-dir ../shared/data/ml-latest-small [--seed 42] [--json]
  */
-import { integerFlag, numberFlag, parseScriptArgs } from '@feedmesh/service-kit';
-import { runCandidateEval } from './candidate-eval.js';
+import { choiceFlag, integerFlag, numberFlag, parseScriptArgs } from '@feedmesh/service-kit';
+import { ASK_AT, runCandidateEval } from './candidate-eval.js';
 
 const USAGE =
   'candidates.js (--train train.csv --test test.csv | --data-dir ml-latest-small [--seed 42])\n' +
   '  [--movies movies.csv] [--users N] [--weights source=w,...] [--lists lists.jsonl]\n' +
-  '  [--source-depth 1] [--json]';
+  '  [--source-depth 1] [--union-per-k] [--ask-at end|last-activity] [--json]';
 const values = parseScriptArgs(USAGE, {
   train: { type: 'string' },
   test: { type: 'string' },
@@ -21,6 +21,8 @@ const values = parseScriptArgs(USAGE, {
   weights: { type: 'string' },
   lists: { type: 'string' },
   'source-depth': { type: 'string' },
+  'ask-at': { type: 'string' },
+  'union-per-k': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
 });
 if (!(values.train && values.test) && !values['data-dir']) {
@@ -30,6 +32,7 @@ if (!(values.train && values.test) && !values['data-dir']) {
 const seed = integerFlag('seed', values.seed, 0);
 const users = integerFlag('users', values.users);
 const sourceDepth = numberFlag('source-depth', values['source-depth'], 1);
+const askAt = choiceFlag('ask-at', values['ask-at'], ASK_AT);
 const report = await runCandidateEval({
   ...(values.train ? { train: values.train } : {}),
   ...(values.test ? { test: values.test } : {}),
@@ -41,6 +44,10 @@ const report = await runCandidateEval({
   ...(values.lists ? { listsPath: values.lists } : {}),
   // --source-depth 2: the union at K asks every source for 2K candidates before its cut.
   ...(sourceDepth === undefined ? {} : { sourceDepth }),
+  // --ask-at last-activity: each user as of their last training rating (needs movie titles).
+  ...(askAt === undefined ? {} : { askAt }),
+  // --union-per-k: the union asked once per K, as measured before 2026-11-27.
+  unionPerK: values['union-per-k'],
   // --weights popular=0.2,tags=0.1: fusion weights of the union (default: the FOR_YOU ones).
   ...(values.weights
     ? {

@@ -106,6 +106,19 @@ describe('feedmesh eval and data: inputs checked up front', () => {
     );
   });
 
+  it('refuses eval candidates --ask-at last-activity without --movies, and an unknown moment', async () => {
+    await refused(
+      ['eval', 'candidates', '--train', ratings, '--test', ratings, '--ask-at', 'last-activity'],
+      EXIT_USAGE,
+      /--ask-at last-activity needs --movies/,
+    );
+    await refused(
+      ['eval', 'candidates', '--train', ratings, '--test', ratings, '--ask-at', 'now'],
+      EXIT_USAGE,
+      /Allowed choices are end, last-activity/,
+    );
+  });
+
   it('fails on a ratings file with no ratings instead of scoring it', async () => {
     await refused(
       ['data', 'split', '--ratings', headerOnly, '--out', join(dir, 'split')],

@@ -1,5 +1,5 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { runCandidateEval } from '@feedmesh/candidate-generation';
+import { ASK_AT, runCandidateEval } from '@feedmesh/candidate-generation';
 import { runColdStartEval, runTagInferenceEval } from '@feedmesh/content';
 import { runRecommend, runRecsEval } from '@feedmesh/recs-eval';
 import { runCranfieldEval } from '@feedmesh/search';
@@ -81,12 +81,32 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
     )
     .option(
       '--source-depth <n>',
-      'the union at K asks every source for n times K candidates before its cut (default 1)',
+      'the union asks every source for n times as many candidates as it keeps (default 1)',
       numberIn(1, 20),
+    )
+    .option(
+      '--union-per-k',
+      'ask for the union once per K instead of once at the largest K read at each',
+    )
+    .addOption(
+      new Option(
+        '--ask-at <when>',
+        "when each user is asked: 'end' of the training data, or 'last-activity' (their last " +
+          'training rating: movies released later are not candidates yet; needs --movies)',
+      )
+        .choices(ASK_AT)
+        .default('end' as const),
     )
     .option('--json', 'print the whole report as JSON')
     .action(async (options) => {
+      if (options.askAt === 'last-activity' && !options.movies) {
+        throw new UsageError(
+          '--ask-at last-activity needs --movies (release years are in the titles)',
+        );
+      }
       const report = await runCandidateEval({
+        askAt: options.askAt,
+        unionPerK: options.unionPerK ?? false,
         listsPath: options.lists,
         sourceDepth: options.sourceDepth,
         train: options.train,
@@ -99,6 +119,9 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
       await printReport(io, report, options, () => [
         `${report.data.users} test users, ${report.data.trainRatings} training ratings,` +
           ` ${report.data.items} items`,
+        report.askAt.when === 'end'
+          ? 'asked at the end of the training data'
+          : `asked as of each user's last training rating (${report.askAt.unreleasedPerUser} movies a user not released yet then)`,
         `${'source'.padEnd(16)}${report.ks.map((k) => `recall@${k}`.padStart(13)).join('')}`,
         ...Object.entries(report.recall).map(
           ([source, byK]) =>
