@@ -106,8 +106,14 @@ export class InMemoryCandidateStore implements CandidateStore {
    * scavenges"). A reused post is old, so a scavenge passes over it. An engagement updates
    * its popularity and count in place; a write or deletion drops it. Emptied whenever it holds
    * `POST_CACHE_SIZE` posts.
+   *
+   * Kept dense (slots 0 to the highest cached one, undefined where nothing is cached; emptied
+   * by `fill`, grown by `push`): a write far past the end of a JS array, as the first read
+   * after emptying it with `= []` made, turns it into a hash table for good. Every later read
+   * and write then hashes, and clearing a new post's slot adds an entry, so the "cache" grew
+   * with every post created.
    */
-  private postStates: (Mutable<PostState> | undefined)[] = [];
+  private readonly postStates: (Mutable<PostState> | undefined)[] = [];
   private postStatesHeld = 0;
 
   constructor(limits: Partial<StoreLimits> = {}) {
@@ -148,7 +154,7 @@ export class InMemoryCandidateStore implements CandidateStore {
   async putPost(post: PostRecord): Promise<boolean> {
     const p = this.internPost(post.postId);
     if (this.postDeletedAt[p] !== 0) return false;
-    this.postStates[p] = undefined;
+    if (p < this.postStates.length) this.postStates[p] = undefined;
     const blog = this.blogIds.intern(post.blogId);
     this.postBlog[p] = blog;
     this.postCreated[p] = post.createdAtMs;
@@ -193,7 +199,7 @@ export class InMemoryCandidateStore implements CandidateStore {
     this.postEngagers.clear(p);
     for (const width of WIDTHS) this.buckets.post[width].clear(p);
     this.postTags.clear(p);
-    this.postStates[p] = undefined;
+    if (p < this.postStates.length) this.postStates[p] = undefined;
     this.postBlog[p] = -1;
     this.postCreated[p] = NaN;
     this.postPopularity[p] = NaN;
@@ -334,9 +340,10 @@ export class InMemoryCandidateStore implements CandidateStore {
       let state = this.postStates[p];
       if (state === undefined) {
         if (this.postStatesHeld >= POST_CACHE_SIZE) {
-          this.postStates = [];
+          this.postStates.fill(undefined);
           this.postStatesHeld = 0;
         }
+        while (this.postStates.length <= p) this.postStates.push(undefined);
         const popularity = this.postPopularity[p]!;
         const reblog = this.postReblogOf[p]!;
         state = {
@@ -931,6 +938,6 @@ function grow<T extends Int32Array | Float64Array>(array: T, size: number, fill:
 }
 
 /** Posts `InMemoryCandidateStore.posts` keeps for reuse; at about 100 bytes each, ~20 MB. */
-const POST_CACHE_SIZE = 200_000;
+export const POST_CACHE_SIZE = 200_000;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
