@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
+import { startGrpcServer, type RunningServer, type ServiceBinding } from '@feedmesh/service-kit';
 
 /**
  * Redis for tests: REDIS_URL, or database 15 of the local Redis. Benchmarks and the playground
@@ -96,4 +97,24 @@ export async function runMainProcess(
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, stderr };
+}
+
+/**
+ * A silent gRPC server on a free port of 127.0.0.1 serving `services`: what a test's fake
+ * peer (a canned gateway or feature store, an echo) is served by. Calls get 10 s, and
+ * `shutdown` drains for 100 ms.
+ */
+export function startTestGrpcServer(
+  name: string,
+  services: readonly ServiceBinding[],
+): Promise<RunningServer> {
+  return startGrpcServer({
+    name,
+    listen: '127.0.0.1:0',
+    maxMessageBytes: 16 * 1024 * 1024,
+    unaryTimeoutMs: 10_000,
+    drainTimeoutMs: 100,
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    services,
+  });
 }

@@ -1,7 +1,7 @@
 import { candidatesv1, featuresv1, rankerv1 } from '@feedmesh/contracts';
 import { UnavailableError } from '@feedmesh/errors';
-import { bindService, startGrpcServer, type RunningServer } from '@feedmesh/service-kit';
-import { silentLogger } from './harness.js';
+import { bindService, type RunningServer } from '@feedmesh/service-kit';
+import { startTestGrpcServer } from '@feedmesh/testing';
 
 /** A post as the fake candidate generation proposes it, and the value the fake ranker gives it. */
 export interface FakePost {
@@ -49,33 +49,25 @@ export class FakeMesh {
       if (mesh === undefined) throw new UnavailableError('fake-mesh', 'not started');
       return mesh;
     };
-    const server = await startGrpcServer({
-      name: 'fake-mesh',
-      listen: '127.0.0.1:0',
-      maxMessageBytes: 16 * 1024 * 1024,
-      unaryTimeoutMs: 5_000,
-      drainTimeoutMs: 100,
-      logger: silentLogger,
-      services: [
-        bindService(candidatesv1.CandidateGenerationServiceDefinition, {
-          generate: async (request) => current().generate(request),
-          trending: async () => current().answerTrending(),
-          describePosts: async () => {
-            throw new UnavailableError('fake-candidate-generation', 'not served');
-          },
-        }),
-        bindService(featuresv1.FeatureStoreServiceDefinition, {
-          getFeatures: async (request) => current().features(request),
-          getUserFeatures: async () => {
-            throw new UnavailableError('fake-feature-store', 'not served');
-          },
-        }),
-        bindService(rankerv1.RankerServiceDefinition, {
-          rank: async (request) => current().rank(request),
-          listModels: async () => ({ models: [] }),
-        }),
-      ],
-    });
+    const server = await startTestGrpcServer('fake-mesh', [
+      bindService(candidatesv1.CandidateGenerationServiceDefinition, {
+        generate: async (request) => current().generate(request),
+        trending: async () => current().answerTrending(),
+        describePosts: async () => {
+          throw new UnavailableError('fake-candidate-generation', 'not served');
+        },
+      }),
+      bindService(featuresv1.FeatureStoreServiceDefinition, {
+        getFeatures: async (request) => current().features(request),
+        getUserFeatures: async () => {
+          throw new UnavailableError('fake-feature-store', 'not served');
+        },
+      }),
+      bindService(rankerv1.RankerServiceDefinition, {
+        rank: async (request) => current().rank(request),
+        listModels: async () => ({ models: [] }),
+      }),
+    ]);
     mesh = new FakeMesh(server);
     return mesh;
   }

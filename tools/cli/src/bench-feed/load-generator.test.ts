@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { gatewayv1 } from '@feedmesh/contracts';
-import { echoService, startGrpcServer, type RunningServer } from '@feedmesh/service-kit';
+import { echoService, type RunningServer } from '@feedmesh/service-kit';
+import { startTestGrpcServer } from '@feedmesh/testing';
 import { startFakeGateway, type FakeGateway } from '../test-support/fake-gateway.js';
 import { runLoadInWorker } from './load-generator.js';
-
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('the load generator (a worker thread over real gRPC)', function () {
   this.timeout(30_000);
@@ -12,15 +11,7 @@ describe('the load generator (a worker thread over real gRPC)', function () {
   let gateway: FakeGateway;
 
   before(async () => {
-    echo = await startGrpcServer({
-      name: 'echo',
-      listen: '127.0.0.1:0',
-      maxMessageBytes: 16 * 1024 * 1024,
-      unaryTimeoutMs: 10_000,
-      drainTimeoutMs: 100,
-      logger: silent,
-      services: [echoService()],
-    });
+    echo = await startTestGrpcServer('echo', [echoService()]);
     gateway = await startFakeGateway();
   });
 

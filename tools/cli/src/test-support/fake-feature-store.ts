@@ -1,5 +1,6 @@
 import { featuresv1 } from '@feedmesh/contracts';
-import { bindService, startGrpcServer, type RunningServer } from '@feedmesh/service-kit';
+import { bindService, type RunningServer } from '@feedmesh/service-kit';
+import { startTestGrpcServer } from '@feedmesh/testing';
 
 /**
  * A feature store with one canned user, for testing `features` and `profile` over real gRPC.
@@ -13,8 +14,6 @@ export interface FakeFeatureStore {
   stop(): Promise<void>;
 }
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
 export async function startFakeFeatureStore(): Promise<FakeFeatureStore> {
   let server: RunningServer | undefined;
   const fake: FakeFeatureStore = {
@@ -23,31 +22,23 @@ export async function startFakeFeatureStore(): Promise<FakeFeatureStore> {
     user: featuresv1.GetUserFeaturesResponse.fromPartial({}),
     stop: async () => server?.shutdown('test over'),
   };
-  server = await startGrpcServer({
-    name: 'fake-feature-store',
-    listen: '127.0.0.1:0',
-    maxMessageBytes: 16 * 1024 * 1024,
-    unaryTimeoutMs: 10_000,
-    drainTimeoutMs: 100,
-    logger: silent,
-    services: [
-      bindService(featuresv1.FeatureStoreServiceDefinition, {
-        async getFeatures() {
-          return featuresv1.GetFeaturesResponse.fromPartial({ schema: fake.user.schema });
-        },
-        async getUserFeatures(request) {
-          fake.userRequests.push(request);
-          const limit = request.maxListSize || 500;
-          const user = fake.user;
-          return {
-            ...user,
-            interests: [...user.interests].sort((a, b) => b.weight - a.weight).slice(0, limit),
-            followedBlogIds: user.followedBlogIds.slice(0, limit),
-            servedPostIds: user.servedPostIds.slice(0, limit),
-          };
-        },
-      }),
-    ],
-  });
+  server = await startTestGrpcServer('fake-feature-store', [
+    bindService(featuresv1.FeatureStoreServiceDefinition, {
+      async getFeatures() {
+        return featuresv1.GetFeaturesResponse.fromPartial({ schema: fake.user.schema });
+      },
+      async getUserFeatures(request) {
+        fake.userRequests.push(request);
+        const limit = request.maxListSize || 500;
+        const user = fake.user;
+        return {
+          ...user,
+          interests: [...user.interests].sort((a, b) => b.weight - a.weight).slice(0, limit),
+          followedBlogIds: user.followedBlogIds.slice(0, limit),
+          servedPostIds: user.servedPostIds.slice(0, limit),
+        };
+      },
+    }),
+  ]);
   return Object.assign(fake, { address: server.address });
 }

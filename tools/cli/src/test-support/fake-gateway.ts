@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { gatewayv1, type eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
-import { bindService, startGrpcServer, type RunningServer } from '@feedmesh/service-kit';
+import { bindService, type RunningServer } from '@feedmesh/service-kit';
+import { startTestGrpcServer } from '@feedmesh/testing';
 import type { CliIo } from '../cli-io.js';
 import { runCli } from '../cli.js';
 
@@ -29,8 +30,6 @@ export interface FakeGateway {
   stop(): Promise<void>;
 }
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
 export async function startFakeGateway(): Promise<FakeGateway> {
   let server: RunningServer | undefined;
   const fake: FakeGateway = {
@@ -47,47 +46,39 @@ export async function startFakeGateway(): Promise<FakeGateway> {
     subscribeError: undefined,
     stop: async () => server?.shutdown('test over'),
   };
-  server = await startGrpcServer({
-    name: 'fake-gateway',
-    listen: '127.0.0.1:0',
-    maxMessageBytes: 16 * 1024 * 1024,
-    unaryTimeoutMs: 10_000,
-    drainTimeoutMs: 100,
-    logger: silent,
-    services: [
-      bindService(gatewayv1.FeedGatewayServiceDefinition, {
-        async getFeed(request) {
-          fake.feedRequests.push(request);
-          if (fake.feedError !== undefined) throw fake.feedError;
-          return fake.feedResponse;
-        },
-        async search(request) {
-          fake.searchRequests.push(request);
-          return fake.searchResponse;
-        },
-        async listNotifications() {
-          return fake.inbox;
-        },
-        async *subscribeNotifications(_request, context) {
-          if (fake.subscribeError !== undefined) throw fake.subscribeError;
-          for (const response of fake.live) yield response;
-          await new Promise<void>((resolve) =>
-            context.signal.addEventListener('abort', () => resolve()),
-          );
-        },
-        async markNotificationsRead() {
-          return { unreadCount: 0 };
-        },
-        async publishEvents(request) {
-          const bad = request.events.findIndex((e) => e.eventId === fake.rejectEventId);
-          if (bad >= 0)
-            throw new InvalidArgumentError(`events[${bad}].event_id`, 'rejected by the test');
-          fake.batches.push(request.events);
-          return { accepted: request.events.length };
-        },
-      }),
-    ],
-  });
+  server = await startTestGrpcServer('fake-gateway', [
+    bindService(gatewayv1.FeedGatewayServiceDefinition, {
+      async getFeed(request) {
+        fake.feedRequests.push(request);
+        if (fake.feedError !== undefined) throw fake.feedError;
+        return fake.feedResponse;
+      },
+      async search(request) {
+        fake.searchRequests.push(request);
+        return fake.searchResponse;
+      },
+      async listNotifications() {
+        return fake.inbox;
+      },
+      async *subscribeNotifications(_request, context) {
+        if (fake.subscribeError !== undefined) throw fake.subscribeError;
+        for (const response of fake.live) yield response;
+        await new Promise<void>((resolve) =>
+          context.signal.addEventListener('abort', () => resolve()),
+        );
+      },
+      async markNotificationsRead() {
+        return { unreadCount: 0 };
+      },
+      async publishEvents(request) {
+        const bad = request.events.findIndex((e) => e.eventId === fake.rejectEventId);
+        if (bad >= 0)
+          throw new InvalidArgumentError(`events[${bad}].event_id`, 'rejected by the test');
+        fake.batches.push(request.events);
+        return { accepted: request.events.length };
+      },
+    }),
+  ]);
   return Object.assign(fake, { address: server.address });
 }
 

@@ -1,5 +1,6 @@
 import { gatewayv1, type eventsv1 } from '@feedmesh/contracts';
-import { bindService, startGrpcServer, type RunningServer } from '@feedmesh/service-kit';
+import { bindService, type RunningServer } from '@feedmesh/service-kit';
+import { startTestGrpcServer } from '@feedmesh/testing';
 
 /** A post the scripted gateway can serve. */
 export interface ScriptedPost {
@@ -26,52 +27,42 @@ export interface ScriptedGateway {
   stop(): Promise<void>;
 }
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
 export async function startScriptedGateway(
   options: ScriptedGatewayOptions,
 ): Promise<ScriptedGateway> {
   const served = new Map<string, number>();
   const published: eventsv1.Event[] = [];
-  const server: RunningServer = await startGrpcServer({
-    name: 'scripted-gateway',
-    listen: '127.0.0.1:0',
-    maxMessageBytes: 16 * 1024 * 1024,
-    unaryTimeoutMs: 10_000,
-    drainTimeoutMs: 100,
-    logger: silent,
-    services: [
-      bindService(gatewayv1.FeedGatewayServiceDefinition, {
-        async getFeed(request) {
-          const feed = options.feedOf(request.userId);
-          const from = served.get(request.userId) ?? 0;
-          const page = feed.slice(from, from + request.pageSize);
-          served.set(request.userId, from + page.length);
-          return gatewayv1.GetFeedResponse.fromPartial({
-            requestId: `r-${request.userId}-${from}`,
-            items: page.map((post, i) => ({ ...post, tags: [...post.tags], position: from + i })),
-            nextCursor: from + page.length < feed.length ? `c${from + page.length}` : '',
-            experiments: options.variantOf
-              ? [{ experiment: 'exp', variant: options.variantOf(request.userId) }]
-              : [],
-          });
-        },
-        async search() {
-          return gatewayv1.SearchResponse.fromPartial({});
-        },
-        async listNotifications() {
-          return gatewayv1.ListNotificationsResponse.fromPartial({});
-        },
-        async *subscribeNotifications() {},
-        async markNotificationsRead() {
-          return { unreadCount: 0 };
-        },
-        async publishEvents(request) {
-          published.push(...request.events);
-          return { accepted: request.events.length };
-        },
-      }),
-    ],
-  });
+  const server: RunningServer = await startTestGrpcServer('scripted-gateway', [
+    bindService(gatewayv1.FeedGatewayServiceDefinition, {
+      async getFeed(request) {
+        const feed = options.feedOf(request.userId);
+        const from = served.get(request.userId) ?? 0;
+        const page = feed.slice(from, from + request.pageSize);
+        served.set(request.userId, from + page.length);
+        return gatewayv1.GetFeedResponse.fromPartial({
+          requestId: `r-${request.userId}-${from}`,
+          items: page.map((post, i) => ({ ...post, tags: [...post.tags], position: from + i })),
+          nextCursor: from + page.length < feed.length ? `c${from + page.length}` : '',
+          experiments: options.variantOf
+            ? [{ experiment: 'exp', variant: options.variantOf(request.userId) }]
+            : [],
+        });
+      },
+      async search() {
+        return gatewayv1.SearchResponse.fromPartial({});
+      },
+      async listNotifications() {
+        return gatewayv1.ListNotificationsResponse.fromPartial({});
+      },
+      async *subscribeNotifications() {},
+      async markNotificationsRead() {
+        return { unreadCount: 0 };
+      },
+      async publishEvents(request) {
+        published.push(...request.events);
+        return { accepted: request.events.length };
+      },
+    }),
+  ]);
   return { address: server.address, published, stop: () => server.shutdown('test over') };
 }
