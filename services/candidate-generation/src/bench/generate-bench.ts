@@ -113,6 +113,13 @@ export interface GenerateBenchReport {
     readonly markCompacts: number;
     readonly markCompactMs: LatencySummary;
     readonly oldGrowthKbPerCall: number;
+    /**
+     * The timed ranking-view calls that a pause (either kind) overlapped, and the latency of
+     * the others: whether the tail is the collector's or the work's.
+     */
+    readonly callsWithPause: number;
+    readonly generateWithoutPause: LatencySummary;
+    readonly cpuWithoutPause: LatencySummary;
   };
   /** Resident set size after the run, MB (heap, typed arrays, vectors). */
   readonly rssMb: number;
@@ -233,11 +240,15 @@ export async function runGenerateBench(
   const bySource = new Map<string, { ms: number[]; counts: number[] }>();
   const session = options.profile || options.heapProfile ? new Session() : undefined;
   const gcPauses = { minor: [] as number[], major: [] as number[] };
+  /** Every pause, [start, end] on the performance timeline, as the calls' spans are. */
+  const pauseSpans: [number, number][] = [];
+  const callSpans: [number, number][] = [];
   const gcObserver = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
       if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcPauses.minor.push(entry.duration);
       else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcPauses.major.push(entry.duration);
+      pauseSpans.push([entry.startTime, entry.startTime + entry.duration]);
     }
   });
   let oldGrowth = 0;
@@ -279,6 +290,7 @@ export async function runGenerateBench(
     const elapsed = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
     if (i < warmup) continue;
+    callSpans.push([t0, t0 + elapsed]);
     latencies.push(elapsed);
     cpuTimes.push((cpu.user + cpu.system) / 1000);
     candidateCounts.push(response.candidates.length);
@@ -313,6 +325,10 @@ export async function runGenerateBench(
   // let them arrive.
   await new Promise((resolve) => setTimeout(resolve, 100));
   gcObserver.disconnect();
+  const paused = callSpans.map(([start, end]) =>
+    pauseSpans.some(([from, to]) => from < end && to > start),
+  );
+  const unpaused = <T>(values: readonly T[]) => values.filter((_, i) => !paused[i]);
   const grpc = options.grpc
     ? await benchGrpc(pipeline, store, warmup, requests, maxCandidates, pickUser)
     : undefined;
@@ -343,6 +359,9 @@ export async function runGenerateBench(
       markCompacts: gcPauses.major.length,
       markCompactMs: summarizeLatencies(gcPauses.major),
       oldGrowthKbPerCall: Math.round(oldGrowth / 1024 / Math.max(1, requests)),
+      callsWithPause: paused.filter(Boolean).length,
+      generateWithoutPause: summarizeLatencies(unpaused(latencies)),
+      cpuWithoutPause: summarizeLatencies(unpaused(cpuTimes)),
     },
     rssMb: Math.round(process.memoryUsage().rss / 1e6),
     sources: Object.fromEntries(

@@ -183,6 +183,9 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
           ` (${report.rebuild.eventsPerSecond.toFixed(0)} events/s)`,
         `Generate in process  p50 ${ms(report.generate.p50)}, p99 ${ms(report.generate.p99)},` +
           ` ${report.generate.meanCandidates.toFixed(0)} candidates per call`,
+        `  without a collector pause in the call (${report.gc.generateWithoutPause.count} of` +
+          ` ${report.generate.count}): p50 ${ms(report.gc.generateWithoutPause.p50)},` +
+          ` p99 ${ms(report.gc.generateWithoutPause.p99)}`,
         ...(report.grpc
           ? [`Generate via gRPC    p50 ${ms(report.grpc.p50)}, p99 ${ms(report.grpc.p99)}`]
           : []),

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { SOURCE_NAMES } from '../candidate-source.js';
+import { runGenerateBench } from './generate-bench.js';
+
+describe('the Generate benchmark (small world)', function () {
+  this.timeout(120_000);
+
+  it('reports every measured call, and splits them by whether a collector pause overlapped', async () => {
+    const requests = 60;
+    const report = await runGenerateBench({
+      preset: 'small',
+      requests,
+      warmup: 5,
+      maxCandidates: 200,
+      factors: 8,
+      iterations: 2,
+    });
+    assert.equal(report.world.events > 0, true);
+    assert.equal(report.rebuild.rejected, 0);
+    assert.equal(report.generate.count, requests);
+    assert.equal(report.cpu.count, requests);
+    assert.ok(report.generate.meanCandidates > 0, 'the calls returned candidates');
+    assert.ok(report.generate.meanCandidates <= 200, 'within max_candidates');
+    assert.ok(report.embeddings.posts > 0, 'the embeddings were trained and loaded');
+    assert.deepEqual(Object.keys(report.sources).sort(), [...SOURCE_NAMES].sort());
+
+    const { callsWithPause, generateWithoutPause, cpuWithoutPause } = report.gc;
+    assert.equal(callsWithPause + generateWithoutPause.count, requests);
+    assert.equal(cpuWithoutPause.count, generateWithoutPause.count);
+    if (report.gc.scavenges + report.gc.markCompacts === 0) assert.equal(callsWithPause, 0);
+    if (generateWithoutPause.count > 0) {
+      assert.ok(generateWithoutPause.max <= report.generate.max);
+    }
+  });
+});
