@@ -1,3 +1,4 @@
+import { dot } from './dense.js';
 import { TopK } from './top-k.js';
 
 export interface VectorIndexOptions {
@@ -170,9 +171,7 @@ export class VectorIndex {
     for (let row = 0; row < size; row++) {
       const slot = slots[row]!;
       if (slot < 0) continue;
-      const base = row * d;
-      let score = 0;
-      for (let j = 0; j < d; j++) score += q[j]! * vectors[base + j]!;
+      const score = dot(q, 0, vectors, row * d, d);
       if (score <= top.threshold) continue;
       if (skip && skip(this.slotIds[slot]!)) continue;
       top.offer(score, slot);
@@ -183,10 +182,7 @@ export class VectorIndex {
     const top = new TopK(Math.min(this.probe, this.lists.length));
     const c = this.centroids!;
     for (let list = 0; list < this.lists.length; list++) {
-      let sum = 0;
-      const base = list * this.dim;
-      for (let k = 0; k < this.dim; k++) sum += q[k]! * c[base + k]!;
-      top.offer(sum, list);
+      top.offer(dot(q, 0, c, list * this.dim, this.dim), list);
     }
     return top.sorted().map(({ slot }) => this.lists[slot]!);
   }
