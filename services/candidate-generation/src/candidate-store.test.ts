@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { candidateStoreContract, CONTRACT_LIMITS } from './candidate-store.contract.js';
-import { InMemoryCandidateStore, POST_CACHE_SIZE } from './in-memory-candidate-store.js';
+import { InMemoryCandidateStore } from './in-memory-candidate-store.js';
 
 candidateStoreContract('in memory', async () => ({
   store: new InMemoryCandidateStore(CONTRACT_LIMITS),
@@ -16,8 +16,9 @@ describe('in-memory store: the posts it keeps for reuse', function () {
     const isHashTable = new Function('a', 'return %HasDictionaryElements(a)') as (
       a: unknown[],
     ) => boolean;
-    const store = new InMemoryCandidateStore();
-    const count = POST_CACHE_SIZE + 10_000;
+    const postCache = 20_000;
+    const store = new InMemoryCandidateStore({ postCache });
+    const count = postCache + 10_000;
     const ids = Array.from({ length: count }, (_, i) => `p${i}`);
     for (const postId of ids) {
       await store.putPost({
@@ -47,5 +48,22 @@ describe('in-memory store: the posts it keeps for reuse', function () {
       popularity: 1,
     });
     assert.equal(read.get(`p${count - 1}`)!.engagements, 1, 'a reused post is updated in place');
+  });
+
+  it('with a cache of 0 builds every post afresh, and keeps none', async () => {
+    const store = new InMemoryCandidateStore({ postCache: 0 });
+    await store.putPost({
+      postId: 'p1',
+      blogId: 'b1',
+      tags: ['cats'],
+      createdAtMs: 1_000,
+      reblogOf: '',
+      summary: '',
+    });
+    const first = (await store.posts(['p1'])).get('p1')!;
+    const second = (await store.posts(['p1'])).get('p1')!;
+    assert.notEqual(first, second);
+    assert.deepEqual(first, second);
+    assert.equal((store as unknown as { postStates: unknown[] }).postStates.length, 0);
   });
 });

@@ -100,12 +100,13 @@ export class InMemoryCandidateStore implements CandidateStore {
   };
 
   /**
-   * The posts `posts` handed out lately, by slot, reused until the post changes: a Generate
-   * reads about 4,000 posts, and building each afresh (an object and a tags array) was most of
-   * what the collector's scavenges found alive and copied mid-call (README "What survives
-   * scavenges"). A reused post is old, so a scavenge passes over it. An engagement updates
-   * its popularity and count in place; a write or deletion drops it. Emptied whenever it holds
-   * `POST_CACHE_SIZE` posts.
+   * The posts `posts` handed out lately, by slot, reused until the post changes, when
+   * `limits.postCache` is above 0 (it is 0 by default): a Generate reads about 4,000 posts,
+   * each built afresh (an object and a tags array) otherwise. A reused post is old, so a
+   * scavenge passes over it, but on a world too large to keep every post every one the cache
+   * takes is copied and promoted once, which doubled the scavenges' pauses (README "Posts
+   * reused across calls"). An engagement updates its popularity and count in place; a write
+   * or deletion drops it. Emptied whenever it holds `limits.postCache` posts.
    *
    * Kept dense (slots 0 to the highest cached one, undefined where nothing is cached; emptied
    * by `fill`, grown by `push`): a write far past the end of a JS array, as the first read
@@ -291,7 +292,7 @@ export class InMemoryCandidateStore implements CandidateStore {
     if (e.popularity !== undefined) {
       this.postPopularity[p] = addLog(this.postPopularity[p]!, e.popularity);
       this.postEngagements[p]! += 1;
-      const state = this.postStates[p];
+      const state = p < this.postStates.length ? this.postStates[p] : undefined;
       if (state !== undefined) {
         const popularity = this.postPopularity[p]!;
         state.popularity = Number.isNaN(popularity) ? undefined : popularity;
@@ -337,13 +338,8 @@ export class InMemoryCandidateStore implements CandidateStore {
       if (p === -1 || this.postDeletedAt[p] !== 0) continue;
       const createdAtMs = this.postCreated[p]!;
       if (Number.isNaN(createdAtMs)) continue;
-      let state = this.postStates[p];
+      let state = p < this.postStates.length ? this.postStates[p] : undefined;
       if (state === undefined) {
-        if (this.postStatesHeld >= POST_CACHE_SIZE) {
-          this.postStates.fill(undefined);
-          this.postStatesHeld = 0;
-        }
-        while (this.postStates.length <= p) this.postStates.push(undefined);
         const popularity = this.postPopularity[p]!;
         const reblog = this.postReblogOf[p]!;
         state = {
@@ -355,12 +351,23 @@ export class InMemoryCandidateStore implements CandidateStore {
           popularity: Number.isNaN(popularity) ? undefined : popularity,
           engagements: this.postEngagements[p]!,
         };
-        this.postStates[p] = state;
-        this.postStatesHeld += 1;
+        this.keepPostState(p, state);
       }
       found.set(postId, state);
     }
     return found;
+  }
+
+  private keepPostState(p: number, state: Mutable<PostState>): void {
+    const cache = this.limits.postCache;
+    if (cache <= 0) return;
+    if (this.postStatesHeld >= cache) {
+      this.postStates.fill(undefined);
+      this.postStatesHeld = 0;
+    }
+    while (this.postStates.length <= p) this.postStates.push(undefined);
+    this.postStates[p] = state;
+    this.postStatesHeld += 1;
   }
 
   /** Whether the post was created and not deleted. */
@@ -936,8 +943,5 @@ function grow<T extends Int32Array | Float64Array>(array: T, size: number, fill:
   grown.set(array);
   return grown;
 }
-
-/** Posts `InMemoryCandidateStore.posts` keeps for reuse; at about 100 bytes each, ~20 MB. */
-export const POST_CACHE_SIZE = 200_000;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
