@@ -19,6 +19,9 @@ describe('the Generate benchmark (small world)', function () {
     assert.equal(report.rebuild.rejected, 0);
     assert.equal(report.generate.count, requests);
     assert.equal(report.cpu.count, requests);
+    assert.equal(report.response.kb.count, requests);
+    assert.equal(report.responseFull.kb.count, requests, 'the full view of every measured call');
+    assert.ok(report.responseFull.kb.mean > report.response.kb.mean, 'the full view holds more');
     assert.ok(report.generate.meanCandidates > 0, 'the calls returned candidates');
     assert.ok(report.generate.meanCandidates <= 200, 'within max_candidates');
     assert.ok(report.embeddings.posts > 0, 'the embeddings were trained and loaded');
