@@ -12,6 +12,7 @@ export {
   resolveWorldOptions,
   WORLD_PRESETS,
   WORLD_PRESET_NAMES,
+  worldHeapBytes,
   type WorldOptions,
   type WorldParameters,
   type WorldPresetName,

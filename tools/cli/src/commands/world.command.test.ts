@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { getHeapStatistics } from 'node:v8';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventsv1 } from '@feedmesh/contracts';
@@ -132,5 +133,30 @@ describe('feedmesh world', () => {
     const run = await runCliForTest(['world', '--users', '0']);
     assert.equal(run.code, EXIT_USAGE);
     assert.match(run.stderr, /'--users <n>' argument '0' is invalid/);
+  });
+
+  it('refuses a world too large for the heap before building any of it, naming the options', async function () {
+    // 10,000,000 users and 1,000,000 blogs, the largest the options take: about 6.1 GB kept.
+    if (getHeapStatistics().heap_size_limit >= 12e9) this.skip();
+    const out = join(dir, 'never.jsonl');
+    const run = await runCliForTest([
+      'world',
+      '--users',
+      '10000000',
+      '--blogs',
+      '1000000',
+      '--out',
+      out,
+    ]);
+    assert.equal(run.code, EXIT_FAILED, run.stderr);
+    assert.match(
+      run.stderr,
+      /error: --users 10000000 --blogs 1000000: 10,000,000 users and 1,000,000 blogs keep about 6\.1 GB of heap while the world is generated, and peak near twice that; this process may use [\d.]+ GB\n/,
+    );
+    assert.match(
+      run.stderr,
+      /hint: lower --users or --blogs, or raise the heap limit: NODE_OPTIONS=--max-old-space-size=15250\n/,
+    );
+    await assert.rejects(access(out), 'refused before the output was opened');
   });
 });

@@ -1,8 +1,17 @@
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
+import { getHeapStatistics } from 'node:v8';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { eventsv1 } from '@feedmesh/contracts';
-import { createWorld, WORLD_PRESET_NAMES, type World, type WorldOptions } from '@feedmesh/world';
+import {
+  createWorld,
+  resolveWorldOptions,
+  worldHeapBytes,
+  WORLD_PRESET_NAMES,
+  type World,
+  type WorldOptions,
+  type WorldParameters,
+} from '@feedmesh/world';
 import { CommandFailedError, UsageError } from '../cli-errors.js';
 import { write, type CliIo, type Output } from '../cli-io.js';
 import { instantFrom, integerIn } from '../option-parsers.js';
@@ -81,17 +90,46 @@ export function registerWorldCommand(program: Command, io: CliIo): void {
     });
 }
 
-/** The world for these options; a bad combination is a usage error naming the option. */
+/**
+ * The world for these options; a bad combination is a usage error naming the option, and a
+ * world too large for this process's heap is refused before any of it is built (generating it
+ * would end, minutes later, in V8's "heap out of memory").
+ */
 export function buildWorld(options: WorldOptions): World {
   const defined = Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as WorldOptions;
+  let parameters: WorldParameters;
   try {
-    return createWorld(defined);
+    parameters = resolveWorldOptions(defined);
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(`--${error.message}`);
     throw error;
   }
+  refuseBeyondHeap(parameters, defined);
+  return createWorld(defined);
+}
+
+/** At most this share of the heap limit for what the world keeps, leaving room for its peak. */
+const WORLD_HEAP_SHARE = 0.5;
+
+function refuseBeyondHeap(size: WorldParameters, options: WorldOptions): void {
+  const needed = worldHeapBytes(size);
+  const limit = getHeapStatistics().heap_size_limit;
+  if (needed <= WORLD_HEAP_SHARE * limit) return;
+  const named = [
+    ...(options.users === undefined ? [] : [`--users ${options.users}`]),
+    ...(options.blogs === undefined ? [] : [`--blogs ${options.blogs}`]),
+  ];
+  const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
+  throw new CommandFailedError(
+    `${named.length > 0 ? named.join(' ') : `--preset ${options.preset ?? 'default'}`}: ` +
+      `${formatCount(size.users)} users and ${formatCount(size.blogs)} blogs keep about ` +
+      `${gb(needed)} of heap while the world is generated, and peak near twice that; ` +
+      `this process may use ${gb(limit)}`,
+    'lower --users or --blogs, or raise the heap limit: ' +
+      `NODE_OPTIONS=--max-old-space-size=${Math.ceil((needed * 2.5) / 1e6)}`,
+  );
 }
 
 /** How writing a world ended: every event written, the reader gone (`| head`), or Ctrl-C. */
