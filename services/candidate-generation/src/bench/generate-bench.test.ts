@@ -5,7 +5,7 @@ import { runGenerateBench } from './generate-bench.js';
 describe('the Generate benchmark (small world)', function () {
   this.timeout(120_000);
 
-  it('reports every measured call, and splits them by whether a collector pause overlapped', async () => {
+  it('reports every measured call, in process and through gRPC, and splits them by whether a collector pause overlapped', async () => {
     const requests = 60;
     const report = await runGenerateBench({
       preset: 'small',
@@ -14,6 +14,7 @@ describe('the Generate benchmark (small world)', function () {
       maxCandidates: 200,
       factors: 8,
       iterations: 2,
+      grpc: true,
     });
     assert.equal(report.world.events > 0, true);
     assert.equal(report.rebuild.rejected, 0);
@@ -25,6 +26,13 @@ describe('the Generate benchmark (small world)', function () {
     assert.ok(report.generate.meanCandidates > 0, 'the calls returned candidates');
     assert.ok(report.generate.meanCandidates <= 200, 'within max_candidates');
     assert.ok(report.embeddings.posts > 0, 'the embeddings were trained and loaded');
+    for (const [name, summary] of Object.entries({
+      ranking: report.grpc,
+      full: report.grpcFull,
+      floor: report.grpcFloor,
+    })) {
+      assert.equal(summary?.count, requests, `every measured user through gRPC, ${name}`);
+    }
     assert.deepEqual(Object.keys(report.sources).sort(), [...SOURCE_NAMES].sort());
 
     const { callsWithPause, generateWithoutPause, cpuWithoutPause } = report.gc;

@@ -76,12 +76,12 @@ export interface GenerateBenchReport {
   readonly generate: LatencySummary & { readonly meanCandidates: number };
   /**
    * The same calls through gRPC on loopback, when asked for, in the ranking view (what the
-   * gateway asks for), and interleaved with them, the full view.
+   * gateway asks for), and afterwards, in a pass of their own, the full view.
    */
   readonly grpc?: LatencySummary;
   readonly grpcFull?: LatencySummary;
   /**
-   * The transport's floor, asked by the same caller in turn with the others: a server that
+   * The transport's floor, asked by the same caller in turn with the ranking view: a server that
    * answers every Generate with one canned ranking-view response of a real call (the first
    * measured user's), so the time is the gRPC stack's and the response's encoding and decoding
    * alone.

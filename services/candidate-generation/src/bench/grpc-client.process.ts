@@ -26,8 +26,10 @@ process.once('message', (message) => {
 });
 
 /**
- * Each user in both views and of the floor, the order turning from user to user, so all three
- * see the same machine.
+ * Each user in the ranking view and of the floor, the order turning from user to user, so both
+ * see the same machine; then each user in the full view, in a pass of its own. The gateway
+ * asks only for the ranking view: until 2026-11-27 the three were interleaved, and the full
+ * view's larger responses (summaries) added to the scavenges the other two met.
  */
 async function run(job: Job): Promise<{ ranking: number[]; full: number[]; floor: number[] }> {
   const options = { deadlineMs: 10_000 };
@@ -35,25 +37,26 @@ async function run(job: Job): Promise<{ ranking: number[]; full: number[]; floor
   const handle = createServiceClient(definition, job.address, options);
   const floor = createServiceClient(definition, job.floorAddress, options);
   const latencies = { ranking: [] as number[], full: [] as number[], floor: [] as number[] };
-  const asks = [
-    ['ranking', handle, candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING],
-    ['full', handle, candidatesv1.CandidateView.CANDIDATE_VIEW_FULL],
-    ['floor', floor, candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING],
-  ] as const;
+  type Ask = readonly [keyof typeof latencies, typeof handle, candidatesv1.CandidateView];
+  const ranking: Ask = ['ranking', handle, candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING];
+  const canned: Ask = ['floor', floor, candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING];
+  const full: Ask = ['full', handle, candidatesv1.CandidateView.CANDIDATE_VIEW_FULL];
+  const ask = async (i: number, userId: string, [name, client, view]: Ask) => {
+    const t0 = performance.now();
+    await client.client.generate({
+      userId,
+      surface: commonv1.Surface.SURFACE_FOR_YOU,
+      maxCandidates: job.maxCandidates,
+      view,
+    });
+    if (i >= job.warmup) latencies[name].push(performance.now() - t0);
+  };
   try {
     for (const [i, userId] of job.userIds.entries()) {
-      for (let k = 0; k < asks.length; k++) {
-        const [name, client, view] = asks[(i + k) % asks.length]!;
-        const t0 = performance.now();
-        await client.client.generate({
-          userId,
-          surface: commonv1.Surface.SURFACE_FOR_YOU,
-          maxCandidates: job.maxCandidates,
-          view,
-        });
-        if (i >= job.warmup) latencies[name].push(performance.now() - t0);
-      }
+      const pair = i % 2 === 0 ? [ranking, canned] : [canned, ranking];
+      for (const one of pair) await ask(i, userId, one);
     }
+    for (const [i, userId] of job.userIds.entries()) await ask(i, userId, full);
   } finally {
     handle.close();
     floor.close();
