@@ -204,6 +204,23 @@ describe('k8s: the objects around each workload', () => {
         assert.match(options, /--max-old-space-size=\d+/);
       });
 
+      it('candidate-generation runs without allocation-site pretenuring, as the playground and npm start do', async () => {
+        const { objects } = await rendering(name);
+        const container = workload(objects, 'candidate-generation').containers[0]!;
+        // An argument before the script: Node refuses the flag in NODE_OPTIONS.
+        assert.deepEqual(container.args, ['--no-allocation-site-pretenuring', 'dist/main.js']);
+        assert.ok(
+          SERVICE_NODE_FLAGS['candidate-generation'].includes('--no-allocation-site-pretenuring'),
+        );
+        const manifest = JSON.parse(
+          await readFile(
+            new URL('../../../services/candidate-generation/package.json', import.meta.url),
+            'utf8',
+          ),
+        ) as { scripts: { start: string } };
+        assert.match(manifest.scripts.start, /--no-allocation-site-pretenuring .*dist\/main\.js$/);
+      });
+
       for (const job of JOBS) {
         it(`runs ${job} as a CronJob that never overlaps itself`, async () => {
           const { objects } = await rendering(name);

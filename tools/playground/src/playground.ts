@@ -84,7 +84,8 @@ export const CONVENTIONAL_PORTS: Readonly<Record<PlaygroundService, number>> = {
  */
 export const SERVICE_NODE_FLAGS: Readonly<Record<PlaygroundService, readonly string[]>> = {
   'feed-gateway': ['--max-semi-space-size=64'],
-  'candidate-generation': ['--max-semi-space-size=256'],
+  // Not in NODE_OPTIONS (Node refuses it there): the manifest passes it as an argument.
+  'candidate-generation': ['--max-semi-space-size=256', '--no-allocation-site-pretenuring'],
   // The service's own: its benchmark starts it as a process too.
   'feature-store': FEATURE_STORE_NODE_FLAGS,
   ranker: [],
