@@ -44,6 +44,14 @@ const STARTUP_BUDGET_S: Partial<Record<ServerName, number>> = {
 /** candidate-generation's RSS on the large world (1 M posts, 100 k users), bytes. */
 const MEASURED_CANDIDATES_RSS = 3.5e9;
 
+/** The `start` script of a service's package.json: how `npm start` runs it. */
+async function startScriptOf(service: string): Promise<string> {
+  const manifest = JSON.parse(
+    await readFile(new URL(`../../../services/${service}/package.json`, import.meta.url), 'utf8'),
+  ) as { scripts: { start: string } };
+  return manifest.scripts.start;
+}
+
 interface CollectorConfig {
   extensions: { health_check: { endpoint: string } };
   receivers: { otlp: { protocols: { grpc: { endpoint: string }; http: { endpoint: string } } } };
@@ -179,13 +187,7 @@ describe('k8s: the objects around each workload', () => {
           const semiSpace = (flags: string) => /--max-semi-space-size=(\d+)/.exec(flags)?.[1];
           const expected = semiSpace(SERVICE_NODE_FLAGS[server].join(' '));
           assert.equal(semiSpace(options), expected, `${server}: NODE_OPTIONS ${options}`);
-          const manifest = JSON.parse(
-            await readFile(
-              new URL(`../../../services/${server}/package.json`, import.meta.url),
-              'utf8',
-            ),
-          ) as { scripts: { start: string } };
-          assert.equal(semiSpace(manifest.scripts.start), expected, `${server}: npm start`);
+          assert.equal(semiSpace(await startScriptOf(server)), expected, `${server}: npm start`);
         }
       });
 
@@ -212,13 +214,10 @@ describe('k8s: the objects around each workload', () => {
         assert.ok(
           SERVICE_NODE_FLAGS['candidate-generation'].includes('--no-allocation-site-pretenuring'),
         );
-        const manifest = JSON.parse(
-          await readFile(
-            new URL('../../../services/candidate-generation/package.json', import.meta.url),
-            'utf8',
-          ),
-        ) as { scripts: { start: string } };
-        assert.match(manifest.scripts.start, /--no-allocation-site-pretenuring .*dist\/main\.js$/);
+        assert.match(
+          await startScriptOf('candidate-generation'),
+          /--no-allocation-site-pretenuring .*dist\/main\.js$/,
+        );
       });
 
       for (const job of JOBS) {

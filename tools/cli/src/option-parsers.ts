@@ -120,3 +120,20 @@ function statOrUndefined(path: string): Stats | undefined {
     return undefined;
   }
 }
+
+/**
+ * Node flags for a child process, blank-separated: each must start with `-`, so a stray word
+ * is refused here rather than taken by node as the script to run.
+ */
+export function nodeFlags(value: string): string[] {
+  const flags = value.trim().split(/\s+/).filter(Boolean);
+  const notFlag = flags.find((flag) => !flag.startsWith('-'));
+  if (flags.length === 0 || notFlag !== undefined) {
+    throw new InvalidArgumentError(
+      notFlag === undefined
+        ? 'expected node flags, e.g. "--trace-gc"'
+        : `expected node flags, each starting with "-"; "${notFlag}" does not`,
+    );
+  }
+  return flags;
+}

@@ -53,6 +53,11 @@ export interface GenerateBenchOptions {
 
 export interface GenerateBenchReport {
   readonly preset: WorldPresetName;
+  /**
+   * The measuring process: Node's version and the flags it ran with (process.execArgv). The
+   * figures hold for those flags; the service runs with SERVICE_NODE_FLAGS (the playground's).
+   */
+  readonly node: { readonly version: string; readonly flags: readonly string[] };
   readonly world: { readonly events: number; readonly posts: number; readonly users: number };
   readonly rebuild: {
     readonly ms: number;
@@ -344,6 +349,7 @@ export async function runGenerateBench(
     values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
   return {
     preset,
+    node: { version: process.version, flags: [...process.execArgv] },
     world: { events, posts: world.truth.parameters.posts, users: users.length },
     rebuild: {
       ms: Math.round(rebuildMs),

@@ -31,7 +31,8 @@ const report = await runGenerateBench({
   seed: integerFlagOr('seed', values.seed, 1, 0),
   requests: integerFlagOr('requests', values.requests, 2_000),
   maxCandidates: integerFlagOr('max-candidates', values['max-candidates'], 1_000),
-  factors: integerFlagOr('factors', values.factors, 32),
+  // 0: no embeddings source, as runGenerateBench and the CLI take it.
+  factors: integerFlagOr('factors', values.factors, 32, 0),
   iterations: integerFlagOr('iterations', values.iterations, 8),
   ...(values.profile ? { profile: values.profile } : {}),
   ...(values['heap-profile'] ? { heapProfile: values['heap-profile'] } : {}),

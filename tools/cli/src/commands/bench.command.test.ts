@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
+import { SERVICE_NODE_FLAGS } from '@feedmesh/playground';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../cli-errors.js';
 import { runCliForTest } from '../test-support/fake-gateway.js';
 
@@ -91,5 +92,71 @@ describe('feedmesh bench', function () {
     const run = await runCliForTest(['bench', 'search', '--help']);
     assert.equal(run.code, EXIT_OK);
     assert.match(run.stdout, /--queries <n>\s+queries per engine \(default: 2000\)/);
+  });
+
+  describe('candidates', () => {
+    const small = [
+      'bench',
+      'candidates',
+      '--preset',
+      'small',
+      '--requests',
+      '20',
+      '--factors',
+      '0',
+    ];
+
+    it("measures in a process of its own, with the service's V8 flags, and says which", async function () {
+      this.timeout(120_000);
+      const run = await runCliForTest([...small, '--no-grpc', '--json']);
+      assert.equal(run.code, EXIT_OK, run.stderr);
+      const report = JSON.parse(run.stdout) as {
+        node: { flags: string[] };
+        generate: { count: number };
+      };
+      assert.equal(report.generate.count, 20);
+      for (const flag of SERVICE_NODE_FLAGS['candidate-generation']) {
+        assert.ok(report.node.flags.includes(flag), `${flag} in ${report.node.flags.join(' ')}`);
+      }
+      assert.ok(
+        !process.execArgv.includes('--no-allocation-site-pretenuring'),
+        'the test process itself runs without the flag, so the report cannot have read its own',
+      );
+    });
+
+    it("adds --node-flags after the service's, so they win, and prints the flags in the text report", async function () {
+      this.timeout(120_000);
+      const run = await runCliForTest([
+        ...small,
+        '--no-grpc',
+        '--node-flags',
+        '--max-semi-space-size=32',
+      ]);
+      assert.equal(run.code, EXIT_OK, run.stderr);
+      assert.match(
+        run.stdout,
+        /measured by node v\S+ .*--max-semi-space-size=256 .*--max-semi-space-size=32\n/,
+      );
+    });
+
+    it('refuses --node-flags that are not flags, naming the option, before starting anything', async () => {
+      const run = await runCliForTest([...small, '--node-flags', '--trace-gc script.js']);
+      assert.equal(run.code, EXIT_USAGE, run.stderr);
+      assert.match(
+        run.stderr,
+        /option '--node-flags <flags>' argument '--trace-gc script\.js' is invalid\. expected node flags, each starting with "-"; "script\.js" does not/,
+      );
+    });
+
+    it('fails with the exit of the measuring process when node refuses a flag', async () => {
+      const run = await runCliForTest([...small, '--node-flags', '--no-such-node-flag']);
+      assert.equal(run.code, EXIT_FAILED, run.stderr);
+      assert.match(run.stderr, /bad option: --no-such-node-flag/);
+      assert.match(
+        run.stderr,
+        /error: the benchmark process exited \(code 9\); its output is above/,
+      );
+      assert.equal(run.stdout, '');
+    });
   });
 });

@@ -1,13 +1,13 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { runGenerateBench } from '@feedmesh/candidate-generation';
 import { runFeatureBench } from '@feedmesh/feature-store';
 import { runNotificationBench } from '@feedmesh/notification';
 import { runSearchBench } from '@feedmesh/search';
 import { WORLD_PRESET_NAMES, type WorldPresetName } from '@feedmesh/world';
 import { renderFeedBench, runFeedBench } from '../bench-feed/index.js';
 import { duration, integerList, ratio } from '../bench-feed/option-parsers.js';
+import { runCandidatesBenchProcess } from '../candidates-bench-process.js';
 import type { CliIo } from '../cli-io.js';
-import { integerIn, outputDir, outputFile } from '../option-parsers.js';
+import { integerIn, nodeFlags, outputDir, outputFile } from '../option-parsers.js';
 import { ms, printReport } from './report-output.js';
 
 /** `feedmesh bench <what>`: benchmarks that report numbers (never pass/fail). */
@@ -152,7 +152,8 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
   bench
     .command('candidates')
     .description(
-      'index a generated world in candidate generation; Generate latency in process and through gRPC',
+      'index a generated world in candidate generation; Generate latency in process and through' +
+        " gRPC, measured in a process with the service's V8 flags",
     )
     .addOption(
       new Option('--preset <name>', 'world (large: 1,000,000 posts, 100,000 users)')
@@ -165,22 +166,30 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .option('--factors <n>', 'embedding factors (0: no embeddings source)', integerIn(0, 512), 32)
     .option('--no-grpc', 'skip the gRPC measurement')
     .option('--profile <file>', 'write a CPU profile of the timed calls (.cpuprofile)', outputFile)
+    .option(
+      '--node-flags <flags>',
+      'more node flags for the measuring process, after the service\'s (e.g. "--trace-gc")',
+      nodeFlags,
+    )
     .option('--json', 'print the whole report as JSON')
     .action(async (options) => {
-      const report = await runGenerateBench({
+      const report = await runCandidatesBenchProcess({
         preset: options.preset,
         seed: options.seed,
         requests: options.requests,
         maxCandidates: options.candidates,
         factors: options.factors,
         grpc: options.grpc,
-        profile: options.profile,
-        progress: (line) => void io.stderr.write(`${line}\n`),
+        ...(options.profile === undefined ? {} : { profile: options.profile }),
+        ...(options.nodeFlags === undefined ? {} : { nodeFlags: options.nodeFlags }),
+        log: (line) => void io.stderr.write(`${line}\n`),
+        signal: io.interrupt,
       });
       await printReport(io, report, options, () => [
         `${report.preset} world: ${report.world.posts} posts, ${report.world.users} users,` +
           ` ${report.world.events} events indexed in ${ms(report.rebuild.ms)}` +
           ` (${report.rebuild.eventsPerSecond.toFixed(0)} events/s)`,
+        `measured by node ${report.node.version} ${report.node.flags.join(' ')}`,
         `Generate in process  p50 ${ms(report.generate.p50)}, p99 ${ms(report.generate.p99)},` +
           ` ${report.generate.meanCandidates.toFixed(0)} candidates per call`,
         `  without a collector pause in the call (${report.gc.generateWithoutPause.count} of` +
