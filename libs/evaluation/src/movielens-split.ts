@@ -52,7 +52,11 @@ export function splitRatingRows(
 export interface SplitRatingsOptions {
   /** A ratings CSV (this project's header or MovieLens's). */
   readonly ratings: string;
-  /** Where train.csv and test.csv are written (created if missing). */
+  /**
+   * Where train.csv and test.csv are written. Created if missing, but not its parents: a
+   * mistyped path fails with ENOENT instead of making a tree (and Node's recursive mkdir never
+   * settles under /proc; callers that want `mkdir -p` use service-kit's makeDirectory first).
+   */
   readonly outDir: string;
   readonly seed?: number;
   readonly protocol?: SplitProtocol;
@@ -74,7 +78,9 @@ export async function splitRatings(options: SplitRatingsOptions): Promise<SplitR
   const seed = options.seed ?? 42;
   const ratings = await readRatings(options.ratings);
   const { train, test } = splitRatingRows(ratings, { protocol, seed });
-  await mkdir(options.outDir, { recursive: true });
+  await mkdir(options.outDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
   const trainPath = join(options.outDir, 'train.csv');
   const testPath = join(options.outDir, 'test.csv');
   await writeFile(trainPath, formatRatings(train));

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   parseMovies,
   parseRatings,
@@ -6,7 +9,7 @@ import {
   releaseYearOf,
   type Rating,
 } from './movielens.js';
-import { splitRatingRows } from './movielens-split.js';
+import { splitRatingRows, splitRatings } from './movielens-split.js';
 
 const ratings: Rating[] = [];
 for (let u = 1; u <= 3; u++) {
@@ -52,6 +55,34 @@ describe('MovieLens', () => {
       test.filter((r) => r.userId === '2').map((r) => r.itemId),
       ['7', '8'],
     );
+  });
+});
+
+describe('splitRatings (the files)', () => {
+  let dir: string;
+  let ratingsPath: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'split-ratings-'));
+    ratingsPath = join(dir, 'ratings.csv');
+    await writeFile(ratingsPath, formatRatings(ratings));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('writes train.csv and test.csv into the folder, making it when it is missing', async () => {
+    const outDir = join(dir, 'split');
+    const report = await splitRatings({ ratings: ratingsPath, outDir, seed: 1 });
+    assert.deepEqual((await readdir(outDir)).sort(), ['test.csv', 'train.csv']);
+    assert.equal(report.train + report.test, ratings.length);
+    // A second run into the same folder replaces the files.
+    await splitRatings({ ratings: ratingsPath, outDir, seed: 2 });
+  });
+
+  it('refuses a folder whose parent is missing (ENOENT) and makes nothing', async () => {
+    await assert.rejects(
+      splitRatings({ ratings: ratingsPath, outDir: join(dir, 'typo', 'split') }),
+      { code: 'ENOENT' },
+    );
+    assert.ok(!(await readdir(dir)).includes('typo'), 'no parent made');
   });
 });
 

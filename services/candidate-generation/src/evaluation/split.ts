@@ -18,7 +18,7 @@ if (!values.ratings || !values['out-dir']) {
   process.stderr.write(`usage: ${USAGE}\n`);
   process.exit(2);
 }
-// Before splitRatings' own recursive mkdir, which spins forever under /proc.
+// mkdir -p that settles under /proc too; splitRatings makes only the last level.
 await makeDirectory(values['out-dir']);
 const report = await splitRatings({
   ratings: values.ratings,
