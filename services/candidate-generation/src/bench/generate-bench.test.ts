@@ -30,6 +30,7 @@ describe('the Generate benchmark (small world)', function () {
       ranking: report.grpc,
       full: report.grpcFull,
       floor: report.grpcFloor,
+      'bare floor': report.grpcBareFloor,
     })) {
       assert.equal(summary?.count, requests, `every measured user through gRPC, ${name}`);
     }

@@ -93,6 +93,12 @@ export interface GenerateBenchReport {
    */
   readonly grpcFloor?: LatencySummary;
   /**
+   * The same canned response served by a process of its own that holds nothing else (default
+   * V8 flags), asked in the same turn: the transport alone, without the pauses of the large
+   * heap that the floor above shares with the real server.
+   */
+  readonly grpcBareFloor?: LatencySummary;
+  /**
    * The protobuf GenerateResponse of each measured call (encoded apart from the timed call):
    * its size in KB and the time to encode it, ms, in the ranking view; `responseFull` the
    * same call's response in the full view. The gRPC call adds both ends of this plus the
@@ -360,7 +366,14 @@ export async function runGenerateBench(
     embeddings,
     state: { ...state },
     generate: { ...summarizeLatencies(latencies), meanCandidates: mean(candidateCounts) },
-    ...(grpc ? { grpc: grpc.ranking, grpcFull: grpc.full, grpcFloor: grpc.floor } : {}),
+    ...(grpc
+      ? {
+          grpc: grpc.ranking,
+          grpcFull: grpc.full,
+          grpcFloor: grpc.floor,
+          grpcBareFloor: grpc.bareFloor,
+        }
+      : {}),
     response: { kb: summarizeLatencies(responseKb), encodeMs: summarizeLatencies(encodeTimes) },
     responseFull: {
       kb: summarizeLatencies(fullResponseKb),
@@ -395,7 +408,12 @@ async function benchGrpc(
   requests: number,
   maxCandidates: number,
   pickUser: () => string,
-): Promise<{ ranking: LatencySummary; full: LatencySummary; floor: LatencySummary }> {
+): Promise<{
+  ranking: LatencySummary;
+  full: LatencySummary;
+  floor: LatencySummary;
+  bareFloor: LatencySummary;
+}> {
   const logger = createLogger('bench', { level: 'silent' });
   const userIds = Array.from({ length: warmup + requests }, pickUser);
   const canned = await pipeline.generator.generate(
@@ -442,7 +460,18 @@ async function benchGrpc(
       }),
     ],
   });
+  // The bare floor: the canned response from a process holding nothing else (default flags).
+  const bareFloor = fork(fileURLToPath(new URL('./floor-server.process.js', import.meta.url)), {
+    execArgv: [],
+    serialization: 'advanced',
+  });
   try {
+    const bareFloorAddress = await new Promise<string>((resolve, reject) => {
+      bareFloor.once('message', (message) => resolve((message as { address: string }).address));
+      bareFloor.once('error', reject);
+      bareFloor.once('exit', (code) => reject(new Error(`the bare floor exited with ${code}`)));
+      bareFloor.send({ response: candidatesv1.GenerateResponse.encode(canned).finish() });
+    });
     // The caller is its own process, as the gateway is: V8 flags are per process, so a worker
     // thread inherited this process's --max-semi-space-size=256, and under --trace-gc its
     // scavenges kept ~100 MB alive and took 150-390 ms each (load average 10): they were the
@@ -458,6 +487,7 @@ async function benchGrpc(
       caller.send({
         address: server.address,
         floorAddress: floor.address,
+        bareFloorAddress,
         userIds,
         warmup,
         maxCandidates,
@@ -468,8 +498,11 @@ async function benchGrpc(
       ranking: summarizeLatencies(latencies.ranking),
       full: summarizeLatencies(latencies.full),
       floor: summarizeLatencies(latencies.floor),
+      bareFloor: summarizeLatencies(latencies.bareFloor),
     };
   } finally {
+    bareFloor.removeAllListeners('exit');
+    bareFloor.kill();
     await server.shutdown();
     await floor.shutdown();
   }
@@ -480,6 +513,7 @@ interface CallerLatencies {
   readonly ranking: number[];
   readonly full: number[];
   readonly floor: number[];
+  readonly bareFloor: number[];
 }
 
 /** Bytes used by every heap space but the young generation's. */

@@ -10,6 +10,8 @@ interface Job {
   readonly address: string;
   /** The transport floor: the same call answered with a canned response. */
   readonly floorAddress: string;
+  /** The same canned response from a process holding nothing else: the transport alone. */
+  readonly bareFloorAddress: string;
   readonly userIds: readonly string[];
   readonly warmup: number;
   readonly maxCandidates: number;
@@ -26,20 +28,29 @@ process.once('message', (message) => {
 });
 
 /**
- * Each user in the ranking view and of the floor, the order turning from user to user, so both
- * see the same machine; then each user in the full view, in a pass of its own. The gateway
+ * Each user in the ranking view, of the floor and of the bare floor, the order turning from
+ * user to user, so all see the same machine; then each user in the full view, in a pass of its own. The gateway
  * asks only for the ranking view: until 2026-11-27 the three were interleaved, and the full
  * view's larger responses (summaries) added to the scavenges the other two met.
  */
-async function run(job: Job): Promise<{ ranking: number[]; full: number[]; floor: number[] }> {
+async function run(
+  job: Job,
+): Promise<{ ranking: number[]; full: number[]; floor: number[]; bareFloor: number[] }> {
   const options = { deadlineMs: 10_000 };
   const definition = candidatesv1.CandidateGenerationServiceDefinition;
   const handle = createServiceClient(definition, job.address, options);
   const floor = createServiceClient(definition, job.floorAddress, options);
-  const latencies = { ranking: [] as number[], full: [] as number[], floor: [] as number[] };
+  const bareFloor = createServiceClient(definition, job.bareFloorAddress, options);
+  const latencies = {
+    ranking: [] as number[],
+    full: [] as number[],
+    floor: [] as number[],
+    bareFloor: [] as number[],
+  };
   type Ask = readonly [keyof typeof latencies, typeof handle, candidatesv1.CandidateView];
   const ranking: Ask = ['ranking', handle, candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING];
   const canned: Ask = ['floor', floor, candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING];
+  const bare: Ask = ['bareFloor', bareFloor, candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING];
   const full: Ask = ['full', handle, candidatesv1.CandidateView.CANDIDATE_VIEW_FULL];
   const ask = async (i: number, userId: string, [name, client, view]: Ask) => {
     const t0 = performance.now();
@@ -53,13 +64,15 @@ async function run(job: Job): Promise<{ ranking: number[]; full: number[]; floor
   };
   try {
     for (const [i, userId] of job.userIds.entries()) {
-      const pair = i % 2 === 0 ? [ranking, canned] : [canned, ranking];
-      for (const one of pair) await ask(i, userId, one);
+      // The three in an order that turns from user to user, so each follows each.
+      const turn = [ranking, canned, bare];
+      for (let k = 0; k < turn.length; k++) await ask(i, userId, turn[(i + k) % turn.length]!);
     }
     for (const [i, userId] of job.userIds.entries()) await ask(i, userId, full);
   } finally {
     handle.close();
     floor.close();
+    bareFloor.close();
   }
   return latencies;
 }

@@ -204,6 +204,12 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
                 ' (a canned response of the same size, asked in turn)',
             ]
           : []),
+        ...(report.grpcBareFloor
+          ? [
+              `  from a process holding nothing else p50 ${ms(report.grpcBareFloor.p50)},` +
+                ` p99 ${ms(report.grpcBareFloor.p99)}`,
+            ]
+          : []),
         `load average ${report.load.map((v) => v.toFixed(2)).join(' ')}`,
       ]);
     });

@@ -1,0 +1,46 @@
+/**
+ * The benchmark's bare floor, in a child process (forked by generate-bench.ts): a gRPC server
+ * that answers every Generate with one canned response, in a process holding nothing else.
+ * The floor served by the benchmark's own process shares that process's heap (the world, a
+ * million posts) and so its collector's pauses; this one measures the transport alone.
+ */
+import { candidatesv1 } from '@feedmesh/contracts';
+import { bindService, startGrpcServer } from '@feedmesh/service-kit';
+import { createLogger } from '@feedmesh/telemetry';
+
+interface Job {
+  /** The canned GenerateResponse, protobuf-encoded. */
+  readonly response: Uint8Array;
+}
+
+process.once('message', (message) => {
+  void serve(message as Job).then(
+    (address) => process.send!({ address }),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+});
+
+async function serve(job: Job): Promise<string> {
+  const canned = candidatesv1.GenerateResponse.decode(job.response);
+  const server = await startGrpcServer({
+    name: 'candidate-generation-bare-floor',
+    listen: '127.0.0.1:0',
+    maxMessageBytes: 16 * 1024 * 1024,
+    unaryTimeoutMs: 10_000,
+    drainTimeoutMs: 1_000,
+    logger: createLogger('bench', { level: 'silent' }),
+    services: [
+      bindService(candidatesv1.CandidateGenerationServiceDefinition, {
+        generate: async () => canned,
+        describePosts: async () => ({ posts: [] }),
+        trending: async () => ({ tags: [], posts: [] }),
+      }),
+    ],
+  });
+  // The parent ends this process when its measurement is done.
+  process.once('disconnect', () => void server.shutdown().then(() => process.exit(0)));
+  return server.address;
+}
