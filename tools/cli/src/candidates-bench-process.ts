@@ -48,6 +48,8 @@ export async function runCandidatesBenchProcess(
     new URL('./bench/generate.js', import.meta.resolve('@feedmesh/candidate-generation')),
   );
   const flags = candidatesBenchNodeFlags(options.nodeFlags);
+  // The gRPC caller plays the gateway, so it runs with the gateway's flags.
+  const callerFlags = SERVICE_NODE_FLAGS['feed-gateway'];
   const args = [
     ...flags,
     script,
@@ -55,7 +57,7 @@ export async function runCandidatesBenchProcess(
     ...['--requests', String(options.requests)],
     ...['--max-candidates', String(options.maxCandidates)],
     ...['--factors', String(options.factors)],
-    ...(options.grpc ? ['--grpc'] : []),
+    ...(options.grpc ? ['--grpc', `--caller-node-flags=${callerFlags.join(' ')}`] : []),
     ...(options.profile === undefined ? [] : ['--profile', options.profile]),
     '--json',
   ];

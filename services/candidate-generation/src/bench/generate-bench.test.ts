@@ -15,6 +15,7 @@ describe('the Generate benchmark (small world)', function () {
       factors: 8,
       iterations: 2,
       grpc: true,
+      callerNodeFlags: ['--max-semi-space-size=32'],
     });
     assert.equal(report.world.events > 0, true);
     assert.equal(report.rebuild.rejected, 0);
@@ -50,7 +51,11 @@ describe('the Generate benchmark (small world)', function () {
     }
     assert.deepEqual(
       report.node,
-      { version: process.version, flags: process.execArgv },
+      {
+        version: process.version,
+        flags: process.execArgv,
+        callerFlags: ['--max-semi-space-size=32'],
+      },
       'the report names the flags of the process that measured',
     );
   });

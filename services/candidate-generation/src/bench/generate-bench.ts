@@ -39,6 +39,11 @@ export interface GenerateBenchOptions {
    * gateway). Default false: in process only.
    */
   readonly grpc?: boolean;
+  /**
+   * Node flags of the gRPC caller's process, which plays the gateway: the CLI gives it the
+   * gateway's deployed ones. Default none (Node's own young generation).
+   */
+  readonly callerNodeFlags?: readonly string[];
   /** Writes a CPU profile of the measured requests here (a .cpuprofile file). */
   readonly profile?: string;
   /**
@@ -57,7 +62,12 @@ export interface GenerateBenchReport {
    * The measuring process: Node's version and the flags it ran with (process.execArgv). The
    * figures hold for those flags; the service runs with SERVICE_NODE_FLAGS (the playground's).
    */
-  readonly node: { readonly version: string; readonly flags: readonly string[] };
+  readonly node: {
+    readonly version: string;
+    readonly flags: readonly string[];
+    /** The gRPC caller's flags, when it ran. */
+    readonly callerFlags?: readonly string[];
+  };
   readonly world: { readonly events: number; readonly posts: number; readonly users: number };
   readonly rebuild: {
     readonly ms: number;
@@ -349,13 +359,25 @@ export async function runGenerateBench(
   );
   const unpaused = <T>(values: readonly T[]) => values.filter((_, i) => !paused[i]);
   const grpc = options.grpc
-    ? await benchGrpc(pipeline, store, warmup, requests, maxCandidates, pickUser)
+    ? await benchGrpc(
+        pipeline,
+        store,
+        warmup,
+        requests,
+        maxCandidates,
+        pickUser,
+        options.callerNodeFlags ?? [],
+      )
     : undefined;
   const mean = (values: readonly number[]) =>
     values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
   return {
     preset,
-    node: { version: process.version, flags: [...process.execArgv] },
+    node: {
+      version: process.version,
+      flags: [...process.execArgv],
+      ...(grpc ? { callerFlags: grpc.callerFlags } : {}),
+    },
     world: { events, posts: world.truth.parameters.posts, users: users.length },
     rebuild: {
       ms: Math.round(rebuildMs),
@@ -408,11 +430,14 @@ async function benchGrpc(
   requests: number,
   maxCandidates: number,
   pickUser: () => string,
+  callerNodeFlags: readonly string[],
 ): Promise<{
   ranking: LatencySummary;
   full: LatencySummary;
   floor: LatencySummary;
   bareFloor: LatencySummary;
+  /** The flags the caller's process reported it ran with. */
+  callerFlags: string[];
 }> {
   const logger = createLogger('bench', { level: 'silent' });
   const userIds = Array.from({ length: warmup + requests }, pickUser);
@@ -475,9 +500,9 @@ async function benchGrpc(
     // The caller is its own process, as the gateway is: V8 flags are per process, so a worker
     // thread inherited this process's --max-semi-space-size=256, and under --trace-gc its
     // scavenges kept ~100 MB alive and took 150-390 ms each (load average 10): they were the
-    // gRPC tail. The gateway runs with V8's default young generation, so the caller does too.
+    // gRPC tail. It runs with the flags it is given (the CLI gives the gateway's).
     const caller = fork(fileURLToPath(new URL('./grpc-client.process.js', import.meta.url)), {
-      execArgv: [],
+      execArgv: [...callerNodeFlags],
       serialization: 'advanced',
     });
     const latencies = await new Promise<CallerLatencies>((resolve, reject) => {
@@ -499,6 +524,7 @@ async function benchGrpc(
       full: summarizeLatencies(latencies.full),
       floor: summarizeLatencies(latencies.floor),
       bareFloor: summarizeLatencies(latencies.bareFloor),
+      callerFlags: latencies.execArgv,
     };
   } finally {
     bareFloor.removeAllListeners('exit');
@@ -514,6 +540,8 @@ interface CallerLatencies {
   readonly full: number[];
   readonly floor: number[];
   readonly bareFloor: number[];
+  /** The caller process's own process.execArgv. */
+  readonly execArgv: string[];
 }
 
 /** Bytes used by every heap space but the young generation's. */

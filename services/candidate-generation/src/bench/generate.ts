@@ -10,7 +10,7 @@ import { runGenerateBench } from './generate-bench.js';
 const values = parseScriptArgs(
   `generate.js [--preset large] [--seed 1] [--requests 2000] [--max-candidates 1000]
   [--factors 32] [--iterations 8] [--grpc] [--json] [--profile out.cpuprofile]
-  [--heap-profile out.heapprofile]`,
+  [--heap-profile out.heapprofile] [--caller-node-flags=--max-semi-space-size=64]`,
   {
     preset: { type: 'string' },
     seed: { type: 'string' },
@@ -20,6 +20,7 @@ const values = parseScriptArgs(
     iterations: { type: 'string' },
     profile: { type: 'string' },
     'heap-profile': { type: 'string' },
+    'caller-node-flags': { type: 'string' },
     grpc: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -37,6 +38,10 @@ const report = await runGenerateBench({
   ...(values.profile ? { profile: values.profile } : {}),
   ...(values['heap-profile'] ? { heapProfile: values['heap-profile'] } : {}),
   grpc: values.grpc,
+  // The gRPC caller plays the gateway: `bench candidates` gives it the gateway's flags.
+  ...(values['caller-node-flags']
+    ? { callerNodeFlags: values['caller-node-flags'].split(/\s+/).filter(Boolean) }
+    : {}),
   progress: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(

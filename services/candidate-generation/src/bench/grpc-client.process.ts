@@ -19,7 +19,7 @@ interface Job {
 
 process.once('message', (message) => {
   void run(message as Job).then(
-    (latencies) => process.send!(latencies),
+    (latencies) => process.send!({ ...latencies, execArgv: process.execArgv }),
     (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
       process.exit(1);

@@ -124,19 +124,20 @@ describe('feedmesh bench', function () {
       );
     });
 
-    it("adds --node-flags after the service's, so they win, and prints the flags in the text report", async function () {
+    it("adds --node-flags after the service's, so they win, gives the gRPC caller the gateway's flags, and prints both", async function () {
       this.timeout(120_000);
-      const run = await runCliForTest([
-        ...small,
-        '--no-grpc',
-        '--node-flags',
-        '--max-semi-space-size=32',
-      ]);
+      const run = await runCliForTest([...small, '--node-flags', '--max-semi-space-size=32']);
       assert.equal(run.code, EXIT_OK, run.stderr);
+      const gateway = SERVICE_NODE_FLAGS['feed-gateway'].join(' ');
+      assert.ok(gateway !== '', 'the gateway has flags of its own to pass');
       assert.match(
         run.stdout,
-        /measured by node v\S+ .*--max-semi-space-size=256 .*--max-semi-space-size=32\n/,
+        new RegExp(
+          `measured by node v\\S+ .*--max-semi-space-size=256 .*--max-semi-space-size=32; ` +
+            `the gRPC caller \\(the gateway's part\\) with ${gateway}\n`,
+        ),
       );
+      assert.match(run.stdout, /Generate via gRPC/);
     });
 
     it('refuses --node-flags that are not flags, naming the option, before starting anything', async () => {

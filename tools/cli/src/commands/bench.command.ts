@@ -189,7 +189,10 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         `${report.preset} world: ${report.world.posts} posts, ${report.world.users} users,` +
           ` ${report.world.events} events indexed in ${ms(report.rebuild.ms)}` +
           ` (${report.rebuild.eventsPerSecond.toFixed(0)} events/s)`,
-        `measured by node ${report.node.version} ${report.node.flags.join(' ')}`,
+        `measured by node ${report.node.version} ${report.node.flags.join(' ')}` +
+          (report.node.callerFlags
+            ? `; the gRPC caller (the gateway's part) with ${report.node.callerFlags.join(' ') || 'no flags'}`
+            : ''),
         `Generate in process  p50 ${ms(report.generate.p50)}, p99 ${ms(report.generate.p99)},` +
           ` ${report.generate.meanCandidates.toFixed(0)} candidates per call`,
         `  without a collector pause in the call (${report.gc.generateWithoutPause.count} of` +
