@@ -277,4 +277,10 @@ export {
   type CandidateEvalOptions,
   type CandidateEvalReport,
 } from './evaluation/candidate-eval.js';
+export {
+  runCandidateEvalDraws,
+  type CandidateEvalDrawsOptions,
+  type CandidateEvalDrawsReport,
+  type DrawSpread,
+} from './evaluation/candidate-eval-draws.js';
 export { EmbeddingIndex, type EmbeddingIndexSettings } from './embedding-index.js';

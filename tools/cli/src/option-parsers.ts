@@ -137,3 +137,18 @@ export function nodeFlags(value: string): string[] {
   }
   return flags;
 }
+
+/** Split seeds, comma-separated: two or more distinct integers from 0 to 2^32 − 1. */
+export function seedList(value: string): number[] {
+  const items = value.split(',').map((item) => item.trim());
+  const seeds = items.map((item) => (/^\d+$/.test(item) ? Number(item) : Number.NaN));
+  if (seeds.some((seed) => !Number.isSafeInteger(seed) || seed > 2 ** 32 - 1)) {
+    throw new InvalidArgumentError('expected comma-separated integers from 0 to 4294967295');
+  }
+  if (seeds.length < 2) throw new InvalidArgumentError('expected two seeds or more');
+  const repeated = seeds.find((seed, i) => seeds.indexOf(seed) !== i);
+  if (repeated !== undefined) {
+    throw new InvalidArgumentError(`seed ${repeated} is given twice (the same draw twice)`);
+  }
+  return seeds;
+}

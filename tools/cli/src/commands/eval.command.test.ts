@@ -126,4 +126,27 @@ describe('feedmesh eval and data: inputs checked up front', () => {
       /empty\.csv: no ratings, only the header/,
     );
   });
+
+  it('refuses candidates-draws seeds that are not two or more distinct integers, naming --seeds', async () => {
+    const data = join(dir, 'movielens');
+    await mkdir(data, { recursive: true });
+    await writeFile(join(data, 'ratings.csv'), 'userId,movieId,rating,timestamp\n1,1,4.0,1000\n');
+    await writeFile(join(data, 'movies.csv'), 'movieId,title,genres\n1,A (1999),Drama\n');
+    for (const [seeds, message] of [
+      ['42', /option '--seeds <list>' argument '42' is invalid\. expected two seeds or more/],
+      ['1,2,1', /argument '1,2,1' is invalid\. seed 1 is given twice/],
+      ['1,x', /argument '1,x' is invalid\. expected comma-separated integers from 0 to 4294967295/],
+    ] as const) {
+      await refused(
+        ['eval', 'candidates-draws', '--data', data, '--seeds', seeds],
+        EXIT_USAGE,
+        message,
+      );
+    }
+    await refused(
+      ['eval', 'candidates-draws', '--data', dir],
+      EXIT_USAGE,
+      /'--data <dir>' .* missing movies\.csv/,
+    );
+  });
 });

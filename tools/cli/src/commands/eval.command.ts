@@ -1,5 +1,5 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { ASK_AT, runCandidateEval } from '@feedmesh/candidate-generation';
+import { ASK_AT, runCandidateEval, runCandidateEvalDraws } from '@feedmesh/candidate-generation';
 import { runColdStartEval, runTagInferenceEval } from '@feedmesh/content';
 import { runRecommend, runRecsEval } from '@feedmesh/recs-eval';
 import { runCranfieldEval } from '@feedmesh/search';
@@ -12,6 +12,7 @@ import {
   integerIn,
   numberIn,
   outputFile,
+  seedList,
 } from '../option-parsers.js';
 
 const MOVIELENS_FILES = ['ratings.csv', 'movies.csv'] as const;
@@ -129,6 +130,68 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
         ),
         'for scale (ml-latest-small): most popular 0.583 @500, 0.743 @1000; EASE 0.741, 0.829',
         ...(report.listsPath ? [`per-source lists written to ${report.listsPath}`] : []),
+      ]);
+    });
+
+  evaluate
+    .command('candidates-draws')
+    .description(
+      '`eval candidates` on several random draws of the split of a MovieLens folder (one per ' +
+        'seed): recall@K per source and for the union as mean, standard deviation and range',
+    )
+    .requiredOption(
+      '--data <dir>',
+      'the MovieLens folder (ratings.csv, movies.csv): split once per seed',
+      existingDir(...MOVIELENS_FILES),
+    )
+    .option(
+      '--seeds <list>',
+      'the split seeds, comma-separated, two or more',
+      seedList,
+      [42, 1, 2, 3, 4],
+    )
+    .option('--users <n>', 'only the first N test users (a quick run)', integerIn(1, 10_000_000))
+    .option('--source <name>', 'measure this source alone (repeatable; default all)', collect)
+    .addOption(
+      new Option(
+        '--ask-at <when>',
+        "when each user is asked: 'end' of the training data, or 'last-activity'",
+      )
+        .choices(ASK_AT)
+        .default('end' as const),
+    )
+    .option('--json', 'print the whole report as JSON')
+    .action(async (options) => {
+      const report = await runCandidateEvalDraws({
+        dataDir: options.data,
+        seeds: options.seeds,
+        askAt: options.askAt,
+        users: options.users,
+        sources: options.source,
+        progress: (line) => void write(io.stderr, `${line}\n`),
+      });
+      const first = report.draws[0]!;
+      await printReport(io, report, options, () => [
+        `${report.seeds.length} draws (seeds ${report.seeds.join(', ')}) of ${options.data}:` +
+          ` ${first.data.users} test users, ${first.data.items} items in the first;` +
+          ` genres from its movies.csv`,
+        first.askAt.when === 'end'
+          ? 'asked at the end of the training data'
+          : "asked as of each user's last training rating",
+        `recall@K: mean ± standard deviation over the draws [lowest, highest]`,
+        `${'source'.padEnd(16)}${report.ks.map((k) => `@${k}`.padStart(28)).join('')}`,
+        ...Object.entries(report.recall).map(
+          ([source, byK]) =>
+            `${source.padEnd(16)}` +
+            report.ks
+              .map((k) => {
+                const spread = byK[`@${k}`]!;
+                return `${fixed(spread.mean)} ± ${fixed(spread.sd)} [${fixed(spread.min)}, ${fixed(spread.max)}]`.padStart(
+                  28,
+                );
+              })
+              .join(''),
+        ),
       ]);
     });
 
