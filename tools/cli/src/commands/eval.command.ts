@@ -16,6 +16,8 @@ import {
 } from '../option-parsers.js';
 
 const MOVIELENS_FILES = ['ratings.csv', 'movies.csv'] as const;
+/** Width of a `candidates-draws` cell, `0.1234 ± 0.0012 [0.1220, 0.1250]` and two blanks. */
+const DRAW_CELL = 34;
 import { fixed, printReport } from './report-output.js';
 
 /** `feedmesh eval <what>`: offline evaluations on the data sets in ../shared/data. */
@@ -179,16 +181,15 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
           ? 'asked at the end of the training data'
           : "asked as of each user's last training rating",
         `recall@K: mean ± standard deviation over the draws [lowest, highest]`,
-        `${'source'.padEnd(16)}${report.ks.map((k) => `@${k}`.padStart(28)).join('')}`,
+        `${'source'.padEnd(16)}${report.ks.map((k) => `@${k}`.padStart(DRAW_CELL)).join('')}`,
         ...Object.entries(report.recall).map(
           ([source, byK]) =>
             `${source.padEnd(16)}` +
             report.ks
               .map((k) => {
                 const spread = byK[`@${k}`]!;
-                return `${fixed(spread.mean)} ± ${fixed(spread.sd)} [${fixed(spread.min)}, ${fixed(spread.max)}]`.padStart(
-                  28,
-                );
+                const cell = `${fixed(spread.mean)} ± ${fixed(spread.sd)} [${fixed(spread.min)}, ${fixed(spread.max)}]`;
+                return cell.padStart(DRAW_CELL);
               })
               .join(''),
         ),
