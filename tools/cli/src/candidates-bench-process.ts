@@ -77,6 +77,9 @@ export async function runCandidatesBenchProcess(
       child.once('close', (code, signal) => resolve({ code, signal }));
     },
   );
+  if (options.signal?.aborted) {
+    throw new CommandFailedError('interrupted; the benchmark stopped before its report');
+  }
   if (exit.code !== 0) {
     throw new CommandFailedError(
       `the benchmark process exited (${exit.signal ?? `code ${exit.code}`}); its output is above`,

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { SERVICE_NODE_FLAGS } from '@feedmesh/playground';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../cli-errors.js';
 import { runCliForTest } from '../test-support/fake-gateway.js';
+
+/** The command lines of running `bench/generate.js` processes started with this seed. */
+function benchProcesses(seed: string): string[] {
+  return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes('bench/generate.js') && line.includes(`--seed ${seed}`));
+}
 
 /**
  * Nothing listens on port 1 on a test machine: a Redis URL that refuses at once. Every run here
@@ -138,6 +146,25 @@ describe('feedmesh bench', function () {
         ),
       );
       assert.match(run.stdout, /Generate via gRPC/);
+    });
+
+    it('stops the measuring process when interrupted, and says so instead of printing a report', async function () {
+      this.timeout(60_000);
+      const interrupt = new AbortController();
+      // A seed of its own, to find this run's process among any others.
+      const seed = '918273';
+      const running = runCliForTest(
+        ['bench', 'candidates', '--preset', 'medium', '--seed', seed, '--no-grpc'],
+        { interrupt: interrupt.signal },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.ok(benchProcesses(seed).length > 0, 'the measuring process started');
+      interrupt.abort();
+      const run = await running;
+      assert.equal(run.code, EXIT_FAILED, run.stderr);
+      assert.match(run.stderr, /error: interrupted; the benchmark stopped before its report/);
+      assert.equal(run.stdout, '');
+      assert.deepEqual(benchProcesses(seed), [], 'no measuring process left behind');
     });
 
     it('refuses --node-flags that are not flags, naming the option, before starting anything', async () => {
