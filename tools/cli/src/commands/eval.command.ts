@@ -131,6 +131,7 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
             `${source.padEnd(16)}${report.ks.map((k) => fixed(byK[`@${k}`] ?? 0).padStart(13)).join('')}`,
         ),
         'for scale (ml-latest-small): most popular 0.583 @500, 0.743 @1000; EASE 0.741, 0.829',
+        'one draw of the split: `eval candidates-draws --data DIR` gives the spread over several',
         ...(report.listsPath ? [`per-source lists written to ${report.listsPath}`] : []),
       ]);
     });
