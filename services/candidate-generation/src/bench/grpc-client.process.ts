@@ -29,9 +29,10 @@ process.once('message', (message) => {
 
 /**
  * Each user in the ranking view, of the floor and of the bare floor, the order turning from
- * user to user, so all see the same machine; then each user in the full view, in a pass of its own. The gateway
- * asks only for the ranking view: until 2026-11-27 the three were interleaved, and the full
- * view's larger responses (summaries) added to the scavenges the other two met.
+ * user to user, so all see the same machine; then each user in the full view, in a pass of its
+ * own. The gateway asks only for the ranking view: until 2026-11-27 the full view was
+ * interleaved with the others, and its larger responses (summaries) added to the scavenges
+ * they met.
  */
 async function run(
   job: Job,
