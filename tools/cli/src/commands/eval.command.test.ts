@@ -143,6 +143,8 @@ describe('feedmesh eval and data: inputs checked up front', () => {
         message,
       );
     }
+    const help = await runCliForTest(['eval', 'candidates-draws', '--help']);
+    assert.match(help.stdout, /--seeds <list> +the split seeds, .*\(default:\s+42,1,2,3,4\)/s);
     await refused(
       ['eval', 'candidates-draws', '--data', dir],
       EXIT_USAGE,

@@ -147,11 +147,10 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
       'the MovieLens folder (ratings.csv, movies.csv): split once per seed',
       existingDir(...MOVIELENS_FILES),
     )
-    .option(
-      '--seeds <list>',
-      'the split seeds, comma-separated, two or more',
-      seedList,
-      [42, 1, 2, 3, 4],
+    .addOption(
+      new Option('--seeds <list>', 'the split seeds, comma-separated, two or more')
+        .argParser(seedList)
+        .default([42, 1, 2, 3, 4], '42,1,2,3,4'),
     )
     .option('--users <n>', 'only the first N test users (a quick run)', integerIn(1, 10_000_000))
     .option('--source <name>', 'measure this source alone (repeatable; default all)', collect)
