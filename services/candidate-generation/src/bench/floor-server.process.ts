@@ -5,8 +5,7 @@
  * million posts) and so its collector's pauses; this one measures the transport alone.
  */
 import { candidatesv1 } from '@feedmesh/contracts';
-import { bindService, startGrpcServer } from '@feedmesh/service-kit';
-import { createLogger } from '@feedmesh/telemetry';
+import { startCannedServer } from './canned-server.js';
 
 interface Job {
   /** The canned GenerateResponse, protobuf-encoded. */
@@ -25,21 +24,7 @@ process.once('message', (message) => {
 
 async function serve(job: Job): Promise<string> {
   const canned = candidatesv1.GenerateResponse.decode(job.response);
-  const server = await startGrpcServer({
-    name: 'candidate-generation-bare-floor',
-    listen: '127.0.0.1:0',
-    maxMessageBytes: 16 * 1024 * 1024,
-    unaryTimeoutMs: 10_000,
-    drainTimeoutMs: 1_000,
-    logger: createLogger('bench', { level: 'silent' }),
-    services: [
-      bindService(candidatesv1.CandidateGenerationServiceDefinition, {
-        generate: async () => canned,
-        describePosts: async () => ({ posts: [] }),
-        trending: async () => ({ tags: [], posts: [] }),
-      }),
-    ],
-  });
+  const server = await startCannedServer('candidate-generation-bare-floor', canned);
   // The parent ends this process when its measurement is done.
   process.once('disconnect', () => void server.shutdown().then(() => process.exit(0)));
   return server.address;

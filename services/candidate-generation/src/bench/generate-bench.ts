@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { candidatesv1, commonv1 } from '@feedmesh/contracts';
-import { bindService, startGrpcServer } from '@feedmesh/service-kit';
+import { startGrpcServer } from '@feedmesh/service-kit';
 import { candidateGenerationService } from '../candidate-generation-service.js';
 import { trainEmbeddings, type WeightedEngagement } from '@feedmesh/embeddings';
 import { createLogger } from '@feedmesh/telemetry';
@@ -17,6 +17,7 @@ import { InMemoryCandidateStore } from '../in-memory-candidate-store.js';
 import { parseGenerateRequest, type GenerateQuery } from '../requests.js';
 import { normalizeTags } from '../tags.js';
 import { summarizeLatencies, type LatencySummary } from './latency-summary.js';
+import { BENCH_SERVER_OPTIONS, startCannedServer } from './canned-server.js';
 
 export interface GenerateBenchOptions {
   /** libs/world preset. Default `large` (1,000,000 posts, 100,000 users). */
@@ -439,7 +440,6 @@ async function benchGrpc(
   /** The flags the caller's process reported it ran with. */
   callerFlags: string[];
 }> {
-  const logger = createLogger('bench', { level: 'silent' });
   const userIds = Array.from({ length: warmup + requests }, pickUser);
   const canned = await pipeline.generator.generate(
     parseGenerateRequest(
@@ -453,27 +453,9 @@ async function benchGrpc(
     ),
     new AbortController().signal,
   );
-  // The real server and the floor, served alike.
-  const serverOptions = {
-    listen: '127.0.0.1:0',
-    maxMessageBytes: 16 * 1024 * 1024,
-    unaryTimeoutMs: 10_000,
-    drainTimeoutMs: 1_000,
-    logger,
-  };
-  const floor = await startGrpcServer({
-    ...serverOptions,
-    name: 'candidate-generation-floor',
-    services: [
-      bindService(candidatesv1.CandidateGenerationServiceDefinition, {
-        generate: async () => canned,
-        describePosts: async () => ({ posts: [] }),
-        trending: async () => ({ tags: [], posts: [] }),
-      }),
-    ],
-  });
+  const floor = await startCannedServer('candidate-generation-floor', canned);
   const server = await startGrpcServer({
-    ...serverOptions,
+    ...BENCH_SERVER_OPTIONS,
     name: 'candidate-generation',
     services: [
       candidateGenerationService({
