@@ -67,3 +67,46 @@ export interface CandidateSource {
     signal: AbortSignal,
   ): Promise<ProposedCandidate[]>;
 }
+
+/** An index's answer for a request: a post id and the index's own score, best first. */
+export interface ScoredId {
+  readonly id: string;
+  readonly score: number;
+}
+
+/**
+ * How many ids to ask an index for to fill `maxCandidates`: a tenth more and five, since some
+ * come back deleted or of blogs the user blocked, and are dropped on the way.
+ */
+export function withSlack(maxCandidates: number): number {
+  return maxCandidates + Math.ceil(maxCandidates / 10) + 5;
+}
+
+/**
+ * The first live, unexcluded posts of an index's ranked answer, up to the budget, each with
+ * its index score and the source's reason: how every item-to-item and embedding source ends.
+ */
+export async function liveCandidates(
+  ranked: readonly ScoredId[],
+  query: SourceQuery,
+  budget: SourceBudget,
+  signal: AbortSignal,
+  reason: string,
+): Promise<ProposedCandidate[]> {
+  const posts = await query.lookup.firstLive(
+    ranked.map(({ id }) => id),
+    query.exclude,
+    budget.maxCandidates,
+    signal,
+  );
+  // `firstLive` keeps the ids' order and takes each at its first place, so one forward pass
+  // pairs every post with its score, without a map of the whole answer.
+  const proposed: ProposedCandidate[] = [];
+  let next = 0;
+  for (const post of posts) {
+    while (next < ranked.length && ranked[next]!.id !== post.postId) next += 1;
+    if (next === ranked.length) throw new Error(`firstLive returned ${post.postId}, not asked for`);
+    proposed.push({ post, score: ranked[next]!.score, reason });
+  }
+  return proposed;
+}

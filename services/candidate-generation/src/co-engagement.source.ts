@@ -1,9 +1,11 @@
 import { commonv1 } from '@feedmesh/contracts';
-import type {
-  CandidateSource,
-  ProposedCandidate,
-  SourceBudget,
-  SourceQuery,
+import {
+  liveCandidates,
+  withSlack,
+  type CandidateSource,
+  type ProposedCandidate,
+  type SourceBudget,
+  type SourceQuery,
 } from './candidate-source.js';
 import type { CandidateStore, CoEngagementWalk } from './candidate-store.js';
 
@@ -49,25 +51,19 @@ export class CoEngagementCandidateSource implements CandidateSource {
   ): Promise<ProposedCandidate[]> {
     // The walk runs in the store, on its arrays; a few more than the budget come back, since
     // some may be of blogs the user blocked.
-    const wanted = budget.maxCandidates + Math.ceil(budget.maxCandidates / 10) + 5;
     const walked = await this.store.coEngagementWalk(
       query.userId,
       this.settings,
       query.exclude,
-      wanted,
+      withSlack(budget.maxCandidates),
     );
     signal.throwIfAborted();
-    const scores = new Map(walked.map(({ id, score }) => [id, score]));
-    const posts = await query.lookup.firstLive(
-      walked.map(({ id }) => id),
-      query.exclude,
-      budget.maxCandidates,
+    return liveCandidates(
+      walked,
+      query,
+      budget,
       signal,
+      'liked by people who liked what you liked',
     );
-    return posts.map((post) => ({
-      post,
-      score: scores.get(post.postId)!,
-      reason: 'liked by people who liked what you liked',
-    }));
   }
 }

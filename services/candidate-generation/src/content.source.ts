@@ -1,9 +1,10 @@
 import { commonv1 } from '@feedmesh/contracts';
-import type {
-  CandidateSource,
-  ProposedCandidate,
-  SourceBudget,
-  SourceQuery,
+import {
+  withSlack,
+  type CandidateSource,
+  type ProposedCandidate,
+  type SourceBudget,
+  type SourceQuery,
 } from './candidate-source.js';
 import type { CandidateStore } from './candidate-store.js';
 import type { ContentIndex } from './content-index.js';
@@ -68,7 +69,7 @@ export class ContentCandidateSource implements CandidateSource {
     const engaged = new Set(recent.map((e) => e.id));
     const matches = this.index.match(query.userId, {
       // A few more than the budget, for posts deleted or of blocked blogs.
-      limit: budget.maxCandidates + Math.ceil(budget.maxCandidates / 10) + 5,
+      limit: withSlack(budget.maxCandidates),
       createdAfterMs: query.nowMs - settings.maxAgeMs,
       queryTerms: settings.queryTerms,
       postsPerQueryTerm: settings.postsPerQueryTerm,

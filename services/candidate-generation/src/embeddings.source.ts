@@ -1,9 +1,11 @@
 import { commonv1 } from '@feedmesh/contracts';
-import type {
-  CandidateSource,
-  ProposedCandidate,
-  SourceBudget,
-  SourceQuery,
+import {
+  liveCandidates,
+  withSlack,
+  type CandidateSource,
+  type ProposedCandidate,
+  type SourceBudget,
+  type SourceQuery,
 } from './candidate-source.js';
 import type { CandidateStore } from './candidate-store.js';
 import type { EmbeddingIndex } from './embedding-index.js';
@@ -54,26 +56,10 @@ export class EmbeddingsCandidateSource implements CandidateSource {
     // Asks for enough neighbours to drop the engaged and excluded ones afterwards (a filter
     // inside the scan costs a lookup per promising vector), and a few more for posts deleted
     // or blocked since.
-    const wanted =
-      budget.maxCandidates +
-      engaged.size +
-      query.exclude.size +
-      Math.ceil(budget.maxCandidates / 10) +
-      5;
+    const wanted = withSlack(budget.maxCandidates) + engaged.size + query.exclude.size;
     const nearest = this.index
       .search(vector, wanted)
       .filter((n) => !engaged.has(n.id) && !query.exclude.has(n.id));
-    const scores = new Map(nearest.map((n) => [n.id, n.score]));
-    const posts = await query.lookup.firstLive(
-      nearest.map((n) => n.id),
-      query.exclude,
-      budget.maxCandidates,
-      signal,
-    );
-    return posts.map((post) => ({
-      post,
-      score: scores.get(post.postId)!,
-      reason: 'similar to what you engaged with',
-    }));
+    return liveCandidates(nearest, query, budget, signal, 'similar to what you engaged with');
   }
 }

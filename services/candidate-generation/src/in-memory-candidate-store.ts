@@ -216,47 +216,62 @@ export class InMemoryCandidateStore implements CandidateStore {
   }
 
   async setFollow(userId: string, blogId: string, atMs: number, following: boolean) {
-    const u = this.userIds.intern(userId);
-    const b = this.blogIds.intern(blogId);
-    const followIndex = this.follows.indexOf(u, b);
-    const unfollowIndex = this.unfollows.indexOf(u, b);
-    const followedAt = followIndex === -1 ? -1 : this.follows.value(u, followIndex);
-    const unfollowedAt = unfollowIndex === -1 ? -1 : this.unfollows.value(u, unfollowIndex);
-    if (following) {
-      if (atMs <= followedAt || atMs <= unfollowedAt) return;
-      if (followIndex === -1) this.follows.push(u, b, atMs);
-      else this.follows.setValue(u, followIndex, atMs);
-      if (unfollowIndex !== -1) this.unfollows.removeAt(u, unfollowIndex);
-    } else {
-      if (atMs < followedAt || atMs <= unfollowedAt) return;
-      if (followIndex !== -1) this.follows.removeAt(u, followIndex);
-      if (unfollowIndex === -1) this.unfollows.push(u, b, atMs);
-      else this.unfollows.setValue(u, unfollowIndex, atMs);
-    }
-    this.trimLowest(this.follows, u, this.blogIds, this.limits.followsPerUser);
-    this.trimLowest(this.unfollows, u, this.blogIds, this.limits.followsPerUser);
+    this.setEdge(
+      this.follows,
+      this.unfollows,
+      this.limits.followsPerUser,
+      userId,
+      blogId,
+      atMs,
+      following,
+    );
   }
 
   async setBlock(userId: string, blogId: string, atMs: number, blocked: boolean) {
+    this.setEdge(
+      this.blocks,
+      this.unblocks,
+      this.limits.blocksPerUser,
+      userId,
+      blogId,
+      atMs,
+      blocked,
+    );
+  }
+
+  /**
+   * Turns a user's edge to a blog (a follow, a block) on or off, the latest event winning:
+   * `on` holds the edges with when they were made, `off` a tombstone for each one undone, so an
+   * older event that arrives late changes nothing. An undo at the very instant of its edge wins.
+   */
+  private setEdge(
+    on: SlabLists,
+    off: SlabLists,
+    perUser: number,
+    userId: string,
+    blogId: string,
+    atMs: number,
+    active: boolean,
+  ): void {
     const u = this.userIds.intern(userId);
     const b = this.blogIds.intern(blogId);
-    const blockIndex = this.blocks.indexOf(u, b);
-    const unblockIndex = this.unblocks.indexOf(u, b);
-    const blockedAt = blockIndex === -1 ? -1 : this.blocks.value(u, blockIndex);
-    const unblockedAt = unblockIndex === -1 ? -1 : this.unblocks.value(u, unblockIndex);
-    if (blocked) {
-      if (atMs <= blockedAt || atMs <= unblockedAt) return;
-      if (blockIndex === -1) this.blocks.push(u, b, atMs);
-      else this.blocks.setValue(u, blockIndex, atMs);
-      if (unblockIndex !== -1) this.unblocks.removeAt(u, unblockIndex);
+    const onIndex = on.indexOf(u, b);
+    const offIndex = off.indexOf(u, b);
+    const onAt = onIndex === -1 ? -1 : on.value(u, onIndex);
+    const offAt = offIndex === -1 ? -1 : off.value(u, offIndex);
+    if (active) {
+      if (atMs <= onAt || atMs <= offAt) return;
+      if (onIndex === -1) on.push(u, b, atMs);
+      else on.setValue(u, onIndex, atMs);
+      if (offIndex !== -1) off.removeAt(u, offIndex);
     } else {
-      if (atMs < blockedAt || atMs <= unblockedAt) return;
-      if (blockIndex !== -1) this.blocks.removeAt(u, blockIndex);
-      if (unblockIndex === -1) this.unblocks.push(u, b, atMs);
-      else this.unblocks.setValue(u, unblockIndex, atMs);
+      if (atMs < onAt || atMs <= offAt) return;
+      if (onIndex !== -1) on.removeAt(u, onIndex);
+      if (offIndex === -1) off.push(u, b, atMs);
+      else off.setValue(u, offIndex, atMs);
     }
-    this.trimLowest(this.blocks, u, this.blogIds, this.limits.blocksPerUser);
-    this.trimLowest(this.unblocks, u, this.blogIds, this.limits.blocksPerUser);
+    this.trimLowest(on, u, this.blogIds, perUser);
+    this.trimLowest(off, u, this.blogIds, perUser);
   }
 
   async hidePost(userId: string, postId: string, atMs: number): Promise<void> {

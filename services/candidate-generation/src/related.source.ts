@@ -1,9 +1,11 @@
 import { commonv1 } from '@feedmesh/contracts';
-import type {
-  CandidateSource,
-  ProposedCandidate,
-  SourceBudget,
-  SourceQuery,
+import {
+  liveCandidates,
+  withSlack,
+  type CandidateSource,
+  type ProposedCandidate,
+  type SourceBudget,
+  type SourceQuery,
 } from './candidate-source.js';
 import type { CandidateStore } from './candidate-store.js';
 import type { RelatedIndex } from './related-index.js';
@@ -51,24 +53,12 @@ export class RelatedCandidateSource implements CandidateSource {
       ) ?? [];
     if (recent.length === 0) return [];
     signal.throwIfAborted();
-    // A few more than the budget, for posts deleted or of blogs blocked since training.
-    const wanted = budget.maxCandidates + Math.ceil(budget.maxCandidates / 10) + 5;
+    // Posts deleted or of blogs blocked since training are dropped on the way.
     const related = this.index.related(
       recent.map((e) => e.id),
-      wanted,
+      withSlack(budget.maxCandidates),
       (postId) => query.exclude.has(postId),
     );
-    const scores = new Map(related.map(({ id, score }) => [id, score]));
-    const posts = await query.lookup.firstLive(
-      related.map(({ id }) => id),
-      query.exclude,
-      budget.maxCandidates,
-      signal,
-    );
-    return posts.map((post) => ({
-      post,
-      score: scores.get(post.postId)!,
-      reason: 'related to what you engaged with',
-    }));
+    return liveCandidates(related, query, budget, signal, 'related to what you engaged with');
   }
 }

@@ -1,9 +1,11 @@
 import { commonv1 } from '@feedmesh/contracts';
-import type {
-  CandidateSource,
-  ProposedCandidate,
-  SourceBudget,
-  SourceQuery,
+import {
+  liveCandidates,
+  withSlack,
+  type CandidateSource,
+  type ProposedCandidate,
+  type SourceBudget,
+  type SourceQuery,
 } from './candidate-source.js';
 import type { CandidateStore, SessionWalk } from './candidate-store.js';
 
@@ -44,21 +46,19 @@ export class SessionCandidateSource implements CandidateSource {
     budget: SourceBudget,
     signal: AbortSignal,
   ): Promise<ProposedCandidate[]> {
-    // A few more than the budget, since some may be of blogs the user blocked.
-    const wanted = budget.maxCandidates + Math.ceil(budget.maxCandidates / 10) + 5;
-    const walked = await this.store.sessionWalk(query.userId, this.settings, query.exclude, wanted);
-    signal.throwIfAborted();
-    const scores = new Map(walked.map(({ id, score }) => [id, score]));
-    const posts = await query.lookup.firstLive(
-      walked.map(({ id }) => id),
+    const walked = await this.store.sessionWalk(
+      query.userId,
+      this.settings,
       query.exclude,
-      budget.maxCandidates,
-      signal,
+      withSlack(budget.maxCandidates),
     );
-    return posts.map((post) => ({
-      post,
-      score: scores.get(post.postId)!,
-      reason: 'engaged right before or after what you engaged with',
-    }));
+    signal.throwIfAborted();
+    return liveCandidates(
+      walked,
+      query,
+      budget,
+      signal,
+      'engaged right before or after what you engaged with',
+    );
   }
 }
