@@ -31,6 +31,8 @@ export function mergeCandidates(
   answers: readonly SourceAnswer[],
   max: number,
   view: candidatesv1.CandidateView = candidatesv1.CandidateView.CANDIDATE_VIEW_FULL,
+  /** The fusion constant; only offline replays (evaluation/fusion-replay.ts) try others. */
+  rrfK: number = RRF_K,
 ): candidatesv1.Candidate[] {
   // The ranking view carries no tags and a reason on the best source only (see the proto).
   const ranking = view === candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING;
@@ -63,7 +65,7 @@ export function mergeCandidates(
         continue;
       }
       lastSource[entry] = sourceIndex;
-      fused[entry]! += weight / (RRF_K + i + 1);
+      fused[entry]! += weight / (rrfK + i + 1);
       const p = proposals.length;
       proposals.push(proposal);
       order[p] = i * 64 + sourceIndex;

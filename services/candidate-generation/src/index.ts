@@ -283,4 +283,10 @@ export {
   type CandidateEvalDrawsReport,
   type DrawSpread,
 } from './evaluation/candidate-eval-draws.js';
+export {
+  parseSourceWeights,
+  replayFusion,
+  type FusionReplayOptions,
+  type FusionReplayReport,
+} from './evaluation/fusion-replay.js';
 export { EmbeddingIndex, type EmbeddingIndexSettings } from './embedding-index.js';

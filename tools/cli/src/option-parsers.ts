@@ -28,6 +28,20 @@ export function numberIn(min: number, max: number): (value: string) => number {
   };
 }
 
+/** Comma-separated integers from `min` to `max`, each once, e.g. cut-offs `100,500,1000`. */
+export function integerList(min: number, max: number): (value: string) => number[] {
+  return (value) => {
+    const items = value.split(',').map((item) => item.trim());
+    const parsed = items.map((item) => (/^-?\d+$/.test(item) ? Number(item) : Number.NaN));
+    if (parsed.some((n) => !Number.isSafeInteger(n) || n < min || n > max)) {
+      throw new InvalidArgumentError(`expected comma-separated integers from ${min} to ${max}`);
+    }
+    const repeated = parsed.find((n, i) => parsed.indexOf(n) !== i);
+    if (repeated !== undefined) throw new InvalidArgumentError(`${repeated} is given twice`);
+    return parsed;
+  };
+}
+
 /** `host:port` (or `[v6]:port`), as the services' GRPC_LISTEN and *_ADDR take. */
 export function address(value: string): string {
   if (!/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(value)) {

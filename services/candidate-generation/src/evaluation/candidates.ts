@@ -6,6 +6,7 @@
  */
 import { choiceFlag, integerFlag, numberFlag, parseScriptArgs } from '@feedmesh/service-kit';
 import { ASK_AT, runCandidateEval } from './candidate-eval.js';
+import { parseSourceWeights } from './fusion-replay.js';
 
 const USAGE =
   'candidates.js (--train train.csv --test test.csv | --data-dir ml-latest-small [--seed 42])\n' +
@@ -49,16 +50,17 @@ const report = await runCandidateEval({
   // --union-per-k: the union asked once per K, as measured before 2026-11-27.
   unionPerK: values['union-per-k'],
   // --weights popular=0.2,tags=0.1: fusion weights of the union (default: the FOR_YOU ones).
-  ...(values.weights
-    ? {
-        weights: Object.fromEntries(
-          values.weights.split(',').map((pair) => {
-            const [name, weight] = pair.split('=');
-            return [name!, Number(weight)];
-          }),
-        ),
-      }
-    : {}),
+  ...(values.weights ? { weights: weightsFlag(values.weights) } : {}),
   progress: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(`${JSON.stringify(report, null, values.json ? undefined : 2)}\n`);
+
+/** `--weights session=2,popular=0.2`; a wrong name or number prints what is wrong, exit 2. */
+function weightsFlag(raw: string): Record<string, number> {
+  try {
+    return parseSourceWeights(raw);
+  } catch (error) {
+    process.stderr.write(`--${(error as Error).message}\n`);
+    return process.exit(2);
+  }
+}

@@ -152,3 +152,56 @@ describe('feedmesh eval and data: inputs checked up front', () => {
     );
   });
 });
+
+describe('feedmesh eval fusion', () => {
+  let dir: string;
+  let lists: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'feedmesh-eval-fusion-'));
+    lists = join(dir, 'lists.jsonl');
+    // Session ranks the test item third; related ranks it first.
+    const line = {
+      userId: 'u1',
+      lists: { session: ['a', 'b', 'c'], related: ['c', 'd', 'e'] },
+      relevant: ['c'],
+    };
+    await writeFile(lists, `${JSON.stringify(line)}\n`);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('fuses the lists with the service weights, or with the ones given', async () => {
+    const byDefault = await runCliForTest(['eval', 'fusion', '--lists', lists, '--ks', '1,3']);
+    assert.equal(byDefault.code, 0, byDefault.stderr);
+    assert.match(byDefault.stdout, /^1 users, lists 3 deep, RRF constant 60$/m);
+    assert.match(byDefault.stdout, /^weights: session 1\.5, related 1$/m);
+    assert.match(byDefault.stdout, /^union +recall@1 1\.0000 +recall@3 1\.0000$/m);
+
+    const sessionOnly = await runCliForTest([
+      ...['eval', 'fusion', '--lists', lists, '--ks', '1,3', '--weights', 'related=0', '--json'],
+    ]);
+    assert.equal(sessionOnly.code, 0, sessionOnly.stderr);
+    const report = JSON.parse(sessionOnly.stdout) as { recall: Record<string, number> };
+    assert.deepEqual(report.recall, { '@1': 0, '@3': 1 });
+  });
+
+  it('names the option or the field that is wrong', async () => {
+    const refused = async (argv: string[], code: number, message: RegExp) => {
+      const run = await runCliForTest(['eval', 'fusion', '--lists', lists, ...argv]);
+      assert.equal(run.code, code, `${argv.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+      assert.equal(run.stdout, '');
+    };
+    await refused(
+      ['--weights', 'sesion=2'],
+      EXIT_USAGE,
+      /option '--weights <list>' argument 'sesion=2' is invalid\. weights\.sesion: not a source/,
+    );
+    await refused(['--ks', '1,x'], EXIT_USAGE, /'--ks <list>' argument '1,x' is invalid\./);
+    await refused(['--ks', '1,1'], EXIT_USAGE, /argument '1,1' is invalid\. 1 is given twice/);
+    await refused(
+      ['--ks', '10'],
+      EXIT_FAILED,
+      /ks: 10 is deeper than the lists in .*lists\.jsonl \(at most 3 a source\)/,
+    );
+  });
+});

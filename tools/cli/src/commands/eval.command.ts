@@ -1,5 +1,12 @@
-import { Option, type Command } from '@commander-js/extra-typings';
-import { ASK_AT, runCandidateEval, runCandidateEvalDraws } from '@feedmesh/candidate-generation';
+import { InvalidArgumentError, Option, type Command } from '@commander-js/extra-typings';
+import {
+  ASK_AT,
+  parseSourceWeights,
+  replayFusion,
+  runCandidateEval,
+  runCandidateEvalDraws,
+} from '@feedmesh/candidate-generation';
+import { FeedmeshError } from '@feedmesh/errors';
 import { runColdStartEval, runTagInferenceEval } from '@feedmesh/content';
 import { runRecommend, runRecsEval } from '@feedmesh/recs-eval';
 import { runCranfieldEval } from '@feedmesh/search';
@@ -10,6 +17,7 @@ import {
   existingDir,
   existingFile,
   integerIn,
+  integerList,
   numberIn,
   outputFile,
   seedList,
@@ -83,6 +91,11 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
       outputFile,
     )
     .option(
+      '--weights <list>',
+      'fusion weights of the union, e.g. session=2,popular=0.2 (default the for-you ones)',
+      sourceWeights,
+    )
+    .option(
       '--source-depth <n>',
       'the union asks every source for n times as many candidates as it keeps (default 1)',
       numberIn(1, 20),
@@ -112,6 +125,7 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
         unionPerK: options.unionPerK ?? false,
         listsPath: options.lists,
         sourceDepth: options.sourceDepth,
+        weights: options.weights,
         train: options.train,
         test: options.test,
         movies: options.movies,
@@ -132,7 +146,12 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
         ),
         'for scale (ml-latest-small): most popular 0.583 @500, 0.743 @1000; EASE 0.741, 0.829',
         'one draw of the split: `eval candidates-draws --data DIR` gives the spread over several',
-        ...(report.listsPath ? [`per-source lists written to ${report.listsPath}`] : []),
+        ...(report.listsPath
+          ? [
+              `per-source lists written to ${report.listsPath}:` +
+                ` \`eval fusion --lists ${report.listsPath}\` fuses them again under other weights`,
+            ]
+          : []),
       ]);
     });
 
@@ -193,6 +212,45 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
               })
               .join(''),
         ),
+      ]);
+    });
+
+  evaluate
+    .command('fusion')
+    .description(
+      "fuse again the per-source lists of `eval candidates --lists` with the service's merger, " +
+        'under other weights or another RRF constant: the union recall@K in seconds',
+    )
+    .requiredOption(
+      '--lists <file>',
+      'the lists file `eval candidates --lists` wrote',
+      existingFile,
+    )
+    .option(
+      '--weights <list>',
+      'fusion weights, e.g. session=2,popular=0.2; sources not named keep the for-you ones',
+      sourceWeights,
+    )
+    .option('--rrf-k <n>', 'the reciprocal-rank-fusion constant (default 60)', numberIn(0, 100_000))
+    .option(
+      '--ks <list>',
+      'cut-offs, comma-separated, none deeper than the lists (default 100,500,1000)',
+      integerList(1, 100_000),
+    )
+    .option('--json', 'print the whole report as JSON')
+    .action(async (options) => {
+      const report = await replayFusion({
+        listsPath: options.lists,
+        weights: options.weights,
+        rrfK: options.rrfK,
+        ks: options.ks,
+      });
+      await printReport(io, report, options, () => [
+        `${report.users} users, lists ${report.depth} deep, RRF constant ${report.rrfK}`,
+        `weights: ${Object.entries(report.weights)
+          .map(([source, weight]) => `${source} ${weight}`)
+          .join(', ')}`,
+        `union    ${report.ks.map((k) => `recall@${k} ${fixed(report.recall[`@${k}`]!)}`).join('   ')}`,
       ]);
     });
 
@@ -365,4 +423,14 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
           : []),
       ]);
     });
+}
+
+/** `--weights session=2,popular=0.2`: the library checks the names and the numbers. */
+function sourceWeights(value: string): Record<string, number> {
+  try {
+    return parseSourceWeights(value);
+  } catch (error) {
+    if (error instanceof FeedmeshError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
 }
