@@ -37,7 +37,7 @@ export interface SessionEaseOptions {
   readonly maxItems?: number;
   /**
    * Targets kept per seed post, by the magnitude of their weight. Default 1,000 (on
-   * ml-latest-small 300 lose a third of what the model adds to the union, see the README of
+   * ml-latest-small 300 lose a third of what the model adds to the union, see EVALUATION.md of
    * candidate generation).
    */
   readonly neighbours?: number;

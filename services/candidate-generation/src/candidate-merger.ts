@@ -24,7 +24,7 @@ export const RRF_K = 60;
  * candidate weighs the same as any other source's k-th, so the cut at `max` keeps every
  * source's best (round-robin by rank), and a post several sources agree on rises above one
  * only a single source proposed: on ml-latest-small this beats the plain round-robin union (see
- * README "Evaluation"). A post's sources are listed best rank first; ties go to the source
+ * EVALUATION.md). A post's sources are listed best rank first; ties go to the source
  * listed first.
  */
 export function mergeCandidates(

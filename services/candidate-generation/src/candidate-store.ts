@@ -245,7 +245,7 @@ export interface StoreLimits {
    * Post objects an in-process store keeps to hand out again, about 100 bytes each, emptied
    * whole when full. Default 0 (none): on the large world a cache of 200,000 or 2,000,000
    * saved no CPU per Generate and doubled each scavenge's pause, since every post it keeps
-   * is copied and promoted (README "Posts reused across calls").
+   * is copied and promoted (BENCHMARKS.md, "Posts reused across calls").
    */
   readonly postCache: number;
 }

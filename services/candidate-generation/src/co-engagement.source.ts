@@ -29,7 +29,7 @@ export const DEFAULT_CO_ENGAGEMENT_SETTINGS: CoEngagementSettings = {
  * over the edges it can take, so a post engaged by everyone passes little to each of them, and
  * a person who engages with everything passes little to each post; the arrival weight is then
  * damped by the post's engagement count to the power β. On ml-latest-small it recalls as much
- * as the embeddings and more than EASE (see README "Evaluation").
+ * as the embeddings and more than EASE (see EVALUATION.md).
  */
 export class CoEngagementCandidateSource implements CandidateSource {
   readonly name = 'co-engagement';

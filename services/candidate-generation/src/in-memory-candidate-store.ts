@@ -104,7 +104,7 @@ export class InMemoryCandidateStore implements CandidateStore {
    * `limits.postCache` is above 0 (it is 0 by default): a Generate reads about 4,000 posts,
    * each built afresh (an object and a tags array) otherwise. A reused post is old, so a
    * scavenge passes over it, but on a world too large to keep every post every one the cache
-   * takes is copied and promoted once, which doubled the scavenges' pauses (README "Posts
+   * takes is copied and promoted once, which doubled the scavenges' pauses (BENCHMARKS.md, "Posts
    * reused across calls"). An engagement updates its popularity and count in place; a write
    * or deletion drops it. Emptied whenever it holds `limits.postCache` posts.
    *

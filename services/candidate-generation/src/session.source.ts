@@ -26,7 +26,7 @@ export const DEFAULT_SESSION_SETTINGS: SessionSettings = {
  * the distance), damped by popularity like the co-engagement walk. Co-engagement counts two
  * posts engaged by one person at any time apart; engagements close together share a mood, a
  * browsing path, a page the site showed, and say more. On ml-latest-small it recalls more than
- * the co-engagement walk or the embeddings alone (see README "Evaluation").
+ * the co-engagement walk or the embeddings alone (see EVALUATION.md).
  */
 export class SessionCandidateSource implements CandidateSource {
   readonly name = 'session';

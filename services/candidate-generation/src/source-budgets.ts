@@ -44,7 +44,7 @@ export const DEFAULT_SOURCE_BUDGETS: Readonly<Record<number, SurfaceBudgets>> = 
     popular: { maxCandidates: 50 },
     fresh: { maxCandidates: 50 },
   },
-  // Weights from the ml-latest-small evaluation (README "Evaluation"): session, embeddings
+  // Weights from the ml-latest-small evaluation (README "Evaluation", EVALUATION.md): session, embeddings
   // and co-engagement carry recall, session the most; co-engagement mostly agrees with the
   // other two, so it counts half. Popular and tags alone recall far less, and at full weight
   // crowd the learned sources out of the cut, so they keep a share for breadth and cold start.
@@ -55,7 +55,7 @@ export const DEFAULT_SOURCE_BUDGETS: Readonly<Record<number, SurfaceBudgets>> = 
     session: { maxCandidates: 300, weight: 1.5 },
     embeddings: { maxCandidates: 300 },
     // The trainer's item-to-item model: best of all at 100, and it disagrees with session
-    // usefully (union +0.4 points at 500, README "Evaluation"); at 0.5 it adds 0.1 less.
+    // usefully (union +0.4 points at 500, EVALUATION.md); at 0.5 it adds 0.1 less.
     related: { maxCandidates: 300 },
     // New posts by what they say, before any engagement: a share, like tags, so its
     // breadth does not crowd the learned sources out of the cut.

@@ -293,7 +293,7 @@ export async function runGenerateBench(
       }
     }
     // Each call starts from the event loop, as a request reaches a server; without this the
-    // whole loop ran as one task (see README "Where the time goes on the large world").
+    // whole loop ran as one task (see BENCHMARKS.md, "Where the time goes on the large world").
     await new Promise((resolve) => setImmediate(resolve));
     const old0 = oldGenerationBytes();
     const query = {

@@ -329,7 +329,7 @@ export async function runCandidateEval(
 
 /**
  * How deep the union reads each source, as a multiple of max(ks) (or of K, per K): 1 asks
- * every source for as many candidates as the union keeps (README "Evaluation").
+ * every source for as many candidates as the union keeps (EVALUATION.md, "Reading the sources deeper than the cut").
  */
 export const UNION_SOURCE_DEPTH = 1;
 
@@ -382,7 +382,7 @@ export const EVAL_ALS: ImplicitAlsOptions = {
   seed: 42,
 };
 
-/** The item-to-item model of the related source, as the prototype fitted it (README "Evaluation"). */
+/** The item-to-item model of the related source, as the prototype fitted it (EVALUATION.md). */
 export const EVAL_NEIGHBOURS: SessionEaseOptions = {
   window: 100,
   regularization: 50,
