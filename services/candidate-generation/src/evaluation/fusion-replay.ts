@@ -60,10 +60,10 @@ export async function replayFusion(options: FusionReplayOptions): Promise<Fusion
   const weights = fusionWeights(options.weights ?? {});
   const maxK = Math.max(...ks);
   const users = await readListsFile(options.listsPath);
-  const depth = Math.max(
-    0,
-    ...users.flatMap((user) => Object.values(user.lists).map((l) => l.length)),
-  );
+  let depth = 0;
+  for (const user of users) {
+    for (const list of Object.values(user.lists)) depth = Math.max(depth, list.length);
+  }
   if (maxK > depth) {
     throw new InvalidArgumentError(
       'ks',
@@ -105,7 +105,7 @@ export async function replayFusion(options: FusionReplayOptions): Promise<Fusion
 
 /**
  * `session=1.5,tags=0.1` as weights by source. Every name must be a source's and every weight
- * a number ≥ 0 (0 leaves the source out of the fusion).
+ * a number ≥ 0; at 0 a source's posts count for nothing and only fill places after the rest.
  */
 export function parseSourceWeights(text: string): Record<string, number> {
   const weights: Record<string, number> = {};
