@@ -86,4 +86,4 @@ export {
   type CupedComparison,
 } from './experiment-report.js';
 export { renderExperimentReportHtml } from './report-html.js';
-export { rerandomizedExposures } from './rerandomized-exposures.js';
+export { rerandomizedAggregates, rerandomizedExposures } from './rerandomized-exposures.js';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { assign } from './assignment.js';
 import { validateExperimentsConfig } from './experiment-config.js';
 import { experimentReportFromEvents } from './experiment-report.js';
-import { rerandomizedExposures } from './rerandomized-exposures.js';
+import { rerandomizedAggregates, rerandomizedExposures } from './rerandomized-exposures.js';
+import { aggregateExperimentEvents, type ExperimentAggregates } from './user-aggregates.js';
 import { syntheticExperimentLog } from './test-support/synthetic-log.js';
 
 describe('rerandomizedExposures (an A/A check of the analysis on a real log)', () => {
@@ -79,5 +80,45 @@ describe('rerandomizedExposures (an A/A check of the analysis on a real log)', (
     }
     // About 5% by chance (2 of 40); a split that kept the lift would be significant every time.
     assert.ok(significant <= 10, `${significant} of ${splits} re-splits significant`);
+  });
+
+  describe('rerandomizedAggregates', () => {
+    const window = async () => {
+      const { startMs, endMs } = await experimentReportFromEvents({
+        events,
+        config,
+        experiment: 'lift',
+      });
+      return { experiment: 'lift', startMs, endMs };
+    };
+    const byUser = (aggregates: ExperimentAggregates) =>
+      new Map([...aggregates.variants.values()].flat().map((user) => [user.userId, user]));
+
+    it('moves each user where the re-split log would put them, with their activity as it was', async () => {
+      const options = await window();
+      const logged = await aggregateExperimentEvents(events, options);
+      const fromLog = await aggregateExperimentEvents(
+        rerandomizedExposures(events, experiment, 'another-seed'),
+        options,
+      );
+      assert.equal(logged.multipleVariantUsers, 0, 'the fixture logs one variant a user');
+      const relabelled = rerandomizedAggregates(logged, experiment, 'another-seed');
+      assert.deepEqual(byUser(relabelled), byUser(fromLog));
+      const counts = (aggregates: ExperimentAggregates) =>
+        [...aggregates.variants].map(([name, users]) => `${name} ${users.length}`).sort();
+      assert.deepEqual(counts(relabelled), counts(fromLog));
+      const moved = [...byUser(relabelled)].filter(
+        ([userId, user]) => byUser(logged).get(userId)!.variant !== user.variant,
+      );
+      assert.ok(moved.length > 100, `${moved.length} of 400 users moved`);
+    });
+
+    it('refuses the aggregates of another experiment', async () => {
+      const logged = await aggregateExperimentEvents(events, await window());
+      assert.throws(
+        () => rerandomizedAggregates(logged, { ...experiment, key: 'other' }, 's'),
+        /experiment: the aggregates are of "lift", not "other"/,
+      );
+    });
   });
 });
