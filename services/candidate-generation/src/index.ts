@@ -286,7 +286,11 @@ export {
 export {
   parseSourceWeights,
   replayFusion,
+  tuneFusion,
   type FusionReplayOptions,
   type FusionReplayReport,
+  type FusionTuneFold,
+  type FusionTuneOptions,
+  type FusionTuneReport,
 } from './evaluation/fusion-replay.js';
 export { EmbeddingIndex, type EmbeddingIndexSettings } from './embedding-index.js';

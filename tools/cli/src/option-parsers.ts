@@ -42,6 +42,17 @@ export function integerList(min: number, max: number): (value: string) => number
   };
 }
 
+/** Comma-separated numbers from `min` to `max`, e.g. weights `0,0.5,1`. */
+export function numberList(min: number, max: number): (value: string) => number[] {
+  return (value) => {
+    const parsed = value.split(',').map((item) => (item.trim() === '' ? Number.NaN : Number(item)));
+    if (parsed.some((n) => !Number.isFinite(n) || n < min || n > max)) {
+      throw new InvalidArgumentError(`expected comma-separated numbers from ${min} to ${max}`);
+    }
+    return parsed;
+  };
+}
+
 /** `host:port` (or `[v6]:port`), as the services' GRPC_LISTEN and *_ADDR take. */
 export function address(value: string): string {
   if (!/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(value)) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCandidateEval } from './candidate-eval.js';
-import { parseSourceWeights, replayFusion } from './fusion-replay.js';
+import { parseSourceWeights, replayFusion, tuneFusion } from './fusion-replay.js';
 
 /** ../shared/data from the repository root (dist/evaluation is four levels below it). */
 const DATA = fileURLToPath(new URL('../../../../../shared/data/ml-latest-small/', import.meta.url));
@@ -134,6 +134,63 @@ describe('replayFusion', () => {
     );
     await assert.rejects(replayFusion({ listsPath, ks: [0] }), /ks: must be positive integers/);
     await assert.rejects(replayFusion({ listsPath, ks: [1], rrfK: -1 }), /rrf_k: must be a number/);
+  });
+});
+
+describe('tuneFusion', () => {
+  /** Twenty users whose session lists hold nothing they rated and whose related lists lead with it. */
+  const skewed = () =>
+    listsFile(
+      Array.from({ length: 20 }, (_, u) => ({
+        userId: `u${u}`,
+        lists: {
+          following: [],
+          session: Array.from({ length: 10 }, (_, i) => `s${u}-${i}`),
+          related: Array.from({ length: 10 }, (_, i) => `r${u}-${i}`),
+        },
+        relevant: [`r${u}-0`, `r${u}-1`, `r${u}-2`],
+      })),
+    );
+
+  it('finds weights that beat the service on users it did not tune on, and says so', async () => {
+    const report = await tuneFusion({ listsPath: await skewed(), ks: [3, 10] });
+    assert.equal(report.objective, 10, 'the largest cut-off by default');
+    assert.deepEqual(
+      report.serviceWeights,
+      { session: 1.5, related: 1 },
+      'empty lists are not searched',
+    );
+    assert.deepEqual(
+      report.folds.map((fold) => [fold.tunedOn, fold.heldOut]),
+      [
+        [10, 10],
+        [10, 10],
+      ],
+    );
+    // Session at 1.5 puts its tenth (1.5 / 70) above related's first (1 / 61).
+    assert.deepEqual(report.recall.service, { '@3': 0, '@10': 0 });
+    assert.deepEqual(report.recall.tuned, { '@3': 1, '@10': 1 });
+    for (const fold of report.folds) {
+      assert.ok(
+        fold.weights['related']! > fold.weights['session']!,
+        `related above session: ${JSON.stringify(fold.weights)}`,
+      );
+    }
+  });
+
+  it('refuses an objective that is not a cut-off, a bad grid, and a single user', async () => {
+    const listsPath = await skewed();
+    await assert.rejects(
+      tuneFusion({ listsPath, ks: [3], objective: 5 }),
+      /objective: must be one of the ks \(3\)/,
+    );
+    await assert.rejects(tuneFusion({ listsPath, ks: [3], grid: [] }), /grid: must be numbers ≥ 0/);
+    await assert.rejects(
+      tuneFusion({ listsPath, ks: [3], rounds: 0 }),
+      /rounds: must be an integer/,
+    );
+    const one = await listsFile([{ userId: 'u', lists: { session: ['a'] }, relevant: ['a'] }]);
+    await assert.rejects(tuneFusion({ listsPath: one, ks: [1] }), /lists: tuning needs two users/);
   });
 });
 

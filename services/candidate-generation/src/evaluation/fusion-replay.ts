@@ -49,58 +49,235 @@ const DEFAULT_KS = [100, 500, 1_000] as const;
  * Generate fuses the same lists, in the same source order, the same way.
  */
 export async function replayFusion(options: FusionReplayOptions): Promise<FusionReplayReport> {
-  const ks = [...(options.ks ?? DEFAULT_KS)];
-  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) {
-    throw new InvalidArgumentError('ks', `must be positive integers, not ${ks.join(', ')}`);
-  }
-  const rrfK = options.rrfK ?? RRF_K;
-  if (!Number.isFinite(rrfK) || rrfK < 0) {
-    throw new InvalidArgumentError('rrf_k', `must be a number ≥ 0, not ${rrfK}`);
-  }
+  const ks = checkedKs(options.ks);
+  const rrfK = checkedRrfK(options.rrfK);
   const weights = fusionWeights(options.weights ?? {});
-  const maxK = Math.max(...ks);
-  const users = await readListsFile(options.listsPath);
-  let depth = 0;
-  for (const user of users) {
-    for (const list of Object.values(user.lists)) depth = Math.max(depth, list.length);
+  const lists = await loadFusionLists(options.listsPath, ks);
+  return {
+    users: lists.users.length,
+    ks,
+    depth: lists.depth,
+    rrfK,
+    sources: lists.sources,
+    weights: Object.fromEntries(lists.sources.map((name) => [name, weights[name]!])),
+    recall: recallByK(ks, fusedRecall(lists.users, weights, rrfK, ks)),
+  };
+}
+
+export interface FusionTuneOptions {
+  readonly listsPath: string;
+  /** Cut-offs reported; default 100, 500 and 1,000. */
+  readonly ks?: readonly number[];
+  /** The cut-off whose recall the search maximizes; default the largest of `ks`. */
+  readonly objective?: number;
+  /** The weights tried for each source; default 0, 0.1, 0.25, 0.5, 1, 1.5, 2 and 3. */
+  readonly grid?: readonly number[];
+  /** Passes over the sources; default 1. */
+  readonly rounds?: number;
+  readonly rrfK?: number;
+}
+
+export interface FusionTuneFold {
+  /** Users the weights were chosen on, and users they were then measured on. */
+  readonly tunedOn: number;
+  readonly heldOut: number;
+  readonly weights: Readonly<Record<string, number>>;
+  /** On the held-out users: the service's weights, and the tuned ones. */
+  readonly recall: {
+    readonly service: Readonly<Record<string, number>>;
+    readonly tuned: Readonly<Record<string, number>>;
+  };
+}
+
+export interface FusionTuneReport {
+  readonly users: number;
+  readonly ks: readonly number[];
+  readonly objective: number;
+  readonly grid: readonly number[];
+  readonly rounds: number;
+  readonly rrfK: number;
+  /** The service's weights of the sources the search moved. */
+  readonly serviceWeights: Readonly<Record<string, number>>;
+  /** Two folds: the users in file order, alternately; each tuned on the other. */
+  readonly folds: readonly FusionTuneFold[];
+  /** Recall on held-out users, averaged over the folds: what tuning would buy. */
+  readonly recall: {
+    readonly service: Readonly<Record<string, number>>;
+    readonly tuned: Readonly<Record<string, number>>;
+  };
+}
+
+const DEFAULT_GRID = [0, 0.1, 0.25, 0.5, 1, 1.5, 2, 3] as const;
+
+/**
+ * Searches the fusion weights, one source at a time (coordinate ascent over `grid`, from the
+ * service's weights), for the best recall at `objective` on half the users, and measures them
+ * on the other half, both ways: how much retuning would buy, free of the optimism of choosing
+ * and measuring on the same users. Only sources that proposed something are searched.
+ */
+export async function tuneFusion(options: FusionTuneOptions): Promise<FusionTuneReport> {
+  const ks = checkedKs(options.ks);
+  const objective = options.objective ?? Math.max(...ks);
+  if (!ks.includes(objective)) {
+    throw new InvalidArgumentError('objective', `must be one of the ks (${ks.join(', ')})`);
   }
+  const grid = [...(options.grid ?? DEFAULT_GRID)];
+  if (grid.length === 0 || grid.some((w) => !Number.isFinite(w) || w < 0)) {
+    throw new InvalidArgumentError('grid', `must be numbers ≥ 0, not ${grid.join(', ')}`);
+  }
+  const rounds = options.rounds ?? 1;
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10) {
+    throw new InvalidArgumentError('rounds', `must be an integer from 1 to 10, not ${rounds}`);
+  }
+  const rrfK = checkedRrfK(options.rrfK);
+  const lists = await loadFusionLists(options.listsPath, ks);
+  if (lists.users.length < 2) {
+    throw new InvalidArgumentError('lists', 'tuning needs two users or more, one a fold');
+  }
+  const service = fusionWeights({});
+  const searched = lists.sources.filter((name) =>
+    lists.users.some((user) =>
+      user.answers.some((a) => a.source === name && a.candidates.length > 0),
+    ),
+  );
+  const halves = [0, 1].map((fold) => lists.users.filter((_, i) => i % 2 === fold));
+  const folds = [0, 1].map((fold): FusionTuneFold => {
+    const tuneOn = halves[1 - fold]!;
+    const measureOn = halves[fold]!;
+    const weights = { ...service };
+    let best = fusedRecall(tuneOn, weights, rrfK, [objective])[0]!;
+    for (let round = 0; round < rounds; round++) {
+      for (const source of searched) {
+        for (const weight of grid) {
+          if (weight === weights[source]) continue;
+          const recall = fusedRecall(tuneOn, { ...weights, [source]: weight }, rrfK, [
+            objective,
+          ])[0]!;
+          if (recall > best) {
+            best = recall;
+            weights[source] = weight;
+          }
+        }
+      }
+    }
+    return {
+      tunedOn: tuneOn.length,
+      heldOut: measureOn.length,
+      weights: Object.fromEntries(searched.map((name) => [name, weights[name]!])),
+      recall: {
+        service: recallByK(ks, fusedRecall(measureOn, service, rrfK, ks)),
+        tuned: recallByK(ks, fusedRecall(measureOn, weights, rrfK, ks)),
+      },
+    };
+  });
+  const averaged = (pick: (fold: FusionTuneFold) => Readonly<Record<string, number>>) =>
+    Object.fromEntries(
+      ks.map((k) => [`@${k}`, round4(mean(folds.map((fold) => pick(fold)[`@${k}`]!)))]),
+    );
+  return {
+    users: lists.users.length,
+    ks,
+    objective,
+    grid,
+    rounds,
+    rrfK,
+    serviceWeights: Object.fromEntries(searched.map((name) => [name, service[name]!])),
+    folds,
+    recall: {
+      service: averaged((fold) => fold.recall.service),
+      tuned: averaged((fold) => fold.recall.tuned),
+    },
+  };
+}
+
+/** A user's lists as the merger takes them, built once however often they are fused. */
+interface FusionUser {
+  readonly relevant: ReadonlySet<string>;
+  readonly answers: readonly {
+    readonly source: string;
+    readonly candidates: ProposedCandidate[];
+  }[];
+}
+
+interface FusionLists {
+  readonly users: readonly FusionUser[];
+  /** The longest list of any source. */
+  readonly depth: number;
+  /** The sources the file holds lists of, in the order Generate merges them. */
+  readonly sources: readonly string[];
+}
+
+async function loadFusionLists(path: string, ks: readonly number[]): Promise<FusionLists> {
+  const lines = await readListsFile(path);
+  let depth = 0;
+  for (const line of lines) {
+    for (const list of Object.values(line.lists)) depth = Math.max(depth, list.length);
+  }
+  const maxK = Math.max(...ks);
   if (maxK > depth) {
     throw new InvalidArgumentError(
       'ks',
-      `${maxK} is deeper than the lists in ${options.listsPath} (at most ${depth} a source): ` +
+      `${maxK} is deeper than the lists in ${path} (at most ${depth} a source): ` +
         'write them with a larger K',
     );
   }
-  const sources = SOURCE_NAMES.filter((name) => users.some((user) => name in user.lists));
-  const recalls = ks.map(() => [] as number[]);
-  for (const user of users) {
+  const users = lines.map((line): FusionUser => ({
+    relevant: new Set(line.relevant),
     // The order Generate merges in (ties go to the source listed first).
-    const answers: SourceAnswer[] = SOURCE_NAMES.filter((name) => name in user.lists).map(
-      (name) => ({
-        source: name,
-        candidates: user.lists[name]!.map(proposal),
-        weight: weights[name]!,
-      }),
-    );
+    answers: SOURCE_NAMES.filter((name) => name in line.lists).map((name) => ({
+      source: name,
+      candidates: line.lists[name]!.map(proposal),
+    })),
+  }));
+  const sources = SOURCE_NAMES.filter((name) => lines.some((line) => name in line.lists));
+  return { users, depth, sources };
+}
+
+/** Mean recall at each K over `users` of their lists fused with `weights`. */
+function fusedRecall(
+  users: readonly FusionUser[],
+  weights: Readonly<Record<string, number>>,
+  rrfK: number,
+  ks: readonly number[],
+): number[] {
+  const maxK = Math.max(...ks);
+  const sums = ks.map(() => 0);
+  for (const user of users) {
+    const answers: SourceAnswer[] = user.answers.map((answer) => ({
+      ...answer,
+      weight: weights[answer.source]!,
+    }));
     const fused = mergeCandidates(
       answers,
       maxK,
       candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING,
       rrfK,
     ).map((candidate) => candidate.postId);
-    const relevant = new Set(user.relevant);
-    ks.forEach((k, i) => recalls[i]!.push(recallAt(fused, relevant, k)));
+    ks.forEach((k, i) => (sums[i]! += recallAt(fused, user.relevant, k)));
   }
-  const round = (v: number) => Math.round(v * 10_000) / 10_000;
-  return {
-    users: users.length,
-    ks,
-    depth,
-    rrfK,
-    sources,
-    weights: Object.fromEntries(sources.map((name) => [name, weights[name]!])),
-    recall: Object.fromEntries(ks.map((k, i) => [`@${k}`, round(mean(recalls[i]!))])),
-  };
+  return sums.map((sum) => (users.length === 0 ? 0 : sum / users.length));
+}
+
+function recallByK(ks: readonly number[], recalls: readonly number[]): Record<string, number> {
+  return Object.fromEntries(ks.map((k, i) => [`@${k}`, round4(recalls[i]!)]));
+}
+
+const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
+
+function checkedKs(ks: readonly number[] | undefined): number[] {
+  const checked = [...(ks ?? DEFAULT_KS)];
+  if (checked.length === 0 || checked.some((k) => !Number.isInteger(k) || k < 1)) {
+    throw new InvalidArgumentError('ks', `must be positive integers, not ${checked.join(', ')}`);
+  }
+  return checked;
+}
+
+function checkedRrfK(rrfK: number | undefined): number {
+  const checked = rrfK ?? RRF_K;
+  if (!Number.isFinite(checked) || checked < 0) {
+    throw new InvalidArgumentError('rrf_k', `must be a number ≥ 0, not ${checked}`);
+  }
+  return checked;
 }
 
 /**

@@ -184,6 +184,34 @@ describe('feedmesh eval fusion', () => {
     assert.deepEqual(report.recall, { '@1': 0, '@3': 1 });
   });
 
+  it('--tune: weights searched on half the users, measured on the other half', async () => {
+    const skewed = join(dir, 'skewed.jsonl');
+    const line = (u: number) =>
+      JSON.stringify({
+        userId: `u${u}`,
+        lists: {
+          session: Array.from({ length: 10 }, (_, i) => `s${u}-${i}`),
+          related: Array.from({ length: 10 }, (_, i) => `r${u}-${i}`),
+        },
+        relevant: [`r${u}-0`],
+      });
+    await writeFile(skewed, Array.from({ length: 8 }, (_, u) => line(u)).join('\n') + '\n');
+    const run = await runCliForTest([
+      'eval',
+      'fusion',
+      '--lists',
+      skewed,
+      '--tune',
+      '--ks',
+      '1,10',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^8 users: weights searched on half \(recall@10\)/m);
+    assert.match(run.stdout, /^service weights: session 1\.5, related 1$/m);
+    assert.match(run.stdout, /^service weights +0\.0000 +0\.0000$/m);
+    assert.match(run.stdout, /^tuned weights +1\.0000 +1\.0000$/m);
+  });
+
   it('names the option or the field that is wrong', async () => {
     const refused = async (argv: string[], code: number, message: RegExp) => {
       const run = await runCliForTest(['eval', 'fusion', '--lists', lists, ...argv]);
@@ -198,6 +226,22 @@ describe('feedmesh eval fusion', () => {
     );
     await refused(['--ks', '1,x'], EXIT_USAGE, /'--ks <list>' argument '1,x' is invalid\./);
     await refused(['--ks', '1,1'], EXIT_USAGE, /argument '1,1' is invalid\. 1 is given twice/);
+    await refused(['--rounds', '2'], EXIT_USAGE, /--rounds applies to --tune only/);
+    await refused(
+      ['--tune', '--weights', 'session=1'],
+      EXIT_USAGE,
+      /--tune starts from the for-you weights; leave out --weights/,
+    );
+    await refused(
+      ['--tune', '--objective', '5', '--ks', '1,3'],
+      EXIT_USAGE,
+      /--objective 5 is not one of --ks \(1,3\)/,
+    );
+    await refused(
+      ['--tune', '--grid', '1,x'],
+      EXIT_USAGE,
+      /'--grid <list>' argument '1,x' is invalid/,
+    );
     await refused(
       ['--ks', '10'],
       EXIT_FAILED,

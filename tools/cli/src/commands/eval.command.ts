@@ -4,6 +4,7 @@ import {
   parseSourceWeights,
   replayFusion,
   runCandidateEval,
+  tuneFusion,
   runCandidateEvalDraws,
 } from '@feedmesh/candidate-generation';
 import { FeedmeshError } from '@feedmesh/errors';
@@ -19,6 +20,7 @@ import {
   integerIn,
   integerList,
   numberIn,
+  numberList,
   outputFile,
   seedList,
 } from '../option-parsers.js';
@@ -219,7 +221,8 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
     .command('fusion')
     .description(
       "fuse again the per-source lists of `eval candidates --lists` with the service's merger, " +
-        'under other weights or another RRF constant: the union recall@K in seconds',
+        'under other weights or another RRF constant (the union recall@K in seconds), or ' +
+        '--tune the weights on half the users and measure them on the other half',
     )
     .requiredOption(
       '--lists <file>',
@@ -237,8 +240,64 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
       'cut-offs, comma-separated, none deeper than the lists (default 100,500,1000)',
       integerList(1, 100_000),
     )
+    .option(
+      '--tune',
+      "search each source's weight on half the users (from the for-you ones), measure on the " +
+        'other half, both ways: what retuning would buy',
+    )
+    .option(
+      '--objective <k>',
+      'with --tune: the cut-off to maximize (default the largest)',
+      integerIn(1, 100_000),
+    )
+    .option(
+      '--grid <list>',
+      'with --tune: the weights tried (default 0,0.1,0.25,0.5,1,1.5,2,3)',
+      numberList(0, 1_000),
+    )
+    .option('--rounds <n>', 'with --tune: passes over the sources (default 1)', integerIn(1, 10))
     .option('--json', 'print the whole report as JSON')
     .action(async (options) => {
+      const tuneOnly = (['objective', 'grid', 'rounds'] as const).filter(
+        (o) => options[o] !== undefined,
+      );
+      if (!options.tune && tuneOnly.length > 0) {
+        throw new UsageError(`${tuneOnly.map((o) => `--${o}`).join(', ')} applies to --tune only`);
+      }
+      if (options.tune && options.weights) {
+        throw new UsageError('--tune starts from the for-you weights; leave out --weights');
+      }
+      const ks = options.ks ?? [100, 500, 1_000];
+      if (options.objective !== undefined && !ks.includes(options.objective)) {
+        throw new UsageError(
+          `--objective ${options.objective} is not one of --ks (${ks.join(',')})`,
+        );
+      }
+      if (options.tune) {
+        const report = await tuneFusion({
+          listsPath: options.lists,
+          ks: options.ks,
+          objective: options.objective,
+          grid: options.grid,
+          rounds: options.rounds,
+          rrfK: options.rrfK,
+        });
+        const row = (name: string, recall: Readonly<Record<string, number>>) =>
+          `${name.padEnd(18)}${report.ks.map((k) => fixed(recall[`@${k}`]!).padStart(10)).join('')}`;
+        const weights = (w: Readonly<Record<string, number>>) =>
+          Object.entries(w)
+            .map(([source, weight]) => `${source} ${weight}`)
+            .join(', ');
+        await printReport(io, report, options, () => [
+          `${report.users} users: weights searched on half (recall@${report.objective}), measured on the other half, both ways`,
+          `service weights: ${weights(report.serviceWeights)}`,
+          ...report.folds.map((fold, i) => `tuned, half ${i + 1}: ${weights(fold.weights)}`),
+          `${'held-out recall'.padEnd(18)}${report.ks.map((k) => `@${k}`.padStart(10)).join('')}`,
+          row('service weights', report.recall.service),
+          row('tuned weights', report.recall.tuned),
+        ]);
+        return;
+      }
       const report = await replayFusion({
         listsPath: options.lists,
         weights: options.weights,
