@@ -4,8 +4,8 @@ import {
   parseSourceWeights,
   replayFusion,
   runCandidateEval,
-  tuneFusion,
   runCandidateEvalDraws,
+  tuneFusion,
 } from '@feedmesh/candidate-generation';
 import { FeedmeshError } from '@feedmesh/errors';
 import { runColdStartEval, runTagInferenceEval } from '@feedmesh/content';
@@ -284,14 +284,10 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
         });
         const row = (name: string, recall: Readonly<Record<string, number>>) =>
           `${name.padEnd(18)}${report.ks.map((k) => fixed(recall[`@${k}`]!).padStart(10)).join('')}`;
-        const weights = (w: Readonly<Record<string, number>>) =>
-          Object.entries(w)
-            .map(([source, weight]) => `${source} ${weight}`)
-            .join(', ');
         await printReport(io, report, options, () => [
           `${report.users} users: weights searched on half (recall@${report.objective}), measured on the other half, both ways`,
-          `service weights: ${weights(report.serviceWeights)}`,
-          ...report.folds.map((fold, i) => `tuned, half ${i + 1}: ${weights(fold.weights)}`),
+          `service weights: ${weightList(report.serviceWeights)}`,
+          ...report.folds.map((fold, i) => `tuned, half ${i + 1}: ${weightList(fold.weights)}`),
           `${'held-out recall'.padEnd(18)}${report.ks.map((k) => `@${k}`.padStart(10)).join('')}`,
           row('service weights', report.recall.service),
           row('tuned weights', report.recall.tuned),
@@ -306,9 +302,7 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
       });
       await printReport(io, report, options, () => [
         `${report.users} users, lists ${report.depth} deep, RRF constant ${report.rrfK}`,
-        `weights: ${Object.entries(report.weights)
-          .map(([source, weight]) => `${source} ${weight}`)
-          .join(', ')}`,
+        `weights: ${weightList(report.weights)}`,
         `union    ${report.ks.map((k) => `recall@${k} ${fixed(report.recall[`@${k}`]!)}`).join('   ')}`,
       ]);
     });
@@ -492,4 +486,11 @@ function sourceWeights(value: string): Record<string, number> {
     if (error instanceof FeedmeshError) throw new InvalidArgumentError(error.message);
     throw error;
   }
+}
+
+/** `session 1.5, related 1`. */
+function weightList(weights: Readonly<Record<string, number>>): string {
+  return Object.entries(weights)
+    .map(([source, weight]) => `${source} ${weight}`)
+    .join(', ');
 }
