@@ -284,6 +284,7 @@ export {
   type DrawSpread,
 } from './evaluation/candidate-eval-draws.js';
 export {
+  FUSION_KS,
   parseSourceWeights,
   replayFusion,
   tuneFusion,

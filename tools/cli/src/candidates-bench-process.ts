@@ -10,10 +10,7 @@ import { CommandFailedError } from './cli-errors.js';
  * Flags of the measuring process beyond the service's own: `gc()` for the heap figures, and
  * room for what the service never holds, the generated world and the embeddings' training.
  */
-export const CANDIDATES_BENCH_NODE_FLAGS: readonly string[] = [
-  '--expose-gc',
-  '--max-old-space-size=8192',
-];
+const CANDIDATES_BENCH_NODE_FLAGS: readonly string[] = ['--expose-gc', '--max-old-space-size=8192'];
 
 export interface CandidatesBenchProcessOptions {
   readonly preset: WorldPresetName;
@@ -31,7 +28,7 @@ export interface CandidatesBenchProcessOptions {
 }
 
 /** The node flags `runCandidatesBenchProcess` starts the measuring process with, in order. */
-export function candidatesBenchNodeFlags(extra: readonly string[] = []): string[] {
+function candidatesBenchNodeFlags(extra: readonly string[] = []): string[] {
   return [...SERVICE_NODE_FLAGS['candidate-generation'], ...CANDIDATES_BENCH_NODE_FLAGS, ...extra];
 }
 

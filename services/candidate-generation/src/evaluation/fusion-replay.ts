@@ -40,7 +40,8 @@ interface ListsLine {
   readonly relevant: readonly string[];
 }
 
-const DEFAULT_KS = [100, 500, 1_000] as const;
+/** The cut-offs a replay or a tuning reports when given none. */
+export const FUSION_KS: readonly number[] = [100, 500, 1_000];
 
 /**
  * Fuses again the per-source lists an evaluation wrote, with the service's own merger, under
@@ -265,7 +266,7 @@ function recallByK(ks: readonly number[], recalls: readonly number[]): Record<st
 const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
 
 function checkedKs(ks: readonly number[] | undefined): number[] {
-  const checked = [...(ks ?? DEFAULT_KS)];
+  const checked = [...(ks ?? FUSION_KS)];
   if (checked.length === 0 || checked.some((k) => !Number.isInteger(k) || k < 1)) {
     throw new InvalidArgumentError('ks', `must be positive integers, not ${checked.join(', ')}`);
   }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from '@commander-js/extra-typings';
 import {
   ASK_AT,
+  FUSION_KS,
   parseSourceWeights,
   replayFusion,
   runCandidateEval,
@@ -267,7 +268,7 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
       if (options.tune && options.weights) {
         throw new UsageError('--tune starts from the for-you weights; leave out --weights');
       }
-      const ks = options.ks ?? [100, 500, 1_000];
+      const ks = options.ks ?? FUSION_KS;
       if (options.objective !== undefined && !ks.includes(options.objective)) {
         throw new UsageError(
           `--objective ${options.objective} is not one of --ks (${ks.join(',')})`,
