@@ -49,6 +49,7 @@ describe('content understanding end to end: a new blog’s first post reaches th
           FEED_BUDGET_CANDIDATES_MS: '1000',
           FEED_BUDGET_FEATURES_MS: '1000',
           FEED_BUDGET_RANKING_MS: '1000',
+          FEED_BUDGET_DESCRIBE_MS: '1000',
         },
       },
     });

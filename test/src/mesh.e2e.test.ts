@@ -93,6 +93,7 @@ describe('the mesh end to end: every service its own process, on real Redis', fu
       FEED_BUDGET_CANDIDATES_MS: '1000',
       FEED_BUDGET_FEATURES_MS: '1000',
       FEED_BUDGET_RANKING_MS: '1000',
+      FEED_BUDGET_DESCRIBE_MS: '1000',
     });
     services.set('feed-gateway', gatewayProcess);
     const handle = createServiceClient(

@@ -13,12 +13,17 @@ export interface CallSample {
   readonly items: number;
   /** `degraded[].component` of the response. */
   readonly degraded: readonly string[];
+  /** `degraded[].reason` of the response, in the same order: which stage failed, and why. */
+  readonly reasons: readonly string[];
+  /** The error's message, when the call failed. */
+  readonly error?: string;
 }
 
 /** What one call returned; `call` throws a ClientError when the call failed. */
 export interface CallOutcome {
   readonly items: number;
   readonly degraded: readonly string[];
+  readonly reasons?: readonly string[];
 }
 
 export interface ClosedLoopOptions {
@@ -63,11 +68,26 @@ export class ClosedLoop {
       let failed = false;
       try {
         const outcome = await this.options.call(this.sequence++, new Date(startedAt + deadlineMs));
-        this.samples.push({ startedAt, endedAt: Date.now(), status: 'OK', ...outcome });
+        this.samples.push({
+          startedAt,
+          endedAt: Date.now(),
+          status: 'OK',
+          items: outcome.items,
+          degraded: outcome.degraded,
+          reasons: outcome.reasons ?? outcome.degraded.map(() => ''),
+        });
       } catch (error) {
         failed = true;
         const status = error instanceof ClientError ? Status[error.code] : 'CLIENT_ERROR';
-        this.samples.push({ startedAt, endedAt: Date.now(), status, items: 0, degraded: [] });
+        this.samples.push({
+          startedAt,
+          endedAt: Date.now(),
+          status,
+          items: 0,
+          degraded: [],
+          reasons: [],
+          error: error instanceof Error ? error.message : String(error),
+        });
       }
       // A caller whose calls fail at once (nothing listening) must not spin the CPU.
       const pause = Math.max(pauseMs, failed ? 5 : 0);
@@ -92,7 +112,11 @@ export function getFeedCall(gateway: GatewayClient, run: string): ClosedLoopOpti
       },
       { deadline },
     );
-    return { items: response.items.length, degraded: response.degraded.map((d) => d.component) };
+    return {
+      items: response.items.length,
+      degraded: response.degraded.map((d) => d.component),
+      reasons: response.degraded.map((d) => d.reason),
+    };
   };
 }
 

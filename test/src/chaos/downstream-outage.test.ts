@@ -59,6 +59,7 @@ describe('chaos: GetFeed under steady load while each downstream service is kill
         FEED_BUDGET_CANDIDATES_MS: '400',
         FEED_BUDGET_FEATURES_MS: '300',
         FEED_BUDGET_RANKING_MS: '300',
+        FEED_BUDGET_DESCRIBE_MS: '300',
         CANDIDATES_SOURCE_TIMEOUT_MS: '300',
       },
     });
@@ -139,11 +140,11 @@ describe('chaos: GetFeed under steady load while each downstream service is kill
     assert.notEqual(
       report.recoveryMs,
       undefined,
-      `still unhealthy ${AFTER_MS} ms after the restart`,
+      `still unhealthy ${AFTER_MS} ms after the restart; the last unhealthy call ${report.lastUnhealthy}`,
     );
     assert.ok(
       report.recoveryMs! <= RECOVERY_TARGET_MS + RECOVERY_MARGIN_MS,
-      `recovered ${report.recoveryMs} ms after the restart listened`,
+      `recovered ${report.recoveryMs} ms after the restart listened; the last unhealthy call ${report.lastUnhealthy}`,
     );
   }
 

@@ -30,7 +30,15 @@ export interface OutageReport {
    * observation ended unhealthy (never recovered).
    */
   readonly recoveryMs: number | undefined;
-  /** Degradations of other components seen meanwhile (load noise: a source timing out). */
+  /**
+   * The last call that counted against recovery, when one did after the restart: when it
+   * started (ms after the restart listened), its status, and what it named degraded and why.
+   */
+  readonly lastUnhealthy: string | undefined;
+  /**
+   * Degradations of other components seen meanwhile (load noise: a source timing out), by
+   * "component: reason" with the reason's detail in brackets left out.
+   */
   readonly otherDegraded: Readonly<Record<string, number>>;
   /** Slowest call, ms. */
   readonly maxLatencyMs: number;
@@ -57,10 +65,11 @@ export function outageReport(
   const otherDegraded: Record<string, number> = {};
   for (const sample of during) {
     statuses[sample.status] = (statuses[sample.status] ?? 0) + 1;
-    for (const component of sample.degraded) {
-      if (component !== outage.service)
-        otherDegraded[component] = (otherDegraded[component] ?? 0) + 1;
-    }
+    sample.degraded.forEach((component, i) => {
+      if (component === outage.service) return;
+      const key = `${component}: ${briefly(sample.reasons[i] ?? '')}`;
+      otherDegraded[key] = (otherDegraded[key] ?? 0) + 1;
+    });
   }
   const whileDown = during.filter((s) => s.endedAt < outage.listeningAt);
   const ok = during.filter(judge.succeeded).length;
@@ -74,6 +83,7 @@ export function outageReport(
     callsWhileDown: whileDown.length,
     degradedWhileDown: whileDown.filter((s) => s.degraded.includes(outage.service)).length,
     recoveryMs: recoveryMs(during, outage.listeningAt, judge.unhealthy),
+    lastUnhealthy: describeLastUnhealthy(during, outage.listeningAt, judge.unhealthy),
     otherDegraded,
     maxLatencyMs: Math.max(0, ...during.map((s) => s.endedAt - s.startedAt)),
   };
@@ -92,6 +102,28 @@ function recoveryMs(
   const firstHealthy = samples[lastUnhealthy + 1];
   if (firstHealthy === undefined) return undefined;
   return Math.max(0, firstHealthy.startedAt - listeningAt);
+}
+
+/** A degradation's reason without its bracketed detail (error messages, timings). */
+function briefly(reason: string): string {
+  const bracket = reason.indexOf(' (');
+  return bracket === -1 ? reason : reason.slice(0, bracket);
+}
+
+function describeLastUnhealthy(
+  samples: readonly CallSample[],
+  listeningAt: number,
+  unhealthy: (sample: CallSample) => boolean,
+): string | undefined {
+  const last = samples.filter((s) => s.startedAt >= listeningAt && unhealthy(s)).at(-1);
+  if (!last) return undefined;
+  const degraded = last.degraded.map((component, i) => `${component}: ${last.reasons[i] ?? ''}`);
+  return (
+    `started ${last.startedAt - listeningAt} ms after the restart, took ` +
+    `${last.endedAt - last.startedAt} ms, ${last.status}` +
+    (last.error ? ` (${last.error})` : '') +
+    (degraded.length ? `; degraded ${degraded.join('; ')}` : '')
+  );
 }
 
 /** One line per outage, for the test's output and the README. */

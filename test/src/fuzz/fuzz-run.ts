@@ -198,6 +198,7 @@ export async function runFuzz(options: FuzzOptions = {}): Promise<FuzzReport> {
         FEED_BUDGET_CANDIDATES_MS: '1000',
         FEED_BUDGET_FEATURES_MS: '1000',
         FEED_BUDGET_RANKING_MS: '1000',
+        FEED_BUDGET_DESCRIBE_MS: '1000',
       },
     });
     await loadSmallWorld(mesh.gateway);
