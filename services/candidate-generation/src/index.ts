@@ -283,9 +283,9 @@ export {
   type CandidateEvalDrawsReport,
   type DrawSpread,
 } from './evaluation/candidate-eval-draws.js';
+export { parseSourceWeights, unionWeights } from './evaluation/union-weights.js';
 export {
   FUSION_KS,
-  parseSourceWeights,
   replayFusion,
   tuneFusion,
   type FusionReplayOptions,

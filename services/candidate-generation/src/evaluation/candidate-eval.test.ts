@@ -155,11 +155,11 @@ describe('runCandidateEval (ml-latest-small, first 30 users)', function () {
     );
     await assert.rejects(
       runCandidateEval({ dataDir: DATA, weights: { populr: 1 } }),
-      /weights: unknown source "populr"/,
+      /weights\.populr: not a source; the sources are following, /,
     );
     await assert.rejects(
       runCandidateEval({ dataDir: DATA, weights: { popular: -1 } }),
-      /weights\.popular: must be a number at least 0, not -1/,
+      /weights\.popular: must be a number ≥ 0, not -1/,
     );
   });
 

@@ -31,7 +31,7 @@ import {
 import { halfLifeOf } from '../decay.js';
 import { InMemoryCandidateStore } from '../in-memory-candidate-store.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from '../session.source.js';
-import { DEFAULT_SOURCE_BUDGETS } from '../source-budgets.js';
+import { unionWeights } from './union-weights.js';
 
 export interface CandidateEvalOptions {
   /** Training ratings CSV (`user_id,item_id,rating,timestamp` or MovieLens's header). */
@@ -148,15 +148,7 @@ export async function runCandidateEval(
     throw new InvalidArgumentError('source_depth', 'must be at least 1 (a multiple of K)');
   }
   checkSourceNames('sources', options.sources ?? []);
-  checkSourceNames('weights', Object.keys(options.weights ?? {}));
-  for (const [name, weight] of Object.entries(options.weights ?? {})) {
-    if (!(Number.isFinite(weight) && weight >= 0)) {
-      throw new InvalidArgumentError(
-        `weights.${name}`,
-        `must be a number at least 0, not ${weight}`,
-      );
-    }
-  }
+  const weights = unionWeights(options.weights ?? {});
   const progress = options.progress ?? (() => undefined);
   const files = await ratingFiles(options);
   const [train, test, movies] = await Promise.all([
@@ -194,7 +186,7 @@ export async function runCandidateEval(
           name,
           {
             maxCandidates: 0,
-            weight: options.weights?.[name] ?? DEFAULT_SOURCE_BUDGETS[SURFACE]?.[name]?.weight ?? 1,
+            weight: weights[name],
           },
         ]),
       ),

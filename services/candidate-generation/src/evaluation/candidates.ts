@@ -6,7 +6,7 @@
  */
 import { choiceFlag, integerFlag, numberFlag, parseScriptArgs } from '@feedmesh/service-kit';
 import { ASK_AT, runCandidateEval } from './candidate-eval.js';
-import { parseSourceWeights } from './fusion-replay.js';
+import { parseSourceWeights } from './union-weights.js';
 
 const USAGE =
   'candidates.js (--train train.csv --test test.csv | --data-dir ml-latest-small [--seed 42])\n' +

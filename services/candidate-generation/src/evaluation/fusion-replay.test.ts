@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCandidateEval } from './candidate-eval.js';
-import { parseSourceWeights, replayFusion, tuneFusion } from './fusion-replay.js';
+import { replayFusion, tuneFusion } from './fusion-replay.js';
+import { parseSourceWeights } from './union-weights.js';
 
 /** ../shared/data from the repository root (dist/evaluation is four levels below it). */
 const DATA = fileURLToPath(new URL('../../../../../shared/data/ml-latest-small/', import.meta.url));

@@ -6,7 +6,7 @@ import { mean, recallAt } from '@feedmesh/evaluation';
 import { mergeCandidates, RRF_K, type SourceAnswer } from '../candidate-merger.js';
 import { SOURCE_NAMES, type ProposedCandidate } from '../candidate-source.js';
 import type { PostState } from '../candidate-store.js';
-import { DEFAULT_SOURCE_BUDGETS } from '../source-budgets.js';
+import { unionWeights } from './union-weights.js';
 
 export interface FusionReplayOptions {
   /** The per-source lists an evaluation wrote (`runCandidateEval`'s `listsPath`). */
@@ -52,7 +52,7 @@ export const FUSION_KS: readonly number[] = [100, 500, 1_000];
 export async function replayFusion(options: FusionReplayOptions): Promise<FusionReplayReport> {
   const ks = checkedKs(options.ks);
   const rrfK = checkedRrfK(options.rrfK);
-  const weights = fusionWeights(options.weights ?? {});
+  const weights = unionWeights(options.weights ?? {});
   const lists = await loadFusionLists(options.listsPath, ks);
   return {
     users: lists.users.length,
@@ -135,7 +135,7 @@ export async function tuneFusion(options: FusionTuneOptions): Promise<FusionTune
   if (lists.users.length < 2) {
     throw new InvalidArgumentError('lists', 'tuning needs two users or more, one a fold');
   }
-  const service = fusionWeights({});
+  const service = unionWeights({});
   const searched = lists.sources.filter((name) =>
     lists.users.some((user) =>
       user.answers.some((a) => a.source === name && a.candidates.length > 0),
@@ -279,42 +279,6 @@ function checkedRrfK(rrfK: number | undefined): number {
     throw new InvalidArgumentError('rrf_k', `must be a number ≥ 0, not ${checked}`);
   }
   return checked;
-}
-
-/**
- * `session=1.5,tags=0.1` as weights by source. Every name must be a source's and every weight
- * a number ≥ 0; at 0 a source's posts count for nothing and only fill places after the rest.
- */
-export function parseSourceWeights(text: string): Record<string, number> {
-  const weights: Record<string, number> = {};
-  for (const pair of text.split(',')) {
-    const [name = '', value, ...rest] = pair.split('=').map((part) => part.trim());
-    if (value === undefined || value === '' || rest.length > 0) {
-      throw new InvalidArgumentError('weights', `expected source=weight, not "${pair}"`);
-    }
-    weights[name] = Number(value);
-  }
-  fusionWeights(weights);
-  return weights;
-}
-
-/** The SURFACE_FOR_YOU weights of every source, overridden by `overrides` (checked). */
-function fusionWeights(overrides: Readonly<Record<string, number>>): Record<string, number> {
-  const defaults = DEFAULT_SOURCE_BUDGETS[commonv1.Surface.SURFACE_FOR_YOU] ?? {};
-  for (const [name, weight] of Object.entries(overrides)) {
-    if (!(SOURCE_NAMES as readonly string[]).includes(name)) {
-      throw new InvalidArgumentError(
-        `weights.${name}`,
-        `not a source; the sources are ${SOURCE_NAMES.join(', ')}`,
-      );
-    }
-    if (!Number.isFinite(weight) || weight < 0) {
-      throw new InvalidArgumentError(`weights.${name}`, `must be a number ≥ 0, not ${weight}`);
-    }
-  }
-  return Object.fromEntries(
-    SOURCE_NAMES.map((name) => [name, overrides[name] ?? defaults[name]?.weight ?? 1]),
-  );
 }
 
 /** A list entry as the merger takes it: only the post id matters to the fusion. */
