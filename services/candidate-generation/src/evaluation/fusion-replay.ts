@@ -142,6 +142,8 @@ export async function tuneFusion(options: FusionTuneOptions): Promise<FusionTune
     ),
   );
   const halves = [0, 1].map((fold) => lists.users.filter((_, i) => i % 2 === fold));
+  // Each fold's recall unrounded, so that the average is rounded once.
+  const unrounded: { service: number[]; tuned: number[] }[] = [];
   const folds = [0, 1].map((fold): FusionTuneFold => {
     const tuneOn = halves[1 - fold]!;
     const measureOn = halves[fold]!;
@@ -161,19 +163,22 @@ export async function tuneFusion(options: FusionTuneOptions): Promise<FusionTune
         }
       }
     }
+    const recall = {
+      service: fusedRecall(measureOn, service, rrfK, ks),
+      tuned: fusedRecall(measureOn, weights, rrfK, ks),
+    };
+    unrounded.push(recall);
     return {
       tunedOn: tuneOn.length,
       heldOut: measureOn.length,
       weights: Object.fromEntries(searched.map((name) => [name, weights[name]!])),
-      recall: {
-        service: recallByK(ks, fusedRecall(measureOn, service, rrfK, ks)),
-        tuned: recallByK(ks, fusedRecall(measureOn, weights, rrfK, ks)),
-      },
+      recall: { service: recallByK(ks, recall.service), tuned: recallByK(ks, recall.tuned) },
     };
   });
-  const averaged = (pick: (fold: FusionTuneFold) => Readonly<Record<string, number>>) =>
-    Object.fromEntries(
-      ks.map((k) => [`@${k}`, round4(mean(folds.map((fold) => pick(fold)[`@${k}`]!)))]),
+  const averaged = (pick: (fold: { service: number[]; tuned: number[] }) => number[]) =>
+    recallByK(
+      ks,
+      ks.map((_, i) => mean(unrounded.map((fold) => pick(fold)[i]!))),
     );
   return {
     users: lists.users.length,
@@ -185,8 +190,8 @@ export async function tuneFusion(options: FusionTuneOptions): Promise<FusionTune
     serviceWeights: Object.fromEntries(searched.map((name) => [name, service[name]!])),
     folds,
     recall: {
-      service: averaged((fold) => fold.recall.service),
-      tuned: averaged((fold) => fold.recall.tuned),
+      service: averaged((fold) => fold.service),
+      tuned: averaged((fold) => fold.tuned),
     },
   };
 }
