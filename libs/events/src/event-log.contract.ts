@@ -346,6 +346,49 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       await assert.rejects(log.lag('any-group'));
     });
 
+    it('replays the history in the order it was appended across partitions: a post before the likes of it', async function () {
+      const log = await openLog({ partitions: 4 });
+      // Each post, then three likes of it by users whose events live in other partitions; each
+      // event a millisecond later than the one before, as a publisher stamps them.
+      const events: eventsv1.Event[] = [];
+      for (let post = 0; post < 12; post++) {
+        events.push({
+          eventId: `post-${post}`,
+          atMs: 0,
+          payload: {
+            $case: 'postCreated',
+            value: {
+              postId: `p${post}`,
+              blogId: 'b1',
+              text: 'hello',
+              tags: [],
+              mediaKind: 0,
+              reblogOf: '',
+            },
+          },
+        });
+        for (let n = 0; n < 3; n++) {
+          events.push(like(`like-${post}-${n}`, `u${(post + n) % 7}`, `p${post}`));
+        }
+      }
+      events.forEach((event, index) => Object.assign(event, { atMs: 1_700_000_000_000 + index }));
+      const partitions = new Set(events.map((event) => partitionOf(event, 4)));
+      assert.ok(partitions.size >= 3, 'the events are spread over the partitions');
+      // In batches of a post and its likes, and some one event at a time.
+      for (let i = 0; i < events.length;) {
+        const size = i < 24 ? 4 : 1;
+        await log.append(events.slice(i, i + size));
+        i += size;
+      }
+
+      const read: string[] = [];
+      for await (const event of log.history({ chunkSize: 5 })) read.push(event.eventId);
+      assert.deepEqual(
+        read,
+        events.map((event) => event.eventId),
+      );
+    });
+
     it('splits a group between its consumers, giving each event to exactly one of them', async function () {
       const log = await openLog();
       const applied = new Applications();

@@ -69,9 +69,13 @@ export interface EventLog {
   markProcessed(group: string, event: eventsv1.Event): Promise<boolean>;
 
   /**
-   * Reads the whole retained history, partition by partition, oldest first within each,
-   * without joining a group: for batch jobs (the trainer, rebuilding an index, backfills)
-   * that want every event each run. Entries that cannot be decoded are skipped.
+   * Reads the whole retained history in the order it was appended, across partitions, without
+   * joining a group: for batch jobs (the trainer, rebuilding an index, backfills) that want
+   * every event each run. So a post comes before the likes of it, although the log partitions
+   * the two apart (a post by its id, a like by its user). Within a partition the order is
+   * exact; across partitions the in-memory log's is exact, and Redis's is that of its clock,
+   * with events appended in the same millisecond ordered by their `at_ms`. Entries that cannot
+   * be decoded are skipped.
    */
   history(options?: HistoryOptions): AsyncIterable<eventsv1.Event>;
 

@@ -24,6 +24,8 @@ import { partitionOf } from './partition.js';
 
 interface StoredEntry {
   readonly seq: number;
+  /** Place in the whole log's append order, across partitions. */
+  readonly order: number;
   readonly eventId: string;
   readonly bytes: Uint8Array;
 }
@@ -56,8 +58,8 @@ class Partition {
   }
 
   /** Trims like `MAXLEN ~`: in steps of TRIM_STEP entries, so an append stays cheap. */
-  append(eventId: string, bytes: Uint8Array, maxLen: number | undefined): void {
-    this.entries.push({ seq: this.nextSeq, eventId, bytes });
+  append(eventId: string, bytes: Uint8Array, order: number, maxLen: number | undefined): void {
+    this.entries.push({ seq: this.nextSeq, order, eventId, bytes });
     this.nextSeq += 1;
     if (maxLen !== undefined && this.entries.length >= maxLen + TRIM_STEP) {
       const dropped = this.entries.length - maxLen;
@@ -141,6 +143,8 @@ export class InMemoryEventLog implements EventLog {
   private readonly beats = new Map<string, Map<string, number>>();
   /** Consumers waiting for the next append (see AppendWaiter). */
   private readonly appended = new Set<() => void>();
+  /** Events appended so far: the next one's place in the log's append order. */
+  private appendedCount = 0;
   private closed = false;
 
   /** What consumers run against; kept off the class so its public face stays `EventLog`. */
@@ -197,7 +201,12 @@ export class InMemoryEventLog implements EventLog {
     checkAppendable(events);
     for (const event of events) {
       const partition = this.partition(partitionOf(event, this.settings.partitions));
-      partition.append(event.eventId, eventsv1.Event.encode(event).finish(), this.settings.maxLen);
+      partition.append(
+        event.eventId,
+        eventsv1.Event.encode(event).finish(),
+        this.appendedCount++,
+        this.settings.maxLen,
+      );
     }
     for (const wake of [...this.appended]) wake();
   }
@@ -276,14 +285,22 @@ export class InMemoryEventLog implements EventLog {
   }
 
   async *history(): AsyncIterable<eventsv1.Event> {
-    for (const partition of this.partitions) {
-      // A copy: consumers may append while the caller iterates.
-      for (const entry of [...partition.entries]) {
-        try {
-          yield eventsv1.Event.decode(entry.bytes);
-        } catch {
-          // not an Event: skipped, as the Redis log does
-        }
+    // Copies: consumers may append while the caller iterates.
+    const partitions = this.partitions.map((partition) => [...partition.entries]);
+    const next = partitions.map(() => 0);
+    for (;;) {
+      // The oldest head of the partitions, by the log's append order.
+      let from = -1;
+      for (let p = 0; p < partitions.length; p++) {
+        const head = partitions[p]![next[p]!];
+        if (head && (from === -1 || head.order < partitions[from]![next[from]!]!.order)) from = p;
+      }
+      if (from === -1) return;
+      const entry = partitions[from]![next[from]!++]!;
+      try {
+        yield eventsv1.Event.decode(entry.bytes);
+      } catch {
+        // not an Event: skipped, as the Redis log does
       }
     }
   }

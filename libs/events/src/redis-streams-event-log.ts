@@ -236,19 +236,31 @@ export class RedisStreamsEventLog implements EventLog {
 
   async *history(options: HistoryOptions = {}): AsyncIterable<eventsv1.Event> {
     const chunk = options.chunkSize ?? 1_000;
-    for (const partition of this.partitionIndexes()) {
-      let start = '-';
-      for (;;) {
-        const entries = (await unavailableOnFailure('history', () =>
-          this.client.xrangeBuffer(this.streamKey(partition), start, '+', 'COUNT', chunk),
-        )) as unknown as RawEntry[];
-        for (const [id, fields] of entries) {
-          const event = decodeEvent(fieldsOf(fields).get('event') ?? Buffer.alloc(0));
-          if (event) yield event;
-          start = `(${id.toString()}`;
-        }
-        if (entries.length < chunk) break;
+    const readers = this.partitionIndexes().map(
+      (partition) =>
+        new HistoryReader(chunk, (start) =>
+          unavailableOnFailure('history', async () => {
+            const key = this.streamKey(partition);
+            return (await this.client.xrangeBuffer(
+              key,
+              start,
+              '+',
+              'COUNT',
+              chunk,
+            )) as unknown as RawEntry[];
+          }),
+        ),
+    );
+    await Promise.all(readers.map((reader) => reader.fill()));
+    for (;;) {
+      // The oldest head of the partitions: see HistoryReader's `before`.
+      let from: HistoryReader | undefined;
+      for (const reader of readers) {
+        if (reader.head && (!from || before(reader.head, from.head!))) from = reader;
       }
+      if (!from) return;
+      yield from.take();
+      if (!from.head) await from.fill();
     }
   }
 
@@ -864,6 +876,80 @@ function toDeadLetter(fields: Map<string, Buffer>): DeadLetter {
 }
 
 /** Undefined for bytes that are not an Event, or none at all (an entry without `event`). */
+/** An entry of a partition's history, with the id the stream gave it. */
+interface HistoryEntry {
+  readonly ms: number;
+  readonly seq: number;
+  readonly event: eventsv1.Event;
+}
+
+/**
+ * One partition's history, read a chunk at a time, oldest first. Entries that do not decode
+ * are skipped.
+ */
+class HistoryReader {
+  private buffer: HistoryEntry[] = [];
+  /** The buffer's next entry. */
+  private at = 0;
+  private start = '-';
+  private done = false;
+  /** The next chunk, asked for while this one is consumed. */
+  private ahead: Promise<RawEntry[]> | undefined;
+
+  constructor(
+    private readonly chunk: number,
+    private readonly read: (start: string) => Promise<RawEntry[]>,
+  ) {}
+
+  get head(): HistoryEntry | undefined {
+    return this.buffer[this.at];
+  }
+
+  take(): eventsv1.Event {
+    return this.buffer[this.at++]!.event;
+  }
+
+  /** Reads chunks until one holds an event or the partition ends. */
+  async fill(): Promise<void> {
+    while (this.at >= this.buffer.length && !this.done) {
+      this.buffer = [];
+      this.at = 0;
+      const entries = await (this.ahead ?? this.read(this.start));
+      this.ahead = undefined;
+      const last = entries.at(-1);
+      if (last) this.start = `(${last[0].toString()}`;
+      if (entries.length < this.chunk) this.done = true;
+      else this.readAhead();
+      for (const [rawId, fields] of entries) {
+        const event = decodeEvent(fieldsOf(fields).get('event') ?? Buffer.alloc(0));
+        if (!event) continue;
+        const id = rawId.toString();
+        const dash = id.indexOf('-');
+        this.buffer.push({ ms: Number(id.slice(0, dash)), seq: Number(id.slice(dash + 1)), event });
+      }
+    }
+  }
+
+  private readAhead(): void {
+    this.ahead = this.read(this.start);
+    // Awaited by the next fill; a reader left early must not leave it unhandled.
+    this.ahead.catch(() => undefined);
+  }
+}
+
+/**
+ * Whether `a` was appended before `b`, as far as the streams tell. Each partition's stream ids
+ * are the Redis server's clock (ms) and a sequence within the ms, so the ms orders entries
+ * across partitions; within one ms the sequences of different streams say nothing, and the
+ * events' own times decide (a post before the likes of it published in the same batch). Within
+ * one partition the sequence decides.
+ */
+function before(a: HistoryEntry, b: HistoryEntry): boolean {
+  if (a.ms !== b.ms) return a.ms < b.ms;
+  if (a.event.atMs !== b.event.atMs) return a.event.atMs < b.event.atMs;
+  return a.seq < b.seq;
+}
+
 function decodeEvent(bytes: Uint8Array): eventsv1.Event | undefined {
   if (bytes.length === 0) return undefined;
   try {

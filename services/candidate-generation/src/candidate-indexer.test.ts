@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import type { eventsv1 } from '@feedmesh/contracts';
+import { commonv1, type eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
-import { engagement, follow, postCreated } from './test-fixtures/events.js';
+import { engagement, follow, postCreated, postDeleted } from './test-fixtures/events.js';
 import { NOW, TestWorld } from './test-fixtures/world.js';
 
 describe('CandidateIndexer', () => {
@@ -35,6 +35,59 @@ describe('CandidateIndexer', () => {
       { eventId: 'e1', atMs: NOW, payload: { $case: 'sessionStarted', value: { userId: 'u1' } } },
       { eventId: 'e2', atMs: NOW, payload: undefined },
     );
+  });
+
+  describe('a like applied before its post (the log partitions them apart)', () => {
+    const post = postCreated('p1', 'b1', NOW - 60_000, { tags: ['music', 'vinyl'] });
+    const likes = [
+      engagement('u1', 'p1', NOW - 30_000),
+      engagement('u2', 'p1', NOW - 20_000),
+      engagement('u1', 'p1', NOW - 10_000, commonv1.EngagementKind.ENGAGEMENT_KIND_REBLOG),
+    ];
+
+    /** What the tags hold: the users' affinities, the tag's popular posts, its trend counts. */
+    async function tagIndexes(world: TestWorld) {
+      const { store } = world;
+      return {
+        u1: await store.userTags('u1', 10),
+        u2: await store.userTags('u2', 10),
+        popular: await store.popularPosts('music', 10),
+        trending: await store.activeTrendSubjects('tag', 10),
+        counts: await store.trendCounts('tag', ['music', 'vinyl'], '5m'),
+      };
+    }
+
+    it('builds the same tag indexes as when the post came first', async () => {
+      const inOrder = new TestWorld();
+      await inOrder.apply(post, ...likes);
+      const likesFirst = new TestWorld();
+      await likesFirst.apply(...likes, post);
+      const expected = await tagIndexes(inOrder);
+      assert.equal(expected.u1.length, 2, 'u1 likes both tags');
+      assert.deepEqual(
+        expected.popular.map((p) => p.id),
+        ['p1'],
+      );
+      assert.deepEqual(expected.trending.map((t) => t.id).sort(), ['music', 'vinyl']);
+      assert.deepEqual(await tagIndexes(likesFirst), expected);
+      assert.deepEqual(likesFirst.pipeline.indexer.earlyEngagements, { waiting: 0, forgotten: 0 });
+    });
+
+    it('credits them once, however often the post is created again', async () => {
+      const once = new TestWorld();
+      await once.apply(...likes, post);
+      const twice = new TestWorld();
+      await twice.apply(...likes, post, post);
+      assert.deepEqual(await tagIndexes(twice), await tagIndexes(once));
+    });
+
+    it('credits nothing to a post deleted before it came', async () => {
+      const world = new TestWorld();
+      await world.apply(...likes, postDeleted('p1', NOW - 5_000), post);
+      assert.deepEqual(await world.store.userTags('u1', 10), []);
+      assert.deepEqual(await world.store.popularPosts('music', 10), []);
+      assert.deepEqual(world.pipeline.indexer.earlyEngagements.waiting, 0);
+    });
   });
 
   const malformed: [string, eventsv1.Event, string][] = [

@@ -2,10 +2,11 @@ import { commonv1, type eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { requireId } from '@feedmesh/service-kit';
 import type { CandidateSettings } from './candidate-settings.js';
-import type { CandidateStore } from './candidate-store.js';
+import type { CandidateStore, EngagementWrite } from './candidate-store.js';
 import type { ContentIndex } from './content-index.js';
 import { logIncrement } from './decay.js';
 import type { EmbeddingIndex } from './embedding-index.js';
+import { EarlyEngagements } from './early-engagements.js';
 import { SeenEvents } from './seen-events.js';
 import { engagementWeight } from './engagement-weights.js';
 import { normalizeTags, summarize } from './tags.js';
@@ -33,7 +34,13 @@ export class CandidateIndexer {
     private readonly seen: SeenEvents = new SeenEvents(),
     /** Told about posts (their text) and positive engagements, for the content source. */
     private readonly content?: ContentIndex,
+    private readonly early: EarlyEngagements = new EarlyEngagements(),
   ) {}
+
+  /** Engagements waiting for their posts' PostCreated, and those forgotten at the bounds. */
+  get earlyEngagements(): { readonly waiting: number; readonly forgotten: number } {
+    return this.early.stats;
+  }
 
   async apply(event: eventsv1.Event): Promise<void> {
     const payload = event.payload;
@@ -45,6 +52,7 @@ export class CandidateIndexer {
       case 'postDeleted': {
         const postId = requireId(payload.value.postId, 'post_deleted.post_id');
         await this.store.deletePost(postId, checkTime(atMs));
+        this.early.take(postId);
         this.embeddings?.postDeleted(postId);
         this.content?.postDeleted(postId);
         return;
@@ -92,7 +100,13 @@ export class CandidateIndexer {
       reblogOf: post.reblogOf,
       summary: summarize(post.text),
     };
+    const early = this.early.take(record.postId);
     if (await this.store.putPost(record)) {
+      if (record.tags.length > 0) {
+        for (const engagement of early) {
+          await this.store.creditTags({ ...engagement, tags: record.tags });
+        }
+      }
       this.embeddings?.postCreated(record.postId, record.blogId, record.tags);
       this.content?.postCreated(record.postId, {
         text: post.text,
@@ -121,7 +135,7 @@ export class CandidateIndexer {
       this.content?.engaged(userId, postId, weight.affinity, atMs);
     }
     const { settings } = this;
-    await this.store.recordEngagement({
+    const write: EngagementWrite = {
       userId,
       postId,
       atMs,
@@ -137,7 +151,9 @@ export class CandidateIndexer {
             },
           }
         : {}),
-    });
+    };
+    await this.store.recordEngagement(write);
+    if (target.state === 'unknown') this.early.remember(write);
   }
 }
 

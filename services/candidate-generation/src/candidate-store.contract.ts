@@ -306,6 +306,25 @@ export function candidateStoreContract(name: string, create: () => Promise<Store
         assert.ok(Math.abs(state.popularity! - 1) < 1e-9);
       });
 
+      it('credits the tags of an engagement recorded before its post once the post is stored, and nothing to an unknown post', async () => {
+        const early = {
+          userId: 'u1',
+          postId: 'early',
+          atMs: T,
+          tags: [] as string[],
+          popularity: 1,
+          affinity: 1,
+        };
+        await store.recordEngagement(early);
+        await store.creditTags({ ...early, postId: 'never-stored', tags: ['x'] });
+        await store.putPost(post('early', { tags: ['x'] }));
+        await store.creditTags({ ...early, tags: ['x'] });
+        assert.deepEqual(ids(await store.userTags('u1', 10)), ['x']);
+        assert.deepEqual(ids(await store.popularPosts('x', 10)), ['early']);
+        const state = (await store.posts(['early'])).get('early')!;
+        assert.equal(state.engagements, 1, 'the engagement itself counts once');
+      });
+
       it('ranks a user’s tags by affinity, keeping the strongest up to the cap', async () => {
         const affinity = (tags: string[], value: number) =>
           store.recordEngagement({ userId: 'u1', postId: 'p', atMs: T, tags, affinity: value });

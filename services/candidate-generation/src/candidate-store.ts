@@ -127,6 +127,12 @@ export interface CandidateStore {
   setFollow(userId: string, blogId: string, atMs: number, following: boolean): Promise<void>;
   postForWrite(postId: string): Promise<PostForWrite>;
   recordEngagement(engagement: EngagementWrite): Promise<void>;
+  /**
+   * Adds what `engagement`, recorded before its post was known (with no tags), gives the post's
+   * `tags` now that they are: the tags' popularity and trend and the user's affinity to them.
+   * Nothing for a deleted or unknown post.
+   */
+  creditTags(engagement: EngagementWrite): Promise<void>;
   /** Last write wins by `atMs`; at equal times an unblock wins. */
   setBlock(userId: string, blogId: string, atMs: number, blocked: boolean): Promise<void>;
   /** The user asked to see less of the post ("show less"): it is never proposed to them again. */

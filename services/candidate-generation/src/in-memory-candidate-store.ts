@@ -314,13 +314,36 @@ export class InMemoryCandidateStore implements CandidateStore {
         state.engagements = this.postEngagements[p]!;
       }
       logAdd(this.popular, e.postId, e.popularity, this.limits.popularPosts);
+    }
+    if (e.coEngagement) {
+      const u = this.userIds.intern(e.userId);
+      this.raiseSorted(this.userRecent, u, p, e.atMs, this.postIds, this.limits.engagementsPerUser);
+      this.raiseSorted(this.postEngagers, p, u, e.atMs, this.userIds, this.limits.engagersPerPost);
+    }
+    if (e.trend) {
+      this.countTrend('post', p, e.trend.buckets);
+      logAdd(this.activeTrend.post, e.postId, e.trend.activity, this.limits.trendPosts);
+    }
+    this.creditTagsOf(e);
+  }
+
+  async creditTags(e: EngagementWrite): Promise<void> {
+    const p = this.postIds.find(e.postId);
+    if (p === -1 || this.postDeletedAt[p] !== 0) return;
+    this.creditTagsOf(e);
+  }
+
+  /** What an engagement adds to its post's tags: popularity and trend, the user's affinity. */
+  private creditTagsOf(e: EngagementWrite): void {
+    if (e.tags.length === 0) return;
+    if (e.popularity !== undefined) {
       for (const tag of e.tags) {
         let set = this.popularByTag.get(tag);
         if (!set) this.popularByTag.set(tag, (set = new ScoredSet()));
         logAdd(set, e.postId, e.popularity, this.limits.popularPostsPerTag);
       }
     }
-    if (e.affinity !== undefined && e.tags.length > 0) {
+    if (e.affinity !== undefined) {
       const u = this.userIds.intern(e.userId);
       for (const tag of e.tags) {
         const t = this.tagIds.intern(tag);
@@ -330,18 +353,10 @@ export class InMemoryCandidateStore implements CandidateStore {
         this.trimLowest(this.userTagLists, u, this.tagIds, this.limits.tagsPerUser);
       }
     }
-    if (e.coEngagement) {
-      const u = this.userIds.intern(e.userId);
-      this.raiseSorted(this.userRecent, u, p, e.atMs, this.postIds, this.limits.engagementsPerUser);
-      this.raiseSorted(this.postEngagers, p, u, e.atMs, this.userIds, this.limits.engagersPerPost);
-    }
     if (e.trend) {
-      const { buckets, activity } = e.trend;
-      this.countTrend('post', p, buckets);
-      logAdd(this.activeTrend.post, e.postId, activity, this.limits.trendPosts);
       for (const tag of e.tags) {
-        this.countTrend('tag', this.tagIds.intern(tag), buckets);
-        logAdd(this.activeTrend.tag, tag, activity, this.limits.trendTags);
+        this.countTrend('tag', this.tagIds.intern(tag), e.trend.buckets);
+        logAdd(this.activeTrend.tag, tag, e.trend.activity, this.limits.trendTags);
       }
     }
   }

@@ -219,7 +219,12 @@ async function rebuild(
         'feedmesh.candidates.events': events,
         'feedmesh.candidates.rejected': rejected,
       });
-      logger.info({ events, rejected, ms }, 'candidate indexes rebuilt from the log');
+      const early = pipeline.indexer.earlyEngagements;
+      span.setAttribute('feedmesh.candidates.early_engagements', early.waiting);
+      logger.info(
+        { events, rejected, ms, earlyEngagements: early.waiting, forgotten: early.forgotten },
+        'candidate indexes rebuilt from the log',
+      );
     }),
   );
 }
@@ -241,8 +246,22 @@ function registerGauges(
           { value: s.users, attributes: { 'feedmesh.index': 'users' } },
           { value: s.listEntries, attributes: { 'feedmesh.index': 'list_entries' } },
           { value: e.posts, attributes: { 'feedmesh.index': 'embedded_posts' } },
+          {
+            value: pipeline.indexer.earlyEngagements.waiting,
+            attributes: { 'feedmesh.index': 'early_engagements' },
+          },
         ];
       },
+    ),
+    registerObservableGauge(
+      'feedmesh.candidates.early_engagements.forgotten',
+      {
+        description:
+          'Engagements applied before their post whose tag credit was forgotten at the bounds, since start',
+        unit: '{engagement}',
+        meter: scope,
+      },
+      () => [{ value: pipeline.indexer.earlyEngagements.forgotten }],
     ),
     registerObservableGauge(
       'feedmesh.candidates.index.bytes',
