@@ -1,4 +1,4 @@
-import { NotFoundError, UnavailableError } from '@feedmesh/errors';
+import { InvalidArgumentError, NotFoundError, UnavailableError } from '@feedmesh/errors';
 import { traceRedis } from '@feedmesh/telemetry';
 import type { Cluster, Redis } from 'ioredis';
 import { parseModelDocument, type ModelDocument } from './model-document.js';
@@ -140,7 +140,7 @@ export class RedisModelRegistry implements ModelRegistry {
     const info = replies?.[0]?.[1];
     const model = replies?.[1]?.[1];
     if (typeof info !== 'string' || typeof model !== 'string') return undefined;
-    return { info: parseInfo(info), model: parseModelDocument(JSON.parse(model)) };
+    return { info: parseInfo(info), model: parseModelDocument(parseJson(model)) };
   }
 
   private async prune(name: string): Promise<void> {
@@ -178,6 +178,15 @@ export class RedisModelRegistry implements ModelRegistry {
         cause: error,
       });
     }
+  }
+}
+
+/** A stored model's text as JSON; text that is not is a malformed model, like a bad field. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidArgumentError('(document)', `not JSON: ${(error as Error).message}`);
   }
 }
 

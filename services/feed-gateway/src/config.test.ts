@@ -17,4 +17,17 @@ describe('feed-gateway configuration', () => {
         'the stage gets at most what is left of the deadline',
     ]);
   });
+
+  it('refuses a FEED_MODEL the ranker would refuse on every feed, naming it', () => {
+    for (const model of ['my model', 'm'.repeat(65)]) {
+      assert.throws(
+        () => loadConfig(feedGatewayConfigShape, { FEED_MODEL: model }),
+        /FEED_MODEL.*expected 1-64 characters from \[A-Za-z0-9_.:-\]/s,
+      );
+    }
+    assert.equal(
+      loadConfig(feedGatewayConfigShape, { FEED_MODEL: 'feed:v2' }).FEED_MODEL,
+      'feed:v2',
+    );
+  });
 });

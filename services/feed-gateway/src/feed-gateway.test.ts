@@ -413,6 +413,8 @@ describe('feed-gateway', () => {
         [{ pageSize: 101 }, /^page_size: must be between 1 and 100/],
         [{ surface: 77 as commonv1.Surface }, /^surface: unknown value 77/],
         [{ surface: commonv1.Surface.SURFACE_TAG }, /^tag: is required/],
+        [{ surface: commonv1.Surface.SURFACE_TAG, tag: '   ' }, /^tag: must not be blank/],
+        [{ surface: commonv1.Surface.SURFACE_TAG, tag: '#art' }, /^tag: must be given without/],
         [{ cursor: 'forged.cursor' }, /^cursor: was not issued/],
       ];
       for (const [request, message] of cases) {

@@ -35,7 +35,7 @@ export function feedGatewayService(deps: {
       requireEnum(request.surface, commonv1.Surface, 'surface', { allowUnspecified: true });
       requirePageSize(request.pageSize, 'page_size');
       const surface = request.surface || commonv1.Surface.SURFACE_DASHBOARD;
-      if (surface === commonv1.Surface.SURFACE_TAG) requireTagName(request.tag);
+      if (surface === commonv1.Surface.SURFACE_TAG) requireTagName(request.tag, 'tag');
       const tag = surface === commonv1.Surface.SURFACE_TAG ? request.tag : '';
       return deps.pipeline.run(
         {
@@ -99,8 +99,10 @@ export function feedGatewayService(deps: {
   });
 }
 
-function requireTagName(tag: string): void {
-  requireText(tag, 'tag', { min: 1, max: 64 });
+/** A tag as readers name it: 1-64 characters, not blank, without the leading '#'. */
+function requireTagName(tag: string, field: string): void {
+  requireText(tag, field, { min: 1, max: 64 });
+  if (tag.trim() === '') throw new InvalidArgumentError(field, 'must not be blank');
   if (tag.startsWith('#'))
-    throw new InvalidArgumentError('tag', "must be given without the leading '#'");
+    throw new InvalidArgumentError(field, "must be given without the leading '#'");
 }

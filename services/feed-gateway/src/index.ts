@@ -36,8 +36,11 @@ export const feedGatewayConfigShape = {
   FEED_BUDGET_DESCRIBE_MS: env.int(30, 1, 10_000),
   /** Candidates asked of candidate-generation per feed. */
   FEED_MAX_CANDIDATES: env.int(1_000, 1, 5_000),
-  /** The ranker model the feed uses. */
-  FEED_MODEL: env.string('feed'),
+  /** The ranker model the feed (and personal search) uses: a model name as the ranker takes it. */
+  FEED_MODEL: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 characters from [A-Za-z0-9_.:-]')
+    .default('feed'),
   /**
    * The experiment config (YAML: layers, experiments, variants and their overrides; see
    * libs/experiments), reloaded when it changes. Unset: no experiments.
