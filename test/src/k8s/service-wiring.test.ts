@@ -137,6 +137,25 @@ describe('k8s: ports, probes and configuration match each service', () => {
         });
       }
 
+      it('every server reads every setting of the shared feedmesh-runtime ConfigMap', async () => {
+        const { objects } = await rendering(name);
+        const shared = Object.keys(
+          named<{ data?: Record<string, string> }>(objects, 'ConfigMap', 'feedmesh-runtime')
+            ?.data ?? {},
+        );
+        assert.ok(shared.includes('GRPC_MAX_CONNECTION_AGE_MS'), shared.join(', '));
+        for (const service of SERVERS) {
+          const target = workload(objects, service);
+          const { values } = resolveEnv(objects, target, mainContainer(target));
+          const missing = shared.filter((key) => values[key] === undefined);
+          assert.deepEqual(
+            missing,
+            [],
+            `${service} does not get these settings of feedmesh-runtime`,
+          );
+        }
+      });
+
       it('every *_ADDR points at the Service of the service it names, on its port', async () => {
         const { objects } = await rendering(name);
         let checked = 0;
