@@ -112,6 +112,29 @@ describe('feedmesh notifications', () => {
     });
   });
 
+  it('with --follow and no --after, follows from the newest notification listed, so nothing between the listing and the subscription is lost', async () => {
+    gateway.live = [];
+    for (const [flags, lists] of [
+      [[], 1],
+      [['--unread'], 2],
+    ] as const) {
+      gateway.listRequests = [];
+      gateway.subscribeRequests = [];
+      const interrupt = new AbortController();
+      const cli = startCliForTest(
+        ['notifications', '--user', 'u1', '--follow', ...flags, '--addr', gateway.address],
+        { interrupt: interrupt.signal },
+      );
+      await waitFor('the subscription', () => gateway.subscribeRequests.length > 0);
+      interrupt.abort();
+      assert.equal((await cli.finished).code, EXIT_OK);
+      assert.equal(gateway.subscribeRequests[0]!.afterNotificationId, '000000000042');
+      // Unread only may not show the newest: it is asked of the whole inbox first.
+      assert.equal(gateway.listRequests.length, lists, flags.join(' '));
+      if (lists === 2) assert.deepEqual(gateway.listRequests[0]!.unreadOnly, false);
+    }
+  });
+
   it('with --follow names --after, not the wire field, when the gateway rejects its id', async () => {
     gateway.subscribeError = new InvalidArgumentError(
       'after_notification_id',

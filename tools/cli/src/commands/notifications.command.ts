@@ -3,7 +3,7 @@ import { gatewayv1 } from '@feedmesh/contracts';
 import { ClientError, Status } from '@feedmesh/service-kit';
 import { CommandFailedError, UsageError } from '../cli-errors.js';
 import { wantsColor, type CliIo } from '../cli-io.js';
-import { withGateway } from '../gateway-client.js';
+import { withGateway, type GatewayClient } from '../gateway-client.js';
 import { followNotifications } from '../notification-follower.js';
 import { integerIn } from '../option-parsers.js';
 import { renderInbox, renderLiveNotification } from '../render/notification-list.js';
@@ -26,6 +26,15 @@ export function registerNotificationsCommand(program: Command, io: CliIo): void 
         throw new UsageError('--after only applies with --follow');
       }
       await withGateway(options.addr, async (client) => {
+        // Where following starts without --after: after the newest notification there was
+        // before the listing, so what arrives between the listing and the subscription is
+        // replayed, not lost (and a stream that drops before its first notification resumes
+        // from there too). A page other than the first, or unread only, may not show the
+        // newest: it is asked first.
+        const newestBefore =
+          options.follow && options.after === undefined && (options.cursor || options.unread)
+            ? await newestNotificationId(client, options.user)
+            : undefined;
         const inbox = await client.listNotifications({
           userId: options.user,
           pageSize: options.pageSize,
@@ -50,7 +59,8 @@ export function registerNotificationsCommand(program: Command, io: CliIo): void 
         try {
           await followNotifications(client, {
             userId: options.user,
-            afterNotificationId: options.after ?? '',
+            afterNotificationId:
+              options.after ?? newestBefore ?? inbox.notifications[0]?.notificationId ?? '',
             signal: io.interrupt,
             onNotification: (response) => {
               if (options.json) {
@@ -68,6 +78,20 @@ export function registerNotificationsCommand(program: Command, io: CliIo): void 
         }
       });
     });
+}
+
+/**
+ * The id of the user's newest notification, or empty when the inbox is empty (following then
+ * starts with what comes next, as the gateway does without an id).
+ */
+async function newestNotificationId(client: GatewayClient, userId: string): Promise<string> {
+  const newest = await client.listNotifications({
+    userId,
+    pageSize: 1,
+    cursor: '',
+    unreadOnly: false,
+  });
+  return newest.notifications[0]?.notificationId ?? '';
 }
 
 /**

@@ -23,6 +23,8 @@ export interface FakeGateway {
   feedError: Error | undefined;
   searchResponse: gatewayv1.SearchResponse;
   inbox: gatewayv1.ListNotificationsResponse;
+  listRequests: gatewayv1.ListNotificationsRequest[];
+  subscribeRequests: gatewayv1.SubscribeNotificationsRequest[];
   /** Streamed to each subscriber, then the stream stays open until the client leaves. */
   live: gatewayv1.SubscribeNotificationsResponse[];
   /** Thrown by SubscribeNotifications instead of streaming, when set. */
@@ -42,6 +44,8 @@ export async function startFakeGateway(): Promise<FakeGateway> {
     feedError: undefined,
     searchResponse: gatewayv1.SearchResponse.fromPartial({}),
     inbox: gatewayv1.ListNotificationsResponse.fromPartial({}),
+    listRequests: [],
+    subscribeRequests: [],
     live: [],
     subscribeError: undefined,
     stop: async () => server?.shutdown('test over'),
@@ -57,10 +61,12 @@ export async function startFakeGateway(): Promise<FakeGateway> {
         fake.searchRequests.push(request);
         return fake.searchResponse;
       },
-      async listNotifications() {
+      async listNotifications(request) {
+        fake.listRequests.push(request);
         return fake.inbox;
       },
-      async *subscribeNotifications(_request, context) {
+      async *subscribeNotifications(request, context) {
+        fake.subscribeRequests.push(request);
         if (fake.subscribeError !== undefined) throw fake.subscribeError;
         for (const response of fake.live) yield response;
         await new Promise<void>((resolve) =>
