@@ -343,6 +343,11 @@ describe('NotificationService validation', () => {
       () => firstMessage({ userId: 'u1', afterNotificationId: 'yesterday' }),
     ],
     [
+      'Subscribe after an id later than any notification yet (the stream would wait in silence)',
+      'after_notification_id',
+      () => firstMessage({ userId: 'u1', afterNotificationId: '9999999999999999' }),
+    ],
+    [
       'GetPreferences with a 65-character user id',
       'user_id',
       () => client.getPreferences({ userId: 'u'.repeat(65) }),

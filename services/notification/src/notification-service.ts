@@ -6,6 +6,7 @@ import {
   requirePageSize,
   type ServiceBinding,
 } from '@feedmesh/service-kit';
+import { InvalidArgumentError } from '@feedmesh/errors';
 import type { CallContext } from 'nice-grpc-common';
 import type { InboxStore } from './inbox-store.js';
 import type { LiveFeed } from './live-feed.js';
@@ -27,6 +28,26 @@ export interface NotificationServiceDeps {
 
 /** MarkRead's limit, from the proto. */
 const MAX_MARK_READ_IDS = 1_000;
+
+/** How far past the newest possible id a client's id may be: clocks of replicas differ. */
+const FUTURE_ID_SLACK_US = 5 * 60 * 1_000_000;
+
+/**
+ * Refuses an id later than any notification yet: the stream would wait for it in silence. An
+ * id is its delivery time in microseconds (or the user's previous id plus one), so none can be
+ * much later than both now and the user's newest. An id of an inbox that expired since is
+ * older than now, so a client reconnecting with it is not refused.
+ */
+async function refuseFutureId(inbox: InboxStore, userId: string, afterId: string): Promise<void> {
+  const latest = await inbox.latestId(userId);
+  const newest = Math.max(Number(latest || 0), Date.now() * 1_000);
+  if (Number(afterId) > newest + FUTURE_ID_SLACK_US) {
+    throw new InvalidArgumentError(
+      'after_notification_id',
+      `is later than any notification of this user yet (their newest: ${latest || 'none'})`,
+    );
+  }
+}
 
 /** The gRPC face: inbox reads and writes, live streams, preferences. Unknown users are empty. */
 export function notificationService(deps: NotificationServiceDeps): ServiceBinding {
@@ -61,6 +82,7 @@ export function notificationService(deps: NotificationServiceDeps): ServiceBindi
     ): AsyncGenerator<notificationv1.SubscribeResponse, void, undefined> {
       const userId = requireId(request.userId, 'user_id');
       const afterId = optionalNotificationId(request.afterNotificationId, 'after_notification_id');
+      if (afterId !== '') await refuseFutureId(inbox, userId, afterId);
       yield* notificationStream(inbox, live, userId, afterId, context.signal);
     },
 
