@@ -32,4 +32,15 @@ describe('Cranfield evaluation', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('names the path that cannot be read or written, before evaluating', async () => {
+    await assert.rejects(
+      runCranfieldEval({ dir: '/nonexistent' }),
+      /^InvalidArgumentError: cranfield: cannot read the collection in \/nonexistent: ENOENT/,
+    );
+    await assert.rejects(
+      runCranfieldEval({ dir: '/nonexistent', runPath: '/nonexistent/run.tsv' }),
+      /^InvalidArgumentError: run: cannot write \/nonexistent\/run.tsv: ENOENT/,
+    );
+  });
 });

@@ -1,4 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import {
   CRANFIELD_RUN_DEPTH,
   formatCranfieldRun,
@@ -7,6 +9,7 @@ import {
   type CranfieldScores,
 } from '@feedmesh/evaluation';
 import { performance } from 'node:perf_hooks';
+import { InvalidArgumentError } from '@feedmesh/errors';
 import {
   DEFAULT_BM25F,
   parseQueryText,
@@ -64,7 +67,13 @@ export interface CranfieldEvalReport {
 export async function runCranfieldEval(
   options: CranfieldEvalOptions,
 ): Promise<CranfieldEvalReport> {
-  const collection = await loadCranfield(options.dir);
+  if (options.runPath !== undefined) await checkWritableFolder(options.runPath);
+  const collection = await loadCranfield(options.dir).catch((error: unknown) => {
+    throw new InvalidArgumentError(
+      'cranfield',
+      `cannot read the collection in ${options.dir}: ${(error as Error).message}`,
+    );
+  });
   const feedback = options.feedback === false ? undefined : CRANFIELD_FEEDBACK;
   const settings: SearchIndexOptions = {
     coordination: 'none',
@@ -117,4 +126,16 @@ export async function runCranfieldEval(
     },
     scores,
   };
+}
+
+/** The run file's folder must exist before the evaluation runs, not be found missing after. */
+async function checkWritableFolder(path: string): Promise<void> {
+  try {
+    await access(dirname(path), constants.W_OK);
+  } catch (error) {
+    throw new InvalidArgumentError(
+      'run',
+      `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
 }

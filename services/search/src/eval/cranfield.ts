@@ -3,6 +3,7 @@
  *   node services/search/dist/eval/cranfield.js --cranfield ../shared/data/cranfield \
  *     [--run run.tsv] [--no-feedback] [--json]
  */
+import { InvalidArgumentError } from '@feedmesh/errors';
 import { parseScriptArgs } from '@feedmesh/service-kit';
 import { runCranfieldEval } from './cranfield-eval.js';
 
@@ -20,6 +21,11 @@ const report = await runCranfieldEval({
   dir: values.cranfield,
   ...(values.run === undefined ? {} : { runPath: values.run }),
   feedback: !values['no-feedback'],
+}).catch((error: unknown) => {
+  // A path that cannot be read or written: named by its flag, without a stack trace.
+  if (!(error instanceof InvalidArgumentError)) throw error;
+  process.stderr.write(`--${error.message}\n`);
+  return process.exit(2);
 });
 if (values.json) {
   const { scores, ...summary } = report;
