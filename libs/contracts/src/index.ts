@@ -33,6 +33,8 @@ export {
   packedRankerDefinition,
 } from './packed-ranker.js';
 
+export { CANDIDATE_SOURCES, type CandidateSourceName } from './candidate-sources.js';
+
 let descriptorSet: Buffer | undefined;
 
 /** The compiled FileDescriptorSet of every Feedmesh proto (`buf build`), for server reflection. */

@@ -185,6 +185,26 @@ layers:
     );
   });
 
+  it('rejects a source budget of a source candidate-generation does not run, naming the sources', () => {
+    const issues = issuesOf(`
+layers:
+  - id: l
+    experiments:
+      - key: k
+        variants:
+          - { name: a }
+          - { name: b, overrides: { sourceBudgets: { frsh: { maxCandidates: 80 } } } }
+`);
+    const issue = issues.find((i) =>
+      i.path.startsWith('layers[0].experiments[0].variants[1].overrides.sourceBudgets'),
+    );
+    assert.ok(issue, JSON.stringify(issues));
+    assert.match(
+      issue.problem,
+      /^"frsh": not a candidate source; the sources are following, .*fresh$/,
+    );
+  });
+
   it('reports a YAML syntax error with its line', () => {
     const issues = issuesOf('layers:\n  - id: l\n    experiments: [\n');
     assert.match(issues[0]?.path ?? '', /^line \d+ column \d+$/);

@@ -1,3 +1,4 @@
+import { CANDIDATE_SOURCES } from '@feedmesh/contracts';
 import { ConfigError } from '@feedmesh/errors';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
@@ -46,8 +47,18 @@ const overridesSchema = z.strictObject({
   model: id().optional(),
   /** Weight of each objective's probability in the feed's value. */
   objectiveWeights: z.partialRecord(z.enum(OBJECTIVES), z.number()).optional(),
-  /** Per candidate source, keyed by source name ("following", "fresh", ...). */
-  sourceBudgets: z.record(id(), sourceBudgetSchema).optional(),
+  /** Per candidate source, keyed by source name ("following", "fresh", ...: CANDIDATE_SOURCES). */
+  sourceBudgets: z
+    .partialRecord(z.enum(CANDIDATE_SOURCES), sourceBudgetSchema, {
+      // zod reports keys outside the enum as unrecognized_keys, which its types leave out here.
+      error: (issue) => {
+        const { code, keys = [] } = issue as { code: string; keys?: readonly string[] };
+        if (code !== 'unrecognized_keys') return undefined;
+        const names = keys.map((key) => `"${key}"`).join(', ');
+        return `${names}: not a candidate source; the sources are ${CANDIDATE_SOURCES.join(', ')}`;
+      },
+    })
+    .optional(),
   /** Named parameters of the mixer's selectors ("authorDiversityDecay", "newCreatorShare"). */
   mixer: z.record(id(), z.union([z.number(), z.boolean(), z.string().max(256)])).optional(),
 });

@@ -1,20 +1,9 @@
-import type { commonv1 } from '@feedmesh/contracts';
+import { CANDIDATE_SOURCES, type commonv1 } from '@feedmesh/contracts';
 import type { PostState } from './candidate-store.js';
 import type { RequestLookup } from './request-lookup.js';
 
-/** The sources this service runs, in the order they are reported. */
-export const SOURCE_NAMES = [
-  'following',
-  'tags',
-  'co-engagement',
-  'session',
-  'embeddings',
-  'related',
-  'content',
-  'trending',
-  'popular',
-  'fresh',
-] as const;
+/** The sources this service runs, in the order they are reported (the contract's list). */
+export const SOURCE_NAMES = CANDIDATE_SOURCES;
 
 export type SourceName = (typeof SOURCE_NAMES)[number];
 
