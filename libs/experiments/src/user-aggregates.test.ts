@@ -37,6 +37,7 @@ function impression(
       score: 0,
       featureSchema: '',
       featureValues: [],
+      featureMissing: Buffer.alloc(0),
     },
   });
 }

@@ -79,6 +79,13 @@ function validatePayload(payload: NonNullable<eventsv1.Event['payload']>): void 
       requireId(impression.requestId, 'request_id');
       requireEnum(impression.surface, commonv1.Surface, 'surface', { allowUnspecified: true });
       requireMaxItems(impression.featureValues, 'feature_values', 10_000);
+      const bytes = Math.ceil(impression.featureValues.length / 8);
+      if (impression.featureMissing.length > bytes) {
+        throw new InvalidArgumentError(
+          'feature_missing',
+          `must be at most ${bytes} bytes for ${impression.featureValues.length} feature values, got ${impression.featureMissing.length}`,
+        );
+      }
       requireMaxItems(impression.experiments, 'experiments', 100);
       return;
     }

@@ -132,6 +132,23 @@ describe('feed-gateway', () => {
         (await statusOf(gateway.publishEvents({ events: [odd] }))).details,
         /^events\[0\]\.engagement\.kind: unknown value 42/,
       );
+      const impression = eventsv1.Event.fromPartial({
+        eventId: 'i1',
+        payload: {
+          $case: 'impression',
+          value: {
+            userId: 'u1',
+            postId: 'p1',
+            requestId: 'r1',
+            featureValues: [1, 2],
+            featureMissing: Buffer.from([1, 0]),
+          },
+        },
+      });
+      assert.match(
+        (await statusOf(gateway.publishEvents({ events: [impression] }))).details,
+        /^events\[0\]\.impression\.feature_missing: must be at most 1 bytes for 2 feature values, got 2/,
+      );
     });
 
     it('rejects an event stamped more than 5 minutes in the future', async () => {
@@ -249,6 +266,7 @@ describe('feed-gateway', () => {
       );
       mesh.deletedPosts = new Set(['gone']);
       mesh.spamPosts = new Set(['junk']);
+      mesh.unknownPosts = new Set(['p2']);
       mesh.rankerValues = new Map([
         ['p1', 0.1],
         ['gone', 9],
@@ -267,12 +285,14 @@ describe('feed-gateway', () => {
       // Columns: post.deleted, post.value, blog.is_new_creator, post.spam_score.
       const row = (value: number) => [0, Math.fround(value), 0, 0];
       assert.deepEqual(sent.candidates?.values, [...row(0.1), ...row(0.3), ...row(0.2)]);
-      assert.equal(sent.candidates?.missing.length, 0);
+      // p2's post.value (second row, second column: value 5) is missing, in the kept rows too.
+      assert.deepEqual([...(sent.candidates?.missing ?? [])], [0b100000, 0]);
       assert.equal(response.items[0]!.score, Math.fround(0.3));
     });
 
-    it('passes the whole matrix on when no row is dropped, without the missing bitset', async () => {
+    it('passes the whole matrix on when no row is dropped, with its missing bitset', async () => {
       mesh.candidates = ['p1', 'p2'].map((id) => candidate(id, `b-${id}`, [['popular', 1]]));
+      mesh.unknownPosts = new Set(['p1']);
       mesh.rankerValues = new Map([
         ['p1', 2],
         ['p2', 1],
@@ -280,7 +300,7 @@ describe('feed-gateway', () => {
       await feed();
       const sent = mesh.rankRequests[0]!;
       assert.deepEqual(sent.candidates?.values, [0, 2, 0, 0, 0, 1, 0, 0]);
-      assert.equal(sent.candidates?.missing.length, 0);
+      assert.deepEqual([...(sent.candidates?.missing ?? [])], [0b10]);
     });
 
     it('serves page 2 with no post of page 1, and ends with an empty cursor', async () => {
@@ -348,8 +368,9 @@ describe('feed-gateway', () => {
       );
     });
 
-    it('logs an impression per served item with the features the ranker saw', async () => {
+    it('logs an impression per served item with the features the ranker saw, and which were missing', async () => {
       mesh.candidates = [candidate('p1', 'b1', [['popular', 1]])];
+      mesh.unknownPosts = new Set(['p1']);
       mesh.rankerValues = new Map([['p1', 0.5]]);
       const response = await feed();
       const impressions = await waitFor('the impression', async () => {
@@ -365,6 +386,8 @@ describe('feed-gateway', () => {
       assert.equal(impression.value.model, 'feed@v1');
       assert.equal(impression.value.featureSchema, 'test');
       assert.deepEqual(impression.value.featureValues, [1, 0, 0.5, 0, 0]);
+      // User feature first: post.value is value 2.
+      assert.deepEqual([...impression.value.featureMissing], [0b100]);
     });
 
     it('spreads one blog over the page', async () => {

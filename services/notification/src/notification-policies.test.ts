@@ -384,6 +384,7 @@ function impression(
         score: 0,
         featureSchema: '',
         featureValues: [],
+        featureMissing: Buffer.alloc(0),
       },
     },
   };

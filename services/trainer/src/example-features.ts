@@ -32,8 +32,8 @@ interface ExampleRow {
  *
  * Each example takes the best features it can have:
  * 1. the values logged with its impression, when their schema is the one the store serves now
- *    (learned from one GetFeatures call, whose `names` name them); the log carries no missing
- *    mask, so these are never flagged;
+ *    (learned from one GetFeatures call, whose `names` name them), flagged missing where the
+ *    impression's `feature_missing` says the ranker used the model's default;
  * 2. else, features rebuilt as of the example's time, when the source can (point-in-time);
  * 3. else, today's features, fetched one user at a time (posts batched up to the source's
  *    limit): counts then include the very engagement being predicted.
@@ -78,7 +78,9 @@ async function useLoggedValues(
     const served = example.served;
     if (served === undefined || served.schema !== probe.schema) return;
     if (served.values.length !== names.length) return;
-    rows[i] = { names, values: served.values, missing: undefined, offset: 0 };
+    const missing =
+      served.missing !== undefined && served.missing.length > 0 ? served.missing : undefined;
+    rows[i] = { names, values: served.values, missing, offset: 0 };
     used += 1;
   });
   return used;

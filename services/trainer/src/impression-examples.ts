@@ -36,7 +36,13 @@ export function examplesFromImpressions(
       atMs: impression.atMs,
       labels: attribution.labels(impression.userId, impression.postId, impression.atMs),
       ...(impression.featureSchema !== '' && impression.featureValues.length > 0
-        ? { served: { schema: impression.featureSchema, values: impression.featureValues } }
+        ? {
+            served: {
+              schema: impression.featureSchema,
+              values: impression.featureValues,
+              missing: impression.featureMissing,
+            },
+          }
         : {}),
     });
   }

@@ -25,6 +25,8 @@ export interface ImpressionFact {
   readonly featureSchema: string;
   /** The user's then the post's feature values the ranker saw, in `featureSchema` order. */
   readonly featureValues: readonly number[];
+  /** Which of them were missing (a bitset over them); empty when none was. */
+  readonly featureMissing: Uint8Array;
 }
 
 export interface FollowFact {
@@ -86,8 +88,17 @@ export async function readSiteHistory(log: EventLog): Promise<SiteHistory> {
         return;
       }
       case 'impression': {
-        const { userId, postId, requestId, featureSchema, featureValues } = payload.value;
-        impressions.push({ userId, postId, requestId, atMs: at, featureSchema, featureValues });
+        const { userId, postId, requestId, featureSchema, featureValues, featureMissing } =
+          payload.value;
+        impressions.push({
+          userId,
+          postId,
+          requestId,
+          atMs: at,
+          featureSchema,
+          featureValues,
+          featureMissing,
+        });
         return;
       }
       case 'follow':

@@ -115,6 +115,7 @@ export function syntheticWorld(options: WorldOptions = {}): World {
                       0.25,
                       noise(post.postId),
                     ],
+              featureMissing: Buffer.alloc(0),
             },
           });
         }

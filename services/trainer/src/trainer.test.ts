@@ -295,7 +295,6 @@ describe('trainer', () => {
       // One call, to learn the store's schema and its names; no refetching.
       assert.equal(source.calls, 1);
       assert.ok(!report.caveats.some((c) => c.includes('as of training time')));
-      assert.ok(report.caveats.some((c) => c.includes('no missing mask')));
       // Text length is logged as served and predicts likes in this world.
       assert.ok(report.heldOutMetrics.candidate.auc_like! > 0.6);
     } finally {

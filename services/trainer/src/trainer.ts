@@ -91,11 +91,6 @@ function leakage(current: number, total: number): string {
   ].join(' ');
 }
 
-const NO_MISSING_MASK = [
-  'logged feature values carry no missing mask (Impression has none): a default served for an',
-  'unknown entity counts as a real value in those examples',
-].join(' ');
-
 const NO_PROVENANCE: FeatureProvenance = { logged: 0, pointInTime: 0, current: 0 };
 
 const ZERO: Readonly<Record<ObjectiveName, number>> = {
@@ -166,7 +161,6 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
   const provenance = hydrated.provenance;
   const featureCaveats = [
     ...(provenance.current > 0 ? [leakage(provenance.current, examples.length)] : []),
-    ...(provenance.logged > 0 ? [NO_MISSING_MASK] : []),
   ];
   const all = settings.features.length > 0 ? keepColumns(hydrated, settings.features) : hydrated;
   const trainSet = selectRows(all, split.train);

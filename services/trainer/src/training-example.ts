@@ -9,9 +9,14 @@ export interface TrainingExample {
   readonly labels: Readonly<Record<ObjectiveName, 0 | 1>>;
   /**
    * The feature values served with the impression (user then post, in the schema's order),
-   * when the gateway logged them: what the ranker saw, so no refetch and no leakage.
+   * when the gateway logged them: what the ranker saw, so no refetch and no leakage. `missing`
+   * flags the values that were missing (a bitset over them; empty or absent when none was).
    */
-  readonly served?: { readonly schema: string; readonly values: readonly number[] };
+  readonly served?: {
+    readonly schema: string;
+    readonly values: readonly number[];
+    readonly missing?: Uint8Array;
+  };
 }
 
 export const NO_LABELS: Readonly<Record<ObjectiveName, 0 | 1>> = Object.freeze({

@@ -53,6 +53,7 @@ class Events {
         score: 0,
         featureSchema: '',
         featureValues: [],
+        featureMissing: Buffer.alloc(0),
       },
     });
   }
@@ -228,6 +229,40 @@ describe('feature hydration', () => {
     assert.deepEqual(
       flagged.map((f, i) => (f ? i : -1)).filter((i) => i >= 0),
       [4],
+    );
+  });
+
+  it('flags the logged values the impression says were missing, as the ranker saw them', async () => {
+    const source: FeatureSource = {
+      maxPostsPerCall: 10,
+      async getFeatures() {
+        return {
+          schema: 'v1',
+          user: { names: ['user.x'], values: [0], missing: Uint8Array.of(0) },
+          candidates: {
+            names: ['post.a', 'post.b'],
+            rows: 1,
+            values: [0, 0],
+            missing: Uint8Array.of(0),
+          },
+        };
+      },
+    };
+    const logged = (postId: string, missing: number[]): TrainingExample => ({
+      userId: 'u1',
+      postId,
+      atMs: 0,
+      labels: NO_LABELS,
+      served: { schema: 'v1', values: [1, 2, 3], missing: Uint8Array.from(missing) },
+    });
+    // p1: post.a (value 1) was missing; p2: nothing was (an empty bitset).
+    const hydrated = await hydrateExamples([logged('p1', [0b10]), logged('p2', [])], source);
+    assert.deepEqual(hydrated.provenance, { logged: 2, pointInTime: 0, current: 0 });
+    assert.deepEqual(hydrated.names, ['user.x', 'post.a', 'post.b']);
+    const flagged = Array.from({ length: 6 }, (_, i) => isMissing(hydrated.missing, i));
+    assert.deepEqual(
+      flagged.map((f, i) => (f ? i : -1)).filter((i) => i >= 0),
+      [1],
     );
   });
 });

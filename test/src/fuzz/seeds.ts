@@ -53,6 +53,7 @@ const events = (): eventsv1.Event[] => [
         score: 0.5,
         featureSchema: 'fs-1',
         featureValues: [0.1, 0.2],
+        featureMissing: Buffer.from([0b10]),
       },
     },
   },

@@ -100,6 +100,7 @@ export function syntheticExperimentLog(options: SyntheticOptions): eventsv1.Even
               score: 0,
               featureSchema: '',
               featureValues: [],
+              featureMissing: Buffer.alloc(0),
             },
           });
           const likeProbability = Math.min(0.95, 0.1 * activity * (inExperiment ? lift : 1));

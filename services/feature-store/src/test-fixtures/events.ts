@@ -74,6 +74,7 @@ export const served = (id: string, at: number, userId: string, postId: string) =
       score: 0,
       featureSchema: '',
       featureValues: [],
+      featureMissing: Buffer.alloc(0),
     },
   });
 

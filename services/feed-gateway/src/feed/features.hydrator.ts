@@ -48,3 +48,32 @@ export function servedFeatureValues(features: HydratedFeatures, row: number): nu
   for (let i = start; i < end; i++) values[user.length + i - start] = all[i]!;
   return values;
 }
+
+/**
+ * Which of the row's served values (`servedFeatureValues`) were missing, as a bitset over them;
+ * empty when none was.
+ */
+export function servedFeatureMissing(features: HydratedFeatures, row: number): Uint8Array {
+  const { user, candidates } = features;
+  const width = candidates.names.length;
+  const userWidth = user.values.length;
+  const start = Math.min(row * width, candidates.values.length);
+  const count = userWidth + Math.min(width, candidates.values.length - start);
+  let missing: Uint8Array | undefined;
+  const mark = (at: number) => {
+    missing ??= new Uint8Array(Math.ceil(count / 8));
+    missing[at >> 3]! |= 1 << (at & 7);
+  };
+  for (let i = 0; i < userWidth; i++) if (isSet(user.missing, i)) mark(i);
+  for (let i = 0; i < count - userWidth; i++) {
+    if (isSet(candidates.missing, start + i)) mark(userWidth + i);
+  }
+  return missing ?? NONE_MISSING;
+}
+
+const NONE_MISSING = new Uint8Array(0);
+
+/** Bit `index` of a missing-value bitset (the contracts' layout). */
+export function isSet(bits: Uint8Array, index: number): boolean {
+  return ((bits[index >> 3] ?? 0) & (1 << (index & 7))) !== 0;
+}

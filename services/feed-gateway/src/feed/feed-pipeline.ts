@@ -7,6 +7,8 @@ import { CursorCodec, postHash } from './cursor.js';
 import {
   column,
   FeaturesHydrator,
+  isSet,
+  servedFeatureMissing,
   servedFeatureValues,
   type HydratedFeatures,
 } from './features.hydrator.js';
@@ -268,11 +270,22 @@ export class FeedPipeline {
         )
       : undefined;
 
-    const served: ServedItem[] = page.map((candidate, index) => ({
-      item: toFeedItem(candidate, query.position + index, descriptions?.get(candidate.postId)),
-      featureValues:
-        features && rows.has(candidate) ? servedFeatureValues(features, rows.get(candidate)!) : [],
-    }));
+    const served: ServedItem[] = page.map((candidate, index) => {
+      const item = toFeedItem(
+        candidate,
+        query.position + index,
+        descriptions?.get(candidate.postId),
+      );
+      const row = rows.get(candidate);
+      if (!features || row === undefined) {
+        return { item, featureValues: [], featureMissing: NO_MISSING };
+      }
+      return {
+        item,
+        featureValues: servedFeatureValues(features, row),
+        featureMissing: servedFeatureMissing(features, row),
+      };
+    });
     this.impressions.run(query, served, {
       model,
       featureSchema: features?.schema ?? '',
@@ -330,35 +343,38 @@ export class FeedPipeline {
   }
 
   /**
-   * The feature rows of the candidates still standing, in their order, without the missing
-   * bitset (the ranker takes them as sent). The usual case, nothing dropped, is the hydrated
-   * matrix itself.
+   * The feature rows of the candidates still standing, in their order, with their bits of the
+   * missing bitset (the ranker gives a missing value the model's default, as the trainer does
+   * with the impressions' logged bits). The usual case, nothing dropped, is the hydrated matrix
+   * itself.
    */
   private keepRows(
     candidates: readonly FeedCandidate[],
     rows: ReadonlyMap<FeedCandidate, number>,
     features: HydratedFeatures,
   ): HydratedFeatures {
-    const { names, values: all } = features.candidates;
+    const { names, values: all, missing: allMissing } = features.candidates;
     const width = names.length;
     const inOrder =
       candidates.length === features.candidates.rows &&
       candidates.every((candidate, i) => rows.get(candidate) === i);
-    let values: Float32Array;
-    if (inOrder && all.length === candidates.length * width) {
-      values = all;
-    } else {
-      // A row the store did not answer (a short matrix) is zeros, as it always was.
-      values = new Float32Array(candidates.length * width);
-      candidates.forEach((candidate, i) => {
-        const start = (rows.get(candidate) ?? 0) * width;
-        values.set(all.subarray(start, Math.min(start + width, all.length)), i * width);
-      });
-    }
-    return {
-      ...features,
-      candidates: { names, rows: candidates.length, values, missing: NO_MISSING },
-    };
+    if (inOrder && all.length === candidates.length * width) return features;
+    // A row the store did not answer (a short matrix) is zeros, as it always was.
+    const values = new Float32Array(candidates.length * width);
+    const anyMissing = allMissing.some((byte) => byte !== 0);
+    const missing = anyMissing ? new Uint8Array(Math.ceil(values.length / 8)) : NO_MISSING;
+    candidates.forEach((candidate, i) => {
+      const start = (rows.get(candidate) ?? 0) * width;
+      values.set(all.subarray(start, Math.min(start + width, all.length)), i * width);
+      if (!anyMissing) return;
+      for (let c = 0; c < width; c++) {
+        if (isSet(allMissing, start + c)) {
+          const at = i * width + c;
+          missing[at >> 3]! |= 1 << (at & 7);
+        }
+      }
+    });
+    return { ...features, candidates: { names, rows: candidates.length, values, missing } };
   }
 
   /** Runs a stage that may fail open: on any error, records the degradation and returns undefined. */

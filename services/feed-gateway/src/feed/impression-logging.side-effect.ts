@@ -7,11 +7,13 @@ export interface ServedItem {
   readonly item: gatewayv1.FeedItem;
   /** The feature values the ranker saw for this item (empty when features were unavailable). */
   readonly featureValues: readonly number[];
+  /** Which of them were missing (the model's default was used): a bitset, empty for none. */
+  readonly featureMissing: Uint8Array;
 }
 
 /**
- * Logs one Impression per served item, with the features the ranker saw, so training data is
- * exactly what was served. Runs off the response path: a failure is logged, not returned.
+ * Logs one Impression per served item, with the features the ranker saw and which of them were
+ * missing, so training data is exactly what was served. Runs off the response path: a failure is logged, not returned.
  */
 export class ImpressionLoggingSideEffect {
   readonly name = 'impression-logging';
@@ -27,7 +29,7 @@ export class ImpressionLoggingSideEffect {
     meta: { model: string; featureSchema: string; atMs: number },
   ): void {
     if (served.length === 0) return;
-    const events: eventsv1.Event[] = served.map(({ item, featureValues }) => ({
+    const events: eventsv1.Event[] = served.map(({ item, featureValues, featureMissing }) => ({
       eventId: `imp:${query.requestId}:${item.position}`,
       atMs: meta.atMs,
       payload: {
@@ -44,6 +46,7 @@ export class ImpressionLoggingSideEffect {
           score: item.score,
           featureSchema: featureValues.length > 0 ? meta.featureSchema : '',
           featureValues: [...featureValues],
+          featureMissing: Buffer.from(featureMissing),
         },
       },
     }));

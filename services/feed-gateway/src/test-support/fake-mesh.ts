@@ -17,6 +17,8 @@ export class FakeMesh {
   newCreatorPosts = new Set<string>();
   /** Posts the feature store scores as spam (`post.spam_score` 1). */
   spamPosts = new Set<string>();
+  /** Posts the feature store does not know: their `post.value` is flagged missing. */
+  unknownPosts = new Set<string>();
   /** Post id -> ranker value. */
   rankerValues = new Map<string, number>();
   searchHits: searchv1.SearchHit[] = [];
@@ -72,15 +74,15 @@ export class FakeMesh {
               this.newCreatorPosts.has(id) ? 1 : 0,
               this.spamPosts.has(id) ? 1 : 0,
             ]);
+            const missing = Buffer.alloc(Math.ceil(values.length / 8));
+            request.postIds.forEach((id, row) => {
+              const at = row * names.length + 1;
+              if (this.unknownPosts.has(id)) missing[at >> 3]! |= 1 << (at & 7);
+            });
             return {
               schema: 'test',
               user: { names: ['user.x'], values: [1], missing: Buffer.alloc(1) },
-              candidates: {
-                names,
-                rows: request.postIds.length,
-                values,
-                missing: Buffer.alloc(Math.ceil(values.length / 8)),
-              },
+              candidates: { names, rows: request.postIds.length, values, missing },
             };
           },
         }),
