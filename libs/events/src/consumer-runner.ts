@@ -149,13 +149,22 @@ interface ConsumerSettings {
   readonly overlapBatches: boolean;
 }
 
-const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** The longest group or consumer name the log takes. */
+export const NAME_MAX_LENGTH = 64;
+/** What the log says of a group or consumer name it refuses (see `isValidName`). */
+export const NAME_RULE = `must be 1-${NAME_MAX_LENGTH} characters of [A-Za-z0-9_.:-]`;
+const NAME = new RegExp(`^[A-Za-z0-9_.:-]{1,${NAME_MAX_LENGTH}}$`);
 
-/** Group and consumer names become part of Redis keys, so they are kept to a safe alphabet. */
+/**
+ * Group and consumer names become part of Redis keys, so they are kept to a safe alphabet.
+ * Exported so a service can check its CONSUMER_NAME at start rather than at its first consume.
+ */
+export function isValidName(name: string): boolean {
+  return NAME.test(name);
+}
+
 export function checkName(field: string, name: string): void {
-  if (!NAME.test(name)) {
-    throw new InvalidArgumentError(field, 'must be 1-64 characters of [A-Za-z0-9_.:-]');
-  }
+  if (!isValidName(name)) throw new InvalidArgumentError(field, NAME_RULE);
 }
 
 function positiveInteger(

@@ -35,6 +35,8 @@ export {
   type RedisStreamsEventLogOptions,
 } from './redis-streams-event-log.js';
 export { partitionKey, partitionOf } from './partition.js';
+export { isValidName, NAME_MAX_LENGTH, NAME_RULE } from './consumer-runner.js';
+export { DEFAULT_PROCESSED_TTL_MS } from './log-settings.js';
 export { waitUntilDrained, type DrainWaitOptions } from './drained.js';
 export { inOrder } from './in-order.js';
 export { redisUnavailable, asUnavailable } from './redis-unavailable.js';

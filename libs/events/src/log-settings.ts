@@ -17,7 +17,8 @@ export interface LogSettings {
   readonly logger: EventLogLogger;
 }
 
-const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1000;
+/** How long a processed-marker outlives its event unless `processedTtlMs` says otherwise. */
+export const DEFAULT_PROCESSED_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const MAX_PARTITIONS = 1024;
 
 const silent: EventLogLogger = { info() {}, warn() {}, error() {} };
@@ -33,7 +34,7 @@ export function logSettingsFrom(options: EventLogOptions): LogSettings {
   ) {
     throw new InvalidArgumentError('maxLen', 'must be a positive integer');
   }
-  const processedTtlMs = options.processedTtlMs ?? SEVEN_DAYS_MS;
+  const processedTtlMs = options.processedTtlMs ?? DEFAULT_PROCESSED_TTL_MS;
   if (!Number.isSafeInteger(processedTtlMs) || processedTtlMs < 1) {
     throw new InvalidArgumentError('processedTtlMs', 'must be a positive integer');
   }

@@ -6,16 +6,20 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Runs the echo fixture's main with `env`; resolves with its exit code, stdout and stderr. */
+/**
+ * Runs the echo fixture's main with `env` (a variable given as undefined is removed); resolves
+ * with its exit code, stdout and stderr.
+ */
 async function runMain(
-  env: Record<string, string>,
+  env: Record<string, string | undefined>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const full = { ...process.env, LOG_LEVEL: 'silent', OTEL_SDK_DISABLED: 'true', ...env };
   const child = spawn(
     process.execPath,
     [new URL('./test-fixtures/service-main.js', import.meta.url).pathname],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'silent', OTEL_SDK_DISABLED: 'true', ...env },
+      env: Object.fromEntries(Object.entries(full).filter(([, value]) => value !== undefined)),
     },
   );
   let stdout = '';
@@ -27,6 +31,35 @@ async function runMain(
 }
 
 describe('runServiceMain refusing a start', () => {
+  it('prints one line naming CONSUMER_NAME and exits 1 when the event log would refuse it', async () => {
+    for (const name of ['pod/1', 'x'.repeat(65)]) {
+      const result = await runMain({ CONSUMER_NAME: name });
+      assert.equal(result.code, 1, name);
+      assert.equal(
+        result.stderr,
+        'echo-main: configuration CONSUMER_NAME: must be 1-64 characters of [A-Za-z0-9_.:-]\n',
+      );
+    }
+  });
+
+  it('prints one line naming LOG_LEVEL and exits 1 when it names no level', async () => {
+    const result = await runMain({ LOG_LEVEL: 'bogus' });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      'echo-main: configuration LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent\n',
+    );
+  });
+
+  it('prints one line naming LOG_LEVEL and exits 1 when it is set to nothing', async () => {
+    const result = await runMain({ LOG_LEVEL: '' });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      'echo-main: configuration LOG_LEVEL: is set to nothing: give it a value, or unset it for its default\n',
+    );
+  });
+
   let held: Server;
   let heldPort = 0;
   before(async () => {
@@ -133,5 +166,35 @@ describe('runServiceMain refusing a start', () => {
       /^echo-main: configuration REDIS_URL: cannot reach redis:\/\/127\.0\.0\.1:1 as a Redis Cluster: ECONNREFUSED\n$/,
     );
     assert.ok(Date.now() - started < 10_000);
+  });
+});
+
+describe('runServiceMain starting without REDIS_URL', () => {
+  /** The warn-level lines a run logged that mention REDIS_URL. */
+  const redisWarnings = (stdout: string) =>
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: string; msg: string })
+      .filter((entry) => entry.level === 'warn' && entry.msg.includes('REDIS_URL'));
+
+  it('warns once at start that the event log and state are in its memory only', async () => {
+    const result = await runMain({ REDIS_URL: undefined, LOG_LEVEL: 'warn' });
+    assert.equal(result.code, 0, result.stderr);
+    const warnings = redisWarnings(result.stdout);
+    assert.equal(warnings.length, 1, result.stdout);
+    assert.match(
+      warnings[0]!.msg,
+      /in this process's memory only, not shared with other services and lost at exit; set REDIS_URL/,
+    );
+  });
+
+  it('says nothing of it with REDIS_URL set', async () => {
+    const result = await runMain({
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15',
+      LOG_LEVEL: 'warn',
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(redisWarnings(result.stdout), []);
   });
 });

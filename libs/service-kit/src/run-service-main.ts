@@ -55,6 +55,7 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
     if (error instanceof ConfigError) await runtime.close().catch(() => undefined);
     return refuse(error);
   }
+  if (!runtimeConfig.REDIS_URL) warnInMemory(options.logger);
   const withRuntime: RunningServer = {
     ...server,
     shutdown: async (reason) => {
@@ -65,6 +66,21 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
   };
   shutdownOnSignals(withRuntime, options.logger);
   return withRuntime;
+}
+
+/**
+ * A service process without REDIS_URL runs on an event log and stores of its own, in memory:
+ * events it acknowledges reach no other service (a standalone gateway's PublishEvents) and
+ * nothing survives it. Right for trying one service alone, surprising anywhere else, so it is
+ * said once at start. (The playground shares one in-memory runtime between the services of
+ * its process and does not come through here.)
+ */
+function warnInMemory(logger: Logger): void {
+  logger.warn(
+    { variable: 'REDIS_URL' },
+    "REDIS_URL is not set: the event log and state are in this process's memory only, " +
+      'not shared with other services and lost at exit; set REDIS_URL to share them',
+  );
 }
 
 /**

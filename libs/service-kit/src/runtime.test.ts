@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { commonv1, type eventsv1 } from '@feedmesh/contracts';
 import { ConfigError } from '@feedmesh/errors';
+import { isValidName } from '@feedmesh/events';
 import { loadConfig } from './config.js';
-import { createRuntime, runtimeConfigShape } from './runtime.js';
+import { createRuntime, defaultConsumerName, runtimeConfigShape } from './runtime.js';
 
 const like: eventsv1.Event = {
   eventId: 'e1',
@@ -77,6 +78,41 @@ describe('the runtime (event log and Redis of a service process)', () => {
       (error: unknown) =>
         error instanceof ConfigError && error.variable === 'EVENT_LOG_CONSUMER_TIMEOUT_MS',
     );
+  });
+
+  it('refuses a CONSUMER_NAME the event log would refuse, naming the variable', () => {
+    for (const name of ['pod/1', 'two words', 'x'.repeat(65)]) {
+      assert.throws(
+        () => loadConfig(runtimeConfigShape, { CONSUMER_NAME: name }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.variable === 'CONSUMER_NAME' &&
+          /must be 1-64 characters of \[A-Za-z0-9_.:-\]/.test(error.message),
+        name,
+      );
+    }
+    const longest = 'a'.repeat(64);
+    assert.equal(loadConfig(runtimeConfigShape, { CONSUMER_NAME: longest }).CONSUMER_NAME, longest);
+  });
+
+  it('defaults CONSUMER_NAME to host-pid made valid, with room for a suffix, for any host name', () => {
+    assert.equal(defaultConsumerName('node-7', 42), 'node-7-42');
+    for (const host of ['h'.repeat(253), 'pod name/with spaces', 'ünïcode.example', '']) {
+      const name = defaultConsumerName(host, 4_194_304);
+      assert.ok(isValidName(name), name);
+      assert.ok(name.length <= 60, name);
+      assert.ok(name.endsWith('-4194304'), name);
+      assert.ok(isValidName(`${name}.16`), `${name}.16`);
+    }
+    assert.ok(isValidName(loadConfig(runtimeConfigShape, {}).CONSUMER_NAME));
+  });
+
+  it('refuses a LOG_LEVEL that names no level, naming the variable, and takes any case', () => {
+    assert.throws(
+      () => loadConfig(runtimeConfigShape, { LOG_LEVEL: 'bogus' }),
+      (error: unknown) => error instanceof ConfigError && error.variable === 'LOG_LEVEL',
+    );
+    assert.equal(loadConfig(runtimeConfigShape, { LOG_LEVEL: 'WARN' }).LOG_LEVEL, 'WARN');
   });
 
   it('refuses a claim idle time under a second, naming the variable', () => {

@@ -1,9 +1,27 @@
 import { hostname } from 'node:os';
-import { createEventLog, type EventLog } from '@feedmesh/events';
+import { createEventLog, isValidName, NAME_RULE, type EventLog } from '@feedmesh/events';
+import { LOG_LEVELS, logLevelOf } from '@feedmesh/telemetry';
 import { Cluster, Redis } from 'ioredis';
+import { z } from 'zod';
 import { env } from './config.js';
 import { observeConsumers } from './consumer-metrics.js';
 import type { Logger } from './logger.js';
+
+/**
+ * Room the default consumer name leaves under the event log's 64 characters, for the suffix a
+ * service adds to name a second consumer of its own (feature-store's `.2` ... `.16`).
+ */
+const DEFAULT_NAME_MAX_LENGTH = 60;
+
+/**
+ * `<host>-<pid>`, made a valid consumer name: characters the event log refuses become `-`, and
+ * the host is cut so that the whole stays within 60 characters (see DEFAULT_NAME_MAX_LENGTH).
+ */
+export function defaultConsumerName(host: string = hostname(), pid: number = process.pid): string {
+  const suffix = `-${pid}`;
+  const safeHost = host.replace(/[^A-Za-z0-9_.:-]/g, '-') || 'host';
+  return `${safeHost.slice(0, DEFAULT_NAME_MAX_LENGTH - suffix.length)}${suffix}`;
+}
 
 /**
  * What every stateful service reads from the environment besides its server settings.
@@ -18,8 +36,11 @@ export const runtimeConfigShape = {
   REDIS_PREFIX: env.string('feedmesh'),
   /** Partitions of the event log; fixed for a deployment. */
   EVENT_PARTITIONS: env.int(8, 1, 1024),
-  /** This replica's consumer name, unique in its group and stable across restarts. */
-  CONSUMER_NAME: env.string(`${hostname()}-${process.pid}`),
+  /**
+   * This replica's consumer name, unique in its group and stable across restarts; checked here
+   * against the event log's rule for names, so a bad one stops the process at start.
+   */
+  CONSUMER_NAME: z.string().refine(isValidName, NAME_RULE).default(defaultConsumerName()),
   /**
    * How long an entry left pending by a consumer that is gone (a replaced pod, whose name is
    * new) waits before another consumer of its group takes it over, ms. A consumer restarted
@@ -32,6 +53,14 @@ export const runtimeConfigShape = {
    * ms. Beats come from a timer, so a slow handler does not go silent.
    */
   EVENT_LOG_CONSUMER_TIMEOUT_MS: env.int(15_000, 1_000, 600_000),
+  /**
+   * The level of the JSON log lines; createLogger reads it (unset: `info`), before the config
+   * is loaded, and does not refuse a bad one: this does, naming it on one line.
+   */
+  LOG_LEVEL: z
+    .string()
+    .refine((value) => logLevelOf(value) !== undefined, `expected one of ${LOG_LEVELS.join(', ')}`)
+    .optional(),
 };
 
 export interface RuntimeConfig {

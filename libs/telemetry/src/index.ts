@@ -13,7 +13,7 @@ export { ATTR_FEEDMESH_SERVICE, runAsService } from './acting-service.js';
 export { clientTelemetryMiddleware, serverTelemetryMiddleware } from './rpc-telemetry.js';
 export { traceRedis, withSpan } from './spans.js';
 export { meter, registerObservableGauge, type GaugeReading } from './metrics.js';
-export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+export { createLogger, LOG_LEVELS, logLevelOf, type Logger, type LoggerOptions } from './logger.js';
 export {
   startOtlpJsonReceiver,
   type OtlpJsonReceiver,

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import type { DestinationStream } from 'pino';
 import {
   createLogger,
+  logLevelOf,
   startTelemetry,
-  TelemetryConfigError,
   withSpan,
   type InMemoryTelemetry,
 } from './index.js';
@@ -85,10 +85,24 @@ describe('createLogger', () => {
     );
   });
 
-  it('refuses an unknown LOG_LEVEL, naming the variable', () => {
-    assert.throws(
-      () => createLogger('ranker', { env: { LOG_LEVEL: 'loud' } }),
-      (error) => error instanceof TelemetryConfigError && error.variable === 'LOG_LEVEL',
-    );
+  it('logs at info, without throwing, when LOG_LEVEL is unusable (the config names it)', () => {
+    for (const LOG_LEVEL of ['loud', '', '  ']) {
+      const destination = lines();
+      const logger = createLogger('ranker', { destination, env: { LOG_LEVEL } });
+      logger.debug('dropped');
+      logger.info('kept');
+      assert.deepEqual(
+        destination.read().map((line) => line['msg']),
+        ['kept'],
+        `LOG_LEVEL=${JSON.stringify(LOG_LEVEL)}`,
+      );
+    }
+  });
+
+  it('reads a level in any case and with blanks around it, and nothing else', () => {
+    assert.equal(logLevelOf(' WARN '), 'warn');
+    assert.equal(logLevelOf('silent'), 'silent');
+    assert.equal(logLevelOf('loud'), undefined);
+    assert.equal(logLevelOf(''), undefined);
   });
 });

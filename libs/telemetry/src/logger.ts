@@ -1,6 +1,5 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
-import { TelemetryConfigError } from './telemetry-config.js';
 
 export type { Logger } from 'pino';
 
@@ -13,13 +12,34 @@ export interface LoggerOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** The values LOG_LEVEL may take (any case, surrounding blanks ignored). */
+export const LOG_LEVELS: readonly LevelWithSilent[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+
+/** The level `value` (a LOG_LEVEL) names, or undefined when it names none. */
+export function logLevelOf(value: string): LevelWithSilent | undefined {
+  const level = value.trim().toLowerCase();
+  return LOG_LEVELS.find((known) => known === level);
+}
 
 /**
  * A JSON-lines logger for `service`. Each line names the service and, inside a span, carries its
  * `trace_id` and `span_id`, so a log search can jump to the trace and back. Log errors as
  * `logger.error({ err }, 'message')` (or `logger.error(err)`): they are serialized with their
  * stack and causes.
+ *
+ * LOG_LEVEL unset gives `info`, and so does one that cannot be used (set to nothing, or no
+ * level): a process builds its logger first thing, before it loads its configuration, and a
+ * throw here would stop it with a stack trace. Its configuration refuses the value instead,
+ * on one line naming LOG_LEVEL (`runtimeConfigShape` of @feedmesh/service-kit, which every
+ * service and job reads, checks it with `logLevelOf`).
  */
 export function createLogger(service: string, options: LoggerOptions = {}): Logger {
   return pino(
@@ -39,13 +59,6 @@ export function createLogger(service: string, options: LoggerOptions = {}): Logg
   );
 }
 
-function readLevel(env: NodeJS.ProcessEnv): string {
-  const level = env['LOG_LEVEL']?.trim().toLowerCase() || 'info';
-  if (!LEVELS.includes(level)) {
-    throw new TelemetryConfigError(
-      'LOG_LEVEL',
-      `expected one of ${LEVELS.join(', ')}, got "${level}"`,
-    );
-  }
-  return level;
+function readLevel(env: NodeJS.ProcessEnv): LevelWithSilent {
+  return logLevelOf(env['LOG_LEVEL'] ?? '') ?? 'info';
 }

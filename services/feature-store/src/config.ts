@@ -1,5 +1,7 @@
+import { ConfigError } from '@feedmesh/errors';
+import { DEFAULT_PROCESSED_TTL_MS, NAME_MAX_LENGTH } from '@feedmesh/events';
 import { env, runtimeConfigShape, serverConfigShape } from '@feedmesh/service-kit';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** The consumer group this service reads the event log with. */
 export const FEATURE_STORE_GROUP = 'feature-store';
@@ -45,10 +47,20 @@ export const featureStoreConfigShape = {
   /**
    * How long an entity remembers the events it counted, so a batch written but not
    * acknowledged and delivered again counts nothing twice: at least as long as the event log
-   * keeps its processed-markers (7 days) and as a batch can wait to be delivered again. 0 keeps
-   * no markers: at-least-once, a batch delivered again may count twice (cheaper ingestion).
+   * keeps its processed-markers (7 days) and as a batch can wait to be delivered again, so a
+   * shorter one is refused. 0 keeps no markers: at-least-once, a batch delivered again may
+   * count twice (cheaper ingestion).
    */
-  FEATURE_STORE_COUNTED_TTL_MS: env.int(7 * 24 * 3_600_000, 0, 365 * 24 * 3_600_000),
+  FEATURE_STORE_COUNTED_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(365 * 24 * 3_600_000)
+    .refine(
+      (ms) => ms === 0 || ms >= DEFAULT_PROCESSED_TTL_MS,
+      `must be 0 (keep no markers: at-least-once) or at least the event log's processed-marker TTL, ${DEFAULT_PROCESSED_TTL_MS} (7 days)`,
+    )
+    .default(DEFAULT_PROCESSED_TTL_MS),
   /**
    * Post and blog values GetFeatures keeps in process until Redis says they changed (Redis's
    * client-side caching: CLIENT TRACKING). 0 turns it off; a Redis Cluster has it off.
@@ -57,3 +69,25 @@ export const featureStoreConfigShape = {
 };
 
 export type FeatureStoreConfig = Readonly<z.infer<z.ZodObject<typeof featureStoreConfigShape>>>;
+
+/**
+ * The consumers' names this process reads the log with: CONSUMER_NAME, then
+ * CONSUMER_NAME.2 ... CONSUMER_NAME.<count>. A name the log would refuse at the first consume
+ * (too long once suffixed) is refused at start instead, naming both variables.
+ */
+export function consumerNames(consumerName: string, count: number): string[] {
+  const names = Array.from({ length: count }, (_, i) =>
+    i === 0 ? consumerName : `${consumerName}.${i + 1}`,
+  );
+  const longest = names[names.length - 1] ?? consumerName;
+  if (longest.length > NAME_MAX_LENGTH) {
+    throw new ConfigError(
+      'CONSUMER_NAME',
+      `must be at most ${NAME_MAX_LENGTH - (longest.length - consumerName.length)} characters ` +
+        `with FEATURE_STORE_CONSUMERS=${count}: the consumers are named CONSUMER_NAME and ` +
+        `${count === 2 ? '' : 'CONSUMER_NAME.2 to '}CONSUMER_NAME.${count}, ` +
+        `each of at most ${NAME_MAX_LENGTH} characters`,
+    );
+  }
+  return names;
+}

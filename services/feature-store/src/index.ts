@@ -9,7 +9,7 @@ import {
 } from '@feedmesh/service-kit';
 import type { Redis } from 'ioredis';
 import { meter, registerObservableGauge, runAsService, withSpan } from '@feedmesh/telemetry';
-import { FEATURE_STORE_GROUP, type FeatureStoreConfig } from './config.js';
+import { consumerNames, FEATURE_STORE_GROUP, type FeatureStoreConfig } from './config.js';
 import { FeatureMaterializer } from './event-materializer.js';
 import type { FeatureStore } from './feature-store.js';
 import { featureStoreService } from './feature-store-service.js';
@@ -64,6 +64,13 @@ export interface FeatureStoreOptions {
  */
 export async function startFeatureStore(options: FeatureStoreOptions): Promise<RunningServer> {
   const { config, runtime, logger } = options;
+  // Named (and checked, with or without Redis alike) before anything is opened: a name the log
+  // would refuse stops the start here. In process memory a second consumer would only take
+  // turns with the first, so one runs there.
+  const names = consumerNames(runtime.consumerName, config.FEATURE_STORE_CONSUMERS).slice(
+    0,
+    runtime.redis ? config.FEATURE_STORE_CONSUMERS : 1,
+  );
   const limits = {
     setCap: config.FEATURE_STORE_LIST_CAP,
     interestCap: config.FEATURE_STORE_INTEREST_CAP,
@@ -124,13 +131,11 @@ export async function startFeatureStore(options: FeatureStoreOptions): Promise<R
       for (const [type, count] of byType) applied.add(count, { 'feedmesh.event.type': type });
       return failures;
     });
-  // In process memory a second consumer would only take turns with the first.
-  const consumerCount = runtime.redis ? config.FEATURE_STORE_CONSUMERS : 1;
   const consumers = await Promise.all(
-    Array.from({ length: consumerCount }, (_, i) =>
+    names.map((consumer) =>
       runtime.eventLog.consume({
         group: FEATURE_STORE_GROUP,
-        consumer: i === 0 ? runtime.consumerName : `${runtime.consumerName}.${i + 1}`,
+        consumer,
         batchSize: config.FEATURE_STORE_BATCH_SIZE,
         // The units set the markers with their writes: the consumer only acknowledges. While
         // catching up, the next batch is read and planned while the last one is written.
