@@ -3,6 +3,7 @@
  * variables, gRPC middleware, spans for other round trips, and JSON logs carrying trace ids.
  */
 export {
+  startProcessTelemetry,
   startTelemetry,
   type InMemoryTelemetry,
   type Telemetry,

@@ -7,7 +7,11 @@ import {
 import { registerLiveService } from './acting-service.js';
 import { attachExporters } from './export-pipeline.js';
 import { installProcessSdk, type ProcessSdk } from './process-sdk.js';
-import { loadTelemetryConfig, type TelemetryConfig } from './telemetry-config.js';
+import {
+  loadTelemetryConfig,
+  TelemetryConfigError,
+  type TelemetryConfig,
+} from './telemetry-config.js';
 
 export interface TelemetryOptions {
   /** The Feedmesh service, e.g. `ranker`. OTEL_SERVICE_NAME overrides it as the resource's name. */
@@ -35,6 +39,26 @@ export interface InMemoryTelemetry extends Telemetry {
   resetSpans(): void;
   /** Every metric recorded in the process so far (cumulative). */
   collectMetrics(): Promise<MetricData[]>;
+}
+
+/**
+ * `startTelemetry` for a process's entry point (`main.ts`), which calls it before anything else:
+ * a bad `OTEL_*` variable prints one line naming it, `<service>: configuration VAR: problem`, and
+ * exits 1, as every other configuration error of a service does, instead of a stack trace.
+ */
+export function startProcessTelemetry(
+  options: TelemetryOptions,
+  exit: (code: number) => never = (code) => process.exit(code),
+): Telemetry {
+  try {
+    return startTelemetry(options);
+  } catch (error) {
+    if (!(error instanceof TelemetryConfigError)) throw error;
+    process.stderr.write(
+      `${options.serviceName}: configuration ${error.variable}: ${error.problem}\n`,
+    );
+    return exit(1);
+  }
 }
 
 /**

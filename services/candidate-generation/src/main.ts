@@ -1,6 +1,6 @@
-import { createLogger, startTelemetry } from '@feedmesh/telemetry';
+import { createLogger, startProcessTelemetry } from '@feedmesh/telemetry';
 
-const telemetry = startTelemetry({ serviceName: 'candidate-generation' });
+const telemetry = startProcessTelemetry({ serviceName: 'candidate-generation' });
 const logger = createLogger('candidate-generation');
 const { runServiceMain } = await import('@feedmesh/service-kit');
 const { startCandidateGeneration, candidateGenerationConfigShape } = await import('./index.js');

@@ -1,7 +1,7 @@
-import { createLogger, startTelemetry } from '@feedmesh/telemetry';
+import { createLogger, startProcessTelemetry } from '@feedmesh/telemetry';
 
 // Telemetry first: it must be in place before anything loads gRPC.
-const telemetry = startTelemetry({ serviceName: 'feature-store' });
+const telemetry = startProcessTelemetry({ serviceName: 'feature-store' });
 const logger = createLogger('feature-store');
 const { runServiceMain } = await import('@feedmesh/service-kit');
 const { startFeatureStore, featureStoreConfigShape } = await import('./index.js');

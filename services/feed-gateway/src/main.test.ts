@@ -12,4 +12,15 @@ describe('feed-gateway process refusing a start (node dist/main.js)', () => {
       /^feed-gateway: configuration EXPERIMENTS_FILE: cannot load \/nonexistent\/exp\.yaml: ENOENT[^\n]*\n$/,
     );
   });
+
+  it('names a bad OTEL_ variable in one line and exits 1, before anything starts', async () => {
+    const { code, stderr } = await runMainProcess(new URL('./main.js', import.meta.url).pathname, {
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'carrier-pigeon',
+    });
+    assert.equal(code, 1);
+    assert.match(
+      stderr,
+      /^feed-gateway: configuration OTEL_EXPORTER_OTLP_PROTOCOL: unsupported protocol "carrier-pigeon"[^\n]*\n$/,
+    );
+  });
 });

@@ -1,6 +1,6 @@
-import { createLogger, startTelemetry } from '@feedmesh/telemetry';
+import { createLogger, startProcessTelemetry } from '@feedmesh/telemetry';
 
-const telemetry = startTelemetry({ serviceName: 'feed-gateway' });
+const telemetry = startProcessTelemetry({ serviceName: 'feed-gateway' });
 const logger = createLogger('feed-gateway');
 const { runServiceMain } = await import('@feedmesh/service-kit');
 const { startFeedGateway, feedGatewayConfigShape } = await import('./index.js');

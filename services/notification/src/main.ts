@@ -1,7 +1,7 @@
-import { createLogger, startTelemetry } from '@feedmesh/telemetry';
+import { createLogger, startProcessTelemetry } from '@feedmesh/telemetry';
 
 // Telemetry first: it must be installed before anything loads gRPC.
-const telemetry = startTelemetry({ serviceName: 'notification' });
+const telemetry = startProcessTelemetry({ serviceName: 'notification' });
 const logger = createLogger('notification');
 const { runServiceMain } = await import('@feedmesh/service-kit');
 const { startNotification, notificationConfigShape } = await import('./index.js');

@@ -1,6 +1,6 @@
-import { createLogger, startTelemetry } from '@feedmesh/telemetry';
+import { createLogger, startProcessTelemetry } from '@feedmesh/telemetry';
 
-const telemetry = startTelemetry({ serviceName: 'ranker' });
+const telemetry = startProcessTelemetry({ serviceName: 'ranker' });
 const logger = createLogger('ranker');
 const { runServiceMain } = await import('@feedmesh/service-kit');
 const { startRanker, rankerConfigShape } = await import('./index.js');

@@ -1,6 +1,6 @@
-import { createLogger, startTelemetry } from '@feedmesh/telemetry';
+import { createLogger, startProcessTelemetry } from '@feedmesh/telemetry';
 
-const telemetry = startTelemetry({ serviceName: 'search' });
+const telemetry = startProcessTelemetry({ serviceName: 'search' });
 const logger = createLogger('search');
 const { runServiceMain } = await import('@feedmesh/service-kit');
 const { startSearch, searchConfigShape } = await import('./index.js');

@@ -1,8 +1,8 @@
-import { createLogger, startTelemetry } from '@feedmesh/telemetry';
+import { createLogger, startProcessTelemetry } from '@feedmesh/telemetry';
 
 // The content models job (a Kubernetes CronJob, next to the ranking and embeddings ones): one
 // run, exit 0 with the report on stdout, or exit 1 with the reason on stderr.
-const telemetry = startTelemetry({ serviceName: 'trainer' });
+const telemetry = startProcessTelemetry({ serviceName: 'trainer' });
 const logger = createLogger('trainer-content-models');
 const { contentModelStoreFor } = await import('@feedmesh/content');
 const { contentModelsJobConfigShape, contentModelsSettingsFrom } =

@@ -1,8 +1,8 @@
-import { createLogger, startTelemetry } from '@feedmesh/telemetry';
+import { createLogger, startProcessTelemetry } from '@feedmesh/telemetry';
 
 // A batch job (a Kubernetes CronJob): one run, exit 0 with the report on stdout, or exit 1
 // with the reason on stderr.
-const telemetry = startTelemetry({ serviceName: 'trainer' });
+const telemetry = startProcessTelemetry({ serviceName: 'trainer' });
 const logger = createLogger('trainer');
 const { createRuntime, loadConfig } = await import('@feedmesh/service-kit');
 const { ConfigError } = await import('@feedmesh/errors');

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { startTelemetry } from '@feedmesh/telemetry';
+import { startProcessTelemetry } from '@feedmesh/telemetry';
 
 // Telemetry first: the rest (gRPC clients, and in `up` every service) loads after it.
-const telemetry = startTelemetry({ serviceName: 'feedmesh-cli' });
+const telemetry = startProcessTelemetry({ serviceName: 'feedmesh-cli' });
 const { runCli } = await import('./cli.js');
 
 // The first Ctrl-C asks the running command to wind down (drain the playground, end a

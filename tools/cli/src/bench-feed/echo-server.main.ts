@@ -1,11 +1,11 @@
-import { createLogger, startTelemetry } from '@feedmesh/telemetry';
+import { createLogger, startProcessTelemetry } from '@feedmesh/telemetry';
 
 // The bare echo RPC in a process of its own, started like a service (telemetry first, the
 // same server bootstrap and middleware), so its throughput is the transport's limit on this
 // machine. With ECHO_RELAY_TO (an echo server's address), each call is first passed on there
 // ECHO_RELAY_CALLS times (relay-echo.ts): a feed path with no work. Prints
 // `listening <host:port>` once it serves; drains on SIGTERM.
-startTelemetry({ serviceName: 'echo' });
+startProcessTelemetry({ serviceName: 'echo' });
 const logger = createLogger('echo');
 const { echoService, shutdownOnSignals, startGrpcServer } = await import('@feedmesh/service-kit');
 const { relayEcho } = await import('./relay-echo.js');
