@@ -5,11 +5,18 @@ export interface EarlyEngagementsLimits {
   readonly posts: number;
   /** Engagements remembered per post; later ones are not. */
   readonly perPost: number;
+  /**
+   * Engagements remembered in all (a few hundred bytes each); past it the posts first
+   * remembered are forgotten. Likes of posts whose PostCreated the log no longer holds (trimmed
+   * by its length cap) wait here for good, so this bounds what they can take.
+   */
+  readonly total: number;
 }
 
 export const DEFAULT_EARLY_ENGAGEMENTS_LIMITS: EarlyEngagementsLimits = {
   posts: 20_000,
-  perPost: 200,
+  perPost: 100,
+  total: 100_000,
 };
 
 /**
@@ -21,35 +28,38 @@ export const DEFAULT_EARLY_ENGAGEMENTS_LIMITS: EarlyEngagementsLimits = {
  */
 export class EarlyEngagements {
   private readonly byPost = new Map<string, EngagementWrite[]>();
+  private waiting = 0;
   private forgotten = 0;
 
   constructor(private readonly limits: EarlyEngagementsLimits = DEFAULT_EARLY_ENGAGEMENTS_LIMITS) {}
 
   remember(engagement: EngagementWrite): void {
     let list = this.byPost.get(engagement.postId);
-    if (!list) {
-      this.byPost.set(engagement.postId, (list = []));
-      if (this.byPost.size > this.limits.posts) {
-        const [oldest, dropped] = this.byPost.entries().next().value!;
-        this.byPost.delete(oldest);
-        this.forgotten += dropped.length;
-      }
+    if (!list) this.byPost.set(engagement.postId, (list = []));
+    if (list.length >= this.limits.perPost) {
+      this.forgotten += 1;
+      return;
     }
-    if (list.length < this.limits.perPost) list.push(engagement);
-    else this.forgotten += 1;
+    list.push(engagement);
+    this.waiting += 1;
+    while (this.byPost.size > this.limits.posts || this.waiting > this.limits.total) {
+      const [oldest, dropped] = this.byPost.entries().next().value!;
+      this.byPost.delete(oldest);
+      this.waiting -= dropped.length;
+      this.forgotten += dropped.length;
+    }
   }
 
   /** The engagements remembered for `postId`, now forgotten. */
   take(postId: string): EngagementWrite[] {
     const list = this.byPost.get(postId) ?? [];
     this.byPost.delete(postId);
+    this.waiting -= list.length;
     return list;
   }
 
   /** Engagements waiting for their posts, and engagements forgotten at the bounds since start. */
   get stats(): { readonly waiting: number; readonly forgotten: number } {
-    let waiting = 0;
-    for (const list of this.byPost.values()) waiting += list.length;
-    return { waiting, forgotten: this.forgotten };
+    return { waiting: this.waiting, forgotten: this.forgotten };
   }
 }
