@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { UnavailableError } from '@feedmesh/errors';
 import type { RedisClient } from '@feedmesh/service-kit';
-import { testRedis, uniquePrefix } from '@feedmesh/testing';
+import { testRedis, uniquePrefix, waitFor } from '@feedmesh/testing';
 import calculateSlot from 'cluster-key-slot';
-import type { ChainableCommander } from 'ioredis';
+import { Redis, type ChainableCommander } from 'ioredis';
 import { SlotBatch } from './slot-batch.js';
 
 describe('SlotBatch', () => {
@@ -110,4 +113,73 @@ describe('SlotBatch', () => {
     assert.deepEqual(values(await batch.exec('test')), []);
     assert.equal(pipelines.length, 0);
   });
+
+  describe('a Redis that cannot serve for now', () => {
+    let full: ChildProcess;
+    let client: Redis;
+
+    // A real redis-server of the test's own that holds at most a byte: every write is refused
+    // with OOM, as a Redis at its maxmemory with noeviction refuses them.
+    before(async () => {
+      const port = await freePort();
+      full = spawn('redis-server', [
+        '--port',
+        String(port),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--maxmemory',
+        '1',
+        '--maxmemory-policy',
+        'noeviction',
+      ]);
+      client = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 1 });
+      client.on('error', () => undefined); // refused until the server listens
+      await waitFor('the private redis-server', () =>
+        client.connect().then(
+          () => true,
+          () => false,
+        ),
+      );
+    });
+    after(async () => {
+      client?.disconnect();
+      full?.kill('SIGKILL');
+    });
+
+    const asClient = (): RedisClient =>
+      Object.assign(client, { isCluster: false }) as unknown as RedisClient;
+
+    it('is UnavailableError, so the consumer retries the batch without counting a failed delivery', async () => {
+      const batch = new SlotBatch(asClient());
+      batch.add('k', (pipeline) => pipeline.set('k', 'v'));
+      await assert.rejects(
+        batch.exec('test'),
+        (error: unknown) => error instanceof UnavailableError && /OOM/.test(error.message),
+      );
+      const atomic = new SlotBatch(asClient());
+      atomic.add('k', (transaction) => transaction.set('k', 'v'));
+      await assert.rejects(atomic.execAtomically('test'), UnavailableError);
+    });
+
+    it('leaves an error about the command itself (a bug) as it is', async () => {
+      const batch = new SlotBatch(asClient());
+      batch.add('k', (pipeline) => pipeline.call('NO-SUCH-COMMAND'));
+      await assert.rejects(
+        batch.exec('test'),
+        (error: unknown) =>
+          !(error instanceof UnavailableError) && /unknown command/i.test(String(error)),
+      );
+    });
+  });
 });
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

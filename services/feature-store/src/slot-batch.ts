@@ -1,4 +1,5 @@
 import { UnavailableError } from '@feedmesh/errors';
+import { asUnavailable, redisUnavailable } from '@feedmesh/events';
 import type { RedisClient } from '@feedmesh/service-kit';
 import { traceRedis } from '@feedmesh/telemetry';
 import calculateSlot from 'cluster-key-slot';
@@ -59,7 +60,8 @@ export class SlotBatch {
 
   /**
    * Sends everything queued and resolves with every reply, in queue order. A Redis that cannot
-   * be reached is an UnavailableError; an error reply (a bug) is thrown as it is.
+   * be reached, or cannot serve for now (see `redisFailure`), is an UnavailableError; another
+   * error reply (a bug) is thrown as it is.
    */
   async exec(operation: string): Promise<unknown[]> {
     if (this.queued.length === 0) return [];
@@ -73,7 +75,7 @@ export class SlotBatch {
           const results = (await pipeline.exec()) ?? [];
           for (let i = 0; i < indexes.length; i++) {
             const [error, reply] = results[i] ?? [new Error('no reply')];
-            if (error) throw error;
+            if (error) throw asUnavailable(error);
             replies[indexes[i]!] = reply;
           }
         }),
@@ -85,10 +87,7 @@ export class SlotBatch {
         'feedmesh.redis.pipelines': groups.size,
       });
     } catch (error) {
-      if (error instanceof Error && error.name === 'ReplyError') throw error;
-      throw new UnavailableError('redis', error instanceof Error ? error.message : String(error), {
-        cause: error,
-      });
+      throw redisFailure(error);
     }
     return replies;
   }
@@ -113,14 +112,11 @@ export class SlotBatch {
         'feedmesh.redis.transaction': true,
       });
     } catch (error) {
-      if (error instanceof Error && error.name === 'ReplyError') throw error;
-      throw new UnavailableError('redis', error instanceof Error ? error.message : String(error), {
-        cause: error,
-      });
+      throw redisFailure(error);
     }
     if (results === null) return undefined;
     return (results as [Error | null, unknown][]).map(([error, reply]) => {
-      if (error) throw error;
+      if (error) throw asUnavailable(error);
       return reply;
     });
   }
@@ -146,4 +142,25 @@ export function groupBy<K>(count: number, keyOf: (index: number) => K): Map<K, n
     else group.push(i);
   }
   return groups;
+}
+
+/**
+ * What a failed pipeline or transaction means to the consumer. A Redis that cannot be reached,
+ * or that answers it cannot serve for now (OOM, READONLY after a failover, LOADING, MISCONF,
+ * BUSY: `redisUnavailable`), is an UnavailableError, so the batch is retried once Redis
+ * answers without counting a failed delivery towards its dead-lettering; so is a transaction
+ * Redis discarded (EXECABORT) because it refused one of its commands for such a reason.
+ * Another error reply (WRONGTYPE, a script's error: a bug) is thrown as it is.
+ */
+function redisFailure(error: unknown): unknown {
+  if (!(error instanceof Error) || error.name !== 'ReplyError') {
+    return new UnavailableError('redis', error instanceof Error ? error.message : String(error), {
+      cause: error,
+    });
+  }
+  const previous = (error as { previousErrors?: unknown[] }).previousErrors ?? [];
+  if (error.message.startsWith('EXECABORT') && previous.some(redisUnavailable)) {
+    return new UnavailableError('redis', error.message, { cause: error });
+  }
+  return asUnavailable(error);
 }
