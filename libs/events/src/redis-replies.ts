@@ -54,6 +54,8 @@ export interface GroupInfo {
   readonly pending: number;
   /** Null when Redis cannot compute it. */
   readonly lag: number | null;
+  /** The id of the last entry delivered to the group (`0-0` before any). */
+  readonly lastDeliveredId: string;
 }
 
 /** The reply of `XINFO GROUPS`: one flat `[field, value, ...]` list per group. */
@@ -67,6 +69,7 @@ export function parseGroupInfos(reply: unknown): GroupInfo[] {
       name: String(fields.get('name')),
       pending: Number(fields.get('pending')),
       lag: lag === null || lag === undefined ? null : Number(lag),
+      lastDeliveredId: String(fields.get('last-delivered-id') ?? '0-0'),
     };
   });
 }

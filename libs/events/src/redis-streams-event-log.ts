@@ -738,11 +738,19 @@ export class RedisStreamsEventLog implements EventLog {
 
   /**
    * The group's `lag` in the partition. Redis cannot compute it after entries were deleted
-   * from the middle of the stream (XDEL, which this log never issues); the stream's length
-   * then bounds it from above.
+   * from the middle of the stream (XDEL, which this log never issues), and keeps counting
+   * entries that a length cap (`maxLen`) trimmed before the group read them: so a group that
+   * has been delivered the stream's last entry has nothing undelivered, and otherwise the
+   * stream's length bounds the figure from above.
    */
   private async undeliveredOf(info: GroupInfo, key: string): Promise<number> {
-    return info.lag ?? (await this.client.xlen(key));
+    const [length, last] = await Promise.all([
+      this.client.xlen(key),
+      this.client.xrevrange(key, '+', '-', 'COUNT', 1),
+    ]);
+    const lastId = last[0]?.[0];
+    if (lastId === undefined || !idBefore(info.lastDeliveredId, lastId)) return 0;
+    return Math.min(info.lag ?? length, length);
   }
 }
 
@@ -935,6 +943,13 @@ class HistoryReader {
     // Awaited by the next fill; a reader left early must not leave it unhandled.
     this.ahead.catch(() => undefined);
   }
+}
+
+/** Whether stream entry id `a` (`ms-seq`) comes before `b` in its stream. */
+function idBefore(a: string, b: string): boolean {
+  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
+  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
+  return aMs !== bMs ? aMs < bMs : aSeq < bSeq;
 }
 
 /**
