@@ -27,8 +27,14 @@ export interface CandidateSettings {
 export interface TrendingSettings {
   /** Engagements a tag or post needs in the window before it can trend. */
   readonly minCount: number;
-  /** Standardized surprise a tag or post needs to trend. */
+  /** Standardized surprise a tag or post needs to start trending. */
   readonly minScore: number;
+  /**
+   * Hysteresis: a tag or post that trends keeps trending while its score stays at or above
+   * this (at most `minScore`), so one that hovers around the threshold does not flicker in and
+   * out of the list from one computation to the next.
+   */
+  readonly releaseScore: number;
   /** Window when a request names none, ms. */
   readonly defaultWindowMs: number;
   /** How long a computed ranking is served before it is computed again, ms (wall time). */
@@ -49,6 +55,7 @@ export const DEFAULT_SETTINGS: CandidateSettings = {
   trending: {
     minCount: 5,
     minScore: 2,
+    releaseScore: 1,
     defaultWindowMs: HOUR_MS,
     cacheMs: 10_000,
     tagPool: 1_000,

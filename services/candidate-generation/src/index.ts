@@ -4,6 +4,7 @@
  */
 import { contentModelStoreFor, type ContentModelStore } from '@feedmesh/content';
 import { embeddingStoreFor, type EmbeddingStore } from '@feedmesh/embeddings';
+import { ConfigError } from '@feedmesh/errors';
 import { inOrder } from '@feedmesh/events';
 import {
   env,
@@ -57,8 +58,13 @@ export const candidateGenerationConfigShape = {
   CANDIDATES_RETENTION_DAYS: env.int(30, 1, 365),
   /** Engagements a tag or post needs in the window before it can trend. */
   CANDIDATES_TRENDING_MIN_COUNT: env.int(5, 1, 1_000_000),
-  /** Standardized surprise (z-score) a tag or post needs to trend. */
+  /** Standardized surprise (z-score) a tag or post needs to start trending. */
   CANDIDATES_TRENDING_MIN_SCORE: env.number(2, 0, 1_000),
+  /**
+   * The score below which a trending tag or post stops trending (hysteresis); at most
+   * CANDIDATES_TRENDING_MIN_SCORE. Unset: half of it.
+   */
+  CANDIDATES_TRENDING_RELEASE_SCORE: z.coerce.number().min(0).max(1_000).optional(),
   /** How long a trending ranking is reused before it is computed again, ms (0: never). */
   CANDIDATES_TRENDING_CACHE_MS: env.int(10_000, 0, 600_000),
   /** How often to look for newly published embeddings, ms (0: only at start). */
@@ -99,9 +105,23 @@ export function candidateSettingsFrom(config: CandidateGenerationConfig): Candid
       ...DEFAULT_SETTINGS.trending,
       minCount: config.CANDIDATES_TRENDING_MIN_COUNT,
       minScore: config.CANDIDATES_TRENDING_MIN_SCORE,
+      releaseScore: trendingReleaseScore(config),
       cacheMs: config.CANDIDATES_TRENDING_CACHE_MS,
     },
   };
+}
+
+/** The hysteresis's lower threshold: CANDIDATES_TRENDING_RELEASE_SCORE, checked against MIN_SCORE. */
+function trendingReleaseScore(config: CandidateGenerationConfig): number {
+  const start = config.CANDIDATES_TRENDING_MIN_SCORE;
+  const release = config.CANDIDATES_TRENDING_RELEASE_SCORE ?? start / 2;
+  if (release > start) {
+    throw new ConfigError(
+      'CANDIDATES_TRENDING_RELEASE_SCORE',
+      `must be at most CANDIDATES_TRENDING_MIN_SCORE (${start}), got ${release}: a trend stops below the score it starts at`,
+    );
+  }
+  return release;
 }
 
 /**

@@ -15,7 +15,9 @@ export interface TrendingNow {
 
 /**
  * Finds the tags and posts rising faster than their baseline: scores the most recently
- * active ones (a capped index kept by the store) on their bucketed engagement counts.
+ * active ones (a capped index kept by the store) on their bucketed engagement counts. One
+ * starts trending at `minScore` and stops below `releaseScore` (hysteresis, remembered per
+ * window between computations), always with at least `minCount` engagements in the window.
  * A ranking is reused for `cacheMs` of wall time per window: it changes on the scale of
  * buckets, and every trending source call and Trending call would otherwise recompute it. Once
  * stale it is still served while a new one is computed in the background, so no request waits
@@ -26,6 +28,8 @@ export class TrendingDetector {
     number,
     { at: number; result: Promise<TrendingNow>; refreshing: boolean }
   >();
+  /** What trended at the last computation, per window and subject: the hysteresis's memory. */
+  private readonly trendingBefore = new Map<string, ReadonlySet<string>>();
 
   constructor(
     private readonly store: CandidateStore,
@@ -80,10 +84,18 @@ export class TrendingDetector {
     const window = trendWindow(windowMs, nowMs, this.retainedBuckets);
     const ids = active.map((entry) => entry.id);
     const counts = await this.store.trendCounts(subject, ids, window.width);
-    const { minCount, minScore } = this.settings;
-    return ids
+    const { minCount, minScore, releaseScore } = this.settings;
+    const memory = `${subject}:${windowMs}`;
+    const before = this.trendingBefore.get(memory) ?? new Set<string>();
+    const trends = ids
       .map((id) => ({ id, ...scoreTrend(counts.get(id) ?? new Map(), window) }))
-      .filter((trend) => trend.observed >= minCount && trend.score >= minScore)
+      .filter(
+        (trend) =>
+          trend.observed >= minCount &&
+          trend.score >= (before.has(trend.id) ? releaseScore : minScore),
+      )
       .sort((a, b) => b.score - a.score || b.observed - a.observed || (a.id < b.id ? -1 : 1));
+    this.trendingBefore.set(memory, new Set(trends.map((trend) => trend.id)));
+    return trends;
   }
 }

@@ -50,7 +50,12 @@ describe('TrendingDetector', () => {
       store: world.store,
       settings: {
         ...TEST_SETTINGS,
-        trending: { ...TEST_SETTINGS.trending, minScore: -1_000, minCount: 1 },
+        trending: {
+          ...TEST_SETTINGS.trending,
+          minScore: -1_000,
+          releaseScore: -1_000,
+          minCount: 1,
+        },
       },
     });
     const all = await relaxed.pipeline.trending.trending(HOUR, NOW);
@@ -77,6 +82,38 @@ describe('TrendingDetector', () => {
       trending.tags.map((t) => t.id),
       ['knitting', 'eclipse', 'sky'],
     );
+  });
+
+  describe('hysteresis: a trend starts at minScore (2) and stops below releaseScore (1)', () => {
+    /** #x: 20 likes just before NOW, then `later` likes 50 minutes after it. */
+    async function fading(later: number): Promise<TestWorld> {
+      const world = new TestWorld();
+      await world.apply(postCreated('p', 'b', NOW - DAY, { tags: ['x'] }));
+      for (let i = 0; i < 20; i++) await world.apply(engagement(`a${i}`, 'p', NOW - 10 * MINUTE));
+      for (let i = 0; i < later; i++) {
+        await world.apply(engagement(`b${i}`, 'p', NOW + 50 * MINUTE));
+      }
+      return world;
+    }
+    const xOf = (now: { tags: readonly { id: string; score: number }[] }) =>
+      now.tags.find((t) => t.id === 'x');
+
+    it('keeps a trending tag while its score eases to between the two', async () => {
+      const world = await fading(12);
+      assert.ok(xOf(await world.pipeline.trending.trending(HOUR, NOW)), 'x trends at NOW');
+      const later = xOf(await world.pipeline.trending.trending(HOUR, NOW + 65 * MINUTE));
+      assert.ok(later, 'x still trends an hour on');
+      assert.ok(later.score >= 1 && later.score < 2, `score ${later.score}`);
+      // The same counts do not start a trend: a detector that saw no earlier trend leaves x out.
+      const fresh = new TestWorld({ store: world.store });
+      assert.equal(xOf(await fresh.pipeline.trending.trending(HOUR, NOW + 65 * MINUTE)), undefined);
+    });
+
+    it('drops it once its score falls below releaseScore', async () => {
+      const world = await fading(8);
+      assert.ok(xOf(await world.pipeline.trending.trending(HOUR, NOW)), 'x trends at NOW');
+      assert.equal(xOf(await world.pipeline.trending.trending(HOUR, NOW + 65 * MINUTE)), undefined);
+    });
   });
 });
 
