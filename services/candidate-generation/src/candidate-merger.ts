@@ -20,10 +20,11 @@ export const RRF_K = 60;
  * proposed a post, ordered by weighted reciprocal rank fusion: a post scores the sum over the
  * sources that proposed it of weight / (RRF_K + its rank there), ranks counted from 1.
  *
- * Scores are comparable only within a source, so only ranks are used. Each source's k-th
- * candidate weighs the same as any other source's k-th, so the cut at `max` keeps every
- * source's best (round-robin by rank), and a post several sources agree on rises above one
- * only a single source proposed: on ml-latest-small this beats the plain round-robin union (see
+ * Scores are comparable only within a source, so only ranks are used. At equal weights each
+ * source's k-th candidate weighs the same as any other source's k-th, so the cut at `max` keeps
+ * every source's best (round-robin by rank); a source of lower weight keeps its best only where
+ * they score above the cut. A post several sources agree on rises above one only a single
+ * source proposed: on ml-latest-small this beats the plain round-robin union (see
  * EVALUATION.md). A post's sources are listed best rank first; ties go to the source
  * listed first.
  */

@@ -98,6 +98,7 @@ export function assembleCandidatePipeline(options: CandidatePipelineOptions): Ca
       affinityHalfLife: settings.affinityHalfLife,
       popularityHalfLife: settings.popularityHalfLife,
       recencyHalfLife: settings.recencyHalfLife,
+      maxAgeMs: settings.retentionMs,
     }),
     new CoEngagementCandidateSource(store, options.coEngagement ?? DEFAULT_CO_ENGAGEMENT_SETTINGS),
     new SessionCandidateSource(store, options.session ?? DEFAULT_SESSION_SETTINGS),

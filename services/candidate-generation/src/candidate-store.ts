@@ -152,7 +152,8 @@ export interface CandidateStore {
   /**
    * The co-engagement walk (`CoEngagementCandidateSource`) run where the lists live: the
    * `limit` posts with the highest damped arrival weight, best first (score: that weight),
-   * never one of the user's seeds, an excluded post or a deleted one.
+   * never a post the user engaged with (of their kept recent engagements, seeds or older), an
+   * excluded post or a deleted one.
    */
   coEngagementWalk(
     userId: string,
@@ -163,7 +164,7 @@ export interface CandidateStore {
   /**
    * The session walk (`SessionCandidateSource`): from each seed to what its engagers engaged
    * with just before and after it. The `limit` posts with the highest damped weight, best
-   * first, never a seed, an excluded post or a deleted one.
+   * first, never a post the user engaged with (seeds or older), an excluded post or a deleted one.
    */
   sessionWalk(
     userId: string,
@@ -197,8 +198,12 @@ export interface CandidateStore {
   newBlogs(sinceMs: number, limit: number): Promise<Scored[]>;
   /** Most popular posts (score: popularity log-score), globally or within one tag. */
   popularPosts(tag: string | undefined, limit: number): Promise<Scored[]>;
-  /** Per tag, its newest posts (score: created time). */
-  recentTagPosts(tags: readonly string[], perTag: number): Promise<Map<string, Scored[]>>;
+  /** Per tag, its newest posts (score: created time), none created before `sinceMs`. */
+  recentTagPosts(
+    tags: readonly string[],
+    perTag: number,
+    sinceMs?: number,
+  ): Promise<Map<string, Scored[]>>;
   /** The user's strongest tags (score: affinity log-score). */
   userTags(userId: string, limit: number): Promise<Scored[]>;
   /** Per user, the posts they engaged with most recently (score: time). */

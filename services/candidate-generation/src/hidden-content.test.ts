@@ -86,4 +86,27 @@ describe('Hidden content', () => {
     assert.equal(proposed.has('calm-cat'), false);
     assert.ok((await proposedTo(world, 'u2')).has('loud-cat'));
   });
+
+  it('costs the popular source none of its budget: it reads past a blocked blog’s posts', async () => {
+    const world = new TestWorld();
+    // The three most popular posts are of a blog u1 blocked; five others are less popular.
+    for (let i = 0; i < 3; i++) await world.apply(postCreated(`loud${i}`, 'loud', NOW - HOUR));
+    for (let i = 0; i < 5; i++) await world.apply(postCreated(`calm${i}`, 'calm', NOW - HOUR));
+    for (const [postId, fans] of [
+      ...[0, 1, 2].map((i) => [`loud${i}`, 10] as const),
+      ...[0, 1, 2, 3, 4].map((i) => [`calm${i}`, 5 - i] as const),
+    ]) {
+      for (let f = 0; f < fans; f++) await world.apply(engagement(`fan${f}`, postId, NOW - HOUR));
+    }
+    await world.apply(block('u1', 'loud', NOW - 10 * 60_000));
+    const response = await world.generate({
+      userId: 'u1',
+      surface: Surface.SURFACE_FOR_YOU,
+      budgets: new Map([['popular', { maxCandidates: 4, timeoutMs: 0 }]]),
+    });
+    assert.deepEqual(
+      response.candidates.map((c) => c.postId),
+      ['calm0', 'calm1', 'calm2', 'calm3'],
+    );
+  });
 });

@@ -441,11 +441,10 @@ export class InMemoryCandidateStore implements CandidateStore {
     users.length = 0;
     posts.length = 0;
     const stamp = ++scratch.stamp;
-    // Seeds and excluded posts are marked, so the last step skips them without a lookup.
+    // Everything the user engaged with (the seeds and older) and excluded posts are marked, so
+    // the last step skips them without a lookup.
     const seedCount = Math.min(walk.seeds, this.userRecent.length(u));
-    for (let i = this.userRecent.length(u) - seedCount; i < this.userRecent.length(u); i++) {
-      mark[this.userRecent.key(u, i)] = stamp;
-    }
+    for (let i = 0; i < this.userRecent.length(u); i++) mark[this.userRecent.key(u, i)] = stamp;
     for (const postId of exclude) {
       const p = this.postIds.find(postId);
       if (p !== -1) mark[p] = stamp;
@@ -509,7 +508,8 @@ export class InMemoryCandidateStore implements CandidateStore {
     const mine = this.userRecent;
     const seedsEnd = mine.length(u);
     const seedsFrom = Math.max(0, seedsEnd - walk.seeds);
-    for (let i = seedsFrom; i < seedsEnd; i++) mark[mine.key(u, i)] = stamp;
+    // Everything the user engaged with is marked, not only the seeds: never proposed back.
+    for (let i = 0; i < seedsEnd; i++) mark[mine.key(u, i)] = stamp;
     for (const postId of exclude) {
       const p = this.postIds.find(postId);
       if (p !== -1) mark[p] = stamp;
@@ -648,10 +648,10 @@ export class InMemoryCandidateStore implements CandidateStore {
     return set?.top(limit) ?? [];
   }
 
-  async recentTagPosts(tags: readonly string[], perTag: number) {
+  async recentTagPosts(tags: readonly string[], perTag: number, sinceMs = -Infinity) {
     const result = new Map<string, Scored[]>();
     for (const tag of tags) {
-      result.set(tag, this.newest(this.tagRecentLists, this.tagIds.find(tag), perTag, -Infinity));
+      result.set(tag, this.newest(this.tagRecentLists, this.tagIds.find(tag), perTag, sinceMs));
     }
     return result;
   }

@@ -5,7 +5,7 @@ import type {
   SourceBudget,
   SourceQuery,
 } from './candidate-source.js';
-import type { CandidateStore } from './candidate-store.js';
+import type { CandidateStore, PostState } from './candidate-store.js';
 import { decayedValue, type HalfLife } from './decay.js';
 
 const Surface = commonv1.Surface;
@@ -36,15 +36,26 @@ export class PopularCandidateSource implements CandidateSource {
     signal: AbortSignal,
   ): Promise<ProposedCandidate[]> {
     const tag = query.surface === Surface.SURFACE_TAG ? query.tag : undefined;
-    // Excluded posts are often the popular ones (already seen): read past them.
-    const ranked = await this.store.popularPosts(tag, budget.maxCandidates + query.exclude.size);
-    const scores = new Map(ranked.map((entry) => [entry.id, entry.score]));
-    const posts = await query.lookup.firstLive(
-      ranked.map((entry) => entry.id),
-      query.exclude,
-      budget.maxCandidates,
-      signal,
-    );
+    // Excluded posts are often the popular ones (already seen): read past them. Posts of
+    // blogs the user blocked, hidden or deleted ones are dropped by `firstLive` only after
+    // the read, so the ranking is read on, twice as far each time, until the budget is full.
+    const scores = new Map<string, number>();
+    const posts: PostState[] = [];
+    let limit = budget.maxCandidates + query.exclude.size;
+    for (let read = 0; posts.length < budget.maxCandidates; limit *= 2) {
+      const ranked = await this.store.popularPosts(tag, limit);
+      const fresh = ranked.slice(read);
+      for (const entry of fresh) scores.set(entry.id, entry.score);
+      const live = await query.lookup.firstLive(
+        fresh.map((entry) => entry.id),
+        query.exclude,
+        budget.maxCandidates - posts.length,
+        signal,
+      );
+      posts.push(...live);
+      if (ranked.length < limit) break;
+      read = ranked.length;
+    }
     const reason = tag === undefined ? 'popular right now' : `popular in #${tag}`;
     return posts.map((post) => ({
       post,

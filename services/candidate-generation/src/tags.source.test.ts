@@ -68,6 +68,20 @@ describe('TagsCandidateSource', () => {
     assert.equal(proposed[0]!.reason, 'in #cats');
   });
 
+  it('does not propose for being recent a post older than the retention (30 days)', async () => {
+    const world = new TestWorld();
+    await world.apply(
+      postCreated('fresh', 'b1', NOW - HOUR, { tags: ['cats'] }),
+      postCreated('ancient', 'b1', NOW - 200 * DAY, { tags: ['cats'] }),
+    );
+    const proposed = await world.propose('tags', {
+      userId: 'stranger',
+      surface: Surface.SURFACE_TAG,
+      tag: 'cats',
+    });
+    assert.deepEqual(ids(proposed), ['fresh']);
+  });
+
   it('proposes nothing for a user with no tag affinity yet', async () => {
     const world = new TestWorld();
     await world.apply(postCreated('cat', 'b1', NOW - HOUR, { tags: ['cats'] }));

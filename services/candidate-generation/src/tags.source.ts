@@ -18,6 +18,8 @@ export interface TagsSettings {
   readonly maxTags: number;
   /** Tags weaker than this share of the strongest one are left out. */
   readonly minRelativeAffinity: number;
+  /** Posts older than this are not proposed for being recent (CANDIDATES_RETENTION_DAYS), ms. */
+  readonly maxAgeMs: number;
 }
 
 export const DEFAULT_TAGS_LIMITS = { maxTags: 5, minRelativeAffinity: 0.05 } as const;
@@ -65,6 +67,7 @@ export class TagsCandidateSource implements CandidateSource {
       this.store.recentTagPosts(
         tags.map(({ tag }) => tag),
         perTag(tags[0]!.weight),
+        query.nowMs - this.settings.maxAgeMs,
       ),
     ]);
     // Scored on the store's numbers first; only the best are read as posts.
