@@ -130,6 +130,9 @@ describe('the mesh end to end: every service its own process, on real Redis', fu
     const trained = await runTrainerProcess({
       ...commonEnv,
       FEATURE_STORE_ADDR: address('feature-store'),
+      // The small world's engagements are all from its last hours: with the default day-long
+      // attribution window every one would still be waiting for its labels.
+      TRAINER_ATTRIBUTION_WINDOW_MS: String(60 * 60 * 1000),
     });
     assert.equal(trained.code, 0, `the trainer failed:\n${trained.output}`);
     if (process.env.E2E_VERBOSE) console.log(trained.output);

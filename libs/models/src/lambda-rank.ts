@@ -70,7 +70,13 @@ export function lambdaRankGradients(
   }
 }
 
-/** Mean binary-gain nDCG@k over queries with at least one relevant row. */
+/**
+ * Mean binary-gain nDCG@k over queries with at least one relevant row. Rows with equal scores
+ * share their positions: each gets the mean discount of the positions the tied group spans
+ * (McSherry & Najork, "Computing information retrieval performance measures efficiently in
+ * the presence of tied scores", 2008), so a model that cannot tell rows apart is not credited
+ * with whatever order its input happened to be in.
+ */
 export function meanNdcgAt(
   scores: Float64Array,
   labels: ArrayLike<number>,
@@ -89,8 +95,19 @@ export function meanNdcgAt(
       (a, b) => (scores[b] as number) - (scores[a] as number),
     );
     let dcg = 0;
-    for (let p = 0; p < Math.min(k, order.length); p += 1) {
-      if ((labels[order[p] as number] as number) > 0) dcg += discount(p);
+    let start = 0;
+    while (start < Math.min(k, order.length)) {
+      const score = scores[order[start] as number] as number;
+      let end = start + 1;
+      while (end < order.length && scores[order[end] as number] === score) end += 1;
+      let relevantInGroup = 0;
+      for (let p = start; p < end; p += 1) {
+        if ((labels[order[p] as number] as number) > 0) relevantInGroup += 1;
+      }
+      let discounts = 0;
+      for (let p = start; p < Math.min(k, end); p += 1) discounts += discount(p);
+      dcg += (relevantInGroup * discounts) / (end - start);
+      start = end;
     }
     let ideal = 0;
     for (let p = 0; p < Math.min(k, relevant); p += 1) ideal += discount(p);

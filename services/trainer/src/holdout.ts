@@ -3,6 +3,11 @@ import type { TrainingExample } from './training-example.js';
 export interface TimeSplit {
   readonly train: number[];
   readonly heldOut: number[];
+  /**
+   * Examples before the cutoff left out of training because their label could depend on
+   * what happened at or after it (the embargo).
+   */
+  readonly embargoed: number[];
   /** Examples at or after this time are held out. */
   readonly cutoffMs: number;
 }
@@ -12,8 +17,17 @@ export interface TimeSplit {
  * after everything it learned from, as it will be used. (A random split would let it learn
  * tomorrow's trends and flatter it.) Ties at the cutoff all go to the held-out side, so one
  * positive and its sampled negatives, which share a time, are never split.
+ *
+ * An example at `atMs` is labelled by events up to `atMs + embargoMs` inclusive (the
+ * attribution window). A training example whose window reaches the cutoff would learn from
+ * the held-out period, so examples at or after `cutoffMs - embargoMs` that are not held out
+ * are embargoed: used for neither side.
  */
-export function splitByTime(examples: readonly TrainingExample[], fraction: number): TimeSplit {
+export function splitByTime(
+  examples: readonly TrainingExample[],
+  fraction: number,
+  embargoMs = 0,
+): TimeSplit {
   const order = examples
     .map((_, i) => i)
     .sort((a, b) => {
@@ -21,12 +35,17 @@ export function splitByTime(examples: readonly TrainingExample[], fraction: numb
       const eb = examples[b] as TrainingExample;
       return ea.atMs - eb.atMs || a - b;
     });
-  if (order.length === 0) return { train: [], heldOut: [], cutoffMs: 0 };
+  if (order.length === 0) return { train: [], heldOut: [], embargoed: [], cutoffMs: 0 };
   const firstHeldOut = Math.min(order.length - 1, Math.floor(order.length * (1 - fraction)));
   const cutoffMs = (examples[order[firstHeldOut] as number] as TrainingExample).atMs;
   const train: number[] = [];
   const heldOut: number[] = [];
-  for (const i of order)
-    ((examples[i] as TrainingExample).atMs >= cutoffMs ? heldOut : train).push(i);
-  return { train, heldOut, cutoffMs };
+  const embargoed: number[] = [];
+  for (const i of order) {
+    const atMs = (examples[i] as TrainingExample).atMs;
+    if (atMs >= cutoffMs) heldOut.push(i);
+    else if (atMs + embargoMs >= cutoffMs) embargoed.push(i);
+    else train.push(i);
+  }
+  return { train, heldOut, embargoed, cutoffMs };
 }

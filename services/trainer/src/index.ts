@@ -35,7 +35,10 @@ export const trainerConfigShape = {
   TRAINER_HOLDOUT_FRACTION: fraction(0.2, 0.05, 0.5),
   /** Seeds negative sampling: the same log and seed give the same model. */
   TRAINER_SEED: env.int(42, 0, 2_147_483_647),
-  /** What a user does to a post this long after meeting it still counts, ms (default 1 day). */
+  /**
+   * What a user does to a post this long after meeting it still counts, ms (default 1 day).
+   * Also how long examples wait to be labelled, and the embargo before the held-out slice.
+   */
   TRAINER_ATTRIBUTION_WINDOW_MS: env.int(86_400_000, 1_000, 30 * 86_400_000),
   /** L2 penalty on standardized coefficients. */
   TRAINER_L2: fraction(1e-3, 0, 100),
@@ -70,7 +73,11 @@ export interface TrainerOptions {
   readonly registry?: ModelRegistry;
   /** Default: the feature store at FEATURE_STORE_ADDR. */
   readonly featureSource?: FeatureSource;
-  /** The held-out metric a new version must beat. Default `auc_like`. */
+  /**
+   * The held-out metric a new version must beat. Default `auc_like`. One of `auc_<objective>`
+   * (higher is better), `logloss_<objective>` or `ece_<objective>` (lower is better); any
+   * other name fails the run with an InvalidArgumentError on `promotionMetric`.
+   */
   readonly promotionMetric?: string;
 }
 

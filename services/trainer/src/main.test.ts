@@ -50,7 +50,9 @@ describe('trainer main (the CronJob entry)', () => {
       partitions: 8,
     });
     try {
-      await log.append(syntheticWorld({ users: 5, posts: 20, days: 4 }).events);
+      // Enough days that examples remain to train on once the newest day (still in its
+      // attribution window) and the day before the held-out slice (embargoed) are left out.
+      await log.append(syntheticWorld({ users: 5, posts: 20, days: 6 }).events);
       const { code, stderr } = await runMain({
         REDIS_URL: testRedisUrl(),
         REDIS_PREFIX: prefix,

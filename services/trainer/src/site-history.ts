@@ -7,6 +7,16 @@ export interface PostFacts {
   readonly blogId: string;
   /** When it was created, or first seen when its PostCreated is not in the retained log. */
   readonly createdAtMs: number;
+  /** When it was deleted (its first PostDeleted); undefined while it is not. */
+  readonly deletedAtMs?: number;
+}
+
+/**
+ * Whether the post was on the site at `atMs`, so the gateway could have served it then:
+ * created at or before `atMs` and not deleted at or before it.
+ */
+export function aliveAt(post: PostFacts, atMs: number): boolean {
+  return post.createdAtMs <= atMs && (post.deletedAtMs === undefined || post.deletedAtMs > atMs);
 }
 
 export interface EngagementFact {
@@ -55,6 +65,7 @@ export async function readSiteHistory(log: EventLog): Promise<SiteHistory> {
   const seen = new Set<string>();
   const posts = new Map<string, PostFacts>();
   const blogOwners = new Map<string, string>();
+  const deletions = new Map<string, number>();
   const engagements: EngagementFact[] = [];
   const impressions: ImpressionFact[] = [];
   const follows: FollowFact[] = [];
@@ -77,6 +88,12 @@ export async function readSiteHistory(log: EventLog): Promise<SiteHistory> {
       case 'postCreated': {
         const { postId, blogId } = payload.value;
         posts.set(postId, { postId, blogId, createdAtMs: at });
+        return;
+      }
+      case 'postDeleted': {
+        const { postId } = payload.value;
+        const earlier = deletions.get(postId);
+        if (earlier === undefined || at < earlier) deletions.set(postId, at);
         return;
       }
       case 'blogCreated':
@@ -116,6 +133,12 @@ export async function readSiteHistory(log: EventLog): Promise<SiteHistory> {
     if (known === undefined || (known.blogId === '' && fact.atMs < known.createdAtMs)) {
       posts.set(fact.postId, { postId: fact.postId, blogId: '', createdAtMs: fact.atMs });
     }
+  }
+
+  // Deletion is final: the gateway never serves a deleted post again.
+  for (const [postId, deletedAtMs] of deletions) {
+    const known = posts.get(postId);
+    if (known !== undefined) posts.set(postId, { ...known, deletedAtMs });
   }
 
   // History is ordered per partition only; joins below want time order.

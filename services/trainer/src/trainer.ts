@@ -1,9 +1,10 @@
-import { FailedPreconditionError } from '@feedmesh/errors';
+import { FailedPreconditionError, InvalidArgumentError } from '@feedmesh/errors';
 import type { EventLog } from '@feedmesh/events';
 import {
   countPositives,
   evaluateModel,
   isMissing,
+  isObjectiveName,
   OBJECTIVES,
   Scorer,
   seededRandom,
@@ -37,7 +38,10 @@ export interface TrainingSettings {
   readonly gbdtTrees: number;
   /** Train on these features only (by name); empty means every feature served. */
   readonly features: readonly string[];
-  /** The held-out metric a new version must beat the current one on. */
+  /**
+   * The held-out metric a new version must beat the current one on: `auc_<objective>`
+   * (higher is better), `logloss_<objective>` or `ece_<objective>` (lower is better).
+   */
   readonly promotionMetric: string;
 }
 
@@ -54,11 +58,25 @@ export interface TrainerReport {
   /** Where the examples came from; `none` when there was nothing to learn from. */
   readonly source: 'impressions' | 'engagements' | 'none';
   readonly events: number;
-  readonly examples: { readonly total: number; readonly train: number; readonly heldOut: number };
+  /**
+   * Every example built (`total`): trained on, held out, or embargoed (before the held-out
+   * slice but within the attribution window of it, so possibly labelled by held-out events).
+   */
+  readonly examples: {
+    readonly total: number;
+    readonly train: number;
+    readonly heldOut: number;
+    readonly embargoed: number;
+  };
   /** Without impressions: examples that are sampled negatives (posts the user did not engage with). */
   readonly sampledNegatives: number;
   /** Impressions left for a later run because their attribution window is still open. */
   readonly immatureImpressions: number;
+  /**
+   * Without impressions: engaged (user, post) pairs left for a later run because the
+   * attribution window after their first engagement is still open. 0 with impressions.
+   */
+  readonly immatureEngagements: number;
   readonly positives: Readonly<Record<ObjectiveName, number>>;
   readonly heldOutPositives: Readonly<Record<ObjectiveName, number>>;
   /** Examples at or after this time were held out (split by time). */
@@ -108,17 +126,21 @@ const ZERO: Readonly<Record<ObjectiveName, number>> = {
  */
 export async function train(settings: TrainingSettings, deps: TrainerDeps): Promise<TrainerReport> {
   const { logger } = deps;
+  const better = promotionDirection(settings.promotionMetric);
   const history = await readSiteHistory(deps.eventLog);
   const fromImpressions = examplesFromImpressions(history, settings.attributionWindowMs);
   let source: TrainerReport['source'] = 'impressions';
   let examples: TrainingExample[] = fromImpressions.examples;
+  let immatureEngagements = 0;
   if (examples.length === 0) {
     source = 'engagements';
-    examples = examplesFromEngagements(history, {
+    const fromEngagements = examplesFromEngagements(history, {
       attributionWindowMs: settings.attributionWindowMs,
       negativesPerPositive: settings.negativesPerPositive,
       random: seededRandom(settings.seed),
     });
+    examples = fromEngagements.examples;
+    immatureEngagements = fromEngagements.immature;
   }
   const sampledNegatives =
     source === 'engagements' ? examples.filter((e) => e.labels === NO_LABELS).length : 0;
@@ -128,18 +150,27 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
       source,
       examples: examples.length,
       immature: fromImpressions.immature,
+      immatureEngagements,
     },
     'training examples built',
   );
 
-  const split = splitByTime(examples, settings.holdoutFraction);
+  // Embargo: a training example's label must not come from the held-out period.
+  const split = splitByTime(examples, settings.holdoutFraction, settings.attributionWindowMs);
+  const counts = {
+    total: examples.length,
+    train: split.train.length,
+    heldOut: split.heldOut.length,
+    embargoed: split.embargoed.length,
+  };
   const skipped = (reason: string, extra: Partial<TrainerReport> = {}): TrainerReport => ({
     modelName: settings.modelName,
     source: examples.length === 0 ? 'none' : source,
     events: history.events,
-    examples: { total: examples.length, train: split.train.length, heldOut: split.heldOut.length },
+    examples: counts,
     sampledNegatives,
     immatureImpressions: fromImpressions.immature,
+    immatureEngagements,
     positives: ZERO,
     heldOutPositives: ZERO,
     holdoutCutoffMs: split.cutoffMs,
@@ -152,7 +183,14 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
     caveats: [],
     ...extra,
   });
-  if (examples.length === 0) return skipped('no engagement or matured impression to learn from');
+  if (examples.length === 0) {
+    return skipped('no engagement or impression whose attribution window has closed to learn from');
+  }
+  if (split.train.length === 0 && split.embargoed.length > 0) {
+    return skipped(
+      'every example before the held-out slice is within the attribution window of it (embargoed): no earlier slice to train on',
+    );
+  }
   if (split.train.length === 0 || split.heldOut.length === 0) {
     return skipped('every example happened at one time: no earlier slice to train on');
   }
@@ -195,7 +233,7 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
     ? evaluateModel(new Scorer(currentStored.model), heldOutSet).metrics
     : undefined;
 
-  const decision = decide(settings.promotionMetric, candidate, current);
+  const decision = decide(settings.promotionMetric, better, candidate, current);
   const published = await deps.registry.publish(settings.modelName, model, {
     trainedAtMs,
     metrics: {
@@ -205,7 +243,7 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
     },
     notes: {
       source,
-      holdout: `time: examples at or after ${split.cutoffMs} ms`,
+      holdout: `time: examples at or after ${split.cutoffMs} ms; ${split.embargoed.length} before it within the attribution window (${settings.attributionWindowMs} ms) embargoed`,
       promotion: decision.reason,
       ...(currentInfo ? { compared_with: `${currentInfo.name}@${currentInfo.version}` } : {}),
       family: model.family,
@@ -232,9 +270,10 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
     modelName: settings.modelName,
     source,
     events: history.events,
-    examples: { total: examples.length, train: split.train.length, heldOut: split.heldOut.length },
+    examples: counts,
     sampledNegatives,
     immatureImpressions: fromImpressions.immature,
+    immatureEngagements,
     positives,
     heldOutPositives,
     holdoutCutoffMs: split.cutoffMs,
@@ -256,8 +295,35 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
   };
 }
 
+type Direction = 'higher' | 'lower';
+
+/** Which way each metric `evaluateModel` reports per objective improves. */
+const METRIC_DIRECTIONS: ReadonlyMap<string, Direction> = new Map([
+  ['auc', 'higher'],
+  ['logloss', 'lower'],
+  ['ece', 'lower'],
+]);
+
+/**
+ * Whether a higher or a lower value of `metric` is better; throws naming the option when the
+ * held-out evaluation does not compute a metric of that name.
+ */
+export function promotionDirection(metric: string): Direction {
+  const cut = metric.indexOf('_');
+  const direction = cut > 0 ? METRIC_DIRECTIONS.get(metric.slice(0, cut)) : undefined;
+  const objective = metric.slice(cut + 1);
+  if (direction === undefined || !isObjectiveName(objective)) {
+    throw new InvalidArgumentError(
+      'promotionMetric',
+      `must be <metric>_<objective> with metric one of ${[...METRIC_DIRECTIONS.keys()].join(', ')} and objective one of ${OBJECTIVES.join(', ')}, not ${JSON.stringify(metric)}`,
+    );
+  }
+  return direction;
+}
+
 function decide(
   metric: string,
+  better: Direction,
   candidate: Readonly<Record<string, number>>,
   current: Readonly<Record<string, number>> | undefined,
 ): { promote: boolean; reason: string } {
@@ -270,9 +336,12 @@ function decide(
   if (theirs === undefined || !Number.isFinite(theirs)) {
     return { promote: true, reason: `current version has no ${metric} on the held-out slice` };
   }
-  return mine > theirs
-    ? { promote: true, reason: `${metric} ${mine.toFixed(4)} > current ${theirs.toFixed(4)}` }
-    : { promote: false, reason: `${metric} ${mine.toFixed(4)} <= current ${theirs.toFixed(4)}` };
+  const [wins, loses] = better === 'higher' ? ['>', '<='] : ['<', '>='];
+  const beats = better === 'higher' ? mine > theirs : mine < theirs;
+  return {
+    promote: beats,
+    reason: `${metric} ${mine.toFixed(4)} ${beats ? wins : loses} current ${theirs.toFixed(4)}`,
+  };
 }
 
 function withAllObjectives(

@@ -35,6 +35,12 @@ class Events {
   engage(userId: string, postId: string, kind: commonv1.EngagementKind, at: number, id?: string) {
     return this.add(at, { $case: 'engagement', value: { userId, postId, kind } }, id);
   }
+  deletePost(postId: string, at: number, id?: string) {
+    return this.add(at, { $case: 'postDeleted', value: { postId } }, id);
+  }
+  session(userId: string, at: number) {
+    return this.add(at, { $case: 'sessionStarted', value: { userId } });
+  }
   follow(userId: string, blogId: string, at: number) {
     return this.add(at, { $case: 'follow', value: { userId, blogId } });
   }
@@ -120,17 +126,20 @@ describe('examples from engagements with sampled negatives', () => {
       .engage('u1', 'p12', EngagementKind.ENGAGEMENT_KIND_HIDE, 25 * HOUR)
       .engage('u1', 'p12', EngagementKind.ENGAGEMENT_KIND_HIDE, 25 * HOUR, 'e-retried')
       .engage('u1', 'p12', EngagementKind.ENGAGEMENT_KIND_HIDE, 25 * HOUR, 'e-retried')
-      .follow('u1', 'b10', 20 * HOUR + 5);
+      .follow('u1', 'b10', 20 * HOUR + 5)
+      // The log goes on past every attribution window above.
+      .session('u2', 40 * HOUR);
     return events.history();
   }
 
   it('makes one positive per engaged pair and k negatives the user never touched', async () => {
     const history = await world();
-    const examples = examplesFromEngagements(history, {
+    const { examples, immature } = examplesFromEngagements(history, {
       attributionWindowMs: 6 * HOUR,
       negativesPerPositive: 3,
       random: seededRandom(5),
     });
+    assert.equal(immature, 0);
     const positives = examples.filter((e) => e.labels !== NO_LABELS);
     assert.deepEqual(
       positives.map((e) => [e.postId, e.labels]),
@@ -162,9 +171,137 @@ describe('examples from engagements with sampled negatives', () => {
         attributionWindowMs: HOUR,
         negativesPerPositive: 3,
         random: seededRandom(seed),
-      }).map((e) => e.postId);
+      }).examples.map((e) => e.postId);
     assert.deepEqual(run(5), run(5));
     assert.notDeepEqual(run(5), run(6));
+  });
+
+  it('samples negatives only among posts not yet deleted at the example time', async () => {
+    const events = new Events();
+    for (let i = 0; i < 20; i += 1) events.post(`p${i}`, `b${i}`, i);
+    // p1-p9 are gone long before the engagement; p10-p14 only after it.
+    for (let i = 1; i < 10; i += 1) events.deletePost(`p${i}`, HOUR);
+    for (let i = 10; i < 15; i += 1) events.deletePost(`p${i}`, 30 * HOUR);
+    const history = await events
+      .engage('u', 'p0', EngagementKind.ENGAGEMENT_KIND_LIKE, 10 * HOUR)
+      .session('v', 40 * HOUR)
+      .history();
+    for (const seed of [1, 2, 3]) {
+      const { examples } = examplesFromEngagements(history, {
+        attributionWindowMs: HOUR,
+        negativesPerPositive: 4,
+        random: seededRandom(seed),
+      });
+      const negatives = examples.filter((e) => e.labels === NO_LABELS);
+      assert.equal(negatives.length, 4, `seed ${seed}`);
+      for (const negative of negatives) {
+        assert.ok(
+          Number(negative.postId.slice(1)) >= 10,
+          `seed ${seed} sampled ${negative.postId}, deleted before the example`,
+        );
+      }
+    }
+  });
+
+  it('samples no negative at all when every other post was deleted by then', async () => {
+    const events = new Events();
+    for (let i = 0; i < 10; i += 1) events.post(`p${i}`, `b${i}`, i);
+    for (let i = 1; i < 10; i += 1) events.deletePost(`p${i}`, HOUR);
+    const history = await events
+      .engage('u', 'p0', EngagementKind.ENGAGEMENT_KIND_LIKE, 10 * HOUR)
+      .session('v', 40 * HOUR)
+      .history();
+    const { examples } = examplesFromEngagements(history, {
+      attributionWindowMs: HOUR,
+      negativesPerPositive: 4,
+      random: seededRandom(42),
+    });
+    assert.deepEqual(
+      examples.map((e) => e.postId),
+      ['p0'],
+    );
+  });
+
+  it("makes no positive of the user's own posts nor of posts deleted before the engagement, as the gateway serves neither", async () => {
+    const history = await new Events()
+      .blog('mine', 'u')
+      .post('own1', 'mine', 0)
+      .post('own2', 'mine', 0)
+      .post('gone', 'b1', 0)
+      .post('kept', 'b2', 0)
+      .post('other', 'b3', 0)
+      .deletePost('gone', HOUR)
+      .engage('u', 'own1', EngagementKind.ENGAGEMENT_KIND_REPLY, 2 * HOUR)
+      .engage('u', 'own2', EngagementKind.ENGAGEMENT_KIND_LIKE, 2 * HOUR)
+      .engage('u', 'gone', EngagementKind.ENGAGEMENT_KIND_LIKE, 2 * HOUR)
+      .engage('u', 'kept', EngagementKind.ENGAGEMENT_KIND_LIKE, 2 * HOUR)
+      // Another reader of the blog: their engagement with it is an example.
+      .engage('v', 'own1', EngagementKind.ENGAGEMENT_KIND_LIKE, 2 * HOUR)
+      .session('w', 40 * HOUR)
+      .history();
+    const { examples } = examplesFromEngagements(history, {
+      attributionWindowMs: HOUR,
+      negativesPerPositive: 4,
+      random: seededRandom(3),
+    });
+    const positives = examples.filter((e) => e.labels !== NO_LABELS);
+    assert.deepEqual(positives.map((e) => `${e.userId}:${e.postId}`).sort(), ['u:kept', 'v:own1']);
+    const negativesOfU = examples.filter((e) => e.userId === 'u' && e.labels === NO_LABELS);
+    assert.deepEqual(
+      negativesOfU.map((e) => e.postId),
+      ['other'],
+      "u's only servable post it never engaged with",
+    );
+  });
+
+  it('leaves a pair whose attribution window is still open for a later run, and counts it', async () => {
+    const events = () =>
+      new Events()
+        .post('p0', 'b0', 0)
+        .post('p1', 'b1', 0)
+        .engage('u', 'p0', EngagementKind.ENGAGEMENT_KIND_LIKE, 10 * HOUR)
+        .engage('u', 'p0', EngagementKind.ENGAGEMENT_KIND_REPLY, 12 * HOUR)
+        .follow('u', 'b0', 13 * HOUR);
+    const options = {
+      attributionWindowMs: 24 * HOUR,
+      negativesPerPositive: 1,
+      random: seededRandom(1),
+    };
+    // The log ends 3 hours after the like: the reply and follow are in, more may come.
+    const early = examplesFromEngagements(await events().history(), options);
+    assert.deepEqual(early.examples, []);
+    assert.equal(early.immature, 1, 'one (user, post) pair, counted once for its two engagements');
+
+    // A day later the window has closed: labelled by all of it.
+    const later = examplesFromEngagements(
+      await events()
+        .session('v', 34 * HOUR)
+        .history(),
+      { ...options, random: seededRandom(1) },
+    );
+    assert.equal(later.immature, 0);
+    assert.deepEqual(
+      later.examples.map((e) => [e.postId, e.labels]),
+      [
+        ['p0', { like: 1, reblog: 0, reply: 1, follow: 1, hide: 0 }],
+        ['p1', NO_LABELS],
+      ],
+    );
+  });
+});
+
+describe('site history', () => {
+  it('knows when each post was deleted, from its first PostDeleted', async () => {
+    const history = await new Events()
+      .post('p1', 'b1', 0)
+      .post('p2', 'b2', 0)
+      .deletePost('p1', 5 * HOUR)
+      .deletePost('p1', 7 * HOUR)
+      .deletePost('p1', 5 * HOUR, 'retried')
+      .deletePost('p1', 5 * HOUR, 'retried')
+      .history();
+    assert.equal(history.posts.get('p1')?.deletedAtMs, 5 * HOUR);
+    assert.equal(history.posts.get('p2')?.deletedAtMs, undefined);
   });
 });
 
@@ -185,6 +322,55 @@ describe('time split', () => {
     assert.equal(split.cutoffMs, 4);
     assert.ok(split.train.every((i) => at[i]! < 4));
     assert.equal(split.train.length + split.heldOut.length, at.length);
+  });
+
+  it('embargoes training examples whose attribution window reaches the cutoff', () => {
+    const at = [9, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+    const examples: TrainingExample[] = at.map((t, i) => ({
+      userId: 'u',
+      postId: `p${i}`,
+      atMs: t,
+      labels: NO_LABELS,
+    }));
+    const split = splitByTime(examples, 0.3, 2);
+    assert.equal(split.cutoffMs, 7);
+    const times = (indexes: number[]) => indexes.map((i) => at[i]);
+    assert.deepEqual(times(split.heldOut), [7, 8, 9]);
+    assert.deepEqual(times(split.train), [0, 1, 2, 3, 4]);
+    // 5 + 2 reaches 7, the cutoff: labelled by an event at the held-out slice's first instant.
+    assert.deepEqual(times(split.embargoed), [5, 6]);
+  });
+
+  it('trains on no label that comes from an event in the held-out period', async () => {
+    const events = new Events();
+    // An impression every 2 hours, each liked 3 hours later; the log ends after the last window.
+    for (let i = 0; i < 20; i += 1) {
+      events
+        .post(`p${i}`, `b${i}`, 0)
+        .impression('u', `p${i}`, 2 * i * HOUR)
+        .engage('u', `p${i}`, EngagementKind.ENGAGEMENT_KIND_LIKE, (2 * i + 3) * HOUR);
+    }
+    const history = await events.session('v', 50 * HOUR).history();
+    const windowMs = 4 * HOUR;
+    const { examples } = examplesFromImpressions(history, windowMs);
+    assert.equal(examples.length, 20);
+    const split = splitByTime(examples, 0.25, windowMs);
+    assert.equal(split.cutoffMs, 30 * HOUR);
+    const trainedLikes = split.train.map((i) => {
+      const example = examples[i]!;
+      assert.equal(example.labels.like, 1);
+      return example.atMs + 3 * HOUR;
+    });
+    assert.ok(trainedLikes.length > 0);
+    assert.ok(
+      trainedLikes.every((likedAt) => likedAt < split.cutoffMs),
+      'a training label was set by a like in the held-out period',
+    );
+    // The impressions at 26 h and 28 h (liked at 29 h and 31 h) are in neither slice.
+    assert.deepEqual(
+      split.embargoed.map((i) => examples[i]!.atMs / HOUR),
+      [26, 28],
+    );
   });
 });
 
