@@ -7,8 +7,21 @@ import {
   type ExperimentReport,
 } from './experiment-report.js';
 import { growthbookHash } from './growthbook-hash.js';
-import { DAY, START, syntheticExperimentLog } from './test-support/synthetic-log.js';
-import { aggregateExperimentEvents } from './user-aggregates.js';
+import { renderExperimentReportHtml } from './report-html.js';
+import { SUCCESS_METRICS } from './success-metrics.js';
+import {
+  DAY,
+  START,
+  poisson,
+  seededRandom,
+  syntheticExperimentLog,
+} from './test-support/synthetic-log.js';
+import {
+  aggregateExperimentEvents,
+  emptyCounts,
+  type ExperimentAggregates,
+  type UserAggregate,
+} from './user-aggregates.js';
 
 const USERS = 1500;
 
@@ -170,6 +183,265 @@ describe('the experiment report', () => {
     assert.equal(control[control.length - 1]?.value, sessions.variants[0]?.value);
     assert.equal(sessions.series.differences[0]?.points.length, 6);
     assert.ok(JSON.parse(JSON.stringify(report)), 'the report is plain JSON');
+  });
+
+  it('keeps the always-valid p-value under α for an A/A experiment read every day', () => {
+    // The reviewer's A/A simulation: 500 users arrive over a week, each with a hidden activity
+    // level; the report (12 looks each) is read on days 1-14, and a reader would stop at the
+    // first read whose always-valid p is below 0.05. Before looks needed 100 users an arm,
+    // 2-5 users an arm with equal like rates gave a variance of residue and p = 0 on the
+    // first read: like_rate came out "significant" in 23% of runs.
+    const random = seededRandom(3);
+    const runs = 60;
+    const ids = [
+      'engagements_per_user',
+      'like_rate',
+      'reblog_rate',
+      'new_creator_impression_share',
+      'sessions_per_user',
+    ];
+    const metrics = SUCCESS_METRICS.filter((m) => ids.includes(m.id));
+    const everSignificant = new Map<string, number>(ids.map((id) => [id, 0]));
+    for (let run = 0; run < runs; run++) {
+      const end = START + 14 * DAY;
+      const users = Array.from({ length: 500 }, (_, u) => {
+        const activity = 0.3 + 2.5 * random() ** 2;
+        const first = START + Math.floor(random() * 7 * DAY);
+        const count = poisson(random, (activity * (end - first)) / DAY);
+        const sessions = Array.from({ length: count }, () => {
+          const at = first + Math.floor(random() * (end - first));
+          let likes = 0;
+          let reblogs = 0;
+          let fresh = 0;
+          for (let i = 0; i < 5; i++) {
+            if (random() < 0.1 * activity) likes += 1;
+            if (random() < 0.02) reblogs += 1;
+            if (random() < 0.2) fresh += 1;
+          }
+          return { at, likes, reblogs, fresh };
+        }).sort((a, b) => a.at - b.at);
+        const variant = random() < 0.5 ? 'control' : 'treatment';
+        const pre = emptyCounts();
+        pre.sessions = poisson(random, activity * 7);
+        pre.engagements = poisson(random, activity * 3.5);
+        return { userId: `u${u}`, variant, first, sessions, pre };
+      });
+      const significant = new Set<string>();
+      for (let day = 1; day <= 14; day++) {
+        const readAt = START + day * DAY;
+        const cutoffs = Array.from({ length: 12 }, (_, i) =>
+          i === 11 ? readAt : START + Math.round((day * DAY * (i + 1)) / 12),
+        );
+        const variants = new Map<string, UserAggregate[]>([
+          ['control', []],
+          ['treatment', []],
+        ]);
+        for (const user of users) {
+          if (user.first >= readAt) continue;
+          const bins = cutoffs.map(() => emptyCounts());
+          const sessionTimes: number[] = [];
+          for (const session of user.sessions) {
+            if (session.at >= readAt) break;
+            const bin = bins[cutoffs.findIndex((cutoff) => session.at < cutoff)];
+            if (!bin) continue;
+            bin.sessions += 1;
+            bin.impressions += 5;
+            bin.likes += session.likes;
+            bin.reblogs += session.reblogs;
+            bin.engagements += session.likes + session.reblogs;
+            bin.newCreatorImpressions += session.fresh;
+            sessionTimes.push(session.at);
+          }
+          variants.get(user.variant)?.push({
+            userId: user.userId,
+            variant: user.variant,
+            firstExposureMs: user.first,
+            pre: user.pre,
+            bins,
+            lapsedAtStart: false,
+            sessionTimes,
+          });
+        }
+        const report = buildExperimentReport(
+          {
+            experiment: 'aa',
+            startMs: START,
+            endMs: readAt,
+            prePeriodMs: 7 * DAY,
+            cutoffs,
+            variants,
+            multipleVariantUsers: 0,
+            duplicateEvents: 0,
+          },
+          { weights: { control: 0.5, treatment: 0.5 }, metrics, generatedAtMs: 0 },
+        );
+        const smallerArm = Math.min(...report.variants.map((v) => v.users));
+        for (const m of report.metrics) {
+          const p = m.comparisons[0]?.sequential.pValue ?? NaN;
+          // Under 100 users an arm no look counts, so nothing can be claimed yet.
+          if (smallerArm < 100) assert.equal(p, 1, `${m.id} on day ${day}: ${smallerArm} users`);
+          if (p < 0.05) significant.add(m.id);
+        }
+      }
+      for (const id of significant) everSignificant.set(id, (everSignificant.get(id) ?? 0) + 1);
+    }
+    for (const [id, count] of everSignificant) {
+      // α = 0.05, plus room for 60 runs' chance (one standard error is 0.028).
+      assert.ok(count / runs <= 0.08, `${id}: p < 0.05 at some read in ${count}/${runs} runs`);
+    }
+  });
+
+  it('gives an always-valid interval that covers a cumulative difference growing look by look', () => {
+    // The reviewer's check: engagements per user at 1.2× the rate in treatment, 2000 users,
+    // 14 days in 12 looks. The cumulative difference grows with every look, so intersecting
+    // the looks' intervals came out empty in every run; the last look's interval covers the
+    // true final difference E[activity] · 2 a day · 14 days · 0.2 = (0.3 + 2.5/3) · 5.6.
+    const random = seededRandom(9);
+    const end = START + 14 * DAY;
+    const cutoffs = Array.from({ length: 12 }, (_, i) =>
+      i === 11 ? end : START + Math.round((14 * DAY * (i + 1)) / 12),
+    );
+    const trueDifference = (0.3 + 2.5 / 3) * 2 * 14 * 0.2;
+    const runs = 20;
+    let covered = 0;
+    for (let run = 0; run < runs; run++) {
+      const variants = new Map<string, UserAggregate[]>([
+        ['control', []],
+        ['treatment', []],
+      ]);
+      for (let u = 0; u < 2000; u++) {
+        const variant = random() < 0.5 ? 'control' : 'treatment';
+        const activity = 0.3 + 2.5 * random() ** 2;
+        const rate = activity * 2 * (variant === 'treatment' ? 1.2 : 1);
+        let previous = START;
+        const bins = cutoffs.map((cutoff) => {
+          const bin = emptyCounts();
+          bin.engagements = poisson(random, (rate * (cutoff - previous)) / DAY);
+          previous = cutoff;
+          return bin;
+        });
+        variants.get(variant)?.push({
+          userId: `u${u}`,
+          variant,
+          firstExposureMs: START,
+          pre: emptyCounts(),
+          bins,
+          lapsedAtStart: false,
+          sessionTimes: [],
+        });
+      }
+      const aggregates: ExperimentAggregates = {
+        experiment: 'lift',
+        startMs: START,
+        endMs: end,
+        prePeriodMs: 7 * DAY,
+        cutoffs,
+        variants,
+        multipleVariantUsers: 0,
+        duplicateEvents: 0,
+      };
+      const report = buildExperimentReport(aggregates, {
+        weights: { control: 0.5, treatment: 0.5 },
+        metrics: SUCCESS_METRICS.filter((m) => m.id === 'engagements_per_user'),
+        generatedAtMs: 0,
+      });
+      const comparison = report.metrics[0]?.comparisons[0];
+      assert.ok(comparison);
+      const [low, high] = comparison.sequential.ci;
+      assert.ok(low < comparison.difference && comparison.difference < high, `${low}, ${high}`);
+      // Wider than the fixed-horizon interval, as an always-valid one must be.
+      assert.ok(low < comparison.ci[0] && high > comparison.ci[1]);
+      if (low <= trueDifference && trueDifference <= high) covered += 1;
+      const last = report.metrics[0]?.series.differences[0]?.points.at(-1);
+      assert.deepEqual(last?.sequentialCi, comparison.sequential.ci);
+    }
+    assert.ok(covered >= 0.9 * runs, `covered the true difference in ${covered}/${runs} runs`);
+  });
+
+  it('turns CUPED off, and says so, when the log shows exposures before the start', async () => {
+    // The reviewer's leak: treatment lifts likes from day 0; a report started on day 7 takes
+    // days 0-7 (already treated) as the pre-period, and CUPED subtracted most of the effect
+    // (3.26 plain against 0.52 adjusted with 3000 users).
+    const lift = validateExperimentsConfig({
+      layers: [
+        {
+          id: 'ranking',
+          experiments: [
+            {
+              key: 'lift',
+              variants: [
+                { name: 'control', weight: 0.5 },
+                { name: 'treatment', weight: 0.5 },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const events = syntheticExperimentLog({
+      experiment: 'lift',
+      users: 1500,
+      days: 14,
+      seed: 5,
+      variantOf: (user) => assign(user, lift)[0]?.variant,
+      likeLift: { treatment: 1.5 },
+    });
+    const startMs = START + 7 * DAY;
+    // By hand: the users with an impression carrying the experiment before day 7.
+    const before = new Map<string, number>();
+    for (const event of events) {
+      const payload = event.payload;
+      if (payload?.$case !== 'impression' || event.atMs >= startMs) continue;
+      if (!payload.value.experiments.some((a) => a.experiment === 'lift')) continue;
+      before.set(
+        payload.value.userId,
+        Math.min(before.get(payload.value.userId) ?? Infinity, event.atMs),
+      );
+    }
+    assert.ok(before.size > 1000, `${before.size} users exposed in the first week`);
+
+    const late = await experimentReportFromEvents({
+      events,
+      config: lift,
+      experiment: 'lift',
+      startMs,
+      generatedAtMs: 0,
+    });
+    const firstMs = Math.min(...before.values());
+    assert.match(
+      late.cupedDisabled ?? '',
+      new RegExp(
+        `^${before.size} users were exposed to lift before the window's start \\(the first at ${new Date(firstMs).toISOString()}\\)`,
+      ),
+    );
+    assert.ok(late.warnings.some((w) => w.startsWith(`CUPED off: ${before.size} users`)));
+    for (const m of late.metrics) {
+      for (const c of m.comparisons) assert.equal(c.cuped, undefined, `${m.id} is not adjusted`);
+      for (const v of m.variants) assert.equal(v.cupedValue, undefined);
+    }
+    const engagement = metric(late, 'engagements_per_user').comparisons[0];
+    assert.ok(engagement?.significant && engagement.difference > 0, `${engagement?.difference}`);
+    const html = renderExperimentReportHtml(late);
+    assert.match(html, /id="cuped-banner" role="alert" data-cuped="off">⚠ CUPED off: /);
+    assert.match(html, /data-cuped="off">off: pre-period treated</);
+
+    // From the first exposure on, the pre-period is untreated: CUPED runs and agrees with the
+    // plain difference.
+    const whole = await experimentReportFromEvents({
+      events,
+      config: lift,
+      experiment: 'lift',
+      generatedAtMs: 0,
+    });
+    assert.equal(whole.cupedDisabled, undefined);
+    assert.ok(!whole.warnings.some((w) => w.startsWith('CUPED off')));
+    const adjusted = metric(whole, 'engagements_per_user').comparisons[0];
+    assert.ok(adjusted?.cuped, 'CUPED ran');
+    const halfWidth = (adjusted.ci[1] - adjusted.ci[0]) / 2;
+    assert.ok(
+      Math.abs(adjusted.cuped.difference - adjusted.difference) < halfWidth,
+      `CUPED ${adjusted.cuped.difference} against plain ${adjusted.difference} ± ${halfWidth}`,
+    );
   });
 
   it('refuses an experiment the config does not name', async () => {

@@ -10,11 +10,13 @@ import {
   cuped,
   meanInterval,
   mixtureSequentialTest,
+  negligibleVariance,
   ratioInterval,
   sampleRatioMismatch,
   summarize,
   summarizeRatio,
   welchTTest,
+  SEQUENTIAL_MIN_USERS_PER_ARM,
   type Comparison,
   type SampleRatioCheck,
 } from './statistics.js';
@@ -51,6 +53,11 @@ export interface ReportOptions {
    * mSPRT mixture's spread τ. Default 0.1.
    */
   readonly sequentialEffectSize?: number;
+  /**
+   * The fewest users each arm needs at a look for the always-valid test to use it; earlier
+   * looks are skipped. Default `SEQUENTIAL_MIN_USERS_PER_ARM` (100).
+   */
+  readonly sequentialMinUsersPerArm?: number;
   /** Which metrics; default every success metric. */
   readonly metrics?: readonly MetricDefinition[];
   /** The report's timestamp, ms; default now. */
@@ -89,7 +96,12 @@ export interface VariantComparison extends Comparison {
   /** Significant and in the metric's good direction. */
   readonly improvement: boolean;
   readonly cuped?: CupedComparison;
-  /** mSPRT after the last look: valid however often the report was read. */
+  /**
+   * mSPRT over the looks with at least `sequentialMinUsersPerArm` users an arm. The p-value
+   * (running minimum over looks) is valid however often the report was read; the interval is
+   * the last look's own always-valid interval for the difference at that look, [−∞, ∞]
+   * when that look was skipped (null in JSON).
+   */
   readonly sequential: { readonly pValue: number; readonly ci: readonly [number, number] };
 }
 
@@ -104,7 +116,9 @@ export interface DifferencePoint {
   readonly atMs: number;
   readonly difference: number;
   readonly ci: readonly [number, number];
+  /** This look's own always-valid interval; [−∞, ∞] when the look was skipped. */
   readonly sequentialCi: readonly [number, number];
+  /** The always-valid p-value after this look (running minimum over the used looks). */
   readonly sequentialPValue: number;
 }
 
@@ -115,6 +129,8 @@ export interface MetricResult {
   readonly kind: MetricKind;
   readonly format: 'number' | 'percent';
   readonly higherIsBetter: boolean;
+  /** Whether the metric has a pre-period covariate, so CUPED can adjust it. */
+  readonly hasCovariate: boolean;
   readonly variants: readonly VariantValue[];
   readonly comparisons: readonly VariantComparison[];
   /** Cumulative values at each look (bin end), for the charts. */
@@ -140,8 +156,15 @@ export interface ExperimentReport {
   readonly control: string;
   readonly variants: readonly VariantCount[];
   readonly srm: SampleRatioCheck;
-  /** Loud problems: SRM, users in two variants, too few users. */
+  /** Loud problems: SRM, users in two variants, too few users, a treated pre-period. */
   readonly warnings: readonly string[];
+  /** The fewest users an arm needs at a look for the always-valid test to use it. */
+  readonly sequentialMinUsersPerArm: number;
+  /**
+   * Why no metric is CUPED-adjusted in this report (the log shows exposures to the
+   * experiment before the window, so the pre-period may be treated); absent when CUPED ran.
+   */
+  readonly cupedDisabled?: string;
   readonly multipleVariantUsers: number;
   readonly duplicateEvents: number;
   readonly metrics: readonly MetricResult[];
@@ -177,8 +200,13 @@ export function buildExperimentReport(
 
   const warnings: string[] = [];
   if (srm.mismatch) {
+    const unexpected = variants.filter((v) => v.expectedShare === 0 && v.users > 0);
+    const why =
+      unexpected.length > 0
+        ? `${srm.unexpected} users in ${unexpected.map((v) => v.variant).join(', ')}, which the config gives no traffic`
+        : `chi-square ${srm.chiSquare.toFixed(2)} (${srm.df} df), p = ${srm.pValue.toExponential(2)} < ${srm.threshold}`;
     warnings.push(
-      `Sample ratio mismatch: users per variant ${variants.map((v) => `${v.variant} ${v.users} (${pct(v.observedShare)} vs ${pct(v.expectedShare)} expected)`).join(', ')}; chi-square ${srm.chiSquare.toFixed(2)}, p = ${srm.pValue.toExponential(2)} < ${srm.threshold}. Assignment or exposure logging is broken: do not trust the metrics below.`,
+      `Sample ratio mismatch: users per variant ${variants.map((v) => `${v.variant} ${v.users} (${pct(v.observedShare)} vs ${pct(v.expectedShare)} expected)`).join(', ')}; ${why}. Assignment or exposure logging is broken: do not trust the metrics below.`,
     );
   }
   if (aggregates.multipleVariantUsers > 0) {
@@ -190,21 +218,25 @@ export function buildExperimentReport(
     if (v.users < 30)
       warnings.push(`Variant ${v.variant} has only ${v.users} users: intervals are unreliable.`);
   }
+  const before = aggregates.exposedBeforeStart;
+  const cupedDisabled =
+    before && before.users > 0
+      ? `${before.users} users were exposed to ${aggregates.experiment} before the window's start (the first at ${iso(before.firstMs)}), so the pre-period [${iso(aggregates.startMs - aggregates.prePeriodMs)}, ${iso(aggregates.startMs)}) may already be treated: CUPED is off in this report. Start the window at or before ${iso(before.firstMs)} to use it.`
+      : undefined;
+  if (cupedDisabled) warnings.push(`CUPED off: ${cupedDisabled}`);
 
   const context = (cutoffMs: number): MetricContext => ({
     cutoffMs,
     retentionAfterMs: options.retentionAfterMs ?? DAY_MS,
   });
+  const sequentialMinUsersPerArm = options.sequentialMinUsersPerArm ?? SEQUENTIAL_MIN_USERS_PER_ARM;
   const metrics = (options.metrics ?? SUCCESS_METRICS).map((metric) =>
-    analyseMetric(
-      metric,
-      aggregates,
-      names,
-      control,
-      context,
+    analyseMetric(metric, aggregates, names, control, context, {
       alpha,
-      options.sequentialEffectSize ?? 0.1,
-    ),
+      effectSize: options.sequentialEffectSize ?? 0.1,
+      minUsersPerArm: sequentialMinUsersPerArm,
+      cuped: cupedDisabled === undefined,
+    }),
   );
   return {
     experiment: aggregates.experiment,
@@ -217,6 +249,8 @@ export function buildExperimentReport(
     variants,
     srm,
     warnings,
+    sequentialMinUsersPerArm,
+    ...(cupedDisabled ? { cupedDisabled } : {}),
     multipleVariantUsers: aggregates.multipleVariantUsers,
     duplicateEvents: aggregates.duplicateEvents,
     metrics,
@@ -307,15 +341,24 @@ function compare(
   return welchTTest(summarize(control.values), summarize(treatment.values), alpha);
 }
 
+interface AnalysisSettings {
+  readonly alpha: number;
+  /** The mSPRT's τ in per-user standard deviations. */
+  readonly effectSize: number;
+  readonly minUsersPerArm: number;
+  /** Whether CUPED may run (the pre-period is untreated). */
+  readonly cuped: boolean;
+}
+
 function analyseMetric(
   metric: MetricDefinition,
   aggregates: ExperimentAggregates,
   names: readonly string[],
   control: string,
   context: (cutoffMs: number) => MetricContext,
-  alpha: number,
-  effectSize: number,
+  settings: AnalysisSettings,
 ): MetricResult {
+  const { alpha, effectSize } = settings;
   const looks = aggregates.cutoffs.map((cutoffMs, look) => {
     const byVariant = new Map<string, LookData>();
     for (const name of names) {
@@ -326,6 +369,16 @@ function analyseMetric(
     }
     return { cutoffMs, byVariant };
   });
+  // Each variant's estimate at each look: the charts' series and the sequential test's sizes.
+  const lookEstimates = looks.map(
+    (look) =>
+      new Map(
+        names.map((name) => [
+          name,
+          estimate(metric, look.byVariant.get(name) ?? emptyLook(), alpha),
+        ]),
+      ),
+  );
   const last = looks[looks.length - 1];
   const finalData = (name: string): LookData =>
     last?.byVariant.get(name) ?? { users: [], values: [], numerators: [], denominators: [] };
@@ -336,7 +389,7 @@ function analyseMetric(
   });
 
   const cupedResult =
-    metric.kind !== 'ratio' && metric.covariate
+    settings.cuped && metric.kind !== 'ratio' && metric.covariate
       ? cuped(
           names.map((name) => {
             const data = finalData(name);
@@ -369,12 +422,26 @@ function analyseMetric(
     // τ in metric units: the effect size in per-user standard deviations, the per-user
     // spread read off the final look's control variance (Var(estimate) · n).
     const controlFinal = estimate(metric, finalData(control), alpha);
-    const perUserSd = Math.sqrt(controlFinal.variance * Math.max(1, controlFinal.n));
+    const perUserVariance = controlFinal.variance * Math.max(1, controlFinal.n);
+    const perUserSd = negligibleVariance(perUserVariance, 1, controlFinal.value)
+      ? 0
+      : Math.sqrt(perUserVariance);
     const tau = effectSize * (perUserSd > 0 ? perUserSd : Math.abs(controlFinal.value) || 1);
     const sequential = mixtureSequentialTest(
-      perLook.map((c) => ({ difference: c.difference, variance: c.standardError ** 2 })),
+      perLook.map((c, k) => {
+        const c0 = lookEstimates[k]?.get(control);
+        const c1 = lookEstimates[k]?.get(name);
+        return {
+          difference: c.difference,
+          variance: c.standardError ** 2,
+          // The metric's population at the look (retention: users exposed a day before).
+          usersPerArm: Math.min(c0?.n ?? 0, c1?.n ?? 0),
+          scale: Math.max(Math.abs(c0?.value ?? 0), Math.abs(c1?.value ?? 0)),
+        };
+      }),
       tau * tau,
       alpha,
+      settings.minUsersPerArm,
     );
     let cupedComparison: CupedComparison | undefined;
     if (cupedResult) {
@@ -423,13 +490,14 @@ function analyseMetric(
     kind: metric.kind,
     format: metric.format,
     higherIsBetter: metric.higherIsBetter,
+    hasCovariate: 'covariate' in metric && metric.covariate !== undefined,
     variants: variantValues,
     comparisons,
     series: {
       variants: names.map((name) => ({
         variant: name,
-        points: looks.map((look) => {
-          const e = estimate(metric, look.byVariant.get(name) ?? emptyLook(), alpha);
+        points: looks.map((look, k) => {
+          const e = lookEstimates[k]?.get(name) ?? estimate(metric, emptyLook(), alpha);
           return { atMs: look.cutoffMs, n: e.n, value: e.value, ci: e.ci };
         }),
       })),
@@ -444,6 +512,10 @@ function emptyLook(): LookData {
 
 function pct(share: number): string {
   return `${(share * 100).toFixed(1)}%`;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 export interface ExperimentReportFromEventsOptions

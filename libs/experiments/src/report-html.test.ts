@@ -6,13 +6,17 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { buildExperimentReport, type ExperimentReport } from './experiment-report.js';
 import { growthbookHash } from './growthbook-hash.js';
-import { renderExperimentReportHtml } from './report-html.js';
+import { confidenceLabel, renderExperimentReportHtml } from './report-html.js';
 import { DAY, START, syntheticExperimentLog } from './test-support/synthetic-log.js';
 import { aggregateExperimentEvents } from './user-aggregates.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-async function report(controlShare: number, seed: number): Promise<ExperimentReport> {
+async function report(
+  controlShare: number,
+  seed: number,
+  alpha?: number,
+): Promise<ExperimentReport> {
   const events = syntheticExperimentLog({
     experiment: 'html-test',
     users: 400,
@@ -31,6 +35,7 @@ async function report(controlShare: number, seed: number): Promise<ExperimentRep
   return buildExperimentReport(aggregates, {
     weights: { control: 0.5, treatment: 0.5 },
     generatedAtMs: START + 4 * DAY,
+    ...(alpha !== undefined ? { alpha } : {}),
   });
 }
 
@@ -57,6 +62,35 @@ describe('the HTML experiment report', () => {
     const html = renderExperimentReportHtml({ ...balanced, experiment: '<img onerror=x>' });
     assert.ok(!html.includes('<img onerror'));
     assert.ok(html.includes('&#60;img onerror=x&#62;'));
+  });
+
+  it("labels the intervals with the report's own confidence level, 1 − α", async () => {
+    assert.equal(confidenceLabel(0.05), '95%');
+    assert.equal(confidenceLabel(0.2), '80%');
+    assert.equal(confidenceLabel(0.1), '90%');
+    assert.equal(confidenceLabel(0.005), '99.5%');
+    const html = renderExperimentReportHtml(balanced);
+    assert.equal((html.match(/95%/g) ?? []).length, 3 + 4 * balanced.metrics.length);
+    const wide = await report(0.5, 31, 0.2);
+    // The intervals are the 80% ones: half width z(0.9) = 1.2816 standard errors.
+    const like = wide.metrics.find((m) => m.id === 'like_rate')?.comparisons[0];
+    assert.ok(like);
+    const z = (like.ci[1] - like.difference) / like.standardError;
+    assert.ok(Math.abs(z - 1.2815516) < 1e-6, `z ${z}`);
+    const labelled = renderExperimentReportHtml(wide);
+    assert.doesNotMatch(labelled, /95%/);
+    assert.match(labelled, /<th>difference \(80% CI\)<\/th>/);
+    assert.match(labelled, /<th>CUPED difference \(80% CI\)<\/th>/);
+    assert.match(labelled, /with its 80% confidence interval/);
+    assert.equal(
+      (labelled.match(/cumulative value per variant \(80% band\)/g) ?? []).length,
+      2 * wide.metrics.length,
+      'title and aria-label of every value chart',
+    );
+    assert.equal(
+      (labelled.match(/\(80% band; dashed: always-valid\)/g) ?? []).length,
+      2 * wide.metrics.length,
+    );
   });
 
   it('puts an SRM banner on top when the split is broken, and a calm one when it is not', () => {

@@ -3,14 +3,16 @@ import type { ExperimentReport, MetricResult, VariantComparison } from './experi
 /**
  * The experiment report as one self-contained HTML page: inline CSS and SVG charts drawn
  * here, no script and nothing fetched, so it opens from a file, an email or a CI artifact.
- * Each metric gets its cumulative value per variant over time with 95% bands, and the
- * difference from control with the fixed-horizon and the always-valid (sequential) bands.
+ * Each metric gets its cumulative value per variant over time with (1 − α) bands (95% at the
+ * default α = 0.05), and the difference from control with the fixed-horizon and the
+ * always-valid (sequential) bands.
  */
 export function renderExperimentReportHtml(report: ExperimentReport): string {
   const colors = new Map(
     report.variants.map((v, i) => [v.variant, PALETTE[i % PALETTE.length] ?? '#333']),
   );
   const title = `Experiment ${report.experiment}`;
+  const level = confidenceLabel(report.alpha);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -27,7 +29,11 @@ export function renderExperimentReportHtml(report: ExperimentReport): string {
 ${srmBanner(report)}
 ${report.warnings
   .filter((w) => !w.startsWith('Sample ratio mismatch'))
-  .map((w) => `<div class="banner warn">${esc(w)}</div>`)
+  .map((w) =>
+    w.startsWith('CUPED off')
+      ? `<div class="banner warn" id="cuped-banner" role="alert" data-cuped="off">⚠ ${esc(w)}</div>`
+      : `<div class="banner warn">${esc(w)}</div>`,
+  )
   .join('\n')}
 <section>
 <h2>Traffic</h2>
@@ -46,7 +52,7 @@ ${report.variants
 <section>
 <h2>Summary</h2>
 ${summaryTable(report)}
-<p class="note">Difference: variant minus control, with its 95% confidence interval and p-value (Welch's t-test; delta method for ratios). CUPED: the same difference after removing what each user's pre-period predicts. Always-valid p: mixture SPRT, safe to read at every look.</p>
+<p class="note">Difference: variant minus control, with its ${level} confidence interval and p-value (Welch's t-test; delta method for ratios). ${report.cupedDisabled ? 'CUPED: off in this report, because its pre-period may already be treated (see the warning above).' : "CUPED: the same difference after removing what each user's pre-period predicts."} Always-valid p: mixture SPRT over the looks with at least ${report.sequentialMinUsersPerArm} users an arm, safe to read at every look.</p>
 </section>
 ${report.metrics.map((metric) => metricSection(metric, report, colors)).join('\n')}
 </body>
@@ -98,11 +104,12 @@ function srmBanner(report: ExperimentReport): string {
 }
 
 function summaryTable(report: ExperimentReport): string {
+  const level = confidenceLabel(report.alpha);
   const treatments = report.variants.map((v) => v.variant).filter((v) => v !== report.control);
   const head = `<tr><th>metric</th><th>${esc(report.control)}</th>${treatments
     .map(
       (t) =>
-        `<th>${esc(t)}</th><th>difference (95% CI)</th><th>p</th><th>CUPED difference (95% CI)</th><th>CUPED p</th><th>always-valid p</th>`,
+        `<th>${esc(t)}</th><th>difference (${level} CI)</th><th>p</th><th>CUPED difference (${level} CI)</th><th>CUPED p</th><th>always-valid p</th>`,
     )
     .join('')}</tr>`;
   const rows = report.metrics.map((metric) => {
@@ -114,7 +121,9 @@ function summaryTable(report: ExperimentReport): string {
       const cls = verdictClass(metric, c);
       const cuped = c.cuped
         ? `<td>${fmtDiff(metric, c.cuped.difference)} (${fmtDiff(metric, c.cuped.ci[0])}, ${fmtDiff(metric, c.cuped.ci[1])})</td><td>${formatP(c.cuped.pValue)}</td>`
-        : '<td class="desc">n/a</td><td></td>';
+        : report.cupedDisabled && metric.hasCovariate
+          ? '<td class="desc" data-cuped="off">off: pre-period treated</td><td></td>'
+          : '<td class="desc">n/a</td><td></td>';
       return `<td>${fmt(metric, value.value)}</td><td class="${cls}">${fmtDiff(metric, c.difference)} (${fmtDiff(metric, c.ci[0])}, ${fmtDiff(metric, c.ci[1])})</td><td class="${cls}">${formatP(c.pValue)}</td>${cuped}<td>${formatP(c.sequential.pValue)}</td>`;
     });
     return `<tr><td>${esc(metric.name)}</td><td>${controlValue ? fmt(metric, controlValue.value) : ''}</td>${cells.join('')}</tr>`;
@@ -132,8 +141,9 @@ function metricSection(
   report: ExperimentReport,
   colors: Map<string, string>,
 ): string {
+  const level = confidenceLabel(report.alpha);
   const valueChart = lineChart({
-    title: `${metric.name}: cumulative value per variant (95% band)`,
+    title: `${metric.name}: cumulative value per variant (${level} band)`,
     percent: metric.format === 'percent',
     series: metric.series.variants.map((s) => ({
       label: s.variant,
@@ -144,7 +154,7 @@ function metricSection(
     })),
   });
   const differenceChart = lineChart({
-    title: `Difference from ${report.control} (95% band; dashed: always-valid)`,
+    title: `Difference from ${report.control} (${level} band; dashed: always-valid)`,
     percent: metric.format === 'percent',
     zeroLine: true,
     series: metric.series.differences.map((s) => ({
@@ -342,6 +352,11 @@ function formatP(p: number): string {
   if (!Number.isFinite(p)) return '';
   if (p < 0.0001) return p.toExponential(1);
   return p.toFixed(4);
+}
+
+/** The confidence level of the report's intervals, 1 − α: "95%" at α = 0.05, "80%" at 0.2. */
+export function confidenceLabel(alpha: number): string {
+  return `${Number(((1 - alpha) * 100).toFixed(2))}%`;
 }
 
 function pct(share: number): string {

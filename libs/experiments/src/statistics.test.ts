@@ -4,6 +4,7 @@ import {
   cuped,
   meanInterval,
   mixtureSequentialTest,
+  SEQUENTIAL_MIN_USERS_PER_ARM,
   sampleRatioMismatch,
   summarize,
   summarizeRatio,
@@ -55,6 +56,15 @@ describe('experiment statistics', () => {
     const r = 1.4 / 11;
     close(summary.ratio, r, 1e-15, 'ratio');
     close(summary.variance, (1.3 - 2 * r * 6.25 + r * r * 32) / (5 * 121), 1e-15, 'variance');
+  });
+
+  it('gives a delta-method variance of exactly 0 when every user has the same ratio', () => {
+    // 1/5, 2/10, 1/5: every residual x − R·y is 0; the three-moment form left 4.2e-19.
+    assert.equal(summarizeRatio([1, 2, 1], [5, 10, 5]).variance, 0);
+    assert.equal(summarizeRatio([3, 6, 9, 12], [7, 14, 21, 28]).variance, 0);
+    // Not every ratio equal: R = 3/8, residuals x − R·y = 0.25, 0.5, −0.75, Σr² = 0.875;
+    // Var = 0.875 / (n − 1) / (n Ȳ²) = 0.4375 / (3 · 64/9) = 0.0205078125.
+    close(summarizeRatio([1, 2, 0], [2, 4, 2]).variance, 0.0205078125, 1e-15, 'variance');
   });
 
   it('reduces the delta method to the plain standard error when every denominator is 1', () => {
@@ -130,6 +140,74 @@ describe('experiment statistics', () => {
     const d = Math.sqrt((5.991465 * n) / 2);
     const two = sampleRatioMismatch([n + d, n - d, n], [1, 1, 1]);
     close(two.pValue, 0.05, 1e-4, 'p at 2 df');
+  });
+
+  it('leaves a weight-0 cell out of the degrees of freedom, as scipy.stats.chisquare does', () => {
+    // scipy.stats.chisquare([5175, 4825], [5000, 5000]) → statistic 12.25, p 0.0004652581580710503.
+    const holdout = sampleRatioMismatch([5175, 4825, 0], [0.5, 0.5, 0]);
+    assert.equal(holdout.chiSquare, 12.25);
+    assert.equal(holdout.df, 1);
+    close(holdout.pValue, 0.0004652581580710503, 1e-15, 'p');
+    assert.equal(holdout.mismatch, true);
+    // scipy.stats.chisquare([520, 290, 190], [500, 300, 200]) → 1.6333, p 0.4419022095845254.
+    const three = sampleRatioMismatch([520, 290, 190, 0], [0.5, 0.3, 0.2, 0]);
+    close(three.chiSquare, 1.6333333333333333, 1e-12, 'chi-square');
+    assert.equal(three.df, 2);
+    close(three.pValue, 0.4419022095845254, 1e-12, 'p');
+    assert.equal(three.mismatch, false);
+  });
+
+  it('calls any user in a cell expected to stay empty a mismatch', () => {
+    const check = sampleRatioMismatch([500, 500, 40], [0.5, 0.5, 0]);
+    assert.deepEqual(check.expected, [500, 500, 0]);
+    assert.equal(check.unexpected, 40);
+    assert.equal(check.chiSquare, 0);
+    assert.equal(check.df, 1);
+    assert.equal(check.pValue, 0);
+    assert.equal(check.mismatch, true);
+    // One user is enough; a variant the weights do not name (a typo) counts as weight 0.
+    assert.equal(sampleRatioMismatch([5000, 5000, 1], [0.5, 0.5, 0]).mismatch, true);
+    assert.equal(sampleRatioMismatch([5000, 5000, 1], [0.5, 0.5]).mismatch, true);
+  });
+
+  it('skips looks with fewer than the minimum users an arm, and variances that are rounding residue', () => {
+    assert.equal(SEQUENTIAL_MIN_USERS_PER_ARM, 100);
+    const tau2 = 1e-4;
+    const looks = [
+      // 3 users an arm: would give p = sqrt(2)·exp(−0.05²/(4·1e-4)) = 0.0027301.
+      { difference: 0.05, variance: 1e-4, usersPerArm: 3 },
+      // Every user with the same like rate: the variance is residue of a metric of size 0.2.
+      { difference: 0.2, variance: 4.2e-19, usersPerArm: 500, scale: 0.2 },
+      // Λ = sqrt(V/(V+τ²))·exp(d²τ²/(2V(V+τ²))) = sqrt(1/2)·exp(2.25): p = 0.1490570.
+      { difference: 0.03, variance: 1e-4, usersPerArm: 150, scale: 0.2 },
+    ];
+    const result = mixtureSequentialTest(looks, tau2);
+    assert.deepEqual(result.used, [false, false, true]);
+    assert.equal(result.pValues[0], 1);
+    assert.equal(result.pValues[1], 1);
+    close(result.pValues[2] ?? NaN, 0.149057012838996, 1e-12, 'p after look 3');
+    assert.deepEqual(result.intervals[0], [-Infinity, Infinity]);
+    // Half width sqrt(V(V+τ²)/τ² · (2 ln(1/α) + ln((V+τ²)/V))) = sqrt(2e-4 · 6.684612) = 0.0365639.
+    close(result.intervals[2]?.[0] ?? NaN, 0.03 - 0.03656394871363849, 1e-12, 'low');
+    close(result.intervals[2]?.[1] ?? NaN, 0.03 + 0.03656394871363849, 1e-12, 'high');
+    // A minimum of 2 users an arm lets the first look in; the residue stays out.
+    const lax = mixtureSequentialTest(looks, tau2, 0.05, 2);
+    assert.deepEqual(lax.used, [true, false, true]);
+    close(lax.pValues[2] ?? NaN, 0.0027300744209924625, 1e-12, 'running minimum');
+  });
+
+  it("reports each look's own always-valid interval, so a growing difference keeps one", () => {
+    // A cumulative metric: the difference grows 1, 2, 3 with V = τ² = 0.01 at each look. The
+    // half width is sqrt(0.02 · (2 ln 20 + ln 2)) = 0.3656395; intersecting the three
+    // intervals would leave [2.634, 1.366], empty.
+    const { intervals } = mixtureSequentialTest(
+      [1, 2, 3].map((difference) => ({ difference, variance: 0.01 })),
+      0.01,
+    );
+    [1, 2, 3].forEach((difference, k) => {
+      close(intervals[k]?.[0] ?? NaN, difference - 0.36563948713638483, 1e-12, `low ${k}`);
+      close(intervals[k]?.[1] ?? NaN, difference + 0.36563948713638483, 1e-12, `high ${k}`);
+    });
   });
 
   it('keeps the always-valid p-value honest under daily peeking, where a t-test is not', () => {

@@ -33,6 +33,32 @@ export interface Comparison {
   readonly ci: readonly [low: number, high: number];
 }
 
+/**
+ * Relative size under which a computed spread is floating-point rounding, not data: residues
+ * of cancellation are a few ulps (1e-16) of the values they came from.
+ */
+const ROUNDING_TOLERANCE = 1e-12;
+
+/**
+ * The fewest users each arm must have at a look before the always-valid (mSPRT) test uses
+ * that look. The mSPRT treats each look's difference as normal with a known variance; with a
+ * handful of users an arm the variance is itself a wild estimate (2 users with similar
+ * values give a near-0 variance and a huge z), and because the always-valid p-value is the
+ * running minimum over looks, one such early look would fix p at 0 for good. With 100 users
+ * an arm the normal approximation of a difference of per-user means holds for the feed's
+ * count metrics. `ReportOptions.sequentialMinUsersPerArm` changes it for a report.
+ */
+export const SEQUENTIAL_MIN_USERS_PER_ARM = 100;
+
+/**
+ * A look whose per-user spread, sqrt(variance · users per arm), is below this share of the
+ * metric's scale has a variance that is 0 up to rounding: the test skips it as not
+ * computable rather than divide by the residue. Cancellation leaves a variance of about
+ * ε ≈ 2e-16 of the squared scale, a spread of sqrt(ε) ≈ 1.5e-8 of it; real per-user data
+ * (counts, rates) spreads by far more than a millionth of its mean.
+ */
+export const NEGLIGIBLE_RELATIVE_SPREAD = 1e-6;
+
 export function summarize(values: readonly number[]): Summary {
   const n = values.length;
   if (n === 0) return { n: 0, mean: 0, variance: 0 };
@@ -101,22 +127,24 @@ export function summarizeRatio(
   const mx = sx / n;
   const my = sy / n;
   if (my === 0) return { n, ratio: 0, variance: 0, numeratorMean: mx, denominatorMean: 0 };
-  let vxx = 0;
-  let vyy = 0;
-  let vxy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = (numerators[i] ?? 0) - mx;
-    const dy = (denominators[i] ?? 0) - my;
-    vxx += dx * dx;
-    vyy += dy * dy;
-    vxy += dx * dy;
-  }
-  const d = n > 1 ? n - 1 : 1;
-  vxx /= d;
-  vyy /= d;
-  vxy /= d;
   const ratio = mx / my;
-  const variance = Math.max(0, (vxx - 2 * ratio * vxy + ratio * ratio * vyy) / (n * my * my));
+  // σx² − 2Rσxy + R²σy² is the variance of the residuals x − R·y. Summing the squared
+  // residuals rather than combining the three moments keeps an exact 0 when every user has
+  // the same ratio, where the three-term form cancels to floating-point residue (4e-19 for
+  // likes 1, 2, 1 of impressions 5, 10, 5): a residue a test would read as certainty.
+  let squares = 0;
+  let scale = 0;
+  for (let i = 0; i < n; i++) {
+    const x = numerators[i] ?? 0;
+    const y = denominators[i] ?? 0;
+    const residual = x - mx - ratio * (y - my);
+    squares += residual * residual;
+    scale += (Math.abs(x) + Math.abs(ratio * y)) ** 2;
+  }
+  // Residuals within rounding of the values they came from are 0.
+  if (squares <= ROUNDING_TOLERANCE ** 2 * scale) squares = 0;
+  const d = n > 1 ? n - 1 : 1;
+  const variance = squares / d / (n * my * my);
   return { n, ratio, variance, numeratorMean: mx, denominatorMean: my };
 }
 
@@ -184,54 +212,108 @@ export function cuped(
 export interface SampleRatioCheck {
   readonly observed: readonly number[];
   readonly expected: readonly number[];
+  /** Pearson's statistic over the cells with an expected count above 0. */
   readonly chiSquare: number;
+  /** Cells with an expected count above 0, minus 1. */
   readonly df: number;
   readonly pValue: number;
   /** p below the threshold (GrowthBook and Kohavi use 0.001): the split is broken. */
   readonly mismatch: boolean;
   readonly threshold: number;
+  /**
+   * Users in cells expected to stay empty (a variant of weight 0, or one the config does not
+   * name): any is a mismatch, with p = 0.
+   */
+  readonly unexpected: number;
 }
 
 /**
  * Pearson's chi-square goodness of fit of the users per variant against the configured
  * weights. A mismatch means assignment or logging is broken and no other number in the
- * report can be trusted.
+ * report can be trusted. A cell whose expected count is 0 (weight 0) is no degree of freedom:
+ * df = (cells expected above 0) − 1, the same statistic and p as scipy.stats.chisquare over
+ * those cells; a user found in such a cell cannot happen by chance, so it is a mismatch.
  */
 export function sampleRatioMismatch(
   observed: readonly number[],
   weights: readonly number[],
   threshold = 0.001,
 ): SampleRatioCheck {
-  const total = observed.reduce((sum, count) => sum + count, 0);
+  // A weight without a count is a cell nobody reached; a count without a weight, weight 0.
+  const counts = Array.from(
+    { length: Math.max(observed.length, weights.length) },
+    (_, i) => observed[i] ?? 0,
+  );
+  const total = counts.reduce((sum, count) => sum + count, 0);
   const weightTotal = weights.reduce((sum, weight) => sum + weight, 0);
-  const expected = weights.map((weight) => (weightTotal > 0 ? (total * weight) / weightTotal : 0));
+  // The expectation spreads the users of the cells that may hold users; the others should be
+  // empty, and their users are counted apart (`unexpected`).
+  const possible = counts.reduce((sum, count, i) => sum + ((weights[i] ?? 0) > 0 ? count : 0), 0);
+  const expected = counts.map((_, i) =>
+    weightTotal > 0 ? (possible * (weights[i] ?? 0)) / weightTotal : 0,
+  );
   let chiSquare = 0;
-  observed.forEach((count, i) => {
-    const e = expected[i] ?? 0;
-    if (e > 0) chiSquare += (count - e) ** 2 / e;
+  let cells = 0;
+  let unexpected = 0;
+  counts.forEach((count, i) => {
+    if ((weights[i] ?? 0) > 0) {
+      const e = expected[i] ?? 0;
+      if (e > 0) chiSquare += (count - e) ** 2 / e;
+      cells += 1;
+    } else {
+      unexpected += count;
+    }
   });
-  const df = Math.max(1, observed.length - 1);
+  const df = Math.max(0, cells - 1);
   // For one degree of freedom use the normal tail: 1 − cdf underflows to 0 long before p does.
   const pValue =
-    total === 0
-      ? 1
-      : df === 1
-        ? 2 * normalCdf(-Math.sqrt(chiSquare), 0, 1)
-        : 1 - chiSquareCdf(chiSquare, df);
-  return { observed, expected, chiSquare, df, pValue, mismatch: pValue < threshold, threshold };
+    unexpected > 0
+      ? 0
+      : possible === 0 || df === 0
+        ? 1
+        : df === 1
+          ? 2 * normalCdf(-Math.sqrt(chiSquare), 0, 1)
+          : 1 - chiSquareCdf(chiSquare, df);
+  return {
+    observed: counts,
+    expected,
+    chiSquare,
+    df,
+    pValue,
+    mismatch: pValue < threshold,
+    threshold,
+    unexpected,
+  };
 }
 
 /** One look at a running experiment: the difference so far and its variance. */
 export interface SequentialLook {
   readonly difference: number;
   readonly variance: number;
+  /**
+   * Users in the smaller arm at this look. A look with fewer than the test's minimum
+   * (`SEQUENTIAL_MIN_USERS_PER_ARM` by default) is skipped; when absent it is not checked.
+   */
+  readonly usersPerArm?: number;
+  /**
+   * The metric's size at this look (the larger arm's |value|). A variance whose per-user
+   * spread sqrt(variance · usersPerArm) is under `NEGLIGIBLE_RELATIVE_SPREAD` of it is
+   * rounding residue: the look is skipped. When absent, only a variance of 0 is skipped.
+   */
+  readonly scale?: number;
 }
 
 export interface SequentialResult {
-  /** Always-valid p-value after each look: the running minimum of 1 / Λ. */
+  /** Always-valid p-value after each look: the running minimum of 1 / Λ over used looks. */
   readonly pValues: number[];
-  /** Always-valid confidence interval after each look (intersected with the earlier ones). */
+  /**
+   * Each look's own always-valid interval, [−∞, ∞] for a skipped look. Not intersected
+   * across looks: that is right only when the parameter is the same at every look, and a
+   * cumulative per-user metric (engagements so far) grows from look to look.
+   */
   readonly intervals: (readonly [number, number])[];
+  /** Whether each look was used (enough users an arm, a variance that is not ~0). */
+  readonly used: boolean[];
 }
 
 /**
@@ -239,20 +321,34 @@ export interface SequentialResult {
  * Inference", 2017) for a normal estimate with known variance V and a N(0, τ²) mixture over
  * the effect: Λ = sqrt(V / (V + τ²)) · exp(θ̂² τ² / (2 V (V + τ²))). Its p-value may be read
  * after every look without inflating false positives, unlike a t-test peeked at daily.
+ *
+ * Only looks where the normal-with-known-variance model holds count: at least
+ * `minUsersPerArm` users in each arm (when the look says how many) and a variance that is
+ * not 0 up to rounding. The p-value tests "no difference at any look" and is the running
+ * minimum over those looks; each look's interval {θ : Λ(θ) < 1/α} is reported as is (see
+ * `SequentialResult.intervals`).
  */
 export function mixtureSequentialTest(
   looks: readonly SequentialLook[],
   mixtureVariance: number,
   alpha = 0.05,
+  minUsersPerArm = SEQUENTIAL_MIN_USERS_PER_ARM,
 ): SequentialResult {
   const tau2 = mixtureVariance;
   const pValues: number[] = [];
   const intervals: (readonly [number, number])[] = [];
+  const used: boolean[] = [];
   let p = 1;
-  let low = -Infinity;
-  let high = Infinity;
-  for (const { difference, variance } of looks) {
-    if (variance > 0 && tau2 > 0) {
+  for (const look of looks) {
+    const { difference, variance } = look;
+    const usable =
+      tau2 > 0 &&
+      variance > 0 &&
+      Number.isFinite(variance) &&
+      Number.isFinite(difference) &&
+      !(look.usersPerArm !== undefined && look.usersPerArm < minUsersPerArm) &&
+      !negligibleVariance(variance, look.usersPerArm ?? 1, look.scale);
+    if (usable) {
       const total = variance + tau2;
       const logLambda =
         0.5 * Math.log(variance / total) +
@@ -261,13 +357,28 @@ export function mixtureSequentialTest(
       const half = Math.sqrt(
         ((variance * total) / tau2) * (2 * Math.log(1 / alpha) + Math.log(total / variance)),
       );
-      low = Math.max(low, difference - half);
-      high = Math.min(high, difference + half);
+      intervals.push([difference - half, difference + half]);
+    } else {
+      intervals.push([-Infinity, Infinity]);
     }
     pValues.push(p);
-    intervals.push([low, high]);
+    used.push(usable);
   }
-  return { pValues, intervals };
+  return { pValues, intervals, used };
+}
+
+/**
+ * Whether `variance` (of an estimate over `users` users) is 0 up to rounding next to a metric
+ * of size `scale`: its per-user spread is under `NEGLIGIBLE_RELATIVE_SPREAD` of the scale.
+ */
+export function negligibleVariance(
+  variance: number,
+  users: number,
+  scale: number | undefined,
+): boolean {
+  if (!(variance > 0)) return true;
+  if (scale === undefined || !(Math.abs(scale) > 0)) return false;
+  return Math.sqrt(variance * Math.max(1, users)) < NEGLIGIBLE_RELATIVE_SPREAD * Math.abs(scale);
 }
 
 /** Too few users to say anything: NaN p-value and interval (null in JSON), never significant. */

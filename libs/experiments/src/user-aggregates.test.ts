@@ -182,6 +182,28 @@ describe('per-user experiment aggregates from the event log', () => {
     assert.equal(aggregates.variants.get('control')?.length, 1);
   });
 
+  it('counts the users exposed to the experiment before the start: a treated pre-period', async () => {
+    const plain = await aggregateExperimentEvents(log(), options);
+    assert.equal(plain.exposedBeforeStart, undefined);
+    const events = [
+      ...log(),
+      // u1 already saw the treatment 3 days and 1 day before the window, u6 2 days before
+      // (and never in it); u4's earlier impression is of another experiment.
+      impression(START - 3 * DAY, 'u1', 'pOld', 'control'),
+      impression(START - DAY, 'u1', 'pOld', 'control'),
+      impression(START - 2 * DAY, 'u6', 'pOld', 'treatment'),
+      impression(START - 5 * DAY, 'u4', 'pOld', 'control', 'other'),
+    ];
+    const aggregates = await aggregateExperimentEvents(events, options);
+    assert.deepEqual(aggregates.exposedBeforeStart, { users: 2, firstMs: START - 3 * DAY });
+    // The window's own exposures are unchanged: u1 is still first exposed in the window.
+    assert.equal(aggregates.variants.get('control')?.[0]?.firstExposureMs, START + HOUR + 1);
+    assert.deepEqual(
+      [...aggregates.variants.values()].flat().map((u) => u.userId),
+      ['u1', 'u2'],
+    );
+  });
+
   it('rejects a window that ends before it starts', async () => {
     await assert.rejects(aggregateExperimentEvents([], { ...options, endMs: START }), /endMs/);
   });

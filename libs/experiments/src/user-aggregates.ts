@@ -95,6 +95,13 @@ export interface ExperimentAggregates {
   readonly multipleVariantUsers: number;
   /** Events seen again with an event_id already read (at-least-once delivery). */
   readonly duplicateEvents: number;
+  /**
+   * Users the log shows exposed to the experiment before startMs, and the first such
+   * exposure: the experiment ran before the window, so the pre-period [startMs −
+   * prePeriodMs, startMs) may hold treated activity and is no valid CUPED covariate.
+   * Absent when there was none (or for aggregates not read from a log).
+   */
+  readonly exposedBeforeStart?: { readonly users: number; readonly firstMs: number };
 }
 
 /**
@@ -111,13 +118,16 @@ interface Catalog {
   /** userId → variant, or null once two variants were seen. */
   readonly exposure: Map<string, { variant: string | null; firstMs: number }>;
   readonly variantOrder: string[];
+  /** userId → first exposure to the experiment before startMs. */
+  readonly exposedBeforeStart: Map<string, number>;
 }
 
 /**
  * Builds each exposed user's activity per variant from the event log: exposure from the
  * assignments the gateway and notification service log, activity from the user's events in
  * the pre-period and in each bin of the experiment period. Duplicate deliveries (same
- * event_id) count once.
+ * event_id) count once. Exposures before the start are not the window's, but are counted
+ * (`exposedBeforeStart`): they mean the pre-period may already be treated.
  */
 export async function aggregateExperimentEvents(
   source: EventSource,
@@ -209,6 +219,7 @@ export async function aggregateExperimentEvents(
       sessionTimes: user.sessionTimes.sort((a, b) => a - b),
     });
   }
+  const before = [...catalog.exposedBeforeStart.values()];
   return {
     experiment: options.experiment,
     startMs: options.startMs,
@@ -218,6 +229,14 @@ export async function aggregateExperimentEvents(
     variants,
     multipleVariantUsers,
     duplicateEvents,
+    ...(before.length > 0
+      ? {
+          exposedBeforeStart: {
+            users: before.length,
+            firstMs: before.reduce((low, at) => Math.min(low, at), Infinity),
+          },
+        }
+      : {}),
   };
 }
 
@@ -227,6 +246,7 @@ async function readCatalog(source: EventSource, options: AggregationOptions): Pr
     blogCreatedMs: new Map(),
     exposure: new Map(),
     variantOrder: [],
+    exposedBeforeStart: new Map(),
   };
   const firstPostMs = new Map<string, number>();
   const expose = (
@@ -234,9 +254,15 @@ async function readCatalog(source: EventSource, options: AggregationOptions): Pr
     assignments: readonly commonv1.ExperimentAssignment[],
     at: number,
   ) => {
-    if (at < options.startMs || at >= options.endMs) return;
+    if (at >= options.endMs) return;
     const assignment = assignments.find((a) => a.experiment === options.experiment);
     if (!assignment || userId === '') return;
+    if (at < options.startMs) {
+      // Exposed before the window: not the window's exposure, but a treated pre-period.
+      const first = catalog.exposedBeforeStart.get(userId);
+      if (first === undefined || at < first) catalog.exposedBeforeStart.set(userId, at);
+      return;
+    }
     if (!catalog.variantOrder.includes(assignment.variant))
       catalog.variantOrder.push(assignment.variant);
     const known = catalog.exposure.get(userId);
