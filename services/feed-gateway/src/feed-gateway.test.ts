@@ -41,9 +41,8 @@ describe('feed-gateway', () => {
   let gateway: Gateway;
   let closeClient: () => void;
 
-  beforeEach(async () => {
-    mesh = await new FakeMesh().start();
-    log = new InMemoryEventLog();
+  /** The gateway over the fake mesh, with `env` over the tests' settings. */
+  async function startGateway(env: Record<string, string> = {}): Promise<void> {
     const runtime: Runtime = {
       redis: undefined,
       eventLog: log,
@@ -60,6 +59,7 @@ describe('feed-gateway', () => {
       NOTIFICATION_ADDR: address,
       FEED_DEADLINE_MS: '2000',
       CURSOR_SECRET: 'a-test-secret-of-some-length',
+      ...env,
     });
     server = await startFeedGateway({
       config,
@@ -71,6 +71,19 @@ describe('feed-gateway', () => {
     });
     gateway = handle.client;
     closeClient = handle.close;
+  }
+
+  /** Replaces the running gateway with one configured with `env`. */
+  async function restartGateway(env: Record<string, string>): Promise<void> {
+    closeClient();
+    await server.shutdown();
+    await startGateway(env);
+  }
+
+  beforeEach(async () => {
+    mesh = await new FakeMesh().start();
+    log = new InMemoryEventLog();
+    await startGateway();
   });
 
   afterEach(async () => {
@@ -170,6 +183,18 @@ describe('feed-gateway', () => {
         cursor: '',
         ...overrides,
       });
+    const ids = (response: gatewayv1.GetFeedResponse) => response.items.map((i) => i.postId);
+    /** A session's pages, following next_cursor until it is empty (at most `limit` pages). */
+    const session = async (overrides: Partial<gatewayv1.GetFeedRequest>, limit = 20) => {
+      const pages: gatewayv1.GetFeedResponse[] = [];
+      let cursor = '';
+      do {
+        const page = await feed({ ...overrides, cursor });
+        pages.push(page);
+        cursor = page.nextCursor;
+      } while (cursor !== '' && pages.length < limit);
+      return pages;
+    };
 
     it('orders by the ranker, says why, and reports the model', async () => {
       mesh.candidates = [
@@ -318,6 +343,120 @@ describe('feed-gateway', () => {
       assert.equal(second.nextCursor, '');
     });
 
+    it('pages through every candidate not yet served, asking candidate-generation to skip what was', async () => {
+      await restartGateway({ FEED_MAX_CANDIDATES: '10' });
+      mesh.candidates = Array.from({ length: 23 }, (_, i) =>
+        candidate(`p${i}`, `b${i}`, [['popular', 23 - i]]),
+      );
+      mesh.userFeatures = {
+        servedPostIds: ['p0', 'p1'],
+        engagedPostIds: ['p2'],
+        hiddenPostIds: ['p3'],
+      };
+      const pages = await session({ pageSize: 5 });
+      assert.deepEqual(
+        pages.flatMap(ids).sort(),
+        Array.from({ length: 19 }, (_, i) => `p${i + 4}`).sort(),
+      );
+      assert.deepEqual(
+        pages.map((page) => page.items.length),
+        [5, 5, 5, 4],
+      );
+      assert.equal(pages.at(-1)!.nextCursor, '');
+      // Page 2 asked to skip page 1 and what the user was served, engaged with or hid.
+      const skipped = new Set(mesh.generateRequests[1]!.excludePostIds);
+      for (const postId of [...ids(pages[0]!), 'p0', 'p1', 'p2', 'p3']) {
+        assert.ok(skipped.has(postId), postId);
+      }
+    });
+
+    it('does not end the feed on a full page while candidate-generation may have more', async () => {
+      await restartGateway({ FEED_MAX_CANDIDATES: '6' });
+      mesh.candidates = [
+        ...Array.from({ length: 4 }, (_, i) =>
+          candidate(`blocked${i}`, 'b-blocked', [['popular', 9]]),
+        ),
+        ...Array.from({ length: 6 }, (_, i) => candidate(`p${i}`, `b${i}`, [['popular', 6 - i]])),
+      ];
+      mesh.userFeatures = { blockedBlogIds: ['b-blocked'] };
+      // Each answer is the 4 blocked posts and 2 others: all 6 asked for, so the feed goes on.
+      const pages = await session({ pageSize: 2 });
+      assert.deepEqual(pages.flatMap(ids).sort(), ['p0', 'p1', 'p2', 'p3', 'p4', 'p5']);
+      assert.equal(pages.at(-1)!.nextCursor, '');
+    });
+
+    it('asks candidate-generation to skip at most 5,000 posts, and for as many more candidates as it left out', async () => {
+      mesh.candidates = [candidate('p1', 'b1', [['popular', 1]])];
+      mesh.userFeatures = {
+        servedPostIds: Array.from({ length: 3_000 }, (_, i) => `s${i}`),
+        engagedPostIds: Array.from({ length: 2_500 }, (_, i) => `e${i}`),
+      };
+      await feed();
+      const request = mesh.generateRequests[0]!;
+      assert.equal(request.excludePostIds.length, 5_000);
+      // FEED_MAX_CANDIDATES (1,000) and the 500 served posts that did not fit.
+      assert.equal(request.maxCandidates, 1_500);
+    });
+
+    it('never serves a post on a later page as a reblog of it, or as the original of a reblog served', async () => {
+      const x = candidate('X', 'bx', [['popular', 3]]);
+      const y = candidate('Y', 'by', [['popular', 1]]);
+      mesh.rankerValues = new Map([
+        ['X', 3],
+        ['R', 2],
+        ['Y', 1],
+      ]);
+      // The original is served first: its reblog comes up on page 2.
+      mesh.candidates = [x, candidate('R', 'br', [['popular', 2]], { reblogOf: 'X' }), y];
+      assert.deepEqual((await session({ userId: 'u1', pageSize: 1 })).flatMap(ids), ['X', 'Y']);
+      // The reblog, proposed by more sources, is served first: the original comes up on page 2.
+      mesh.candidates = [
+        x,
+        candidate(
+          'R',
+          'br',
+          [
+            ['popular', 2],
+            ['following', 2],
+          ],
+          { reblogOf: 'X' },
+        ),
+        y,
+      ];
+      assert.deepEqual((await session({ userId: 'u2', pageSize: 1 })).flatMap(ids), ['R', 'Y']);
+    });
+
+    it('does not serve a reblog of a post the user was served before', async () => {
+      mesh.candidates = [
+        candidate('X', 'bx', [['popular', 3]]),
+        candidate('R', 'br', [['popular', 2]], { reblogOf: 'X' }),
+        candidate('Y', 'by', [['popular', 1]]),
+      ];
+      mesh.userFeatures = { servedPostIds: ['X'] };
+      assert.deepEqual(ids(await feed()), ['Y']);
+    });
+
+    it('serves the original when the reblog preferred over it is deleted or spam', async () => {
+      mesh.candidates = [
+        candidate('X', 'bx', [['popular', 1]]),
+        candidate(
+          'R',
+          'br',
+          [
+            ['popular', 1],
+            ['following', 1],
+          ],
+          { reblogOf: 'X' },
+        ),
+        candidate('Y', 'by', [['popular', 1]]),
+      ];
+      mesh.deletedPosts = new Set(['R']);
+      assert.deepEqual(ids(await feed({ userId: 'u1' })).sort(), ['X', 'Y']);
+      mesh.deletedPosts = new Set();
+      mesh.spamPosts = new Set(['R']);
+      assert.deepEqual(ids(await feed({ userId: 'u2' })).sort(), ['X', 'Y']);
+    });
+
     it('still answers with the ranker down, ordered by source score, and says so in degraded', async () => {
       mesh.candidates = [
         candidate('low', 'b1', [['popular', 1]]),
@@ -348,10 +487,59 @@ describe('feed-gateway', () => {
         response.items.map((i) => i.postId),
         ['pop'],
       );
+      // Generate failed, and so did describing the page.
       assert.deepEqual(
         response.degraded.map((d) => d.component),
+        ['candidate-generation', 'candidate-generation'],
+      );
+      assert.match(response.degraded[0]!.reason, /^candidate generation unavailable/);
+      assert.match(response.degraded[1]!.reason, /^post descriptions unavailable/);
+    });
+
+    it("serves a tag page only that tag's cached popular posts when candidate-generation is down", async () => {
+      const TAG = commonv1.Surface.SURFACE_TAG;
+      mesh.candidates = ['k1', 'k2'].map((id) =>
+        candidate(id, `b-${id}`, [['popular', 1]], { tags: ['knitting'] }),
+      );
+      await feed({ surface: TAG, tag: 'knitting' });
+      mesh.down.add('candidate-generation');
+      const photography = await feed({ userId: 'u3', surface: TAG, tag: 'photography' });
+      assert.deepEqual(ids(photography), []);
+      assert.deepEqual(
+        photography.degraded.map((d) => d.component),
         ['candidate-generation'],
       );
+      assert.deepEqual(ids(await feed({ userId: 'u3' })), []);
+      const knitting = await feed({ userId: 'u4', surface: TAG, tag: 'knitting' });
+      assert.deepEqual(ids(knitting).sort(), ['k1', 'k2']);
+    });
+
+    it('keeps handing out a cursor while candidate-generation is down, and resumes when it is back', async () => {
+      mesh.candidates = [
+        ...['pop1', 'pop2', 'pop3'].map((id) => candidate(id, `b-${id}`, [['popular', 1]])),
+        candidate('mine', 'b-mine', [['following', 1]]),
+      ];
+      mesh.rankerValues = new Map([
+        ['pop1', 3],
+        ['pop2', 2],
+        ['pop3', 1],
+        ['mine', 0.5],
+      ]);
+      await feed(); // the gateway remembers the dashboard's popular posts
+      mesh.down.add('candidate-generation');
+      const first = await feed({ userId: 'u2', pageSize: 2 });
+      assert.deepEqual(ids(first), ['pop1', 'pop2']);
+      const second = await feed({ userId: 'u2', pageSize: 2, cursor: first.nextCursor });
+      assert.deepEqual(ids(second), ['pop3']);
+      assert.notEqual(second.nextCursor, '');
+      const third = await feed({ userId: 'u2', pageSize: 2, cursor: second.nextCursor });
+      assert.deepEqual(ids(third), []);
+      assert.notEqual(third.nextCursor, '');
+      mesh.down.delete('candidate-generation');
+      const fourth = await feed({ userId: 'u2', pageSize: 2, cursor: third.nextCursor });
+      assert.deepEqual(ids(fourth), ['mine']);
+      assert.equal(fourth.items[0]!.position, 3);
+      assert.equal(fourth.nextCursor, '');
     });
 
     it('gives an unknown user a feed when the feature store is down, and says so', async () => {
@@ -364,7 +552,20 @@ describe('feed-gateway', () => {
       );
       assert.deepEqual(
         response.degraded.map((d) => d.component),
-        ['feature-store'],
+        ['feature-store', 'feature-store'],
+      );
+    });
+
+    it('names each failing stage in degraded with its reason, two stages of one service included', async () => {
+      mesh.candidates = [candidate('pop', 'b1', [['popular', 3]])];
+      mesh.down.add('feature-store');
+      const response = await feed();
+      assert.deepEqual(
+        response.degraded.map((d) => [d.component, d.reason.replace(/ \(.*$/, '')]),
+        [
+          ['feature-store', 'user context unavailable; not personalized'],
+          ['feature-store', 'features unavailable; ordered by source score and recency'],
+        ],
       );
     });
 

@@ -1,8 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidArgumentError } from '@feedmesh/errors';
 
-/** Posts earlier pages served are remembered as 32-bit hashes; this caps the cursor's size. */
+/**
+ * What earlier pages served is remembered by id (the newest kept), so that the next page can
+ * ask candidate-generation to skip those posts; these caps bound the cursor's size (ids are up
+ * to 64 characters). Older posts of a long session are in the feature store's served list by
+ * then (their impressions).
+ */
 const MAX_SERVED = 2_000;
+const MAX_SERVED_CHARS = 32_000;
 const MAC_BYTES = 16;
 
 export interface CursorState {
@@ -11,7 +17,8 @@ export interface CursorState {
   readonly tag: string;
   /** Position of the next page's first item. */
   readonly position: number;
-  readonly served: readonly number[];
+  /** Ids of the posts earlier pages served and of the roots of those, oldest first. */
+  readonly served: readonly string[];
 }
 
 /**
@@ -24,14 +31,13 @@ export class CursorCodec {
   constructor(private readonly secret: Buffer) {}
 
   encode(state: CursorState): string {
-    const served = state.served.slice(-MAX_SERVED);
     const body = Buffer.from(
       JSON.stringify({
         u: state.userId,
         s: state.surface,
         t: state.tag,
         p: state.position,
-        h: served,
+        i: newest(state.served),
       }),
     );
     return `${body.toString('base64url')}.${this.mac(body).toString('base64url')}`;
@@ -48,7 +54,8 @@ export class CursorCodec {
       s: number;
       t: string;
       p: number;
-      h: number[];
+      /** Served ids; a cursor issued when the gateway kept hashes (`h`) has none. */
+      i?: string[];
     };
     if (
       parsed.u !== expected.userId ||
@@ -62,7 +69,7 @@ export class CursorCodec {
       surface: parsed.s,
       tag: parsed.t,
       position: parsed.p,
-      served: parsed.h,
+      served: Array.isArray(parsed.i) ? parsed.i : [],
     };
   }
 
@@ -78,12 +85,15 @@ function notIssued(): InvalidArgumentError {
   );
 }
 
-/** FNV-1a, 32 bits: a compact, stable fingerprint of a post id. */
-export function postHash(postId: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < postId.length; i++) {
-    hash ^= postId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
+/** The newest served ids within the cursor's caps, oldest first. */
+function newest(served: readonly string[]): readonly string[] {
+  const oldest = Math.max(0, served.length - MAX_SERVED);
+  let from = served.length;
+  let chars = 0;
+  while (from > oldest) {
+    chars += served[from - 1]!.length + 3; // with its quotes and comma
+    if (chars > MAX_SERVED_CHARS) break;
+    from--;
   }
-  return hash >>> 0;
+  return served.slice(from);
 }

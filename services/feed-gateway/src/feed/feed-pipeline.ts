@@ -3,7 +3,7 @@ import type { EventLog } from '@feedmesh/events';
 import type { Logger } from '@feedmesh/service-kit';
 import { withSpan } from '@feedmesh/telemetry';
 import type { Downstream } from '../downstream.js';
-import { CursorCodec, postHash } from './cursor.js';
+import type { CursorCodec } from './cursor.js';
 import {
   column,
   FeaturesHydrator,
@@ -90,14 +90,15 @@ export class FeedPipeline {
   private readonly userContext: UserContextHydrator;
   private readonly candidateSource: MeshCandidateSource;
   private readonly popularFallback = new PopularFallback();
-  /** Cheapest first: set lookups, then the per-root grouping. */
+  /** Set lookups, before candidate hydration. */
   private readonly filters: readonly Filter[] = [
     new PreviouslyServedFilter(),
     new HiddenPostFilter(),
     new BlockedCreatorFilter(),
     new OwnPostFilter(),
-    new DuplicateReblogFilter(),
   ];
+  /** One per root, after deleted and spam posts are dropped (they must not win a root). */
+  private readonly duplicateReblogs = new DuplicateReblogFilter();
   private readonly featuresHydrator: FeaturesHydrator;
   private readonly rankerScorer: RankerScorer;
   private readonly fallbackScorer = new SourceScoreScorer();
@@ -163,7 +164,7 @@ export class FeedPipeline {
     const { config } = this.deps;
     const cursor = request.cursor
       ? this.deps.cursors.decode(request.cursor, request)
-      : { position: 0, served: [] as number[] };
+      : { position: 0, served: [] as readonly string[] };
     const variant = this.deps.experiments.variantFor(request.userId);
     const query: FeedQuery = {
       requestId: newRequestId(),
@@ -194,21 +195,20 @@ export class FeedPipeline {
           ),
       )) ?? UNKNOWN_USER;
 
-    let candidates = await this.candidates(query, degraded);
+    const generation = await this.candidates(query, degraded);
+    let candidates = generation.candidates;
     span.setAttribute('feedmesh.candidates.generated', candidates.length);
     // A filter's span only where the trace is recorded: an unsampled feed skips making five
     // spans that would be dropped anyway.
     const traced = span.isRecording();
-    for (const filter of this.filters) {
-      const input = candidates;
-      candidates = traced
+    const runFilter = async (filter: Filter, input: FeedCandidate[]) =>
+      traced
         ? await withSpan(`filter ${filter.name}`, { 'feedmesh.candidates.in': input.length }, () =>
             filter.filter(query, input),
           )
         : filter.filter(query, input);
-    }
+    for (const filter of this.filters) candidates = await runFilter(filter, candidates);
 
-    span.setAttribute('feedmesh.candidates.filtered', candidates.length);
     const features = candidates.length
       ? await this.stage(
           degraded,
@@ -225,10 +225,12 @@ export class FeedPipeline {
       : undefined;
     const rows = new Map(candidates.map((candidate, row) => [candidate, row]));
     if (features) {
-      candidates = dropDeleted(candidates, features);
+      candidates = dropDeleted(candidates, rows, features);
       candidates = dropSpam(candidates, rows, features, config.spamThreshold);
       markNewCreators(candidates, rows, features);
     }
+    candidates = await runFilter(this.duplicateReblogs, candidates);
+    span.setAttribute('feedmesh.candidates.filtered', candidates.length);
 
     let model = '';
     if (features && candidates.length > 0) {
@@ -292,16 +294,26 @@ export class FeedPipeline {
       atMs: this.deps.now(),
     });
 
-    const nextCursor =
-      page.length === query.pageSize && candidates.length > page.length
-        ? this.deps.cursors.encode({
-            userId: query.userId,
-            surface: query.surface,
-            tag: query.tag,
-            position: query.position + page.length,
-            served: [...cursor.served, ...page.map((c) => postHash(c.postId))],
-          })
-        : '';
+    // The feed goes on after a full page while candidates are left, or candidate-generation may
+    // have more (it returned all it was asked for: the next page asks it to skip this one's). A
+    // degraded candidate-generation does not end it: the next page asks it again.
+    const more =
+      generation.degraded ||
+      (page.length === query.pageSize &&
+        (candidates.length > page.length || generation.mayHaveMore));
+    const nextCursor = more
+      ? this.deps.cursors.encode({
+          userId: query.userId,
+          surface: query.surface,
+          tag: query.tag,
+          position: query.position + page.length,
+          // The roots too: neither the original nor another reblog of it comes back.
+          served: [
+            ...cursor.served,
+            ...page.flatMap((c) => (c.reblogOf ? [c.postId, c.reblogOf] : [c.postId])),
+          ],
+        })
+      : '';
     return {
       requestId: query.requestId,
       items: served.map((s) => s.item),
@@ -315,8 +327,15 @@ export class FeedPipeline {
   private async candidates(
     query: FeedQuery,
     degraded: commonv1.Degradation[],
-  ): Promise<FeedCandidate[]> {
-    const exclude = [...query.user.hiddenPosts];
+  ): Promise<{ candidates: FeedCandidate[]; mayHaveMore: boolean; degraded: boolean }> {
+    // What the filters would drop anyway, so that the sources propose posts not yet served:
+    // this session's (the likeliest to come back), hidden posts, then what the user was served
+    // or engaged with before.
+    const exclude = new Set([
+      ...query.servedInSession,
+      ...query.user.hiddenPosts,
+      ...query.user.served,
+    ]);
     const generated = await this.stage(
       degraded,
       'candidate-generation',
@@ -327,19 +346,26 @@ export class FeedPipeline {
             userId: query.userId,
             surface: query.surface,
             tag: query.tag,
-            exclude,
+            exclude: [...exclude],
             sourceBudgets: query.sourceBudgets,
           },
           query.clock.budget('candidates', this.deps.config.budgets.candidates),
           query.clock.signal,
         ),
     );
-    if (!generated) return this.popularFallback.candidates();
+    if (!generated) {
+      const candidates = this.popularFallback.candidates(query.surface, query.tag);
+      return { candidates, mayHaveMore: false, degraded: true };
+    }
     for (const source of generated.droppedSources) {
       degraded.push({ component: `source:${source.source}`, reason: source.error || 'dropped' });
     }
-    this.popularFallback.remember(generated.candidates);
-    return generated.candidates;
+    this.popularFallback.remember(query.surface, query.tag, generated.candidates);
+    return {
+      candidates: generated.candidates,
+      mayHaveMore: generated.full,
+      degraded: generated.droppedSources.length > 0,
+    };
   }
 
   /**
@@ -377,7 +403,10 @@ export class FeedPipeline {
     return { ...features, candidates: { names, rows: candidates.length, values, missing } };
   }
 
-  /** Runs a stage that may fail open: on any error, records the degradation and returns undefined. */
+  /**
+   * Runs a stage that may fail open: on any error, records the degradation (one per failing
+   * stage, so a service may be named twice, with each stage's reason) and returns undefined.
+   */
   private async stage<T>(
     degraded: commonv1.Degradation[],
     component: string,
@@ -389,8 +418,7 @@ export class FeedPipeline {
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       this.deps.logger.warn({ err: error, component }, 'feed stage failed open');
-      if (!degraded.some((d) => d.component === component))
-        degraded.push({ component, reason: `${reason} (${detail})` });
+      degraded.push({ component, reason: `${reason} (${detail})` });
       return undefined;
     }
   }
@@ -408,10 +436,14 @@ function dropSpam(
   return candidates.filter((candidate) => spam(rows.get(candidate) ?? -1) < threshold);
 }
 
-function dropDeleted(candidates: FeedCandidate[], features: HydratedFeatures): FeedCandidate[] {
+function dropDeleted(
+  candidates: FeedCandidate[],
+  rows: ReadonlyMap<FeedCandidate, number>,
+  features: HydratedFeatures,
+): FeedCandidate[] {
   const deleted = column(features.candidates, 'post.deleted');
   if (!deleted) return candidates;
-  return candidates.filter((_, row) => deleted(row) < 0.5);
+  return candidates.filter((candidate) => deleted(rows.get(candidate) ?? -1) < 0.5);
 }
 
 /** Candidate hydration's note for the new-creator quota: the store's `blog.is_new_creator`. */

@@ -31,8 +31,8 @@ export interface FeedQuery {
   readonly pageSize: number;
   /** 0-based position of this page's first item across pages. */
   readonly position: number;
-  /** Hashes of the posts earlier pages of this session served (see cursor.ts). */
-  readonly servedInSession: ReadonlySet<number>;
+  /** Ids of the posts earlier pages of this session served, and of their roots (see cursor.ts). */
+  readonly servedInSession: ReadonlySet<string>;
   readonly clock: StageClock;
   user: UserContext;
   /** How the selection stage composes the page: the defaults with the experiment's overrides. */

@@ -6,7 +6,13 @@ export interface GeneratedCandidates {
   readonly candidates: FeedCandidate[];
   /** Sources that candidate-generation dropped (timed out or failed). */
   readonly droppedSources: readonly candidatesv1.SourceReport[];
+  /** It returned as many candidates as it was asked for: it may have more. */
+  readonly full: boolean;
 }
+
+/** A GenerateRequest's limits (candidates.proto): posts to skip, and candidates in all. */
+const MAX_EXCLUDE = 5_000;
+const MAX_CANDIDATES = 5_000;
 
 /** Candidates from candidate-generation's sources, which run in parallel behind one call. */
 export class MeshCandidateSource {
@@ -17,6 +23,11 @@ export class MeshCandidateSource {
     private readonly maxCandidates: number,
   ) {}
 
+  /**
+   * `exclude`, the posts the filters would drop anyway, most important first: the sources skip
+   * them and propose others. Past the 5,000 a request may name, each post left out may come
+   * back and be filtered, so one more candidate is asked for in its place (up to 5,000).
+   */
   async generate(
     request: {
       userId: string;
@@ -28,14 +39,19 @@ export class MeshCandidateSource {
     deadlineMs: number,
     signal: AbortSignal,
   ): Promise<GeneratedCandidates> {
+    const excludePostIds = request.exclude.slice(0, MAX_EXCLUDE);
+    const maxCandidates = Math.min(
+      MAX_CANDIDATES,
+      this.maxCandidates + request.exclude.length - excludePostIds.length,
+    );
     const response = await this.client.generate(
       {
         userId: request.userId,
         surface: request.surface,
         tag: request.tag,
-        maxCandidates: this.maxCandidates,
+        maxCandidates,
         sourceBudgets: [...(request.sourceBudgets ?? [])],
-        excludePostIds: request.exclude.slice(0, 5_000),
+        excludePostIds,
         // A thousand candidates without their summaries and tags: `describe` fetches those
         // for the page alone.
         view: candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING,
@@ -49,6 +65,7 @@ export class MeshCandidateSource {
           s.status === candidatesv1.SourceStatus.SOURCE_STATUS_TIMED_OUT ||
           s.status === candidatesv1.SourceStatus.SOURCE_STATUS_FAILED,
       ),
+      full: response.candidates.length >= maxCandidates,
     };
   }
 
@@ -67,26 +84,36 @@ export class MeshCandidateSource {
 }
 
 /**
- * The last popular candidates candidate-generation returned, kept in memory: what the feed
- * serves when candidate-generation itself is down.
+ * The last popular candidates candidate-generation returned for each surface and tag, kept in
+ * memory: what the feed serves when candidate-generation itself is down. A page gets the list
+ * of its own surface and tag or none (a #photography page never gets #knitting posts); past
+ * `maxLists` lists, the one least recently remembered is forgotten.
  */
 export class PopularFallback {
-  /** The last candidate list that held popular ones; filtered only when it is needed. */
-  private latest: readonly FeedCandidate[] = [];
+  /** Popular candidates (at most `capacity`) by surface and tag, least recently remembered first. */
+  private readonly lists = new Map<string, readonly FeedCandidate[]>();
 
-  constructor(private readonly capacity = 500) {}
+  constructor(
+    private readonly capacity = 500,
+    private readonly maxLists = 100,
+  ) {}
 
-  /** On every feed: a scan to the first popular candidate, no copy. */
-  remember(candidates: readonly FeedCandidate[]): void {
-    if (candidates.some(isPopular)) this.latest = candidates;
+  remember(surface: commonv1.Surface, tag: string, candidates: readonly FeedCandidate[]): void {
+    const popular = candidates.filter(isPopular).slice(0, this.capacity);
+    if (popular.length === 0) return;
+    const key = listKey(surface, tag);
+    this.lists.delete(key);
+    this.lists.set(key, popular);
+    if (this.lists.size > this.maxLists) this.lists.delete(this.lists.keys().next().value!);
   }
 
-  candidates(): FeedCandidate[] {
-    return this.latest
-      .filter(isPopular)
-      .slice(0, this.capacity)
-      .map((c) => ({ ...c, score: 0 }));
+  candidates(surface: commonv1.Surface, tag: string): FeedCandidate[] {
+    return (this.lists.get(listKey(surface, tag)) ?? []).map((c) => ({ ...c, score: 0 }));
   }
+}
+
+function listKey(surface: commonv1.Surface, tag: string): string {
+  return `${surface}:${tag}`;
 }
 
 function isPopular(candidate: FeedCandidate): boolean {

@@ -10,6 +10,7 @@ import { bindService, startGrpcServer, type RunningServer } from '@feedmesh/serv
  * end in test/.
  */
 export class FakeMesh {
+  /** What candidate-generation proposes, best first. */
   candidates: candidatesv1.Candidate[] = [];
   userFeatures: Partial<featuresv1.GetUserFeaturesResponse> = {};
   deletedPosts = new Set<string>();
@@ -90,11 +91,16 @@ export class FakeMesh {
           generate: async (request) => {
             fail('candidate-generation');
             this.generateRequests.push(request);
-            // As the real service: the ranking view leaves the display fields out.
+            // As the real service: sources skip the excluded posts, at most max_candidates come
+            // back (best first, as listed), and the ranking view leaves the display fields out.
+            const exclude = new Set(request.excludePostIds);
+            const proposed = this.candidates
+              .filter((c) => !exclude.has(c.postId))
+              .slice(0, request.maxCandidates);
             const ranking = request.view === candidatesv1.CandidateView.CANDIDATE_VIEW_RANKING;
             const candidates = ranking
-              ? this.candidates.map((c) => ({ ...c, summary: '', tags: [] }))
-              : this.candidates;
+              ? proposed.map((c) => ({ ...c, summary: '', tags: [] }))
+              : proposed;
             return { candidates, sources: [] };
           },
           // Display fields from the test's candidates (the generator's view aside).

@@ -102,7 +102,8 @@ class Tally {
       this.record(performance.now() - since);
       if (outcome.degraded?.length) {
         this.degraded += 1;
-        for (const component of outcome.degraded) {
+        // A service can be named once per failing stage: count answers, not entries.
+        for (const component of new Set(outcome.degraded)) {
           this.degradedBy[component] = (this.degradedBy[component] ?? 0) + 1;
         }
       }

@@ -2,7 +2,9 @@ import type { FeedCandidate, FeedQuery, Filter } from '../feed-query.js';
 
 /**
  * Keeps one candidate per root post: the original and its reblogs are the same content.
- * The one proposed by the most sources wins, then the original over a reblog.
+ * The one proposed by the most sources wins, then the original over a reblog. It runs after
+ * deleted and spam posts are dropped, so that one of those never takes the place of a live
+ * member of its root.
  */
 export class DuplicateReblogFilter implements Filter {
   readonly name = 'duplicate-reblog';
