@@ -131,7 +131,7 @@ export class CandidateIndexer {
     if (target.state === 'deleted') return;
     if (eventId !== '' && !this.seen.add(eventId)) return;
     if (weight.positive) {
-      this.embeddings?.engaged(userId, postId);
+      this.embeddings?.engaged(userId, postId, weight.popularity);
       this.content?.engaged(userId, postId, weight.affinity, atMs);
     }
     const { settings } = this;

@@ -24,8 +24,15 @@ export const DEFAULT_EMBEDDING_INDEX_SETTINGS: EmbeddingIndexSettings = {
 interface PendingPost {
   readonly blogId: string;
   readonly tags: readonly string[];
-  readonly engagers: string[];
+  /** Each engager once, with their engagements' weights summed, as the trainer sums them. */
+  readonly engagers: Map<string, number>;
 }
+
+/**
+ * Engagers remembered per new post, known to the model or not: a post whose first engagers
+ * the model has not seen still gets a vector from the known ones that come after them.
+ */
+const REMEMBERED_ENGAGERS_PER_FOLD_IN = 5;
 
 interface Model {
   readonly artifact: EmbeddingArtifact;
@@ -100,7 +107,7 @@ export class EmbeddingIndex {
 
   postCreated(postId: string, blogId: string, tags: readonly string[]): void {
     if (this.model?.index.has(postId) || this.pending.has(postId)) return;
-    const post: PendingPost = { blogId, tags, engagers: [] };
+    const post: PendingPost = { blogId, tags, engagers: new Map() };
     this.pending.set(postId, post);
     if (this.pending.size > this.settings.pendingPosts) {
       this.pending.delete(this.pending.keys().next().value!);
@@ -108,12 +115,21 @@ export class EmbeddingIndex {
     if (this.model) this.foldInPost(this.model, postId, post);
   }
 
-  /** A positive engagement: refines a new post's vector while it has few engagers. */
-  engaged(userId: string, postId: string): void {
+  /**
+   * A positive engagement of `weight` (the trainer's: like 1, reply and share 2, reblog 3):
+   * refines a new post's vector while it has few engagers.
+   */
+  engaged(userId: string, postId: string, weight = 1): void {
     const post = this.pending.get(postId);
-    if (!post || post.engagers.length >= this.settings.foldInEngagers) return;
-    if (post.engagers.includes(userId)) return;
-    post.engagers.push(userId);
+    if (!post) return;
+    const before = post.engagers.get(userId);
+    if (before === undefined) {
+      const cap = this.settings.foldInEngagers * REMEMBERED_ENGAGERS_PER_FOLD_IN;
+      if (post.engagers.size >= cap) return;
+      post.engagers.set(userId, weight);
+    } else {
+      post.engagers.set(userId, before + weight);
+    }
     if (this.model) this.foldInPost(this.model, postId, post);
   }
 
@@ -123,9 +139,13 @@ export class EmbeddingIndex {
   }
 
   /**
-   * The user's vector: the trained one, moved toward what they engaged with since training
-   * (`recent`: post ids newest first, with times); folded in from `recent` alone for a user
-   * the model has not seen. Undefined when there is nothing to go on.
+   * The user's vector (`recent`: the posts they engaged with, newest first, with times). With
+   * nothing engaged since training, the trained one. Otherwise training's own row problem is
+   * solved again over `recent`, before and after training alike (ALS's user step with the
+   * item vectors fixed): the new engagements count as much as the old, and no term counts
+   * twice. A user the model has not seen is folded in from `recent` the same way. Each
+   * engagement weighs 1 here (the kinds are not kept with them). Undefined when there is
+   * nothing to go on.
    */
   userVector(
     userId: string,
@@ -138,8 +158,8 @@ export class EmbeddingIndex {
     const n = model.users.get(userId);
     const trained =
       n === undefined ? undefined : artifact.users.vectors.subarray(n * d, (n + 1) * d);
-    const since = recent.filter((e) => e.score > artifact.trainedAtMs);
-    const vectors = since.flatMap((e) => {
+    if (trained && !recent.some((e) => e.score > artifact.trainedAtMs)) return trained;
+    const vectors = recent.flatMap((e) => {
       const v = model.index.get(e.id);
       return v ? [Float32Array.from(v)] : [];
     });
@@ -150,7 +170,6 @@ export class EmbeddingIndex {
       alpha: artifact.alpha,
       vectors,
       weights: vectors.map(() => 1),
-      ...(trained ? { prior: trained } : {}),
     });
   }
 
@@ -172,9 +191,15 @@ export class EmbeddingIndex {
       ...post.tags.flatMap((tag) => row(artifact.tags, model.tags.get(tag))),
       ...row(artifact.blogs, model.blogs.get(post.blogId)),
     ]);
-    const engagers = post.engagers.flatMap((userId) =>
-      row(artifact.users, model.users.get(userId)),
-    );
+    // The first engagers the model knows, up to the cap; unknown ones contribute nothing.
+    const engagers: { vector: Float32Array; weight: number }[] = [];
+    for (const [userId, weight] of post.engagers) {
+      if (engagers.length >= this.settings.foldInEngagers) break;
+      const n = model.users.get(userId);
+      if (n !== undefined) {
+        engagers.push({ vector: artifact.users.vectors.subarray(n * d, (n + 1) * d), weight });
+      }
+    }
     const vector =
       engagers.length === 0
         ? content
@@ -182,8 +207,8 @@ export class EmbeddingIndex {
             gram: artifact.userGram,
             regularization: artifact.regularization,
             alpha: artifact.alpha,
-            vectors: engagers,
-            weights: engagers.map(() => 1),
+            vectors: engagers.map((e) => e.vector),
+            weights: engagers.map((e) => e.weight),
             ...(content ? { prior: content } : {}),
           });
     if (vector) model.index.upsert(postId, vector);
