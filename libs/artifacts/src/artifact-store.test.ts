@@ -76,7 +76,7 @@ describe('RedisArtifactStore', () => {
     for (const keyPrefix of used) {
       const base = `${keyPrefix}:{test}`;
       const last = Number(await redis.get(`${base}:seq`));
-      const keys = [`${base}:seq`, `${base}:current`];
+      const keys = [`${base}:seq`, `${base}:current`, `${base}:pruned`];
       for (let v = 1; v <= last; v++) keys.push(...keysOf(keyPrefix, `v${v}`));
       await redis.del(...keys);
     }
@@ -105,6 +105,21 @@ describe('RedisArtifactStore', () => {
     assert.equal(await store.load('v1'), undefined);
     assert.deepEqual(await store.load('v2'), bytesOf(9_000, 2));
     assert.equal(await redis.exists(...keysOf(keyPrefix, 'v1')), 0);
+  });
+
+  it('deletes the chunks of a publish that failed before its info, once it is old enough', async () => {
+    const keyPrefix = `${prefix}:failed`;
+    const store = storeAt(keyPrefix, 2);
+    await store.publish(bytesOf(9_000, 1), { trainedAtMs: 1, notes: {} }, 1);
+    // v2's publish died after writing its chunks: no info, never current.
+    const base = `${keyPrefix}:{test}`;
+    await redis.incr(`${base}:seq`);
+    for (let i = 0; i < 3; i++) await redis.set(`${base}:chunk:v2:${i}`, 'x'.repeat(4096));
+    for (const t of [3, 4, 5]) {
+      await store.publish(bytesOf(9_000, t), { trainedAtMs: t, notes: {} }, t);
+    }
+    assert.equal(await redis.exists(...keysOf(keyPrefix, 'v1'), ...keysOf(keyPrefix, 'v2')), 0);
+    assert.deepEqual(await store.load('v4'), bytesOf(9_000, 4));
   });
 
   it('answers undefined, not half an artifact, when a chunk is gone', async () => {

@@ -63,6 +63,7 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
  *
  *   <prefix>:{<kind>}:seq                 last version number
  *   <prefix>:{<kind>}:current             current version
+ *   <prefix>:{<kind>}:pruned              last version number pruned
  *   <prefix>:{<kind>}:info:<version>      the version's info JSON, with its chunk count
  *   <prefix>:{<kind>}:chunk:<version>:<i> pieces of the bytes
  *
@@ -131,16 +132,27 @@ export class RedisArtifactStore<Info extends object> implements ArtifactStore<In
     });
   }
 
+  /**
+   * Deletes every version older than the `keep` newest, from the one after the last version
+   * pruned (`<base>:pruned`) on. A version whose publish failed before its info was written
+   * has chunks and no info: its chunks, written in order, are found by probing them.
+   */
   private async prune(latest: number): Promise<void> {
     const { redis } = this.options;
-    for (let n = latest - this.keep; n >= 1; n--) {
+    const pruned = Number((await redis.get(`${this.base}:pruned`)) ?? 0);
+    for (let n = pruned + 1; n <= latest - this.keep; n++) {
       const version = `v${n}`;
+      const chunk = (i: number) => `${this.base}:chunk:${version}:${i}`;
       const info = await redis.get(`${this.base}:info:${version}`);
-      if (info === null) break;
-      const { chunks } = JSON.parse(info) as { chunks: number };
       const keys = [`${this.base}:info:${version}`];
-      for (let i = 0; i < chunks; i++) keys.push(`${this.base}:chunk:${version}:${i}`);
+      if (info !== null) {
+        const { chunks } = JSON.parse(info) as { chunks: number };
+        for (let i = 0; i < chunks; i++) keys.push(chunk(i));
+      } else {
+        for (let i = 0; (await redis.exists(chunk(i))) === 1; i++) keys.push(chunk(i));
+      }
       await redis.del(...keys);
+      await redis.set(`${this.base}:pruned`, String(n));
     }
   }
 
