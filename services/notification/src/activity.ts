@@ -32,7 +32,8 @@ export const NOTIFYING_ENGAGEMENTS: ReadonlySet<commonv1.EngagementKind> = new S
  * - ACTIVITY: activity of one kind on one post (`postId`), or follows of one blog (`blogId`);
  * - NEW_POST: new posts of the recipient's favourite blogs, all blogs together;
  * - TRENDING: one trending tag (`topic`);
- * - REACTIVATION: one "what you missed" digest (`topic` names the lapse it answers).
+ * - REACTIVATION: one "what you missed" digest (`topic` names the lapse it answers: the time of
+ *   the last session before it, ms, in decimal).
  */
 export interface DigestSubject {
   readonly userId: string;

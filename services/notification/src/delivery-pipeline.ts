@@ -3,7 +3,7 @@ import { withSpan } from '@feedmesh/telemetry';
 import type { InboxDelivery } from './inbox-delivery.js';
 import { typeName } from './inbox-delivery.js';
 import type { NotificationMetrics } from './metrics.js';
-import type { NotificationCandidate } from './notification-candidate.js';
+import { leaveOut, type NotificationCandidate } from './notification-candidate.js';
 import type { NotificationPolicy } from './notification-policy.js';
 import type { NotificationRenderer } from './notification-text.js';
 import type { QuotaClaim, QuotaStore } from './quota-store.js';
@@ -22,8 +22,9 @@ export type PipelineOutcome =
 
 /**
  * Policies, then the quotas they claimed, then words, then delivery: what every candidate goes
- * through, whatever produced it. The policies and their order are chosen where the service is
- * assembled (index.ts): that order decides which policy a drop or delay is attributed to.
+ * through, whatever produced it. What a policy leaves out (a blocked blog's posts) is not
+ * worded. The policies and their order are chosen where the service is assembled (index.ts):
+ * that order decides which policy a drop or delay is attributed to.
  */
 export class DeliveryPipeline {
   constructor(
@@ -62,6 +63,8 @@ export class DeliveryPipeline {
       readonly reason: string;
       readonly claim: QuotaClaim;
     }[] = [];
+    const leftOutPosts = new Set<string>();
+    const leftOutActors = new Set<string>();
     for (const [i, verdict] of verdicts.entries()) {
       const policy = this.policies[i]?.name ?? 'unknown';
       if (verdict.action === 'drop') {
@@ -72,7 +75,12 @@ export class DeliveryPipeline {
       }
       if (verdict.action === 'spend')
         claims.push({ policy, reason: verdict.reason, claim: verdict.claim });
+      if (verdict.action === 'leave-out') {
+        for (const postId of verdict.postIds) leftOutPosts.add(postId);
+        for (const actorId of verdict.actorIds) leftOutActors.add(actorId);
+      }
     }
+    const sending = leaveOut(candidate, leftOutPosts, leftOutActors);
     // The words are read while the quotas are spent: one round trip less per delivery, at the
     // cost of rendering a candidate the quotas hold back.
     const [decision, draft] = await Promise.all([
@@ -81,7 +89,7 @@ export class DeliveryPipeline {
         claims.map((c) => c.claim),
         nowMs,
       ),
-      this.renderer.render(candidate, nowMs),
+      this.renderer.render(sending, nowMs),
     ]);
     if (!decision.granted) {
       const refused = claims[decision.refused] ?? claims[0];

@@ -73,6 +73,21 @@ function describeDirectoryStoreContract(name: string, open: OpenDirectory): void
       assert.deepEqual(await store.parked({ kind: 'blog', id: 'p1' }, T0), []);
     });
 
+    it('parks only on a post or blog still unknown, and reports one recorded meanwhile instead', async () => {
+      const post = { kind: 'post' as const, id: 'p1' };
+      const blog = { kind: 'blog' as const, id: 'b1' };
+      assert.equal(await store.park(post, like('fan-1', 'p1'), T0), 'parked');
+      assert.equal(await store.park(blog, like('fan-1', 'p1'), T0), 'parked');
+      await store.recordPost('p1', 'b1');
+      await store.recordBlog('b1', 'u1', 'alice', T0);
+      assert.equal(await store.park(post, like('fan-2', 'p1'), T0), 'known');
+      assert.equal(await store.park(blog, like('fan-2', 'p1'), T0), 'known');
+      await store.recordPostDeleted('p2');
+      assert.equal(await store.park({ kind: 'post', id: 'p2' }, like('fan-3', 'p2'), T0), 'known');
+      assert.equal((await store.parked(post, T0)).length, 1);
+      assert.equal((await store.parked(blog, T0)).length, 1);
+    });
+
     it('forgets exactly the parked events that were read, not those parked since', async () => {
       const post = { kind: 'post' as const, id: 'p1' };
       await store.park(post, like('fan-1', 'p1'), T0);

@@ -27,6 +27,9 @@ export interface KnownBlog {
   readonly name: string;
 }
 
+/** What `park` did: parked the event, or found its entity known and parked nothing. */
+export type ParkOutcome = 'parked' | 'known';
+
 /** A post or blog that activity is waiting to learn about. */
 export interface EntityRef {
   readonly kind: 'post' | 'blog';
@@ -58,7 +61,14 @@ export interface DirectoryStore {
   blog(blogId: string): Promise<KnownBlog | undefined>;
   /** Display names of those users who own a blog; others are absent from the map. */
   userNames(userIds: readonly string[]): Promise<Map<string, string>>;
-  park(entity: EntityRef, event: eventsv1.Event, nowMs: number): Promise<void>;
+  /**
+   * Parks `event` on `entity` while the entity is still unknown (a post neither recorded nor
+   * deleted, a blog not recorded), checked atomically with the push; when it has become known
+   * meanwhile, parks nothing and answers 'known': the caller handles the event now. So an event
+   * is never left parked on an entity whose recording (and resume) has already happened, even
+   * when another replica records it concurrently.
+   */
+  park(entity: EntityRef, event: eventsv1.Event, nowMs: number): Promise<ParkOutcome>;
   /** The events parked on `entity`, oldest first. */
   parked(entity: EntityRef, nowMs: number): Promise<eventsv1.Event[]>;
   /** Forgets the `count` oldest events parked on `entity` (those `parked` returned). */
@@ -113,13 +123,15 @@ export class InMemoryDirectoryStore implements DirectoryStore {
     return found;
   }
 
-  async park(entity: EntityRef, event: eventsv1.Event, nowMs: number): Promise<void> {
+  async park(entity: EntityRef, event: eventsv1.Event, nowMs: number): Promise<ParkOutcome> {
+    if (this.knows(entity)) return 'known';
     const key = refKey(entity);
     const list = this.liveList(key, nowMs) ?? { events: [], expiresAt: 0 };
     list.events.unshift(event);
     list.events.splice(this.settings.parkCap);
     list.expiresAt = nowMs + this.settings.parkTtlMs;
     this.parkedLists.set(key, list);
+    return 'parked';
   }
 
   async parked(entity: EntityRef, nowMs: number): Promise<eventsv1.Event[]> {
@@ -132,6 +144,13 @@ export class InMemoryDirectoryStore implements DirectoryStore {
     if (list === undefined) return;
     list.events.splice(Math.max(0, list.events.length - count));
     if (list.events.length === 0) this.parkedLists.delete(key);
+  }
+
+  /** What parked events wait for: a post with its blog (or deleted), a blog. */
+  private knows(entity: EntityRef): boolean {
+    if (entity.kind === 'blog') return this.blogs.has(entity.id);
+    const post = this.posts.get(entity.id);
+    return post !== undefined && (post.deleted || post.blogId !== '');
   }
 
   private liveList(key: string, nowMs: number): ParkedList | undefined {

@@ -10,6 +10,7 @@ import {
 import type { ConsumeOptions, Consumer } from '@feedmesh/events';
 import { registerObservableGauge, runAsService, withSpan } from '@feedmesh/telemetry';
 import { ActivityTrigger } from './activity.trigger.js';
+import { BlockedPolicy } from './blocked.policy.js';
 import { DailyBudgetPolicy } from './daily-budget.policy.js';
 import { DeduplicationPolicy } from './deduplication.policy.js';
 import { DeletedPostPolicy } from './deleted-post.policy.js';
@@ -36,6 +37,7 @@ import { PreferencesPolicy } from './preferences.policy.js';
 import { QuietHoursPolicy } from './quiet-hours.policy.js';
 import { ReactivationJob } from './reactivation.job.js';
 import { ReactivationPicker } from './reactivation.picker.js';
+import { StillLapsedPolicy } from './still-lapsed.policy.js';
 import { TrendingJob } from './trending.job.js';
 
 const HOUR_MS = 3_600_000;
@@ -56,6 +58,8 @@ export interface NotificationOptions {
 const DELIVERY_MEMORY_MS = 2 * DAY_MS;
 /** Events parked on one post or blog. */
 const PARK_CAP = 1_000;
+/** Blogs (blocked or unblocked) remembered per user. */
+const BLOCKS_PER_USER = 1_000;
 /** Digests claimed per round trip. */
 const FLUSH_BATCH = 50;
 /** Strongest blogs and tags kept per user. */
@@ -152,8 +156,8 @@ export interface NotificationCore {
 
 /**
  *   triggers (activity, new posts, trending job, reactivation job) -> digests -> flusher
- *     -> policies (preferences, freshness, deleted post, deduplication, quiet hours,
- *        open probability, fatigue + daily budget) -> words -> delivery
+ *     -> policies (preferences, freshness, still lapsed, deleted post, blocked, deduplication,
+ *        quiet hours, open probability, fatigue + daily budget) -> words -> delivery
  */
 export function assembleNotification(options: NotificationOptions): NotificationCore {
   const { config, runtime, logger } = options;
@@ -172,6 +176,7 @@ export function assembleNotification(options: NotificationOptions): Notification
       directoryTtlMs: config.NOTIFICATION_DIRECTORY_TTL_MS,
       parkTtlMs: config.NOTIFICATION_PARK_TTL_MS,
       parkCap: PARK_CAP,
+      blocksPerUser: BLOCKS_PER_USER,
       interests: {
         halfLifeMs: config.NOTIFICATION_INTEREST_HALF_LIFE_MS,
         keptPerUser: INTERESTS_KEPT,
@@ -208,7 +213,9 @@ export function assembleNotification(options: NotificationOptions): Notification
   const policies: NotificationPolicy[] = [
     new PreferencesPolicy(stores.preferences),
     new FreshnessPolicy(config.NOTIFICATION_MAX_AGE),
+    new StillLapsedPolicy(stores.sessions),
     new DeletedPostPolicy(stores.directory),
+    new BlockedPolicy(stores.blocks, stores.directory),
     new DeduplicationPolicy(stores.inbox),
     new QuietHoursPolicy(stores.preferences),
     openProbability,
@@ -243,6 +250,7 @@ export function assembleNotification(options: NotificationOptions): Notification
   };
   const handler = new NotificationEventHandler({
     directory: stores.directory,
+    blocks: stores.blocks,
     activity: new ActivityTrigger(
       stores.directory,
       { maxAgeMs: config.NOTIFICATION_MAX_ACTIVITY_AGE_MS },

@@ -1,3 +1,4 @@
+import { notificationv1 } from '@feedmesh/contracts';
 import type { DigestSubject } from './activity.js';
 import type { PendingDigest } from './digest-store.js';
 
@@ -34,4 +35,35 @@ export function candidateOf(digest: PendingDigest): NotificationCandidate {
 /** Every post a candidate links to: the subject's, or the ones it lists. */
 export function linkedPostIds(candidate: NotificationCandidate): string[] {
   return candidate.subject.postId !== '' ? [candidate.subject.postId] : [...candidate.postIds];
+}
+
+/**
+ * The candidate without some of its posts and actors (a policy left them out). Its counts go
+ * down by what was left out of what they count: actors always; for NEW_POST, whose entries are
+ * posts, the count by the posts; for ACTIVITY, whose entries are the actors' events, by at
+ * least one per actor. A REACTIVATION or TRENDING candidate is one entry, however many posts.
+ */
+export function leaveOut(
+  candidate: NotificationCandidate,
+  postIds: ReadonlySet<string>,
+  actorIds: ReadonlySet<string>,
+): NotificationCandidate {
+  if (postIds.size === 0 && actorIds.size === 0) return candidate;
+  const keptPosts = candidate.postIds.filter((postId) => !postIds.has(postId));
+  const keptActors = candidate.actorIds.filter((actorId) => !actorIds.has(actorId));
+  const lostPosts = candidate.postIds.length - keptPosts.length;
+  const lostActors = candidate.actorIds.length - keptActors.length;
+  const lostEntries =
+    candidate.subject.type === notificationv1.NotificationType.NOTIFICATION_TYPE_NEW_POST
+      ? lostPosts
+      : candidate.subject.type === notificationv1.NotificationType.NOTIFICATION_TYPE_ACTIVITY
+        ? lostActors
+        : 0;
+  return {
+    ...candidate,
+    postIds: keptPosts,
+    actorIds: keptActors,
+    actorCount: Math.max(keptActors.length, candidate.actorCount - lostActors),
+    count: Math.max(0, candidate.count - lostEntries),
+  };
 }

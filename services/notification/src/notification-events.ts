@@ -3,6 +3,7 @@ import { asUnavailable } from '@feedmesh/events';
 import type { Logger } from '@feedmesh/service-kit';
 import type { ActivityTrigger, TriggerResult } from './activity.trigger.js';
 import { subjectOf } from './activity.js';
+import type { BlockStore } from './block-store.js';
 import type { DigestEntry, DigestStore } from './digest-store.js';
 import { memoizedLookups, type DirectoryStore, type EntityRef } from './directory-store.js';
 import { runKeyOrdered, type ItemFailure, type OrderingKeys } from './key-ordered-batch.js';
@@ -17,6 +18,7 @@ import type { SessionStore } from './session-store.js';
 /** What the handler works with; the triggers decide, the stores remember. */
 export interface EventHandlerDeps {
   readonly directory: DirectoryStore;
+  readonly blocks: BlockStore;
   readonly activity: ActivityTrigger;
   readonly newPosts: NewPostTrigger;
   readonly learner: InterestLearner;
@@ -40,15 +42,17 @@ export interface EventHandlerDeps {
  *   BlogCreated, PostCreated, PostDeleted  → directory (+ NEW_POST to the blog's fans)
  *   Engagement, Follow                     → ACTIVITY for the owner, interests of the actor
  *   Unfollow, Block                        → the actor's interest in the blog forgotten
+ *   Block, Unblock                         → the user's blocks (the blocked policy reads them)
  *   SessionStarted                         → last session, lapse check rescheduled
  *   NotificationOpened                     → marked read, counted for P(open)
  *   Impression                             → the user's experiment variants
  *
  * Events that name a post or blog not recorded yet are parked on it and resumed when it is:
  * the log orders a post's own events, not a post's events relative to the likes of it, so a
- * like can come first. Parking costs little (bounded lists with a TTL); dropping would lose
- * notifications whenever one partition lags another. Parked events that expire are the
- * difference between the `parked` and `resumed` counts.
+ * like can come first (and another replica can record the post while this one parks the like:
+ * `park`). Parking costs little (bounded lists with a TTL); dropping would lose notifications
+ * whenever one partition lags another. Parked events that expire are the difference between
+ * the `parked` and `resumed` counts.
  */
 export class NotificationEventHandler {
   constructor(private readonly deps: EventHandlerDeps) {}
@@ -97,8 +101,19 @@ export class NotificationEventHandler {
         return this.onActivity(event, false);
       }
       case 'unfollow':
-      case 'block':
         return learner.forgetBlog(payload.value.userId, payload.value.blogId);
+      case 'block':
+      case 'unblock': {
+        const { userId, blogId } = payload.value;
+        if (userId === '' || blogId === '') return;
+        const blocked = payload.$case === 'block';
+        const atMs = event.atMs > 0 ? event.atMs : this.deps.clock();
+        await Promise.all([
+          blocked ? learner.forgetBlog(userId, blogId) : undefined,
+          this.deps.blocks.record(userId, blogId, blocked, atMs),
+        ]);
+        return;
+      }
       case 'sessionStarted':
         if (payload.value.userId === '') return;
         return sessions.record(
@@ -126,6 +141,7 @@ export class NotificationEventHandler {
   private async onEngagement(
     event: eventsv1.Event,
     from: 'fresh' | 'post' | 'blog',
+    resumed = from !== 'fresh',
   ): Promise<void> {
     const lookups = memoizedLookups(this.deps.directory);
     const [learned, result] = await Promise.all([
@@ -134,9 +150,9 @@ export class NotificationEventHandler {
     ]);
     if (learned === 'waiting') {
       const postId = event.payload?.$case === 'engagement' ? event.payload.value.postId : '';
-      return this.park({ kind: 'post', id: postId }, event, from !== 'fresh');
+      return this.park({ kind: 'post', id: postId }, event, resumed);
     }
-    return this.onTriggered(event, result, from !== 'fresh');
+    return this.onTriggered(event, result, resumed);
   }
 
   private async onActivity(event: eventsv1.Event, resumed: boolean): Promise<void> {
@@ -172,10 +188,28 @@ export class NotificationEventHandler {
     }
   }
 
+  /**
+   * Parks the event on `on`, unless `on` was recorded since the event looked it up (another
+   * replica's PostCreated or BlogCreated, whose resume ran before this park): then the event
+   * is handled now, as that resume would have. The store checks and parks atomically, so
+   * either the resume sees the event or the event sees the entity. The store's 'known' is
+   * what the lookups find, so handling the event again does not wait on `on` a second time.
+   */
   private async park(on: EntityRef, event: eventsv1.Event, resumed: boolean): Promise<void> {
     if (resumed) this.deps.metrics.activity('resumed');
-    await this.deps.directory.park(on, event, this.deps.clock());
+    const outcome = await this.deps.directory.park(on, event, this.deps.clock());
+    if (outcome === 'known') return this.handleWaiting(on, event, false);
     this.deps.metrics.activity('parked');
+  }
+
+  /**
+   * An event that waited on `entity`, now known: an engagement is looked at again from where
+   * it waited (interests were learned before it waited on a blog); a follow is activity only.
+   */
+  private handleWaiting(entity: EntityRef, event: eventsv1.Event, resumed: boolean): Promise<void> {
+    return event.payload?.$case === 'engagement'
+      ? this.onEngagement(event, entity.kind, resumed)
+      : this.onActivity(event, resumed);
   }
 
   private async digestAll(entries: readonly DigestEntry[]): Promise<void> {
@@ -207,10 +241,7 @@ export class NotificationEventHandler {
     const { directory } = this.deps;
     const waiting = await directory.parked(entity, this.deps.clock());
     if (waiting.length === 0) return;
-    for (const event of waiting) {
-      if (event.payload?.$case === 'engagement') await this.onEngagement(event, entity.kind);
-      else await this.onActivity(event, true);
-    }
+    for (const event of waiting) await this.handleWaiting(entity, event, true);
     await directory.unpark(entity, waiting.length);
   }
 }
@@ -221,7 +252,8 @@ export class NotificationEventHandler {
  * only the ones touching the same state need to stay in order:
  * - a user's interests: adds (engagements, follows) commute, as scores are sums, so they share
  *   the key; taking interest back (hide, report, unfollow, block) changes it, so it waits for
- *   the adds before it and the adds after it wait for it;
+ *   the adds before it and the adds after it wait for it; blocks themselves (Block, Unblock)
+ *   are kept by event time, so their order does not matter;
  * - a user's sessions, experiment variants and opened notifications: each its own key, as
  *   they touch nothing of each other's or of the interests;
  * - a post's directory entry: an engagement reads it, and parks on it when it is missing, so it
@@ -249,6 +281,9 @@ export function orderingKeysOf(event: eventsv1.Event): OrderingKeys {
     case 'unfollow':
     case 'block':
       return { exclusive: [`i:${payload.value.userId}`] };
+    case 'unblock':
+      // Blocks are kept by event time (the later wins), so they need no order of their own.
+      return { exclusive: [] };
     case 'sessionStarted':
       return { exclusive: [`s:${payload.value.userId}`] };
     case 'impression':

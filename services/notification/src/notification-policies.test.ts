@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { commonv1, notificationv1, type eventsv1 } from '@feedmesh/contracts';
 import { InMemoryModelRegistry, MODEL_FORMAT, type ModelDocument } from '@feedmesh/models';
 import {
+  block,
   blogCreated,
   engagement,
   follow,
@@ -257,6 +258,72 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
         assert.equal(counts.delivered, 0);
         assert.deepEqual(await inbox('u-alice'), []);
         assert.deepEqual(await inbox('u-carol'), []);
+      });
+    });
+
+    describe('blocks', () => {
+      it("sends nothing more from a blog the user blocked: not its pending new posts, not its owner's likes", async () => {
+        open();
+        await h.apply(
+          ...worldEvents(),
+          blogCreated('b-fan', 'u-fan', 'fanblog'),
+          postCreated('fan-1', 'b-fan', T0 - DAY_MS),
+          postCreated('fan-2', 'b-fan', T0 - DAY_MS),
+          follow('u-fan', 'b-alice', T0 - DAY_MS),
+        );
+        await h.apply(postCreated('alice-new', 'b-alice', T0));
+        assert.equal(await h.core.stores.digests.pendingCount(), 1, "alice's post for u-fan");
+        await h.apply(
+          block('u-fan', 'b-alice', T0),
+          like('u-alice', 'fan-1', T0),
+          like('u-alice', 'fan-2', T0),
+          like('u-bob', 'fan-2', T0),
+        );
+        h.clock.advance(20 * MINUTE_MS);
+        const counts = await h.core.flusher.flushDue();
+        assert.deepEqual([counts.delivered, counts.dropped], [1, 2]);
+        assert.deepEqual(
+          (await inbox('u-fan')).map((n) => [n.type, n.title, n.actorIds, n.count]),
+          [[NotificationType.NOTIFICATION_TYPE_ACTIVITY, 'bob liked your post', ['u-bob'], 1]],
+        );
+      });
+
+      it("leaves a blocked blog's posts out of a digest that has others', the later of Block and Unblock deciding", async () => {
+        open();
+        await h.apply(
+          ...worldEvents(),
+          ...['u-fan', 'u-other'].flatMap((fan) => [
+            follow(fan, 'b-alice', T0 - DAY_MS),
+            follow(fan, 'b-bob', T0 - DAY_MS),
+          ]),
+        );
+        await h.apply(
+          postCreated('alice-1', 'b-alice', T0),
+          postCreated('bob-1', 'b-bob', T0 + 1),
+          postCreated('alice-2', 'b-alice', T0 + 2),
+          // u-fan blocked alice; an older unblock arrives late and changes nothing...
+          block('u-fan', 'b-alice', T0 + 20),
+          block('u-fan', 'b-alice', T0 + 10, false),
+          // ...while u-other unblocked her again; the older block arrives late.
+          block('u-other', 'b-alice', T0 + 20, false),
+          block('u-other', 'b-alice', T0 + 10),
+        );
+        h.clock.advance(15 * MINUTE_MS);
+        assert.equal((await h.core.flusher.flushDue()).delivered, 2);
+        const words = async (userId: string) =>
+          (await inbox(userId)).map((n) => [n.title, n.body, n.postIds, n.actorIds, n.count]);
+        assert.deepEqual(await words('u-fan'), [
+          ['New from bob', '1 new post', ['bob-1'], ['b-bob'], 1],
+        ]);
+        assert.deepEqual(await words('u-other'), [
+          [
+            'New from alice and bob',
+            '3 new posts',
+            ['alice-2', 'bob-1', 'alice-1'],
+            ['b-alice', 'b-bob'],
+            3,
+          ],
+        ]);
       });
     });
 

@@ -3,6 +3,16 @@ import type { QuotaClaim } from './quota-store.js';
 
 export type PolicyVerdict =
   | { readonly action: 'deliver' }
+  /**
+   * Deliver, but without these of its posts and actors (what the user must not see): the
+   * pipeline renders the candidate without what any policy left out (leaveOut).
+   */
+  | {
+      readonly action: 'leave-out';
+      readonly postIds: readonly string[];
+      readonly actorIds: readonly string[];
+      readonly reason: string;
+    }
   | { readonly action: 'drop'; readonly reason: string }
   /** Not now: try again at `untilMs`, still merging new activity (quiet hours, fatigue). */
   | { readonly action: 'delay'; readonly untilMs: number; readonly reason: string }

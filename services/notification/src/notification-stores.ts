@@ -1,4 +1,5 @@
 import type { Logger, Runtime } from '@feedmesh/service-kit';
+import { InMemoryBlockStore, type BlockStore } from './block-store.js';
 import { InMemoryDigestStore, type DigestStore } from './digest-store.js';
 import { InMemoryDirectoryStore, type DirectoryStore } from './directory-store.js';
 import {
@@ -26,6 +27,7 @@ import {
   type PreferencesStore,
 } from './preferences-store.js';
 import { InMemoryQuotaStore, type QuotaStore } from './quota-store.js';
+import { RedisBlockStore } from './redis-block-store.js';
 import { RedisDigestStore } from './redis-digest-store.js';
 import { RedisDirectoryStore } from './redis-directory-store.js';
 import { RedisInboxStore } from './redis-inbox-store.js';
@@ -43,6 +45,7 @@ export interface NotificationStores {
   readonly preferences: PreferencesStore;
   readonly quotas: QuotaStore;
   readonly directory: DirectoryStore;
+  readonly blocks: BlockStore;
   readonly interests: InterestStore;
   readonly sessions: SessionStore;
   readonly openStats: OpenStatsStore;
@@ -64,6 +67,8 @@ export interface StoreSettings {
   readonly directoryTtlMs: number;
   readonly parkTtlMs: number;
   readonly parkCap: number;
+  /** Blogs (blocked or unblocked) remembered per user. */
+  readonly blocksPerUser: number;
   readonly interests: InterestSettings;
   readonly sessions: SessionSettings;
   /** How long preferences read for the policies are reused, ms. */
@@ -97,6 +102,7 @@ export function createNotificationStores(
       preferences: new InMemoryPreferencesStore(),
       quotas: new InMemoryQuotaStore(),
       directory: new InMemoryDirectoryStore(directorySettings),
+      blocks: new InMemoryBlockStore({ perUser: settings.blocksPerUser }),
       interests: new InMemoryInterestStore(settings.interests),
       sessions: new InMemorySessionStore(settings.sessions),
       openStats: new InMemoryOpenStatsStore(),
@@ -115,6 +121,7 @@ export function createNotificationStores(
     ),
     quotas: new RedisQuotaStore(redis, keys),
     directory: new RedisDirectoryStore(redis, keys, directorySettings),
+    blocks: new RedisBlockStore(redis, keys, { perUser: settings.blocksPerUser }),
     interests: new RedisInterestStore(redis, keys, settings.interests),
     sessions: new RedisSessionStore(redis, keys, { ...settings.sessions, shards: settings.shards }),
     openStats: new RedisOpenStatsStore(redis, keys),

@@ -91,6 +91,26 @@ describe('NotificationRenderer', () => {
     ]);
   });
 
+  it('counts every post of a new-post digest, not only the 20 it links to, less those deleted since', async () => {
+    const postIds = Array.from({ length: 20 }, (_, i) => `news-${i}`);
+    const news = candidate(EngagementKind.ENGAGEMENT_KIND_UNSPECIFIED, ['b-alice', 'b-bob'], {
+      subject: {
+        userId: 'fan',
+        type: notificationv1.NotificationType.NOTIFICATION_TYPE_NEW_POST,
+        activityKind: EngagementKind.ENGAGEMENT_KIND_UNSPECIFIED,
+        postId: '',
+        blogId: '',
+        topic: '',
+      },
+      postIds,
+      count: 25,
+    });
+    assert.deepEqual(await words(news), ['New from alice and bob', '25 new posts']);
+    await directory.recordPostDeleted('news-3');
+    const draft = await renderer.render(news, T0);
+    assert.deepEqual([draft.body, draft.count, draft.postIds.length], ['24 new posts', 24, 19]);
+  });
+
   it('fills in the rest of the notification from the candidate', async () => {
     const draft = await renderer.render(
       candidate(EngagementKind.ENGAGEMENT_KIND_LIKE, ['u-alice'], { count: 1 }),

@@ -20,7 +20,8 @@ const VERBS: ReadonlyMap<commonv1.EngagementKind, string> = new Map([
  * Words a candidate, per type:
  * - ACTIVITY: "alice liked your post", "3 people liked your post" with the body
  *   "alice, bob and carol". Actors are named by their blog (their earliest), or by user id.
- * - NEW_POST: "New from alice" / "New from alice, bob and 2 others", body "3 new posts".
+ * - NEW_POST: "New from alice" / "New from alice, bob and 2 others", body "3 new posts" (every
+ *   post digested, though it links to the 20 most recent).
  * - TRENDING: "#cats is trending", body "Popular right now in #cats".
  * - REACTIVATION: "Here's what you missed", body "5 posts picked for you, from alice and bob".
  * Blogs are named by their name, or by id when the directory does not know them.
@@ -43,11 +44,18 @@ export class NotificationRenderer {
           this.blogNames(candidate.actorIds.slice(0, NAMED_ACTORS)),
           this.livePosts(candidate.postIds),
         ]);
+        // Every post digested counts, not only the LISTED_POSTS it links to; the listed ones
+        // deleted meanwhile do not.
+        const count = Math.max(
+          postIds.length,
+          candidate.count - (candidate.postIds.length - postIds.length),
+        );
         return {
           ...base,
           title: `New from ${listNames(blogs, candidate.actorCount)}`,
-          body: `${postIds.length.toLocaleString('en-US')} new ${postIds.length === 1 ? 'post' : 'posts'}`,
+          body: `${count.toLocaleString('en-US')} new ${count === 1 ? 'post' : 'posts'}`,
           postIds,
+          count,
         };
       }
       case NotificationType.NOTIFICATION_TYPE_TRENDING:

@@ -31,7 +31,8 @@ export interface ReactivationRunReport {
  * session for `lapseMs`), and for each one still lapsed and not yet reactivated for this lapse,
  * picks their best candidates from candidate-generation and the ranker (ReactivationPicker) and
  * queues one REACTIVATION digest. The digest then goes through the policies like any other
- * (quiet hours delay it, fatigue and the budget hold it, preferences drop it).
+ * (quiet hours delay it, fatigue and the budget hold it, preferences drop it), and is dropped
+ * if the user comes back before it is delivered (StillLapsedPolicy).
  *
  * One digest per lapse: the entry's id names the user and the session the lapse follows, and
  * the session records which lapse was answered. A user who comes back and lapses again is a
@@ -114,7 +115,8 @@ function reactivationEntry(
       activityKind: commonv1.EngagementKind.ENGAGEMENT_KIND_UNSPECIFIED,
       postId: '',
       blogId: '',
-      topic: '',
+      // The lapse it answers: the still-lapsed policy drops it once the user had a later session.
+      topic: String(lastSessionAtMs),
     },
     eventId: `reactivation|${userId}|${lastSessionAtMs}`,
     actorIds: blogIds,

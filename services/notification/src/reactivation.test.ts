@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { commonv1, notificationv1, type eventsv1 } from '@feedmesh/contracts';
-import { blogCreated, like, postCreated, postDeleted, T0 } from './test-fixtures/events.js';
+import { block, blogCreated, like, postCreated, postDeleted, T0 } from './test-fixtures/events.js';
 import { FakeMesh, type FakePost } from './test-fixtures/fake-mesh.js';
 import { openCore, type CoreHarness, type StoreKind } from './test-fixtures/harness.js';
 
@@ -131,6 +131,69 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
       h.clock.advance(2 * DAY_MS);
       assert.equal((await runJob()).queued, 1);
       assert.equal((await inbox('u-lapsed')).length, 2);
+    });
+
+    it('sends a held digest only to users still lapsed when it is delivered', async () => {
+      mesh.candidates.set('u-lapsed', POSTS);
+      mesh.candidates.set('u-away', POSTS);
+      // T0 is 08:00 UTC: both are in their quiet hours until 09:00.
+      for (const userId of ['u-lapsed', 'u-away']) {
+        await h.core.stores.preferences.set(userId, {
+          types: [],
+          timeZone: 'UTC',
+          quietStartMinute: 7 * 60,
+          quietEndMinute: 9 * 60,
+        });
+      }
+      await h.apply(session('u-lapsed', T0 - 8 * DAY_MS), session('u-away', T0 - 8 * DAY_MS));
+      assert.equal((await runJob()).queued, 2);
+      assert.equal(await h.core.stores.digests.pendingCount(), 2, 'held by quiet hours');
+
+      // u-lapsed comes back at 08:30; u-away does not.
+      h.clock.advance(HOUR_MS / 2);
+      await h.apply(session('u-lapsed', h.clock.now()));
+      h.clock.advance(HOUR_MS / 2 + 60_000);
+      const counts = await h.core.flusher.flushDue();
+      assert.deepEqual([counts.delivered, counts.dropped], [1, 1]);
+      assert.deepEqual(await inbox('u-lapsed'), []);
+      assert.deepEqual(
+        (await inbox('u-away')).map((n) => n.title),
+        ["Here's what you missed"],
+      );
+    });
+
+    it('leaves posts of blogs the user blocked out of what they missed, and out of trends', async () => {
+      mesh.candidates.set('u-lapsed', POSTS);
+      await h.apply(
+        session('u-lapsed', T0 - 10 * DAY_MS),
+        block('u-lapsed', 'b-art', T0 - 9 * DAY_MS),
+      );
+      await runJob();
+      const [digest] = await inbox('u-lapsed');
+      assert.deepEqual(
+        [digest?.body, digest?.postIds, digest?.actorIds],
+        ['1 post picked for you, from foodblog', ['missed-d'], ['b-food']],
+      );
+
+      await h.apply(
+        ...[0, 1, 2].flatMap((i) => [
+          postCreated(`cat-${i}`, 'b-art', T0 - DAY_MS, ['cats']),
+          like('u-lapsed', `cat-${i}`, T0 - DAY_MS),
+        ]),
+        postCreated('hot-art', 'b-art', T0 - HOUR_MS, ['cats']),
+        postCreated('hot-food', 'b-food', T0 - HOUR_MS, ['cats']),
+      );
+      mesh.trending = {
+        tags: [{ tag: 'cats', score: 6, observed: 60, expected: 10 }],
+        posts: [
+          { postId: 'hot-art', blogId: 'b-art', score: 9, observed: 9, expected: 1 },
+          { postId: 'hot-food', blogId: 'b-food', score: 7, observed: 9, expected: 1 },
+        ],
+      };
+      assert.equal((await h.core.trendingJob.runOnce()).entries, 1);
+      await h.core.flusher.flushDue();
+      const [trend] = await inbox('u-lapsed');
+      assert.deepEqual([trend?.title, trend?.postIds], ['#cats is trending', ['hot-food']]);
     });
 
     it('leaves users lapsed for longer than the limit alone', async () => {

@@ -7,6 +7,7 @@ import {
   type EntityRef,
   type KnownBlog,
   type KnownPost,
+  type ParkOutcome,
 } from './directory-store.js';
 import { LuaScript, redisCall } from './redis-call.js';
 import type { NotificationKeys } from './redis-keys.js';
@@ -25,6 +26,28 @@ return 1
 `,
 );
 
+/**
+ * Parks an event on a post or blog only while it is unknown. KEYS: the parked list, the entity's
+ * hash (same hash tag). ARGV: the event (proto JSON), the field that makes the entity known
+ * (`blog` for a post, `owner` for a blog), the cap, the time to live (ms). A post that is
+ * deleted is known too: nothing waits for it. Returns 1 (parked) or 0 (known: nothing parked).
+ *
+ * Checked in one script with the push: a replica recording the entity writes its hash before
+ * it reads the parked list to resume, so the event is either pushed before that write (and
+ * resumed) or finds the entity here (and its handler goes on with it at once).
+ */
+const PARK = new LuaScript(
+  'notification.directory.park',
+  `
+local known = redis.call('HGET', KEYS[2], ARGV[2])
+if (known and known ~= '') or redis.call('HGET', KEYS[2], 'deleted') == '1' then return 0 end
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]) - 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+`,
+);
+
 /** Blogs remembered in process, and how often a remembered one's entry TTL is refreshed. */
 const BLOGS_CACHED = 50_000;
 const BLOG_REFRESH_MS = 24 * 60 * 60 * 1000;
@@ -32,8 +55,9 @@ const BLOG_REFRESH_MS = 24 * 60 * 60 * 1000;
 /**
  * Keys: `{p:P}:post` (hash blog, deleted, tags), `{b:B}:blog` (hash owner, name), `{u:U}:name`
  * (hash name, atMs), and `{p:P}:parked` / `{b:B}:parked` (lists of proto-JSON events, newest
- * first). Directory entries expire `entryTtlMs` after they were last recorded or looked up;
- * a like on a post older than that is parked, then dropped.
+ * first, under the entity's hash tag so a park can check the entity: PARK). Directory entries
+ * expire `entryTtlMs` after they were last recorded or looked up; a like on a post older than
+ * that is parked, then dropped.
  */
 export class RedisDirectoryStore implements DirectoryStore {
   /** Blogs read lately, oldest first (a FIFO bound, enough for a working set). */
@@ -126,17 +150,18 @@ export class RedisDirectoryStore implements DirectoryStore {
     return found;
   }
 
-  async park(entity: EntityRef, event: eventsv1.Event): Promise<void> {
-    const key = this.parkedKey(entity);
+  async park(entity: EntityRef, event: eventsv1.Event): Promise<ParkOutcome> {
     const json = JSON.stringify(eventsv1.Event.toJSON(event));
-    await redisCall('MULTI LPUSH', () =>
-      this.redis
-        .multi()
-        .lpush(key, json)
-        .ltrim(key, 0, this.settings.parkCap - 1)
-        .pexpire(key, this.settings.parkTtlMs)
-        .exec(),
+    const [entityKey, knownBy] =
+      entity.kind === 'post'
+        ? [this.postKey(entity.id), 'blog']
+        : [this.blogKey(entity.id), 'owner'];
+    const parked = await PARK.run(
+      this.redis,
+      [this.parkedKey(entity), entityKey],
+      [json, knownBy, this.settings.parkCap, this.settings.parkTtlMs],
     );
+    return parked === 1 ? 'parked' : 'known';
   }
 
   async parked(entity: EntityRef): Promise<eventsv1.Event[]> {

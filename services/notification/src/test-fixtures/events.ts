@@ -89,3 +89,14 @@ export class FakeClock {
     this.nowMs += ms;
   }
 }
+
+/** A Block, or with `blocked` false an Unblock, of `blogId` by `userId`. */
+export function block(userId: string, blogId: string, atMs = T0, blocked = true): eventsv1.Event {
+  return {
+    eventId: nextEventId(blocked ? 'block' : 'unblock'),
+    atMs,
+    payload: blocked
+      ? { $case: 'block', value: { userId, blogId } }
+      : { $case: 'unblock', value: { userId, blogId } },
+  };
+}

@@ -77,19 +77,24 @@ export interface CoreHarness {
   dispose(): Promise<void>;
 }
 
+/**
+ * `extra.prefix` puts the core on a key prefix of the test's choosing: cores opened on one
+ * prefix are replicas sharing one Redis (the test deletes their keys).
+ */
 export function openCore(
   kind: StoreKind,
   overrides: Record<string, string> = {},
-  extra: Partial<Pick<NotificationOptions, 'registry'>> = {},
+  extra: Partial<Pick<NotificationOptions, 'registry'>> & { readonly prefix?: string } = {},
 ): CoreHarness {
   const clock = new FakeClock();
-  const { runtime, config, dispose } = testRuntime(kind, overrides);
+  const { prefix, ...options } = extra;
+  const { runtime, config, dispose } = testRuntime(kind, overrides, prefix);
   const core = assembleNotification({
     config,
     runtime,
     logger: silentLogger,
     clock: clock.now,
-    ...extra,
+    ...options,
   });
   return {
     core,
