@@ -30,11 +30,28 @@ export interface ErrorLogger {
   error(obj: object, msg: string): void;
 }
 
+/** Downstream codes the caller can act on as they are: its request, a missing thing, load, time. */
+const PASSED_THROUGH: ReadonlySet<Status> = new Set([
+  Status.INVALID_ARGUMENT,
+  Status.NOT_FOUND,
+  Status.DEADLINE_EXCEEDED,
+  Status.RESOURCE_EXHAUSTED,
+]);
+
+/** Downstream codes that say it could not answer for now: UNAVAILABLE to the caller. */
+const TRANSIENT: ReadonlySet<Status> = new Set([
+  Status.UNAVAILABLE,
+  Status.CANCELLED,
+  Status.ABORTED,
+]);
+
 /**
  * Converts whatever a handler throws into a ServerError: project errors to their status with
- * their message; a downstream ClientError keeps its code when it is one the caller can act on,
- * otherwise UNAVAILABLE; anything else to INTERNAL with a generic message (the details are
- * logged, never sent, so internals do not leak).
+ * their message; a downstream ClientError keeps its code when it is one the caller can act on
+ * (PASSED_THROUGH), becomes UNAVAILABLE when the downstream could not answer for now, and
+ * INTERNAL when it answered with an error of its own, which retrying would not change;
+ * anything else to INTERNAL with a generic message (the details are logged, never sent, so
+ * internals do not leak).
  */
 export function errorMappingMiddleware(logger: ErrorLogger) {
   return async function* errorMapping<Request, Response>(
@@ -65,11 +82,14 @@ function toServerError(
     return new ServerError(grpcStatusOf(error), error.message);
   }
   if (error instanceof ClientError) {
-    const passThrough = [Status.INVALID_ARGUMENT, Status.NOT_FOUND, Status.DEADLINE_EXCEEDED];
-    if (passThrough.includes(error.code)) return new ServerError(error.code, error.details);
+    if (PASSED_THROUGH.has(error.code)) return new ServerError(error.code, error.details);
     logger.error({ err: error, method }, 'downstream call failed');
+    // Only a downstream that could not answer for now is worth another try: the caller's
+    // client retries UNAVAILABLE. A downstream that answered with an error of its own
+    // (INTERNAL, FAILED_PRECONDITION, UNAUTHENTICATED, ...) would answer it again, so
+    // retrying it at every hop only multiplies the load on it.
     return new ServerError(
-      Status.UNAVAILABLE,
+      TRANSIENT.has(error.code) ? Status.UNAVAILABLE : Status.INTERNAL,
       `downstream ${error.path} failed: ${Status[error.code]}`,
     );
   }

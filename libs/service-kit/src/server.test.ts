@@ -273,3 +273,89 @@ describe('service-kit undecodable requests', () => {
     }
   });
 });
+
+describe('service-kit error mapping of a downstream failure', () => {
+  /** A leaf that answers every call with `code`, counting them; a middle service calling it. */
+  let leafCalls = 0;
+  let leafCode = Status.FAILED_PRECONDITION;
+  let leaf: RunningServer;
+  let middle: RunningServer;
+  before(async () => {
+    leaf = await startGrpcServer({
+      name: 'leaf',
+      listen: '127.0.0.1:0',
+      maxMessageBytes: 1024 * 1024,
+      unaryTimeoutMs: 2_000,
+      drainTimeoutMs: 1_000,
+      logger: silent,
+      services: [
+        bindService(echov1.EchoServiceDefinition, {
+          async echo() {
+            leafCalls += 1;
+            throw new ServerError(leafCode, 'the leaf says no');
+          },
+        }),
+      ],
+    });
+    const downstream = createServiceClient(echov1.EchoServiceDefinition, leaf.address, {
+      deadlineMs: 2_000,
+    });
+    middle = await startGrpcServer({
+      name: 'middle',
+      listen: '127.0.0.1:0',
+      maxMessageBytes: 1024 * 1024,
+      unaryTimeoutMs: 2_000,
+      drainTimeoutMs: 1_000,
+      logger: silent,
+      services: [
+        bindService(echov1.EchoServiceDefinition, {
+          echo: (request, context) => downstream.client.echo(request, { signal: context.signal }),
+        }),
+      ],
+      onShutdown: async () => downstream.close(),
+    });
+  });
+  after(async () => {
+    await middle.shutdown();
+    await leaf.shutdown();
+  });
+
+  async function viaMiddle(): Promise<ClientError> {
+    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, middle.address, {
+      deadlineMs: 2_000,
+    });
+    try {
+      await client.echo({ payload: Buffer.from('x'), delayMs: 0 });
+      assert.fail('expected the call to fail');
+    } catch (error) {
+      assert.ok(error instanceof ClientError, String(error));
+      return error;
+    } finally {
+      close();
+    }
+  }
+
+  it('answers INTERNAL, which no caller retries, when the downstream answered an error of its own', async () => {
+    leafCode = Status.FAILED_PRECONDITION;
+    leafCalls = 0;
+    const error = await viaMiddle();
+    assert.equal(error.code, Status.INTERNAL);
+    assert.match(error.details, /failed: FAILED_PRECONDITION$/);
+    assert.equal(leafCalls, 1, 'one call reached the leaf: nothing retried it');
+  });
+
+  it('answers UNAVAILABLE, and the edge retries, when the downstream could not answer for now', async () => {
+    leafCode = Status.UNAVAILABLE;
+    leafCalls = 0;
+    const error = await viaMiddle();
+    assert.equal(error.code, Status.UNAVAILABLE);
+    assert.ok(leafCalls > 1, `${leafCalls} calls reached the leaf`);
+  });
+
+  it('passes RESOURCE_EXHAUSTED through as it is: the caller should back off', async () => {
+    leafCode = Status.RESOURCE_EXHAUSTED;
+    const error = await viaMiddle();
+    assert.equal(error.code, Status.RESOURCE_EXHAUSTED);
+    assert.equal(error.details, 'the leaf says no');
+  });
+});
