@@ -5,9 +5,15 @@ import {
   type Client,
   type CompatServiceDefinition,
 } from 'nice-grpc';
-import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
+import type { DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
-import { Metadata, Status, type CallOptions, type ClientMiddlewareCall } from 'nice-grpc-common';
+import {
+  ClientError,
+  Metadata,
+  Status,
+  type CallOptions,
+  type ClientMiddlewareCall,
+} from 'nice-grpc-common';
 import { clientTelemetry } from './telemetry.js';
 import { channelCredentials, type TlsMaterial } from './tls.js';
 
@@ -19,8 +25,26 @@ export type ServiceClient<D extends CompatServiceDefinition> = Client<
 export interface ClientOptions {
   /** Every call gets this deadline unless the call names its own, ms. */
   readonly deadlineMs: number;
-  /** Attempts for idempotent methods (marked in the proto); other methods are never retried. */
+  /**
+   * Retries after the first call, for idempotent methods (marked in the proto) that failed
+   * with UNAVAILABLE: `maxRetries: 2` means up to 3 calls, `0` no retry. Default 2. Other
+   * methods are never retried. All calls share the one deadline.
+   */
+  readonly maxRetries?: number;
+  /**
+   * @deprecated The old name of `maxRetries`, which it means (retries, not attempts: 2 is up
+   * to 3 calls); `maxRetries` wins when both are set.
+   */
   readonly retryMaxAttempts?: number;
+  /**
+   * A connection with calls in flight is pinged after this long without traffic, ms; default
+   * 20 000. A peer that vanished without closing the connection (node lost, a partition, a
+   * proxy that drops bytes) is noticed by the ping going unanswered, and the channel
+   * reconnects instead of failing every call on a dead connection until the OS gives up.
+   */
+  readonly keepaliveTimeMs?: number;
+  /** How long a keepalive ping may go unanswered before the connection is dropped, ms; default 10 000. */
+  readonly keepaliveTimeoutMs?: number;
   readonly maxMessageBytes?: number;
   /**
    * The HTTP/2 receive window the client advertises, bytes. Default 4 MiB: with grpc-js's
@@ -54,16 +78,21 @@ export function createServiceClient<D extends CompatServiceDefinition>(
     'grpc.max_receive_message_length': maxBytes,
     'grpc.max_send_message_length': maxBytes,
     'grpc-node.flow_control_window': options.flowControlWindowBytes ?? 4 * 1024 * 1024,
+    // Pings only while calls are in flight (grpc.keepalive_permit_without_calls stays 0): an
+    // idle connection costs nothing, and the first call on a dead one starts the ping.
+    'grpc.keepalive_time_ms': options.keepaliveTimeMs ?? 20_000,
+    'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs ?? 10_000,
   });
+  // The last `use` is the outermost: one deadline over all the retries, each attempt traced.
   const client = createClientFactory()
     .use(bearerToken(options.bearerToken))
     .use(clientTelemetry())
     .use(retryMiddleware)
-    .use(deadlineMiddleware)
+    .use(deadline)
     .create(definition, channel, {
       '*': {
         deadline: options.deadlineMs,
-        retryMaxAttempts: options.retryMaxAttempts ?? 2,
+        retryMaxAttempts: options.maxRetries ?? options.retryMaxAttempts ?? 2,
         retryBaseDelayMs: 25,
         retryMaxDelayMs: 250,
         retryableStatuses: [Status.UNAVAILABLE],
@@ -82,4 +111,33 @@ function bearerToken(token: string | undefined) {
     const metadata = Metadata(options.metadata).set('authorization', `Bearer ${token}`);
     return yield* call.next(call.request, { ...options, metadata });
   };
+}
+
+/**
+ * nice-grpc-client-middleware-deadline's contract (a `deadline` option, a ClientError with
+ * DEADLINE_EXCEEDED when it passes), except that the call's signal is aborted with that error
+ * as its reason: the attempt in flight then fails with DEADLINE_EXCEEDED itself, so its span
+ * and rpc.client.duration (recorded inside, per attempt) say so, not CANCELLED.
+ */
+async function* deadline<Request, Response>(
+  call: ClientMiddlewareCall<Request, Response>,
+  options: CallOptions & DeadlineOptions,
+): AsyncGenerator<Response, Response | void, undefined> {
+  const { deadline: at, signal: outer, ...rest } = options;
+  if (at == null || outer?.aborted)
+    return yield* call.next(call.request, { ...rest, signal: outer });
+  const controller = new AbortController();
+  const expired = new ClientError(call.method.path, Status.DEADLINE_EXCEEDED, 'Deadline exceeded');
+  const onAbort = () => controller.abort(outer?.reason);
+  outer?.addEventListener('abort', onAbort);
+  const ms = at instanceof Date ? at.getTime() - Date.now() : at;
+  const timer = setTimeout(() => controller.abort(expired), ms);
+  try {
+    return yield* call.next(call.request, { ...rest, signal: controller.signal });
+  } finally {
+    outer?.removeEventListener('abort', onAbort);
+    clearTimeout(timer);
+    // As the library does: once the deadline passed, the call ends with it whatever else happened.
+    if (controller.signal.reason === expired) throw expired;
+  }
 }

@@ -216,6 +216,52 @@ describe('service-kit graceful drain', () => {
   });
 });
 
+describe('service-kit drain of open streams', () => {
+  it('ends an open reflection stream with UNAVAILABLE when the drain starts, without waiting out the drain timeout', async () => {
+    const messages: string[] = [];
+    const logger = {
+      info: (_: object, message: string) => messages.push(message),
+      warn: (_: object, message: string) => messages.push(message),
+      error: (_: object, message: string) => messages.push(message),
+    };
+    const server = await startEcho({ drainTimeoutMs: 20_000, logger });
+    const channel = createChannel(server.address);
+    const reflection = createClient(ServerReflectionService, channel);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    async function* requests() {
+      yield new reflectionPb.ServerReflectionRequest().setListServices('*');
+      await held; // the client keeps its side open, as grpcurl and IDEs do
+    }
+    let answers = 0;
+    let firstAnswer = () => {};
+    const answered = new Promise<void>((resolve) => (firstAnswer = resolve));
+    const ended = (async () => {
+      try {
+        for await (const _ of reflection.serverReflectionInfo(requests())) {
+          answers++;
+          firstAnswer();
+        }
+        return 'ended without a status';
+      } catch (error) {
+        return error;
+      }
+    })();
+    try {
+      await answered;
+      await server.shutdown('test');
+      const error = await ended;
+      assert.ok(error instanceof ClientError, String(error));
+      assert.equal(error.code, Status.UNAVAILABLE);
+      assert.equal(answers, 1);
+      assert.ok(!messages.includes('drain timed out; forcing shutdown'), messages.join(' | '));
+    } finally {
+      release();
+      channel.close();
+    }
+  });
+});
+
 describe('service-kit connection age', () => {
   it('keeps calls succeeding while connections are recycled after GRPC_MAX_CONNECTION_AGE_MS', async () => {
     const server = await startEcho({ maxConnectionAgeMs: 100, drainTimeoutMs: 500 });

@@ -54,6 +54,15 @@ export interface GrpcServerOptions {
   readonly healthListenVariable?: string | undefined;
   /** Close connections gracefully after this long (0 or undefined: never), ms. */
   readonly maxConnectionAgeMs?: number | undefined;
+  /**
+   * Each connection is pinged after this long without traffic, ms; default 30 000. A client
+   * that vanished without closing (node lost, partition) is dropped when the ping goes
+   * unanswered for `keepaliveTimeoutMs` (default 10 000), so its streams end instead of
+   * holding handlers open forever. (grpc-js servers enforce no ping policy of their own: the
+   * clients' pings, every 20 s by default, are always accepted.)
+   */
+  readonly keepaliveTimeMs?: number | undefined;
+  readonly keepaliveTimeoutMs?: number | undefined;
   /** Mutual TLS material (see tls.ts); plaintext when undefined. */
   readonly tls?: TlsMaterial | undefined;
   /** Runs after error mapping, before the handler: authentication, for the gateway. */
@@ -102,6 +111,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   let server: Server = createServer({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
+    'grpc.keepalive_time_ms': options.keepaliveTimeMs ?? 30_000,
+    'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs ?? 10_000,
     ...(options.maxConnectionAgeMs
       ? {
           'grpc.max_connection_age_ms': options.maxConnectionAgeMs,

@@ -64,7 +64,12 @@ export function serverTelemetryMiddleware(serviceLabel: string): ServerMiddlewar
   });
 }
 
-/** Traces and measures every call a client makes. Attach it first, before deadline and retry. */
+/**
+ * Traces and measures every call a client makes, one span and one measurement per attempt when
+ * it sits inside retry and deadline middleware. A deadline is recorded as DEADLINE_EXCEEDED
+ * only if the deadline middleware aborts the call's signal with that ClientError as its reason
+ * (service-kit's does); a bare abort is recorded as CANCELLED.
+ */
 export function clientTelemetryMiddleware(): ClientMiddleware {
   return composeClientMiddleware(openTelemetryClientMiddleware(), async function* (call, options) {
     const started = performance.now();
