@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NotFoundError } from '@feedmesh/errors';
 import { inOrder, type Consumer } from '@feedmesh/events';
@@ -73,15 +73,27 @@ const QUIET_MS = 1_000;
  * valid pair, so a crash at any point loses nothing. Events both groups deliver are applied
  * twice, which indexing tolerates (it is idempotent).
  *
- * On start, the snapshot is loaded, the file is removed (its group is about to move on, so
- * the pair would no longer hold), its group resumes as the live one and catches up, and a
- * round runs at once to make a new pair. Without a usable snapshot, the retained log is
- * indexed from its `history()` while a live group follows new events.
+ * A snapshot also names a **spare**: another stopped group whose position is no later than
+ * the snapshot's end (every event before it is in the snapshot, or was trimmed before anyone
+ * read it), so catching up from it only replays events again. On start, the snapshot is
+ * loaded and the spare catches up as the live group, so the file and its paired group stay
+ * an untouched, valid pair until the next round replaces them: a crash before that loses
+ * nothing. Which groups a start consumed is noted first in `<path>.resumed` (fsynced), so a
+ * second start from the same snapshot never takes a group that moved on: it takes the paired
+ * group itself (then the snapshot has no untouched group left), and a third catches up by
+ * indexing the retained log over the snapshot (losing only what the log trimmed since the
+ * snapshot). Without a usable snapshot, the retained log is indexed from its `history()`
+ * while a live group follows new events; that start first creates the other slots' groups
+ * (at the log's end, before the history pass), so they can serve as spares.
  */
 export class IndexReplica {
   private liveSlot = 0;
   private live: Consumer | undefined;
   private pairedSlot: number | undefined;
+  /** Stopped groups every event before whose position is in the index (spare candidates). */
+  private readonly covered = new Set<number>();
+  /** The snapshot file on disk: when taken, its spare, and the groups taken since. */
+  private file: { takenAtMs: number; spare: number | undefined; used: number[] } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
   private stopping = false;
@@ -97,7 +109,7 @@ export class IndexReplica {
     const restored = await IndexReplica.restore(options);
     if ('index' in restored) {
       const replica = new IndexReplica(options, restored.index);
-      await replica.resume(restored.slot);
+      await replica.resume(restored);
       return replica;
     }
     const replica = new IndexReplica(options, new SearchIndex(options.index));
@@ -142,6 +154,7 @@ export class IndexReplica {
     if (this.timer !== undefined) clearInterval(this.timer);
     await this.round;
     await this.live?.stop();
+    if (this.live !== undefined) this.covered.add(this.liveSlot);
     const settings = this.options.snapshots;
     if (settings?.onShutdown === true && this.live !== undefined) {
       // The live group just stopped where the index ends: it pairs with this snapshot.
@@ -172,7 +185,7 @@ export class IndexReplica {
 
   private static async restore(
     options: IndexReplicaOptions,
-  ): Promise<{ index: SearchIndex; slot: number } | { reason: string }> {
+  ): Promise<Restored | { reason: string }> {
     const settings = options.snapshots;
     if (settings === undefined) return { reason: 'snapshots off' };
     const { logger, runtime } = options;
@@ -187,7 +200,22 @@ export class IndexReplica {
       // The group must still be where the snapshot left it: a log that lost it (flushed,
       // recreated) cannot be caught up from, so the snapshot is no use.
       await runtime.eventLog.lag(group);
-      return { index: loaded.index, slot };
+      const takenAtMs = Number(loaded.meta['takenAtMs'] ?? 0);
+      const used = await readResumed(settings.path, takenAtMs);
+      let spare: number | undefined = Number(loaded.meta['spare'] ?? NaN);
+      if (!Number.isInteger(spare) || spare < 0 || spare >= GROUP_SLOTS || spare === slot) {
+        spare = undefined;
+      } else if (used.includes(spare)) {
+        spare = undefined;
+      } else {
+        try {
+          await runtime.eventLog.lag(searchGroupName(runtime.consumerName, spare));
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) throw error;
+          spare = undefined;
+        }
+      }
+      return { index: loaded.index, slot, spare, takenAtMs, used };
     } catch (error) {
       if (!(error instanceof SnapshotFormatError || error instanceof NotFoundError)) throw error;
       logger.warn({ err: error, path: settings.path }, 'search snapshot not usable; rebuilding');
@@ -195,36 +223,68 @@ export class IndexReplica {
     }
   }
 
-  /** Catches up from a restored snapshot's group, which becomes the live one. */
-  private async resume(slot: number): Promise<void> {
+  /**
+   * Catches up from a restored snapshot: from its spare group when it has one nobody took
+   * since, keeping the file and its paired group an untouched pair until the next round
+   * replaces them; else from the paired group itself; else (both taken by earlier starts) by
+   * indexing the retained log over the snapshot while the paired group follows.
+   */
+  private async resume(restored: Restored): Promise<void> {
     const settings = this.options.snapshots;
-    if (settings !== undefined) await rm(settings.path, { force: true });
-    this.liveSlot = slot;
+    const { slot, spare, takenAtMs, used } = restored;
+    const fromSpare = spare !== undefined;
+    const replay = !fromSpare && used.includes(slot);
+    const liveSlot = spare ?? slot;
+    // Noted (durably) before the group moves, so a later start from this snapshot skips it.
+    if (settings !== undefined) {
+      await writeResumed(settings.path, takenAtMs, [...new Set([...used, liveSlot])]);
+    }
+    this.file = { takenAtMs, spare, used: [...new Set([...used, liveSlot])] };
+    if (fromSpare) {
+      this.pairedSlot = slot;
+      this.covered.add(slot);
+    }
+    this.liveSlot = liveSlot;
     await withSpan(
       'search.catch_up',
-      { 'messaging.consumer.group.name': this.group(slot) },
+      { 'messaging.consumer.group.name': this.group(liveSlot) },
       async () => {
-        this.live = await this.consume(slot);
+        this.live = await this.consume(liveSlot);
+        if (replay) {
+          // The paired group moved on in an earlier start that died before replacing the
+          // snapshot: what it delivered then is read again from the retained log.
+          const indexer = new PostIndexer(this.index, this.options.tagger);
+          for await (const event of this.options.runtime.eventLog.history()) {
+            try {
+              indexer.apply(event);
+            } catch (error) {
+              this.options.logger.warn(
+                { err: error, eventId: event.eventId },
+                'search skipped a bad event',
+              );
+            }
+          }
+        }
         // Delivered entries stay pending until handled, so wait for those too. An entry
         // whose handler keeps failing stays pending until dead-lettered: past the timeout
         // the replica serves anyway, and the group goes on catching up.
         const timeoutMs = settings?.catchUpTimeoutMs ?? Infinity;
-        if (!(await this.caughtUp([{ slot, consumer: this.live }], timeoutMs, true))) {
+        if (!(await this.caughtUp([{ slot: liveSlot, consumer: this.live }], timeoutMs, true))) {
           this.options.logger.warn(
-            { group: this.group(slot), timeoutMs },
+            { group: this.group(liveSlot), timeoutMs },
             'search serves before its catch-up settled: entries of the log are still pending',
           );
         }
       },
     );
     this.options.logger.info(
-      { group: this.group(slot), ...this.index.stats() },
+      { group: this.group(liveSlot), paired: this.group(slot), replay, ...this.index.stats() },
       'search index restored from its snapshot and caught up from the log',
     );
     this.emit({
       kind: 'restored',
       documents: this.index.stats().documents,
-      group: this.group(slot),
+      group: this.group(liveSlot),
     });
   }
 
@@ -233,6 +293,19 @@ export class IndexReplica {
     const { runtime, logger } = this.options;
     const indexer = new PostIndexer(this.index, this.options.tagger);
     this.liveSlot = 0;
+    if (this.options.snapshots !== undefined) {
+      // The other slots' groups, created before the history pass, are spares for the first
+      // snapshot: everything before where they stand is in the history read next.
+      for (let slot = 1; slot < GROUP_SLOTS; slot += 1) {
+        try {
+          await runtime.eventLog.lag(this.group(slot));
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) throw error;
+          await (await this.consume(slot)).stop();
+        }
+        this.covered.add(slot);
+      }
+    }
     this.live = await this.consume(0);
     const group = this.group(0);
     await withSpan('search.rebuild', { 'messaging.consumer.group.name': group }, async (span) => {
@@ -310,6 +383,14 @@ export class IndexReplica {
     const { logger } = this.options;
     const next = [0, 1, 2].find((slot) => slot !== this.liveSlot && slot !== this.pairedSlot) ?? 0;
     try {
+      const file = this.file;
+      if (file !== undefined && file.spare === next && !file.used.includes(next)) {
+        // The round moves the file's spare: noted first, so a crash before the new snapshot
+        // replaces the file does not restart from a group that moved on.
+        file.used.push(next);
+        await writeResumed(settings.path, file.takenAtMs, file.used);
+      }
+      const wasCovered = this.covered.delete(next);
       const nextConsumer = await this.consume(next);
       const groups = [
         { slot: this.liveSlot, consumer: this.live },
@@ -317,6 +398,8 @@ export class IndexReplica {
       ];
       if (!(await this.caughtUp(groups, settings.catchUpTimeoutMs))) {
         await nextConsumer.stop();
+        // It read on from where it stood, applying what it acknowledged: covered as before.
+        if (wasCovered) this.covered.add(next);
         if (this.stopping) return;
         logger.warn(
           { group: this.group(next), timeoutMs: settings.catchUpTimeoutMs },
@@ -327,6 +410,7 @@ export class IndexReplica {
       }
       const stopped = this.liveSlot;
       await this.live.stop();
+      this.covered.add(stopped);
       this.live = nextConsumer;
       this.liveSlot = next;
       await this.write(settings, stopped);
@@ -340,12 +424,22 @@ export class IndexReplica {
   private async write(settings: SnapshotSettings, slot: number): Promise<void> {
     const group = this.group(slot);
     const started = Date.now();
+    // A spare: a stopped group other than the pair, standing no later than the snapshot ends.
+    const spare = [...this.covered].find((s) => s !== slot);
     try {
       const { bytes } = await withSpan(
         'search.snapshot',
         { 'messaging.consumer.group.name': group },
-        () => writeIndexSnapshot(settings.path, this.index, { slot, group, takenAtMs: started }),
+        () =>
+          writeIndexSnapshot(settings.path, this.index, {
+            slot,
+            group,
+            takenAtMs: started,
+            ...(spare === undefined ? {} : { spare }),
+          }),
       );
+      this.file = { takenAtMs: started, spare, used: [] };
+      await rm(resumedPath(settings.path), { force: true }).catch(() => undefined);
       this.pairedSlot = slot;
       this.lastSnapshotAtMs = Date.now();
       const documents = this.index.stats().documents;
@@ -355,9 +449,51 @@ export class IndexReplica {
       // Whether the file made it is unknown: remove it, so a restart rebuilds rather than
       // trusting a pair that may not hold. The next round pairs a fresh one.
       this.pairedSlot = undefined;
+      this.file = undefined;
       await rm(settings.path, { force: true }).catch(() => undefined);
       this.options.logger.error({ err: error, path: settings.path }, 'search snapshot failed');
       this.emit({ kind: 'failed', reason: String(error) });
     }
+  }
+}
+
+interface Restored {
+  readonly index: SearchIndex;
+  /** The group paired with the snapshot. */
+  readonly slot: number;
+  /** A stopped group no later than the snapshot's end that no start took since. */
+  readonly spare: number | undefined;
+  readonly takenAtMs: number;
+  /** Groups earlier starts from this snapshot consumed. */
+  readonly used: readonly number[];
+}
+
+function resumedPath(path: string): string {
+  return `${path}.resumed`;
+}
+
+/** The groups earlier starts consumed from the snapshot taken at `takenAtMs`. */
+async function readResumed(path: string, takenAtMs: number): Promise<number[]> {
+  try {
+    const note = JSON.parse(await readFile(resumedPath(path), 'utf8')) as {
+      takenAtMs?: unknown;
+      slots?: unknown;
+    };
+    if (note.takenAtMs !== takenAtMs || !Array.isArray(note.slots)) return [];
+    return note.slots.filter((s): s is number => Number.isInteger(s));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (error instanceof SyntaxError) return [0, 1, 2]; // unreadable: assume all were taken
+    throw error;
+  }
+}
+
+async function writeResumed(path: string, takenAtMs: number, slots: number[]): Promise<void> {
+  const file = await open(resumedPath(path), 'w');
+  try {
+    await file.writeFile(JSON.stringify({ takenAtMs, slots }));
+    await file.sync();
+  } finally {
+    await file.close();
   }
 }
