@@ -67,7 +67,7 @@ describe('RedisContentModelStore', () => {
     for (const keyPrefix of used) {
       const base = `${keyPrefix}:{content-models}`;
       const last = Number(await redis.get(`${base}:seq`));
-      const keys = [`${base}:seq`, `${base}:current`];
+      const keys = [`${base}:seq`, `${base}:current`, `${base}:pruned`];
       for (let v = 1; v <= last; v++) keys.push(`${base}:info:v${v}`, `${base}:chunk:v${v}:0`);
       await redis.del(...keys);
     }
