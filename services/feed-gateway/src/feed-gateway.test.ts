@@ -436,6 +436,18 @@ describe('feed-gateway', () => {
       assert.deepEqual(ids(await feed()), ['Y']);
     });
 
+    it('on a tag page leaves out only what its own earlier pages served, not what other surfaces did', async () => {
+      mesh.candidates = ['seen', 'new'].map((id) =>
+        candidate(id, `b-${id}`, [['tags', 1]], { tags: ['music'] }),
+      );
+      mesh.userFeatures = { servedPostIds: ['seen'] };
+      const tagPage = await feed({ surface: commonv1.Surface.SURFACE_TAG, tag: 'music' });
+      assert.deepEqual(ids(tagPage).sort(), ['new', 'seen']);
+      assert.ok(!mesh.generateRequests.at(-1)!.excludePostIds.includes('seen'));
+      // The dashboard still leaves out what the reader was served before.
+      assert.deepEqual(ids(await feed()), ['new']);
+    });
+
     it('serves the original when the reblog preferred over it is deleted or spam', async () => {
       mesh.candidates = [
         candidate('X', 'bx', [['popular', 1]]),

@@ -13,6 +13,7 @@ import {
   type HydratedFeatures,
 } from './features.hydrator.js';
 import {
+  seenBefore,
   UNKNOWN_USER,
   type FeedCandidate,
   type FeedQuery,
@@ -334,7 +335,7 @@ export class FeedPipeline {
     const exclude = new Set([
       ...query.servedInSession,
       ...query.user.hiddenPosts,
-      ...query.user.served,
+      ...seenBefore(query),
     ]);
     const generated = await this.stage(
       degraded,

@@ -1,4 +1,4 @@
-import type { candidatesv1, commonv1, featuresv1 } from '@feedmesh/contracts';
+import { commonv1, type candidatesv1, type featuresv1 } from '@feedmesh/contracts';
 import type { MixerParams } from './selectors/mixer-params.js';
 import type { StageClock } from './stage-clock.js';
 
@@ -81,4 +81,17 @@ export function fromGenerated(candidate: candidatesv1.Candidate): FeedCandidate 
     sources: candidate.sources,
     score: 0,
   };
+}
+
+const NOTHING: ReadonlySet<string> = new Set();
+const SURFACE_TAG = commonv1.Surface.SURFACE_TAG;
+
+/**
+ * What the reader met before this session that the page leaves out: everything they were
+ * served or engaged with, except on a tag page, which is the tag's posts to browse and leaves
+ * out only what its own earlier pages served (on the dashboard and "for you" a reader wants
+ * what is new to them; a tag page read after them would otherwise run dry).
+ */
+export function seenBefore(query: FeedQuery): ReadonlySet<string> {
+  return query.surface === SURFACE_TAG ? NOTHING : query.user.served;
 }
