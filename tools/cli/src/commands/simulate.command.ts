@@ -53,7 +53,7 @@ export function registerSimulateCommand(program: Command, io: CliIo): void {
         void write(
           io.stderr,
           `day ${day + 1} of ${options.days}: ${progress.activeUsers} active users,` +
-            ` ${progress.sessions} sessions, ${progress.engagements} engagements\n`,
+            ` ${progress.sessions} sessions, ${progress.engagements} items engaged with so far\n`,
         );
       const preset: WorldPresetName = options.world;
       let summary: SimulationSummary;
@@ -87,8 +87,8 @@ export function registerSimulateCommand(program: Command, io: CliIo): void {
         summary = report.summary;
       }
       await printReport(io, summary, options, () => [
-        `${summary.users} users over ${summary.days} days: ${summary.sessions} sessions,` +
-          ` ${summary.impressions} impressions, ${summary.engagements.total} engagements` +
+        `${summary.users} users over ${summary.days} ${summary.days === 1 ? 'day' : 'days'}: ${summary.sessions} sessions,` +
+          ` ${summary.impressions} impressions, ${summary.engagements.total} engagements (likes, reblogs, replies)` +
           ` (${summary.engagements.perImpression.toFixed(3)} per impression), ${summary.hides} hides`,
         `new creators: ${(summary.newCreators.impressionShare * 100).toFixed(1)}% of impressions,` +
           ` ${(summary.newCreators.engagementShare * 100).toFixed(1)}% of engagement`,
