@@ -418,7 +418,9 @@ export class FeedPipeline {
       return await run();
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      this.deps.logger.warn({ err: error, component }, 'feed stage failed open');
+      // One line, no stack: a stage failing open is expected under load or an outage (the
+      // response names it in degraded), and a stack per feed would flood the logs.
+      this.deps.logger.warn({ component, reason, error: detail }, 'feed stage failed open');
       degraded.push({ component, reason: `${reason} (${detail})` });
       return undefined;
     }
