@@ -327,13 +327,8 @@ describe('service-kit error mapping of a downstream failure', () => {
   let leaf: RunningServer;
   let middle: RunningServer;
   before(async () => {
-    leaf = await startGrpcServer({
+    leaf = await startEcho({
       name: 'leaf',
-      listen: '127.0.0.1:0',
-      maxMessageBytes: 1024 * 1024,
-      unaryTimeoutMs: 2_000,
-      drainTimeoutMs: 1_000,
-      logger: silent,
       services: [
         bindService(echov1.EchoServiceDefinition, {
           async echo() {
@@ -346,13 +341,8 @@ describe('service-kit error mapping of a downstream failure', () => {
     const downstream = createServiceClient(echov1.EchoServiceDefinition, leaf.address, {
       deadlineMs: 2_000,
     });
-    middle = await startGrpcServer({
+    middle = await startEcho({
       name: 'middle',
-      listen: '127.0.0.1:0',
-      maxMessageBytes: 1024 * 1024,
-      unaryTimeoutMs: 2_000,
-      drainTimeoutMs: 1_000,
-      logger: silent,
       services: [
         bindService(echov1.EchoServiceDefinition, {
           echo: (request, context) => downstream.client.echo(request, { signal: context.signal }),

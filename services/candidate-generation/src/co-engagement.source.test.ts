@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { engagement, postCreated } from './test-fixtures/events.js';
-import { DAY, HOUR, ids, MINUTE, NOW, TestWorld } from './test-fixtures/world.js';
+import { HOUR, ids, longEngagementHistory, NOW, TestWorld } from './test-fixtures/world.js';
 
 describe('CoEngagementCandidateSource', () => {
   it('proposes a post liked by a user who liked what this user liked', async () => {
@@ -53,7 +53,7 @@ describe('CoEngagementCandidateSource', () => {
   });
 
   it('never proposes a post the user engaged with, older than its seeds too', async () => {
-    const world = await longHistory();
+    const world = await longEngagementHistory();
     const proposed = (await world.propose('co-engagement', { userId: 'u1' })).map(
       (c) => c.post.postId,
     );
@@ -61,22 +61,3 @@ describe('CoEngagementCandidateSource', () => {
     assert.ok(!proposed.includes('p0'), proposed.join(', '));
   });
 });
-
-/**
- * u1 liked p0..p34, oldest first, so p0 is older than the source's seeds; f liked p0, then
- * p34 (a seed), then `new`.
- */
-async function longHistory(): Promise<TestWorld> {
-  const world = new TestWorld();
-  for (let i = 0; i < 35; i++) await world.apply(postCreated(`p${i}`, `b${i}`, NOW - DAY));
-  await world.apply(postCreated('new', 'bn', NOW - DAY));
-  for (let i = 0; i < 35; i++) {
-    await world.apply(engagement('u1', `p${i}`, NOW - 10 * HOUR + i * MINUTE));
-  }
-  await world.apply(
-    engagement('f', 'p0', NOW - HOUR),
-    engagement('f', 'p34', NOW - HOUR + MINUTE),
-    engagement('f', 'new', NOW - HOUR + 2 * MINUTE),
-  );
-  return world;
-}

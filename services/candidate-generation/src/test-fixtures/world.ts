@@ -7,6 +7,7 @@ import { DEFAULT_SETTINGS, type CandidateSettings } from '../candidate-settings.
 import type { CandidateSource, ProposedCandidate, SourceQuery } from '../candidate-source.js';
 import { DAY_MS, type CandidateStore } from '../candidate-store.js';
 import { InMemoryCandidateStore } from '../in-memory-candidate-store.js';
+import { engagement, postCreated } from './events.js';
 import { RequestLookup } from '../request-lookup.js';
 import type { GenerateQuery } from '../requests.js';
 import type { SurfaceBudgets } from '../source-budgets.js';
@@ -96,4 +97,23 @@ export class TestWorld {
 
 export function ids(candidates: readonly { post: { postId: string } }[]): string[] {
   return candidates.map((c) => c.post.postId);
+}
+
+/**
+ * u1 liked p0..p34, oldest first, so p0 is older than a walk's seeds; f liked p0, then p34 (a
+ * seed), then `new`: what a source must not propose back to u1, and what it may.
+ */
+export async function longEngagementHistory(): Promise<TestWorld> {
+  const world = new TestWorld();
+  for (let i = 0; i < 35; i++) await world.apply(postCreated(`p${i}`, `b${i}`, NOW - DAY));
+  await world.apply(postCreated('new', 'bn', NOW - DAY));
+  for (let i = 0; i < 35; i++) {
+    await world.apply(engagement('u1', `p${i}`, NOW - 10 * HOUR + i * MINUTE));
+  }
+  await world.apply(
+    engagement('f', 'p0', NOW - HOUR),
+    engagement('f', 'p34', NOW - HOUR + MINUTE),
+    engagement('f', 'new', NOW - HOUR + 2 * MINUTE),
+  );
+  return world;
 }
