@@ -1,7 +1,5 @@
 // The public face of the generated contracts: one namespace per proto package, so the
 // gateway's SearchRequest and the search service's SearchRequest never collide.
-import { readFileSync } from 'node:fs';
-
 export * as commonv1 from './gen/feedmesh/common/v1/common.js';
 export * as eventsv1 from './gen/feedmesh/events/v1/events.js';
 export * as gatewayv1 from './gen/feedmesh/gateway/v1/gateway.js';
@@ -35,10 +33,5 @@ export {
 
 export { CANDIDATE_SOURCES, type CandidateSourceName } from './candidate-sources.js';
 
-let descriptorSet: Buffer | undefined;
-
-/** The compiled FileDescriptorSet of every Feedmesh proto (`buf build`), for server reflection. */
-export function feedmeshDescriptorSet(): Buffer {
-  descriptorSet ??= readFileSync(new URL('../descriptor.binpb', import.meta.url));
-  return descriptorSet;
-}
+export { feedmeshDescriptorSet } from './descriptor-set.js';
+export { unsafeIntegerFields, type UnsafeIntegerField } from './unsafe-integers.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { echov1 } from '@feedmesh/contracts';
+import { commonv1, echov1, gatewayv1 } from '@feedmesh/contracts';
 import { InternalError, InvalidArgumentError } from '@feedmesh/errors';
 import { createLogger } from '@feedmesh/telemetry';
 import { createChannel, createClient } from 'nice-grpc';
@@ -313,6 +313,67 @@ describe('service-kit undecodable requests', () => {
         'ok',
       );
       close();
+    } finally {
+      raw.close();
+      await server.shutdown();
+    }
+  });
+});
+
+describe('service-kit requests with a 64-bit integer beyond 2^53 - 1', () => {
+  it('answers INVALID_ARGUMENT naming the field (an at_ms sent in nanoseconds), and no handler runs', async () => {
+    let handled = 0;
+    const server = await startEcho({
+      name: 'gateway',
+      services: [
+        bindService(gatewayv1.FeedGatewayServiceDefinition, {
+          ...Object.fromEntries(
+            Object.keys(gatewayv1.FeedGatewayServiceDefinition.methods).map((name) => [
+              name,
+              () => Promise.reject(new Error('not this test')),
+            ]),
+          ),
+          publishEvents: async () => {
+            handled += 1;
+            return { accepted: 0 };
+          },
+        } as unknown as Parameters<
+          typeof bindService<typeof gatewayv1.FeedGatewayServiceDefinition>
+        >[1]),
+      ],
+    });
+    // The generated encoder writes any number; 1.764e18 is exact as a double.
+    const event = (eventId: string, atMs: number) => ({
+      eventId,
+      atMs,
+      payload: {
+        $case: 'engagement' as const,
+        value: { userId: 'u1', postId: 'p1', kind: commonv1.EngagementKind.ENGAGEMENT_KIND_LIKE },
+      },
+    });
+    const request = gatewayv1.PublishEventsRequest.encode(
+      gatewayv1.PublishEventsRequest.fromPartial({
+        events: [event('e0', 1_764_000_000_000), event('e1', 1_764_000_000_000_000_000)],
+      }),
+    ).finish();
+    const { Client, credentials } = await import('@grpc/grpc-js');
+    const raw = new Client(server.address, credentials.createInsecure());
+    try {
+      const status = await new Promise<{ code: number; details: string }>((resolve) => {
+        raw.makeUnaryRequest(
+          '/feedmesh.gateway.v1.FeedGatewayService/PublishEvents',
+          (bytes: Uint8Array) => Buffer.from(bytes),
+          (bytes: Buffer) => bytes,
+          request,
+          (error) => resolve({ code: error?.code ?? 0, details: error?.details ?? '' }),
+        );
+      });
+      assert.equal(status.code, Status.INVALID_ARGUMENT);
+      assert.equal(
+        status.details,
+        'events[1].at_ms: must be within ±9007199254740991 (2^53 - 1), got 1764000000000000000',
+      );
+      assert.equal(handled, 0);
     } finally {
       raw.close();
       await server.shutdown();
