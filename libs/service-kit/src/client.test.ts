@@ -137,3 +137,94 @@ describe('service-kit client retries', () => {
     }
   });
 });
+
+describe('service-kit client retry throttling', () => {
+  /** An echo that answers UNAVAILABLE while `down`, counting the calls that reach it. */
+  let down = true;
+  let calls = 0;
+  let server: RunningServer;
+  before(async () => {
+    server = await start([
+      bindService(echov1.EchoServiceDefinition, {
+        async echo(request) {
+          calls++;
+          if (down) throw new ServerError(Status.UNAVAILABLE, 'down');
+          return { payload: request.payload };
+        },
+      }),
+    ]);
+  });
+  after(() => server.shutdown());
+
+  const echo = (
+    client: ReturnType<typeof createServiceClient<typeof echov1.EchoServiceDefinition>>,
+  ) =>
+    client.client.echo({ payload: Buffer.from('x'), delayMs: 0 }).then(
+      () => Status.OK,
+      (e: unknown) => (e instanceof ClientError ? e.code : Status.UNKNOWN),
+    );
+
+  it('stops retrying once half the tokens are spent, so a downstream that is down gets about one call per call', async () => {
+    const handle = createServiceClient(echov1.EchoServiceDefinition, server.address, {
+      deadlineMs: 5_000,
+      maxRetries: 2,
+    });
+    try {
+      down = true;
+      calls = 0;
+      for (let i = 0; i < 10; i++) assert.equal(await echo(handle), Status.UNAVAILABLE);
+      // 10 tokens: the first call takes 3 (two retries), the second 2 (its second retry would
+      // leave 5, half: throttled), every later one a single attempt.
+      assert.equal(calls, 3 + 2 + 8);
+      assert.equal(handle.retryThrottle?.throttled, 9);
+
+      // The bucket is empty (it never goes below 0); successes give back 0.1 token each. After
+      // 61 there are 6.1: a failed attempt leaves 5.1, above half, so it is retried once.
+      down = false;
+      for (let i = 0; i < 61; i++) assert.equal(await echo(handle), Status.OK);
+      down = true;
+      calls = 0;
+      assert.equal(await echo(handle), Status.UNAVAILABLE);
+      assert.equal(
+        calls,
+        2,
+        'retried once: 5.1 tokens after the first attempt, 4.1 after the retry',
+      );
+    } finally {
+      handle.close();
+    }
+  });
+
+  it('retries every failed attempt up to maxRetries with retryThrottle: false', async () => {
+    const handle = createServiceClient(echov1.EchoServiceDefinition, server.address, {
+      deadlineMs: 5_000,
+      maxRetries: 2,
+      retryThrottle: false,
+    });
+    try {
+      down = true;
+      calls = 0;
+      for (let i = 0; i < 10; i++) assert.equal(await echo(handle), Status.UNAVAILABLE);
+      assert.equal(calls, 30);
+      assert.equal(handle.retryThrottle, undefined);
+    } finally {
+      handle.close();
+    }
+  });
+
+  it('refuses a throttle without tokens or with a ratio outside (0, 1], naming the option', () => {
+    const make = (retryThrottle: { maxTokens: number; tokenRatio: number }) => () =>
+      createServiceClient(echov1.EchoServiceDefinition, server.address, {
+        deadlineMs: 1_000,
+        retryThrottle,
+      });
+    assert.throws(
+      make({ maxTokens: 0, tokenRatio: 0.1 }),
+      /^RangeError: retryThrottle\.maxTokens: must be in \(0, 1000\], got 0$/,
+    );
+    assert.throws(
+      make({ maxTokens: 10, tokenRatio: 2 }),
+      /^RangeError: retryThrottle\.tokenRatio: must be in \(0, 1\], got 2$/,
+    );
+  });
+});

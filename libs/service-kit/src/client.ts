@@ -6,7 +6,6 @@ import {
   type CompatServiceDefinition,
 } from 'nice-grpc';
 import type { DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
-import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
 import {
   ClientError,
   Metadata,
@@ -14,6 +13,13 @@ import {
   type CallOptions,
   type ClientMiddlewareCall,
 } from 'nice-grpc-common';
+import {
+  DEFAULT_RETRY_THROTTLE,
+  RetryThrottle,
+  retryMiddleware,
+  type RetryOptions,
+  type RetryThrottleOptions,
+} from './retry.js';
 import { clientTelemetry } from './telemetry.js';
 import { channelCredentials, type TlsMaterial } from './tls.js';
 
@@ -36,6 +42,14 @@ export interface ClientOptions {
    * to 3 calls); `maxRetries` wins when both are set.
    */
   readonly retryMaxAttempts?: number;
+  /**
+   * Retry throttling, per client (gRFC A6): an attempt failing with UNAVAILABLE takes a token,
+   * a success gives back `tokenRatio`, and no retry is made while half of `maxTokens` or fewer
+   * are left, so a downstream that is down or shedding load gets about one call per call, not
+   * one per attempt at every hop. Default `{ maxTokens: 10, tokenRatio: 0.1 }`; `false` retries
+   * every failed attempt up to `maxRetries`.
+   */
+  readonly retryThrottle?: RetryThrottleOptions | false;
   /**
    * A connection with calls in flight is pinged after this long without traffic, ms; default
    * 20 000. A peer that vanished without closing the connection (node lost, a partition, a
@@ -61,12 +75,15 @@ export interface ClientOptions {
 export interface ClientHandle<D extends CompatServiceDefinition> {
   readonly client: ServiceClient<D>;
   readonly channel: Channel;
+  /** The client's retry throttle (its `throttled` count), undefined when turned off. */
+  readonly retryThrottle: RetryThrottle | undefined;
   close(): void;
 }
 
 /**
  * A typed client with the mesh's defaults: a deadline on every call, retries with backoff on
- * UNAVAILABLE for methods the proto marks idempotent, and trace context carried across.
+ * UNAVAILABLE for methods the proto marks idempotent (throttled per client), and trace
+ * context carried across.
  */
 export function createServiceClient<D extends CompatServiceDefinition>(
   definition: D,
@@ -83,11 +100,15 @@ export function createServiceClient<D extends CompatServiceDefinition>(
     'grpc.keepalive_time_ms': options.keepaliveTimeMs ?? 20_000,
     'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs ?? 10_000,
   });
+  const throttle =
+    options.retryThrottle === false
+      ? undefined
+      : new RetryThrottle(options.retryThrottle ?? DEFAULT_RETRY_THROTTLE);
   // The last `use` is the outermost: one deadline over all the retries, each attempt traced.
   const client = createClientFactory()
     .use(bearerToken(options.bearerToken))
     .use(clientTelemetry())
-    .use(retryMiddleware)
+    .use(retryMiddleware(throttle))
     .use(deadline)
     .create(definition, channel, {
       '*': {
@@ -98,7 +119,7 @@ export function createServiceClient<D extends CompatServiceDefinition>(
         retryableStatuses: [Status.UNAVAILABLE],
       },
     }) as ServiceClient<D>;
-  return { client, channel, close: () => channel.close() };
+  return { client, channel, retryThrottle: throttle, close: () => channel.close() };
 }
 
 /** Adds the caller's token to every call; a no-op without one. */

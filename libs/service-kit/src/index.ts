@@ -16,6 +16,12 @@ export {
   type ClientOptions,
   type ServiceClient,
 } from './client.js';
+export {
+  DEFAULT_RETRY_THROTTLE,
+  RetryThrottle,
+  type RetryOptions,
+  type RetryThrottleOptions,
+} from './retry.js';
 export * from './validation.js';
 export { Status, ServerError, ClientError } from 'nice-grpc-common';
 export { echoService } from './echo-service.js';
