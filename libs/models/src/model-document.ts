@@ -224,10 +224,13 @@ export function parseModelDocument(input: unknown): ModelDocument {
 
 /**
  * Every array one entry per node, features in range, children pointing forward (so a
- * traversal always ends at a leaf and no tree holds a cycle).
+ * traversal always ends at a leaf and no tree holds a cycle), and no node the child of two
+ * splits (inference numbers each leaf once). A node no split leads to is allowed and ignored:
+ * XGBoost leaves a pruned tree's deleted nodes in its arrays.
  */
 function checkTree(tree: z.infer<typeof regressionTree>, width: number, at: string): void {
   const nodes = tree.feature.length;
+  const hasParent = new Uint8Array(nodes);
   for (const key of ['threshold', 'left', 'right', 'missingLeft', 'value'] as const) {
     if (tree[key].length !== nodes) {
       throw new InvalidArgumentError(`${at}.${key}`, `must have ${nodes} entries, one per node`);
@@ -247,6 +250,13 @@ function checkTree(tree: z.infer<typeof regressionTree>, width: number, at: stri
           `must name a later node, below ${nodes}`,
         );
       }
+      if (hasParent[child] === 1) {
+        throw new InvalidArgumentError(
+          `${at}.${side}[${n}]`,
+          `node ${child} is already the child of another split`,
+        );
+      }
+      hasParent[child] = 1;
     }
   }
 }

@@ -52,6 +52,9 @@ export class QuickScorerPredictor implements Predictor {
     this.slope = Float64Array.from(model.objectives, (o) => o.calibration?.slope ?? 1);
     this.intercept = Float64Array.from(model.objectives, (o) => o.calibration?.intercept ?? 0);
 
+    // XGBoost keeps thresholds as 32-bit floats: its JSON's shortest decimal for one (0.7 for
+    // 0.699999988f) may lie above it, and an input on the threshold must still go right.
+    const thresholdOf = this.float32Inputs ? Math.fround : (x: number) => x;
     const nodes: { feature: number; threshold: number; tree: number; mask: number }[] = [];
     const missing: { feature: number; tree: number; mask: number }[] = [];
     const treeObjective: number[] = [];
@@ -63,10 +66,10 @@ export class QuickScorerPredictor implements Predictor {
         treeObjective.push(o);
         leafStart.push(leafValue.length);
         const leaves = numberLeaves(tree);
+        for (let l = 0; l < leaves.count; l += 1) leafValue.push(0);
         for (let n = 0; n < tree.feature.length; n += 1) {
-          if (tree.feature[n] === -1) leafValue.push(0);
-        }
-        for (let n = 0; n < tree.feature.length; n += 1) {
+          // A node no path reaches (a pruned model's deleted nodes) takes no bit and no slot.
+          if (leaves.span[n] === undefined) continue;
           const f = tree.feature[n] as number;
           if (f === -1) {
             leafValue[(leafStart[t] as number) + (leaves.index[n] as number)] = tree.value[n]!;
@@ -77,7 +80,7 @@ export class QuickScorerPredictor implements Predictor {
           const run = last - first + 1;
           const bits = run === 32 ? -1 : ((1 << run) - 1) << first;
           const mask = ~bits;
-          nodes.push({ feature: f, threshold: tree.threshold[n]!, tree: t, mask });
+          nodes.push({ feature: f, threshold: thresholdOf(tree.threshold[n]!), tree: t, mask });
           if (tree.missingLeft[n] !== 1) missing.push({ feature: f, tree: t, mask });
         }
       }
@@ -143,10 +146,17 @@ export class QuickScorerPredictor implements Predictor {
   }
 }
 
-/** Leaves numbered left to right; per node, the first and last leaf number beneath it. */
-function numberLeaves(tree: RegressionTree): { index: Int32Array; span: [number, number][] } {
+/**
+ * Reachable leaves numbered left to right; per reachable node, the first and last leaf number
+ * beneath it (undefined for a node no path from the root reaches).
+ */
+function numberLeaves(tree: RegressionTree): {
+  index: Int32Array;
+  span: ([number, number] | undefined)[];
+  count: number;
+} {
   const index = new Int32Array(tree.feature.length).fill(-1);
-  const span: [number, number][] = [];
+  const span: ([number, number] | undefined)[] = [];
   let next = 0;
   const visit = (n: number): [number, number] => {
     if (tree.feature[n] === -1) {
@@ -161,7 +171,7 @@ function numberLeaves(tree: RegressionTree): { index: Int32Array; span: [number,
     return span[n]!;
   };
   visit(0);
-  return { index, span };
+  return { index, span, count: next };
 }
 
 function startsOf(sorted: readonly { feature: number }[], width: number): Int32Array {

@@ -17,6 +17,7 @@ function randomTree(
   features: number,
   fullDepth: number,
   maxDepth: number,
+  offset = 0,
 ): RegressionTree {
   const tree = {
     feature: [] as number[],
@@ -36,7 +37,7 @@ function randomTree(
     tree.value.push(random.next() - 0.5);
     if (depth < fullDepth || (depth < maxDepth && random.next() < 0.8)) {
       tree.feature[n] = Math.floor(random.next() * features);
-      tree.threshold[n] = Math.floor(random.next() * 8) / 2;
+      tree.threshold[n] = Math.floor(random.next() * 8) / 2 + offset;
       tree.missingLeft[n] = random.next() < 0.5 ? 1 : 0;
       tree.left[n] = grow(depth + 1);
       tree.right[n] = grow(depth + 1);
@@ -48,12 +49,13 @@ function randomTree(
 }
 
 /** The document's own rule, node by node, with no packing or binning. */
-function walk(tree: RegressionTree, row: readonly number[]): number {
+function walk(tree: RegressionTree, row: readonly number[], float32 = false): number {
+  const as = float32 ? Math.fround : (x: number) => x;
   let n = 0;
   while (tree.feature[n] !== -1) {
-    const x = row[tree.feature[n]!]!;
+    const x = as(row[tree.feature[n]!]!);
     const missing = Number.isNaN(x);
-    const goLeft = missing ? tree.missingLeft[n] === 1 : x < tree.threshold[n]!;
+    const goLeft = missing ? tree.missingLeft[n] === 1 : x < as(tree.threshold[n]!);
     n = goLeft ? tree.left[n]! : tree.right[n]!;
   }
   return tree.value[n]!;
@@ -62,7 +64,9 @@ function walk(tree: RegressionTree, row: readonly number[]): number {
 /** Scores `rows` through the Scorer and by walking the document; fails on any difference. */
 function assertScoresMatchWalk(
   trees: (random: ReturnType<typeof seededRandom>) => RegressionTree,
+  options: { float32?: boolean; offset?: number } = {},
 ): void {
+  const offset = options.offset ?? 0;
   const random = seededRandom(5);
   const features = 4;
   const model: TreeEnsembleModelDocument = {
@@ -80,13 +84,14 @@ function assertScoresMatchWalk(
       calibration: { slope: 0.8, intercept: 0.1 },
     })),
     defaultWeights: { like: 1, hide: -1 },
+    ...(options.float32 ? { float32Inputs: true } : {}),
   };
   // Values on the threshold grid, between it, beyond it, and missing (NaN takes the default).
   const rows = Array.from({ length: 300 }, () =>
     Array.from({ length: features }, () => {
       const pick = random.next();
       if (pick < 0.15) return Number.NaN;
-      if (pick < 0.6) return Math.floor(random.next() * 8) / 2;
+      if (pick < 0.6) return Math.floor(random.next() * 8) / 2 + offset;
       return random.next() * 5 - 0.5;
     }),
   );
@@ -100,7 +105,7 @@ function assertScoresMatchWalk(
   rows.forEach((row, r) => {
     model.objectives.forEach((objective, o) => {
       const margin = objective.trees.reduce(
-        (sum, tree) => sum + walk(tree, row),
+        (sum, tree) => sum + walk(tree, row, options.float32),
         objective.baseMargin,
       );
       const expected = 1 / (1 + Math.exp(-(0.8 * margin + 0.1)));
@@ -120,5 +125,17 @@ describe('tree ensemble inference', () => {
 
   it('scores trees of more than 32 leaves (binned walk) as walking each tree of the document would', () => {
     assertScoresMatchWalk((random) => randomTree(random, 4, 6, 7));
+  });
+
+  it('compares 32-bit inputs with 32-bit thresholds, on thresholds whose double lies above their float (QuickScorer and binned walk)', () => {
+    // k/2 + 0.2: 0.7, 1.2, ... of which several round down to float32.
+    assertScoresMatchWalk((random) => randomTree(random, 4, 1, 5, 0.2), {
+      float32: true,
+      offset: 0.2,
+    });
+    assertScoresMatchWalk((random) => randomTree(random, 4, 6, 7, 0.2), {
+      float32: true,
+      offset: 0.2,
+    });
   });
 });

@@ -77,11 +77,14 @@ export class TreeEnsemblePredictor implements Predictor {
     });
     this.treeStart[model.objectives.length] = tree;
 
+    // Thresholds as the inputs are compared: 32-bit floats for XGBoost, whose JSON's shortest
+    // decimal for one (0.7 for 0.699999988f) may lie above it.
+    const thresholdOf = this.float32Inputs ? Math.fround : (x: number) => x;
     const thresholds: number[][] = Array.from({ length: this.width }, () => []);
     model.objectives.forEach((objective) => {
       for (const t of objective.trees) {
         t.feature.forEach((f, n) => {
-          if (f !== -1) thresholds[f]!.push(t.threshold[n] as number);
+          if (f !== -1) thresholds[f]!.push(thresholdOf(t.threshold[n] as number));
         });
       }
     });
@@ -100,7 +103,7 @@ export class TreeEnsemblePredictor implements Predictor {
       for (const t of objective.trees) {
         t.feature.forEach((f, n) => {
           if (f !== -1) {
-            this.cut[node + n] = lowerBound(this.cuts[f]!, t.threshold[n] as number);
+            this.cut[node + n] = lowerBound(this.cuts[f]!, thresholdOf(t.threshold[n] as number));
           }
         });
         node += t.feature.length;

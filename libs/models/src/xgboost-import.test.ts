@@ -108,6 +108,55 @@ describe('importXgboostModels', () => {
     assert.ok(Math.abs(scores.probabilities[0]! - sigmoid(base + 0.6 + 0.25)) < 1e-6);
   });
 
+  it('reads split conditions as 32-bit floats, so a value on a threshold printed above its float goes right', () => {
+    // XGBoost writes 0.7f as "0.7", which as a double is above 0.7f; XGBoost compares
+    // fround(0.7) < 0.7f, which fails: the row goes right.
+    const file = xgboostModel();
+    const tree = file.learner.gradient_booster.model.trees[0]!;
+    tree.split_conditions = [0.7, -0.4, 0.6];
+    const scorer = new Scorer(importXgboostModels({ like: file }));
+    const scores = scorer.score({
+      candidates: { names: ['post.likes_7d'], rows: 2, values: [0.7, 0.69] },
+    });
+    const base = Math.log(0.2 / 0.8);
+    assert.ok(Math.abs(scores.probabilities[0]! - sigmoid(base + 0.6 + 0.25)) < 1e-6);
+    assert.ok(Math.abs(scores.probabilities[1]! - sigmoid(base - 0.4 + 0.25)) < 1e-6);
+  });
+
+  it('serves a pruned model, whose deleted nodes no split reaches, as XGBoost does', () => {
+    // Tree 1 was grown to split node 2 and then pruned back: nodes 3 and 4 are deleted
+    // leaves left in the arrays, reachable from no node (tree_param.num_deleted: 2).
+    const file = xgboostModel();
+    const trees = file.learner.gradient_booster.model.trees;
+    trees[1] = {
+      ...trees[1]!,
+      left_children: [1, -1, -1, -1, -1],
+      right_children: [2, -1, -1, -1, -1],
+      parents: [2147483647, 0, 0, 2, 2],
+      split_indices: [1, 0, 0, 2147483647, 2147483647],
+      split_conditions: [0.5, 0.1, 0.3, 9, 9],
+      split_type: [0, 0, 0, 0, 0],
+      default_left: [0, 0, 0, 0, 0],
+      base_weights: [0, 0.1, 0.3, 9, 9],
+      loss_changes: [1, 0, 0, 0, 0],
+      sum_hessian: [10, 5, 5, 2, 3],
+      tree_param: { ...trees[1]!.tree_param, num_deleted: '2', num_nodes: '5' },
+    };
+    const scorer = new Scorer(importXgboostModels({ like: file }));
+    const scores = scorer.score({
+      candidates: {
+        names: ['post.likes_7d', 'user_tag.affinity'],
+        rows: 2,
+        values: [1, 0, 5, 1],
+      },
+    });
+    const base = Math.log(0.2 / 0.8);
+    // Row 0: likes 1 < 3 left (-0.4), affinity 0 < 0.5 left (0.1).
+    assert.ok(Math.abs(scores.probabilities[0]! - sigmoid(base - 0.4 + 0.1)) < 1e-6);
+    // Row 1: likes 5 right (0.6), affinity 1 right (0.3).
+    assert.ok(Math.abs(scores.probabilities[1]! - sigmoid(base + 0.6 + 0.3)) < 1e-6);
+  });
+
   it('takes feature names from the options when the file has none', () => {
     const file = xgboostModel({ feature_names: [] });
     assert.throws(

@@ -9,6 +9,7 @@ export const MAX_CANDIDATES = 5_000;
 /** Columns per matrix: far above any feature registry, low enough to bound a request. */
 export const MAX_FEATURES = 4_096;
 const MAX_FEATURE_NAME = 128;
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 export interface RankInput {
   /** Empty: the default model. */
@@ -94,6 +95,11 @@ function checkNames(names: readonly string[], field: string): void {
   names.forEach((name, i) => {
     if (name === '' || name.length > MAX_FEATURE_NAME) {
       throw new InvalidArgumentError(`${field}[${i}]`, `must be 1-${MAX_FEATURE_NAME} characters`);
+    }
+    // The scorer caches column layouts under the names joined by control characters: a name
+    // holding one could alias another layout and be scored with its columns.
+    if (CONTROL_CHARACTER.test(name)) {
+      throw new InvalidArgumentError(`${field}[${i}]`, 'must not contain control characters');
     }
     if (seen.has(name)) throw new InvalidArgumentError(`${field}[${i}]`, `duplicate name ${name}`);
     seen.add(name);

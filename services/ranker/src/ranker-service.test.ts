@@ -305,6 +305,16 @@ describe('ranker over gRPC', () => {
       ['candidates.names[1]', 'a duplicate', { candidates: candidates(['a', 'a'], [[1, 2]]) }],
       ['candidates.names[0]', 'empty', { candidates: candidates([''], [[1]]) }],
       [
+        'candidates.names[1]',
+        'with a NUL, which would alias another column layout',
+        { candidates: candidates(['post.quality', 'a\u0000b'], [[1, 2]]) },
+      ],
+      [
+        'user.names[0]',
+        'with a control character',
+        { user: { names: ['user.a\u0001'], values: [1], missing: Buffer.alloc(0) } },
+      ],
+      [
         'candidates.missing',
         'longer than the values',
         { candidates: { ...oneRow, missing: Buffer.alloc(2) } },
@@ -360,6 +370,23 @@ describe('ranker over gRPC', () => {
         );
       });
     }
+
+    it('scores a column layout the same after a request whose joined names alias it', async () => {
+      const registry = new InMemoryModelRegistry();
+      await registry.publish('feed', qualityModel(2), { trainedAtMs: 1, promote: true });
+      const other = await startHarness({ registry });
+      try {
+        // ['x\0post.quality'] joins to the same text as ['x', 'post.quality'].
+        await other.client
+          .rank(rankRequest({ candidates: candidates(['x\u0000post.quality'], [[1]]) }))
+          .catch(() => undefined);
+        const legit = rankRequest({ candidates: candidates(['x', 'post.quality'], [[0, 1]]) });
+        const [value] = (await other.client.rank(legit)).values;
+        assert.ok(Math.abs(value! - 1 / (1 + Math.exp(-2))) < 1e-6, `got ${value}`);
+      } finally {
+        await other.close();
+      }
+    });
 
     it('accepts a request with no candidates and answers with no rows', async () => {
       const response = await h.client.rank(rankRequest({ candidates: undefined }));
