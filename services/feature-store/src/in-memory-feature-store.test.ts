@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { ENTITIES, USER_SETS } from './feature-registry.js';
+import { LAYOUTS } from './state-layout.js';
 import {
   deltaOf,
   featureStoreContract,
@@ -57,5 +58,31 @@ describe('InMemoryFeatureStore', () => {
     wallClock = 2 * ENTITIES.post.ttlMs;
     const gone = (await store.readCandidates(undefined, ['p1'])).posts.get('p1');
     assert.deepEqual(gone, { state: undefined, meta: undefined });
+  });
+
+  it('counts the blogs a user follows from their following set, which outlives the user state', async () => {
+    let wallClock = 0;
+    const store = new InMemoryFeatureStore({ setCap: 10, interestCap: 10, now: () => wallClock });
+    const follow = (blogId: string, atMs: number, active: boolean) =>
+      store.write(
+        plan({
+          users: [
+            userWrite('u1', {
+              relations: [
+                { relation: 'following', blogId, atMs, active, countedIn: 'follows' as const },
+              ],
+            }),
+          ],
+        }),
+      );
+    await follow('b1', 1, true);
+    await follow('b2', 2, true);
+    // Back after 100 days: the user state is gone, the following set (365 days) is not.
+    wallClock = ENTITIES.user.ttlMs + 100;
+    assert.equal((await store.readUser('u1', 10)).state, undefined);
+    await follow('b1', wallClock, false);
+    const { state, sets } = await store.readUser('u1', 10);
+    assert.deepEqual(sets.following, ['b2']);
+    assert.equal(LAYOUTS.user.attributeValue(state!, 'follows'), 1);
   });
 });

@@ -274,7 +274,8 @@ export class InMemoryFeatureStore implements FeatureStore {
       deltas.push(delta);
       if (delta !== 0 && countedIn !== undefined) {
         cells ??= this.states.user.get(userId) ?? LAYOUTS.user.empty();
-        cells[LAYOUTS.user.attribute(countedIn).cell]! += delta;
+        // Counted from the set, as the user script does: the set outlives the user's state.
+        cells[LAYOUTS.user.attribute(countedIn).cell] = members.countAbove(0);
         this.states.user.set(userId, cells);
       }
     }

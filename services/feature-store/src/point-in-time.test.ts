@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { InvalidArgumentError } from '@feedmesh/errors';
 import { featuresAsOf, PointInTimeFeatureSource } from './point-in-time.js';
 import { isMissing } from './missing-mask.js';
 import { InMemoryFeatureStore } from './in-memory-feature-store.js';
-import { HOUR, sampleWorld, T0 } from './test-fixtures/events.js';
+import { DAY, HOUR, sampleWorld, sessionStarted, T0 } from './test-fixtures/events.js';
+import { FeatureMaterializer } from './event-materializer.js';
 import { applyOneByOne, LIMITS } from './test-fixtures/replay.js';
 import { snapshotOf } from './test-fixtures/snapshot.js';
 
@@ -66,6 +68,58 @@ describe('point-in-time features', () => {
     );
     assert.ok(isMissing(empty!.user.missing, 0));
     close(cell(doubled!, 'post.likes_1d'), 2 ** (-17 / 24) + 2 ** (-14 / 24));
+  });
+
+  it('lets a key expire when it would have, though the events around it share a batch', async () => {
+    // u1 was last seen at T0: the live store forgot them 90 days later, before u2 came.
+    const history = [
+      sessionStarted('s1', T0, 'u1'),
+      sessionStarted('s2', T0 + 92 * DAY, 'u2'),
+      // u3 came back 89.5 days after their first visit, before that state expired.
+      sessionStarted('s3', T0 + DAY, 'u3'),
+      sessionStarted('s4', T0 + 90.5 * DAY, 'u3'),
+    ];
+    const instant = T0 + 92 * DAY + HOUR;
+    let liveClock = 0;
+    const live = new InMemoryFeatureStore({ ...LIMITS, now: () => liveClock });
+    const materializer = new FeatureMaterializer(live);
+    for (const event of [...history].sort((a, b) => a.atMs - b.atMs)) {
+      liveClock = event.atMs;
+      await materializer.apply(event);
+    }
+    liveClock = instant;
+    const expected = await snapshotOf(live, ['u1', 'u3'], [], instant);
+    for (const batchSize of [1_000, 2]) {
+      const answers = await featuresAsOf(
+        history,
+        [
+          { userId: 'u1', postIds: [], atMs: instant },
+          { userId: 'u3', postIds: [], atMs: instant },
+        ],
+        { batchSize },
+      );
+      assert.deepEqual(
+        answers.map((answer) => [Array.from(answer.user.values), answer.user.missing]),
+        ['u1', 'u3'].map((userId) => {
+          const { features } = expected.users[userId]!;
+          return [Array.from(features.values), features.missing];
+        }),
+        `batches of ${batchSize}`,
+      );
+    }
+  });
+
+  it('refuses an instant that is no time rather than answering as of the end, naming it', async () => {
+    for (const atMs of [Number.NaN, Number.NEGATIVE_INFINITY]) {
+      await assert.rejects(
+        featuresAsOf(sampleWorld(), [
+          { userId: 'u1', postIds: ['p1'], atMs: T0 + HOUR },
+          { userId: 'u1', postIds: ['p1'], atMs },
+        ]),
+        (error: Error) =>
+          error instanceof InvalidArgumentError && error.field === 'requests[1].atMs',
+      );
+    }
   });
 
   it('serves a trainer as a feature source, the latest state as of the end of the log', async () => {

@@ -1,4 +1,5 @@
 import type { eventsv1 } from '@feedmesh/contracts';
+import { InvalidArgumentError } from '@feedmesh/errors';
 import type { PackedMatrix, PackedVector } from './candidate-matrix.js';
 import { FeatureMaterializer } from './event-materializer.js';
 import { candidateMatrix, userVector } from './feature-responses.js';
@@ -12,7 +13,7 @@ export interface FeatureRequestAt {
   readonly postIds: readonly string[];
   /**
    * Ms since the epoch. Only events strictly before it are folded in. Infinity: after the
-   * whole history, read as of its last event.
+   * whole history, read as of its last event. NaN and -Infinity are refused.
    */
   readonly atMs: number;
 }
@@ -27,13 +28,20 @@ export interface FeaturesAt {
 export interface PointInTimeOptions extends Partial<StoreLimits> {
   /** Events applied per batch while replaying. Default 1,000. */
   readonly batchSize?: number;
+  /**
+   * The most event time one batch spans, ms. Default 60,000. A batch is applied at the time
+   * of its last event, so a key's time to live starts, and is checked, up to this much later
+   * than it would have been at its own event's time.
+   */
+  readonly batchSpanMs?: number;
 }
 
 /**
  * Rebuilds features as of past instants (point-in-time reads, for backfills and training
  * data without logged values): replays the log in event-time order into an in-memory store,
  * and answers each request once every event strictly before its instant is in, and none
- * after. The store's clock follows the replay, so a key expires as it would have then.
+ * after. The store's clock follows the replay, so a key expires as it would have then (to
+ * within `batchSpanMs`).
  *
  * What it costs: the whole history is held once in memory to sort it by time (the log keeps
  * order only per partition), plus the in-memory store's state (about what Redis holds for the
@@ -49,6 +57,12 @@ export async function featuresAsOf(
   requests: readonly FeatureRequestAt[],
   options: PointInTimeOptions = {},
 ): Promise<FeaturesAt[]> {
+  requests.forEach(({ atMs }, i) => {
+    // Read as "after the whole history", a time gone astray would leak the future in.
+    if (Number.isNaN(atMs) || atMs === Number.NEGATIVE_INFINITY) {
+      throw new InvalidArgumentError(`requests[${i}].atMs`, `must be a time in ms, got ${atMs}`);
+    }
+  });
   const events = await inTimeOrder(history);
   let clock = 0;
   const store = new InMemoryFeatureStore({
@@ -60,6 +74,7 @@ export async function featuresAsOf(
   });
   const materializer = new FeatureMaterializer(store);
   const batchSize = options.batchSize ?? 1_000;
+  const batchSpanMs = options.batchSpanMs ?? 60_000;
   const order = requests
     .map((_, i) => i)
     .sort((a, b) => Math.sign(requests[a]!.atMs - requests[b]!.atMs) || 0);
@@ -76,6 +91,9 @@ export async function featuresAsOf(
     };
     while (next < events.length && events[next]!.atMs < atMs) {
       const event = events[next++]!;
+      // The store reads and writes a batch at its clock: a batch spanning a time to live would
+      // keep, or forget, what the live store forgot, or kept, in between.
+      if (batch.length > 0 && event.atMs - batch[0]!.atMs > batchSpanMs) await flush();
       clock = Math.max(clock, event.atMs);
       batch.push(event);
       if (batch.length === batchSize) await flush();

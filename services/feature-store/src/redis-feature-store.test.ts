@@ -6,7 +6,13 @@ import { Redis } from 'ioredis';
 import { FeatureMaterializer } from './event-materializer.js';
 import { ENTITIES, PARKED_ENGAGEMENT_TTL_MS, USER_SETS } from './feature-registry.js';
 import { COUNTED_TTL_MS } from './feature-store.js';
-import { deltaOf, featureStoreContract, plan, postWrite } from './feature-store.contract.js';
+import {
+  deltaOf,
+  featureStoreContract,
+  plan,
+  postWrite,
+  userWrite,
+} from './feature-store.contract.js';
 import { redeliverySuite } from './redelivery.suite.js';
 import { TrackedNearCache } from './near-cache.js';
 import { FeatureKeys } from './redis-keys.js';
@@ -132,6 +138,29 @@ describe('RedisFeatureStore', () => {
       state: undefined,
       meta: undefined,
     });
+  });
+
+  it('counts the blogs a user follows from their following set, which outlives the user state', async () => {
+    const follow = (blogId: string, atMs: number, active: boolean) =>
+      store.write(
+        plan({
+          users: [
+            userWrite('u1', {
+              relations: [
+                { relation: 'following', blogId, atMs, active, countedIn: 'follows' as const },
+              ],
+            }),
+          ],
+        }),
+      );
+    await follow('b1', T0, true);
+    await follow('b2', T0 + 1, true);
+    // The user state (90 days) expires; the following set (365 days) is still there.
+    await redis.del(new FeatureKeys(prefix).user('u1'));
+    await follow('b1', T0 + 100 * 24 * 3_600_000, false);
+    const { state, sets } = await store.readUser('u1', 10);
+    assert.deepEqual(sets.following, ['b2']);
+    assert.equal(LAYOUTS.user.attributeValue(state!, 'follows'), 1);
   });
 
   it("keeps each user's keys in one slot, and each post's", async () => {

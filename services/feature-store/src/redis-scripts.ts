@@ -398,7 +398,9 @@ for u = 1, #KEYS do
     deltas[r] = change
     if change ~= 0 and count_cell >= 0 then
       if not cells then cells = cells_from(user_layout, states[u]) end
-      cells[count_cell + 1] = cells[count_cell + 1] + change
+      -- Counted from the set, not moved by the change: the set outlives the user's state, which
+      -- may have expired (and restarted from 0) since the relation began.
+      cells[count_cell + 1] = redis.call('ZCOUNT', key, '(0', '+inf')
       dirty = true
     end
   end

@@ -13,6 +13,13 @@ export class ScoredSet {
     return this.scores.get(member);
   }
 
+  /** ZCOUNT key (above +inf: the members scored above `above`. */
+  countAbove(above: number): number {
+    let count = 0;
+    for (const score of this.scores.values()) if (score > above) count += 1;
+    return count;
+  }
+
   /** ZADD. */
   set(member: string, score: number): void {
     this.scores.set(member, score);
