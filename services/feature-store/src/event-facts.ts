@@ -1,4 +1,5 @@
 import { qualitySignals, spamScore, tagKey } from '@feedmesh/content';
+import { normalizeTags } from '@feedmesh/embeddings';
 import type { eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { optionalId, requireId } from '@feedmesh/service-kit';
@@ -77,7 +78,9 @@ function factBodyOf(event: eventsv1.Event): FactBody | undefined {
         postId: requireId(post.postId, 'post_created.post_id'),
         meta: {
           blogId: requireId(post.blogId, 'post_created.blog_id'),
-          tags: [...new Set(post.tags.filter((tag) => tag !== ''))],
+          // One name per tag whatever its case or '#', as candidate generation files it, so
+          // "#Cats" and "cats" are one affinity.
+          tags: normalizeTags(post.tags),
           reblogOf: optionalId(post.reblogOf, 'post_created.reblog_of'),
         },
         textLength: post.text.length,

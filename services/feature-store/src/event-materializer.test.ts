@@ -135,6 +135,23 @@ describe('FeatureMaterializer', () => {
     close(column(expected, 'u1', 'p2', 'user_tag.affinity_max'), -4 * 2 ** (-15 / 720));
   });
 
+  it('files a tag under one name whatever its case or leading #, as candidate generation does', async () => {
+    const store = new InMemoryFeatureStore(limits);
+    await applyAll(store, [
+      postCreated('t1', T0, { postId: 'p1', blogId: 'b1', tags: ['#Cats', 'Art'] }),
+      postCreated('t2', T0, { postId: 'p3', blogId: 'b2', tags: ['cats', 'CATS', ' #cats '] }),
+      engaged('t3', T0 + HOUR, 'u1', 'p1', Kind.ENGAGEMENT_KIND_LIKE),
+    ]);
+    const snapshot = await snapshotOf(store, USERS, POSTS, NOW);
+    // u1 liked p1 (#Cats, Art) at 1 h: p3's one tag, cats, is the same tag.
+    assert.equal(column(snapshot, 'u1', 'p3', 'post.tag_count'), 1);
+    close(column(snapshot, 'u1', 'p3', 'user_tag.affinity_max'), 2 ** (-17 / 720));
+    assert.deepEqual(
+      snapshot.users['u1']!.interests.map(({ name }) => name),
+      ['art', 'cats', 'b1'],
+    );
+  });
+
   it('joins an engagement that arrived before its post once the post is created', () => {
     // u2 replied to p3 before p3's PostCreated was applied; p3 is b1's, tagged art.
     const like = 2 ** (-14 / 720);
