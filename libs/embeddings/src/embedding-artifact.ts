@@ -133,9 +133,11 @@ export function decodeArtifact(bytes: Buffer): EmbeddingArtifact {
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   const view = Buffer.from(copy.buffer);
+  let offset = 4 + SECTIONS.length * 4;
+  if (view.length < offset) throw truncated(view.length, offset);
   const headerLength = view.readUInt32LE(0);
   const sectionLengths = SECTIONS.map((_, i) => view.readUInt32LE(4 + i * 4));
-  let offset = 4 + SECTIONS.length * 4;
+  if (view.length < offset + headerLength) throw truncated(view.length, offset + headerLength);
   let header: Header;
   try {
     header = JSON.parse(view.toString('utf8', offset, offset + headerLength)) as Header;
@@ -143,12 +145,23 @@ export function decodeArtifact(bytes: Buffer): EmbeddingArtifact {
     throw new InvalidArgumentError('header', 'is not JSON');
   }
   offset += headerLength;
-  const sections = [...sectionLengths, ...(header.extra ?? [])].map((length) => {
+  const extra: unknown = header.extra ?? [];
+  if (
+    !Array.isArray(extra) ||
+    !extra.every((length) => Number.isSafeInteger(length) && length >= 0)
+  ) {
+    throw new InvalidArgumentError('header.extra', 'must list section byte lengths');
+  }
+  const sections = [...sectionLengths, ...(extra as number[])].map((length, i) => {
     offset += (8 - (offset % 8)) % 8;
     const at = offset;
     offset += length;
+    if (length % (i === 4 || i === 5 ? 8 : 4) !== 0) {
+      throw new InvalidArgumentError(`sections[${i}]`, `${length} bytes is not whole numbers`);
+    }
     return { at, length };
   });
+  if (offset > view.length) throw truncated(view.length, offset);
   const f32 = (i: number) =>
     new Float32Array(copy.buffer, sections[i]!.at, sections[i]!.length / 4);
   const f64 = (i: number) =>
@@ -190,6 +203,13 @@ export function decodeArtifact(bytes: Buffer): EmbeddingArtifact {
   };
   checkArtifact(artifact);
   return artifact;
+}
+
+function truncated(length: number, needed: number): InvalidArgumentError {
+  return new InvalidArgumentError(
+    'bytes',
+    `truncated: ${length} bytes, the artifact needs ${needed}`,
+  );
 }
 
 /** Throws InvalidArgumentError naming the first inconsistent part. */

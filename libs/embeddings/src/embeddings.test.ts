@@ -94,6 +94,30 @@ describe('foldIn', () => {
     );
   });
 
+  it('refuses vectors, a prior or a Gram matrix of another dimension, naming the part', () => {
+    const options = {
+      gram: new Float64Array(9),
+      regularization: 1,
+      alpha: 1,
+      vectors: [[1, 0, 0]],
+      weights: [1],
+    };
+    assert.throws(
+      () =>
+        foldIn(3, {
+          ...options,
+          vectors: [
+            [1, 0, 0],
+            [1, 0],
+          ],
+        }),
+      /vectors\[1\]/,
+    );
+    assert.throws(() => foldIn(3, { ...options, prior: [1, 0] }), /prior/);
+    assert.throws(() => foldIn(3, { ...options, gram: new Float64Array(4) }), /gram/);
+    assert.ok(foldIn(3, options));
+  });
+
   it('answers nothing without evidence or prior', () => {
     assert.equal(
       foldIn(2, {
@@ -109,6 +133,42 @@ describe('foldIn', () => {
 });
 
 describe('VectorIndex', () => {
+  it('finds what a brute-force scan finds, with the same scores, on random data', () => {
+    const d = 12;
+    const random = seededUniform(21);
+    const vectors = Array.from({ length: 500 }, () =>
+      Float32Array.from({ length: d }, () => random() - 0.5),
+    );
+    const index = new VectorIndex(d);
+    vectors.forEach((v, i) => index.upsert(`p${i}`, v));
+    for (let i = 0; i < 100; i += 3) index.remove(`p${i}`);
+    for (let q = 0; q < 10; q++) {
+      const query = Float32Array.from({ length: d }, () => random() - 0.5);
+      const truth = vectors
+        .map((v, i) => ({ id: `p${i}`, score: v.reduce((sum, x, k) => sum + x * query[k]!, 0) }))
+        .filter((_, i) => !(i < 100 && i % 3 === 0))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, 25);
+      const found = index.search(query, 25);
+      assert.deepEqual(
+        found.map((h) => h.id),
+        truth.map((h) => h.id),
+      );
+      found.forEach((h, n) => assert.ok(Math.abs(h.score - truth[n]!.score) < 1e-5));
+    }
+  });
+
+  it('refuses a vector or a query of another dimension, naming it', () => {
+    const index = new VectorIndex(3);
+    index.upsert('x', [1, 0, 0]);
+    assert.throws(() => index.upsert('y', [1, 0]), /vector: must hold 3 numbers, not 2/);
+    assert.throws(() => index.upsert('y', [1, 0, 0, 1]), /vector: must hold 3 numbers, not 4/);
+    assert.throws(() => index.search([1, 0], 5), /query: must hold 3 numbers, not 2/);
+    assert.equal(index.has('y'), false);
+    assert.equal(index.size, 1);
+    assert.deepEqual(index.get('x'), Float32Array.from([1, 0, 0]));
+  });
+
   it('finds with inverted lists about what an exact scan finds', () => {
     const d = 16;
     const n = 4_000;
@@ -181,6 +241,17 @@ for (const kind of ['in memory', 'Redis'] as const) {
 }
 
 describe('artifact encoding', () => {
+  it('rejects a truncated artifact as invalid, not with a RangeError', () => {
+    const bytes = encodeArtifact(train());
+    for (const length of [0, 10, 200, bytes.length - 100, bytes.length - 1]) {
+      assert.throws(
+        () => decodeArtifact(bytes.subarray(0, length)),
+        (error: Error) => error.name === 'InvalidArgumentError' && /truncated/.test(error.message),
+        `${length} of ${bytes.length} bytes`,
+      );
+    }
+  });
+
   it('round-trips and rejects a broken artifact naming the part', () => {
     const artifact = train();
     const decoded = decodeArtifact(encodeArtifact(artifact));

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@feedmesh/errors';
 import { choleskySolve } from './dense.js';
 
 export interface FoldInOptions {
@@ -25,6 +26,7 @@ export interface FoldInOptions {
  */
 export function foldIn(d: number, options: FoldInOptions): Float32Array | undefined {
   const { gram, regularization: lambda, alpha, vectors, weights, prior } = options;
+  checkFoldIn(d, options);
   if (vectors.length === 0 && prior === undefined) return undefined;
   const a = new Float64Array(d * d);
   a.set(gram);
@@ -45,6 +47,24 @@ export function foldIn(d: number, options: FoldInOptions): Float32Array | undefi
   });
   if (!choleskySolve(a, b, d)) return undefined;
   return Float32Array.from(b);
+}
+
+/** Parts of another dimension would be read past their end (NaN) or cut short: refused. */
+function checkFoldIn(d: number, { gram, vectors, prior }: FoldInOptions): void {
+  if (gram.length !== d * d) {
+    throw new InvalidArgumentError('gram', `must hold ${d} × ${d} numbers, not ${gram.length}`);
+  }
+  vectors.forEach((vector, n) => {
+    if (vector.length !== d) {
+      throw new InvalidArgumentError(
+        `vectors[${n}]`,
+        `must hold ${d} numbers, not ${vector.length}`,
+      );
+    }
+  });
+  if (prior !== undefined && prior.length !== d) {
+    throw new InvalidArgumentError('prior', `must hold ${d} numbers, not ${prior.length}`);
+  }
 }
 
 /** The mean of the given vectors (each of length d), or undefined for none. */

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@feedmesh/errors';
 import { dot } from './dense.js';
 import { TopK } from './top-k.js';
 
@@ -116,6 +117,7 @@ export class VectorIndex {
 
   /** Adds or replaces `id`'s vector; `list` when the trainer already assigned it. */
   upsert(id: string, vector: ArrayLike<number>, list?: number): void {
+    checkDimension('vector', vector, this.dim);
     let slot = this.slotOf.get(id);
     if (slot === undefined) {
       slot = this.slotIds.length;
@@ -150,6 +152,7 @@ export class VectorIndex {
    * ids for which `skip` is true.
    */
   search(query: ArrayLike<number>, k: number, skip?: (id: string) => boolean): Neighbour[] {
+    checkDimension('query', query, this.dim);
     if (k <= 0 || this.live === 0) return [];
     const top = new TopK(k);
     const q = Float32Array.from(query);
@@ -220,4 +223,11 @@ export function nearestCentroid(
     }
   }
   return best;
+}
+
+/** A vector of another length would be read past its end (NaN scores) or cut short. */
+function checkDimension(field: string, vector: ArrayLike<number>, dim: number): void {
+  if (vector.length !== dim) {
+    throw new InvalidArgumentError(field, `must hold ${dim} numbers, not ${vector.length}`);
+  }
 }

@@ -357,13 +357,17 @@ export class ConsumerRunner implements Consumer {
   }
 
   private async run(): Promise<void> {
-    const { group, consumer, startFrom, claimIdleMs, pollIntervalMs } = this.settings;
+    const { group, consumer, claimIdleMs, pollIntervalMs } = this.settings;
     let failures = 0;
     let nextClaimAt = 0;
     let nextTakeOverAt = 0;
     while (!this.stopping) {
       try {
-        if (failures > 0) await this.streams.createGroup(group, startFrom);
+        // A group missing now was lost by the store (a Redis restarted without persistence):
+        // what its partitions hold was appended since, or the group cannot tell whether it
+        // read it, so it is re-created at the beginning whatever `startFrom` said. Delivering
+        // again is at-least-once; starting at the end would lose acknowledged appends.
+        if (failures > 0) await this.streams.createGroup(group, 'beginning');
         let handled = 0;
         if (Date.now() >= this.ownPending.dueAt) handled += await this.resumeOwnPending();
         if (Date.now() >= nextTakeOverAt) {

@@ -181,7 +181,11 @@ export interface ConsumeSettings {
   readonly consumerTimeoutMs?: number;
   /** Deliveries an entry gets before it goes to the dead-letter stream. Default 5. */
   readonly maxDeliveries?: number;
-  /** Only used when the group does not exist yet. Default `beginning`. */
+  /**
+   * Only used when the group does not exist yet. A group the store loses while its consumer
+   * runs (a Redis restarted without persistence) is re-created at the beginning, so nothing
+   * appended meanwhile is skipped. Default `beginning`.
+   */
   readonly startFrom?: StartFrom;
   /**
    * The batch handler sets the processed-marker of every event it applies itself, atomically

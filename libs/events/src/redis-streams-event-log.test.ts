@@ -198,6 +198,39 @@ describe('RedisStreamsEventLog', function () {
     assert.deepEqual(applied, ['before', 'after']);
   });
 
+  it("delivers what was appended while Redis had lost the group to one that started from the 'end'", async function () {
+    log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 2 });
+    const applied: string[] = [];
+    const consumer = await log.consume({
+      group: 'g',
+      consumer: 'c1',
+      startFrom: 'end',
+      pollIntervalMs: 10,
+      handler: async (event) => {
+        applied.push(event.eventId);
+      },
+    });
+    consumers.push(consumer);
+    await log.append([like('before', 'u1')]);
+    await eventually('the first event is applied', () => applied.includes('before'));
+
+    const admin = new Redis(redisUrl);
+    try {
+      // A Redis restarted without persistence: the group is gone, and a producer appends
+      // (and is acknowledged) before the consumer notices.
+      await deleteKeys(admin, prefix);
+      await log.append([like('after', 'u1')]);
+    } finally {
+      await admin.quit();
+    }
+
+    await eventually(
+      'the event acknowledged after the group was lost is applied',
+      () => applied.includes('after') && consumer.stats().processed === 2,
+    );
+    assert.deepEqual(applied, ['before', 'after']);
+  });
+
   it('takes back the batch it could not settle once Redis answers again, without waiting or counting a delivery', async function () {
     // Redis refusing the consumer's stream commands (an ACL change here; an outage or a
     // restart in production) after its handler applied a batch: the batch stays pending for
