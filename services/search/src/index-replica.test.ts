@@ -4,12 +4,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { eventsv1 } from '@feedmesh/contracts';
-import { InMemoryEventLog } from '@feedmesh/events';
+import {
+  InMemoryEventLog,
+  type ConsumeOptions,
+  type Consumer,
+  type ConsumerStats,
+  type EventLog,
+} from '@feedmesh/events';
 import type { Runtime } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
 import { waitFor } from '@feedmesh/testing';
 import { parseQueryText } from './engine/index.js';
 import { IndexReplica, type SnapshotEvent, type SnapshotSettings } from './index-replica.js';
+import { searchGroupName } from './search-group.js';
 
 const silent = createLogger('index-replica-test', { level: 'silent' });
 
@@ -105,4 +112,122 @@ describe('IndexReplica restarts', () => {
     assert.deepEqual(walruses(replica), ['new-2', 'new-3', 'old-1', 'old-2']);
     await replica.stop();
   });
+
+  it('serves only once the group it resumes from has read the log, though its consumer stalls', async () => {
+    const stalling = new StallingLog(eventLog, searchGroupName('c0', 0));
+    runtime = { ...runtime, eventLog: stalling };
+    let replica = await start(false);
+    await eventLog.append([created('first')]);
+    await waitFor('the first post', () => walruses(replica).includes('first'));
+    await replica.snapshot(); // pairs slot 0
+    await replica.snapshot(); // pairs slot 1; slot 0, stopped before it, is the spare
+    assert.deepEqual(seen, ['rebuilt', 'written', 'written']);
+    await eventLog.append([created('late-1'), created('late-2')]);
+    await waitFor('the late posts', () => walruses(replica).length === 3);
+    await replica.stop(); // dies: the snapshot holds only the first post
+
+    // The spare catches up as the live group, but its consumer reads nothing for 2.5 s with
+    // nothing pending, as a consumer does while it backs off after failed reads (up to 5 s)
+    // or waits out a connection that died without closing.
+    seen.length = 0;
+    stalling.stallNext(2_500);
+    replica = await start(false);
+    assert.deepEqual(seen, ['restored']);
+    assert.deepEqual(walruses(replica), ['first', 'late-1', 'late-2'], 'complete once started');
+    await replica.snapshot();
+    await eventLog.append([created('after')]);
+    await waitFor('the post after the round', () => walruses(replica).includes('after'));
+    assert.deepEqual(walruses(replica), ['after', 'first', 'late-1', 'late-2']);
+    await replica.stop();
+  });
 });
+
+const NO_STATS: ConsumerStats = {
+  processed: 0,
+  duplicates: 0,
+  failed: 0,
+  deadLettered: 0,
+  reclaimed: 0,
+  resumed: 0,
+};
+
+/**
+ * A consumer of one group that can start stalled, as a consumer's loop pauses while it backs
+ * off: nothing read, nothing pending, and `stop()` during the pause reads nothing.
+ */
+class StallingConsumer implements Consumer {
+  private inner: Consumer | undefined;
+  private stopped = false;
+  private resume: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly options: ConsumeOptions,
+  ) {}
+
+  async begin(): Promise<void> {
+    this.inner = await this.log.consume(this.options);
+  }
+
+  get group(): string {
+    return this.options.group;
+  }
+
+  get name(): string {
+    return this.options.consumer;
+  }
+
+  stats(): ConsumerStats {
+    return this.inner?.stats() ?? NO_STATS;
+  }
+
+  /** Reads nothing for `ms`, then consumes again. */
+  stall(ms: number): void {
+    this.resume = setTimeout(() => {
+      void this.log.consume(this.options).then(async (consumer) => {
+        if (this.stopped) await consumer.stop();
+        else this.inner = consumer;
+      });
+    }, ms);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.resume);
+    await this.inner?.stop();
+  }
+}
+
+/** An event log whose consumers of one group are `StallingConsumer`s. */
+class StallingLog implements EventLog {
+  private nextStallMs = 0;
+
+  constructor(
+    private readonly log: InMemoryEventLog,
+    private readonly group: string,
+  ) {}
+
+  /** The next consumer of the group starts stalled for `ms`. */
+  stallNext(ms: number): void {
+    this.nextStallMs = ms;
+  }
+
+  async consume(options: ConsumeOptions): Promise<Consumer> {
+    if (options.group !== this.group) return this.log.consume(options);
+    const consumer = new StallingConsumer(this.log, options);
+    if (this.nextStallMs > 0) consumer.stall(this.nextStallMs);
+    else await consumer.begin();
+    this.nextStallMs = 0;
+    return consumer;
+  }
+
+  append: EventLog['append'] = (events) => this.log.append(events);
+  lag: EventLog['lag'] = (group) => this.log.lag(group);
+  groups: EventLog['groups'] = () => this.log.groups();
+  consumers: EventLog['consumers'] = () => this.log.consumers();
+  deadLetters: EventLog['deadLetters'] = (group, limit) => this.log.deadLetters(group, limit);
+  isProcessed: EventLog['isProcessed'] = (group, event) => this.log.isProcessed(group, event);
+  markProcessed: EventLog['markProcessed'] = (group, event) => this.log.markProcessed(group, event);
+  history: EventLog['history'] = () => this.log.history();
+  close: EventLog['close'] = () => this.log.close();
+}

@@ -52,8 +52,6 @@ export interface IndexReplicaOptions {
 
 /** How often lag is polled while waiting for a group to catch up, ms. */
 const LAG_POLL_MS = 20;
-/** How long a consumer must have handled nothing to count as caught up despite its lag. */
-const QUIET_MS = 1_000;
 
 /**
  * The replica's index and how it stays complete across restarts: it follows the log with a
@@ -269,7 +267,7 @@ export class IndexReplica {
         // whose handler keeps failing stays pending until dead-lettered: past the timeout
         // the replica serves anyway, and the group goes on catching up.
         const timeoutMs = settings?.catchUpTimeoutMs ?? Infinity;
-        if (!(await this.caughtUp([{ slot: liveSlot, consumer: this.live }], timeoutMs, true))) {
+        if (!(await this.caughtUp([liveSlot], timeoutMs, true))) {
           this.options.logger.warn(
             { group: this.group(liveSlot), timeoutMs },
             'search serves before its catch-up settled: entries of the log are still pending',
@@ -335,44 +333,28 @@ export class IndexReplica {
 
   /**
    * Whether each group caught up with the log before the deadline: seen with nothing
-   * undelivered (and, with `settled`, nothing pending), or, since Redis overstates a group's
-   * lag for good once entries were trimmed before it read them (7.0: `lag` then still counts
-   * the trimmed ones), seen quiet: its consumer handled nothing for a while, nothing pending,
-   * and the lag did not move.
+   * undelivered (and, with `settled`, nothing pending). Only the log's word counts: a consumer
+   * that handled nothing for a while may be backing off after failed reads (up to 5 s) with
+   * entries still waiting, and a group stopped short of them would leave them out of the
+   * index (the event log reports nothing undelivered once a group was delivered the last
+   * entry, entries trimmed before it read them or not).
    */
   private async caughtUp(
-    groups: readonly { readonly slot: number; readonly consumer: Consumer }[],
+    slots: readonly number[],
     timeoutMs: number,
     settled = false,
   ): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    const watch = groups.map(() => ({ handled: -1, undelivered: -1, since: Date.now() }));
     const done = new Set<number>();
-    while (done.size < groups.length) {
+    while (done.size < slots.length) {
       if (Date.now() > deadline || this.stopping) return false;
       const lags = await Promise.all(
-        groups.map(({ slot }) => this.options.runtime.eventLog.lag(this.group(slot))),
+        slots.map((slot) => this.options.runtime.eventLog.lag(this.group(slot))),
       );
-      const now = Date.now();
       lags.forEach((lag, i) => {
-        const { consumer } = groups[i] as (typeof groups)[number];
-        const seen = watch[i] as (typeof watch)[number];
-        const stats = consumer.stats();
-        const handled =
-          stats.processed +
-          stats.duplicates +
-          stats.failed +
-          stats.deadLettered +
-          stats.reclaimed +
-          stats.resumed;
-        if (handled !== seen.handled || lag.undelivered !== seen.undelivered) {
-          Object.assign(seen, { handled, undelivered: lag.undelivered, since: now });
-        }
-        const drained = lag.undelivered === 0 && (!settled || lag.pending === 0);
-        const quiet = lag.pending === 0 && now - seen.since >= QUIET_MS;
-        if (drained || quiet) done.add(i);
+        if (lag.undelivered === 0 && (!settled || lag.pending === 0)) done.add(i);
       });
-      if (done.size < groups.length) await sleep(LAG_POLL_MS);
+      if (done.size < slots.length) await sleep(LAG_POLL_MS);
     }
     return true;
   }
@@ -392,11 +374,7 @@ export class IndexReplica {
       }
       const wasCovered = this.covered.delete(next);
       const nextConsumer = await this.consume(next);
-      const groups = [
-        { slot: this.liveSlot, consumer: this.live },
-        { slot: next, consumer: nextConsumer },
-      ];
-      if (!(await this.caughtUp(groups, settings.catchUpTimeoutMs))) {
+      if (!(await this.caughtUp([this.liveSlot, next], settings.catchUpTimeoutMs))) {
         await nextConsumer.stop();
         // It read on from where it stood, applying what it acknowledged: covered as before.
         if (wasCovered) this.covered.add(next);

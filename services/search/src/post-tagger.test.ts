@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { trainContentModels } from '@feedmesh/content';
+import { TagVocabulary, trainContentModels } from '@feedmesh/content';
 import type { eventsv1 } from '@feedmesh/contracts';
 import { parseQueryText } from './engine/query-parser.js';
 import { SearchIndex } from './engine/search-index.js';
 import { PostIndexer } from './post-indexer.js';
 import { PostTagger } from './post-tagger.js';
+import { planSearch } from './search-request.js';
 
 let n = 0;
 function created(postId: string, text: string, tags: string[] = []): eventsv1.Event {
@@ -62,6 +63,36 @@ describe('PostTagger and the indexer', () => {
       ['p'],
       'the author’s tag still filters',
     );
+  });
+
+  it('filters on the typed tag or its canonical form now, whatever models filed a post', () => {
+    const vocabulary = (synonyms: Record<string, string>) =>
+      TagVocabulary.fromJSON({ format: 'feedmesh.tag-vocabulary/1', synonyms, counts: {} });
+    const index = new SearchIndex();
+    const tagger = new PostTagger({ vocabulary: vocabulary({ scifi: 'science fiction' }) });
+    const indexer = new PostIndexer(index, tagger);
+    indexer.apply(created('old-scifi', 'Dune again', ['scifi']));
+    tagger.useModels({ vocabulary: vocabulary({ scifi: 'sci-fi' }) });
+    indexer.apply(created('new-scifi', 'Dune again', ['SciFi']));
+    indexer.apply(created('sci-fi', 'Dune again', ['Sci-Fi']));
+    indexer.apply(created('books', 'Dune again', ['books']));
+    const found = (query: string, tags: string[] = []) =>
+      index
+        .search(
+          planSearch(
+            { query, tags, blogId: '', order: 0, pageSize: 10, cursor: '' },
+            index.analyzer,
+            tagger,
+          ).query,
+          { offset: 0, limit: 10 },
+        )
+        .hits.map((h) => h.postId)
+        .sort();
+    assert.deepEqual(found('dune #scifi'), ['new-scifi', 'old-scifi', 'sci-fi']);
+    assert.deepEqual(found('dune', ['SCIFI']), ['new-scifi', 'old-scifi', 'sci-fi']);
+    assert.deepEqual(found('dune #sci-fi'), ['new-scifi', 'sci-fi']);
+    assert.deepEqual(found('dune', ['science fiction']), ['old-scifi'], 'the old canonical form');
+    assert.deepEqual(found('dune #scifi #books'), []);
   });
 
   it('finds an untagged post by the tags its text implies', () => {

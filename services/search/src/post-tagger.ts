@@ -47,6 +47,14 @@ export class PostTagger {
     this.inferrer = models.tagInferrer;
   }
 
+  /**
+   * The canonical form of one tag under the current models ('' for none): what a post
+   * carrying `raw` is filed under, so a query's tag filter admits it too.
+   */
+  canonicalTag(raw: string): string {
+    return this.vocabulary.canonical(raw);
+  }
+
   /** Derived tags the author's do not already carry (by the index's tag key), best first. */
   derivedTags(text: string, authorTags: readonly string[]): string[] {
     const canonical = this.vocabulary.normalize(authorTags);

@@ -37,6 +37,13 @@ describe('SearchCursorCodec', () => {
     }
   });
 
+  it('accepts a cursor whose tag filters resolve to other canonical forms meanwhile', () => {
+    const before = { ...query, tagAlternatives: new Map([['cute', ['cutie']]]) };
+    const after = { ...query, tagAlternatives: new Map([['cute', ['adorable']]]) };
+    assert.deepEqual(codec.decode(codec.encode(before, position), after), position);
+    assert.deepEqual(codec.decode(codec.encode(query, position), after), position);
+  });
+
   it('refuses a tampered, foreign-secret or garbage cursor', () => {
     const cursor = codec.encode(query, position);
     const [payload, mac] = cursor.split('.');

@@ -72,7 +72,12 @@ export class SearchCursorCodec {
   }
 }
 
-/** What makes two requests the same query: its clauses, filters and order, not the page size. */
+/**
+ * What makes two requests the same query: its clauses, filters and order, not the page size.
+ * Tag filters count as typed: their `tagAlternatives` (canonical forms under the content
+ * models of the moment) are left out, so a page 2 served after newer models loaded, or by a
+ * replica that has other models, is still accepted.
+ */
 export function fingerprint(query: SearchQuery): string {
   const canonical = JSON.stringify([
     [...query.terms].sort(),

@@ -9,6 +9,7 @@ import {
   requireText,
 } from '@feedmesh/service-kit';
 import {
+  addTagAlternative,
   normalizeKeyword,
   parseQueryText,
   type Analyzer,
@@ -29,10 +30,27 @@ export interface SearchPlan {
   readonly cursor: string;
 }
 
-/** Validates every field (InvalidArgumentError naming it) and parses the query text. */
-export function planSearch(request: searchv1.SearchRequest, analyzer: Analyzer): SearchPlan {
+/** Gives the canonical form of a tag as typed ('' for none): `PostTagger`. */
+export interface TagCanonicalizer {
+  canonicalTag(raw: string): string;
+}
+
+/**
+ * Validates every field (InvalidArgumentError naming it) and parses the query text. With a
+ * canonicalizer, each tag filter (`#tag` or a request tag) also admits the posts filed under
+ * the tag's canonical form, as posts are filed under their tags' (see `PostTagger`).
+ */
+export function planSearch(
+  request: searchv1.SearchRequest,
+  analyzer: Analyzer,
+  tagger?: TagCanonicalizer,
+): SearchPlan {
   const text = requireText(request.query.trim(), 'query', { min: 1, max: MAX_QUERY_LENGTH });
   requireMaxItems(request.tags, 'tags', MAX_TAG_FILTERS);
+  const canonicalTag = tagger && ((raw: string) => tagger.canonicalTag(raw));
+  const parsed = parseQueryText(text, analyzer, canonicalTag ? { canonicalTag } : {});
+  const tagAlternatives = new Map<string, string[]>();
+  for (const [tag, keys] of parsed.tagAlternatives) tagAlternatives.set(tag, [...keys]);
   const tags = request.tags.map((tag, i) => {
     const field = `tags[${i}]`;
     if (tag.length > MAX_TAG_LENGTH) {
@@ -40,6 +58,7 @@ export function planSearch(request: searchv1.SearchRequest, analyzer: Analyzer):
     }
     const key = normalizeKeyword(tag);
     if (key === '') throw new InvalidArgumentError(field, 'must not be empty');
+    addTagAlternative(tagAlternatives, key, tag, canonicalTag);
     return key;
   });
   const blogId = optionalId(request.blogId, 'blog_id');
@@ -47,11 +66,11 @@ export function planSearch(request: searchv1.SearchRequest, analyzer: Analyzer):
     allowUnspecified: true,
   });
   const pageSize = requirePageSize(request.pageSize, 'page_size');
-  const parsed = parseQueryText(text, analyzer);
   return {
     query: {
       ...parsed,
       tags: [...new Set([...parsed.tags, ...tags])],
+      tagAlternatives,
       blogIds: blogId === '' ? [] : [blogId],
       order: order === searchv1.SearchOrder.SEARCH_ORDER_RECENCY ? 'recency' : 'relevance',
     },

@@ -129,6 +129,44 @@ function searchServiceSuite(kind: 'memory' | 'redis') {
       assert.deepEqual(await postIds('otter blog:b-other'), ['otter-3']);
     });
 
+    it('matches a tag filter on the typed tag or its canonical form, either way round', async () => {
+      const cats = ['tabby-cat', 'tabby-Cats', 'tabby-cats', 'tabby-cat-dog'];
+      await publish(
+        postCreated('tabby-cat', 'a purring tabby', { tags: ['cat'] }, 2_001),
+        postCreated('tabby-Cats', 'a purring tabby', { tags: ['Cats'] }, 2_002),
+        postCreated('tabby-cats', 'a purring tabby', { tags: ['cats'] }, 2_003),
+        postCreated('tabby-cat-dog', 'a purring tabby', { tags: ['cat', 'Dogs'] }, 2_004),
+        postCreated('tabby-dog', 'a purring tabby', { tags: ['dog'] }, 2_005),
+      );
+      await eventually('the tabby posts', 'purring', [...cats, 'tabby-dog']);
+      const sorted = async (query: string, extra: Partial<searchv1.SearchRequest> = {}) =>
+        (await postIds(query, extra)).sort();
+      assert.deepEqual(await sorted('purring #cats'), [...cats].sort(), '#cats finds "cat"');
+      assert.deepEqual(await sorted('purring #cat'), [...cats].sort(), '#cat finds "Cats"');
+      assert.deepEqual(await sorted('purring', { tags: ['Cats'] }), [...cats].sort());
+      assert.deepEqual(await sorted('purring #cats #dogs'), ['tabby-cat-dog']);
+      assert.deepEqual(await sorted('purring', { tags: ['cats', 'dogs'] }), ['tabby-cat-dog']);
+
+      // A filter-only query, paged: each post once, the cursor accepted, totals exact.
+      const seen: string[] = [];
+      let cursor = '';
+      do {
+        const page = await client.search(request('#cats', { pageSize: 3, cursor }));
+        assert.equal(page.totalHits, cats.length);
+        seen.push(...page.hits.map((h) => h.postId));
+        cursor = page.nextCursor;
+      } while (cursor !== '');
+      assert.deepEqual(seen, [...cats].reverse(), 'newest first, no post twice');
+
+      const [hit] = (await client.search(request('purring #cats', { tags: ['dogs'] }))).hits;
+      assert.equal(hit?.postId, 'tabby-cat-dog');
+      assert.deepEqual(
+        hit?.highlights.find((h) => h.field === 'tags')?.snippet,
+        '«cat», «Dogs»',
+        'the tags the filters matched are marked',
+      );
+    });
+
     it('matches a quoted phrase only in order, and requires it beside free words', async () => {
       await publish(
         postCreated('phrase-1', 'the snow leopard sleeps on the ridge'),

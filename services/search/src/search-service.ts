@@ -3,7 +3,7 @@ import { bindService, type ServiceBinding } from '@feedmesh/service-kit';
 import { withSpan } from '@feedmesh/telemetry';
 import type { SearchIndex } from './engine/index.js';
 import type { SearchCursorCodec } from './search-cursor.js';
-import { planSearch, planSuggest } from './search-request.js';
+import { planSearch, planSuggest, type TagCanonicalizer } from './search-request.js';
 
 /**
  * How deep pagination goes: each page ranks everything before it, so the cost of page n grows
@@ -14,14 +14,19 @@ export const MAX_RESULT_WINDOW = 10_000;
 export interface SearchServiceDeps {
   readonly index: SearchIndex;
   readonly cursors: SearchCursorCodec;
+  /**
+   * The tagger the index's posts are tagged with: a tag filter also admits the posts filed
+   * under the tag's canonical form. Without it, filters match the typed tag only.
+   */
+  readonly tagger?: TagCanonicalizer;
 }
 
 /** The SearchService implementation: validation and mapping around the in-memory index. */
 export function searchService(deps: SearchServiceDeps): ServiceBinding {
-  const { index, cursors } = deps;
+  const { index, cursors, tagger } = deps;
   return bindService(searchv1.SearchServiceDefinition, {
     async search(request: searchv1.SearchRequest): Promise<searchv1.SearchResponse> {
-      const plan = planSearch(request, index.analyzer);
+      const plan = planSearch(request, index.analyzer, tagger);
       const position =
         plan.cursor === '' ? undefined : cursors.decode(plan.cursor, plan.query, 'cursor');
       const offset = position?.offset ?? 0;

@@ -178,7 +178,11 @@ export async function startSearch(options: SearchOptions): Promise<RunningServer
       name: 'search',
       ...serverOptionsFrom(config),
       services: [
-        searchService({ index, cursors: new SearchCursorCodec(config.SEARCH_CURSOR_SECRET) }),
+        searchService({
+          index,
+          cursors: new SearchCursorCodec(config.SEARCH_CURSOR_SECRET),
+          tagger,
+        }),
       ],
       logger,
       onShutdown: stop,

@@ -13,7 +13,12 @@ export {
   type Analyzer,
   type Token,
 } from './analyzer.js';
-export { parseQueryText, type ParsedText } from './query-parser.js';
+export {
+  addTagAlternative,
+  parseQueryText,
+  type ParsedText,
+  type ParseOptions,
+} from './query-parser.js';
 export {
   DEFAULT_BM25F,
   SearchIndex,

@@ -14,6 +14,18 @@ describe('parseQueryText', () => {
     assert.deepEqual(parsed.blogs, ['Zoo-Daily']);
   });
 
+  it('gives each #tag the other keys a canonicalizer names for it, from what was typed', () => {
+    const typed: string[] = [];
+    const canonicalTag = (raw: string) => {
+      typed.push(raw);
+      return raw.toLowerCase().replace(/^#/, '').replace(/s$/, '');
+    };
+    const parsed = parseQueryText('#Cats, #dog #cats', analyzer, { canonicalTag });
+    assert.deepEqual(parsed.tags, ['cats', 'dog']);
+    assert.deepEqual([...(parsed.tagAlternatives ?? [])], [['cats', ['cat']]]);
+    assert.deepEqual(typed, ['#Cats', '#dog', '#cats']);
+  });
+
   it('keeps the gap a stop word leaves inside a phrase', () => {
     assert.deepEqual(parse('"cats of the world"').phrases, [
       { terms: ['cat', 'world'], offsets: [0, 3] },

@@ -1,7 +1,18 @@
 import { normalizeKeyword, type Analyzer, type Token } from './analyzer.js';
 import type { PhraseClause, SearchQuery } from './search-query.js';
 
-export type ParsedText = Pick<SearchQuery, 'terms' | 'phrases' | 'tags' | 'blogs'>;
+export type ParsedText = Pick<SearchQuery, 'terms' | 'phrases' | 'tags' | 'blogs'> & {
+  readonly tagAlternatives: ReadonlyMap<string, readonly string[]>;
+};
+
+export interface ParseOptions {
+  /**
+   * Another form of a tag, from the tag as typed (without trailing punctuation): the service
+   * gives the canonical form under its content models, so `#cats` also admits posts filed
+   * under "cat". Normalized here; '' or the tag's own key adds nothing.
+   */
+  readonly canonicalTag?: (raw: string) => string;
+}
 
 const QUOTES = /["“”„]/g;
 const PHRASE = /"([^"]*)"/g;
@@ -13,7 +24,11 @@ const TRAILING_PUNCTUATION = /[.,;:!?)\]}]+$/u;
  * as words. A quote without its partner is read as a word boundary, not an error. Stop words
  * vanish: a query of nothing else has no clauses, and so matches nothing.
  */
-export function parseQueryText(text: string, analyzer: Analyzer): ParsedText {
+export function parseQueryText(
+  text: string,
+  analyzer: Analyzer,
+  options: ParseOptions = {},
+): ParsedText {
   const phrases: PhraseClause[] = [];
   const quoted = text.replace(QUOTES, '"');
   const rest = quoted
@@ -25,12 +40,17 @@ export function parseQueryText(text: string, analyzer: Analyzer): ParsedText {
     .replace(/"/g, ' ');
 
   const tags: string[] = [];
+  const tagAlternatives = new Map<string, string[]>();
   const blogs: string[] = [];
   const words: string[] = [];
   for (const chunk of rest.split(/\s+/)) {
     if (chunk.length > 1 && chunk.startsWith('#')) {
-      const tag = normalizeKeyword(chunk.replace(TRAILING_PUNCTUATION, ''));
-      if (tag !== '') tags.push(tag);
+      const raw = chunk.replace(TRAILING_PUNCTUATION, '');
+      const tag = normalizeKeyword(raw);
+      if (tag !== '') {
+        tags.push(tag);
+        addTagAlternative(tagAlternatives, tag, raw, options.canonicalTag);
+      }
       continue;
     }
     const blog = BLOG_FILTER.exec(chunk)?.[1]?.replace(TRAILING_PUNCTUATION, '');
@@ -41,7 +61,22 @@ export function parseQueryText(text: string, analyzer: Analyzer): ParsedText {
     words.push(chunk);
   }
   const terms = unique(analyzer.analyze(words.join(' ')).map((token) => token.term));
-  return { terms, phrases, tags: unique(tags), blogs: unique(blogs) };
+  return { terms, phrases, tags: unique(tags), tagAlternatives, blogs: unique(blogs) };
+}
+
+/** Notes `canonicalTag(raw)` as another key of the filter `tag`, unless it is the same. */
+export function addTagAlternative(
+  alternatives: Map<string, string[]>,
+  tag: string,
+  raw: string,
+  canonicalTag: ((raw: string) => string) | undefined,
+): void {
+  if (canonicalTag === undefined) return;
+  const key = normalizeKeyword(canonicalTag(raw));
+  if (key === '' || key === tag) return;
+  const keys = alternatives.get(tag);
+  if (keys === undefined) alternatives.set(tag, [key]);
+  else if (!keys.includes(key)) keys.push(key);
 }
 
 /** One term per position: where a hashtag or mention also yields its words, keep the word. */

@@ -88,6 +88,38 @@ describe('SearchIndex', () => {
     );
   });
 
+  it('admits a post carrying any key of a tag filter, once, and still ANDs the filters', () => {
+    const index = new SearchIndex();
+    index.addPost(post('cat', 'tabby', { tags: ['cat'], createdAtMs: 1 }));
+    index.addPost(post('Cats', 'tabby', { tags: ['Cats'], derivedTags: ['cat'], createdAtMs: 2 }));
+    index.addPost(post('cat-dog', 'tabby', { tags: ['cat', 'dog'], createdAtMs: 3 }));
+    index.addPost(post('dog', 'tabby', { tags: ['dog'], createdAtMs: 4 }));
+    const tagAlternatives = new Map([['cats', ['cat']]]);
+    const run = (text: string, alternatives = tagAlternatives) =>
+      index.search(
+        { ...query(index, text), tagAlternatives: alternatives },
+        { offset: 0, limit: 10 },
+      );
+    const filterOnly = run('#cats');
+    assert.deepEqual(
+      filterOnly.hits.map((h) => h.postId),
+      ['cat-dog', 'Cats', 'cat'],
+    );
+    assert.equal(filterOnly.totalHits, 3, 'a post under both keys counts once');
+    assert.equal(run('tabby #cats').totalHits, 3);
+    assert.deepEqual(
+      run('tabby #cats #dog').hits.map((h) => h.postId),
+      ['cat-dog'],
+    );
+    assert.deepEqual(
+      run('#cats', new Map()).hits.map((h) => h.postId),
+      ['Cats'],
+      'without alternatives, only the typed tag',
+    );
+    const catHit = run('#cats').hits.find((h) => h.postId === 'cat');
+    assert.deepEqual(catHit?.highlights, [{ field: 'tags', snippet: '«cat»' }]);
+  });
+
   it('orders by recency when asked, newest first', () => {
     const index = new SearchIndex();
     index.addPost(post('old', 'panda panda panda', { createdAtMs: 1 }));

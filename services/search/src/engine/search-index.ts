@@ -346,9 +346,11 @@ export class SearchIndex {
     }
     const ranked = top.drain();
     const wanted = new Set([...query.terms, ...query.phrases.flatMap((p) => p.terms)]);
+    const tagKeys = new Set(query.tags);
+    for (const keys of query.tagAlternatives?.values() ?? []) for (const k of keys) tagKeys.add(k);
     const hits = ranked
       .slice(page.offset)
-      .map((doc) => this.hit(doc, wanted, query.tags, queryStamp, page.highlight !== false));
+      .map((doc) => this.hit(doc, wanted, tagKeys, queryStamp, page.highlight !== false));
     return { hits, totalHits, maxDoc, generation: this.generationNumber };
   }
 
@@ -591,7 +593,8 @@ export class SearchIndex {
   /** Documents every filter admits (ascending), or undefined when the query has no filter. */
   private filteredDocs(query: SearchQuery): Uint32Array | undefined {
     const sets: Uint32Array[] = [];
-    for (const tag of query.tags) sets.push(this.segment.tagKeys.documents(tag, this.postings));
+    for (const tag of query.tags)
+      sets.push(this.tagFilterDocs(tag, query.tagAlternatives?.get(tag)));
     if (query.blogs.length > 0) {
       sets.push(this.postsOfBlogs(query.blogs.flatMap((b) => this.blogs.matching(b))));
     }
@@ -602,6 +605,18 @@ export class SearchIndex {
     if (sets.length === 0) return undefined;
     sets.sort((a, b) => a.length - b.length);
     return sets.reduce(intersect);
+  }
+
+  /** Documents filed under the tag or any of its alternatives (ascending, each once). */
+  private tagFilterDocs(tag: string, alternatives: readonly string[] | undefined): Uint32Array {
+    const tagKeys = this.segment.tagKeys;
+    let docs = tagKeys.documents(tag, this.postings);
+    for (const key of alternatives ?? []) {
+      if (key === tag) continue;
+      const more = tagKeys.documents(key, this.postings);
+      if (more.length > 0) docs = docs.length === 0 ? more : union(docs, more);
+    }
+    return docs;
   }
 
   private postsOfBlogs(blogs: readonly Blog[]): Uint32Array {
@@ -686,7 +701,8 @@ export class SearchIndex {
   private hit(
     doc: number,
     wanted: ReadonlySet<string>,
-    tagFilters: readonly string[],
+    /** Every key of the query's tag filters: the author's tags carrying one are marked. */
+    tagFilters: ReadonlySet<string>,
     queryStamp: number,
     highlight: boolean,
   ): SearchHit {
@@ -714,7 +730,7 @@ export class SearchIndex {
       matchedSpans(this.analyzer.analyze(stored.text), wanted),
     );
     if (textSnippet !== undefined) highlights.push({ field: 'text', snippet: textSnippet });
-    const tagSnippet = this.tagsSnippet(stored.tags, wanted, new Set(tagFilters));
+    const tagSnippet = this.tagsSnippet(stored.tags, wanted, tagFilters);
     if (tagSnippet !== undefined) highlights.push({ field: 'tags', snippet: tagSnippet });
     if (blog !== undefined && blog.name !== '') {
       const spans = matchedSpans(blog.nameTokens, wanted);
@@ -760,6 +776,29 @@ export class SearchIndex {
 
 function blogKey(blog: Blog): string {
   return `${normalizeKeyword(blog.name)}\u0000${blog.id}`;
+}
+
+/** The documents of two ascending lists, ascending and each once. */
+function union(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const out = new Uint32Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let n = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i] ?? 0;
+    const y = b[j] ?? 0;
+    if (x <= y) {
+      out[n++] = x;
+      i += 1;
+      if (x === y) j += 1;
+    } else {
+      out[n++] = y;
+      j += 1;
+    }
+  }
+  while (i < a.length) out[n++] = a[i++] ?? 0;
+  while (j < b.length) out[n++] = b[j++] ?? 0;
+  return out.subarray(0, n);
 }
 
 function intersect(a: Uint32Array, b: Uint32Array): Uint32Array {

@@ -10,14 +10,21 @@ export type SearchOrder = 'relevance' | 'recency';
 /**
  * A query in the engine's terms, already analyzed. Scoring clauses: `terms` are OR-ed (a
  * document needs one, and ranks higher the more it has), `phrases` are required. Filters:
- * every one of `tags`, one of `blogs` (names or ids), one of `blogIds`. A query with filters
+ * every one of `tags` (each one or one of its `tagAlternatives`), one of `blogs` (names or
+ * ids), one of `blogIds`. A query with filters
  * and no clauses lists the filtered posts, newest first.
  */
 export interface SearchQuery {
   readonly terms: readonly string[];
   readonly phrases: readonly PhraseClause[];
-  /** Normalized tags (see `normalizeKeyword`). */
+  /** Normalized tags (see `normalizeKeyword`), as typed. */
   readonly tags: readonly string[];
+  /**
+   * More keys that satisfy a tag filter: the filter of each tag of `tags` admits a post
+   * carrying that tag or any of its keys here (the service puts the tag's canonical form under
+   * its current content models). Normalized; not part of a cursor's query fingerprint.
+   */
+  readonly tagAlternatives?: ReadonlyMap<string, readonly string[]>;
   /** `blog:` filters: a blog's name or id. */
   readonly blogs: readonly string[];
   readonly blogIds: readonly string[];
