@@ -35,3 +35,4 @@ export { CANDIDATE_SOURCES, type CandidateSourceName } from './candidate-sources
 
 export { feedmeshDescriptorSet } from './descriptor-set.js';
 export { unsafeIntegerFields, type UnsafeIntegerField } from './unsafe-integers.js';
+export { isMissing, setMissing } from './missing-bits.js';

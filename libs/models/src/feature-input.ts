@@ -19,16 +19,8 @@ export interface NamedMatrix {
   readonly missing?: Uint8Array | undefined;
 }
 
-export function isMissing(missing: Uint8Array | undefined, index: number): boolean {
-  if (missing === undefined) return false;
-  const byte = missing[index >> 3];
-  return byte !== undefined && ((byte >> (index & 7)) & 1) === 1;
-}
-
-/** Sets bit `index` of a missing-value bitset. */
-export function setMissing(missing: Uint8Array, index: number): void {
-  missing[index >> 3] = (missing[index >> 3] ?? 0) | (1 << (index & 7));
-}
+// The contracts own the bitset's layout.
+export { isMissing, setMissing } from '@feedmesh/contracts';
 
 /** Undefined when no bit is set, so the hot loop can skip the per-value check. */
 export function anyMissing(missing: Uint8Array | undefined): Uint8Array | undefined {

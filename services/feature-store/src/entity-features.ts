@@ -1,7 +1,6 @@
-import { featuresv1 } from '@feedmesh/contracts';
+import { featuresv1, isMissing } from '@feedmesh/contracts';
 import { createServiceClient, type ServiceClient } from '@feedmesh/service-kit';
 import { FEATURES, type FeatureDeclaration } from './feature-registry.js';
-import { isMissing } from './missing-mask.js';
 
 /** One feature of an entity, by name, with what the registry says of it. */
 export interface NamedFeature {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import type { eventsv1 } from '@feedmesh/contracts';
+import { isMissing, type eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { InMemoryEventLog, RedisStreamsEventLog } from '@feedmesh/events';
 import { testRedis, uniquePrefix } from '@feedmesh/testing';
 import { FeatureMaterializer } from './event-materializer.js';
 import { featureSchema } from './feature-schema.js';
 import type { FeatureStore } from './feature-store.js';
-import { isMissing } from './missing-mask.js';
 import { InMemoryFeatureStore } from './in-memory-feature-store.js';
 import { RedisFeatureStore } from './redis-feature-store.js';
 import { DAY, engaged, HOUR, Kind, postCreated, sampleWorld, T0 } from './test-fixtures/events.js';

@@ -4,7 +4,7 @@ import { setBit, userColumns } from './feature-columns.js';
 import { DAY_MS, HOUR_MS, type EntityKind } from './feature-registry.js';
 import { featureSchema } from './feature-schema.js';
 import type { PostMeta } from './feature-store.js';
-import { isMissing } from './missing-mask.js';
+import { isMissing } from '@feedmesh/contracts';
 import { candidateStates, type StatesById } from './test-fixtures/states.js';
 import { applyDelta, EntityDelta } from './state-delta.js';
 import { LAYOUTS, type StateLayout } from './state-layout.js';

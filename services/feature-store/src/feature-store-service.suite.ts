@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { featuresv1 } from '@feedmesh/contracts';
+import { featuresv1, isMissing } from '@feedmesh/contracts';
 import {
   ClientError,
   createRuntime,
@@ -14,7 +14,6 @@ import { createLogger } from '@feedmesh/telemetry';
 import { waitFor } from '@feedmesh/testing';
 import { featureSchema } from './feature-schema.js';
 import { FEATURE_STORE_GROUP, featureStoreConfigShape, startFeatureStore } from './index.js';
-import { isMissing } from './missing-mask.js';
 import { HOUR, sampleWorld, T0 } from './test-fixtures/events.js';
 
 const NOW = T0 + 18 * HOUR;

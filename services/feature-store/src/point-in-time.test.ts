@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { featuresAsOf, PointInTimeFeatureSource } from './point-in-time.js';
-import { isMissing } from './missing-mask.js';
+import { isMissing } from '@feedmesh/contracts';
 import { InMemoryFeatureStore } from './in-memory-feature-store.js';
 import { DAY, HOUR, sampleWorld, sessionStarted, T0 } from './test-fixtures/events.js';
 import { FeatureMaterializer } from './event-materializer.js';

@@ -1,4 +1,10 @@
-import { isMissing, OBJECTIVES, type LabeledExamples, type ObjectiveName } from '@feedmesh/models';
+import {
+  isMissing,
+  OBJECTIVES,
+  setMissing,
+  type LabeledExamples,
+  type ObjectiveName,
+} from '@feedmesh/models';
 import type { FeatureRequestAt, FeatureRows, FeatureSource } from './feature-source.js';
 import type { TrainingExample } from './training-example.js';
 
@@ -162,12 +168,12 @@ function rowOf(answer: FeatureRows, r: number): ExampleRow {
   const missing = new Uint8Array(Math.ceil(values.length / 8));
   user.names.forEach((_, k) => {
     values[k] = user.values[k] ?? 0;
-    if (isMissing(user.missing, k)) missing[k >> 3]! |= 1 << (k & 7);
+    if (isMissing(user.missing, k)) setMissing(missing, k);
   });
   for (let c = 0; c < width; c++) {
     const at = user.names.length + c;
     values[at] = candidates.values[r * width + c] ?? 0;
-    if (isMissing(candidates.missing, r * width + c)) missing[at >> 3]! |= 1 << (at & 7);
+    if (isMissing(candidates.missing, r * width + c)) setMissing(missing, at);
   }
   return { names: [...user.names, ...candidates.names], values, missing, offset: 0 };
 }

@@ -1,4 +1,4 @@
-import type { PackedMatrix, PackedVector } from '@feedmesh/contracts';
+import { isMissing, type PackedMatrix, type PackedVector } from '@feedmesh/contracts';
 import type { FeatureStoreClient } from '../downstream.js';
 import type { FeedCandidate } from './feed-query.js';
 
@@ -64,16 +64,11 @@ export function servedFeatureMissing(features: HydratedFeatures, row: number): U
     missing ??= new Uint8Array(Math.ceil(count / 8));
     missing[at >> 3]! |= 1 << (at & 7);
   };
-  for (let i = 0; i < userWidth; i++) if (isSet(user.missing, i)) mark(i);
+  for (let i = 0; i < userWidth; i++) if (isMissing(user.missing, i)) mark(i);
   for (let i = 0; i < count - userWidth; i++) {
-    if (isSet(candidates.missing, start + i)) mark(userWidth + i);
+    if (isMissing(candidates.missing, start + i)) mark(userWidth + i);
   }
   return missing ?? NONE_MISSING;
 }
 
 const NONE_MISSING = new Uint8Array(0);
-
-/** Bit `index` of a missing-value bitset (the contracts' layout). */
-export function isSet(bits: Uint8Array, index: number): boolean {
-  return ((bits[index >> 3] ?? 0) & (1 << (index & 7))) !== 0;
-}

@@ -1,4 +1,10 @@
-import type { candidatesv1, commonv1, gatewayv1, rankerv1 } from '@feedmesh/contracts';
+import {
+  isMissing,
+  type candidatesv1,
+  type commonv1,
+  type gatewayv1,
+  type rankerv1,
+} from '@feedmesh/contracts';
 import type { EventLog } from '@feedmesh/events';
 import type { Logger } from '@feedmesh/service-kit';
 import { withSpan } from '@feedmesh/telemetry';
@@ -7,7 +13,6 @@ import type { CursorCodec } from './cursor.js';
 import {
   column,
   FeaturesHydrator,
-  isSet,
   servedFeatureMissing,
   servedFeatureValues,
   type HydratedFeatures,
@@ -395,7 +400,7 @@ export class FeedPipeline {
       values.set(all.subarray(start, Math.min(start + width, all.length)), i * width);
       if (!anyMissing) return;
       for (let c = 0; c < width; c++) {
-        if (isSet(allMissing, start + c)) {
+        if (isMissing(allMissing, start + c)) {
           const at = i * width + c;
           missing[at >> 3]! |= 1 << (at & 7);
         }
