@@ -21,9 +21,12 @@ export interface TrendingNow {
  * A ranking is reused for `cacheMs` of wall time per window: it changes on the scale of
  * buckets, and every trending source call and Trending call would otherwise recompute it. Once
  * stale it is still served while a new one is computed in the background, so no request waits
- * for a computation except the very first.
+ * for a computation except the very first. Both are kept for the `MAX_WINDOWS` windows asked
+ * for most recently: a caller may ask for any window up to a week, second by second.
  */
 export class TrendingDetector {
+  static readonly MAX_WINDOWS = 32;
+
   private readonly cache = new Map<
     number,
     { at: number; result: Promise<TrendingNow>; refreshing: boolean }
@@ -44,17 +47,18 @@ export class TrendingDetector {
     const wall = this.wallClock();
     if (!cached) {
       const result = this.compute(windowMs, nowMs);
-      this.cache.set(windowMs, { at: wall, result, refreshing: false });
+      remember(this.cache, windowMs, { at: wall, result, refreshing: false });
       result.catch(() => {
         if (this.cache.get(windowMs)?.result === result) this.cache.delete(windowMs);
       });
       return result;
     }
+    remember(this.cache, windowMs, cached);
     if (wall - cached.at >= this.settings.cacheMs && !cached.refreshing) {
       cached.refreshing = true;
       this.compute(windowMs, nowMs).then(
         (fresh) =>
-          this.cache.set(windowMs, {
+          remember(this.cache, windowMs, {
             at: this.wallClock(),
             result: Promise.resolve(fresh),
             refreshing: false,
@@ -95,7 +99,26 @@ export class TrendingDetector {
           trend.score >= (before.has(trend.id) ? releaseScore : minScore),
       )
       .sort((a, b) => b.score - a.score || b.observed - a.observed || (a.id < b.id ? -1 : 1));
-    this.trendingBefore.set(memory, new Set(trends.map((trend) => trend.id)));
+    remember(this.trendingBefore, memory, new Set(trends.map((trend) => trend.id)), 2);
     return trends;
+  }
+
+  /** Windows whose ranking and hysteresis are remembered now (at most `MAX_WINDOWS` each). */
+  rememberedWindows(): { rankings: number; hysteresis: number } {
+    return { rankings: this.cache.size, hysteresis: this.trendingBefore.size / 2 };
+  }
+}
+
+/**
+ * Sets `key` as the most recently used entry of `map`, dropping the least recently used ones
+ * past `MAX_WINDOWS` × `perWindow` (a map keeps insertion order).
+ */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, perWindow = 1): void {
+  map.delete(key);
+  map.set(key, value);
+  const max = TrendingDetector.MAX_WINDOWS * perWindow;
+  for (const oldest of map.keys()) {
+    if (map.size <= max) break;
+    map.delete(oldest);
   }
 }

@@ -115,6 +115,36 @@ describe('TrendingDetector', () => {
       assert.equal(xOf(await world.pipeline.trending.trending(HOUR, NOW + 65 * MINUTE)), undefined);
     });
   });
+
+  describe('memory: the rankings and hysteresis of the 32 windows asked for most recently', () => {
+    it('stays bounded however many distinct windows a caller asks for', async () => {
+      const world = new TestWorld({
+        settings: { ...TEST_SETTINGS, trending: { ...TEST_SETTINGS.trending, cacheMs: 60_000 } },
+      });
+      await burstAndSteady(world);
+      for (let minutes = 1; minutes <= 100; minutes++) {
+        await world.pipeline.trending.trending(minutes * MINUTE, NOW);
+      }
+      assert.deepEqual(world.pipeline.trending.rememberedWindows(), {
+        rankings: 32,
+        hysteresis: 32,
+      });
+    });
+
+    it('keeps the hysteresis of a window still among them', async () => {
+      const world = new TestWorld();
+      await world.apply(postCreated('p', 'b', NOW - DAY, { tags: ['x'] }));
+      for (let i = 0; i < 20; i++) await world.apply(engagement(`a${i}`, 'p', NOW - 10 * MINUTE));
+      for (let i = 0; i < 12; i++) await world.apply(engagement(`b${i}`, 'p', NOW + 50 * MINUTE));
+      const x = (now: { tags: readonly { id: string }[] }) => now.tags.some((t) => t.id === 'x');
+      assert.ok(x(await world.pipeline.trending.trending(HOUR, NOW)));
+      for (let minutes = 1; minutes <= 31; minutes++) {
+        await world.pipeline.trending.trending(minutes * MINUTE, NOW);
+      }
+      // The same counts would not start a trend (see the hysteresis tests): x is remembered.
+      assert.ok(x(await world.pipeline.trending.trending(HOUR, NOW + 65 * MINUTE)));
+    });
+  });
 });
 
 describe('TrendingCandidateSource', () => {
