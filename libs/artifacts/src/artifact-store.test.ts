@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { UnavailableError } from '@feedmesh/errors';
+import { InvalidArgumentError, UnavailableError } from '@feedmesh/errors';
 import { testRedisUrl, uniquePrefix } from '@feedmesh/testing';
 import { Redis } from 'ioredis';
 import {
@@ -127,6 +127,41 @@ describe('RedisArtifactStore', () => {
     await store.publish(bytesOf(10_000, 4), { trainedAtMs: 1, notes: {} }, 1);
     await redis.del(`${prefix}:torn:{test}:chunk:v1:1`);
     assert.equal(await store.load('v1'), undefined);
+  });
+
+  it('keeps the newer version current when an older publish finishes after it', async () => {
+    // Two trainer runs (a manual `kubectl create job --from=cronjob/...` beside the schedule):
+    // the large one takes v1 first and is still writing chunks when the small one, v2, is done.
+    const keyPrefix = `${prefix}:overtaken`;
+    const store = storeAt(keyPrefix, 1);
+    const slow = bytesOf(40 * 4096, 1);
+    const quick = bytesOf(100, 2);
+    const [older, newer] = await Promise.all([
+      store.publish(slow, { trainedAtMs: 1, notes: {} }, 1),
+      store.publish(quick, { trainedAtMs: 2, notes: {} }, 2),
+    ]);
+    assert.equal(older.version, 'v1');
+    assert.equal(newer.version, 'v2');
+
+    assert.equal((await store.current())?.version, 'v2');
+    assert.deepEqual(await store.load('v2'), quick);
+    const base = `${keyPrefix}:{test}`;
+    await redis.del(...Array.from({ length: 40 }, (_, i) => `${base}:chunk:v1:${i}`));
+  });
+
+  it('refuses a keep or chunkBytes below 1, naming the option', () => {
+    for (const [field, options] of [
+      ['keep', { keep: 0 }],
+      ['keep', { keep: 1.5 }],
+      ['chunkBytes', { chunkBytes: 0 }],
+      ['chunkBytes', { chunkBytes: -4096 }],
+    ] as const) {
+      assert.throws(
+        () => new RedisArtifactStore<TestInfo>({ redis, keyPrefix: 'x', kind: 'test', ...options }),
+        (error: unknown) => error instanceof InvalidArgumentError && error.field === field,
+        JSON.stringify(options),
+      );
+    }
   });
 
   it('fails with UnavailableError naming the kind when Redis cannot be reached', async () => {

@@ -1,4 +1,4 @@
-import { UnavailableError } from '@feedmesh/errors';
+import { InvalidArgumentError, UnavailableError } from '@feedmesh/errors';
 import type { Cluster, Redis } from 'ioredis';
 
 /** What every stored version carries, besides what its kind describes (`Info`). */
@@ -50,13 +50,28 @@ export interface RedisArtifactStoreOptions {
   readonly keyPrefix: string;
   /** The artifact's kind: its hash tag, and its name in errors (`embeddings`, `content-models`). */
   readonly kind: string;
-  /** Versions kept; older ones are deleted at publish. Default 3. */
+  /** Versions kept; older ones are deleted at publish. Default 3; at least 1. */
   readonly keep?: number;
-  /** Size of the stored pieces. Default 4 MiB. */
+  /** Size of the stored pieces. Default 4 MiB; at least 1. */
   readonly chunkBytes?: number;
 }
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** KEYS[1] current, ARGV[1] the version number just stored: set `v<n>` unless a newer is current. */
+const SET_CURRENT_IF_NEWER = `
+local current = redis.call('GET', KEYS[1])
+if current and tonumber(string.sub(current, 2)) > tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], 'v' .. ARGV[1])
+return 1
+`;
+
+function positiveInteger(field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError(field, `expected a positive integer, got ${value}`);
+  }
+  return value;
+}
 
 /**
  * The store in Redis, under one hash tag so a publish's keys share a slot:
@@ -68,6 +83,8 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
  *   <prefix>:{<kind>}:chunk:<version>:<i> pieces of the bytes
  *
  * A large world's model is a few hundred MB: chunks keep each value and each reply small.
+ * Versions become current in number order: a publish overtaken by a newer one (it started
+ * first, finished last) is stored but not made current.
  */
 export class RedisArtifactStore<Info extends object> implements ArtifactStore<Info> {
   private readonly base: string;
@@ -76,8 +93,8 @@ export class RedisArtifactStore<Info extends object> implements ArtifactStore<In
 
   constructor(private readonly options: RedisArtifactStoreOptions) {
     this.base = `${options.keyPrefix}:{${options.kind}}`;
-    this.keep = options.keep ?? 3;
-    this.chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+    this.keep = positiveInteger('keep', options.keep ?? 3);
+    this.chunkBytes = positiveInteger('chunkBytes', options.chunkBytes ?? CHUNK_BYTES);
   }
 
   async publish(bytes: Buffer, info: Info, publishedAtMs = Date.now()) {
@@ -97,7 +114,9 @@ export class RedisArtifactStore<Info extends object> implements ArtifactStore<In
         await exec(pipeline);
       }
       await redis.set(`${this.base}:info:${stored.version}`, JSON.stringify({ ...stored, chunks }));
-      await redis.set(`${this.base}:current`, stored.version);
+      // Only forward: a publish that started earlier (a lower number) and finished later must not
+      // take current back, to a version the newer publish's pruning may have torn.
+      await redis.eval(SET_CURRENT_IF_NEWER, 1, `${this.base}:current`, n);
       await this.prune(n);
       return stored;
     });

@@ -8,9 +8,11 @@ import {
   createChannel,
   createClientFactory,
   createServer,
+  Metadata,
   ServerError,
   Status,
   type Channel,
+  type CallContext,
   type Client,
   type Server,
 } from 'nice-grpc';
@@ -102,6 +104,54 @@ describe('gRPC telemetry middleware', () => {
     }
   });
 
+  it('records a response stream ended early from outside (its caller went away) as CANCELLED', async () => {
+    // nice-grpc returns the stream, without an error, when the caller cancels while the server
+    // waits for the caller to read (backpressure): the call did not succeed.
+    const caller = new AbortController();
+    const stream = serverTelemetryMiddleware('watcher')(
+      watchCall(async function* () {
+        for (let i = 0; ; i++) yield i;
+      }),
+      callContext(caller.signal),
+    );
+    const before = await watchCounts();
+    await stream.next();
+    caller.abort();
+    await stream.return(undefined);
+
+    assert.deepEqual(delta(before, await watchCounts()), { [Status.CANCELLED]: 1 });
+  });
+
+  it('records a call that finished after its caller cancelled it as CANCELLED', async () => {
+    const caller = new AbortController();
+    const stream = serverTelemetryMiddleware('watcher')(
+      watchCall(async function* () {
+        yield 1;
+        caller.abort(); // the handler does not look at the signal and carries on
+        yield 2;
+      }),
+      callContext(caller.signal),
+    );
+    const before = await watchCounts();
+    for await (const _ of stream);
+
+    assert.deepEqual(delta(before, await watchCounts()), { [Status.CANCELLED]: 1 });
+  });
+
+  /** Server-side Watch calls counted so far, by status code. */
+  async function watchCounts(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    const metric = (await telemetry.collectMetrics()).find(
+      (candidate) => candidate.descriptor.name === 'rpc.server.duration',
+    );
+    for (const point of (metric?.dataPoints ?? []) as DataPoint<Histogram>[]) {
+      if (point.attributes['rpc.method'] !== 'Watch') continue;
+      const code = String(point.attributes['rpc.grpc.status_code']);
+      counts[code] = (counts[code] ?? 0) + point.value.count;
+    }
+    return counts;
+  }
+
   /** Echo calls counted so far, by `side code`. */
   async function callsCounted(): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
@@ -118,6 +168,41 @@ describe('gRPC telemetry middleware', () => {
     return counts;
   }
 });
+
+/** A server-streaming call of `/feedmesh.test.v1.WatchService/Watch` served by `handler`. */
+function watchCall(handler: () => AsyncGenerator<number, void, undefined>) {
+  return {
+    method: {
+      path: '/feedmesh.test.v1.WatchService/Watch',
+      requestStream: false as const,
+      responseStream: true as const,
+      options: {},
+    },
+    requestStream: false as const,
+    request: {},
+    responseStream: true as const,
+    next: handler,
+  };
+}
+
+function callContext(signal: AbortSignal): CallContext {
+  return {
+    metadata: Metadata(),
+    peer: 'ipv4:127.0.0.1:50000',
+    header: Metadata(),
+    sendHeader: () => undefined,
+    trailer: Metadata(),
+    signal,
+  };
+}
+
+function delta(before: Record<string, number>, after: Record<string, number>) {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([code, count]) => [code, count - (before[code] ?? 0)] as const)
+      .filter(([, count]) => count !== 0),
+  );
+}
 
 function onlySpan(spans: ReadableSpan[], name: string, kind: SpanKind): ReadableSpan {
   const matching = spans.filter((span) => span.name === name && span.kind === kind);

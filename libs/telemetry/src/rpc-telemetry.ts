@@ -48,17 +48,28 @@ export function serverTelemetryMiddleware(serviceLabel: string): ServerMiddlewar
     // The server span's parent comes from the caller's metadata, so it cannot inherit the label.
     trace.getActiveSpan()?.setAttribute(ATTR_FEEDMESH_SERVICE, serviceLabel);
     const started = performance.now();
-    let code = Status.OK;
+    // Unset if the stream is ended from outside: nice-grpc returns it, without an error, when the
+    // caller cancels while the server waits to write. That call did not succeed.
+    let code: Status | undefined;
     try {
       const handler: AsyncGenerator<Response, Response | void, undefined> = call.next(
         call.request,
         callContext,
       );
-      return yield* bindAsyncGenerator(withActingService(context.active(), serviceLabel), handler);
+      const response = yield* bindAsyncGenerator(
+        withActingService(context.active(), serviceLabel),
+        handler,
+      );
+      code = Status.OK;
+      return response;
     } catch (error) {
       code = statusOf(error, ServerError);
       throw error;
     } finally {
+      // A handler that finishes after its caller cancelled answered no one.
+      if (code === undefined || (code === Status.OK && callContext.signal.aborted)) {
+        code = Status.CANCELLED;
+      }
       record('server', call.method.path, code, performance.now() - started, serviceLabel);
     }
   });

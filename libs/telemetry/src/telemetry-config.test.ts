@@ -109,6 +109,55 @@ describe('loadTelemetryConfig', () => {
     assert.deepEqual(config.sampler, { root: 'traceidratio', ratio: 0.25, parentBased: true });
   });
 
+  it('refuses an OTLP endpoint without an http or https scheme, naming the variable', () => {
+    // `collector:4318` parses as a URL whose scheme is `collector:`: the exporter would accept it
+    // and then drop every export, with nothing on stdout or stderr.
+    const cases: [string, Record<string, string>][] = [
+      ['OTEL_EXPORTER_OTLP_ENDPOINT', { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }],
+      [
+        'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+        { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'localhost:4318/v1/traces' },
+      ],
+      [
+        'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+        { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'ftp://collector/v1/metrics' },
+      ],
+      [
+        'OTEL_EXPORTER_OTLP_ENDPOINT',
+        { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+      ],
+    ];
+    for (const [variable, env] of cases) {
+      assert.throws(
+        () => loadTelemetryConfig(env, service),
+        (error) =>
+          error instanceof TelemetryConfigError &&
+          error.variable === variable &&
+          /http:\/\/ or https:\/\//.test(error.problem),
+        JSON.stringify(env),
+      );
+    }
+  });
+
+  it('refuses a time beyond what a Node timer holds, which it would run every millisecond', () => {
+    for (const variable of [
+      'OTEL_BSP_SCHEDULE_DELAY',
+      'OTEL_BSP_EXPORT_TIMEOUT',
+      'OTEL_METRIC_EXPORT_INTERVAL',
+      'OTEL_METRIC_EXPORT_TIMEOUT',
+    ]) {
+      assert.throws(
+        () => loadTelemetryConfig({ [variable]: '3000000000' }, service),
+        (error) =>
+          error instanceof TelemetryConfigError &&
+          error.variable === variable &&
+          /2147483647/.test(error.problem),
+        variable,
+      );
+      assert.doesNotThrow(() => loadTelemetryConfig({ [variable]: '2147483647' }, service));
+    }
+  });
+
   it('returns a frozen config', () => {
     const config = loadTelemetryConfig({}, service);
 

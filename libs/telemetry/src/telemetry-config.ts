@@ -85,8 +85,8 @@ export function loadTelemetryConfig(
     'service.version': resourceVersion,
     ...resourceAttributes
   } = resource;
-  const exportTimeoutMillis = readPositiveInteger(read, 'OTEL_METRIC_EXPORT_TIMEOUT', 30_000);
-  const exportIntervalMillis = readPositiveInteger(read, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000);
+  const exportTimeoutMillis = readMillis(read, 'OTEL_METRIC_EXPORT_TIMEOUT', 30_000);
+  const exportIntervalMillis = readMillis(read, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000);
 
   return deepFreeze({
     disabled: readBoolean(read, 'OTEL_SDK_DISABLED'),
@@ -98,8 +98,8 @@ export function loadTelemetryConfig(
       exporters: readExporters(read, 'TRACES'),
       otlp: readOtlpTarget(read, 'TRACES'),
       batch: {
-        scheduledDelayMillis: readPositiveInteger(read, 'OTEL_BSP_SCHEDULE_DELAY', 5_000),
-        exportTimeoutMillis: readPositiveInteger(read, 'OTEL_BSP_EXPORT_TIMEOUT', 30_000),
+        scheduledDelayMillis: readMillis(read, 'OTEL_BSP_SCHEDULE_DELAY', 5_000),
+        exportTimeoutMillis: readMillis(read, 'OTEL_BSP_EXPORT_TIMEOUT', 30_000),
         maxQueueSize: readPositiveInteger(read, 'OTEL_BSP_MAX_QUEUE_SIZE', 2_048),
         maxExportBatchSize: readPositiveInteger(read, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512),
       },
@@ -161,11 +161,14 @@ function readOtlpTarget(read: Read, signal: 'TRACES' | 'METRICS'): OtlpTarget {
   const signalVariable = `OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`;
   const signalEndpoint = read(signalVariable);
   if (signalEndpoint !== undefined) {
-    return { protocol: protocol as OtlpProtocol, url: checkUrl(signalVariable, signalEndpoint) };
+    return {
+      protocol: protocol as OtlpProtocol,
+      url: checkUrl(signalVariable, signalEndpoint, protocol as OtlpProtocol),
+    };
   }
   const base = read('OTEL_EXPORTER_OTLP_ENDPOINT');
   if (base === undefined) return { protocol: protocol as OtlpProtocol, url: undefined };
-  checkUrl('OTEL_EXPORTER_OTLP_ENDPOINT', base);
+  checkUrl('OTEL_EXPORTER_OTLP_ENDPOINT', base, protocol as OtlpProtocol);
   // Over HTTP the shared endpoint is a base to which each signal appends its path; gRPC routes by
   // service name, so the endpoint is used as given.
   const url = protocol === 'grpc' ? base : `${base.replace(/\/+$/, '')}/v1/${signal.toLowerCase()}`;
@@ -226,19 +229,45 @@ function readBoolean(read: Read, variable: string): boolean {
 }
 
 /** Milliseconds and sizes alike: zero would mean a busy loop or an empty batch. */
-function readPositiveInteger(read: Read, variable: string, fallback: number): number {
+function readPositiveInteger(
+  read: Read,
+  variable: string,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const value = read(variable);
   if (value === undefined) return fallback;
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) {
-    throw new TelemetryConfigError(variable, `expected a positive integer, got "${value}"`);
+  if (!Number.isInteger(number) || number < 1 || number > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? '' : ` up to ${max}`;
+    throw new TelemetryConfigError(variable, `expected a positive integer${range}, got "${value}"`);
   }
   return number;
 }
 
-function checkUrl(variable: string, value: string): string {
-  if (!URL.canParse(value))
-    throw new TelemetryConfigError(variable, `expected a URL, got "${value}"`);
+/** Node runs a timer longer than this (about 24.8 days) after 1 ms: an export loop, not a pause. */
+const MAX_TIMER_MILLIS = 2_147_483_647;
+
+function readMillis(read: Read, variable: string, fallback: number): number {
+  return readPositiveInteger(read, variable, fallback, MAX_TIMER_MILLIS);
+}
+
+/**
+ * An http(s) URL with a host (or, over gRPC, a `unix:` socket). `collector:4318` parses as a URL
+ * whose scheme is `collector:`; the exporters would take it and then fail every export quietly.
+ */
+function checkUrl(variable: string, value: string, protocol: OtlpProtocol): string {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  const usable =
+    url !== undefined &&
+    (((url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') ||
+      (protocol === 'grpc' && url.protocol === 'unix:'));
+  if (!usable) {
+    throw new TelemetryConfigError(
+      variable,
+      `expected a URL starting with http:// or https://, got "${value}"`,
+    );
+  }
   return value;
 }
 
