@@ -122,6 +122,40 @@ describe('RedisArtifactStore', () => {
     assert.deepEqual(await store.load('v4'), bytesOf(9_000, 4));
   });
 
+  it('reports a publish whose version went live as done though pruning failed, and prunes it at the next', async () => {
+    const keyPrefix = `${prefix}:prune-fails`;
+    used.push(keyPrefix);
+    let failPrune = true;
+    // The same Redis, except that reading the prune watermark fails while `failPrune`.
+    const flaky = new Proxy(redis, {
+      get(target, name, receiver) {
+        if (name === 'get') {
+          return (key: string) =>
+            failPrune && key.endsWith(':pruned')
+              ? Promise.reject(new Error('connection lost'))
+              : target.get(key);
+        }
+        const value: unknown = Reflect.get(target, name, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const store = new RedisArtifactStore<TestInfo>({
+      redis: flaky,
+      keyPrefix,
+      kind: 'test',
+      keep: 1,
+      chunkBytes: 4096,
+    });
+    await store.publish(bytesOf(9_000, 1), { trainedAtMs: 1, notes: {} }, 1);
+    const v2 = await store.publish(bytesOf(9_000, 2), { trainedAtMs: 2, notes: {} }, 2);
+    assert.equal(v2.version, 'v2');
+    assert.deepEqual(await store.current(), v2);
+    assert.equal(await redis.exists(...keysOf(keyPrefix, 'v1')), 4, 'v1 not pruned yet');
+    failPrune = false;
+    await store.publish(bytesOf(9_000, 3), { trainedAtMs: 3, notes: {} }, 3);
+    assert.equal(await redis.exists(...keysOf(keyPrefix, 'v1'), ...keysOf(keyPrefix, 'v2')), 0);
+  });
+
   it('answers undefined, not half an artifact, when a chunk is gone', async () => {
     const store = storeAt(`${prefix}:torn`);
     await store.publish(bytesOf(10_000, 4), { trainedAtMs: 1, notes: {} }, 1);
