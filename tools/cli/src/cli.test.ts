@@ -51,6 +51,52 @@ describe('feedmesh command line', () => {
       ['feed', '--user', 'u1', '--addr', 'localhost'],
       /'--addr <host:port>' argument 'localhost' is invalid\. expected host:port/,
     ],
+    [
+      'an empty --user for a feed',
+      ['feed', '--user', ''],
+      /'--user <id>' argument '' is invalid\. expected a non-empty id/,
+    ],
+    [
+      'an empty --user for notifications',
+      ['notifications', '--user', ' '],
+      /'--user <id>' argument ' ' is invalid\. expected a non-empty id/,
+    ],
+    [
+      'an empty --user for features',
+      ['features', '--user', ''],
+      /'--user <id>' argument '' is invalid/,
+    ],
+    [
+      'an empty --post for features',
+      ['features', '--user', 'u1', '--post', ''],
+      /'--post <id>' argument '' is invalid/,
+    ],
+    [
+      'an empty --user for a profile',
+      ['profile', '--user', ''],
+      /'--user <id>' argument '' is invalid/,
+    ],
+    [
+      'an empty --user for a search',
+      ['search', 'cats', '--user', ''],
+      /'--user <id>' argument '' is invalid/,
+    ],
+    [
+      'an empty --tag for a search',
+      ['search', 'cats', '--tag', ''],
+      /'--tag <tag>' argument '' is invalid/,
+    ],
+    [
+      'a search of blank words',
+      ['search', ' ', ''],
+      /error: the query is blank: give at least one word/,
+    ],
+    [
+      'a bare # as the tag of a feed',
+      ['feed', '--user', 'u1', '--tag', '#'],
+      /'--tag <tag>' argument '#' is invalid/,
+    ],
+    ['an empty --user for up', ['up', '--user', ''], /'--user <id>' argument '' is invalid/],
     ['a search without words', ['search'], /missing required argument 'query'/],
     [
       'an unknown order',

@@ -85,9 +85,32 @@ export function instantFrom(earliest: number): (value: string) => number {
   };
 }
 
+/**
+ * An id (`--user`, `--post`): a blank one is refused here, naming the option, rather than
+ * sent and answered with the wire field's name (`user_id: is required`), or, where the id is
+ * optional, silently taken as none.
+ */
+export function id(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('expected a non-empty id');
+  return value;
+}
+
+/** A tag, with or without `#`: a blank one, or `#` alone, is refused. */
+export function tagName(value: string): string {
+  if (value.replace(/^#/, '').trim() === '') {
+    throw new InvalidArgumentError('expected a tag, e.g. music or #music');
+  }
+  return value;
+}
+
 /** For repeatable options: `--tag a --tag b`. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** A repeatable `--tag`, each checked by `tagName`. */
+export function collectTags(value: string, previous: string[] | undefined): string[] {
+  return collect(tagName(value), previous);
 }
 
 /** A file to read: it must exist and be a file, checked before any work starts. */

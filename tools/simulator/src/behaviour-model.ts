@@ -67,18 +67,19 @@ export const BEHAVIOUR = {
  * meets the same post the same way whichever variant served it.
  */
 export function react(seed: number, user: Reader, post: PostView): Reaction {
+  const key = post.drawKey ?? post.postId;
   const affinity = user.affinity(post.topics);
   const poorness = 1 - post.quality;
   const hideChance =
     affinity === 0
       ? BEHAVIOUR.offInterestHide + BEHAVIOUR.offInterestHidePerPoorness * poorness
       : BEHAVIOUR.onInterestHidePerPoorness * poorness;
-  if (hashUniform(seed, 'hide', user.id, post.postId) < hideChance) {
+  if (hashUniform(seed, 'hide', user.id, key) < hideChance) {
     return { hide: true, like: false, reblog: false, reply: false, follow: false };
   }
   const novelty = post.fromNewCreator ? 0.7 + 0.8 * user.noveltyTaste : 1;
   const appeal = Math.min(1, affinity * (0.3 + 0.7 * post.quality) * novelty);
-  const draw = (kind: string) => hashUniform(seed, kind, user.id, post.postId);
+  const draw = (kind: string) => hashUniform(seed, kind, user.id, key);
   const like = draw('like') < BEHAVIOUR.baseLike + BEHAVIOUR.likePerAppeal * appeal;
   const reblog = draw('reblog') < BEHAVIOUR.reblogPerAppeal * appeal * post.quality;
   return {

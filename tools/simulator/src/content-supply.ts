@@ -91,8 +91,11 @@ export class ContentSupply {
       if (!tags.includes(second)) tags.push(second);
     }
     const postId = this.ids.post();
-    this.truth.notePost(postId, [topicIndex]);
     this.createdPosts += 1;
+    // The id carries the run's tag, to keep runs against one mesh apart; the draws about the
+    // post must not see it, or a post would be another post in every run (no common random
+    // numbers between a run and its rerun with another config).
+    this.truth.notePost(postId, [topicIndex], `simulated-p${this.createdPosts}`);
     const a = this.random.pick(topic.words);
     const b = this.random.pick(topic.words);
     return this.ids.event(atMs, {

@@ -17,6 +17,12 @@ export interface Creator {
 /** A post as the simulator's users judge it. */
 export interface PostView {
   readonly postId: string;
+  /**
+   * What the draws about this post hash (its hidden quality, each reaction to it): the post's
+   * id, or for a post the simulator wrote, its place in the run without the run's tag, so the
+   * Nth post of every run with one seed is the same post. Default the id.
+   */
+  readonly drawKey?: string;
   readonly blogId: string;
   /** Topics of its tags (indexes in TOPICS), deduplicated. */
   readonly topics: readonly number[];
@@ -34,6 +40,7 @@ export interface PostView {
 export class ContentTruth {
   private readonly creators = new Map<string, Creator>();
   private readonly postTopics = new Map<string, readonly number[]>();
+  private readonly postKeys = new Map<string, string>();
 
   constructor(
     private readonly seed: number,
@@ -69,18 +76,24 @@ export class ContentTruth {
     return [...this.creators.values()].filter((creator) => creator.createdAtMs <= atMs);
   }
 
-  /** Remembers the topics of a post the simulator wrote (the feed's tags say the same). */
-  notePost(postId: string, topics: readonly number[]): void {
+  /**
+   * Remembers the topics of a post the simulator wrote (the feed's tags say the same), and the
+   * key its draws hash in place of its id (see `PostView.drawKey`).
+   */
+  notePost(postId: string, topics: readonly number[], drawKey?: string): void {
     this.postTopics.set(postId, topics);
+    if (drawKey !== undefined) this.postKeys.set(postId, drawKey);
   }
 
   /** A served item as a user judges it at `atMs`. Unknown blogs count as established. */
   view(item: { postId: string; blogId: string; tags: readonly string[] }, atMs: number): PostView {
     const creator = this.creators.get(item.blogId);
     const creatorQuality = creator?.quality ?? 0.5;
-    const own = hashUniform(this.seed, 'post', item.postId);
+    const drawKey = this.postKeys.get(item.postId) ?? item.postId;
+    const own = hashUniform(this.seed, 'post', drawKey);
     return {
       postId: item.postId,
+      drawKey,
       blogId: item.blogId,
       topics: this.postTopics.get(item.postId) ?? topicsOfTags(item.tags),
       quality: 0.5 * creatorQuality + 0.5 * own,

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { createWorld, topicOfTag } from '@feedmesh/world';
+import { react } from './behaviour-model.js';
 import { ContentSupply } from './content-supply.js';
 import { ContentTruth } from './content-truth.js';
 import { RunIds } from './event-ids.js';
 import { SimulatedClock } from './simulated-clock.js';
+import { SimulatedUser } from './simulated-user.js';
 import { DAY_MS, resolveSimulationOptions } from './simulation-options.js';
 
 const NOW = Date.UTC(2026, 0, 1);
@@ -71,6 +73,41 @@ describe('the content supply', () => {
     const one = ContentTruth.forWorld(8, world.truth).view(item, NOW).quality;
     assert.equal(ContentTruth.forWorld(8, world.truth).view(item, NOW).quality, one);
     assert.ok(one >= 0 && one <= 1);
+  });
+});
+
+describe('common random numbers across runs', () => {
+  /** One day of a run's new posts, as a user sees them: its ids carry the run's tag. */
+  function runOf(runTag: string) {
+    const truth = ContentTruth.forWorld(5, world.truth);
+    const supply = new ContentSupply(5, world.truth, truth, new RunIds(runTag), {
+      postsPerDay: 200,
+      newCreatorsPerDay: 4,
+    });
+    return supply
+      .step(NOW, DAY_MS, NOW)
+      .flatMap((e) => (e.payload?.$case === 'postCreated' ? [e.payload.value] : []))
+      .map((post) => truth.view(post, NOW + 60_000));
+  }
+
+  it('gives the same new post of two runs with one seed the same quality and the same reactions', () => {
+    const a = runOf('s5tmx1');
+    const b = runOf('s5tmx2');
+    assert.equal(a.length, b.length);
+    assert.ok(a.length > 100);
+    assert.notEqual(a[0]!.postId, b[0]!.postId, 'each run names its posts apart');
+    assert.deepEqual(
+      b.map((post) => post.quality),
+      a.map((post) => post.quality),
+    );
+    for (const person of world.truth.users.slice(0, 20)) {
+      const reader = new SimulatedUser(person, 5, NOW, false);
+      assert.deepEqual(
+        b.map((post) => react(5, reader, post)),
+        a.map((post) => react(5, reader, post)),
+        person.id,
+      );
+    }
   });
 });
 

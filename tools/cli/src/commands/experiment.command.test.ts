@@ -159,6 +159,47 @@ describe('feedmesh experiment report', () => {
     );
   });
 
+  it('exits 2 naming --config when the config file does not exist', async () => {
+    const run = await runCliForTest([
+      'experiment',
+      'report',
+      'more-likes',
+      '--config',
+      join(dir, 'nope.yaml'),
+      '--events',
+      join(dir, 'events.jsonl'),
+    ]);
+    assert.equal(run.code, EXIT_USAGE, run.stderr);
+    assert.match(run.stderr, /'--config <file>' argument '.*nope\.yaml' is invalid\. no such file/);
+  });
+
+  it('exits 2 naming --events when the events file does not exist', async () => {
+    const run = await runCliForTest([
+      'experiment',
+      'report',
+      'more-likes',
+      '--config',
+      join(dir, 'experiments.yaml'),
+      '--events',
+      join(dir, 'nope.jsonl'),
+    ]);
+    assert.equal(run.code, EXIT_USAGE, run.stderr);
+    assert.match(
+      run.stderr,
+      /'--events <file\.jsonl>' argument '.*nope\.jsonl' is invalid\. no such file/,
+    );
+  });
+
+  it('exits 2 naming --html when its folder does not exist, before reading the log', async () => {
+    const run = await report('--html', join(dir, 'missing', 'report.html'));
+    assert.equal(run.code, EXIT_USAGE, run.stderr);
+    assert.match(
+      run.stderr,
+      /'--html <file>' argument '.*report\.html' is invalid\. no such directory/,
+    );
+    assert.equal(run.stdout, '');
+  });
+
   it('exits 2 naming --start and --end when the window they give is empty', async () => {
     const run = await report('--start', '2026-11-02', '--end', '2026-11-01');
     assert.equal(run.code, EXIT_USAGE);

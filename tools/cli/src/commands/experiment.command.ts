@@ -11,7 +11,7 @@ import {
 import { UsageError } from '../cli-errors.js';
 import { write, type CliIo } from '../cli-io.js';
 import { readEventLines } from '../event-lines.js';
-import { instant } from '../option-parsers.js';
+import { existingFile, instant, outputFile } from '../option-parsers.js';
 import { openDeploymentRuntime } from './events.command.js';
 import { printReport } from './report-output.js';
 
@@ -26,10 +26,15 @@ export function registerExperimentCommand(program: Command, io: CliIo): void {
         'its interval and p-value, CUPED, the always-valid sequential p-value, the SRM check',
     )
     .argument('<id>', 'the experiment key')
-    .requiredOption('--config <file>', 'the experiment config (what the gateway runs)')
+    .requiredOption(
+      '--config <file>',
+      'the experiment config (what the gateway runs)',
+      existingFile,
+    )
     .option(
       '--events <file.jsonl>',
       'read the events from JSON lines instead of the deployment’s log (REDIS_URL, REDIS_PREFIX)',
+      existingFile,
     )
     .option(
       '--start <time>',
@@ -41,7 +46,11 @@ export function registerExperimentCommand(program: Command, io: CliIo): void {
       'window end (default: the config’s endAt, else the last event)',
       instant,
     )
-    .option('--html <file>', 'also write the report as a self-contained HTML page with charts')
+    .option(
+      '--html <file>',
+      'also write the report as a self-contained HTML page with charts',
+      outputFile,
+    )
     .option('--json', 'print the whole report as JSON')
     .action(async (id, options) => {
       if (

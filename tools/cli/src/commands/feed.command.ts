@@ -3,7 +3,7 @@ import { commonv1, gatewayv1 } from '@feedmesh/contracts';
 import { UsageError } from '../cli-errors.js';
 import { wantsColor, type CliIo } from '../cli-io.js';
 import { withGateway } from '../gateway-client.js';
-import { integerIn } from '../option-parsers.js';
+import { id, integerIn, tagName } from '../option-parsers.js';
 import { renderFeed } from '../render/feed-table.js';
 import { addressOption, explicitAddress, jsonOption } from './gateway-options.js';
 
@@ -20,14 +20,14 @@ export function registerFeedCommand(program: Command, io: CliIo): void {
   program
     .command('feed')
     .description("read a page of a user's feed")
-    .requiredOption('--user <id>', 'whose feed')
+    .requiredOption('--user <id>', 'whose feed', id)
     .addOption(
       new Option(
         '--surface <surface>',
         'which feed (default: dashboard, or tag with --tag)',
       ).choices(Object.keys(SURFACES) as SurfaceName[]),
     )
-    .option('--tag <tag>', 'the tag page to read, with or without #')
+    .option('--tag <tag>', 'the tag page to read, with or without #', tagName)
     .option('--page-size <n>', 'items per page', integerIn(1, 100), 20)
     .option('--cursor <cursor>', "the previous page's next cursor")
     .addOption(addressOption())

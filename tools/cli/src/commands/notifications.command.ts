@@ -5,7 +5,7 @@ import { CommandFailedError, UsageError } from '../cli-errors.js';
 import { wantsColor, type CliIo } from '../cli-io.js';
 import { withGateway, type GatewayClient } from '../gateway-client.js';
 import { followNotifications } from '../notification-follower.js';
-import { integerIn } from '../option-parsers.js';
+import { id, integerIn } from '../option-parsers.js';
 import { renderInbox, renderLiveNotification } from '../render/notification-list.js';
 import { addressOption, explicitAddress, jsonOption } from './gateway-options.js';
 
@@ -13,7 +13,7 @@ export function registerNotificationsCommand(program: Command, io: CliIo): void 
   program
     .command('notifications')
     .description("list a user's notifications; --follow prints new ones as they arrive")
-    .requiredOption('--user <id>', 'whose notifications')
+    .requiredOption('--user <id>', 'whose notifications', id)
     .option('--unread', 'only unread ones')
     .option('--follow', 'then stay connected and print each new one (Ctrl-C to stop)')
     .option('--after <notification-id>', 'with --follow: first replay what came after this one')

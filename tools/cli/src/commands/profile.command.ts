@@ -3,14 +3,14 @@ import { featuresv1 } from '@feedmesh/contracts';
 import { fetchEntityFeatures, type EntityFeatures } from '@feedmesh/feature-store';
 import { write, type CliIo } from '../cli-io.js';
 import { withServiceClient } from '../gateway-client.js';
-import { address, integerIn } from '../option-parsers.js';
+import { address, id, integerIn } from '../option-parsers.js';
 
 /** `feedmesh profile`: what Feedmesh believes a user is interested in, by name and weight. */
 export function registerProfileCommand(program: Command, io: CliIo): void {
   program
     .command('profile')
     .description("a user's interest profile: the tags and blogs they engage with, by weight")
-    .requiredOption('--user <id>', 'the user')
+    .requiredOption('--user <id>', 'the user', id)
     .option('--top <n>', 'tags and blogs to show (each)', integerIn(1, 500), 20)
     .option(
       '--addr <host:port>',

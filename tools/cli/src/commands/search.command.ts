@@ -1,8 +1,9 @@
 import { Option, type Command } from '@commander-js/extra-typings';
+import { UsageError } from '../cli-errors.js';
 import { gatewayv1, searchv1 } from '@feedmesh/contracts';
 import { wantsColor, type CliIo } from '../cli-io.js';
 import { withGateway } from '../gateway-client.js';
-import { collect, integerIn } from '../option-parsers.js';
+import { collectTags, id, integerIn } from '../option-parsers.js';
 import { renderSearch } from '../render/search-results.js';
 import { addressOption, explicitAddress, jsonOption } from './gateway-options.js';
 
@@ -17,9 +18,9 @@ export function registerSearchCommand(program: Command, io: CliIo): void {
     .command('search')
     .description('search posts; with --user, the top hits are re-ranked for that user')
     .argument('<query...>', 'words, "quoted phrases", #tag and blog:name filters')
-    .option('--user <id>', 're-rank the top hits for this user')
-    .option('--tag <tag>', 'only posts with this tag (repeat for several)', collect)
-    .option('--blog <id>', 'only posts of this blog')
+    .option('--user <id>', 're-rank the top hits for this user', id)
+    .option('--tag <tag>', 'only posts with this tag (repeat for several)', collectTags)
+    .option('--blog <id>', 'only posts of this blog', id)
     .addOption(
       new Option('--order <order>', 'best match or newest first')
         .choices(Object.keys(ORDERS) as OrderName[])
@@ -31,6 +32,7 @@ export function registerSearchCommand(program: Command, io: CliIo): void {
     .addOption(jsonOption())
     .action(async (words, options) => {
       const query = words.join(' ');
+      if (query.trim() === '') throw new UsageError('the query is blank: give at least one word');
       const tags = (options.tag ?? []).map((tag) => tag.replace(/^#/, ''));
       const request: gatewayv1.SearchRequest = {
         userId: options.user ?? '',

@@ -5,9 +5,11 @@ import {
   type DayProgress,
   type SimulationSummary,
 } from '@feedmesh/simulator';
-import { createWorld, type WorldPresetName } from '@feedmesh/world';
+import { createWorld, resolveWorldOptions, type WorldPresetName } from '@feedmesh/world';
+import { UsageError } from '../cli-errors.js';
 import { write, type CliIo } from '../cli-io.js';
-import { address, integerIn } from '../option-parsers.js';
+import { withGateway } from '../gateway-client.js';
+import { address, existingFile, integerIn } from '../option-parsers.js';
 import { printReport } from './report-output.js';
 
 /**
@@ -45,7 +47,11 @@ export function registerSimulateCommand(program: Command, io: CliIo): void {
       integerIn(0, 2 ** 32 - 1),
       1,
     )
-    .option('--experiments <file>', 'experiment config for the mesh it starts (no --addr)')
+    .option(
+      '--experiments <file>',
+      'experiment config for the mesh it starts (no --addr)',
+      existingFile,
+    )
     .option('--no-train', 'keep the ranker’s built-in heuristic (no --addr)')
     .option('--json', 'print the whole summary as JSON')
     .action(async (options) => {
@@ -56,6 +62,15 @@ export function registerSimulateCommand(program: Command, io: CliIo): void {
             ` ${progress.sessions} sessions, ${progress.engagements} items engaged with so far\n`,
         );
       const preset: WorldPresetName = options.world;
+      // The users are a sample of the world's: more than it has is refused now, not after
+      // the world is loaded and a model trained.
+      const worldUsers = resolveWorldOptions({ preset, seed: options.worldSeed }).users;
+      if (options.users > worldUsers) {
+        throw new UsageError(
+          `--users ${options.users}: the ${preset} world has ${worldUsers} users; ` +
+            'ask for at most that many, or pick a larger --world',
+        );
+      }
       let summary: SimulationSummary;
       if (options.addr) {
         if (options.experiments) {
@@ -64,10 +79,28 @@ export function registerSimulateCommand(program: Command, io: CliIo): void {
             'note: --experiments applies to the mesh simulate starts; ignored with --addr\n',
           );
         }
+        if (!options.train) {
+          await write(
+            io.stderr,
+            'note: --no-train applies to the mesh simulate starts; ignored with --addr\n',
+          );
+        }
+        const world = createWorld({ preset, seed: options.worldSeed }).truth;
+        // The run counts each failed call and carries on, so a wrong address would end in a
+        // report of nobody doing anything, exit 0: ask once first, with the CLI's connect
+        // deadline and hints. ListNotifications reads and changes nothing.
+        await withGateway(options.addr, (client) =>
+          client.listNotifications({
+            userId: world.users[0]?.id ?? 'u1',
+            pageSize: 1,
+            cursor: '',
+            unreadOnly: false,
+          }),
+        );
         summary = await runSimulation({
           gatewayAddress: options.addr,
           ...(io.env['FEEDMESH_TOKEN'] ? { token: io.env['FEEDMESH_TOKEN'] } : {}),
-          world: createWorld({ preset, seed: options.worldSeed }).truth,
+          world,
           users: options.users,
           days: options.days,
           seed: options.seed,
@@ -95,7 +128,11 @@ export function registerSimulateCommand(program: Command, io: CliIo): void {
         `satisfaction mean ${summary.satisfaction.mean.toFixed(2)}; active by day` +
           ` ${summary.retention.activeByDay.join(' ')}; lapsed ${summary.retention.lapsedAtEnd},` +
           ` reactivated ${summary.retention.reactivated}`,
-        `events accepted ${summary.published.accepted} of ${summary.published.sent}`,
+        `events accepted ${summary.published.accepted} of ${summary.published.sent}` +
+          (summary.feedErrors > 0 ? `; ${summary.feedErrors} feed calls failed` : ''),
+        ...(summary.published.firstRejection === undefined
+          ? []
+          : [`first rejected batch: ${summary.published.firstRejection}`]),
       ]);
     });
 }

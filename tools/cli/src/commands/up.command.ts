@@ -1,7 +1,7 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { WORLD_PRESET_NAMES, type WorldPresetName } from '@feedmesh/world';
 import type { CliIo } from '../cli-io.js';
-import { integerIn } from '../option-parsers.js';
+import { id, integerIn } from '../option-parsers.js';
 import { DEFAULT_REDIS_URL, runPlayground } from '../playground-session.js';
 
 export function registerUpCommand(program: Command, io: CliIo): void {
@@ -16,7 +16,11 @@ export function registerUpCommand(program: Command, io: CliIo): void {
         .default('default' as const),
     )
     .option('--seed <n>', 'the world seed', integerIn(0, 2 ** 32 - 1), 1)
-    .option('--user <id>', 'whose feed to print once ready (default: an active user of the world)')
+    .option(
+      '--user <id>',
+      'whose feed to print once ready (default: an active user of the world)',
+      id,
+    )
     .option(
       '--processes',
       `each service as its own process, meeting through Redis (REDIS_URL, default ${DEFAULT_REDIS_URL})`,

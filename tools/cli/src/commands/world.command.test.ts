@@ -129,6 +129,22 @@ describe('feedmesh world', () => {
     });
   }
 
+  it('refuses an --out in a folder that does not exist before building the world, naming --out', async () => {
+    const run = await runCliForTest(['world', ...size, '--out', join(dir, 'missing', 'w.jsonl')]);
+    assert.equal(run.code, EXIT_USAGE, run.stderr);
+    assert.match(run.stderr, /'--out <file>' argument '.*w\.jsonl' is invalid\. no such directory/);
+    assert.doesNotMatch(run.stderr, /ENOENT/);
+  });
+
+  it('refuses an --out that is a folder, naming --out', async () => {
+    const run = await runCliForTest(['world', ...size, '--out', dir]);
+    assert.equal(run.code, EXIT_USAGE, run.stderr);
+    assert.match(
+      run.stderr,
+      /'--out <file>' argument .* is invalid\. expected a file to write, not a directory/,
+    );
+  });
+
   it('refuses sizes out of range as a usage error', async () => {
     const run = await runCliForTest(['world', '--users', '0']);
     assert.equal(run.code, EXIT_USAGE);

@@ -14,7 +14,7 @@ import {
 } from '@feedmesh/world';
 import { CommandFailedError, UsageError } from '../cli-errors.js';
 import { write, type CliIo, type Output } from '../cli-io.js';
-import { instantFrom, integerIn } from '../option-parsers.js';
+import { instantFrom, integerIn, outputFile } from '../option-parsers.js';
 import { startProgress } from '../progress.js';
 import { counted, formatCount } from '../render/text.js';
 
@@ -43,7 +43,7 @@ export function registerWorldCommand(program: Command, io: CliIo): void {
       instantFrom(EARLIEST_NOW),
     )
     .option('--days <n>', 'days of activity before now (default 30)', integerIn(2, 365))
-    .option('--out <file>', 'write to this file instead of stdout')
+    .option('--out <file>', 'write to this file instead of stdout', outputFile)
     .action(async (options) => {
       const world = buildWorld({
         preset: options.preset as WorldOptions['preset'],
