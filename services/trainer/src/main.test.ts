@@ -7,12 +7,14 @@ import { deleteKeys, testRedis, testRedisUrl, uniquePrefix } from '@feedmesh/tes
 import { syntheticWorld } from './synthetic-world.fixture.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+const EMBEDDINGS_MAIN = fileURLToPath(new URL('./embeddings-main.js', import.meta.url));
 
 async function runMain(
   env: Record<string, string>,
+  main = MAIN,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const { REDIS_URL: _ignored, ...inherited } = process.env;
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [main], {
     env: { ...inherited, LOG_LEVEL: 'silent', OTEL_SDK_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -27,11 +29,27 @@ async function runMain(
 describe('trainer main (the CronJob entry)', () => {
   it('runs once and exits 0 with its report, even with nothing to learn from', async () => {
     // Embedded (no REDIS_URL): an empty in-memory log, so nothing reaches the feature store.
-    const { code, stdout } = await runMain({});
+    const { code, stdout, stderr } = await runMain({});
     assert.equal(code, 0);
     const report = JSON.parse(stdout) as { source: string; promoted: boolean; reason: string };
     assert.equal(report.source, 'none');
     assert.equal(report.promoted, false);
+    // A CronJob that lost its REDIS_URL would succeed every day: it says so, whatever LOG_LEVEL.
+    assert.match(stderr, /^trainer: REDIS_URL is not set: this run read an in-memory event log/m);
+  });
+
+  it('says on stderr that the embeddings job ran without REDIS_URL, and with it says nothing', async () => {
+    const without = await runMain({}, EMBEDDINGS_MAIN);
+    assert.equal(without.code, 0);
+    assert.match(without.stderr, /^trainer: REDIS_URL is not set/m);
+    const prefix = uniquePrefix('trainer-embeddings');
+    const withRedis = await runMain(
+      { REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix },
+      EMBEDDINGS_MAIN,
+    );
+    assert.equal(withRedis.code, 0, withRedis.stderr);
+    assert.doesNotMatch(withRedis.stderr, /REDIS_URL/);
+    await testRedis(prefix).cleanup();
   });
 
   it('exits 1 naming the variable when the configuration is wrong', async () => {

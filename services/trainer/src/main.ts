@@ -7,10 +7,12 @@ const logger = createLogger('trainer');
 const { createRuntime, loadConfig } = await import('@feedmesh/service-kit');
 const { ConfigError } = await import('@feedmesh/errors');
 const { runTrainer, trainerConfigShape } = await import('./index.js');
+const { warnWithoutRedis } = await import('./job-main.js');
 
 let exitCode = 0;
 try {
   const config = loadConfig(trainerConfigShape, process.env);
+  warnWithoutRedis(config, logger);
   const runtime = createRuntime(config, logger);
   try {
     const report = await runTrainer({ config, runtime, logger });
