@@ -40,6 +40,8 @@ describe('gRPC telemetry middleware', () => {
       async echo(request) {
         if (request.payload.toString() === 'missing')
           throw new ServerError(Status.NOT_FOUND, 'no such echo');
+        if (request.payload.toString() === 'broken')
+          throw new ServerError(Status.INTERNAL, 'the echo broke');
         return withSpan('echo.work', {}, () => ({ payload: request.payload }));
       },
     });
@@ -77,16 +79,28 @@ describe('gRPC telemetry middleware', () => {
     assert.equal(serverSpan.attributes['rpc.method'], 'Echo');
   });
 
-  it('records the status code of a failing call on both spans', async () => {
+  it("records the status code of a failing call on both spans, an error on the server's only when it is the server's", async () => {
     await assert.rejects(
       client.echo({ payload: Buffer.from('missing') }),
       (error) => error instanceof ClientError && error.code === Status.NOT_FOUND,
     );
+    // The semantic conventions: a client span is an error for any code; a server span only for
+    // UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE and DATA_LOSS, so bad
+    // requests from callers do not show up as the server's errors.
+    const client404 = onlySpan(telemetry.finishedSpans(), ECHO, SpanKind.CLIENT);
+    const server404 = onlySpan(telemetry.finishedSpans(), ECHO, SpanKind.SERVER);
+    assert.equal(client404.status.code, SpanStatusCode.ERROR);
+    assert.equal(server404.status.code, SpanStatusCode.UNSET);
+    for (const span of [client404, server404]) {
+      assert.equal(span.attributes['rpc.grpc.status_code'], Status.NOT_FOUND);
+    }
 
+    telemetry.resetSpans();
+    await assert.rejects(client.echo({ payload: Buffer.from('broken') }));
     for (const kind of [SpanKind.CLIENT, SpanKind.SERVER]) {
       const span = onlySpan(telemetry.finishedSpans(), ECHO, kind);
-      assert.equal(span.status.code, SpanStatusCode.ERROR);
-      assert.equal(span.attributes['rpc.grpc.status_code'], Status.NOT_FOUND);
+      assert.equal(span.status.code, SpanStatusCode.ERROR, SpanKind[kind]);
+      assert.equal(span.attributes['rpc.grpc.status_code'], Status.INTERNAL);
     }
   });
 

@@ -12,8 +12,10 @@
 import {
   context,
   metrics,
+  SpanStatusCode,
   trace,
   type Attributes,
+  type Span,
   type Histogram,
   type MeterProvider,
 } from '@opentelemetry/api';
@@ -46,7 +48,9 @@ export function serverTelemetryMiddleware(serviceLabel: string): ServerMiddlewar
     Response,
   >(call: ServerMiddlewareCall<Request, Response>, callContext: CallContext) {
     // The server span's parent comes from the caller's metadata, so it cannot inherit the label.
-    trace.getActiveSpan()?.setAttribute(ATTR_FEEDMESH_SERVICE, serviceLabel);
+    const span = trace.getActiveSpan();
+    span?.setAttribute(ATTR_FEEDMESH_SERVICE, serviceLabel);
+    if (span) keepCallerErrorsOffServerSpan(span);
     const started = performance.now();
     // Unset if the stream is ended from outside: nice-grpc returns it, without an error, when the
     // caller cancels while the server waits to write. That call did not succeed.
@@ -141,6 +145,37 @@ function instruments(): { server: Histogram; client: Histogram } {
     cached = { provider, server: histogram('server'), client: histogram('client') };
   }
   return cached;
+}
+
+/**
+ * The server's own failures, the only codes that make a server span an error (the RPC semantic
+ * conventions); the others (INVALID_ARGUMENT, NOT_FOUND, CANCELLED, ...) are the caller's.
+ */
+const SERVER_ERROR_CODES: ReadonlySet<string> = new Set(
+  [
+    Status.UNKNOWN,
+    Status.DEADLINE_EXCEEDED,
+    Status.UNIMPLEMENTED,
+    Status.INTERNAL,
+    Status.UNAVAILABLE,
+    Status.DATA_LOSS,
+  ].map((code) => Status[code]),
+);
+
+/**
+ * nice-grpc-opentelemetry marks a server span an error for every code but OK, as `<CODE>:
+ * <details>`: a caller's bad requests would count as the server's errors in every trace
+ * backend. Its status is left unset for the caller's codes (the span keeps
+ * rpc.grpc.status_code), as the conventions say.
+ */
+function keepCallerErrorsOffServerSpan(span: Span): void {
+  const setStatus = span.setStatus.bind(span);
+  span.setStatus = (status) => {
+    const code =
+      status.code === SpanStatusCode.ERROR ? status.message?.split(':', 1)[0] : undefined;
+    if (code !== undefined && !SERVER_ERROR_CODES.has(code)) return span;
+    return setStatus(status);
+  };
 }
 
 /**
