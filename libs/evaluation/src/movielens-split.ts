@@ -21,6 +21,12 @@ export function splitRatingRows(
   options: { protocol?: SplitProtocol; seed?: number } = {},
 ): SplitResult {
   const protocol = options.protocol ?? 'random';
+  // Anything but 'random' would otherwise split by time, silently.
+  if (protocol !== 'random' && protocol !== 'temporal') {
+    throw new RangeError(
+      `protocol must be random or temporal, got ${JSON.stringify(protocol as unknown)}`,
+    );
+  }
   const random = mulberry32(options.seed ?? 42);
   const byUser = new Map<string, number[]>();
   ratings.forEach((r, i) => {

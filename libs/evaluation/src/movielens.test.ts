@@ -49,6 +49,30 @@ describe('MovieLens', () => {
     assert.notDeepEqual(splitRatingRows(ratings, { seed: 2 }).test, a.test);
   });
 
+  it('refuses an unknown split protocol, naming protocol', () => {
+    assert.throws(
+      () => splitRatingRows(ratings, { protocol: 'Random' as 'random' }),
+      /^RangeError: protocol must be random or temporal, got "Random"/,
+    );
+  });
+
+  it('keeps every test rating out of training and cuts each user by time', () => {
+    const shuffled = [...ratings].reverse();
+    for (const protocol of ['random', 'temporal'] as const) {
+      const { train, test } = splitRatingRows(shuffled, { protocol, seed: 5 });
+      assert.equal(train.length + test.length, shuffled.length);
+      const trained = new Set(train.map((r) => `${r.userId},${r.itemId}`));
+      for (const r of test) assert.ok(!trained.has(`${r.userId},${r.itemId}`));
+      if (protocol === 'temporal') {
+        for (const u of ['1', '2', '3']) {
+          const last = Math.max(...train.filter((r) => r.userId === u).map((r) => r.timestamp));
+          const first = Math.min(...test.filter((r) => r.userId === u).map((r) => r.timestamp));
+          assert.ok(last < first, `user ${u}: trains on ${last}, tests from ${first}`);
+        }
+      }
+    }
+  });
+
   it('tests on each user’s last 20% in time with the temporal protocol', () => {
     const { test } = splitRatingRows(ratings, { protocol: 'temporal' });
     assert.deepEqual(

@@ -1,6 +1,8 @@
 /**
  * Ranking metrics as ../shared/data/README.md defines them. `ranked` is a list of ids, best
- * first; relevance is a set (binary) or a map of graded gains.
+ * first; relevance is a set (binary) or a map of graded gains. An id repeated in `ranked`
+ * counts at its first rank only (later copies are misses), so no figure exceeds 1. `k` must
+ * be a positive integer (a RangeError names it otherwise).
  */
 
 /** Hits in the top k, divided by k. */
@@ -18,7 +20,8 @@ export function recallAt(
   relevant: ReadonlySet<string>,
   k: number,
 ): number {
-  return relevant.size === 0 ? 0 : hitsAt(ranked, relevant, k) / relevant.size;
+  const hits = hitsAt(ranked, relevant, k);
+  return relevant.size === 0 ? 0 : hits / relevant.size;
 }
 
 /**
@@ -44,8 +47,8 @@ export function ndcgAt(
   k: number,
 ): number {
   let dcg = 0;
-  ranked.slice(0, k).forEach((id, index) => {
-    dcg += (gains.get(id) ?? 0) / Math.log2(index + 2);
+  topOf(ranked, k).forEach((id, index) => {
+    if (id !== undefined) dcg += (gains.get(id) ?? 0) / Math.log2(index + 2);
   });
   const ideal = [...gains.values()]
     .filter((gain) => gain > 0)
@@ -64,11 +67,12 @@ export function averagePrecisionAt(
   relevant: ReadonlySet<string>,
   k: number,
 ): number {
+  const top = topOf(ranked, k);
   if (relevant.size === 0) return 0;
   let hits = 0;
   let sum = 0;
-  ranked.slice(0, k).forEach((id, index) => {
-    if (relevant.has(id)) {
+  top.forEach((id, index) => {
+    if (id !== undefined && relevant.has(id)) {
       hits++;
       sum += hits / (index + 1);
     }
@@ -81,5 +85,18 @@ export function mean(values: readonly number[]): number {
 }
 
 function hitsAt(ranked: readonly string[], relevant: ReadonlySet<string>, k: number): number {
-  return ranked.slice(0, k).filter((id) => relevant.has(id)).length;
+  return topOf(ranked, k).filter((id) => id !== undefined && relevant.has(id)).length;
+}
+
+/** The top k of `ranked`, a repeated id left undefined (a miss) after its first rank. */
+function topOf(ranked: readonly string[], k: number): (string | undefined)[] {
+  if (!Number.isInteger(k) || k < 1) {
+    throw new RangeError(`k must be a positive integer, got ${k}`);
+  }
+  const seen = new Set<string>();
+  return ranked.slice(0, k).map((id) => {
+    if (seen.has(id)) return undefined;
+    seen.add(id);
+    return id;
+  });
 }

@@ -336,4 +336,49 @@ describe('recs eval', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it('counts a test rating repeated for an item never seen in training once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'recs-eval-'));
+    try {
+      const rows = syntheticRatings(30, 40).trim().split('\n').slice(1);
+      const header = 'user_id,item_id,rating,timestamp';
+      const train = [header, ...rows.filter((_, i) => i % 4 !== 0)];
+      const test = rows.filter((_, i) => i % 4 === 0);
+      const users = [...new Set(test.map((row) => row.split(',')[0]!))];
+      // Every test user also rated a movie nobody rated in training, once or twice.
+      const once = [header, ...test, ...users.map((u) => `${u},unseen,4.0,9000000`)];
+      const twice = [...once, ...users.map((u) => `${u},unseen,4.0,9000001`)];
+      await writeFile(join(dir, 'train.csv'), `${train.join('\n')}\n`);
+      await writeFile(join(dir, 'once.csv'), `${once.join('\n')}\n`);
+      await writeFile(join(dir, 'twice.csv'), `${twice.join('\n')}\n`);
+      const measure = async (name: string) =>
+        (
+          await runRecommend({
+            trainPath: join(dir, 'train.csv'),
+            testPath: join(dir, name),
+            outPath: join(dir, 'recs.csv'),
+            ...SMALL_RUN,
+          })
+        ).test!;
+      const a = await measure('once.csv');
+      const b = await measure('twice.csv');
+      assert.ok(a.recall > 0);
+      assert.deepEqual(
+        [b.recall, b.map, b.ndcg, b.precision],
+        [a.recall, a.map, a.ndcg, a.precision],
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a k below 1 before fitting anything, naming k', async () => {
+    await assert.rejects(
+      runRecsEval({ dataDir: '/nonexistent', k: 0 }),
+      /^RangeError: k must be a positive integer, got 0/,
+    );
+    await assert.rejects(
+      runRecommend({ trainPath: '/nonexistent', outPath: '/nonexistent/recs.csv', k: -1 }),
+      /^RangeError: k must be a positive integer, got -1/,
+    );
+  });
 });

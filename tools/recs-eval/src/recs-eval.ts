@@ -153,7 +153,7 @@ const DEFAULT_CANDIDATES: CandidateSettings = { perRetriever: 250, popular: 30 }
 export async function runRecsEval(options: RecsEvalOptions): Promise<RecsEvalReport> {
   const started = performance.now();
   const seed = options.seed ?? 42;
-  const k = options.k ?? 10;
+  const k = listLength(options.k);
   let ratings = await readRatings(join(options.dataDir, 'ratings.csv'));
   const movies = await readMovies(join(options.dataDir, 'movies.csv'));
   if (options.maxUsers !== undefined) {
@@ -391,7 +391,7 @@ export interface RecommendReport {
 export async function runRecommend(options: RecommendOptions): Promise<RecommendReport> {
   const started = performance.now();
   const seed = options.seed ?? 42;
-  const k = options.k ?? 10;
+  const k = listLength(options.k);
   const protocol = options.protocol ?? 'random';
   const timings: Record<string, number> = {};
   const time = timerInto(timings);
@@ -513,15 +513,20 @@ function fitFold(
 
 function relevantSets(catalog: Catalog, ratings: readonly Rating[]): Map<number, Set<number>> {
   const out = new Map<number, Set<number>>();
-  let unseen = 0;
+  // An item never seen in training still counts as relevant: a miss for every method. It gets
+  // a negative index of its own, the same for every rating of it (a repeat counts once).
+  const unseen = new Map<string, number>();
   for (const r of ratings) {
     const u = catalog.userOf.get(r.userId);
     if (u === undefined) continue;
     let set = out.get(u);
     if (!set) out.set(u, (set = new Set()));
-    // An item never seen in training still counts as relevant: a miss for every method.
-    unseen += 1;
-    set.add(catalog.itemOf.get(r.itemId) ?? -unseen);
+    let item = catalog.itemOf.get(r.itemId);
+    if (item === undefined) {
+      item = unseen.get(r.itemId) ?? -(unseen.size + 1);
+      unseen.set(r.itemId, item);
+    }
+    set.add(item);
   }
   return out;
 }
@@ -890,6 +895,13 @@ function withHoldoutShift(
       },
     })),
   };
+}
+
+/** The list length asked for (default 10), checked before anything is read or fitted. */
+function listLength(k: number | undefined): number {
+  if (k === undefined) return 10;
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+  return k;
 }
 
 function round(x: number): number {
