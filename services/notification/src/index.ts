@@ -1,3 +1,4 @@
+import { ConfigError } from '@feedmesh/errors';
 import { modelRegistryFor, type ModelRegistry } from '@feedmesh/models';
 import {
   loadTls,
@@ -161,6 +162,7 @@ export interface NotificationCore {
  */
 export function assembleNotification(options: NotificationOptions): NotificationCore {
   const { config, runtime, logger } = options;
+  checkLapseSettings(config);
   const clock = options.clock ?? Date.now;
   const metrics = createNotificationMetrics();
   const stores = createNotificationStores(
@@ -349,6 +351,17 @@ export function assembleNotification(options: NotificationOptions): Notification
     openProbability,
     mesh,
   };
+}
+
+/** A lapse is no session for LAPSE; longer than MAX_LAPSE is churn: MAX_LAPSE must be longer. */
+function checkLapseSettings(config: NotificationConfig): void {
+  if (config.NOTIFICATION_REACTIVATION_INTERVAL_MS === 0) return;
+  if (config.NOTIFICATION_MAX_LAPSE_MS <= config.NOTIFICATION_LAPSE_MS) {
+    throw new ConfigError(
+      'NOTIFICATION_MAX_LAPSE_MS',
+      `must be longer than NOTIFICATION_LAPSE_MS (${config.NOTIFICATION_LAPSE_MS}), got ${config.NOTIFICATION_MAX_LAPSE_MS}: every lapse would count as churn and no reactivation digest would be sent`,
+    );
+  }
 }
 
 export { notificationConfigShape, type NotificationConfig } from './notification-config.js';

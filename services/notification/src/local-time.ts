@@ -45,14 +45,29 @@ export function inQuietHours(minute: number, quiet: QuietHours): boolean {
 
 /**
  * When the quiet hours around `atMs` end (the first minute after them, local time), or
- * undefined when `atMs` is not in quiet hours. Counted in local wall-clock minutes, so across a
- * daylight-saving change the answer can be an hour off; the policy asks again then, and a
- * candidate still in quiet hours waits once more.
+ * undefined when `atMs` is not in quiet hours. Counted in local wall-clock minutes, then
+ * corrected by what the clock reads at that moment: across a daylight-saving change the
+ * count is an hour off (late when the clocks spring forward, early when they fall back), and
+ * an end in the skipped hour is the first minute after the gap.
  */
 export function quietHoursEnd(atMs: number, quiet: QuietHours): number | undefined {
   const minute = localMinuteOfDay(atMs, quiet.timeZone);
   if (!inQuietHours(minute, quiet)) return undefined;
   const minutesLeft = (quiet.endMinute - minute + MINUTES_PER_DAY) % MINUTES_PER_DAY;
   const startOfMinute = atMs - (atMs % MINUTE_MS);
-  return startOfMinute + minutesLeft * MINUTE_MS;
+  const counted = startOfMinute + minutesLeft * MINUTE_MS;
+  // How far the local clock at `counted` is past the end, -12 h to +12 h: 0 but on a change.
+  const halfDay = MINUTES_PER_DAY / 2;
+  const off =
+    ((localMinuteOfDay(counted, quiet.timeZone) - quiet.endMinute + MINUTES_PER_DAY + halfDay) %
+      MINUTES_PER_DAY) -
+    halfDay;
+  if (off === 0) return counted;
+  // The end lies between `counted` and `counted - off`: the first minute there out of them.
+  const from = Math.max(startOfMinute + MINUTE_MS, Math.min(counted, counted - off * MINUTE_MS));
+  const to = Math.max(counted, counted - off * MINUTE_MS);
+  for (let t = from; t < to; t += MINUTE_MS) {
+    if (!inQuietHours(localMinuteOfDay(t, quiet.timeZone), quiet)) return t;
+  }
+  return to;
 }

@@ -43,6 +43,18 @@ function describeQuotaStoreContract(name: string, open: OpenQuotas): void {
       assert.deepEqual(await store.acquire('u1', [gapped], T0 + 5_000), { granted: true });
     });
 
+    it('keeps a minimum gap longer than the window', async () => {
+      // At most one an hour, and two hours apart.
+      const spaced: QuotaClaim = { ...FATIGUE, max: 1, windowMs: 3_600_000, minGapMs: 7_200_000 };
+      assert.deepEqual(await store.acquire('u1', [spaced], T0), { granted: true });
+      assert.deepEqual(await store.acquire('u1', [spaced], T0 + 5_400_000), {
+        granted: false,
+        refused: 0,
+        retryAtMs: T0 + 7_200_000,
+      });
+      assert.deepEqual(await store.acquire('u1', [spaced], T0 + 7_200_000), { granted: true });
+    });
+
     it('counts each user and counter on its own', async () => {
       for (let i = 0; i < 3; i++) await store.acquire('u1', [FATIGUE], T0);
       assert.deepEqual(await store.acquire('u2', [FATIGUE], T0), { granted: true });

@@ -30,7 +30,10 @@ export interface QuotaStore {
   acquire(userId: string, claims: readonly QuotaClaim[], nowMs: number): Promise<QuotaDecision>;
 }
 
-/** When the claim has room again given its sends (ascending), or undefined if it has now. */
+/**
+ * When the claim has room again given its sends (ascending, none older than the longer of its
+ * window and gap), or undefined if it has now.
+ */
 export function roomAt(
   sends: readonly number[],
   claim: QuotaClaim,
@@ -41,7 +44,8 @@ export function roomAt(
   if (recent.length >= claim.max) {
     at = Math.max(at, (recent[recent.length - claim.max] ?? nowMs) + claim.windowMs);
   }
-  const newest = recent[recent.length - 1];
+  // The newest of all kept sends: a gap may be longer than the window.
+  const newest = sends[sends.length - 1];
   if (claim.minGapMs > 0 && newest !== undefined) at = Math.max(at, newest + claim.minGapMs);
   return at > nowMs ? at : undefined;
 }

@@ -49,17 +49,24 @@ export class ReactivationJob {
     private readonly logger: Logger,
   ) {}
 
-  /** Handles every check due now, a batch at a time. */
+  /**
+   * Handles every check due now, a batch at a time, each at most once: a check whose pick
+   * failed is due again when its lease ends, which a long run (picks timing out) can outlast;
+   * claimed again, it is left for the next run and this one ends.
+   */
   runOnce(): Promise<ReactivationRunReport> {
     return withSpan('notification.reactivation.run', {}, async (span) => {
       const report = { checked: 0, queued: 0, skipped: 0, failed: 0 };
+      const tried = new Set<string>();
       for (;;) {
         const { batchSize, leaseMs } = this.settings;
-        const checks = await this.sessions.claimDue(this.clock(), batchSize, leaseMs);
+        const claimed = await this.sessions.claimDue(this.clock(), batchSize, leaseMs);
+        const checks = claimed.filter((check) => !tried.has(check.userId));
+        for (const check of checks) tried.add(check.userId);
         const outcomes = await Promise.all(checks.map((check) => this.handle(check)));
         for (const outcome of outcomes) report[outcome] += 1;
         report.checked += checks.length;
-        if (checks.length < batchSize) break;
+        if (claimed.length < batchSize || checks.length < claimed.length) break;
       }
       span.setAttribute('notification.checked', report.checked);
       span.setAttribute('notification.queued', report.queued);
