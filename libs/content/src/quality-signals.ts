@@ -1,4 +1,4 @@
-import { findLinks, words } from './text.js';
+import { findLinks, withoutLinks, words } from './text.js';
 
 export interface QualitySignals {
   readonly wordCount: number;
@@ -11,7 +11,7 @@ export interface QualitySignals {
   readonly redundantTags: number;
   /** 0 for a normal tag list, rising to 1 for a post stuffed with tags. */
   readonly tagStuffing: number;
-  /** Share of letters in upper case (shouting), over texts with 20+ letters. */
+  /** Share of letters in upper case (shouting), over texts with 20+ letters, links left out. */
   readonly uppercaseRatio: number;
 }
 
@@ -31,8 +31,10 @@ export function qualitySignals(
   const wordCount = words(text).length;
   const linkCount = findLinks(text).length;
   const tagCount = new Set(rawTags).size;
-  const letters = text.match(/\p{L}/gu)?.length ?? 0;
-  const upper = text.match(/\p{Lu}/gu)?.length ?? 0;
+  // A link's letters are no shouting (bit.ly/AbXYZQ, video ids).
+  const prose = withoutLinks(text);
+  const letters = prose.match(/\p{L}/gu)?.length ?? 0;
+  const upper = prose.match(/\p{Lu}/gu)?.length ?? 0;
   // Many tags on a short text is the stuffing pattern; long posts earn a few more tags.
   const allowed = normalTags + Math.floor(wordCount / 50);
   return {
@@ -49,7 +51,9 @@ export function qualitySignals(
 /**
  * One spam score in [0, 1] from the signals, for a filter or a ranker feature: the largest of
  * link spam, tag stuffing, shouting, a posting burst and reposted text, so any one alone can
- * flag a post. Hand-set until there are labels to learn it from.
+ * flag a post. Hand-set until there are labels to learn it from. Link spam is more than
+ * `maxLinks` links, or more than one link on few words: a post sharing one link, with a short
+ * caption or none, is an ordinary post.
  */
 export function spamScore(
   signals: QualitySignals,
@@ -59,7 +63,8 @@ export function spamScore(
   const maxLinks = thresholds.maxLinks ?? 3;
   const links = Math.min(
     1,
-    Math.max(0, (signals.linkCount - maxLinks) / maxLinks) + Math.max(0, signals.linkDensity - 0.2),
+    Math.max(0, (signals.linkCount - maxLinks) / maxLinks) +
+      (signals.linkCount > 1 ? Math.max(0, signals.linkDensity - 0.2) : 0),
   );
   const shouting = Math.max(0, (signals.uppercaseRatio - 0.6) / 0.4);
   const burst = Math.min(1, Math.max(0, (extra.burstRatio ?? 0) - 1));

@@ -11,6 +11,30 @@ describe('TagVocabulary', () => {
     assert.equal(tagKey('!!!'), '');
   });
 
+  it('ignores invisible characters pasted into a tag: zero-width spaces, direction marks, BOM', () => {
+    assert.equal(tagKey('cats\u200b'), 'cat');
+    assert.equal(tagKey('\ufeff#cats'), 'cat');
+    assert.equal(tagKey('\u200fأخبار\u200f'), 'أخبار');
+    assert.equal(tagKey('photo\u00adgraphy'), 'photography');
+    // Joiners carry meaning (emoji sequences, Persian spelling) and stay.
+    assert.equal(tagKey('می\u200cخواهم'), 'می\u200cخواهم');
+  });
+
+  it('gives a dotted capital I the key of a lower-case i', () => {
+    assert.equal(tagKey('#İstanbul'), tagKey('istanbul'));
+  });
+
+  it('keeps names and fields that only look plural', () => {
+    assert.equal(tagKey('Texas'), 'texas');
+    assert.equal(tagKey('physics'), 'physics');
+    assert.equal(tagKey('Politics'), 'politics');
+    assert.equal(tagKey('mathematics'), 'mathematics');
+    assert.equal(tagKey('Las Vegas'), 'las vegas');
+    assert.equal(tagKey('canvas'), 'canvas');
+    assert.equal(tagKey('memes'), 'meme');
+    assert.equal(tagKey('photos'), 'photo');
+  });
+
   it('maps spelling variants onto the most used one', () => {
     const vocabulary = TagVocabulary.train([
       ['sci-fi'],
@@ -21,6 +45,23 @@ describe('TagVocabulary', () => {
     assert.equal(vocabulary.canonical('SciFi'), 'sci-fi');
     assert.equal(vocabulary.canonical('sci fi'), 'sci-fi');
     assert.equal(vocabulary.count('sci-fi'), 4);
+  });
+
+  it('keeps c++, c# and c apart: their symbols are part of the name', () => {
+    const vocabulary = TagVocabulary.train([
+      ['c++', 'programming'],
+      ['c++'],
+      ['c++'],
+      ['c#', 'dotnet'],
+      ['c#'],
+      ['c'],
+      ['f#'],
+      ['f'],
+    ]);
+    assert.equal(vocabulary.canonical('C#'), 'c#');
+    assert.equal(vocabulary.canonical('c'), 'c');
+    assert.equal(vocabulary.canonical('F#'), 'f#');
+    assert.equal(vocabulary.synonymCount, 0);
   });
 
   it('merges tags that are nearly always used together', () => {
@@ -34,6 +75,21 @@ describe('TagVocabulary', () => {
     assert.equal(vocabulary.canonical('HP'), 'harry potter');
     assert.equal(vocabulary.canonical('books'), 'book');
     assert.deepEqual(vocabulary.aliasesOf('harry potter'), ['hp']);
+  });
+
+  it('counts a post that carries a tag and its alias once', () => {
+    const lists = [
+      ...Array.from({ length: 6 }, () => ['harry potter', 'hp', 'books']),
+      ['harry potter', 'wizards'],
+      ['hp'],
+      ['books', 'poetry'],
+      ['books', 'novels'],
+    ];
+    const vocabulary = TagVocabulary.train(lists);
+    assert.equal(vocabulary.canonical('hp'), 'harry potter');
+    assert.equal(vocabulary.count('harry potter'), 8);
+    const copy = TagVocabulary.fromJSON(JSON.parse(JSON.stringify(vocabulary.toJSON())));
+    assert.equal(copy.count('harry potter'), 8);
   });
 
   it('merges a typo or an initialism used with the same other tags, not unrelated look-alikes', () => {

@@ -6,15 +6,31 @@ const MAX_TAG_LENGTH = 64;
 const MAX_TAGS_COUNTED = 30;
 
 /**
- * A tag's rule-based key: Unicode-normalized, lower-case, without leading '#', '_' and runs of
- * spaces as one space, and its last word singular ("Cute Cats" -> "cute cat"). Only a last
- * word that looks like a regular English plural is touched, so names ("james bond") survive.
- * Empty for a tag that is only punctuation.
+ * Invisible characters that sneak into pasted tags: soft hyphen, Arabic letter mark, zero-width
+ * space, direction marks, embeddings and isolates, word joiner, BOM. Joiners (ZWJ, ZWNJ) carry
+ * meaning in emoji and Persian and stay.
+ */
+const INVISIBLE =
+  /[\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu;
+/**
+ * Last words that end like a plural but are not one: fields ("physics", "politics") and names
+ * ending in "as" ("texas", "las vegas", "canvas"). The price: "ideas" stays apart from "idea".
+ */
+const NOT_PLURAL = /(ics|as)$/;
+
+/**
+ * A tag's rule-based key: Unicode-normalized, invisible characters removed, lower-case (a
+ * dotted capital I is an i), without leading '#', '_' and runs of spaces as one space, and
+ * its last word singular ("Cute Cats" -> "cute cat"). Only a last word that looks like a
+ * regular English plural is touched, so names ("james bond", "texas") survive. Empty for a
+ * tag that is only punctuation.
  */
 export function tagKey(raw: string): string {
   const cleaned = raw
     .normalize('NFKC')
+    .replace(INVISIBLE, '')
     .toLowerCase()
+    .replace(/i\u0307/gu, 'i')
     .replace(/^[#\s]+/u, '')
     .replace(/[_\s]+/gu, ' ')
     .trim();
@@ -23,15 +39,23 @@ export function tagKey(raw: string): string {
   }
   const parts = cleaned.split(' ');
   const last = parts[parts.length - 1]!;
-  if (/^[a-z]{2,}s$/.test(last) && !/(ss|us|is)$/.test(last) && pluralize.isPlural(last)) {
+  if (
+    /^[a-z]{2,}s$/.test(last) &&
+    !/(ss|us|is)$/.test(last) &&
+    !NOT_PLURAL.test(last) &&
+    pluralize.isPlural(last)
+  ) {
     parts[parts.length - 1] = pluralize.singular(last);
   }
   return parts.join(' ');
 }
 
-/** A key without spaces or punctuation: "sci-fi", "sci fi" and "scifi" compare equal. */
+/**
+ * A key without spaces or punctuation: "sci-fi", "sci fi" and "scifi" compare equal. '+' and
+ * '#' stay: they are the name in "c++", "c#" and "f#", which are not "c" and "f".
+ */
 export function compactTag(key: string): string {
-  return key.replace(/[^\p{L}\p{N}]/gu, '');
+  return key.replace(/[^\p{L}\p{N}+#]/gu, '');
 }
 
 export interface TagVocabularyOptions {
@@ -86,9 +110,12 @@ export class TagVocabulary {
     const minContextCosine = options.minContextCosine ?? 0.5;
     const counts = new Map<string, number>();
     const pairs = new Map<string, Map<string, number>>();
+    /** Posts with two or more keys: two of them may turn out one tag, to count once. */
+    const multiTagged: string[][] = [];
     for (const raw of tagLists) {
       const keys = [...new Set(raw.map(tagKey).filter((k) => k !== ''))].slice(0, MAX_TAGS_COUNTED);
       for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (keys.length >= 2) multiTagged.push(keys);
       for (let i = 0; i < keys.length; i++) {
         for (let j = 0; j < keys.length; j++) {
           if (i === j) continue;
@@ -134,6 +161,15 @@ export class TagVocabulary {
     for (const [key, n] of counts) {
       const canonical = synonyms.get(key) ?? key;
       groupCounts.set(canonical, (groupCounts.get(canonical) ?? 0) + n);
+    }
+    // A post that carried a tag and its alias ("harry potter", "hp") is one post of the tag.
+    for (const keys of multiTagged) {
+      const seen = new Set<string>();
+      for (const key of keys) {
+        const canonical = synonyms.get(key) ?? key;
+        if (seen.has(canonical)) groupCounts.set(canonical, groupCounts.get(canonical)! - 1);
+        else seen.add(canonical);
+      }
     }
     return new TagVocabulary(synonyms, groupCounts);
   }

@@ -13,6 +13,35 @@ describe('text', () => {
     ]);
   });
 
+  it('keeps Devanagari words whole, with their vowel signs and viramas', () => {
+    assert.deepEqual(words('नमस्ते दुनिया, आज मौसम अच्छा है'), [
+      'नमस्ते',
+      'दुनिया',
+      'आज',
+      'मौसम',
+      'अच्छा',
+      'है',
+    ]);
+  });
+
+  it('reads composed and decomposed accents, and full-width letters, as one word', () => {
+    assert.deepEqual(words('cafe\u0301 café ＣＡＴ'), ['café', 'café', 'cat']);
+    assert.deepEqual(
+      terms('e\u0301te\u0301').map((t) => t.term),
+      ['été'],
+    );
+  });
+
+  it('splits Chinese, Japanese and Thai, written without spaces, into words', () => {
+    assert.deepEqual(words('我今天去公园散步了'), ['我', '今天', '去', '公园', '散步', '了']);
+    assert.ok(words('今日はとても良い天気ですね。').includes('天気'));
+    assert.deepEqual(words('สวัสดีครับ'), ['สวัสดี', 'ครับ']);
+    assert.ok(
+      terms('我的猫很可爱').some((t) => t.term === '猫'),
+      'a one-character Han word',
+    );
+  });
+
   it('finds http(s) and www links', () => {
     assert.deepEqual(findLinks('see https://a.example/x and www.b.example, not c.example'), [
       'https://a.example/x',

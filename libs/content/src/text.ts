@@ -2,7 +2,14 @@ import { stemmer } from 'stemmer';
 import { eng } from 'stopword';
 
 const URL_PATTERN = /\b(?:https?:\/\/|www\.)[^\s<>"']+/giu;
-const WORD_PATTERN = /[\p{L}\p{N}][\p{L}\p{N}'’]*/gu;
+/** Marks (\p{M}) belong to their word: Devanagari vowel signs and viramas, Thai vowels, accents. */
+const WORD_PATTERN = /[\p{L}\p{N}][\p{L}\p{N}\p{M}'’]*/gu;
+/** Scripts written without spaces between words: ICU's word segmentation finds the words. */
+const UNSPACED_SCRIPT =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+/** A word of one Han character is a word ("猫", cat), not a stray letter. */
+const SINGLE_HAN = /^\p{Script=Han}$/u;
+const SEGMENTER = new Intl.Segmenter(undefined, { granularity: 'word' });
 const STOPWORDS: ReadonlySet<string> = new Set(eng);
 
 /** The links in a text (http(s) URLs and bare www. addresses). */
@@ -10,11 +17,28 @@ export function findLinks(text: string): string[] {
   return text.match(URL_PATTERN) ?? [];
 }
 
-/** Lower-cased words of a text, links removed, apostrophes dropped ("don't" is "dont"). */
+/** The text with its links blanked out. */
+export function withoutLinks(text: string): string {
+  return text.replace(URL_PATTERN, ' ');
+}
+
+/**
+ * Lower-cased, NFKC-normalized words of a text, links removed, apostrophes dropped ("don't" is
+ * "dont"). Chinese, Japanese, Thai and other scripts without spaces are split into words.
+ */
 export function words(text: string): string[] {
-  const withoutLinks = text.replace(URL_PATTERN, ' ');
-  const found = withoutLinks.toLowerCase().match(WORD_PATTERN) ?? [];
-  return found.map((word) => word.replace(/['’]/gu, ''));
+  const found = withoutLinks(text).normalize('NFKC').toLowerCase().match(WORD_PATTERN) ?? [];
+  const out: string[] = [];
+  for (const run of found) {
+    if (!UNSPACED_SCRIPT.test(run)) {
+      out.push(run.replace(/['’]/gu, ''));
+      continue;
+    }
+    for (const part of SEGMENTER.segment(run)) {
+      if (part.isWordLike) out.push(part.segment.replace(/['’]/gu, ''));
+    }
+  }
+  return out;
 }
 
 export function isStopword(word: string): boolean {
@@ -33,13 +57,14 @@ export interface Term {
 }
 
 /**
- * The index terms of a text: words without stopwords, one-letter words and bare numbers
- * (years stay: four digits say when), stemmed, in text order with repeats.
+ * The index terms of a text: words without stopwords, one-letter words (but for one Han
+ * character, a word of its own) and bare numbers (years stay: four digits say when), stemmed,
+ * in text order with repeats.
  */
 export function terms(text: string): Term[] {
   const out: Term[] = [];
   for (const word of words(text)) {
-    if (word.length < 2 || isStopword(word)) continue;
+    if ((word.length < 2 && !SINGLE_HAN.test(word)) || isStopword(word)) continue;
     if (/^\p{N}+$/u.test(word) && word.length !== 4) continue;
     out.push({ term: stem(word), word });
   }
