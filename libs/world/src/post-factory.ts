@@ -10,7 +10,8 @@ const REBLOG_CANDIDATES = 3;
 
 /**
  * Writes a blog's next post: about one of the blog's topics (by weight), or, now and then, a
- * reblog of a popular recent post about it (never of the blog's own, and always of the root).
+ * reblog of a popular recent post about it (never of the blog's own, always of the root, and
+ * never of a deleted root).
  */
 export class PostFactory {
   constructor(
@@ -28,7 +29,8 @@ export class PostFactory {
     const root = this.random.chance(this.truth.parameters.reblogShare)
       ? this.recent.fromTopic(this.random, topicIndex, REBLOG_CANDIDATES)
       : undefined;
-    if (root !== undefined && root.rootBlog !== blog) {
+    // A live reblog of a deleted original is no way to reblog it: reblog_of is always the root.
+    if (root !== undefined && root.rootBlog !== blog && root.rootPost?.deleted !== true) {
       post = {
         id,
         blog,
@@ -36,6 +38,7 @@ export class PostFactory {
         tags: root.tags,
         mediaKind: root.mediaKind,
         root: root.root ?? root.id,
+        rootPost: root.rootPost ?? root,
         rootBlog: root.rootBlog,
         engagements: 0,
         deleted: false,
@@ -51,6 +54,7 @@ export class PostFactory {
         tags: pickTags(this.random, topic, extra),
         mediaKind: this.random.pick(topic.media),
         root: undefined,
+        rootPost: undefined,
         rootBlog: blog,
         engagements: 0,
         deleted: false,

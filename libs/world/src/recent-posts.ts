@@ -10,6 +10,8 @@ export interface PostRecord {
   readonly mediaKind: commonv1.MediaKind;
   /** The root post when this is a reblog. */
   readonly root: string | undefined;
+  /** The root post's record when this is a reblog: once the root is deleted, nobody reblogs it. */
+  readonly rootPost: PostRecord | undefined;
   /** The blog of the root post (this post's blog for an original). */
   readonly rootBlog: number;
   /** Positive engagements so far: what makes a post popular. */

@@ -111,6 +111,12 @@ describe('world events', () => {
       'a short world without lapsed users',
       { preset: 'small', days: 3, newCreatorDays: 1, lapsedShare: 0, now: NOW },
     ],
+    // Enough reblogs and deletions that a deleted original is still reblogged through a
+    // live reblog of it (the medium preset, seed 1, did so).
+    [
+      'a world of many reblogs and some deleted originals',
+      { preset: 'small', posts: 20_000, reblogShare: 0.5, seed: 3, now: NOW },
+    ],
   ];
   for (const [name, options] of cases) {
     it(`are valid, in time order and refer only to what exists, for ${name}`, () => {

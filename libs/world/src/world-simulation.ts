@@ -64,8 +64,8 @@ export function* simulateWorld(truth: WorldTruth): Generator<eventsv1.Event> {
     ownerOf,
   );
   const pendingDeletions = new Map<number, PostRecord[]>();
-  // A blog that starts during the window posts in its next hour: a new creator with no posts
-  // would be invisible to every source.
+  // A blog that starts during the window posts in its next hour, within an hour of its
+  // creation: a new creator with no posts would be invisible to every source.
   const firstPosts: number[] = [];
   let nextPost = 0;
 
@@ -83,8 +83,12 @@ export function* simulateWorld(truth: WorldTruth): Generator<eventsv1.Event> {
     // Only blogs created before this hour post in it.
     const created: PostRecord[] = [];
     for (let i = 0; i < (postsPerHour[h] as number); i += 1) {
-      const blog = firstPosts.shift() ?? (postingBlogs.draw(random, createdBlogs) as number);
-      const post = posts.create(blog, postId(nextPost), random.between(start, end), out);
+      const first = firstPosts.shift();
+      const blog = first ?? (postingBlogs.draw(random, createdBlogs) as number);
+      // A new blog's first post comes within an hour of its creation (in the previous hour).
+      const latest = first === undefined ? end : Math.min(end, blogs[first]!.createdAtMs + HOUR_MS);
+      const at = random.between(start, Math.max(start + 1, latest));
+      const post = posts.create(blog, postId(nextPost), at, out);
       nextPost += 1;
       created.push(post);
       if (random.chance(DELETED_POST_SHARE)) {

@@ -142,6 +142,21 @@ describe('a generated world', () => {
     }
   });
 
+  it('has every new creator post within its first hour, as the README says', () => {
+    const created = new Map<string, number>();
+    const firstPost = new Map<string, number>();
+    for (const e of events) {
+      if (e.payload?.$case === 'blogCreated') created.set(e.payload.value.blogId, e.atMs);
+      if (e.payload?.$case === 'postCreated' && !firstPost.has(e.payload.value.blogId)) {
+        firstPost.set(e.payload.value.blogId, e.atMs);
+      }
+    }
+    const late = truth.newCreatorBlogIds
+      .map((id) => ({ id, after: firstPost.get(id)! - created.get(id)! }))
+      .filter(({ after }) => !(after >= 0 && after <= 60 * 60_000));
+    assert.deepEqual(late, []);
+  });
+
   it('has established creators, old, prolific and widely followed', () => {
     const posts = postsPerBlog(events);
     const followers = followersPerBlog(events);
