@@ -65,6 +65,14 @@ describe('feed-gateway experiments (EXPERIMENTS_FILE)', () => {
         SEARCH_ADDR: mesh.address,
         NOTIFICATION_ADDR: mesh.address,
         FEED_DEADLINE_MS: '2000',
+        // No test here is about a stage's budget: at the defaults (60-120 ms) a loaded machine
+        // now and then timed the ranking out, and the fallback order put 'newcomer' on the
+        // control user's page.
+        FEED_BUDGET_USER_CONTEXT_MS: '1000',
+        FEED_BUDGET_CANDIDATES_MS: '1000',
+        FEED_BUDGET_FEATURES_MS: '1000',
+        FEED_BUDGET_RANKING_MS: '1000',
+        FEED_BUDGET_DESCRIBE_MS: '1000',
         CURSOR_SECRET: 'a-test-secret-of-some-length',
         EXPERIMENTS_FILE: file,
       }),

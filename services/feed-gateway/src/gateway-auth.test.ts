@@ -30,6 +30,14 @@ describe('feed-gateway with GATEWAY_AUTH_TOKENS', () => {
       SEARCH_ADDR: mesh.address,
       NOTIFICATION_ADDR: mesh.address,
       GATEWAY_AUTH_TOKENS: `${TOKEN}, another-token-of-enough-length`,
+      // Not a test of the budgets: at the defaults (60-120 ms) the first feed of a cold
+      // gateway on a loaded machine now and then missed them and came back empty, degraded.
+      FEED_DEADLINE_MS: '2000',
+      FEED_BUDGET_USER_CONTEXT_MS: '1000',
+      FEED_BUDGET_CANDIDATES_MS: '1000',
+      FEED_BUDGET_FEATURES_MS: '1000',
+      FEED_BUDGET_RANKING_MS: '1000',
+      FEED_BUDGET_DESCRIBE_MS: '1000',
       CURSOR_SECRET: 'a-test-secret-of-some-length',
     });
     server = await startFeedGateway({

@@ -1,7 +1,9 @@
-// A real echo server process for drain tests: prints its address, drains on SIGTERM.
+// A real echo server process for drain tests: prints its address, prints `CALL <payload>` as
+// each call arrives (so a test knows a call is in flight before it signals), drains on SIGTERM.
+import { echov1 } from '@feedmesh/contracts';
 import { createLogger } from '@feedmesh/telemetry';
-import { echoService } from '../echo-service.js';
-import { shutdownOnSignals, startGrpcServer } from '../server.js';
+import { delay } from 'abort-controller-x';
+import { bindService, shutdownOnSignals, startGrpcServer } from '../server.js';
 
 const logger = createLogger('echo-fixture');
 const server = await startGrpcServer({
@@ -10,7 +12,15 @@ const server = await startGrpcServer({
   maxMessageBytes: 4 * 1024 * 1024 + 1024,
   unaryTimeoutMs: 30_000,
   drainTimeoutMs: 5_000,
-  services: [echoService()],
+  services: [
+    bindService(echov1.EchoServiceDefinition, {
+      async echo(request, context) {
+        process.stdout.write(`CALL ${request.payload.toString()}\n`);
+        if (request.delayMs > 0) await delay(context.signal, request.delayMs);
+        return { payload: request.payload };
+      },
+    }),
+  ],
   logger,
 });
 shutdownOnSignals(server, logger);

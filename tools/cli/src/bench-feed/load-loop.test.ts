@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { setImmediate as tick } from 'node:timers/promises';
+import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { runLoad } from './load-loop.js';
 
 describe('the load loop', () => {
@@ -8,11 +8,13 @@ describe('the load loop', () => {
     let most = 0;
     const run = await runLoad({
       shape: { kind: 'closed', concurrency: 3 },
-      durationMs: 150,
+      // Long beside a stall of a loaded machine: with 150 ms, one stall after the first three
+      // calls started ended the run there ('only 3 calls').
+      durationMs: 1_000,
       call: async () => {
         inFlight += 1;
         most = Math.max(most, inFlight);
-        await tick();
+        await sleep(5);
         inFlight -= 1;
         return {};
       },

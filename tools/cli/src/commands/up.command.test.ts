@@ -21,7 +21,19 @@ describe('feedmesh up', function () {
   let stderr = '';
 
   before(async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      // Not a test of the stage budgets: at their defaults (60-120 ms, 30 ms to describe) a
+      // loaded machine timed the features out now and then, and the feed went unranked
+      // ('no model', degraded).
+      FEED_DEADLINE_MS: '5000',
+      FEED_BUDGET_USER_CONTEXT_MS: '1000',
+      FEED_BUDGET_CANDIDATES_MS: '1000',
+      FEED_BUDGET_FEATURES_MS: '1000',
+      FEED_BUDGET_RANKING_MS: '1000',
+      FEED_BUDGET_DESCRIBE_MS: '1000',
+    };
     delete env['REDIS_URL'];
     delete env['GRPC_LISTEN'];
     child = spawn(process.execPath, [MAIN, 'up', '--world', 'small', '--port', '0'], {
