@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { gatewayv1, type eventsv1 } from '@feedmesh/contracts';
+import { gatewayv1, rankerv1, type eventsv1 } from '@feedmesh/contracts';
 import { startEmbeddedPlayground } from '@feedmesh/playground';
 import { createServiceClient, type Logger, type Runtime } from '@feedmesh/service-kit';
 import type { TrainerReport } from '@feedmesh/trainer';
@@ -18,6 +18,8 @@ export interface SimulationMeshOptions {
 /** The whole mesh in this process on the simulator's clock, the gateway in front. */
 export interface SimulationMesh {
   readonly gatewayAddress: string;
+  /** The ranker's address, for reading which models it serves. */
+  readonly rankerAddress: string;
   readonly runtime: Runtime;
   /** Publishes events through the gateway (1,000 a call), then waits for every consumer. */
   publish(events: Iterable<eventsv1.Event>): Promise<number>;
@@ -29,8 +31,10 @@ export interface SimulationMesh {
 }
 
 const SILENT: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-/** How often the ranker looks for a new model: `train` waits two of these. */
+/** How often the ranker looks for a new model. */
 const RANKER_RELOAD_INTERVAL_MS = 200;
+/** How long `train` waits for the ranker to load what it promoted before giving up. */
+const MODEL_LOAD_TIMEOUT_MS = 30_000;
 
 /**
  * The playground's mesh (every service in this process, `@feedmesh/playground`) on the
@@ -54,9 +58,35 @@ export async function startSimulationMesh(options: SimulationMeshOptions): Promi
   const client = createServiceClient(gatewayv1.FeedGatewayServiceDefinition, gatewayAddress, {
     deadlineMs: 60_000,
   });
+  const ranker = createServiceClient(
+    rankerv1.RankerServiceDefinition,
+    playground.addresses.ranker,
+    {
+      deadlineMs: 10_000,
+    },
+  );
+  /**
+   * Until the ranker has `version` of `model` loaded and current: a loaded machine may take
+   * longer than any fixed wait, and feeds served before would still use the old model.
+   */
+  const rankerServes = async (model: string, version: string) => {
+    const deadline = Date.now() + MODEL_LOAD_TIMEOUT_MS;
+    for (;;) {
+      const { models } = await ranker.client.listModels({});
+      if (models.some((m) => m.name === model && m.version === version && m.current && m.loaded))
+        return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the ranker did not load ${model} ${version} within ${MODEL_LOAD_TIMEOUT_MS} ms`,
+        );
+      }
+      await sleep(20);
+    }
+  };
   let stopping: Promise<void> | undefined;
   return {
     gatewayAddress,
+    rankerAddress: playground.addresses.ranker,
     runtime,
     settle,
     async publish(events) {
@@ -77,14 +107,15 @@ export async function startSimulationMesh(options: SimulationMeshOptions): Promi
     },
     async train() {
       const report = await playground.train();
-      // Two reload periods: the ranker has swapped the new version in.
-      const interval = Number(options.env?.RANKER_RELOAD_INTERVAL_MS ?? RANKER_RELOAD_INTERVAL_MS);
-      await sleep(2 * interval);
+      if (report.promoted && report.version !== undefined) {
+        await rankerServes(report.modelName, report.version);
+      }
       return report;
     },
     shutdown: () =>
       (stopping ??= (async () => {
         client.close();
+        ranker.close();
         await playground.shutdown();
       })()),
   };
