@@ -49,7 +49,13 @@ export class FollowingCandidateSource implements CandidateSource {
     budget: SourceBudget,
     signal: AbortSignal,
   ): Promise<ProposedCandidate[]> {
-    const blogIds = await this.store.followedBlogs(query.userId, this.settings.maxBlogs);
+    // Blogs the user blocked are left out before the merge, so their posts take no places.
+    const blocked = query.lookup.blockedBlogs;
+    const blogIds = (
+      await this.store.followedBlogs(query.userId, this.settings.maxBlogs + blocked.size)
+    )
+      .filter((blogId) => !blocked.has(blogId))
+      .slice(0, this.settings.maxBlogs);
     if (blogIds.length === 0) return [];
     signal.throwIfAborted();
     // Excluded posts (already seen) are usually the newest of a followed blog: read past them.

@@ -55,7 +55,12 @@ export class FreshCreatorsCandidateSource implements CandidateSource {
     const since = query.nowMs - this.settings.maxAgeMs;
     const pool = Math.max(POOL_PER_CANDIDATE * budget.maxCandidates, MIN_POOL);
     // No more blogs than pool slots: each one read contributes at least its newest post.
-    const blogs = await this.store.newBlogs(since, Math.min(this.settings.maxBlogs, pool));
+    // Blogs the user blocked are left out before the pool is drawn, so they take no places.
+    const blocked = query.lookup.blockedBlogs;
+    const maxBlogs = Math.min(this.settings.maxBlogs, pool);
+    const blogs = (await this.store.newBlogs(since, maxBlogs + blocked.size))
+      .filter((blog) => !blocked.has(blog.id))
+      .slice(0, maxBlogs);
     if (blogs.length === 0) return [];
     signal.throwIfAborted();
     const byBlog = await this.store.blogPosts(

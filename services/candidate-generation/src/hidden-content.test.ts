@@ -109,4 +109,52 @@ describe('Hidden content', () => {
       ['calm0', 'calm1', 'calm2', 'calm3'],
     );
   });
+
+  it('costs the following source none of its budget: a followed blog the user blocked takes no places', async () => {
+    const world = new TestWorld();
+    // u1 follows both blogs and blocked the prolific one, whose posts are all newer.
+    for (let i = 0; i < 10; i++) {
+      await world.apply(postCreated(`loud${i}`, 'loud', NOW - HOUR + i * 60_000));
+    }
+    for (let i = 0; i < 5; i++) await world.apply(postCreated(`calm${i}`, 'calm', NOW - 2 * HOUR));
+    await world.apply(
+      follow('u1', 'loud', NOW - DAY),
+      follow('u1', 'calm', NOW - DAY),
+      block('u1', 'loud', NOW - 10 * 60_000),
+    );
+    const response = await world.generate({
+      userId: 'u1',
+      surface: Surface.SURFACE_FOR_YOU,
+      budgets: new Map([['following', { maxCandidates: 5, timeoutMs: 0 }]]),
+    });
+    assert.deepEqual(response.candidates.map((c) => c.postId).sort(), [
+      'calm0',
+      'calm1',
+      'calm2',
+      'calm3',
+      'calm4',
+    ]);
+  });
+
+  it('costs the fresh source none of its budget: new blogs the user blocked take no places', async () => {
+    const world = new TestWorld();
+    // 200 new blogs u1 blocked, newer than the one new blog u1 did not.
+    await world.apply(blogCreated('calm', NOW - 5 * DAY), postCreated('calm0', 'calm', NOW - HOUR));
+    for (let i = 0; i < 200; i++) {
+      await world.apply(
+        blogCreated(`loud${i}`, NOW - DAY + i * 60_000),
+        postCreated(`loud${i}-post`, `loud${i}`, NOW - HOUR),
+        block('u1', `loud${i}`, NOW - 10 * 60_000),
+      );
+    }
+    const response = await world.generate({
+      userId: 'u1',
+      surface: Surface.SURFACE_FOR_YOU,
+      budgets: new Map([['fresh', { maxCandidates: 5, timeoutMs: 0 }]]),
+    });
+    assert.deepEqual(
+      response.candidates.map((c) => c.postId),
+      ['calm0'],
+    );
+  });
 });

@@ -16,8 +16,11 @@ export class RequestLookup {
 
   constructor(
     private readonly store: CandidateStore,
-    /** Blogs the requesting user blocked: their posts are never read for this request. */
-    private readonly blockedBlogs: ReadonlySet<string> = new Set(),
+    /**
+     * Blogs the requesting user blocked: their posts are never read for this request. Sources
+     * that read by blog (following, fresh) leave these blogs out before they read.
+     */
+    readonly blockedBlogs: ReadonlySet<string> = new Set(),
   ) {}
 
   /** The live posts among `postIds`: deleted, unknown and blocked ones are left out. */
