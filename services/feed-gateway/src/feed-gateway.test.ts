@@ -171,6 +171,15 @@ describe('feed-gateway', () => {
       );
     });
 
+    it('refuses a batch naming one event_id twice (consumers would drop the second), naming the later one', async () => {
+      const { code, details } = await statusOf(
+        gateway.publishEvents({ events: [like('e1', 'p1'), like('e2', 'p2'), like('e1', 'p3')] }),
+      );
+      assert.equal(code, Status.INVALID_ARGUMENT);
+      assert.match(details, /^events\[2\]\.event_id: .*events\[0\]/);
+      assert.deepEqual(await events(log), []);
+    });
+
     it('rejects an event stamped more than 5 minutes in the future', async () => {
       const future = { ...like('e1', 'p1'), atMs: Date.now() + 3_600_000 };
       assert.match(

@@ -85,9 +85,21 @@ export function feedGatewayService(deps: {
     async publishEvents(request) {
       requireItems(request.events, 'events', 1, MAX_EVENTS_PER_BATCH);
       const now = deps.now();
+      // Consumers are idempotent on event_id: a second event with an id already in the batch
+      // would be acknowledged here and dropped by every consumer.
+      const indexOf = new Map<string, number>();
       const stamped: eventsv1.Event[] = request.events.map((event, i) => {
         try {
-          return validateEvent(event, now);
+          const valid = validateEvent(event, now);
+          const earlier = indexOf.get(valid.eventId);
+          if (earlier !== undefined) {
+            throw new InvalidArgumentError(
+              'event_id',
+              `must be unique in the batch: events[${earlier}] has ${valid.eventId}`,
+            );
+          }
+          indexOf.set(valid.eventId, i);
+          return valid;
         } catch (error) {
           if (error instanceof InvalidArgumentError) throw error.under(`events[${i}]`);
           throw error;

@@ -15,12 +15,9 @@ export class InNetworkBalanceSelector implements Selector {
   constructor(private readonly params: (query: FeedQuery) => MixerParams) {}
 
   select(query: FeedQuery, candidates: readonly FeedCandidate[]): FeedCandidate[] {
-    const share = this.params(query).inNetworkShare;
-    if (share === undefined || query.surface !== commonv1.Surface.SURFACE_DASHBOARD) {
-      return [...candidates];
-    }
-    const followed = (c: FeedCandidate) => query.user.followedBlogs.has(c.blogId);
-    const inNetwork = Math.round(share * query.pageSize);
+    const sides = inNetworkSides(query, this.params(query));
+    if (!sides) return [...candidates];
+    const { followed, inNetwork } = sides;
     const balanced = withMinimumInPage(candidates, query.pageSize, inNetwork, followed);
     return withMinimumInPage(
       balanced,
@@ -29,4 +26,23 @@ export class InNetworkBalanceSelector implements Selector {
       (c) => !followed(c),
     );
   }
+}
+
+/**
+ * The split the balance keeps on this query's page: which candidates are in network, and how
+ * many of the page's slots are theirs (the rest are the others'); undefined when it does not
+ * apply (an unset share, another surface). Later selectors keep it when they move candidates.
+ */
+export function inNetworkSides(
+  query: FeedQuery,
+  params: MixerParams,
+): { followed: (candidate: FeedCandidate) => boolean; inNetwork: number } | undefined {
+  const share = params.inNetworkShare;
+  if (share === undefined || query.surface !== commonv1.Surface.SURFACE_DASHBOARD) {
+    return undefined;
+  }
+  return {
+    followed: (c) => query.user.followedBlogs.has(c.blogId),
+    inNetwork: Math.round(share * query.pageSize),
+  };
 }

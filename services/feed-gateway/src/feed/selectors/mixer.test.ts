@@ -148,6 +148,83 @@ describe('the mixer', () => {
     });
   });
 
+  describe('the selectors composed, as the pipeline runs them', () => {
+    const followed = new Set(['b-f1', 'b-f2', 'b-f3']);
+    const reader = { ...UNKNOWN_USER, followedBlogs: followed };
+    const fresh = { sources: [{ source: 'fresh', score: 1, reason: '' }] };
+    const mix = (overrides: Partial<MixerParams>) => [
+      new FreshnessSelector(params(overrides), () => NOW),
+      new AuthorDiversitySelector(params(overrides)),
+      new InNetworkBalanceSelector(params(overrides)),
+      new NewCreatorQuotaSelector(params(overrides)),
+    ];
+    const run = (overrides: Partial<MixerParams>, pageSize: number, input: FeedCandidate[]) =>
+      mix(overrides).reduce(
+        (candidates, selector) => selector.select(query(pageSize, { user: reader }), candidates),
+        input,
+      );
+
+    it('keeps the in-network share when a new creator takes a slot, displacing its own side', () => {
+      const ranked = [
+        candidate('f1', 10),
+        candidate('r1', 9),
+        candidate('r2', 8),
+        candidate('f2', 7),
+        candidate('r3', 6),
+        candidate('new', 5, fresh),
+        candidate('f3', 4),
+      ];
+      const result = run({ inNetworkShare: 0.5, newCreatorShare: 0.25 }, 4, ranked);
+      const page = result.slice(0, 4);
+      assert.ok(
+        page.some((c) => c.postId === 'new'),
+        'the new creator has its slot',
+      );
+      assert.equal(page.filter((c) => followed.has(c.blogId)).length, 2, ids(page).join());
+      assert.deepEqual(ids(page), ['f1', 'r1', 'f2', 'new']);
+      assert.deepEqual(ids(result).sort(), ids(ranked).sort(), 'no candidate lost or repeated');
+    });
+
+    it('honours both shares and loses nothing on random pages, short ones included', () => {
+      let seed = 11;
+      const random = () => (seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647;
+      for (let round = 0; round < 500; round++) {
+        const candidates = Array.from({ length: Math.floor(random() * 16) }, (_, i) =>
+          candidate(`p${i}`, Math.round(random() * 8) / 2, {
+            blogId: random() < 0.4 ? `b-f${i % 3}` : `b-r${i % 4}`,
+            ...(random() < 0.25 ? fresh : {}),
+          }),
+        );
+        const pageSize = 1 + Math.floor(random() * 10);
+        const inNetworkShare = Math.round(random() * 10) / 10;
+        const newCreatorShare = Math.round(random() * 4) / 10;
+        const result = run({ inNetworkShare, newCreatorShare }, pageSize, candidates);
+        assert.deepEqual(ids(result).sort(), ids(candidates).sort());
+        const page = result.slice(0, pageSize);
+        const count = (list: readonly FeedCandidate[], test: (c: FeedCandidate) => boolean) =>
+          list.filter(test).length;
+        const isFollowed = (c: FeedCandidate) => followed.has(c.blogId);
+        const isNew = (c: FeedCandidate) => c.sources.some((s) => s.source === 'fresh');
+        const inNetwork = Math.round(inNetworkShare * pageSize);
+        const newMinimum = Math.min(Math.round(newCreatorShare * pageSize), count(result, isNew));
+        const context = `round ${round}: ${ids(page).join()}`;
+        assert.ok(count(page, isNew) >= newMinimum, context);
+        // Both sides keep their share whenever the new creators fit in it.
+        const newFollowed = count(page, (c) => isNew(c) && isFollowed(c));
+        const newOther = count(page, (c) => isNew(c) && !isFollowed(c));
+        const followedMinimum = Math.min(inNetwork, count(result, isFollowed));
+        const otherMinimum = Math.min(
+          pageSize - inNetwork,
+          count(result, (c) => !isFollowed(c)),
+        );
+        if (newFollowed <= followedMinimum && newOther <= otherMinimum) {
+          assert.ok(count(page, isFollowed) >= followedMinimum, `followed, ${context}`);
+          assert.ok(count(page, (c) => !isFollowed(c)) >= otherMinimum, `others, ${context}`);
+        }
+      }
+    });
+  });
+
   describe('AuthorDiversitySelector', () => {
     /** The greedy pass looking at every candidate for every slot: what the selector must equal. */
     function everyCandidate(
