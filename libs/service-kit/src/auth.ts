@@ -21,7 +21,7 @@ export function bearerTokenMiddleware(options: {
     const service = call.method.path.split('/')[1] ?? '';
     if (guarded.has(service)) {
       const header = context.metadata.get('authorization') ?? '';
-      const token = /^Bearer (.+)$/.exec(header)?.[1];
+      const token = /^Bearer +(.+)$/i.exec(header)?.[1];
       if (!token)
         throw new UnauthenticatedError('missing "authorization: Bearer <token>" metadata');
       const presented = digest(token);

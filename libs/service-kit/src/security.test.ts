@@ -6,7 +6,7 @@ import { echov1 } from '@feedmesh/contracts';
 import { ConfigError } from '@feedmesh/errors';
 import { createLogger } from '@feedmesh/telemetry';
 import { createChannel, createClient } from 'nice-grpc';
-import { ClientError, Status } from 'nice-grpc-common';
+import { ClientError, Metadata, Status } from 'nice-grpc-common';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import selfsigned from 'selfsigned';
 import { bearerTokenMiddleware } from './auth.js';
@@ -225,6 +225,23 @@ describe('bearer tokens for internal callers', () => {
     assert.equal(missing.code, Status.UNAUTHENTICATED);
     assert.match(missing.details, /authorization: Bearer/);
     assert.equal((await failureOf(echo(`${TOKEN}x`))).code, Status.UNAUTHENTICATED);
+  });
+
+  it('reads the scheme name whatever its case, as HTTP does (bearer, BEARER)', async () => {
+    for (const scheme of ['bearer', 'BEARER']) {
+      const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, {
+        deadlineMs: 5_000,
+      });
+      try {
+        const response = await client.echo(
+          { payload: Buffer.from('hi'), delayMs: 0 },
+          { metadata: Metadata({ authorization: `${scheme} ${TOKEN}` }) },
+        );
+        assert.equal(response.payload.toString(), 'hi', scheme);
+      } finally {
+        close();
+      }
+    }
   });
 
   it('leaves health checks open for probes', async () => {
