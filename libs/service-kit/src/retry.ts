@@ -16,6 +16,7 @@ export interface RetryOptions {
   retryMaxDelayMs?: number;
   /** Retries after the first call (not attempts): 2 is up to 3 calls. */
   retryMaxAttempts?: number;
+  /** Default UNAVAILABLE alone (the library's also retried UNKNOWN, INTERNAL and CANCELLED). */
   retryableStatuses?: readonly Status[];
   onRetryableError?(error: ClientError, attempt: number, delayMs: number): void;
 }
