@@ -49,4 +49,19 @@ describe('FreshCreatorsCandidateSource', () => {
       'older',
     ]);
   });
+
+  it('fills its budget past the new posts the user has already seen', async () => {
+    const world = new TestWorld();
+    // 300 new blogs with one post each; u1 has seen the 200 newest blogs' posts.
+    for (let i = 0; i < 300; i++) {
+      await world.apply(
+        blogCreated(`b${i}`, NOW - 2 * DAY + i * 60_000),
+        postCreated(`p${i}`, `b${i}`, NOW - DAY),
+      );
+    }
+    const seen = new Set(Array.from({ length: 200 }, (_, i) => `p${299 - i}`));
+    const proposed = await world.propose('fresh', { userId: 'u1', exclude: seen }, 20);
+    assert.equal(proposed.length, 20);
+    assert.ok(ids(proposed).every((id) => !seen.has(id)));
+  });
 });

@@ -29,6 +29,8 @@ export const DEFAULT_FRESH_CREATORS_LIMITS = { maxBlogs: 500, postsPerBlog: 5 } 
  */
 const POOL_PER_CANDIDATE = 3;
 const MIN_POOL = 150;
+/** Reads of new blogs per request at most, when excluded posts leave the pool short. */
+const MAX_READS = 3;
 
 /**
  * Recent posts of new blogs, best-engaged first, newest first among equals: exploration, so
@@ -54,21 +56,34 @@ export class FreshCreatorsCandidateSource implements CandidateSource {
   ): Promise<ProposedCandidate[]> {
     const since = query.nowMs - this.settings.maxAgeMs;
     const pool = Math.max(POOL_PER_CANDIDATE * budget.maxCandidates, MIN_POOL);
-    // No more blogs than pool slots: each one read contributes at least its newest post.
+    // No more blogs than pool slots at first: each one read contributes its newest post,
+    // unless the user has seen (excluded) or hidden it. Such posts take no pool places; when
+    // they leave the pool short and older new blogs exist, more blogs are read, twice as
+    // many each round (bounded by maxBlogs and MAX_READS), only the ones not read before.
     // Blogs the user blocked are left out before the pool is drawn, so they take no places.
     const blocked = query.lookup.blockedBlogs;
-    const maxBlogs = Math.min(this.settings.maxBlogs, pool);
-    const blogs = (await this.store.newBlogs(since, maxBlogs + blocked.size))
-      .filter((blog) => !blocked.has(blog.id))
-      .slice(0, maxBlogs);
-    if (blogs.length === 0) return [];
-    signal.throwIfAborted();
-    const byBlog = await this.store.blogPosts(
-      blogs.map((blog) => blog.id),
-      this.settings.postsPerBlog,
-      since,
-    );
-    const pooled = roundRobin([...byBlog.values()], pool).filter((id) => !query.exclude.has(id));
+    const postsOf = new Map<string, Scored[]>();
+    let maxBlogs = Math.min(this.settings.maxBlogs, pool);
+    let pooled: string[] = [];
+    for (let round = 0; round < MAX_READS; round++) {
+      const listed = await this.store.newBlogs(since, maxBlogs + blocked.size);
+      const blogs = listed.filter((blog) => !blocked.has(blog.id)).slice(0, maxBlogs);
+      if (blogs.length === 0) return [];
+      signal.throwIfAborted();
+      const unread = blogs.map((blog) => blog.id).filter((id) => !postsOf.has(id));
+      if (unread.length > 0) {
+        const byBlog = await this.store.blogPosts(unread, this.settings.postsPerBlog, since);
+        for (const id of unread) postsOf.set(id, byBlog.get(id) ?? []);
+      }
+      pooled = roundRobin(
+        blogs.map((blog) => postsOf.get(blog.id)!),
+        pool,
+        query.exclude,
+      );
+      const moreBlogs = listed.length >= maxBlogs + blocked.size;
+      if (pooled.length >= pool || !moreBlogs || maxBlogs >= this.settings.maxBlogs) break;
+      maxBlogs = Math.min(this.settings.maxBlogs, maxBlogs * 2);
+    }
     // Ranked on the store's numbers first; only the best are read as posts.
     const stats = await this.store.postStats(pooled);
     const engagement = (i: number) => {
@@ -100,9 +115,13 @@ export class FreshCreatorsCandidateSource implements CandidateSource {
 
 /**
  * Each blog's newest post (newest blogs first), then each one's second newest, and so on, up
- * to `limit`: a bounded pool that still gives every new creator a chance.
+ * to `limit` posts not in `exclude`: a bounded pool that still gives every new creator a chance.
  */
-function roundRobin(perBlog: readonly Scored[][], limit: number): string[] {
+function roundRobin(
+  perBlog: readonly Scored[][],
+  limit: number,
+  exclude: ReadonlySet<string>,
+): string[] {
   const ids: string[] = [];
   for (let round = 0; ids.length < limit; round++) {
     let any = false;
@@ -110,6 +129,7 @@ function roundRobin(perBlog: readonly Scored[][], limit: number): string[] {
       const entry = posts[round];
       if (!entry) continue;
       any = true;
+      if (exclude.has(entry.id)) continue;
       ids.push(entry.id);
       if (ids.length >= limit) break;
     }

@@ -136,6 +136,37 @@ describe('Hidden content', () => {
     ]);
   });
 
+  it('costs the tags source none of its budget: on a tag page it reads past a blocked blog’s posts', async () => {
+    const world = new TestWorld();
+    // u1 blocked the blog holding the tag's 50 most popular and newest posts; another blog
+    // has 10 quieter, older posts of the tag.
+    for (let i = 0; i < 50; i++) {
+      await world.apply(
+        postCreated(`loud${i}`, 'loud', NOW - HOUR + i * 1_000, { tags: ['cats'] }),
+        engagement('fan0', `loud${i}`, NOW - HOUR),
+        engagement('fan1', `loud${i}`, NOW - HOUR),
+      );
+    }
+    for (let i = 0; i < 10; i++) {
+      await world.apply(postCreated(`calm${i}`, 'calm', NOW - 2 * HOUR, { tags: ['cats'] }));
+    }
+    await world.apply(block('u1', 'loud', NOW - 10 * 60_000));
+    const response = await world.generate({
+      userId: 'u1',
+      surface: Surface.SURFACE_TAG,
+      tag: 'cats',
+      budgets: new Map([['tags', { maxCandidates: 10, timeoutMs: 0 }]]),
+    });
+    const fromTags = response.candidates
+      .filter((c) => c.sources.some((s) => s.source === 'tags'))
+      .map((c) => c.postId)
+      .sort();
+    assert.deepEqual(
+      fromTags,
+      Array.from({ length: 10 }, (_, i) => `calm${i}`),
+    );
+  });
+
   it('costs the fresh source none of its budget: new blogs the user blocked take no places', async () => {
     const world = new TestWorld();
     // 200 new blogs u1 blocked, newer than the one new blog u1 did not.

@@ -87,4 +87,22 @@ describe('TagsCandidateSource', () => {
     await world.apply(postCreated('cat', 'b1', NOW - HOUR, { tags: ['cats'] }));
     assert.deepEqual(await world.propose('tags', { userId: 'newcomer' }), []);
   });
+
+  it('on a tag page, fills its budget past more seen posts than its read allows for', async () => {
+    const world = new TestWorld();
+    for (let i = 0; i < 60; i++) {
+      await world.apply(postCreated(`cat${i}`, 'b1', NOW - HOUR - i * 60_000, { tags: ['cats'] }));
+    }
+    // The 40 newest are seen: more than the 20 a budget of 10 reads past at first.
+    const seen = new Set(Array.from({ length: 40 }, (_, i) => `cat${i}`));
+    const proposed = await world.propose(
+      'tags',
+      { userId: 'u1', surface: Surface.SURFACE_TAG, tag: 'cats', exclude: seen },
+      10,
+    );
+    assert.deepEqual(
+      ids(proposed),
+      Array.from({ length: 10 }, (_, i) => `cat${40 + i}`),
+    );
+  });
 });

@@ -5,7 +5,7 @@ import type {
   SourceBudget,
   SourceQuery,
 } from './candidate-source.js';
-import type { CandidateStore } from './candidate-store.js';
+import type { CandidateStore, PostState } from './candidate-store.js';
 import { decayedValue, recency, type HalfLife } from './decay.js';
 
 const Surface = commonv1.Surface;
@@ -23,6 +23,10 @@ export interface TagsSettings {
 }
 
 export const DEFAULT_TAGS_LIMITS = { maxTags: 5, minRelativeAffinity: 0.05 } as const;
+
+/** Reads per request at most, each this many times wider than the last, when one falls short. */
+const MAX_READS = 3;
+const WIDEN_FACTOR = 4;
 
 interface WeightedTag {
   readonly tag: string;
@@ -62,56 +66,75 @@ export class TagsCandidateSource implements CandidateSource {
     const perTag = (weight: number) =>
       Math.max(10, Math.ceil((budget.maxCandidates * weight) / totalWeight)) +
       Math.min(query.exclude.size, budget.maxCandidates);
-    const [popular, recent] = await Promise.all([
-      Promise.all(tags.map(({ tag, weight }) => this.store.popularPosts(tag, perTag(weight)))),
-      this.store.recentTagPosts(
-        tags.map(({ tag }) => tag),
-        perTag(tags[0]!.weight),
-        query.nowMs - this.settings.maxAgeMs,
-      ),
-    ]);
-    // Scored on the store's numbers first; only the best are read as posts.
-    const ids = [
-      ...new Set(
-        tags.flatMap(({ tag }, i) => [
-          ...(popular[i] ?? []).map((entry) => entry.id),
-          ...(recent.get(tag) ?? []).map((entry) => entry.id),
-        ]),
-      ),
-    ].filter((id) => !query.exclude.has(id));
-    const stats = await this.store.postStats(ids);
-    const index = new Map(ids.map((id, i) => [id, i]));
+    // Posts of blogs the user blocked, hidden or deleted ones are dropped by `firstLive` only
+    // after the read, and excluded ones may be more than the read's allowance: while the
+    // budget is not filled and a list had more to give, read on, wider each round (bounded).
+    const stats = new Map<string, { popularity: number; createdAtMs: number }>();
+    let best = new Map<string, { score: number; tag: string }>();
+    let live: PostState[] = [];
+    for (let round = 0, widen = 1; round < MAX_READS; round++, widen *= WIDEN_FACTOR) {
+      const popularSizes = tags.map(({ weight }) => perTag(weight) * widen);
+      const recentSize = perTag(tags[0]!.weight) * widen;
+      const [popular, recent] = await Promise.all([
+        Promise.all(tags.map(({ tag }, i) => this.store.popularPosts(tag, popularSizes[i]!))),
+        this.store.recentTagPosts(
+          tags.map(({ tag }) => tag),
+          recentSize,
+          query.nowMs - this.settings.maxAgeMs,
+        ),
+      ]);
+      signal.throwIfAborted();
+      // Scored on the store's numbers first; only the best are read as posts. Numbers read
+      // in an earlier round are not read again.
+      const unread = [
+        ...new Set(
+          tags.flatMap(({ tag }, i) => [
+            ...(popular[i] ?? []).map((entry) => entry.id),
+            ...(recent.get(tag) ?? []).map((entry) => entry.id),
+          ]),
+        ),
+      ].filter((id) => !query.exclude.has(id) && !stats.has(id));
+      const read = await this.store.postStats(unread);
+      unread.forEach((id, i) =>
+        stats.set(id, { popularity: read.popularity[i]!, createdAtMs: read.createdAtMs[i]! }),
+      );
 
-    const best = new Map<string, { score: number; tag: string }>();
-    tags.forEach(({ tag, weight }, i) => {
-      const popularInTag = popular[i] ?? [];
-      const top = popularInTag[0];
-      const topPopularity = top
-        ? decayedValue(top.score, query.nowMs, this.settings.popularityHalfLife)
-        : 0;
-      for (const { id } of [...popularInTag, ...(recent.get(tag) ?? [])]) {
-        const at = index.get(id);
-        if (at === undefined || Number.isNaN(stats.createdAtMs[at]!)) continue;
-        const popularity = stats.popularity[at]!;
-        const score =
-          weight *
-          this.itemScore(
-            Number.isNaN(popularity) ? undefined : popularity,
-            stats.createdAtMs[at]!,
-            topPopularity,
-            query.nowMs,
-          );
-        const current = best.get(id);
-        if (!current || score > current.score) best.set(id, { score, tag });
-      }
-    });
-    const order = [...best].sort((a, b) => b[1].score - a[1].score || (a[0] < b[0] ? -1 : 1));
-    const live = await query.lookup.firstLive(
-      order.map(([id]) => id),
-      query.exclude,
-      budget.maxCandidates,
-      signal,
-    );
+      best = new Map();
+      tags.forEach(({ tag, weight }, i) => {
+        const popularInTag = popular[i] ?? [];
+        const top = popularInTag[0];
+        const topPopularity = top
+          ? decayedValue(top.score, query.nowMs, this.settings.popularityHalfLife)
+          : 0;
+        for (const { id } of [...popularInTag, ...(recent.get(tag) ?? [])]) {
+          if (query.exclude.has(id)) continue;
+          const known = stats.get(id);
+          if (known === undefined || Number.isNaN(known.createdAtMs)) continue;
+          const score =
+            weight *
+            this.itemScore(
+              Number.isNaN(known.popularity) ? undefined : known.popularity,
+              known.createdAtMs,
+              topPopularity,
+              query.nowMs,
+            );
+          const current = best.get(id);
+          if (!current || score > current.score) best.set(id, { score, tag });
+        }
+      });
+      const order = [...best].sort((a, b) => b[1].score - a[1].score || (a[0] < b[0] ? -1 : 1));
+      // Posts read in an earlier round are not read again: the request's lookup keeps them.
+      live = await query.lookup.firstLive(
+        order.map(([id]) => id),
+        query.exclude,
+        budget.maxCandidates,
+        signal,
+      );
+      const moreToRead =
+        popular.some((entries, i) => entries.length >= popularSizes[i]!) ||
+        tags.some(({ tag }) => (recent.get(tag)?.length ?? 0) >= recentSize);
+      if (live.length >= budget.maxCandidates || !moreToRead) break;
+    }
     const onTagPage = query.surface === Surface.SURFACE_TAG;
     return live.map((post) => {
       const { score, tag } = best.get(post.postId)!;
