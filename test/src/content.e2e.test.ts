@@ -4,6 +4,7 @@ import { createServiceClient } from '@feedmesh/service-kit';
 import { deleteKeys, testRedis, testRedisUrl, uniquePrefix, waitFor } from '@feedmesh/testing';
 import { Mesh } from './support/mesh.js';
 import { loadSmallWorld } from './support/world-loading.js';
+import { everyStageBudget } from '@feedmesh/feed-gateway';
 
 const FOR_YOU = commonv1.Surface.SURFACE_FOR_YOU;
 const LIKE = commonv1.EngagementKind.ENGAGEMENT_KIND_LIKE;
@@ -45,11 +46,7 @@ describe('content understanding end to end: a new blog’s first post reaches th
         'feed-gateway': {
           FEED_DEADLINE_MS: '2000',
           // Generous budgets on a busy 2-core machine: the test is about behaviour.
-          FEED_BUDGET_USER_CONTEXT_MS: '1000',
-          FEED_BUDGET_CANDIDATES_MS: '1000',
-          FEED_BUDGET_FEATURES_MS: '1000',
-          FEED_BUDGET_RANKING_MS: '1000',
-          FEED_BUDGET_DESCRIBE_MS: '1000',
+          ...everyStageBudget(1000),
         },
       },
     });

@@ -10,6 +10,7 @@ import { startOtlpJsonReceiver, type OtlpJsonReceiver } from '@feedmesh/telemetr
 import { deleteKeys, testRedis, testRedisUrl, uniquePrefix, waitFor } from '@feedmesh/testing';
 import { runTrainerProcess, ServiceProcess, type ServiceName } from './support/mesh-processes.js';
 import { smallWorld } from './support/small-world.js';
+import { everyStageBudget } from '@feedmesh/feed-gateway';
 
 type Gateway = ServiceClient<typeof gatewayv1.FeedGatewayServiceDefinition>;
 
@@ -89,11 +90,7 @@ describe('the mesh end to end: every service its own process, on real Redis', fu
       NOTIFICATION_ADDR: address('notification'),
       FEED_DEADLINE_MS: '2000',
       // Keep the test focused on behaviour: generous budgets on a busy 2-core machine.
-      FEED_BUDGET_USER_CONTEXT_MS: '1000',
-      FEED_BUDGET_CANDIDATES_MS: '1000',
-      FEED_BUDGET_FEATURES_MS: '1000',
-      FEED_BUDGET_RANKING_MS: '1000',
-      FEED_BUDGET_DESCRIBE_MS: '1000',
+      ...everyStageBudget(1000),
     });
     services.set('feed-gateway', gatewayProcess);
     const handle = createServiceClient(

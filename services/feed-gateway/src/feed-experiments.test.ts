@@ -14,7 +14,7 @@ import {
 } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
 import { waitFor } from '@feedmesh/testing';
-import { feedGatewayConfigShape, startFeedGateway } from './index.js';
+import { feedGatewayConfigShape, startFeedGateway, everyStageBudget } from './index.js';
 import { candidate, FakeMesh } from './test-support/fake-mesh.js';
 
 const EXPERIMENT = `
@@ -68,11 +68,7 @@ describe('feed-gateway experiments (EXPERIMENTS_FILE)', () => {
         // No test here is about a stage's budget: at the defaults (60-120 ms) a loaded machine
         // now and then timed the ranking out, and the fallback order put 'newcomer' on the
         // control user's page.
-        FEED_BUDGET_USER_CONTEXT_MS: '1000',
-        FEED_BUDGET_CANDIDATES_MS: '1000',
-        FEED_BUDGET_FEATURES_MS: '1000',
-        FEED_BUDGET_RANKING_MS: '1000',
-        FEED_BUDGET_DESCRIBE_MS: '1000',
+        ...everyStageBudget(1000),
         CURSOR_SECRET: 'a-test-secret-of-some-length',
         EXPERIMENTS_FILE: file,
       }),

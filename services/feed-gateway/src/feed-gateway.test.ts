@@ -12,7 +12,7 @@ import {
 } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
 import { waitFor } from '@feedmesh/testing';
-import { feedGatewayConfigShape, startFeedGateway } from './index.js';
+import { feedGatewayConfigShape, startFeedGateway, everyStageBudget } from './index.js';
 import { candidate, FakeMesh } from './test-support/fake-mesh.js';
 
 type Gateway = ServiceClient<typeof gatewayv1.FeedGatewayServiceDefinition>;
@@ -60,11 +60,7 @@ describe('feed-gateway', () => {
       FEED_DEADLINE_MS: '2000',
       // No test here is about a stage's budget: the defaults (60-120 ms) were missed now and
       // then on a loaded machine, and a page came back empty, degraded.
-      FEED_BUDGET_USER_CONTEXT_MS: '1000',
-      FEED_BUDGET_CANDIDATES_MS: '1000',
-      FEED_BUDGET_FEATURES_MS: '1000',
-      FEED_BUDGET_RANKING_MS: '1000',
-      FEED_BUDGET_DESCRIBE_MS: '1000',
+      ...everyStageBudget(1000),
       CURSOR_SECRET: 'a-test-secret-of-some-length',
       ...env,
     });

@@ -10,7 +10,7 @@ import {
   type RunningServer,
 } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
-import { feedGatewayConfigShape, startFeedGateway } from './index.js';
+import { feedGatewayConfigShape, startFeedGateway, everyStageBudget } from './index.js';
 import { candidate, FakeMesh } from './test-support/fake-mesh.js';
 
 describe('feed-gateway with GATEWAY_AUTH_TOKENS', () => {
@@ -33,11 +33,7 @@ describe('feed-gateway with GATEWAY_AUTH_TOKENS', () => {
       // Not a test of the budgets: at the defaults (60-120 ms) the first feed of a cold
       // gateway on a loaded machine now and then missed them and came back empty, degraded.
       FEED_DEADLINE_MS: '2000',
-      FEED_BUDGET_USER_CONTEXT_MS: '1000',
-      FEED_BUDGET_CANDIDATES_MS: '1000',
-      FEED_BUDGET_FEATURES_MS: '1000',
-      FEED_BUDGET_RANKING_MS: '1000',
-      FEED_BUDGET_DESCRIBE_MS: '1000',
+      ...everyStageBudget(1000),
       CURSOR_SECRET: 'a-test-secret-of-some-length',
     });
     server = await startFeedGateway({

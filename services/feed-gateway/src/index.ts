@@ -108,6 +108,19 @@ const STAGE_BUDGET_VARIABLES = [
   'FEED_BUDGET_DESCRIBE_MS',
 ] as const;
 
+type StageBudgetVariable = (typeof STAGE_BUDGET_VARIABLES)[number];
+
+/**
+ * Every stage budget variable set to `ms`: the environment of a gateway whose caller (a test,
+ * a demo) is not about the budgets and must not see a feed degraded by a loaded machine.
+ */
+export function everyStageBudget(ms: number): Record<StageBudgetVariable, string> {
+  return Object.fromEntries(STAGE_BUDGET_VARIABLES.map((name) => [name, String(ms)])) as Record<
+    StageBudgetVariable,
+    string
+  >;
+}
+
 /**
  * A stage gets the smaller of its budget and what is left of FEED_DEADLINE_MS, so a budget
  * above the deadline only reads as more time than the stage can have (typically after

@@ -12,6 +12,7 @@ import { OPEN_STREAM, RawClient, UNDECODABLE, type CallResult } from './raw-clie
 import { RequestGenerator, type GeneratorName } from './request-generator.js';
 import { validRequests } from './seeds.js';
 import { checkValidRequests, type CheckResult } from './valid-requests-check.js';
+import { everyStageBudget } from '@feedmesh/feed-gateway';
 
 export interface FuzzOptions {
   /** Inputs per RPC. Default 1,000. */
@@ -194,11 +195,7 @@ export async function runFuzz(options: FuzzOptions = {}): Promise<FuzzReport> {
         GRPC_MAX_MESSAGE_BYTES: String(maxMessageBytes),
         // Generous, so the world loads on a busy machine; the fuzzing does not time feeds.
         FEED_DEADLINE_MS: '2000',
-        FEED_BUDGET_USER_CONTEXT_MS: '1000',
-        FEED_BUDGET_CANDIDATES_MS: '1000',
-        FEED_BUDGET_FEATURES_MS: '1000',
-        FEED_BUDGET_RANKING_MS: '1000',
-        FEED_BUDGET_DESCRIBE_MS: '1000',
+        ...everyStageBudget(1000),
       },
     });
     await loadSmallWorld(mesh.gateway);

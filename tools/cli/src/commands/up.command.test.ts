@@ -7,6 +7,7 @@ import { gatewayv1 } from '@feedmesh/contracts';
 import { waitFor } from '@feedmesh/testing';
 import { EXIT_FAILED, EXIT_OK } from '../cli-errors.js';
 import { runCliForTest } from '../test-support/fake-gateway.js';
+import { everyStageBudget } from '@feedmesh/feed-gateway';
 
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -28,11 +29,7 @@ describe('feedmesh up', function () {
       // loaded machine timed the features out now and then, and the feed went unranked
       // ('no model', degraded).
       FEED_DEADLINE_MS: '5000',
-      FEED_BUDGET_USER_CONTEXT_MS: '1000',
-      FEED_BUDGET_CANDIDATES_MS: '1000',
-      FEED_BUDGET_FEATURES_MS: '1000',
-      FEED_BUDGET_RANKING_MS: '1000',
-      FEED_BUDGET_DESCRIBE_MS: '1000',
+      ...everyStageBudget(1000),
     };
     delete env['REDIS_URL'];
     delete env['GRPC_LISTEN'];
