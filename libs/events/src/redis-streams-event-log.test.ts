@@ -165,21 +165,28 @@ describe('RedisStreamsEventLog', function () {
     });
   });
 
-  it('keeps consuming after its connection drops and Redis loses the group', async function () {
-    log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 2 });
+  /** A consumer of group g on two partitions recording what it applied, once it applied `before`. */
+  async function consumingAfter(startFrom?: 'end') {
+    const opened = new RedisStreamsEventLog({ client: redis, prefix, partitions: 2 });
+    log = opened;
     const applied: string[] = [];
-    const consumer = await log.consume({
+    const consumer = await opened.consume({
       group: 'g',
       consumer: 'c1',
+      ...(startFrom ? { startFrom } : {}),
       pollIntervalMs: 10,
       handler: async (event) => {
         applied.push(event.eventId);
       },
     });
     consumers.push(consumer);
-    await log.append([like('before', 'u1')]);
+    await opened.append([like('before', 'u1')]);
     await eventually('the first event is applied', () => applied.includes('before'));
+    return { log: opened, applied, consumer };
+  }
 
+  it('keeps consuming after its connection drops and Redis loses the group', async function () {
+    const { log, applied, consumer } = await consumingAfter();
     const admin = new Redis(redisUrl);
     try {
       // What a Redis restart without persistence looks like to the consumer.
@@ -199,21 +206,7 @@ describe('RedisStreamsEventLog', function () {
   });
 
   it("delivers what was appended while Redis had lost the group to one that started from the 'end'", async function () {
-    log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 2 });
-    const applied: string[] = [];
-    const consumer = await log.consume({
-      group: 'g',
-      consumer: 'c1',
-      startFrom: 'end',
-      pollIntervalMs: 10,
-      handler: async (event) => {
-        applied.push(event.eventId);
-      },
-    });
-    consumers.push(consumer);
-    await log.append([like('before', 'u1')]);
-    await eventually('the first event is applied', () => applied.includes('before'));
-
+    const { log, applied, consumer } = await consumingAfter('end');
     const admin = new Redis(redisUrl);
     try {
       // A Redis restarted without persistence: the group is gone, and a producer appends
