@@ -47,7 +47,7 @@ export {
 export { DocumentFrequencies, type DocumentFrequenciesJson } from './document-frequencies.js';
 export { extractKeywords, type Keyword } from './keywords.js';
 export { UNDETERMINED_LANGUAGE, detectLanguage } from './language.js';
-export { findLinks, shingles, stem, terms, words, type Term } from './text.js';
+export { findLinks, shingles, stem, terms, UNSPACED_SCRIPT, words, type Term } from './text.js';
 export { TAG_FEATURE_PREFIX, contentFeatures } from './features.js';
 export {
   qualitySignals,

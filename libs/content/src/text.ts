@@ -4,8 +4,11 @@ import { eng } from 'stopword';
 const URL_PATTERN = /\b(?:https?:\/\/|www\.)[^\s<>"']+/giu;
 /** Marks (\p{M}) belong to their word: Devanagari vowel signs and viramas, Thai vowels, accents. */
 const WORD_PATTERN = /[\p{L}\p{N}][\p{L}\p{N}\p{M}'’]*/gu;
-/** Scripts written without spaces between words: ICU's word segmentation finds the words. */
-const UNSPACED_SCRIPT =
+/**
+ * Scripts written without spaces between words: ICU's word segmentation (Intl.Segmenter) finds
+ * the words. Search's analyzer splits by the same test.
+ */
+export const UNSPACED_SCRIPT =
   /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 /** A word of one Han character is a word ("猫", cat), not a stray letter. */
 const SINGLE_HAN = /^\p{Script=Han}$/u;

@@ -1,3 +1,4 @@
+import { UNSPACED_SCRIPT } from '@feedmesh/content';
 import { stopwords as snowballEnglishStopwords } from '@orama/stopwords/english';
 import stem from 'wink-porter2-stemmer';
 
@@ -24,9 +25,6 @@ const STEM_CACHE_LIMIT = 200_000;
 const WORD_RUN =
   /([#@])?([\p{L}\p{N}\p{M}][\p{L}\p{N}\p{M}_]*(?:['’\-.][\p{L}\p{N}\p{M}][\p{L}\p{N}\p{M}_]*)*)/gu;
 const SUBWORD = /[\p{L}\p{N}\p{M}]+(?:['’][\p{L}\p{N}\p{M}]+)*/gu;
-/** Scripts written without spaces between words: ICU's dictionaries find the words. */
-const UNSPACED_SCRIPT =
-  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 const COMBINING_DIACRITICS = /[\u0300-\u036f]/g;
 
 /**
