@@ -106,6 +106,43 @@ describe('service-kit client deadline telemetry', () => {
   });
 });
 
+describe('service-kit client under the stable RPC conventions', () => {
+  it('names the server it calls (server.address, server.port) in rpc.client.call.duration', async () => {
+    const telemetry = startTelemetry({ serviceName: 'client-test', inMemory: true });
+    const server = await start();
+    const before = process.env['OTEL_SEMCONV_STABILITY_OPT_IN'];
+    process.env['OTEL_SEMCONV_STABILITY_OPT_IN'] = 'rpc';
+    const { client, close } = (() => {
+      try {
+        return createServiceClient(echov1.EchoServiceDefinition, `dns:///${server.address}`, {
+          deadlineMs: 5_000,
+        });
+      } finally {
+        if (before === undefined) delete process.env['OTEL_SEMCONV_STABILITY_OPT_IN'];
+        else process.env['OTEL_SEMCONV_STABILITY_OPT_IN'] = before;
+      }
+    })();
+    try {
+      await client.echo({ payload: Buffer.from('hi'), delayMs: 0 });
+      const metric = (await telemetry.collectMetrics()).find(
+        (m) => m.descriptor.name === 'rpc.client.call.duration',
+      );
+      assert.ok(metric, 'rpc.client.call.duration is recorded');
+      const [host, port] = server.address.split(':');
+      const points = (metric.dataPoints as { attributes: Record<string, unknown> }[]).filter(
+        (point) => point.attributes['server.port'] === Number(port),
+      );
+      assert.equal(points.length, 1);
+      assert.equal(points[0]!.attributes['server.address'], host);
+      assert.equal(points[0]!.attributes['rpc.method'], 'feedmesh.echo.v1.EchoService/Echo');
+    } finally {
+      close();
+      await server.shutdown();
+      await telemetry.shutdown();
+    }
+  });
+});
+
 describe('service-kit client retries', () => {
   it('makes maxRetries retries after the first call, and reads retryMaxAttempts the same way', async () => {
     let calls = 0;

@@ -107,7 +107,7 @@ export function createServiceClient<D extends CompatServiceDefinition>(
   // The last `use` is the outermost: one deadline over all the retries, each attempt traced.
   const client = createClientFactory()
     .use(bearerToken(options.bearerToken))
-    .use(clientTelemetry())
+    .use(clientTelemetry(address))
     .use(retryMiddleware(throttle))
     .use(deadline)
     .create(definition, channel, {

@@ -2,4 +2,6 @@
 import { clientTelemetryMiddleware, serverTelemetryMiddleware } from '@feedmesh/telemetry';
 
 export const serverTelemetry = (serviceName: string) => serverTelemetryMiddleware(serviceName);
-export const clientTelemetry = () => clientTelemetryMiddleware();
+/** `address`: the channel's target, for the stable RPC conventions' server.address and server.port. */
+export const clientTelemetry = (address: string) =>
+  clientTelemetryMiddleware({ serverAddress: address });

@@ -9,9 +9,18 @@ export {
   type Telemetry,
   type TelemetryOptions,
 } from './start-telemetry.js';
-export { TelemetryConfigError } from './telemetry-config.js';
+export {
+  rpcMetricConventions,
+  TelemetryConfigError,
+  type RpcMetricConventions,
+} from './telemetry-config.js';
 export { ATTR_FEEDMESH_SERVICE, runAsService } from './acting-service.js';
-export { clientTelemetryMiddleware, serverTelemetryMiddleware } from './rpc-telemetry.js';
+export {
+  clientTelemetryMiddleware,
+  serverTelemetryMiddleware,
+  type ClientTelemetryOptions,
+  type ServerTelemetryOptions,
+} from './rpc-telemetry.js';
 export { traceRedis, withSpan } from './spans.js';
 export { meter, registerObservableGauge, type GaugeReading } from './metrics.js';
 export { createLogger, LOG_LEVELS, logLevelOf, type Logger, type LoggerOptions } from './logger.js';

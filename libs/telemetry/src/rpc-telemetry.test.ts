@@ -18,11 +18,13 @@ import {
 } from 'nice-grpc';
 import {
   clientTelemetryMiddleware,
+  rpcMetricConventions,
   runAsService,
   serverTelemetryMiddleware,
   startTelemetry,
   withSpan,
   type InMemoryTelemetry,
+  type RpcMetricConventions,
 } from './index.js';
 
 const ECHO = 'feedmesh.echo.v1.EchoService/Echo';
@@ -182,6 +184,144 @@ describe('gRPC telemetry middleware', () => {
     return counts;
   }
 });
+
+describe('RPC metric conventions (OTEL_SEMCONV_STABILITY_OPT_IN)', () => {
+  it('keeps the older conventions unless rpc or rpc/dup is opted in, rpc/dup winning', () => {
+    const of = (value?: string) => rpcMetricConventions({ OTEL_SEMCONV_STABILITY_OPT_IN: value });
+    assert.equal(of(undefined), 'old');
+    assert.equal(of(''), 'old');
+    assert.equal(of('http,database'), 'old');
+    assert.equal(of('rpc'), 'stable');
+    assert.equal(of(' http , rpc '), 'stable');
+    assert.equal(of('rpc/dup'), 'both');
+    assert.equal(of('rpc,rpc/dup'), 'both');
+    assert.equal(of('rpc/dup,rpc'), 'both');
+  });
+
+  describe('a server and a client recording the stable conventions', () => {
+    const recorded = withEcho('stable');
+
+    it('records rpc.{server,client}.call.duration in seconds with the stable attributes', async () => {
+      const { telemetry, client, port } = recorded();
+      await runAsService('stable-caller', () => client.echo({ payload: Buffer.from('hi') }));
+      await assert.rejects(
+        runAsService('stable-caller', () => client.echo({ payload: Buffer.from('missing') })),
+      );
+      await assert.rejects(
+        runAsService('stable-caller', () => client.echo({ payload: Buffer.from('broken') })),
+      );
+      const metrics = await telemetry.collectMetrics();
+
+      const server = pointsOf(metrics, 'rpc.server.call.duration', 'echo-stable');
+      const calling = pointsOf(metrics, 'rpc.client.call.duration', 'stable-caller');
+      for (const metric of [server, calling]) assert.equal(metric.unit, 's');
+      assert.deepEqual(server.byStatus, { OK: 1, NOT_FOUND: 1, INTERNAL: 1 });
+      assert.deepEqual(calling.byStatus, { OK: 1, NOT_FOUND: 1, INTERNAL: 1 });
+      for (const point of [...server.points, ...calling.points]) {
+        assert.equal(point.attributes['rpc.system.name'], 'grpc');
+        assert.equal(point.attributes['rpc.method'], ECHO);
+        assert.equal(point.attributes['rpc.grpc.status_code'], undefined);
+        assert.equal(point.attributes['rpc.service'], undefined);
+      }
+      // error.type: any failure on the client; on the server only the server's own failures.
+      assert.deepEqual(server.errorTypes, {
+        OK: undefined,
+        NOT_FOUND: undefined,
+        INTERNAL: 'INTERNAL',
+      });
+      assert.deepEqual(calling.errorTypes, {
+        OK: undefined,
+        NOT_FOUND: 'NOT_FOUND',
+        INTERNAL: 'INTERNAL',
+      });
+      for (const point of calling.points) {
+        assert.equal(point.attributes['server.address'], '127.0.0.1');
+        assert.equal(point.attributes['server.port'], port);
+      }
+      assert.equal(
+        pointsOf(metrics, 'rpc.server.duration', 'echo-stable').points.length,
+        0,
+        'the older histogram is no longer recorded',
+      );
+    });
+  });
+
+  describe('a server recording both conventions (rpc/dup)', () => {
+    const recorded = withEcho('both');
+
+    it('records each call in both histograms, the same duration in ms and in s', async () => {
+      const { telemetry, client } = recorded();
+      await client.echo({ payload: Buffer.from('hi') });
+      const metrics = await telemetry.collectMetrics();
+
+      const old = pointsOf(metrics, 'rpc.server.duration', 'echo-both');
+      const stable = pointsOf(metrics, 'rpc.server.call.duration', 'echo-both');
+      assert.equal(old.unit, 'ms');
+      assert.deepEqual(stable.byStatus, { OK: 1 });
+      assert.equal(old.points.length, 1);
+      assert.equal(old.points[0]!.attributes['rpc.grpc.status_code'], Status.OK);
+      const [ms, s] = [old.points[0]!.value.sum!, stable.points[0]!.value.sum!];
+      assert.ok(ms > 0);
+      assert.ok(Math.abs(ms / 1000 - s) < 1e-9, `${ms} ms is ${s} s`);
+    });
+  });
+});
+
+/** An echo server labelled `echo-<conventions>` and a client, both recording `conventions`. */
+function withEcho(conventions: RpcMetricConventions) {
+  let state:
+    | {
+        telemetry: InMemoryTelemetry;
+        server: Server;
+        channel: Channel;
+        client: Client<typeof echov1.EchoServiceDefinition>;
+        port: number;
+      }
+    | undefined;
+  before(async () => {
+    const telemetry = startTelemetry({ serviceName: `rpc-${conventions}`, inMemory: true });
+    const server = createServer().use(
+      serverTelemetryMiddleware(`echo-${conventions}`, { conventions }),
+    );
+    server.add(echov1.EchoServiceDefinition, {
+      async echo(request) {
+        if (request.payload.toString() === 'missing')
+          throw new ServerError(Status.NOT_FOUND, 'no such echo');
+        if (request.payload.toString() === 'broken')
+          throw new ServerError(Status.INTERNAL, 'the echo broke');
+        return { payload: request.payload };
+      },
+    });
+    const port = await server.listen('127.0.0.1:0');
+    const channel = createChannel(`127.0.0.1:${port}`);
+    const client = createClientFactory()
+      .use(clientTelemetryMiddleware({ conventions, serverAddress: `127.0.0.1:${port}` }))
+      .create(echov1.EchoServiceDefinition, channel);
+    state = { telemetry, server, channel, client, port };
+  });
+  after(async () => {
+    state?.channel.close();
+    await state?.server.shutdown();
+    await state?.telemetry.shutdown();
+  });
+  return () => state!;
+}
+
+/** The points of histogram `name` recorded for `service` (feedmesh.service), by status. */
+function pointsOf(metrics: MetricData[], name: string, service: string) {
+  const metric = metrics.find((candidate) => candidate.descriptor.name === name);
+  const points = ((metric?.dataPoints ?? []) as DataPoint<Histogram>[]).filter(
+    (point) => point.attributes['feedmesh.service'] === service,
+  );
+  const byStatus: Record<string, number> = {};
+  const errorTypes: Record<string, unknown> = {};
+  for (const point of points) {
+    const status = String(point.attributes['rpc.status_code']);
+    byStatus[status] = (byStatus[status] ?? 0) + point.value.count;
+    errorTypes[status] = point.attributes['error.type'];
+  }
+  return { unit: metric?.descriptor.unit, points, byStatus, errorTypes };
+}
 
 /** A server-streaming call of `/feedmesh.test.v1.WatchService/Watch` served by `handler`. */
 function watchCall(handler: () => AsyncGenerator<number, void, undefined>) {

@@ -3,11 +3,15 @@
  * carries the W3C trace context in call metadata; the inner middleware here adds the acting
  * service and RPC metrics.
  *
- * Metrics follow the RPC semantic conventions that nice-grpc-opentelemetry's spans use:
- * `rpc.server.duration` / `rpc.client.duration` histograms in milliseconds, attributed with
- * rpc.system, rpc.service, rpc.method and rpc.grpc.status_code (plus feedmesh.service). One
- * histogram per side carries all three signals: its count is the request rate, its count where
- * the status code is not 0 is the error rate by code, its buckets are the latency.
+ * Metrics follow, by default, the RPC semantic conventions that nice-grpc-opentelemetry's spans
+ * use: `rpc.server.duration` / `rpc.client.duration` histograms in milliseconds, attributed with
+ * rpc.system, rpc.service, rpc.method and rpc.grpc.status_code (plus feedmesh.service). With
+ * OTEL_SEMCONV_STABILITY_OPT_IN=rpc they follow the stable conventions instead
+ * (`rpc.{server,client}.call.duration` in seconds, rpc.system.name, rpc.method as
+ * `package.Service/Method`, rpc.status_code as the code's name, error.type on failures, and
+ * server.address / server.port on the client side); `rpc/dup` records both. One histogram per
+ * side carries all three signals: its count is the request rate, its count by status code the
+ * error rate, its buckets the latency.
  */
 import {
   context,
@@ -34,15 +38,47 @@ import {
   openTelemetryClientMiddleware,
   openTelemetryServerMiddleware,
 } from 'nice-grpc-opentelemetry';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_RPC_METHOD,
+  ATTR_RPC_STATUS_CODE,
+  ATTR_RPC_SYSTEM_NAME,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  METRIC_RPC_CLIENT_CALL_DURATION,
+  METRIC_RPC_SERVER_CALL_DURATION,
+  RPC_SYSTEM_NAME_VALUE_GRPC,
+} from '@opentelemetry/semantic-conventions';
 import { actingService, ATTR_FEEDMESH_SERVICE, withActingService } from './acting-service.js';
 import { bindAsyncGenerator } from './bind-async-generator.js';
 import { INSTRUMENTATION_SCOPE } from './spans.js';
+import { rpcMetricConventions, type RpcMetricConventions } from './telemetry-config.js';
+
+export interface ServerTelemetryOptions {
+  /** Default: from OTEL_SEMCONV_STABILITY_OPT_IN in `process.env` when the middleware is made. */
+  readonly conventions?: RpcMetricConventions;
+}
+
+export interface ClientTelemetryOptions extends ServerTelemetryOptions {
+  /**
+   * The channel's target (`host:port`, `dns:///host:port`, `[::1]:port`), for the stable
+   * conventions' server.address and server.port.
+   */
+  readonly serverAddress?: string;
+}
 
 /**
  * Traces and measures every call a server handles. Attach it first (outermost), so that errors
  * mapped to status codes by later middleware are seen with their codes.
  */
-export function serverTelemetryMiddleware(serviceLabel: string): ServerMiddleware {
+export function serverTelemetryMiddleware(
+  serviceLabel: string,
+  options: ServerTelemetryOptions = {},
+): ServerMiddleware {
+  const recorder = new RpcRecorder(
+    'server',
+    options.conventions ?? rpcMetricConventions(process.env),
+  );
   return composeServerMiddleware(openTelemetryServerMiddleware(), async function* <
     Request,
     Response,
@@ -74,7 +110,7 @@ export function serverTelemetryMiddleware(serviceLabel: string): ServerMiddlewar
       if (code === undefined || (code === Status.OK && callContext.signal.aborted)) {
         code = Status.CANCELLED;
       }
-      record('server', call.method.path, code, performance.now() - started, serviceLabel);
+      recorder.record(call.method.path, code, performance.now() - started, serviceLabel);
     }
   });
 }
@@ -85,7 +121,12 @@ export function serverTelemetryMiddleware(serviceLabel: string): ServerMiddlewar
  * only if the deadline middleware aborts the call's signal with that ClientError as its reason
  * (service-kit's does); a bare abort is recorded as CANCELLED.
  */
-export function clientTelemetryMiddleware(): ClientMiddleware {
+export function clientTelemetryMiddleware(options: ClientTelemetryOptions = {}): ClientMiddleware {
+  const recorder = new RpcRecorder(
+    'client',
+    options.conventions ?? rpcMetricConventions(process.env),
+    options.serverAddress === undefined ? {} : serverAttributes(options.serverAddress),
+  );
   return composeClientMiddleware(openTelemetryClientMiddleware(), async function* (call, options) {
     const started = performance.now();
     // A caller that stops reading a stream early ends the call without an error: that is a cancel.
@@ -98,54 +139,108 @@ export function clientTelemetryMiddleware(): ClientMiddleware {
       code = statusOf(error, ClientError);
       throw error;
     } finally {
-      record('client', call.method.path, code, performance.now() - started, actingService());
+      recorder.record(call.method.path, code, performance.now() - started, actingService());
     }
   });
 }
 
-function record(
-  side: 'server' | 'client',
-  path: string,
-  code: Status,
-  ms: number,
-  service: string | undefined,
-): void {
-  // path is `/package.Service/Method`.
-  const [, rpcService = '', rpcMethod = ''] = path.split('/');
-  const attributes: Attributes = {
-    'rpc.system': 'grpc',
-    'rpc.service': rpcService,
-    'rpc.method': rpcMethod,
-    'rpc.grpc.status_code': code,
-  };
-  if (service !== undefined) attributes[ATTR_FEEDMESH_SERVICE] = service;
-  instruments()[side].record(ms, attributes);
+/** One side's duration histograms, in the conventions chosen. */
+class RpcRecorder {
+  constructor(
+    private readonly side: 'server' | 'client',
+    private readonly conventions: RpcMetricConventions,
+    private readonly target: Attributes = {},
+  ) {}
+
+  record(path: string, code: Status, ms: number, service: string | undefined): void {
+    const histograms = instruments()[this.side];
+    if (this.conventions !== 'stable')
+      histograms.old.record(ms, this.oldAttributes(path, code, service));
+    if (this.conventions !== 'old') {
+      histograms.stable.record(ms / 1000, this.stableAttributes(path, code, service));
+    }
+  }
+
+  private oldAttributes(path: string, code: Status, service: string | undefined): Attributes {
+    // path is `/package.Service/Method`.
+    const [, rpcService = '', rpcMethod = ''] = path.split('/');
+    const attributes: Attributes = {
+      'rpc.system': 'grpc',
+      'rpc.service': rpcService,
+      'rpc.method': rpcMethod,
+      'rpc.grpc.status_code': code,
+    };
+    if (service !== undefined) attributes[ATTR_FEEDMESH_SERVICE] = service;
+    return attributes;
+  }
+
+  private stableAttributes(path: string, code: Status, service: string | undefined): Attributes {
+    const name = Status[code] ?? String(code);
+    const attributes: Attributes = {
+      [ATTR_RPC_SYSTEM_NAME]: RPC_SYSTEM_NAME_VALUE_GRPC,
+      [ATTR_RPC_METHOD]: path.slice(1),
+      [ATTR_RPC_STATUS_CODE]: name,
+      ...this.target,
+    };
+    // A client's call failed for any code but OK; a server's only for its own failures.
+    const failed = this.side === 'client' ? code !== Status.OK : SERVER_ERROR_CODES.has(name);
+    if (failed) attributes[ATTR_ERROR_TYPE] = name;
+    if (service !== undefined) attributes[ATTR_FEEDMESH_SERVICE] = service;
+    return attributes;
+  }
 }
 
-let cached: { provider: MeterProvider; server: Histogram; client: Histogram } | undefined;
+/** server.address and server.port of a channel target; a target it cannot read gives none. */
+function serverAttributes(target: string): Attributes {
+  const hostPort = target.replace(/^dns:(\/\/[^/]*)?\/?/, '');
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostPort);
+  if (match === null) return {};
+  const attributes: Attributes = { [ATTR_SERVER_ADDRESS]: match[1]!.replace(/^\[|\]$/g, '') };
+  if (match[2] !== undefined) attributes[ATTR_SERVER_PORT] = Number(match[2]);
+  return attributes;
+}
+
+interface SideHistograms {
+  readonly old: Histogram;
+  readonly stable: Histogram;
+}
+
+let cached: { provider: MeterProvider; server: SideHistograms; client: SideHistograms } | undefined;
 
 /**
  * Made on first use, and again if the global provider changed: a histogram taken from the no-op
- * provider (middleware built before startTelemetry) would record nothing, ever.
+ * provider (middleware built before startTelemetry) would record nothing, ever. Both conventions'
+ * instruments are made; only the recorded ones are exported.
  */
-function instruments(): { server: Histogram; client: Histogram } {
+function instruments(): { server: SideHistograms; client: SideHistograms } {
   const provider = metrics.getMeterProvider();
   if (cached?.provider !== provider) {
     const meter = provider.getMeter(INSTRUMENTATION_SCOPE);
-    const histogram = (side: 'server' | 'client') =>
-      meter.createHistogram(`rpc.${side}.duration`, {
-        description: `Duration of gRPC calls ${side === 'server' ? 'handled' : 'made'}, by method and status code.`,
-        unit: 'ms',
-        advice: {
-          explicitBucketBoundaries: [
-            1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000,
-          ],
-        },
-      });
-    cached = { provider, server: histogram('server'), client: histogram('client') };
+    const side = (name: 'server' | 'client'): SideHistograms => {
+      const description = `Duration of gRPC calls ${name === 'server' ? 'handled' : 'made'}, by method and status code.`;
+      return {
+        old: meter.createHistogram(`rpc.${name}.duration`, {
+          description,
+          unit: 'ms',
+          advice: { explicitBucketBoundaries: BUCKETS_MS },
+        }),
+        stable: meter.createHistogram(
+          name === 'server' ? METRIC_RPC_SERVER_CALL_DURATION : METRIC_RPC_CLIENT_CALL_DURATION,
+          {
+            description,
+            unit: 's',
+            advice: { explicitBucketBoundaries: BUCKETS_MS.map((ms) => ms / 1000) },
+          },
+        ),
+      };
+    };
+    cached = { provider, server: side('server'), client: side('client') };
   }
   return cached;
 }
+
+/** The mesh's calls take milliseconds: finer at the bottom than the conventions' advice (5 ms). */
+const BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000];
 
 /**
  * The server's own failures, the only codes that make a server span an error (the RPC semantic

@@ -117,6 +117,24 @@ export function loadTelemetryConfig(
 type Read = (name: string) => string | undefined;
 
 /**
+ * The RPC semantic conventions the gRPC metrics follow: `old` (`rpc.{server,client}.duration` in
+ * ms, the conventions up to 1.37 that nice-grpc-opentelemetry's spans also follow), `stable`
+ * (`rpc.{server,client}.call.duration` in seconds) or `both`, for moving dashboards and alerts
+ * over. Chosen by OTEL_SEMCONV_STABILITY_OPT_IN as the conventions' migration plan says: a
+ * comma-separated list of categories in which `rpc` opts in and `rpc/dup` (which wins) records
+ * both; other categories are other instrumentations' and are left to them.
+ */
+export type RpcMetricConventions = 'old' | 'stable' | 'both';
+
+export function rpcMetricConventions(env: NodeJS.ProcessEnv): RpcMetricConventions {
+  const categories = new Set(
+    (env['OTEL_SEMCONV_STABILITY_OPT_IN'] ?? '').split(',').map((category) => category.trim()),
+  );
+  if (categories.has('rpc/dup')) return 'both';
+  return categories.has('rpc') ? 'stable' : 'old';
+}
+
+/**
  * OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER. Unlike the SDK, which defaults to `otlp` and then
  * logs connection errors on every machine without a collector, an unset exporter means `otlp`
  * only when an OTLP endpoint is configured, and nothing otherwise.
