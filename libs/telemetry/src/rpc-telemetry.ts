@@ -86,11 +86,11 @@ export function serverTelemetryMiddleware(
     // The server span's parent comes from the caller's metadata, so it cannot inherit the label.
     const span = trace.getActiveSpan();
     span?.setAttribute(ATTR_FEEDMESH_SERVICE, serviceLabel);
-    if (span) keepCallerErrorsOffServerSpan(span);
     const started = performance.now();
     // Unset if the stream is ended from outside: nice-grpc returns it, without an error, when the
     // caller cancels while the server waits to write. That call did not succeed.
     let code: Status | undefined;
+    if (span) keepCallerErrorsOffServerSpan(span, () => code);
     try {
       const handler: AsyncGenerator<Response, Response | void, undefined> = call.next(
         call.request,
@@ -258,17 +258,20 @@ const SERVER_ERROR_CODES: ReadonlySet<string> = new Set(
 );
 
 /**
- * nice-grpc-opentelemetry marks a server span an error for every code but OK, as `<CODE>:
- * <details>`: a caller's bad requests would count as the server's errors in every trace
- * backend. Its status is left unset for the caller's codes (the span keeps
- * rpc.grpc.status_code), as the conventions say.
+ * nice-grpc-opentelemetry marks a server span an error for every code but OK: a caller's bad
+ * requests would count as the server's errors in every trace backend. Its status is left unset
+ * for the caller's codes (the span keeps rpc.grpc.status_code), as the conventions say. The code
+ * is the one this middleware saw the handler end with (`handled()`, set before the library sets
+ * the status); only if there is none is it read from the library's message, `<CODE>: <details>`.
  */
-function keepCallerErrorsOffServerSpan(span: Span): void {
+function keepCallerErrorsOffServerSpan(span: Span, handled: () => Status | undefined): void {
   const setStatus = span.setStatus.bind(span);
   span.setStatus = (status) => {
-    const code =
-      status.code === SpanStatusCode.ERROR ? status.message?.split(':', 1)[0] : undefined;
-    if (code !== undefined && !SERVER_ERROR_CODES.has(code)) return span;
+    if (status.code === SpanStatusCode.ERROR) {
+      const known = handled();
+      const code = known === undefined ? status.message?.split(':', 1)[0] : Status[known];
+      if (code !== undefined && !SERVER_ERROR_CODES.has(code)) return span;
+    }
     return setStatus(status);
   };
 }
