@@ -105,6 +105,28 @@ describe('ContentIndex', () => {
     assert.equal(index.interests('u10', 1).length, 1);
   });
 
+  it('keeps at most maxProfiles profiles when many were last engaged at the same time, evicting the earliest created of them first', () => {
+    const index = new ContentIndex({ ...DEFAULT_CONTENT_INDEX_SETTINGS, maxProfiles: 10 });
+    index.postCreated('wool', post('Merino wool yarn.'));
+    // 30 users whose last engagement is one instant (a replayed batch), then 3 later ones.
+    for (let u = 0; u < 30; u++) {
+      index.engaged(`u${u}`, 'wool', 1, T0);
+      assert.ok(index.stats.profiles <= 10, `after u${u}: ${index.stats.profiles} profiles`);
+    }
+    for (let u = 30; u < 33; u++) index.engaged(`u${u}`, 'wool', 1, T0 + DAY);
+    assert.equal(index.stats.profiles, 10);
+    const kept = Array.from({ length: 33 }, (_, u) => `u${u}`).filter(
+      (user) => index.interests(user, 1).length > 0,
+    );
+    // The later users stay; of the tied ones, the most recently created stay.
+    assert.deepEqual(kept, [
+      ...Array.from({ length: 7 }, (_, i) => `u${23 + i}`),
+      'u30',
+      'u31',
+      'u32',
+    ]);
+  });
+
   it('does not index a spam post', () => {
     const index = new ContentIndex();
     const links = Array.from({ length: 8 }, (_, i) => `https://spam.example/${i}`).join(' ');

@@ -20,7 +20,10 @@ export interface ContentIndexSettings {
   readonly postsPerTerm: number;
   /** Terms kept per user profile: the heaviest. */
   readonly termsPerProfile: number;
-  /** User profiles kept; the least recently engaged user's leaves first. */
+  /**
+   * User profiles kept; the least recently engaged user's leaves first (of users last engaged
+   * at the same time, the one whose profile was created first).
+   */
   readonly maxProfiles: number;
   /**
    * Posts whose engagements arrived before their PostCreated (the log orders a user's events,
@@ -285,14 +288,24 @@ export class ContentIndex {
   }
 
   /**
-   * Drops the tenth of the profiles engaged least recently: in a batch, so an engagement never
-   * pays for keeping the profiles in recency order.
+   * Drops the tenth of the profiles engaged least recently (at least one): in a batch, so an
+   * engagement never pays for keeping the profiles in recency order. Profiles last engaged at
+   * the same time as the tenth leave in the order they were created, as many as make the count:
+   * a replay can give many users one time, and cutting only below it would drop none, leaving
+   * the cap exceeded and every new profile paying for another sort.
    */
   private evictProfiles(): void {
+    const count = Math.max(1, Math.floor(this.profiles.size / 10));
     const lastMs = Float64Array.from(this.profiles.values(), (p) => p.lastMs).sort();
-    const cut = lastMs[Math.floor(lastMs.length / 10)]!;
+    const cut = lastMs[count - 1]!;
+    let atCut = count - lastMs.indexOf(cut);
+    // A map iterates in insertion order, and a profile is inserted once: its creation order.
     for (const [userId, profile] of this.profiles) {
       if (profile.lastMs < cut) this.profiles.delete(userId);
+      else if (profile.lastMs === cut && atCut > 0) {
+        this.profiles.delete(userId);
+        atCut -= 1;
+      }
     }
   }
 

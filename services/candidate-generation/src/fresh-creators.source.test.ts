@@ -64,4 +64,30 @@ describe('FreshCreatorsCandidateSource', () => {
     assert.equal(proposed.length, 20);
     assert.ok(ids(proposed).every((id) => !seen.has(id)));
   });
+
+  it('fills its budget past deleted posts when the newest new creators’ posts are deleted', async () => {
+    const world = new TestWorld();
+    // 300 new blogs with one post each; the posts of the 200 newest blogs were deleted.
+    for (let i = 0; i < 300; i++) {
+      await world.apply(
+        blogCreated(`b${i}`, NOW - 2 * DAY + i * 60_000),
+        postCreated(`p${i}`, `b${i}`, NOW - DAY),
+      );
+    }
+    for (let i = 100; i < 300; i++) await world.apply(postDeleted(`p${i}`, NOW - HOUR));
+    const proposed = await world.propose('fresh', { userId: 'u1' }, 20);
+    assert.equal(proposed.length, 20);
+    assert.ok(ids(proposed).every((id) => Number(id.slice(1)) < 100));
+  });
+
+  it('fills its budget from a new blog whose newest posts are deleted', async () => {
+    const world = new TestWorld();
+    await world.apply(blogCreated('b1', NOW - 2 * DAY));
+    for (let i = 0; i < 10; i++) {
+      await world.apply(postCreated(`p${i}`, 'b1', NOW - DAY + i * 60_000));
+    }
+    for (let i = 5; i < 10; i++) await world.apply(postDeleted(`p${i}`, NOW - HOUR));
+    const proposed = await world.propose('fresh', { userId: 'u1' }, 5);
+    assert.deepEqual(ids(proposed).sort(), ['p0', 'p1', 'p2', 'p3', 'p4']);
+  });
 });

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { commonv1 } from '@feedmesh/contracts';
+import type { CandidateStore } from './candidate-store.js';
+import { InMemoryCandidateStore } from './in-memory-candidate-store.js';
+import { READ_ON } from './read-on.js';
+import { RequestLookup } from './request-lookup.js';
 import { engagement, postCreated, postDeleted } from './test-fixtures/events.js';
 import { DAY, HOUR, ids, NOW, TestWorld } from './test-fixtures/world.js';
 
@@ -68,5 +72,47 @@ describe('PopularCandidateSource', () => {
     await world.apply(postDeleted('p1', NOW));
     const proposed = await world.propose('popular', { userId: 'u1', exclude: new Set(['p0']) }, 2);
     assert.deepEqual(ids(proposed), ['p2', 'p3']);
+  });
+
+  it('reads its ranking a bounded number of times, each wider, when blocked posts fill every read', async () => {
+    // The real store, with its popularity reads counted.
+    const inner = new InMemoryCandidateStore();
+    const reads: number[] = [];
+    const store = new Proxy(inner, {
+      get(target, property, receiver) {
+        if (property === 'popularPosts') {
+          return (tag: string | undefined, limit: number) => {
+            reads.push(limit);
+            return target.popularPosts(tag, limit);
+          };
+        }
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as CandidateStore;
+    const world = new TestWorld({ store });
+    // 500 popular posts, all of a blog the user blocked: no read ever fills the budget of 10.
+    for (let i = 0; i < 500; i++) {
+      await world.apply(postCreated(`p${i}`, 'blocked', NOW), engagement(`fan${i}`, `p${i}`, NOW));
+    }
+    const source = world.pipeline.sources.find((s) => s.name === 'popular')!;
+    const proposed = await source.candidates(
+      {
+        userId: 'u1',
+        surface: Surface.SURFACE_FOR_YOU,
+        tag: undefined,
+        exclude: new Set(),
+        nowMs: NOW,
+        lookup: new RequestLookup(store, new Set(['blocked'])),
+      },
+      { maxCandidates: 10, timeoutMs: 5_000 },
+      new AbortController().signal,
+    );
+    assert.deepEqual(proposed, []);
+    assert.equal(reads.length, READ_ON.maxReads);
+    assert.deepEqual(
+      reads,
+      Array.from({ length: READ_ON.maxReads }, (_, i) => 10 * READ_ON.widenFactor ** i),
+    );
   });
 });

@@ -7,6 +7,7 @@ import type {
 } from './candidate-source.js';
 import type { CandidateStore, PostState } from './candidate-store.js';
 import { decayedValue, type HalfLife } from './decay.js';
+import { READ_ON } from './read-on.js';
 
 const Surface = commonv1.Surface;
 
@@ -36,13 +37,14 @@ export class PopularCandidateSource implements CandidateSource {
     signal: AbortSignal,
   ): Promise<ProposedCandidate[]> {
     const tag = query.surface === Surface.SURFACE_TAG ? query.tag : undefined;
-    // Excluded posts are often the popular ones (already seen): read past them. Posts of
-    // blogs the user blocked, hidden or deleted ones are dropped by `firstLive` only after
-    // the read, so the ranking is read on, twice as far each time, until the budget is full.
+    // Excluded posts are often the popular ones (already seen): the first read allows for
+    // them. Posts of blogs the user blocked and deleted ones are dropped by `firstLive` only
+    // after the read, so while the budget is not filled and the ranking had more, it is read
+    // on, wider each time (READ_ON: bounded), each post looked up once.
     const scores = new Map<string, number>();
     const posts: PostState[] = [];
     let limit = budget.maxCandidates + query.exclude.size;
-    for (let read = 0; posts.length < budget.maxCandidates; limit *= 2) {
+    for (let round = 0, read = 0; round < READ_ON.maxReads; round++) {
       const ranked = await this.store.popularPosts(tag, limit);
       const fresh = ranked.slice(read);
       for (const entry of fresh) scores.set(entry.id, entry.score);
@@ -53,8 +55,9 @@ export class PopularCandidateSource implements CandidateSource {
         signal,
       );
       posts.push(...live);
-      if (ranked.length < limit) break;
+      if (posts.length >= budget.maxCandidates || ranked.length < limit) break;
       read = ranked.length;
+      limit *= READ_ON.widenFactor;
     }
     const reason = tag === undefined ? 'popular right now' : `popular in #${tag}`;
     return posts.map((post) => ({

@@ -7,6 +7,7 @@ import type {
 } from './candidate-source.js';
 import type { CandidateStore, PostState } from './candidate-store.js';
 import { decayedValue, recency, type HalfLife } from './decay.js';
+import { READ_ON } from './read-on.js';
 
 const Surface = commonv1.Surface;
 
@@ -23,10 +24,6 @@ export interface TagsSettings {
 }
 
 export const DEFAULT_TAGS_LIMITS = { maxTags: 5, minRelativeAffinity: 0.05 } as const;
-
-/** Reads per request at most, each this many times wider than the last, when one falls short. */
-const MAX_READS = 3;
-const WIDEN_FACTOR = 4;
 
 interface WeightedTag {
   readonly tag: string;
@@ -72,7 +69,11 @@ export class TagsCandidateSource implements CandidateSource {
     const stats = new Map<string, { popularity: number; createdAtMs: number }>();
     let best = new Map<string, { score: number; tag: string }>();
     let live: PostState[] = [];
-    for (let round = 0, widen = 1; round < MAX_READS; round++, widen *= WIDEN_FACTOR) {
+    for (
+      let round = 0, widen = 1;
+      round < READ_ON.maxReads;
+      round++, widen *= READ_ON.widenFactor
+    ) {
       const popularSizes = tags.map(({ weight }) => perTag(weight) * widen);
       const recentSize = perTag(tags[0]!.weight) * widen;
       const [popular, recent] = await Promise.all([
