@@ -9,7 +9,8 @@ const MAX_BLOG_NAME_LENGTH = 64;
 /**
  * Applies the events search cares about (PostCreated, PostDeleted, BlogCreated) to the index;
  * ignores the rest. Idempotent and order-tolerant, as at-least-once delivery needs: a post
- * id is indexed once, a deletion is remembered so a late PostCreated stays out, and a blog
+ * id is indexed once, a deletion is remembered (for the index's `tombstoneRetentionMs`) so a
+ * late or redelivered PostCreated stays out, and a blog
  * keeps the name of its latest BlogCreated. A malformed event throws InvalidArgumentError,
  * which sends it to the group's dead-letter stream.
  */

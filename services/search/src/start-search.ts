@@ -21,7 +21,7 @@ import { ConfigError } from '@feedmesh/errors';
 import { join } from 'node:path';
 import { registerObservableGauge, runAsService } from '@feedmesh/telemetry';
 import { z } from 'zod';
-import type { SearchIndexOptions } from './engine/index.js';
+import { DEFAULT_TOMBSTONE_RETENTION_MS, type SearchIndexOptions } from './engine/index.js';
 import { IndexReplica, type SnapshotEvent } from './index-replica.js';
 import { PostTagger } from './post-tagger.js';
 import { SearchCursorCodec } from './search-cursor.js';
@@ -55,6 +55,13 @@ export const searchConfigShape = {
    * indexed after it loads.
    */
   SEARCH_CONTENT_MODELS_POLL_MS: env.int(60_000, 0, 86_400_000),
+  /**
+   * How long a deleted post id is remembered, so its PostCreated delivered again (a producer's
+   * retry, a reclaimed or replayed entry) does not bring the post back, ms. Default 7 days,
+   * the event log's processed-marker TTL; at least an hour (a few redelivery rounds and
+   * snapshot intervals), at most a year.
+   */
+  SEARCH_TOMBSTONE_RETENTION_MS: env.int(DEFAULT_TOMBSTONE_RETENTION_MS, 3_600_000, 31_536_000_000),
 };
 export type SearchConfig = Readonly<z.infer<z.ZodObject<typeof searchConfigShape>>>;
 
@@ -95,6 +102,14 @@ async function namingVariable<T>(
 export async function loadContentModels(path: string): Promise<ContentModels> {
   if (path === '') return {};
   return decodeContentModels(JSON.parse(await readFile(path, 'utf8')));
+}
+
+/** The engine settings the config gives, under the caller's own (`SearchOptions.index`). */
+export function searchIndexOptions(
+  config: Pick<SearchConfig, 'SEARCH_TOMBSTONE_RETENTION_MS'>,
+  own: SearchIndexOptions = {},
+): SearchIndexOptions {
+  return { tombstoneRetentionMs: config.SEARCH_TOMBSTONE_RETENTION_MS, ...own };
 }
 
 /** The snapshot file of a replica in `dir`: one per CONSUMER_NAME, so replicas may share it. */
@@ -149,7 +164,7 @@ export async function startSearch(options: SearchOptions): Promise<RunningServer
       runtime,
       logger,
       tagger,
-      ...(options.index === undefined ? {} : { index: options.index }),
+      index: searchIndexOptions(config, options.index),
       ...(snapshots === undefined ? {} : { snapshots }),
       ...(options.onSnapshot === undefined ? {} : { onSnapshot: options.onSnapshot }),
     }),
@@ -161,6 +176,9 @@ export async function startSearch(options: SearchOptions): Promise<RunningServer
   const stopGauges = [
     registerObservableGauge('search.index.posts', { unit: '{post}' }, () => [
       { value: index.stats().documents },
+    ]),
+    registerObservableGauge('search.index.tombstones', { unit: '{post}' }, () => [
+      { value: index.stats().tombstones },
     ]),
     registerObservableGauge('search.snapshot.age', { unit: 's' }, () => {
       const age = replica.snapshotAgeSeconds;

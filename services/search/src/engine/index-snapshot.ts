@@ -7,8 +7,9 @@ import type { SegmentData } from './segment.js';
 
 /**
  * Index snapshots on disk: the whole index (postings pool, columns, stored posts, blogs,
- * deletions, tag counts) in one file, so a restart loads it and only catches up on what the
- * log received since, instead of indexing the retained history again.
+ * deleted post ids and when they were deleted, tag counts) in one file, so a restart loads it
+ * and only catches up on what the log received since, instead of indexing the retained
+ * history again.
  *
  * Layout: the magic `FMSEARCH`, the sections back to back, a JSON header (format version,
  * the caller's metadata, scalars, and the sections with their types and byte sizes), then
@@ -18,7 +19,10 @@ import type { SegmentData } from './segment.js';
  * blocks of u32 count, u32 byte length, u32 UTF-8 lengths, then the UTF-8 bytes.
  *
  * Bump `SNAPSHOT_FORMAT` whenever the analyzer or the postings layout changes: an older
- * snapshot is then refused, and the replica rebuilds from the log.
+ * snapshot is then refused, and the replica rebuilds from the log. What only adds to the index
+ * goes in a new section instead, read when present: an older snapshot lacks it and reads with
+ * that section's default, and an older reader skips it (sections are found by name). So far:
+ * `removedAtMs`, the deletion time of each deleted post id (without it, deleted at load).
  */
 export const SNAPSHOT_FORMAT = 1;
 const MAGIC = Buffer.from('FMSEARCH');
@@ -131,6 +135,7 @@ export async function writeIndexSnapshot(
     Uint32Array.from(data.blogs, (blog) => blog.livePosts),
   );
   strings('removed', data.removed);
+  if (data.removedAtMs !== undefined) typed('removedAtMs', 'f64', data.removedAtMs);
   strings('tagKeys', data.tagKeys);
   typed('tagCounts', 'u32', data.tagCounts);
   const pages = [...segment.pages];
@@ -280,6 +285,8 @@ export async function readIndexSnapshot(
     const { bytes } = section(name, type);
     return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
   };
+  const optional = <T>(name: string, read: (name: string) => T): T | undefined =>
+    found.has(name) ? read(name) : undefined;
   const u8 = (name: string) => new Uint8Array(copy(name, 'u8'));
   const u16 = (name: string) => new Uint16Array(copy(name, 'u16'));
   const u32 = (name: string) => new Uint32Array(copy(name, 'u32'));
@@ -364,6 +371,7 @@ export async function readIndexSnapshot(
       livePosts: livePosts[i] ?? 0,
     })),
     removed: strings('removed'),
+    removedAtMs: optional('removedAtMs', f64),
     tagKeys: strings('tagKeys'),
     tagCounts: u32('tagCounts'),
   };

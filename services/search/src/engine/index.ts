@@ -43,6 +43,7 @@ export type {
   SearchResult,
 } from './search-query.js';
 export { MAX_SNIPPET_LENGTH, OPEN_MARK, CLOSE_MARK } from './highlighter.js';
+export { DEFAULT_TOMBSTONE_RETENTION_MS } from './post-tombstones.js';
 export {
   readIndexSnapshot,
   SNAPSHOT_FORMAT,

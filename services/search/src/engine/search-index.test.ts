@@ -141,6 +141,56 @@ describe('SearchIndex', () => {
     assert.equal(index.stats().documents, 1);
   });
 
+  it('keeps a deleted post id out for the tombstone retention, then forgets it', () => {
+    let now = 1_000_000;
+    const index = new SearchIndex({ tombstoneRetentionMs: 60_000, now: () => now });
+    index.addPost(post('p1', 'panda'));
+    index.deletePost('p1');
+    index.deletePost('never-indexed');
+    now += 60_000;
+    assert.equal(index.addPost(post('p1', 'panda')), 'deleted', 'redelivered within retention');
+    assert.equal(index.addPost(post('never-indexed', 'panda')), 'deleted');
+    assert.deepEqual(ids(index, 'panda'), []);
+    now += 1;
+    assert.equal(index.addPost(post('p1', 'panda')), 'added', 'older than the retention');
+    assert.deepEqual(ids(index, 'panda'), ['p1']);
+  });
+
+  it('holds only the deleted post ids within the retention, however many were deleted', () => {
+    let now = 1_000_000;
+    const index = new SearchIndex({ tombstoneRetentionMs: 60_000, now: () => now });
+    for (let i = 0; i < 5_000; i += 1) index.deletePost(`old-${i}`);
+    assert.equal(index.stats().tombstones, 5_000);
+    now += 30_000;
+    index.deletePost('recent');
+    assert.equal(index.stats().tombstones, 5_001);
+    now += 30_001;
+    index.deletePost('newest');
+    assert.equal(index.stats().tombstones, 2, 'the 5,000 older than 60 s are gone');
+    assert.equal(index.addPost(post('recent', 'x')), 'deleted');
+    assert.equal(index.addPost(post('old-7', 'x')), 'added');
+  });
+
+  it('times a repeated deletion from its latest delivery', () => {
+    let now = 1_000_000;
+    const index = new SearchIndex({ tombstoneRetentionMs: 60_000, now: () => now });
+    index.deletePost('p1');
+    now += 50_000;
+    index.deletePost('p1');
+    now += 50_000;
+    assert.equal(index.addPost(post('p1', 'panda')), 'deleted');
+    assert.equal(index.stats().tombstones, 1);
+  });
+
+  it('refuses a tombstone retention that is not a positive number, naming it', () => {
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(
+        () => new SearchIndex({ tombstoneRetentionMs: bad }),
+        /tombstoneRetentionMs: must be a positive number of milliseconds/,
+      );
+    }
+  });
+
   it('gives a blog name that arrives after the posts to all of them', () => {
     const index = new SearchIndex();
     index.addPost(post('p1', 'hello', { blogId: 'b9' }));

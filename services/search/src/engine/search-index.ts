@@ -18,6 +18,7 @@ import {
   type FeedbackSource,
   type WeightedTerm,
 } from './relevance-feedback.js';
+import { DEFAULT_TOMBSTONE_RETENTION_MS, PostTombstones } from './post-tombstones.js';
 import { Segment, tagKeysOf, type SegmentData } from './segment.js';
 import { TopDocs } from './top-k.js';
 
@@ -62,6 +63,14 @@ export interface SearchIndexOptions {
    * long, descriptive queries such as Cranfield's, and costs a second pass).
    */
   readonly feedback?: FeedbackParams;
+  /**
+   * How long a deleted post id is remembered, so that its PostCreated delivered again (or
+   * late) stays out, ms; afterwards the id is forgotten and such a PostCreated indexes the
+   * post. Default 7 days (`DEFAULT_TOMBSTONE_RETENTION_MS`).
+   */
+  readonly tombstoneRetentionMs?: number;
+  /** The clock deletions are timed by, ms. Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** Where one clause's scores may land. */
@@ -98,6 +107,8 @@ export interface BlogSuggestion {
 export interface IndexStats {
   readonly documents: number;
   readonly deletedDocuments: number;
+  /** Deleted post ids remembered (see `tombstoneRetentionMs`). */
+  readonly tombstones: number;
   readonly textTerms: number;
   readonly tags: number;
   readonly blogs: number;
@@ -112,7 +123,13 @@ export interface SearchIndexData {
   readonly generation: number;
   readonly segment: SegmentData;
   readonly blogs: readonly BlogRecord[];
+  /** Deleted post ids remembered, oldest deletion first. */
   readonly removed: readonly string[];
+  /**
+   * When each of `removed` was deleted, ms on the index's clock. Absent (a snapshot from
+   * before they were kept): each counts as deleted when restored.
+   */
+  readonly removedAtMs?: Float64Array;
   readonly tagKeys: readonly string[];
   readonly tagCounts: Uint32Array;
 }
@@ -141,7 +158,7 @@ export class SearchIndex {
   private readonly tagSuggester = new PrefixSuggester<string>();
   private readonly blogSuggester = new PrefixSuggester<number>();
   /** Deleted post ids, so a PostCreated arriving after its PostDeleted stays out. */
-  private readonly removed = new Set<string>();
+  private readonly tombstones: PostTombstones;
   private blogLengthSum = 0;
   private readonly scratch = new QueryScratch();
   private readonly postings = new PostingsBuffer();
@@ -155,6 +172,10 @@ export class SearchIndex {
     this.compactRatio = options.compactDeletedRatio ?? 0.25;
     this.compactMin = options.compactMinDeleted ?? 10_000;
     this.feedback = options.feedback;
+    this.tombstones = new PostTombstones(
+      options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS,
+      options.now ?? Date.now,
+    );
     this.segment = new Segment(this.analyzer);
     this.blogs = new BlogDirectory(this.analyzer);
   }
@@ -165,11 +186,13 @@ export class SearchIndex {
    */
   exportData(): SearchIndexData {
     const tags = this.tagSuggester.entriesWithCounts();
+    const tombstones = this.tombstones.exportData();
     return {
       generation: this.generationNumber,
       segment: this.segment.exportData(),
       blogs: this.blogs.records(),
-      removed: [...this.removed],
+      removed: tombstones.postIds,
+      removedAtMs: tombstones.deletedAtMs,
       tagKeys: tags.map(([key]) => key),
       tagCounts: Uint32Array.from(tags, ([, count]) => count),
     };
@@ -180,7 +203,7 @@ export class SearchIndex {
     const index = new SearchIndex(options);
     index.segment = Segment.restore(index.analyzer, data.segment);
     index.generationNumber = data.generation;
-    for (const id of data.removed) index.removed.add(id);
+    index.tombstones.restore(data.removed, data.removedAtMs);
     index.tagSuggester.addMany(
       data.tagKeys.map((key, i) => [key, key, data.tagCounts[i] ?? 0] as const),
     );
@@ -204,6 +227,7 @@ export class SearchIndex {
     return {
       documents: segment.liveDocs,
       deletedDocuments: segment.docCount - segment.liveDocs,
+      tombstones: this.tombstones.size,
       textTerms: segment.text.termCount,
       tags: this.tagSuggester.size,
       blogs: this.blogs.size,
@@ -216,9 +240,12 @@ export class SearchIndex {
     return this.segment.docOf.has(postId);
   }
 
-  /** Indexes a post. A post id seen before, live or deleted, is left as it is. */
+  /**
+   * Indexes a post. A post id seen before, live or deleted (within `tombstoneRetentionMs`), is
+   * left as it is.
+   */
   addPost(post: PostInput): AddOutcome {
-    if (this.removed.has(post.postId)) return 'deleted';
+    if (this.tombstones.has(post.postId)) return 'deleted';
     if (this.segment.docOf.has(post.postId)) return 'duplicate';
     const blog = this.blogs.ensure(post.blogId);
     const tagKeys = tagKeysOf(post.tags);
@@ -237,9 +264,12 @@ export class SearchIndex {
     return 'added';
   }
 
-  /** Removes a post for good; true when it was indexed. Idempotent. */
+  /**
+   * Removes a post, and keeps its id out for `tombstoneRetentionMs`; true when it was indexed.
+   * Idempotent.
+   */
   deletePost(postId: string): boolean {
-    this.removed.add(postId);
+    this.tombstones.add(postId);
     const doc = this.segment.docOf.get(postId);
     if (doc === undefined) return false;
     const stored = this.segment.stored(doc);
