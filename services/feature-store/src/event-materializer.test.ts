@@ -6,11 +6,25 @@ import { testRedis, uniquePrefix } from '@feedmesh/testing';
 import { FeatureMaterializer } from './event-materializer.js';
 import { featureSchema } from './feature-schema.js';
 import type { FeatureStore } from './feature-store.js';
+import { ENTITIES } from './feature-registry.js';
 import { InMemoryFeatureStore } from './in-memory-feature-store.js';
+import { FeatureKeys } from './redis-keys.js';
 import { RedisFeatureStore } from './redis-feature-store.js';
-import { DAY, engaged, HOUR, Kind, postCreated, sampleWorld, T0 } from './test-fixtures/events.js';
+import { LAYOUTS } from './state-layout.js';
+import {
+  DAY,
+  engaged,
+  followed,
+  HOUR,
+  Kind,
+  postCreated,
+  sampleWorld,
+  T0,
+  unfollowed,
+} from './test-fixtures/events.js';
 import { applyInBatches, replayTwice } from './test-fixtures/replay.js';
 import { assertSameSnapshot, snapshotOf, type Snapshot } from './test-fixtures/snapshot.js';
+import { joinsById } from './test-fixtures/states.js';
 
 const USERS = ['u1', 'u2', 'u8', 'u9', 'stranger'];
 const POSTS = ['p1', 'p2', 'p3', 'unknown'];
@@ -323,3 +337,120 @@ describe('FeatureMaterializer', () => {
     });
   });
 });
+
+/**
+ * A store whose first write waits for `beforeWrite`: another consumer's events applied
+ * between this batch's prefetch and its write (a reclaimed entry on a Cluster, where a batch
+ * is not one unit).
+ */
+class RacedStore implements FeatureStore {
+  private raced = false;
+
+  constructor(
+    private readonly store: FeatureStore,
+    private readonly beforeWrite: () => Promise<void>,
+  ) {}
+
+  prefetch: FeatureStore['prefetch'] = (request) => this.store.prefetch(request);
+  readCandidates: FeatureStore['readCandidates'] = (userId, postIds) =>
+    this.store.readCandidates(userId, postIds);
+  readUser: FeatureStore['readUser'] = (userId, limit) => this.store.readUser(userId, limit);
+  write: FeatureStore['write'] = async (plan) => {
+    if (!this.raced) {
+      this.raced = true;
+      await this.beforeWrite();
+    }
+    return this.store.write(plan);
+  };
+}
+
+/** Each store, with a way to let a blog's state expire while its followers' sets live on. */
+const EXPIRING_STORES: {
+  readonly name: string;
+  open(): {
+    store: FeatureStore;
+    expireBlog(blogId: string): Promise<void>;
+    dispose(): Promise<void>;
+  };
+}[] = [
+  {
+    name: 'in memory',
+    open() {
+      let wallClock = 0;
+      return {
+        store: new InMemoryFeatureStore({ ...limits, now: () => wallClock }),
+        expireBlog: async () => {
+          wallClock += ENTITIES.blog.ttlMs + 1;
+        },
+        dispose: async () => undefined,
+      };
+    },
+  },
+  {
+    name: 'in Redis',
+    open() {
+      const prefix = uniquePrefix('fs-followers');
+      const redis = testRedis(prefix);
+      return {
+        store: new RedisFeatureStore({ redis, prefix, ...limits }),
+        expireBlog: async (blogId) => {
+          await redis.del(new FeatureKeys(prefix).blog(blogId));
+        },
+        dispose: () => redis.cleanup(),
+      };
+    },
+  },
+];
+
+for (const { name, open } of EXPIRING_STORES) {
+  describe(`FeatureMaterializer: a blog's followers once its state expired (${name})`, () => {
+    let fixture: ReturnType<typeof open>;
+    const LATER = T0 + 200 * DAY;
+
+    beforeEach(() => {
+      fixture = open();
+    });
+    afterEach(() => fixture.dispose());
+
+    /** blog.followers of b1, read through a post of it created now. */
+    async function followers(): Promise<number> {
+      const { store } = fixture;
+      await new FeatureMaterializer(store).apply(
+        postCreated('c1', LATER + HOUR, { postId: 'p1', blogId: 'b1' }),
+      );
+      const { blogs } = joinsById(await store.readCandidates(undefined, ['p1']));
+      return LAYOUTS.blog.attributeValue(blogs.get('b1')!, 'followers');
+    }
+
+    it('counts 0, not -1, when a follower unfollows after the blog state expired', async () => {
+      const materializer = new FeatureMaterializer(fixture.store);
+      await materializer.apply(followed('f1', T0, 'u1', 'b1'));
+      await fixture.expireBlog('b1');
+      await materializer.apply(unfollowed('f2', LATER, 'u1', 'b1'));
+      assert.equal(await followers(), 0);
+    });
+
+    it('counts the follow of a batch whose unfollow before it the floor absorbed, as one by one', async () => {
+      const materializer = new FeatureMaterializer(fixture.store);
+      await materializer.apply(followed('f1', T0, 'u1', 'b1'));
+      await fixture.expireBlog('b1');
+      const batch = [unfollowed('f2', LATER, 'u1', 'b1'), followed('f3', LATER + 1, 'u2', 'b1')];
+      assert.deepEqual(await materializer.applyBatch(batch), []);
+      assert.equal(await followers(), 1);
+    });
+
+    it('keeps the count at 0 when another consumer ends the same follow between its prefetch and its write', async () => {
+      const { store } = fixture;
+      await new FeatureMaterializer(store).apply(followed('f1', T0, 'u1', 'b1'));
+      await fixture.expireBlog('b1');
+      // This batch prefetches u1 following b1 and so plans -1 for b1; the other consumer's
+      // later unfollow ends the follow first, leaving this one's nothing to change: the
+      // correction makes up for the -1 planned, which the floor had already absorbed.
+      const raced = new RacedStore(store, async () => {
+        await new FeatureMaterializer(store).apply(unfollowed('f3', LATER + 1, 'u1', 'b1'));
+      });
+      await new FeatureMaterializer(raced).apply(unfollowed('f2', LATER, 'u1', 'b1'));
+      assert.equal(await followers(), 0);
+    });
+  });
+}

@@ -14,6 +14,8 @@ import {
   type WriteOutcome,
 } from './feature-store.js';
 import { relationOutcome } from './relation-rules.js';
+import { addedAbove } from './state-delta.js';
+import { LAYOUTS } from './state-layout.js';
 import {
   ENGAGEMENT_RULES,
   ownSignals,
@@ -259,7 +261,7 @@ class BatchMaterialization {
 
   /** By (user, relation, blog): the score prefetched, and the one this batch leaves. */
   private readonly relations = new Map<string, { score: number | undefined; predicted: number }>();
-  /** Follows whose user and blog parts are both in the plan: what each should change. */
+  /** The follows whose blog part is in the plan, in plan order: what each changes there. */
   private followerChanges: FollowerChange[] = [];
   /** For a batch delivered again: by user and event, the change a relation event made. */
   private recorded = new Map<string, number>();
@@ -594,7 +596,9 @@ class BatchMaterialization {
           : isActive(known.predicted) - before;
         const blogPlanned = !builder.hasCounted('blog', blogId);
         builder.blog(blogId).mergeAttribute('followers', change);
-        if (!landed && blogPlanned) this.followerChanges.push({ userId, blogId, eventId, change });
+        if (blogPlanned) {
+          this.followerChanges.push({ userId, blogId, eventId, change, predicted: !landed });
+        }
         return;
       }
       case 'impression': {
@@ -678,10 +682,18 @@ class BatchMaterialization {
         made.set(`${userId}\u0000${eventId}`, deltas[i] ?? 0);
       });
     }
-    for (const { userId, blogId, eventId, change } of followerChanges) {
-      const actual = made.get(`${userId}\u0000${eventId}`);
-      if (actual === undefined || !written('blog', blogId) || actual === change) continue;
-      corrections.blog(blogId).mergeAttribute('followers', actual - change);
+    const byBlog = new Map<string, { planned: number[]; actual: number[] }>();
+    for (const { userId, blogId, eventId, change, predicted } of followerChanges) {
+      if (!written('blog', blogId)) continue;
+      const actual = predicted ? made.get(`${userId}\u0000${eventId}`) : undefined;
+      let changes = byBlog.get(blogId);
+      if (changes === undefined) byBlog.set(blogId, (changes = { planned: [], actual: [] }));
+      changes.planned.push(change);
+      changes.actual.push(actual ?? change);
+    }
+    for (const [blogId, { planned, actual }] of byBlog) {
+      const correction = followerCorrection(outcome.followersBefore.get(blogId), planned, actual);
+      if (correction !== 0) corrections.blog(blogId).mergeAttribute('followers', correction);
     }
     if (!corrections.isEmpty) await this.store.write(corrections.build());
   }
@@ -692,6 +704,33 @@ interface FollowerChange {
   readonly blogId: string;
   readonly eventId: string;
   readonly change: number;
+  /**
+   * Predicted from the relation as prefetched (the user's write reports the change it made);
+   * false for the change a delivery before recorded, which is what the user's write made.
+   */
+  readonly predicted: boolean;
+}
+
+/**
+ * What takes a blog's follower count from where the planned changes left it to where the
+ * changes the users' writes made would have: the count stops at its floor (0), so a
+ * decrement predicted wrong may have moved it less than predicted, and adding back the
+ * difference would count a follower twice. Both are replayed from the count the write found
+ * (`WriteOutcome.followersBefore`; without it, the plain difference).
+ */
+function followerCorrection(
+  before: number | undefined,
+  planned: readonly number[],
+  actual: readonly number[],
+): number {
+  if (planned.every((change, i) => change === actual[i])) return 0;
+  if (before === undefined) return sum(actual) - sum(planned);
+  const { floor = Number.NEGATIVE_INFINITY } = LAYOUTS.blog.attribute('followers');
+  return addedAbove(before, actual, floor) - addedAbove(before, planned, floor);
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
 }
 
 /** A batch unit's write, settled: its outcome and the plan it wrote, or what it threw. */

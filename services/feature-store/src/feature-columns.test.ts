@@ -143,6 +143,15 @@ describe('feature columns', () => {
     assert.ok(candidateRow({ user }, T0).missing('user_blog.follows'));
   });
 
+  it('serves a follower count stored below 0 (before counts had a floor) as 0', () => {
+    const blog = LAYOUTS.blog.empty();
+    blog[LAYOUTS.blog.attribute('followers').cell] = -2;
+    const row = candidateRow({ blogs: new Map([['b1', blog]]) }, T0);
+    assert.deepEqual([row.value('blog.followers'), row.missing('blog.followers')], [0, false]);
+    blog[LAYOUTS.blog.attribute('followers').cell] = 3;
+    assert.equal(candidateRow({ blogs: new Map([['b1', blog]]) }, T0).value('blog.followers'), 3);
+  });
+
   it('fills defaults and sets the missing bit for every column of an unknown post', () => {
     const matrix = builder.build(
       'u1',

@@ -10,7 +10,7 @@ const Op = {
   Decayed: 0,
   /** (cells[a] decayed at h + p) / (cells[b] decayed at h2 + q): a rate with its prior. */
   Rate: 1,
-  /** cells[a] as stored (NaN while unset). */
+  /** cells[a] as stored (NaN while unset), at least p (its floor; -∞ for none). */
   Attribute: 2,
   /** min(q, max(0, now - cells[a]) / p): time since a stored moment. */
   Elapsed: 3,
@@ -107,7 +107,8 @@ export class EntityColumns<E extends EntityKind> {
             (cells[base + this.b[i]!]! * factors[this.h2[i]!]! + q[i]!);
           break;
         case 2: // Op.Attribute
-          value = cells[base + a[i]!]!;
+          // A value stored below its floor (before the attribute had one) serves at it.
+          value = Math.max(p[i]!, cells[base + a[i]!]!);
           break;
         case 3: // Op.Elapsed
           // NaN (never set) stays NaN through the arithmetic: unknown.
@@ -162,9 +163,11 @@ export class EntityColumns<E extends EntityKind> {
         );
         return;
       }
-      case 'attribute':
-        this.set(i, Op.Attribute, layout.attribute(aggregation.attribute).cell, 0, 0, 0, 0, 0);
+      case 'attribute': {
+        const { cell, floor = Number.NEGATIVE_INFINITY } = layout.attribute(aggregation.attribute);
+        this.set(i, Op.Attribute, cell, 0, 0, 0, floor, 0);
         return;
+      }
       case 'elapsed': {
         const { cell } = layout.attribute(aggregation.since);
         const max = aggregation.max ?? Number.POSITIVE_INFINITY;

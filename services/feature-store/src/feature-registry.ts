@@ -39,8 +39,9 @@ export type SignalOf<E extends EntityKind> = (typeof SIGNALS)[E][number];
 
 /**
  * How a stored attribute merges a new value, so that any delivery order ends in the same state:
- * `max`/`min` keep the extreme, `add` sums deltas, `set` is for values written by exactly one
- * event (a post's creation), where order cannot matter.
+ * `max`/`min` keep the extreme, `add` sums deltas (stopping at its `floor`, if it has one: see
+ * there), `set` is for values written by exactly one event (a post's creation), where order
+ * cannot matter.
  */
 export type Merge = 'max' | 'min' | 'add' | 'set';
 
@@ -48,6 +49,14 @@ export interface AttributeDeclaration {
   readonly merge: Merge;
   /** Value before any event set it; NaN means unknown, served as the feature's default. */
   readonly initial: number;
+  /**
+   * `add` only: the value never goes below it (a count: 0), each change applied as if one by
+   * one (a batch's changes folded together end where they would one at a time), and served
+   * at least at it. For a count whose state can expire while what it counts lives on: a
+   * blog's state (180 days) forgets followers whose following sets (365 days) still hold it,
+   * and their unfollows would take the fresh count below 0.
+   */
+  readonly floor?: number;
   readonly description: string;
 }
 
@@ -96,7 +105,12 @@ export const ENTITIES = {
     description: 'A blog (a creator), keyed by blog id.',
     attributes: {
       created_at: { merge: 'min', initial: UNSET, description: 'BlogCreated time, ms.' },
-      followers: { merge: 'add', initial: 0, description: 'Users following the blog.' },
+      followers: {
+        merge: 'add',
+        initial: 0,
+        floor: 0,
+        description: 'Users following the blog (at least 0: see `floor`).',
+      },
     },
   },
   user_blog: {

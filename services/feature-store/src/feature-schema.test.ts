@@ -90,4 +90,29 @@ describe('feature schema', () => {
       'blog.followers: an added attribute needs a finite initial value',
     ]);
   });
+
+  it('refuses a floor on an attribute not summed, not finite, or above its initial value', () => {
+    const entities = {
+      ...ENTITIES,
+      blog: {
+        ...ENTITIES.blog,
+        attributes: {
+          created_at: { merge: 'min', initial: Number.NaN, floor: 0, description: 'x' },
+          followers: { merge: 'add', initial: 0, floor: 1, description: 'x' },
+        },
+      },
+      user: {
+        ...ENTITIES.user,
+        attributes: {
+          ...ENTITIES.user.attributes,
+          follows: { merge: 'add', initial: 0, floor: Number.NaN, description: 'x' },
+        },
+      },
+    } as const;
+    assert.deepEqual(registryProblems(FEATURES, entities), [
+      'user.follows: floor must be a finite number',
+      'blog.created_at: only an added attribute can have a floor',
+      'blog.followers: initial value must not be below the floor',
+    ]);
+  });
 });

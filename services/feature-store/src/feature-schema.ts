@@ -32,6 +32,15 @@ export function registryProblems(
       if (attribute.merge === 'add' && !Number.isFinite(attribute.initial)) {
         problems.push(`${entity}.${name}: an added attribute needs a finite initial value`);
       }
+      const { floor } = attribute;
+      if (floor === undefined) continue;
+      if (attribute.merge !== 'add') {
+        problems.push(`${entity}.${name}: only an added attribute can have a floor`);
+      } else if (!Number.isFinite(floor)) {
+        problems.push(`${entity}.${name}: floor must be a finite number`);
+      } else if (attribute.initial < floor) {
+        problems.push(`${entity}.${name}: initial value must not be below the floor`);
+      }
     }
   }
   const names = new Set<string>();

@@ -178,6 +178,12 @@ export interface WriteOutcome {
   readonly posts: ReadonlyMap<string, PostWritten>;
   /** By user: the change in active members each relation change made (-1, 0 or 1). */
   readonly relationDeltas: ReadonlyMap<string, readonly number[]>;
+  /**
+   * By blog written whose follower count the write moved: the count it found. The count
+   * never goes below 0 (`floor`), so a change predicted wrong cannot be undone by adding the
+   * difference; from this the materializer corrects to what the right changes leave.
+   */
+  readonly followersBefore: ReadonlyMap<string, number>;
 }
 
 /**

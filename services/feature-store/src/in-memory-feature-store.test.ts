@@ -12,10 +12,16 @@ import { InMemoryFeatureStore } from './in-memory-feature-store.js';
 import { redeliverySuite } from './redelivery.suite.js';
 import { joinsById } from './test-fixtures/states.js';
 
-featureStoreContract('InMemoryFeatureStore', async (limits) => ({
-  store: new InMemoryFeatureStore(limits),
-  dispose: async () => undefined,
-}));
+featureStoreContract('InMemoryFeatureStore', async (limits) => {
+  let wallClock = 0;
+  return {
+    store: new InMemoryFeatureStore({ ...limits, now: () => wallClock }),
+    dispose: async () => undefined,
+    expireBlog: async () => {
+      wallClock += ENTITIES.blog.ttlMs + 1;
+    },
+  };
+});
 
 redeliverySuite('InMemoryFeatureStore', async (limits) => ({
   store: new InMemoryFeatureStore(limits),

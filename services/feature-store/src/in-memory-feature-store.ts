@@ -140,7 +140,13 @@ export class InMemoryFeatureStore implements FeatureStore {
         for (const marker of markers) this.counted.set(marker, true);
         return true;
       });
+    const followersBefore = new Map<string, number>();
+    const followers = LAYOUTS.blog.attribute('followers');
     for (const { blogId, delta } of writes('blog', plan.blogs, (w) => w.blogId)) {
+      if (delta.touches('followers')) {
+        const before = this.states.blog.get(blogId)?.[followers.cell] ?? followers.initial;
+        followersBefore.set(blogId, before);
+      }
       this.change('blog', blogId, delta);
     }
     const relationDeltas = new Map<string, readonly number[]>();
@@ -183,7 +189,7 @@ export class InMemoryFeatureStore implements FeatureStore {
       if (meta !== undefined) this.postMetas.set(postId, meta);
       posts.set(postId, written);
     }
-    return { conflicts: unwritten.size > 0, unwritten, posts, relationDeltas };
+    return { conflicts: unwritten.size > 0, unwritten, posts, relationDeltas, followersBefore };
   }
 
   async readCandidates(

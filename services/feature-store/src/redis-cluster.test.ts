@@ -39,9 +39,13 @@ describe('on a Redis Cluster of three masters', function () {
 
   featureStoreContract('RedisFeatureStore on a Cluster', async (limits) => {
     const prefix = uniquePrefix('fs-cluster');
+    const redis = connect();
     return {
-      store: new RedisFeatureStore({ redis: connect(), prefix, ...limits }),
+      store: new RedisFeatureStore({ redis, prefix, ...limits }),
       dispose: async () => undefined,
+      expireBlog: async (blogId) => {
+        await redis.del(new FeatureKeys(prefix).blog(blogId));
+      },
     };
   });
 

@@ -27,6 +27,9 @@ featureStoreContract('RedisFeatureStore', async (limits) => {
   return {
     store: new RedisFeatureStore({ redis, prefix, ...limits }),
     dispose: () => redis.cleanup(),
+    expireBlog: async (blogId) => {
+      await redis.del(new FeatureKeys(prefix).blog(blogId));
+    },
   };
 });
 
@@ -38,6 +41,9 @@ featureStoreContract('RedisFeatureStore with a near cache', async (limits) => {
   const nearCache = await TrackedNearCache.open(redis, { maxEntries: 1_000 });
   return {
     store: new RedisFeatureStore({ redis, prefix, nearCache, ...limits }),
+    expireBlog: async (blogId) => {
+      await redis.del(new FeatureKeys(prefix).blog(blogId));
+    },
     dispose: async () => {
       await nearCache.close();
       await redis.cleanup();
@@ -62,6 +68,9 @@ featureStoreContract('RedisFeatureStore without a meta cache', async (limits) =>
   return {
     store: new RedisFeatureStore({ redis, prefix, metaCacheSize: 0, ...limits }),
     dispose: () => redis.cleanup(),
+    expireBlog: async (blogId) => {
+      await redis.del(new FeatureKeys(prefix).blog(blogId));
+    },
   };
 });
 

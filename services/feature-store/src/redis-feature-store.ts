@@ -366,7 +366,7 @@ export class RedisFeatureStore implements FeatureStore {
         for (const write of writes) unwritten.add(countedKey(entity, idOf(write)));
         return false;
       });
-    conflicted('blog', blogs, (w) => w.blogId);
+    const writtenBlogs = conflicted('blog', blogs, (w) => w.blogId);
     const writtenUsers = conflicted('user', users, (w) => w.userId);
     const writtenPosts = conflicted('post', posts, (w) => w.postId);
 
@@ -385,7 +385,27 @@ export class RedisFeatureStore implements FeatureStore {
         written.set(write.postId, this.postWritten(write, Number(status), meta, since));
       });
     }
-    return { conflicts: unwritten.size > 0, unwritten, posts: written, relationDeltas };
+    const followersBefore = new Map<string, number>();
+    const followersCell = LAYOUTS.blog.attribute('followers').cell;
+    for (const { writes, reply } of writtenBlogs) {
+      // Per blog: (cell, value before) of each attribute with a floor it moved.
+      const perBlog = reply(replies) as (number | string)[][];
+      writes.forEach((write, i) => {
+        const floors = perBlog[i] ?? [];
+        for (let j = 0; j + 1 < floors.length; j += 2) {
+          if (Number(floors[j]) === followersCell) {
+            followersBefore.set(write.blogId, Number(floors[j + 1]));
+          }
+        }
+      });
+    }
+    return {
+      conflicts: unwritten.size > 0,
+      unwritten,
+      posts: written,
+      relationDeltas,
+      followersBefore,
+    };
   }
 
   /**
@@ -702,7 +722,13 @@ function refusedOutcome(plan: WritePlan): WriteOutcome {
     ...plan.users.map((write) => countedKey('user', write.userId)),
     ...plan.posts.map((write) => countedKey('post', write.postId)),
   ]);
-  return { conflicts: true, unwritten, posts: new Map(), relationDeltas: new Map() };
+  return {
+    conflicts: true,
+    unwritten,
+    posts: new Map(),
+    relationDeltas: new Map(),
+    followersBefore: new Map(),
+  };
 }
 
 /** Tells one read from another: a number's slot is this read's only under its stamp. */

@@ -80,8 +80,9 @@ local function decay(layout, cells, elapsed)
 end
 
 -- delta: at (f64), #counters (u16), (cell u16, weight f64)..., #attributes (u16),
--- (merge code u8, cell u16, value f64)...
-local function apply_delta(layout, cells, delta)
+-- (merge code u8, cell u16, value f64, and for code 5 dip f64 and floor f64)...
+-- floors (optional): gets (cell, value before as a string) for each attribute with a floor.
+local function apply_delta(layout, cells, delta, floors)
   if delta == nil or delta == '' then return false end
   local at, nc, pos = struct.unpack('<dH', delta)
   if nc > 0 then
@@ -114,6 +115,16 @@ local function apply_delta(layout, cells, delta)
       if current ~= current or v < current then cells[c + 1] = v end
     elseif code == 3 then
       cells[c + 1] = current + v
+    elseif code == 5 then
+      -- Added, never below the floor, as its changes one at a time: dip is how far their
+      -- running sum fell below its start.
+      local dip, floor
+      dip, floor, pos = struct.unpack('<dd', delta, pos)
+      if floors then
+        floors[#floors + 1] = c
+        floors[#floors + 1] = string.format('%.17g', current)
+      end
+      cells[c + 1] = math.max(current + v, floor + v + dip)
     else
       cells[c + 1] = v
     end
@@ -197,19 +208,25 @@ end
  * KEYS: one state per entity. ARGV: layout descriptor, template, ttl ms, program: one delta
  * blob per key (empty for none: the key's time to live restarts all the same), the guard
  * program, the markers' ttl ms and the veto key (see COUNTED).
+ *
+ * Returns, per key, (cell, value before the write) for each attribute with a floor its delta
+ * touched (a blog's follower count): what the caller needs to correct a change it predicted.
  */
 const UPDATE_CELLS = `${LIBRARY}${PROGRAM}${COUNTED}
 if vetoed(ARGV[7]) or not mark_counted(ARGV[5], ARGV[6]) then return false end
 local layout = layout_of(ARGV[1], ARGV[2])
 start(ARGV[4])
 local stored = mget_all(KEYS)
+local out = {}
 for i = 1, #KEYS do
   local delta = blob()
   local cells = cells_from(layout, stored[i])
-  apply_delta(layout, cells, delta)
+  local floors = {}
+  apply_delta(layout, cells, delta, floors)
   redis.call('SET', KEYS[i], pack_cells(layout, cells), 'PX', ARGV[3])
+  out[i] = floors
 end
-return #KEYS
+return out
 `;
 
 /**

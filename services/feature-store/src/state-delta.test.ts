@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { DAY_MS } from './feature-registry.js';
-import { applyDelta, EntityDelta } from './state-delta.js';
-import { FIRST_COUNTER_CELL, LAYOUTS, MERGE_CODES, TIME_CELL } from './state-layout.js';
+import { addedAbove, applyDelta, EntityDelta } from './state-delta.js';
+import {
+  FIRST_COUNTER_CELL,
+  FLOORED_ADD_CODE,
+  LAYOUTS,
+  MERGE_CODES,
+  TIME_CELL,
+} from './state-layout.js';
 
 const T0 = 1_700_000_000_000;
 const post = LAYOUTS.post;
@@ -82,6 +88,69 @@ describe('EntityDelta', () => {
     );
     applyDelta(blogCells, new EntityDelta(blog).mergeAttribute('followers', -1));
     assert.equal(blog.attributeValue(blogCells, 'followers'), 1);
+  });
+
+  it('never takes a count with a floor below it, a folded batch ending where its changes one by one do', () => {
+    const blog = LAYOUTS.blog;
+    const followersOf = (cells: Float64Array) => blog.attributeValue(cells, 'followers');
+    const starting = (start: number) => {
+      const cells = blog.empty();
+      cells[blog.attribute('followers').cell] = start;
+      return cells;
+    };
+    const sequences = [[-1], [-1, 1], [1, -1, -1, 1], [-2, 1, -1, 3], [2, -3, 1, -1, 1], [0]];
+    // -1: stored before counts had a floor, counted from it.
+    for (const start of [0, 2, -1]) {
+      for (const changes of sequences) {
+        const label = `${start} then ${changes.join(', ')}`;
+        const oneByOne = starting(start);
+        for (const change of changes) {
+          applyDelta(oneByOne, new EntityDelta(blog).mergeAttribute('followers', change));
+        }
+        const folded = new EntityDelta(blog);
+        for (const change of changes) folded.mergeAttribute('followers', change);
+        const halves = [new EntityDelta(blog), new EntityDelta(blog)];
+        changes.forEach((change, i) => {
+          halves[i < changes.length / 2 ? 0 : 1]!.mergeAttribute('followers', change);
+        });
+        const atOnce = starting(start);
+        applyDelta(atOnce, folded);
+        const byHalves = starting(start);
+        applyDelta(byHalves, halves[0]!.add(halves[1]!));
+        const expected = addedAbove(start, changes, 0);
+        assert.ok(expected >= 0, label);
+        assert.deepEqual(
+          [followersOf(oneByOne), followersOf(atOnce), followersOf(byHalves)],
+          [expected, expected, expected],
+          label,
+        );
+      }
+    }
+    assert.equal(addedAbove(0, [-1, 1], 0), 1);
+    assert.equal(addedAbove(0, [1, -1, -1], 0), 0);
+  });
+
+  it('encodes a count with a floor with the dip of its changes and the floor', () => {
+    const blog = LAYOUTS.blog;
+    const bytes = new EntityDelta(blog)
+      .mergeAttribute('followers', -2)
+      .mergeAttribute('followers', 1)
+      .encode();
+    // No counters: at, 0, then 1 attribute of (code, cell, value, dip, floor).
+    assert.equal(bytes.readUInt16LE(8), 0);
+    assert.equal(bytes.readUInt16LE(10), 1);
+    assert.deepEqual(
+      [
+        bytes.readUInt8(12),
+        bytes.readUInt16LE(13),
+        bytes.readDoubleLE(15),
+        bytes.readDoubleLE(23),
+        bytes.readDoubleLE(31),
+      ],
+      [FLOORED_ADD_CODE, blog.attribute('followers').cell, -1, 2, 0],
+    );
+    assert.equal(bytes.length, 39);
+    assert.ok(bytes.length <= new EntityDelta(blog).mergeAttribute('followers', 1).maxEncodedBytes);
   });
 
   it('encodes what the Lua scripts read: time, raised counters, touched attributes', () => {

@@ -1,12 +1,20 @@
 import type { AttributeOf, EntityKind, SignalOf } from './feature-registry.js';
-import { FIRST_COUNTER_CELL, MERGE_CODES, TIME_CELL, type StateLayout } from './state-layout.js';
+import {
+  FIRST_COUNTER_CELL,
+  FLOORED_ADD_CODE,
+  MERGE_CODES,
+  TIME_CELL,
+  type StateLayout,
+} from './state-layout.js';
 
 /**
  * Everything a batch of events changes in one entity's state, folded together before it is
  * written: the counters' weights held at the delta's own time (the latest event's), and each
  * touched attribute merged by its rule. Writing the delta is exactly writing its events one by
  * one, since counters add up and every merge is associative, so a batch costs one write per
- * entity, however many of its events touch it.
+ * entity, however many of its events touch it. An added attribute with a floor keeps, besides
+ * the sum of its changes, how far their running sum dipped below its start: `max(floor, x + d)`
+ * one change at a time composes to `max(x + sum, floor + sum + dip)`, so it too folds exactly.
  *
  * The Redis store sends `encode()` to a Lua script; the in-memory store calls `applyDelta`.
  * Both fold the same way (the store contract suite holds them to it).
@@ -16,6 +24,8 @@ export class EntityDelta<E extends EntityKind> {
   at = 0;
   private counterWeights: Float64Array | undefined;
   private attributeValues: Float64Array | undefined;
+  /** By attribute with a floor: how far the running sum of its changes fell below 0 (≥ 0). */
+  private attributeDips: Float64Array | undefined;
   private touchedAttributes: Uint8Array | undefined;
   private empty = true;
 
@@ -39,6 +49,16 @@ export class EntityDelta<E extends EntityKind> {
     return (this.touchedAttributes ??= new Uint8Array(this.layout.attributes.length));
   }
 
+  /** One per attribute, meaningful for those with a floor: see `attributeDips`. */
+  get dips(): Float64Array {
+    return (this.attributeDips ??= new Float64Array(this.layout.attributes.length));
+  }
+
+  /** Whether the delta merges a value into the attribute. */
+  touches(name: AttributeOf<E>): boolean {
+    return this.touchedAttributes?.[this.layout.attribute(name).index] === 1;
+  }
+
   /** Raises every counter of `signal` by `weight` at `atMs`. */
   addSignal(signal: SignalOf<E>, weight: number, atMs: number): this {
     const indexes = this.layout.countersOf(signal);
@@ -59,16 +79,18 @@ export class EntityDelta<E extends EntityKind> {
 
   /** Merges a value into an attribute by the attribute's rule (max, min, add or set). */
   mergeAttribute(name: AttributeOf<E>, value: number): this {
-    const { index, merge } = this.layout.attribute(name);
+    const { index, merge, floor } = this.layout.attribute(name);
     this.empty = false;
     const touched = this.touched;
     const attributes = this.attributes;
     if (!touched[index]) {
       touched[index] = 1;
       attributes[index] = value;
+      if (floor !== undefined) this.dips[index] = Math.max(0, -value);
       return this;
     }
     attributes[index] = mergeValues(MERGE_CODES[merge], attributes[index]!, value);
+    if (floor !== undefined) this.dips[index] = Math.max(this.dips[index]!, -attributes[index]!);
     return this;
   }
 
@@ -88,13 +110,19 @@ export class EntityDelta<E extends EntityKind> {
       });
     }
     if (other.touchedAttributes === undefined) return this;
-    this.layout.attributes.forEach(({ index, merge }) => {
+    this.layout.attributes.forEach(({ index, merge, floor }) => {
       if (!other.touchedAttributes![index]) return;
       const value = other.attributeValues![index]!;
+      const dip = floor === undefined ? 0 : other.attributeDips![index]!;
       if (!this.touched[index]) {
         this.touched[index] = 1;
         this.attributes[index] = value;
+        if (floor !== undefined) this.dips[index] = dip;
       } else {
+        // The other's running sum starts where this one's ends.
+        if (floor !== undefined) {
+          this.dips[index] = Math.max(this.dips[index]!, dip - this.attributes[index]!);
+        }
         this.attributes[index] = mergeValues(MERGE_CODES[merge], this.attributes[index]!, value);
       }
     });
@@ -103,14 +131,16 @@ export class EntityDelta<E extends EntityKind> {
 
   /** The most bytes `encodeInto` writes. */
   get maxEncodedBytes(): number {
-    return 12 + 10 * this.layout.counters.length + 11 * this.layout.attributes.length;
+    const { counters, attributes, flooredAttributes } = this.layout;
+    return 12 + 10 * counters.length + 11 * attributes.length + 16 * flooredAttributes;
   }
 
   /**
    * Packed little-endian for the Lua scripts: at (f64), the number of counters raised (u16),
    * (cell u16, weight f64) for each, the number of attributes touched (u16), (merge code u8,
-   * cell u16, value f64) each: what ingestion sends Redis per entity, so kept small. Writes at
-   * `into[offset...]` and returns the bytes written.
+   * cell u16, value f64) each, followed for an added attribute with a floor (its code
+   * `FLOORED_ADD_CODE`) by its dip and floor (f64 each): what ingestion sends Redis per
+   * entity, so kept small. Writes at `into[offset...]` and returns the bytes written.
    */
   encodeInto(into: Buffer, offset: number): number {
     let at = offset;
@@ -136,10 +166,16 @@ export class EntityDelta<E extends EntityKind> {
     if (this.touchedAttributes !== undefined) {
       for (const attribute of this.layout.attributes) {
         if (!this.touchedAttributes[attribute.index]) continue;
-        into.writeUInt8(MERGE_CODES[attribute.merge], at);
+        const { floor } = attribute;
+        into.writeUInt8(floor === undefined ? MERGE_CODES[attribute.merge] : FLOORED_ADD_CODE, at);
         into.writeUInt16LE(attribute.cell, at + 1);
         into.writeDoubleLE(this.attributeValues![attribute.index]!, at + 3);
         at += 11;
+        if (floor !== undefined) {
+          into.writeDoubleLE(this.attributeDips![attribute.index]!, at);
+          into.writeDoubleLE(floor, at + 8);
+          at += 16;
+        }
         touched += 1;
       }
     }
@@ -177,12 +213,24 @@ export function applyDelta<E extends EntityKind>(cells: Float64Array, delta: Ent
   for (const attribute of layout.attributes) {
     if (!delta.touched[attribute.index]) continue;
     const value = delta.attributes[attribute.index]!;
-    cells[attribute.cell] = mergeStored(
-      MERGE_CODES[attribute.merge],
-      cells[attribute.cell]!,
-      value,
-    );
+    const { floor } = attribute;
+    const stored = cells[attribute.cell]!;
+    cells[attribute.cell] =
+      floor === undefined
+        ? mergeStored(MERGE_CODES[attribute.merge], stored, value)
+        : Math.max(stored + value, floor + value + delta.dips[attribute.index]!);
   }
+}
+
+/**
+ * Where an attribute with a floor ends from `start` after `changes`, one at a time, each
+ * stopped at the floor: what a delta of those changes leaves (`applyDelta`). A start below
+ * the floor (stored before the attribute had one) counts from the floor.
+ */
+export function addedAbove(start: number, changes: readonly number[], floor: number): number {
+  let value = Math.max(floor, start);
+  for (const change of changes) value = Math.max(floor, value + change);
+  return value;
 }
 
 /** Merges two values of a delta (neither unset). */

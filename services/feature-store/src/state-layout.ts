@@ -53,6 +53,8 @@ export class StateLayout<E extends EntityKind> {
   /** The distinct half-lives of the counters, ms. */
   readonly halfLives: readonly number[];
   readonly attributes: readonly AttributeCell[];
+  /** How many of the attributes have a floor. */
+  readonly flooredAttributes: number;
   private readonly attributeCells: ReadonlyMap<string, AttributeCell>;
   private readonly signalCounters: ReadonlyMap<string, readonly number[]>;
   private readonly initial: Float64Array;
@@ -93,6 +95,7 @@ export class StateLayout<E extends EntityKind> {
       ([name, attribute], index) => ({ ...attribute, name, cell: next++, index }),
     );
     this.attributeCells = new Map(this.attributes.map((a) => [a.name, a]));
+    this.flooredAttributes = this.attributes.filter((a) => a.floor !== undefined).length;
     this.cellCount = next;
     this.fingerprint = fingerprintOf(entity, this.counters, this.attributes);
     this.initial = new Float64Array(this.cellCount);
@@ -220,3 +223,10 @@ export const LAYOUTS: Layouts = {
 
 /** The merge of each attribute as the Lua scripts number them. */
 export const MERGE_CODES: Readonly<Record<Merge, number>> = { max: 1, min: 2, add: 3, set: 4 };
+
+/**
+ * An `add` with a floor (`AttributeDeclaration.floor`) as the Lua scripts number it: its
+ * delta carries the floor and how far its own changes dipped besides the sum (see
+ * `EntityDelta.encodeInto`).
+ */
+export const FLOORED_ADD_CODE = 5;
