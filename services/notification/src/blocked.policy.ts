@@ -1,14 +1,20 @@
 import { notificationv1 } from '@feedmesh/contracts';
 import type { BlockStore } from './block-store.js';
+import type { DigestStore } from './digest-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import { leaveOut, type NotificationCandidate } from './notification-candidate.js';
 import { DELIVER, type NotificationPolicy, type PolicyVerdict } from './notification-policy.js';
+
+const { NotificationType } = notificationv1;
 
 /**
  * Nothing from a blog the user blocked, even what was pending when they blocked it: its posts
  * are left out of NEW_POST, TRENDING and REACTIVATION candidates and its blog out of their
  * actors; the blog's owner is left out of the actors of ACTIVITY ("alice liked your post").
- * A candidate with nothing left (every actor, or every post it had, blocked) is dropped.
+ * The counts lose what the blocked made, whether or not the candidate lists them (it lists
+ * the 20 most recent actors and posts): an ACTIVITY count their every like or reply, a
+ * NEW_POST count their every post (DigestStore.actorEntries). A candidate with nothing left
+ * (every actor, or every post it had, blocked) is dropped.
  */
 export class BlockedPolicy implements NotificationPolicy {
   readonly name = 'blocked';
@@ -16,28 +22,45 @@ export class BlockedPolicy implements NotificationPolicy {
   constructor(
     private readonly blocks: BlockStore,
     private readonly directory: DirectoryStore,
+    private readonly digests: Pick<DigestStore, 'actorEntries'>,
   ) {}
 
   async decide(candidate: NotificationCandidate): Promise<PolicyVerdict> {
     const blocked = await this.blocks.blocked(candidate.subject.userId);
     if (blocked.size === 0) return DELIVER;
-    const [posts, blockedActors] = await Promise.all([
+    const [posts, actors] = await Promise.all([
       Promise.all(candidate.postIds.map((postId) => this.directory.post(postId))),
-      // ACTIVITY's actors are users: the owners of the blocked blogs. Other types' are blogs.
-      candidate.subject.type === notificationv1.NotificationType.NOTIFICATION_TYPE_ACTIVITY
-        ? this.ownersOf(blocked)
-        : blocked,
+      this.blockedActors(candidate, blocked),
     ]);
     const postIds = candidate.postIds.filter((_, i) => blocked.has(posts[i]?.blogId ?? ''));
-    const actorIds = candidate.actorIds.filter((actorId) => blockedActors.has(actorId));
-    if (postIds.length === 0 && actorIds.length === 0) return DELIVER;
-    const rest = leaveOut(candidate, new Set(postIds), new Set(actorIds));
+    if (postIds.length === 0 && actors.size === 0) return DELIVER;
+    const rest = leaveOut(candidate, new Set(postIds), actors);
+    const counted =
+      candidate.subject.type === NotificationType.NOTIFICATION_TYPE_ACTIVITY ||
+      candidate.subject.type === NotificationType.NOTIFICATION_TYPE_NEW_POST;
     const nothingLeft =
       (candidate.actorCount > 0 && rest.actorCount === 0) ||
-      (candidate.postIds.length > 0 && rest.postIds.length === 0);
+      (candidate.postIds.length > 0 && rest.postIds.length === 0) ||
+      (counted && candidate.count > 0 && rest.count === 0);
     return nothingLeft
       ? { action: 'drop', reason: 'blocked' }
-      : { action: 'leave-out', postIds, actorIds, reason: 'blocked' };
+      : { action: 'leave-out', postIds, actors, reason: 'blocked' };
+  }
+
+  /**
+   * The candidate's actors that are blocked, with their entries: ACTIVITY's actors are users,
+   * the owners of the blocked blogs; other types' are blogs.
+   */
+  private async blockedActors(
+    candidate: NotificationCandidate,
+    blocked: ReadonlySet<string>,
+  ): Promise<Map<string, number>> {
+    if (candidate.actorCount === 0) return new Map();
+    const actorIds =
+      candidate.subject.type === NotificationType.NOTIFICATION_TYPE_ACTIVITY
+        ? await this.ownersOf(blocked)
+        : blocked;
+    return this.digests.actorEntries(candidate, [...actorIds]);
   }
 
   private async ownersOf(blogIds: ReadonlySet<string>): Promise<ReadonlySet<string>> {

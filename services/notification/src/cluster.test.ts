@@ -6,6 +6,7 @@ import { assembleNotification, startNotification } from './index.js';
 import { FakeClock, follow, like, postCreated, T0 } from './test-fixtures/events.js';
 import { FakeMesh } from './test-fixtures/fake-mesh.js';
 import {
+  HANDLED_BY_HAND,
   OWNER,
   OWNER_BLOG,
   POST,
@@ -47,7 +48,13 @@ describe('notification on Redis Cluster', function () {
     const clock = new FakeClock();
     const config = clusterConfig({ NOTIFICATION_FATIGUE: 'ACTIVITY=1/1h/0' });
     const runtime = createRuntime(config, silentLogger);
-    const core = assembleNotification({ config, runtime, logger: silentLogger, clock: clock.now });
+    const core = assembleNotification({
+      config,
+      runtime,
+      logger: silentLogger,
+      clock: clock.now,
+      catchUp: HANDLED_BY_HAND,
+    });
     try {
       const apply = async (...events: eventsv1.Event[]) => {
         for (const event of events) await core.handler.handle(event);
@@ -98,7 +105,13 @@ describe('notification on Redis Cluster', function () {
     const clock = new FakeClock();
     const config = clusterConfig({ REDIS_PREFIX: 'cluster-batch' });
     const runtime = createRuntime(config, silentLogger);
-    const core = assembleNotification({ config, runtime, logger: silentLogger, clock: clock.now });
+    const core = assembleNotification({
+      config,
+      runtime,
+      logger: silentLogger,
+      clock: clock.now,
+      catchUp: HANDLED_BY_HAND,
+    });
     try {
       const failures = await core.handler.handleBatch([
         ...worldEvents(),

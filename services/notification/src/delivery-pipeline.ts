@@ -22,9 +22,12 @@ export type PipelineOutcome =
 
 /**
  * Policies, then the quotas they claimed, then words, then delivery: what every candidate goes
- * through, whatever produced it. What a policy leaves out (a blocked blog's posts) is not
- * worded. The policies and their order are chosen where the service is assembled (index.ts):
- * that order decides which policy a drop or delay is attributed to.
+ * through, whatever produced it. The quota slots are spent before delivery (so two replicas
+ * cannot both take the last one) and given back when the delivery fails: only delivered
+ * notifications count against fatigue and the budget, each once. What a policy leaves out (a
+ * blocked blog's posts) is not worded. The policies and their order are chosen where the
+ * service is assembled (index.ts): that order decides which policy a drop or delay is
+ * attributed to.
  */
 export class DeliveryPipeline {
   constructor(
@@ -64,7 +67,7 @@ export class DeliveryPipeline {
       readonly claim: QuotaClaim;
     }[] = [];
     const leftOutPosts = new Set<string>();
-    const leftOutActors = new Set<string>();
+    const leftOutActors = new Map<string, number>();
     for (const [i, verdict] of verdicts.entries()) {
       const policy = this.policies[i]?.name ?? 'unknown';
       if (verdict.action === 'drop') {
@@ -77,20 +80,25 @@ export class DeliveryPipeline {
         claims.push({ policy, reason: verdict.reason, claim: verdict.claim });
       if (verdict.action === 'leave-out') {
         for (const postId of verdict.postIds) leftOutPosts.add(postId);
-        for (const actorId of verdict.actorIds) leftOutActors.add(actorId);
+        for (const [actorId, entries] of verdict.actors) {
+          leftOutActors.set(actorId, Math.max(entries, leftOutActors.get(actorId) ?? 0));
+        }
       }
     }
     const sending = leaveOut(candidate, leftOutPosts, leftOutActors);
+    const { userId } = candidate.subject;
+    // The slots are held under the dedupe key: a retried flush of the candidate holds the
+    // same ones, not another.
+    const sendId = candidate.dedupeKey;
+    const spent = claims.map((c) => c.claim);
     // The words are read while the quotas are spent: one round trip less per delivery, at the
     // cost of rendering a candidate the quotas hold back.
-    const [decision, draft] = await Promise.all([
-      this.quotas.acquire(
-        candidate.subject.userId,
-        claims.map((c) => c.claim),
-        nowMs,
-      ),
+    const [acquired, rendered] = await Promise.allSettled([
+      this.quotas.acquire(userId, sendId, spent, nowMs),
       this.renderer.render(sending, nowMs),
     ]);
+    if (acquired.status === 'rejected') throw acquired.reason;
+    const decision = acquired.value;
     if (!decision.granted) {
       const refused = claims[decision.refused] ?? claims[0];
       return {
@@ -100,14 +108,38 @@ export class DeliveryPipeline {
         untilMs: decision.retryAtMs,
       };
     }
-    const result = await this.delivery.deliver(
-      candidate.subject.userId,
-      draft,
-      candidate.dedupeKey,
-      nowMs,
-    );
+    if (rendered.status === 'rejected') {
+      await this.release(userId, sendId, spent);
+      throw rendered.reason;
+    }
+    let result;
+    try {
+      result = await this.delivery.deliver(userId, rendered.value, candidate.dedupeKey, nowMs);
+    } catch (error) {
+      // The slots count deliveries: a failed one gives them back (its retry claims again),
+      // unless the append reached the inbox although its reply was lost.
+      const delivered = await this.delivery
+        .wasDelivered(userId, candidate.dedupeKey, nowMs)
+        .catch(() => true);
+      if (!delivered) await this.release(userId, sendId, spent);
+      throw error;
+    }
+    // A duplicate was delivered by an earlier attempt, under the same send id: its slots are
+    // the ones this attempt holds, so they stay spent.
     return result.status === 'delivered'
       ? { outcome: 'delivered', notification: result.notification }
       : { outcome: 'duplicate', notificationId: result.notificationId };
+  }
+
+  /**
+   * Gives the slots back. If that fails too they stay held by the send id, and the retry of
+   * the candidate reuses them rather than spending more.
+   */
+  private async release(
+    userId: string,
+    sendId: string,
+    claims: readonly QuotaClaim[],
+  ): Promise<void> {
+    await this.quotas.release(userId, sendId, claims).catch(() => undefined);
   }
 }

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { commonv1, notificationv1 } from '@feedmesh/contracts';
 import type { DigestSubject } from './activity.js';
-import type { DigestEntry, DigestSettings, DigestStore, PendingDigest } from './digest-store.js';
+import {
+  TRACKED_ACTORS,
+  type DigestEntry,
+  type DigestSettings,
+  type DigestStore,
+  type PendingDigest,
+} from './digest-store.js';
 import { T0 } from './test-fixtures/events.js';
 
 export interface DigestFixture {
@@ -309,6 +315,59 @@ export function describeDigestStoreContract(name: string, open: OpenDigests): vo
         digest?.postIds,
         Array.from({ length: 20 }, (_, i) => `p${String(24 - i).padStart(2, '0')}`),
       );
+    });
+
+    it("counts each tracked actor's entries, however far down the 20 listed actors it is", async () => {
+      const store = await openStore();
+      // alice replies three times first, then 20 others once each: she is not listed.
+      for (let i = 0; i < 3; i++) await store.add(entry('alice', T0 + i), T0 + i);
+      for (let i = 0; i < 20; i++) await store.add(entry(`fan-${i}`, T0 + 10 + i), T0 + 10 + i);
+      await store.add(entry('fan-0', T0 + 40), T0 + 40);
+      const [digest] = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.ok(digest);
+      assert.equal(digest.actorIds.includes('alice'), false);
+      const entries = await store.actorEntries(digest, ['alice', 'fan-0', 'fan-1', 'nobody']);
+      assert.deepEqual(
+        [...entries].sort(([a], [b]) => (a < b ? -1 : 1)),
+        [
+          ['alice', 3],
+          ['fan-0', 2],
+          ['fan-1', 1],
+        ],
+      );
+      assert.deepEqual(await store.actorEntries(digest, []), new Map());
+    });
+
+    it('counts the entries of the actors it still tracks, not of those it forgot', async () => {
+      const store = await openStore();
+      await store.add(entry('first', T0), T0);
+      await store.add(entry('first', T0 + 1), T0 + 1);
+      const many = Array.from({ length: TRACKED_ACTORS }, (_, i) => ({
+        ...entry(`fan-${i}`, T0 + 10 + i),
+      }));
+      await store.addAll(many, T0 + 10);
+      // Forgotten, then back: its entries count from its return.
+      await store.add(entry('first', T0 + 20_000), T0 + 20_000);
+      const [digest] = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.ok(digest);
+      assert.equal(digest.count, TRACKED_ACTORS + 3);
+      const entries = await store.actorEntries(digest, ['first', 'fan-0', 'fan-1']);
+      assert.deepEqual(
+        [...entries].sort(([a], [b]) => (a < b ? -1 : 1)),
+        [
+          ['fan-1', 1],
+          ['first', 1],
+        ],
+      );
+    });
+
+    it('answers no entries for a digest it no longer has', async () => {
+      const store = await openStore();
+      await store.add(entry('alice', T0), T0);
+      const [digest] = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.ok(digest);
+      await store.complete(digest);
+      assert.deepEqual(await store.actorEntries(digest, ['alice']), new Map());
     });
 
     it("uses an entry's own window, so a window of 0 is due at once", async () => {

@@ -79,6 +79,16 @@ export interface DigestStore {
   postpone(digest: PendingDigest, untilMs: number): Promise<void>;
   /** Digests not yet completed, claimed or not. */
   pendingCount(): Promise<number>;
+  /**
+   * How many of the digest's entries each of `actorIds` made (a user's likes or replies of an
+   * ACTIVITY digest, a blog's posts of a NEW_POST one), for those among the actors it tracks,
+   * listed or not; the others are not in the map. What the blocked policy takes out of a
+   * count. Empty once the digest was completed.
+   */
+  actorEntries(
+    digest: Pick<PendingDigest, 'digestId' | 'subject'>,
+    actorIds: readonly string[],
+  ): Promise<Map<string, number>>;
 }
 
 export interface DigestSettings {
@@ -119,6 +129,8 @@ interface StoredDigest {
   /** Where it sits in the due order: its flush time, or the end of its lease once claimed. */
   dueAtMs: number;
   readonly actors: Map<string, number>;
+  /** Entries per tracked actor. */
+  readonly entries: Map<string, number>;
   forgottenActors: number;
   readonly posts: Map<string, number>;
 }
@@ -155,6 +167,7 @@ export class InMemoryDigestStore implements DigestStore {
         flushAtMs,
         dueAtMs: flushAtMs,
         actors: new Map(),
+        entries: new Map(),
         forgottenActors: 0,
         posts: new Map(),
       };
@@ -167,6 +180,7 @@ export class InMemoryDigestStore implements DigestStore {
     // The i-th actor (and post) of an entry counts as i ms older: an entry's order is kept.
     entry.actorIds.forEach((actorId, i) => {
       if (actorId === '') return;
+      digest.entries.set(actorId, (digest.entries.get(actorId) ?? 0) + 1);
       const seen = digest.actors.get(actorId);
       if (seen === undefined || entry.atMs - i > seen) digest.actors.set(actorId, entry.atMs - i);
     });
@@ -174,6 +188,7 @@ export class InMemoryDigestStore implements DigestStore {
     if (excess > 0) {
       for (const leastRecent of byRecency(digest.actors).slice(-excess)) {
         digest.actors.delete(leastRecent);
+        digest.entries.delete(leastRecent);
       }
       digest.forgottenActors += excess;
     }
@@ -221,6 +236,19 @@ export class InMemoryDigestStore implements DigestStore {
 
   async pendingCount(): Promise<number> {
     return this.digests.size;
+  }
+
+  async actorEntries(
+    pending: Pick<PendingDigest, 'digestId' | 'subject'>,
+    actorIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    const entries = new Map<string, number>();
+    const digest = this.digests.get(pending.digestId);
+    for (const actorId of actorIds) {
+      const made = digest?.entries.get(actorId);
+      if (made !== undefined) entries.set(actorId, made);
+    }
+    return entries;
   }
 }
 

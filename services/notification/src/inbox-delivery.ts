@@ -54,6 +54,11 @@ export class InboxDelivery {
     return result;
   }
 
+  /** Whether the inbox has a notification of `dedupeKey` (an append whose reply was lost). */
+  wasDelivered(userId: string, dedupeKey: string, nowMs: number): Promise<boolean> {
+    return this.inbox.wasDelivered(userId, dedupeKey, nowMs);
+  }
+
   private async logSent(notification: notificationv1.Notification): Promise<void> {
     try {
       const experiments = await this.experiments.get(notification.userId).catch(() => []);

@@ -22,6 +22,7 @@ import { FatiguePolicy } from './fatigue.policy.js';
 import { FreshnessPolicy } from './freshness.policy.js';
 import { InboxDelivery } from './inbox-delivery.js';
 import { InterestLearner } from './interest-learner.js';
+import { GroupCatchUp, type CatchUp } from './log-catch-up.js';
 import { connectMesh, type MeshClients } from './mesh-clients.js';
 import { createNotificationMetrics } from './metrics.js';
 import { NewPostTrigger } from './new-post.trigger.js';
@@ -53,6 +54,12 @@ export interface NotificationOptions {
   readonly clock?: () => number;
   /** Where the open-probability model is read from; the runtime's registry by default. */
   readonly registry?: ModelRegistry;
+  /**
+   * Tells the reactivation job whether group `notification` has handled the log up to now: by
+   * default the log's lag of the group. Tests that hand events to the handler themselves,
+   * with no consumer, pass one that always has.
+   */
+  readonly catchUp?: CatchUp;
 }
 
 /** A delivered key stays a duplicate far longer than any flush retry takes. */
@@ -68,6 +75,10 @@ const INTERESTS_KEPT = 50;
 /** Preferences read by policies are reused this long, ms. */
 const PREFERENCES_CACHE_MS = 1_000;
 const LAPSE_CHECK_BATCH = 20;
+/** The longest a reactivation run waits for the group to catch up with the log, ms. */
+const CATCH_UP_WAIT_MS = 30_000;
+/** Between two looks at the group's lag while it waits, ms. */
+const CATCH_UP_POLL_MS = 250;
 
 /**
  * The notification service: consumes the log as group `notification`, turns activity, new
@@ -217,7 +228,7 @@ export function assembleNotification(options: NotificationOptions): Notification
     new FreshnessPolicy(config.NOTIFICATION_MAX_AGE),
     new StillLapsedPolicy(stores.sessions),
     new DeletedPostPolicy(stores.directory),
-    new BlockedPolicy(stores.blocks, stores.directory),
+    new BlockedPolicy(stores.blocks, stores.directory, stores.digests),
     new DeduplicationPolicy(stores.inbox),
     new QuietHoursPolicy(stores.preferences),
     openProbability,
@@ -308,8 +319,19 @@ export function assembleNotification(options: NotificationOptions): Notification
     onDigested,
     clock,
   );
+  const catchUp =
+    options.catchUp ??
+    new GroupCatchUp(runtime.eventLog, NOTIFICATION_GROUP, {
+      // A tenth of the interval at most: a run that cannot start leaves it to the next.
+      waitMs: Math.min(
+        CATCH_UP_WAIT_MS,
+        Math.floor(config.NOTIFICATION_REACTIVATION_INTERVAL_MS / 10),
+      ),
+      pollMs: CATCH_UP_POLL_MS,
+    });
   const reactivationJob = new ReactivationJob(
     stores.sessions,
+    catchUp,
     new ReactivationPicker(mesh, stores.directory, {
       posts: config.NOTIFICATION_REACTIVATION_POSTS,
       candidates: 200,
@@ -344,7 +366,7 @@ export function assembleNotification(options: NotificationOptions): Notification
     reactivation: new PeriodicJob(
       'reactivation',
       config.NOTIFICATION_REACTIVATION_INTERVAL_MS,
-      async () => void (await reactivationJob.runOnce()),
+      async (signal) => void (await reactivationJob.runOnce(signal)),
       logger,
     ),
     openModel,

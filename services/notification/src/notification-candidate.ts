@@ -4,6 +4,8 @@ import type { PendingDigest } from './digest-store.js';
 
 /** A notification that may be sent: what the policies judge and the renderer words. */
 export interface NotificationCandidate {
+  /** The digest it comes from (DigestStore.actorEntries). */
+  readonly digestId: string;
   readonly subject: DigestSubject;
   /** Distinct actors (users; blogs for NEW_POST and REACTIVATION), most recent first, ≤ 20. */
   readonly actorIds: readonly string[];
@@ -20,6 +22,7 @@ export interface NotificationCandidate {
 
 export function candidateOf(digest: PendingDigest): NotificationCandidate {
   return {
+    digestId: digest.digestId,
     subject: digest.subject,
     actorIds: digest.actorIds,
     actorCount: digest.actorCount,
@@ -38,32 +41,36 @@ export function linkedPostIds(candidate: NotificationCandidate): string[] {
 }
 
 /**
- * The candidate without some of its posts and actors (a policy left them out). Its counts go
- * down by what was left out of what they count: actors always; for NEW_POST, whose entries are
- * posts, the count by the posts; for ACTIVITY, whose entries are the actors' events, by at
- * least one per actor. A REACTIVATION or TRENDING candidate is one entry, however many posts.
+ * The candidate without some of its posts and actors (a policy left them out): `actors` maps
+ * each actor left out to the candidate's entries that were theirs (DigestStore.actorEntries),
+ * and holds only actors the candidate has, listed or not. Its counts go down by what was left
+ * out of what they count: its actors by those left out; for ACTIVITY, whose entries are the
+ * actors' events, and NEW_POST, whose entries are the blogs' posts, its count by their entries
+ * (for NEW_POST at least by the listed posts left out). A REACTIVATION or TRENDING candidate is
+ * one entry, however many posts.
  */
 export function leaveOut(
   candidate: NotificationCandidate,
   postIds: ReadonlySet<string>,
-  actorIds: ReadonlySet<string>,
+  actors: ReadonlyMap<string, number>,
 ): NotificationCandidate {
-  if (postIds.size === 0 && actorIds.size === 0) return candidate;
+  if (postIds.size === 0 && actors.size === 0) return candidate;
   const keptPosts = candidate.postIds.filter((postId) => !postIds.has(postId));
-  const keptActors = candidate.actorIds.filter((actorId) => !actorIds.has(actorId));
+  const keptActors = candidate.actorIds.filter((actorId) => !actors.has(actorId));
   const lostPosts = candidate.postIds.length - keptPosts.length;
-  const lostActors = candidate.actorIds.length - keptActors.length;
+  let lostActorEntries = 0;
+  for (const entries of actors.values()) lostActorEntries += entries;
   const lostEntries =
     candidate.subject.type === notificationv1.NotificationType.NOTIFICATION_TYPE_NEW_POST
-      ? lostPosts
+      ? Math.max(lostPosts, lostActorEntries)
       : candidate.subject.type === notificationv1.NotificationType.NOTIFICATION_TYPE_ACTIVITY
-        ? lostActors
+        ? lostActorEntries
         : 0;
   return {
     ...candidate,
     postIds: keptPosts,
     actorIds: keptActors,
-    actorCount: Math.max(keptActors.length, candidate.actorCount - lostActors),
+    actorCount: Math.max(keptActors.length, candidate.actorCount - actors.size),
     count: Math.max(0, candidate.count - lostEntries),
   };
 }

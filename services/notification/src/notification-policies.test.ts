@@ -127,6 +127,75 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
         h.clock.advance(DAY_MS);
         assert.equal((await h.core.flusher.flushDue()).delivered, 1);
       });
+
+      /** The inbox refuses appends until the returned function is called. */
+      function failInboxAppends(): () => void {
+        const inboxStore = h.core.stores.inbox;
+        const append = inboxStore.append;
+        inboxStore.append = async () => {
+          throw new Error('inbox unavailable');
+        };
+        return () => {
+          inboxStore.append = append;
+        };
+      }
+
+      it('spend no slot on a delivery that failed: its retry is sent, and counted once', async () => {
+        open({ NOTIFICATION_FATIGUE: 'ACTIVITY=1/1h/0', NOTIFICATION_DIGEST_WINDOW_MS: '0' });
+        await h.apply(...worldEvents(), postCreated('p2', OWNER_BLOG));
+        await h.apply(like('u-alice', 'p1'));
+        const restore = failInboxAppends();
+        assert.equal((await h.core.flusher.flushDue()).failed, 1);
+        restore();
+        // Its lease ends and the flush is retried: the failed attempt holds no ACTIVITY slot...
+        h.clock.advance(30_000);
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        assert.equal((await inbox()).length, 1);
+        // ...and the delivered one holds exactly one: the next like waits for the hour.
+        await h.apply(like('u-bob', 'p2'));
+        const held = await h.core.flusher.flushDue();
+        assert.deepEqual([held.delivered, held.delayed], [0, 1]);
+      });
+
+      it('keep the slot of a delivery that reached the inbox although its reply was lost', async () => {
+        open({ NOTIFICATION_FATIGUE: 'ACTIVITY=1/1h/0', NOTIFICATION_DIGEST_WINDOW_MS: '0' });
+        await h.apply(...worldEvents(), postCreated('p2', OWNER_BLOG));
+        await h.apply(like('u-alice', 'p1'));
+        const inboxStore = h.core.stores.inbox;
+        const append = inboxStore.append;
+        inboxStore.append = async (...args) => {
+          await append.apply(inboxStore, args);
+          throw new Error('connection reset');
+        };
+        assert.equal((await h.core.flusher.flushDue()).failed, 1);
+        inboxStore.append = append;
+        h.clock.advance(30_000);
+        // The retry finds it delivered; the hour's one ACTIVITY slot stays spent on it.
+        assert.equal((await h.core.flusher.flushDue()).dropped, 1);
+        await h.apply(like('u-bob', 'p2', h.clock.nowMs));
+        assert.deepEqual((await h.core.flusher.flushDue()).delayed, 1);
+        assert.equal((await inbox()).length, 1);
+      });
+
+      it('leave the budget untouched by a notification that failed and was then dropped', async () => {
+        open({ NOTIFICATION_DAILY_BUDGET: '1', NOTIFICATION_DIGEST_WINDOW_MS: '0' });
+        await h.apply(...worldEvents(), postCreated('p2', OWNER_BLOG));
+        await h.apply(like('u-alice', 'p1'));
+        const restore = failInboxAppends();
+        assert.equal((await h.core.flusher.flushDue()).failed, 1);
+        restore();
+        // The post is deleted before the retry: the like is never delivered...
+        await h.apply(postDeleted('p1', T0 + 1_000));
+        h.clock.advance(30_000);
+        assert.equal((await h.core.flusher.flushDue()).dropped, 1);
+        // ...so the day's one notification is still there to send.
+        await h.apply(like('u-bob', 'p2', h.clock.nowMs));
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        assert.deepEqual(
+          (await inbox()).map((n) => n.title),
+          ['bob liked your post'],
+        );
+      });
     });
 
     describe('quiet hours', () => {
@@ -324,6 +393,67 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
             3,
           ],
         ]);
+      });
+
+      it("counts the replies of the actors left, not one per blocked actor: a blocked user's three replies leave bob's one", async () => {
+        open();
+        const reply = (userId: string, atMs: number) =>
+          engagement(commonv1.EngagementKind.ENGAGEMENT_KIND_REPLY, userId, 'p1', atMs);
+        await h.apply(
+          ...worldEvents(),
+          block(OWNER, 'b-alice', T0 - DAY_MS),
+          reply('u-alice', T0),
+          reply('u-alice', T0 + 1),
+          reply('u-alice', T0 + 2),
+          reply('u-bob', T0 + 3),
+        );
+        h.clock.advance(WINDOW_MS);
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        assert.deepEqual(
+          (await inbox()).map((n) => [n.title, n.body, n.actorIds, n.count]),
+          [['bob replied to your post', '', ['u-bob'], 1]],
+        );
+      });
+
+      it('leaves a blocked liker out of the count when it is not among the 20 actors a digest lists', async () => {
+        open();
+        const fans = Array.from({ length: 20 }, (_, i) => `u-fan-${i}`);
+        await h.apply(
+          ...worldEvents(),
+          block(OWNER, 'b-alice', T0 - DAY_MS),
+          like('u-alice', 'p1', T0),
+          ...fans.map((fan, i) => like(fan, 'p1', T0 + 1 + i)),
+        );
+        h.clock.advance(WINDOW_MS);
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        const [notification] = await inbox();
+        assert.deepEqual(
+          [notification?.title, notification?.count, notification?.actorIds.includes('u-alice')],
+          ['20 people liked your post', 20, false],
+        );
+      });
+
+      it('leaves every post of a blocked blog out of "N new posts", not only those among the 20 it links to', async () => {
+        open();
+        await h.apply(
+          ...worldEvents(),
+          follow('u-fan', 'b-alice', T0 - DAY_MS),
+          follow('u-fan', 'b-bob', T0 - DAY_MS),
+        );
+        // Five of alice's posts, then twenty of bob's: the digest links to bob's twenty. Then
+        // u-fan blocks alice, with her posts pending.
+        await h.apply(
+          ...Array.from({ length: 5 }, (_, i) => postCreated(`alice-${i}`, 'b-alice', T0 + i)),
+          ...Array.from({ length: 20 }, (_, i) => postCreated(`bob-${i}`, 'b-bob', T0 + 10 + i)),
+          block('u-fan', 'b-alice', T0 + 100),
+        );
+        h.clock.advance(15 * MINUTE_MS);
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        const [notification] = await inbox('u-fan');
+        assert.deepEqual(
+          [notification?.title, notification?.body, notification?.count, notification?.actorIds],
+          ['New from bob', '20 new posts', 20, ['b-bob']],
+        );
       });
     });
 

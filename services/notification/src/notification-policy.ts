@@ -5,12 +5,14 @@ export type PolicyVerdict =
   | { readonly action: 'deliver' }
   /**
    * Deliver, but without these of its posts and actors (what the user must not see): the
-   * pipeline renders the candidate without what any policy left out (leaveOut).
+   * pipeline renders the candidate without what any policy left out (leaveOut). `actors` maps
+   * each actor left out to the candidate's entries that were theirs, so the counts go down by
+   * what they made.
    */
   | {
       readonly action: 'leave-out';
       readonly postIds: readonly string[];
-      readonly actorIds: readonly string[];
+      readonly actors: ReadonlyMap<string, number>;
       readonly reason: string;
     }
   | { readonly action: 'drop'; readonly reason: string }

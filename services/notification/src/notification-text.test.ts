@@ -23,6 +23,7 @@ describe('NotificationRenderer', () => {
     extra: Partial<NotificationCandidate> = {},
   ): NotificationCandidate {
     return {
+      digestId: 'e1',
       subject: {
         userId: 'owner',
         type: notificationv1.NotificationType.NOTIFICATION_TYPE_ACTIVITY,

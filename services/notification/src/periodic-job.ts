@@ -4,19 +4,20 @@ import { runAsService } from '@feedmesh/telemetry';
 const MAX_BACKOFF_MS = 60_000;
 
 /**
- * Runs `run` every `intervalMs` until stopped: the first run one interval after start (the
- * consumer must catch up first), a failed run retried sooner with backoff, never two runs at
- * once. `stop()` lets a run in progress finish.
+ * Runs `run` every `intervalMs` until stopped: the first run one interval after start, a failed
+ * run retried sooner with backoff, never two runs at once. `stop()` lets a run in progress
+ * finish, and aborts the signal it was given (a run waiting for something ends its wait).
  */
 export class PeriodicJob {
   private stopping = false;
+  private readonly stopped = new AbortController();
   private wakeUp: (() => void) | undefined;
   private running: Promise<void> | undefined;
 
   constructor(
     readonly name: string,
     private readonly intervalMs: number,
-    private readonly run: () => Promise<void>,
+    private readonly run: (signal: AbortSignal) => Promise<void>,
     private readonly logger: Logger,
   ) {}
 
@@ -27,6 +28,7 @@ export class PeriodicJob {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopped.abort();
     this.wakeUp?.();
     await this.running;
   }
@@ -41,7 +43,7 @@ export class PeriodicJob {
       await this.sleep(wait);
       if (this.stopping) return;
       try {
-        await this.run();
+        await this.run(this.stopped.signal);
         failures = 0;
       } catch (error) {
         failures += 1;

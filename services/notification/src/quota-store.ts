@@ -22,12 +22,25 @@ export type QuotaDecision =
   | { readonly granted: false; readonly refused: number; readonly retryAtMs: number };
 
 /**
- * Sliding-window send counts per user. `acquire` grants a send only when every claim has
- * room, and then counts it in all of them, atomically: a send refused by the daily budget
- * does not use up a fatigue slot, and two replicas cannot both take the last one.
+ * Sliding-window send counts per user, each send held under an id (the notification's dedupe
+ * key), so that only a delivered notification keeps counting, and counts once:
+ *
+ * - `acquire` grants a send only when every claim has room, and then counts it in all of them,
+ *   atomically: a send refused by the daily budget does not use up a fatigue slot, and two
+ *   replicas cannot both take the last one. A claim that already holds `sendId` (an earlier
+ *   attempt of the same notification that was never released: its process died before it
+ *   could deliver or release) is granted without a second slot.
+ * - `release` gives the send's slots back: its delivery failed (the flush is retried later, and
+ *   its retry claims again) or it was never delivered. Releasing what is not held does nothing.
  */
 export interface QuotaStore {
-  acquire(userId: string, claims: readonly QuotaClaim[], nowMs: number): Promise<QuotaDecision>;
+  acquire(
+    userId: string,
+    sendId: string,
+    claims: readonly QuotaClaim[],
+    nowMs: number,
+  ): Promise<QuotaDecision>;
+  release(userId: string, sendId: string, claims: readonly QuotaClaim[]): Promise<void>;
 }
 
 /**
@@ -51,27 +64,50 @@ export function roomAt(
 }
 
 export class InMemoryQuotaStore implements QuotaStore {
-  private readonly sends = new Map<string, number[]>();
+  /** Per user and counter: send id -> when it was granted. */
+  private readonly sends = new Map<string, Map<string, number>>();
 
   async acquire(
     userId: string,
+    sendId: string,
     claims: readonly QuotaClaim[],
     nowMs: number,
   ): Promise<QuotaDecision> {
     let refused = -1;
     let retryAtMs = nowMs;
-    claims.forEach((claim, i) => {
-      const key = `${userId}|${claim.counter}`;
+    const counters = claims.map((claim, i) => {
       const horizon = Math.max(claim.windowMs, claim.minGapMs);
-      const kept = (this.sends.get(key) ?? []).filter((at) => at > nowMs - horizon);
-      this.sends.set(key, kept);
-      const at = roomAt(kept, claim, nowMs);
-      if (at === undefined) return;
-      if (refused < 0) refused = i;
-      retryAtMs = Math.max(retryAtMs, at);
+      const held = this.counter(userId, claim);
+      for (const [id, at] of held) if (at <= nowMs - horizon) held.delete(id);
+      if (held.has(sendId)) return held;
+      const at = roomAt(
+        [...held.values()].sort((a, b) => a - b),
+        claim,
+        nowMs,
+      );
+      if (at !== undefined) {
+        if (refused < 0) refused = i;
+        retryAtMs = Math.max(retryAtMs, at);
+      }
+      return held;
     });
     if (refused >= 0) return { granted: false, refused, retryAtMs };
-    for (const claim of claims) this.sends.get(`${userId}|${claim.counter}`)?.push(nowMs);
+    for (const held of counters) if (!held.has(sendId)) held.set(sendId, nowMs);
     return { granted: true };
   }
+
+  async release(userId: string, sendId: string, claims: readonly QuotaClaim[]): Promise<void> {
+    for (const claim of claims) this.sends.get(keyOf(userId, claim))?.delete(sendId);
+  }
+
+  private counter(userId: string, claim: QuotaClaim): Map<string, number> {
+    const key = keyOf(userId, claim);
+    let held = this.sends.get(key);
+    if (held === undefined) this.sends.set(key, (held = new Map()));
+    return held;
+  }
+}
+
+function keyOf(userId: string, claim: QuotaClaim): string {
+  return `${userId}|${claim.counter}`;
 }

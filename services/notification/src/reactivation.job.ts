@@ -2,6 +2,7 @@ import { commonv1, notificationv1 } from '@feedmesh/contracts';
 import type { Logger } from '@feedmesh/service-kit';
 import { withSpan } from '@feedmesh/telemetry';
 import type { DigestEntry, DigestStore } from './digest-store.js';
+import type { CatchUp } from './log-catch-up.js';
 import type { ReactivationPicker } from './reactivation.picker.js';
 import type { LapseCheck, SessionStore } from './session-store.js';
 
@@ -17,6 +18,11 @@ export interface ReactivationJobSettings {
 }
 
 export interface ReactivationRunReport {
+  /**
+   * Whether the consumer group had handled the log up to the run's start. When it had not
+   * (a new group replaying the log, a backlog) the run judged nobody: every other count is 0.
+   */
+  readonly caughtUp: boolean;
   readonly checked: number;
   /** Reactivation digests queued for delivery. */
   readonly queued: number;
@@ -27,8 +33,9 @@ export interface ReactivationRunReport {
 }
 
 /**
- * The periodic reactivation job: claims the users whose lapse check is due (SessionStore: no
- * session for `lapseMs`), and for each one still lapsed and not yet reactivated for this lapse,
+ * The periodic reactivation job: once the consumer group has handled the log up to the run's
+ * start (CatchUp), claims the users whose lapse check is due (SessionStore: no session for
+ * `lapseMs`), and for each one still lapsed and not yet reactivated for this lapse,
  * picks their best candidates from candidate-generation and the ranker (ReactivationPicker) and
  * queues one REACTIVATION digest. The digest then goes through the policies like any other
  * (quiet hours delay it, fatigue and the budget hold it, preferences drop it), and is dropped
@@ -37,10 +44,16 @@ export interface ReactivationRunReport {
  * One digest per lapse: the entry's id names the user and the session the lapse follows, and
  * the session records which lapse was answered. A user who comes back and lapses again is a
  * new lapse. A pick that fails leaves the check claimed; its lease ends and a later run retries.
+ *
+ * Lapses are judged from the sessions the group has read, so a run judges nobody while the
+ * group is behind the log: a new group reading the log from the beginning has a user's old
+ * sessions before their recent ones, and would find them lapsed in between. Such a run leaves
+ * every check due for the next run.
  */
 export class ReactivationJob {
   constructor(
     private readonly sessions: SessionStore,
+    private readonly catchUp: CatchUp,
     private readonly picker: ReactivationPicker,
     private readonly digests: DigestStore,
     private readonly settings: ReactivationJobSettings,
@@ -52,11 +65,21 @@ export class ReactivationJob {
   /**
    * Handles every check due now, a batch at a time, each at most once: a check whose pick
    * failed is due again when its lease ends, which a long run (picks timing out) can outlast;
-   * claimed again, it is left for the next run and this one ends.
+   * claimed again, it is left for the next run and this one ends. Judges nobody unless the
+   * group has caught up with the log (`signal` ends that wait: the service is stopping).
    */
-  runOnce(): Promise<ReactivationRunReport> {
+  runOnce(signal?: AbortSignal): Promise<ReactivationRunReport> {
     return withSpan('notification.reactivation.run', {}, async (span) => {
-      const report = { checked: 0, queued: 0, skipped: 0, failed: 0 };
+      const report = { caughtUp: true, checked: 0, queued: 0, skipped: 0, failed: 0 };
+      report.caughtUp = await this.catchUp.caughtUp(signal);
+      span.setAttribute('notification.caught_up', report.caughtUp);
+      if (!report.caughtUp) {
+        this.logger.info(
+          { job: 'reactivation' },
+          'reactivation run skipped: the consumer group has not caught up with the log',
+        );
+        return report;
+      }
       const tried = new Set<string>();
       for (;;) {
         const { batchSize, leaseMs } = this.settings;

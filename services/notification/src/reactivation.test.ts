@@ -84,7 +84,7 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
         session('u-active', T0 - HOUR_MS),
       );
       const report = await runJob();
-      assert.deepEqual(report, { checked: 1, queued: 1, skipped: 0, failed: 0 });
+      assert.deepEqual(report, { caughtUp: true, checked: 1, queued: 1, skipped: 0, failed: 0 });
 
       const [digest, ...rest] = await inbox('u-lapsed');
       assert.deepEqual(rest, []);
@@ -199,7 +199,13 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
     it('leaves users lapsed for longer than the limit alone', async () => {
       mesh.candidates.set('u-lapsed', POSTS);
       await h.apply(session('u-lapsed', T0 - 90 * DAY_MS));
-      assert.deepEqual(await runJob(), { checked: 1, queued: 0, skipped: 1, failed: 0 });
+      assert.deepEqual(await runJob(), {
+        caughtUp: true,
+        checked: 1,
+        queued: 0,
+        skipped: 1,
+        failed: 0,
+      });
       assert.deepEqual(await inbox('u-lapsed'), []);
     });
 
@@ -207,7 +213,13 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
       mesh.candidates.set('u-lapsed', POSTS);
       await h.apply(session('u-lapsed', T0 - 10 * DAY_MS));
       mesh.down.candidates = true;
-      assert.deepEqual(await runJob(), { checked: 1, queued: 0, skipped: 0, failed: 1 });
+      assert.deepEqual(await runJob(), {
+        caughtUp: true,
+        checked: 1,
+        queued: 0,
+        skipped: 0,
+        failed: 1,
+      });
       assert.deepEqual(await inbox('u-lapsed'), []);
 
       mesh.down.candidates = false;

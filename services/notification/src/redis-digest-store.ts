@@ -22,6 +22,8 @@ import type { NotificationKeys } from './redis-keys.js';
  * - `:d:<id>`         hash: the subject, count, first/last activity, flush time
  * - `:d:<id>:actors`  zset actor -> time of their latest activity (capped at TRACKED_ACTORS)
  * - `:d:<id>:posts`   zset post -> time of its latest entry (capped at LISTED_POSTS)
+ * - `:d:<id>:repeats` hash actor -> entries of a tracked actor beyond its first (only actors
+ *                     with more than one: a new post's fan-out costs no extra write)
  * - `:ev:<event id>`  marks an entry as digested, for `eventMemoryMs`
  * A digest and its shard's due index share a hash tag, so every operation is one script.
  *
@@ -74,8 +76,14 @@ for e = 1, tonumber(ARGV[5]) do
       redis.call('ZADD', due, flushAt, id)
       redis.call('SET', open, id, 'PX', ttl)
     end
-    local actors, posts = d .. ':actors', d .. ':posts'
-    for i = 1, nActors do redis.call('ZADD', actors, 'GT', atMs - i + 1, ARGV[b + 11 + i]) end
+    local actors, posts, repeats = d .. ':actors', d .. ':posts', d .. ':repeats'
+    for i = 1, nActors do
+      local actor = ARGV[b + 11 + i]
+      -- 0: the actor was tracked already; this entry is one more of theirs.
+      if redis.call('ZADD', actors, 'GT', atMs - i + 1, actor) == 0 then
+        if redis.call('HINCRBY', repeats, actor, 1) == 1 then redis.call('PEXPIRE', repeats, ttl) end
+      end
+    end
     for i = 1, nPosts do
       redis.call('ZADD', posts, 'GT', atMs - i + 1, ARGV[b + 11 + nActors + i])
     end
@@ -84,7 +92,8 @@ for e = 1, tonumber(ARGV[5]) do
       -- No more members than this entry's: the set is new (or holds only these), so no TTL.
       if count <= nActors then redis.call('PEXPIRE', actors, ttl) end
       if count > tracked then
-        redis.call('ZPOPMIN', actors, count - tracked)
+        local popped = redis.call('ZPOPMIN', actors, count - tracked)
+        for j = 1, #popped, 2 do redis.call('HDEL', repeats, popped[j]) end
         redis.call('HINCRBY', d, 'forgotten', count - tracked)
       end
     end
@@ -135,7 +144,7 @@ const COMPLETE = new LuaScript(
   `
 redis.call('ZREM', KEYS[1], ARGV[1])
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
+redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 return 1
 `,
 );
@@ -150,7 +159,25 @@ redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 redis.call('PEXPIRE', KEYS[4], ARGV[3])
 redis.call('PEXPIRE', KEYS[5], ARGV[3])
+redis.call('PEXPIRE', KEYS[6], ARGV[3])
 return 1
+`,
+);
+
+/**
+ * Entries of each of ARGV's actors in a digest: KEYS are its actors and repeats. 0 for an actor
+ * it does not track.
+ */
+const ACTOR_ENTRIES = new LuaScript(
+  'notification.digest.actor-entries',
+  `
+local tracked = redis.call('ZMSCORE', KEYS[1], unpack(ARGV))
+local repeats = redis.call('HMGET', KEYS[2], unpack(ARGV))
+local out = {}
+for i = 1, #ARGV do
+  if tracked[i] then out[i] = 1 + tonumber(repeats[i] or '0') else out[i] = 0 end
+end
+return out
 `,
 );
 
@@ -314,6 +341,25 @@ export class RedisDigestStore implements DigestStore {
     return counts.reduce((sum, count) => sum + count, 0);
   }
 
+  async actorEntries(
+    digest: Pick<PendingDigest, 'digestId' | 'subject'>,
+    actorIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    const entries = new Map<string, number>();
+    const asked = [...new Set(actorIds)].filter((actorId) => actorId !== '');
+    if (asked.length === 0) return entries;
+    const d = `${this.shardKey(digest.subject.userId)}:d:${digest.digestId}`;
+    const made = (await ACTOR_ENTRIES.run(
+      this.redis,
+      [`${d}:actors`, `${d}:repeats`],
+      asked,
+    )) as number[];
+    asked.forEach((actorId, i) => {
+      if ((made[i] ?? 0) > 0) entries.set(actorId, made[i]!);
+    });
+    return entries;
+  }
+
   private shardKey(userId: string): string {
     return this.keys.digestShard(shardOf(userId, this.settings.shards));
   }
@@ -321,7 +367,7 @@ export class RedisDigestStore implements DigestStore {
   private digestKeys(shard: string, digest: PendingDigest): string[] {
     const d = `${shard}:d:${digest.digestId}`;
     const open = `${shard}:open:${groupKeyOf(digest.subject)}`;
-    return [`${shard}:due`, open, d, `${d}:actors`, `${d}:posts`];
+    return [`${shard}:due`, open, d, `${d}:actors`, `${d}:posts`, `${d}:repeats`];
   }
 }
 
