@@ -150,6 +150,37 @@ layers:
     assert.match(issues[0]?.problem ?? '', /model, which layer "ranking" already overrides/);
   });
 
+  it('rejects a hash seed two layers share, whose experiments would split users the same way', () => {
+    // Layers are meant to split users independently, each experiment with its own seed. With
+    // one seed (here: b's explicit seed is a's key, a's default seed) both experiments hash
+    // every user to the same position: all of a's treatment is b's treatment, so neither
+    // experiment's difference can be told from the other's.
+    const issues = issuesOf(`
+layers:
+  - id: ranking
+    experiments:
+      - { key: a, variants: [{ name: x }, { name: y }] }
+  - id: mixing
+    experiments:
+      - { key: b, seed: a, variants: [{ name: x }, { name: y }] }
+`);
+    assert.equal(issues[0]?.path, 'layers[1].experiments[0].seed');
+    assert.match(issues[0]?.problem ?? '', /layers\[0\]\.experiments\[0\]/);
+    // Within one layer the experiments hold disjoint slices, so a shared seed splits no user
+    // twice (a relaunch under a new key may keep the seed to keep its users' variants).
+    validateExperimentsConfig({
+      layers: [
+        {
+          id: 'l',
+          experiments: [
+            { key: 'a', namespace: [0, 0.5], variants: [{ name: 'x' }, { name: 'y' }] },
+            { key: 'b', seed: 'a', namespace: [0.5, 1], variants: [{ name: 'x' }, { name: 'y' }] },
+          ],
+        },
+      ],
+    });
+  });
+
   it('rejects unknown fields, unknown objectives and bad ids with their paths', () => {
     const issues = issuesOf(`
 layers:

@@ -227,6 +227,9 @@ function crossFieldIssues(config: RawConfig): RawIssue[] {
   // Which layer overrides each pipeline parameter: two layers changing the same parameter
   // would make one user's value depend on the order layers are applied in.
   const parameterOwners = new Map<string, string>();
+  // Which experiment first hashes with each (seed, hash version): the same seed in two layers
+  // puts every user at the same position in both, so the layers would split users alike.
+  const seedOwners = new Map<string, { layer: string; where: string }>();
 
   config.layers.forEach((layer, l) => {
     const layerPath = ['layers', l];
@@ -248,6 +251,17 @@ function crossFieldIssues(config: RawConfig): RawIssue[] {
           message: `duplicates ${previous}.key "${experiment.key}"`,
         });
       } else experimentKeys.set(experiment.key, where);
+
+      const seed = experiment.seed ?? experiment.key;
+      const hashKey = `${experiment.hashVersion}:${seed}`;
+      const seedOwner = seedOwners.get(hashKey);
+      if (seedOwner === undefined) seedOwners.set(hashKey, { layer: layer.id, where });
+      else if (seedOwner.layer !== layer.id) {
+        issues.push({
+          path: [...path, 'seed'],
+          message: `hashes with seed "${seed}", as ${seedOwner.where} of layer "${seedOwner.layer}" does: the two experiments would split users the same way (each user on the same side of both); give each layer's experiments their own seed`,
+        });
+      }
 
       const range = experiment.namespace ?? [0, 1];
       if (range[0] >= range[1]) {

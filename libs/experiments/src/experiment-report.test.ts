@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { InvalidArgumentError } from '@feedmesh/errors';
 import { assign } from './assignment.js';
 import { validateExperimentsConfig } from './experiment-config.js';
 import {
   buildExperimentReport,
   experimentReportFromEvents,
   type ExperimentReport,
+  type ReportOptions,
 } from './experiment-report.js';
 import { growthbookHash } from './growthbook-hash.js';
 import { renderExperimentReportHtml } from './report-html.js';
@@ -120,6 +122,60 @@ describe('the experiment report', () => {
     assert.equal(likeRate.cuped, undefined, 'ratio metrics are not CUPED-adjusted');
     // Sessions are not driven by the lift in this log: no claim of a difference there.
     assert.equal(metric(report, 'sessions_per_user').comparisons[0]?.significant, false);
+  });
+
+  it('calls a treatment significant at α for the family of treatments, not for each alone', () => {
+    // An A/A/A/A test: three treatments identical to control. Each comparison alone is
+    // significant at 0.05 in 5% of runs, so some treatment is "significant" in about
+    // 1 − 0.95³ = 14% of them (13.5% measured here before the fix). With Holm's step-down
+    // over the treatments of a metric the chance that any is called significant is at most α.
+    const random = seededRandom(5);
+    const metrics = SUCCESS_METRICS.filter((m) => m.id === 'sessions_per_user');
+    const arms = ['control', 'b', 'c', 'd'];
+    const runs = 400;
+    let anySignificant = 0;
+    let anyRawBelowAlpha = 0;
+    for (let run = 0; run < runs; run++) {
+      const variants = new Map<string, UserAggregate[]>(arms.map((arm) => [arm, []]));
+      for (let u = 0; u < 400; u++) {
+        const variant = arms[u % arms.length] ?? 'control';
+        const bin = emptyCounts();
+        bin.sessions = Math.floor(random() * 6);
+        variants.get(variant)?.push({
+          userId: `u${u}`,
+          variant,
+          firstExposureMs: START,
+          pre: emptyCounts(),
+          bins: [bin],
+          lapsedAtStart: false,
+          sessionTimes: [],
+        });
+      }
+      const report = buildExperimentReport(
+        {
+          experiment: 'aaaa',
+          startMs: START,
+          endMs: START + DAY,
+          prePeriodMs: DAY,
+          cutoffs: [START + DAY],
+          variants,
+          multipleVariantUsers: 0,
+          duplicateEvents: 0,
+        },
+        { weights: { control: 0.25, b: 0.25, c: 0.25, d: 0.25 }, metrics, generatedAtMs: 0 },
+      );
+      const comparisons = report.metrics[0]?.comparisons ?? [];
+      assert.equal(comparisons.length, 3);
+      if (comparisons.some((c) => c.significant)) anySignificant += 1;
+      if (comparisons.some((c) => c.pValue < 0.05)) anyRawBelowAlpha += 1;
+    }
+    // The raw p-values are per comparison, as before: the family errs about 14% of the time.
+    assert.ok(anyRawBelowAlpha / runs > 0.1, `raw: ${anyRawBelowAlpha}/${runs}`);
+    // α = 0.05 plus two standard errors of 400 runs (0.011).
+    assert.ok(
+      anySignificant / runs <= 0.072,
+      `some treatment significant in ${anySignificant}/${runs}`,
+    );
   });
 
   it('warns loudly about a 55/45 split of a 50/50 experiment', async () => {
@@ -486,6 +542,110 @@ describe('the experiment report', () => {
         startMs: lastMs + DAY,
       }),
       /^InvalidArgumentError: startMs: .* is not before the end of the log \(.*\): the window is empty$/,
+    );
+  });
+
+  it('gives no interval, and no value or difference, where the data cannot give one', () => {
+    // One user is a mean but no interval: its t interval has 0 degrees of freedom
+    // (scipy.stats.t.interval(0.95, 0) is (nan, nan)); a variant without users has no mean
+    // (numpy.mean([]) is nan), and a ratio over no engagement at all is 0/0. Before, they came
+    // out as certainties: one user's 3 sessions with the interval [3, 3], an empty variant's
+    // 0 sessions, and an engagement share of 0% with [0%, 0%], 60 pp below control's.
+    const user = (userId: string, variant: string, sessions: number, engagements: number) => {
+      const bin = emptyCounts();
+      bin.sessions = sessions;
+      bin.engagements = engagements;
+      bin.newCreatorEngagements = Math.round(engagements * 0.6);
+      return {
+        userId,
+        variant,
+        firstExposureMs: START,
+        pre: emptyCounts(),
+        bins: [bin],
+        lapsedAtStart: false,
+        sessionTimes: [],
+      };
+    };
+    const report = buildExperimentReport(
+      {
+        experiment: 'tiny',
+        startMs: START,
+        endMs: START + DAY,
+        prePeriodMs: DAY,
+        cutoffs: [START + DAY],
+        variants: new Map([
+          ['control', [user('c1', 'control', 2, 5), user('c2', 'control', 4, 5)]],
+          ['one', [user('o1', 'one', 3, 0)]],
+          ['empty', []],
+        ]),
+        multipleVariantUsers: 0,
+        duplicateEvents: 0,
+      },
+      {
+        weights: { control: 0.4, one: 0.3, empty: 0.3 },
+        metrics: SUCCESS_METRICS.filter((m) =>
+          ['sessions_per_user', 'new_creator_engagement_share'].includes(m.id),
+        ),
+        generatedAtMs: 0,
+      },
+    );
+    const value = (id: string, variant: string) =>
+      metric(report, id).variants.find((v) => v.variant === variant);
+    assert.equal(value('sessions_per_user', 'one')?.value, 3);
+    assert.deepEqual(value('sessions_per_user', 'one')?.ci, [NaN, NaN]);
+    assert.ok(Number.isNaN(value('sessions_per_user', 'empty')?.value), 'no users, no mean');
+    assert.deepEqual(value('sessions_per_user', 'empty')?.ci, [NaN, NaN]);
+    assert.ok(Number.isNaN(value('new_creator_engagement_share', 'one')?.value), '0/0');
+    assert.deepEqual(value('new_creator_engagement_share', 'one')?.ci, [NaN, NaN]);
+    const share = metric(report, 'new_creator_engagement_share').comparisons;
+    assert.ok(
+      share.every((c) => Number.isNaN(c.difference)),
+      JSON.stringify(share.map((c) => c.difference)),
+    );
+    // The control's two users still give a mean and an interval.
+    assert.equal(value('sessions_per_user', 'control')?.value, 3);
+    assert.ok(value('sessions_per_user', 'control')?.ci.every(Number.isFinite));
+    // And the page says nothing rather than "NaN".
+    assert.doesNotMatch(renderExperimentReportHtml(report), /NaN/);
+  });
+
+  it('refuses report options no statistic can use, naming the option', async () => {
+    // Before: alpha 95 (a percent) called every difference significant (p < 95) with NaN
+    // intervals, and a negative weight gave expected shares of 400% and −100%.
+    const aggregates: ExperimentAggregates = {
+      experiment: 'x',
+      startMs: START,
+      endMs: START + DAY,
+      prePeriodMs: DAY,
+      cutoffs: [START + DAY],
+      variants: new Map([
+        ['control', []],
+        ['treatment', []],
+      ]),
+      multipleVariantUsers: 0,
+      duplicateEvents: 0,
+    };
+    const weights = { control: 0.5, treatment: 0.5 };
+    const refused = (options: Partial<ReportOptions>, field: string) =>
+      assert.throws(
+        () => buildExperimentReport(aggregates, { weights, ...options }),
+        (error: unknown) => error instanceof InvalidArgumentError && error.field === field,
+        `${JSON.stringify(options)} should be refused naming ${field}`,
+      );
+    refused({ alpha: 95 }, 'alpha');
+    refused({ alpha: 0.95 }, 'alpha'); // a confidence level, not a significance level
+    refused({ alpha: 0 }, 'alpha');
+    refused({ weights: { control: -1, treatment: 0.5 } }, 'weights.control');
+    refused({ weights: { control: 0.5, treatment: Number.NaN } }, 'weights.treatment');
+    refused({ weights: { control: 0, treatment: 0 } }, 'weights');
+    refused({ srmThreshold: 1.5 }, 'srmThreshold');
+    refused({ sequentialEffectSize: 0 }, 'sequentialEffectSize');
+    refused({ sequentialMinUsersPerArm: 2.5 }, 'sequentialMinUsersPerArm');
+    refused({ retentionAfterMs: -DAY }, 'retentionAfterMs');
+    // From the log too, before reading it.
+    await assert.rejects(
+      experimentReportFromEvents({ events: [], config: config('x'), experiment: 'x', alpha: 5 }),
+      (error: unknown) => error instanceof InvalidArgumentError && error.field === 'alpha',
     );
   });
 

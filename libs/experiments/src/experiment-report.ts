@@ -8,6 +8,7 @@ import {
 import {
   compareRatios,
   cuped,
+  holmAdjusted,
   meanInterval,
   mixtureSequentialTest,
   negligibleVariance,
@@ -92,6 +93,15 @@ export interface CupedComparison {
 export interface VariantComparison extends Comparison {
   readonly variant: string;
   readonly control: string;
+  /**
+   * `pValue` adjusted for the metric's other treatments (Holm's step-down over the
+   * comparisons with control): with one treatment, `pValue` itself.
+   */
+  readonly adjustedPValue: number;
+  /**
+   * `adjustedPValue` < α: with several treatments, the chance that any of them is called
+   * significant for this metric when none differs from control is at most α.
+   */
   readonly significant: boolean;
   /** Significant and in the metric's good direction. */
   readonly improvement: boolean;
@@ -179,6 +189,8 @@ export function buildExperimentReport(
   aggregates: ExperimentAggregates,
   options: ReportOptions,
 ): ExperimentReport {
+  checkReportSettings(options);
+  checkWeights(options.weights);
   const alpha = options.alpha ?? 0.05;
   const names = variantNames(aggregates, options.weights);
   const control = options.control ?? (names.includes('control') ? 'control' : names[0]);
@@ -255,6 +267,66 @@ export function buildExperimentReport(
     duplicateEvents: aggregates.duplicateEvents,
     metrics,
   };
+}
+
+/**
+ * Refuses settings no statistic can use, naming the option: an alpha that is a percent (5) or
+ * a confidence level (0.95) would call every difference significant.
+ */
+function checkReportSettings(options: Omit<ReportOptions, 'weights'>): void {
+  const { alpha, srmThreshold, sequentialEffectSize, sequentialMinUsersPerArm } = options;
+  if (alpha !== undefined && !(alpha > 0 && alpha < 0.5)) {
+    throw new InvalidArgumentError(
+      'alpha',
+      `must be a significance level between 0 and 0.5 (0.05 for 95% intervals), not ${alpha}`,
+    );
+  }
+  if (srmThreshold !== undefined && !(srmThreshold > 0 && srmThreshold < 1)) {
+    throw new InvalidArgumentError(
+      'srmThreshold',
+      `must be a p-value between 0 and 1, not ${srmThreshold}`,
+    );
+  }
+  if (
+    sequentialEffectSize !== undefined &&
+    !(sequentialEffectSize > 0 && Number.isFinite(sequentialEffectSize))
+  ) {
+    throw new InvalidArgumentError(
+      'sequentialEffectSize',
+      `must be a positive number of per-user standard deviations, not ${sequentialEffectSize}`,
+    );
+  }
+  if (
+    sequentialMinUsersPerArm !== undefined &&
+    !(Number.isInteger(sequentialMinUsersPerArm) && sequentialMinUsersPerArm >= 2)
+  ) {
+    throw new InvalidArgumentError(
+      'sequentialMinUsersPerArm',
+      `must be a whole number of users, at least 2, not ${sequentialMinUsersPerArm}`,
+    );
+  }
+  const { retentionAfterMs } = options;
+  if (retentionAfterMs !== undefined && !(retentionAfterMs >= 0)) {
+    throw new InvalidArgumentError(
+      'retentionAfterMs',
+      `must be a duration of 0 ms or more, not ${retentionAfterMs}`,
+    );
+  }
+}
+
+/** Weights are the SRM check's expectation: finite, not negative, not all 0. */
+function checkWeights(weights: Readonly<Record<string, number>>): void {
+  for (const [variant, weight] of Object.entries(weights)) {
+    if (!(weight >= 0 && Number.isFinite(weight))) {
+      throw new InvalidArgumentError(
+        `weights.${variant}`,
+        `must be a share of 0 or more, not ${weight}`,
+      );
+    }
+  }
+  if (!Object.values(weights).some((weight) => weight > 0)) {
+    throw new InvalidArgumentError('weights', 'at least one variant must have a weight above 0');
+  }
 }
 
 function variantNames(
@@ -406,7 +478,9 @@ function analyseMetric(
   }
 
   const controlIndex = names.indexOf(control);
-  const comparisons: VariantComparison[] = [];
+  /** Each treatment's comparison, before the verdict that depends on all of them. */
+  const comparisons: Omit<VariantComparison, 'adjustedPValue' | 'significant' | 'improvement'>[] =
+    [];
   const differences: { variant: string; points: DifferencePoint[] }[] = [];
   names.forEach((name, i) => {
     if (name === control) return;
@@ -458,13 +532,10 @@ function analyseMetric(
         varianceReduction: cupedResult.varianceReduction,
       };
     }
-    const significant = comparison.pValue < alpha;
     comparisons.push({
       ...comparison,
       variant: name,
       control,
-      significant,
-      improvement: significant && comparison.difference > 0 === metric.higherIsBetter,
       ...(cupedComparison ? { cuped: cupedComparison } : {}),
       sequential: {
         pValue: sequential.pValues[sequential.pValues.length - 1] ?? 1,
@@ -483,6 +554,20 @@ function analyseMetric(
     });
   });
 
+  // Several treatments are a family of tests: each is called significant on its Holm-adjusted
+  // p, so the chance that any of them is called so by chance alone stays at α.
+  const adjusted = holmAdjusted(comparisons.map((c) => c.pValue));
+  const verdicts = comparisons.map((c, k): VariantComparison => {
+    const adjustedPValue = adjusted[k] ?? NaN;
+    const significant = adjustedPValue < alpha;
+    return {
+      ...c,
+      adjustedPValue,
+      significant,
+      improvement: significant && c.difference > 0 === metric.higherIsBetter,
+    };
+  });
+
   return {
     id: metric.id,
     name: metric.name,
@@ -492,7 +577,7 @@ function analyseMetric(
     higherIsBetter: metric.higherIsBetter,
     hasCovariate: 'covariate' in metric && metric.covariate !== undefined,
     variants: variantValues,
-    comparisons,
+    comparisons: verdicts,
     series: {
       variants: names.map((name) => ({
         variant: name,
@@ -540,6 +625,7 @@ export interface ExperimentReportFromEventsOptions
 export async function experimentReportFromEvents(
   options: ExperimentReportFromEventsOptions,
 ): Promise<ExperimentReport> {
+  checkReportSettings(options);
   const experiment: ExperimentConfig | undefined = findExperiment(
     options.config,
     options.experiment,

@@ -47,6 +47,7 @@ export {
   sampleRatioMismatch,
   mixtureSequentialTest,
   negligibleVariance,
+  holmAdjusted,
   SEQUENTIAL_MIN_USERS_PER_ARM,
   NEGLIGIBLE_RELATIVE_SPREAD,
   type Summary,

@@ -52,7 +52,7 @@ ${report.variants
 <section>
 <h2>Summary</h2>
 ${summaryTable(report)}
-<p class="note">Difference: variant minus control, with its ${level} confidence interval and p-value (Welch's t-test; delta method for ratios). ${report.cupedDisabled ? 'CUPED: off in this report, because its pre-period may already be treated (see the warning above).' : "CUPED: the same difference after removing what each user's pre-period predicts."} Always-valid p: mixture SPRT over the looks with at least ${report.sequentialMinUsersPerArm} users an arm, safe to read at every look.</p>
+<p class="note">Difference: variant minus control, with its ${level} confidence interval and p-value (Welch's t-test; delta method for ratios).${holmNote(report)} ${report.cupedDisabled ? 'CUPED: off in this report, because its pre-period may already be treated (see the warning above).' : "CUPED: the same difference after removing what each user's pre-period predicts."} Always-valid p: mixture SPRT over the looks with at least ${report.sequentialMinUsersPerArm} users an arm, safe to read at every look.</p>
 </section>
 ${report.metrics.map((metric) => metricSection(metric, report, colors)).join('\n')}
 </body>
@@ -124,11 +124,23 @@ function summaryTable(report: ExperimentReport): string {
         : report.cupedDisabled && metric.hasCovariate
           ? '<td class="desc" data-cuped="off">off: pre-period treated</td><td></td>'
           : '<td class="desc">n/a</td><td></td>';
-      return `<td>${fmt(metric, value.value)}</td><td class="${cls}">${fmtDiff(metric, c.difference)} (${fmtDiff(metric, c.ci[0])}, ${fmtDiff(metric, c.ci[1])})</td><td class="${cls}">${formatP(c.pValue)}</td>${cuped}<td>${formatP(c.sequential.pValue)}</td>`;
+      // With several treatments the verdict is on the Holm-adjusted p; show it beside the raw one.
+      const p =
+        treatments.length > 1
+          ? `${formatP(c.pValue)} <span class="adjusted">(Holm ${formatP(c.adjustedPValue)})</span>`
+          : formatP(c.pValue);
+      return `<td>${fmt(metric, value.value)}</td><td class="${cls}">${fmtDiff(metric, c.difference)} (${fmtDiff(metric, c.ci[0])}, ${fmtDiff(metric, c.ci[1])})</td><td class="${cls}">${p}</td>${cuped}<td>${formatP(c.sequential.pValue)}</td>`;
     });
     return `<tr><td>${esc(metric.name)}</td><td>${controlValue ? fmt(metric, controlValue.value) : ''}</td>${cells.join('')}</tr>`;
   });
   return `<table class="summary"><thead>${head}</thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
+}
+
+/** With several treatments: what the colours mean. */
+function holmNote(report: ExperimentReport): string {
+  const treatments = report.variants.filter((v) => v.variant !== report.control).length;
+  if (treatments < 2) return '';
+  return ` With ${treatments} treatments, a difference is coloured significant when its Holm-adjusted p (in parentheses) is below α = ${report.alpha}, so that the chance of any false call among the ${treatments} is at most α; each interval is for its own comparison.`;
 }
 
 function verdictClass(metric: MetricResult, c: VariantComparison): string {
@@ -148,9 +160,15 @@ function metricSection(
     series: metric.series.variants.map((s) => ({
       label: s.variant,
       color: colors.get(s.variant) ?? '#333',
+      // A look with a value but no interval (one user) is a point without a band.
       points: s.points
-        .filter((p) => p.n > 0)
-        .map((p) => ({ x: p.atMs, y: p.value, low: p.ci[0], high: p.ci[1] })),
+        .filter((p) => Number.isFinite(p.value))
+        .map((p) => ({
+          x: p.atMs,
+          y: p.value,
+          low: Number.isFinite(p.ci[0]) ? p.ci[0] : p.value,
+          high: Number.isFinite(p.ci[1]) ? p.ci[1] : p.value,
+        })),
     })),
   });
   const differenceChart = lineChart({
@@ -334,6 +352,7 @@ function trim(value: number): string {
 }
 
 function fmt(metric: MetricResult, value: number): string {
+  if (Number.isNaN(value)) return '–';
   if (!Number.isFinite(value)) return esc(String(value));
   return metric.format === 'percent' ? `${(value * 100).toFixed(2)}%` : value.toFixed(3);
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   compareRatios,
   cuped,
+  holmAdjusted,
   meanInterval,
   mixtureSequentialTest,
   SEQUENTIAL_MIN_USERS_PER_ARM,
@@ -120,6 +121,22 @@ describe('experiment statistics', () => {
     result.adjusted.forEach((group, g) =>
       group.forEach((value, i) => close(value, expected[g]?.[i] ?? NaN, 1e-12, `y[${g}][${i}]`)),
     );
+  });
+
+  it("adjusts a family of p-values by Holm's step-down, as R's p.adjust(p, 'holm')", () => {
+    // R: p.adjust(c(0.01, 0.04, 0.03, 0.005), "holm") is pmin(1, cummax((n - i + 1) * p[o]))[ro]:
+    // sorted 0.005, 0.01, 0.03, 0.04 → 4·0.005, 3·0.01, 2·0.03, max(0.06, 1·0.04)
+    // = 0.02, 0.03, 0.06, 0.06, back in the given order 0.03, 0.06, 0.06, 0.02.
+    holmAdjusted([0.01, 0.04, 0.03, 0.005]).forEach((p, i) =>
+      close(p, [0.03, 0.06, 0.06, 0.02][i] ?? NaN, 1e-15, `p[${i}]`),
+    );
+    assert.deepEqual(holmAdjusted([0.6, 0.9]), [1, 1], 'capped at 1');
+    assert.deepEqual(holmAdjusted([0.02]), [0.02], 'one test is its own family');
+    // A comparison that could not be computed is no member of the family.
+    const withNaN = holmAdjusted([0.02, NaN, 0.04]);
+    assert.ok(Number.isNaN(withNaN[1]));
+    close(withNaN[0] ?? NaN, 0.04, 1e-15, 'p[0]');
+    close(withNaN[2] ?? NaN, 0.04, 1e-15, 'p[2]');
   });
 
   it('flags a 55/45 split of a 50/50 experiment as a sample ratio mismatch', () => {

@@ -13,6 +13,7 @@ import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 
 export interface Summary {
   readonly n: number;
+  /** NaN without values: there is no mean of nothing (null in JSON). */
   readonly mean: number;
   /** Sample variance (n - 1 in the denominator); 0 below two values. */
   readonly variance: number;
@@ -61,7 +62,7 @@ export const NEGLIGIBLE_RELATIVE_SPREAD = 1e-6;
 
 export function summarize(values: readonly number[]): Summary {
   const n = values.length;
-  if (n === 0) return { n: 0, mean: 0, variance: 0 };
+  if (n === 0) return { n: 0, mean: NaN, variance: 0 };
   let mean = 0;
   let m2 = 0;
   // Welford: one pass, no catastrophic cancellation on large counts.
@@ -73,9 +74,12 @@ export function summarize(values: readonly number[]): Summary {
   return { n, mean, variance: n > 1 ? m2 / (n - 1) : 0 };
 }
 
-/** Confidence interval of one group's mean (t distribution). */
+/**
+ * Confidence interval of one group's mean (t distribution); [NaN, NaN] below two values,
+ * whose spread is unknown (t with 0 degrees of freedom), never the zero-width [mean, mean].
+ */
 export function meanInterval(summary: Summary, alpha = 0.05): readonly [number, number] {
-  if (summary.n < 2) return [summary.mean, summary.mean];
+  if (summary.n < 2) return [NaN, NaN];
   const se = Math.sqrt(summary.variance / summary.n);
   const t = tQuantile(1 - alpha / 2, summary.n - 1);
   return [summary.mean - t * se, summary.mean + t * se];
@@ -99,7 +103,7 @@ export function welchTTest(control: Summary, treatment: Summary, alpha = 0.05): 
 /** Per-user numerators and denominators of a ratio metric (likes / impressions). */
 export interface RatioSummary {
   readonly n: number;
-  /** sum(numerators) / sum(denominators). */
+  /** sum(numerators) / sum(denominators); NaN when the denominators sum to 0 (0/0, no ratio). */
   readonly ratio: number;
   /** Delta-method variance of `ratio`. */
   readonly variance: number;
@@ -117,7 +121,7 @@ export function summarizeRatio(
   denominators: readonly number[],
 ): RatioSummary {
   const n = Math.min(numerators.length, denominators.length);
-  if (n === 0) return { n: 0, ratio: 0, variance: 0, numeratorMean: 0, denominatorMean: 0 };
+  if (n === 0) return { n: 0, ratio: NaN, variance: 0, numeratorMean: 0, denominatorMean: 0 };
   let sx = 0;
   let sy = 0;
   for (let i = 0; i < n; i++) {
@@ -126,7 +130,7 @@ export function summarizeRatio(
   }
   const mx = sx / n;
   const my = sy / n;
-  if (my === 0) return { n, ratio: 0, variance: 0, numeratorMean: mx, denominatorMean: 0 };
+  if (my === 0) return { n, ratio: NaN, variance: 0, numeratorMean: mx, denominatorMean: 0 };
   const ratio = mx / my;
   // σx² − 2Rσxy + R²σy² is the variance of the residuals x − R·y. Summing the squared
   // residuals rather than combining the three moments keeps an exact 0 when every user has
@@ -166,7 +170,9 @@ export function compareRatios(
   return finish(treatment.ratio - control.ratio, se, Infinity, control.ratio, alpha);
 }
 
+/** The ratio's normal interval; [NaN, NaN] below two users or without a ratio. */
 export function ratioInterval(summary: RatioSummary, alpha = 0.05): readonly [number, number] {
+  if (summary.n < 2 || summary.denominatorMean === 0) return [NaN, NaN];
   const half = normalQuantile(1 - alpha / 2, 0, 1) * Math.sqrt(summary.variance);
   return [summary.ratio - half, summary.ratio + half];
 }
@@ -379,6 +385,27 @@ export function negligibleVariance(
   if (!(variance > 0)) return true;
   if (scale === undefined || !(Math.abs(scale) > 0)) return false;
   return Math.sqrt(variance * Math.max(1, users)) < NEGLIGIBLE_RELATIVE_SPREAD * Math.abs(scale);
+}
+
+/**
+ * Holm's step-down adjustment (Holm 1979; R's `p.adjust(p, "holm")`): the p-values of a family
+ * of tests, each adjusted so that calling those below α significant keeps the chance of any
+ * false call in the family at most α. Sorted ascending, the i-th of m (from 0) becomes
+ * max over j ≤ i of min(1, (m − j) · p(j)). A NaN p (a test that could not be computed, and
+ * so is never called significant) stays NaN and is not counted in m.
+ */
+export function holmAdjusted(pValues: readonly number[]): number[] {
+  const order = pValues
+    .map((p, i) => ({ p, i }))
+    .filter(({ p }) => !Number.isNaN(p))
+    .sort((a, b) => a.p - b.p);
+  const adjusted = pValues.map(() => NaN);
+  let running = 0;
+  order.forEach(({ p, i }, rank) => {
+    running = Math.max(running, Math.min(1, (order.length - rank) * p));
+    adjusted[i] = running;
+  });
+  return adjusted;
 }
 
 /** Too few users to say anything: NaN p-value and interval (null in JSON), never significant. */

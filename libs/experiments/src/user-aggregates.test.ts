@@ -207,4 +207,21 @@ describe('per-user experiment aggregates from the event log', () => {
   it('rejects a window that ends before it starts', async () => {
     await assert.rejects(aggregateExperimentEvents([], { ...options, endMs: START }), /endMs/);
   });
+
+  it('refuses a bin count or a duration it cannot use, naming the option', async () => {
+    // Before: bins NaN made no look at all (an empty report, silently), bins 0 or 2.5 became
+    // 1 or 2, and a negative pre-period an empty one.
+    const refused = (extra: Record<string, number>, field: string) =>
+      assert.rejects(aggregateExperimentEvents([], { ...options, ...extra }), {
+        name: 'InvalidArgumentError',
+        field,
+      });
+    await refused({ bins: Number.NaN }, 'bins');
+    await refused({ bins: 0 }, 'bins');
+    await refused({ bins: 2.5 }, 'bins');
+    await refused({ prePeriodMs: -DAY }, 'prePeriodMs');
+    await refused({ newCreatorAgeMs: Number.NaN }, 'newCreatorAgeMs');
+    await refused({ lapseMs: -1 }, 'lapseMs');
+    await refused({ startMs: Number.NaN }, 'startMs');
+  });
 });

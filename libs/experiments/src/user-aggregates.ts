@@ -133,11 +133,9 @@ export async function aggregateExperimentEvents(
   source: EventSource,
   options: AggregationOptions,
 ): Promise<ExperimentAggregates> {
-  if (!(options.endMs > options.startMs)) {
-    throw new InvalidArgumentError('endMs', 'must be after startMs');
-  }
+  checkAggregationOptions(options);
   const prePeriodMs = options.prePeriodMs ?? 7 * DAY_MS;
-  const binCount = Math.max(1, Math.floor(options.bins ?? 12));
+  const binCount = options.bins ?? 12;
   const newCreatorAgeMs = options.newCreatorAgeMs ?? 14 * DAY_MS;
   const lapseMs = options.lapseMs ?? 7 * DAY_MS;
   const span = options.endMs - options.startMs;
@@ -238,6 +236,30 @@ export async function aggregateExperimentEvents(
         }
       : {}),
   };
+}
+
+/** Refuses a window, bin count or duration the aggregation cannot use, naming the option. */
+function checkAggregationOptions(options: AggregationOptions): void {
+  for (const field of ['startMs', 'endMs'] as const) {
+    if (!Number.isFinite(options[field])) {
+      throw new InvalidArgumentError(field, `must be a time in ms, not ${options[field]}`);
+    }
+  }
+  if (!(options.endMs > options.startMs)) {
+    throw new InvalidArgumentError('endMs', 'must be after startMs');
+  }
+  if (options.bins !== undefined && !(Number.isInteger(options.bins) && options.bins >= 1)) {
+    throw new InvalidArgumentError(
+      'bins',
+      `must be a whole number of looks, at least 1, not ${options.bins}`,
+    );
+  }
+  for (const field of ['prePeriodMs', 'newCreatorAgeMs', 'lapseMs'] as const) {
+    const value = options[field];
+    if (value !== undefined && !(value >= 0)) {
+      throw new InvalidArgumentError(field, `must be a duration of 0 ms or more, not ${value}`);
+    }
+  }
 }
 
 async function readCatalog(source: EventSource, options: AggregationOptions): Promise<Catalog> {

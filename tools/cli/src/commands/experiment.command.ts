@@ -98,7 +98,9 @@ async function* eventsFrom(file: string): AsyncGenerator<eventsv1.Event> {
 }
 
 function summary(report: ExperimentReport, html: string | undefined): string[] {
-  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '–');
+  // Too little data gives no value (NaN in the report): a dash, as the HTML shows it.
+  const num = (v: number) => (Number.isFinite(v) ? v.toPrecision(3) : '–');
   const lines = [
     `experiment ${report.experiment}: ` +
       report.variants
@@ -109,9 +111,11 @@ function summary(report: ExperimentReport, html: string | undefined): string[] {
   for (const metric of report.metrics) {
     for (const c of metric.comparisons) {
       const diff = c.difference;
+      // With several treatments, significance is judged on Holm's adjusted p-value.
+      const holm = metric.comparisons.length > 1 ? ` (Holm ${num(c.adjustedPValue)})` : '';
       lines.push(
-        `${metric.name.padEnd(34)} ${c.variant} vs ${c.control}: ${diff >= 0 ? '+' : ''}${diff.toPrecision(3)}` +
-          ` [${c.ci[0].toPrecision(3)}, ${c.ci[1].toPrecision(3)}] p = ${c.pValue.toPrecision(3)}` +
+        `${metric.name.padEnd(34)} ${c.variant} vs ${c.control}: ${diff >= 0 ? '+' : ''}${num(diff)}` +
+          ` [${num(c.ci[0])}, ${num(c.ci[1])}] p = ${num(c.pValue)}${holm}` +
           `${c.significant ? (c.improvement ? '  better' : '  worse') : ''}`,
       );
     }
