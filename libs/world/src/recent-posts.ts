@@ -1,6 +1,9 @@
 import type { commonv1 } from '@feedmesh/contracts';
 import type { SeededRandom } from './random.js';
 
+/** How many times `candidates` draws a filtered `fromTopic` makes at most. */
+const ELIGIBLE_DRAWS = 4;
+
 /** What the simulation remembers about a post while it is recent enough to be seen. */
 export interface PostRecord {
   readonly id: string;
@@ -50,14 +53,29 @@ export class RecentPosts {
   /**
    * A recent post of the topic, newer ones and popular ones more likely: the better of two
    * recency-biased draws, so engagement snowballs on what is already liked.
+   *
+   * With `eligible`, the best of `candidates` posts it accepts, drawn again (up to
+   * ELIGIBLE_DRAWS times as often) past those it refuses: in a small world a topic's recent
+   * posts are mostly one or two blogs', and a filter applied after the draw would refuse most
+   * of what it is offered.
    */
-  fromTopic(random: SeededRandom, topic: number, candidates = 2): PostRecord | undefined {
+  fromTopic(
+    random: SeededRandom,
+    topic: number,
+    candidates = 2,
+    eligible?: (post: PostRecord) => boolean,
+  ): PostRecord | undefined {
     const ring = this.topicRings[topic];
     if (ring === undefined) return undefined;
+    const draws = eligible === undefined ? candidates : candidates * ELIGIBLE_DRAWS;
     let best: PostRecord | undefined;
-    for (let i = 0; i < candidates; i += 1) {
+    let found = 0;
+    for (let i = 0; i < draws && found < candidates; i += 1) {
       const post = ring.recent(random, this.perTopic / 4);
-      if (post === undefined || post.deleted) continue;
+      if (post === undefined || post.deleted || (eligible !== undefined && !eligible(post))) {
+        continue;
+      }
+      found += 1;
       if (best === undefined || post.engagements > best.engagements) best = post;
     }
     return best;

@@ -57,9 +57,10 @@ export class SessionSimulator {
   /**
    * One visit: the user opens the app, comes across a few posts of blogs they follow and of
    * their interests, and engages with them; now and then something off-topic, mostly hidden.
-   * Everything happens before `end`, the end of the hour.
+   * Everything happens before `end`, the end of the hour. Returns how many engagements
+   * (likes, reblogs, replies, shares, clicks, hides) it added.
    */
-  run(user: number, at: number, end: number, out: HourEvents): void {
+  run(user: number, at: number, end: number, out: HourEvents): number {
     const person = this.truth.users[user]!;
     const uid = person.id;
     const follows = this.followsOf[user]!;
@@ -70,6 +71,7 @@ export class SessionSimulator {
       return clock;
     };
     const seen: string[] = [];
+    let engagements = 0;
     const views = 1 + this.random.poisson(EXTRA_VIEWS_MEAN);
     for (let v = 0; v < views; v += 1) {
       const fromFollow = follows.length > 0 && this.random.chance(FROM_FOLLOWED_CHANCE);
@@ -84,13 +86,18 @@ export class SessionSimulator {
       seen.push(post.id);
       const interested = person.interests.some((i) => i.topic === post.topic);
       if (!interested) {
-        if (this.random.chance(OFF_INTEREST_HIDE_CHANCE)) engage(out, tick(), uid, post, HIDE);
-        else if (this.random.chance(OFF_INTEREST_CLICK_CHANCE))
+        if (this.random.chance(OFF_INTEREST_HIDE_CHANCE)) {
+          engage(out, tick(), uid, post, HIDE);
+          engagements += 1;
+        } else if (this.random.chance(OFF_INTEREST_CLICK_CHANCE)) {
           engage(out, tick(), uid, post, CLICK);
+          engagements += 1;
+        }
         continue;
       }
       const kind = INTERESTED_KINDS[this.random.weighted(INTERESTED_WEIGHTS)]!;
       engage(out, tick(), uid, post, kind);
+      engagements += 1;
       if (kind !== CLICK) post.engagements += 1;
       if (
         kind !== CLICK &&
@@ -103,11 +110,15 @@ export class SessionSimulator {
     }
     if (this.random.chance(EXPLORE_CHANCE)) {
       const other = this.random.int(0, TOPICS.length - 1);
-      if (person.interests.some((i) => i.topic === other)) return;
+      if (person.interests.some((i) => i.topic === other)) return engagements;
       const post = this.recent.fromTopic(this.random, other);
-      if (post === undefined || this.ownerOf[post.blog] === user || seen.includes(post.id)) return;
+      if (post === undefined || this.ownerOf[post.blog] === user || seen.includes(post.id)) {
+        return engagements;
+      }
       engage(out, tick(), uid, post, this.random.chance(EXPLORE_HIDE_CHANCE) ? HIDE : CLICK);
+      engagements += 1;
     }
+    return engagements;
   }
 }
 

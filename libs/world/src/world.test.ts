@@ -247,6 +247,43 @@ describe('a generated world', () => {
   });
 });
 
+describe('the small preset', () => {
+  // Fixed seeds: the figures are deterministic, the band is for the draws of each seed.
+  const worlds = [7, 11].map((seed) => {
+    const world = createWorld({ preset: 'small', seed, now: NOW });
+    let posts = 0;
+    let reblogs = 0;
+    let engagements = 0;
+    for (const event of world.events()) {
+      if (event.payload?.$case === 'postCreated') {
+        posts += 1;
+        if (event.payload.value.reblogOf !== '') reblogs += 1;
+      } else if (event.payload?.$case === 'engagement') engagements += 1;
+    }
+    return { seed, parameters: world.truth.parameters, posts, reblogs, engagements };
+  });
+
+  it('makes about reblogShare of its posts reblogs, though few blogs share each topic', () => {
+    for (const { seed, parameters, posts, reblogs } of worlds) {
+      const share = reblogs / posts;
+      assert.ok(
+        Math.abs(share - parameters.reblogShare) <= 0.02,
+        `seed ${seed}: ${reblogs} reblogs of ${posts} posts (${(share * 100).toFixed(1)}%) ` +
+          `for a reblogShare of ${parameters.reblogShare}`,
+      );
+    }
+  });
+
+  it('lands within 2% of its engagement target', () => {
+    for (const { seed, parameters, engagements } of worlds) {
+      assert.ok(
+        Math.abs(engagements - parameters.engagements) <= parameters.engagements * 0.02,
+        `seed ${seed}: ${engagements} engagements for a target of ${parameters.engagements}`,
+      );
+    }
+  });
+});
+
 describe('TOPICS', () => {
   it('has about thirty topics whose tags belong to exactly one topic', () => {
     assert.ok(TOPICS.length >= 28 && TOPICS.length <= 32);

@@ -52,6 +52,16 @@ export function withGateway<T>(
 }
 
 /**
+ * Asks the gateway one question that reads and changes nothing (one notification of
+ * `userId`), inside `withGateway`. A command that might otherwise call nothing, or count each
+ * failed call and carry on, would report success against a wrong --addr: this fails it with
+ * the CLI's connect deadline and hints, which name the address.
+ */
+export async function confirmGatewayAnswers(client: GatewayClient, userId = 'u1'): Promise<void> {
+  await client.listNotifications({ userId, pageSize: 1, cursor: '', unreadOnly: false });
+}
+
+/**
  * `withGateway` for another service at --addr (the feature store): the same connect deadline
  * and the same `<STATUS>: <details>` errors, with hints that name that service.
  */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventsv1 } from '@feedmesh/contracts';
@@ -143,6 +144,32 @@ describe('feedmesh publish', () => {
     assert.equal(summary.batches, 1);
   });
 
+  it('says 0 events published and exits 0 for an empty input when the gateway answers', async () => {
+    gateway.listRequests.length = 0;
+    const path = await file('empty.jsonl', '\n\n');
+    const run = await runCliForTest(['publish', path, '--addr', gateway.address]);
+    assert.equal(run.code, EXIT_OK, run.stderr);
+    assert.match(run.stderr, new RegExp(`0 events published to ${gateway.address}: `));
+    assert.equal(gateway.batches.length, 0);
+    assert.equal(gateway.listRequests.length, 1, 'asked the gateway once, changing nothing');
+  });
+
+  it('exits 1 naming the address when nothing listens at --addr, even with nothing to publish', async () => {
+    const closed = await closedPort();
+    for (const [input, stdin] of [
+      [await file('nothing.jsonl', ''), undefined],
+      ['-', ''],
+    ] as const) {
+      const run = await runCliForTest(['publish', input, '--addr', closed], {
+        ...(stdin === undefined ? {} : { stdin }),
+      });
+      assert.equal(run.code, EXIT_FAILED, run.stderr);
+      assert.match(run.stderr, /^error: UNAVAILABLE: /);
+      assert.match(run.stderr, new RegExp(`hint: nothing answers at ${closed}`));
+      assert.doesNotMatch(run.stderr, /published/);
+    }
+  });
+
   it('says so when the file cannot be read', async () => {
     const run = await runCliForTest([
       'publish',
@@ -161,3 +188,12 @@ describe('feedmesh publish', () => {
     assert.equal(gateway.batches.length, 0);
   });
 });
+
+/** An address on 127.0.0.1 that nothing listens on: a port the system gave out, then closed. */
+async function closedPort(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return `127.0.0.1:${port}`;
+}

@@ -5,7 +5,7 @@ import { CommandFailedError } from '../cli-errors.js';
 import type { CliIo } from '../cli-io.js';
 import { readEventLines } from '../event-lines.js';
 import { publishEvents } from '../event-publisher.js';
-import { withGateway } from '../gateway-client.js';
+import { confirmGatewayAnswers, withGateway } from '../gateway-client.js';
 import { integerIn } from '../option-parsers.js';
 import { startProgress } from '../progress.js';
 import { counted, formatCount } from '../render/text.js';
@@ -32,26 +32,31 @@ export function registerPublishCommand(program: Command, io: CliIo): void {
       });
       const bytesRead = () => (input as { bytesRead?: number }).bytesRead ?? 0;
       try {
-        const summary = await withGateway(options.addr, (client) =>
-          publishEvents(client, readEventLines(input), {
+        const summary = await withGateway(options.addr, async (client) => {
+          const published = await publishEvents(client, readEventLines(input), {
             batchSize: options.batch,
             address: options.addr,
             signal: io.interrupt,
-            onBatch: (published) =>
+            onBatch: (count) =>
               progress.update(totalBytes === undefined ? 0 : bytesRead(), {
-                events: formatCount(published),
+                events: formatCount(count),
               }),
-          }),
-        );
+          });
+          // With no events nothing was called: a wrong --addr would pass for a success.
+          if (published.published === 0) await confirmGatewayAnswers(client);
+          return published;
+        });
         progress.update(totalBytes ?? 1, { events: formatCount(summary.published) });
         progress.stop();
         if (options.json) {
           io.stdout.write(`${JSON.stringify({ file, address: options.addr, ...summary })}\n`);
         }
         io.stderr.write(
-          `published ${counted(summary.published, 'event')} in ${counted(summary.batches, 'batch', 'batches')} ` +
-            `to ${options.addr} in ${summary.seconds.toFixed(1)} s ` +
-            `(${formatCount(summary.eventsPerSecond)} events/s)\n`,
+          summary.published === 0
+            ? `0 events published to ${options.addr}: ${file === '-' ? 'stdin' : file} held none\n`
+            : `published ${counted(summary.published, 'event')} in ${counted(summary.batches, 'batch', 'batches')} ` +
+                `to ${options.addr} in ${summary.seconds.toFixed(1)} s ` +
+                `(${formatCount(summary.eventsPerSecond)} events/s)\n`,
         );
       } finally {
         progress.stop();

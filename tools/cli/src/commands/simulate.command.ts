@@ -8,7 +8,7 @@ import {
 import { createWorld, resolveWorldOptions, type WorldPresetName } from '@feedmesh/world';
 import { UsageError } from '../cli-errors.js';
 import { write, type CliIo } from '../cli-io.js';
-import { withGateway } from '../gateway-client.js';
+import { confirmGatewayAnswers, withGateway } from '../gateway-client.js';
 import { address, existingFile, integerIn } from '../option-parsers.js';
 import { printReport } from './report-output.js';
 
@@ -87,15 +87,9 @@ export function registerSimulateCommand(program: Command, io: CliIo): void {
         }
         const world = createWorld({ preset, seed: options.worldSeed }).truth;
         // The run counts each failed call and carries on, so a wrong address would end in a
-        // report of nobody doing anything, exit 0: ask once first, with the CLI's connect
-        // deadline and hints. ListNotifications reads and changes nothing.
+        // report of nobody doing anything, exit 0: ask once first.
         await withGateway(options.addr, (client) =>
-          client.listNotifications({
-            userId: world.users[0]?.id ?? 'u1',
-            pageSize: 1,
-            cursor: '',
-            unreadOnly: false,
-          }),
+          confirmGatewayAnswers(client, world.users[0]?.id),
         );
         summary = await runSimulation({
           gatewayAddress: options.addr,
