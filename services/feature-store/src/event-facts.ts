@@ -50,6 +50,8 @@ type FactBody =
       readonly atMs: number;
       readonly userId: string;
       readonly postId: string;
+      /** The original the post reblogs; empty for an original, or an impression logged before. */
+      readonly reblogOf: string;
     }
   | { readonly kind: 'session'; readonly atMs: number; readonly userId: string };
 
@@ -137,6 +139,7 @@ function factBodyOf(event: eventsv1.Event): FactBody | undefined {
         atMs,
         userId: requireId(payload.value.userId, 'impression.user_id'),
         postId: requireId(payload.value.postId, 'impression.post_id'),
+        reblogOf: optionalId(payload.value.reblogOf ?? '', 'impression.reblog_of'),
       };
     case 'sessionStarted':
       return {

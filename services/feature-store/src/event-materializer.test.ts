@@ -3,7 +3,7 @@ import { isMissing, type eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { InMemoryEventLog, RedisStreamsEventLog } from '@feedmesh/events';
 import { testRedis, uniquePrefix } from '@feedmesh/testing';
-import { FeatureMaterializer } from './event-materializer.js';
+import { FeatureMaterializer, type FeatureMaterializerOptions } from './event-materializer.js';
 import { featureSchema } from './feature-schema.js';
 import type { FeatureStore } from './feature-store.js';
 import { ENTITIES } from './feature-registry.js';
@@ -19,6 +19,7 @@ import {
   Kind,
   postCreated,
   sampleWorld,
+  served,
   T0,
   unfollowed,
 } from './test-fixtures/events.js';
@@ -263,6 +264,7 @@ describe('FeatureMaterializer', () => {
       [engaged('e3', 0, 'u1', 'p1', Kind.ENGAGEMENT_KIND_LIKE), 'at_ms'],
       [{ eventId: 'e4', atMs: T0, payload: undefined }, 'payload'],
       [postCreated('e5', T0, { postId: 'p1', blogId: '' }), 'post_created.blog_id'],
+      [served('e6', T0, 'u1', 'p2', 'bad id'), 'impression.reblog_of'],
     ];
     for (const [event, field] of cases) {
       await assert.rejects(
@@ -454,3 +456,123 @@ for (const { name, open } of EXPIRING_STORES) {
     });
   });
 }
+
+/** Each store, as the materializer writes it: per entity, or (a single Redis) as batch units. */
+const REBLOG_STORES: {
+  readonly name: string;
+  open(): {
+    store: FeatureStore;
+    options?: FeatureMaterializerOptions;
+    dispose(): Promise<void>;
+  };
+}[] = [
+  {
+    name: 'in memory',
+    open: () => ({ store: new InMemoryFeatureStore(limits), dispose: async () => undefined }),
+  },
+  {
+    name: 'in Redis',
+    open() {
+      const prefix = uniquePrefix('fs-roots');
+      const redis = testRedis(prefix);
+      return {
+        store: new RedisFeatureStore({ redis, prefix, ...limits }),
+        dispose: () => redis.cleanup(),
+      };
+    },
+  },
+  {
+    name: 'in Redis, in batch units',
+    open() {
+      const prefix = uniquePrefix('fs-roots');
+      const redis = testRedis(prefix);
+      return {
+        store: new RedisFeatureStore({ redis, prefix, ...limits }),
+        options: {
+          markerOf: (event) => ({ key: `${prefix}:done:${event.eventId}`, ttlMs: 60_000 }),
+        },
+        dispose: () => redis.cleanup(),
+      };
+    },
+  },
+];
+
+for (const { name, open } of REBLOG_STORES) {
+  describe(`FeatureMaterializer: the originals of reblogs served or engaged with (${name})`, () => {
+    let fixture: ReturnType<typeof open>;
+    // R reblogs X (X is b1's original, R is b2's reblog of it).
+    const reblogCreated = postCreated('c-r', T0, { postId: 'R', blogId: 'b2', reblogOf: 'X' });
+    const like = engaged('like-r', T0 + HOUR, 'u1', 'R', Kind.ENGAGEMENT_KIND_LIKE);
+
+    beforeEach(() => {
+      fixture = open();
+    });
+    afterEach(() => fixture.dispose());
+
+    const materializer = () => new FeatureMaterializer(fixture.store, fixture.options);
+
+    async function apply(...events: eventsv1.Event[]): Promise<void> {
+      const m = materializer();
+      for (const event of events) assert.deepEqual(await m.applyBatch([event]), []);
+    }
+
+    /** The user's sets, each sorted (ids touched at one time have no order between them). */
+    async function setsOf(userId: string): Promise<Record<string, string[]>> {
+      const { sets } = await fixture.store.readUser(userId, 100);
+      return Object.fromEntries(Object.entries(sets).map(([set, ids]) => [set, [...ids].sort()]));
+    }
+
+    it('puts the original of a reblog served in the served list beside the reblog', async () => {
+      await apply(served('i1', T0, 'u1', 'R', 'X'));
+      assert.deepEqual((await setsOf('u1')).served, ['R', 'X']);
+    });
+
+    it('puts only the post served in the list for an impression without reblog_of (logged before the field)', async () => {
+      await apply(served('i1', T0, 'u1', 'R'), served('i2', T0, 'u1', 'Y', ''));
+      assert.deepEqual((await setsOf('u1')).served, ['R', 'Y']);
+    });
+
+    it('puts the original of a reblog liked in the engaged list, its PostCreated known', async () => {
+      await apply(reblogCreated, like);
+      assert.deepEqual((await setsOf('u1')).engaged, ['R', 'X']);
+    });
+
+    it('puts the original of a reblog liked in the engaged list once its PostCreated joins the parked like', async () => {
+      await apply(like);
+      assert.deepEqual((await setsOf('u1')).engaged, ['R']);
+      await apply(reblogCreated);
+      assert.deepEqual((await setsOf('u1')).engaged, ['R', 'X']);
+    });
+
+    it('puts the original of a reblog liked in the engaged list when one batch holds the like and, after it, the PostCreated', async () => {
+      assert.deepEqual(await materializer().applyBatch([like, reblogCreated]), []);
+      assert.deepEqual((await setsOf('u1')).engaged, ['R', 'X']);
+    });
+
+    it('hides a reblog alone: its original is neither hidden nor engaged with', async () => {
+      await apply(
+        reblogCreated,
+        engaged('hide-r', T0 + HOUR, 'u1', 'R', Kind.ENGAGEMENT_KIND_HIDE),
+      );
+      const sets = await setsOf('u1');
+      assert.deepEqual(sets.hidden, ['R']);
+      assert.deepEqual(sets.engaged, []);
+    });
+  });
+}
+
+describe('FeatureMaterializer: a reblog liked while another consumer creates it', () => {
+  it("puts the original in the engaged list when the reblog's PostCreated lands between the like's prefetch and its write", async () => {
+    const store = new InMemoryFeatureStore(limits);
+    const raced = new RacedStore(store, async () => {
+      await new FeatureMaterializer(store).apply(
+        postCreated('c-r', T0, { postId: 'R', blogId: 'b2', reblogOf: 'X' }),
+      );
+    });
+    await new FeatureMaterializer(raced).apply(
+      engaged('like-r', T0 + HOUR, 'u1', 'R', Kind.ENGAGEMENT_KIND_LIKE),
+    );
+    const { sets } = await store.readUser('u1', 100);
+    assert.deepEqual([...sets.engaged].sort(), ['R', 'X']);
+  });
+});

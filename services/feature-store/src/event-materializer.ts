@@ -602,11 +602,14 @@ class BatchMaterialization {
         return;
       }
       case 'impression': {
-        const { userId, postId, atMs } = fact;
+        const { userId, postId, reblogOf, atMs } = fact;
         builder.countingFor(fact.eventId);
         builder.post(postId).delta.addSignal('impression', 1, atMs);
         this.active(userId, atMs).delta.addSignal('impression', 1, atMs);
         builder.touch(userId, 'served', postId, atMs);
+        // The reader saw the original's content: the feed's filters then keep the original
+        // and its other reblogs off later pages, with no lookup of roots on the read path.
+        if (reblogOf !== '') builder.touch(userId, 'served', reblogOf, atMs);
         return;
       }
       case 'session': {
@@ -755,7 +758,11 @@ function partsOf(facts: readonly EventFact[], size: number): EventFact[][] {
   return parts;
 }
 
-/** The parts of an engagement that need its post's blog and tags. */
+/**
+ * The parts of an engagement that need its post's meta: its blog and tags, and, for a reblog
+ * engaged with, the original in the same set as the post (the reader saw its content). Not
+ * for `hidden`: hiding a reblog hides that post alone, not its original.
+ */
 function join(
   builder: WritePlanBuilder,
   userId: string,
@@ -763,6 +770,9 @@ function join(
   atMs: number,
   meta: PostMeta,
 ): void {
+  if (meta.reblogOf !== '' && rule.set === 'engaged') {
+    builder.touch(userId, 'engaged', meta.reblogOf, atMs);
+  }
   const blog = builder.blog(meta.blogId);
   const userBlog = builder.userBlog(userId, meta.blogId);
   for (const signal of receivedSignals(rule)) {

@@ -87,6 +87,7 @@ function validatePayload(payload: NonNullable<eventsv1.Event['payload']>): void 
         );
       }
       requireMaxItems(impression.experiments, 'experiments', 100);
+      optionalId(impression.reblogOf ?? '', 'reblog_of');
       return;
     }
     case 'sessionStarted':

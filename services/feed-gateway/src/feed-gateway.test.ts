@@ -165,6 +165,17 @@ describe('feed-gateway', () => {
         (await statusOf(gateway.publishEvents({ events: [impression] }))).details,
         /^events\[0\]\.impression\.feature_missing: must be at most 1 bytes for 2 feature values, got 2/,
       );
+      const reblogImpression = eventsv1.Event.fromPartial({
+        eventId: 'i2',
+        payload: {
+          $case: 'impression',
+          value: { userId: 'u1', postId: 'p1', requestId: 'r1', reblogOf: 'bad id!' },
+        },
+      });
+      assert.match(
+        (await statusOf(gateway.publishEvents({ events: [reblogImpression] }))).details,
+        /^events\[0\]\.impression\.reblog_of:/,
+      );
     });
 
     it('refuses a batch naming one event_id twice (consumers would drop the second), naming the later one', async () => {
@@ -446,6 +457,87 @@ describe('feed-gateway', () => {
       ];
       mesh.userFeatures = { servedPostIds: ['X'] };
       assert.deepEqual(ids(await feed()), ['Y']);
+    });
+
+    describe('across sessions (what the feature store records of the impressions)', () => {
+      const x = candidate('X', 'bx', [['popular', 3]]);
+      const r2 = candidate('R2', 'br2', [['popular', 1.5]], { reblogOf: 'X' });
+      const y = candidate('Y', 'by', [['popular', 1]]);
+      /** R reblogs X; proposed by two sources, it wins X's root over X and R2. */
+      const preferredReblog = candidate(
+        'R',
+        'br',
+        [
+          ['popular', 2],
+          ['following', 2],
+        ],
+        { reblogOf: 'X' },
+      );
+      beforeEach(() => {
+        mesh.rankerValues = new Map([
+          ['X', 3],
+          ['R', 2],
+          ['R2', 1.5],
+          ['Y', 1],
+        ]);
+      });
+
+      /** The impressions logged for the responses, once all are in the log. */
+      const impressionsOf = (responses: readonly gatewayv1.GetFeedResponse[]) =>
+        waitFor('the impressions', async () => {
+          const requests = new Set(responses.map((r) => r.requestId));
+          const expected = responses.reduce((n, r) => n + r.items.length, 0);
+          const found = (await events(log)).flatMap((e) =>
+            e.payload?.$case === 'impression' && requests.has(e.payload.value.requestId)
+              ? [e.payload.value]
+              : [],
+          );
+          return found.length === expected ? found : undefined;
+        });
+
+      /**
+       * The served list the feature store keeps of these impressions: each post and the
+       * original a reblog's impression names (services/feature-store, "Originals of reblogs").
+       */
+      const servedListOf = (impressions: readonly eventsv1.Impression[]) =>
+        impressions.flatMap((i) => (i.reblogOf ? [i.postId, i.reblogOf] : [i.postId]));
+
+      it('logs with the impression of a reblog the original it reblogs, and none with an original', async () => {
+        mesh.candidates = [preferredReblog, y];
+        const impressions = await impressionsOf([await feed()]);
+        assert.deepEqual(
+          impressions.map((i) => [i.postId, i.reblogOf ?? '']),
+          [
+            ['R', 'X'],
+            ['Y', ''],
+          ],
+        );
+      });
+
+      it('serves in a later session neither the original nor another reblog of a reblog served before', async () => {
+        mesh.candidates = [x, preferredReblog, r2, y];
+        const first = await session({ pageSize: 1 }, 1);
+        assert.deepEqual(first.flatMap(ids), ['R']);
+        mesh.userFeatures = { servedPostIds: servedListOf(await impressionsOf(first)) };
+        assert.deepEqual((await session({ pageSize: 1 })).flatMap(ids), ['Y']);
+        // The sources were asked to skip the original too.
+        assert.ok(mesh.generateRequests.at(-1)!.excludePostIds.includes('X'));
+      });
+
+      it('serves in a later session no reblog of an original served before', async () => {
+        mesh.candidates = [x, candidate('R', 'br', [['popular', 2]], { reblogOf: 'X' }), r2, y];
+        const first = await session({ pageSize: 1 }, 1);
+        assert.deepEqual(first.flatMap(ids), ['X']);
+        mesh.userFeatures = { servedPostIds: servedListOf(await impressionsOf(first)) };
+        assert.deepEqual((await session({ pageSize: 1 })).flatMap(ids), ['Y']);
+      });
+
+      it('serves in a later session neither the original nor another reblog of a reblog liked before', async () => {
+        mesh.candidates = [x, preferredReblog, r2, y];
+        // The feature store lists a liked reblog's original beside it in the engaged list.
+        mesh.userFeatures = { engagedPostIds: ['R', 'X'] };
+        assert.deepEqual(ids(await feed()), ['Y']);
+      });
     });
 
     it('on a tag page leaves out only what its own earlier pages served, not what other surfaces did', async () => {

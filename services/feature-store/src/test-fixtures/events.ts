@@ -59,12 +59,14 @@ export const blocked = (id: string, at: number, userId: string, blogId: string) 
 export const unblocked = (id: string, at: number, userId: string, blogId: string) =>
   event(id, at, { $case: 'unblock', value: { userId, blogId } });
 
-export const served = (id: string, at: number, userId: string, postId: string) =>
+/** An Impression; `reblogOf` names the original when the post served is a reblog. */
+export const served = (id: string, at: number, userId: string, postId: string, reblogOf?: string) =>
   event(id, at, {
     $case: 'impression',
     value: {
       userId,
       postId,
+      ...(reblogOf === undefined ? {} : { reblogOf }),
       requestId: 'r1',
       position: 0,
       surface: commonv1.Surface.SURFACE_DASHBOARD,

@@ -284,12 +284,14 @@ export class FeedPipeline {
         query.position + index,
         descriptions?.get(candidate.postId),
       );
+      const { reblogOf } = candidate;
       const row = rows.get(candidate);
       if (!features || row === undefined) {
-        return { item, featureValues: [], featureMissing: NO_MISSING };
+        return { item, reblogOf, featureValues: [], featureMissing: NO_MISSING };
       }
       return {
         item,
+        reblogOf,
         featureValues: servedFeatureValues(features, row),
         featureMissing: servedFeatureMissing(features, row),
       };

@@ -6,6 +6,10 @@ import type { StageClock } from './stage-clock.js';
 export interface UserContext {
   readonly known: boolean;
   readonly features: featuresv1.FeatureVector | undefined;
+  /**
+   * Posts the reader was served or engaged with before (the feature store's lists), and the
+   * originals of the reblogs among them, which the feature store lists beside them.
+   */
   readonly served: ReadonlySet<string>;
   readonly hiddenPosts: ReadonlySet<string>;
   readonly blockedBlogs: ReadonlySet<string>;

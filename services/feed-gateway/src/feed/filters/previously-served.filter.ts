@@ -2,10 +2,12 @@ import { seenBefore, type FeedCandidate, type FeedQuery, type Filter } from '../
 
 /**
  * Drops what earlier pages of this session served, and what the reader saw or engaged with
- * before (not on a tag page: `seenBefore`): the post itself and a post of the same root, since an original and its reblogs are
- * the same content. The session remembers the roots of the reblogs it served, so their
- * originals are dropped too; the feature store's lists hold the served ids alone, so of those
- * only the reblogs of a served original are.
+ * before (not on a tag page: `seenBefore`): the post itself and a post of the same root, since
+ * an original and its reblogs are the same content. Both list the root of a reblog seen beside
+ * it: the session in its cursor, the feature store in its served and engaged lists (from the
+ * impression's `reblog_of` and the engaged post's meta). So a reblog seen, in this session or
+ * an earlier one, keeps its original and the original's other reblogs off the page, and an
+ * original seen keeps its reblogs off.
  */
 export class PreviouslyServedFilter implements Filter {
   readonly name = 'previously-served';
