@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { commonv1, gatewayv1, type eventsv1 } from '@feedmesh/contracts';
+import { commonv1, featuresv1, gatewayv1, type eventsv1 } from '@feedmesh/contracts';
 import {
   ClientError,
   createServiceClient,
@@ -219,6 +219,88 @@ describe('the mesh end to end: every service its own process, on real Redis', fu
       second.items.filter((i) => firstIds.has(i.postId)),
       [],
     );
+  });
+
+  it('never serves in a later session the original of a reblog served before', async () => {
+    // bob-cooks posts rb-x; alice-art reblogs it as rb-r. rb-reader follows alice-art alone, so
+    // its dashboard serves rb-r; the gateway logs that impression naming rb-x, and the feature
+    // store counts rb-x served too. Then rb-reader follows bob-cooks, whose rb-x the following
+    // source now proposes: rb-control, who never saw rb-r, is served it; rb-reader is not.
+    await publish(
+      {
+        $case: 'postCreated',
+        value: {
+          postId: 'rb-x',
+          blogId: 'bob-cooks',
+          text: 'Braised leeks with mustard',
+          tags: ['food'],
+          mediaKind: 1,
+          reblogOf: '',
+        },
+      },
+      {
+        $case: 'postCreated',
+        value: {
+          postId: 'rb-r',
+          blogId: 'alice-art',
+          text: '',
+          tags: ['food'],
+          mediaKind: 1,
+          reblogOf: 'rb-x',
+        },
+      },
+      { $case: 'follow', value: { userId: 'rb-reader', blogId: 'alice-art' } },
+    );
+    const servedToReader: string[] = [];
+    const readerFeed = async () => {
+      const items = (await feed('rb-reader', { pageSize: 100 })).items.map((i) => i.postId);
+      servedToReader.push(...items);
+      return items;
+    };
+    await waitFor(
+      "rb-r in rb-reader's dashboard",
+      async () => (await readerFeed()).includes('rb-r'),
+      {
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      },
+    );
+    const features = createServiceClient(
+      featuresv1.FeatureStoreServiceDefinition,
+      services.get('feature-store')!.address,
+      { deadlineMs: 5_000 },
+    );
+    try {
+      const user = (userId: string) =>
+        features.client.getUserFeatures({ userId, maxListSize: 1_000 });
+      await waitFor(
+        'rb-x counted served to rb-reader',
+        async () => (await user('rb-reader')).servedPostIds.includes('rb-x'),
+        { timeoutMs: 10_000, intervalMs: 100 },
+      );
+      await publish(
+        { $case: 'follow', value: { userId: 'rb-reader', blogId: 'bob-cooks' } },
+        { $case: 'follow', value: { userId: 'rb-control', blogId: 'bob-cooks' } },
+      );
+      await waitFor(
+        "rb-x in rb-control's dashboard",
+        async () =>
+          (await feed('rb-control', { pageSize: 100 })).items.some((i) => i.postId === 'rb-x'),
+        { timeoutMs: 10_000, intervalMs: 100 },
+      );
+      await waitFor(
+        'rb-reader following bob-cooks',
+        async () => (await user('rb-reader')).followedBlogIds.includes('bob-cooks'),
+        { timeoutMs: 10_000, intervalMs: 100 },
+      );
+      for (let session = 0; session < 3; session++) await readerFeed();
+      assert.ok(
+        !servedToReader.includes('rb-x'),
+        `served to rb-reader: ${servedToReader.join(',')}`,
+      );
+    } finally {
+      features.close();
+    }
   });
 
   it('gives a user never seen before a cold-start feed of popular and fresh posts', async () => {
