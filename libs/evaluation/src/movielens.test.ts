@@ -31,6 +31,16 @@ describe('MovieLens', () => {
     );
   });
 
+  it('refuses a row whose rating or timestamp is empty, naming its line, rather than reading 0', () => {
+    for (const row of ['1,2,,99', '1,2,4,', '1,2, ,99', '1,2,4,  ']) {
+      assert.throws(
+        () => parseRatings(`user_id,item_id,rating,timestamp\n1,1,3,5\n${row}\n`),
+        /^Error: ratings:3: expected user,item,rating,timestamp/,
+        JSON.stringify(row),
+      );
+    }
+  });
+
   it('reads quoted titles and genres', () => {
     const movies = parseMovies(
       'movieId,title,genres\n11,"American President, The (1995)",Comedy|Drama|Romance\n12,X,(no genres listed)\n',

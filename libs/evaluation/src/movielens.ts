@@ -37,8 +37,8 @@ export function parseRatings(text: string, source = 'ratings'): Rating[] {
     const line = lines[i]!.trim();
     if (line === '') continue;
     const [userId, itemId, rating, timestamp, ...rest] = line.split(',');
-    const value = Number(rating);
-    const time = Number(timestamp);
+    const value = numberOf(rating);
+    const time = numberOf(timestamp);
     if (
       !userId ||
       !itemId ||
@@ -55,6 +55,11 @@ export function parseRatings(text: string, source = 'ratings'): Rating[] {
   // Every evaluation divides by what it read: an empty file would score 0 or NaN, not fail.
   if (ratings.length === 0) throw new Error(`${source}: no ratings, only the header`);
   return ratings;
+}
+
+/** A field's number; NaN for a blank one, which Number() would read as 0. */
+function numberOf(field: string | undefined): number {
+  return field === undefined || field.trim() === '' ? Number.NaN : Number(field);
 }
 
 export async function readRatings(path: string): Promise<Rating[]> {

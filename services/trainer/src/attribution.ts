@@ -63,6 +63,17 @@ export class Attribution {
     return labels;
   }
 
+  /**
+   * When the user met the post, seen from an engagement with it at `atMs`: their first
+   * engagement of any kind (a click, a share) within the window before it, else `atMs`. What
+   * came of that meeting is the label; features as of a later instant would already count it.
+   */
+  metAt(userId: string, postId: string, atMs: number): number {
+    const from = atMs - this.windowMs;
+    const first = (this.engagements.get(pair(userId, postId)) ?? []).find((e) => e.atMs >= from);
+    return first !== undefined && first.atMs < atMs ? first.atMs : atMs;
+  }
+
   /** Every kind of engagement the user had with the post, at any time. */
   engaged(userId: string, postId: string): boolean {
     return this.engagements.has(pair(userId, postId));

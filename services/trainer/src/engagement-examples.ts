@@ -20,8 +20,11 @@ export interface EngagementExamples {
 
 /**
  * Training data before any impression was logged: each (user, post) the user liked,
- * reblogged, replied to or hid is a positive example at its first such engagement, labelled
- * by everything the user did within the attribution window. Negatives are posts sampled
+ * reblogged, replied to or hid is a positive example when the user met the post, labelled by
+ * everything they did within the attribution window after: at its first such engagement, or
+ * at the click or share that led to it (their first engagement of any kind within the window
+ * before), since features as of the like would count that click or share, which a sampled
+ * negative never has. Negatives are posts sampled
  * uniformly among those the gateway could have served the user at that time: created at or
  * before it, not deleted by then, not on a blog the user owns, and never engaged with by the
  * user in any way: "could have been shown, was not chosen". That is a weaker negative than
@@ -59,7 +62,8 @@ export function examplesFromEngagements(
     const key = `${engagement.userId}\u0000${engagement.postId}`;
     if (positives.has(key)) continue;
     positives.add(key);
-    const { userId, postId, atMs } = engagement;
+    const { userId, postId } = engagement;
+    const atMs = attribution.metAt(userId, postId, engagement.atMs);
     if (!servable(userId, history.posts.get(postId), atMs)) continue;
     if (atMs + options.attributionWindowMs > history.horizonMs) {
       immature += 1;

@@ -40,6 +40,12 @@ export const trainerConfigShape = {
    * Also how long examples wait to be labelled, and the embargo before the held-out slice.
    */
   TRAINER_ATTRIBUTION_WINDOW_MS: env.int(86_400_000, 1_000, 30 * 86_400_000),
+  /**
+   * A version replaces the current one only when the held-out slice holds at least this many
+   * positives, and as many negatives, of the promotion metric's objective: with fewer the
+   * comparison is noise, and with one class logloss and ece only reward predicting it.
+   */
+  TRAINER_PROMOTION_MIN_POSITIVES: env.int(10, 1, 1_000_000),
   /** L2 penalty on standardized coefficients. */
   TRAINER_L2: fraction(1e-3, 0, 100),
   /**
@@ -107,6 +113,7 @@ export async function runTrainer(options: TrainerOptions): Promise<TrainerReport
         gbdtTrees: config.TRAINER_GBDT_TREES,
         features: config.TRAINER_FEATURES,
         promotionMetric: options.promotionMetric ?? 'auc_like',
+        promotionMinPositives: config.TRAINER_PROMOTION_MIN_POSITIVES,
       },
       {
         eventLog: options.runtime.eventLog,

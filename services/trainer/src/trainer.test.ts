@@ -214,6 +214,76 @@ describe('trainer', () => {
     }
   });
 
+  it('does not replace the current version on a held-out slice without a positive of the promotion objective', async () => {
+    // No one replies in this world: logloss_reply on the held-out slice only rewards the
+    // model that predicts replies least, here the one trained on more rows.
+    const world = syntheticWorld({ users: 40, posts: 160 });
+    const firstWeek = world.events.filter((e) => e.atMs < T0 + 7 * DAY);
+    const earlier = await runtimeWith(firstWeek);
+    const runtime = await runtimeWith(world.events);
+    const registry = new InMemoryModelRegistry();
+    const run = (on: Runtime, events: readonly eventsv1.Event[]) =>
+      runTrainer({
+        config: configWith(),
+        runtime: on,
+        logger: silent,
+        registry,
+        featureSource: new WorldFeatureSource(events),
+        promotionMetric: 'logloss_reply',
+      });
+    try {
+      assert.equal((await run(earlier, firstWeek)).promoted, true);
+      const report = await run(runtime, world.events);
+      assert.equal(report.heldOutPositives.reply, 0);
+      assert.ok(
+        report.heldOutMetrics.candidate.logloss_reply! <
+          report.heldOutMetrics.current!.logloss_reply!,
+      );
+      assert.equal(report.promoted, false, report.reason);
+      assert.match(report.reason, /0 reply positives and \d+ negatives/);
+      assert.equal((await registry.current('feed'))?.version, 'v1');
+    } finally {
+      await earlier.close();
+      await runtime.close();
+    }
+  });
+
+  it('does not replace the current version on fewer held-out positives than TRAINER_PROMOTION_MIN_POSITIVES', async () => {
+    const world = syntheticWorld({ users: 40, posts: 160 });
+    const runtime = await runtimeWith(world.events);
+    const registry = new InMemoryModelRegistry();
+    const featureSource = new WorldFeatureSource(world.events);
+    try {
+      const noise = await runTrainer({
+        config: configWith({ TRAINER_FEATURES: 'post.noise' }),
+        runtime,
+        logger: silent,
+        registry,
+        featureSource,
+      });
+      assert.equal(noise.promoted, true);
+      const better = await runTrainer({
+        config: configWith({ TRAINER_PROMOTION_MIN_POSITIVES: '100000' }),
+        runtime,
+        logger: silent,
+        registry,
+        featureSource,
+      });
+      assert.ok(
+        better.heldOutMetrics.candidate.auc_like! > better.heldOutMetrics.current!.auc_like!,
+      );
+      assert.equal(better.promoted, false, better.reason);
+      assert.match(better.reason, /fewer than TRAINER_PROMOTION_MIN_POSITIVES \(100000\)/);
+      assert.equal((await registry.current('feed'))?.version, 'v1');
+      assert.throws(
+        () => configWith({ TRAINER_PROMOTION_MIN_POSITIVES: '0' }),
+        /TRAINER_PROMOTION_MIN_POSITIVES/,
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it('refuses, naming the option, a promotion metric the held-out evaluation does not compute', async () => {
     const world = syntheticWorld({ users: 20, posts: 60 });
     const runtime = await runtimeWith(world.events);
@@ -452,6 +522,42 @@ describe('trainer', () => {
       assert.equal(report.promoted, false);
       assert.equal(report.events, 1);
       assert.match(report.reason, /nothing|no engagement/);
+      assert.deepEqual(await registry.list(), []);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('trains nothing when every like is in the held-out slice, none left to learn from', async () => {
+    const events: eventsv1.Event[] = [];
+    const add = (atMs: number, payload: eventsv1.Event['payload']) =>
+      events.push({ eventId: `e${events.length}`, atMs, payload });
+    for (let i = 0; i < 100; i += 1) {
+      add(T0, {
+        $case: 'postCreated',
+        value: { postId: `p${i}`, blogId: 'b', text: '', tags: [], mediaKind: 0, reblogOf: '' },
+      });
+    }
+    // Hides in the first days, then likes only in the last one: the held-out fifth.
+    const engage = (userId: string, postId: string, kind: number, atMs: number) =>
+      add(atMs, { $case: 'engagement', value: { userId, postId, kind } });
+    for (let i = 0; i < 40; i += 1) engage(`u${i % 8}`, `p${i}`, 6, T0 + DAY + i * 3_600_000);
+    for (let i = 40; i < 50; i += 1) engage(`u${i % 8}`, `p${i}`, 1, T0 + 9 * DAY + i * 60_000);
+    add(T0 + 11 * DAY, { $case: 'sessionStarted', value: { userId: 'u0' } });
+    const runtime = await runtimeWith(events);
+    const registry = new InMemoryModelRegistry();
+    try {
+      const report = await runTrainer({
+        config: configWith(),
+        runtime,
+        logger: silent,
+        registry,
+        featureSource: new WorldFeatureSource(events),
+      });
+      assert.equal(report.examples.heldOut, 50);
+      assert.equal(report.version, undefined, report.reason);
+      assert.equal(report.promoted, false);
+      assert.match(report.reason, /no like among the training examples/);
       assert.deepEqual(await registry.list(), []);
     } finally {
       await runtime.close();

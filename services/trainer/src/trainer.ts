@@ -43,6 +43,11 @@ export interface TrainingSettings {
    * (higher is better), `logloss_<objective>` or `ece_<objective>` (lower is better).
    */
   readonly promotionMetric: string;
+  /**
+   * Positives, and negatives, of the promotion metric's objective the held-out slice needs
+   * before a version may replace the current one (TRAINER_PROMOTION_MIN_POSITIVES).
+   */
+  readonly promotionMinPositives: number;
 }
 
 export interface TrainerDeps {
@@ -206,8 +211,14 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
   const heldOutSet = selectRows(hydrated, split.heldOut);
   const positives = withAllObjectives(countPositives(all));
   const heldOutPositives = withAllObjectives(countPositives(heldOutSet));
-  if (positives.like === 0) {
-    return skipped('no like among the examples', { positives, featureProvenance: provenance });
+  // A slice without a like would train a like-blind model, and the first one is promoted.
+  if ((countPositives(trainSet).like ?? 0) === 0) {
+    return skipped(
+      positives.like === 0
+        ? 'no like among the examples'
+        : `no like among the training examples: all ${positives.like} are held out or embargoed`,
+      { positives, heldOutPositives, featureProvenance: provenance },
+    );
   }
 
   const trainedAtMs = deps.clock();
@@ -233,7 +244,11 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
     ? evaluateModel(new Scorer(currentStored.model), heldOutSet).metrics
     : undefined;
 
-  const decision = decide(settings.promotionMetric, better, candidate, current);
+  const decision = decide(settings.promotionMetric, better, candidate, current, {
+    examples: split.heldOut.length,
+    positives: heldOutPositives,
+    minPositives: settings.promotionMinPositives,
+  });
   const published = await deps.registry.publish(settings.modelName, model, {
     trainedAtMs,
     metrics: {
@@ -326,9 +341,24 @@ function decide(
   better: Direction,
   candidate: Readonly<Record<string, number>>,
   current: Readonly<Record<string, number>> | undefined,
+  heldOut: {
+    examples: number;
+    positives: Readonly<Record<ObjectiveName, number>>;
+    minPositives: number;
+  },
 ): { promote: boolean; reason: string } {
   const mine = candidate[metric];
   if (current === undefined) return { promote: true, reason: 'no current version' };
+  // promotionDirection has checked the name: <metric>_<objective>.
+  const objective = metric.slice(metric.indexOf('_') + 1) as ObjectiveName;
+  const positives = heldOut.positives[objective];
+  const negatives = heldOut.examples - positives;
+  if (positives < heldOut.minPositives || negatives < heldOut.minPositives) {
+    return {
+      promote: false,
+      reason: `the held-out slice has ${positives} ${objective} positives and ${negatives} negatives, fewer than TRAINER_PROMOTION_MIN_POSITIVES (${heldOut.minPositives}) of each: too few to tell the versions apart on ${metric}`,
+    };
+  }
   const theirs = current[metric];
   if (mine === undefined || !Number.isFinite(mine)) {
     return { promote: false, reason: `${metric} undefined on the held-out slice` };

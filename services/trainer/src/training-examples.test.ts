@@ -254,6 +254,46 @@ describe('examples from engagements with sampled negatives', () => {
     );
   });
 
+  it('dates a positive from the click or share that led to it, so its features as of then do not count that meeting', async () => {
+    const MINUTE = 60_000;
+    const history = await new Events()
+      .post('clicked', 'b1', 0)
+      .post('shared', 'b2', 0)
+      .post('old-click', 'b3', 0)
+      .post('plain', 'b4', 0)
+      // Opened, then liked five minutes later: the user met it at the click.
+      .engage('u', 'clicked', EngagementKind.ENGAGEMENT_KIND_CLICK, 10 * HOUR)
+      .engage('u', 'clicked', EngagementKind.ENGAGEMENT_KIND_LIKE, 10 * HOUR + 5 * MINUTE)
+      .engage('u', 'shared', EngagementKind.ENGAGEMENT_KIND_SHARE, 12 * HOUR)
+      .engage('u', 'shared', EngagementKind.ENGAGEMENT_KIND_REBLOG, 12 * HOUR + MINUTE)
+      // A click a whole window before the like is an earlier visit, not this meeting.
+      .engage('u', 'old-click', EngagementKind.ENGAGEMENT_KIND_CLICK, HOUR)
+      .engage('u', 'old-click', EngagementKind.ENGAGEMENT_KIND_LIKE, 10 * HOUR)
+      .engage('u', 'plain', EngagementKind.ENGAGEMENT_KIND_LIKE, 14 * HOUR)
+      .session('v', 40 * HOUR)
+      .history();
+    const { examples } = examplesFromEngagements(history, {
+      attributionWindowMs: 6 * HOUR,
+      negativesPerPositive: 1,
+      random: seededRandom(2),
+    });
+    const positives = new Map(
+      examples.filter((e) => e.labels !== NO_LABELS).map((e) => [e.postId, e]),
+    );
+    assert.deepEqual([...positives].map(([postId, e]) => [postId, e.atMs / MINUTE]).sort(), [
+      ['clicked', 600],
+      ['old-click', 600],
+      ['plain', 840],
+      ['shared', 720],
+    ]);
+    assert.equal(positives.get('clicked')?.labels.like, 1);
+    assert.equal(positives.get('shared')?.labels.reblog, 1);
+    // Its negatives are sampled at the same instant.
+    for (const negative of examples.filter((e) => e.labels === NO_LABELS)) {
+      assert.ok([600, 720, 840].includes(negative.atMs / MINUTE), `${negative.atMs / MINUTE}`);
+    }
+  });
+
   it('leaves a pair whose attribution window is still open for a later run, and counts it', async () => {
     const events = () =>
       new Events()
