@@ -33,6 +33,18 @@ describe('extractKeywords', () => {
     );
   });
 
+  it('gives a French post its French words, not its articles, against an English corpus', () => {
+    const keywords = extractKeywords(
+      'La recette de la tarte aux pommes de ma grand-mère, avec des pommes du jardin',
+      df,
+      4,
+    );
+    assert.deepEqual(
+      keywords.map((k) => k.word),
+      ['pommes', 'grand', 'jardin', 'mère'],
+    );
+  });
+
   it('returns nothing for a text of stopwords', () => {
     assert.deepEqual(extractKeywords('and the of a', df), []);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { TagVocabulary, tagKey } from './tag-vocabulary.js';
+import { TagVocabulary, compactTag, tagKey } from './tag-vocabulary.js';
 
 describe('TagVocabulary', () => {
   it('normalizes case, "#", underscores and a plural last word', () => {
@@ -62,6 +62,48 @@ describe('TagVocabulary', () => {
     assert.equal(vocabulary.canonical('c'), 'c');
     assert.equal(vocabulary.canonical('F#'), 'f#');
     assert.equal(vocabulary.synonymCount, 0);
+  });
+
+  it('keeps tags apart that differ in a vowel sign: हिंदी (Hindi) is not हिंदू (Hindu)', () => {
+    const vocabulary = TagVocabulary.train([['हिंदी'], ['हिंदी'], ['हिंदू'], ['ไก่'], ['ไก']]);
+    assert.equal(vocabulary.canonical('हिंदू'), 'हिंदू');
+    assert.equal(vocabulary.canonical('ไก'), 'ไก');
+    assert.equal(vocabulary.synonymCount, 0);
+    // Spelling variants in these scripts still meet: spaces and punctuation are all that goes.
+    assert.equal(compactTag('हिंदी गाने'), compactTag('हिंदी-गाने'));
+  });
+
+  it('keeps emoji tags, each apart from the others', () => {
+    assert.equal(tagKey('#🌸'), '🌸');
+    assert.equal(tagKey('🏳️‍🌈'), '🏳️‍🌈');
+    assert.equal(tagKey('🇫🇷'), '🇫🇷');
+    assert.equal(tagKey('!!!'), '');
+    const vocabulary = TagVocabulary.train([
+      ['🌸', 'spring'],
+      ['🌸'],
+      ['✨'],
+      ['✨', 'aesthetic'],
+      ['🇫🇷'],
+      ['🇩🇪'],
+      ['❤️'],
+      ['❤️'],
+      ['❤'],
+    ]);
+    assert.deepEqual(vocabulary.normalize(['🌸', '✨', '🇫🇷', '🇩🇪', 'Spring']), [
+      '🌸',
+      '✨',
+      '🇫🇷',
+      '🇩🇪',
+      'spring',
+    ]);
+    // With or without the emoji presentation selector, one heart.
+    assert.equal(vocabulary.canonical('❤'), '❤️');
+    // One emoji of three differs: no typo (an emoji is two UTF-16 units, not one letter).
+    const flowers = TagVocabulary.train([
+      ...Array.from({ length: 3 }, () => ['🌸🌸🌸', 'spring', 'garden']),
+      ...Array.from({ length: 3 }, () => ['🌺🌸🌸', 'spring', 'garden']),
+    ]);
+    assert.equal(flowers.canonical('🌺🌸🌸'), '🌺🌸🌸');
   });
 
   it('merges tags that are nearly always used together', () => {

@@ -17,13 +17,21 @@ const INVISIBLE =
  * ending in "as" ("texas", "las vegas", "canvas"). The price: "ideas" stays apart from "idea".
  */
 const NOT_PLURAL = /(ics|as)$/;
+/** What makes a tag more than punctuation: a letter, a digit, an emoji or a flag's letters. */
+const MEANINGFUL = /[\p{L}\p{N}\p{Extended_Pictographic}\p{Regional_Indicator}]/u;
+/**
+ * What `compactTag` drops: all but letters, marks, digits, emoji, flags' letters, '+' and '#';
+ * and the text and emoji presentation selectors, which draw one symbol two ways ("❤", "❤️").
+ */
+const NOT_COMPACT =
+  /[^\p{L}\p{M}\p{N}\p{Extended_Pictographic}\p{Regional_Indicator}+#]|[\ufe0e\ufe0f]/gu;
 
 /**
  * A tag's rule-based key: Unicode-normalized, invisible characters removed, lower-case (a
  * dotted capital I is an i), without leading '#', '_' and runs of spaces as one space, and
  * its last word singular ("Cute Cats" -> "cute cat"). Only a last word that looks like a
  * regular English plural is touched, so names ("james bond", "texas") survive. Empty for a
- * tag that is only punctuation.
+ * tag that is only punctuation; an emoji is a tag ("🌸", "🏳️‍🌈", "🇫🇷").
  */
 export function tagKey(raw: string): string {
   const cleaned = raw
@@ -34,7 +42,7 @@ export function tagKey(raw: string): string {
     .replace(/^[#\s]+/u, '')
     .replace(/[_\s]+/gu, ' ')
     .trim();
-  if (cleaned === '' || cleaned.length > MAX_TAG_LENGTH || !/[\p{L}\p{N}]/u.test(cleaned)) {
+  if (cleaned === '' || cleaned.length > MAX_TAG_LENGTH || !MEANINGFUL.test(cleaned)) {
     return '';
   }
   const parts = cleaned.split(' ');
@@ -52,10 +60,12 @@ export function tagKey(raw: string): string {
 
 /**
  * A key without spaces or punctuation: "sci-fi", "sci fi" and "scifi" compare equal. '+' and
- * '#' stay: they are the name in "c++", "c#" and "f#", which are not "c" and "f".
+ * '#' stay: they are the name in "c++", "c#" and "f#", which are not "c" and "f". Marks stay
+ * too: a Devanagari or Thai vowel sign is a letter of the word ("हिंदी", Hindi, is not "हिंदू",
+ * Hindu). So do emoji: "🌸" is not "✨", though neither has a letter.
  */
 export function compactTag(key: string): string {
-  return key.replace(/[^\p{L}\p{N}+#]/gu, '');
+  return key.replace(NOT_COMPACT, '');
 }
 
 export interface TagVocabularyOptions {
@@ -236,10 +246,12 @@ function lookAlikePairs(keys: readonly string[]): Array<[string, string]> {
   const byInitials = new Map<string, string[]>();
   for (const key of keys) {
     const compact = compactTag(key);
-    if (compact.length >= 5) {
+    // By code point: an emoji or a rare Han character is two UTF-16 units, one character.
+    const chars = [...compact];
+    if (chars.length >= 5) {
       const variants = new Set([compact]);
-      for (let i = 0; i < compact.length; i++)
-        variants.add(compact.slice(0, i) + compact.slice(i + 1));
+      for (let i = 0; i < chars.length; i++)
+        variants.add(chars.slice(0, i).join('') + chars.slice(i + 1).join(''));
       for (const variant of variants) {
         const list = byVariant.get(variant) ?? [];
         for (const other of list) add(key, other);

@@ -57,6 +57,52 @@ describe('text', () => {
     assert.equal(terms('Running')[0]!.word, 'running');
   });
 
+  it('leaves out the stopwords of the language a text is written in', () => {
+    const texts: Array<[string, string[], string[]]> = [
+      [
+        'Les enfants sont allés à la plage avec leurs parents pour les vacances de Pâques',
+        ['les', 'sont', 'la', 'avec', 'leurs', 'pour', 'de'],
+        ['enfants', 'allés', 'plage', 'parents', 'vacances', 'pâques'],
+      ],
+      [
+        'Los niños fueron a la playa con sus padres durante las vacaciones',
+        ['los', 'la', 'con', 'sus', 'durante', 'las'],
+        ['niños', 'playa', 'padres', 'vacaciones'],
+      ],
+      [
+        'Die Kinder sind mit ihren Eltern an den Strand gefahren und haben gespielt',
+        ['die', 'sind', 'mit', 'ihren', 'den', 'und', 'haben'],
+        ['kinder', 'eltern', 'strand', 'gefahren', 'gespielt'],
+      ],
+    ];
+    for (const [text, stopwords, kept] of texts) {
+      const found = terms(text).map((t) => t.word);
+      assert.deepEqual(
+        found.filter((word) => stopwords.includes(word)),
+        [],
+        text,
+      );
+      assert.deepEqual(
+        kept.filter((word) => !found.includes(word)),
+        [],
+        text,
+      );
+    }
+  });
+
+  it('keeps English words that are stopwords in another language', () => {
+    // "die", "war", "hat" are German stopwords; "con" a Spanish and Italian one.
+    assert.deepEqual(
+      terms('Die Hard: the war film my son watched in a hat, a con job').map((t) => t.word),
+      ['die', 'hard', 'war', 'film', 'son', 'watched', 'hat', 'con', 'job'],
+    );
+    // franc guesses Italian for this one.
+    assert.deepEqual(
+      terms('Also check out my new album out now').map((t) => t.word),
+      ['check', 'new', 'album'],
+    );
+  });
+
   it('shingles a text into overlapping word triples', () => {
     assert.deepEqual(shingles('a b c d'), ['a b c', 'b c d']);
     assert.deepEqual(shingles('short text'), ['short text']);

@@ -1,5 +1,25 @@
 import { stemmer } from 'stemmer';
-import { eng } from 'stopword';
+import {
+  bul,
+  ces,
+  deu,
+  eng,
+  fra,
+  hrv,
+  hun,
+  ind,
+  ita,
+  nld,
+  pol,
+  por,
+  ron,
+  rus,
+  spa,
+  swe,
+  tur,
+  ukr,
+} from 'stopword';
+import { detectLanguage } from './language.js';
 
 const URL_PATTERN = /\b(?:https?:\/\/|www\.)[^\s<>"']+/giu;
 /** Marks (\p{M}) belong to their word: Devanagari vowel signs and viramas, Thai vowels, accents. */
@@ -14,6 +34,34 @@ export const UNSPACED_SCRIPT =
 const SINGLE_HAN = /^\p{Script=Han}$/u;
 const SEGMENTER = new Intl.Segmenter(undefined, { granularity: 'word' });
 const STOPWORDS: ReadonlySet<string> = new Set(eng);
+/**
+ * Stopwords of the other languages franc can name that have a list, keyed by its ISO 639-3
+ * code, spelled as `words` spells them (apostrophes dropped).
+ */
+const OTHER_STOPWORDS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  Object.entries({
+    bul,
+    ces,
+    deu,
+    fra,
+    hrv,
+    hun,
+    ind,
+    ita,
+    nld,
+    pol,
+    por,
+    ron,
+    rus,
+    spa,
+    swe,
+    tur,
+    ukr,
+  }).map(([code, list]) => [
+    code,
+    new Set(list.map((word) => word.normalize('NFKC').toLowerCase().replace(/['’]/gu, ''))),
+  ]),
+);
 
 /** The links in a text (http(s) URLs and bare www. addresses). */
 export function findLinks(text: string): string[] {
@@ -60,18 +108,41 @@ export interface Term {
 }
 
 /**
- * The index terms of a text: words without stopwords, one-letter words (but for one Han
- * character, a word of its own) and bare numbers (years stay: four digits say when), stemmed,
- * in text order with repeats.
+ * The index terms of a text: words without stopwords (English ones, and those of the text's
+ * language), one-letter words (but for one Han character, a word of its own) and bare numbers
+ * (years stay: four digits say when), stemmed, in text order with repeats.
  */
 export function terms(text: string): Term[] {
   const out: Term[] = [];
-  for (const word of words(text)) {
+  const found = words(text);
+  const otherStopwords = stopwordsOfLanguage(text, found);
+  for (const word of found) {
     if ((word.length < 2 && !SINGLE_HAN.test(word)) || isStopword(word)) continue;
+    if (otherStopwords?.has(word)) continue;
     if (/^\p{N}+$/u.test(word) && word.length !== 4) continue;
     out.push({ term: stem(word), word });
   }
   return out;
+}
+
+/**
+ * The stopwords of the language a text is written in, when that is not English (whose
+ * stopwords always go): the language franc names, provided the text uses more of that
+ * language's stopwords than of English's. franc alone takes some short English texts for
+ * Italian, and an English "die", "war" or "hat" is a word, not a German stopword. franc runs
+ * only when another language's stopwords outnumber English's, and reads the first 2,000
+ * characters.
+ */
+function stopwordsOfLanguage(
+  text: string,
+  found: readonly string[],
+): ReadonlySet<string> | undefined {
+  const english = found.filter((word) => STOPWORDS.has(word)).length;
+  const beats = (stopwords: ReadonlySet<string>) =>
+    found.filter((word) => stopwords.has(word)).length > english;
+  if (![...OTHER_STOPWORDS.values()].some(beats)) return undefined;
+  const stopwords = OTHER_STOPWORDS.get(detectLanguage(text.slice(0, 2000)));
+  return stopwords && beats(stopwords) ? stopwords : undefined;
 }
 
 /**

@@ -26,6 +26,12 @@ describe('understandPost', () => {
     assert.equal(understood.spamScore, 0);
   });
 
+  it('keeps a post’s emoji tags, which are neither dropped nor counted redundant', () => {
+    const understood = understandPost({ ...post, tags: ['🌸', '✨', 'Spring'] });
+    assert.deepEqual(understood.tags, ['🌸', '✨', 'spring']);
+    assert.equal(understood.signals.redundantTags, 0);
+  });
+
   it('maps learned synonyms and infers tags for a post with too few', () => {
     const vocabulary = TagVocabulary.train([
       ...Array.from({ length: 4 }, () => ['baking', 'bread']),

@@ -205,6 +205,47 @@ describe('VectorIndex', () => {
     assert.equal(index.search([1, 0], 1)[0]!.id, 'w');
     assert.equal(index.size, 3);
   });
+
+  it('gives back the room of removed and moved vectors: churn does not grow it', () => {
+    const d = 8;
+    const random = seededUniform(5);
+    const vector = () => Float32Array.from({ length: d }, () => random() - 0.5);
+    const centroids = new Float32Array(4 * d).map(() => random() - 0.5);
+    const index = new VectorIndex(d, { centroids, exactBelow: 0, probe: 4 });
+    const live = new Map<string, Float32Array>();
+    const put = (id: string) => {
+      const v = vector();
+      index.upsert(id, v);
+      live.set(id, v);
+    };
+    for (let i = 0; i < 200; i++) put(`p${i}`);
+    const filled = index.bytes;
+    // A day of serving: new posts folded in, refolded as engagement arrives, old ones deleted.
+    for (let round = 1; round <= 50; round++) {
+      for (let i = 0; i < 200; i += 2) put(`p${i}`);
+      for (let i = 0; i < 100; i++) {
+        const id = `r${round - 1}-${i}`;
+        index.remove(id);
+        live.delete(id);
+        put(`r${round}-${i}`);
+      }
+    }
+    assert.equal(index.size, live.size);
+    assert.ok(index.bytes <= 3 * filled, `${index.bytes} bytes, ${filled} when filled`);
+    const query = vector();
+    const truth = [...live]
+      .map(([id, v]) => ({ id, score: v.reduce((sum, x, k) => sum + x * query[k]!, 0) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 30);
+    const found = index.search(query, 30);
+    assert.deepEqual(
+      found.map((h) => h.id),
+      truth.map((h) => h.id),
+    );
+    found.forEach((h, n) => assert.ok(Math.abs(h.score - truth[n]!.score) < 1e-5));
+    assert.equal(index.has('r49-5'), false);
+    assert.deepEqual(index.get('r50-5'), live.get('r50-5'));
+  });
 });
 
 for (const kind of ['in memory', 'Redis'] as const) {

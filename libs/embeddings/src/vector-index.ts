@@ -27,6 +27,8 @@ class InvertedList {
   /** The slot of each row; -1 for a row whose vector moved or was removed. */
   slots: Int32Array;
   size = 0;
+  /** Rows of `size` whose slot is -1, to be given back by `VectorIndex.compact`. */
+  dead = 0;
 
   constructor(private readonly dim: number) {
     this.vectors = new Float32Array(16 * dim);
@@ -59,11 +61,15 @@ class InvertedList {
  * IndexIVFFlat): each vector sits in the list of its best-scoring centroid, each list's
  * vectors contiguous (a scan of scattered rows was memory-bound: several times slower), and a
  * search scans the `probe` lists whose centroids score highest with the query. Approximate
- * when probing; exact when scanning everything.
+ * when probing; exact when scanning everything. A removed or moved vector leaves a gap that
+ * the next append to its full list closes, and a removed id's slot goes to the next new id, so
+ * a long-running index holds about what is live, not everything it ever held.
  */
 export class VectorIndex {
   private readonly slotIds: string[] = [];
   private readonly slotOf = new Map<string, number>();
+  /** Slots of removed ids, for the next new ones: churn does not grow the slot arrays. */
+  private readonly freeSlots: number[] = [];
   private listOf = new Int32Array(1024).fill(-1);
   private rowOf = new Int32Array(1024);
   private readonly lists: InvertedList[];
@@ -120,10 +126,15 @@ export class VectorIndex {
     checkDimension('vector', vector, this.dim);
     let slot = this.slotOf.get(id);
     if (slot === undefined) {
-      slot = this.slotIds.length;
-      this.slotIds.push(id);
+      slot = this.freeSlots.pop();
+      if (slot === undefined) {
+        slot = this.slotIds.length;
+        this.slotIds.push(id);
+        this.ensure(slot + 1);
+      } else {
+        this.slotIds[slot] = id;
+      }
       this.slotOf.set(id, slot);
-      this.ensure(slot + 1);
     }
     const target = this.centroids
       ? (list ?? nearestCentroid(this.centroids, this.lists.length, this.dim, vector, 0))
@@ -134,17 +145,48 @@ export class VectorIndex {
       return;
     }
     if (current === -1) this.live++;
-    else this.lists[current]!.slots[this.rowOf[slot]!] = -1;
+    else this.vacate(slot);
     this.listOf[slot] = target;
-    this.rowOf[slot] = this.lists[target]!.append(slot, vector);
+    const into = this.lists[target]!;
+    // Full, with a quarter of its rows vacated: closing the gaps makes the room growing would.
+    if (into.size === into.slots.length && into.dead * 4 >= into.size) this.compact(into);
+    this.rowOf[slot] = into.append(slot, vector);
   }
 
   remove(id: string): void {
     const slot = this.slotOf.get(id);
-    if (slot === undefined || this.listOf[slot] === -1) return;
-    this.lists[this.listOf[slot]!]!.slots[this.rowOf[slot]!] = -1;
+    if (slot === undefined) return;
+    this.vacate(slot);
     this.listOf[slot] = -1;
     this.live--;
+    this.slotOf.delete(id);
+    this.slotIds[slot] = '';
+    this.freeSlots.push(slot);
+  }
+
+  /** Marks the slot's row in its list as vacated (skipped by scans, reclaimed by `compact`). */
+  private vacate(slot: number): void {
+    const list = this.lists[this.listOf[slot]!]!;
+    list.slots[this.rowOf[slot]!] = -1;
+    list.dead++;
+  }
+
+  /** Moves the list's live rows together, over the vacated ones, keeping their order. */
+  private compact(list: InvertedList): void {
+    const d = this.dim;
+    let to = 0;
+    for (let row = 0; row < list.size; row++) {
+      const slot = list.slots[row]!;
+      if (slot < 0) continue;
+      if (row !== to) {
+        list.slots[to] = slot;
+        list.vectors.copyWithin(to * d, row * d, (row + 1) * d);
+        this.rowOf[slot] = to;
+      }
+      to++;
+    }
+    list.size = to;
+    list.dead = 0;
   }
 
   /**
