@@ -15,6 +15,7 @@ import type {
   EventHandler,
   EventLog,
   EventLogOptions,
+  LogMark,
 } from './event-log.js';
 import { waitUntilDrained } from './drained.js';
 import { inOrder } from './in-order.js';
@@ -771,6 +772,115 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       await drained(log, 'g');
       assert.equal(applied.seen.length, 10);
       await assert.rejects(log.lag('nobody'), NotFoundError);
+    });
+
+    it('counts a mark handled once everything appended before it is, while newer events stay undelivered and pending', async function () {
+      const log = await openLog({ partitions: 4 });
+      const before = Array.from({ length: 12 }, (_, index) => like(`old${index}`, `u${index % 4}`));
+      await log.append(before);
+      const mark = await log.endMark();
+      const release = gate();
+      const applied = new Applications();
+      await consume(log, {
+        group: 'g',
+        consumer: 'c1',
+        batchSize: 2,
+        handler: async (event, delivery) => {
+          if (event.eventId.startsWith('new')) await release.opened;
+          applied.record(event, delivery);
+        },
+      });
+      await eventually('the events before the mark are applied', () =>
+        before.every((event) => applied.count(event.eventId) === 1),
+      );
+      // A busy log: newer events arrive, the group holds some and has not read the others.
+      await log.append(
+        Array.from({ length: 40 }, (_, index) => like(`new${index}`, `u${index % 4}`)),
+      );
+
+      await eventually('the mark is handled', () => log.handledUpTo('g', mark));
+      const lag = await log.lag('g');
+      assert.ok(lag.pending > 0 && lag.undelivered > 0, `lag ${JSON.stringify(lag)}`);
+      const kept = JSON.parse(JSON.stringify(mark)) as LogMark;
+      assert.equal(await log.handledUpTo('g', kept), true, 'a mark kept as JSON reads the same');
+      assert.equal(await log.handledUpTo('g', await log.endMark()), false, 'the newer events');
+      release.open();
+      await drained(log, 'g');
+      assert.equal(await log.handledUpTo('g', await log.endMark()), true);
+    });
+
+    it('does not count a mark handled while an event before it is pending', async function () {
+      const log = await openLog({ partitions: 2 });
+      await log.append(likes(5, 'u1'));
+      const mark = await log.endMark();
+      const applied = new Applications();
+      await consume(log, {
+        group: 'g',
+        consumer: 'c1',
+        handler: async (event, delivery) => {
+          if (event.eventId === 'e2') throw new Error('not yet');
+          applied.record(event, delivery);
+        },
+      });
+      await eventually('every event but e2 is handled', async () => {
+        const lag = await log.lag('g');
+        return applied.seen.length === 4 && lag.undelivered === 0 && lag.pending === 1;
+      });
+
+      assert.equal(await log.handledUpTo('g', mark), false);
+      await consume(log, {
+        group: 'g',
+        consumer: 'c2',
+        handler: applied.handler,
+        claimIdleMs: 100,
+      });
+      await eventually('e2 is handled by another consumer', () => applied.count('e2') === 1);
+      await eventually('the mark is handled', () => log.handledUpTo('g', mark));
+    });
+
+    it('does not count a mark handled while an event before it is undelivered', async function () {
+      const log = await openLog({ partitions: 2 });
+      const away = await consume(log, { group: 'g', consumer: 'c1', handler: async () => {} });
+      await away.stop();
+      await log.append(likes(3, 'u1'));
+      const mark = await log.endMark();
+
+      assert.deepEqual(await log.lag('g'), { undelivered: 3, pending: 0 });
+      assert.equal(await log.handledUpTo('g', mark), false);
+    });
+
+    it('counts no mark handled by a group it does not know', async function () {
+      const log = await openLog({ partitions: 2 });
+      assert.equal(await log.handledUpTo('nobody', await log.endMark()), false, 'an empty log');
+      await log.append(likes(3, 'u1'));
+      await consume(log, { group: 'g', consumer: 'c1', handler: async () => {} });
+      await drained(log, 'g');
+
+      assert.equal(await log.handledUpTo('nobody', await log.endMark()), false);
+    });
+
+    it('counts a mark of an empty log, or of partitions nothing was appended to, handled', async function () {
+      const log = await openLog({ partitions: 4 });
+      await consume(log, { group: 'g', consumer: 'c1', handler: async () => {} });
+      assert.equal(await log.handledUpTo('g', await log.endMark()), true, 'an empty log');
+      await log.append(likes(3, 'u1'));
+      await drained(log, 'g');
+
+      assert.equal(await log.handledUpTo('g', await log.endMark()), true, 'one partition of four');
+    });
+
+    it('refuses a mark it cannot have taken, and a bad group name, naming them', async function () {
+      const log = await openLog({ partitions: 2 });
+      const mark = await log.endMark();
+      const naming = (field: string) => (error: unknown) =>
+        error instanceof InvalidArgumentError && error.field === field;
+
+      await assert.rejects(log.handledUpTo('g', { ends: mark.ends.slice(1) }), naming('mark.ends'));
+      await assert.rejects(
+        log.handledUpTo('g', { ends: [mark.ends[0]!, 'not-a-position'] }),
+        naming('mark.ends[1]'),
+      );
+      await assert.rejects(log.handledUpTo('has space', mark), naming('group'));
     });
 
     it("skips the history when a new group starts from the 'end'", async function () {

@@ -40,6 +40,24 @@ export interface EventLog {
   lag(group: string): Promise<GroupLag>;
 
   /**
+   * Where the log ends now, in every partition: what `handledUpTo` later holds a group to.
+   * Reads only; cheap (one read per partition).
+   */
+  endMark(): Promise<LogMark>;
+
+  /**
+   * Whether `group` has handled every event appended before `mark` was taken: in every
+   * partition, each entry up to the mark was delivered to a consumer of the group and
+   * acknowledged (applied, skipped as a duplicate, or dead-lettered). What was appended after
+   * the mark does not count, so a group that is never idle (on a busy log something is always
+   * undelivered or pending) still gets there, which `lag` cannot tell. A group that started
+   * from the `end` after the mark has nothing before it to handle. False for a group the log
+   * does not know (in some partition). Throws `InvalidArgumentError` for a mark this log did
+   * not take (another implementation, another partition count).
+   */
+  handledUpTo(group: string, mark: LogMark): Promise<boolean>;
+
+  /**
    * Every consumer group reading the log, by name: its lag, its consumers (what each holds,
    * whether it still beats) and how many events it dead-lettered. What an operator looks at
    * first (`feedmesh events`). Reads only.
@@ -240,6 +258,18 @@ export interface GroupLag {
   readonly undelivered: number;
   /** Entries delivered to a consumer of the group and not acknowledged yet. */
   readonly pending: number;
+}
+
+/**
+ * The end of the log at one moment (`EventLog.endMark`). Plain data, so it can be kept as JSON
+ * and handed to another process on the same log; what its parts mean is the log's business.
+ */
+export interface LogMark {
+  /**
+   * Per partition, where it ended: the id of its last entry (`0-0` for none) on Redis, the
+   * number of entries ever appended to it in memory.
+   */
+  readonly ends: readonly string[];
 }
 
 export interface GroupStatus extends GroupLag {

@@ -17,9 +17,10 @@ import type {
   GroupConsumer,
   GroupLag,
   GroupStatus,
+  LogMark,
   StartFrom,
 } from './event-log.js';
-import { checkAppendable, logSettingsFrom, type LogSettings } from './log-settings.js';
+import { checkAppendable, checkMark, logSettingsFrom, type LogSettings } from './log-settings.js';
 import { partitionOf } from './partition.js';
 
 interface StoredEntry {
@@ -230,6 +231,24 @@ export class InMemoryEventLog implements EventLog {
       pending += cursor.pending.size;
     }
     return { undelivered, pending };
+  }
+
+  /** Per partition, how many entries were ever appended: those before the mark have lower seqs. */
+  async endMark(): Promise<LogMark> {
+    return { ends: this.partitions.map((partition) => String(partition.nextSeq)) };
+  }
+
+  async handledUpTo(group: string, mark: LogMark): Promise<boolean> {
+    checkName('group', group);
+    const ends = checkMark(mark, this.partitions.length, isSeq).map(Number);
+    return this.partitions.every((partition, index) => {
+      const cursor = partition.groups.get(group);
+      if (cursor === undefined) return false;
+      const end = ends[index]!;
+      if (cursor.nextSeq < end) return false;
+      for (const seq of cursor.pending.keys()) if (seq < end) return false;
+      return true;
+    });
   }
 
   /** Consumers are those holding entries or beating: this log keeps no other list of them. */
@@ -500,6 +519,11 @@ function redeliver(
   claim.deliveredAt = now;
   if (counted) claim.deliveries += 1;
   return toStreamEntry(index, stored, claim.deliveries);
+}
+
+/** A position in a partition of this log: a sequence number. */
+function isSeq(text: string): boolean {
+  return /^\d{1,15}$/.test(text);
 }
 
 function toStreamEntry(partition: number, stored: StoredEntry, deliveries: number): StreamEntry {

@@ -4,6 +4,8 @@
  *
  *   const log = createEventLog({ kind: 'redis', url, prefix: 'feedmesh:events' });
  *   const consumer = await log.consume({ group: 'search', consumer: podName, handler });
+ *   const mark = await log.endMark(); // later: has the group handled everything before it?
+ *   const caughtUp = await log.handledUpTo('search', mark);
  *   ...
  *   await log.close(); // stops the consumers gracefully, then quits the connection
  */
@@ -24,6 +26,7 @@ export type {
   GroupLag,
   GroupStatus,
   HistoryOptions,
+  LogMark,
   StartFrom,
 } from './event-log.js';
 export { createEventLog, type EventLogConfig } from './create-event-log.js';

@@ -1,6 +1,6 @@
 import type { eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
-import type { EventLogLogger, EventLogOptions } from './event-log.js';
+import type { EventLogLogger, EventLogOptions, LogMark } from './event-log.js';
 
 /** Beats come every third of `consumerTimeoutMs`: at least 100 ms apart. */
 export const MIN_CONSUMER_TIMEOUT_MS = 300;
@@ -77,4 +77,31 @@ export function checkAppendable(events: readonly eventsv1.Event[]): void {
       );
     }
   });
+}
+
+/**
+ * A mark's ends, one per partition, each one `isPosition` accepts: a mark this log can have
+ * taken (not one of another implementation, or of a log with another partition count).
+ */
+export function checkMark(
+  mark: LogMark,
+  partitions: number,
+  isPosition: (end: string) => boolean,
+): readonly string[] {
+  const ends: unknown = mark?.ends;
+  if (!Array.isArray(ends) || ends.length !== partitions) {
+    throw new InvalidArgumentError(
+      'mark.ends',
+      `must hold one position per partition (${partitions}): take marks with this log's endMark()`,
+    );
+  }
+  ends.forEach((end: unknown, index) => {
+    if (typeof end !== 'string' || !isPosition(end)) {
+      throw new InvalidArgumentError(
+        `mark.ends[${index}]`,
+        `${JSON.stringify(end)} is not a position in this log: take marks with its endMark()`,
+      );
+    }
+  });
+  return ends as string[];
 }

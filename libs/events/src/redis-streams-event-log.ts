@@ -27,9 +27,10 @@ import type {
   GroupLag,
   GroupStatus,
   HistoryOptions,
+  LogMark,
   StartFrom,
 } from './event-log.js';
-import { checkAppendable, logSettingsFrom, type LogSettings } from './log-settings.js';
+import { checkAppendable, checkMark, logSettingsFrom, type LogSettings } from './log-settings.js';
 import { partitionOf } from './partition.js';
 import {
   fieldsOf,
@@ -43,6 +44,7 @@ import {
   type GroupInfo,
   type RawEntry,
 } from './redis-replies.js';
+import { compareStreamIds, isStreamId } from './stream-id.js';
 
 export type RedisConnection =
   /** Connects to this URL; `close()` quits the connection. */
@@ -278,6 +280,43 @@ export class RedisStreamsEventLog implements EventLog {
       pending += partitionLag.pending;
     }
     return { undelivered, pending };
+  }
+
+  /** Per partition, the id of its last entry (XREVRANGE + - COUNT 1), `0-0` for none. */
+  async endMark(): Promise<LogMark> {
+    const ends = await unavailableOnFailure('endMark', () =>
+      Promise.all(
+        this.partitionIndexes().map(async (partition) => {
+          const [last] = await this.client.xrevrange(
+            this.streamKey(partition),
+            '+',
+            '-',
+            'COUNT',
+            1,
+          );
+          return last?.[0] ?? '0-0';
+        }),
+      ),
+    );
+    return { ends };
+  }
+
+  /**
+   * Per partition, XINFO GROUPS (the group's last-delivered-id at or past the mark's id), then
+   * XPENDING of the group up to the mark's id (none). In that order: once every entry up to
+   * the mark has been delivered, one that is not pending has been acknowledged.
+   */
+  async handledUpTo(group: string, mark: LogMark): Promise<boolean> {
+    checkName('group', group);
+    const ends = checkMark(mark, this.settings.partitions, isStreamId);
+    const handled = await unavailableOnFailure('handledUpTo', () =>
+      Promise.all(
+        this.partitionIndexes().map((partition) =>
+          this.partitionHandledUpTo(partition, group, ends[partition]!),
+        ),
+      ),
+    );
+    return handled.every(Boolean);
   }
 
   /**
@@ -726,14 +765,35 @@ export class RedisStreamsEventLog implements EventLog {
   /** Undefined when the group does not exist in this partition. */
   private async partitionLag(partition: number, group: string): Promise<GroupLag | undefined> {
     const key = this.streamKey(partition);
+    const info = await this.groupInfo(key, group);
+    if (info === undefined) return undefined;
+    return { undelivered: await this.undeliveredOf(info, key), pending: info.pending };
+  }
+
+  /** False when the group does not exist in this partition (or stopped existing meanwhile). */
+  private async partitionHandledUpTo(
+    partition: number,
+    group: string,
+    end: string,
+  ): Promise<boolean> {
+    const key = this.streamKey(partition);
+    const info = await this.groupInfo(key, group);
+    if (info === undefined || compareStreamIds(info.lastDeliveredId, end) < 0) return false;
+    const pending = await this.client.xpending(key, group, '-', end, 1).catch((error: unknown) => {
+      if (messageOf(error).startsWith('NOGROUP')) return undefined;
+      throw error;
+    });
+    return pending !== undefined && pending.length === 0;
+  }
+
+  /** From XINFO GROUPS of the stream; undefined when the stream or the group does not exist. */
+  private async groupInfo(key: string, group: string): Promise<GroupInfo | undefined> {
     const reply = await this.client.xinfo('GROUPS', key).catch((error: unknown) => {
       if (messageOf(error).includes('no such key')) return undefined;
       throw error;
     });
     if (reply === undefined) return undefined;
-    const info = parseGroupInfos(reply).find((candidate) => candidate.name === group);
-    if (info === undefined) return undefined;
-    return { undelivered: await this.undeliveredOf(info, key), pending: info.pending };
+    return parseGroupInfos(reply).find((candidate) => candidate.name === group);
   }
 
   /**
@@ -749,7 +809,7 @@ export class RedisStreamsEventLog implements EventLog {
       this.client.xrevrange(key, '+', '-', 'COUNT', 1),
     ]);
     const lastId = last[0]?.[0];
-    if (lastId === undefined || !idBefore(info.lastDeliveredId, lastId)) return 0;
+    if (lastId === undefined || compareStreamIds(info.lastDeliveredId, lastId) >= 0) return 0;
     return Math.min(info.lag ?? length, length);
   }
 }
@@ -943,13 +1003,6 @@ class HistoryReader {
     // Awaited by the next fill; a reader left early must not leave it unhandled.
     this.ahead.catch(() => undefined);
   }
-}
-
-/** Whether stream entry id `a` (`ms-seq`) comes before `b` in its stream. */
-function idBefore(a: string, b: string): boolean {
-  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
-  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
-  return aMs !== bMs ? aMs < bMs : aSeq < bSeq;
 }
 
 /**

@@ -56,7 +56,8 @@ export interface NotificationOptions {
   readonly registry?: ModelRegistry;
   /**
    * Tells the reactivation job whether group `notification` has handled the log up to now: by
-   * default the log's lag of the group. Tests that hand events to the handler themselves,
+   * default whether it has handled everything up to a mark of the log's end taken when the run
+   * starts (`GroupCatchUp`). Tests that hand events to the handler themselves,
    * with no consumer, pass one that always has.
    */
   readonly catchUp?: CatchUp;
@@ -77,7 +78,7 @@ const PREFERENCES_CACHE_MS = 1_000;
 const LAPSE_CHECK_BATCH = 20;
 /** The longest a reactivation run waits for the group to catch up with the log, ms. */
 const CATCH_UP_WAIT_MS = 30_000;
-/** Between two looks at the group's lag while it waits, ms. */
+/** Between two looks at how far the group has handled the log while it waits, ms. */
 const CATCH_UP_POLL_MS = 250;
 
 /**

@@ -1,4 +1,4 @@
-import type { EventLog } from '@feedmesh/events';
+import type { EventLog, LogMark } from '@feedmesh/events';
 
 /** Whether the service's consumer group has handled the log up to now. */
 export interface CatchUp {
@@ -12,38 +12,42 @@ export interface CatchUp {
 export interface GroupCatchUpSettings {
   /** How long to wait for the group to catch up, ms; 0 looks once. */
   readonly waitMs: number;
-  /** Between two looks at the lag, ms. */
+  /** Between two looks at the group, ms. */
   readonly pollMs: number;
 }
 
 /**
- * The group has caught up when the log reports nothing undelivered and nothing pending at one
- * look: every event appended before that look (so before the call) was delivered to a consumer
- * of the group and acknowledged (handled, or given up on as a dead letter). A group the log does
- * not know yet (its consumer has not started) has not caught up, nor has one whose lag cannot be
- * read. Time here is the wall clock's: it paces reads of the lag.
- *
- * The log reports counts, not positions, so a group that never has an idle moment (something
- * undelivered or pending at every look) does not count as caught up even when what it has left
- * was all appended after the call.
+ * Takes a mark of the log's end at the start of the call (`EventLog.endMark`), then looks until
+ * the group has handled everything before it (`EventLog.handledUpTo`): every event appended
+ * before the call was delivered to a consumer of the group and acknowledged (handled, or given
+ * up on as a dead letter). What is appended after the mark does not count, so on a busy log,
+ * where something is undelivered or pending at every look, the group still catches up. A group
+ * the log does not know yet (its consumer has not started) has not caught up. A look that fails
+ * counts as not caught up; if the mark itself could not be taken, the next look takes it (a
+ * later mark asks for more, never less). Time here is the wall clock's: it paces the looks.
  */
 export class GroupCatchUp implements CatchUp {
   constructor(
-    private readonly log: Pick<EventLog, 'lag'>,
+    private readonly log: Pick<EventLog, 'endMark' | 'handledUpTo'>,
     private readonly group: string,
     private readonly settings: GroupCatchUpSettings,
   ) {}
 
   async caughtUp(signal?: AbortSignal): Promise<boolean> {
     const deadline = Date.now() + this.settings.waitMs;
+    let mark: LogMark | undefined;
     for (;;) {
       if (signal?.aborted === true) return false;
-      const lag = await this.log.lag(this.group).catch(() => undefined);
-      if (lag !== undefined && lag.undelivered === 0 && lag.pending === 0) return true;
+      mark ??= await this.log.endMark().catch(() => undefined);
+      if (mark !== undefined && (await this.handled(mark))) return true;
       const pause = Math.min(this.settings.pollMs, deadline - Date.now());
       if (pause <= 0) return false;
       await sleep(pause, signal);
     }
+  }
+
+  private handled(mark: LogMark): Promise<boolean> {
+    return this.log.handledUpTo(this.group, mark).catch(() => false);
   }
 }
 

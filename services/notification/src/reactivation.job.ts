@@ -45,10 +45,11 @@ export interface ReactivationRunReport {
  * the session records which lapse was answered. A user who comes back and lapses again is a
  * new lapse. A pick that fails leaves the check claimed; its lease ends and a later run retries.
  *
- * Lapses are judged from the sessions the group has read, so a run judges nobody while the
- * group is behind the log: a new group reading the log from the beginning has a user's old
- * sessions before their recent ones, and would find them lapsed in between. Such a run leaves
- * every check due for the next run.
+ * Lapses are judged from the sessions the group has read, so a run judges nobody until the
+ * group has handled every event appended before the run started: a new group reading the log
+ * from the beginning has a user's old sessions before their recent ones, and would find them
+ * lapsed in between. Events appended after the start do not hold the run back (on a busy site
+ * some always are). A run that cannot start leaves every check due for the next run.
  */
 export class ReactivationJob {
   constructor(

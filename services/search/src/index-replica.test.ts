@@ -223,6 +223,8 @@ class StallingLog implements EventLog {
 
   append: EventLog['append'] = (events) => this.log.append(events);
   lag: EventLog['lag'] = (group) => this.log.lag(group);
+  endMark: EventLog['endMark'] = () => this.log.endMark();
+  handledUpTo: EventLog['handledUpTo'] = (group, mark) => this.log.handledUpTo(group, mark);
   groups: EventLog['groups'] = () => this.log.groups();
   consumers: EventLog['consumers'] = () => this.log.consumers();
   deadLetters: EventLog['deadLetters'] = (group, limit) => this.log.deadLetters(group, limit);
