@@ -138,8 +138,7 @@ export function trainGbdt(
   if (validationBins && validationBins.thresholds !== binned.thresholds) {
     throw new Error('trainGbdt: the validation rows are binned with other cut points');
   }
-  const seeded = seededRandom(options.seed ?? 1);
-  const random = () => seeded.next();
+  const seed = options.seed ?? 1;
 
   const fits: GbdtFit[] = [];
   const fitted: TreeEnsembleObjective[] = [];
@@ -147,7 +146,10 @@ export function trainGbdt(
     const labels = examples.labels[objective];
     if (labels === undefined) throw new Error(`trainGbdt: no labels for ${objective}`);
     const heldOutLabels = validation?.examples.labels[objective];
-    const booster = new Booster(binned, slotsOf(binned), settings, random);
+    // Each objective samples from its own stream: its trees are the same whichever other
+    // objectives this run fits before it.
+    const seeded = seededRandom(seed, OBJECTIVES.indexOf(objective));
+    const booster = new Booster(binned, slotsOf(binned), settings, () => seeded.next());
     const result = booster.fit({
       loss,
       labels,
@@ -238,9 +240,16 @@ interface GrowingTree {
 interface Split {
   gain: number;
   feature: number;
+  /** Value bins 1..bin go left; 0: none do (missing values alone go left). */
   bin: number;
   missingLeft: boolean;
 }
+
+/**
+ * The threshold of a split sending missing values left and every present one right: no
+ * finite value is below it, and a served model holds finite numbers only.
+ */
+const MISSING_ONLY_THRESHOLD = -Number.MAX_VALUE;
 
 interface Leaf {
   node: number;
@@ -380,7 +389,10 @@ class Booster {
       const leftNode = tree.feature.length;
       const rightNode = leftNode + 1;
       tree.feature[leaf.node] = split.feature;
-      tree.threshold[leaf.node] = this.data.thresholds[split.feature]![split.bin - 1]!;
+      tree.threshold[leaf.node] =
+        split.bin === 0
+          ? MISSING_ONLY_THRESHOLD
+          : this.data.thresholds[split.feature]![split.bin - 1]!;
       tree.left[leaf.node] = leftNode;
       tree.right[leaf.node] = rightNode;
       tree.missingLeft[leaf.node] = split.missingLeft ? 1 : 0;
@@ -490,9 +502,8 @@ class Booster {
     const parentScore = (gradient * gradient) / (hessian + l2);
     let best: Split | undefined;
     for (let f = 0; f < this.data.width; f += 1) {
-      if (allowed[f] === 0) continue;
+      if (allowed[f] === 0 || this.slots.splittable[f] === 0) continue;
       const valueBins = (this.data.thresholds[f] as Float64Array).length + 1;
-      if (valueBins < 2) continue;
       const base = (this.slots.offsets[f] as number) * 3;
       const mg = histogram[base] as number;
       const mh = histogram[base + 1] as number;
@@ -519,6 +530,15 @@ class Booster {
             best = { gain, feature: f, bin: b, missingLeft: side === 1 };
           }
         }
+      }
+      // Missing values alone on the left, every present value on the right: what no
+      // threshold gives, and the only split of a feature present with one value.
+      const rg = gradient - mg;
+      const rh = hessian - mh;
+      if (mc < minRows || count - mc < minRows || mh < minHessian || rh < minHessian) continue;
+      const gain = (mg * mg) / (mh + l2) + (rg * rg) / (rh + l2) - parentScore;
+      if (gain > 1e-12 && (best === undefined || gain > best.gain)) {
+        best = { gain, feature: f, bin: 0, missingLeft: true };
       }
     }
     return best;
@@ -596,6 +616,8 @@ class Booster {
 interface HistogramSlots {
   /** Slots a row fills: the features that can split. */
   readonly perRow: number;
+  /** Per feature, 1 when it can split (two value bins, or a missing value and a present one). */
+  readonly splittable: Uint8Array;
   /**
    * `rowSlots[r * perRow + j]`: where row r's code of the j-th such feature sums in the
    * histogram (its slot times 3: gradient, hessian, count).
@@ -614,16 +636,18 @@ function slotsOf(data: BinnedFeatures): HistogramSlots {
   if (cached) return cached;
   const offsets = new Int32Array(data.width);
   const splittable: number[] = [];
+  const canSplit = new Uint8Array(data.width);
+  const n = data.rows;
   let total = 0;
   for (let f = 0; f < data.width; f += 1) {
     offsets[f] = total;
     const valueBins = (data.thresholds[f] as Float64Array).length + 1;
-    if (valueBins < 2) continue;
+    if (valueBins < 2 && !missingAndPresent(data.codes, f * n, n)) continue;
     splittable.push(f);
+    canSplit[f] = 1;
     total += valueBins + 1;
   }
   const perRow = splittable.length;
-  const n = data.rows;
   const rowSlots = total * 3 <= 0xffff ? new Uint16Array(n * perRow) : new Uint32Array(n * perRow);
   splittable.forEach((f, j) => {
     const base = f * n;
@@ -632,9 +656,20 @@ function slotsOf(data: BinnedFeatures): HistogramSlots {
       rowSlots[r * perRow + j] = (offset + (data.codes[base + r] as number)) * 3;
     }
   });
-  const slots = { perRow, rowSlots, offsets, total };
+  const slots = { perRow, splittable: canSplit, rowSlots, offsets, total };
   slotCache.set(data, slots);
   return slots;
+}
+
+/** Whether a column's codes hold both a missing value (0) and a present one. */
+function missingAndPresent(codes: Uint8Array, from: number, rows: number): boolean {
+  let missing = false;
+  let present = false;
+  for (let r = from; r < from + rows && !(missing && present); r += 1) {
+    if (codes[r] === 0) missing = true;
+    else present = true;
+  }
+  return missing && present;
 }
 
 function serve(tree: GrowingTree): RegressionTree {
@@ -711,8 +746,11 @@ function marginsOf(
 ): Float64Array {
   const margins = new Float64Array(data.rows).fill(base);
   for (const tree of trees) {
+    // A missing-only split's threshold is no cut point: bin 0, no value bin goes left.
     const bins = tree.feature.map((f, node) =>
-      f === -1 ? 0 : 1 + data.thresholds[f]!.indexOf(tree.threshold[node] as number),
+      f === -1 || tree.threshold[node] === MISSING_ONLY_THRESHOLD
+        ? 0
+        : 1 + data.thresholds[f]!.indexOf(tree.threshold[node] as number),
     );
     addTree({ ...tree, bin: bins } as GrowingTree, data, margins);
   }

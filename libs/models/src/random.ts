@@ -12,8 +12,14 @@ export interface SeededRandom {
   shuffle<T>(items: T[]): T[];
 }
 
-export function seededRandom(seed: number): SeededRandom {
+/**
+ * `stream` picks one of the seed's non-overlapping streams (each 2^64 draws past the one
+ * before), so draws made side by side, such as for the objectives of one training run, do not
+ * depend on how many the others took. Stream 0 is the seed's own.
+ */
+export function seededRandom(seed: number, stream = 0): SeededRandom {
   const rng = xoroshiro128plus(seed | 0);
+  for (let s = 0; s < stream; s += 1) rng.jump();
   const random: SeededRandom = {
     next: () => uniformFloat64(rng),
     int: (from, to) => uniformInt(rng, from, to),

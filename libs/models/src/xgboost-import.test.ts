@@ -175,6 +175,62 @@ describe('importXgboostModels', () => {
     );
   });
 
+  it('refuses a multi-target model, whose trees add to different outputs, naming num_target', () => {
+    // XGBoost 1.7, reg:squarederror on two label columns: tree_info [0, 1, 0, 1], and
+    // predict(output_margin=True) gives one margin per target ([0.679, -0.340] for one row);
+    // summing every tree into one margin would serve neither.
+    const file = xgboostModel({
+      learner_model_param: {
+        base_score: '5E-1',
+        num_class: '0',
+        num_feature: '2',
+        num_target: '2',
+      },
+      objective: { name: 'reg:squarederror' },
+    });
+    file.learner.gradient_booster.model.tree_info = [0, 1];
+    assert.throws(
+      () => importXgboostModels({ like: file }),
+      (error: unknown) =>
+        error instanceof InvalidArgumentError &&
+        error.field === 'models.like.learner.learner_model_param.num_target',
+    );
+  });
+
+  it('refuses a base_score that is no probability for a probability objective, naming base_score', () => {
+    // binary:logistic keeps base_score as a probability: its margin log(p / (1 - p)) is
+    // infinite at 0 and 1 (XGBoost itself refuses base_score outside (0, 1) there).
+    for (const baseScore of ['0', '1E0', '1.5E0']) {
+      const file = xgboostModel({
+        learner_model_param: { base_score: baseScore, num_class: '0', num_feature: '2' },
+      });
+      assert.throws(
+        () => importXgboostModels({ like: file }),
+        (error: unknown) =>
+          error instanceof InvalidArgumentError &&
+          error.field === 'models.like.learner.learner_model_param.base_score',
+        `base_score ${baseScore}`,
+      );
+    }
+  });
+
+  it('refuses a booster other than gbtree (DART weighs its trees, gblinear has none), naming it', () => {
+    const dart = xgboostModel();
+    const booster = dart.learner.gradient_booster as Record<string, unknown>;
+    dart.learner.gradient_booster = {
+      name: 'dart',
+      gbtree: { name: 'gbtree', model: booster.model },
+      weight_drop: [0.59, 0.77],
+    } as unknown as typeof dart.learner.gradient_booster;
+    assert.throws(
+      () => importXgboostModels({ like: dart }),
+      (error: unknown) =>
+        error instanceof InvalidArgumentError &&
+        error.field === 'models.like.learner.gradient_booster.name' &&
+        /dart/.test(error.message),
+    );
+  });
+
   it('refuses multi-class models and categorical splits, naming where', () => {
     const multiclass = xgboostModel({
       learner_model_param: { base_score: '5E-1', num_class: '3', num_feature: '2' },

@@ -43,7 +43,8 @@ const MARGIN_OBJECTIVES = new Set([
  * through the sigmoid as is). Features are matched by name, so every model's feature names
  * must be known: from the file's `feature_names` or from `options.featureNames`. Inputs are
  * compared as 32-bit floats and a missing input follows each split's `default_left`, as in
- * XGBoost. Multi-class models and categorical splits are refused.
+ * XGBoost. Multi-class and multi-target models, boosters other than gbtree and categorical
+ * splits are refused.
  */
 export function importXgboostModels(
   models: Readonly<Partial<Record<ObjectiveName, unknown>>>,
@@ -62,6 +63,14 @@ export function importXgboostModels(
         'multi-class models are not supported',
       );
     }
+    // Each tree of a multi-target model adds to one target's margin (tree_info): summed
+    // into one margin they would serve none of them.
+    if (Number(param.num_target ?? 1) > 1) {
+      throw new InvalidArgumentError(
+        `${at}.learner.learner_model_param.num_target`,
+        'multi-target models are not supported',
+      );
+    }
     const objectiveName = String(
       (field(learner, 'objective', `${at}.learner`) as Record<string, unknown>).name,
     );
@@ -78,9 +87,14 @@ export function importXgboostModels(
         'must be a number',
       );
     }
-    const baseMargin = PROBABILITY_OBJECTIVES.has(objectiveName)
-      ? Math.log(baseScore / (1 - baseScore))
-      : baseScore;
+    const probability = PROBABILITY_OBJECTIVES.has(objectiveName);
+    if (probability && !(baseScore > 0 && baseScore < 1)) {
+      throw new InvalidArgumentError(
+        `${at}.learner.learner_model_param.base_score`,
+        `must be a probability in (0, 1) for ${objectiveName}, got ${baseScore}`,
+      );
+    }
+    const baseMargin = probability ? Math.log(baseScore / (1 - baseScore)) : baseScore;
     const names = (learner.feature_names as string[] | undefined)?.length
       ? (learner.feature_names as string[])
       : options.featureNames?.[objective];
@@ -100,6 +114,14 @@ export function importXgboostModels(
       return index;
     });
     const booster = field(learner, 'gradient_booster', `${at}.learner`) as Record<string, unknown>;
+    // DART scales each tree by its weight_drop, gblinear has no trees: neither is a sum of
+    // the trees below.
+    if (booster.name !== undefined && booster.name !== 'gbtree') {
+      throw new InvalidArgumentError(
+        `${at}.learner.gradient_booster.name`,
+        `booster ${String(booster.name)} is not supported (gbtree only)`,
+      );
+    }
     const model = field(booster, 'model', `${at}.learner.gradient_booster`) as Record<
       string,
       unknown
