@@ -12,8 +12,9 @@ import type { Scorer } from './scorer.js';
 export interface Evaluation {
   /**
    * `auc_<objective>`, `logloss_<objective>`, `ece_<objective>` (expected calibration error
-   * over deciles) for each objective both the model and the labels have; AUC is NaN when the
-   * slice holds one class only.
+   * over equal-count deciles that keep tied predictions whole, so it does not depend on row
+   * order) for each objective both the model and the labels have; AUC is NaN when the slice
+   * holds one class only.
    */
   readonly metrics: Record<string, number>;
   readonly calibration: Partial<Record<ObjectiveName, CalibrationBucket[]>>;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { InvalidArgumentError } from '@feedmesh/errors';
 import { describe, it } from 'mocha';
 import { auc } from './metrics.js';
 import { meanNdcgAt, queryOffsets } from './lambda-rank.js';
@@ -213,5 +214,72 @@ describe('trainGbdt', () => {
     const mean = p.reduce((s, v) => s + v, 0) / p.length;
     const rate = check.examples.labels.like!.reduce((s, v) => s + v, 0) / check.examples.rows;
     assert.ok(Math.abs(mean - rate) < 0.05, `calibrated mean ${mean} vs rate ${rate}`);
+  });
+
+  it('refuses an nDCG cut-off that is not a positive integer, naming ndcgAt', () => {
+    const examples = xorExamples(200, 4);
+    const groups = Int32Array.from({ length: 200 }, (_, r) => Math.floor(r / 20));
+    const validation = { examples: xorExamples(100, 5), groups: groups.subarray(0, 100) };
+    for (const ndcgAt of [0, -1, 2.5, Number.NaN]) {
+      assert.throws(
+        () =>
+          trainGbdt(examples, {
+            loss: 'lambdarank',
+            groups,
+            validation,
+            trees: 2,
+            ndcgAt,
+            seed: 1,
+          }),
+        (error: unknown) => error instanceof InvalidArgumentError && error.field === 'ndcgAt',
+        `accepted ndcgAt ${ndcgAt}`,
+      );
+    }
+  });
+
+  it('refuses query groups that do not give one query per row, naming them', () => {
+    const examples = xorExamples(200, 4);
+    const groups = (rows: number) =>
+      Int32Array.from({ length: rows }, (_, r) => Math.floor(r / 20));
+    for (const rows of [199, 201]) {
+      assert.throws(
+        () => trainGbdt(examples, { loss: 'lambdarank', groups: groups(rows), trees: 2 }),
+        (error: unknown) =>
+          error instanceof InvalidArgumentError &&
+          error.field === 'groups' &&
+          error.message.includes(String(rows)) &&
+          error.message.includes('200'),
+      );
+    }
+    assert.throws(
+      () =>
+        trainGbdt(examples, {
+          loss: 'lambdarank',
+          groups: groups(200),
+          validation: { examples: xorExamples(100, 5), groups: groups(90) },
+          trees: 2,
+        }),
+      (error: unknown) =>
+        error instanceof InvalidArgumentError && error.field === 'validation.groups',
+    );
+  });
+
+  it('refuses a seed that is not an integer from 0 to 2^32 - 1, naming seed', () => {
+    // `seed | 0` would have made 2^32 + 1 the seed 1, and 1.5 the seed 1 too.
+    const examples = xorExamples(200, 4);
+    for (const seed of [2 ** 32, 2 ** 32 + 1, 1.5, -1, Number.NaN]) {
+      assert.throws(
+        () => trainGbdt(examples, { trees: 2, seed }),
+        (error: unknown) => error instanceof InvalidArgumentError && error.field === 'seed',
+        `accepted seed ${seed}`,
+      );
+      assert.throws(
+        () => seededRandom(seed),
+        (error: unknown) => error instanceof InvalidArgumentError && error.field === 'seed',
+      );
+    }
+    // The whole unsigned 32-bit range is accepted, and its ends are different seeds.
+    assert.notEqual(seededRandom(0).next(), seededRandom(2 ** 32 - 1).next());
+    assert.notEqual(seededRandom(2 ** 31).next(), seededRandom(2 ** 31 - 1).next());
   });
 });

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@feedmesh/errors';
 import { binFeatures, binWith, type BinnedFeatures } from './feature-bins.js';
 import type { LabeledExamples } from './labeled-examples.js';
 import { lambdaRankGradients, meanNdcgAt, queryOffsets } from './lambda-rank.js';
@@ -10,7 +11,7 @@ import {
 import { DEFAULT_OBJECTIVE_WEIGHTS, OBJECTIVES, type ObjectiveName } from './objectives.js';
 import { sigmoid } from './predictor.js';
 import { fitPlatt } from './platt.js';
-import { seededRandom } from './random.js';
+import { checkSeed, seededRandom } from './random.js';
 
 export type GbdtLoss = 'logistic' | 'lambdarank';
 
@@ -22,7 +23,10 @@ export interface GbdtTrainingOptions {
    * weighed by the nDCG change of swapping the pair, within each query of `groups`).
    */
   readonly loss?: GbdtLoss;
-  /** Query id of each row, rows of a query contiguous; required by `lambdarank`. */
+  /**
+   * Query id of each row (one per row, or InvalidArgumentError on `groups`), rows of a query
+   * contiguous; required by `lambdarank`.
+   */
   readonly groups?: ArrayLike<number>;
   /** Boosting rounds (an upper bound with early stopping). Default 200. */
   readonly trees?: number;
@@ -42,8 +46,9 @@ export interface GbdtTrainingOptions {
   readonly rowSubsample?: number;
   /** Share of features each tree may split on. Default 1. */
   readonly featureSubsample?: number;
+  /** An integer from 0 to 2^32 - 1 (InvalidArgumentError otherwise). Default 1. */
   readonly seed?: number;
-  /** The cut-off of nDCG for `lambdarank`'s early stopping metric. Default 10. */
+  /** The cut-off of nDCG for early stopping on held-out queries: a positive integer. Default 10. */
   readonly ndcgAt?: number;
   /**
    * Held-out rows: training stops once the metric (nDCG@k when `groups` are given, log loss
@@ -52,6 +57,7 @@ export interface GbdtTrainingOptions {
    */
   readonly validation?: {
     readonly examples: LabeledExamples;
+    /** One query id per held-out row. */
     readonly groups?: ArrayLike<number>;
     /** The held-out rows binned with `binned`'s cut points (`binWith`), when it is given. */
     readonly binned?: BinnedFeatures;
@@ -114,6 +120,14 @@ export function trainGbdt(
   if (loss === 'lambdarank' && options.groups === undefined) {
     throw new Error('trainGbdt: lambdarank needs the query of each row (groups)');
   }
+  checkGroups('groups', options.groups, examples.rows);
+  checkGroups('validation.groups', options.validation?.groups, options.validation?.examples.rows);
+  const ndcgAt = options.ndcgAt ?? 10;
+  if (!Number.isInteger(ndcgAt) || ndcgAt < 1) {
+    // nDCG@0 is 0/0: every round's metric NaN, and early stopping keeps the first tree.
+    throw new InvalidArgumentError('ndcgAt', `must be a positive integer, not ${ndcgAt}`);
+  }
+  const seed = checkSeed(options.seed ?? 1);
   const settings: Settings = {
     trees: options.trees ?? 200,
     learningRate: options.learningRate ?? 0.1,
@@ -125,7 +139,7 @@ export function trainGbdt(
     rowSubsample: options.rowSubsample ?? 1,
     featureSubsample: options.featureSubsample ?? 1,
     earlyStopping: options.earlyStoppingRounds ?? 20,
-    ndcgAt: options.ndcgAt ?? 10,
+    ndcgAt,
   };
   const binned = options.binned ?? binFeatures(examples, options.bins ?? 63);
   if (binned.rows !== examples.rows || binned.width !== examples.names.length) {
@@ -138,7 +152,6 @@ export function trainGbdt(
   if (validationBins && validationBins.thresholds !== binned.thresholds) {
     throw new Error('trainGbdt: the validation rows are binned with other cut points');
   }
-  const seed = options.seed ?? 1;
 
   const fits: GbdtFit[] = [];
   const fitted: TreeEnsembleObjective[] = [];
@@ -203,6 +216,23 @@ export function trainGbdt(
     },
     fits,
   };
+}
+
+/**
+ * Query ids must cover the rows one to one: fewer leave the last rows out of every query (no
+ * gradient, so never learned), more read labels past the end.
+ */
+function checkGroups(
+  field: string,
+  groups: ArrayLike<number> | undefined,
+  rows: number | undefined,
+): void {
+  if (groups !== undefined && rows !== undefined && groups.length !== rows) {
+    throw new InvalidArgumentError(
+      field,
+      `must hold one query id per row: ${groups.length} for ${rows} rows`,
+    );
+  }
 }
 
 interface FitInput {

@@ -3,12 +3,15 @@ import { parseModelDocument, type ModelDocument } from './model-document.js';
 import {
   byNameThenNewest,
   checkModelName,
+  CurrentVersionChangedError,
+  DanglingCurrentVersionError,
   DEFAULT_MAX_VERSIONS_PER_NAME,
   describeVersion,
   versionsToPrune,
   type ModelRegistry,
   type ModelRegistryOptions,
   type ModelVersion,
+  type PromoteOptions,
   type PublishOptions,
   type StoredModel,
 } from './model-registry.js';
@@ -59,16 +62,24 @@ export class InMemoryModelRegistry implements ModelRegistry {
     return info;
   }
 
-  async promote(name: string, version: string): Promise<void> {
+  async promote(name: string, version: string, options: PromoteOptions = {}): Promise<void> {
     if (!this.versions.get(name)?.has(version)) {
       throw new NotFoundError('model version', `${name}@${version}`);
+    }
+    const { expectedCurrent } = options;
+    const actual = this.pointers.get(name) ?? null;
+    if (expectedCurrent !== undefined && expectedCurrent !== actual) {
+      throw new CurrentVersionChangedError(name, expectedCurrent, actual);
     }
     this.pointers.set(name, version);
   }
 
   async current(name: string): Promise<ModelVersion | undefined> {
     const version = this.pointers.get(name);
-    return version === undefined ? undefined : this.versions.get(name)?.get(version)?.info;
+    if (version === undefined) return undefined;
+    const entry = this.versions.get(name)?.get(version);
+    if (entry === undefined) throw new DanglingCurrentVersionError(name, version, 'metadata');
+    return entry.info;
   }
 
   async currentVersions(): Promise<ReadonlyMap<string, string>> {

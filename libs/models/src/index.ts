@@ -70,10 +70,13 @@ export { lambdaRankGradients, meanNdcgAt, queryOffsets } from './lambda-rank.js'
 export { evaluateModel, type Evaluation } from './evaluation.js';
 export {
   checkModelName,
+  CurrentVersionChangedError,
+  DanglingCurrentVersionError,
   DEFAULT_MAX_VERSIONS_PER_NAME,
   type ModelRegistry,
   type ModelRegistryOptions,
   type ModelVersion,
+  type PromoteOptions,
   type PublishOptions,
   type StoredModel,
 } from './model-registry.js';

@@ -50,7 +50,10 @@ export function logLoss(labels: ArrayLike<number>, probabilities: ArrayLike<numb
 }
 
 export interface CalibrationBucket {
-  /** 0-based decile: 0 holds the lowest predictions. */
+  /**
+   * 0-based, in order of prediction: 0 holds the lowest. Consecutive, though there may be
+   * fewer buckets than asked for (fewer rows, or ties spanning cut-points).
+   */
   readonly bucket: number;
   readonly count: number;
   readonly meanPredicted: number;
@@ -59,7 +62,11 @@ export interface CalibrationBucket {
 
 /**
  * Predictions sorted and cut into (up to) ten equal-count buckets; a calibrated model has
- * meanPredicted close to observedRate in each.
+ * meanPredicted close to observedRate in each. Equal predictions always share a bucket: a
+ * cut-point falling inside a run of them moves to the nearer end of the run. Splitting a tie
+ * would hand its labels to buckets by row order, so the same predictions and labels could
+ * score an ECE of 0 or 0.5; kept whole, the buckets depend on the (prediction, label) pairs
+ * only.
  */
 export function calibrationByDecile(
   labels: ArrayLike<number>,
@@ -70,10 +77,14 @@ export function calibrationByDecile(
   const order = Array.from({ length: n }, (_, i) => i).sort(
     (a, b) => (probabilities[a] as number) - (probabilities[b] as number),
   );
+  const sorted = (t: number) => probabilities[order[t] as number] as number;
+  const cuts = Array.from({ length: buckets + 1 }, (_, b) =>
+    outsideTies(sorted, n, Math.floor((b * n) / buckets)),
+  );
   const out: CalibrationBucket[] = [];
   for (let b = 0; b < buckets; b += 1) {
-    const from = Math.floor((b * n) / buckets);
-    const to = Math.floor(((b + 1) * n) / buckets);
+    const from = cuts[b] as number;
+    const to = cuts[b + 1] as number;
     if (to <= from) continue;
     let predicted = 0;
     let observed = 0;
@@ -84,7 +95,7 @@ export function calibrationByDecile(
     }
     const count = to - from;
     out.push({
-      bucket: b,
+      bucket: out.length,
       count,
       meanPredicted: predicted / count,
       observedRate: observed / count,
@@ -94,8 +105,27 @@ export function calibrationByDecile(
 }
 
 /**
- * Expected calibration error over the deciles: the count-weighted mean gap between predicted
- * and observed rates. One number for the registry's metrics map.
+ * The cut-point nearest `cut` (in sorted positions 0..n) that falls between two different
+ * predictions: `cut` itself unless it splits a run of equal ones, else the run's nearer end
+ * (its end when both are as near). Nearer ends keep the buckets' counts as even as ties allow,
+ * and cut-points stay in order, since two inside one run move the same way or apart.
+ */
+function outsideTies(sorted: (position: number) => number, n: number, cut: number): number {
+  if (cut <= 0 || cut >= n || sorted(cut - 1) !== sorted(cut)) return cut;
+  const value = sorted(cut);
+  let start = cut - 1;
+  while (start > 0 && sorted(start - 1) === value) start -= 1;
+  let end = cut + 1;
+  while (end < n && sorted(end) === value) end += 1;
+  return cut - start < end - cut ? start : end;
+}
+
+/**
+ * Expected calibration error over the buckets: the count-weighted mean gap between predicted
+ * and observed rates. One number for the registry's metrics map. Over `calibrationByDecile`'s
+ * equal-count buckets this is the adaptive ECE (Nixon et al. 2019) rather than Guo et al.'s
+ * equal-width one: engagement probabilities crowd near 0, where equal-width bins would put
+ * almost every row in the first bin and measure little more than the mean.
  */
 export function expectedCalibrationError(buckets: readonly CalibrationBucket[]): number {
   let total = 0;

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { InvalidArgumentError, NotFoundError } from '@feedmesh/errors';
 import { heuristicModel } from './heuristic.model.js';
 import type { LogisticModelDocument } from './model-document.js';
-import type { ModelRegistry, ModelRegistryOptions } from './model-registry.js';
+import {
+  CurrentVersionChangedError,
+  type ModelRegistry,
+  type ModelRegistryOptions,
+} from './model-registry.js';
 
 export interface RegistryUnderTest {
   readonly registry: ModelRegistry;
@@ -103,6 +107,58 @@ export function modelRegistryContract(
       await assert.rejects(registry.promote('feed', 'v7'), NotFoundError);
       await assert.rejects(registry.promote('ghost', 'v1'), NotFoundError);
       assert.equal((await registry.current('feed'))?.version, 'v1');
+    });
+
+    it('promotes over an expected current version only while it is still current (compare-and-set)', async () => {
+      const { registry } = subject;
+      await registry.publish('feed', modelWith(-1), { trainedAtMs: 1, promote: true });
+      await registry.publish('feed', modelWith(-2), { trainedAtMs: 2 });
+      await registry.publish('feed', modelWith(-3), { trainedAtMs: 3 });
+      await registry.promote('feed', 'v2', { expectedCurrent: 'v1' });
+      assert.equal((await registry.current('feed'))?.version, 'v2');
+      // A second run that also read v1 loses: current moved to v2 since.
+      const error = await registry
+        .promote('feed', 'v3', { expectedCurrent: 'v1' })
+        .catch((e: unknown) => e);
+      assert.ok(error instanceof CurrentVersionChangedError, String(error));
+      assert.equal(error.model, 'feed');
+      assert.equal(error.expected, 'v1');
+      assert.equal(error.actual, 'v2');
+      assert.match(error.message, /feed.*v2.*v1/);
+      assert.equal((await registry.current('feed'))?.version, 'v2');
+      // Without an expectation it moves whatever is current (an operator's rollback).
+      await registry.promote('feed', 'v1');
+      assert.equal((await registry.current('feed'))?.version, 'v1');
+    });
+
+    it('promotes expecting no current version only while the name has none', async () => {
+      const { registry } = subject;
+      await registry.publish('feed', modelWith(-1), { trainedAtMs: 1 });
+      await registry.publish('feed', modelWith(-2), { trainedAtMs: 2 });
+      await registry.promote('feed', 'v1', { expectedCurrent: null });
+      const error = await registry
+        .promote('feed', 'v2', { expectedCurrent: null })
+        .catch((e: unknown) => e);
+      assert.ok(error instanceof CurrentVersionChangedError, String(error));
+      assert.equal(error.expected, null);
+      assert.equal(error.actual, 'v1');
+      assert.equal((await registry.current('feed'))?.version, 'v1');
+    });
+
+    it('lets exactly one of two racing promotions over the same current version win', async () => {
+      const { registry } = subject;
+      await registry.publish('feed', modelWith(-1), { trainedAtMs: 1, promote: true });
+      await registry.publish('feed', modelWith(-2), { trainedAtMs: 2 });
+      await registry.publish('feed', modelWith(-3), { trainedAtMs: 3 });
+      const outcomes = await Promise.allSettled([
+        registry.promote('feed', 'v2', { expectedCurrent: 'v1' }),
+        registry.promote('feed', 'v3', { expectedCurrent: 'v1' }),
+      ]);
+      const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [`v${i + 2}`] : []));
+      assert.equal(won.length, 1, JSON.stringify(outcomes));
+      const lost = outcomes.find((o) => o.status === 'rejected');
+      assert.ok(lost?.status === 'rejected' && lost.reason instanceof CurrentVersionChangedError);
+      assert.equal((await registry.current('feed'))?.version, won[0]);
     });
 
     it('lists versions by name, newest first, and marks nothing it was not given', async () => {

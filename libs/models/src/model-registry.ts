@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@feedmesh/errors';
+import { FailedPreconditionError, InvalidArgumentError } from '@feedmesh/errors';
 import {
   featureNamesOf,
   objectivesOf,
@@ -38,6 +38,47 @@ export interface PublishOptions {
   readonly promote?: boolean;
 }
 
+export interface PromoteOptions {
+  /**
+   * Compare-and-set: move the pointer only if it still names this version (`null`: only if
+   * the name has no current version), else throw CurrentVersionChangedError. What a job that
+   * compared its candidate with the current version passes, so that a version promoted by
+   * someone else meanwhile is not replaced unseen. Absent: move it whatever it names (an
+   * operator's promotion or rollback).
+   */
+  readonly expectedCurrent?: string | null;
+}
+
+/**
+ * A name's current pointer names a version the registry no longer holds in full (its
+ * metadata or its model document is gone): there is a current version, but nothing to load
+ * or compare with. Repaired by promoting a stored version.
+ */
+export class DanglingCurrentVersionError extends FailedPreconditionError {
+  constructor(
+    readonly model: string,
+    readonly version: string,
+    readonly missing: 'metadata' | 'document',
+  ) {
+    super(
+      `model ${model}: the current pointer names ${version}, whose ${missing === 'document' ? 'model document' : 'metadata'} is no longer stored; promote a stored version to repair it`,
+    );
+  }
+}
+
+/** A compare-and-set promotion found another current version than the one it expected. */
+export class CurrentVersionChangedError extends FailedPreconditionError {
+  constructor(
+    readonly model: string,
+    readonly expected: string | null,
+    readonly actual: string | null,
+  ) {
+    super(
+      `model ${model}: the current version is ${actual ?? 'none'}, not ${expected ?? 'none'} as the promotion expected; pointer left as it is`,
+    );
+  }
+}
+
 /**
  * Versions of the ranker's models. Versions are immutable once published; the only mutable
  * thing is each name's current pointer, which `promote` moves (to a newer version, or back to
@@ -49,9 +90,17 @@ export interface ModelRegistry {
    * a malformed model (field paths inside the document).
    */
   publish(name: string, model: ModelDocument, options: PublishOptions): Promise<ModelVersion>;
-  /** Points `name` at `version`. Throws NotFoundError when that version is not stored. */
-  promote(name: string, version: string): Promise<void>;
-  /** The version `name` points to; undefined when it has none. */
+  /**
+   * Points `name` at `version`. Throws NotFoundError when that version is not stored (in
+   * full), and CurrentVersionChangedError when `options.expectedCurrent` is given and is not
+   * what the name points to.
+   */
+  promote(name: string, version: string, options?: PromoteOptions): Promise<void>;
+  /**
+   * The version `name` points to; undefined when it has none. Throws
+   * DanglingCurrentVersionError when it points to a version not stored in full: "none" would
+   * let a job that promotes over nothing promote without a comparison.
+   */
   current(name: string): Promise<ModelVersion | undefined>;
   /** Every name's current version, in one round trip: what the ranker polls. */
   currentVersions(): Promise<ReadonlyMap<string, string>>;

@@ -5,12 +5,15 @@ import { parseModelDocument, type ModelDocument } from './model-document.js';
 import {
   byNameThenNewest,
   checkModelName,
+  CurrentVersionChangedError,
+  DanglingCurrentVersionError,
   DEFAULT_MAX_VERSIONS_PER_NAME,
   describeVersion,
   versionsToPrune,
   type ModelRegistry,
   type ModelRegistryOptions,
   type ModelVersion,
+  type PromoteOptions,
   type PublishOptions,
   type StoredModel,
 } from './model-registry.js';
@@ -21,14 +24,24 @@ export interface RedisModelRegistryOptions extends ModelRegistryOptions {
   readonly keyPrefix: string;
 }
 
-// Moves the pointer only if the version is still stored, so a concurrent prune cannot leave
-// a name pointing at nothing.
+// KEYS[1] versions of the name, KEYS[2] current, KEYS[3] the version's model document;
+// ARGV[1] version, ARGV[2] name, ARGV[3] '1' to compare, ARGV[4] the expected current ('' for
+// none). Moves the pointer only if the version is still stored in full, so a concurrent prune
+// cannot leave a name pointing at nothing, and, when asked to compare, only if the pointer
+// still names the expected version: {1} moved, {0} version not stored, {2, actual} changed.
 const PROMOTE = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
-  redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
-  return 1
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 or redis.call('EXISTS', KEYS[3]) == 0 then
+  return {0}
 end
-return 0`;
+if ARGV[3] == '1' then
+  local current = redis.call('HGET', KEYS[2], ARGV[2]) or ''
+  if current ~= ARGV[4] then return {2, current} end
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+return {1}`;
+
+/** Reads of a pointer that keeps moving before `current` gives up. */
+const CURRENT_ATTEMPTS = 5;
 
 // Deletes old versions, re-reading the pointer at delete time so a version promoted after
 // the caller listed them survives.
@@ -93,18 +106,60 @@ export class RedisModelRegistry implements ModelRegistry {
     return info;
   }
 
-  async promote(name: string, version: string): Promise<void> {
-    const moved = await this.call('EVAL promote', () =>
-      this.redis.eval(PROMOTE, 2, this.versionsKey(name), this.key('current'), version, name),
-    );
-    if (moved !== 1) throw new NotFoundError('model version', `${name}@${version}`);
+  async promote(name: string, version: string, options: PromoteOptions = {}): Promise<void> {
+    const { expectedCurrent } = options;
+    const [outcome, actual] = (await this.call('EVAL promote', () =>
+      this.redis.eval(
+        PROMOTE,
+        3,
+        this.versionsKey(name),
+        this.key('current'),
+        this.modelKey(name, version),
+        version,
+        name,
+        expectedCurrent === undefined ? '0' : '1',
+        expectedCurrent ?? '',
+      ),
+    )) as [number, string?];
+    if (outcome === 0) throw new NotFoundError('model version', `${name}@${version}`);
+    if (outcome === 2) {
+      throw new CurrentVersionChangedError(name, expectedCurrent ?? null, actual || null);
+    }
   }
 
   async current(name: string): Promise<ModelVersion | undefined> {
-    const version = await this.call('HGET', () => this.redis.hget(this.key('current'), name));
-    if (version === null) return undefined;
-    const json = await this.call('HGET', () => this.redis.hget(this.versionsKey(name), version));
-    return json === null ? undefined : parseInfo(json);
+    let version = await this.call('HGET', () => this.redis.hget(this.key('current'), name));
+    // The pointer, the version's metadata and whether its document exists, read in one
+    // transaction: read apart, a version moved away from and pruned in between would look
+    // dangling. The document's key depends on the version, so a moved pointer means again.
+    for (let attempt = 1; version !== null; attempt += 1) {
+      const seen: string = version;
+      const replies = await this.call('MULTI current', () =>
+        this.redis
+          .multi()
+          .hget(this.key('current'), name)
+          .hget(this.versionsKey(name), seen)
+          .exists(this.modelKey(name, seen))
+          .exec(),
+      );
+      const pointer = replyOf(replies, 0) as string | null;
+      if (pointer === seen) {
+        const json = replyOf(replies, 1) as string | null;
+        if (json === null) throw new DanglingCurrentVersionError(name, seen, 'metadata');
+        if (replyOf(replies, 2) !== 1) {
+          throw new DanglingCurrentVersionError(name, seen, 'document');
+        }
+        return parseInfo(json);
+      }
+      if (attempt >= CURRENT_ATTEMPTS) {
+        throw new UnavailableError(
+          'redis',
+          `the current pointer of model ${name} moved on each of ${CURRENT_ATTEMPTS} reads`,
+        );
+      }
+      version = pointer;
+    }
+    return undefined;
   }
 
   async currentVersions(): Promise<ReadonlyMap<string, string>> {
@@ -188,6 +243,14 @@ function parseJson(text: string): unknown {
   } catch (error) {
     throw new InvalidArgumentError('(document)', `not JSON: ${(error as Error).message}`);
   }
+}
+
+/** The result of a MULTI's `index`th command; a command's error fails the call. */
+function replyOf(replies: [Error | null, unknown][] | null, index: number): unknown {
+  const reply = replies?.[index];
+  if (reply === undefined) throw new UnavailableError('redis', 'transaction aborted');
+  if (reply[0]) throw new UnavailableError('redis', reply[0].message, { cause: reply[0] });
+  return reply[1];
 }
 
 function parseInfo(json: string): ModelVersion {

@@ -2,9 +2,17 @@ import assert from 'node:assert/strict';
 import type { eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { InMemoryEventLog } from '@feedmesh/events';
-import { auc, InMemoryModelRegistry, Scorer, type ModelRegistry } from '@feedmesh/models';
+import {
+  auc,
+  DanglingCurrentVersionError,
+  InMemoryModelRegistry,
+  RedisModelRegistry,
+  Scorer,
+  type ModelRegistry,
+} from '@feedmesh/models';
 import { loadConfig, type Runtime } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
+import { testRedis, uniquePrefix } from '@feedmesh/testing';
 import { runTrainer, trainerConfigShape } from './index.js';
 import {
   syntheticWorld,
@@ -279,6 +287,113 @@ describe('trainer', () => {
         () => configWith({ TRAINER_PROMOTION_MIN_POSITIVES: '0' }),
         /TRAINER_PROMOTION_MIN_POSITIVES/,
       );
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('does not promote over a current version whose model document is gone, and names it', async () => {
+    const world = syntheticWorld({ users: 40, posts: 160 });
+    const runtime = await runtimeWith(world.events);
+    const prefix = uniquePrefix('trainer-models');
+    const redis = testRedis(prefix);
+    const registry = new RedisModelRegistry({ redis, keyPrefix: prefix });
+    const featureSource = new WorldFeatureSource(world.events);
+    const run = () =>
+      runTrainer({ config: configWith(), runtime, logger: silent, registry, featureSource });
+    try {
+      assert.equal((await run()).promoted, true);
+      // The pointer still names v1, but its parameters are lost (evicted, deleted by hand).
+      await redis.del(`${prefix}:{models}:model:feed:v1`);
+      const report = await run();
+      assert.equal(report.version, 'v2', 'the new version is still published');
+      assert.equal(report.promoted, false, report.reason);
+      assert.equal(report.currentVersion, 'v1');
+      assert.equal(report.heldOutMetrics.current, undefined);
+      assert.match(report.reason, /feed@v1.*model document.*not promoted/);
+      const v2 = (await registry.list('feed')).find((v) => v.version === 'v2');
+      assert.equal(v2?.notes.promotion, report.reason);
+      await assert.rejects(registry.current('feed'), DanglingCurrentVersionError);
+    } finally {
+      await redis.cleanup();
+      await runtime.close();
+    }
+  });
+
+  it('does not promote when the current version it read can no longer be loaded to compare with', async () => {
+    const world = syntheticWorld({ users: 40, posts: 160 });
+    const runtime = await runtimeWith(world.events);
+    const registry = new InMemoryModelRegistry();
+    const featureSource = new WorldFeatureSource(world.events);
+    // current() names v1, and v1 is gone by the time it is loaded.
+    const losing: ModelRegistry = {
+      publish: (...args) => registry.publish(...args),
+      promote: (...args) => registry.promote(...args),
+      current: (...args) => registry.current(...args),
+      currentVersions: () => registry.currentVersions(),
+      list: (...args) => registry.list(...args),
+      get: async (name, version) => (version === 'v1' ? undefined : registry.get(name, version)),
+    };
+    try {
+      await runTrainer({ config: configWith(), runtime, logger: silent, registry, featureSource });
+      const report = await runTrainer({
+        config: configWith(),
+        runtime,
+        logger: silent,
+        registry: losing,
+        featureSource,
+      });
+      assert.equal(report.promoted, false, report.reason);
+      assert.notEqual(report.reason, 'no current version');
+      assert.match(report.reason, /feed@v1/);
+      assert.equal((await registry.current('feed'))?.version, 'v1');
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('does not promote over a version another run promoted after this one read the current one', async () => {
+    const world = syntheticWorld({ users: 40, posts: 160 });
+    const runtime = await runtimeWith(world.events);
+    const registry = new InMemoryModelRegistry();
+    const featureSource = new WorldFeatureSource(world.events);
+    // Another trainer run promotes its own version (v3) while this one publishes v2.
+    const racing: ModelRegistry = {
+      publish: async (...args) => {
+        const published = await registry.publish(...args);
+        const rival = await registry.get('feed', 'v1');
+        await registry.publish('feed', rival!.model, { trainedAtMs: 3, promote: true });
+        return published;
+      },
+      promote: (...args) => registry.promote(...args),
+      current: (...args) => registry.current(...args),
+      currentVersions: () => registry.currentVersions(),
+      list: (...args) => registry.list(...args),
+      get: (...args) => registry.get(...args),
+    };
+    try {
+      const noise = await runTrainer({
+        config: configWith({ TRAINER_FEATURES: 'post.noise' }),
+        runtime,
+        logger: silent,
+        registry,
+        featureSource,
+      });
+      assert.equal(noise.promoted, true);
+      const better = await runTrainer({
+        config: configWith(),
+        runtime,
+        logger: silent,
+        registry: racing,
+        featureSource,
+      });
+      assert.equal(better.version, 'v2');
+      assert.ok(
+        better.heldOutMetrics.candidate.auc_like! > better.heldOutMetrics.current!.auc_like!,
+      );
+      assert.equal(better.promoted, false, better.reason);
+      assert.match(better.reason, /^auc_like .* current .*moved from v1 to v3.*not promoted/);
+      assert.equal((await registry.current('feed'))?.version, 'v3');
     } finally {
       await runtime.close();
     }

@@ -2,6 +2,8 @@ import { FailedPreconditionError, InvalidArgumentError } from '@feedmesh/errors'
 import type { EventLog } from '@feedmesh/events';
 import {
   countPositives,
+  CurrentVersionChangedError,
+  DanglingCurrentVersionError,
   evaluateModel,
   isMissing,
   isObjectiveName,
@@ -15,7 +17,9 @@ import {
   type LabeledExamples,
   type ModelDocument,
   type ModelRegistry,
+  type ModelVersion,
   type ObjectiveName,
+  type StoredModel,
 } from '@feedmesh/models';
 import type { Logger } from '@feedmesh/service-kit';
 import { examplesFromEngagements } from './engagement-examples.js';
@@ -95,6 +99,7 @@ export interface TrainerReport {
     readonly candidate: Readonly<Record<string, number>>;
     readonly current?: Readonly<Record<string, number>>;
   };
+  /** The version the name pointed to when the run read it (also when it could not be loaded). */
   readonly currentVersion?: string;
   /** The version published by this run; undefined when the run trained nothing. */
   readonly version?: string;
@@ -127,7 +132,9 @@ const ZERO: Readonly<Record<ObjectiveName, number>> = {
 /**
  * One training run: history -> examples -> features -> time split -> logistic model per
  * objective -> held-out comparison with the current version -> publish, and promote only a
- * version that beats the current one on `promotionMetric`.
+ * version that beats the current one on `promotionMetric`, and only while that one is still
+ * current (compare-and-set). A current pointer to a version that cannot be loaded promotes
+ * nothing: the report's reason names it.
  */
 export async function train(settings: TrainingSettings, deps: TrainerDeps): Promise<TrainerReport> {
   const { logger } = deps;
@@ -236,19 +243,21 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
       : fitLogistic(trainSet, settings.l2, `logistic, ${source} examples up to ${upTo}`);
   const candidate = evaluateModel(new Scorer(model), heldOutSet).metrics;
 
-  const currentInfo = await deps.registry.current(settings.modelName);
-  const currentStored = currentInfo
-    ? await deps.registry.get(settings.modelName, currentInfo.version)
-    : undefined;
-  const current = currentStored
-    ? evaluateModel(new Scorer(currentStored.model), heldOutSet).metrics
-    : undefined;
+  const baseline = await readBaseline(deps.registry, settings.modelName);
+  const current =
+    baseline.state === 'stored'
+      ? evaluateModel(new Scorer(baseline.stored.model), heldOutSet).metrics
+      : undefined;
+  const currentVersion = baseline.state === 'none' ? undefined : baseline.version;
 
-  const decision = decide(settings.promotionMetric, better, candidate, current, {
-    examples: split.heldOut.length,
-    positives: heldOutPositives,
-    minPositives: settings.promotionMinPositives,
-  });
+  const decision =
+    baseline.state === 'dangling'
+      ? { promote: false, reason: baseline.reason }
+      : decide(settings.promotionMetric, better, candidate, current, {
+          examples: split.heldOut.length,
+          positives: heldOutPositives,
+          minPositives: settings.promotionMinPositives,
+        });
   const published = await deps.registry.publish(settings.modelName, model, {
     trainedAtMs,
     metrics: {
@@ -260,25 +269,36 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
       source,
       holdout: `time: examples at or after ${split.cutoffMs} ms; ${split.embargoed.length} before it within the attribution window (${settings.attributionWindowMs} ms) embargoed`,
       promotion: decision.reason,
-      ...(currentInfo ? { compared_with: `${currentInfo.name}@${currentInfo.version}` } : {}),
+      ...(baseline.state === 'stored'
+        ? { compared_with: `${settings.modelName}@${baseline.version}` }
+        : {}),
       family: model.family,
       constant_objectives: constantObjectives.join(',') || '-',
       features: `logged ${provenance.logged}, point-in-time ${provenance.pointInTime}, current ${provenance.current}`,
       ...(provenance.current > 0 ? { leakage: leakage(provenance.current, examples.length) } : {}),
     },
   });
-  if (decision.promote) await deps.registry.promote(settings.modelName, published.version);
-  logger.info(
+  const outcome = decision.promote
+    ? await promoteOver(deps.registry, settings.modelName, published.version, currentVersion)
+    : { promoted: false, moved: undefined };
+  const reason =
+    outcome.moved === undefined
+      ? decision.reason
+      : `${decision.reason}, but the current version moved from ${currentVersion ?? 'none'} to ${outcome.moved ?? 'none'} while this run trained: not promoted over a version it was not compared with`;
+  // A pointer that dangles or moved under this run is for an operator to look at.
+  const unexpected = baseline.state === 'dangling' || outcome.moved !== undefined;
+  logger[unexpected ? 'warn' : 'info'](
     {
       model: settings.modelName,
       version: published.version,
-      promoted: decision.promote,
-      reason: decision.reason,
+      promoted: outcome.promoted,
+      reason,
+      currentVersion,
       metric: settings.promotionMetric,
       candidate: candidate[settings.promotionMetric],
       current: current?.[settings.promotionMetric],
     },
-    decision.promote ? 'model promoted' : 'model published, not promoted',
+    outcome.promoted ? 'model promoted' : 'model published, not promoted',
   );
 
   return {
@@ -296,10 +316,10 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
     featureProvenance: provenance,
     promotionMetric: settings.promotionMetric,
     heldOutMetrics: current ? { candidate, current } : { candidate },
-    ...(currentInfo ? { currentVersion: currentInfo.version } : {}),
+    ...(currentVersion !== undefined ? { currentVersion } : {}),
     version: published.version,
-    promoted: decision.promote,
-    reason: decision.reason,
+    promoted: outcome.promoted,
+    reason,
     caveats:
       source === 'engagements'
         ? [
@@ -308,6 +328,59 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
           ]
         : featureCaveats,
   };
+}
+
+/** What the new version is judged against: the current version, if it can be read. */
+type Baseline =
+  | { readonly state: 'none' }
+  | { readonly state: 'stored'; readonly version: string; readonly stored: StoredModel }
+  /** The pointer names a version that cannot be loaded: nothing to compare with. */
+  | { readonly state: 'dangling'; readonly version: string; readonly reason: string };
+
+/**
+ * The current version and its model. A pointer to a version the registry no longer holds is
+ * not "no current version": promoting over it would skip the comparison, so it is reported
+ * and left to an operator (promoting a stored version by hand repairs it).
+ */
+async function readBaseline(registry: ModelRegistry, name: string): Promise<Baseline> {
+  const dangling = (version: string, what: string): Baseline => ({
+    state: 'dangling',
+    version,
+    reason: `the current pointer names ${name}@${version}, whose ${what}: nothing to compare this version with, so it is not promoted (promote a stored version by hand to repair the pointer)`,
+  });
+  let info: ModelVersion | undefined;
+  try {
+    info = await registry.current(name);
+  } catch (error) {
+    if (!(error instanceof DanglingCurrentVersionError)) throw error;
+    const what = error.missing === 'document' ? 'model document' : 'metadata';
+    return dangling(error.version, `${what} is no longer stored`);
+  }
+  if (info === undefined) return { state: 'none' };
+  const stored = await registry.get(name, info.version);
+  // Gone since current() read it: pruned after the pointer moved on, or lost.
+  if (stored === undefined) return dangling(info.version, 'model document could not be loaded');
+  return { state: 'stored', version: info.version, stored };
+}
+
+/**
+ * Promotes `version` only while `name` still points where it did when the run read it
+ * (`expected`, undefined for none): another run may have promoted its own version since, and
+ * this one was not compared with it. `moved` is what the pointer names then (null: none).
+ */
+async function promoteOver(
+  registry: ModelRegistry,
+  name: string,
+  version: string,
+  expected: string | undefined,
+): Promise<{ promoted: boolean; moved: string | null | undefined }> {
+  try {
+    await registry.promote(name, version, { expectedCurrent: expected ?? null });
+    return { promoted: true, moved: undefined };
+  } catch (error) {
+    if (!(error instanceof CurrentVersionChangedError)) throw error;
+    return { promoted: false, moved: error.actual };
+  }
 }
 
 type Direction = 'higher' | 'lower';
