@@ -51,6 +51,30 @@ describe('loadConfig', () => {
     assert.equal(loadConfig(serverConfigShape, { UNRELATED: '' }).GRPC_DRAIN_TIMEOUT_MS, 10_000);
   });
 
+  it('reads a value with blanks around it (a trailing newline from a secret file) as the value itself, whatever its type', () => {
+    const config = loadConfig(
+      {
+        ...serverConfigShape,
+        REDIS_URL: env.redisUrl(),
+        REDIS_CLUSTER: env.bool(false),
+        REDIS_PREFIX: env.string('feedmesh'),
+      },
+      {
+        GRPC_DRAIN_TIMEOUT_MS: ' 500 ',
+        GRPC_LISTEN: '127.0.0.1:50051 ',
+        REDIS_URL: 'redis://127.0.0.1:6379/6\n',
+        REDIS_CLUSTER: 'true\n',
+        // Kept as written, it was another deployment's keys ('feedmesh :events') without a word.
+        REDIS_PREFIX: 'feedmesh ',
+      },
+    );
+    assert.equal(config.GRPC_DRAIN_TIMEOUT_MS, 500);
+    assert.equal(config.GRPC_LISTEN, '127.0.0.1:50051');
+    assert.equal(config.REDIS_URL, 'redis://127.0.0.1:6379/6');
+    assert.equal(config.REDIS_CLUSTER, true);
+    assert.equal(config.REDIS_PREFIX, 'feedmesh');
+  });
+
   it('refuses a port above 65535 and a Redis URL that does not parse, naming the variable', () => {
     assert.throws(
       () => loadConfig(serverConfigShape, { GRPC_LISTEN: '127.0.0.1:99999' }),

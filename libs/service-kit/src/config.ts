@@ -11,20 +11,27 @@ import { loadTls, tlsConfigShape } from './tls.js';
  * value) is refused: read as a number it would become 0 without a word (`Number('')`),
  * turning a drain window or a page share off, and taken as unset it would turn a secret such
  * as GATEWAY_AUTH_TOKENS off. Leave it unset for its default.
+ *
+ * Blanks around a value (a trailing newline from a secret file, a space in a template) are
+ * not part of it, whatever its type: numbers always read them so, while a prefix kept them
+ * and named other keys than the other services', and a flag or an address was refused.
  */
 export function loadConfig<Shape extends z.ZodRawShape>(
   shape: Shape,
   env: Record<string, string | undefined> = process.env,
 ): Readonly<z.infer<z.ZodObject<Shape>>> {
+  const values: Record<string, string | undefined> = { ...env };
   for (const variable of Object.keys(shape)) {
-    if (env[variable]?.trim() === '') {
+    const value = env[variable]?.trim();
+    if (value === '') {
       throw new ConfigError(
         variable,
         'is set to nothing: give it a value, or unset it for its default',
       );
     }
+    values[variable] = value;
   }
-  const parsed = z.object(shape).safeParse(env);
+  const parsed = z.object(shape).safeParse(values);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = issue?.path.map(String).join('.') || '(environment)';

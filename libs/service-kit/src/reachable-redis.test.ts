@@ -40,4 +40,18 @@ describe('connecting to a Redis that must answer', () => {
       },
     );
   });
+
+  it('masks a password given as a query parameter, which ioredis reads too', async () => {
+    await assert.rejects(
+      connectReachableRedis('redis://127.0.0.1:1/0?password=hunter2&username=app'),
+      (error: Error) => {
+        assert.doesNotMatch(error.message, /hunter2/);
+        assert.match(
+          error.message,
+          /cannot reach redis:\/\/127\.0\.0\.1:1\/0\?password=\*\*\*&username=app: ECONNREFUSED/,
+        );
+        return true;
+      },
+    );
+  });
 });

@@ -69,12 +69,13 @@ export async function connectReachableRedis(
   }
 }
 
-/** The URL as it may be printed: a password in it is masked. */
+/** The URL as it may be printed: a password in it (`:pw@`, or `?password=`) is masked. */
 function withoutPassword(url: string): string {
   try {
     const parsed = new URL(url);
-    if (parsed.password === '') return url;
-    parsed.password = '***';
+    if (parsed.password === '' && !parsed.searchParams.has('password')) return url;
+    if (parsed.password !== '') parsed.password = '***';
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
     return parsed.toString();
   } catch {
     return url;

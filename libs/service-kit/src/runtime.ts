@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { createEventLog, isValidName, NAME_RULE, type EventLog } from '@feedmesh/events';
 import { LOG_LEVELS, logLevelOf } from '@feedmesh/telemetry';
 import { Cluster, Redis } from 'ioredis';
+// The error a single Redis client fails a command with once it gave up (ioredis pinned).
+import { MaxRetriesPerRequestError } from 'ioredis/built/errors/index.js';
 import { z } from 'zod';
 import { env } from './config.js';
 import { observeConsumers } from './consumer-metrics.js';
@@ -82,14 +84,60 @@ export function connectRedis(
   url: string,
   options: { cluster?: boolean; logger?: Logger } = {},
 ): RedisClient {
-  const common = { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false };
+  const common = {
+    maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
+    enableOfflineQueue: true,
+    lazyConnect: false,
+  };
   const client: RedisClient = options.cluster
-    ? new Cluster([url], { redisOptions: common, scaleReads: 'master' })
+    ? new Cluster([url], {
+        redisOptions: { ...common, ...nodeOptionsOf(url) },
+        scaleReads: 'master',
+        // A Cluster has no maxRetriesPerRequest of its own: while no node answers it queues
+        // every command until one does, so handlers and consumers hung for as long as the
+        // cluster was down. Its queue fails as a single Redis's does, after as many attempts.
+        clusterRetryStrategy: (attempts) => {
+          if (attempts > MAX_RETRIES_PER_REQUEST) failQueuedCommands(client as Cluster);
+          return Math.min(100 + attempts * 2, 2000); // ioredis's default
+        },
+      })
     : new Redis(url, common);
   client.on('error', (error: Error) =>
     options.logger?.warn({ err: error }, 'redis connection error'),
   );
   return client;
+}
+
+const MAX_RETRIES_PER_REQUEST = 2;
+
+/** Fails the commands a cluster holds while it reconnects (ioredis's own private flushQueue). */
+function failQueuedCommands(cluster: Cluster): void {
+  const queue = cluster as unknown as { flushQueue?: (error: Error) => void };
+  // Its declared base class (redis-errors) is untyped, though it is an Error.
+  queue.flushQueue?.(new MaxRetriesPerRequestError(MAX_RETRIES_PER_REQUEST) as unknown as Error);
+}
+
+/**
+ * The user, password and TLS of a Redis URL, for every node of a cluster: ioredis gives the
+ * credentials to the node the URL names only, so the masters it then finds through CLUSTER
+ * SLOTS (by their own addresses) answered NOAUTH, and a Cluster ignores `rediss://`, so it
+ * spoke plaintext to TLS ports. Read as ioredis reads them: `user:pw@`, else `?username=`
+ * and `?password=`.
+ */
+function nodeOptionsOf(url: string): { username?: string; password?: string; tls?: object } {
+  const parsed = new URL(url);
+  const hasAuth = parsed.username !== '' || parsed.password !== '';
+  const username = hasAuth
+    ? decodeURIComponent(parsed.username)
+    : parsed.searchParams.get('username');
+  const password = hasAuth
+    ? decodeURIComponent(parsed.password)
+    : parsed.searchParams.get('password');
+  return {
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
 }
 
 /**

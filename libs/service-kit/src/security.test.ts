@@ -183,6 +183,30 @@ describe('mutual TLS between services', function () {
       (error: unknown) => error instanceof ConfigError && error.variable === 'GRPC_TLS_CERT_FILE',
     );
   });
+
+  it("refuses a key that is not the certificate's, naming GRPC_TLS_KEY_FILE (not GRPC_LISTEN at bind)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'feedmesh-tls-'));
+    const files = {
+      cert: join(dir, 'tls.crt'),
+      key: join(dir, 'tls.key'),
+      ca: join(dir, 'ca.crt'),
+    };
+    writeFileSync(files.cert, clientTls.cert);
+    writeFileSync(files.key, serverTls.key); // another leaf's key: a rotation half done
+    writeFileSync(files.ca, clientTls.ca);
+    assert.throws(
+      () =>
+        loadTls({
+          GRPC_TLS_CERT_FILE: files.cert,
+          GRPC_TLS_KEY_FILE: files.key,
+          GRPC_TLS_CA_FILE: files.ca,
+        }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message ===
+          `configuration GRPC_TLS_KEY_FILE: ${files.key} is not the private key of the certificate in GRPC_TLS_CERT_FILE (${files.cert})`,
+    );
+  });
 });
 
 describe('bearer tokens for internal callers', () => {

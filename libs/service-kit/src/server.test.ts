@@ -274,6 +274,41 @@ describe('service-kit drain of open streams', () => {
   });
 });
 
+describe('service-kit health during a drain', () => {
+  it('tells a grpc.health.v1 Watch NOT_SERVING before the drain ends its stream', async () => {
+    const server = await startEcho();
+    const channel = createChannel(server.address);
+    const health = createClient(HealthDefinition, channel);
+    const statuses: HealthCheckResponse_ServingStatus[] = [];
+    let firstStatus = () => {};
+    const watching = new Promise<void>((resolve) => (firstStatus = resolve));
+    const ended = (async () => {
+      try {
+        for await (const response of health.watch({ service: '' })) {
+          statuses.push(response.status);
+          firstStatus();
+        }
+        return 'ended without a status';
+      } catch (error) {
+        return error;
+      }
+    })();
+    try {
+      await watching;
+      await server.shutdown('test');
+      const error = await ended;
+      assert.ok(error instanceof ClientError, String(error));
+      assert.equal(error.code, Status.UNAVAILABLE);
+      assert.deepEqual(statuses, [
+        HealthCheckResponse_ServingStatus.SERVING,
+        HealthCheckResponse_ServingStatus.NOT_SERVING,
+      ]);
+    } finally {
+      channel.close();
+    }
+  });
+});
+
 describe('service-kit connection age', () => {
   it('keeps calls succeeding while connections are recycled after GRPC_MAX_CONNECTION_AGE_MS', async () => {
     const server = await startEcho({ maxConnectionAgeMs: 100, drainTimeoutMs: 500 });

@@ -168,6 +168,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
       options.logger.info({ reason }, `${options.name} draining`);
       health.setStatus('unhealthy');
       for (const name of names) health.setStatus('unhealthy', name);
+      // A turn of the event loop first, for Watch streams to send NOT_SERVING: the drain ends
+      // them at once, and a watcher saw only the stream fail.
+      await new Promise((resolve) => setImmediate(resolve));
       draining.abort();
       let timer: NodeJS.Timeout | undefined;
       const forced = new Promise<'forced'>((resolve) => {

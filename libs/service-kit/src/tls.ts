@@ -66,15 +66,22 @@ export function loadTls(config: {
     GRPC_TLS_KEY_FILE: 'a PEM private key',
     GRPC_TLS_CA_FILE: 'a PEM certificate',
   };
-  return {
-    cert: parsed(
-      'GRPC_TLS_CERT_FILE',
-      files.GRPC_TLS_CERT_FILE!,
-      (pem) => new X509Certificate(pem),
-    ),
-    key: parsed('GRPC_TLS_KEY_FILE', files.GRPC_TLS_KEY_FILE!, (pem) => createPrivateKey(pem)),
-    ca: parsed('GRPC_TLS_CA_FILE', files.GRPC_TLS_CA_FILE!, (pem) => new X509Certificate(pem)),
-  };
+  const cert = parsed(
+    'GRPC_TLS_CERT_FILE',
+    files.GRPC_TLS_CERT_FILE!,
+    (pem) => new X509Certificate(pem),
+  );
+  const key = parsed('GRPC_TLS_KEY_FILE', files.GRPC_TLS_KEY_FILE!, (pem) => createPrivateKey(pem));
+  // A key of another certificate (a rotation half done) was refused only at bind, by OpenSSL
+  // ("key values mismatch"), and blamed on GRPC_LISTEN.
+  if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) {
+    throw new ConfigError(
+      'GRPC_TLS_KEY_FILE',
+      `${files.GRPC_TLS_KEY_FILE} is not the private key of the certificate in GRPC_TLS_CERT_FILE (${files.GRPC_TLS_CERT_FILE})`,
+    );
+  }
+  const ca = parsed('GRPC_TLS_CA_FILE', files.GRPC_TLS_CA_FILE!, (pem) => new X509Certificate(pem));
+  return { cert, key, ca };
 }
 
 export function serverCredentials(tls: TlsMaterial | undefined): ServerCredentials {
