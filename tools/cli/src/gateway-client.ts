@@ -32,7 +32,7 @@ export const CONNECT_DEADLINE_MS = 5_000;
  */
 export function connectGateway(
   address: string,
-  token: string | undefined = process.env.FEEDMESH_TOKEN || undefined,
+  token: string | undefined = process.env.FEEDMESH_TOKEN?.trim() || undefined,
 ): ClientHandle<GatewayDefinition> {
   return createServiceClient(gatewayv1.FeedGatewayServiceDefinition, address, {
     deadlineMs: CALL_DEADLINE_MS,

@@ -144,6 +144,19 @@ describe('feedmesh feed', () => {
     }
   });
 
+  it('sends FEEDMESH_TOKEN without the blanks around it (a trailing newline from a file)', async () => {
+    const before = process.env['FEEDMESH_TOKEN'];
+    process.env['FEEDMESH_TOKEN'] = ' tok-1234567890abcdef\n';
+    try {
+      const run = await runCliForTest(['feed', '--user', 'u1', '--addr', gateway.address]);
+      assert.equal(run.code, EXIT_OK, run.stderr);
+      assert.equal(gateway.feedAuthorizations.at(-1), 'Bearer tok-1234567890abcdef');
+    } finally {
+      if (before === undefined) delete process.env['FEEDMESH_TOKEN'];
+      else process.env['FEEDMESH_TOKEN'] = before;
+    }
+  });
+
   describe('against a peer that accepts TCP but never speaks gRPC', () => {
     let peer: SilentPeer;
     let address: string;

@@ -13,6 +13,8 @@ import { runCli } from '../cli.js';
 export interface FakeGateway {
   readonly address: string;
   readonly feedRequests: gatewayv1.GetFeedRequest[];
+  /** The authorization header of each GetFeed, '' when none was sent. */
+  readonly feedAuthorizations: string[];
   readonly searchRequests: gatewayv1.SearchRequest[];
   /** Every PublishEvents batch it accepted. */
   readonly batches: eventsv1.Event[][];
@@ -37,6 +39,7 @@ export async function startFakeGateway(): Promise<FakeGateway> {
   const fake: FakeGateway = {
     address: '',
     feedRequests: [],
+    feedAuthorizations: [],
     searchRequests: [],
     batches: [],
     rejectEventId: undefined,
@@ -52,8 +55,9 @@ export async function startFakeGateway(): Promise<FakeGateway> {
   };
   server = await startTestGrpcServer('fake-gateway', [
     bindService(gatewayv1.FeedGatewayServiceDefinition, {
-      async getFeed(request) {
+      async getFeed(request, context) {
         fake.feedRequests.push(request);
+        fake.feedAuthorizations.push(context.metadata.get('authorization') ?? '');
         if (fake.feedError !== undefined) throw fake.feedError;
         return fake.feedResponse;
       },
