@@ -67,7 +67,7 @@ export function candidateStoreContract(name: string, create: () => Promise<Store
         assert.deepEqual(await store.postForWrite('nope'), { state: 'unknown' });
       });
 
-      it('answers a post read again with what changed since: engagements, a new version, a deletion', async () => {
+      it('answers a post read again with what changed since: engagements, a deletion, not a PostCreated delivered again', async () => {
         // Reads in between each change: a store that reuses what it handed out must not go stale.
         await store.putPost(post('p1', { tags: ['cats'] }));
         assert.equal((await store.posts(['p1'])).get('p1')?.engagements, 0);
@@ -91,8 +91,9 @@ export function candidateStoreContract(name: string, create: () => Promise<Store
         assert.equal(again.engagements, 2);
         assert.ok(Math.abs(again.popularity! - logSumExp(2, 3)) < 1e-9);
 
-        await store.putPost(post('p1', { tags: ['dogs', 'birds'] }));
-        assert.deepEqual((await store.posts(['p1'])).get('p1')?.tags, ['dogs', 'birds']);
+        assert.equal(await store.putPost(post('p1', { tags: ['dogs', 'birds'] })), false);
+        const redelivered = (await store.posts(['p1'])).get('p1')!;
+        assert.deepEqual([redelivered.tags, redelivered.engagements], [['cats'], 2]);
         await store.deletePost('p1', T + 1);
         assert.equal((await store.posts(['p1'])).has('p1'), false);
       });
@@ -153,6 +154,35 @@ export function candidateStoreContract(name: string, create: () => Promise<Store
         assert.equal(await store.putPost(post('p1')), false);
         assert.deepEqual([...(await store.posts(['p1'])).keys()], []);
         assert.deepEqual(ids((await store.blogPosts(['b1'], 10, 0)).get('b1')!), ['p2']);
+      });
+
+      it('keeps the first PostCreated of a post: one delivered again with another blog and tags changes nothing, and a delete leaves no list holding it', async () => {
+        assert.equal(await store.putPost(post('p1', { blogId: 'b1', tags: ['a'] })), true);
+        assert.equal(await store.putPost(post('p1', { blogId: 'b2', tags: ['c'] })), false);
+        const { summary, ...first } = post('p1', { blogId: 'b1', tags: ['a'] });
+        assert.deepEqual(await store.postForWrite('p1'), { state: 'live', post: first });
+        assert.deepEqual(ids((await store.blogPosts(['b1'], 10, 0)).get('b1')!), ['p1']);
+        assert.deepEqual(ids((await store.recentTagPosts(['a'], 10)).get('a')!), ['p1']);
+        assert.deepEqual(await store.summaries(['p1']), new Map([['p1', summary]]));
+
+        await store.deletePost('p1', T + 1);
+        const byBlog = await store.blogPosts(['b1', 'b2'], 10, 0);
+        assert.deepEqual(
+          byBlog,
+          new Map([
+            ['b1', []],
+            ['b2', []],
+          ]),
+        );
+        const byTag = await store.recentTagPosts(['a', 'c'], 10);
+        assert.deepEqual(
+          byTag,
+          new Map([
+            ['a', []],
+            ['c', []],
+          ]),
+        );
+        assert.deepEqual(await store.newestOfBlogs(['b1', 'b2'], 10, 10, 0), []);
       });
 
       it('keeps a post deleted before its PostCreated arrived from ever appearing', async () => {

@@ -118,7 +118,13 @@ export interface EngagementWrite {
 export interface CandidateStore {
   // Writes, from the event log.
 
-  /** Stores a post and indexes it under its blog and tags. False (nothing stored) when deleted. */
+  /**
+   * Stores a post and indexes it under its blog and tags. False (nothing stored) when deleted,
+   * or when the post is stored already: the first PostCreated of a post wins. No event edits a
+   * post, so one delivered again (at least once), even with another blog or other tags (a
+   * corrected event, an event id reused), changes nothing: its blog's and tags' lists are the
+   * ones a delete cleans.
+   */
   putPost(post: PostRecord): Promise<boolean>;
   /** Removes the post from every index and remembers it was deleted, so it is never re-created. */
   deletePost(postId: string, atMs: number): Promise<void>;

@@ -154,7 +154,8 @@ export class InMemoryCandidateStore implements CandidateStore {
 
   async putPost(post: PostRecord): Promise<boolean> {
     const p = this.internPost(post.postId);
-    if (this.postDeletedAt[p] !== 0) return false;
+    // Deleted, or stored already: the first PostCreated wins (see CandidateStore.putPost).
+    if (this.postDeletedAt[p] !== 0 || !Number.isNaN(this.postCreated[p]!)) return false;
     if (p < this.postStates.length) this.postStates[p] = undefined;
     const blog = this.blogIds.intern(post.blogId);
     this.postBlog[p] = blog;

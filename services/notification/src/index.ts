@@ -55,9 +55,9 @@ export interface NotificationOptions {
   /** Where the open-probability model is read from; the runtime's registry by default. */
   readonly registry?: ModelRegistry;
   /**
-   * Tells the reactivation job whether group `notification` has handled the log up to now: by
-   * default whether it has handled everything up to a mark of the log's end taken when the run
-   * starts (`GroupCatchUp`). Tests that hand events to the handler themselves,
+   * Tells the trending and reactivation jobs whether group `notification` has handled the log
+   * up to now: by default whether it has handled everything up to a mark of the log's end taken
+   * when the run starts (`GroupCatchUp`). Tests that hand events to the handler themselves,
    * with no consumer, pass one that always has.
    */
   readonly catchUp?: CatchUp;
@@ -76,7 +76,7 @@ const INTERESTS_KEPT = 50;
 /** Preferences read by policies are reused this long, ms. */
 const PREFERENCES_CACHE_MS = 1_000;
 const LAPSE_CHECK_BATCH = 20;
-/** The longest a reactivation run waits for the group to catch up with the log, ms. */
+/** The longest a trending or reactivation run waits for the group to catch up with the log, ms. */
 const CATCH_UP_WAIT_MS = 30_000;
 /** Between two looks at how far the group has handled the log while it waits, ms. */
 const CATCH_UP_POLL_MS = 250;
@@ -302,12 +302,21 @@ export function assembleNotification(options: NotificationOptions): Notification
     config.NOTIFICATION_DOWNSTREAM_DEADLINE_MS,
     loadTls(config),
   );
+  /** Whether the group has caught up, for a job run every `intervalMs`. */
+  const groupCatchUp = (intervalMs: number): CatchUp =>
+    options.catchUp ??
+    new GroupCatchUp(runtime.eventLog, NOTIFICATION_GROUP, {
+      // A tenth of the interval at most: a run that cannot start leaves it to the next.
+      waitMs: Math.min(CATCH_UP_WAIT_MS, Math.floor(intervalMs / 10)),
+      pollMs: CATCH_UP_POLL_MS,
+    });
   const trendingJob = new TrendingJob(
     mesh.candidates,
     stores.directory,
     stores.interests,
     stores.digests,
     stores.jobLeases,
+    groupCatchUp(config.NOTIFICATION_TRENDING_INTERVAL_MS),
     runtime.consumerName,
     {
       limit: 50,
@@ -319,20 +328,11 @@ export function assembleNotification(options: NotificationOptions): Notification
     },
     onDigested,
     clock,
+    logger,
   );
-  const catchUp =
-    options.catchUp ??
-    new GroupCatchUp(runtime.eventLog, NOTIFICATION_GROUP, {
-      // A tenth of the interval at most: a run that cannot start leaves it to the next.
-      waitMs: Math.min(
-        CATCH_UP_WAIT_MS,
-        Math.floor(config.NOTIFICATION_REACTIVATION_INTERVAL_MS / 10),
-      ),
-      pollMs: CATCH_UP_POLL_MS,
-    });
   const reactivationJob = new ReactivationJob(
     stores.sessions,
-    catchUp,
+    groupCatchUp(config.NOTIFICATION_REACTIVATION_INTERVAL_MS),
     new ReactivationPicker(mesh, stores.directory, {
       posts: config.NOTIFICATION_REACTIVATION_POSTS,
       candidates: 200,
@@ -361,7 +361,7 @@ export function assembleNotification(options: NotificationOptions): Notification
     trending: new PeriodicJob(
       'trending',
       config.NOTIFICATION_TRENDING_INTERVAL_MS,
-      async () => void (await trendingJob.runLeased()),
+      async (signal) => void (await trendingJob.runLeased(signal)),
       logger,
     ),
     reactivation: new PeriodicJob(

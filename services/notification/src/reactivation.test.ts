@@ -254,7 +254,7 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
         ],
       };
       const report = await h.core.trendingJob.runOnce();
-      assert.deepEqual(report, { leased: true, trendingTags: 1, entries: 1 });
+      assert.deepEqual(report, { leased: true, caughtUp: true, trendingTags: 1, entries: 1 });
       await h.core.flusher.flushDue();
       const [trend, ...rest] = await inbox('u-cat-fan');
       assert.deepEqual(rest, []);

@@ -1,9 +1,11 @@
 import { commonv1, notificationv1 } from '@feedmesh/contracts';
+import type { Logger } from '@feedmesh/service-kit';
 import { withSpan } from '@feedmesh/telemetry';
 import type { DigestEntry, DigestStore } from './digest-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { InterestStore } from './interest-store.js';
 import type { JobLeases } from './job-lease.js';
+import type { CatchUp } from './log-catch-up.js';
 import type { CandidatesClient } from './mesh-clients.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -25,6 +27,12 @@ export interface TrendingJobSettings {
 
 export interface TrendingRunReport {
   readonly leased: boolean;
+  /**
+   * Whether the consumer group had handled the log up to the run's start. When it had not
+   * (a new group replaying the log, a backlog) the run told nobody: the counts are 0. False
+   * too when another replica held the period's lease (this one did not look).
+   */
+  readonly caughtUp: boolean;
   readonly trendingTags: number;
   readonly entries: number;
 }
@@ -35,6 +43,13 @@ export interface TrendingRunReport {
  * their top tags get a TRENDING candidate with the trending posts that carry the tag. A user
  * hears of one tag's trend at most once a day (the entry id names the UTC day); fatigue and
  * the budget limit the rest. One replica runs it per period (a lease).
+ *
+ * Who cares about a tag is learned from the log, so a run tells nobody until the group has
+ * handled every event appended before the run started (CatchUp), as the reactivation job
+ * does: a new group reading the log from the beginning has a user's old engagements before
+ * their recent ones, and would rank a tag they have since moved on from among their top tags
+ * (and has not read their recent blocks yet). Events appended after the start do not hold the
+ * run back. A run that cannot start leaves the trend to the next period's run.
  */
 export class TrendingJob {
   constructor(
@@ -43,26 +58,41 @@ export class TrendingJob {
     private readonly interests: InterestStore,
     private readonly digests: DigestStore,
     private readonly leases: JobLeases,
+    private readonly catchUp: CatchUp,
     private readonly holder: string,
     private readonly settings: TrendingJobSettings,
     private readonly onDigested: (entry: DigestEntry) => void,
     private readonly clock: () => number,
+    private readonly logger: Logger,
   ) {}
 
-  /** The periodic entry point: runs when this replica holds this period's lease. */
-  async runLeased(): Promise<TrendingRunReport> {
+  /**
+   * The periodic entry point: runs when this replica holds this period's lease (`signal` ends
+   * the wait for the group to catch up: the service is stopping).
+   */
+  async runLeased(signal?: AbortSignal): Promise<TrendingRunReport> {
     const leased = await this.leases.tryLease(
       'trending',
       this.holder,
       this.clock(),
       Math.max(1_000, Math.floor(this.settings.intervalMs * 0.9)),
     );
-    if (!leased) return { leased, trendingTags: 0, entries: 0 };
-    return this.runOnce();
+    if (!leased) return { leased, caughtUp: false, trendingTags: 0, entries: 0 };
+    return this.runOnce(signal);
   }
 
-  runOnce(): Promise<TrendingRunReport> {
+  /** Tells nobody unless the group has caught up with the log (`signal` ends that wait). */
+  runOnce(signal?: AbortSignal): Promise<TrendingRunReport> {
     return withSpan('notification.trending.run', {}, async (span) => {
+      const caughtUp = await this.catchUp.caughtUp(signal);
+      span.setAttribute('notification.caught_up', caughtUp);
+      if (!caughtUp) {
+        this.logger.info(
+          { job: 'trending' },
+          'trending run skipped: the consumer group has not caught up with the log',
+        );
+        return { leased: true, caughtUp, trendingTags: 0, entries: 0 };
+      }
       const nowMs = this.clock();
       const trending = await this.candidates.trending({ limit: this.settings.limit, windowS: 0 });
       const tags = trending.tags.filter((t) => t.tag !== '' && t.score >= this.settings.minScore);
@@ -87,7 +117,7 @@ export class TrendingJob {
       }
       span.setAttribute('notification.trending_tags', tags.length);
       span.setAttribute('notification.entries', entries);
-      return { leased: true, trendingTags: tags.length, entries };
+      return { leased: true, caughtUp, trendingTags: tags.length, entries };
     });
   }
 

@@ -17,7 +17,7 @@ export const silentLogger: Logger = createLogger('notification-test', { level: '
 
 /**
  * For a core whose events a test hands to the handler itself (no consumer reads the log): it
- * has always handled everything there is, as far as the reactivation job can tell.
+ * has always handled everything there is, as far as the trending and reactivation jobs can tell.
  */
 export const HANDLED_BY_HAND: CatchUp = { caughtUp: async () => true };
 
