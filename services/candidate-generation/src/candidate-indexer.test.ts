@@ -3,6 +3,24 @@ import { commonv1, type eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { engagement, follow, postCreated, postDeleted } from './test-fixtures/events.js';
 import { NOW, TestWorld } from './test-fixtures/world.js';
+import type { PostForWrite } from './candidate-store.js';
+import { InMemoryCandidateStore } from './in-memory-candidate-store.js';
+
+/** A store whose engagement reads of a post wait for `release` after reading it. */
+class HeldReadStore extends InMemoryCandidateStore {
+  private held: Promise<void> = Promise.resolve();
+  release: () => void = () => {};
+
+  hold(): void {
+    this.held = new Promise((resolve) => (this.release = resolve));
+  }
+
+  override async postForWrite(postId: string): Promise<PostForWrite> {
+    const read = await super.postForWrite(postId);
+    await this.held;
+    return read;
+  }
+}
 
 describe('CandidateIndexer', () => {
   it('keeps post metadata: blog, normalized tags, creation time, reblog root, a 280-char summary', async () => {
@@ -79,6 +97,26 @@ describe('CandidateIndexer', () => {
       const twice = new TestWorld();
       await twice.apply(...likes, post, post);
       assert.deepEqual(await tagIndexes(twice), await tagIndexes(once));
+    });
+
+    it('credits a like that read the post unknown while its first PostCreated was stored, when it is delivered again', async () => {
+      const like = likes[0]!;
+      const inOrder = new TestWorld();
+      await inOrder.apply(post, like);
+      const store = new HeldReadStore();
+      const raced = new TestWorld({ store });
+      // The like reads p1 unknown; the first PostCreated is stored (no early likes to take
+      // yet); only then is the like recorded and remembered as early.
+      store.hold();
+      const liking = raced.apply(like);
+      await raced.apply(post);
+      store.release();
+      await liking;
+      assert.equal(raced.pipeline.indexer.earlyEngagements.waiting, 1);
+      await raced.apply(post);
+      assert.deepEqual(await tagIndexes(raced), await tagIndexes(inOrder));
+      assert.equal((await raced.store.userTags('u1', 10)).length, 2, 'u1 likes both tags');
+      assert.deepEqual(raced.pipeline.indexer.earlyEngagements, { waiting: 0, forgotten: 0 });
     });
 
     it('credits nothing to a post deleted before it came', async () => {

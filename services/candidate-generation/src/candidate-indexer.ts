@@ -101,20 +101,33 @@ export class CandidateIndexer {
       summary: summarize(post.text),
     };
     const early = this.early.take(record.postId);
-    if (await this.store.putPost(record)) {
-      if (record.tags.length > 0) {
-        for (const engagement of early) {
-          await this.store.creditTags({ ...engagement, tags: record.tags });
-        }
+    if (!(await this.store.putPost(record))) {
+      // Stored already (or deleted). Early engagements can still wait here: a like that read
+      // the post unknown just before its first PostCreated was stored is remembered after that
+      // one took the post's early likes. Credit them with the tags the stored post holds.
+      if (early.length > 0) {
+        const stored = await this.store.postForWrite(record.postId);
+        if (stored.state === 'live') await this.creditTags(early, stored.post.tags);
       }
-      this.embeddings?.postCreated(record.postId, record.blogId, record.tags);
-      this.content?.postCreated(record.postId, {
-        text: post.text,
-        tags: post.tags,
-        blogId: record.blogId,
-        createdAtMs: atMs,
-      });
+      return;
     }
+    await this.creditTags(early, record.tags);
+    this.embeddings?.postCreated(record.postId, record.blogId, record.tags);
+    this.content?.postCreated(record.postId, {
+      text: post.text,
+      tags: post.tags,
+      blogId: record.blogId,
+      createdAtMs: atMs,
+    });
+  }
+
+  /** Credits `tags` with what `early` engagements, recorded without them, give them. */
+  private async creditTags(
+    early: readonly EngagementWrite[],
+    tags: readonly string[],
+  ): Promise<void> {
+    if (tags.length === 0) return;
+    for (const engagement of early) await this.store.creditTags({ ...engagement, tags });
   }
 
   private async engagement(
