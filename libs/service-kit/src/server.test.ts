@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { createInterface } from 'node:readline';
-import { commonv1, echov1, gatewayv1 } from '@feedmesh/contracts';
+import { commonv1, echov1, gatewayv1, notificationv1 } from '@feedmesh/contracts';
 import { InternalError, InvalidArgumentError } from '@feedmesh/errors';
 import { createLogger } from '@feedmesh/telemetry';
+import { delay } from 'abort-controller-x';
 import { createChannel, createClient } from 'nice-grpc';
-import { ClientError, ServerError, Status } from 'nice-grpc-common';
+import { ClientError, ServerError, Status, type CallContext } from 'nice-grpc-common';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { HealthCheckResponse_ServingStatus } from 'nice-grpc-server-health/lib/proto/grpc/health/v1/health.js';
 import { ServerReflectionService } from 'nice-grpc-server-reflection';
@@ -270,6 +272,148 @@ describe('service-kit drain of open streams', () => {
     } finally {
       release();
       channel.close();
+    }
+  });
+});
+
+/**
+ * A server with a slow unary Echo (it says when a call arrives) and a Subscribe stream: user
+ * "stalled" is sent 256 KiB messages as fast as the transport takes them; anyone else one small
+ * message, then nothing until the stream ends (a live notification stream).
+ */
+async function startDrainServer(drainTimeoutMs: number) {
+  const logged: string[] = [];
+  const record = (_: object, message: string) => logged.push(message);
+  let echoArrived = () => {};
+  const echoing = new Promise<void>((resolve) => (echoArrived = resolve));
+  let stalledProduced = () => {};
+  const stalledStarted = new Promise<void>((resolve) => (stalledProduced = resolve));
+  const notification = (id: number, body: string): notificationv1.SubscribeResponse => ({
+    notification: notificationv1.Notification.fromPartial({ notificationId: String(id), body }),
+    replayed: false,
+  });
+  const server = await startEcho({
+    drainTimeoutMs,
+    logger: { info: record, warn: record, error: record },
+    services: [
+      bindService(echov1.EchoServiceDefinition, {
+        async echo(request, context) {
+          echoArrived();
+          await delay(context.signal, request.delayMs);
+          return { payload: request.payload };
+        },
+      }),
+      bindService(notificationv1.NotificationServiceDefinition, {
+        ...Object.fromEntries(
+          Object.keys(notificationv1.NotificationServiceDefinition.methods).map((name) => [
+            name,
+            () => Promise.reject(new Error('not this test')),
+          ]),
+        ),
+        async *subscribe(request: notificationv1.SubscribeRequest, context: CallContext) {
+          if (request.userId !== 'stalled') {
+            yield notification(1, 'hello');
+            await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+            return;
+          }
+          for (let id = 1; !context.signal.aborted; id++) {
+            yield notification(id, 'x'.repeat(256 * 1024));
+            stalledProduced();
+          }
+        },
+      } as unknown as Parameters<
+        typeof bindService<typeof notificationv1.NotificationServiceDefinition>
+      >[1]),
+    ],
+  });
+  return { server, logged, echoing, stalledStarted };
+}
+
+/**
+ * Opens Subscribe as a client that never reads: its HTTP/2 stream stays paused, so after the
+ * first 64 KiB (its flow-control window) the server can send nothing more, not even a status.
+ */
+function subscribeWithoutReading(address: string): ClientHttp2Session {
+  const session = http2Connect(`http://${address}`, { settings: { initialWindowSize: 65_535 } });
+  session.on('error', () => {});
+  const body = notificationv1.SubscribeRequest.encode({
+    userId: 'stalled',
+    afterNotificationId: '',
+  }).finish();
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(body.length, 1);
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': '/feedmesh.notification.v1.NotificationService/Subscribe',
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
+  stream.on('error', () => {});
+  stream.end(Buffer.concat([prefix, body]));
+  stream.pause();
+  return session;
+}
+
+describe('service-kit drain with a stream whose client stopped reading', () => {
+  it('lets an in-flight unary call finish and stops without waiting out the drain timeout', async () => {
+    const { server, logged, echoing, stalledStarted } = await startDrainServer(10_000);
+    const stalled = subscribeWithoutReading(server.address);
+    const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, {
+      deadlineMs: 20_000,
+      retryMaxAttempts: 1,
+    });
+    try {
+      await stalledStarted;
+      const inFlight = client.echo({ payload: Buffer.from('in flight'), delayMs: 300 });
+      await echoing;
+      await server.shutdown('test');
+      assert.equal((await inFlight).payload.toString(), 'in flight');
+      assert.ok(!logged.includes('drain timed out; forcing shutdown'), logged.join(' | '));
+      assert.ok(
+        logged.includes(
+          'unary calls done; closing the connections of streams whose clients stopped reading',
+        ),
+        logged.join(' | '),
+      );
+    } finally {
+      close();
+      stalled.destroy();
+      await server.shutdown();
+    }
+  });
+
+  it('ends a stream being read with UNAVAILABLE, so its client resumes elsewhere', async () => {
+    const { server, logged, stalledStarted } = await startDrainServer(10_000);
+    const stalled = subscribeWithoutReading(server.address);
+    const channel = createChannel(server.address);
+    const notifications = createClient(notificationv1.NotificationServiceDefinition, channel);
+    let firstMessage = () => {};
+    const reading = new Promise<void>((resolve) => (firstMessage = resolve));
+    const received: string[] = [];
+    const ended = (async () => {
+      try {
+        for await (const response of notifications.subscribe({ userId: 'reader' })) {
+          received.push(response.notification?.notificationId ?? '');
+          firstMessage();
+        }
+        return 'ended without a status';
+      } catch (error) {
+        return error;
+      }
+    })();
+    try {
+      await Promise.all([reading, stalledStarted]);
+      await server.shutdown('test');
+      const error = await ended;
+      assert.ok(error instanceof ClientError, String(error));
+      assert.equal(error.code, Status.UNAVAILABLE);
+      assert.equal(error.details, 'server is shutting down; reconnect');
+      assert.deepEqual(received, ['1']);
+      assert.ok(!logged.includes('drain timed out; forcing shutdown'), logged.join(' | '));
+    } finally {
+      channel.close();
+      stalled.destroy();
+      await server.shutdown();
     }
   });
 });

@@ -12,6 +12,7 @@ import {
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
 import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
 import { callLimitsMiddleware } from './call-limits.js';
+import { inFlightCalls } from './in-flight-calls.js';
 import { errorMappingMiddleware } from './error-mapping.js';
 import type { Logger } from './logger.js';
 import { serverTelemetry } from './telemetry.js';
@@ -42,7 +43,10 @@ export interface GrpcServerOptions {
   readonly maxMessageBytes: number;
   /** Unary calls are cut off after this long, ms (streams are not). */
   readonly unaryTimeoutMs: number;
-  /** On shutdown, in-flight calls get this long before the server is forced down, ms. */
+  /**
+   * On shutdown, unary calls get this long to finish before the server is forced down, ms.
+   * Streams do not wait for it: they are ended with UNAVAILABLE when the drain starts.
+   */
   readonly drainTimeoutMs: number;
   readonly services: readonly ServiceBinding[];
   readonly logger: Logger;
@@ -78,7 +82,11 @@ export interface RunningServer {
   /** host:port of the plaintext health listener, when there is one. */
   readonly healthAddress?: string | undefined;
   readonly health: HealthState;
-  /** Stops taking calls, lets in-flight calls finish (streams are told to end), then closes. */
+  /**
+   * Stops taking calls, ends streams with UNAVAILABLE, lets unary calls finish, then closes.
+   * A stream whose client stopped reading cannot be sent its status: once the unary calls
+   * are done, the connections it holds are closed instead of waiting out the drain timeout.
+   */
   shutdown(reason?: string): Promise<void>;
 }
 
@@ -108,7 +116,9 @@ async function listenAt(
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningServer> {
   const draining = new AbortController();
+  const calls = inFlightCalls();
   let server: Server = createServer({
+    interceptors: [calls.interceptor],
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
     'grpc.keepalive_time_ms': options.keepaliveTimeMs ?? 30_000,
@@ -176,8 +186,17 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
       const forced = new Promise<'forced'>((resolve) => {
         timer = setTimeout(() => resolve('forced'), options.drainTimeoutMs);
       });
+      // A stream ends at once unless its client stopped reading: then its status waits behind
+      // a message that never goes, and nothing short of closing its connection ends it.
       const outcome = await Promise.race([
         server.shutdown().then(() => 'drained' as const),
+        calls.onlyStalledStreamsLeft().then((streams) => {
+          options.logger.info(
+            { streams },
+            'unary calls done; closing the connections of streams whose clients stopped reading',
+          );
+          return 'stalled streams cut' as const;
+        }),
         forced,
       ]);
       clearTimeout(timer);
@@ -186,8 +205,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
           { drainTimeoutMs: options.drainTimeoutMs },
           'drain timed out; forcing shutdown',
         );
-        server.forceShutdown();
       }
+      if (outcome !== 'drained') server.forceShutdown();
       healthServer?.forceShutdown();
       await options.onShutdown?.();
       options.logger.info({ outcome }, `${options.name} stopped`);
