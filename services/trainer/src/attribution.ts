@@ -6,9 +6,12 @@ const OBJECTIVE_OF_KIND = new Map<number, ObjectiveName>([
   [EngagementKind.ENGAGEMENT_KIND_REBLOG, 'reblog'],
   [EngagementKind.ENGAGEMENT_KIND_REPLY, 'reply'],
   [EngagementKind.ENGAGEMENT_KIND_HIDE, 'hide'],
+  // A report ("spam", "abuse") is a hide and more, as in the feature store's update rules: the
+  // hide objective learns from both.
+  [EngagementKind.ENGAGEMENT_KIND_REPORT, 'hide'],
 ]);
 
-/** The objective an engagement kind counts for; SHARE, CLICK and REPORT count for none. */
+/** The objective an engagement kind counts for; SHARE and CLICK count for none. */
 export function objectiveOfKind(kind: number): ObjectiveName | undefined {
   return OBJECTIVE_OF_KIND.get(kind);
 }
@@ -41,7 +44,16 @@ export class Attribution {
     }
   }
 
-  labels(userId: string, postId: string, atMs: number): Record<ObjectiveName, 0 | 1> {
+  /**
+   * What the user did within the window after `atMs`, and before `beforeMs` when given (the
+   * user's next impression of the post, which takes the credit from then on: last touch).
+   */
+  labels(
+    userId: string,
+    postId: string,
+    atMs: number,
+    beforeMs = Infinity,
+  ): Record<ObjectiveName, 0 | 1> {
     const labels: Record<ObjectiveName, 0 | 1> = {
       like: 0,
       reblog: 0,
@@ -50,15 +62,16 @@ export class Attribution {
       hide: 0,
     };
     const until = atMs + this.windowMs;
+    const within = (t: number) => t >= atMs && t <= until && t < beforeMs;
     for (const e of this.engagements.get(pair(userId, postId)) ?? []) {
-      if (e.atMs < atMs || e.atMs > until) continue;
+      if (!within(e.atMs)) continue;
       const objective = objectiveOfKind(e.kind);
       if (objective) labels[objective] = 1;
     }
     const blogId = this.history.posts.get(postId)?.blogId;
     if (blogId !== undefined) {
       const followed = this.follows.get(pair(userId, blogId)) ?? [];
-      if (followed.some((t) => t >= atMs && t <= until)) labels.follow = 1;
+      if (followed.some(within)) labels.follow = 1;
     }
     return labels;
   }

@@ -20,10 +20,10 @@ export interface EngagementExamples {
 
 /**
  * Training data before any impression was logged: each (user, post) the user liked,
- * reblogged, replied to or hid is a positive example when the user met the post, labelled by
- * everything they did within the attribution window after: at its first such engagement, or
- * at the click or share that led to it (their first engagement of any kind within the window
- * before), since features as of the like would count that click or share, which a sampled
+ * reblogged, replied to, hid or reported is a positive example when the user met the post,
+ * labelled by everything they did within the attribution window after: at its first such
+ * engagement, or at the click or share that led to it (their first engagement of any kind
+ * within the window before), since features as of the like would count that click or share, which a sampled
  * negative never has. Negatives are posts sampled
  * uniformly among those the gateway could have served the user at that time: created at or
  * before it, not deleted by then, not on a blog the user owns, and never engaged with by the

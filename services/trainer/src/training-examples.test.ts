@@ -113,6 +113,54 @@ describe('examples from impressions (log and wait)', () => {
       hide: 1,
     });
   });
+
+  it('credits an engagement to the latest impression of the post before it (last touch), not to every impression whose window holds it', async () => {
+    const MINUTE = 60_000;
+    const history = await new Events()
+      .post('p', 'b1', 0)
+      .post('q', 'b2', 0)
+      // p on the dashboard (r1), then in search (r2), then liked: r2 led to the like.
+      .impression('u', 'p', 0, 'r1')
+      .impression('u', 'p', 10 * MINUTE, 'r2')
+      .engage('u', 'p', EngagementKind.ENGAGEMENT_KIND_LIKE, 12 * MINUTE)
+      .follow('u', 'b1', 12 * MINUTE)
+      // q hidden after r1 and before r2, liked after r2: each impression gets its own.
+      .impression('u', 'q', 0, 'r1')
+      .engage('u', 'q', EngagementKind.ENGAGEMENT_KIND_HIDE, 5 * MINUTE)
+      .impression('u', 'q', 10 * MINUTE, 'r2')
+      .engage('u', 'q', EngagementKind.ENGAGEMENT_KIND_LIKE, 12 * MINUTE)
+      // Logged twice by one request: one impression, whose window the repeat does not cut.
+      .impression('w', 'p', 0, 'r3')
+      .impression('w', 'p', 5 * MINUTE, 'r3')
+      .engage('w', 'p', EngagementKind.ENGAGEMENT_KIND_LIKE, 7 * MINUTE)
+      .session('v', 10 * HOUR)
+      .history();
+    const { examples, immature } = examplesFromImpressions(history, 6 * HOUR);
+    assert.equal(immature, 0);
+    const labels = new Map(
+      examples.map((e) => [`${e.userId}:${e.postId}@${e.atMs / MINUTE}`, e.labels]),
+    );
+    assert.deepEqual([...labels.keys()].sort(), ['u:p@0', 'u:p@10', 'u:q@0', 'u:q@10', 'w:p@0']);
+    assert.deepEqual(labels.get('u:p@10'), { ...NO_LABELS, like: 1, follow: 1 });
+    assert.deepEqual(labels.get('u:p@0'), NO_LABELS, 'the earlier impression is a negative');
+    assert.deepEqual(labels.get('u:q@0'), { ...NO_LABELS, hide: 1 });
+    assert.deepEqual(labels.get('u:q@10'), { ...NO_LABELS, like: 1 });
+    assert.deepEqual(labels.get('w:p@0'), { ...NO_LABELS, like: 1 });
+  });
+
+  it('counts a report as a hide, as the feature store does: the ranker learns to avoid both', async () => {
+    const history = await new Events()
+      .post('p', 'b1', 0)
+      .impression('u', 'p', HOUR)
+      .engage('u', 'p', EngagementKind.ENGAGEMENT_KIND_REPORT, 2 * HOUR)
+      .session('v', 10 * HOUR)
+      .history();
+    const { examples } = examplesFromImpressions(history, 6 * HOUR);
+    assert.deepEqual(
+      examples.map((e) => e.labels),
+      [{ ...NO_LABELS, hide: 1 }],
+    );
+  });
 });
 
 describe('examples from engagements with sampled negatives', () => {
@@ -161,6 +209,27 @@ describe('examples from engagements with sampled negatives', () => {
       new Set(negatives.map((e) => e.postId)).size,
       6,
       'no post sampled twice for a user',
+    );
+  });
+
+  it('makes a positive, labelled hide, of a pair the user only reported, as of one they hid', async () => {
+    const history = await new Events()
+      .post('spam', 'b1', 0)
+      .post('other', 'b2', 0)
+      .engage('u', 'spam', EngagementKind.ENGAGEMENT_KIND_REPORT, 10 * HOUR)
+      .session('v', 40 * HOUR)
+      .history();
+    const { examples } = examplesFromEngagements(history, {
+      attributionWindowMs: HOUR,
+      negativesPerPositive: 1,
+      random: seededRandom(1),
+    });
+    assert.deepEqual(
+      examples.map((e) => [e.postId, e.labels]),
+      [
+        ['spam', { ...NO_LABELS, hide: 1 }],
+        ['other', NO_LABELS],
+      ],
     );
   });
 
