@@ -10,6 +10,7 @@ import {
 } from './experiment-report.js';
 import { growthbookHash } from './growthbook-hash.js';
 import { renderExperimentReportHtml } from './report-html.js';
+import { holmAdjusted } from './statistics.js';
 import { SUCCESS_METRICS } from './success-metrics.js';
 import {
   DAY,
@@ -176,6 +177,184 @@ describe('the experiment report', () => {
       anySignificant / runs <= 0.072,
       `some treatment significant in ${anySignificant}/${runs}`,
     );
+  });
+
+  it('adjusts the always-valid p-values across treatments by Holm, and calls significant on that', () => {
+    // Three treatments, 300 users an arm, two looks (the first with no sessions yet, skipped):
+    // b and c have always-valid p 0.032 and 0.048, each under α alone; Holm over the family
+    // (d at 2e-5) makes them 2 · 0.032 = 0.063, so neither is called significant, and d is.
+    const arms = ['control', 'b', 'c', 'd'];
+    const lifted: Record<string, number> = { control: 0, b: 180, c: 170, d: 300 };
+    const variants = new Map<string, UserAggregate[]>(
+      arms.map((arm) => [
+        arm,
+        Array.from({ length: 300 }, (_, u) => {
+          const later = emptyCounts();
+          later.sessions = (u % 7) + (u < (lifted[arm] ?? 0) ? 1 : 0);
+          return {
+            userId: `${arm}${u}`,
+            variant: arm,
+            firstExposureMs: START,
+            pre: emptyCounts(),
+            bins: [emptyCounts(), later],
+            lapsedAtStart: false,
+            sessionTimes: [],
+          };
+        }),
+      ]),
+    );
+    const report = buildExperimentReport(
+      {
+        experiment: 'aaab',
+        startMs: START,
+        endMs: START + DAY,
+        prePeriodMs: DAY,
+        cutoffs: [START + DAY / 2, START + DAY],
+        variants,
+        multipleVariantUsers: 0,
+        duplicateEvents: 0,
+      },
+      {
+        weights: { control: 0.25, b: 0.25, c: 0.25, d: 0.25 },
+        metrics: SUCCESS_METRICS.filter((m) => m.id === 'sessions_per_user'),
+        generatedAtMs: 0,
+      },
+    );
+    const sessions = metric(report, 'sessions_per_user');
+    const raw = sessions.comparisons.map((c) => c.sequential.pValue);
+    assert.ok(raw[0]! < 0.05 && raw[1]! < 0.05, `raw always-valid p ${raw.join(', ')}`);
+    const adjusted = holmAdjusted(raw);
+    sessions.comparisons.forEach((c, k) => {
+      assert.equal(c.sequential.adjustedPValue, adjusted[k]);
+      assert.equal(c.sequential.significant, (adjusted[k] ?? 1) < report.alpha);
+    });
+    assert.deepEqual(
+      sessions.comparisons.map((c) => [c.variant, c.sequential.significant]),
+      [
+        ['b', false],
+        ['c', false],
+        ['d', true],
+      ],
+    );
+    // Each look's series point carries the same adjustment over that look's p-values.
+    for (let look = 0; look < 2; look++) {
+      const points = sessions.series.differences.map((d) => d.points[look]!);
+      assert.deepEqual(
+        points.map((p) => p.sequentialAdjustedPValue),
+        holmAdjusted(points.map((p) => p.sequentialPValue)),
+      );
+    }
+    // The page shows the Holm-adjusted always-valid p beside the raw one, coloured on it.
+    const html = renderExperimentReportHtml(report);
+    assert.match(
+      html,
+      /<td class="">0\.0317 <span class="adjusted">\(Holm 0\.0633\)<\/span><\/td>/,
+    );
+    assert.match(
+      html,
+      /<td class="good">2\.0e-5 <span class="adjusted">\(Holm 6\.1e-5\)<\/span><\/td>/,
+    );
+  });
+
+  it('gives the lift with its interval, from the CUPED-adjusted means for the CUPED difference', async () => {
+    const ab = config('lift-test');
+    const events = syntheticExperimentLog({
+      experiment: 'lift-test',
+      users: USERS,
+      variantOf: (user) => assign(user, ab)[0]?.variant,
+      likeLift: { treatment: 1.25 },
+      seed: 22,
+    });
+    const report = await experimentReportFromEvents({
+      events,
+      config: ab,
+      experiment: 'lift-test',
+      generatedAtMs: 0,
+    });
+    const engagement = metric(report, 'engagements_per_user');
+    const [comparison] = engagement.comparisons;
+    assert.ok(comparison?.relativeCi && comparison.cuped?.relativeCi);
+    const [low, high] = comparison.relativeCi;
+    assert.ok(
+      low > 0 && low < comparison.relativeDifference && comparison.relativeDifference < high,
+    );
+    // The CUPED lift is the CUPED difference over the control's CUPED-adjusted mean, and its
+    // interval is the narrower one, as the CUPED difference's is.
+    const controlCuped = engagement.variants.find((v) => v.variant === 'control')?.cupedValue;
+    assert.ok(controlCuped !== undefined && controlCuped > 0);
+    const { cuped } = comparison;
+    assert.ok(
+      Math.abs(cuped.relativeDifference - cuped.difference / controlCuped) < 1e-12,
+      `${cuped.relativeDifference} vs ${cuped.difference / controlCuped}`,
+    );
+    const [cupedLow, cupedHigh] = cuped.relativeCi!;
+    assert.ok(cupedLow < cuped.relativeDifference && cuped.relativeDifference < cupedHigh);
+    assert.ok(cupedHigh - cupedLow < high - low, 'the CUPED lift interval is narrower');
+    // A ratio metric's lift comes from each arm's delta-method variance.
+    const likeRate = metric(report, 'like_rate').comparisons[0];
+    assert.ok(likeRate?.relativeCi && likeRate.relativeCi[0] > 0, `${likeRate?.relativeCi}`);
+    assert.ok(likeRate.relativeCi[0] < 0.25 && 0.25 < likeRate.relativeCi[1]);
+  });
+
+  it('gives no lift for a metric whose control mean is 0: null in JSON, a dash on the page', () => {
+    // Nobody in control hid a post; 20 of 200 treatment users hid one. The difference is
+    // +0.1 hides a user, its lift over 0 has no value and no interval.
+    const user = (variant: string, u: number, hides: number) => {
+      const bin = emptyCounts();
+      bin.hides = hides;
+      bin.sessions = 1 + (u % 3);
+      return {
+        userId: `${variant}${u}`,
+        variant,
+        firstExposureMs: START,
+        pre: emptyCounts(),
+        bins: [bin],
+        lapsedAtStart: false,
+        sessionTimes: [],
+      };
+    };
+    const report = buildExperimentReport(
+      {
+        experiment: 'hides',
+        startMs: START,
+        endMs: START + DAY,
+        prePeriodMs: DAY,
+        cutoffs: [START + DAY],
+        variants: new Map([
+          ['control', Array.from({ length: 200 }, (_, u) => user('control', u, 0))],
+          [
+            'treatment',
+            Array.from({ length: 200 }, (_, u) => user('treatment', u, u < 20 ? 1 : 0)),
+          ],
+        ]),
+        multipleVariantUsers: 0,
+        duplicateEvents: 0,
+      },
+      {
+        weights: { control: 0.5, treatment: 0.5 },
+        metrics: SUCCESS_METRICS.filter((m) =>
+          ['hides_per_user', 'sessions_per_user'].includes(m.id),
+        ),
+        generatedAtMs: 0,
+      },
+    );
+    const hides = metric(report, 'hides_per_user').comparisons[0];
+    assert.ok(hides && Math.abs(hides.difference - 0.1) < 1e-12);
+    assert.equal(hides.relativeCi, null);
+    const json = JSON.parse(JSON.stringify(report)) as ExperimentReport;
+    assert.equal(
+      json.metrics.find((m) => m.id === 'hides_per_user')?.comparisons[0]?.relativeCi,
+      null,
+    );
+    const html = renderExperimentReportHtml(report);
+    const row = html.match(/<tr><td>Hides per user<\/td>.*<\/tr>/)?.[0] ?? '';
+    assert.match(row, /<td class="[a-z]*">–<\/td>/, row);
+    assert.doesNotMatch(row, /Infinity|NaN|∞/);
+    // Sessions are the same in both arms: a lift of 0, inside a bounded interval.
+    const sessions = metric(report, 'sessions_per_user').comparisons[0];
+    assert.equal(sessions?.relativeDifference, 0);
+    const [low, high] = sessions.relativeCi ?? [NaN, NaN];
+    assert.ok(low < 0 && high > 0 && high < 0.2, `${low}, ${high}`);
   });
 
   it('warns loudly about a 55/45 split of a 50/50 experiment', async () => {

@@ -85,6 +85,13 @@ export interface VariantValue {
 export interface CupedComparison {
   readonly difference: number;
   readonly ci: readonly [number, number];
+  /** The CUPED difference over the control's CUPED-adjusted mean (`cupedValue`). */
+  readonly relativeDifference: number;
+  /**
+   * Fieller's interval for it from the adjusted means and their variances, as `ci` is from
+   * them; null where the adjusted control mean is 0 or its interval includes 0.
+   */
+  readonly relativeCi: readonly [number, number] | null;
   readonly pValue: number;
   readonly theta: number;
   readonly varianceReduction: number;
@@ -112,7 +119,18 @@ export interface VariantComparison extends Comparison {
    * the last look's own always-valid interval for the difference at that look, [−∞, ∞]
    * when that look was skipped (null in JSON).
    */
-  readonly sequential: { readonly pValue: number; readonly ci: readonly [number, number] };
+  readonly sequential: {
+    readonly pValue: number;
+    readonly ci: readonly [number, number];
+    /**
+     * `pValue` adjusted for the metric's other treatments by Holm's step-down, as
+     * `adjustedPValue` is: an always-valid p-value stays valid at every look, and Holm
+     * needs nothing more of its p-values. With one treatment, `pValue` itself.
+     */
+    readonly adjustedPValue: number;
+    /** `adjustedPValue` < α: the sequential verdict, safe at every look for the family. */
+    readonly significant: boolean;
+  };
 }
 
 export interface SeriesPoint {
@@ -130,6 +148,8 @@ export interface DifferencePoint {
   readonly sequentialCi: readonly [number, number];
   /** The always-valid p-value after this look (running minimum over the used looks). */
   readonly sequentialPValue: number;
+  /** Holm's adjustment of `sequentialPValue` over the metric's treatments at this look. */
+  readonly sequentialAdjustedPValue: number;
 }
 
 export interface MetricResult {
@@ -478,10 +498,15 @@ function analyseMetric(
   }
 
   const controlIndex = names.indexOf(control);
-  /** Each treatment's comparison, before the verdict that depends on all of them. */
-  const comparisons: Omit<VariantComparison, 'adjustedPValue' | 'significant' | 'improvement'>[] =
-    [];
-  const differences: { variant: string; points: DifferencePoint[] }[] = [];
+  /** Each treatment's comparison, before the verdicts that depend on all of them. */
+  const comparisons: (Omit<
+    VariantComparison,
+    'adjustedPValue' | 'significant' | 'improvement' | 'sequential'
+  > & { readonly sequential: { pValue: number; ci: readonly [number, number] } })[] = [];
+  const differences: {
+    variant: string;
+    points: Omit<DifferencePoint, 'sequentialAdjustedPValue'>[];
+  }[] = [];
   names.forEach((name, i) => {
     if (name === control) return;
     const comparison = compare(metric, finalData(control), finalData(name), alpha);
@@ -527,6 +552,8 @@ function analyseMetric(
       cupedComparison = {
         difference: adjusted.difference,
         ci: adjusted.ci,
+        relativeDifference: adjusted.relativeDifference,
+        relativeCi: adjusted.relativeCi,
         pValue: adjusted.pValue,
         theta: cupedResult.theta,
         varianceReduction: cupedResult.varianceReduction,
@@ -555,18 +582,36 @@ function analyseMetric(
   });
 
   // Several treatments are a family of tests: each is called significant on its Holm-adjusted
-  // p, so the chance that any of them is called so by chance alone stays at α.
+  // p, so the chance that any of them is called so by chance alone stays at α. The same holds
+  // for the always-valid p-values, at every look.
   const adjusted = holmAdjusted(comparisons.map((c) => c.pValue));
+  const sequentialAdjusted = holmAdjusted(comparisons.map((c) => c.sequential.pValue));
   const verdicts = comparisons.map((c, k): VariantComparison => {
     const adjustedPValue = adjusted[k] ?? NaN;
     const significant = adjustedPValue < alpha;
+    const sequentialAdjustedPValue = sequentialAdjusted[k] ?? NaN;
     return {
       ...c,
       adjustedPValue,
       significant,
       improvement: significant && c.difference > 0 === metric.higherIsBetter,
+      sequential: {
+        ...c.sequential,
+        adjustedPValue: sequentialAdjustedPValue,
+        significant: sequentialAdjustedPValue < alpha,
+      },
     };
   });
+  const lookAdjusted = looks.map((_, look) =>
+    holmAdjusted(differences.map((d) => d.points[look]?.sequentialPValue ?? NaN)),
+  );
+  const adjustedDifferences = differences.map((d, k) => ({
+    variant: d.variant,
+    points: d.points.map((point, look): DifferencePoint => ({
+      ...point,
+      sequentialAdjustedPValue: lookAdjusted[look]?.[k] ?? NaN,
+    })),
+  }));
 
   return {
     id: metric.id,
@@ -586,7 +631,7 @@ function analyseMetric(
           return { atMs: look.cutoffMs, n: e.n, value: e.value, ci: e.ci };
         }),
       })),
-      differences,
+      differences: adjustedDifferences,
     },
   };
 }

@@ -70,7 +70,9 @@ describe('the HTML experiment report', () => {
     assert.equal(confidenceLabel(0.1), '90%');
     assert.equal(confidenceLabel(0.005), '99.5%');
     const html = renderExperimentReportHtml(balanced);
-    assert.equal((html.match(/95%/g) ?? []).length, 3 + 4 * balanced.metrics.length);
+    // Four column heads (difference, lift, CUPED difference, CUPED lift), the note, and the
+    // title and aria-label of both charts of every metric.
+    assert.equal((html.match(/95%/g) ?? []).length, 5 + 4 * balanced.metrics.length);
     const wide = await report(0.5, 31, 0.2);
     // The intervals are the 80% ones: half width z(0.9) = 1.2816 standard errors.
     const like = wide.metrics.find((m) => m.id === 'like_rate')?.comparisons[0];
@@ -81,6 +83,8 @@ describe('the HTML experiment report', () => {
     assert.doesNotMatch(labelled, /95%/);
     assert.match(labelled, /<th>difference \(80% CI\)<\/th>/);
     assert.match(labelled, /<th>CUPED difference \(80% CI\)<\/th>/);
+    assert.match(labelled, /<th>lift \(80% CI\)<\/th>/);
+    assert.match(labelled, /<th>CUPED lift \(80% CI\)<\/th>/);
     assert.match(labelled, /with its 80% confidence interval/);
     assert.equal(
       (labelled.match(/cumulative value per variant \(80% band\)/g) ?? []).length,

@@ -52,7 +52,7 @@ ${report.variants
 <section>
 <h2>Summary</h2>
 ${summaryTable(report)}
-<p class="note">Difference: variant minus control, with its ${level} confidence interval and p-value (Welch's t-test; delta method for ratios).${holmNote(report)} ${report.cupedDisabled ? 'CUPED: off in this report, because its pre-period may already be treated (see the warning above).' : "CUPED: the same difference after removing what each user's pre-period predicts."} Always-valid p: mixture SPRT over the looks with at least ${report.sequentialMinUsersPerArm} users an arm, safe to read at every look.</p>
+<p class="note">Difference: variant minus control, with its ${level} confidence interval and p-value (Welch's t-test; delta method for ratios).${holmNote(report)} Lift: the difference over ${esc(report.control)}'s value, with Fieller's interval; – where ${esc(report.control)}'s value is 0 or its interval includes 0, so the ratio has no bound. ${report.cupedDisabled ? 'CUPED: off in this report, because its pre-period may already be treated (see the warning above).' : "CUPED: the same difference after removing what each user's pre-period predicts."} Always-valid p: mixture SPRT over the looks with at least ${report.sequentialMinUsersPerArm} users an arm, safe to read at every look; coloured when below α.</p>
 </section>
 ${report.metrics.map((metric) => metricSection(metric, report, colors)).join('\n')}
 </body>
@@ -109,27 +109,32 @@ function summaryTable(report: ExperimentReport): string {
   const head = `<tr><th>metric</th><th>${esc(report.control)}</th>${treatments
     .map(
       (t) =>
-        `<th>${esc(t)}</th><th>difference (${level} CI)</th><th>p</th><th>CUPED difference (${level} CI)</th><th>CUPED p</th><th>always-valid p</th>`,
+        `<th>${esc(t)}</th><th>difference (${level} CI)</th><th>lift (${level} CI)</th><th>p</th><th>CUPED difference (${level} CI)</th><th>CUPED lift (${level} CI)</th><th>CUPED p</th><th>always-valid p</th>`,
     )
     .join('')}</tr>`;
+  // With several treatments the verdict is on the Holm-adjusted p; show it beside the raw one.
+  const withHolm = (p: number, adjusted: number) =>
+    treatments.length > 1
+      ? `${formatP(p)} <span class="adjusted">(Holm ${formatP(adjusted)})</span>`
+      : formatP(p);
   const rows = report.metrics.map((metric) => {
     const controlValue = metric.variants.find((v) => v.variant === report.control);
     const cells = treatments.map((t) => {
       const value = metric.variants.find((v) => v.variant === t);
       const c = metric.comparisons.find((x) => x.variant === t);
-      if (!c || !value) return '<td></td>'.repeat(6);
+      if (!c || !value) return '<td></td>'.repeat(8);
       const cls = verdictClass(metric, c);
       const cuped = c.cuped
-        ? `<td>${fmtDiff(metric, c.cuped.difference)} (${fmtDiff(metric, c.cuped.ci[0])}, ${fmtDiff(metric, c.cuped.ci[1])})</td><td>${formatP(c.cuped.pValue)}</td>`
+        ? `<td>${fmtDiff(metric, c.cuped.difference)} (${fmtDiff(metric, c.cuped.ci[0])}, ${fmtDiff(metric, c.cuped.ci[1])})</td><td>${fmtLift(c.cuped.relativeDifference, c.cuped.relativeCi)}</td><td>${formatP(c.cuped.pValue)}</td>`
         : report.cupedDisabled && metric.hasCovariate
-          ? '<td class="desc" data-cuped="off">off: pre-period treated</td><td></td>'
-          : '<td class="desc">n/a</td><td></td>';
-      // With several treatments the verdict is on the Holm-adjusted p; show it beside the raw one.
-      const p =
-        treatments.length > 1
-          ? `${formatP(c.pValue)} <span class="adjusted">(Holm ${formatP(c.adjustedPValue)})</span>`
-          : formatP(c.pValue);
-      return `<td>${fmt(metric, value.value)}</td><td class="${cls}">${fmtDiff(metric, c.difference)} (${fmtDiff(metric, c.ci[0])}, ${fmtDiff(metric, c.ci[1])})</td><td class="${cls}">${p}</td>${cuped}<td>${formatP(c.sequential.pValue)}</td>`;
+          ? '<td class="desc" data-cuped="off">off: pre-period treated</td><td></td><td></td>'
+          : '<td class="desc">n/a</td><td></td><td></td>';
+      const sequentialCls = c.sequential.significant
+        ? c.difference > 0 === metric.higherIsBetter
+          ? 'good'
+          : 'bad'
+        : '';
+      return `<td>${fmt(metric, value.value)}</td><td class="${cls}">${fmtDiff(metric, c.difference)} (${fmtDiff(metric, c.ci[0])}, ${fmtDiff(metric, c.ci[1])})</td><td class="${cls}">${fmtLift(c.relativeDifference, c.relativeCi)}</td><td class="${cls}">${withHolm(c.pValue, c.adjustedPValue)}</td>${cuped}<td class="${sequentialCls}">${withHolm(c.sequential.pValue, c.sequential.adjustedPValue)}</td>`;
     });
     return `<tr><td>${esc(metric.name)}</td><td>${controlValue ? fmt(metric, controlValue.value) : ''}</td>${cells.join('')}</tr>`;
   });
@@ -140,7 +145,7 @@ function summaryTable(report: ExperimentReport): string {
 function holmNote(report: ExperimentReport): string {
   const treatments = report.variants.filter((v) => v.variant !== report.control).length;
   if (treatments < 2) return '';
-  return ` With ${treatments} treatments, a difference is coloured significant when its Holm-adjusted p (in parentheses) is below α = ${report.alpha}, so that the chance of any false call among the ${treatments} is at most α; each interval is for its own comparison.`;
+  return ` With ${treatments} treatments, a difference is coloured significant when its Holm-adjusted p (in parentheses) is below α = ${report.alpha}, so that the chance of any false call among the ${treatments} is at most α; an always-valid p is coloured on its own Holm-adjusted value in the same way; each interval is for its own comparison.`;
 }
 
 function verdictClass(metric: MetricResult, c: VariantComparison): string {
@@ -365,6 +370,16 @@ function fmtDiff(metric: MetricResult, value: number): string {
   return metric.format === 'percent'
     ? `${sign}${(abs * 100).toFixed(2)} pp`
     : `${sign}${abs.toFixed(3)}`;
+}
+
+/** A lift as a signed percent with its interval; – without an interval (see `relativeCi`). */
+function fmtLift(lift: number, ci: readonly [number, number] | null): string {
+  if (!ci || !Number.isFinite(lift)) return '–';
+  const signed = (value: number) => {
+    const text = `${(Math.abs(value) * 100).toFixed(1)}%`;
+    return text === '0.0%' ? text : `${value > 0 ? '+' : '−'}${text}`;
+  };
+  return `${signed(lift)} (${signed(ci[0])}, ${signed(ci[1])})`;
 }
 
 function formatP(p: number): string {

@@ -123,6 +123,74 @@ describe('experiment statistics', () => {
     );
   });
 
+  it("gives Fieller's interval for the lift of two means, as scipy computes it", () => {
+    // Python (numpy 2.4, scipy 1.17): vc, vt = var(ddof=1)/n; q = stats.t.ppf(0.975, Welch df
+    // 19.867) = 2.0868591; the lift's interval is {ρ − 1 : (t̄ − ρc̄)² ≤ q²(vt + ρ²vc)}, the
+    // roots of numpy.roots([c̄² − q²vc, −2t̄c̄, t̄² − q²vt]) minus 1: [0.06763784, 0.38515552].
+    // (The delta method's symmetric t̄/c̄ − 1 ± q·se gives [0.05677, 0.37180] here.)
+    const control = [10, 12, 9, 11, 13, 8, 10, 12, 11, 9];
+    const treatment = [12, 14, 11, 13, 12, 15, 10, 13, 14, 12, 16, 11];
+    const result = welchTTest(summarize(control), summarize(treatment));
+    close(result.relativeDifference, 0.2142857142857142, 1e-12, 'lift');
+    close(result.relativeCi?.[0] ?? NaN, 0.06763784, 1e-7, 'lift low');
+    close(result.relativeCi?.[1] ?? NaN, 0.38515552, 1e-7, 'lift high');
+    // scipy.stats.ttest_ind(t, c, equal_var=False).confidence_interval(): (0.76046, 3.73954).
+    close(result.ci[0], 0.7604595358125945, 1e-9, 'difference low');
+  });
+
+  it("gives the lift of two ratio metrics from each arm's delta-method variance", () => {
+    // Python: per arm R = x̄/ȳ, Var = (s²x − 2R·sxy + R²s²y) / (n ȳ²) (numpy var and cov,
+    // ddof=1): control 0.12380952 ± Var 2.0949661e-4, treatment 0.21698113 ± Var 1.4206640e-4;
+    // Fieller with z = scipy.stats.norm.ppf(0.975): [0.38361086, 1.31568457].
+    const result = compareRatios(
+      summarizeRatio([1, 2, 0, 3, 1, 2, 1, 0, 2, 1], [10, 12, 5, 20, 8, 11, 9, 6, 14, 10]),
+      summarizeRatio([2, 3, 1, 4, 2, 3, 2, 1, 3, 2], [11, 12, 6, 19, 9, 10, 9, 7, 13, 10]),
+    );
+    close(result.relativeCi?.[0] ?? NaN, 0.38361086, 1e-7, 'lift low');
+    close(result.relativeCi?.[1] ?? NaN, 1.31568457, 1e-7, 'lift high');
+  });
+
+  it('gives no lift interval when the control mean is 0 or its interval includes 0', () => {
+    // Sleep data: control mean 0.75 with standard error 0.566, 1.33 of them from 0, under the
+    // critical t 2.103: the ratio is unbounded. The point lift is +211%, and the delta method
+    // would have printed [−313%, +734%].
+    const sleep = welchTTest(
+      summarize([0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]),
+      summarize([1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]),
+    );
+    assert.equal(sleep.relativeCi, null);
+    assert.equal(welchTTest(summarize([0, 0, 0]), summarize([1, 2, 3])).relativeCi, null);
+    assert.equal(welchTTest(summarize([0, 1, -1]), summarize([1, 2, 3])).relativeCi, null);
+    assert.equal(welchTTest(summarize([1]), summarize([1, 2, 3])).relativeCi, null, 'too few');
+    const noRatio = compareRatios(summarizeRatio([0, 0], [0, 0]), summarizeRatio([1, 2], [3, 4]));
+    assert.equal(noRatio.relativeCi, null);
+    const zeroRate = compareRatios(summarizeRatio([0, 0], [3, 4]), summarizeRatio([1, 2], [3, 4]));
+    assert.equal(zeroRate.relativeCi, null);
+    assert.deepEqual(JSON.parse(JSON.stringify(sleep)).relativeCi, null);
+  });
+
+  it('keeps the lift above (below) 0 exactly when the difference is', () => {
+    // Fieller at ρ = 1 is the difference's own test: (t̄ − c̄)² ≤ q²(vt + vc). So the lift's
+    // interval excludes 0 exactly when the difference's does, where the delta method's may not.
+    const random = seededRandom(11);
+    let disagreements = 0;
+    let bounded = 0;
+    for (let run = 0; run < 300; run++) {
+      const n = 5 + Math.floor(random() * 40);
+      const shift = random() * 2;
+      const control = Array.from({ length: n }, () => 3 + normal(random));
+      const treatment = Array.from({ length: n + 3 }, () => 3 + shift + 1.5 * normal(random));
+      const result = welchTTest(summarize(control), summarize(treatment));
+      if (!result.relativeCi) continue;
+      bounded += 1;
+      const [low, high] = result.relativeCi;
+      assert.ok(low <= result.relativeDifference && result.relativeDifference <= high);
+      if (low > 0 !== result.ci[0] > 0 || high < 0 !== result.ci[1] < 0) disagreements += 1;
+    }
+    assert.ok(bounded > 250, `${bounded} bounded`);
+    assert.equal(disagreements, 0);
+  });
+
   it("adjusts a family of p-values by Holm's step-down, as R's p.adjust(p, 'holm')", () => {
     // R: p.adjust(c(0.01, 0.04, 0.03, 0.005), "holm") is pmin(1, cummax((n - i + 1) * p[o]))[ro]:
     // sorted 0.005, 0.01, 0.03, 0.04 → 4·0.005, 3·0.01, 2·0.03, max(0.06, 1·0.04)

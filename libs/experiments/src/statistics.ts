@@ -22,7 +22,11 @@ export interface Summary {
 /** Treatment minus control, with its uncertainty. */
 export interface Comparison {
   readonly difference: number;
-  /** difference / control mean; NaN when the control mean is 0. */
+  /**
+   * The lift, difference / |control mean| (treatment / control − 1 for a positive control);
+   * NaN when the control mean is 0. Unbounded as the control mean nears 0: read it only
+   * with `relativeCi`.
+   */
   readonly relativeDifference: number;
   readonly standardError: number;
   /** t or z statistic. */
@@ -32,6 +36,12 @@ export interface Comparison {
   /** Two-sided. */
   readonly pValue: number;
   readonly ci: readonly [low: number, high: number];
+  /**
+   * Fieller's interval for `relativeDifference` at the level of `ci` (see `liftInterval`);
+   * null (also in JSON) when the control mean is 0 or its interval includes 0, where the
+   * ratio is unbounded, and when the comparison cannot be computed.
+   */
+  readonly relativeCi: readonly [low: number, high: number] | null;
 }
 
 /**
@@ -97,7 +107,14 @@ export function welchTTest(control: Summary, treatment: Summary, alpha = 0.05): 
     control.n > 1 && treatment.n > 1 && se > 0
       ? (vc + vt) ** 2 / (vc ** 2 / (control.n - 1) + vt ** 2 / (treatment.n - 1))
       : Math.max(1, control.n + treatment.n - 2);
-  return finish(difference, se, df, control.mean, alpha);
+  return finish(
+    difference,
+    se,
+    df,
+    { mean: control.mean, variance: vc },
+    { mean: treatment.mean, variance: vt },
+    alpha,
+  );
 }
 
 /** Per-user numerators and denominators of a ratio metric (likes / impressions). */
@@ -167,7 +184,14 @@ export function compareRatios(
     return notComputable(treatment.ratio - control.ratio, control.ratio);
   }
   const se = Math.sqrt(control.variance + treatment.variance);
-  return finish(treatment.ratio - control.ratio, se, Infinity, control.ratio, alpha);
+  return finish(
+    treatment.ratio - control.ratio,
+    se,
+    Infinity,
+    { mean: control.ratio, variance: control.variance },
+    { mean: treatment.ratio, variance: treatment.variance },
+    alpha,
+  );
 }
 
 /** The ratio's normal interval; [NaN, NaN] below two users or without a ratio. */
@@ -418,16 +442,53 @@ function notComputable(difference: number, controlMean: number): Comparison {
     df: NaN,
     pValue: NaN,
     ci: [NaN, NaN],
+    relativeCi: null,
   };
+}
+
+/** One arm's estimate: a mean (or ratio) and the variance of that estimate. */
+export interface ArmEstimate {
+  readonly mean: number;
+  readonly variance: number;
+}
+
+/**
+ * Fieller's interval (Fieller 1954) for the lift (treatment − control) / |control| of two
+ * independent, normal estimates: the ρ = treatment / control with
+ * (t − ρc)² ≤ q²(Vt + ρ²Vc), minus 1 (1 − ρ, mirrored, for a negative control, so the lift
+ * keeps the sign of the difference). At ρ = 1 that inequality is the difference's own test,
+ * so the lift's interval excludes 0 exactly when the difference's interval (same q) does.
+ * The set is a bounded interval exactly when c² > q²Vc, when the control's own interval at q
+ * excludes 0; otherwise the ratio is unbounded (or c is 0) and there is no interval: null.
+ */
+export function liftInterval(
+  control: ArmEstimate,
+  treatment: ArmEstimate,
+  critical: number,
+): readonly [number, number] | null {
+  const { mean: c, variance: vc } = control;
+  const { mean: t, variance: vt } = treatment;
+  if (![c, t, vc, vt, critical].every(Number.isFinite) || vc < 0 || vt < 0) return null;
+  const q2 = critical * critical;
+  const leading = c * c - q2 * vc;
+  if (!(leading > 0)) return null;
+  // Non-negative whenever leading > 0 (c² Vt ≥ q² Vc Vt); max() only absorbs rounding.
+  const discriminant = q2 * (c * c * vt + t * t * vc - q2 * vc * vt);
+  const half = Math.sqrt(Math.max(0, discriminant));
+  const low = (t * c - half) / leading;
+  const high = (t * c + half) / leading;
+  return c > 0 ? [low - 1, high - 1] : [1 - high, 1 - low];
 }
 
 function finish(
   difference: number,
   se: number,
   df: number,
-  controlMean: number,
+  control: ArmEstimate,
+  treatment: ArmEstimate,
   alpha: number,
 ): Comparison {
+  const controlMean = control.mean;
   const relativeDifference = controlMean !== 0 ? difference / Math.abs(controlMean) : NaN;
   if (!(se > 0)) {
     return {
@@ -438,6 +499,8 @@ function finish(
       df,
       pValue: difference === 0 ? 1 : 0,
       ci: [difference, difference],
+      // No spread: the lift is as certain as the difference, [lift, lift].
+      relativeCi: liftInterval(control, treatment, 0),
     };
   }
   const statistic = difference / se;
@@ -454,5 +517,6 @@ function finish(
     df,
     pValue,
     ci: [difference - critical * se, difference + critical * se],
+    relativeCi: liftInterval(control, treatment, critical),
   };
 }

@@ -19,7 +19,10 @@ layers:
 const START = Date.UTC(2026, 10, 1);
 const HOUR = 3_600_000;
 
-/** 400 readers, each served a page on day one; the treatment's like three times as often. */
+/**
+ * 400 readers, each served a page on day one; in control they like 1 or 2 of its 5 posts,
+ * in treatment 2 or 3 (every other reader one more), so the treatment likes more.
+ */
 function experimentLog(): eventsv1.Event[] {
   const config = parseExperimentsConfig(CONFIG);
   const events: eventsv1.Event[] = [];
@@ -47,7 +50,8 @@ function experimentLog(): eventsv1.Event[] {
           },
         },
       });
-      const likes = assignment!.variant === 'treatment' ? position < 3 : position < 1;
+      const liked = (assignment!.variant === 'treatment' ? 2 : 1) + (n % 2);
+      const likes = position < liked;
       if (likes) {
         events.push({
           eventId: `l${n}-${position}`,
@@ -118,6 +122,46 @@ describe('feedmesh experiment report', () => {
     const page = await readFile(html, 'utf8');
     assert.match(page, /<svg/);
     assert.match(page, /more-likes/);
+  });
+
+  it('prints the lift with its interval beside the difference, and a dash where control has none', async () => {
+    const json = await report('--json');
+    const parsed = JSON.parse(json.stdout) as {
+      metrics: {
+        id: string;
+        name: string;
+        comparisons: { relativeDifference: number; relativeCi: [number, number] | null }[];
+      }[];
+    };
+    const run = await report();
+    assert.equal(run.code, EXIT_OK, run.stderr);
+    const line = (name: string) => run.stdout.split('\n').find((l) => l.startsWith(name)) ?? '';
+    const engaged = parsed.metrics.find((m) => m.id === 'engagements_per_user');
+    const lift = engaged?.comparisons[0];
+    assert.ok(engaged && lift?.relativeCi, json.stdout);
+    const pct = (v: number) => `${v > 0 ? '+' : '-'}${(Math.abs(v) * 100).toFixed(1)}%`;
+    const literal = (text: string) => text.replace(/[+.[\]]/g, '\\$&');
+    const [low, high] = lift.relativeCi;
+    // "Engagement per user  treatment vs control: +1.08 [0.977, 1.17] lift +67.8% [...] p = ..."
+    assert.match(
+      line(engaged.name),
+      new RegExp(
+        'treatment vs control: \\+[\\d.]+ \\[[\\d.]+, [\\d.]+\\] ' +
+          literal(`lift ${pct(lift.relativeDifference)} [${pct(low)}, ${pct(high)}] p = `),
+      ),
+    );
+    assert.ok(lift.relativeCi[0] > 0.4 && lift.relativeCi[1] < 1, `${lift.relativeCi}`);
+    // Nobody reblogs or hides: control's value is 0, so there is no lift, only a dash.
+    const hides = parsed.metrics.find((m) => m.id === 'hides_per_user');
+    assert.ok(hides);
+    assert.equal(hides.comparisons[0]?.relativeCi, null);
+    assert.match(
+      line(hides.name),
+      /treatment vs control: \+0\.00 \[0\.00, 0\.00\] lift – p = 1\.00$/,
+    );
+    const reblogs = parsed.metrics.find((m) => m.id === 'reblog_rate');
+    assert.ok(reblogs);
+    assert.match(line(reblogs.name), / lift – p = /);
   });
 
   it('exits 1 naming an experiment the config does not have', async () => {

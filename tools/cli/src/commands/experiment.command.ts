@@ -23,7 +23,8 @@ export function registerExperimentCommand(program: Command, io: CliIo): void {
     .command('report')
     .description(
       'per variant: the success metrics from the event log, the difference from control with ' +
-        'its interval and p-value, CUPED, the always-valid sequential p-value, the SRM check',
+        'its interval and p-value, the lift in percent with its interval, CUPED, the ' +
+        'always-valid sequential p-value, the SRM check',
     )
     .argument('<id>', 'the experiment key')
     .requiredOption(
@@ -101,6 +102,14 @@ function summary(report: ExperimentReport, html: string | undefined): string[] {
   const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '–');
   // Too little data gives no value (NaN in the report): a dash, as the HTML shows it.
   const num = (v: number) => (Number.isFinite(v) ? v.toPrecision(3) : '–');
+  // The lift in percent with its interval; a dash where control's value is 0 or its interval
+  // includes 0 (no relativeCi): the ratio has no bound there, and its point estimate no use.
+  const signedPct = (v: number) => {
+    const text = `${(Math.abs(v) * 100).toFixed(1)}%`;
+    return text === '0.0%' ? text : `${v > 0 ? '+' : '-'}${text}`;
+  };
+  const lift = (v: number, ci: readonly [number, number] | null) =>
+    ci && Number.isFinite(v) ? `${signedPct(v)} [${signedPct(ci[0])}, ${signedPct(ci[1])}]` : '–';
   const lines = [
     `experiment ${report.experiment}: ` +
       report.variants
@@ -115,7 +124,8 @@ function summary(report: ExperimentReport, html: string | undefined): string[] {
       const holm = metric.comparisons.length > 1 ? ` (Holm ${num(c.adjustedPValue)})` : '';
       lines.push(
         `${metric.name.padEnd(34)} ${c.variant} vs ${c.control}: ${diff >= 0 ? '+' : ''}${num(diff)}` +
-          ` [${num(c.ci[0])}, ${num(c.ci[1])}] p = ${num(c.pValue)}${holm}` +
+          ` [${num(c.ci[0])}, ${num(c.ci[1])}] lift ${lift(c.relativeDifference, c.relativeCi)}` +
+          ` p = ${num(c.pValue)}${holm}` +
           `${c.significant ? (c.improvement ? '  better' : '  worse') : ''}`,
       );
     }
