@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import type { SearchQuery } from './engine/index.js';
-import { SearchCursorCodec } from './search-cursor.js';
+import { fingerprint, SearchCursorCodec } from './search-cursor.js';
 import { searchGroupName } from './search-group.js';
 
 const query: SearchQuery = {
@@ -19,6 +20,58 @@ describe('SearchCursorCodec', () => {
 
   it('round-trips a position for the same query', () => {
     assert.deepEqual(codec.decode(codec.encode(query, position), query), position);
+  });
+
+  it("round-trips the creation-time bound, the first page's statistics and its last hit", () => {
+    const anchored = {
+      offset: 10,
+      anchor: {
+        createdAtBound: 1_764_000_000_123,
+        stats: {
+          docs: 42,
+          textLengthSum: 400,
+          tagsLengthSum: 30,
+          blogLengthSum: 84,
+          termDocs: new Map([['panda', 7]]),
+          phraseDocs: [3],
+        },
+        last: { matchedClauses: 1, score: 0.1 + 0.2, createdAtMs: 1_764_000_000_001, postId: 'p9' },
+      },
+    };
+    assert.deepEqual(codec.decode(codec.encode(query, anchored), query), anchored);
+  });
+
+  it('refuses a signed cursor whose page anchor is malformed', () => {
+    const sign = (body: unknown) => {
+      const payload = Buffer.from(JSON.stringify(body)).toString('base64url');
+      const mac = createHmac('sha256', 'secret').update(payload).digest().subarray(0, 12);
+      return `${payload}.${mac.toString('base64url')}`;
+    };
+    const f = fingerprint(query);
+    const good = {
+      v: 2,
+      f,
+      o: 10,
+      t: 5,
+      n: [1, 2, 3, 4],
+      d: [['panda', 1]],
+      p: [],
+      k: [1, 0.5, 5, 'p1'],
+    };
+    assert.equal(codec.decode(sign(good), query).offset, 10);
+    for (const bad of [
+      { ...good, t: null },
+      { ...good, n: [1, 2, 3] },
+      { ...good, d: [['panda', -1]] },
+      { ...good, k: [1, 0.5, 5] },
+      { ...good, v: 3 },
+    ]) {
+      assert.throws(
+        () => codec.decode(sign(bad), query),
+        (e: unknown) => e instanceof InvalidArgumentError && e.field === 'cursor',
+        JSON.stringify(bad),
+      );
+    }
   });
 
   it('refuses a cursor issued for another query or order', () => {

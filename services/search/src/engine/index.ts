@@ -33,14 +33,18 @@ export {
   type SearchIndexOptions,
   type TagSuggestion,
 } from './search-index.js';
-export type {
-  Highlight,
-  PageRequest,
-  PhraseClause,
-  SearchHit,
-  SearchOrder,
-  SearchQuery,
-  SearchResult,
+export {
+  idBefore,
+  sortKeyOf,
+  type CorpusStats,
+  type Highlight,
+  type PageRequest,
+  type PhraseClause,
+  type SearchHit,
+  type SearchOrder,
+  type SearchQuery,
+  type SearchResult,
+  type SortKey,
 } from './search-query.js';
 export { MAX_SNIPPET_LENGTH, OPEN_MARK, CLOSE_MARK } from './highlighter.js';
 export { DEFAULT_TOMBSTONE_RETENTION_MS } from './post-tombstones.js';

@@ -3,13 +3,15 @@ import { BlogDirectory, nameLength, type Blog, type BlogRecord } from './blog-di
 import { markAll, matchedSpans, MAX_SNIPPET_LENGTH, snippet } from './highlighter.js';
 import { PrefixSuggester, type Completion } from './prefix-suggester.js';
 import { QueryScratch } from './query-scratch.js';
-import type {
-  Highlight,
-  PageRequest,
-  PhraseClause,
-  SearchHit,
-  SearchQuery,
-  SearchResult,
+import {
+  idBefore,
+  type Highlight,
+  type PageRequest,
+  type PhraseClause,
+  type SearchHit,
+  type SearchQuery,
+  type SearchResult,
+  type SortKey,
 } from './search-query.js';
 import { FieldIndex, PostingsBuffer } from './field-index.js';
 import {
@@ -19,6 +21,7 @@ import {
   type WeightedTerm,
 } from './relevance-feedback.js';
 import { DEFAULT_TOMBSTONE_RETENTION_MS, PostTombstones } from './post-tombstones.js';
+import { ScoringStats } from './scoring-stats.js';
 import { Segment, tagKeysOf, type SegmentData } from './segment.js';
 import { TopDocs } from './top-k.js';
 
@@ -79,6 +82,8 @@ interface ClauseScope {
   /** Non-zero when filters apply: allowed documents carry this stamp. */
   readonly allowStamp: number;
   readonly maxDoc: number;
+  /** Documents created later are out (Infinity: none). */
+  readonly createdAtBound: number;
 }
 
 export interface PostInput {
@@ -143,8 +148,9 @@ export interface SearchIndexData {
  * Scoring (Robertson & Zaragoza's BM25F with Lucene's BM25 idf): per query term t and post d,
  *   tf~ = Σ_field weight · tf_field / (1 − b + b · length_field(d) / avgLength_field)
  *   score += idf(t) · tf~ / (k1 + tf~),   idf = ln(1 + (N − df + 0.5) / (df + 0.5))
- * where N counts live posts and df the live posts with t in any field. A phrase is scored the
- * same way with its occurrences as tf.
+ * where N counts live posts and df the live posts with t in any field (a later page: the
+ * first page's N, df and field length sums, `PageRequest.stats`). A phrase is scored the same
+ * way with its occurrences as tf.
  */
 export class SearchIndex {
   readonly analyzer: Analyzer;
@@ -164,6 +170,13 @@ export class SearchIndex {
   private readonly postings = new PostingsBuffer();
   private readonly top = new TopDocs();
   private readonly feedback: FeedbackParams | undefined;
+  /** The statistics the current search scores with (set by `search`). */
+  private scoring = ScoringStats.of(undefined, {
+    docs: 0,
+    textLengthSum: 0,
+    tagsLengthSum: 0,
+    blogLengthSum: 0,
+  });
 
   constructor(options: SearchIndexOptions = {}) {
     this.analyzer = options.analyzer ?? new EnglishAnalyzer();
@@ -335,18 +348,35 @@ export class SearchIndex {
     const segment = this.segment;
     const bounded = page.maxDoc !== undefined && page.generation === this.generationNumber;
     const maxDoc = Math.min(bounded ? (page.maxDoc ?? 0) : Infinity, segment.docCount - 1);
-    const empty: SearchResult = {
-      hits: [],
-      totalHits: 0,
+    const createdAtBound = page.createdAtBound ?? segment.newestCreatedAtMs;
+    const scoring = ScoringStats.of(page.stats, {
+      docs: segment.liveDocs,
+      textLengthSum: segment.textLengthSum,
+      tagsLengthSum: segment.tagsLengthSum,
+      blogLengthSum: this.blogLengthSum,
+    });
+    this.scoring = scoring;
+    const result = (hits: readonly SearchHit[], totalHits: number, more: boolean) => ({
+      hits,
+      totalHits,
+      more,
+      createdAtBound,
+      stats: scoring.export(),
       maxDoc,
       generation: this.generationNumber,
-    };
+    });
     const hasClauses = query.terms.length + query.phrases.length > 0;
     const filtered = this.filteredDocs(query);
-    if (filtered?.length === 0 || (!hasClauses && filtered === undefined)) return empty;
+    if (filtered?.length === 0 || (!hasClauses && filtered === undefined)) {
+      return result([], 0, false);
+    }
 
+    const scope = {
+      maxDoc,
+      createdAtBound: page.createdAtBound ?? Infinity,
+    };
     const clauses = query.terms.map((term) => ({ term, weight: 1, counts: true }));
-    let queryStamp = this.scoreQuery(clauses, query.phrases, filtered, maxDoc);
+    let queryStamp = this.scoreQuery(clauses, query.phrases, filtered, scope);
     const feedback = this.feedback;
     if (feedback !== undefined && query.order === 'relevance' && clauses.length > 0) {
       const expanded = expandQuery(
@@ -356,11 +386,13 @@ export class SearchIndex {
         feedback,
       );
       if (expanded !== undefined) {
-        queryStamp = this.scoreQuery(expanded, query.phrases, filtered, maxDoc);
+        queryStamp = this.scoreQuery(expanded, query.phrases, filtered, scope);
       }
     }
 
-    const order = hasClauses && query.order === 'relevance' ? this.byRelevance() : this.byRecency();
+    const relevance = hasClauses && query.order === 'relevance';
+    const order = relevance ? this.byRelevance() : this.byRecency();
+    const after = page.after === undefined ? undefined : this.ranksAfter(page.after, relevance);
     const top = this.top;
     top.reset(page.offset + page.limit, order);
     const scratch = this.scratch;
@@ -368,20 +400,23 @@ export class SearchIndex {
     const phrasesMatched = scratch.phrasesMatched;
     const phrases = hasClauses ? query.phrases.length : 0;
     let totalHits = 0;
+    let ranked = 0;
     for (let i = 0; i < scratch.docCount; i += 1) {
       const doc = docs[i] as number;
       if ((phrasesMatched[doc] as number) < phrases) continue;
       totalHits += 1;
+      if (after !== undefined && !after(doc)) continue;
+      ranked += 1;
       top.offer(doc);
     }
-    const ranked = top.drain();
     const wanted = new Set([...query.terms, ...query.phrases.flatMap((p) => p.terms)]);
     const tagKeys = new Set(query.tags);
     for (const keys of query.tagAlternatives?.values() ?? []) for (const k of keys) tagKeys.add(k);
-    const hits = ranked
+    const hits = top
+      .drain()
       .slice(page.offset)
       .map((doc) => this.hit(doc, wanted, tagKeys, queryStamp, page.highlight !== false));
-    return { hits, totalHits, maxDoc, generation: this.generationNumber };
+    return result(hits, totalHits, page.offset + hits.length < ranked);
   }
 
   /**
@@ -392,7 +427,7 @@ export class SearchIndex {
     clauses: readonly WeightedTerm[],
     phrases: readonly PhraseClause[],
     filtered: Uint32Array | undefined,
-    maxDoc: number,
+    bounds: Pick<ClauseScope, 'maxDoc' | 'createdAtBound'>,
   ): number {
     const segment = this.segment;
     const scratch = this.scratch;
@@ -404,9 +439,14 @@ export class SearchIndex {
     }
     if (clauses.length + phrases.length === 0) {
       const docs = scratch.docs;
+      const createdAt = segment.createdAt.view();
       let n = 0;
       for (const doc of filtered ?? []) {
-        if (doc <= maxDoc && segment.isLive(doc)) {
+        if (
+          doc <= bounds.maxDoc &&
+          (createdAt[doc] as number) <= bounds.createdAtBound &&
+          segment.isLive(doc)
+        ) {
           scratch.phrasesMatched[doc] = 0;
           docs[n++] = doc;
         }
@@ -414,15 +454,17 @@ export class SearchIndex {
       scratch.docCount = n;
       return queryStamp;
     }
-    const scope: ClauseScope = { queryStamp, allowStamp, maxDoc };
+    const scope: ClauseScope = { queryStamp, allowStamp, ...bounds };
+    const scoring = this.scoring;
     for (const clause of clauses) {
       const n = this.stageTerm(clause.term);
-      this.accumulate(n, clause.weight, clause.counts, false, scope);
+      const df = scoring.termFrequency(clause.term, n);
+      this.accumulate(n, df, clause.weight, clause.counts, false, scope);
     }
-    for (const phrase of phrases) {
+    phrases.forEach((phrase, i) => {
       const n = this.stagePhrase(phrase);
-      this.accumulate(n, 1, true, true, scope);
-    }
+      this.accumulate(n, scoring.phraseFrequency(i, n), 1, true, true, scope);
+    });
     return queryStamp;
   }
 
@@ -441,7 +483,7 @@ export class SearchIndex {
         textId,
         this.params.text,
         segment.textLengths.view(),
-        segment.textLengthSum,
+        this.scoring.textLengthSum,
         stamp,
         n,
       );
@@ -453,7 +495,7 @@ export class SearchIndex {
         tagsId,
         this.params.tags,
         segment.tagsLengths.view(),
-        segment.tagsLengthSum,
+        this.scoring.tagsLengthSum,
         stamp,
         n,
       );
@@ -480,7 +522,7 @@ export class SearchIndex {
     const deleted = this.segment.deleted.raw;
     const { termStamp, termWeight, termDocs } = this.scratch;
     const base = 1 - weight.b;
-    const slope = weight.b / this.average(lengthSum);
+    const slope = weight.b / this.scoring.average(lengthSum);
     const w = weight.weight;
     let n = first;
     for (let i = 0; i < size; i += 1) {
@@ -504,7 +546,9 @@ export class SearchIndex {
     const termId = this.segment.blogPosts.termId(String(ordinal));
     if (blog === undefined || blog.livePosts === 0 || termId === undefined) return first;
     const { blog: field } = this.params;
-    const norm = 1 - field.b + (field.b * nameLength(blog)) / this.average(this.blogLengthSum);
+    const scoring = this.scoring;
+    const norm =
+      1 - field.b + (field.b * nameLength(blog)) / scoring.average(scoring.blogLengthSum);
     const tf = (field.weight * freq) / norm;
     const buffer = this.postings;
     const size = this.segment.blogPosts.readPostings(termId, buffer);
@@ -541,8 +585,8 @@ export class SearchIndex {
         termWeight[doc] = (termWeight[doc] as number) + tf;
       }
     };
-    const avgText = this.average(segment.textLengthSum);
-    const avgTags = this.average(segment.tagsLengthSum);
+    const avgText = this.scoring.average(this.scoring.textLengthSum);
+    const avgTags = this.scoring.average(this.scoring.tagsLengthSum);
     this.phraseOccurrences(segment, 'text', phrase, (doc, freq) => {
       const norm = 1 - text.b + (text.b * segment.textLengths.get(doc)) / avgText;
       add(doc, (text.weight * freq) / norm);
@@ -561,11 +605,13 @@ export class SearchIndex {
   }
 
   /**
-   * Adds a staged clause to the documents' scores: BM25 saturation times idf (df counts the
-   * clause's live documents, before filters), times the clause's weight.
+   * Adds the `n` staged documents of a clause to the documents' scores: BM25 saturation times
+   * idf (`df`: the clause's live documents before filters, or the first page's), times the
+   * clause's weight.
    */
   private accumulate(
     n: number,
+    df: number,
     weight: number,
     counts: boolean,
     isPhrase: boolean,
@@ -575,9 +621,10 @@ export class SearchIndex {
     const scratch = this.scratch;
     const { termDocs, termWeight, allowedStamp, docStamp, score, matched, phrasesMatched, docs } =
       scratch;
-    const { queryStamp, allowStamp, maxDoc } = scope;
-    const live = this.segment.liveDocs;
-    const idf = weight * Math.log(1 + (live - n + 0.5) / (n + 0.5));
+    const { queryStamp, allowStamp, maxDoc, createdAtBound } = scope;
+    const createdAt = this.segment.createdAt.view();
+    const live = this.scoring.docs;
+    const idf = weight * Math.log(1 + (live - df + 0.5) / (df + 0.5));
     const k1 = this.params.k1;
     const countsOne = counts ? 1 : 0;
     const phraseOne = isPhrase ? 1 : 0;
@@ -585,6 +632,7 @@ export class SearchIndex {
     for (let i = 0; i < n; i += 1) {
       const doc = termDocs[i] as number;
       if (doc > maxDoc || (allowStamp !== 0 && allowedStamp[doc] !== allowStamp)) continue;
+      if ((createdAt[doc] as number) > createdAtBound) continue;
       if (docStamp[doc] !== queryStamp) {
         docStamp[doc] = queryStamp;
         score[doc] = 0;
@@ -695,14 +743,10 @@ export class SearchIndex {
     }
   }
 
-  private average(sum: number): number {
-    const n = this.segment.liveDocs;
-    return n > 0 && sum > 0 ? sum / n : 1;
-  }
-
   private byRelevance(): (a: number, b: number) => boolean {
     const { score, matched } = this.scratch;
     const createdAt = this.segment.createdAt.view();
+    const postIds = this.segment.postIds;
     const tiered = this.coordination === 'tiered';
     return (a, b) => {
       if (tiered) {
@@ -715,16 +759,39 @@ export class SearchIndex {
       if (sa !== sb) return sa > sb;
       const ta = createdAt[a] as number;
       const tb = createdAt[b] as number;
-      return ta !== tb ? ta > tb : a > b;
+      return ta !== tb ? ta > tb : idBefore(postIds[a] ?? '', postIds[b] ?? '');
     };
   }
 
+  /** Newest first; posts of one millisecond by id, so every replica lists them alike. */
   private byRecency(): (a: number, b: number) => boolean {
     const createdAt = this.segment.createdAt.view();
+    const postIds = this.segment.postIds;
     return (a, b) => {
       const ta = createdAt[a] as number;
       const tb = createdAt[b] as number;
-      return ta !== tb ? ta > tb : a > b;
+      return ta !== tb ? ta > tb : idBefore(postIds[a] ?? '', postIds[b] ?? '');
+    };
+  }
+
+  /** Whether a scored document ranks after `key` in the order `byRelevance` / `byRecency` give. */
+  private ranksAfter(key: SortKey, relevance: boolean): (doc: number) => boolean {
+    const { score, matched } = this.scratch;
+    const createdAt = this.segment.createdAt.view();
+    const postIds = this.segment.postIds;
+    const tiered = relevance && this.coordination === 'tiered';
+    return (doc) => {
+      if (tiered) {
+        const m = matched[doc] as number;
+        if (m !== key.matchedClauses) return m < key.matchedClauses;
+      }
+      if (relevance) {
+        const s = score[doc] as number;
+        if (s !== key.score) return s < key.score;
+      }
+      const t = createdAt[doc] as number;
+      if (t !== key.createdAtMs) return t < key.createdAtMs;
+      return idBefore(key.postId, postIds[doc] ?? '');
     };
   }
 

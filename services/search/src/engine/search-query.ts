@@ -31,13 +31,55 @@ export interface SearchQuery {
   readonly order: SearchOrder;
 }
 
+/**
+ * The corpus statistics a search scores with (BM25F's N, field length sums and document
+ * frequencies). Order-independent: replicas holding the same posts have the same.
+ */
+export interface CorpusStats {
+  /** Live posts (N). */
+  readonly docs: number;
+  readonly textLengthSum: number;
+  readonly tagsLengthSum: number;
+  /** Blog-name length summed over live posts. */
+  readonly blogLengthSum: number;
+  /** Live posts with each scored term (df), before filters. */
+  readonly termDocs: ReadonlyMap<string, number>;
+  /** Live posts with each of the query's phrases, in the query's order. */
+  readonly phraseDocs: readonly number[];
+}
+
+/**
+ * Where a hit stands in a page order; the same on every replica holding the post. The order
+ * is: more matched clauses (tiered relevance), higher score (relevance), newer, then the
+ * post id (longer, then greater, first).
+ */
+export interface SortKey {
+  readonly matchedClauses: number;
+  readonly score: number;
+  readonly createdAtMs: number;
+  readonly postId: string;
+}
+
 export interface PageRequest {
+  /** Ranked hits to skip (after `after`, when given). */
   readonly offset: number;
   readonly limit: number;
   /**
-   * Only documents up to this id (the highest one when the first page was served), so later
-   * pages are not shifted by posts created meanwhile. Ignored after a compaction (see
-   * `SearchResult.generation`).
+   * Only posts created at or before this time, ms (the first page's `createdAtBound`), so
+   * later pages are not shifted by posts created meanwhile. The same set on every replica.
+   */
+  readonly createdAtBound?: number;
+  /**
+   * Score with these (the first page's `stats`) rather than the moment's, so posts created
+   * or deleted meanwhile do not reorder the rest.
+   */
+  readonly stats?: CorpusStats;
+  /** Only hits ranked after this one (the previous page's last hit). */
+  readonly after?: SortKey;
+  /**
+   * Only documents up to this id (the highest one when the first page was served): the
+   * bound of cursors issued before `createdAtBound`, local to one replica. Ignored after a
+   * compaction (see `SearchResult.generation`).
    */
   readonly maxDoc?: number;
   readonly generation?: number;
@@ -64,7 +106,31 @@ export interface SearchHit {
 export interface SearchResult {
   readonly hits: readonly SearchHit[];
   readonly totalHits: number;
-  /** The `maxDoc` to pass for the next page. */
+  /** Whether more ranked hits follow the last one returned. */
+  readonly more: boolean;
+  /** The `createdAtBound` to pass for later pages: the one given, or the newest post's time. */
+  readonly createdAtBound: number;
+  /** The `stats` to pass for later pages: the ones this page was scored with. */
+  readonly stats: CorpusStats;
+  /** The `maxDoc` to pass for the next page (cursors from before `createdAtBound`). */
   readonly maxDoc: number;
   readonly generation: number;
+}
+
+/** A hit's place in the page order, for `PageRequest.after`. */
+export function sortKeyOf(hit: SearchHit): SortKey {
+  return {
+    matchedClauses: hit.matchedClauses,
+    score: hit.score,
+    createdAtMs: hit.createdAtMs,
+    postId: hit.postId,
+  };
+}
+
+/**
+ * The order of post ids among posts tied on everything else: true when `a` comes first
+ * (longer, then greater by code unit: "p10" before "p9", as numbered ids go newest first).
+ */
+export function idBefore(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length > b.length : a > b;
 }

@@ -75,6 +75,8 @@ export class Segment {
   private readonly tagStrings: string[] = [];
 
   liveDocs = 0;
+  /** The latest `createdAtMs` added (deleted documents included); -Infinity when empty. */
+  newestCreatedAtMs = -Infinity;
   textLengthSum = 0;
   tagsLengthSum = 0;
 
@@ -111,6 +113,7 @@ export class Segment {
     );
     this.blogOrdinals.push(post.blogOrdinal);
     this.createdAt.push(post.createdAtMs);
+    if (post.createdAtMs > this.newestCreatedAtMs) this.newestCreatedAtMs = post.createdAtMs;
 
     const textLength = this.invert(doc, this.text, [post.text]);
     const tagsLength = this.invert(doc, this.tags, [
@@ -216,6 +219,8 @@ export class Segment {
     segment.textLengths = GrowableArray.from(Uint16Array, data.textLengths);
     segment.tagsLengths = GrowableArray.from(Uint16Array, data.tagsLengths);
     for (let doc = 0; doc < n; doc += 1) {
+      const createdAtMs = segment.createdAt.get(doc);
+      if (createdAtMs > segment.newestCreatedAtMs) segment.newestCreatedAtMs = createdAtMs;
       if (segment.deleted.has(doc)) continue;
       segment.docOf.set(data.postIds[doc] ?? '', doc);
       segment.liveDocs += 1;
