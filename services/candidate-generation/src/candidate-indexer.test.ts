@@ -3,22 +3,37 @@ import { commonv1, type eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { engagement, follow, postCreated, postDeleted } from './test-fixtures/events.js';
 import { NOW, TestWorld } from './test-fixtures/world.js';
-import type { PostForWrite } from './candidate-store.js';
+import type { PostForWrite, PostRecord } from './candidate-store.js';
 import { InMemoryCandidateStore } from './in-memory-candidate-store.js';
 
-/** A store whose engagement reads of a post wait for `release` after reading it. */
-class HeldReadStore extends InMemoryCandidateStore {
-  private held: Promise<void> = Promise.resolve();
-  release: () => void = () => {};
+/**
+ * A store whose reads of a post for a write (`postForWrite`) wait for `releaseReads` after
+ * reading it, and whose posts are stored only when `releasePuts` is called: the steps of two
+ * events applied side by side can be ordered at will.
+ */
+class HeldStore extends InMemoryCandidateStore {
+  private heldReads: Promise<void> = Promise.resolve();
+  private heldPuts: Promise<void> = Promise.resolve();
+  releaseReads: () => void = () => {};
+  releasePuts: () => void = () => {};
 
-  hold(): void {
-    this.held = new Promise((resolve) => (this.release = resolve));
+  holdReads(): void {
+    this.heldReads = new Promise((resolve) => (this.releaseReads = resolve));
+  }
+
+  holdPuts(): void {
+    this.heldPuts = new Promise((resolve) => (this.releasePuts = resolve));
   }
 
   override async postForWrite(postId: string): Promise<PostForWrite> {
     const read = await super.postForWrite(postId);
-    await this.held;
+    await this.heldReads;
     return read;
+  }
+
+  override async putPost(post: PostRecord): Promise<boolean> {
+    await this.heldPuts;
+    return super.putPost(post);
   }
 }
 
@@ -99,24 +114,55 @@ describe('CandidateIndexer', () => {
       assert.deepEqual(await tagIndexes(twice), await tagIndexes(once));
     });
 
-    it('credits a like that read the post unknown while its first PostCreated was stored, when it is delivered again', async () => {
+    it('credits a like that read the post unknown while its first PostCreated was stored, without it being delivered again', async () => {
       const like = likes[0]!;
       const inOrder = new TestWorld();
       await inOrder.apply(post, like);
-      const store = new HeldReadStore();
+      const store = new HeldStore();
       const raced = new TestWorld({ store });
       // The like reads p1 unknown; the first PostCreated is stored (no early likes to take
-      // yet); only then is the like recorded and remembered as early.
-      store.hold();
+      // yet); only then does the like go on.
+      store.holdReads();
       const liking = raced.apply(like);
       await raced.apply(post);
-      store.release();
+      store.releaseReads();
       await liking;
-      assert.equal(raced.pipeline.indexer.earlyEngagements.waiting, 1);
+      assert.deepEqual(raced.pipeline.indexer.earlyEngagements, { waiting: 0, forgotten: 0 });
+      assert.equal((await raced.store.userTags('u1', 10)).length, 2, 'u1 likes both tags');
+      assert.deepEqual(await tagIndexes(raced), await tagIndexes(inOrder));
+      // Credited once: a PostCreated delivered again finds nothing waiting.
       await raced.apply(post);
       assert.deepEqual(await tagIndexes(raced), await tagIndexes(inOrder));
-      assert.equal((await raced.store.userTags('u1', 10)).length, 2, 'u1 likes both tags');
+    });
+
+    it('credits a like applied while its first PostCreated was being stored', async () => {
+      const like = likes[0]!;
+      const inOrder = new TestWorld();
+      await inOrder.apply(post, like);
+      const store = new HeldStore();
+      const raced = new TestWorld({ store });
+      // The PostCreated is under way but p1 not stored yet: the like reads it unknown, before
+      // and after it is recorded.
+      store.holdPuts();
+      const creating = raced.apply(post);
+      await raced.apply(like);
+      store.releasePuts();
+      await creating;
       assert.deepEqual(raced.pipeline.indexer.earlyEngagements, { waiting: 0, forgotten: 0 });
+      assert.deepEqual(await tagIndexes(raced), await tagIndexes(inOrder));
+    });
+
+    it('leaves nothing waiting for a post deleted while a like of it read it unknown', async () => {
+      const store = new HeldStore();
+      const world = new TestWorld({ store });
+      store.holdReads();
+      const liking = world.apply(likes[0]!);
+      await world.apply(postDeleted('p1', NOW - 5_000));
+      store.releaseReads();
+      await liking;
+      assert.deepEqual(world.pipeline.indexer.earlyEngagements, { waiting: 0, forgotten: 0 });
+      await world.apply(post);
+      assert.deepEqual(await world.store.userTags('u1', 10), []);
     });
 
     it('credits nothing to a post deleted before it came', async () => {

@@ -100,14 +100,18 @@ export class CandidateIndexer {
       reblogOf: post.reblogOf,
       summary: summarize(post.text),
     };
+    const stored = await this.store.putPost(record);
+    // Taken once the post is stored, not before: a like that reads it unknown remembers itself
+    // before it reads it again (see `waitForPost`), so either that read sees it live or this
+    // take finds the like.
     const early = this.early.take(record.postId);
-    if (!(await this.store.putPost(record))) {
-      // Stored already (or deleted). Early engagements can still wait here: a like that read
-      // the post unknown just before its first PostCreated was stored is remembered after that
-      // one took the post's early likes. Credit them with the tags the stored post holds.
+    if (!stored) {
+      // Stored already (or deleted). Likes can still wait here: one remembered while this
+      // delivery was under way, that has not read the post again yet. Credit them with the
+      // tags the stored post holds.
       if (early.length > 0) {
-        const stored = await this.store.postForWrite(record.postId);
-        if (stored.state === 'live') await this.creditTags(early, stored.post.tags);
+        const now = await this.store.postForWrite(record.postId);
+        if (now.state === 'live') await this.creditTags(early, now.post.tags);
       }
       return;
     }
@@ -166,7 +170,29 @@ export class CandidateIndexer {
         : {}),
     };
     await this.store.recordEngagement(write);
-    if (target.state === 'unknown') this.early.remember(write);
+    if (target.state === 'unknown') await this.waitForPost(write);
+  }
+
+  /**
+   * Keeps `write`, recorded without tags because its post was unknown, until the post comes.
+   * Its PostCreated may have been stored since the read (it is in another partition), after
+   * taking the likes waiting for it: so the like is remembered first, then the post read
+   * again. Either that read sees it stored, and this takes what waits for it, or the
+   * PostCreated's take (after its store) finds the like. `take` removes what it returns, so
+   * whoever takes a like credits it, once.
+   *
+   * Handlers do overlap in this service: the consumer applies one partition's read at a time,
+   * in log order (`inOrder`, batches not overlapped), but it starts before the rebuild, whose
+   * history pass applies events in its own loop meanwhile; each `await` on the store lets the
+   * other loop run.
+   */
+  private async waitForPost(write: EngagementWrite): Promise<void> {
+    this.early.remember(write);
+    const now = await this.store.postForWrite(write.postId);
+    if (now.state === 'unknown') return;
+    const early = this.early.take(write.postId);
+    // Deleted: nothing to credit, and no PostCreated would take them.
+    if (now.state === 'live') await this.creditTags(early, now.post.tags);
   }
 }
 
