@@ -30,6 +30,31 @@ async function runMain(
   return { code, stdout, stderr };
 }
 
+describe('runServiceMain stopped while it starts', () => {
+  it('drains and exits 0 on a SIGTERM that comes after it listens but before its start is done', async () => {
+    const full = {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      OTEL_SDK_DISABLED: 'true',
+      ECHO_MAIN_SLOW_START_MS: '1000',
+    };
+    const child = spawn(
+      process.execPath,
+      [new URL('./test-fixtures/service-main.js', import.meta.url).pathname],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: full },
+    );
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('LISTENING') && !child.killed) child.kill('SIGTERM');
+    });
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    assert.equal(signal, null, 'not ended by the signal itself');
+    assert.equal(code, 0);
+    assert.match(stdout, /echo-main stopped/);
+  });
+});
+
 describe('runServiceMain refusing a start', () => {
   it('prints one line naming CONSUMER_NAME and exits 1 when the event log would refuse it', async () => {
     for (const name of ['pod/1', 'x'.repeat(65)]) {

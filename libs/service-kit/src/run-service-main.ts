@@ -9,7 +9,9 @@ import { shutdownOnSignals, type RunningServer } from './server.js';
 /**
  * The body of every service's `main.ts` (after telemetry has started): load and validate the
  * config, build the runtime, start, and drain on SIGTERM. A bad config prints the variable
- * and exits 1 before anything listens.
+ * and exits 1 before anything listens. A SIGTERM or SIGINT that comes while the service is
+ * starting is held until the start is done, then drains it (a service whose start takes long,
+ * a rebuild or a replay, is meanwhile ended by the orchestrator's SIGKILL at its grace period).
  */
 export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
   readonly name: string;
@@ -48,12 +50,24 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
   } catch (error) {
     return refuse(error);
   }
+  // A SIGTERM while the service starts (a rollout, a scale-down, a playground stopped at once)
+  // would otherwise end it on Node's default, mid-start and without a word: remember it, and
+  // drain as soon as the start is done.
+  let stopRequested: NodeJS.Signals | undefined;
+  const whileStarting = (signal: NodeJS.Signals) => {
+    stopRequested ??= signal;
+  };
+  process.on('SIGTERM', whileStarting);
+  process.on('SIGINT', whileStarting);
   let server: RunningServer;
   try {
     server = await options.start({ config, runtime, logger: options.logger });
   } catch (error) {
     if (error instanceof ConfigError) await runtime.close().catch(() => undefined);
     return refuse(error);
+  } finally {
+    process.off('SIGTERM', whileStarting);
+    process.off('SIGINT', whileStarting);
   }
   if (!runtimeConfig.REDIS_URL) warnInMemory(options.logger);
   const withRuntime: RunningServer = {
@@ -65,6 +79,13 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
     },
   };
   shutdownOnSignals(withRuntime, options.logger);
+  if (stopRequested !== undefined) {
+    options.logger.info(
+      { signal: stopRequested },
+      `${options.name} was asked to stop while starting`,
+    );
+    process.emit('SIGTERM', stopRequested);
+  }
   return withRuntime;
 }
 
