@@ -3,7 +3,7 @@ import { commonv1, type eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { engagement, follow, postCreated, postDeleted } from './test-fixtures/events.js';
 import { NOW, TestWorld } from './test-fixtures/world.js';
-import type { PostForWrite, PostRecord } from './candidate-store.js';
+import type { EngagementWrite, PostForWrite, PostRecord } from './candidate-store.js';
 import { InMemoryCandidateStore } from './in-memory-candidate-store.js';
 
 /**
@@ -34,6 +34,29 @@ class HeldStore extends InMemoryCandidateStore {
   override async putPost(post: PostRecord): Promise<boolean> {
     await this.heldPuts;
     return super.putPost(post);
+  }
+}
+
+/**
+ * A store whose next `failures` engagement writes throw, as a store that can fail does, and
+ * whose engagement writes wait for `releaseRecords` once `holdRecords` is called.
+ */
+class FailingStore extends InMemoryCandidateStore {
+  failures = 0;
+  private heldRecords: Promise<void> = Promise.resolve();
+  releaseRecords: () => void = () => {};
+
+  holdRecords(): void {
+    this.heldRecords = new Promise((resolve) => (this.releaseRecords = resolve));
+  }
+
+  override async recordEngagement(engagement: EngagementWrite): Promise<void> {
+    await this.heldRecords;
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new Error('store unavailable');
+    }
+    return super.recordEngagement(engagement);
   }
 }
 
@@ -171,6 +194,74 @@ describe('CandidateIndexer', () => {
       assert.deepEqual(await world.store.userTags('u1', 10), []);
       assert.deepEqual(await world.store.popularPosts('music', 10), []);
       assert.deepEqual(world.pipeline.indexer.earlyEngagements.waiting, 0);
+    });
+  });
+
+  describe('an engagement delivered more than once (delivery is at least once)', () => {
+    const post = postCreated('p1', 'b1', NOW - 60_000, { tags: ['music'] });
+    const like = engagement('u1', 'p1', NOW - 30_000);
+
+    /** What one like of p1 changes: its popularity and count, u1's tag affinity. */
+    async function counted(world: TestWorld) {
+      const { store } = world;
+      return {
+        post: (await store.posts(['p1'])).get('p1'),
+        popular: await store.popularPosts(undefined, 10),
+        u1: await store.userTags('u1', 10),
+      };
+    }
+
+    async function once() {
+      const world = new TestWorld();
+      await world.apply(post, like);
+      return counted(world);
+    }
+
+    it('counts it once', async () => {
+      const world = new TestWorld();
+      await world.apply(post, like, like);
+      assert.deepEqual(await counted(world), await once());
+    });
+
+    it('counts it once when the deliveries are applied side by side', async () => {
+      const store = new FailingStore();
+      const world = new TestWorld({ store });
+      await world.apply(post);
+      store.holdRecords();
+      const first = world.apply(like);
+      const second = world.apply(like);
+      store.releaseRecords();
+      await Promise.all([first, second]);
+      assert.deepEqual(await counted(world), await once());
+    });
+
+    it('applies the redelivery of one whose store write failed, once', async () => {
+      const store = new FailingStore();
+      const world = new TestWorld({ store });
+      await world.apply(post);
+      store.failures = 1;
+      await assert.rejects(world.apply(like), /store unavailable/);
+      await world.apply(like);
+      const expected = await once();
+      assert.equal(expected.post?.engagements, 1);
+      assert.deepEqual(await counted(world), expected);
+      // Applied now: a further delivery is a duplicate.
+      await world.apply(like);
+      assert.deepEqual(await counted(world), expected);
+    });
+
+    it('applies a delivery that came while another failed to store it, once', async () => {
+      const store = new FailingStore();
+      const world = new TestWorld({ store });
+      await world.apply(post);
+      store.failures = 1;
+      store.holdRecords();
+      const failing = world.apply(like);
+      const waiting = world.apply(like);
+      store.releaseRecords();
+      await assert.rejects(failing, /store unavailable/);
+      await waiting;
+      assert.deepEqual(await counted(world), await once());
     });
   });
 

@@ -8,7 +8,7 @@ import { logIncrement } from './decay.js';
 import type { EmbeddingIndex } from './embedding-index.js';
 import { EarlyEngagements } from './early-engagements.js';
 import { SeenEvents } from './seen-events.js';
-import { engagementWeight } from './engagement-weights.js';
+import { engagementWeight, type EngagementWeight } from './engagement-weights.js';
 import { normalizeTags, summarize } from './tags.js';
 import { bucketsOf } from './trend-buckets.js';
 
@@ -17,7 +17,8 @@ import { bucketsOf } from './trend-buckets.js';
  * replaying the log builds the same indexes; every write is safe to repeat or reorder
  * (sets, last-write-wins follows and blocks, tombstoned deletes, order-free decayed sums), and
  * an engagement whose event id was applied recently is skipped (`SeenEvents`), so the
- * overlap between a rebuild and the live group counts once.
+ * overlap between a rebuild and the live group counts once. An id is remembered only once its
+ * engagement is recorded: one whose store write failed is applied again when redelivered.
  *
  * An event this service cannot use is skipped; one that is malformed throws, so the
  * consumer retries it and then dead-letters it where an operator can see it.
@@ -36,6 +37,9 @@ export class CandidateIndexer {
     private readonly content?: ContentIndex,
     private readonly early: EarlyEngagements = new EarlyEngagements(),
   ) {}
+
+  /** Engagements being applied, by event id: a delivery of one of them waits for the other. */
+  private readonly applying = new Map<string, Promise<void>>();
 
   /** Engagements waiting for their posts' PostCreated, and those forgotten at the bounds. */
   get earlyEngagements(): { readonly waiting: number; readonly forgotten: number } {
@@ -134,6 +138,11 @@ export class CandidateIndexer {
     for (const engagement of early) await this.store.creditTags({ ...engagement, tags });
   }
 
+  /**
+   * Applies an engagement unless its event id was applied already. A delivery that comes while
+   * another of the same id is being applied (the rebuild and the group overlap) waits for it,
+   * then applies the engagement itself if that one failed.
+   */
   private async engagement(
     eventId: string,
     engagement: eventsv1.Engagement,
@@ -144,13 +153,29 @@ export class CandidateIndexer {
     if (HIDING_KINDS.has(engagement.kind)) return this.store.hidePost(userId, postId, atMs);
     const weight = engagementWeight(engagement.kind);
     if (!weight) return;
+    if (eventId === '') return this.recordEngagement(eventId, userId, postId, weight, atMs);
+    for (let under = this.applying.get(eventId); under; under = this.applying.get(eventId)) {
+      await under.catch(() => {});
+    }
+    if (this.seen.has(eventId)) return;
+    const applying = this.recordEngagement(eventId, userId, postId, weight, atMs);
+    this.applying.set(eventId, applying);
+    try {
+      await applying;
+    } finally {
+      this.applying.delete(eventId);
+    }
+  }
+
+  private async recordEngagement(
+    eventId: string,
+    userId: string,
+    postId: string,
+    weight: EngagementWeight,
+    atMs: number,
+  ): Promise<void> {
     const target = await this.store.postForWrite(postId);
     if (target.state === 'deleted') return;
-    if (eventId !== '' && !this.seen.add(eventId)) return;
-    if (weight.positive) {
-      this.embeddings?.engaged(userId, postId, weight.popularity);
-      this.content?.engaged(userId, postId, weight.affinity, atMs);
-    }
     const { settings } = this;
     const write: EngagementWrite = {
       userId,
@@ -169,7 +194,17 @@ export class CandidateIndexer {
           }
         : {}),
     };
+    // In this order, so a failure leaves nothing counted and the redelivery counts it once:
+    // the store write, which can fail, first (it throws, the id is not remembered, and the
+    // event log delivers it again); then the in-memory indexes, which cannot fail; then the id
+    // is remembered, before anything else can fail. The tag credit of a post not yet known
+    // comes after: a failure there must not count the engagement again on the redelivery.
     await this.store.recordEngagement(write);
+    if (weight.positive) {
+      this.embeddings?.engaged(userId, postId, weight.popularity);
+      this.content?.engaged(userId, postId, weight.affinity, atMs);
+    }
+    if (eventId !== '') this.seen.add(eventId);
     if (target.state === 'unknown') await this.waitForPost(write);
   }
 

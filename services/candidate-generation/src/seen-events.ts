@@ -23,6 +23,12 @@ export class SeenEvents {
     this.previous = new Float64Array(slots);
   }
 
+  /** True when the id is remembered. */
+  has(eventId: string): boolean {
+    const key = hash52(eventId);
+    return contains(this.previous, this.mask, key) || contains(this.current, this.mask, key);
+  }
+
   /** Remembers the id; false when it was already remembered. */
   add(eventId: string): boolean {
     const key = hash52(eventId);
