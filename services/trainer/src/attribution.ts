@@ -19,6 +19,44 @@ export function objectiveOfKind(kind: number): ObjectiveName | undefined {
 const pair = (a: string, b: string) => `${a}\u0000${b}`;
 
 /**
+ * How far before an impression an engagement (or follow) may be stamped and still be credited
+ * to it, ms: 5 minutes, the clock skew the feed gateway accepts from producers
+ * (`MAX_CLOCK_SKEW_MS`, stamps up to that far ahead of its clock). An impression is stamped by
+ * the gateway, what the user did by the client: a client clock a few seconds slow stamps a like
+ * before the impression that led to it. TRAINER_CLOCK_SKEW_MS overrides it.
+ */
+export const DEFAULT_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * Which of a user's touches (impressions of a post, or of any post of a blog, in time order;
+ * ties in log order) an event at `atMs` is credited to, by position, or undefined.
+ *
+ * Last touch: the latest at or before it (of touches at one instant, the last), when its
+ * window holds the event. Failing that, when no earlier touch could have led to it, the first
+ * touch at most `skewMs` after it: the event was stamped by a clock running slow.
+ */
+export function creditedTouch(
+  touches: readonly { readonly atMs: number }[],
+  atMs: number,
+  windowMs: number,
+  skewMs: number,
+): number | undefined {
+  // The first touch after `atMs`; the one before it is the latest at or before.
+  let lo = 0;
+  let hi = touches.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((touches[mid] as { atMs: number }).atMs <= atMs) lo = mid + 1;
+    else hi = mid;
+  }
+  const latest = touches[lo - 1];
+  if (latest !== undefined && atMs <= latest.atMs + windowMs) return lo - 1;
+  const next = touches[lo];
+  if (next !== undefined && next.atMs - skewMs <= atMs) return lo;
+  return undefined;
+}
+
+/**
  * Labels what a user did to a post within the attribution window after meeting it at `atMs`:
  * an engagement of each kind, and a follow of the post's blog (the post won them over).
  */
@@ -44,16 +82,8 @@ export class Attribution {
     }
   }
 
-  /**
-   * What the user did within the window after `atMs`, and before `beforeMs` when given (the
-   * user's next impression of the post, which takes the credit from then on: last touch).
-   */
-  labels(
-    userId: string,
-    postId: string,
-    atMs: number,
-    beforeMs = Infinity,
-  ): Record<ObjectiveName, 0 | 1> {
+  /** What the user did within the window after `atMs` (without impressions: no last touch). */
+  labels(userId: string, postId: string, atMs: number): Record<ObjectiveName, 0 | 1> {
     const labels: Record<ObjectiveName, 0 | 1> = {
       like: 0,
       reblog: 0,
@@ -62,7 +92,7 @@ export class Attribution {
       hide: 0,
     };
     const until = atMs + this.windowMs;
-    const within = (t: number) => t >= atMs && t <= until && t < beforeMs;
+    const within = (t: number) => t >= atMs && t <= until;
     for (const e of this.engagements.get(pair(userId, postId)) ?? []) {
       if (!within(e.atMs)) continue;
       const objective = objectiveOfKind(e.kind);

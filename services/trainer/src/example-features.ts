@@ -12,7 +12,7 @@ import type { TrainingExample } from './training-example.js';
 export interface FeatureProvenance {
   /** Logged with the impression under the schema the store serves now: what the ranker saw. */
   readonly logged: number;
-  /** Rebuilt as of the example's time by the source (`getFeaturesAsOf`). */
+  /** Rebuilt as of the example's time (`featuresAtMs` if set) by the source (`getFeaturesAsOf`). */
   readonly pointInTime: number;
   /** Today's features (the source cannot rebuild the past): they leak what came after. */
   readonly current: number;
@@ -40,7 +40,8 @@ interface ExampleRow {
  * 1. the values logged with its impression, when their schema is the one the store serves now
  *    (learned from one GetFeatures call, whose `names` name them), flagged missing where the
  *    impression's `feature_missing` says the ranker used the model's default;
- * 2. else, features rebuilt as of the example's time, when the source can (point-in-time);
+ * 2. else, features rebuilt as of the example's time, when the source can (point-in-time;
+ *    as of its `featuresAtMs` when set, before an engagement stamped ahead of its impression);
  * 3. else, today's features, fetched one user at a time (posts batched up to the source's
  *    limit): counts then include the very engagement being predicted.
  */
@@ -104,7 +105,8 @@ async function fetchAsOf(
     { request: { userId: string; atMs: number; postIds: string[] }; members: number[] }
   >();
   for (const i of indexes) {
-    const { userId, atMs, postId } = examples[i]!;
+    const { userId, postId } = examples[i]!;
+    const atMs = examples[i]!.featuresAtMs ?? examples[i]!.atMs;
     const key = `${userId}\u0000${atMs}`;
     let group = groups.get(key);
     if (group === undefined) {

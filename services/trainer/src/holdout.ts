@@ -22,6 +22,10 @@ export interface TimeSplit {
  * attribution window). A training example whose window reaches the cutoff would learn from
  * the held-out period, so examples at or after `cutoffMs - embargoMs` that are not held out
  * are embargoed: used for neither side.
+ *
+ * A label may also come from before `atMs` (an engagement stamped up to the clock skew before
+ * its impression), never from after `atMs + embargoMs`, and each event labels one example:
+ * the bound above still keeps every training label before the cutoff.
  */
 export function splitByTime(
   examples: readonly TrainingExample[],

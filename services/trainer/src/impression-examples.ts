@@ -1,6 +1,7 @@
-import { Attribution } from './attribution.js';
+import type { ObjectiveName } from '@feedmesh/models';
+import { creditedTouch, DEFAULT_CLOCK_SKEW_MS, objectiveOfKind } from './attribution.js';
 import type { ImpressionFact, SiteHistory } from './site-history.js';
-import type { TrainingExample } from './training-example.js';
+import { NO_LABELS, type TrainingExample } from './training-example.js';
 
 export interface ImpressionExamples {
   readonly examples: TrainingExample[];
@@ -19,14 +20,50 @@ export interface ImpressionExamples {
  * search) ends the earlier impression's window there: what the user did after the second
  * showing labels the second, and the first is labelled only by what came before it. One
  * request's repeated impression of a post is one impression and ends nothing; two requests at
- * the same instant, the one logged last takes the credit.
+ * the same instant, the one logged last takes the credit. A follow is credited the same way
+ * per blog: to the user's latest impression of any of the blog's posts before it.
+ *
+ * Clock skew: impressions are stamped by the gateway, engagements and follows by the client.
+ * One stamped up to `clockSkewMs` before an impression, with no earlier impression it could
+ * belong to, is credited to the first such impression after it. The example keeps the
+ * impression's time; its point-in-time features are read as of the earliest such event
+ * (`featuresAtMs`), since features as of the impression would already count it.
  */
 export function examplesFromImpressions(
   history: SiteHistory,
   attributionWindowMs: number,
+  clockSkewMs = DEFAULT_CLOCK_SKEW_MS,
 ): ImpressionExamples {
-  const attribution = new Attribution(history, attributionWindowMs);
-  const { impressions, nextAtMs } = distinctImpressions(history.impressions);
+  const impressions = distinctImpressions(history.impressions);
+  const labels = impressions.map(() => ({ ...NO_LABELS }) as Record<ObjectiveName, 0 | 1>);
+  const featuresAtMs = impressions.map((impression) => impression.atMs);
+  const credit = (touches: readonly Touch[] | undefined, atMs: number) => {
+    if (touches === undefined) return undefined;
+    const position = creditedTouch(touches, atMs, attributionWindowMs, clockSkewMs);
+    const touch = position === undefined ? undefined : touches[position];
+    if (touch === undefined) return undefined;
+    // Stamped before its impression (a slow clock): features as of the impression count it.
+    featuresAtMs[touch.index] = Math.min(featuresAtMs[touch.index] as number, atMs);
+    return touch.index;
+  };
+
+  const ofPost = touchesBy(impressions, (impression) => impression.postId);
+  for (const engagement of history.engagements) {
+    const touches = ofPost.get(pair(engagement.userId, engagement.postId));
+    // Every kind moves the features' instant (a click counts there too); some kinds label.
+    const index = credit(touches, engagement.atMs);
+    const objective = objectiveOfKind(engagement.kind);
+    if (index !== undefined && objective !== undefined) labels[index]![objective] = 1;
+  }
+  const ofBlog = touchesBy(
+    impressions,
+    (impression) => history.posts.get(impression.postId)?.blogId,
+  );
+  for (const follow of history.follows) {
+    const index = credit(ofBlog.get(pair(follow.userId, follow.blogId)), follow.atMs);
+    if (index !== undefined) labels[index]!.follow = 1;
+  }
+
   const examples: TrainingExample[] = [];
   let immature = 0;
   for (const [i, impression] of impressions.entries()) {
@@ -34,16 +71,13 @@ export function examplesFromImpressions(
       immature += 1;
       continue;
     }
+    const asOf = featuresAtMs[i] as number;
     examples.push({
       userId: impression.userId,
       postId: impression.postId,
       atMs: impression.atMs,
-      labels: attribution.labels(
-        impression.userId,
-        impression.postId,
-        impression.atMs,
-        nextAtMs[i],
-      ),
+      labels: labels[i]!,
+      ...(asOf < impression.atMs ? { featuresAtMs: asOf } : {}),
       ...(impression.featureSchema !== '' && impression.featureValues.length > 0
         ? {
             served: {
@@ -58,28 +92,43 @@ export function examplesFromImpressions(
   return { examples, immature };
 }
 
-interface Touches {
-  /** The first impression of each (user, post, request), in time order. */
-  readonly impressions: readonly ImpressionFact[];
-  /** For each, when the same user was next shown the same post by another request. */
-  readonly nextAtMs: readonly (number | undefined)[];
+const pair = (a: string, b: string) => `${a}\u0000${b}`;
+
+/** An impression (by index) as a touch: what the user did may be credited to it. */
+interface Touch {
+  readonly index: number;
+  readonly atMs: number;
 }
 
-function distinctImpressions(all: readonly ImpressionFact[]): Touches {
+/**
+ * Each (user, key of the impression)'s impressions in time order (ties in log order); an
+ * impression whose key is undefined or empty (a post whose blog is unknown) is in none.
+ */
+function touchesBy(
+  impressions: readonly ImpressionFact[],
+  keyOf: (impression: ImpressionFact) => string | undefined,
+): Map<string, Touch[]> {
+  const touches = new Map<string, Touch[]>();
+  impressions.forEach((impression, index) => {
+    const key = keyOf(impression);
+    if (key === undefined || key === '') return;
+    const userKey = pair(impression.userId, key);
+    let list = touches.get(userKey);
+    if (list === undefined) touches.set(userKey, (list = []));
+    list.push({ index, atMs: impression.atMs });
+  });
+  return touches;
+}
+
+/** The first impression of each (user, post, request), in time order. */
+function distinctImpressions(all: readonly ImpressionFact[]): ImpressionFact[] {
   const seen = new Set<string>();
-  const latest = new Map<string, number>();
   const impressions: ImpressionFact[] = [];
-  const nextAtMs: (number | undefined)[] = [];
   for (const impression of all) {
-    const pairKey = `${impression.userId}\u0000${impression.postId}`;
-    const key = `${pairKey}\u0000${impression.requestId}`;
+    const key = `${impression.userId}\u0000${impression.postId}\u0000${impression.requestId}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const previous = latest.get(pairKey);
-    if (previous !== undefined) nextAtMs[previous] = impression.atMs;
-    latest.set(pairKey, impressions.length);
     impressions.push(impression);
-    nextAtMs.push(undefined);
   }
-  return { impressions, nextAtMs };
+  return impressions;
 }

@@ -8,6 +8,7 @@ import {
   type Runtime,
 } from '@feedmesh/service-kit';
 import { z } from 'zod';
+import { DEFAULT_CLOCK_SKEW_MS } from './attribution.js';
 import type { FeatureSource } from './feature-source.js';
 import { FeatureStoreFeatureSource } from './feature-store.source.js';
 import { train, type TrainerReport } from './trainer.js';
@@ -40,6 +41,12 @@ export const trainerConfigShape = {
    * Also how long examples wait to be labelled, and the embargo before the held-out slice.
    */
   TRAINER_ATTRIBUTION_WINDOW_MS: env.int(86_400_000, 1_000, 30 * 86_400_000),
+  /**
+   * An engagement or follow stamped up to this long before an impression (the client's clock
+   * running slow; the gateway stamps impressions) is credited to it when no earlier impression
+   * could have led to it, ms. Default 5 minutes, the skew the feed gateway accepts.
+   */
+  TRAINER_CLOCK_SKEW_MS: env.int(DEFAULT_CLOCK_SKEW_MS, 0, 3_600_000),
   /**
    * A version replaces the current one only when the held-out slice holds at least this many
    * positives, and as many negatives, of the promotion metric's objective: with fewer the
@@ -105,6 +112,7 @@ export async function runTrainer(options: TrainerOptions): Promise<TrainerReport
       {
         modelName: config.TRAINER_MODEL_NAME,
         attributionWindowMs: config.TRAINER_ATTRIBUTION_WINDOW_MS,
+        clockSkewMs: config.TRAINER_CLOCK_SKEW_MS,
         negativesPerPositive: config.TRAINER_NEGATIVES_PER_POSITIVE,
         holdoutFraction: config.TRAINER_HOLDOUT_FRACTION,
         seed: config.TRAINER_SEED,

@@ -292,6 +292,14 @@ describe('trainer', () => {
     }
   });
 
+  it('tolerates engagements stamped up to TRAINER_CLOCK_SKEW_MS before their impression, 5 minutes unless set, and refuses a skew out of 0-3,600,000 ms', () => {
+    assert.equal(configWith().TRAINER_CLOCK_SKEW_MS, 300_000);
+    assert.equal(configWith({ TRAINER_CLOCK_SKEW_MS: '0' }).TRAINER_CLOCK_SKEW_MS, 0);
+    for (const bad of ['-1', '3600001', '1.5', 'soon']) {
+      assert.throws(() => configWith({ TRAINER_CLOCK_SKEW_MS: bad }), /TRAINER_CLOCK_SKEW_MS/);
+    }
+  });
+
   it('does not promote over a current version whose model document is gone, and names it', async () => {
     const world = syntheticWorld({ users: 40, posts: 160 });
     const runtime = await runtimeWith(world.events);

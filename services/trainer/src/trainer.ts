@@ -33,6 +33,8 @@ import { NO_LABELS, type TrainingExample } from './training-example.js';
 export interface TrainingSettings {
   readonly modelName: string;
   readonly attributionWindowMs: number;
+  /** How far before an impression an engagement may be stamped and still count for it. */
+  readonly clockSkewMs: number;
   readonly negativesPerPositive: number;
   readonly holdoutFraction: number;
   readonly seed: number;
@@ -140,7 +142,11 @@ export async function train(settings: TrainingSettings, deps: TrainerDeps): Prom
   const { logger } = deps;
   const better = promotionDirection(settings.promotionMetric);
   const history = await readSiteHistory(deps.eventLog);
-  const fromImpressions = examplesFromImpressions(history, settings.attributionWindowMs);
+  const fromImpressions = examplesFromImpressions(
+    history,
+    settings.attributionWindowMs,
+    settings.clockSkewMs,
+  );
   let source: TrainerReport['source'] = 'impressions';
   let examples: TrainingExample[] = fromImpressions.examples;
   let immatureEngagements = 0;

@@ -6,6 +6,12 @@ export interface TrainingExample {
   readonly postId: string;
   /** When the user met the post: the impression, or the first engagement; orders the split. */
   readonly atMs: number;
+  /**
+   * Point-in-time features are read as of this instant instead, when earlier than `atMs`: an
+   * engagement credited to the impression was stamped before it (a client clock running slow),
+   * and features as of the impression would already count it.
+   */
+  readonly featuresAtMs?: number;
   readonly labels: Readonly<Record<ObjectiveName, 0 | 1>>;
   /**
    * The feature values served with the impression (user then post, in the schema's order),

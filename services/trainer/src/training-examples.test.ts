@@ -148,6 +148,106 @@ describe('examples from impressions (log and wait)', () => {
     assert.deepEqual(labels.get('w:p@0'), { ...NO_LABELS, like: 1 });
   });
 
+  it('credits an engagement stamped up to the clock skew before its impression (a slow client clock) to that impression', async () => {
+    const SECOND = 1_000;
+    const MINUTE = 60_000;
+    const history = await new Events()
+      .post('p', 'b1', 0)
+      .post('q', 'b2', 0)
+      .post('r', 'b3', 0)
+      // The client's clock is 2 s slow: its like and follow are stamped before the impression.
+      .engage('u', 'p', EngagementKind.ENGAGEMENT_KIND_LIKE, HOUR - 2 * SECOND)
+      .follow('u', 'b1', HOUR - SECOND)
+      .impression('u', 'p', HOUR, 'r1')
+      // Last touch still decides: stamped just before q's second showing, it belongs to the first.
+      .impression('u', 'q', 0, 'r0')
+      .engage('u', 'q', EngagementKind.ENGAGEMENT_KIND_LIKE, HOUR - SECOND)
+      .impression('u', 'q', HOUR, 'r1')
+      // Further back than any clock skew the gateway accepts: not caused by the impression.
+      .engage('u', 'r', EngagementKind.ENGAGEMENT_KIND_LIKE, HOUR - 6 * MINUTE)
+      .impression('u', 'r', HOUR, 'r1')
+      .session('v', 10 * HOUR)
+      .history();
+    const { examples } = examplesFromImpressions(history, 6 * HOUR);
+    const labels = new Map(examples.map((e) => [`${e.postId}@${e.atMs / HOUR}`, e.labels]));
+    assert.deepEqual(labels.get('p@1'), { ...NO_LABELS, like: 1, follow: 1 });
+    assert.deepEqual(labels.get('q@0'), { ...NO_LABELS, like: 1 });
+    assert.deepEqual(labels.get('q@1'), NO_LABELS);
+    assert.deepEqual(labels.get('r@1'), NO_LABELS);
+  });
+
+  it('keeps the impression as the example time, and reads point-in-time features from before an engagement stamped ahead of it', async () => {
+    const history = await new Events()
+      .post('p', 'b1', 0)
+      .post('q', 'b2', 0)
+      .engage('u', 'p', EngagementKind.ENGAGEMENT_KIND_LIKE, HOUR - 2_000)
+      .impression('u', 'p', HOUR)
+      .impression('u', 'q', HOUR)
+      .session('v', 10 * HOUR)
+      .history();
+    const { examples } = examplesFromImpressions(history, 6 * HOUR);
+    assert.deepEqual(
+      examples.map((e) => [e.postId, e.atMs]),
+      [
+        ['p', HOUR],
+        ['q', HOUR],
+      ],
+    );
+    const asked: { postIds: readonly string[]; atMs: number }[] = [];
+    const row = (postIds: readonly string[]) => ({
+      user: { names: ['user.x'], values: [0], missing: Uint8Array.of(0) },
+      candidates: { names: ['post.a'], rows: postIds.length, values: postIds.map(() => 0) },
+    });
+    const source: FeatureSource = {
+      maxPostsPerCall: 10,
+      async getFeatures(_userId, postIds) {
+        return row(postIds);
+      },
+      async getFeaturesAsOf(requests) {
+        asked.push(...requests.map(({ postIds, atMs }) => ({ postIds, atMs })));
+        return requests.map(({ postIds }) => row(postIds));
+      },
+    };
+    await hydrateExamples(examples, source);
+    // As of the impression, the replay would already count the like it is labelled with.
+    assert.deepEqual(
+      asked.sort((a, b) => a.atMs - b.atMs),
+      [
+        { postIds: ['p'], atMs: HOUR - 2_000 },
+        { postIds: ['q'], atMs: HOUR },
+      ],
+    );
+  });
+
+  it("credits a follow to the latest impression of any of the blog's posts before it (last touch per blog)", async () => {
+    const MINUTE = 60_000;
+    const history = await new Events()
+      .post('a', 'x', 0)
+      .post('b', 'x', 0)
+      .post('c', 'y', 0)
+      // u was shown a, then b, of blog x, then followed x: b won them over, a did not.
+      .impression('u', 'a', 0, 'r1')
+      .impression('u', 'b', 10 * MINUTE, 'r2')
+      .follow('u', 'x', 12 * MINUTE)
+      // Another blog's impression in between takes nothing.
+      .impression('u', 'c', 11 * MINUTE, 'r3')
+      // w was shown a after the follow it already made: not the cause either.
+      .impression('w', 'a', 0, 'r4')
+      .follow('w', 'x', 5 * MINUTE)
+      .impression('w', 'b', 10 * MINUTE, 'r5')
+      .session('v', 10 * HOUR)
+      .history();
+    const { examples } = examplesFromImpressions(history, 6 * HOUR);
+    const follow = new Map(examples.map((e) => [`${e.userId}:${e.postId}`, e.labels.follow]));
+    assert.deepEqual(Object.fromEntries(follow), {
+      'u:a': 0,
+      'u:b': 1,
+      'u:c': 0,
+      'w:a': 1,
+      'w:b': 0,
+    });
+  });
+
   it('counts a report as a hide, as the feature store does: the ranker learns to avoid both', async () => {
     const history = await new Events()
       .post('p', 'b1', 0)
