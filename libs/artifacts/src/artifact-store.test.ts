@@ -4,6 +4,7 @@ import { testRedisUrl, uniquePrefix } from '@feedmesh/testing';
 import { Redis } from 'ioredis';
 import {
   artifactStoreFor,
+  DanglingCurrentArtifactError,
   InMemoryArtifactStore,
   RedisArtifactStore,
   type ArtifactStore,
@@ -17,7 +18,15 @@ interface TestInfo {
 const bytesOf = (length: number, seed: number) =>
   Buffer.from(Array.from({ length }, (_, i) => (i * 31 + seed) % 256));
 
-function artifactStoreContract(make: () => ArtifactStore<TestInfo>) {
+/** Deletes part of a stored version behind the store's back (an eviction, a hand-run DEL). */
+type Lose = (
+  store: ArtifactStore<TestInfo>,
+  version: string,
+  part: 'info' | 'bytes',
+) => Promise<void>;
+
+/** `lose`: for a store that can lose a version (not the in-memory one, which deletes nothing). */
+function artifactStoreContract(make: () => ArtifactStore<TestInfo>, lose?: Lose) {
   it('has no current version before the first publish', async () => {
     assert.equal(await make().current(), undefined);
   });
@@ -44,6 +53,28 @@ function artifactStoreContract(make: () => ArtifactStore<TestInfo>) {
   it('answers undefined for a version it never had', async () => {
     assert.equal(await make().load('v99'), undefined);
   });
+
+  if (lose) {
+    const dangling = (missing: string) => (error: unknown) =>
+      error instanceof DanglingCurrentArtifactError &&
+      error.artifact === 'test' &&
+      error.version === 'v2' &&
+      error.missing === missing &&
+      /^test: .*v2/.test(error.message);
+
+    for (const [part, gone] of [
+      ['info', 'info is'],
+      ['bytes', 'bytes are'],
+    ] as const) {
+      it(`refuses a current version whose ${gone} gone, naming it, rather than answering "none yet"`, async () => {
+        const store = make();
+        await store.publish(bytesOf(10_000, 1), { trainedAtMs: 1, notes: {} }, 1);
+        await store.publish(bytesOf(10_000, 2), { trainedAtMs: 2, notes: {} }, 2);
+        await lose(store, 'v2', part);
+        await assert.rejects(store.current(), dangling(part));
+      });
+    }
+  }
 }
 
 describe('InMemoryArtifactStore', () => {
@@ -83,7 +114,57 @@ describe('RedisArtifactStore', () => {
     await redis.quit();
   });
 
-  artifactStoreContract(() => storeAt(`${prefix}:${++n}`));
+  const prefixOf = new WeakMap<object, string>();
+  artifactStoreContract(
+    () => {
+      const keyPrefix = `${prefix}:${++n}`;
+      const store = storeAt(keyPrefix);
+      prefixOf.set(store, keyPrefix);
+      return store;
+    },
+    async (store, version, part) => {
+      const [info, ...chunks] = keysOf(prefixOf.get(store)!, version);
+      // One chunk of three is enough to make the bytes unloadable.
+      await redis.del(part === 'info' ? info! : chunks[1]!);
+    },
+  );
+
+  it('answers the newer version, not a dangling one, when the one it read is pruned meanwhile', async () => {
+    const keyPrefix = `${prefix}:moved`;
+    const store = storeAt(keyPrefix, 1);
+    await store.publish(bytesOf(9_000, 1), { trainedAtMs: 1, notes: {} }, 1);
+    // The reader's first GET of the pointer answers v1; before its next read, two publishes
+    // move the pointer to v3 and prune v1 and v2.
+    let interleaved = false;
+    const racing = new Proxy(redis, {
+      get(target, name, receiver) {
+        if (name === 'get') {
+          return async (key: string) => {
+            const value = await target.get(key);
+            if (!interleaved && key.endsWith(':current')) {
+              interleaved = true;
+              for (const t of [2, 3]) {
+                await store.publish(bytesOf(9_000, t), { trainedAtMs: t, notes: {} }, t);
+              }
+            }
+            return value;
+          };
+        }
+        const value: unknown = Reflect.get(target, name, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const reader = new RedisArtifactStore<TestInfo>({
+      redis: racing,
+      keyPrefix,
+      kind: 'test',
+      keep: 1,
+      chunkBytes: 4096,
+    });
+    assert.equal((await reader.current())?.version, 'v3');
+    assert.ok(interleaved);
+    assert.equal(await redis.exists(...keysOf(keyPrefix, 'v1')), 0, 'v1 was pruned meanwhile');
+  });
 
   it('stores an artifact in chunks under one hash tag', async () => {
     const keyPrefix = `${prefix}:layout`;

@@ -1,4 +1,9 @@
-import { InvalidArgumentError, UnavailableError } from '@feedmesh/errors';
+import {
+  FailedPreconditionError,
+  FeedmeshError,
+  InvalidArgumentError,
+  UnavailableError,
+} from '@feedmesh/errors';
 import type { Cluster, Redis } from 'ioredis';
 
 /** What every stored version carries, besides what its kind describes (`Info`). */
@@ -11,18 +16,45 @@ export interface ArtifactVersion {
 }
 
 /**
+ * The current pointer names a version the store no longer holds in full (its info or some of
+ * its bytes are gone: evicted, deleted by hand): there is a current version, but nothing to
+ * load. Repaired by publishing a new version (running the trainer job), which moves the
+ * pointer on.
+ */
+export class DanglingCurrentArtifactError extends FailedPreconditionError {
+  constructor(
+    /** The artifact's kind (`embeddings`, `content-models`). */
+    readonly artifact: string,
+    readonly version: string,
+    readonly missing: 'info' | 'bytes',
+  ) {
+    super(
+      `${artifact}: the current pointer names ${version}, whose ${missing === 'info' ? 'info is' : 'bytes are'} no longer stored; publish a new version to repair it`,
+    );
+  }
+}
+
+/**
  * Where a trainer job publishes a model's bytes and the services that serve it pick them up.
  * Publishing makes a version current only once it is completely stored, so a reader never sees
  * half a model; `Info` is what readers may know of a version without loading it.
  */
 export interface ArtifactStore<Info extends object> {
   publish(bytes: Buffer, info: Info, publishedAtMs?: number): Promise<Info & ArtifactVersion>;
+  /**
+   * The current version; undefined when none was ever published. Throws
+   * DanglingCurrentArtifactError when the pointer names a version not stored in full: that is
+   * not "nothing published yet", and a reader told so would go on without a model unseen.
+   */
   current(): Promise<(Info & ArtifactVersion) | undefined>;
   /** A version's bytes; undefined once pruned (or pruned while being read: try again later). */
   load(version: string): Promise<Buffer | undefined>;
 }
 
-/** Private to a process: the playground passes one store to the trainer and the services. */
+/**
+ * Private to a process: the playground passes one store to the trainer and the services. It
+ * deletes no version, so its current pointer cannot dangle.
+ */
 export class InMemoryArtifactStore<Info extends object> implements ArtifactStore<Info> {
   private readonly versions = new Map<string, { info: Info & ArtifactVersion; bytes: Buffer }>();
   private latest: string | undefined;
@@ -57,6 +89,9 @@ export interface RedisArtifactStoreOptions {
 }
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** Reads of the current version whose pointer may move on (a publish) before `current` gives up. */
+const CURRENT_ATTEMPTS = 3;
 
 /** KEYS[1] current, ARGV[1] the version number just stored: set `v<n>` unless a newer is current. */
 const SET_CURRENT_IF_NEWER = `
@@ -126,13 +161,54 @@ export class RedisArtifactStore<Info extends object> implements ArtifactStore<In
 
   async current() {
     return this.guard('current', async () => {
-      const version = await this.options.redis.get(`${this.base}:current`);
-      if (version === null) return undefined;
-      const info = await this.options.redis.get(`${this.base}:info:${version}`);
-      if (info === null) return undefined;
-      const { chunks: _chunks, ...rest } = JSON.parse(info) as Info &
-        ArtifactVersion & { chunks: number };
-      return rest as Info & ArtifactVersion;
+      const { redis } = this.options;
+      const pointerKey = `${this.base}:current`;
+      let version = await redis.get(pointerKey);
+      // Each read of the version's keys re-reads the pointer in the same transaction: read
+      // apart, a version the pointer moved away from and that was pruned in between would
+      // look dangling. A moved pointer means reading again, at the version it names now.
+      for (let attempt = 1; version !== null; attempt++) {
+        const seen: string = version;
+        const [pointer, infoJson] = await replies<[string | null, string | null]>(
+          redis.multi().get(pointerKey).get(`${this.base}:info:${seen}`),
+        );
+        if (pointer === seen) {
+          if (infoJson === null) {
+            throw new DanglingCurrentArtifactError(this.options.kind, seen, 'info');
+          }
+          const { chunks, ...info } = JSON.parse(infoJson) as Info &
+            ArtifactVersion & { chunks: number };
+          const chunkKeys = Array.from(
+            { length: chunks },
+            (_, i) => `${this.base}:chunk:${seen}:${i}`,
+          );
+          const [again, present] =
+            chunks === 0
+              ? [seen, 0]
+              : await replies<[string | null, number]>(
+                  redis
+                    .multi()
+                    .get(pointerKey)
+                    .exists(...chunkKeys),
+                );
+          if (again === seen) {
+            if (present < chunks) {
+              throw new DanglingCurrentArtifactError(this.options.kind, seen, 'bytes');
+            }
+            return info as Info & ArtifactVersion;
+          }
+          version = again;
+        } else {
+          version = pointer;
+        }
+        if (version !== null && attempt >= CURRENT_ATTEMPTS) {
+          throw new UnavailableError(
+            'redis',
+            `the current ${this.options.kind} pointer moved on each of ${CURRENT_ATTEMPTS} reads`,
+          );
+        }
+      }
+      return undefined;
     });
   }
 
@@ -181,6 +257,8 @@ export class RedisArtifactStore<Info extends object> implements ArtifactStore<In
     try {
       return await run();
     } catch (error) {
+      // The store's own verdicts (a dangling pointer, a pointer that would not hold still).
+      if (error instanceof FeedmeshError) throw error;
       const message = error instanceof Error ? error.message : String(error);
       throw new UnavailableError('redis', `${this.options.kind} ${operation} failed: ${message}`, {
         cause: error,
@@ -201,6 +279,14 @@ export function artifactStoreFor<Info extends object>(
   return runtime.redis
     ? new RedisArtifactStore<Info>({ redis: runtime.redis, keyPrefix, kind })
     : new InMemoryArtifactStore<Info>();
+}
+
+/** The replies of a transaction, in order; the first failed command's error is thrown. */
+async function replies<T extends unknown[]>(multi: ReturnType<Redis['multi']>): Promise<T> {
+  const results = await multi.exec();
+  if (results === null) throw new Error('transaction aborted');
+  for (const [error] of results) if (error) throw error;
+  return results.map(([, reply]) => reply) as T;
 }
 
 async function exec(pipeline: ReturnType<Redis['pipeline']>): Promise<void> {

@@ -1,5 +1,6 @@
 export {
   artifactStoreFor,
+  DanglingCurrentArtifactError,
   InMemoryArtifactStore,
   RedisArtifactStore,
   type ArtifactStore,

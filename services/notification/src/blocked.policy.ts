@@ -14,7 +14,9 @@ const { NotificationType } = notificationv1;
  * The counts lose what the blocked made, whether or not the candidate lists them (it lists
  * the 20 most recent actors and posts): an ACTIVITY count their every like or reply, a
  * NEW_POST count their every post (DigestStore.actorEntries). A candidate with nothing left
- * (every actor, or every post it had, blocked) is dropped.
+ * (every actor, or every post of a TRENDING or REACTIVATION, blocked; an ACTIVITY or NEW_POST
+ * count down to 0) is dropped. A NEW_POST whose linked posts are all blocked but whose count
+ * is not is sent without links: the store keeps no older post ids to link instead.
  */
 export class BlockedPolicy implements NotificationPolicy {
   readonly name = 'blocked';
@@ -38,9 +40,13 @@ export class BlockedPolicy implements NotificationPolicy {
     const counted =
       candidate.subject.type === NotificationType.NOTIFICATION_TYPE_ACTIVITY ||
       candidate.subject.type === NotificationType.NOTIFICATION_TYPE_NEW_POST;
+    // A counted candidate lives by its count: a NEW_POST digest keeps (and links to) only its
+    // LISTED_POSTS most recent posts, so when those are all blocked, older posts of other blogs
+    // may remain, counted but not linked; it is sent with its count and no links. TRENDING and
+    // REACTIVATION are their posts: with none left, nothing is.
     const nothingLeft =
       (candidate.actorCount > 0 && rest.actorCount === 0) ||
-      (candidate.postIds.length > 0 && rest.postIds.length === 0) ||
+      (!counted && candidate.postIds.length > 0 && rest.postIds.length === 0) ||
       (counted && candidate.count > 0 && rest.count === 0);
     return nothingLeft
       ? { action: 'drop', reason: 'blocked' }

@@ -455,6 +455,39 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
           ['New from bob', '20 new posts', 20, ['b-bob']],
         );
       });
+
+      it('keeps a new-post digest whose 20 linked posts are all blocked when older posts of others remain: the count, no links', async () => {
+        open();
+        await h.apply(
+          ...worldEvents(),
+          follow('u-fan', 'b-alice', T0 - DAY_MS),
+          follow('u-fan', 'b-bob', T0 - DAY_MS),
+        );
+        // Five of bob's posts, then twenty of alice's: the digest keeps (and links to) only
+        // alice's twenty. Then u-fan blocks alice, with her posts pending.
+        await h.apply(
+          ...Array.from({ length: 5 }, (_, i) => postCreated(`bob-${i}`, 'b-bob', T0 + i)),
+          ...Array.from({ length: 20 }, (_, i) =>
+            postCreated(`alice-${i}`, 'b-alice', T0 + 10 + i),
+          ),
+          block('u-fan', 'b-alice', T0 + 100),
+        );
+        h.clock.advance(15 * MINUTE_MS);
+        const counts = await h.core.flusher.flushDue();
+        assert.deepEqual([counts.delivered, counts.dropped], [1, 0]);
+        const [notification, ...rest] = await inbox('u-fan');
+        assert.deepEqual(rest, []);
+        assert.deepEqual(
+          [
+            notification?.title,
+            notification?.body,
+            notification?.count,
+            notification?.actorIds,
+            notification?.postIds,
+          ],
+          ['New from bob', '5 new posts', 5, ['b-bob'], []],
+        );
+      });
     });
 
     describe('opens and the open-probability threshold', () => {

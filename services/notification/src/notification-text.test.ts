@@ -112,6 +112,26 @@ describe('NotificationRenderer', () => {
     assert.deepEqual([draft.body, draft.count, draft.postIds.length], ['24 new posts', 24, 19]);
   });
 
+  it('counts the blogs of a new-post digest that lists none of them (the listed ones were left out)', async () => {
+    const news = candidate(EngagementKind.ENGAGEMENT_KIND_UNSPECIFIED, [], {
+      subject: {
+        userId: 'fan',
+        type: notificationv1.NotificationType.NOTIFICATION_TYPE_NEW_POST,
+        activityKind: EngagementKind.ENGAGEMENT_KIND_UNSPECIFIED,
+        postId: '',
+        blogId: '',
+        topic: '',
+      },
+      actorCount: 3,
+      count: 7,
+    });
+    assert.deepEqual(await words(news), ['New from 3 blogs', '7 new posts']);
+    assert.deepEqual(await words({ ...news, actorCount: 1, count: 1 }), [
+      'New from 1 blog',
+      '1 new post',
+    ]);
+  });
+
   it('fills in the rest of the notification from the candidate', async () => {
     const draft = await renderer.render(
       candidate(EngagementKind.ENGAGEMENT_KIND_LIKE, ['u-alice'], { count: 1 }),

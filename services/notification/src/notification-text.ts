@@ -21,7 +21,8 @@ const VERBS: ReadonlyMap<commonv1.EngagementKind, string> = new Map([
  * - ACTIVITY: "alice liked your post", "3 people liked your post" with the body
  *   "alice, bob and carol". Actors are named by their blog (their earliest), or by user id.
  * - NEW_POST: "New from alice" / "New from alice, bob and 2 others", body "3 new posts" (every
- *   post digested, though it links to the 20 most recent).
+ *   post digested, though it links to the 20 most recent, fewer or none when some of those were
+ *   deleted or blocked); "New from 3 blogs" when the blogs it lists were all left out.
  * - TRENDING: "#cats is trending", body "Popular right now in #cats".
  * - REACTIVATION: "Here's what you missed", body "5 posts picked for you, from alice and bob".
  * Blogs are named by their name, or by id when the directory does not know them.
@@ -50,9 +51,15 @@ export class NotificationRenderer {
           postIds.length,
           candidate.count - (candidate.postIds.length - postIds.length),
         );
+        // The blogs it lists may all have been left out (blocked) while others it counts
+        // remain: then it counts them.
+        const from =
+          blogs.length > 0
+            ? listNames(blogs, candidate.actorCount)
+            : `${candidate.actorCount.toLocaleString('en-US')} ${candidate.actorCount === 1 ? 'blog' : 'blogs'}`;
         return {
           ...base,
-          title: `New from ${listNames(blogs, candidate.actorCount)}`,
+          title: `New from ${from}`,
           body: `${count.toLocaleString('en-US')} new ${count === 1 ? 'post' : 'posts'}`,
           postIds,
           count,
