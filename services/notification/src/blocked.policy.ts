@@ -2,7 +2,7 @@ import { notificationv1 } from '@feedmesh/contracts';
 import type { BlockStore } from './block-store.js';
 import type { DigestStore } from './digest-store.js';
 import type { DirectoryStore } from './directory-store.js';
-import { leaveOut, type NotificationCandidate } from './notification-candidate.js';
+import { leaveOut, nothingLeft, type NotificationCandidate } from './notification-candidate.js';
 import { DELIVER, type NotificationPolicy, type PolicyVerdict } from './notification-policy.js';
 
 const { NotificationType } = notificationv1;
@@ -36,19 +36,11 @@ export class BlockedPolicy implements NotificationPolicy {
     ]);
     const postIds = candidate.postIds.filter((_, i) => blocked.has(posts[i]?.blogId ?? ''));
     if (postIds.length === 0 && actors.size === 0) return DELIVER;
-    const rest = leaveOut(candidate, new Set(postIds), actors);
-    const counted =
-      candidate.subject.type === NotificationType.NOTIFICATION_TYPE_ACTIVITY ||
-      candidate.subject.type === NotificationType.NOTIFICATION_TYPE_NEW_POST;
     // A counted candidate lives by its count: a NEW_POST digest keeps (and links to) only its
     // LISTED_POSTS most recent posts, so when those are all blocked, older posts of other blogs
     // may remain, counted but not linked; it is sent with its count and no links. TRENDING and
     // REACTIVATION are their posts: with none left, nothing is.
-    const nothingLeft =
-      (candidate.actorCount > 0 && rest.actorCount === 0) ||
-      (!counted && candidate.postIds.length > 0 && rest.postIds.length === 0) ||
-      (counted && candidate.count > 0 && rest.count === 0);
-    return nothingLeft
+    return nothingLeft(candidate, leaveOut(candidate, new Set(postIds), actors))
       ? { action: 'drop', reason: 'blocked' }
       : { action: 'leave-out', postIds, actors, reason: 'blocked' };
   }

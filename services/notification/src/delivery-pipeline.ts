@@ -3,7 +3,7 @@ import { withSpan } from '@feedmesh/telemetry';
 import type { InboxDelivery } from './inbox-delivery.js';
 import { typeName } from './inbox-delivery.js';
 import type { NotificationMetrics } from './metrics.js';
-import { leaveOut, type NotificationCandidate } from './notification-candidate.js';
+import { leaveOut, nothingLeft, type NotificationCandidate } from './notification-candidate.js';
 import type { NotificationPolicy } from './notification-policy.js';
 import type { NotificationRenderer } from './notification-text.js';
 import type { QuotaClaim, QuotaStore } from './quota-store.js';
@@ -68,6 +68,8 @@ export class DeliveryPipeline {
     }[] = [];
     const leftOutPosts = new Set<string>();
     const leftOutActors = new Map<string, number>();
+    const deletedPosts = new Set<string>();
+    let leftOutBy: string | undefined;
     for (const [i, verdict] of verdicts.entries()) {
       const policy = this.policies[i]?.name ?? 'unknown';
       if (verdict.action === 'drop') {
@@ -79,13 +81,21 @@ export class DeliveryPipeline {
       if (verdict.action === 'spend')
         claims.push({ policy, reason: verdict.reason, claim: verdict.claim });
       if (verdict.action === 'leave-out') {
+        leftOutBy ??= policy;
         for (const postId of verdict.postIds) leftOutPosts.add(postId);
+        for (const postId of verdict.deletedPostIds ?? []) deletedPosts.add(postId);
         for (const [actorId, entries] of verdict.actors) {
           leftOutActors.set(actorId, Math.max(entries, leftOutActors.get(actorId) ?? 0));
         }
       }
     }
-    const sending = leaveOut(candidate, leftOutPosts, leftOutActors);
+    const sending = leaveOut(candidate, leftOutPosts, leftOutActors, deletedPosts);
+    // Each policy dropped what it alone left empty; what they left out together may leave
+    // nothing too (a digest's deleted posts and its blocked ones): never "0 new posts".
+    // Attributed to the first policy, in the listed order, that left something out.
+    if (leftOutBy !== undefined && nothingLeft(candidate, sending)) {
+      return { outcome: 'dropped', policy: leftOutBy, reason: 'nothing-left' };
+    }
     const { userId } = candidate.subject;
     // The slots are held under the dedupe key: a retried flush of the candidate holds the
     // same ones, not another.

@@ -43,26 +43,35 @@ export function linkedPostIds(candidate: NotificationCandidate): string[] {
 /**
  * The candidate without some of its posts and actors (a policy left them out): `actors` maps
  * each actor left out to the candidate's entries that were theirs (DigestStore.actorEntries),
- * and holds only actors the candidate has, listed or not. Its counts go down by what was left
- * out of what they count: its actors by those left out; for ACTIVITY, whose entries are the
- * actors' events, and NEW_POST, whose entries are the blogs' posts, its count by their entries
- * (for NEW_POST at least by the listed posts left out). A REACTIVATION or TRENDING candidate is
- * one entry, however many posts.
+ * and holds only actors the candidate has, listed or not; `postIds` are posts left out with
+ * their actors, `deletedPostIds` posts that no longer exist. Its counts go down by what was
+ * left out of what they count: its actors by those left out; for ACTIVITY, whose entries are
+ * the actors' events, by their entries; for NEW_POST, whose entries are the blogs' posts, by
+ * the entries of the blogs left out (at least by the listed posts left out with them) and one
+ * for each deleted post not among those. A REACTIVATION or TRENDING candidate is one entry,
+ * however many posts.
  */
 export function leaveOut(
   candidate: NotificationCandidate,
   postIds: ReadonlySet<string>,
   actors: ReadonlyMap<string, number>,
+  deletedPostIds: ReadonlySet<string> = new Set(),
 ): NotificationCandidate {
-  if (postIds.size === 0 && actors.size === 0) return candidate;
-  const keptPosts = candidate.postIds.filter((postId) => !postIds.has(postId));
+  if (postIds.size === 0 && actors.size === 0 && deletedPostIds.size === 0) return candidate;
+  const keptPosts = candidate.postIds.filter(
+    (postId) => !postIds.has(postId) && !deletedPostIds.has(postId),
+  );
   const keptActors = candidate.actorIds.filter((actorId) => !actors.has(actorId));
-  const lostPosts = candidate.postIds.length - keptPosts.length;
+  const lostWithActors = candidate.postIds.filter((postId) => postIds.has(postId)).length;
+  // A deleted post of a blog left out is among that blog's entries already.
+  const lostDeleted = candidate.postIds.filter(
+    (postId) => deletedPostIds.has(postId) && !postIds.has(postId),
+  ).length;
   let lostActorEntries = 0;
   for (const entries of actors.values()) lostActorEntries += entries;
   const lostEntries =
     candidate.subject.type === notificationv1.NotificationType.NOTIFICATION_TYPE_NEW_POST
-      ? Math.max(lostPosts, lostActorEntries)
+      ? Math.max(lostWithActors, lostActorEntries) + lostDeleted
       : candidate.subject.type === notificationv1.NotificationType.NOTIFICATION_TYPE_ACTIVITY
         ? lostActorEntries
         : 0;
@@ -73,4 +82,24 @@ export function leaveOut(
     actorCount: Math.max(keptActors.length, candidate.actorCount - actors.size),
     count: Math.max(0, candidate.count - lostEntries),
   };
+}
+
+/**
+ * Whether `rest` (the candidate with what policies left out, leaveOut) has nothing left to
+ * tell: every actor gone; for ACTIVITY and NEW_POST, which live by their count (a NEW_POST
+ * counts posts it does not link to), the count down to 0; for TRENDING and REACTIVATION, which
+ * are their posts, every post gone.
+ */
+export function nothingLeft(
+  candidate: NotificationCandidate,
+  rest: NotificationCandidate,
+): boolean {
+  const counted =
+    candidate.subject.type === notificationv1.NotificationType.NOTIFICATION_TYPE_ACTIVITY ||
+    candidate.subject.type === notificationv1.NotificationType.NOTIFICATION_TYPE_NEW_POST;
+  return (
+    (candidate.actorCount > 0 && rest.actorCount === 0) ||
+    (!counted && candidate.postIds.length > 0 && rest.postIds.length === 0) ||
+    (counted && candidate.count > 0 && rest.count === 0)
+  );
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { commonv1, notificationv1, type eventsv1 } from '@feedmesh/contracts';
 import { InMemoryModelRegistry, MODEL_FORMAT, type ModelDocument } from '@feedmesh/models';
+import { candidateOf } from './notification-candidate.js';
 import {
   block,
   blogCreated,
@@ -487,6 +488,62 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
           ],
           ['New from bob', '5 new posts', 5, ['b-bob'], []],
         );
+      });
+    });
+
+    describe('deleted posts', () => {
+      async function fanOfAliceAndBob(): Promise<void> {
+        await h.apply(
+          ...worldEvents(),
+          follow('u-fan', 'b-alice', T0 - DAY_MS),
+          follow('u-fan', 'b-bob', T0 - DAY_MS),
+        );
+      }
+
+      it('keeps a new-post digest whose 20 linked posts were all deleted when older posts remain: their count, no links', async () => {
+        open();
+        await fanOfAliceAndBob();
+        // Five of bob's posts, then twenty of alice's: the digest links to alice's twenty only.
+        // Alice deletes them all before it is due; bob's five are still news.
+        await h.apply(
+          ...Array.from({ length: 5 }, (_, i) => postCreated(`bob-${i}`, 'b-bob', T0 + i)),
+          ...Array.from({ length: 20 }, (_, i) =>
+            postCreated(`alice-${i}`, 'b-alice', T0 + 10 + i),
+          ),
+        );
+        await h.apply(...Array.from({ length: 20 }, (_, i) => postDeleted(`alice-${i}`, T0 + 100)));
+        h.clock.advance(15 * MINUTE_MS);
+        const counts = await h.core.flusher.flushDue();
+        assert.deepEqual([counts.delivered, counts.dropped], [1, 0]);
+        const [notification, ...rest] = await inbox('u-fan');
+        assert.deepEqual(rest, []);
+        assert.deepEqual(
+          [notification?.body, notification?.count, notification?.postIds],
+          ['5 new posts', 5, []],
+        );
+      });
+
+      it('drops a new-post digest once its deleted and blocked posts leave nothing: never "0 new posts"', async () => {
+        open();
+        await fanOfAliceAndBob();
+        // bob's one post is deleted and alice's two are blocked: nothing is left to tell of.
+        await h.apply(
+          postCreated('bob-1', 'b-bob', T0),
+          postCreated('alice-1', 'b-alice', T0 + 1),
+          postCreated('alice-2', 'b-alice', T0 + 2),
+          postDeleted('bob-1', T0 + 10),
+          block('u-fan', 'b-alice', T0 + 20),
+        );
+        h.clock.advance(15 * MINUTE_MS);
+        const [digest] = await h.core.stores.digests.claimDue(h.clock.nowMs, 10, 30_000);
+        assert.ok(digest);
+        const outcome = await h.core.pipeline.run(candidateOf(digest), h.clock.nowMs);
+        assert.deepEqual(outcome, {
+          outcome: 'dropped',
+          policy: 'deleted-post',
+          reason: 'nothing-left',
+        });
+        assert.deepEqual(await inbox('u-fan'), []);
       });
     });
 

@@ -46,7 +46,8 @@ export class NotificationRenderer {
           this.livePosts(candidate.postIds),
         ]);
         // Every post digested counts, not only the LISTED_POSTS it links to; the listed ones
-        // deleted meanwhile do not.
+        // deleted meanwhile do not (the deleted-post policy left them out already and dropped
+        // a candidate with none left; this catches one deleted since).
         const count = Math.max(
           postIds.length,
           candidate.count - (candidate.postIds.length - postIds.length),
@@ -105,7 +106,7 @@ export class NotificationRenderer {
     return blogIds.map((blogId, i) => blogs[i]?.name || blogId);
   }
 
-  /** The posts not deleted meanwhile (the policy dropped the candidate if none is left). */
+  /** The posts not deleted meanwhile (the policies left out those deleted before they looked). */
   private async livePosts(postIds: readonly string[]): Promise<string[]> {
     const posts = await Promise.all(postIds.map((postId) => this.directory.post(postId)));
     return postIds.filter((_, i) => posts[i]?.deleted !== true);
