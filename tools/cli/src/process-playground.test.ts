@@ -39,17 +39,21 @@ describe('the process playground (every service a child process, on Redis)', fun
     const lines: string[] = [];
     output.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n')));
     const playground = await startProcessPlayground(await playgroundOptions(prefix, output));
+    // How long the stop took and how each child ended, for the failure message: a child ended
+    // by SIGKILL after the grace period hung; one ended by SIGTERM had no handler yet.
+    const stopStarted = Date.now();
     try {
       await playground.shutdown();
     } finally {
       await testRedis(prefix).cleanup();
     }
+    const stopMs = Date.now() - stopStarted;
     for (const service of PLAYGROUND_SERVICES) {
       assert.ok(
         lines.some(
           (line) => line.startsWith(`[${service}]`) && line.includes(`${service} stopped`),
         ),
-        `${service} drained and said so; its output:\n${lines.filter((line) => line.startsWith(`[${service}]`)).join('\n')}`,
+        `${service} drained and said so (the stop took ${stopMs} ms; ended by ${playground.exits[service] ?? 'nothing recorded'}); its output:\n${lines.filter((line) => line.startsWith(`[${service}]`)).join('\n')}`,
       );
     }
   });

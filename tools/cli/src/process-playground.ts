@@ -58,6 +58,8 @@ export interface ProcessPlaygroundOptions {
 export interface ProcessPlayground extends Playground {
   /** Rejects when a service exits while the playground is meant to be running. */
   readonly failed: Promise<never>;
+  /** How each child that has ended ended (`code 0`, `SIGKILL`), by service. */
+  readonly exits: Readonly<Partial<Record<PlaygroundService, string>>>;
   /**
    * Runs `work` against the running services, and rejects with a service's exit as soon as
    * one dies (what a call to the dead service would say instead tells less), aborting the
@@ -100,6 +102,7 @@ export async function startProcessPlayground(
   }
 
   const children = new Map<PlaygroundService, ChildProcess>();
+  const exits: Partial<Record<PlaygroundService, string>> = {};
   let stopping = false;
   let reportFailure: (error: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => {
@@ -123,6 +126,7 @@ export async function startProcessPlayground(
     children.set(name, child);
     forwardLines(child, name, options.output);
     child.once('exit', (code, signal) => {
+      exits[name] = signal ?? `code ${code}`;
       if (stopping || options.interrupt?.aborted) return;
       reportFailure(
         new CommandFailedError(
@@ -163,6 +167,7 @@ export async function startProcessPlayground(
     runtime,
     consumerGroups: consumerGroupsOf(consumerNameOf('search')),
     failed,
+    exits,
     whileRunning: async (work, interrupt) => {
       const died = new AbortController();
       failed.catch((error: unknown) => died.abort(error));
