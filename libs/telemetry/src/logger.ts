@@ -55,7 +55,10 @@ export function createLogger(service: string, options: LoggerOptions = {}): Logg
         return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
       },
     },
-    options.destination ?? pino.destination(1),
+    // Synchronous: a line is on stdout before the next statement runs, so the last lines of a
+    // process that exits right after them (a drain that had nothing to wait for) are not left
+    // in an asynchronous write that exit cuts short.
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }
 
