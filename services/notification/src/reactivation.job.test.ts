@@ -4,13 +4,14 @@ import { ConfigError } from '@feedmesh/errors';
 import { waitUntilDrained } from '@feedmesh/events';
 import { waitFor } from '@feedmesh/testing';
 import { InMemoryDigestStore } from './digest-store.js';
-import { assembleNotification, NOTIFICATION_GROUP, notificationConsumeOptions } from './index.js';
+import { assembleNotification, NOTIFICATION_GROUP } from './index.js';
 import { ReactivationJob } from './reactivation.job.js';
 import type { ReactivationPicker } from './reactivation.picker.js';
 import { InMemorySessionStore } from './session-store.js';
 import { blogCreated, FakeClock, postCreated, T0 } from './test-fixtures/events.js';
 import { FakeMesh } from './test-fixtures/fake-mesh.js';
 import {
+  consumeHeldBefore,
   HANDLED_BY_HAND,
   silentLogger,
   testRuntime,
@@ -116,18 +117,11 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
         late,
       ]);
       // The group reads from the beginning; it is slow to get to the later session.
-      let release = (): void => {};
-      const released = new Promise<void>((resolve) => (release = resolve));
-      const options = notificationConsumeOptions(core, { config, runtime });
-      const handle = options.batchHandler!;
-      const consumer = await runtime.eventLog.consume({
-        ...options,
-        handler: undefined,
-        batchHandler: async (events, deliveries) => {
-          if (events.some((event) => event.eventId === late.eventId)) await released;
-          return handle(events, deliveries);
-        },
-      });
+      const { consumer, release } = await consumeHeldBefore(
+        core,
+        { config, runtime },
+        late.eventId,
+      );
       try {
         await waitFor(
           'the early session read',

@@ -2,10 +2,15 @@ import assert from 'node:assert/strict';
 import { notificationv1 } from '@feedmesh/contracts';
 import { waitUntilDrained } from '@feedmesh/events';
 import { waitFor } from '@feedmesh/testing';
-import { assembleNotification, NOTIFICATION_GROUP, notificationConsumeOptions } from './index.js';
+import { assembleNotification, NOTIFICATION_GROUP } from './index.js';
 import { blogCreated, FakeClock, like, postCreated, T0 } from './test-fixtures/events.js';
 import { FakeMesh } from './test-fixtures/fake-mesh.js';
-import { silentLogger, testRuntime, type StoreKind } from './test-fixtures/harness.js';
+import {
+  consumeHeldBefore,
+  silentLogger,
+  testRuntime,
+  type StoreKind,
+} from './test-fixtures/harness.js';
 
 const { NotificationType } = notificationv1;
 const HOUR_MS = 60 * 60 * 1000;
@@ -51,18 +56,11 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
         postCreated('hot-cat', 'b-art', T0 - HOUR_MS, ['cats']),
       ]);
       // The group reads from the beginning; it is slow to get to the later like.
-      let release = (): void => {};
-      const released = new Promise<void>((resolve) => (release = resolve));
-      const options = notificationConsumeOptions(core, { config, runtime });
-      const handle = options.batchHandler!;
-      const consumer = await runtime.eventLog.consume({
-        ...options,
-        handler: undefined,
-        batchHandler: async (events, deliveries) => {
-          if (events.some((event) => event.eventId === lateLike.eventId)) await released;
-          return handle(events, deliveries);
-        },
-      });
+      const { consumer, release } = await consumeHeldBefore(
+        core,
+        { config, runtime },
+        lateLike.eventId,
+      );
       try {
         await waitFor(
           'the old like and the trending post read',

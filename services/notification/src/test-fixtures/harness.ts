@@ -1,9 +1,11 @@
 import { createRuntime, loadConfig, type Logger, type Runtime } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
 import { testRedisUrl } from '@feedmesh/testing';
+import type { Consumer } from '@feedmesh/events';
 import {
   assembleNotification,
   notificationConfigShape,
+  notificationConsumeOptions,
   type NotificationConfig,
   type NotificationCore,
   type NotificationOptions,
@@ -20,6 +22,30 @@ export const silentLogger: Logger = createLogger('notification-test', { level: '
  * has always handled everything there is, as far as the trending and reactivation jobs can tell.
  */
 export const HANDLED_BY_HAND: CatchUp = { caughtUp: async () => true };
+
+/**
+ * The service's consumer of the log, held before the batch that holds `eventId` until
+ * `release()`: a group replaying the log that has not yet read that far.
+ */
+export async function consumeHeldBefore(
+  core: NotificationCore,
+  deps: { readonly config: NotificationConfig; readonly runtime: Runtime },
+  eventId: string,
+): Promise<{ consumer: Consumer; release: () => void }> {
+  let release = (): void => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const options = notificationConsumeOptions(core, deps);
+  const handle = options.batchHandler!;
+  const consumer = await deps.runtime.eventLog.consume({
+    ...options,
+    handler: undefined,
+    batchHandler: async (events, deliveries) => {
+      if (events.some((event) => event.eventId === eventId)) await released;
+      return handle(events, deliveries);
+    },
+  });
+  return { consumer, release };
+}
 
 export type StoreKind = 'memory' | 'redis';
 
