@@ -35,6 +35,79 @@ describe('TagVocabulary', () => {
     assert.equal(tagKey('photos'), 'photo');
   });
 
+  it('folds a regular English plural as its last word, and only that', () => {
+    const folded: Array<[string, string]> = [
+      ['cats', 'cat'],
+      ['Cats', 'cat'],
+      ['puppies', 'puppy'],
+      ['boxes', 'box'],
+      ['churches', 'church'],
+      ['wolves', 'wolf'],
+      ['heroes', 'hero'],
+      ['photos', 'photo'],
+      ['glasses of wine', 'glasses of wine'],
+      ['movies', 'movie'],
+      ['cookies', 'cookie'],
+      ['selfies', 'selfie'],
+      ['hoodies', 'hoodie'],
+      ['tacos', 'taco'],
+      ['lenses', 'lens'],
+      ['Cute Cats', 'cute cat'],
+    ];
+    for (const [tag, key] of folded) assert.equal(tagKey(tag), key, tag);
+  });
+
+  it('leaves names, acronyms, short words and words that only end in "s" as they are', () => {
+    const kept: Array<[string, string]> = [
+      // Mixed case is a name's spelling; all capitals an acronym or a name (the musical CATS).
+      ['iOS', 'ios'],
+      ['macOS', 'macos'],
+      ['BTS', 'bts'],
+      ['DOS', 'dos'],
+      ['CATS', 'cats'],
+      // Three letters or fewer: "its", "gas", "bus" are no plurals of "it", "ga", "bu".
+      ['its', 'its'],
+      ['gas', 'gas'],
+      ['bus', 'bus'],
+      ['bts', 'bts'],
+      // -ss, -us, -is, -os (a singular Greek or Latin ending), -as, -ics.
+      ['glass', 'glass'],
+      ['swiss', 'swiss'],
+      ['boss', 'boss'],
+      ['Paris', 'paris'],
+      ['chaos', 'chaos'],
+      ['kudos', 'kudos'],
+      ['ethos', 'ethos'],
+      ['cosmos', 'cosmos'],
+      ['atlas', 'atlas'],
+      ['physics', 'physics'],
+      // Words and names that are not plurals.
+      ['always', 'always'],
+      ['sometimes', 'sometimes'],
+      ['this', 'this'],
+      ['does', 'does'],
+      ['news', 'news'],
+      ['series', 'series'],
+      ['species', 'species'],
+      ['lens', 'lens'],
+      ['Mars', 'mars'],
+      ['Texas', 'texas'],
+      ['Athens', 'athens'],
+      ['Wales', 'wales'],
+      ['Los Angeles', 'los angeles'],
+      ['Star Wars', 'star wars'],
+      ['the simpsons', 'the simpsons'],
+      ['pants', 'pants'],
+      ['glasses', 'glasses'],
+      ['thanks', 'thanks'],
+      // Not plain Latin letters.
+      ['cafés', 'cafés'],
+      ['k-dramas', 'k-dramas'],
+      ['mp3s', 'mp3s'],
+    ];
+    for (const [tag, key] of kept) assert.equal(tagKey(tag), key, tag);
+  });
+
   it('maps spelling variants onto the most used one', () => {
     const vocabulary = TagVocabulary.train([
       ['sci-fi'],

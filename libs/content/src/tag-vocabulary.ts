@@ -1,4 +1,4 @@
-import pluralize from 'pluralize';
+import { singularTagWord } from './tag-plural.js';
 
 /** Tags longer than this are sentences, not tags, and are dropped. */
 const MAX_TAG_LENGTH = 64;
@@ -12,11 +12,6 @@ const MAX_TAGS_COUNTED = 30;
  */
 const INVISIBLE =
   /[\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu;
-/**
- * Last words that end like a plural but are not one: fields ("physics", "politics") and names
- * ending in "as" ("texas", "las vegas", "canvas"). The price: "ideas" stays apart from "idea".
- */
-const NOT_PLURAL = /(ics|as)$/;
 /** What makes a tag more than punctuation: a letter, a digit, an emoji or a flag's letters. */
 const MEANINGFUL = /[\p{L}\p{N}\p{Extended_Pictographic}\p{Regional_Indicator}]/u;
 /**
@@ -29,32 +24,26 @@ const NOT_COMPACT =
 /**
  * A tag's rule-based key: Unicode-normalized, invisible characters removed, lower-case (a
  * dotted capital I is an i), without leading '#', '_' and runs of spaces as one space, and
- * its last word singular ("Cute Cats" -> "cute cat"). Only a last word that looks like a
- * regular English plural is touched, so names ("james bond", "texas") survive. Empty for a
- * tag that is only punctuation; an emoji is a tag ("🌸", "🏳️‍🌈", "🇫🇷").
+ * its last word singular when it is plainly a regular English plural ("Cute Cats" -> "cute
+ * cat", "puppies" -> "puppy"). The plural is read from the tag as spelled, case and all, and
+ * folded conservatively (see `singularTagWord`), since tags are often names: "iOS", "BTS",
+ * "texas", "star wars", "chaos" and "always" stay as they are. Empty for a tag that is only
+ * punctuation; an emoji is a tag ("🌸", "🏳️‍🌈", "🇫🇷").
  */
 export function tagKey(raw: string): string {
-  const cleaned = raw
+  const spelled = raw
     .normalize('NFKC')
     .replace(INVISIBLE, '')
-    .toLowerCase()
-    .replace(/i\u0307/gu, 'i')
     .replace(/^[#\s]+/u, '')
     .replace(/[_\s]+/gu, ' ')
     .trim();
+  const cleaned = spelled.toLowerCase().replace(/i\u0307/gu, 'i');
   if (cleaned === '' || cleaned.length > MAX_TAG_LENGTH || !MEANINGFUL.test(cleaned)) {
     return '';
   }
   const parts = cleaned.split(' ');
-  const last = parts[parts.length - 1]!;
-  if (
-    /^[a-z]{2,}s$/.test(last) &&
-    !/(ss|us|is)$/.test(last) &&
-    !NOT_PLURAL.test(last) &&
-    pluralize.isPlural(last)
-  ) {
-    parts[parts.length - 1] = pluralize.singular(last);
-  }
+  // Lower-casing adds or removes no spaces: the last words of the two spellings are one word.
+  parts[parts.length - 1] = singularTagWord(parts.at(-1)!, spelled.split(' ').at(-1)!);
   return parts.join(' ');
 }
 

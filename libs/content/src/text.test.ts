@@ -42,6 +42,19 @@ describe('text', () => {
     );
   });
 
+  it('reads HTML character references as the characters they stand for, not as words', () => {
+    assert.deepEqual(words('Tom &amp; Jerry'), ['tom', 'jerry']);
+    assert.deepEqual(words('caf&eacute; &quot;au&nbsp;lait&quot;'), ['café', 'au', 'lait']);
+    assert.deepEqual(words('don&#39;t &#233;t&#xE9; &#x1F338;'), ['dont', 'été']);
+    assert.deepEqual(
+      terms('&lt;b&gt;Tom&lt;/b&gt; &amp;&nbsp;Jerry&hellip;').map((t) => t.word),
+      ['tom', 'jerry'],
+    );
+    assert.deepEqual(shingles('Tom &amp; Jerry &amp; Spike'), ['tom jerry spike']);
+    // Only a complete reference is one: an ampersand in plain text stays plain text.
+    assert.deepEqual(words('AT&T R&D'), ['at', 't', 'r', 'd']);
+  });
+
   it('finds http(s) and www links', () => {
     assert.deepEqual(findLinks('see https://a.example/x and www.b.example, not c.example'), [
       'https://a.example/x',

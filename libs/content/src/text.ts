@@ -19,6 +19,7 @@ import {
   tur,
   ukr,
 } from 'stopword';
+import { decodeCharacterReferences } from './character-references.js';
 import { detectLanguage } from './language.js';
 
 const URL_PATTERN = /\b(?:https?:\/\/|www\.)[^\s<>"']+/giu;
@@ -63,19 +64,25 @@ const OTHER_STOPWORDS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
   ]),
 );
 
-/** The links in a text (http(s) URLs and bare www. addresses). */
+/*
+ * Each exported function here takes a post's raw text and decodes its HTML character
+ * references itself, exactly once (decoding twice would turn the text "&amp;lt;" into "<").
+ */
+
+/** The links in a text (http(s) URLs and bare www. addresses), character references decoded. */
 export function findLinks(text: string): string[] {
-  return text.match(URL_PATTERN) ?? [];
+  return decodeCharacterReferences(text).match(URL_PATTERN) ?? [];
 }
 
-/** The text with its links blanked out. */
+/** The text with its character references decoded and its links blanked out. */
 export function withoutLinks(text: string): string {
-  return text.replace(URL_PATTERN, ' ');
+  return decodeCharacterReferences(text).replace(URL_PATTERN, ' ');
 }
 
 /**
- * Lower-cased, NFKC-normalized words of a text, links removed, apostrophes dropped ("don't" is
- * "dont"). Chinese, Japanese, Thai and other scripts without spaces are split into words.
+ * Lower-cased, NFKC-normalized words of a text, HTML character references decoded ("Tom &amp;
+ * Jerry" is "tom", "jerry"), links removed, apostrophes dropped ("don't" is "dont"). Chinese,
+ * Japanese, Thai and other scripts without spaces are split into words.
  */
 export function words(text: string): string[] {
   const found = withoutLinks(text).normalize('NFKC').toLowerCase().match(WORD_PATTERN) ?? [];

@@ -32,6 +32,18 @@ describe('understandPost', () => {
     assert.equal(understood.signals.redundantTags, 0);
   });
 
+  it('reads a text that came with HTML entities as the plain text it stands for', () => {
+    const text =
+      'Tom &amp; Jerry&#39;s &quot;caf&eacute;&quot; cartoon&nbsp;marathon &mdash; Tom &amp; Jerry all night';
+    const understood = understandPost({ ...post, text }, {}, { keywordLimit: 30 });
+    const keywords = understood.keywords.map((k) => k.term);
+    for (const entityName of ['amp', 'quot', 'eacut', 'nbsp', 'mdash', '39'])
+      assert.ok(!keywords.includes(entityName), `no keyword "${entityName}" in ${keywords}`);
+    assert.ok(understood.keywords.some((k) => k.word === 'café'));
+    // tom, jerrys, café, cartoon, marathon, tom, jerry, all, night
+    assert.equal(understood.signals.wordCount, 9);
+  });
+
   it('maps learned synonyms and infers tags for a post with too few', () => {
     const vocabulary = TagVocabulary.train([
       ...Array.from({ length: 4 }, () => ['baking', 'bread']),
