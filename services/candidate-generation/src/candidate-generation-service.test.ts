@@ -87,6 +87,12 @@ for (const mode of ['embedded', 'Redis'] as const) {
       for (let i = 0; i < 12; i++) {
         await publish(engagement(`fan${i}`, 'p1', NOW - 30 * MINUTE + i * MINUTE));
       }
+      // Every event applied before the first test: a test comparing two answers must not see
+      // the consumer apply the last likes between them (the trending score went 11 -> 12).
+      const everything = await runtime.eventLog.endMark();
+      await waitFor('the consumer to apply every event', () =>
+        runtime.eventLog.handledUpTo(config.CANDIDATES_CONSUMER_GROUP, everything),
+      );
     });
 
     after(async () => {
