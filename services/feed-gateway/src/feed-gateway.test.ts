@@ -10,7 +10,7 @@ import {
   type Runtime,
   type ServiceClient,
 } from '@feedmesh/service-kit';
-import { createLogger } from '@feedmesh/telemetry';
+import { createLogger, startTelemetry, type InMemoryTelemetry } from '@feedmesh/telemetry';
 import { waitFor } from '@feedmesh/testing';
 import { feedGatewayConfigShape, startFeedGateway, everyStageBudget } from './index.js';
 import { candidate, FakeMesh } from './test-support/fake-mesh.js';
@@ -40,6 +40,8 @@ describe('feed-gateway', () => {
   let server: RunningServer;
   let gateway: Gateway;
   let closeClient: () => void;
+  /** The gateway's log lines at warn and above, parsed. */
+  let logged: Array<Record<string, unknown>>;
 
   /** The gateway over the fake mesh, with `env` over the tests' settings. */
   async function startGateway(env: Record<string, string> = {}): Promise<void> {
@@ -67,7 +69,10 @@ describe('feed-gateway', () => {
     server = await startFeedGateway({
       config,
       runtime,
-      logger: createLogger('gateway', { level: 'silent' }),
+      logger: createLogger('gateway', {
+        level: 'warn',
+        destination: { write: (line: string) => logged.push(JSON.parse(line)) },
+      }),
     });
     const handle = createServiceClient(gatewayv1.FeedGatewayServiceDefinition, server.address, {
       deadlineMs: 5_000,
@@ -84,6 +89,7 @@ describe('feed-gateway', () => {
   }
 
   beforeEach(async () => {
+    logged = [];
     mesh = await new FakeMesh().start();
     log = new InMemoryEventLog();
     await startGateway();
@@ -278,6 +284,118 @@ describe('feed-gateway', () => {
         ['candidate-generation'],
       );
       assert.match(response.degraded[0]!.reason, /^post descriptions unavailable/);
+    });
+
+    it('does not serve a post DescribePosts leaves out as deleted, and gives its place to the next candidate', async () => {
+      // With the feature store down, post.deleted is unknown: DescribePosts is the last word.
+      mesh.candidates = Array.from({ length: 6 }, (_, i) =>
+        candidate(`p${i}`, `b${i}`, [['popular', 6 - i]]),
+      );
+      mesh.deletedPosts = new Set(['p1']);
+      mesh.down.add('feature-store');
+      const first = await feed({ pageSize: 3 });
+      assert.deepEqual(ids(first), ['p0', 'p2', 'p3']);
+      assert.deepEqual(
+        first.items.map((i) => [i.position, i.summary]),
+        [
+          [0, 'post p0'],
+          [1, 'post p2'],
+          [2, 'post p3'],
+        ],
+      );
+      assert.deepEqual(
+        first.degraded.map((d) => d.component),
+        ['feature-store', 'feature-store'],
+      );
+      const second = await feed({ pageSize: 3, cursor: first.nextCursor });
+      assert.deepEqual(ids(second), ['p4', 'p5']);
+      assert.ok(mesh.generateRequests[1]!.excludePostIds.includes('p1'));
+      const impressions = await waitFor('the impressions of both pages', async () => {
+        const found = (await events(log)).filter((e) => e.payload?.$case === 'impression');
+        return found.length >= 5 ? found : undefined;
+      });
+      assert.deepEqual(
+        impressions.map((e) => (e.payload as { value: eventsv1.Impression }).value.postId).sort(),
+        ['p0', 'p2', 'p3', 'p4', 'p5'],
+      );
+    });
+
+    it('ends the feed when the last candidates left are deleted, not before', async () => {
+      mesh.candidates = Array.from({ length: 3 }, (_, i) =>
+        candidate(`p${i}`, `b${i}`, [['popular', 3 - i]]),
+      );
+      mesh.deletedPosts = new Set(['p2']);
+      mesh.down.add('feature-store');
+      const first = await feed({ pageSize: 2 });
+      assert.deepEqual(ids(first), ['p0', 'p1']);
+      assert.notEqual(first.nextCursor, '');
+      const second = await feed({ pageSize: 2, cursor: first.nextCursor });
+      assert.deepEqual(ids(second), []);
+      assert.equal(second.nextCursor, '');
+    });
+
+    it('orders by source score when the ranker answers fewer values than candidates, and says so', async () => {
+      mesh.candidates = [
+        candidate('low', 'b1', [['popular', 1]]),
+        candidate('high', 'b2', [['popular', 9]]),
+      ];
+      mesh.rankerValues = new Map([
+        ['low', 0.9],
+        ['high', 0.1],
+      ]);
+      mesh.rankerShort = true;
+      const response = await feed();
+      assert.deepEqual(ids(response), ['high', 'low']);
+      assert.equal(response.model, '');
+      assert.deepEqual(
+        response.degraded.map((d) => d.component),
+        ['ranker'],
+      );
+      assert.match(response.degraded[0]!.reason, /^ranker unavailable.*1 value.* 2 candidates/);
+    });
+
+    it('orders by source score when the feature store answers fewer rows than posts asked, and says so', async () => {
+      mesh.candidates = [
+        candidate('low', 'b1', [['popular', 1]]),
+        candidate('high', 'b2', [['popular', 9]]),
+      ];
+      mesh.rankerValues = new Map([
+        ['low', 0.9],
+        ['high', 0.1],
+      ]);
+      mesh.featuresShort = true;
+      const response = await feed();
+      assert.deepEqual(ids(response), ['high', 'low']);
+      assert.equal(response.model, '');
+      assert.deepEqual(
+        response.degraded.map((d) => d.component),
+        ['feature-store'],
+      );
+      assert.match(response.degraded[0]!.reason, /^features unavailable.*1 row.* 2 posts/);
+      assert.equal(mesh.rankRequests.length, 0);
+    });
+
+    it('drops a candidate whose ids are malformed instead of losing the features of the whole page', async () => {
+      mesh.candidates = [
+        candidate('p1', 'b1', [['popular', 1]]),
+        candidate('bad id!', 'b2', [['popular', 5]]),
+        candidate('p3', 'b3 ', [['popular', 5]]),
+        candidate('p4', 'b4', [['popular', 5]], { reblogOf: 'x'.repeat(65) }),
+        candidate('', 'b5', [['popular', 5]]),
+        candidate('p2', 'b2', [['popular', 2]]),
+      ];
+      mesh.rankerValues = new Map([
+        ['p1', 0.9],
+        ['p2', 0.1],
+      ]);
+      const response = await feed();
+      assert.deepEqual(ids(response), ['p1', 'p2']);
+      assert.equal(response.model, 'feed@v1');
+      assert.deepEqual(response.degraded, []);
+      assert.deepEqual(
+        response.items.map((i) => i.summary),
+        ['post p1', 'post p2'],
+      );
     });
 
     it('filters hidden posts, blocked and own blogs, what was served, duplicate reblogs and spam', async () => {
@@ -685,6 +803,94 @@ describe('feed-gateway', () => {
       );
     });
 
+    it('logs no impression of a page whose caller gave up before it was ready', async () => {
+      mesh.candidates = [candidate('p1', 'b1', [['popular', 1]])];
+      mesh.rankerHangs = true;
+      const controller = new AbortController();
+      const call = gateway.getFeed(
+        { userId: 'u1', surface: DASHBOARD, tag: '', pageSize: 10, cursor: '' },
+        { signal: controller.signal },
+      );
+      await waitFor('the ranker to be asked', () => mesh.rankRequests.length > 0);
+      controller.abort();
+      await assert.rejects(call);
+      // The pipeline goes on to the page's description, which fails at once: the caller is gone.
+      await waitFor('the page to be described after the caller left', () =>
+        logged.find(
+          (line) =>
+            line['msg'] === 'feed stage failed open' &&
+            line['component'] === 'candidate-generation',
+        ),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      const impressions = (await events(log)).filter((e) => e.payload?.$case === 'impression');
+      assert.deepEqual(impressions, []);
+    });
+
+    it('logs each stage that failed open with the request id the response carries', async () => {
+      mesh.candidates = [candidate('pop', 'b1', [['popular', 3]])];
+      mesh.down.add('ranker');
+      const response = await feed();
+      const lines = logged.filter((line) => line['msg'] === 'feed stage failed open');
+      assert.deepEqual(
+        lines.map((line) => [line['requestId'], line['userId'], line['component']]),
+        [[response.requestId, 'u1', 'ranker']],
+      );
+    });
+
+    describe('metrics', () => {
+      let telemetry: InMemoryTelemetry;
+
+      before(() => {
+        telemetry = startTelemetry({ serviceName: 'feed-gateway-test', inMemory: true });
+      });
+
+      after(() => telemetry.shutdown());
+
+      /** The counter's value by its component attribute ('' for none). */
+      async function counter(name: string): Promise<Record<string, number>> {
+        const metric = (await telemetry.collectMetrics()).find(
+          (candidate) => candidate.descriptor.name === name,
+        );
+        const points = (metric?.dataPoints ?? []) as Array<{
+          attributes: Record<string, unknown>;
+          value: number;
+        }>;
+        return Object.fromEntries(
+          points.map((point) => [
+            String(point.attributes['feedmesh.component'] ?? ''),
+            point.value,
+          ]),
+        );
+      }
+
+      it('counts the stages that failed open, by component, though the call succeeded', async () => {
+        const before = await counter('feedmesh.feed.degraded');
+        mesh.candidates = [candidate('pop', 'b1', [['popular', 3]])];
+        mesh.down.add('feature-store');
+        await feed();
+        const after = await counter('feedmesh.feed.degraded');
+        assert.equal((after['feature-store'] ?? 0) - (before['feature-store'] ?? 0), 2);
+      });
+
+      it('counts the impressions the event log did not take, and logs them with the request id', async () => {
+        const before = await counter('feedmesh.feed.impressions_lost');
+        mesh.candidates = [
+          candidate('p1', 'b1', [['popular', 3]]),
+          candidate('p2', 'b2', [['popular', 2]]),
+        ];
+        await log.close();
+        const response = await feed();
+        assert.equal(response.items.length, 2);
+        await waitFor('the lost impressions counted', async () => {
+          const after = await counter('feedmesh.feed.impressions_lost');
+          return (after[''] ?? 0) - (before[''] ?? 0) === 2 ? true : undefined;
+        });
+        const line = logged.find((l) => l['msg'] === 'impressions not logged');
+        assert.equal(line?.['requestId'], response.requestId);
+      });
+    });
+
     it('logs an impression per served item with the features the ranker saw, and which were missing', async () => {
       mesh.candidates = [candidate('p1', 'b1', [['popular', 1]])];
       mesh.unknownPosts = new Set(['p1']);
@@ -865,6 +1071,25 @@ describe('feed-gateway', () => {
       assert.deepEqual(
         response.hits.map((h) => h.postId),
         ['t2', 't1'],
+      );
+    });
+
+    it('falls back to text order when the ranker answers fewer values than hits, and says so', async () => {
+      mesh.searchHits = [hit('t1', 3), hit('t2', 2.9)];
+      mesh.rankerValues = new Map([
+        ['t1', 0],
+        ['t2', 1],
+      ]);
+      mesh.rankerShort = true;
+      const response = await search({ userId: 'u1' });
+      assert.deepEqual(
+        response.hits.map((h) => h.postId),
+        ['t1', 't2'],
+      );
+      assert.equal(response.ranking, gatewayv1.SearchRanking.SEARCH_RANKING_TEXT);
+      assert.deepEqual(
+        response.degraded.map((d) => d.component),
+        ['ranker'],
       );
     });
 

@@ -1,6 +1,7 @@
 import { gatewayv1, searchv1, type commonv1 } from '@feedmesh/contracts';
 import type { Logger } from '@feedmesh/service-kit';
 import type { Downstream } from './downstream.js';
+import { valuePerCandidate } from './feed/scorers.js';
 
 /**
  * Search at the gateway: text relevance from the search service, then, for a known reader,
@@ -83,7 +84,7 @@ export class PersonalSearch {
       { deadline, signal },
     );
     const text = relativeToBest(hits.map((h) => h.score));
-    const personal = minMax(hits.map((_, i) => ranked.values[i] ?? 0));
+    const personal = minMax(Array.from(valuePerCandidate(ranked, hits.length)));
     const w = this.options.textWeight;
     return hits
       .map((hit, i) => ({ ...hit, score: w * (text[i] ?? 0) + (1 - w) * (personal[i] ?? 0) }))

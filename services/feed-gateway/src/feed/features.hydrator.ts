@@ -1,4 +1,5 @@
 import { isMissing, type PackedMatrix, type PackedVector } from '@feedmesh/contracts';
+import { InternalError } from '@feedmesh/errors';
 import type { FeatureStoreClient } from '../downstream.js';
 import type { FeedCandidate } from './feed-query.js';
 
@@ -24,7 +25,20 @@ export class FeaturesHydrator {
     const postIds = new Array<string>(candidates.length);
     for (let i = 0; i < candidates.length; i++) postIds[i] = candidates[i]!.postId;
     // The packed decoder gives a response without user or candidates empty ones.
-    return this.featureStore.getFeatures({ userId, postIds }, { deadline: deadlineMs, signal });
+    const features = await this.featureStore.getFeatures(
+      { userId, postIds },
+      { deadline: deadlineMs, signal },
+    );
+    // One row per post asked: another shape leaves no telling which row is whose, and the
+    // ranker and the impressions (training data) would take one post's features for another's.
+    const { rows, names, values } = features.candidates;
+    if (rows !== postIds.length || values.length !== rows * names.length) {
+      throw new InternalError(
+        `the feature store answered ${rows} row(s) of ${values.length} values for ` +
+          `${postIds.length} posts and ${names.length} columns`,
+      );
+    }
+    return features;
   }
 }
 

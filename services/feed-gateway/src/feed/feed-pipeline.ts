@@ -6,6 +6,7 @@ import {
   type rankerv1,
 } from '@feedmesh/contracts';
 import type { EventLog } from '@feedmesh/events';
+import { throwIfAborted } from 'abort-controller-x';
 import type { Logger } from '@feedmesh/service-kit';
 import { withSpan } from '@feedmesh/telemetry';
 import type { Downstream } from '../downstream.js';
@@ -31,6 +32,7 @@ import { HiddenPostFilter } from './filters/hidden-post.filter.js';
 import { OwnPostFilter } from './filters/own-post.filter.js';
 import { PreviouslyServedFilter } from './filters/previously-served.filter.js';
 import type { FeedExperiments } from './feed-experiments.js';
+import { createFeedMetrics, type FeedMetrics } from './feed-metrics.js';
 import { ImpressionLoggingSideEffect, type ServedItem } from './impression-logging.side-effect.js';
 import { MeshCandidateSource, PopularFallback } from './mesh-candidate.source.js';
 import { RankerScorer, SourceScoreScorer } from './scorers.js';
@@ -73,6 +75,8 @@ export interface FeedRequest {
 }
 
 const NO_MISSING = new Uint8Array(0);
+/** DescribePosts calls for one page: the page, then the places of deleted posts, twice at most. */
+const DESCRIBE_ROUNDS = 3;
 
 const DEFAULT_REASONS: Record<string, string> = {
   following: 'from a blog you follow',
@@ -110,6 +114,7 @@ export class FeedPipeline {
   private readonly fallbackScorer = new SourceScoreScorer();
   private readonly selectors: readonly Selector[];
   private readonly impressions: ImpressionLoggingSideEffect;
+  private readonly metrics: FeedMetrics = createFeedMetrics();
 
   constructor(
     private readonly deps: {
@@ -138,7 +143,7 @@ export class FeedPipeline {
       new InNetworkBalanceSelector(mixer),
       new NewCreatorQuotaSelector(mixer),
     ];
-    this.impressions = new ImpressionLoggingSideEffect(deps.eventLog, deps.logger);
+    this.impressions = new ImpressionLoggingSideEffect(deps.eventLog, deps.logger, this.metrics);
   }
 
   run(request: FeedRequest, signal: AbortSignal): Promise<gatewayv1.GetFeedResponse> {
@@ -190,6 +195,7 @@ export class FeedPipeline {
 
     query.user =
       (await this.stage(
+        query,
         degraded,
         'feature-store',
         'user context unavailable; not personalized',
@@ -217,6 +223,7 @@ export class FeedPipeline {
 
     const features = candidates.length
       ? await this.stage(
+          query,
           degraded,
           'feature-store',
           'features unavailable; ordered by source score and recency',
@@ -243,6 +250,7 @@ export class FeedPipeline {
       const scored = this.keepRows(candidates, rows, features);
       model =
         (await this.stage(
+          query,
           degraded,
           'ranker',
           'ranker unavailable; ordered by source score and recency',
@@ -262,21 +270,7 @@ export class FeedPipeline {
     if (!model) this.fallbackScorer.score(candidates, this.deps.now());
 
     for (const selector of this.selectors) candidates = selector.select(query, candidates);
-    const page = candidates.slice(0, query.pageSize);
-    // Candidates arrive without display fields (the ranking view): only the page is described.
-    const descriptions = page.length
-      ? await this.stage(
-          degraded,
-          'candidate-generation',
-          'post descriptions unavailable; items without summary and tags',
-          () =>
-            this.candidateSource.describe(
-              page,
-              query.clock.budget('describe', config.budgets.describe),
-              query.clock.signal,
-            ),
-        )
-      : undefined;
+    const { page, descriptions, gone } = await this.describePage(query, candidates, degraded);
 
     const served: ServedItem[] = page.map((candidate, index) => {
       const item = toFeedItem(
@@ -296,32 +290,40 @@ export class FeedPipeline {
         featureMissing: servedFeatureMissing(features, row),
       };
     });
+    // A caller that gave up (its deadline, a cancel) never sees the page: logged, its posts
+    // would count as served, kept from every later page, and train the model as not engaged with.
+    throwIfAborted(signal);
     this.impressions.run(query, served, {
       model,
       featureSchema: features?.schema ?? '',
       atMs: this.deps.now(),
     });
 
-    // The feed goes on after a full page while candidates are left, or candidate-generation may
-    // have more (it returned all it was asked for: the next page asks it to skip this one's). A
-    // degraded candidate-generation does not end it: the next page asks it again.
+    // The feed goes on after a full page (short only of the deleted posts it left out counts)
+    // while candidates are left, or candidate-generation may have more (it returned all it was
+    // asked for: the next page asks it to skip this one's). A degraded candidate-generation does
+    // not end it: the next page asks it again.
+    const looked = page.length + gone.length;
     const more =
       generation.degraded ||
-      (page.length === query.pageSize &&
-        (candidates.length > page.length || generation.mayHaveMore));
+      (looked >= query.pageSize && (candidates.length > looked || generation.mayHaveMore));
     const nextCursor = more
       ? this.deps.cursors.encode({
           userId: query.userId,
           surface: query.surface,
           tag: query.tag,
           position: query.position + page.length,
-          // The roots too: neither the original nor another reblog of it comes back.
+          // The roots too: neither the original nor another reblog of it comes back. The deleted
+          // posts left out too, so that the next page does not ask for them again.
           served: [
             ...cursor.served,
-            ...page.flatMap((c) => (c.reblogOf ? [c.postId, c.reblogOf] : [c.postId])),
+            ...[...page, ...gone].flatMap((c) =>
+              c.reblogOf ? [c.postId, c.reblogOf] : [c.postId],
+            ),
           ],
         })
       : '';
+    for (const { component } of degraded) this.metrics.degraded(component);
     return {
       requestId: query.requestId,
       items: served.map((s) => s.item),
@@ -345,6 +347,7 @@ export class FeedPipeline {
       ...seenBefore(query),
     ]);
     const generated = await this.stage(
+      query,
       degraded,
       'candidate-generation',
       'candidate generation unavailable; served the cached popular list',
@@ -365,6 +368,12 @@ export class FeedPipeline {
       const candidates = this.popularFallback.candidates(query.surface, query.tag);
       return { candidates, mayHaveMore: false, degraded: true };
     }
+    if (generated.malformed > 0) {
+      this.deps.logger.warn(
+        { requestId: query.requestId, malformed: generated.malformed },
+        'candidate-generation proposed candidates with malformed ids; left out',
+      );
+    }
     for (const source of generated.droppedSources) {
       degraded.push({ component: `source:${source.source}`, reason: source.error || 'dropped' });
     }
@@ -374,6 +383,70 @@ export class FeedPipeline {
       mayHaveMore: generated.full,
       degraded: generated.droppedSources.length > 0,
     };
+  }
+
+  /**
+   * The page, from the selected candidates in order, and its display fields: candidates arrive
+   * without them (the ranking view), so only what is served is described. DescribePosts leaves
+   * out deleted and unknown posts (deleted since they were proposed, or while the feature store
+   * could not say so): those are not served (`gone`), and the next candidates take their places,
+   * described in turn, for at most DESCRIBE_ROUNDS calls within the deadline. When describing
+   * fails, what is left to describe is served without summaries and tags, as it is.
+   */
+  private async describePage(
+    query: FeedQuery,
+    candidates: readonly FeedCandidate[],
+    degraded: commonv1.Degradation[],
+  ): Promise<{
+    page: FeedCandidate[];
+    descriptions: Map<string, candidatesv1.PostDescription> | undefined;
+    gone: FeedCandidate[];
+  }> {
+    const page: FeedCandidate[] = [];
+    const gone: FeedCandidate[] = [];
+    const descriptions = new Map<string, candidatesv1.PostDescription>();
+    let next = 0;
+    for (let round = 0; round < DESCRIBE_ROUNDS && page.length < query.pageSize; round++) {
+      const asked = candidates.slice(next, next + query.pageSize - page.length);
+      if (asked.length === 0) break;
+      const described = await this.stage(
+        query,
+        degraded,
+        'candidate-generation',
+        round === 0
+          ? 'post descriptions unavailable; items without summary and tags'
+          : 'post descriptions unavailable; the page is short of the deleted posts left out',
+        () =>
+          this.candidateSource.describe(
+            asked,
+            query.clock.budget('describe', this.deps.config.budgets.describe),
+            query.clock.signal,
+          ),
+      );
+      // Undescribed on the first call, the page is served as it is; on a later one, it is
+      // served short of the places the deleted posts left.
+      if (!described) {
+        if (round === 0) return { page: asked, descriptions: undefined, gone };
+        break;
+      }
+      next += asked.length;
+      for (const candidate of asked) {
+        const description = described.get(candidate.postId);
+        if (description === undefined) {
+          gone.push(candidate);
+          continue;
+        }
+        page.push(candidate);
+        descriptions.set(candidate.postId, description);
+      }
+    }
+    if (gone.length > 0) {
+      this.deps.logger.info(
+        { requestId: query.requestId, posts: gone.map((c) => c.postId) },
+        'posts left out of the page: DescribePosts says they are deleted',
+      );
+    }
+    return { page, descriptions, gone };
   }
 
   /**
@@ -416,6 +489,7 @@ export class FeedPipeline {
    * stage, so a service may be named twice, with each stage's reason) and returns undefined.
    */
   private async stage<T>(
+    query: FeedQuery,
     degraded: commonv1.Degradation[],
     component: string,
     reason: string,
@@ -427,7 +501,17 @@ export class FeedPipeline {
       const detail = error instanceof Error ? error.message : String(error);
       // One line, no stack: a stage failing open is expected under load or an outage (the
       // response names it in degraded), and a stack per feed would flood the logs.
-      this.deps.logger.warn({ component, reason, error: detail }, 'feed stage failed open');
+      this.deps.logger.warn(
+        {
+          requestId: query.requestId,
+          userId: query.userId,
+          surface: query.surface,
+          component,
+          reason,
+          error: detail,
+        },
+        'feed stage failed open',
+      );
       degraded.push({ component, reason: `${reason} (${detail})` });
       return undefined;
     }

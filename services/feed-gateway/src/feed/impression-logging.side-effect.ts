@@ -1,6 +1,7 @@
 import type { eventsv1, gatewayv1 } from '@feedmesh/contracts';
 import type { EventLog } from '@feedmesh/events';
 import type { Logger } from '@feedmesh/service-kit';
+import type { FeedMetrics } from './feed-metrics.js';
 import type { FeedQuery } from './feed-query.js';
 
 export interface ServedItem {
@@ -25,6 +26,7 @@ export class ImpressionLoggingSideEffect {
   constructor(
     private readonly eventLog: EventLog,
     private readonly logger: Logger,
+    private readonly metrics: Pick<FeedMetrics, 'impressionsLost'>,
   ) {}
 
   run(
@@ -58,7 +60,11 @@ export class ImpressionLoggingSideEffect {
       }),
     );
     this.eventLog.append(events).catch((error: unknown) => {
-      this.logger.warn({ err: error, requestId: query.requestId }, 'impressions not logged');
+      this.metrics.impressionsLost(events.length);
+      this.logger.warn(
+        { err: error, requestId: query.requestId, impressions: events.length },
+        'impressions not logged',
+      );
     });
   }
 }

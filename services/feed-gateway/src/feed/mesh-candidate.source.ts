@@ -1,4 +1,5 @@
 import { candidatesv1, type commonv1 } from '@feedmesh/contracts';
+import { ID_PATTERN } from '@feedmesh/service-kit';
 import type { CandidateGenerationClient } from '../downstream.js';
 import { fromGenerated, type FeedCandidate } from './feed-query.js';
 
@@ -8,6 +9,8 @@ export interface GeneratedCandidates {
   readonly droppedSources: readonly candidatesv1.SourceReport[];
   /** It returned as many candidates as it was asked for: it may have more. */
   readonly full: boolean;
+  /** Candidates left out because an id of theirs is not an id (see `isWellFormed`). */
+  readonly malformed: number;
 }
 
 /** A GenerateRequest's limits (candidates.proto): posts to skip, and candidates in all. */
@@ -58,8 +61,10 @@ export class MeshCandidateSource {
       },
       { deadline: deadlineMs, signal },
     );
+    const wellFormed = response.candidates.filter(isWellFormed);
     return {
-      candidates: response.candidates.map(fromGenerated),
+      candidates: wellFormed.map(fromGenerated),
+      malformed: response.candidates.length - wellFormed.length,
       droppedSources: response.sources.filter(
         (s) =>
           s.status === candidatesv1.SourceStatus.SOURCE_STATUS_TIMED_OUT ||
@@ -81,6 +86,19 @@ export class MeshCandidateSource {
     );
     return new Map(response.posts.map((post) => [post.postId, post]));
   }
+}
+
+/**
+ * A candidate whose post, blog or root id is not an id (common.proto) would have the feature
+ * store and DescribePosts refuse the whole page's request, and the page lose its features and
+ * descriptions for one bad record: it is left out instead.
+ */
+function isWellFormed(candidate: candidatesv1.Candidate): boolean {
+  return (
+    ID_PATTERN.test(candidate.postId) &&
+    ID_PATTERN.test(candidate.blogId) &&
+    (candidate.reblogOf === '' || ID_PATTERN.test(candidate.reblogOf))
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { rankerv1 } from '@feedmesh/contracts';
+import { InternalError } from '@feedmesh/errors';
 import type { RankerClient } from '../downstream.js';
 import type { FeedCandidate } from './feed-query.js';
 import type { HydratedFeatures } from './features.hydrator.js';
@@ -9,7 +10,11 @@ export class RankerScorer {
 
   constructor(private readonly ranker: RankerClient) {}
 
-  /** Sets each candidate's score to the model's weighed value; returns "name@version". */
+  /**
+   * Sets each candidate's score to the model's weighed value; returns "name@version". Throws,
+   * scoring nothing, when the ranker answers another number of values than candidates: which
+   * value is whose is then unknown, and the impressions would log the model as used.
+   */
   async score(
     candidates: FeedCandidate[],
     features: HydratedFeatures,
@@ -27,10 +32,24 @@ export class RankerScorer {
       },
       { deadline: deadlineMs, signal },
     );
-    const { values } = response;
-    for (let i = 0; i < candidates.length; i++) candidates[i]!.score = values[i] ?? 0;
+    const values = valuePerCandidate(response, candidates.length);
+    for (let i = 0; i < candidates.length; i++) candidates[i]!.score = values[i]!;
     return response.modelVersion ? `${response.model}@${response.modelVersion}` : response.model;
   }
+}
+
+/** The Rank response's values, one per candidate as the contract says, or an InternalError. */
+export function valuePerCandidate(
+  response: { readonly values: ArrayLike<number> },
+  candidates: number,
+): ArrayLike<number> {
+  const { values } = response;
+  if (values.length !== candidates) {
+    throw new InternalError(
+      `the ranker answered ${values.length} value(s) for ${candidates} candidates`,
+    );
+  }
+  return values;
 }
 
 const RECENCY_HALF_LIFE_MS = 24 * 3_600_000;

@@ -1,7 +1,12 @@
 import { candidatesv1, featuresv1, notificationv1, rankerv1, searchv1 } from '@feedmesh/contracts';
 import { createLogger } from '@feedmesh/telemetry';
 import { UnavailableError } from '@feedmesh/errors';
-import { bindService, startGrpcServer, type RunningServer } from '@feedmesh/service-kit';
+import {
+  bindService,
+  requireIds,
+  startGrpcServer,
+  type RunningServer,
+} from '@feedmesh/service-kit';
 
 /**
  * Stand-ins for the gateway's downstream services, served over real gRPC on 127.0.0.1:0, so
@@ -22,6 +27,12 @@ export class FakeMesh {
   unknownPosts = new Set<string>();
   /** Post id -> ranker value. */
   rankerValues = new Map<string, number>();
+  /** The ranker answers nothing until its caller gives up on the call. */
+  rankerHangs = false;
+  /** The ranker answers one value fewer than the rows it was sent (a broken ranker). */
+  rankerShort = false;
+  /** The feature store answers one row fewer than the posts it was asked (a broken store). */
+  featuresShort = false;
   searchHits: searchv1.SearchHit[] = [];
   down = new Set<'feature-store' | 'candidate-generation' | 'ranker' | 'search' | 'notification'>();
   generateRequests: candidatesv1.GenerateRequest[] = [];
@@ -68,22 +79,25 @@ export class FakeMesh {
           },
           getFeatures: async (request) => {
             fail('feature-store');
+            // As the real store: one bad id refuses the whole request.
+            requireIds(request.postIds, 'post_ids', 5_000);
+            const postIds = this.featuresShort ? request.postIds.slice(1) : request.postIds;
             const names = ['post.deleted', 'post.value', 'blog.is_new_creator', 'post.spam_score'];
-            const values = request.postIds.flatMap((id) => [
+            const values = postIds.flatMap((id) => [
               this.deletedPosts.has(id) ? 1 : 0,
               this.rankerValues.get(id) ?? 0,
               this.newCreatorPosts.has(id) ? 1 : 0,
               this.spamPosts.has(id) ? 1 : 0,
             ]);
             const missing = Buffer.alloc(Math.ceil(values.length / 8));
-            request.postIds.forEach((id, row) => {
+            postIds.forEach((id, row) => {
               const at = row * names.length + 1;
               if (this.unknownPosts.has(id)) missing[at >> 3]! |= 1 << (at & 7);
             });
             return {
               schema: 'test',
               user: { names: ['user.x'], values: [1], missing: Buffer.alloc(1) },
-              candidates: { names, rows: request.postIds.length, values, missing },
+              candidates: { names, rows: postIds.length, values, missing },
             };
           },
         }),
@@ -103,12 +117,18 @@ export class FakeMesh {
               : proposed;
             return { candidates, sources: [] };
           },
-          // Display fields from the test's candidates (the generator's view aside).
+          // Display fields from the test's candidates (the generator's view aside); as the real
+          // service, deleted posts are left out, and one bad id refuses the whole request.
           describePosts: async (request) => {
             fail('candidate-generation');
             if (this.describeDown) throw new UnavailableError('describe', 'down for the test');
+            requireIds(request.postIds, 'post_ids', 500);
             this.describeRequests.push(request);
-            const byId = new Map(this.candidates.map((c) => [c.postId, c]));
+            const byId = new Map(
+              this.candidates
+                .filter((c) => !this.deletedPosts.has(c.postId))
+                .map((c) => [c.postId, c]),
+            );
             return {
               posts: request.postIds.flatMap((postId) => {
                 const c = byId.get(postId);
@@ -130,15 +150,22 @@ export class FakeMesh {
           trending: async () => ({ tags: [], posts: [] }),
         }),
         bindService(rankerv1.RankerServiceDefinition, {
-          rank: async (request) => {
+          rank: async (request, context) => {
             fail('ranker');
             this.rankRequests.push(request);
+            if (this.rankerHangs) {
+              await new Promise((_, reject) =>
+                context.signal.addEventListener('abort', () =>
+                  reject(new UnavailableError('ranker', 'the caller gave up')),
+                ),
+              );
+            }
             // Scores come from the features the gateway sent: proves rows stay aligned.
             const matrix = request.candidates!;
             const width = matrix.names.length;
             const valueAt = matrix.names.indexOf('post.value');
             const values = Array.from(
-              { length: matrix.rows },
+              { length: this.rankerShort ? matrix.rows - 1 : matrix.rows },
               (_, row) => matrix.values[row * width + valueAt] ?? 0,
             );
             return { model: 'feed', modelVersion: 'v1', objectives: [], probabilities: [], values };
