@@ -670,6 +670,27 @@ describe('feed-gateway', () => {
       assert.deepEqual(ids(await feed()), ['new']);
     });
 
+    it('names a tag page as candidate-generation does: "Music" and "music" are one page', async () => {
+      mesh.candidates = Array.from({ length: 5 }, (_, i) =>
+        candidate(`m${i}`, `b${i}`, [['tags', 1]], { tags: ['music'] }),
+      );
+      const TAG = commonv1.Surface.SURFACE_TAG;
+      const first = await feed({ surface: TAG, tag: 'Music', pageSize: 2 });
+      assert.equal(mesh.generateRequests.at(-1)!.tag, 'music');
+      const second = await feed({
+        surface: TAG,
+        tag: 'music',
+        pageSize: 2,
+        cursor: first.nextCursor,
+      });
+      assert.equal(second.items.length, 2, 'the cursor of "Music" reads on "music"');
+      assert.deepEqual(
+        ids(second).filter((id) => ids(first).includes(id)),
+        [],
+        'page 2 repeats nothing of page 1',
+      );
+    });
+
     it('serves the original when the reblog preferred over it is deleted or spam', async () => {
       mesh.candidates = [
         candidate('X', 'bx', [['popular', 1]]),
@@ -961,6 +982,7 @@ describe('feed-gateway', () => {
         [{ surface: commonv1.Surface.SURFACE_TAG }, /^tag: is required/],
         [{ surface: commonv1.Surface.SURFACE_TAG, tag: '   ' }, /^tag: must not be blank/],
         [{ surface: commonv1.Surface.SURFACE_TAG, tag: '#art' }, /^tag: must be given without/],
+        [{ surface: commonv1.Surface.SURFACE_TAG, tag: '\u200b\u200b' }, /^tag: must not be blank/],
         [{ cursor: 'forged.cursor' }, /^cursor: was not issued/],
       ];
       for (const [request, message] of cases) {

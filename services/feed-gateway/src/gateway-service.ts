@@ -1,5 +1,6 @@
 import { commonv1, gatewayv1, searchv1, type eventsv1 } from '@feedmesh/contracts';
 import type { EventLog } from '@feedmesh/events';
+import { normalizeTag } from '@feedmesh/embeddings';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import {
   bindService,
@@ -35,8 +36,7 @@ export function feedGatewayService(deps: {
       requireEnum(request.surface, commonv1.Surface, 'surface', { allowUnspecified: true });
       requirePageSize(request.pageSize, 'page_size');
       const surface = request.surface || commonv1.Surface.SURFACE_DASHBOARD;
-      if (surface === commonv1.Surface.SURFACE_TAG) requireTagName(request.tag, 'tag');
-      const tag = surface === commonv1.Surface.SURFACE_TAG ? request.tag : '';
+      const tag = surface === commonv1.Surface.SURFACE_TAG ? tagPageName(request.tag, 'tag') : '';
       return deps.pipeline.run(
         {
           userId: request.userId,
@@ -111,10 +111,17 @@ export function feedGatewayService(deps: {
   });
 }
 
-/** A tag as readers name it: 1-64 characters, not blank, without the leading '#'. */
-function requireTagName(tag: string, field: string): void {
+/**
+ * A tag page's tag as candidate-generation and the trainer name it (`normalizeTag`: case,
+ * Unicode spellings and invisible characters folded), so "Music" and "music" are one page, with
+ * one cursor and one cached popular list. Given as readers name it: 1-64 characters, not blank
+ * (invisible characters alone are blank), without the leading '#'.
+ */
+function tagPageName(tag: string, field: string): string {
   requireText(tag, field, { min: 1, max: 64 });
-  if (tag.trim() === '') throw new InvalidArgumentError(field, 'must not be blank');
   if (tag.startsWith('#'))
     throw new InvalidArgumentError(field, "must be given without the leading '#'");
+  const name = normalizeTag(tag);
+  if (name === '') throw new InvalidArgumentError(field, 'must not be blank');
+  return name;
 }
