@@ -44,6 +44,7 @@ export {
   type TagVocabularyJson,
   type TagVocabularyOptions,
 } from './tag-vocabulary.js';
+export { decodeCharacterReferences } from './character-references.js';
 export { DocumentFrequencies, type DocumentFrequenciesJson } from './document-frequencies.js';
 export { extractKeywords, type Keyword } from './keywords.js';
 export { UNDETERMINED_LANGUAGE, detectLanguage } from './language.js';

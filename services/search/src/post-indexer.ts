@@ -1,3 +1,4 @@
+import { decodeCharacterReferences } from '@feedmesh/content';
 import type { eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import { requireId } from '@feedmesh/service-kit';
@@ -8,7 +9,8 @@ const MAX_BLOG_NAME_LENGTH = 64;
 
 /**
  * Applies the events search cares about (PostCreated, PostDeleted, BlogCreated) to the index;
- * ignores the rest. Idempotent and order-tolerant, as at-least-once delivery needs: a post
+ * ignores the rest. A post's text is indexed with its HTML character references decoded
+ * ("caf&eacute;" is "café"); its tags and blog names are taken as written. Idempotent and order-tolerant, as at-least-once delivery needs: a post
  * id is indexed once, a deletion is remembered (for the index's `tombstoneRetentionMs`) so a
  * late or redelivered PostCreated stays out, and a blog
  * keeps the name of its latest BlogCreated. A malformed event throws InvalidArgumentError,
@@ -33,7 +35,10 @@ export class PostIndexer {
         this.index.addPost({
           postId,
           blogId,
-          text: post.text,
+          // Indexed, stored and highlighted as readers see it: clients send the text
+          // entity-encoded though the contract says plain text. The tagger takes it raw, as
+          // every @feedmesh/content function does (each decodes once itself).
+          text: decodeCharacterReferences(post.text),
           tags: post.tags,
           derivedTags: this.tagger.derivedTags(post.text, post.tags),
           createdAtMs: event.atMs,

@@ -272,6 +272,31 @@ function searchServiceSuite(kind: 'memory' | 'redis') {
       assert.deepEqual(await postIds('"""'), []);
     });
 
+    it('reads character references in post text as the characters they stand for', async () => {
+      await publish(
+        postCreated('entity-1', 'Tom &amp; Jerry play Pok&eacute;mon: &quot;best&nbsp;game&quot;'),
+        postCreated('entity-2', 'Write &amp;amp; to show an ampersand'),
+      );
+      await eventually('both posts', 'jerry ampersand', ['entity-1', 'entity-2']);
+      assert.deepEqual(await postIds('Pokémon'), ['entity-1']);
+      assert.deepEqual(await postIds('pokemon'), ['entity-1']);
+      assert.deepEqual(await postIds('"best game"'), ['entity-1'], 'no word between them');
+      for (const name of ['eacute', 'quot', 'nbsp']) assert.deepEqual(await postIds(name), []);
+      // The query is read as typed: "&amp;" is the word "amp", which only the post that shows
+      // its readers the text "&amp;" holds.
+      assert.deepEqual(await postIds('amp'), ['entity-2']);
+      assert.deepEqual(await postIds('&amp;'), ['entity-2']);
+
+      const [game] = (await client.search(request('pokémon game'))).hits;
+      assert.deepEqual(game?.highlights, [
+        { field: 'text', snippet: 'Tom & Jerry play «Pokémon»: "best\u00a0«game»"' },
+      ]);
+      const [ampersand] = (await client.search(request('ampersand'))).hits;
+      assert.deepEqual(ampersand?.highlights, [
+        { field: 'text', snippet: 'Write &amp; to show an «ampersand»' },
+      ]);
+    });
+
     it('suggests tags and blog names by popularity', async () => {
       await publish(
         blogCreated('b-cap', 'capybara-club'),

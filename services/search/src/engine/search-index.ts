@@ -89,6 +89,7 @@ interface ClauseScope {
 export interface PostInput {
   readonly postId: string;
   readonly blogId: string;
+  /** Plain text as readers see it (`PostIndexer` decodes character references first). */
   readonly text: string;
   readonly tags: readonly string[];
   /** Searched and filtered as tags, not shown or suggested: see `PostTagger`. */
