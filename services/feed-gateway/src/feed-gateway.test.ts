@@ -112,6 +112,68 @@ describe('feed-gateway', () => {
       },
     });
 
+    // One valid event of each kind the table below breaks one field of.
+    const post = (value: Partial<eventsv1.PostCreated> = {}) =>
+      eventsv1.Event.fromPartial({
+        eventId: 'x1',
+        payload: {
+          $case: 'postCreated',
+          value: {
+            postId: 'p9',
+            blogId: 'b1',
+            text: 'charcoal study',
+            tags: ['art', 'charcoal'],
+            mediaKind: commonv1.MediaKind.MEDIA_KIND_PHOTO,
+            ...value,
+          },
+        },
+      });
+    const blog = (value: Partial<eventsv1.BlogCreated> = {}) =>
+      eventsv1.Event.fromPartial({
+        eventId: 'x1',
+        payload: {
+          $case: 'blogCreated',
+          value: { blogId: 'b1', ownerUserId: 'u1', name: 'alice-art', title: 'Alice', ...value },
+        },
+      });
+    const served = (value: Partial<eventsv1.Impression> = {}) =>
+      eventsv1.Event.fromPartial({
+        eventId: 'x1',
+        payload: {
+          $case: 'impression',
+          value: {
+            userId: 'u1',
+            postId: 'p1',
+            requestId: 'r1',
+            position: 3,
+            surface: DASHBOARD,
+            experiments: [{ experiment: 'newcomers', variant: 'treatment' }],
+            source: 'following',
+            model: 'feed@v3',
+            score: 0.5,
+            featureSchema: 'fs-0123456789abcdef',
+            featureValues: [1, 0.25],
+            ...value,
+          },
+        },
+      });
+    const sent = (value: Partial<eventsv1.NotificationSent> = {}) =>
+      eventsv1.Event.fromPartial({
+        eventId: 'x1',
+        payload: {
+          $case: 'notificationSent',
+          value: {
+            userId: 'u1',
+            notificationId: 'n1',
+            type: 'ACTIVITY',
+            experiments: [{ experiment: 'newcomers', variant: 'control' }],
+            ...value,
+          },
+        },
+      });
+    const experiments = (count: number) =>
+      Array.from({ length: count }, (_, i) => ({ experiment: `layer-${i}`, variant: 'control' }));
+
     it('appends a valid batch before answering, stamping at_ms when it is 0', async () => {
       const response = await gateway.publishEvents({
         events: [like('e1', 'p1'), like('e2', 'p2')],
@@ -154,34 +216,6 @@ describe('feed-gateway', () => {
         (await statusOf(gateway.publishEvents({ events: [odd] }))).details,
         /^events\[0\]\.engagement\.kind: unknown value 42/,
       );
-      const impression = eventsv1.Event.fromPartial({
-        eventId: 'i1',
-        payload: {
-          $case: 'impression',
-          value: {
-            userId: 'u1',
-            postId: 'p1',
-            requestId: 'r1',
-            featureValues: [1, 2],
-            featureMissing: Buffer.from([1, 0]),
-          },
-        },
-      });
-      assert.match(
-        (await statusOf(gateway.publishEvents({ events: [impression] }))).details,
-        /^events\[0\]\.impression\.feature_missing: must be at most 1 bytes for 2 feature values, got 2/,
-      );
-      const reblogImpression = eventsv1.Event.fromPartial({
-        eventId: 'i2',
-        payload: {
-          $case: 'impression',
-          value: { userId: 'u1', postId: 'p1', requestId: 'r1', reblogOf: 'bad id!' },
-        },
-      });
-      assert.match(
-        (await statusOf(gateway.publishEvents({ events: [reblogImpression] }))).details,
-        /^events\[0\]\.impression\.reblog_of:/,
-      );
     });
 
     it('refuses a batch naming one event_id twice (consumers would drop the second), naming the later one', async () => {
@@ -199,6 +233,223 @@ describe('feed-gateway', () => {
         (await statusOf(gateway.publishEvents({ events: [future] }))).details,
         /^events\[0\]\.at_ms:/,
       );
+    });
+
+    it('refuses, naming the field, what a consumer would crash on, drop or store wrongly', async () => {
+      const refused: Array<[what: string, event: eventsv1.Event, details: string]> = [
+        [
+          'a time in seconds',
+          { ...like('x1', 'p1'), atMs: 1_700_000_000 },
+          'at_ms: must be milliseconds since the epoch, from 100000000000 (1973-03-03) on, got 1700000000',
+        ],
+        [
+          'a negative time',
+          { ...like('x1', 'p1'), atMs: -5 },
+          'at_ms: must be milliseconds since the epoch, from 100000000000 (1973-03-03) on, got -5',
+        ],
+        ['a blog name of spaces', blog({ name: '   ' }), 'blog_created.name: must not be blank'],
+        [
+          'a blog name of invisible characters',
+          blog({ name: '\u200b\u2060\ufeff\u3164' }),
+          'blog_created.name: must not be blank',
+        ],
+        [
+          'a tag of invisible characters',
+          post({ tags: ['art', '\u200b\u2060'] }),
+          'post_created.tags[1]: must not be blank',
+        ],
+        [
+          'a tag over 64 characters as consumers spell it',
+          post({ tags: ['\ufb03'.repeat(30)] }),
+          'post_created.tags[0]: must be at most 64 characters once normalized (NFKC, as consumers match tags), got 90',
+        ],
+        [
+          'a reblog of itself',
+          post({ postId: 'p9', reblogOf: 'p9' }),
+          'post_created.reblog_of: must not be the post itself',
+        ],
+        [
+          'an impression of a reblog of itself',
+          served({ postId: 'p1', reblogOf: 'p1' }),
+          'impression.reblog_of: must not be the post itself',
+        ],
+        [
+          'an impression of a reblog of something that is not an id',
+          served({ reblogOf: 'bad id!' }),
+          'impression.reblog_of: may contain only letters, digits and _ . : -',
+        ],
+        [
+          'an experiment without its id',
+          served({ experiments: [{ experiment: '', variant: 'control' }] }),
+          'impression.experiments[0].experiment: is required',
+        ],
+        [
+          'a variant that is not a name',
+          served({ experiments: [{ experiment: 'newcomers', variant: 'treat ment' }] }),
+          'impression.experiments[0].variant: may contain only letters, digits and _ . : -',
+        ],
+        [
+          'a notification sent under an empty variant',
+          sent({ experiments: [{ experiment: 'newcomers', variant: '' }] }),
+          'notification_sent.experiments[0].variant: is required',
+        ],
+        [
+          'one experiment in two variants',
+          served({
+            experiments: [
+              { experiment: 'newcomers', variant: 'control' },
+              { experiment: 'newcomers', variant: 'treatment' },
+            ],
+          }),
+          'impression.experiments[1].experiment: repeats experiments[0] (newcomers): a user is in one variant of an experiment',
+        ],
+        [
+          'more experiments than a config has layers',
+          served({ experiments: experiments(51) }),
+          'impression.experiments: must have at most 50 items, got 51',
+        ],
+        [
+          'an impression without its source',
+          served({ source: '' }),
+          'impression.source: is required',
+        ],
+        [
+          'a source that is not a name',
+          served({ source: 'popular!' }),
+          'impression.source: may contain only letters, digits and _ . : -',
+        ],
+        [
+          'a model that is not name@version',
+          served({ model: 'feed@' }),
+          'impression.model: must be empty or name@version, each 1-64 characters of [A-Za-z0-9_.:-], got "feed@"',
+        ],
+        [
+          'a score that is not a number',
+          served({ score: NaN }),
+          'impression.score: must be a finite number, got NaN',
+        ],
+        [
+          'an infinite score',
+          served({ score: -Infinity }),
+          'impression.score: must be a finite number, got -Infinity',
+        ],
+        [
+          'feature values without their schema',
+          served({ featureSchema: '' }),
+          'impression.feature_schema: is required with feature_values',
+        ],
+        [
+          'a feature schema that is not an id',
+          served({ featureSchema: 'fs 1' }),
+          'impression.feature_schema: may contain only letters, digits and _ . : -',
+        ],
+        [
+          'a feature value that is not a number',
+          served({ featureValues: [1, NaN] }),
+          'impression.feature_values[1]: must be a finite number, got NaN',
+        ],
+        [
+          'an infinite feature value',
+          served({ featureValues: [-Infinity, 1] }),
+          'impression.feature_values[0]: must be a finite number, got -Infinity',
+        ],
+        [
+          'more missing bits than feature values',
+          served({ featureValues: [1, 2], featureMissing: Buffer.from([1, 0]) }),
+          'impression.feature_missing: must be at most 1 bytes for 2 feature values, got 2',
+        ],
+        ['a notification of no type', sent({ type: '' }), 'notification_sent.type: is required'],
+        [
+          'a notification of an unknown type',
+          sent({ type: 'Activity' }),
+          'notification_sent.type: must be one of ACTIVITY, NEW_POST, TRENDING, REACTIVATION, got "Activity"',
+        ],
+      ];
+      const answers: Array<[string, string]> = [];
+      for (const [what, event] of refused) {
+        const answer = await gateway.publishEvents({ events: [like('e0', 'p0'), event] }).then(
+          () => 'accepted',
+          (error: unknown) =>
+            error instanceof ClientError
+              ? `${Status[error.code]} ${error.details}`
+              : `failed: ${String(error)}`,
+        );
+        answers.push([what, answer]);
+      }
+      assert.deepEqual(
+        answers,
+        refused.map(([what, , details]) => [what, `INVALID_ARGUMENT events[1].${details}`]),
+      );
+      assert.deepEqual(await events(log), []);
+    });
+
+    it('accepts what the contract allows at its edges', async () => {
+      const allowed: Array<[what: string, event: eventsv1.Event]> = [
+        ['the earliest time taken', { ...like('x', 'p1'), atMs: 100_000_000_000 }],
+        [
+          'a tag with an invisible character inside, one tag in two spellings, an emoji',
+          post({ tags: ['ca\u200bts', 'cats', 'Cats', '\u{1f338}', 'a'.repeat(64)] }),
+        ],
+        [
+          'an original post without text, tags or media kind',
+          post({ text: '', tags: [], mediaKind: commonv1.MediaKind.MEDIA_KIND_UNSPECIFIED }),
+        ],
+        ['a reblog', post({ postId: 'p9', reblogOf: 'p1' })],
+        ['a blog name of several words, no title', blog({ name: ' Alice draws ', title: '' })],
+        [
+          'an impression scored without the ranker, features or experiments',
+          served({
+            surface: commonv1.Surface.SURFACE_UNSPECIFIED,
+            experiments: [],
+            model: '',
+            score: -2.5,
+            featureSchema: '',
+            featureValues: [],
+          }),
+        ],
+        ['an impression of a reblog', served({ reblogOf: 'p0', model: 'heuristic@builtin-1' })],
+        ['an impression scored by a model named without its version', served({ model: 'feed' })],
+        [
+          'an impression with a feature schema and no values, as one for no features',
+          served({ featureValues: [], featureSchema: 'fs-0123456789abcdef' }),
+        ],
+        [
+          'an impression under as many experiments as layers',
+          served({ experiments: experiments(50) }),
+        ],
+        ...['ACTIVITY', 'NEW_POST', 'TRENDING', 'REACTIVATION'].map(
+          (type): [string, eventsv1.Event] => [`a ${type} notification`, sent({ type })],
+        ),
+        ['a notification sent under no experiment', sent({ experiments: [] })],
+      ];
+      const response = await gateway.publishEvents({
+        events: allowed.map(([, event], i) => ({ ...event, eventId: `ok-${i}` })),
+      });
+      assert.equal(response.accepted, allowed.length);
+    });
+
+    it('accepts the impressions it logs itself, so that an exported log can be published again', async () => {
+      mesh.candidates = [
+        candidate('p1', 'b1', [['popular', 1]]),
+        candidate('p2', 'b2', [['following', 1]], { reblogOf: 'p0' }),
+      ];
+      mesh.rankerValues = new Map([
+        ['p1', 0.5],
+        ['p2', 0.25],
+      ]);
+      await gateway.getFeed({
+        userId: 'u1',
+        surface: DASHBOARD,
+        tag: '',
+        pageSize: 10,
+        cursor: '',
+      });
+      const impressions = await waitFor('the impressions', async () => {
+        const found = (await events(log)).filter((e) => e.payload?.$case === 'impression');
+        return found.length === 2 ? found : undefined;
+      });
+      const response = await gateway.publishEvents({ events: impressions });
+      assert.equal(response.accepted, 2);
     });
   });
 
