@@ -16,7 +16,7 @@ const { NotificationType } = notificationv1;
  * NEW_POST count their every post (DigestStore.actorEntries). A candidate with nothing left
  * (every actor, or every post of a TRENDING or REACTIVATION, blocked; an ACTIVITY or NEW_POST
  * count down to 0) is dropped. A NEW_POST whose linked posts are all blocked but whose count
- * is not is sent without links: the store keeps no older post ids to link instead.
+ * is not is sent without links: it links only among the 20 most recent it lists.
  */
 export class BlockedPolicy implements NotificationPolicy {
   readonly name = 'blocked';
@@ -36,7 +36,7 @@ export class BlockedPolicy implements NotificationPolicy {
     ]);
     const postIds = candidate.postIds.filter((_, i) => blocked.has(posts[i]?.blogId ?? ''));
     if (postIds.length === 0 && actors.size === 0) return DELIVER;
-    // A counted candidate lives by its count: a NEW_POST digest keeps (and links to) only its
+    // A counted candidate lives by its count: a NEW_POST digest lists (and links to) only its
     // LISTED_POSTS most recent posts, so when those are all blocked, older posts of other blogs
     // may remain, counted but not linked; it is sent with its count and no links. TRENDING and
     // REACTIVATION are their posts: with none left, nothing is.

@@ -68,7 +68,7 @@ export class DeliveryPipeline {
     }[] = [];
     const leftOutPosts = new Set<string>();
     const leftOutActors = new Map<string, number>();
-    const deletedPosts = new Set<string>();
+    const deletedPosts = new Map<string, string>();
     let leftOutBy: string | undefined;
     for (const [i, verdict] of verdicts.entries()) {
       const policy = this.policies[i]?.name ?? 'unknown';
@@ -83,7 +83,7 @@ export class DeliveryPipeline {
       if (verdict.action === 'leave-out') {
         leftOutBy ??= policy;
         for (const postId of verdict.postIds) leftOutPosts.add(postId);
-        for (const postId of verdict.deletedPostIds ?? []) deletedPosts.add(postId);
+        for (const [postId, blogId] of verdict.deletedPosts ?? []) deletedPosts.set(postId, blogId);
         for (const [actorId, entries] of verdict.actors) {
           leftOutActors.set(actorId, Math.max(entries, leftOutActors.get(actorId) ?? 0));
         }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { commonv1, notificationv1 } from '@feedmesh/contracts';
 import type { DigestSubject } from './activity.js';
 import {
+  LISTED_POSTS,
   TRACKED_ACTORS,
+  TRACKED_POSTS,
   type DigestEntry,
   type DigestSettings,
   type DigestStore,
@@ -315,6 +317,57 @@ export function describeDigestStoreContract(name: string, open: OpenDigests): vo
         digest?.postIds,
         Array.from({ length: 20 }, (_, i) => `p${String(24 - i).padStart(2, '0')}`),
       );
+    });
+
+    /** `n` new posts from `blogs` in turn, one an entry, a ms apart: p000 the least recent. */
+    async function newPostDigest(store: DigestStore, n: number, blogs = ['blog-1']) {
+      const newPosts = subject({
+        type: NotificationType.NOTIFICATION_TYPE_NEW_POST,
+        postId: '',
+        blogId: '',
+      });
+      const entries = Array.from({ length: n }, (_, i) => {
+        counter += 1;
+        return {
+          subject: newPosts,
+          eventId: `e${counter}`,
+          actorIds: [blogs[i % blogs.length] ?? ''],
+          postIds: [`p${String(i).padStart(3, '0')}`],
+          atMs: T0 + i,
+        };
+      });
+      await store.addAll(entries, T0);
+      const [digest] = await store.claimDue(T0 + WINDOW, 10, LEASE);
+      assert.ok(digest);
+      return digest;
+    }
+
+    const postsFromNewest = (n: number, below: number) =>
+      Array.from({ length: n }, (_, i) => `p${String(below - 1 - i).padStart(3, '0')}`);
+
+    it('tracks every post its entries name, beyond the 20 it lists, most recent first', async () => {
+      const store = await openStore();
+      const digest = await newPostDigest(store, 25, ['blog-1', 'blog-2']);
+      assert.deepEqual(digest.postIds, postsFromNewest(LISTED_POSTS, 25));
+      assert.deepEqual(await store.trackedPostIds(digest), postsFromNewest(25, 25));
+    });
+
+    it(`forgets the least recent posts beyond the ${TRACKED_POSTS} it tracks`, async () => {
+      const store = await openStore();
+      const digest = await newPostDigest(store, TRACKED_POSTS + 5);
+      assert.equal(digest.count, TRACKED_POSTS + 5);
+      assert.deepEqual(digest.postIds, postsFromNewest(LISTED_POSTS, TRACKED_POSTS + 5));
+      assert.deepEqual(
+        await store.trackedPostIds(digest),
+        postsFromNewest(TRACKED_POSTS, TRACKED_POSTS + 5),
+      );
+    });
+
+    it('answers no tracked posts for a digest it no longer has', async () => {
+      const store = await openStore();
+      const digest = await newPostDigest(store, 3);
+      await store.complete(digest);
+      assert.deepEqual(await store.trackedPostIds(digest), []);
     });
 
     it("counts each tracked actor's entries, however far down the 20 listed actors it is", async () => {

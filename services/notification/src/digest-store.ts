@@ -89,6 +89,12 @@ export interface DigestStore {
     digest: Pick<PendingDigest, 'digestId' | 'subject'>,
     actorIds: readonly string[],
   ): Promise<Map<string, number>>;
+  /**
+   * The posts its entries named, most recent first: the LISTED_POSTS it lists and the older
+   * ones, at most TRACKED_POSTS. What the deleted-post policy checks. Empty once the digest was
+   * completed.
+   */
+  trackedPostIds(digest: Pick<PendingDigest, 'digestId' | 'subject'>): Promise<string[]>;
 }
 
 export interface DigestSettings {
@@ -104,8 +110,18 @@ export interface DigestSettings {
 /** The proto lists at most 20 actors. */
 export const LISTED_ACTORS = 20;
 
-/** Posts a digest keeps (the most recent): a notification links to a handful at most. */
+/** Posts a claimed digest lists (the most recent): a notification links to a handful at most. */
 export const LISTED_POSTS = 20;
+
+/**
+ * Posts remembered per digest (the most recent), listed or not: what the deleted-post policy
+ * checks, so that a NEW_POST counts no deleted post and names no blog with none left. Beyond
+ * it the least recent are forgotten, and counted as live: a NEW_POST digest gathers the posts
+ * of a recipient's few favourite blogs (NOTIFICATION_NEW_POST_TOP_BLOGS, 5 by default) while it
+ * waits, a window or a postponement (a quiet night, a fatigue gap), so 500 is a hundred each,
+ * and a digest's posts cost at most 500 ids however prolific its blogs.
+ */
+export const TRACKED_POSTS = 500;
 
 /**
  * Distinct actors remembered per digest. Beyond it the least recent are forgotten and counted,
@@ -196,7 +212,9 @@ export class InMemoryDigestStore implements DigestStore {
       const seen = digest.posts.get(postId);
       if (seen === undefined || entry.atMs - i > seen) digest.posts.set(postId, entry.atMs - i);
     });
-    for (const stale of byRecency(digest.posts).slice(LISTED_POSTS)) digest.posts.delete(stale);
+    if (digest.posts.size > TRACKED_POSTS) {
+      for (const stale of byRecency(digest.posts).slice(TRACKED_POSTS)) digest.posts.delete(stale);
+    }
     return 'added';
   }
 
@@ -250,6 +268,11 @@ export class InMemoryDigestStore implements DigestStore {
     }
     return entries;
   }
+
+  async trackedPostIds(pending: Pick<PendingDigest, 'digestId' | 'subject'>): Promise<string[]> {
+    const digest = this.digests.get(pending.digestId);
+    return digest === undefined ? [] : byRecency(digest.posts);
+  }
 }
 
 function snapshot(digest: StoredDigest): PendingDigest {
@@ -258,7 +281,7 @@ function snapshot(digest: StoredDigest): PendingDigest {
     subject: digest.subject,
     actorIds: byRecency(digest.actors).slice(0, LISTED_ACTORS),
     actorCount: digest.actors.size + digest.forgottenActors,
-    postIds: byRecency(digest.posts),
+    postIds: byRecency(digest.posts).slice(0, LISTED_POSTS),
     count: digest.count,
     firstAtMs: digest.firstAtMs,
     lastAtMs: digest.lastAtMs,

@@ -228,7 +228,7 @@ export function assembleNotification(options: NotificationOptions): Notification
     new PreferencesPolicy(stores.preferences),
     new FreshnessPolicy(config.NOTIFICATION_MAX_AGE),
     new StillLapsedPolicy(stores.sessions),
-    new DeletedPostPolicy(stores.directory),
+    new DeletedPostPolicy(stores.directory, stores.digests),
     new BlockedPolicy(stores.blocks, stores.directory, stores.digests),
     new DeduplicationPolicy(stores.inbox),
     new QuietHoursPolicy(stores.preferences),

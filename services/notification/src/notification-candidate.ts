@@ -44,29 +44,30 @@ export function linkedPostIds(candidate: NotificationCandidate): string[] {
  * The candidate without some of its posts and actors (a policy left them out): `actors` maps
  * each actor left out to the candidate's entries that were theirs (DigestStore.actorEntries),
  * and holds only actors the candidate has, listed or not; `postIds` are posts left out with
- * their actors, `deletedPostIds` posts that no longer exist. Its counts go down by what was
- * left out of what they count: its actors by those left out; for ACTIVITY, whose entries are
- * the actors' events, by their entries; for NEW_POST, whose entries are the blogs' posts, by
- * the entries of the blogs left out (at least by the listed posts left out with them) and one
- * for each deleted post not among those. A REACTIVATION or TRENDING candidate is one entry,
- * however many posts.
+ * their actors, `deletedPosts` posts that no longer exist, linked or not, each with its blog
+ * ('' when unknown). Its counts go down by what was left out of what they count: its actors by
+ * those left out; for ACTIVITY, whose entries are the actors' events, by their entries; for
+ * NEW_POST, whose entries are the blogs' posts, by the entries of the blogs left out (at least
+ * by the listed posts left out with them) and one for each deleted post of a blog not left out.
+ * A REACTIVATION or TRENDING candidate is one entry, however many posts.
  */
 export function leaveOut(
   candidate: NotificationCandidate,
   postIds: ReadonlySet<string>,
   actors: ReadonlyMap<string, number>,
-  deletedPostIds: ReadonlySet<string> = new Set(),
+  deletedPosts: ReadonlyMap<string, string> = new Map(),
 ): NotificationCandidate {
-  if (postIds.size === 0 && actors.size === 0 && deletedPostIds.size === 0) return candidate;
+  if (postIds.size === 0 && actors.size === 0 && deletedPosts.size === 0) return candidate;
   const keptPosts = candidate.postIds.filter(
-    (postId) => !postIds.has(postId) && !deletedPostIds.has(postId),
+    (postId) => !postIds.has(postId) && !deletedPosts.has(postId),
   );
   const keptActors = candidate.actorIds.filter((actorId) => !actors.has(actorId));
   const lostWithActors = candidate.postIds.filter((postId) => postIds.has(postId)).length;
   // A deleted post of a blog left out is among that blog's entries already.
-  const lostDeleted = candidate.postIds.filter(
-    (postId) => deletedPostIds.has(postId) && !postIds.has(postId),
-  ).length;
+  let lostDeleted = 0;
+  for (const [postId, blogId] of deletedPosts) {
+    if (!postIds.has(postId) && !actors.has(blogId)) lostDeleted += 1;
+  }
   let lostActorEntries = 0;
   for (const entries of actors.values()) lostActorEntries += entries;
   const lostEntries =

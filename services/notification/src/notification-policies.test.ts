@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { commonv1, notificationv1, type eventsv1 } from '@feedmesh/contracts';
 import { InMemoryModelRegistry, MODEL_FORMAT, type ModelDocument } from '@feedmesh/models';
+import { TRACKED_POSTS } from './digest-store.js';
 import { candidateOf } from './notification-candidate.js';
 import {
   block,
@@ -500,7 +501,7 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
         );
       }
 
-      it('keeps a new-post digest whose 20 linked posts were all deleted when older posts remain: their count, no links', async () => {
+      it('keeps a new-post digest whose 20 linked posts were all deleted when older posts remain: their count and blog, no links', async () => {
         open();
         await fanOfAliceAndBob();
         // Five of bob's posts, then twenty of alice's: the digest links to alice's twenty only.
@@ -518,9 +519,149 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
         const [notification, ...rest] = await inbox('u-fan');
         assert.deepEqual(rest, []);
         assert.deepEqual(
-          [notification?.body, notification?.count, notification?.postIds],
-          ['5 new posts', 5, []],
+          [
+            notification?.title,
+            notification?.body,
+            notification?.count,
+            notification?.actorIds,
+            notification?.postIds,
+          ],
+          ['New from bob', '5 new posts', 5, ['b-bob'], []],
         );
+      });
+
+      /** The one notification u-fan has: its title, body, count, blogs and links. */
+      async function fanReads(): Promise<unknown[]> {
+        const [notification, ...rest] = await inbox('u-fan');
+        assert.deepEqual(rest, []);
+        return [
+          notification?.title,
+          notification?.body,
+          notification?.count,
+          notification?.actorIds,
+          notification?.postIds,
+        ];
+      }
+
+      const posts = (blog: string, n: number, fromMs: number): eventsv1.Event[] =>
+        Array.from({ length: n }, (_, i) => postCreated(`${blog}-${i}`, `b-${blog}`, fromMs + i));
+      const newestFirst = (blog: string, ids: readonly number[]): string[] =>
+        [...ids].reverse().map((i) => `${blog}-${i}`);
+      const upTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+      it("a NEW_POST from two blogs whose one blog's posts were all deleted names only the other", async () => {
+        open();
+        await fanOfAliceAndBob();
+        await h.apply(...posts('alice', 2, T0), ...posts('bob', 3, T0 + 10));
+        await h.apply(postDeleted('alice-0', T0 + 100), postDeleted('alice-1', T0 + 100));
+        h.clock.advance(15 * MINUTE_MS);
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        assert.deepEqual(await fanReads(), [
+          'New from bob',
+          '3 new posts',
+          3,
+          ['b-bob'],
+          newestFirst('bob', upTo(3)),
+        ]);
+      });
+
+      it('names no blog whose posts were all deleted, even among the older posts it does not link to', async () => {
+        open();
+        await fanOfAliceAndBob();
+        // Five of bob's posts, then twenty of alice's: bob's are counted but not linked.
+        await h.apply(...posts('bob', 5, T0), ...posts('alice', 20, T0 + 10));
+        await h.apply(...upTo(5).map((i) => postDeleted(`bob-${i}`, T0 + 100)));
+        h.clock.advance(15 * MINUTE_MS);
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        assert.deepEqual(await fanReads(), [
+          'New from alice',
+          '20 new posts',
+          20,
+          ['b-alice'],
+          newestFirst('alice', upTo(20)),
+        ]);
+      });
+
+      it('counts no deleted post, linked or not', async () => {
+        open();
+        await fanOfAliceAndBob();
+        await h.apply(...posts('bob', 5, T0), ...posts('alice', 20, T0 + 10));
+        // Two of bob's (not linked) and three of alice's (linked) are deleted.
+        await h.apply(
+          ...['bob-0', 'bob-3', 'alice-3', 'alice-7', 'alice-19'].map((postId) =>
+            postDeleted(postId, T0 + 100),
+          ),
+        );
+        h.clock.advance(15 * MINUTE_MS);
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        assert.deepEqual(await fanReads(), [
+          'New from alice and bob',
+          '20 new posts',
+          20,
+          ['b-alice', 'b-bob'],
+          newestFirst(
+            'alice',
+            upTo(20).filter((i) => ![3, 7, 19].includes(i)),
+          ),
+        ]);
+      });
+
+      it('drops a NEW_POST whose every post was deleted, linked or not', async () => {
+        open();
+        await fanOfAliceAndBob();
+        await h.apply(...posts('bob', 5, T0), ...posts('alice', 20, T0 + 10));
+        await h.apply(
+          ...upTo(5).map((i) => postDeleted(`bob-${i}`, T0 + 100)),
+          ...upTo(20).map((i) => postDeleted(`alice-${i}`, T0 + 100)),
+        );
+        h.clock.advance(15 * MINUTE_MS);
+        const [digest] = await h.core.stores.digests.claimDue(h.clock.nowMs, 10, 30_000);
+        assert.ok(digest);
+        assert.deepEqual(await h.core.pipeline.run(candidateOf(digest), h.clock.nowMs), {
+          outcome: 'dropped',
+          policy: 'deleted-post',
+          reason: 'post-deleted',
+        });
+        assert.deepEqual(await inbox('u-fan'), []);
+      });
+
+      it(`counts the posts beyond the ${TRACKED_POSTS} most recent it tracks as live, deleted or not`, async () => {
+        open();
+        await fanOfAliceAndBob();
+        // bob's five come before alice's 500: the digest no longer knows them.
+        await h.apply(...posts('bob', 5, T0), ...posts('alice', TRACKED_POSTS, T0 + 10));
+        await h.apply(
+          ...upTo(5).map((i) => postDeleted(`bob-${i}`, T0 + 1_000)),
+          postDeleted('alice-0', T0 + 1_000),
+        );
+        h.clock.advance(15 * MINUTE_MS);
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        const [title, body] = await fanReads();
+        assert.deepEqual(
+          [title, body],
+          ['New from alice and bob', `${(TRACKED_POSTS + 4).toLocaleString('en-US')} new posts`],
+        );
+      });
+
+      it("counts a blocked blog's deleted posts out once, not once for the block and again for the deletion", async () => {
+        open();
+        await fanOfAliceAndBob();
+        await h.apply(...posts('alice', 5, T0), ...posts('bob', 20, T0 + 10));
+        await h.apply(
+          postDeleted('alice-1', T0 + 100),
+          postDeleted('alice-2', T0 + 100),
+          postDeleted('bob-0', T0 + 100),
+          block('u-fan', 'b-alice', T0 + 100),
+        );
+        h.clock.advance(15 * MINUTE_MS);
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        assert.deepEqual(await fanReads(), [
+          'New from bob',
+          '19 new posts',
+          19,
+          ['b-bob'],
+          newestFirst('bob', upTo(20).slice(1)),
+        ]);
       });
 
       it('drops a new-post digest once its deleted and blocked posts leave nothing: never "0 new posts"', async () => {

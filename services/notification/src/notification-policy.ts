@@ -8,15 +8,15 @@ export type PolicyVerdict =
    * pipeline renders the candidate without what any policy left out (leaveOut). `actors` maps
    * each actor left out to the candidate's entries that were theirs, so the counts go down by
    * what they made; `postIds` are posts left out with their actors (counted in their entries),
-   * `deletedPostIds` posts that are gone (a NEW_POST count loses one entry each). When what the
-   * policies left out together leaves nothing, the pipeline drops the candidate
-   * (`nothing-left`).
+   * `deletedPosts` posts that are gone, linked or not, each with its blog (a NEW_POST count
+   * loses one entry each, unless its blog is left out already). When what the policies left
+   * out together leaves nothing, the pipeline drops the candidate (`nothing-left`).
    */
   | {
       readonly action: 'leave-out';
       readonly postIds: readonly string[];
       readonly actors: ReadonlyMap<string, number>;
-      readonly deletedPostIds?: readonly string[];
+      readonly deletedPosts?: ReadonlyMap<string, string>;
       readonly reason: string;
     }
   | { readonly action: 'drop'; readonly reason: string }

@@ -21,8 +21,9 @@ const VERBS: ReadonlyMap<commonv1.EngagementKind, string> = new Map([
  * - ACTIVITY: "alice liked your post", "3 people liked your post" with the body
  *   "alice, bob and carol". Actors are named by their blog (their earliest), or by user id.
  * - NEW_POST: "New from alice" / "New from alice, bob and 2 others", body "3 new posts" (every
- *   post digested, though it links to the 20 most recent, fewer or none when some of those were
- *   deleted or blocked); "New from 3 blogs" when the blogs it lists were all left out.
+ *   post digested less those deleted or blocked, though it links to the 20 most recent, fewer
+ *   or none when some of those were deleted or blocked; blogs with no post left are neither
+ *   named nor counted); "New from 3 blogs" when the blogs it lists were all left out.
  * - TRENDING: "#cats is trending", body "Popular right now in #cats".
  * - REACTIVATION: "Here's what you missed", body "5 posts picked for you, from alice and bob".
  * Blogs are named by their name, or by id when the directory does not know them.
@@ -45,9 +46,9 @@ export class NotificationRenderer {
           this.blogNames(candidate.actorIds.slice(0, NAMED_ACTORS)),
           this.livePosts(candidate.postIds),
         ]);
-        // Every post digested counts, not only the LISTED_POSTS it links to; the listed ones
-        // deleted meanwhile do not (the deleted-post policy left them out already and dropped
-        // a candidate with none left; this catches one deleted since).
+        // Every post digested counts, not only the LISTED_POSTS it links to; deleted ones do not
+        // (the deleted-post policy left them out already, linked or not, and dropped a
+        // candidate with none left; this catches a linked one deleted since).
         const count = Math.max(
           postIds.length,
           candidate.count - (candidate.postIds.length - postIds.length),

@@ -6,6 +6,7 @@ import {
   LISTED_ACTORS,
   LISTED_POSTS,
   TRACKED_ACTORS,
+  TRACKED_POSTS,
   type DigestEntry,
   type DigestSettings,
   type DigestStore,
@@ -21,7 +22,8 @@ import type { NotificationKeys } from './redis-keys.js';
  * - `:open:<group>`   the id of the digest its subject's activity currently joins
  * - `:d:<id>`         hash: the subject, count, first/last activity, flush time
  * - `:d:<id>:actors`  zset actor -> time of their latest activity (capped at TRACKED_ACTORS)
- * - `:d:<id>:posts`   zset post -> time of its latest entry (capped at LISTED_POSTS)
+ * - `:d:<id>:posts`   zset post -> time of its latest entry (capped at TRACKED_POSTS; a claim
+ *                     lists the LISTED_POSTS most recent)
  * - `:d:<id>:repeats` hash actor -> entries of a tracked actor beyond its first (only actors
  *                     with more than one: a new post's fan-out costs no extra write)
  * - `:ev:<event id>`  marks an entry as digested, for `eventMemoryMs`
@@ -100,7 +102,7 @@ for e = 1, tonumber(ARGV[5]) do
     if nPosts > 0 then
       local count = redis.call('ZCARD', posts)
       if count <= nPosts then redis.call('PEXPIRE', posts, ttl) end
-      if count > ${LISTED_POSTS} then redis.call('ZPOPMIN', posts, count - ${LISTED_POSTS}) end
+      if count > ${TRACKED_POSTS} then redis.call('ZPOPMIN', posts, count - ${TRACKED_POSTS}) end
     end
   end
 end
@@ -110,15 +112,16 @@ return out
 
 /**
  * Claims due digests of one or more shards: KEYS are the shards' due indexes, ARGV now (ms),
- * the most to claim per shard, the lease's end (ms), LISTED_ACTORS, then each shard's key
- * prefix. A standalone Redis takes every shard in one call; a Cluster one call per shard.
+ * the most to claim per shard, the lease's end (ms), LISTED_ACTORS, LISTED_POSTS, then each
+ * shard's key prefix. A standalone Redis takes every shard in one call; a Cluster one call per
+ * shard.
  */
 const CLAIM = new LuaScript(
   'notification.digest.claim',
   `
 local claimed = {}
 for s = 1, #KEYS do
-  local due, shard = KEYS[s], ARGV[4 + s]
+  local due, shard = KEYS[s], ARGV[5 + s]
   local ids = redis.call('ZRANGEBYSCORE', due, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
   for _, id in ipairs(ids) do
     local d = shard .. ':d:' .. id
@@ -131,7 +134,7 @@ for s = 1, #KEYS do
       if redis.call('GET', open) == id then redis.call('DEL', open) end
       local actors = d .. ':actors'
       claimed[#claimed + 1] = {id, fields, redis.call('ZREVRANGE', actors, 0, tonumber(ARGV[4]) - 1),
-        redis.call('ZCARD', actors), redis.call('ZREVRANGE', d .. ':posts', 0, -1)}
+        redis.call('ZCARD', actors), redis.call('ZREVRANGE', d .. ':posts', 0, tonumber(ARGV[5]) - 1)}
     end
   end
 end
@@ -307,7 +310,7 @@ export class RedisDigestStore implements DigestStore {
       return CLAIM.run(
         this.redis,
         prefixes.map((prefix) => `${prefix}:due`),
-        [nowMs, perShard, nowMs + leaseMs, LISTED_ACTORS, ...prefixes],
+        [nowMs, perShard, nowMs + leaseMs, LISTED_ACTORS, LISTED_POSTS, ...prefixes],
         { traced: false },
       );
     };
@@ -358,6 +361,12 @@ export class RedisDigestStore implements DigestStore {
       if ((made[i] ?? 0) > 0) entries.set(actorId, made[i]!);
     });
     return entries;
+  }
+
+  /** The whole posts set (at most TRACKED_POSTS): one read, only for the deleted-post policy. */
+  async trackedPostIds(digest: Pick<PendingDigest, 'digestId' | 'subject'>): Promise<string[]> {
+    const posts = `${this.shardKey(digest.subject.userId)}:d:${digest.digestId}:posts`;
+    return redisCall('ZREVRANGE', () => this.redis.zrevrange(posts, 0, -1));
   }
 
   private shardKey(userId: string): string {
