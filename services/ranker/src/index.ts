@@ -13,6 +13,7 @@ import {
 } from '@feedmesh/service-kit';
 import { z } from 'zod';
 import { ModelLoader } from './model-loader.js';
+import { createRankerMetrics } from './ranker-metrics.js';
 import { rankerService } from './ranker-service.js';
 
 export const rankerConfigShape = {
@@ -51,24 +52,34 @@ export async function startRanker(options: RankerOptions): Promise<RunningServer
   const registry =
     options.registry ??
     modelRegistryFor(options.runtime, options.clock ? { clock: options.clock } : {});
+  const metrics = createRankerMetrics();
   const loader = new ModelLoader({
     registry,
     defaultModel: config.RANKER_DEFAULT_MODEL,
     reloadIntervalMs: config.RANKER_RELOAD_INTERVAL_MS,
     logger,
+    metrics,
   });
   await loader.start();
   return startGrpcServer({
     name: 'ranker',
     ...serverOptionsFrom(config),
     // Rank's request and response in the packed codec: the same wire format as generated.
-    services: [bindService(packedRankerDefinition, rankerService({ loader, registry }))],
+    services: [
+      bindService(packedRankerDefinition, rankerService({ loader, registry, logger, metrics })),
+    ],
     logger,
     onShutdown: () => loader.stop(),
   });
 }
 
-export { ModelLoader, type LoadedModel, type ModelLoaderOptions } from './model-loader.js';
+export {
+  ModelLoader,
+  type LoadedModel,
+  type ModelLoaderOptions,
+  type ResolvedModel,
+} from './model-loader.js';
+export type { FallbackReason, LoadFailureReason, RankerMetrics } from './ranker-metrics.js';
 export {
   parseRankRequest,
   MAX_CANDIDATES,

@@ -1,4 +1,9 @@
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@feedmesh/errors';
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
+} from '@feedmesh/errors';
 import {
   HEURISTIC_MODEL_NAME,
   HEURISTIC_MODEL_VERSION,
@@ -6,8 +11,15 @@ import {
   Scorer,
   type ModelRegistry,
   type ModelVersion,
+  type StoredModel,
 } from '@feedmesh/models';
 import type { Logger } from '@feedmesh/service-kit';
+import {
+  NO_RANKER_METRICS,
+  type FallbackReason,
+  type LoadFailureReason,
+  type RankerMetrics,
+} from './ranker-metrics.js';
 
 /** A model version compiled and ready to score. */
 export interface LoadedModel {
@@ -17,6 +29,19 @@ export interface LoadedModel {
   readonly info: ModelVersion;
 }
 
+/** What a request resolved to; `fallback` says why the heuristic answers for another model. */
+export interface ResolvedModel {
+  readonly model: LoadedModel;
+  readonly fallback?: FallbackReason;
+}
+
+/** A version that could not be loaded, and why. */
+interface LoadFailure {
+  readonly reason: LoadFailureReason;
+  readonly detail: string;
+  readonly error?: unknown;
+}
+
 export interface ModelLoaderOptions {
   readonly registry: ModelRegistry;
   /** The name an empty `model` means; a registry miss for it falls back to the heuristic. */
@@ -24,6 +49,7 @@ export interface ModelLoaderOptions {
   readonly reloadIntervalMs: number;
   readonly logger: Logger;
   readonly clock?: () => number;
+  readonly metrics?: RankerMetrics;
 }
 
 /** Non-current versions asked for by name (experiments, rollbacks) kept compiled. */
@@ -39,19 +65,31 @@ const MAX_PINNED = 16;
  * pins a version that is not loaded.
  *
  * If the registry cannot be read, the loader keeps serving what it has (and the heuristic).
+ * A current version that cannot be loaded (corrupt, dangling, or the registry failing to
+ * answer for it) never replaces a loaded one; it is logged once and counted, and a name with
+ * nothing loaded then answers FAILED_PRECONDITION (UNAVAILABLE while the registry fails),
+ * except the default model, which the heuristic ranks.
  */
 export class ModelLoader {
   private current: ReadonlyMap<string, LoadedModel> = new Map();
   private readonly pinned = new Map<string, LoadedModel>();
   private readonly pinning = new Map<string, Promise<LoadedModel | undefined>>();
-  /** Versions whose stored document is malformed: retrying every poll would only log again. */
-  private readonly broken = new Set<string>();
+  /** Versions whose stored form is malformed: immutable, so never read again. */
+  private readonly broken = new Map<string, LoadFailure>();
+  /** Per name, its current version when that could not be loaded at the last poll. */
+  private failures: ReadonlyMap<string, { readonly version: string } & LoadFailure> = new Map();
+  /** Whether a poll has read the registry's pointers yet. */
+  private pointersRead = false;
+  /** What the default model was ranked with after the last poll, to log only a change. */
+  private defaultServedBy: string | undefined;
+  private readonly metrics: RankerMetrics;
   private readonly heuristic: LoadedModel;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private stopped = false;
 
   constructor(private readonly options: ModelLoaderOptions) {
+    this.metrics = options.metrics ?? NO_RANKER_METRICS;
     const model = heuristicModel();
     this.heuristic = {
       name: HEURISTIC_MODEL_NAME,
@@ -93,28 +131,45 @@ export class ModelLoader {
 
   /**
    * The model a request asked for. `name` empty means the default model; `version` empty
-   * means its current version. Throws NotFoundError naming `model` or `model_version`.
+   * means its current version. Throws NotFoundError naming `model` or `model_version`,
+   * FailedPreconditionError (UnavailableError while the registry fails) for a model whose
+   * current version exists but cannot be loaded. The default model is then ranked by the
+   * heuristic, and `fallback` says why.
    */
-  async resolve(name: string, version: string): Promise<LoadedModel> {
+  async resolve(name: string, version: string): Promise<ResolvedModel> {
     const wanted = name === '' ? this.options.defaultModel : name;
     if (wanted === HEURISTIC_MODEL_NAME) {
       if (version !== '' && version !== HEURISTIC_MODEL_VERSION) {
         throw new NotFoundError('model_version', `${wanted}@${version}`);
       }
-      return this.heuristic;
+      return { model: this.heuristic };
     }
     const current = this.current.get(wanted);
     if (version === '') {
-      if (current) return current;
+      if (current) return { model: current };
       // A fresh deployment has no trained default model yet: rank with the heuristic, and
       // say so in the response's `model`, rather than fail every feed.
-      if (wanted === this.options.defaultModel) return this.heuristic;
+      if (wanted === this.options.defaultModel) {
+        return { model: this.heuristic, fallback: this.defaultFallback() };
+      }
+      if (!this.pointersRead) {
+        throw new UnavailableError(
+          'model registry',
+          `not read yet, so model "${wanted}" is not loaded`,
+        );
+      }
+      const failure = this.failures.get(wanted);
+      if (failure) {
+        const problem = `model "${wanted}": current version ${failure.version} cannot be loaded (${failure.reason}: ${failure.detail})`;
+        if (failure.reason === 'unavailable') throw new UnavailableError('model registry', problem);
+        throw new FailedPreconditionError(problem);
+      }
       throw new NotFoundError('model', wanted);
     }
-    if (current?.version === version) return current;
+    if (current?.version === version) return { model: current };
     const pinned = await this.pin(wanted, version);
     if (pinned === undefined) throw new NotFoundError('model_version', `${wanted}@${version}`);
-    return pinned;
+    return { model: pinned };
   }
 
   /** Whether this process holds `name@version` compiled right now. */
@@ -125,6 +180,11 @@ export class ModelLoader {
 
   get builtIn(): LoadedModel {
     return this.heuristic;
+  }
+
+  /** The model an empty `model` means. */
+  get defaultModel(): string {
+    return this.options.defaultModel;
   }
 
   private schedule(): void {
@@ -141,9 +201,12 @@ export class ModelLoader {
       pointers = await this.options.registry.currentVersions();
     } catch (error) {
       this.options.logger.warn({ err: error }, 'model registry unreachable; keeping loaded models');
+      this.announceDefault();
       return;
     }
+    this.pointersRead = true;
     const next = new Map<string, LoadedModel>();
+    const failures = new Map<string, { readonly version: string } & LoadFailure>();
     for (const [name, version] of pointers) {
       const loaded = this.current.get(name);
       if (loaded?.version === version) {
@@ -151,22 +214,67 @@ export class ModelLoader {
         continue;
       }
       const key = `${name}@${version}`;
-      if (this.broken.has(key)) {
-        if (loaded) next.set(name, loaded);
-        continue;
+      let outcome: LoadedModel | LoadFailure | undefined =
+        this.broken.get(key) ?? this.pinned.get(key);
+      if (outcome === undefined) {
+        outcome = await this.load(name, version);
+        if (!('scorer' in outcome)) this.metrics.loadFailed(name, version, outcome.reason);
       }
-      const fresh = this.pinned.get(key) ?? (await this.load(name, version));
-      if (fresh) {
-        next.set(name, fresh);
+      if ('scorer' in outcome) {
+        next.set(name, outcome);
         this.options.logger.info(
           { model: name, version, previous: loaded?.version ?? null },
           'model loaded',
         );
-      } else if (loaded) {
-        next.set(name, loaded);
+        continue;
       }
+      failures.set(name, { version, ...outcome });
+      const before = this.failures.get(name);
+      if (before?.version !== version || before.reason !== outcome.reason) {
+        this.options.logger.error(
+          {
+            ...(outcome.error === undefined ? {} : { err: outcome.error }),
+            model: name,
+            version,
+            reason: outcome.reason,
+            serving: loaded?.version ?? null,
+          },
+          loaded
+            ? 'model version not loaded; keeping the loaded one'
+            : 'model version not loaded; nothing loaded for the model',
+        );
+      }
+      if (loaded) next.set(name, loaded);
     }
     this.current = next;
+    this.failures = failures;
+    this.announceDefault();
+  }
+
+  /** Logs when the heuristic starts or stops ranking the default model. */
+  private announceDefault(): void {
+    const { defaultModel } = this.options;
+    if (defaultModel === HEURISTIC_MODEL_NAME) return;
+    const loaded = this.current.get(defaultModel);
+    const servedBy = loaded ? `${loaded.name}@${loaded.version}` : HEURISTIC_MODEL_NAME;
+    if (servedBy === this.defaultServedBy) return;
+    this.defaultServedBy = servedBy;
+    if (loaded) return;
+    const failure = this.failures.get(defaultModel);
+    this.options.logger.warn(
+      {
+        model: defaultModel,
+        reason: this.defaultFallback(),
+        ...(failure ? { version: failure.version } : {}),
+        heuristic: `${HEURISTIC_MODEL_NAME}@${HEURISTIC_MODEL_VERSION}`,
+      },
+      DEFAULT_FALLBACK_MESSAGE,
+    );
+  }
+
+  private defaultFallback(): FallbackReason {
+    if (this.failures.has(this.options.defaultModel)) return 'current_version_unloadable';
+    return this.pointersRead ? 'no_current_version' : 'registry_unreachable';
   }
 
   private pin(name: string, version: string): Promise<LoadedModel | undefined> {
@@ -178,18 +286,29 @@ export class ModelLoader {
       this.pinned.set(key, held);
       return Promise.resolve(held);
     }
+    const broken = this.broken.get(key);
+    if (broken) return Promise.reject(malformedVersion(key, broken));
     let loading = this.pinning.get(key);
     if (loading === undefined) {
-      loading = this.load(name, version, { throwOnError: true })
-        .then((loaded) => {
-          if (loaded) {
-            if (this.pinned.size >= MAX_PINNED) {
-              const oldest = this.pinned.keys().next().value;
-              if (oldest !== undefined) this.pinned.delete(oldest);
-            }
-            this.pinned.set(key, loaded);
+      loading = this.load(name, version)
+        .then((outcome) => {
+          if (!('scorer' in outcome)) {
+            // A version the registry lacks is the caller's mistake (NOT_FOUND), not a failure.
+            if (outcome.reason === 'missing') return undefined;
+            this.metrics.loadFailed(name, version, outcome.reason);
+            if (outcome.reason === 'unavailable') throw outcome.error;
+            this.options.logger.error(
+              { err: outcome.error, model: name, version, reason: outcome.reason },
+              'pinned model version not loaded',
+            );
+            throw malformedVersion(key, outcome);
           }
-          return loaded;
+          if (this.pinned.size >= MAX_PINNED) {
+            const oldest = this.pinned.keys().next().value;
+            if (oldest !== undefined) this.pinned.delete(oldest);
+          }
+          this.pinned.set(key, outcome);
+          return outcome;
         })
         .finally(() => this.pinning.delete(key));
       this.pinning.set(key, loading);
@@ -197,26 +316,48 @@ export class ModelLoader {
     return loading;
   }
 
-  private async load(
-    name: string,
-    version: string,
-    options: { throwOnError?: boolean } = {},
-  ): Promise<LoadedModel | undefined> {
+  /**
+   * Reads and compiles one version; the caller counts and logs a failure. Anything but the
+   * registry failing to answer means the stored version itself is bad, which no retry mends
+   * (versions are immutable), so it is remembered and not read again.
+   */
+  private async load(name: string, version: string): Promise<LoadedModel | LoadFailure> {
+    const malformed = (error: unknown): LoadFailure => {
+      const failure: LoadFailure = { reason: 'malformed', detail: messageOf(error), error };
+      this.broken.set(`${name}@${version}`, failure);
+      return failure;
+    };
+    let stored: StoredModel | undefined;
     try {
-      const stored = await this.options.registry.get(name, version);
-      if (stored === undefined) return undefined;
+      stored = await this.options.registry.get(name, version);
+    } catch (error) {
+      // The registry parses what it read: a document or metadata that is not a model.
+      if (error instanceof InvalidArgumentError || error instanceof SyntaxError) {
+        return malformed(error);
+      }
+      return { reason: 'unavailable', detail: messageOf(error), error };
+    }
+    if (stored === undefined) {
+      return { reason: 'missing', detail: 'the registry does not hold it in full' };
+    }
+    try {
       return { name, version, scorer: new Scorer(stored.model), info: stored.info };
     } catch (error) {
-      const malformed = error instanceof InvalidArgumentError;
-      if (malformed) this.broken.add(`${name}@${version}`);
-      if (options.throwOnError) {
-        if (!malformed) throw error;
-        throw new FailedPreconditionError(
-          `model_version ${name}@${version} is stored but malformed (${error.message})`,
-        );
-      }
-      this.options.logger.error({ err: error, model: name, version }, 'model failed to load');
-      return undefined;
+      return malformed(error);
     }
   }
 }
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function malformedVersion(key: string, failure: LoadFailure): FailedPreconditionError {
+  return new FailedPreconditionError(
+    `model_version ${key} is stored but malformed (${failure.detail})`,
+  );
+}
+
+/** The log line that says the default model is ranked by the built-in heuristic. */
+export const DEFAULT_FALLBACK_MESSAGE =
+  'the default model has no loadable current version: the built-in heuristic ranks it';

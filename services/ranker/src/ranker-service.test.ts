@@ -13,13 +13,17 @@ import {
   createServiceClient,
   loadConfig,
   type ClientHandle,
+  type Logger,
   type RunningServer,
   type Runtime,
 } from '@feedmesh/service-kit';
-import { createLogger } from '@feedmesh/telemetry';
+import { createLogger, startTelemetry, type InMemoryTelemetry } from '@feedmesh/telemetry';
+import type { Redis } from 'ioredis';
 import { deleteKeys, testRedisUrl, uniquePrefix, waitFor } from '@feedmesh/testing';
 import { ClientError, Status } from 'nice-grpc-common';
 import { rankerConfigShape, startRanker } from './index.js';
+import { ABSENT_FEATURES_MESSAGE } from './ranker-service.js';
+import { DEFAULT_FALLBACK_MESSAGE } from './model-loader.js';
 
 const { Objective } = rankerv1;
 const silent = createLogger('ranker-test', { level: 'silent' });
@@ -87,7 +91,7 @@ interface Harness {
 }
 
 async function startHarness(
-  options: { registry?: ModelRegistry; env?: Record<string, string> } = {},
+  options: { registry?: ModelRegistry; env?: Record<string, string>; logger?: Logger } = {},
 ): Promise<Harness> {
   const config = loadConfig(rankerConfigShape, {
     RANKER_RELOAD_INTERVAL_MS: '50',
@@ -95,7 +99,12 @@ async function startHarness(
   });
   const runtime = createRuntime(config, silent);
   const registry = options.registry ?? modelRegistryFor(runtime);
-  const server = await startRanker({ config, runtime, logger: silent, registry });
+  const server = await startRanker({
+    config,
+    runtime,
+    logger: options.logger ?? silent,
+    registry,
+  });
   const handle = createServiceClient(rankerv1.RankerServiceDefinition, server.address, {
     deadlineMs: 5_000,
   });
@@ -545,6 +554,349 @@ describe('ranker on Redis', () => {
       assert.ok(models.some((m) => m.name === 'feed' && m.version === 'v1' && m.current));
     } finally {
       if (h.runtime.redis) await deleteKeys(h.runtime.redis as never, prefix);
+      await h.close();
+    }
+  });
+});
+
+/** A logger that keeps its JSON lines, for tests that check what operators read. */
+function recordingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger('ranker-test', {
+    level: 'info',
+    destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+  });
+  return { logger, lines };
+}
+
+/** A counter's data points recorded so far, each as its attributes and value. */
+async function counterPoints(
+  telemetry: InMemoryTelemetry,
+  name: string,
+): Promise<Array<{ attributes: Record<string, unknown>; value: number }>> {
+  const metric = (await telemetry.collectMetrics()).find((m) => m.descriptor.name === name);
+  return (metric?.dataPoints ?? []) as Array<{
+    attributes: Record<string, unknown>;
+    value: number;
+  }>;
+}
+
+/** The value of the counter's point whose attributes include `match` (0 when none). */
+async function counterValue(
+  telemetry: InMemoryTelemetry,
+  name: string,
+  match: Record<string, unknown>,
+): Promise<number> {
+  const points = await counterPoints(telemetry, name);
+  return points
+    .filter((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v))
+    .reduce((sum, p) => sum + p.value, 0);
+}
+
+describe('ranker model rollout, as operators see it', () => {
+  let telemetry: InMemoryTelemetry;
+  before(() => {
+    telemetry = startTelemetry({ serviceName: 'ranker-test', inMemory: true });
+  });
+  after(() => telemetry.shutdown());
+
+  /** A ranker on the test Redis, with the trainer's view of the same registry. */
+  async function redisHarness(env: Record<string, string> = {}) {
+    const prefix = uniquePrefix('ranker');
+    const { logger, lines } = recordingLogger();
+    const h = await startHarness({
+      env: { REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix, ...env },
+      logger,
+    });
+    const redis = h.runtime.redis as Redis;
+    const documentKey = (name: string, version: string) =>
+      `${h.runtime.prefix}:models:{models}:model:${name}:${version}`;
+    return {
+      h,
+      lines,
+      trainer: modelRegistryFor(h.runtime),
+      /** Overwrites a stored model document, as a bad write or a bit flip would. */
+      corrupt: (name: string, version: string) =>
+        redis.set(documentKey(name, version), '{"format":"feedmesh.model/v1","family":'),
+      dropDocument: (name: string, version: string) => redis.del(documentKey(name, version)),
+      /** Returns once the ranker has read the registry `polls` more times (a marker model's versions). */
+      async pollsPassed(polls: number) {
+        const trainer = modelRegistryFor(h.runtime);
+        for (let i = 0; i < polls; i += 1) {
+          const { version } = await trainer.publish('poll-marker', qualityModel(1), {
+            trainedAtMs: i,
+            promote: true,
+          });
+          await waitFor(`poll-marker ${version}`, async () => {
+            const r = await h.client
+              .rank(rankRequest({ model: 'poll-marker' }))
+              .catch(() => undefined);
+            return r?.modelVersion === version;
+          });
+        }
+      },
+      async close() {
+        await deleteKeys(redis, prefix);
+        await h.close();
+      },
+    };
+  }
+
+  /** Stores a corrupt version of `name` before the ranker starts, and makes it current. */
+  async function seedCorruptCurrent(name: string): Promise<{ prefix: string }> {
+    const prefix = uniquePrefix('ranker');
+    const config = loadConfig(rankerConfigShape, {
+      REDIS_URL: testRedisUrl(),
+      REDIS_PREFIX: prefix,
+    });
+    const runtime = createRuntime(config, silent);
+    try {
+      const registry = modelRegistryFor(runtime);
+      await registry.publish(name, qualityModel(1), { trainedAtMs: 1 });
+      await (runtime.redis as Redis).set(
+        `${runtime.prefix}:models:{models}:model:${name}:v1`,
+        'not a model',
+      );
+      await registry.promote(name, 'v1');
+    } finally {
+      await runtime.close();
+    }
+    return { prefix };
+  }
+
+  it('keeps ranking with the working version when the promoted one is corrupt, and logs and counts the refusal once', async () => {
+    const r = await redisHarness();
+    try {
+      await r.trainer.publish('feed', qualityModel(1), { trainedAtMs: 1, promote: true });
+      await waitFor('v1', async () => (await r.h.client.rank(rankRequest())).modelVersion === 'v1');
+      await r.trainer.publish('feed', qualityModel(-1), { trainedAtMs: 2 });
+      await r.corrupt('feed', 'v2');
+      await r.trainer.promote('feed', 'v2');
+
+      await waitFor('the refusal counted', async () =>
+        (await counterValue(telemetry, 'feedmesh.ranker.model_load_failures', {
+          'feedmesh.model': 'feed',
+          'feedmesh.model_version': 'v2',
+          'feedmesh.reason': 'malformed',
+        })) === 1
+          ? true
+          : undefined,
+      );
+      const response = await r.h.client.rank(rankRequest());
+      assert.equal(response.modelVersion, 'v1');
+      assert.ok(response.values[0]! > response.values[1]!, 'v1 still scores');
+      // Two more polls at least: the same refusal is neither logged nor counted again.
+      await r.pollsPassed(2);
+      const refusals = r.lines.filter(
+        (line) => line['model'] === 'feed' && line['version'] === 'v2' && line['level'] === 'error',
+      );
+      assert.equal(refusals.length, 1, JSON.stringify(refusals));
+      assert.equal(
+        await counterValue(telemetry, 'feedmesh.ranker.model_load_failures', {
+          'feedmesh.model': 'feed',
+          'feedmesh.model_version': 'v2',
+        }),
+        1,
+      );
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('logs and counts a current version whose model document is gone', async () => {
+    const r = await redisHarness();
+    try {
+      await r.trainer.publish('feed', qualityModel(1), { trainedAtMs: 1, promote: true });
+      await waitFor('v1', async () => (await r.h.client.rank(rankRequest())).modelVersion === 'v1');
+      await r.trainer.publish('feed', qualityModel(-1), { trainedAtMs: 2 });
+      await r.dropDocument('feed', 'v2');
+      // Promotion checks the document, so the pointer is moved as a racing prune would leave it.
+      await (r.h.runtime.redis as Redis).hset(
+        `${r.h.runtime.prefix}:models:{models}:current`,
+        'feed',
+        'v2',
+      );
+      // Tried again at each poll (a pruned document may be a race), so counted each time.
+      await waitFor('the missing document counted at three polls', async () =>
+        (await counterValue(telemetry, 'feedmesh.ranker.model_load_failures', {
+          'feedmesh.model': 'feed',
+          'feedmesh.model_version': 'v2',
+          'feedmesh.reason': 'missing',
+        })) >= 3
+          ? true
+          : undefined,
+      );
+      assert.equal((await r.h.client.rank(rankRequest())).modelVersion, 'v1');
+      const logged = r.lines.filter((line) => line['model'] === 'feed' && line['version'] === 'v2');
+      assert.equal(logged.length, 1, JSON.stringify(logged));
+      assert.equal(logged[0]!['level'], 'error');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('answers FAILED_PRECONDITION naming model when a named model has only a corrupt current version', async () => {
+    const { prefix } = await seedCorruptCurrent('experiment-7');
+    const { logger } = recordingLogger();
+    const h = await startHarness({
+      env: { REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix },
+      logger,
+    });
+    try {
+      const error = await statusOf(h.client.rank(rankRequest({ model: 'experiment-7' })));
+      assert.equal(error.code, Status.FAILED_PRECONDITION, error.details);
+      assert.match(error.details, /^model "experiment-7": current version v1 cannot be loaded/);
+      // Promoting a good version repairs it.
+      const registry = modelRegistryFor(h.runtime);
+      await registry.publish('experiment-7', qualityModel(1), { trainedAtMs: 2, promote: true });
+      await waitFor(
+        'v2 served',
+        async () =>
+          (await h.client.rank(rankRequest({ model: 'experiment-7' })).catch(() => undefined))
+            ?.modelVersion === 'v2',
+      );
+    } finally {
+      if (h.runtime.redis) await deleteKeys(h.runtime.redis as never, prefix);
+      await h.close();
+    }
+  });
+
+  it('ranks the default model with the heuristic when its only current version is corrupt, saying so in the log and the metrics', async () => {
+    const { prefix } = await seedCorruptCurrent('feed');
+    const { logger, lines } = recordingLogger();
+    const h = await startHarness({
+      env: { REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix },
+      logger,
+    });
+    try {
+      const before = await counterValue(telemetry, 'feedmesh.ranker.fallbacks', {
+        'feedmesh.model': 'feed',
+        'feedmesh.reason': 'current_version_unloadable',
+      });
+      const response = await h.client.rank(rankRequest());
+      assert.equal(response.model, 'heuristic');
+      assert.equal(
+        await counterValue(telemetry, 'feedmesh.ranker.fallbacks', {
+          'feedmesh.model': 'feed',
+          'feedmesh.reason': 'current_version_unloadable',
+        }),
+        before + 1,
+      );
+      const warning = lines.find((line) => line['msg'] === DEFAULT_FALLBACK_MESSAGE);
+      assert.equal(warning?.['level'], 'warn');
+      assert.equal(warning?.['model'], 'feed');
+      assert.equal(warning?.['reason'], 'current_version_unloadable');
+    } finally {
+      if (h.runtime.redis) await deleteKeys(h.runtime.redis as never, prefix);
+      await h.close();
+    }
+  });
+
+  it('says at start that the default model has no version yet and the heuristic ranks, and marks the fallback on the span', async () => {
+    const { logger, lines } = recordingLogger();
+    const h = await startHarness({ registry: new InMemoryModelRegistry(), logger });
+    try {
+      const warning = lines.find((line) => line['msg'] === DEFAULT_FALLBACK_MESSAGE);
+      assert.equal(warning?.['level'], 'warn');
+      assert.equal(warning?.['model'], 'feed');
+      assert.equal(warning?.['reason'], 'no_current_version');
+
+      telemetry.resetSpans();
+      const before = await counterValue(telemetry, 'feedmesh.ranker.fallbacks', {
+        'feedmesh.model': 'feed',
+        'feedmesh.reason': 'no_current_version',
+      });
+      await h.client.rank(rankRequest());
+      assert.equal(
+        await counterValue(telemetry, 'feedmesh.ranker.fallbacks', {
+          'feedmesh.model': 'feed',
+          'feedmesh.reason': 'no_current_version',
+        }),
+        before + 1,
+      );
+      const span = await waitFor('the score span', () =>
+        telemetry.finishedSpans().find((s) => s.name === 'ranker.score'),
+      );
+      assert.equal(span.attributes['feedmesh.model'], 'heuristic');
+      assert.equal(span.attributes['feedmesh.model_requested'], 'feed');
+      assert.equal(span.attributes['feedmesh.model_fallback'], 'no_current_version');
+
+      // Once trained, the default model ranks, and the log says the heuristic stopped.
+      await h.registry.publish('feed', qualityModel(1), { trainedAtMs: 1, promote: true });
+      await waitFor('v1', async () => (await h.client.rank(rankRequest())).modelVersion === 'v1');
+      assert.equal(lines.filter((line) => line['msg'] === DEFAULT_FALLBACK_MESSAGE).length, 1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('answers UNAVAILABLE, not NOT_FOUND, for a named model while the registry has not been read since start', async () => {
+    const registry = new InMemoryModelRegistry();
+    await registry.publish('experiment-7', qualityModel(1), { trainedAtMs: 1, promote: true });
+    let down = true;
+    const flaky: ModelRegistry = {
+      publish: (...args) => registry.publish(...args),
+      promote: (...args) => registry.promote(...args),
+      current: (...args) => registry.current(...args),
+      list: (...args) => registry.list(...args),
+      get: (...args) => registry.get(...args),
+      currentVersions: () =>
+        down ? Promise.reject(new Error('connection refused')) : registry.currentVersions(),
+    };
+    const { logger, lines } = recordingLogger();
+    const h = await startHarness({ registry: flaky, logger });
+    try {
+      const error = await statusOf(h.client.rank(rankRequest({ model: 'experiment-7' })));
+      assert.equal(error.code, Status.UNAVAILABLE, error.details);
+      assert.equal((await h.client.rank(rankRequest())).model, 'heuristic');
+      const warning = lines.find((line) => line['msg'] === DEFAULT_FALLBACK_MESSAGE);
+      assert.equal(warning?.['reason'], 'registry_unreachable');
+      down = false;
+      await waitFor(
+        'experiment-7 served',
+        async () =>
+          (await h.client.rank(rankRequest({ model: 'experiment-7' })).catch(() => undefined))
+            ?.modelVersion === 'v1',
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('logs once, and marks on the span, the model features a request lacks', async () => {
+    const registry = new InMemoryModelRegistry();
+    await registry.publish('feed', qualityModel(1), { trainedAtMs: 1, promote: true });
+    const { logger, lines } = recordingLogger();
+    const h = await startHarness({ registry, logger });
+    try {
+      telemetry.resetSpans();
+      // Columns of another feature schema: post.quality is nowhere.
+      const renamed = rankRequest({ candidates: candidates(['post.quality_v2'], [[1], [-1]]) });
+      const first = await h.client.rank(renamed);
+      await h.client.rank(renamed);
+      assert.deepEqual(first.values[0], first.values[1], 'every row took the default');
+      const spans = telemetry.finishedSpans().filter((s) => s.name === 'ranker.score');
+      assert.equal(spans.length, 2);
+      assert.ok(spans.every((s) => s.attributes['feedmesh.features_absent'] === 1));
+      const warnings = lines.filter((line) => line['msg'] === ABSENT_FEATURES_MESSAGE);
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.deepEqual(warnings[0]!['absent'], ['post.quality']);
+      assert.equal(warnings[0]!['model'], 'feed');
+      assert.equal(warnings[0]!['version'], 'v1');
+      assert.equal(
+        await counterValue(telemetry, 'feedmesh.ranker.requests_missing_features', {
+          'feedmesh.model': 'feed',
+          'feedmesh.model_version': 'v1',
+        }),
+        2,
+      );
+
+      // A request carrying every feature marks nothing.
+      telemetry.resetSpans();
+      await h.client.rank(rankRequest());
+      const complete = telemetry.finishedSpans().find((s) => s.name === 'ranker.score');
+      assert.equal(complete?.attributes['feedmesh.features_absent'], undefined);
+    } finally {
       await h.close();
     }
   });
