@@ -1,7 +1,8 @@
 import { isAbortError } from 'abort-controller-x';
 import { ServerError, Status, type CallContext, type ServerMiddlewareCall } from 'nice-grpc-common';
 
-const SHUTTING_DOWN = 'server is shutting down; reconnect';
+/** What a call the drain ends is told (UNAVAILABLE): the client should resume elsewhere. */
+export const SHUTTING_DOWN = 'server is shutting down; reconnect';
 
 /**
  * Gives every handler one signal that fires when the client goes away, when a unary call

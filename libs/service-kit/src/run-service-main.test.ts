@@ -5,6 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '@feedmesh/telemetry';
+import { deleteKeysUnder } from './prefix-keys.js';
+import { createRuntime } from './runtime.js';
 
 /**
  * Runs the echo fixture's main with `env` (a variable given as undefined is removed); resolves
@@ -30,28 +33,103 @@ async function runMain(
   return { code, stdout, stderr };
 }
 
+/** The fixture's main, running: its output so far, a wait for a line of it, and its exit. */
+function startMain(env: Record<string, string>) {
+  const child = spawn(
+    process.execPath,
+    [new URL('./test-fixtures/service-main.js', import.meta.url).pathname],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'info', OTEL_SDK_DISABLED: 'true', ...env },
+    },
+  );
+  const output = { stdout: '', stderr: '' };
+  let heard = () => {};
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output.stdout += chunk.toString();
+    heard();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const line = async (pattern: RegExp): Promise<void> => {
+    while (!pattern.test(output.stdout)) {
+      if (child.exitCode !== null) assert.fail(`it exited: ${output.stdout}${output.stderr}`);
+      await Promise.race([new Promise<void>((resolve) => (heard = resolve)), exited]);
+    }
+  };
+  return { child, output, line, exited };
+}
+
+/** The `msg` of each JSON log line. */
+const messagesOf = (stdout: string): string[] =>
+  stdout
+    .split('\n')
+    .filter((text) => text.startsWith('{'))
+    .map((text) => (JSON.parse(text) as { msg: string }).msg);
+
 describe('runServiceMain stopped while it starts', () => {
-  it('drains and exits 0 on a SIGTERM that comes after it listens but before its start is done', async () => {
-    const full = {
-      ...process.env,
-      LOG_LEVEL: 'info',
-      OTEL_SDK_DISABLED: 'true',
-      ECHO_MAIN_SLOW_START_MS: '1000',
-    };
-    const child = spawn(
-      process.execPath,
-      [new URL('./test-fixtures/service-main.js', import.meta.url).pathname],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: full },
-    );
-    let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.includes('LISTENING') && !child.killed) child.kill('SIGTERM');
-    });
-    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  let running: ReturnType<typeof startMain> | undefined;
+  afterEach(() => {
+    running?.child.kill('SIGKILL');
+    running = undefined;
+  });
+
+  it('finishes a start that ignores its abort signal, then drains and exits 0 on a SIGTERM that came meanwhile', async () => {
+    running = startMain({ ECHO_MAIN_SLOW_START_MS: '1000' });
+    await running.line(/^LISTENING /m);
+    running.child.kill('SIGTERM');
+    const [code, signal] = await running.exited;
     assert.equal(signal, null, 'not ended by the signal itself');
-    assert.equal(code, 0);
-    assert.match(stdout, /echo-main stopped/);
+    assert.equal(code, 0, running.output.stderr);
+    assert.match(running.output.stdout, /^STARTED$/m);
+    assert.ok(
+      messagesOf(running.output.stdout).includes('echo-main stopped'),
+      running.output.stdout,
+    );
+  });
+
+  it('aborts a start that honours its signal on SIGTERM: it exits 0 at once, its server and consumer closed, without finishing the start', async () => {
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15';
+    const prefix = `service-kit-test-abort-${process.pid}`;
+    const runtime = createRuntime(
+      {
+        REDIS_URL: redisUrl,
+        REDIS_CLUSTER: false,
+        REDIS_PREFIX: prefix,
+        EVENT_PARTITIONS: 2,
+        CONSUMER_NAME: 'test',
+      },
+      createLogger('test', { level: 'silent' }),
+    );
+    const consumersOf = async (group: string) =>
+      (await runtime.eventLog.groups())
+        .find((status) => status.group === group)
+        ?.consumers.map((consumer) => consumer.name);
+    try {
+      running = startMain({
+        // Far longer than the test's own timeout: only an aborted start ends in time.
+        ECHO_MAIN_SLOW_START_MS: '3600000',
+        ECHO_MAIN_HONOUR_ABORT: 'true',
+        REDIS_URL: redisUrl,
+        REDIS_PREFIX: prefix,
+        EVENT_PARTITIONS: '2',
+        CONSUMER_NAME: 'echo-main-1',
+      });
+      await running.line(/^LISTENING /m);
+      assert.deepEqual(await consumersOf('echo-main'), ['echo-main-1']);
+      running.child.kill('SIGTERM');
+      const [code, signal] = await running.exited;
+      assert.equal(signal, null, 'not ended by the signal itself');
+      assert.equal(code, 0, running.output.stderr);
+      assert.doesNotMatch(running.output.stdout, /^STARTED$/m);
+      const messages = messagesOf(running.output.stdout);
+      assert.ok(messages.includes('echo-main stopped'), 'its server closed');
+      assert.ok(messages.includes('echo-main start aborted by SIGTERM'), running.output.stdout);
+      assert.deepEqual(await consumersOf('echo-main'), [], 'its consumer left the group');
+    } finally {
+      await deleteKeysUnder(runtime.redis!, prefix);
+      await runtime.close();
+    }
   });
 });
 

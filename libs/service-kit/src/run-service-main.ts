@@ -1,4 +1,5 @@
 import { ConfigError } from '@feedmesh/errors';
+import { AbortError, isAbortError } from 'abort-controller-x';
 import type { z } from 'zod';
 import { loadConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -9,9 +10,14 @@ import { shutdownOnSignals, type RunningServer } from './server.js';
 /**
  * The body of every service's `main.ts` (after telemetry has started): load and validate the
  * config, build the runtime, start, and drain on SIGTERM. A bad config prints the variable
- * and exits 1 before anything listens. A SIGTERM or SIGINT that comes while the service is
- * starting is held until the start is done, then drains it (a service whose start takes long,
- * a rebuild or a replay, is meanwhile ended by the orchestrator's SIGKILL at its grace period).
+ * and exits 1 before anything listens.
+ *
+ * A SIGTERM or SIGINT that comes while the service is starting aborts `start`'s `signal`. A
+ * start that honours it (a rebuild or a replay checking it between events) rejects with the
+ * abort, having closed what it opened itself (its servers); the runtime (the event log's
+ * consumers, Redis) and telemetry are then closed here, and the process exits 0, logging
+ * "<name> start aborted by SIGTERM". A start that ignores it finishes, and is then drained as
+ * on any SIGTERM. Either way nothing is left half-started, and nothing ends on Node's default.
  */
 export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
   readonly name: string;
@@ -21,6 +27,11 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
     config: Readonly<z.infer<z.ZodObject<Shape>>>;
     runtime: Runtime;
     logger: Logger;
+    /**
+     * Aborted by a SIGTERM or SIGINT during the start. A long start checks it (its loops:
+     * `signal.throwIfAborted()`), closes what it opened, and rethrows the abort.
+     */
+    signal: AbortSignal;
   }) => Promise<RunningServer>;
   readonly env?: Record<string, string | undefined>;
   /** The process's telemetry: flushed last on shutdown, so the final spans are not lost. */
@@ -41,6 +52,23 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
   } catch (error) {
     return refuse(error);
   }
+  // A SIGTERM while the service starts (a rollout, a scale-down, a playground stopped at once)
+  // would otherwise end it on Node's default, mid-start and without a word: it aborts the
+  // start instead, which ends at once if the start honours the signal, else once it is done.
+  const starting = new AbortController();
+  let stopRequested: NodeJS.Signals | undefined;
+  const whileStarting = (signal: NodeJS.Signals) => {
+    if (stopRequested !== undefined) return;
+    stopRequested = signal;
+    options.logger.info({ signal }, `${options.name} was asked to stop while starting`);
+    starting.abort(new AbortError());
+  };
+  process.on('SIGTERM', whileStarting);
+  process.on('SIGINT', whileStarting);
+  const stopWatching = () => {
+    process.off('SIGTERM', whileStarting);
+    process.off('SIGINT', whileStarting);
+  };
   const runtimeConfig = config as unknown as RuntimeConfig;
   let runtime: Runtime;
   try {
@@ -48,27 +76,37 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
       redis: await reachRedis(runtimeConfig, options.logger),
     });
   } catch (error) {
+    stopWatching();
     return refuse(error);
   }
-  // A SIGTERM while the service starts (a rollout, a scale-down, a playground stopped at once)
-  // would otherwise end it on Node's default, mid-start and without a word: remember it, and
-  // drain as soon as the start is done.
-  let stopRequested: NodeJS.Signals | undefined;
-  const whileStarting = (signal: NodeJS.Signals) => {
-    stopRequested ??= signal;
-  };
-  process.on('SIGTERM', whileStarting);
-  process.on('SIGINT', whileStarting);
   let server: RunningServer;
   try {
-    server = await options.start({ config, runtime, logger: options.logger });
+    starting.signal.throwIfAborted();
+    server = await options.start({
+      config,
+      runtime,
+      logger: options.logger,
+      signal: starting.signal,
+    });
   } catch (error) {
+    if (stopRequested !== undefined && isAbortOf(error, starting.signal)) {
+      // The process goes as it would after a drain; the handlers stay, so that a second
+      // signal meanwhile does not end it on Node's default.
+      await runtime.close().catch((closeError: unknown) => {
+        options.logger.warn({ err: closeError }, 'closing the runtime of an aborted start failed');
+      });
+      options.logger.info(
+        { signal: stopRequested },
+        `${options.name} start aborted by ${stopRequested}`,
+      );
+      await options.telemetry?.shutdown().catch(() => undefined);
+      process.exit(0);
+    }
+    stopWatching();
     if (error instanceof ConfigError) await runtime.close().catch(() => undefined);
     return refuse(error);
-  } finally {
-    process.off('SIGTERM', whileStarting);
-    process.off('SIGINT', whileStarting);
   }
+  stopWatching();
   if (!runtimeConfig.REDIS_URL) warnInMemory(options.logger);
   const withRuntime: RunningServer = {
     ...server,
@@ -82,11 +120,20 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
   if (stopRequested !== undefined) {
     options.logger.info(
       { signal: stopRequested },
-      `${options.name} was asked to stop while starting`,
+      `${options.name} finished starting after it was asked to stop; draining`,
     );
     process.emit('SIGTERM', stopRequested);
   }
   return withRuntime;
+}
+
+/** Whether `error` is the start giving up on `signal`'s abort (itself, or what it caused). */
+function isAbortOf(error: unknown, signal: AbortSignal): boolean {
+  for (let cause = error, depth = 0; cause !== undefined && depth < 5; depth++) {
+    if (cause === signal.reason || isAbortError(cause)) return true;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return false;
 }
 
 /**

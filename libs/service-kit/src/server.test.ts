@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
+import {
+  connect as http2Connect,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+} from 'node:http2';
 import { createInterface } from 'node:readline';
 import { commonv1, echov1, gatewayv1, notificationv1 } from '@feedmesh/contracts';
 import { InternalError, InvalidArgumentError } from '@feedmesh/errors';
@@ -278,16 +283,33 @@ describe('service-kit drain of open streams', () => {
 
 /**
  * A server with a slow unary Echo (it says when a call arrives) and a Subscribe stream: user
- * "stalled" is sent 256 KiB messages as fast as the transport takes them; anyone else one small
- * message, then nothing until the stream ends (a live notification stream).
+ * "large" is sent 256 KiB messages as fast as the transport takes them; anyone else one small
+ * message, then nothing until the stream ends (a live notification stream). `heard(pattern)`
+ * resolves once the server logged a line matching it, `produced(n)` once "large" has been sent
+ * n messages (handed to the transport, not necessarily taken by the client).
  */
-async function startDrainServer(drainTimeoutMs: number) {
+async function startDrainServer(
+  drainTimeoutMs: number,
+  extra: Partial<Parameters<typeof startGrpcServer>[0]> = {},
+) {
   const logged: string[] = [];
-  const record = (_: object, message: string) => logged.push(message);
+  const listeners: Array<() => void> = [];
+  const record = (_: object, message: string) => {
+    logged.push(message);
+    for (const listener of listeners.splice(0)) listener();
+  };
+  const heard = async (pattern: RegExp): Promise<void> => {
+    while (!logged.some((message) => pattern.test(message))) {
+      await new Promise<void>((resolve) => listeners.push(resolve));
+    }
+  };
   let echoArrived = () => {};
   const echoing = new Promise<void>((resolve) => (echoArrived = resolve));
-  let stalledProduced = () => {};
-  const stalledStarted = new Promise<void>((resolve) => (stalledProduced = resolve));
+  let largeCount = 0;
+  const largeListeners: Array<() => void> = [];
+  const produced = async (n: number): Promise<void> => {
+    while (largeCount < n) await new Promise<void>((resolve) => largeListeners.push(resolve));
+  };
   const notification = (id: number, body: string): notificationv1.SubscribeResponse => ({
     notification: notificationv1.Notification.fromPartial({ notificationId: String(id), body }),
     replayed: false,
@@ -295,6 +317,7 @@ async function startDrainServer(drainTimeoutMs: number) {
   const server = await startEcho({
     drainTimeoutMs,
     logger: { info: record, warn: record, error: record },
+    ...extra,
     services: [
       bindService(echov1.EchoServiceDefinition, {
         async echo(request, context) {
@@ -311,14 +334,15 @@ async function startDrainServer(drainTimeoutMs: number) {
           ]),
         ),
         async *subscribe(request: notificationv1.SubscribeRequest, context: CallContext) {
-          if (request.userId !== 'stalled') {
+          if (request.userId !== 'large') {
             yield notification(1, 'hello');
             await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
             return;
           }
           for (let id = 1; !context.signal.aborted; id++) {
             yield notification(id, 'x'.repeat(256 * 1024));
-            stalledProduced();
+            largeCount = id;
+            for (const listener of largeListeners.splice(0)) listener();
           }
         },
       } as unknown as Parameters<
@@ -326,18 +350,15 @@ async function startDrainServer(drainTimeoutMs: number) {
       >[1]),
     ],
   });
-  return { server, logged, echoing, stalledStarted };
+  return { server, logged, heard, echoing, produced, largeStarted: produced(1) };
 }
 
-/**
- * Opens Subscribe as a client that never reads: its HTTP/2 stream stays paused, so after the
- * first 64 KiB (its flow-control window) the server can send nothing more, not even a status.
- */
-function subscribeWithoutReading(address: string): ClientHttp2Session {
+/** Opens Subscribe for user "large" on a bare HTTP/2 stream (64 KiB window), not yet read. */
+function subscribeRaw(address: string): { session: ClientHttp2Session; stream: ClientHttp2Stream } {
   const session = http2Connect(`http://${address}`, { settings: { initialWindowSize: 65_535 } });
   session.on('error', () => {});
   const body = notificationv1.SubscribeRequest.encode({
-    userId: 'stalled',
+    userId: 'large',
     afterNotificationId: '',
   }).finish();
   const prefix = Buffer.alloc(5);
@@ -350,20 +371,72 @@ function subscribeWithoutReading(address: string): ClientHttp2Session {
   });
   stream.on('error', () => {});
   stream.end(Buffer.concat([prefix, body]));
+  return { session, stream };
+}
+
+/**
+ * Opens Subscribe as a client that never reads: its HTTP/2 stream stays paused, so after the
+ * first 64 KiB (its flow-control window) the server can send nothing more, not even a status.
+ */
+function subscribeWithoutReading(address: string): ClientHttp2Session {
+  const { session, stream } = subscribeRaw(address);
   stream.pause();
   return session;
 }
 
+/**
+ * Opens Subscribe as a client that reads slowly but never stops: one HTTP/2 data chunk (at most
+ * 16 KiB), then a few milliseconds' pause, so a 256 KiB message takes many turns of the
+ * server's event loop to go out. Resolves when the stream closes, with the status its trailers
+ * carried (none if it was cut) and how many bytes it read.
+ */
+function subscribeReadingSlowly(
+  address: string,
+): Promise<{ status?: string; message?: string; bytes: number }> {
+  const { session, stream } = subscribeRaw(address);
+  let bytes = 0;
+  let trailers: IncomingHttpHeaders = {};
+  stream.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    stream.pause();
+    setTimeout(() => stream.resume(), 5);
+  });
+  stream.on('trailers', (headers) => (trailers = headers));
+  return new Promise((resolve) => {
+    stream.on('close', () => {
+      session.destroy();
+      const status = trailers['grpc-status'];
+      const message = trailers['grpc-message'];
+      resolve({
+        bytes,
+        ...(typeof status === 'string' ? { status } : {}),
+        ...(typeof message === 'string' ? { message: decodeURIComponent(message) } : {}),
+      });
+    });
+  });
+}
+
+/**
+ * Messages of 256 KiB "large" must have been sent for a grpc-js client that read one and
+ * stopped to hold no more: it buffers about 16 and the server about 18 (nice-grpc's 16, the
+ * HTTP/2 stream's 2), 31 in all, so at 24 the server holds more than the client can take. A
+ * drain that came sooner would find a client still taking its messages, not a stalled one.
+ */
+const CLIENT_FULL = 24;
+
 describe('service-kit drain with a stream whose client stopped reading', () => {
   it('lets an in-flight unary call finish and stops without waiting out the drain timeout', async () => {
-    const { server, logged, echoing, stalledStarted } = await startDrainServer(10_000);
+    const { server, logged, echoing, largeStarted } = await startDrainServer(10_000, {
+      stalledStreamMs: 300,
+      stalledStreamGraceMs: 300,
+    });
     const stalled = subscribeWithoutReading(server.address);
     const { client, close } = createServiceClient(echov1.EchoServiceDefinition, server.address, {
       deadlineMs: 20_000,
       retryMaxAttempts: 1,
     });
     try {
-      await stalledStarted;
+      await largeStarted;
       const inFlight = client.echo({ payload: Buffer.from('in flight'), delayMs: 300 });
       await echoing;
       await server.shutdown('test');
@@ -371,8 +444,12 @@ describe('service-kit drain with a stream whose client stopped reading', () => {
       assert.ok(!logged.includes('drain timed out; forcing shutdown'), logged.join(' | '));
       assert.ok(
         logged.includes(
-          'unary calls done; closing the connections of streams whose clients stopped reading',
+          'unary calls done; ending with UNAVAILABLE the streams whose clients stopped reading',
         ),
+        logged.join(' | '),
+      );
+      assert.ok(
+        logged.includes('closed the connections of streams still not read after the grace'),
         logged.join(' | '),
       );
     } finally {
@@ -382,8 +459,83 @@ describe('service-kit drain with a stream whose client stopped reading', () => {
     }
   });
 
+  it('ends it with UNAVAILABLE, not CANCELLED, for a gRPC client that never reads again', async () => {
+    const { server, logged, produced } = await startDrainServer(10_000, {
+      stalledStreamMs: 300,
+      stalledStreamGraceMs: 300,
+    });
+    const channel = createChannel(server.address);
+    const notifications = createClient(notificationv1.NotificationServiceDefinition, channel);
+    const stream = notifications.subscribe({ userId: 'large' })[Symbol.asyncIterator]();
+    try {
+      await stream.next(); // then nothing: the client's buffers fill and its window shuts
+      await produced(CLIENT_FULL);
+      await server.shutdown('test');
+      const error = await (async () => {
+        while (!(await stream.next()).done);
+      })().catch((e: unknown) => e);
+      assert.ok(error instanceof ClientError, String(error));
+      assert.equal(error.code, Status.UNAVAILABLE, `${Status[error.code]}: ${error.details}`);
+      assert.ok(!logged.includes('drain timed out; forcing shutdown'), logged.join(' | '));
+    } finally {
+      channel.close();
+      await server.shutdown();
+    }
+  });
+
+  it('tells a client that reads again within the grace that the server is shutting down', async () => {
+    const { server, logged, heard, produced } = await startDrainServer(20_000, {
+      stalledStreamMs: 300,
+      stalledStreamGraceMs: 15_000,
+    });
+    const channel = createChannel(server.address);
+    const notifications = createClient(notificationv1.NotificationServiceDefinition, channel);
+    const stream = notifications.subscribe({ userId: 'large' })[Symbol.asyncIterator]();
+    try {
+      await stream.next();
+      await produced(CLIENT_FULL);
+      const stopped = server.shutdown('test');
+      // Back to reading once the server has given up on it, as a client paused by a long GC.
+      await heard(/streams whose clients stopped reading/);
+      const error = await (async () => {
+        while (!(await stream.next()).done);
+      })().catch((e: unknown) => e);
+      await stopped;
+      assert.ok(error instanceof ClientError, String(error));
+      assert.equal(error.code, Status.UNAVAILABLE, `${Status[error.code]}: ${error.details}`);
+      assert.equal(error.details, 'server is shutting down; reconnect');
+      assert.ok(!logged.includes('drain timed out; forcing shutdown'), logged.join(' | '));
+    } finally {
+      channel.close();
+      await server.shutdown();
+    }
+  });
+
+  it('does not cut a stream its client reads slower than it is written: it ends with UNAVAILABLE once read', async () => {
+    const { server, logged, largeStarted } = await startDrainServer(60_000, {
+      stalledStreamMs: 3_000,
+    });
+    const reading = subscribeReadingSlowly(server.address);
+    try {
+      await largeStarted;
+      await server.shutdown('test');
+      const ended = await reading;
+      assert.deepEqual(
+        { status: ended.status, message: ended.message },
+        { status: String(Status.UNAVAILABLE), message: 'server is shutting down; reconnect' },
+        `after ${ended.bytes} bytes; ${logged.join(' | ')}`,
+      );
+      assert.ok(!logged.some((message) => /stopped reading/.test(message)), logged.join(' | '));
+    } finally {
+      await server.shutdown();
+    }
+  });
+
   it('ends a stream being read with UNAVAILABLE, so its client resumes elsewhere', async () => {
-    const { server, logged, stalledStarted } = await startDrainServer(10_000);
+    const { server, logged, largeStarted } = await startDrainServer(10_000, {
+      stalledStreamMs: 300,
+      stalledStreamGraceMs: 300,
+    });
     const stalled = subscribeWithoutReading(server.address);
     const channel = createChannel(server.address);
     const notifications = createClient(notificationv1.NotificationServiceDefinition, channel);
@@ -402,7 +554,7 @@ describe('service-kit drain with a stream whose client stopped reading', () => {
       }
     })();
     try {
-      await Promise.all([reading, stalledStarted]);
+      await Promise.all([reading, largeStarted]);
       await server.shutdown('test');
       const error = await ended;
       assert.ok(error instanceof ClientError, String(error));

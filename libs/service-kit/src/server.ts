@@ -1,7 +1,7 @@
 import { feedmeshDescriptorSet } from '@feedmesh/contracts';
 import { ConfigError } from '@feedmesh/errors';
 import { listenProblem } from './free-ports.js';
-import type { ServerCredentials } from '@grpc/grpc-js';
+import { status as grpcStatus, type ServerCredentials } from '@grpc/grpc-js';
 import {
   createServer,
   type CompatServiceDefinition,
@@ -11,7 +11,7 @@ import {
 } from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
 import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
-import { callLimitsMiddleware } from './call-limits.js';
+import { callLimitsMiddleware, SHUTTING_DOWN } from './call-limits.js';
 import { inFlightCalls } from './in-flight-calls.js';
 import { errorMappingMiddleware } from './error-mapping.js';
 import type { Logger } from './logger.js';
@@ -48,6 +48,18 @@ export interface GrpcServerOptions {
    * Streams do not wait for it: they are ended with UNAVAILABLE when the drain starts.
    */
   readonly drainTimeoutMs: number;
+  /**
+   * On shutdown, a stream whose client stopped reading (a message waiting, and not a byte of
+   * its connection sent) for this long is stalled, ms; default 2 000. Once only stalled streams
+   * are left, they are ended with UNAVAILABLE. A client reading slowly is not stalled.
+   */
+  readonly stalledStreamMs?: number | undefined;
+  /**
+   * How long the UNAVAILABLE status of a stalled stream, queued behind its unread messages,
+   * waits for its client to read again before its connection is closed, ms; default 1 000.
+   * The stall and the grace both count within `drainTimeoutMs`.
+   */
+  readonly stalledStreamGraceMs?: number | undefined;
   readonly services: readonly ServiceBinding[];
   readonly logger: Logger;
   /** A plaintext listener serving only grpc.health.v1, for probes when the main port uses mTLS. */
@@ -84,8 +96,10 @@ export interface RunningServer {
   readonly health: HealthState;
   /**
    * Stops taking calls, ends streams with UNAVAILABLE, lets unary calls finish, then closes.
-   * A stream whose client stopped reading cannot be sent its status: once the unary calls
-   * are done, the connections it holds are closed instead of waiting out the drain timeout.
+   * A stream whose client stopped reading cannot be sent its status (it waits behind messages
+   * the client does not take): once the unary calls are done and such streams have sent
+   * nothing for `stalledStreamMs`, their status is queued, and after `stalledStreamGraceMs`
+   * their connections are closed, which their clients report as UNAVAILABLE.
    */
   shutdown(reason?: string): Promise<void>;
 }
@@ -187,16 +201,36 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
         timer = setTimeout(() => resolve('forced'), options.drainTimeoutMs);
       });
       // A stream ends at once unless its client stopped reading: then its status waits behind
-      // a message that never goes, and nothing short of closing its connection ends it.
-      const outcome = await Promise.race([
-        server.shutdown().then(() => 'drained' as const),
-        calls.onlyStalledStreamsLeft().then((streams) => {
+      // a message that never goes. Once only such streams are left, their status is queued
+      // (for a client that reads again) and after a grace their connections are closed: plainly,
+      // not with grpc-js's forceShutdown (CANCEL), so that their clients see UNAVAILABLE. The
+      // drain then ends as any other, once the last connection is closed.
+      const drained = server.shutdown();
+      let stalledStreamsEnded = false;
+      const stalledStreamMs = options.stalledStreamMs ?? 2_000;
+      const graceMs = options.stalledStreamGraceMs ?? 1_000;
+      calls
+        .onlyStalledStreamsLeft(stalledStreamMs)
+        .then(async (streams) => {
           options.logger.info(
-            { streams },
-            'unary calls done; closing the connections of streams whose clients stopped reading',
+            { streams, stalledStreamMs },
+            'unary calls done; ending with UNAVAILABLE the streams whose clients stopped reading',
           );
-          return 'stalled streams cut' as const;
-        }),
+          stalledStreamsEnded = true;
+          const status = { code: grpcStatus.UNAVAILABLE, details: SHUTTING_DOWN, metadata: null };
+          const connections = await calls.endRemainingCalls(status, graceMs);
+          if (connections > 0) {
+            options.logger.info(
+              { connections, graceMs },
+              'closed the connections of streams still not read after the grace',
+            );
+          }
+        })
+        .catch((error: unknown) =>
+          options.logger.error({ err: error }, 'ending stalled streams failed'),
+        );
+      const outcome = await Promise.race([
+        drained.then(() => (stalledStreamsEnded ? 'stalled streams ended' : 'drained')),
         forced,
       ]);
       clearTimeout(timer);
@@ -205,8 +239,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
           { drainTimeoutMs: options.drainTimeoutMs },
           'drain timed out; forcing shutdown',
         );
+        server.forceShutdown();
       }
-      if (outcome !== 'drained') server.forceShutdown();
       healthServer?.forceShutdown();
       await options.onShutdown?.();
       options.logger.info({ outcome }, `${options.name} stopped`);
