@@ -1,5 +1,5 @@
 import { open, readFile, rm } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { NotFoundError } from '@feedmesh/errors';
 import { inOrder, type Consumer } from '@feedmesh/events';
 import type { Logger, Runtime } from '@feedmesh/service-kit';
@@ -48,10 +48,23 @@ export interface IndexReplicaOptions {
   readonly onSnapshot?: (event: SnapshotEvent) => void;
   /** Derives canonical and inferred tags for each post; default: rules only, no models. */
   readonly tagger?: PostTagger;
+  /**
+   * Aborts the start: the snapshot read, the history pass, the replay and the catch-up stop at
+   * their next check, and `start` rejects with the abort, having stopped its consumers and
+   * written no snapshot. Only the start reads it.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** How often lag is polled while waiting for a group to catch up, ms. */
 const LAG_POLL_MS = 20;
+
+/**
+ * Events of a history pass between two checks of the start's signal. Each check also lets the
+ * event loop turn, so that a SIGTERM is heard at all: a log whose history never waits (the
+ * in-memory one) would otherwise hold the loop for the whole pass.
+ */
+const ABORT_CHECK_EVENTS = 1_000;
 
 /**
  * The replica's index and how it stays complete across restarts: it follows the log with a
@@ -102,16 +115,26 @@ export class IndexReplica {
     readonly index: SearchIndex,
   ) {}
 
-  /** Restores or rebuilds the index; resolves once it is complete and followed live. */
+  /**
+   * Restores or rebuilds the index; resolves once it is complete and followed live. A start
+   * that fails (or is aborted by `options.signal`) stops the consumer it started and writes no
+   * snapshot: the index it leaves is incomplete.
+   */
   static async start(options: IndexReplicaOptions): Promise<IndexReplica> {
+    options.signal?.throwIfAborted();
     const restored = await IndexReplica.restore(options);
-    if ('index' in restored) {
-      const replica = new IndexReplica(options, restored.index);
-      await replica.resume(restored);
-      return replica;
+    options.signal?.throwIfAborted();
+    const replica = new IndexReplica(
+      options,
+      'index' in restored ? restored.index : new SearchIndex(options.index),
+    );
+    try {
+      if ('index' in restored) await replica.resume(restored);
+      else await replica.rebuild(restored.reason);
+    } catch (error) {
+      await replica.abandon();
+      throw error;
     }
-    const replica = new IndexReplica(options, new SearchIndex(options.index));
-    await replica.rebuild(restored.reason);
     return replica;
   }
 
@@ -161,6 +184,16 @@ export class IndexReplica {
     this.live = undefined;
   }
 
+  /** Stops following the log without a snapshot: what a start that did not finish leaves. */
+  private async abandon(): Promise<void> {
+    this.stopping = true;
+    const live = this.live;
+    this.live = undefined;
+    await live?.stop().catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'search could not stop the group of a failed start');
+    });
+  }
+
   private group(slot: number): string {
     return searchGroupName(this.options.runtime.consumerName, slot);
   }
@@ -188,7 +221,7 @@ export class IndexReplica {
     if (settings === undefined) return { reason: 'snapshots off' };
     const { logger, runtime } = options;
     try {
-      const loaded = await readIndexSnapshot(settings.path, options.index);
+      const loaded = await readIndexSnapshot(settings.path, options.index, options.signal);
       if (loaded === undefined) return { reason: 'no snapshot' };
       const slot = Number(loaded.meta['slot']);
       const group = searchGroupName(runtime.consumerName, slot);
@@ -251,23 +284,13 @@ export class IndexReplica {
         if (replay) {
           // The paired group moved on in an earlier start that died before replacing the
           // snapshot: what it delivered then is read again from the retained log.
-          const indexer = new PostIndexer(this.index, this.options.tagger);
-          for await (const event of this.options.runtime.eventLog.history()) {
-            try {
-              indexer.apply(event);
-            } catch (error) {
-              this.options.logger.warn(
-                { err: error, eventId: event.eventId },
-                'search skipped a bad event',
-              );
-            }
-          }
+          await this.indexHistory();
         }
         // Delivered entries stay pending until handled, so wait for those too. An entry
         // whose handler keeps failing stays pending until dead-lettered: past the timeout
         // the replica serves anyway, and the group goes on catching up.
         const timeoutMs = settings?.catchUpTimeoutMs ?? Infinity;
-        if (!(await this.caughtUp([liveSlot], timeoutMs, true))) {
+        if (!(await this.caughtUp([liveSlot], timeoutMs, true, this.options.signal))) {
           this.options.logger.warn(
             { group: this.group(liveSlot), timeoutMs },
             'search serves before its catch-up settled: entries of the log are still pending',
@@ -289,7 +312,6 @@ export class IndexReplica {
   /** Indexes the retained history while the live group follows what comes next. */
   private async rebuild(reason: string): Promise<void> {
     const { runtime, logger } = this.options;
-    const indexer = new PostIndexer(this.index, this.options.tagger);
     this.liveSlot = 0;
     if (this.options.snapshots !== undefined) {
       // The other slots' groups, created before the history pass, are spares for the first
@@ -307,18 +329,8 @@ export class IndexReplica {
     this.live = await this.consume(0);
     const group = this.group(0);
     await withSpan('search.rebuild', { 'messaging.consumer.group.name': group }, async (span) => {
-      let events = 0;
-      let rejected = 0;
-      for await (const event of runtime.eventLog.history()) {
-        events += 1;
-        try {
-          indexer.apply(event);
-        } catch (error) {
-          // The group will meet it again and dead-letter it; the rebuild goes on.
-          rejected += 1;
-          logger.warn({ err: error, eventId: event.eventId }, 'search skipped a bad event');
-        }
-      }
+      logger.info({ group, reason }, 'search indexing the retained log');
+      const { events, rejected } = await this.indexHistory();
       span.setAttributes({
         'feedmesh.search.events': events,
         'feedmesh.search.rejected': rejected,
@@ -332,21 +344,50 @@ export class IndexReplica {
   }
 
   /**
+   * Indexes the retained log over what the index holds, checking the start's signal every
+   * `ABORT_CHECK_EVENTS` events (leaving the loop closes the history read). A bad event is
+   * skipped: its group meets it again and dead-letters it.
+   */
+  private async indexHistory(): Promise<{ events: number; rejected: number }> {
+    const { runtime, logger, signal } = this.options;
+    const indexer = new PostIndexer(this.index, this.options.tagger);
+    let events = 0;
+    let rejected = 0;
+    for await (const event of runtime.eventLog.history()) {
+      if (signal !== undefined && events % ABORT_CHECK_EVENTS === 0) {
+        await nextTurn();
+        signal.throwIfAborted();
+      }
+      events += 1;
+      try {
+        indexer.apply(event);
+      } catch (error) {
+        rejected += 1;
+        logger.warn({ err: error, eventId: event.eventId }, 'search skipped a bad event');
+      }
+    }
+    return { events, rejected };
+  }
+
+  /**
    * Whether each group caught up with the log before the deadline: seen with nothing
    * undelivered (and, with `settled`, nothing pending). Only the log's word counts: a consumer
    * that handled nothing for a while may be backing off after failed reads (up to 5 s) with
    * entries still waiting, and a group stopped short of them would leave them out of the
    * index (the event log reports nothing undelivered once a group was delivered the last
-   * entry, entries trimmed before it read them or not).
+   * entry, entries trimmed before it read them or not). An abort of `signal` (the start's)
+   * ends the wait with the abort.
    */
   private async caughtUp(
     slots: readonly number[],
     timeoutMs: number,
     settled = false,
+    signal?: AbortSignal,
   ): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     const done = new Set<number>();
     while (done.size < slots.length) {
+      signal?.throwIfAborted();
       if (Date.now() > deadline || this.stopping) return false;
       const lags = await Promise.all(
         slots.map((slot) => this.options.runtime.eventLog.lag(this.group(slot))),
@@ -354,7 +395,7 @@ export class IndexReplica {
       lags.forEach((lag, i) => {
         if (lag.undelivered === 0 && (!settled || lag.pending === 0)) done.add(i);
       });
-      if (done.size < slots.length) await sleep(LAG_POLL_MS);
+      if (done.size < slots.length) await sleep(LAG_POLL_MS, undefined, { signal });
     }
     return true;
   }

@@ -82,6 +82,12 @@ export interface SearchOptions {
    * playground passes its shared store).
    */
   readonly contentModelStore?: ContentModelStore;
+  /**
+   * Aborted when the process is asked to stop during the start (runServiceMain): the history
+   * pass, the replay and the catch-up stop at their next check, and the start rejects with
+   * the abort, having stopped what it started and written no snapshot.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A start step whose failure (a file missing, unreadable or malformed) is the variable's. */
@@ -167,6 +173,7 @@ export async function startSearch(options: SearchOptions): Promise<RunningServer
       index: searchIndexOptions(config, options.index),
       ...(snapshots === undefined ? {} : { snapshots }),
       ...(options.onSnapshot === undefined ? {} : { onSnapshot: options.onSnapshot }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
     }),
   ).catch((error: unknown) => {
     watcher?.stop();

@@ -231,15 +231,17 @@ function* stringBlocks(values: readonly string[], count: number): Generator<Uint
 
 /**
  * Reads a snapshot into an index with `options` (the settings the service runs with now).
- * Undefined when there is no file; SnapshotFormatError when it cannot be used.
+ * Undefined when there is no file; SnapshotFormatError when it cannot be used. An abort of
+ * `signal` while the file is read rejects with the abort.
  */
 export async function readIndexSnapshot(
   path: string,
   options: SearchIndexOptions = {},
+  signal?: AbortSignal,
 ): Promise<{ index: SearchIndex; meta: SnapshotMeta; bytes: number } | undefined> {
   let file: Buffer;
   try {
-    file = await readFile(path);
+    file = await readFile(path, signal === undefined ? {} : { signal });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
