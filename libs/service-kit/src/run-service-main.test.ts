@@ -133,6 +133,24 @@ describe('runServiceMain stopped while it starts', () => {
   });
 });
 
+describe('runServiceMain stopped as its start ends', () => {
+  let running: ReturnType<typeof startMain> | undefined;
+  // A lost signal leaves the fixture serving for good: it must not outlive the test.
+  afterEach(() => {
+    running?.child.kill('SIGKILL');
+    running = undefined;
+  });
+
+  it('drains and exits 0 on a SIGTERM that comes before the event loop turns again', async () => {
+    running = startMain({ ECHO_MAIN_SIGTERM_ENDING_START: 'true' });
+    const [code, signal] = await running.exited;
+    assert.equal(signal, null, 'not ended by the signal itself');
+    assert.equal(code, 0, running.output.stderr);
+    const messages = messagesOf(running.output.stdout);
+    assert.ok(messages.includes('echo-main stopped'), running.output.stdout);
+  });
+});
+
 describe('runServiceMain refusing a start', () => {
   it('prints one line naming CONSUMER_NAME and exits 1 when the event log would refuse it', async () => {
     for (const name of ['pod/1', 'x'.repeat(65)]) {

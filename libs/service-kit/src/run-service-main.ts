@@ -106,8 +106,6 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
     if (error instanceof ConfigError) await runtime.close().catch(() => undefined);
     return refuse(error);
   }
-  stopWatching();
-  if (!runtimeConfig.REDIS_URL) warnInMemory(options.logger);
   const withRuntime: RunningServer = {
     ...server,
     shutdown: async (reason) => {
@@ -116,7 +114,13 @@ export async function runServiceMain<Shape extends z.ZodRawShape>(options: {
       await options.telemetry?.shutdown();
     },
   };
+  // The drain's listeners go on before the start's come off. Node stops watching a signal once
+  // its last listener goes, and a signal caught but not yet handed to the listeners (that waits
+  // for the event loop's next poll, so one that came as the start ended) is dropped with the
+  // watch: the service would serve on, deaf to the stop it was sent.
   shutdownOnSignals(withRuntime, options.logger);
+  stopWatching();
+  if (!runtimeConfig.REDIS_URL) warnInMemory(options.logger);
   if (stopRequested !== undefined) {
     options.logger.info(
       { signal: stopRequested },

@@ -17,6 +17,7 @@ import { startGrpcServer } from '../server.js';
 const logger = createLogger('echo-main');
 const slowStartMs = Number(process.env['ECHO_MAIN_SLOW_START_MS'] ?? 0);
 const honoursAbort = process.env['ECHO_MAIN_HONOUR_ABORT'] === 'true';
+const sigtermEndingStart = process.env['ECHO_MAIN_SIGTERM_ENDING_START'] === 'true';
 const server = await runServiceMain({
   name: 'echo-main',
   configShape: { ...serverConfigShape, ...runtimeConfigShape },
@@ -48,10 +49,12 @@ const server = await runServiceMain({
       }
       process.stdout.write('STARTED\n');
     }
+    // Delivered at once, but Node hands it to the listeners only when the loop next polls.
+    if (sigtermEndingStart) process.kill(process.pid, 'SIGTERM');
     return running;
   },
 });
-if (slowStartMs === 0) {
+if (slowStartMs === 0 && !sigtermEndingStart) {
   process.stdout.write(`LISTENING ${server.address}\n`);
   await server.shutdown('test');
 }
