@@ -7,11 +7,14 @@ import {
   DanglingCurrentVersionError,
   DEFAULT_MAX_VERSIONS_PER_NAME,
   describeVersion,
+  previousVersion,
+  PROMOTION_HISTORY_LENGTH,
   versionsToPrune,
   type ModelRegistry,
   type ModelRegistryOptions,
   type ModelVersion,
   type PromoteOptions,
+  type Promotion,
   type PublishOptions,
   type StoredModel,
 } from './model-registry.js';
@@ -27,6 +30,8 @@ export class InMemoryModelRegistry implements ModelRegistry {
   private readonly versions = new Map<string, Map<string, Entry>>();
   private readonly sequences = new Map<string, number>();
   private readonly pointers = new Map<string, string>();
+  /** Per name, its last promotions, newest first. */
+  private readonly promotions = new Map<string, Promotion[]>();
   private readonly maxVersions: number;
   private readonly clock: () => number;
 
@@ -51,10 +56,12 @@ export class InMemoryModelRegistry implements ModelRegistry {
       this.versions.set(name, versions);
     }
     versions.set(version, { info, json: JSON.stringify(model) });
-    if (options.promote) this.pointers.set(name, version);
+    if (options.promote) this.movePointer(name, version, info.publishedAtMs);
+    const current = this.pointers.get(name);
+    const previous = previousVersion(this.promotions.get(name) ?? [], current);
     for (const old of versionsToPrune(
       [...versions.keys()],
-      this.pointers.get(name),
+      [current, previous],
       this.maxVersions,
     )) {
       versions.delete(old);
@@ -71,7 +78,7 @@ export class InMemoryModelRegistry implements ModelRegistry {
     if (expectedCurrent !== undefined && expectedCurrent !== actual) {
       throw new CurrentVersionChangedError(name, expectedCurrent, actual);
     }
-    this.pointers.set(name, version);
+    this.movePointer(name, version, this.clock());
   }
 
   async current(name: string): Promise<ModelVersion | undefined> {
@@ -93,9 +100,24 @@ export class InMemoryModelRegistry implements ModelRegistry {
       .sort(byNameThenNewest);
   }
 
+  async history(name: string): Promise<Promotion[]> {
+    return [...(this.promotions.get(name) ?? [])];
+  }
+
   async get(name: string, version: string): Promise<StoredModel | undefined> {
     const entry = this.versions.get(name)?.get(version);
     if (entry === undefined) return undefined;
     return { info: entry.info, model: parseModelDocument(JSON.parse(entry.json)) };
+  }
+
+  /** Points `name` at `version` and remembers the move; a pointer already there stays unrecorded. */
+  private movePointer(name: string, version: string, atMs: number): void {
+    if (this.pointers.get(name) === version) return;
+    this.pointers.set(name, version);
+    const history = [
+      Object.freeze({ version, promotedAtMs: atMs }),
+      ...(this.promotions.get(name) ?? []),
+    ];
+    this.promotions.set(name, history.slice(0, PROMOTION_HISTORY_LENGTH));
   }
 }

@@ -73,10 +73,12 @@ export {
   CurrentVersionChangedError,
   DanglingCurrentVersionError,
   DEFAULT_MAX_VERSIONS_PER_NAME,
+  PROMOTION_HISTORY_LENGTH,
   type ModelRegistry,
   type ModelRegistryOptions,
   type ModelVersion,
   type PromoteOptions,
+  type Promotion,
   type PublishOptions,
   type StoredModel,
 } from './model-registry.js';

@@ -4,6 +4,7 @@ import { heuristicModel } from './heuristic.model.js';
 import type { LogisticModelDocument } from './model-document.js';
 import {
   CurrentVersionChangedError,
+  PROMOTION_HISTORY_LENGTH,
   type ModelRegistry,
   type ModelRegistryOptions,
 } from './model-registry.js';
@@ -159,6 +160,95 @@ export function modelRegistryContract(
       const lost = outcomes.find((o) => o.status === 'rejected');
       assert.ok(lost?.status === 'rejected' && lost.reason instanceof CurrentVersionChangedError);
       assert.equal((await registry.current('feed'))?.version, won[0]);
+      // The history records the winner only, as the pointer moved.
+      assert.deepEqual(
+        (await registry.history('feed')).map((p) => p.version),
+        [won[0], 'v1'],
+      );
+    });
+
+    it('remembers each promotion, newest first, with its time, per name', async () => {
+      const { registry } = subject;
+      const start = now;
+      await registry.publish('feed', modelWith(-1), { trainedAtMs: 1, promote: true });
+      await registry.publish('feed', modelWith(-2), { trainedAtMs: 2 });
+      now += 10;
+      await registry.promote('feed', 'v2', { expectedCurrent: 'v1' });
+      now += 10;
+      await registry.promote('feed', 'v1'); // an operator's rollback
+      now += 10;
+      await registry.publish('feed', modelWith(-3), { trainedAtMs: 3, promote: true });
+      await registry.publish('explore', modelWith(-4), { trainedAtMs: 4, promote: true });
+      assert.deepEqual(await registry.history('feed'), [
+        { version: 'v3', promotedAtMs: start + 30 },
+        { version: 'v1', promotedAtMs: start + 20 },
+        { version: 'v2', promotedAtMs: start + 10 },
+        { version: 'v1', promotedAtMs: start },
+      ]);
+      assert.deepEqual(await registry.history('explore'), [
+        { version: 'v1', promotedAtMs: start + 30 },
+      ]);
+      assert.deepEqual(await registry.history('ghost'), []);
+    });
+
+    it(`keeps only the last ${PROMOTION_HISTORY_LENGTH} promotions of a name`, async () => {
+      const { registry } = subject;
+      const start = now;
+      await registry.publish('feed', modelWith(-1), { trainedAtMs: 1 });
+      await registry.publish('feed', modelWith(-2), { trainedAtMs: 2 });
+      const promotions = PROMOTION_HISTORY_LENGTH + 3;
+      for (let i = 0; i < promotions; i += 1) {
+        now = start + i;
+        await registry.promote('feed', i % 2 === 0 ? 'v1' : 'v2');
+      }
+      const history = await registry.history('feed');
+      assert.equal(history.length, PROMOTION_HISTORY_LENGTH);
+      assert.deepEqual(
+        history.map((p) => p.promotedAtMs),
+        Array.from({ length: PROMOTION_HISTORY_LENGTH }, (_, i) => start + promotions - 1 - i),
+      );
+      assert.equal(history[0]?.version, (await registry.current('feed'))?.version);
+    });
+
+    it('records no promotion it refused, nor one to the version already current', async () => {
+      const { registry } = subject;
+      await registry.publish('feed', modelWith(-1), { trainedAtMs: 1, promote: true });
+      await registry.publish('feed', modelWith(-2), { trainedAtMs: 2 });
+      await assert.rejects(registry.promote('feed', 'v7'), NotFoundError);
+      await assert.rejects(
+        registry.promote('feed', 'v2', { expectedCurrent: null }),
+        CurrentVersionChangedError,
+      );
+      now += 10;
+      await registry.promote('feed', 'v1');
+      await registry.promote('feed', 'v1', { expectedCurrent: 'v1' });
+      await assert.rejects(registry.promote('ghost', 'v1'), NotFoundError);
+      assert.deepEqual(
+        (await registry.history('feed')).map((p) => p.version),
+        ['v1'],
+      );
+      assert.deepEqual(await registry.history('ghost'), []);
+    });
+
+    it('never prunes the version promoted before the current one, what a ranker falls back to', async () => {
+      const { registry } = subject;
+      await registry.publish('feed', modelWith(-1), { trainedAtMs: 1, promote: true });
+      await registry.publish('feed', modelWith(-2), { trainedAtMs: 2, promote: true });
+      for (let i = 3; i <= 6; i += 1) {
+        await registry.publish('feed', modelWith(-i), { trainedAtMs: i });
+      }
+      assert.deepEqual(
+        (await registry.list('feed')).map((v) => v.version),
+        ['v6', 'v2', 'v1'],
+      );
+      // A rollback makes v2 the one before the current: v1 is current, so both stay.
+      await registry.promote('feed', 'v1');
+      await registry.publish('feed', modelWith(-7), { trainedAtMs: 7 });
+      assert.deepEqual(
+        (await registry.list('feed')).map((v) => v.version),
+        ['v7', 'v2', 'v1'],
+      );
+      assert.ok(await registry.get('feed', 'v2'));
     });
 
     it('lists versions by name, newest first, and marks nothing it was not given', async () => {

@@ -38,6 +38,13 @@ export interface PublishOptions {
   readonly promote?: boolean;
 }
 
+/** One move of a name's current pointer: by `promote`, or by `publish` with `promote: true`. */
+export interface Promotion {
+  readonly version: string;
+  /** When the pointer moved to it, ms since the epoch (the registry's clock). */
+  readonly promotedAtMs: number;
+}
+
 export interface PromoteOptions {
   /**
    * Compare-and-set: move the pointer only if it still names this version (`null`: only if
@@ -107,16 +114,30 @@ export interface ModelRegistry {
   /** Stored versions, of one name or all; by name, then newest first. */
   list(name?: string): Promise<ModelVersion[]>;
   get(name: string, version: string): Promise<StoredModel | undefined>;
+  /**
+   * The name's last promotions (PROMOTION_HISTORY_LENGTH at most), newest first: the first
+   * is the current version, the next ones what was current before, which a process that
+   * cannot load the current version may fall back to. A promotion refused (a version not
+   * stored, a compare-and-set that lost) or to the version already current is not recorded.
+   * A version in it may since have been pruned, except the one promoted before the current.
+   */
+  history(name: string): Promise<Promotion[]>;
 }
 
 export interface ModelRegistryOptions {
-  /** Versions kept per name; older ones are deleted at publish, except the current one. */
+  /**
+   * Versions kept per name; older ones are deleted at publish, except the current one and
+   * the one promoted before it.
+   */
   readonly maxVersionsPerName?: number;
   /** ms since the epoch; tests pass a fake. */
   readonly clock?: () => number;
 }
 
 export const DEFAULT_MAX_VERSIONS_PER_NAME = 20;
+
+/** Promotions remembered per name. */
+export const PROMOTION_HISTORY_LENGTH = 10;
 
 const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -170,15 +191,29 @@ export function byNameThenNewest(a: ModelVersion, b: ModelVersion): number {
   return versionNumber(b.version) - versionNumber(a.version);
 }
 
-/** Versions beyond the cap (the current one counts toward it and is never pruned), oldest first. */
+/**
+ * Versions beyond the cap, oldest first. The versions in `kept` (the current one and the
+ * one promoted before it) count toward the cap and are never pruned.
+ */
 export function versionsToPrune(
   versions: readonly string[],
-  current: string | undefined,
+  kept: readonly (string | undefined)[],
   max: number,
 ): string[] {
-  const kept = current !== undefined && versions.includes(current) ? 1 : 0;
+  const keptStored = versions.filter((v) => kept.includes(v)).length;
   const others = versions
-    .filter((v) => v !== current)
+    .filter((v) => !kept.includes(v))
     .sort((a, b) => versionNumber(b) - versionNumber(a));
-  return others.slice(Math.max(0, max - kept)).reverse();
+  return others.slice(Math.max(0, max - keptStored)).reverse();
+}
+
+/**
+ * The version that was current before the current one (`history` newest first): what a
+ * process that cannot load the current version falls back to first, so it is never pruned.
+ */
+export function previousVersion(
+  history: readonly Promotion[],
+  current: string | undefined,
+): string | undefined {
+  return history.find((p) => p.version !== current)?.version;
 }

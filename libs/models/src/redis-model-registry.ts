@@ -9,11 +9,14 @@ import {
   DanglingCurrentVersionError,
   DEFAULT_MAX_VERSIONS_PER_NAME,
   describeVersion,
+  previousVersion,
+  PROMOTION_HISTORY_LENGTH,
   versionsToPrune,
   type ModelRegistry,
   type ModelRegistryOptions,
   type ModelVersion,
   type PromoteOptions,
+  type Promotion,
   type PublishOptions,
   type StoredModel,
 } from './model-registry.js';
@@ -24,34 +27,49 @@ export interface RedisModelRegistryOptions extends ModelRegistryOptions {
   readonly keyPrefix: string;
 }
 
-// KEYS[1] versions of the name, KEYS[2] current, KEYS[3] the version's model document;
-// ARGV[1] version, ARGV[2] name, ARGV[3] '1' to compare, ARGV[4] the expected current ('' for
-// none). Moves the pointer only if the version is still stored in full, so a concurrent prune
-// cannot leave a name pointing at nothing, and, when asked to compare, only if the pointer
-// still names the expected version: {1} moved, {0} version not stored, {2, actual} changed.
+// KEYS[1] versions of the name, KEYS[2] current, KEYS[3] the version's model document,
+// KEYS[4] the name's promotions; ARGV[1] version, ARGV[2] name, ARGV[3] '1' to compare,
+// ARGV[4] the expected current ('' for none), ARGV[5] the promotion's entry, ARGV[6] how many
+// promotions to keep. Moves the pointer only if the version is still stored in full, so a
+// concurrent prune cannot leave a name pointing at nothing, and, when asked to compare, only
+// if the pointer still names the expected version: {1} moved, {0} version not stored, {2,
+// actual} changed. The move and its entry in the history are one: a pointer already on the
+// version is left, and recorded no second time.
 const PROMOTE = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 or redis.call('EXISTS', KEYS[3]) == 0 then
   return {0}
 end
-if ARGV[3] == '1' then
-  local current = redis.call('HGET', KEYS[2], ARGV[2]) or ''
-  if current ~= ARGV[4] then return {2, current} end
-end
+local current = redis.call('HGET', KEYS[2], ARGV[2]) or ''
+if ARGV[3] == '1' and current ~= ARGV[4] then return {2, current} end
+if current == ARGV[1] then return {1} end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+redis.call('LPUSH', KEYS[4], ARGV[5])
+redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[6]) - 1)
 return {1}`;
 
 /** Reads of a pointer that keeps moving before `current` gives up. */
 const CURRENT_ATTEMPTS = 5;
 
-// Deletes old versions, re-reading the pointer at delete time so a version promoted after
-// the caller listed them survives.
+// Deletes old versions, re-reading at delete time the pointer and the version promoted
+// before it, so a version promoted after the caller listed them survives, and so does the
+// one a ranker falls back to. KEYS[1] versions of the name, KEYS[2] current, KEYS[3] the
+// name's promotions, KEYS[4...] the old versions' documents; ARGV[1] name, ARGV[2...] the old
+// versions.
 const PRUNE = `
 local current = redis.call('HGET', KEYS[2], ARGV[1])
+local previous = false
+for _, entry in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
+  local version = cjson.decode(entry).version
+  if version ~= current then
+    previous = version
+    break
+  end
+end
 local deleted = 0
 for i = 2, #ARGV do
-  if ARGV[i] ~= current then
+  if ARGV[i] ~= current and ARGV[i] ~= previous then
     redis.call('HDEL', KEYS[1], ARGV[i])
-    redis.call('DEL', KEYS[i + 1])
+    redis.call('DEL', KEYS[i + 2])
     deleted = deleted + 1
   end
 end
@@ -67,9 +85,12 @@ return deleted`;
  *   <prefix>:{models}:seq                    HASH name -> last version number
  *   <prefix>:{models}:versions:<name>        HASH version -> metadata JSON
  *   <prefix>:{models}:model:<name>:<version> STRING model document JSON
+ *   <prefix>:{models}:promotions:<name>      LIST of promotions, newest first, JSON
+ *                                            `{ version, promotedAtMs }`
  *
  * Nothing expires: versions are capped per name (`maxVersionsPerName`, oldest deleted first,
- * never the current one).
+ * never the current one nor the one promoted before it), promotions at
+ * PROMOTION_HISTORY_LENGTH per name.
  */
 export class RedisModelRegistry implements ModelRegistry {
   private readonly redis: Redis | Cluster;
@@ -100,7 +121,13 @@ export class RedisModelRegistry implements ModelRegistry {
       .hset(this.versionsKey(name), version, JSON.stringify(info))
       .set(this.modelKey(name, version), JSON.stringify(model))
       .sadd(this.key('names'), name);
-    if (options.promote) multi.hset(this.key('current'), name, version);
+    if (options.promote) {
+      // A new version is never the current one yet: the pointer moves, so it is recorded.
+      multi
+        .hset(this.key('current'), name, version)
+        .lpush(this.promotionsKey(name), promotionEntry(version, info.publishedAtMs))
+        .ltrim(this.promotionsKey(name), 0, PROMOTION_HISTORY_LENGTH - 1);
+    }
     await this.call('MULTI publish', () => multi.exec());
     await this.prune(name);
     return info;
@@ -111,14 +138,17 @@ export class RedisModelRegistry implements ModelRegistry {
     const [outcome, actual] = (await this.call('EVAL promote', () =>
       this.redis.eval(
         PROMOTE,
-        3,
+        4,
         this.versionsKey(name),
         this.key('current'),
         this.modelKey(name, version),
+        this.promotionsKey(name),
         version,
         name,
         expectedCurrent === undefined ? '0' : '1',
         expectedCurrent ?? '',
+        promotionEntry(version, this.clock()),
+        PROMOTION_HISTORY_LENGTH,
       ),
     )) as [number, string?];
     if (outcome === 0) throw new NotFoundError('model version', `${name}@${version}`);
@@ -184,6 +214,13 @@ export class RedisModelRegistry implements ModelRegistry {
     return out.sort(byNameThenNewest);
   }
 
+  async history(name: string): Promise<Promotion[]> {
+    const entries = await this.call('LRANGE', () =>
+      this.redis.lrange(this.promotionsKey(name), 0, -1),
+    );
+    return entries.map(parsePromotion);
+  }
+
   async get(name: string, version: string): Promise<StoredModel | undefined> {
     const replies = await this.call('MULTI get', () =>
       this.redis
@@ -199,15 +236,18 @@ export class RedisModelRegistry implements ModelRegistry {
   }
 
   private async prune(name: string): Promise<void> {
-    const [versions, current] = await Promise.all([
+    const [versions, current, history] = await Promise.all([
       this.call('HKEYS', () => this.redis.hkeys(this.versionsKey(name))),
       this.call('HGET', () => this.redis.hget(this.key('current'), name)),
+      this.history(name),
     ]);
-    const old = versionsToPrune(versions, current ?? undefined, this.maxVersions);
+    const previous = previousVersion(history, current ?? undefined);
+    const old = versionsToPrune(versions, [current ?? undefined, previous], this.maxVersions);
     if (old.length === 0) return;
     const keys = [
       this.versionsKey(name),
       this.key('current'),
+      this.promotionsKey(name),
       ...old.map((v) => this.modelKey(name, v)),
     ];
     await this.call('EVAL prune', () => this.redis.eval(PRUNE, keys.length, ...keys, name, ...old));
@@ -219,6 +259,10 @@ export class RedisModelRegistry implements ModelRegistry {
 
   private versionsKey(name: string): string {
     return this.key(`versions:${name}`);
+  }
+
+  private promotionsKey(name: string): string {
+    return this.key(`promotions:${name}`);
   }
 
   private modelKey(name: string, version: string): string {
@@ -255,4 +299,13 @@ function replyOf(replies: [Error | null, unknown][] | null, index: number): unkn
 
 function parseInfo(json: string): ModelVersion {
   return JSON.parse(json) as ModelVersion;
+}
+
+function promotionEntry(version: string, promotedAtMs: number): string {
+  return JSON.stringify({ version, promotedAtMs } satisfies Promotion);
+}
+
+function parsePromotion(json: string): Promotion {
+  const { version, promotedAtMs } = JSON.parse(json) as Promotion;
+  return { version, promotedAtMs };
 }

@@ -11,6 +11,7 @@ import {
   Scorer,
   type ModelRegistry,
   type ModelVersion,
+  type Promotion,
   type StoredModel,
 } from '@feedmesh/models';
 import type { Logger } from '@feedmesh/service-kit';
@@ -29,7 +30,10 @@ export interface LoadedModel {
   readonly info: ModelVersion;
 }
 
-/** What a request resolved to; `fallback` says why the heuristic answers for another model. */
+/**
+ * What a request resolved to; `fallback` says why another model than the one asked for
+ * answers: the heuristic for the default model, or an earlier version of the model.
+ */
 export interface ResolvedModel {
   readonly model: LoadedModel;
   readonly fallback?: FallbackReason;
@@ -40,6 +44,12 @@ interface LoadFailure {
   readonly reason: LoadFailureReason;
   readonly detail: string;
   readonly error?: unknown;
+}
+
+/** A name's current version that could not be loaded, and the earlier one serving instead. */
+interface CurrentFailure extends LoadFailure {
+  readonly version: string;
+  readonly serving: string | undefined;
 }
 
 export interface ModelLoaderOptions {
@@ -66,9 +76,12 @@ const MAX_PINNED = 16;
  *
  * If the registry cannot be read, the loader keeps serving what it has (and the heuristic).
  * A current version that cannot be loaded (corrupt, dangling, or the registry failing to
- * answer for it) never replaces a loaded one; it is logged once and counted, and a name with
- * nothing loaded then answers FAILED_PRECONDITION (UNAVAILABLE while the registry fails),
- * except the default model, which the heuristic ranks.
+ * answer for it) never replaces a loaded one; it is logged once and counted. A name with
+ * nothing loaded (a process that just started) then takes the latest version promoted
+ * before it that loads, from the registry's promotion history, so that a restarted replica
+ * serves what the others kept; with none, it answers FAILED_PRECONDITION (UNAVAILABLE while
+ * the registry fails), except the default model, which the heuristic ranks. Either way a
+ * request says which version scored, and that it is a `previous_version` fallback.
  */
 export class ModelLoader {
   private current: ReadonlyMap<string, LoadedModel> = new Map();
@@ -76,8 +89,11 @@ export class ModelLoader {
   private readonly pinning = new Map<string, Promise<LoadedModel | undefined>>();
   /** Versions whose stored form is malformed: immutable, so never read again. */
   private readonly broken = new Map<string, LoadFailure>();
-  /** Per name, its current version when that could not be loaded at the last poll. */
-  private failures: ReadonlyMap<string, { readonly version: string } & LoadFailure> = new Map();
+  /**
+   * Per name, its current version when that could not be loaded at the last poll, and the
+   * earlier version serving in its place, if any.
+   */
+  private failures: ReadonlyMap<string, CurrentFailure> = new Map();
   /** Whether a poll has read the registry's pointers yet. */
   private pointersRead = false;
   /** What the default model was ranked with after the last poll, to log only a change. */
@@ -146,7 +162,12 @@ export class ModelLoader {
     }
     const current = this.current.get(wanted);
     if (version === '') {
-      if (current) return { model: current };
+      // Loaded while the current pointer failed: an earlier version answers for it.
+      if (current) {
+        return this.failures.has(wanted)
+          ? { model: current, fallback: 'previous_version' }
+          : { model: current };
+      }
       // A fresh deployment has no trained default model yet: rank with the heuristic, and
       // say so in the response's `model`, rather than fail every feed.
       if (wanted === this.options.defaultModel) {
@@ -206,7 +227,7 @@ export class ModelLoader {
     }
     this.pointersRead = true;
     const next = new Map<string, LoadedModel>();
-    const failures = new Map<string, { readonly version: string } & LoadFailure>();
+    const failures = new Map<string, CurrentFailure>();
     for (const [name, version] of pointers) {
       const loaded = this.current.get(name);
       if (loaded?.version === version) {
@@ -228,23 +249,31 @@ export class ModelLoader {
         );
         continue;
       }
-      failures.set(name, { version, ...outcome });
+      const serving = loaded ?? (await this.earlierVersion(name, version));
+      failures.set(name, { version, serving: serving?.version, ...outcome });
       const before = this.failures.get(name);
-      if (before?.version !== version || before.reason !== outcome.reason) {
+      if (
+        before?.version !== version ||
+        before.reason !== outcome.reason ||
+        before.serving !== serving?.version
+      ) {
         this.options.logger.error(
           {
             ...(outcome.error === undefined ? {} : { err: outcome.error }),
             model: name,
             version,
             reason: outcome.reason,
-            serving: loaded?.version ?? null,
+            serving: serving?.version ?? null,
+            ...(serving ? { fallback: 'previous_version' satisfies FallbackReason } : {}),
           },
           loaded
             ? 'model version not loaded; keeping the loaded one'
-            : 'model version not loaded; nothing loaded for the model',
+            : serving
+              ? 'model version not loaded; the latest earlier promoted version that loads ranks instead'
+              : 'model version not loaded; nothing loaded for the model, nor any earlier promoted version',
         );
       }
-      if (loaded) next.set(name, loaded);
+      if (serving) next.set(name, serving);
     }
     this.current = next;
     this.failures = failures;
@@ -275,6 +304,43 @@ export class ModelLoader {
   private defaultFallback(): FallbackReason {
     if (this.failures.has(this.options.defaultModel)) return 'current_version_unloadable';
     return this.pointersRead ? 'no_current_version' : 'registry_unreachable';
+  }
+
+  /**
+   * For a name with nothing loaded whose current version cannot be: the latest version
+   * promoted before it that loads. A malformed one is counted, logged and remembered (never
+   * read again); one pruned since is passed over; a registry failing to answer ends the search
+   * until the next poll.
+   */
+  private async earlierVersion(name: string, current: string): Promise<LoadedModel | undefined> {
+    let history: readonly Promotion[];
+    try {
+      history = await this.options.registry.history(name);
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error, model: name, version: current },
+        'model promotion history unreadable; no earlier version to fall back to until the next poll',
+      );
+      return undefined;
+    }
+    const tried = new Set([current]);
+    for (const { version } of history) {
+      if (tried.has(version)) continue;
+      tried.add(version);
+      const key = `${name}@${version}`;
+      if (this.broken.has(key)) continue;
+      const outcome = this.pinned.get(key) ?? (await this.load(name, version));
+      if ('scorer' in outcome) return outcome;
+      if (outcome.reason === 'unavailable') return undefined;
+      if (outcome.reason === 'malformed') {
+        this.metrics.loadFailed(name, version, outcome.reason);
+        this.options.logger.warn(
+          { err: outcome.error, model: name, version, reason: outcome.reason },
+          'earlier promoted model version not loaded either; trying the one promoted before it',
+        );
+      }
+    }
+    return undefined;
   }
 
   private pin(name: string, version: string): Promise<LoadedModel | undefined> {

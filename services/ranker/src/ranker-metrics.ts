@@ -9,12 +9,15 @@ import { meter } from '@feedmesh/telemetry';
 export type LoadFailureReason = 'malformed' | 'missing' | 'unavailable';
 
 /**
- * Why Rank answered with the built-in heuristic in place of the default model: the registry
- * has no current version of it (a fresh deployment), it has one this process could not load
- * (and no earlier one was loaded to keep), or it has not been read since the process started.
+ * Why Rank answered with another model than the current version asked for: an earlier
+ * version of it, as its current version cannot be loaded (`previous_version`: one kept
+ * loaded, or the latest earlier promoted one that loads); or, for the default model, the
+ * built-in heuristic, as the registry has no current version of it (a fresh deployment), has
+ * one this process could not load (and no earlier one loads either), or has not been read
+ * since the process started.
  */
 export type FallbackReason =
-  'no_current_version' | 'current_version_unloadable' | 'registry_unreachable';
+  'previous_version' | 'no_current_version' | 'current_version_unloadable' | 'registry_unreachable';
 
 /**
  * What SREs and ML engineers watch of the ranker besides its RPC metrics, which count a
@@ -41,7 +44,8 @@ export function createRankerMetrics(): RankerMetrics {
     unit: '{load}',
   });
   const fallbacks = m.createCounter('feedmesh.ranker.fallbacks', {
-    description: 'Rank calls for the default model answered by the built-in heuristic, by reason',
+    description:
+      'Rank calls answered by an earlier version of the model (its current one cannot be loaded) or, for the default model, by the built-in heuristic, by model and reason',
     unit: '{call}',
   });
   const absent = m.createCounter('feedmesh.ranker.requests_missing_features', {

@@ -514,6 +514,7 @@ describe('ranker hot reload', () => {
       current: (...args) => registry.current(...args),
       list: (...args) => registry.list(...args),
       get: (...args) => registry.get(...args),
+      history: (...args) => registry.history(...args),
       currentVersions: () =>
         down ? Promise.reject(new Error('connection refused')) : registry.currentVersions(),
     };
@@ -600,12 +601,14 @@ describe('ranker model rollout, as operators see it', () => {
   });
   after(() => telemetry.shutdown());
 
-  /** A ranker on the test Redis, with the trainer's view of the same registry. */
-  async function redisHarness(env: Record<string, string> = {}) {
-    const prefix = uniquePrefix('ranker');
+  /**
+   * A ranker on the test Redis, with the trainer's view of the same registry; on `prefix`
+   * when given (a registry seeded before the ranker starts), else on a fresh one.
+   */
+  async function redisHarness(prefix = uniquePrefix('ranker')) {
     const { logger, lines } = recordingLogger();
     const h = await startHarness({
-      env: { REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix, ...env },
+      env: { REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix },
       logger,
     });
     const redis = h.runtime.redis as Redis;
@@ -642,8 +645,14 @@ describe('ranker model rollout, as operators see it', () => {
     };
   }
 
-  /** Stores a corrupt version of `name` before the ranker starts, and makes it current. */
-  async function seedCorruptCurrent(name: string): Promise<{ prefix: string }> {
+  /**
+   * Before the ranker starts, publishes and promotes one version of `name` per entry, in
+   * order (`v1`, `v2`, ...), each stored corrupt or as a model whose like rises with quality.
+   */
+  async function seedPromotions(
+    name: string,
+    versions: ReadonlyArray<'good' | 'corrupt'>,
+  ): Promise<{ prefix: string }> {
     const prefix = uniquePrefix('ranker');
     const config = loadConfig(rankerConfigShape, {
       REDIS_URL: testRedisUrl(),
@@ -652,16 +661,27 @@ describe('ranker model rollout, as operators see it', () => {
     const runtime = createRuntime(config, silent);
     try {
       const registry = modelRegistryFor(runtime);
-      await registry.publish(name, qualityModel(1), { trainedAtMs: 1 });
-      await (runtime.redis as Redis).set(
-        `${runtime.prefix}:models:{models}:model:${name}:v1`,
-        'not a model',
-      );
-      await registry.promote(name, 'v1');
+      for (const [i, kind] of versions.entries()) {
+        const { version } = await registry.publish(name, qualityModel(i + 1), {
+          trainedAtMs: i + 1,
+        });
+        if (kind === 'corrupt') {
+          await (runtime.redis as Redis).set(
+            `${runtime.prefix}:models:{models}:model:${name}:${version}`,
+            'not a model',
+          );
+        }
+        await registry.promote(name, version);
+      }
     } finally {
       await runtime.close();
     }
     return { prefix };
+  }
+
+  /** Stores a corrupt version of `name` before the ranker starts, and makes it current. */
+  function seedCorruptCurrent(name: string): Promise<{ prefix: string }> {
+    return seedPromotions(name, ['corrupt']);
   }
 
   it('keeps ranking with the working version when the promoted one is corrupt, and logs and counts the refusal once', async () => {
@@ -682,9 +702,16 @@ describe('ranker model rollout, as operators see it', () => {
           ? true
           : undefined,
       );
+      const previous = () =>
+        counterValue(telemetry, 'feedmesh.ranker.fallbacks', {
+          'feedmesh.model': 'feed',
+          'feedmesh.reason': 'previous_version',
+        });
+      const fellBackBefore = await previous();
       const response = await r.h.client.rank(rankRequest());
       assert.equal(response.modelVersion, 'v1');
       assert.ok(response.values[0]! > response.values[1]!, 'v1 still scores');
+      assert.equal(await previous(), fellBackBefore + 1, 'counted as a previous_version fallback');
       // Two more polls at least: the same refusal is neither logged nor counted again.
       await r.pollsPassed(2);
       const refusals = r.lines.filter(
@@ -730,6 +757,98 @@ describe('ranker model rollout, as operators see it', () => {
       const logged = r.lines.filter((line) => line['model'] === 'feed' && line['version'] === 'v2');
       assert.equal(logged.length, 1, JSON.stringify(logged));
       assert.equal(logged[0]!['level'], 'error');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('ranks with the version promoted before when a fresh ranker cannot load the current one, then with the next good current', async () => {
+    const { prefix } = await seedPromotions('feed', ['good', 'corrupt']);
+    const fallbacks = () =>
+      counterValue(telemetry, 'feedmesh.ranker.fallbacks', {
+        'feedmesh.model': 'feed',
+        'feedmesh.reason': 'previous_version',
+      });
+    const refusals = () =>
+      counterValue(telemetry, 'feedmesh.ranker.model_load_failures', {
+        'feedmesh.model': 'feed',
+        'feedmesh.model_version': 'v2',
+      });
+    const refusedBefore = await refusals();
+    const r = await redisHarness(prefix);
+    const { h, lines } = r;
+    try {
+      telemetry.resetSpans();
+      const fellBackBefore = await fallbacks();
+      const response = await h.client.rank(rankRequest());
+      assert.equal(response.model, 'feed');
+      assert.equal(response.modelVersion, 'v1');
+      assert.ok(response.values[0]! > response.values[1]!, 'v1 scores');
+      assert.equal(await fallbacks(), fellBackBefore + 1);
+      const span = await waitFor('the score span', () =>
+        telemetry.finishedSpans().find((s) => s.name === 'ranker.score'),
+      );
+      assert.equal(span.attributes['feedmesh.model_version'], 'v1');
+      assert.equal(span.attributes['feedmesh.model_fallback'], 'previous_version');
+      assert.equal(
+        lines.filter((line) => line['msg'] === DEFAULT_FALLBACK_MESSAGE).length,
+        0,
+        'the heuristic never ranked',
+      );
+
+      // The corrupt current is neither read, logged nor counted again at later polls.
+      await r.pollsPassed(2);
+      const logged = lines.filter((line) => line['model'] === 'feed' && line['version'] === 'v2');
+      assert.equal(logged.length, 1, JSON.stringify(logged));
+      assert.equal(logged[0]!['level'], 'error');
+      assert.equal(logged[0]!['serving'], 'v1');
+      assert.equal(logged[0]!['fallback'], 'previous_version');
+      assert.equal(await refusals(), refusedBefore + 1);
+
+      // A good version promoted replaces the fallback at the next poll.
+      await r.trainer.publish('feed', qualityModel(-1), { trainedAtMs: 3, promote: true });
+      await waitFor('v3', async () => (await h.client.rank(rankRequest())).modelVersion === 'v3');
+      telemetry.resetSpans();
+      const fellBackAfter = await fallbacks();
+      const current = await h.client.rank(rankRequest());
+      assert.equal(current.modelVersion, 'v3');
+      assert.ok(current.values[0]! < current.values[1]!, 'v3 scores');
+      assert.equal(await fallbacks(), fellBackAfter);
+      const currentSpan = await waitFor('the score span', () =>
+        telemetry.finishedSpans().find((s) => s.name === 'ranker.score'),
+      );
+      assert.equal(currentSpan.attributes['feedmesh.model_fallback'], undefined);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('ranks a named model with its latest earlier version that loads, past another corrupt one, not FAILED_PRECONDITION', async () => {
+    const { prefix } = await seedPromotions('experiment-7', ['good', 'corrupt', 'corrupt']);
+    const refusals = (version: string) =>
+      counterValue(telemetry, 'feedmesh.ranker.model_load_failures', {
+        'feedmesh.model': 'experiment-7',
+        'feedmesh.model_version': version,
+        'feedmesh.reason': 'malformed',
+      });
+    const refusedBefore = [await refusals('v2'), await refusals('v3')];
+    const r = await redisHarness(prefix);
+    const { h } = r;
+    try {
+      const response = await h.client.rank(rankRequest({ model: 'experiment-7' }));
+      assert.equal(response.model, 'experiment-7');
+      assert.equal(response.modelVersion, 'v1');
+      const { models } = await h.client.listModels({});
+      const flags = models
+        .filter((m) => m.name === 'experiment-7')
+        .map((m) => `${m.version}:${m.current ? 'current' : ''}:${m.loaded ? 'loaded' : ''}`);
+      assert.deepEqual(flags, ['v3:current:', 'v2::', 'v1::loaded']);
+      // Both corrupt versions were read once, at the first poll, and never again.
+      await r.pollsPassed(2);
+      assert.deepEqual(
+        [await refusals('v2'), await refusals('v3')],
+        refusedBefore.map((n) => n + 1),
+      );
     } finally {
       await r.close();
     }
@@ -840,6 +959,7 @@ describe('ranker model rollout, as operators see it', () => {
       current: (...args) => registry.current(...args),
       list: (...args) => registry.list(...args),
       get: (...args) => registry.get(...args),
+      history: (...args) => registry.history(...args),
       currentVersions: () =>
         down ? Promise.reject(new Error('connection refused')) : registry.currentVersions(),
     };

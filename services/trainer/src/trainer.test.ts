@@ -341,6 +341,7 @@ describe('trainer', () => {
       currentVersions: () => registry.currentVersions(),
       list: (...args) => registry.list(...args),
       get: async (name, version) => (version === 'v1' ? undefined : registry.get(name, version)),
+      history: (...args) => registry.history(...args),
     };
     try {
       await runTrainer({ config: configWith(), runtime, logger: silent, registry, featureSource });
@@ -378,6 +379,7 @@ describe('trainer', () => {
       currentVersions: () => registry.currentVersions(),
       list: (...args) => registry.list(...args),
       get: (...args) => registry.get(...args),
+      history: (...args) => registry.history(...args),
     };
     try {
       const noise = await runTrainer({
