@@ -1,6 +1,7 @@
 export { loadConfig, env, serverConfigShape, serverOptionsFrom } from './config.js';
 export { errorMappingMiddleware, grpcStatusOf } from './error-mapping.js';
 export { callLimitsMiddleware } from './call-limits.js';
+export { callDeadline, callRemainingMs, CALL_DEADLINE_METADATA_KEY } from './call-deadline.js';
 export type { Logger } from './logger.js';
 export {
   bindService,

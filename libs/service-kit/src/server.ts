@@ -13,6 +13,7 @@ import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-serv
 import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
 import { callLimitsMiddleware, SHUTTING_DOWN } from './call-limits.js';
 import { inFlightCalls } from './in-flight-calls.js';
+import { callDeadlineInterceptor } from './call-deadline.js';
 import { errorMappingMiddleware } from './error-mapping.js';
 import type { Logger } from './logger.js';
 import { serverTelemetry } from './telemetry.js';
@@ -126,13 +127,16 @@ async function listenAt(
 
 /**
  * Starts a gRPC server with what every Feedmesh service has: grpc.health.v1, server
- * reflection, telemetry, error mapping, call time limits and a graceful drain.
+ * reflection, telemetry, error mapping, call time limits, the caller's deadline for handlers
+ * (callDeadline) and a graceful drain.
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningServer> {
   const draining = new AbortController();
   const calls = inFlightCalls();
   let server: Server = createServer({
-    interceptors: [calls.interceptor],
+    // The in-flight tracker first: it reaches the connection through grpc-js's own call object.
+    // Then the caller's deadline, which handlers read with callDeadline(context).
+    interceptors: [calls.interceptor, callDeadlineInterceptor],
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
     'grpc.keepalive_time_ms': options.keepaliveTimeMs ?? 30_000,

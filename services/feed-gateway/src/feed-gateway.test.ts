@@ -14,6 +14,7 @@ import { createLogger, startTelemetry, type InMemoryTelemetry } from '@feedmesh/
 import { waitFor } from '@feedmesh/testing';
 import { feedGatewayConfigShape, startFeedGateway, everyStageBudget } from './index.js';
 import { candidate, FakeMesh } from './test-support/fake-mesh.js';
+import { callWithWireDeadline } from './test-support/wire-deadline-call.js';
 
 type Gateway = ServiceClient<typeof gatewayv1.FeedGatewayServiceDefinition>;
 
@@ -1099,6 +1100,36 @@ describe('feed-gateway', () => {
       assert.deepEqual(impressions, []);
     });
 
+    it("answers OK within a caller's deadline shorter than FEED_DEADLINE_MS, without the ranker that hangs, and says so", async () => {
+      // Budgets far beyond the caller's 1.5 s: planned on FEED_DEADLINE_MS alone, the ranking
+      // stage would wait for the ranker past the caller's deadline. The margin is wide: on a
+      // loaded machine the page is finished a few ms after the ranker is given up on.
+      await restartGateway({
+        FEED_DEADLINE_MS: '5000',
+        ...everyStageBudget(5000),
+        GATEWAY_RESPONSE_MARGIN_MS: '250',
+      });
+      mesh.candidates = [
+        candidate('low', 'b1', [['popular', 1]]),
+        candidate('high', 'b2', [['popular', 9]]),
+      ];
+      mesh.rankerHangs = true;
+      const { code, details, response } = await callWithWireDeadline(
+        server.address,
+        gatewayv1.FeedGatewayServiceDefinition,
+        gatewayv1.FeedGatewayServiceDefinition.methods.getFeed,
+        { userId: 'u1', surface: DASHBOARD, tag: '', pageSize: 10, cursor: '' },
+        1_500,
+      );
+      assert.equal(code, Status.OK, `expected OK, got ${Status[code]}: ${details}`);
+      assert.deepEqual(ids(response!), ['high', 'low']);
+      assert.equal(response!.model, '');
+      assert.ok(
+        response!.degraded.some((d) => d.component === 'ranker'),
+        `expected the ranker in degraded, got ${JSON.stringify(response!.degraded)}`,
+      );
+    });
+
     it('logs each stage that failed open with the request id the response carries', async () => {
       mesh.candidates = [candidate('pop', 'b1', [['popular', 3]])];
       mesh.down.add('ranker');
@@ -1373,6 +1404,29 @@ describe('feed-gateway', () => {
       assert.equal(response.ranking, gatewayv1.SearchRanking.SEARCH_RANKING_TEXT);
       assert.deepEqual(
         response.degraded.map((d) => d.component),
+        ['ranker'],
+      );
+    });
+
+    it("answers OK within a caller's deadline shorter than SEARCH_DEADLINE_MS, in text order without the ranker that hangs", async () => {
+      await restartGateway({ SEARCH_DEADLINE_MS: '5000', GATEWAY_RESPONSE_MARGIN_MS: '250' });
+      mesh.searchHits = [hit('t1', 3), hit('t2', 2.9)];
+      mesh.rankerHangs = true;
+      const { code, details, response } = await callWithWireDeadline(
+        server.address,
+        gatewayv1.FeedGatewayServiceDefinition,
+        gatewayv1.FeedGatewayServiceDefinition.methods.search,
+        gatewayv1.SearchRequest.fromPartial({ userId: 'u1', query: 'cats', pageSize: 10 }),
+        1_500,
+      );
+      assert.equal(code, Status.OK, `expected OK, got ${Status[code]}: ${details}`);
+      assert.equal(response!.ranking, gatewayv1.SearchRanking.SEARCH_RANKING_TEXT);
+      assert.deepEqual(
+        response!.hits.map((h) => h.postId),
+        ['t1', 't2'],
+      );
+      assert.deepEqual(
+        response!.degraded.map((d) => d.component),
         ['ranker'],
       );
     });

@@ -4,6 +4,7 @@ import { normalizeTag } from '@feedmesh/embeddings';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import {
   bindService,
+  callRemainingMs,
   optionalId,
   requireEnum,
   requireId,
@@ -46,6 +47,7 @@ export function feedGatewayService(deps: {
           cursor: request.cursor,
         },
         context.signal,
+        callRemainingMs(context),
       );
     },
 
@@ -57,7 +59,7 @@ export function feedGatewayService(deps: {
       optionalId(request.blogId, 'blog_id');
       requireEnum(request.order, searchv1.SearchOrder, 'order', { allowUnspecified: true });
       requirePageSize(request.pageSize, 'page_size');
-      return deps.search.search(request, newRequestId(), context.signal);
+      return deps.search.search(request, newRequestId(), context.signal, callRemainingMs(context));
     },
 
     async listNotifications(request, context: CallContext) {

@@ -64,6 +64,12 @@ export const feedGatewayConfigShape = {
   SEARCH_TEXT_WEIGHT: z.coerce.number().min(0).max(1).default(0.7),
   SEARCH_DEADLINE_MS: env.int(500, 20, 10_000),
   /**
+   * Kept back from a caller's deadline (sent as grpc-timeout), ms: GetFeed and Search plan for
+   * the smaller of their own deadline and what is left of the caller's less this, which is the
+   * time the answer has to be finished and reach the caller after the last stage gave up.
+   */
+  GATEWAY_RESPONSE_MARGIN_MS: env.int(20, 0, 1_000),
+  /**
    * Signs feed cursors. Replicas must share it, or a cursor from one is refused by another;
    * unset means a random secret per process (fine for one replica and the playground).
    */
@@ -169,6 +175,7 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
     now,
     config: {
       deadlineMs: config.FEED_DEADLINE_MS,
+      responseMarginMs: config.GATEWAY_RESPONSE_MARGIN_MS,
       budgets: {
         userContext: config.FEED_BUDGET_USER_CONTEXT_MS,
         candidates: config.FEED_BUDGET_CANDIDATES_MS,
@@ -191,6 +198,7 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Run
   });
   const search = new PersonalSearch(downstream, logger, {
     deadlineMs: config.SEARCH_DEADLINE_MS,
+    responseMarginMs: config.GATEWAY_RESPONSE_MARGIN_MS,
     textWeight: config.SEARCH_TEXT_WEIGHT,
     model: config.FEED_MODEL,
   });

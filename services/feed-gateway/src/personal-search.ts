@@ -1,5 +1,6 @@
 import { gatewayv1, searchv1, type commonv1 } from '@feedmesh/contracts';
 import type { Logger } from '@feedmesh/service-kit';
+import { plannedDeadlineMs } from './caller-deadline.js';
 import type { Downstream } from './downstream.js';
 import { valuePerCandidate } from './feed/scorers.js';
 
@@ -14,17 +15,28 @@ export class PersonalSearch {
     private readonly logger: Logger,
     private readonly options: {
       readonly deadlineMs: number;
+      /** Kept back from a caller's deadline for the answer to reach it, ms. */
+      readonly responseMarginMs: number;
       readonly textWeight: number;
       readonly model: string;
     },
   ) {}
 
+  /**
+   * One Search, within SEARCH_DEADLINE_MS, or less when the caller stops waiting sooner
+   * (`callerRemainingMs`: what is left of its deadline, undefined when it sent none; then that,
+   * less the response margin): the text search and the re-ranking share it, and a re-ranking
+   * that runs out of it fails open.
+   */
   async search(
     request: gatewayv1.SearchRequest,
     requestId: string,
     signal: AbortSignal,
+    callerRemainingMs?: number,
   ): Promise<gatewayv1.SearchResponse> {
-    const deadline = Date.now() + this.options.deadlineMs;
+    const { deadlineMs, responseMarginMs } = this.options;
+    const deadline =
+      Date.now() + plannedDeadlineMs(deadlineMs, callerRemainingMs, responseMarginMs);
     const response = await this.downstream.search.search(
       {
         query: request.query,

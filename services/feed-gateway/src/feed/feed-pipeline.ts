@@ -9,6 +9,7 @@ import type { EventLog } from '@feedmesh/events';
 import { throwIfAborted } from 'abort-controller-x';
 import type { Logger } from '@feedmesh/service-kit';
 import { withSpan } from '@feedmesh/telemetry';
+import { plannedDeadlineMs } from '../caller-deadline.js';
 import type { Downstream } from '../downstream.js';
 import type { CursorCodec } from './cursor.js';
 import {
@@ -46,8 +47,10 @@ import { UserContextHydrator } from './user-context.hydrator.js';
 import { newRequestId } from '../request-id.js';
 
 export interface FeedPipelineConfig {
-  /** The whole GetFeed, ms. */
+  /** The whole GetFeed, ms; less when the caller's deadline comes sooner (see run). */
   readonly deadlineMs: number;
+  /** Kept back from a caller's deadline for the page to be finished and reach it, ms. */
+  readonly responseMarginMs: number;
   /** Per-stage budgets, ms; each stage also stops at what is left of the deadline. */
   readonly budgets: {
     readonly userContext: number;
@@ -146,16 +149,32 @@ export class FeedPipeline {
     this.impressions = new ImpressionLoggingSideEffect(deps.eventLog, deps.logger, this.metrics);
   }
 
-  run(request: FeedRequest, signal: AbortSignal): Promise<gatewayv1.GetFeedResponse> {
+  /**
+   * One GetFeed, planned for FEED_DEADLINE_MS, or for less when the caller stops waiting sooner
+   * (`callerRemainingMs`: what is left of its deadline, undefined when it sent none): then for
+   * that, less the response margin.
+   */
+  run(
+    request: FeedRequest,
+    signal: AbortSignal,
+    callerRemainingMs?: number,
+  ): Promise<gatewayv1.GetFeedResponse> {
+    const { config } = this.deps;
+    const deadlineMs = plannedDeadlineMs(
+      config.deadlineMs,
+      callerRemainingMs,
+      config.responseMarginMs,
+    );
     return withSpan(
       'feed.pipeline',
       {
         'feedmesh.user_id': request.userId,
         'feedmesh.surface': request.surface,
         'feedmesh.page_size': request.pageSize,
+        'feedmesh.deadline_ms': deadlineMs,
       },
       async (span) => {
-        const response = await this.runStages(request, signal, span);
+        const response = await this.runStages(request, signal, deadlineMs, span);
         span.setAttributes({
           'feedmesh.request_id': response.requestId,
           'feedmesh.items': response.items.length,
@@ -170,6 +189,7 @@ export class FeedPipeline {
   private async runStages(
     request: FeedRequest,
     signal: AbortSignal,
+    deadlineMs: number,
     span: { setAttribute(key: string, value: number): unknown; isRecording(): boolean },
   ): Promise<gatewayv1.GetFeedResponse> {
     const { config } = this.deps;
@@ -185,7 +205,7 @@ export class FeedPipeline {
       pageSize: request.pageSize,
       position: cursor.position,
       servedInSession: new Set(cursor.served),
-      clock: new StageClock(config.deadlineMs, signal, this.deps.now),
+      clock: new StageClock(deadlineMs, signal, this.deps.now),
       user: UNKNOWN_USER,
       mixer: variant.mixer(config.mixer),
       exposure: variant.exposure,
