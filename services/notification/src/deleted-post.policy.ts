@@ -1,6 +1,6 @@
 import { notificationv1 } from '@feedmesh/contracts';
 import type { DigestStore } from './digest-store.js';
-import type { DirectoryStore } from './directory-store.js';
+import type { DirectoryStore, KnownPost } from './directory-store.js';
 import {
   leaveOut,
   linkedPostIds,
@@ -26,7 +26,13 @@ const DELETED: PolicyVerdict = { action: 'drop', reason: 'post-deleted' };
  *   entries, DigestStore.actorEntries) is left out of the blogs it names and counts; with no
  *   post left it is dropped. It is sent with the live links, none when every linked post was
  *   deleted but older posts remain.
- * - TRENDING and REACTIVATION are their posts: dropped when none is left.
+ * - TRENDING and REACTIVATION are their posts: dropped when none is left. A REACTIVATION names
+ *   the blogs of its picked posts ("from alice and bob"): a blog none of whose picked posts is
+ *   left is no longer named. Its one entry names every picked post and blog (at most 20 of
+ *   each: NOTIFICATION_REACTIVATION_POSTS), so each picked post is looked up, and a blog is left
+ *   out when a deleted pick is its (the tombstone keeps the post's blog) and no live one is. A
+ *   pick whose blog the directory does not know (never recorded, or forgotten) counts for no
+ *   blog: live, it keeps none named; deleted, it leaves none out.
  * What deletions and other policies (blocked) leave out together is judged by the pipeline
  * (`nothing-left`), so the words never say "0 new posts".
  */
@@ -52,7 +58,10 @@ export class DeletedPostPolicy implements NotificationPolicy {
     });
     if (deletedPosts.size === 0) return DELIVER;
     if (candidate.subject.postId !== '') return DELETED;
-    const actors = await this.blogsWithNothingLeft(candidate, deletedPosts);
+    const actors =
+      candidate.subject.type === NotificationType.NOTIFICATION_TYPE_REACTIVATION
+        ? await this.pickedBlogsWithNothingLeft(candidate, postIds, posts)
+        : await this.blogsWithNothingLeft(candidate, deletedPosts);
     return nothingLeft(candidate, leaveOut(candidate, new Set(), actors, deletedPosts))
       ? DELETED
       : { action: 'leave-out', postIds: [], actors, deletedPosts, reason: 'post-deleted' };
@@ -62,6 +71,26 @@ export class DeletedPostPolicy implements NotificationPolicy {
   private async trackedPostIds(candidate: NotificationCandidate): Promise<string[]> {
     const tracked = await this.digests.trackedPostIds(candidate);
     return [...new Set([...candidate.postIds, ...tracked])];
+  }
+
+  /**
+   * A REACTIVATION's blogs with a deleted pick and no live one (`posts`: the directory's entry
+   * of each of `postIds`, its picks), with their entries: its actors are the blogs of its picks.
+   */
+  private async pickedBlogsWithNothingLeft(
+    candidate: NotificationCandidate,
+    postIds: readonly string[],
+    posts: readonly (KnownPost | undefined)[],
+  ): Promise<Map<string, number>> {
+    const withDeleted = new Set<string>();
+    const withLive = new Set<string>();
+    postIds.forEach((_, i) => {
+      const post = posts[i];
+      if (post === undefined || post.blogId === '') return;
+      (post.deleted ? withDeleted : withLive).add(post.blogId);
+    });
+    const gone = [...withDeleted].filter((blogId) => !withLive.has(blogId));
+    return gone.length === 0 ? new Map() : this.digests.actorEntries(candidate, gone);
   }
 
   /**

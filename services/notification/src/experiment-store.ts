@@ -13,29 +13,47 @@ type Assignment = commonv1.ExperimentAssignment;
  * experiment config. The latest impression by event time wins; none means no variants.
  */
 export interface ExperimentStore {
-  record(userId: string, experiments: readonly Assignment[], atMs: number): Promise<void>;
+  /**
+   * Remembers the impression's assignments unless a later impression's are remembered: at most
+   * MAX_ASSIGNMENTS, the first by experiment id (then variant), whatever their order in the
+   * impression, so every replica and every replay keeps the same ones. Resolves with the
+   * assignments beyond those, in that order (none: `[]`), for the caller to log and count.
+   */
+  record(userId: string, experiments: readonly Assignment[], atMs: number): Promise<Assignment[]>;
   get(userId: string): Promise<Assignment[]>;
 }
 
 /** Assignments are kept this long after the impression that told them. */
 const MEMORY_MS = 30 * 24 * 60 * 60 * 1000;
 /** More than any sane config; bounds the stored value. */
-const MAX_ASSIGNMENTS = 50;
+export const MAX_ASSIGNMENTS = 50;
 
-function normalized(experiments: readonly Assignment[]): Assignment[] {
-  return experiments
-    .slice(0, MAX_ASSIGNMENTS)
+/** Sorted by experiment id (then variant) before the cut: the input's order decides nothing. */
+function limited(experiments: readonly Assignment[]): { kept: Assignment[]; cut: Assignment[] } {
+  const sorted = experiments
     .map(({ experiment, variant }) => ({ experiment, variant }))
-    .sort((a, b) => (a.experiment < b.experiment ? -1 : a.experiment > b.experiment ? 1 : 0));
+    .sort((a, b) => compare(a.experiment, b.experiment) || compare(a.variant, b.variant));
+  return { kept: sorted.slice(0, MAX_ASSIGNMENTS), cut: sorted.slice(MAX_ASSIGNMENTS) };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export class InMemoryExperimentStore implements ExperimentStore {
   private readonly byUser = new Map<string, { atMs: number; experiments: Assignment[] }>();
 
-  async record(userId: string, experiments: readonly Assignment[], atMs: number): Promise<void> {
+  async record(
+    userId: string,
+    experiments: readonly Assignment[],
+    atMs: number,
+  ): Promise<Assignment[]> {
+    const { kept, cut } = limited(experiments);
     const current = this.byUser.get(userId);
-    if (current !== undefined && current.atMs > atMs) return;
-    this.byUser.set(userId, { atMs, experiments: normalized(experiments) });
+    if (current === undefined || current.atMs <= atMs) {
+      this.byUser.set(userId, { atMs, experiments: kept });
+    }
+    return cut;
   }
 
   async get(userId: string): Promise<Assignment[]> {
@@ -71,8 +89,13 @@ export class RedisExperimentStore implements ExperimentStore {
     private readonly maxCached = 100_000,
   ) {}
 
-  async record(userId: string, experiments: readonly Assignment[], atMs: number): Promise<void> {
-    const json = JSON.stringify(normalized(experiments));
+  async record(
+    userId: string,
+    experiments: readonly Assignment[],
+    atMs: number,
+  ): Promise<Assignment[]> {
+    const { kept, cut } = limited(experiments);
+    const json = JSON.stringify(kept);
     const last = this.written.get(userId);
     // Same variants as an impression at most an hour older: nothing new to say.
     if (
@@ -81,12 +104,14 @@ export class RedisExperimentStore implements ExperimentStore {
       atMs >= last.atMs &&
       atMs - last.atMs < 3_600_000
     ) {
-      return;
+      return cut;
     }
     const wrote = await RECORD.run(this.redis, [this.key(userId)], [atMs, json, MEMORY_MS]);
-    if (wrote !== 1) return;
-    if (this.written.size >= this.maxCached) this.written.clear();
-    this.written.set(userId, { json, atMs });
+    if (wrote === 1) {
+      if (this.written.size >= this.maxCached) this.written.clear();
+      this.written.set(userId, { json, atMs });
+    }
+    return cut;
   }
 
   async get(userId: string): Promise<Assignment[]> {

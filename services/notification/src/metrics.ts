@@ -2,7 +2,7 @@ import { meter } from '@feedmesh/telemetry';
 
 /**
  * What SREs watch besides RPC metrics: what the trigger did with each activity event, what
- * became of each candidate, and sends the event log did not take.
+ * became of each candidate, sends the event log did not take, and experiment assignments cut.
  */
 export interface NotificationMetrics {
   /** `outcome`: digested, duplicate, parked, resumed, or an IgnoredReason. */
@@ -10,6 +10,8 @@ export interface NotificationMetrics {
   /** `outcome`: delivered, duplicate, dropped, delayed; `policy` for the last two. */
   candidate(outcome: string, type: string, policy?: string): void;
   sentEventFailed(): void;
+  /** Experiment assignments of an impression beyond those the experiment store keeps. */
+  experimentAssignmentsCut(count: number): void;
 }
 
 export function createNotificationMetrics(): NotificationMetrics {
@@ -26,10 +28,16 @@ export function createNotificationMetrics(): NotificationMetrics {
     description: 'Delivered notifications whose NotificationSent event could not be appended',
     unit: '{event}',
   });
+  const assignmentsCut = m.createCounter('feedmesh.notification.experiment_assignments_cut', {
+    description:
+      'Experiment assignments of impressions beyond those kept per user (the first by experiment id)',
+    unit: '{assignment}',
+  });
   return {
     activity: (outcome) => activities.add(1, { outcome }),
     candidate: (outcome, type, policy) =>
       candidates.add(1, { outcome, type, ...(policy === undefined ? {} : { policy }) }),
     sentEventFailed: () => sentEventFailures.add(1),
+    experimentAssignmentsCut: (count) => assignmentsCut.add(count),
   };
 }

@@ -1,4 +1,4 @@
-import type { eventsv1 } from '@feedmesh/contracts';
+import type { commonv1, eventsv1 } from '@feedmesh/contracts';
 import { asUnavailable } from '@feedmesh/events';
 import type { Logger } from '@feedmesh/service-kit';
 import type { ActivityTrigger, TriggerResult } from './activity.trigger.js';
@@ -7,13 +7,18 @@ import type { BlockStore } from './block-store.js';
 import type { DigestEntry, DigestStore } from './digest-store.js';
 import { memoizedLookups, type DirectoryStore, type EntityRef } from './directory-store.js';
 import { runKeyOrdered, type ItemFailure, type OrderingKeys } from './key-ordered-batch.js';
-import type { ExperimentStore } from './experiment-store.js';
+import { MAX_ASSIGNMENTS, type ExperimentStore } from './experiment-store.js';
 import type { InboxStore } from './inbox-store.js';
 import { forgetsInterest, type InterestLearner } from './interest-learner.js';
 import type { NotificationMetrics } from './metrics.js';
 import type { NewPostTrigger } from './new-post.trigger.js';
 import type { OpenStatsStore } from './open-stats-store.js';
 import type { SessionStore } from './session-store.js';
+
+/** At most one warning of experiment assignments cut this often, ms. */
+const CUT_LOG_INTERVAL_MS = 60_000;
+/** Experiment ids a warning names; the rest are counted. */
+const CUT_LOGGED = 20;
 
 /** What the handler works with; the triggers decide, the stores remember. */
 export interface EventHandlerDeps {
@@ -55,6 +60,9 @@ export interface EventHandlerDeps {
  * the `parked` and `resumed` counts.
  */
 export class NotificationEventHandler {
+  /** When assignments cut were last logged, and the impressions cut since (counted, not logged). */
+  private cutLogged = { atMs: -Infinity, since: 0 };
+
   constructor(private readonly deps: EventHandlerDeps) {}
 
   /**
@@ -125,7 +133,9 @@ export class NotificationEventHandler {
       case 'impression': {
         const { userId, experiments } = payload.value;
         if (userId === '') return;
-        return this.deps.experiments.record(userId, experiments, event.atMs);
+        const cut = await this.deps.experiments.record(userId, experiments, event.atMs);
+        if (cut.length > 0) this.assignmentsCut(event.eventId, userId, cut);
+        return;
       }
       default:
         return;
@@ -217,6 +227,36 @@ export class NotificationEventHandler {
     entries.forEach((entry, i) => {
       if (added[i] === 'added') this.deps.onDigested(entry);
     });
+  }
+
+  /**
+   * An impression carried more experiment assignments than are kept (ExperimentStore.record):
+   * every one cut is counted, and a warning names them, at most one a minute (the gateway logs
+   * a request's assignments with each of its impressions, a dozen a page).
+   */
+  private assignmentsCut(
+    eventId: string,
+    userId: string,
+    cut: readonly commonv1.ExperimentAssignment[],
+  ): void {
+    this.deps.metrics.experimentAssignmentsCut(cut.length);
+    const nowMs = this.deps.clock();
+    if (nowMs - this.cutLogged.atMs < CUT_LOG_INTERVAL_MS) {
+      this.cutLogged.since += 1;
+      return;
+    }
+    this.deps.logger.warn(
+      {
+        eventId,
+        userId,
+        kept: MAX_ASSIGNMENTS,
+        cut: cut.length,
+        cutExperiments: cut.slice(0, CUT_LOGGED).map((a) => a.experiment),
+        impressionsCutSinceLastLogged: this.cutLogged.since,
+      },
+      `an impression carried more than ${MAX_ASSIGNMENTS} experiment assignments: kept the first ${MAX_ASSIGNMENTS} by experiment id`,
+    );
+    this.cutLogged = { atMs: nowMs, since: 0 };
   }
 
   /** Opening a notification reads it, and is the evidence P(open) learns from. */

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { commonv1, notificationv1, type eventsv1 } from '@feedmesh/contracts';
 import { InMemoryModelRegistry, MODEL_FORMAT, type ModelDocument } from '@feedmesh/models';
+import { createLogger } from '@feedmesh/telemetry';
 import { TRACKED_POSTS } from './digest-store.js';
+import { MAX_ASSIGNMENTS } from './experiment-store.js';
 import { candidateOf } from './notification-candidate.js';
+import { reactivationEntry } from './reactivation.job.js';
 import {
   block,
   blogCreated,
@@ -688,6 +691,95 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
       });
     });
 
+    describe('"what you missed" (REACTIVATION)', () => {
+      const LAPSED = 'u-lapsed';
+      const LAST_SESSION_MS = T0 - 10 * DAY_MS;
+
+      /** A reactivation digest of alice's two posts, bob's and carol's, as the job queues it. */
+      async function picked(): Promise<void> {
+        await h.apply(
+          ...worldEvents(),
+          postCreated('alice-1', 'b-alice', T0 - DAY_MS),
+          postCreated('alice-2', 'b-alice', T0 - DAY_MS),
+          postCreated('bob-1', 'b-bob', T0 - DAY_MS),
+          postCreated('carol-1', 'b-carol', T0 - DAY_MS),
+        );
+        const entry = reactivationEntry(
+          LAPSED,
+          LAST_SESSION_MS,
+          ['alice-1', 'bob-1', 'alice-2', 'carol-1'],
+          ['b-alice', 'b-bob', 'b-carol'],
+          h.clock.nowMs,
+        );
+        assert.equal(await h.core.stores.digests.add(entry, h.clock.nowMs), 'added');
+      }
+
+      async function lapsedReads(): Promise<unknown[]> {
+        const [notification, ...rest] = await inbox(LAPSED);
+        assert.deepEqual(rest, []);
+        return [notification?.body, notification?.actorIds, notification?.postIds];
+      }
+
+      it('names no blog whose picked posts were all deleted by the time it is delivered', async () => {
+        open();
+        await picked();
+        await h.apply(postDeleted('alice-1', T0), postDeleted('alice-2', T0));
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        assert.deepEqual(await lapsedReads(), [
+          '2 posts picked for you, from bob and carol',
+          ['b-bob', 'b-carol'],
+          ['bob-1', 'carol-1'],
+        ]);
+      });
+
+      it('still names a blog one of whose picked posts is left', async () => {
+        open();
+        await picked();
+        await h.apply(postDeleted('alice-1', T0), postDeleted('bob-1', T0));
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        assert.deepEqual(await lapsedReads(), [
+          '2 posts picked for you, from alice and carol',
+          ['b-alice', 'b-carol'],
+          ['alice-2', 'carol-1'],
+        ]);
+      });
+
+      it('names only the blogs with a live post not blocked: one all deleted, one blocked', async () => {
+        open();
+        await picked();
+        await h.apply(
+          postDeleted('alice-1', T0),
+          postDeleted('alice-2', T0),
+          block(LAPSED, 'b-carol', T0),
+        );
+        assert.equal((await h.core.flusher.flushDue()).delivered, 1);
+        assert.deepEqual(await lapsedReads(), [
+          '1 post picked for you, from bob',
+          ['b-bob'],
+          ['bob-1'],
+        ]);
+      });
+
+      it('is dropped once its deleted and blocked posts leave no blog to name', async () => {
+        open();
+        await picked();
+        await h.apply(
+          postDeleted('alice-1', T0),
+          postDeleted('alice-2', T0),
+          postDeleted('carol-1', T0),
+          block(LAPSED, 'b-bob', T0),
+        );
+        const [digest] = await h.core.stores.digests.claimDue(h.clock.nowMs, 10, 30_000);
+        assert.ok(digest);
+        assert.deepEqual(await h.core.pipeline.run(candidateOf(digest), h.clock.nowMs), {
+          outcome: 'dropped',
+          policy: 'deleted-post',
+          reason: 'nothing-left',
+        });
+        assert.deepEqual(await inbox(LAPSED), []);
+      });
+    });
+
     describe('opens and the open-probability threshold', () => {
       it('marks an opened notification read and drops a type the user never opens', async () => {
         open({
@@ -762,6 +854,50 @@ for (const kind of ['memory', 'redis'] as const satisfies readonly StoreKind[]) 
         sent.map((s) => [s.type, s.experiments]),
         [['ACTIVITY', [variants[1], variants[0]]]],
       );
+    });
+
+    it(`sends with the first ${MAX_ASSIGNMENTS} variants by experiment id of an impression that had more, warning of the rest at most once a minute`, async () => {
+      const logged: Record<string, unknown>[] = [];
+      const logger = createLogger('notification-test', {
+        level: 'warn',
+        destination: { write: (line: string) => logged.push(JSON.parse(line)) },
+      });
+      open({ NOTIFICATION_DIGEST_WINDOW_MS: '0' }, { logger });
+      const assignments = Array.from({ length: MAX_ASSIGNMENTS + 5 }, (_, i) => ({
+        experiment: `exp-${String(i).padStart(2, '0')}`,
+        variant: 'control',
+      }));
+      const cutIds = assignments.slice(MAX_ASSIGNMENTS).map((a) => a.experiment);
+      await h.apply(
+        ...worldEvents(),
+        impression(OWNER, assignments, T0 - 2_000),
+        impression(OWNER, [...assignments].reverse(), T0 - 1_000),
+        like('u-alice', 'p1'),
+      );
+      await h.core.flusher.flushDue();
+      const sent = [];
+      for await (const event of h.runtime.eventLog.history()) {
+        if (event.payload?.$case === 'notificationSent') sent.push(event.payload.value);
+      }
+      assert.deepEqual(
+        sent.map((s) => s.experiments),
+        [assignments.slice(0, MAX_ASSIGNMENTS)],
+      );
+      const warnings = () =>
+        logged
+          .filter((line) => line['level'] === 'warn')
+          .map((line) => [
+            line['cut'],
+            line['cutExperiments'],
+            line['impressionsCutSinceLastLogged'],
+          ]);
+      assert.deepEqual(warnings(), [[5, cutIds, 0]]);
+      h.clock.advance(MINUTE_MS);
+      await h.apply(impression(OWNER, assignments, T0));
+      assert.deepEqual(warnings(), [
+        [5, cutIds, 0],
+        [5, cutIds, 1],
+      ]);
     });
 
     it('drops news that went stale while held back', async () => {

@@ -25,7 +25,8 @@ const VERBS: ReadonlyMap<commonv1.EngagementKind, string> = new Map([
  *   or none when some of those were deleted or blocked; blogs with no post left are neither
  *   named nor counted); "New from 3 blogs" when the blogs it lists were all left out.
  * - TRENDING: "#cats is trending", body "Popular right now in #cats".
- * - REACTIVATION: "Here's what you missed", body "5 posts picked for you, from alice and bob".
+ * - REACTIVATION: "Here's what you missed", body "5 posts picked for you, from alice and bob"
+ *   (the picked posts left; blogs with none left, deleted or blocked, are not named).
  * Blogs are named by their name, or by id when the directory does not know them.
  */
 export class NotificationRenderer {

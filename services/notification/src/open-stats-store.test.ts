@@ -7,6 +7,7 @@ import {
 } from './open-stats-store.js';
 import {
   InMemoryExperimentStore,
+  MAX_ASSIGNMENTS,
   RedisExperimentStore,
   type ExperimentStore,
 } from './experiment-store.js';
@@ -70,6 +71,26 @@ function describeExperimentStoreContract(name: string, open: Open<ExperimentStor
       assert.deepEqual(await store.get('u1'), []);
       await store.record('u1', [b], T0 + 2);
       assert.deepEqual(await store.get('u1'), [b]);
+    });
+
+    it(`keeps the ${MAX_ASSIGNMENTS} first by experiment id of an impression with more, whatever their order, and says which it cut`, async () => {
+      const assignments = Array.from({ length: MAX_ASSIGNMENTS + 10 }, (_, i) => ({
+        experiment: `exp-${String(i).padStart(3, '0')}`,
+        variant: i % 2 === 0 ? 'control' : 'treatment',
+      }));
+      const kept = assignments.slice(0, MAX_ASSIGNMENTS);
+      const cut = assignments.slice(MAX_ASSIGNMENTS);
+      // The same assignments in two orders, as two replicas or a replay might be handed them.
+      const reversed = await store.record('u1', [...assignments].reverse(), T0);
+      assert.deepEqual(await store.get('u1'), kept);
+      const shuffled = await store.record(
+        'u2',
+        [...assignments.slice(25), ...assignments.slice(0, 25)],
+        T0,
+      );
+      assert.deepEqual(await store.get('u2'), kept);
+      assert.deepEqual([reversed, shuffled], [cut, cut]);
+      assert.deepEqual(await store.record('u3', kept, T0), []);
     });
   });
 }

@@ -132,7 +132,8 @@ export class ReactivationJob {
   }
 }
 
-function reactivationEntry(
+/** The digest entry of a lapse's pick: one entry, naming the picked posts and their blogs. */
+export function reactivationEntry(
   userId: string,
   lastSessionAtMs: number,
   postIds: readonly string[],

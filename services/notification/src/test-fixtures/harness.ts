@@ -112,12 +112,15 @@ export interface CoreHarness {
 
 /**
  * `extra.prefix` puts the core on a key prefix of the test's choosing: cores opened on one
- * prefix are replicas sharing one Redis (the test deletes their keys).
+ * prefix are replicas sharing one Redis (the test deletes their keys). `extra.logger` replaces
+ * the silent one (a test reading what the service logs).
  */
 export function openCore(
   kind: StoreKind,
   overrides: Record<string, string> = {},
-  extra: Partial<Pick<NotificationOptions, 'registry'>> & { readonly prefix?: string } = {},
+  extra: Partial<Pick<NotificationOptions, 'registry' | 'logger'>> & {
+    readonly prefix?: string;
+  } = {},
 ): CoreHarness {
   const clock = new FakeClock();
   const { prefix, ...options } = extra;
