@@ -1,6 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import type { NewEntryWaiter, StreamEntry } from './consumer-runner.js';
+import {
+  NONE_TRIMMED,
+  type NewEntries,
+  type NewEntryWaiter,
+  type StreamEntry,
+} from './consumer-runner.js';
 import type { EventLogLogger } from './event-log.js';
 import { parseStreamsReply, type RawEntry } from './redis-replies.js';
 
@@ -13,6 +18,12 @@ export interface BlockingReadOptions {
   readonly consumer: string;
   readonly toEntry: (partition: number, raw: RawEntry) => StreamEntry;
   readonly logger: EventLogLogger;
+  /**
+   * Called when the connection closes with a read in flight: Redis may have delivered entries
+   * in a reply that was lost (ioredis then sends the read again, which delivers what comes
+   * next).
+   */
+  readonly onDropped: () => void;
 }
 
 /**
@@ -21,6 +32,8 @@ export interface BlockingReadOptions {
  * consumer, taken back at its next start or by another consumer after `claimIdleMs`.
  */
 const CLOSE_GRACE_MS = 250;
+
+const NOTHING_NEW: NewEntries = { entries: [], trimmed: NONE_TRIMMED };
 
 /**
  * A consumer's read on a standalone Redis: one `XREADGROUP ... BLOCK ms STREAMS p0 ... pN >
@@ -32,6 +45,9 @@ const CLOSE_GRACE_MS = 250;
  * delivered is dropped; where the log's user may not run it (an ACL without `client`), it
  * drops the connection after a short grace instead. A client-side timer (`blockingTimeout`)
  * gives up on a read whose connection died without closing, 10 s past its block time.
+ *
+ * It cannot tell when the read jumps over entries the length cap trimmed before the group read
+ * them (`NewEntries.trimmed`): a consumer reads each partition on its own after a slow round.
  */
 export class BlockingRead implements NewEntryWaiter {
   private connection: Redis | undefined;
@@ -44,13 +60,13 @@ export class BlockingRead implements NewEntryWaiter {
     this.partitionOf = new Map(options.streamKeys.map((key, partition) => [key, partition]));
   }
 
-  async readNew(count: number, timeoutMs: number): Promise<StreamEntry[]> {
+  async readNew(count: number, timeoutMs: number): Promise<NewEntries> {
     const { streamKeys, group, consumer, toEntry } = this.options;
-    if (this.closed) return [];
+    if (this.closed) return NOTHING_NEW;
     const connection = this.connect();
     try {
       this.clientId ??= Number(await connection.client('ID'));
-      if (this.closed) return [];
+      if (this.closed) return NOTHING_NEW;
       const read = connection.callBuffer('XREADGROUP', [
         'GROUP',
         group,
@@ -65,12 +81,13 @@ export class BlockingRead implements NewEntryWaiter {
       ]);
       this.inFlight = read;
       const reply = await read;
-      return parseStreamsReply(reply).flatMap(({ key, entries }) => {
+      const entries = parseStreamsReply(reply).flatMap(({ key, entries }) => {
         const partition = this.partitionOf.get(key);
         return partition === undefined ? [] : entries.map((raw) => toEntry(partition, raw));
       });
+      return { entries, trimmed: NONE_TRIMMED };
     } catch (error) {
-      if (this.closed) return [];
+      if (this.closed) return NOTHING_NEW;
       throw error;
     } finally {
       this.inFlight = undefined;
@@ -112,6 +129,7 @@ export class BlockingRead implements NewEntryWaiter {
     // A new connection has a new id (and ioredis sends an unanswered read again on it).
     connection.on('close', () => {
       this.clientId = undefined;
+      if (this.inFlight !== undefined && !this.closed) this.options.onDropped();
     });
     this.connection = connection;
     return connection;

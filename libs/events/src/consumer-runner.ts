@@ -26,11 +26,39 @@ export interface StreamEntry {
   readonly deliveries: number;
 }
 
-export interface ClaimedEntries {
+/**
+ * Entries of a partition the log's length cap trimmed before the group handled them (see
+ * `EventLogOptions.maxLen`).
+ */
+export interface TrimmedEntries {
+  readonly partition: number;
+  readonly count: number;
+}
+
+/** A read of entries never delivered to the group, now pending for the consumer. */
+export interface NewEntries {
   readonly entries: StreamEntry[];
+  /**
+   * Per partition, the entries the group was never delivered because the length cap trimmed
+   * them first, when the read jumped over them; none where the log cannot tell.
+   */
+  readonly trimmed: readonly TrimmedEntries[];
+}
+
+/** Pending entries delivered again, now pending for the consumer. */
+export interface RedeliveredEntries {
+  readonly entries: StreamEntry[];
+  /** Pending entries found trimmed from the partition meanwhile: dropped from the pending list. */
+  readonly trimmed: number;
+}
+
+export interface ClaimedEntries extends RedeliveredEntries {
   /** Where the next scan of the pending list resumes; undefined once it went all the way. */
   readonly cursor: string | undefined;
 }
+
+/** No entry trimmed. */
+export const NONE_TRIMMED: readonly TrimmedEntries[] = [];
 
 /**
  * One consumer's read of new entries: `readNew` of every partition at once (one command on a
@@ -44,7 +72,7 @@ export interface NewEntryWaiter {
    * consumer; when there are none, waits up to `timeoutMs` (0: not at all) for the first, and
    * resolves with none if none came.
    */
-  readNew(count: number, timeoutMs: number): Promise<StreamEntry[]>;
+  readNew(count: number, timeoutMs: number): Promise<NewEntries>;
   /** Ends a wait in progress (the entries it was handed are returned) and every later one. */
   close(): Promise<void>;
 }
@@ -54,18 +82,15 @@ export interface GroupStreams {
   readonly partitions: number;
   /**
    * A waiter for one consumer; undefined where the log cannot wait for an append (none of the
-   * logs here): the consumer then reads again every `pollIntervalMs`.
+   * logs here): the consumer then reads again every `pollIntervalMs`. `onDropped` is called
+   * when the connection it waits on dropped with a read in flight (see
+   * `ConsumerRunner.connectionDropped`).
    */
-  waiter(group: string, consumer: string): NewEntryWaiter | undefined;
+  waiter(group: string, consumer: string, onDropped: () => void): NewEntryWaiter | undefined;
   /** Creates the group in every partition that lacks it; leaves existing ones alone. */
   createGroup(group: string, startFrom: StartFrom): Promise<void>;
   /** Up to `count` entries never delivered to the group, now pending for `consumer`. */
-  readNew(
-    partition: number,
-    group: string,
-    consumer: string,
-    count: number,
-  ): Promise<StreamEntry[]>;
+  readNew(partition: number, group: string, consumer: string, count: number): Promise<NewEntries>;
   /**
    * Up to `count` of the entries pending for `consumer` itself, after `cursor` (from the
    * start when undefined), delivered to it again whatever their idle time: what a consumer
@@ -107,7 +132,7 @@ export interface GroupStreams {
     consumer: string,
     minIdleMs: number,
     count: number,
-  ): Promise<StreamEntry[]>;
+  ): Promise<RedeliveredEntries>;
   /**
    * Removes `consumer` from `group` in every partition where nothing is pending for it; once
    * that is every partition, also its beat (with `onlyIfSilent`, only if it is still silent:
@@ -206,6 +231,11 @@ function settingsFrom(
   if (options.overlapBatches === true && options.batchHandler === undefined) {
     throw new InvalidArgumentError('overlapBatches', 'is for a batchHandler only');
   }
+  // Checked at run time too: on Redis anything but `end` would start at the beginning.
+  const startFrom: unknown = options.startFrom ?? 'beginning';
+  if (startFrom !== 'beginning' && startFrom !== 'end') {
+    throw new InvalidArgumentError('startFrom', "must be 'beginning' or 'end'");
+  }
   return {
     group: options.group,
     consumer: options.consumer,
@@ -221,7 +251,7 @@ function settingsFrom(
       MIN_CONSUMER_TIMEOUT_MS,
     ),
     maxDeliveries: positiveInteger('maxDeliveries', options.maxDeliveries, 5),
-    startFrom: options.startFrom ?? 'beginning',
+    startFrom,
     marksProcessed: options.marksProcessed ?? false,
     overlapBatches: options.overlapBatches ?? false,
   };
@@ -242,6 +272,12 @@ export const MAX_WAIT_MS = 5_000;
  * `batchSize` from every partition would hold partitions × batchSize decoded events at once.
  */
 const ALL_PARTITIONS_COUNT = 100;
+
+/**
+ * A round that took this long reads each partition next (see `backlog`): the log may have
+ * appended and trimmed meanwhile.
+ */
+const SLOW_ROUND_MS = 1_000;
 
 /** A promise's outcome held as a value (never an unhandled rejection while it waits). */
 type Settled<T> = { readonly value: T } | { readonly error: unknown };
@@ -283,14 +319,19 @@ export class ConsumerRunner implements Consumer {
    * every later entry back.
    */
   private ownPending = { dueAt: 0, counted: true, retries: 0 };
+  /** How many times a connection dropped (`connectionDropped`): a pass begun before is stale. */
+  private drops = 0;
   private wakeUp: (() => void) | undefined;
   private running: Promise<void> = Promise.resolve();
   private readonly waiter: NewEntryWaiter | undefined;
   /**
    * Whether the last read filled a batch somewhere: then partitions are read one at a time,
    * `batchSize` each (a backlog), rather than all at once, a few entries each (a trickle).
+   * Also after a round slow enough for the log to have moved on (`SLOW_ROUND_MS`), and at the
+   * start: a read of one partition tells when it jumped over entries the length cap trimmed
+   * (a group that fell behind the retention), which a read of every partition may not.
    */
-  private backlog = false;
+  private backlog = true;
   private waiterClosed: Promise<void> | undefined;
   /** The heartbeat timer: every third of `consumerTimeoutMs`, whatever the loop is doing. */
   private beating: ReturnType<typeof setInterval> | undefined;
@@ -308,7 +349,7 @@ export class ConsumerRunner implements Consumer {
     private readonly logger: EventLogLogger,
   ) {
     this.claimCursors = new Array<string | undefined>(streams.partitions).fill(undefined);
-    this.waiter = streams.waiter(settings.group, settings.consumer);
+    this.waiter = streams.waiter(settings.group, settings.consumer, () => this.connectionDropped());
   }
 
   /** Validates the options, joins the group, and starts the loop. */
@@ -348,6 +389,22 @@ export class ConsumerRunner implements Consumer {
     return { ...this.counts };
   }
 
+  /**
+   * A connection the consumer reads on dropped. Redis may have run a read (or a claim) whose
+   * reply was lost: ioredis sends the command again, and what the first one delivered stays
+   * pending for this consumer, unseen, until `claimIdleMs` passes. So its own pending entries
+   * are read back at the loop's next round (uncounted: no handler failed).
+   */
+  connectionDropped(): void {
+    if (this.stopping) return;
+    this.drops += 1;
+    const { dueAt, counted, retries } = this.ownPending;
+    this.ownPending =
+      dueAt === Infinity
+        ? { dueAt: 0, counted: false, retries: 0 }
+        : { dueAt: 0, counted, retries };
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     this.wakeUp?.();
@@ -369,6 +426,7 @@ export class ConsumerRunner implements Consumer {
         // again is at-least-once; starting at the end would lose acknowledged appends.
         if (failures > 0) await this.streams.createGroup(group, 'beginning');
         let handled = 0;
+        const roundFrom = Date.now();
         if (Date.now() >= this.ownPending.dueAt) handled += await this.resumeOwnPending();
         if (Date.now() >= nextTakeOverAt) {
           const taken = await this.takeOverSilent();
@@ -383,6 +441,7 @@ export class ConsumerRunner implements Consumer {
           const scanUnfinished = this.claimCursors.some((cursor) => cursor !== undefined);
           nextClaimAt = scanUnfinished ? 0 : Date.now() + claimIdleMs / 2;
         }
+        if (Date.now() - roundFrom >= SLOW_ROUND_MS) this.backlog = true;
         handled +=
           this.waiter === undefined || this.backlog
             ? await this.readEachPartition()
@@ -462,7 +521,7 @@ export class ConsumerRunner implements Consumer {
       if (owner === consumer || this.stopping) continue;
       let emptied = true;
       for (let partition = 0; partition < this.streams.partitions && !this.stopping; partition++) {
-        const entries = await this.streams.takeOver(
+        const taken = await this.streams.takeOver(
           partition,
           group,
           owner,
@@ -470,6 +529,8 @@ export class ConsumerRunner implements Consumer {
           consumerTimeoutMs,
           batchSize,
         );
+        this.noteTrimmed(partition, taken.trimmed, 'pending entries');
+        const { entries } = taken;
         if (entries.length > 0) {
           this.logger.warn(
             { group, consumer, owner, partition, entries: entries.length },
@@ -503,6 +564,7 @@ export class ConsumerRunner implements Consumer {
         cursor,
       );
       this.claimCursors[partition] = claimed.cursor;
+      this.noteTrimmed(partition, claimed.trimmed, 'pending entries');
       this.counts.reclaimed += claimed.entries.length;
       await this.handleBatch(claimed.entries);
       handled += claimed.entries.length;
@@ -514,9 +576,14 @@ export class ConsumerRunner implements Consumer {
   private async resumeOwnPending(): Promise<number> {
     const { group, consumer, claimIdleMs } = this.settings;
     const { counted, retries } = this.ownPending;
+    const drops = this.drops;
     try {
       const handled = await this.readOwnPending(counted);
-      this.ownPending = { dueAt: Infinity, counted: false, retries: 0 };
+      // A connection that dropped meanwhile may have lost a reply after this pass read.
+      this.ownPending =
+        this.drops === drops
+          ? { dueAt: Infinity, counted: false, retries: 0 }
+          : { dueAt: 0, counted: false, retries: 0 };
       return handled;
     } catch (error) {
       const delayMs = Math.min(100 * 2 ** retries, claimIdleMs / 2);
@@ -551,6 +618,7 @@ export class ConsumerRunner implements Consumer {
             counted,
           );
           cursor = own.cursor;
+          this.noteTrimmed(partition, own.trimmed, 'pending entries');
           this.counts.resumed += own.entries.length;
           await this.handleBatch(own.entries);
           handled += own.entries.length;
@@ -574,20 +642,25 @@ export class ConsumerRunner implements Consumer {
     const dueAt = Math.min(nextDueAt, this.ownPending.dueAt, Date.now() + MAX_WAIT_MS);
     const timeoutMs = Math.max(0, Math.floor(dueAt - Date.now()));
     const count = Math.min(this.settings.batchSize, ALL_PARTITIONS_COUNT);
-    const entries = await waiter.readNew(count, timeoutMs);
+    const { entries, trimmed } = await waiter.readNew(count, timeoutMs);
+    for (const { partition, count: lost } of trimmed) {
+      this.noteTrimmed(partition, lost, 'entries never delivered');
+    }
+    const handlingFrom = Date.now();
     const byPartition = new Map<number, StreamEntry[]>();
     for (const entry of entries) {
       const batch = byPartition.get(entry.partition);
       if (batch === undefined) byPartition.set(entry.partition, [entry]);
       else batch.push(entry);
     }
-    this.backlog = [...byPartition.values()].some((batch) => batch.length === count);
+    const full = [...byPartition.values()].some((batch) => batch.length === count);
     // Every partition's entries are now pending for this consumer: each is handled even if
     // another fails (a settlement refused), so none is left delivered and never applied.
     const failures: unknown[] = [];
     for (const batch of byPartition.values()) {
       await this.handleBatch(batch).catch((error: unknown) => failures.push(error));
     }
+    this.backlog = full || Date.now() - handlingFrom >= SLOW_ROUND_MS;
     if (failures.length > 0) throw failures[0];
     return entries.length;
   }
@@ -602,9 +675,14 @@ export class ConsumerRunner implements Consumer {
     const { group, consumer, batchSize } = this.settings;
     const read = (partition: number): Promise<Settled<StreamEntry[]>> =>
       this.streams.readNew(partition, group, consumer, batchSize).then(
-        (value) => ({ value }),
+        ({ entries, trimmed }) => {
+          for (const { count } of trimmed)
+            this.noteTrimmed(partition, count, 'entries never delivered');
+          return { value: entries };
+        },
         (error: unknown) => ({ error }),
       );
+    const from = Date.now();
     let handled = 0;
     let full = false;
     let next = this.stopping ? undefined : read(0);
@@ -641,8 +719,21 @@ export class ConsumerRunner implements Consumer {
       await next;
       await previous;
     }
-    this.backlog = full;
+    this.backlog = full || Date.now() - from >= SLOW_ROUND_MS;
     return handled;
+  }
+
+  /**
+   * Entries of `partition` trimmed before the group handled them: lost to it, logged as an
+   * error, for an operator to see the retention (`maxLen`) is too short for the group.
+   */
+  private noteTrimmed(partition: number, count: number, what: string): void {
+    if (count <= 0) return;
+    const { group, consumer } = this.settings;
+    this.logger.error(
+      { group, consumer, partition, trimmed: count },
+      `the log's length cap (maxLen) trimmed ${what} before the group handled them: they are lost to it`,
+    );
   }
 
   /** Handles a whole batch even when stopping: entries already delivered are not abandoned. */

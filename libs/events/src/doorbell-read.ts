@@ -1,5 +1,5 @@
 import type { Cluster } from 'ioredis';
-import type { NewEntryWaiter, StreamEntry } from './consumer-runner.js';
+import { NONE_TRIMMED, type NewEntries, type NewEntryWaiter } from './consumer-runner.js';
 import type { EventLogLogger } from './event-log.js';
 
 export interface DoorbellReadOptions {
@@ -9,7 +9,7 @@ export interface DoorbellReadOptions {
   readonly doorbellKey: string;
   readonly partitions: number;
   /** A partition's new entries for the consumer (XREADGROUP ... >, not blocking). */
-  readonly readPartition: (partition: number, count: number) => Promise<StreamEntry[]>;
+  readonly readPartition: (partition: number, count: number) => Promise<NewEntries>;
   readonly group: string;
   readonly consumer: string;
   readonly logger: EventLogLogger;
@@ -20,6 +20,8 @@ export const DOORBELL_RINGS_KEPT = 100;
 
 /** A ring's field: the partitions the append added to, comma-separated. */
 export const RING_PARTITIONS_FIELD = 'partitions';
+
+const NOTHING_NEW: NewEntries = { entries: [], trimmed: NONE_TRIMMED };
 
 type RingsReply = [string, [string, string[]][]][] | null;
 
@@ -44,8 +46,8 @@ export class DoorbellRead implements NewEntryWaiter {
 
   constructor(private readonly options: DoorbellReadOptions) {}
 
-  async readNew(count: number, timeoutMs: number): Promise<StreamEntry[]> {
-    if (this.closed) return [];
+  async readNew(count: number, timeoutMs: number): Promise<NewEntries> {
+    if (this.closed) return NOTHING_NEW;
     const { client, doorbellKey, partitions } = this.options;
     if (this.lastRing === undefined) {
       const [newest] = await client.xrevrange(doorbellKey, '+', '-', 'COUNT', 1);
@@ -65,13 +67,13 @@ export class DoorbellRead implements NewEntryWaiter {
       // A wait blocks its connection: only a wait goes on the waiter's own.
       rings = (await (timeoutMs > 0 ? this.connect() : client).call('XREAD', args)) as RingsReply;
     } catch (error) {
-      if (this.closed) return [];
+      if (this.closed) return NOTHING_NEW;
       throw error;
     }
-    if (this.closed) return [];
+    if (this.closed) return NOTHING_NEW;
     const rung = rings?.[0]?.[1] ?? [];
     if (rung.length === 0) {
-      return timeoutMs > 0 ? this.read(everyPartition(partitions), count) : [];
+      return timeoutMs > 0 ? this.read(everyPartition(partitions), count) : NOTHING_NEW;
     }
     this.lastRing = rung[rung.length - 1]![0];
     // As many rings as a read returns: older ones may have been trimmed, so read everything.
@@ -89,10 +91,13 @@ export class DoorbellRead implements NewEntryWaiter {
     this.connection?.disconnect();
   }
 
-  private async read(partitions: readonly number[], count: number): Promise<StreamEntry[]> {
+  private async read(partitions: readonly number[], count: number): Promise<NewEntries> {
     const { readPartition } = this.options;
     const reads = await Promise.all(partitions.map((partition) => readPartition(partition, count)));
-    return reads.flat();
+    return {
+      entries: reads.flatMap((read) => read.entries),
+      trimmed: reads.flatMap((read) => read.trimmed),
+    };
   }
 
   private connect(): Cluster {

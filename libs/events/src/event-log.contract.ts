@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { eventsv1 } from '@feedmesh/contracts';
+import { eventsv1 } from '@feedmesh/contracts';
 import {
   FailedPreconditionError,
   InvalidArgumentError,
@@ -14,8 +14,10 @@ import type {
   Delivery,
   EventHandler,
   EventLog,
+  EventLogLogger,
   EventLogOptions,
   LogMark,
+  StartFrom,
 } from './event-log.js';
 import { waitUntilDrained } from './drained.js';
 import { inOrder } from './in-order.js';
@@ -86,6 +88,29 @@ class Batches {
       if (index >= 0) return deliveries[index];
     }
     return undefined;
+  }
+}
+
+/** The error lines a log wrote, and what they say the length cap took from each group. */
+class ErrorLines {
+  readonly lines: Record<string, unknown>[] = [];
+
+  readonly logger: EventLogLogger = {
+    info() {},
+    warn() {},
+    error: (fields, message) => {
+      this.lines.push({ ...fields, message });
+    },
+  };
+
+  /** The entries of `group` its consumers logged as trimmed before they handled them. */
+  trimmed(group: string): number {
+    let total = 0;
+    for (const fields of this.lines) {
+      const trimmed = fields['trimmed'];
+      if (fields['group'] === group && typeof trimmed === 'number') total += trimmed;
+    }
+    return total;
   }
 }
 
@@ -735,6 +760,28 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       assert.equal(await log.isProcessed('other-group', like('once', 'u1')), false);
     });
 
+    it("dedupes an event_id among its entity's events (its partition), as a retry lands, not across entities", async function () {
+      const log = await openLog({ partitions: 8 });
+      const here = like('reused', 'u1');
+      const elsewhere = like('reused', 'u2');
+      assert.notEqual(partitionOf(here, 8), partitionOf(elsewhere, 8));
+      const applied = new Applications();
+      await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler });
+
+      await log.append([here]);
+      await eventually('the event is applied', () => applied.count('reused') === 1);
+      await log.append([elsewhere, here]);
+
+      // The retry of `here` is a duplicate; `elsewhere` (a producer reusing an id) is not.
+      await eventually('the other entity’s event is applied', () => applied.count('reused') === 2);
+      await drained(log, 'g');
+      assert.deepEqual(
+        applied.seen.map(({ event }) => event),
+        [here, elsewhere],
+      );
+      assert.equal(await log.isProcessed('g', elsewhere), true);
+    });
+
     it('skips an event whose processed-marker a handler set itself', async function () {
       const log = await openLog();
       const applied = new Applications();
@@ -920,6 +967,91 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       );
     });
 
+    it('logs as an error, naming the group and how many, what it never got because the length cap trimmed it first', async function () {
+      const errors = new ErrorLines();
+      const log = await openLog({ partitions: 1, maxLen: 10, logger: errors.logger });
+      const applied = new Applications();
+      await log.append(likes(5, 'u1', 'a'));
+      const first = await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler });
+      await eventually('the first events are applied', () => applied.count('a4') === 1);
+      await first.stop();
+      // While the group is away, the cap trims entries it never read.
+      for (let start = 0; start < 400; start += 100)
+        await log.append(likes(100, 'u1', `b${start}-`));
+
+      const back = await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler });
+      // A group created now starts at what is retained: nothing was taken from it.
+      const late = new Applications();
+      await consume(log, { group: 'late', consumer: 'c1', handler: late.handler });
+
+      await eventually('the newest event is applied', () => applied.count('b300-99') === 1);
+      await eventually('the newcomer applied it too', () => late.count('b300-99') === 1);
+      const lost = 400 - (applied.seen.length - 5);
+      assert.ok(lost > 0, 'the cap trimmed entries the group had not read');
+      assert.equal(errors.trimmed('g'), lost, JSON.stringify(errors.lines));
+      assert.ok(
+        errors.lines.some((fields) => fields['consumer'] === 'c1' && fields['partition'] === 0),
+      );
+      assert.equal(errors.trimmed('late'), 0);
+
+      // Away again: only what it misses this time is added.
+      await back.stop();
+      const before = applied.seen.length;
+      for (let start = 0; start < 400; start += 100)
+        await log.append(likes(100, 'u1', `c${start}-`));
+      await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler });
+      await eventually('the newest event is applied', () => applied.count('c300-99') === 1);
+      assert.equal(errors.trimmed('g'), lost + 400 - (applied.seen.length - before));
+    });
+
+    it('logs what the cap trimmed while a consumer that kept up was busy in a slow handler', async function () {
+      const errors = new ErrorLines();
+      const log = await openLog({ partitions: 1, maxLen: 10, logger: errors.logger });
+      const applied = new Applications();
+      const release = gate();
+      const busy = new Gate();
+      await consume(log, {
+        group: 'g',
+        consumer: 'c1',
+        handler: async (event, delivery) => {
+          if (event.eventId === 'slow') {
+            busy.open();
+            await release.opened;
+          }
+          applied.record(event, delivery);
+        },
+      });
+      await log.append([like('slow', 'u1')]);
+      await busy.opened;
+      for (let start = 0; start < 400; start += 100)
+        await log.append(likes(100, 'u1', `b${start}-`));
+      // Longer than a round the consumer would take for a trickle: the log moved on meanwhile.
+      await delay(1_100);
+      release.open();
+
+      await eventually('the newest event is applied', () => applied.count('b300-99') === 1);
+      const lost = 400 - (applied.seen.length - 1);
+      assert.ok(lost > 0, 'the cap trimmed entries the group had not read');
+      assert.equal(errors.trimmed('g'), lost);
+    });
+
+    it('logs an entry trimmed while it waited pending for its retry', async function () {
+      const errors = new ErrorLines();
+      const log = await openLog({ partitions: 1, maxLen: 10, logger: errors.logger });
+      await log.append([like('failing', 'u1')]);
+      await leavePending(log, 'c1', 1);
+      await log.append(likes(300, 'u1'));
+      const applied = new Applications();
+
+      // Under the same name, as a restarted pod: its own pending entries first.
+      await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler });
+      await eventually('the newest event is applied', () => applied.count('e299') === 1);
+
+      assert.equal(applied.count('failing'), 0);
+      assert.equal(errors.trimmed('g'), 1 + 300 - applied.seen.length);
+      assert.deepEqual(await log.lag('g'), { undelivered: 0, pending: 0 });
+    });
+
     it('reports nothing undelivered once a group the length cap outran has caught up', async function () {
       const log = await openLog({ partitions: 1, maxLen: 10 });
       const applied = new Applications();
@@ -987,6 +1119,98 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
 
       await eventually('the later event is applied', () => applied.count('after') === 1);
       assert.deepEqual(applied.ids(), ['after']);
+    });
+
+    it('rejects a batch with an event that does not encode, naming the field, appending none of it', async function () {
+      const log = await openLog({ partitions: 4 });
+      const applied = new Applications();
+      await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler });
+      // Events of other users, so on Redis the batch spans partitions.
+      const valid = [like('valid0', 'u1'), like('valid1', 'u2'), like('valid2', 'u3')];
+
+      await assert.rejects(
+        log.append([...valid, { ...like('fractional', 'u4'), atMs: 1.5 }]),
+        (error: unknown) =>
+          error instanceof InvalidArgumentError && error.field === 'events[3].at_ms',
+      );
+      const impression: eventsv1.Event = {
+        eventId: 'negative-position',
+        atMs: 1_700_000_000_000,
+        payload: {
+          $case: 'impression',
+          value: eventsv1.Impression.fromPartial({ userId: 'u5', postId: 'p1', position: -1 }),
+        },
+      };
+      await assert.rejects(
+        log.append([...valid, impression]),
+        (error: unknown) =>
+          error instanceof InvalidArgumentError &&
+          error.field === 'events[3]' &&
+          error.message.includes('-1'),
+      );
+      await log.append([like('after', 'u1')]);
+
+      await eventually('the later event is applied', () => applied.count('after') === 1);
+      assert.deepEqual(applied.ids(), ['after']);
+      const history: string[] = [];
+      for await (const event of log.history()) history.push(event.eventId);
+      assert.deepEqual(history, ['after']);
+    });
+
+    it('refuses a consume still joining when the log closes, leaving no consumer running', async function () {
+      const log = await openLog();
+      await log.append([like('e0', 'u1')]);
+      const applied = new Applications();
+
+      const joining = log
+        .consume({ ...QUICK, group: 'g', consumer: 'c1', handler: applied.handler })
+        .then(
+          (consumer) => {
+            consumers.push(consumer);
+            return consumer;
+          },
+          (error: unknown) => error,
+        );
+      await log.close();
+
+      const outcome = await joining;
+      assert.ok(outcome instanceof FailedPreconditionError, `consume gave ${String(outcome)}`);
+      assert.deepEqual(log.consumers(), []);
+    });
+
+    it('refuses a history chunkSize or a dead-letter limit that is not a positive integer, naming it', async function () {
+      const log = await openLog();
+      await log.append(likes(3, 'u1'));
+      for (const chunkSize of [0, -1, 1.5]) {
+        await assert.rejects(
+          async () => {
+            for await (const event of log.history({ chunkSize })) assert.ok(event);
+          },
+          (error: unknown) => error instanceof InvalidArgumentError && error.field === 'chunkSize',
+          `chunkSize ${chunkSize}`,
+        );
+      }
+      for (const limit of [0, -1, 1.5]) {
+        await assert.rejects(
+          log.deadLetters('g', limit),
+          (error: unknown) => error instanceof InvalidArgumentError && error.field === 'limit',
+          `limit ${limit}`,
+        );
+      }
+    });
+
+    it('refuses a startFrom other than beginning or end, naming it', async function () {
+      const log = await openLog();
+      await assert.rejects(
+        log.consume({
+          group: 'g',
+          consumer: 'c1',
+          handler: async () => {},
+          startFrom: 'now' as StartFrom,
+        }),
+        (error: unknown) => error instanceof InvalidArgumentError && error.field === 'startFrom',
+      );
+      assert.deepEqual(await log.groups(), [], 'no group was created');
     });
 
     it('rejects consumer names that cannot be part of a key', async function () {

@@ -10,7 +10,9 @@ import type { eventsv1 } from '@feedmesh/contracts';
  *
  * Idempotency: a consumer calls the handler only if the group's processed-marker for the
  * `event_id` is not set, and sets it together with the acknowledgement once the handler
- * succeeded. An event is still applied twice when the process dies after the handler and
+ * succeeded. A marker is per partition: a retried append lands in the same partition as the
+ * original, while an `event_id` reused for another entity's event is not taken for a
+ * duplicate. An event is still applied twice when the process dies after the handler and
  * before the marker, or when two consumers hold the same `event_id` at once (a republish
  * racing the original, or an entry reclaimed from a consumer that was slow, not dead). A
  * handler that cannot tolerate that sets the marker itself, atomically with its own write
@@ -24,8 +26,9 @@ import type { eventsv1 } from '@feedmesh/contracts';
 export interface EventLog {
   /**
    * Appends the events and resolves once every one is in the log. Throws
-   * `InvalidArgumentError` for an event without an `event_id` or payload (nothing is
-   * appended), `UnavailableError` when the store cannot be reached (some events may have been
+   * `InvalidArgumentError`, naming it, for an event without an `event_id` or payload or one
+   * that does not encode (such as a fractional `at_ms`): nothing of the batch is appended.
+   * `UnavailableError` when the store cannot be reached (some events may have been
    * appended: retrying the batch is safe, consumers skip an `event_id` they already applied).
    */
   append(events: readonly eventsv1.Event[]): Promise<void>;
@@ -70,7 +73,10 @@ export interface EventLog {
    */
   consumers(): readonly Consumer[];
 
-  /** The oldest `limit` (default 100) events the group gave up on, oldest first. */
+  /**
+   * The oldest `limit` (a positive integer, default 100) events the group gave up on, oldest
+   * first.
+   */
   deadLetters(group: string, limit?: number): Promise<DeadLetter[]>;
 
   /**
@@ -92,8 +98,10 @@ export interface EventLog {
    * every event each run. So a post comes before the likes of it, although the log partitions
    * the two apart (a post by its id, a like by its user). Within a partition the order is
    * exact; across partitions the in-memory log's is exact, and Redis's is that of its clock,
-   * with events appended in the same millisecond ordered by their `at_ms`. Entries that cannot
-   * be decoded are skipped.
+   * with events appended in the same millisecond ordered by their `at_ms`. On a Redis Cluster
+   * each node stamps its own partitions as their part of an append lands, so events of one
+   * `append` in different partitions can come out of order (a like before its post) when
+   * those parts land in different milliseconds. Entries that cannot be decoded are skipped.
    */
   history(options?: HistoryOptions): AsyncIterable<eventsv1.Event>;
 
@@ -148,7 +156,7 @@ export interface Delivery {
 }
 
 export interface HistoryOptions {
-  /** Entries fetched per round trip. Default 1,000. */
+  /** Entries fetched per round trip: a positive integer. Default 1,000. */
   readonly chunkSize?: number;
 }
 
@@ -319,7 +327,8 @@ export interface EventLogOptions {
   /**
    * Retention: each partition (and each dead-letter stream) is trimmed to about this many
    * entries on append. Entries trimmed before a group read them are lost to it, and pending
-   * ones are dropped from its pending list. Default: no trimming.
+   * ones are dropped from its pending list: the consumer that finds out logs an error with
+   * the group, the partition and how many (`trimmed`). Default: no trimming.
    */
   readonly maxLen?: number;
   /** How long a processed-marker outlives its event. Default 7 days. */
@@ -327,8 +336,9 @@ export interface EventLogOptions {
   /**
    * The `claimIdleMs` of every consumer of this log that does not set its own: how long an
    * entry left pending by a consumer that is gone (a replaced pod) waits before another takes
-   * it. Shorter recovers sooner; too short takes over batches still being worked on (the
-   * processed-markers keep that exactly-once in effect, at the cost of doing them twice).
+   * it. Shorter recovers sooner; too short takes over batches still being worked on: the
+   * processed-markers make the slow consumer skip the events the other one applied first, but
+   * an event both hold in their handlers at once is applied twice.
    * Default 60 s.
    */
   readonly claimIdleMs?: number;

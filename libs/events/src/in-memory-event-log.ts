@@ -3,9 +3,12 @@ import { FailedPreconditionError, InternalError, NotFoundError } from '@feedmesh
 import {
   checkName,
   ConsumerRunner,
+  NONE_TRIMMED,
   type ClaimedEntries,
   type GroupStreams,
+  type NewEntries,
   type NewEntryWaiter,
+  type RedeliveredEntries,
   type StreamEntry,
 } from './consumer-runner.js';
 import type {
@@ -17,11 +20,19 @@ import type {
   GroupConsumer,
   GroupLag,
   GroupStatus,
+  HistoryOptions,
   LogMark,
   StartFrom,
 } from './event-log.js';
-import { checkAppendable, checkMark, logSettingsFrom, type LogSettings } from './log-settings.js';
+import {
+  checkMark,
+  encodeAppendable,
+  logSettingsFrom,
+  positiveIntegerOr,
+  type LogSettings,
+} from './log-settings.js';
 import { partitionOf } from './partition.js';
+import { RunningConsumers } from './running-consumers.js';
 
 interface StoredEntry {
   readonly seq: number;
@@ -45,6 +56,8 @@ interface GroupCursor {
 }
 
 const TRIM_STEP = 100;
+
+const NOTHING_NEW: NewEntries = { entries: [], trimmed: NONE_TRIMMED };
 
 /** One partition: a Redis stream's semantics, with sequence numbers for entry ids. */
 class Partition {
@@ -71,28 +84,34 @@ class Partition {
 }
 
 /**
- * Processed-markers of one group with a fixed time to live. Insertion order is expiry order
- * (a marker is never refreshed), so expired markers are always at the front of the map.
+ * Processed-markers of one group with a fixed time to live, per partition and event_id as on
+ * Redis (where a marker shares its partition's hash tag). Insertion order is expiry order (a
+ * marker is never refreshed), so expired markers are always at the front of the map.
  */
 class ProcessedMarkers {
   private readonly expiries = new Map<string, number>();
 
   constructor(private readonly ttlMs: number) {}
 
-  has(eventId: string): boolean {
-    return (this.expiries.get(eventId) ?? 0) > Date.now();
+  has(partition: number, eventId: string): boolean {
+    return (this.expiries.get(markerOf(partition, eventId)) ?? 0) > Date.now();
   }
 
-  add(eventId: string): boolean {
+  add(partition: number, eventId: string): boolean {
     const now = Date.now();
-    for (const [id, expiresAt] of this.expiries) {
+    for (const [marker, expiresAt] of this.expiries) {
       if (expiresAt > now) break;
-      this.expiries.delete(id);
+      this.expiries.delete(marker);
     }
-    if (this.expiries.has(eventId)) return false;
-    this.expiries.set(eventId, now + this.ttlMs);
+    const marker = markerOf(partition, eventId);
+    if (this.expiries.has(marker)) return false;
+    this.expiries.set(marker, now + this.ttlMs);
     return true;
   }
+}
+
+function markerOf(partition: number, eventId: string): string {
+  return `${partition}:${eventId}`;
 }
 
 /** Waits for the next append to any partition, as a blocking XREADGROUP of every one does. */
@@ -101,14 +120,14 @@ class AppendWaiter implements NewEntryWaiter {
   private closed = false;
 
   constructor(
-    private readonly readAll: (count: number) => StreamEntry[],
+    private readonly readAll: (count: number) => NewEntries,
     private readonly appended: Set<() => void>,
   ) {}
 
-  async readNew(count: number, timeoutMs: number): Promise<StreamEntry[]> {
-    if (this.closed) return [];
+  async readNew(count: number, timeoutMs: number): Promise<NewEntries> {
+    if (this.closed) return NOTHING_NEW;
     const ready = this.readAll(count);
-    if (ready.length > 0 || timeoutMs === 0) return ready;
+    if (ready.entries.length > 0 || timeoutMs === 0) return ready;
     await new Promise<void>((resolve) => {
       const finish = (): void => {
         clearTimeout(timer);
@@ -120,7 +139,7 @@ class AppendWaiter implements NewEntryWaiter {
       this.appended.add(finish);
       this.wake = finish;
     });
-    return this.closed ? [] : this.readAll(count);
+    return this.closed ? NOTHING_NEW : this.readAll(count);
   }
 
   async close(): Promise<void> {
@@ -139,7 +158,7 @@ export class InMemoryEventLog implements EventLog {
   private readonly partitions: Partition[];
   private readonly markers = new Map<string, ProcessedMarkers>();
   private readonly deadLetterStreams = new Map<string, DeadLetter[]>();
-  private readonly running = new Set<ConsumerRunner>();
+  private readonly consumersRunning = new RunningConsumers();
   /** Per group, when each consumer turns silent unless it beats again (ms). */
   private readonly beats = new Map<string, Map<string, number>>();
   /** Consumers waiting for the next append (see AppendWaiter). */
@@ -157,11 +176,15 @@ export class InMemoryEventLog implements EventLog {
     this.groupStreams = {
       partitions: this.settings.partitions,
       waiter: (group, consumer) =>
-        new AppendWaiter(
-          (count) =>
-            this.partitions.flatMap((_, index) => this.readNew(index, group, consumer, count)),
-          this.appended,
-        ),
+        new AppendWaiter((count) => {
+          const reads = this.partitions.map((_, index) =>
+            this.readNew(index, group, consumer, count),
+          );
+          return {
+            entries: reads.flatMap((read) => read.entries),
+            trimmed: reads.flatMap((read) => read.trimmed),
+          };
+        }, this.appended),
       createGroup: async (group, startFrom) => this.createGroup(group, startFrom),
       readNew: async (partition, group, consumer, count) =>
         this.readNew(partition, group, consumer, count),
@@ -179,16 +202,17 @@ export class InMemoryEventLog implements EventLog {
       takeOver: async (partition, group, owner, consumer, minIdleMs, count) =>
         this.takeOver(partition, group, owner, consumer, minIdleMs, count),
       forget: async (group, consumer, onlyIfSilent) => this.forget(group, consumer, onlyIfSilent),
-      isProcessed: async (group, _partition, eventId) => this.markersOf(group).has(eventId),
-      areProcessed: async (group, _partition, eventIds) =>
-        eventIds.map((eventId) => this.markersOf(group).has(eventId)),
+      isProcessed: async (group, partition, eventId) =>
+        this.markersOf(group).has(partition, eventId),
+      areProcessed: async (group, partition, eventIds) =>
+        eventIds.map((eventId) => this.markersOf(group).has(partition, eventId)),
       settle: async (group, entry) => {
-        this.markersOf(group).add(entry.eventId);
+        this.markersOf(group).add(entry.partition, entry.eventId);
         this.acknowledge(group, entry);
       },
       settleAll: async (group, _partition, entries, mark) => {
         for (const entry of entries) {
-          if (mark) this.markersOf(group).add(entry.eventId);
+          if (mark) this.markersOf(group).add(entry.partition, entry.eventId);
           this.acknowledge(group, entry);
         }
       },
@@ -199,26 +223,19 @@ export class InMemoryEventLog implements EventLog {
 
   async append(events: readonly eventsv1.Event[]): Promise<void> {
     this.checkOpen();
-    checkAppendable(events);
-    for (const event of events) {
+    const encoded = encodeAppendable(events);
+    events.forEach((event, index) => {
       const partition = this.partition(partitionOf(event, this.settings.partitions));
-      partition.append(
-        event.eventId,
-        eventsv1.Event.encode(event).finish(),
-        this.appendedCount++,
-        this.settings.maxLen,
-      );
-    }
+      partition.append(event.eventId, encoded[index]!, this.appendedCount++, this.settings.maxLen);
+    });
     for (const wake of [...this.appended]) wake();
   }
 
   async consume(options: ConsumeOptions): Promise<Consumer> {
     this.checkOpen();
-    const runner = await ConsumerRunner.start(this.groupStreams, options, this.settings, (runner) =>
-      this.running.delete(runner),
+    return this.consumersRunning.start((onStopped) =>
+      ConsumerRunner.start(this.groupStreams, options, this.settings, onStopped),
     );
-    this.running.add(runner);
-    return runner;
   }
 
   async lag(group: string): Promise<GroupLag> {
@@ -285,25 +302,28 @@ export class InMemoryEventLog implements EventLog {
   }
 
   consumers(): readonly Consumer[] {
-    return [...this.running];
+    return this.consumersRunning.list();
   }
 
-  async deadLetters(group: string, limit = 100): Promise<DeadLetter[]> {
+  async deadLetters(group: string, limit?: number): Promise<DeadLetter[]> {
     checkName('group', group);
-    return (this.deadLetterStreams.get(group) ?? []).slice(0, limit);
+    const count = positiveIntegerOr('limit', limit, 100);
+    return (this.deadLetterStreams.get(group) ?? []).slice(0, count);
   }
 
   async isProcessed(group: string, event: eventsv1.Event): Promise<boolean> {
     checkName('group', group);
-    return this.markersOf(group).has(event.eventId);
+    return this.markersOf(group).has(this.partitionOf(event), event.eventId);
   }
 
   async markProcessed(group: string, event: eventsv1.Event): Promise<boolean> {
     checkName('group', group);
-    return this.markersOf(group).add(event.eventId);
+    return this.markersOf(group).add(this.partitionOf(event), event.eventId);
   }
 
-  async *history(): AsyncIterable<eventsv1.Event> {
+  /** `chunkSize` is checked, and means nothing here: the whole log is in memory. */
+  async *history(options: HistoryOptions = {}): AsyncIterable<eventsv1.Event> {
+    positiveIntegerOr('chunkSize', options.chunkSize, 1_000);
     // Copies: consumers may append while the caller iterates.
     const partitions = this.partitions.map((partition) => [...partition.entries]);
     const next = partitions.map(() => 0);
@@ -326,7 +346,7 @@ export class InMemoryEventLog implements EventLog {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.running].map((consumer) => consumer.stop()));
+    await this.consumersRunning.stopAll();
   }
 
   private checkOpen(): void {
@@ -343,6 +363,10 @@ export class InMemoryEventLog implements EventLog {
     const cursor = partition.groups.get(group);
     if (cursor === undefined) throw new NotFoundError('consumer group', group);
     return cursor;
+  }
+
+  private partitionOf(event: eventsv1.Event): number {
+    return partitionOf(event, this.settings.partitions);
   }
 
   private markersOf(group: string): ProcessedMarkers {
@@ -362,10 +386,12 @@ export class InMemoryEventLog implements EventLog {
     }
   }
 
-  private readNew(index: number, group: string, consumer: string, count: number): StreamEntry[] {
+  /** What a read jumps over, trimmed before the group read it, is reported as `trimmed`. */
+  private readNew(index: number, group: string, consumer: string, count: number): NewEntries {
     const partition = this.partition(index);
     const cursor = this.cursorOf(partition, group);
     const from = Math.max(cursor.nextSeq, partition.firstSeq);
+    const jumped = from - cursor.nextSeq;
     const to = Math.min(partition.nextSeq, from + count);
     const delivered: StreamEntry[] = [];
     for (let seq = from; seq < to; seq++) {
@@ -375,7 +401,10 @@ export class InMemoryEventLog implements EventLog {
       delivered.push(toStreamEntry(index, stored, 1));
     }
     cursor.nextSeq = to;
-    return delivered;
+    return {
+      entries: delivered,
+      trimmed: jumped > 0 ? [{ partition: index, count: jumped }] : NONE_TRIMMED,
+    };
   }
 
   private readOwnPending(
@@ -394,13 +423,16 @@ export class InMemoryEventLog implements EventLog {
       .sort(([a], [b]) => a - b);
     const now = Date.now();
     const entries: StreamEntry[] = [];
+    let trimmed = 0;
     let last: number | undefined;
     for (const [seq, claim] of own.slice(0, count)) {
       last = seq;
       const entry = redeliver(partition, index, pending, seq, claim, consumer, counted, now);
       if (entry !== undefined) entries.push(entry);
+      else trimmed += 1;
     }
-    return { entries, cursor: own.length > count && last !== undefined ? String(last) : undefined };
+    const cursor = own.length > count && last !== undefined ? String(last) : undefined;
+    return { entries, trimmed, cursor };
   }
 
   private claimIdle(
@@ -417,14 +449,16 @@ export class InMemoryEventLog implements EventLog {
     const candidates = [...pending.keys()].filter((seq) => seq >= from).sort((a, b) => a - b);
     const now = Date.now();
     const entries: StreamEntry[] = [];
+    let trimmed = 0;
     for (const seq of candidates) {
-      if (entries.length === count) return { entries, cursor: String(seq) };
+      if (entries.length === count) return { entries, trimmed, cursor: String(seq) };
       const claim = pending.get(seq);
       if (claim === undefined || now - claim.deliveredAt < minIdleMs) continue;
       const entry = redeliver(partition, index, pending, seq, claim, consumer, true, now);
       if (entry !== undefined) entries.push(entry);
+      else trimmed += 1;
     }
-    return { entries, cursor: undefined };
+    return { entries, trimmed, cursor: undefined };
   }
 
   private beatsOf(group: string): Map<string, number> {
@@ -443,18 +477,20 @@ export class InMemoryEventLog implements EventLog {
     consumer: string,
     minIdleMs: number,
     count: number,
-  ): StreamEntry[] {
+  ): RedeliveredEntries {
     const partition = this.partition(index);
     const { pending } = this.cursorOf(partition, group);
     const now = Date.now();
     const entries: StreamEntry[] = [];
+    let trimmed = 0;
     for (const [seq, claim] of [...pending].sort(([a], [b]) => a - b)) {
       if (entries.length === count) break;
       if (claim.consumer !== owner || now - claim.deliveredAt < minIdleMs) continue;
       const entry = redeliver(partition, index, pending, seq, claim, consumer, true, now);
       if (entry !== undefined) entries.push(entry);
+      else trimmed += 1;
     }
-    return entries;
+    return { entries, trimmed };
   }
 
   /** No consumer list to leave here (pending entries name their consumer): only the beat. */

@@ -1,4 +1,4 @@
-import type { eventsv1 } from '@feedmesh/contracts';
+import { eventsv1 } from '@feedmesh/contracts';
 import { InvalidArgumentError } from '@feedmesh/errors';
 import type { EventLogLogger, EventLogOptions, LogMark } from './event-log.js';
 
@@ -22,6 +22,19 @@ export const DEFAULT_PROCESSED_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const MAX_PARTITIONS = 1024;
 
 const silent: EventLogLogger = { info() {}, warn() {}, error() {} };
+
+/** `value` (`fallback` when undefined) if it is a positive integer; else an error naming `field`. */
+export function positiveIntegerOr(
+  field: string,
+  value: number | undefined,
+  fallback: number,
+): number {
+  const chosen = value ?? fallback;
+  if (!Number.isSafeInteger(chosen) || chosen < 1) {
+    throw new InvalidArgumentError(field, 'must be a positive integer');
+  }
+  return chosen;
+}
 
 export function logSettingsFrom(options: EventLogOptions): LogSettings {
   const partitions = options.partitions ?? 8;
@@ -63,17 +76,33 @@ export function logSettingsFrom(options: EventLogOptions): LogSettings {
 }
 
 /**
- * The log itself needs an event_id (dedupe) and a payload (partitioning); the gateway checks
- * everything else. Checked for the whole batch before anything is appended.
+ * The log itself needs an event_id (dedupe), a payload (partitioning) and bytes to store; the
+ * gateway checks everything else. The whole batch is checked and encoded before anything is
+ * appended, so a bad event (a fractional `at_ms`, a negative `position`...) fails the call
+ * naming it, with none of the batch stored. Returns each event's bytes.
  */
-export function checkAppendable(events: readonly eventsv1.Event[]): void {
-  events.forEach((event, index) => {
+export function encodeAppendable(events: readonly eventsv1.Event[]): Uint8Array[] {
+  return events.map((event, index) => {
     if (event.eventId === '')
       throw new InvalidArgumentError(`events[${index}].event_id`, 'must be set');
     if (event.payload === undefined) {
       throw new InvalidArgumentError(
         `events[${index}].payload`,
         'exactly one event type must be set',
+      );
+    }
+    if (!Number.isSafeInteger(event.atMs)) {
+      throw new InvalidArgumentError(
+        `events[${index}].at_ms`,
+        `must be a whole number of milliseconds (a safe integer), not ${String(event.atMs)}`,
+      );
+    }
+    try {
+      return eventsv1.Event.encode(event).finish();
+    } catch (error) {
+      throw new InvalidArgumentError(
+        `events[${index}]`,
+        `does not encode as a feedmesh.events.v1.Event: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   });

@@ -20,12 +20,21 @@ export function parseStreamsReply(reply: unknown): { key: string; entries: RawEn
   });
 }
 
-/** The reply of `XAUTOCLAIM` (Redis 7): `[next cursor, entries, deleted ids]`. */
-export function parseClaimReply(reply: unknown): { next: string; entries: RawEntry[] } {
-  const [next, entries] = arrayOf(reply, 'XAUTOCLAIM');
+/**
+ * The reply of `XAUTOCLAIM` (Redis 7): `[next cursor, entries, deleted ids]`, the deleted ids
+ * being pending entries no longer in the stream (trimmed), which it dropped from the pending
+ * list.
+ */
+export function parseClaimReply(reply: unknown): {
+  next: string;
+  entries: RawEntry[];
+  deleted: number;
+} {
+  const [next, entries, deleted] = arrayOf(reply, 'XAUTOCLAIM');
   return {
     next: String(next),
     entries: arrayOf(entries, 'XAUTOCLAIM entries') as RawEntry[],
+    deleted: Array.isArray(deleted) ? deleted.length : 0,
   };
 }
 

@@ -10,6 +10,7 @@ import { RedisStreamsEventLog } from './redis-streams-event-log.js';
 import { countOnce } from './test-fixtures/apply-once.js';
 import { eventually, like, likes } from './test-fixtures/events.js';
 import { deleteKeys, redisUrl, uniquePrefix } from './test-fixtures/redis.js';
+import { ReplyDroppingProxy } from './test-fixtures/reply-dropping-proxy.js';
 
 describe('RedisStreamsEventLog', function () {
   let redis: Redis;
@@ -203,6 +204,74 @@ describe('RedisStreamsEventLog', function () {
       () => applied.includes('after') && consumer.stats().processed === 2,
     );
     assert.deepEqual(applied, ['before', 'after']);
+  });
+
+  describe('when a connection drops after Redis delivered entries and before their reply came', function () {
+    let proxy: ReplyDroppingProxy;
+
+    beforeEach(async function () {
+      proxy = await ReplyDroppingProxy.start(redisUrl);
+    });
+
+    afterEach(async function () {
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      consumers = [];
+      await log?.close();
+      log = undefined;
+      await proxy.stop();
+    });
+
+    /** A consumer reaching Redis through the proxy; `claimIdleMs` no test waits out. */
+    async function consumeThroughProxy(applied: string[]): Promise<Consumer> {
+      log = new RedisStreamsEventLog({ url: proxy.urlFor(redisUrl), prefix, partitions: 2 });
+      const consumer = await log.consume({
+        group: 'g',
+        consumer: 'c1',
+        claimIdleMs: 600_000,
+        handler: async (event) => {
+          applied.push(event.eventId);
+        },
+      });
+      consumers.push(consumer);
+      return consumer;
+    }
+
+    it('applies what an idle consumer was handed in a reply its waiting connection lost, without waiting claimIdleMs', async function () {
+      const applied: string[] = [];
+      await consumeThroughProxy(applied);
+      const producer = new RedisStreamsEventLog({ client: redis, prefix, partitions: 2 });
+      await producer.append([like('warm-up', 'u1')]);
+      await eventually('the consumer is reading', () => applied.includes('warm-up'));
+
+      proxy.dropReplyHolding('lost-in-transit');
+      await producer.append([like('lost-in-transit', 'u1')]);
+
+      await eventually('the reply was cut', () => proxy.dropped === 1);
+      await eventually('the event whose reply was lost is applied', () =>
+        applied.includes('lost-in-transit'),
+      );
+      assert.deepEqual(applied, ['warm-up', 'lost-in-transit']);
+      await eventually(
+        'nothing is left pending',
+        async () => (await producer.lag('g')).pending === 0,
+      );
+    });
+
+    it("applies what a read on the log's own connection was handed in a reply it lost, without waiting claimIdleMs", async function () {
+      const producer = new RedisStreamsEventLog({ client: redis, prefix, partitions: 2 });
+      // There before the consumer starts: its first read, of each partition on the log's own
+      // connection, hands it over.
+      await producer.append([like('lost-in-transit', 'u1')]);
+      proxy.dropReplyHolding('lost-in-transit');
+      const applied: string[] = [];
+      await consumeThroughProxy(applied);
+
+      await eventually('the reply was cut', () => proxy.dropped === 1);
+      await eventually('the event whose reply was lost is applied', () =>
+        applied.includes('lost-in-transit'),
+      );
+      assert.deepEqual(applied, ['lost-in-transit']);
+    });
   });
 
   it("delivers what was appended while Redis had lost the group to one that started from the 'end'", async function () {

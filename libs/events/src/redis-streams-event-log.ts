@@ -15,6 +15,8 @@ import {
   messageOf,
   type ClaimedEntries,
   type GroupStreams,
+  type NewEntries,
+  type RedeliveredEntries,
   type StreamEntry,
 } from './consumer-runner.js';
 import type {
@@ -30,7 +32,13 @@ import type {
   LogMark,
   StartFrom,
 } from './event-log.js';
-import { checkAppendable, checkMark, logSettingsFrom, type LogSettings } from './log-settings.js';
+import {
+  checkMark,
+  encodeAppendable,
+  logSettingsFrom,
+  positiveIntegerOr,
+  type LogSettings,
+} from './log-settings.js';
 import { partitionOf } from './partition.js';
 import {
   fieldsOf,
@@ -44,6 +52,7 @@ import {
   type GroupInfo,
   type RawEntry,
 } from './redis-replies.js';
+import { RunningConsumers } from './running-consumers.js';
 import { compareStreamIds, isStreamId } from './stream-id.js';
 
 export type RedisConnection =
@@ -82,7 +91,8 @@ export interface ProcessedMarker {
  * partition at a time. On a Cluster no command spans two partitions, which is what a Cluster
  * requires: each is read with its own XREADGROUP, and an idle consumer waits for the doorbell
  * (an XREAD BLOCK on a connection of its own, named the same) rather than polling, then reads
- * the partitions the rings name.
+ * the partitions the rings name. A read of one partition is a script (READ_NEW) that also tells
+ * what the length cap trimmed before the group read it (see `EventLogOptions.maxLen`).
  *
  * An appended entry is as durable as the Redis deployment makes it: with `appendonly yes`
  * and `appendfsync everysec`, a Redis crash loses at most about a second of writes.
@@ -92,8 +102,10 @@ export class RedisStreamsEventLog implements EventLog {
   private readonly prefix: string;
   private readonly client: Redis | Cluster;
   private readonly ownsClient: boolean;
-  private readonly running = new Set<ConsumerRunner>();
+  private readonly consumersRunning = new RunningConsumers();
   private closed = false;
+  /** See `RunningConsumers.connectionDropped`. */
+  private readonly onClientClose = (): void => this.consumersRunning.connectionDropped();
 
   /** What consumers run against; kept off the class so its public face stays `EventLog`. */
   private readonly groupStreams: GroupStreams;
@@ -117,18 +129,25 @@ export class RedisStreamsEventLog implements EventLog {
     } else {
       throw new InvalidArgumentError('url', 'either url or client must be given');
     }
+    // A reply lost with the connection may have delivered entries to a consumer.
+    this.client.on('close', this.onClientClose);
     // Idempotent: a client shared by several logs gets the same definition again.
     this.client.defineCommand('feedmeshEventLogSettle', { lua: SETTLE_ALL });
     this.client.defineCommand('feedmeshEventLogBeat', { numberOfKeys: 1, lua: BEAT });
     this.client.defineCommand('feedmeshEventLogSilent', { numberOfKeys: 1, lua: SILENT });
     this.client.defineCommand('feedmeshEventLogLeave', { numberOfKeys: 1, lua: LEAVE_PARTITION });
     this.client.defineCommand('feedmeshEventLogUnbeat', { numberOfKeys: 1, lua: UNBEAT });
+    this.client.defineCommand('feedmeshEventLogCreateGroup', {
+      numberOfKeys: 1,
+      lua: CREATE_GROUP,
+    });
+    this.client.defineCommand('feedmeshEventLogReadNew', { numberOfKeys: 1, lua: READ_NEW });
     const client = this.client;
     this.groupStreams = {
       partitions: this.settings.partitions,
       // A blocking read of every partition at once is one command only where they share a
       // server; on a Cluster, consumers wait for the doorbell instead.
-      waiter: (group, consumer) =>
+      waiter: (group, consumer, onDropped) =>
         client instanceof Redis
           ? new BlockingRead({
               client,
@@ -137,6 +156,7 @@ export class RedisStreamsEventLog implements EventLog {
               consumer,
               toEntry: (partition, raw) => toStreamEntry(partition, raw, 1),
               logger: this.settings.logger,
+              onDropped,
             })
           : new DoorbellRead({
               client,
@@ -184,11 +204,12 @@ export class RedisStreamsEventLog implements EventLog {
    */
   async append(events: readonly eventsv1.Event[]): Promise<void> {
     this.checkOpen();
-    checkAppendable(events);
+    const encoded = encodeAppendable(events);
     if (events.length === 0) return;
-    const placed = events.map((event) => ({
+    const placed = events.map((event, index) => ({
       partition: partitionOf(event, this.settings.partitions),
-      event,
+      eventId: event.eventId,
+      bytes: encoded[index]!,
     }));
     if (!this.client.isCluster) {
       await unavailableOnFailure('append', () => this.appendPipelined(placed));
@@ -227,17 +248,15 @@ export class RedisStreamsEventLog implements EventLog {
 
   async consume(options: ConsumeOptions): Promise<Consumer> {
     this.checkOpen();
-    const runner = await unavailableOnFailure('consume', () =>
-      ConsumerRunner.start(this.groupStreams, options, this.settings, (runner) =>
-        this.running.delete(runner),
+    return this.consumersRunning.start((onStopped) =>
+      unavailableOnFailure('consume', () =>
+        ConsumerRunner.start(this.groupStreams, options, this.settings, onStopped),
       ),
     );
-    this.running.add(runner);
-    return runner;
   }
 
   async *history(options: HistoryOptions = {}): AsyncIterable<eventsv1.Event> {
-    const chunk = options.chunkSize ?? 1_000;
+    const chunk = positiveIntegerOr('chunkSize', options.chunkSize, 1_000);
     const readers = this.partitionIndexes().map(
       (partition) =>
         new HistoryReader(chunk, (start) =>
@@ -381,13 +400,14 @@ export class RedisStreamsEventLog implements EventLog {
   }
 
   consumers(): readonly Consumer[] {
-    return [...this.running];
+    return this.consumersRunning.list();
   }
 
-  async deadLetters(group: string, limit = 100): Promise<DeadLetter[]> {
+  async deadLetters(group: string, limit?: number): Promise<DeadLetter[]> {
     checkName('group', group);
+    const count = positiveIntegerOr('limit', limit, 100);
     const entries = await unavailableOnFailure('deadLetters', () =>
-      this.client.xrangeBuffer(this.deadLetterKey(group), '-', '+', 'COUNT', limit),
+      this.client.xrangeBuffer(this.deadLetterKey(group), '-', '+', 'COUNT', count),
     );
     return entries.map(([, fields]) => toDeadLetter(fieldsOf(fields)));
   }
@@ -426,7 +446,8 @@ export class RedisStreamsEventLog implements EventLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.running].map((consumer) => consumer.stop()));
+    await this.consumersRunning.stopAll();
+    this.client.off('close', this.onClientClose);
     if (!this.ownsClient) return;
     if (this.client.status === 'ready') {
       await this.client.quit().catch(() => this.client.disconnect());
@@ -473,57 +494,82 @@ export class RedisStreamsEventLog implements EventLog {
 
   private async appendPipelined(batch: readonly PlacedEvent[]): Promise<void> {
     const pipeline = this.client.pipeline();
-    for (const { partition, event } of batch) {
+    for (const { partition, eventId, bytes } of batch) {
       pipeline.xadd(
         this.streamKey(partition),
         ...this.trimArgs(),
         '*',
         'event_id',
-        event.eventId,
+        eventId,
         'event',
-        asBuffer(eventsv1.Event.encode(event).finish()),
+        asBuffer(bytes),
       );
     }
     await execOrThrow(pipeline.exec());
   }
 
+  /**
+   * One script per partition (see CREATE_GROUP); XGROUP CREATE itself for a Redis user that
+   * may not run scripts (Redis then cannot count what the length cap takes from the group).
+   */
   private async createGroup(group: string, startFrom: StartFrom): Promise<void> {
     const id = startFrom === 'end' ? '$' : '0';
     await Promise.all(
-      this.partitionIndexes().map((partition) =>
-        this.client
-          .xgroup('CREATE', this.streamKey(partition), group, id, 'MKSTREAM')
-          .catch((error: unknown) => {
-            if (!messageOf(error).startsWith('BUSYGROUP')) throw error;
-          }),
-      ),
+      this.partitionIndexes().map(async (partition) => {
+        const key = this.streamKey(partition);
+        const created = await this.scripts
+          .feedmeshEventLogCreateGroup(key, group, id)
+          .catch(unlessScriptRefused);
+        if (created !== SCRIPT_REFUSED) return;
+        await this.client.xgroup('CREATE', key, group, id, 'MKSTREAM').catch((error: unknown) => {
+          if (!messageOf(error).startsWith('BUSYGROUP')) throw error;
+        });
+      }),
     );
   }
 
+  /**
+   * XREADGROUP in a script that first tells what it is about to jump over (see READ_NEW); a
+   * plain XREADGROUP, telling nothing, for a Redis user that may not run scripts.
+   */
   private async readNew(
     partition: number,
     group: string,
     consumer: string,
     count: number,
-  ): Promise<StreamEntry[]> {
-    const reply = await this.client.callBuffer('XREADGROUP', [
-      'GROUP',
-      group,
-      consumer,
-      'COUNT',
-      count,
-      'STREAMS',
-      this.streamKey(partition),
-      '>',
-    ]);
-    return parseReadReply(reply).map((raw) => toStreamEntry(partition, raw, 1));
+  ): Promise<NewEntries> {
+    const key = this.streamKey(partition);
+    const scripted = await this.scripts
+      .feedmeshEventLogReadNewBuffer(key, group, consumer, count)
+      .catch(unlessScriptRefused);
+    const [trimmed, reply] =
+      scripted === SCRIPT_REFUSED
+        ? [
+            0,
+            await this.client.callBuffer('XREADGROUP', [
+              'GROUP',
+              group,
+              consumer,
+              'COUNT',
+              count,
+              'STREAMS',
+              key,
+              '>',
+            ]),
+          ]
+        : (scripted as [number, unknown]);
+    return {
+      entries: parseReadReply(reply).map((raw) => toStreamEntry(partition, raw, 1)),
+      trimmed: trimmed > 0 ? [{ partition, count: trimmed }] : [],
+    };
   }
 
   /**
    * XPENDING lists the consumer's own pending ids with their delivery counts; XCLAIM of those
    * ids to the same consumer (min idle 0) returns the entries, counts the delivery again
    * unless told otherwise (RETRYCOUNT, which sets one count: one XCLAIM per count the ids
-   * have, usually one), and drops from the pending list any trimmed from the stream meanwhile.
+   * have, usually one), and drops from the pending list any trimmed from the stream meanwhile
+   * (counted as `trimmed`).
    */
   private async readOwnPending(
     partition: number,
@@ -545,7 +591,7 @@ export class RedisStreamsEventLog implements EventLog {
         consumer,
       ),
     );
-    if (listed.length === 0) return { entries: [], cursor: undefined };
+    if (listed.length === 0) return { entries: [], trimmed: 0, cursor: undefined };
     const claim = (ids: readonly string[], retryCount?: number) =>
       this.client.callBuffer('XCLAIM', [
         key,
@@ -574,7 +620,8 @@ export class RedisStreamsEventLog implements EventLog {
       .flatMap(parseClaimedEntries)
       .map((raw) => toStreamEntry(partition, raw, deliveries.get(String(raw[0])) ?? 1));
     const cursor = listed.length === count ? listed[listed.length - 1]!.id : undefined;
-    return { entries, cursor };
+    const trimmed = await this.trimmedOf(key, listed, entries);
+    return { entries, trimmed, cursor };
   }
 
   /**
@@ -599,7 +646,7 @@ export class RedisStreamsEventLog implements EventLog {
       'COUNT',
       count,
     ]);
-    const { next, entries } = parseClaimReply(reply);
+    const { next, entries, deleted } = parseClaimReply(reply);
     const deliveries = await Promise.all(
       entries.map(async ([id]) =>
         parsePendingDeliveries(await this.client.xpending(key, group, id, id, 1)),
@@ -611,7 +658,7 @@ export class RedisStreamsEventLog implements EventLog {
       // Acknowledged by its previous owner since the claim: nothing left to do.
       if (count !== undefined) claimed.push(toStreamEntry(partition, raw, count));
     });
-    return { entries: claimed, cursor: next === '0-0' ? undefined : next };
+    return { entries: claimed, trimmed: deleted, cursor: next === '0-0' ? undefined : next };
   }
 
   /**
@@ -626,12 +673,12 @@ export class RedisStreamsEventLog implements EventLog {
     consumer: string,
     minIdleMs: number,
     count: number,
-  ): Promise<StreamEntry[]> {
+  ): Promise<RedeliveredEntries> {
     const key = this.streamKey(partition);
     const listed = parsePendingList(
       await this.client.call('XPENDING', key, group, 'IDLE', minIdleMs, '-', '+', count, owner),
     );
-    if (listed.length === 0) return [];
+    if (listed.length === 0) return { entries: [], trimmed: 0 };
     const reply = await this.client.callBuffer('XCLAIM', [
       key,
       group,
@@ -640,9 +687,29 @@ export class RedisStreamsEventLog implements EventLog {
       ...listed.map(({ id }) => id),
     ]);
     const deliveries = new Map(listed.map(({ id, deliveries }) => [id, deliveries + 1]));
-    return parseClaimedEntries(reply).map((raw) =>
+    const entries = parseClaimedEntries(reply).map((raw) =>
       toStreamEntry(partition, raw, deliveries.get(raw[0].toString()) ?? 1),
     );
+    return { entries, trimmed: await this.trimmedOf(key, listed, entries) };
+  }
+
+  /**
+   * Of the pending ids `listed`, how many XCLAIM did not return because the stream no longer
+   * holds them: those before its first entry (trimming takes the oldest; this log never
+   * deletes). One that is still there was acknowledged or taken by another consumer meanwhile.
+   */
+  private async trimmedOf(
+    key: string,
+    listed: readonly { readonly id: string }[],
+    claimed: readonly StreamEntry[],
+  ): Promise<number> {
+    if (claimed.length === listed.length) return 0;
+    const returned = new Set(claimed.map((entry) => entry.id));
+    const missing = listed.filter(({ id }) => !returned.has(id));
+    const [first] = await this.client.xrange(key, '-', '+', 'COUNT', 1);
+    const firstId = first?.[0];
+    return missing.filter(({ id }) => firstId === undefined || compareStreamIds(id, firstId) < 0)
+      .length;
   }
 
   /** Per partition, one script (checks nothing is pending, then XGROUP DELCONSUMER). */
@@ -829,6 +896,79 @@ end
 return acked
 `;
 
+/** Lua: a field's value in a flat `[name, value, ...]` reply (XINFO's). */
+const FIELD = `
+local function field(list, name)
+  for i = 1, #list, 2 do
+    if list[i] == name then return list[i + 1] end
+  end
+end
+`;
+
+/**
+ * KEYS: a partition's stream. ARGV: the group, then `0` (from the beginning) or `$` (from
+ * the end). Creates the group (and the stream) unless it exists, telling Redis how many
+ * entries it counts as read already (ENTRIESREAD): those appended before it (from the end), or
+ * those trimmed before it (from the beginning), which it could never read. Redis then counts
+ * exactly what the group reads, and READ_NEW can tell what the length cap takes from it later.
+ */
+const CREATE_GROUP = `${FIELD}
+local added, length = 0, 0
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local stream = redis.call('XINFO', 'STREAM', KEYS[1])
+  added, length = field(stream, 'entries-added'), field(stream, 'length')
+end
+local read = added - length
+if ARGV[2] == '$' then read = added end
+local ok, failure = pcall(redis.call, 'XGROUP', 'CREATE', KEYS[1], ARGV[1], ARGV[2], 'MKSTREAM', 'ENTRIESREAD', read)
+if ok then return 1 end
+local message = type(failure) == 'table' and failure.err or tostring(failure)
+if string.find(message, 'BUSYGROUP', 1, true) then return 0 end
+return redis.error_reply(message)
+`;
+
+/**
+ * KEYS: a partition's stream. ARGV: the group, the consumer, the count. XREADGROUP of new
+ * entries, first telling how many it jumps over because the length cap trimmed them before the
+ * group read them: when the group's last delivered entry is older than the stream's first,
+ * those trimmed (entries-added - length) less those the group read (entries-read, exact for a
+ * group CREATE_GROUP made). It then counts them read (XGROUP SETID ... ENTRIESREAD), so the
+ * next jump is counted alone and the group's lag holds only what is left. A group whose count
+ * Redis does not know (made before, not read since) is not told about. Returns the number,
+ * then the XREADGROUP reply.
+ */
+const READ_NEW = `${FIELD}
+local function older(a, b)
+  local a_ms, a_seq = string.match(a, '^(%d+)-(%d+)$')
+  local b_ms, b_seq = string.match(b, '^(%d+)-(%d+)$')
+  if a_ms ~= b_ms then
+    if #a_ms ~= #b_ms then return #a_ms < #b_ms end
+    return a_ms < b_ms
+  end
+  if #a_seq ~= #b_seq then return #a_seq < #b_seq end
+  return a_seq < b_seq
+end
+local trimmed = 0
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+if first then
+  for _, info in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    if field(info, 'name') == ARGV[1] then
+      local last, read = field(info, 'last-delivered-id'), field(info, 'entries-read')
+      if type(read) == 'number' and older(last, first[1]) then
+        local stream = redis.call('XINFO', 'STREAM', KEYS[1])
+        local before = field(stream, 'entries-added') - field(stream, 'length')
+        if before > read then
+          trimmed = before - read
+          redis.call('XGROUP', 'SETID', KEYS[1], ARGV[1], last, 'ENTRIESREAD', before)
+        end
+      end
+    end
+  end
+end
+local reply = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+return { trimmed, reply }
+`;
+
 /** Redis's clock in ms, so consumers on hosts whose clocks disagree agree on who is silent. */
 const NOW_MS = `
 local clock = redis.call('TIME')
@@ -894,11 +1034,20 @@ interface LogScripts {
   feedmeshEventLogSilent(key: string): Promise<unknown>;
   feedmeshEventLogLeave(key: string, group: string, consumer: string): Promise<unknown>;
   feedmeshEventLogUnbeat(key: string, consumer: string, onlyIfSilent: 0 | 1): Promise<unknown>;
+  feedmeshEventLogCreateGroup(key: string, group: string, id: '0' | '$'): Promise<unknown>;
+  feedmeshEventLogReadNewBuffer(
+    key: string,
+    group: string,
+    consumer: string,
+    count: number,
+  ): Promise<unknown>;
 }
 
+/** An event checked and encoded for its partition. */
 interface PlacedEvent {
   readonly partition: number;
-  readonly event: eventsv1.Event;
+  readonly eventId: string;
+  readonly bytes: Uint8Array;
 }
 
 function groupByPartition(placed: readonly PlacedEvent[]): PlacedEvent[][] {
@@ -1034,6 +1183,18 @@ async function execOrThrow(
   const replies = await results;
   if (replies === null) throw new UnavailableError('redis', 'the transaction was discarded');
   for (const [error] of replies) if (error !== null) throw error;
+}
+
+/** What `unlessScriptRefused` resolves with for a script the Redis user may not run. */
+const SCRIPT_REFUSED = Symbol('script refused');
+
+/**
+ * Rethrows the failure of a script, unless it is Redis refusing the user a command (NOPERM:
+ * EVALSHA itself, or a command the script calls before it writes anything).
+ */
+function unlessScriptRefused(error: unknown): typeof SCRIPT_REFUSED {
+  if (messageOf(error).includes('NOPERM')) return SCRIPT_REFUSED;
+  throw error;
 }
 
 /** Turns a Redis failure into `UnavailableError`; the project's own errors pass through. */
