@@ -1,13 +1,14 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commonv1, eventsv1, type gatewayv1 } from '@feedmesh/contracts';
-import { connectReachableRedis } from '@feedmesh/service-kit';
+import { connectReachableRedis, type Logger } from '@feedmesh/service-kit';
 import { createLogger } from '@feedmesh/telemetry';
 import { TOPICS, type World, type WorldPresetName } from '@feedmesh/world';
+import { isAbortError } from './cli-errors.js';
 import { wantsColor, type CliIo } from './cli-io.js';
 import { buildWorld } from './commands/world.command.js';
 import { connectGateway, DEFAULT_GATEWAY_ADDRESS, type GatewayClient } from './gateway-client.js';
-import { startEmbeddedPlayground, type Playground } from '@feedmesh/playground';
+import { startEmbeddedPlayground, type Env, type Playground } from '@feedmesh/playground';
 import { startProcessPlayground, type ProcessPlayground } from './process-playground.js';
 import { renderFeed } from './render/feed-table.js';
 import { feedmeshCommand, formatCount, shellArg } from './render/text.js';
@@ -73,26 +74,15 @@ export async function runPlayground(options: PlaygroundSessionOptions, io: CliIo
       : 'feedmesh playground: starting every service in this process ' +
           `(${env['REDIS_URL'] ? 'Redis' : 'in-memory event log and stores'})`,
   );
-  const playground: (Playground & Partial<Pick<ProcessPlayground, 'failed'>>) | undefined =
-    await timings.time('services', () =>
-      unlessInterrupted(
-        io.interrupt,
-        () =>
-          options.processes
-            ? startProcessPlayground({
-                gatewayListen,
-                env: { ...env, REDIS_URL: redisUrl },
-                logger,
-                output: io.stderr,
-                interrupt: io.interrupt,
-              })
-            : startEmbeddedPlayground({ gatewayListen, env, logger }),
-        // Stopped once up, in the background: a start that hangs must not hold Ctrl-C back.
-        (late) => late.shutdown(),
-      ),
-    );
+  const playground = await startServices(options, io, {
+    gatewayListen,
+    env,
+    redisUrl,
+    logger,
+    timings,
+  });
   if (playground === undefined) {
-    say('interrupted while the services were starting: stopping them once they are up');
+    say('start aborted (interrupted): the services that had started are stopped');
     return;
   }
   for (const [name, address] of Object.entries(playground.addresses)) {
@@ -181,6 +171,71 @@ async function unlessInterrupted<T>(
   } finally {
     interrupt.removeEventListener('abort', onAbort);
   }
+}
+
+interface ServicesContext {
+  readonly gatewayListen: string;
+  readonly env: Env;
+  readonly redisUrl: string | undefined;
+  readonly logger: Logger;
+  readonly timings: StageTimer;
+}
+
+/**
+ * Starts the services, or undefined when Ctrl-C aborts the start: every service's start gets
+ * a signal that Ctrl-C (or SIGTERM) aborts, a long one (candidate generation's rebuild,
+ * search's indexing) stops at its next look at it, and whatever had started is stopped, in
+ * reverse order, before this returns. A start that ends before it looks is stopped here.
+ */
+async function startServices(
+  options: PlaygroundSessionOptions,
+  io: CliIo,
+  context: ServicesContext,
+): Promise<ServicesPlayground | undefined> {
+  if (io.interrupt.aborted) return undefined;
+  // Only the start's: the signal a service's start is given must not fire once it is running.
+  const start = new AbortController();
+  const onInterrupt = () => start.abort();
+  io.interrupt.addEventListener('abort', onInterrupt, { once: true });
+  let playground: ServicesPlayground;
+  try {
+    playground = await context.timings.time('services', () => {
+      if (options.processes) {
+        return startProcessPlayground({
+          gatewayListen: context.gatewayListen,
+          env: { ...context.env, REDIS_URL: context.redisUrl },
+          logger: context.logger,
+          output: io.stderr,
+          interrupt: io.interrupt,
+        });
+      }
+      // @feedmesh/playground hands the signal to each service's start.
+      return startEmbeddedPlayground({
+        gatewayListen: context.gatewayListen,
+        env: context.env,
+        logger: context.logger,
+        signal: start.signal,
+      });
+    });
+  } catch (error) {
+    if (start.signal.aborted && causedByAbort(error)) return undefined;
+    throw error;
+  } finally {
+    io.interrupt.removeEventListener('abort', onInterrupt);
+  }
+  if (!start.signal.aborted) return playground;
+  await playground.shutdown();
+  return undefined;
+}
+
+type ServicesPlayground = Playground & Partial<Pick<ProcessPlayground, 'failed'>>;
+
+/** An AbortError, or an error caused by one (a service's start may wrap the abort). */
+function causedByAbort(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (isAbortError(cause)) return true;
+  }
+  return false;
 }
 
 /** How long each stage took, for the `ready in` line (the 60-second target is measured here). */

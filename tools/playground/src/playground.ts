@@ -152,9 +152,15 @@ export interface EmbeddedPlaygroundOptions {
    * simulation's clock, so the log has one timeline). Default: the wall clock.
    */
   readonly clock?: () => number;
+  /**
+   * Aborts the start (Ctrl-C): handed to each service's start (candidate generation's
+   * rebuild and search's indexing stop at their next look at it) and checked between them.
+   * What had started is stopped, in reverse order, and the start rejects with the abort.
+   */
+  readonly signal?: AbortSignal;
 }
 
-/** Starts every service in this process. On a failure, what started is stopped again. */
+/** Starts every service in this process. On a failure or an abort, what started is stopped again. */
 export async function startEmbeddedPlayground(
   options: EmbeddedPlaygroundOptions,
 ): Promise<Playground> {
@@ -174,7 +180,9 @@ export async function startEmbeddedPlayground(
     clock,
     env: { ...base, GRPC_LISTEN: listen, ...extra },
   });
+  const signal = options.signal;
   const start = async (name: PlaygroundService, run: () => Promise<RunningServer>) => {
+    signal?.throwIfAborted();
     const server = await run();
     started.push({ name, server });
     addresses[name] = server.address;
@@ -201,6 +209,7 @@ export async function startEmbeddedPlayground(
       const { env, ...rest } = deps(local);
       return startCandidateGeneration({
         ...rest,
+        ...(signal === undefined ? {} : { signal }),
         embeddingStore,
         contentModelStore,
         config: loadConfig(candidateGenerationConfigShape, env),
@@ -214,6 +223,7 @@ export async function startEmbeddedPlayground(
       const { env, ...rest } = deps(local);
       return startSearch({
         ...rest,
+        ...(signal === undefined ? {} : { signal }),
         contentModelStore,
         config: loadConfig(searchConfigShape, env),
       });
@@ -231,6 +241,8 @@ export async function startEmbeddedPlayground(
       const { env, ...rest } = deps(options.gatewayListen, downstreamEnv(addresses));
       return startFeedGateway({ ...rest, config: loadConfig(feedGatewayConfigShape, env) });
     });
+    // The gateway's start does not look at the signal: an abort during it ends here.
+    signal?.throwIfAborted();
   } catch (error) {
     await stopStarted();
     await runtime.close();

@@ -3,11 +3,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { gatewayv1 } from '@feedmesh/contracts';
-import { waitFor } from '@feedmesh/testing';
+import { eventsv1, gatewayv1 } from '@feedmesh/contracts';
+import type { GroupStatus } from '@feedmesh/events';
+import { createRuntime, loadConfig, runtimeConfigShape } from '@feedmesh/service-kit';
+import { createLogger } from '@feedmesh/telemetry';
+import { testRedis, testRedisUrl, uniquePrefix, waitFor } from '@feedmesh/testing';
 import { EXIT_FAILED, EXIT_OK } from '../cli-errors.js';
 import { runCliForTest } from '../test-support/fake-gateway.js';
 import { everyStageBudget } from '@feedmesh/feed-gateway';
+import { buildWorld } from './world.command.js';
 
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -219,5 +223,83 @@ describe('feedmesh up, before any service starts', function () {
       assert.equal(run.code, EXIT_OK, run.stderr);
       assert.equal(run.stderr, 'interrupted before the services started\n');
     });
+  });
+});
+
+/**
+ * Ctrl-C while the services start: on Redis holding a world's events, so that candidate
+ * generation's rebuild and search's indexing make the start last.
+ */
+describe('feedmesh up, interrupted while the services start', function () {
+  this.timeout(120_000);
+  const prefix = uniquePrefix('up-interrupted');
+  const redis = { REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix };
+
+  before(async () => {
+    const runtime = createRuntime(
+      loadConfig(runtimeConfigShape, redis),
+      createLogger('up-interrupted-test', { level: 'silent' }),
+    );
+    try {
+      let batch: eventsv1.Event[] = [];
+      for (const event of buildWorld({ preset: 'small', seed: 1 }).events()) {
+        batch.push(event);
+        if (batch.length === 1000) {
+          await runtime.eventLog.append(batch);
+          batch = [];
+        }
+      }
+      await runtime.eventLog.append(batch);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  after(() => testRedis(prefix).cleanup());
+
+  it('aborts the start, stops the services that had started, says so and exits 0', async () => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...redis,
+      // The services' own lines say how far the start got.
+      LOG_LEVEL: 'info',
+      OTEL_SDK_DISABLED: 'true',
+    };
+    delete env['GRPC_LISTEN'];
+    const child = spawn(process.execPath, [MAIN, 'up', '--world', 'none', '--port', '0'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout?.resume();
+    const exited = once(child, 'exit');
+    try {
+      // The first service is up; candidate generation and search are still reading the log.
+      await waitFor(
+        'the feature store to be up',
+        () => stderr.includes('feature-store listening') || child.exitCode !== null,
+        { timeoutMs: 60_000 },
+      );
+      child.kill('SIGINT');
+      const [code] = (await exited) as [number | null];
+      assert.equal(code, EXIT_OK, stderr);
+      assert.match(
+        stderr,
+        /^start aborted \(interrupted\): the services that had started are stopped$/m,
+        stderr,
+      );
+      assert.doesNotMatch(stderr, /ready in /);
+      // Aborted where it was: no service is started after the interrupt.
+      assert.doesNotMatch(stderr, /feed-gateway listening/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    // Stopped, not killed with the process: each left its consumer group.
+    const groups = await runCliForTest(['events', 'groups', '--json'], { env: redis });
+    assert.equal(groups.code, EXIT_OK, groups.stderr);
+    for (const group of JSON.parse(groups.stdout) as GroupStatus[]) {
+      assert.deepEqual(group.consumers, [], `${group.group} keeps no consumer`);
+    }
   });
 });
