@@ -299,6 +299,7 @@ export class ConsumerRunner implements Consumer {
     deadLettered: 0,
     reclaimed: 0,
     resumed: 0,
+    trimmed: 0,
   };
   /** Per partition, where the next scan for idle pending entries resumes. */
   private readonly claimCursors: (string | undefined)[];
@@ -729,6 +730,7 @@ export class ConsumerRunner implements Consumer {
    */
   private noteTrimmed(partition: number, count: number, what: string): void {
     if (count <= 0) return;
+    this.counts.trimmed += count;
     const { group, consumer } = this.settings;
     this.logger.error(
       { group, consumer, partition, trimmed: count },

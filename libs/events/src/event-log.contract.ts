@@ -586,6 +586,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         deadLettered: 0,
         reclaimed: 0,
         resumed: 0,
+        trimmed: 0,
       });
     });
 
@@ -989,6 +990,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       const lost = 400 - (applied.seen.length - 5);
       assert.ok(lost > 0, 'the cap trimmed entries the group had not read');
       assert.equal(errors.trimmed('g'), lost, JSON.stringify(errors.lines));
+      assert.equal(back.stats().trimmed, lost, 'counted in the stats the metrics read');
       assert.ok(
         errors.lines.some((fields) => fields['consumer'] === 'c1' && fields['partition'] === 0),
       );
@@ -1010,7 +1012,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       const applied = new Applications();
       const release = gate();
       const busy = new Gate();
-      await consume(log, {
+      const keeping = await consume(log, {
         group: 'g',
         consumer: 'c1',
         handler: async (event, delivery) => {
@@ -1033,6 +1035,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       const lost = 400 - (applied.seen.length - 1);
       assert.ok(lost > 0, 'the cap trimmed entries the group had not read');
       assert.equal(errors.trimmed('g'), lost);
+      assert.equal(keeping.stats().trimmed, lost);
     });
 
     it('logs an entry trimmed while it waited pending for its retry', async function () {
@@ -1044,11 +1047,16 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       const applied = new Applications();
 
       // Under the same name, as a restarted pod: its own pending entries first.
-      await consume(log, { group: 'g', consumer: 'c1', handler: applied.handler });
+      const restarted = await consume(log, {
+        group: 'g',
+        consumer: 'c1',
+        handler: applied.handler,
+      });
       await eventually('the newest event is applied', () => applied.count('e299') === 1);
 
       assert.equal(applied.count('failing'), 0);
       assert.equal(errors.trimmed('g'), 1 + 300 - applied.seen.length);
+      assert.equal(restarted.stats().trimmed, 1 + 300 - applied.seen.length);
       assert.deepEqual(await log.lag('g'), { undelivered: 0, pending: 0 });
     });
 
@@ -1433,6 +1441,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
           deadLettered: 0,
           reclaimed: 0,
           resumed: 0,
+          trimmed: 0,
         });
         assert.equal(await log.isProcessed('g', like('a', 'u1')), true);
       });
@@ -1512,6 +1521,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
           deadLettered: 0,
           reclaimed: 3,
           resumed: 0,
+          trimmed: 0,
         });
       });
 

@@ -259,6 +259,11 @@ export interface ConsumerStats {
    * restart under the same name) or after the store failed mid-batch, without the idle wait.
    */
   readonly resumed: number;
+  /**
+   * Entries the log's length cap (maxLen) trimmed before this consumer's group handled them:
+   * lost to the group (each run is also logged as an error).
+   */
+  readonly trimmed: number;
 }
 
 export interface GroupLag {

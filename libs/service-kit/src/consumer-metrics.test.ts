@@ -84,6 +84,31 @@ describe('observeConsumers (what each consumer of the process did, as a metric)'
     }
   });
 
+  it('counts as trimmed what the log’s length cap cut before the group handled it', async () => {
+    const log = new InMemoryEventLog({ partitions: 1, maxLen: 10 });
+    const stop = observeConsumers(log);
+    try {
+      await log.append([like('first')]);
+      const away = await log.consume({ group: 'g', consumer: 'c1', handler: async () => {} });
+      while (away.stats().processed < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      await away.stop();
+      // While the group is away, 400 likes come in batches and the cap keeps the last 10.
+      for (let batch = 0; batch < 4; batch++) {
+        await log.append(Array.from({ length: 100 }, (_, i) => like(`l${batch}-${i}`)));
+      }
+      const back = await log.consume({ group: 'g', consumer: 'c1', handler: async () => {} });
+      const seen = () => 1 + back.stats().processed + back.stats().trimmed;
+      while (seen() < 401) await new Promise((resolve) => setTimeout(resolve, 10));
+      const trimmed = (await points())['g/c1/trimmed'];
+      assert.ok(trimmed !== undefined && trimmed > 0, `trimmed: ${trimmed}`);
+      assert.equal(trimmed, 400 - back.stats().processed);
+      await back.stop();
+    } finally {
+      stop();
+      await log.close();
+    }
+  });
+
   it('reports each consumed group’s lag: undelivered plus pending, 0 once applied', async () => {
     const log = new InMemoryEventLog();
     const stop = observeConsumers(log);

@@ -11,6 +11,7 @@ const OUTCOMES: readonly (readonly [keyof ConsumerStats, string])[] = [
   ['deadLettered', 'dead_lettered'],
   ['reclaimed', 'reclaimed'],
   ['resumed', 'resumed'],
+  ['trimmed', 'trimmed'],
 ];
 
 /**
@@ -20,7 +21,7 @@ const OUTCOMES: readonly (readonly [keyof ConsumerStats, string])[] = [
  * - `feedmesh.event_log.consumer.events`: what each consumer did since it started, by outcome
  *   (a cumulative counter read from `Consumer.stats`), with the group and the consumer as
  *   attributes. What an SRE alerts on: `dead_lettered` or `failed` rising, `reclaimed` (a
- *   replica died or hung).
+ *   replica died or hung), `trimmed` (the group fell behind the log's retention).
  * - `messaging.consumer.lag`: per group consumed here, the entries it has not applied yet
  *   (undelivered plus pending), left out for a collection where the log does not answer.
  */
@@ -32,7 +33,8 @@ export function observeConsumers(
     description:
       'Events each consumer of the process handled since it started, by outcome: processed ' +
       '(applied), duplicate (applied before), failed (the handler threw; redelivered), ' +
-      'dead_lettered, reclaimed (taken over from another consumer), resumed (its own, read back)',
+      'dead_lettered, reclaimed (taken over from another consumer), resumed (its own, read back), ' +
+      'trimmed (cut by the length cap before the group handled it: lost to it)',
     unit: '{event}',
   });
   const observe: Parameters<typeof counter.addCallback>[0] = (result) => {

@@ -149,6 +149,7 @@ const NO_STATS: ConsumerStats = {
   deadLettered: 0,
   reclaimed: 0,
   resumed: 0,
+  trimmed: 0,
 };
 
 /**
