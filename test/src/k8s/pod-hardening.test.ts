@@ -62,21 +62,25 @@ describe('k8s: every pod is least-privileged and bounded', () => {
                 `${where}: ${resource} limit ${limits[resource]} >= request`,
               );
             }
+            // A Feedmesh container is Node: without a cap of its own, V8 sizes its heap from
+            // the machine's memory rather than the container's limit.
             const options = container.env?.find((v) => v.name === 'NODE_OPTIONS')?.value ?? '';
             const oldSpace = /--max-old-space-size=(\d+)/.exec(options);
+            if (/^feedmesh\//.test(container.image ?? ''))
+              assert.ok(oldSpace, `${where}: NODE_OPTIONS caps the old space`);
             if (oldSpace !== null) {
               const limitMiB = quantity(limits['memory']) / 2 ** 20;
-              assert.ok(
-                Number(oldSpace[1]) <= 0.8 * limitMiB,
-                `${where}: an old space of ${oldSpace[1]} MiB leaves a fifth of the memory limit for the rest`,
-              );
               // The young generation is three semi-spaces (16 MiB each by default): with
-              // --max-semi-space-size=256 that is 768 MiB more, which must fit as well.
+              // --max-semi-space-size=256 that is 768 MiB more. V8 collects when the heap
+              // reaches its cap, but the kernel kills at the limit, and the rest of the process
+              // (code, gRPC and Redis buffers, native stream state) lives outside the heap:
+              // about 50 MB at rest (RSS less heap of the ranker, notification and gateway, idle).
+              // A fifth of the limit is left for it.
               const semiSpace = /--max-semi-space-size=(\d+)/.exec(options);
               const heapMiB = Number(oldSpace[1]) + 3 * Number(semiSpace?.[1] ?? 16);
               assert.ok(
-                heapMiB <= 0.9 * limitMiB,
-                `${where}: a heap of ${heapMiB} MiB, young generation included, fits the limit with a tenth to spare`,
+                heapMiB <= 0.8 * limitMiB,
+                `${where}: a heap of ${heapMiB} MiB, young generation included, leaves a fifth of the ${limitMiB} MiB limit for the rest`,
               );
             }
           }

@@ -174,20 +174,23 @@ describe('k8s: ports, probes and configuration match each service', () => {
         assert.equal(checked, 9);
       });
 
-      it('drains within the grace period: preStop and GRPC_DRAIN_TIMEOUT_MS end before SIGKILL', async () => {
-        const { objects } = await rendering(name);
+      it('drains within the grace period: preStop, GRPC_DRAIN_TIMEOUT_MS and the last telemetry export end before SIGKILL', async () => {
+        const { objects, tracing } = await rendering(name);
         for (const service of SERVERS) {
           const target = workload(objects, service);
           const container = mainContainer(target);
-          const drainMs = Number(
-            resolveEnv(objects, target, container).values['GRPC_DRAIN_TIMEOUT_MS'],
-          );
+          const env = resolveEnv(objects, target, container).values;
+          const drainMs = Number(env['GRPC_DRAIN_TIMEOUT_MS']);
           const preStopMs = (container.lifecycle?.preStop?.sleep?.seconds ?? 0) * 1000;
           const graceMs = (target.podSpec.terminationGracePeriodSeconds ?? 30) * 1000;
           assert.ok(drainMs > 0, `${service}: GRPC_DRAIN_TIMEOUT_MS is set`);
+          // The stalled-stream wait (2 s) and grace (1 s) count within the drain. After it the
+          // consumers stop, and then telemetry is flushed: spans and metrics together, each
+          // export given up after OTEL_EXPORTER_OTLP_TIMEOUT (10 s) when the collector is away.
+          const exportMs = tracing ? Number(env['OTEL_EXPORTER_OTLP_TIMEOUT'] ?? 10_000) : 0;
           assert.ok(
-            graceMs >= preStopMs + drainMs + 5_000,
-            `${service}: ${graceMs} ms grace for ${preStopMs} ms preStop + ${drainMs} ms drain + 5 s to close`,
+            graceMs >= preStopMs + drainMs + 5_000 + exportMs,
+            `${service}: ${graceMs} ms grace for ${preStopMs} ms preStop + ${drainMs} ms drain + 5 s to close + ${exportMs} ms to export`,
           );
         }
       });

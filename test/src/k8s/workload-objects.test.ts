@@ -64,6 +64,32 @@ async function startScriptOf(service: string): Promise<string> {
   return manifest.scripts.start;
 }
 
+/** redis-server's `--name value` arguments. */
+function redisArgs(args: readonly string[] | undefined): Map<string, string> {
+  const pairs = new Map<string, string>();
+  for (let i = 0; i < (args ?? []).length; i++) {
+    const arg = args![i]!;
+    if (arg.startsWith('--') && i + 1 < args!.length) pairs.set(arg, args![i + 1]!);
+  }
+  return pairs;
+}
+
+/** A Redis memory setting in bytes: `768mb` is 768 × 2^20 (redis.conf's units), `1gb` 2^30. */
+function redisBytes(value: string | undefined): number {
+  const match = /^(\d+)(b|kb|mb|gb|k|m|g)?$/i.exec(value ?? '');
+  if (match === null) return NaN;
+  const factor: Record<string, number> = {
+    b: 1,
+    k: 1e3,
+    kb: 2 ** 10,
+    m: 1e6,
+    mb: 2 ** 20,
+    g: 1e9,
+    gb: 2 ** 30,
+  };
+  return Number(match[1]) * factor[(match[2] ?? 'b').toLowerCase()]!;
+}
+
 interface CollectorConfig {
   extensions: { health_check: { endpoint: string } };
   receivers: { otlp: { protocols: { grpc: { endpoint: string }; http: { endpoint: string } } } };
@@ -408,6 +434,58 @@ describe('k8s: the objects around each workload', () => {
       ]);
       assert.ok(env.values['GATEWAY_AUTH_TOKENS'], 'production gateways ask callers for a token');
     }
+  });
+
+  it('the development Redis writes every acknowledged event to its append-only file on its volume before it answers', async () => {
+    const { objects } = await rendering('overlays/dev');
+    const redis = workload(objects, 'redis');
+    const container = redis.containers[0]!;
+    const args = redisArgs(container.args);
+    assert.equal(args.get('--appendonly'), 'yes');
+    // everysec answers before the fsync: a node that goes down takes up to two seconds of
+    // writes Redis had acknowledged (PublishEvents said OK) with it. always fsyncs first,
+    // once per event-loop turn for every write of that turn.
+    assert.equal(args.get('--appendfsync'), 'always', 'nothing acknowledged is lost');
+    const dir = args.get('--dir');
+    const mount = container.volumeMounts?.find((m) => m.mountPath === dir);
+    assert.ok(mount, `--dir ${dir} is a mounted volume`);
+    const spec = (redis.object as IStatefulSet).spec!;
+    assert.ok(
+      spec.volumeClaimTemplates?.some((t) => t.metadata?.name === mount.name),
+      'a persistent volume, not the pod',
+    );
+  });
+
+  it("the development Redis has room to rewrite its append-only file: the fork's copy in memory, the old and new files on disk", async () => {
+    const { objects } = await rendering('overlays/dev');
+    const redis = workload(objects, 'redis');
+    const container = redis.containers[0]!;
+    const maxmemory = redisBytes(redisArgs(container.args).get('--maxmemory'));
+    assert.ok(maxmemory > 0, 'maxmemory is set: a full Redis refuses writes instead of growing');
+    // The rewrite forks: every page the parent writes meanwhile is copied, and the child's
+    // copies count against the container's limit too. Client and AOF buffers are outside
+    // maxmemory as well. Past the limit the kernel kills Redis (and the rewrite) mid-way.
+    const limit = quantity(container.resources?.limits?.['memory']);
+    assert.ok(
+      limit >= 2 * maxmemory,
+      `a memory limit of ${limit} bytes holds maxmemory (${maxmemory}) twice over`,
+    );
+    // A pod using more than it requests is the first evicted when its node runs short.
+    const request = quantity(container.resources?.requests?.['memory']);
+    assert.ok(request >= maxmemory, `requests ${request} bytes, at least maxmemory`);
+    // A rewrite starts when the file has grown to twice its base (auto-aof-rewrite-percentage
+    // 100) and writes a new base beside it: three datasets on disk at the peak. With
+    // appendfsync always a failed write makes Redis exit, so a full disk is a crash loop.
+    const spec = (redis.object as IStatefulSet).spec!;
+    const mount = container.volumeMounts?.find(
+      (m) => m.mountPath === redisArgs(container.args).get('--dir'),
+    );
+    const claim = spec.volumeClaimTemplates?.find((t) => t.metadata?.name === mount?.name);
+    const storage = quantity(claim?.spec?.resources?.requests?.['storage']);
+    assert.ok(
+      storage >= 3 * maxmemory,
+      `a volume of ${storage} bytes holds three datasets of up to ${maxmemory}`,
+    );
   });
 
   it('the tracing component runs a collector whose receivers listen where the Service and probes point', async () => {
