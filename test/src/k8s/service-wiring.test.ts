@@ -156,6 +156,23 @@ describe('k8s: ports, probes and configuration match each service', () => {
         }
       });
 
+      it('closes connections for their age to spread calls, but not every minute under Subscribe streams', async () => {
+        const { objects } = await rendering(name);
+        for (const service of SERVERS) {
+          const target = workload(objects, service);
+          const ageMs = Number(
+            resolveEnv(objects, target, mainContainer(target)).values['GRPC_MAX_CONNECTION_AGE_MS'],
+          );
+          assert.ok(ageMs > 0, `${service}: connections are closed for their age`);
+          // A connection closed for its age cuts its streams once the drain timeout is over.
+          if (service === 'notification')
+            assert.ok(
+              ageMs >= 30 * 60_000,
+              `notification: Subscribe streams cut every ${ageMs} ms`,
+            );
+        }
+      });
+
       it('every *_ADDR points at the Service of the service it names, on its port', async () => {
         const { objects } = await rendering(name);
         let checked = 0;
