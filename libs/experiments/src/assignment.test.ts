@@ -158,6 +158,90 @@ describe('assignment', () => {
     assert.equal(assignExperiment('', experiment), undefined);
   });
 
+  it('moves nobody when traffic ramps up or the config grows around an experiment', () => {
+    // Ramping up (coverage 0.2 to 0.6, namespace [0, 0.3) to [0, 0.6)), giving the rest of the
+    // layer to a new experiment, adding a layer and changing what a variant overrides only
+    // let users in: everyone who was in the experiment keeps their variant.
+    const ramped = (experiment: Record<string, unknown>, more: unknown[] = []) =>
+      validateExperimentsConfig({
+        layers: [
+          {
+            id: 'ranking',
+            experiments: [
+              {
+                key: 'ramp',
+                variants: [
+                  { name: 'control', weight: 0.5 },
+                  { name: 'treatment', weight: 0.5, overrides: { model: 'feed-v2' } },
+                ],
+                ...experiment,
+              },
+              ...more,
+            ],
+          },
+        ],
+      });
+    const before = ramped({ coverage: 0.2, namespace: [0, 0.3] });
+    const overridesChanged = ramped({
+      coverage: 0.2,
+      namespace: [0, 0.3],
+      variants: [
+        { name: 'control', weight: 0.5 },
+        { name: 'treatment', weight: 0.5, overrides: { model: 'feed-v3' } },
+      ],
+    });
+    const layerAdded = validateExperimentsConfig({
+      layers: [
+        {
+          id: 'ranking',
+          experiments: [
+            {
+              key: 'ramp',
+              coverage: 0.2,
+              namespace: [0, 0.3],
+              variants: [{ name: 'control' }, { name: 'treatment' }],
+            },
+          ],
+        },
+        { id: 'mixing', experiments: [{ key: 'mix', variants: [{ name: 'a' }, { name: 'b' }] }] },
+      ],
+    });
+    const cases = [
+      {
+        change: 'coverage 0.6',
+        after: ramped({ coverage: 0.6, namespace: [0, 0.3] }),
+        entrants: true,
+      },
+      {
+        change: 'namespace [0, 0.6)',
+        after: ramped({ coverage: 0.2, namespace: [0, 0.6] }),
+        entrants: true,
+      },
+      {
+        change: 'the rest of the layer to a new experiment',
+        after: ramped({ coverage: 1, namespace: [0, 0.6] }, [
+          { key: 'next', namespace: [0.6, 1], variants: [{ name: 'a' }, { name: 'b' }] },
+        ]),
+        entrants: true,
+      },
+      { change: 'new overrides', after: overridesChanged, entrants: false },
+      { change: 'a new layer', after: layerAdded, entrants: false },
+    ];
+    const ramp = (config: typeof before, user: string) =>
+      assign(user, config).find((a) => a.experiment === 'ramp')?.variant;
+    for (const { change, after, entrants } of cases) {
+      let entered = 0;
+      for (const user of USERS) {
+        const was = ramp(before, user);
+        const is = ramp(after, user);
+        if (was !== undefined)
+          assert.equal(is, was, `${change}: ${user} moved from ${was} to ${is}`);
+        else if (is !== undefined) entered += 1;
+      }
+      assert.equal(entered > 0, entrants, `${change}: ${entered} users entered`);
+    }
+  });
+
   it('merges the overrides of every layer a user is in', () => {
     const config = parseExperimentsConfig(EXAMPLE_CONFIG);
     const user = USERS.find((u) => {

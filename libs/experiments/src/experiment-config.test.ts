@@ -4,6 +4,8 @@ import {
   parseExperimentsConfig,
   validateExperimentsConfig,
 } from './experiment-config.js';
+import { growthbookHash, inNamespace } from './growthbook-hash.js';
+import { sampleRatioMismatch } from './statistics.js';
 import { EXAMPLE_CONFIG } from './test-support/example-config.js';
 
 function issuesOf(text: string): { path: string; problem: string }[] {
@@ -176,6 +178,96 @@ layers:
             { key: 'a', namespace: [0, 0.5], variants: [{ name: 'x' }, { name: 'y' }] },
             { key: 'b', seed: 'a', namespace: [0.5, 1], variants: [{ name: 'x' }, { name: 'y' }] },
           ],
+        },
+      ],
+    });
+  });
+
+  it('rejects version-1 seeds of equal length hashing the same users, whose splits are correlated', () => {
+    // Version 1 is fnv1a32(id + seed) % 1000: two seeds of one length extend the same hash of
+    // the id by as many characters, so their results differ by one of a few offsets. Over
+    // 20,000 ids, seeds "x" and "y" put far fewer than half the users on the same side of a
+    // 50/50 split, and seed "abcd" does not split the half of layer "l1" (namespace seed "__l1",
+    // also 4 characters) evenly.
+    const ids = Array.from({ length: 20_000 }, (_, i) => `user-${i}`);
+    const sameSide = ids.filter(
+      (id) => growthbookHash('x', id, 1) < 0.5 === growthbookHash('y', id, 1) < 0.5,
+    ).length;
+    assert.ok(sameSide / ids.length < 0.3, `${sameSide} of ${ids.length} on the same side`);
+    const slice = ids.filter((id) => inNamespace(id, ['l1', 0, 0.5]));
+    const first = slice.filter((id) => growthbookHash('abcd', id, 1) < 0.5).length;
+    assert.ok(
+      sampleRatioMismatch([first, slice.length - first], [1, 1]).mismatch,
+      `${first} of ${slice.length}`,
+    );
+
+    const across = issuesOf(`
+layers:
+  - id: ranking
+    experiments:
+      - { key: a, seed: x, hashVersion: 1, variants: [{ name: c }, { name: t }] }
+  - id: mixing
+    experiments:
+      - { key: b, seed: y, hashVersion: 1, variants: [{ name: c }, { name: t }] }
+`);
+    assert.equal(across[0]?.path, 'layers[1].experiments[0].seed');
+    assert.match(across[0]?.problem ?? '', /layers\[0\]\.experiments\[0\]/);
+    assert.match(across[0]?.problem ?? '', /1 character/);
+
+    const ownSlice = issuesOf(`
+layers:
+  - id: l1
+    experiments:
+      - { key: a, seed: abcd, hashVersion: 1, namespace: [0, 0.5], variants: [{ name: c }, { name: t }] }
+`);
+    assert.equal(ownSlice[0]?.path, 'layers[0].experiments[0].seed');
+    assert.match(ownSlice[0]?.problem ?? '', /"__l1"/);
+
+    // Another layer's slices: the variants would hold unequal shares of that layer's users.
+    const otherSlices = issuesOf(`
+layers:
+  - id: l1
+    experiments:
+      - { key: a, namespace: [0, 0.5], variants: [{ name: c }, { name: t }] }
+  - id: l2
+    experiments:
+      - { key: b, seed: abcd, hashVersion: 1, variants: [{ name: c }, { name: t }] }
+`);
+    assert.equal(otherSlices[0]?.path, 'layers[1].experiments[0].seed');
+    assert.match(otherSlices[0]?.problem ?? '', /"__l1"/);
+
+    // Seeds of other lengths, equal lengths within one layer's disjoint slices, and version 2
+    // are fine.
+    validateExperimentsConfig({
+      layers: [
+        {
+          id: 'ranking',
+          experiments: [
+            {
+              key: 'a',
+              seed: 'xyz',
+              hashVersion: 1,
+              namespace: [0, 0.5],
+              variants: [{ name: 'c' }, { name: 't' }],
+            },
+            {
+              key: 'b',
+              seed: 'uvw',
+              hashVersion: 1,
+              namespace: [0.5, 1],
+              variants: [{ name: 'c' }, { name: 't' }],
+            },
+          ],
+        },
+        {
+          id: 'mixing',
+          experiments: [
+            { key: 'c', seed: 'pq', hashVersion: 1, variants: [{ name: 'c' }, { name: 't' }] },
+          ],
+        },
+        {
+          id: 'other',
+          experiments: [{ key: 'd', seed: 'rs', variants: [{ name: 'c' }, { name: 't' }] }],
         },
       ],
     });

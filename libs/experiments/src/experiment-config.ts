@@ -230,6 +230,12 @@ function crossFieldIssues(config: RawConfig): RawIssue[] {
   // Which experiment first hashes with each (seed, hash version): the same seed in two layers
   // puts every user at the same position in both, so the layers would split users alike.
   const seedOwners = new Map<string, { layer: string; where: string }>();
+  // Which experiment first hashes with a version-1 seed of each length: see versionOneIssue.
+  const versionOneLengths = new Map<number, { layer: string; where: string; seed: string }>();
+  // Layers cut into slices hash every user with version 1 and the seed "__" + their id.
+  const slicedLayers = config.layers.filter((layer) =>
+    layer.experiments.some((experiment) => !isWholeLayer(experiment.namespace)),
+  );
 
   config.layers.forEach((layer, l) => {
     const layerPath = ['layers', l];
@@ -261,6 +267,21 @@ function crossFieldIssues(config: RawConfig): RawIssue[] {
           path: [...path, 'seed'],
           message: `hashes with seed "${seed}", as ${seedOwner.where} of layer "${seedOwner.layer}" does: the two experiments would split users the same way (each user on the same side of both); give each layer's experiments their own seed`,
         });
+      }
+
+      // A seed another layer shares is reported above; its length says nothing more.
+      if (
+        experiment.hashVersion === 1 &&
+        (seedOwner === undefined || seedOwner.layer === layer.id)
+      ) {
+        const problem = versionOneIssue(seed, layer.id, experiment.namespace, {
+          versionOneLengths,
+          slicedLayers,
+        });
+        if (problem) issues.push({ path: [...path, 'seed'], message: problem });
+        if (!versionOneLengths.has(seed.length)) {
+          versionOneLengths.set(seed.length, { layer: layer.id, where, seed });
+        }
       }
 
       const range = experiment.namespace ?? [0, 1];
@@ -326,6 +347,50 @@ function crossFieldIssues(config: RawConfig): RawIssue[] {
     });
   });
   return issues;
+}
+
+function isWholeLayer(namespace: readonly [number, number] | undefined): boolean {
+  return namespace === undefined || (namespace[0] === 0 && namespace[1] === 1);
+}
+
+/**
+ * Why a version-1 seed would not split its users independently, or undefined. Version 1 is
+ * fnv1a32(id + seed) % 1000: two seeds of one length extend the same hash of the id by as many
+ * characters, and the results differ by one of a few offsets, so equal-length seeds hashing
+ * the same users are correlated (over `user-0`..`user-99999`, seeds "x" and "y" put 23.6% of
+ * users on the same side of a 50/50 split, not 50%). That matters for another layer's
+ * version-1 seed (the two experiments' variants overlap unevenly), for the namespace seed
+ * "__<id>" of the experiment's own layer when it takes a slice (its variants do not split the
+ * slice by their weights: a sample ratio mismatch), and for that of another sliced layer (its
+ * variants hold unequal shares of that layer's experiments). Version-1 seeds of one layer
+ * hash disjoint slices, and namespace seeds only choose slices, so neither is compared.
+ */
+function versionOneIssue(
+  seed: string,
+  layer: string,
+  namespace: readonly [number, number] | undefined,
+  seen: {
+    readonly versionOneLengths: ReadonlyMap<number, { layer: string; where: string; seed: string }>;
+    readonly slicedLayers: readonly { readonly id: string }[];
+  },
+): string | undefined {
+  const length = `${seed.length} character${seed.length === 1 ? '' : 's'}`;
+  const fix = 'use hashVersion 2, or a seed of another length';
+  const owner = seen.versionOneLengths.get(seed.length);
+  if (owner !== undefined && owner.layer !== layer) {
+    return `hashes with version 1 and a seed of ${length} ("${seed}"), as ${owner.where} of layer "${owner.layer}" does ("${owner.seed}"): version-1 hashes of seeds of equal length are correlated, so the two experiments would not split users independently; ${fix}`;
+  }
+  for (const sliced of seen.slicedLayers) {
+    const namespaceSeed = `__${sliced.id}`;
+    if (namespaceSeed.length !== seed.length) continue;
+    if (sliced.id === layer && !isWholeLayer(namespace)) {
+      return `hashes with version 1 and a seed of ${length} ("${seed}"), as long as the namespace seed "${namespaceSeed}" that picks its slice of layer "${layer}": version-1 hashes of seeds of equal length are correlated, so its variants would not split the slice by their weights; ${fix}`;
+    }
+    if (sliced.id !== layer) {
+      return `hashes with version 1 and a seed of ${length} ("${seed}"), as long as the namespace seed "${namespaceSeed}" that cuts layer "${sliced.id}" into slices: version-1 hashes of seeds of equal length are correlated, so its variants would hold unequal shares of that layer's experiments; ${fix}`;
+    }
+  }
+  return undefined;
 }
 
 function overriddenParameters(overrides: z.infer<typeof overridesSchema>): string[] {

@@ -296,6 +296,106 @@ describe('the experiment report', () => {
     assert.ok(likeRate.relativeCi[0] < 0.25 && 0.25 < likeRate.relativeCi[1]);
   });
 
+  it('covers the true difference and lift with its 95% intervals in about 95% of experiments', () => {
+    // Simulated experiments with a known truth, 300 users an arm of skewed activity (the
+    // heaviest user is 16 times as active as the lightest), likes drawn per impression. Under
+    // the null every interval should hold 0 in 95% of runs; with likes at 1.1 times the rate
+    // in treatment, the lift intervals should hold +10% as often (engagements are the likes
+    // here, so both metrics' true lift is exactly 10%). 400 runs each: one standard error of
+    // a 95% coverage is 1.1 points, and the bounds below are 3 of them. The always-valid
+    // interval is wider by design: it must cover at least as often.
+    const runs = 400;
+    const random = seededRandom(2026);
+    const ids = ['engagements_per_user', 'like_rate', 'retention'];
+    const metrics = SUCCESS_METRICS.filter((m) => ids.includes(m.id));
+    const simulate = (likeLift: number): ExperimentAggregates => {
+      const cutoffs = [START + DAY, START + 2 * DAY];
+      const variants = new Map<string, UserAggregate[]>();
+      for (const variant of ['control', 'treatment']) {
+        const lift = variant === 'treatment' ? likeLift : 1;
+        const users: UserAggregate[] = [];
+        for (let u = 0; u < 300; u++) {
+          const activity = 0.2 + 3 * random() ** 2;
+          const pre = emptyCounts();
+          pre.engagements = poisson(random, 2 * activity);
+          pre.sessions = poisson(random, activity);
+          const sessionTimes: number[] = [];
+          const bins = cutoffs.map((cutoff) => {
+            const bin = emptyCounts();
+            bin.sessions = poisson(random, 0.5 * activity);
+            bin.impressions = 5 * bin.sessions;
+            for (let i = 0; i < bin.impressions; i++) {
+              if (random() < 0.1 * activity * lift) bin.likes += 1;
+            }
+            bin.engagements = bin.likes;
+            for (let k = 0; k < bin.sessions; k++) sessionTimes.push(cutoff - random() * DAY);
+            return bin;
+          });
+          users.push({
+            userId: `${variant}-${u}`,
+            variant,
+            firstExposureMs: START + Math.floor(random() * (DAY / 2)),
+            pre,
+            bins,
+            lapsedAtStart: false,
+            sessionTimes: sessionTimes.sort((a, b) => a - b),
+          });
+        }
+        variants.set(variant, users);
+      }
+      return {
+        experiment: 'coverage',
+        startMs: START,
+        endMs: START + 2 * DAY,
+        prePeriodMs: 7 * DAY,
+        cutoffs,
+        variants,
+        multipleVariantUsers: 0,
+        duplicateEvents: 0,
+      };
+    };
+    const holds = (interval: readonly [number, number] | null | undefined, value: number) =>
+      interval !== null && interval !== undefined && interval[0] <= value && value <= interval[1];
+    const covered = new Map<string, number>();
+    const count = (what: string, hit: boolean) =>
+      covered.set(what, (covered.get(what) ?? 0) + (hit ? 1 : 0));
+    for (let run = 0; run < runs; run++) {
+      const aa = buildExperimentReport(simulate(1), {
+        weights: { control: 0.5, treatment: 0.5 },
+        metrics,
+        generatedAtMs: 0,
+      });
+      for (const m of aa.metrics) {
+        const c = m.comparisons[0];
+        assert.ok(c, m.id);
+        count(`${m.id} ci under the null`, holds(c.ci, 0));
+        count(`${m.id} lift ci under the null`, holds(c.relativeCi, 0));
+        count(`${m.id} always-valid ci under the null`, holds(c.sequential.ci, 0));
+        if (m.hasCovariate) {
+          count(`${m.id} CUPED ci under the null`, holds(c.cuped?.ci, 0));
+          count(`${m.id} CUPED lift ci under the null`, holds(c.cuped?.relativeCi, 0));
+        }
+      }
+      const lifted = buildExperimentReport(simulate(1.1), {
+        weights: { control: 0.5, treatment: 0.5 },
+        metrics: metrics.filter((m) => m.id !== 'retention'),
+        generatedAtMs: 0,
+      });
+      for (const m of lifted.metrics) {
+        const c = m.comparisons[0];
+        assert.ok(c, m.id);
+        count(`${m.id} lift ci of +10%`, holds(c.relativeCi, 0.1));
+        if (m.hasCovariate) count(`${m.id} CUPED lift ci of +10%`, holds(c.cuped?.relativeCi, 0.1));
+      }
+    }
+    assert.equal(covered.size, 16, [...covered.keys()].join(', '));
+    for (const [what, hits] of covered) {
+      const share = hits / runs;
+      if (what.includes('always-valid')) assert.ok(share >= 0.917, `${what}: ${hits}/${runs}`);
+      else assert.ok(share >= 0.917 && share <= 0.983, `${what}: ${hits}/${runs}`);
+    }
+  });
+
   it('gives no lift for a metric whose control mean is 0: null in JSON, a dash on the page', () => {
     // Nobody in control hid a post; 20 of 200 treatment users hid one. The difference is
     // +0.1 hides a user, its lift over 0 has no value and no interval.
@@ -825,6 +925,55 @@ describe('the experiment report', () => {
     await assert.rejects(
       experimentReportFromEvents({ events: [], config: config('x'), experiment: 'x', alpha: 5 }),
       (error: unknown) => error instanceof InvalidArgumentError && error.field === 'alpha',
+    );
+  });
+
+  it('refuses an empty metric list, and two metrics of one id, naming them', async () => {
+    // Before: metrics [] gave a report of no metric at all (a page with an empty summary that
+    // read like "nothing moved"), and a metric listed twice gave two results of one id (and
+    // two sections of one HTML id), the second shadowed wherever a reader looks one up by id.
+    const aggregates: ExperimentAggregates = {
+      experiment: 'x',
+      startMs: START,
+      endMs: START + DAY,
+      prePeriodMs: DAY,
+      cutoffs: [START + DAY],
+      variants: new Map([
+        ['control', []],
+        ['treatment', []],
+      ]),
+      multipleVariantUsers: 0,
+      duplicateEvents: 0,
+    };
+    const weights = { control: 0.5, treatment: 0.5 };
+    const byId = (id: string) => {
+      const found = SUCCESS_METRICS.find((m) => m.id === id);
+      assert.ok(found, id);
+      return found;
+    };
+    const sessions = byId('sessions_per_user');
+    assert.throws(
+      () => buildExperimentReport(aggregates, { weights, metrics: [] }),
+      (error: unknown) =>
+        error instanceof InvalidArgumentError &&
+        error.field === 'metrics' &&
+        /at least one metric/.test(error.message),
+    );
+    assert.throws(
+      () =>
+        buildExperimentReport(aggregates, {
+          weights,
+          metrics: [sessions, byId('like_rate'), { ...sessions, name: 'Sessions again' }],
+        }),
+      (error: unknown) =>
+        error instanceof InvalidArgumentError &&
+        error.field === 'metrics[2].id' &&
+        /metrics\[0\]\.id "sessions_per_user"/.test(error.message),
+    );
+    // From the log too, before reading it.
+    await assert.rejects(
+      experimentReportFromEvents({ events: [], config: config('x'), experiment: 'x', metrics: [] }),
+      (error: unknown) => error instanceof InvalidArgumentError && error.field === 'metrics',
     );
   });
 

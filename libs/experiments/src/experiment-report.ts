@@ -332,6 +332,31 @@ function checkReportSettings(options: Omit<ReportOptions, 'weights'>): void {
       `must be a duration of 0 ms or more, not ${retentionAfterMs}`,
     );
   }
+  if (options.metrics !== undefined) checkMetrics(options.metrics);
+}
+
+/**
+ * A report of no metric reads as "nothing moved", and two metrics of one id give two results
+ * a reader looking one up by id cannot tell apart: both are refused, naming the entry.
+ */
+function checkMetrics(metrics: readonly MetricDefinition[]): void {
+  if (metrics.length === 0) {
+    throw new InvalidArgumentError(
+      'metrics',
+      'must list at least one metric (leave it out for every success metric)',
+    );
+  }
+  const seen = new Map<string, number>();
+  metrics.forEach((metric, i) => {
+    const first = seen.get(metric.id);
+    if (first !== undefined) {
+      throw new InvalidArgumentError(
+        `metrics[${i}].id`,
+        `duplicates metrics[${first}].id ${JSON.stringify(metric.id)}`,
+      );
+    }
+    seen.set(metric.id, i);
+  });
 }
 
 /** Weights are the SRM check's expectation: finite, not negative, not all 0. */

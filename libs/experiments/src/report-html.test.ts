@@ -97,6 +97,19 @@ describe('the HTML experiment report', () => {
     );
   });
 
+  it('says the difference and its colours hold for one read at the planned end, the always-valid p at every read', () => {
+    // The summary colours the fixed-horizon difference as it does the always-valid p. Before,
+    // nothing on the page said which one a reader checking a running experiment every day
+    // may act on: read daily for 20 days, a t-test at 0.05 calls an A/A test significant at
+    // some read in over 10% of runs (statistics.test.ts), the always-valid p in under 5%.
+    const html = renderExperimentReportHtml(balanced);
+    assert.match(
+      html,
+      /fixed-horizon: they hold for one read at the end the experiment was planned to run to/,
+    );
+    assert.match(html, /judge a running experiment by the always-valid p/);
+  });
+
   it('puts an SRM banner on top when the split is broken, and a calm one when it is not', () => {
     assert.match(
       renderExperimentReportHtml(mismatched),

@@ -4,7 +4,8 @@ import { validateExperimentsConfig } from './experiment-config.js';
 import { experimentReportFromEvents } from './experiment-report.js';
 import { rerandomizedAggregates, rerandomizedExposures } from './rerandomized-exposures.js';
 import { aggregateExperimentEvents, type ExperimentAggregates } from './user-aggregates.js';
-import { syntheticExperimentLog } from './test-support/synthetic-log.js';
+import { growthbookHash } from './growthbook-hash.js';
+import { DAY, START, syntheticExperimentLog } from './test-support/synthetic-log.js';
 
 describe('rerandomizedExposures (an A/A check of the analysis on a real log)', () => {
   const config = validateExperimentsConfig({
@@ -80,6 +81,49 @@ describe('rerandomizedExposures (an A/A check of the analysis on a real log)', (
     }
     // About 5% by chance (2 of 40); a split that kept the lift would be significant every time.
     assert.ok(significant <= 10, `${significant} of ${splits} re-splits significant`);
+  });
+
+  it('re-splits every user when the weights add up to a shade under 1, as the config allows', async () => {
+    // The config accepts weights within 0.001 of 1: 0.4995 + 0.5 leaves the hashes from 0.9995
+    // to 1 to no variant. Before, the draw over the whole of [0, 1) fell into that gap for one
+    // user in 2,000 and threw a TypeError (reading "name" of undefined), so any real log broke
+    // the re-split.
+    const shy = validateExperimentsConfig({
+      layers: [
+        {
+          id: 'ranking',
+          experiments: [
+            {
+              key: 'lift',
+              variants: [
+                { name: 'control', weight: 0.4995 },
+                { name: 'better-model', weight: 0.5 },
+              ],
+            },
+          ],
+        },
+      ],
+    }).layers[0]!.experiments[0]!;
+    const seed = 'gap';
+    const inGap = Array.from({ length: 100_000 }, (_, i) => `gap-user-${i}`).find(
+      (userId) => growthbookHash(seed, userId, 2) >= 0.9995,
+    );
+    assert.ok(inGap, 'some id hashes into the gap');
+    const logged = await aggregateExperimentEvents(events, {
+      experiment: 'lift',
+      startMs: START,
+      endMs: START + 3 * DAY,
+    });
+    const [someone] = [...logged.variants.values()].flat();
+    assert.ok(someone);
+    const aggregates: ExperimentAggregates = {
+      ...logged,
+      variants: new Map([['control', [{ ...someone, userId: inGap }]]]),
+    };
+    const resplit = rerandomizedAggregates(aggregates, shy, seed);
+    const users = [...resplit.variants.values()].flat();
+    assert.equal(users.length, 1);
+    assert.ok(['control', 'better-model'].includes(users[0]!.variant));
   });
 
   describe('rerandomizedAggregates', () => {

@@ -76,11 +76,13 @@ export function rerandomizedAggregates(
 
 /** The variant `seed` draws for a user: the experiment's own split over the whole of [0, 1). */
 function variantDrawer(experiment: ExperimentConfig, seed: string): (userId: string) => string {
-  // Over all of [0, 1), so every exposed user stays exposed.
+  // Over all of [0, 1), so every exposed user stays exposed: the weights are scaled to add up
+  // to 1, since the config accepts a sum within 0.001 of it, which would leave a gap at the top.
+  const total = experiment.variants.reduce((sum, variant) => sum + variant.weight, 0);
   const ranges = bucketRanges(
     experiment.variants.length,
     1,
-    experiment.variants.map((variant) => variant.weight),
+    experiment.variants.map((variant) => variant.weight / total),
   );
   return (userId) =>
     experiment.variants[

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { InvalidArgumentError } from '@feedmesh/errors';
 import {
   compareRatios,
   cuped,
@@ -253,6 +254,49 @@ describe('experiment statistics', () => {
     // One user is enough; a variant the weights do not name (a typo) counts as weight 0.
     assert.equal(sampleRatioMismatch([5000, 5000, 1], [0.5, 0.5, 0]).mismatch, true);
     assert.equal(sampleRatioMismatch([5000, 5000, 1], [0.5, 0.5]).mismatch, true);
+  });
+
+  it('refuses counts and weights a chi-square cannot use, naming the cell', () => {
+    // Before: a negative count (a subtraction gone wrong upstream) was tested as data: 100
+    // users against -5 came out as 47.5 expected in each, p = 5e-27, a mismatch blamed on
+    // assignment; a NaN weight made its variant's users "unexpected", p = 0.
+    const refused = (observed: number[], weights: number[], field: string) =>
+      assert.throws(
+        () => sampleRatioMismatch(observed, weights),
+        (error: unknown) => error instanceof InvalidArgumentError && error.field === field,
+        `${JSON.stringify([observed, weights])} should be refused naming ${field}`,
+      );
+    refused([100, -5], [0.5, 0.5], 'observed[1]');
+    refused([100, Number.NaN], [0.5, 0.5], 'observed[1]');
+    refused([100, Infinity], [0.5, 0.5], 'observed[1]');
+    refused([100, 100], [-0.5, 1.5], 'weights[0]');
+    refused([100, 100], [0.5, Number.NaN], 'weights[1]');
+    refused([100, 100], [0, 0], 'weights');
+    refused([100, 100], [], 'weights');
+  });
+
+  it('refuses per-user columns of different lengths rather than pairing the wrong users', () => {
+    // Before: summarizeRatio silently dropped the numerators past the last denominator, and
+    // CUPED, which pools every group's values, paired one group's metric with the next
+    // group's covariate once a group's x was a value short.
+    assert.throws(
+      () => summarizeRatio([1, 2, 3], [5, 10]),
+      (error: unknown) =>
+        error instanceof InvalidArgumentError &&
+        error.field === 'denominators' &&
+        /2 values for 3 numerators/.test(error.message),
+    );
+    assert.throws(
+      () =>
+        cuped([
+          { y: [1, 2], x: [1, 2] },
+          { y: [3, 4, 5], x: [3, 4] },
+        ]),
+      (error: unknown) =>
+        error instanceof InvalidArgumentError &&
+        error.field === 'groups[1].x' &&
+        /2 values for 3 in y/.test(error.message),
+    );
   });
 
   it('skips looks with fewer than the minimum users an arm, and variances that are rounding residue', () => {

@@ -3,6 +3,7 @@ import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+import { InvalidArgumentError } from '@feedmesh/errors';
 
 /**
  * The statistics of an online experiment, as in Kohavi, Tang and Xu, "Trustworthy Online
@@ -137,7 +138,13 @@ export function summarizeRatio(
   numerators: readonly number[],
   denominators: readonly number[],
 ): RatioSummary {
-  const n = Math.min(numerators.length, denominators.length);
+  if (numerators.length !== denominators.length) {
+    throw new InvalidArgumentError(
+      'denominators',
+      `has ${denominators.length} values for ${numerators.length} numerators: one pair per user`,
+    );
+  }
+  const n = numerators.length;
   if (n === 0) return { n: 0, ratio: NaN, variance: 0, numeratorMean: 0, denominatorMean: 0 };
   let sx = 0;
   let sy = 0;
@@ -218,6 +225,14 @@ export interface CupedResult {
 export function cuped(
   groups: readonly { readonly y: readonly number[]; readonly x: readonly number[] }[],
 ): CupedResult {
+  groups.forEach((group, i) => {
+    if (group.x.length !== group.y.length) {
+      throw new InvalidArgumentError(
+        `groups[${i}].x`,
+        `has ${group.x.length} values for ${group.y.length} in y: one covariate per user`,
+      );
+    }
+  });
   const ys = groups.flatMap((group) => group.y);
   const xs = groups.flatMap((group) => group.x);
   const n = Math.min(ys.length, xs.length);
@@ -269,6 +284,7 @@ export function sampleRatioMismatch(
   weights: readonly number[],
   threshold = 0.001,
 ): SampleRatioCheck {
+  checkCells(observed, weights);
   // A weight without a count is a cell nobody reached; a count without a weight, weight 0.
   const counts = Array.from(
     { length: Math.max(observed.length, weights.length) },
@@ -314,6 +330,29 @@ export function sampleRatioMismatch(
     threshold,
     unexpected,
   };
+}
+
+/** Counts and weights are non-negative numbers, and some weight is above 0. */
+function checkCells(observed: readonly number[], weights: readonly number[]): void {
+  observed.forEach((count, i) => {
+    if (!(count >= 0 && Number.isFinite(count))) {
+      throw new InvalidArgumentError(
+        `observed[${i}]`,
+        `must be a count of 0 or more, not ${count}`,
+      );
+    }
+  });
+  weights.forEach((weight, i) => {
+    if (!(weight >= 0 && Number.isFinite(weight))) {
+      throw new InvalidArgumentError(
+        `weights[${i}]`,
+        `must be a share of 0 or more, not ${weight}`,
+      );
+    }
+  });
+  if (!weights.some((weight) => weight > 0)) {
+    throw new InvalidArgumentError('weights', 'at least one cell must have a weight above 0');
+  }
 }
 
 /** One look at a running experiment: the difference so far and its variance. */
