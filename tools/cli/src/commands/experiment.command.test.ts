@@ -164,6 +164,30 @@ describe('feedmesh experiment report', () => {
     assert.match(line(reblogs.name), / lift – p = /);
   });
 
+  it('under a sample ratio mismatch, says so first and calls no variant better or worse', async () => {
+    // Two control readers in three lost their events: the split is no longer the config's.
+    const config = parseExperimentsConfig(CONFIG);
+    const kept = experimentLog().filter((event) => {
+      const userId =
+        event.payload?.$case === 'sessionStarted' || event.payload?.$case === 'impression'
+          ? event.payload.value.userId
+          : event.payload?.$case === 'engagement'
+            ? event.payload.value.userId
+            : '';
+      const [assignment] = assign(userId, config);
+      return assignment?.variant !== 'control' || Number(userId.slice(1)) % 3 === 0;
+    });
+    const lines = kept.map((event) => JSON.stringify(eventsv1.Event.toJSON(event)));
+    await writeFile(join(dir, 'events.jsonl'), `${lines.join('\n')}\n`);
+    const json = await report('--json');
+    assert.equal((JSON.parse(json.stdout) as { srm: { mismatch: boolean } }).srm.mismatch, true);
+    const run = await report();
+    assert.equal(run.code, EXIT_OK, run.stderr);
+    const [, warning] = run.stdout.split('\n');
+    assert.match(warning ?? '', /^sample ratio mismatch: .*do not trust/);
+    assert.doesNotMatch(run.stdout, /\b(better|worse)$/m);
+  });
+
   it('exits 1 naming an experiment the config does not have', async () => {
     const run = await runCliForTest([
       'experiment',

@@ -117,6 +117,15 @@ function summary(report: ExperimentReport, html: string | undefined): string[] {
         .join(', ') +
       `; SRM p = ${report.srm.pValue.toPrecision(3)}${report.srm.mismatch ? ' MISMATCH' : ''}`,
   ];
+  // A split that is not the config's means assignment or logging is broken: no comparison
+  // below can be trusted, so none is called better or worse.
+  const mismatch = report.srm.mismatch;
+  if (mismatch) {
+    lines.push(
+      'sample ratio mismatch: the variants do not hold the shares the config gives them ' +
+        '(assignment or logging is broken); do not trust the comparisons below',
+    );
+  }
   for (const metric of report.metrics) {
     for (const c of metric.comparisons) {
       const diff = c.difference;
@@ -126,7 +135,7 @@ function summary(report: ExperimentReport, html: string | undefined): string[] {
         `${metric.name.padEnd(34)} ${c.variant} vs ${c.control}: ${diff >= 0 ? '+' : ''}${num(diff)}` +
           ` [${num(c.ci[0])}, ${num(c.ci[1])}] lift ${lift(c.relativeDifference, c.relativeCi)}` +
           ` p = ${num(c.pValue)}${holm}` +
-          `${c.significant ? (c.improvement ? '  better' : '  worse') : ''}`,
+          `${c.significant && !mismatch ? (c.improvement ? '  better' : '  worse') : ''}`,
       );
     }
   }
