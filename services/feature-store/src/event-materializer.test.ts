@@ -12,6 +12,7 @@ import { FeatureKeys } from './redis-keys.js';
 import { RedisFeatureStore } from './redis-feature-store.js';
 import { LAYOUTS } from './state-layout.js';
 import {
+  blogCreated,
   DAY,
   engaged,
   followed,
@@ -132,6 +133,26 @@ describe('FeatureMaterializer', () => {
     close(
       column(expected, 'u1', 'p1', 'blog.posts_7d'),
       2 ** (-(NOW - T0 - 2_000) / (7 * DAY)) + 2 ** (-4 / 168),
+    );
+  });
+
+  it('dates a blog created without an owner, which no user then owns, and refuses a malformed owner', async () => {
+    // The gateway requires owner_user_id; an event appended to the log by other means may lack it.
+    const store = new InMemoryFeatureStore(limits);
+    const materializer = new FeatureMaterializer(store);
+    await materializer.apply(blogCreated('e1', T0, 'b1'));
+    await materializer.apply(postCreated('e2', T0 + HOUR, { postId: 'p1', blogId: 'b1' }));
+    const snapshot = await snapshotOf(store, ['u1'], ['p1'], T0 + DAY);
+    const { candidates } = snapshot.users['u1']!;
+    const at = candidates.names.indexOf('blog.age_days');
+    close(candidates.values[at]!, 1);
+    assert.ok(!isMissing(candidates.missing, at));
+    assert.equal(candidates.values[candidates.names.indexOf('blog.is_new_creator')], 1);
+    assert.deepEqual((await store.readUser('', 10)).sets.owned_blogs, []);
+    await assert.rejects(
+      materializer.apply(blogCreated('e3', T0, 'b2', 'no spaces')),
+      (error: unknown) =>
+        error instanceof InvalidArgumentError && error.field === 'blog_created.owner_user_id',
     );
   });
 

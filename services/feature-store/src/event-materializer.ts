@@ -536,7 +536,7 @@ class BatchMaterialization {
         };
         // Only the write that stores the meta counts the post for its blog: a PostCreated
         // published twice must not count it twice.
-        const parked = dedupe(prefetched.parked.get(postId) ?? []);
+        const parked = prefetched.parked.get(postId) ?? [];
         countCreation(builder, fact.eventId, creation.meta, creation.atMs, parked);
         return;
       }
@@ -562,7 +562,7 @@ class BatchMaterialization {
         builder.touch(userId, rule.set, postId, atMs);
         const meta = this.metas.get(postId);
         if (meta !== undefined) {
-          join(builder, userId, rule, atMs, meta);
+          join(builder, fact, rule, meta);
         } else {
           const { eventId, engagementKind: kind } = fact;
           post.park.push({ eventId, userId, kind, atMs });
@@ -633,7 +633,7 @@ class BatchMaterialization {
     const joined = prefetched.joined.get(fact.postId);
     const meta = this.metas.get(fact.postId);
     if (joined?.creator !== fact.eventId || meta === undefined) return;
-    countCreation(this.builder, fact.eventId, meta, fact.atMs, dedupe(joined.engagements));
+    countCreation(this.builder, fact.eventId, meta, fact.atMs, joined.engagements);
   }
 
   /** Every event of a user marks them active (and known) at its time. */
@@ -662,12 +662,10 @@ class BatchMaterialization {
         // Another delivery stored the meta first: it counted the post for the blog.
         corrections.blog(creation.meta.blogId).addSignal('post', -1, creation.atMs);
       }
-      if (creation !== undefined && written.parkedSince.length > 0) {
-        for (const engagement of dedupe(written.parkedSince)) {
-          corrections.countingFor(joinId(creation.eventId, engagement));
+      if (creation !== undefined) {
+        for (const engagement of written.parkedSince) {
           joinParked(corrections, engagement, creation.meta);
         }
-        corrections.countingFor(undefined);
       }
       if (written.meta !== undefined) {
         // The post was created meanwhile: what this batch meant to park joins it now.
@@ -762,14 +760,25 @@ function partsOf(facts: readonly EventFact[], size: number): EventFact[][] {
  * The parts of an engagement that need its post's meta: its blog and tags, and, for a reblog
  * engaged with, the original in the same set as the post (the reader saw its content). Not
  * for `hidden`: hiding a reblog hides that post alone, not its original.
+ *
+ * Counted under the engagement's join (`joinId`), apart from its own counters (the post's and
+ * the user's, under its event id), and the same whichever way it joins: at once, its post's
+ * meta known, or parked until PostCreated joins it. So a delivery again counts the join once
+ * whichever way an earlier delivery made it, and still makes it when that one counted the
+ * engagement for the user but never parked it (a write cut short between its post and its
+ * user). A plan joins an engagement once (it may hold the engagement and, parked by an earlier
+ * delivery, its post's creation).
  */
 function join(
   builder: WritePlanBuilder,
-  userId: string,
+  engagement: { readonly eventId: string; readonly userId: string; readonly atMs: number },
   rule: EngagementRule,
-  atMs: number,
   meta: PostMeta,
 ): void {
+  if (!builder.planJoin(engagement.eventId)) return;
+  const { userId, atMs } = engagement;
+  const counting = builder.counting;
+  builder.countingFor(joinId(engagement.eventId));
   if (meta.reblogOf !== '' && rule.set === 'engaged') {
     builder.touch(userId, 'engaged', meta.reblogOf, atMs);
   }
@@ -782,12 +791,10 @@ function join(
   userBlog.addSignal('affinity', rule.affinity, atMs);
   for (const tag of meta.tags)
     builder.userTag(userId, tag).addSignal('affinity', rule.affinity, atMs);
+  builder.countingFor(counting);
 }
 
-/**
- * A post's creation: the post counted for its blog, and each engagement parked with it joined
- * (each its own event for the markers: the creation's and the engagement's ids together).
- */
+/** A post's creation: the post counted for its blog, and each engagement parked with it joined. */
 function countCreation(
   builder: WritePlanBuilder,
   eventId: string,
@@ -797,21 +804,21 @@ function countCreation(
 ): void {
   builder.countingFor(eventId);
   builder.blog(meta.blogId).addSignal('post', 1, atMs);
-  for (const engagement of parked) {
-    builder.countingFor(joinId(eventId, engagement));
-    joinParked(builder, engagement, meta);
-  }
   builder.countingFor(undefined);
+  for (const engagement of parked) joinParked(builder, engagement, meta);
 }
 
-/** The marker of a parked engagement joined by its post's creation. */
-function joinId(creatorEventId: string, engagement: ParkedEngagement): string {
-  return `${creatorEventId}>${engagement.eventId}`;
+/**
+ * The marker of an engagement's join (see `join`). Event ids are [A-Za-z0-9_.:-]: no event's
+ * own id looks like it.
+ */
+function joinId(engagementEventId: string): string {
+  return `>${engagementEventId}`;
 }
 
 function joinParked(builder: WritePlanBuilder, engagement: ParkedEngagement, meta: PostMeta): void {
   const rule = ENGAGEMENT_RULES.get(engagement.kind);
-  if (rule !== undefined) join(builder, engagement.userId, rule, engagement.atMs, meta);
+  if (rule !== undefined) join(builder, engagement, rule, meta);
 }
 
 function relationKey(userId: string, relation: string, blogId: string): string {
@@ -821,9 +828,4 @@ function relationKey(userId: string, relation: string, blogId: string): string {
 /** 1 for the score of an active relation, else 0 (ended, none: NaN or undefined). */
 function isActive(score: number | undefined): number {
   return score !== undefined && score > 0 ? 1 : 0;
-}
-
-/** A parked engagement redelivered (and parked twice) joins once. */
-function dedupe(parked: readonly ParkedEngagement[]): ParkedEngagement[] {
-  return [...new Map(parked.map((engagement) => [engagement.eventId, engagement])).values()];
 }

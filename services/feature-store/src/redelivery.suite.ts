@@ -74,6 +74,38 @@ class CutShortStore implements FeatureStore {
 }
 
 /**
+ * A store another consumer races: `meanwhile` runs between the first write's prefetch and the
+ * write itself; the write after it (the correction of what changed meanwhile) is lost to a crash.
+ */
+class RacedThenCutStore implements FeatureStore {
+  private writes = 0;
+
+  constructor(
+    private readonly store: FeatureStore,
+    private readonly meanwhile: () => Promise<void>,
+  ) {}
+
+  prefetch(request: PrefetchRequest): Promise<Prefetched> {
+    return this.store.prefetch(request);
+  }
+
+  async write(plan: WritePlan): Promise<WriteOutcome> {
+    this.writes += 1;
+    if (this.writes === 1) await this.meanwhile();
+    if (this.writes === 2) throw new Error('crashed before the correction');
+    return this.store.write(plan);
+  }
+
+  readCandidates(userId: string | undefined, postIds: readonly string[]): Promise<CandidateStates> {
+    return this.store.readCandidates(userId, postIds);
+  }
+
+  readUser(userId: string, limit: number): Promise<UserStates> {
+    return this.store.readUser(userId, limit);
+  }
+}
+
+/**
  * Exactly once in effect: the log delivers a batch again when its consumer wrote it (wholly
  * or partly) and did not acknowledge it (a crash, Redis going away), and may deliver an event
  * twice at once (a republish racing the original). Whatever the batches, the store serves
@@ -123,6 +155,96 @@ export function redeliverySuite(name: string, open: OpenStore): void {
         await materializer.applyBatch(batch, deliveries(batch, 1));
       }
       assertSameSnapshot(await served(), expected);
+    });
+
+    describe('an engagement parked before its post existed, then delivered again', () => {
+      // e18 (u2 replies to p3) comes before e19 (p3's PostCreated) in the log.
+      const world = sampleWorld();
+      const at = (id: string) => world.findIndex((event) => event.eventId === id);
+      const before = world.slice(0, at('e18'));
+      const [reply, creation] = [world[at('e18')]!, world[at('e19')]!];
+      const after = world.slice(at('e19') + 1);
+
+      it('joins it to the blog and tags once when it comes back with the post’s creation', async () => {
+        const materializer = new FeatureMaterializer(fixture.store);
+        for (const batch of inBatches(before, 5)) await materializer.applyBatch(batch);
+        // Parked with p3, then not acknowledged: it comes back beside p3's PostCreated.
+        assert.deepEqual(await materializer.applyBatch([reply], deliveries([reply], 1)), []);
+        const again = [reply, creation];
+        assert.deepEqual(
+          await materializer.applyBatch(again, [
+            ...deliveries([reply], 2),
+            ...deliveries([creation], 1),
+          ]),
+          [],
+        );
+        await materializer.applyBatch(after);
+        assertSameSnapshot(await served(), expected);
+      });
+
+      it('joins it once when it comes back after the post’s creation joined it', async () => {
+        const materializer = new FeatureMaterializer(fixture.store);
+        for (const batch of inBatches(before, 5)) await materializer.applyBatch(batch);
+        assert.deepEqual(await materializer.applyBatch([reply], deliveries([reply], 1)), []);
+        assert.deepEqual(await materializer.applyBatch([creation], deliveries([creation], 1)), []);
+        assert.deepEqual(await materializer.applyBatch([reply], deliveries([reply], 2)), []);
+        await materializer.applyBatch(after);
+        assertSameSnapshot(await served(), expected);
+      });
+
+      for (const creationBetween of [true, false]) {
+        it(`joins it when a crash landed its user's part but not its parking, and it comes back ${creationBetween ? 'after' : 'with'} the post's creation`, async () => {
+          const cut = new CutShortStore(fixture.store, ['users']);
+          const materializer = new FeatureMaterializer(cut);
+          for (const batch of inBatches(before, 5)) await materializer.applyBatch(batch);
+          cut.cutting = true;
+          await assert.rejects(materializer.applyBatch([reply], deliveries([reply], 1)), /crashed/);
+          cut.cutting = false;
+          // The user counted the reply; p3 never parked it, so p3's creation cannot join it.
+          if (creationBetween) {
+            assert.deepEqual(await materializer.applyBatch([creation]), []);
+            assert.deepEqual(await materializer.applyBatch([reply], deliveries([reply], 2)), []);
+          } else {
+            const again = [reply, creation];
+            assert.deepEqual(
+              await materializer.applyBatch(again, [
+                ...deliveries([reply], 2),
+                ...deliveries([creation], 1),
+              ]),
+              [],
+            );
+          }
+          await materializer.applyBatch(after);
+          assertSameSnapshot(await served(), expected);
+        });
+      }
+
+      it('joins it when its post was created between its prefetch and its write, and a crash lost that correction', async () => {
+        const materializer = new FeatureMaterializer(fixture.store);
+        for (const batch of inBatches(before, 5)) await materializer.applyBatch(batch);
+        // Another consumer creates p3 after the reply's batch read it without a meta.
+        const raced = new RacedThenCutStore(fixture.store, async () => {
+          assert.deepEqual(await new FeatureMaterializer(fixture.store).applyBatch([creation]), []);
+        });
+        await assert.rejects(
+          new FeatureMaterializer(raced).applyBatch([reply], deliveries([reply], 1)),
+          /crashed/,
+        );
+        assert.deepEqual(await materializer.applyBatch([reply], deliveries([reply], 2)), []);
+        await materializer.applyBatch(after);
+        assertSameSnapshot(await served(), expected);
+      });
+
+      it('joins it once when a second first delivery of it comes after the post’s creation', async () => {
+        const materializer = new FeatureMaterializer(fixture.store);
+        for (const batch of inBatches(before, 5)) await materializer.applyBatch(batch);
+        assert.deepEqual(await materializer.applyBatch([reply], deliveries([reply], 1)), []);
+        assert.deepEqual(await materializer.applyBatch([creation], deliveries([creation], 1)), []);
+        // A republished copy neither delivery knows of: the store's markers turn it away.
+        assert.deepEqual(await materializer.applyBatch([reply], deliveries([reply], 1)), []);
+        await materializer.applyBatch(after);
+        assertSameSnapshot(await served(), expected);
+      });
     });
 
     for (const lands of [['posts', 'blogs'], ['users']] as const) {

@@ -43,7 +43,8 @@ export class WritePlanBuilder {
   private readonly users = new Map<string, UserEntry>();
   private readonly blogs = new Map<string, EntityDelta<'blog'>>();
   private readonly blogEvents = new Map<string, Set<string>>();
-  private counting: string | undefined;
+  private countingEvent: string | undefined;
+  private readonly joins = new Set<string>();
 
   constructor(private readonly countedAlready?: CountedAlready) {}
 
@@ -56,8 +57,24 @@ export class WritePlanBuilder {
    * changes that are the same however often they are applied (attributes, sets, relations).
    */
   countingFor(eventId: string | undefined): this {
-    this.counting = eventId;
+    this.countingEvent = eventId;
     return this;
+  }
+
+  /**
+   * Whether the plan has yet to join the engagement to its post's blog and tags, and from now
+   * on does: an engagement joins once per plan, whichever way it reaches it (see `join` in
+   * event-materializer.ts).
+   */
+  planJoin(eventId: string): boolean {
+    if (this.joins.has(eventId)) return false;
+    this.joins.add(eventId);
+    return true;
+  }
+
+  /** The event `countingFor` named last. */
+  get counting(): string | undefined {
+    return this.countingEvent;
   }
 
   /** Every (entity, event) this plan counts: what a batch delivered again asks the store about. */
@@ -79,7 +96,7 @@ export class WritePlanBuilder {
       entry = newPost();
       this.posts.set(postId, entry);
     }
-    if (this.counting !== undefined) entry.eventIds.add(this.counting);
+    if (this.countingEvent !== undefined) entry.eventIds.add(this.countingEvent);
     return entry;
   }
 
@@ -90,7 +107,7 @@ export class WritePlanBuilder {
       entry = newUser();
       this.users.set(userId, entry);
     }
-    if (this.counting !== undefined) entry.eventIds.add(this.counting);
+    if (this.countingEvent !== undefined) entry.eventIds.add(this.countingEvent);
     return entry;
   }
 
@@ -102,7 +119,7 @@ export class WritePlanBuilder {
       this.blogs.set(blogId, delta);
       this.blogEvents.set(blogId, new Set());
     }
-    if (this.counting !== undefined) this.blogEvents.get(blogId)!.add(this.counting);
+    if (this.countingEvent !== undefined) this.blogEvents.get(blogId)!.add(this.countingEvent);
     return delta;
   }
 
@@ -112,7 +129,10 @@ export class WritePlanBuilder {
   }
 
   private leftOut(entity: CountingEntity, id: string): boolean {
-    return this.counting !== undefined && this.countedAlready?.(entity, id, this.counting) === true;
+    return (
+      this.countingEvent !== undefined &&
+      this.countedAlready?.(entity, id, this.countingEvent) === true
+    );
   }
 
   userBlog(userId: string, blogId: string): EntityDelta<'user_blog'> {
