@@ -12,11 +12,15 @@ import { parseStreamsReply, type RawEntry } from './redis-replies.js';
 export interface BlockingReadOptions {
   /** The log's client: the waiter's own connection is a duplicate of it. */
   readonly client: Redis;
-  /** Every partition's stream key, by partition. */
+  /**
+   * The streams it reads, by index (`toEntry`'s): every partition's, by partition, then the
+   * group's redrive stream when `readsRedriven`.
+   */
   readonly streamKeys: readonly string[];
+  readonly readsRedriven: boolean;
   readonly group: string;
   readonly consumer: string;
-  readonly toEntry: (partition: number, raw: RawEntry) => StreamEntry;
+  readonly toEntry: (index: number, raw: RawEntry) => StreamEntry;
   readonly logger: EventLogLogger;
   /**
    * Called when the connection closes with a read in flight: Redis may have delivered entries
@@ -38,8 +42,9 @@ const NOTHING_NEW: NewEntries = { entries: [], trimmed: NONE_TRIMMED };
 /**
  * A consumer's read on a standalone Redis: one `XREADGROUP ... BLOCK ms STREAMS p0 ... pN >
  * ... >` over every partition, on a connection of its own (a blocked connection answers
- * nothing else). It returns at once what any partition holds; when none holds anything,
- * Redis hands over the first entries appended to any partition as they come.
+ * nothing else), and of the group's redrive stream (so a redrive wakes it too). It returns at
+ * once what any partition holds; when none holds anything, Redis hands over the first entries
+ * appended to any partition as they come.
  *
  * `close()` ends a wait in progress with `CLIENT UNBLOCK <id> TIMEOUT`, so nothing Redis
  * delivered is dropped; where the log's user may not run it (an ACL without `client`), it
@@ -50,6 +55,7 @@ const NOTHING_NEW: NewEntries = { entries: [], trimmed: NONE_TRIMMED };
  * them (`NewEntries.trimmed`): a consumer reads each partition on its own after a slow round.
  */
 export class BlockingRead implements NewEntryWaiter {
+  readonly readsRedriven: boolean;
   private connection: Redis | undefined;
   private clientId: number | undefined;
   private inFlight: Promise<unknown> | undefined;
@@ -58,6 +64,7 @@ export class BlockingRead implements NewEntryWaiter {
 
   constructor(private readonly options: BlockingReadOptions) {
     this.partitionOf = new Map(options.streamKeys.map((key, partition) => [key, partition]));
+    this.readsRedriven = options.readsRedriven;
   }
 
   async readNew(count: number, timeoutMs: number): Promise<NewEntries> {

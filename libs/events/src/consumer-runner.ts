@@ -14,9 +14,28 @@ import type {
 } from './event-log.js';
 import { MIN_CONSUMER_TIMEOUT_MS, type LogSettings } from './log-settings.js';
 
-/** One entry of a partition, as delivered to a consumer. */
+/**
+ * The group's redrive stream: the dead letters an operator redrove
+ * (`EventLog.redriveDeadLetters`), which the group's consumers read besides the partitions.
+ */
+export const REDRIVEN = 'redriven';
+
+/** Where entries are read from: a partition of the log (its index), or the redrive stream. */
+export type EntrySource = number | typeof REDRIVEN;
+
+/** Where a redriven dead letter came from. */
+export interface RedriveOrigin {
+  /** The entry's id in its partition, where it was first appended. */
+  readonly entryId: string;
+  /** Times it has been redriven, this one included. */
+  readonly redrives: number;
+}
+
+/** One entry of a partition, or of the group's redrive stream, as delivered to a consumer. */
 export interface StreamEntry {
+  /** The event's partition (a redriven one's too): its processed-marker's. */
   readonly partition: number;
+  /** Its id in the stream it was read from, which settling it acknowledges. */
   readonly id: string;
   readonly eventId: string;
   /** The stored bytes, copied as they are to the dead-letter stream. */
@@ -24,6 +43,8 @@ export interface StreamEntry {
   /** Undefined when `bytes` do not decode. */
   readonly event: eventsv1.Event | undefined;
   readonly deliveries: number;
+  /** Set for an entry of the group's redrive stream. */
+  readonly redriven?: RedriveOrigin;
 }
 
 /**
@@ -68,6 +89,11 @@ export const NONE_TRIMMED: readonly TrimmedEntries[] = [];
  */
 export interface NewEntryWaiter {
   /**
+   * Whether its reads also bring the group's redriven dead letters (as `readRedriven` does),
+   * so that a redrive wakes it; else the consumer looks at the redrive stream itself.
+   */
+  readonly readsRedriven: boolean;
+  /**
    * Up to `count` entries of each partition never delivered to the group, now pending for the
    * consumer; when there are none, waits up to `timeoutMs` (0: not at all) for the first, and
    * resolves with none if none came.
@@ -92,22 +118,30 @@ export interface GroupStreams {
   /** Up to `count` entries never delivered to the group, now pending for `consumer`. */
   readNew(partition: number, group: string, consumer: string, count: number): Promise<NewEntries>;
   /**
-   * Up to `count` of the entries pending for `consumer` itself, after `cursor` (from the
-   * start when undefined), delivered to it again whatever their idle time: what a consumer
-   * left unsettled when it stopped, crashed or lost the store. `counted`: whether this
-   * delivery adds to each entry's count (not when the store, not the handler, failed).
+   * Up to `count` of the group's redriven dead letters not delivered again yet, now pending
+   * for `consumer` (in its redrive stream). The group exists there once `createGroup` ran.
+   */
+  readRedriven(group: string, consumer: string, count: number): Promise<StreamEntry[]>;
+  /**
+   * Up to `count` of the entries of `source` pending for `consumer` itself, after `cursor`
+   * (from the start when undefined), delivered to it again whatever their idle time: what a
+   * consumer left unsettled when it stopped, crashed or lost the store. `counted`: whether
+   * this delivery adds to each entry's count (not when the store, not the handler, failed).
    */
   readOwnPending(
-    partition: number,
+    source: EntrySource,
     group: string,
     consumer: string,
     count: number,
     cursor: string | undefined,
     counted: boolean,
   ): Promise<ClaimedEntries>;
-  /** Up to `count` entries pending for at least `minIdleMs`, now pending for `consumer`. */
+  /**
+   * Up to `count` entries of `source` pending for at least `minIdleMs`, now pending for
+   * `consumer`.
+   */
   claimIdle(
-    partition: number,
+    source: EntrySource,
     group: string,
     consumer: string,
     minIdleMs: number,
@@ -122,11 +156,11 @@ export interface GroupStreams {
   /** The consumers of `group` silent now: their last beat's timeout has passed. */
   silentConsumers(group: string): Promise<string[]>;
   /**
-   * Up to `count` entries pending for `owner` for at least `minIdleMs`, now pending for
-   * `consumer`, each delivery counted.
+   * Up to `count` entries of `source` pending for `owner` for at least `minIdleMs`, now
+   * pending for `consumer`, each delivery counted.
    */
   takeOver(
-    partition: number,
+    source: EntrySource,
     group: string,
     owner: string,
     consumer: string,
@@ -134,19 +168,23 @@ export interface GroupStreams {
     count: number,
   ): Promise<RedeliveredEntries>;
   /**
-   * Removes `consumer` from `group` in every partition where nothing is pending for it; once
-   * that is every partition, also its beat (with `onlyIfSilent`, only if it is still silent:
-   * it may have come back). True when it is gone from the group.
+   * Removes `consumer` from `group` in every partition (and the redrive stream) where nothing
+   * is pending for it; once that is all of them, also its beat (with `onlyIfSilent`, only if
+   * it is still silent: it may have come back). True when it is gone from the group.
    */
   forget(group: string, consumer: string, onlyIfSilent: boolean): Promise<boolean>;
   isProcessed(group: string, partition: number, eventId: string): Promise<boolean>;
   /** `isProcessed` for several events of one partition, in one round trip. */
   areProcessed(group: string, partition: number, eventIds: readonly string[]): Promise<boolean[]>;
-  /** Sets the entry's processed-marker (if not set) and acknowledges it. */
+  /**
+   * Sets the entry's processed-marker (if not set) and acknowledges it. A redriven entry's
+   * marker is set first, then it is acknowledged (and removed from the redrive stream).
+   */
   settle(group: string, entry: StreamEntry): Promise<void>;
   /**
-   * `settle` for several entries of one partition, atomically, in one round trip; with
-   * `mark` false only the acknowledgement (the handler set the markers).
+   * `settle` for several entries of one partition, all from the log or all redriven,
+   * atomically (a redriven batch: its markers, then its acknowledgement), in a round trip or
+   * two; with `mark` false only the acknowledgement (the handler set the markers).
    */
   settleAll(
     group: string,
@@ -154,7 +192,10 @@ export interface GroupStreams {
     entries: readonly StreamEntry[],
     mark: boolean,
   ): Promise<void>;
-  /** Copies the entry to the group's dead-letter stream, then acknowledges it. */
+  /**
+   * Copies the entry to the group's dead-letter stream, then acknowledges it (a redriven one
+   * atomically, recording one more redrive).
+   */
   deadLetter(group: string, consumer: string, entry: StreamEntry, error: string): Promise<void>;
 }
 
@@ -279,6 +320,13 @@ const ALL_PARTITIONS_COUNT = 100;
  */
 const SLOW_ROUND_MS = 1_000;
 
+/**
+ * How often a busy consumer looks at its group's redrive stream, unless its reads bring the
+ * redriven dead letters anyway (`NewEntryWaiter.readsRedriven`). An idle one looks each time
+ * its wait ends (at most MAX_WAIT_MS).
+ */
+const REDRIVE_CHECK_MS = 1_000;
+
 /** A promise's outcome held as a value (never an unhandled rejection while it waits). */
 type Settled<T> = { readonly value: T } | { readonly error: unknown };
 
@@ -301,8 +349,10 @@ export class ConsumerRunner implements Consumer {
     resumed: 0,
     trimmed: 0,
   };
-  /** Per partition, where the next scan for idle pending entries resumes. */
-  private readonly claimCursors: (string | undefined)[];
+  /** Every partition, then the group's redrive stream: where pending entries can be. */
+  private readonly sources: readonly EntrySource[];
+  /** Per source, where the next scan for idle pending entries resumes. */
+  private readonly claimCursors = new Map<EntrySource, string>();
   private stopping = false;
   /**
    * When the consumer's own pending entries are next read again, before new ones (Infinity:
@@ -349,7 +399,7 @@ export class ConsumerRunner implements Consumer {
     private readonly settings: ConsumerSettings,
     private readonly logger: EventLogLogger,
   ) {
-    this.claimCursors = new Array<string | undefined>(streams.partitions).fill(undefined);
+    this.sources = [...Array.from({ length: streams.partitions }, (_, index) => index), REDRIVEN];
     this.waiter = streams.waiter(settings.group, settings.consumer, () => this.connectionDropped());
   }
 
@@ -419,6 +469,7 @@ export class ConsumerRunner implements Consumer {
     let failures = 0;
     let nextClaimAt = 0;
     let nextTakeOverAt = 0;
+    let nextRedriveAt = 0;
     while (!this.stopping) {
       try {
         // A group missing now was lost by the store (a Redis restarted without persistence):
@@ -439,14 +490,20 @@ export class ConsumerRunner implements Consumer {
           // A scan stopped at batchSize resumes next round, so a dead consumer's whole
           // backlog is taken over at once; otherwise scan twice per idle period, so an
           // abandoned entry waits at most 1.5 × claimIdleMs.
-          const scanUnfinished = this.claimCursors.some((cursor) => cursor !== undefined);
+          const scanUnfinished = this.claimCursors.size > 0;
           nextClaimAt = scanUnfinished ? 0 : Date.now() + claimIdleMs / 2;
         }
         if (Date.now() - roundFrom >= SLOW_ROUND_MS) this.backlog = true;
-        handled +=
-          this.waiter === undefined || this.backlog
-            ? await this.readEachPartition()
-            : await this.readAllPartitions(this.waiter, Math.min(nextClaimAt, nextTakeOverAt));
+        const readsEach = this.waiter === undefined || this.backlog;
+        // Redriven dead letters go ahead of new entries; a wait that brings them wakes for them.
+        if (Date.now() >= nextRedriveAt && (readsEach || !this.waiter?.readsRedriven)) {
+          const redriven = await this.readRedriven();
+          handled += redriven;
+          nextRedriveAt = redriven === this.settings.batchSize ? 0 : Date.now() + REDRIVE_CHECK_MS;
+        }
+        handled += readsEach
+          ? await this.readEachPartition()
+          : await this.readAllPartitions(this.waiter!, Math.min(nextClaimAt, nextTakeOverAt));
         failures = 0;
         if (handled === 0 && this.waiter === undefined) await this.sleep(pollIntervalMs);
         // An in-memory log answers without I/O: yield so a backlog cannot starve timers.
@@ -521,20 +578,21 @@ export class ConsumerRunner implements Consumer {
     for (const owner of silent) {
       if (owner === consumer || this.stopping) continue;
       let emptied = true;
-      for (let partition = 0; partition < this.streams.partitions && !this.stopping; partition++) {
+      for (const source of this.sources) {
+        if (this.stopping) break;
         const taken = await this.streams.takeOver(
-          partition,
+          source,
           group,
           owner,
           consumer,
           consumerTimeoutMs,
           batchSize,
         );
-        this.noteTrimmed(partition, taken.trimmed, 'pending entries');
+        this.noteTrimmed(source, taken.trimmed, 'pending entries');
         const { entries } = taken;
         if (entries.length > 0) {
           this.logger.warn(
-            { group, consumer, owner, partition, entries: entries.length },
+            { group, consumer, owner, partition: source, entries: entries.length },
             'event log consumer takes over entries of a consumer that stopped beating',
           );
         }
@@ -554,18 +612,19 @@ export class ConsumerRunner implements Consumer {
   private async reclaimIdle(): Promise<number> {
     const { group, consumer, claimIdleMs, batchSize } = this.settings;
     let handled = 0;
-    for (let partition = 0; partition < this.streams.partitions && !this.stopping; partition++) {
-      const cursor = this.claimCursors[partition];
+    for (const source of this.sources) {
+      if (this.stopping) break;
       const claimed = await this.streams.claimIdle(
-        partition,
+        source,
         group,
         consumer,
         claimIdleMs,
         batchSize,
-        cursor,
+        this.claimCursors.get(source),
       );
-      this.claimCursors[partition] = claimed.cursor;
-      this.noteTrimmed(partition, claimed.trimmed, 'pending entries');
+      if (claimed.cursor === undefined) this.claimCursors.delete(source);
+      else this.claimCursors.set(source, claimed.cursor);
+      this.noteTrimmed(source, claimed.trimmed, 'pending entries');
       this.counts.reclaimed += claimed.entries.length;
       await this.handleBatch(claimed.entries);
       handled += claimed.entries.length;
@@ -597,21 +656,22 @@ export class ConsumerRunner implements Consumer {
     }
   }
 
-  /** Every partition's entries still pending for this consumer, in batches, in id order. */
   /**
-   * A partition that fails (its settlement refused) does not keep the others' entries from
-   * being applied: each partition is tried, then the first failure is thrown.
+   * Every partition's (and the redrive stream's) entries still pending for this consumer, in
+   * batches, in id order. A partition that fails (its settlement refused) does not keep the
+   * others' entries from being applied: each is tried, then the first failure is thrown.
    */
   private async readOwnPending(counted: boolean): Promise<number> {
     const { group, consumer, batchSize } = this.settings;
     let handled = 0;
     const failures: unknown[] = [];
-    for (let partition = 0; partition < this.streams.partitions && !this.stopping; partition++) {
+    for (const source of this.sources) {
+      if (this.stopping) break;
       let cursor: string | undefined;
       try {
         do {
           const own = await this.streams.readOwnPending(
-            partition,
+            source,
             group,
             consumer,
             batchSize,
@@ -619,7 +679,7 @@ export class ConsumerRunner implements Consumer {
             counted,
           );
           cursor = own.cursor;
-          this.noteTrimmed(partition, own.trimmed, 'pending entries');
+          this.noteTrimmed(source, own.trimmed, 'pending entries');
           this.counts.resumed += own.entries.length;
           await this.handleBatch(own.entries);
           handled += own.entries.length;
@@ -630,6 +690,19 @@ export class ConsumerRunner implements Consumer {
     }
     if (failures.length > 0) throw failures[0];
     return handled;
+  }
+
+  /**
+   * The group's redriven dead letters not delivered again yet, a batch of them: handled like
+   * any entry (so dead-lettered again after `maxDeliveries` failures, and acknowledged without
+   * the handler when the group's processed-marker says it applied the event meanwhile).
+   */
+  private async readRedriven(): Promise<number> {
+    if (this.stopping) return 0;
+    const { group, consumer, batchSize } = this.settings;
+    const entries = await this.streams.readRedriven(group, consumer, batchSize);
+    await this.handleBatch(entries);
+    return entries.length;
   }
 
   /**
@@ -648,17 +721,21 @@ export class ConsumerRunner implements Consumer {
       this.noteTrimmed(partition, lost, 'entries never delivered');
     }
     const handlingFrom = Date.now();
+    // The redrive stream's entries first (ahead of new ones), in one batch, as it was read.
+    const redriven = entries.filter((entry) => entry.redriven !== undefined);
     const byPartition = new Map<number, StreamEntry[]>();
     for (const entry of entries) {
+      if (entry.redriven !== undefined) continue;
       const batch = byPartition.get(entry.partition);
       if (batch === undefined) byPartition.set(entry.partition, [entry]);
       else batch.push(entry);
     }
-    const full = [...byPartition.values()].some((batch) => batch.length === count);
+    const batches = [redriven, ...byPartition.values()].filter((batch) => batch.length > 0);
+    const full = batches.some((batch) => batch.length === count);
     // Every partition's entries are now pending for this consumer: each is handled even if
     // another fails (a settlement refused), so none is left delivered and never applied.
     const failures: unknown[] = [];
-    for (const batch of byPartition.values()) {
+    for (const batch of batches) {
       await this.handleBatch(batch).catch((error: unknown) => failures.push(error));
     }
     this.backlog = full || Date.now() - handlingFrom >= SLOW_ROUND_MS;
@@ -725,10 +802,11 @@ export class ConsumerRunner implements Consumer {
   }
 
   /**
-   * Entries of `partition` trimmed before the group handled them: lost to it, logged as an
-   * error, for an operator to see the retention (`maxLen`) is too short for the group.
+   * Entries of `partition` (never the redrive stream, which is not trimmed) trimmed before the
+   * group handled them: lost to it, logged as an error, for an operator to see the retention
+   * (`maxLen`) is too short for the group.
    */
-  private noteTrimmed(partition: number, count: number, what: string): void {
+  private noteTrimmed(partition: EntrySource, count: number, what: string): void {
     if (count <= 0) return;
     this.counts.trimmed += count;
     const { group, consumer } = this.settings;
@@ -738,11 +816,32 @@ export class ConsumerRunner implements Consumer {
     );
   }
 
-  /** Handles a whole batch even when stopping: entries already delivered are not abandoned. */
+  /**
+   * Handles a whole batch even when stopping: entries already delivered are not abandoned. A
+   * batch handler gets one partition's entries at a time: the redrive stream's are split by
+   * their events' partitions.
+   */
   private async handleBatch(entries: readonly StreamEntry[]): Promise<void> {
     const { handler, batchHandler } = this.settings;
     if (batchHandler !== undefined) {
-      if (entries.length > 0) await this.handleAtOnce(entries, batchHandler);
+      if (!entries.some((entry) => entry.redriven !== undefined)) {
+        if (entries.length > 0) await this.handleAtOnce(entries, batchHandler);
+        return;
+      }
+      const byPartition = new Map<number, StreamEntry[]>();
+      for (const entry of entries) {
+        const batch = byPartition.get(entry.partition);
+        if (batch === undefined) byPartition.set(entry.partition, [entry]);
+        else batch.push(entry);
+      }
+      // As readAllPartitions: every batch is handled, then the first failure thrown.
+      const failures: unknown[] = [];
+      for (const batch of byPartition.values()) {
+        await this.handleAtOnce(batch, batchHandler).catch((error: unknown) =>
+          failures.push(error),
+        );
+      }
+      if (failures.length > 0) throw failures[0];
       return;
     }
     if (handler === undefined) return;
@@ -890,7 +989,7 @@ export class ConsumerRunner implements Consumer {
       group,
       consumer,
       partition: entry.partition,
-      entryId: entry.id,
+      entryId: entry.redriven?.entryId ?? entry.id,
       deliveries: entry.deliveries,
     };
   }

@@ -39,6 +39,8 @@ type RingsReply = [string, [string, string[]][]][] | null;
  * only reads the doorbell (XREAD, no group), so dropping its connection to stop loses nothing.
  */
 export class DoorbellRead implements NewEntryWaiter {
+  /** A redrive rings no doorbell: the consumer looks at its redrive stream itself. */
+  readonly readsRedriven = false;
   private connection: Cluster | undefined;
   private closed = false;
   /** The newest ring seen; `undefined` until the first read. */

@@ -17,8 +17,10 @@ import type {
   EventLogLogger,
   EventLogOptions,
   LogMark,
+  RedriveSelection,
   StartFrom,
 } from './event-log.js';
+import { UnknownDeadLettersError } from './dead-letter-selection.js';
 import { waitUntilDrained } from './drained.js';
 import { inOrder } from './in-order.js';
 import { partitionOf } from './partition.js';
@@ -1200,7 +1202,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
       }
       for (const limit of [0, -1, 1.5]) {
         await assert.rejects(
-          log.deadLetters('g', limit),
+          log.deadLetters('g', { limit }),
           (error: unknown) => error instanceof InvalidArgumentError && error.field === 'limit',
           `limit ${limit}`,
         );
@@ -1231,6 +1233,351 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         log.consume({ group: 'g', consumer: 'c1', handler: async () => {}, batchSize: 0 }),
         (error: unknown) => error instanceof InvalidArgumentError && error.field === 'batchSize',
       );
+    });
+
+    describe('dead letters, paged and redriven', function () {
+      /**
+       * A consumer of `group` that fails (once: maxDeliveries 1) every event whose id is in
+       * `broken` and applies the others: the bug an operator fixes (empties `broken`) before
+       * redriving.
+       */
+      async function breakingConsumer(
+        log: EventLog,
+        broken: Set<string>,
+        options: { group?: string; consumer?: string; maxDeliveries?: number } = {},
+      ): Promise<{ applied: Applications; consumer: Consumer }> {
+        const applied = new Applications();
+        const consumer = await consume(log, {
+          group: options.group ?? 'g',
+          consumer: options.consumer ?? 'c1',
+          claimIdleMs: 50,
+          maxDeliveries: options.maxDeliveries ?? 1,
+          handler: async (event, delivery) => {
+            if (broken.has(event.eventId)) throw new Error(`cannot apply ${event.eventId} yet`);
+            applied.record(event, delivery);
+          },
+        });
+        return { applied, consumer };
+      }
+
+      async function deadLettered(log: EventLog, count: number, group = 'g'): Promise<void> {
+        await eventually(
+          `${group} dead-lettered ${count}`,
+          async () => (await log.deadLetters(group)).length === count,
+        );
+      }
+
+      it('pages through the dead letters oldest first, each exactly once, a new one coming last', async function () {
+        const log = await openLog();
+        const events = Array.from({ length: 7 }, (_, i) => like(`e${i}`, `u${i}`));
+        const broken = new Set([...events.map((event) => event.eventId), 'late']);
+        await breakingConsumer(log, broken);
+        await log.append(events);
+        await deadLettered(log, 7);
+        const everyOne = await log.deadLetters('g', { limit: 100 });
+
+        const pages = [await log.deadLetters('g', { limit: 3 })];
+        await log.append([like('late', 'u1')]);
+        await deadLettered(log, 8);
+        // Bounded: a log that ignored `after` would hand the same page for ever.
+        for (let more = 0; more < 5; more++) {
+          const after = pages.at(-1)!.at(-1)!.id;
+          const page = await log.deadLetters('g', { after, limit: 3 });
+          if (page.length === 0) break;
+          pages.push(page);
+        }
+
+        assert.deepEqual(
+          pages.map((page) => page.length),
+          [3, 3, 2],
+        );
+        const paged = pages.flat();
+        assert.deepEqual(
+          paged.slice(0, 7).map((letter) => letter.id),
+          everyOne.map((letter) => letter.id),
+          'the pages, in order, are the whole list',
+        );
+        assert.equal(new Set(paged.map((letter) => letter.id)).size, 8);
+        assert.equal(paged.at(-1)!.eventId, 'late');
+        await assert.rejects(
+          log.deadLetters('g', { after: 'nonsense' }),
+          (error: unknown) => error instanceof InvalidArgumentError && error.field === 'after',
+        );
+      });
+
+      it("redelivers a redriven dead letter to its own group only: that group's handler applies it, no other group's", async function () {
+        // Short-lived markers: the other group would apply again what reached it again.
+        const log = await openLog({ processedTtlMs: 200 });
+        const events = likes(3, 'u1');
+        const broken = new Set(['e1']);
+        const { applied } = await breakingConsumer(log, broken);
+        const other = new Applications();
+        await consume(log, { group: 'other', consumer: 'o1', handler: other.handler });
+        await log.append(events);
+        await deadLettered(log, 1);
+        await drained(log, 'g');
+        await drained(log, 'other');
+        await eventually(
+          "the other group's processed-marker of e1 expired",
+          async () => !(await log.isProcessed('other', events[1]!)),
+        );
+        const [letter] = await log.deadLetters('g');
+        assert.equal(letter?.eventId, 'e1');
+        assert.equal(letter?.redrives, 0);
+
+        broken.clear(); // the bug is fixed
+        const redriven = await log.redriveDeadLetters('g', { ids: [letter!.id] });
+
+        assert.deepEqual(redriven, [letter]);
+        await eventually('g applies the redriven e1', () => applied.count('e1') === 1);
+        await drained(log, 'g');
+        await drained(log, 'other');
+        assert.deepEqual(other.ids(), ['e0', 'e1', 'e2'], 'the other group got e1 once only');
+        assert.deepEqual(applied.ids(), ['e0', 'e2', 'e1']);
+        const { delivery } = applied.seen.at(-1)!;
+        assert.deepEqual(
+          {
+            partition: delivery.partition,
+            entryId: delivery.entryId,
+            deliveries: delivery.deliveries,
+          },
+          { partition: letter!.partition, entryId: letter!.entryId, deliveries: 1 },
+          'delivered where it sat in the log, its count started again',
+        );
+        assert.deepEqual(await log.deadLetters('g'), []);
+        assert.equal((await log.groups()).find((group) => group.group === 'g')?.deadLetters, 0);
+      });
+
+      it('dead-letters a redriven event that fails again, with its new attempt count', async function () {
+        const log = await openLog({ partitions: 1 });
+        await breakingConsumer(log, new Set(['e0']), { maxDeliveries: 2 });
+        await log.append(likes(1, 'u1'));
+        await deadLettered(log, 1);
+        const [first] = await log.deadLetters('g');
+        assert.equal(first?.deliveries, 2);
+
+        await log.redriveDeadLetters('g', { all: true });
+
+        await eventually('e0 is dead-lettered again', async () =>
+          (await log.deadLetters('g')).some((letter) => letter.id !== first!.id),
+        );
+        const [again, ...more] = await log.deadLetters('g');
+        assert.deepEqual(more, []);
+        assert.notEqual(again?.id, first?.id);
+        assert.deepEqual(
+          {
+            eventId: again?.eventId,
+            entryId: again?.entryId,
+            deliveries: again?.deliveries,
+            redrives: again?.redrives,
+            error: again?.error,
+          },
+          {
+            eventId: 'e0',
+            entryId: first?.entryId,
+            deliveries: 2,
+            redrives: 1,
+            error: 'cannot apply e0 yet',
+          },
+        );
+        await drained(log, 'g');
+      });
+
+      it('acknowledges a redriven event the group applied meanwhile, without its handler', async function () {
+        const log = await openLog();
+        const broken = new Set(['e0']);
+        const { applied, consumer } = await breakingConsumer(log, broken);
+        await log.append(likes(1, 'u1'));
+        await deadLettered(log, 1);
+        // Applied since by other means: a handler that set the marker itself.
+        assert.equal(await log.markProcessed('g', like('e0', 'u1')), true);
+        broken.clear();
+
+        await log.redriveDeadLetters('g', { all: true });
+
+        await eventually(
+          'the redriven e0 is settled as a duplicate',
+          () => consumer.stats().duplicates === 1,
+        );
+        await drained(log, 'g');
+        assert.deepEqual(applied.ids(), []);
+        assert.deepEqual(await log.deadLetters('g'), []);
+      });
+
+      it('redrives a dead letter once when two calls race for it, refusing the other naming it', async function () {
+        const log = await openLog();
+        const events = Array.from({ length: 4 }, (_, i) => like(`e${i}`, `u${i}`));
+        const broken = new Set(events.map((event) => event.eventId));
+        const { applied } = await breakingConsumer(log, broken);
+        await log.append(events);
+        await deadLettered(log, 4);
+        const [first, ...rest] = await log.deadLetters('g');
+        broken.clear();
+
+        const byId = await Promise.allSettled([
+          log.redriveDeadLetters('g', { ids: [first!.id] }),
+          log.redriveDeadLetters('g', { ids: [first!.id] }),
+        ]);
+        const redrove = byId.filter((outcome) => outcome.status === 'fulfilled');
+        const refused = byId.filter((outcome) => outcome.status === 'rejected');
+        assert.equal(redrove.length, 1, 'exactly one call redrove it');
+        assert.deepEqual(redrove[0]!.value, [first]);
+        const error: unknown = refused[0]?.reason;
+        assert.ok(error instanceof UnknownDeadLettersError, `refused with ${String(error)}`);
+        assert.equal(error.field, 'ids');
+        assert.deepEqual(error.ids, [first!.id]);
+        assert.match(error.message, new RegExp(first!.id));
+
+        const [left, right] = await Promise.all([
+          log.redriveDeadLetters('g', { all: true }),
+          log.redriveDeadLetters('g', { all: true }),
+        ]);
+        assert.deepEqual(
+          [...left, ...right].map((letter) => letter.id).sort(),
+          rest.map((letter) => letter.id).sort(),
+          'every other dead letter redriven by one call or the other, none by both',
+        );
+
+        await eventually('every event is applied', () => applied.ids().length === 4);
+        await drained(log, 'g');
+        assert.deepEqual(applied.ids().sort(), ['e0', 'e1', 'e2', 'e3']);
+        assert.deepEqual(await log.deadLetters('g'), []);
+      });
+
+      it('refuses ids that are not dead letters, naming them, and then redrives none of them', async function () {
+        const log = await openLog();
+        await breakingConsumer(log, new Set(['e0']));
+        await log.append(likes(1, 'u1'));
+        await deadLettered(log, 1);
+        await drained(log, 'g');
+        const [letter] = await log.deadLetters('g');
+
+        await assert.rejects(
+          log.redriveDeadLetters('g', { ids: [letter!.id, '123456789-0', 'nonsense'] }),
+          (error: unknown) =>
+            error instanceof UnknownDeadLettersError &&
+            error.field === 'ids' &&
+            error.group === 'g' &&
+            [...error.ids].sort().join(' ') === '123456789-0 nonsense' &&
+            /123456789-0/.test(error.message) &&
+            /nonsense/.test(error.message),
+        );
+        assert.deepEqual(await log.deadLetters('g'), [letter], 'the known one stays dead');
+        assert.deepEqual(await log.lag('g'), { undelivered: 0, pending: 0 });
+
+        await assert.rejects(
+          log.redriveDeadLetters('nobody', { all: true }),
+          (error: unknown) => error instanceof NotFoundError && error.id === 'nobody',
+        );
+        const selections: [RedriveSelection, string][] = [
+          [{}, 'ids'],
+          [{ ids: [] }, 'ids'],
+          [{ ids: [letter!.id], all: true }, 'ids'],
+          [{ ids: [letter!.id], limit: 1 }, 'limit'],
+          [{ all: true, limit: 0 }, 'limit'],
+        ];
+        for (const [selection, field] of selections) {
+          await assert.rejects(
+            log.redriveDeadLetters('g', selection),
+            (error: unknown) => error instanceof InvalidArgumentError && error.field === field,
+            JSON.stringify(selection),
+          );
+        }
+        assert.deepEqual(await log.deadLetters('g'), [letter]);
+      });
+
+      it('counts redriven dead letters in the lag, and hands them over ahead of what was appended after them', async function () {
+        const log = await openLog({ partitions: 2 });
+        const { consumer: breaking } = await breakingConsumer(log, new Set(['e0', 'e1']));
+        await log.append(likes(2, 'u1'));
+        await deadLettered(log, 2);
+        await breaking.stop();
+
+        const redriven = await log.redriveDeadLetters('g', { all: true, limit: 1 });
+
+        assert.deepEqual(
+          redriven.map((letter) => letter.eventId),
+          ['e0'],
+        );
+        assert.deepEqual(await log.lag('g'), { undelivered: 1, pending: 0 });
+        const status = (await log.groups()).find((group) => group.group === 'g');
+        assert.deepEqual([status?.undelivered, status?.deadLetters], [1, 1]);
+        await log.append([like('later', 'u1'), like('later-elsewhere', 'u2')]);
+        const applied = new Applications();
+        await consume(log, { group: 'g', consumer: 'c2', handler: applied.handler });
+        await drained(log, 'g');
+        assert.equal(applied.ids()[0], 'e0');
+        assert.deepEqual(applied.ids().slice(1).sort(), ['later', 'later-elsewhere']);
+      });
+
+      it('lets another consumer finish a redriven dead letter a crashed one left pending, applying it once', async function () {
+        const log = await openLog({ partitions: 1 });
+        const { consumer: breaking } = await breakingConsumer(log, new Set(['e0']));
+        await log.append(likes(1, 'u1'));
+        await deadLettered(log, 1);
+        await breaking.stop();
+        const crash = gate();
+        const hung = new Gate();
+        const doomed = await consume(log, {
+          group: 'g',
+          consumer: 'doomed',
+          handler: async () => {
+            hung.open();
+            await crash.opened;
+            throw new Error('crashed');
+          },
+        });
+
+        await log.redriveDeadLetters('g', { all: true });
+        await hung.opened;
+        const applied = new Applications();
+        const survivor = await consume(log, {
+          group: 'g',
+          consumer: 'survivor',
+          claimIdleMs: 150,
+          handler: applied.handler,
+        });
+
+        await eventually('the survivor applies e0', () => applied.count('e0') === 1);
+        await drained(log, 'g');
+        crash.open();
+        await doomed.stop();
+        assert.deepEqual(applied.ids(), ['e0']);
+        assert.equal(survivor.stats().reclaimed, 1);
+        assert.deepEqual(await log.deadLetters('g'), []);
+        assert.deepEqual(await log.lag('g'), { undelivered: 0, pending: 0 });
+      });
+
+      it('hands a redriven dead letter to a batch handler in a batch of its partition', async function () {
+        const log = await openLog();
+        await log.append(likes(3, 'u1'));
+        const batches = new Batches();
+        let broken = true;
+        await consume(log, {
+          group: 'g',
+          consumer: 'c1',
+          maxDeliveries: 1,
+          batchHandler: async (batch, deliveries) => {
+            const poison = broken ? batch.findIndex((event) => event.eventId === 'e1') : -1;
+            batches.record(
+              batch.filter((_, i) => i !== poison),
+              deliveries.filter((_, i) => i !== poison),
+            );
+            return poison < 0 ? [] : [{ index: poison, error: new Error('poison') }];
+          },
+        });
+        await deadLettered(log, 1);
+        const [letter] = await log.deadLetters('g');
+        broken = false;
+
+        await log.redriveDeadLetters('g', { ids: [letter!.id] });
+
+        await eventually('the batch handler applies e1', () => batches.count('e1') === 1);
+        await drained(log, 'g');
+        assert.deepEqual(batches.received.at(-1)!.events, [like('e1', 'u1')]);
+        assert.equal(batches.deliveryOf('e1')?.partition, letter!.partition);
+        assert.equal(await log.isProcessed('g', like('e1', 'u1')), true);
+      });
     });
 
     describe('in batch mode', function () {

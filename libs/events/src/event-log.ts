@@ -54,7 +54,8 @@ export interface EventLog {
    * acknowledged (applied, skipped as a duplicate, or dead-lettered). What was appended after
    * the mark does not count, so a group that is never idle (on a busy log something is always
    * undelivered or pending) still gets there, which `lag` cannot tell. A group that started
-   * from the `end` after the mark has nothing before it to handle. False for a group the log
+   * from the `end` after the mark has nothing before it to handle. A dead letter redriven
+   * after it was dead-lettered does not count: its entry was handled. False for a group the log
    * does not know (in some partition). Throws `InvalidArgumentError` for a mark this log did
    * not take (another implementation, another partition count).
    */
@@ -74,10 +75,36 @@ export interface EventLog {
   consumers(): readonly Consumer[];
 
   /**
-   * The oldest `limit` (a positive integer, default 100) events the group gave up on, oldest
-   * first.
+   * The events the group gave up on, oldest first (in the order they were dead-lettered): at
+   * most `page.limit` (a positive integer, default 100) of them, those after the dead letter
+   * `page.after` when given (the `id` of the last one of the previous page). Paging so, each
+   * dead letter comes once, whatever is dead-lettered or redriven meanwhile (a new one comes
+   * last). None for a group the log does not know. Throws `InvalidArgumentError` naming
+   * `limit`, or `after` when it is not a dead-letter id of this log.
    */
-  deadLetters(group: string, limit?: number): Promise<DeadLetter[]>;
+  deadLetters(group: string, page?: DeadLetterPage): Promise<DeadLetter[]>;
+
+  /**
+   * Delivers the chosen dead letters of `group` again, to that group only (no other group
+   * sees them; they are not appended to the log): they move, in one atomic step, from the
+   * group's dead-letter list to its redrive stream, which the group's consumers read ahead of
+   * new entries (see README "Redriving dead letters"). Each is then handled as a new delivery:
+   * its count starts again at 1; if it fails `maxDeliveries` times again it is dead-lettered
+   * again (a new dead letter, `redrives` one more); if the group's processed-marker for it is
+   * set (applied meanwhile) it is acknowledged without the handler. A consumer that dies
+   * holding one leaves it pending, taken back as any pending entry is.
+   *
+   * `selection.ids`: exactly those dead letters (their `id`s), all or none: when one is not
+   * among the group's dead letters (never was, or redriven already, by another operator
+   * too), nothing is redriven and `UnknownDeadLettersError` (an `InvalidArgumentError` on
+   * `ids`) lists every such id. `selection.all`: every dead letter the group has when the call
+   * begins, oldest first, at most `selection.limit`. Two calls at once never redrive the same
+   * dead letter twice. Resolves with what it redrove, oldest first, as `deadLetters` listed
+   * them. `NotFoundError` for a group the log does not know; `InvalidArgumentError` naming the
+   * field for a selection that is not exactly one of `ids` (1 to 1,000) and `all`, or a `limit`
+   * without `all`.
+   */
+  redriveDeadLetters(group: string, selection: RedriveSelection): Promise<DeadLetter[]>;
 
   /**
    * The dedupe check the consumer runs before every handler call: whether `group` has
@@ -149,9 +176,15 @@ export interface Delivery {
   readonly group: string;
   readonly consumer: string;
   readonly partition: number;
-  /** The entry's id within its partition: a Redis stream id, or a sequence number in memory. */
+  /**
+   * The entry's id within its partition: a Redis stream id, or a sequence number in memory.
+   * A redriven dead letter keeps the id it had in its partition.
+   */
   readonly entryId: string;
-  /** 1 on first delivery; each redelivery (after a failure or a crash) adds one. */
+  /**
+   * 1 on first delivery; each redelivery (after a failure or a crash) adds one. A redriven
+   * dead letter starts again at 1.
+   */
   readonly deliveries: number;
 }
 
@@ -267,9 +300,15 @@ export interface ConsumerStats {
 }
 
 export interface GroupLag {
-  /** Entries appended after the last one delivered to the group. */
+  /**
+   * Entries appended after the last one delivered to the group, and redriven dead letters not
+   * delivered again yet.
+   */
   readonly undelivered: number;
-  /** Entries delivered to a consumer of the group and not acknowledged yet. */
+  /**
+   * Entries (redriven dead letters too) delivered to a consumer of the group and not
+   * acknowledged yet.
+   */
   readonly pending: number;
 }
 
@@ -306,16 +345,43 @@ export interface GroupConsumer {
   readonly heartbeat: 'alive' | 'silent' | 'unknown';
 }
 
+/** Which page of a group's dead letters `EventLog.deadLetters` returns. */
+export interface DeadLetterPage {
+  /** Only dead letters after this one (its `id`): the last of the previous page. */
+  readonly after?: string;
+  /** At most this many: a positive integer. Default 100. */
+  readonly limit?: number;
+}
+
+/** Which dead letters `EventLog.redriveDeadLetters` redrives: exactly one of `ids` and `all`. */
+export interface RedriveSelection {
+  /** These dead letters (their `id`s): 1 to 1,000 of them, all of them or none. */
+  readonly ids?: readonly string[];
+  /** Every dead letter the group has when the call begins, oldest first. */
+  readonly all?: boolean;
+  /** With `all`: at most this many, the oldest. A positive integer. Default: no limit. */
+  readonly limit?: number;
+}
+
 /** An event a group gave up on, with why. */
 export interface DeadLetter {
+  /**
+   * Its place in the group's dead-letter list, for paging (`DeadLetterPage.after`) and
+   * redriving (`RedriveSelection.ids`): a Redis stream id, or a sequence number in memory.
+   * A dead letter redriven and dead-lettered again gets a new one.
+   */
+  readonly id: string;
   readonly eventId: string;
   /** Undefined when the stored bytes could not be decoded (see `error`). */
   readonly event: eventsv1.Event | undefined;
   readonly partition: number;
   readonly entryId: string;
   readonly consumer: string;
+  /** Deliveries it got before it was dead-lettered (since its last redrive, if any). */
   readonly deliveries: number;
   readonly error: string;
+  /** How many times it had been redriven before this dead-lettering: 0 the first time. */
+  readonly redrives: number;
 }
 
 /** The subset of a pino logger the log uses; the default discards everything. */

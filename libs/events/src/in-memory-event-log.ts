@@ -4,17 +4,25 @@ import {
   checkName,
   ConsumerRunner,
   NONE_TRIMMED,
+  REDRIVEN,
   type ClaimedEntries,
+  type EntrySource,
   type GroupStreams,
   type NewEntries,
   type NewEntryWaiter,
   type RedeliveredEntries,
   type StreamEntry,
 } from './consumer-runner.js';
+import {
+  checkDeadLetterPage,
+  checkRedriveSelection,
+  UnknownDeadLettersError,
+} from './dead-letter-selection.js';
 import type {
   ConsumeOptions,
   Consumer,
   DeadLetter,
+  DeadLetterPage,
   EventLog,
   EventLogOptions,
   GroupConsumer,
@@ -22,6 +30,7 @@ import type {
   GroupStatus,
   HistoryOptions,
   LogMark,
+  RedriveSelection,
   StartFrom,
 } from './event-log.js';
 import {
@@ -114,8 +123,94 @@ function markerOf(partition: number, eventId: string): string {
   return `${partition}:${eventId}`;
 }
 
+/** A dead letter as kept: what `deadLetters` lists, and the bytes a redrive delivers again. */
+interface StoredDeadLetter {
+  readonly letter: DeadLetter;
+  readonly bytes: Uint8Array;
+}
+
+/** A group's dead letters, oldest first, and the next one's id (ids are never reused). */
+interface DeadLetterList {
+  letters: StoredDeadLetter[];
+  nextId: number;
+}
+
+/** A dead letter redriven to its group, waiting in its redrive stream. */
+interface RedrivenEntry {
+  readonly eventId: string;
+  readonly bytes: Uint8Array;
+  readonly partition: number;
+  /** Its id in its partition. */
+  readonly entryId: string;
+  /** This redrive included. */
+  readonly redrives: number;
+}
+
+/**
+ * Pending entries of one source of a group (a partition, or its redrive stream), and the
+ * entries themselves as delivered: what claiming and taking over work on.
+ */
+interface PendingSource {
+  readonly pending: Map<number, PendingEntry>;
+  /** Entry `seq` as delivered for the `deliveries`th time; undefined once it is gone. */
+  entry(seq: number, deliveries: number): StreamEntry | undefined;
+}
+
+/**
+ * A group's redrive stream (as on Redis, a stream only this group reads): redriven dead
+ * letters, by sequence number, removed once acknowledged; the first not delivered yet; and
+ * those delivered and not acknowledged.
+ */
+class RedriveStream implements PendingSource {
+  readonly entries = new Map<number, RedrivenEntry>();
+  readonly pending = new Map<number, PendingEntry>();
+  private nextSeq = 0;
+  private nextUndelivered = 0;
+
+  add(entry: RedrivenEntry): void {
+    this.entries.set(this.nextSeq++, entry);
+  }
+
+  get undelivered(): number {
+    return this.entries.size - this.pending.size;
+  }
+
+  readNew(consumer: string, count: number): StreamEntry[] {
+    const delivered: StreamEntry[] = [];
+    while (this.nextUndelivered < this.nextSeq && delivered.length < count) {
+      const seq = this.nextUndelivered++;
+      const entry = this.entry(seq, 1);
+      if (entry === undefined) continue;
+      this.pending.set(seq, { consumer, deliveredAt: Date.now(), deliveries: 1 });
+      delivered.push(entry);
+    }
+    return delivered;
+  }
+
+  entry(seq: number, deliveries: number): StreamEntry | undefined {
+    const stored = this.entries.get(seq);
+    if (stored === undefined) return undefined;
+    return {
+      partition: stored.partition,
+      id: String(seq),
+      eventId: stored.eventId,
+      bytes: stored.bytes,
+      event: eventsv1.Event.decode(stored.bytes),
+      deliveries,
+      redriven: { entryId: stored.entryId, redrives: stored.redrives },
+    };
+  }
+
+  acknowledge(seq: number): void {
+    this.pending.delete(seq);
+    this.entries.delete(seq);
+  }
+}
+
 /** Waits for the next append to any partition, as a blocking XREADGROUP of every one does. */
 class AppendWaiter implements NewEntryWaiter {
+  /** `readAll` reads the redrive stream too, and a redrive wakes waiters as an append does. */
+  readonly readsRedriven = true;
   private wake: (() => void) | undefined;
   private closed = false;
 
@@ -157,7 +252,8 @@ export class InMemoryEventLog implements EventLog {
   private readonly settings: LogSettings;
   private readonly partitions: Partition[];
   private readonly markers = new Map<string, ProcessedMarkers>();
-  private readonly deadLetterStreams = new Map<string, DeadLetter[]>();
+  private readonly deadLetterLists = new Map<string, DeadLetterList>();
+  private readonly redriveStreams = new Map<string, RedriveStream>();
   private readonly consumersRunning = new RunningConsumers();
   /** Per group, when each consumer turns silent unless it beats again (ms). */
   private readonly beats = new Map<string, Map<string, number>>();
@@ -181,13 +277,18 @@ export class InMemoryEventLog implements EventLog {
             this.readNew(index, group, consumer, count),
           );
           return {
-            entries: reads.flatMap((read) => read.entries),
+            entries: [
+              ...this.redriveStreamOf(group).readNew(consumer, count),
+              ...reads.flatMap((read) => read.entries),
+            ],
             trimmed: reads.flatMap((read) => read.trimmed),
           };
         }, this.appended),
       createGroup: async (group, startFrom) => this.createGroup(group, startFrom),
       readNew: async (partition, group, consumer, count) =>
         this.readNew(partition, group, consumer, count),
+      readRedriven: async (group, consumer, count) =>
+        this.redriveStreamOf(group).readNew(consumer, count),
       readOwnPending: async (partition, group, consumer, count, cursor, counted) =>
         this.readOwnPending(partition, group, consumer, count, cursor, counted),
       claimIdle: async (partition, group, consumer, minIdleMs, count, cursor) =>
@@ -247,6 +348,9 @@ export class InMemoryEventLog implements EventLog {
       undelivered += partition.nextSeq - Math.max(cursor.nextSeq, partition.firstSeq);
       pending += cursor.pending.size;
     }
+    const redrive = this.redriveStreams.get(group);
+    undelivered += redrive?.undelivered ?? 0;
+    pending += redrive?.pending.size ?? 0;
     return { undelivered, pending };
   }
 
@@ -284,6 +388,14 @@ export class InMemoryEventLog implements EventLog {
           held.set(consumer, (held.get(consumer) ?? 0) + 1);
         }
       }
+      const redrive = this.redriveStreams.get(group);
+      if (redrive !== undefined) {
+        undelivered += redrive.undelivered;
+        pending += redrive.pending.size;
+        for (const { consumer } of redrive.pending.values()) {
+          held.set(consumer, (held.get(consumer) ?? 0) + 1);
+        }
+      }
       const beats = this.beatsOf(group);
       const now = Date.now();
       const consumers = [...new Set([...held.keys(), ...beats.keys()])]
@@ -296,7 +408,7 @@ export class InMemoryEventLog implements EventLog {
             heartbeat: silentAt === undefined ? 'unknown' : silentAt >= now ? 'alive' : 'silent',
           };
         });
-      const deadLetters = this.deadLetterStreams.get(group)?.length ?? 0;
+      const deadLetters = this.deadLetterLists.get(group)?.letters.length ?? 0;
       return { group, undelivered, pending, consumers, deadLetters };
     });
   }
@@ -305,10 +417,52 @@ export class InMemoryEventLog implements EventLog {
     return this.consumersRunning.list();
   }
 
-  async deadLetters(group: string, limit?: number): Promise<DeadLetter[]> {
+  async deadLetters(group: string, page?: DeadLetterPage): Promise<DeadLetter[]> {
     checkName('group', group);
-    const count = positiveIntegerOr('limit', limit, 100);
-    return (this.deadLetterStreams.get(group) ?? []).slice(0, count);
+    const { after, limit } = checkDeadLetterPage(page, isSeq);
+    const letters = this.deadLetterLists.get(group)?.letters ?? [];
+    const from =
+      after === undefined
+        ? 0
+        : letters.findIndex(({ letter }) => Number(letter.id) > Number(after));
+    return from === -1 ? [] : letters.slice(from, from + limit).map(({ letter }) => letter);
+  }
+
+  /** Synchronous from the check to the move: two calls at once cannot take the same one. */
+  async redriveDeadLetters(group: string, selection: RedriveSelection): Promise<DeadLetter[]> {
+    checkName('group', group);
+    const chosen = checkRedriveSelection(selection);
+    if (!this.partitions.some((partition) => partition.groups.has(group))) {
+      throw new NotFoundError('consumer group', group);
+    }
+    const list = this.deadLetterLists.get(group);
+    const letters = list?.letters ?? [];
+    let moved: StoredDeadLetter[];
+    if (chosen.ids !== undefined) {
+      const wanted = new Set(chosen.ids);
+      moved = letters.filter(({ letter }) => wanted.has(letter.id));
+      if (moved.length < wanted.size) {
+        for (const { letter } of moved) wanted.delete(letter.id);
+        throw new UnknownDeadLettersError(group, [...wanted]);
+      }
+    } else {
+      moved = letters.slice(0, Math.min(chosen.limit, letters.length));
+    }
+    if (moved.length === 0) return [];
+    const taken = new Set(moved);
+    list!.letters = letters.filter((stored) => !taken.has(stored));
+    const redrive = this.redriveStreamOf(group);
+    for (const { letter, bytes } of moved) {
+      redrive.add({
+        eventId: letter.eventId,
+        bytes,
+        partition: letter.partition,
+        entryId: letter.entryId,
+        redrives: letter.redrives + 1,
+      });
+    }
+    for (const wake of [...this.appended]) wake();
+    return moved.map(({ letter }) => letter);
   }
 
   async isProcessed(group: string, event: eventsv1.Event): Promise<boolean> {
@@ -378,6 +532,29 @@ export class InMemoryEventLog implements EventLog {
     return markers;
   }
 
+  private redriveStreamOf(group: string): RedriveStream {
+    let stream = this.redriveStreams.get(group);
+    if (stream === undefined) {
+      stream = new RedriveStream();
+      this.redriveStreams.set(group, stream);
+    }
+    return stream;
+  }
+
+  /** The pending entries of `source` for the group, and how to deliver one again. */
+  private pendingSource(source: EntrySource, group: string): PendingSource {
+    if (source === REDRIVEN) return this.redriveStreamOf(group);
+    const partition = this.partition(source);
+    const { pending } = this.cursorOf(partition, group);
+    return {
+      pending,
+      entry: (seq, deliveries) => {
+        const stored = partition.at(seq);
+        return stored === undefined ? undefined : toStreamEntry(source, stored, deliveries);
+      },
+    };
+  }
+
   private createGroup(group: string, startFrom: StartFrom): void {
     for (const partition of this.partitions) {
       if (partition.groups.has(group)) continue;
@@ -408,57 +585,57 @@ export class InMemoryEventLog implements EventLog {
   }
 
   private readOwnPending(
-    index: number,
+    source: EntrySource,
     group: string,
     consumer: string,
     count: number,
     after: string | undefined,
     counted: boolean,
   ): ClaimedEntries {
-    const partition = this.partition(index);
-    const { pending } = this.cursorOf(partition, group);
+    const entries = this.pendingSource(source, group);
     const from = after === undefined ? -1 : Number(after);
-    const own = [...pending]
+    const own = [...entries.pending]
       .filter(([seq, claim]) => seq > from && claim.consumer === consumer)
       .sort(([a], [b]) => a - b);
     const now = Date.now();
-    const entries: StreamEntry[] = [];
+    const delivered: StreamEntry[] = [];
     let trimmed = 0;
     let last: number | undefined;
     for (const [seq, claim] of own.slice(0, count)) {
       last = seq;
-      const entry = redeliver(partition, index, pending, seq, claim, consumer, counted, now);
-      if (entry !== undefined) entries.push(entry);
+      const entry = redeliver(entries, seq, claim, consumer, counted, now);
+      if (entry !== undefined) delivered.push(entry);
       else trimmed += 1;
     }
     const cursor = own.length > count && last !== undefined ? String(last) : undefined;
-    return { entries, trimmed, cursor };
+    return { entries: delivered, trimmed, cursor };
   }
 
   private claimIdle(
-    index: number,
+    source: EntrySource,
     group: string,
     consumer: string,
     minIdleMs: number,
     count: number,
     resumeAt: string | undefined,
   ): ClaimedEntries {
-    const partition = this.partition(index);
-    const { pending } = this.cursorOf(partition, group);
+    const entries = this.pendingSource(source, group);
     const from = resumeAt === undefined ? 0 : Number(resumeAt);
-    const candidates = [...pending.keys()].filter((seq) => seq >= from).sort((a, b) => a - b);
+    const candidates = [...entries.pending.keys()]
+      .filter((seq) => seq >= from)
+      .sort((a, b) => a - b);
     const now = Date.now();
-    const entries: StreamEntry[] = [];
+    const claimed: StreamEntry[] = [];
     let trimmed = 0;
     for (const seq of candidates) {
-      if (entries.length === count) return { entries, trimmed, cursor: String(seq) };
-      const claim = pending.get(seq);
+      if (claimed.length === count) return { entries: claimed, trimmed, cursor: String(seq) };
+      const claim = entries.pending.get(seq);
       if (claim === undefined || now - claim.deliveredAt < minIdleMs) continue;
-      const entry = redeliver(partition, index, pending, seq, claim, consumer, true, now);
-      if (entry !== undefined) entries.push(entry);
+      const entry = redeliver(entries, seq, claim, consumer, true, now);
+      if (entry !== undefined) claimed.push(entry);
       else trimmed += 1;
     }
-    return { entries, trimmed, cursor: undefined };
+    return { entries: claimed, trimmed, cursor: undefined };
   }
 
   private beatsOf(group: string): Map<string, number> {
@@ -471,34 +648,35 @@ export class InMemoryEventLog implements EventLog {
   }
 
   private takeOver(
-    index: number,
+    source: EntrySource,
     group: string,
     owner: string,
     consumer: string,
     minIdleMs: number,
     count: number,
   ): RedeliveredEntries {
-    const partition = this.partition(index);
-    const { pending } = this.cursorOf(partition, group);
+    const entries = this.pendingSource(source, group);
     const now = Date.now();
-    const entries: StreamEntry[] = [];
+    const taken: StreamEntry[] = [];
     let trimmed = 0;
-    for (const [seq, claim] of [...pending].sort(([a], [b]) => a - b)) {
-      if (entries.length === count) break;
+    for (const [seq, claim] of [...entries.pending].sort(([a], [b]) => a - b)) {
+      if (taken.length === count) break;
       if (claim.consumer !== owner || now - claim.deliveredAt < minIdleMs) continue;
-      const entry = redeliver(partition, index, pending, seq, claim, consumer, true, now);
-      if (entry !== undefined) entries.push(entry);
+      const entry = redeliver(entries, seq, claim, consumer, true, now);
+      if (entry !== undefined) taken.push(entry);
       else trimmed += 1;
     }
-    return { entries, trimmed };
+    return { entries: taken, trimmed };
   }
 
   /** No consumer list to leave here (pending entries name their consumer): only the beat. */
   private forget(group: string, consumer: string, onlyIfSilent: boolean): boolean {
-    for (const partition of this.partitions) {
-      const cursor = partition.groups.get(group);
-      if (cursor === undefined) continue;
-      for (const claim of cursor.pending.values()) if (claim.consumer === consumer) return false;
+    const pendingLists = [
+      ...this.partitions.flatMap((partition) => partition.groups.get(group)?.pending ?? []),
+      this.redriveStreams.get(group)?.pending ?? new Map<number, PendingEntry>(),
+    ];
+    for (const pending of pendingLists) {
+      for (const claim of pending.values()) if (claim.consumer === consumer) return false;
     }
     const beats = this.beatsOf(group);
     const silentAt = beats.get(consumer);
@@ -507,27 +685,37 @@ export class InMemoryEventLog implements EventLog {
   }
 
   private acknowledge(group: string, entry: StreamEntry): void {
+    if (entry.redriven !== undefined) {
+      this.redriveStreamOf(group).acknowledge(Number(entry.id));
+      return;
+    }
     const partition = this.partition(entry.partition);
     this.cursorOf(partition, group).pending.delete(Number(entry.id));
   }
 
   private deadLetter(group: string, consumer: string, entry: StreamEntry, error: string): void {
-    let stream = this.deadLetterStreams.get(group);
-    if (stream === undefined) {
-      stream = [];
-      this.deadLetterStreams.set(group, stream);
+    let list = this.deadLetterLists.get(group);
+    if (list === undefined) {
+      list = { letters: [], nextId: 0 };
+      this.deadLetterLists.set(group, list);
     }
-    stream.push({
-      eventId: entry.eventId,
-      event: entry.event,
-      partition: entry.partition,
-      entryId: entry.id,
-      consumer,
-      deliveries: entry.deliveries,
-      error,
+    list.letters.push({
+      letter: {
+        id: String(list.nextId++),
+        eventId: entry.eventId,
+        event: entry.event,
+        partition: entry.partition,
+        entryId: entry.redriven?.entryId ?? entry.id,
+        consumer,
+        deliveries: entry.deliveries,
+        error,
+        redrives: entry.redriven?.redrives ?? 0,
+      },
+      bytes: entry.bytes,
     });
     const { maxLen } = this.settings;
-    if (maxLen !== undefined && stream.length > maxLen) stream.splice(0, stream.length - maxLen);
+    const { letters } = list;
+    if (maxLen !== undefined && letters.length > maxLen) letters.splice(0, letters.length - maxLen);
     this.acknowledge(group, entry);
   }
 }
@@ -537,24 +725,22 @@ export class InMemoryEventLog implements EventLog {
  * and dropped from the pending list, when it was trimmed while pending, as Redis 7 does.
  */
 function redeliver(
-  partition: Partition,
-  index: number,
-  pending: Map<number, PendingEntry>,
+  entries: PendingSource,
   seq: number,
   claim: PendingEntry,
   consumer: string,
   counted: boolean,
   now: number,
 ): StreamEntry | undefined {
-  const stored = partition.at(seq);
-  if (stored === undefined) {
-    pending.delete(seq);
+  const entry = entries.entry(seq, counted ? claim.deliveries + 1 : claim.deliveries);
+  if (entry === undefined) {
+    entries.pending.delete(seq);
     return undefined;
   }
   claim.consumer = consumer;
   claim.deliveredAt = now;
   if (counted) claim.deliveries += 1;
-  return toStreamEntry(index, stored, claim.deliveries);
+  return entry;
 }
 
 /** A position in a partition of this log: a sequence number. */

@@ -6,6 +6,7 @@
  *   const consumer = await log.consume({ group: 'search', consumer: podName, handler });
  *   const mark = await log.endMark(); // later: has the group handled everything before it?
  *   const caughtUp = await log.handledUpTo('search', mark);
+ *   await log.redriveDeadLetters('search', { ids }); // once the bug that killed them is fixed
  *   ...
  *   await log.close(); // stops the consumers gracefully, then quits the connection
  */
@@ -17,6 +18,7 @@ export type {
   Consumer,
   ConsumerStats,
   DeadLetter,
+  DeadLetterPage,
   Delivery,
   EventHandler,
   EventLog,
@@ -27,8 +29,10 @@ export type {
   GroupStatus,
   HistoryOptions,
   LogMark,
+  RedriveSelection,
   StartFrom,
 } from './event-log.js';
+export { MAX_REDRIVE_IDS, UnknownDeadLettersError } from './dead-letter-selection.js';
 export { createEventLog, type EventLogConfig } from './create-event-log.js';
 export { InMemoryEventLog } from './in-memory-event-log.js';
 export {

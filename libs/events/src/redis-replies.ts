@@ -11,6 +11,11 @@ export function parseReadReply(reply: unknown): RawEntry[] {
   return arrayOf(entries, 'XREADGROUP entries') as RawEntry[];
 }
 
+/** Entries as `XRANGE` returns them (and the redrive script). */
+export function parseRangeReply(reply: unknown): RawEntry[] {
+  return arrayOf(reply, 'XRANGE') as RawEntry[];
+}
+
 /** The reply of an `XREADGROUP` of several streams: null, or `[[key, entries], ...]`. */
 export function parseStreamsReply(reply: unknown): { key: string; entries: RawEntry[] }[] {
   if (reply === null) return [];

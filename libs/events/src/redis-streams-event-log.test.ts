@@ -76,6 +76,50 @@ describe('RedisStreamsEventLog', function () {
     );
   });
 
+  it("moves a redriven dead letter beside the group's dead-letter stream, wakes the idle consumer for it, and keeps nothing once it is applied", async function () {
+    log = new RedisStreamsEventLog({ client: redis, prefix, partitions: 2 });
+    let broken = true;
+    const applied: string[] = [];
+    const consumer = await log.consume({
+      group: 'g',
+      consumer: 'c1',
+      maxDeliveries: 1,
+      handler: async (event) => {
+        if (broken) throw new Error('broken');
+        applied.push(event.eventId);
+      },
+    });
+    consumers.push(consumer);
+    await log.append([like('e0', 'u1')]);
+    await eventually('e0 is dead-lettered', async () => (await log!.deadLetters('g')).length === 1);
+    const dead = `{${prefix}:dead:g}`;
+    const redriven = `{${prefix}:dead:g}:redriven`;
+    assert.equal(await redis.xlen(redriven), 0, "the group's redrive stream is there, empty");
+    await eventually('the consumer waits idle in XREADGROUP', async () =>
+      String(await redis.client('LIST'))
+        .split('\n')
+        .some(
+          (line) =>
+            line.includes(' name=feedmesh-events-wait:g:c1 ') && / cmd=xreadgroup /.test(line),
+        ),
+    );
+
+    broken = false;
+    const [letter] = await log.redriveDeadLetters('g', { all: true });
+
+    // Its wait (up to 5 s) ends for the redrive, as it does for an append.
+    await eventually('the redriven e0 is applied', () => applied.includes('e0'), 3_000);
+    await eventually('it is settled', async () => (await redis.xlen(redriven)) === 0);
+    assert.equal(await redis.xlen(dead), 0);
+    assert.deepEqual(applied, ['e0']);
+    assert.equal(letter?.eventId, 'e0');
+    assert.equal(
+      await redis.exists(`{${prefix}:p${partitionOf(like('e0', 'u1'), 2)}}:done:g:e0`),
+      1,
+      "the redriven event's processed-marker is its partition's",
+    );
+  });
+
   /** The connections named `name` in CLIENT LIST, with the command each last ran. */
   /** The connections named `name` in CLIENT LIST: the command each last ran, its idle s. */
   async function connectionsNamed(name: string): Promise<{ cmd: string; idle: number }[]> {

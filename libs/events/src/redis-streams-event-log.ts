@@ -13,16 +13,24 @@ import {
   checkName,
   ConsumerRunner,
   messageOf,
+  REDRIVEN,
   type ClaimedEntries,
+  type EntrySource,
   type GroupStreams,
   type NewEntries,
   type RedeliveredEntries,
   type StreamEntry,
 } from './consumer-runner.js';
+import {
+  checkDeadLetterPage,
+  checkRedriveSelection,
+  UnknownDeadLettersError,
+} from './dead-letter-selection.js';
 import type {
   ConsumeOptions,
   Consumer,
   DeadLetter,
+  DeadLetterPage,
   EventLog,
   EventLogOptions,
   GroupConsumer,
@@ -30,6 +38,7 @@ import type {
   GroupStatus,
   HistoryOptions,
   LogMark,
+  RedriveSelection,
   StartFrom,
 } from './event-log.js';
 import {
@@ -48,6 +57,7 @@ import {
   parseGroupInfos,
   parsePendingDeliveries,
   parsePendingList,
+  parseRangeReply,
   parseReadReply,
   type GroupInfo,
   type RawEntry,
@@ -80,6 +90,10 @@ export interface ProcessedMarker {
  * - `{P:pn}`: partition n's stream; each entry has `event_id` and `event` (protobuf bytes).
  * - `{P:pn}:done:<group>:<event_id>`: the group's processed-marker, with a TTL.
  * - `{P:dead:<group>}`: the group's dead-letter stream.
+ * - `{P:dead:<group>}:redriven`: the group's redrive stream: dead letters an operator redrove
+ *   (`redriveDeadLetters`), read by the group alone (a consumer group of the same name), each
+ *   removed once acknowledged. It shares the dead-letter stream's hash tag, so one script moves
+ *   dead letters there atomically, and dead-letters one again atomically too.
  * - `{P:consumers:<group>}`: the group's consumers' heartbeats (a sorted set, see
  *   `consumerTimeoutMs`).
  * - `{P:doorbell}`: on a Cluster, a stream every append adds a ring to, naming the partitions it
@@ -94,8 +108,11 @@ export interface ProcessedMarker {
  * the partitions the rings name. A read of one partition is a script (READ_NEW) that also tells
  * what the length cap trimmed before the group read it (see `EventLogOptions.maxLen`).
  *
- * An appended entry is as durable as the Redis deployment makes it: with `appendonly yes`
- * and `appendfsync everysec`, a Redis crash loses at most about a second of writes.
+ * An appended entry is as durable as the Redis deployment makes it. `append` resolves once
+ * Redis answered, so nothing acknowledged is lost only with `appendonly yes` and `appendfsync
+ * always` (everysec answers before the sync and loses up to about a second of writes in a
+ * crash), and only on the node that answered: replication is asynchronous and no WAIT is sent,
+ * so a failover can lose what its replica had not received (k8s/README.md, Redis).
  */
 export class RedisStreamsEventLog implements EventLog {
   private readonly settings: LogSettings;
@@ -142,6 +159,7 @@ export class RedisStreamsEventLog implements EventLog {
       lua: CREATE_GROUP,
     });
     this.client.defineCommand('feedmeshEventLogReadNew', { numberOfKeys: 1, lua: READ_NEW });
+    this.client.defineCommand('feedmeshEventLogRedrive', { numberOfKeys: 2, lua: REDRIVE });
     const client = this.client;
     this.groupStreams = {
       partitions: this.settings.partitions,
@@ -151,10 +169,15 @@ export class RedisStreamsEventLog implements EventLog {
         client instanceof Redis
           ? new BlockingRead({
               client,
-              streamKeys: this.partitionIndexes().map((partition) => this.streamKey(partition)),
+              streamKeys: [
+                ...this.partitionIndexes().map((partition) => this.streamKey(partition)),
+                this.redriveKey(group),
+              ],
+              readsRedriven: true,
               group,
               consumer,
-              toEntry: (partition, raw) => toStreamEntry(partition, raw, 1),
+              toEntry: (index, raw) =>
+                this.entryOf(index < this.settings.partitions ? index : REDRIVEN, raw, 1),
               logger: this.settings.logger,
               onDropped,
             })
@@ -170,10 +193,11 @@ export class RedisStreamsEventLog implements EventLog {
       createGroup: (group, startFrom) => this.createGroup(group, startFrom),
       readNew: (partition, group, consumer, count) =>
         this.readNew(partition, group, consumer, count),
-      readOwnPending: (partition, group, consumer, count, cursor, counted) =>
-        this.readOwnPending(partition, group, consumer, count, cursor, counted),
-      claimIdle: (partition, group, consumer, minIdleMs, count, cursor) =>
-        this.claimIdle(partition, group, consumer, minIdleMs, count, cursor),
+      readRedriven: (group, consumer, count) => this.readRedriven(group, consumer, count),
+      readOwnPending: (source, group, consumer, count, cursor, counted) =>
+        this.readOwnPending(source, group, consumer, count, cursor, counted),
+      claimIdle: (source, group, consumer, minIdleMs, count, cursor) =>
+        this.claimIdle(source, group, consumer, minIdleMs, count, cursor),
       beat: async (group, consumer, timeoutMs) => {
         await this.scripts.feedmeshEventLogBeat(
           this.beatsKey(group),
@@ -184,16 +208,22 @@ export class RedisStreamsEventLog implements EventLog {
       },
       silentConsumers: async (group) =>
         (await this.scripts.feedmeshEventLogSilent(this.beatsKey(group))) as string[],
-      takeOver: (partition, group, owner, consumer, minIdleMs, count) =>
-        this.takeOver(partition, group, owner, consumer, minIdleMs, count),
+      takeOver: (source, group, owner, consumer, minIdleMs, count) =>
+        this.takeOver(source, group, owner, consumer, minIdleMs, count),
       forget: (group, consumer, onlyIfSilent) => this.forget(group, consumer, onlyIfSilent),
       isProcessed: (group, partition, eventId) => this.markerExists(group, partition, eventId),
       areProcessed: (group, partition, eventIds) => this.markersExist(group, partition, eventIds),
       settle: (group, entry) => this.settle(group, entry),
-      settleAll: (group, partition, entries, mark) =>
-        mark
-          ? this.settleAll(group, partition, entries)
-          : this.acknowledgeAll(group, partition, entries),
+      settleAll: async (group, partition, entries, mark) => {
+        if (entries[0]?.redriven !== undefined) {
+          if (mark) await this.markAll(group, partition, entries);
+          await this.acknowledgeRedriven(group, entries);
+        } else if (mark) {
+          await this.settleAll(group, partition, entries);
+        } else {
+          await this.acknowledgeAll(group, partition, entries);
+        }
+      },
       deadLetter: (group, consumer, entry, error) => this.deadLetter(group, consumer, entry, error),
     };
   }
@@ -285,14 +315,20 @@ export class RedisStreamsEventLog implements EventLog {
     }
   }
 
-  /** From XINFO GROUPS of each partition: cheap (O(groups)), fine to poll every few seconds. */
+  /**
+   * From XINFO GROUPS of each partition and of the redrive stream: cheap (O(groups)), fine to
+   * poll every few seconds.
+   */
   async lag(group: string): Promise<GroupLag> {
     checkName('group', group);
-    const perPartition = await unavailableOnFailure('lag', () =>
-      Promise.all(this.partitionIndexes().map((partition) => this.partitionLag(partition, group))),
+    const [redrive, ...perPartition] = await unavailableOnFailure('lag', () =>
+      Promise.all([
+        this.redriveLag(group),
+        ...this.partitionIndexes().map((partition) => this.partitionLag(partition, group)),
+      ]),
     );
-    let undelivered = 0;
-    let pending = 0;
+    let undelivered = redrive!.undelivered;
+    let pending = redrive!.pending;
     for (const partitionLag of perPartition) {
       if (partitionLag === undefined) throw new NotFoundError('consumer group', group);
       undelivered += partitionLag.undelivered;
@@ -376,14 +412,18 @@ export class RedisStreamsEventLog implements EventLog {
       for (const [group, { undelivered, pending, consumers }] of [...found].sort(([a], [b]) =>
         a < b ? -1 : a > b ? 1 : 0,
       )) {
+        const redrive = await this.redriveStatus(group, true);
+        for (const { name, pending: held } of redrive.consumers) {
+          consumers.set(name, (consumers.get(name) ?? 0) + held);
+        }
         const beats = await this.client.zrange(this.beatsKey(group), 0, -1, 'WITHSCORES');
         const silentAt = new Map<string, number>();
         for (let i = 0; i + 1 < beats.length; i += 2) silentAt.set(beats[i]!, Number(beats[i + 1]));
         const names = [...new Set([...consumers.keys(), ...silentAt.keys()])].sort();
         statuses.push({
           group,
-          undelivered,
-          pending,
+          undelivered: undelivered + redrive.undelivered,
+          pending: pending + redrive.pending,
           consumers: names.map((name): GroupConsumer => {
             const at = silentAt.get(name);
             return {
@@ -403,13 +443,56 @@ export class RedisStreamsEventLog implements EventLog {
     return this.consumersRunning.list();
   }
 
-  async deadLetters(group: string, limit?: number): Promise<DeadLetter[]> {
+  /** One XRANGE of the dead-letter stream, from just after `after`. */
+  async deadLetters(group: string, page?: DeadLetterPage): Promise<DeadLetter[]> {
     checkName('group', group);
-    const count = positiveIntegerOr('limit', limit, 100);
+    const { after, limit } = checkDeadLetterPage(page, isStreamId);
     const entries = await unavailableOnFailure('deadLetters', () =>
-      this.client.xrangeBuffer(this.deadLetterKey(group), '-', '+', 'COUNT', count),
+      this.client.xrangeBuffer(
+        this.deadLetterKey(group),
+        after === undefined ? '-' : `(${after}`,
+        '+',
+        'COUNT',
+        limit,
+      ),
     );
-    return entries.map(([, fields]) => toDeadLetter(fieldsOf(fields)));
+    return entries.map(([id, fields]) => toDeadLetter(id.toString(), fieldsOf(fields)));
+  }
+
+  /**
+   * One script (REDRIVE) moves the chosen dead letters from the dead-letter stream to the
+   * group's redrive stream, which shares its hash tag: atomic, on a Cluster too, so a dead
+   * letter is in exactly one of them whatever fails, and two calls at once cannot both take
+   * it. `all` runs the script in chunks of REDRIVE_CHUNK, up to the newest dead letter when the
+   * call began (those dead-lettered meanwhile, a redriven one failing again among them, wait
+   * for the next call); each chunk is atomic. A Redis user that may not run scripts cannot
+   * redrive.
+   */
+  async redriveDeadLetters(group: string, selection: RedriveSelection): Promise<DeadLetter[]> {
+    checkName('group', group);
+    const chosen = checkRedriveSelection(selection);
+    return unavailableOnFailure('redriveDeadLetters', async () => {
+      if (!(await this.knowsGroup(group))) throw new NotFoundError('consumer group', group);
+      if (chosen.ids !== undefined) {
+        // Oldest first, so the redrive stream keeps the order they were dead-lettered in.
+        const ids = [...chosen.ids].sort((a, b) =>
+          isStreamId(a) && isStreamId(b) ? compareStreamIds(a, b) : a < b ? -1 : 1,
+        );
+        const [moved, unknown] = await this.redrive(group, ['ids', ...ids]);
+        if (unknown.length > 0) throw new UnknownDeadLettersError(group, unknown);
+        return moved;
+      }
+      const [newest] = await this.client.xrevrange(this.deadLetterKey(group), '+', '-', 'COUNT', 1);
+      if (newest === undefined) return [];
+      const redriven: DeadLetter[] = [];
+      while (redriven.length < chosen.limit) {
+        const count = Math.min(REDRIVE_CHUNK, chosen.limit - redriven.length);
+        const [moved] = await this.redrive(group, ['upto', newest[0], count]);
+        redriven.push(...moved);
+        if (moved.length < count) break;
+      }
+      return redriven;
+    });
   }
 
   async isProcessed(group: string, event: eventsv1.Event): Promise<boolean> {
@@ -487,6 +570,78 @@ export class RedisStreamsEventLog implements EventLog {
     return `{${this.prefix}:dead:${group}}`;
   }
 
+  /** The dead-letter stream's hash tag: a redrive moves entries between the two atomically. */
+  private redriveKey(group: string): string {
+    return `${this.deadLetterKey(group)}:redriven`;
+  }
+
+  /** The stream a source's entries are in. */
+  private sourceKey(source: EntrySource, group: string): string {
+    return source === REDRIVEN ? this.redriveKey(group) : this.streamKey(source);
+  }
+
+  /** An entry of `source` as delivered for the `deliveries`th time. */
+  private entryOf(source: EntrySource, raw: RawEntry, deliveries: number): StreamEntry {
+    return source === REDRIVEN
+      ? toRedrivenEntry(raw, deliveries)
+      : toStreamEntry(source, raw, deliveries);
+  }
+
+  /** Whether `group` is a consumer group of the log: in some partition. */
+  private async knowsGroup(group: string): Promise<boolean> {
+    const found = await Promise.all(
+      this.partitionIndexes().map(
+        async (partition) => (await this.groupInfo(this.streamKey(partition), group)) !== undefined,
+      ),
+    );
+    return found.some(Boolean);
+  }
+
+  /**
+   * Runs REDRIVE for `group` with `args` (`ids` and the ids, or `upto`, an id and a count):
+   * what it redrove, and the ids it refused (then nothing moved).
+   */
+  private async redrive(
+    group: string,
+    args: readonly (string | number)[],
+  ): Promise<[redriven: DeadLetter[], unknown: string[]]> {
+    const reply = (await this.scripts.feedmeshEventLogRedriveBuffer(
+      this.deadLetterKey(group),
+      this.redriveKey(group),
+      group,
+      ...args,
+    )) as [number, unknown[]];
+    const [moved, list] = reply;
+    if (Number(moved) === 0) return [[], list.map(String)];
+    return [
+      parseRangeReply(list).map(([id, fields]) => toDeadLetter(id.toString(), fieldsOf(fields))),
+      [],
+    ];
+  }
+
+  /**
+   * The redrive stream's share of the group's lag: acknowledged entries are removed from it,
+   * so what it holds is pending or undelivered. With `withConsumers`, what each consumer holds.
+   */
+  private async redriveStatus(
+    group: string,
+    withConsumers: boolean,
+  ): Promise<GroupLag & { consumers: { name: string; pending: number }[] }> {
+    const key = this.redriveKey(group);
+    const [length, info] = await Promise.all([this.client.xlen(key), this.groupInfo(key, group)]);
+    const pending = info?.pending ?? 0;
+    const consumers =
+      withConsumers && pending > 0
+        ? parseConsumerInfos(await this.client.xinfo('CONSUMERS', key, group))
+        : [];
+    return { undelivered: Math.max(0, length - pending), pending, consumers };
+  }
+
+  private async redriveLag(group: string): Promise<GroupLag> {
+    const { undelivered, pending } = await this.redriveStatus(group, false);
+    return { undelivered, pending };
+  }
+
   private trimArgs(): string[] {
     const { maxLen } = this.settings;
     return maxLen === undefined ? [] : ['MAXLEN', '~', String(maxLen)];
@@ -514,6 +669,12 @@ export class RedisStreamsEventLog implements EventLog {
    */
   private async createGroup(group: string, startFrom: StartFrom): Promise<void> {
     const id = startFrom === 'end' ? '$' : '0';
+    // Whatever startFrom says, the group reads every dead letter redriven to it.
+    await this.client
+      .xgroup('CREATE', this.redriveKey(group), group, '0', 'MKSTREAM')
+      .catch((error: unknown) => {
+        if (!messageOf(error).startsWith('BUSYGROUP')) throw error;
+      });
     await Promise.all(
       this.partitionIndexes().map(async (partition) => {
         const key = this.streamKey(partition);
@@ -564,6 +725,25 @@ export class RedisStreamsEventLog implements EventLog {
     };
   }
 
+  /** XREADGROUP of the group's redrive stream. */
+  private async readRedriven(
+    group: string,
+    consumer: string,
+    count: number,
+  ): Promise<StreamEntry[]> {
+    const reply = await this.client.callBuffer('XREADGROUP', [
+      'GROUP',
+      group,
+      consumer,
+      'COUNT',
+      count,
+      'STREAMS',
+      this.redriveKey(group),
+      '>',
+    ]);
+    return parseReadReply(reply).map((raw) => toRedrivenEntry(raw, 1));
+  }
+
   /**
    * XPENDING lists the consumer's own pending ids with their delivery counts; XCLAIM of those
    * ids to the same consumer (min idle 0) returns the entries, counts the delivery again
@@ -572,14 +752,14 @@ export class RedisStreamsEventLog implements EventLog {
    * (counted as `trimmed`).
    */
   private async readOwnPending(
-    partition: number,
+    source: EntrySource,
     group: string,
     consumer: string,
     count: number,
     after: string | undefined,
     counted: boolean,
   ): Promise<ClaimedEntries> {
-    const key = this.streamKey(partition);
+    const key = this.sourceKey(source, group);
     const listed = parsePendingList(
       await this.client.call(
         'XPENDING',
@@ -618,9 +798,9 @@ export class RedisStreamsEventLog implements EventLog {
     );
     const entries = replies
       .flatMap(parseClaimedEntries)
-      .map((raw) => toStreamEntry(partition, raw, deliveries.get(String(raw[0])) ?? 1));
+      .map((raw) => this.entryOf(source, raw, deliveries.get(String(raw[0])) ?? 1));
     const cursor = listed.length === count ? listed[listed.length - 1]!.id : undefined;
-    const trimmed = await this.trimmedOf(key, listed, entries);
+    const trimmed = await this.trimmedOf(source, key, listed, entries);
     return { entries, trimmed, cursor };
   }
 
@@ -629,14 +809,14 @@ export class RedisStreamsEventLog implements EventLog {
    * how many deliveries an entry has had; XPENDING on each claimed id does, in one round trip.
    */
   private async claimIdle(
-    partition: number,
+    source: EntrySource,
     group: string,
     consumer: string,
     minIdleMs: number,
     count: number,
     cursor: string | undefined,
   ): Promise<ClaimedEntries> {
-    const key = this.streamKey(partition);
+    const key = this.sourceKey(source, group);
     const reply = await this.client.callBuffer('XAUTOCLAIM', [
       key,
       group,
@@ -656,7 +836,7 @@ export class RedisStreamsEventLog implements EventLog {
     entries.forEach((raw, index) => {
       const count = deliveries[index];
       // Acknowledged by its previous owner since the claim: nothing left to do.
-      if (count !== undefined) claimed.push(toStreamEntry(partition, raw, count));
+      if (count !== undefined) claimed.push(this.entryOf(source, raw, count));
     });
     return { entries: claimed, trimmed: deleted, cursor: next === '0-0' ? undefined : next };
   }
@@ -667,14 +847,14 @@ export class RedisStreamsEventLog implements EventLog {
    * meanwhile, and counts the delivery.
    */
   private async takeOver(
-    partition: number,
+    source: EntrySource,
     group: string,
     owner: string,
     consumer: string,
     minIdleMs: number,
     count: number,
   ): Promise<RedeliveredEntries> {
-    const key = this.streamKey(partition);
+    const key = this.sourceKey(source, group);
     const listed = parsePendingList(
       await this.client.call('XPENDING', key, group, 'IDLE', minIdleMs, '-', '+', count, owner),
     );
@@ -688,22 +868,24 @@ export class RedisStreamsEventLog implements EventLog {
     ]);
     const deliveries = new Map(listed.map(({ id, deliveries }) => [id, deliveries + 1]));
     const entries = parseClaimedEntries(reply).map((raw) =>
-      toStreamEntry(partition, raw, deliveries.get(raw[0].toString()) ?? 1),
+      this.entryOf(source, raw, deliveries.get(raw[0].toString()) ?? 1),
     );
-    return { entries, trimmed: await this.trimmedOf(key, listed, entries) };
+    return { entries, trimmed: await this.trimmedOf(source, key, listed, entries) };
   }
 
   /**
    * Of the pending ids `listed`, how many XCLAIM did not return because the stream no longer
    * holds them: those before its first entry (trimming takes the oldest; this log never
    * deletes). One that is still there was acknowledged or taken by another consumer meanwhile.
+   * The redrive stream is never trimmed: what is missing there was acknowledged (and removed).
    */
   private async trimmedOf(
+    source: EntrySource,
     key: string,
     listed: readonly { readonly id: string }[],
     claimed: readonly StreamEntry[],
   ): Promise<number> {
-    if (claimed.length === listed.length) return 0;
+    if (source === REDRIVEN || claimed.length === listed.length) return 0;
     const returned = new Set(claimed.map((entry) => entry.id));
     const missing = listed.filter(({ id }) => !returned.has(id));
     const [first] = await this.client.xrange(key, '-', '+', 'COUNT', 1);
@@ -712,12 +894,17 @@ export class RedisStreamsEventLog implements EventLog {
       .length;
   }
 
-  /** Per partition, one script (checks nothing is pending, then XGROUP DELCONSUMER). */
+  /**
+   * Per partition and for the redrive stream, one script (checks nothing is pending, then
+   * XGROUP DELCONSUMER).
+   */
   private async forget(group: string, consumer: string, onlyIfSilent: boolean): Promise<boolean> {
+    const keys = [
+      ...this.partitionIndexes().map((partition) => this.streamKey(partition)),
+      this.redriveKey(group),
+    ];
     const left = await Promise.all(
-      this.partitionIndexes().map((partition) =>
-        this.scripts.feedmeshEventLogLeave(this.streamKey(partition), group, consumer),
-      ),
+      keys.map((key) => this.scripts.feedmeshEventLogLeave(key, group, consumer)),
     );
     if (!left.every((reply) => Number(reply) === 1)) return false;
     await this.scripts.feedmeshEventLogUnbeat(this.beatsKey(group), consumer, onlyIfSilent ? 1 : 0);
@@ -771,6 +958,39 @@ export class RedisStreamsEventLog implements EventLog {
     );
   }
 
+  /** The processed-markers of entries of one partition, unless set: one pipeline, one slot. */
+  private async markAll(
+    group: string,
+    partition: number,
+    entries: readonly StreamEntry[],
+  ): Promise<void> {
+    const pipeline = this.client.pipeline();
+    for (const entry of entries) {
+      pipeline.set(
+        this.markerKey(group, partition, entry.eventId),
+        '1',
+        'PX',
+        this.settings.processedTtlMs,
+        'NX',
+      );
+    }
+    await execOrThrow(pipeline.exec());
+  }
+
+  /** XACK and XDEL of redriven entries in one MULTI: the redrive stream keeps only the rest. */
+  private async acknowledgeRedriven(group: string, entries: readonly StreamEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const key = this.redriveKey(group);
+    const ids = entries.map((entry) => entry.id);
+    await execOrThrow(
+      this.client
+        .multi()
+        .xack(key, group, ...ids)
+        .xdel(key, ...ids)
+        .exec(),
+    );
+  }
+
   /** One XACK of every id: the handler set the markers (`ConsumeSettings.marksProcessed`). */
   private async acknowledgeAll(
     group: string,
@@ -781,7 +1001,17 @@ export class RedisStreamsEventLog implements EventLog {
     await this.client.xack(this.streamKey(partition), group, ...entries.map((entry) => entry.id));
   }
 
+  /**
+   * One MULTI: the marker and the acknowledgement share the partition's hash tag. A redriven
+   * entry's marker is set first, then it is acknowledged in its redrive stream (another hash
+   * tag): a crash between them delivers it again, and the marker settles it as a duplicate.
+   */
   private async settle(group: string, entry: StreamEntry): Promise<void> {
+    if (entry.redriven !== undefined) {
+      await this.markAll(group, entry.partition, [entry]);
+      await this.acknowledgeRedriven(group, [entry]);
+      return;
+    }
     await execOrThrow(
       this.client
         .multi()
@@ -798,8 +1028,9 @@ export class RedisStreamsEventLog implements EventLog {
   }
 
   /**
-   * The dead-letter stream has its own hash tag, so the copy and the acknowledgement are two
-   * commands: a crash between them dead-letters the entry twice, never loses it.
+   * The dead-letter stream has its own hash tag, so the copy and the acknowledgement of a
+   * partition's entry are two commands: a crash between them dead-letters the entry twice,
+   * never loses it. A redriven entry's are one MULTI.
    */
   private async deadLetter(
     group: string,
@@ -807,10 +1038,7 @@ export class RedisStreamsEventLog implements EventLog {
     entry: StreamEntry,
     error: string,
   ): Promise<void> {
-    await this.client.xadd(
-      this.deadLetterKey(group),
-      ...this.trimArgs(),
-      '*',
+    const fields = [
       'event_id',
       entry.eventId,
       'event',
@@ -818,14 +1046,30 @@ export class RedisStreamsEventLog implements EventLog {
       'partition',
       String(entry.partition),
       'entry_id',
-      entry.id,
+      entry.redriven?.entryId ?? entry.id,
       'consumer',
       consumer,
       'deliveries',
       String(entry.deliveries),
       'error',
       error,
-    );
+      'redrives',
+      String(entry.redriven?.redrives ?? 0),
+    ];
+    if (entry.redriven !== undefined) {
+      // The redrive stream shares the dead-letter stream's hash tag: one MULTI.
+      const key = this.redriveKey(group);
+      await execOrThrow(
+        this.client
+          .multi()
+          .xadd(this.deadLetterKey(group), ...this.trimArgs(), '*', ...fields)
+          .xack(key, group, entry.id)
+          .xdel(key, entry.id)
+          .exec(),
+      );
+      return;
+    }
+    await this.client.xadd(this.deadLetterKey(group), ...this.trimArgs(), '*', ...fields);
     await this.client.xack(this.streamKey(entry.partition), group, entry.id);
   }
 
@@ -1021,6 +1265,54 @@ end
 return redis.call('ZREM', KEYS[1], ARGV[1])
 `;
 
+/**
+ * KEYS: the group's dead-letter stream, its redrive stream. ARGV: the group, then `ids` and
+ * the dead letters' ids, or `upto`, an id and a count (the oldest `count` up to that id).
+ * Moves those dead letters to the redrive stream (all their fields, `redrives` one more) and
+ * deletes them from the dead-letter stream, creating the group's consumer group there first
+ * if need be. With `ids`, all or none: when one is not a dead letter (any more), nothing
+ * moves. Returns `{1, moved entries}`, or `{0, the ids it did not find}`.
+ */
+const REDRIVE = `
+local ok, failure = pcall(redis.call, 'XGROUP', 'CREATE', KEYS[2], ARGV[1], '0', 'MKSTREAM')
+if not ok then
+  local message = type(failure) == 'table' and failure.err or tostring(failure)
+  if not string.find(message, 'BUSYGROUP', 1, true) then return redis.error_reply(message) end
+end
+local entries = {}
+if ARGV[2] == 'ids' then
+  local missing = {}
+  for i = 3, #ARGV do
+    -- A malformed id is an unknown one.
+    local found, reply = pcall(redis.call, 'XRANGE', KEYS[1], ARGV[i], ARGV[i])
+    if found and reply[1] then entries[#entries + 1] = reply[1]
+    else missing[#missing + 1] = ARGV[i] end
+  end
+  if #missing > 0 then return { 0, missing } end
+else
+  entries = redis.call('XRANGE', KEYS[1], '-', ARGV[3], 'COUNT', ARGV[4])
+end
+for _, entry in ipairs(entries) do
+  local fields, copy, redrives = entry[2], {}, 0
+  for i = 1, #fields, 2 do
+    if fields[i] == 'redrives' then
+      redrives = tonumber(fields[i + 1]) or 0
+    else
+      copy[#copy + 1] = fields[i]
+      copy[#copy + 1] = fields[i + 1]
+    end
+  end
+  copy[#copy + 1] = 'redrives'
+  copy[#copy + 1] = tostring(redrives + 1)
+  redis.call('XADD', KEYS[2], '*', unpack(copy))
+  redis.call('XDEL', KEYS[1], entry[1])
+end
+return { 1, entries }
+`;
+
+/** Dead letters one REDRIVE script moves at most, for `all`: a script blocks Redis meanwhile. */
+const REDRIVE_CHUNK = 500;
+
 /** A group's heartbeats outlive the last beat by a day, then go. */
 const BEATS_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -1040,6 +1332,12 @@ interface LogScripts {
     group: string,
     consumer: string,
     count: number,
+  ): Promise<unknown>;
+  feedmeshEventLogRedriveBuffer(
+    deadKey: string,
+    redriveKey: string,
+    group: string,
+    ...args: (string | number)[]
   ): Promise<unknown>;
 }
 
@@ -1078,10 +1376,27 @@ function toStreamEntry(partition: number, [id, fields]: RawEntry, deliveries: nu
   };
 }
 
-function toDeadLetter(fields: Map<string, Buffer>): DeadLetter {
+/** A redriven dead letter, from the fields REDRIVE copied to the redrive stream. */
+function toRedrivenEntry([id, fields]: RawEntry, deliveries: number): StreamEntry {
+  const byName = fieldsOf(fields);
+  const text = (name: string): string => byName.get(name)?.toString() ?? '';
+  const bytes = byName.get('event') ?? Buffer.alloc(0);
+  return {
+    partition: Number(text('partition')),
+    id: id.toString(),
+    eventId: text('event_id'),
+    bytes,
+    event: decodeEvent(bytes),
+    deliveries,
+    redriven: { entryId: text('entry_id'), redrives: Number(text('redrives')) || 1 },
+  };
+}
+
+function toDeadLetter(id: string, fields: Map<string, Buffer>): DeadLetter {
   const text = (name: string): string => fields.get(name)?.toString() ?? '';
   const bytes = fields.get('event');
   return {
+    id,
     eventId: text('event_id'),
     event: bytes === undefined ? undefined : decodeEvent(bytes),
     partition: Number(text('partition')),
@@ -1089,6 +1404,8 @@ function toDeadLetter(fields: Map<string, Buffer>): DeadLetter {
     consumer: text('consumer'),
     deliveries: Number(text('deliveries')),
     error: text('error'),
+    // Dead letters written before redrives existed have none.
+    redrives: Number(text('redrives')) || 0,
   };
 }
 

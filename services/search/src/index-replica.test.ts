@@ -228,7 +228,9 @@ class StallingLog implements EventLog {
   handledUpTo: EventLog['handledUpTo'] = (group, mark) => this.log.handledUpTo(group, mark);
   groups: EventLog['groups'] = () => this.log.groups();
   consumers: EventLog['consumers'] = () => this.log.consumers();
-  deadLetters: EventLog['deadLetters'] = (group, limit) => this.log.deadLetters(group, limit);
+  deadLetters: EventLog['deadLetters'] = (group, page) => this.log.deadLetters(group, page);
+  redriveDeadLetters: EventLog['redriveDeadLetters'] = (group, selection) =>
+    this.log.redriveDeadLetters(group, selection);
   isProcessed: EventLog['isProcessed'] = (group, event) => this.log.isProcessed(group, event);
   markProcessed: EventLog['markProcessed'] = (group, event) => this.log.markProcessed(group, event);
   history: EventLog['history'] = () => this.log.history();
