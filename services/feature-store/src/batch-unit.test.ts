@@ -268,6 +268,58 @@ describe('RedisFeatureStore batch units: a batch lands whole with its markers (a
     });
   });
 
+  describe('a post created again by an earlier PostCreated (the earliest wins)', () => {
+    // p1 was created by e03 at T0 + 2 s on b1; these are earlier, on other blogs and tags.
+    const earlier = postCreated('r1', T0 + 1_000, { postId: 'p1', blogId: 'b2', tags: ['x'] });
+    const between = postCreated('r2', T0 + 1_500, { postId: 'p1', blogId: 'b1', tags: ['y'] });
+    const like = engaged('r3', T0 + 16 * HOUR, 'u3', 'p1', Kind.ENGAGEMENT_KIND_LIKE);
+    const USERS = [...SAMPLE_USERS, 'u3'];
+
+    it('refuses a replacement whose meta another consumer replaced meanwhile, then keeps the earliest', async () => {
+      const base = sampleWorld();
+      await applyInBatches(store, base, 50, markersUnder(prefix));
+      const intercepted = new InterceptedStore(store, async (attempt) => {
+        if (attempt === 1) {
+          const other = new FeatureMaterializer(store, markersUnder(prefix));
+          assert.deepEqual(await other.applyBatch([earlier]), []);
+        }
+      });
+      const materializer = new FeatureMaterializer(intercepted, markersUnder(prefix));
+      assert.deepEqual(await materializer.applyBatch([between, like]), []);
+      // Planned to replace e03's meta, refused (r1's is stored), then planned again: r2 lost.
+      assert.deepEqual(intercepted.parts, [
+        ['r2', 'r3'],
+        ['r2', 'r3'],
+      ]);
+      assert.equal(intercepted.refused, 1);
+      assertSameSnapshot(
+        await snapshotOf(store, USERS, SAMPLE_POSTS, SAMPLE_NOW),
+        await expectedAfter([...base, earlier, between, like], SAMPLE_POSTS, USERS),
+      );
+    });
+
+    it('is followed by the next batch, which plans on the meta it leaves', async () => {
+      const base = sampleWorld();
+      await applyInBatches(store, base, 50, markersUnder(prefix));
+      const intercepted = new InterceptedStore(store, async () => undefined);
+      const materializer = new FeatureMaterializer(intercepted, {
+        ...markersUnder(prefix),
+        unitPartEvents: 1,
+      });
+      const [a, b] = [[earlier], [like, between]];
+      const applied = await Promise.all([
+        materializer.applyBatch(a, deliveredTo(a)),
+        materializer.applyBatch(b, deliveredTo(b)),
+      ]);
+      assert.deepEqual(applied, [[], []]);
+      assert.equal(intercepted.refused, 0);
+      assertSameSnapshot(
+        await snapshotOf(store, USERS, SAMPLE_POSTS, SAMPLE_NOW),
+        await expectedAfter([...base, ...a, ...b], SAMPLE_POSTS, USERS),
+      );
+    });
+  });
+
   it('replays the log twice through Redis Streams with the log’s own markers, the second pass all duplicates', async () => {
     const log = new RedisStreamsEventLog({
       client: redis,

@@ -42,7 +42,7 @@ export const featureStoreConfigShape = {
    * 17,300 events/s with two against 19,200 with one). Replicas of the service add theirs.
    */
   FEATURE_STORE_CONSUMERS: env.int(1, 1, 16),
-  /** Post metas (blog, tags) remembered in process: they never change once stored. */
+  /** Post metas (blog, tags) remembered in process (see `PostMetaCache` for when one changes). */
   FEATURE_STORE_META_CACHE: env.int(200_000, 0, 10_000_000),
   /**
    * How long an entity remembers the events it counted, so a batch written but not

@@ -597,3 +597,60 @@ describe('FeatureMaterializer: a reblog liked while another consumer creates it'
     assert.deepEqual([...sets.engaged].sort(), ['R', 'X']);
   });
 });
+
+for (const { name, open } of REBLOG_STORES) {
+  describe(`FeatureMaterializer: a post created again while another consumer creates it (${name})`, () => {
+    // P created on b2 by W; another consumer stores S (on b3) between W's prefetch and its
+    // write; in two cases C (on b1) had created P before. The earliest of them wins, and each
+    // blog counts P only if its creation did: as if the three had come one at a time.
+    const setting = [
+      blogCreated('s1', T0, 'b1'),
+      blogCreated('s2', T0 + 1, 'b2'),
+      blogCreated('s3', T0 + 2, 'b3'),
+      postCreated('s4', T0 + 10, { postId: 'q1', blogId: 'b1' }),
+      postCreated('s5', T0 + 11, { postId: 'q2', blogId: 'b2' }),
+      postCreated('s6', T0 + 12, { postId: 'q3', blogId: 'b3' }),
+    ];
+    const created = (id: string, at: number, blogId: string) =>
+      postCreated(id, T0 + at, { postId: 'P', blogId, tags: [blogId], text: id });
+    const C = created('x-c', 3_000, 'b1');
+    const W = created('x-w', 1_000, 'b2');
+    const cases = [
+      {
+        title: 'an earlier one, P unknown before',
+        before: [],
+        meanwhile: created('x-s', 500, 'b3'),
+      },
+      {
+        title: 'a later one, P unknown before',
+        before: [],
+        meanwhile: created('x-s', 2_000, 'b3'),
+      },
+      { title: 'a later one replacing C', before: [C], meanwhile: created('x-s', 2_000, 'b3') },
+      { title: 'an earlier one replacing C', before: [C], meanwhile: created('x-s', 500, 'b3') },
+    ];
+    const NOW_P = T0 + HOUR;
+    const served = (store: FeatureStore) =>
+      snapshotOf(store, ['u1'], ['P', 'q1', 'q2', 'q3'], NOW_P);
+
+    for (const { title, before, meanwhile } of cases) {
+      it(`counts P for the earliest creation's blog alone when the other stores ${title}`, async () => {
+        const fixture = open();
+        try {
+          const { store, options } = fixture;
+          const materializer = new FeatureMaterializer(store, options);
+          for (const event of [...setting, ...before]) await materializer.apply(event);
+          const raced = new RacedStore(store, async () => {
+            await new FeatureMaterializer(store, options).apply(meanwhile);
+          });
+          await new FeatureMaterializer(raced, options).apply(W);
+          const expected = new InMemoryFeatureStore(limits);
+          await applyAll(expected, [...setting, ...before, meanwhile, W]);
+          assertSameSnapshot(await served(store), await served(expected));
+        } finally {
+          await fixture.dispose();
+        }
+      });
+    }
+  });
+}

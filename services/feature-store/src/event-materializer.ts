@@ -9,12 +9,15 @@ import {
   type FeatureStore,
   type ParkedEngagement,
   type PostMeta,
+  type PostWritten,
   type Prefetched,
   type RelationRead,
+  type StoredCreation,
   type WriteOutcome,
 } from './feature-store.js';
+import { createdBefore, creationOutcome } from './post-meta.js';
 import { relationOutcome } from './relation-rules.js';
-import { addedAbove } from './state-delta.js';
+import { addedAbove, EntityDelta } from './state-delta.js';
 import { LAYOUTS } from './state-layout.js';
 import {
   ENGAGEMENT_RULES,
@@ -232,8 +235,8 @@ class BatchLink {
 interface ChainTail {
   /** The token its last write leaves when it lands (and every write before it did). */
   readonly token: string;
-  /** The posts it creates. */
-  readonly metas: ReadonlyMap<string, PostMeta>;
+  /** The posts it creates, or whose meta it replaces: the creation it leaves stored. */
+  readonly creations: ReadonlyMap<string, StoredCreation>;
   /** Per part, in order: the engagements it parks, by post. */
   readonly parks: readonly ReadonlyMap<string, readonly ParkedEngagement[]>[];
   /** By relation key: the score it leaves (NaN: none). */
@@ -250,11 +253,21 @@ interface Following {
 /** One batch's materialization: prefetch, plan, write, correct. */
 class BatchMaterialization {
   private builder = new WritePlanBuilder();
-  /** Metas the batch knows: prefetched, or created by a PostCreated in it. */
+  /** Metas the batch knows: prefetched, or created (or replaced) by a PostCreated in it. */
   private readonly metas = new Map<string, PostMeta>();
-  /** Posts whose PostCreated this batch expects to store the meta of, with when. */
-  private readonly creating = new Map<string, { meta: PostMeta; atMs: number; eventId: string }>();
-  /** Posts of `creating` a write planned so far stores the meta of. */
+  /** Posts without a meta whose earliest PostCreated in this batch creates them. */
+  private readonly creating = new Map<string, Fact<'post_created'>>();
+  /**
+   * Posts whose stored meta came from a later PostCreated than one in this batch: the
+   * earliest in the batch replaces it (see `Creation`), with the creation it replaces.
+   */
+  private readonly replacing = new Map<
+    string,
+    { readonly fact: Fact<'post_created'>; readonly replaced: StoredCreation }
+  >();
+  /** By post created in the batch: the creation stored, as the prefetch (or followed batch) left it. */
+  private readonly stored = new Map<string, StoredCreation>();
+  /** Posts of `creating` or `replacing` a write planned so far stores the meta of. */
   private readonly created = new Set<string>();
   /** Following another batch's writes: the token its last one leaves (see `BatchLink`). */
   private landedBefore: string | undefined;
@@ -362,7 +375,7 @@ class BatchMaterialization {
             leaves !== undefined
               ? {
                   token: leaves,
-                  metas: new Map([...this.creating].map(([postId, { meta }]) => [postId, meta])),
+                  creations: this.creationsLeft(),
                   parks,
                   relations: new Map(
                     [...this.relations].map(([key, { predicted }]) => [key, predicted]),
@@ -384,6 +397,16 @@ class BatchMaterialization {
       await this.correct(landed.outcome, landed.builder, landed.followerChanges);
     }
     return [];
+  }
+
+  /** The creations this batch's writes leave stored, for the batch that follows them. */
+  private creationsLeft(): Map<string, StoredCreation> {
+    const left = new Map<string, StoredCreation>();
+    const facts = [...this.creating.values(), ...[...this.replacing.values()].map((r) => r.fact)];
+    for (const { postId, meta, atMs, eventId } of facts) {
+      left.set(postId, { meta, creator: { atMs, eventId } });
+    }
+    return left;
   }
 
   /** The relations a part reads, each with the score the parts before it leave. */
@@ -450,6 +473,8 @@ class BatchMaterialization {
   private async prefetch(unit?: BatchUnit, following?: Following): Promise<Prefetched | undefined> {
     this.metas.clear();
     this.creating.clear();
+    this.replacing.clear();
+    this.stored.clear();
     this.relations.clear();
     const created = [...new Set(this.of('post_created').map((fact) => fact.postId))];
     const engaged = this.of('engagement').map((fact) => fact.postId);
@@ -467,6 +492,7 @@ class BatchMaterialization {
       // cheaper than a round trip to learn which posts those are.
       parked: created,
       relations,
+      creations: created,
       ...(this.deliveredBefore ? { joined: created } : {}),
     });
     // Following another batch's writes: planned on what they leave, where the prefetch (sent
@@ -475,20 +501,36 @@ class BatchMaterialization {
     if (following !== undefined && tail === undefined) return undefined;
     this.landedBefore = tail?.token;
     for (const [postId, meta] of prefetched.metas) this.metas.set(postId, meta);
-    for (const [postId, meta] of tail?.metas ?? [])
-      if (!this.metas.has(postId)) this.metas.set(postId, meta);
+    for (const [postId, creation] of prefetched.creations) this.stored.set(postId, creation);
+    // What the followed batch leaves stored, which its writes may not have when this read.
+    for (const [postId, creation] of tail?.creations ?? []) {
+      this.metas.set(postId, creation.meta);
+      this.stored.set(postId, creation);
+    }
     [...relationKeys.keys()].forEach((key, i) => {
       const left = tail?.relations.get(key);
       const score =
         left === undefined ? prefetched.relationScores[i] : Number.isNaN(left) ? undefined : left;
       this.relations.set(key, { score, predicted: score ?? Number.NaN });
     });
-    // The first PostCreated of a post without a stored meta creates it; its meta serves
-    // every engagement of the batch, wherever it sits in the batch.
-    for (const { postId, meta, atMs, eventId } of this.of('post_created')) {
-      if (this.metas.has(postId)) continue;
-      this.metas.set(postId, meta);
-      this.creating.set(postId, { meta, atMs, eventId });
+    // The earliest PostCreated of a post in the batch (see `Creation`) creates it when it has
+    // no meta, or replaces a meta of a later one; its meta serves every engagement of the
+    // batch, wherever it sits in the batch. The others change nothing.
+    const earliest = new Map<string, Fact<'post_created'>>();
+    for (const fact of this.of('post_created')) {
+      const known = earliest.get(fact.postId);
+      if (known === undefined || createdBefore(fact, known)) earliest.set(fact.postId, fact);
+    }
+    for (const [postId, fact] of earliest) {
+      const stored = this.stored.get(postId);
+      if (!this.metas.has(postId)) {
+        this.creating.set(postId, fact);
+      } else if (stored !== undefined && creationOutcome(stored, fact) === 'replace') {
+        this.replacing.set(postId, { fact, replaced: stored });
+      } else {
+        continue;
+      }
+      this.metas.set(postId, fact.meta);
     }
     if (tail === undefined) return prefetched;
     // What the followed batch's parts sent after the prefetch park with posts this one creates.
@@ -513,31 +555,35 @@ class BatchMaterialization {
     builder.countingFor(undefined);
     switch (fact.kind) {
       case 'post_created': {
-        const { postId, atMs, meta } = fact;
-        const post = builder.post(postId);
-        post.delta
-          .mergeAttribute('created_at', atMs)
-          .mergeAttribute('tag_count', meta.tags.length)
-          .mergeAttribute('text_length', fact.textLength)
-          .mergeAttribute('link_count', fact.linkCount)
-          .mergeAttribute('spam_score', fact.spamScore)
-          .mergeAttribute('is_reblog', meta.reblogOf === '' ? 0 : 1);
-        const creation = this.creating.get(postId);
+        const { postId } = fact;
+        const replacement = this.replacing.get(postId);
+        const creation = this.creating.get(postId) ?? replacement?.fact;
         if (creation === undefined) {
           this.creationAgain(fact, prefetched);
           return;
         }
+        // The batch's earliest PostCreated of the post is planned where its first one sits.
         if (this.created.has(postId)) return;
         this.created.add(postId);
-        post.create = {
-          meta: creation.meta,
+        const { meta, atMs, eventId } = creation;
+        builder.post(postId).create = {
+          meta,
           parkedRead: prefetched.parked.get(postId)?.length ?? 0,
-          eventId: fact.eventId,
+          eventId,
+          creator: { atMs, eventId },
+          attributes: creationAttributes(creation),
+          ...(replacement === undefined ? {} : { replacing: replacement.replaced }),
         };
-        // Only the write that stores the meta counts the post for its blog: a PostCreated
-        // published twice must not count it twice.
+        if (replacement !== undefined) {
+          // The replaced creation may itself be a write cut short, delivered again here.
+          const { creator } = replacement.replaced;
+          if (creator !== undefined) this.creationAgain({ postId, ...creator }, prefetched);
+        }
+        // Only the write that stores the meta counts the post for its blog (and uncounts it
+        // for the blog of the creation it replaces): a PostCreated published twice must not
+        // count it twice.
         const parked = prefetched.parked.get(postId) ?? [];
-        countCreation(builder, fact.eventId, creation.meta, creation.atMs, parked);
+        countCreation(builder, eventId, meta, atMs, parked, replacement?.replaced);
         return;
       }
       case 'post_deleted':
@@ -624,16 +670,21 @@ class BatchMaterialization {
   }
 
   /**
-   * A PostCreated delivered again whose first delivery created the post: that write may have
-   * been cut short (a crash between its calls), so what the creation counts elsewhere (the
-   * blog's posts, the parked engagements' joins) is counted again, where the markers say it
-   * is missing. Only for the PostCreated that created the post, as the post keeps it.
+   * A PostCreated delivered again whose first delivery created the post (or replaced its
+   * meta): that write may have been cut short (a crash between its calls), so what the
+   * creation counts elsewhere (the blog's posts, the parked engagements' joins, the replaced
+   * creation's blog) is counted again, where the markers say it is missing. Only for the
+   * PostCreated that created the post, as the post keeps it.
    */
-  private creationAgain(fact: Fact<'post_created'>, prefetched: Prefetched): void {
-    const joined = prefetched.joined.get(fact.postId);
-    const meta = this.metas.get(fact.postId);
-    if (joined?.creator !== fact.eventId || meta === undefined) return;
-    countCreation(this.builder, fact.eventId, meta, fact.atMs, joined.engagements);
+  private creationAgain(
+    { postId, eventId, atMs }: { postId: string; eventId: string; atMs: number },
+    prefetched: Prefetched,
+  ): void {
+    const joined = prefetched.joined.get(postId);
+    const stored = this.stored.get(postId);
+    if (joined?.creator !== eventId || stored === undefined) return;
+    if (stored.creator !== undefined && stored.creator.eventId !== eventId) return;
+    countCreation(this.builder, eventId, stored.meta, atMs, joined.engagements, joined.replaced);
   }
 
   /** Every event of a user marks them active (and known) at its time. */
@@ -656,11 +707,12 @@ class BatchMaterialization {
     const written = (entity: 'user' | 'post' | 'blog', id: string) =>
       !outcome.unwritten.has(countedKey(entity, id));
     const corrections = new WritePlanBuilder();
+    const blogWritten = (blogId: string) => written('blog', blogId);
     for (const [postId, written] of outcome.posts) {
-      const creation = this.creating.get(postId);
-      if (creation !== undefined && written.created === false) {
-        // Another delivery stored the meta first: it counted the post for the blog.
-        corrections.blog(creation.meta.blogId).addSignal('post', -1, creation.atMs);
+      const replacement = this.replacing.get(postId);
+      const creation = this.creating.get(postId) ?? replacement?.fact;
+      if (creation !== undefined && written.created !== undefined) {
+        correctCreation(corrections, creation, replacement?.replaced, written, blogWritten);
       }
       if (creation !== undefined) {
         for (const engagement of written.parkedSince) {
@@ -794,18 +846,78 @@ function join(
   builder.countingFor(counting);
 }
 
-/** A post's creation: the post counted for its blog, and each engagement parked with it joined. */
+/**
+ * A post's creation: the post counted for its blog (and no longer for the blog of the
+ * creation it replaces, if any), and each engagement parked with it joined.
+ */
 function countCreation(
   builder: WritePlanBuilder,
   eventId: string,
   meta: PostMeta,
   atMs: number,
   parked: readonly ParkedEngagement[],
+  replaced?: StoredCreation,
 ): void {
   builder.countingFor(eventId);
   builder.blog(meta.blogId).addSignal('post', 1, atMs);
+  if (replaced?.creator !== undefined) {
+    builder.blog(replaced.meta.blogId).addSignal('post', -1, replaced.creator.atMs);
+  }
   builder.countingFor(undefined);
   for (const engagement of parked) joinParked(builder, engagement, meta);
+}
+
+/** What a PostCreated's creation writes into the post's state, with its meta and only then. */
+function creationAttributes(fact: Fact<'post_created'>): EntityDelta<'post'> {
+  const { atMs, meta } = fact;
+  return new EntityDelta(LAYOUTS.post)
+    .mergeAttribute('created_at', atMs)
+    .mergeAttribute('tag_count', meta.tags.length)
+    .mergeAttribute('text_length', fact.textLength)
+    .mergeAttribute('link_count', fact.linkCount)
+    .mergeAttribute('spam_score', fact.spamScore)
+    .mergeAttribute('is_reblog', meta.reblogOf === '' ? 0 : 1);
+}
+
+/**
+ * Makes up for a creation whose write found another creation stored than the plan did
+ * (another consumer created the post, or replaced its meta, between the prefetch and the
+ * write): the blogs' post counts end where they would had the plan known. The plan counted
+ * the post for its creation's blog and uncounted it for the one it meant to replace
+ * (`planned`); the write replaced what it found (`created`), or kept it.
+ */
+function correctCreation(
+  corrections: WritePlanBuilder,
+  creation: Fact<'post_created'>,
+  planned: StoredCreation | undefined,
+  { created, found }: PostWritten,
+  blogWritten: (blogId: string) => boolean,
+): void {
+  // Another delivery of the same PostCreated: the blogs' markers counted it once.
+  if (sameCreator(found, creation)) return;
+  if (created === true && sameCreator(found, planned?.creator)) return;
+  // A blog write refused (another delivery counted it first) is planned again, whole.
+  if (!blogWritten(creation.meta.blogId)) return;
+  if (planned !== undefined && !blogWritten(planned.meta.blogId)) return;
+  const count = (made: StoredCreation | undefined, weight: number) => {
+    if (made?.creator !== undefined) {
+      corrections.blog(made.meta.blogId).addSignal('post', weight, made.creator.atMs);
+    }
+  };
+  count(planned, 1);
+  if (created === true) count(found, -1);
+  else count({ meta: creation.meta, creator: creation }, -1);
+}
+
+/** Whether a stored creation came from `creator` (both none counts as the same). */
+function sameCreator(
+  stored: StoredCreation | undefined,
+  creator: { readonly atMs: number; readonly eventId: string } | undefined,
+): boolean {
+  if (stored?.creator === undefined || creator === undefined) {
+    return stored?.creator === undefined && creator === undefined;
+  }
+  return stored.creator.atMs === creator.atMs && stored.creator.eventId === creator.eventId;
 }
 
 /**

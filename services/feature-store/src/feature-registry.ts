@@ -40,8 +40,9 @@ export type SignalOf<E extends EntityKind> = (typeof SIGNALS)[E][number];
 /**
  * How a stored attribute merges a new value, so that any delivery order ends in the same state:
  * `max`/`min` keep the extreme, `add` sums deltas (stopping at its `floor`, if it has one: see
- * there), `set` is for values written by exactly one event (a post's creation), where order
- * cannot matter.
+ * there), `set` is for what a post's creation writes: only the winning PostCreated's (the
+ * earliest, see `Creation` in post-meta.ts) and only with its meta, in the same atomic write,
+ * so order cannot matter.
  */
 export type Merge = 'max' | 'min' | 'add' | 'set';
 

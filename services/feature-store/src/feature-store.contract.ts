@@ -124,10 +124,82 @@ export function featureStoreContract(name: string, open: OpenStore): void {
       const again = await write({
         posts: [postWrite('p1', { create: { meta: other, parkedRead: 0 } })],
       });
-      assert.deepEqual(again.posts.get('p1'), { created: false, parkedSince: [] });
+      assert.deepEqual(again.posts.get('p1'), {
+        created: false,
+        found: { meta: META, creator: undefined },
+        parkedSince: [],
+      });
       assert.deepEqual((await store.readCandidates(undefined, ['p1'])).posts.get('p1')?.meta, META);
       const { metas } = await store.prefetch({ metas: ['p1', 'p9'], parked: [], relations: [] });
       assert.deepEqual([...metas], [['p1', META]]);
+    });
+
+    it('keeps the earliest creation of a post, with its attributes: replaces a later one, and says what it found', async () => {
+      const later = { atMs: T0 + 5, eventId: 'a1' };
+      const earliest = { atMs: T0 + 1, eventId: 'z9' };
+      // At the same time the smaller id wins, by its bytes: 'B' (0x42) before 'a' (0x61).
+      const tied = { atMs: T0 + 1, eventId: 'B1' };
+      const other = { blogId: 'b2', tags: ['dogs'], reblogOf: 'p0' };
+      const create = (meta: PostMeta, creator: typeof later, tagCount: number) =>
+        write({
+          posts: [
+            postWrite('p1', {
+              create: {
+                meta,
+                parkedRead: 0,
+                eventId: creator.eventId,
+                creator,
+                attributes: deltaOf('post', (d) => d.mergeAttribute('tag_count', tagCount)),
+              },
+            }),
+          ],
+        });
+      const served = async () => {
+        const post = (await store.readCandidates(undefined, ['p1'])).posts.get('p1');
+        return {
+          meta: post?.meta,
+          tagCount: post?.state?.[LAYOUTS.post.attribute('tag_count').cell],
+        };
+      };
+
+      assert.deepEqual((await create(other, later, 1)).posts.get('p1'), {
+        created: true,
+        parkedSince: [],
+      });
+      assert.deepEqual((await create(META, earliest, 2)).posts.get('p1'), {
+        created: true,
+        found: { meta: other, creator: later },
+        replaced: true,
+        parkedSince: [],
+      });
+      assert.deepEqual(await served(), { meta: META, tagCount: 2 });
+      assert.deepEqual((await create(other, later, 1)).posts.get('p1'), {
+        created: false,
+        found: { meta: META, creator: earliest },
+        parkedSince: [],
+      });
+      assert.deepEqual(await served(), { meta: META, tagCount: 2 });
+      assert.deepEqual((await create(other, tied, 3)).posts.get('p1'), {
+        created: true,
+        found: { meta: META, creator: earliest },
+        replaced: true,
+        parkedSince: [],
+      });
+      assert.deepEqual(await served(), { meta: other, tagCount: 3 });
+      const { creations, joined } = await store.prefetch({
+        metas: [],
+        parked: [],
+        relations: [],
+        creations: ['p1', 'p9'],
+        joined: ['p1'],
+      });
+      assert.deepEqual([...creations], [['p1', { meta: other, creator: tied }]]);
+      // For a delivery of it again: what it replaced, whose blog no longer counts the post.
+      assert.deepEqual(joined.get('p1'), {
+        creator: 'B1',
+        engagements: [],
+        replaced: { meta: META, creator: earliest },
+      });
     });
 
     it('parks engagements until the post is created, handing back those parked since the read', async () => {

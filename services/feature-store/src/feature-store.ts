@@ -1,8 +1,8 @@
 import type { AttributeOf, Relation, UserSet } from './feature-registry.js';
 
-export type { PostMeta, StoredPost } from './post-meta.js';
+export type { Creation, PostMeta, StoredCreation, StoredPost } from './post-meta.js';
 import type { PostBatch } from './post-batch.js';
-import type { PostMeta } from './post-meta.js';
+import type { Creation, PostMeta, StoredCreation } from './post-meta.js';
 import type { EntityDelta } from './state-delta.js';
 
 /**
@@ -82,12 +82,22 @@ export interface PrefetchRequest {
   readonly counted?: readonly CountedCheck[];
   /** Posts whose creation this batch may be delivering again: what their creation joined. */
   readonly joined?: readonly string[];
+  /**
+   * Posts created in the batch: their stored meta with its creator, read from the store even
+   * where the meta is known (a PostCreated earlier than the creator replaces it).
+   */
+  readonly creations?: readonly string[];
 }
 
-/** What a post's creation joined: its PostCreated's id, and the engagements parked till then. */
+/**
+ * What a post's creation joined: its PostCreated's id, and the engagements parked till then;
+ * or, for a creation that replaced a later one (see `Creation`), what it replaced.
+ */
 export interface JoinedAtCreation {
   readonly creator: string;
   readonly engagements: readonly ParkedEngagement[];
+  /** The creation this one replaced: its blog counted the post, and no longer does. */
+  readonly replaced?: StoredCreation;
 }
 
 export interface Prefetched {
@@ -106,21 +116,37 @@ export interface Prefetched {
   readonly relationChanges: readonly (number | undefined)[];
   /** By post of `joined` that was created (within the parked engagements' time to live). */
   readonly joined: ReadonlyMap<string, JoinedAtCreation>;
+  /** By post of `creations` that has a meta: the meta and its creator. */
+  readonly creations: ReadonlyMap<string, StoredCreation>;
 }
 
 export interface PostWrite extends EntityWrite {
   readonly postId: string;
   readonly delta: EntityDelta<'post'>;
   /**
-   * Stores `meta` unless the post has one. The engagements parked with the post are handed
-   * back: the first `parkedRead` (which the prefetch returned, and the batch joins itself) are
-   * dropped, any parked since are returned in the outcome.
+   * Stores `meta` unless the post has one, or has one of a later creator (see `Creation`),
+   * which it replaces; `attributes` are written with it, and only then (also when the stored
+   * creator is this one). The engagements parked with the post are handed back: the first
+   * `parkedRead` (which the prefetch returned, and the batch joins itself) are dropped, any
+   * parked since are returned in the outcome.
    */
   readonly create?: {
     readonly meta: PostMeta;
     readonly parkedRead: number;
     /** The PostCreated's: kept with the engagements it joins, for a delivery of it again. */
     readonly eventId?: string;
+    /**
+     * The PostCreated's time and id (`eventId` the same): without it the meta is stored
+     * only where there is none, and replaces nothing.
+     */
+    readonly creator?: Creation;
+    /** What the creation sets (`created_at`, `tag_count`, ...): written only with its meta. */
+    readonly attributes?: EntityDelta<'post'>;
+    /**
+     * The stored creation the plan found and replaces: a batch unit's write lands only while
+     * it is still the one stored.
+     */
+    readonly replacing?: StoredCreation;
   };
   /** Parked with the post unless it has a meta, which the outcome then returns. */
   readonly park: readonly ParkedEngagement[];
@@ -157,8 +183,15 @@ export interface WritePlan {
 }
 
 export interface PostWritten {
-  /** For a write with `create`: whether it stored the meta (false: the post had one). */
+  /**
+   * For a write with `create`: whether it stored the meta (false: the post had one of an
+   * earlier or the same creator, or of none).
+   */
   readonly created?: boolean;
+  /** For a write with `create`, when the post had a meta: that meta and its creator. */
+  readonly found?: StoredCreation;
+  /** Set when the write replaced the post's meta (`found`) with its creation's. */
+  readonly replaced?: true;
   /** Engagements parked after the prefetch read them, handed back by the creation. */
   readonly parkedSince: readonly ParkedEngagement[];
   /** For a write with `park`: the post's meta when it had one, so nothing was parked. */

@@ -20,6 +20,7 @@ import {
   type ParkedEngagement,
   type PostMeta,
   type PostWritten,
+  type StoredCreation,
   type Prefetched,
   type PrefetchRequest,
   type StoreLimits,
@@ -29,6 +30,7 @@ import {
   type WritePlan,
 } from './feature-store.js';
 import { postBatchOf, SlotAssigner } from './post-batch.js';
+import { creationOutcome } from './post-meta.js';
 import { relationOutcome } from './relation-rules.js';
 import { ScoredSet } from './scored-set.js';
 import { applyDelta, type EntityDelta } from './state-delta.js';
@@ -58,7 +60,7 @@ const markerOf = (entity: CountingEntity, id: string, eventId: string) =>
  */
 export class InMemoryFeatureStore implements FeatureStore {
   private readonly states: { readonly [E in EntityKind]: ExpiringMap<string, Float64Array> };
-  private readonly postMetas: ExpiringMap<string, PostMeta>;
+  private readonly postMetas: ExpiringMap<string, StoredCreation>;
   private readonly parked: ExpiringMap<string, ParkedEngagement[]>;
   private readonly joined: ExpiringMap<string, JoinedAtCreation>;
   private readonly sets: Record<UserSet, ExpiringMap<string, ScoredSet>>;
@@ -96,8 +98,13 @@ export class InMemoryFeatureStore implements FeatureStore {
   async prefetch(request: PrefetchRequest): Promise<Prefetched> {
     const metas = new Map<string, PostMeta>();
     for (const postId of request.metas) {
-      const meta = this.postMetas.get(postId);
-      if (meta !== undefined) metas.set(postId, meta);
+      const stored = this.postMetas.get(postId);
+      if (stored !== undefined) metas.set(postId, stored.meta);
+    }
+    const creations = new Map<string, StoredCreation>();
+    for (const postId of request.creations ?? []) {
+      const stored = this.postMetas.get(postId);
+      if (stored !== undefined) creations.set(postId, stored);
     }
     const parked = new Map<string, readonly ParkedEngagement[]>();
     for (const postId of request.parked) {
@@ -117,7 +124,7 @@ export class InMemoryFeatureStore implements FeatureStore {
       const entry = this.joined.get(postId);
       if (entry !== undefined) joined.set(postId, entry);
     }
-    return { metas, parked, relationScores, counted, relationChanges, joined };
+    return { metas, parked, relationScores, counted, relationChanges, joined, creations };
   }
 
   async write(plan: WritePlan): Promise<WriteOutcome> {
@@ -162,31 +169,48 @@ export class InMemoryFeatureStore implements FeatureStore {
     }
     const posts = new Map<string, PostWritten>();
     for (const { postId, delta, create, park } of writes('post', plan.posts, (w) => w.postId)) {
-      this.change('post', postId, delta);
-      let meta = this.postMetas.get(postId);
+      const cells = this.change('post', postId, delta);
+      let stored = this.postMetas.get(postId);
       let written: PostWritten = { parkedSince: [] };
       if (create !== undefined) {
-        if (meta === undefined) {
-          meta = create.meta;
+        // The same steps as UPDATE_POSTS in redis-scripts.ts.
+        const { meta, creator, attributes } = create;
+        const outcome = creationOutcome(stored, creator);
+        if (outcome === 'create') {
           const entries = this.parked.get(postId) ?? [];
           const since = entries.slice(create.parkedRead);
           this.parked.delete(postId);
           this.joined.set(postId, { creator: create.eventId ?? '', engagements: entries });
           written = { created: true, parkedSince: since };
         } else {
-          written = { created: false, parkedSince: [] };
+          if (outcome === 'replace') {
+            // Kept for a delivery of the same PostCreated again (see UPDATE_POSTS).
+            this.joined.set(postId, {
+              creator: create.eventId ?? '',
+              engagements: [],
+              replaced: stored,
+            });
+          }
+          written = {
+            created: outcome === 'replace',
+            found: stored!,
+            ...(outcome === 'replace' ? { replaced: true as const } : {}),
+            parkedSince: [],
+          };
         }
+        if (outcome === 'create' || outcome === 'replace') stored = { meta, creator };
+        if (outcome !== 'keep' && attributes !== undefined) applyDelta(cells, attributes);
       }
       if (park.length > 0) {
-        if (meta === undefined) {
+        if (stored === undefined) {
           const entries = [...(this.parked.get(postId) ?? []), ...park];
           this.parked.set(postId, entries.slice(-PARKED_ENGAGEMENTS_CAP));
         } else {
-          written = { ...written, meta };
+          written = { ...written, meta: stored.meta };
         }
       }
       // The meta lives as long as the post's state, as in one Redis value.
-      if (meta !== undefined) this.postMetas.set(postId, meta);
+      if (stored !== undefined) this.postMetas.set(postId, stored);
       posts.set(postId, written);
     }
     return { conflicts: unwritten.size > 0, unwritten, posts, relationDeltas, followersBefore };
@@ -198,7 +222,7 @@ export class InMemoryFeatureStore implements FeatureStore {
   ): Promise<CandidateStates> {
     const states = postIds.map((postId) => this.state('post', postId));
     const metas = postIds.map((postId, i) =>
-      states[i] === undefined ? undefined : this.postMetas.get(postId),
+      states[i] === undefined ? undefined : this.postMetas.get(postId)?.meta,
     );
     const assigner = new SlotAssigner();
     const posts = postBatchOf(postIds, states, metas, assigner);

@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
-import { decodeMeta, encodeMeta, PostMetaCache } from './post-meta.js';
+import {
+  createdBefore,
+  creationOutcome,
+  decodeCreation,
+  decodeMeta,
+  encodeMeta,
+  PostMetaCache,
+} from './post-meta.js';
 
 const meta = (blogId: string, ...tags: string[]) => ({ blogId, tags, reblogOf: '' });
 
@@ -10,6 +17,39 @@ describe('post metas', () => {
     for (const raw of ['', '{}', '["b1"]', '[1, "", []]', 'not json']) {
       assert.equal(decodeMeta(raw), undefined, raw);
     }
+  });
+
+  it('keeps the creator with the meta, and reads a meta stored without one', () => {
+    const original = { blogId: 'b1', tags: ['art'], reblogOf: '' };
+    const creator = { atMs: 1_700_000_000_123, eventId: 'e-1' };
+    assert.deepEqual(decodeCreation(encodeMeta(original, creator)), { meta: original, creator });
+    assert.deepEqual(decodeMeta(encodeMeta(original, creator)), original);
+    assert.deepEqual(decodeCreation(encodeMeta(original)), { meta: original, creator: undefined });
+    assert.equal(decodeCreation('["b1", "", [], "soon", "e1"]'), undefined);
+  });
+
+  it('lets the earliest PostCreated win: by time, then by the bytes of the event id', () => {
+    const at = (atMs: number, eventId: string) => ({ atMs, eventId });
+    assert.ok(createdBefore(at(1, 'z'), at(2, 'a')));
+    assert.ok(createdBefore(at(1, 'B'), at(1, 'a')), "'B' is 0x42, 'a' 0x61");
+    assert.ok(createdBefore(at(1, 'a'), at(1, 'a1')));
+    assert.ok(!createdBefore(at(1, 'a'), at(1, 'a')));
+    const stored = { meta: meta('b1'), creator: at(5, 'm') };
+    assert.equal(creationOutcome(undefined, at(9, 'z')), 'create');
+    assert.equal(creationOutcome(stored, at(4, 'z')), 'replace');
+    assert.equal(creationOutcome(stored, at(5, 'm')), 'same');
+    assert.equal(creationOutcome(stored, at(5, 'n')), 'keep');
+    assert.equal(creationOutcome(stored, undefined), 'keep');
+    assert.equal(creationOutcome({ meta: meta('b1'), creator: undefined }, at(1, 'a')), 'keep');
+  });
+
+  it('replaces a cached meta when told to, and forgets them all when cleared', () => {
+    const cache = new PostMetaCache(10);
+    cache.set('p1', meta('b1', 'art'));
+    cache.replace('p1', meta('b2', 'dogs'));
+    assert.deepEqual(cache.get('p1'), meta('b2', 'dogs'));
+    cache.clear();
+    assert.equal(cache.get('p1'), undefined);
   });
 
   it('numbers each blog and tag once, shared by the posts that name them', () => {

@@ -27,22 +27,81 @@ export interface StoredPost {
   readonly meta: PostMeta | undefined;
 }
 
-/** A post's meta as the Redis store keeps it: `[blogId, reblogOf, [tags...]]`. */
-export function encodeMeta(meta: PostMeta): string {
-  return JSON.stringify([meta.blogId, meta.reblogOf, meta.tags]);
+/**
+ * The PostCreated a post is made of. A post can be created twice (a producer's bug, a retry
+ * under a new event id), with other content: the earliest wins, by `at_ms`, then by the
+ * smaller event id, whichever arrives first, so every delivery order, replica and replay
+ * agrees on the post. Its meta and every attribute of its creation (tag count, text length,
+ * links, spam score, reblog flag, creation time) come from the winner alone.
+ */
+export interface Creation {
+  readonly atMs: number;
+  readonly eventId: string;
+}
+
+/** Whether `a` wins over `b` (see `Creation`); event ids compare by their UTF-8 bytes, as in Lua. */
+export function createdBefore(a: Creation, b: Creation): boolean {
+  if (a.atMs !== b.atMs) return a.atMs < b.atMs;
+  return Buffer.compare(Buffer.from(a.eventId), Buffer.from(b.eventId)) < 0;
+}
+
+/**
+ * What a creation by `creator` does to a post that has `stored` (see `Creation`): stores its
+ * meta where there is none; replaces a meta of a later creator; finds its own (`same`: its
+ * attributes are written again, nothing else); keeps a meta of an earlier creator, or of an
+ * unknown one (stored before creators were), and a creation of no known creator replaces
+ * nothing. The Lua twin is `creation_outcome` in redis-scripts.ts.
+ */
+export function creationOutcome(
+  stored: StoredCreation | undefined,
+  creator: Creation | undefined,
+): 'create' | 'replace' | 'same' | 'keep' {
+  if (stored === undefined) return 'create';
+  if (creator === undefined || stored.creator === undefined) return 'keep';
+  if (createdBefore(creator, stored.creator)) return 'replace';
+  const same = creator.atMs === stored.creator.atMs && creator.eventId === stored.creator.eventId;
+  return same ? 'same' : 'keep';
+}
+
+/** A post's stored meta with its creator (none for a meta stored before 2026-11-29). */
+export interface StoredCreation {
+  readonly meta: PostMeta;
+  readonly creator: Creation | undefined;
+}
+
+/**
+ * A post's meta as the Redis store keeps it: `[blogId, reblogOf, [tags...]]`, followed by its
+ * creator's time and event id when known (`[..., atMs, eventId]`).
+ */
+export function encodeMeta(meta: PostMeta, creator?: Creation): string {
+  const fields: unknown[] = [meta.blogId, meta.reblogOf, meta.tags];
+  if (creator !== undefined) fields.push(creator.atMs, creator.eventId);
+  return JSON.stringify(fields);
 }
 
 /** Undefined for anything that is not an encoded meta (an empty string: no meta yet). */
 export function decodeMeta(raw: string): PostMeta | undefined {
+  return decodeCreation(raw)?.meta;
+}
+
+/** The meta and its creator (undefined for a meta stored without one); see `encodeMeta`. */
+export function decodeCreation(raw: string): StoredCreation | undefined {
   if (raw === '') return undefined;
   try {
     const parsed = JSON.parse(raw) as unknown;
-    if (!Array.isArray(parsed) || parsed.length !== 3) return undefined;
-    const [blogId, reblogOf, tags] = parsed as unknown[];
+    if (!Array.isArray(parsed) || (parsed.length !== 3 && parsed.length !== 5)) return undefined;
+    const [blogId, reblogOf, tags, atMs, eventId] = parsed as unknown[];
     if (typeof blogId !== 'string' || typeof reblogOf !== 'string' || !Array.isArray(tags)) {
       return undefined;
     }
-    return { blogId, reblogOf, tags: tags.filter((tag): tag is string => typeof tag === 'string') };
+    const meta = {
+      blogId,
+      reblogOf,
+      tags: tags.filter((tag): tag is string => typeof tag === 'string'),
+    };
+    if (parsed.length === 3) return { meta, creator: undefined };
+    if (typeof atMs !== 'number' || typeof eventId !== 'string') return undefined;
+    return { meta, creator: { atMs, eventId } };
   } catch {
     return undefined;
   }
@@ -182,6 +241,11 @@ export class MetaGeneration {
     for (let k = 0; k < count; k++) into[at + k] = from[base + k]!;
   }
 
+  /** Drops the post's entry (its meta was replaced): `add` makes a new one. */
+  forget(postId: string): void {
+    this.offsets.delete(postId);
+  }
+
   add(postId: string, meta: PostMeta): number {
     const known = this.offsets.get(postId);
     if (known !== undefined) return known;
@@ -204,10 +268,12 @@ export class MetaGeneration {
 }
 
 /**
- * Post metas this process has read or written. A meta never changes once stored (the first
- * PostCreated wins), so a cached one is never stale: the store reads a post's blog and tags
- * in the same round trip as the post itself, and a batch of engagements needs no read for
- * the posts it has seen. Bounded: when it holds `capacity` posts, or its numbered blogs and
+ * Post metas this process has read or written. A meta changes only when an earlier
+ * PostCreated of the post arrives after a later one created it (see `Creation`): rare, and
+ * the store then replaces it here, or, written by another process, learns of it through the
+ * store's replacement count and starts afresh (`clear`). So the store reads a post's blog and
+ * tags in the same round trip as the post itself, and a batch of engagements needs no read
+ * for the posts it has seen. Bounded: when it holds `capacity` posts, or its numbered blogs and
  * tags outgrow that (tags come and go), it starts a new generation and relearns; reads in
  * flight keep the generation they started with.
  */
@@ -228,6 +294,17 @@ export class PostMetaCache {
   get(postId: string): PostMeta | undefined {
     const offset = this.generation.offsetOf(postId);
     return offset < 0 ? undefined : this.generation.metaAt(offset);
+  }
+
+  /** Caches `meta` in place of the one the post has, if any; returns its offset in `current`. */
+  replace(postId: string, meta: PostMeta): number {
+    this.generation.forget(postId);
+    return this.set(postId, meta);
+  }
+
+  /** Forgets every meta: some may have been replaced by another process. */
+  clear(): void {
+    if (this.generation.size > 0) this.generation = new MetaGeneration();
   }
 
   /** Caches the meta (unless the post has one) and returns its offset in `current`. */

@@ -12,7 +12,15 @@ import type {
   WritePlan,
 } from './feature-store.js';
 import type { OpenStore, StoreFixture } from './feature-store.contract.js';
-import { sampleWorld } from './test-fixtures/events.js';
+import {
+  blogCreated,
+  engaged,
+  HOUR,
+  Kind,
+  postCreated,
+  sampleWorld,
+  T0,
+} from './test-fixtures/events.js';
 import {
   LIMITS,
   SAMPLE_NOW,
@@ -245,6 +253,84 @@ export function redeliverySuite(name: string, open: OpenStore): void {
         await materializer.applyBatch(after);
         assertSameSnapshot(await served(), expected);
       });
+    });
+
+    describe('two PostCreated of one post with different content', () => {
+      // A producer's bug, or a retry under a new event id: p7 created twice, on other blogs,
+      // with other tags and text, the second a reblog. The earliest (by time, then by event
+      // id) is the post, whichever arrives first; the other changes nothing.
+      const setting = [
+        blogCreated('s1', T0, 'b1'),
+        blogCreated('s2', T0 + 100, 'b2'),
+        postCreated('s3', T0 + 500, { postId: 'p8', blogId: 'b2', tags: ['dogs'] }),
+      ];
+      const earliest = postCreated('c5', T0 + 1_000, {
+        postId: 'p7',
+        blogId: 'b1',
+        tags: ['cats'],
+        text: 'short',
+      });
+      const later = postCreated('c3', T0 + 5_000, {
+        postId: 'p7',
+        blogId: 'b2',
+        tags: ['#Dogs', 'art', 'music'],
+        text: 'A MUCH LONGER TEXT, SHOUTED: https://example.com https://example.org',
+        reblogOf: 'p8',
+      });
+      // At the same time, the smaller event id wins.
+      const tied = { ...later, atMs: earliest.atMs, eventId: 'c7' };
+      const afterwards = [
+        engaged('s4', T0 + HOUR, 'u1', 'p7', Kind.ENGAGEMENT_KIND_LIKE),
+        engaged('s5', T0 + 2 * HOUR, 'u1', 'p8', Kind.ENGAGEMENT_KIND_LIKE),
+      ];
+      const NOW = T0 + 3 * HOUR;
+      const postFeatures = (store: FeatureStore) => snapshotOf(store, ['u1'], ['p7', 'p8'], NOW);
+
+      /** What the store serves when only `winner` ever created p7, in one clean pass. */
+      async function servedWithOnly(winner: eventsv1.Event): Promise<Snapshot> {
+        const alone = await open(LIMITS);
+        try {
+          const materializer = new FeatureMaterializer(alone.store);
+          for (const event of [...setting, winner, ...afterwards]) {
+            assert.deepEqual(await materializer.applyBatch([event]), []);
+          }
+          return await postFeatures(alone.store);
+        } finally {
+          await alone.dispose();
+        }
+      }
+
+      for (const [name, first, second] of [
+        ['the earliest first', earliest, later],
+        ['the earliest last', later, earliest],
+        ['the earliest last, at the same time (the smaller event id wins)', tied, earliest],
+      ] as const) {
+        for (const together of [false, true]) {
+          it(`serves what the earliest alone gives: ${name}, ${together ? 'in one batch' : 'in two batches'}`, async () => {
+            const materializer = new FeatureMaterializer(fixture.store);
+            for (const event of setting) await materializer.applyBatch([event]);
+            const batches = together ? [[first, second]] : [[first], [second]];
+            for (const batch of batches) {
+              assert.deepEqual(await materializer.applyBatch(batch, deliveries(batch, 1)), []);
+            }
+            for (const event of afterwards) await materializer.applyBatch([event]);
+            assertSameSnapshot(await postFeatures(fixture.store), await servedWithOnly(earliest));
+          });
+        }
+      }
+
+      for (const count of [1, 2]) {
+        it(`changes nothing when the one that lost is delivered again (${count === 1 ? 'republished' : 'not acknowledged'})`, async () => {
+          const materializer = new FeatureMaterializer(fixture.store);
+          for (const event of [...setting, later, earliest, ...afterwards]) {
+            await materializer.applyBatch([event]);
+          }
+          const before = await postFeatures(fixture.store);
+          assertSameSnapshot(before, await servedWithOnly(earliest));
+          assert.deepEqual(await materializer.applyBatch([later], deliveries([later], count)), []);
+          assertSameSnapshot(await postFeatures(fixture.store), before);
+        });
+      }
     });
 
     for (const lands of [['posts', 'blogs'], ['users']] as const) {

@@ -18,7 +18,7 @@ import { TrackedNearCache } from './near-cache.js';
 import { FeatureKeys } from './redis-keys.js';
 import { RedisFeatureStore } from './redis-feature-store.js';
 import { LAYOUTS } from './state-layout.js';
-import { sampleWorld, T0 } from './test-fixtures/events.js';
+import { engaged, HOUR, Kind, postCreated, sampleWorld, T0 } from './test-fixtures/events.js';
 import { joinsById } from './test-fixtures/states.js';
 
 featureStoreContract('RedisFeatureStore', async (limits) => {
@@ -118,6 +118,45 @@ describe('RedisFeatureStore', () => {
       keys.push(...found);
     } while (cursor !== '0');
     return keys;
+  }
+
+  for (const near of [false, true]) {
+    it(`serves, and joins engagements to, a meta another process replaced after this one cached it${near ? ' (with a near cache)' : ''}`, async () => {
+      const nearCache = near ? await TrackedNearCache.open(redis, { maxEntries: 100 }) : undefined;
+      try {
+        const here = new RedisFeatureStore({
+          redis,
+          prefix,
+          setCap: 100,
+          interestCap: 100,
+          ...(nearCache ? { nearCache } : {}),
+        });
+        // Another replica, with a meta cache of its own.
+        const there = new RedisFeatureStore({ redis, prefix, setCap: 100, interestCap: 100 });
+        const later = postCreated('c2', T0 + 5_000, { postId: 'p1', blogId: 'b1', tags: ['art'] });
+        const earlier = postCreated('c1', T0 + 1_000, {
+          postId: 'p1',
+          blogId: 'b2',
+          tags: ['dogs'],
+        });
+        const like = engaged('c3', T0 + HOUR, 'u1', 'p1', Kind.ENGAGEMENT_KIND_LIKE);
+        const metaOf = async () =>
+          (await here.readCandidates(undefined, ['p1'])).posts.get('p1')?.meta;
+        assert.deepEqual(await new FeatureMaterializer(here).applyBatch([later]), []);
+        assert.deepEqual(await metaOf(), { blogId: 'b1', tags: ['art'], reblogOf: '' });
+        assert.deepEqual(await new FeatureMaterializer(there).applyBatch([earlier]), []);
+        // Ingestion here joins the like to the meta stored now, not to the one it had cached.
+        assert.deepEqual(await new FeatureMaterializer(here).applyBatch([like]), []);
+        assert.deepEqual(await metaOf(), { blogId: 'b2', tags: ['dogs'], reblogOf: '' });
+        const user = await here.readUser('u1', 10);
+        assert.deepEqual(
+          { tags: user.tags.map(({ tag }) => tag), blogs: user.blogs.map(({ blogId }) => blogId) },
+          { tags: ['dogs'], blogs: ['b2'] },
+        );
+      } finally {
+        await nearCache?.close();
+      }
+    });
   }
 
   it('gives every key it writes the time to live of its key class', async () => {

@@ -32,6 +32,7 @@ import {
   type PrefetchRequest,
   type RelationRead,
   type StoreLimits,
+  type StoredCreation,
   type TouchedSet,
   type UserStates,
   type UserWrite,
@@ -40,6 +41,7 @@ import {
 } from './feature-store.js';
 import { PostBatch, type JoinSlots } from './post-batch.js';
 import {
+  decodeCreation,
   decodeMeta,
   encodeMeta,
   PostMetaCache,
@@ -57,7 +59,7 @@ import {
 import { NearCacheEntry, type TrackedNearCache } from './near-cache.js';
 import { ScriptProgram } from './script-program.js';
 import { groupBy, SlotBatch, type Reply } from './slot-batch.js';
-import type { EntityDelta } from './state-delta.js';
+import { EntityDelta } from './state-delta.js';
 import { LAYOUTS, type StateLayout } from './state-layout.js';
 
 export interface RedisFeatureStoreOptions extends StoreLimits {
@@ -65,7 +67,7 @@ export interface RedisFeatureStoreOptions extends StoreLimits {
   readonly redis: RedisClient;
   /** REDIS_PREFIX; the store writes under `<prefix>:fs`. */
   readonly prefix: string;
-  /** Post metas remembered in process (they never change once stored). Default 200,000. */
+  /** Post metas remembered in process (see `PostMetaCache`). Default 200,000. */
   readonly metaCacheSize?: number;
   /**
    * How long an entity remembers an event it counted (see `EntityWrite`). Default 7 days; 0
@@ -107,7 +109,13 @@ interface ParkedTail {
   readonly last: string;
 }
 
-const PARKED_STATUS = { none: 0, created: 1, existed: 2, hasMeta: 3 } as const;
+const PARKED_STATUS = { none: 0, created: 1, existed: 2, hasMeta: 3, replaced: 4 } as const;
+
+/** A creation's attributes when it has none: an empty delta blob. */
+const NO_ATTRIBUTES = new EntityDelta(LAYOUTS.post);
+
+/** Reads that find metas replaced by another process start over, at most this often. */
+const READ_ATTEMPTS = 3;
 
 /** A batch unit's veto key outlives its transaction only if the DEL after it is lost. */
 const VETO_TTL_MS = 60_000;
@@ -121,6 +129,11 @@ export class RedisFeatureStore implements FeatureStore {
   private readonly redis: RedisClient;
   private readonly keys: FeatureKeys;
   private readonly metas: PostMetaCache;
+  /**
+   * The count of post metas replaced (`FeatureKeys.metaReplacements`) as this process last read
+   * it: when it moves, some cached meta may be stale, and the cache starts afresh.
+   */
+  private replacementsSeen: string | undefined;
   private readonly postKey = (postId: string) => this.keys.post(postId);
   constructor(private readonly options: RedisFeatureStoreOptions) {
     this.redis = options.redis;
@@ -131,9 +144,38 @@ export class RedisFeatureStore implements FeatureStore {
 
   /** One round trip: the posts' values (metas not cached), parked lists, relation scores. */
   async prefetch(request: PrefetchRequest): Promise<Prefetched> {
-    const batch = new SlotBatch(this.redis);
-    const decode = this.queuePrefetch(batch, request);
-    return decode(await batch.exec('feature-store.prefetch'));
+    for (let attempt = 1; ; attempt++) {
+      const batch = new SlotBatch(this.redis);
+      const decode = this.queuePrefetch(batch, request);
+      const replies = await batch.exec('feature-store.prefetch');
+      const prefetched = decode(replies);
+      if (!prefetched.stale || attempt === READ_ATTEMPTS) return prefetched;
+    }
+  }
+
+  /**
+   * Reads the count of replaced metas with a round trip's other replies; true when it moved
+   * since this process last read it, and the cached metas the round trip used may be stale
+   * (they are forgotten: the caller reads again). Reading it before the values of the same
+   * round trip is not needed: a replacement lands before the count moves.
+   */
+  private queueReplacements(batch: SlotBatch): (replies: readonly unknown[]) => boolean {
+    const key = this.keys.metaReplacements();
+    const count = batch.add(key, (pipeline) => pipeline.get(key));
+    return (replies) => {
+      const now = (count(replies) as string | null) ?? '0';
+      if (now === this.replacementsSeen) return false;
+      const stale = this.replacementsSeen !== undefined || this.metas.size > 0;
+      this.replacementsSeen = now;
+      if (stale) this.metas.clear();
+      return stale;
+    };
+  }
+
+  /** After a write that replaced some post's meta: other processes forget what they cached. */
+  private async countReplacements(outcome: WriteOutcome): Promise<void> {
+    if (![...outcome.posts.values()].some((written) => written.replaced === true)) return;
+    await this.redis.incr(this.keys.metaReplacements());
   }
 
   /**
@@ -162,11 +204,18 @@ export class RedisFeatureStore implements FeatureStore {
         reads = { ...reads, parked: tails };
       },
       prefetch: async (request) => {
-        const batch = new SlotBatch(this.redis);
-        const marks = readMarkers ? batch.mget(markers.map((marker) => marker.key)) : () => [];
-        const decode = this.queuePrefetch(batch, request);
-        const replies = await batch.exec('feature-store.prefetch');
-        const prefetched = decode(replies);
+        let batch: SlotBatch;
+        let marks: (replies: readonly unknown[]) => unknown[];
+        let replies: unknown[];
+        let prefetched: ReturnType<ReturnType<RedisFeatureStore['queuePrefetch']>>;
+        for (let attempt = 1; ; attempt++) {
+          batch = new SlotBatch(this.redis);
+          marks = readMarkers ? batch.mget(markers.map((marker) => marker.key)) : () => [];
+          const decode = this.queuePrefetch(batch, request);
+          replies = await batch.exec('feature-store.prefetch');
+          prefetched = decode(replies);
+          if (!prefetched.stale || attempt === READ_ATTEMPTS) break;
+        }
         reads = {
           unmade: new Set(request.metas.filter((postId) => !prefetched.metas.has(postId))),
           parked: prefetched.parkedTails,
@@ -202,7 +251,9 @@ export class RedisFeatureStore implements FeatureStore {
           this.forgetWritten(plan);
         }
         if (replies === undefined || claimed(replies) !== CLAIMED) return refusedOutcome(plan);
-        return this.outcomeOf(calls, replies);
+        const outcome = this.outcomeOf(calls, replies);
+        await this.countReplacements(outcome);
+        return outcome;
       },
     };
   }
@@ -217,7 +268,9 @@ export class RedisFeatureStore implements FeatureStore {
     const program = new ScriptProgram(256);
     const unmade = plan.posts.filter(
       (write) =>
-        (write.create !== undefined || write.park.length > 0) && reads.unmade.has(write.postId),
+        ((write.create !== undefined && write.create.replacing === undefined) ||
+          write.park.length > 0) &&
+        reads.unmade.has(write.postId),
     );
     program.u16(unmade.length);
     for (const { postId } of unmade) program.str(this.keys.post(postId));
@@ -234,6 +287,16 @@ export class RedisFeatureStore implements FeatureStore {
         .str(blogId)
         .f64(score ?? Number.NaN);
     }
+    const replacing = plan.posts.flatMap(({ postId, create }) =>
+      create?.replacing === undefined ? [] : [{ postId, replacing: create.replacing }],
+    );
+    program.u16(replacing.length);
+    for (const {
+      postId,
+      replacing: { meta, creator },
+    } of replacing) {
+      program.str(this.keys.post(postId)).str(encodeMeta(meta, creator));
+    }
     return program.toBuffer();
   }
 
@@ -247,14 +310,22 @@ export class RedisFeatureStore implements FeatureStore {
   ): (replies: readonly unknown[]) => Prefetched & {
     readonly metas: Map<string, PostMeta>;
     readonly parkedTails: Map<string, ParkedTail>;
+    /** Some cached meta it used may have been replaced meanwhile: read again. */
+    readonly stale: boolean;
   } {
     const metas = new Map<string, PostMeta>();
+    const replacementsMoved = this.queueReplacements(batch);
+    // The posts created in the batch are read whatever is cached: their creator decides.
+    const creationIds = request.creations ?? [];
+    const reading = new Set(creationIds);
     const uncached = request.metas.filter((postId) => {
+      if (reading.has(postId)) return false;
       const cached = this.metas.get(postId);
       if (cached !== undefined) metas.set(postId, cached);
       return cached === undefined;
     });
     const values = batch.mget(uncached.map((postId) => this.keys.post(postId)));
+    const creationValues = batch.mget(creationIds.map((postId) => this.keys.post(postId)));
     const parkedReplies = request.parked.map((postId) => {
       const key = this.keys.parkedEngagements(postId);
       return batch.add(key, (pipeline) => pipeline.lrange(key, 0, -1));
@@ -278,12 +349,22 @@ export class RedisFeatureStore implements FeatureStore {
       return batch.add(key, (pipeline) => pipeline.get(key));
     });
     return (replies) => {
+      const stale = replacementsMoved(replies);
       const got = values(replies);
       uncached.forEach((postId, i) => {
         const meta = metaOfValue(got[i]);
         if (meta === undefined) return;
         metas.set(postId, meta);
         this.metas.set(postId, meta);
+      });
+      const creations = new Map<string, StoredCreation>();
+      const gotCreations = creationValues(replies);
+      creationIds.forEach((postId, i) => {
+        const creation = creationOfValue(gotCreations[i]);
+        if (creation === undefined) return;
+        creations.set(postId, creation);
+        metas.set(postId, creation.meta);
+        this.cacheMeta(postId, creation.meta);
       });
       const parked = new Map<string, ParkedEngagement[]>();
       const parkedTails = new Map<string, ParkedTail>();
@@ -310,12 +391,34 @@ export class RedisFeatureStore implements FeatureStore {
       const joined = new Map<string, JoinedAtCreation>();
       (request.joined ?? []).forEach((postId, i) => {
         const [creator, ...entries] = joinedReplies[i]!(replies) as string[];
-        if (creator !== undefined) {
-          joined.set(postId, { creator, engagements: entries.flatMap(decodeParked) });
-        }
+        if (creator === undefined) return;
+        // A creation that replaced another keeps the replaced meta (a JSON array) there.
+        const replaced = entries.map(decodeCreation).find((made) => made !== undefined);
+        joined.set(postId, {
+          creator,
+          engagements: entries.flatMap(decodeParked),
+          ...(replaced === undefined ? {} : { replaced }),
+        });
       });
-      return { metas, parked, parkedTails, relationScores, counted, relationChanges, joined };
+      return {
+        metas,
+        parked,
+        parkedTails,
+        relationScores,
+        counted,
+        relationChanges,
+        joined,
+        creations,
+        stale,
+      };
     };
+  }
+
+  /** Caches a meta read from Redis, in place of a cached one it differs from. */
+  private cacheMeta(postId: string, meta: PostMeta): void {
+    const cached = this.metas.get(postId);
+    if (cached === undefined) this.metas.set(postId, meta);
+    else if (encodeMeta(cached) !== encodeMeta(meta)) this.metas.replace(postId, meta);
   }
 
   async write(plan: WritePlan): Promise<WriteOutcome> {
@@ -327,7 +430,9 @@ export class RedisFeatureStore implements FeatureStore {
     } finally {
       this.forgetWritten(plan);
     }
-    return this.outcomeOf(calls, replies);
+    const outcome = this.outcomeOf(calls, replies);
+    await this.countReplacements(outcome);
+    return outcome;
   }
 
   /**
@@ -417,8 +522,21 @@ export class RedisFeatureStore implements FeatureStore {
     userId: string | undefined,
     postIds: readonly string[],
   ): Promise<CandidateStates> {
+    for (let attempt = 1; ; attempt++) {
+      const states = await this.readCandidatesOnce(userId, postIds, attempt < READ_ATTEMPTS);
+      if (states !== undefined) return states;
+    }
+  }
+
+  /** Undefined when `retry` and a meta it used from the cache may have been replaced. */
+  private async readCandidatesOnce(
+    userId: string | undefined,
+    postIds: readonly string[],
+    retry: boolean,
+  ): Promise<CandidateStates | undefined> {
     const { nearCache } = this.options;
     const joins = new CandidateJoinReads(this.redis, this.keys, userId, postIds.length, nearCache);
+    const replacementsMoved = this.queueReplacements(joins.batch);
     const metas: (PostMeta | undefined)[] = new Array(postIds.length);
     const generation = this.metas.current;
     const { cellCount } = LAYOUTS.post;
@@ -464,6 +582,7 @@ export class RedisFeatureStore implements FeatureStore {
       cachedPosts !== undefined
         ? await cachedPosts
         : (postValues?.(firstReplies) ?? []).map((value) => new NearCacheEntry(value, false));
+    if (replacementsMoved(firstReplies) && retry) return undefined;
     for (let j = 0; j < unread.length; j++) {
       const i = unread[j]!;
       const entry = entries[j]!;
@@ -554,13 +673,19 @@ export class RedisFeatureStore implements FeatureStore {
     meta: string,
     since: readonly string[],
   ): PostWritten {
-    if (write.create !== undefined && status === PARKED_STATUS.created) {
-      this.metas.set(write.postId, write.create.meta);
-    }
+    const won = status === PARKED_STATUS.created || status === PARKED_STATUS.replaced;
+    if (write.create !== undefined && won) this.cacheMeta(write.postId, write.create.meta);
+    const found =
+      status === PARKED_STATUS.existed || status === PARKED_STATUS.replaced
+        ? decodeCreation(meta)
+        : undefined;
+    if (found !== undefined && !won) this.cacheMeta(write.postId, found.meta);
     const stored = status === PARKED_STATUS.hasMeta ? decodeMeta(meta) : undefined;
-    if (stored !== undefined) this.metas.set(write.postId, stored);
+    if (stored !== undefined) this.cacheMeta(write.postId, stored);
     return {
-      ...(write.create === undefined ? {} : { created: status === PARKED_STATUS.created }),
+      ...(write.create === undefined ? {} : { created: won }),
+      ...(found === undefined ? {} : { found }),
+      ...(status === PARKED_STATUS.replaced ? { replaced: true } : {}),
       parkedSince: since.flatMap(decodeParked),
       ...(stored === undefined ? {} : { meta: stored }),
     };
@@ -618,11 +743,14 @@ export class RedisFeatureStore implements FeatureStore {
         const program = new ScriptProgram();
         for (const write of chunk) {
           writeDelta(program, write.delta);
+          const { create } = write;
           program
-            .str(write.create === undefined ? '' : encodeMeta(write.create.meta))
-            .str(write.create?.eventId ?? '')
-            .f64(write.create?.parkedRead ?? 0)
-            .u16(write.park.length);
+            .str(create === undefined ? '' : encodeMeta(create.meta, create.creator))
+            .str(create?.eventId ?? '')
+            .f64(create?.creator?.atMs ?? Number.NaN)
+            .f64(create?.parkedRead ?? 0);
+          writeDelta(program, create?.attributes ?? NO_ATTRIBUTES);
+          program.u16(write.park.length);
           for (const engagement of write.park) program.str(encodeParked(engagement));
         }
         const args: ScriptArgument[] = [
@@ -1024,9 +1152,14 @@ function decodePostCells(value: Buffer): Float64Array | undefined {
 
 /** The meta part of a post's stored value. */
 function metaOfValue(value: Buffer | null | undefined): PostMeta | undefined {
+  return creationOfValue(value)?.meta;
+}
+
+/** The meta part of a post's stored value, with its creator. */
+function creationOfValue(value: Buffer | null | undefined): StoredCreation | undefined {
   if (!value || value.length < 4) return undefined;
   const length = value.readUInt32LE(0);
-  return length === 0 ? undefined : decodeMeta(value.toString('utf8', 4, 4 + length));
+  return length === 0 ? undefined : decodeCreation(value.toString('utf8', 4, 4 + length));
 }
 
 function decodeAll<E extends EntityKind>(

@@ -54,6 +54,14 @@ export class FeatureKeys {
     return `${this.root}:{p:${postId}}:joined`;
   }
 
+  /**
+   * How many post metas were replaced by an earlier PostCreated (see `Creation`): processes
+   * that cached a meta forget their cache when it moves.
+   */
+  metaReplacements(): string {
+    return `${this.root}:meta-replacements`;
+  }
+
   blog(blogId: string): string {
     return `${this.root}:{b:${blogId}}:s`;
   }

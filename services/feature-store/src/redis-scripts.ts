@@ -235,16 +235,47 @@ return out
  * engagements are a list beside it: the value's key with `:parked` for `:v` (one hash tag).
  *
  * KEYS: one value per post. ARGV: layout descriptor, template, ttl ms, parked cap, parked
- * ttl ms, program: per post, delta blob, meta to store (empty for none), the id of the
- * PostCreated storing it (kept first in \`:joined\` with the engagements joined), how many parked
- * engagements the caller read (and joins itself) as f64, how many to park (u16), each entry;
+ * ttl ms, program: per post, delta blob, meta to store (empty for none; JSON ending with its
+ * creator's time and event id), the id of the PostCreated storing it (kept first in
+ * \`:joined\` with the engagements joined), its time as f64 (NaN: none, it replaces nothing),
+ * how many parked engagements the caller read (and joins itself) as f64, the creation's
+ * attributes (a delta blob, applied only with its meta), how many to park (u16), each entry;
  * the guard program, the markers' ttl ms and the veto key (see COUNTED).
  *
+ * A meta is stored where there is none, and replaces one of a later creator (see
+ * \`creation_outcome\`): the post then keeps the replaced meta in \`:joined\` after its creator,
+ * for a delivery of it again.
+ *
  * Returns, per post, {status, meta, parked...}: status 1 when it stored the meta (with the
- * engagements parked since the caller read them), 2 when it had one already, 3 when it has a
- * meta so nothing was parked (the meta follows), 0 otherwise.
+ * engagements parked since the caller read them), 2 when it had one already (it follows), 4
+ * when it replaced one (it follows), 3 when it has a meta so nothing was parked (it follows),
+ * 0 otherwise.
  */
 const UPDATE_POSTS = `${LIBRARY}${PROGRAM}${COUNTED}
+-- Whether event id a sorts before b by their bytes (as Buffer.compare does), never by the
+-- server's locale, as Lua's < would.
+local function id_before(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+
+-- What a creation at (time, id) does to a post whose stored meta is \`meta\`: creationOutcome
+-- in post-meta.ts. The earliest PostCreated wins, by time, then by event id.
+local function creation_outcome(meta, at, id)
+  if meta == '' then return 'create' end
+  if at ~= at then return 'keep' end
+  local ok, fields = pcall(cjson.decode, meta)
+  if not ok or type(fields) ~= 'table' or #fields ~= 5 then return 'keep' end
+  local stored_at, stored_id = fields[4], fields[5]
+  if type(stored_at) ~= 'number' or type(stored_id) ~= 'string' then return 'keep' end
+  if at < stored_at or (at == stored_at and id_before(id, stored_id)) then return 'replace' end
+  if at == stored_at and id == stored_id then return 'same' end
+  return 'keep'
+end
+
 if vetoed(ARGV[9]) or not mark_counted(ARGV[7], ARGV[8]) then return false end
 local layout = layout_of(ARGV[1], ARGV[2])
 local ttl, cap, parked_ttl = ARGV[3], tonumber(ARGV[4]), ARGV[5]
@@ -255,7 +286,8 @@ for p = 1, #KEYS do
   local value_key = KEYS[p]
   local parked_key = string.sub(value_key, 1, -2) .. 'parked'
   local joined_key = string.sub(value_key, 1, -2) .. 'joined'
-  local delta, create, creator, read, parking = blob(), str(), str(), f64(), u16()
+  local delta, create, creator, at = blob(), str(), str(), f64()
+  local read, attributes, parking = f64(), blob(), u16()
   local stored = values[p]
   local meta, cell_bytes = '', nil
   if stored and #stored >= 4 then
@@ -267,8 +299,8 @@ for p = 1, #KEYS do
   apply_delta(layout, cells, delta)
   local result = {0, ''}
   if create ~= '' then
-    if meta == '' then
-      meta = create
+    local outcome = creation_outcome(meta, at, creator)
+    if outcome == 'create' then
       result = {1, ''}
       local entries = redis.call('LRANGE', parked_key, 0, -1)
       for i = read + 1, #entries do result[2 + i - read] = entries[i] end
@@ -278,9 +310,17 @@ for p = 1, #KEYS do
       redis.call('RPUSH', joined_key, creator)
       for i = 1, #entries do redis.call('RPUSH', joined_key, entries[i]) end
       redis.call('PEXPIRE', joined_key, parked_ttl)
+    elseif outcome == 'replace' then
+      result = {4, meta}
+      -- Likewise: its blog counts the post, the replaced one's no longer does.
+      redis.call('DEL', joined_key)
+      redis.call('RPUSH', joined_key, creator, meta)
+      redis.call('PEXPIRE', joined_key, parked_ttl)
     else
-      result = {2, ''}
+      result = {2, meta}
     end
+    if outcome == 'create' or outcome == 'replace' then meta = create end
+    if outcome ~= 'keep' then apply_delta(layout, cells, attributes) end
   end
   if parking > 0 then
     local entries = {}
@@ -477,8 +517,9 @@ return out
  * landed key, which must exist ('' for none: the unit's first write); the read guard (a
  * program: #posts (u16), each post value key, which must have no meta; #parked lists (u16),
  * each key, length (f64) and last entry, which it must still have; #relations (u16), each set
- * key, member and score (f64, NaN for none), which it must still have); then each marker's
- * ttl ms.
+ * key, member and score (f64, NaN for none), which it must still have; #posts (u16), each
+ * post value key and the meta it must still have, which the write replaces); then each
+ * marker's ttl ms.
  *
  * Returns 1 when it set the markers; else what vetoed: 0 a marker set already, 2 a read that
  * changed, 3 an earlier write of the unit that did not land.
@@ -508,6 +549,12 @@ for _ = 1, u16() do
   elseif score == score then
     return veto(2)
   end
+end
+for _ = 1, u16() do
+  local value = redis.call('GET', str())
+  local expected = str()
+  local length = (value and #value >= 4) and struct.unpack('<I4', value) or 0
+  if length == 0 or string.sub(value, 5, 4 + length) ~= expected then return veto(2) end
 end
 local made = {}
 for i = 2, #KEYS do
