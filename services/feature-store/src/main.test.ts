@@ -11,9 +11,12 @@ import { featureSchema } from './feature-schema.js';
 async function startProcess(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; address: string }> {
+  // Embedded means no REDIS_URL, not the one the test run was given.
+  const inherited = { ...process.env };
+  if (env['REDIS_URL'] === undefined) delete inherited['REDIS_URL'];
   const child = spawn(process.execPath, [new URL('./main.js', import.meta.url).pathname], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, GRPC_LISTEN: '127.0.0.1:0', OTEL_SDK_DISABLED: 'true', ...env },
+    env: { ...inherited, GRPC_LISTEN: '127.0.0.1:0', OTEL_SDK_DISABLED: 'true', ...env },
   });
   for await (const line of createInterface({ input: child.stdout! })) {
     const entry = JSON.parse(line) as { msg?: string; address?: string };
