@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { candidatesv1, commonv1, type eventsv1 } from '@feedmesh/contracts';
+import { candidatesv1, commonv1, featuresv1, type eventsv1 } from '@feedmesh/contracts';
 import { createServiceClient } from '@feedmesh/service-kit';
 import { deleteKeys, testRedis, testRedisUrl, uniquePrefix, waitFor } from '@feedmesh/testing';
 import { Mesh } from './support/mesh.js';
@@ -110,6 +110,29 @@ describe('content understanding end to end: a new blog’s first post reaches th
       );
     } finally {
       candidates.close();
+    }
+
+    // The gateway leaves out what the user liked as the feature store says; on a busy machine
+    // it may apply the likes after candidate generation has: wait for it too.
+    const features = createServiceClient(
+      featuresv1.FeatureStoreServiceDefinition,
+      mesh!.address('feature-store'),
+      { deadlineMs: 5_000 },
+    );
+    try {
+      await waitFor(
+        'the feature store to have applied the likes',
+        async () => {
+          const user = await features.client.getUserFeatures({
+            userId: 'vinyl-fan',
+            maxListSize: 0,
+          });
+          return VINYL_POSTS.every((_, i) => user.engagedPostIds.includes(`records-${i}`));
+        },
+        { timeoutMs: 10_000, intervalMs: 100 },
+      );
+    } finally {
+      features.close();
     }
 
     const feed = await gateway.getFeed({
