@@ -348,6 +348,7 @@ export class ConsumerRunner implements Consumer {
     reclaimed: 0,
     resumed: 0,
     trimmed: 0,
+    redriven: 0,
   };
   /** Every partition, then the group's redrive stream: where pending entries can be. */
   private readonly sources: readonly EntrySource[];
@@ -701,6 +702,7 @@ export class ConsumerRunner implements Consumer {
     if (this.stopping) return 0;
     const { group, consumer, batchSize } = this.settings;
     const entries = await this.streams.readRedriven(group, consumer, batchSize);
+    this.counts.redriven += entries.length;
     await this.handleBatch(entries);
     return entries.length;
   }
@@ -723,6 +725,7 @@ export class ConsumerRunner implements Consumer {
     const handlingFrom = Date.now();
     // The redrive stream's entries first (ahead of new ones), in one batch, as it was read.
     const redriven = entries.filter((entry) => entry.redriven !== undefined);
+    this.counts.redriven += redriven.length;
     const byPartition = new Map<number, StreamEntry[]>();
     for (const entry of entries) {
       if (entry.redriven !== undefined) continue;

@@ -589,6 +589,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         reclaimed: 0,
         resumed: 0,
         trimmed: 0,
+        redriven: 0,
       });
     });
 
@@ -1310,9 +1311,13 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         const log = await openLog({ processedTtlMs: 200 });
         const events = likes(3, 'u1');
         const broken = new Set(['e1']);
-        const { applied } = await breakingConsumer(log, broken);
+        const { applied, consumer } = await breakingConsumer(log, broken);
         const other = new Applications();
-        await consume(log, { group: 'other', consumer: 'o1', handler: other.handler });
+        const otherConsumer = await consume(log, {
+          group: 'other',
+          consumer: 'o1',
+          handler: other.handler,
+        });
         await log.append(events);
         await deadLettered(log, 1);
         await drained(log, 'g');
@@ -1346,6 +1351,8 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
         );
         assert.deepEqual(await log.deadLetters('g'), []);
         assert.equal((await log.groups()).find((group) => group.group === 'g')?.deadLetters, 0);
+        assert.equal(consumer.stats().redriven, 1, 'counted where the metrics read it');
+        assert.equal(otherConsumer.stats().redriven, 0);
       });
 
       it('dead-letters a redriven event that fails again, with its new attempt count', async function () {
@@ -1789,6 +1796,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
           reclaimed: 0,
           resumed: 0,
           trimmed: 0,
+          redriven: 0,
         });
         assert.equal(await log.isProcessed('g', like('a', 'u1')), true);
       });
@@ -1869,6 +1877,7 @@ export function describeEventLogContract(name: string, open: OpenEventLog): void
           reclaimed: 3,
           resumed: 0,
           trimmed: 0,
+          redriven: 0,
         });
       });
 

@@ -297,6 +297,8 @@ export interface ConsumerStats {
    * lost to the group (each run is also logged as an error).
    */
   readonly trimmed: number;
+  /** Dead letters an operator redrove to the group, delivered to this consumer again. */
+  readonly redriven: number;
 }
 
 export interface GroupLag {

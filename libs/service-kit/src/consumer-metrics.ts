@@ -12,6 +12,7 @@ const OUTCOMES: readonly (readonly [keyof ConsumerStats, string])[] = [
   ['reclaimed', 'reclaimed'],
   ['resumed', 'resumed'],
   ['trimmed', 'trimmed'],
+  ['redriven', 'redriven'],
 ];
 
 /**
@@ -34,7 +35,8 @@ export function observeConsumers(
       'Events each consumer of the process handled since it started, by outcome: processed ' +
       '(applied), duplicate (applied before), failed (the handler threw; redelivered), ' +
       'dead_lettered, reclaimed (taken over from another consumer), resumed (its own, read back), ' +
-      'trimmed (cut by the length cap before the group handled it: lost to it)',
+      'trimmed (cut by the length cap before the group handled it: lost to it), ' +
+      'redriven (a dead letter an operator handed back to the group)',
     unit: '{event}',
   });
   const observe: Parameters<typeof counter.addCallback>[0] = (result) => {

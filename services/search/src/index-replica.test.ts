@@ -150,6 +150,7 @@ const NO_STATS: ConsumerStats = {
   reclaimed: 0,
   resumed: 0,
   trimmed: 0,
+  redriven: 0,
 };
 
 /**
