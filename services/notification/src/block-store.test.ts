@@ -47,6 +47,17 @@ function describeBlockStoreContract(name: string, open: () => BlockStore): void 
       for (let i = 0; i < 5; i++) await store.record('u1', `b${i}`, true, T0 + i);
       assert.deepEqual(await store.blocked('u1'), new Set(['b2', 'b3', 'b4']));
     });
+
+    it('keeps the same blogs whatever the order when more than its cap tie in time: the greatest ids, by their UTF-8 bytes', async () => {
+      // Redis orders members of equal score by their bytes, so '\u{1F600}' (F0 ...) follows
+      // '\uFF61' (EF ...), though it precedes it in UTF-16 code units.
+      const blogIds = ['b1', 'b\uFF61', 'b3', 'b\u{1F600}', 'b0'];
+      for (const blogId of blogIds) await store.record('u1', blogId, true, T0);
+      for (const blogId of [...blogIds].reverse()) await store.record('u2', blogId, true, T0);
+      const kept = new Set(['b3', 'b\uFF61', 'b\u{1F600}']);
+      assert.deepEqual(await store.blocked('u1'), kept);
+      assert.deepEqual(await store.blocked('u2'), kept);
+    });
   });
 }
 

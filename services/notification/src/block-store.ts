@@ -28,6 +28,14 @@ export function isBlockRank(rank: number): boolean {
   return rank % 2 === 0;
 }
 
+/**
+ * The order of a Redis ZSET, so both stores trim the same blogs: by rank, and at equal rank by
+ * the blog id's UTF-8 bytes (not UTF-16 code units, which order some characters differently).
+ */
+function byRankThenBytes([aId, aRank]: [string, number], [bId, bRank]: [string, number]): number {
+  return aRank - bRank || Buffer.compare(Buffer.from(aId), Buffer.from(bId));
+}
+
 export class InMemoryBlockStore implements BlockStore {
   /** Per user, blog -> its latest blockRank. */
   private readonly byUser = new Map<string, Map<string, number>>();
@@ -44,7 +52,7 @@ export class InMemoryBlockStore implements BlockStore {
     if (rank > (blogs.get(blogId) ?? -Infinity)) blogs.set(blogId, rank);
     const excess = blogs.size - this.settings.perUser;
     if (excess > 0) {
-      const oldest = [...blogs.entries()].sort(([, a], [, b]) => a - b).slice(0, excess);
+      const oldest = [...blogs.entries()].sort(byRankThenBytes).slice(0, excess);
       for (const [old] of oldest) blogs.delete(old);
     }
   }
