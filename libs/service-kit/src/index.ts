@@ -11,6 +11,8 @@ export {
   type RunningServer,
   type ServiceBinding,
 } from './server.js';
+/** grpc.health.v1, which every server answers: for probes and tools that wait for SERVING. */
+export { HealthDefinition } from 'nice-grpc-server-health';
 export {
   createServiceClient,
   type ClientHandle,
